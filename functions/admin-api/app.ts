@@ -1,0 +1,42 @@
+import type { ApiKeyVerifier } from '../../shared/api-keys';
+import type { AwsClients } from '../../shared/aws-clients';
+import type { Config } from '../../shared/config';
+import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
+import { createApi } from '../../shared/http/create-api';
+import { requireApiKey } from '../../shared/http/require-api-key';
+import type { Logger } from '../../shared/log';
+import { currentApiKeyRoutes } from './routes/current-api-key';
+
+/**
+ * The admin API: the operator's backend managing lists, contacts, sends and campaigns. Every route under
+ * `/admin/v1/` requires a Bearer API key; the middleware runs before routing, so even unknown admin paths
+ * answer 401 to an unauthenticated caller and reveal nothing.
+ */
+export interface AdminApiDependencies {
+  config: Config;
+  clients: AwsClients;
+  logger: Logger;
+  apiKeys: ApiKeyVerifier;
+  docsAssetBaseUrl: string;
+}
+
+export const adminApiInfo = {
+  title: 'consent-mail admin API',
+  version: '0.1.0',
+  description:
+    'Lists and consent wording, contacts and data-subject rights, sending, campaigns, statistics and API keys. ' +
+    'Every operation needs `Authorization: Bearer <API key>`.',
+};
+
+export function createAdminApp(deps: AdminApiDependencies) {
+  const app = createApi({ logger: deps.logger });
+  app.use('/admin/v1/*', requireApiKey(deps.apiKeys));
+  app.route('/', currentApiKeyRoutes());
+  serveApiDocs(app, {
+    title: adminApiInfo.title,
+    prefix: '/admin',
+    assetBaseUrl: deps.docsAssetBaseUrl,
+    document: (origin) => openApiDocumentOf(app, adminApiInfo, origin),
+  });
+  return app;
+}

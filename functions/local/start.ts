@@ -1,0 +1,109 @@
+import { serve } from '@hono/node-server';
+import { developmentKeyVerifier } from '../../shared/api-keys';
+import { configVariables } from '../../shared/config';
+import { ConfigurationError } from '../../shared/errors';
+import { createRuntime } from '../../shared/runtime';
+import { ensureTable } from '../../shared/table-setup';
+import { createLocalApp } from './local-app';
+import { loadOrCreateDevelopmentSecrets, localEnvironment } from './local-environment';
+import {
+  assertJavaAvailable,
+  assertPortFree,
+  type LocalService,
+  LocalStackError,
+  startDynamoDbLocal,
+  startSesEmulator,
+} from './local-stack';
+
+/**
+ * `npm start`: DynamoDB Local (persisted in .local/dynamodb) + the SES emulator + every HTTP function on
+ * one port. Any configuration variable set in the environment overrides the local default.
+ */
+
+const LOCAL_DIR = '.local';
+
+function portFrom(variable: string, fallback: number): number {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new LocalStackError(`${variable} must be a port number between 1 and 65535 (got "${raw}").`);
+  }
+  return port;
+}
+
+async function main() {
+  const port = portFrom('PORT', 3000);
+  const dynamoDbPort = portFrom('DYNAMODB_PORT', 8000);
+  const sesPort = portFrom('SES_PORT', 8005);
+  assertJavaAvailable();
+  await assertPortFree(port, 'PORT');
+  await assertPortFree(dynamoDbPort, 'DYNAMODB_PORT');
+  await assertPortFree(sesPort, 'SES_PORT');
+
+  const services: LocalService[] = [];
+  const stopAll = () => Promise.all(services.map((service) => service.stop()));
+  try {
+    const secrets = await loadOrCreateDevelopmentSecrets(`${LOCAL_DIR}/dev-secrets.json`);
+    const dynamoDb = await startDynamoDbLocal({ port: dynamoDbPort, dataDir: `${LOCAL_DIR}/dynamodb` });
+    services.push(dynamoDb);
+    const ses = await startSesEmulator({ port: sesPort });
+    services.push(ses);
+
+    const defaults = localEnvironment({
+      tableName: 'consent-mail',
+      dynamoDbEndpoint: dynamoDb.endpoint,
+      sesEndpoint: ses.endpoint,
+      baseUrl: `http://localhost:${port}`,
+      secrets,
+    });
+    const overrides = Object.fromEntries(
+      configVariables.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+    );
+    const runtime = createRuntime({ ...defaults, ...overrides }, 'local');
+    const created = await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
+
+    const app = createLocalApp(runtime, { apiKeys: developmentKeyVerifier(runtime.config.adminApiKey) });
+    const server = serve({ fetch: app.fetch, port });
+
+    const api = `http://localhost:${port}`;
+    console.log(`
+consent-mail is running (table "${runtime.config.tableName}" ${created === 'created' ? 'created' : 'found'})
+
+  API            ${api}            (health: ${api}/health)
+  API docs       ${api}/docs       (OpenAPI: ${api}/openapi.json)
+  Admin API      ${api}/admin/v1/  (Authorization: Bearer <admin key>)
+  Inbox viewer   ${ses.endpoint}/  (sent mail as JSON: ${ses.endpoint}/store)
+  DynamoDB Local ${dynamoDb.endpoint}  (data in ${LOCAL_DIR}/dynamodb)
+  Links in email ${runtime.config.baseUrl}
+
+  Admin API key  ${runtime.config.adminApiKey}
+  Try: curl -H "Authorization: Bearer ${runtime.config.adminApiKey}" ${api}/admin/v1/whoami
+
+Press Ctrl-C to stop everything.`);
+
+    let stopping = false;
+    const shutdown = async () => {
+      if (stopping) return;
+      stopping = true;
+      console.log('\nStopping consent-mail…');
+      server.close();
+      await stopAll();
+      process.exit(0);
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof LocalStackError || error instanceof ConfigurationError) {
+    console.error(`npm start: ${error.message}`);
+  } else {
+    console.error('npm start failed:', error);
+  }
+  process.exit(1);
+});

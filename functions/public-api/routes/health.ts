@@ -1,0 +1,42 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { checkHealth, type HealthDependencies } from '../../../shared/health';
+import { createRouter } from '../../../shared/http/create-api';
+
+const DependencyStatusSchema = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number().int(),
+  error: z.string().optional(),
+});
+
+const HealthReportSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    checks: z.object({ dynamodb: DependencyStatusSchema, ses: DependencyStatusSchema }),
+  })
+  .openapi('HealthReport');
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/health',
+  operationId: 'health',
+  tags: ['Operations'],
+  summary: 'Reachability of DynamoDB and SES',
+  responses: {
+    200: {
+      description: 'Both dependencies answer.',
+      content: { 'application/json': { schema: HealthReportSchema } },
+    },
+    503: {
+      description: 'At least one dependency is down; `checks` names it.',
+      content: { 'application/json': { schema: HealthReportSchema } },
+    },
+  },
+});
+
+export function healthRoutes(deps: HealthDependencies) {
+  return createRouter().openapi(healthRoute, async (c) => {
+    const report = await checkHealth(deps);
+    c.header('Cache-Control', 'no-store');
+    return report.status === 'ok' ? c.json(report, 200) : c.json(report, 503);
+  });
+}

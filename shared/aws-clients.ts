@@ -1,0 +1,34 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from './config';
+
+/**
+ * SDK clients built once per process (module scope in each Lambda) from configuration. Local endpoints
+ * (DynamoDB Local, the SES emulator) accept any credentials, so fixed dummy ones are used there instead of
+ * whatever happens to be in the developer's environment.
+ */
+export interface AwsClients {
+  dynamoDb: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+  ses: SESv2Client;
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function createAwsClients(
+  config: Pick<Config, 'region' | 'dynamoDbEndpoint' | 'sesEndpoint'>,
+): AwsClients {
+  const dynamoDb = new DynamoDBClient({
+    region: config.region,
+    ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
+  });
+  const documents = DynamoDBDocumentClient.from(dynamoDb, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  const ses = new SESv2Client({
+    region: config.region,
+    ...(config.sesEndpoint ? { endpoint: config.sesEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
+  });
+  return { dynamoDb, documents, ses };
+}

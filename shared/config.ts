@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { ConfigurationError } from './errors';
+
+/**
+ * The one place that reads configuration. Every function calls `loadConfig(process.env)` once at cold
+ * start; an invalid or missing value stops start-up with a message naming each offending variable (and
+ * never echoing a secret's value).
+ */
+
+const HEADER_UNSAFE = /[\r\n\0\u2028\u2029]/;
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const headerSafeText = (what: string) =>
+  z
+    .string({ error: `is required (${what})` })
+    .trim()
+    .min(1, `must not be empty (${what})`)
+    .max(200, 'must be at most 200 characters')
+    .refine((value) => !HEADER_UNSAFE.test(value), 'must not contain line breaks or NUL');
+
+const emailAddress = (what: string) =>
+  z.email({ error: `must be an email address (${what})` }).refine((value) => !HEADER_UNSAFE.test(value));
+
+const optionalUrl = z.url({ error: 'must be an absolute URL' }).optional();
+
+/** `kid:secret` pairs, comma separated; secrets are base64 or base64url and at least 32 bytes. */
+const signingKeys = z
+  .string({ error: 'is required: comma-separated `keyId:base64Secret` pairs' })
+  .transform((raw, ctx) => {
+    const keys = new Map<string, Buffer>();
+    for (const pair of raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      const separator = pair.indexOf(':');
+      const keyId = separator > 0 ? pair.slice(0, separator) : '';
+      const secret = Buffer.from(pair.slice(separator + 1), 'base64');
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyId)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'each key needs an id of letters, digits, - or _ before a colon',
+        });
+        return z.NEVER;
+      }
+      if (secret.length < 32) {
+        ctx.addIssue({ code: 'custom', message: `key "${keyId}" must decode to at least 32 bytes` });
+        return z.NEVER;
+      }
+      if (keys.has(keyId)) {
+        ctx.addIssue({ code: 'custom', message: `key id "${keyId}" appears twice` });
+        return z.NEVER;
+      }
+      keys.set(keyId, secret);
+    }
+    if (keys.size === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must list at least one key' });
+      return z.NEVER;
+    }
+    return keys;
+  });
+
+const environmentSchema = z
+  .object({
+    TABLE_NAME: z
+      .string({ error: 'is required (the DynamoDB table name)' })
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name'),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    DYNAMODB_ENDPOINT: optionalUrl,
+    SES_ENDPOINT: optionalUrl,
+    SES_CONFIGURATION_SET: z.string().min(1).optional(),
+    BASE_URL: z
+      .url({ error: 'is required: the public https URL written into emails' })
+      .transform((value) => new URL(value))
+      .refine(
+        (url) => url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)),
+        'must use https (plain http is allowed only for localhost)',
+      )
+      .transform((url) => url.origin + url.pathname.replace(/\/+$/, '')),
+    SENDER_FROM_ADDRESS: emailAddress('the From address on the verified sending domain'),
+    SENDER_FROM_NAME: headerSafeText('the display name in From'),
+    SENDER_REPLY_TO: emailAddress('a mailbox that a person reads'),
+    SENDER_COMPANY_NAME: headerSafeText('the legal sender shown in every footer'),
+    SENDER_POSTAL_ADDRESS: z
+      .string({ error: 'is required (the physical postal address CAN-SPAM asks for)' })
+      .trim()
+      .min(10, 'must be a full physical postal address'),
+    UNSUBSCRIBE_MAILBOX: emailAddress('the mailbox for mailto: unsubscribes'),
+    TOKEN_SIGNING_KEYS: signingKeys,
+    TOKEN_ACTIVE_KEY_ID: z.string({ error: 'is required: the key id new tokens are signed with' }).min(1),
+    EMAIL_HASH_SECRET: z
+      .string({ error: 'is required: a base64 secret of at least 32 bytes that keys address hashes' })
+      .transform((value) => Buffer.from(value, 'base64'))
+      .refine((secret) => secret.length >= 32, 'must decode to at least 32 bytes'),
+    ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.TOKEN_SIGNING_KEYS.has(env.TOKEN_ACTIVE_KEY_ID)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_ACTIVE_KEY_ID'],
+        message: 'must name one of the keys in TOKEN_SIGNING_KEYS',
+      });
+    }
+  });
+
+export interface SenderIdentity {
+  fromAddress: string;
+  fromName: string;
+  replyTo: string;
+  companyName: string;
+  postalAddress: string;
+  unsubscribeMailbox: string;
+}
+
+export interface SigningKeyring {
+  activeKeyId: string;
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+export interface Config {
+  tableName: string;
+  region: string;
+  dynamoDbEndpoint: string | undefined;
+  sesEndpoint: string | undefined;
+  sesConfigurationSet: string | undefined;
+  /** Public base URL without a trailing slash, e.g. `https://mail.example.com`. */
+  baseUrl: string;
+  sender: SenderIdentity;
+  signingKeys: SigningKeyring;
+  /**
+   * Keys the hash that stands for an address in lookups, suppressions and logs. Unlike signing keys it
+   * never rotates: an erased address must still match its suppression entry years later.
+   */
+  emailHashSecret: Buffer;
+  adminApiKey: string | undefined;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Every environment variable consent-mail reads, for docs and for the CDK app. */
+export const configVariables = Object.keys(
+  environmentSchema.shape,
+) as (keyof typeof environmentSchema.shape)[];
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const blankAsMissing = Object.fromEntries(
+    configVariables.map((name) => [name, env[name] === '' ? undefined : env[name]]),
+  );
+  const parsed = environmentSchema.safeParse(blankAsMissing);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      parsed.error.issues.map((issue) => ({
+        path: issue.path.join('.') || 'environment',
+        message: issue.message,
+      })),
+    );
+  }
+  const e = parsed.data;
+  return {
+    tableName: e.TABLE_NAME,
+    region: e.AWS_REGION,
+    dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
+    sesEndpoint: e.SES_ENDPOINT,
+    sesConfigurationSet: e.SES_CONFIGURATION_SET,
+    baseUrl: e.BASE_URL,
+    sender: {
+      fromAddress: e.SENDER_FROM_ADDRESS,
+      fromName: e.SENDER_FROM_NAME,
+      replyTo: e.SENDER_REPLY_TO,
+      companyName: e.SENDER_COMPANY_NAME,
+      postalAddress: e.SENDER_POSTAL_ADDRESS,
+      unsubscribeMailbox: e.UNSUBSCRIBE_MAILBOX,
+    },
+    signingKeys: { activeKeyId: e.TOKEN_ACTIVE_KEY_ID, keys: e.TOKEN_SIGNING_KEYS },
+    emailHashSecret: e.EMAIL_HASH_SECRET,
+    adminApiKey: e.ADMIN_API_KEY,
+    logLevel: e.LOG_LEVEL,
+  };
+}

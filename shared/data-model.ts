@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single-table data model: the table, its indexes, and the key pattern of every entity.
+ *
+ * This is the only module that knows key formats. Repositories build keys with `keyOf`/`keyPrefix`;
+ * the CDK table (infra/), the local stack and the test tables are all created from `table`, so runtime,
+ * tests and infrastructure cannot drift. `docs/data-model.md` documents the same entities and a test keeps
+ * the two in step.
+ */
+
+export const table = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB deletes the item some time after it passes. */
+  timeToLiveAttribute: 'expiresAt',
+  indexes: {
+    /** Overloaded: per-list subscriber shards, and "all items of a type" listings. */
+    gsi1: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    /** Overloaded: lookups by an external id (SES message id) and audit events by target. */
+    gsi2: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  },
+  /** The campaign fan-out reads new batch items from the stream (docs/campaigns.md). */
+  streamView: 'NEW_AND_OLD_IMAGES',
+} as const;
+
+export type IndexName = keyof typeof table.indexes;
+
+/**
+ * Subscriptions of one list are spread over this many GSI partitions so a million-subscriber list can be
+ * read by parallel workers and never concentrates writes on one partition.
+ */
+export const SUBSCRIBER_SHARDS = 16;
+
+interface EntityDefinition {
+  description: string;
+  pk: string;
+  sk: string;
+  gsi1pk?: string;
+  gsi1sk?: string;
+  gsi2pk?: string;
+  gsi2sk?: string;
+  /** The item expires through the table's TTL attribute. */
+  expires?: true;
+  accessPatterns: readonly string[];
+}
+
+/**
+ * Every entity in the table. `<name>` marks a value filled in by `keyOf`; everything else is literal.
+ * Values never contain `#`, so a prefix of one entity can never match another's.
+ */
+export const entities = {
+  contact: {
+    description: 'A person we hold data about: profile, locale, account-holder flag, tracking choice.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'PROFILE',
+    accessPatterns: [
+      'get a contact by id',
+      'everything held about a contact (query the partition) for export and erasure',
+    ],
+  },
+  emailLookup: {
+    description: 'Maps the keyed hash of a normalised address to its contact; makes addresses unique.',
+    pk: 'EMAIL#<emailHash>',
+    sk: 'CONTACT',
+    accessPatterns: ['find a contact by email address', 'refuse a second contact with the same address'],
+  },
+  subscription: {
+    description: 'Current state of one contact on one list (unconfirmed, confirmed, unsubscribed).',
+    pk: 'CONTACT#<contactId>',
+    sk: 'SUBSCRIPTION#<listId>',
+    gsi1pk: 'LIST#<listId>#SHARD#<shard>',
+    gsi1sk: '<status>#<contactId>',
+    accessPatterns: [
+      "a contact's subscriptions (preference page, export)",
+      "a list's subscribers by status, read in parallel shards (campaign fan-out, counts)",
+    ],
+  },
+  consentEvent: {
+    description:
+      'Append-only consent ledger: what changed, how, from where, to what wording (version and hash).',
+    pk: 'CONTACT#<contactId>',
+    sk: 'CONSENT#<occurredAt>#<eventId>',
+    accessPatterns: ["a contact's full consent ledger in time order (proof of consent, export)"],
+  },
+  pendingEmailChange: {
+    description: 'A requested address change waiting for confirmation from the new address.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'EMAIL_CHANGE',
+    expires: true,
+    accessPatterns: ['confirm or expire a pending address change'],
+  },
+  message: {
+    description: 'One email we sent (or refused): headers, list, campaign, exemption used, delivery status.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'MESSAGE#<messageId>',
+    gsi2pk: 'SES_MESSAGE#<sesMessageId>',
+    gsi2sk: 'MESSAGE',
+    accessPatterns: [
+      'messages sent to a contact (export)',
+      'find our message from an SES event (message id)',
+    ],
+  },
+  openSummary: {
+    description: 'Opens of one message: first and last open, human and machine counts.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'OPENS#<messageId>',
+    expires: true,
+    accessPatterns: ['record an open with one write', 'opens of a contact (export)'],
+  },
+  suppression: {
+    description: 'An address that must not be mailed (bounce, complaint, erasure); survives erasure.',
+    pk: 'SUPPRESSION#<emailHash>',
+    sk: 'SUPPRESSION',
+    gsi1pk: 'SUPPRESSIONS',
+    gsi1sk: '<createdAt>#<emailHash>',
+    accessPatterns: ['is this address suppressed, and for what', 'list suppressions newest first'],
+  },
+  bounceCounter: {
+    description: 'Transient bounces of an address within a window, before they turn into a suppression.',
+    pk: 'SUPPRESSION#<emailHash>',
+    sk: 'SOFT_BOUNCES#<windowStart>',
+    expires: true,
+    accessPatterns: ['count transient bounces within a window'],
+  },
+  list: {
+    description: 'A newsletter or topic: names per locale, double opt-in, welcome email, tracking default.',
+    pk: 'LIST#<listId>',
+    sk: 'LIST',
+    gsi1pk: 'LISTS',
+    gsi1sk: '<listId>',
+    accessPatterns: ['get a list', 'all lists'],
+  },
+  consentText: {
+    description: 'One immutable version of the wording shown next to a signup checkbox, per locale.',
+    pk: 'LIST#<listId>',
+    sk: 'CONSENT_TEXT#<locale>#<version>',
+    accessPatterns: ['current wording of a list in a locale (newest version)', 'every version, forever'],
+  },
+  campaign: {
+    description: 'A send to a whole list: content, status, schedule and progress counters.',
+    pk: 'CAMPAIGN#<campaignId>',
+    sk: 'CAMPAIGN',
+    gsi1pk: 'CAMPAIGNS',
+    gsi1sk: '<createdAt>#<campaignId>',
+    accessPatterns: ['get a campaign with its progress', 'campaigns newest first'],
+  },
+  campaignBatch: {
+    description: 'A slice of a campaign (up to 50 recipients); its insertion on the stream drives a worker.',
+    pk: 'CAMPAIGN#<campaignId>',
+    sk: 'BATCH#<batchId>',
+    accessPatterns: ['batches of a campaign (resume, progress)'],
+  },
+  campaignRecipient: {
+    description: 'The per-recipient claim taken before the SES call, so nobody is sent a campaign twice.',
+    pk: 'CAMPAIGN#<campaignId>',
+    sk: 'RECIPIENT#<contactId>',
+    accessPatterns: ['claim a recipient exactly once', 'outcome per recipient'],
+  },
+  rateLimitCounter: {
+    description: 'Requests in one fixed window for one subject (IP, address hash, API key).',
+    pk: 'RATE#<scope>#<subject>',
+    sk: 'WINDOW#<windowStart>',
+    expires: true,
+    accessPatterns: ['count and limit requests per window with one conditional update'],
+  },
+  apiKey: {
+    description: 'An admin API key: visible prefix, hash of the secret, scopes, revocation.',
+    pk: 'API_KEY#<keyId>',
+    sk: 'API_KEY',
+    gsi1pk: 'API_KEYS',
+    gsi1sk: '<createdAt>#<keyId>',
+    accessPatterns: ['verify a presented key by its id', 'list keys'],
+  },
+  auditEvent: {
+    description: 'Who (API key) did what (operation) to what (target) and when.',
+    pk: 'AUDIT#<day>',
+    sk: '<occurredAt>#<eventId>',
+    gsi2pk: 'AUDIT_TARGET#<targetType>#<targetId>',
+    gsi2sk: '<occurredAt>#<eventId>',
+    accessPatterns: ['audit events of a day in time order', 'audit events about one target (export)'],
+  },
+  idempotencyRecord: {
+    description: 'The stored outcome of a request sent with an Idempotency-Key.',
+    pk: 'IDEMPOTENCY#<scope>#<key>',
+    sk: 'IDEMPOTENCY',
+    expires: true,
+    accessPatterns: ['replay the first outcome of a repeated request'],
+  },
+} as const satisfies Record<string, EntityDefinition>;
+
+export type EntityName = keyof typeof entities;
+type KeyField = 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk' | 'gsi2pk' | 'gsi2sk';
+
+/** `'A#<x>#<y>'` → `'x' | 'y'` */
+type PlaceholdersOf<Pattern> = Pattern extends `${string}<${infer Name}>${infer Rest}`
+  ? Name | PlaceholdersOf<Rest>
+  : never;
+type FieldsOf<E extends EntityName> = Extract<keyof (typeof entities)[E], KeyField>;
+export type KeyValues<E extends EntityName> = {
+  [Name in PlaceholdersOf<(typeof entities)[E][FieldsOf<E>]>]: string;
+};
+export type ItemKeys = Partial<Record<KeyField, string>> & { pk: string; sk: string };
+
+const PLACEHOLDER = /<([A-Za-z]+)>/g;
+
+function assertSafeKeyValue(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('#')) {
+    throw new Error(`Key value "${name}" must be a non-empty string without "#"`);
+  }
+  return value;
+}
+
+function fill(pattern: string, values: Record<string, string>): string {
+  return pattern.replace(PLACEHOLDER, (_, name: string) => assertSafeKeyValue(name, values[name]));
+}
+
+/** Every key attribute (primary and GSI) of an item of `entity`. */
+export function keyOf<E extends EntityName>(entity: E, values: KeyValues<E>): ItemKeys {
+  const definition: EntityDefinition = entities[entity];
+  const keys: Partial<Record<KeyField, string>> = {};
+  for (const field of ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const) {
+    const pattern = definition[field];
+    if (pattern !== undefined) keys[field] = fill(pattern, values);
+  }
+  return keys as ItemKeys;
+}
+
+/** Only the primary key, for GetItem/UpdateItem/DeleteItem. */
+export function primaryKeyOf<E extends EntityName>(
+  entity: E,
+  values: KeyValues<E>,
+): { pk: string; sk: string } {
+  const { pk, sk } = keyOf(entity, values);
+  return { pk, sk };
+}
+
+/**
+ * The literal start of a key up to the first value not given, for `begins_with` queries:
+ * `keyPrefix('consentEvent', 'sk', {})` is `'CONSENT#'`.
+ */
+export function keyPrefix<E extends EntityName>(
+  entity: E,
+  field: FieldsOf<E>,
+  values: Partial<KeyValues<E>>,
+): string {
+  const pattern = (entities[entity] as EntityDefinition)[field as KeyField] ?? '';
+  let prefix = '';
+  for (const part of pattern.split(/(<[A-Za-z]+>)/)) {
+    const name = /^<([A-Za-z]+)>$/.exec(part)?.[1];
+    if (name === undefined) {
+      prefix += part;
+      continue;
+    }
+    const value = (values as Record<string, string | undefined>)[name];
+    if (value === undefined) break;
+    prefix += assertSafeKeyValue(name, value);
+  }
+  return prefix;
+}
+
+/** Which subscriber shard a contact's subscriptions live in; stable for the life of the contact. */
+export function subscriberShard(contactId: string): string {
+  const digest = createHash('sha256').update(contactId).digest();
+  return String(digest.readUInt16BE(0) % SUBSCRIBER_SHARDS);
+}
+
+/** The table as `CreateTable` wants it (local stack and tests; infra/ builds the same from `table`). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const indexes = Object.entries(table.indexes);
+  const keyAttributes = [
+    table.partitionKey,
+    table.sortKey,
+    ...indexes.flatMap(([, index]) => [index.partitionKey, index.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: table.partitionKey, KeyType: 'HASH' },
+      { AttributeName: table.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: indexes.map(([indexName, index]) => ({
+      IndexName: indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamView },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The one error hierarchy of consent-mail.
+ *
+ * Domain code throws these with a `kind` that says what went wrong in the domain's terms; only the HTTP
+ * layer (shared/http/errors-to-responses.ts) turns a kind into a status code, so repositories and policies
+ * never know about HTTP.
+ */
+
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+export interface ErrorDetail {
+  /** Where the problem is, e.g. `body.email` or `query.list`. */
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly kind: ErrorKind;
+  /** Stable, machine-readable code clients may branch on, e.g. `validation_failed`. */
+  readonly code: string;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(
+    kind: ErrorKind,
+    code: string,
+    message: string,
+    options?: { details?: ErrorDetail[]; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.kind = kind;
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super('invalid', 'validation_failed', message, { details });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'A valid API key is required: send `Authorization: Bearer <key>`.') {
+    super('unauthenticated', 'unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super('forbidden', 'forbidden', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string) {
+    super('not_found', 'not_found', `${what} was not found.`);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string) {
+    super('conflict', code, message);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(message = 'Too many requests; try again later.') {
+    super('rate_limited', 'rate_limited', message);
+  }
+}
+
+/** A dependency (DynamoDB, SES) did not answer; callers such as mail providers should retry. */
+export class DependencyUnavailableError extends AppError {
+  constructor(dependency: string, cause?: unknown) {
+    super('unavailable', 'dependency_unavailable', `${dependency} is temporarily unavailable; try again.`, {
+      cause,
+    });
+  }
+}
+
+/** Thrown at start-up when configuration is missing or invalid; names every offending variable. */
+export class ConfigurationError extends Error {
+  readonly problems: ErrorDetail[];
+
+  constructor(problems: ErrorDetail[]) {
+    super(
+      `Invalid configuration: ${problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ')}`,
+    );
+    this.name = 'ConfigurationError';
+    this.problems = problems;
+  }
+}

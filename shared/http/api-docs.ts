@@ -1,0 +1,64 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
+import { html, raw } from 'hono/html';
+import type { AppEnv } from './app-env';
+
+/**
+ * `GET <prefix>/openapi.json` (OpenAPI 3.1 generated from the routes' zod schemas) and `GET <prefix>/docs`
+ * (Swagger UI). The UI's script and stylesheet come from `assetBaseUrl`: the local server serves the
+ * bundled `swagger-ui-dist` so docs work offline; deployed functions point at a pinned CDN copy.
+ */
+
+export interface ApiInfo {
+  title: string;
+  description: string;
+  version: string;
+}
+
+type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
+
+/** Registers what every document shares (the admin security scheme) and builds the 3.1 document. */
+export function openApiDocumentOf(app: OpenAPIHono<AppEnv>, info: ApiInfo, origin: string): OpenApiDocument {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminApiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An admin API key: `Authorization: Bearer <key>`.',
+  });
+  return app.getOpenAPI31Document({ openapi: '3.1.0', info: { ...info }, servers: [{ url: origin }] });
+}
+
+export function serveApiDocs(
+  app: Hono<AppEnv>,
+  options: {
+    title: string;
+    assetBaseUrl: string;
+    /** Path prefix, e.g. `/admin`; empty for the public API. */
+    prefix?: string;
+    document: (origin: string) => OpenApiDocument;
+  },
+): void {
+  const prefix = options.prefix ?? '';
+  const specPath = `${prefix}/openapi.json`;
+
+  app.get(specPath, (c) => c.json(options.document(new URL(c.req.url).origin)));
+
+  app.get(`${prefix}/docs`, (c) =>
+    c.html(html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${options.title}</title>
+<link rel="stylesheet" href="${options.assetBaseUrl}/swagger-ui.css">
+</head>
+<body>
+<div id="docs"></div>
+<script src="${options.assetBaseUrl}/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: ${raw(JSON.stringify(specPath))}, dom_id: '#docs', deepLinking: true });</script>
+</body>
+</html>`),
+  );
+}
+
+/** Where deployed functions load Swagger UI from (the local server serves the npm copy instead). */
+export const SWAGGER_UI_CDN = 'https://cdn.jsdelivr.net/npm/swagger-ui-dist@5';

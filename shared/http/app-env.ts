@@ -1,0 +1,14 @@
+import type { ApiPrincipal } from '../api-keys';
+import type { Logger } from '../log';
+
+/** Hono context variables every consent-mail app may set. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    /** Set on routes people open in a browser: errors there render a friendly HTML page. */
+    humanFacing?: boolean;
+    /** The admin API key the request was authenticated with (shared/http/require-api-key.ts). */
+    principal?: ApiPrincipal;
+  };
+}

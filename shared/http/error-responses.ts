@@ -1,0 +1,112 @@
+import type { Context } from 'hono';
+import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AppError, type ErrorDetail, type ErrorKind } from '../errors';
+import type { AppEnv } from './app-env';
+import { htmlPage } from './html-page';
+
+/**
+ * The one way errors leave a consent-mail app: JSON `{ error: { code, message, details? } }` for API
+ * callers, a friendly HTML page on human-facing routes. Unexpected errors are logged and answered with a
+ * generic 500 that reveals nothing about the internals.
+ */
+
+const statusOfKind: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+const codeOfStatus: Partial<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: ErrorDetail[] };
+}
+
+interface ShapedError {
+  status: ContentfulStatusCode;
+  body: ErrorBody;
+}
+
+function shape(error: unknown): ShapedError {
+  if (error instanceof AppError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error.details?.length) body.error.details = error.details;
+    return { status: statusOfKind[error.kind], body };
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    const status = error.status as ContentfulStatusCode;
+    return {
+      status,
+      body: {
+        error: { code: codeOfStatus[status] ?? 'bad_request', message: error.message || 'Bad request.' },
+      },
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      error: { code: 'internal_error', message: 'Something went wrong on our side; try again later.' },
+    },
+  };
+}
+
+const friendlyTitles: Partial<Record<number, string>> = {
+  400: 'That link or form did not look right',
+  404: 'We could not find that page',
+  429: 'Too many attempts',
+  503: 'We are briefly unavailable',
+};
+
+function respond(c: Context<AppEnv>, shaped: ShapedError): Response | Promise<Response> {
+  if (c.get('humanFacing')) {
+    const title = friendlyTitles[shaped.status] ?? 'Something went wrong';
+    const page = htmlPage({
+      title,
+      body: html`<h1>${title}</h1>
+<p>${shaped.body.error.message}</p>
+<p class="code">Reference: ${c.get('requestId')} (${shaped.body.error.code})</p>`,
+    });
+    return c.html(page, shaped.status);
+  }
+  return c.json(shaped.body, shaped.status);
+}
+
+export function handleError(error: unknown, c: Context<AppEnv>): Response | Promise<Response> {
+  const shaped = shape(error);
+  const logger = c.get('logger');
+  if (shaped.status >= 500) {
+    logger?.error('request failed', { error, path: c.req.path, method: c.req.method });
+  } else {
+    logger?.info('request refused', {
+      status: shaped.status,
+      code: shaped.body.error.code,
+      path: c.req.path,
+    });
+  }
+  return respond(c, shaped);
+}
+
+export function handleNotFound(c: Context<AppEnv>): Response | Promise<Response> {
+  const acceptsHtml = (c.req.header('accept') ?? '').includes('text/html');
+  if (acceptsHtml) c.set('humanFacing', true);
+  return respond(c, {
+    status: 404,
+    body: { error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } },
+  });
+}

@@ -1,0 +1,28 @@
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+/**
+ * The minimal, self-contained page shell for human-facing routes (confirmation, preference page, errors).
+ * No external assets: it must render in any mail client's in-app browser and without JavaScript.
+ */
+export function htmlPage(options: {
+  title: string;
+  lang?: string;
+  body: HtmlEscapedString | Promise<HtmlEscapedString>;
+}) {
+  return html`<!doctype html>
+<html lang="${options.lang ?? 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${options.title}</title>
+<style>${raw(PAGE_STYLE)}</style>
+</head>
+<body><main>${options.body}</main></body>
+</html>`;
+}
+
+const PAGE_STYLE = `body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1f2328}
+main{max-width:36rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h1{font-size:1.4rem;margin-top:0}p{line-height:1.5}.code{color:#6a737d;font-size:.85rem}`;

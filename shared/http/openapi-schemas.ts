@@ -1,0 +1,20 @@
+import { z } from '@hono/zod-openapi';
+
+/** Response schemas shared by every app, registered once in each OpenAPI document. */
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'validation_failed' }),
+      message: z.string().openapi({ example: 'The request is not valid; see details.' }),
+      details: z
+        .array(z.object({ path: z.string().openapi({ example: 'body.email' }), message: z.string() }))
+        .optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorResponseSchema } },
+});

@@ -1,0 +1,30 @@
+import type { MiddlewareHandler } from 'hono';
+import { type ApiKeyScope, type ApiKeyVerifier, hasScope } from '../api-keys';
+import { ForbiddenError, UnauthenticatedError } from '../errors';
+import type { AppEnv } from './app-env';
+
+const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})$/;
+
+/** Admin routes answer 401 (JSON, with `WWW-Authenticate`) unless a valid key is presented. */
+export function requireApiKey(verifier: ApiKeyVerifier): MiddlewareHandler<AppEnv> {
+  return async function requireApiKeyMiddleware(c, next) {
+    const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
+    const principal = presented === undefined ? undefined : await verifier.verify(presented);
+    if (principal === undefined) {
+      c.header('WWW-Authenticate', 'Bearer realm="consent-mail-admin"');
+      throw new UnauthenticatedError();
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}
+
+/** 403 unless the authenticated key carries `scope` (or `admin`). */
+export function requireScope(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
+  return async function requireScopeMiddleware(c, next) {
+    const principal = c.get('principal');
+    if (principal === undefined) throw new UnauthenticatedError();
+    if (!hasScope(principal, scope)) throw new ForbiddenError(`This API key lacks the "${scope}" scope.`);
+    await next();
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Structured JSON logs, one line per event (CloudWatch and `npm start` alike).
+ * Never pass an address, a token or a secret in `fields`: pass `emailHash` (shared/email-address.ts).
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function describeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  return { name: error.name, message: error.message, stack: error.stack };
+}
+
+export function createLogger(options: {
+  level: LogLevel;
+  service: string;
+  write?: (line: string) => void;
+  fields?: LogFields;
+}): Logger {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const base = { service: options.service, ...options.fields };
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (rank[level] < rank[options.level]) return;
+    const entry: LogFields = { time: new Date().toISOString(), level, message, ...base, ...fields };
+    if ('error' in entry) entry.error = describeError(entry.error);
+    write(JSON.stringify(entry));
+  };
+  return {
+    debug: (message, fields) => emit('debug', message, fields),
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
+    child: (fields) => createLogger({ ...options, write, fields: { ...options.fields, ...fields } }),
+  };
+}

@@ -1,0 +1,103 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { SigningKeyring } from './config';
+
+/**
+ * Signed tokens for every link we put in an email (unsubscribe, preferences, confirm, pixel).
+ *
+ * Format: `<keyId>.<payload>.<signature>`, base64url throughout. The payload is JSON holding only opaque
+ * ids (never an address or a name); the signature is HMAC-SHA256 over the purpose, key id and payload,
+ * so a token minted for one purpose fails verification for any other, and the key id lets keys rotate
+ * while old emails keep working (old keys stay in the keyring for verification only).
+ */
+
+const opaqueId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+/** What each purpose carries. Adding a purpose is adding a line here. */
+export const tokenPurposes = {
+  /** One-click and footer unsubscribe from one list; attribution to the message and campaign. */
+  unsubscribe: z.strictObject({
+    contactId: opaqueId,
+    listId: opaqueId,
+    messageId: opaqueId.optional(),
+    campaignId: opaqueId.optional(),
+  }),
+  /** The footer's preference page for one contact. */
+  preferences: z.strictObject({ contactId: opaqueId, messageId: opaqueId.optional() }),
+  /** The double opt-in confirmation link. */
+  confirmSubscription: z.strictObject({ contactId: opaqueId, listIds: z.array(opaqueId).min(1).max(20) }),
+  /** The open-tracking pixel of one message. */
+  trackOpen: z.strictObject({ contactId: opaqueId, messageId: opaqueId }),
+  /** Confirmation of an address change, sent to the new address. */
+  confirmEmailChange: z.strictObject({ contactId: opaqueId, changeId: opaqueId }),
+} as const;
+
+export type TokenPurpose = keyof typeof tokenPurposes;
+export type TokenData<P extends TokenPurpose> = z.infer<(typeof tokenPurposes)[P]>;
+
+export type TokenRejection = 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' | 'invalid_payload';
+export type VerifiedToken<P extends TokenPurpose> =
+  | { ok: true; data: TokenData<P>; keyId: string }
+  | { ok: false; reason: TokenRejection };
+
+/** Longer than any token we mint; anything beyond is refused before any work. */
+const MAX_TOKEN_LENGTH = 1024;
+const SIGNATURE_BYTES = 32;
+const FORMAT_VERSION = 'cm1';
+
+const envelopeSchema = z.strictObject({ d: z.unknown(), exp: z.number().int().positive().optional() });
+
+export interface TokenSigner {
+  sign<P extends TokenPurpose>(
+    purpose: P,
+    data: TokenData<P>,
+    options?: { expiresInSeconds?: number },
+  ): string;
+  verify<P extends TokenPurpose>(purpose: P, token: string): VerifiedToken<P>;
+}
+
+export function createTokenSigner(keyring: SigningKeyring, now: () => number = Date.now): TokenSigner {
+  const signature = (key: Buffer, purpose: TokenPurpose, keyId: string, payload: string) =>
+    createHmac('sha256', key).update(`${FORMAT_VERSION}.${purpose}.${keyId}.${payload}`).digest();
+
+  return {
+    sign(purpose, data, options) {
+      const key = keyring.keys.get(keyring.activeKeyId);
+      if (key === undefined) throw new Error('The active signing key is missing from the keyring');
+      const envelope: z.infer<typeof envelopeSchema> = { d: tokenPurposes[purpose].parse(data) };
+      if (options?.expiresInSeconds !== undefined) {
+        envelope.exp = Math.floor(now() / 1000) + options.expiresInSeconds;
+      }
+      const payload = Buffer.from(JSON.stringify(envelope)).toString('base64url');
+      const mac = signature(key, purpose, keyring.activeKeyId, payload).toString('base64url');
+      return `${keyring.activeKeyId}.${payload}.${mac}`;
+    },
+
+    verify(purpose, token) {
+      if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH)
+        return { ok: false, reason: 'malformed' };
+      const parts = token.split('.');
+      const [keyId, payload, mac] = parts;
+      if (parts.length !== 3 || !keyId || !payload || !mac || !/^[A-Za-z0-9_-]+$/.test(payload + mac)) {
+        return { ok: false, reason: 'malformed' };
+      }
+      const key = keyring.keys.get(keyId);
+      if (key === undefined) return { ok: false, reason: 'unknown_key' };
+      const presented = Buffer.from(mac, 'base64url');
+      if (presented.length !== SIGNATURE_BYTES) return { ok: false, reason: 'bad_signature' };
+      if (!timingSafeEqual(presented, signature(key, purpose, keyId, payload))) {
+        return { ok: false, reason: 'bad_signature' };
+      }
+      let envelope: z.infer<typeof envelopeSchema>;
+      try {
+        envelope = envelopeSchema.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+      } catch {
+        return { ok: false, reason: 'invalid_payload' };
+      }
+      if (envelope.exp !== undefined && envelope.exp * 1000 <= now()) return { ok: false, reason: 'expired' };
+      const data = tokenPurposes[purpose].safeParse(envelope.d);
+      if (!data.success) return { ok: false, reason: 'invalid_payload' };
+      return { ok: true, data: data.data as TokenData<typeof purpose>, keyId };
+    },
+  };
+}
