@@ -20,7 +20,8 @@ import {
  * one port. Any configuration variable set in the environment overrides the local default.
  */
 
-const LOCAL_DIR = '.local';
+/** Where DynamoDB Local keeps its data and the development secrets live (git-ignored). */
+const LOCAL_DIR = process.env.LOCAL_DATA_DIR || '.local';
 
 function portFrom(variable: string, fallback: number): number {
   const raw = process.env[variable];
@@ -33,6 +34,8 @@ function portFrom(variable: string, fallback: number): number {
 }
 
 async function main() {
+  // Node 20 is supported locally (Lambda runs 22); the SDK's notice about 2027 would only add noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = portFrom('PORT', 3000);
   const dynamoDbPort = portFrom('DYNAMODB_PORT', 8000);
   const sesPort = portFrom('SES_PORT', 8005);
@@ -41,26 +44,27 @@ async function main() {
   await assertPortFree(dynamoDbPort, 'DYNAMODB_PORT');
   await assertPortFree(sesPort, 'SES_PORT');
 
+  // Configuration first: a bad value stops start-up before any service is launched.
+  const secrets = await loadOrCreateDevelopmentSecrets(`${LOCAL_DIR}/dev-secrets.json`);
+  const defaults = localEnvironment({
+    tableName: 'consent-mail',
+    dynamoDbEndpoint: `http://127.0.0.1:${dynamoDbPort}`,
+    sesEndpoint: `http://127.0.0.1:${sesPort}`,
+    baseUrl: `http://localhost:${port}`,
+    secrets,
+  });
+  const overrides = Object.fromEntries(
+    configVariables.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
+  );
+  const runtime = createRuntime({ ...defaults, ...overrides }, 'local');
+
   const services: LocalService[] = [];
   const stopAll = () => Promise.all(services.map((service) => service.stop()));
   try {
-    const secrets = await loadOrCreateDevelopmentSecrets(`${LOCAL_DIR}/dev-secrets.json`);
     const dynamoDb = await startDynamoDbLocal({ port: dynamoDbPort, dataDir: `${LOCAL_DIR}/dynamodb` });
     services.push(dynamoDb);
     const ses = await startSesEmulator({ port: sesPort });
     services.push(ses);
-
-    const defaults = localEnvironment({
-      tableName: 'consent-mail',
-      dynamoDbEndpoint: dynamoDb.endpoint,
-      sesEndpoint: ses.endpoint,
-      baseUrl: `http://localhost:${port}`,
-      secrets,
-    });
-    const overrides = Object.fromEntries(
-      configVariables.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
-    );
-    const runtime = createRuntime({ ...defaults, ...overrides }, 'local');
     const created = await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
 
     const app = createLocalApp(runtime, { apiKeys: developmentKeyVerifier(runtime.config.adminApiKey) });

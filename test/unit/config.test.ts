@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { generateDevelopmentSecrets, localEnvironment } from '../../functions/local/local-environment';
+import { loadConfig } from '../../shared/config';
+import { ConfigurationError } from '../../shared/errors';
+
+const secrets = generateDevelopmentSecrets();
+const validEnvironment = () =>
+  localEnvironment({
+    tableName: 'consent-mail',
+    dynamoDbEndpoint: 'http://127.0.0.1:8000',
+    sesEndpoint: 'http://127.0.0.1:8005',
+    baseUrl: 'https://mail.example.com/',
+    secrets,
+  });
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as ConfigurationError).problems.map((problem) => problem.path);
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('loads a complete environment into a typed configuration', () => {
+    const config = loadConfig(validEnvironment());
+    expect(config.tableName).toBe('consent-mail');
+    expect(config.baseUrl).toBe('https://mail.example.com');
+    expect(config.sender.postalAddress).toContain('Springfield');
+    expect(config.signingKeys.activeKeyId).toBe(secrets.tokenKeyId);
+    expect(config.signingKeys.keys.get(secrets.tokenKeyId)?.length).toBe(32);
+    expect(config.emailHashSecret.length).toBe(32);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('names every missing variable at once', () => {
+    const env = validEnvironment();
+    delete env.TABLE_NAME;
+    delete env.BASE_URL;
+    env.SENDER_POSTAL_ADDRESS = '';
+    expect(problemsOf(env)).toEqual(
+      expect.arrayContaining(['TABLE_NAME', 'BASE_URL', 'SENDER_POSTAL_ADDRESS']),
+    );
+  });
+
+  it('puts the variable name in the message that stops start-up', () => {
+    const env = { ...validEnvironment(), SENDER_FROM_ADDRESS: 'not-an-address' };
+    expect(() => loadConfig(env)).toThrow(/SENDER_FROM_ADDRESS: must be an email address/);
+  });
+
+  it('refuses a plain-http base URL except for localhost', () => {
+    expect(problemsOf({ ...validEnvironment(), BASE_URL: 'http://mail.example.com' })).toEqual(['BASE_URL']);
+    expect(loadConfig({ ...validEnvironment(), BASE_URL: 'http://localhost:3000' }).baseUrl).toBe(
+      'http://localhost:3000',
+    );
+  });
+
+  it('refuses sender values that could inject headers', () => {
+    expect(
+      problemsOf({ ...validEnvironment(), SENDER_FROM_NAME: 'Example\r\nBcc: victim@example.org' }),
+    ).toEqual(['SENDER_FROM_NAME']);
+  });
+
+  it('refuses signing keys that are too short, unnamed or duplicated', () => {
+    const short = Buffer.alloc(16, 1).toString('base64');
+    const long = Buffer.alloc(32, 2).toString('base64');
+    expect(
+      problemsOf({ ...validEnvironment(), TOKEN_SIGNING_KEYS: `k1:${short}`, TOKEN_ACTIVE_KEY_ID: 'k1' }),
+    ).toEqual(['TOKEN_SIGNING_KEYS']);
+    expect(problemsOf({ ...validEnvironment(), TOKEN_SIGNING_KEYS: `:${long}` })).toContain(
+      'TOKEN_SIGNING_KEYS',
+    );
+    expect(
+      problemsOf({
+        ...validEnvironment(),
+        TOKEN_SIGNING_KEYS: `k1:${long},k1:${long}`,
+        TOKEN_ACTIVE_KEY_ID: 'k1',
+      }),
+    ).toEqual(['TOKEN_SIGNING_KEYS']);
+  });
+
+  it('requires the active key id to name a configured key', () => {
+    expect(problemsOf({ ...validEnvironment(), TOKEN_ACTIVE_KEY_ID: 'retired' })).toEqual([
+      'TOKEN_ACTIVE_KEY_ID',
+    ]);
+  });
+
+  it('accepts several signing keys so old tokens verify after rotation', () => {
+    const oldKey = Buffer.alloc(32, 3).toString('base64');
+    const newKey = Buffer.alloc(32, 4).toString('base64');
+    const config = loadConfig({
+      ...validEnvironment(),
+      TOKEN_SIGNING_KEYS: `2025a:${oldKey}, 2026a:${newKey}`,
+      TOKEN_ACTIVE_KEY_ID: '2026a',
+    });
+    expect([...config.signingKeys.keys.keys()]).toEqual(['2025a', '2026a']);
+  });
+
+  it('never echoes a secret value in its error message', () => {
+    const weakSecret = Buffer.from('tiny-but-secret').toString('base64');
+    const env = { ...validEnvironment(), EMAIL_HASH_SECRET: weakSecret, ADMIN_API_KEY: 'short-admin-secret' };
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/EMAIL_HASH_SECRET/);
+    expect(message).toMatch(/ADMIN_API_KEY/);
+    expect(message).not.toContain(weakSecret);
+    expect(message).not.toContain('short-admin-secret');
+  });
+
+  it('treats an empty variable as missing', () => {
+    expect(problemsOf({ ...validEnvironment(), TABLE_NAME: '' })).toEqual(['TABLE_NAME']);
+  });
+});

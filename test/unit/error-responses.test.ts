@@ -1,0 +1,123 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { describe, expect, it } from 'vitest';
+import { DependencyUnavailableError, NotFoundError } from '../../shared/errors';
+import { createApi, createRouter } from '../../shared/http/create-api';
+import type { ErrorBody } from '../../shared/http/error-responses';
+import { createLogger } from '../../shared/log';
+
+/**
+ * The error behaviour every consent-mail route inherits from createApi, exercised through a small app
+ * built the way the real ones are.
+ */
+function appUnderTest() {
+  const logged: string[] = [];
+  const logger = createLogger({ level: 'debug', service: 'test', write: (line) => logged.push(line) });
+  const signup = createRoute({
+    method: 'post',
+    path: '/signup',
+    request: {
+      body: {
+        content: {
+          'application/json': {
+            schema: z.object({ email: z.email(), lists: z.array(z.string()).min(1) }),
+          },
+        },
+      },
+    },
+    responses: { 202: { description: 'accepted' } },
+  });
+  const routes = createRouter()
+    .openapi(signup, (c) => c.body(null, 202))
+    .get('/missing', () => {
+      throw new NotFoundError('That list');
+    })
+    .get('/dynamodb-down', () => {
+      throw new DependencyUnavailableError('DynamoDB');
+    })
+    .get('/bug', () => {
+      throw new Error('secret internal detail: table consent-mail, key cm_dev_xyz');
+    })
+    .get('/page', (c) => {
+      c.set('humanFacing', true);
+      throw new NotFoundError('That preference page');
+    });
+  return { app: createApi({ logger }).route('/', routes), logged };
+}
+
+const postJson = (body: string) => ({
+  method: 'POST',
+  body,
+  headers: { 'content-type': 'application/json' },
+});
+
+describe('error responses', () => {
+  it('turns a zod failure into a 400 listing each field path, not a raw ZodError', async () => {
+    const { app } = appUnderTest();
+    const response = await app.request('/signup', postJson(JSON.stringify({ email: 'nope', lists: [] })));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.code).toBe('validation_failed');
+    expect((body.error.details ?? []).map((detail) => detail.path).sort()).toEqual([
+      'body.email',
+      'body.lists',
+    ]);
+    expect(JSON.stringify(body)).not.toMatch(/ZodError|"issues"/);
+  });
+
+  it('answers malformed JSON with a 400 in the same shape', async () => {
+    const { app } = appUnderTest();
+    const response = await app.request('/signup', postJson('{"email":'));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: { code: 'bad_request', message: expect.any(String) } });
+  });
+
+  it('maps domain errors to their status codes', async () => {
+    const { app } = appUnderTest();
+    const missing = await app.request('/missing');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: { code: 'not_found', message: 'That list was not found.' },
+    });
+    const down = await app.request('/dynamodb-down');
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as ErrorBody).error.code).toBe('dependency_unavailable');
+  });
+
+  it('hides the details of unexpected errors from the caller but logs them', async () => {
+    const { app, logged } = appUnderTest();
+    const response = await app.request('/bug');
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain('secret internal detail');
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: expect.any(String) } });
+    expect(
+      logged.some((line) => line.includes('"level":"error"') && line.includes('secret internal detail')),
+    ).toBe(true);
+  });
+
+  it('shows people a friendly HTML page on human-facing routes', async () => {
+    const { app } = appUnderTest();
+    const response = await app.request('/page');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await response.text();
+    expect(page).toContain('<h1>We could not find that page</h1>');
+    expect(page).toContain('That preference page was not found.');
+  });
+
+  it('answers unknown routes with JSON to API clients and HTML to browsers', async () => {
+    const { app } = appUnderTest();
+    const api = await app.request('/nowhere');
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as ErrorBody).error.code).toBe('not_found');
+    const browser = await app.request('/nowhere', { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(browser.status).toBe(404);
+    expect(await browser.text()).toContain('<!doctype html>');
+  });
+
+  it('gives every response a request id', async () => {
+    const { app } = appUnderTest();
+    const response = await app.request('/missing');
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { SigningKeyring } from '../../shared/config';
+import { createTokenSigner } from '../../shared/tokens';
+
+const keyA = randomBytes(32);
+const keyB = randomBytes(32);
+const keyring = (activeKeyId: string, keys: Record<string, Buffer>): SigningKeyring => ({
+  activeKeyId,
+  keys: new Map(Object.entries(keys)),
+});
+const unsubscribe = { contactId: 'c_01HZX', listId: 'weekly-news', messageId: 'm_42' };
+
+/** Flips one base64url character in the middle of `part` (0 = key id, 1 = payload, 2 = signature). */
+function tamper(token: string, part: number): string {
+  const parts = token.split('.');
+  const target = parts[part] ?? '';
+  const middle = Math.floor(target.length / 2);
+  const swapped = target[middle] === 'A' ? 'B' : 'A';
+  parts[part] = target.slice(0, middle) + swapped + target.slice(middle + 1);
+  return parts.join('.');
+}
+
+describe('signed tokens', () => {
+  const signer = createTokenSigner(keyring('a', { a: keyA }));
+
+  it('verifies what it signed and returns the data', () => {
+    const token = signer.sign('unsubscribe', unsubscribe);
+    expect(signer.verify('unsubscribe', token)).toEqual({ ok: true, data: unsubscribe, keyId: 'a' });
+  });
+
+  it('is URL-safe and carries no personal data in readable form', () => {
+    const token = signer.sign('preferences', { contactId: 'c_01HZX' });
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(encodeURIComponent(token)).toBe(token);
+  });
+
+  it('refuses to put anything but opaque ids inside', () => {
+    expect(() =>
+      signer.sign('preferences', { contactId: 'c_1', email: 'ada@example.com' } as unknown as {
+        contactId: string;
+      }),
+    ).toThrow();
+    expect(() => signer.sign('preferences', { contactId: 'ada@example.com' })).toThrow();
+  });
+
+  it('rejects a token whose payload was altered', () => {
+    const token = signer.sign('unsubscribe', unsubscribe);
+    expect(signer.verify('unsubscribe', tamper(token, 1))).toMatchObject({ ok: false });
+    const forgedPayload = Buffer.from(JSON.stringify({ d: { ...unsubscribe, listId: 'other' } })).toString(
+      'base64url',
+    );
+    const [keyId, , mac] = token.split('.');
+    expect(signer.verify('unsubscribe', `${keyId}.${forgedPayload}.${mac}`)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+
+  it('rejects a token whose signature was altered or truncated', () => {
+    const token = signer.sign('unsubscribe', unsubscribe);
+    expect(signer.verify('unsubscribe', tamper(token, 2))).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(signer.verify('unsubscribe', token.slice(0, -4))).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(signer.verify('unsubscribe', token.slice(0, token.lastIndexOf('.')))).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
+  it('refuses a token minted for another purpose', () => {
+    const pixel = signer.sign('trackOpen', { contactId: 'c_01HZX', messageId: 'm_42' });
+    expect(signer.verify('trackOpen', pixel).ok).toBe(true);
+    expect(signer.verify('unsubscribe', pixel)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(signer.verify('preferences', pixel)).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('rejects an unknown key id and a key id swapped onto another signature', () => {
+    const token = signer.sign('unsubscribe', unsubscribe);
+    expect(signer.verify('unsubscribe', `zz${token.slice(1)}`)).toEqual({ ok: false, reason: 'unknown_key' });
+    const both = createTokenSigner(keyring('a', { a: keyA, b: keyB }));
+    expect(both.verify('unsubscribe', `b${token.slice(1)}`)).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('still accepts tokens signed with an old key after rotation, and signs new ones with the new key', () => {
+    const beforeRotation = createTokenSigner(keyring('a', { a: keyA })).sign('unsubscribe', unsubscribe);
+    const afterRotation = createTokenSigner(keyring('b', { a: keyA, b: keyB }));
+    expect(afterRotation.verify('unsubscribe', beforeRotation)).toMatchObject({ ok: true, keyId: 'a' });
+    const fresh = afterRotation.sign('unsubscribe', unsubscribe);
+    expect(fresh.startsWith('b.')).toBe(true);
+    expect(afterRotation.verify('unsubscribe', fresh)).toMatchObject({ ok: true, keyId: 'b' });
+  });
+
+  it('rejects tokens of a key that was removed from the keyring', () => {
+    const token = createTokenSigner(keyring('a', { a: keyA })).sign('unsubscribe', unsubscribe);
+    expect(createTokenSigner(keyring('b', { b: keyB })).verify('unsubscribe', token)).toEqual({
+      ok: false,
+      reason: 'unknown_key',
+    });
+  });
+
+  it('honours an expiry when one was set, and unsubscribe tokens never expire by default', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const clockSigner = createTokenSigner(keyring('a', { a: keyA }), () => now);
+    const confirm = clockSigner.sign(
+      'confirmSubscription',
+      { contactId: 'c_1', listIds: ['weekly-news'] },
+      { expiresInSeconds: 3600 },
+    );
+    const unsub = clockSigner.sign('unsubscribe', unsubscribe);
+    now += 3599_000;
+    expect(clockSigner.verify('confirmSubscription', confirm).ok).toBe(true);
+    now += 2_000;
+    expect(clockSigner.verify('confirmSubscription', confirm)).toEqual({ ok: false, reason: 'expired' });
+    now += 10 * 365 * 24 * 3600_000;
+    expect(clockSigner.verify('unsubscribe', unsub).ok).toBe(true);
+  });
+
+  it('answers malformed input without throwing', () => {
+    for (const garbage of ['', '.', 'a..', 'a.b', 'a.b.c.d', 'a.b!.c', 'x'.repeat(5000), 'a.%%%.b']) {
+      expect(signer.verify('unsubscribe', garbage).ok).toBe(false);
+    }
+    const notJson = `a.${Buffer.from('not json').toString('base64url')}`;
+    const validMacForGarbage = createTokenSigner(keyring('a', { a: keyA }));
+    expect(validMacForGarbage.verify('unsubscribe', `${notJson}.${'A'.repeat(43)}`).ok).toBe(false);
+  });
+});
