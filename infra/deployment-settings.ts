@@ -1,0 +1,105 @@
+import type { Construct } from 'constructs';
+import { settingsProblems } from './function-environment';
+
+/**
+ * What one deployment is told from outside: CDK context (`-c key=value` on the command line, or the
+ * `context` block of cdk.json / cdk.context.json). docs/deploy.md documents every key.
+ *
+ * Without `senderDomain` the app deploys in placeholder mode: every sender value is an `example.com`
+ * placeholder. Nothing can be sent that way (SES never verifies example.com), so the placeholders can't
+ * reach a real inbox, and `cdk synth` works with no arguments. Once a real `senderDomain` is given, the
+ * values that a placeholder would falsify in every email (the links, the legal sender, the postal address)
+ * must be given too.
+ */
+export interface DeploymentSettings {
+  /** Public https origin (and optional path) of the public API, written into every email link. */
+  baseUrl: string;
+  /** The SES-verified domain mail is sent from (DKIM, custom MAIL FROM and DMARC live here). */
+  senderDomain: string;
+  fromAddress: string;
+  fromName: string;
+  replyTo: string;
+  companyName: string;
+  postalAddress: string;
+  unsubscribeMailbox: string;
+  logLevel: string;
+  /** True when no `senderDomain` was given and the sender values are placeholders. */
+  placeholder: boolean;
+}
+
+export type SettingKey = Exclude<keyof DeploymentSettings, 'placeholder'>;
+
+/** Every context key, listed through a complete record so that a new setting can't be forgotten here. */
+const settingKeys = Object.keys({
+  baseUrl: true,
+  senderDomain: true,
+  fromAddress: true,
+  fromName: true,
+  replyTo: true,
+  companyName: true,
+  postalAddress: true,
+  unsubscribeMailbox: true,
+  logLevel: true,
+} satisfies Record<SettingKey, true>) as SettingKey[];
+
+export const PLACEHOLDER_DOMAIN = 'example.com';
+
+/** Keys that have no safe default once a real sender domain is named. */
+const requiredWithRealDomain = ['baseUrl', 'companyName', 'postalAddress'] as const satisfies SettingKey[];
+
+export class DeploymentSettingsError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid deployment context:\n  - ${problems.join('\n  - ')}\nSee docs/deploy.md#context-values.`);
+    this.name = 'DeploymentSettingsError';
+  }
+}
+
+/** Reads and checks the context values; throws `DeploymentSettingsError` naming every bad key. */
+export function readDeploymentSettings(scope: Construct): DeploymentSettings {
+  const problems: string[] = [];
+  const given = new Map<SettingKey, string>();
+  for (const key of settingKeys) {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') {
+      problems.push(`${key}: must be a string`);
+      continue;
+    }
+    if (value.trim() !== '') given.set(key, value.trim());
+  }
+
+  const senderDomain = given.get('senderDomain')?.toLowerCase();
+  const placeholder = senderDomain === undefined;
+  const domain = senderDomain ?? PLACEHOLDER_DOMAIN;
+  if (!placeholder) {
+    for (const key of requiredWithRealDomain) {
+      if (!given.has(key)) {
+        problems.push(`${key}: is required once senderDomain is set (no placeholder may reach a real email)`);
+      }
+    }
+  }
+
+  const companyName = given.get('companyName') ?? 'Example Company';
+  const settings: DeploymentSettings = {
+    baseUrl: given.get('baseUrl') ?? `https://mail.${PLACEHOLDER_DOMAIN}`,
+    senderDomain: domain,
+    fromAddress: given.get('fromAddress') ?? `newsletter@${domain}`,
+    fromName: given.get('fromName') ?? companyName,
+    replyTo: given.get('replyTo') ?? `hello@${domain}`,
+    companyName,
+    postalAddress: given.get('postalAddress') ?? '1 Example Street, Example City 00000, Example Country',
+    unsubscribeMailbox: given.get('unsubscribeMailbox') ?? `unsubscribe@${domain}`,
+    logLevel: given.get('logLevel') ?? 'info',
+    placeholder,
+  };
+
+  // DMARC alignment: the From domain must be the verified sending domain or a subdomain of it.
+  const fromDomain = settings.fromAddress.slice(settings.fromAddress.lastIndexOf('@') + 1).toLowerCase();
+  if (fromDomain !== domain && !fromDomain.endsWith(`.${domain}`)) {
+    problems.push(`fromAddress: must be on senderDomain ${domain} (or a subdomain) so DMARC aligns`);
+  }
+
+  problems.push(...settingsProblems(settings));
+  if (problems.length > 0) throw new DeploymentSettingsError(problems);
+  return settings;
+}

@@ -1,0 +1,122 @@
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { type configVariables, loadConfig } from '../shared/config';
+import { ConfigurationError } from '../shared/errors';
+import type { DeploymentSettings, SettingKey } from './deployment-settings';
+import { type ConsentMailSecrets, INITIAL_SIGNING_KEY_ID, secretFields } from './stateful-stack';
+
+/**
+ * The environment every function gets on AWS: the one place that maps infrastructure and deployment
+ * settings onto the variables `loadConfig` (shared/config.ts) reads.
+ */
+
+type ConfigVariable = (typeof configVariables)[number];
+
+/** Read only by the local stack and tests (DynamoDB Local, the SES emulator, the development key). */
+export const localOnlyVariables = [
+  'ADMIN_API_KEY',
+  'DYNAMODB_ENDPOINT',
+  'SES_ENDPOINT',
+] as const satisfies ConfigVariable[];
+
+/** Set by the Lambda runtime itself; reserved, CloudFormation refuses to set it. */
+export const lambdaProvidedVariables = ['AWS_REGION'] as const satisfies ConfigVariable[];
+
+export type AwsConfigVariable = Exclude<
+  ConfigVariable,
+  (typeof localOnlyVariables)[number] | (typeof lambdaProvidedVariables)[number]
+>;
+
+/** Variables filled from a context value (the error messages of `settingsProblems` name the key). */
+const settingOfVariable = {
+  BASE_URL: 'baseUrl',
+  SENDER_FROM_ADDRESS: 'fromAddress',
+  SENDER_FROM_NAME: 'fromName',
+  SENDER_REPLY_TO: 'replyTo',
+  SENDER_COMPANY_NAME: 'companyName',
+  SENDER_POSTAL_ADDRESS: 'postalAddress',
+  UNSUBSCRIBE_MAILBOX: 'unsubscribeMailbox',
+  LOG_LEVEL: 'logLevel',
+} as const satisfies Partial<Record<AwsConfigVariable, SettingKey>>;
+
+type SettingVariable = keyof typeof settingOfVariable;
+
+function settingsEnvironment(settings: DeploymentSettings): Record<SettingVariable, string> {
+  return {
+    BASE_URL: settings.baseUrl,
+    SENDER_FROM_ADDRESS: settings.fromAddress,
+    SENDER_FROM_NAME: settings.fromName,
+    SENDER_REPLY_TO: settings.replyTo,
+    SENDER_COMPANY_NAME: settings.companyName,
+    SENDER_POSTAL_ADDRESS: settings.postalAddress,
+    UNSUBSCRIBE_MAILBOX: settings.unsubscribeMailbox,
+    LOG_LEVEL: settings.logLevel,
+  };
+}
+
+export interface FunctionEnvironmentSources {
+  table: ITableV2;
+  secrets: ConsentMailSecrets;
+  settings: DeploymentSettings;
+}
+
+/**
+ * Every AWS-applicable configuration variable, typed as a complete record so that a variable added to
+ * shared/config.ts fails type-checking here until the infrastructure decides where its value comes from.
+ *
+ * Secrets are CloudFormation dynamic references (`{{resolve:secretsmanager:…}}`): CloudFormation reads
+ * them at deploy time, so no secret value is in the template or the cloud assembly, and the functions need
+ * no Secrets Manager permission. The values do end up in the functions' configuration (visible to anyone
+ * allowed `lambda:GetFunctionConfiguration`) and change only on the next deploy; a later change loads them
+ * from Secrets Manager at cold start instead (docs/deploy.md#secrets).
+ */
+export function functionEnvironment({ table, secrets, settings }: FunctionEnvironmentSources) {
+  const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
+    // `unsafeUnwrap` only turns the dynamic reference into a string token; the value itself is never
+    // known at synth time. (`@aws-cdk/core:checkSecretUsage` refuses a plain `toString()`.)
+    secret.secretValueFromJson(field).unsafeUnwrap();
+
+  const environment: Record<AwsConfigVariable, string | undefined> = {
+    TABLE_NAME: table.tableName,
+    ...settingsEnvironment(settings),
+    // Arrives with the SES configuration set and its event destination (infrastructure issue).
+    SES_CONFIGURATION_SET: undefined,
+    // Only the initial key is wired while secrets travel as environment variables; see docs/deploy.md.
+    TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${fromSecret(secrets.tokenSigningKeys, INITIAL_SIGNING_KEY_ID)}`,
+    TOKEN_ACTIVE_KEY_ID: fromSecret(secrets.tokenSigningKeys, secretFields.activeKeyId),
+    EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
+  };
+  return definedOnly(environment);
+}
+
+function definedOnly(environment: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/**
+ * Runs the deployment settings through the runtime's own `loadConfig`, so a value the functions would
+ * refuse at cold start (an http base URL, a header-unsafe name, a short postal address) fails `cdk synth`
+ * instead. Values known only at deploy time (table name, secrets) are replaced by valid stand-ins.
+ */
+export function settingsProblems(settings: DeploymentSettings): string[] {
+  const standInKey = Buffer.alloc(32, 1).toString('base64');
+  try {
+    loadConfig({
+      ...settingsEnvironment(settings),
+      TABLE_NAME: 'stand-in-table',
+      TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${standInKey}`,
+      TOKEN_ACTIVE_KEY_ID: INITIAL_SIGNING_KEY_ID,
+      EMAIL_HASH_SECRET: standInKey,
+    });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return error.problems.map((problem) => {
+      const key = (settingOfVariable as Record<string, string | undefined>)[problem.path];
+      return key === undefined
+        ? `${problem.path}: ${problem.message}`
+        : `${key} (${problem.path}): ${problem.message}`;
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { table as dataModel } from '../shared/data-model';
+import type { ConsentMailFunction } from './consent-mail-function';
+
+/**
+ * The permissions consent-mail functions are given, each named for what it allows. Narrower than the
+ * CDK's `grantReadWriteData`, which also allows Scan, stream reads and DescribeTable on every index.
+ */
+
+/**
+ * Item reads and writes by key and by query. TransactWriteItems and TransactGetItems have no actions of
+ * their own: IAM authorises each item in a transaction with these same actions. No Scan: no access pattern
+ * of the single-table design scans (shared/data-model.ts). No stream reads: only the campaign worker reads
+ * the stream.
+ */
+const itemActions = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/** Items of the table, and Query on each index named in the data model (no `index/*` wildcard). */
+export function grantItemReadWrite(table: ITableV2, fn: ConsentMailFunction) {
+  Grant.addToPrincipal({ grantee: fn, actions: itemActions, resourceArns: [table.tableArn] });
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['dynamodb:Query'],
+    resourceArns: Object.keys(dataModel.indexes).map((indexName) => `${table.tableArn}/index/${indexName}`),
+  });
+}
+
+/**
+ * What the health check probes (shared/health.ts): DescribeTable on the table and SES GetAccount.
+ */
+export function grantHealthCheck(table: ITableV2, fn: ConsentMailFunction) {
+  Grant.addToPrincipal({ grantee: fn, actions: ['dynamodb:DescribeTable'], resourceArns: [table.tableArn] });
+  fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+  Validations.of(fn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'ses:GetAccount (health check, send quota) is an account-level action with no resource ARN.',
+  });
+}

@@ -1,0 +1,116 @@
+import { type CfnResource, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, Billing, ProjectionType, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { table as dataModel } from '../shared/data-model';
+
+/**
+ * Everything whose loss would lose data or break mail already sent: the table and the two secrets.
+ * Deployed apart from the functions so that redeploying, refactoring or even deleting the stateless stack
+ * can never replace them. Logical IDs are pinned (a test checks them): renaming a construct must not turn
+ * into "create new, delete old" for a table or a generated secret.
+ */
+
+/** The key id the first generated signing key is stored under (and tokens are signed with). */
+export const INITIAL_SIGNING_KEY_ID = 'k1';
+
+/**
+ * JSON fields of the two secrets (docs/deploy.md#secrets).
+ *
+ * - token signing keys: `{ "activeKeyId": "k1", "k1": "<base64, ≥ 32 bytes>" }`; rotation adds `"k2"` and
+ *   moves `activeKeyId`, keeping old keys so links in mail already sent keep working.
+ * - email hash secret: `{ "emailHashSecret": "<base64, ≥ 32 bytes>" }`; never rotates, because erased
+ *   addresses survive only as hashes keyed with it on the suppression list.
+ */
+export const secretFields = {
+  activeKeyId: 'activeKeyId',
+  emailHashSecret: 'emailHashSecret',
+} as const;
+
+export interface ConsentMailSecrets {
+  /** HMAC keys of the tokens in every link we send; rotates by adding keys. */
+  tokenSigningKeys: ISecret;
+  /** Keys the hash that stands for an address in lookups and suppressions; never rotates. */
+  emailHash: ISecret;
+}
+
+/**
+ * 64 characters of letters and digits: every one is in the base64 alphabet and 64 is a multiple of 4, so
+ * the value is valid base64 decoding to 48 bytes (≈ 380 bits of entropy), which `loadConfig` requires to
+ * be at least 32 bytes. Punctuation is excluded because `+`/`/` would need no special care but `"`, `\`
+ * or `,` would break the JSON or the `keyId:secret,…` list.
+ */
+const generatedKey = { passwordLength: 64, excludePunctuation: true, includeSpace: false } as const;
+
+export class StatefulStack extends Stack {
+  readonly table: TableV2;
+  readonly secrets: ConsentMailSecrets;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, { terminationProtection: true, ...props });
+
+    const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: stringKey(dataModel.partitionKey),
+      sortKey: stringKey(dataModel.sortKey),
+      globalSecondaryIndexes: Object.entries(dataModel.indexes).map(([indexName, index]) => ({
+        indexName,
+        partitionKey: stringKey(index.partitionKey),
+        sortKey: stringKey(index.sortKey),
+        // ALL, like the local and test tables (tableDefinition): a query never needs a second read.
+        projectionType: ProjectionType.ALL,
+      })),
+      timeToLiveAttribute: dataModel.timeToLiveAttribute,
+      dynamoStream: StreamViewType[dataModel.streamView],
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    pinLogicalId(this.table, 'ConsentMailTable');
+
+    const tokenSigningKeys = new Secret(this, 'TokenSigningKeys', {
+      description: 'consent-mail: HMAC keys for link tokens ({"activeKeyId": id, "<id>": base64 key, ...})',
+      generateSecretString: {
+        ...generatedKey,
+        secretStringTemplate: JSON.stringify({ [secretFields.activeKeyId]: INITIAL_SIGNING_KEY_ID }),
+        generateStringKey: INITIAL_SIGNING_KEY_ID,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    pinLogicalId(tokenSigningKeys, 'ConsentMailTokenSigningKeys');
+
+    // A secret of its own rather than a field of the one above: CloudFormation generates exactly one random
+    // value per secret, and this one must never change while signing keys rotate.
+    const emailHash = new Secret(this, 'EmailHashSecret', {
+      description: 'consent-mail: key of the address hashes ({"emailHashSecret": base64}); never rotate',
+      generateSecretString: {
+        ...generatedKey,
+        secretStringTemplate: JSON.stringify({}),
+        generateStringKey: secretFields.emailHashSecret,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    pinLogicalId(emailHash, 'ConsentMailEmailHashSecret');
+
+    Validations.of(tokenSigningKeys).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Signing keys rotate by adding a key id and moving activeKeyId while old ids keep verifying links ' +
+        'already mailed; Secrets Manager single-value rotation would break those links. Rotation is an ' +
+        'operator procedure (docs/deploy.md#secrets) until functions load keys at cold start.',
+    });
+    Validations.of(emailHash).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Must never rotate: erased addresses survive only as hashes keyed with it on the suppression list, ' +
+        'so a new key would let an erased or complained address be mailed again.',
+    });
+
+    this.secrets = { tokenSigningKeys, emailHash };
+  }
+}
+
+function pinLogicalId(construct: Construct, logicalId: string) {
+  (construct.node.defaultChild as CfnResource).overrideLogicalId(logicalId);
+}

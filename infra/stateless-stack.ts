@@ -1,0 +1,60 @@
+import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import type { DeploymentSettings } from './deployment-settings';
+import { functionEnvironment } from './function-environment';
+import { grantHealthCheck, grantItemReadWrite } from './grants';
+import { HttpFunction } from './http-function';
+import type { ConsentMailSecrets } from './stateful-stack';
+
+export interface StatelessStackProps extends StackProps {
+  table: ITableV2;
+  secrets: ConsentMailSecrets;
+  settings: DeploymentSettings;
+}
+
+/**
+ * Everything that can be replaced at will: the functions and their endpoints. It receives the stateful
+ * resources as props, so it can be destroyed and redeployed without touching data.
+ */
+export class StatelessStack extends Stack {
+  readonly publicApi: HttpFunction;
+  readonly adminApi: HttpFunction;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    // Strong references (Export/ImportValue): CloudFormation itself refuses to delete or change the table
+    // and secret exports while these functions use them. Chosen here rather than left to a default; must be
+    // set before any child construct exists.
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    const { table, secrets, settings } = props;
+    const environment = functionEnvironment({ table, secrets, settings });
+
+    this.publicApi = new HttpFunction(this, 'PublicApi', {
+      entry: 'functions/public-api/handler.ts',
+      description: 'Public API: subscribe, confirm, preferences, one-click unsubscribe, open pixel, health',
+      environment,
+    });
+    // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
+    grantItemReadWrite(table, this.publicApi);
+    grantHealthCheck(table, this.publicApi);
+
+    this.adminApi = new HttpFunction(this, 'AdminApi', {
+      entry: 'functions/admin-api/handler.ts',
+      description: 'Admin API: lists, contacts and data-subject rights, sends, campaigns, API keys',
+      environment,
+    });
+    // Lists, contacts, erasure and API-key lookups are item reads and writes; the admin app has no health
+    // route and sends nothing yet, so no SES permission (sending arrives with "send one" and campaigns).
+    grantItemReadWrite(table, this.adminApi);
+
+    new CfnOutput(this, 'PublicApiUrl', {
+      description: 'Function URL of the public API (set baseUrl to it, or to the domain in front of it)',
+      value: this.publicApi.url.url,
+    });
+    new CfnOutput(this, 'AdminApiUrl', {
+      description: 'Function URL of the admin API (Bearer API keys)',
+      value: this.adminApi.url.url,
+    });
+  }
+}

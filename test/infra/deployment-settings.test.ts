@@ -1,0 +1,64 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { DeploymentSettingsError, readDeploymentSettings } from '../../infra/deployment-settings';
+
+const settingsFrom = (context: Record<string, unknown>) => readDeploymentSettings(new App({ context }));
+
+const realDeployment = {
+  senderDomain: 'news.example.org',
+  baseUrl: 'https://mail.example.org',
+  companyName: 'Example Org Ltd',
+  postalAddress: '1 Main Street, Springfield 12345, USA',
+};
+
+function problemsOf(context: Record<string, unknown>): string {
+  try {
+    settingsFrom(context);
+  } catch (error) {
+    expect(error).toBeInstanceOf(DeploymentSettingsError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the context to be refused');
+}
+
+describe('deployment settings (CDK context)', () => {
+  it('without a sender domain, every sender value is an example.com placeholder', () => {
+    const settings = settingsFrom({});
+    expect(settings.placeholder).toBe(true);
+    expect(settings.senderDomain).toBe('example.com');
+    expect(settings.baseUrl).toBe('https://mail.example.com');
+    expect(settings.fromAddress).toMatch(/@example\.com$/);
+  });
+
+  it('addresses default to the sender domain and the From name to the company', () => {
+    const settings = settingsFrom(realDeployment);
+    expect(settings.placeholder).toBe(false);
+    expect(settings.fromAddress).toBe('newsletter@news.example.org');
+    expect(settings.replyTo).toBe('hello@news.example.org');
+    expect(settings.unsubscribeMailbox).toBe('unsubscribe@news.example.org');
+    expect(settings.fromName).toBe('Example Org Ltd');
+    expect(settings.logLevel).toBe('info');
+  });
+
+  it('a real sender domain needs the base URL, the company name and the postal address', () => {
+    const message = problemsOf({ senderDomain: 'news.example.org' });
+    expect(message).toContain('baseUrl: is required');
+    expect(message).toContain('companyName: is required');
+    expect(message).toContain('postalAddress: is required');
+  });
+
+  it('a value the functions would refuse at cold start fails synthesis, naming the context key', () => {
+    const message = problemsOf({ ...realDeployment, baseUrl: 'http://mail.example.org', replyTo: 'nobody' });
+    expect(message).toContain('baseUrl (BASE_URL): must use https');
+    expect(message).toContain('replyTo (SENDER_REPLY_TO)');
+  });
+
+  it('the From address must be on the sender domain so DMARC aligns', () => {
+    expect(problemsOf({ ...realDeployment, fromAddress: 'news@elsewhere.example' })).toContain(
+      'fromAddress: must be on senderDomain',
+    );
+    expect(settingsFrom({ ...realDeployment, fromAddress: 'news@mail.news.example.org' }).fromAddress).toBe(
+      'news@mail.news.example.org',
+    );
+  });
+});

@@ -1,0 +1,339 @@
+import { execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defineConsentMail } from '../../infra/consent-mail';
+import { configVariables, loadConfig } from '../../shared/config';
+import { table, tableDefinition } from '../../shared/data-model';
+import { ConfigurationError } from '../../shared/errors';
+
+/**
+ * Fine-grained assertions on the synthesized templates. The app is synthesized once for the file (with the
+ * feature flags of cdk.json and real esbuild bundling), and the tests read the result.
+ */
+
+const repositoryRoot = join(import.meta.dirname, '..', '..');
+const cdkJsonContext = JSON.parse(readFileSync(join(repositoryRoot, 'cdk.json'), 'utf8')).context;
+
+/** A deployment as an operator would describe it (docs/deploy.md#context-values). */
+const deploymentContext = {
+  senderDomain: 'news.example.org',
+  baseUrl: 'https://mail.example.org',
+  companyName: 'Example Org Ltd',
+  postalAddress: '1 Main Street, Springfield 12345, USA',
+};
+
+/** Report validation findings in validation-report.json instead of throwing, so a test can list them. */
+const reportInsteadOfThrowing = { '@aws-cdk/core:failSynthOnValidationErrors': false };
+
+const outdirs: string[] = [];
+function newApp(extraContext: Record<string, unknown> = {}) {
+  const outdir = mkdtempSync(join(tmpdir(), 'consent-mail-cdk-'));
+  outdirs.push(outdir);
+  return new App({
+    outdir,
+    context: { ...cdkJsonContext, ...deploymentContext, ...reportInsteadOfThrowing, ...extraContext },
+  });
+}
+afterAll(() => {
+  for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+});
+
+const app = newApp();
+const stacks = defineConsentMail(app);
+const assembly = app.synth();
+const stateful = Template.fromStack(stacks.stateful);
+const stateless = Template.fromStack(stacks.stateless);
+
+interface ValidationReport {
+  pluginReports: {
+    pluginName: string;
+    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+  }[];
+}
+
+function validationFindings(directory: string): string[] {
+  const report: ValidationReport = JSON.parse(
+    readFileSync(join(directory, 'validation-report.json'), 'utf8'),
+  );
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((violation) =>
+      violation.violatingConstructs.map((where) => `${violation.ruleName} at ${where.constructPath}`),
+    ),
+  );
+}
+
+function onlyResource(template: Template, type: string) {
+  const [only, ...others] = Object.entries(template.findResources(type));
+  if (only === undefined || others.length > 0) throw new Error(`expected exactly one ${type}`);
+  const [logicalId, resource] = only;
+  return { logicalId, resource };
+}
+
+const byAttributeName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
+  String(a.AttributeName).localeCompare(String(b.AttributeName));
+const byIndexName = (a: { IndexName?: string }, b: { IndexName?: string }) =>
+  String(a.IndexName).localeCompare(String(b.IndexName));
+
+describe('stateful stack', () => {
+  const definition = tableDefinition('any-name');
+  const { logicalId, resource: tableResource } = onlyResource(stateful, 'AWS::DynamoDB::GlobalTable');
+  const properties = tableResource.Properties;
+  const replica = properties.Replicas[0];
+
+  it('the table has exactly the keys, indexes, TTL and stream of shared/data-model.ts', () => {
+    expect(properties.KeySchema).toEqual(definition.KeySchema);
+    expect([...properties.AttributeDefinitions].sort(byAttributeName)).toEqual(
+      [...(definition.AttributeDefinitions ?? [])].sort(byAttributeName),
+    );
+    expect([...properties.GlobalSecondaryIndexes].sort(byIndexName)).toEqual(
+      [...(definition.GlobalSecondaryIndexes ?? [])].sort(byIndexName),
+    );
+    expect(properties.TimeToLiveSpecification).toEqual({
+      AttributeName: table.timeToLiveAttribute,
+      Enabled: true,
+    });
+    expect(properties.StreamSpecification).toEqual({ StreamViewType: table.streamView });
+    expect(properties.BillingMode).toBe(definition.BillingMode);
+  });
+
+  it('the table is retained and protected from deletion, with point-in-time recovery', () => {
+    expect(tableResource.DeletionPolicy).toBe('Retain');
+    expect(tableResource.UpdateReplacePolicy).toBe('Retain');
+    expect(replica.DeletionProtectionEnabled).toBe(true);
+    expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it("the table's logical ID is pinned, so a refactor can never replace it", () => {
+    expect(logicalId).toBe('ConsentMailTable');
+  });
+
+  it('the signing keys and the email hash secret are generated, retained and pinned', () => {
+    const secrets = stateful.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets).sort()).toEqual([
+      'ConsentMailEmailHashSecret',
+      'ConsentMailTokenSigningKeys',
+    ]);
+    for (const secret of Object.values(secrets)) {
+      expect(secret.DeletionPolicy).toBe('Retain');
+      expect(secret.UpdateReplacePolicy).toBe('Retain');
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(secret.Properties.GenerateSecretString).toMatchObject({
+        PasswordLength: 64,
+        ExcludePunctuation: true,
+      });
+    }
+  });
+
+  it('the stateful stack is termination-protected', () => {
+    expect(assembly.getStackArtifact(stacks.stateful.artifactId).terminationProtection).toBe(true);
+  });
+});
+
+describe('stateless stack', () => {
+  const functions = Object.entries(stateless.findResources('AWS::Lambda::Function'));
+  const resources = stateless.toJSON().Resources;
+  const environments = functions.map(
+    ([logicalId, fn]) => [logicalId, fn.Properties.Environment.Variables as Record<string, unknown>] as const,
+  );
+
+  it('has the public and the admin function', () => {
+    expect(functions).toHaveLength(2);
+    stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Public API'),
+    });
+    stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Admin API'),
+    });
+  });
+
+  it('every function runs Node.js 22 on ARM64 and logs to its own log group with a retention', () => {
+    const logGroups = new Set<string>();
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.MemorySize).toBe(512);
+      expect(fn.Properties.Timeout).toBeLessThanOrEqual(30);
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      const logGroupId: string = fn.Properties.LoggingConfig.LogGroup.Ref;
+      expect(resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
+      expect(resources[logGroupId]?.Properties.RetentionInDays).toBeGreaterThan(0);
+      logGroups.add(logGroupId);
+    }
+    expect(logGroups.size).toBe(functions.length);
+  });
+
+  it('both functions are reachable through a Function URL, and the stack outputs both URLs', () => {
+    const urls = Object.values(stateless.findResources('AWS::Lambda::Url'));
+    expect(urls.map((url) => url.Properties.TargetFunctionArn['Fn::GetAtt'][0]).sort()).toEqual(
+      functions.map(([logicalId]) => logicalId).sort(),
+    );
+    for (const url of urls) expect(url.Properties.AuthType).toBe('NONE');
+    for (const output of ['PublicApiUrl', 'AdminApiUrl']) {
+      stateless.hasOutput(output, { Value: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionUrl'] } });
+    }
+  });
+
+  it('no function is given the development admin key or a local endpoint', () => {
+    for (const [, environment] of environments) {
+      for (const name of ['ADMIN_API_KEY', 'DYNAMODB_ENDPOINT', 'SES_ENDPOINT']) {
+        expect(environment).not.toHaveProperty(name);
+      }
+    }
+  });
+
+  it('every function gets every variable loadConfig requires, and none it does not read', () => {
+    const required = requiredConfigVariables();
+    expect(required).toContain('TABLE_NAME');
+    for (const [logicalId, environment] of environments) {
+      const names = Object.keys(environment);
+      expect({ logicalId, missing: required.filter((name) => !names.includes(name)) }).toEqual({
+        logicalId,
+        missing: [],
+      });
+      const known: readonly string[] = configVariables;
+      expect(names.filter((name) => !known.includes(name) && name !== 'NODE_OPTIONS')).toEqual([]);
+    }
+  });
+
+  it('secrets reach the functions only as deploy-time references to Secrets Manager', () => {
+    for (const [, environment] of environments) {
+      for (const name of ['TOKEN_SIGNING_KEYS', 'TOKEN_ACTIVE_KEY_ID', 'EMAIL_HASH_SECRET']) {
+        expect(JSON.stringify(environment[name])).toContain('{{resolve:secretsmanager:');
+      }
+    }
+  });
+
+  it('each bundled function starts with its environment once CloudFormation has resolved it', () => {
+    for (const [logicalId, fn] of functions) {
+      const assetDirectory = join(
+        assembly.directory,
+        `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`,
+      );
+      const bundle = join(assetDirectory, 'index.mjs');
+      expect(existsSync(bundle), `${logicalId} bundle`).toBe(true);
+      const environment = Object.fromEntries(
+        Object.entries(fn.Properties.Environment.Variables).map(([name, value]) => [
+          name,
+          resolveAtDeploy(value),
+        ]),
+      );
+      const check = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+        if (typeof m.handler !== 'function') throw new Error('no handler export');`;
+      try {
+        execFileSync(process.execPath, ['--input-type=module', '--eval', check], {
+          env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...environment },
+          stdio: 'pipe',
+          timeout: 20_000,
+        });
+      } catch (error) {
+        const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
+        expect.fail(`${logicalId} did not start: ${stderr.slice(0, 2000)}`);
+      }
+    }
+  });
+
+  it('functions may not scan the table, read its stream or use wildcard actions', () => {
+    const actions = Object.values(stateless.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) =>
+        [statement.Action].flat(),
+      ),
+    );
+    expect(actions).toContain('dynamodb:PutItem');
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    for (const forbidden of ['dynamodb:Scan', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']) {
+      expect(actions).not.toContain(forbidden);
+    }
+    for (const role of Object.values(stateless.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('cdk-nag (AWS Solutions checks)', () => {
+  it('reports no finding that is not acknowledged', () => {
+    expect(validationFindings(assembly.directory)).toEqual([]);
+  });
+
+  it('every acknowledgement gives a written reason', () => {
+    const acknowledgements = acknowledgementsIn(app);
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const { id, reason } of acknowledgements) {
+      expect(reason.length, `reason for ${id}`).toBeGreaterThanOrEqual(40);
+    }
+  });
+
+  it('runs on the app: a resource nobody acknowledged is reported', () => {
+    // Bundling is skipped here: this app only exists to prove that the checks are wired in.
+    const probe = newApp({ 'aws:cdk:bundling-stacks': [] });
+    const probeStacks = defineConsentMail(probe);
+    new Secret(probeStacks.stateful, 'UnacknowledgedSecret');
+    probe.synth();
+    expect(validationFindings(probe.outdir)).toContain(
+      'AwsSolutions-SMG4 at ConsentMailStateful/UnacknowledgedSecret/Resource',
+    );
+  });
+});
+
+/** The variables `loadConfig` refuses to do without: those it names when given nothing at all. */
+function requiredConfigVariables(): string[] {
+  try {
+    loadConfig({});
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return [...new Set(error.problems.map((problem) => problem.path))];
+  }
+  throw new Error('loadConfig accepted an empty environment');
+}
+
+function acknowledgementsIn(scope: Construct): { id: string; reason: string }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .map(([id, reason]) => ({ id, reason })),
+  );
+}
+
+/** What Secrets Manager generates for `generateSecretString` with punctuation excluded. */
+const generatedValue = () => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from({ length: 64 }, () => alphabet[randomInt(alphabet.length)]).join('');
+};
+const simulatedSecretFields: Record<string, string> = {
+  activeKeyId: 'k1',
+  k1: generatedValue(),
+  emailHashSecret: generatedValue(),
+};
+
+/**
+ * Resolves an environment value as CloudFormation would at deploy time: imports become a stand-in name
+ * and `{{resolve:secretsmanager:…:SecretString:field::}}` becomes a value like the one generated.
+ */
+function resolveAtDeploy(value: unknown): string {
+  const flatten = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const intrinsic = part as Record<string, unknown>;
+    if ('Fn::ImportValue' in intrinsic) return 'ConsentMailStateful-import';
+    if ('Fn::Join' in intrinsic) {
+      const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(separator);
+    }
+    throw new Error(`unexpected intrinsic in a function environment: ${JSON.stringify(part)}`);
+  };
+  return flatten(value).replace(
+    /\{\{resolve:secretsmanager:[^:]+:SecretString:([^:]+):[^:]*:[^:]*\}\}/g,
+    (_, field: string) => {
+      const resolved = simulatedSecretFields[field];
+      if (resolved === undefined) throw new Error(`no secret field "${field}"`);
+      return resolved;
+    },
+  );
+}
