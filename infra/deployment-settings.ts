@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import type { SenderIdentity } from '../shared/config';
 import { settingsProblems } from './function-environment';
 
 /**
@@ -11,17 +12,11 @@ import { settingsProblems } from './function-environment';
  * values that a placeholder would falsify in every email (the links, the legal sender, the postal address)
  * must be given too.
  */
-export interface DeploymentSettings {
+export interface DeploymentSettings extends SenderIdentity {
   /** Public https origin (and optional path) of the public API, written into every email link. */
   baseUrl: string;
   /** The SES-verified domain mail is sent from (DKIM, custom MAIL FROM and DMARC live here). */
   senderDomain: string;
-  fromAddress: string;
-  fromName: string;
-  replyTo: string;
-  companyName: string;
-  postalAddress: string;
-  unsubscribeMailbox: string;
   logLevel: string;
   /** True when no `senderDomain` was given and the sender values are placeholders. */
   placeholder: boolean;
