@@ -80,6 +80,14 @@ export function functionEnvironment({ table, secrets, settings }: FunctionEnviro
     ...settingsEnvironment(settings),
     // Arrives with the SES configuration set and its event destination (infrastructure issue).
     SES_CONFIGURATION_SET: undefined,
+    // Signup settings keep the runtime defaults (shared/config.ts) until the infrastructure issue exposes
+    // them as context values; CORS and form redirects stay closed until an operator names origins.
+    CONFIRMATION_LINK_TTL_HOURS: undefined,
+    SIGNUP_REDIRECT_ORIGINS: undefined,
+    CORS_ALLOWED_ORIGINS: undefined,
+    SIGNUP_LIMIT_PER_IP_PER_HOUR: undefined,
+    SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: undefined,
+    CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: undefined,
     // Only the initial key is wired while secrets travel as environment variables; see docs/deploy.md.
     TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${fromSecret(secrets.tokenSigningKeys, INITIAL_SIGNING_KEY_ID)}`,
     TOKEN_ACTIVE_KEY_ID: fromSecret(secrets.tokenSigningKeys, secretFields.activeKeyId),

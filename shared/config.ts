@@ -23,6 +23,38 @@ const emailAddress = (what: string) =>
 
 const optionalUrl = z.url({ error: 'must be an absolute URL' }).optional();
 
+const positiveInteger = (fallback: number, max: number) =>
+  z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max).default(fallback);
+
+/** Comma-separated origins (`https://www.example.com`), normalised to `URL.origin`. */
+const originList = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const origins: string[] = [];
+    for (const entry of raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      let url: URL;
+      try {
+        url = new URL(entry);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin like https://www.example.com` });
+        return z.NEVER;
+      }
+      if (url.origin !== entry.replace(/\/$/, '') || !['https:', 'http:'].includes(url.protocol)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}" must be a bare origin like https://www.example.com`,
+        });
+        return z.NEVER;
+      }
+      origins.push(url.origin);
+    }
+    return origins;
+  });
+
 /** `kid:secret` pairs, comma separated; secrets are base64 or base64url and at least 32 bytes. */
 const signingKeys = z
   .string({ error: 'is required: comma-separated `keyId:base64Secret` pairs' })
@@ -93,6 +125,12 @@ const environmentSchema = z
       .refine((secret) => secret.length >= 32, 'must decode to at least 32 bytes'),
     ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    CONFIRMATION_LINK_TTL_HOURS: positiveInteger(168, 24 * 30),
+    SIGNUP_REDIRECT_ORIGINS: originList,
+    CORS_ALLOWED_ORIGINS: originList,
+    SIGNUP_LIMIT_PER_IP_PER_HOUR: positiveInteger(20, 100_000),
+    SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: positiveInteger(5, 1000),
+    CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
   })
   .superRefine((env, ctx) => {
     if (!env.TOKEN_SIGNING_KEYS.has(env.TOKEN_ACTIVE_KEY_ID)) {
@@ -135,6 +173,20 @@ export interface Config {
   emailHashSecret: Buffer;
   adminApiKey: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  signup: SignupSettings;
+}
+
+export interface SignupSettings {
+  /** How long a double opt-in confirmation link works. */
+  confirmationLinkTtlHours: number;
+  /** Origins a plain HTML form's `redirect` may point to; anything else gets our own page. */
+  redirectOrigins: readonly string[];
+  /** Origins whose pages may call the signup endpoint with `fetch` (CORS). */
+  corsOrigins: readonly string[];
+  limitPerIpPerHour: number;
+  limitPerAddressPerHour: number;
+  /** Subscription bombing guard: confirmation emails one address may receive per day. */
+  confirmationEmailsPerAddressPerDay: number;
 }
 
 /** Every environment variable consent-mail reads, for docs and for the CDK app. */
@@ -175,5 +227,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     emailHashSecret: e.EMAIL_HASH_SECRET,
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
+    signup: {
+      confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
+      redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,
+      corsOrigins: e.CORS_ALLOWED_ORIGINS,
+      limitPerIpPerHour: e.SIGNUP_LIMIT_PER_IP_PER_HOUR,
+      limitPerAddressPerHour: e.SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR,
+      confirmationEmailsPerAddressPerDay: e.CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY,
+    },
   };
 }

@@ -201,6 +201,9 @@ type FieldsOf<E extends EntityName> = Extract<keyof (typeof entities)[E], KeyFie
 export type KeyValues<E extends EntityName> = {
   [Name in PlaceholdersOf<(typeof entities)[E][FieldsOf<E>]>]: string;
 };
+export type PrimaryKeyValues<E extends EntityName> = {
+  [Name in PlaceholdersOf<(typeof entities)[E]['pk' | 'sk']>]: string;
+};
 export type ItemKeys = Partial<Record<KeyField, string>> & { pk: string; sk: string };
 
 const PLACEHOLDER = /<([A-Za-z]+)>/g;
@@ -227,13 +230,13 @@ export function keyOf<E extends EntityName>(entity: E, values: KeyValues<E>): It
   return keys as ItemKeys;
 }
 
-/** Only the primary key, for GetItem/UpdateItem/DeleteItem. */
+/** Only the primary key, for GetItem/UpdateItem/DeleteItem; needs only the values it uses. */
 export function primaryKeyOf<E extends EntityName>(
   entity: E,
-  values: KeyValues<E>,
+  values: PrimaryKeyValues<E>,
 ): { pk: string; sk: string } {
-  const { pk, sk } = keyOf(entity, values);
-  return { pk, sk };
+  const definition: EntityDefinition = entities[entity];
+  return { pk: fill(definition.pk, values), sk: fill(definition.sk, values) };
 }
 
 /**

@@ -5,7 +5,10 @@ import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { createApi } from '../../shared/http/create-api';
 import { requireApiKey } from '../../shared/http/require-api-key';
 import type { Logger } from '../../shared/log';
+import { consentEventRoutes } from './routes/consent-events';
+import { consentTextRoutes } from './routes/consent-texts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
+import { listRoutes } from './routes/lists';
 
 /**
  * The admin API: the operator's backend managing lists, contacts, sends and campaigns. Every route under
@@ -32,6 +35,10 @@ export function createAdminApp(deps: AdminApiDependencies) {
   const app = createApi({ logger: deps.logger });
   app.use('/admin/v1/*', requireApiKey(deps.apiKeys));
   app.route('/', currentApiKeyRoutes());
+  const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
+  app.route('/', listRoutes(access));
+  app.route('/', consentTextRoutes(access));
+  app.route('/', consentEventRoutes(access));
   serveApiDocs(app, {
     title: adminApiInfo.title,
     prefix: '/admin',

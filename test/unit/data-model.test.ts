@@ -20,7 +20,7 @@ describe('data model keys', () => {
       gsi1pk: 'LIST#weekly#SHARD#7',
       gsi1sk: 'confirmed#c1',
     });
-    expect(primaryKeyOf('message', { contactId: 'c1', messageId: 'm1', sesMessageId: 'x' })).toEqual({
+    expect(primaryKeyOf('message', { contactId: 'c1', messageId: 'm1' })).toEqual({
       pk: 'CONTACT#c1',
       sk: 'MESSAGE#m1',
     });

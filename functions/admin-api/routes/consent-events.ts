@@ -1,0 +1,94 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  consentEventKinds,
+  consentMethods,
+  legalBases,
+  listConsentEvents,
+} from '../../../shared/consent/consent-events';
+import { createRouter } from '../../../shared/http/create-api';
+import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { supportedLocales } from '../../../shared/i18n/locales';
+import type { TableAccess } from '../../../shared/table-access';
+
+/**
+ * A contact's consent ledger, newest first, page by page: the proof of what they agreed to, when, how and
+ * to which wording. An unknown contact has an empty ledger, so the answer never reveals whether one exists.
+ */
+
+const ConsentEvidenceSchema = z
+  .object({
+    ip: z.string().optional(),
+    userAgent: z.string().optional(),
+    source: z.string().optional(),
+    consentText: z
+      .object({ version: z.number().int(), sha256: z.string(), locale: z.enum(supportedLocales) })
+      .optional(),
+    globalPrivacyControl: z.boolean().optional(),
+    trackingConsent: z.boolean().optional(),
+    messageId: z.string().optional(),
+    campaignId: z.string().optional(),
+    apiKeyId: z.string().optional(),
+    requestEventId: z.string().optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('ConsentEvidence');
+
+const ConsentEventSchema = z
+  .object({
+    eventId: z.string(),
+    contactId: z.string(),
+    listId: z.string().nullable().openapi({ description: 'Null for events about the contact as a whole.' }),
+    kind: z.enum(consentEventKinds),
+    method: z.enum(consentMethods),
+    legalBasis: z.enum(legalBases),
+    occurredAt: z.iso.datetime(),
+    evidence: ConsentEvidenceSchema,
+  })
+  .openapi('ConsentEvent');
+
+const ConsentEventPageSchema = z
+  .object({
+    events: z.array(ConsentEventSchema),
+    nextCursor: z
+      .string()
+      .optional()
+      .openapi({ description: 'Pass as `cursor` for the next (older) page; absent on the last page.' }),
+  })
+  .openapi('ConsentEventPage');
+
+const listConsentEventsRoute = createRoute({
+  method: 'get',
+  path: '/admin/v1/contacts/{contactId}/consent-events',
+  operationId: 'listConsentEvents',
+  tags: ['Consent ledger'],
+  summary: "A contact's consent ledger, newest first",
+  security: [{ adminApiKey: [] }],
+  request: {
+    params: z.object({
+      contactId: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a contact id')
+        .openapi({ param: { name: 'contactId', in: 'path' } }),
+    }),
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(25),
+      cursor: z.string().min(1).max(2048).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'One page of events; empty for an unknown contact.',
+      content: { 'application/json': { schema: ConsentEventPageSchema } },
+    },
+    400: errorResponse('The request (for example the cursor) is not valid.'),
+    401: errorResponse('No valid API key was presented.'),
+  },
+});
+
+export function consentEventRoutes(access: TableAccess) {
+  return createRouter().openapi(listConsentEventsRoute, async (c) => {
+    const { contactId } = c.req.valid('param');
+    const { limit, cursor } = c.req.valid('query');
+    return c.json(await listConsentEvents(access, contactId, { limit, cursor }), 200);
+  });
+}

@@ -1,0 +1,201 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter } from '../../../shared/http/create-api';
+import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { createList, getList, listLists, updateList } from '../../../shared/lists/lists';
+import type { TableAccess } from '../../../shared/table-access';
+
+/**
+ * Lists (newsletters, topics): create, read, change. Request objects are strict, so a misspelt field (say
+ * `trackingAllowedByDefualt`) is refused instead of silently falling back to a default.
+ */
+
+/** Lowercase letters, digits and hyphens, 2–64 characters, starting with a letter or digit (never `#`). */
+export const ListIdSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,63}$/,
+    'must be 2–64 lowercase letters, digits or hyphens, starting with a letter or digit',
+  )
+  .openapi({ example: 'weekly-news' });
+
+export const ListIdParamsSchema = z.object({
+  listId: ListIdSchema.openapi({ param: { name: 'listId', in: 'path' } }),
+});
+
+const listTextInput = z.strictObject({
+  name: z.string().trim().min(1).max(200).openapi({ example: 'Weekly news' }),
+  description: z
+    .string()
+    .trim()
+    .max(2000)
+    .default('')
+    .openapi({ example: 'What happened this week, every Friday.' }),
+});
+
+const textsInput = z
+  .strictObject({ en: listTextInput, fr: listTextInput.optional() })
+  .openapi({ description: 'Name and description per locale; `en` is required and is the fallback.' });
+
+const welcomeContentInput = z.strictObject({
+  subject: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .regex(/^[^\r\n]*$/, 'must be a single line (no CR or LF)'),
+  text: z.string().min(1).max(20_000),
+});
+
+const welcomeEmailInput = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    content: z
+      .strictObject({ en: welcomeContentInput.optional(), fr: welcomeContentInput.optional() })
+      .default({}),
+  })
+  .refine((welcome) => !welcome.enabled || welcome.content.en !== undefined, {
+    path: ['content', 'en'],
+    message: 'is required when the welcome email is enabled',
+  })
+  .openapi({ description: 'Sent after a subscription is confirmed; `content.en` is required when enabled.' });
+
+const minimumAgeInput = z
+  .number()
+  .int()
+  .min(13)
+  .max(120)
+  .nullable()
+  .openapi({ description: 'When set, signup needs an explicit confirmation of at least this age.' });
+
+const NewMailingListSchema = z
+  .strictObject({
+    listId: ListIdSchema,
+    texts: textsInput,
+    doubleOptIn: z.boolean().default(true),
+    welcomeEmail: welcomeEmailInput.default({ enabled: false, content: {} }),
+    minimumAge: minimumAgeInput.default(null),
+    trackingAllowedByDefault: z.boolean().default(false),
+  })
+  .openapi('NewMailingList');
+
+const MailingListChangesSchema = z
+  .strictObject({
+    texts: textsInput.optional(),
+    doubleOptIn: z.boolean().optional(),
+    welcomeEmail: welcomeEmailInput.optional(),
+    minimumAge: minimumAgeInput.optional(),
+    trackingAllowedByDefault: z.boolean().optional(),
+  })
+  .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
+    message: 'at least one field must be given',
+  })
+  .openapi('MailingListChanges', {
+    description:
+      'The fields to change; each given field (including `texts` and `welcomeEmail`) is replaced whole.',
+  });
+
+const listText = z.object({ name: z.string(), description: z.string() });
+const welcomeContent = z.object({ subject: z.string(), text: z.string() });
+
+export const MailingListSchema = z
+  .object({
+    listId: z.string().openapi({ example: 'weekly-news' }),
+    texts: z.object({ en: listText, fr: listText.optional() }),
+    doubleOptIn: z.boolean(),
+    welcomeEmail: z.object({
+      enabled: z.boolean(),
+      content: z.object({ en: welcomeContent.optional(), fr: welcomeContent.optional() }),
+    }),
+    minimumAge: z.number().int().nullable(),
+    trackingAllowedByDefault: z.boolean(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('MailingList');
+
+const listJson = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: MailingListSchema } },
+});
+
+const common = { tags: ['Lists'], security: [{ adminApiKey: [] }] };
+
+const createListRoute = createRoute({
+  ...common,
+  method: 'post',
+  path: '/admin/v1/lists',
+  operationId: 'createList',
+  summary: 'Create a list',
+  request: {
+    body: { required: true, content: { 'application/json': { schema: NewMailingListSchema } } },
+  },
+  responses: {
+    201: listJson('The list was created.'),
+    400: errorResponse('The request is not valid.'),
+    401: errorResponse('No valid API key was presented.'),
+    409: errorResponse('A list with this id already exists (`list_exists`).'),
+  },
+});
+
+const listListsRoute = createRoute({
+  ...common,
+  method: 'get',
+  path: '/admin/v1/lists',
+  operationId: 'listLists',
+  summary: 'Every list, by id',
+  responses: {
+    200: {
+      description: 'The lists.',
+      content: {
+        'application/json': {
+          schema: z.object({ lists: z.array(MailingListSchema) }).openapi('MailingListCollection'),
+        },
+      },
+    },
+    401: errorResponse('No valid API key was presented.'),
+  },
+});
+
+const getListRoute = createRoute({
+  ...common,
+  method: 'get',
+  path: '/admin/v1/lists/{listId}',
+  operationId: 'getList',
+  summary: 'One list',
+  request: { params: ListIdParamsSchema },
+  responses: {
+    200: listJson('The list.'),
+    400: errorResponse('The list id is not valid.'),
+    401: errorResponse('No valid API key was presented.'),
+    404: errorResponse('There is no such list.'),
+  },
+});
+
+const updateListRoute = createRoute({
+  ...common,
+  method: 'patch',
+  path: '/admin/v1/lists/{listId}',
+  operationId: 'updateList',
+  summary: 'Change a list',
+  description: 'Every field except `listId` may be changed; each given field is replaced whole.',
+  request: {
+    params: ListIdParamsSchema,
+    body: { required: true, content: { 'application/json': { schema: MailingListChangesSchema } } },
+  },
+  responses: {
+    200: listJson('The list as changed.'),
+    400: errorResponse('The request is not valid.'),
+    401: errorResponse('No valid API key was presented.'),
+    404: errorResponse('There is no such list.'),
+  },
+});
+
+export function listRoutes(access: TableAccess) {
+  return createRouter()
+    .openapi(createListRoute, async (c) => c.json(await createList(access, c.req.valid('json')), 201))
+    .openapi(listListsRoute, async (c) => c.json({ lists: await listLists(access) }, 200))
+    .openapi(getListRoute, async (c) => c.json(await getList(access, c.req.valid('param').listId), 200))
+    .openapi(updateListRoute, async (c) =>
+      c.json(await updateList(access, c.req.valid('param').listId, c.req.valid('json')), 200),
+    );
+}

@@ -1,0 +1,403 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { SenderIdentity, SignupSettings } from '../config';
+import { type Contact, findContactByEmail, newContact, putNewContact } from '../contacts/contacts';
+import { primaryKeyOf } from '../data-model';
+import type { Mailer } from '../email/mailer';
+import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
+import { hashEmail } from '../email-address';
+import { ValidationError } from '../errors';
+import type { Locale } from '../i18n/locales';
+import { type ConsentText, currentConsentText, findConsentText } from '../lists/consent-texts';
+import { findList, type MailingList } from '../lists/lists';
+import type { Logger } from '../log';
+import { countAttempt, rateLimitSubject } from '../rate-limits';
+import type { TableAccess } from '../table-access';
+import type { TokenSigner } from '../tokens';
+import {
+  appendConsentEvent,
+  type ConsentEvent,
+  type ConsentEvidence,
+  type ConsentTextReference,
+  newConsentEvent,
+} from './consent-events';
+import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+
+/**
+ * Signing up: the front door websites call. It records the opt-in with its evidence (time, IP, user
+ * agent, source page, wording version and hash, Global Privacy Control) and, for double opt-in lists,
+ * sends the confirmation email. Whatever the state of the address, the caller learns nothing: the HTTP
+ * layer answers the same for every accepted or throttled request (no enumeration).
+ */
+
+export interface SignupDependencies {
+  access: TableAccess;
+  mailer: Mailer;
+  tokens: TokenSigner;
+  emailHashSecret: Buffer;
+  sender: SenderIdentity;
+  baseUrl: string;
+  settings: SignupSettings;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface RequestEvidence {
+  ip?: string;
+  userAgent?: string;
+  globalPrivacyControl?: boolean;
+}
+
+export interface SignupRequest {
+  email: string;
+  listIds: string[];
+  name: string | null;
+  locale: Locale;
+  /** The wording version the person saw; when absent, the list's current version is recorded. */
+  consentTextVersion: number | null;
+  trackingConsent: boolean;
+  source: string | null;
+  ageConfirmed: boolean;
+  evidence: RequestEvidence;
+}
+
+/** What happened, for logs and tests; never shown to the caller. */
+export type SignupOutcome =
+  | { kind: 'recorded'; contactId: string; pendingListIds: string[]; subscribedListIds: string[] }
+  | { kind: 'throttled'; reason: 'ip' | 'address' };
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+interface ListToJoin {
+  list: MailingList;
+  consentText: ConsentText;
+}
+
+/** Checks everything that can be wrong with the request before anything is written. */
+async function resolveLists(deps: SignupDependencies, request: SignupRequest): Promise<ListToJoin[]> {
+  const lists = await Promise.all(request.listIds.map((listId) => findList(deps.access, listId)));
+  const unknown = request.listIds.filter((_, index) => lists[index] === undefined);
+  if (unknown.length > 0) {
+    throw new ValidationError('The request is not valid; see details.', [
+      { path: 'body.lists', message: `unknown list: ${unknown.join(', ')}` },
+    ]);
+  }
+  const known = lists as MailingList[];
+  const needingAge = known.filter((list) => list.minimumAge !== null);
+  if (needingAge.length > 0 && !request.ageConfirmed) {
+    const age = Math.max(...needingAge.map((list) => list.minimumAge ?? 0));
+    throw new ValidationError('The request is not valid; see details.', [
+      { path: 'body.ageConfirmed', message: `confirm that you are at least ${age} years old` },
+    ]);
+  }
+  return Promise.all(
+    known.map(async (list) => {
+      const consentText =
+        request.consentTextVersion === null
+          ? ((await currentConsentText(deps.access, list.listId, request.locale)) ??
+            (await currentConsentText(deps.access, list.listId, 'en')))
+          : await findConsentText(deps.access, list.listId, request.locale, request.consentTextVersion);
+      if (consentText === undefined) {
+        throw new ValidationError('The request is not valid; see details.', [
+          request.consentTextVersion === null
+            ? { path: 'body.lists', message: `the list "${list.listId}" has no consent wording yet` }
+            : {
+                path: 'body.consentTextVersion',
+                message: `version ${request.consentTextVersion} of the ${request.locale} wording of "${list.listId}" does not exist`,
+              },
+        ]);
+      }
+      return { list, consentText };
+    }),
+  );
+}
+
+async function isThrottled(deps: SignupDependencies, request: SignupRequest, emailHash: string, now: Date) {
+  const checks: Promise<'ip' | 'address' | undefined>[] = [
+    countAttempt(deps.access, {
+      scope: 'signup-address',
+      subject: emailHash,
+      limit: deps.settings.limitPerAddressPerHour,
+      windowSeconds: HOUR,
+      now,
+    }).then((count) => (count.allowed ? undefined : ('address' as const))),
+  ];
+  if (request.evidence.ip !== undefined) {
+    checks.push(
+      countAttempt(deps.access, {
+        scope: 'signup-ip',
+        subject: rateLimitSubject(deps.emailHashSecret, request.evidence.ip),
+        limit: deps.settings.limitPerIpPerHour,
+        windowSeconds: HOUR,
+        now,
+      }).then((count) => (count.allowed ? undefined : ('ip' as const))),
+    );
+  }
+  return (await Promise.all(checks)).find((reason) => reason !== undefined);
+}
+
+interface PlannedSignup {
+  contact: Contact;
+  isNewContact: boolean;
+  items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+  pending: ListToJoin[];
+  subscribed: ListToJoin[];
+}
+
+function planSignup(
+  deps: SignupDependencies,
+  request: SignupRequest,
+  joining: ListToJoin[],
+  existing: { contact: Contact; subscriptions: Map<string, Subscription> } | undefined,
+  now: Date,
+): PlannedSignup {
+  const contact =
+    existing?.contact ??
+    newContact(
+      {
+        email: request.email,
+        name: request.name,
+        locale: request.locale,
+        emailHashSecret: deps.emailHashSecret,
+      },
+      now,
+    );
+  const plan: PlannedSignup = { contact, isNewContact: !existing, items: [], pending: [], subscribed: [] };
+  const baseEvidence: ConsentEvidence = {
+    ...request.evidence,
+    ...(request.source === null ? {} : { source: request.source }),
+    trackingConsent: request.trackingConsent,
+  };
+  const record = (event: ConsentEvent) => plan.items.push(appendConsentEvent(deps.access, event));
+
+  for (const { list, consentText } of joining) {
+    const previous = existing?.subscriptions.get(list.listId);
+    if (previous?.status === 'confirmed') continue; // already subscribed: nothing to prove again
+    const reference: ConsentTextReference = {
+      version: consentText.version,
+      sha256: consentText.sha256,
+      locale: consentText.locale,
+    };
+    const evidence = { ...baseEvidence, consentText: reference };
+    if (list.doubleOptIn) {
+      const event = newConsentEvent(
+        {
+          contactId: contact.contactId,
+          listId: list.listId,
+          kind: 'opt-in-requested',
+          method: 'form',
+          legalBasis: 'consent',
+          evidence,
+        },
+        now,
+      );
+      record(event);
+      plan.items.push(
+        putSubscription(
+          deps.access,
+          {
+            contactId: contact.contactId,
+            listId: list.listId,
+            // An earlier unsubscribe stands until this request is confirmed.
+            status: previous?.status ?? 'unconfirmed',
+            consentText: previous?.consentText ?? null,
+            pendingOptIn: {
+              requestEventId: event.eventId,
+              requestedAt: event.occurredAt,
+              consentText: reference,
+              trackingConsent: request.trackingConsent,
+              source: request.source,
+            },
+            lastEventId: event.eventId,
+            updatedAt: now.toISOString(),
+          },
+          previous,
+        ),
+      );
+      plan.pending.push({ list, consentText });
+    } else {
+      const event = newConsentEvent(
+        {
+          contactId: contact.contactId,
+          listId: list.listId,
+          kind: previous?.status === 'unsubscribed' ? 'resubscribed' : 'subscribed',
+          method: 'form',
+          legalBasis: 'consent',
+          evidence: { ...evidence, reason: 'the list does not require double opt-in' },
+        },
+        now,
+      );
+      record(event);
+      plan.items.push(
+        putSubscription(
+          deps.access,
+          {
+            contactId: contact.contactId,
+            listId: list.listId,
+            status: 'confirmed',
+            consentText: reference,
+            pendingOptIn: null,
+            lastEventId: event.eventId,
+            updatedAt: now.toISOString(),
+          },
+          previous,
+        ),
+      );
+      plan.subscribed.push({ list, consentText });
+    }
+  }
+
+  // Tracking consent given with an immediate subscription takes effect now; with double opt-in, on
+  // confirmation (confirmation.ts).
+  if (plan.subscribed.length > 0 && request.trackingConsent && !contact.trackingConsent) {
+    record(
+      newConsentEvent(
+        {
+          contactId: contact.contactId,
+          listId: null,
+          kind: 'tracking-granted',
+          method: 'form',
+          legalBasis: 'consent',
+          evidence: baseEvidence,
+        },
+        now,
+      ),
+    );
+    if (plan.isNewContact) {
+      contact.trackingConsent = true;
+    } else {
+      plan.items.push({
+        Update: {
+          TableName: deps.access.tableName,
+          Key: primaryKeyOf('contact', { contactId: contact.contactId }),
+          UpdateExpression: 'SET trackingConsent = :true, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(contactId)',
+          ExpressionAttributeValues: { ':true': true, ':now': now.toISOString() },
+        },
+      });
+    }
+  }
+  if (plan.isNewContact && plan.items.length > 0) plan.items.unshift(...putNewContact(deps.access, contact));
+  return plan;
+}
+
+async function loadExisting(deps: SignupDependencies, email: string) {
+  const contact = await findContactByEmail(deps.access, deps.emailHashSecret, email);
+  return contact === undefined
+    ? undefined
+    : { contact, subscriptions: await subscriptionsOf(deps.access, contact.contactId) };
+}
+
+/** Writes the plan in one transaction; a lost race (same address, same moment) is replanned once. */
+async function recordSignup(
+  deps: SignupDependencies,
+  request: SignupRequest,
+  joining: ListToJoin[],
+  now: Date,
+) {
+  for (let attempt = 1; ; attempt++) {
+    const plan = planSignup(deps, request, joining, await loadExisting(deps, request.email), now);
+    if (plan.items.length === 0) return plan;
+    try {
+      await deps.access.documents.send(new TransactWriteCommand({ TransactItems: plan.items }));
+      return plan;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException) || attempt >= 2) throw error;
+    }
+  }
+}
+
+async function sendConfirmation(
+  deps: SignupDependencies,
+  plan: PlannedSignup,
+  request: SignupRequest,
+  now: Date,
+) {
+  const cap = await countAttempt(deps.access, {
+    scope: 'confirmation-email',
+    subject: plan.contact.emailHash,
+    limit: deps.settings.confirmationEmailsPerAddressPerDay,
+    windowSeconds: DAY,
+    now,
+  });
+  if (!cap.allowed) {
+    deps.logger.warn('confirmation email not sent: daily cap for the address reached', {
+      emailHash: plan.contact.emailHash.slice(0, 16),
+      count: cap.count,
+    });
+    return;
+  }
+  const token = deps.tokens.sign(
+    'confirmSubscription',
+    { contactId: plan.contact.contactId, listIds: plan.pending.map(({ list }) => list.listId) },
+    { expiresInSeconds: deps.settings.confirmationLinkTtlHours * HOUR },
+  );
+  const email = confirmationEmail({
+    locale: request.locale,
+    listNames: plan.pending.map(({ list }) => (list.texts[request.locale] ?? list.texts.en).name),
+    confirmUrl: `${deps.baseUrl}/v1/confirm?token=${token}`,
+    linkTtlHours: deps.settings.confirmationLinkTtlHours,
+    sender: deps.sender,
+  });
+  await deps.mailer.send({
+    to: plan.contact.email,
+    ...email,
+    tags: { kind: 'confirmation', contactId: plan.contact.contactId },
+  });
+}
+
+/** Sends each list's welcome email, when the list has one, in the person's language. */
+export async function sendWelcomeEmails(
+  deps: Pick<SignupDependencies, 'mailer' | 'sender'>,
+  contact: Contact,
+  lists: MailingList[],
+  locale: Locale,
+) {
+  for (const list of lists) {
+    const content = list.welcomeEmail.content[locale] ?? list.welcomeEmail.content.en;
+    if (!list.welcomeEmail.enabled || content === undefined) continue;
+    const email = welcomeEmail({
+      locale,
+      listName: (list.texts[locale] ?? list.texts.en).name,
+      content,
+      sender: deps.sender,
+    });
+    await deps.mailer.send({
+      to: contact.email,
+      ...email,
+      tags: { kind: 'welcome', contactId: contact.contactId, listId: list.listId },
+    });
+  }
+}
+
+export async function signUp(deps: SignupDependencies, request: SignupRequest): Promise<SignupOutcome> {
+  const now = deps.now?.() ?? new Date();
+  const joining = await resolveLists(deps, request);
+  const emailHash = hashEmail(deps.emailHashSecret, request.email);
+  const throttled = await isThrottled(deps, request, emailHash, now);
+  if (throttled !== undefined) {
+    deps.logger.warn('signup throttled', { reason: throttled, emailHash: emailHash.slice(0, 16) });
+    return { kind: 'throttled', reason: throttled };
+  }
+
+  const plan = await recordSignup(deps, request, joining, now);
+  if (plan.pending.length > 0) await sendConfirmation(deps, plan, request, now);
+  await sendWelcomeEmails(
+    deps,
+    plan.contact,
+    plan.subscribed.map(({ list }) => list),
+    request.locale,
+  );
+  deps.logger.info('signup recorded', {
+    emailHash: plan.contact.emailHash.slice(0, 16),
+    pending: plan.pending.length,
+    subscribed: plan.subscribed.length,
+  });
+  return {
+    kind: 'recorded',
+    contactId: plan.contact.contactId,
+    pendingListIds: plan.pending.map(({ list }) => list.listId),
+    subscribedListIds: plan.subscribed.map(({ list }) => list.listId),
+  };
+}

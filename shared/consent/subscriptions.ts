@@ -1,0 +1,111 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
+import type { TableAccess } from '../table-access';
+import type { ConsentTextReference } from './consent-events';
+
+/**
+ * The current state of one contact on one list. Each change is written together with the ledger event
+ * that explains it (consent-events.ts), guarded by `revision` so concurrent changes cannot silently
+ * overwrite each other.
+ */
+
+export type SubscriptionStatus = 'unconfirmed' | 'confirmed' | 'unsubscribed';
+
+/** An opt-in asked for and not yet confirmed (double opt-in). */
+export interface PendingOptIn {
+  requestEventId: string;
+  requestedAt: string;
+  consentText: ConsentTextReference;
+  trackingConsent: boolean;
+  source: string | null;
+}
+
+export interface Subscription {
+  contactId: string;
+  listId: string;
+  status: SubscriptionStatus;
+  /** The wording the current consent was given to (set once confirmed or subscribed). */
+  consentText: ConsentTextReference | null;
+  pendingOptIn: PendingOptIn | null;
+  /** The ledger event behind the current status. */
+  lastEventId: string;
+  updatedAt: string;
+  revision: number;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * The transaction item that writes `next`, provided the stored subscription is still at `previous`'s
+ * revision (or absent when `previous` is undefined).
+ */
+export function putSubscription(
+  access: TableAccess,
+  next: Omit<Subscription, 'revision'>,
+  previous: Subscription | undefined,
+): TransactItem {
+  const revision = (previous?.revision ?? 0) + 1;
+  return {
+    Put: {
+      TableName: access.tableName,
+      Item: {
+        ...keyOf('subscription', {
+          contactId: next.contactId,
+          listId: next.listId,
+          shard: subscriberShard(next.contactId),
+          status: next.status,
+        }),
+        entity: 'subscription',
+        ...next,
+        revision,
+      },
+      ...(previous === undefined
+        ? {
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': table.partitionKey },
+          }
+        : {
+            ConditionExpression: '#revision = :revision',
+            ExpressionAttributeNames: { '#revision': 'revision' },
+            ExpressionAttributeValues: { ':revision': previous.revision },
+          }),
+    },
+  };
+}
+
+function toSubscription(item: Record<string, unknown>): Subscription {
+  const { contactId, listId, status, consentText, pendingOptIn, lastEventId, updatedAt, revision } =
+    item as unknown as Subscription;
+  return { contactId, listId, status, consentText, pendingOptIn, lastEventId, updatedAt, revision };
+}
+
+/** All of a contact's subscriptions, keyed by list id. */
+export async function subscriptionsOf(
+  access: TableAccess,
+  contactId: string,
+): Promise<Map<string, Subscription>> {
+  const subscriptions = new Map<string, Subscription>();
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await access.documents.send(
+      new QueryCommand({
+        TableName: access.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
+        ExpressionAttributeValues: {
+          ':pk': keyPrefix('subscription', 'pk', { contactId }),
+          ':prefix': keyPrefix('subscription', 'sk', {}),
+        },
+        ConsistentRead: true,
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const subscription = toSubscription(item);
+      subscriptions.set(subscription.listId, subscription);
+    }
+    cursor = page.LastEvaluatedKey;
+  } while (cursor !== undefined);
+  return subscriptions;
+}

@@ -1,0 +1,106 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keyOf, primaryKeyOf, table } from '../data-model';
+import { hashEmail, normalizeEmail } from '../email-address';
+import type { Locale } from '../i18n/locales';
+import { newId } from '../ids';
+import type { TableAccess } from '../table-access';
+
+/** A person we hold data about, found by id or by address (through the keyed-hash lookup item). */
+
+export interface Contact {
+  contactId: string;
+  /** Normalised (shared/email-address.ts). */
+  email: string;
+  emailHash: string;
+  name: string | null;
+  locale: Locale;
+  /** Holds an account with the operator: receives service announcements (legal basis: contract). */
+  accountHolder: boolean;
+  /** Allowed open tracking (ePrivacy: the pixel needs consent). */
+  trackingConsent: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export function newContact(
+  fields: { email: string; name: string | null; locale: Locale; emailHashSecret: Buffer },
+  now: Date,
+): Contact {
+  const email = normalizeEmail(fields.email);
+  return {
+    contactId: newId(),
+    email,
+    emailHash: hashEmail(fields.emailHashSecret, email),
+    name: fields.name,
+    locale: fields.locale,
+    accountHolder: false,
+    trackingConsent: false,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}
+
+/**
+ * The two items that create a contact. The address lookup is conditional, so two contacts can never
+ * share an address: the transaction that loses a race fails and is retried against the winner.
+ */
+export function putNewContact(access: TableAccess, contact: Contact): TransactItem[] {
+  const condition = {
+    ConditionExpression: 'attribute_not_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': table.partitionKey },
+  };
+  return [
+    {
+      Put: {
+        TableName: access.tableName,
+        Item: { ...keyOf('contact', { contactId: contact.contactId }), entity: 'contact', ...contact },
+        ...condition,
+      },
+    },
+    {
+      Put: {
+        TableName: access.tableName,
+        Item: {
+          ...keyOf('emailLookup', { emailHash: contact.emailHash }),
+          entity: 'emailLookup',
+          contactId: contact.contactId,
+        },
+        ...condition,
+      },
+    },
+  ];
+}
+
+function toContact(item: Record<string, unknown>): Contact {
+  const { pk: _pk, sk: _sk, entity: _entity, ...contact } = item;
+  return contact as unknown as Contact;
+}
+
+export async function findContact(access: TableAccess, contactId: string): Promise<Contact | undefined> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('contact', { contactId }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item === undefined ? undefined : toContact(Item);
+}
+
+export async function findContactByEmail(
+  access: TableAccess,
+  emailHashSecret: Buffer,
+  email: string,
+): Promise<Contact | undefined> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('emailLookup', { emailHash: hashEmail(emailHashSecret, email) }),
+      ConsistentRead: true,
+    }),
+  );
+  return typeof Item?.contactId === 'string' ? findContact(access, Item.contactId) : undefined;
+}
