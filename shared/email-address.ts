@@ -23,3 +23,38 @@ export function normalizeEmail(address: string): string {
 export function hashEmail(secret: Buffer, address: string): string {
   return createHmac('sha256', secret).update(normalizeEmail(address)).digest('hex');
 }
+
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * Validates an address typed into a form and returns its canonical form, or a reason it is refused.
+ * Deliberately stricter than RFC 5322: no display names, quoted local parts, comments or IP literals,
+ * which signup forms never legitimately send and which open doors to header injection.
+ */
+export function parseEmailAddress(raw: string): { ok: true; email: string } | { ok: false; reason: string } {
+  const trimmed = raw.trim();
+  if (/[\r\n\0\u2028\u2029]/.test(trimmed)) return { ok: false, reason: 'must not contain line breaks' };
+  if (trimmed.length > 254) return { ok: false, reason: 'must be at most 254 characters' };
+  const at = trimmed.lastIndexOf('@');
+  if (at <= 0 || at === trimmed.length - 1)
+    return { ok: false, reason: 'must be an email address like name@example.com' };
+  const local = trimmed.slice(0, at);
+  if (local.length > 64) return { ok: false, reason: 'the part before @ must be at most 64 characters' };
+  if (!LOCAL_PART.test(local))
+    return { ok: false, reason: 'must be a plain address, without a name, spaces or quotes' };
+  const email = normalizeEmail(trimmed);
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  const labels = domain.split('.');
+  const tld = labels.at(-1) ?? '';
+  if (
+    domain.length > 253 ||
+    labels.length < 2 ||
+    !labels.every((label) => DOMAIN_LABEL.test(label)) ||
+    !/^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(tld)
+  ) {
+    return { ok: false, reason: 'the domain after @ is not valid' };
+  }
+  if (email.length > 254) return { ok: false, reason: 'must be at most 254 characters' };
+  return { ok: true, email };
+}

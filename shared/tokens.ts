@@ -38,7 +38,9 @@ export type TokenData<P extends TokenPurpose> = z.infer<(typeof tokenPurposes)[P
 export type TokenRejection = 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' | 'invalid_payload';
 export type VerifiedToken<P extends TokenPurpose> =
   | { ok: true; data: TokenData<P>; keyId: string }
-  | { ok: false; reason: TokenRejection };
+  /** An expired token was still genuine: its data lets a page offer the way back (e.g. sign up again). */
+  | { ok: false; reason: 'expired'; expiredData: TokenData<P> }
+  | { ok: false; reason: Exclude<TokenRejection, 'expired'> };
 
 /** Longer than any token we mint; anything beyond is refused before any work. */
 const MAX_TOKEN_LENGTH = 1024;
@@ -94,10 +96,13 @@ export function createTokenSigner(keyring: SigningKeyring, now: () => number = D
       } catch {
         return { ok: false, reason: 'invalid_payload' };
       }
-      if (envelope.exp !== undefined && envelope.exp * 1000 <= now()) return { ok: false, reason: 'expired' };
       const data = tokenPurposes[purpose].safeParse(envelope.d);
       if (!data.success) return { ok: false, reason: 'invalid_payload' };
-      return { ok: true, data: data.data as TokenData<typeof purpose>, keyId };
+      const verified = data.data as TokenData<typeof purpose>;
+      if (envelope.exp !== undefined && envelope.exp * 1000 <= now()) {
+        return { ok: false, reason: 'expired', expiredData: verified };
+      }
+      return { ok: true, data: verified, keyId };
     },
   };
 }

@@ -1,9 +1,14 @@
 import type { AwsClients } from '../../shared/aws-clients';
 import type { Config } from '../../shared/config';
+import type { SignupDependencies } from '../../shared/consent/signup';
+import { createSesMailer } from '../../shared/email/mailer';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { createApi } from '../../shared/http/create-api';
 import type { Logger } from '../../shared/log';
+import { createTokenSigner } from '../../shared/tokens';
+import { confirmRoutes } from './routes/confirm';
 import { healthRoutes } from './routes/health';
+import { subscribeRoutes } from './routes/subscribe';
 
 /**
  * The public API: what websites, email footers and mail providers call. No credentials; every link it
@@ -24,14 +29,24 @@ export const publicApiInfo = {
 };
 
 export function createPublicApp(deps: PublicApiDependencies) {
-  const app = createApi({ logger: deps.logger }).route(
-    '/',
-    healthRoutes({
-      dynamoDb: deps.clients.dynamoDb,
-      ses: deps.clients.ses,
-      tableName: deps.config.tableName,
+  const { config, clients, logger } = deps;
+  const signup: SignupDependencies = {
+    access: { documents: clients.documents, tableName: config.tableName },
+    mailer: createSesMailer(clients.ses, {
+      sender: config.sender,
+      configurationSet: config.sesConfigurationSet,
     }),
-  );
+    tokens: createTokenSigner(config.signingKeys),
+    emailHashSecret: config.emailHashSecret,
+    sender: config.sender,
+    baseUrl: config.baseUrl,
+    settings: config.signup,
+    logger,
+  };
+  const app = createApi({ logger })
+    .route('/', healthRoutes({ dynamoDb: clients.dynamoDb, ses: clients.ses, tableName: config.tableName }))
+    .route('/', subscribeRoutes(signup))
+    .route('/', confirmRoutes(signup));
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

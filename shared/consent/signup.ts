@@ -336,7 +336,7 @@ async function sendConfirmation(
   const email = confirmationEmail({
     locale: request.locale,
     listNames: plan.pending.map(({ list }) => (list.texts[request.locale] ?? list.texts.en).name),
-    confirmUrl: `${deps.baseUrl}/v1/confirm?token=${token}`,
+    confirmUrl: `${deps.baseUrl}/v1/confirm?token=${token}&locale=${request.locale}`,
     linkTtlHours: deps.settings.confirmationLinkTtlHours,
     sender: deps.sender,
   });

@@ -3,6 +3,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError, type ErrorDetail, type ErrorKind } from '../errors';
+import { messagesFor } from '../i18n/messages';
 import type { AppEnv } from './app-env';
 import { htmlPage } from './html-page';
 
@@ -66,21 +67,23 @@ function shape(error: unknown): ShapedError {
   };
 }
 
-const friendlyTitles: Partial<Record<number, string>> = {
-  400: 'That link or form did not look right',
-  404: 'We could not find that page',
-  429: 'Too many attempts',
-  503: 'We are briefly unavailable',
-};
-
 function respond(c: Context<AppEnv>, shaped: ShapedError): Response | Promise<Response> {
   if (c.get('humanFacing')) {
-    const title = friendlyTitles[shaped.status] ?? 'Something went wrong';
+    const locale = c.get('locale') ?? 'en';
+    const m = messagesFor(locale).errorPages;
+    const title = m.titles[shaped.status] ?? m.titles.default;
+    const details = shaped.body.error.details ?? [];
     const page = htmlPage({
       title,
+      lang: locale,
       body: html`<h1>${title}</h1>
-<p>${shaped.body.error.message}</p>
-<p class="code">Reference: ${c.get('requestId')} (${shaped.body.error.code})</p>`,
+${
+  details.length > 0
+    ? html`<p>${m.invalidInput}</p>
+<ul>${details.map((detail) => html`<li>${detail.path.replace(/^body\./, '')}: ${detail.message}</li>`)}</ul>`
+    : html`<p>${shaped.body.error.message}</p>`
+}
+<p class="code">${m.reference}: ${c.get('requestId')} (${shaped.body.error.code})</p>`,
     });
     return c.html(page, shaped.status);
   }

@@ -25,4 +25,6 @@ export function htmlPage(options: {
 
 const PAGE_STYLE = `body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7f9;color:#1f2328}
 main{max-width:36rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h1{font-size:1.4rem;margin-top:0}p{line-height:1.5}.code{color:#6a737d;font-size:.85rem}`;
+h1{font-size:1.4rem;margin-top:0}p,li{line-height:1.5}.code{color:#57606a;font-size:.85rem}
+a{color:#0550ae}button{font:inherit;background:#0550ae;color:#fff;border:0;border-radius:6px;padding:.6rem 1.2rem;cursor:pointer}
+button:focus-visible,a:focus-visible{outline:3px solid #fb8c00;outline-offset:2px}`;

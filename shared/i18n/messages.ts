@@ -16,6 +16,11 @@ export interface Messages {
   };
   welcomeEmailIntro(list: string): string;
   transactionalFooter(company: string, postalAddress: string): string;
+  errorPages: {
+    titles: Partial<Record<number, string>> & { default: string };
+    invalidInput: string;
+    reference: string;
+  };
   pages: {
     signupReceivedTitle: string;
     signupReceivedBody: string;
@@ -49,6 +54,17 @@ const en: Messages = {
   welcomeEmailIntro: (list) => `Welcome to ${list}.`,
   transactionalFooter: (company, postalAddress) =>
     `${company}, ${postalAddress}. This is a service message about a request made with your address.`,
+  errorPages: {
+    titles: {
+      400: 'That link or form did not look right',
+      404: 'We could not find that page',
+      429: 'Too many attempts',
+      503: 'We are briefly unavailable',
+      default: 'Something went wrong',
+    },
+    invalidInput: 'Please go back and check:',
+    reference: 'Reference',
+  },
   pages: {
     signupReceivedTitle: 'Thank you, check your inbox',
     signupReceivedBody:
@@ -79,6 +95,17 @@ const fr: Messages = {
   welcomeEmailIntro: (list) => `Bienvenue : ${list}.`,
   transactionalFooter: (company, postalAddress) =>
     `${company}, ${postalAddress}. Ceci est un message de service lié à une demande faite avec votre adresse.`,
+  errorPages: {
+    titles: {
+      400: 'Ce lien ou ce formulaire ne semble pas correct',
+      404: 'Nous n’avons pas trouvé cette page',
+      429: 'Trop de tentatives',
+      503: 'Service momentanément indisponible',
+      default: 'Une erreur est survenue',
+    },
+    invalidInput: 'Merci de revenir en arrière et de vérifier :',
+    reference: 'Référence',
+  },
   pages: {
     signupReceivedTitle: 'Merci, consultez votre boîte de réception',
     signupReceivedBody:

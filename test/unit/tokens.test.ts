@@ -110,7 +110,11 @@ describe('signed tokens', () => {
     now += 3599_000;
     expect(clockSigner.verify('confirmSubscription', confirm).ok).toBe(true);
     now += 2_000;
-    expect(clockSigner.verify('confirmSubscription', confirm)).toEqual({ ok: false, reason: 'expired' });
+    expect(clockSigner.verify('confirmSubscription', confirm)).toEqual({
+      ok: false,
+      reason: 'expired',
+      expiredData: { contactId: 'c_1', listIds: ['weekly-news'] },
+    });
     now += 10 * 365 * 24 * 3600_000;
     expect(clockSigner.verify('unsubscribe', unsub).ok).toBe(true);
   });

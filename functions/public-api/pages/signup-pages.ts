@@ -1,0 +1,57 @@
+import { html } from 'hono/html';
+import { htmlPage } from '../../../shared/http/html-page';
+import type { Locale } from '../../../shared/i18n/locales';
+import { messagesFor } from '../../../shared/i18n/messages';
+import type { MailingList } from '../../../shared/lists/lists';
+
+/** The pages a person sees while signing up: plain, accessible HTML that works without JavaScript. */
+
+const listName = (list: MailingList, locale: Locale) => (list.texts[locale] ?? list.texts.en).name;
+
+export function signupReceivedPage(locale: Locale) {
+  const m = messagesFor(locale).pages;
+  return htmlPage({
+    lang: locale,
+    title: m.signupReceivedTitle,
+    body: html`<h1>${m.signupReceivedTitle}</h1>
+<p>${m.signupReceivedBody}</p>`,
+  });
+}
+
+export function confirmPage(locale: Locale, lists: MailingList[], token: string) {
+  const m = messagesFor(locale).pages;
+  return htmlPage({
+    lang: locale,
+    title: m.confirmTitle,
+    body: html`<h1>${m.confirmTitle}</h1>
+<p>${m.confirmBody}</p>
+<ul>${lists.map((list) => html`<li>${listName(list, locale)}</li>`)}</ul>
+<form method="post" action="/v1/confirm">
+<input type="hidden" name="token" value="${token}">
+<input type="hidden" name="locale" value="${locale}">
+<button type="submit">${m.confirmButton}</button>
+</form>`,
+  });
+}
+
+export function confirmedPage(locale: Locale, lists: MailingList[]) {
+  const m = messagesFor(locale);
+  const names = m.listNames(lists.map((list) => listName(list, locale)));
+  return htmlPage({
+    lang: locale,
+    title: m.pages.confirmedTitle,
+    body: html`<h1>${m.pages.confirmedTitle}</h1>
+<p>${m.pages.confirmedBody(names)}</p>`,
+  });
+}
+
+export function invalidLinkPage(locale: Locale, signupUrl: string | null) {
+  const m = messagesFor(locale).pages;
+  return htmlPage({
+    lang: locale,
+    title: m.invalidLinkTitle,
+    body: html`<h1>${m.invalidLinkTitle}</h1>
+<p>${m.invalidLinkBody}</p>
+${signupUrl === null ? '' : html`<p><a href="${signupUrl}">${m.signUpAgain}</a></p>`}`,
+  });
+}

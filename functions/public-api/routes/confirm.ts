@@ -1,0 +1,95 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import {
+  type ConfirmationDependencies,
+  confirmSubscription,
+  describeConfirmation,
+} from '../../../shared/consent/confirmation';
+import type { AppEnv } from '../../../shared/http/app-env';
+import { createRouter } from '../../../shared/http/create-api';
+import { requestEvidence } from '../../../shared/http/request-evidence';
+import { negotiateLocale } from '../../../shared/i18n/locales';
+import { confirmedPage, confirmPage, invalidLinkPage } from '../pages/signup-pages';
+
+/**
+ * The double opt-in link. `GET` shows a page with a confirm button and changes nothing, because mail
+ * scanners and link previews fetch every link in a message; the button's `POST` confirms.
+ */
+
+const TokenSchema = z
+  .string()
+  .max(1024)
+  .openapi({ description: 'The signed token from the confirmation email.' });
+const LocaleSchema = z.string().max(35).optional();
+const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+
+const pageRoute: MiddlewareHandler<AppEnv> = async function pageRoute(c, next) {
+  c.set('humanFacing', true);
+  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
+  await next();
+};
+
+const viewRoute = createRoute({
+  method: 'get',
+  path: '/v1/confirm',
+  operationId: 'viewConfirmation',
+  tags: ['Signup'],
+  summary: 'The confirmation page behind the emailed link (changes nothing)',
+  middleware: [pageRoute] as const,
+  request: { query: z.object({ token: TokenSchema, locale: LocaleSchema }) },
+  responses: {
+    200: html('A page with a button that confirms the subscription.'),
+    400: html('The link has expired or is not valid; the page offers to sign up again.'),
+  },
+});
+
+const confirmRoute = createRoute({
+  method: 'post',
+  path: '/v1/confirm',
+  operationId: 'confirmSubscription',
+  tags: ['Signup'],
+  summary: 'Confirm a double opt-in (the button on the confirmation page)',
+  middleware: [pageRoute] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: z.object({ token: TokenSchema, locale: LocaleSchema }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: html('Confirmed (or already confirmed: repeating it changes nothing).'),
+    400: html('The link has expired or is not valid; nothing changed.'),
+  },
+});
+
+export function confirmRoutes(deps: ConfirmationDependencies) {
+  return createRouter()
+    .openapi(viewRoute, async (c) => {
+      const { token, locale: requested } = c.req.valid('query');
+      const locale = negotiateLocale(requested, c.req.header('accept-language'));
+      const view = await describeConfirmation(deps, token);
+      c.header('Cache-Control', 'no-store');
+      c.header('X-Robots-Tag', 'noindex');
+      switch (view.kind) {
+        case 'ready':
+          return c.html(confirmPage(locale, view.lists, token), 200);
+        case 'already-confirmed':
+          return c.html(confirmedPage(locale, view.lists), 200);
+        default:
+          return c.html(invalidLinkPage(locale, view.signupUrl), 400);
+      }
+    })
+    .openapi(confirmRoute, async (c) => {
+      const { token, locale: requested } = c.req.valid('form');
+      const locale = negotiateLocale(requested, c.req.header('accept-language'));
+      const result = await confirmSubscription(deps, token, requestEvidence(c));
+      c.header('Cache-Control', 'no-store');
+      return result.kind === 'confirmed'
+        ? c.html(confirmedPage(locale, result.lists), 200)
+        : c.html(invalidLinkPage(locale, result.signupUrl), 400);
+    });
+}

@@ -1,0 +1,182 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import { type SignupDependencies, signUp } from '../../../shared/consent/signup';
+import { parseEmailAddress } from '../../../shared/email-address';
+import { ValidationError } from '../../../shared/errors';
+import type { AppEnv } from '../../../shared/http/app-env';
+import { createRouter } from '../../../shared/http/create-api';
+import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { requestEvidence } from '../../../shared/http/request-evidence';
+import { negotiateLocale } from '../../../shared/i18n/locales';
+import { signupReceivedPage } from '../pages/signup-pages';
+
+/**
+ * `POST /v1/subscribe`: JSON from a signup backend or `fetch`, or a plain HTML form (urlencoded or
+ * multipart). The answer is the same whether the address is new, pending, subscribed, unsubscribed,
+ * suppressed or throttled, so the endpoint cannot be used to find out who is on a list.
+ */
+
+const FORM_TRUE = new Set(['on', 'true', '1', 'yes']);
+const blankAsAbsent = (value: unknown) => (value === '' || value === null ? undefined : value);
+const headerSafe = (value: string) => !/[\r\n\0\u2028\u2029]/.test(value);
+
+/** A checkbox: JSON booleans, or form values `on`/`true`/`1`/`yes`; absent means no. */
+const checkbox = z.preprocess(
+  (value) => (typeof value === 'string' ? FORM_TRUE.has(value.trim().toLowerCase()) : (value ?? false)),
+  z.boolean(),
+);
+
+const listIdList = z.preprocess(
+  (value) => {
+    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    const ids = values.flatMap((entry) => (typeof entry === 'string' ? entry.split(',') : [entry]));
+    return [...new Set(ids.map((id) => (typeof id === 'string' ? id.trim() : id)).filter((id) => id !== ''))];
+  },
+  z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'must be list ids like "weekly-news"'))
+    .min(1, 'choose at least one list')
+    .max(20, 'at most 20 lists at once'),
+);
+
+const webUrl = z.preprocess(
+  blankAsAbsent,
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2048)
+    .optional(),
+);
+
+const SubscribeBodySchema = z
+  .object({
+    email: z
+      .string({ error: 'is required' })
+      .max(320)
+      .transform((raw, ctx) => {
+        const parsed = parseEmailAddress(raw);
+        if (parsed.ok) return parsed.email;
+        ctx.addIssue({ code: 'custom', message: parsed.reason });
+        return z.NEVER;
+      })
+      .openapi({ type: 'string', format: 'email', example: 'ada@example.com' }),
+    lists: listIdList.openapi({ type: 'array', items: { type: 'string' }, example: ['weekly-news'] }),
+    name: z.preprocess(
+      blankAsAbsent,
+      z.string().trim().max(200).refine(headerSafe, 'must not contain line breaks').optional(),
+    ),
+    locale: z.preprocess(blankAsAbsent, z.string().max(35).optional()).openapi({ example: 'fr' }),
+    consentTextVersion: z.preprocess(blankAsAbsent, z.coerce.number().int().min(1).optional()).openapi({
+      description: "The version of the list's consent wording the person saw; the current one when absent.",
+    }),
+    trackingConsent: checkbox.openapi({ description: 'Allows the open-tracking pixel. Default false.' }),
+    ageConfirmed: checkbox.openapi({ description: 'Required for lists with a minimum age.' }),
+    source: webUrl.openapi({ description: 'The page the form is on.' }),
+    redirect: webUrl.openapi({
+      description: 'HTML forms only: where to send the browser afterwards (303), if its origin is allowed.',
+    }),
+    website: z.string().max(1000).optional().openapi({
+      description: 'Honeypot: leave empty. Hidden from people; bots fill it in.',
+    }),
+  })
+  .openapi('SubscribeRequest');
+
+const SubscribeResponseSchema = z
+  .object({
+    status: z.literal('received'),
+    message: z.string(),
+  })
+  .openapi('SubscribeResponse');
+
+const neutralAnswer = {
+  status: 'received' as const,
+  message: 'Thank you. If a confirmation is needed, an email with a link is on its way.',
+};
+
+const isFormRequest = (c: Context) =>
+  /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
+
+/** Form posts come from a browser: their errors are pages in the person's language. */
+const formsAreHumanFacing: MiddlewareHandler<AppEnv> = async function formsAreHumanFacing(c, next) {
+  if (isFormRequest(c)) {
+    c.set('humanFacing', true);
+    c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
+  }
+  await next();
+};
+
+const subscribeRoute = createRoute({
+  method: 'post',
+  path: '/v1/subscribe',
+  operationId: 'subscribe',
+  tags: ['Signup'],
+  summary: 'Sign up to one or more lists (double opt-in where the list asks for it)',
+  description:
+    'Accepts JSON or an HTML form. Always answers the same for a valid request, whatever the address: ' +
+    'JSON callers get 202; forms get a confirmation page or a 303 to an allowed `redirect`.',
+  middleware: [formsAreHumanFacing] as const,
+  request: {
+    body: {
+      content: {
+        'application/json': { schema: SubscribeBodySchema },
+        'application/x-www-form-urlencoded': { schema: SubscribeBodySchema },
+        'multipart/form-data': { schema: SubscribeBodySchema },
+      },
+    },
+  },
+  responses: {
+    202: { description: 'Received.', content: { 'application/json': { schema: SubscribeResponseSchema } } },
+    200: {
+      description: 'HTML forms: the confirmation page.',
+      content: { 'text/html': { schema: z.string() } },
+    },
+    303: { description: 'HTML forms: redirect to the allowed `redirect` URL.' },
+    400: errorResponse('A field is invalid or a list is unknown; nothing was written.'),
+    415: errorResponse('The body is neither JSON nor a form.'),
+  },
+});
+
+export function subscribeRoutes(deps: SignupDependencies) {
+  const router = createRouter();
+  router.use(
+    '/v1/subscribe',
+    cors({
+      origin: (origin) => (deps.settings.corsOrigins.includes(origin) ? origin : null),
+      allowMethods: ['POST'],
+      allowHeaders: ['Content-Type'],
+      maxAge: 600,
+    }),
+  );
+  return router.openapi(subscribeRoute, async (c) => {
+    const form = isFormRequest(c);
+    if (!form && !c.req.header('content-type')) {
+      throw new ValidationError('Send the signup as JSON or as an HTML form.', [
+        { path: 'body', message: 'a JSON object or form fields are required' },
+      ]);
+    }
+    const input = form ? c.req.valid('form') : c.req.valid('json');
+    const locale = negotiateLocale(input.locale, c.req.header('accept-language'));
+
+    if (input.website !== undefined && input.website !== '') {
+      c.get('logger').warn('signup honeypot filled; nothing recorded');
+    } else {
+      await signUp(deps, {
+        email: input.email,
+        listIds: input.lists,
+        name: input.name ?? null,
+        locale,
+        consentTextVersion: input.consentTextVersion ?? null,
+        trackingConsent: input.trackingConsent,
+        source: input.source ?? c.req.header('referer')?.slice(0, 2048) ?? null,
+        ageConfirmed: input.ageConfirmed,
+        evidence: requestEvidence(c),
+      });
+    }
+
+    if (!form) return c.json(neutralAnswer, 202);
+    const redirect = input.redirect === undefined ? undefined : new URL(input.redirect);
+    if (redirect !== undefined && deps.settings.redirectOrigins.includes(redirect.origin)) {
+      return c.redirect(redirect.href, 303);
+    }
+    return c.html(signupReceivedPage(locale), 200);
+  });
+}

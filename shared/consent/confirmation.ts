@@ -1,0 +1,217 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type Contact, findContact } from '../contacts/contacts';
+import { primaryKeyOf } from '../data-model';
+import type { Locale } from '../i18n/locales';
+import { findList, type MailingList } from '../lists/lists';
+import { findSuppression, liftSuppression } from '../suppressions/suppressions';
+import type { TokenSigner } from '../tokens';
+import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
+import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
+import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+
+/**
+ * The second half of double opt-in. Looking at the link (`describeConfirmation`, the page behind the GET
+ * that mail scanners prefetch) changes nothing; only `confirmSubscription` (the page's POST) writes.
+ */
+
+export type ConfirmationDependencies = Pick<
+  SignupDependencies,
+  'access' | 'mailer' | 'sender' | 'logger' | 'now'
+> & { tokens: TokenSigner };
+
+export type ConfirmationView =
+  | { kind: 'invalid-link'; signupUrl: string | null }
+  | { kind: 'ready'; lists: MailingList[]; contactLocale: Locale }
+  | { kind: 'already-confirmed'; lists: MailingList[]; contactLocale: Locale };
+
+export type ConfirmationResult =
+  | { kind: 'invalid-link'; signupUrl: string | null }
+  | { kind: 'confirmed'; lists: MailingList[]; contactLocale: Locale; newlyConfirmed: string[] };
+
+interface LoadedConfirmation {
+  contact: Contact;
+  lists: MailingList[];
+  subscriptions: Subscription[];
+}
+
+/** Everything a genuine token points at (an expired one included), or undefined. */
+async function loadTarget(
+  deps: ConfirmationDependencies,
+  target: { contactId: string; listIds: string[] },
+): Promise<LoadedConfirmation | undefined> {
+  const contact = await findContact(deps.access, target.contactId);
+  if (contact === undefined) return undefined; // erased since, or never existed
+  const all = await subscriptionsOf(deps.access, contact.contactId);
+  const subscriptions = target.listIds.flatMap((listId) => {
+    const subscription = all.get(listId);
+    return subscription === undefined ? [] : [subscription];
+  });
+  const lists = (await Promise.all(subscriptions.map((s) => findList(deps.access, s.listId)))).filter(
+    (list): list is MailingList => list !== undefined,
+  );
+  return { contact, lists, subscriptions };
+}
+
+type Loaded = { valid: true; loaded: LoadedConfirmation } | { valid: false; signupUrl: string | null };
+
+async function load(deps: ConfirmationDependencies, token: string): Promise<Loaded> {
+  const verified = deps.tokens.verify('confirmSubscription', token);
+  if (verified.ok) {
+    const loaded = await loadTarget(deps, verified.data);
+    return loaded === undefined ? { valid: false, signupUrl: null } : { valid: true, loaded };
+  }
+  if (verified.reason === 'expired') {
+    return { valid: false, signupUrl: signupUrlOf(await loadTarget(deps, verified.expiredData)) };
+  }
+  return { valid: false, signupUrl: null };
+}
+
+const pendingOf = (loaded: LoadedConfirmation) =>
+  loaded.subscriptions.filter((subscription) => subscription.pendingOptIn !== null);
+
+/** A sign-up page to offer when a link is dead: the page the person first signed up on, if we know it. */
+function signupUrlOf(loaded: LoadedConfirmation | undefined): string | null {
+  const source = loaded?.subscriptions.find((s) => s.pendingOptIn?.source)?.pendingOptIn?.source ?? null;
+  return source !== null && /^https?:\/\//.test(source) ? source : null;
+}
+
+export async function describeConfirmation(
+  deps: ConfirmationDependencies,
+  token: string,
+): Promise<ConfirmationView> {
+  const result = await load(deps, token);
+  if (!result.valid) return { kind: 'invalid-link', signupUrl: result.signupUrl };
+  const { loaded } = result;
+  if (loaded.lists.length === 0) return { kind: 'invalid-link', signupUrl: null };
+  if (pendingOf(loaded).length > 0) {
+    return { kind: 'ready', lists: loaded.lists, contactLocale: loaded.contact.locale };
+  }
+  const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
+  return confirmed
+    ? { kind: 'already-confirmed', lists: loaded.lists, contactLocale: loaded.contact.locale }
+    : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded) };
+}
+
+/**
+ * Confirms every pending opt-in the token names, in one transaction with its ledger events; grants
+ * tracking when the person asked for it; lifts a suppression of the address (a fresh, confirmed opt-in
+ * outranks an old unsubscribe, bounce or complaint) and says so in the ledger. Repeating it is harmless.
+ */
+export async function confirmSubscription(
+  deps: ConfirmationDependencies,
+  token: string,
+  evidence: RequestEvidence,
+  attempt = 1,
+): Promise<ConfirmationResult> {
+  const now = deps.now?.() ?? new Date();
+  const result = await load(deps, token);
+  if (!result.valid) return { kind: 'invalid-link', signupUrl: result.signupUrl };
+  const { loaded } = result;
+  const pending = pendingOf(loaded);
+  if (pending.length === 0) {
+    const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
+    return confirmed
+      ? { kind: 'confirmed', lists: loaded.lists, contactLocale: loaded.contact.locale, newlyConfirmed: [] }
+      : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded) };
+  }
+
+  const { contact } = loaded;
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+  const record = (event: Omit<ConsentEvent, 'eventId' | 'occurredAt' | 'contactId'>) => {
+    const appended = newConsentEvent({ contactId: contact.contactId, ...event }, now);
+    items.push(appendConsentEvent(deps.access, appended));
+    return appended;
+  };
+
+  for (const subscription of pending) {
+    const optIn = subscription.pendingOptIn;
+    if (optIn === null) continue;
+    const event = record({
+      listId: subscription.listId,
+      kind: subscription.status === 'unsubscribed' ? 'resubscribed' : 'confirmed',
+      method: 'confirm-link',
+      legalBasis: 'consent',
+      evidence: {
+        ...evidence,
+        consentText: optIn.consentText,
+        requestEventId: optIn.requestEventId,
+        ...(optIn.source === null ? {} : { source: optIn.source }),
+      },
+    });
+    items.push(
+      putSubscription(
+        deps.access,
+        {
+          contactId: contact.contactId,
+          listId: subscription.listId,
+          status: 'confirmed',
+          consentText: optIn.consentText,
+          pendingOptIn: null,
+          lastEventId: event.eventId,
+          updatedAt: now.toISOString(),
+        },
+        subscription,
+      ),
+    );
+  }
+
+  if (
+    !contact.trackingConsent &&
+    pending.some((subscription) => subscription.pendingOptIn?.trackingConsent)
+  ) {
+    record({
+      listId: null,
+      kind: 'tracking-granted',
+      method: 'confirm-link',
+      legalBasis: 'consent',
+      evidence,
+    });
+    items.push({
+      Update: {
+        TableName: deps.access.tableName,
+        Key: primaryKeyOf('contact', { contactId: contact.contactId }),
+        UpdateExpression: 'SET trackingConsent = :true, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(contactId)',
+        ExpressionAttributeValues: { ':true': true, ':now': now.toISOString() },
+      },
+    });
+  }
+
+  const suppression = await findSuppression(deps.access, contact.emailHash);
+  if (suppression !== undefined) {
+    record({
+      listId: null,
+      kind: 'suppression-lifted',
+      method: 'confirm-link',
+      legalBasis: 'consent',
+      evidence: {
+        ...evidence,
+        reason: `a confirmed opt-in lifts the earlier ${suppression.reason} suppression`,
+      },
+    });
+    items.push(liftSuppression(deps.access, contact.emailHash));
+  }
+
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    // A double click confirms twice at once: the loser finds the work done and answers the same.
+    if (error instanceof TransactionCanceledException && attempt === 1) {
+      return confirmSubscription(deps, token, evidence, 2);
+    }
+    throw error;
+  }
+  const newlyConfirmed = pending.map((subscription) => subscription.listId);
+  deps.logger.info('subscription confirmed', {
+    lists: newlyConfirmed.length,
+    liftedSuppression: !!suppression,
+  });
+  await sendWelcomeEmails(
+    deps,
+    contact,
+    loaded.lists.filter((list) => newlyConfirmed.includes(list.listId)),
+    contact.locale,
+  );
+  return { kind: 'confirmed', lists: loaded.lists, contactLocale: contact.locale, newlyConfirmed };
+}

@@ -1,0 +1,67 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { listConsentEvents } from '../../shared/consent/consent-events';
+import { subscriptionsOf } from '../../shared/consent/subscriptions';
+import { findContactByEmail } from '../../shared/contacts/contacts';
+import { createConsentText } from '../../shared/lists/consent-texts';
+import { createList, type NewMailingList } from '../../shared/lists/lists';
+import type { Runtime } from '../../shared/runtime';
+import type { TableAccess } from '../../shared/table-access';
+
+/** Domain-level set-up and inspection for consent tests (what an operator and an auditor would see). */
+
+export const accessOf = (runtime: Runtime): TableAccess => ({
+  documents: runtime.clients.documents,
+  tableName: runtime.config.tableName,
+});
+
+export async function givenList(runtime: Runtime, overrides: Partial<NewMailingList> & { listId: string }) {
+  const list = await createList(accessOf(runtime), {
+    texts: {
+      en: { name: `The ${overrides.listId} newsletter`, description: 'News' },
+      fr: { name: `La lettre ${overrides.listId}`, description: 'Nouvelles' },
+    },
+    doubleOptIn: true,
+    welcomeEmail: { enabled: false, content: {} },
+    minimumAge: null,
+    trackingAllowedByDefault: false,
+    ...overrides,
+  });
+  const en = await createConsentText(accessOf(runtime), {
+    listId: list.listId,
+    locale: 'en',
+    text: `Yes, send me ${list.listId}. I can unsubscribe at any time.`,
+  });
+  const fr = await createConsentText(accessOf(runtime), {
+    listId: list.listId,
+    locale: 'fr',
+    text: `Oui, envoyez-moi ${list.listId}. Je peux me désinscrire à tout moment.`,
+  });
+  return { list, wording: { en, fr } };
+}
+
+export async function countItems(runtime: Runtime): Promise<number> {
+  let count = 0;
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await runtime.clients.documents.send(
+      new ScanCommand({
+        TableName: runtime.config.tableName,
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    count += page.Count ?? 0;
+    cursor = page.LastEvaluatedKey;
+  } while (cursor !== undefined);
+  return count;
+}
+
+/** The contact, subscriptions and ledger (oldest first) held for an address. */
+export async function recordsOf(runtime: Runtime, email: string) {
+  const contact = await findContactByEmail(accessOf(runtime), runtime.config.emailHashSecret, email);
+  if (contact === undefined) return undefined;
+  const subscriptions = await subscriptionsOf(accessOf(runtime), contact.contactId);
+  const { events } = await listConsentEvents(accessOf(runtime), contact.contactId, { limit: 100 });
+  return { contact, subscriptions, events: events.reverse() };
+}
