@@ -58,3 +58,11 @@ export function parseEmailAddress(raw: string): { ok: true; email: string } | { 
   if (email.length > 254) return { ok: false, reason: 'must be at most 254 characters' };
   return { ok: true, email };
 }
+
+/** `ad***@example.com`: enough for a person to recognise their address, not enough to harvest it. */
+export function maskEmail(address: string): string {
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const visible = local.length <= 2 ? local.slice(0, 1) : local.slice(0, 2);
+  return `${visible}***${address.slice(at)}`;
+}

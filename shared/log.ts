@@ -16,9 +16,12 @@ export interface Logger {
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** Error messages from SES and others can quote an address; logs never carry one. */
+const redactAddresses = (text: string | undefined) => text?.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]');
+
 function describeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  return { name: error.name, message: error.message, stack: error.stack };
+  return { name: error.name, message: redactAddresses(error.message), stack: redactAddresses(error.stack) };
 }
 
 export function createLogger(options: {

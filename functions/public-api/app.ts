@@ -8,7 +8,9 @@ import type { Logger } from '../../shared/log';
 import { createTokenSigner } from '../../shared/tokens';
 import { confirmRoutes } from './routes/confirm';
 import { healthRoutes } from './routes/health';
+import { preferencesRoutes } from './routes/preferences';
 import { subscribeRoutes } from './routes/subscribe';
+import { unsubscribeRoutes } from './routes/unsubscribe';
 
 /**
  * The public API: what websites, email footers and mail providers call. No credentials; every link it
@@ -46,7 +48,9 @@ export function createPublicApp(deps: PublicApiDependencies) {
   const app = createApi({ logger })
     .route('/', healthRoutes({ dynamoDb: clients.dynamoDb, ses: clients.ses, tableName: config.tableName }))
     .route('/', subscribeRoutes(signup))
-    .route('/', confirmRoutes(signup));
+    .route('/', confirmRoutes(signup))
+    .route('/', unsubscribeRoutes(signup))
+    .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }));
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

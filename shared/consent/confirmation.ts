@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { type Contact, findContact } from '../contacts/contacts';
-import { primaryKeyOf } from '../data-model';
+import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
 import { findSuppression, liftSuppression } from '../suppressions/suppressions';
@@ -167,15 +166,7 @@ export async function confirmSubscription(
       legalBasis: 'consent',
       evidence,
     });
-    items.push({
-      Update: {
-        TableName: deps.access.tableName,
-        Key: primaryKeyOf('contact', { contactId: contact.contactId }),
-        UpdateExpression: 'SET trackingConsent = :true, updatedAt = :now',
-        ConditionExpression: 'attribute_exists(contactId)',
-        ExpressionAttributeValues: { ':true': true, ':now': now.toISOString() },
-      },
-    });
+    items.push(updateContactFlags(deps.access, contact.contactId, { trackingConsent: true }, now));
   }
 
   const suppression = await findSuppression(deps.access, contact.emailHash);

@@ -1,8 +1,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity, SignupSettings } from '../config';
-import { type Contact, findContactByEmail, newContact, putNewContact } from '../contacts/contacts';
-import { primaryKeyOf } from '../data-model';
+import {
+  type Contact,
+  findContactByEmail,
+  newContact,
+  putNewContact,
+  updateContactFlags,
+} from '../contacts/contacts';
 import type { Mailer } from '../email/mailer';
 import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
 import { hashEmail } from '../email-address';
@@ -267,15 +272,7 @@ function planSignup(
     if (plan.isNewContact) {
       contact.trackingConsent = true;
     } else {
-      plan.items.push({
-        Update: {
-          TableName: deps.access.tableName,
-          Key: primaryKeyOf('contact', { contactId: contact.contactId }),
-          UpdateExpression: 'SET trackingConsent = :true, updatedAt = :now',
-          ConditionExpression: 'attribute_exists(contactId)',
-          ExpressionAttributeValues: { ':true': true, ':now': now.toISOString() },
-        },
-      });
+      plan.items.push(updateContactFlags(deps.access, contact.contactId, { trackingConsent: true }, now));
     }
   }
   if (plan.isNewContact && plan.items.length > 0) plan.items.unshift(...putNewContact(deps.access, contact));

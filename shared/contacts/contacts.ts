@@ -19,6 +19,8 @@ export interface Contact {
   accountHolder: boolean;
   /** Allowed open tracking (ePrivacy: the pixel needs consent). */
   trackingConsent: boolean;
+  /** Unsubscribed from all marketing (GDPR Art. 21(3)); lifted only by a new opt-in to a list. */
+  marketingOptOut: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +40,7 @@ export function newContact(
     locale: fields.locale,
     accountHolder: false,
     trackingConsent: false,
+    marketingOptOut: false,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -76,7 +79,29 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
 
 function toContact(item: Record<string, unknown>): Contact {
   const { pk: _pk, sk: _sk, entity: _entity, ...contact } = item;
-  return contact as unknown as Contact;
+  return { marketingOptOut: false, ...contact } as unknown as Contact;
+}
+
+/** The transaction item that sets contact-level consent flags, provided the contact still exists. */
+export function updateContactFlags(
+  access: TableAccess,
+  contactId: string,
+  flags: Partial<Pick<Contact, 'trackingConsent' | 'marketingOptOut'>>,
+  now: Date,
+): TransactItem {
+  const entries = Object.entries(flags);
+  return {
+    Update: {
+      TableName: access.tableName,
+      Key: primaryKeyOf('contact', { contactId }),
+      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now`,
+      ConditionExpression: 'attribute_exists(contactId)',
+      ExpressionAttributeValues: {
+        ...Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value])),
+        ':now': now.toISOString(),
+      },
+    },
+  };
 }
 
 export async function findContact(access: TableAccess, contactId: string): Promise<Contact | undefined> {

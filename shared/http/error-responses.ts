@@ -44,7 +44,35 @@ interface ShapedError {
   body: ErrorBody;
 }
 
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/**
+ * AWS SDK and network failures mean a dependency did not do what we asked: answer 503 so callers (a
+ * mail provider's one-click POST, a signup backend) retry, rather than a 500 that reads like our bug.
+ */
+function isDependencyFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  if (error.name === 'TimeoutError' || THROTTLING_ERRORS.has(error.name)) return true;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  // An SDK error with no HTTP status never reached the service; a 5xx is the service failing.
+  return metadata !== undefined && (metadata.httpStatusCode === undefined || metadata.httpStatusCode >= 500);
+}
+
 function shape(error: unknown): ShapedError {
+  if (isDependencyFailure(error)) {
+    return {
+      status: 503,
+      body: { error: { code: 'dependency_unavailable', message: 'A storage or mail service did not answer; try again.' } },
+    };
+  }
   if (error instanceof AppError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.details?.length) body.error.details = error.details;

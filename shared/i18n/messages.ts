@@ -21,6 +21,38 @@ export interface Messages {
     invalidInput: string;
     reference: string;
   };
+  unsubscribe: {
+    askTitle: string;
+    askBody(list: string): string;
+    button: string;
+    doneTitle: string;
+    doneBody(list: string): string;
+    managePreferences: string;
+  };
+  preferences: {
+    title: string;
+    address(masked: string): string;
+    statuses: { confirmed: string; unconfirmed: string; unsubscribed: string };
+    unsubscribe: string;
+    resubscribe: string;
+    resubscribeWording: string;
+    unsubscribeAll: string;
+    allMarketingStopped: string;
+    noLists: string;
+    trackingOn: string;
+    trackingOff: string;
+    allowTracking: string;
+    stopTracking: string;
+    accountHolderNote(company: string): string;
+    notices: {
+      unsubscribed(list: string): string;
+      unsubscribedAll: string;
+      resubscribed(list: string): string;
+      trackingGranted: string;
+      trackingRevoked: string;
+      nothingChanged: string;
+    };
+  };
   pages: {
     signupReceivedTitle: string;
     signupReceivedBody: string;
@@ -65,6 +97,39 @@ const en: Messages = {
     invalidInput: 'Please go back and check:',
     reference: 'Reference',
   },
+  unsubscribe: {
+    askTitle: 'Unsubscribe',
+    askBody: (list) => `Stop receiving ${list}?`,
+    button: 'Unsubscribe',
+    doneTitle: 'You are unsubscribed',
+    doneBody: (list) => `You will not receive ${list} any more. It takes effect now.`,
+    managePreferences: 'Manage all your email preferences',
+  },
+  preferences: {
+    title: 'Your email preferences',
+    address: (masked) => `Preferences for ${masked}`,
+    statuses: { confirmed: 'Subscribed', unconfirmed: 'Waiting for your confirmation', unsubscribed: 'Unsubscribed' },
+    unsubscribe: 'Unsubscribe',
+    resubscribe: 'Subscribe again',
+    resubscribeWording: 'By subscribing again you agree to:',
+    unsubscribeAll: 'Unsubscribe from all marketing emails',
+    allMarketingStopped: 'You receive no marketing emails from us.',
+    noLists: 'You are not on any of our lists.',
+    trackingOn: 'We count when you open our emails (with an invisible image).',
+    trackingOff: 'We do not track when you open our emails.',
+    allowTracking: 'Allow open tracking',
+    stopTracking: 'Stop open tracking',
+    accountHolderNote: (company) =>
+      `Because you have an account with ${company}, you will still receive service announcements about it (maintenance, changes to our terms or privacy policy, security notices). They are never promotional. To stop them, close your account.`,
+    notices: {
+      unsubscribed: (list) => `Done: you are unsubscribed from ${list}.`,
+      unsubscribedAll: 'Done: you are unsubscribed from all marketing emails.',
+      resubscribed: (list) => `Done: you are subscribed to ${list} again.`,
+      trackingGranted: 'Done: open tracking is on.',
+      trackingRevoked: 'Done: open tracking is off.',
+      nothingChanged: 'Nothing needed to change.',
+    },
+  },
   pages: {
     signupReceivedTitle: 'Thank you, check your inbox',
     signupReceivedBody:
@@ -105,6 +170,43 @@ const fr: Messages = {
     },
     invalidInput: 'Merci de revenir en arrière et de vérifier :',
     reference: 'Référence',
+  },
+  unsubscribe: {
+    askTitle: 'Se désinscrire',
+    askBody: (list) => `Ne plus recevoir ${list} ?`,
+    button: 'Me désinscrire',
+    doneTitle: 'Vous êtes désinscrit',
+    doneBody: (list) => `Vous ne recevrez plus ${list}. C’est effectif immédiatement.`,
+    managePreferences: 'Gérer toutes vos préférences e-mail',
+  },
+  preferences: {
+    title: 'Vos préférences e-mail',
+    address: (masked) => `Préférences pour ${masked}`,
+    statuses: {
+      confirmed: 'Inscrit',
+      unconfirmed: 'En attente de votre confirmation',
+      unsubscribed: 'Désinscrit',
+    },
+    unsubscribe: 'Me désinscrire',
+    resubscribe: 'Me réinscrire',
+    resubscribeWording: 'En vous réinscrivant, vous acceptez :',
+    unsubscribeAll: 'Me désinscrire de tous les e-mails marketing',
+    allMarketingStopped: 'Vous ne recevez aucun e-mail marketing de notre part.',
+    noLists: 'Vous n’êtes inscrit à aucune de nos listes.',
+    trackingOn: 'Nous mesurons l’ouverture de nos e-mails (avec une image invisible).',
+    trackingOff: 'Nous ne mesurons pas l’ouverture de nos e-mails.',
+    allowTracking: 'Autoriser la mesure d’ouverture',
+    stopTracking: 'Arrêter la mesure d’ouverture',
+    accountHolderNote: (company) =>
+      `Comme vous avez un compte chez ${company}, vous continuerez à recevoir les annonces de service qui le concernent (maintenance, modification de nos conditions ou de notre politique de confidentialité, alertes de sécurité). Elles ne sont jamais promotionnelles. Pour ne plus les recevoir, fermez votre compte.`,
+    notices: {
+      unsubscribed: (list) => `C’est fait : vous êtes désinscrit de ${list}.`,
+      unsubscribedAll: 'C’est fait : vous êtes désinscrit de tous les e-mails marketing.',
+      resubscribed: (list) => `C’est fait : vous êtes de nouveau inscrit à ${list}.`,
+      trackingGranted: 'C’est fait : la mesure d’ouverture est activée.',
+      trackingRevoked: 'C’est fait : la mesure d’ouverture est désactivée.',
+      nothingChanged: 'Rien n’avait besoin de changer.',
+    },
   },
   pages: {
     signupReceivedTitle: 'Merci, consultez votre boîte de réception',

@@ -1,0 +1,85 @@
+import { html } from 'hono/html';
+import type { Preferences } from '../../../shared/consent/preferences';
+import { maskEmail } from '../../../shared/email-address';
+import { htmlPage } from '../../../shared/http/html-page';
+import type { Locale } from '../../../shared/i18n/locales';
+import { messagesFor } from '../../../shared/i18n/messages';
+
+/**
+ * The unsubscribe page behind the one-click URI (for people who open it in a browser) and the footer's
+ * preference page. Every change is a button in its own form: nothing submits by itself, and the page
+ * works without JavaScript.
+ */
+
+export function unsubscribeAskPage(locale: Locale, listName: string, token: string, preferencesUrl: string) {
+  const m = messagesFor(locale).unsubscribe;
+  return htmlPage({
+    lang: locale,
+    title: m.askTitle,
+    body: html`<h1>${m.askTitle}</h1>
+<p>${m.askBody(listName)}</p>
+<form method="post" action="/v1/unsubscribe?token=${token}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">${m.button}</button>
+</form>
+<p><a href="${preferencesUrl}">${m.managePreferences}</a></p>`,
+  });
+}
+
+export function unsubscribedPage(locale: Locale, listName: string, preferencesUrl: string) {
+  const m = messagesFor(locale).unsubscribe;
+  return htmlPage({
+    lang: locale,
+    title: m.doneTitle,
+    body: html`<h1>${m.doneTitle}</h1>
+<p>${m.doneBody(listName)}</p>
+<p><a href="${preferencesUrl}">${m.managePreferences}</a></p>`,
+  });
+}
+
+const actionForm = (token: string, locale: Locale, action: string, label: string, listId?: string) =>
+  html`<form method="post" action="/v1/preferences">
+<input type="hidden" name="token" value="${token}">
+<input type="hidden" name="locale" value="${locale}">
+<input type="hidden" name="action" value="${action}">
+${listId === undefined ? '' : html`<input type="hidden" name="listId" value="${listId}">`}
+<button type="submit">${label}</button>
+</form>`;
+
+export function preferencesPage(options: {
+  locale: Locale;
+  token: string;
+  preferences: Preferences;
+  companyName: string;
+  notice?: string;
+}) {
+  const { locale, token, preferences } = options;
+  const m = messagesFor(locale).preferences;
+  const { contact } = preferences;
+  const anySubscribed = preferences.lists.some((list) => list.status !== 'unsubscribed');
+  return htmlPage({
+    lang: locale,
+    title: m.title,
+    body: html`<h1>${m.title}</h1>
+<p>${m.address(maskEmail(contact.email))}</p>
+${options.notice === undefined ? '' : html`<p role="status"><strong>${options.notice}</strong></p>`}
+${preferences.lists.length === 0 ? html`<p>${m.noLists}</p>` : ''}
+<ul>
+${preferences.lists.map(
+  (list) => html`<li>
+<p><strong>${list.name}</strong>: ${m.statuses[list.status]}</p>
+${
+  list.status === 'unsubscribed'
+    ? html`${list.wording === null ? '' : html`<p>${m.resubscribeWording} “${list.wording}”</p>`}
+${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId)}`
+    : actionForm(token, locale, 'unsubscribe', m.unsubscribe, list.listId)
+}
+</li>`,
+)}
+</ul>
+${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubscribe-all', m.unsubscribeAll) : html`<p>${m.allMarketingStopped}</p>`}
+<h2>${contact.trackingConsent ? m.trackingOn : m.trackingOff}</h2>
+${contact.trackingConsent ? actionForm(token, locale, 'tracking-off', m.stopTracking) : actionForm(token, locale, 'tracking-on', m.allowTracking)}
+${contact.accountHolder ? html`<p>${m.accountHolderNote(options.companyName)}</p>` : ''}`,
+  });
+}

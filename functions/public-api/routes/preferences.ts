@@ -1,0 +1,150 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { loadPreferences } from '../../../shared/consent/preferences';
+import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
+import { unsubscribe } from '../../../shared/consent/unsubscribe';
+import type { AppEnv } from '../../../shared/http/app-env';
+import { createRouter } from '../../../shared/http/create-api';
+import { requestEvidence } from '../../../shared/http/request-evidence';
+import { type Locale, negotiateLocale } from '../../../shared/i18n/locales';
+import { messagesFor } from '../../../shared/i18n/messages';
+import { preferencesPage } from '../pages/preference-pages';
+import { InvalidLinkError, type OneClickDependencies } from './unsubscribe';
+
+/**
+ * The preference page every marketing email links to: the person's lists and their state, unsubscribe
+ * from one list or from all marketing, subscribe again, and the tracking choice. The link's token names
+ * the contact; the page shows the address only partly.
+ */
+
+export interface PreferencesDependencies extends OneClickDependencies {
+  companyName: string;
+}
+
+const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+const Token = z.string().max(1024);
+
+const pageRoute: MiddlewareHandler<AppEnv> = async function pageRoute(c, next) {
+  c.set('humanFacing', true);
+  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
+  await next();
+};
+
+const viewRoute = createRoute({
+  method: 'get',
+  path: '/v1/preferences',
+  operationId: 'viewPreferences',
+  tags: ['Unsubscribe'],
+  summary: "The footer's preference page (changes nothing)",
+  middleware: [pageRoute] as const,
+  request: { query: z.object({ token: Token, locale: z.string().max(35).optional() }) },
+  responses: { 200: html('The page.'), 400: html('The link is not valid.') },
+});
+
+const actions = ['unsubscribe', 'resubscribe', 'unsubscribe-all', 'tracking-on', 'tracking-off'] as const;
+
+const updateRoute = createRoute({
+  method: 'post',
+  path: '/v1/preferences',
+  operationId: 'updatePreferences',
+  tags: ['Unsubscribe'],
+  summary: 'One change made on the preference page',
+  middleware: [pageRoute] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: z
+            .object({
+              token: Token,
+              action: z.enum(actions),
+              listId: z
+                .string()
+                .regex(/^[a-z0-9][a-z0-9-]{1,63}$/)
+                .optional(),
+              locale: z.string().max(35).optional(),
+            })
+            .refine((form) => !['unsubscribe', 'resubscribe'].includes(form.action) || form.listId !== undefined, {
+              message: 'is required for this action',
+              path: ['listId'],
+            }),
+        },
+      },
+    },
+  },
+  responses: { 200: html('The page again, saying what changed.'), 400: html('The link or the form is not valid.') },
+});
+
+export function preferencesRoutes(deps: PreferencesDependencies) {
+  const contactOf = (token: string) => {
+    const verified = deps.tokens.verify('preferences', token);
+    if (!verified.ok) throw new InvalidLinkError();
+    return verified.data;
+  };
+  const render = async (token: string, contactId: string, locale: Locale, notice?: string) => {
+    const preferences = await loadPreferences(deps.access, contactId, locale);
+    if (preferences === undefined) throw new InvalidLinkError();
+    return preferencesPage({ locale, token, preferences, companyName: deps.companyName, notice });
+  };
+
+  return createRouter()
+    .openapi(viewRoute, async (c) => {
+      const { token } = c.req.valid('query');
+      const { contactId } = contactOf(token);
+      c.header('Cache-Control', 'no-store');
+      return c.html(await render(token, contactId, c.get('locale') ?? 'en'), 200);
+    })
+    .openapi(updateRoute, async (c) => {
+      const form = c.req.valid('form');
+      const locale = negotiateLocale(form.locale, c.req.header('accept-language'));
+      c.set('locale', locale);
+      const target = contactOf(form.token);
+      const evidence = {
+        ...requestEvidence(c),
+        source: 'preference-page',
+        ...(target.messageId ? { messageId: target.messageId } : {}),
+      };
+      const notices = messagesFor(locale).preferences.notices;
+      const before = await loadPreferences(deps.access, target.contactId, locale);
+      if (before === undefined) throw new InvalidLinkError();
+      const listName = before.lists.find((list) => list.listId === form.listId)?.name ?? form.listId ?? '';
+
+      let notice = notices.nothingChanged;
+      switch (form.action) {
+        case 'unsubscribe':
+        case 'unsubscribe-all': {
+          const all = form.action === 'unsubscribe-all';
+          const result = await unsubscribe(deps, {
+            contactId: target.contactId,
+            scope: all ? { kind: 'all-marketing' } : { kind: 'list', listId: form.listId ?? '' },
+            method: 'preference-page',
+            evidence,
+          });
+          if (result.kind === 'unsubscribed') notice = all ? notices.unsubscribedAll : notices.unsubscribed(listName);
+          break;
+        }
+        case 'resubscribe': {
+          const list = before.lists.find((entry) => entry.listId === form.listId);
+          // Only lists the person was on can be chosen again here; new lists go through signup.
+          if (list === undefined) break;
+          const result = await resubscribe(deps, {
+            contact: before.contact,
+            listId: list.listId,
+            previous: list.subscription,
+            locale,
+            evidence,
+          });
+          if (result === 'resubscribed') notice = notices.resubscribed(listName);
+          break;
+        }
+        default: {
+          const granted = form.action === 'tracking-on';
+          const result = await setTrackingConsent(deps, { contact: before.contact, granted, evidence });
+          if (result === 'changed') notice = granted ? notices.trackingGranted : notices.trackingRevoked;
+        }
+      }
+      c.header('Cache-Control', 'no-store');
+      return c.html(await render(form.token, target.contactId, locale, notice), 200);
+    });
+}

@@ -1,0 +1,54 @@
+import { type Contact, findContact } from '../contacts/contacts';
+import type { Locale } from '../i18n/locales';
+import { currentConsentText } from '../lists/consent-texts';
+import { findList } from '../lists/lists';
+import type { TableAccess } from '../table-access';
+import { type Subscription, type SubscriptionStatus, subscriptionsOf } from './subscriptions';
+
+/** What a person's preference page shows: their lists, each list's state, and their choices. */
+
+export interface ListPreference {
+  listId: string;
+  name: string;
+  status: SubscriptionStatus;
+  /** For lists they left: the wording they would agree to by subscribing again. */
+  wording: string | null;
+  subscription: Subscription;
+}
+
+export interface Preferences {
+  contact: Contact;
+  lists: ListPreference[];
+}
+
+export async function loadPreferences(
+  access: TableAccess,
+  contactId: string,
+  locale: Locale,
+): Promise<Preferences | undefined> {
+  const contact = await findContact(access, contactId);
+  if (contact === undefined) return undefined;
+  const subscriptions = [...(await subscriptionsOf(access, contactId)).values()];
+  const lists = await Promise.all(
+    subscriptions.map(async (subscription): Promise<ListPreference | undefined> => {
+      const list = await findList(access, subscription.listId);
+      if (list === undefined) return undefined;
+      const wording =
+        subscription.status === 'confirmed'
+          ? undefined
+          : ((await currentConsentText(access, list.listId, locale)) ??
+            (await currentConsentText(access, list.listId, 'en')));
+      return {
+        listId: list.listId,
+        name: (list.texts[locale] ?? list.texts.en).name,
+        status: subscription.status,
+        wording: wording?.text ?? null,
+        subscription,
+      };
+    }),
+  );
+  return {
+    contact,
+    lists: lists.filter((list): list is ListPreference => list !== undefined).sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}

@@ -1,0 +1,138 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
+import type { Logger } from '../log';
+import type { TableAccess } from '../table-access';
+import {
+  appendConsentEvent,
+  type ConsentEvent,
+  type ConsentEvidence,
+  type ConsentMethod,
+  newConsentEvent,
+} from './consent-events';
+import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+
+/**
+ * Withdrawing consent, however it arrives (one-click, preference page, reply email, admin, complaint).
+ * The new state and its ledger event are written in one transaction before the caller answers, so an
+ * unsubscribe that was answered with success holds for every later send. Repeating it changes nothing and
+ * records nothing. A pending opt-in is cancelled with it.
+ */
+
+export interface UnsubscribeDependencies {
+  access: TableAccess;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export type UnsubscribeScope = { kind: 'list'; listId: string } | { kind: 'all-marketing' };
+
+export interface UnsubscribeRequest {
+  contactId: string;
+  scope: UnsubscribeScope;
+  method: ConsentMethod;
+  evidence: ConsentEvidence;
+}
+
+export type UnsubscribeResult =
+  | { kind: 'unsubscribed'; changedListIds: string[] }
+  | { kind: 'already-unsubscribed' }
+  /** No such contact (erased, or a token for data since deleted): there is nothing left to stop. */
+  | { kind: 'unknown-contact' };
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+const isActive = (subscription: Subscription | undefined) =>
+  subscription === undefined || subscription.status !== 'unsubscribed' || subscription.pendingOptIn !== null;
+
+function plan(
+  deps: UnsubscribeDependencies,
+  request: UnsubscribeRequest,
+  contact: Contact,
+  subscriptions: Map<string, Subscription>,
+  now: Date,
+): { items: TransactItems; changedListIds: string[] } {
+  const items: TransactItems = [];
+  const changedListIds: string[] = [];
+  const record = (fields: Pick<ConsentEvent, 'listId'> & { reason?: string }) => {
+    const event = newConsentEvent(
+      {
+        contactId: contact.contactId,
+        listId: fields.listId,
+        kind: 'unsubscribed',
+        method: request.method,
+        legalBasis: 'consent',
+        evidence: { ...request.evidence, ...(fields.reason ? { reason: fields.reason } : {}) },
+      },
+      now,
+    );
+    items.push(appendConsentEvent(deps.access, event));
+    return event;
+  };
+  const withdraw = (listId: string, previous: Subscription | undefined) => {
+    const event = record({ listId });
+    items.push(
+      putSubscription(
+        deps.access,
+        {
+          contactId: contact.contactId,
+          listId,
+          status: 'unsubscribed',
+          consentText: previous?.consentText ?? null,
+          pendingOptIn: null,
+          lastEventId: event.eventId,
+          updatedAt: now.toISOString(),
+        },
+        previous,
+      ),
+    );
+    changedListIds.push(listId);
+  };
+
+  if (request.scope.kind === 'list') {
+    const previous = subscriptions.get(request.scope.listId);
+    // Recorded even without a subscription on file, so a later import cannot resurrect the list.
+    if (isActive(previous)) withdraw(request.scope.listId, previous);
+    return { items, changedListIds };
+  }
+  for (const [listId, subscription] of subscriptions) {
+    if (isActive(subscription)) withdraw(listId, subscription);
+  }
+  if (!contact.marketingOptOut) {
+    record({ listId: null, reason: 'unsubscribed from all marketing' });
+    items.push(updateContactFlags(deps.access, contact.contactId, { marketingOptOut: true }, now));
+  }
+  return { items, changedListIds };
+}
+
+export async function unsubscribe(
+  deps: UnsubscribeDependencies,
+  request: UnsubscribeRequest,
+): Promise<UnsubscribeResult> {
+  const now = deps.now?.() ?? new Date();
+  for (let attempt = 1; ; attempt++) {
+    const contact = await findContact(deps.access, request.contactId);
+    if (contact === undefined) return { kind: 'unknown-contact' };
+    const { items, changedListIds } = plan(
+      deps,
+      request,
+      contact,
+      await subscriptionsOf(deps.access, contact.contactId),
+      now,
+    );
+    if (items.length === 0) return { kind: 'already-unsubscribed' };
+    try {
+      await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      // Another change to the same subscriptions won the race: re-read and decide again.
+      if (error instanceof TransactionCanceledException && attempt < 3) continue;
+      throw error;
+    }
+    deps.logger.info('unsubscribed', {
+      method: request.method,
+      scope: request.scope.kind,
+      lists: changedListIds.length,
+    });
+    return { kind: 'unsubscribed', changedListIds };
+  }
+}

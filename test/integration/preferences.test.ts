@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { marketingPermission } from '../../shared/consent/marketing-permission';
+import { primaryKeyOf } from '../../shared/data-model';
+import type { Runtime } from '../../shared/runtime';
+import { createTokenSigner } from '../../shared/tokens';
+import { publicAppFor } from '../support/apps';
+import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { createTestRuntime } from '../support/test-runtime';
+
+describe('the preference page', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    await givenList(runtime, { listId: 'product-updates' });
+  });
+
+  async function givenSubscriber(lists: string[]) {
+    const email = `ada.lovelace-${randomUUID()}@example.org`;
+    const app = publicAppFor(runtime);
+    await app.request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists }),
+    });
+    const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
+    await app.request('/v1/confirm', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    const preferencesToken = createTokenSigner(runtime.config.signingKeys).sign('preferences', {
+      contactId,
+      messageId: 'msg-1',
+    });
+    return { email, contactId, token: preferencesToken };
+  }
+
+  const view = (token: string, query = '') =>
+    publicAppFor(runtime).request(`/v1/preferences?token=${token}${query}`);
+  const act = (token: string, fields: Record<string, string>) =>
+    publicAppFor(runtime).request(
+      '/v1/preferences',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Browser/2.0' },
+        body: new URLSearchParams({ token, ...fields }).toString(),
+      },
+      { incoming: { socket: { remoteAddress: '192.0.2.10' } } },
+    );
+
+  it('shows each list with its state, the address partly masked, and changes nothing', async () => {
+    const { email, token } = await givenSubscriber(['weekly-news', 'product-updates']);
+    const before = await countItems(runtime);
+    const response = await view(token);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('Preferences for ad***@example.org');
+    expect(html).not.toContain(email);
+    expect(html).toContain('<strong>The weekly-news newsletter</strong>: Subscribed');
+    expect(html).toContain('<strong>The product-updates newsletter</strong>: Subscribed');
+    expect(html).toContain('Unsubscribe from all marketing emails');
+    expect(html).toContain('We do not track when you open our emails.');
+    expect(html).not.toMatch(/<script|http-equiv="refresh"|onload=/i);
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('speaks French when asked', async () => {
+    const { token } = await givenSubscriber(['weekly-news']);
+    const html = await (await view(token, '&locale=fr')).text();
+    expect(html).toContain('<html lang="fr">');
+    expect(html).toContain('Vos préférences e-mail');
+    expect(html).toContain('La lettre weekly-news</strong>: Inscrit');
+  });
+
+  it('unsubscribes from one list with the evidence of the page', async () => {
+    const { email, contactId, token } = await givenSubscriber(['weekly-news', 'product-updates']);
+    const response = await act(token, { action: 'unsubscribe', listId: 'weekly-news' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Done: you are unsubscribed from The weekly-news newsletter.');
+    const records = await recordsOf(runtime, email);
+    expect(records?.subscriptions.get('weekly-news')?.status).toBe('unsubscribed');
+    expect(records?.subscriptions.get('product-updates')?.status).toBe('confirmed');
+    expect(records?.events.at(-1)).toMatchObject({
+      kind: 'unsubscribed',
+      method: 'preference-page',
+      evidence: { ip: '192.0.2.10', userAgent: 'Browser/2.0', messageId: 'msg-1', source: 'preference-page' },
+    });
+    expect(await marketingPermission(accessOf(runtime), contactId, 'weekly-news')).toEqual({
+      allowed: false,
+      reasons: ['unsubscribed'],
+    });
+  });
+
+  it('unsubscribes from all marketing at once, and says so on the page', async () => {
+    const { email, contactId, token } = await givenSubscriber(['weekly-news', 'product-updates']);
+    const html = await (await act(token, { action: 'unsubscribe-all' })).text();
+    expect(html).toContain('Done: you are unsubscribed from all marketing emails.');
+    expect(html).toContain('You receive no marketing emails from us.');
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact.marketingOptOut).toBe(true);
+    expect([...(records?.subscriptions.values() ?? [])].map((s) => s.status)).toEqual([
+      'unsubscribed',
+      'unsubscribed',
+    ]);
+    expect(records?.events.slice(-3).map((event) => [event.kind, event.listId])).toEqual(
+      expect.arrayContaining([
+        ['unsubscribed', 'weekly-news'],
+        ['unsubscribed', 'product-updates'],
+        ['unsubscribed', null],
+      ]),
+    );
+    const permission = await marketingPermission(accessOf(runtime), contactId, 'product-updates');
+    expect(permission).toEqual({ allowed: false, reasons: ['unsubscribed', 'opted-out-of-all-marketing'] });
+    // Doing it again changes nothing.
+    const eventCount = records?.events.length;
+    expect(await (await act(token, { action: 'unsubscribe-all' })).text()).toContain(
+      'Nothing needed to change.',
+    );
+    expect((await recordsOf(runtime, email))?.events.length).toBe(eventCount);
+  });
+
+  it('subscribes again to the wording shown, as a consent event with evidence', async () => {
+    const { email, token } = await givenSubscriber(['weekly-news']);
+    await act(token, { action: 'unsubscribe-all' });
+    const page = await (await view(token)).text();
+    expect(page).toContain('By subscribing again you agree to: “Yes, send me weekly-news.');
+    const html = await (await act(token, { action: 'resubscribe', listId: 'weekly-news' })).text();
+    expect(html).toContain('Done: you are subscribed to The weekly-news newsletter again.');
+    const records = await recordsOf(runtime, email);
+    expect(records?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
+    expect(records?.contact.marketingOptOut).toBe(false);
+    expect(records?.events.at(-1)).toMatchObject({
+      kind: 'resubscribed',
+      method: 'preference-page',
+      legalBasis: 'consent',
+      evidence: { ip: '192.0.2.10', consentText: { version: 1, locale: 'en' } },
+    });
+  });
+
+  it('records the tracking choice both ways', async () => {
+    const { email, token } = await givenSubscriber(['weekly-news']);
+    expect(await (await act(token, { action: 'tracking-on' })).text()).toContain(
+      'Done: open tracking is on.',
+    );
+    expect((await recordsOf(runtime, email))?.contact.trackingConsent).toBe(true);
+    expect(await (await act(token, { action: 'tracking-off' })).text()).toContain(
+      'Done: open tracking is off.',
+    );
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact.trackingConsent).toBe(false);
+    expect(records?.events.slice(-2).map((event) => event.kind)).toEqual([
+      'tracking-granted',
+      'tracking-revoked',
+    ]);
+  });
+
+  it('tells account holders why service announcements continue and how to stop them', async () => {
+    const { contactId, token } = await givenSubscriber(['weekly-news']);
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('contact', { contactId }),
+        UpdateExpression: 'SET accountHolder = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+    const html = await (await view(token)).text();
+    expect(html).toContain('you will still receive service announcements');
+    expect(html).toContain('close your account');
+  });
+
+  it('refuses a forged or wrong-purpose link with a friendly page, changing nothing', async () => {
+    const { contactId, token } = await givenSubscriber(['weekly-news']);
+    const unsubscribeToken = createTokenSigner(runtime.config.signingKeys).sign('unsubscribe', {
+      contactId,
+      listId: 'weekly-news',
+    });
+    const before = await countItems(runtime);
+    for (const bad of [token.slice(0, -3), unsubscribeToken]) {
+      const page = await view(bad);
+      expect(page.status).toBe(400);
+      expect(await page.text()).toContain('<!doctype html>');
+      expect((await act(bad, { action: 'unsubscribe-all' })).status).toBe(400);
+    }
+    expect(await countItems(runtime)).toBe(before);
+  });
+});
