@@ -17,7 +17,8 @@ export interface Logger {
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Error messages from SES and others can quote an address; logs never carry one. */
-const redactAddresses = (text: string | undefined) => text?.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]');
+const redactAddresses = (text: string | undefined) =>
+  text?.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]');
 
 function describeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;

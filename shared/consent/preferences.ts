@@ -49,6 +49,8 @@ export async function loadPreferences(
   );
   return {
     contact,
-    lists: lists.filter((list): list is ListPreference => list !== undefined).sort((a, b) => a.name.localeCompare(b.name)),
+    lists: lists
+      .filter((list): list is ListPreference => list !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name)),
   };
 }

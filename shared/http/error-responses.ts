@@ -70,7 +70,12 @@ function shape(error: unknown): ShapedError {
   if (isDependencyFailure(error)) {
     return {
       status: 503,
-      body: { error: { code: 'dependency_unavailable', message: 'A storage or mail service did not answer; try again.' } },
+      body: {
+        error: {
+          code: 'dependency_unavailable',
+          message: 'A storage or mail service did not answer; try again.',
+        },
+      },
     };
   }
   if (error instanceof AppError) {

@@ -108,7 +108,11 @@ const en: Messages = {
   preferences: {
     title: 'Your email preferences',
     address: (masked) => `Preferences for ${masked}`,
-    statuses: { confirmed: 'Subscribed', unconfirmed: 'Waiting for your confirmation', unsubscribed: 'Unsubscribed' },
+    statuses: {
+      confirmed: 'Subscribed',
+      unconfirmed: 'Waiting for your confirmation',
+      unsubscribed: 'Unsubscribed',
+    },
     unsubscribe: 'Unsubscribe',
     resubscribe: 'Subscribe again',
     resubscribeWording: 'By subscribing again you agree to:',

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { loadPreferences } from '../../../shared/consent/preferences';
 import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
+import { loadPreferences } from '../../../shared/consent/preferences';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
@@ -65,15 +65,21 @@ const updateRoute = createRoute({
                 .optional(),
               locale: z.string().max(35).optional(),
             })
-            .refine((form) => !['unsubscribe', 'resubscribe'].includes(form.action) || form.listId !== undefined, {
-              message: 'is required for this action',
-              path: ['listId'],
-            }),
+            .refine(
+              (form) => !['unsubscribe', 'resubscribe'].includes(form.action) || form.listId !== undefined,
+              {
+                message: 'is required for this action',
+                path: ['listId'],
+              },
+            ),
         },
       },
     },
   },
-  responses: { 200: html('The page again, saying what changed.'), 400: html('The link or the form is not valid.') },
+  responses: {
+    200: html('The page again, saying what changed.'),
+    400: html('The link or the form is not valid.'),
+  },
 });
 
 export function preferencesRoutes(deps: PreferencesDependencies) {
@@ -121,7 +127,8 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
             method: 'preference-page',
             evidence,
           });
-          if (result.kind === 'unsubscribed') notice = all ? notices.unsubscribedAll : notices.unsubscribed(listName);
+          if (result.kind === 'unsubscribed')
+            notice = all ? notices.unsubscribedAll : notices.unsubscribed(listName);
           break;
         }
         case 'resubscribe': {

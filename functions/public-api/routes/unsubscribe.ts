@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { findList } from '../../../shared/lists/lists';
 import { type UnsubscribeDependencies, unsubscribe } from '../../../shared/consent/unsubscribe';
 import { AppError } from '../../../shared/errors';
 import type { AppEnv } from '../../../shared/http/app-env';
@@ -8,6 +7,7 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
+import { findList } from '../../../shared/lists/lists';
 import type { TokenSigner } from '../../../shared/tokens';
 import { unsubscribeAskPage, unsubscribedPage } from '../pages/preference-pages';
 
