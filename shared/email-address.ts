@@ -2,17 +2,23 @@ import { createHmac } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 
 /**
- * The canonical form of an address for lookups and suppression: trimmed, domain lower-cased and
- * punycoded (IDN), local part kept as typed except for case, because virtually every provider treats it
- * case-insensitively and people type it inconsistently.
+ * The address as we deliver to it: trimmed, domain lower-cased and punycoded (IDN), local part exactly
+ * as typed (RFC 5321 lets a server treat `Ada` and `ada` as different mailboxes).
  */
-export function normalizeEmail(address: string): string {
+export function canonicalEmail(address: string): string {
   const trimmed = address.trim();
   const at = trimmed.lastIndexOf('@');
-  if (at <= 0 || at === trimmed.length - 1) return trimmed.toLowerCase();
-  const local = trimmed.slice(0, at).toLowerCase();
-  const domain = domainToASCII(trimmed.slice(at + 1).toLowerCase()) || trimmed.slice(at + 1).toLowerCase();
-  return `${local}@${domain}`;
+  if (at <= 0 || at === trimmed.length - 1) return trimmed;
+  const domain = trimmed.slice(at + 1).toLowerCase();
+  return `${trimmed.slice(0, at)}@${domainToASCII(domain) || domain}`;
+}
+
+/**
+ * The form used to recognise the same person: the canonical address entirely lower-cased, because
+ * virtually every provider ignores case and people type it inconsistently. Only ever hashed, never mailed.
+ */
+export function normalizeEmail(address: string): string {
+  return canonicalEmail(address).toLowerCase();
 }
 
 /**
@@ -43,7 +49,7 @@ export function parseEmailAddress(raw: string): { ok: true; email: string } | { 
   if (local.length > 64) return { ok: false, reason: 'the part before @ must be at most 64 characters' };
   if (!LOCAL_PART.test(local))
     return { ok: false, reason: 'must be a plain address, without a name, spaces or quotes' };
-  const email = normalizeEmail(trimmed);
+  const email = canonicalEmail(trimmed);
   const domain = email.slice(email.lastIndexOf('@') + 1);
   const labels = domain.split('.');
   const tld = labels.at(-1) ?? '';

@@ -53,5 +53,27 @@ export async function countAttempt(
  * the small IPv4 space cannot be hashed through to reverse them.
  */
 export function rateLimitSubject(secret: Buffer, value: string): string {
-  return createHmac('sha256', secret).update(value).digest('base64url').slice(0, 22);
+  return createHmac('sha256', secret).update(`rate-limit:${value}`).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The unit one client controls: an IPv4 address, or an IPv6 /64 (a single host is usually handed a whole
+ * /64, so limiting single IPv6 addresses would limit nothing).
+ */
+export function clientNetwork(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === '' ? [] : tail.split(':');
+  const groups = ip.includes('::')
+    ? [
+        ...headGroups,
+        ...Array(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'),
+        ...tailGroups,
+      ]
+    : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

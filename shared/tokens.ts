@@ -25,7 +25,14 @@ export const tokenPurposes = {
   /** The footer's preference page for one contact. */
   preferences: z.strictObject({ contactId: opaqueId, messageId: opaqueId.optional() }),
   /** The double opt-in confirmation link. */
-  confirmSubscription: z.strictObject({ contactId: opaqueId, listIds: z.array(opaqueId).min(1).max(20) }),
+  confirmSubscription: z
+    .strictObject({
+      contactId: opaqueId,
+      listIds: z.array(opaqueId).min(1).max(20),
+      /** The opt-in request of each list: a link confirms only the request it was sent for. */
+      requestIds: z.array(opaqueId).min(1).max(20),
+    })
+    .refine((data) => data.listIds.length === data.requestIds.length),
   /** The open-tracking pixel of one message. */
   trackOpen: z.strictObject({ contactId: opaqueId, messageId: opaqueId }),
   /** Confirmation of an address change, sent to the new address. */

@@ -3,7 +3,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
-import { findSuppression, liftSuppression } from '../suppressions/suppressions';
+import { findSuppression, liftSuppression, type SuppressionReason } from '../suppressions/suppressions';
 import type { TokenSigner } from '../tokens';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
@@ -16,7 +16,7 @@ import { putSubscription, type Subscription, subscriptionsOf } from './subscript
 
 export type ConfirmationDependencies = Pick<
   SignupDependencies,
-  'access' | 'mailer' | 'sender' | 'logger' | 'now'
+  'access' | 'mailer' | 'sender' | 'logger' | 'now' | 'settings'
 > & { tokens: TokenSigner };
 
 export type ConfirmationView =
@@ -32,12 +32,14 @@ interface LoadedConfirmation {
   contact: Contact;
   lists: MailingList[];
   subscriptions: Subscription[];
+  /** Subscriptions still waiting for exactly the request this link was sent for. */
+  pending: Subscription[];
 }
 
 /** Everything a genuine token points at (an expired one included), or undefined. */
 async function loadTarget(
   deps: ConfirmationDependencies,
-  target: { contactId: string; listIds: string[] },
+  target: { contactId: string; listIds: string[]; requestIds: string[] },
 ): Promise<LoadedConfirmation | undefined> {
   const contact = await findContact(deps.access, target.contactId);
   if (contact === undefined) return undefined; // erased since, or never existed
@@ -49,8 +51,27 @@ async function loadTarget(
   const lists = (await Promise.all(subscriptions.map((s) => findList(deps.access, s.listId)))).filter(
     (list): list is MailingList => list !== undefined,
   );
-  return { contact, lists, subscriptions };
+  // A later request (perhaps made by someone else with this address) supersedes this link rather than
+  // letting it confirm terms its recipient never saw.
+  const pending = subscriptions.filter(
+    (s) =>
+      s.pendingOptIn !== null &&
+      s.pendingOptIn.requestEventId === target.requestIds[target.listIds.indexOf(s.listId)],
+  );
+  return { contact, lists, subscriptions, pending };
 }
+
+/**
+ * What a fresh, confirmed opt-in outranks. An operator's own block (`admin`) stays until the operator
+ * lifts it.
+ */
+const LIFTED_BY_CONFIRMED_OPT_IN = new Set<SuppressionReason>([
+  'unsubscribed',
+  'hard-bounce',
+  'soft-bounces',
+  'complaint',
+  'erased',
+]);
 
 type Loaded = { valid: true; loaded: LoadedConfirmation } | { valid: false; signupUrl: string | null };
 
@@ -61,18 +82,30 @@ async function load(deps: ConfirmationDependencies, token: string): Promise<Load
     return loaded === undefined ? { valid: false, signupUrl: null } : { valid: true, loaded };
   }
   if (verified.reason === 'expired') {
-    return { valid: false, signupUrl: signupUrlOf(await loadTarget(deps, verified.expiredData)) };
+    return {
+      valid: false,
+      signupUrl: signupUrlOf(await loadTarget(deps, verified.expiredData), deps.settings),
+    };
   }
   return { valid: false, signupUrl: null };
 }
 
-const pendingOf = (loaded: LoadedConfirmation) =>
-  loaded.subscriptions.filter((subscription) => subscription.pendingOptIn !== null);
-
-/** A sign-up page to offer when a link is dead: the page the person first signed up on, if we know it. */
-function signupUrlOf(loaded: LoadedConfirmation | undefined): string | null {
-  const source = loaded?.subscriptions.find((s) => s.pendingOptIn?.source)?.pendingOptIn?.source ?? null;
-  return source !== null && /^https?:\/\//.test(source) ? source : null;
+/**
+ * A sign-up page to offer when a link is dead: the page the person signed up on, but only on one of the
+ * operator's own origins (the source is caller-supplied; our page must never link to anyone else's).
+ */
+function signupUrlOf(
+  loaded: LoadedConfirmation | undefined,
+  settings: ConfirmationDependencies['settings'],
+): string | null {
+  const source = loaded?.subscriptions.find((s) => s.pendingOptIn?.source)?.pendingOptIn?.source;
+  if (!source) return null;
+  try {
+    const { origin } = new URL(source);
+    return settings.redirectOrigins.includes(origin) || settings.corsOrigins.includes(origin) ? source : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function describeConfirmation(
@@ -83,13 +116,13 @@ export async function describeConfirmation(
   if (!result.valid) return { kind: 'invalid-link', signupUrl: result.signupUrl };
   const { loaded } = result;
   if (loaded.lists.length === 0) return { kind: 'invalid-link', signupUrl: null };
-  if (pendingOf(loaded).length > 0) {
+  if (loaded.pending.length > 0) {
     return { kind: 'ready', lists: loaded.lists, contactLocale: loaded.contact.locale };
   }
   const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
   return confirmed
     ? { kind: 'already-confirmed', lists: loaded.lists, contactLocale: loaded.contact.locale }
-    : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded) };
+    : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded, deps.settings) };
 }
 
 /**
@@ -107,12 +140,12 @@ export async function confirmSubscription(
   const result = await load(deps, token);
   if (!result.valid) return { kind: 'invalid-link', signupUrl: result.signupUrl };
   const { loaded } = result;
-  const pending = pendingOf(loaded);
+  const pending = loaded.pending;
   if (pending.length === 0) {
     const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
     return confirmed
       ? { kind: 'confirmed', lists: loaded.lists, contactLocale: loaded.contact.locale, newlyConfirmed: [] }
-      : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded) };
+      : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded, deps.settings) };
   }
 
   const { contact } = loaded;
@@ -155,10 +188,12 @@ export async function confirmSubscription(
     );
   }
 
+  const flags: Partial<Pick<Contact, 'trackingConsent' | 'marketingOptOut'>> = {};
   if (
     !contact.trackingConsent &&
     pending.some((subscription) => subscription.pendingOptIn?.trackingConsent)
   ) {
+    flags.trackingConsent = true;
     record({
       listId: null,
       kind: 'tracking-granted',
@@ -166,11 +201,14 @@ export async function confirmSubscription(
       legalBasis: 'consent',
       evidence,
     });
-    items.push(updateContactFlags(deps.access, contact.contactId, { trackingConsent: true }, now));
   }
+  // Choosing a list again ends an earlier "unsubscribe from all marketing" (the resubscription event says so).
+  if (contact.marketingOptOut) flags.marketingOptOut = false;
+  if (Object.keys(flags).length > 0)
+    items.push(updateContactFlags(deps.access, contact.contactId, flags, now));
 
   const suppression = await findSuppression(deps.access, contact.emailHash);
-  if (suppression !== undefined) {
+  if (suppression !== undefined && LIFTED_BY_CONFIRMED_OPT_IN.has(suppression.reason)) {
     record({
       listId: null,
       kind: 'suppression-lifted',

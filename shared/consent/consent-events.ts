@@ -60,8 +60,14 @@ export interface ConsentEvidence {
   /** The request's `Sec-GPC` header was `1` (Global Privacy Control; CCPA opt-out of sale/sharing). */
   globalPrivacyControl?: boolean;
   trackingConsent?: boolean;
+  /** For lists with a minimum age: the person confirmed being at least `minimumAge`. */
+  ageConfirmed?: boolean;
+  minimumAge?: number;
+  /** The message we sent that the action came from. */
   messageId?: string;
   campaignId?: string;
+  /** SES's id of an email we received (a reply "unsubscribe"). */
+  inboundMessageId?: string;
   apiKeyId?: string;
   /** The event this one follows from, e.g. the opt-in request a confirmation confirms. */
   requestEventId?: string;

@@ -16,7 +16,8 @@ import type { Locale } from '../i18n/locales';
 import { type ConsentText, currentConsentText, findConsentText } from '../lists/consent-texts';
 import { findList, type MailingList } from '../lists/lists';
 import type { Logger } from '../log';
-import { countAttempt, rateLimitSubject } from '../rate-limits';
+import { clientNetwork, countAttempt, rateLimitSubject } from '../rate-limits';
+import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
 import {
@@ -58,8 +59,13 @@ export interface SignupRequest {
   listIds: string[];
   name: string | null;
   locale: Locale;
-  /** The wording version the person saw; when absent, the list's current version is recorded. */
-  consentTextVersion: number | null;
+  /**
+   * The wording version the person saw: one number for a single list, or a version per list id. When
+   * absent, each list's current version in `locale` is recorded.
+   */
+  consentTextVersion: number | Record<string, number> | null;
+  /** The language of the wording the page showed; required with an explicit version. */
+  consentTextLocale: Locale | null;
   trackingConsent: boolean;
   source: string | null;
   ageConfirmed: boolean;
@@ -96,20 +102,38 @@ async function resolveLists(deps: SignupDependencies, request: SignupRequest): P
       { path: 'body.ageConfirmed', message: `confirm that you are at least ${age} years old` },
     ]);
   }
+  const explicit = request.consentTextVersion;
+  if (typeof explicit === 'number' && known.length > 1) {
+    throw new ValidationError('The request is not valid; see details.', [
+      { path: 'body.consentTextVersion', message: 'with several lists, give a version per list id' },
+    ]);
+  }
+  if (explicit !== null && request.consentTextLocale === null) {
+    throw new ValidationError('The request is not valid; see details.', [
+      { path: 'body.consentTextLocale', message: 'say which language of the wording the page showed' },
+    ]);
+  }
   return Promise.all(
     known.map(async (list) => {
+      const version = typeof explicit === 'number' ? explicit : explicit?.[list.listId];
+      if (explicit !== null && version === undefined) {
+        throw new ValidationError('The request is not valid; see details.', [
+          { path: `body.consentTextVersion.${list.listId}`, message: 'is missing for this list' },
+        ]);
+      }
+      const wordingLocale = request.consentTextLocale ?? request.locale;
       const consentText =
-        request.consentTextVersion === null
-          ? ((await currentConsentText(deps.access, list.listId, request.locale)) ??
+        version === undefined
+          ? ((await currentConsentText(deps.access, list.listId, wordingLocale)) ??
             (await currentConsentText(deps.access, list.listId, 'en')))
-          : await findConsentText(deps.access, list.listId, request.locale, request.consentTextVersion);
+          : await findConsentText(deps.access, list.listId, wordingLocale, version);
       if (consentText === undefined) {
         throw new ValidationError('The request is not valid; see details.', [
-          request.consentTextVersion === null
+          version === undefined
             ? { path: 'body.lists', message: `the list "${list.listId}" has no consent wording yet` }
             : {
                 path: 'body.consentTextVersion',
-                message: `version ${request.consentTextVersion} of the ${request.locale} wording of "${list.listId}" does not exist`,
+                message: `version ${version} of the ${wordingLocale} wording of "${list.listId}" does not exist`,
               },
         ]);
       }
@@ -132,7 +156,7 @@ async function isThrottled(deps: SignupDependencies, request: SignupRequest, ema
     checks.push(
       countAttempt(deps.access, {
         scope: 'signup-ip',
-        subject: rateLimitSubject(deps.emailHashSecret, request.evidence.ip),
+        subject: rateLimitSubject(deps.emailHashSecret, clientNetwork(request.evidence.ip)),
         limit: deps.settings.limitPerIpPerHour,
         windowSeconds: HOUR,
         now,
@@ -146,7 +170,7 @@ interface PlannedSignup {
   contact: Contact;
   isNewContact: boolean;
   items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
-  pending: ListToJoin[];
+  pending: (ListToJoin & { requestEventId: string })[];
   subscribed: ListToJoin[];
 }
 
@@ -174,6 +198,8 @@ function planSignup(
     ...(request.source === null ? {} : { source: request.source }),
     trackingConsent: request.trackingConsent,
   };
+  const ageEvidence = (list: MailingList): ConsentEvidence =>
+    list.minimumAge === null ? {} : { ageConfirmed: request.ageConfirmed, minimumAge: list.minimumAge };
   const record = (event: ConsentEvent) => plan.items.push(appendConsentEvent(deps.access, event));
 
   for (const { list, consentText } of joining) {
@@ -184,7 +210,7 @@ function planSignup(
       sha256: consentText.sha256,
       locale: consentText.locale,
     };
-    const evidence = { ...baseEvidence, consentText: reference };
+    const evidence = { ...baseEvidence, ...ageEvidence(list), consentText: reference };
     if (list.doubleOptIn) {
       const event = newConsentEvent(
         {
@@ -220,7 +246,7 @@ function planSignup(
           previous,
         ),
       );
-      plan.pending.push({ list, consentText });
+      plan.pending.push({ list, consentText, requestEventId: event.eventId });
     } else {
       const event = newConsentEvent(
         {
@@ -254,8 +280,10 @@ function planSignup(
   }
 
   // Tracking consent given with an immediate subscription takes effect now; with double opt-in, on
-  // confirmation (confirmation.ts).
+  // confirmation (confirmation.ts). Choosing a list again also ends an "unsubscribe from all marketing".
+  const flags: Partial<Pick<Contact, 'trackingConsent' | 'marketingOptOut'>> = {};
   if (plan.subscribed.length > 0 && request.trackingConsent && !contact.trackingConsent) {
+    flags.trackingConsent = true;
     record(
       newConsentEvent(
         {
@@ -269,11 +297,11 @@ function planSignup(
         now,
       ),
     );
-    if (plan.isNewContact) {
-      contact.trackingConsent = true;
-    } else {
-      plan.items.push(updateContactFlags(deps.access, contact.contactId, { trackingConsent: true }, now));
-    }
+  }
+  if (plan.subscribed.length > 0 && contact.marketingOptOut) flags.marketingOptOut = false;
+  if (Object.keys(flags).length > 0) {
+    if (plan.isNewContact) Object.assign(contact, flags);
+    else plan.items.push(updateContactFlags(deps.access, contact.contactId, flags, now));
   }
   if (plan.isNewContact && plan.items.length > 0) plan.items.unshift(...putNewContact(deps.access, contact));
   return plan;
@@ -327,7 +355,11 @@ async function sendConfirmation(
   }
   const token = deps.tokens.sign(
     'confirmSubscription',
-    { contactId: plan.contact.contactId, listIds: plan.pending.map(({ list }) => list.listId) },
+    {
+      contactId: plan.contact.contactId,
+      listIds: plan.pending.map(({ list }) => list.listId),
+      requestIds: plan.pending.map(({ requestEventId }) => requestEventId),
+    },
     { expiresInSeconds: deps.settings.confirmationLinkTtlHours * HOUR },
   );
   const email = confirmationEmail({
@@ -379,13 +411,20 @@ export async function signUp(deps: SignupDependencies, request: SignupRequest): 
   }
 
   const plan = await recordSignup(deps, request, joining, now);
-  if (plan.pending.length > 0) await sendConfirmation(deps, plan, request, now);
-  await sendWelcomeEmails(
-    deps,
-    plan.contact,
-    plan.subscribed.map(({ list }) => list),
-    request.locale,
-  );
+  const suppression = await findSuppression(deps.access, plan.contact.emailHash);
+  // A confirmation is the way back from an unsubscribe, complaint or erasure, but a mailbox that bounced
+  // does not exist: mailing it again only hurts the sender's reputation.
+  const undeliverable = suppression?.reason === 'hard-bounce' || suppression?.reason === 'soft-bounces';
+  if (plan.pending.length > 0 && !undeliverable) await sendConfirmation(deps, plan, request, now);
+  // Nothing but a confirmation goes to a suppressed address.
+  if (suppression === undefined) {
+    await sendWelcomeEmails(
+      deps,
+      plan.contact,
+      plan.subscribed.map(({ list }) => list),
+      request.locale,
+    );
+  }
   deps.logger.info('signup recorded', {
     emailHash: plan.contact.emailHash.slice(0, 16),
     pending: plan.pending.length,

@@ -1,7 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, table } from '../data-model';
-import { hashEmail, normalizeEmail } from '../email-address';
+import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import type { TableAccess } from '../table-access';
@@ -10,7 +10,7 @@ import type { TableAccess } from '../table-access';
 
 export interface Contact {
   contactId: string;
-  /** Normalised (shared/email-address.ts). */
+  /** As typed, with the domain canonicalised (shared/email-address.ts `canonicalEmail`). */
   email: string;
   emailHash: string;
   name: string | null;
@@ -31,7 +31,7 @@ export function newContact(
   fields: { email: string; name: string | null; locale: Locale; emailHashSecret: Buffer },
   now: Date,
 ): Contact {
-  const email = normalizeEmail(fields.email);
+  const email = canonicalEmail(fields.email);
   return {
     contactId: newId(),
     email,

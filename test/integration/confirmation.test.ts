@@ -16,7 +16,7 @@ const uniqueAddress = () => `reader-${randomUUID()}@example.org`;
 describe('double opt-in confirmation', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await createTestRuntime();
+    runtime = await createTestRuntime({ SIGNUP_REDIRECT_ORIGINS: 'https://www.example.com' });
     await givenList(runtime, {
       listId: 'weekly-news',
       welcomeEmail: {
@@ -30,6 +30,21 @@ describe('double opt-in confirmation', () => {
   });
 
   const app = () => publicAppFor(runtime);
+
+  /** A genuine link to the person's pending request, signed eight days ago (links last seven). */
+  async function expiredLinkFor(email: string) {
+    const records = await recordsOf(runtime, email);
+    const eightDaysAgo = Date.now() - 8 * 24 * 3600_000;
+    return createTokenSigner(runtime.config.signingKeys, () => eightDaysAgo).sign(
+      'confirmSubscription',
+      {
+        contactId: records?.contact.contactId ?? '',
+        listIds: ['weekly-news'],
+        requestIds: [records?.subscriptions.get('weekly-news')?.pendingOptIn?.requestEventId ?? ''],
+      },
+      { expiresInSeconds: 7 * 24 * 3600 },
+    );
+  }
 
   async function signUp(fields: Record<string, unknown>) {
     const email = uniqueAddress();
@@ -67,7 +82,7 @@ describe('double opt-in confirmation', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('cache-control')).toBe('no-store');
     const html = await page.text();
-    expect(html).toContain('<form method="post" action="/v1/confirm">');
+    expect(html).toContain('<form method="post" action="confirm">');
     expect(html).toContain(`name="token" value="${token}"`);
     expect(html).toContain('The weekly-news newsletter');
     expect(html).not.toMatch(/<script|http-equiv="refresh"/i);
@@ -132,13 +147,7 @@ describe('double opt-in confirmation', () => {
 
   it('refuses an expired link with a friendly page offering to sign up again, and changes nothing', async () => {
     const { email } = await signUp({ source: 'https://www.example.com/newsletter' });
-    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
-    const eightDaysAgo = Date.now() - 8 * 24 * 3600_000;
-    const expired = createTokenSigner(runtime.config.signingKeys, () => eightDaysAgo).sign(
-      'confirmSubscription',
-      { contactId, listIds: ['weekly-news'] },
-      { expiresInSeconds: 7 * 24 * 3600 },
-    );
+    const expired = await expiredLinkFor(email);
     const before = await countItems(runtime);
     const view = await app().request(`/v1/confirm?token=${expired}`);
     expect(view.status).toBe(400);
@@ -151,12 +160,45 @@ describe('double opt-in confirmation', () => {
     expect((await recordsOf(runtime, email))?.subscriptions.get('weekly-news')?.status).toBe('unconfirmed');
   });
 
+  it("never links an expired-link page to a page outside the operator's own origins", async () => {
+    const { email } = await signUp({ source: 'https://phishing.example/login' });
+    const page = await (await app().request(`/v1/confirm?token=${await expiredLinkFor(email)}`)).text();
+    expect(page).toContain('This link has expired or is not valid');
+    expect(page).not.toContain('phishing.example');
+  });
+
+  it('confirms only the request its link was sent for: a later request by anyone supersedes it', async () => {
+    const { email, token: firstLink } = await signUp({});
+    // Someone else submits the same address again, asking for tracking from their own page.
+    await app().request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email,
+        lists: ['weekly-news'],
+        trackingConsent: true,
+        source: 'https://x.example',
+      }),
+    });
+    const before = await countItems(runtime);
+    const stale = await confirm(firstLink);
+    expect(stale.status).toBe(400);
+    expect(await countItems(runtime)).toBe(before);
+    const records = await recordsOf(runtime, email);
+    expect(records?.subscriptions.get('weekly-news')?.status).toBe('unconfirmed');
+    expect(records?.contact.trackingConsent).toBe(false);
+    // The newest email's link, which shows what is being confirmed, still works.
+    const latestLink = /token=([\w.-]+)/.exec((await sentMailTo(email))[1]?.body.text ?? '')?.[1] ?? '';
+    expect((await confirm(latestLink)).status).toBe(200);
+  });
+
   it('refuses forged, truncated and wrong-purpose tokens, and changes nothing', async () => {
     const { email, token } = await signUp({});
-    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    const records = await recordsOf(runtime, email);
+    const contactId = records?.contact.contactId ?? '';
     const signer = createTokenSigner(runtime.config.signingKeys);
     const forgedPayload = Buffer.from(
-      JSON.stringify({ d: { contactId, listIds: ['weekly-news'] } }),
+      JSON.stringify({ d: { contactId, listIds: ['weekly-news'], requestIds: ['forged'] } }),
     ).toString('base64url');
     const [keyId, , mac] = token.split('.');
     const candidates = [
@@ -165,7 +207,7 @@ describe('double opt-in confirmation', () => {
       signer.sign('unsubscribe', { contactId, listId: 'weekly-news' }),
       createTokenSigner({ activeKeyId: 'dev1', keys: new Map([['dev1', Buffer.alloc(32, 9)]]) }).sign(
         'confirmSubscription',
-        { contactId, listIds: ['weekly-news'] },
+        { contactId, listIds: ['weekly-news'], requestIds: [records?.events[0]?.eventId ?? ''] },
       ),
     ];
     const before = await countItems(runtime);
@@ -211,6 +253,26 @@ describe('double opt-in confirmation', () => {
       (event) => event.kind === 'suppression-lifted',
     );
     expect(lifted?.evidence.reason).toBe('a confirmed opt-in lifts the earlier complaint suppression');
+  });
+
+  it("leaves an operator's own block in place: only the operator lifts it", async () => {
+    const { email, token } = await signUp({});
+    const emailHash = (await recordsOf(runtime, email))?.contact.emailHash ?? '';
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('suppression', { emailHash, createdAt: '2026-01-01T00:00:00.000Z' }),
+          reason: 'admin',
+          scope: 'all',
+          createdAt: '2026-01-01T00:00:00.000Z',
+        },
+      }),
+    );
+    await confirm(token);
+    expect(await findSuppression(accessOf(runtime), emailHash)).toMatchObject({ reason: 'admin' });
+    const kinds = (await recordsOf(runtime, email))?.events.map((event) => event.kind);
+    expect(kinds).not.toContain('suppression-lifted');
   });
 
   it('keeps an unsubscribe in force until a new opt-in is confirmed, then records a resubscription', async () => {

@@ -114,25 +114,68 @@ describe('signing up with JSON', () => {
     });
   });
 
-  it('records the wording version the person saw, and refuses one that does not exist', async () => {
+  it('records the wording version the person saw in the language the page showed, whatever the browser says', async () => {
     const email = uniqueAddress();
-    expect((await postJson(runtime, { email, lists: ['weekly-news'], consentTextVersion: 1 })).status).toBe(
-      202,
+    const response = await postJson(
+      runtime,
+      { email, lists: ['weekly-news'], consentTextVersion: 1, consentTextLocale: 'en' },
+      { 'accept-language': 'fr' },
     );
+    expect(response.status).toBe(202);
     const records = await recordsOf(runtime, email);
-    expect(records?.events[0]?.evidence.consentText?.version).toBe(1);
+    expect(records?.events[0]?.evidence.consentText).toEqual({
+      version: 1,
+      sha256: wording.en.sha256,
+      locale: 'en',
+    });
+  });
 
+  it.each([
+    [
+      'a version that does not exist',
+      { consentTextVersion: 9, consentTextLocale: 'en' },
+      'body.consentTextVersion',
+    ],
+    ['a version without the language it was shown in', { consentTextVersion: 1 }, 'body.consentTextLocale'],
+    [
+      'one version number for several lists',
+      {
+        lists: ['weekly-news', 'teen-club'],
+        ageConfirmed: true,
+        consentTextVersion: 1,
+        consentTextLocale: 'en',
+      },
+      'body.consentTextVersion',
+    ],
+  ])('refuses %s, and writes nothing', async (_, fields, path) => {
     const before = await countItems(runtime);
-    const refused = await postJson(runtime, {
-      email: uniqueAddress(),
-      lists: ['weekly-news'],
-      consentTextVersion: 9,
-    });
+    const refused = await postJson(runtime, { email: uniqueAddress(), lists: ['weekly-news'], ...fields });
     expect(refused.status).toBe(400);
-    expect((await refused.json()) as ErrorBody).toMatchObject({
-      error: { details: [{ path: 'body.consentTextVersion' }] },
-    });
+    expect(((await refused.json()) as ErrorBody).error.details?.map((detail) => detail.path)).toContain(path);
     expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('takes a version per list when several lists are chosen, and records the age confirmation', async () => {
+    const email = uniqueAddress();
+    const response = await postJson(runtime, {
+      email,
+      lists: ['weekly-news', 'teen-club'],
+      ageConfirmed: true,
+      consentTextVersion: { 'weekly-news': 1, 'teen-club': 1 },
+      consentTextLocale: 'fr',
+    });
+    expect(response.status).toBe(202);
+    const events = (await recordsOf(runtime, email))?.events ?? [];
+    expect(events.map((event) => [event.listId, event.evidence.consentText?.locale])).toEqual(
+      expect.arrayContaining([
+        ['weekly-news', 'fr'],
+        ['teen-club', 'fr'],
+      ]),
+    );
+    expect(events.find((event) => event.listId === 'teen-club')?.evidence).toMatchObject({
+      ageConfirmed: true,
+      minimumAge: 16,
+    });
   });
 
   it('gives the same answer for a new, pending, confirmed, unsubscribed and suppressed address', async () => {
@@ -409,5 +452,48 @@ describe('lists without double opt-in', () => {
     const mails = await sentMailTo(email);
     expect(mails.map((mail) => mail.subject)).toEqual(['Welcome aboard']);
     expect(mails[0]?.body.text).toContain(runtime.config.sender.postalAddress);
+  });
+});
+
+describe('suppressed addresses', () => {
+  async function suppress(runtime: Runtime, email: string, reason: string) {
+    const { hashEmail } = await import('../../shared/email-address');
+    const emailHash = hashEmail(runtime.config.emailHashSecret, email);
+    const createdAt = new Date().toISOString();
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: { ...keyOf('suppression', { emailHash, createdAt }), reason, scope: 'all', createdAt },
+      }),
+    );
+  }
+
+  it('get no welcome email from a list without double opt-in', async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, {
+      listId: 'release-notes',
+      doubleOptIn: false,
+      welcomeEmail: { enabled: true, content: { en: { subject: 'Welcome aboard', text: 'Hello!' } } },
+    });
+    const email = uniqueAddress();
+    await suppress(runtime, email, 'complaint');
+    expect((await postJson(runtime, { email, lists: ['release-notes'] })).status).toBe(202);
+    expect(await sentMailTo(email)).toEqual([]);
+  });
+
+  it('get no confirmation email when the mailbox hard-bounced, but may confirm again after a complaint', async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    const bounced = uniqueAddress();
+    await suppress(runtime, bounced, 'hard-bounce');
+    expect((await postJson(runtime, { email: bounced, lists: ['weekly-news'] })).status).toBe(202);
+    expect(await sentMailTo(bounced)).toEqual([]);
+
+    const complained = uniqueAddress();
+    await suppress(runtime, complained, 'complaint');
+    await postJson(runtime, { email: complained, lists: ['weekly-news'] });
+    expect((await sentMailTo(complained)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The weekly-news newsletter',
+    ]);
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { hashEmail, normalizeEmail, parseEmailAddress } from '../../shared/email-address';
+import { hashEmail, maskEmail, normalizeEmail, parseEmailAddress } from '../../shared/email-address';
+import { clientNetwork } from '../../shared/rate-limits';
 
 describe('email addresses', () => {
-  it('trims, lower-cases the domain and converts an IDN domain to punycode', () => {
+  it('trims, lower-cases only the domain and converts an IDN domain to punycode', () => {
     expect(parseEmailAddress('  Ada.Lovelace@Example.COM ')).toEqual({
       ok: true,
-      email: 'ada.lovelace@example.com',
+      email: 'Ada.Lovelace@example.com',
     });
     expect(parseEmailAddress('josé@bücher.de')).toMatchObject({ ok: false });
     expect(parseEmailAddress('jose@Bücher.DE')).toEqual({ ok: true, email: 'jose@xn--bcher-kva.de' });
@@ -34,5 +35,19 @@ describe('email addresses', () => {
     ['over 254 characters', `ada@${Array.from({ length: 5 }, () => 'a'.repeat(60)).join('.')}.com`],
   ])('refuses an address with %s', (_, address) => {
     expect(parseEmailAddress(address).ok).toBe(false);
+  });
+});
+
+describe('masking and client networks', () => {
+  it('masks an address so its owner recognises it and nobody can harvest it', () => {
+    expect(maskEmail('ada.lovelace@example.org')).toBe('ad***@example.org');
+    expect(maskEmail('a@example.org')).toBe('a***@example.org');
+  });
+
+  it('limits IPv6 clients by their /64 and IPv4 clients by address', () => {
+    expect(clientNetwork('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientNetwork('2001:db8:1234:5678:abcd::1')).toBe('2001:db8:1234:5678::/64');
+    expect(clientNetwork('2001:DB8:1234:5678:ffff:ffff:ffff:ffff')).toBe('2001:db8:1234:5678::/64');
+    expect(clientNetwork('2001:db8::1')).toBe('2001:db8:0:0::/64');
   });
 });

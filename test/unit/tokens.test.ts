@@ -103,7 +103,7 @@ describe('signed tokens', () => {
     const clockSigner = createTokenSigner(keyring('a', { a: keyA }), () => now);
     const confirm = clockSigner.sign(
       'confirmSubscription',
-      { contactId: 'c_1', listIds: ['weekly-news'] },
+      { contactId: 'c_1', listIds: ['weekly-news'], requestIds: ['r_1'] },
       { expiresInSeconds: 3600 },
     );
     const unsub = clockSigner.sign('unsubscribe', unsubscribe);
@@ -113,7 +113,7 @@ describe('signed tokens', () => {
     expect(clockSigner.verify('confirmSubscription', confirm)).toEqual({
       ok: false,
       reason: 'expired',
-      expiredData: { contactId: 'c_1', listIds: ['weekly-news'] },
+      expiredData: { contactId: 'c_1', listIds: ['weekly-news'], requestIds: ['r_1'] },
     });
     now += 10 * 365 * 24 * 3600_000;
     expect(clockSigner.verify('unsubscribe', unsub).ok).toBe(true);

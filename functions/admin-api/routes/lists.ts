@@ -23,7 +23,14 @@ export const ListIdParamsSchema = z.object({
 });
 
 const listTextInput = z.strictObject({
-  name: z.string().trim().min(1).max(200).openapi({ example: 'Weekly news' }),
+  // The name goes into email subjects: no line breaks, ever (header injection).
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((value) => !/[\r\n\0\u2028\u2029]/.test(value), 'must not contain line breaks')
+    .openapi({ example: 'Weekly news' }),
   description: z
     .string()
     .trim()

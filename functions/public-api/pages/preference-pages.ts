@@ -18,7 +18,7 @@ export function unsubscribeAskPage(locale: Locale, listName: string, token: stri
     title: m.askTitle,
     body: html`<h1>${m.askTitle}</h1>
 <p>${m.askBody(listName)}</p>
-<form method="post" action="/v1/unsubscribe?token=${token}">
+<form method="post" action="unsubscribe?token=${token}">
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit">${m.button}</button>
 </form>
@@ -38,7 +38,7 @@ export function unsubscribedPage(locale: Locale, listName: string, preferencesUr
 }
 
 const actionForm = (token: string, locale: Locale, action: string, label: string, listId?: string) =>
-  html`<form method="post" action="/v1/preferences">
+  html`<form method="post" action="preferences">
 <input type="hidden" name="token" value="${token}">
 <input type="hidden" name="locale" value="${locale}">
 <input type="hidden" name="action" value="${action}">

@@ -4,7 +4,10 @@ import type { Locale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import type { MailingList } from '../../../shared/lists/lists';
 
-/** The pages a person sees while signing up: plain, accessible HTML that works without JavaScript. */
+/**
+ * The pages a person sees while signing up: plain, accessible HTML that works without JavaScript.
+ * Form actions are relative, so they resolve against the page's own URL even when BASE_URL has a path.
+ */
 
 const listName = (list: MailingList, locale: Locale) => (list.texts[locale] ?? list.texts.en).name;
 
@@ -26,7 +29,7 @@ export function confirmPage(locale: Locale, lists: MailingList[], token: string)
     body: html`<h1>${m.confirmTitle}</h1>
 <p>${m.confirmBody}</p>
 <ul>${lists.map((list) => html`<li>${listName(list, locale)}</li>`)}</ul>
-<form method="post" action="/v1/confirm">
+<form method="post" action="confirm">
 <input type="hidden" name="token" value="${token}">
 <input type="hidden" name="locale" value="${locale}">
 <button type="submit">${m.confirmButton}</button>

@@ -8,7 +8,7 @@ import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
-import { negotiateLocale } from '../../../shared/i18n/locales';
+import { isSupportedLocale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { signupReceivedPage } from '../pages/signup-pages';
 
 /**
@@ -65,8 +65,23 @@ const SubscribeBodySchema = z
       z.string().trim().max(200).refine(headerSafe, 'must not contain line breaks').optional(),
     ),
     locale: z.preprocess(blankAsAbsent, z.string().max(35).optional()).openapi({ example: 'fr' }),
-    consentTextVersion: z.preprocess(blankAsAbsent, z.coerce.number().int().min(1).optional()).openapi({
-      description: "The version of the list's consent wording the person saw; the current one when absent.",
+    consentTextVersion: z
+      .preprocess(
+        blankAsAbsent,
+        z
+          .union([
+            z.coerce.number().int().min(1),
+            z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/), z.number().int().min(1)),
+          ])
+          .optional(),
+      )
+      .openapi({
+        description:
+          "The version of the list's consent wording the person saw (a number for one list, or " +
+          '`{ "<listId>": version }` for several); the current one when absent. Needs `consentTextLocale`.',
+      }),
+    consentTextLocale: z.preprocess(blankAsAbsent, z.enum(supportedLocales).optional()).openapi({
+      description: 'The language of the wording the page showed (`en` or `fr`).',
     }),
     trackingConsent: checkbox.openapi({ description: 'Allows the open-tracking pixel. Default false.' }),
     ageConfirmed: checkbox.openapi({ description: 'Required for lists with a minimum age.' }),
@@ -165,6 +180,8 @@ export function subscribeRoutes(deps: SignupDependencies) {
         name: input.name ?? null,
         locale,
         consentTextVersion: input.consentTextVersion ?? null,
+        // The wording's language is what the page showed, never guessed from the browser's preferences.
+        consentTextLocale: input.consentTextLocale ?? (isSupportedLocale(input.locale) ? input.locale : null),
         trackingConsent: input.trackingConsent,
         source: input.source ?? c.req.header('referer')?.slice(0, 2048) ?? null,
         ageConfirmed: input.ageConfirmed,
