@@ -9,6 +9,7 @@ import { consentEventRoutes } from './routes/consent-events';
 import { consentTextRoutes } from './routes/consent-texts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
 import { listRoutes } from './routes/lists';
+import { unsubscribeContactRoutes } from './routes/unsubscribe-contact';
 
 /**
  * The admin API: the operator's backend managing lists, contacts, sends and campaigns. Every route under
@@ -39,6 +40,7 @@ export function createAdminApp(deps: AdminApiDependencies) {
   app.route('/', listRoutes(access));
   app.route('/', consentTextRoutes(access));
   app.route('/', consentEventRoutes(access));
+  app.route('/', unsubscribeContactRoutes(access));
   serveApiDocs(app, {
     title: adminApiInfo.title,
     prefix: '/admin',

@@ -62,7 +62,8 @@ function plan(
         kind: 'unsubscribed',
         method: request.method,
         legalBasis: 'consent',
-        evidence: { ...request.evidence, ...(fields.reason ? { reason: fields.reason } : {}) },
+        // The caller's reason (e.g. a reply email's) wins over the generic one.
+        evidence: { ...(fields.reason ? { reason: fields.reason } : {}), ...request.evidence },
       },
       now,
     );
@@ -105,6 +106,22 @@ function plan(
   return { items, changedListIds };
 }
 
+/** DynamoDB's limit on items in one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+/**
+ * Items come in pairs (a state and its event); a contact on very many lists needs more than one
+ * transaction. Pairs start at even positions and the limit is even, so a pair is never split. Every
+ * transaction completes before the caller answers.
+ */
+function transactionsOf(items: TransactItems): TransactItems[] {
+  const chunks: TransactItems[] = [];
+  for (let start = 0; start < items.length; start += MAX_TRANSACTION_ITEMS) {
+    chunks.push(items.slice(start, start + MAX_TRANSACTION_ITEMS));
+  }
+  return chunks;
+}
+
 export async function unsubscribe(
   deps: UnsubscribeDependencies,
   request: UnsubscribeRequest,
@@ -122,7 +139,9 @@ export async function unsubscribe(
     );
     if (items.length === 0) return { kind: 'already-unsubscribed' };
     try {
-      await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      for (const chunk of transactionsOf(items)) {
+        await deps.access.documents.send(new TransactWriteCommand({ TransactItems: chunk }));
+      }
     } catch (error) {
       // Another change to the same subscriptions won the race: re-read and decide again.
       if (error instanceof TransactionCanceledException && attempt < 3) continue;

@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type InboundMailDependencies,
+  type InboundMailEvent,
+  inboundMailDependencies,
+  processInboundMail,
+} from '../../functions/inbound-mail/process-inbound-mail';
+import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
+import { hashEmail } from '../../shared/email-address';
+import { createLogger } from '../../shared/log';
+import type { Runtime } from '../../shared/runtime';
+import { createTokenSigner } from '../../shared/tokens';
+import { publicAppFor } from '../support/apps';
+import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { createTestRuntime, testEnvironment } from '../support/test-runtime';
+
+/**
+ * The inbound-mail Lambda against DynamoDB Local, fed events derived from AWS's documented Lambda-action
+ * example (test/fixtures/ses-receipt): `{{sender}}` is the local part of the sender's address and
+ * `{{token}}` the token our mailto puts in the subject.
+ */
+
+type Fixture =
+  | 'aws-lambda-action-example'
+  | 'mailto-token'
+  | 'mailto-token-virus'
+  | 'reply-unsubscribe'
+  | 'reply-desinscrire-dkim-only'
+  | 'reply-unsubscribe-unauthenticated'
+  | 'reply-unsubscribe-dmarc-fail';
+
+function sesEvent(name: Fixture, values: { sender?: string; token?: string } = {}): InboundMailEvent {
+  const text = readFileSync(new URL(`../fixtures/ses-receipt/${name}.json`, import.meta.url), 'utf8');
+  return JSON.parse(
+    text.replaceAll('{{sender}}', values.sender ?? 'nobody').replaceAll('{{token}}', values.token ?? ''),
+  ) as InboundMailEvent;
+}
+
+const sesMessageIdOf = (event: InboundMailEvent) => event.Records[0]?.ses?.mail?.messageId;
+const SENDER_REASON = 'reply "unsubscribe" from an authenticated sender';
+
+describe('inbound mail: unsubscribe by reply', () => {
+  const environment = testEnvironment({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+  let runtime: Runtime;
+  let logLines: string[];
+  let deps: InboundMailDependencies;
+
+  beforeAll(async () => {
+    runtime = await createTestRuntime(environment);
+    await givenList(runtime, { listId: 'weekly-news' });
+    await givenList(runtime, { listId: 'product-updates' });
+    logLines = [];
+    deps = {
+      ...inboundMailDependencies(runtime),
+      logger: createLogger({ level: 'debug', service: 'inbound-mail', write: (line) => logLines.push(line) }),
+    };
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  /** Signs a person up to `lists` and confirms, through the public app, as a reader would. */
+  async function subscribedReader(lists = ['weekly-news', 'product-updates']) {
+    const local = `reader-${randomUUID()}`;
+    const email = `${local}@example.com`;
+    const app = publicAppFor(runtime);
+    const signup = await app.request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists }),
+    });
+    expect(signup.status).toBe(202);
+    const token = /confirm\?token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
+    const confirmed = await app.request('/v1/confirm', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(confirmed.status).toBe(200);
+    const records = await recordsOf(runtime, email);
+    for (const listId of lists) expect(records?.subscriptions.get(listId)?.status).toBe('confirmed');
+    return { local, email, contactId: records?.contact.contactId ?? '' };
+  }
+
+  /** The subject a mail client fills in from the `List-Unsubscribe` mailto of one of our emails. */
+  function mailtoToken(target: {
+    contactId: string;
+    listId: string;
+    messageId?: string;
+    campaignId?: string;
+  }) {
+    const links = unsubscribeLinks(
+      {
+        baseUrl: runtime.config.baseUrl,
+        unsubscribeMailbox: runtime.config.sender.unsubscribeMailbox,
+        tokens: createTokenSigner(runtime.config.signingKeys),
+      },
+      target,
+    );
+    const mailto = new URL(links.mailto);
+    expect(mailto.pathname).toBe('unsubscribe@example.com');
+    const subject = mailto.searchParams.get('subject') ?? '';
+    expect(subject).toMatch(/^unsubscribe \S+$/);
+    return subject.slice('unsubscribe '.length);
+  }
+
+  it("changes nothing for AWS's example event as documented (subject 'This is a test')", async () => {
+    const before = await countItems(runtime);
+    expect(await processInboundMail(deps, sesEvent('aws-lambda-action-example'))).toEqual({
+      outcomes: [{ kind: 'ignored', reason: 'no-instruction' }],
+    });
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  describe('with the token from our mailto', () => {
+    it('unsubscribes from that list only and records the reply with the message and campaign', async () => {
+      const reader = await subscribedReader();
+      const token = mailtoToken({
+        contactId: reader.contactId,
+        listId: 'weekly-news',
+        messageId: 'msg_01',
+        campaignId: 'spring-sale',
+      });
+      const reply = sesEvent('mailto-token', { sender: reader.local, token });
+      const summary = await processInboundMail(deps, reply);
+      expect(summary.outcomes).toEqual([
+        { kind: 'unsubscribed', via: 'token', contactId: reader.contactId, lists: ['weekly-news'] },
+      ]);
+
+      const records = await recordsOf(runtime, reader.email);
+      const event = records?.events.at(-1);
+      expect(event).toMatchObject({
+        kind: 'unsubscribed',
+        method: 'reply-email',
+        legalBasis: 'consent',
+        listId: 'weekly-news',
+      });
+      expect(event?.evidence).toEqual({
+        source: 'reply-email',
+        messageId: 'msg_01',
+        campaignId: 'spring-sale',
+        inboundMessageId: sesMessageIdOf(reply),
+      });
+      expect(records?.subscriptions.get('weekly-news')).toMatchObject({
+        status: 'unsubscribed',
+        lastEventId: event?.eventId,
+      });
+      expect(records?.subscriptions.get('product-updates')?.status).toBe('confirmed');
+      expect(records?.contact.marketingOptOut).toBe(false);
+    });
+
+    it("records the reply's SES message id apart from the id of the message we sent", async () => {
+      const reader = await subscribedReader(['weekly-news']);
+      const token = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news' });
+      const event = sesEvent('mailto-token', { sender: reader.local, token });
+      await processInboundMail(deps, event);
+      const records = await recordsOf(runtime, reader.email);
+      expect(records?.events.at(-1)?.evidence).toEqual({
+        source: 'reply-email',
+        inboundMessageId: sesMessageIdOf(event),
+      });
+    });
+
+    it('works whoever sent it and whatever the verdicts, as long as the token is genuine', async () => {
+      const reader = await subscribedReader(['weekly-news']);
+      const token = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news' });
+      const event = sesEvent('reply-unsubscribe-unauthenticated', { sender: 'someone-else' });
+      const mail = event.Records[0]?.ses?.mail;
+      if (mail?.commonHeaders) mail.commonHeaders.subject = `RE: unsubscribe ${token}`;
+      const summary = await processInboundMail(deps, event);
+      expect(summary.outcomes[0]).toMatchObject({ kind: 'unsubscribed', via: 'token' });
+      expect((await recordsOf(runtime, reader.email))?.subscriptions.get('weekly-news')?.status).toBe(
+        'unsubscribed',
+      );
+    });
+
+    it('records nothing the second time the same mail is processed (SES or Lambda retries)', async () => {
+      const reader = await subscribedReader();
+      const token = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news', messageId: 'msg_02' });
+      const event = sesEvent('mailto-token', { sender: reader.local, token });
+      await processInboundMail(deps, event);
+      const eventsAfterFirst = (await recordsOf(runtime, reader.email))?.events.length;
+      const before = await countItems(runtime);
+      expect(await processInboundMail(deps, event)).toEqual({
+        outcomes: [{ kind: 'already-unsubscribed', via: 'token', contactId: reader.contactId }],
+      });
+      expect(await countItems(runtime)).toBe(before);
+      expect((await recordsOf(runtime, reader.email))?.events.length).toBe(eventsAfterFirst);
+    });
+
+    it('changes nothing for forged, truncated, wrong-purpose or foreign-key tokens', async () => {
+      const reader = await subscribedReader();
+      const genuine = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news' });
+      const [keyId, , mac] = genuine.split('.');
+      const forgedPayload = Buffer.from(
+        JSON.stringify({ d: { contactId: reader.contactId, listId: 'product-updates' } }),
+      ).toString('base64url');
+      const candidates = [
+        `${keyId}.${forgedPayload}.${mac}`,
+        genuine.slice(0, -6),
+        createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId: reader.contactId }),
+        createTokenSigner({
+          activeKeyId: keyId ?? 'dev1',
+          keys: new Map([[keyId ?? 'dev1', Buffer.alloc(32, 7)]]),
+        }).sign('unsubscribe', { contactId: reader.contactId, listId: 'weekly-news' }),
+      ];
+      const before = await countItems(runtime);
+      for (const token of candidates) {
+        const summary = await processInboundMail(
+          deps,
+          sesEvent('mailto-token', { sender: reader.local, token }),
+        );
+        expect(summary.outcomes, token).toEqual([{ kind: 'invalid-token', reason: expect.any(String) }]);
+      }
+      expect(await countItems(runtime)).toBe(before);
+      const records = await recordsOf(runtime, reader.email);
+      expect(records?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
+      expect(records?.subscriptions.get('product-updates')?.status).toBe('confirmed');
+    });
+
+    it('changes nothing when SES found a virus, even with a genuine token', async () => {
+      const reader = await subscribedReader(['weekly-news']);
+      const token = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news' });
+      const before = await countItems(runtime);
+      expect(
+        await processInboundMail(deps, sesEvent('mailto-token-virus', { sender: reader.local, token })),
+      ).toEqual({ outcomes: [{ kind: 'ignored', reason: 'virus' }] });
+      expect(await countItems(runtime)).toBe(before);
+    });
+  });
+
+  describe('with a bare "unsubscribe" from the sender', () => {
+    it('unsubscribes an authenticated sender from all marketing (BATV-tagged envelope, as in AWS example)', async () => {
+      const reader = await subscribedReader();
+      const event = sesEvent('reply-unsubscribe', { sender: reader.local });
+      expect(event.Records[0]?.ses?.mail?.source).toBe(`prvs=144d0cba7=${reader.email}`);
+      const summary = await processInboundMail(deps, event);
+      expect(summary.outcomes).toEqual([
+        {
+          kind: 'unsubscribed',
+          via: 'sender',
+          contactId: reader.contactId,
+          lists: expect.arrayContaining(['weekly-news', 'product-updates']),
+        },
+      ]);
+
+      const records = await recordsOf(runtime, reader.email);
+      expect(records?.contact.marketingOptOut).toBe(true);
+      expect([...(records?.subscriptions.values() ?? [])].map((subscription) => subscription.status)).toEqual(
+        ['unsubscribed', 'unsubscribed'],
+      );
+      const withdrawals = records?.events.filter((entry) => entry.kind === 'unsubscribed') ?? [];
+      expect(withdrawals.map((entry) => entry.listId).sort()).toEqual([
+        null,
+        'product-updates',
+        'weekly-news',
+      ]);
+      for (const withdrawal of withdrawals) expect(withdrawal.method).toBe('reply-email');
+      expect(withdrawals.find((entry) => entry.listId === 'weekly-news')?.evidence).toEqual({
+        reason: SENDER_REASON,
+        source: 'reply-email',
+        inboundMessageId: sesMessageIdOf(event),
+      });
+    });
+
+    it('records nothing the second time', async () => {
+      const reader = await subscribedReader();
+      const event = sesEvent('reply-unsubscribe', { sender: reader.local });
+      await processInboundMail(deps, event);
+      const before = await countItems(runtime);
+      expect(await processInboundMail(deps, event)).toEqual({
+        outcomes: [{ kind: 'already-unsubscribed', via: 'sender', contactId: reader.contactId }],
+      });
+      expect(await countItems(runtime)).toBe(before);
+    });
+
+    it('accepts the French word when only DKIM passed', async () => {
+      const reader = await subscribedReader();
+      const summary = await processInboundMail(
+        deps,
+        sesEvent('reply-desinscrire-dkim-only', { sender: reader.local }),
+      );
+      expect(summary.outcomes[0]).toMatchObject({ kind: 'unsubscribed', via: 'sender' });
+      const records = await recordsOf(runtime, reader.email);
+      expect(records?.contact.marketingOptOut).toBe(true);
+      expect(records?.subscriptions.get('weekly-news')?.status).toBe('unsubscribed');
+      expect(records?.subscriptions.get('product-updates')?.status).toBe('unsubscribed');
+    });
+
+    it.each([
+      ['neither SPF nor DKIM passed', 'reply-unsubscribe-unauthenticated'],
+      ['DMARC failed', 'reply-unsubscribe-dmarc-fail'],
+    ] as const)('changes nothing when %s', async (_, fixture) => {
+      const reader = await subscribedReader();
+      const before = await countItems(runtime);
+      expect(await processInboundMail(deps, sesEvent(fixture, { sender: reader.local }))).toEqual({
+        outcomes: [{ kind: 'ignored', reason: 'unauthenticated-sender' }],
+      });
+      expect(await countItems(runtime)).toBe(before);
+      const records = await recordsOf(runtime, reader.email);
+      expect(records?.contact.marketingOptOut).toBe(false);
+      expect(records?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
+    });
+
+    it('changes nothing for an address we do not know', async () => {
+      const before = await countItems(runtime);
+      expect(
+        await processInboundMail(deps, sesEvent('reply-unsubscribe', { sender: `stranger-${randomUUID()}` })),
+      ).toEqual({ outcomes: [{ kind: 'unknown-contact', via: 'sender' }] });
+      expect(await countItems(runtime)).toBe(before);
+    });
+  });
+
+  it('never logs an address or a token, only a truncated keyed hash of the sender', async () => {
+    const reader = await subscribedReader(['weekly-news']);
+    const token = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news' });
+    logLines.length = 0;
+    await processInboundMail(deps, sesEvent('mailto-token', { sender: reader.local, token }));
+    await processInboundMail(deps, sesEvent('mailto-token', { sender: reader.local, token: `${token}x` }));
+    await processInboundMail(deps, sesEvent('reply-unsubscribe', { sender: reader.local }));
+    await processInboundMail(deps, sesEvent('reply-unsubscribe', { sender: `stranger-${randomUUID()}` }));
+    const logs = logLines.join('\n');
+    expect(logLines.length).toBeGreaterThan(4);
+    expect(logs).not.toContain(reader.local);
+    expect(logs).not.toContain('@');
+    expect(logs).not.toContain(token.split('.')[1]);
+    expect(logs).toContain(hashEmail(runtime.config.emailHashSecret, reader.email).slice(0, 16));
+  });
+
+  it('the Lambda handler builds its dependencies from the environment and lets SES continue', async () => {
+    for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+    const { handler } = await import('../../functions/inbound-mail/handler');
+    const reader = await subscribedReader(['weekly-news']);
+    const token = mailtoToken({ contactId: reader.contactId, listId: 'weekly-news' });
+    const event = sesEvent('mailto-token', { sender: reader.local, token });
+    expect(await handler(event as Parameters<typeof handler>[0])).toEqual({ disposition: 'CONTINUE' });
+    expect((await recordsOf(runtime, reader.email))?.subscriptions.get('weekly-news')?.status).toBe(
+      'unsubscribed',
+    );
+    expect(await handler(sesEvent('aws-lambda-action-example') as Parameters<typeof handler>[0])).toEqual({
+      disposition: 'CONTINUE',
+    });
+  });
+});
