@@ -68,6 +68,11 @@ describe('the OpenAPI document and the docs page', () => {
         'createConsentText',
         'listConsentTexts',
         'listConsentEvents',
+        'unsubscribeOneClick',
+        'viewUnsubscribe',
+        'viewPreferences',
+        'updatePreferences',
+        'unsubscribeContact',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
