@@ -18,13 +18,22 @@ export interface DeploymentSettings extends SenderIdentity {
   /** The SES-verified domain mail is sent from (DKIM, custom MAIL FROM and DMARC live here). */
   senderDomain: string;
   logLevel: string;
+  /**
+   * Feature flag `inboundMail`: create the SES receipt rule set that hands mail to the unsubscribe mailbox
+   * to the inbound-mail function (docs/deploy.md#inbound-mail). Off by default.
+   */
+  inboundMail: boolean;
   /** True when no `senderDomain` was given and the sender values are placeholders. */
   placeholder: boolean;
 }
 
-export type SettingKey = Exclude<keyof DeploymentSettings, 'placeholder'>;
+/** Context keys that switch a feature on or off (`-c inboundMail=true`). */
+export type FlagKey = 'inboundMail';
 
-/** Every context key, listed through a complete record so that a new setting can't be forgotten here. */
+/** Context keys holding a string value. */
+export type SettingKey = Exclude<keyof DeploymentSettings, 'placeholder' | FlagKey>;
+
+/** Every string context key, through a complete record so that a new setting can't be forgotten here. */
 const settingKeys = Object.keys({
   baseUrl: true,
   senderDomain: true,
@@ -85,6 +94,7 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     postalAddress: given.get('postalAddress') ?? '1 Example Street, Example City 00000, Example Country',
     unsubscribeMailbox: given.get('unsubscribeMailbox') ?? `unsubscribe@${domain}`,
     logLevel: given.get('logLevel') ?? 'info',
+    inboundMail: readFlag(scope, 'inboundMail', problems),
     placeholder,
   };
 
@@ -97,4 +107,16 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
   problems.push(...settingsProblems(settings));
   if (problems.length > 0) throw new DeploymentSettingsError(problems);
   return settings;
+}
+
+/**
+ * A flag is off unless set. `-c key=true` on the command line arrives as the string "true", cdk.json may
+ * hold a boolean; anything other than true/false (either form) is refused rather than guessed.
+ */
+function readFlag(scope: Construct, key: FlagKey, problems: string[]): boolean {
+  const value: unknown = scope.node.tryGetContext(key);
+  if (value === undefined || value === null || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  problems.push(`${key}: must be true or false`);
+  return false;
 }

@@ -61,4 +61,14 @@ describe('deployment settings (CDK context)', () => {
       'news@mail.news.example.org',
     );
   });
+
+  it('the inboundMail flag is off by default and takes true or false, as a boolean or a string', () => {
+    expect(settingsFrom(realDeployment).inboundMail).toBe(false);
+    expect(settingsFrom({ ...realDeployment, inboundMail: 'true' }).inboundMail).toBe(true);
+    expect(settingsFrom({ ...realDeployment, inboundMail: true }).inboundMail).toBe(true);
+    expect(settingsFrom({ ...realDeployment, inboundMail: 'false' }).inboundMail).toBe(false);
+    expect(problemsOf({ ...realDeployment, inboundMail: 'yes' })).toContain(
+      'inboundMail: must be true or false',
+    );
+  });
 });

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -13,62 +12,21 @@ import { defineConsentMail } from '../../infra/consent-mail';
 import { configVariables, loadConfig } from '../../shared/config';
 import { table, tableDefinition } from '../../shared/data-model';
 import { ConfigurationError } from '../../shared/errors';
+import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling } from './synth-support';
 
 /**
  * Fine-grained assertions on the synthesized templates. The app is synthesized once for the file (with the
- * feature flags of cdk.json and real esbuild bundling), and the tests read the result.
+ * feature flags of cdk.json, the default context flags and real esbuild bundling), and the tests read the
+ * result. The `inboundMail` flag's receipt rule is tested in inbound-mail.test.ts.
  */
 
-const repositoryRoot = join(import.meta.dirname, '..', '..');
-const cdkJsonContext = JSON.parse(readFileSync(join(repositoryRoot, 'cdk.json'), 'utf8')).context;
-
-/** A deployment as an operator would describe it (docs/deploy.md#context-values). */
-const deploymentContext = {
-  senderDomain: 'news.example.org',
-  baseUrl: 'https://mail.example.org',
-  companyName: 'Example Org Ltd',
-  postalAddress: '1 Main Street, Springfield 12345, USA',
-};
-
-/** Report validation findings in validation-report.json instead of throwing, so a test can list them. */
-const reportInsteadOfThrowing = { '@aws-cdk/core:failSynthOnValidationErrors': false };
-
-const outdirs: string[] = [];
-function newApp(extraContext: Record<string, unknown> = {}) {
-  const outdir = mkdtempSync(join(tmpdir(), 'consent-mail-cdk-'));
-  outdirs.push(outdir);
-  return new App({
-    outdir,
-    context: { ...cdkJsonContext, ...deploymentContext, ...reportInsteadOfThrowing, ...extraContext },
-  });
-}
-afterAll(() => {
-  for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
-});
+afterAll(removeOutdirs);
 
 const app = newApp();
 const stacks = defineConsentMail(app);
 const assembly = app.synth();
 const stateful = Template.fromStack(stacks.stateful);
 const stateless = Template.fromStack(stacks.stateless);
-
-interface ValidationReport {
-  pluginReports: {
-    pluginName: string;
-    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
-  }[];
-}
-
-function validationFindings(directory: string): string[] {
-  const report: ValidationReport = JSON.parse(
-    readFileSync(join(directory, 'validation-report.json'), 'utf8'),
-  );
-  return report.pluginReports.flatMap((plugin) =>
-    plugin.violations.flatMap((violation) =>
-      violation.violatingConstructs.map((where) => `${violation.ruleName} at ${where.constructPath}`),
-    ),
-  );
-}
 
 function onlyResource(template: Template, type: string) {
   const [only, ...others] = Object.entries(template.findResources(type));
@@ -144,13 +102,24 @@ describe('stateless stack', () => {
     ([logicalId, fn]) => [logicalId, fn.Properties.Environment.Variables as Record<string, unknown>] as const,
   );
 
-  it('has the public and the admin function', () => {
-    expect(functions).toHaveLength(2);
+  const httpFunctionIds = [stacks.stateless.publicApi, stacks.stateless.adminApi].map((fn) =>
+    logicalIdOf(fn.lambda),
+  );
+  const inboundMailId = logicalIdOf(stacks.stateless.inboundMail.lambda);
+
+  it('has the public, the admin and the inbound-mail function', () => {
+    expect(functions).toHaveLength(3);
+    expect(functions.map(([logicalId]) => logicalId).sort()).toEqual(
+      [...httpFunctionIds, inboundMailId].sort(),
+    );
     stateless.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Public API'),
     });
     stateless.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Admin API'),
+    });
+    stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Inbound mail'),
     });
   });
 
@@ -170,10 +139,22 @@ describe('stateless stack', () => {
     expect(logGroups.size).toBe(functions.length);
   });
 
-  it('both functions are reachable through a Function URL, and the stack outputs both URLs', () => {
+  it('the inbound-mail function runs Node.js 22 on ARM64 and logs to its own log group', () => {
+    const inbound = resources[inboundMailId];
+    expect(inbound.Properties.Runtime).toBe('nodejs22.x');
+    expect(inbound.Properties.Architectures).toEqual(['arm64']);
+    expect(inbound.Properties.Timeout).toBeLessThan(30);
+    expect(inbound.Properties.LoggingConfig.LogGroup.Ref).toBe(
+      logicalIdOf(stacks.stateless.inboundMail.logGroup),
+    );
+    expect(resources[logicalIdOf(stacks.stateless.inboundMail.logGroup)]?.Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it('exactly the public and the admin function have a Function URL, and the stack outputs both URLs', () => {
     const urls = Object.values(stateless.findResources('AWS::Lambda::Url'));
+    expect(urls).toHaveLength(2);
     expect(urls.map((url) => url.Properties.TargetFunctionArn['Fn::GetAtt'][0]).sort()).toEqual(
-      functions.map(([logicalId]) => logicalId).sort(),
+      [...httpFunctionIds].sort(),
     );
     for (const url of urls) expect(url.Properties.AuthType).toBe('NONE');
     for (const output of ['PublicApiUrl', 'AdminApiUrl']) {
@@ -255,6 +236,36 @@ describe('stateless stack', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
+
+  it('the inbound-mail function may write its logs and read and write table items, nothing else', () => {
+    const roleId = logicalIdOf(stacks.stateless.inboundMail.role);
+    const statements = Object.values(stateless.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const actions = [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
+    expect(actions).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+  });
+
+  it('without the inboundMail flag there is no receipt rule set and nothing may invoke the inbound function', () => {
+    stateless.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
+    stateless.resourceCountIs('AWS::SES::ReceiptRule', 0);
+    const inboundPermissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
+      (permission) => JSON.stringify(permission.Properties.FunctionName).includes(inboundMailId),
+    );
+    expect(inboundPermissions).toEqual([]);
+    expect(Object.keys(stateless.findOutputs('*'))).not.toContain('InboundMailRuleSetName');
+  });
 });
 
 describe('cdk-nag (AWS Solutions checks)', () => {
@@ -272,7 +283,7 @@ describe('cdk-nag (AWS Solutions checks)', () => {
 
   it('runs on the app: a resource nobody acknowledged is reported', () => {
     // Bundling is skipped here: this app only exists to prove that the checks are wired in.
-    const probe = newApp({ 'aws:cdk:bundling-stacks': [] });
+    const probe = newApp(withoutBundling);
     const probeStacks = defineConsentMail(probe);
     new Secret(probeStacks.stateful, 'UnacknowledgedSecret');
     probe.synth();
