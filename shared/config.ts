@@ -131,6 +131,7 @@ const environmentSchema = z
     SIGNUP_LIMIT_PER_IP_PER_HOUR: positiveInteger(20, 100_000),
     SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: positiveInteger(5, 1000),
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
+    MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
   })
   .superRefine((env, ctx) => {
     if (!env.TOKEN_SIGNING_KEYS.has(env.TOKEN_ACTIVE_KEY_ID)) {
@@ -174,6 +175,8 @@ export interface Config {
   adminApiKey: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   signup: SignupSettings;
+  /** How long send records (headers, status, exemption) are kept before TTL removes them. */
+  messageRetentionDays: number;
 }
 
 export interface SignupSettings {
@@ -227,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     emailHashSecret: e.EMAIL_HASH_SECRET,
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
+    messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     signup: {
       confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
       redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'refused'
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
@@ -20,6 +21,8 @@ export interface ErrorDetail {
   /** Where the problem is, e.g. `body.email` or `query.list`. */
   path: string;
   message: string;
+  /** A stable code for this detail, e.g. a compliance refusal's `deceptive_subject`. */
+  code?: string;
 }
 
 export class AppError extends Error {
@@ -69,6 +72,13 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(code: string, message: string) {
     super('conflict', code, message);
+  }
+}
+
+/** The request was understood but a policy refuses it (e.g. the compliance policy refusing a message). */
+export class RefusedError extends AppError {
+  constructor(code: string, message: string, details: ErrorDetail[]) {
+    super('refused', code, message, { details });
   }
 }
 

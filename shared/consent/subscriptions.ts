@@ -30,6 +30,11 @@ export interface Subscription {
   pendingOptIn: PendingOptIn | null;
   /** The ledger event behind the current status. */
   lastEventId: string;
+  /**
+   * False for subscriptions imported without opt-in evidence: marketing to them must say it is an
+   * advertisement (CAN-SPAM). Absent means affirmative (every opt-in through signup is).
+   */
+  affirmative?: boolean;
   updatedAt: string;
   revision: number;
 }
@@ -75,9 +80,19 @@ export function putSubscription(
 }
 
 function toSubscription(item: Record<string, unknown>): Subscription {
-  const { contactId, listId, status, consentText, pendingOptIn, lastEventId, updatedAt, revision } =
+  const { contactId, listId, status, consentText, pendingOptIn, lastEventId, updatedAt, revision, affirmative } =
     item as unknown as Subscription;
-  return { contactId, listId, status, consentText, pendingOptIn, lastEventId, updatedAt, revision };
+  return {
+    contactId,
+    listId,
+    status,
+    consentText,
+    pendingOptIn,
+    lastEventId,
+    updatedAt,
+    revision,
+    affirmative: affirmative ?? true,
+  };
 }
 
 /** All of a contact's subscriptions, keyed by list id. */

@@ -17,6 +17,8 @@ export interface Contact {
   locale: Locale;
   /** Holds an account with the operator: receives service announcements (legal basis: contract). */
   accountHolder: boolean;
+  /** For account holders: a deactivated account receives no announcements. */
+  accountStatus: 'active' | 'deactivated' | null;
   /** Allowed open tracking (ePrivacy: the pixel needs consent). */
   trackingConsent: boolean;
   /** Unsubscribed from all marketing (GDPR Art. 21(3)); lifted only by a new opt-in to a list. */
@@ -39,6 +41,7 @@ export function newContact(
     name: fields.name,
     locale: fields.locale,
     accountHolder: false,
+    accountStatus: null,
     trackingConsent: false,
     marketingOptOut: false,
     createdAt: now.toISOString(),
@@ -79,7 +82,7 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
 
 function toContact(item: Record<string, unknown>): Contact {
   const { pk: _pk, sk: _sk, entity: _entity, ...contact } = item;
-  return { marketingOptOut: false, ...contact } as unknown as Contact;
+  return { marketingOptOut: false, accountStatus: null, ...contact } as unknown as Contact;
 }
 
 /** The transaction item that sets contact-level consent flags, provided the contact still exists. */

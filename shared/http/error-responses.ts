@@ -19,6 +19,7 @@ const statusOfKind: Record<ErrorKind, ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  refused: 422,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,

@@ -8,7 +8,13 @@ export const ErrorResponseSchema = z
       code: z.string().openapi({ example: 'validation_failed' }),
       message: z.string().openapi({ example: 'The request is not valid; see details.' }),
       details: z
-        .array(z.object({ path: z.string().openapi({ example: 'body.email' }), message: z.string() }))
+        .array(
+          z.object({
+            path: z.string().openapi({ example: 'body.email' }),
+            message: z.string(),
+            code: z.string().optional(),
+          }),
+        )
         .optional(),
     }),
   })
