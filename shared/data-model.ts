@@ -55,9 +55,13 @@ export const entities = {
     description: 'A person we hold data about: profile, locale, account-holder flag, tracking choice.',
     pk: 'CONTACT#<contactId>',
     sk: 'PROFILE',
+    // Set only on account holders, so the index holds exactly the people announcements go to.
+    gsi1pk: 'ACCOUNT_HOLDERS#SHARD#<shard>',
+    gsi1sk: '<contactId>',
     accessPatterns: [
       'get a contact by id',
       'everything held about a contact (query the partition) for export and erasure',
+      'every account holder, read in parallel shards (service announcements)',
     ],
   },
   emailLookup: {
@@ -191,6 +195,30 @@ export const entities = {
     sk: 'IDEMPOTENCY',
     expires: true,
     accessPatterns: ['replay the first outcome of a repeated request'],
+  },
+  referralInvitation: {
+    description:
+      'An invitation sent to a friend known only by the keyed hash of their address; one per friend per 30 days.',
+    pk: 'REFERRAL#<friendHash>',
+    sk: 'INVITATION',
+    expires: true,
+    accessPatterns: [
+      'was this friend invited in the last 30 days (one consistent query with the opt-out)',
+      'claim the invitation before sending with one conditional write',
+    ],
+  },
+  referralOptOut: {
+    description: 'A friend (keyed hash only) who asked never to be invited again; permanent.',
+    pk: 'REFERRAL#<friendHash>',
+    sk: 'OPT_OUT',
+    accessPatterns: ['has this friend opted out of referrals'],
+  },
+  referralSummary: {
+    description:
+      'How many referrals a subscriber asked for: counts and dates only, nothing about the friends.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'REFERRALS',
+    accessPatterns: ["count a referrer's requests with one update", "a contact's referral counts (export)"],
   },
 } as const satisfies Record<string, EntityDefinition>;
 

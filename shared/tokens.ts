@@ -37,6 +37,11 @@ export const tokenPurposes = {
   trackOpen: z.strictObject({ contactId: opaqueId, messageId: opaqueId }),
   /** Confirmation of an address change, sent to the new address. */
   confirmEmailChange: z.strictObject({ contactId: opaqueId, changeId: opaqueId }),
+  /**
+   * A referral invitation's opt-out link: the friend, known only by the keyed hash of their address
+   * (`hashEmail`, 64 hex characters), never by the address itself. Never expires.
+   */
+  referralOptOut: z.strictObject({ friendHash: z.string().regex(/^[0-9a-f]{64}$/) }),
 } as const;
 
 export type TokenPurpose = keyof typeof tokenPurposes;

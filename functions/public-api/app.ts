@@ -9,6 +9,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { confirmRoutes } from './routes/confirm';
 import { healthRoutes } from './routes/health';
 import { preferencesRoutes } from './routes/preferences';
+import { referralRoutes } from './routes/referrals';
 import { subscribeRoutes } from './routes/subscribe';
 import { unsubscribeRoutes } from './routes/unsubscribe';
 
@@ -50,7 +51,8 @@ export function createPublicApp(deps: PublicApiDependencies) {
     .route('/', subscribeRoutes(signup))
     .route('/', confirmRoutes(signup))
     .route('/', unsubscribeRoutes(signup))
-    .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }));
+    .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }))
+    .route('/', referralRoutes({ ...signup, companyName: config.sender.companyName }));
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

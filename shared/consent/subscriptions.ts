@@ -80,8 +80,17 @@ export function putSubscription(
 }
 
 function toSubscription(item: Record<string, unknown>): Subscription {
-  const { contactId, listId, status, consentText, pendingOptIn, lastEventId, updatedAt, revision, affirmative } =
-    item as unknown as Subscription;
+  const {
+    contactId,
+    listId,
+    status,
+    consentText,
+    pendingOptIn,
+    lastEventId,
+    updatedAt,
+    revision,
+    affirmative,
+  } = item as unknown as Subscription;
   return {
     contactId,
     listId,

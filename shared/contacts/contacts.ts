@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { keyOf, primaryKeyOf, table } from '../data-model';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keyOf, keyPrefix, primaryKeyOf, SUBSCRIBER_SHARDS, subscriberShard, table } from '../data-model';
 import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
@@ -62,7 +62,7 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
     {
       Put: {
         TableName: access.tableName,
-        Item: { ...keyOf('contact', { contactId: contact.contactId }), entity: 'contact', ...contact },
+        Item: { ...primaryKeyOf('contact', { contactId: contact.contactId }), entity: 'contact', ...contact },
         ...condition,
       },
     },
@@ -131,4 +131,63 @@ export async function findContactByEmail(
     }),
   );
   return typeof Item?.contactId === 'string' ? findContact(access, Item.contactId) : undefined;
+}
+
+/**
+ * Makes a contact an account holder (or changes the account's status), or ends that. Account holders
+ * carry the index keys that list them for service announcements; others carry none.
+ */
+export async function setAccount(
+  access: TableAccess,
+  contactId: string,
+  account: { accountHolder: boolean; accountStatus: 'active' | 'deactivated' | null },
+  now = new Date(),
+): Promise<Contact | undefined> {
+  const index = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
+  const holder = account.accountHolder;
+  try {
+    const { Attributes } = await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: primaryKeyOf('contact', { contactId }),
+        UpdateExpression: holder
+          ? 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now, gsi1pk = :gpk, gsi1sk = :gsk'
+          : 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: 'attribute_exists(contactId)',
+        ExpressionAttributeValues: {
+          ':holder': holder,
+          ':status': holder ? (account.accountStatus ?? 'active') : null,
+          ':now': now.toISOString(),
+          ...(holder ? { ':gpk': index.gsi1pk, ':gsk': index.gsi1sk } : {}),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes === undefined ? undefined : toContact(Attributes);
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+}
+
+/** Every account holder's id, shard by shard (announcements fan out over them). */
+export async function* accountHolderIds(access: TableAccess): AsyncGenerator<string> {
+  for (let shard = 0; shard < SUBSCRIBER_SHARDS; shard++) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await access.documents.send(
+        new QueryCommand({
+          TableName: access.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
+          ExpressionAttributeValues: { ':pk': keyPrefix('contact', 'gsi1pk', { shard: String(shard) }) },
+          ProjectionExpression: 'contactId',
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      for (const item of page.Items ?? []) yield String(item.contactId);
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+  }
 }

@@ -65,6 +65,40 @@ export interface Messages {
     invalidLinkBody: string;
     signUpAgain: string;
   };
+  /** Refer a friend: the invitation email, the referrer's form and the friend's opt-out pages. */
+  referral: {
+    email: {
+      subject(firstName: string, company: string): string;
+      intro(firstName: string, company: string): string;
+      noteIntro(firstName: string): string;
+      howToSubscribe(company: string): string;
+      notSubscribed: string;
+      addressNotKept(days: number): string;
+      optOut: string;
+      optOutAction: string;
+      /** The opt-out sentence, label and full URL for the text part. */
+      optOutText(url: string): string;
+    };
+    form: {
+      title: string;
+      intro(company: string): string;
+      friendEmail: string;
+      firstName: string;
+      firstNameHint: string;
+      note: string;
+      noteHint: string;
+      submit: string;
+    };
+    receivedTitle: string;
+    receivedBody: string;
+    optOut: {
+      askTitle: string;
+      askBody(company: string): string;
+      button: string;
+      doneTitle: string;
+      doneBody(company: string): string;
+    };
+  };
 }
 
 function joinNames(names: string[], and: string): string {
@@ -148,6 +182,46 @@ const en: Messages = {
     invalidLinkBody: 'Nothing has changed. If you still want to subscribe, please sign up again.',
     signUpAgain: 'Sign up again',
   },
+  referral: {
+    email: {
+      subject: (firstName, company) => `${firstName} thought you would like to hear from ${company}`,
+      intro: (firstName, company) =>
+        `${firstName} thought you might like the emails of ${company} and asked us to let you know.`,
+      noteIntro: (firstName) => `${firstName} wrote:`,
+      howToSubscribe: (company) =>
+        `If you would like them, sign up on the website of ${company}: it takes a minute, and you can stop at any time.`,
+      notSubscribed:
+        'You have not been subscribed to anything. Unless you sign up yourself, you will receive nothing more from us.',
+      addressNotKept: (days) =>
+        `We have not kept your address: only a coded fingerprint of it, for ${days} days, so that nobody can invite you again during that time.`,
+      optOut: 'Do not want invitations like this one?',
+      optOutAction: 'Never invite me again',
+      optOutText: (url) => `Do not want invitations like this one? Never invite me again: ${url}`,
+    },
+    form: {
+      title: 'Invite a friend',
+      intro: (company) =>
+        `We will send your friend one email inviting them to sign up to ${company}. We do not keep their address, and they can ask never to be invited again.`,
+      friendEmail: 'Your friend’s email address',
+      firstName: 'Your first name',
+      firstNameHint: 'Your friend will see this name, and nothing else about you.',
+      note: 'A short note (optional)',
+      noteHint: 'Plain text, up to 500 characters, no links.',
+      submit: 'Send the invitation',
+    },
+    receivedTitle: 'Thank you',
+    receivedBody:
+      'If your friend can be invited, they will receive one email from us. We do not keep their address.',
+    optOut: {
+      askTitle: 'Stop invitations',
+      askBody: (company) =>
+        `Press the button and we will never again send you an invitation from someone who recommends ${company}.`,
+      button: 'Never invite me again',
+      doneTitle: 'Done: no more invitations',
+      doneBody: (company) =>
+        `You will not receive invitations to ${company} any more. We keep only a coded fingerprint of your address to remember this, never the address itself.`,
+    },
+  },
 };
 
 const fr: Messages = {
@@ -225,6 +299,47 @@ const fr: Messages = {
     invalidLinkTitle: 'Ce lien a expiré ou n’est pas valide',
     invalidLinkBody: 'Rien n’a été modifié. Si vous souhaitez toujours vous inscrire, merci de recommencer.',
     signUpAgain: 'M’inscrire à nouveau',
+  },
+  referral: {
+    email: {
+      subject: (firstName, company) => `${firstName} pense que ${company} pourrait vous intéresser`,
+      intro: (firstName, company) =>
+        `${firstName} pense que les e-mails de ${company} pourraient vous plaire et nous a demandé de vous le faire savoir.`,
+      noteIntro: (firstName) => `${firstName} vous écrit :`,
+      howToSubscribe: (company) =>
+        `Si vous souhaitez les recevoir, inscrivez-vous sur le site de ${company} : cela prend une minute, et vous pourrez arrêter à tout moment.`,
+      notSubscribed:
+        'Vous n’avez été inscrit à rien. Si vous ne vous inscrivez pas vous-même, vous ne recevrez plus rien de notre part.',
+      addressNotKept: (days) =>
+        `Nous n’avons pas conservé votre adresse, seulement une empreinte codée pendant ${days} jours, pour que personne ne puisse vous inviter à nouveau entre-temps.`,
+      optOut: 'Vous ne souhaitez pas recevoir d’invitations comme celle-ci ?',
+      optOutAction: 'Ne plus jamais m’inviter',
+      optOutText: (url) =>
+        `Vous ne souhaitez pas recevoir d’invitations comme celle-ci ? Ne plus jamais m’inviter : ${url}`,
+    },
+    form: {
+      title: 'Inviter un ami',
+      intro: (company) =>
+        `Nous enverrons à votre ami un seul e-mail l’invitant à s’inscrire chez ${company}. Nous ne conservons pas son adresse, et il pourra demander à ne plus jamais être invité.`,
+      friendEmail: 'L’adresse e-mail de votre ami',
+      firstName: 'Votre prénom',
+      firstNameHint: 'Votre ami verra ce prénom, et rien d’autre à votre sujet.',
+      note: 'Un petit mot (facultatif)',
+      noteHint: 'Texte simple, 500 caractères au plus, sans lien.',
+      submit: 'Envoyer l’invitation',
+    },
+    receivedTitle: 'Merci',
+    receivedBody:
+      'Si votre ami peut être invité, il recevra un seul e-mail de notre part. Nous ne conservons pas son adresse.',
+    optOut: {
+      askTitle: 'Ne plus recevoir d’invitations',
+      askBody: (company) =>
+        `Appuyez sur le bouton et nous ne vous enverrons plus jamais d’invitation de la part de quelqu’un qui recommande ${company}.`,
+      button: 'Ne plus jamais m’inviter',
+      doneTitle: 'C’est fait : plus d’invitations',
+      doneBody: (company) =>
+        `Vous ne recevrez plus d’invitations à ${company}. Pour nous en souvenir, nous ne gardons qu’une empreinte codée de votre adresse, jamais l’adresse elle-même.`,
+    },
   },
 };
 

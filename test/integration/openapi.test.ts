@@ -73,6 +73,11 @@ describe('the OpenAPI document and the docs page', () => {
         'viewPreferences',
         'updatePreferences',
         'unsubscribeContact',
+        'sendMessage',
+        'getMessage',
+        'createAnnouncement',
+        'setAccountStatus',
+        'createReferral',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);

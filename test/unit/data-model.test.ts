@@ -27,8 +27,8 @@ describe('data model keys', () => {
   });
 
   it('refuses values that could make one key look like another', () => {
-    expect(() => keyOf('contact', { contactId: 'a#PROFILE' })).toThrow(/without "#"/);
-    expect(() => keyOf('contact', { contactId: '' })).toThrow();
+    expect(() => primaryKeyOf('contact', { contactId: 'a#PROFILE' })).toThrow(/without "#"/);
+    expect(() => primaryKeyOf('contact', { contactId: '' })).toThrow();
   });
 
   it('gives the literal prefix for begins_with queries up to the first missing value', () => {

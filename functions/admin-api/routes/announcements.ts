@@ -1,0 +1,118 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { setAccount } from '../../../shared/contacts/contacts';
+import { NotFoundError } from '../../../shared/errors';
+import { createRouter } from '../../../shared/http/create-api';
+import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { requireScope } from '../../../shared/http/require-api-key';
+import { sendAnnouncement } from '../../../shared/sending/announcements';
+import { announcementCategories, refusalCodes } from '../../../shared/sending/message-types';
+import type { SendDependencies } from '../../../shared/sending/send-message';
+
+/** Account holders and the service announcements that reach them whatever their marketing choices. */
+
+const AnnouncementBody = z
+  .strictObject({
+    category: z.enum(announcementCategories),
+    subject: z.string().max(2000),
+    html: z.string().max(500_000).optional(),
+    text: z.string().max(500_000).optional(),
+    policyEffectiveDate: z.iso.date().optional().openapi({ description: 'Required for `policy-change`.' }),
+    promotionalOverride: z.strictObject({ reason: z.string().trim().min(3).max(500) }).optional(),
+  })
+  .refine((body) => body.category !== 'policy-change' || body.policyEffectiveDate !== undefined, {
+    message: 'is required for a policy change',
+    path: ['policyEffectiveDate'],
+  })
+  .refine((body) => body.html !== undefined || body.text !== undefined, {
+    message: 'give html or text',
+    path: ['text'],
+  })
+  .openapi('AnnouncementRequest');
+
+const AnnouncementReportSchema = z
+  .object({
+    announcementId: z.string(),
+    recipients: z.number().int(),
+    sent: z.number().int(),
+    refused: z.partialRecord(z.enum(refusalCodes), z.number().int()),
+    failed: z.number().int(),
+  })
+  .openapi('AnnouncementReport');
+
+const AccountBody = z
+  .strictObject({
+    accountHolder: z.boolean(),
+    accountStatus: z.enum(['active', 'deactivated']).optional(),
+  })
+  .openapi('AccountStatus');
+
+const createAnnouncementRoute = createRoute({
+  method: 'post',
+  path: '/admin/v1/announcements',
+  operationId: 'createAnnouncement',
+  tags: ['Sending'],
+  summary: 'Send a service announcement to every active account holder',
+  description:
+    'Each recipient goes through the compliance policy: announcements reach account holders who left ' +
+    'marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices ' +
+    'only. Promotional wording is refused unless `promotionalOverride.reason` is given (recorded).',
+  security: [{ adminApiKey: [] }],
+  middleware: [requireScope('send')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: AnnouncementBody } } } },
+  responses: {
+    202: {
+      description: 'Done; counts per outcome.',
+      content: { 'application/json': { schema: AnnouncementReportSchema } },
+    },
+    400: errorResponse('The announcement is malformed.'),
+  },
+});
+
+const setAccountRoute = createRoute({
+  method: 'put',
+  path: '/admin/v1/contacts/{contactId}/account',
+  operationId: 'setAccountStatus',
+  tags: ['Contacts'],
+  summary: 'Mark a contact as an account holder (active or deactivated), or not',
+  security: [{ adminApiKey: [] }],
+  middleware: [requireScope('contacts:write')] as const,
+  request: {
+    params: z.object({ contactId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+    body: { required: true, content: { 'application/json': { schema: AccountBody } } },
+  },
+  responses: {
+    200: {
+      description: 'The account state now.',
+      content: {
+        'application/json': {
+          schema: z.object({
+            contactId: z.string(),
+            accountHolder: z.boolean(),
+            accountStatus: z.enum(['active', 'deactivated']).nullable(),
+          }),
+        },
+      },
+    },
+    404: errorResponse('No such contact.'),
+  },
+});
+
+export function announcementRoutes(deps: SendDependencies) {
+  return createRouter()
+    .openapi(createAnnouncementRoute, async (c) =>
+      c.json(await sendAnnouncement(deps, c.req.valid('json')), 202),
+    )
+    .openapi(setAccountRoute, async (c) => {
+      const { contactId } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const contact = await setAccount(deps.access, contactId, {
+        accountHolder: body.accountHolder,
+        accountStatus: body.accountHolder ? (body.accountStatus ?? 'active') : null,
+      });
+      if (contact === undefined) throw new NotFoundError('The contact');
+      return c.json(
+        { contactId, accountHolder: contact.accountHolder, accountStatus: contact.accountStatus },
+        200,
+      );
+    });
+}

@@ -1,0 +1,346 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SenderIdentity } from '../config';
+import { subscriptionsOf } from '../consent/subscriptions';
+import { findContact } from '../contacts/contacts';
+import { keyOf, primaryKeyOf, table } from '../data-model';
+import type { Mailer } from '../email/mailer';
+import { hashEmail } from '../email-address';
+import { AppError } from '../errors';
+import type { Locale } from '../i18n/locales';
+import { newId } from '../ids';
+import type { Logger } from '../log';
+import { countAttempt } from '../rate-limits';
+import { complianceCheck } from '../sending/compliance-policy';
+import type { RecipientState } from '../sending/message-types';
+import { findSuppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
+import type { TokenSigner } from '../tokens';
+import { invitationDraft } from './invitation-email';
+
+/**
+ * Refer a friend: a confirmed subscriber gives a friend's address and the first name to be named by, and
+ * the friend receives one invitation to sign up. The friend's address is used to send that one email and
+ * is never stored: the table keeps only its keyed hash (`hashEmail`), in an invitation item that expires
+ * after 30 days (one invitation per friend per window, whoever asks) and, if the friend asks, in a
+ * permanent opt-out. The caller learns nothing about the friend: every accepted request has the same
+ * outcome from the outside, whether an invitation was sent or skipped.
+ */
+
+export interface ReferralDependencies {
+  access: TableAccess;
+  mailer: Mailer;
+  tokens: TokenSigner;
+  sender: SenderIdentity;
+  baseUrl: string;
+  emailHashSecret: Buffer;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** Invitations one referrer may ask for per day (`countAttempt` scope `referral-sender`). */
+export const REFERRALS_PER_REFERRER_PER_DAY = 5;
+/** A friend receives at most one invitation in this many days. */
+export const INVITATION_WINDOW_DAYS = 30;
+
+const DAY = 24 * 3600;
+
+export interface ReferralRequest {
+  referrerContactId: string;
+  /** Validated and canonical (`parseEmailAddress`); used for one send, never stored or logged. */
+  friendEmail: string;
+  firstName: string;
+  note: string | null;
+  /** The invitation's language; the referrer's own when absent. */
+  locale: Locale | null;
+}
+
+export type SkipReason =
+  | 'rate-limited'
+  | 'opted-out'
+  | 'suppressed'
+  | 'existing-contact'
+  | 'already-invited'
+  | 'refused-by-policy';
+
+/** What happened, for logs and tests; never shown to the caller. */
+export type ReferralOutcome = { kind: 'sent'; messageId: string } | { kind: 'skipped'; reason: SkipReason };
+
+export class NotASubscriberError extends AppError {
+  constructor() {
+    super(
+      'forbidden',
+      'not_a_subscriber',
+      'Only confirmed subscribers can invite a friend: confirm a subscription first.',
+    );
+  }
+}
+
+/** The referrer: a contact with at least one confirmed subscription. */
+export async function assertReferrer(access: TableAccess, contactId: string) {
+  const [contact, subscriptions] = await Promise.all([
+    findContact(access, contactId),
+    subscriptionsOf(access, contactId),
+  ]);
+  const confirmed = [...subscriptions.values()].some((subscription) => subscription.status === 'confirmed');
+  if (contact === undefined || !confirmed) throw new NotASubscriberError();
+  return contact;
+}
+
+/** The invitation (if still within its window) and the opt-out of one friend, in one consistent query. */
+async function referralStateOf(access: TableAccess, friendHash: string, now: Date) {
+  const { Items = [] } = await access.documents.send(
+    new QueryCommand({
+      TableName: access.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+      ExpressionAttributeValues: { ':pk': primaryKeyOf('referralOptOut', { friendHash }).pk },
+      ConsistentRead: true,
+    }),
+  );
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const invitationSk = primaryKeyOf('referralInvitation', { friendHash }).sk;
+  const optOutSk = primaryKeyOf('referralOptOut', { friendHash }).sk;
+  return {
+    optedOut: Items.some((item) => item[table.sortKey] === optOutSk),
+    // TTL deletion lags: an expired item still in the table no longer counts.
+    invited: Items.some(
+      (item) =>
+        item[table.sortKey] === invitationSk && Number(item[table.timeToLiveAttribute] ?? 0) > nowSeconds,
+    ),
+  };
+}
+
+async function isKnownAddress(access: TableAccess, emailHash: string): Promise<boolean> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('emailLookup', { emailHash }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
+}
+
+/** The referrer's side: how many referrals they asked for, and when. Nothing about the friends. */
+async function countRequest(access: TableAccess, contactId: string, now: Date) {
+  await access.documents.send(
+    new UpdateCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('referralSummary', { contactId }),
+      UpdateExpression:
+        'ADD #requests :one SET #entity = :entity, #contactId = :contactId, #first = if_not_exists(#first, :now), #last = :now',
+      ExpressionAttributeNames: {
+        '#requests': 'requests',
+        '#entity': 'entity',
+        '#contactId': 'contactId',
+        '#first': 'firstRequestAt',
+        '#last': 'lastRequestAt',
+      },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':entity': 'referralSummary',
+        ':contactId': contactId,
+        ':now': now.toISOString(),
+      },
+    }),
+  );
+}
+
+/**
+ * Takes the friend's invitation slot before the SES call, so two concurrent requests cannot both send:
+ * only one conditional write wins. Returns false when the friend was invited within the window.
+ */
+async function claimInvitation(
+  access: TableAccess,
+  friendHash: string,
+  fields: { messageId: string; referrerContactId: string; locale: Locale },
+  now: Date,
+): Promise<boolean> {
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  try {
+    await access.documents.send(
+      new PutCommand({
+        TableName: access.tableName,
+        Item: {
+          ...keyOf('referralInvitation', { friendHash }),
+          entity: 'referralInvitation',
+          ...fields,
+          status: 'sending',
+          sesMessageId: null,
+          createdAt: now.toISOString(),
+          sentAt: null,
+          [table.timeToLiveAttribute]: nowSeconds + INVITATION_WINDOW_DAYS * DAY,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
+        ExpressionAttributeNames: { '#pk': table.partitionKey, '#expiresAt': table.timeToLiveAttribute },
+        ExpressionAttributeValues: { ':now': nowSeconds },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+export async function createReferral(
+  deps: ReferralDependencies,
+  request: ReferralRequest,
+): Promise<ReferralOutcome> {
+  const now = deps.now?.() ?? new Date();
+  const log = deps.logger.child({ referrerContactId: request.referrerContactId });
+  const referrer = await assertReferrer(deps.access, request.referrerContactId);
+
+  // Every accepted request counts against the referrer's limit, whatever then happens to it, so the
+  // endpoint cannot be used to probe many addresses.
+  const [attempt] = await Promise.all([
+    countAttempt(deps.access, {
+      scope: 'referral-sender',
+      subject: referrer.contactId,
+      limit: REFERRALS_PER_REFERRER_PER_DAY,
+      windowSeconds: DAY,
+      now,
+    }),
+    countRequest(deps.access, referrer.contactId, now),
+  ]);
+  const skip = (reason: SkipReason): ReferralOutcome => {
+    log.info('referral skipped', { reason });
+    return { kind: 'skipped', reason };
+  };
+  if (!attempt.allowed) return skip('rate-limited');
+
+  const friendHash = hashEmail(deps.emailHashSecret, request.friendEmail);
+  const [state, suppression, known] = await Promise.all([
+    referralStateOf(deps.access, friendHash, now),
+    findSuppression(deps.access, friendHash),
+    isKnownAddress(deps.access, friendHash),
+  ]);
+  if (state.optedOut) return skip('opted-out');
+  if (suppression !== undefined) return skip('suppressed');
+  // Someone we already know has subscribed, is confirming, or chose to stop our marketing: an invitation
+  // would be pointless or would override their choice.
+  if (known) return skip('existing-contact');
+  if (state.invited) return skip('already-invited');
+
+  const locale = request.locale ?? referrer.locale;
+  const messageId = newId();
+  const optOutToken = deps.tokens.sign('referralOptOut', { friendHash });
+  const draft = invitationDraft({
+    locale,
+    firstName: request.firstName,
+    note: request.note,
+    companyName: deps.sender.companyName,
+    optOutUrl: `${deps.baseUrl}/v1/referrals/opt-out?token=${optOutToken}&locale=${locale}`,
+    windowDays: INVITATION_WINDOW_DAYS,
+  });
+  // The friend is not a contact: the policy sees an address with no consent and no account. Suppressed
+  // addresses were skipped above (the policy refuses a referral at any suppression too).
+  const recipient: RecipientState = {
+    contactId: messageId,
+    email: request.friendEmail,
+    name: null,
+    locale,
+    accountHolder: false,
+    accountStatus: null,
+    trackingConsent: false,
+    marketingOptOut: false,
+    suppression: null,
+    subscription: null,
+    list: null,
+  };
+  const decision = complianceCheck(
+    draft,
+    recipient,
+    { messageId },
+    { sender: deps.sender, baseUrl: deps.baseUrl, tokens: deps.tokens },
+  );
+  if (!decision.allowed) {
+    log.warn('referral refused by the compliance policy', {
+      codes: decision.refusals.map((refusal) => refusal.code),
+    });
+    return skip('refused-by-policy');
+  }
+
+  const claimed = await claimInvitation(
+    deps.access,
+    friendHash,
+    { messageId, referrerContactId: referrer.contactId, locale },
+    now,
+  );
+  if (!claimed) return skip('already-invited');
+
+  const message = decision.message;
+  let sesMessageId: string;
+  try {
+    ({ sesMessageId } = await deps.mailer.send({
+      to: message.to,
+      subject: message.subject,
+      html: message.html,
+      text: message.text,
+      headers: message.headers,
+      tags: message.tags,
+    }));
+  } catch (error) {
+    // Nothing was sent: free the slot so a retry can send, then let the caller see the failure (503).
+    await deps.access.documents.send(
+      new DeleteCommand({
+        TableName: deps.access.tableName,
+        Key: primaryKeyOf('referralInvitation', { friendHash }),
+        ConditionExpression: '#messageId = :messageId',
+        ExpressionAttributeNames: { '#messageId': 'messageId' },
+        ExpressionAttributeValues: { ':messageId': messageId },
+      }),
+    );
+    throw error;
+  }
+  await deps.access.documents.send(
+    new UpdateCommand({
+      TableName: deps.access.tableName,
+      Key: primaryKeyOf('referralInvitation', { friendHash }),
+      UpdateExpression: 'SET #status = :sent, #sesMessageId = :sesMessageId, #sentAt = :sentAt',
+      ExpressionAttributeNames: { '#status': 'status', '#sesMessageId': 'sesMessageId', '#sentAt': 'sentAt' },
+      ExpressionAttributeValues: {
+        ':sent': 'sent',
+        ':sesMessageId': sesMessageId,
+        ':sentAt': (deps.now?.() ?? new Date()).toISOString(),
+      },
+    }),
+  );
+  log.info('referral invitation sent', { messageId });
+  return { kind: 'sent', messageId };
+}
+
+/** The friend of an opt-out link, or undefined when the token is not genuine. */
+export function friendOfOptOutToken(tokens: TokenSigner, token: string): string | undefined {
+  const verified = tokens.verify('referralOptOut', token);
+  return verified.ok ? verified.data.friendHash : undefined;
+}
+
+/**
+ * Records that this friend never wants another invitation. Permanent (no TTL); repeating it keeps the
+ * first date. Returns whether this call recorded it.
+ */
+export async function optOutOfReferrals(
+  access: TableAccess,
+  friendHash: string,
+  now: Date = new Date(),
+): Promise<'opted-out' | 'already'> {
+  try {
+    await access.documents.send(
+      new PutCommand({
+        TableName: access.tableName,
+        Item: {
+          ...keyOf('referralOptOut', { friendHash }),
+          entity: 'referralOptOut',
+          createdAt: now.toISOString(),
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': table.partitionKey },
+      }),
+    );
+    return 'opted-out';
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return 'already';
+    throw error;
+  }
+}

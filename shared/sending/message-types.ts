@@ -1,0 +1,139 @@
+import type { ConsentTextReference } from '../consent/consent-events';
+import type { SubscriptionStatus } from '../consent/subscriptions';
+import type { Locale } from '../i18n/locales';
+import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
+
+/**
+ * The vocabulary of sending, shared by the compliance policy (compliance-policy.ts), the send service and
+ * the admin API.
+ */
+
+export const messageKinds = ['marketing', 'announcement', 'transactional'] as const;
+export type MessageKind = (typeof messageKinds)[number];
+
+/** Service announcements: exempt from marketing opt-outs, never promotional. */
+export const announcementCategories = ['maintenance', 'policy-change', 'security-notice', 'account'] as const;
+export type AnnouncementCategory = (typeof announcementCategories)[number];
+
+export const transactionalPurposes = ['confirmation', 'welcome', 'referral', 'data-request'] as const;
+export type TransactionalPurpose = (typeof transactionalPurposes)[number];
+
+export interface MessageHeader {
+  name: string;
+  value: string;
+}
+
+/** What a caller asks to send, before the policy has looked at it. */
+export interface MessageDraft {
+  kind: MessageKind;
+  /** Marketing: the list the recipient consented to. */
+  listId?: string;
+  /** Announcements: the declared category. */
+  category?: AnnouncementCategory;
+  /** Transactional: what the message is for. */
+  purpose?: TransactionalPurpose;
+  subject: string;
+  html?: string;
+  text?: string;
+  /** Extra headers; the policy refuses reserved ones (List-Unsubscribe…, From, To, …). */
+  headers?: MessageHeader[];
+  /** Marketing: the sender asks for the advertisement notice even with affirmative consent. */
+  advertisement?: boolean;
+  /** Announcements: send although the promotional heuristic matched; the reason is recorded. */
+  promotionalOverride?: { reason: string };
+}
+
+/** Everything the policy needs to know about the recipient, read just before the decision. */
+export interface RecipientState {
+  contactId: string;
+  email: string;
+  name: string | null;
+  locale: Locale;
+  accountHolder: boolean;
+  accountStatus: 'active' | 'deactivated' | null;
+  trackingConsent: boolean;
+  marketingOptOut: boolean;
+  suppression: Pick<Suppression, 'reason' | 'scope'> | null;
+  /** Marketing: the recipient's subscription to the draft's list, if any. */
+  subscription: {
+    status: SubscriptionStatus;
+    consentText: ConsentTextReference | null;
+    /** False when imported without opt-in evidence: the ad notice becomes mandatory (CAN-SPAM). */
+    affirmative: boolean;
+  } | null;
+  /** Marketing: the list itself. */
+  list: { listId: string; name: string; trackingAllowedByDefault: boolean } | null;
+}
+
+/** Ids the decorated message carries (links, tags). */
+export interface MessageIdentity {
+  messageId: string;
+  campaignId?: string;
+}
+
+/** Why a message was allowed past an opt-out or without consent; recorded with the message. */
+export type Exemption =
+  | {
+      type: 'service-announcement';
+      category: AnnouncementCategory;
+      reason: string;
+      promotionalOverride?: { reason: string };
+    }
+  | { type: 'transactional'; purpose: TransactionalPurpose };
+
+/** A message ready for SES: every header and both bodies final. */
+export interface DecoratedMessage {
+  from: string;
+  replyTo: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Custom headers including List-Unsubscribe and List-Unsubscribe-Post for marketing. */
+  headers: MessageHeader[];
+  /** SES message tags: our message id, kind, campaign id ([A-Za-z0-9_-] values only). */
+  tags: Record<string, string>;
+  /** Whether the HTML carries the open-tracking pixel. */
+  tracked: boolean;
+}
+
+export const refusalCodes = [
+  // consent and suppression (marketing)
+  'list_required',
+  'not_subscribed',
+  'unconfirmed',
+  'unsubscribed',
+  'opted_out_of_all_marketing',
+  'suppressed',
+  // announcements
+  'category_required',
+  'not_account_holder',
+  'account_deactivated',
+  'complaint_allows_security_notices_only',
+  'promotional_announcement',
+  // transactional
+  'purpose_required',
+  // content and headers (every kind)
+  'empty_subject',
+  'deceptive_subject',
+  'body_required',
+  'header_injection',
+  'header_too_long',
+  'too_many_headers',
+  'reserved_header',
+] as const;
+export type RefusalCode = (typeof refusalCodes)[number];
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+  /** The field or header concerned, e.g. `subject` or `headers.X-Campaign`. */
+  field?: string;
+}
+
+export type PolicyDecision =
+  | { allowed: true; message: DecoratedMessage; exemption: Exemption | null }
+  | { allowed: false; refusals: Refusal[] };
+
+/** Suppression reasons that stop even service announcements (an address that cannot or must not receive mail). */
+export const undeliverableReasons: readonly SuppressionReason[] = ['hard-bounce', 'soft-bounces', 'erased'];

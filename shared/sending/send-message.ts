@@ -1,0 +1,280 @@
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SenderIdentity } from '../config';
+import { subscriptionsOf } from '../consent/subscriptions';
+import { type Contact, findContact, findContactByEmail } from '../contacts/contacts';
+import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import type { Mailer } from '../email/mailer';
+import { NotFoundError } from '../errors';
+import { newId } from '../ids';
+import { findList } from '../lists/lists';
+import type { Logger } from '../log';
+import { findSuppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
+import type { TokenSigner } from '../tokens';
+import { complianceCheck, sanitiseTagValue } from './compliance-policy';
+import type {
+  Exemption,
+  MessageDraft,
+  MessageHeader,
+  MessageKind,
+  RecipientState,
+  Refusal,
+} from './message-types';
+
+/**
+ * Sending one message: read the recipient's state (strongly consistent, just before the decision), let
+ * the compliance policy decide, record the decision, and only then call SES. What was sent, to whom, why
+ * it was allowed and which exemption it used stays on record (refusals too) until the retention TTL.
+ */
+
+export interface SendDependencies {
+  access: TableAccess;
+  mailer: Mailer;
+  tokens: TokenSigner;
+  sender: SenderIdentity;
+  baseUrl: string;
+  emailHashSecret: Buffer;
+  retentionDays: number;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export type RecipientReference = { contactId: string } | { email: string };
+
+export interface SendRequest {
+  recipient: RecipientReference;
+  draft: MessageDraft;
+  campaignId?: string;
+  /** Extra SES message tags from the caller (values are sanitised). */
+  tags?: Record<string, string>;
+}
+
+export type MessageStatus = 'refused' | 'sending' | 'sent' | 'failed';
+
+export interface MessageRecord {
+  messageId: string;
+  contactId: string;
+  kind: MessageKind;
+  listId: string | null;
+  category: string | null;
+  purpose: string | null;
+  campaignId: string | null;
+  subject: string;
+  status: MessageStatus;
+  refusals: Refusal[];
+  exemption: Exemption | null;
+  /** The headers as decorated: From, Reply-To, Subject and every custom header (List-Unsubscribe…). */
+  headers: MessageHeader[];
+  tracked: boolean;
+  sesMessageId: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+export type SendResult =
+  | { outcome: 'sent'; message: MessageRecord }
+  | { outcome: 'refused'; message: MessageRecord };
+
+async function resolveContact(deps: SendDependencies, recipient: RecipientReference): Promise<Contact> {
+  const contact =
+    'contactId' in recipient
+      ? await findContact(deps.access, recipient.contactId)
+      : await findContactByEmail(deps.access, deps.emailHashSecret, recipient.email);
+  if (contact === undefined) throw new NotFoundError('The recipient contact');
+  return contact;
+}
+
+/** The recipient as the policy sees it, read right now. */
+export async function recipientStateFor(
+  access: TableAccess,
+  contact: Contact,
+  listId: string | undefined,
+): Promise<RecipientState> {
+  const [subscriptions, suppression, list] = await Promise.all([
+    listId === undefined ? undefined : subscriptionsOf(access, contact.contactId),
+    findSuppression(access, contact.emailHash),
+    listId === undefined ? undefined : findList(access, listId),
+  ]);
+  const subscription = listId === undefined ? undefined : subscriptions?.get(listId);
+  return {
+    contactId: contact.contactId,
+    email: contact.email,
+    name: contact.name,
+    locale: contact.locale,
+    accountHolder: contact.accountHolder,
+    accountStatus: contact.accountStatus,
+    trackingConsent: contact.trackingConsent,
+    marketingOptOut: contact.marketingOptOut,
+    suppression: suppression === undefined ? null : { reason: suppression.reason, scope: suppression.scope },
+    subscription:
+      subscription === undefined
+        ? null
+        : {
+            status: subscription.status,
+            consentText: subscription.consentText,
+            affirmative: subscription.affirmative ?? true,
+          },
+    list:
+      list === undefined
+        ? null
+        : {
+            listId: list.listId,
+            name: (list.texts[contact.locale] ?? list.texts.en).name,
+            trackingAllowedByDefault: list.trackingAllowedByDefault,
+          },
+  };
+}
+
+function toRecord(item: Record<string, unknown>): MessageRecord {
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _g1,
+    gsi1sk: _g2,
+    gsi2pk: _g3,
+    gsi2sk: _g4,
+    entity: _entity,
+    expiresAt: _expiresAt,
+    ...record
+  } = item;
+  return record as unknown as MessageRecord;
+}
+
+export async function sendMessage(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
+  const now = deps.now?.() ?? new Date();
+  const contact = await resolveContact(deps, request.recipient);
+  const { draft } = request;
+  const recipient = await recipientStateFor(
+    deps.access,
+    contact,
+    draft.kind === 'marketing' ? draft.listId : undefined,
+  );
+  const messageId = newId();
+  const identity = { messageId, ...(request.campaignId ? { campaignId: request.campaignId } : {}) };
+  const decision = complianceCheck(draft, recipient, identity, {
+    sender: deps.sender,
+    baseUrl: deps.baseUrl,
+    tokens: deps.tokens,
+  });
+
+  const record: MessageRecord = {
+    messageId,
+    contactId: contact.contactId,
+    kind: draft.kind,
+    listId: draft.listId ?? null,
+    category: draft.category ?? null,
+    purpose: draft.purpose ?? null,
+    campaignId: request.campaignId ?? null,
+    subject: draft.subject,
+    status: decision.allowed ? 'sending' : 'refused',
+    refusals: decision.allowed ? [] : decision.refusals,
+    exemption: decision.allowed ? decision.exemption : null,
+    headers: decision.allowed
+      ? [
+          { name: 'From', value: decision.message.from },
+          { name: 'Reply-To', value: decision.message.replyTo },
+          { name: 'Subject', value: decision.message.subject },
+          ...decision.message.headers,
+        ]
+      : [],
+    tracked: decision.allowed ? decision.message.tracked : false,
+    sesMessageId: null,
+    createdAt: now.toISOString(),
+    sentAt: null,
+  };
+  const keys = keyOf('message', { contactId: contact.contactId, messageId, sesMessageId: 'pending' });
+  const { gsi2pk: _notYetKnown, gsi2sk: _alsoNotYet, ...keysBeforeSending } = keys;
+  // Recorded before SES is called: a refusal or a send that dies half-way is still on record.
+  await deps.access.documents.send(
+    new PutCommand({
+      TableName: deps.access.tableName,
+      Item: {
+        ...keysBeforeSending,
+        entity: 'message',
+        ...record,
+        [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + deps.retentionDays * 24 * 3600,
+      },
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    }),
+  );
+  if (!decision.allowed) {
+    deps.logger.info('message refused', {
+      messageId,
+      codes: decision.refusals.map((refusal) => refusal.code),
+    });
+    return { outcome: 'refused', message: record };
+  }
+
+  const message = decision.message;
+  const tags = { ...message.tags };
+  for (const [name, value] of Object.entries(request.tags ?? {})) {
+    if (!(name in tags)) tags[sanitiseTagValue(name)] = sanitiseTagValue(value);
+  }
+  let sesMessageId: string;
+  try {
+    ({ sesMessageId } = await deps.mailer.send({
+      to: message.to,
+      subject: message.subject,
+      html: message.html,
+      text: message.text,
+      headers: message.headers,
+      tags,
+    }));
+  } catch (error) {
+    await markMessage(deps, contact.contactId, messageId, { status: 'failed' });
+    throw error;
+  }
+  const sentAt = (deps.now?.() ?? new Date()).toISOString();
+  await markMessage(deps, contact.contactId, messageId, {
+    status: 'sent',
+    sesMessageId,
+    sentAt,
+    ...keyOf('message', {
+      contactId: contact.contactId,
+      messageId,
+      sesMessageId: sanitiseTagValue(sesMessageId),
+    }),
+  });
+  deps.logger.info('message sent', {
+    messageId,
+    kind: draft.kind,
+    exemption: record.exemption?.type ?? null,
+  });
+  return { outcome: 'sent', message: { ...record, status: 'sent', sesMessageId, sentAt } };
+}
+
+async function markMessage(
+  deps: SendDependencies,
+  contactId: string,
+  messageId: string,
+  fields: Record<string, string>,
+) {
+  const { pk: _pk, sk: _sk, ...updates } = fields;
+  const entries = Object.entries(updates);
+  await deps.access.documents.send(
+    new UpdateCommand({
+      TableName: deps.access.tableName,
+      Key: primaryKeyOf('message', { contactId, messageId }),
+      UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
+    }),
+  );
+}
+
+export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {
+  const { Items } = await access.documents.send(
+    new QueryCommand({
+      TableName: access.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
+      ExpressionAttributeValues: { ':pk': keyPrefix('message', 'gsi1pk', { messageId }) },
+      Limit: 1,
+    }),
+  );
+  const item = Items?.[0];
+  if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
+  return toRecord(item);
+}

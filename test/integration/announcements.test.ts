@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { keyOf } from '../../shared/data-model';
+import type { ErrorBody } from '../../shared/http/error-responses';
+import type { Runtime } from '../../shared/runtime';
+import type { AnnouncementReport } from '../../shared/sending/announcements';
+import { adminAppFor, publicAppFor } from '../support/apps';
+import { givenList, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { createTestRuntime } from '../support/test-runtime';
+
+describe('service announcements to account holders (createAnnouncement, setAccountStatus)', () => {
+  let runtime: Runtime;
+  const people: Record<string, { email: string; contactId: string }> = {};
+
+  const admin = (path: string, method: string, body: unknown) =>
+    adminAppFor(runtime).request(path, {
+      method,
+      headers: { authorization: `Bearer ${runtime.config.adminApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  async function person(label: string, locale = 'en') {
+    const email = `${label}-${randomUUID()}@example.org`;
+    const signup = await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists: ['weekly-news'], locale }),
+    });
+    expect(signup.status, await signup.clone().text()).toBe(202);
+    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    people[label] = { email, contactId };
+    return people[label];
+  }
+
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    const optedOut = await person('opted-out', 'fr');
+    const deactivated = await person('deactivated');
+    const bounced = await person('bounced');
+    await person('not-a-holder');
+    for (const holder of [optedOut, deactivated, bounced]) {
+      const response = await admin(`/admin/v1/contacts/${holder.contactId}/account`, 'PUT', {
+        accountHolder: true,
+      });
+      expect(response.status).toBe(200);
+    }
+    await admin(`/admin/v1/contacts/${deactivated.contactId}/account`, 'PUT', {
+      accountHolder: true,
+      accountStatus: 'deactivated',
+    });
+    await admin(`/admin/v1/contacts/${optedOut.contactId}/unsubscribe`, 'POST', { allMarketing: true });
+    const createdAt = new Date().toISOString();
+    const emailHash = (await recordsOf(runtime, bounced.email))?.contact.emailHash ?? '';
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('suppression', { emailHash, createdAt }),
+          reason: 'hard-bounce',
+          scope: 'all',
+          createdAt,
+        },
+      }),
+    );
+  });
+
+  it('marks a contact as an account holder and answers 404 for an unknown one', async () => {
+    const response = await admin(`/admin/v1/contacts/${people['opted-out']?.contactId}/account`, 'PUT', {
+      accountHolder: true,
+      accountStatus: 'active',
+    });
+    expect(await response.json()).toMatchObject({ accountHolder: true, accountStatus: 'active' });
+    expect((await admin('/admin/v1/contacts/nobody/account', 'PUT', { accountHolder: true })).status).toBe(
+      404,
+    );
+  });
+
+  it('reaches the active holder who left marketing, in their language, and nobody else', async () => {
+    const response = await admin('/admin/v1/announcements', 'POST', {
+      category: 'policy-change',
+      subject: 'We are updating our privacy policy',
+      text: 'We now describe how long we keep your data.',
+      policyEffectiveDate: '2027-01-01',
+    });
+    expect(response.status).toBe(202);
+    const report = (await response.json()) as AnnouncementReport;
+    expect(report).toMatchObject({
+      recipients: 3,
+      sent: 1,
+      failed: 0,
+      refused: { account_deactivated: 1, suppressed: 1 },
+    });
+    const [mail] = (await sentMailTo(people['opted-out']?.email ?? '')).filter(
+      (entry) => entry.subject === 'We are updating our privacy policy',
+    );
+    expect(mail?.body.text).toContain('Cette modification prend effet le 2027-01-01.');
+    expect(mail?.headers?.some((header) => header.name === 'List-Unsubscribe')).toBe(false);
+    for (const label of ['deactivated', 'bounced', 'not-a-holder']) {
+      const mails = await sentMailTo(people[label]?.email ?? '');
+      expect(
+        mails.filter((entry) => entry.subject === 'We are updating our privacy policy'),
+        label,
+      ).toEqual([]);
+    }
+  });
+
+  it('needs the effective date for a policy change', async () => {
+    const response = await admin('/admin/v1/announcements', 'POST', {
+      category: 'policy-change',
+      subject: 'Policy update',
+      text: 'Changes.',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as ErrorBody).error.details?.[0]?.path).toBe('body.policyEffectiveDate');
+  });
+});

@@ -1,0 +1,427 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { keyOf, primaryKeyOf } from '../../shared/data-model';
+import { canonicalEmail, hashEmail } from '../../shared/email-address';
+import type { ErrorBody } from '../../shared/http/error-responses';
+import type { Runtime } from '../../shared/runtime';
+import { createTokenSigner } from '../../shared/tokens';
+import { publicAppFor } from '../support/apps';
+import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { createTestRuntime } from '../support/test-runtime';
+
+describe('refer a friend (createReferral)', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+  });
+
+  const tokens = () => createTokenSigner(runtime.config.signingKeys);
+  const newFriend = () => `grace.hopper-${randomUUID()}@example.net`;
+
+  /** Signs someone up through the public API, confirms them (unless asked not to), and returns their footer token. */
+  async function givenSubscriber(options: { confirm?: boolean } = {}) {
+    const email = `ada.lovelace-${randomUUID()}@example.org`;
+    const app = publicAppFor(runtime);
+    await app.request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists: ['weekly-news'], name: 'Ada Lovelace' }),
+    });
+    if (options.confirm !== false) {
+      const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
+      await app.request('/v1/confirm', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    }
+    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    const token = tokens().sign('preferences', { contactId, messageId: 'msg-1' });
+    return { email, contactId, token };
+  }
+
+  const refer = (body: Record<string, unknown>) =>
+    publicAppFor(runtime).request('/v1/referrals', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const referForm = (fields: Record<string, string>) =>
+    publicAppFor(runtime).request('/v1/referrals', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  async function scanAll(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await runtime.clients.documents.send(
+        new ScanCommand({
+          TableName: runtime.config.tableName,
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return items;
+  }
+
+  const optOutLinkIn = (text: string) =>
+    /(http:\/\/localhost:3000\/v1\/referrals\/opt-out\?token=[\w.-]+&locale=\w+)/.exec(text)?.[1];
+
+  it('sends one invitation naming the referrer only by the first name given, with the footer and an opt-out link', async () => {
+    const referrer = await givenSubscriber();
+    const friend = newFriend();
+    const response = await refer({
+      token: referrer.token,
+      friendEmail: friend,
+      firstName: 'Ada',
+      note: 'You will love the <b>weekly</b> news & more.\nSee you soon!',
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'received' });
+
+    const mails = await sentMailTo(friend);
+    expect(mails).toHaveLength(1);
+    const mail = mails[0];
+    if (mail === undefined) throw new Error('no invitation');
+    expect(mail.from).toContain('news@example.com');
+    expect(mail.subject).toBe('Ada thought you would like to hear from Example Co Ltd');
+    const text = mail.body.text ?? '';
+    const html = mail.body.html ?? '';
+    for (const part of [text, html, mail.subject]) {
+      expect(part).not.toContain('Lovelace');
+      expect(part.toLowerCase()).not.toContain(referrer.email.toLowerCase());
+      expect(part).not.toContain('ada.lovelace');
+    }
+    expect(text).toContain('Ada thought you might like the emails of Example Co Ltd');
+    expect(text).toContain('Ada wrote:\n\n> You will love the <b>weekly</b> news & more.\n> See you soon!');
+    expect(text).toContain('sign up on the website of Example Co Ltd');
+    expect(html).toContain('You will love the &lt;b&gt;weekly&lt;/b&gt; news &amp; more.<br>See you soon!');
+    expect(html).not.toContain('<b>weekly</b>');
+    // The policy's transactional footer: company and postal address, in both parts.
+    for (const part of [text, html]) {
+      expect(part).toContain('Example Co Ltd');
+      expect(part).toContain('1 Example Street, Springfield, OR 97403, USA');
+      expect(part).toContain('We have not stored your address.');
+    }
+    const optOut = optOutLinkIn(text);
+    expect(optOut).toBeDefined();
+    expect(html).toContain(`href="${optOut?.replaceAll('&', '&amp;')}"`);
+    // The referrer's side keeps counts only.
+    const summary = (await scanAll()).find(
+      (item) => item.entity === 'referralSummary' && item.contactId === referrer.contactId,
+    );
+    expect(summary).toMatchObject({ contactId: referrer.contactId, requests: 1 });
+  });
+
+  it('stores the friend address nowhere, in any letter case', async () => {
+    const referrer = await givenSubscriber();
+    const typed = `Grace.Hopper-${randomUUID()}@Example.NET`;
+    expect((await refer({ token: referrer.token, friendEmail: typed, firstName: 'Ada' })).status).toBe(202);
+    expect(await sentMailTo(canonicalEmail(typed))).toHaveLength(1);
+
+    const items = await scanAll();
+    const local = typed.slice(0, typed.indexOf('@')).toLowerCase();
+    for (const item of items) {
+      const json = JSON.stringify(item).toLowerCase();
+      expect(json).not.toContain(typed.toLowerCase());
+      expect(json).not.toContain(local);
+    }
+    const friendHash = hashEmail(runtime.config.emailHashSecret, typed);
+    const invitation = items.find((item) => item.pk === `REFERRAL#${friendHash}` && item.sk === 'INVITATION');
+    expect(invitation).toMatchObject({
+      entity: 'referralInvitation',
+      status: 'sent',
+      referrerContactId: referrer.contactId,
+    });
+    const expiresAt = Number(invitation?.expiresAt);
+    const thirtyDays = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
+    expect(Math.abs(expiresAt - thirtyDays)).toBeLessThan(120);
+  });
+
+  it('does not invite the same friend twice within 30 days, whoever asks, and answers the same', async () => {
+    const [first, second] = [await givenSubscriber(), await givenSubscriber()];
+    const friend = newFriend();
+    const a = await refer({ token: first.token, friendEmail: friend, firstName: 'Ada' });
+    const b = await refer({ token: second.token, friendEmail: friend.toUpperCase(), firstName: 'Bob' });
+    const c = await refer({ token: first.token, friendEmail: friend, firstName: 'Ada' });
+    for (const response of [a, b, c]) {
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ status: 'received' });
+    }
+    expect(await sentMailTo(friend)).toHaveLength(1);
+  });
+
+  it('invites again once the 30 days have passed', async () => {
+    const referrer = await givenSubscriber();
+    const friend = newFriend();
+    await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' });
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('referralInvitation', {
+          friendHash: hashEmail(runtime.config.emailHashSecret, friend),
+        }),
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+    await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' });
+    expect(await sentMailTo(friend)).toHaveLength(2);
+  });
+
+  it("the invitation's opt-out link: GET changes nothing, POST stops every future invitation", async () => {
+    const referrer = await givenSubscriber();
+    const friend = newFriend();
+    await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' });
+    const link = optOutLinkIn((await sentMailTo(friend))[0]?.body.text ?? '') ?? '';
+    const app = publicAppFor(runtime);
+
+    const before = await countItems(runtime);
+    const page = await app.request(link, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<form method="post" action="opt-out">');
+    expect(html).toContain('Never invite me again');
+    expect(html).not.toMatch(/<script|http-equiv="refresh"|onload=/i);
+    expect(await countItems(runtime)).toBe(before);
+
+    const token = new URL(link).searchParams.get('token') ?? '';
+    const done = await app.request('/v1/referrals/opt-out', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, locale: 'en' }).toString(),
+    });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Done: no more invitations');
+    const friendHash = hashEmail(runtime.config.emailHashSecret, friend);
+    const optOut = (await scanAll()).find(
+      (item) => item.pk === `REFERRAL#${friendHash}` && item.sk === 'OPT_OUT',
+    );
+    expect(optOut).toMatchObject({ entity: 'referralOptOut' });
+    expect(optOut?.expiresAt).toBeUndefined();
+
+    // Even after the 30-day window, no referrer can invite this friend again.
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('referralInvitation', { friendHash }),
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+    const other = await givenSubscriber();
+    const response = await refer({ token: other.token, friendEmail: friend, firstName: 'Bob' });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'received' });
+    expect(await sentMailTo(friend)).toHaveLength(1);
+
+    // Opting out twice is harmless.
+    const again = await app.request('/v1/referrals/opt-out', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(again.status).toBe(200);
+  });
+
+  it('a forged opt-out token is refused and changes nothing', async () => {
+    const app = publicAppFor(runtime);
+    const before = await countItems(runtime);
+    const wrongPurpose = tokens().sign('preferences', { contactId: 'someone' });
+    for (const token of ['dev1.abc.def', wrongPurpose]) {
+      expect((await app.request(`/v1/referrals/opt-out?token=${token}`)).status).toBe(400);
+      const post = await app.request('/v1/referrals/opt-out', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+      expect(post.status).toBe(400);
+      expect(await post.text()).toContain('invalid_token');
+    }
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('never mails a suppressed friend (any reason), nor someone who is already a contact', async () => {
+    const referrer = await givenSubscriber();
+    const suppressed = newFriend();
+    for (const [address, reason] of [
+      [suppressed, 'unsubscribed'],
+      [newFriend(), 'complaint'],
+    ] as const) {
+      const emailHash = hashEmail(runtime.config.emailHashSecret, address);
+      const createdAt = new Date().toISOString();
+      await runtime.clients.documents.send(
+        new PutCommand({
+          TableName: runtime.config.tableName,
+          Item: {
+            ...keyOf('suppression', { emailHash, createdAt }),
+            entity: 'suppression',
+            emailHash,
+            reason,
+            scope: 'all',
+            createdAt,
+          },
+        }),
+      );
+      const response = await refer({ token: referrer.token, friendEmail: address, firstName: 'Ada' });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ status: 'received' });
+      expect(await sentMailTo(address)).toHaveLength(0);
+    }
+
+    const existing = await givenSubscriber();
+    const before = (await sentMailTo(existing.email)).length;
+    expect(
+      (await refer({ token: referrer.token, friendEmail: existing.email, firstName: 'Ada' })).status,
+    ).toBe(202);
+    expect(
+      (await refer({ token: referrer.token, friendEmail: referrer.email, firstName: 'Ada' })).status,
+    ).toBe(202);
+    expect(await sentMailTo(existing.email)).toHaveLength(before);
+    expect(await sentMailTo(referrer.email)).toHaveLength(1); // only their own confirmation email
+  });
+
+  it('limits each referrer to 5 invitations a day, with the same answer beyond', async () => {
+    const referrer = await givenSubscriber();
+    const friends = Array.from({ length: 6 }, newFriend);
+    for (const friend of friends) {
+      const response = await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ status: 'received' });
+    }
+    const counts = await Promise.all(friends.map(async (friend) => (await sentMailTo(friend)).length));
+    expect(counts).toEqual([1, 1, 1, 1, 1, 0]);
+    // Another referrer is not affected.
+    const other = await givenSubscriber();
+    const friend = newFriend();
+    await refer({ token: other.token, friendEmail: friend, firstName: 'Bob' });
+    expect(await sentMailTo(friend)).toHaveLength(1);
+  });
+
+  it('refuses a referrer without a confirmed subscription (403 not_a_subscriber)', async () => {
+    const unconfirmed = await givenSubscriber({ confirm: false });
+    const ghost = tokens().sign('preferences', { contactId: 'no-such-contact' });
+    for (const token of [unconfirmed.token, ghost]) {
+      const friend = newFriend();
+      const response = await refer({ token, friendEmail: friend, firstName: 'Ada' });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as ErrorBody).error.code).toBe('not_a_subscriber');
+      expect(await sentMailTo(friend)).toHaveLength(0);
+    }
+  });
+
+  it('refuses a forged, truncated or wrong-purpose token (400 invalid_token)', async () => {
+    const referrer = await givenSubscriber();
+    const [keyId, payload, mac] = referrer.token.split('.');
+    const unsubscribeToken = tokens().sign('unsubscribe', {
+      contactId: referrer.contactId,
+      listId: 'weekly-news',
+    });
+    for (const token of [
+      `${keyId}.${payload}.${mac?.slice(0, -2)}AA`,
+      `${keyId}.${payload}`,
+      unsubscribeToken,
+      'nonsense',
+    ]) {
+      const friend = newFriend();
+      const response = await refer({ token, friendEmail: friend, firstName: 'Ada' });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as ErrorBody).error.code).toBe('invalid_token');
+      expect(await sentMailTo(friend)).toHaveLength(0);
+    }
+  });
+
+  it('refuses an invalid friend address or first name with field paths, and writes nothing', async () => {
+    const referrer = await givenSubscriber();
+    const before = await countItems(runtime);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ friendEmail: 'not an address', firstName: 'Ada' }, 'body.friendEmail'],
+      [{ friendEmail: 'Grace <grace@example.net>', firstName: 'Ada' }, 'body.friendEmail'],
+      [{ firstName: 'Ada' }, 'body.friendEmail'],
+      [{ friendEmail: newFriend(), firstName: '' }, 'body.firstName'],
+      [{ friendEmail: newFriend(), firstName: 'Ada\r\nBcc: x@example.com' }, 'body.firstName'],
+      [{ friendEmail: newFriend(), firstName: 'ada@example.org' }, 'body.firstName'],
+      [{ friendEmail: newFriend(), firstName: 'Visit example.com' }, 'body.firstName'],
+      [{ friendEmail: newFriend(), firstName: 'https' }, 'body.firstName'],
+      [{ friendEmail: newFriend(), firstName: 'A'.repeat(51) }, 'body.firstName'],
+      [{ friendEmail: newFriend(), firstName: 'Ada', note: 'x'.repeat(501) }, 'body.note'],
+    ];
+    for (const [fields, path] of cases) {
+      const response = await refer({ token: referrer.token, ...fields });
+      expect(response.status, JSON.stringify(fields)).toBe(400);
+      const body = (await response.json()) as ErrorBody;
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.details?.map((detail) => detail.path)).toContain(path);
+    }
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('refuses a note with a link, and sends nothing', async () => {
+    const referrer = await givenSubscriber();
+    const before = await countItems(runtime);
+    for (const note of ['Look: http://evil.example/win', 'HTTPS://x.example', 'go to www.example.com now']) {
+      const friend = newFriend();
+      const response = await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada', note });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as ErrorBody;
+      expect(body.error.details).toEqual([
+        { path: 'body.note', message: 'must not contain links (http, www.)' },
+      ]);
+      expect(await sentMailTo(friend)).toHaveLength(0);
+    }
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('works as a plain HTML form: the form page, then a thank-you page in French', async () => {
+    const referrer = await givenSubscriber();
+    const app = publicAppFor(runtime);
+    const before = await countItems(runtime);
+    const formPage = await app.request(`/v1/referrals?token=${referrer.token}&locale=fr`);
+    expect(formPage.status).toBe(200);
+    const formHtml = await formPage.text();
+    expect(formHtml).toContain('<form method="post" action="referrals">');
+    expect(formHtml).toContain('Inviter un ami');
+    expect(await countItems(runtime)).toBe(before);
+
+    const friend = newFriend();
+    const response = await referForm({
+      token: referrer.token,
+      friendEmail: friend,
+      firstName: 'Ada',
+      note: '',
+      locale: 'fr',
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Merci');
+    const mail = (await sentMailTo(friend))[0];
+    expect(mail?.subject).toBe('Ada pense que Example Co Ltd pourrait vous intéresser');
+    expect(mail?.body.text).toContain(
+      'Ne plus jamais m’inviter : http://localhost:3000/v1/referrals/opt-out?token=',
+    );
+
+    const invalid = await referForm({ token: referrer.token, friendEmail: 'nope', firstName: 'Ada' });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await invalid.text()).toContain('friendEmail');
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const response = await publicAppFor(runtime).request('http://localhost/openapi.json');
+    const document = (await response.json()) as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    expect(document.paths['/v1/referrals']?.post?.operationId).toBe('createReferral');
+    expect(document.paths['/v1/referrals']?.get?.operationId).toBe('viewReferralForm');
+    expect(document.paths['/v1/referrals/opt-out']?.get?.operationId).toBe('viewReferralOptOut');
+    expect(document.paths['/v1/referrals/opt-out']?.post?.operationId).toBe('optOutOfReferrals');
+  });
+});
