@@ -44,6 +44,7 @@ export function createPublicApp(deps: PublicApiDependencies) {
     sender: config.sender,
     baseUrl: config.baseUrl,
     settings: config.signup,
+    retentionDays: config.messageRetentionDays,
     logger,
   };
   const app = createApi({ logger })

@@ -4,7 +4,6 @@ import { type Contact, findContact, updateContactFlags } from '../contacts/conta
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
 import { findSuppression, liftSuppression, type SuppressionReason } from '../suppressions/suppressions';
-import type { TokenSigner } from '../tokens';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
 import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
@@ -14,10 +13,7 @@ import { putSubscription, type Subscription, subscriptionsOf } from './subscript
  * that mail scanners prefetch) changes nothing; only `confirmSubscription` (the page's POST) writes.
  */
 
-export type ConfirmationDependencies = Pick<
-  SignupDependencies,
-  'access' | 'mailer' | 'sender' | 'logger' | 'now' | 'settings'
-> & { tokens: TokenSigner };
+export type ConfirmationDependencies = SignupDependencies;
 
 export type ConfirmationView =
   | { kind: 'invalid-link'; signupUrl: string | null }

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { SenderIdentity, SignupSettings } from '../config';
+import type { SignupSettings } from '../config';
 import {
   type Contact,
   findContactByEmail,
@@ -8,18 +8,15 @@ import {
   putNewContact,
   updateContactFlags,
 } from '../contacts/contacts';
-import type { Mailer } from '../email/mailer';
 import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
 import { hashEmail } from '../email-address';
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { type ConsentText, currentConsentText, findConsentText } from '../lists/consent-texts';
 import { findList, type MailingList } from '../lists/lists';
-import type { Logger } from '../log';
 import { clientNetwork, countAttempt, rateLimitSubject } from '../rate-limits';
+import { type SendDependencies, sendMessage } from '../sending/send-message';
 import { findSuppression } from '../suppressions/suppressions';
-import type { TableAccess } from '../table-access';
-import type { TokenSigner } from '../tokens';
 import {
   appendConsentEvent,
   type ConsentEvent,
@@ -36,16 +33,9 @@ import { putSubscription, type Subscription, subscriptionsOf } from './subscript
  * layer answers the same for every accepted or throttled request (no enumeration).
  */
 
-export interface SignupDependencies {
-  access: TableAccess;
-  mailer: Mailer;
-  tokens: TokenSigner;
-  emailHashSecret: Buffer;
-  sender: SenderIdentity;
-  baseUrl: string;
+/** Everything sending needs (emails go through the compliance policy and are recorded), plus settings. */
+export interface SignupDependencies extends SendDependencies {
   settings: SignupSettings;
-  logger: Logger;
-  now?: () => Date;
 }
 
 export interface RequestEvidence {
@@ -369,16 +359,15 @@ async function sendConfirmation(
     linkTtlHours: deps.settings.confirmationLinkTtlHours,
     sender: deps.sender,
   });
-  await deps.mailer.send({
-    to: plan.contact.email,
-    ...email,
-    tags: { kind: 'confirmation', contactId: plan.contact.contactId },
+  await sendMessage(deps, {
+    recipient: { contactId: plan.contact.contactId },
+    draft: { kind: 'transactional', purpose: 'confirmation', ...email },
   });
 }
 
 /** Sends each list's welcome email, when the list has one, in the person's language. */
 export async function sendWelcomeEmails(
-  deps: Pick<SignupDependencies, 'mailer' | 'sender'>,
+  deps: SignupDependencies,
   contact: Contact,
   lists: MailingList[],
   locale: Locale,
@@ -386,16 +375,11 @@ export async function sendWelcomeEmails(
   for (const list of lists) {
     const content = list.welcomeEmail.content[locale] ?? list.welcomeEmail.content.en;
     if (!list.welcomeEmail.enabled || content === undefined) continue;
-    const email = welcomeEmail({
-      locale,
-      listName: (list.texts[locale] ?? list.texts.en).name,
-      content,
-      sender: deps.sender,
-    });
-    await deps.mailer.send({
-      to: contact.email,
-      ...email,
-      tags: { kind: 'welcome', contactId: contact.contactId, listId: list.listId },
+    const email = welcomeEmail({ locale, content });
+    await sendMessage(deps, {
+      recipient: { contactId: contact.contactId },
+      draft: { kind: 'transactional', purpose: 'welcome', ...email },
+      tags: { listId: list.listId },
     });
   }
 }

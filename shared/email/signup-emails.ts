@@ -5,7 +5,8 @@ import { escapeHtml, paragraphsToHtml } from './html-text';
 
 /**
  * The two transactional emails of signing up: the double opt-in confirmation and the list's welcome.
- * Never promotional; still a truthful sender and the postal address in the footer.
+ * Only their content: they are sent through the compliance policy (shared/sending), which adds the
+ * truthful sender and the footer with the company and postal address, and records them.
  */
 
 export interface ComposedEmail {
@@ -14,13 +15,11 @@ export interface ComposedEmail {
   text: string;
 }
 
-function layout(locale: Locale, bodyHtml: string, footer: string): string {
+function layout(locale: Locale, bodyHtml: string): string {
   return `<!doctype html>
 <html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;line-height:1.5;max-width:36rem;margin:0 auto;padding:1rem">
 ${bodyHtml}
-<hr style="border:none;border-top:1px solid #d0d7de;margin:2rem 0 1rem">
-<p style="font-size:12px;color:#57606a">${escapeHtml(footer)}</p>
 </body></html>`;
 }
 
@@ -35,7 +34,6 @@ export function confirmationEmail(options: {
   const lists = m.listNames(options.listNames);
   const intro = m.confirmationEmail.intro(lists, options.sender.companyName);
   const expiry = m.confirmationEmail.expiry(Math.max(1, Math.round(options.linkTtlHours / 24)));
-  const footer = m.transactionalFooter(options.sender.companyName, options.sender.postalAddress);
   const url = escapeHtml(options.confirmUrl);
   return {
     subject: m.confirmationEmail.subject(lists),
@@ -46,30 +44,24 @@ export function confirmationEmail(options: {
 <p style="font-size:13px">${url}</p>
 <p>${escapeHtml(expiry)}</p>
 <p>${escapeHtml(m.confirmationEmail.ignore)}</p>`,
-      footer,
     ),
     text: [
       intro,
       `${m.confirmationEmail.action}: ${options.confirmUrl}`,
       expiry,
       m.confirmationEmail.ignore,
-      '--',
-      footer,
     ].join('\n\n'),
   };
 }
 
+/** The list's own welcome text, as the operator wrote it. */
 export function welcomeEmail(options: {
   locale: Locale;
-  listName: string;
   content: { subject: string; text: string };
-  sender: SenderIdentity;
 }): ComposedEmail {
-  const m = messagesFor(options.locale);
-  const footer = m.transactionalFooter(options.sender.companyName, options.sender.postalAddress);
   return {
     subject: options.content.subject,
-    html: layout(options.locale, paragraphsToHtml(options.content.text), footer),
-    text: `${options.content.text}\n\n--\n${footer}`,
+    html: layout(options.locale, paragraphsToHtml(options.content.text)),
+    text: options.content.text,
   };
 }

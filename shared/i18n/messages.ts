@@ -14,8 +14,6 @@ export interface Messages {
     expiry(days: number): string;
     ignore: string;
   };
-  welcomeEmailIntro(list: string): string;
-  transactionalFooter(company: string, postalAddress: string): string;
   errorPages: {
     titles: Partial<Record<number, string>> & { default: string };
     invalidInput: string;
@@ -117,9 +115,6 @@ const en: Messages = {
     ignore:
       'If you did not ask for this, ignore this email: you will not be subscribed, and we will not write to you about it again.',
   },
-  welcomeEmailIntro: (list) => `Welcome to ${list}.`,
-  transactionalFooter: (company, postalAddress) =>
-    `${company}, ${postalAddress}. This is a service message about a request made with your address.`,
   errorPages: {
     titles: {
       400: 'That link or form did not look right',
@@ -235,9 +230,6 @@ const fr: Messages = {
     ignore:
       'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : vous ne serez pas inscrit et nous ne vous écrirons plus à ce sujet.',
   },
-  welcomeEmailIntro: (list) => `Bienvenue : ${list}.`,
-  transactionalFooter: (company, postalAddress) =>
-    `${company}, ${postalAddress}. Ceci est un message de service lié à une demande faite avec votre adresse.`,
   errorPages: {
     titles: {
       400: 'Ce lien ou ce formulaire ne semble pas correct',
