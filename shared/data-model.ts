@@ -154,6 +154,16 @@ export const entities = {
     gsi1sk: '<createdAt>#<campaignId>',
     accessPatterns: ['get a campaign with its progress', 'campaigns newest first'],
   },
+  campaignCounterShard: {
+    description:
+      "One of several shards of a campaign's (or announcement's) counters: sent, delivered, bounces, complaints, opens, unsubscribes.",
+    pk: 'CAMPAIGN#<campaignId>',
+    sk: 'COUNTERS#<shard>',
+    accessPatterns: [
+      'count an event with one write to a random shard (no hot item at 1,000 opens per second)',
+      "read a campaign's statistics by summing its shards",
+    ],
+  },
   campaignBatch: {
     description: 'A slice of a campaign (up to 50 recipients); its insertion on the stream drives a worker.',
     pk: 'CAMPAIGN#<campaignId>',

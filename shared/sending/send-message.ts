@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { findList } from '../lists/lists';
 import type { Logger } from '../log';
+import { incrementCampaignCounters } from '../stats/campaign-counters';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
@@ -236,6 +237,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
       sesMessageId: sanitiseTagValue(sesMessageId),
     }),
   });
+  if (request.campaignId) await incrementCampaignCounters(deps.access, request.campaignId, { sent: 1 });
   deps.logger.info('message sent', {
     messageId,
     kind: draft.kind,

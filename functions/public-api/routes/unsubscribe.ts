@@ -8,6 +8,7 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import { findList } from '../../../shared/lists/lists';
+import { incrementCampaignCounters } from '../../../shared/stats/campaign-counters';
 import type { TokenSigner } from '../../../shared/tokens';
 import { unsubscribeAskPage, unsubscribedPage } from '../pages/preference-pages';
 
@@ -116,7 +117,7 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
       const { token } = c.req.valid('query');
       const target = verify(token);
       const evidence = requestEvidence(c);
-      await unsubscribe(deps, {
+      const result = await unsubscribe(deps, {
         contactId: target.contactId,
         scope: { kind: 'list', listId: target.listId },
         method: 'one-click',
@@ -126,6 +127,10 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
           ...(target.campaignId ? { campaignId: target.campaignId } : {}),
         },
       });
+      // Attributed to the campaign the link came from (getCampaignStats).
+      if (result.kind === 'unsubscribed' && target.campaignId) {
+        await incrementCampaignCounters(deps.access, target.campaignId, { unsubscribed: 1 });
+      }
       c.header('Cache-Control', 'no-store');
       if (!c.get('humanFacing')) return c.json({ status: 'unsubscribed' as const }, 200);
       const locale = c.get('locale') ?? 'en';

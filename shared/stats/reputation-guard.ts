@@ -1,0 +1,43 @@
+import type { CampaignCounts } from './campaign-counters';
+
+/**
+ * Mailbox providers judge a sender by bounces and complaints (SES reviews accounts above 5% bounces or
+ * 0.1% complaints; Gmail wants spam reports under 0.3%). A campaign that crosses either line after a
+ * minimum sample pauses itself, before it damages the sending reputation of everything else.
+ */
+
+export const reputationThresholds = {
+  bounceRate: 0.05,
+  complaintRate: 0.001,
+  /** Rates over fewer sends say little: a single bounce in the first 20 messages is 5%. */
+  minimumSent: 200,
+} as const;
+
+export interface ReputationVerdict {
+  pause: boolean;
+  reason: string | null;
+  bounceRate: number;
+  complaintRate: number;
+}
+
+export function reputationVerdict(
+  counts: CampaignCounts,
+  thresholds = reputationThresholds,
+): ReputationVerdict {
+  const sent = counts.sent;
+  const bounceRate = sent === 0 ? 0 : (counts.bouncedHard + counts.bouncedSoft) / sent;
+  const complaintRate = sent === 0 ? 0 : counts.complained / sent;
+  const base = { bounceRate, complaintRate };
+  if (sent < thresholds.minimumSent) return { pause: false, reason: null, ...base };
+  if (bounceRate > thresholds.bounceRate) {
+    return { pause: true, reason: `bounce rate ${(bounceRate * 100).toFixed(2)}% is above 5%`, ...base };
+  }
+  if (complaintRate > thresholds.complaintRate) {
+    return {
+      pause: true,
+      reason: `complaint rate ${(complaintRate * 100).toFixed(3)}% is above 0.1%`,
+      ...base,
+    };
+  }
+  return { pause: false, reason: null, ...base };
+}
