@@ -8,6 +8,7 @@ import { requireApiKey } from '../../shared/http/require-api-key';
 import type { Logger } from '../../shared/log';
 import { createTokenSigner } from '../../shared/tokens';
 import { announcementRoutes } from './routes/announcements';
+import { campaignStatsRoutes } from './routes/campaign-stats';
 import { consentEventRoutes } from './routes/consent-events';
 import { consentTextRoutes } from './routes/consent-texts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
@@ -61,6 +62,7 @@ export function createAdminApp(deps: AdminApiDependencies) {
   };
   app.route('/', messageRoutes(sending));
   app.route('/', announcementRoutes(sending));
+  app.route('/', campaignStatsRoutes(access));
   serveApiDocs(app, {
     title: adminApiInfo.title,
     prefix: '/admin',

@@ -107,6 +107,30 @@ describe('service announcements to account holders (createAnnouncement, setAccou
     }
   });
 
+  it('counts what an announcement sent in its statistics (getCampaignStats)', async () => {
+    const response = await admin('/admin/v1/announcements', 'POST', {
+      category: 'maintenance',
+      subject: 'Maintenance window',
+      text: 'Sunday 02:00 to 03:00 UTC.',
+    });
+    const report = (await response.json()) as AnnouncementReport;
+    const stats = await adminAppFor(runtime).request(`/admin/v1/campaigns/${report.announcementId}/stats`, {
+      headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },
+    });
+    expect(stats.status).toBe(200);
+    expect(await stats.json()).toMatchObject({
+      campaignId: report.announcementId,
+      counts: { sent: 1, delivered: 0, bouncedHard: 0 },
+      rates: { bounce: 0 },
+      reputation: { pauseRecommended: false },
+      status: null,
+    });
+    const unknown = await adminAppFor(runtime).request('/admin/v1/campaigns/never-sent/stats', {
+      headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },
+    });
+    expect(unknown.status).toBe(404);
+  });
+
   it('needs the effective date for a policy change', async () => {
     const response = await admin('/admin/v1/announcements', 'POST', {
       category: 'policy-change',

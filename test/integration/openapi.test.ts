@@ -78,6 +78,7 @@ describe('the OpenAPI document and the docs page', () => {
         'createAnnouncement',
         'setAccountStatus',
         'createReferral',
+        'getCampaignStats',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
