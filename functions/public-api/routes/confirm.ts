@@ -1,12 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import {
   type ConfirmationDependencies,
   confirmSubscription,
   describeConfirmation,
 } from '../../../shared/consent/confirmation';
-import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
+import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import { confirmedPage, confirmPage, invalidLinkPage } from '../pages/signup-pages';
@@ -21,13 +20,6 @@ const TokenSchema = z
   .max(1024)
   .openapi({ description: 'The signed token from the confirmation email.' });
 const LocaleSchema = z.string().max(35).optional();
-const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
-
-const pageRoute: MiddlewareHandler<AppEnv> = async function pageRoute(c, next) {
-  c.set('humanFacing', true);
-  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-  await next();
-};
 
 const viewRoute = createRoute({
   method: 'get',
@@ -35,11 +27,11 @@ const viewRoute = createRoute({
   operationId: 'viewConfirmation',
   tags: ['Signup'],
   summary: 'The confirmation page behind the emailed link (changes nothing)',
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: { query: z.object({ token: TokenSchema, locale: LocaleSchema }) },
   responses: {
-    200: html('A page with a button that confirms the subscription.'),
-    400: html('The link has expired or is not valid; the page offers to sign up again.'),
+    200: htmlResponse('A page with a button that confirms the subscription.'),
+    400: htmlResponse('The link has expired or is not valid; the page offers to sign up again.'),
   },
 });
 
@@ -49,7 +41,7 @@ const confirmRoute = createRoute({
   operationId: 'confirmSubscription',
   tags: ['Signup'],
   summary: 'Confirm a double opt-in (the button on the confirmation page)',
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: {
     body: {
       required: true,
@@ -61,8 +53,8 @@ const confirmRoute = createRoute({
     },
   },
   responses: {
-    200: html('Confirmed (or already confirmed: repeating it changes nothing).'),
-    400: html('The link has expired or is not valid; nothing changed.'),
+    200: htmlResponse('Confirmed (or already confirmed: repeating it changes nothing).'),
+    400: htmlResponse('The link has expired or is not valid; nothing changed.'),
   },
 });
 

@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
 import { loadPreferences } from '../../../shared/consent/preferences';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
-import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
+import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { type Locale, negotiateLocale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
@@ -21,14 +20,7 @@ export interface PreferencesDependencies extends OneClickDependencies {
   companyName: string;
 }
 
-const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 const Token = z.string().max(1024);
-
-const pageRoute: MiddlewareHandler<AppEnv> = async function pageRoute(c, next) {
-  c.set('humanFacing', true);
-  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-  await next();
-};
 
 const viewRoute = createRoute({
   method: 'get',
@@ -36,9 +28,9 @@ const viewRoute = createRoute({
   operationId: 'viewPreferences',
   tags: ['Unsubscribe'],
   summary: "The footer's preference page (changes nothing)",
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: { query: z.object({ token: Token, locale: z.string().max(35).optional() }) },
-  responses: { 200: html('The page.'), 400: html('The link is not valid.') },
+  responses: { 200: htmlResponse('The page.'), 400: htmlResponse('The link is not valid.') },
 });
 
 const actions = ['unsubscribe', 'resubscribe', 'unsubscribe-all', 'tracking-on', 'tracking-off'] as const;
@@ -49,7 +41,7 @@ const updateRoute = createRoute({
   operationId: 'updatePreferences',
   tags: ['Unsubscribe'],
   summary: 'One change made on the preference page',
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: {
     body: {
       required: true,
@@ -77,8 +69,8 @@ const updateRoute = createRoute({
     },
   },
   responses: {
-    200: html('The page again, saying what changed.'),
-    400: html('The link or the form is not valid.'),
+    200: htmlResponse('The page again, saying what changed.'),
+    400: htmlResponse('The link or the form is not valid.'),
   },
 });
 

@@ -1,9 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
 import { parseEmailAddress } from '../../../shared/email-address';
 import { AppError, ValidationError } from '../../../shared/errors';
-import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
+import {
+  formsAreHumanFacing,
+  htmlResponse,
+  humanFacingPage,
+  isFormRequest,
+  jsonOrFormBody,
+} from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { checkFirstName, checkNote, type TextCheck } from '../../../shared/referrals/referral-text';
@@ -97,25 +102,6 @@ const ReferralBodySchema = z
 
 const ReferralResponseSchema = z.object({ status: z.literal('received') }).openapi('ReferralResponse');
 
-const isFormRequest = (c: Context) =>
-  /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
-
-/** Form posts come from a browser: their errors are pages in the person's language. */
-const formsAreHumanFacing: MiddlewareHandler<AppEnv> = async function formsAreHumanFacing(c, next) {
-  if (isFormRequest(c)) {
-    c.set('humanFacing', true);
-    c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-  }
-  await next();
-};
-
-const pageRoute: MiddlewareHandler<AppEnv> = async function pageRoute(c, next) {
-  c.set('humanFacing', true);
-  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-  await next();
-};
-
-const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
 const TokenQuery = z.object({ token: Token, locale: z.string().max(35).optional() });
 
 const createReferralRoute = createRoute({
@@ -129,21 +115,13 @@ const createReferralRoute = createRoute({
     'same whether it was sent or skipped (friend opted out, suppressed, already known or invited, referrer ' +
     'over 5 per day). The friend’s address is never stored.',
   middleware: [formsAreHumanFacing] as const,
-  request: {
-    body: {
-      content: {
-        'application/json': { schema: ReferralBodySchema },
-        'application/x-www-form-urlencoded': { schema: ReferralBodySchema },
-        'multipart/form-data': { schema: ReferralBodySchema },
-      },
-    },
-  },
+  request: { body: jsonOrFormBody(ReferralBodySchema) },
   responses: {
     202: {
       description: 'Received (sent or skipped: the answer does not say).',
       content: { 'application/json': { schema: ReferralResponseSchema } },
     },
-    200: html('HTML forms: the thank-you page.'),
+    200: htmlResponse('HTML forms: the thank-you page.'),
     400: errorResponse(
       'A field is invalid (nothing was written), or the token is not valid (`invalid_token`).',
     ),
@@ -158,12 +136,12 @@ const viewFormRoute = createRoute({
   operationId: 'viewReferralForm',
   tags: ['Referrals'],
   summary: 'The invite-a-friend form for a subscriber (changes nothing)',
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: { query: TokenQuery },
   responses: {
-    200: html('The form.'),
-    400: html('The link is not valid.'),
-    403: html('Only confirmed subscribers can invite a friend.'),
+    200: htmlResponse('The form.'),
+    400: htmlResponse('The link is not valid.'),
+    403: htmlResponse('Only confirmed subscribers can invite a friend.'),
   },
 });
 
@@ -173,9 +151,9 @@ const viewOptOutRoute = createRoute({
   operationId: 'viewReferralOptOut',
   tags: ['Referrals'],
   summary: 'The invitation’s opt-out page with a button (changes nothing)',
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: { query: TokenQuery },
-  responses: { 200: html('The page.'), 400: html('The link is not valid.') },
+  responses: { 200: htmlResponse('The page.'), 400: htmlResponse('The link is not valid.') },
 });
 
 const optOutRoute = createRoute({
@@ -184,7 +162,7 @@ const optOutRoute = createRoute({
   operationId: 'optOutOfReferrals',
   tags: ['Referrals'],
   summary: 'Never invite this address again (permanent)',
-  middleware: [pageRoute] as const,
+  middleware: [humanFacingPage] as const,
   request: {
     body: {
       required: true,
@@ -195,7 +173,7 @@ const optOutRoute = createRoute({
       },
     },
   },
-  responses: { 200: html('Done (or already done).'), 400: html('The link is not valid.') },
+  responses: { 200: htmlResponse('Done (or already done).'), 400: htmlResponse('The link is not valid.') },
 });
 
 export function referralRoutes(deps: ReferralRouteDependencies) {

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { type SignupDependencies, signUp } from '../../../shared/consent/signup';
 import { parseEmailAddress } from '../../../shared/email-address';
 import { ValidationError } from '../../../shared/errors';
-import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
+import { formsAreHumanFacing, isFormRequest, jsonOrFormBody } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { isSupportedLocale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
@@ -107,18 +106,6 @@ const neutralAnswer = {
   message: 'Thank you. If a confirmation is needed, an email with a link is on its way.',
 };
 
-const isFormRequest = (c: Context) =>
-  /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
-
-/** Form posts come from a browser: their errors are pages in the person's language. */
-const formsAreHumanFacing: MiddlewareHandler<AppEnv> = async function formsAreHumanFacing(c, next) {
-  if (isFormRequest(c)) {
-    c.set('humanFacing', true);
-    c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-  }
-  await next();
-};
-
 const subscribeRoute = createRoute({
   method: 'post',
   path: '/v1/subscribe',
@@ -129,15 +116,7 @@ const subscribeRoute = createRoute({
     'Accepts JSON or an HTML form. Always answers the same for a valid request, whatever the address: ' +
     'JSON callers get 202; forms get a confirmation page or a 303 to an allowed `redirect`.',
   middleware: [formsAreHumanFacing] as const,
-  request: {
-    body: {
-      content: {
-        'application/json': { schema: SubscribeBodySchema },
-        'application/x-www-form-urlencoded': { schema: SubscribeBodySchema },
-        'multipart/form-data': { schema: SubscribeBodySchema },
-      },
-    },
-  },
+  request: { body: jsonOrFormBody(SubscribeBodySchema) },
   responses: {
     202: { description: 'Received.', content: { 'application/json': { schema: SubscribeResponseSchema } } },
     200: {

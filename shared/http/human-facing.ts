@@ -1,0 +1,46 @@
+import { z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { negotiateLocale } from '../i18n/locales';
+import type { AppEnv } from './app-env';
+
+/**
+ * What the routes people reach in a browser share: their errors are friendly pages in the person's
+ * language (chosen before anything can fail), and their OpenAPI entries describe HTML and form bodies.
+ */
+
+function choosePageLanguage(c: Context<AppEnv>) {
+  c.set('humanFacing', true);
+  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
+}
+
+/** For routes that always answer with a page (links from emails). */
+export const humanFacingPage: MiddlewareHandler<AppEnv> = async function humanFacingPage(c, next) {
+  choosePageLanguage(c);
+  await next();
+};
+
+export const isFormRequest = (c: Context) =>
+  /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
+
+/** For endpoints taking JSON from code or a plain HTML form from a browser: only forms get pages. */
+export const formsAreHumanFacing: MiddlewareHandler<AppEnv> = async function formsAreHumanFacing(c, next) {
+  if (isFormRequest(c)) choosePageLanguage(c);
+  await next();
+};
+
+/** An OpenAPI response that is an HTML page. */
+export const htmlResponse = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: z.string() } },
+});
+
+/** An OpenAPI request body accepted as JSON, urlencoded or multipart, validated by one schema. */
+export function jsonOrFormBody<S extends z.ZodType>(schema: S) {
+  return {
+    content: {
+      'application/json': { schema },
+      'application/x-www-form-urlencoded': { schema },
+      'multipart/form-data': { schema },
+    },
+  };
+}
