@@ -89,6 +89,9 @@ export function functionEnvironment({ table, secrets, settings }: FunctionEnviro
     SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: undefined,
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: undefined,
     MESSAGE_RETENTION_DAYS: undefined,
+    // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
+    SOFT_BOUNCE_LIMIT: undefined,
+    SOFT_BOUNCE_WINDOW_DAYS: undefined,
     // Only the initial key is wired while secrets travel as environment variables; see docs/deploy.md.
     TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${fromSecret(secrets.tokenSigningKeys, INITIAL_SIGNING_KEY_ID)}`,
     TOKEN_ACTIVE_KEY_ID: fromSecret(secrets.tokenSigningKeys, secretFields.activeKeyId),

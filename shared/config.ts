@@ -132,6 +132,8 @@ const environmentSchema = z
     SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: positiveInteger(5, 1000),
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
     MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
+    SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
+    SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
   })
   .superRefine((env, ctx) => {
     if (!env.TOKEN_SIGNING_KEYS.has(env.TOKEN_ACTIVE_KEY_ID)) {
@@ -177,6 +179,15 @@ export interface Config {
   signup: SignupSettings;
   /** How long send records (headers, status, exemption) are kept before TTL removes them. */
   messageRetentionDays: number;
+  /** Transient bounces of one address that turn into a `soft-bounces` suppression (ses-events). */
+  softBounces: SoftBounceSettings;
+}
+
+export interface SoftBounceSettings {
+  /** This many transient bounces of one address within the window suppress it. */
+  limit: number;
+  /** The window, in UTC days counting the day of the bounce. */
+  windowDays: number;
 }
 
 export interface SignupSettings {
@@ -231,6 +242,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
+    softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     signup: {
       confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
       redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,

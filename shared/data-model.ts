@@ -132,6 +132,17 @@ export const entities = {
     expires: true,
     accessPatterns: ['count transient bounces within a window'],
   },
+  processedSesEvent: {
+    description:
+      'An SES event (bounce, complaint, delivery…) already applied, so a repeated delivery of it changes nothing.',
+    pk: 'SES_EVENT#<eventKey>',
+    sk: 'PROCESSED',
+    expires: true,
+    accessPatterns: [
+      'claim an SES event exactly once, in the transaction that applies it',
+      'was this SES event already applied (a retry or duplicate delivery)',
+    ],
+  },
   list: {
     description: 'A newsletter or topic: names per locale, double opt-in, welcome email, tracking default.',
     pk: 'LIST#<listId>',

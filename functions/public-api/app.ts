@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/log';
 import { createTokenSigner } from '../../shared/tokens';
 import { confirmRoutes } from './routes/confirm';
 import { healthRoutes } from './routes/health';
+import { pixelRoutes } from './routes/pixel';
 import { preferencesRoutes } from './routes/preferences';
 import { referralRoutes } from './routes/referrals';
 import { subscribeRoutes } from './routes/subscribe';
@@ -53,7 +54,8 @@ export function createPublicApp(deps: PublicApiDependencies) {
     .route('/', confirmRoutes(signup))
     .route('/', unsubscribeRoutes(signup))
     .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }))
-    .route('/', referralRoutes({ ...signup, companyName: config.sender.companyName }));
+    .route('/', referralRoutes({ ...signup, companyName: config.sender.companyName }))
+    .route('/', pixelRoutes({ ...signup, retentionDays: config.messageRetentionDays }));
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

@@ -1,0 +1,88 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../../shared/http/app-env';
+import { createRouter } from '../../../shared/http/create-api';
+import { requestEvidence } from '../../../shared/http/request-evidence';
+import type { TokenSigner } from '../../../shared/tokens';
+import { type OpenRecordingDependencies, recordOpen } from '../../../shared/tracking/record-open';
+import { PIXEL_HEADERS, TRANSPARENT_GIF } from '../../../shared/tracking/transparent-gif';
+
+/**
+ * The open-tracking pixel (docs/tracking.md). Placed only in marketing email to recipients who allowed
+ * tracking, on lists that track (docs/sending.md). Whatever happens, the answer is the same 200 with a
+ * transparent GIF: a missing, forged or foreign token, an unknown or untracked message and a storage
+ * failure are indistinguishable from outside, so the endpoint tells nobody anything, and a mail client
+ * never shows a broken image. No redirect, no cookie.
+ */
+
+export interface PixelDependencies extends OpenRecordingDependencies {
+  tokens: TokenSigner;
+}
+
+const pixelRoute = createRoute({
+  method: 'get',
+  path: '/v1/pixel',
+  operationId: 'trackOpen',
+  tags: ['Tracking'],
+  summary: 'The open-tracking pixel (always a transparent 1×1 GIF)',
+  description:
+    'Records an open of a tracked marketing message, classified as human or machine ' +
+    '(privacy proxies, security scanners, loads within seconds of sending). Always answers 200 with the ' +
+    'same 43-byte transparent GIF and `Cache-Control: no-store`, whatever the token. ' +
+    '`HEAD` gets the same headers, no body, and records nothing.',
+  // Declared by hand rather than with a zod query schema: no query string may ever turn into a 400.
+  parameters: [
+    {
+      name: 'token',
+      in: 'query',
+      required: false,
+      description: 'The signed `trackOpen` token (contact and message ids) from the email.',
+      schema: { type: 'string' },
+    },
+  ],
+  responses: {
+    200: {
+      description: 'A transparent 1×1 GIF, always.',
+      headers: {
+        'Cache-Control': { schema: { type: 'string', example: PIXEL_HEADERS['Cache-Control'] } },
+        'Content-Length': { schema: { type: 'integer', example: TRANSPARENT_GIF.byteLength } },
+      },
+      content: { 'image/gif': { schema: z.string().openapi({ format: 'binary' }) } },
+    },
+  },
+});
+
+export function pixelRoutes(deps: PixelDependencies) {
+  /** Never throws: a failure is logged (without the token) and the GIF goes out anyway. */
+  const recordQuietly = async (c: Context<AppEnv>) => {
+    const logger = c.get('logger');
+    try {
+      const token = c.req.query('token');
+      if (token === undefined || token === '') return;
+      const verified = deps.tokens.verify('trackOpen', token);
+      if (!verified.ok) {
+        logger.debug('pixel token refused', { reason: verified.reason });
+        return;
+      }
+      const evidence = requestEvidence(c);
+      const outcome = await recordOpen(deps, {
+        contactId: verified.data.contactId,
+        messageId: verified.data.messageId,
+        userAgent: evidence.userAgent,
+        ip: evidence.ip,
+        at: new Date(),
+      });
+      if (!outcome.recorded) {
+        logger.debug('open not recorded', { messageId: verified.data.messageId, reason: outcome.reason });
+      }
+    } catch (error) {
+      logger.warn('open not recorded: storage failed', { error });
+    }
+  };
+
+  return createRouter().openapi(pixelRoute, async (c) => {
+    // Hono answers HEAD with the GET handler and drops the body; a HEAD shows no image, so no open.
+    if (c.req.method !== 'HEAD') await recordQuietly(c);
+    return c.body(TRANSPARENT_GIF.slice(), 200, PIXEL_HEADERS);
+  });
+}

@@ -1,0 +1,14 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { createRuntime } from '../../shared/runtime';
+import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './process-ses-event';
+
+/**
+ * The target of the EventBridge rule that matches the SES configuration set's events (`source: aws.ses`).
+ * One event per invocation. Errors propagate, so Lambda and EventBridge retry; applying an event twice
+ * changes nothing (see process-ses-event.ts).
+ */
+
+const deps = sesEventsDependencies(createRuntime(process.env, 'ses-events'));
+
+export const handler = (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> =>
+  processSesEvent(deps, event);

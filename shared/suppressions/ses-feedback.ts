@@ -1,0 +1,150 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import type { TableAccess } from '../table-access';
+import type { Suppression, SuppressionReason } from './suppressions';
+
+/**
+ * What mailbox providers tell us through SES becomes suppressions: a hard bounce stops every email to the
+ * address, repeated soft bounces too, and a complaint leaves only security notices (handbook promise 3;
+ * the compliance policy reads the reason at send time). Entries are keyed by the address's keyed hash, so
+ * they outlive an erasure. These are transaction items: the ses-events function writes them in the one
+ * transaction that also records the event as processed, so a repeated event cannot count or suppress twice.
+ */
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export type FeedbackReason = Extract<SuppressionReason, 'hard-bounce' | 'soft-bounces' | 'complaint'>;
+
+/**
+ * Which existing reasons a new one may replace. A suppression is never replaced by a weaker one
+ * (hard-bounce > complaint > soft-bounces > unsubscribed), and never by this pipeline when an operator
+ * (`admin`) or an erasure (`erased`) put it there.
+ */
+export const replaceableBy: Record<FeedbackReason, readonly SuppressionReason[]> = {
+  'hard-bounce': ['unsubscribed', 'soft-bounces', 'complaint'],
+  complaint: ['unsubscribed', 'soft-bounces'],
+  'soft-bounces': ['unsubscribed'],
+};
+
+export const scopeOf: Record<FeedbackReason, Suppression['scope']> = {
+  'hard-bounce': 'all',
+  'soft-bounces': 'all',
+  complaint: 'marketing-and-announcements',
+};
+
+/** Whether writing `reason` would change anything, given what is on file. */
+export function strengthens(existing: Suppression | undefined, reason: FeedbackReason): boolean {
+  return existing === undefined || replaceableBy[reason].includes(existing.reason);
+}
+
+/**
+ * Puts a suppression, on condition that nothing as strong or stronger is on file by then (the caller read
+ * it just before; if another writer got there first the transaction fails and the caller decides again).
+ */
+export function putFeedbackSuppression(
+  access: TableAccess,
+  suppression: { emailHash: string; reason: FeedbackReason; createdAt: string; sourceEventId: string },
+): TransactItem {
+  const weaker = replaceableBy[suppression.reason];
+  return {
+    Put: {
+      TableName: access.tableName,
+      Item: {
+        ...keyOf('suppression', { emailHash: suppression.emailHash, createdAt: suppression.createdAt }),
+        entity: 'suppression',
+        emailHash: suppression.emailHash,
+        reason: suppression.reason,
+        scope: scopeOf[suppression.reason],
+        createdAt: suppression.createdAt,
+        sourceEventId: suppression.sourceEventId,
+      } satisfies Suppression & Record<string, unknown>,
+      ConditionExpression: `attribute_not_exists(#pk) OR #reason IN (${weaker.map((_, index) => `:weaker${index}`).join(', ')})`,
+      ExpressionAttributeNames: { '#pk': table.partitionKey, '#reason': 'reason' },
+      ExpressionAttributeValues: Object.fromEntries(
+        weaker.map((reason, index) => [`:weaker${index}`, reason]),
+      ),
+    },
+  };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The UTC day a bounce falls in, as the `<windowStart>` of its counter. */
+export function bounceDay(at: Date): string {
+  return new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS).toISOString();
+}
+
+export interface SoftBounceTally {
+  /** Transient bounces already counted in the window, this one not included. */
+  earlier: number;
+  /** The day counter this bounce adds to, and what it held when read. */
+  day: string;
+  dayCount: number;
+}
+
+/**
+ * Transient bounces of an address within the window that ends on the day of `at` (that day and the
+ * `windowDays - 1` before it), read with one consistent query over the per-day counters.
+ */
+export async function tallySoftBounces(
+  access: TableAccess,
+  emailHash: string,
+  at: Date,
+  windowDays: number,
+): Promise<SoftBounceTally> {
+  const day = bounceDay(at);
+  const first = bounceDay(new Date(at.getTime() - (windowDays - 1) * DAY_MS));
+  const { Items } = await access.documents.send(
+    new QueryCommand({
+      TableName: access.tableName,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+      ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
+      ExpressionAttributeValues: {
+        ':pk': keyPrefix('bounceCounter', 'pk', { emailHash }),
+        ':first': primaryKeyOf('bounceCounter', { emailHash, windowStart: first }).sk,
+        ':last': primaryKeyOf('bounceCounter', { emailHash, windowStart: day }).sk,
+      },
+      ConsistentRead: true,
+    }),
+  );
+  let earlier = 0;
+  let dayCount = 0;
+  for (const item of Items ?? []) {
+    const count = Number(item.count ?? 0);
+    earlier += count;
+    if (item.windowStart === day) dayCount = count;
+  }
+  return { earlier, day, dayCount };
+}
+
+/**
+ * Adds one bounce to the day's counter, on condition that it still holds what was read (so two bounces
+ * processed at once cannot both miss the limit). It expires the day after it leaves the window.
+ */
+export function countSoftBounce(
+  access: TableAccess,
+  emailHash: string,
+  tally: SoftBounceTally,
+  windowDays: number,
+): TransactItem {
+  const expiresAt = Math.floor((Date.parse(tally.day) + (windowDays + 1) * DAY_MS) / 1000);
+  return {
+    Update: {
+      TableName: access.tableName,
+      Key: primaryKeyOf('bounceCounter', { emailHash, windowStart: tally.day }),
+      UpdateExpression:
+        'SET entity = :entity, emailHash = :hash, windowStart = :day, #ttl = :ttl ADD #count :one',
+      ConditionExpression: tally.dayCount === 0 ? 'attribute_not_exists(#count)' : '#count = :seen',
+      ExpressionAttributeNames: { '#count': 'count', '#ttl': table.timeToLiveAttribute },
+      ExpressionAttributeValues: {
+        ':entity': 'bounceCounter',
+        ':hash': emailHash,
+        ':day': tally.day,
+        ':ttl': expiresAt,
+        ':one': 1,
+        ...(tally.dayCount === 0 ? {} : { ':seen': tally.dayCount }),
+      },
+    },
+  };
+}
