@@ -12,8 +12,8 @@ import { hashEmail } from '../../shared/email-address';
 import type { Logger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { sanitiseTagValue } from '../../shared/sending/compliance-policy';
-import { campaignCounterIncrement } from '../../shared/stats/campaign-counter-items';
 import type { CampaignCounts } from '../../shared/stats/campaign-counters';
+import { campaignCounterIncrement } from '../../shared/stats/campaign-counters';
 import {
   type DeliveryStatus,
   type MessageDelivery,

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
 import { subscriptionsOf } from '../consent/subscriptions';
 import { type Contact, findContact, findContactByEmail } from '../contacts/contacts';
@@ -9,6 +9,7 @@ import { newId } from '../ids';
 import { findList } from '../lists/lists';
 import type { Logger } from '../log';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
+import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
@@ -70,6 +71,18 @@ export interface MessageRecord {
   sesMessageId: string | null;
   createdAt: string;
   sentAt: string | null;
+  /** What SES reported afterwards (ses-events): delivered, bounced, complained, … */
+  delivery?: MessageDelivery;
+  /** Opens of a tracked message (the pixel), when there were any. */
+  opens?: MessageOpens;
+}
+
+export interface MessageOpens {
+  firstOpenedAt: string;
+  lastOpenedAt: string;
+  count: number;
+  humanCount: number;
+  machineCount: number;
 }
 
 export type SendResult =
@@ -278,5 +291,21 @@ export async function getMessage(access: TableAccess, messageId: string): Promis
   );
   const item = Items?.[0];
   if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
-  return toRecord(item);
+  const record = toRecord(item);
+  const { Item: opens } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('openSummary', { contactId: record.contactId, messageId }),
+    }),
+  );
+  if (opens !== undefined) {
+    record.opens = {
+      firstOpenedAt: String(opens.firstOpenedAt),
+      lastOpenedAt: String(opens.lastOpenedAt),
+      count: Number(opens.count ?? 0),
+      humanCount: Number(opens.humanCount ?? 0),
+      machineCount: Number(opens.machineCount ?? 0),
+    };
+  }
+  return record;
 }

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import type { TableAccess } from '../table-access';
 
@@ -30,15 +30,22 @@ export type CampaignCounts = Record<CampaignCounter, number>;
 
 export const COUNTER_SHARDS = 10;
 
-export async function incrementCampaignCounters(
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * The update that adds `increments` to one random shard, as a transaction item, for callers whose count
+ * must land together with other writes (ses-events counts an event in the transaction that marks it
+ * processed, so a repeated event is never counted twice). Undefined when there is nothing to add.
+ */
+export function campaignCounterIncrement(
   access: TableAccess,
   campaignId: string,
   increments: Partial<CampaignCounts>,
-): Promise<void> {
+): TransactItem | undefined {
   const entries = Object.entries(increments).filter(([, by]) => by !== undefined && by !== 0);
-  if (entries.length === 0) return;
-  await access.documents.send(
-    new UpdateCommand({
+  if (entries.length === 0) return undefined;
+  return {
+    Update: {
       TableName: access.tableName,
       Key: primaryKeyOf('campaignCounterShard', { campaignId, shard: String(randomInt(COUNTER_SHARDS)) }),
       UpdateExpression: `SET entity = :entity ADD ${entries.map((_, index) => `#c${index} :v${index}`).join(', ')}`,
@@ -47,8 +54,17 @@ export async function incrementCampaignCounters(
         ':entity': 'campaignCounterShard',
         ...Object.fromEntries(entries.map(([, by], index) => [`:v${index}`, by])),
       },
-    }),
-  );
+    },
+  };
+}
+
+export async function incrementCampaignCounters(
+  access: TableAccess,
+  campaignId: string,
+  increments: Partial<CampaignCounts>,
+): Promise<void> {
+  const item = campaignCounterIncrement(access, campaignId, increments);
+  if (item?.Update !== undefined) await access.documents.send(new UpdateCommand(item.Update));
 }
 
 export async function readCampaignCounters(access: TableAccess, campaignId: string): Promise<CampaignCounts> {

@@ -6,12 +6,20 @@ import type { CampaignCounts } from './campaign-counters';
  * minimum sample pauses itself, before it damages the sending reputation of everything else.
  */
 
-export const reputationThresholds = {
+export interface ReputationThresholds {
+  bounceRate: number;
+  complaintRate: number;
+  /** Rates over fewer sends say little: a single bounce in the first 20 messages is 5%. */
+  minimumSent: number;
+}
+
+export const reputationThresholds: ReputationThresholds = {
   bounceRate: 0.05,
   complaintRate: 0.001,
-  /** Rates over fewer sends say little: a single bounce in the first 20 messages is 5%. */
   minimumSent: 200,
-} as const;
+};
+
+const percent = (rate: number, digits: number) => `${(rate * 100).toFixed(digits)}%`;
 
 export interface ReputationVerdict {
   pause: boolean;
@@ -30,7 +38,11 @@ export function reputationVerdict(
   const base = { bounceRate, complaintRate };
   if (sent < thresholds.minimumSent) return { pause: false, reason: null, ...base };
   if (bounceRate > thresholds.bounceRate) {
-    return { pause: true, reason: `bounce rate ${(bounceRate * 100).toFixed(2)}% is above 5%`, ...base };
+    return {
+      pause: true,
+      reason: `bounce rate ${percent(bounceRate, 2)} is above ${percent(thresholds.bounceRate, 0)}`,
+      ...base,
+    };
   }
   if (complaintRate > thresholds.complaintRate) {
     return {

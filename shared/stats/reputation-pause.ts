@@ -3,19 +3,20 @@ import { primaryKeyOf, table } from '../data-model';
 import type { Logger } from '../log';
 import type { TableAccess } from '../table-access';
 import { readCampaignCounters } from './campaign-counters';
-import { type ReputationVerdict, reputationThresholds, reputationVerdict } from './reputation-guard';
+import {
+  type ReputationThresholds,
+  type ReputationVerdict,
+  reputationThresholds,
+  reputationVerdict,
+} from './reputation-guard';
+
+export type { ReputationThresholds };
 
 /**
  * The reputation guard acting: after a bounce or complaint, a campaign whose counters cross the thresholds
  * pauses itself. Only a `running` campaign item is paused (one conditional update), so pausing twice, or
  * "pausing" an announcement that has no campaign item, changes nothing. Safe to repeat.
  */
-
-export interface ReputationThresholds {
-  bounceRate: number;
-  complaintRate: number;
-  minimumSent: number;
-}
 
 export interface ReputationPauseDependencies {
   access: TableAccess;
@@ -36,11 +37,7 @@ export async function pauseCampaignIfUnhealthy(
   campaignId: string,
 ): Promise<ReputationPauseOutcome> {
   const counts = await readCampaignCounters(deps.access, campaignId);
-  // reputationVerdict types its thresholds as the literal defaults; any numbers work at run time.
-  const verdict = reputationVerdict(
-    counts,
-    (deps.thresholds ?? reputationThresholds) as typeof reputationThresholds,
-  );
+  const verdict = reputationVerdict(counts, deps.thresholds ?? reputationThresholds);
   if (!verdict.pause) return { kind: 'healthy', verdict };
   const now = deps.now?.() ?? new Date();
   try {

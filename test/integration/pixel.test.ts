@@ -10,7 +10,7 @@ import { type SendDependencies, sendMessage } from '../../shared/sending/send-me
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
-import { publicAppFor } from '../support/apps';
+import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
@@ -229,6 +229,13 @@ describe('the open pixel (trackOpen)', () => {
       humanOpens: 2,
       uniqueHumanOpens: 1,
       machineOpens: 0,
+    });
+    // The operator sees the opens on the message (getMessage).
+    const view = await adminAppFor(runtime).request(`/admin/v1/messages/${message.messageId}`, {
+      headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },
+    });
+    expect(await view.json()).toMatchObject({
+      opens: { count: 2, humanCount: 2, machineCount: 0, firstOpenedAt: first?.firstOpenedAt },
     });
   });
 

@@ -67,6 +67,26 @@ const MessageSchema = z
     sesMessageId: z.string().nullable(),
     createdAt: z.string(),
     sentAt: z.string().nullable(),
+    delivery: z
+      .looseObject({
+        status: z.enum(['delayed', 'delivered', 'bounced', 'rejected', 'renderingFailed', 'complained']),
+        updatedAt: z.string(),
+        bounceType: z.string().optional(),
+        bounceSubType: z.string().optional(),
+        complaintFeedbackType: z.string().optional(),
+      })
+      .optional()
+      .openapi({ description: 'What SES reported: delivery, bounce (hard/soft), complaint, reject, delay.' }),
+    opens: z
+      .object({
+        firstOpenedAt: z.string(),
+        lastOpenedAt: z.string(),
+        count: z.number().int(),
+        humanCount: z.number().int(),
+        machineCount: z.number().int(),
+      })
+      .optional()
+      .openapi({ description: 'Opens of a tracked message, human and machine (docs/tracking.md).' }),
   })
   .openapi('Message');
 
