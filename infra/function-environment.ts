@@ -1,4 +1,5 @@
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import { type configVariables, loadConfig } from '../shared/config';
 import { ConfigurationError } from '../shared/errors';
 import type { DeploymentSettings, SettingKey } from './deployment-settings';
@@ -57,6 +58,8 @@ export interface FunctionEnvironmentSources {
   table: ITableV2;
   secrets: ConsentMailSecrets;
   settings: DeploymentSettings;
+  /** The configuration set every email is sent with (infra/sending-configuration.ts). */
+  configurationSet: IConfigurationSet;
 }
 
 /**
@@ -69,7 +72,12 @@ export interface FunctionEnvironmentSources {
  * allowed `lambda:GetFunctionConfiguration`) and change only on the next deploy; a later change loads them
  * from Secrets Manager at cold start instead (docs/deploy.md#secrets).
  */
-export function functionEnvironment({ table, secrets, settings }: FunctionEnvironmentSources) {
+export function functionEnvironment({
+  table,
+  secrets,
+  settings,
+  configurationSet,
+}: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
     // `unsafeUnwrap` only turns the dynamic reference into a string token; the value itself is never
     // known at synth time. (`@aws-cdk/core:checkSecretUsage` refuses a plain `toString()`.)
@@ -78,8 +86,9 @@ export function functionEnvironment({ table, secrets, settings }: FunctionEnviro
   const environment: Record<AwsConfigVariable, string | undefined> = {
     TABLE_NAME: table.tableName,
     ...settingsEnvironment(settings),
-    // Arrives with the SES configuration set and its event destination (infrastructure issue).
-    SES_CONFIGURATION_SET: undefined,
+    // Its event destination publishes the sending events the ses-events function applies; a send without
+    // it would leave bounces and complaints unrecorded.
+    SES_CONFIGURATION_SET: configurationSet.configurationSetName,
     // Signup settings keep the runtime defaults (shared/config.ts) until the infrastructure issue exposes
     // them as context values; CORS and form redirects stay closed until an operator names origins.
     CONFIRMATION_LINK_TTL_HOURS: undefined,

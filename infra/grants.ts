@@ -47,3 +47,20 @@ export function grantHealthCheck(table: ITableV2, fn: ConsentMailFunction) {
     reason: 'ses:GetAccount (health check, send quota) is an account-level action with no resource ARN.',
   });
 }
+
+/**
+ * SES v2 `SendEmail` (SendEmailCommand; the v2 API has no separate raw or templated send action) from the
+ * sender identity, with the configuration set. IAM authorises both resources of a send: the identity the
+ * From address belongs to, and the configuration set named in the request. No `*`: a function may send
+ * from no other identity and with no other configuration set.
+ */
+export function grantSendEmail(
+  fn: ConsentMailFunction,
+  { identityArns, configurationSetArn }: { identityArns: string[]; configurationSetArn: string },
+) {
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['ses:SendEmail'],
+    resourceArns: [...identityArns, configurationSetArn],
+  });
+}

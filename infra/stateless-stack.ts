@@ -1,12 +1,22 @@
-import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  CrossStackReferences,
+  Duration,
+  ReferenceStrength,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { ConsentMailFunction } from './consent-mail-function';
 import type { DeploymentSettings } from './deployment-settings';
 import { functionEnvironment } from './function-environment';
-import { grantHealthCheck, grantItemReadWrite } from './grants';
+import { grantHealthCheck, grantItemReadWrite, grantSendEmail } from './grants';
 import { HttpFunction } from './http-function';
 import { InboundMailReceipt } from './inbound-mail-receipt';
+import { OperationalAlarms } from './operational-alarms';
+import { SendingConfiguration } from './sending-configuration';
+import { SesEventRouting } from './ses-event-routing';
 import type { ConsentMailSecrets } from './stateful-stack';
 
 export interface StatelessStackProps extends StackProps {
@@ -16,14 +26,19 @@ export interface StatelessStackProps extends StackProps {
 }
 
 /**
- * Everything that can be replaced at will: the functions and their endpoints (and, with the `inboundMail`
- * flag, the SES receipt rule set). It receives the stateful resources as props, so it can be destroyed and
- * redeployed without touching data.
+ * Everything that can be replaced at will: the functions and their endpoints, the SES configuration set and
+ * the route of its events to the ses-events function, the alarms (and, with the `inboundMail` flag, the SES
+ * receipt rule set). It receives the stateful resources as props, so it can be destroyed and redeployed
+ * without touching data.
  */
 export class StatelessStack extends Stack {
+  readonly sending: SendingConfiguration;
   readonly publicApi: HttpFunction;
   readonly adminApi: HttpFunction;
   readonly inboundMail: ConsentMailFunction;
+  readonly sesEvents: ConsentMailFunction;
+  readonly sesEventRouting: SesEventRouting;
+  readonly alarms: OperationalAlarms;
   /** Only with the `inboundMail` context flag. */
   readonly inboundMailReceipt?: InboundMailReceipt;
 
@@ -34,7 +49,18 @@ export class StatelessStack extends Stack {
     // set before any child construct exists.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
     const { table, secrets, settings } = props;
-    const environment = functionEnvironment({ table, secrets, settings });
+
+    this.sending = new SendingConfiguration(this, 'Sending');
+    const { configurationSet } = this.sending;
+    const environment = functionEnvironment({ table, secrets, settings, configurationSet });
+    // What a sending function may send from: the verified sender domain, and the From address's domain if
+    // that is a subdomain verified on its own (SES authorises the identity the From address belongs to).
+    const send = {
+      identityArns: [...new Set([settings.senderDomain, domainOf(settings.fromAddress)])].map((identity) =>
+        this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+      ),
+      configurationSetArn: this.sending.configurationSetArn,
+    };
 
     this.publicApi = new HttpFunction(this, 'PublicApi', {
       entry: 'functions/public-api/handler.ts',
@@ -44,15 +70,18 @@ export class StatelessStack extends Stack {
     // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
     grantItemReadWrite(table, this.publicApi);
     grantHealthCheck(table, this.publicApi);
+    // Signup sends the confirmation and welcome emails.
+    grantSendEmail(this.publicApi, send);
 
     this.adminApi = new HttpFunction(this, 'AdminApi', {
       entry: 'functions/admin-api/handler.ts',
       description: 'Admin API: lists, contacts and data-subject rights, sends, campaigns, API keys',
       environment,
     });
-    // Lists, contacts, erasure and API-key lookups are item reads and writes; the admin app has no health
-    // route and sends nothing yet, so no SES permission (sending arrives with "send one" and campaigns).
+    // Lists, contacts, erasure and API-key lookups are item reads and writes; messages and announcements
+    // are sent. No health route, so no GetAccount.
     grantItemReadWrite(table, this.adminApi);
+    grantSendEmail(this.adminApi, send);
 
     // No Function URL: only the SES receipt rule invokes it (and only once the flag creates the rule).
     this.inboundMail = new ConsentMailFunction(this, 'InboundMail', {
@@ -62,6 +91,27 @@ export class StatelessStack extends Stack {
     });
     // Finds the contact and records the withdrawal: item reads and writes. It sends nothing, so no SES.
     grantItemReadWrite(table, this.inboundMail);
+
+    // No Function URL: only the EventBridge rule invokes it.
+    this.sesEvents = new ConsentMailFunction(this, 'SesEvents', {
+      entry: 'functions/ses-events/handler.ts',
+      description: 'SES events: deliveries, bounces and complaints into messages, counters and suppressions',
+      environment,
+      // One event's work is a few queries and transactions, retried on conflicts; room for SDK retries.
+      timeout: Duration.seconds(30),
+    });
+    // Finds the message (gsi1, gsi2), applies the event in transactions, unsubscribes on complaints.
+    // It sends nothing, so no SES.
+    grantItemReadWrite(table, this.sesEvents);
+    this.sesEventRouting = new SesEventRouting(this, 'SesEventRouting', {
+      configurationSetName: configurationSet.configurationSetName,
+      handler: this.sesEvents,
+    });
+
+    this.alarms = new OperationalAlarms(this, 'Alarms', {
+      sesEvents: this.sesEvents,
+      sesEventsDeadLetterQueue: this.sesEventRouting.deadLetterQueue,
+    });
 
     if (settings.inboundMail) {
       this.inboundMailReceipt = new InboundMailReceipt(this, 'InboundMailReceipt', {
@@ -83,5 +133,21 @@ export class StatelessStack extends Stack {
       description: 'Function URL of the admin API (Bearer API keys)',
       value: this.adminApi.url.url,
     });
+    new CfnOutput(this, 'ConfigurationSetName', {
+      description: 'SES configuration set every email is sent with (SES_CONFIGURATION_SET)',
+      value: configurationSet.configurationSetName,
+    });
+    new CfnOutput(this, 'SesEventsFunctionName', {
+      description: 'The ses-events function (replaying dead-lettered events, docs/deploy.md#ses-events)',
+      value: this.sesEvents.lambda.functionName,
+    });
+    new CfnOutput(this, 'SesEventsDeadLetterQueueUrl', {
+      description: 'SES events that could not be applied after every retry (docs/deploy.md#ses-events)',
+      value: this.sesEventRouting.deadLetterQueue.queueUrl,
+    });
   }
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }

@@ -17,7 +17,8 @@ import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling
 /**
  * Fine-grained assertions on the synthesized templates. The app is synthesized once for the file (with the
  * feature flags of cdk.json, the default context flags and real esbuild bundling), and the tests read the
- * result. The `inboundMail` flag's receipt rule is tested in inbound-mail.test.ts.
+ * result. The `inboundMail` flag's receipt rule is tested in inbound-mail.test.ts; the SES configuration
+ * set, the route of its events to ses-events, the alarms and the sending permissions in ses-events.test.ts.
  */
 
 afterAll(removeOutdirs);
@@ -106,11 +107,12 @@ describe('stateless stack', () => {
     logicalIdOf(fn.lambda),
   );
   const inboundMailId = logicalIdOf(stacks.stateless.inboundMail.lambda);
+  const sesEventsId = logicalIdOf(stacks.stateless.sesEvents.lambda);
 
-  it('has the public, the admin and the inbound-mail function', () => {
-    expect(functions).toHaveLength(3);
+  it('has the public, the admin, the inbound-mail and the ses-events function', () => {
+    expect(functions).toHaveLength(4);
     expect(functions.map(([logicalId]) => logicalId).sort()).toEqual(
-      [...httpFunctionIds, inboundMailId].sort(),
+      [...httpFunctionIds, inboundMailId, sesEventsId].sort(),
     );
     stateless.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Public API'),
@@ -120,6 +122,9 @@ describe('stateless stack', () => {
     });
     stateless.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Inbound mail'),
+    });
+    stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^SES events'),
     });
   });
 
@@ -150,7 +155,7 @@ describe('stateless stack', () => {
     expect(resources[logicalIdOf(stacks.stateless.inboundMail.logGroup)]?.Type).toBe('AWS::Logs::LogGroup');
   });
 
-  it('exactly the public and the admin function have a Function URL, and the stack outputs both URLs', () => {
+  it('exactly the public and the admin function of the four have a Function URL, and the stack outputs both URLs', () => {
     const urls = Object.values(stateless.findResources('AWS::Lambda::Url'));
     expect(urls).toHaveLength(2);
     expect(urls.map((url) => url.Properties.TargetFunctionArn['Fn::GetAtt'][0]).sort()).toEqual(
@@ -181,6 +186,13 @@ describe('stateless stack', () => {
       });
       const known: readonly string[] = configVariables;
       expect(names.filter((name) => !known.includes(name) && name !== 'NODE_OPTIONS')).toEqual([]);
+    }
+  });
+
+  it('every function sends with the configuration set of this stack', () => {
+    const configurationSetId = logicalIdOf(stacks.stateless.sending.configurationSet);
+    for (const [, environment] of environments) {
+      expect(environment.SES_CONFIGURATION_SET).toEqual({ Ref: configurationSetId });
     }
   });
 
@@ -325,14 +337,16 @@ const simulatedSecretFields: Record<string, string> = {
 };
 
 /**
- * Resolves an environment value as CloudFormation would at deploy time: imports become a stand-in name
- * and `{{resolve:secretsmanager:…:SecretString:field::}}` becomes a value like the one generated.
+ * Resolves an environment value as CloudFormation would at deploy time: imports and references to this
+ * stack's resources (the configuration set's generated name) become stand-in names, and
+ * `{{resolve:secretsmanager:…:SecretString:field::}}` becomes a value like the one generated.
  */
 function resolveAtDeploy(value: unknown): string {
   const flatten = (part: unknown): string => {
     if (typeof part === 'string') return part;
     const intrinsic = part as Record<string, unknown>;
     if ('Fn::ImportValue' in intrinsic) return 'ConsentMailStateful-import';
+    if ('Ref' in intrinsic) return `ConsentMailStateless-${String(intrinsic.Ref)}-generated`;
     if ('Fn::Join' in intrinsic) {
       const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
       return parts.map(flatten).join(separator);

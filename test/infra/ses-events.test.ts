@@ -1,0 +1,314 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defineConsentMail } from '../../infra/consent-mail';
+import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling } from './synth-support';
+
+/**
+ * The SES configuration set, the route of its events to the ses-events function, the alarms and the sending
+ * permissions. Synthesized once for the file without bundling: stacks.test.ts bundles and starts every
+ * function, including ses-events.
+ */
+
+afterAll(removeOutdirs);
+
+const app = newApp(withoutBundling);
+const stacks = defineConsentMail(app);
+const assembly = app.synth();
+const stateless = Template.fromStack(stacks.stateless);
+const resources = stateless.toJSON().Resources;
+
+function onlyResource(template: Template, type: string) {
+  const [only, ...others] = Object.entries(template.findResources(type));
+  if (only === undefined || others.length > 0) throw new Error(`expected exactly one ${type}`);
+  const [logicalId, resource] = only;
+  return { logicalId, resource };
+}
+
+const configurationSet = onlyResource(stateless, 'AWS::SES::ConfigurationSet');
+const destination = onlyResource(stateless, 'AWS::SES::ConfigurationSetEventDestination');
+const rule = onlyResource(stateless, 'AWS::Events::Rule');
+const queue = onlyResource(stateless, 'AWS::SQS::Queue');
+const sesEventsId = logicalIdOf(stacks.stateless.sesEvents.lambda);
+const configurationSetRef = { Ref: configurationSet.logicalId };
+const queueArn = { 'Fn::GetAtt': [queue.logicalId, 'Arn'] };
+
+/** The statements of the policies attached to one function's role. */
+function statementsOf(role: Parameters<typeof logicalIdOf>[0], template = stateless) {
+  const roleId = logicalIdOf(role);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap(
+      (policy) =>
+        policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+}
+
+const sesStatements = (role: Parameters<typeof logicalIdOf>[0], template = stateless) =>
+  statementsOf(role, template).filter((statement) =>
+    [statement.Action].flat().some((action) => action.startsWith('ses:Send')),
+  );
+
+/** An ARN the stack builds with Fn::Join, as text with the pseudo parameters named. */
+function arnText(arn: unknown): string {
+  const flatten = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const intrinsic = part as Record<string, unknown>;
+    if ('Ref' in intrinsic) return `<${intrinsic.Ref}>`;
+    if ('Fn::Join' in intrinsic) {
+      const [separator, parts] = intrinsic['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(separator);
+    }
+    throw new Error(`unexpected intrinsic in an ARN: ${JSON.stringify(part)}`);
+  };
+  return flatten(arn);
+}
+
+const identityArn = (domain: string) =>
+  `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/${domain}`;
+const configurationSetArn = `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<${configurationSet.logicalId}>`;
+
+describe('SES configuration set', () => {
+  it('has a generated name, reputation metrics and sending on, and opportunistic TLS', () => {
+    expect(configurationSet.resource.Properties.Name).toBeUndefined();
+    expect(configurationSet.resource.Properties.ReputationOptions).toEqual({
+      ReputationMetricsEnabled: true,
+    });
+    expect(configurationSet.resource.Properties.SendingOptions).toEqual({ SendingEnabled: true });
+    expect(configurationSet.resource.Properties.DeliveryOptions).toEqual({ TlsPolicy: 'OPTIONAL' });
+  });
+
+  it('publishes exactly the events ses-events applies to the default EventBridge bus', () => {
+    const { Properties } = destination.resource;
+    expect(Properties.ConfigurationSetName).toEqual(configurationSetRef);
+    expect(Properties.EventDestination.Enabled).toBe(true);
+    expect([...Properties.EventDestination.MatchingEventTypes].sort()).toEqual(
+      ['bounce', 'complaint', 'delivery', 'deliveryDelay', 'reject', 'renderingFailure', 'send'].sort(),
+    );
+    expect(arnText(Properties.EventDestination.EventBridgeDestination.EventBusArn)).toBe(
+      'arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default',
+    );
+  });
+
+  it('every function is given its name as SES_CONFIGURATION_SET', () => {
+    const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables.SES_CONFIGURATION_SET).toEqual(configurationSetRef);
+    }
+  });
+
+  it('the stack outputs its name', () => {
+    stateless.hasOutput('ConfigurationSetName', { Value: configurationSetRef });
+  });
+});
+
+describe('SES events → EventBridge → ses-events', () => {
+  it('the ses-events function runs Node.js 22 on ARM64, logs to its own log group and has no Function URL', () => {
+    const fn = resources[sesEventsId];
+    expect(fn.Type).toBe('AWS::Lambda::Function');
+    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties.Architectures).toEqual(['arm64']);
+    expect(fn.Properties.Description).toMatch(/^SES events/);
+    expect(fn.Properties.LoggingConfig.LogGroup.Ref).toBe(logicalIdOf(stacks.stateless.sesEvents.logGroup));
+    expect(resources[fn.Properties.LoggingConfig.LogGroup.Ref]?.Type).toBe('AWS::Logs::LogGroup');
+    const urlTargets = Object.values(stateless.findResources('AWS::Lambda::Url')).map(
+      (url) => url.Properties.TargetFunctionArn['Fn::GetAtt'][0],
+    );
+    expect(urlTargets).not.toContain(sesEventsId);
+  });
+
+  it("the rule on the default bus matches SES's sending events of this configuration set only", () => {
+    const { Properties } = rule.resource;
+    expect(Properties.EventBusName).toBeUndefined();
+    expect(Properties.State).toBe('ENABLED');
+    expect(Properties.EventPattern).toEqual({
+      source: ['aws.ses'],
+      'detail-type': [
+        'Email Sent',
+        'Email Delivered',
+        'Email Bounced',
+        'Email Complaint Received',
+        'Email Rejected',
+        'Email Delivery Delayed',
+        'Email Rendering Failed',
+      ],
+      detail: { mail: { tags: { 'ses:configuration-set': [configurationSetRef] } } },
+    });
+  });
+
+  it('its only target is the function, retried for a day, with the dead-letter queue', () => {
+    expect(rule.resource.Properties.Targets).toEqual([
+      {
+        Id: expect.any(String),
+        Arn: { 'Fn::GetAtt': [sesEventsId, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 24 * 3600 },
+        DeadLetterConfig: { Arn: queueArn },
+      },
+    ]);
+  });
+
+  it("the function's own failures are retried by Lambda and then land in the same queue", () => {
+    const { resource } = onlyResource(stateless, 'AWS::Lambda::EventInvokeConfig');
+    expect(resource.Properties).toEqual({
+      FunctionName: { Ref: sesEventsId },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: queueArn } },
+    });
+  });
+
+  it('only this rule may invoke the function', () => {
+    const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
+      (permission) => JSON.stringify(permission.Properties.FunctionName).includes(sesEventsId),
+    );
+    expect(permissions.map((permission) => permission.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [sesEventsId, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [rule.logicalId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('the dead-letter queue is encrypted, refuses plain HTTP and keeps messages for 14 days', () => {
+    expect(queue.resource.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(queue.resource.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const { resource: policy } = onlyResource(stateless, 'AWS::SQS::QueuePolicy');
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule.logicalId, 'Arn'] } } },
+      }),
+    );
+    stateless.hasOutput('SesEventsDeadLetterQueueUrl', { Value: { Ref: queue.logicalId } });
+    stateless.hasOutput('SesEventsFunctionName', { Value: { Ref: sesEventsId } });
+  });
+
+  it('the ses-events function may write its logs, read and write table items and dead-letter, nothing else', () => {
+    const actions = [
+      ...new Set(
+        statementsOf(stacks.stateless.sesEvents.role).flatMap((statement) => [statement.Action].flat()),
+      ),
+    ].sort();
+    expect(actions).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
+    const sqs = statementsOf(stacks.stateless.sesEvents.role).filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('sqs:')),
+    );
+    expect(sqs.map((statement) => statement.Resource)).toEqual([queueArn]);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map(
+    (alarm) => alarm.Properties,
+  );
+  const alarmOn = (namespace: string, metricName: string) => {
+    const found = alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName);
+    if (found.length !== 1) throw new Error(`expected one alarm on ${namespace} ${metricName}`);
+    return found[0];
+  };
+
+  it('there are exactly the four alarms', () => {
+    expect(alarms).toHaveLength(4);
+  });
+
+  it('fires on the first message in the dead-letter queue', () => {
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue.logicalId, 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Maximum',
+    });
+  });
+
+  it('fires on any error of the ses-events function', () => {
+    expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: sesEventsId } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Sum',
+    });
+  });
+
+  it("fires at SES's review thresholds: a 5% bounce rate and a 0.1% complaint rate (hourly maximum)", () => {
+    for (const [metricName, threshold] of [
+      ['Reputation.BounceRate', 0.05],
+      ['Reputation.ComplaintRate', 0.001],
+    ] as const) {
+      const alarm = alarmOn('AWS/SES', metricName);
+      expect(alarm).toMatchObject({
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: threshold,
+        Statistic: 'Maximum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      // Account-level: no dimension.
+      expect(alarm.Dimensions).toBeUndefined();
+    }
+  });
+});
+
+describe('sending permissions', () => {
+  it('the public and the admin API may send from the sender domain with the configuration set, and only that', () => {
+    for (const fn of [stacks.stateless.publicApi, stacks.stateless.adminApi]) {
+      const statements = sesStatements(fn.role);
+      expect(statements.map((statement) => statement.Action)).toEqual(['ses:SendEmail']);
+      expect([statements[0]?.Resource].flat().map(arnText).sort()).toEqual(
+        [configurationSetArn, identityArn('news.example.org')].sort(),
+      );
+    }
+  });
+
+  it('the inbound-mail and ses-events functions may not send', () => {
+    expect(sesStatements(stacks.stateless.inboundMail.role)).toEqual([]);
+    expect(sesStatements(stacks.stateless.sesEvents.role)).toEqual([]);
+  });
+
+  it('a From address on a subdomain adds that identity too', () => {
+    const subdomainApp = newApp({ ...withoutBundling, fromAddress: 'news@mail.news.example.org' });
+    const subdomainStacks = defineConsentMail(subdomainApp);
+    const template = Template.fromStack(subdomainStacks.stateless);
+    const [statement] = sesStatements(subdomainStacks.stateless.publicApi.role, template);
+    expect(
+      [statement?.Resource]
+        .flat()
+        .map(arnText)
+        .filter((arn) => arn.includes(':identity/'))
+        .sort(),
+    ).toEqual([identityArn('mail.news.example.org'), identityArn('news.example.org')]);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports no finding that is not acknowledged', () => {
+    expect(validationFindings(assembly.directory)).toEqual([]);
+  });
+});
