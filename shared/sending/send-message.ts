@@ -240,17 +240,23 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     throw error;
   }
   const sentAt = (deps.now?.() ?? new Date()).toISOString();
-  await markMessage(deps, contact.contactId, messageId, {
-    status: 'sent',
-    sesMessageId,
-    sentAt,
-    ...keyOf('message', {
-      contactId: contact.contactId,
-      messageId,
-      sesMessageId: sanitiseTagValue(sesMessageId),
-    }),
-  });
-  if (request.campaignId) await incrementCampaignCounters(deps.access, request.campaignId, { sent: 1 });
+  // SES has accepted the email: from here on nothing may fail the call, or a retry would send it twice.
+  // A record left at 'sending' (bookkeeping failed) is the smaller harm, and it is logged.
+  try {
+    await markMessage(deps, contact.contactId, messageId, {
+      status: 'sent',
+      sesMessageId,
+      sentAt,
+      ...keyOf('message', {
+        contactId: contact.contactId,
+        messageId,
+        sesMessageId: sanitiseTagValue(sesMessageId),
+      }),
+    });
+    if (request.campaignId) await incrementCampaignCounters(deps.access, request.campaignId, { sent: 1 });
+  } catch (error) {
+    deps.logger.error('message sent but its record was not updated', { messageId, error });
+  }
   deps.logger.info('message sent', {
     messageId,
     kind: draft.kind,

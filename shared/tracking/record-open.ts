@@ -7,7 +7,8 @@ import { classifyOpen, type OpenKind, userAgentFamily } from './open-classificat
 
 /**
  * Recording one pixel load (docs/tracking.md). Costs per load of a tracked message: one strongly
- * consistent GetItem of the message (is it ours, tracked, when was it sent, which campaign), one
+ * consistent GetItem of the message (is it ours, tracked, when was it delivered, which campaign) and, in
+ * parallel, of the contact's tracking choice, one
  * UpdateItem of the contact's `openSummary` item for that message, and, for campaign messages only, one
  * UpdateItem of a campaign counter shard. A message that does not exist or is not tracked costs the read
  * and writes nothing.
@@ -29,7 +30,7 @@ export interface PixelLoad {
 }
 
 export type OpenOutcome =
-  | { recorded: false; reason: 'unknown_message' | 'not_tracked' }
+  | { recorded: false; reason: 'unknown_message' | 'not_tracked' | 'consent_withdrawn' }
   | {
       recorded: true;
       kind: OpenKind;
@@ -42,31 +43,49 @@ export type OpenOutcome =
 interface TrackedMessage {
   tracked?: unknown;
   sentAt?: unknown;
+  delivery?: { deliveredAt?: unknown };
   campaignId?: unknown;
   expiresAt?: unknown;
 }
 
 export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoad): Promise<OpenOutcome> {
   const { access } = deps;
-  const { Item } = await access.documents.send(
-    new GetCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
-      ProjectionExpression: '#tracked, #sentAt, #campaignId, #expiresAt',
-      ExpressionAttributeNames: {
-        '#tracked': 'tracked',
-        '#sentAt': 'sentAt',
-        '#campaignId': 'campaignId',
-        '#expiresAt': table.timeToLiveAttribute,
-      },
-      ConsistentRead: true,
-    }),
-  );
+  // The message (tracked? when delivered? which campaign?) and the person's current tracking choice,
+  // read in parallel: consent withdrawn after the email was sent stops recording at once (promise 8).
+  const [{ Item }, { Item: contact }] = await Promise.all([
+    access.documents.send(
+      new GetCommand({
+        TableName: access.tableName,
+        Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
+        ProjectionExpression: '#tracked, #sentAt, #delivery, #campaignId, #expiresAt',
+        ExpressionAttributeNames: {
+          '#tracked': 'tracked',
+          '#sentAt': 'sentAt',
+          '#delivery': 'delivery',
+          '#campaignId': 'campaignId',
+          '#expiresAt': table.timeToLiveAttribute,
+        },
+        ConsistentRead: true,
+      }),
+    ),
+    access.documents.send(
+      new GetCommand({
+        TableName: access.tableName,
+        Key: primaryKeyOf('contact', { contactId: load.contactId }),
+        ProjectionExpression: 'trackingConsent',
+        ConsistentRead: true,
+      }),
+    ),
+  ]);
   if (Item === undefined) return { recorded: false, reason: 'unknown_message' };
   const message = Item as TrackedMessage;
   if (message.tracked !== true) return { recorded: false, reason: 'not_tracked' };
+  if (contact?.trackingConsent !== true) return { recorded: false, reason: 'consent_withdrawn' };
 
-  const sentAt = typeof message.sentAt === 'string' ? Date.parse(message.sentAt) : Number.NaN;
+  // "Within seconds of delivery" is measured from delivery when SES has reported it, else from sending.
+  const deliveredAt = message.delivery?.deliveredAt;
+  const reference = typeof deliveredAt === 'string' ? deliveredAt : message.sentAt;
+  const sentAt = typeof reference === 'string' ? Date.parse(reference) : Number.NaN;
   const classification = classifyOpen({
     userAgent: load.userAgent,
     ip: load.ip,

@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../functions/local/local-stack';
+import { setTrackingConsent } from '../../shared/consent/preference-changes';
+import { type Contact, findContact } from '../../shared/contacts/contacts';
 import { primaryKeyOf } from '../../shared/data-model';
 import { createSesMailer } from '../../shared/email/mailer';
 import { createLogger } from '../../shared/log';
@@ -285,6 +287,21 @@ describe('the open pixel (trackOpen)', () => {
     });
     // Two new items: the message and its open summary (no counter shard).
     expect(await countItems(runtime)).toBe(before + 2);
+  });
+
+  it('stops recording at once when the person turns tracking off after the email was sent', async () => {
+    const subscriber = await givenSubscriber(true);
+    const { message, pixelUrl } = await givenMessage(subscriber);
+    expect(message.tracked).toBe(true);
+    const contact = await findContact(accessOf(runtime), subscriber.contactId);
+    await setTrackingConsent(
+      { access: accessOf(runtime) },
+      { contact: contact as Contact, granted: false, evidence: { source: 'preference-page' } },
+    );
+    const before = await countItems(runtime);
+    await expectTheGif(await load(pixelUrl ?? '', { userAgent: CHROME }));
+    expect(await countItems(runtime)).toBe(before);
+    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toBeUndefined();
   });
 
   it('writes nothing for an untracked message, even with a genuine trackOpen token', async () => {

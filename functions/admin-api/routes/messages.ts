@@ -29,7 +29,13 @@ const SendMessageBody = z
     kind: z.enum(messageKinds),
     listId: Slug.optional().openapi({ description: 'Marketing: the list the recipient consented to.' }),
     category: z.enum(announcementCategories).optional().openapi({ description: 'Announcements.' }),
-    purpose: z.enum(transactionalPurposes).optional().openapi({ description: 'Transactional messages.' }),
+    // Confirmation, welcome and referral emails are sent by consent-mail itself; letting an operator send
+    // them at will would be a way round every marketing opt-out.
+    purpose: z
+      .enum(transactionalPurposes)
+      .extract(['data-request'])
+      .optional()
+      .openapi({ description: 'Transactional messages from the operator: only `data-request`.' }),
     subject: z.string().max(2000),
     html: z.string().max(500_000).optional(),
     text: z.string().max(500_000).optional(),
