@@ -168,11 +168,12 @@ export const entities = {
   campaignCounterShard: {
     description:
       "One of several shards of a campaign's (or announcement's) counters: sent, delivered, bounces, complaints, opens, unsubscribes.",
-    pk: 'CAMPAIGN#<campaignId>',
-    sk: 'COUNTERS#<shard>',
+    // The shard is in the partition key: shards of one campaign land on different partitions.
+    pk: 'CAMPAIGN_COUNTERS#<campaignId>#<shard>',
+    sk: 'COUNTERS',
     accessPatterns: [
-      'count an event with one write to a random shard (no hot item at 1,000 opens per second)',
-      "read a campaign's statistics by summing its shards",
+      'count an event with one write to a random shard (no hot partition at 1,000 opens per second)',
+      "read a campaign's statistics by summing its shards (one BatchGetItem)",
     ],
   },
   campaignBatch: {

@@ -1,12 +1,19 @@
 import { randomInt } from 'node:crypto';
-import { QueryCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keyPrefix, primaryKeyOf, table } from '../data-model';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { primaryKeyOf } from '../data-model';
+import { DependencyUnavailableError } from '../errors';
 import type { TableAccess } from '../table-access';
 
 /**
  * Per-campaign counters (campaigns, and announcements, which carry an id in the same tag). Each event
  * adds to one of COUNTER_SHARDS items chosen at random, so 1,000 opens a second spread over that many
- * items instead of one hot one; reading sums the shards with one query. Counts are exact once every
+ * partitions (the shard is part of the partition key) instead of one hot one; reading sums the shards
+ * with one BatchGetItem. Counts are exact once every
  * write has landed and a read is strongly consistent; SES events arrive seconds to days later, so
  * statistics are "as of now", never final.
  */
@@ -69,20 +76,20 @@ export async function incrementCampaignCounters(
 
 export async function readCampaignCounters(access: TableAccess, campaignId: string): Promise<CampaignCounts> {
   const totals = Object.fromEntries(campaignCounters.map((name) => [name, 0])) as CampaignCounts;
-  const { Items } = await access.documents.send(
-    new QueryCommand({
-      TableName: access.tableName,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
-      ExpressionAttributeValues: {
-        ':pk': keyPrefix('campaignCounterShard', 'pk', { campaignId }),
-        ':prefix': keyPrefix('campaignCounterShard', 'sk', {}),
-      },
-      ConsistentRead: true,
-    }),
+  const keys = Array.from({ length: COUNTER_SHARDS }, (_, shard) =>
+    primaryKeyOf('campaignCounterShard', { campaignId, shard: String(shard) }),
   );
-  for (const item of Items ?? []) {
-    for (const name of campaignCounters) totals[name] += Number(item[name] ?? 0);
+  let pending: Record<string, unknown>[] | undefined = keys;
+  // BatchGetItem may return part of the batch under load; ask again for what it left out.
+  for (let attempt = 0; pending !== undefined && pending.length > 0 && attempt < 5; attempt++) {
+    const response: BatchGetCommandOutput = await access.documents.send(
+      new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } } }),
+    );
+    for (const item of response.Responses?.[access.tableName] ?? []) {
+      for (const name of campaignCounters) totals[name] += Number(item[name] ?? 0);
+    }
+    pending = response.UnprocessedKeys?.[access.tableName]?.Keys;
   }
+  if (pending !== undefined && pending.length > 0) throw new DependencyUnavailableError('DynamoDB');
   return totals;
 }

@@ -33,7 +33,9 @@ export function reputationVerdict(
   thresholds = reputationThresholds,
 ): ReputationVerdict {
   const sent = counts.sent;
-  const bounceRate = sent === 0 ? 0 : (counts.bouncedHard + counts.bouncedSoft) / sent;
+  // Like SES's own reputation metric, only hard bounces count: greylisting and full mailboxes are no sign
+  // of a bad list.
+  const bounceRate = sent === 0 ? 0 : counts.bouncedHard / sent;
   const complaintRate = sent === 0 ? 0 : counts.complained / sent;
   const base = { bounceRate, complaintRate };
   if (sent < thresholds.minimumSent) return { pause: false, reason: null, ...base };

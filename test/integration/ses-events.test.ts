@@ -519,11 +519,19 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     const { email, contactId } = await givenSubscriber();
     const messages = [];
     for (let index = 0; index < 4; index++) messages.push(await sent(contactId, campaignId));
-    const [first, second, third] = messages as [MessageRecord, MessageRecord, MessageRecord];
+    const [first, second, third, fourth] = messages as [
+      MessageRecord,
+      MessageRecord,
+      MessageRecord,
+      MessageRecord,
+    ];
     await process(eventFor('delivery', first, email), guarded);
     expect((await campaign())?.status).toBe('running');
 
-    expect(await process(eventFor('bounce-transient', second, email), guarded)).toMatchObject({
+    // A soft bounce is no sign of a bad list: the guard counts hard bounces only.
+    await process(eventFor('bounce-transient', third, email), guarded);
+    expect((await campaign())?.status).toBe('running');
+    expect(await process(eventFor('bounce-permanent', second, email), guarded)).toMatchObject({
       kind: 'applied',
       campaignPaused: true,
     });
@@ -533,7 +541,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       pausedAt: expect.any(String),
     });
     // Already paused: nothing more happens, and nothing fails.
-    expect(await process(eventFor('bounce-transient', third, email), guarded)).toMatchObject({
+    expect(await process(eventFor('bounce-permanent', fourth, email), guarded)).toMatchObject({
       kind: 'applied',
       campaignPaused: false,
     });

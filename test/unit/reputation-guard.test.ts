@@ -12,9 +12,9 @@ describe('the reputation guard', () => {
     expect(reputationVerdict(counts({ sent: 20, bouncedHard: 5 })).pause).toBe(false);
   });
 
-  it('pauses above 5% bounces, hard and soft together', () => {
-    expect(reputationVerdict(counts({ sent: 1000, bouncedHard: 30, bouncedSoft: 20 })).pause).toBe(false);
-    const verdict = reputationVerdict(counts({ sent: 1000, bouncedHard: 30, bouncedSoft: 21 }));
+  it('pauses above 5% hard bounces; soft bounces (greylisting, full mailboxes) do not count', () => {
+    expect(reputationVerdict(counts({ sent: 1000, bouncedHard: 50, bouncedSoft: 400 })).pause).toBe(false);
+    const verdict = reputationVerdict(counts({ sent: 1000, bouncedHard: 51 }));
     expect(verdict).toMatchObject({ pause: true, reason: 'bounce rate 5.10% is above 5%' });
   });
 
