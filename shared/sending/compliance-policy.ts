@@ -71,8 +71,21 @@ export const reservedHeaderNames = [
   'Content-Type',
   'Content-Transfer-Encoding',
   'DKIM-Signature',
+  // Threading headers would make a new message pose as a reply, the same deception as a fake "RE:".
+  'In-Reply-To',
+  'References',
+  'Thread-Topic',
+  'Thread-Index',
+  'Original-From',
+  'Errors-To',
 ] as const;
 const reservedLowerCase = new Set(reservedHeaderNames.map((name) => name.toLowerCase()));
+/** SES's own control headers are never the caller's to set. */
+const isReservedHeader = (name: string) =>
+  reservedLowerCase.has(name.toLowerCase()) || name.toLowerCase().startsWith('x-ses-');
+
+/** Invisible characters that could hide a reply prefix from the check ("\u200BRE: …"). */
+const INVISIBLE_LEADING = /^[\s\u200B-\u200D\u2060\uFEFF]+/;
 
 /** Reply and forward prefixes in the languages mail clients commonly use, with `[2]` / `(2)` counters. */
 const REPLY_OR_FORWARD_PREFIX = /^(?:re|fwd?|tr|aw|sv|wg)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]/i;
@@ -124,7 +137,7 @@ export function complianceCheck(
   context: ComplianceContext,
 ): PolicyDecision {
   const refusals: Refusal[] = [];
-  const subject = draft.subject.trim();
+  const subject = draft.subject.replace(INVISIBLE_LEADING, '').trim();
   const callerHtml = nonBlank(draft.html);
   const callerText = nonBlank(draft.text);
   const textFromHtml = callerHtml === undefined ? undefined : htmlToText(callerHtml);
@@ -512,7 +525,7 @@ function headerRefusals(
         field,
       });
     }
-    if (reservedLowerCase.has(name.toLowerCase())) {
+    if (isReservedHeader(name)) {
       refusals.push({
         code: 'reserved_header',
         message: `${name} is set by consent-mail (or SES) and may not be given by the caller.`,

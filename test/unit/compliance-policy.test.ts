@@ -574,6 +574,8 @@ describe('compliance policy: headers', () => {
     'AW: hello',
     'SV: hello',
     'WG: hello',
+    '\u200BRE: hello',
+    '\uFEFF Fwd: hello',
   ])('refuses the reply or forward prefix in %j', (subject) => {
     expect(codes(check(marketing({ subject })))).toEqual(['deceptive_subject']);
   });
@@ -581,6 +583,15 @@ describe('compliance policy: headers', () => {
   it('does not mistake ordinary words for reply prefixes', () => {
     allowed(check(marketing({ subject: 'Reminder: Retreat, Trends and Software' })));
   });
+
+  it.each(['In-Reply-To', 'references', 'Thread-Topic', 'X-SES-CONFIGURATION-SET', 'Errors-To'])(
+    'refuses a caller setting %s (threading or SES control headers)',
+    (name) => {
+      expect(codes(check(marketing({ headers: [{ name, value: '<x@example.com>' }] })))).toEqual([
+        'reserved_header',
+      ]);
+    },
+  );
 });
 
 describe('compliance policy: service announcements', () => {
