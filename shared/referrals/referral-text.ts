@@ -58,6 +58,9 @@ export function checkNote(raw: string): TextCheck {
     return { ok: false, reason: `must be at most ${NOTE_MAX_LENGTH} characters` };
   if (hasControlCharacter(value, true) || BIDI_CONTROL.test(value))
     return { ok: false, reason: 'must be plain text without control characters' };
-  if (LINK_IN_NOTE.test(value)) return { ok: false, reason: 'must not contain links (http, www.)' };
+  // A bare domain ("evil.example/login") becomes a link in most mail clients too.
+  if (LINK_IN_NOTE.test(value) || DOMAIN_LIKE.test(value)) {
+    return { ok: false, reason: 'must not contain links (http, www.)' };
+  }
   return { ok: true, value };
 }

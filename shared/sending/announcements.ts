@@ -1,4 +1,5 @@
 import { accountHolderIds, findContact } from '../contacts/contacts';
+import { escapeHtml } from '../email/html-text';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import type { AnnouncementCategory, RefusalCode } from './message-types';
@@ -33,6 +34,15 @@ const effectiveDateLine: Record<Locale, (date: string) => string> = {
   fr: (date) => `Cette modification prend effet le ${date}.`,
 };
 
+/** Puts `line` first in the visible body: after `<body …>` when the HTML has one, else at the start. */
+function withLeadingParagraph(html: string, line: string): string {
+  const paragraph = `<p>${escapeHtml(line)}</p>`;
+  const body = /<body[^>]*>/i.exec(html);
+  if (body === null) return `${paragraph}\n${html}`;
+  const at = body.index + body[0].length;
+  return `${html.slice(0, at)}\n${paragraph}${html.slice(at)}`;
+}
+
 export async function sendAnnouncement(
   deps: SendDependencies,
   request: AnnouncementRequest,
@@ -61,7 +71,7 @@ export async function sendAnnouncement(
           subject: request.subject,
           ...(request.text !== undefined ? { text: line ? `${line}\n\n${request.text}` : request.text } : {}),
           ...(request.html !== undefined
-            ? { html: line ? `<p>${line}</p>\n${request.html}` : request.html }
+            ? { html: line ? withLeadingParagraph(request.html, line) : request.html }
             : {}),
           ...(request.promotionalOverride ? { promotionalOverride: request.promotionalOverride } : {}),
         },

@@ -131,6 +131,23 @@ describe('service announcements to account holders (createAnnouncement, setAccou
     expect(unknown.status).toBe(404);
   });
 
+  it('puts the effective date inside the body of a full HTML document', async () => {
+    await admin('/admin/v1/announcements', 'POST', {
+      category: 'policy-change',
+      subject: 'Terms update',
+      html: '<!doctype html><html><body><p>Our terms change.</p></body></html>',
+      policyEffectiveDate: '2027-02-01',
+    });
+    const mail = (await sentMailTo(people['opted-out']?.email ?? '')).find(
+      (entry) => entry.subject === 'Terms update',
+    );
+    const html = mail?.body.html ?? '';
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.indexOf('Cette modification prend effet le 2027-02-01.')).toBeGreaterThan(
+      html.indexOf('<body>'),
+    );
+  });
+
   it('needs the effective date for a policy change', async () => {
     const response = await admin('/admin/v1/announcements', 'POST', {
       category: 'policy-change',

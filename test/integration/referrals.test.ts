@@ -368,7 +368,12 @@ describe('refer a friend (createReferral)', () => {
   it('refuses a note with a link, and sends nothing', async () => {
     const referrer = await givenSubscriber();
     const before = await countItems(runtime);
-    for (const note of ['Look: http://evil.example/win', 'HTTPS://x.example', 'go to www.example.com now']) {
+    for (const note of [
+      'Look: http://evil.example/win',
+      'HTTPS://x.example',
+      'go to www.example.com now',
+      'sign in at evil.example/login',
+    ]) {
       const friend = newFriend();
       const response = await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada', note });
       expect(response.status).toBe(400);
