@@ -126,6 +126,7 @@ export function settingsProblems(settings: DeploymentSettings): string[] {
     loadConfig({
       ...settingsEnvironment(settings),
       TABLE_NAME: 'stand-in-table',
+      SES_CONFIGURATION_SET: 'stand-in-configuration-set',
       TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${standInKey}`,
       TOKEN_ACTIVE_KEY_ID: INITIAL_SIGNING_KEY_ID,
       EMAIL_HASH_SECRET: standInKey,

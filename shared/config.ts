@@ -143,6 +143,15 @@ const environmentSchema = z
         message: 'must name one of the keys in TOKEN_SIGNING_KEYS',
       });
     }
+    // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
+    // suppressed. Only a local stack (localhost links) may run without one.
+    if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SES_CONFIGURATION_SET'],
+        message: 'is required when BASE_URL is not localhost (bounce and complaint events come through it)',
+      });
+    }
   });
 
 export interface SenderIdentity {

@@ -4,14 +4,16 @@ import { loadConfig } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
 
 const secrets = generateDevelopmentSecrets();
-const validEnvironment = () =>
-  localEnvironment({
+const validEnvironment = (): Record<string, string | undefined> => ({
+  SES_CONFIGURATION_SET: 'consent-mail',
+  ...localEnvironment({
     tableName: 'consent-mail',
     dynamoDbEndpoint: 'http://127.0.0.1:8000',
     sesEndpoint: 'http://127.0.0.1:8005',
     baseUrl: 'https://mail.example.com/',
     secrets,
-  });
+  }),
+});
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
@@ -111,6 +113,19 @@ describe('configuration', () => {
     expect(message).toMatch(/ADMIN_API_KEY/);
     expect(message).not.toContain(weakSecret);
     expect(message).not.toContain('short-admin-secret');
+  });
+
+  it('needs an SES configuration set off localhost, where bounce and complaint events come from', () => {
+    expect(problemsOf({ ...validEnvironment(), SES_CONFIGURATION_SET: undefined })).toEqual([
+      'SES_CONFIGURATION_SET',
+    ]);
+    expect(
+      loadConfig({
+        ...validEnvironment(),
+        SES_CONFIGURATION_SET: undefined,
+        BASE_URL: 'http://localhost:3000',
+      }).sesConfigurationSet,
+    ).toBeUndefined();
   });
 
   it('treats an empty variable as missing', () => {
