@@ -1,7 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
-import type { TableAccess } from '../table-access';
+import { queryAllItems, type TableAccess } from '../table-access';
 import type { ConsentTextReference } from './consent-events';
 
 /**
@@ -110,26 +109,18 @@ export async function subscriptionsOf(
   contactId: string,
 ): Promise<Map<string, Subscription>> {
   const subscriptions = new Map<string, Subscription>();
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({
-        TableName: access.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
-        ExpressionAttributeValues: {
-          ':pk': keyPrefix('subscription', 'pk', { contactId }),
-          ':prefix': keyPrefix('subscription', 'sk', {}),
-        },
-        ConsistentRead: true,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const subscription = toSubscription(item);
-      subscriptions.set(subscription.listId, subscription);
-    }
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  const items = queryAllItems(access, {
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
+    ExpressionAttributeValues: {
+      ':pk': keyPrefix('subscription', 'pk', { contactId }),
+      ':prefix': keyPrefix('subscription', 'sk', {}),
+    },
+    ConsistentRead: true,
+  });
+  for await (const item of items) {
+    const subscription = toSubscription(item);
+    subscriptions.set(subscription.listId, subscription);
+  }
   return subscriptions;
 }

@@ -1,10 +1,10 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, SUBSCRIBER_SHARDS, subscriberShard, table } from '../data-model';
 import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
-import type { TableAccess } from '../table-access';
+import { queryAllItems, type TableAccess } from '../table-access';
 
 /** A person we hold data about, found by id or by address (through the keyed-hash lookup item). */
 
@@ -173,21 +173,13 @@ export async function setAccount(
 /** Every account holder's id, shard by shard (announcements fan out over them). */
 export async function* accountHolderIds(access: TableAccess): AsyncGenerator<string> {
   for (let shard = 0; shard < SUBSCRIBER_SHARDS; shard++) {
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await access.documents.send(
-        new QueryCommand({
-          TableName: access.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
-          ExpressionAttributeValues: { ':pk': keyPrefix('contact', 'gsi1pk', { shard: String(shard) }) },
-          ProjectionExpression: 'contactId',
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      for (const item of page.Items ?? []) yield String(item.contactId);
-      cursor = page.LastEvaluatedKey;
-    } while (cursor !== undefined);
+    const items = queryAllItems(access, {
+      IndexName: 'gsi1',
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
+      ExpressionAttributeValues: { ':pk': keyPrefix('contact', 'gsi1pk', { shard: String(shard) }) },
+      ProjectionExpression: 'contactId',
+    });
+    for await (const item of items) yield String(item.contactId);
   }
 }

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import type { TableAccess } from '../table-access';
+import { queryAllItems, type TableAccess } from '../table-access';
 
 /**
  * Lists (newsletters, topics) people subscribe to. The wording people agree to lives apart, versioned,
@@ -88,21 +88,13 @@ export async function getList(access: TableAccess, listId: string): Promise<Mail
 /** Every list, by id. Lists are few (tens), so one index query pages through them all. */
 export async function listLists(access: TableAccess): Promise<MailingList[]> {
   const lists: MailingList[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({
-        TableName: access.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
-        ExpressionAttributeValues: { ':pk': keyPrefix('list', 'gsi1pk', {}) },
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    lists.push(...(page.Items ?? []).map(toList));
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  const items = queryAllItems(access, {
+    IndexName: 'gsi1',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
+    ExpressionAttributeValues: { ':pk': keyPrefix('list', 'gsi1pk', {}) },
+  });
+  for await (const item of items) lists.push(toList(item));
   return lists;
 }
 
