@@ -17,7 +17,8 @@ export type ConfirmationDependencies = SignupDependencies;
 
 export type ConfirmationView =
   | { kind: 'invalid-link'; signupUrl: string | null }
-  | { kind: 'ready'; lists: MailingList[]; contactLocale: Locale }
+  /** `trackingRequested`: the request also asks to allow open tracking, which the page must say. */
+  | { kind: 'ready'; lists: MailingList[]; contactLocale: Locale; trackingRequested: boolean }
   | { kind: 'already-confirmed'; lists: MailingList[]; contactLocale: Locale };
 
 export type ConfirmationResult =
@@ -113,7 +114,12 @@ export async function describeConfirmation(
   const { loaded } = result;
   if (loaded.lists.length === 0) return { kind: 'invalid-link', signupUrl: null };
   if (loaded.pending.length > 0) {
-    return { kind: 'ready', lists: loaded.lists, contactLocale: loaded.contact.locale };
+    return {
+      kind: 'ready',
+      lists: loaded.lists,
+      contactLocale: loaded.contact.locale,
+      trackingRequested: loaded.pending.some((subscription) => subscription.pendingOptIn?.trackingConsent),
+    };
   }
   const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
   return confirmed

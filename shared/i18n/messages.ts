@@ -57,6 +57,7 @@ export interface Messages {
     confirmTitle: string;
     confirmBody: string;
     confirmButton: string;
+    confirmTracking: string;
     confirmedTitle: string;
     confirmedBody(lists: string): string;
     invalidLinkTitle: string;
@@ -170,6 +171,8 @@ const en: Messages = {
     confirmTitle: 'Confirm your subscription',
     confirmBody: 'Press the button to confirm that you want to receive:',
     confirmButton: 'Confirm my subscription',
+    confirmTracking:
+      'You also allow us to count when you open these emails (with an invisible image). You can turn this off at any time from the link in every email.',
     confirmedTitle: 'Your subscription is confirmed',
     confirmedBody: (lists) =>
       `Thank you. You will receive ${lists}. Every email has a link to unsubscribe at any time.`,
@@ -285,6 +288,8 @@ const fr: Messages = {
     confirmTitle: 'Confirmez votre inscription',
     confirmBody: 'Appuyez sur le bouton pour confirmer que vous souhaitez recevoir :',
     confirmButton: 'Confirmer mon inscription',
+    confirmTracking:
+      'Vous nous autorisez aussi à mesurer l’ouverture de ces e-mails (avec une image invisible). Vous pouvez le désactiver à tout moment depuis le lien présent dans chaque e-mail.',
     confirmedTitle: 'Votre inscription est confirmée',
     confirmedBody: (lists) =>
       `Merci. Vous recevrez ${lists}. Chaque e-mail contient un lien pour vous désinscrire à tout moment.`,

@@ -86,6 +86,7 @@ describe('double opt-in confirmation', () => {
     expect(html).toContain(`name="token" value="${token}"`);
     expect(html).toContain('The weekly-news newsletter');
     expect(html).not.toMatch(/<script|http-equiv="refresh"/i);
+    expect(html).not.toContain('count when you open');
     expect(await countItems(runtime)).toBe(before);
     expect((await recordsOf(runtime, email))?.subscriptions.get('weekly-news')?.status).toBe('unconfirmed');
   });
@@ -220,8 +221,10 @@ describe('double opt-in confirmation', () => {
     expect((await recordsOf(runtime, email))?.subscriptions.get('weekly-news')?.status).toBe('unconfirmed');
   });
 
-  it('grants tracking on confirmation when the person asked for it', async () => {
-    const { email, token } = await signUp({ trackingConsent: true });
+  it('says on the confirm page that tracking was asked for, and grants it on confirmation', async () => {
+    const { email, url, token } = await signUp({ trackingConsent: true });
+    const page = await (await app().request(url.replace('http://localhost:3000', ''))).text();
+    expect(page).toContain('You also allow us to count when you open these emails');
     expect((await recordsOf(runtime, email))?.contact.trackingConsent).toBe(false);
     await confirm(token);
     const records = await recordsOf(runtime, email);

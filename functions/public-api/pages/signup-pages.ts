@@ -21,7 +21,7 @@ export function signupReceivedPage(locale: Locale) {
   });
 }
 
-export function confirmPage(locale: Locale, lists: MailingList[], token: string) {
+export function confirmPage(locale: Locale, lists: MailingList[], token: string, trackingRequested: boolean) {
   const m = messagesFor(locale).pages;
   return htmlPage({
     lang: locale,
@@ -29,6 +29,7 @@ export function confirmPage(locale: Locale, lists: MailingList[], token: string)
     body: html`<h1>${m.confirmTitle}</h1>
 <p>${m.confirmBody}</p>
 <ul>${lists.map((list) => html`<li>${listName(list, locale)}</li>`)}</ul>
+${trackingRequested ? html`<p>${m.confirmTracking}</p>` : ''}
 <form method="post" action="confirm">
 <input type="hidden" name="token" value="${token}">
 <input type="hidden" name="locale" value="${locale}">

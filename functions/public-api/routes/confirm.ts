@@ -68,7 +68,7 @@ export function confirmRoutes(deps: ConfirmationDependencies) {
       c.header('X-Robots-Tag', 'noindex');
       switch (view.kind) {
         case 'ready':
-          return c.html(confirmPage(locale, view.lists, token), 200);
+          return c.html(confirmPage(locale, view.lists, token, view.trackingRequested), 200);
         case 'already-confirmed':
           return c.html(confirmedPage(locale, view.lists), 200);
         default:
