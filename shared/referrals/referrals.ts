@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { countAttempt } from '../rate-limits';
 import { complianceCheck } from '../sending/compliance-policy';
 import type { RecipientState } from '../sending/message-types';
+import { sendDecorated } from '../sending/send-message';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
@@ -272,14 +273,7 @@ export async function createReferral(
   const message = decision.message;
   let sesMessageId: string;
   try {
-    ({ sesMessageId } = await deps.mailer.send({
-      to: message.to,
-      subject: message.subject,
-      html: message.html,
-      text: message.text,
-      headers: message.headers,
-      tags: message.tags,
-    }));
+    ({ sesMessageId } = await sendDecorated(deps.mailer, message));
   } catch (error) {
     // Nothing was sent: free the slot so a retry can send, then let the caller see the failure (503).
     await deps.access.documents.send(

@@ -15,6 +15,7 @@ import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
 import type {
+  DecoratedMessage,
   Exemption,
   MessageDraft,
   MessageHeader,
@@ -227,14 +228,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   }
   let sesMessageId: string;
   try {
-    ({ sesMessageId } = await deps.mailer.send({
-      to: message.to,
-      subject: message.subject,
-      html: message.html,
-      text: message.text,
-      headers: message.headers,
-      tags,
-    }));
+    ({ sesMessageId } = await sendDecorated(deps.mailer, message, tags));
   } catch (error) {
     await markMessage(deps, contact.contactId, messageId, { status: 'failed' });
     throw error;
@@ -263,6 +257,22 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     exemption: record.exemption?.type ?? null,
   });
   return { outcome: 'sent', message: { ...record, status: 'sent', sesMessageId, sentAt } };
+}
+
+/** Hands a message the compliance policy allowed to SES, exactly as decorated. */
+export function sendDecorated(
+  mailer: Mailer,
+  message: DecoratedMessage,
+  tags: Record<string, string> = message.tags,
+) {
+  return mailer.send({
+    to: message.to,
+    subject: message.subject,
+    html: message.html,
+    text: message.text,
+    headers: message.headers,
+    tags,
+  });
 }
 
 async function markMessage(
