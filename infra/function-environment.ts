@@ -101,6 +101,8 @@ export function functionEnvironment({
     // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
     SOFT_BOUNCE_LIMIT: undefined,
     SOFT_BOUNCE_WINDOW_DAYS: undefined,
+    // Campaign workers read the account's max send rate from SES GetAccount unless an operator caps it.
+    CAMPAIGN_MAX_SEND_RATE: undefined,
     // Only the initial key is wired while secrets travel as environment variables; see docs/deploy.md.
     TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${fromSecret(secrets.tokenSigningKeys, INITIAL_SIGNING_KEY_ID)}`,
     TOKEN_ACTIVE_KEY_ID: fromSecret(secrets.tokenSigningKeys, secretFields.activeKeyId),

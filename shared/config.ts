@@ -134,6 +134,11 @@ const environmentSchema = z
     MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
+    CAMPAIGN_MAX_SEND_RATE: z.coerce
+      .number({ error: 'must be a number of emails per second' })
+      .positive('must be more than 0')
+      .max(100_000)
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (!env.TOKEN_SIGNING_KEYS.has(env.TOKEN_ACTIVE_KEY_ID)) {
@@ -190,6 +195,8 @@ export interface Config {
   messageRetentionDays: number;
   /** Transient bounces of one address that turn into a `soft-bounces` suppression (ses-events). */
   softBounces: SoftBounceSettings;
+  /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
+  campaignMaxSendRate: number | undefined;
 }
 
 export interface SoftBounceSettings {
@@ -252,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
+    campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
     signup: {
       confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
       redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,

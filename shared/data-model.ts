@@ -21,7 +21,7 @@ export const table = {
     /** Overloaded: lookups by an external id (SES message id) and audit events by target. */
     gsi2: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   },
-  /** The campaign fan-out reads new batch items from the stream (docs/campaigns.md). */
+  /** The campaign fan-out runs the tasks set to `pending` as they appear on the stream (docs/campaigns.md). */
   streamView: 'NEW_AND_OLD_IMAGES',
 } as const;
 
@@ -158,16 +158,24 @@ export const entities = {
     accessPatterns: ['current wording of a list in a locale (newest version)', 'every version, forever'],
   },
   campaign: {
-    description: 'A send to a whole list: content, status, schedule and progress counters.',
+    description:
+      'A send to a whole list (or to every account holder): content, status, schedule, recipients planned.',
     pk: 'CAMPAIGN#<campaignId>',
     sk: 'CAMPAIGN',
     gsi1pk: 'CAMPAIGNS',
     gsi1sk: '<createdAt>#<campaignId>',
-    accessPatterns: ['get a campaign with its progress', 'campaigns newest first'],
+    // Only while scheduled: the sweeper starts it once `<startAt>` has passed.
+    gsi2pk: 'CAMPAIGN_WORK',
+    gsi2sk: '<startAt>#<campaignId>#START',
+    accessPatterns: [
+      'get a campaign with its progress',
+      'campaigns newest first',
+      'scheduled campaigns that are due (sweeper)',
+    ],
   },
   campaignCounterShard: {
     description:
-      "One of several shards of a campaign's (or announcement's) counters: sent, delivered, bounces, complaints, opens, unsubscribes.",
+      "One of several shards of a campaign's (or announcement's) counters: sent, skipped by reason, delivered, bounces, complaints, opens, unsubscribes.",
     // The shard is in the partition key: shards of one campaign land on different partitions.
     pk: 'CAMPAIGN_COUNTERS#<campaignId>#<shard>',
     sk: 'COUNTERS',
@@ -176,17 +184,30 @@ export const entities = {
       "read a campaign's statistics by summing its shards (one BatchGetItem)",
     ],
   },
-  campaignBatch: {
-    description: 'A slice of a campaign (up to 50 recipients); its insertion on the stream drives a worker.',
-    pk: 'CAMPAIGN#<campaignId>',
-    sk: 'BATCH#<batchId>',
-    accessPatterns: ['batches of a campaign (resume, progress)'],
+  campaignTask: {
+    description:
+      "A unit of fan-out work: planning one subscriber shard, sending one batch of up to 50 recipients, or re-arming a resumed campaign's parked batches. Set to `pending`, it appears on the table's stream and a worker runs it.",
+    // Every task has its own partition key: Lambda keeps stream records of one key in order, so distinct
+    // keys are what let the stream's parallelisation factor run batches side by side.
+    pk: 'CAMPAIGN_TASK#<campaignId>#<taskId>',
+    sk: 'TASK',
+    // While unfinished: `<wakeAt>` is when the sweeper re-arms it (lease expired, retry due, stream
+    // record lost); `PARKED` while its campaign is paused (sorts after every date, so never due).
+    gsi2pk: 'CAMPAIGN_WORK',
+    gsi2sk: '<wakeAt>#<campaignId>#<taskId>',
+    expires: true,
+    accessPatterns: [
+      'take a task with one conditional write (pending → running, with a lease)',
+      'unfinished work that is due: expired leases, deferred retries, lost stream records (sweeper)',
+      "a paused campaign's parked tasks (resume)",
+    ],
   },
-  campaignRecipient: {
-    description: 'The per-recipient claim taken before the SES call, so nobody is sent a campaign twice.',
-    pk: 'CAMPAIGN#<campaignId>',
-    sk: 'RECIPIENT#<contactId>',
-    accessPatterns: ['claim a recipient exactly once', 'outcome per recipient'],
+  sendRateBucket: {
+    description:
+      "The shared send-rate reservation (GCRA): the time up to which SES's send rate is already spoken for, across every worker.",
+    pk: 'SEND_RATE#<name>',
+    sk: 'GCRA',
+    accessPatterns: ['reserve the next slots of the send rate with one conditional write'],
   },
   rateLimitCounter: {
     description: 'Requests in one fixed window for one subject (IP, address hash, API key).',

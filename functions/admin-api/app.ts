@@ -1,14 +1,14 @@
 import type { ApiKeyVerifier } from '../../shared/api-keys';
 import type { AwsClients } from '../../shared/aws-clients';
 import type { Config } from '../../shared/config';
-import { createSesMailer } from '../../shared/email/mailer';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { createApi } from '../../shared/http/create-api';
 import { requireApiKey } from '../../shared/http/require-api-key';
 import type { Logger } from '../../shared/log';
-import { createTokenSigner } from '../../shared/tokens';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { announcementRoutes } from './routes/announcements';
 import { campaignStatsRoutes } from './routes/campaign-stats';
+import { campaignRoutes } from './routes/campaigns';
 import { consentEventRoutes } from './routes/consent-events';
 import { consentTextRoutes } from './routes/consent-texts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
@@ -46,22 +46,10 @@ export function createAdminApp(deps: AdminApiDependencies) {
   app.route('/', consentTextRoutes(access));
   app.route('/', consentEventRoutes(access));
   app.route('/', unsubscribeContactRoutes(access));
-  const { config, clients, logger } = deps;
-  const sending = {
-    access,
-    mailer: createSesMailer(clients.ses, {
-      sender: config.sender,
-      configurationSet: config.sesConfigurationSet,
-    }),
-    tokens: createTokenSigner(config.signingKeys),
-    sender: config.sender,
-    baseUrl: config.baseUrl,
-    emailHashSecret: config.emailHashSecret,
-    retentionDays: config.messageRetentionDays,
-    logger,
-  };
+  const sending = sendDependenciesOf(deps);
   app.route('/', messageRoutes(sending));
   app.route('/', announcementRoutes(sending));
+  app.route('/', campaignRoutes(sending));
   app.route('/', campaignStatsRoutes(access));
   serveApiDocs(app, {
     title: adminApiInfo.title,

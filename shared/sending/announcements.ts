@@ -1,14 +1,12 @@
-import { accountHolderIds, findContact } from '../contacts/contacts';
 import { escapeHtml } from '../email/html-text';
 import type { Locale } from '../i18n/locales';
-import { newId } from '../ids';
-import type { AnnouncementCategory, RefusalCode } from './message-types';
-import { type SendDependencies, sendMessage } from './send-message';
+import type { AnnouncementCategory } from './message-types';
 
 /**
- * A service announcement to every account holder. Until the campaign fan-out exists this is a paginated
- * loop over the account-holder index; each recipient goes through exactly the same policy and record as a
- * single send (deactivated accounts, bounced or erased addresses are refused and counted, never mailed).
+ * A service announcement to every account holder. It is sent as a campaign whose audience is the account
+ * holders (shared/campaigns/), so it gets the same fan-out, rate limit, crash recovery and progress as a
+ * newsletter; each recipient goes through the same policy and record as a single send (deactivated
+ * accounts, bounced or erased addresses are refused and counted, never mailed).
  */
 
 export interface AnnouncementRequest {
@@ -19,14 +17,6 @@ export interface AnnouncementRequest {
   /** Policy changes: the date the new policy takes effect (YYYY-MM-DD), stated in every message. */
   policyEffectiveDate?: string;
   promotionalOverride?: { reason: string };
-}
-
-export interface AnnouncementReport {
-  announcementId: string;
-  recipients: number;
-  sent: number;
-  refused: Partial<Record<RefusalCode, number>>;
-  failed: number;
 }
 
 const effectiveDateLine: Record<Locale, (date: string) => string> = {
@@ -43,49 +33,15 @@ function withLeadingParagraph(html: string, line: string): string {
   return `${html.slice(0, at)}\n${paragraph}${html.slice(at)}`;
 }
 
-export async function sendAnnouncement(
-  deps: SendDependencies,
-  request: AnnouncementRequest,
-): Promise<AnnouncementReport> {
-  const report: AnnouncementReport = {
-    announcementId: newId(),
-    recipients: 0,
-    sent: 0,
-    refused: {},
-    failed: 0,
+/** The announcement's body in the recipient's locale: a policy change states its effective date first. */
+export function announcementBody(
+  body: { html: string | null; text: string | null },
+  locale: Locale,
+  policyEffectiveDate: string | null,
+): { html?: string; text?: string } {
+  const line = policyEffectiveDate === null ? undefined : effectiveDateLine[locale](policyEffectiveDate);
+  return {
+    ...(body.text !== null ? { text: line ? `${line}\n\n${body.text}` : body.text } : {}),
+    ...(body.html !== null ? { html: line ? withLeadingParagraph(body.html, line) : body.html } : {}),
   };
-  for await (const contactId of accountHolderIds(deps.access)) {
-    report.recipients++;
-    const contact = await findContact(deps.access, contactId);
-    if (contact === undefined) continue;
-    const line = request.policyEffectiveDate
-      ? effectiveDateLine[contact.locale](request.policyEffectiveDate)
-      : undefined;
-    try {
-      const result = await sendMessage(deps, {
-        recipient: { contactId },
-        campaignId: report.announcementId,
-        draft: {
-          kind: 'announcement',
-          category: request.category,
-          subject: request.subject,
-          ...(request.text !== undefined ? { text: line ? `${line}\n\n${request.text}` : request.text } : {}),
-          ...(request.html !== undefined
-            ? { html: line ? withLeadingParagraph(request.html, line) : request.html }
-            : {}),
-          ...(request.promotionalOverride ? { promotionalOverride: request.promotionalOverride } : {}),
-        },
-      });
-      if (result.outcome === 'sent') report.sent++;
-      for (const refusal of result.outcome === 'refused' ? result.message.refusals : []) {
-        report.refused[refusal.code] = (report.refused[refusal.code] ?? 0) + 1;
-      }
-    } catch (error) {
-      // One recipient's failure (SES throttling, a transient error) does not stop the others; it is counted.
-      report.failed++;
-      deps.logger.warn('announcement to one recipient failed', { contactId, error });
-    }
-  }
-  deps.logger.info('announcement sent', { ...report });
-  return report;
 }

@@ -254,7 +254,12 @@ export function complianceCheck(
       sender,
       advertisement: recipient.subscription?.affirmative === false || draft.advertisement === true,
     });
-    if (callerHtml !== undefined && recipient.trackingConsent && list?.trackingAllowedByDefault === true) {
+    if (
+      callerHtml !== undefined &&
+      draft.tracking !== false &&
+      recipient.trackingConsent &&
+      list?.trackingAllowedByDefault === true
+    ) {
       const token = context.tokens.sign('trackOpen', {
         contactId: recipient.contactId,
         messageId: identity.messageId,

@@ -39,6 +39,8 @@ export interface MessageDraft {
   headers?: MessageHeader[];
   /** Marketing: the sender asks for the advertisement notice even with affirmative consent. */
   advertisement?: boolean;
+  /** Marketing: false keeps the open pixel out even for recipients who allowed tracking. */
+  tracking?: boolean;
   /** Announcements: send although the promotional heuristic matched; the reason is recorded. */
   promotionalOverride?: { reason: string };
 }

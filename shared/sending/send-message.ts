@@ -52,7 +52,11 @@ export interface SendRequest {
   tags?: Record<string, string>;
 }
 
-export type MessageStatus = 'refused' | 'sending' | 'sent' | 'failed';
+/**
+ * `throttled`: a campaign send SES refused for rate or quota (retried later); `uncertain`: a campaign send
+ * that crashed between SES and our record, never retried (docs/campaigns.md).
+ */
+export type MessageStatus = 'refused' | 'sending' | 'sent' | 'failed' | 'throttled' | 'uncertain';
 
 export interface MessageRecord {
   messageId: string;
@@ -155,23 +159,36 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
   return record as unknown as MessageRecord;
 }
 
-export async function sendMessage(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
-  const now = deps.now?.() ?? new Date();
-  const contact = await resolveContact(deps, request.recipient);
-  const { draft } = request;
+/** A message decided by the policy and ready to be recorded (and, when allowed, sent). */
+export interface PreparedMessage {
+  record: MessageRecord;
+  decision: ReturnType<typeof complianceCheck>;
+  /** The message item as written before SES is called (no SES id yet). */
+  item: Record<string, unknown>;
+}
+
+/**
+ * Reads the recipient's state right now, lets the compliance policy decide, and builds the record of that
+ * decision. Writes nothing: single sends and campaign sends record it each in their own way.
+ */
+export async function prepareMessage(
+  deps: SendDependencies,
+  contact: Contact,
+  draft: MessageDraft,
+  identity: { messageId: string; campaignId?: string },
+  now: Date,
+): Promise<PreparedMessage> {
   const recipient = await recipientStateFor(
     deps.access,
     contact,
     draft.kind === 'marketing' ? draft.listId : undefined,
   );
-  const messageId = newId();
-  const identity = { messageId, ...(request.campaignId ? { campaignId: request.campaignId } : {}) };
+  const { messageId } = identity;
   const decision = complianceCheck(draft, recipient, identity, {
     sender: deps.sender,
     baseUrl: deps.baseUrl,
     tokens: deps.tokens,
   });
-
   const record: MessageRecord = {
     messageId,
     contactId: contact.contactId,
@@ -179,7 +196,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     listId: draft.listId ?? null,
     category: draft.category ?? null,
     purpose: draft.purpose ?? null,
-    campaignId: request.campaignId ?? null,
+    campaignId: identity.campaignId ?? null,
     subject: draft.subject,
     status: decision.allowed ? 'sending' : 'refused',
     refusals: decision.allowed ? [] : decision.refusals,
@@ -199,16 +216,59 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   };
   const keys = keyOf('message', { contactId: contact.contactId, messageId, sesMessageId: 'pending' });
   const { gsi2pk: _notYetKnown, gsi2sk: _alsoNotYet, ...keysBeforeSending } = keys;
+  const item = {
+    ...keysBeforeSending,
+    entity: 'message',
+    ...record,
+    [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + deps.retentionDays * 24 * 3600,
+  };
+  return { record, decision, item };
+}
+
+/** The fields that turn a `sending` record into a `sent` one, including the SES-id lookup key. */
+export function sentMessageFields(
+  contactId: string,
+  messageId: string,
+  sesMessageId: string,
+  sentAt: string,
+) {
+  const {
+    pk: _pk,
+    sk: _sk,
+    ...indexKeys
+  } = keyOf('message', {
+    contactId,
+    messageId,
+    sesMessageId: sanitiseTagValue(sesMessageId),
+  });
+  return { status: 'sent', sesMessageId, sentAt, ...indexKeys };
+}
+
+/** SES tags of an allowed message plus the caller's own (sanitised; ours win on a clash). */
+export function messageTags(message: DecoratedMessage, extra: Record<string, string> = {}) {
+  const tags = { ...message.tags };
+  for (const [name, value] of Object.entries(extra)) {
+    if (!(name in tags)) tags[sanitiseTagValue(name)] = sanitiseTagValue(value);
+  }
+  return tags;
+}
+
+export async function sendMessage(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
+  const now = deps.now?.() ?? new Date();
+  const contact = await resolveContact(deps, request.recipient);
+  const messageId = newId();
+  const { record, decision, item } = await prepareMessage(
+    deps,
+    contact,
+    request.draft,
+    { messageId, ...(request.campaignId ? { campaignId: request.campaignId } : {}) },
+    now,
+  );
   // Recorded before SES is called: a refusal or a send that dies half-way is still on record.
   await deps.access.documents.send(
     new PutCommand({
       TableName: deps.access.tableName,
-      Item: {
-        ...keysBeforeSending,
-        entity: 'message',
-        ...record,
-        [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + deps.retentionDays * 24 * 3600,
-      },
+      Item: item,
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': table.partitionKey },
     }),
@@ -221,39 +281,34 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     return { outcome: 'refused', message: record };
   }
 
-  const message = decision.message;
-  const tags = { ...message.tags };
-  for (const [name, value] of Object.entries(request.tags ?? {})) {
-    if (!(name in tags)) tags[sanitiseTagValue(name)] = sanitiseTagValue(value);
-  }
   let sesMessageId: string;
   try {
-    ({ sesMessageId } = await sendDecorated(deps.mailer, message, tags));
+    ({ sesMessageId } = await sendDecorated(
+      deps.mailer,
+      decision.message,
+      messageTags(decision.message, request.tags),
+    ));
   } catch (error) {
-    await markMessage(deps, contact.contactId, messageId, { status: 'failed' });
+    await updateMessage(deps.access, contact.contactId, messageId, { status: 'failed' });
     throw error;
   }
   const sentAt = (deps.now?.() ?? new Date()).toISOString();
   // SES has accepted the email: from here on nothing may fail the call, or a retry would send it twice.
   // A record left at 'sending' (bookkeeping failed) is the smaller harm, and it is logged.
   try {
-    await markMessage(deps, contact.contactId, messageId, {
-      status: 'sent',
-      sesMessageId,
-      sentAt,
-      ...keyOf('message', {
-        contactId: contact.contactId,
-        messageId,
-        sesMessageId: sanitiseTagValue(sesMessageId),
-      }),
-    });
+    await updateMessage(
+      deps.access,
+      contact.contactId,
+      messageId,
+      sentMessageFields(contact.contactId, messageId, sesMessageId, sentAt),
+    );
     if (request.campaignId) await incrementCampaignCounters(deps.access, request.campaignId, { sent: 1 });
   } catch (error) {
     deps.logger.error('message sent but its record was not updated', { messageId, error });
   }
   deps.logger.info('message sent', {
     messageId,
-    kind: draft.kind,
+    kind: request.draft.kind,
     exemption: record.exemption?.type ?? null,
   });
   return { outcome: 'sent', message: { ...record, status: 'sent', sesMessageId, sentAt } };
@@ -275,17 +330,18 @@ export function sendDecorated(
   });
 }
 
-async function markMessage(
-  deps: SendDependencies,
+/** Sets fields of one message record (status, SES id, …). */
+export async function updateMessage(
+  access: TableAccess,
   contactId: string,
   messageId: string,
   fields: Record<string, string>,
 ) {
   const { pk: _pk, sk: _sk, ...updates } = fields;
   const entries = Object.entries(updates);
-  await deps.access.documents.send(
+  await access.documents.send(
     new UpdateCommand({
-      TableName: deps.access.tableName,
+      TableName: access.tableName,
       Key: primaryKeyOf('message', { contactId, messageId }),
       UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
       ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),

@@ -31,11 +31,25 @@ export const campaignCounters = [
   'humanOpens',
   'machineOpens',
   'unsubscribed',
+  /** Campaign sends SES refused for good, and sends a crash left unknowable (docs/campaigns.md). */
+  'failed',
+  'uncertain',
 ] as const;
 export type CampaignCounter = (typeof campaignCounters)[number];
 export type CampaignCounts = Record<CampaignCounter, number>;
 
 export const COUNTER_SHARDS = 10;
+
+export type CounterIncrements = Partial<Record<CampaignCounter | `skipped_${string}`, number>>;
+
+/** Recipients a campaign skipped are counted per refusal code, in attributes named `skipped_<code>`. */
+export const SKIPPED_PREFIX = 'skipped_';
+
+export interface CampaignTotals {
+  counts: CampaignCounts;
+  /** Skipped recipients by reason (the first refusal code, or `contact_missing`). */
+  skipped: Record<string, number>;
+}
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -47,7 +61,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 export function campaignCounterIncrement(
   access: TableAccess,
   campaignId: string,
-  increments: Partial<CampaignCounts>,
+  increments: CounterIncrements,
 ): TransactItem | undefined {
   const entries = Object.entries(increments).filter(([, by]) => by !== undefined && by !== 0);
   if (entries.length === 0) return undefined;
@@ -68,14 +82,19 @@ export function campaignCounterIncrement(
 export async function incrementCampaignCounters(
   access: TableAccess,
   campaignId: string,
-  increments: Partial<CampaignCounts>,
+  increments: CounterIncrements,
 ): Promise<void> {
   const item = campaignCounterIncrement(access, campaignId, increments);
   if (item?.Update !== undefined) await access.documents.send(new UpdateCommand(item.Update));
 }
 
 export async function readCampaignCounters(access: TableAccess, campaignId: string): Promise<CampaignCounts> {
+  return (await readCampaignTotals(access, campaignId)).counts;
+}
+
+export async function readCampaignTotals(access: TableAccess, campaignId: string): Promise<CampaignTotals> {
   const totals = Object.fromEntries(campaignCounters.map((name) => [name, 0])) as CampaignCounts;
+  const skipped: Record<string, number> = {};
   const keys = Array.from({ length: COUNTER_SHARDS }, (_, shard) =>
     primaryKeyOf('campaignCounterShard', { campaignId, shard: String(shard) }),
   );
@@ -87,9 +106,14 @@ export async function readCampaignCounters(access: TableAccess, campaignId: stri
     );
     for (const item of response.Responses?.[access.tableName] ?? []) {
       for (const name of campaignCounters) totals[name] += Number(item[name] ?? 0);
+      for (const [name, value] of Object.entries(item)) {
+        if (!name.startsWith(SKIPPED_PREFIX)) continue;
+        const reason = name.slice(SKIPPED_PREFIX.length);
+        skipped[reason] = (skipped[reason] ?? 0) + Number(value ?? 0);
+      }
     }
     pending = response.UnprocessedKeys?.[access.tableName]?.Keys;
   }
   if (pending !== undefined && pending.length > 0) throw new DependencyUnavailableError('DynamoDB');
-  return totals;
+  return { counts: totals, skipped };
 }

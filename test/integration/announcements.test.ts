@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { keyOf } from '../../shared/data-model';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
-import type { AnnouncementReport } from '../../shared/sending/announcements';
 import { adminAppFor, publicAppFor } from '../support/apps';
+import { type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('service announcements to account holders (createAnnouncement, setAccountStatus)', () => {
   let runtime: Runtime;
+  let worker: CampaignRunner;
   const people: Record<string, { email: string; contactId: string }> = {};
 
   const admin = (path: string, method: string, body: unknown) =>
@@ -35,7 +37,8 @@ describe('service announcements to account holders (createAnnouncement, setAccou
   }
 
   beforeAll(async () => {
-    runtime = await createTestRuntime();
+    runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '100' });
+    worker = await testCampaignRunner(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const optedOut = await person('opted-out', 'fr');
     const deactivated = await person('deactivated');
@@ -67,6 +70,19 @@ describe('service announcements to account holders (createAnnouncement, setAccou
     );
   });
 
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  /** Sends an announcement and waits until the fan-out has finished it. */
+  async function announce(body: Record<string, unknown>): Promise<CampaignBody> {
+    const response = await admin('/admin/v1/announcements', 'POST', body);
+    expect(response.status, await response.clone().text()).toBe(202);
+    const accepted = (await response.json()) as CampaignBody;
+    expect(accepted.status).toBe('running');
+    return waitForCampaign(runtime, accepted.campaignId);
+  }
+
   it('marks a contact as an account holder and answers 404 for an unknown one', async () => {
     const response = await admin(`/admin/v1/contacts/${people['opted-out']?.contactId}/account`, 'PUT', {
       accountHolder: true,
@@ -79,19 +95,18 @@ describe('service announcements to account holders (createAnnouncement, setAccou
   });
 
   it('reaches the active holder who left marketing, in their language, and nobody else', async () => {
-    const response = await admin('/admin/v1/announcements', 'POST', {
+    const report = await announce({
       category: 'policy-change',
       subject: 'We are updating our privacy policy',
       text: 'We now describe how long we keep your data.',
       policyEffectiveDate: '2027-01-01',
     });
-    expect(response.status).toBe(202);
-    const report = (await response.json()) as AnnouncementReport;
-    expect(report).toMatchObject({
-      recipients: 3,
+    expect(report.progress).toMatchObject({
+      total: 3,
       sent: 1,
       failed: 0,
-      refused: { account_deactivated: 1, suppressed: 1 },
+      remaining: 0,
+      skipped: { account_deactivated: 1, suppressed: 1 },
     });
     const [mail] = (await sentMailTo(people['opted-out']?.email ?? '')).filter(
       (entry) => entry.subject === 'We are updating our privacy policy',
@@ -108,22 +123,21 @@ describe('service announcements to account holders (createAnnouncement, setAccou
   });
 
   it('counts what an announcement sent in its statistics (getCampaignStats)', async () => {
-    const response = await admin('/admin/v1/announcements', 'POST', {
+    const report = await announce({
       category: 'maintenance',
       subject: 'Maintenance window',
       text: 'Sunday 02:00 to 03:00 UTC.',
     });
-    const report = (await response.json()) as AnnouncementReport;
-    const stats = await adminAppFor(runtime).request(`/admin/v1/campaigns/${report.announcementId}/stats`, {
+    const stats = await adminAppFor(runtime).request(`/admin/v1/campaigns/${report.campaignId}/stats`, {
       headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },
     });
     expect(stats.status).toBe(200);
     expect(await stats.json()).toMatchObject({
-      campaignId: report.announcementId,
+      campaignId: report.campaignId,
       counts: { sent: 1, delivered: 0, bouncedHard: 0 },
       rates: { bounce: 0 },
       reputation: { pauseRecommended: false },
-      status: null,
+      status: 'completed',
     });
     const unknown = await adminAppFor(runtime).request('/admin/v1/campaigns/never-sent/stats', {
       headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },
@@ -132,7 +146,7 @@ describe('service announcements to account holders (createAnnouncement, setAccou
   });
 
   it('puts the effective date inside the body of a full HTML document', async () => {
-    await admin('/admin/v1/announcements', 'POST', {
+    await announce({
       category: 'policy-change',
       subject: 'Terms update',
       html: '<!doctype html><html><body><p>Our terms change.</p></body></html>',

@@ -497,7 +497,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       new PutCommand({
         TableName: runtime.config.tableName,
         Item: {
-          ...keyOf('campaign', { campaignId, createdAt }),
+          ...primaryKeyOf('campaign', { campaignId }),
           entity: 'campaign',
           campaignId,
           status: 'running',

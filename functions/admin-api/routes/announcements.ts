@@ -1,12 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { type CampaignContent, createCampaign, startCampaign } from '../../../shared/campaigns/campaigns';
+import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/contacts';
 import { NotFoundError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requireScope } from '../../../shared/http/require-api-key';
-import { sendAnnouncement } from '../../../shared/sending/announcements';
-import { announcementCategories, refusalCodes } from '../../../shared/sending/message-types';
+import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
+import { CampaignSchema, campaignView } from './campaigns';
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
 
@@ -29,16 +31,6 @@ const AnnouncementBody = z
   })
   .openapi('AnnouncementRequest');
 
-const AnnouncementReportSchema = z
-  .object({
-    announcementId: z.string(),
-    recipients: z.number().int(),
-    sent: z.number().int(),
-    refused: z.partialRecord(z.enum(refusalCodes), z.number().int()),
-    failed: z.number().int(),
-  })
-  .openapi('AnnouncementReport');
-
 const AccountBody = z
   .strictObject({
     accountHolder: z.boolean(),
@@ -51,7 +43,7 @@ const createAnnouncementRoute = createRoute({
   path: '/admin/v1/announcements',
   operationId: 'createAnnouncement',
   tags: ['Sending'],
-  summary: 'Send a service announcement to every active account holder',
+  summary: 'Send a service announcement to every active account holder (through the campaign fan-out)',
   description:
     'Each recipient goes through the compliance policy: announcements reach account holders who left ' +
     'marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices ' +
@@ -61,10 +53,13 @@ const createAnnouncementRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: AnnouncementBody } } } },
   responses: {
     202: {
-      description: 'Done; counts per outcome.',
-      content: { 'application/json': { schema: AnnouncementReportSchema } },
+      description:
+        'Accepted: the announcement is a running campaign to every account holder; follow it with ' +
+        '`getCampaign` (progress, skipped by reason).',
+      content: { 'application/json': { schema: CampaignSchema } },
     },
     400: errorResponse('The announcement is malformed.'),
+    422: errorResponse('The policy refuses the content (e.g. promotional wording without an override).'),
   },
 });
 
@@ -99,9 +94,27 @@ const setAccountRoute = createRoute({
 
 export function announcementRoutes(deps: SendDependencies) {
   return createRouter()
-    .openapi(createAnnouncementRoute, async (c) =>
-      c.json(await sendAnnouncement(deps, c.req.valid('json')), 202),
-    )
+    .openapi(createAnnouncementRoute, async (c) => {
+      const body = c.req.valid('json');
+      const content: CampaignContent = {
+        name: `Announcement (${body.category}): ${body.subject.slice(0, 150)}`,
+        kind: 'announcement',
+        audience: { type: 'account-holders' },
+        subject: body.subject,
+        html: body.html ?? null,
+        text: body.text ?? null,
+        tracking: false,
+        advertisement: false,
+        category: body.category,
+        policyEffectiveDate: body.policyEffectiveDate ?? null,
+        promotionalOverride: body.promotionalOverride ?? null,
+      };
+      preflightCampaign(content, deps);
+      const now = new Date();
+      const created = await createCampaign(deps.access, content, { now });
+      const campaign = await startCampaign(deps.access, created.campaignId, now);
+      return c.json(await campaignView(deps.access, campaign), 202);
+    })
     .openapi(setAccountRoute, async (c) => {
       const { contactId } = c.req.valid('param');
       const body = c.req.valid('json');

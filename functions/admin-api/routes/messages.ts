@@ -63,7 +63,7 @@ const MessageSchema = z
     purpose: z.string().nullable(),
     campaignId: z.string().nullable(),
     subject: z.string(),
-    status: z.enum(['refused', 'sending', 'sent', 'failed']),
+    status: z.enum(['refused', 'sending', 'sent', 'failed', 'throttled', 'uncertain']),
     refusals: z.array(
       z.object({ code: z.enum(refusalCodes), message: z.string(), field: z.string().optional() }),
     ),

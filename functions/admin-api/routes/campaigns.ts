@@ -1,0 +1,244 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  type Campaign,
+  type CampaignContent,
+  campaignProgress,
+  campaignStatuses,
+  cancelCampaign,
+  createCampaign,
+  getCampaign,
+  listCampaigns,
+  pauseCampaign,
+  resumeCampaign,
+  startCampaign,
+} from '../../../shared/campaigns/campaigns';
+import { preflightCampaign } from '../../../shared/campaigns/preflight';
+import { createRouter } from '../../../shared/http/create-api';
+import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { requireScope } from '../../../shared/http/require-api-key';
+import { getList } from '../../../shared/lists/lists';
+import { announcementCategories } from '../../../shared/sending/message-types';
+import type { SendDependencies } from '../../../shared/sending/send-message';
+import type { TableAccess } from '../../../shared/table-access';
+
+/**
+ * Campaigns: one message to every confirmed subscriber of a list, sent by the fan-out (docs/campaigns.md).
+ * Create (optionally scheduled), start, pause, resume, cancel, and watch progress.
+ */
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/);
+const CampaignIdParam = z.object({ campaignId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+
+const CreateCampaignBody = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .openapi({ description: 'For the operator; never shown to recipients.' }),
+    listId: Slug.openapi({ description: 'Every confirmed subscriber of this list receives it.' }),
+    subject: z.string().min(1).max(2000),
+    html: z.string().max(500_000).optional(),
+    text: z.string().max(500_000).optional(),
+    tracking: z
+      .boolean()
+      .default(true)
+      .openapi({ description: 'Open pixel, for recipients who allowed tracking on lists that allow it.' }),
+    advertisement: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Show the advertisement notice to everyone.' }),
+    scheduledAt: z.iso.datetime({ offset: true }).optional().openapi({
+      description: 'Starts by itself at this time; without it the campaign waits for `startCampaign`.',
+    }),
+  })
+  .refine((body) => body.html !== undefined || body.text !== undefined, {
+    message: 'give html or text',
+    path: ['text'],
+  })
+  .openapi('CreateCampaignRequest', {
+    description:
+      'Subject and body may use `{{firstName}}` and `{{name}}`, with a fallback: `{{firstName|there}}`.',
+  });
+
+const ProgressSchema = z
+  .object({
+    total: z
+      .number()
+      .int()
+      .openapi({ description: 'Recipients planned so far (final once `planningDone`).' }),
+    planningDone: z.boolean(),
+    sent: z.number().int(),
+    skipped: z.record(z.string(), z.number().int()).openapi({ description: 'By refusal code.' }),
+    skippedTotal: z.number().int(),
+    failed: z.number().int(),
+    uncertain: z.number().int().openapi({
+      description: 'A crash between SES and our record: maybe sent, never resent (docs/campaigns.md).',
+    }),
+    remaining: z.number().int(),
+    rate: z.number().openapi({ description: 'Emails per second since the start.' }),
+  })
+  .openapi('CampaignProgress');
+
+export const CampaignSchema = z
+  .object({
+    campaignId: z.string(),
+    name: z.string(),
+    kind: z.enum(['marketing', 'announcement']),
+    audience: z.union([
+      z.object({ type: z.literal('list'), listId: z.string() }),
+      z.object({ type: z.literal('account-holders') }),
+    ]),
+    subject: z.string(),
+    html: z.string().nullable(),
+    text: z.string().nullable(),
+    tracking: z.boolean(),
+    advertisement: z.boolean(),
+    category: z.enum(announcementCategories).nullable(),
+    policyEffectiveDate: z.string().nullable(),
+    status: z.enum(campaignStatuses),
+    scheduledAt: z.string().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    pausedAt: z.string().nullable(),
+    pausedReason: z.string().nullable(),
+    cancelledAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    progress: ProgressSchema,
+  })
+  .openapi('Campaign');
+
+const campaignResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: CampaignSchema } },
+});
+
+const security = [{ adminApiKey: [] }];
+const middleware = [requireScope('campaigns')];
+
+const createCampaignRoute = createRoute({
+  method: 'post',
+  path: '/admin/v1/campaigns',
+  operationId: 'createCampaign',
+  tags: ['Campaigns'],
+  summary: 'Create a campaign to a list (draft, or scheduled)',
+  security,
+  middleware,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateCampaignBody } } } },
+  responses: {
+    201: campaignResponse('Created.'),
+    400: errorResponse('Malformed, an unknown placeholder, or a schedule in the past.'),
+    404: errorResponse('No such list.'),
+    422: errorResponse('The compliance policy would refuse the content for every recipient.'),
+  },
+});
+
+const listCampaignsRoute = createRoute({
+  method: 'get',
+  path: '/admin/v1/campaigns',
+  operationId: 'listCampaigns',
+  tags: ['Campaigns'],
+  summary: 'Campaigns and announcements, newest first',
+  security,
+  middleware,
+  responses: {
+    200: {
+      description: 'The newest 50.',
+      content: { 'application/json': { schema: z.object({ campaigns: z.array(CampaignSchema) }) } },
+    },
+  },
+});
+
+const getCampaignRoute = createRoute({
+  method: 'get',
+  path: '/admin/v1/campaigns/{campaignId}',
+  operationId: 'getCampaign',
+  tags: ['Campaigns'],
+  summary: 'A campaign with its live progress',
+  security,
+  middleware,
+  request: { params: CampaignIdParam },
+  responses: { 200: campaignResponse('The campaign now.'), 404: errorResponse('No such campaign.') },
+});
+
+function transitionRoute(action: 'start' | 'pause' | 'resume' | 'cancel', summary: string) {
+  return createRoute({
+    method: 'post',
+    path: `/admin/v1/campaigns/{campaignId}/${action}`,
+    operationId: `${action}Campaign`,
+    tags: ['Campaigns'],
+    summary,
+    security,
+    middleware,
+    request: { params: CampaignIdParam },
+    responses: {
+      200: campaignResponse('The campaign after the change.'),
+      404: errorResponse('No such campaign.'),
+      409: errorResponse('Not possible from the campaign’s current status.'),
+    },
+  });
+}
+
+export async function campaignView(access: TableAccess, campaign: Campaign, now = new Date()) {
+  const {
+    promotionalOverride: _override,
+    planned: _p,
+    outstanding: _o,
+    planning: _pl,
+    ...visible
+  } = campaign;
+  return { ...visible, progress: await campaignProgress(access, campaign, now) };
+}
+
+export function campaignRoutes(deps: SendDependencies) {
+  const { access } = deps;
+  const transitions = [
+    [transitionRoute('start', 'Start sending now (also a scheduled campaign)'), startCampaign],
+    [transitionRoute('pause', 'Pause; batches in flight stop within one chunk'), pauseCampaign],
+    [transitionRoute('resume', 'Resume a paused campaign where it stopped'), resumeCampaign],
+    [transitionRoute('cancel', 'Cancel: nobody else receives it'), cancelCampaign],
+  ] as const;
+  const router = createRouter()
+    .openapi(createCampaignRoute, async (c) => {
+      const body = c.req.valid('json');
+      await getList(access, body.listId);
+      const content: CampaignContent = {
+        name: body.name,
+        kind: 'marketing',
+        audience: { type: 'list', listId: body.listId },
+        subject: body.subject,
+        html: body.html ?? null,
+        text: body.text ?? null,
+        tracking: body.tracking,
+        advertisement: body.advertisement,
+        category: null,
+        policyEffectiveDate: null,
+        promotionalOverride: null,
+      };
+      preflightCampaign(content, deps);
+      const campaign = await createCampaign(access, content, {
+        now: new Date(),
+        ...(body.scheduledAt ? { scheduledAt: new Date(body.scheduledAt).toISOString() } : {}),
+      });
+      return c.json(await campaignView(access, campaign), 201);
+    })
+    .openapi(listCampaignsRoute, async (c) => {
+      const campaigns = await listCampaigns(access);
+      return c.json(
+        { campaigns: await Promise.all(campaigns.map((campaign) => campaignView(access, campaign))) },
+        200,
+      );
+    })
+    .openapi(getCampaignRoute, async (c) => {
+      const campaign = await getCampaign(access, c.req.valid('param').campaignId);
+      return c.json(await campaignView(access, campaign), 200);
+    });
+  for (const [route, change] of transitions) {
+    router.openapi(route, async (c) => {
+      const campaign = await change(access, c.req.valid('param').campaignId, new Date());
+      return c.json(await campaignView(access, campaign), 200);
+    });
+  }
+  return router;
+}

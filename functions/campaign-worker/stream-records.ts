@@ -1,0 +1,26 @@
+/**
+ * Which stream records start a task: inserted or modified `campaignTask` items whose new image is
+ * `pending`. The Lambda event source mapping applies the same rule as a filter (infra/), so the worker is
+ * not even invoked for the rest; the check here keeps the local poller and direct invocations honest.
+ * Only four string attributes are read, so no other item shape on the stream can trip the parser.
+ */
+
+type StreamImage = Record<string, { S?: string } | undefined>;
+
+export function pendingTaskOf(
+  eventName: string | undefined,
+  newImage: StreamImage | undefined,
+): { campaignId: string; taskId: string } | undefined {
+  if ((eventName !== 'INSERT' && eventName !== 'MODIFY') || newImage === undefined) return undefined;
+  if (newImage.entity?.S !== 'campaignTask' || newImage.status?.S !== 'pending') return undefined;
+  const campaignId = newImage.campaignId?.S;
+  const taskId = newImage.taskId?.S;
+  if (campaignId === undefined || taskId === undefined) return undefined;
+  return { campaignId, taskId };
+}
+
+/** The event source mapping's filter, in Lambda's filter-pattern syntax. */
+export const pendingTaskFilterPattern = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: { NewImage: { entity: { S: ['campaignTask'] }, status: { S: ['pending'] } } },
+};

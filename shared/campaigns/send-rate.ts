@@ -1,0 +1,128 @@
+import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { primaryKeyOf } from '../data-model';
+import type { Logger } from '../log';
+import type { TableAccess } from '../table-access';
+
+/**
+ * One send rate shared by every campaign worker, enforced in DynamoDB with the generic cell rate algorithm
+ * (GCRA). The bucket holds `tat`, the time (ms) up to which the rate is already spoken for. A worker that
+ * wants `n` sends reserves the interval [start, start + n/rate) with `start = max(tat, now)` by one
+ * conditional write, sleeps until `start` and sends its `n` at once.
+ *
+ * Why at most 1.1× the rate in any one-second window: reservations never overlap, so within any second the
+ * reservations that start in it are all spoken-for time except the last one's tail, which is at most one
+ * chunk; chunks are capped at a tenth of the rate (`chunkSize`). Workers never reserve more than
+ * `maxAheadMs` into the future, so nobody sleeps long holding a Lambda.
+ */
+
+export interface SendRateLimiter {
+  /** Recipients one reservation may cover: a tenth of the rate, at least 1. */
+  readonly chunkSize: number;
+  readonly perSecond: number;
+  /** Resolves when `count` sends may go out now. */
+  acquire(count: number): Promise<void>;
+  /** SES said "slow down" anyway: push everyone's next slot back by `ms`. */
+  penalise(ms: number): Promise<void>;
+}
+
+const BUCKET = primaryKeyOf('sendRateBucket', { name: 'SES' });
+
+export interface SendRateOptions {
+  perSecond: number;
+  maxAheadMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+export function chunkSizeFor(perSecond: number): number {
+  return Math.max(1, Math.floor(perSecond / 10));
+}
+
+export function createSendRateLimiter(access: TableAccess, options: SendRateOptions): SendRateLimiter {
+  const perSecond = options.perSecond;
+  const maxAheadMs = options.maxAheadMs ?? 1000;
+  const now = options.now ?? Date.now;
+  const wait = options.sleep ?? sleep;
+
+  async function currentTat(): Promise<number | undefined> {
+    const { Item } = await access.documents.send(
+      new GetCommand({ TableName: access.tableName, Key: BUCKET, ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : Number(Item.tat);
+  }
+
+  /** Moves `tat` from `previous` to `next`; false when another worker moved it first. */
+  async function compareAndSet(previous: number | undefined, next: number): Promise<boolean> {
+    try {
+      await access.documents.send(
+        new UpdateCommand({
+          TableName: access.tableName,
+          Key: BUCKET,
+          UpdateExpression: 'SET tat = :next, entity = :entity',
+          ConditionExpression: previous === undefined ? 'attribute_not_exists(tat)' : 'tat = :previous',
+          ExpressionAttributeValues: {
+            ':next': next,
+            ':entity': 'sendRateBucket',
+            ...(previous === undefined ? {} : { ':previous': previous }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  return {
+    chunkSize: chunkSizeFor(perSecond),
+    perSecond,
+    async acquire(count) {
+      if (count > chunkSizeFor(perSecond)) throw new RangeError('acquire: more than one chunk at once');
+      for (;;) {
+        const tat = await currentTat();
+        const at = now();
+        const start = Math.max(tat ?? 0, at);
+        if (start - at > maxAheadMs) {
+          // Everyone's slots are taken further ahead than we may wait holding them: come back later.
+          await wait(start - at - maxAheadMs + Math.random() * 50);
+          continue;
+        }
+        if (await compareAndSet(tat, start + (count * 1000) / perSecond)) {
+          await wait(start - at);
+          return;
+        }
+      }
+    },
+    async penalise(ms) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const tat = await currentTat();
+        const pushed = Math.max(tat ?? 0, now()) + ms;
+        if (await compareAndSet(tat, pushed)) return;
+      }
+    },
+  };
+}
+
+/**
+ * The account's max send rate from SES `GetAccount`, unless configuration overrides it. Falls back to one
+ * message a second (never faster than we know is allowed) when SES cannot be asked.
+ */
+export async function resolveSendRate(
+  ses: SESv2Client,
+  override: number | undefined,
+  logger: Logger,
+): Promise<number> {
+  if (override !== undefined) return override;
+  try {
+    const account = await ses.send(new GetAccountCommand({}));
+    const rate = account.SendQuota?.MaxSendRate;
+    if (rate !== undefined && rate > 0) return rate;
+  } catch (error) {
+    logger.warn('could not read the SES max send rate; sending at 1 per second', { error });
+  }
+  return 1;
+}

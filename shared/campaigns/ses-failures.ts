@@ -1,0 +1,39 @@
+/**
+ * What an SES error means for a campaign recipient. Only errors that prove SES did not accept the message
+ * may be retried (throttling, quota, a paused account); anything that could have been sent (a timeout, a
+ * reset connection, a 5xx after the request left) must not be retried, or the person could get it twice.
+ */
+
+export type SesFailure =
+  /** Max send rate exceeded: back off and retry soon. */
+  | 'throttled'
+  /** Daily quota exceeded, or sending paused for the account or configuration set: retry much later. */
+  | 'quota'
+  /** SES refused this message for good (rejected content, unverified identity…). */
+  | 'rejected'
+  /** We cannot tell whether SES accepted it. */
+  | 'unknown';
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'LimitExceededException',
+]);
+const PAUSED = new Set(['SendingPausedException', 'AccountSuspendedException']);
+const REJECTED = new Set([
+  'MessageRejected',
+  'BadRequestException',
+  'MailFromDomainNotVerifiedException',
+  'NotFoundException',
+]);
+
+export function classifySesFailure(error: unknown): SesFailure {
+  const name = (error as { name?: unknown })?.name;
+  const message = String((error as { message?: unknown })?.message ?? '');
+  if (typeof name !== 'string') return 'unknown';
+  if (THROTTLING.has(name)) return /daily/i.test(message) ? 'quota' : 'throttled';
+  if (PAUSED.has(name)) return 'quota';
+  if (REJECTED.has(name)) return 'rejected';
+  return 'unknown';
+}

@@ -1,0 +1,242 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import type { TableAccess } from '../table-access';
+import type { TransactItem } from './transactions';
+
+/**
+ * Campaign tasks: the units of fan-out work (docs/campaigns.md). A task set to `pending` appears on the
+ * table's stream and a worker takes it with one conditional write (`pending` → `running`, with a lease).
+ * While unfinished, a task sits in the `CAMPAIGN_WORK` index at the time the sweeper should re-arm it:
+ * when its lease runs out (the worker died), when a deferred retry is due, or when a pending task was not
+ * picked up (its stream record was lost). Nothing therefore depends on one invocation finishing.
+ */
+
+export type TaskKind = 'plan' | 'send' | 'unpark';
+export type TaskStatus = 'pending' | 'running' | 'deferred' | 'parked' | 'done';
+
+export interface CampaignTask {
+  campaignId: string;
+  taskId: string;
+  kind: TaskKind;
+  status: TaskStatus;
+  attempts: number;
+  leaseId?: string;
+  /** plan: the subscriber shard it walks; its page cursor; how many send batches it wrote so far. */
+  segment?: string;
+  cursor?: Record<string, unknown> | null;
+  batches?: number;
+  /** send: the contact ids of the batch, and how many of them are settled and counted. */
+  recipients?: string[];
+  nextIndex?: number;
+}
+
+/** A pending task nobody took within this time is armed again by the sweeper. */
+export const ARM_TIMEOUT_MS = 5 * 60_000;
+/** Parked tasks sort after every date in the index, so the sweeper never finds them due. */
+export const PARKED = 'PARKED';
+/** Finished tasks stay readable this long, then TTL removes them. */
+const DONE_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export function taskKey(campaignId: string, taskId: string) {
+  return primaryKeyOf('campaignTask', { campaignId, taskId });
+}
+
+function workIndex(campaignId: string, taskId: string, wakeAt: string) {
+  const { gsi2pk, gsi2sk } = keyOf('campaignTask', { campaignId, taskId, wakeAt });
+  return { gsi2pk, gsi2sk } as { gsi2pk: string; gsi2sk: string };
+}
+
+const inFuture = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
+
+/** A new task, pending: its insertion on the stream runs it. */
+export function newTaskPut(
+  access: TableAccess,
+  task: Omit<CampaignTask, 'status' | 'attempts'>,
+  now: Date,
+): TransactItem {
+  return {
+    Put: {
+      TableName: access.tableName,
+      Item: {
+        ...taskKey(task.campaignId, task.taskId),
+        ...workIndex(task.campaignId, task.taskId, inFuture(now, ARM_TIMEOUT_MS)),
+        entity: 'campaignTask',
+        ...task,
+        status: 'pending',
+        attempts: 0,
+        armedAt: now.toISOString(),
+      },
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    },
+  };
+}
+
+function isConditionFailure(error: unknown) {
+  return (error as Error).name === 'ConditionalCheckFailedException';
+}
+
+/** pending → running with a lease until `leaseUntil`; undefined if someone else has it or it is finished. */
+export async function takeTask(
+  access: TableAccess,
+  campaignId: string,
+  taskId: string,
+  leaseId: string,
+  leaseUntil: Date,
+): Promise<CampaignTask | undefined> {
+  try {
+    const { Attributes } = await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: taskKey(campaignId, taskId),
+        UpdateExpression: 'SET #status = :running, leaseId = :lease, gsi2sk = :wake ADD attempts :one',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':running': 'running',
+          ':pending': 'pending',
+          ':lease': leaseId,
+          ':wake': workIndex(campaignId, taskId, leaseUntil.toISOString()).gsi2sk,
+          ':one': 1,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as CampaignTask | undefined;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Sets an unfinished task pending again, which puts it back on the stream. `expectedWake` makes the
+ * sweeper's re-arm conditional on nobody having touched the task since it read it.
+ */
+export async function armTask(
+  access: TableAccess,
+  campaignId: string,
+  taskId: string,
+  now: Date,
+  options: { expectedWake?: string; onlyIfParked?: boolean } = {},
+): Promise<boolean> {
+  const conditions = ['#status <> :done', 'attribute_exists(#pk)'];
+  if (options.expectedWake !== undefined) conditions.push('gsi2sk = :expected');
+  if (options.onlyIfParked) conditions.push('#status = :parked');
+  try {
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: taskKey(campaignId, taskId),
+        UpdateExpression:
+          'SET #status = :pending, armedAt = :now, gsi2pk = :gsi2pk, gsi2sk = :wake REMOVE leaseId',
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: { '#status': 'status', '#pk': table.partitionKey },
+        ExpressionAttributeValues: {
+          ':pending': 'pending',
+          ':done': 'done',
+          ':now': now.toISOString(),
+          ':gsi2pk': workIndex(campaignId, taskId, 'x').gsi2pk,
+          ':wake': workIndex(campaignId, taskId, inFuture(now, ARM_TIMEOUT_MS)).gsi2sk,
+          ...(options.expectedWake === undefined ? {} : { ':expected': options.expectedWake }),
+          ...(options.onlyIfParked ? { ':parked': 'parked' } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * The update of a task held under `leaseId`, for a transaction: a checkpoint (`running`, fields only) or
+ * the end of this worker's turn (pending again, deferred, parked, done).
+ */
+export function releaseTaskUpdate(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  next:
+    | { status: 'running' }
+    | { status: 'pending'; now: Date }
+    | { status: 'deferred'; until: Date }
+    | { status: 'parked' }
+    | { status: 'done'; now: Date; outcome: 'finished' | 'cancelled' },
+  fields: Record<string, unknown> = {},
+): TransactItem {
+  const values: Record<string, unknown> = { ':lease': leaseId, ':status': next.status };
+  const sets = ['#status = :status'];
+  const removes = next.status === 'running' ? [] : ['leaseId'];
+  const names: Record<string, string> = { '#status': 'status' };
+  if (next.status === 'running') {
+    // A checkpoint: the lease and the work index stay as they are.
+  } else if (next.status === 'done') {
+    removes.push('gsi2pk', 'gsi2sk');
+    sets.push('outcome = :outcome', 'finishedAt = :now', `${table.timeToLiveAttribute} = :expires`);
+    values[':outcome'] = next.outcome;
+    values[':now'] = next.now.toISOString();
+    values[':expires'] = Math.floor(next.now.getTime() / 1000) + DONE_RETENTION_SECONDS;
+  } else {
+    const wakeAt =
+      next.status === 'parked'
+        ? PARKED
+        : next.status === 'deferred'
+          ? next.until.toISOString()
+          : inFuture(next.now, ARM_TIMEOUT_MS);
+    sets.push('gsi2sk = :wake');
+    values[':wake'] = workIndex(task.campaignId, task.taskId, wakeAt).gsi2sk;
+    if (next.status === 'pending') {
+      sets.push('armedAt = :armedAt');
+      values[':armedAt'] = next.now.toISOString();
+    }
+  }
+  Object.entries(fields).forEach(([name, value], index) => {
+    names[`#f${index}`] = name;
+    values[`:f${index}`] = value;
+    sets.push(`#f${index} = :f${index}`);
+  });
+  return {
+    Update: {
+      TableName: access.tableName,
+      Key: taskKey(task.campaignId, task.taskId),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: 'leaseId = :lease',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/** Sends one `releaseTaskUpdate` on its own; false when the lease was lost (another worker took over). */
+export async function releaseTask(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  next: Parameters<typeof releaseTaskUpdate>[3],
+  fields: Record<string, unknown> = {},
+): Promise<boolean> {
+  const { Update } = releaseTaskUpdate(access, task, leaseId, next, fields);
+  try {
+    await access.documents.send(new UpdateCommand(Update as NonNullable<typeof Update>));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export interface WorkItem {
+  entity: 'campaign' | 'campaignTask';
+  campaignId: string;
+  taskId?: string;
+  gsi2sk: string;
+}
+
+/** The `CAMPAIGN_WORK` index key prefix of a paused campaign's parked tasks. */
+export function parkedPrefix(campaignId: string): string {
+  return keyPrefix('campaignTask', 'gsi2sk', { wakeAt: PARKED, campaignId }) + '#';
+}
+
+export const workIndexPartition = workIndex('x', 'x', 'x').gsi2pk;

@@ -1,0 +1,424 @@
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { keyPrefix, table } from '../data-model';
+import { AppError } from '../errors';
+import { newId } from '../ids';
+import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
+import {
+  type Campaign,
+  completeIfFinished,
+  findCampaign,
+  primaryCampaignKey,
+  startCampaign,
+  taskFinishedUpdate,
+} from './campaigns';
+import { type SendRateLimiter, sleep } from './send-rate';
+import { type RecipientDependencies, type RecipientOutcome, sendToRecipient } from './send-to-recipient';
+import {
+  armTask,
+  type CampaignTask,
+  newTaskPut,
+  parkedPrefix,
+  releaseTask,
+  releaseTaskUpdate,
+  takeTask,
+  workIndexPartition,
+} from './tasks';
+import { type TransactItem, transactWithRetry } from './transactions';
+
+/**
+ * The campaign worker: runs one task (plan a shard, send a batch, re-arm parked batches) per call. The same
+ * code runs in Lambda (driven by the table's stream, functions/campaign-worker) and in-process under
+ * `npm start` and the tests (functions/local/campaign-runner.ts). docs/campaigns.md explains the design.
+ */
+
+export interface CampaignWorkerDependencies extends RecipientDependencies {
+  limiter: SendRateLimiter;
+  /** Milliseconds this invocation may still run (Lambda: `context.getRemainingTimeInMillis()`). */
+  remainingMs: () => number;
+  /** Recipients per send task (at most 50, SES's bulk size, so a batch is one unit of retry). */
+  batchSize?: number;
+  /** Subscriptions read per planning step (one transaction writes their batches). */
+  planPageSize?: number;
+}
+
+/** Stop starting new work when less than this remains; the task continues in a new invocation. */
+const SAFETY_MARGIN_MS = 10_000;
+/** A worker's lease outlives its invocation by this much, then the sweeper takes the task back. */
+const LEASE_MARGIN_MS = 30_000;
+const THROTTLE_RETRIES_IN_PLACE = 3;
+
+/** Thrown by a test's crash hook: the worker stops dead, exactly as a killed process would. */
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}
+
+export type TaskRun = 'not-taken' | 'finished' | 'continued' | 'deferred' | 'parked' | 'lease-lost';
+
+export async function runTask(
+  deps: CampaignWorkerDependencies,
+  campaignId: string,
+  taskId: string,
+): Promise<TaskRun> {
+  const now = () => deps.now?.() ?? new Date();
+  const leaseId = newId();
+  const leaseUntil = new Date(now().getTime() + deps.remainingMs() + LEASE_MARGIN_MS);
+  const task = await takeTask(deps.access, campaignId, taskId, leaseId, leaseUntil);
+  if (task === undefined) return 'not-taken';
+  try {
+    if (task.kind === 'plan') return await runPlanTask(deps, task, leaseId);
+    if (task.kind === 'send') return await runSendTask(deps, task, leaseId);
+    return await runUnparkTask(deps, task, leaseId);
+  } catch (error) {
+    if (error instanceof SimulatedCrash) throw error;
+    // DynamoDB or SES misbehaving: hand the task back for a retry shortly. If even that fails, the lease
+    // runs out and the sweeper re-arms it.
+    deps.logger.error('campaign task failed; retrying shortly', { campaignId, taskId, error });
+    await releaseTask(deps.access, task, leaseId, {
+      status: 'deferred',
+      until: new Date(now().getTime() + 15_000),
+    }).catch(() => undefined);
+    return 'deferred';
+  }
+}
+
+async function finishTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  outcome: 'finished' | 'cancelled',
+  extra: TransactItem[] = [],
+): Promise<TaskRun> {
+  const now = deps.now?.() ?? new Date();
+  await transactWithRetry(deps.access, [
+    releaseTaskUpdate(deps.access, task, leaseId, { status: 'done', now, outcome }),
+    taskFinishedUpdate(deps.access, task.campaignId, task.kind),
+    ...extra,
+  ]);
+  await completeIfFinished(deps.access, task.campaignId, now);
+  return 'finished';
+}
+
+/** Lets the next invocation go on where this one stopped (its new stream record runs it). */
+async function continueLater(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  fields: Record<string, unknown>,
+): Promise<TaskRun> {
+  const released = await releaseTask(
+    deps.access,
+    task,
+    leaseId,
+    { status: 'pending', now: deps.now?.() ?? new Date() },
+    fields,
+  );
+  return released ? 'continued' : 'lease-lost';
+}
+
+// ---------------------------------------------------------------------------------------------- planning
+
+async function runPlanTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+): Promise<TaskRun> {
+  const batchSize = Math.min(50, deps.batchSize ?? 50);
+  const pageSize = deps.planPageSize ?? 500;
+  const segment = task.segment ?? '0';
+  let cursor = task.cursor ?? undefined;
+  let batches = task.batches ?? 0;
+  for (;;) {
+    if (deps.remainingMs() < SAFETY_MARGIN_MS) return continueLater(deps, task, leaseId, {});
+    const campaign = await findCampaign(deps.access, task.campaignId);
+    if (campaign === undefined || campaign.status === 'cancelled') {
+      return finishTask(deps, task, leaseId, 'cancelled');
+    }
+    const page = await deps.access.documents.send(
+      new QueryCommand({
+        TableName: deps.access.tableName,
+        ...audienceQuery(campaign, segment),
+        Limit: pageSize,
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    const contactIds = (page.Items ?? []).map((item) => String(item.contactId));
+    const now = deps.now?.() ?? new Date();
+    const newTasks: TransactItem[] = [];
+    for (let start = 0; start < contactIds.length; start += batchSize) {
+      newTasks.push(
+        newTaskPut(
+          deps.access,
+          {
+            campaignId: task.campaignId,
+            taskId: `send-${segment}-${batches + newTasks.length}`,
+            kind: 'send',
+            recipients: contactIds.slice(start, start + batchSize),
+            nextIndex: 0,
+          },
+          now,
+        ),
+      );
+    }
+    const last = page.LastEvaluatedKey === undefined;
+    const progress = { cursor: page.LastEvaluatedKey ?? null, batches: batches + newTasks.length };
+    // The batches, the cursor and the campaign's totals move together: a crash repeats the page or not at all.
+    await transactWithRetry(deps.access, [
+      releaseTaskUpdate(
+        deps.access,
+        task,
+        leaseId,
+        last ? { status: 'done', now, outcome: 'finished' } : { status: 'running' },
+        progress,
+      ),
+      ...newTasks,
+      campaignTotalsUpdate(deps, task.campaignId, {
+        planned: contactIds.length,
+        outstanding: newTasks.length - (last ? 1 : 0),
+        planning: last ? -1 : 0,
+      }),
+    ]);
+    if (last) {
+      await completeIfFinished(deps.access, task.campaignId, now);
+      return 'finished';
+    }
+    cursor = page.LastEvaluatedKey;
+    batches += newTasks.length;
+  }
+}
+
+function audienceQuery(
+  campaign: Campaign,
+  segment: string,
+): Pick<
+  QueryCommandInput,
+  'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+> {
+  if (campaign.audience.type === 'list') {
+    return {
+      IndexName: 'gsi1',
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :confirmed)',
+      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey, '#sk': table.indexes.gsi1.sortKey },
+      ExpressionAttributeValues: {
+        ':pk': keyPrefix('subscription', 'gsi1pk', { listId: campaign.audience.listId, shard: segment }),
+        ':confirmed': keyPrefix('subscription', 'gsi1sk', { status: 'confirmed' }),
+      },
+    };
+  }
+  return {
+    IndexName: 'gsi1',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
+    ExpressionAttributeValues: { ':pk': keyPrefix('contact', 'gsi1pk', { shard: segment }) },
+  };
+}
+
+function campaignTotalsUpdate(
+  deps: CampaignWorkerDependencies,
+  campaignId: string,
+  add: Record<'planned' | 'outstanding' | 'planning', number>,
+): TransactItem {
+  return {
+    Update: {
+      TableName: deps.access.tableName,
+      Key: primaryCampaignKey(campaignId),
+      UpdateExpression: 'ADD planned :planned, outstanding :outstanding, planning :planning',
+      ExpressionAttributeValues: {
+        ':planned': add.planned,
+        ':outstanding': add.outstanding,
+        ':planning': add.planning,
+      },
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------------------------- sending
+
+async function runSendTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+): Promise<TaskRun> {
+  const recipients = task.recipients ?? [];
+  let index = task.nextIndex ?? 0;
+  let throttled = 0;
+  while (index < recipients.length) {
+    if (deps.remainingMs() < SAFETY_MARGIN_MS) return continueLater(deps, task, leaseId, {});
+    // Read before every chunk, so a pause or cancel takes effect within one chunk.
+    const campaign = await findCampaign(deps.access, task.campaignId);
+    if (campaign === undefined || campaign.status === 'cancelled') {
+      return finishTask(deps, task, leaseId, 'cancelled');
+    }
+    if (campaign.status !== 'running') {
+      if (await parkTask(deps, task, leaseId)) return 'parked';
+      continue;
+    }
+    const chunk = recipients.slice(index, index + deps.limiter.chunkSize);
+    await deps.limiter.acquire(chunk.length);
+    const outcomes = await Promise.all(chunk.map((contactId) => sendToRecipient(deps, campaign, contactId)));
+    const retry = outcomes.find((outcome) => outcome.kind === 'retry');
+    if (retry !== undefined) {
+      // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.
+      throttled++;
+      await deps.limiter.penalise(1000 * throttled);
+      if (retry.failure === 'quota' || throttled > THROTTLE_RETRIES_IN_PLACE) {
+        const wait = retry.failure === 'quota' ? 15 * 60_000 : 30_000 * throttled;
+        const now = deps.now?.() ?? new Date();
+        deps.logger.warn('SES is throttling a campaign; its batch waits and retries', {
+          campaignId: task.campaignId,
+          taskId: task.taskId,
+          failure: retry.failure,
+          retryInSeconds: wait / 1000,
+        });
+        const deferred = await releaseTask(
+          deps.access,
+          task,
+          leaseId,
+          { status: 'deferred', until: new Date(now.getTime() + wait) },
+          { nextIndex: index },
+        );
+        return deferred ? 'deferred' : 'lease-lost';
+      }
+      await sleep(500 * 2 ** throttled * (0.5 + Math.random()));
+      continue;
+    }
+    throttled = 0;
+    const next = index + chunk.length;
+    const counters = campaignCounterIncrement(deps.access, task.campaignId, countsOf(outcomes));
+    if (next >= recipients.length)
+      return finishTask(deps, task, leaseId, 'finished', counters ? [counters] : []);
+    // Counting and moving past the chunk happen together, so a crash never counts a recipient twice.
+    await transactWithRetry(deps.access, [
+      releaseTaskUpdate(deps.access, task, leaseId, { status: 'running' }, { nextIndex: next }),
+      ...(counters ? [counters] : []),
+    ]);
+    index = next;
+  }
+  return finishTask(deps, task, leaseId, 'finished');
+}
+
+function countsOf(outcomes: RecipientOutcome[]): CounterIncrements {
+  const counts: Record<string, number> = {};
+  for (const outcome of outcomes) {
+    const name =
+      outcome.kind === 'skipped'
+        ? `${SKIPPED_PREFIX}${outcome.reason}`
+        : outcome.kind === 'retry'
+          ? undefined
+          : outcome.kind;
+    if (name !== undefined) counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts as CounterIncrements;
+}
+
+/**
+ * Parks a batch of a paused campaign, in one transaction with a check that the campaign is still paused:
+ * otherwise a resume could slip in between our read and our write, and the batch would sleep forever.
+ */
+async function parkTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+): Promise<boolean> {
+  try {
+    await transactWithRetry(deps.access, [
+      releaseTaskUpdate(deps.access, task, leaseId, { status: 'parked' }),
+      {
+        ConditionCheck: {
+          TableName: deps.access.tableName,
+          Key: primaryCampaignKey(task.campaignId),
+          ConditionExpression: '#status IN (:paused, :draft, :scheduled)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':paused': 'paused', ':draft': 'draft', ':scheduled': 'scheduled' },
+        },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'TransactionCanceledException') return false;
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------------------------------- unparking
+
+async function runUnparkTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+): Promise<TaskRun> {
+  for (;;) {
+    if (deps.remainingMs() < SAFETY_MARGIN_MS) return continueLater(deps, task, leaseId, {});
+    const { Items } = await deps.access.documents.send(
+      new QueryCommand({
+        TableName: deps.access.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :parked)',
+        ExpressionAttributeNames: {
+          '#pk': table.indexes.gsi2.partitionKey,
+          '#sk': table.indexes.gsi2.sortKey,
+        },
+        ExpressionAttributeValues: { ':pk': workIndexPartition, ':parked': parkedPrefix(task.campaignId) },
+        Limit: 100,
+      }),
+    );
+    if (Items === undefined || Items.length === 0) return finishTask(deps, task, leaseId, 'finished');
+    const now = deps.now?.() ?? new Date();
+    await Promise.all(
+      Items.map((item) =>
+        armTask(deps.access, task.campaignId, String(item.taskId), now, { onlyIfParked: true }),
+      ),
+    );
+  }
+}
+
+// -------------------------------------------------------------------------------------------- sweeping
+
+/**
+ * Re-arms unfinished work that is due (expired leases, deferred retries, pending tasks nobody took) and
+ * starts scheduled campaigns whose time has come. Runs every minute on AWS; in-process locally. `cutoff`
+ * lets a restarted local worker take back everything at once.
+ */
+export async function sweep(
+  deps: Pick<CampaignWorkerDependencies, 'access' | 'logger' | 'now'>,
+  cutoff?: string,
+): Promise<number> {
+  const now = deps.now?.() ?? new Date();
+  let cursor: Record<string, unknown> | undefined;
+  let woken = 0;
+  do {
+    const page = await deps.access.documents.send(
+      new QueryCommand({
+        TableName: deps.access.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: '#pk = :pk AND #sk < :cutoff',
+        ExpressionAttributeNames: {
+          '#pk': table.indexes.gsi2.partitionKey,
+          '#sk': table.indexes.gsi2.sortKey,
+        },
+        ExpressionAttributeValues: { ':pk': workIndexPartition, ':cutoff': cutoff ?? now.toISOString() },
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const campaignId = String(item.campaignId);
+      if (item.entity === 'campaign') {
+        // A campaign started or cancelled by hand meanwhile answers 409/404: nothing to do.
+        await startCampaign(deps.access, campaignId, now).catch((error: unknown) => {
+          if (!(error instanceof AppError)) throw error;
+        });
+        woken++;
+      } else if (item.entity === 'campaignTask') {
+        if (
+          await armTask(deps.access, campaignId, String(item.taskId), now, {
+            expectedWake: String(item.gsi2sk),
+          })
+        ) {
+          woken++;
+        }
+      }
+    }
+    cursor = page.LastEvaluatedKey;
+  } while (cursor !== undefined);
+  if (woken > 0) deps.logger.info('campaign work re-armed', { woken });
+  return woken;
+}

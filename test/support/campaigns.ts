@@ -1,0 +1,69 @@
+import { expect } from 'vitest';
+import {
+  type CampaignRunner,
+  type CampaignRunnerOptions,
+  startCampaignRunner,
+} from '../../functions/local/campaign-runner';
+import type { Runtime } from '../../shared/runtime';
+import { adminAppFor } from './apps';
+
+/** A campaign as `getCampaign` answers it (the fields tests look at). */
+export interface CampaignBody {
+  campaignId: string;
+  status: string;
+  progress: {
+    total: number;
+    planningDone: boolean;
+    sent: number;
+    skipped: Record<string, number>;
+    skippedTotal: number;
+    failed: number;
+    uncertain: number;
+    remaining: number;
+  };
+}
+
+export async function adminJson(runtime: Runtime, path: string, method = 'GET', body?: unknown) {
+  const response = await adminAppFor(runtime).request(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${runtime.config.adminApiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export async function getCampaignBody(runtime: Runtime, campaignId: string): Promise<CampaignBody> {
+  const { status, body } = await adminJson(runtime, `/admin/v1/campaigns/${campaignId}`);
+  expect(status).toBe(200);
+  return body as unknown as CampaignBody;
+}
+
+/** Polls `getCampaign` until `done` holds (or fails the test after `timeoutMs`). */
+export async function waitForCampaign(
+  runtime: Runtime,
+  campaignId: string,
+  done: (campaign: CampaignBody) => boolean = (campaign) => campaign.status === 'completed',
+  timeoutMs = 60_000,
+): Promise<CampaignBody> {
+  const deadline = Date.now() + timeoutMs;
+  let campaign = await getCampaignBody(runtime, campaignId);
+  while (!done(campaign)) {
+    if (Date.now() > deadline) {
+      throw new Error(`campaign ${campaignId} did not get there in time: ${JSON.stringify(campaign)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    campaign = await getCampaignBody(runtime, campaignId);
+  }
+  return campaign;
+}
+
+/** The in-process worker with test-friendly timings. */
+export function testCampaignRunner(
+  runtime: Runtime,
+  options: CampaignRunnerOptions = {},
+): Promise<CampaignRunner> {
+  return startCampaignRunner(runtime, { sweepIntervalMs: 200, taskBudgetMs: 30_000, ...options });
+}
