@@ -68,7 +68,9 @@ export async function startCampaignRunner(
     crash = resolve;
   });
   const queue: { campaignId: string; taskId: string }[] = [];
-  const known = new Set<string>();
+  // Tasks queued or running. A record for a running task (it re-armed itself, or was re-armed) means
+  // "run it again once this run ends"; dropping it would leave the task to the sweeper's arm timeout.
+  const known = new Map<string, 'queued' | 'running' | 'again'>();
   const running = new Set<Promise<void>>();
 
   const iterators = new Map<string, string>();
@@ -98,8 +100,10 @@ export async function startCampaignRunner(
       const task = pendingTaskOf(record.eventName, record.dynamodb?.NewImage);
       if (task === undefined) continue;
       const id = `${task.campaignId}/${task.taskId}`;
-      if (known.has(id)) continue;
-      known.add(id);
+      const state = known.get(id);
+      if (state === 'running') known.set(id, 'again');
+      if (state !== undefined) continue;
+      known.set(id, 'queued');
       queue.push(task);
     }
     pump();
@@ -109,6 +113,8 @@ export async function startCampaignRunner(
     while (!stopped && running.size < concurrency && queue.length > 0) {
       const task = queue.shift();
       if (task === undefined) break;
+      const id = `${task.campaignId}/${task.taskId}`;
+      known.set(id, 'running');
       const deadline = Date.now() + budget;
       const deps: CampaignWorkerDependencies = {
         ...base,
@@ -127,7 +133,10 @@ export async function startCampaignRunner(
         })
         .finally(() => {
           running.delete(run);
-          known.delete(`${task.campaignId}/${task.taskId}`);
+          if (known.get(id) === 'again') {
+            known.set(id, 'queued');
+            queue.push(task);
+          } else known.delete(id);
           pump();
         });
       running.add(run);

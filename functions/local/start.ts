@@ -4,6 +4,7 @@ import { configVariables } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
 import { createRuntime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
+import { startCampaignRunner } from './campaign-runner';
 import { createLocalApp } from './local-app';
 import { loadOrCreateDevelopmentSecrets, localEnvironment } from './local-environment';
 import {
@@ -59,7 +60,10 @@ async function main() {
   const runtime = createRuntime({ ...defaults, ...overrides }, 'local');
 
   const services: LocalService[] = [];
-  const stopAll = () => Promise.all(services.map((service) => service.stop()));
+  // Last started, first stopped: the worker finishes its tasks before DynamoDB Local goes away.
+  const stopAll = async () => {
+    for (const service of [...services].reverse()) await service.stop();
+  };
   try {
     const dynamoDb = await startDynamoDbLocal({ port: dynamoDbPort, dataDir: `${LOCAL_DIR}/dynamodb` });
     services.push(dynamoDb);
@@ -69,6 +73,9 @@ async function main() {
 
     const app = createLocalApp(runtime, { apiKeys: developmentKeyVerifier(runtime.config.adminApiKey) });
     const server = serve({ fetch: app.fetch, port });
+    // The campaign worker, in-process: it reads the table's stream as the Lambda does on AWS.
+    const worker = await startCampaignRunner(runtime);
+    services.push({ endpoint: '', port: 0, stop: () => worker.stop() });
 
     const api = `http://localhost:${port}`;
     console.log(`
@@ -80,6 +87,7 @@ consent-mail is running (table "${runtime.config.tableName}" ${created === 'crea
   Inbox viewer   ${ses.endpoint}/  (sent mail as JSON: ${ses.endpoint}/store)
   DynamoDB Local ${dynamoDb.endpoint}  (data in ${LOCAL_DIR}/dynamodb)
   Links in email ${runtime.config.baseUrl}
+  Campaigns      worker running in-process (docs/campaigns.md)
 
   Admin API key  ${runtime.config.adminApiKey}
   Try: curl -H "Authorization: Bearer ${runtime.config.adminApiKey}" ${api}/admin/v1/whoami

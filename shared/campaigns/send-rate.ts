@@ -10,14 +10,15 @@ import type { TableAccess } from '../table-access';
  * wants `n` sends reserves the interval [start, start + n/rate) with `start = max(tat, now)` by one
  * conditional write, sleeps until `start` and sends its `n` at once.
  *
- * Why at most 1.1× the rate in any one-second window: reservations never overlap, so within any second the
- * reservations that start in it are all spoken-for time except the last one's tail, which is at most one
- * chunk; chunks are capped at a tenth of the rate (`chunkSize`). Workers never reserve more than
- * `maxAheadMs` into the future, so nobody sleeps long holding a Lambda.
+ * Why at most 1.1× the rate in any one-second window: reservations never overlap, so the reservations
+ * that start within any second cover at most that second plus the last one's tail, one chunk (a twentieth
+ * of the rate, `chunkSize`). A worker that wakes late (timers, network) can carry a chunk into the next
+ * window, so reservations are spaced for 95% of the rate, which leaves room for ~50 ms of lateness.
+ * Workers never reserve more than `maxAheadMs` into the future, so nobody sleeps long holding a Lambda.
  */
 
 export interface SendRateLimiter {
-  /** Recipients one reservation may cover: a tenth of the rate, at least 1. */
+  /** Recipients one reservation may cover: a twentieth of the rate, at least 1. */
   readonly chunkSize: number;
   readonly perSecond: number;
   /** Resolves when `count` sends may go out now. */
@@ -38,8 +39,11 @@ export interface SendRateOptions {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 export function chunkSizeFor(perSecond: number): number {
-  return Math.max(1, Math.floor(perSecond / 10));
+  return Math.max(1, Math.floor(perSecond / 20));
 }
+
+/** Reservations are spaced for this share of the rate (see above). */
+const SPACING_SHARE = 0.95;
 
 export function createSendRateLimiter(access: TableAccess, options: SendRateOptions): SendRateLimiter {
   const perSecond = options.perSecond;
@@ -91,7 +95,7 @@ export function createSendRateLimiter(access: TableAccess, options: SendRateOpti
           await wait(start - at - maxAheadMs + Math.random() * 50);
           continue;
         }
-        if (await compareAndSet(tat, start + (count * 1000) / perSecond)) {
+        if (await compareAndSet(tat, start + (count * 1000) / (perSecond * SPACING_SHARE))) {
           await wait(start - at);
           return;
         }

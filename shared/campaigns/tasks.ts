@@ -236,7 +236,8 @@ export interface WorkItem {
 
 /** The `CAMPAIGN_WORK` index key prefix of a paused campaign's parked tasks. */
 export function parkedPrefix(campaignId: string): string {
-  return keyPrefix('campaignTask', 'gsi2sk', { wakeAt: PARKED, campaignId }) + '#';
+  // Ends with the `#` before `<taskId>`, so one campaign id never matches another that extends it.
+  return keyPrefix('campaignTask', 'gsi2sk', { wakeAt: PARKED, campaignId });
 }
 
 export const workIndexPartition = workIndex('x', 'x', 'x').gsi2pk;

@@ -1,0 +1,322 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { SimulatedCrash } from '../../shared/campaigns/worker';
+import { keyPrefix } from '../../shared/data-model';
+import type { Runtime } from '../../shared/runtime';
+import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import { givenList } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { givenConfirmedSubscribers } from '../support/subscribers';
+import { createTestRuntime } from '../support/test-runtime';
+
+/** Campaigns end to end: admin API → stream → worker → SES emulator, against DynamoDB Local. */
+
+let runtime: Runtime;
+let runners: CampaignRunner[] = [];
+
+async function startWorker(options: Parameters<typeof testCampaignRunner>[1] = {}) {
+  const runner = await testCampaignRunner(runtime, options);
+  runners.push(runner);
+  return runner;
+}
+
+async function createCampaign(body: Record<string, unknown>): Promise<CampaignBody> {
+  const { status, body: created } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+    name: 'November news',
+    listId: 'news',
+    subject: 'Hello {{firstName|there}}',
+    html: '<p>Hi {{firstName|there}}, here is the news.</p>',
+    ...body,
+  });
+  expect(status, JSON.stringify(created)).toBe(201);
+  return created as unknown as CampaignBody;
+}
+
+async function start(campaignId: string) {
+  const { status, body } = await adminJson(runtime, `/admin/v1/campaigns/${campaignId}/start`, 'POST');
+  expect(status, JSON.stringify(body)).toBe(200);
+  return body as unknown as CampaignBody;
+}
+
+/** The send ledger: every message record the campaign left, by contact. */
+async function ledgerOf(contactIds: string[], campaignId: string) {
+  const counts = new Map<string, string[]>();
+  for (const contactId of contactIds) {
+    const { Items } = await runtime.clients.documents.send(
+      new QueryCommand({
+        TableName: runtime.config.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
+        FilterExpression: 'campaignId = :campaign',
+        ExpressionAttributeValues: {
+          ':pk': keyPrefix('contact', 'pk', { contactId }),
+          ':messages': 'MESSAGE#',
+          ':campaign': campaignId,
+        },
+        ConsistentRead: true,
+      }),
+    );
+    counts.set(
+      contactId,
+      (Items ?? []).map((item) => String(item.status)),
+    );
+  }
+  return counts;
+}
+
+async function mailsWithSubject(email: string, subject: string) {
+  return (await sentMailTo(email)).filter((mail) => mail.subject === subject);
+}
+
+beforeEach(async () => {
+  runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '200' });
+  await givenList(runtime, { listId: 'news', trackingAllowedByDefault: true });
+});
+
+afterEach(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()));
+  runners = [];
+});
+
+describe('createCampaign', () => {
+  it('refuses what could never be sent, before anything is stored', async () => {
+    const unknownPlaceholder = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+      name: 'x',
+      listId: 'news',
+      subject: 'Hi {{fristName}}',
+      text: 'Body',
+    });
+    expect(unknownPlaceholder.status).toBe(400);
+    expect(JSON.stringify(unknownPlaceholder.body)).toContain('{{fristName}}');
+
+    const deceptive = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+      name: 'x',
+      listId: 'news',
+      subject: 'RE: your order',
+      text: 'Body',
+    });
+    expect(deceptive.status).toBe(422);
+
+    const noList = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+      name: 'x',
+      listId: 'no-such-list',
+      subject: 'Hi',
+      text: 'Body',
+    });
+    expect(noList.status).toBe(404);
+
+    const past = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+      name: 'x',
+      listId: 'news',
+      subject: 'Hi',
+      text: 'Body',
+      scheduledAt: '2020-01-01T00:00:00Z',
+    });
+    expect(past.status).toBe(400);
+
+    const listed = await adminJson(runtime, '/admin/v1/campaigns');
+    expect(listed.body.campaigns).toEqual([]);
+  });
+
+  it('answers 409 for a change the status does not allow, and 404 for an unknown campaign', async () => {
+    const campaign = await createCampaign({});
+    expect(
+      (await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/pause`, 'POST')).status,
+    ).toBe(409);
+    expect(
+      (await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/resume`, 'POST')).status,
+    ).toBe(409);
+    expect((await adminJson(runtime, '/admin/v1/campaigns/nope/start', 'POST')).status).toBe(404);
+    expect((await adminJson(runtime, '/admin/v1/campaigns/nope')).status).toBe(404);
+  });
+});
+
+describe('a campaign to a list', () => {
+  it('reaches every confirmed subscriber exactly once, personalised, with progress to match', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 60, {
+      names: (index) => (index % 2 === 0 ? `Ada${index} Lovelace` : null),
+    });
+    await startWorker();
+    const campaign = await createCampaign({ tracking: false });
+    expect(campaign.status).toBe('draft');
+    await start(campaign.campaignId);
+    const done = await waitForCampaign(runtime, campaign.campaignId);
+    expect(done.progress).toMatchObject({
+      total: 60,
+      planningDone: true,
+      sent: 60,
+      skippedTotal: 0,
+      failed: 0,
+      uncertain: 0,
+      remaining: 0,
+    });
+    const [named, unnamed] = [people[0], people[1]];
+    const [mail] = await mailsWithSubject(named?.email ?? '', 'Hello Ada0');
+    expect(mail?.body.html).toContain('Hi Ada0, here is the news.');
+    expect(mail?.body.html).not.toContain('/v1/pixel');
+    expect(mail?.headers?.find((header) => header.name === 'List-Unsubscribe-Post')?.value).toBe(
+      'List-Unsubscribe=One-Click',
+    );
+    expect(await mailsWithSubject(unnamed?.email ?? '', 'Hello there')).toHaveLength(1);
+    const ledger = await ledgerOf(
+      people.map((person) => person.contactId),
+      campaign.campaignId,
+    );
+    expect([...ledger.values()].every((statuses) => statuses.length === 1 && statuses[0] === 'sent')).toBe(
+      true,
+    );
+  });
+
+  it('starts a scheduled campaign by itself when its time comes', async () => {
+    const [person] = await givenConfirmedSubscribers(runtime, 'news', 1);
+    await startWorker();
+    const campaign = await createCampaign({
+      subject: 'Scheduled news',
+      scheduledAt: new Date(Date.now() + 1500).toISOString(),
+    });
+    expect(campaign.status).toBe('scheduled');
+    await waitForCampaign(runtime, campaign.campaignId);
+    expect(await mailsWithSubject(person?.email ?? '', 'Scheduled news')).toHaveLength(1);
+  });
+
+  it('honours an unsubscribe made while the campaign is running for every later recipient', async () => {
+    runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '10' });
+    await givenList(runtime, { listId: 'news' });
+    const people = await givenConfirmedSubscribers(runtime, 'news', 8);
+    const campaign = await createCampaign({ subject: 'Mid-campaign news' });
+    let unsubscribed: string[] = [];
+    // One task at a time, one recipient per chunk: "later" is well defined.
+    await startWorker({
+      concurrency: 1,
+      afterRecipientSent: async (contactId) => {
+        if (unsubscribed.length > 0) return;
+        unsubscribed = people
+          .map((person) => person.contactId)
+          .filter((id) => id !== contactId)
+          .slice(0, 3);
+        for (const id of unsubscribed) {
+          const { status } = await adminJson(runtime, `/admin/v1/contacts/${id}/unsubscribe`, 'POST', {
+            listId: 'news',
+          });
+          expect(status).toBe(200);
+        }
+      },
+    });
+    await start(campaign.campaignId);
+    const done = await waitForCampaign(runtime, campaign.campaignId);
+    expect(done.progress).toMatchObject({ total: 8, sent: 5, skipped: { unsubscribed: 3 }, remaining: 0 });
+    for (const person of people) {
+      const expected = unsubscribed.includes(person.contactId) ? 0 : 1;
+      expect(await mailsWithSubject(person.email, 'Mid-campaign news')).toHaveLength(expected);
+    }
+  });
+
+  it('pauses, resumes where it stopped, and cancels', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 30);
+    const campaign = await createCampaign({ subject: 'Paused news' });
+    let paused = false;
+    await startWorker({
+      concurrency: 2,
+      afterRecipientSent: async () => {
+        if (paused) return;
+        paused = true;
+        expect(
+          (await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/pause`, 'POST')).status,
+        ).toBe(200);
+      },
+    });
+    await start(campaign.campaignId);
+    const whilePaused = await waitForCampaign(
+      runtime,
+      campaign.campaignId,
+      (current) => current.status === 'paused',
+    );
+    // Give the workers time to reach their next chunk and park.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const sentWhilePaused = (await waitForCampaign(runtime, campaign.campaignId, () => true)).progress.sent;
+    expect(sentWhilePaused).toBeLessThan(30);
+    expect(whilePaused.status).toBe('paused');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await waitForCampaign(runtime, campaign.campaignId, () => true)).progress.sent).toBe(
+      sentWhilePaused,
+    );
+
+    expect(
+      (await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/resume`, 'POST')).status,
+    ).toBe(200);
+    const done = await waitForCampaign(runtime, campaign.campaignId, undefined, 20_000);
+    expect(done.progress).toMatchObject({ sent: 30, remaining: 0 });
+    for (const person of people) expect(await mailsWithSubject(person.email, 'Paused news')).toHaveLength(1);
+
+    const cancelled = await createCampaign({ subject: 'Cancelled news' });
+    const answer = await adminJson(runtime, `/admin/v1/campaigns/${cancelled.campaignId}/cancel`, 'POST');
+    expect(answer.body.status).toBe('cancelled');
+    expect(
+      (await adminJson(runtime, `/admin/v1/campaigns/${cancelled.campaignId}/start`, 'POST')).status,
+    ).toBe(409);
+  });
+});
+
+describe('crashes and throttling', () => {
+  it('a worker killed mid-campaign and restarted sends to everyone exactly once', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 40);
+    const campaign = await createCampaign({ subject: 'Crash-proof news' });
+    let sent = 0;
+    const doomed = await startWorker({
+      afterRecipientSent: () => {
+        sent++;
+        if (sent === 12) throw new SimulatedCrash('killed after the 12th recipient');
+      },
+    });
+    await start(campaign.campaignId);
+    await doomed.crashed;
+    await doomed.stop();
+    const atCrash = await waitForCampaign(runtime, campaign.campaignId, () => true);
+    expect(atCrash.status).toBe('running');
+    expect(atCrash.progress.sent).toBeLessThan(40);
+
+    await startWorker();
+    const done = await waitForCampaign(runtime, campaign.campaignId);
+    expect(done.progress).toMatchObject({ total: 40, sent: 40, uncertain: 0, remaining: 0 });
+    const ledger = await ledgerOf(
+      people.map((person) => person.contactId),
+      campaign.campaignId,
+    );
+    for (const person of people) {
+      expect(ledger.get(person.contactId)).toEqual(['sent']);
+      expect(await mailsWithSubject(person.email, 'Crash-proof news')).toHaveLength(1);
+    }
+  });
+
+  it('completes when SES throttles, retrying the throttled recipients and never dropping one', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 20);
+    const campaign = await createCampaign({ subject: 'Throttled news' });
+    const { SESv2Client } = await import('@aws-sdk/client-sesv2');
+    const ses = new SESv2Client({
+      region: runtime.config.region,
+      endpoint: runtime.config.sesEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    let calls = 0;
+    let throttled = 0;
+    ses.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'SendEmailCommand' && ++calls % 3 === 0) {
+          throttled++;
+          throw Object.assign(new Error('Maximum sending rate exceeded.'), {
+            name: 'TooManyRequestsException',
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottling' },
+    );
+    await startWorker({ ses });
+    await start(campaign.campaignId);
+    const done = await waitForCampaign(runtime, campaign.campaignId, undefined, 90_000);
+    expect(throttled).toBeGreaterThan(0);
+    expect(done.progress).toMatchObject({ total: 20, sent: 20, failed: 0, uncertain: 0, remaining: 0 });
+    for (const person of people)
+      expect(await mailsWithSubject(person.email, 'Throttled news')).toHaveLength(1);
+  }, 120_000);
+});

@@ -1,0 +1,44 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { emulatedSesAccount } from '../../functions/local/local-stack';
+import { createSendRateLimiter, resolveSendRate } from '../../shared/campaigns/send-rate';
+import type { Runtime } from '../../shared/runtime';
+import { accessOf } from '../support/consent-fixtures';
+import { createTestRuntime } from '../support/test-runtime';
+
+describe('the shared send rate (GCRA in DynamoDB)', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+  });
+
+  it("reads SES's max send rate from GetAccount unless configuration caps it", async () => {
+    expect(await resolveSendRate(runtime.clients.ses, undefined, runtime.logger)).toBe(
+      emulatedSesAccount.SendQuota.MaxSendRate,
+    );
+    expect(await resolveSendRate(runtime.clients.ses, 3, runtime.logger)).toBe(3);
+  });
+
+  it('never lets ten workers together exceed 1.1 times the rate in any one-second window', async () => {
+    const perSecond = 40;
+    const granted: number[] = [];
+    const workers = Array.from({ length: 10 }, () => createSendRateLimiter(accessOf(runtime), { perSecond }));
+    const started = Date.now();
+    await Promise.all(
+      workers.map(async (limiter) => {
+        for (let round = 0; round < 8; round++) {
+          await limiter.acquire(limiter.chunkSize);
+          for (let send = 0; send < limiter.chunkSize; send++) granted.push(Date.now());
+        }
+      }),
+    );
+    const elapsed = (Date.now() - started) / 1000;
+    expect(granted).toHaveLength(160);
+    let busiest = 0;
+    for (const at of granted) {
+      busiest = Math.max(busiest, granted.filter((other) => other >= at && other < at + 1000).length);
+    }
+    expect(busiest).toBeLessThanOrEqual(perSecond * 1.1);
+    // And it does not crawl either: 160 sends at 40 a second take about 4 seconds, not much more.
+    expect(elapsed).toBeGreaterThan(3);
+  });
+});

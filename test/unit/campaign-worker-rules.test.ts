@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { pendingTaskOf } from '../../functions/campaign-worker/stream-records';
+import { chunkSizeFor } from '../../shared/campaigns/send-rate';
+import { classifySesFailure } from '../../shared/campaigns/ses-failures';
+
+const named = (name: string, message = '') => Object.assign(new Error(message), { name });
+
+describe('classifySesFailure', () => {
+  it('retries only what proves SES sent nothing', () => {
+    expect(classifySesFailure(named('TooManyRequestsException', 'Maximum sending rate exceeded.'))).toBe(
+      'throttled',
+    );
+    expect(classifySesFailure(named('ThrottlingException', 'Maximum sending rate exceeded.'))).toBe(
+      'throttled',
+    );
+    expect(classifySesFailure(named('ThrottlingException', 'Daily message quota exceeded.'))).toBe('quota');
+    expect(classifySesFailure(named('SendingPausedException'))).toBe('quota');
+    expect(classifySesFailure(named('MessageRejected'))).toBe('rejected');
+    expect(classifySesFailure(named('TimeoutError'))).toBe('unknown');
+    expect(classifySesFailure(named('InternalFailure'))).toBe('unknown');
+    expect(classifySesFailure('nonsense')).toBe('unknown');
+  });
+});
+
+describe('pendingTaskOf (the stream filter)', () => {
+  const image = (fields: Record<string, string>) =>
+    Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { S: value }]));
+  const task = { entity: 'campaignTask', status: 'pending', campaignId: 'cmp1', taskId: 'send-0-0' };
+
+  it('runs inserted or modified tasks that are pending, and nothing else', () => {
+    expect(pendingTaskOf('INSERT', image(task))).toEqual({ campaignId: 'cmp1', taskId: 'send-0-0' });
+    expect(pendingTaskOf('MODIFY', image(task))).toEqual({ campaignId: 'cmp1', taskId: 'send-0-0' });
+    expect(pendingTaskOf('REMOVE', image(task))).toBeUndefined();
+    expect(pendingTaskOf('MODIFY', image({ ...task, status: 'running' }))).toBeUndefined();
+    expect(pendingTaskOf('INSERT', image({ ...task, entity: 'contact' }))).toBeUndefined();
+    expect(pendingTaskOf('INSERT', undefined)).toBeUndefined();
+  });
+});
+
+describe('chunkSizeFor', () => {
+  it('is a twentieth of the rate, at least one, so no second sees more than 1.1 times the rate', () => {
+    expect(chunkSizeFor(14)).toBe(1);
+    expect(chunkSizeFor(200)).toBe(10);
+    expect(chunkSizeFor(5)).toBe(1);
+  });
+});
