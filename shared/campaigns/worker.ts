@@ -133,6 +133,16 @@ async function runPlanTask(
     if (campaign === undefined || campaign.status === 'cancelled') {
       return finishTask(deps, task, leaseId, 'cancelled');
     }
+    // Plan only a few minutes of sending ahead: a million batches written at once would sit on the stream
+    // for hours (its records expire after 24 h) and be re-armed again and again by the sweeper.
+    if (campaign.outstanding - campaign.planning > planningBacklog(deps.limiter.perSecond, batchSize)) {
+      const now = deps.now?.() ?? new Date();
+      const deferred = await releaseTask(deps.access, task, leaseId, {
+        status: 'deferred',
+        until: new Date(now.getTime() + 60_000),
+      });
+      return deferred ? 'deferred' : 'lease-lost';
+    }
     const page = await deps.access.documents.send(
       new QueryCommand({
         TableName: deps.access.tableName,
@@ -184,6 +194,11 @@ async function runPlanTask(
     cursor = page.LastEvaluatedKey;
     batches += newTasks.length;
   }
+}
+
+/** Send tasks planned but not finished beyond which planning waits: about five minutes of sending. */
+export function planningBacklog(perSecond: number, batchSize: number): number {
+  return Math.max(100, Math.ceil((perSecond * 300) / batchSize));
 }
 
 function audienceQuery(
@@ -379,7 +394,8 @@ async function runUnparkTask(
  * lets a restarted local worker take back everything at once.
  */
 export async function sweep(
-  deps: Pick<CampaignWorkerDependencies, 'access' | 'logger' | 'now'>,
+  deps: Pick<CampaignWorkerDependencies, 'access' | 'logger' | 'now'> &
+    Partial<Pick<CampaignWorkerDependencies, 'remainingMs'>>,
   cutoff?: string,
 ): Promise<number> {
   const now = deps.now?.() ?? new Date();
@@ -400,6 +416,8 @@ export async function sweep(
       }),
     );
     for (const item of page.Items ?? []) {
+      // What is left waits for the next sweep a minute later.
+      if (deps.remainingMs !== undefined && deps.remainingMs() < SAFETY_MARGIN_MS) return woken;
       const campaignId = String(item.campaignId);
       if (item.entity === 'campaign') {
         // A campaign started or cancelled by hand meanwhile answers 409/404: nothing to do.
