@@ -103,12 +103,18 @@ export async function sendToRecipient(
     return { kind: 'uncertain' };
   }
   const sentAt = (deps.now?.() ?? new Date()).toISOString();
-  await updateMessage(
-    deps.access,
-    contactId,
-    messageId,
-    sentMessageFields(contactId, messageId, sesMessageId, sentAt),
-  );
+  try {
+    await updateMessage(
+      deps.access,
+      contactId,
+      messageId,
+      sentMessageFields(contactId, messageId, sesMessageId, sentAt),
+    );
+  } catch (error) {
+    // SES accepted it: counted as sent now. Should this chunk be redone, the record still says `sending`
+    // and the recipient turns `uncertain`, never resent.
+    deps.logger.error('campaign message sent but its record was not updated', { messageId, error });
+  }
   await deps.afterRecipientSent?.(contactId);
   return { kind: 'sent' };
 }
