@@ -34,6 +34,8 @@ export interface ConsentMailFunctionProps {
   memorySize?: number;
   /** X-Ray active tracing. @default false */
   tracing?: boolean;
+  /** Concurrency set aside for (and capping) the function. @default none: the account's unreserved pool */
+  reservedConcurrentExecutions?: number;
 }
 
 export class ConsentMailFunction extends Construct implements IGrantable {
@@ -68,6 +70,7 @@ export class ConsentMailFunction extends Construct implements IGrantable {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,

@@ -19,6 +19,11 @@ export interface DeploymentSettings extends SenderIdentity {
   senderDomain: string;
   logLevel: string;
   /**
+   * Emails per second all campaign workers together may send (`CAMPAIGN_MAX_SEND_RATE`). Unset, the workers
+   * send at the account's SES max send rate (GetAccount); set it to leave room for other senders.
+   */
+  campaignMaxSendRate?: string;
+  /**
    * Feature flag `inboundMail`: create the SES receipt rule set that hands mail to the unsubscribe mailbox
    * to the inbound-mail function (docs/deploy.md#inbound-mail). Off by default.
    */
@@ -44,7 +49,11 @@ const settingKeys = Object.keys({
   postalAddress: true,
   unsubscribeMailbox: true,
   logLevel: true,
+  campaignMaxSendRate: true,
 } satisfies Record<SettingKey, true>) as SettingKey[];
+
+/** String keys whose value may also be a number in cdk.json (`"campaignMaxSendRate": 10`). */
+const numericKeys: readonly SettingKey[] = ['campaignMaxSendRate'];
 
 export const PLACEHOLDER_DOMAIN = 'example.com';
 
@@ -63,8 +72,9 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
   const problems: string[] = [];
   const given = new Map<SettingKey, string>();
   for (const key of settingKeys) {
-    const value: unknown = scope.node.tryGetContext(key);
-    if (value === undefined || value === null) continue;
+    const raw: unknown = scope.node.tryGetContext(key);
+    if (raw === undefined || raw === null) continue;
+    const value = typeof raw === 'number' && numericKeys.includes(key) ? String(raw) : raw;
     if (typeof value !== 'string') {
       problems.push(`${key}: must be a string`);
       continue;
@@ -94,6 +104,7 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     postalAddress: given.get('postalAddress') ?? '1 Example Street, Example City 00000, Example Country',
     unsubscribeMailbox: given.get('unsubscribeMailbox') ?? `unsubscribe@${domain}`,
     logLevel: given.get('logLevel') ?? 'info',
+    campaignMaxSendRate: given.get('campaignMaxSendRate'),
     inboundMail: readFlag(scope, 'inboundMail', problems),
     placeholder,
   };

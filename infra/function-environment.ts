@@ -37,11 +37,18 @@ const settingOfVariable = {
   SENDER_POSTAL_ADDRESS: 'postalAddress',
   UNSUBSCRIBE_MAILBOX: 'unsubscribeMailbox',
   LOG_LEVEL: 'logLevel',
+  CAMPAIGN_MAX_SEND_RATE: 'campaignMaxSendRate',
 } as const satisfies Partial<Record<AwsConfigVariable, SettingKey>>;
 
 type SettingVariable = keyof typeof settingOfVariable;
 
-function settingsEnvironment(settings: DeploymentSettings): Record<SettingVariable, string> {
+/** Settings that may be left unset, in which case the runtime's default applies. */
+type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE';
+
+function settingsEnvironment(
+  settings: DeploymentSettings,
+): Record<Exclude<SettingVariable, OptionalSettingVariable>, string> &
+  Record<OptionalSettingVariable, string | undefined> {
   return {
     BASE_URL: settings.baseUrl,
     SENDER_FROM_ADDRESS: settings.fromAddress,
@@ -51,6 +58,7 @@ function settingsEnvironment(settings: DeploymentSettings): Record<SettingVariab
     SENDER_POSTAL_ADDRESS: settings.postalAddress,
     UNSUBSCRIBE_MAILBOX: settings.unsubscribeMailbox,
     LOG_LEVEL: settings.logLevel,
+    CAMPAIGN_MAX_SEND_RATE: settings.campaignMaxSendRate,
   };
 }
 
@@ -85,6 +93,8 @@ export function functionEnvironment({
 
   const environment: Record<AwsConfigVariable, string | undefined> = {
     TABLE_NAME: table.tableName,
+    // Includes CAMPAIGN_MAX_SEND_RATE only when the campaignMaxSendRate context value caps the send rate;
+    // otherwise campaign workers read the account's max send rate from SES GetAccount.
     ...settingsEnvironment(settings),
     // Its event destination publishes the sending events the ses-events function applies; a send without
     // it would leave bounces and complaints unrecorded.
@@ -101,8 +111,6 @@ export function functionEnvironment({
     // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
     SOFT_BOUNCE_LIMIT: undefined,
     SOFT_BOUNCE_WINDOW_DAYS: undefined,
-    // Campaign workers read the account's max send rate from SES GetAccount unless an operator caps it.
-    CAMPAIGN_MAX_SEND_RATE: undefined,
     // Only the initial key is wired while secrets travel as environment variables; see docs/deploy.md.
     TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${fromSecret(secrets.tokenSigningKeys, INITIAL_SIGNING_KEY_ID)}`,
     TOKEN_ACTIVE_KEY_ID: fromSecret(secrets.tokenSigningKeys, secretFields.activeKeyId),

@@ -37,10 +37,34 @@ export function grantItemReadWrite(table: ITableV2, fn: ConsentMailFunction) {
 }
 
 /**
- * What the health check probes (shared/health.ts): DescribeTable on the table and SES GetAccount.
+ * The table's stream, as a Lambda event source mapping reads it (on the function's behalf, with its role):
+ * the four DynamoDB Streams actions on this table's stream ARN only. Only the campaign worker reads it.
  */
+export function grantStreamRead(table: ITableV2, fn: ConsentMailFunction) {
+  const streamArn = table.tableStreamArn;
+  if (streamArn === undefined) throw new Error('the table has no stream (shared/data-model.ts streamView)');
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ],
+    resourceArns: [streamArn],
+  });
+}
+
+/** What the health check probes (shared/health.ts): DescribeTable on the table and SES GetAccount. */
 export function grantHealthCheck(table: ITableV2, fn: ConsentMailFunction) {
   Grant.addToPrincipal({ grantee: fn, actions: ['dynamodb:DescribeTable'], resourceArns: [table.tableArn] });
+  grantGetAccount(fn);
+}
+
+/**
+ * SES v2 `GetAccount`: the health check's SES probe, and the campaign worker's send quota (MaxSendRate).
+ */
+export function grantGetAccount(fn: ConsentMailFunction) {
   fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
   Validations.of(fn.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',

@@ -5,9 +5,9 @@ import { Construct } from 'constructs';
 import type { ConsentMailFunction } from './consent-mail-function';
 
 /**
- * CloudWatch alarms on what needs a person: SES events that could not be applied, and a sender reputation
- * heading for an SES review. No actions yet: they show in the CloudWatch console (subscribe a topic to them
- * by hand, docs/deploy.md#alarms).
+ * CloudWatch alarms on what needs a person: SES events that could not be applied, a campaign worker that
+ * fails or is held back, and a sender reputation heading for an SES review. No actions yet: they show in
+ * the CloudWatch console (subscribe a topic to them by hand, docs/deploy.md#alarms).
  */
 
 /**
@@ -20,18 +20,40 @@ export const REPUTATION_ALARM_THRESHOLDS = {
   'Reputation.ComplaintRate': 0.001,
 } as const;
 
+/**
+ * 5-minute periods in a row with throttles before the campaign worker's throttle alarm fires. A large
+ * campaign runs the worker at its reserved concurrency, so brief throttling is expected (Lambda retries the
+ * stream batch, the sweep re-arms what waits); throttling for this long means campaigns are stalling.
+ */
+export const CAMPAIGN_WORKER_THROTTLE_PERIODS = 3;
+
 export interface OperationalAlarmsProps {
   sesEvents: ConsentMailFunction;
   sesEventsDeadLetterQueue: IQueue;
+  campaignWorker: ConsentMailFunction;
+  /** The on-failure destination of the worker's stream event source mapping. */
+  campaignWorkerDeadLetterQueue: IQueue;
 }
 
 export class OperationalAlarms extends Construct {
   readonly deadLetters: Alarm;
   readonly sesEventsErrors: Alarm;
+  readonly campaignWorkerErrors: Alarm;
+  readonly campaignWorkerDeadLetters: Alarm;
+  readonly campaignWorkerThrottles: Alarm;
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
 
-  constructor(scope: Construct, id: string, { sesEvents, sesEventsDeadLetterQueue }: OperationalAlarmsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    {
+      sesEvents,
+      sesEventsDeadLetterQueue,
+      campaignWorker,
+      campaignWorkerDeadLetterQueue,
+    }: OperationalAlarmsProps,
+  ) {
     super(scope, id);
 
     const aboveZero = {
@@ -60,6 +82,37 @@ export class OperationalAlarms extends Construct {
         'consent-mail: the ses-events function failed (Lambda retries it; events that keep failing end in ' +
         'the dead-letter queue). See its log group.',
       metric: sesEvents.lambda.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    });
+
+    this.campaignWorkerErrors = new Alarm(this, 'CampaignWorkerErrors', {
+      ...aboveZero,
+      alarmDescription:
+        'consent-mail: a campaign worker invocation failed (a sweep, or a stream batch that timed out or ' +
+        'crashed; failed tasks are handed back and retried, so a campaign may be slowed). See its log group.',
+      metric: campaignWorker.lambda.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    });
+
+    this.campaignWorkerDeadLetters = new Alarm(this, 'CampaignWorkerDeadLetters', {
+      ...aboveZero,
+      alarmDescription:
+        'consent-mail: stream records of campaign tasks failed every retry and are described in the ' +
+        "campaign worker's dead-letter queue. The sweep arms those tasks again; find out why the worker " +
+        'kept failing (docs/deploy.md#campaign-worker).',
+      metric: campaignWorkerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    });
+
+    this.campaignWorkerThrottles = new Alarm(this, 'CampaignWorkerThrottles', {
+      ...aboveZero,
+      evaluationPeriods: CAMPAIGN_WORKER_THROTTLE_PERIODS,
+      datapointsToAlarm: CAMPAIGN_WORKER_THROTTLE_PERIODS,
+      alarmDescription:
+        `consent-mail: the campaign worker has been throttled for ${CAMPAIGN_WORKER_THROTTLE_PERIODS * 5} ` +
+        'minutes: all of its reserved concurrency is busy and campaigns are falling behind ' +
+        '(docs/deploy.md#campaign-worker).',
+      metric: campaignWorker.lambda.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
     });
 
     const reputation = (metricName: keyof typeof REPUTATION_ALARM_THRESHOLDS, what: string) =>

@@ -1,10 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ConsentMailFunction } from './consent-mail-function';
+import { failureQueue } from './failure-queue';
 import { CONFIGURATION_SET_TAG, trackedSendingEvents } from './sending-configuration';
 
 /**
@@ -42,21 +43,11 @@ export class SesEventRouting extends Construct {
   constructor(scope: Construct, id: string, { configurationSetName, handler }: SesEventRoutingProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // SQS-managed keys: EventBridge and Lambda can write to it without a KMS key policy, and the events
-      // (which carry recipient addresses) are encrypted at rest.
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // The SQS maximum: time to notice the alarm, fix the cause and replay.
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter queue of the ses-events rule target and of the function's " +
-        'asynchronous invocations (EventBridge and Lambda settings cdk-nag does not recognise); an alarm ' +
-        'fires on its first message.',
-    });
+    this.deadLetterQueue = failureQueue(
+      this,
+      'DeadLetterQueue',
+      "the dead-letter queue of the ses-events rule target and of the function's asynchronous invocations",
+    );
 
     // The default bus (no `eventBus`): SES publishes there only.
     this.rule = new Rule(this, 'Rule', {

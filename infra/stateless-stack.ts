@@ -8,10 +8,17 @@ import {
 } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { CampaignWorkerTriggers } from './campaign-worker-triggers';
 import { ConsentMailFunction } from './consent-mail-function';
 import type { DeploymentSettings } from './deployment-settings';
 import { functionEnvironment } from './function-environment';
-import { grantHealthCheck, grantItemReadWrite, grantSendEmail } from './grants';
+import {
+  grantGetAccount,
+  grantHealthCheck,
+  grantItemReadWrite,
+  grantSendEmail,
+  grantStreamRead,
+} from './grants';
 import { HttpFunction } from './http-function';
 import { InboundMailReceipt } from './inbound-mail-receipt';
 import { OperationalAlarms } from './operational-alarms';
@@ -26,10 +33,19 @@ export interface StatelessStackProps extends StackProps {
 }
 
 /**
- * Everything that can be replaced at will: the functions and their endpoints, the SES configuration set and
- * the route of its events to the ses-events function, the alarms (and, with the `inboundMail` flag, the SES
- * receipt rule set). It receives the stateful resources as props, so it can be destroyed and redeployed
- * without touching data.
+ * The campaign worker's reserved concurrency. SES's account send rate is the real limit on campaign sending,
+ * and every worker shares it through one rate bucket in the table (shared/campaigns/send-rate.ts), so more
+ * concurrent workers would not send faster: they would wait on the bucket while billed, and contend on its
+ * item. Reserving the concurrency also caps it, so a large campaign can never take the account's whole
+ * concurrency from the public API (one-click unsubscribes must keep working during a send).
+ */
+export const CAMPAIGN_WORKER_RESERVED_CONCURRENCY = 20;
+
+/**
+ * Everything that can be replaced at will: the functions and their endpoints, the campaign worker and its
+ * triggers, the SES configuration set and the route of its events to the ses-events function, the alarms
+ * (and, with the `inboundMail` flag, the SES receipt rule set). It receives the stateful resources as props,
+ * so it can be destroyed and redeployed without touching data.
  */
 export class StatelessStack extends Stack {
   readonly sending: SendingConfiguration;
@@ -38,6 +54,8 @@ export class StatelessStack extends Stack {
   readonly inboundMail: ConsentMailFunction;
   readonly sesEvents: ConsentMailFunction;
   readonly sesEventRouting: SesEventRouting;
+  readonly campaignWorker: ConsentMailFunction;
+  readonly campaignWorkerTriggers: CampaignWorkerTriggers;
   readonly alarms: OperationalAlarms;
   /** Only with the `inboundMail` context flag. */
   readonly inboundMailReceipt?: InboundMailReceipt;
@@ -108,9 +126,34 @@ export class StatelessStack extends Stack {
       handler: this.sesEvents,
     });
 
+    // No Function URL: only the table's stream and the sweep schedule invoke it.
+    this.campaignWorker = new ConsentMailFunction(this, 'CampaignWorker', {
+      entry: 'functions/campaign-worker/handler.ts',
+      description:
+        'Campaign worker: plans and sends campaign batches (table stream), sweeps due work (every minute)',
+      environment,
+      // A send task works through its batch at the shared send rate and hands over to a new invocation
+      // before its time runs out (it reads the remaining time), so a long timeout means fewer hand-overs.
+      timeout: Duration.minutes(5),
+      reservedConcurrentExecutions: CAMPAIGN_WORKER_RESERVED_CONCURRENCY,
+    });
+    // Tasks, campaigns, subscriptions (gsi1/gsi2 queries), messages, counters and the send-rate bucket are
+    // item reads and writes and transactions; the event source mapping reads the stream with its role.
+    grantItemReadWrite(table, this.campaignWorker);
+    grantStreamRead(table, this.campaignWorker);
+    // It sends the campaigns' emails, at the account's max send rate unless CAMPAIGN_MAX_SEND_RATE caps it.
+    grantSendEmail(this.campaignWorker, send);
+    grantGetAccount(this.campaignWorker);
+    this.campaignWorkerTriggers = new CampaignWorkerTriggers(this, 'CampaignWorkerTriggers', {
+      table,
+      worker: this.campaignWorker,
+    });
+
     this.alarms = new OperationalAlarms(this, 'Alarms', {
       sesEvents: this.sesEvents,
       sesEventsDeadLetterQueue: this.sesEventRouting.deadLetterQueue,
+      campaignWorker: this.campaignWorker,
+      campaignWorkerDeadLetterQueue: this.campaignWorkerTriggers.deadLetterQueue,
     });
 
     if (settings.inboundMail) {
@@ -140,6 +183,11 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'SesEventsFunctionName', {
       description: 'The ses-events function (replaying dead-lettered events, docs/deploy.md#ses-events)',
       value: this.sesEvents.lambda.functionName,
+    });
+    new CfnOutput(this, 'CampaignWorkerDeadLetterQueueUrl', {
+      description:
+        'Campaign task stream records the worker failed on every retry (docs/deploy.md#campaign-worker)',
+      value: this.campaignWorkerTriggers.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'SesEventsDeadLetterQueueUrl', {
       description: 'SES events that could not be applied after every retry (docs/deploy.md#ses-events)',

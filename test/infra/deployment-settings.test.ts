@@ -62,6 +62,18 @@ describe('deployment settings (CDK context)', () => {
     );
   });
 
+  it('campaignMaxSendRate is unset by default and takes a positive number, as a string or a number', () => {
+    expect(settingsFrom(realDeployment).campaignMaxSendRate).toBeUndefined();
+    expect(settingsFrom({ ...realDeployment, campaignMaxSendRate: '12.5' }).campaignMaxSendRate).toBe('12.5');
+    expect(settingsFrom({ ...realDeployment, campaignMaxSendRate: 14 }).campaignMaxSendRate).toBe('14');
+    expect(problemsOf({ ...realDeployment, campaignMaxSendRate: '0' })).toContain(
+      'campaignMaxSendRate (CAMPAIGN_MAX_SEND_RATE): must be more than 0',
+    );
+    expect(problemsOf({ ...realDeployment, campaignMaxSendRate: 'fast' })).toContain(
+      'campaignMaxSendRate (CAMPAIGN_MAX_SEND_RATE)',
+    );
+  });
+
   it('the inboundMail flag is off by default and takes true or false, as a boolean or a string', () => {
     expect(settingsFrom(realDeployment).inboundMail).toBe(false);
     expect(settingsFrom({ ...realDeployment, inboundMail: 'true' }).inboundMail).toBe(true);

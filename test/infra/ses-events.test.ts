@@ -24,10 +24,17 @@ function onlyResource(template: Template, type: string) {
   return { logicalId, resource };
 }
 
+/** The resource of an L2 construct, by the logical ID the stack gives it. */
+function resourceOf(construct: Parameters<typeof logicalIdOf>[0]) {
+  const logicalId = logicalIdOf(construct);
+  return { logicalId, resource: resources[logicalId] };
+}
+
 const configurationSet = onlyResource(stateless, 'AWS::SES::ConfigurationSet');
 const destination = onlyResource(stateless, 'AWS::SES::ConfigurationSetEventDestination');
-const rule = onlyResource(stateless, 'AWS::Events::Rule');
-const queue = onlyResource(stateless, 'AWS::SQS::Queue');
+// The campaign worker has a rule (its sweep schedule) and a queue of its own: campaign-worker.test.ts.
+const rule = resourceOf(stacks.stateless.sesEventRouting.rule);
+const queue = resourceOf(stacks.stateless.sesEventRouting.deadLetterQueue);
 const sesEventsId = logicalIdOf(stacks.stateless.sesEvents.lambda);
 const configurationSetRef = { Ref: configurationSet.logicalId };
 const queueArn = { 'Fn::GetAtt': [queue.logicalId, 'Arn'] };
@@ -91,7 +98,7 @@ describe('SES configuration set', () => {
 
   it('every function is given its name as SES_CONFIGURATION_SET', () => {
     const functions = Object.values(stateless.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables.SES_CONFIGURATION_SET).toEqual(configurationSetRef);
     }
@@ -148,8 +155,11 @@ describe('SES events → EventBridge → ses-events', () => {
   });
 
   it("the function's own failures are retried by Lambda and then land in the same queue", () => {
-    const { resource } = onlyResource(stateless, 'AWS::Lambda::EventInvokeConfig');
-    expect(resource.Properties).toEqual({
+    const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig')).filter(
+      (config) => JSON.stringify(config.Properties.FunctionName) === JSON.stringify({ Ref: sesEventsId }),
+    );
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.Properties).toEqual({
       FunctionName: { Ref: sesEventsId },
       Qualifier: '$LATEST',
       MaximumRetryAttempts: 2,
@@ -175,7 +185,11 @@ describe('SES events → EventBridge → ses-events', () => {
   it('the dead-letter queue is encrypted, refuses plain HTTP and keeps messages for 14 days', () => {
     expect(queue.resource.Properties.SqsManagedSseEnabled).toBe(true);
     expect(queue.resource.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    const { resource: policy } = onlyResource(stateless, 'AWS::SQS::QueuePolicy');
+    const [policy, ...others] = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter(
+      (candidate) =>
+        JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: queue.logicalId }]),
+    );
+    if (policy === undefined || others.length > 0) expect.fail('expected exactly one policy of the queue');
     const statements = policy.Properties.PolicyDocument.Statement;
     expect(statements).toContainEqual(
       expect.objectContaining({
@@ -228,18 +242,26 @@ describe('alarms', () => {
   const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map(
     (alarm) => alarm.Properties,
   );
-  const alarmOn = (namespace: string, metricName: string) => {
-    const found = alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName);
+  /** The one alarm on a metric; `dimension` tells the ses-events alarms from the campaign worker's. */
+  const alarmOn = (namespace: string, metricName: string, dimension?: unknown) => {
+    const found = alarms.filter(
+      (alarm) =>
+        alarm.Namespace === namespace &&
+        alarm.MetricName === metricName &&
+        (dimension === undefined ||
+          JSON.stringify(alarm.Dimensions?.[0]?.Value) === JSON.stringify(dimension)),
+    );
     if (found.length !== 1) throw new Error(`expected one alarm on ${namespace} ${metricName}`);
     return found[0];
   };
 
-  it('there are exactly the four alarms', () => {
-    expect(alarms).toHaveLength(4);
+  it("there are exactly the seven alarms (three are the campaign worker's: campaign-worker.test.ts)", () => {
+    expect(alarms).toHaveLength(7);
   });
 
   it('fires on the first message in the dead-letter queue', () => {
-    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+    const queueName = { 'Fn::GetAtt': [queue.logicalId, 'QueueName'] };
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', queueName)).toMatchObject({
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue.logicalId, 'QueueName'] } }],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
@@ -248,7 +270,7 @@ describe('alarms', () => {
   });
 
   it('fires on any error of the ses-events function', () => {
-    expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({
+    expect(alarmOn('AWS/Lambda', 'Errors', { Ref: sesEventsId })).toMatchObject({
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: sesEventsId } }],
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
@@ -277,8 +299,12 @@ describe('alarms', () => {
 });
 
 describe('sending permissions', () => {
-  it('the public and the admin API may send from the sender domain with the configuration set, and only that', () => {
-    for (const fn of [stacks.stateless.publicApi, stacks.stateless.adminApi]) {
+  it('the public and the admin API and the campaign worker may send from the sender domain with the configuration set, and only that', () => {
+    for (const fn of [
+      stacks.stateless.publicApi,
+      stacks.stateless.adminApi,
+      stacks.stateless.campaignWorker,
+    ]) {
       const statements = sesStatements(fn.role);
       expect(statements.map((statement) => statement.Action)).toEqual(['ses:SendEmail']);
       expect([statements[0]?.Resource].flat().map(arnText).sort()).toEqual(
@@ -290,6 +316,18 @@ describe('sending permissions', () => {
   it('the inbound-mail and ses-events functions may not send', () => {
     expect(sesStatements(stacks.stateless.inboundMail.role)).toEqual([]);
     expect(sesStatements(stacks.stateless.sesEvents.role)).toEqual([]);
+  });
+
+  it('no other role may send: the public API, the admin API and the campaign worker are all the senders', () => {
+    const senders = [stacks.stateless.publicApi, stacks.stateless.adminApi, stacks.stateless.campaignWorker];
+    const sendingRoles = Object.values(stateless.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        policy.Properties.PolicyDocument.Statement.some((statement: { Action: string | string[] }) =>
+          [statement.Action].flat().some((action) => action.startsWith('ses:Send')),
+        ),
+      )
+      .flatMap((policy) => policy.Properties.Roles.map((role: { Ref: string }) => role.Ref));
+    expect(sendingRoles.sort()).toEqual(senders.map((fn) => logicalIdOf(fn.role)).sort());
   });
 
   it('a From address on a subdomain adds that identity too', () => {

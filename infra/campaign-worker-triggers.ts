@@ -1,0 +1,90 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { type EventSourceMapping, FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { pendingTaskFilterPattern } from '../functions/campaign-worker/stream-records';
+import type { ConsentMailFunction } from './consent-mail-function';
+import { failureQueue } from './failure-queue';
+
+/**
+ * What runs the campaign worker (functions/campaign-worker/handler.ts), two triggers for one function:
+ *
+ * - the table's stream, through a Lambda event source mapping filtered to `campaignTask` items set to
+ *   `pending` (the filter of functions/campaign-worker/stream-records.ts, so the worker is not invoked for
+ *   the table's other writes); a record the worker reports failed is retried, then described in the
+ *   on-failure queue;
+ * - an EventBridge rule every minute: a non-stream event makes the worker sweep due work (expired leases,
+ *   deferred retries, pending tasks nobody took, scheduled campaigns).
+ *
+ * Nothing is lost in the queue: a pending task that no invocation takes is armed again by the sweep
+ * (shared/campaigns/tasks.ts, ARM_TIMEOUT_MS), which writes it again and so puts a new record on the stream.
+ * A message in the queue means the worker kept failing, which needs a person, not a replay.
+ */
+
+export interface CampaignWorkerTriggersProps {
+  /** The table with its stream (NEW_AND_OLD_IMAGES, shared/data-model.ts). */
+  table: ITableV2;
+  worker: ConsentMailFunction;
+}
+
+/** The event source mapping's settings (tests and docs/deploy.md#campaign-worker name the same values). */
+export const STREAM_BATCH_SIZE = 10;
+/** Batches of one shard processed at once (the Lambda maximum); order within a shard does not matter. */
+export const STREAM_PARALLELIZATION_FACTOR = 10;
+/** Retries of a failed record (halved batches count) before it goes to the on-failure queue. */
+export const STREAM_RETRY_ATTEMPTS = 3;
+/** Older records are not sent to the worker: by then the sweep has armed their task again. */
+export const STREAM_MAX_RECORD_AGE = Duration.hours(1);
+export const SWEEP_INTERVAL = Duration.minutes(1);
+
+export class CampaignWorkerTriggers extends Construct {
+  readonly streamMapping: EventSourceMapping;
+  readonly deadLetterQueue: Queue;
+  readonly sweepRule: Rule;
+
+  constructor(scope: Construct, id: string, { table, worker }: CampaignWorkerTriggersProps) {
+    super(scope, id);
+
+    const streamArn = table.tableStreamArn;
+    if (streamArn === undefined) throw new Error('the table has no stream (shared/data-model.ts streamView)');
+
+    this.deadLetterQueue = failureQueue(
+      this,
+      'DeadLetterQueue',
+      "the on-failure destination of the campaign worker's stream event source mapping",
+    );
+
+    // Grants the function's role sqs:SendMessage on the queue (SqsDlq.bind). Stream reads are granted by
+    // the stack (grantStreamRead), next to the function's other permissions.
+    this.streamMapping = worker.lambda.addEventSourceMapping('TableStream', {
+      eventSourceArn: streamArn,
+      // Only tasks set pending from now on; older ones are the sweep's.
+      startingPosition: StartingPosition.LATEST,
+      batchSize: STREAM_BATCH_SIZE,
+      parallelizationFactor: STREAM_PARALLELIZATION_FACTOR,
+      // The handler returns DynamoDBBatchResponse: only the records it names are retried.
+      reportBatchItemFailures: true,
+      // A batch whose invocation fails as a whole (timeout, crash) is halved to isolate the bad record.
+      bisectBatchOnError: true,
+      retryAttempts: STREAM_RETRY_ATTEMPTS,
+      maxRecordAge: STREAM_MAX_RECORD_AGE,
+      onFailure: new SqsDlq(this.deadLetterQueue),
+      filters: [FilterCriteria.filter(pendingTaskFilterPattern)],
+    });
+
+    // The default bus: a schedule rule's events come from EventBridge itself.
+    this.sweepRule = new Rule(this, 'SweepSchedule', {
+      description:
+        'consent-mail: every minute, the campaign worker sweeps due work and starts scheduled campaigns',
+      schedule: Schedule.rate(SWEEP_INTERVAL),
+    });
+    // Adds the function's resource policy for events.amazonaws.com, conditioned on this rule. No retries
+    // and no dead-letter queue: a sweep that did not run is superseded by the next one a minute later.
+    this.sweepRule.addTarget(new LambdaFunction(worker.lambda, { retryAttempts: 0 }));
+    worker.lambda.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: SWEEP_INTERVAL });
+  }
+}

@@ -1,0 +1,335 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pendingTaskFilterPattern, pendingTaskOf } from '../../functions/campaign-worker/stream-records';
+import { defineConsentMail } from '../../infra/consent-mail';
+import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling } from './synth-support';
+
+/**
+ * The campaign worker: its function, the event source mapping on the table's stream, the sweep schedule, its
+ * permissions and alarms. Synthesized once for the file without bundling: stacks.test.ts bundles and starts
+ * every function, including this one. Which roles may send at all is checked in ses-events.test.ts.
+ */
+
+afterAll(removeOutdirs);
+
+const app = newApp(withoutBundling);
+const stacks = defineConsentMail(app);
+const assembly = app.synth();
+const stateful = Template.fromStack(stacks.stateful);
+const stateless = Template.fromStack(stacks.stateless);
+const resources = stateless.toJSON().Resources;
+
+const { campaignWorker, campaignWorkerTriggers } = stacks.stateless;
+const workerId = logicalIdOf(campaignWorker.lambda);
+const worker = resources[workerId];
+const queueId = logicalIdOf(campaignWorkerTriggers.deadLetterQueue);
+const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
+const ruleId = logicalIdOf(campaignWorkerTriggers.sweepRule);
+
+/** The stateful stack's export of the table's stream ARN, as the stateless stack imports it. */
+function streamArnImport() {
+  const exports = Object.values(stateful.findOutputs('*')).filter(
+    (output) =>
+      JSON.stringify(output.Value) === JSON.stringify({ 'Fn::GetAtt': ['ConsentMailTable', 'StreamArn'] }),
+  );
+  expect(exports).toHaveLength(1);
+  return { 'Fn::ImportValue': exports[0]?.Export.Name };
+}
+
+function statementsOf(role: Parameters<typeof logicalIdOf>[0], template = stateless) {
+  const roleId = logicalIdOf(role);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap(
+      (policy) =>
+        policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+}
+
+const hasAction = (prefix: string) => (statement: { Action: string | string[] }) =>
+  [statement.Action].flat().some((action) => action.startsWith(prefix));
+
+describe('campaign worker function', () => {
+  it('runs Node.js 22 on ARM64 for up to 5 minutes, with 512 MB and 20 reserved executions', () => {
+    expect(worker.Type).toBe('AWS::Lambda::Function');
+    expect(worker.Properties.Description).toMatch(/^Campaign worker/);
+    expect(worker.Properties.Runtime).toBe('nodejs22.x');
+    expect(worker.Properties.Architectures).toEqual(['arm64']);
+    expect(worker.Properties.Handler).toBe('index.handler');
+    expect(worker.Properties.Timeout).toBe(300);
+    expect(worker.Properties.MemorySize).toBe(512);
+    expect(worker.Properties.ReservedConcurrentExecutions).toBe(20);
+  });
+
+  it('logs to its own log group and has no Function URL', () => {
+    expect(worker.Properties.LoggingConfig.LogGroup.Ref).toBe(logicalIdOf(campaignWorker.logGroup));
+    expect(resources[worker.Properties.LoggingConfig.LogGroup.Ref]?.Type).toBe('AWS::Logs::LogGroup');
+    const urlTargets = Object.values(stateless.findResources('AWS::Lambda::Url')).map(
+      (url) => url.Properties.TargetFunctionArn['Fn::GetAtt'][0],
+    );
+    expect(urlTargets).not.toContain(workerId);
+  });
+
+  it('gets the environment every function gets, with no send-rate cap unless the context sets one', () => {
+    const sesEvents = resources[logicalIdOf(stacks.stateless.sesEvents.lambda)];
+    expect(worker.Properties.Environment.Variables).toEqual(sesEvents.Properties.Environment.Variables);
+    expect(worker.Properties.Environment.Variables).not.toHaveProperty('CAMPAIGN_MAX_SEND_RATE');
+  });
+
+  it('-c campaignMaxSendRate caps the send rate through CAMPAIGN_MAX_SEND_RATE', () => {
+    const capped = newApp({ ...withoutBundling, campaignMaxSendRate: '12.5' });
+    const cappedStacks = defineConsentMail(capped);
+    const template = Template.fromStack(cappedStacks.stateless).toJSON().Resources;
+    const fn = template[logicalIdOf(cappedStacks.stateless.campaignWorker.lambda)];
+    expect(fn.Properties.Environment.Variables.CAMPAIGN_MAX_SEND_RATE).toBe('12.5');
+  });
+});
+
+describe('table stream → campaign worker', () => {
+  const mappings = Object.values(stateless.findResources('AWS::Lambda::EventSourceMapping'));
+  const mapping = mappings[0]?.Properties;
+
+  it("one event source mapping, from the stateful table's stream to the worker, starting at the latest record", () => {
+    expect(mappings).toHaveLength(1);
+    expect(mapping.FunctionName).toEqual({ Ref: workerId });
+    expect(mapping.EventSourceArn).toEqual(streamArnImport());
+    expect(mapping.StartingPosition).toBe('LATEST');
+    expect(mapping.Enabled ?? true).toBe(true);
+  });
+
+  it('batches of 10, 10 at once per shard, failures reported per record, failed batches halved', () => {
+    expect(mapping).toMatchObject({
+      BatchSize: 10,
+      ParallelizationFactor: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+    });
+  });
+
+  it('3 retries, records younger than a day, then the record is described in the dead-letter queue', () => {
+    expect(mapping.MaximumRetryAttempts).toBe(3);
+    expect(mapping.MaximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
+    expect(mapping.MaximumRecordAgeInSeconds).toBeLessThanOrEqual(24 * 3600);
+    expect(mapping.DestinationConfig).toEqual({ OnFailure: { Destination: queueArn } });
+    expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('only pending campaignTask items reach the worker: the filter is the one stream-records.ts exports', () => {
+    expect(mapping.FilterCriteria.Filters).toHaveLength(1);
+    const pattern: string = mapping.FilterCriteria.Filters[0].Pattern;
+    expect(pattern).toContain('campaignTask');
+    expect(JSON.parse(pattern)).toEqual(pendingTaskFilterPattern);
+    expect(JSON.parse(pattern)).toEqual({
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: { NewImage: { entity: { S: ['campaignTask'] }, status: { S: ['pending'] } } },
+    });
+    // The handler's own check agrees with the filter on what a pending task is.
+    const image = {
+      entity: { S: 'campaignTask' },
+      status: { S: 'pending' },
+      campaignId: { S: 'c' },
+      taskId: { S: 't' },
+    };
+    expect(pendingTaskOf('MODIFY', image)).toEqual({ campaignId: 'c', taskId: 't' });
+    expect(pendingTaskOf('REMOVE', image)).toBeUndefined();
+    expect(pendingTaskOf('MODIFY', { ...image, status: { S: 'running' } })).toBeUndefined();
+  });
+
+  it('the worker may read exactly that stream, and its role may put failed records in the queue', () => {
+    const statements = statementsOf(campaignWorker.role);
+    const stream = statements.filter(hasAction('dynamodb:GetRecords'));
+    expect(stream).toHaveLength(1);
+    expect([stream[0]?.Action].flat().sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
+    expect(stream[0]?.Resource).toEqual(streamArnImport());
+    const sqs = statements.filter(hasAction('sqs:'));
+    expect(sqs.map((statement) => statement.Resource)).toEqual([queueArn]);
+  });
+
+  it('the stream mapping is created only once the role may read the stream', () => {
+    const policyIds = Object.entries(stateless.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) =>
+        JSON.stringify(policy.Properties.Roles).includes(logicalIdOf(campaignWorker.role)),
+      )
+      .map(([logicalId]) => logicalId);
+    // The mapping names the function, and the function waits for its role's policy.
+    expect(worker.DependsOn).toEqual(expect.arrayContaining(policyIds));
+  });
+
+  it('the dead-letter queue is encrypted, refuses plain HTTP, keeps messages 14 days and is an output', () => {
+    const queue = resources[queueId];
+    expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const policies = Object.values(stateless.findResources('AWS::SQS::QueuePolicy')).filter(
+      (policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    stateless.hasOutput('CampaignWorkerDeadLetterQueueUrl', { Value: { Ref: queueId } });
+  });
+});
+
+describe('sweep schedule → campaign worker', () => {
+  const rule = resources[ruleId];
+
+  it('an EventBridge rule every minute whose only target is the worker, not retried', () => {
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.EventPattern).toBeUndefined();
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: expect.any(String),
+        Arn: { 'Fn::GetAtt': [workerId, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+      },
+    ]);
+  });
+
+  it('a sweep that could not run is dropped after a minute (the next one replaces it), not retried', () => {
+    const configs = Object.values(stateless.findResources('AWS::Lambda::EventInvokeConfig')).filter(
+      (config) => JSON.stringify(config.Properties.FunctionName) === JSON.stringify({ Ref: workerId }),
+    );
+    expect(configs.map((config) => config.Properties)).toEqual([
+      {
+        FunctionName: { Ref: workerId },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 60,
+      },
+    ]);
+  });
+
+  it('only this rule may invoke the worker (the stream mapping needs no resource policy)', () => {
+    const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
+      (permission) => JSON.stringify(permission.Properties.FunctionName).includes(workerId),
+    );
+    expect(permissions.map((permission) => permission.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [workerId, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      },
+    ]);
+  });
+});
+
+describe('campaign worker permissions', () => {
+  const statements = statementsOf(campaignWorker.role);
+
+  it('may write its logs, use table items, read the stream, send, read the send quota and dead-letter, nothing else', () => {
+    const actions = [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
+    expect(actions).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:DescribeStream',
+        'dynamodb:GetItem',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        'ses:GetAccount',
+        'ses:SendEmail',
+      ].sort(),
+    );
+  });
+
+  it('ses:SendEmail is granted as for the APIs: the sender identity and the configuration set, no wildcard', () => {
+    const send = statements.filter(hasAction('ses:Send'));
+    expect(send.map((statement) => statement.Action)).toEqual(['ses:SendEmail']);
+    const adminSend = statementsOf(stacks.stateless.adminApi.role).filter(hasAction('ses:Send'));
+    expect(send[0]?.Resource).toEqual(adminSend[0]?.Resource);
+    expect(JSON.stringify(send[0]?.Resource)).not.toContain('*');
+  });
+
+  it('ses:GetAccount (the max send rate) is the only statement on every resource', () => {
+    const everywhere = statements.filter((statement) => JSON.stringify(statement.Resource) === '"*"');
+    expect(everywhere.map((statement) => statement.Action)).toEqual(['ses:GetAccount']);
+  });
+
+  it('table items, and Query on both indexes by name, like the other functions', () => {
+    const tableStatements = statements.filter(
+      (statement) => hasAction('dynamodb:')(statement) && !hasAction('dynamodb:GetRecords')(statement),
+    );
+    const inbound = statementsOf(stacks.stateless.inboundMail.role).filter(hasAction('dynamodb:'));
+    expect(tableStatements).toEqual(inbound);
+  });
+});
+
+describe('campaign worker alarms', () => {
+  const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map(
+    (alarm) => alarm.Properties,
+  );
+  const alarmOn = (namespace: string, metricName: string, dimension: unknown) => {
+    const found = alarms.filter(
+      (alarm) =>
+        alarm.Namespace === namespace &&
+        alarm.MetricName === metricName &&
+        JSON.stringify(alarm.Dimensions) === JSON.stringify([dimension]),
+    );
+    if (found.length !== 1) throw new Error(`expected one alarm on ${namespace} ${metricName}`);
+    return found[0];
+  };
+  const function_ = { Name: 'FunctionName', Value: { Ref: workerId } };
+
+  it('fires on any error of the worker', () => {
+    expect(alarmOn('AWS/Lambda', 'Errors', function_)).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires on the first message in its dead-letter queue', () => {
+    const queueName = { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } };
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', queueName)).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Maximum',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when the worker has been throttled for 15 minutes in a row', () => {
+    expect(alarmOn('AWS/Lambda', 'Throttles', function_)).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports no finding that is not acknowledged', () => {
+    expect(validationFindings(assembly.directory)).toEqual([]);
+  });
+});
