@@ -26,9 +26,21 @@ export function createAwsClients(
   const documents = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  const ses = new SESv2Client({
+  return { dynamoDb, documents, ses: createSesClient(config) };
+}
+
+/**
+ * An SES client. `maxAttempts: 1` turns off the SDK's own retries: SendEmail has no idempotency key, so a
+ * retry after a timeout could send the same email twice. The campaign worker retries only what SES proves
+ * it did not send (shared/campaigns/ses-failures.ts).
+ */
+export function createSesClient(
+  config: Pick<Config, 'region' | 'sesEndpoint'>,
+  options: { maxAttempts?: number } = {},
+): SESv2Client {
+  return new SESv2Client({
     region: config.region,
     ...(config.sesEndpoint ? { endpoint: config.sesEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
+    ...options,
   });
-  return { dynamoDb, documents, ses };
 }

@@ -1,4 +1,5 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createSesClient } from '../aws-clients';
 import type { Runtime } from '../runtime';
 import { sendDependenciesOf } from '../sending/send-dependencies';
 import { createSendRateLimiter, resolveSendRate } from './send-rate';
@@ -9,9 +10,11 @@ export async function campaignWorkerDependencies(
   runtime: Pick<Runtime, 'config' | 'clients' | 'logger'>,
   options: { ses?: SESv2Client } = {},
 ): Promise<Omit<CampaignWorkerDependencies, 'remainingMs'>> {
-  const sending = sendDependenciesOf(runtime, options);
+  // Sends without the SDK's retries (see createSesClient); the rate is read with the ordinary client.
+  const ses = options.ses ?? createSesClient(runtime.config, { maxAttempts: 1 });
+  const sending = sendDependenciesOf(runtime, { ses });
   const perSecond = await resolveSendRate(
-    options.ses ?? runtime.clients.ses,
+    runtime.clients.ses,
     runtime.config.campaignMaxSendRate,
     runtime.logger,
   );
