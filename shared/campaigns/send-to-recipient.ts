@@ -85,9 +85,9 @@ export async function sendToRecipient(
     ({ sesMessageId } = await sendDecorated(deps.mailer, message, messageTags(message)));
   } catch (error) {
     const failure = classifySesFailure(error);
-    if (failure === 'throttled' || failure === 'quota') {
+    if (failure === 'throttled' || failure === 'quota' || failure === 'reset') {
       await updateMessage(deps.access, contactId, messageId, { status: 'throttled' });
-      return { kind: 'retry', failure };
+      return { kind: 'retry', failure: failure === 'quota' ? 'quota' : 'throttled' };
     }
     if (failure === 'rejected') {
       deps.logger.warn('SES rejected a campaign message', { messageId, error });

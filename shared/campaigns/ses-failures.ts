@@ -7,6 +7,11 @@
 export type SesFailure =
   /** Max send rate exceeded: back off and retry soon. */
   | 'throttled'
+  /**
+   * The connection was reset before any answer came: with keep-alive this is the server having closed an
+   * idle connection our request was written to, so it was never read. Retried (docs/campaigns.md).
+   */
+  | 'reset'
   /** Daily quota exceeded, or sending paused for the account or configuration set: retry much later. */
   | 'quota'
   /** SES refused this message for good (rejected content, unverified identity…). */
@@ -28,9 +33,13 @@ const REJECTED = new Set([
   'NotFoundException',
 ]);
 
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
+
 export function classifySesFailure(error: unknown): SesFailure {
   const name = (error as { name?: unknown })?.name;
   const message = String((error as { message?: unknown })?.message ?? '');
+  const code = (error as { code?: unknown })?.code;
+  if ((typeof code === 'string' && RESET_CODES.has(code)) || message === 'socket hang up') return 'reset';
   if (typeof name !== 'string') return 'unknown';
   if (THROTTLING.has(name)) return /daily/i.test(message) ? 'quota' : 'throttled';
   if (PAUSED.has(name)) return 'quota';

@@ -19,6 +19,10 @@ describe('classifySesFailure', () => {
     expect(classifySesFailure(named('TimeoutError'))).toBe('unknown');
     expect(classifySesFailure(named('InternalFailure'))).toBe('unknown');
     expect(classifySesFailure('nonsense')).toBe('unknown');
+    expect(classifySesFailure(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+      'reset',
+    );
+    expect(classifySesFailure(new Error('socket hang up'))).toBe('reset');
   });
 });
 

@@ -1,0 +1,221 @@
+import os from 'node:os';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+
+/** Small measuring tools shared by the scenarios. */
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const mebibytes = (bytes: number) => round(bytes / 1024 / 1024, 1);
+
+/** The highest RSS of this process, sampled every `intervalMs` until `stop()`. */
+export function sampleRss(intervalMs = 50): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
+
+export interface RequestCount {
+  /** HTTP requests sent, retries included. */
+  requests: number;
+  /** Items a request acted on: transaction items, batch items; 1 for single-item calls and queries. */
+  items: number;
+  /** Summed time from sending to the parsed answer, client-side queueing included (requests overlap). */
+  totalMs: number;
+  /** Requests that failed, by error name and target (`ConditionalCheckFailedException (SEND_RATE GCRA)`). */
+  errors: Record<string, number>;
+  /** Requests by the item or partition they addressed (`CONTACT PROFILE`, `gsi1 LIST`), where known. */
+  targets: Record<string, number>;
+}
+
+/** Per operation name (`GetItem`, `TransactWriteItems`, `SendEmail`, ...). */
+export type RequestCounts = Record<string, RequestCount>;
+
+export const emptyCount = (): RequestCount => ({
+  requests: 0,
+  items: 0,
+  totalMs: 0,
+  errors: {},
+  targets: {},
+});
+
+const increment = (record: Record<string, number>, key: string, by = 1) => {
+  record[key] = (record[key] ?? 0) + by;
+};
+
+/** The fixed head of a key value (`CONTACT#123` → `CONTACT`), marshalled or not. */
+function keyHead(value: unknown): string | undefined {
+  const text = typeof value === 'string' ? value : (value as { S?: unknown } | undefined)?.S;
+  return typeof text === 'string' ? text.split('#')[0] : undefined;
+}
+
+/** Which entity a single-item call or query addressed, from its key (the table's `pk`/`sk` naming). */
+function targetOf(input: Record<string, unknown>): string | undefined {
+  const key = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+  if (key !== undefined) return [keyHead(key.pk), keyHead(key.sk)].filter(Boolean).join(' ') || undefined;
+  const condition = input.KeyConditionExpression;
+  if (typeof condition === 'string') {
+    const placeholder = /=\s*(:\w+)/.exec(condition)?.[1];
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    const head = placeholder === undefined ? undefined : keyHead(values[placeholder]);
+    return `${String(input.IndexName ?? 'table')} ${head ?? '?'}`;
+  }
+  return undefined;
+}
+
+function itemsOf(operation: string, input: Record<string, unknown>): number {
+  if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
+    return (input.TransactItems as unknown[] | undefined)?.length ?? 0;
+  }
+  if (operation === 'BatchWriteItem' || operation === 'BatchGetItem') {
+    const requests = Object.values((input.RequestItems ?? {}) as Record<string, unknown>);
+    return requests.reduce<number>(
+      (sum, request) =>
+        sum +
+        (Array.isArray(request) ? request.length : ((request as { Keys?: unknown[] }).Keys?.length ?? 0)),
+      0,
+    );
+  }
+  if (operation === 'SendBulkEmail') return (input.BulkEmailEntries as unknown[] | undefined)?.length ?? 0;
+  return 1;
+}
+
+/**
+ * Counts every request `client` sends (for a DynamoDB client also those of document clients built on it,
+ * which share its middleware stack). The middleware sits late in the finalizeRequest step: inside the retry
+ * middleware, so a retried call counts once per attempt like the bill, and outside deserialisation, so a
+ * service error (`ConditionalCheckFailedException`) reaches it by name.
+ */
+export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benchRequestCounter') {
+  let counts: RequestCounts = {};
+  const stack = client.middlewareStack as unknown as DynamoDBClient['middlewareStack'];
+  stack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const input = args.input as Record<string, unknown>;
+      const entry = counts[operation] ?? emptyCount();
+      counts[operation] = entry;
+      entry.requests++;
+      entry.items += itemsOf(operation, input);
+      const target = targetOf(input);
+      if (target !== undefined) increment(entry.targets, target);
+      const started = performance.now();
+      try {
+        return await next(args);
+      } catch (error) {
+        const name = (error as Error).name ?? 'Error';
+        increment(entry.errors, target === undefined ? name : `${name} (${target})`);
+        throw error;
+      } finally {
+        entry.totalMs += performance.now() - started;
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name, override: true },
+  );
+  return {
+    /** Returns what was counted since the last call and starts again from zero. */
+    take(): RequestCounts {
+      const taken = counts;
+      counts = {};
+      return taken;
+    },
+    remove() {
+      stack.remove(name);
+    },
+  };
+}
+
+export const readOperations = ['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems'];
+export const writeOperations = [
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+];
+
+/** Requests that read and write, and items written (a transaction of 3 items is 1 request, 3 writes). */
+export function summariseDynamoDb(counts: RequestCounts) {
+  const sum = (operations: string[], field: 'requests' | 'items') =>
+    operations.reduce((total, operation) => total + (counts[operation]?.[field] ?? 0), 0);
+  return {
+    readRequests: sum(readOperations, 'requests'),
+    writeRequests: sum(writeOperations, 'requests'),
+    writtenItems: sum(writeOperations, 'items'),
+    allRequests: Object.values(counts).reduce((total, count) => total + count.requests, 0),
+  };
+}
+
+/** Adds `from` into `into`. */
+export function addCounts(into: RequestCounts, from: RequestCounts) {
+  for (const [operation, count] of Object.entries(from)) {
+    const entry = into[operation] ?? emptyCount();
+    into[operation] = entry;
+    entry.requests += count.requests;
+    entry.items += count.items;
+    entry.totalMs += count.totalMs;
+    for (const [name, n] of Object.entries(count.errors)) entry.errors[name] = (entry.errors[name] ?? 0) + n;
+    for (const [name, n] of Object.entries(count.targets))
+      entry.targets[name] = (entry.targets[name] ?? 0) + n;
+  }
+}
+
+/** CPU time of all the machine's CPUs so far (ms), busy and idle, for a busy share over an interval. */
+export function machineCpuTimes() {
+  return os.cpus().reduce(
+    (sum, cpu) => {
+      const { idle, ...busy } = cpu.times;
+      return {
+        idle: sum.idle + idle,
+        busy: sum.busy + Object.values(busy).reduce((a, b) => a + b, 0),
+      };
+    },
+    { idle: 0, busy: 0 },
+  );
+}
+
+/**
+ * A `write` for `createLogger` that tallies JSON log lines by level and message and prints the first few,
+ * so a scenario can say what the code under test complained about.
+ */
+export function logCollector(print: (line: string) => void, prefix = '  logged ') {
+  const counts = new Map<string, number>();
+  const samples: string[] = [];
+  return {
+    write(line: string) {
+      let level = 'unknown';
+      let message = line;
+      try {
+        const entry = JSON.parse(line) as { level?: string; message?: string };
+        level = entry.level ?? level;
+        message = entry.message ?? message;
+      } catch {}
+      const key = `${level}: ${message}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (samples.length < 5) {
+        samples.push(line);
+        print(`${prefix}${line.slice(0, 600)}`);
+      }
+    },
+    summary: () => Object.fromEntries(counts),
+    samples: () => [...samples],
+  };
+}

@@ -1,0 +1,369 @@
+import os from 'node:os';
+import {
+  addCounts,
+  type logCollector,
+  mebibytes,
+  median,
+  type RequestCount,
+  type RequestCounts,
+  readOperations,
+  round,
+  summariseDynamoDb,
+  writeOperations,
+} from '../measure';
+import type { ResultRow, ResultTable, ScenarioResult } from '../report';
+import { BULK_LOOPS, BULK_SIZE, type RawBulkRun } from './raw-bulk-send';
+
+/** Turns the campaign scenario's runs into rows, notes, tables and the "why" of each missed target. */
+
+export interface CampaignSetup {
+  recipients: number;
+  seedSeconds: number;
+  maxSendRate: number;
+  runner: { concurrency: number; sweepIntervalMs: number; taskBudgetMs: number };
+  warmUpCalls: number;
+}
+
+export interface CampaignRun {
+  campaignId: string;
+  recipients: number;
+  sent: number;
+  skipped: Record<string, number>;
+  failed: number;
+  uncertain: number;
+  seconds: number;
+  emailsPerSecond: number;
+  idleRss: number;
+  peakRss: number;
+  /** CPU time of this process (worker included) over wall time; 1 = one core busy. */
+  benchProcessCores: number;
+  /** Share of all the machine's CPUs that were busy (DynamoDB Local, the emulator and us). */
+  machineBusy: number;
+  dynamoDb: RequestCounts;
+  ses: RequestCounts;
+  /** Emails the emulator received during the run: more than `sent` would mean a recipient got two. */
+  emailsInEmulator: number;
+}
+
+const kindOf = (operation: string) =>
+  readOperations.includes(operation) ? 'read' : writeOperations.includes(operation) ? 'write' : 'other';
+
+/** Whether the emulator received exactly the emails the worker counted, and what failed on the way. */
+function deliveryNote(runs: CampaignRun[]): string {
+  const total = (field: 'sent' | 'emailsInEmulator' | 'uncertain' | 'failed') =>
+    runs.reduce((sum, run) => sum + run[field], 0);
+  const sent = total('sent');
+  const received = total('emailsInEmulator');
+  const uncertain = total('uncertain');
+  const failed = total('failed');
+  const sesErrors: Record<string, number> = {};
+  for (const run of runs) {
+    for (const count of Object.values(run.ses)) {
+      for (const [name, n] of Object.entries(count.errors)) sesErrors[name] = (sesErrors[name] ?? 0) + n;
+    }
+  }
+  const errors = Object.entries(sesErrors)
+    .map(([name, n]) => `${n} × ${name}`)
+    .join(', ');
+  const verdict =
+    received === sent
+      ? 'exactly the emails counted as sent reached the emulator, none twice'
+      : received > sent
+        ? `the emulator received ${received - sent} more emails than were counted as sent (recipients ` +
+          'left `uncertain` whose request did reach it, or duplicates)'
+        : `the emulator received ${sent - received} fewer emails than were counted as sent`;
+  const failures =
+    errors === ''
+      ? 'No SES request failed.'
+      : `SES requests that failed: ${errors}. The worker's SES client makes a single attempt (no SDK ` +
+        `retries), so such recipients end \`uncertain\` or \`failed\` and are not resent: ${uncertain} ` +
+        `uncertain and ${failed} failed over the runs${
+          received === sent && uncertain > 0 ? ', and none of the uncertain ones reached the emulator' : ''
+        }.`;
+  return (
+    `**Delivery.** The worker counted ${sent.toLocaleString('en-US')} sent and the emulator received ` +
+    `${received.toLocaleString('en-US')} emails over the runs: ${verdict}. ${failures}`
+  );
+}
+
+export function summariseCampaign(
+  scenario: string,
+  setup: CampaignSetup,
+  rawRuns: RawBulkRun[],
+  campaignRuns: CampaignRun[],
+  workerLogger: ReturnType<typeof logCollector>,
+): Omit<ScenarioResult, 'durationMs'> {
+  const { recipients, seedSeconds, maxSendRate, runner, warmUpCalls } = setup;
+  const rawRate = median(rawRuns.map((run) => run.emailsPerSecond));
+  const campaignRate = median(campaignRuns.map((run) => run.emailsPerSecond));
+  // Idle is the process before its first campaign: afterwards it keeps the memory it grew into, so a later
+  // "idle" would flatter the ratio.
+  const idle = (campaignRuns[0] as CampaignRun).idleRss;
+  const peak = median(campaignRuns.map((run) => run.peakRss));
+  const rateRatio = campaignRate / rawRate;
+  const memoryRatio = peak / idle;
+
+  const dynamoDb: RequestCounts = {};
+  const ses: RequestCounts = {};
+  for (const run of campaignRuns) {
+    addCounts(dynamoDb, run.dynamoDb);
+    addCounts(ses, run.ses);
+  }
+  const planned = campaignRuns.reduce((sum, run) => sum + run.recipients, 0);
+  const perRecipient = (value: number) => value / planned;
+  const totals = summariseDynamoDb(dynamoDb);
+  const readsPerRecipient = perRecipient(totals.readRequests);
+  const writesPerRecipient = perRecipient(totals.writtenItems);
+  const writeRequestsPerRecipient = perRecipient(totals.writeRequests);
+  const writesBatched = totals.writeRequests < totals.writtenItems;
+
+  const rows: ResultRow[] = [
+    {
+      scenario,
+      measure: 'emails/s, campaign worker vs raw SendBulkEmail (median of runs)',
+      ours: round(campaignRate, 1),
+      baseline: round(rawRate, 1),
+      unit: 'emails/s',
+      ratio: round(rateRatio, 4),
+      target: 'ratio ≥ 0.8',
+      pass: rateRatio >= 0.8,
+    },
+    {
+      scenario,
+      measure: 'peak RSS while sending (median of runs) vs idle RSS before the first campaign',
+      ours: mebibytes(peak),
+      baseline: mebibytes(idle),
+      unit: 'MiB',
+      ratio: round(memoryRatio, 3),
+      target: 'ratio ≤ 1.5',
+      pass: memoryRatio <= 1.5,
+    },
+    {
+      scenario,
+      measure: 'DynamoDB read requests per recipient (GetItem, Query, BatchGetItem)',
+      ours: round(readsPerRecipient, 2),
+      baseline: null,
+      unit: 'reads',
+      ratio: null,
+      target: '≤ 1',
+      pass: readsPerRecipient <= 1,
+    },
+    {
+      scenario,
+      measure: 'DynamoDB items written per recipient (transaction items counted singly)',
+      ours: round(writesPerRecipient, 2),
+      baseline: null,
+      unit: 'writes',
+      ratio: null,
+      target: '≤ 1, batched (fewer requests than items)',
+      pass: writesPerRecipient <= 1 && writesBatched,
+    },
+  ];
+
+  const sorted = (counts: RequestCounts) =>
+    Object.entries(counts).sort(([, a], [, b]) => b.requests - a.requests);
+  const failures = (count: RequestCount) =>
+    Object.entries(count.errors)
+      .map(([name, n]) => `${n} × ${name}`)
+      .join('; ') || '—';
+  const operationTable: ResultTable = {
+    title: `Requests per recipient during the campaign (all ${campaignRuns.length} runs, ${planned.toLocaleString(
+      'en-US',
+    )} recipients)`,
+    columns: [
+      'Operation',
+      'Kind',
+      'Requests / recipient',
+      'Items / recipient',
+      'Mean time per request (ms, client queueing included)',
+      'Failed requests',
+    ],
+    rows: [
+      ...sorted(dynamoDb).map(([operation, count]) => [
+        `DynamoDB ${operation}`,
+        kindOf(operation),
+        round(perRecipient(count.requests), 5),
+        round(perRecipient(count.items), 5),
+        round(count.totalMs / count.requests, 1),
+        failures(count),
+      ]),
+      ...sorted(ses).map(([operation, count]) => [
+        `SES ${operation}`,
+        'send',
+        round(perRecipient(count.requests), 5),
+        round(perRecipient(count.items), 5),
+        round(count.totalMs / count.requests, 1),
+        failures(count),
+      ]),
+    ],
+  };
+  const targetRows = sorted(dynamoDb).flatMap(([operation, count]) =>
+    Object.entries(count.targets)
+      .sort(([, a], [, b]) => b - a)
+      .map(([target, n]) => [operation, `\`${target}\``, round(perRecipient(n), 5)]),
+  );
+  const targetTable: ResultTable = {
+    title:
+      'DynamoDB single-item requests and queries per recipient, by the item (pk and sk head) or index partition addressed',
+    columns: ['Operation', 'Item or partition', 'Requests / recipient'],
+    rows: targetRows,
+  };
+  const runTable: ResultTable = {
+    title: 'Each run',
+    columns: [
+      'Run',
+      'Raw SendBulkEmail (emails/s)',
+      'Campaign (emails/s)',
+      'Ratio',
+      'Campaign time (s)',
+      'Sent',
+      'Emails the emulator received',
+      'Skipped / failed / uncertain',
+      'Idle RSS (MiB)',
+      'Peak RSS (MiB)',
+      'Bench process CPU (cores)',
+      'Machine CPU busy (all programs)',
+    ],
+    rows: campaignRuns.map((run, index) => {
+      const raw = rawRuns[index] as RawBulkRun;
+      const skipped = Object.values(run.skipped).reduce((sum, count) => sum + count, 0);
+      return [
+        index + 1,
+        round(raw.emailsPerSecond, 0),
+        round(run.emailsPerSecond, 0),
+        round(run.emailsPerSecond / raw.emailsPerSecond, 3),
+        round(run.seconds, 1),
+        run.sent,
+        run.emailsInEmulator,
+        `${skipped} / ${run.failed} / ${run.uncertain}`,
+        mebibytes(run.idleRss),
+        mebibytes(run.peakRss),
+        round(run.benchProcessCores, 2),
+        `${Math.round(run.machineBusy * 100)} %`,
+      ];
+    }),
+  };
+
+  const workerLog = workerLogger.summary();
+  const notes = [
+    `**Setup.** ${recipients.toLocaleString('en-US')} confirmed subscribers of one list, written straight ` +
+      `into the table (seeding took ${round(seedSeconds, 1)} s and is not measured). Each run creates and ` +
+      'starts a new campaign to that list (marketing, open tracking on, subject and HTML with ' +
+      '`{{firstName|there}}`) through the domain functions, with the in-process campaign worker ' +
+      `(\`startCampaignRunner\`, concurrency ${runner.concurrency}, sweep every ` +
+      `${runner.sweepIntervalMs} ms, task budget ${runner.taskBudgetMs / 1000} s) reading ` +
+      "DynamoDB Local's stream as the Lambda event source mapping would. Emails per second = sent / " +
+      "(the campaign's `completedAt` − `startedAt`). `CAMPAIGN_MAX_SEND_RATE` is set to " +
+      `${maxSendRate.toLocaleString('en-US')}, far above anything reachable here, so the shared send-rate ` +
+      'limiter never makes the worker wait (it still makes its DynamoDB requests, which are counted).',
+    `**Baseline.** The raw rate at which the same SES emulator accepts \`SendBulkEmail\`: ${BULK_LOOPS} loops ` +
+      `side by side, ${BULK_SIZE} entries per call with an inline template (subject, HTML, text with ` +
+      'per-entry `TemplateData`) and per-entry `List-Unsubscribe` headers, ' +
+      `${recipients.toLocaleString('en-US')} emails per run, after ${warmUpCalls} warm-up calls. ` +
+      'Baseline and campaign alternate run by run, each against an emulator whose mailbox was just emptied. ' +
+      `Figures are the median of ${campaignRuns.length} runs.`,
+    '**Memory.** RSS of this process only (the worker runs in it); DynamoDB Local and the emulator run in ' +
+      'their own processes and are not included. Idle RSS is taken with the stack up, the data seeded and the ' +
+      'worker started, just before a campaign starts; peak RSS is sampled every 50 ms until it completes. The ' +
+      'target compares the median peak with the idle RSS before the first campaign: after a campaign the ' +
+      `process keeps most of the memory it grew into${
+        campaignRuns.length > 1
+          ? ` (idle before the later runs: ${campaignRuns
+              .slice(1)
+              .map((run) => `${mebibytes(run.idleRss)} MiB`)
+              .join(', ')})`
+          : ''
+      }, so a later idle figure would flatter the ratio.`,
+    "**DynamoDB requests** are counted by an SDK middleware on the runtime's DynamoDB client (the document " +
+      'client shares its stack), from the start of the campaign to its completion, once per HTTP attempt. ' +
+      "They include the worker's sweeps and send-rate limiter; they exclude the bench's own progress polling " +
+      '(a separate client) and the local stream reads (on AWS the event source mapping reads the stream).',
+    deliveryNote(campaignRuns),
+    Object.keys(workerLog).length === 0
+      ? '**Worker log.** The worker logged no warning or error in any run.'
+      : `**Worker log** (warnings and errors, all runs): ${Object.entries(workerLog)
+          .map(([key, count]) => `${count} × "${key}"`)
+          .join('; ')}.`,
+  ];
+
+  const why: string[] = [];
+  const sum = (counts: RequestCounts, field: 'requests' | 'totalMs') =>
+    Object.values(counts).reduce((total, count) => total + count[field], 0);
+  const campaignSeconds = campaignRuns.reduce((total, run) => total + run.seconds, 0);
+  const perRecipientList = (counts: RequestCounts) =>
+    sorted(counts)
+      .map(([operation, count]) => `${round(perRecipient(count.requests), 2)} ${operation}`)
+      .join(', ');
+  if (rateRatio < 0.8) {
+    const medianRun = [...campaignRuns].sort((a, b) => a.emailsPerSecond - b.emailsPerSecond)[
+      Math.floor(campaignRuns.length / 2)
+    ] as CampaignRun;
+    why.push(
+      `**Emails per second (${round(rateRatio, 3)} × the raw rate).** The baseline costs the emulator one ` +
+        `HTTP request per ${BULK_SIZE} emails and touches no table. The worker makes ` +
+        `${round(perRecipient(sum(ses, 'requests')), 2)} SES request per recipient (a \`SendEmail\` each, ` +
+        `not \`SendBulkEmail\`) and ${round(perRecipient(totals.allRequests), 2)} DynamoDB requests per ` +
+        `recipient (${perRecipientList(dynamoDb)}), each a separate round trip to DynamoDB Local. Over the ` +
+        `runs it drove DynamoDB Local at ${round(totals.allRequests / campaignSeconds, 0)} requests/s and ` +
+        `SES at ${round(sum(ses, 'requests') / campaignSeconds, 0)} requests/s; a DynamoDB request took ` +
+        `${round(sum(dynamoDb, 'totalMs') / totals.allRequests, 0)} ms on average (queueing included), a ` +
+        `SES request ${round(sum(ses, 'totalMs') / Math.max(1, sum(ses, 'requests')), 0)} ms. In the median ` +
+        `run this process used ${round(medianRun.benchProcessCores, 2)} CPU cores and the machine's ` +
+        `${os.cpus().length} CPUs were ${Math.round(medianRun.machineBusy * 100)} % busy (this process, ` +
+        'DynamoDB Local, the emulator and any other program). The DynamoDB round trips per recipient, not ' +
+        'SES, set the pace; on AWS each would take a few milliseconds instead, but their number is the same.',
+    );
+  }
+  if (memoryRatio > 1.5) {
+    why.push(
+      `**Memory (${round(memoryRatio, 2)} × idle).** RSS grew from ${mebibytes(idle)} MiB idle to a peak of ` +
+        `${mebibytes(peak)} MiB (median of runs) while ${runner.concurrency} send tasks each had a whole ` +
+        `batch of up to ${BULK_SIZE} recipients in flight at once (at this send rate the limiter's chunk is ` +
+        'larger than a batch), each recipient with its own pending SDK requests, rendered message and record.',
+    );
+  }
+  if (readsPerRecipient > 1 || writesPerRecipient > 1 || !writesBatched) {
+    const failedDynamoDb = Object.values(dynamoDb).reduce(
+      (total, count) => total + Object.values(count.errors).reduce((a, b) => a + b, 0),
+      0,
+    );
+    const topTargets = targetRows
+      .filter((row) => (row[2] as number) >= 0.5)
+      .map(([operation, target, n]) => `${n} ${operation} ${target}`)
+      .join(', ');
+    why.push(
+      `**DynamoDB requests per recipient.** ${round(readsPerRecipient, 2)} read requests and ` +
+        `${round(writesPerRecipient, 2)} written items (in ${round(writeRequestsPerRecipient, 2)} write ` +
+        'requests) per recipient, against a target of at most one of each, batched. The recipients are ' +
+        `handled one at a time with single-item requests: per recipient ${topTargets}. Only task ` +
+        'checkpoints and counters are batched (one transaction per chunk); the rest per recipient is the ' +
+        'share of per-chunk work (campaign status read, send-rate limiter, task lease)' +
+        (failedDynamoDb > 0 ? `, including ${failedDynamoDb} failed requests (see the table above).` : '.'),
+    );
+  }
+
+  return {
+    scenario,
+    rows,
+    notes,
+    why,
+    tables: [runTable, operationTable, targetTable],
+    data: {
+      recipients,
+      seedSeconds,
+      maxSendRate,
+      runner,
+      baseline: { bulkSize: BULK_SIZE, loops: BULK_LOOPS, warmUpCalls, runs: rawRuns },
+      campaignRuns,
+      perRecipient: {
+        dynamoDbReadRequests: readsPerRecipient,
+        dynamoDbWrittenItems: writesPerRecipient,
+        dynamoDbWriteRequests: writeRequestsPerRecipient,
+        dynamoDbRequests: perRecipient(totals.allRequests),
+        sesRequests: perRecipient(sum(ses, 'requests')),
+      },
+      workerLog,
+      workerLogSamples: workerLogger.samples(),
+    },
+  };
+}

@@ -1,0 +1,257 @@
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { startCampaignRunner } from '../../functions/local/campaign-runner';
+import { createAwsClients, createSesClient } from '../../shared/aws-clients';
+import {
+  type CampaignContent,
+  campaignProgress,
+  createCampaign,
+  getCampaign,
+  startCampaign,
+} from '../../shared/campaigns/campaigns';
+import { createLogger } from '../../shared/log';
+import type { Runtime } from '../../shared/runtime';
+import type { TableAccess } from '../../shared/table-access';
+import type { BenchStack } from '../local-stack';
+import { countRequests, logCollector, machineCpuTimes, mebibytes, round, sampleRss, sleep } from '../measure';
+import type { Scenario } from '../scenario';
+import { accessOf, givenBenchList, seedConfirmedSubscribers } from '../seed';
+import { clearEmulator, countEmulatorEmails } from '../ses-emulator';
+import { type CampaignRun, summariseCampaign } from './campaign-summary';
+import {
+  BULK_SIZE,
+  type BulkTemplate,
+  bulkEntry,
+  measureRawBulk,
+  type RawBulkRun,
+  sendBulk,
+} from './raw-bulk-send';
+
+/**
+ * Campaign send: the fan-out (planning tasks → send batches on the table's stream → one claim and one
+ * SendEmail per recipient) against the raw rate at which the same SES emulator accepts SendBulkEmail, in
+ * the same run. Also the bench process's memory while it sends, and DynamoDB requests per recipient.
+ */
+
+const LIST_ID = 'bench-news';
+/** Far above anything reachable here, so the shared GCRA limiter never makes anyone wait. */
+const MAX_SEND_RATE = 100_000;
+const RUNNER_OPTIONS = { concurrency: 16, sweepIntervalMs: 1000, taskBudgetMs: 120_000 };
+const WARM_UP_CALLS = 20;
+const POLL_MS = 100;
+/** A run fails when no recipient settles for this long. */
+const STALL_MS = 2 * 60_000;
+
+const BODY_HTML = [
+  '<h1>Hello {{firstName|there}}</h1>',
+  '<p>Here is what happened this month: three new features, one fixed bug that bothered many of you, and ',
+  'an invitation to our spring meetup. Read on for the details, or skip straight to the part you care ',
+  'about.</p>',
+  '<h2>New this month</h2>',
+  '<ul><li>Faster exports, now in the background</li><li>Shared folders</li><li>Dark mode</li></ul>',
+  '<p>Thank you for reading, {{firstName|there}}.</p>',
+].join('');
+
+/** The same body for the baseline as SES template placeholders, with a footer like the one the worker adds. */
+const BULK_TEMPLATE: BulkTemplate = {
+  Subject: 'News for {{name}}',
+  Html:
+    `${BODY_HTML.replaceAll('{{firstName|there}}', '{{name}}')}<hr><p>Example Co Ltd, 1 Example Street, ` +
+    'Springfield, OR 97403, USA. <a href="{{unsubscribeUrl}}">Unsubscribe</a></p>',
+  Text: 'Hello {{name}}\n\nHere is what happened this month.\n\nUnsubscribe: {{unsubscribeUrl}}',
+};
+
+export const campaignContent: CampaignContent = {
+  name: 'Benchmark campaign',
+  kind: 'marketing',
+  audience: { type: 'list', listId: LIST_ID },
+  subject: 'News for {{firstName|there}}',
+  html: BODY_HTML,
+  text: null,
+  tracking: true,
+  advertisement: false,
+  category: null,
+  policyEffectiveDate: null,
+  promotionalOverride: null,
+};
+
+// ------------------------------------------------------------------------------- ours: the campaign
+
+async function measureCampaign(
+  runtime: Runtime,
+  sesEndpoint: string,
+  observer: TableAccess,
+  workerSes: SESv2Client,
+  counters: { dynamoDb: ReturnType<typeof countRequests>; ses: ReturnType<typeof countRequests> },
+  workerLogger: ReturnType<typeof logCollector>,
+  log: (line: string) => void,
+): Promise<CampaignRun> {
+  const access = accessOf(runtime);
+  const { campaignId } = await createCampaign(access, campaignContent, { now: new Date() });
+  // The worker runs in this process, with a logger the bench reads (warnings included).
+  const runner = await startCampaignRunner(
+    {
+      ...runtime,
+      logger: createLogger({ level: 'warn', service: 'campaign-worker', write: workerLogger.write }),
+    },
+    { ...RUNNER_OPTIONS, ses: workerSes },
+  );
+  let rss: ReturnType<typeof sampleRss> | undefined;
+  try {
+    await clearEmulator(sesEndpoint);
+    const idleRss = process.memoryUsage.rss();
+    counters.dynamoDb.take();
+    counters.ses.take();
+    rss = sampleRss(50);
+    const cpuBefore = process.cpuUsage();
+    const machineBefore = machineCpuTimes();
+    const wallBefore = performance.now();
+    await startCampaign(access, campaignId, new Date());
+
+    // No absolute time limit (a slow machine is slow), but a run that stops making progress fails.
+    let lastSettled = -1;
+    let lastChange = Date.now();
+    let nextCheck = Date.now() + 5000;
+    let campaign = await getCampaign(observer, campaignId);
+    while (campaign.status !== 'completed') {
+      if (Date.now() >= nextCheck || campaign.status === 'cancelled' || campaign.status === 'paused') {
+        const progress = await campaignProgress(observer, campaign, new Date());
+        const settled = progress.sent + progress.skippedTotal + progress.failed + progress.uncertain;
+        if (settled !== lastSettled) {
+          lastSettled = settled;
+          lastChange = Date.now();
+        }
+        if (
+          Date.now() - lastChange > STALL_MS ||
+          campaign.status === 'cancelled' ||
+          campaign.status === 'paused'
+        ) {
+          throw new Error(
+            `campaign ${campaignId} stalled (status ${campaign.status}, nothing settled for ${
+              STALL_MS / 1000
+            } s): ${JSON.stringify({ campaign, progress })}`,
+          );
+        }
+        log(
+          `  … planned ${progress.total}, sent ${progress.sent}, remaining ${progress.remaining}, ${progress.rate} emails/s`,
+        );
+        nextCheck = Date.now() + 15_000;
+      }
+      await sleep(POLL_MS);
+      campaign = await getCampaign(observer, campaignId);
+    }
+    const peakRss = rss.stop();
+    const wallMs = performance.now() - wallBefore;
+    const cpu = process.cpuUsage(cpuBefore);
+    const machineAfter = machineCpuTimes();
+    const dynamoDb = counters.dynamoDb.take();
+    const ses = counters.ses.take();
+    const progress = await campaignProgress(observer, campaign, new Date());
+    const seconds = (Date.parse(campaign.completedAt ?? '') - Date.parse(campaign.startedAt ?? '')) / 1000;
+    const busy = machineAfter.busy - machineBefore.busy;
+    const emailsInEmulator = await countEmulatorEmails(sesEndpoint);
+    return {
+      campaignId,
+      recipients: campaign.planned,
+      sent: progress.sent,
+      skipped: progress.skipped,
+      failed: progress.failed,
+      uncertain: progress.uncertain,
+      seconds,
+      emailsPerSecond: progress.sent / seconds,
+      idleRss,
+      peakRss,
+      benchProcessCores: (cpu.user + cpu.system) / 1000 / wallMs,
+      machineBusy: busy / (busy + machineAfter.idle - machineBefore.idle),
+      dynamoDb,
+      ses,
+      emailsInEmulator,
+    };
+  } finally {
+    rss?.stop();
+    await runner.stop();
+  }
+}
+
+// --------------------------------------------------------------------------------------------- scenario
+
+export function campaignScenario(options: { recipients?: number; runs?: number } = {}): Scenario {
+  const recipients = options.recipients ?? 10_000;
+  const runs = options.runs ?? 3;
+  const name = `campaign send (${recipients >= 1000 ? `${recipients / 1000}k` : recipients} recipients)`;
+  return {
+    name,
+    async run(stack: BenchStack, log) {
+      const runtime = await stack.newRuntime({ CAMPAIGN_MAX_SEND_RATE: String(MAX_SEND_RATE) });
+      const observerClients = createAwsClients(runtime.config);
+      const observer = { documents: observerClients.documents, tableName: runtime.config.tableName };
+      // The worker's own SES client, built as campaignWorkerDependencies builds it (no SDK retries), but
+      // handed in so its requests can be counted.
+      const workerSes = createSesClient(runtime.config, { maxAttempts: 1 });
+      const counters = {
+        dynamoDb: countRequests(runtime.clients.dynamoDb),
+        ses: countRequests(workerSes),
+      };
+      const workerLogger = logCollector(log, '  worker logged ');
+      try {
+        const seedStarted = performance.now();
+        await givenBenchList(runtime, LIST_ID);
+        const subscribers = await seedConfirmedSubscribers(runtime, LIST_ID, recipients);
+        const seedSeconds = (performance.now() - seedStarted) / 1000;
+        log(`  seeded ${recipients} confirmed subscribers in ${round(seedSeconds, 1)} s`);
+
+        for (let call = 0; call < WARM_UP_CALLS; call++) {
+          await sendBulk(
+            observerClients.ses,
+            BULK_TEMPLATE,
+            subscribers.slice(call * BULK_SIZE, (call + 1) * BULK_SIZE).map(bulkEntry),
+          );
+        }
+
+        // Baseline and campaign alternate, each against an emptied emulator.
+        const rawRuns: RawBulkRun[] = [];
+        const campaignRuns: CampaignRun[] = [];
+        for (let run = 1; run <= runs; run++) {
+          await clearEmulator(stack.sesEndpoint);
+          const raw = await measureRawBulk(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
+          rawRuns.push(raw);
+          log(`  run ${run}/${runs}: raw SendBulkEmail ${round(raw.emailsPerSecond, 0)} emails/s`);
+          const campaign = await measureCampaign(
+            runtime,
+            stack.sesEndpoint,
+            observer,
+            workerSes,
+            counters,
+            workerLogger,
+            log,
+          );
+          campaignRuns.push(campaign);
+          log(
+            `  run ${run}/${runs}: campaign ${round(campaign.emailsPerSecond, 0)} emails/s ` +
+              `(${campaign.sent} sent in ${round(campaign.seconds, 1)} s), RSS ${mebibytes(
+                campaign.idleRss,
+              )} → ${mebibytes(campaign.peakRss)} MiB`,
+          );
+        }
+        return summariseCampaign(
+          name,
+          {
+            recipients,
+            seedSeconds,
+            maxSendRate: MAX_SEND_RATE,
+            runner: RUNNER_OPTIONS,
+            warmUpCalls: WARM_UP_CALLS,
+          },
+          rawRuns,
+          campaignRuns,
+          workerLogger,
+        );
+      } finally {
+        counters.dynamoDb.remove();
+        counters.ses.remove();
+        observerClients.dynamoDb.destroy();
+        observerClients.ses.destroy();
+        workerSes.destroy();
+      }
+    },
+  };
+}

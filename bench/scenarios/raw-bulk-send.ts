@@ -1,0 +1,86 @@
+import { type BulkEmailEntry, type SESv2Client, SendBulkEmailCommand } from '@aws-sdk/client-sesv2';
+import type { Subscriber } from '../seed';
+
+/**
+ * The baseline for sending: how fast the SES emulator accepts mail when nothing else happens, as
+ * `SendBulkEmail` calls of 50 entries (SES's maximum) with per-entry template data and headers.
+ */
+
+export const BULK_SIZE = 50;
+export const BULK_LOOPS = 4;
+
+/** An inline SES template: `{{name}}` and `{{unsubscribeUrl}}` come from each entry's template data. */
+export interface BulkTemplate {
+  Subject: string;
+  Html: string;
+  Text: string;
+}
+
+export function bulkEntry(subscriber: Subscriber, index: number): BulkEmailEntry {
+  const unsubscribeUrl = `http://localhost:3000/u/bench-token-${index}`;
+  return {
+    Destination: { ToAddresses: [subscriber.email] },
+    ReplacementEmailContent: {
+      ReplacementTemplate: {
+        ReplacementTemplateData: JSON.stringify({
+          name: subscriber.name?.split(' ')[0] ?? 'there',
+          unsubscribeUrl,
+        }),
+      },
+    },
+    ReplacementHeaders: [
+      { Name: 'List-Unsubscribe', Value: `<${unsubscribeUrl}>, <mailto:unsubscribe@example.com>` },
+      { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+    ],
+  };
+}
+
+export async function sendBulk(ses: SESv2Client, template: BulkTemplate, entries: BulkEmailEntry[]) {
+  const { BulkEmailEntryResults } = await ses.send(
+    new SendBulkEmailCommand({
+      FromEmailAddress: '"Example Co" <news@example.com>',
+      ReplyToAddresses: ['support@example.com'],
+      DefaultContent: { Template: { TemplateContent: template, TemplateData: '{}' } },
+      BulkEmailEntries: entries,
+    }),
+  );
+  return (BulkEmailEntryResults ?? []).filter((result) => result.Status === 'SUCCESS').length;
+}
+
+export interface RawBulkRun {
+  emails: number;
+  failed: number;
+  seconds: number;
+  emailsPerSecond: number;
+}
+
+/** `total` emails as SendBulkEmail calls of 50, from `BULK_LOOPS` loops side by side. */
+export async function measureRawBulk(
+  ses: SESv2Client,
+  template: BulkTemplate,
+  subscribers: Subscriber[],
+  total: number,
+): Promise<RawBulkRun> {
+  let next = 0;
+  let emails = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: BULK_LOOPS }, async () => {
+      while (next < total) {
+        const from = next;
+        const count = Math.min(BULK_SIZE, total - from);
+        next += count;
+        const entries = Array.from({ length: count }, (_, offset) => {
+          const index = from + offset;
+          return bulkEntry(subscribers[index % subscribers.length] as Subscriber, index);
+        });
+        const accepted = await sendBulk(ses, template, entries);
+        emails += accepted;
+        failed += count - accepted;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { emails, failed, seconds, emailsPerSecond: emails / seconds };
+}
