@@ -1,5 +1,5 @@
 import { handle } from 'hono/aws-lambda';
-import { developmentKeyVerifier } from '../../shared/api-keys';
+import { adminKeyVerifier } from '../../shared/api-keys';
 import { SWAGGER_UI_CDN } from '../../shared/http/api-docs';
 import { createRuntime } from '../../shared/runtime';
 import { createAdminApp } from './app';
@@ -9,7 +9,11 @@ const runtime = createRuntime(process.env, 'admin-api');
 export const handler = handle(
   createAdminApp({
     ...runtime,
-    apiKeys: developmentKeyVerifier(runtime.config.adminApiKey),
+    // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
+    apiKeys: adminKeyVerifier(
+      { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+      runtime.config.adminApiKey,
+    ),
     docsAssetBaseUrl: SWAGGER_UI_CDN,
   }),
 );

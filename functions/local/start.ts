@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { developmentKeyVerifier } from '../../shared/api-keys';
+import { adminKeyVerifier } from '../../shared/api-keys';
 import { configVariables } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
 import { createRuntime } from '../../shared/runtime';
@@ -71,7 +71,8 @@ async function main() {
     services.push(ses);
     const created = await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
 
-    const app = createLocalApp(runtime, { apiKeys: developmentKeyVerifier(runtime.config.adminApiKey) });
+    const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+    const app = createLocalApp(runtime, { apiKeys: adminKeyVerifier(access, runtime.config.adminApiKey) });
     const server = serve({ fetch: app.fetch, port });
     // The campaign worker, in-process: it reads the table's stream as the Lambda does on AWS.
     const worker = await startCampaignRunner(runtime);
@@ -91,6 +92,7 @@ consent-mail is running (table "${runtime.config.tableName}" ${created === 'crea
 
   Admin API key  ${runtime.config.adminApiKey}
   Try: curl -H "Authorization: Bearer ${runtime.config.adminApiKey}" ${api}/admin/v1/whoami
+  Scoped keys:   npm run apikey -- create --local --scopes send   (docs/api-keys.md)
 
 Press Ctrl-C to stop everything.`);
 

@@ -175,7 +175,7 @@ describe('admin API: the consent ledger', () => {
     };
     expect(document.paths['/admin/v1/contacts/{contactId}/consent-events']?.get).toMatchObject({
       operationId: 'listConsentEvents',
-      security: [{ adminApiKey: [] }],
+      security: [{ adminApiKey: ['contacts:read'] }],
     });
   });
 });

@@ -401,7 +401,19 @@ describe('admin API: lists and consent wording', () => {
           'listConsentTexts',
         ]),
       );
-      for (const operation of operations) expect(operation.security).toEqual([{ adminApiKey: [] }]);
+      // Writes need `admin`, reads `contacts:read` (docs/api-keys.md).
+      const scopes: Record<string, string> = {
+        createList: 'admin',
+        updateList: 'admin',
+        createConsentText: 'admin',
+        listLists: 'contacts:read',
+        getList: 'contacts:read',
+        listConsentTexts: 'contacts:read',
+      };
+      for (const operation of operations) {
+        const scope = scopes[operation.operationId ?? ''];
+        if (scope !== undefined) expect(operation.security).toEqual([{ adminApiKey: [scope] }]);
+      }
     });
   });
 });

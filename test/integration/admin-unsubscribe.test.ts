@@ -204,7 +204,7 @@ describe('admin API: unsubscribing a contact', () => {
     };
     const operation = document.paths['/admin/v1/contacts/{contactId}/unsubscribe']?.post;
     expect(operation?.operationId).toBe('unsubscribeContact');
-    expect(operation?.security).toEqual([{ adminApiKey: [] }]);
+    expect(operation?.security).toEqual([{ adminApiKey: ['contacts:write'] }]);
     expect(operation?.requestBody?.required).toBe(true);
   });
 });

@@ -48,6 +48,10 @@ export async function countItems(runtime: Runtime): Promise<number> {
         TableName: runtime.config.tableName,
         Select: 'COUNT',
         ConsistentRead: true,
+        // The admin audit trail records every successful admin write, repeats included
+        // (docs/api-keys.md); "nothing written" means nothing in the domain.
+        FilterExpression: 'attribute_not_exists(entity) OR entity <> :audit',
+        ExpressionAttributeValues: { ':audit': 'auditEvent' },
         ExclusiveStartKey: cursor,
       }),
     );

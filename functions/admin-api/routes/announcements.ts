@@ -3,9 +3,9 @@ import { type CampaignContent, createCampaign, startCampaign } from '../../../sh
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/contacts';
 import { NotFoundError } from '../../../shared/errors';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { requireScope } from '../../../shared/http/require-api-key';
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
 import { CampaignSchema, campaignView } from './campaigns';
@@ -48,8 +48,7 @@ const createAnnouncementRoute = createRoute({
     'Each recipient goes through the compliance policy: announcements reach account holders who left ' +
     'marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices ' +
     'only. Promotional wording is refused unless `promotionalOverride.reason` is given (recorded).',
-  security: [{ adminApiKey: [] }],
-  middleware: [requireScope('send')] as const,
+  ...adminAccess('send'),
   request: { body: { required: true, content: { 'application/json': { schema: AnnouncementBody } } } },
   responses: {
     202: {
@@ -69,8 +68,7 @@ const setAccountRoute = createRoute({
   operationId: 'setAccountStatus',
   tags: ['Contacts'],
   summary: 'Mark a contact as an account holder (active or deactivated), or not',
-  security: [{ adminApiKey: [] }],
-  middleware: [requireScope('contacts:write')] as const,
+  ...adminAccess('contacts:write'),
   request: {
     params: z.object({ contactId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
     body: { required: true, content: { 'application/json': { schema: AccountBody } } },

@@ -2,9 +2,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createRoute, z } from '@hono/zod-openapi';
 import { primaryKeyOf } from '../../../shared/data-model';
 import { NotFoundError } from '../../../shared/errors';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { requireScope } from '../../../shared/http/require-api-key';
 import { campaignCounters, readCampaignCounters } from '../../../shared/stats/campaign-counters';
 import { reputationVerdict } from '../../../shared/stats/reputation-guard';
 import type { TableAccess } from '../../../shared/table-access';
@@ -45,8 +45,7 @@ const route = createRoute({
   operationId: 'getCampaignStats',
   tags: ['Statistics'],
   summary: "A campaign's or announcement's sends, deliveries, bounces, complaints, opens and unsubscribes",
-  security: [{ adminApiKey: [] }],
-  middleware: [requireScope('campaigns')] as const,
+  ...adminAccess('campaigns'),
   request: { params: z.object({ campaignId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }) },
   responses: {
     200: { description: 'The statistics so far.', content: { 'application/json': { schema: StatsSchema } } },

@@ -13,9 +13,9 @@ import {
   startCampaign,
 } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { requireScope } from '../../../shared/http/require-api-key';
 import { getList } from '../../../shared/lists/lists';
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
@@ -114,8 +114,7 @@ const campaignResponse = (description: string) => ({
   content: { 'application/json': { schema: CampaignSchema } },
 });
 
-const security = [{ adminApiKey: [] }];
-const middleware = [requireScope('campaigns')];
+const access = adminAccess('campaigns');
 
 const createCampaignRoute = createRoute({
   method: 'post',
@@ -123,8 +122,7 @@ const createCampaignRoute = createRoute({
   operationId: 'createCampaign',
   tags: ['Campaigns'],
   summary: 'Create a campaign to a list (draft, or scheduled)',
-  security,
-  middleware,
+  ...access,
   request: { body: { required: true, content: { 'application/json': { schema: CreateCampaignBody } } } },
   responses: {
     201: campaignResponse('Created.'),
@@ -140,8 +138,7 @@ const listCampaignsRoute = createRoute({
   operationId: 'listCampaigns',
   tags: ['Campaigns'],
   summary: 'Campaigns and announcements, newest first',
-  security,
-  middleware,
+  ...access,
   responses: {
     200: {
       description: 'The newest 50.',
@@ -156,8 +153,7 @@ const getCampaignRoute = createRoute({
   operationId: 'getCampaign',
   tags: ['Campaigns'],
   summary: 'A campaign with its live progress',
-  security,
-  middleware,
+  ...access,
   request: { params: CampaignIdParam },
   responses: { 200: campaignResponse('The campaign now.'), 404: errorResponse('No such campaign.') },
 });
@@ -169,8 +165,7 @@ function transitionRoute(action: 'start' | 'pause' | 'resume' | 'cancel', summar
     operationId: `${action}Campaign`,
     tags: ['Campaigns'],
     summary,
-    security,
-    middleware,
+    ...access,
     request: { params: CampaignIdParam },
     responses: {
       200: campaignResponse('The campaign after the change.'),

@@ -5,6 +5,7 @@ import {
   legalBases,
   listConsentEvents,
 } from '../../../shared/consent/consent-events';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { supportedLocales } from '../../../shared/i18n/locales';
@@ -29,6 +30,9 @@ const ConsentEvidenceSchema = z
     campaignId: z.string().optional(),
     apiKeyId: z.string().optional(),
     requestEventId: z.string().optional(),
+    optedInAt: z.string().optional(),
+    previousEmailHash: z.string().optional(),
+    newEmailHash: z.string().optional(),
     reason: z.string().optional(),
   })
   .openapi('ConsentEvidence');
@@ -62,7 +66,7 @@ const listConsentEventsRoute = createRoute({
   operationId: 'listConsentEvents',
   tags: ['Consent ledger'],
   summary: "A contact's consent ledger, newest first",
-  security: [{ adminApiKey: [] }],
+  ...adminAccess('contacts:read'),
   request: {
     params: z.object({
       contactId: z
@@ -82,6 +86,7 @@ const listConsentEventsRoute = createRoute({
     },
     400: errorResponse('The request (for example the cursor) is not valid.'),
     401: errorResponse('No valid API key was presented.'),
+    403: errorResponse('The API key lacks the `contacts:read` scope.'),
   },
 });
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { supportedLocales } from '../../../shared/i18n/locales';
@@ -35,13 +36,15 @@ const ConsentTextSchema = z
   })
   .openapi('ConsentText');
 
-const common = { tags: ['Consent texts'], security: [{ adminApiKey: [] }] };
+// New wording is configuration (what people agree to): `admin`. Reading it: `contacts:read`.
+const common = { tags: ['Consent texts'] };
 
 const createConsentTextRoute = createRoute({
   ...common,
   method: 'post',
   path: '/admin/v1/lists/{listId}/consent-texts',
   operationId: 'createConsentText',
+  ...adminAccess('admin'),
   summary: "Save a new version of a list's consent wording in one locale",
   description: 'The new version is the next number for that locale; earlier versions are never changed.',
   request: {
@@ -65,6 +68,7 @@ const listConsentTextsRoute = createRoute({
   method: 'get',
   path: '/admin/v1/lists/{listId}/consent-texts',
   operationId: 'listConsentTexts',
+  ...adminAccess('contacts:read'),
   summary: "Every version of a list's consent wording, newest first",
   request: {
     params: ListIdParamsSchema,

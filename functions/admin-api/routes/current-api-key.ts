@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { apiKeyScopes } from '../../../shared/api-keys';
 import { UnauthenticatedError } from '../../../shared/errors';
+import { anyAdminKeyAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 
@@ -17,7 +18,8 @@ const currentApiKeyRoute = createRoute({
   operationId: 'getCurrentApiKey',
   tags: ['API keys'],
   summary: 'The API key this request was authenticated with, and its scopes',
-  security: [{ adminApiKey: [] }],
+  // Any valid key may see itself, whatever its scopes.
+  ...anyAdminKeyAccess,
   responses: {
     200: {
       description: 'The key is valid.',

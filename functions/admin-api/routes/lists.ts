@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { createList, getList, listLists, updateList } from '../../../shared/lists/lists';
@@ -125,13 +126,15 @@ const listJson = (description: string) => ({
   content: { 'application/json': { schema: MailingListSchema } },
 });
 
-const common = { tags: ['Lists'], security: [{ adminApiKey: [] }] };
+// Lists are configuration: changing one needs `admin`; reading them, `contacts:read`.
+const common = { tags: ['Lists'] };
 
 const createListRoute = createRoute({
   ...common,
   method: 'post',
   path: '/admin/v1/lists',
   operationId: 'createList',
+  ...adminAccess('admin'),
   summary: 'Create a list',
   request: {
     body: { required: true, content: { 'application/json': { schema: NewMailingListSchema } } },
@@ -149,6 +152,7 @@ const listListsRoute = createRoute({
   method: 'get',
   path: '/admin/v1/lists',
   operationId: 'listLists',
+  ...adminAccess('contacts:read'),
   summary: 'Every list, by id',
   responses: {
     200: {
@@ -168,6 +172,7 @@ const getListRoute = createRoute({
   method: 'get',
   path: '/admin/v1/lists/{listId}',
   operationId: 'getList',
+  ...adminAccess('contacts:read'),
   summary: 'One list',
   request: { params: ListIdParamsSchema },
   responses: {
@@ -183,6 +188,7 @@ const updateListRoute = createRoute({
   method: 'patch',
   path: '/admin/v1/lists/{listId}',
   operationId: 'updateList',
+  ...adminAccess('admin'),
   summary: 'Change a list',
   description: 'Every field except `listId` may be changed; each given field is replaced whole.',
   request: {

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { RefusedError } from '../../../shared/errors';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { requireScope } from '../../../shared/http/require-api-key';
 import { requestFingerprint, withIdempotency } from '../../../shared/idempotency';
 import {
   announcementCategories,
@@ -102,8 +102,7 @@ const sendRoute = createRoute({
   operationId: 'sendMessage',
   tags: ['Sending'],
   summary: 'Send one message to one recipient, if the compliance policy allows it',
-  security: [{ adminApiKey: [] }],
-  middleware: [requireScope('send')] as const,
+  ...adminAccess('send'),
   request: {
     headers: z.object({
       'idempotency-key': z
@@ -133,8 +132,7 @@ const getRoute = createRoute({
   operationId: 'getMessage',
   tags: ['Sending'],
   summary: 'A message as recorded: decision, exemption, headers, SES id, status',
-  security: [{ adminApiKey: [] }],
-  middleware: [requireScope('send')] as const,
+  ...adminAccess('send'),
   request: { params: z.object({ messageId: OpaqueId }) },
   responses: {
     200: { description: 'The message.', content: { 'application/json': { schema: MessageSchema } } },

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
+import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { requireScope } from '../../../shared/http/require-api-key';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import { ListIdSchema } from './lists';
@@ -49,7 +49,7 @@ const unsubscribeContactRoute = createRoute({
   description:
     'Recorded in the consent ledger as `unsubscribed` with method `admin` and the API key id. Idempotent: ' +
     'a repeat answers `already-unsubscribed` and records nothing.',
-  security: [{ adminApiKey: [] }],
+  ...adminAccess('contacts:write'),
   request: {
     params: z.object({
       contactId: z
@@ -75,9 +75,7 @@ const unsubscribeContactRoute = createRoute({
 });
 
 export function unsubscribeContactRoutes(access: TableAccess) {
-  const router = createRouter();
-  router.use(unsubscribeContactRoute.getRoutingPath(), requireScope('contacts:write'));
-  return router.openapi(unsubscribeContactRoute, async (c) => {
+  return createRouter().openapi(unsubscribeContactRoute, async (c) => {
     const principal = c.get('principal');
     if (principal === undefined) throw new UnauthenticatedError();
     const { contactId } = c.req.valid('param');
