@@ -5,6 +5,7 @@ import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
+import type { DoNotSellSource } from './do-not-sell';
 
 /** A person we hold data about, found by id or by address (through the keyed-hash lookup item). */
 
@@ -23,6 +24,11 @@ export interface Contact {
   trackingConsent: boolean;
   /** Unsubscribed from all marketing (GDPR Art. 21(3)); lifted only by a new opt-in to a list. */
   marketingOptOut: boolean;
+  /** CCPA: opted out of the sale or sharing of personal information (do-not-sell.ts). */
+  doNotSell: boolean;
+  /** Where the current `doNotSell` choice came from, and when; null while never set. */
+  doNotSellSource: DoNotSellSource | null;
+  doNotSellAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -44,6 +50,9 @@ export function newContact(
     accountStatus: null,
     trackingConsent: false,
     marketingOptOut: false,
+    doNotSell: false,
+    doNotSellSource: null,
+    doNotSellAt: null,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
@@ -62,7 +71,12 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
     {
       Put: {
         TableName: access.tableName,
-        Item: { ...primaryKeyOf('contact', { contactId: contact.contactId }), entity: 'contact', ...contact },
+        Item: {
+          ...primaryKeyOf('contact', { contactId: contact.contactId }),
+          ...(contact.accountHolder ? accountHolderIndexKeys(contact.contactId) : {}),
+          entity: 'contact',
+          ...contact,
+        },
         ...condition,
       },
     },
@@ -81,15 +95,30 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
 }
 
 function toContact(item: Record<string, unknown>): Contact {
-  const { pk: _pk, sk: _sk, entity: _entity, ...contact } = item;
-  return { marketingOptOut: false, accountStatus: null, ...contact } as unknown as Contact;
+  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...contact } = item;
+  return {
+    marketingOptOut: false,
+    accountStatus: null,
+    doNotSell: false,
+    doNotSellSource: null,
+    doNotSellAt: null,
+    ...contact,
+  } as unknown as Contact;
+}
+
+/** The index keys that list an account holder for service announcements. */
+export function accountHolderIndexKeys(contactId: string): { gsi1pk: string; gsi1sk: string } {
+  const { gsi1pk = '', gsi1sk = '' } = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
+  return { gsi1pk, gsi1sk };
 }
 
 /** The transaction item that sets contact-level consent flags, provided the contact still exists. */
 export function updateContactFlags(
   access: TableAccess,
   contactId: string,
-  flags: Partial<Pick<Contact, 'trackingConsent' | 'marketingOptOut'>>,
+  flags: Partial<
+    Pick<Contact, 'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'>
+  >,
   now: Date,
 ): TransactItem {
   const entries = Object.entries(flags);

@@ -15,7 +15,13 @@ export type MessageKind = (typeof messageKinds)[number];
 export const announcementCategories = ['maintenance', 'policy-change', 'security-notice', 'account'] as const;
 export type AnnouncementCategory = (typeof announcementCategories)[number];
 
-export const transactionalPurposes = ['confirmation', 'welcome', 'referral', 'data-request'] as const;
+export const transactionalPurposes = [
+  'confirmation',
+  'welcome',
+  'referral',
+  'data-request',
+  'email-change',
+] as const;
 export type TransactionalPurpose = (typeof transactionalPurposes)[number];
 
 export interface MessageHeader {

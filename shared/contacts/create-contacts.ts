@@ -1,0 +1,270 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  appendConsentEvent,
+  type ConsentEvidence,
+  type ConsentTextReference,
+  newConsentEvent,
+} from '../consent/consent-events';
+import { putSubscription } from '../consent/subscriptions';
+import { hashEmail, parseEmailAddress } from '../email-address';
+import type { Locale } from '../i18n/locales';
+import { type ConsentText, findConsentText } from '../lists/consent-texts';
+import { findList, type MailingList } from '../lists/lists';
+import { findSuppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
+import { type Contact, findContactByEmail, newContact, putNewContact } from './contacts';
+import { doNotSellFields } from './do-not-sell';
+
+/**
+ * Creating contacts the operator already holds, one (`createContact`) or up to a thousand at a time
+ * (`importContacts`), each with its evidence: for every list, either the opt-in the importer can prove
+ * (when, where, to which version of the list's wording) or the plain fact that there is none. Without
+ * evidence the subscription is `confirmed` but not affirmative, so every marketing email to it carries the
+ * advertisement notice (CAN-SPAM); the ledger says so. Nothing is ever sent on import, an existing contact
+ * is never overwritten, and a suppressed address is imported but stays suppressed.
+ */
+
+export const MAX_IMPORT_ROWS = 1000;
+/** Two items per list plus the contact and its lookup fit well inside a 100-item transaction. */
+export const MAX_LISTS_PER_CONTACT = 20;
+
+export interface OptInEvidence {
+  /** When the person opted in (ISO 8601). */
+  at: string;
+  /** Where: the form, page or process that collected it. */
+  source: string;
+  /** The version of the list's consent wording they agreed to; must exist. */
+  consentTextVersion: number;
+  /** The language of that wording; the contact's locale when absent. */
+  locale?: Locale;
+}
+
+export type ImportedListEntry =
+  | { listId: string; optIn: OptInEvidence }
+  | { listId: string; noEvidence: true };
+
+export interface ContactToCreate {
+  email: string;
+  name?: string | null;
+  locale?: Locale;
+  accountHolder?: boolean;
+  accountStatus?: 'active' | 'deactivated';
+  doNotSell?: boolean;
+  lists?: ImportedListEntry[];
+}
+
+export type ContactCreation =
+  | { status: 'created'; contactId: string; suppressed: boolean }
+  | { status: 'already-exists'; contactId: string; reason: string }
+  | { status: 'invalid'; reason: string; path: string };
+
+export interface CreationContext {
+  access: TableAccess;
+  emailHashSecret: Buffer;
+  /** The API key that made the change, recorded in the ledger. */
+  apiKeyId: string;
+  now?: () => Date;
+}
+
+type Wordings = Map<string, Promise<ConsentText | undefined>>;
+type Lists = Map<string, Promise<MailingList | undefined>>;
+
+interface ResolvedEntry {
+  listId: string;
+  evidence: { optIn: OptInEvidence; consentText: ConsentTextReference } | null;
+}
+
+/** Checks a row's lists and wording versions; a string is the reason the row is refused. */
+async function resolveEntries(
+  access: TableAccess,
+  row: ContactToCreate,
+  caches: { lists: Lists; wordings: Wordings },
+): Promise<ResolvedEntry[] | { reason: string; path: string }> {
+  const entries = row.lists ?? [];
+  if (entries.length > MAX_LISTS_PER_CONTACT) {
+    return { path: 'lists', reason: `at most ${MAX_LISTS_PER_CONTACT} lists per contact` };
+  }
+  const seen = new Set<string>();
+  const resolved: ResolvedEntry[] = [];
+  for (const [index, entry] of entries.entries()) {
+    if (seen.has(entry.listId)) {
+      return { path: `lists.${index}.listId`, reason: `the list "${entry.listId}" is given twice` };
+    }
+    seen.add(entry.listId);
+    if (!caches.lists.has(entry.listId)) caches.lists.set(entry.listId, findList(access, entry.listId));
+    if ((await caches.lists.get(entry.listId)) === undefined) {
+      return { path: `lists.${index}.listId`, reason: `unknown list: ${entry.listId}` };
+    }
+    if (!('optIn' in entry)) {
+      resolved.push({ listId: entry.listId, evidence: null });
+      continue;
+    }
+    const locale = entry.optIn.locale ?? row.locale ?? 'en';
+    const version = entry.optIn.consentTextVersion;
+    const key = `${entry.listId}/${locale}/${version}`;
+    if (!caches.wordings.has(key)) {
+      caches.wordings.set(key, findConsentText(access, entry.listId, locale, version));
+    }
+    const wording = await caches.wordings.get(key);
+    if (wording === undefined) {
+      return {
+        path: `lists.${index}.optIn.consentTextVersion`,
+        reason: `version ${version} of the ${locale} wording of "${entry.listId}" does not exist`,
+      };
+    }
+    resolved.push({
+      listId: entry.listId,
+      evidence: {
+        optIn: entry.optIn,
+        consentText: { version: wording.version, sha256: wording.sha256, locale: wording.locale },
+      },
+    });
+  }
+  return resolved;
+}
+
+function planCreation(
+  context: CreationContext,
+  row: ContactToCreate & { email: string },
+  entries: ResolvedEntry[],
+  now: Date,
+) {
+  const contact: Contact = {
+    ...newContact(
+      {
+        email: row.email,
+        name: row.name ?? null,
+        locale: row.locale ?? 'en',
+        emailHashSecret: context.emailHashSecret,
+      },
+      now,
+    ),
+    ...(row.accountHolder ? { accountHolder: true, accountStatus: row.accountStatus ?? 'active' } : {}),
+    ...(row.doNotSell ? doNotSellFields(true, 'admin', now) : {}),
+  };
+  const items = putNewContact(context.access, contact);
+  for (const entry of entries) {
+    const evidence: ConsentEvidence =
+      entry.evidence === null
+        ? { apiKeyId: context.apiKeyId, reason: 'imported without opt-in evidence' }
+        : {
+            apiKeyId: context.apiKeyId,
+            source: entry.evidence.optIn.source,
+            optedInAt: entry.evidence.optIn.at,
+            consentText: entry.evidence.consentText,
+            reason: 'imported with opt-in evidence',
+          };
+    const event = newConsentEvent(
+      {
+        contactId: contact.contactId,
+        listId: entry.listId,
+        kind: 'imported',
+        method: 'import',
+        legalBasis: 'consent',
+        evidence,
+      },
+      now,
+    );
+    items.push(appendConsentEvent(context.access, event));
+    items.push(
+      putSubscription(
+        context.access,
+        {
+          contactId: contact.contactId,
+          listId: entry.listId,
+          status: 'confirmed',
+          consentText: entry.evidence?.consentText ?? null,
+          pendingOptIn: null,
+          lastEventId: event.eventId,
+          affirmative: entry.evidence !== null,
+          updatedAt: now.toISOString(),
+        },
+        undefined,
+      ),
+    );
+  }
+  return { contact, items };
+}
+
+async function createOne(
+  context: CreationContext,
+  row: ContactToCreate,
+  caches: { lists: Lists; wordings: Wordings },
+): Promise<ContactCreation> {
+  const parsed = parseEmailAddress(row.email);
+  if (!parsed.ok) return { status: 'invalid', path: 'email', reason: `email ${parsed.reason}` };
+  if (row.accountStatus !== undefined && !row.accountHolder) {
+    return {
+      status: 'invalid',
+      path: 'accountStatus',
+      reason: 'an account status needs accountHolder: true',
+    };
+  }
+  const entries = await resolveEntries(context.access, row, caches);
+  if (!Array.isArray(entries)) return { status: 'invalid', ...entries };
+  const existing = await findContactByEmail(context.access, context.emailHashSecret, parsed.email);
+  if (existing !== undefined) return alreadyExists(existing.contactId);
+
+  const now = context.now?.() ?? new Date();
+  const { contact, items } = planCreation(context, { ...row, email: parsed.email }, entries, now);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await context.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      break;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      // The address lookup is conditional: someone created the same address a moment ago.
+      const winner = await findContactByEmail(context.access, context.emailHashSecret, parsed.email);
+      if (winner !== undefined) return alreadyExists(winner.contactId);
+      // Otherwise a transaction conflict: the same items, written again.
+      if (attempt >= 3) throw error;
+    }
+  }
+  const suppression = await findSuppression(context.access, contact.emailHash);
+  return { status: 'created', contactId: contact.contactId, suppressed: suppression !== undefined };
+}
+
+const alreadyExists = (contactId: string): ContactCreation => ({
+  status: 'already-exists',
+  contactId,
+  reason: 'a contact with this address already exists; nothing was changed',
+});
+
+/** One contact; the route turns `already-exists` and `invalid` into errors. */
+export function createContact(context: CreationContext, row: ContactToCreate): Promise<ContactCreation> {
+  return createOne(context, row, { lists: new Map(), wordings: new Map() });
+}
+
+/**
+ * Up to `MAX_IMPORT_ROWS` contacts, each in its own transaction (a bad row never blocks the others), a
+ * few at a time. The result has one entry per row, in order. A second row with the address of an earlier
+ * one is reported as `already-exists`.
+ */
+export async function importContacts(
+  context: CreationContext,
+  rows: ContactToCreate[],
+  concurrency = 8,
+): Promise<ContactCreation[]> {
+  if (rows.length > MAX_IMPORT_ROWS) throw new RangeError(`At most ${MAX_IMPORT_ROWS} rows per import`);
+  const caches = { lists: new Map(), wordings: new Map() } as { lists: Lists; wordings: Wordings };
+  const results: ContactCreation[] = new Array(rows.length);
+  // Rows with the same address run one after the other, so the first creates and the next finds it.
+  const byAddress = new Map<string, number[]>();
+  for (const [index, row] of rows.entries()) {
+    const parsed = parseEmailAddress(row.email);
+    const key = parsed.ok ? hashEmail(context.emailHashSecret, parsed.email) : `invalid:${index}`;
+    byAddress.set(key, [...(byAddress.get(key) ?? []), index]);
+  }
+  const groups = [...byAddress.values()];
+  let next = 0;
+  const worker = async () => {
+    while (next < groups.length) {
+      const group = groups[next++] ?? [];
+      for (const index of group)
+        results[index] = await createOne(context, rows[index] as ContactToCreate, caches);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
+  return results;
+}

@@ -1,0 +1,297 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { SignupSettings } from '../config';
+import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from '../consent/consent-events';
+import { keyOf, primaryKeyOf, table } from '../data-model';
+import { emailChangeEmail } from '../email/email-change-email';
+import { hashEmail, maskEmail, parseEmailAddress } from '../email-address';
+import { ConflictError, ValidationError } from '../errors';
+import { newId } from '../ids';
+import {
+  prepareMessage,
+  type SendDependencies,
+  sendDecorated,
+  sentMessageFields,
+  updateMessage,
+} from '../sending/send-message';
+import { type Contact, findContact, findContactByEmail } from './contacts';
+
+/**
+ * Changing a contact's address (rectification, GDPR Art. 16). The change waits, as a `pendingEmailChange`
+ * item with a TTL, until the person confirms from the NEW address: the link carries a signed
+ * `confirmEmailChange` token naming only the contact and the change. Confirming rewrites the contact's
+ * address and hash, moves the address lookup (refusing an address another contact holds) and appends an
+ * `email-changed` ledger event, all in one transaction. The contact id stays, so the ledger, the
+ * subscriptions and the message history stay continuous. The ledger event holds keyed hashes only.
+ */
+
+export interface EmailChangeDependencies extends SendDependencies {
+  settings: Pick<SignupSettings, 'confirmationLinkTtlHours'>;
+}
+
+interface PendingEmailChange {
+  contactId: string;
+  changeId: string;
+  newEmail: string;
+  newEmailHash: string;
+  requestedAt: string;
+  /** Epoch seconds; also the table's TTL attribute. */
+  expiresAt: number;
+}
+
+export type NewAddress = { email: string; emailHash: string };
+
+/** Validates a requested new address: `undefined` when it is the contact's address already. */
+export async function checkNewAddress(
+  deps: Pick<SendDependencies, 'access' | 'emailHashSecret'>,
+  contact: Contact,
+  raw: string,
+): Promise<NewAddress | undefined> {
+  const parsed = parseEmailAddress(raw);
+  if (!parsed.ok) {
+    throw new ValidationError('The request is not valid; see details.', [
+      { path: 'body.email', message: parsed.reason },
+    ]);
+  }
+  const emailHash = hashEmail(deps.emailHashSecret, parsed.email);
+  if (emailHash === contact.emailHash && parsed.email === contact.email) return undefined;
+  if (emailHash !== contact.emailHash) {
+    const holder = await findContactByEmail(deps.access, deps.emailHashSecret, parsed.email);
+    if (holder !== undefined) {
+      throw new ConflictError('email_in_use', 'Another contact already has this address.');
+    }
+  }
+  return { email: parsed.email, emailHash };
+}
+
+export type ConfirmationEmailOutcome = 'sent' | 'refused';
+
+/**
+ * Records the pending change (replacing an earlier one) and sends the confirmation link to the new
+ * address. Nothing about the contact changes yet.
+ */
+export async function startEmailChange(
+  deps: EmailChangeDependencies,
+  contact: Contact,
+  address: NewAddress,
+): Promise<ConfirmationEmailOutcome> {
+  const now = deps.now?.() ?? new Date();
+  const ttlSeconds = deps.settings.confirmationLinkTtlHours * 3600;
+  const pending: PendingEmailChange = {
+    contactId: contact.contactId,
+    changeId: newId(),
+    newEmail: address.email,
+    newEmailHash: address.emailHash,
+    requestedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + ttlSeconds,
+  };
+  await deps.access.documents.send(
+    new PutCommand({
+      TableName: deps.access.tableName,
+      Item: {
+        ...keyOf('pendingEmailChange', { contactId: contact.contactId }),
+        entity: 'pendingEmailChange',
+        ...pending,
+        [table.timeToLiveAttribute]: pending.expiresAt,
+      },
+    }),
+  );
+  const token = deps.tokens.sign(
+    'confirmEmailChange',
+    { contactId: contact.contactId, changeId: pending.changeId },
+    { expiresInSeconds: ttlSeconds },
+  );
+  const email = emailChangeEmail({
+    locale: contact.locale,
+    companyName: deps.sender.companyName,
+    confirmUrl: `${deps.baseUrl}/v1/email-change?token=${token}&locale=${contact.locale}`,
+    linkTtlHours: deps.settings.confirmationLinkTtlHours,
+  });
+  return sendToNewAddress(deps, { ...contact, ...address }, email, now);
+}
+
+/**
+ * Sends the confirmation to the new address through the compliance policy, recorded like every message
+ * under the contact. The policy sees the new address (and its suppression state), not the current one.
+ */
+async function sendToNewAddress(
+  deps: SendDependencies,
+  recipient: Contact,
+  email: { subject: string; html: string; text: string },
+  now: Date,
+): Promise<ConfirmationEmailOutcome> {
+  const messageId = newId();
+  const { decision, item } = await prepareMessage(
+    deps,
+    recipient,
+    { kind: 'transactional', purpose: 'email-change', ...email },
+    { messageId },
+    now,
+  );
+  await deps.access.documents.send(
+    new PutCommand({
+      TableName: deps.access.tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    }),
+  );
+  if (!decision.allowed) {
+    deps.logger.info('email change confirmation refused', {
+      messageId,
+      codes: decision.refusals.map((refusal) => refusal.code),
+    });
+    return 'refused';
+  }
+  let sesMessageId: string;
+  try {
+    ({ sesMessageId } = await sendDecorated(deps.mailer, decision.message));
+  } catch (error) {
+    await updateMessage(deps.access, recipient.contactId, messageId, { status: 'failed' });
+    throw error;
+  }
+  try {
+    await updateMessage(
+      deps.access,
+      recipient.contactId,
+      messageId,
+      sentMessageFields(
+        recipient.contactId,
+        messageId,
+        sesMessageId,
+        (deps.now?.() ?? new Date()).toISOString(),
+      ),
+    );
+  } catch (error) {
+    deps.logger.error('message sent but its record was not updated', { messageId, error });
+  }
+  return 'sent';
+}
+
+async function findPendingChange(
+  deps: Pick<SendDependencies, 'access' | 'tokens' | 'now'>,
+  token: string,
+): Promise<PendingEmailChange | undefined> {
+  const verified = deps.tokens.verify('confirmEmailChange', token);
+  if (!verified.ok) return undefined;
+  const { Item } = await deps.access.documents.send(
+    new GetCommand({
+      TableName: deps.access.tableName,
+      Key: primaryKeyOf('pendingEmailChange', { contactId: verified.data.contactId }),
+      ConsistentRead: true,
+    }),
+  );
+  const pending = Item as PendingEmailChange | undefined;
+  const now = deps.now?.() ?? new Date();
+  // TTL deletes some time after expiry: an expired item still in the table is treated as gone.
+  if (pending === undefined || pending.changeId !== verified.data.changeId) return undefined;
+  return pending.expiresAt * 1000 > now.getTime() ? pending : undefined;
+}
+
+export type EmailChangeView = { kind: 'ready'; maskedNewEmail: string } | { kind: 'invalid' };
+
+/** What the confirmation page shows; reads only (link scanners fetch every link). */
+export async function describeEmailChange(
+  deps: Pick<SendDependencies, 'access' | 'tokens' | 'now'>,
+  token: string,
+): Promise<EmailChangeView> {
+  const pending = await findPendingChange(deps, token);
+  return pending === undefined
+    ? { kind: 'invalid' }
+    : { kind: 'ready', maskedNewEmail: maskEmail(pending.newEmail) };
+}
+
+export type EmailChangeResult = 'changed' | 'invalid' | 'address-taken';
+
+/** Performs a confirmed change atomically; a used, expired, superseded or forged link changes nothing. */
+export async function confirmEmailChange(
+  deps: Pick<SendDependencies, 'access' | 'tokens' | 'now' | 'logger'>,
+  token: string,
+  requestEvidence: ConsentEvidence,
+): Promise<EmailChangeResult> {
+  const pending = await findPendingChange(deps, token);
+  if (pending === undefined) return 'invalid';
+  const contact = await findContact(deps.access, pending.contactId);
+  if (contact === undefined) return 'invalid';
+  const now = deps.now?.() ?? new Date();
+  const { access } = deps;
+  const sameHash = contact.emailHash === pending.newEmailHash;
+  const event = newConsentEvent(
+    {
+      contactId: contact.contactId,
+      listId: null,
+      kind: 'email-changed',
+      method: 'confirm-link',
+      legalBasis: 'consent',
+      evidence: {
+        ...requestEvidence,
+        previousEmailHash: contact.emailHash,
+        newEmailHash: pending.newEmailHash,
+        reason: 'address changed after confirmation from the new address',
+      },
+    },
+    now,
+  );
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    {
+      Delete: {
+        TableName: access.tableName,
+        Key: primaryKeyOf('pendingEmailChange', { contactId: contact.contactId }),
+        ConditionExpression: 'changeId = :changeId',
+        ExpressionAttributeValues: { ':changeId': pending.changeId },
+      },
+    },
+    {
+      Update: {
+        TableName: access.tableName,
+        Key: primaryKeyOf('contact', { contactId: contact.contactId }),
+        UpdateExpression: 'SET email = :email, emailHash = :newHash, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(contactId) AND emailHash = :oldHash',
+        ExpressionAttributeValues: {
+          ':email': pending.newEmail,
+          ':newHash': pending.newEmailHash,
+          ':oldHash': contact.emailHash,
+          ':now': now.toISOString(),
+        },
+      },
+    },
+    appendConsentEvent(access, event),
+  ];
+  // Only the case of the address changed: the lookup (by normalised address) stays where it is.
+  if (!sameHash) {
+    items.push(
+      {
+        Delete: {
+          TableName: access.tableName,
+          Key: primaryKeyOf('emailLookup', { emailHash: contact.emailHash }),
+          ConditionExpression: 'contactId = :contactId',
+          ExpressionAttributeValues: { ':contactId': contact.contactId },
+        },
+      },
+      {
+        Put: {
+          TableName: access.tableName,
+          Item: {
+            ...keyOf('emailLookup', { emailHash: pending.newEmailHash }),
+            entity: 'emailLookup',
+            contactId: contact.contactId,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': table.partitionKey },
+        },
+      },
+    );
+  }
+  try {
+    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const failed = (index: number) => error.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+    // The pending change is gone (used a moment ago) or the contact moved on: the link is spent.
+    if (failed(0) || failed(1)) return 'invalid';
+    if (failed(4)) return 'address-taken';
+    throw error;
+  }
+  deps.logger.info('email address changed', { contactId: contact.contactId });
+  return 'changed';
+}

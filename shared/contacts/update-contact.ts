@@ -1,0 +1,92 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { primaryKeyOf } from '../data-model';
+import { NotFoundError, ValidationError } from '../errors';
+import type { Locale } from '../i18n/locales';
+import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
+import { doNotSellFields } from './do-not-sell';
+import {
+  type ConfirmationEmailOutcome,
+  checkNewAddress,
+  type EmailChangeDependencies,
+  startEmailChange,
+} from './email-change';
+
+/**
+ * Rectification by the operator (GDPR Art. 16): name, language, account holder and account status, the
+ * CCPA do-not-sell flag, all written in one update; and the address, which only changes once the person
+ * confirms it from the new address (email-change.ts).
+ */
+
+export interface ContactPatch {
+  name?: string | null;
+  locale?: Locale;
+  accountHolder?: boolean;
+  accountStatus?: 'active' | 'deactivated' | null;
+  doNotSell?: boolean;
+  email?: string;
+}
+
+export interface ContactUpdate {
+  contact: Contact;
+  /** Set when the patch asked for a new address: the change waits for the person's confirmation. */
+  emailChange: { status: 'pending-confirmation'; confirmationEmail: ConfirmationEmailOutcome } | null;
+}
+
+export async function updateContact(
+  deps: EmailChangeDependencies,
+  contactId: string,
+  patch: ContactPatch,
+): Promise<ContactUpdate> {
+  const now = deps.now?.() ?? new Date();
+  const current = await findContact(deps.access, contactId);
+  if (current === undefined) throw new NotFoundError('The contact');
+  // Everything that can be refused is checked before anything is written.
+  const newAddress =
+    patch.email === undefined ? undefined : await checkNewAddress(deps, current, patch.email);
+
+  const holder = patch.accountHolder ?? current.accountHolder;
+  if (!holder && patch.accountStatus !== undefined && patch.accountStatus !== null) {
+    throw new ValidationError('The request is not valid; see details.', [
+      { path: 'body.accountStatus', message: 'only account holders have an account status' },
+    ]);
+  }
+  const set: Record<string, unknown> = {};
+  const remove: string[] = [];
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.locale !== undefined) set.locale = patch.locale;
+  if (patch.accountHolder !== undefined || patch.accountStatus !== undefined) {
+    set.accountHolder = holder;
+    set.accountStatus = holder ? (patch.accountStatus ?? current.accountStatus ?? 'active') : null;
+    if (holder) Object.assign(set, accountHolderIndexKeys(contactId));
+    else remove.push('gsi1pk', 'gsi1sk');
+  }
+  if (patch.doNotSell !== undefined && patch.doNotSell !== current.doNotSell) {
+    Object.assign(set, doNotSellFields(patch.doNotSell, 'admin', now));
+  }
+
+  let contact = current;
+  if (Object.keys(set).length > 0) {
+    set.updatedAt = now.toISOString();
+    const names = Object.keys(set);
+    await deps.access.documents.send(
+      new UpdateCommand({
+        TableName: deps.access.tableName,
+        Key: primaryKeyOf('contact', { contactId }),
+        UpdateExpression:
+          `SET ${names.map((_, index) => `#s${index} = :s${index}`).join(', ')}` +
+          (remove.length > 0 ? ` REMOVE ${remove.map((_, index) => `#r${index}`).join(', ')}` : ''),
+        ConditionExpression: 'attribute_exists(contactId)',
+        ExpressionAttributeNames: {
+          ...Object.fromEntries(names.map((name, index) => [`#s${index}`, name])),
+          ...Object.fromEntries(remove.map((name, index) => [`#r${index}`, name])),
+        },
+        ExpressionAttributeValues: Object.fromEntries(names.map((name, index) => [`:s${index}`, set[name]])),
+      }),
+    );
+    contact = (await findContact(deps.access, contactId)) ?? contact;
+  }
+
+  if (newAddress === undefined) return { contact, emailChange: null };
+  const confirmationEmail = await startEmailChange(deps, contact, newAddress);
+  return { contact, emailChange: { status: 'pending-confirmation', confirmationEmail } };
+}
