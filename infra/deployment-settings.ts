@@ -23,6 +23,10 @@ export interface DeploymentSettings extends SenderIdentity {
    * send at the account's SES max send rate (GetAccount); set it to leave room for other senders.
    */
   campaignMaxSendRate?: string;
+  /** Days send records are kept (`MESSAGE_RETENTION_DAYS`); unset, the runtime default (docs/retention.md). */
+  messageRetentionDays?: string;
+  /** Days opens are kept after the latest one (`OPEN_RETENTION_DAYS`); unset, the runtime default. */
+  openRetentionDays?: string;
   /**
    * Feature flag `inboundMail`: create the SES receipt rule set that hands mail to the unsubscribe mailbox
    * to the inbound-mail function (docs/deploy.md#inbound-mail). Off by default.
@@ -50,10 +54,16 @@ const settingKeys = Object.keys({
   unsubscribeMailbox: true,
   logLevel: true,
   campaignMaxSendRate: true,
+  messageRetentionDays: true,
+  openRetentionDays: true,
 } satisfies Record<SettingKey, true>) as SettingKey[];
 
 /** String keys whose value may also be a number in cdk.json (`"campaignMaxSendRate": 10`). */
-const numericKeys: readonly SettingKey[] = ['campaignMaxSendRate'];
+const numericKeys: readonly SettingKey[] = [
+  'campaignMaxSendRate',
+  'messageRetentionDays',
+  'openRetentionDays',
+];
 
 export const PLACEHOLDER_DOMAIN = 'example.com';
 
@@ -105,6 +115,8 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     unsubscribeMailbox: given.get('unsubscribeMailbox') ?? `unsubscribe@${domain}`,
     logLevel: given.get('logLevel') ?? 'info',
     campaignMaxSendRate: given.get('campaignMaxSendRate'),
+    messageRetentionDays: given.get('messageRetentionDays'),
+    openRetentionDays: given.get('openRetentionDays'),
     inboundMail: readFlag(scope, 'inboundMail', problems),
     placeholder,
   };

@@ -38,12 +38,14 @@ const settingOfVariable = {
   UNSUBSCRIBE_MAILBOX: 'unsubscribeMailbox',
   LOG_LEVEL: 'logLevel',
   CAMPAIGN_MAX_SEND_RATE: 'campaignMaxSendRate',
+  MESSAGE_RETENTION_DAYS: 'messageRetentionDays',
+  OPEN_RETENTION_DAYS: 'openRetentionDays',
 } as const satisfies Partial<Record<AwsConfigVariable, SettingKey>>;
 
 type SettingVariable = keyof typeof settingOfVariable;
 
 /** Settings that may be left unset, in which case the runtime's default applies. */
-type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE';
+type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE' | 'MESSAGE_RETENTION_DAYS' | 'OPEN_RETENTION_DAYS';
 
 function settingsEnvironment(
   settings: DeploymentSettings,
@@ -59,6 +61,8 @@ function settingsEnvironment(
     UNSUBSCRIBE_MAILBOX: settings.unsubscribeMailbox,
     LOG_LEVEL: settings.logLevel,
     CAMPAIGN_MAX_SEND_RATE: settings.campaignMaxSendRate,
+    MESSAGE_RETENTION_DAYS: settings.messageRetentionDays,
+    OPEN_RETENTION_DAYS: settings.openRetentionDays,
   };
 }
 
@@ -93,8 +97,8 @@ export function functionEnvironment({
 
   const environment: Record<AwsConfigVariable, string | undefined> = {
     TABLE_NAME: table.tableName,
-    // Includes CAMPAIGN_MAX_SEND_RATE only when the campaignMaxSendRate context value caps the send rate;
-    // otherwise campaign workers read the account's max send rate from SES GetAccount.
+    // CAMPAIGN_MAX_SEND_RATE and the retention periods only when their context values are given; otherwise
+    // the runtime defaults apply (campaign workers read the max send rate from SES GetAccount).
     ...settingsEnvironment(settings),
     // Its event destination publishes the sending events the ses-events function applies; a send without
     // it would leave bounces and complaints unrecorded.
@@ -107,7 +111,6 @@ export function functionEnvironment({
     SIGNUP_LIMIT_PER_IP_PER_HOUR: undefined,
     SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: undefined,
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: undefined,
-    MESSAGE_RETENTION_DAYS: undefined,
     // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
     SOFT_BOUNCE_LIMIT: undefined,
     SOFT_BOUNCE_WINDOW_DAYS: undefined,

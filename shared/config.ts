@@ -132,6 +132,7 @@ const environmentSchema = z
     SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: positiveInteger(5, 1000),
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
     MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
+    OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
     CAMPAIGN_MAX_SEND_RATE: z.coerce
@@ -193,6 +194,8 @@ export interface Config {
   signup: SignupSettings;
   /** How long send records (headers, status, exemption) are kept before TTL removes them. */
   messageRetentionDays: number;
+  /** How long an open summary is kept after the latest open (never beyond its message record). */
+  openRetentionDays: number;
   /** Transient bounces of one address that turn into a `soft-bounces` suppression (ses-events). */
   softBounces: SoftBounceSettings;
   /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
@@ -258,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
+    openRetentionDays: e.OPEN_RETENTION_DAYS,
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
     signup: {

@@ -58,6 +58,8 @@ export const entities = {
     // Set only on account holders, so the index holds exactly the people announcements go to.
     gsi1pk: 'ACCOUNT_HOLDERS#SHARD#<shard>',
     gsi1sk: '<contactId>',
+    // Only while the contact exists solely because of unconfirmed signups (docs/retention.md).
+    expires: true,
     accessPatterns: [
       'get a contact by id',
       'everything held about a contact (query the partition) for export and erasure',
@@ -68,6 +70,8 @@ export const entities = {
     description: 'Maps the keyed hash of a normalised address to its contact; makes addresses unique.',
     pk: 'EMAIL#<emailHash>',
     sk: 'CONTACT',
+    // Like its contact: only while the contact exists solely because of unconfirmed signups.
+    expires: true,
     accessPatterns: ['find a contact by email address', 'refuse a second contact with the same address'],
   },
   subscription: {
@@ -76,6 +80,8 @@ export const entities = {
     sk: 'SUBSCRIPTION#<listId>',
     gsi1pk: 'LIST#<listId>#SHARD#<shard>',
     gsi1sk: '<status>#<contactId>',
+    // Only while `unconfirmed`: an opt-in never confirmed expires with its confirmation window.
+    expires: true,
     accessPatterns: [
       "a contact's subscriptions (preference page, export)",
       "a list's subscribers by status, read in parallel shards (campaign fan-out, counts)",
@@ -86,6 +92,8 @@ export const entities = {
       'Append-only consent ledger: what changed, how, from where, to what wording (version and hash).',
     pk: 'CONTACT#<contactId>',
     sk: 'CONSENT#<occurredAt>#<eventId>',
+    // Only `opt-in-requested` events until confirmed; every other event is kept for good.
+    expires: true,
     accessPatterns: ["a contact's full consent ledger in time order (proof of consent, export)"],
   },
   pendingEmailChange: {
@@ -262,6 +270,13 @@ export const entities = {
     pk: 'CONTACT#<contactId>',
     sk: 'REFERRALS',
     accessPatterns: ["count a referrer's requests with one update", "a contact's referral counts (export)"],
+  },
+  erasureRecord: {
+    description:
+      'The anonymised record of an erasure: its id, who asked (API key or self-service), when, item counts; no address, no name.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'ERASURE',
+    accessPatterns: ['resume an interrupted erasure, or answer the receipt of a finished one (idempotent)'],
   },
 } as const satisfies Record<string, EntityDefinition>;
 

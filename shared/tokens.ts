@@ -42,6 +42,10 @@ export const tokenPurposes = {
    * (`hashEmail`, 64 hex characters), never by the address itself. Never expires.
    */
   referralOptOut: z.strictObject({ friendHash: z.string().regex(/^[0-9a-f]{64}$/) }),
+  /** Self-service "download my data", emailed to the contact's address; short expiry (docs/rights.md). */
+  exportData: z.strictObject({ contactId: opaqueId }),
+  /** Self-service "erase my data", emailed to the contact's address; short expiry (docs/rights.md). */
+  eraseData: z.strictObject({ contactId: opaqueId }),
 } as const;
 
 export type TokenPurpose = keyof typeof tokenPurposes;

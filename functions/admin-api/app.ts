@@ -2,15 +2,20 @@ import type { ApiKeyVerifier } from '../../shared/api-keys';
 import type { AwsClients } from '../../shared/aws-clients';
 import type { Config } from '../../shared/config';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
+import { auditTrail, operationsOf } from '../../shared/http/audit-trail';
 import { createApi } from '../../shared/http/create-api';
 import { requireApiKey } from '../../shared/http/require-api-key';
 import type { Logger } from '../../shared/log';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { announcementRoutes } from './routes/announcements';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditEventRoutes } from './routes/audit-events';
 import { campaignStatsRoutes } from './routes/campaign-stats';
 import { campaignRoutes } from './routes/campaigns';
 import { consentEventRoutes } from './routes/consent-events';
 import { consentTextRoutes } from './routes/consent-texts';
+import { contactRightsRoutes } from './routes/contact-rights';
+import { contactRoutes } from './routes/contacts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
 import { listRoutes } from './routes/lists';
 import { messageRoutes } from './routes/messages';
@@ -39,15 +44,28 @@ export const adminApiInfo = {
 
 export function createAdminApp(deps: AdminApiDependencies) {
   const app = createApi({ logger: deps.logger });
-  app.use('/admin/v1/*', requireApiKey(deps.apiKeys));
-  app.route('/', currentApiKeyRoutes());
   const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
+  // Every successful admin write is audited; the operation is looked up in this app's own route table.
+  let operations: ReturnType<typeof operationsOf> | undefined;
+  app.use(
+    '/admin/v1/*',
+    requireApiKey(deps.apiKeys),
+    auditTrail(access, () => {
+      operations ??= operationsOf(app);
+      return operations;
+    }),
+  );
+  app.route('/', currentApiKeyRoutes());
+  app.route('/', apiKeyRoutes(access));
+  app.route('/', auditEventRoutes(access));
   app.route('/', listRoutes(access));
   app.route('/', consentTextRoutes(access));
   app.route('/', consentEventRoutes(access));
   app.route('/', unsubscribeContactRoutes(access));
+  app.route('/', contactRightsRoutes(access));
   const sending = sendDependenciesOf(deps);
   app.route('/', messageRoutes(sending));
+  app.route('/', contactRoutes({ ...sending, settings: deps.config.signup }));
   app.route('/', announcementRoutes(sending));
   app.route('/', campaignRoutes(sending));
   app.route('/', campaignStatsRoutes(access));

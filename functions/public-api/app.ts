@@ -7,6 +7,8 @@ import { createApi } from '../../shared/http/create-api';
 import type { Logger } from '../../shared/log';
 import { createTokenSigner } from '../../shared/tokens';
 import { confirmRoutes } from './routes/confirm';
+import { dataRequestRoutes } from './routes/data-requests';
+import { emailChangeRoutes } from './routes/email-change';
 import { healthRoutes } from './routes/health';
 import { pixelRoutes } from './routes/pixel';
 import { preferencesRoutes } from './routes/preferences';
@@ -52,10 +54,19 @@ export function createPublicApp(deps: PublicApiDependencies) {
     .route('/', healthRoutes({ dynamoDb: clients.dynamoDb, ses: clients.ses, tableName: config.tableName }))
     .route('/', subscribeRoutes(signup))
     .route('/', confirmRoutes(signup))
+    .route('/', emailChangeRoutes(signup))
     .route('/', unsubscribeRoutes(signup))
     .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }))
     .route('/', referralRoutes({ ...signup, companyName: config.sender.companyName }))
-    .route('/', pixelRoutes({ ...signup, retentionDays: config.messageRetentionDays }));
+    .route('/', dataRequestRoutes(signup))
+    .route(
+      '/',
+      pixelRoutes({
+        ...signup,
+        retentionDays: config.messageRetentionDays,
+        openRetentionDays: config.openRetentionDays,
+      }),
+    );
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

@@ -7,6 +7,7 @@ import { findSuppression, liftSuppression, type SuppressionReason } from '../sup
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
 import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+import { isPendingOnly, keepRequestEvent, setContactExpiry } from './unconfirmed-expiry';
 
 /**
  * The second half of double opt-in. Looking at the link (`describeConfirmation`, the page behind the GET
@@ -208,6 +209,14 @@ export async function confirmSubscription(
   if (contact.marketingOptOut) flags.marketingOptOut = false;
   if (Object.keys(flags).length > 0)
     items.push(updateContactFlags(deps.access, contact.contactId, flags, now));
+  // What this confirms is consent on record: the request it confirms, and a contact that existed only
+  // because of unconfirmed requests, no longer expire (unconfirmed-expiry.ts).
+  for (const subscription of pending) {
+    if (subscription.pendingOptIn !== null) {
+      items.push(keepRequestEvent(deps.access, contact.contactId, subscription.pendingOptIn));
+    }
+  }
+  if (isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
 
   const suppression = await findSuppression(deps.access, contact.emailHash);
   if (suppression !== undefined && LIFTED_BY_CONFIRMED_OPT_IN.has(suppression.reason)) {

@@ -22,6 +22,8 @@ export const consentEventKinds = [
   'tracking-revoked',
   'imported',
   'suppression-lifted',
+  /** The contact's address was changed after confirmation from the new address (rectification). */
+  'email-changed',
   'erased',
 ] as const;
 export type ConsentEventKind = (typeof consentEventKinds)[number];
@@ -71,6 +73,11 @@ export interface ConsentEvidence {
   apiKeyId?: string;
   /** The event this one follows from, e.g. the opt-in request a confirmation confirms. */
   requestEventId?: string;
+  /** Imports: when the person opted in, as the importer's evidence says (the event records the import). */
+  optedInAt?: string;
+  /** Address changes: keyed hashes (`hashEmail`) of the old and new address, never the addresses. */
+  previousEmailHash?: string;
+  newEmailHash?: string;
   /** Why, in words, when the method alone does not say (e.g. "list does not require double opt-in"). */
   reason?: string;
 }

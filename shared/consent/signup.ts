@@ -8,6 +8,7 @@ import {
   putNewContact,
   updateContactFlags,
 } from '../contacts/contacts';
+import { doNotSellFields } from '../contacts/do-not-sell';
 import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
 import { hashEmail } from '../email-address';
 import { ValidationError } from '../errors';
@@ -25,6 +26,7 @@ import {
   newConsentEvent,
 } from './consent-events';
 import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+import { expiringPut, isPendingOnly, setContactExpiry, unconfirmedExpiry } from './unconfirmed-expiry';
 
 /**
  * Signing up: the front door websites call. It records the opt-in with its evidence (time, IP, user
@@ -213,29 +215,32 @@ function planSignup(
         },
         now,
       );
-      record(event);
-      plan.items.push(
-        putSubscription(
-          deps.access,
-          {
-            contactId: contact.contactId,
-            listId: list.listId,
-            // An earlier unsubscribe stands until this request is confirmed.
-            status: previous?.status ?? 'unconfirmed',
-            consentText: previous?.consentText ?? null,
-            pendingOptIn: {
-              requestEventId: event.eventId,
-              requestedAt: event.occurredAt,
-              consentText: reference,
-              trackingConsent: request.trackingConsent,
-              source: request.source,
-            },
-            lastEventId: event.eventId,
-            updatedAt: now.toISOString(),
+      // An unconfirmed request proves no consent: it expires with its window unless confirmed
+      // (unconfirmed-expiry.ts, docs/retention.md); an earlier unsubscribe never expires.
+      const expiresAt = unconfirmedExpiry(now, deps.settings.confirmationLinkTtlHours);
+      const staysUnconfirmed = (previous?.status ?? 'unconfirmed') === 'unconfirmed';
+      plan.items.push(expiringPut(appendConsentEvent(deps.access, event), expiresAt));
+      const subscriptionItem = putSubscription(
+        deps.access,
+        {
+          contactId: contact.contactId,
+          listId: list.listId,
+          // An earlier unsubscribe stands until this request is confirmed.
+          status: previous?.status ?? 'unconfirmed',
+          consentText: previous?.consentText ?? null,
+          pendingOptIn: {
+            requestEventId: event.eventId,
+            requestedAt: event.occurredAt,
+            consentText: reference,
+            trackingConsent: request.trackingConsent,
+            source: request.source,
           },
-          previous,
-        ),
+          lastEventId: event.eventId,
+          updatedAt: now.toISOString(),
+        },
+        previous,
       );
+      plan.items.push(staysUnconfirmed ? expiringPut(subscriptionItem, expiresAt) : subscriptionItem);
       plan.pending.push({ list, consentText, requestEventId: event.eventId });
     } else {
       const event = newConsentEvent(
@@ -271,7 +276,9 @@ function planSignup(
 
   // Tracking consent given with an immediate subscription takes effect now; with double opt-in, on
   // confirmation (confirmation.ts). Choosing a list again also ends an "unsubscribe from all marketing".
-  const flags: Partial<Pick<Contact, 'trackingConsent' | 'marketingOptOut'>> = {};
+  const flags: Partial<
+    Pick<Contact, 'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'>
+  > = {};
   if (plan.subscribed.length > 0 && request.trackingConsent && !contact.trackingConsent) {
     flags.trackingConsent = true;
     record(
@@ -289,11 +296,28 @@ function planSignup(
     );
   }
   if (plan.subscribed.length > 0 && contact.marketingOptOut) flags.marketingOptOut = false;
+  // Global Privacy Control (`Sec-GPC: 1`) is a CCPA opt-out of sale/sharing: recorded on the contact with
+  // its source (contacts/do-not-sell.ts); the request's ledger events carry `globalPrivacyControl` too.
+  if (request.evidence.globalPrivacyControl === true && !contact.doNotSell) {
+    Object.assign(flags, doNotSellFields(true, 'global-privacy-control', now));
+  }
   if (Object.keys(flags).length > 0) {
     if (plan.isNewContact) Object.assign(contact, flags);
     else plan.items.push(updateContactFlags(deps.access, contact.contactId, flags, now));
   }
-  if (plan.isNewContact && plan.items.length > 0) plan.items.unshift(...putNewContact(deps.access, contact));
+  // A contact that exists only because of unconfirmed requests expires with them; a subscription clears it.
+  const pendingOnlyExpiry =
+    plan.subscribed.length === 0 && plan.pending.length > 0
+      ? unconfirmedExpiry(now, deps.settings.confirmationLinkTtlHours)
+      : null;
+  if (plan.isNewContact && plan.items.length > 0) {
+    const created = putNewContact(deps.access, contact);
+    plan.items.unshift(
+      ...(pendingOnlyExpiry === null ? created : created.map((item) => expiringPut(item, pendingOnlyExpiry))),
+    );
+  } else if (!plan.isNewContact && isPendingOnly(contact) && plan.items.length > 0) {
+    setContactExpiry(deps.access, plan.items, contact, pendingOnlyExpiry);
+  }
   return plan;
 }
 
@@ -394,7 +418,15 @@ export async function signUp(deps: SignupDependencies, request: SignupRequest): 
     return { kind: 'throttled', reason: throttled };
   }
 
-  const plan = await recordSignup(deps, request, joining, now);
+  // An erased address comes back only through double opt-in, like a new person, even on a list that does
+  // not ask for it: only the confirmation lifts its `erased` suppression (docs/rights.md).
+  const erased = (await findSuppression(deps.access, emailHash))?.reason === 'erased';
+  const plan = await recordSignup(
+    deps,
+    request,
+    erased ? joining.map((entry) => ({ ...entry, list: { ...entry.list, doubleOptIn: true } })) : joining,
+    now,
+  );
   const suppression = await findSuppression(deps.access, plan.contact.emailHash);
   // A confirmation is the way back from an unsubscribe, complaint or erasure, but a mailbox that bounced
   // does not exist: mailing it again only hurts the sender's reputation.

@@ -18,6 +18,8 @@ export interface OpenRecordingDependencies {
   access: TableAccess;
   /** Used only when the message carries no expiry of its own (it always does today). */
   retentionDays: number;
+  /** Opens are kept this long after the latest one (OPEN_RETENTION_DAYS), never beyond their message. */
+  openRetentionDays?: number;
 }
 
 export interface PixelLoad {
@@ -94,10 +96,14 @@ export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoa
   const campaignId =
     typeof message.campaignId === 'string' && message.campaignId !== '' ? message.campaignId : null;
   // Opens never outlive the message they describe (both go with the contact's export and erasure).
-  const expiresAt =
+  const messageExpiry =
     typeof message.expiresAt === 'number'
       ? message.expiresAt
       : Math.floor(load.at.getTime() / 1000) + deps.retentionDays * 24 * 3600;
+  const expiresAt =
+    deps.openRetentionDays === undefined
+      ? messageExpiry
+      : Math.min(messageExpiry, Math.floor(load.at.getTime() / 1000) + deps.openRetentionDays * 24 * 3600);
   const human = classification.kind === 'human';
   const now = load.at.toISOString();
 

@@ -74,6 +74,15 @@ describe('deployment settings (CDK context)', () => {
     );
   });
 
+  it('the retention periods are unset by default and checked like the runtime checks them', () => {
+    expect(settingsFrom(realDeployment).messageRetentionDays).toBeUndefined();
+    expect(settingsFrom({ ...realDeployment, messageRetentionDays: 30 }).messageRetentionDays).toBe('30');
+    expect(settingsFrom({ ...realDeployment, openRetentionDays: '7' }).openRetentionDays).toBe('7');
+    expect(problemsOf({ ...realDeployment, openRetentionDays: '0' })).toContain(
+      'openRetentionDays (OPEN_RETENTION_DAYS)',
+    );
+  });
+
   it('the inboundMail flag is off by default and takes true or false, as a boolean or a string', () => {
     expect(settingsFrom(realDeployment).inboundMail).toBe(false);
     expect(settingsFrom({ ...realDeployment, inboundMail: 'true' }).inboundMail).toBe(true);

@@ -2,8 +2,10 @@ import { html } from 'hono/html';
 import type { Preferences } from '../../../shared/consent/preferences';
 import { maskEmail } from '../../../shared/email-address';
 import { htmlPage } from '../../../shared/http/html-page';
+import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
 import type { Locale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
+import { dataRequestSection } from './data-request-pages';
 
 /**
  * The unsubscribe page behind the one-click URI (for people who open it in a browser) and the footer's
@@ -46,6 +48,14 @@ ${listId === undefined ? '' : html`<input type="hidden" name="listId" value="${l
 <button type="submit">${label}</button>
 </form>`;
 
+/** CCPA: "Do not sell or share my personal information", a button like every other choice here. */
+function doNotSellSection(token: string, locale: Locale, doNotSell: boolean) {
+  const m = contactMessagesFor(locale).doNotSell;
+  return html`<h2>${m.heading}</h2>
+<p>${doNotSell ? m.on : m.off}</p>
+${doNotSell ? actionForm(token, locale, 'do-not-sell-off', m.optIn) : actionForm(token, locale, 'do-not-sell-on', m.optOut)}`;
+}
+
 export function preferencesPage(options: {
   locale: Locale;
   token: string;
@@ -80,6 +90,8 @@ ${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId)}`
 ${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubscribe-all', m.unsubscribeAll) : html`<p>${m.allMarketingStopped}</p>`}
 <h2>${contact.trackingConsent ? m.trackingOn : m.trackingOff}</h2>
 ${contact.trackingConsent ? actionForm(token, locale, 'tracking-off', m.stopTracking) : actionForm(token, locale, 'tracking-on', m.allowTracking)}
+${doNotSellSection(token, locale, contact.doNotSell)}
+${dataRequestSection(token, locale)}
 ${contact.accountHolder ? html`<p>${m.accountHolderNote(options.companyName)}</p>` : ''}`,
   });
 }

@@ -2,9 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
 import { loadPreferences } from '../../../shared/consent/preferences';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
+import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
 import { createRouter } from '../../../shared/http/create-api';
 import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
+import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
 import { type Locale, negotiateLocale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import { preferencesPage } from '../pages/preference-pages';
@@ -33,7 +35,15 @@ const viewRoute = createRoute({
   responses: { 200: htmlResponse('The page.'), 400: htmlResponse('The link is not valid.') },
 });
 
-const actions = ['unsubscribe', 'resubscribe', 'unsubscribe-all', 'tracking-on', 'tracking-off'] as const;
+const actions = [
+  'unsubscribe',
+  'resubscribe',
+  'unsubscribe-all',
+  'tracking-on',
+  'tracking-off',
+  'do-not-sell-on',
+  'do-not-sell-off',
+] as const;
 
 const updateRoute = createRoute({
   method: 'post',
@@ -135,6 +145,15 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
             evidence,
           });
           if (result === 'resubscribed') notice = notices.resubscribed(listName);
+          break;
+        }
+        case 'do-not-sell-on':
+        case 'do-not-sell-off': {
+          // CCPA opt-out of sale/sharing, recorded on the contact (shared/contacts/do-not-sell.ts).
+          const optOut = form.action === 'do-not-sell-on';
+          const result = await setDoNotSell(deps.access, target.contactId, optOut, 'preference-page');
+          const m = contactMessagesFor(locale).doNotSell;
+          if (result === 'changed') notice = optOut ? m.optedOutNotice : m.optedInNotice;
           break;
         }
         default: {

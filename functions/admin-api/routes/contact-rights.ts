@@ -1,0 +1,118 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
+import { adminAccess } from '../../../shared/http/admin-access';
+import { createRouter } from '../../../shared/http/create-api';
+import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { eraseContact } from '../../../shared/rights/erasure';
+import { exportContact } from '../../../shared/rights/export';
+import type { TableAccess } from '../../../shared/table-access';
+
+/**
+ * Data-subject rights through the admin API (docs/rights.md): access and portability (`exportContact`)
+ * and erasure (`eraseContact`).
+ */
+
+const ContactIdParams = z.object({
+  contactId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a contact id')
+    .openapi({ param: { name: 'contactId', in: 'path' } }),
+});
+
+const Items = z.array(z.record(z.string(), z.unknown()));
+
+const ContactExportSchema = z
+  .object({
+    format: z.literal('consent-mail.contact-export.v1'),
+    exportedAt: z.string().openapi({ example: '2026-11-22T16:00:00.000Z' }),
+    contactId: z.string(),
+    profile: z.record(z.string(), z.unknown()).openapi({
+      description: 'Address, name, locale, account and consent flags (incl. `doNotSell` when set).',
+    }),
+    subscriptions: Items,
+    consentLedger: Items.openapi({ description: 'Every consent event with its evidence, oldest first.' }),
+    messages: Items.openapi({ description: 'Messages sent or refused, with headers and delivery status.' }),
+    opens: Items,
+    suppressions: Items,
+    pendingEmailChange: z.record(z.string(), z.unknown()).nullable(),
+    referrals: z.record(z.string(), z.unknown()).nullable(),
+    auditEvents: Items,
+    other: Items.openapi({ description: 'Any other item held in the contact partition.' }),
+  })
+  .openapi('ContactExport');
+
+const ErasureReceiptSchema = z
+  .object({
+    erasureId: z.string(),
+    erasedAt: z.string().openapi({ example: '2026-11-22T16:00:00.000Z' }),
+    itemsDeleted: z.number().int(),
+    itemsAnonymised: z.number().int(),
+  })
+  .openapi('ErasureReceipt');
+
+const exportContactRoute = createRoute({
+  method: 'get',
+  path: '/admin/v1/contacts/{contactId}/export',
+  operationId: 'exportContact',
+  tags: ['Contacts'],
+  summary: 'Export everything held about a contact (access, portability)',
+  description:
+    'Profile, subscriptions, the full consent ledger, messages with their headers and delivery, opens, ' +
+    'suppressions of the address, referral counts and audit events about the contact, as one JSON document.',
+  ...adminAccess('contacts:read'),
+  request: { params: ContactIdParams },
+  responses: {
+    200: {
+      description: 'Everything held about the contact.',
+      content: { 'application/json': { schema: ContactExportSchema } },
+    },
+    400: errorResponse('The request is not valid.'),
+    401: errorResponse('No valid API key was presented.'),
+    403: errorResponse('The API key lacks the `contacts:read` scope.'),
+    404: errorResponse('There is no such contact.'),
+  },
+});
+
+const eraseContactRoute = createRoute({
+  method: 'post',
+  path: '/admin/v1/contacts/{contactId}/erase',
+  operationId: 'eraseContact',
+  tags: ['Contacts'],
+  summary: 'Erase a contact',
+  description:
+    'Deletes the profile, subscriptions, opens and address lookup; strips personal fields from consent ' +
+    'events and send records; keeps a keyed hash of the address on the suppression list (`erased`) so it is ' +
+    'never mailed again unless it opts in afresh. Idempotent: erasing an erased contact answers its receipt.',
+  ...adminAccess('contacts:write'),
+  request: { params: ContactIdParams },
+  responses: {
+    200: {
+      description: 'The receipt of the erasure.',
+      content: { 'application/json': { schema: ErasureReceiptSchema } },
+    },
+    400: errorResponse('The request is not valid.'),
+    401: errorResponse('No valid API key was presented.'),
+    403: errorResponse('The API key lacks the `contacts:write` scope.'),
+    404: errorResponse('There is no such contact.'),
+  },
+});
+
+export function contactRightsRoutes(access: TableAccess) {
+  return createRouter()
+    .openapi(exportContactRoute, async (c) => {
+      const { contactId } = c.req.valid('param');
+      const exported = await exportContact(access, contactId);
+      if (exported === undefined) throw new NotFoundError('The contact');
+      return c.json(exported as z.infer<typeof ContactExportSchema>, 200);
+    })
+    .openapi(eraseContactRoute, async (c) => {
+      const principal = c.get('principal');
+      if (principal === undefined) throw new UnauthenticatedError();
+      const { contactId } = c.req.valid('param');
+      const receipt = await eraseContact({ access, logger: c.get('logger') }, contactId, {
+        requestedBy: `apiKey:${principal.keyId}`,
+      });
+      if (receipt === undefined) throw new NotFoundError('The contact');
+      return c.json(receipt, 200);
+    });
+}

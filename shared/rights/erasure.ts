@@ -1,0 +1,357 @@
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from '../consent/consent-events';
+import { findContact } from '../contacts/contacts';
+import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { newId } from '../ids';
+import type { Logger } from '../log';
+import type { TableAccess } from '../table-access';
+import { contactPartition } from './export';
+
+/**
+ * Erasure (GDPR Art. 17; promise 7 of the handbook). Afterwards the table holds nothing that identifies
+ * the person: the profile, subscriptions, opens, pending address change, referral counts and the address
+ * lookup are deleted; consent events and send records stay, stripped to what proves consent and sending
+ * in aggregate (time, kind, method, list, wording version and hash; status, kind, list, campaign); the
+ * keyed hash of the address stays on the suppression list (`erased`, scope `all`) so it is never mailed
+ * again unless it opts in afresh through double opt-in. docs/rights.md explains each choice.
+ *
+ * Crash-safe and idempotent, in three steps:
+ * 1. one transaction: the `erased` suppression, the erasure record (`in-progress`) and the anonymised
+ *    `erased` ledger event — the address can no longer be mailed from this moment;
+ * 2. batches of transactions: anonymise or delete every other item of the contact partition;
+ * 3. one transaction: delete the address lookup and the profile, mark the record `completed`.
+ * A run that dies anywhere is finished by running it again (the profile, holding the address hash, goes
+ * last); a run after completion answers the stored receipt.
+ */
+
+export interface ErasureDependencies {
+  access: TableAccess;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface ErasureReceipt {
+  erasureId: string;
+  erasedAt: string;
+  itemsDeleted: number;
+  itemsAnonymised: number;
+}
+
+/** Who asked: an API key (`apiKey:<keyId>`) or the person through the preference page (`self-service`). */
+export interface ErasureRequest {
+  requestedBy: string;
+}
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Evidence fields that identify nobody and keep the ledger's proof (wording, basis, attribution). */
+const KEPT_EVIDENCE = [
+  'consentText',
+  'globalPrivacyControl',
+  'trackingConsent',
+  'ageConfirmed',
+  'minimumAge',
+  'messageId',
+  'campaignId',
+  'requestEventId',
+  'apiKeyId',
+] as const satisfies readonly (keyof ConsentEvidence)[];
+
+const KEPT_EVENT_FIELDS = [
+  'entity',
+  'eventId',
+  'contactId',
+  'listId',
+  'kind',
+  'method',
+  'legalBasis',
+  'occurredAt',
+  // An unconfirmed request keeps its expiry (docs/retention.md).
+  table.timeToLiveAttribute,
+] as const;
+
+const KEPT_MESSAGE_FIELDS = [
+  'entity',
+  'messageId',
+  'contactId',
+  'kind',
+  'listId',
+  'category',
+  'purpose',
+  'campaignId',
+  'status',
+  'exemption',
+  'tracked',
+  'createdAt',
+  'sentAt',
+  table.timeToLiveAttribute,
+] as const;
+
+const KEPT_DELIVERY_FIELDS = [
+  'status',
+  'updatedAt',
+  'delayedAt',
+  'deliveredAt',
+  'bouncedAt',
+  'rejectedAt',
+  'renderingFailedAt',
+  'complainedAt',
+  'bounceType',
+  'bounceSubType',
+  'complaintFeedbackType',
+  'delayType',
+] as const;
+
+function pick(source: Item, names: readonly string[]): Item {
+  const out: Item = {};
+  for (const name of names) if (source[name] !== undefined) out[name] = source[name];
+  return out;
+}
+
+/** A ledger event without IP, user agent, source URL or free text. */
+export function anonymisedConsentEvent(item: Item, at: string): Item {
+  const evidence = (item.evidence ?? {}) as Item;
+  return {
+    [table.partitionKey]: item[table.partitionKey],
+    [table.sortKey]: item[table.sortKey],
+    ...pick(item, KEPT_EVENT_FIELDS),
+    evidence: pick(evidence, KEPT_EVIDENCE),
+    anonymisedAt: at,
+  };
+}
+
+/**
+ * A send record without headers (From/To/Reply-To/List-Unsubscribe), subject (personalised), SES message
+ * id (SES's own logs link it to the address), refusal texts or SES's free-text reasons; it keeps its
+ * message-id lookup (gsi1) and its retention TTL.
+ */
+export function anonymisedMessage(item: Item, at: string): Item {
+  const out: Item = {
+    [table.partitionKey]: item[table.partitionKey],
+    [table.sortKey]: item[table.sortKey],
+    ...pick(item, ['gsi1pk', 'gsi1sk']),
+    ...pick(item, KEPT_MESSAGE_FIELDS),
+    refusals: Array.isArray(item.refusals)
+      ? item.refusals.map((refusal) => ({ code: (refusal as Item).code }))
+      : [],
+    anonymisedAt: at,
+  };
+  if (item.delivery !== undefined && item.delivery !== null) {
+    out.delivery = pick(item.delivery as Item, KEPT_DELIVERY_FIELDS);
+  }
+  return out;
+}
+
+const consentPrefix = () => keyPrefix('consentEvent', 'sk', {});
+const messagePrefix = () => keyPrefix('message', 'sk', {});
+const ERASURE_SK = () => primaryKeyOf('erasureRecord', { contactId: 'x' }).sk;
+
+async function findErasureRecord(access: TableAccess, contactId: string): Promise<Item | undefined> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('erasureRecord', { contactId }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+function receiptOf(record: Item): ErasureReceipt {
+  return {
+    erasureId: String(record.erasureId),
+    erasedAt: String(record.erasedAt ?? record.startedAt),
+    itemsDeleted: Number(record.itemsDeleted ?? 0),
+    itemsAnonymised: Number(record.itemsAnonymised ?? 0),
+  };
+}
+
+/** Step 1: from here on, the address can no longer be mailed; the erasure is on record. */
+async function beginErasure(
+  deps: ErasureDependencies,
+  contactId: string,
+  emailHash: string,
+  request: ErasureRequest,
+  now: Date,
+): Promise<Item> {
+  const existing = await findErasureRecord(deps.access, contactId);
+  const suppression: TransactItem = {
+    Put: {
+      TableName: deps.access.tableName,
+      Item: {
+        ...keyOf('suppression', { emailHash, createdAt: now.toISOString() }),
+        entity: 'suppression',
+        emailHash,
+        reason: 'erased',
+        scope: 'all',
+        createdAt: now.toISOString(),
+      },
+    },
+  };
+  if (existing !== undefined) {
+    // A re-run: the record and the ledger event exist; make sure the suppression does too.
+    await deps.access.documents.send(new PutCommand(suppression.Put as never));
+    return existing;
+  }
+  const record: Item = {
+    ...primaryKeyOf('erasureRecord', { contactId }),
+    entity: 'erasureRecord',
+    erasureId: newId(),
+    contactId,
+    status: 'in-progress',
+    requestedBy: request.requestedBy,
+    startedAt: now.toISOString(),
+    itemsDeleted: 0,
+    itemsAnonymised: 0,
+  };
+  const event = newConsentEvent(
+    {
+      contactId,
+      listId: null,
+      kind: 'erased',
+      method: 'erasure',
+      legalBasis: 'consent',
+      evidence: { reason: 'erasure requested' },
+    },
+    now,
+  );
+  await deps.access.documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        suppression,
+        {
+          Put: {
+            TableName: deps.access.tableName,
+            Item: record,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': table.partitionKey },
+          },
+        },
+        // Written without personal data in the first place.
+        withAnonymisedAt(appendConsentEvent(deps.access, event), now.toISOString()),
+      ],
+    }),
+  );
+  return record;
+}
+
+function withAnonymisedAt(item: TransactItem, at: string): TransactItem {
+  if (item.Put === undefined) return item;
+  return { Put: { ...item.Put, Item: { ...item.Put.Item, anonymisedAt: at } } };
+}
+
+const BATCH = 25;
+
+/**
+ * Erases `contactId`. Undefined when there is no such contact and never was an erasure of it; the stored
+ * receipt when it was erased already.
+ */
+export async function eraseContact(
+  deps: ErasureDependencies,
+  contactId: string,
+  request: ErasureRequest,
+): Promise<ErasureReceipt | undefined> {
+  const now = deps.now?.() ?? new Date();
+  const at = now.toISOString();
+  const { access } = deps;
+  const contact = await findContact(access, contactId);
+  if (contact === undefined) {
+    const done = await findErasureRecord(access, contactId);
+    return done === undefined ? undefined : receiptOf(done);
+  }
+
+  const record = await beginErasure(deps, contactId, contact.emailHash, request, now);
+
+  // Step 2: every other item of the partition, anonymised or deleted, in small transactions.
+  const items = await contactPartition(access, contactId);
+  const writes: { item: TransactItem; kind: 'deleted' | 'anonymised' }[] = [];
+  for (const item of items) {
+    const sk = String(item[table.sortKey]);
+    if (sk === 'PROFILE' || sk === ERASURE_SK()) continue; // step 3, and the record itself
+    if (item.anonymisedAt !== undefined) continue; // done by an earlier run
+    if (sk.startsWith(consentPrefix()) || sk.startsWith(messagePrefix())) {
+      const anonymised = sk.startsWith(consentPrefix())
+        ? anonymisedConsentEvent(item, at)
+        : anonymisedMessage(item, at);
+      writes.push({ item: { Put: { TableName: access.tableName, Item: anonymised } }, kind: 'anonymised' });
+    } else {
+      // Subscriptions, opens, the pending address change, referral counts, and anything added later.
+      writes.push({
+        item: {
+          Delete: {
+            TableName: access.tableName,
+            Key: { [table.partitionKey]: item[table.partitionKey], [table.sortKey]: sk },
+          },
+        },
+        kind: 'deleted',
+      });
+    }
+  }
+  for (let start = 0; start < writes.length; start += BATCH) {
+    const batch = writes.slice(start, start + BATCH);
+    const deleted = batch.filter((write) => write.kind === 'deleted').length;
+    await access.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          ...batch.map((write) => write.item),
+          {
+            Update: {
+              TableName: access.tableName,
+              Key: primaryKeyOf('erasureRecord', { contactId }),
+              UpdateExpression: 'ADD itemsDeleted :deleted, itemsAnonymised :anonymised',
+              ExpressionAttributeValues: { ':deleted': deleted, ':anonymised': batch.length - deleted },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  // Step 3: the address lookup (only if it still points here) and the profile go, atomically.
+  const lookupKey = primaryKeyOf('emailLookup', { emailHash: contact.emailHash });
+  const { Item: lookup } = await access.documents.send(
+    new GetCommand({ TableName: access.tableName, Key: lookupKey, ConsistentRead: true }),
+  );
+  const ownsLookup = lookup?.contactId === contactId;
+  await access.documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        ...(ownsLookup
+          ? [
+              {
+                Delete: {
+                  TableName: access.tableName,
+                  Key: lookupKey,
+                  ConditionExpression: 'contactId = :contactId',
+                  ExpressionAttributeValues: { ':contactId': contactId },
+                },
+              },
+            ]
+          : []),
+        { Delete: { TableName: access.tableName, Key: primaryKeyOf('contact', { contactId }) } },
+        {
+          Update: {
+            TableName: access.tableName,
+            Key: primaryKeyOf('erasureRecord', { contactId }),
+            UpdateExpression: 'SET #status = :completed, erasedAt = :at ADD itemsDeleted :deleted',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':completed': 'completed',
+              ':at': at,
+              ':deleted': ownsLookup ? 2 : 1,
+            },
+          },
+        },
+      ],
+    }),
+  );
+  const receipt = receiptOf((await findErasureRecord(access, contactId)) ?? { ...record, erasedAt: at });
+  deps.logger.info('contact erased', {
+    erasureId: receipt.erasureId,
+    itemsDeleted: receipt.itemsDeleted,
+    itemsAnonymised: receipt.itemsAnonymised,
+  });
+  return receipt;
+}

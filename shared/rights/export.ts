@@ -1,0 +1,135 @@
+import { findContact } from '../contacts/contacts';
+import { keyPrefix, table } from '../data-model';
+import { findSuppression } from '../suppressions/suppressions';
+import { queryAllItems, type TableAccess } from '../table-access';
+
+/**
+ * Access and portability (GDPR Art. 15 and 20): everything we hold about one person, as one JSON
+ * document (docs/rights.md). Costs one query of the contact partition (every page), one GetItem of the
+ * suppression keyed by the contact's address hash, and one query of the audit events about the contact
+ * (`gsi2`, `AUDIT_TARGET#contact#<contactId>`).
+ */
+
+export const CONTACT_EXPORT_FORMAT = 'consent-mail.contact-export.v1';
+
+type Item = Record<string, unknown>;
+
+export interface ContactExport {
+  format: typeof CONTACT_EXPORT_FORMAT;
+  exportedAt: string;
+  contactId: string;
+  /** Address, name, locale, account and consent flags (`doNotSell` when it was ever set). */
+  profile: Item;
+  /** One per list: current status, the wording consented to, a pending opt-in. */
+  subscriptions: Item[];
+  /** Every consent event with its evidence, oldest first. */
+  consentLedger: Item[];
+  /** Every message we sent or refused: headers, status, delivery as SES reported it; oldest first. */
+  messages: Item[];
+  /** Opens per message: first and last open, human and machine counts. */
+  opens: Item[];
+  /** Suppressions of the address (bounce, complaint, …), keyed by its hash. */
+  suppressions: Item[];
+  /** A requested address change waiting for confirmation, or null. */
+  pendingEmailChange: Item | null;
+  /** Referral counts (nothing about the friends), or null. */
+  referrals: Item | null;
+  /** Who did what to this contact through the admin API, oldest first. */
+  auditEvents: Item[];
+  /** Items of the contact partition no section above covers (kept so the export is never incomplete). */
+  other: Item[];
+}
+
+const KEY_ATTRIBUTES = new Set<string>([
+  table.partitionKey,
+  table.sortKey,
+  ...Object.values(table.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
+]);
+
+/** An item as a person reads it: no key attributes; the TTL as an ISO date (`retainedUntil`). */
+function readable(item: Item): Item {
+  const out: Item = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (KEY_ATTRIBUTES.has(name)) continue;
+    if (name === table.timeToLiveAttribute) {
+      if (typeof value === 'number') out.retainedUntil = new Date(value * 1000).toISOString();
+      continue;
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Every item of the contact partition, in sort-key order. */
+export async function contactPartition(access: TableAccess, contactId: string): Promise<Item[]> {
+  const items: Item[] = [];
+  for await (const item of queryAllItems(access, {
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': table.partitionKey },
+    ExpressionAttributeValues: { ':pk': keyPrefix('contact', 'pk', { contactId }) },
+    ConsistentRead: true,
+  })) {
+    items.push(item);
+  }
+  return items;
+}
+
+async function auditEventsAbout(access: TableAccess, contactId: string): Promise<Item[]> {
+  const events: Item[] = [];
+  for await (const item of queryAllItems(access, {
+    IndexName: 'gsi2',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey },
+    ExpressionAttributeValues: {
+      ':pk': keyPrefix('auditEvent', 'gsi2pk', { targetType: 'contact', targetId: contactId }),
+    },
+  })) {
+    events.push(readable(item));
+  }
+  return events;
+}
+
+/** Everything held about `contactId`, or undefined when there is no such contact. */
+export async function exportContact(
+  access: TableAccess,
+  contactId: string,
+  now: Date = new Date(),
+): Promise<ContactExport | undefined> {
+  const contact = await findContact(access, contactId);
+  if (contact === undefined) return undefined;
+  const [items, suppression, auditEvents] = await Promise.all([
+    contactPartition(access, contactId),
+    findSuppression(access, contact.emailHash),
+    auditEventsAbout(access, contactId),
+  ]);
+  const result: ContactExport = {
+    format: CONTACT_EXPORT_FORMAT,
+    exportedAt: now.toISOString(),
+    contactId,
+    profile: {},
+    subscriptions: [],
+    consentLedger: [],
+    messages: [],
+    opens: [],
+    suppressions: suppression === undefined ? [] : [{ ...suppression }],
+    pendingEmailChange: null,
+    referrals: null,
+    auditEvents,
+    other: [],
+  };
+  for (const item of items) {
+    const sk = String(item[table.sortKey]);
+    const entry = readable(item);
+    if (sk === 'PROFILE') result.profile = entry;
+    else if (sk.startsWith(keyPrefix('subscription', 'sk', {}))) result.subscriptions.push(entry);
+    else if (sk.startsWith(keyPrefix('consentEvent', 'sk', {}))) result.consentLedger.push(entry);
+    else if (sk.startsWith(keyPrefix('message', 'sk', {}))) result.messages.push(entry);
+    else if (sk.startsWith(keyPrefix('openSummary', 'sk', {}))) result.opens.push(entry);
+    else if (sk === 'EMAIL_CHANGE') result.pendingEmailChange = entry;
+    else if (sk === 'REFERRALS') result.referrals = entry;
+    else result.other.push(entry);
+  }
+  // Message ids are random: order messages by time, as the ledger already is (its sort key starts with it).
+  result.messages.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
+  return result;
+}

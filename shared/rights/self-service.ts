@@ -1,0 +1,106 @@
+import { findContact } from '../contacts/contacts';
+import { escapeHtml } from '../email/html-text';
+import type { Locale } from '../i18n/locales';
+import { type DataRequestKind, rightsMessagesFor } from '../i18n/rights-messages';
+import { countAttempt } from '../rate-limits';
+import { type SendDependencies, sendMessage } from '../sending/send-message';
+import type { TokenPurpose } from '../tokens';
+import { type ErasureReceipt, eraseContact } from './erasure';
+import { type ContactExport, exportContact } from './export';
+
+/**
+ * Self-service rights from the preference page (docs/rights.md). Asking sends a `data-request` email to
+ * the contact's own address with a signed, short-lived link: whoever holds a preference link (a forwarded
+ * newsletter) cannot download or erase without also reading that mailbox. The link's page changes
+ * nothing; its button does the work at once, within the request.
+ */
+
+export const DATA_REQUEST_LINK_TTL_MINUTES = 60;
+/** Data-request emails one contact may trigger per day (each is a real email to their address). */
+export const DATA_REQUESTS_PER_CONTACT_PER_DAY = 5;
+
+const purposeOf: Record<DataRequestKind, TokenPurpose & ('exportData' | 'eraseData')> = {
+  download: 'exportData',
+  erase: 'eraseData',
+};
+const pathOf: Record<DataRequestKind, string> = { download: 'download', erase: 'erase' };
+
+export type DataRequestOutcome = 'sent' | 'unknown-contact' | 'throttled';
+
+export async function requestDataAction(
+  deps: SendDependencies,
+  request: { contactId: string; kind: DataRequestKind; locale: Locale },
+): Promise<DataRequestOutcome> {
+  const now = deps.now?.() ?? new Date();
+  const contact = await findContact(deps.access, request.contactId);
+  if (contact === undefined) return 'unknown-contact';
+  const count = await countAttempt(deps.access, {
+    scope: 'data-request',
+    subject: contact.contactId,
+    limit: DATA_REQUESTS_PER_CONTACT_PER_DAY,
+    windowSeconds: 24 * 3600,
+    now,
+  });
+  if (!count.allowed) return 'throttled';
+  const token = deps.tokens.sign(
+    purposeOf[request.kind],
+    { contactId: contact.contactId },
+    { expiresInSeconds: DATA_REQUEST_LINK_TTL_MINUTES * 60 },
+  );
+  const url = `${deps.baseUrl}/v1/my-data/${pathOf[request.kind]}?token=${token}&locale=${request.locale}`;
+  const m = rightsMessagesFor(request.locale).email;
+  const company = deps.sender.companyName;
+  const intro = m.intro[request.kind](company);
+  const expiry = m.expiry(DATA_REQUEST_LINK_TTL_MINUTES);
+  const safeUrl = escapeHtml(url);
+  await sendMessage(deps, {
+    recipient: { contactId: contact.contactId },
+    draft: {
+      kind: 'transactional',
+      purpose: 'data-request',
+      subject: m.subject[request.kind](company),
+      html: `<!doctype html>
+<html lang="${request.locale}"><head><meta charset="utf-8"></head>
+<body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;line-height:1.5;max-width:36rem;margin:0 auto;padding:1rem">
+<p>${escapeHtml(intro)}</p>
+<p><a href="${safeUrl}">${escapeHtml(m.action[request.kind])}</a></p>
+<p style="font-size:13px">${safeUrl}</p>
+<p>${escapeHtml(expiry)}</p>
+<p>${escapeHtml(m.ignore)}</p>
+</body></html>`,
+      text: [intro, `${m.action[request.kind]}: ${url}`, expiry, m.ignore].join('\n\n'),
+    },
+  });
+  return 'sent';
+}
+
+/** The contact a data-request link names, or why there is none. */
+export function verifyDataLink(
+  deps: Pick<SendDependencies, 'tokens'>,
+  kind: DataRequestKind,
+  token: string,
+): string | undefined {
+  const verified = deps.tokens.verify(purposeOf[kind], token);
+  return verified.ok ? verified.data.contactId : undefined;
+}
+
+export async function selfServiceExport(
+  deps: SendDependencies,
+  token: string,
+): Promise<ContactExport | undefined> {
+  const contactId = verifyDataLink(deps, 'download', token);
+  return contactId === undefined ? undefined : exportContact(deps.access, contactId, deps.now?.());
+}
+
+export async function selfServiceErasure(
+  deps: SendDependencies,
+  token: string,
+): Promise<ErasureReceipt | undefined> {
+  const contactId = verifyDataLink(deps, 'erase', token);
+  if (contactId === undefined) return undefined;
+  return eraseContact(
+    { access: deps.access, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) },
+    contactId,
+    { requestedBy: 'self-service' },
+  );
+}

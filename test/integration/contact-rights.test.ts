@@ -1,0 +1,341 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { keyOf } from '../../shared/data-model';
+import { hashEmail } from '../../shared/email-address';
+import { newId } from '../../shared/ids';
+import { eraseContact } from '../../shared/rights/erasure';
+import type { Runtime } from '../../shared/runtime';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
+import { sendMessage } from '../../shared/sending/send-message';
+import { findSuppression } from '../../shared/suppressions/suppressions';
+import { adminAppFor, publicAppFor } from '../support/apps';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { createTestRuntime } from '../support/test-runtime';
+
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const READER_IP = '203.0.113.77';
+
+type Json = Record<string, unknown>;
+
+describe('data-subject rights: export and erasure', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'rights-news', trackingAllowedByDefault: true });
+  });
+
+  const admin = (path: string, init: RequestInit = {}) =>
+    adminAppFor(runtime).request(path, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${runtime.config.adminApiKey}`,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
+    });
+
+  async function signUpAndConfirm(email: string, name: string) {
+    const app = publicAppFor(runtime);
+    const signup = await app.request(
+      '/v1/subscribe',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': CHROME },
+        body: JSON.stringify({
+          email,
+          name,
+          lists: ['rights-news'],
+          trackingConsent: true,
+          source: 'https://example.com/signup',
+        }),
+      },
+      { incoming: { socket: { remoteAddress: READER_IP } } },
+    );
+    expect(signup.status).toBeLessThan(300);
+    const token = /token=([\w.-]+)/.exec((await sentMailTo(email)).at(-1)?.body.text ?? '')?.[1] ?? '';
+    expect(token).not.toBe('');
+    const confirm = await app.request(
+      '/v1/confirm',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': CHROME },
+        body: new URLSearchParams({ token }).toString(),
+      },
+      { incoming: { socket: { remoteAddress: READER_IP } } },
+    );
+    expect(confirm.status).toBe(200);
+    const records = await recordsOf(runtime, email);
+    expect(records?.subscriptions.get('rights-news')?.status).toBe('confirmed');
+    return records?.contact.contactId ?? '';
+  }
+
+  /** A contact with every kind of record: ledger, message, open, suppression, audit event, referrals, email change. */
+  async function givenFullContact() {
+    const email = `Erase.Me-${randomUUID()}@example.org`;
+    const unique = randomUUID().replaceAll('-', '').slice(0, 8);
+    const name = `Zeb${unique} Quax${unique}`;
+    const contactId = await signUpAndConfirm(email, name);
+    const sent = await sendMessage(sendDependenciesOf(runtime), {
+      recipient: { contactId },
+      draft: { kind: 'marketing', listId: 'rights-news', subject: `News for ${name}`, html: '<p>Hello</p>' },
+    });
+    expect(sent.outcome).toBe('sent');
+    const html = (await sentMailTo(email)).at(-1)?.body.html ?? '';
+    const pixel = /<img src="http:\/\/localhost:3000(\/v1\/pixel\?token=[\w.-]+)"/.exec(html)?.[1] ?? '';
+    expect(pixel).not.toBe('');
+    await publicAppFor(runtime).request(
+      pixel,
+      { headers: { 'user-agent': CHROME } },
+      { incoming: { socket: { remoteAddress: READER_IP } } },
+    );
+    const emailHash = hashEmail(runtime.config.emailHashSecret, email);
+    const now = new Date().toISOString();
+    const put = (Item: Json) =>
+      runtime.clients.documents.send(new PutCommand({ TableName: runtime.config.tableName, Item }));
+    await put({
+      ...keyOf('suppression', { emailHash, createdAt: now }),
+      entity: 'suppression',
+      emailHash,
+      reason: 'complaint',
+      scope: 'marketing-and-announcements',
+      createdAt: now,
+    });
+    const auditEventId = newId();
+    await put({
+      ...keyOf('auditEvent', {
+        day: now.slice(0, 10),
+        occurredAt: now,
+        eventId: auditEventId,
+        targetType: 'contact',
+        targetId: contactId,
+      }),
+      entity: 'auditEvent',
+      eventId: auditEventId,
+      operationId: 'unsubscribeContact',
+      occurredAt: now,
+    });
+    await put({
+      ...keyOf('referralSummary', { contactId }),
+      entity: 'referralSummary',
+      contactId,
+      requests: 2,
+    });
+    const newEmail = `new-${randomUUID()}@example.net`;
+    await put({
+      ...keyOf('pendingEmailChange', { contactId }),
+      entity: 'pendingEmailChange',
+      contactId,
+      changeId: newId(),
+      newEmail,
+      newEmailHash: hashEmail(runtime.config.emailHashSecret, newEmail),
+      requestedAt: now,
+    });
+    return { email, name, contactId, emailHash, newEmail, messageId: sent.message.messageId, auditEventId };
+  }
+
+  it('exports everything held about a contact', async () => {
+    const contact = await givenFullContact();
+    const response = await admin(`/admin/v1/contacts/${contact.contactId}/export`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, Json[] & Json>;
+    expect(body.format).toBe('consent-mail.contact-export.v1');
+    expect(body.contactId).toBe(contact.contactId);
+    expect(body.profile).toMatchObject({
+      email: contact.email,
+      name: contact.name,
+    });
+    expect(body.subscriptions).toEqual([
+      expect.objectContaining({ listId: 'rights-news', status: 'confirmed' }),
+    ]);
+    const ledger = body.consentLedger as Json[];
+    expect(ledger.map((event) => event.kind)).toEqual(['opt-in-requested', 'confirmed', 'tracking-granted']);
+    expect(ledger[0]?.evidence).toMatchObject({ ip: READER_IP, userAgent: CHROME });
+    const messages = body.messages as Json[];
+    expect(messages.map((message) => message.purpose ?? message.kind)).toEqual(['confirmation', 'marketing']);
+    const marketing = messages.find((message) => message.messageId === contact.messageId);
+    expect(marketing).toMatchObject({ status: 'sent', listId: 'rights-news' });
+    const headers = (marketing?.headers ?? []) as { name: string }[];
+    expect(headers.map((header) => header.name)).toContain('List-Unsubscribe');
+    expect(marketing?.retainedUntil).toEqual(expect.any(String));
+    expect(body.opens).toEqual([expect.objectContaining({ messageId: contact.messageId })]);
+    expect(body.suppressions).toEqual([
+      expect.objectContaining({ emailHash: contact.emailHash, reason: 'complaint' }),
+    ]);
+    expect(body.auditEvents).toEqual([expect.objectContaining({ eventId: contact.auditEventId })]);
+    expect(body.referrals).toMatchObject({ requests: 2 });
+    expect(body.pendingEmailChange).toMatchObject({ newEmail: contact.newEmail });
+    expect(body.other).toEqual([]);
+    expect(JSON.stringify(body)).not.toMatch(/"(pk|sk|gsi1pk|gsi2pk)"/);
+  });
+
+  it('answers 404 for an unknown contact', async () => {
+    expect((await admin(`/admin/v1/contacts/${newId()}/export`)).status).toBe(404);
+    expect((await admin(`/admin/v1/contacts/${newId()}/erase`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('erases a contact: no trace of the address or name anywhere, the hash blocks re-mailing', async () => {
+    const contact = await givenFullContact();
+    const response = await admin(`/admin/v1/contacts/${contact.contactId}/erase`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    const receipt = (await response.json()) as Json;
+    expect(receipt).toMatchObject({
+      erasureId: expect.any(String),
+      erasedAt: expect.any(String),
+      itemsDeleted: expect.any(Number),
+      itemsAnonymised: expect.any(Number),
+    });
+    // profile, lookup, subscription, open, referrals, email change
+    expect(receipt.itemsDeleted).toBe(6);
+    // 3 ledger events and 2 messages (the `erased` event is written without personal data)
+    expect(receipt.itemsAnonymised).toBe(5);
+
+    const items: Json[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await runtime.clients.documents.send(
+        new ScanCommand({
+          TableName: runtime.config.tableName,
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    const everything = JSON.stringify(items).toLowerCase();
+    const local = contact.email.split('@')[0]?.toLowerCase() ?? '';
+    const [first = '', last = ''] = contact.name.split(' ');
+    for (const needle of [contact.email, local, contact.newEmail, contact.name, first, last]) {
+      expect(everything).not.toContain(needle.toLowerCase());
+    }
+    expect(
+      items.filter((item) => item.pk === `CONTACT#${contact.contactId}` && item.sk === 'PROFILE'),
+    ).toEqual([]);
+    expect(items.filter((item) => item.pk === `EMAIL#${contact.emailHash}`)).toEqual([]);
+    // Nothing left in the partition says where the person was or what they used.
+    const partition = JSON.stringify(items.filter((item) => item.pk === `CONTACT#${contact.contactId}`));
+    expect(partition).not.toContain(READER_IP);
+    expect(partition).not.toContain('Chrome');
+    expect(partition).not.toContain('example.com/signup');
+    const ledger = items.filter(
+      (item) => item.entity === 'consentEvent' && item.pk === `CONTACT#${contact.contactId}`,
+    );
+    expect(ledger.map((event) => event.kind)).toEqual([
+      'opt-in-requested',
+      'confirmed',
+      'tracking-granted',
+      'erased',
+    ]);
+    expect(ledger[0]?.evidence).toEqual({
+      consentText: expect.objectContaining({ version: 1, sha256: expect.any(String) }),
+      trackingConsent: true,
+    });
+
+    expect(await findSuppression(accessOf(runtime), contact.emailHash)).toMatchObject({
+      reason: 'erased',
+      scope: 'all',
+    });
+    const send = await admin('/admin/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        contactId: contact.contactId,
+        kind: 'transactional',
+        purpose: 'data-request',
+        subject: 'Hi',
+        html: '<p>Hi</p>',
+      }),
+    });
+    expect(send.status).toBe(404);
+    expect((await admin(`/admin/v1/contacts/${contact.contactId}/export`)).status).toBe(404);
+
+    // Idempotent: a repeat answers the same receipt and changes nothing.
+    const again = await admin(`/admin/v1/contacts/${contact.contactId}/erase`, { method: 'POST' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(receipt);
+
+    // A fresh signup with the same address is a new person, through double opt-in.
+    const mailsBefore = (await sentMailTo(contact.email)).length;
+    const newContactId = await signUpAndConfirm(contact.email, 'Someone New');
+    expect(newContactId).not.toBe(contact.contactId);
+    expect((await sentMailTo(contact.email)).length).toBe(mailsBefore + 1);
+    expect(await findSuppression(accessOf(runtime), contact.emailHash)).toBeUndefined();
+    const resent = await sendMessage(sendDependenciesOf(runtime), {
+      recipient: { contactId: newContactId },
+      draft: { kind: 'marketing', listId: 'rights-news', subject: 'Welcome back', html: '<p>Hello</p>' },
+    });
+    expect(resent.outcome).toBe('sent');
+  });
+
+  it('finishes an erasure that crashed half-way when run again', async () => {
+    const contact = await givenFullContact();
+    let transactions = 0;
+    const crashing = {
+      ...accessOf(runtime),
+      documents: {
+        send: (command: { constructor: { name: string } }) => {
+          if (command.constructor.name === 'TransactWriteCommand' && ++transactions === 2) {
+            return Promise.reject(new Error('simulated crash'));
+          }
+          return runtime.clients.documents.send(command as never);
+        },
+      } as unknown as Runtime['clients']['documents'],
+    };
+    await expect(
+      eraseContact({ access: crashing, logger: runtime.logger }, contact.contactId, { requestedBy: 'test' }),
+    ).rejects.toThrow('simulated crash');
+    // Already suppressed, not yet gone.
+    expect(await findSuppression(accessOf(runtime), contact.emailHash)).toMatchObject({ reason: 'erased' });
+    expect(await recordsOf(runtime, contact.email)).toBeDefined();
+
+    const receipt = await eraseContact(
+      { access: accessOf(runtime), logger: runtime.logger },
+      contact.contactId,
+      {
+        requestedBy: 'test',
+      },
+    );
+    expect(receipt).toMatchObject({ itemsDeleted: 6, itemsAnonymised: 5 });
+    expect(await recordsOf(runtime, contact.email)).toBeUndefined();
+    const again = await eraseContact(
+      { access: accessOf(runtime), logger: runtime.logger },
+      contact.contactId,
+      {
+        requestedBy: 'test',
+      },
+    );
+    expect(again).toEqual(receipt);
+  });
+
+  it('requires double opt-in of an erased address even on a list without it', async () => {
+    await givenList(runtime, { listId: 'single-news', doubleOptIn: false });
+    const contact = await givenFullContact();
+    await admin(`/admin/v1/contacts/${contact.contactId}/erase`, { method: 'POST' });
+    await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: contact.email, lists: ['single-news'] }),
+    });
+    expect((await recordsOf(runtime, contact.email))?.subscriptions.get('single-news')?.status).toBe(
+      'unconfirmed',
+    );
+    expect(await findSuppression(accessOf(runtime), contact.emailHash)).toMatchObject({ reason: 'erased' });
+    const text = (await sentMailTo(contact.email)).at(-1)?.body.text ?? '';
+    expect(text).toMatch(/\/v1\/confirm\?token=/);
+  });
+
+  it('keeps the suppression while a fresh signup is unconfirmed', async () => {
+    const contact = await givenFullContact();
+    await admin(`/admin/v1/contacts/${contact.contactId}/erase`, { method: 'POST' });
+    await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: contact.email, lists: ['rights-news'] }),
+    });
+    const records = await recordsOf(runtime, contact.email);
+    expect(records?.subscriptions.get('rights-news')?.status).toBe('unconfirmed');
+    expect(await findSuppression(accessOf(runtime), contact.emailHash)).toMatchObject({ reason: 'erased' });
+  });
+});
