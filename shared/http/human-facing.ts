@@ -34,6 +34,25 @@ export const htmlResponse = (description: string) => ({
   content: { 'text/html': { schema: z.string() } },
 });
 
+/**
+ * What a link we emailed carries, in its query (the page) and in the form its button posts: the signed
+ * token and the page language. Pages behind emailed links change nothing on GET (mail scanners prefetch).
+ */
+export function emailedLinkFields(tokenDescription: string) {
+  return z.object({
+    token: z.string().max(1024).openapi({ description: tokenDescription }),
+    locale: z.string().max(35).optional(),
+  });
+}
+
+/** The urlencoded form an emailed link's page posts (its button), as an OpenAPI request body. */
+export function emailedLinkForm<S extends z.ZodType>(schema: S) {
+  return {
+    required: true,
+    content: { 'application/x-www-form-urlencoded': { schema } },
+  } as const;
+}
+
 /** An OpenAPI request body accepted as JSON, urlencoded or multipart, validated by one schema. */
 export function jsonOrFormBody<S extends z.ZodType>(schema: S) {
   return {

@@ -1,11 +1,16 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import {
   type ConfirmationDependencies,
   confirmSubscription,
   describeConfirmation,
 } from '../../../shared/consent/confirmation';
 import { createRouter } from '../../../shared/http/create-api';
-import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
+import {
+  emailedLinkFields,
+  emailedLinkForm,
+  htmlResponse,
+  humanFacingPage,
+} from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import { confirmedPage, confirmPage, invalidLinkPage } from '../pages/signup-pages';
@@ -15,11 +20,7 @@ import { confirmedPage, confirmPage, invalidLinkPage } from '../pages/signup-pag
  * scanners and link previews fetch every link in a message; the button's `POST` confirms.
  */
 
-const TokenSchema = z
-  .string()
-  .max(1024)
-  .openapi({ description: 'The signed token from the confirmation email.' });
-const LocaleSchema = z.string().max(35).optional();
+const LinkFields = emailedLinkFields('The signed token from the confirmation email.');
 
 const viewRoute = createRoute({
   method: 'get',
@@ -28,7 +29,7 @@ const viewRoute = createRoute({
   tags: ['Signup'],
   summary: 'The confirmation page behind the emailed link (changes nothing)',
   middleware: [humanFacingPage] as const,
-  request: { query: z.object({ token: TokenSchema, locale: LocaleSchema }) },
+  request: { query: LinkFields },
   responses: {
     200: htmlResponse('A page with a button that confirms the subscription.'),
     400: htmlResponse('The link has expired or is not valid; the page offers to sign up again.'),
@@ -42,16 +43,7 @@ const confirmRoute = createRoute({
   tags: ['Signup'],
   summary: 'Confirm a double opt-in (the button on the confirmation page)',
   middleware: [humanFacingPage] as const,
-  request: {
-    body: {
-      required: true,
-      content: {
-        'application/x-www-form-urlencoded': {
-          schema: z.object({ token: TokenSchema, locale: LocaleSchema }),
-        },
-      },
-    },
-  },
+  request: { body: emailedLinkForm(LinkFields) },
   responses: {
     200: htmlResponse('Confirmed (or already confirmed: repeating it changes nothing).'),
     400: htmlResponse('The link has expired or is not valid; nothing changed.'),

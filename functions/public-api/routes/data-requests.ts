@@ -1,6 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter } from '../../../shared/http/create-api';
-import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
+import {
+  emailedLinkFields,
+  emailedLinkForm,
+  htmlResponse,
+  humanFacingPage,
+} from '../../../shared/http/human-facing';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import {
   DATA_REQUEST_LINK_TTL_MINUTES,
@@ -24,14 +29,8 @@ import {
  * performs the erasure, at once.
  */
 
-const Token = z.string().max(1024);
-const LocaleSchema = z.string().max(35).optional();
-const TokenForm = {
-  required: true,
-  content: {
-    'application/x-www-form-urlencoded': { schema: z.object({ token: Token, locale: LocaleSchema }) },
-  },
-} as const;
+const LinkFields = emailedLinkFields('The signed token from the emailed link.');
+const TokenForm = emailedLinkForm(LinkFields);
 
 const requestRoute = createRoute({
   method: 'post',
@@ -42,18 +41,9 @@ const requestRoute = createRoute({
   description: 'Emails a confirmation link to the contact’s address; nothing else happens.',
   middleware: [humanFacingPage] as const,
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/x-www-form-urlencoded': {
-          schema: z.object({
-            token: Token.openapi({ description: 'The preference page’s token.' }),
-            kind: z.enum(['download', 'erase']),
-            locale: LocaleSchema,
-          }),
-        },
-      },
-    },
+    body: emailedLinkForm(
+      emailedLinkFields('The preference page’s token.').extend({ kind: z.enum(['download', 'erase']) }),
+    ),
   },
   responses: {
     200: htmlResponse('A page saying the email is on its way.'),
@@ -68,7 +58,7 @@ const viewDownloadRoute = createRoute({
   tags: ['Data rights'],
   summary: 'The emailed download link’s page (changes nothing)',
   middleware: [humanFacingPage] as const,
-  request: { query: z.object({ token: Token, locale: LocaleSchema }) },
+  request: { query: LinkFields },
   responses: {
     200: htmlResponse('A page with a download button.'),
     400: htmlResponse('The link has expired or is not valid.'),
@@ -99,7 +89,7 @@ const viewEraseRoute = createRoute({
   tags: ['Data rights'],
   summary: 'The emailed erasure link’s page (changes nothing)',
   middleware: [humanFacingPage] as const,
-  request: { query: z.object({ token: Token, locale: LocaleSchema }) },
+  request: { query: LinkFields },
   responses: {
     200: htmlResponse('A page with an erase button.'),
     400: htmlResponse('The link has expired or is not valid.'),

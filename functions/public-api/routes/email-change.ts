@@ -1,11 +1,16 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import {
   confirmEmailChange,
   describeEmailChange,
   type EmailChangeDependencies,
 } from '../../../shared/contacts/email-change';
 import { createRouter } from '../../../shared/http/create-api';
-import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
+import {
+  emailedLinkFields,
+  emailedLinkForm,
+  htmlResponse,
+  humanFacingPage,
+} from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import {
@@ -20,11 +25,7 @@ import {
  * changes nothing (mail scanners prefetch links); the button's `POST` makes the change.
  */
 
-const TokenSchema = z
-  .string()
-  .max(1024)
-  .openapi({ description: 'The signed token from the address-change email.' });
-const LocaleSchema = z.string().max(35).optional();
+const LinkFields = emailedLinkFields('The signed token from the address-change email.');
 
 const viewRoute = createRoute({
   method: 'get',
@@ -33,7 +34,7 @@ const viewRoute = createRoute({
   tags: ['Contacts'],
   summary: 'The address-change confirmation page behind the emailed link (changes nothing)',
   middleware: [humanFacingPage] as const,
-  request: { query: z.object({ token: TokenSchema, locale: LocaleSchema }) },
+  request: { query: LinkFields },
   responses: {
     200: htmlResponse('A page with a button that confirms the new address.'),
     400: htmlResponse('The link has expired, was used already or is not valid.'),
@@ -47,16 +48,7 @@ const confirmRoute = createRoute({
   tags: ['Contacts'],
   summary: 'Confirm an address change (the button on the confirmation page)',
   middleware: [humanFacingPage] as const,
-  request: {
-    body: {
-      required: true,
-      content: {
-        'application/x-www-form-urlencoded': {
-          schema: z.object({ token: TokenSchema, locale: LocaleSchema }),
-        },
-      },
-    },
-  },
+  request: { body: emailedLinkForm(LinkFields) },
   responses: {
     200: htmlResponse('The address is changed.'),
     400: htmlResponse('The link has expired, was used already or is not valid; nothing changed.'),
