@@ -19,7 +19,7 @@ export const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
  * esbuild's ESM output has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK's
  * dependency tree) call it for Node built-ins, so the bundle defines one.
  */
-const esmRequireBanner =
+export const esmRequireBanner =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 export interface ConsentMailFunctionProps {

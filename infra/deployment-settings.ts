@@ -32,6 +32,20 @@ export interface DeploymentSettings extends SenderIdentity {
    * to the inbound-mail function (docs/deploy.md#inbound-mail). Off by default.
    */
   inboundMail: boolean;
+  /**
+   * The custom MAIL FROM domain of the SES identity (`mailFromDomain`, default `bounce.<senderDomain>`): the
+   * envelope sender, so SPF passes aligned with the From domain. A subdomain of senderDomain used for
+   * nothing else (it gets an MX and an SPF TXT record).
+   */
+  mailFromDomain: string;
+  /**
+   * Reserved concurrency of the public API function (`publicApiReservedConcurrency`): a hard cap on the
+   * concurrent requests it serves, and capacity set aside for it. Unset by default: an account still at
+   * the default concurrency quota of 10 can't reserve any.
+   */
+  publicApiReservedConcurrency?: string;
+  /** An address the alarm topic sends every alarm to (`alarmEmail`); unset, subscribe to the topic by hand. */
+  alarmEmail?: string;
   /** True when no `senderDomain` was given and the sender values are placeholders. */
   placeholder: boolean;
 }
@@ -56,6 +70,9 @@ const settingKeys = Object.keys({
   campaignMaxSendRate: true,
   messageRetentionDays: true,
   openRetentionDays: true,
+  mailFromDomain: true,
+  publicApiReservedConcurrency: true,
+  alarmEmail: true,
 } satisfies Record<SettingKey, true>) as SettingKey[];
 
 /** String keys whose value may also be a number in cdk.json (`"campaignMaxSendRate": 10`). */
@@ -63,6 +80,7 @@ const numericKeys: readonly SettingKey[] = [
   'campaignMaxSendRate',
   'messageRetentionDays',
   'openRetentionDays',
+  'publicApiReservedConcurrency',
 ];
 
 export const PLACEHOLDER_DOMAIN = 'example.com';
@@ -118,8 +136,26 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     messageRetentionDays: given.get('messageRetentionDays'),
     openRetentionDays: given.get('openRetentionDays'),
     inboundMail: readFlag(scope, 'inboundMail', problems),
+    mailFromDomain: given.get('mailFromDomain')?.toLowerCase() ?? `bounce.${domain}`,
+    publicApiReservedConcurrency: given.get('publicApiReservedConcurrency'),
+    alarmEmail: given.get('alarmEmail'),
     placeholder,
   };
+
+  // SPF alignment: the MAIL FROM domain must be a subdomain of the sending domain (relaxed alignment).
+  if (
+    !settings.mailFromDomain.endsWith(`.${domain}`) ||
+    !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(settings.mailFromDomain)
+  ) {
+    problems.push(`mailFromDomain: must be a host name under senderDomain ${domain} (e.g. bounce.${domain})`);
+  }
+  const reserved = settings.publicApiReservedConcurrency;
+  if (reserved !== undefined && !/^[1-9][0-9]{0,5}$/.test(reserved)) {
+    problems.push('publicApiReservedConcurrency: must be a positive whole number of concurrent executions');
+  }
+  if (settings.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.alarmEmail)) {
+    problems.push('alarmEmail: must be an email address');
+  }
 
   // DMARC alignment: the From domain must be the verified sending domain or a subdomain of it.
   const fromDomain = settings.fromAddress.slice(settings.fromAddress.lastIndexOf('@') + 1).toLowerCase();

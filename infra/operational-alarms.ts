@@ -1,13 +1,17 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ConsentMailFunction } from './consent-mail-function';
 
 /**
  * CloudWatch alarms on what needs a person: SES events that could not be applied, a campaign worker that
- * fails or is held back, and a sender reputation heading for an SES review. No actions yet: they show in
- * the CloudWatch console (subscribe a topic to them by hand, docs/deploy.md#alarms).
+ * fails or is held back, any function failing or throttled, and a sender reputation heading for an SES
+ * review. Every alarm notifies one SNS topic (when it fires and when it recovers); `alarmEmail` subscribes
+ * an address to it (docs/deploy.md#alarms).
  */
 
 /**
@@ -28,11 +32,16 @@ export const REPUTATION_ALARM_THRESHOLDS = {
 export const CAMPAIGN_WORKER_THROTTLE_PERIODS = 3;
 
 export interface OperationalAlarmsProps {
+  publicApi: ConsentMailFunction;
+  adminApi: ConsentMailFunction;
+  inboundMail: ConsentMailFunction;
   sesEvents: ConsentMailFunction;
   sesEventsDeadLetterQueue: IQueue;
   campaignWorker: ConsentMailFunction;
   /** The on-failure destination of the worker's stream event source mapping. */
   campaignWorkerDeadLetterQueue: IQueue;
+  /** Subscribed to the alarm topic by email (it must confirm the subscription). */
+  alarmEmail?: string;
 }
 
 export class OperationalAlarms extends Construct {
@@ -43,18 +52,40 @@ export class OperationalAlarms extends Construct {
   readonly campaignWorkerThrottles: Alarm;
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
+  /** Errors and throttles of the public API, the admin API and the inbound-mail function, throttles of ses-events. */
+  readonly functionAlarms: Alarm[] = [];
+  /** The action of every alarm. */
+  readonly topic: Topic;
 
   constructor(
     scope: Construct,
     id: string,
     {
+      publicApi,
+      adminApi,
+      inboundMail,
       sesEvents,
       sesEventsDeadLetterQueue,
       campaignWorker,
       campaignWorkerDeadLetterQueue,
+      alarmEmail,
     }: OperationalAlarmsProps,
   ) {
     super(scope, id);
+
+    this.topic = new Topic(this, 'Topic', {
+      displayName: 'consent-mail alarms',
+      // Refuse publishing and subscribing over plain HTTP.
+      enforceSSL: true,
+    });
+    Validations.of(this.topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key, and a customer ' +
+        'managed KMS key (with its cost and key policy) is not warranted: the messages carry only alarm ' +
+        'names, metrics and thresholds, no personal data.',
+    });
+    if (alarmEmail !== undefined) this.topic.addSubscription(new EmailSubscription(alarmEmail));
 
     const aboveZero = {
       threshold: 0,
@@ -134,5 +165,74 @@ export class OperationalAlarms extends Construct {
       });
     this.bounceRate = reputation('Reputation.BounceRate', 'bounce');
     this.complaintRate = reputation('Reputation.ComplaintRate', 'complaint');
+
+    const functionAlarm = (
+      fn: ConsentMailFunction,
+      name: string,
+      what: 'Errors' | 'Throttles',
+      why: string,
+    ) => {
+      const alarm = new Alarm(this, `${name}${what}`, {
+        ...aboveZero,
+        alarmDescription: `consent-mail: ${why} See its log group.`,
+        metric: (what === 'Errors' ? fn.lambda.metricErrors : fn.lambda.metricThrottles).call(fn.lambda, {
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
+      });
+      this.functionAlarms.push(alarm);
+    };
+    functionAlarm(
+      publicApi,
+      'PublicApi',
+      'Errors',
+      'the public API failed requests (signups, confirmations, unsubscribes).',
+    );
+    functionAlarm(
+      publicApi,
+      'PublicApi',
+      'Throttles',
+      'the public API turned requests away: its reserved concurrency or the account concurrency is used up (unsubscribes may fail).',
+    );
+    functionAlarm(adminApi, 'AdminApi', 'Errors', 'the admin API failed requests.');
+    functionAlarm(
+      adminApi,
+      'AdminApi',
+      'Throttles',
+      'the admin API turned requests away: the account concurrency is used up.',
+    );
+    functionAlarm(
+      inboundMail,
+      'InboundMail',
+      'Errors',
+      'the inbound-mail function failed on mail to the unsubscribe mailbox (Lambda retries it twice).',
+    );
+    functionAlarm(
+      inboundMail,
+      'InboundMail',
+      'Throttles',
+      'the inbound-mail function was throttled: the account concurrency is used up.',
+    );
+    functionAlarm(
+      sesEvents,
+      'SesEvents',
+      'Throttles',
+      'the ses-events function was throttled: the account concurrency is used up (EventBridge retries, then dead-letters).',
+    );
+
+    const action = new SnsAction(this.topic);
+    for (const alarm of [
+      this.deadLetters,
+      this.sesEventsErrors,
+      this.campaignWorkerErrors,
+      this.campaignWorkerDeadLetters,
+      this.campaignWorkerThrottles,
+      this.bounceRate,
+      this.complaintRate,
+      ...this.functionAlarms,
+    ]) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
   }
 }

@@ -23,6 +23,7 @@ import { HttpFunction } from './http-function';
 import { InboundMailReceipt } from './inbound-mail-receipt';
 import { OperationalAlarms } from './operational-alarms';
 import { SendingConfiguration } from './sending-configuration';
+import { SendingIdentity } from './sending-identity';
 import { SesEventRouting } from './ses-event-routing';
 import type { ConsentMailSecrets } from './stateful-stack';
 
@@ -43,7 +44,8 @@ export const CAMPAIGN_WORKER_RESERVED_CONCURRENCY = 20;
 
 /**
  * Everything that can be replaced at will: the functions and their endpoints, the campaign worker and its
- * triggers, the SES configuration set and the route of its events to the ses-events function, the alarms
+ * triggers, the SES email identity (with a real senderDomain) and configuration set and the route of its
+ * events to the ses-events function, the alarms and their topic
  * (and, with the `inboundMail` flag, the SES receipt rule set). It receives the stateful resources as props,
  * so it can be destroyed and redeployed without touching data.
  */
@@ -57,6 +59,8 @@ export class StatelessStack extends Stack {
   readonly campaignWorker: ConsentMailFunction;
   readonly campaignWorkerTriggers: CampaignWorkerTriggers;
   readonly alarms: OperationalAlarms;
+  /** The SES identity of senderDomain; not in placeholder mode (example.com can't be verified). */
+  readonly sendingIdentity?: SendingIdentity;
   /** Only with the `inboundMail` context flag. */
   readonly inboundMailReceipt?: InboundMailReceipt;
 
@@ -70,9 +74,17 @@ export class StatelessStack extends Stack {
 
     this.sending = new SendingConfiguration(this, 'Sending');
     const { configurationSet } = this.sending;
+    if (!settings.placeholder) {
+      this.sendingIdentity = new SendingIdentity(this, 'SendingIdentity', {
+        senderDomain: settings.senderDomain,
+        mailFromDomain: settings.mailFromDomain,
+        configurationSet,
+      });
+    }
     const environment = functionEnvironment({ table, secrets, settings, configurationSet });
-    // What a sending function may send from: the verified sender domain, and the From address's domain if
-    // that is a subdomain verified on its own (SES authorises the identity the From address belongs to).
+    // What a sending function may send from: the verified sender domain (the SendingIdentity's ARN, built
+    // from the domain so that it is the same in placeholder mode), and the From address's domain if that is
+    // a subdomain verified on its own (SES authorises the identity the From address belongs to).
     const send = {
       identityArns: [...new Set([settings.senderDomain, domainOf(settings.fromAddress)])].map((identity) =>
         this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
@@ -84,6 +96,10 @@ export class StatelessStack extends Stack {
       entry: 'functions/public-api/handler.ts',
       description: 'Public API: subscribe, confirm, preferences, one-click unsubscribe, open pixel, health',
       environment,
+      reservedConcurrentExecutions:
+        settings.publicApiReservedConcurrency === undefined
+          ? undefined
+          : Number(settings.publicApiReservedConcurrency),
     });
     // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
     grantItemReadWrite(table, this.publicApi);
@@ -150,6 +166,10 @@ export class StatelessStack extends Stack {
     });
 
     this.alarms = new OperationalAlarms(this, 'Alarms', {
+      publicApi: this.publicApi,
+      adminApi: this.adminApi,
+      inboundMail: this.inboundMail,
+      alarmEmail: settings.alarmEmail,
       sesEvents: this.sesEvents,
       sesEventsDeadLetterQueue: this.sesEventRouting.deadLetterQueue,
       campaignWorker: this.campaignWorker,
@@ -168,6 +188,10 @@ export class StatelessStack extends Stack {
       });
     }
 
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm notifies (subscribe to it, or pass -c alarmEmail=...)',
+      value: this.alarms.topic.topicArn,
+    });
     new CfnOutput(this, 'PublicApiUrl', {
       description: 'Function URL of the public API (set baseUrl to it, or to the domain in front of it)',
       value: this.publicApi.url.url,

@@ -92,4 +92,31 @@ describe('deployment settings (CDK context)', () => {
       'inboundMail: must be true or false',
     );
   });
+
+  it('mailFromDomain defaults to bounce.<senderDomain> and must be a host name under it', () => {
+    expect(settingsFrom(realDeployment).mailFromDomain).toBe('bounce.news.example.org');
+    expect(settingsFrom({}).mailFromDomain).toBe('bounce.example.com');
+    expect(settingsFrom({ ...realDeployment, mailFromDomain: 'MF.News.Example.org' }).mailFromDomain).toBe(
+      'mf.news.example.org',
+    );
+    for (const bad of ['news.example.org', 'bounce.example.net', 'bad_name.news.example.org']) {
+      expect(problemsOf({ ...realDeployment, mailFromDomain: bad })).toContain('mailFromDomain:');
+    }
+  });
+
+  it('publicApiReservedConcurrency and alarmEmail are unset by default and checked when given', () => {
+    const settings = settingsFrom(realDeployment);
+    expect(settings.publicApiReservedConcurrency).toBeUndefined();
+    expect(settings.alarmEmail).toBeUndefined();
+    expect(
+      settingsFrom({ ...realDeployment, publicApiReservedConcurrency: 50 }).publicApiReservedConcurrency,
+    ).toBe('50');
+    expect(problemsOf({ ...realDeployment, publicApiReservedConcurrency: '-1' })).toContain(
+      'publicApiReservedConcurrency:',
+    );
+    expect(settingsFrom({ ...realDeployment, alarmEmail: 'ops@example.org' }).alarmEmail).toBe(
+      'ops@example.org',
+    );
+    expect(problemsOf({ ...realDeployment, alarmEmail: 'ops' })).toContain('alarmEmail:');
+  });
 });

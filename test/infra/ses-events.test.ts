@@ -255,8 +255,8 @@ describe('alarms', () => {
     return found[0];
   };
 
-  it("there are exactly the seven alarms (three are the campaign worker's: campaign-worker.test.ts)", () => {
-    expect(alarms).toHaveLength(7);
+  it('there are exactly the fourteen alarms (the others: campaign-worker.test.ts, identity-throttling-alarms.test.ts)', () => {
+    expect(alarms).toHaveLength(14);
   });
 
   it('fires on the first message in the dead-letter queue', () => {

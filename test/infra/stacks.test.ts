@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Validations } from 'aws-cdk-lib';
@@ -8,6 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLE_SIZE_TARGET_BYTES, bundleCeiling, functionEntries } from '../../infra/bundle-sizes';
 import { defineConsentMail } from '../../infra/consent-mail';
 import { configVariables, loadConfig } from '../../shared/config';
 import { table, tableDefinition } from '../../shared/data-model';
@@ -206,6 +207,39 @@ describe('stateless stack', () => {
     for (const [, environment] of environments) {
       for (const name of ['TOKEN_SIGNING_KEYS', 'TOKEN_ACTIVE_KEY_ID', 'EMAIL_HASH_SECRET']) {
         expect(JSON.stringify(environment[name])).toContain('{{resolve:secretsmanager:');
+      }
+    }
+  });
+
+  it('each bundle is at most 1 MB, or its recorded ceiling while it is over (infra/bundle-sizes.ts)', () => {
+    const nameOf = new Map(
+      (
+        [
+          ['public-api', stacks.stateless.publicApi],
+          ['admin-api', stacks.stateless.adminApi],
+          ['inbound-mail', stacks.stateless.inboundMail],
+          ['ses-events', stacks.stateless.sesEvents],
+          ['campaign-worker', stacks.stateless.campaignWorker],
+        ] as const
+      ).map(([name, fn]) => [logicalIdOf(fn.lambda), name]),
+    );
+    // npm run bundle-sizes measures the same entries: every deployed function is among them.
+    expect([...nameOf.values()].sort()).toEqual(Object.keys(functionEntries).sort());
+    expect(functions).toHaveLength(nameOf.size);
+    for (const [logicalId, fn] of functions) {
+      const name = nameOf.get(logicalId) ?? logicalId;
+      const bundle = join(
+        assembly.directory,
+        `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`,
+        'index.mjs',
+      );
+      const { size } = statSync(bundle);
+      expect(size, `${name} bundle bytes`).toBeLessThanOrEqual(bundleCeiling(name));
+      if (bundleCeiling(name) > BUNDLE_SIZE_TARGET_BYTES) {
+        // A function on the over-target list that is back under 1 MB must leave the list.
+        expect(size, `${name} is under 1 MB again: remove it from overTargetCeilings`).toBeGreaterThan(
+          BUNDLE_SIZE_TARGET_BYTES,
+        );
       }
     }
   });
