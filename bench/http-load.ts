@@ -1,0 +1,100 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import autocannon from 'autocannon';
+
+/**
+ * HTTP load with autocannon (npm, maintained by the Node.js/Fastify people) against a server on
+ * 127.0.0.1, and serving a `fetch` app (a Hono app) in this process with `@hono/node-server`, as
+ * `npm start` serves the apps.
+ */
+
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function serveApp(
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
+): Promise<Served> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+export interface LoadRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  /** Seconds; or `amount` requests in all. */
+  duration?: number;
+  amount?: number;
+  /** Called for each request sent, with a counter over the whole load; defaults to `GET /`. */
+  request?: (index: number) => LoadRequest;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+}
+
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  let index = 0;
+  const make = options.request;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    ...(options.amount === undefined ? { duration: options.duration ?? 5 } : { amount: options.amount }),
+    ...(make === undefined
+      ? {}
+      : {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => {
+                const next = make(index++);
+                return {
+                  ...request,
+                  method: (next.method ?? 'GET') as autocannon.Request['method'],
+                  path: next.path,
+                  headers: next.headers ?? {},
+                  body: next.body,
+                } as autocannon.Request;
+              },
+            },
+          ],
+        }),
+  });
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]),
+  );
+  return {
+    requestsPerSecond: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    statusCodes,
+  };
+}

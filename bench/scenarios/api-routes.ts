@@ -1,0 +1,575 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type DynamoDBClient,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Hono } from 'hono';
+import { createPublicApp } from '../../functions/public-api/app';
+import { primaryKeyOf } from '../../shared/data-model';
+import { createSesMailer } from '../../shared/email/mailer';
+import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
+import { createConsentText } from '../../shared/lists/consent-texts';
+import type { Runtime } from '../../shared/runtime';
+import { sendMessage } from '../../shared/sending/send-message';
+import { createTokenSigner } from '../../shared/tokens';
+import { type LoadRequest, type LoadResult, load, serveApp } from '../http-load';
+import { addCounts, countRequests, median, type RequestCounts, round, summariseDynamoDb } from '../measure';
+import type { ResultRow, ResultTable } from '../report';
+import type { Scenario } from '../scenario';
+import { accessOf, givenBenchList, seedConfirmedSubscribers } from '../seed';
+import { clearEmulator } from '../ses-emulator';
+
+/**
+ * The public API's hot paths, served by the real app (`createPublicApp`, as the Lambda handler builds it)
+ * on @hono/node-server in this process, each against a Hono route doing the one raw DynamoDB request it
+ * is compared with, on the same DynamoDB Local and the same SDK client: the open pixel against one
+ * `UpdateItem`, one-click unsubscribe against one `TransactWriteItems` of two items, signup against one
+ * `PutItem`. Also the DynamoDB and SES requests each operation makes, counted with SDK middleware.
+ */
+
+const LIST_ID = 'bench-api';
+const CONNECTIONS = 4;
+const SECONDS = 5;
+const WARM_UP_SECONDS = 1;
+/** One-click unsubscribes per run: each needs its own subscriber, so they are counted, not timed. */
+const UNSUBSCRIBES_PER_RUN = 400;
+const WARM_UP_UNSUBSCRIBES = 100;
+const PIXEL_MESSAGES = 20;
+/** Signups from one address (127.0.0.1) far beyond the default limit, so none is refused. */
+const SIGNUP_LIMIT_PER_IP_PER_HOUR = '100000';
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+
+/** List prices, on-demand, us-east-1, as published in 2026-11 (check them: they change). */
+export const PRICES = {
+  writeRequestUnitPerMillion: 1.25,
+  readRequestUnitPerMillion: 0.25,
+  sesPerThousandEmails: 0.1,
+};
+
+/** The baseline routes: one raw request each, nothing else. */
+function rawApp(client: DynamoDBClient, tableName: string) {
+  const app = new Hono();
+  app.get('/update', async (c) => {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `BENCH#OPEN#${c.req.query('k') ?? '0'}` }, sk: { S: 'SUMMARY' } },
+        UpdateExpression: 'ADD #n :one SET #at = :now',
+        ExpressionAttributeNames: { '#n': 'opens', '#at': 'lastOpenAt' },
+        ExpressionAttributeValues: { ':one': { N: '1' }, ':now': { S: new Date().toISOString() } },
+      }),
+    );
+    return c.body(null, 200);
+  });
+  app.post('/transact', async (c) => {
+    const id = randomUUID();
+    const now = new Date().toISOString();
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Put: { TableName: tableName, Item: { pk: { S: `BENCH#${id}` }, sk: { S: 'A' }, at: { S: now } } },
+          },
+          {
+            Put: { TableName: tableName, Item: { pk: { S: `BENCH#${id}` }, sk: { S: 'B' }, at: { S: now } } },
+          },
+        ],
+      }),
+    );
+    return c.body(null, 200);
+  });
+  app.post('/put', async (c) => {
+    const body = await c.req.json<{ email: string }>();
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: `BENCH#${randomUUID()}` }, sk: { S: 'SIGNUP' }, email: { S: body.email } },
+      }),
+    );
+    return c.json({ ok: true }, 202);
+  });
+  return app;
+}
+
+interface Pair {
+  key: 'pixel' | 'unsubscribe' | 'signup';
+  scenario: string;
+  ours: {
+    name: string;
+    runs: LoadResult[];
+    counts: RequestCounts;
+    sesCounts: RequestCounts;
+    operations: number;
+  };
+  baseline: { name: string; runs: LoadResult[] };
+  target: number;
+}
+
+export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
+  const runs = options.runs ?? 3;
+  const name = 'public API hot paths';
+  return {
+    name,
+    async run(stack, log) {
+      const runtime: Runtime = await stack.newRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR });
+      const dynamoDbCounter = countRequests(runtime.clients.dynamoDb);
+      const sesCounter = countRequests(runtime.clients.ses);
+      const publicApp = createPublicApp({ ...runtime, docsAssetBaseUrl: '/docs/assets' });
+      const ours = await serveApp(publicApp.fetch);
+      const raw = await serveApp(rawApp(runtime.clients.dynamoDb, runtime.config.tableName).fetch);
+      try {
+        // Data: a list, subscribers confirmed on it, and real sent messages to open.
+        await givenBenchList(runtime, LIST_ID);
+        // Signup records the consent wording shown, so the list needs one.
+        await createConsentText(accessOf(runtime), {
+          listId: LIST_ID,
+          locale: 'en',
+          text: 'Yes, send me the newsletter. I can unsubscribe at any time.',
+        });
+        const unsubscribeCount = WARM_UP_UNSUBSCRIBES + runs * UNSUBSCRIBES_PER_RUN;
+        const subscribers = await seedConfirmedSubscribers(
+          runtime,
+          LIST_ID,
+          PIXEL_MESSAGES + unsubscribeCount,
+          {
+            label: 'api',
+          },
+        );
+        const signer = createTokenSigner(runtime.config.signingKeys);
+        const mailer = createSesMailer(runtime.clients.ses, {
+          sender: runtime.config.sender,
+          configurationSet: runtime.config.sesConfigurationSet,
+        });
+        const pixelPaths: string[] = [];
+        for (const subscriber of subscribers.slice(0, PIXEL_MESSAGES)) {
+          // Seeded subscribers have made no tracking choice; these allowed tracking (else no open is recorded).
+          await runtime.clients.documents.send(
+            new UpdateCommand({
+              TableName: runtime.config.tableName,
+              Key: primaryKeyOf('contact', { contactId: subscriber.contactId }),
+              UpdateExpression: 'SET trackingConsent = :yes',
+              ExpressionAttributeValues: { ':yes': true },
+            }),
+          );
+          const sent = await sendMessage(
+            {
+              access: accessOf(runtime),
+              mailer,
+              tokens: signer,
+              sender: runtime.config.sender,
+              baseUrl: runtime.config.baseUrl,
+              emailHashSecret: runtime.config.emailHashSecret,
+              retentionDays: runtime.config.messageRetentionDays,
+              logger: runtime.logger,
+              now: () => new Date(Date.now() - 60_000),
+            },
+            {
+              recipient: { contactId: subscriber.contactId },
+              draft: { kind: 'marketing', listId: LIST_ID, subject: 'News', html: '<p>Hello</p>' },
+            },
+          );
+          if (sent.outcome !== 'sent') throw new Error(`the pixel's message was ${sent.outcome}`);
+          const token = signer.sign('trackOpen', {
+            contactId: subscriber.contactId,
+            messageId: sent.message.messageId,
+          });
+          pixelPaths.push(`/v1/pixel?token=${token}`);
+        }
+        const unsubscribePaths = subscribers.slice(PIXEL_MESSAGES).map((subscriber) =>
+          unsubscribeLinks(
+            {
+              baseUrl: runtime.config.baseUrl,
+              unsubscribeMailbox: runtime.config.sender.unsubscribeMailbox,
+              tokens: signer,
+            },
+            { contactId: subscriber.contactId, listId: LIST_ID },
+          ).oneClickUrl.replace(/^https?:\/\/[^/]+/, ''),
+        );
+        let nextUnsubscribe = 0;
+        let nextSignup = 0;
+        const runId = randomUUID().slice(0, 8);
+        await clearEmulator(stack.sesEndpoint);
+
+        const requests: Record<string, (index: number) => LoadRequest> = {
+          update: (i) => ({ path: `/update?k=${i % PIXEL_MESSAGES}` }),
+          pixel: (i) => ({
+            path: pixelPaths[i % pixelPaths.length] as string,
+            headers: { 'user-agent': CHROME },
+          }),
+          transact: () => ({ method: 'POST', path: '/transact' }),
+          unsubscribe: () => {
+            const path = unsubscribePaths[nextUnsubscribe++];
+            if (path === undefined) throw new Error('ran out of subscribers to unsubscribe');
+            return {
+              method: 'POST',
+              path,
+              headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                'user-agent': 'GoogleOneClick/1.0',
+              },
+              body: 'List-Unsubscribe=One-Click',
+            };
+          },
+          put: () => ({
+            method: 'POST',
+            path: '/put',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: `put-${runId}-${nextSignup++}@example.org`, lists: [LIST_ID] }),
+          }),
+          signup: () => ({
+            method: 'POST',
+            path: '/v1/subscribe',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: `signup-${runId}-${nextSignup++}@example.org`, lists: [LIST_ID] }),
+          }),
+        };
+        const servers: Record<string, string> = {
+          update: raw.url,
+          transact: raw.url,
+          put: raw.url,
+          pixel: ours.url,
+          unsubscribe: ours.url,
+          signup: ours.url,
+        };
+        const counted = (kind: string) => kind === 'unsubscribe' || kind === 'transact';
+        const drive = (kind: string, warmUp: boolean) =>
+          load({
+            url: servers[kind] as string,
+            connections: CONNECTIONS,
+            ...(counted(kind)
+              ? { amount: warmUp ? WARM_UP_UNSUBSCRIBES : UNSUBSCRIBES_PER_RUN }
+              : { duration: warmUp ? WARM_UP_SECONDS : SECONDS }),
+            request: requests[kind] as (index: number) => LoadRequest,
+          });
+
+        const pairs: Pair[] = [
+          {
+            key: 'pixel',
+            scenario: 'open pixel',
+            ours: { name: 'pixel', runs: [], counts: {}, sesCounts: {}, operations: 0 },
+            baseline: { name: 'update', runs: [] },
+            target: 1.2,
+          },
+          {
+            key: 'unsubscribe',
+            scenario: 'one-click unsubscribe',
+            ours: { name: 'unsubscribe', runs: [], counts: {}, sesCounts: {}, operations: 0 },
+            baseline: { name: 'transact', runs: [] },
+            target: 1.5,
+          },
+          {
+            key: 'signup',
+            scenario: 'signup',
+            ours: { name: 'signup', runs: [], counts: {}, sesCounts: {}, operations: 0 },
+            baseline: { name: 'put', runs: [] },
+            target: 2,
+          },
+        ];
+
+        for (const pair of pairs) {
+          await drive(pair.baseline.name, true);
+          await drive(pair.ours.name, true);
+        }
+        for (let run = 1; run <= runs; run++) {
+          for (const pair of pairs) {
+            if (pair.key === 'signup') await clearEmulator(stack.sesEndpoint);
+            const baseline = await drive(pair.baseline.name, false);
+            pair.baseline.runs.push(baseline);
+            dynamoDbCounter.take();
+            sesCounter.take();
+            const result = await drive(pair.ours.name, false);
+            addCounts(pair.ours.counts, dynamoDbCounter.take());
+            addCounts(pair.ours.sesCounts, sesCounter.take());
+            pair.ours.operations += result.ok;
+            pair.ours.runs.push(result);
+            for (const [label, r] of [
+              [pair.baseline.name, baseline],
+              [pair.ours.name, result],
+            ] as const) {
+              if (r.errors > 0 || r.non2xx > 0) {
+                log(`  ${label}: ${r.errors} errors, ${r.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`);
+                // One more such request, to show what the server says.
+                const sample = (requests[label] as (index: number) => LoadRequest)(0);
+                const response = await fetch(`${servers[label]}${sample.path}`, {
+                  method: sample.method ?? 'GET',
+                  headers: sample.headers ?? {},
+                  ...(sample.body === undefined ? {} : { body: sample.body }),
+                });
+                log(`    e.g. ${response.status}: ${(await response.text()).slice(0, 300)}`);
+              }
+            }
+            log(
+              `  run ${run}/${runs} ${pair.scenario}: p50 ${result.p50} ms (p99 ${result.p99} ms) vs raw ` +
+                `${pair.baseline.name} p50 ${baseline.p50} ms`,
+            );
+          }
+        }
+        await clearEmulator(stack.sesEndpoint);
+        return summarise(name, pairs, runs);
+      } finally {
+        dynamoDbCounter.remove();
+        sesCounter.remove();
+        await ours.close();
+        await raw.close();
+      }
+    },
+  };
+}
+
+const perOperation = (value: number, operations: number) =>
+  operations === 0 ? Number.NaN : value / operations;
+
+export function costOf(counts: RequestCounts, sesCounts: RequestCounts, operations: number) {
+  let readUnits = 0;
+  let writeUnits = 0;
+  for (const [operation, count] of Object.entries(counts)) {
+    const ok = count.requests - Object.values(count.errors).reduce((a, b) => a + b, 0);
+    if (operation === 'TransactWriteItems') writeUnits += 2 * count.items;
+    else if (operation === 'TransactGetItems') readUnits += 2 * count.items;
+    else if (['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].includes(operation))
+      // A failed conditional write still consumes a write unit.
+      writeUnits += Math.max(count.items, ok);
+    else if (['GetItem', 'Query', 'Scan', 'BatchGetItem'].includes(operation)) readUnits += count.items;
+  }
+  const emails = (sesCounts.SendEmail?.requests ?? 0) + (sesCounts.SendBulkEmail?.items ?? 0);
+  const million = 1_000_000;
+  const rru = perOperation(readUnits, operations);
+  const wru = perOperation(writeUnits, operations);
+  const emailsPer = perOperation(emails, operations);
+  const dynamoDbDollars = rru * PRICES.readRequestUnitPerMillion + wru * PRICES.writeRequestUnitPerMillion;
+  const sesDollars = ((emailsPer * million) / 1000) * PRICES.sesPerThousandEmails;
+  return { rru, wru, emailsPer, dynamoDbDollars, sesDollars, total: dynamoDbDollars + sesDollars };
+}
+
+function describeCounts(counts: RequestCounts, operations: number) {
+  return Object.entries(counts)
+    .flatMap(([operation, count]) =>
+      Object.entries(count.targets).length > 0
+        ? Object.entries(count.targets).map(
+            ([target, n]) => `${round(n / operations, 2)} ${operation} \`${target}\``,
+          )
+        : [`${round(count.requests / operations, 2)} ${operation}`],
+    )
+    .join(', ');
+}
+
+function summarise(name: string, pairs: Pair[], runs: number) {
+  const rows: ResultRow[] = [];
+  const why: string[] = [];
+  const costRows: (string | number)[][] = [];
+  const countRows: (string | number)[][] = [];
+  const data: Record<string, unknown> = {
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    unsubscribesPerRun: UNSUBSCRIBES_PER_RUN,
+    prices: PRICES,
+  };
+  for (const pair of pairs) {
+    const p50 = median(pair.ours.runs.map((r) => r.p50));
+    const p99 = median(pair.ours.runs.map((r) => r.p99));
+    const baseP50 = median(pair.baseline.runs.map((r) => r.p50));
+    const ratio = round(p50 / baseP50, 2);
+    rows.push({
+      scenario: pair.scenario,
+      measure: `p50 latency / Hono route with one raw ${{ update: 'UpdateItem', transact: 'TransactWriteItems (2 items)', put: 'PutItem' }[pair.baseline.name]}`,
+      ours: p50,
+      baseline: baseP50,
+      unit: 'ms',
+      ratio,
+      target: `ratio ≤ ${pair.target}`,
+      pass: ratio <= pair.target,
+    });
+    if (pair.key === 'pixel') {
+      rows.push({
+        scenario: pair.scenario,
+        measure: 'p99 latency / its own p50',
+        ours: p99,
+        baseline: p50,
+        unit: 'ms',
+        ratio: round(p99 / p50, 2),
+        target: 'ratio ≤ 3',
+        pass: p99 / p50 <= 3,
+      });
+    }
+    const ops = pair.ours.operations;
+    const summary = summariseDynamoDb(pair.ours.counts);
+    const transactions = pair.ours.counts.TransactWriteItems?.requests ?? 0;
+    const rateCounters = pair.ours.counts.UpdateItem?.targets['RATE WINDOW'] ?? 0;
+    let costPass: boolean;
+    // (No successful operation counts as a miss.)
+    let costTarget: string;
+    // A timed run stops with up to CONNECTIONS requests in flight: their DynamoDB requests are counted
+    // but they are not among the operations, so counts may exceed the exact figure by that much.
+    const slack = CONNECTIONS * runs;
+    const near = (value: number, expected: number) => value >= expected && value <= expected + slack;
+    if (pair.key === 'pixel') {
+      costPass = near(summary.writeRequests, ops);
+      costTarget = '1 write request';
+    } else if (pair.key === 'unsubscribe') {
+      costPass = transactions === ops && summary.writeRequests === ops;
+      costTarget = '1 transaction, no other write';
+    } else {
+      costPass = transactions <= ops + slack && summary.writeRequests - transactions - rateCounters === 0;
+      costTarget = '≤ 1 transaction + rate-limit counters';
+    }
+    costPass = costPass && ops > 0;
+    rows.push({
+      scenario: pair.scenario,
+      measure: 'DynamoDB write requests per operation',
+      ours: round(perOperation(summary.writeRequests, ops), 3),
+      baseline: null,
+      unit: 'requests',
+      ratio: null,
+      target: costTarget,
+      pass: costPass,
+    });
+    const cost = costOf(pair.ours.counts, pair.ours.sesCounts, ops);
+    countRows.push([
+      pair.scenario,
+      ops,
+      round(perOperation(summary.readRequests, ops), 2),
+      round(perOperation(summary.writeRequests, ops), 2),
+      round(perOperation(transactions, ops), 2),
+      round(perOperation(rateCounters, ops), 2),
+      describeCounts(pair.ours.counts, ops),
+    ]);
+    costRows.push([
+      pair.scenario,
+      round(cost.rru, 2),
+      round(cost.wru, 2),
+      round(cost.emailsPer, 2),
+      `$${round(cost.dynamoDbDollars, 2)}`,
+      `$${round(cost.sesDollars, 2)}`,
+      `$${round(cost.total, 2)}`,
+    ]);
+    data[pair.key] = {
+      ours: pair.ours.runs,
+      baseline: pair.baseline.runs,
+      operations: ops,
+      dynamoDb: pair.ours.counts,
+      ses: pair.ours.sesCounts,
+      cost,
+    };
+    if (ratio > pair.target) {
+      why.push(
+        `**${pair.scenario}, p50 ${ratio} × the raw route (target ≤ ${pair.target}).** The raw route makes one ` +
+          `request; the real one makes ${round(perOperation(summary.allRequests, ops), 2)} DynamoDB requests per ` +
+          `operation (${describeCounts(pair.ours.counts, ops)}), one after another, each a round trip to DynamoDB ` +
+          'Local, plus token verification, validation and logging. ' +
+          (pair.key === 'pixel'
+            ? 'The reads before the write (the message, the contact) are what would have to go: folding them into ' +
+              'one conditional `UpdateItem` on the open summary would bring it to the floor.'
+            : pair.key === 'unsubscribe'
+              ? 'Reading the contact and list before the transaction doubles the round trips; a transaction with ' +
+                'condition expressions instead of the reads would fix it.'
+              : 'Signup also sends the confirmation email inside the request (a `SendEmail` round trip to the ' +
+                'SES emulator, with a message record written before and updated after it), checks the ' +
+                'suppression list once per address form, and counts each rate limit with its own `UpdateItem`. ' +
+                'Running the independent reads and counter updates in parallel, and handing the confirmation ' +
+                'email to a queue (or the table stream) instead of sending it in the request, would bring it ' +
+                'near the floor.'),
+      );
+    }
+    if (pair.key === 'pixel' && p99 / p50 > 3) {
+      why.push(
+        `**open pixel, p99 ${round(p99 / p50, 2)} × its p50 (target ≤ 3).** The tail comes from DynamoDB Local ` +
+          '(a Java process sharing the CPUs with the load generator and the server) and garbage collection in this ' +
+          'process; with autocannon in the same process the tail is partly the generator’s.',
+      );
+    }
+    if (!costPass) {
+      why.push(
+        `**${pair.scenario}, DynamoDB requests (target: ${costTarget}).** Measured per operation: ` +
+          `${describeCounts(pair.ours.counts, ops)}.` +
+          (pair.key === 'signup'
+            ? ' Besides the transaction and the rate-limit counters, the confirmation email’s message record is ' +
+              'written separately (`PutItem` before sending, `UpdateItem` with the SES message id after). ' +
+              'Putting the record into the signup transaction and leaving the SES message id to the delivery ' +
+              'events would meet the target.'
+            : ''),
+      );
+    }
+  }
+  const tables: ResultTable[] = [
+    {
+      title: 'Latency by run (ms)',
+      columns: [
+        'Scenario',
+        'Run',
+        'Ours p50',
+        'Ours p99',
+        'Ours req/s',
+        'Baseline p50',
+        'Baseline p99',
+        'Baseline req/s',
+      ],
+      rows: pairs.flatMap((pair) =>
+        pair.ours.runs.map((r, index) => {
+          const b = pair.baseline.runs[index] as LoadResult;
+          return [
+            pair.scenario,
+            index + 1,
+            r.p50,
+            r.p99,
+            round(r.requestsPerSecond, 0),
+            b.p50,
+            b.p99,
+            round(b.requestsPerSecond, 0),
+          ];
+        }),
+      ),
+    },
+    {
+      title: 'DynamoDB requests per operation (counted with SDK middleware over every measured request)',
+      columns: [
+        'Scenario',
+        'Operations',
+        'Reads',
+        'Writes',
+        'of which transactions',
+        'of which rate-limit counters',
+        'By operation and item',
+      ],
+      rows: countRows,
+    },
+    {
+      title: `Cost per million operations (on-demand list prices, us-east-1: $${PRICES.writeRequestUnitPerMillion} per million write request units, $${PRICES.readRequestUnitPerMillion} per million read request units, SES $${PRICES.sesPerThousandEmails} per 1,000 emails)`,
+      columns: ['Scenario', 'Read units', 'Write units', 'Emails', 'DynamoDB', 'SES', 'Total'],
+      rows: costRows,
+    },
+  ];
+  return {
+    scenario: name,
+    rows,
+    notes: [
+      'The real public app (`createPublicApp`, built as the Lambda handler builds it) and a Hono app with the ' +
+        'three raw routes are served by `@hono/node-server` in the bench process, on the same DynamoDB Local ' +
+        'table and the same SDK client; autocannon, in the same process, drives them with ' +
+        `${CONNECTIONS} connections. Each route gets a short warm-up; then, ${runs} times, the baseline route and ` +
+        `the real route alternate (${SECONDS} s each for the pixel and signup, ${UNSUBSCRIBES_PER_RUN} requests for ` +
+        'unsubscribe and its baseline). Latencies are autocannon’s (ms resolution), medians over the runs.',
+      `**Open pixel:** ${PIXEL_MESSAGES} real marketing messages, sent through \`sendMessage\` to seeded confirmed ` +
+        'subscribers, and their `trackOpen` tokens signed with the runtime’s keys; requests cycle over them with a ' +
+        'desktop Chrome user agent, so each is a repeat open of a real message (realistic: people open a message ' +
+        'more than once). Baseline: `GET` → one `UpdateItem` (`ADD` a counter) on one of as many items.',
+      '**One-click unsubscribe:** each request is a `POST` of `List-Unsubscribe=One-Click` to the RFC 8058 URL of a ' +
+        'different seeded confirmed subscriber (a repeat would be a no-op), so every request really unsubscribes. ' +
+        'Baseline: one `TransactWriteItems` putting two items.',
+      `**Signup:** \`POST /v1/subscribe\` with a new address each time on a double opt-in list (so each sends a ` +
+        `confirmation email through the SES emulator). All requests come from 127.0.0.1, so the bench raises ` +
+        `\`SIGNUP_LIMIT_PER_IP_PER_HOUR\` to ${SIGNUP_LIMIT_PER_IP_PER_HOUR} for its runtime; the per-address limits ` +
+        'are untouched (each address is new). Baseline: a JSON body parsed and one `PutItem`.',
+      'Cost per million operations comes from the counted requests: an ordinary write is 1 write request unit ' +
+        '(items under 1 KB), a transactional write 2 per item; a read is counted as 1 read request unit per item ' +
+        '(strongly consistent, under 4 KB; eventually consistent reads cost half, so this is an upper bound). ' +
+        'These are list prices to check against the current AWS pricing pages before relying on them.',
+    ],
+    why,
+    tables,
+    data,
+  };
+}
