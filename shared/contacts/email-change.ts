@@ -7,13 +7,7 @@ import { emailChangeEmail } from '../email/email-change-email';
 import { hashEmail, maskEmail, parseEmailAddress } from '../email-address';
 import { ConflictError, ValidationError } from '../errors';
 import { newId } from '../ids';
-import {
-  prepareMessage,
-  type SendDependencies,
-  sendDecorated,
-  sentMessageFields,
-  updateMessage,
-} from '../sending/send-message';
+import { type SendDependencies, sendMessage } from '../sending/send-message';
 import { type Contact, findContact, findContactByEmail } from './contacts';
 
 /**
@@ -107,7 +101,7 @@ export async function startEmailChange(
     confirmUrl: `${deps.baseUrl}/v1/email-change?token=${token}&locale=${contact.locale}`,
     linkTtlHours: deps.settings.confirmationLinkTtlHours,
   });
-  return sendToNewAddress(deps, { ...contact, ...address }, email, now);
+  return sendToNewAddress(deps, { ...contact, ...address }, email);
 }
 
 /**
@@ -118,54 +112,12 @@ async function sendToNewAddress(
   deps: SendDependencies,
   recipient: Contact,
   email: { subject: string; html: string; text: string },
-  now: Date,
 ): Promise<ConfirmationEmailOutcome> {
-  const messageId = newId();
-  const { decision, item } = await prepareMessage(
-    deps,
-    recipient,
-    { kind: 'transactional', purpose: 'email-change', ...email },
-    { messageId },
-    now,
-  );
-  await deps.access.documents.send(
-    new PutCommand({
-      TableName: deps.access.tableName,
-      Item: item,
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey },
-    }),
-  );
-  if (!decision.allowed) {
-    deps.logger.info('email change confirmation refused', {
-      messageId,
-      codes: decision.refusals.map((refusal) => refusal.code),
-    });
-    return 'refused';
-  }
-  let sesMessageId: string;
-  try {
-    ({ sesMessageId } = await sendDecorated(deps.mailer, decision.message));
-  } catch (error) {
-    await updateMessage(deps.access, recipient.contactId, messageId, { status: 'failed' });
-    throw error;
-  }
-  try {
-    await updateMessage(
-      deps.access,
-      recipient.contactId,
-      messageId,
-      sentMessageFields(
-        recipient.contactId,
-        messageId,
-        sesMessageId,
-        (deps.now?.() ?? new Date()).toISOString(),
-      ),
-    );
-  } catch (error) {
-    deps.logger.error('message sent but its record was not updated', { messageId, error });
-  }
-  return 'sent';
+  const { outcome } = await sendMessage(deps, {
+    recipient: { contact: recipient },
+    draft: { kind: 'transactional', purpose: 'email-change', ...email },
+  });
+  return outcome;
 }
 
 async function findPendingChange(

@@ -42,7 +42,8 @@ export interface SendDependencies {
   now?: () => Date;
 }
 
-export type RecipientReference = { contactId: string } | { email: string };
+/** Who to send to: by id, by address, or a contact already in hand (e.g. with an address being changed to). */
+export type RecipientReference = { contactId: string } | { email: string } | { contact: Contact };
 
 export interface SendRequest {
   recipient: RecipientReference;
@@ -95,6 +96,7 @@ export type SendResult =
   | { outcome: 'refused'; message: MessageRecord };
 
 async function resolveContact(deps: SendDependencies, recipient: RecipientReference): Promise<Contact> {
+  if ('contact' in recipient) return recipient.contact;
   const contact =
     'contactId' in recipient
       ? await findContact(deps.access, recipient.contactId)
