@@ -1,12 +1,2 @@
-import { type SeedOptions, seedConfirmedSubscribers } from '../../functions/local/seed-subscribers';
-import type { Runtime } from '../../shared/runtime';
-
-/** Confirmed subscribers written straight into the table (see functions/local/seed-subscribers.ts). */
-export function givenConfirmedSubscribers(
-  runtime: Runtime,
-  listId: string,
-  count: number,
-  options: SeedOptions = {},
-) {
-  return seedConfirmedSubscribers(runtime, listId, count, options);
-}
+/** Confirmed subscribers written straight into the table, under the name the tests use for fixtures. */
+export { seedConfirmedSubscribers as givenConfirmedSubscribers } from '../../functions/local/seed-subscribers';
