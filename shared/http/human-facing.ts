@@ -1,5 +1,5 @@
-import { z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import * as z from 'zod';
 import { negotiateLocale } from '../i18n/locales';
 import type { AppEnv } from './app-env';
 

@@ -1,4 +1,6 @@
-import { z } from '@hono/zod-openapi';
+// Imported for its side effect: it adds `.openapi()` to zod's schemas, used below at module load.
+import '@hono/zod-openapi';
+import * as z from 'zod';
 
 /** Response schemas shared by every app, registered once in each OpenAPI document. */
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * SES sending events as the configuration set's EventBridge destination delivers them: an EventBridge

@@ -1,5 +1,6 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { DependencyUnavailableError, NotFoundError } from '../../shared/errors';
 import { createApi, createRouter } from '../../shared/http/create-api';
 import type { ErrorBody } from '../../shared/http/error-responses';

@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { auditTargetTypes, listAuditEvents, MAX_AUDIT_DAYS } from '../../../shared/audit/audit-events';
 import { ValidationError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';

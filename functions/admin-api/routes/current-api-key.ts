@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { apiKeyScopes } from '../../../shared/api-keys';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { anyAdminKeyAccess } from '../../../shared/http/admin-access';

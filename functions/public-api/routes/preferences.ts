@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
 import { loadPreferences } from '../../../shared/consent/preferences';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';

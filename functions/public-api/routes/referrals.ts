@@ -1,4 +1,5 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { parseEmailAddress } from '../../../shared/email-address';
 import { AppError, ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';

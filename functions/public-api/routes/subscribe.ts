@@ -1,5 +1,6 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
+import * as z from 'zod';
 import { type SignupDependencies, signUp } from '../../../shared/consent/signup';
 import { parseEmailAddress } from '../../../shared/email-address';
 import { ValidationError } from '../../../shared/errors';

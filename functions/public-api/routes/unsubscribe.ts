@@ -1,5 +1,6 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import * as z from 'zod';
 import { type UnsubscribeDependencies, unsubscribe } from '../../../shared/consent/unsubscribe';
 import { AppError } from '../../../shared/errors';
 import type { AppEnv } from '../../../shared/http/app-env';
