@@ -3,7 +3,8 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SignupSettings } from '../config';
 import {
   type Contact,
-  findContactByEmail,
+  contactIdForEmail,
+  findContact,
   newContact,
   putNewContact,
   updateContactFlags,
@@ -321,11 +322,17 @@ function planSignup(
   return plan;
 }
 
-async function loadExisting(deps: SignupDependencies, email: string) {
-  const contact = await findContactByEmail(deps.access, deps.emailHashSecret, email);
-  return contact === undefined
-    ? undefined
-    : { contact, subscriptions: await subscriptionsOf(deps.access, contact.contactId) };
+type ExistingContact = { contact: Contact; subscriptions: Map<string, Subscription> } | undefined;
+
+async function loadExisting(deps: SignupDependencies, email: string): Promise<ExistingContact> {
+  const contactId = await contactIdForEmail(deps.access, deps.emailHashSecret, email);
+  if (contactId === undefined) return undefined;
+  // Profile and subscriptions are keyed by the id alone: read side by side.
+  const [contact, subscriptions] = await Promise.all([
+    findContact(deps.access, contactId),
+    subscriptionsOf(deps.access, contactId),
+  ]);
+  return contact === undefined ? undefined : { contact, subscriptions };
 }
 
 /** Writes the plan in one transaction; a lost race (same address, same moment) is replanned once. */
@@ -334,9 +341,11 @@ async function recordSignup(
   request: SignupRequest,
   joining: ListToJoin[],
   now: Date,
+  firstRead: Promise<ExistingContact>,
 ) {
   for (let attempt = 1; ; attempt++) {
-    const plan = planSignup(deps, request, joining, await loadExisting(deps, request.email), now);
+    const existing = await (attempt === 1 ? firstRead : loadExisting(deps, request.email));
+    const plan = planSignup(deps, request, joining, existing, now);
     if (plan.items.length === 0) return plan;
     try {
       await deps.access.documents.send(new TransactWriteCommand({ TransactItems: plan.items }));
@@ -412,7 +421,14 @@ export async function signUp(deps: SignupDependencies, request: SignupRequest): 
   const now = deps.now?.() ?? new Date();
   const joining = await resolveLists(deps, request);
   const emailHash = hashEmail(deps.emailHashSecret, request.email);
-  const throttled = await isThrottled(deps, request, emailHash, now);
+  // Independent reads and the rate-limit counts go side by side: each is a round trip to DynamoDB. The
+  // input is valid by now (resolveLists), so a bad request still counts nothing.
+  const existing = loadExisting(deps, request.email);
+  existing.catch(() => {}); // awaited in recordSignup; not left unhandled if throttling returns first
+  const [throttled, suppression] = await Promise.all([
+    isThrottled(deps, request, emailHash, now),
+    findSuppression(deps.access, emailHash),
+  ]);
   if (throttled !== undefined) {
     deps.logger.warn('signup throttled', { reason: throttled, emailHash: emailHash.slice(0, 16) });
     return { kind: 'throttled', reason: throttled };
@@ -420,14 +436,16 @@ export async function signUp(deps: SignupDependencies, request: SignupRequest): 
 
   // An erased address comes back only through double opt-in, like a new person, even on a list that does
   // not ask for it: only the confirmation lifts its `erased` suppression (docs/rights.md).
-  const erased = (await findSuppression(deps.access, emailHash))?.reason === 'erased';
+  const erased = suppression?.reason === 'erased';
   const plan = await recordSignup(
     deps,
     request,
     erased ? joining.map((entry) => ({ ...entry, list: { ...entry.list, doubleOptIn: true } })) : joining,
     now,
+    existing,
   );
-  const suppression = await findSuppression(deps.access, plan.contact.emailHash);
+  // The signup transaction never touches suppressions, so the read above still holds (and every email
+  // below reads the suppression again, just before its own send).
   // A confirmation is the way back from an unsubscribe, complaint or erasure, but a mailbox that bounced
   // does not exist: mailing it again only hurts the sender's reputation.
   const undeliverable = suppression?.reason === 'hard-bounce' || suppression?.reason === 'soft-bounces';

@@ -152,6 +152,16 @@ export async function findContactByEmail(
   emailHashSecret: Buffer,
   email: string,
 ): Promise<Contact | undefined> {
+  const contactId = await contactIdForEmail(access, emailHashSecret, email);
+  return contactId === undefined ? undefined : findContact(access, contactId);
+}
+
+/** The id of the contact with this address, from its lookup item (strongly consistent). */
+export async function contactIdForEmail(
+  access: TableAccess,
+  emailHashSecret: Buffer,
+  email: string,
+): Promise<string | undefined> {
   const { Item } = await access.documents.send(
     new GetCommand({
       TableName: access.tableName,
@@ -159,7 +169,7 @@ export async function findContactByEmail(
       ConsistentRead: true,
     }),
   );
-  return typeof Item?.contactId === 'string' ? findContact(access, Item.contactId) : undefined;
+  return typeof Item?.contactId === 'string' ? Item.contactId : undefined;
 }
 
 /**
