@@ -128,15 +128,13 @@ export async function unsubscribe(
 ): Promise<UnsubscribeResult> {
   const now = deps.now?.() ?? new Date();
   for (let attempt = 1; ; attempt++) {
-    const contact = await findContact(deps.access, request.contactId);
+    // Both keyed by the contact id from the token: read side by side (one round trip, not two).
+    const [contact, subscriptions] = await Promise.all([
+      findContact(deps.access, request.contactId),
+      subscriptionsOf(deps.access, request.contactId),
+    ]);
     if (contact === undefined) return { kind: 'unknown-contact' };
-    const { items, changedListIds } = plan(
-      deps,
-      request,
-      contact,
-      await subscriptionsOf(deps.access, contact.contactId),
-      now,
-    );
+    const { items, changedListIds } = plan(deps, request, contact, subscriptions, now);
     if (items.length === 0) return { kind: 'already-unsubscribed' };
     try {
       for (const chunk of transactionsOf(items)) {
