@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { esmRequireBanner, repositoryRoot } from './consent-mail-function';
 
 /**
@@ -44,6 +44,28 @@ export interface BundleSize {
   bytes: number;
 }
 
+/**
+ * The esbuild options `ConsentMailFunction`'s NodejsFunction bundles with (ESM, minified, target node22,
+ * source maps without sources, the AWS SDK bundled, the same banner and main fields), for measuring bundles
+ * outside `cdk synth` (here and in the cold-start benchmark).
+ */
+export function functionBundleOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    banner: { js: esmRequireBanner },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    logLevel: 'error',
+  };
+}
+
 /** Bundles each entry into a temporary directory and returns the size of each `index.mjs` (no map). */
 export async function measureBundles(): Promise<BundleSize[]> {
   const outdir = mkdtempSync(join(tmpdir(), 'consent-mail-bundles-'));
@@ -51,20 +73,7 @@ export async function measureBundles(): Promise<BundleSize[]> {
     const sizes: BundleSize[] = [];
     for (const [name, entry] of Object.entries(functionEntries)) {
       const outfile = join(outdir, name, 'index.mjs');
-      await build({
-        entryPoints: [join(repositoryRoot, entry)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: { js: esmRequireBanner },
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
-        logLevel: 'error',
-      });
+      await build(functionBundleOptions(join(repositoryRoot, entry), outfile));
       sizes.push({ name, entry, bytes: statSync(outfile).size });
     }
     return sizes;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { generateDevelopmentSecrets, localEnvironment } from '../../functions/local/local-environment';
+import { functionBundleOptions } from '../../infra/bundle-sizes';
 import { median, round } from '../measure';
 import type { ResultRow } from '../report';
 import type { Scenario } from '../scenario';
@@ -21,8 +22,6 @@ const IMPORTS = 15;
 const WARM_UP_IMPORTS = 2;
 const RATIO_TARGET = 1.5;
 const SIZE_LIMIT = 1024 * 1024;
-const REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /** Milliseconds from just before `import()` to its settling, in a fresh process. */
 function importTime(file: string, env: NodeJS.ProcessEnv): number {
@@ -62,18 +61,7 @@ export function coldStartScenario(options: { runs?: number } = {}): Scenario {
         const bundles: { name: string; file: string; bytes: number; times: number[] }[] = [];
         for (const { name: bundleName, entry } of entries) {
           const file = join(directory, `${bundleName.replaceAll(/\W+/g, '-')}.mjs`);
-          await build({
-            entryPoints: [entry],
-            outfile: file,
-            bundle: true,
-            platform: 'node',
-            format: 'esm',
-            target: 'node22',
-            mainFields: ['module', 'main'],
-            banner: { js: REQUIRE_BANNER },
-            minify: true,
-            logLevel: 'error',
-          });
+          await build(functionBundleOptions(entry, file));
           bundles.push({ name: bundleName, file, bytes: statSync(file).size, times: [] });
         }
         for (const bundle of bundles) for (let i = 0; i < WARM_UP_IMPORTS; i++) importTime(bundle.file, env);
