@@ -11,8 +11,9 @@ import {
   startCampaign,
   taskFinishedUpdate,
 } from './campaigns';
+import { sendToChunk } from './send-chunk';
 import { type SendRateLimiter, sleep } from './send-rate';
-import { type RecipientDependencies, type RecipientOutcome, sendToRecipient } from './send-to-recipient';
+import type { RecipientDependencies, RecipientOutcome } from './send-to-recipient';
 import {
   armTask,
   type CampaignTask,
@@ -269,7 +270,7 @@ async function runSendTask(
     }
     const chunk = recipients.slice(index, index + deps.limiter.chunkSize);
     await deps.limiter.acquire(chunk.length);
-    const outcomes = await Promise.all(chunk.map((contactId) => sendToRecipient(deps, campaign, contactId)));
+    const outcomes = await sendToChunk(deps, campaign, chunk);
     const retry = outcomes.find((outcome) => outcome.kind === 'retry');
     if (retry !== undefined) {
       // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.

@@ -78,7 +78,7 @@ export function putSubscription(
   };
 }
 
-function toSubscription(item: Record<string, unknown>): Subscription {
+export function toSubscription(item: Record<string, unknown>): Subscription {
   const {
     contactId,
     listId,

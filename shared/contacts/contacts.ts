@@ -94,7 +94,8 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
   ];
 }
 
-function toContact(item: Record<string, unknown>): Contact {
+/** A stored contact item as a Contact: flags added later default for contacts stored before them. */
+export function toContact(item: Record<string, unknown>): Contact {
   const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...contact } = item;
   return {
     marketingOptOut: false,

@@ -39,7 +39,7 @@ export type MailingListChanges = Partial<Omit<NewMailingList, 'listId'>>;
 
 const ENTITY = 'list';
 
-function toList(item: Record<string, unknown>): MailingList {
+export function toList(item: Record<string, unknown>): MailingList {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, ...list } = item;
   return list as unknown as MailingList;
 }

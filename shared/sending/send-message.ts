@@ -1,16 +1,16 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
-import { subscriptionsOf } from '../consent/subscriptions';
+import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
 import { type Contact, findContact, findContactByEmail } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import type { Mailer } from '../email/mailer';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
-import { findList } from '../lists/lists';
+import { findList, type MailingList } from '../lists/lists';
 import type { Logger } from '../log';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
 import type { MessageDelivery } from '../stats/message-delivery';
-import { findSuppression } from '../suppressions/suppressions';
+import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
@@ -116,7 +116,28 @@ export async function recipientStateFor(
     findSuppression(access, contact.emailHash),
     listId === undefined ? undefined : findList(access, listId),
   ]);
-  const subscription = listId === undefined ? undefined : subscriptions?.get(listId);
+  return recipientStateOf(contact, {
+    suppression,
+    subscription: listId === undefined ? undefined : subscriptions?.get(listId),
+    list,
+  });
+}
+
+/** What the policy reads about a recipient besides the contact: undefined where there is none. */
+export interface RecipientReads {
+  suppression: Pick<Suppression, 'reason' | 'scope'> | undefined;
+  /** The subscription to the draft's list (marketing only). */
+  subscription: Pick<Subscription, 'status' | 'consentText' | 'affirmative'> | undefined;
+  /** The draft's list (marketing only). */
+  list: Pick<MailingList, 'listId' | 'texts' | 'trackingAllowedByDefault'> | undefined;
+}
+
+/**
+ * The recipient state from items already read: the one mapping shared by single sends (above) and the
+ * campaign worker, which reads a whole chunk's items in batches (shared/campaigns/recipient-batch.ts).
+ */
+export function recipientStateOf(contact: Contact, reads: RecipientReads): RecipientState {
+  const { suppression, subscription, list } = reads;
   return {
     contactId: contact.contactId,
     email: contact.email,
@@ -169,8 +190,14 @@ export interface PreparedMessage {
   item: Record<string, unknown>;
 }
 
+/** The list whose subscription and list item the policy needs for `draft` (marketing only). */
+export function policyListId(draft: MessageDraft): string | undefined {
+  return draft.kind === 'marketing' ? draft.listId : undefined;
+}
+
 /**
- * Reads the recipient's state right now, lets the compliance policy decide, and builds the record of that
+ * Reads the recipient's state right now (unless `recipient` was just read by the caller, as the campaign
+ * worker does for a whole chunk), lets the compliance policy decide, and builds the record of that
  * decision. Writes nothing: single sends and campaign sends record it each in their own way.
  */
 export async function prepareMessage(
@@ -179,12 +206,9 @@ export async function prepareMessage(
   draft: MessageDraft,
   identity: { messageId: string; campaignId?: string },
   now: Date,
+  recipient?: RecipientState,
 ): Promise<PreparedMessage> {
-  const recipient = await recipientStateFor(
-    deps.access,
-    contact,
-    draft.kind === 'marketing' ? draft.listId : undefined,
-  );
+  recipient ??= await recipientStateFor(deps.access, contact, policyListId(draft));
   const { messageId } = identity;
   const decision = complianceCheck(draft, recipient, identity, {
     sender: deps.sender,
@@ -339,17 +363,25 @@ export async function updateMessage(
   messageId: string,
   fields: Record<string, string>,
 ) {
+  await access.documents.send(new UpdateCommand(messageUpdate(access, contactId, messageId, fields)));
+}
+
+/** The update `updateMessage` sends, also usable as a transaction's `Update` item. */
+export function messageUpdate(
+  access: TableAccess,
+  contactId: string,
+  messageId: string,
+  fields: Record<string, string>,
+) {
   const { pk: _pk, sk: _sk, ...updates } = fields;
   const entries = Object.entries(updates);
-  await access.documents.send(
-    new UpdateCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('message', { contactId, messageId }),
-      UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
-      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
-      ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
-    }),
-  );
+  return {
+    TableName: access.tableName,
+    Key: primaryKeyOf('message', { contactId, messageId }),
+    UpdateExpression: `SET ${entries.map((_, index) => `#f${index} = :v${index}`).join(', ')}`,
+    ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${index}`, name])),
+    ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:v${index}`, value])),
+  };
 }
 
 export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {

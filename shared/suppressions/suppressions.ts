@@ -39,8 +39,11 @@ export async function findSuppression(
       ConsistentRead: true,
     }),
   );
-  if (Item === undefined) return undefined;
-  const { reason, scope, createdAt, sourceEventId } = Item as Suppression;
+  return Item === undefined ? undefined : toSuppression(Item);
+}
+
+export function toSuppression(item: Record<string, unknown>): Suppression {
+  const { emailHash, reason, scope, createdAt, sourceEventId } = item as unknown as Suppression;
   return { emailHash, reason, scope, createdAt, ...(sourceEventId ? { sourceEventId } : {}) };
 }
 

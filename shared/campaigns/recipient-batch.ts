@@ -1,0 +1,107 @@
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { toSubscription } from '../consent/subscriptions';
+import { type Contact, toContact } from '../contacts/contacts';
+import { primaryKeyOf } from '../data-model';
+import { toList } from '../lists/lists';
+import type { RecipientState } from '../sending/message-types';
+import { recipientStateOf } from '../sending/send-message';
+import { toSuppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
+import { sleep } from './send-rate';
+
+/**
+ * A chunk's recipients read in two rounds of BatchGetItem instead of four requests per recipient: first
+ * the contacts (and the list), then what depends on them (suppression by address hash, the subscription
+ * to the campaign's list). Every read is strongly consistent and happens right before the chunk's sends,
+ * so an unsubscribe or a suppression that landed before the chunk is honoured exactly as before.
+ */
+
+export interface ChunkRecipient {
+  contact: Contact;
+  state: RecipientState;
+}
+
+/** BatchGetItem's limit of keys per request. */
+const KEYS_PER_REQUEST = 100;
+const UNPROCESSED_ATTEMPTS = 8;
+
+type Key = { pk: string; sk: string };
+
+const keyId = (key: Key) => `${key.pk}\n${key.sk}`;
+
+/** Recipients by contact id; a contact erased (or gone) since planning is simply absent. */
+export async function readChunkRecipients(
+  access: TableAccess,
+  contactIds: readonly string[],
+  listId: string | undefined,
+): Promise<Map<string, ChunkRecipient>> {
+  const listKey = listId === undefined ? undefined : primaryKeyOf('list', { listId });
+  const first = await batchGetAll(access, [
+    ...contactIds.map((contactId) => primaryKeyOf('contact', { contactId })),
+    ...(listKey ? [listKey] : []),
+  ]);
+  const contacts = contactIds.flatMap((contactId) => {
+    const item = first.get(keyId(primaryKeyOf('contact', { contactId })));
+    return item === undefined ? [] : [toContact(item)];
+  });
+  const listItem = listKey && first.get(keyId(listKey));
+  const list = listItem ? toList(listItem) : undefined;
+
+  const suppressionKey = (contact: Contact) => primaryKeyOf('suppression', { emailHash: contact.emailHash });
+  const subscriptionKey = (contact: Contact) =>
+    listId === undefined ? undefined : primaryKeyOf('subscription', { contactId: contact.contactId, listId });
+  const second = await batchGetAll(
+    access,
+    contacts.flatMap((contact) => {
+      const subscription = subscriptionKey(contact);
+      return subscription ? [suppressionKey(contact), subscription] : [suppressionKey(contact)];
+    }),
+  );
+
+  const recipients = new Map<string, ChunkRecipient>();
+  for (const contact of contacts) {
+    const subscription = subscriptionKey(contact);
+    const suppression = second.get(keyId(suppressionKey(contact)));
+    const subscriptionItem = subscription && second.get(keyId(subscription));
+    const state = recipientStateOf(contact, {
+      suppression: suppression ? toSuppression(suppression) : undefined,
+      subscription: subscriptionItem ? toSubscription(subscriptionItem) : undefined,
+      list,
+    });
+    recipients.set(contact.contactId, { contact, state });
+  }
+  return recipients;
+}
+
+/**
+ * Every item of `keys` that exists, by key: split into requests of 100 keys, and what DynamoDB leaves
+ * unprocessed (throttling, 16 MB) asked for again after a short backoff. Duplicate keys are asked once
+ * (BatchGetItem refuses them).
+ */
+async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string, Record<string, unknown>>> {
+  const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
+  const found = new Map<string, Record<string, unknown>>();
+  const requests: Promise<void>[] = [];
+  for (let start = 0; start < unique.length; start += KEYS_PER_REQUEST) {
+    requests.push(
+      (async () => {
+        let pending: Record<string, unknown>[] = unique.slice(start, start + KEYS_PER_REQUEST);
+        for (let attempt = 1; pending.length > 0; attempt++) {
+          if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
+          if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
+          const { Responses, UnprocessedKeys } = await access.documents.send(
+            new BatchGetCommand({
+              RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } },
+            }),
+          );
+          for (const item of Responses?.[access.tableName] ?? []) {
+            found.set(keyId(item as Key), item);
+          }
+          pending = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
+        }
+      })(),
+    );
+  }
+  await Promise.all(requests);
+  return found;
+}

@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { countRequests, summariseDynamoDb } from '../../bench/measure';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { createAwsClients } from '../../shared/aws-clients';
+import { findCampaign } from '../../shared/campaigns/campaigns';
+import { sendToChunk } from '../../shared/campaigns/send-chunk';
+import { campaignMessageId } from '../../shared/campaigns/send-to-recipient';
+import type { Runtime } from '../../shared/runtime';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
+import { updateMessage } from '../../shared/sending/send-message';
+import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import { givenList } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { givenConfirmedSubscribers } from '../support/subscribers';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * The campaign worker reads and writes a chunk of recipients in batches (shared/campaigns/send-chunk.ts),
+ * not item by item, and keeps exactly-once while doing so.
+ */
+
+let runtime: Runtime;
+/** The worker's own SDK clients, so what it sends to DynamoDB is counted apart from the test's polling. */
+let worker: Runtime;
+let runners: CampaignRunner[] = [];
+
+beforeEach(async () => {
+  // 1,000 a second: chunks of 50, one per send task.
+  runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
+  worker = { ...runtime, clients: createAwsClients(runtime.config) };
+  await givenList(runtime, { listId: 'news' });
+});
+
+afterEach(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()));
+  runners = [];
+});
+
+async function createCampaign(subject: string): Promise<CampaignBody> {
+  const { status, body } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+    name: subject,
+    listId: 'news',
+    subject,
+    html: '<p>Hi {{firstName|there}}.</p>',
+  });
+  expect(status, JSON.stringify(body)).toBe(201);
+  return body as unknown as CampaignBody;
+}
+
+const RECIPIENTS = 400;
+
+/** How many emails with `subject` the SES emulator received, per address (one read of its store). */
+async function mailsBySubject(subject: string): Promise<Map<string, number>> {
+  const response = await fetch(`${inject('sesEndpoint')}/store`);
+  const store = (await response.json()) as { emails: { subject: string; destination: { to: string[] } }[] };
+  const counts = new Map<string, number>();
+  for (const mail of store.emails.filter((each) => each.subject === subject)) {
+    for (const to of mail.destination.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The `pk`/`sk` heads (`CONTACT PROFILE`, `SUPPRESSION SUPPRESSION`) of every item a request addresses. */
+function addressedItems(input: Record<string, unknown>): string[] {
+  const head = (value: unknown) =>
+    String((value as { S?: string } | undefined)?.S ?? value ?? '').split('#')[0] ?? '';
+  const keys: Record<string, unknown>[] = [];
+  const add = (key: unknown) => {
+    if (key !== undefined) keys.push(key as Record<string, unknown>);
+  };
+  add(input.Key ?? input.Item);
+  for (const request of Object.values((input.RequestItems ?? {}) as Record<string, { Keys?: unknown[] }>)) {
+    for (const key of request.Keys ?? []) add(key);
+  }
+  for (const item of (input.TransactItems ?? []) as Record<string, { Key?: unknown; Item?: unknown }>[]) {
+    for (const operation of Object.values(item)) add(operation.Key ?? operation.Item);
+  }
+  return keys.map((key) => `${head(key.pk)} ${head(key.sk)}`);
+}
+
+/** Requests that addressed a recipient's own items (contact, subscription, suppression, message). */
+function countRecipientRequests(runtimeWithClients: Runtime) {
+  const counts = { reads: 0, writes: 0 };
+  runtimeWithClients.clients.dynamoDb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName).replace(/Command$/, '');
+      const items = addressedItems(args.input as Record<string, unknown>);
+      if (items.some((item) => item.startsWith('CONTACT ') || item.startsWith('SUPPRESSION '))) {
+        if (/^(Get|Query|BatchGet|TransactGet)/.test(operation)) counts.reads++;
+        else counts.writes++;
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'recipientRequestCounter' },
+  );
+  return counts;
+}
+
+describe('a campaign to 400 recipients', () => {
+  it('reads and writes its recipients in batches, and reaches each exactly once', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', RECIPIENTS);
+    const campaign = await createCampaign('Batched news');
+    runners.push(await testCampaignRunner(worker, { sweepIntervalMs: 1000 }));
+    const all = countRequests(worker.clients.dynamoDb);
+    const recipient = countRecipientRequests(worker);
+    all.take();
+    recipient.reads = 0;
+    recipient.writes = 0;
+
+    const { status } = await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/start`, 'POST');
+    expect(status).toBe(200);
+    const done = await waitForCampaign(runtime, campaign.campaignId);
+    const counts = all.take();
+    const totals = summariseDynamoDb(counts);
+    expect(done.progress).toMatchObject({
+      total: RECIPIENTS,
+      sent: RECIPIENTS,
+      uncertain: 0,
+      remaining: 0,
+    });
+
+    // Per recipient, before: 4 reads (profile, suppression, list, subscriptions) and 2 writes. Now two
+    // BatchGetItem and two transactions per send task (planning makes one or more per subscriber shard).
+    expect(recipient.reads / RECIPIENTS).toBeLessThan(0.2);
+    expect(recipient.writes / RECIPIENTS).toBeLessThan(0.2);
+    // Everything the worker did, planning, leases and the send-rate limiter included.
+    expect(totals.readRequests / RECIPIENTS).toBeLessThan(1);
+    expect(totals.writeRequests).toBeLessThan(totals.writtenItems);
+    const mails = await mailsBySubject('Batched news');
+    for (const person of people) expect(mails.get(person.email)).toBe(1);
+  }, 120_000);
+});
+
+describe('a chunk some of whose recipients were claimed before', () => {
+  it('resolves them from their records, without sending again, and sends to the others', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 10);
+    const contactIds = people.map((person) => person.contactId);
+    const created = await createCampaign('Half-done news');
+    const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+    const campaign = await findCampaign(access, created.campaignId);
+    if (campaign === undefined) throw new Error('campaign missing');
+    const deps = sendDependenciesOf(worker);
+
+    // A first attempt got through four recipients …
+    expect(await sendToChunk(deps, campaign, contactIds.slice(0, 4))).toEqual(
+      Array.from({ length: 4 }, () => ({ kind: 'sent' })),
+    );
+    // … and a fifth was handed to SES by a worker that died before recording it.
+    const [, , , , crashed] = contactIds as [string, string, string, string, string];
+    await updateMessage(deps.access, crashed, campaignMessageId(campaign.campaignId, crashed), {
+      status: 'sending',
+    });
+
+    const all = countRequests(worker.clients.dynamoDb);
+    const outcomes = await sendToChunk(deps, campaign, contactIds);
+    const counts = all.take();
+    expect(outcomes).toEqual([
+      ...Array.from({ length: 4 }, () => ({ kind: 'sent' })),
+      { kind: 'uncertain' },
+      ...Array.from({ length: 5 }, () => ({ kind: 'sent' })),
+    ]);
+    // The claims went as transactions, cancelled for the recipients claimed before.
+    expect(counts.TransactWriteItems?.errors.TransactionCanceledException).toBeGreaterThan(0);
+    expect(counts.PutItem).toBeUndefined();
+    for (const [index, person] of people.entries()) {
+      // The fifth got nothing in this test (its "earlier send" was only simulated), and nothing now.
+      expect(await sentMailTo(person.email)).toHaveLength(index === 4 ? 0 : 1);
+    }
+  }, 60_000);
+});
