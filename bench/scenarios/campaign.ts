@@ -22,6 +22,7 @@ import {
   type BulkTemplate,
   bulkEntry,
   measureRawBulk,
+  measureRawSingle,
   type RawBulkRun,
   sendBulk,
 } from './raw-bulk-send';
@@ -209,12 +210,17 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
 
         // Baseline and campaign alternate, each against an emptied emulator.
         const rawRuns: RawBulkRun[] = [];
+        const singleRuns: RawBulkRun[] = [];
         const campaignRuns: CampaignRun[] = [];
         for (let run = 1; run <= runs; run++) {
           await clearEmulator(stack.sesEndpoint);
           const raw = await measureRawBulk(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
           rawRuns.push(raw);
           log(`  run ${run}/${runs}: raw SendBulkEmail ${round(raw.emailsPerSecond, 0)} emails/s`);
+          await clearEmulator(stack.sesEndpoint);
+          const single = await measureRawSingle(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
+          singleRuns.push(single);
+          log(`  run ${run}/${runs}: raw SendEmail ${round(single.emailsPerSecond, 0)} emails/s`);
           const campaign = await measureCampaign(
             runtime,
             stack.sesEndpoint,
@@ -242,6 +248,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
             warmUpCalls: WARM_UP_CALLS,
           },
           rawRuns,
+          singleRuns,
           campaignRuns,
           workerLogger,
         );

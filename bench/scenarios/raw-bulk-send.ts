@@ -1,13 +1,22 @@
-import { type BulkEmailEntry, type SESv2Client, SendBulkEmailCommand } from '@aws-sdk/client-sesv2';
+import {
+  type BulkEmailEntry,
+  type SESv2Client,
+  SendBulkEmailCommand,
+  SendEmailCommand,
+} from '@aws-sdk/client-sesv2';
 import type { Subscriber } from '../seed';
 
 /**
- * The baseline for sending: how fast the SES emulator accepts mail when nothing else happens, as
- * `SendBulkEmail` calls of 50 entries (SES's maximum) with per-entry template data and headers.
+ * The baselines for sending: how fast the SES emulator accepts mail when nothing else happens, as
+ * `SendBulkEmail` calls of 50 entries (SES's maximum) with per-entry template data and headers (the target's
+ * baseline), and as one `SendEmail` per email with the same headers (the floor of any sender that makes one
+ * call per recipient, as the campaign worker does).
  */
 
 export const BULK_SIZE = 50;
 export const BULK_LOOPS = 4;
+/** As many loops as the campaign runner has send tasks in flight. */
+export const SINGLE_LOOPS = 16;
 
 /** An inline SES template: `{{name}}` and `{{unsubscribeUrl}}` come from each entry's template data. */
 export interface BulkTemplate {
@@ -78,6 +87,53 @@ export async function measureRawBulk(
         const accepted = await sendBulk(ses, template, entries);
         emails += accepted;
         failed += count - accepted;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { emails, failed, seconds, emailsPerSecond: emails / seconds };
+}
+
+/** `total` emails as one `SendEmail` each (the template filled in here), from `SINGLE_LOOPS` loops. */
+export async function measureRawSingle(
+  ses: SESv2Client,
+  template: BulkTemplate,
+  subscribers: Subscriber[],
+  total: number,
+): Promise<RawBulkRun> {
+  let next = 0;
+  let emails = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: SINGLE_LOOPS }, async () => {
+      while (next < total) {
+        const index = next++;
+        const entry = bulkEntry(subscribers[index % subscribers.length] as Subscriber, index);
+        const data = JSON.parse(
+          entry.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '{}',
+        );
+        const fill = (text: string) =>
+          text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => String(data[name] ?? ''));
+        try {
+          await ses.send(
+            new SendEmailCommand({
+              FromEmailAddress: '"Example Co" <news@example.com>',
+              ReplyToAddresses: ['support@example.com'],
+              Destination: entry.Destination,
+              Content: {
+                Simple: {
+                  Subject: { Data: fill(template.Subject) },
+                  Body: { Html: { Data: fill(template.Html) }, Text: { Data: fill(template.Text) } },
+                  Headers: entry.ReplacementHeaders,
+                },
+              },
+            }),
+          );
+          emails++;
+        } catch {
+          failed++;
+        }
       }
     }),
   );

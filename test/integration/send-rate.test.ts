@@ -41,4 +41,15 @@ describe('the shared send rate (GCRA in DynamoDB)', () => {
     // And it does not crawl either: 160 sends at 40 a second take about 4 seconds, not much more.
     expect(elapsed).toBeGreaterThan(3);
   });
+
+  it('after SES says "slow down", pushes every worker\'s next slot back by the penalty', async () => {
+    // Its own bucket state: whatever the test above left behind has long passed.
+    const [first, second] = [0, 1].map(() => createSendRateLimiter(accessOf(runtime), { perSecond: 40 }));
+    if (first === undefined || second === undefined) throw new Error('two limiters');
+    await first.acquire(first.chunkSize);
+    const penalised = Date.now();
+    await first.penalise(1500);
+    await second.acquire(second.chunkSize);
+    expect(Date.now() - penalised).toBeGreaterThanOrEqual(1400);
+  });
 });
