@@ -344,7 +344,13 @@ export function summariseCampaign(
         `${mebibytes(peak)} MiB (median of runs) while ${runner.concurrency} send tasks each had a whole ` +
         `batch of up to ${BULK_SIZE} recipients in flight at once (at this send rate the limiter's chunk is ` +
         'larger than a batch): the batch read responses, every rendered message and record, and the pending ' +
-        'SES requests of the chunk.',
+        `SES requests of the chunk. The peaks of the runs (${campaignRuns
+          .map((run) => mebibytes(run.peakRss))
+          .join(
+            ', ',
+          )} MiB) vary less than the idle figure does: the ratio mostly measures how far V8 grows ` +
+        'its heap for that working set from wherever the seeding and the baselines left it. On AWS the tasks ' +
+        'are spread over Lambda invocations, each with its own memory; here one process holds all of them.',
     );
   }
   if (readsPerRecipient > 1 || writesPerRecipient > 1 || !writesBatched) {
