@@ -1,6 +1,6 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { startCampaignRunner } from '../../functions/local/campaign-runner';
-import { createAwsClients, createSesClient } from '../../shared/aws-clients';
+import { createAwsClients, createCampaignSesClient } from '../../shared/aws-clients';
 import {
   type CampaignContent,
   campaignProgress,
@@ -187,7 +187,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
       const observer = { documents: observerClients.documents, tableName: runtime.config.tableName };
       // The worker's own SES client, built as campaignWorkerDependencies builds it (no SDK retries), but
       // handed in so its requests can be counted.
-      const workerSes = createSesClient(runtime.config, { maxAttempts: 1 });
+      const workerSes = createCampaignSesClient(runtime.config);
       const counters = {
         dynamoDb: countRequests(runtime.clients.dynamoDb),
         ses: countRequests(workerSes),

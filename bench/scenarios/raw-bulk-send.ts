@@ -63,28 +63,27 @@ export interface RawBulkRun {
   emailsPerSecond: number;
 }
 
-/** `total` emails as SendBulkEmail calls of 50, from `BULK_LOOPS` loops side by side. */
-export async function measureRawBulk(
-  ses: SESv2Client,
-  template: BulkTemplate,
-  subscribers: Subscriber[],
+/**
+ * `total` emails in calls of `perCall`, from `loops` loops side by side; `send` sends the emails
+ * [from, from + count) and says how many were accepted.
+ */
+async function sendInLoops(
+  loops: number,
   total: number,
+  perCall: number,
+  send: (from: number, count: number) => Promise<number>,
 ): Promise<RawBulkRun> {
   let next = 0;
   let emails = 0;
   let failed = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: BULK_LOOPS }, async () => {
+    Array.from({ length: loops }, async () => {
       while (next < total) {
         const from = next;
-        const count = Math.min(BULK_SIZE, total - from);
+        const count = Math.min(perCall, total - from);
         next += count;
-        const entries = Array.from({ length: count }, (_, offset) => {
-          const index = from + offset;
-          return bulkEntry(subscribers[index % subscribers.length] as Subscriber, index);
-        });
-        const accepted = await sendBulk(ses, template, entries);
+        const accepted = await send(from, count);
         emails += accepted;
         failed += count - accepted;
       }
@@ -94,49 +93,57 @@ export async function measureRawBulk(
   return { emails, failed, seconds, emailsPerSecond: emails / seconds };
 }
 
-/** `total` emails as one `SendEmail` each (the template filled in here), from `SINGLE_LOOPS` loops. */
-export async function measureRawSingle(
+const entryFor = (subscribers: Subscriber[], index: number) =>
+  bulkEntry(subscribers[index % subscribers.length] as Subscriber, index);
+
+/** `total` emails as SendBulkEmail calls of 50, from `BULK_LOOPS` loops side by side. */
+export function measureRawBulk(
   ses: SESv2Client,
   template: BulkTemplate,
   subscribers: Subscriber[],
   total: number,
 ): Promise<RawBulkRun> {
-  let next = 0;
-  let emails = 0;
-  let failed = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: SINGLE_LOOPS }, async () => {
-      while (next < total) {
-        const index = next++;
-        const entry = bulkEntry(subscribers[index % subscribers.length] as Subscriber, index);
-        const data = JSON.parse(
-          entry.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '{}',
-        );
-        const fill = (text: string) =>
-          text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => String(data[name] ?? ''));
-        try {
-          await ses.send(
-            new SendEmailCommand({
-              FromEmailAddress: '"Example Co" <news@example.com>',
-              ReplyToAddresses: ['support@example.com'],
-              Destination: entry.Destination,
-              Content: {
-                Simple: {
-                  Subject: { Data: fill(template.Subject) },
-                  Body: { Html: { Data: fill(template.Html) }, Text: { Data: fill(template.Text) } },
-                  Headers: entry.ReplacementHeaders,
-                },
-              },
-            }),
-          );
-          emails++;
-        } catch {
-          failed++;
-        }
-      }
-    }),
+  return sendInLoops(BULK_LOOPS, total, BULK_SIZE, (from, count) =>
+    sendBulk(
+      ses,
+      template,
+      Array.from({ length: count }, (_, offset) => entryFor(subscribers, from + offset)),
+    ),
   );
-  const seconds = (performance.now() - started) / 1000;
-  return { emails, failed, seconds, emailsPerSecond: emails / seconds };
+}
+
+/** `total` emails as one `SendEmail` each (the template filled in here), from `SINGLE_LOOPS` loops. */
+export function measureRawSingle(
+  ses: SESv2Client,
+  template: BulkTemplate,
+  subscribers: Subscriber[],
+  total: number,
+): Promise<RawBulkRun> {
+  return sendInLoops(SINGLE_LOOPS, total, 1, async (index) => {
+    const entry = entryFor(subscribers, index);
+    const data = JSON.parse(
+      entry.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '{}',
+    );
+    const fill = (text: string) =>
+      text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => String(data[name] ?? ''));
+    try {
+      await ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: '"Example Co" <news@example.com>',
+          ReplyToAddresses: ['support@example.com'],
+          Destination: entry.Destination,
+          Content: {
+            Simple: {
+              Subject: { Data: fill(template.Subject) },
+              Body: { Html: { Data: fill(template.Html) }, Text: { Data: fill(template.Text) } },
+              Headers: entry.ReplacementHeaders,
+            },
+          },
+        }),
+      );
+      return 1;
+    } catch {
+      return 0;
+    }
+  });
 }
