@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from './config';
 
@@ -34,9 +34,21 @@ export function createAwsClients(
  * retry after a timeout could send the same email twice. The campaign worker retries only what SES proves
  * it did not send (shared/campaigns/ses-failures.ts).
  */
+/**
+ * The campaign worker's SES client: no SDK retries (above), and a request that gets no answer in 30 s is
+ * abandoned with a `TimeoutError` (the recipient becomes `uncertain`, never resent) instead of holding its
+ * chunk, and the task, until the Lambda times out.
+ */
+export function createCampaignSesClient(config: Pick<Config, 'region' | 'sesEndpoint'>): SESv2Client {
+  return createSesClient(config, {
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true },
+  });
+}
+
 export function createSesClient(
   config: Pick<Config, 'region' | 'sesEndpoint'>,
-  options: { maxAttempts?: number } = {},
+  options: Pick<SESv2ClientConfig, 'maxAttempts' | 'requestHandler'> = {},
 ): SESv2Client {
   return new SESv2Client({
     region: config.region,

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { table } from '../data-model';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { primaryKeyOf, table } from '../data-model';
+import { newId } from '../ids';
 import {
   messageTags,
   messageUpdate,
@@ -52,6 +53,11 @@ interface Claim {
   contactId: string;
   messageId: string;
   prepared: PreparedMessage;
+  /**
+   * New for every pass over a chunk and written into the record: a claim whose write was answered with an
+   * error (or retried by the SDK after it had landed) is recognised as ours by reading the record back.
+   */
+  token: string;
 }
 
 type SendResult =
@@ -84,6 +90,7 @@ export async function sendToChunk(
   const recipients = await readChunkRecipients(deps.access, [...new Set(contactIds)], listId);
 
   const claims: Claim[] = [];
+  const token = newId();
   const repeated: number[] = [];
   const seen = new Set<string>();
   for (const [index, contactId] of contactIds.entries()) {
@@ -110,10 +117,13 @@ export async function sendToChunk(
       // Read for the campaign's list; a draft wanting another would read its own state.
       policyListId(draft) === listId ? recipient.state : undefined,
     );
-    claims.push({ index, contactId, messageId, prepared });
+    claims.push({ index, contactId, messageId, prepared, token });
   }
 
-  const { claimed, taken } = await claimAll(deps, claims);
+  const { claimed, taken, unsettled } = await claimAll(deps, claims);
+  // Whether these were written is unknown (DynamoDB kept failing): nothing was sent to them; the chunk is
+  // retried, and a record of ours found then is resolved like any earlier claim (never sent twice).
+  for (const claim of unsettled) outcomes[claim.index] = { kind: 'retry', failure: 'storage' };
   const resolved = taken.map(async (claim) => {
     outcomes[claim.index] = await earlierOutcome(deps, claim.contactId, claim.messageId);
   });
@@ -181,7 +191,7 @@ async function sendAll(deps: RecipientDependencies, claimed: Claim[], alongside:
 function claimPut(deps: RecipientDependencies, claim: Claim) {
   return {
     TableName: deps.access.tableName,
-    Item: claim.prepared.item,
+    Item: { ...claim.prepared.item, claimToken: claim.token },
     // A `throttled` record proved SES sent nothing, so it may be claimed again.
     ConditionExpression: 'attribute_not_exists(#pk) OR #status = :throttled',
     ExpressionAttributeNames: { '#pk': table.partitionKey, '#status': 'status' },
@@ -192,21 +202,22 @@ function claimPut(deps: RecipientDependencies, claim: Claim) {
 /**
  * Claims what can be claimed in transactions of up to 100 items. `taken`: claimed before (by an earlier
  * attempt or another worker). Falls back to one Put per recipient when transactions keep being cancelled
- * for other reasons (conflicts with concurrent writers), so a busy table never stalls the worker.
+ * for other reasons (conflicts with concurrent writers) or fail without saying whether they were written,
+ * so a busy table never stalls the worker. `unsettled`: recipients whose claim could not be settled either
+ * way; the others are still claimed (and sent) whatever happened to these.
  */
 async function claimAll(
   deps: RecipientDependencies,
   claims: Claim[],
-): Promise<{ claimed: Claim[]; taken: Claim[] }> {
-  const claimed: Claim[] = [];
-  const taken: Claim[] = [];
+): Promise<{ claimed: Claim[]; taken: Claim[]; unsettled: Claim[] }> {
+  const result = { claimed: [] as Claim[], taken: [] as Claim[], unsettled: [] as Claim[] };
   for (let start = 0; start < claims.length; start += ITEMS_PER_TRANSACTION) {
     let pending = claims.slice(start, start + ITEMS_PER_TRANSACTION);
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (pending.length === 1 || attempt > TRANSACTION_ATTEMPTS) {
         const answers = await Promise.all(pending.map((claim) => claimOne(deps, claim)));
         pending.forEach((claim, index) => {
-          (answers[index] ? claimed : taken).push(claim);
+          result[answers[index] ?? 'unsettled'].push(claim);
         });
         break;
       }
@@ -216,30 +227,53 @@ async function claimAll(
             TransactItems: pending.map((claim): TransactItem => ({ Put: claimPut(deps, claim) })),
           }),
         );
-        claimed.push(...pending);
+        result.claimed.push(...pending);
         break;
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
+        if (!(error instanceof TransactionCanceledException)) {
+          // Throttled past the SDK's retries, a timeout…: written or not, claimOne finds out item by item.
+          deps.logger.warn('claim transaction failed; claiming one by one', { error });
+          attempt = TRANSACTION_ATTEMPTS;
+          continue;
+        }
         // Reasons come in the order of the items; a failed condition means "already claimed".
         const reasons = error.CancellationReasons ?? [];
         const failed = pending.filter((_, index) => reasons[index]?.Code === 'ConditionalCheckFailed');
-        taken.push(...failed);
+        result.taken.push(...failed);
         pending = pending.filter((_, index) => reasons[index]?.Code !== 'ConditionalCheckFailed');
         if (failed.length === 0) await sleep(Math.random() * 25 * 2 ** attempt);
       }
     }
   }
-  return { claimed, taken };
+  return result;
 }
 
-/** One claim with a single conditional Put; false when the recipient was claimed before. */
-async function claimOne(deps: RecipientDependencies, claim: Claim): Promise<boolean> {
+/**
+ * One claim with a single conditional Put. A failed condition or an error is settled by reading the record
+ * back: our token in it means the write landed (an SDK retry of a Put that had succeeded fails the
+ * condition on our own record). Undefined when even that read fails.
+ */
+async function claimOne(deps: RecipientDependencies, claim: Claim): Promise<'claimed' | 'taken' | undefined> {
   try {
     await deps.access.documents.send(new PutCommand(claimPut(deps, claim)));
-    return true;
+    return 'claimed';
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    return false;
+    if ((error as Error).name !== 'ConditionalCheckFailedException') {
+      deps.logger.warn('campaign claim failed; reading it back', { messageId: claim.messageId, error });
+    }
+    try {
+      const { Item } = await deps.access.documents.send(
+        new GetCommand({
+          TableName: deps.access.tableName,
+          Key: primaryKeyOf('message', { contactId: claim.contactId, messageId: claim.messageId }),
+          ConsistentRead: true,
+        }),
+      );
+      if (Item === undefined) return undefined;
+      return Item.claimToken === claim.token ? 'claimed' : 'taken';
+    } catch {
+      return undefined;
+    }
   }
 }
 
@@ -281,42 +315,55 @@ async function send(deps: RecipientDependencies, claim: Claim): Promise<SendResu
 /**
  * Turns the sent recipients' records to `sent` in transactions of Updates; a transaction that keeps being
  * cancelled (an SES event updating one of the records at the same moment) gives way to one update per
- * record. Never throws: SES accepted these, so they count as sent. Should the chunk be redone, a record
- * still `sending` turns `uncertain` and is never resent.
+ * record. Each update requires the record not to have been anonymised meanwhile: an erasure that lands
+ * between the claim and this write stays done (the SES id it dropped is not written back). Never throws:
+ * SES accepted these, so they count as sent. Should the chunk be redone, a record still `sending` turns
+ * `uncertain` and is never resent.
  */
 async function markSent(deps: RecipientDependencies, sent: Sent[]): Promise<void> {
-  const updates = sent.map(({ claim, sesMessageId, sentAt }) => ({
-    claim,
-    fields: sentMessageFields(claim.contactId, claim.messageId, sesMessageId, sentAt),
-  }));
+  const updates = sent.map(({ claim, sesMessageId, sentAt }) => {
+    const update = messageUpdate(
+      deps.access,
+      claim.contactId,
+      claim.messageId,
+      sentMessageFields(claim.contactId, claim.messageId, sesMessageId, sentAt),
+    );
+    return {
+      claim,
+      update: {
+        ...update,
+        ConditionExpression: 'attribute_not_exists(#anonymisedAt)',
+        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#anonymisedAt': 'anonymisedAt' },
+      },
+    };
+  });
   const parts: (typeof updates)[] = [];
   for (let start = 0; start < updates.length; start += ITEMS_PER_TRANSACTION) {
     parts.push(updates.slice(start, start + ITEMS_PER_TRANSACTION));
   }
   await Promise.all(
     parts.map(async (part) => {
-      if (part.length > 1) {
-        for (let attempt = 1; attempt <= TRANSACTION_ATTEMPTS; attempt++) {
-          try {
-            await deps.access.documents.send(
-              new TransactWriteCommand({
-                TransactItems: part.map(({ claim, fields }) => ({
-                  Update: messageUpdate(deps.access, claim.contactId, claim.messageId, fields),
-                })),
-              }),
-            );
-            return;
-          } catch (error) {
-            if (!(error instanceof TransactionCanceledException)) break;
-            await sleep(Math.random() * 25 * 2 ** attempt);
-          }
+      let pending = part;
+      for (let attempt = 1; pending.length > 1 && attempt <= TRANSACTION_ATTEMPTS; attempt++) {
+        try {
+          await deps.access.documents.send(
+            new TransactWriteCommand({ TransactItems: pending.map(({ update }) => ({ Update: update })) }),
+          );
+          return;
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) break;
+          // Erased meanwhile: nothing more to write for those.
+          const reasons = error.CancellationReasons ?? [];
+          pending = pending.filter((_, index) => reasons[index]?.Code !== 'ConditionalCheckFailed');
+          await sleep(Math.random() * 25 * 2 ** attempt);
         }
       }
       await Promise.all(
-        part.map(async ({ claim, fields }) => {
+        pending.map(async ({ claim, update }) => {
           try {
-            await updateMessage(deps.access, claim.contactId, claim.messageId, fields);
+            await deps.access.documents.send(new UpdateCommand(update));
           } catch (error) {
+            if ((error as Error).name === 'ConditionalCheckFailedException') return;
             deps.logger.error('campaign message sent but its record was not updated', {
               messageId: claim.messageId,
               error,

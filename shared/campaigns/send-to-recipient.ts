@@ -20,8 +20,11 @@ export type RecipientOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed' }
   | { kind: 'uncertain' }
-  /** SES refused for rate or quota: nothing was sent, the recipient is to be retried. */
-  | { kind: 'retry'; failure: 'throttled' | 'quota' };
+  /**
+   * Nothing was sent, the recipient is to be retried: SES refused for rate or quota, or DynamoDB failed
+   * before the recipient's claim could be settled (`storage`).
+   */
+  | { kind: 'retry'; failure: 'throttled' | 'quota' | 'storage' };
 
 export function campaignMessageId(campaignId: string, contactId: string): string {
   return `m${createHash('sha256').update(`${campaignId}:${contactId}`).digest('base64url').slice(0, 26)}`;

@@ -1,5 +1,5 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { createSesClient } from '../aws-clients';
+import { createCampaignSesClient } from '../aws-clients';
 import type { Runtime } from '../runtime';
 import { sendDependenciesOf } from '../sending/send-dependencies';
 import { createSendRateLimiter, resolveSendRate } from './send-rate';
@@ -11,7 +11,7 @@ export async function campaignWorkerDependencies(
   options: { ses?: SESv2Client } = {},
 ): Promise<Omit<CampaignWorkerDependencies, 'remainingMs'>> {
   // Sends without the SDK's retries (see createSesClient); the rate is read with the ordinary client.
-  const ses = options.ses ?? createSesClient(runtime.config, { maxAttempts: 1 });
+  const ses = options.ses ?? createCampaignSesClient(runtime.config);
   const sending = sendDependenciesOf(runtime, { ses });
   const perSecond = await resolveSendRate(
     runtime.clients.ses,

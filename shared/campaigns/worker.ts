@@ -271,20 +271,28 @@ async function runSendTask(
     const chunk = recipients.slice(index, index + deps.limiter.chunkSize);
     await deps.limiter.acquire(chunk.length);
     const outcomes = await sendToChunk(deps, campaign, chunk);
-    const retry = outcomes.find((outcome) => outcome.kind === 'retry');
-    if (retry !== undefined) {
+    const retries = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome.failure] : []));
+    if (retries.length > 0) {
       // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.
       throttled++;
-      await deps.limiter.penalise(1000 * throttled);
-      if (retry.failure === 'quota' || throttled > THROTTLE_RETRIES_IN_PLACE) {
-        const wait = retry.failure === 'quota' ? 15 * 60_000 : 30_000 * throttled;
+      const quota = retries.includes('quota');
+      const sesSaidSlowDown = retries.some((failure) => failure !== 'storage');
+      // Only SES's own refusals slow every worker down; a DynamoDB failure concerns this chunk.
+      if (sesSaidSlowDown) await deps.limiter.penalise(1000 * throttled);
+      if (quota || throttled > THROTTLE_RETRIES_IN_PLACE) {
+        const wait = quota ? 15 * 60_000 : 30_000 * throttled;
         const now = deps.now?.() ?? new Date();
-        deps.logger.warn('SES is throttling a campaign; its batch waits and retries', {
-          campaignId: task.campaignId,
-          taskId: task.taskId,
-          failure: retry.failure,
-          retryInSeconds: wait / 1000,
-        });
+        deps.logger.warn(
+          sesSaidSlowDown
+            ? 'SES is throttling a campaign; its batch waits and retries'
+            : 'DynamoDB kept failing a campaign batch; it waits and retries',
+          {
+            campaignId: task.campaignId,
+            taskId: task.taskId,
+            failure: quota ? 'quota' : sesSaidSlowDown ? 'throttled' : 'storage',
+            retryInSeconds: wait / 1000,
+          },
+        );
         const deferred = await releaseTask(
           deps.access,
           task,

@@ -177,6 +177,8 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
     gsi2sk: _g4,
     entity: _entity,
     expiresAt: _expiresAt,
+    // The campaign worker's claim marker (send-chunk.ts): bookkeeping, not part of the message.
+    claimToken: _claimToken,
     ...record
   } = item;
   return record as unknown as MessageRecord;

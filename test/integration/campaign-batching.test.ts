@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
@@ -5,6 +6,8 @@ import { createAwsClients } from '../../shared/aws-clients';
 import { findCampaign } from '../../shared/campaigns/campaigns';
 import { sendToChunk } from '../../shared/campaigns/send-chunk';
 import { campaignMessageId } from '../../shared/campaigns/send-to-recipient';
+import { primaryKeyOf } from '../../shared/data-model';
+import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { updateMessage } from '../../shared/sending/send-message';
@@ -166,5 +169,130 @@ describe('a chunk some of whose recipients were claimed before', () => {
       // The fifth got nothing in this test (its "earlier send" was only simulated), and nothing now.
       expect(await sentMailTo(person.email)).toHaveLength(index === 4 ? 0 : 1);
     }
+  }, 60_000);
+});
+
+/** Makes the worker's DynamoDB client fail requests `when` says so, before or after DynamoDB saw them. */
+function failDynamoDb(
+  target: Runtime,
+  when: (operation: string, input: Record<string, unknown>) => 'before' | 'after' | undefined,
+) {
+  target.clients.dynamoDb.middlewareStack.add(
+    (next, context) => async (args) => {
+      const moment = when(String(context.commandName).replace(/Command$/, ''), args.input as never);
+      const lost = Object.assign(new Error('simulated: no answer from DynamoDB'), { name: 'TimeoutError' });
+      if (moment === 'before') throw lost;
+      const result = await next(args);
+      if (moment === 'after') throw lost;
+      return result;
+    },
+    { step: 'finalizeRequest', priority: 'high', name: 'simulatedDynamoDbFailure' },
+  );
+}
+
+async function chunkCampaign(subject: string) {
+  const created = await createCampaign(subject);
+  const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+  const campaign = await findCampaign(access, created.campaignId);
+  if (campaign === undefined) throw new Error('campaign missing');
+  return campaign;
+}
+
+describe('a chunk whose claims DynamoDB answers badly', () => {
+  it('recognises its own claims when the claim transaction was written but its answer lost', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 6);
+    const campaign = await chunkCampaign('Lost answer news');
+    let puts = 0;
+    failDynamoDb(worker, (operation, input) => {
+      if (operation === 'PutItem') puts++;
+      // Every attempt of the claim transaction (the SDK retries it with the same idempotency token).
+      const claims = operation === 'TransactWriteItems' && JSON.stringify(input).includes('"Put"');
+      return claims ? 'after' : undefined;
+    });
+
+    const outcomes = await sendToChunk(
+      sendDependenciesOf(worker),
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
+    // Each claim was then tried on its own, found already written, and recognised by its token.
+    expect(puts).toBe(people.length);
+    for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
+  }, 60_000);
+
+  it('sends to nobody whose claim it cannot settle, and to them exactly once when the chunk is retried', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 4);
+    const campaign = await chunkCampaign('Unsettled news');
+    const [unlucky] = people;
+    if (unlucky === undefined) throw new Error('no subscriber');
+    const unluckyMessage = campaignMessageId(campaign.campaignId, unlucky.contactId);
+    let failing = true;
+    const touchesUnlucky = (input: Record<string, unknown>) => JSON.stringify(input).includes(unluckyMessage);
+    failDynamoDb(worker, (operation, input) => {
+      if (!failing) return undefined;
+      // The claim transaction fails unwritten; then the unlucky one's own Put and its read-back fail too.
+      if (operation === 'TransactWriteItems' && touchesUnlucky(input)) return 'before';
+      if ((operation === 'PutItem' || operation === 'GetItem') && touchesUnlucky(input)) return 'before';
+      return undefined;
+    });
+    const deps = sendDependenciesOf(worker);
+    const contactIds = people.map((person) => person.contactId);
+
+    const first = await sendToChunk(deps, campaign, contactIds);
+    expect(first).toEqual([
+      { kind: 'retry', failure: 'storage' },
+      ...people.slice(1).map(() => ({ kind: 'sent' })),
+    ]);
+    expect(await sentMailTo(unlucky.email)).toHaveLength(0);
+
+    failing = false;
+    const again = await sendToChunk(deps, campaign, contactIds);
+    expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
+    for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
+  }, 60_000);
+
+  it('does not undo an erasure that lands while the chunk is being sent', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 3);
+    const campaign = await chunkCampaign('Erased mid-send news');
+    const [erased] = people;
+    if (erased === undefined) throw new Error('no subscriber');
+    const deps = sendDependenciesOf(worker);
+    const mailer = deps.mailer;
+    const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+    const outcomes = await sendToChunk(
+      {
+        ...deps,
+        mailer: {
+          // The person erases their data after the claim, while SES is handling their email.
+          async send(email) {
+            const answer = await mailer.send(email);
+            if (email.to === erased.email) {
+              await eraseContact({ access, logger: runtime.logger }, erased.contactId, {
+                requestedBy: 'test',
+              });
+            }
+            return answer;
+          },
+        },
+      },
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
+    const { Item } = await runtime.clients.documents.send(
+      new GetCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', {
+          contactId: erased.contactId,
+          messageId: campaignMessageId(campaign.campaignId, erased.contactId),
+        }),
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item?.anonymisedAt).toEqual(expect.any(String));
+    // The SES message id and its lookup key, which erasure drops, were not written back.
+    expect(Item).not.toHaveProperty('sesMessageId');
+    expect(Item).not.toHaveProperty('gsi2pk');
   }, 60_000);
 });
