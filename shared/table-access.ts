@@ -6,6 +6,17 @@ export interface TableAccess {
   tableName: string;
 }
 
+/** DynamoDB's limits: items in one TransactWriteItems, keys in one BatchGetItem. */
+export const MAX_TRANSACTION_ITEMS = 100;
+export const MAX_BATCH_GET_KEYS = 100;
+
+/** `items` in consecutive parts of at most `size` each (one request per part). */
+export function inParts<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let start = 0; start < items.length; start += size) parts.push(items.slice(start, start + size));
+  return parts;
+}
+
 /** Every item a query matches, page after page (DynamoDB returns at most 1 MB per call). */
 export async function* queryAllItems(
   access: TableAccess,

@@ -3,6 +3,7 @@ import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dy
 import { putSubscription } from '../../shared/consent/subscriptions';
 import { newContact, putNewContact } from '../../shared/contacts/contacts';
 import type { Runtime } from '../../shared/runtime';
+import { inParts } from '../../shared/table-access';
 
 /**
  * Confirmed subscribers written straight into the table, as signup and double opt-in would leave them (a
@@ -62,8 +63,8 @@ export async function seedConfirmedSubscribers(
     }
     subscribers.push({ contactId: contact.contactId, email: contact.email, name: contact.name });
   }
-  const batches: (typeof requests)[] = [];
-  for (let start = 0; start < requests.length; start += 25) batches.push(requests.slice(start, start + 25));
+  // BatchWriteItem takes 25 requests at most.
+  const batches = inParts(requests, 25);
   // A few writers side by side; DynamoDB Local answers one batch in a few milliseconds.
   await Promise.all(
     Array.from({ length: 4 }, async () => {

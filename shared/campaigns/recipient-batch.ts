@@ -6,7 +6,7 @@ import { toList } from '../lists/lists';
 import type { RecipientState } from '../sending/message-types';
 import { recipientStateOf } from '../sending/send-message';
 import { toSuppression } from '../suppressions/suppressions';
-import type { TableAccess } from '../table-access';
+import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import { sleep } from './send-rate';
 
 /**
@@ -21,8 +21,6 @@ export interface ChunkRecipient {
   state: RecipientState;
 }
 
-/** BatchGetItem's limit of keys per request. */
-const KEYS_PER_REQUEST = 100;
 const UNPROCESSED_ATTEMPTS = 8;
 
 type Key = { pk: string; sk: string };
@@ -82,10 +80,10 @@ async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string
   const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
   const found = new Map<string, Record<string, unknown>>();
   const requests: Promise<void>[] = [];
-  for (let start = 0; start < unique.length; start += KEYS_PER_REQUEST) {
+  for (const part of inParts(unique, MAX_BATCH_GET_KEYS)) {
     requests.push(
       (async () => {
-        let pending: Record<string, unknown>[] = unique.slice(start, start + KEYS_PER_REQUEST);
+        let pending: Record<string, unknown>[] = part;
         for (let attempt = 1; pending.length > 0; attempt++) {
           if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
           if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);

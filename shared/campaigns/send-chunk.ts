@@ -12,6 +12,7 @@ import {
   sentMessageFields,
   updateMessage,
 } from '../sending/send-message';
+import { inParts, MAX_TRANSACTION_ITEMS } from '../table-access';
 import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
 import { readChunkRecipients } from './recipient-batch';
@@ -23,7 +24,7 @@ import {
   type RecipientOutcome,
 } from './send-to-recipient';
 import { classifySesFailure } from './ses-failures';
-import type { TransactItem } from './transactions';
+import { conditionFailedAt, type TransactItem } from './transactions';
 
 /**
  * One chunk of a send task, with the guarantees of send-to-recipient.ts, in a handful of requests:
@@ -35,7 +36,8 @@ import type { TransactItem } from './transactions';
  *    transaction with `ConditionalCheckFailed` at its position; it is resolved from its record as before
  *    (`earlierOutcome`) and the transaction is retried without it. Nothing is claimed twice, nothing is
  *    sent without a claim. The SDK repeats a transaction with its idempotency token, so a retried request
- *    that had in fact succeeded does not read as "claimed by someone else".
+ *    that had in fact succeeded does not read as "claimed by someone else"; a claim whose answer is lost
+ *    altogether is recognised by the token this pass writes into its records (`claimOne`).
  * 3. Send one SendEmail per allowed recipient, in parallel, each failure classified as before.
  * 4. Mark the sent ones `sent` in one transaction of Updates (per record if that fails), then call the test
  *    hook per recipient. The window in which a crash leaves a record `sending` (never resent: `uncertain`)
@@ -43,8 +45,6 @@ import type { TransactItem } from './transactions';
  *    most `MARK_WAIT_MS`.
  */
 
-/** TransactWriteItems' limit of items per request. */
-const ITEMS_PER_TRANSACTION = 100;
 /** Transactions cancelled by conflicts are retried this often before each item is written on its own. */
 const TRANSACTION_ATTEMPTS = 4;
 
@@ -211,8 +211,7 @@ async function claimAll(
   claims: Claim[],
 ): Promise<{ claimed: Claim[]; taken: Claim[]; unsettled: Claim[] }> {
   const result = { claimed: [] as Claim[], taken: [] as Claim[], unsettled: [] as Claim[] };
-  for (let start = 0; start < claims.length; start += ITEMS_PER_TRANSACTION) {
-    let pending = claims.slice(start, start + ITEMS_PER_TRANSACTION);
+  for (let pending of inParts(claims, MAX_TRANSACTION_ITEMS)) {
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (pending.length === 1 || attempt > TRANSACTION_ATTEMPTS) {
         const answers = await Promise.all(pending.map((claim) => claimOne(deps, claim)));
@@ -236,11 +235,10 @@ async function claimAll(
           attempt = TRANSACTION_ATTEMPTS;
           continue;
         }
-        // Reasons come in the order of the items; a failed condition means "already claimed".
-        const reasons = error.CancellationReasons ?? [];
-        const failed = pending.filter((_, index) => reasons[index]?.Code === 'ConditionalCheckFailed');
+        // A failed condition means "already claimed".
+        const failed = pending.filter((_, index) => conditionFailedAt(error, index));
         result.taken.push(...failed);
-        pending = pending.filter((_, index) => reasons[index]?.Code !== 'ConditionalCheckFailed');
+        pending = pending.filter((_, index) => !conditionFailedAt(error, index));
         if (failed.length === 0) await sleep(Math.random() * 25 * 2 ** attempt);
       }
     }
@@ -337,12 +335,8 @@ async function markSent(deps: RecipientDependencies, sent: Sent[]): Promise<void
       },
     };
   });
-  const parts: (typeof updates)[] = [];
-  for (let start = 0; start < updates.length; start += ITEMS_PER_TRANSACTION) {
-    parts.push(updates.slice(start, start + ITEMS_PER_TRANSACTION));
-  }
   await Promise.all(
-    parts.map(async (part) => {
+    inParts(updates, MAX_TRANSACTION_ITEMS).map(async (part) => {
       let pending = part;
       for (let attempt = 1; pending.length > 1 && attempt <= TRANSACTION_ATTEMPTS; attempt++) {
         try {
@@ -353,8 +347,7 @@ async function markSent(deps: RecipientDependencies, sent: Sent[]): Promise<void
         } catch (error) {
           if (!(error instanceof TransactionCanceledException)) break;
           // Erased meanwhile: nothing more to write for those.
-          const reasons = error.CancellationReasons ?? [];
-          pending = pending.filter((_, index) => reasons[index]?.Code !== 'ConditionalCheckFailed');
+          pending = pending.filter((_, index) => !conditionFailedAt(error, index));
           await sleep(Math.random() * 25 * 2 ** attempt);
         }
       }

@@ -3,6 +3,7 @@ import { keyPrefix, table } from '../data-model';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
+import { inParts } from '../table-access';
 import {
   type Campaign,
   completeIfFinished,
@@ -155,7 +156,7 @@ async function runPlanTask(
     const contactIds = (page.Items ?? []).map((item) => String(item.contactId));
     const now = deps.now?.() ?? new Date();
     const newTasks: TransactItem[] = [];
-    for (let start = 0; start < contactIds.length; start += batchSize) {
+    for (const recipients of inParts(contactIds, batchSize)) {
       newTasks.push(
         newTaskPut(
           deps.access,
@@ -163,7 +164,7 @@ async function runPlanTask(
             campaignId: task.campaignId,
             taskId: `send-${segment}-${batches + newTasks.length}`,
             kind: 'send',
-            recipients: contactIds.slice(start, start + batchSize),
+            recipients,
             nextIndex: 0,
           },
           now,

@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
 import type { Logger } from '../log';
-import type { TableAccess } from '../table-access';
+import { inParts, MAX_TRANSACTION_ITEMS, type TableAccess } from '../table-access';
 import {
   appendConsentEvent,
   type ConsentEvent,
@@ -106,20 +106,13 @@ function plan(
   return { items, changedListIds };
 }
 
-/** DynamoDB's limit on items in one transaction. */
-const MAX_TRANSACTION_ITEMS = 100;
-
 /**
  * Items come in pairs (a state and its event); a contact on very many lists needs more than one
  * transaction. Pairs start at even positions and the limit is even, so a pair is never split. Every
  * transaction completes before the caller answers.
  */
 function transactionsOf(items: TransactItems): TransactItems[] {
-  const chunks: TransactItems[] = [];
-  for (let start = 0; start < items.length; start += MAX_TRANSACTION_ITEMS) {
-    chunks.push(items.slice(start, start + MAX_TRANSACTION_ITEMS));
-  }
-  return chunks;
+  return inParts(items, MAX_TRANSACTION_ITEMS);
 }
 
 export async function unsubscribe(

@@ -5,7 +5,7 @@ import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { newId } from '../ids';
 import type { Logger } from '../log';
-import type { TableAccess } from '../table-access';
+import { inParts, type TableAccess } from '../table-access';
 import { contactPartition } from './export';
 
 /**
@@ -289,8 +289,7 @@ export async function eraseContact(
       });
     }
   }
-  for (let start = 0; start < writes.length; start += BATCH) {
-    const batch = writes.slice(start, start + BATCH);
+  for (const batch of inParts(writes, BATCH)) {
     const deleted = batch.filter((write) => write.kind === 'deleted').length;
     await access.documents.send(
       new TransactWriteCommand({
