@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
@@ -9,8 +9,8 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { findSuppression } from '../../shared/suppressions/suppressions';
-import { adminAppFor, publicAppFor } from '../support/apps';
-import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { adminRequest, publicAppFor } from '../support/apps';
+import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -27,15 +27,7 @@ describe('data-subject rights: export and erasure', () => {
     await givenList(runtime, { listId: 'rights-news', trackingAllowedByDefault: true });
   });
 
-  const admin = (path: string, init: RequestInit = {}) =>
-    adminAppFor(runtime).request(path, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${runtime.config.adminApiKey}`,
-        'content-type': 'application/json',
-        ...(init.headers ?? {}),
-      },
-    });
+  const admin = (path: string, init: RequestInit = {}) => adminRequest(runtime, path, init);
 
   async function signUpAndConfirm(email: string, name: string) {
     const app = publicAppFor(runtime);
@@ -192,19 +184,7 @@ describe('data-subject rights: export and erasure', () => {
     // 3 ledger events and 2 messages (the `erased` event is written without personal data)
     expect(receipt.itemsAnonymised).toBe(5);
 
-    const items: Json[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await runtime.clients.documents.send(
-        new ScanCommand({
-          TableName: runtime.config.tableName,
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor !== undefined);
+    const items: Json[] = await scanAllItems(runtime);
     const everything = JSON.stringify(items).toLowerCase();
     const local = contact.email.split('@')[0]?.toLowerCase() ?? '';
     const [first = '', last = ''] = contact.name.split(' ');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { canonicalEmail, hashEmail } from '../../shared/email-address';
@@ -7,7 +7,7 @@ import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { countItems, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -56,22 +56,7 @@ describe('refer a friend (createReferral)', () => {
       body: new URLSearchParams(fields).toString(),
     });
 
-  async function scanAll(): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let cursor: Record<string, unknown> | undefined;
-    do {
-      const page = await runtime.clients.documents.send(
-        new ScanCommand({
-          TableName: runtime.config.tableName,
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor !== undefined);
-    return items;
-  }
+  const scanAll = () => scanAllItems(runtime);
 
   const optOutLinkIn = (text: string) =>
     /(http:\/\/localhost:3000\/v1\/referrals\/opt-out\?token=[\w.-]+&locale=\w+)/.exec(text)?.[1];

@@ -7,7 +7,7 @@ import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
 import type { MessageRecord } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
-import { adminAppFor, publicAppFor } from '../support/apps';
+import { adminAppFor, adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
@@ -20,15 +20,7 @@ describe('sending one message (sendMessage, getMessage)', () => {
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
   });
 
-  const admin = (path: string, init: RequestInit = {}) =>
-    adminAppFor(runtime).request(path, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${runtime.config.adminApiKey}`,
-        'content-type': 'application/json',
-        ...(init.headers as Record<string, string>),
-      },
-    });
+  const admin = (path: string, init: RequestInit = {}) => adminRequest(runtime, path, init);
   const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
     admin('/admin/v1/messages', { method: 'POST', body: JSON.stringify(body), headers });
 

@@ -5,7 +5,7 @@ import {
   startCampaignRunner,
 } from '../../functions/local/campaign-runner';
 import type { Runtime } from '../../shared/runtime';
-import { adminAppFor } from './apps';
+import { adminRequest } from './apps';
 
 /** A campaign as `getCampaign` answers it (the fields tests look at). */
 export interface CampaignBody {
@@ -24,12 +24,8 @@ export interface CampaignBody {
 }
 
 export async function adminJson(runtime: Runtime, path: string, method = 'GET', body?: unknown) {
-  const response = await adminAppFor(runtime).request(path, {
+  const response = await adminRequest(runtime, path, {
     method,
-    headers: {
-      authorization: `Bearer ${runtime.config.adminApiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };

@@ -61,6 +61,24 @@ export async function countItems(runtime: Runtime): Promise<number> {
   return count;
 }
 
+/** Every item in the table, for tests that check what is (or is no longer) stored anywhere. */
+export async function scanAllItems(runtime: Runtime): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await runtime.clients.documents.send(
+      new ScanCommand({
+        TableName: runtime.config.tableName,
+        ConsistentRead: true,
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    cursor = page.LastEvaluatedKey;
+  } while (cursor !== undefined);
+  return items;
+}
+
 /** The contact, subscriptions and ledger (oldest first) held for an address. */
 export async function recordsOf(runtime: Runtime, email: string) {
   const contact = await findContactByEmail(accessOf(runtime), runtime.config.emailHashSecret, email);
