@@ -2,7 +2,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pendingTaskFilterPattern, pendingTaskOf } from '../../functions/campaign-worker/stream-records';
 import { defineConsentMail } from '../../infra/consent-mail';
-import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling } from './synth-support';
+import {
+  invokePermissionsOf,
+  logicalIdOf,
+  newApp,
+  removeOutdirs,
+  validationFindings,
+  withoutBundling,
+} from './synth-support';
 
 /**
  * The campaign worker: its function, the event source mapping on the table's stream, the sweep schedule, its
@@ -211,10 +218,7 @@ describe('sweep schedule → campaign worker', () => {
   });
 
   it('only this rule may invoke the worker (the stream mapping needs no resource policy)', () => {
-    const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
-      (permission) => JSON.stringify(permission.Properties.FunctionName).includes(workerId),
-    );
-    expect(permissions.map((permission) => permission.Properties)).toEqual([
+    expect(invokePermissionsOf(stateless, workerId)).toEqual([
       {
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': [workerId, 'Arn'] },

@@ -1,7 +1,14 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineConsentMail } from '../../infra/consent-mail';
-import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling } from './synth-support';
+import {
+  invokePermissionsOf,
+  logicalIdOf,
+  newApp,
+  removeOutdirs,
+  validationFindings,
+  withoutBundling,
+} from './synth-support';
 
 /**
  * The SES configuration set, the route of its events to the ses-events function, the alarms and the sending
@@ -169,10 +176,7 @@ describe('SES events → EventBridge → ses-events', () => {
   });
 
   it('only this rule may invoke the function', () => {
-    const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
-      (permission) => JSON.stringify(permission.Properties.FunctionName).includes(sesEventsId),
-    );
-    expect(permissions.map((permission) => permission.Properties)).toEqual([
+    expect(invokePermissionsOf(stateless, sesEventsId)).toEqual([
       {
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': [sesEventsId, 'Arn'] },

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnResource, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -64,4 +65,11 @@ export function validationFindings(directory: string): string[] {
 /** The template's logical ID of an L2 construct's CloudFormation resource. */
 export function logicalIdOf(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
+}
+
+/** The properties of every permission to invoke the function `functionId` (its logical id). */
+export function invokePermissionsOf(template: Template, functionId: string): Record<string, unknown>[] {
+  return Object.values(template.findResources('AWS::Lambda::Permission'))
+    .filter((permission) => JSON.stringify(permission.Properties.FunctionName).includes(functionId))
+    .map((permission) => permission.Properties);
 }
