@@ -1,7 +1,14 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineConsentMail } from '../../infra/consent-mail';
-import { logicalIdOf, newApp, removeOutdirs, validationFindings, withoutBundling } from './synth-support';
+import {
+  logicalIdOf,
+  newApp,
+  onlyResource,
+  removeOutdirs,
+  validationFindings,
+  withoutBundling,
+} from './synth-support';
 
 /**
  * The `inboundMail` context flag: the SES receipt rule set for the unsubscribe mailbox. Synthesized once for
@@ -20,16 +27,9 @@ const resources = stateless.toJSON().Resources;
 
 const inboundMailId = logicalIdOf(stacks.stateless.inboundMail.lambda);
 
-function onlyResource(type: string) {
-  const [only, ...others] = Object.entries(stateless.findResources(type));
-  if (only === undefined || others.length > 0) throw new Error(`expected exactly one ${type}`);
-  const [logicalId, resource] = only;
-  return { logicalId, resource };
-}
-
 describe('inbound mail (-c inboundMail=true)', () => {
-  const ruleSet = onlyResource('AWS::SES::ReceiptRuleSet');
-  const rule = onlyResource('AWS::SES::ReceiptRule');
+  const ruleSet = onlyResource(stateless, 'AWS::SES::ReceiptRuleSet');
+  const rule = onlyResource(stateless, 'AWS::SES::ReceiptRule');
   const permissions = Object.entries(stateless.findResources('AWS::Lambda::Permission')).filter(
     ([, permission]) => permission.Properties.Principal === 'ses.amazonaws.com',
   );

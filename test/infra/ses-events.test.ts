@@ -5,6 +5,7 @@ import {
   invokePermissionsOf,
   logicalIdOf,
   newApp,
+  onlyResource,
   removeOutdirs,
   validationFindings,
   withoutBundling,
@@ -23,13 +24,6 @@ const stacks = defineConsentMail(app);
 const assembly = app.synth();
 const stateless = Template.fromStack(stacks.stateless);
 const resources = stateless.toJSON().Resources;
-
-function onlyResource(template: Template, type: string) {
-  const [only, ...others] = Object.entries(template.findResources(type));
-  if (only === undefined || others.length > 0) throw new Error(`expected exactly one ${type}`);
-  const [logicalId, resource] = only;
-  return { logicalId, resource };
-}
 
 /** The resource of an L2 construct, by the logical ID the stack gives it. */
 function resourceOf(construct: Parameters<typeof logicalIdOf>[0]) {

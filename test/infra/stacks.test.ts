@@ -17,6 +17,7 @@ import {
   invokePermissionsOf,
   logicalIdOf,
   newApp,
+  onlyResource,
   removeOutdirs,
   validationFindings,
   withoutBundling,
@@ -37,13 +38,6 @@ const stacks = defineConsentMail(app);
 const assembly = app.synth();
 const stateful = Template.fromStack(stacks.stateful);
 const stateless = Template.fromStack(stacks.stateless);
-
-function onlyResource(template: Template, type: string) {
-  const [only, ...others] = Object.entries(template.findResources(type));
-  if (only === undefined || others.length > 0) throw new Error(`expected exactly one ${type}`);
-  const [logicalId, resource] = only;
-  return { logicalId, resource };
-}
 
 const byAttributeName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
   String(a.AttributeName).localeCompare(String(b.AttributeName));

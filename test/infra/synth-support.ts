@@ -73,3 +73,11 @@ export function invokePermissionsOf(template: Template, functionId: string): Rec
     .filter((permission) => JSON.stringify(permission.Properties.FunctionName).includes(functionId))
     .map((permission) => permission.Properties);
 }
+
+/** The one resource of `type` in `template`, with its logical id; throws unless there is exactly one. */
+export function onlyResource(template: Template, type: string) {
+  const [only, ...others] = Object.entries(template.findResources(type));
+  if (only === undefined || others.length > 0) throw new Error(`expected exactly one ${type}`);
+  const [logicalId, resource] = only;
+  return { logicalId, resource };
+}
