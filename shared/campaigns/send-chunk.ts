@@ -1,15 +1,15 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import { newId } from '../ids';
 import {
+  markMessageSent,
   messageTags,
-  messageUpdate,
   type PreparedMessage,
   policyListId,
   prepareMessage,
   sendDecorated,
-  sentMessageFields,
+  sentMessageUpdate,
   updateMessage,
 } from '../sending/send-message';
 import { inParts, MAX_TRANSACTION_ITEMS } from '../table-access';
@@ -313,28 +313,21 @@ async function send(deps: RecipientDependencies, claim: Claim): Promise<SendResu
 /**
  * Turns the sent recipients' records to `sent` in transactions of Updates; a transaction that keeps being
  * cancelled (an SES event updating one of the records at the same moment) gives way to one update per
- * record. Each update requires the record not to have been anonymised meanwhile: an erasure that lands
- * between the claim and this write stays done (the SES id it dropped is not written back). Never throws:
+ * record. A record erased meanwhile is left as it is (sentMessageUpdate). Never throws:
  * SES accepted these, so they count as sent. Should the chunk be redone, a record still `sending` turns
  * `uncertain` and is never resent.
  */
 async function markSent(deps: RecipientDependencies, sent: Sent[]): Promise<void> {
-  const updates = sent.map(({ claim, sesMessageId, sentAt }) => {
-    const update = messageUpdate(
+  const updates = sent.map((entry) => ({
+    ...entry,
+    update: sentMessageUpdate(
       deps.access,
-      claim.contactId,
-      claim.messageId,
-      sentMessageFields(claim.contactId, claim.messageId, sesMessageId, sentAt),
-    );
-    return {
-      claim,
-      update: {
-        ...update,
-        ConditionExpression: 'attribute_not_exists(#anonymisedAt)',
-        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#anonymisedAt': 'anonymisedAt' },
-      },
-    };
-  });
+      entry.claim.contactId,
+      entry.claim.messageId,
+      entry.sesMessageId,
+      entry.sentAt,
+    ),
+  }));
   await Promise.all(
     inParts(updates, MAX_TRANSACTION_ITEMS).map(async (part) => {
       let pending = part;
@@ -352,11 +345,10 @@ async function markSent(deps: RecipientDependencies, sent: Sent[]): Promise<void
         }
       }
       await Promise.all(
-        pending.map(async ({ claim, update }) => {
+        pending.map(async ({ claim, sesMessageId, sentAt }) => {
           try {
-            await deps.access.documents.send(new UpdateCommand(update));
+            await markMessageSent(deps.access, claim.contactId, claim.messageId, sesMessageId, sentAt);
           } catch (error) {
-            if ((error as Error).name === 'ConditionalCheckFailedException') return;
             deps.logger.error('campaign message sent but its record was not updated', {
               messageId: claim.messageId,
               error,

@@ -254,12 +254,7 @@ export async function prepareMessage(
 }
 
 /** The fields that turn a `sending` record into a `sent` one, including the SES-id lookup key. */
-export function sentMessageFields(
-  contactId: string,
-  messageId: string,
-  sesMessageId: string,
-  sentAt: string,
-) {
+function sentMessageFields(contactId: string, messageId: string, sesMessageId: string, sentAt: string) {
   const {
     pk: _pk,
     sk: _sk,
@@ -270,6 +265,48 @@ export function sentMessageFields(
     sesMessageId: sanitiseTagValue(sesMessageId),
   });
   return { status: 'sent', sesMessageId, sentAt, ...indexKeys };
+}
+
+/**
+ * The update that records a message as `sent` (also usable as a transaction's `Update` item). It requires
+ * the record not to have been anonymised meanwhile: an erasure that lands while SES handles the email
+ * stays done, and the SES id it dropped is not written back.
+ */
+export function sentMessageUpdate(
+  access: TableAccess,
+  contactId: string,
+  messageId: string,
+  sesMessageId: string,
+  sentAt: string,
+) {
+  const update = messageUpdate(
+    access,
+    contactId,
+    messageId,
+    sentMessageFields(contactId, messageId, sesMessageId, sentAt),
+  );
+  return {
+    ...update,
+    ConditionExpression: 'attribute_not_exists(#anonymisedAt)',
+    ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#anonymisedAt': 'anonymisedAt' },
+  };
+}
+
+/** Records a message as `sent` (see sentMessageUpdate); a record erased meanwhile is left as it is. */
+export async function markMessageSent(
+  access: TableAccess,
+  contactId: string,
+  messageId: string,
+  sesMessageId: string,
+  sentAt: string,
+) {
+  try {
+    await access.documents.send(
+      new UpdateCommand(sentMessageUpdate(access, contactId, messageId, sesMessageId, sentAt)),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 }
 
 /** SES tags of an allowed message plus the caller's own (sanitised; ours win on a clash). */
@@ -324,12 +361,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   // SES has accepted the email: from here on nothing may fail the call, or a retry would send it twice.
   // A record left at 'sending' (bookkeeping failed) is the smaller harm, and it is logged.
   try {
-    await updateMessage(
-      deps.access,
-      contact.contactId,
-      messageId,
-      sentMessageFields(contact.contactId, messageId, sesMessageId, sentAt),
-    );
+    await markMessageSent(deps.access, contact.contactId, messageId, sesMessageId, sentAt);
     if (request.campaignId) await incrementCampaignCounters(deps.access, request.campaignId, { sent: 1 });
   } catch (error) {
     deps.logger.error('message sent but its record was not updated', { messageId, error });
@@ -368,8 +400,8 @@ export async function updateMessage(
   await access.documents.send(new UpdateCommand(messageUpdate(access, contactId, messageId, fields)));
 }
 
-/** The update `updateMessage` sends, also usable as a transaction's `Update` item. */
-export function messageUpdate(
+/** The update `updateMessage` sends (and `sentMessageUpdate` builds on). */
+function messageUpdate(
   access: TableAccess,
   contactId: string,
   messageId: string,
