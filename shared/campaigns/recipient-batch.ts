@@ -7,7 +7,7 @@ import type { RecipientState } from '../sending/message-types';
 import { recipientStateOf } from '../sending/send-message';
 import { toSuppression } from '../suppressions/suppressions';
 import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
-import { sleep } from './send-rate';
+import { backoff } from './transactions';
 
 /**
  * A chunk's recipients read in two rounds of BatchGetItem instead of four requests per recipient: first
@@ -86,7 +86,7 @@ async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string
         let pending: Record<string, unknown>[] = part;
         for (let attempt = 1; pending.length > 0; attempt++) {
           if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
-          if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
+          if (attempt > 1) await backoff(attempt);
           const { Responses, UnprocessedKeys } = await access.documents.send(
             new BatchGetCommand({
               RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } },

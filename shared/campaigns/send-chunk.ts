@@ -16,7 +16,6 @@ import { inParts, MAX_TRANSACTION_ITEMS } from '../table-access';
 import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
 import { readChunkRecipients } from './recipient-batch';
-import { sleep } from './send-rate';
 import {
   campaignMessageId,
   earlierOutcome,
@@ -24,7 +23,7 @@ import {
   type RecipientOutcome,
 } from './send-to-recipient';
 import { classifySesFailure } from './ses-failures';
-import { conditionFailedAt, type TransactItem } from './transactions';
+import { backoff, conditionFailedAt, type TransactItem } from './transactions';
 
 /**
  * One chunk of a send task, with the guarantees of send-to-recipient.ts, in a handful of requests:
@@ -239,7 +238,7 @@ async function claimAll(
         const failed = pending.filter((_, index) => conditionFailedAt(error, index));
         result.taken.push(...failed);
         pending = pending.filter((_, index) => !conditionFailedAt(error, index));
-        if (failed.length === 0) await sleep(Math.random() * 25 * 2 ** attempt);
+        if (failed.length === 0) await backoff(attempt);
       }
     }
   }
@@ -341,7 +340,7 @@ async function markSent(deps: RecipientDependencies, sent: Sent[]): Promise<void
           if (!(error instanceof TransactionCanceledException)) break;
           // Erased meanwhile: nothing more to write for those.
           pending = pending.filter((_, index) => !conditionFailedAt(error, index));
-          await sleep(Math.random() * 25 * 2 ** attempt);
+          await backoff(attempt);
         }
       }
       await Promise.all(

@@ -5,6 +5,11 @@ import { sleep } from './send-rate';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/** Waits before retry `attempt` against DynamoDB: exponential, with full jitter so workers spread out. */
+export function backoff(attempt: number): Promise<void> {
+  return sleep(Math.random() * 25 * 2 ** attempt);
+}
+
 /**
  * A transaction retried while DynamoDB cancels it only because another transaction held one of its items
  * (`TransactionConflict`): several workers update the same campaign item at once. Any other cancellation
@@ -23,7 +28,7 @@ export async function transactWithRetry(access: TableAccess, items: TransactItem
           (reason) => reason.Code === 'TransactionConflict' || reason.Code === 'None',
         );
       if (!onlyConflicts || attempt >= attempts) throw error;
-      await sleep(Math.random() * 25 * 2 ** attempt);
+      await backoff(attempt);
     }
   }
 }
