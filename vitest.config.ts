@@ -8,7 +8,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Node 20 is supported locally (Lambda runs 22); the SDK's notice about 2027 would only add noise.
+    // npm scripts run on the pinned Node 22 (the `node` devDependency); a direct `npx vitest` on an older
+    // system Node would trip the SDK's notice, which would only add noise.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -8,7 +8,8 @@ export const CAMPAIGN_RUNS = 3;
 
 export const reproduce = [
   [
-    'Needs Node.js 20.11 or newer and a Java runtime 17 or newer on PATH (for DynamoDB Local); nothing else ',
+    'Needs Node.js 20.11 or newer to install (the bench itself runs on the pinned Node 22, as Lambda does) ' +
+      'and a Java runtime 17 or newer on PATH (for DynamoDB Local); nothing else ',
     'runs, no AWS account is used. Then:',
   ].join(''),
   '```sh\nnpm ci\nnpm run bench\n```',

@@ -19,6 +19,9 @@ export const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
  * esbuild's ESM output has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK's
  * dependency tree) call it for Node built-ins, so the bundle defines one.
  */
+/** The runtime every function runs on; the npm scripts pin the same Node major (test/unit/node-runtime.test.ts). */
+export const lambdaRuntime = Runtime.NODEJS_22_X;
+
 export const esmRequireBanner =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
@@ -66,7 +69,7 @@ export class ConsentMailFunction extends Construct implements IGrantable {
       description: props.description,
       entry: join(repositoryRoot, props.entry),
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: lambdaRuntime,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
