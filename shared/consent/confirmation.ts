@@ -3,7 +3,8 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
-import { findSuppression, liftSuppression, type SuppressionReason } from '../suppressions/suppressions';
+import { findSuppression, liftSuppression } from '../suppressions/suppressions';
+import { confirmationLifts } from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
 import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
@@ -58,18 +59,6 @@ async function loadTarget(
   );
   return { contact, lists, subscriptions, pending };
 }
-
-/**
- * What a fresh, confirmed opt-in outranks. An operator's own block (`admin`) stays until the operator
- * lifts it.
- */
-const LIFTED_BY_CONFIRMED_OPT_IN = new Set<SuppressionReason>([
-  'unsubscribed',
-  'hard-bounce',
-  'soft-bounces',
-  'complaint',
-  'erased',
-]);
 
 type Loaded = { valid: true; loaded: LoadedConfirmation } | { valid: false; signupUrl: string | null };
 
@@ -219,7 +208,7 @@ export async function confirmSubscription(
   if (isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
 
   const suppression = await findSuppression(deps.access, contact.emailHash);
-  if (suppression !== undefined && LIFTED_BY_CONFIRMED_OPT_IN.has(suppression.reason)) {
+  if (suppression !== undefined && confirmationLifts(suppression)) {
     record({
       listId: null,
       kind: 'suppression-lifted',

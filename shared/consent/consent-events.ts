@@ -25,6 +25,9 @@ export const consentEventKinds = [
   /** The contact's address was changed after confirmation from the new address (rectification). */
   'email-changed',
   'erased',
+  /** The operator recorded an account (legal basis `contract` for service announcements), or its end. */
+  'account-holder-designated',
+  'account-holder-ended',
 ] as const;
 export type ConsentEventKind = (typeof consentEventKinds)[number];
 

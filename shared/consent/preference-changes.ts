@@ -1,8 +1,10 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, updateContactFlags } from '../contacts/contacts';
+import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import { currentConsentText } from '../lists/consent-texts';
+import { findConsentText } from '../lists/consent-texts';
 import type { TableAccess } from '../table-access';
+import { mayRejoinFromPreferencePage } from './consent-authority';
 import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from './consent-events';
 import { putSubscription, type Subscription } from './subscriptions';
 
@@ -17,23 +19,35 @@ export interface PreferenceChangeDependencies {
   now?: () => Date;
 }
 
-/** Subscribes again to the current wording of the list in the person's language (then English). */
+/**
+ * Subscribes again to a list the person once consented to, to the wording the page showed them (its
+ * version and language come back with the form). Lists they never joined, and wording versions that do
+ * not exist, are refused: the preference link restores, it never widens (consent-authority.ts).
+ */
 export async function resubscribe(
   deps: PreferenceChangeDependencies,
   request: {
     contact: Contact;
     listId: string;
     previous: Subscription | undefined;
-    locale: Locale;
+    wordingShown: { version: number; locale: Locale };
     evidence: ConsentEvidence;
   },
-): Promise<'resubscribed' | 'already-subscribed' | 'no-wording'> {
+): Promise<'resubscribed' | 'already-subscribed'> {
+  if (!mayRejoinFromPreferencePage(request.previous)) {
+    throw new ValidationError('You can only subscribe again here to a list you were on.', [
+      { path: 'body.listId', message: 'is not a list you were on; subscribe through its signup form' },
+    ]);
+  }
   if (request.previous?.status === 'confirmed') return 'already-subscribed';
   const now = deps.now?.() ?? new Date();
-  const wording =
-    (await currentConsentText(deps.access, request.listId, request.locale)) ??
-    (await currentConsentText(deps.access, request.listId, 'en'));
-  if (wording === undefined) return 'no-wording';
+  const { version, locale } = request.wordingShown;
+  const wording = await findConsentText(deps.access, request.listId, locale, version);
+  if (wording === undefined) {
+    throw new ValidationError('The form is not valid; reload the page.', [
+      { path: 'body.consentTextVersion', message: 'is not a wording of this list' },
+    ]);
+  }
   const consentText = { version: wording.version, sha256: wording.sha256, locale: wording.locale };
   const { contactId } = request.contact;
   const event = newConsentEvent(

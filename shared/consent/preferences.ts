@@ -1,8 +1,9 @@
 import { type Contact, findContact } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
-import { currentConsentText } from '../lists/consent-texts';
+import { type ConsentText, currentConsentText } from '../lists/consent-texts';
 import { findList } from '../lists/lists';
 import type { TableAccess } from '../table-access';
+import { mayRejoinFromPreferencePage } from './consent-authority';
 import { type Subscription, type SubscriptionStatus, subscriptionsOf } from './subscriptions';
 
 /** What a person's preference page shows: their lists, each list's state, and their choices. */
@@ -11,8 +12,11 @@ export interface ListPreference {
   listId: string;
   name: string;
   status: SubscriptionStatus;
-  /** For lists they left: the wording they would agree to by subscribing again. */
-  wording: string | null;
+  /**
+   * For lists they left and once consented to: the wording they would agree to by subscribing again (null
+   * where the page offers no way back: a list never joined goes through its signup form).
+   */
+  wording: ConsentText | null;
   subscription: Subscription;
 }
 
@@ -34,7 +38,7 @@ export async function loadPreferences(
       const list = await findList(access, subscription.listId);
       if (list === undefined) return undefined;
       const wording =
-        subscription.status === 'confirmed'
+        subscription.status === 'confirmed' || !mayRejoinFromPreferencePage(subscription)
           ? undefined
           : ((await currentConsentText(access, list.listId, locale)) ??
             (await currentConsentText(access, list.listId, 'en')));
@@ -42,7 +46,7 @@ export async function loadPreferences(
         listId: list.listId,
         name: (list.texts[locale] ?? list.texts.en).name,
         status: subscription.status,
-        wording: wording?.text ?? null,
+        wording: wording ?? null,
         subscription,
       };
     }),

@@ -18,7 +18,8 @@ import { type ConsentText, currentConsentText, findConsentText } from '../lists/
 import { findList, type MailingList } from '../lists/lists';
 import { clientNetwork, countAttempt, rateLimitSubject } from '../rate-limits';
 import { type SendDependencies, sendMessage } from '../sending/send-message';
-import { findSuppression } from '../suppressions/suppressions';
+import { findSuppression, type Suppression } from '../suppressions/suppressions';
+import { unverifiedSignupTakesEffectAtOnce } from './consent-authority';
 import {
   appendConsentEvent,
   type ConsentEvent,
@@ -71,6 +72,9 @@ export type SignupOutcome =
   | { kind: 'throttled'; reason: 'ip' | 'address' };
 
 const HOUR = 3600;
+
+const CONFIRMATION_REQUIRED =
+  "the address has an opt-out on record (or asks for tracking not yet allowed): only the person's confirmation widens it";
 const DAY = 24 * HOUR;
 
 interface ListToJoin {
@@ -172,8 +176,15 @@ function planSignup(
   request: SignupRequest,
   joining: ListToJoin[],
   existing: { contact: Contact; subscriptions: Map<string, Subscription> } | undefined,
+  suppression: Suppression | undefined,
   now: Date,
 ): PlannedSignup {
+  // Anyone can type an address: what the person narrowed comes back only through their confirmation
+  // (consent-authority.ts), so then every list waits for it, whatever the list's own setting.
+  const atOnce = unverifiedSignupTakesEffectAtOnce(
+    { contact: existing?.contact, subscriptions: existing?.subscriptions.values() ?? [], suppression },
+    request,
+  );
   const contact =
     existing?.contact ??
     newContact(
@@ -203,8 +214,13 @@ function planSignup(
       sha256: consentText.sha256,
       locale: consentText.locale,
     };
-    const evidence = { ...baseEvidence, ...ageEvidence(list), consentText: reference };
-    if (list.doubleOptIn) {
+    const evidence: ConsentEvidence = {
+      ...baseEvidence,
+      ...ageEvidence(list),
+      consentText: reference,
+      ...(list.doubleOptIn || atOnce ? {} : { reason: CONFIRMATION_REQUIRED }),
+    };
+    if (list.doubleOptIn || !atOnce) {
       const event = newConsentEvent(
         {
           contactId: contact.contactId,
@@ -275,8 +291,8 @@ function planSignup(
     }
   }
 
-  // Tracking consent given with an immediate subscription takes effect now; with double opt-in, on
-  // confirmation (confirmation.ts). Choosing a list again also ends an "unsubscribe from all marketing".
+  // Tracking consent given with an immediate subscription takes effect now (only ever for someone with no
+  // opt-out on record, so nothing is undone); with double opt-in, on confirmation (confirmation.ts).
   const flags: Partial<
     Pick<Contact, 'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'>
   > = {};
@@ -296,7 +312,6 @@ function planSignup(
       ),
     );
   }
-  if (plan.subscribed.length > 0 && contact.marketingOptOut) flags.marketingOptOut = false;
   // Global Privacy Control (`Sec-GPC: 1`) is a CCPA opt-out of sale/sharing: recorded on the contact with
   // its source (contacts/do-not-sell.ts); the request's ledger events carry `globalPrivacyControl` too.
   if (request.evidence.globalPrivacyControl === true && !contact.doNotSell) {
@@ -342,10 +357,11 @@ async function recordSignup(
   joining: ListToJoin[],
   now: Date,
   firstRead: Promise<ExistingContact>,
+  suppression: Suppression | undefined,
 ) {
   for (let attempt = 1; ; attempt++) {
     const existing = await (attempt === 1 ? firstRead : loadExisting(deps, request.email));
-    const plan = planSignup(deps, request, joining, existing, now);
+    const plan = planSignup(deps, request, joining, existing, suppression, now);
     if (plan.items.length === 0) return plan;
     try {
       await deps.access.documents.send(new TransactWriteCommand({ TransactItems: plan.items }));
@@ -434,16 +450,9 @@ export async function signUp(deps: SignupDependencies, request: SignupRequest): 
     return { kind: 'throttled', reason: throttled };
   }
 
-  // An erased address comes back only through double opt-in, like a new person, even on a list that does
-  // not ask for it: only the confirmation lifts its `erased` suppression (docs/rights.md).
-  const erased = suppression?.reason === 'erased';
-  const plan = await recordSignup(
-    deps,
-    request,
-    erased ? joining.map((entry) => ({ ...entry, list: { ...entry.list, doubleOptIn: true } })) : joining,
-    now,
-    existing,
-  );
+  // A suppressed address (erased included) comes back only through double opt-in, like a new person,
+  // even on a list that does not ask for it: only the confirmation lifts the suppression (planSignup).
+  const plan = await recordSignup(deps, request, joining, now, existing, suppression);
   // The signup transaction never touches suppressions, so the read above still holds (and every email
   // below reads the suppression again, just before its own send).
   // A confirmation is the way back from an unsubscribe, complaint or erasure, but a mailbox that bounced

@@ -11,6 +11,7 @@ import {
   newConsentEvent,
 } from './consent-events';
 import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+import { isPendingOnly, setContactExpiry } from './unconfirmed-expiry';
 
 /**
  * Withdrawing consent, however it arrives (one-click, preference page, reply email, admin, complaint).
@@ -94,22 +95,26 @@ function plan(
     const previous = subscriptions.get(request.scope.listId);
     // Recorded even without a subscription on file, so a later import cannot resurrect the list.
     if (isActive(previous)) withdraw(request.scope.listId, previous);
-    return { items, changedListIds };
+  } else {
+    for (const [listId, subscription] of subscriptions) {
+      if (isActive(subscription)) withdraw(listId, subscription);
+    }
+    if (!contact.marketingOptOut) {
+      record({ listId: null, reason: 'unsubscribed from all marketing' });
+      items.push(updateContactFlags(deps.access, contact.contactId, { marketingOptOut: true }, now));
+    }
   }
-  for (const [listId, subscription] of subscriptions) {
-    if (isActive(subscription)) withdraw(listId, subscription);
-  }
-  if (!contact.marketingOptOut) {
-    record({ listId: null, reason: 'unsubscribed from all marketing' });
-    items.push(updateContactFlags(deps.access, contact.contactId, { marketingOptOut: true }, now));
-  }
+  // An unsubscribe outlives the unconfirmed signup that created the contact: were the contact to expire
+  // with it, a later import could create the address afresh and mail it.
+  if (items.length > 0 && isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
   return { items, changedListIds };
 }
 
 /**
  * Items come in pairs (a state and its event); a contact on very many lists needs more than one
- * transaction. Pairs start at even positions and the limit is even, so a pair is never split. Every
- * transaction completes before the caller answers.
+ * transaction. Pairs start at even positions and the limit is even, so a pair is never split (the expiry
+ * items of a pending-only contact come last, after every pair). Every transaction completes before the
+ * caller answers.
  */
 function transactionsOf(items: TransactItems): TransactItems[] {
   return inParts(items, MAX_TRANSACTION_ITEMS);

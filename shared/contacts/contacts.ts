@@ -1,10 +1,13 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { ConsentEvidence } from '../consent/consent-events';
 import { keyOf, keyPrefix, primaryKeyOf, SUBSCRIBER_SHARDS, subscriberShard, table } from '../data-model';
 import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
+import { recordAccountDesignation } from './account-holder';
 import type { DoNotSellSource } from './do-not-sell';
 
 /** A person we hold data about, found by id or by address (through the keyed-hash lookup item). */
@@ -174,20 +177,24 @@ export async function contactIdForEmail(
 }
 
 /**
- * Makes a contact an account holder (or changes the account's status), or ends that. Account holders
- * carry the index keys that list them for service announcements; others carry none.
+ * Makes a contact an account holder (or changes the account's status), or ends that, with its ledger
+ * event (account-holder.ts). Account holders carry the index keys that list them for service
+ * announcements; others carry none.
  */
 export async function setAccount(
   access: TableAccess,
   contactId: string,
   account: { accountHolder: boolean; accountStatus: 'active' | 'deactivated' | null },
+  evidence: ConsentEvidence,
   now = new Date(),
 ): Promise<Contact | undefined> {
+  const current = await findContact(access, contactId);
+  if (current === undefined) return undefined;
   const index = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
   const holder = account.accountHolder;
-  try {
-    const { Attributes } = await access.documents.send(
-      new UpdateCommand({
+  const items: TransactItem[] = [
+    {
+      Update: {
         TableName: access.tableName,
         Key: primaryKeyOf('contact', { contactId }),
         UpdateExpression: holder
@@ -200,14 +207,17 @@ export async function setAccount(
           ':now': now.toISOString(),
           ...(holder ? { ':gpk': index.gsi1pk, ':gsk': index.gsi1sk } : {}),
         },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return Attributes === undefined ? undefined : toContact(Attributes);
+      },
+    },
+  ];
+  recordAccountDesignation(access, items, { contact: current, accountHolder: holder, evidence }, now);
+  try {
+    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    if (error instanceof TransactionCanceledException) return undefined; // erased meanwhile
     throw error;
   }
+  return findContact(access, contactId);
 }
 
 /** Every account holder's id, shard by shard (announcements fan out over them). */

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { importedSubscriptionStatus } from '../consent/consent-authority';
 import {
   appendConsentEvent,
   type ConsentEvidence,
@@ -11,8 +12,9 @@ import { hashEmail, parseEmailAddress } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { type ConsentText, findConsentText } from '../lists/consent-texts';
 import { findList, type MailingList } from '../lists/lists';
-import { findSuppression } from '../suppressions/suppressions';
+import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
+import { recordAccountDesignation } from './account-holder';
 import { type Contact, findContactByEmail, newContact, putNewContact } from './contacts';
 import { doNotSellFields } from './do-not-sell';
 
@@ -22,7 +24,8 @@ import { doNotSellFields } from './do-not-sell';
  * (when, where, to which version of the list's wording) or the plain fact that there is none. Without
  * evidence the subscription is `confirmed` but not affirmative, so every marketing email to it carries the
  * advertisement notice (CAN-SPAM); the ledger says so. Nothing is ever sent on import, an existing contact
- * is never overwritten, and a suppressed address is imported but stays suppressed.
+ * is never overwritten, and a suppressed address stays suppressed: where the person chose it (unsubscribe,
+ * complaint, erasure) the imported subscriptions are held `unconfirmed` until they opt in again.
  */
 
 export const MAX_IMPORT_ROWS = 1000;
@@ -128,6 +131,7 @@ function planCreation(
   context: CreationContext,
   row: ContactToCreate & { email: string },
   entries: ResolvedEntry[],
+  suppression: Suppression | undefined,
   now: Date,
 ) {
   const contact: Contact = {
@@ -144,6 +148,14 @@ function planCreation(
     ...(row.doNotSell ? doNotSellFields(true, 'admin', now) : {}),
   };
   const items = putNewContact(context.access, contact);
+  if (contact.accountHolder) {
+    const before = { ...contact, accountHolder: false };
+    const evidence = { apiKeyId: context.apiKeyId };
+    recordAccountDesignation(context.access, items, { contact: before, accountHolder: true, evidence }, now);
+  }
+  // An address the person took off our lists (unsubscribe, complaint, erasure) is not put back by an
+  // import: its subscriptions wait, unconfirmed, for the person's own opt-in (consent-authority.ts).
+  const status = importedSubscriptionStatus(suppression);
   for (const entry of entries) {
     const evidence: ConsentEvidence =
       entry.evidence === null
@@ -155,6 +167,8 @@ function planCreation(
             consentText: entry.evidence.consentText,
             reason: 'imported with opt-in evidence',
           };
+    if (status === 'unconfirmed')
+      evidence.reason += `; held until the person opts in again (${suppression?.reason})`;
     const event = newConsentEvent(
       {
         contactId: contact.contactId,
@@ -173,7 +187,7 @@ function planCreation(
         {
           contactId: contact.contactId,
           listId: entry.listId,
-          status: 'confirmed',
+          status,
           consentText: entry.evidence?.consentText ?? null,
           pendingOptIn: null,
           lastEventId: event.eventId,
@@ -207,7 +221,14 @@ async function createOne(
   if (existing !== undefined) return alreadyExists(existing.contactId);
 
   const now = context.now?.() ?? new Date();
-  const { contact, items } = planCreation(context, { ...row, email: parsed.email }, entries, now);
+  const suppression = await findSuppression(context.access, hashEmail(context.emailHashSecret, parsed.email));
+  const { contact, items } = planCreation(
+    context,
+    { ...row, email: parsed.email },
+    entries,
+    suppression,
+    now,
+  );
   for (let attempt = 1; ; attempt++) {
     try {
       await context.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
@@ -221,7 +242,6 @@ async function createOne(
       if (attempt >= 3) throw error;
     }
   }
-  const suppression = await findSuppression(context.access, contact.emailHash);
   return { status: 'created', contactId: contact.contactId, suppressed: suppression !== undefined };
 }
 

@@ -1,13 +1,21 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SignupSettings } from '../config';
-import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from '../consent/consent-events';
+import { followsTheContact } from '../consent/consent-authority';
+import {
+  appendConsentEvent,
+  type ConsentEvent,
+  type ConsentEvidence,
+  newConsentEvent,
+} from '../consent/consent-events';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { emailChangeEmail } from '../email/email-change-email';
 import { hashEmail, maskEmail, parseEmailAddress } from '../email-address';
 import { ConflictError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import { type SendDependencies, sendMessage } from '../sending/send-message';
+import { carrySuppression, findSuppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
 import { type Contact, findContact, findContactByEmail } from './contacts';
 
 /**
@@ -15,7 +23,8 @@ import { type Contact, findContact, findContactByEmail } from './contacts';
  * item with a TTL, until the person confirms from the NEW address: the link carries a signed
  * `confirmEmailChange` token naming only the contact and the change. Confirming rewrites the contact's
  * address and hash, moves the address lookup (refusing an address another contact holds) and appends an
- * `email-changed` ledger event, all in one transaction. The contact id stays, so the ledger, the
+ * `email-changed` ledger event, and carries a suppression about the person (not a bounce of the old
+ * mailbox) to the new address, all in one transaction. The contact id stays, so the ledger, the
  * subscriptions and the message history stay continuous. The ledger event holds keyed hashes only.
  */
 
@@ -234,6 +243,8 @@ export async function confirmEmailChange(
       },
     );
   }
+  if (!sameHash)
+    items.push(...(await suppressionsFollowing(access, contact.emailHash, pending.newEmailHash, event)));
   try {
     await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
@@ -246,4 +257,23 @@ export async function confirmEmailChange(
   }
   deps.logger.info('email address changed', { contactId: contact.contactId });
   return 'changed';
+}
+
+/**
+ * The suppression of the old address, carried to the new one when it is about the person (a complaint,
+ * their unsubscribe, the operator's block) and the new address has none of its own; a bounce is about the
+ * old mailbox and stays there (consent-authority.ts `followsTheContact`).
+ */
+async function suppressionsFollowing(
+  access: TableAccess,
+  oldEmailHash: string,
+  newEmailHash: string,
+  event: ConsentEvent,
+) {
+  const [old, existing] = await Promise.all([
+    findSuppression(access, oldEmailHash),
+    findSuppression(access, newEmailHash),
+  ]);
+  if (old === undefined || existing !== undefined || !followsTheContact(old)) return [];
+  return [carrySuppression(access, old, newEmailHash, event.eventId)];
 }

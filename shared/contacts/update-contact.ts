@@ -1,7 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
 import { NotFoundError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
+import { recordAccountDesignation } from './account-holder';
 import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
 import { doNotSellFields } from './do-not-sell';
 import {
@@ -16,6 +17,8 @@ import {
  * CCPA do-not-sell flag, all written in one update; and the address, which only changes once the person
  * confirms it from the new address (email-change.ts).
  */
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface ContactPatch {
   name?: string | null;
@@ -36,6 +39,7 @@ export async function updateContact(
   deps: EmailChangeDependencies,
   contactId: string,
   patch: ContactPatch,
+  operator: { apiKeyId?: string } = {},
 ): Promise<ContactUpdate> {
   const now = deps.now?.() ?? new Date();
   const current = await findContact(deps.access, contactId);
@@ -68,21 +72,32 @@ export async function updateContact(
   if (Object.keys(set).length > 0) {
     set.updatedAt = now.toISOString();
     const names = Object.keys(set);
-    await deps.access.documents.send(
-      new UpdateCommand({
-        TableName: deps.access.tableName,
-        Key: primaryKeyOf('contact', { contactId }),
-        UpdateExpression:
-          `SET ${names.map((_, index) => `#s${index} = :s${index}`).join(', ')}` +
-          (remove.length > 0 ? ` REMOVE ${remove.map((_, index) => `#r${index}`).join(', ')}` : ''),
-        ConditionExpression: 'attribute_exists(contactId)',
-        ExpressionAttributeNames: {
-          ...Object.fromEntries(names.map((name, index) => [`#s${index}`, name])),
-          ...Object.fromEntries(remove.map((name, index) => [`#r${index}`, name])),
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: deps.access.tableName,
+          Key: primaryKeyOf('contact', { contactId }),
+          UpdateExpression:
+            `SET ${names.map((_, index) => `#s${index} = :s${index}`).join(', ')}` +
+            (remove.length > 0 ? ` REMOVE ${remove.map((_, index) => `#r${index}`).join(', ')}` : ''),
+          ConditionExpression: 'attribute_exists(contactId)',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(names.map((name, index) => [`#s${index}`, name])),
+            ...Object.fromEntries(remove.map((name, index) => [`#r${index}`, name])),
+          },
+          ExpressionAttributeValues: Object.fromEntries(
+            names.map((name, index) => [`:s${index}`, set[name]]),
+          ),
         },
-        ExpressionAttributeValues: Object.fromEntries(names.map((name, index) => [`:s${index}`, set[name]])),
-      }),
+      },
+    ];
+    recordAccountDesignation(
+      deps.access,
+      items,
+      { contact: current, accountHolder: holder, evidence: operator },
+      now,
     );
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
     contact = (await findContact(deps.access, contactId)) ?? contact;
   }
 

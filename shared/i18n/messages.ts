@@ -25,7 +25,8 @@ export interface Messages {
     button: string;
     doneTitle: string;
     doneBody(list: string): string;
-    managePreferences: string;
+    /** Where the preference page is, without linking it: an unsubscribe link unlocks only unsubscribing. */
+    preferencesInEveryEmail: (footerLinkLabel: string) => string;
   };
   preferences: {
     title: string;
@@ -133,7 +134,8 @@ const en: Messages = {
     button: 'Unsubscribe',
     doneTitle: 'You are unsubscribed',
     doneBody: (list) => `You will not receive ${list} any more. It takes effect now.`,
-    managePreferences: 'Manage all your email preferences',
+    preferencesInEveryEmail: (label) =>
+      `To change your other choices, use the “${label}” link at the bottom of any email from us.`,
   },
   preferences: {
     title: 'Your email preferences',
@@ -250,7 +252,8 @@ const fr: Messages = {
     button: 'Me désinscrire',
     doneTitle: 'Vous êtes désinscrit',
     doneBody: (list) => `Vous ne recevrez plus ${list}. C’est effectif immédiatement.`,
-    managePreferences: 'Gérer toutes vos préférences e-mail',
+    preferencesInEveryEmail: (label) =>
+      `Pour modifier vos autres choix, utilisez le lien « ${label} » en bas de chacun de nos e-mails.`,
   },
   preferences: {
     title: 'Vos préférences e-mail',

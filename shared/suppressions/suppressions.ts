@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { primaryKeyOf, table } from '../data-model';
+import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { TableAccess } from '../table-access';
 
 /**
@@ -54,6 +54,36 @@ export function liftSuppression(access: TableAccess, emailHash: string): Transac
       TableName: access.tableName,
       Key: primaryKeyOf('suppression', { emailHash }),
       ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    },
+  };
+}
+
+/**
+ * A copy of a suppression under another address, for a contact whose address changes: what was about the
+ * person (their complaint, their unsubscribe, the operator's block) follows them (consent-authority.ts).
+ * Only where the new address has no suppression of its own (the caller read it).
+ */
+export function carrySuppression(
+  access: TableAccess,
+  suppression: Suppression,
+  newEmailHash: string,
+  sourceEventId: string,
+): TransactItem {
+  const createdAt = suppression.createdAt;
+  return {
+    Put: {
+      TableName: access.tableName,
+      Item: {
+        ...keyOf('suppression', { emailHash: newEmailHash, createdAt }),
+        entity: 'suppression',
+        emailHash: newEmailHash,
+        reason: suppression.reason,
+        scope: suppression.scope,
+        createdAt,
+        sourceEventId,
+      } satisfies Suppression & Record<string, unknown>,
+      ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': table.partitionKey },
     },
   };

@@ -129,7 +129,16 @@ describe('the preference page', () => {
     await act(token, { action: 'unsubscribe-all' });
     const page = await (await view(token)).text();
     expect(page).toContain('By subscribing again you agree to: “Yes, send me weekly-news.');
-    const html = await (await act(token, { action: 'resubscribe', listId: 'weekly-news' })).text();
+    // The page's own form sends back the wording version and language it showed.
+    expect(page).toContain('name="consentTextVersion" value="1"');
+    const html = await (
+      await act(token, {
+        action: 'resubscribe',
+        listId: 'weekly-news',
+        consentTextVersion: '1',
+        consentTextLocale: 'en',
+      })
+    ).text();
     expect(html).toContain('Done: you are subscribed to The weekly-news newsletter again.');
     const records = await recordsOf(runtime, email);
     expect(records?.subscriptions.get('weekly-news')?.status).toBe('confirmed');

@@ -142,7 +142,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
     expect(contactId).not.toBe('');
     if (options.accountHolder) {
-      await setAccount(accessOf(runtime), contactId, { accountHolder: true, accountStatus: 'active' });
+      await setAccount(accessOf(runtime), contactId, { accountHolder: true, accountStatus: 'active' }, {});
     }
     return { email, contactId };
   }

@@ -468,7 +468,7 @@ describe('suppressed addresses', () => {
     );
   }
 
-  it('get no welcome email from a list without double opt-in', async () => {
+  it('get no welcome email from a list without double opt-in, only the confirmation that brings them back', async () => {
     const runtime = await createTestRuntime();
     await givenList(runtime, {
       listId: 'release-notes',
@@ -478,7 +478,10 @@ describe('suppressed addresses', () => {
     const email = uniqueAddress();
     await suppress(runtime, email, 'complaint');
     expect((await postJson(runtime, { email, lists: ['release-notes'] })).status).toBe(202);
-    expect(await sentMailTo(email)).toEqual([]);
+    expect((await sentMailTo(email)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The release-notes newsletter',
+    ]);
+    expect((await recordsOf(runtime, email))?.subscriptions.get('release-notes')?.status).toBe('unconfirmed');
   });
 
   it('get no confirmation email when the mailbox hard-bounced, but may confirm again after a complaint', async () => {

@@ -145,7 +145,9 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain('Vous êtes désinscrit');
-    expect(html).toContain('/v1/preferences?token=');
+    // An unsubscribe token unlocks only unsubscribing: no preference link (which could subscribe again).
+    expect(html).toContain('« Gérer vos préférences e-mail » en bas de chacun de nos e-mails');
+    expect(html).not.toContain('/v1/preferences');
   });
 
   it('changes nothing for forged, truncated and wrong-purpose tokens', async () => {

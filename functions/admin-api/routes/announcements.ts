@@ -117,10 +117,15 @@ export function announcementRoutes(deps: SendDependencies) {
     .openapi(setAccountRoute, async (c) => {
       const { contactId } = c.req.valid('param');
       const body = c.req.valid('json');
-      const contact = await setAccount(deps.access, contactId, {
-        accountHolder: body.accountHolder,
-        accountStatus: body.accountHolder ? (body.accountStatus ?? 'active') : null,
-      });
+      const contact = await setAccount(
+        deps.access,
+        contactId,
+        {
+          accountHolder: body.accountHolder,
+          accountStatus: body.accountHolder ? (body.accountStatus ?? 'active') : null,
+        },
+        { apiKeyId: c.get('principal')?.keyId },
+      );
       if (contact === undefined) throw new NotFoundError('The contact');
       return c.json(
         { contactId, accountHolder: contact.accountHolder, accountStatus: contact.accountStatus },

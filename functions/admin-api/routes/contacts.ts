@@ -334,7 +334,9 @@ export function contactRoutes(deps: EmailChangeDependencies) {
     })
     .openapi(updateContactRoute, async (c) => {
       const { contactId } = c.req.valid('param');
-      const result = await updateContact(deps, contactId, c.req.valid('json'));
+      const result = await updateContact(deps, contactId, c.req.valid('json'), {
+        apiKeyId: c.get('principal')?.keyId,
+      });
       const body = { contact: contactJson(result.contact) };
       return result.emailChange === null
         ? c.json(body, 200)

@@ -3,17 +3,20 @@ import type { Preferences } from '../../../shared/consent/preferences';
 import { maskEmail } from '../../../shared/email-address';
 import { htmlPage } from '../../../shared/http/html-page';
 import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
+import { footerMessagesFor } from '../../../shared/i18n/footer-messages';
 import type { Locale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
+import type { ConsentText } from '../../../shared/lists/consent-texts';
 import { dataRequestSection } from './data-request-pages';
 
 /**
  * The unsubscribe page behind the one-click URI (for people who open it in a browser) and the footer's
- * preference page. Every change is a button in its own form: nothing submits by itself, and the page
+ * preference page. The unsubscribe pages link to no preference page: their token travels in headers and
+ * mailto subjects, so it may only unsubscribe (a preference link can subscribe again and allow tracking). Every change is a button in its own form: nothing submits by itself, and the page
  * works without JavaScript.
  */
 
-export function unsubscribeAskPage(locale: Locale, listName: string, token: string, preferencesUrl: string) {
+export function unsubscribeAskPage(locale: Locale, listName: string, token: string) {
   const m = messagesFor(locale).unsubscribe;
   return htmlPage({
     lang: locale,
@@ -24,27 +27,41 @@ export function unsubscribeAskPage(locale: Locale, listName: string, token: stri
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit">${m.button}</button>
 </form>
-<p><a href="${preferencesUrl}">${m.managePreferences}</a></p>`,
+<p>${m.preferencesInEveryEmail(footerMessagesFor(locale).preferences)}</p>`,
   });
 }
 
-export function unsubscribedPage(locale: Locale, listName: string, preferencesUrl: string) {
+export function unsubscribedPage(locale: Locale, listName: string) {
   const m = messagesFor(locale).unsubscribe;
   return htmlPage({
     lang: locale,
     title: m.doneTitle,
     body: html`<h1>${m.doneTitle}</h1>
 <p>${m.doneBody(listName)}</p>
-<p><a href="${preferencesUrl}">${m.managePreferences}</a></p>`,
+<p>${m.preferencesInEveryEmail(footerMessagesFor(locale).preferences)}</p>`,
   });
 }
 
-const actionForm = (token: string, locale: Locale, action: string, label: string, listId?: string) =>
+const actionForm = (
+  token: string,
+  locale: Locale,
+  action: string,
+  label: string,
+  listId?: string,
+  wording?: ConsentText,
+) =>
   html`<form method="post" action="preferences">
 <input type="hidden" name="token" value="${token}">
 <input type="hidden" name="locale" value="${locale}">
 <input type="hidden" name="action" value="${action}">
 ${listId === undefined ? '' : html`<input type="hidden" name="listId" value="${listId}">`}
+${
+  // The wording shown is the wording agreed to: its version and language come back with the choice.
+  wording === undefined
+    ? ''
+    : html`<input type="hidden" name="consentTextVersion" value="${wording.version}">
+<input type="hidden" name="consentTextLocale" value="${wording.locale}">`
+}
 <button type="submit">${label}</button>
 </form>`;
 
@@ -79,10 +96,12 @@ ${preferences.lists.map(
   (list) => html`<li>
 <p><strong>${list.name}</strong>: ${m.statuses[list.status]}</p>
 ${
-  list.status === 'unsubscribed'
-    ? html`${list.wording === null ? '' : html`<p>${m.resubscribeWording} “${list.wording}”</p>`}
-${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId)}`
-    : actionForm(token, locale, 'unsubscribe', m.unsubscribe, list.listId)
+  list.status !== 'unsubscribed'
+    ? actionForm(token, locale, 'unsubscribe', m.unsubscribe, list.listId)
+    : list.wording === null
+      ? ''
+      : html`<p>${m.resubscribeWording} “${list.wording.text}”</p>
+${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId, list.wording)}`
 }
 </li>`,
 )}

@@ -4,11 +4,12 @@ import { resubscribe, setTrackingConsent } from '../../../shared/consent/prefere
 import { loadPreferences } from '../../../shared/consent/preferences';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
+import { ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
-import { type Locale, negotiateLocale } from '../../../shared/i18n/locales';
+import { type Locale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import { preferencesPage } from '../pages/preference-pages';
 import { InvalidLinkError, type OneClickDependencies } from './unsubscribe';
@@ -67,13 +68,19 @@ const updateRoute = createRoute({
                 .regex(/^[a-z0-9][a-z0-9-]{1,63}$/)
                 .optional(),
               locale: z.string().max(35).optional(),
+              // The wording the page showed next to "subscribe again": what the person agrees to.
+              consentTextVersion: z.coerce.number().int().positive().optional(),
+              consentTextLocale: z.enum(supportedLocales).optional(),
             })
             .refine(
               (form) => !['unsubscribe', 'resubscribe'].includes(form.action) || form.listId !== undefined,
-              {
-                message: 'is required for this action',
-                path: ['listId'],
-              },
+              { message: 'is required for this action', path: ['listId'] },
+            )
+            .refine(
+              (form) =>
+                form.action !== 'resubscribe' ||
+                (form.consentTextVersion !== undefined && form.consentTextLocale !== undefined),
+              { message: 'the wording shown is required to subscribe again', path: ['consentTextVersion'] },
             ),
         },
       },
@@ -117,16 +124,25 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
       const notices = messagesFor(locale).preferences.notices;
       const before = await loadPreferences(deps.access, target.contactId, locale);
       if (before === undefined) throw new InvalidLinkError();
-      const listName = before.lists.find((list) => list.listId === form.listId)?.name ?? form.listId ?? '';
+      const chosen =
+        form.listId === undefined ? undefined : before.lists.find((l) => l.listId === form.listId);
+      // The page acts only on the person's own lists: anything else is a forged or stale form.
+      if (form.listId !== undefined && chosen === undefined) {
+        throw new ValidationError('That list is not one of yours; nothing was changed.', [
+          { path: 'body.listId', message: 'is not one of your lists' },
+        ]);
+      }
+      const listName = chosen?.name ?? '';
 
       let notice = notices.nothingChanged;
       switch (form.action) {
         case 'unsubscribe':
         case 'unsubscribe-all': {
           const all = form.action === 'unsubscribe-all';
+          if (!all && chosen === undefined) break; // the schema requires a list for this action
           const result = await unsubscribe(deps, {
             contactId: target.contactId,
-            scope: all ? { kind: 'all-marketing' } : { kind: 'list', listId: form.listId ?? '' },
+            scope: all ? { kind: 'all-marketing' } : { kind: 'list', listId: chosen?.listId ?? '' },
             method: 'preference-page',
             evidence,
           });
@@ -135,14 +151,12 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
           break;
         }
         case 'resubscribe': {
-          const list = before.lists.find((entry) => entry.listId === form.listId);
-          // Only lists the person was on can be chosen again here; new lists go through signup.
-          if (list === undefined) break;
+          if (chosen === undefined) break; // the schema requires a list for this action
           const result = await resubscribe(deps, {
             contact: before.contact,
-            listId: list.listId,
-            previous: list.subscription,
-            locale,
+            listId: chosen.listId,
+            previous: chosen.subscription,
+            wordingShown: { version: form.consentTextVersion ?? 0, locale: form.consentTextLocale ?? locale },
             evidence,
           });
           if (result === 'resubscribed') notice = notices.resubscribed(listName);

@@ -90,8 +90,6 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
     if (!verified.ok) throw new InvalidLinkError();
     return verified.data;
   };
-  const preferencesUrlFor = (contactId: string, messageId: string | undefined, locale: string) =>
-    `${deps.baseUrl}/v1/preferences?token=${deps.tokens.sign('preferences', { contactId, ...(messageId ? { messageId } : {}) })}&locale=${locale}`;
   const listNameOf = async (listId: string, locale: 'en' | 'fr') => {
     const list = await findList(deps.access, listId);
     return list === undefined ? listId : (list.texts[locale] ?? list.texts.en).name;
@@ -104,15 +102,7 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
       const locale = c.get('locale') ?? 'en';
       const target = verify(token);
       c.header('Cache-Control', 'no-store');
-      return c.html(
-        unsubscribeAskPage(
-          locale,
-          await listNameOf(target.listId, locale),
-          token,
-          preferencesUrlFor(target.contactId, target.messageId, locale),
-        ),
-        200,
-      );
+      return c.html(unsubscribeAskPage(locale, await listNameOf(target.listId, locale), token), 200);
     })
     .openapi(oneClickRoute, async (c) => {
       const { token } = c.req.valid('query');
@@ -135,13 +125,6 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
       c.header('Cache-Control', 'no-store');
       if (!c.get('humanFacing')) return c.json({ status: 'unsubscribed' as const }, 200);
       const locale = c.get('locale') ?? 'en';
-      return c.html(
-        unsubscribedPage(
-          locale,
-          await listNameOf(target.listId, locale),
-          preferencesUrlFor(target.contactId, target.messageId, locale),
-        ),
-        200,
-      );
+      return c.html(unsubscribedPage(locale, await listNameOf(target.listId, locale)), 200);
     });
 }

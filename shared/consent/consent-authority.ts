@@ -1,0 +1,124 @@
+import type { Contact } from '../contacts/contacts';
+import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
+import type { Subscription } from './subscriptions';
+
+/**
+ * Who may change consent, and what proves it: the one place that answers that question for every path
+ * (signup, confirmation, the preference page, one-click, reply email, admin routes, import, address
+ * change, erasure, bounces and complaints). The paths build their transactions; these rules decide what
+ * each of them may write. docs/consent.md has the same table in words.
+ *
+ * The principle (ARCHITECTURE.md invariants 12 and 13): anyone with a genuine link may narrow what a
+ * person allows; only the person, proven by their own confirmation, widens it again once they have
+ * narrowed it.
+ */
+
+/** Who is asking for a change, by what they hold. */
+export type ConsentAuthority =
+  /** The person's own confirmation: the POST behind the double opt-in link emailed to their address. */
+  | 'person-confirmation'
+  /** A public request (signup form, API call): anyone could have typed the address. */
+  | 'unverified-request'
+  /** The preference link of an email sent to the person. */
+  | 'preference-link'
+  /** An unsubscribe link (one-click, the unsubscribe page), or a reply "unsubscribe": narrows only. */
+  | 'unsubscribe-link'
+  /** The operator through the admin API, with the key that made the call on record. */
+  | 'operator'
+  /** SES feedback (bounce, complaint): narrows only. */
+  | 'mail-feedback';
+
+/** What a person has narrowed, as the stored state shows it. */
+export interface OptOutRecord {
+  contact: Pick<Contact, 'marketingOptOut' | 'trackingConsent'> | undefined;
+  subscriptions: Iterable<Subscription>;
+  suppression: Pick<Suppression, 'reason'> | undefined;
+}
+
+/** Whether the person has narrowed anything: left a list or all marketing, or the address is suppressed. */
+export function hasOptedOut(record: OptOutRecord): boolean {
+  if (record.suppression !== undefined || record.contact?.marketingOptOut === true) return true;
+  for (const subscription of record.subscriptions) {
+    if (subscription.status === 'unsubscribed') return true;
+  }
+  return false;
+}
+
+/**
+ * Whether an unverified request (the public signup) may subscribe at once to a list without double
+ * opt-in. Only when it cannot undo anything the person chose: the address has no opt-out and no
+ * suppression on record, and, for someone already known, it asks for no tracking they have not already
+ * allowed (withdrawing tracking leaves `trackingConsent` false, so an earlier withdrawal is covered).
+ * Otherwise every list of the request waits for the person's confirmation, whatever the list's setting.
+ */
+export function unverifiedSignupTakesEffectAtOnce(
+  record: OptOutRecord,
+  request: { trackingConsent: boolean },
+): boolean {
+  if (hasOptedOut(record)) return false;
+  const widensTracking =
+    request.trackingConsent && record.contact !== undefined && !record.contact.trackingConsent;
+  return !widensTracking;
+}
+
+/**
+ * Whether the preference page may subscribe its holder to a list again. The link proves the mailbox, but
+ * it only restores what the person once agreed to: a list whose consent they gave (it carries the wording
+ * they confirmed). A list they never joined goes through signup, with its wording and minimum age.
+ */
+export function mayRejoinFromPreferencePage(subscription: Subscription | undefined): boolean {
+  return subscription !== undefined && subscription.consentText !== null;
+}
+
+/**
+ * Suppressions that record a person's own choice or their complaint. An operator's import cannot bring
+ * such an address back: its subscriptions are held until the person confirms an opt-in.
+ */
+const CHOSEN_BY_THE_PERSON = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
+
+/** The status an operator's import gives a subscription for an address in this state. */
+export function importedSubscriptionStatus(
+  suppression: Pick<Suppression, 'reason'> | undefined,
+): 'confirmed' | 'unconfirmed' {
+  return suppression !== undefined && CHOSEN_BY_THE_PERSON.has(suppression.reason)
+    ? 'unconfirmed'
+    : 'confirmed';
+}
+
+/**
+ * What a person's confirmed opt-in outranks: their own earlier choices and the mailbox's past failures.
+ * An operator's own block (`admin`) stays until the operator lifts it.
+ */
+const LIFTED_BY_CONFIRMATION = new Set<SuppressionReason>([
+  'unsubscribed',
+  'hard-bounce',
+  'soft-bounces',
+  'complaint',
+  'erased',
+]);
+
+export function confirmationLifts(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
+  return suppression !== undefined && LIFTED_BY_CONFIRMATION.has(suppression.reason);
+}
+
+/**
+ * Which suppressions follow the person to a new address: those about the person (a complaint, their
+ * unsubscribe, the operator's block). Those about the mailbox (bounces) stay with the old address.
+ */
+const ABOUT_THE_PERSON = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'admin']);
+
+export function followsTheContact(suppression: Pick<Suppression, 'reason'>): boolean {
+  return ABOUT_THE_PERSON.has(suppression.reason);
+}
+
+/** Which authorities may widen consent (join a list, allow tracking) and on what condition. */
+export const wideningRules: Record<ConsentAuthority, string> = {
+  'person-confirmation': 'always: it is the person, proven by their mailbox',
+  'unverified-request':
+    'only a single opt-in list, for an address with no opt-out or suppression on record, asking for no tracking a known person has not allowed',
+  'preference-link': 'only lists the person once consented to, to the wording the page shows',
+  'unsubscribe-link': 'never',
+  operator:
+    'only by import of a new contact, with its evidence or its recorded absence; held unconfirmed when the address was suppressed by the person',
+  'mail-feedback': 'never',
+};
