@@ -1,6 +1,7 @@
 import type { Contact } from '../contacts/contacts';
 import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
 import type { Subscription } from './subscriptions';
+import { isPendingOnly } from './unconfirmed-expiry';
 
 /**
  * Who may change consent, and what proves it: the one place that answers that question for every path
@@ -49,6 +50,7 @@ export function hasOptedOut(record: OptOutRecord): boolean {
  * opt-in. Only when it cannot undo anything the person chose: the address has no opt-out and no
  * suppression on record, and, for someone already known, it asks for no tracking they have not already
  * allowed (withdrawing tracking leaves `trackingConsent` false, so an earlier withdrawal is covered).
+ * A contact that exists only through unconfirmed requests has chosen nothing yet: it counts as new.
  * Otherwise every list of the request waits for the person's confirmation, whatever the list's setting.
  */
 export function unverifiedSignupTakesEffectAtOnce(
@@ -56,9 +58,8 @@ export function unverifiedSignupTakesEffectAtOnce(
   request: { trackingConsent: boolean },
 ): boolean {
   if (hasOptedOut(record)) return false;
-  const widensTracking =
-    request.trackingConsent && record.contact !== undefined && !record.contact.trackingConsent;
-  return !widensTracking;
+  const known = record.contact !== undefined && !isPendingOnly(record.contact);
+  return !(request.trackingConsent && known && !record.contact?.trackingConsent);
 }
 
 /**
