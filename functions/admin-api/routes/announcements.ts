@@ -112,6 +112,7 @@ export function announcementRoutes(deps: SendDependencies) {
         category: body.category,
         policyEffectiveDate: body.policyEffectiveDate ?? null,
         promotionalOverride: body.promotionalOverride ?? null,
+        requestedByKeyId: c.get('principal')?.keyId ?? null,
       };
       preflightCampaign(content, deps);
       const now = new Date();
