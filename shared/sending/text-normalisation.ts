@@ -20,7 +20,8 @@ import { confusablesMap } from 'confusables';
 /** Format characters and default-ignorable code points: nothing a reader sees. */
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const COMBINING_MARK = /\p{M}/gu;
-const LETTER = /\p{L}/gu;
+/** Letters outside ASCII: the only ones with a look-alike to map (skipping ASCII keeps long texts fast). */
+const NON_ASCII_LETTER = /(?!\p{ASCII})\p{L}/gu;
 const TYPOGRAPHIC_APOSTROPHE = /[\u2018\u2019\u02BC\u2032]/g;
 
 /** `text` as the heuristic reads it: see the steps above. */
@@ -33,6 +34,6 @@ export function normaliseForMatching(text: string): string {
     .replace(COMBINING_MARK, '')
     .replaceAll('ß', 'ss');
   return withoutAccents
-    .replace(LETTER, (letter) => confusablesMap.get(letter)?.toLowerCase() ?? letter)
+    .replace(NON_ASCII_LETTER, (letter) => confusablesMap.get(letter)?.toLowerCase() ?? letter)
     .replace(TYPOGRAPHIC_APOSTROPHE, "'");
 }
