@@ -41,6 +41,8 @@ export interface CampaignContent {
   category: AnnouncementCategory | null;
   policyEffectiveDate: string | null;
   promotionalOverride: { reason: string } | null;
+  /** The API key that created it; logged with every exemption its messages use (exemption-log.ts). */
+  requestedByKeyId?: string | null;
 }
 
 export interface Campaign extends CampaignContent {

@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import { newId } from '../ids';
+import { logExemptionUsed } from '../sending/exemption-log';
 import {
   markMessageSent,
   messageTags,
@@ -134,6 +135,7 @@ export async function sendToChunk(
   const failure = settled.find((entry) => entry.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
   for (const { claim } of sent) {
+    logExemptionUsed(deps.logger, claim.prepared.record, campaign.requestedByKeyId ?? null);
     outcomes[claim.index] = { kind: 'sent' };
     await deps.afterRecipientSent?.(claim.contactId);
   }

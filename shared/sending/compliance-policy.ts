@@ -5,6 +5,7 @@ import { formatAddress } from '../email/mailer';
 import { type UnsubscribeLinks, unsubscribeLinks } from '../email/unsubscribe-links';
 import { defaultLocale, isSupportedLocale, type Locale } from '../i18n/locales';
 import type { TokenSigner } from '../tokens';
+import { judgeAnnouncementContent } from './announcement-content';
 import {
   announcementFooter,
   appendToHtml,
@@ -29,7 +30,6 @@ import {
   transactionalPurposes,
   undeliverableReasons,
 } from './message-types';
-import { bodyWindow, findPromotionalTerms, type PromotionalMatch } from './promotional-heuristic';
 
 /**
  * The compliance policy: the one gate every message passes before SES (handbook promises 2 and 3).
@@ -199,26 +199,15 @@ export function complianceCheck(
     refusals.push({ code: 'body_required', message: 'Give an html part, a text part or both.' });
   }
 
-  // Promotion in an announcement.
+  // Promotion or hidden content in an announcement (announcement-content.ts).
   let promotionalOverride: { reason: string } | undefined;
   if (draft.kind === 'announcement') {
-    const override = draft.promotionalOverride?.reason?.trim();
-    const matches = promotionalMatches(subject, callerText, textFromHtml);
-    if (matches !== null) {
-      if (override) {
-        promotionalOverride = { reason: override };
-      } else {
-        refusals.push({
-          code: 'promotional_announcement',
-          message: `A service announcement must not promote anything, and this one looks promotional (${matches.terms
-            .map((term) => `"${term}"`)
-            .join(
-              ', ',
-            )}). Send it as marketing to a list, or give promotionalOverride.reason if it is not promotional.`,
-          field: matches.field,
-        });
-      }
-    }
+    const judged = judgeAnnouncementContent(
+      { subject, text: callerText, html: callerHtml },
+      draft.promotionalOverride?.reason,
+    );
+    refusals.push(...judged.refusals);
+    promotionalOverride = judged.promotionalOverride;
   }
 
   // Headers, every kind: the caller's and ours.
@@ -443,29 +432,6 @@ function transactionalRefusals(
     }
   }
   return refusals;
-}
-
-/**
- * The promotional terms in the subject and in the start of the body: the text part and, when HTML was
- * given, the HTML converted to text (both, so a plain text part cannot hide a promotional HTML part).
- */
-function promotionalMatches(
-  subject: string,
-  callerText: string | undefined,
-  textFromHtml: string | undefined,
-): { terms: string[]; field: string } | null {
-  const found: { field: string; matches: PromotionalMatch[] }[] = [
-    { field: 'subject', matches: findPromotionalTerms(subject) },
-    { field: 'text', matches: callerText === undefined ? [] : findPromotionalTerms(bodyWindow(callerText)) },
-    {
-      field: 'html',
-      matches: textFromHtml !== undefined ? findPromotionalTerms(bodyWindow(textFromHtml)) : [],
-    },
-  ].filter((entry) => entry.matches.length > 0);
-  const first = found[0];
-  if (first === undefined) return null;
-  const terms = [...new Set(found.flatMap((entry) => entry.matches.map((match) => match.term)))];
-  return { terms, field: first.field };
 }
 
 function headerRefusals(

@@ -119,6 +119,7 @@ export const refusalCodes = [
   'account_deactivated',
   'complaint_allows_security_notices_only',
   'promotional_announcement',
+  'announcement_hidden_content',
   // transactional
   'purpose_required',
   // content and headers (every kind)

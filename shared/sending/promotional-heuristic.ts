@@ -1,30 +1,33 @@
-import type { Locale } from '../i18n/locales';
+import { normaliseForMatching } from './text-normalisation';
 
 /**
  * Service announcements are exempt from marketing opt-outs only because they are not marketing. This
- * heuristic catches the obvious cases of promotion slipped into an announcement: a list of patterns per
- * language (documented in docs/sending.md), matched against the subject and the start of the body.
+ * heuristic catches promotion slipped into an announcement: a list of patterns per language (documented in
+ * docs/sending.md, held to this list by a test), matched against the subject and the whole visible body.
  *
- * Matching is case-insensitive and accent-insensitive (the text is decomposed and its combining marks
- * dropped, so the patterns are written without accents), and whole-word: a pattern matches only where
- * it is not preceded or followed by a letter or a digit. Every language's patterns are applied to every
- * message, whatever the recipient's language.
+ * Text is normalised first (text-normalisation.ts: NFKC, invisible characters removed, lower case, accents
+ * dropped, look-alike letters mapped to Latin), so the patterns are written in plain lower-case Latin
+ * letters without accents. Matching is whole-word: a pattern matches only where it is not preceded or
+ * followed by a letter or a digit. Every language's patterns are applied to every message, whatever the
+ * recipient's language.
  *
  * It is a heuristic: a sender who knows an announcement is not promotional (e.g. "our offer to buy
  * back your shares" in a policy change) sends it with `promotionalOverride.reason`, which is recorded.
  */
 
+/** The languages the vocabulary covers (wider than the locales we write messages in). */
+export const patternLanguages = ['en', 'fr', 'de', 'es'] as const;
+export type PatternLanguage = (typeof patternLanguages)[number];
+
 export interface PromotionalPattern {
   /** The word or expression shown in refusals and docs. */
   term: string;
-  /** Regular expression source, lower case, without accents or word boundaries. */
+  /** Regular expression source over normalised text: lower case, without accents or word boundaries. */
   source: string;
 }
 
-/** How many characters of the body (text part, or HTML converted to text) are examined. */
-export const PROMOTIONAL_BODY_WINDOW = 500;
-
 const percentage = String.raw`\d+(?:[.,]\d+)?\s*%`;
+const amount = String.raw`(?:[$€£]\s*)?\d+`;
 
 export const promotionalPatterns = {
   en: [
@@ -38,6 +41,24 @@ export const promotionalPatterns = {
     { term: 'free shipping', source: String.raw`free\s+shipping` },
     { term: 'limited time', source: String.raw`limited[\s-]+time` },
     { term: 'buy now', source: String.raw`buy\s+now` },
+    { term: 'Black Friday', source: String.raw`black\s+friday` },
+    { term: 'Cyber Monday', source: String.raw`cyber\s+monday` },
+    { term: 'half price', source: String.raw`half[\s-]+(?:price|off)` },
+    { term: 'clearance', source: 'clearances?' },
+    { term: 'bargain', source: 'bargains?' },
+    { term: 'upgrade now', source: String.raw`upgrade\s+now` },
+    { term: 'save <amount>', source: String.raw`save\s+(?:up\s+to\s+)?${amount}|save\s+big` },
+    { term: 'exclusive', source: 'exclusive' },
+    { term: 'special price', source: String.raw`special\s+pric(?:es?|ing)` },
+    { term: 'best price', source: String.raw`(?:best|lowest)\s+prices?` },
+    { term: 'price drop', source: String.raw`price\s+(?:drops?|cuts?)` },
+    { term: 'free trial', source: String.raw`free\s+trials?` },
+    { term: 'shop now', source: String.raw`(?:shop|order)\s+now` },
+    { term: 'voucher', source: 'vouchers?' },
+    { term: 'cashback', source: String.raw`cash[\s-]?back` },
+    { term: 'rebate', source: 'rebates?' },
+    { term: 'buy one get one', source: String.raw`bogo|buy\s+one,?\s+get\s+one` },
+    { term: 'last chance', source: String.raw`last\s+chance` },
   ],
   fr: [
     { term: 'offre', source: 'offres?' },
@@ -53,36 +74,62 @@ export const promotionalPatterns = {
     },
     { term: 'livraison gratuite', source: String.raw`livraison\s+(?:gratuite|offerte)` },
     { term: 'achetez maintenant', source: String.raw`achetez\s+maintenant` },
+    { term: 'moitié prix', source: String.raw`moitie\s+prix` },
+    { term: 'prix cassés', source: String.raw`prix\s+(?:casses|barres?|sacrifies)` },
+    { term: 'prix spécial', source: String.raw`prix\s+(?:special|speciaux|exceptionnels?)` },
+    { term: 'meilleur prix', source: String.raw`meilleurs?\s+prix` },
+    { term: 'déstockage', source: 'destockages?' },
+    { term: 'vente flash', source: String.raw`ventes?\s+(?:flash|privees?)` },
+    { term: 'bon de réduction', source: String.raw`bons?\s+(?:de\s+reduction|d'achat)` },
+    { term: 'économisez <montant>', source: String.raw`economisez\s+(?:jusqu'a\s+)?${amount}` },
+    { term: 'essai gratuit', source: String.raw`essai\s+gratuit` },
+    { term: 'exclusivité', source: 'exclusivites?' },
+    { term: 'dernière chance', source: String.raw`derniere\s+chance` },
   ],
-} as const satisfies Record<Locale, readonly PromotionalPattern[]>;
+  de: [
+    { term: 'Angebot', source: 'angebot(?:e|en|s)?' },
+    { term: 'Sonderangebot', source: 'sonderangebot(?:e|en|s)?' },
+    { term: 'Rabatt', source: 'rabatt(?:e|en|s|codes?|aktion(?:en)?)?' },
+    { term: 'Ausverkauf', source: '(?:aus|schluss|raumungs)verkauf' },
+    { term: 'gratis Versand', source: String.raw`(?:gratis|kostenlose[nr]?)\s+versand|versandkostenfrei` },
+    { term: 'Gutschein', source: 'gutschein(?:e|en|s|codes?)?' },
+    { term: 'Schnäppchen', source: 'schnappchen' },
+    { term: 'Sonderpreis', source: 'sonderpreis(?:e|en)?' },
+    { term: 'Preisnachlass', source: 'preisnachlass(?:e)?' },
+    { term: 'jetzt kaufen', source: String.raw`jetzt\s+(?:kaufen|bestellen)` },
+  ],
+  es: [
+    { term: 'oferta', source: 'ofertas?' },
+    { term: 'descuento', source: 'descuentos?' },
+    { term: 'rebajas', source: 'rebajas|rebajad[oa]s?' },
+    { term: 'envío gratis', source: String.raw`envios?\s+(?:gratis|gratuitos?)` },
+    { term: 'promoción', source: 'promocion(?:es)?|promocionales?' },
+    { term: 'cupón', source: 'cupon(?:es)?' },
+    { term: 'liquidación total', source: String.raw`(?:gran\s+)?liquidacion\s+total|gran\s+liquidacion` },
+    { term: 'compra ahora', source: String.raw`compr[ae]\s+ahora` },
+    { term: 'precio especial', source: String.raw`precios?\s+especial(?:es)?` },
+    { term: 'ganga', source: 'gangas?' },
+    { term: 'mitad de precio', source: String.raw`mitad\s+de\s+precio` },
+  ],
+} as const satisfies Record<PatternLanguage, readonly PromotionalPattern[]>;
 
 const compiled = Object.entries(promotionalPatterns).flatMap(([language, patterns]) =>
   patterns.map((pattern: PromotionalPattern) => ({
-    language: language as Locale,
+    language: language as PatternLanguage,
     term: pattern.term,
-    regex: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${pattern.source})(?![\p{L}\p{N}])`, 'iu'),
+    regex: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${pattern.source})(?![\p{L}\p{N}])`, 'u'),
   })),
 );
 
-/** Lower case, accents removed, typographic apostrophes made plain. */
-export function normaliseForMatching(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').replaceAll('’', "'").toLowerCase();
-}
-
 export interface PromotionalMatch {
-  language: Locale;
+  language: PatternLanguage;
   term: string;
 }
 
-/** Every pattern that matches `text` (whole of it: callers pass the subject or the body's window). */
+/** Every pattern that matches anywhere in `text` (normalised here; callers pass what a reader sees). */
 export function findPromotionalTerms(text: string): PromotionalMatch[] {
   const normalised = normaliseForMatching(text);
   return compiled
     .filter(({ regex }) => regex.test(normalised))
     .map(({ language, term }) => ({ language, term }));
-}
-
-/** The part of a body the heuristic looks at. */
-export function bodyWindow(bodyText: string): string {
-  return bodyText.trimStart().slice(0, PROMOTIONAL_BODY_WINDOW);
 }

@@ -14,6 +14,7 @@ import { findSuppression, type Suppression } from '../suppressions/suppressions'
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
+import { logExemptionUsed } from './exemption-log';
 import type {
   DecoratedMessage,
   Exemption,
@@ -51,6 +52,8 @@ export interface SendRequest {
   campaignId?: string;
   /** Extra SES message tags from the caller (values are sanitised). */
   tags?: Record<string, string>;
+  /** The API key whose request this is; logged with any exemption the message uses (exemption-log.ts). */
+  requestedByKeyId?: string;
 }
 
 /**
@@ -371,6 +374,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     kind: request.draft.kind,
     exemption: record.exemption?.type ?? null,
   });
+  logExemptionUsed(deps.logger, record, request.requestedByKeyId ?? null);
   return { outcome: 'sent', message: { ...record, status: 'sent', sesMessageId, sentAt } };
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { keyOf } from '../../shared/data-model';
 import type { ErrorBody } from '../../shared/http/error-responses';
+import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
@@ -170,5 +171,207 @@ describe('service announcements to account holders (createAnnouncement, setAccou
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as ErrorBody).error.details?.[0]?.path).toBe('body.policyEffectiveDate');
+  });
+});
+
+describe('announcements are judged on what the reader sees, and every exemption used is logged with its key', () => {
+  let runtime: Runtime;
+  let worker: CampaignRunner;
+  let sendKey: { key: string; keyId: string };
+  const logLines: string[] = [];
+  const people: Record<string, { email: string; contactId: string }> = {};
+  const neutral = 'We are writing about a routine change to how your account settings page is laid out. ';
+
+  const request = (key: string, path: string, method: string, body?: unknown) =>
+    adminAppFor(runtime).request(path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const asDeveloper = (path: string, method: string, body?: unknown) =>
+    request(runtime.config.adminApiKey ?? '', path, method, body);
+  const exemptionLogs = () =>
+    logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.message === 'exemption used');
+
+  async function accountHolder(label: string, locale: string) {
+    const email = `${label}-${randomUUID()}@example.org`;
+    const signup = await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists: ['weekly-news'], locale }),
+    });
+    expect(signup.status).toBe(202);
+    const contact = (await recordsOf(runtime, email))?.contact;
+    const contactId = contact?.contactId ?? '';
+    expect(
+      (await asDeveloper(`/admin/v1/contacts/${contactId}/account`, 'PUT', { accountHolder: true })).status,
+    ).toBe(200);
+    people[label] = { email, contactId };
+    return { contactId, emailHash: contact?.emailHash ?? '' };
+  }
+
+  beforeAll(async () => {
+    runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '100' });
+    runtime.logger = createLogger({ level: 'info', service: 'test', write: (line) => logLines.push(line) });
+    worker = await testCampaignRunner(runtime);
+    await givenList(runtime, { listId: 'weekly-news' });
+    const complained = await accountHolder('complained', 'fr');
+    const optedOut = await accountHolder('opted-out', 'en');
+    await asDeveloper(`/admin/v1/contacts/${optedOut.contactId}/unsubscribe`, 'POST', { allMarketing: true });
+    const createdAt = new Date().toISOString();
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('suppression', { emailHash: complained.emailHash, createdAt }),
+          reason: 'complaint',
+          scope: 'marketing-and-announcements',
+          createdAt,
+        },
+      }),
+    );
+    const created = await asDeveloper('/admin/v1/api-keys', 'POST', {
+      name: 'Status page',
+      scopes: ['send'],
+    });
+    expect(created.status).toBe(201);
+    sendKey = (await created.json()) as { key: string; keyId: string };
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  async function campaignCount() {
+    const response = await asDeveloper('/admin/v1/campaigns', 'GET');
+    return ((await response.json()) as { campaigns: unknown[] }).campaigns.length;
+  }
+
+  it('refuses disguised promotion and hidden content at once (422), creating and sending nothing', async () => {
+    const before = await campaignCount();
+    for (const [code, body] of [
+      [
+        'promotional_announcement',
+        { subject: 'Your account: Ѕаlе inside', text: 'Details in your account.' },
+      ],
+      ['promotional_announcement', { subject: 'Account news', text: 'Your dis\u200Bcount code is ready.' }],
+      ['promotional_announcement', { subject: 'Account news', text: 'Our account clear\u00ADance event.' }],
+      [
+        'promotional_announcement',
+        { subject: 'Account news', html: `<p>${neutral.repeat(30)}</p><p>Black Friday!</p>` },
+      ],
+      [
+        'promotional_announcement',
+        { subject: 'Votre compte', text: 'Vente flash : votre option à moitié prix.' },
+      ],
+      ['promotional_announcement', { subject: 'Ihr Konto', text: 'Unser Sonderangebot für Sie.' }],
+      ['promotional_announcement', { subject: 'Tu cuenta', text: 'Envío gratis este mes.' }],
+      [
+        'announcement_hidden_content',
+        {
+          subject: 'Account news',
+          html: '<p>Your settings page moved.</p><div style="display:none">Half price upgrade</div>',
+          promotionalOverride: { reason: 'we say it is not an offer' },
+        },
+      ],
+    ] as const) {
+      const response = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
+        category: 'account',
+        ...body,
+      });
+      expect(response.status, JSON.stringify(body)).toBe(422);
+      const { error } = (await response.json()) as ErrorBody;
+      expect(error.code, JSON.stringify(body)).toBe(code);
+    }
+    expect(await campaignCount()).toBe(before);
+  });
+
+  it('keeps a "security notice" with an upgrade offer from the person who complained, and lets a genuine one reach them', async () => {
+    const offer = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
+      category: 'security-notice',
+      subject: 'Security notice',
+      text: 'We improved sign-in protection. Upgrade now to Premium and get it half price!',
+    });
+    expect(offer.status).toBe(422);
+    expect(((await offer.json()) as ErrorBody).error.code).toBe('promotional_announcement');
+
+    const created = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
+      category: 'security-notice',
+      subject: 'Incident de sécurité',
+      html: '<p>Nous avons détecté un accès non autorisé. Votre solde n’a pas été modifié.</p><p>Réinitialisez votre mot de passe.</p>',
+    });
+    expect(created.status, await created.clone().text()).toBe(202);
+    const { campaignId } = (await created.json()) as CampaignBody;
+    const report = await waitForCampaign(runtime, campaignId);
+    expect(report.progress).toMatchObject({ total: 2, sent: 2, skippedTotal: 0 });
+    for (const label of ['complained', 'opted-out']) {
+      const mails = await sentMailTo(people[label]?.email ?? '');
+      expect(
+        mails.map((mail) => mail.subject),
+        label,
+      ).toContain('Incident de sécurité');
+      expect(
+        mails.map((mail) => mail.subject),
+        label,
+      ).not.toContain('Security notice');
+    }
+    const used = exemptionLogs().filter((entry) => entry.campaignId === campaignId);
+    expect(used.map((entry) => entry.contactId).sort()).toEqual(
+      [people.complained?.contactId, people['opted-out']?.contactId].sort(),
+    );
+    for (const entry of used) {
+      expect(entry).toMatchObject({
+        exemption: 'service-announcement',
+        category: 'security-notice',
+        keyId: sendKey.keyId,
+        promotionalOverride: null,
+      });
+    }
+  });
+
+  it('logs the override reason and the key with each message sent under it, single sends too, never an address', async () => {
+    const override = { reason: 'legal notice about existing contract terms' };
+    const created = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
+      category: 'maintenance',
+      subject: 'Changes to our offer terms',
+      text: 'The terms of your existing plan are unchanged.',
+      promotionalOverride: override,
+    });
+    expect(created.status).toBe(202);
+    const { campaignId } = (await created.json()) as CampaignBody;
+    await waitForCampaign(runtime, campaignId);
+    const single = await request(sendKey.key, '/admin/v1/messages', 'POST', {
+      contactId: people['opted-out']?.contactId,
+      kind: 'announcement',
+      category: 'account',
+      subject: 'Your offer terms',
+      text: 'Nothing changes for you.',
+      promotionalOverride: override,
+    });
+    expect(single.status, await single.clone().text()).toBe(202);
+    const { messageId } = (await single.json()) as { messageId: string };
+
+    const fromCampaign = exemptionLogs().filter((entry) => entry.campaignId === campaignId);
+    // The person who complained gets security notices only; the one who left marketing gets this.
+    expect(fromCampaign).toEqual([
+      expect.objectContaining({
+        contactId: people['opted-out']?.contactId,
+        keyId: sendKey.keyId,
+        category: 'maintenance',
+        promotionalOverride: override.reason,
+      }),
+    ]);
+    expect(exemptionLogs().filter((entry) => entry.messageId === messageId)).toEqual([
+      expect.objectContaining({
+        keyId: sendKey.keyId,
+        category: 'account',
+        promotionalOverride: override.reason,
+      }),
+    ]);
+    for (const person of Object.values(people)) {
+      expect(logLines.filter((line) => line.includes(person.email))).toEqual([]);
+    }
   });
 });

@@ -173,6 +173,16 @@ describe('compliance policy: each refusal code', () => {
       message: /looks promotional \("discount"\).*promotionalOverride\.reason/,
     },
     {
+      code: 'announcement_hidden_content',
+      draft: announcement({
+        text: undefined,
+        html: '<p>Maintenance is over.</p><div style="display:none">Thanks for waiting</div>',
+      }),
+      state: accountHolder(),
+      field: 'html',
+      message: /hides text from the reader \(<div> display:none: "Thanks for waiting"\)/,
+    },
+    {
       code: 'purpose_required',
       draft: transactional({ purpose: undefined }),
       field: 'purpose',
@@ -712,16 +722,28 @@ describe('compliance policy: service announcements', () => {
     ]);
   });
 
-  it('matches whole words only and ignores promotion beyond the first 500 characters', () => {
+  it('matches whole words only', () => {
     allowed(
       check(
         announcement({
           subject: 'Wholesale pricing page maintenance',
-          text: `Votre solde reste disponible. Salesforce sync is paused.\n\n${'x '.repeat(260)}Big sale!`,
+          text: 'Votre solde reste disponible. Salesforce sync is paused.',
         }),
         accountHolder(),
       ),
     );
+  });
+
+  it('reads the whole body: a long neutral preamble does not hide the offer after it', () => {
+    const preamble = 'We are writing to tell you about a change to your account settings. '.repeat(40);
+    for (const body of [
+      { text: `${preamble}\n\nBig sale!` },
+      { html: `<p>${preamble}</p><p>Big sale!</p>` },
+    ]) {
+      expect(codes(check(announcement({ text: undefined, ...body }), accountHolder()))).toEqual([
+        'promotional_announcement',
+      ]);
+    }
   });
 
   it('records the override when the sender says why it is not promotional', () => {
@@ -749,6 +771,117 @@ describe('compliance policy: service announcements', () => {
       accountHolder(),
     );
     expect(codes(decision)).toEqual(['promotional_announcement']);
+  });
+});
+
+describe('compliance policy: an announcement is judged on what its reader sees', () => {
+  const complained = accountHolder({
+    suppression: { reason: 'complaint', scope: 'marketing-and-announcements' },
+  });
+  const judged = (draft: Partial<MessageDraft>, state = accountHolder()) =>
+    check(announcement({ category: 'account', ...draft }), state);
+
+  it.each([
+    ['English synonyms', 'Black Friday: your plan at half price'],
+    ['English synonyms', 'Clearance of old plans: a real bargain'],
+    ['English synonyms', 'Cyber Monday is here: save 30% on renewals'],
+    ['English synonyms', 'An exclusive special price for your account'],
+    ['French', 'Votre abonnement à moitié prix'],
+    ['French', 'Prix cassés et déstockage sur les options'],
+    ['French', 'Vente flash : un bon de réduction vous attend'],
+    ['German', 'Unser Sonderangebot: 20 % Rabatt im Ausverkauf'],
+    ['German', 'Gratis Versand für Ihr Konto'],
+    ['Spanish', 'Oferta: descuento en rebajas'],
+    ['Spanish', 'Envío gratis en tu cuenta'],
+    ['zero-width characters', 'Your dis\u200Bcount is wai\u200Cting, fr\u200Dee ship\u2060ping'],
+    ['a soft hyphen', 'Account clear\u00ADance event'],
+    ['bidi controls', 'Account \u202Ddeal\u202C of the week'],
+    ['Cyrillic look-alikes', 'Ѕаlе on your account'],
+    ['fullwidth letters', 'ＳＡＬＥ on your account'],
+  ])('refuses promotion written with %s: %s', (_evasion, wording) => {
+    for (const draft of [
+      { subject: wording },
+      { text: `Account update.\n\n${wording}` },
+      { text: undefined, html: `<p>Account update.</p><p>${wording}</p>` },
+    ]) {
+      expect(codes(judged(draft)), JSON.stringify(draft)).toEqual(['promotional_announcement']);
+    }
+  });
+
+  it('refuses a "security notice" carrying an upgrade offer, also to a person who complained', () => {
+    const draft = {
+      category: 'security-notice' as const,
+      subject: 'Security notice about your account',
+      text: 'We have improved two-factor authentication. Upgrade now to Premium and get it half price!',
+    };
+    const refusals = refused(judged(draft, complained));
+    expect(refusals).toEqual([
+      {
+        code: 'promotional_announcement',
+        field: 'text',
+        message: expect.stringContaining('("half price", "upgrade now")'),
+      },
+    ]);
+  });
+
+  it.each([
+    ['display:none', '<div style="display:none">Half price today</div>'],
+    ['a <style> class rule', '<style>.pre { display: none }</style><div class="pre">Half price today</div>'],
+    ['visibility:hidden', '<span style="visibility:hidden">Half price today</span>'],
+    ['font-size:0', '<span style="font-size:0px">Half price today</span>'],
+    ['opacity:0', '<span style="opacity:0">Half price today</span>'],
+    ['the hidden attribute', '<p hidden>Half price today</p>'],
+    ['zero size', '<div style="max-height:0;overflow:hidden">Half price today</div>'],
+    ['mso-hide:all', '<div style="mso-hide:all">Half price today</div>'],
+    ['white on white', '<td bgcolor="#ffffff"><span style="color:#FFF">Half price today</span></td>'],
+    ['off-screen', '<div style="position:absolute;left:-9999px">Half price today</div>'],
+  ])('refuses hidden content (%s), override or not', (_how, hidden) => {
+    const html = `<html><body><p>Scheduled maintenance on Sunday.</p>${hidden}</body></html>`;
+    for (const override of [undefined, { reason: 'legal wording, not an offer' }]) {
+      const refusals = refused(
+        judged({ text: undefined, html, ...(override ? { promotionalOverride: override } : {}) }),
+      );
+      expect(refusals.map((refusal) => refusal.code)).toContain('announcement_hidden_content');
+      expect(refusals.find((refusal) => refusal.code === 'announcement_hidden_content')).toMatchObject({
+        field: 'html',
+        message: expect.stringContaining('"Half price today"'),
+      });
+    }
+  });
+
+  it.each([
+    {
+      category: 'maintenance' as const,
+      subject: 'Scheduled maintenance on Sunday',
+      text: 'The service will be unavailable from 02:00 to 03:00 UTC. No action is needed.',
+    },
+    {
+      category: 'policy-change' as const,
+      subject: 'We are updating our privacy policy',
+      html: '<html><head><style>@media (max-width:600px){ .wide { display:none } }</style></head><body><h1>Privacy policy</h1><p class="wide">We now say how long we keep your data.</p><!-- internal note: no sale --></body></html>',
+    },
+    {
+      category: 'policy-change' as const,
+      subject: 'Nous modifions nos conditions',
+      text: 'Nos conditions d’utilisation précisent désormais la durée de conservation de vos données.',
+    },
+    {
+      category: 'security-notice' as const,
+      subject: 'Security breach: please reset your password',
+      text: 'We detected unauthorised access to our systems. Your account balance was not affected. Reset your password and review your recent sign-ins.',
+    },
+    {
+      category: 'security-notice' as const,
+      subject: 'Incident de sécurité : réinitialisez votre mot de passe',
+      html: '<p>Nous avons détecté un accès non autorisé. Votre <b>solde</b> n’a pas été modifié.</p><p>Réinitialisez votre mot de passe.</p>',
+    },
+  ])('lets a genuine announcement through: $subject', (draft) => {
+    allowed(
+      judged(
+        { text: undefined, ...draft },
+        draft.category === 'security-notice' ? complained : accountHolder(),
+      ),
+    );
   });
 });
 

@@ -48,7 +48,10 @@ const createAnnouncementRoute = createRoute({
   description:
     'Each recipient goes through the compliance policy: announcements reach account holders who left ' +
     'marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices ' +
-    'only. Promotional wording is refused unless `promotionalOverride.reason` is given (recorded).',
+    'only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the ' +
+    'visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); ' +
+    'hidden content in the HTML part (display:none, zero size, text coloured like its background…) is ' +
+    'always refused.',
   ...adminAccess('send'),
   request: { body: { required: true, content: { 'application/json': { schema: AnnouncementBody } } } },
   responses: {
@@ -59,7 +62,9 @@ const createAnnouncementRoute = createRoute({
       content: { 'application/json': { schema: CampaignSchema } },
     },
     400: errorResponse('The announcement is malformed.'),
-    422: errorResponse('The policy refuses the content (e.g. promotional wording without an override).'),
+    422: errorResponse(
+      'The policy refuses the content (promotional wording without an override, hidden content).',
+    ),
   },
 });
 
@@ -107,6 +112,7 @@ export function announcementRoutes(deps: SendDependencies) {
         category: body.category,
         policyEffectiveDate: body.policyEffectiveDate ?? null,
         promotionalOverride: body.promotionalOverride ?? null,
+        requestedByKeyId: c.get('principal')?.keyId ?? null,
       };
       preflightCampaign(content, deps);
       const now = new Date();

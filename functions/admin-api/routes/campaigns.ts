@@ -179,6 +179,7 @@ function transitionRoute(action: 'start' | 'pause' | 'resume' | 'cancel', summar
 export async function campaignView(access: TableAccess, campaign: Campaign, now = new Date()) {
   const {
     promotionalOverride: _override,
+    requestedByKeyId: _key,
     planned: _p,
     outstanding: _o,
     planning: _pl,

@@ -158,12 +158,14 @@ export function messageRoutes(deps: SendDependencies) {
     .openapi(sendRoute, async (c) => {
       const body = c.req.valid('json');
       const key = c.req.valid('header')['idempotency-key'];
+      const keyId = c.get('principal')?.keyId;
       const send = async () => {
         const { contactId, email, tags, ...draft } = body;
         const result = await sendMessage(deps, {
           recipient: contactId === undefined ? { email: email ?? '' } : { contactId },
           draft,
           ...(tags ? { tags } : {}),
+          ...(keyId === undefined ? {} : { requestedByKeyId: keyId }),
         });
         return { status: result.outcome === 'sent' ? 202 : 422, body: result.message };
       };
