@@ -1,13 +1,18 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
+import { type Contact, findContact } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
 import { findSuppression, liftSuppression } from '../suppressions/suppressions';
 import { confirmationLifts } from './consent-authority';
-import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
+import {
+  type ContactConsentChange,
+  type ContactConsentFlags,
+  changeContactConsent,
+  changeSubscription,
+} from './consent-changes';
 import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
-import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+import { type Subscription, subscriptionsOf } from './subscriptions';
 import { isPendingOnly, keepRequestEvent, setContactExpiry } from './unconfirmed-expiry';
 
 /**
@@ -117,6 +122,74 @@ export async function describeConfirmation(
     : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded, deps.settings) };
 }
 
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
+/** One pending opt-in becomes consent, to the wording it was asked with; its request no longer expires. */
+function confirmPendingOptIn(
+  deps: ConfirmationDependencies,
+  items: TransactItem[],
+  contact: Contact,
+  subscription: Subscription,
+  evidence: RequestEvidence,
+  now: Date,
+) {
+  const optIn = subscription.pendingOptIn;
+  if (optIn === null) return;
+  changeSubscription(
+    deps.access,
+    items,
+    {
+      authority: 'person-confirmation',
+      contactId: contact.contactId,
+      listId: subscription.listId,
+      previous: subscription,
+      next: { status: 'confirmed', consentText: optIn.consentText, pendingOptIn: null },
+      event: {
+        kind: subscription.status === 'unsubscribed' ? 'resubscribed' : 'confirmed',
+        method: 'confirm-link',
+        legalBasis: 'consent',
+        evidence: {
+          ...evidence,
+          consentText: optIn.consentText,
+          requestEventId: optIn.requestEventId,
+          ...(optIn.source === null ? {} : { source: optIn.source }),
+        },
+      },
+    },
+    now,
+  );
+  items.push(keepRequestEvent(deps.access, contact.contactId, optIn));
+}
+
+/**
+ * What confirming also decides on the contact: tracking when the person asked for it; the end of an
+ * earlier "unsubscribe from all marketing" (the resubscription event says so); and a contact that existed
+ * only because of unconfirmed requests no longer expires (unconfirmed-expiry.ts).
+ */
+function recordConfirmedChoices(
+  deps: ConfirmationDependencies,
+  items: TransactItem[],
+  contact: Contact,
+  pending: Subscription[],
+  evidence: RequestEvidence,
+  now: Date,
+) {
+  const flags: ContactConsentFlags = {};
+  const events: ContactConsentChange['events'] = [];
+  if (
+    !contact.trackingConsent &&
+    pending.some((subscription) => subscription.pendingOptIn?.trackingConsent)
+  ) {
+    flags.trackingConsent = true;
+    events.push({ kind: 'tracking-granted', method: 'confirm-link', legalBasis: 'consent', evidence });
+  }
+  if (contact.marketingOptOut) flags.marketingOptOut = false;
+  changeContactConsent(deps.access, items, { authority: 'person-confirmation', contact, flags, events }, now);
+  if (isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
+}
+
 /**
  * Confirms every pending opt-in the token names, in one transaction with its ledger events; grants
  * tracking when the person asked for it; lifts a suppression of the address (a fresh, confirmed opt-in
@@ -141,84 +214,28 @@ export async function confirmSubscription(
   }
 
   const { contact } = loaded;
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
-  const record = (event: Omit<ConsentEvent, 'eventId' | 'occurredAt' | 'contactId'>) => {
-    const appended = newConsentEvent({ contactId: contact.contactId, ...event }, now);
-    items.push(appendConsentEvent(deps.access, appended));
-    return appended;
-  };
-
-  for (const subscription of pending) {
-    const optIn = subscription.pendingOptIn;
-    if (optIn === null) continue;
-    const event = record({
-      listId: subscription.listId,
-      kind: subscription.status === 'unsubscribed' ? 'resubscribed' : 'confirmed',
-      method: 'confirm-link',
-      legalBasis: 'consent',
-      evidence: {
-        ...evidence,
-        consentText: optIn.consentText,
-        requestEventId: optIn.requestEventId,
-        ...(optIn.source === null ? {} : { source: optIn.source }),
-      },
-    });
-    items.push(
-      putSubscription(
-        deps.access,
-        {
-          contactId: contact.contactId,
-          listId: subscription.listId,
-          status: 'confirmed',
-          consentText: optIn.consentText,
-          pendingOptIn: null,
-          lastEventId: event.eventId,
-          updatedAt: now.toISOString(),
-        },
-        subscription,
-      ),
-    );
-  }
-
-  const flags: Partial<Pick<Contact, 'trackingConsent' | 'marketingOptOut'>> = {};
-  if (
-    !contact.trackingConsent &&
-    pending.some((subscription) => subscription.pendingOptIn?.trackingConsent)
-  ) {
-    flags.trackingConsent = true;
-    record({
-      listId: null,
-      kind: 'tracking-granted',
-      method: 'confirm-link',
-      legalBasis: 'consent',
-      evidence,
-    });
-  }
-  // Choosing a list again ends an earlier "unsubscribe from all marketing" (the resubscription event says so).
-  if (contact.marketingOptOut) flags.marketingOptOut = false;
-  if (Object.keys(flags).length > 0)
-    items.push(updateContactFlags(deps.access, contact.contactId, flags, now));
-  // What this confirms is consent on record: the request it confirms, and a contact that existed only
-  // because of unconfirmed requests, no longer expire (unconfirmed-expiry.ts).
-  for (const subscription of pending) {
-    if (subscription.pendingOptIn !== null) {
-      items.push(keepRequestEvent(deps.access, contact.contactId, subscription.pendingOptIn));
-    }
-  }
-  if (isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
-
+  const items: TransactItem[] = [];
+  for (const subscription of pending) confirmPendingOptIn(deps, items, contact, subscription, evidence, now);
+  recordConfirmedChoices(deps, items, contact, pending, evidence, now);
   const suppression = await findSuppression(deps.access, contact.emailHash);
   if (suppression !== undefined && confirmationLifts(suppression)) {
-    record({
-      listId: null,
-      kind: 'suppression-lifted',
-      method: 'confirm-link',
-      legalBasis: 'consent',
-      evidence: {
-        ...evidence,
-        reason: `a confirmed opt-in lifts the earlier ${suppression.reason} suppression`,
+    const events = [
+      {
+        kind: 'suppression-lifted' as const,
+        method: 'confirm-link' as const,
+        legalBasis: 'consent' as const,
+        evidence: {
+          ...evidence,
+          reason: `a confirmed opt-in lifts the earlier ${suppression.reason} suppression`,
+        },
       },
-    });
+    ];
+    changeContactConsent(
+      deps.access,
+      items,
+      { authority: 'person-confirmation', contact, flags: {}, events },
+      now,
+    );
     items.push(liftSuppression(deps.access, contact.emailHash));
   }
 

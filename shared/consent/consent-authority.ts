@@ -1,5 +1,6 @@
 import type { Contact } from '../contacts/contacts';
 import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
+import type { ConsentMethod } from './consent-events';
 import type { Subscription } from './subscriptions';
 import { isPendingOnly } from './unconfirmed-expiry';
 
@@ -28,6 +29,20 @@ export type ConsentAuthority =
   | 'operator'
   /** SES feedback (bounce, complaint): narrows only. */
   | 'mail-feedback';
+
+/** The authority behind each way a change arrives (the ledger's `method`). */
+export const authorityOfMethod = {
+  form: 'unverified-request',
+  'confirm-link': 'person-confirmation',
+  'one-click': 'unsubscribe-link',
+  'reply-email': 'unsubscribe-link',
+  'preference-page': 'preference-link',
+  admin: 'operator',
+  import: 'operator',
+  erasure: 'operator',
+  bounce: 'mail-feedback',
+  complaint: 'mail-feedback',
+} as const satisfies Record<ConsentMethod, ConsentAuthority>;
 
 /** What a person has narrowed, as the stored state shows it. */
 export interface OptOutRecord {

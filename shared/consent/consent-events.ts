@@ -28,6 +28,9 @@ export const consentEventKinds = [
   /** The operator recorded an account (legal basis `contract` for service announcements), or its end. */
   'account-holder-designated',
   'account-holder-ended',
+  /** CCPA: the opt-out of the sale or sharing of personal information was set, or lifted. */
+  'sale-opted-out',
+  'sale-opted-in',
 ] as const;
 export type ConsentEventKind = (typeof consentEventKinds)[number];
 

@@ -1,12 +1,17 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { type Contact, updateContactFlags } from '../contacts/contacts';
+import type { Contact } from '../contacts/contacts';
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { findConsentText } from '../lists/consent-texts';
 import type { TableAccess } from '../table-access';
 import { mayRejoinFromPreferencePage } from './consent-authority';
-import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from './consent-events';
-import { putSubscription, type Subscription } from './subscriptions';
+import { changeContactConsent, changeSubscription } from './consent-changes';
+import type { ConsentEvidence } from './consent-events';
+import type { Subscription } from './subscriptions';
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 /**
  * The two changes a person makes on their preference page besides unsubscribing: subscribing again to a
@@ -49,37 +54,35 @@ export async function resubscribe(
     ]);
   }
   const consentText = { version: wording.version, sha256: wording.sha256, locale: wording.locale };
-  const { contactId } = request.contact;
-  const event = newConsentEvent(
+  const { contact } = request;
+  const items: TransactItem[] = [];
+  changeSubscription(
+    deps.access,
+    items,
     {
-      contactId,
+      authority: 'preference-link',
+      contactId: contact.contactId,
       listId: request.listId,
-      kind: 'resubscribed',
-      method: 'preference-page',
-      legalBasis: 'consent',
-      evidence: { ...request.evidence, consentText },
+      previous: request.previous,
+      next: { status: 'confirmed', consentText, pendingOptIn: null },
+      event: {
+        kind: 'resubscribed',
+        method: 'preference-page',
+        legalBasis: 'consent',
+        evidence: { ...request.evidence, consentText },
+      },
     },
     now,
   );
-  const items = [
-    appendConsentEvent(deps.access, event),
-    putSubscription(
-      deps.access,
-      {
-        contactId,
-        listId: request.listId,
-        status: 'confirmed',
-        consentText,
-        pendingOptIn: null,
-        lastEventId: event.eventId,
-        updatedAt: now.toISOString(),
-      },
-      request.previous,
-    ),
-  ];
-  // Choosing a list again ends an earlier "unsubscribe from all marketing" (for that choice to count).
-  if (request.contact.marketingOptOut) {
-    items.push(updateContactFlags(deps.access, contactId, { marketingOptOut: false }, now));
+  // Choosing a list again ends an earlier "unsubscribe from all marketing" (the event above says so).
+  if (contact.marketingOptOut) {
+    const change = {
+      authority: 'preference-link' as const,
+      contact,
+      flags: { marketingOptOut: false },
+      events: [],
+    };
+    changeContactConsent(deps.access, items, change, now);
   }
   await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   return 'resubscribed';
@@ -91,24 +94,24 @@ export async function setTrackingConsent(
 ): Promise<'changed' | 'unchanged'> {
   if (request.contact.trackingConsent === request.granted) return 'unchanged';
   const now = deps.now?.() ?? new Date();
-  const event = newConsentEvent(
+  const items: TransactItem[] = [];
+  const event = {
+    kind: request.granted ? ('tracking-granted' as const) : ('tracking-revoked' as const),
+    method: 'preference-page' as const,
+    legalBasis: 'consent' as const,
+    evidence: request.evidence,
+  };
+  changeContactConsent(
+    deps.access,
+    items,
     {
-      contactId: request.contact.contactId,
-      listId: null,
-      kind: request.granted ? 'tracking-granted' : 'tracking-revoked',
-      method: 'preference-page',
-      legalBasis: 'consent',
-      evidence: request.evidence,
+      authority: 'preference-link',
+      contact: request.contact,
+      flags: { trackingConsent: request.granted },
+      events: [event],
     },
     now,
   );
-  await deps.access.documents.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        appendConsentEvent(deps.access, event),
-        updateContactFlags(deps.access, request.contact.contactId, { trackingConsent: request.granted }, now),
-      ],
-    }),
-  );
+  await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   return 'changed';
 }

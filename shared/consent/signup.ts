@@ -7,7 +7,6 @@ import {
   findContact,
   newContact,
   putNewContact,
-  updateContactFlags,
 } from '../contacts/contacts';
 import { doNotSellFields } from '../contacts/do-not-sell';
 import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
@@ -21,13 +20,13 @@ import { type SendDependencies, sendMessage } from '../sending/send-message';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import { unverifiedSignupTakesEffectAtOnce } from './consent-authority';
 import {
-  appendConsentEvent,
-  type ConsentEvent,
-  type ConsentEvidence,
-  type ConsentTextReference,
-  newConsentEvent,
-} from './consent-events';
-import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+  type ContactConsentChange,
+  type ContactConsentFlags,
+  changeContactConsent,
+  changeSubscription,
+} from './consent-changes';
+import type { ConsentEvidence, ConsentTextReference } from './consent-events';
+import { type Subscription, subscriptionsOf } from './subscriptions';
 import { expiringPut, isPendingOnly, setContactExpiry, unconfirmedExpiry } from './unconfirmed-expiry';
 
 /**
@@ -171,6 +170,149 @@ interface PlannedSignup {
   subscribed: ListToJoin[];
 }
 
+interface SignupContext {
+  deps: SignupDependencies;
+  request: SignupRequest;
+  plan: PlannedSignup;
+  /** The evidence every event of the request carries. */
+  evidence: ConsentEvidence;
+  now: Date;
+}
+
+/** The evidence of joining one list: the request's, the wording, the age confirmation where asked. */
+function listEvidence(context: SignupContext, { list, consentText }: ListToJoin, atOnce: boolean) {
+  const { request } = context;
+  const evidence: ConsentEvidence = {
+    ...context.evidence,
+    ...(list.minimumAge === null ? {} : { ageConfirmed: request.ageConfirmed, minimumAge: list.minimumAge }),
+    consentText: { version: consentText.version, sha256: consentText.sha256, locale: consentText.locale },
+  };
+  if (!list.doubleOptIn && !atOnce) evidence.reason = CONFIRMATION_REQUIRED;
+  return evidence;
+}
+
+/** A double opt-in request: pending until the person confirms; an earlier unsubscribe stands meanwhile. */
+function requestOptIn(
+  context: SignupContext,
+  joining: ListToJoin,
+  previous: Subscription | undefined,
+  evidence: ConsentEvidence,
+) {
+  const { deps, request, plan, now } = context;
+  const event = changeSubscription(
+    deps.access,
+    plan.items,
+    {
+      authority: 'unverified-request',
+      contactId: plan.contact.contactId,
+      listId: joining.list.listId,
+      previous,
+      next: (requested) => ({
+        status: previous?.status ?? 'unconfirmed',
+        consentText: previous?.consentText ?? null,
+        pendingOptIn: {
+          requestEventId: requested.eventId,
+          requestedAt: requested.occurredAt,
+          consentText: evidence.consentText as ConsentTextReference,
+          trackingConsent: request.trackingConsent,
+          source: request.source,
+        },
+      }),
+      event: { kind: 'opt-in-requested', method: 'form', legalBasis: 'consent', evidence },
+      // An unconfirmed request proves no consent: it expires with its window (docs/retention.md).
+      expiresAt: unconfirmedExpiry(now, deps.settings.confirmationLinkTtlHours),
+    },
+    now,
+  );
+  plan.pending.push({ ...joining, requestEventId: event.eventId });
+}
+
+/** A single opt-in list for someone who cannot be undoing an opt-out: subscribed at once. */
+function subscribeAtOnce(
+  context: SignupContext,
+  joining: ListToJoin,
+  previous: Subscription | undefined,
+  evidence: ConsentEvidence,
+) {
+  const { deps, plan, now } = context;
+  changeSubscription(
+    deps.access,
+    plan.items,
+    {
+      authority: 'unverified-request',
+      contactId: plan.contact.contactId,
+      listId: joining.list.listId,
+      previous,
+      next: { status: 'confirmed', consentText: evidence.consentText ?? null, pendingOptIn: null },
+      event: {
+        kind: 'subscribed',
+        method: 'form',
+        legalBasis: 'consent',
+        evidence: { ...evidence, reason: 'the list does not require double opt-in' },
+      },
+    },
+    now,
+  );
+  plan.subscribed.push(joining);
+}
+
+/**
+ * The choices the request makes on the contact: tracking, when it subscribes at once (with double opt-in,
+ * on confirmation: confirmation.ts); Global Privacy Control (`Sec-GPC: 1`), a CCPA opt-out of sale/sharing
+ * recorded with its source (contacts/do-not-sell.ts).
+ */
+function recordContactChoices(context: SignupContext) {
+  const { deps, request, plan, now } = context;
+  const { contact } = plan;
+  const flags: ContactConsentFlags = {};
+  const events: ContactConsentChange['events'] = [];
+  if (plan.subscribed.length > 0 && request.trackingConsent && !contact.trackingConsent) {
+    flags.trackingConsent = true;
+    events.push({
+      kind: 'tracking-granted',
+      method: 'form',
+      legalBasis: 'consent',
+      evidence: context.evidence,
+    });
+  }
+  if (request.evidence.globalPrivacyControl === true && !contact.doNotSell) {
+    Object.assign(flags, doNotSellFields(true, 'global-privacy-control', now));
+    events.push({
+      kind: 'sale-opted-out',
+      method: 'form',
+      legalBasis: 'consent',
+      evidence: context.evidence,
+    });
+  }
+  if (events.length === 0) return;
+  const change = {
+    authority: 'unverified-request' as const,
+    contact,
+    flags,
+    events,
+    isNew: plan.isNewContact,
+  };
+  changeContactConsent(deps.access, plan.items, change, now);
+}
+
+/** A new contact is created with the plan; one kept only by unconfirmed requests expires with them. */
+function createOrKeepContact(context: SignupContext) {
+  const { deps, plan, now } = context;
+  if (plan.items.length === 0) return;
+  const pendingOnlyExpiry =
+    plan.subscribed.length === 0 && plan.pending.length > 0
+      ? unconfirmedExpiry(now, deps.settings.confirmationLinkTtlHours)
+      : null;
+  if (plan.isNewContact) {
+    const created = putNewContact(deps.access, plan.contact);
+    const expiring =
+      pendingOnlyExpiry === null ? created : created.map((item) => expiringPut(item, pendingOnlyExpiry));
+    plan.items.unshift(...expiring);
+  } else if (isPendingOnly(plan.contact)) {
+    setContactExpiry(deps.access, plan.items, plan.contact, pendingOnlyExpiry);
+  }
+}
+
 function planSignup(
   deps: SignupDependencies,
   request: SignupRequest,
@@ -197,143 +339,21 @@ function planSignup(
       now,
     );
   const plan: PlannedSignup = { contact, isNewContact: !existing, items: [], pending: [], subscribed: [] };
-  const baseEvidence: ConsentEvidence = {
+  const evidence: ConsentEvidence = {
     ...request.evidence,
     ...(request.source === null ? {} : { source: request.source }),
     trackingConsent: request.trackingConsent,
   };
-  const ageEvidence = (list: MailingList): ConsentEvidence =>
-    list.minimumAge === null ? {} : { ageConfirmed: request.ageConfirmed, minimumAge: list.minimumAge };
-  const record = (event: ConsentEvent) => plan.items.push(appendConsentEvent(deps.access, event));
-
-  for (const { list, consentText } of joining) {
-    const previous = existing?.subscriptions.get(list.listId);
+  const context: SignupContext = { deps, request, plan, evidence, now };
+  for (const entry of joining) {
+    const previous = existing?.subscriptions.get(entry.list.listId);
     if (previous?.status === 'confirmed') continue; // already subscribed: nothing to prove again
-    const reference: ConsentTextReference = {
-      version: consentText.version,
-      sha256: consentText.sha256,
-      locale: consentText.locale,
-    };
-    const evidence: ConsentEvidence = {
-      ...baseEvidence,
-      ...ageEvidence(list),
-      consentText: reference,
-      ...(list.doubleOptIn || atOnce ? {} : { reason: CONFIRMATION_REQUIRED }),
-    };
-    if (list.doubleOptIn || !atOnce) {
-      const event = newConsentEvent(
-        {
-          contactId: contact.contactId,
-          listId: list.listId,
-          kind: 'opt-in-requested',
-          method: 'form',
-          legalBasis: 'consent',
-          evidence,
-        },
-        now,
-      );
-      // An unconfirmed request proves no consent: it expires with its window unless confirmed
-      // (unconfirmed-expiry.ts, docs/retention.md); an earlier unsubscribe never expires.
-      const expiresAt = unconfirmedExpiry(now, deps.settings.confirmationLinkTtlHours);
-      const staysUnconfirmed = (previous?.status ?? 'unconfirmed') === 'unconfirmed';
-      plan.items.push(expiringPut(appendConsentEvent(deps.access, event), expiresAt));
-      const subscriptionItem = putSubscription(
-        deps.access,
-        {
-          contactId: contact.contactId,
-          listId: list.listId,
-          // An earlier unsubscribe stands until this request is confirmed.
-          status: previous?.status ?? 'unconfirmed',
-          consentText: previous?.consentText ?? null,
-          pendingOptIn: {
-            requestEventId: event.eventId,
-            requestedAt: event.occurredAt,
-            consentText: reference,
-            trackingConsent: request.trackingConsent,
-            source: request.source,
-          },
-          lastEventId: event.eventId,
-          updatedAt: now.toISOString(),
-        },
-        previous,
-      );
-      plan.items.push(staysUnconfirmed ? expiringPut(subscriptionItem, expiresAt) : subscriptionItem);
-      plan.pending.push({ list, consentText, requestEventId: event.eventId });
-    } else {
-      const event = newConsentEvent(
-        {
-          contactId: contact.contactId,
-          listId: list.listId,
-          kind: previous?.status === 'unsubscribed' ? 'resubscribed' : 'subscribed',
-          method: 'form',
-          legalBasis: 'consent',
-          evidence: { ...evidence, reason: 'the list does not require double opt-in' },
-        },
-        now,
-      );
-      record(event);
-      plan.items.push(
-        putSubscription(
-          deps.access,
-          {
-            contactId: contact.contactId,
-            listId: list.listId,
-            status: 'confirmed',
-            consentText: reference,
-            pendingOptIn: null,
-            lastEventId: event.eventId,
-            updatedAt: now.toISOString(),
-          },
-          previous,
-        ),
-      );
-      plan.subscribed.push({ list, consentText });
-    }
+    const listProof = listEvidence(context, entry, atOnce);
+    if (entry.list.doubleOptIn || !atOnce) requestOptIn(context, entry, previous, listProof);
+    else subscribeAtOnce(context, entry, previous, listProof);
   }
-
-  // Tracking consent given with an immediate subscription takes effect now (only ever for someone with no
-  // opt-out on record, so nothing is undone); with double opt-in, on confirmation (confirmation.ts).
-  const flags: Partial<
-    Pick<Contact, 'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'>
-  > = {};
-  if (plan.subscribed.length > 0 && request.trackingConsent && !contact.trackingConsent) {
-    flags.trackingConsent = true;
-    record(
-      newConsentEvent(
-        {
-          contactId: contact.contactId,
-          listId: null,
-          kind: 'tracking-granted',
-          method: 'form',
-          legalBasis: 'consent',
-          evidence: baseEvidence,
-        },
-        now,
-      ),
-    );
-  }
-  // Global Privacy Control (`Sec-GPC: 1`) is a CCPA opt-out of sale/sharing: recorded on the contact with
-  // its source (contacts/do-not-sell.ts); the request's ledger events carry `globalPrivacyControl` too.
-  if (request.evidence.globalPrivacyControl === true && !contact.doNotSell) {
-    Object.assign(flags, doNotSellFields(true, 'global-privacy-control', now));
-  }
-  if (Object.keys(flags).length > 0) {
-    if (plan.isNewContact) Object.assign(contact, flags);
-    else plan.items.push(updateContactFlags(deps.access, contact.contactId, flags, now));
-  }
-  // A contact that exists only because of unconfirmed requests expires with them; a subscription clears it.
-  const pendingOnlyExpiry =
-    plan.subscribed.length === 0 && plan.pending.length > 0
-      ? unconfirmedExpiry(now, deps.settings.confirmationLinkTtlHours)
-      : null;
-  if (plan.isNewContact && plan.items.length > 0) {
-    const created = putNewContact(deps.access, contact);
-    plan.items.unshift(
-      ...(pendingOnlyExpiry === null ? created : created.map((item) => expiringPut(item, pendingOnlyExpiry))),
-    );
-  } else if (!plan.isNewContact && isPendingOnly(contact) && plan.items.length > 0) {
-    setContactExpiry(deps.access, plan.items, contact, pendingOnlyExpiry);
-  }
+  recordContactChoices(context);
+  createOrKeepContact(context);
   return plan;
 }
 

@@ -1,16 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { type Contact, findContact, updateContactFlags } from '../contacts/contacts';
+import { type Contact, findContact } from '../contacts/contacts';
 import type { Logger } from '../log';
 import { inParts, MAX_TRANSACTION_ITEMS, type TableAccess } from '../table-access';
-import {
-  appendConsentEvent,
-  type ConsentEvent,
-  type ConsentEvidence,
-  type ConsentMethod,
-  newConsentEvent,
-} from './consent-events';
-import { putSubscription, type Subscription, subscriptionsOf } from './subscriptions';
+import { authorityOfMethod } from './consent-authority';
+import { changeContactConsent, changeSubscription } from './consent-changes';
+import type { ConsentEvidence, ConsentMethod } from './consent-events';
+import { type Subscription, subscriptionsOf } from './subscriptions';
 import { isPendingOnly, setContactExpiry } from './unconfirmed-expiry';
 
 /**
@@ -55,39 +51,22 @@ function plan(
 ): { items: TransactItems; changedListIds: string[] } {
   const items: TransactItems = [];
   const changedListIds: string[] = [];
-  const record = (fields: Pick<ConsentEvent, 'listId'> & { reason?: string }) => {
-    const event = newConsentEvent(
-      {
-        contactId: contact.contactId,
-        listId: fields.listId,
-        kind: 'unsubscribed',
-        method: request.method,
-        legalBasis: 'consent',
-        // The caller's reason (e.g. a reply email's) wins over the generic one.
-        evidence: { ...(fields.reason ? { reason: fields.reason } : {}), ...request.evidence },
-      },
-      now,
-    );
-    items.push(appendConsentEvent(deps.access, event));
-    return event;
-  };
+  const authority = authorityOfMethod[request.method];
+  const event = (reason?: string) => ({
+    kind: 'unsubscribed' as const,
+    method: request.method,
+    legalBasis: 'consent' as const,
+    // The caller's reason (e.g. a reply email's) wins over the generic one.
+    evidence: { ...(reason ? { reason } : {}), ...request.evidence },
+  });
   const withdraw = (listId: string, previous: Subscription | undefined) => {
-    const event = record({ listId });
-    items.push(
-      putSubscription(
-        deps.access,
-        {
-          contactId: contact.contactId,
-          listId,
-          status: 'unsubscribed',
-          consentText: previous?.consentText ?? null,
-          pendingOptIn: null,
-          lastEventId: event.eventId,
-          updatedAt: now.toISOString(),
-        },
-        previous,
-      ),
-    );
+    const next = {
+      status: 'unsubscribed' as const,
+      consentText: previous?.consentText ?? null,
+      pendingOptIn: null,
+    };
+    const change = { authority, contactId: contact.contactId, listId, previous, next, event: event() };
+    changeSubscription(deps.access, items, change, now);
     changedListIds.push(listId);
   };
 
@@ -100,8 +79,13 @@ function plan(
       if (isActive(subscription)) withdraw(listId, subscription);
     }
     if (!contact.marketingOptOut) {
-      record({ listId: null, reason: 'unsubscribed from all marketing' });
-      items.push(updateContactFlags(deps.access, contact.contactId, { marketingOptOut: true }, now));
+      const events = [event('unsubscribed from all marketing')];
+      changeContactConsent(
+        deps.access,
+        items,
+        { authority, contact, flags: { marketingOptOut: true }, events },
+        now,
+      );
     }
   }
   // An unsubscribe outlives the unconfirmed signup that created the contact: were the contact to expire

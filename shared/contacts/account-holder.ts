@@ -1,5 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from '../consent/consent-events';
+import { recordConsentEvent } from '../consent/consent-changes';
+import type { ConsentEvidence } from '../consent/consent-events';
 import { isPendingOnly, setContactExpiry } from '../consent/unconfirmed-expiry';
 import type { TableAccess } from '../table-access';
 import type { Contact } from './contacts';
@@ -25,7 +26,9 @@ export function recordAccountDesignation(
 ): void {
   const { contact, accountHolder } = change;
   if (contact.accountHolder === accountHolder) return;
-  const event = newConsentEvent(
+  recordConsentEvent(
+    access,
+    items,
     {
       contactId: contact.contactId,
       listId: null,
@@ -41,6 +44,5 @@ export function recordAccountDesignation(
     },
     now,
   );
-  items.push(appendConsentEvent(access, event));
   if (accountHolder && isPendingOnly(contact)) setContactExpiry(access, items, contact, null);
 }

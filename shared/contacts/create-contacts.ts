@@ -1,13 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { importedSubscriptionStatus } from '../consent/consent-authority';
-import {
-  appendConsentEvent,
-  type ConsentEvidence,
-  type ConsentTextReference,
-  newConsentEvent,
-} from '../consent/consent-events';
-import { putSubscription } from '../consent/subscriptions';
+import { changeSubscription } from '../consent/consent-changes';
+import type { ConsentEvidence, ConsentTextReference } from '../consent/consent-events';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { type ConsentText, findConsentText } from '../lists/consent-texts';
@@ -169,33 +164,23 @@ function planCreation(
           };
     if (status === 'unconfirmed')
       evidence.reason += `; held until the person opts in again (${suppression?.reason})`;
-    const event = newConsentEvent(
+    changeSubscription(
+      context.access,
+      items,
       {
+        authority: 'operator',
         contactId: contact.contactId,
         listId: entry.listId,
-        kind: 'imported',
-        method: 'import',
-        legalBasis: 'consent',
-        evidence,
-      },
-      now,
-    );
-    items.push(appendConsentEvent(context.access, event));
-    items.push(
-      putSubscription(
-        context.access,
-        {
-          contactId: contact.contactId,
-          listId: entry.listId,
+        previous: undefined,
+        next: {
           status,
           consentText: entry.evidence?.consentText ?? null,
           pendingOptIn: null,
-          lastEventId: event.eventId,
           affirmative: entry.evidence !== null,
-          updatedAt: now.toISOString(),
         },
-        undefined,
-      ),
+        event: { kind: 'imported', method: 'import', legalBasis: 'consent', evidence },
+      },
+      now,
     );
   }
   return { contact, items };

@@ -1,7 +1,12 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { primaryKeyOf } from '../data-model';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ConsentAuthority } from '../consent/consent-authority';
+import { changeContactConsent } from '../consent/consent-changes';
+import type { ConsentEvidence } from '../consent/consent-events';
 import type { TableAccess } from '../table-access';
-import type { Contact } from './contacts';
+import { type Contact, findContact } from './contacts';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /**
  * CCPA's opt-out of the sale or sharing of personal information, held on the contact itself (`doNotSell`,
@@ -25,45 +30,47 @@ export function doNotSellFields(
 
 export type DoNotSellResult = 'changed' | 'unchanged' | 'unknown-contact';
 
-/** Sets (or lifts) the opt-out; a repeat of the current choice changes and records nothing. */
+const authorityOfSource = {
+  'global-privacy-control': 'unverified-request',
+  'preference-page': 'preference-link',
+  admin: 'operator',
+} as const satisfies Record<DoNotSellSource, ConsentAuthority>;
+
+/**
+ * Sets (or lifts) the opt-out, with its ledger event; a repeat of the current choice changes and records
+ * nothing. Only the person lifts their own (or their browser's) opt-out; the operator lifts only its own
+ * (consent-changes.ts refuses the rest).
+ */
 export async function setDoNotSell(
   access: TableAccess,
   contactId: string,
   doNotSell: boolean,
   source: DoNotSellSource,
+  evidence: ConsentEvidence = {},
   now = new Date(),
 ): Promise<DoNotSellResult> {
-  const fields = doNotSellFields(doNotSell, source, now);
+  const contact = await findContact(access, contactId);
+  if (contact === undefined) return 'unknown-contact';
+  if (contact.doNotSell === doNotSell) return 'unchanged';
+  const items: TransactItem[] = [];
+  const event = {
+    kind: doNotSell ? ('sale-opted-out' as const) : ('sale-opted-in' as const),
+    method: source === 'admin' ? ('admin' as const) : ('preference-page' as const),
+    legalBasis: 'consent' as const,
+    evidence,
+  };
+  const flags = doNotSellFields(doNotSell, source, now);
+  changeContactConsent(
+    access,
+    items,
+    { authority: authorityOfSource[source], contact, flags, events: [event] },
+    now,
+  );
   try {
-    await access.documents.send(
-      new UpdateCommand({
-        TableName: access.tableName,
-        Key: primaryKeyOf('contact', { contactId }),
-        UpdateExpression:
-          'SET doNotSell = :value, doNotSellSource = :source, doNotSellAt = :at, updatedAt = :at',
-        // An absent flag reads as false.
-        ConditionExpression: doNotSell
-          ? 'attribute_exists(contactId) AND (attribute_not_exists(doNotSell) OR doNotSell = :false)'
-          : 'attribute_exists(contactId) AND doNotSell = :true',
-        ExpressionAttributeValues: {
-          ':value': fields.doNotSell,
-          ':source': fields.doNotSellSource,
-          ':at': fields.doNotSellAt,
-          ...(doNotSell ? { ':false': false } : { ':true': true }),
-        },
-      }),
-    );
-    return 'changed';
+    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    const { Item } = await access.documents.send(
-      new GetCommand({
-        TableName: access.tableName,
-        Key: primaryKeyOf('contact', { contactId }),
-        ProjectionExpression: 'contactId',
-        ConsistentRead: true,
-      }),
-    );
-    return Item === undefined ? 'unknown-contact' : 'unchanged';
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    return 'unknown-contact'; // the contact's existence is the only condition: erased meanwhile
   }
+  return 'changed';
 }

@@ -2,12 +2,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { SignupSettings } from '../config';
 import { followsTheContact } from '../consent/consent-authority';
-import {
-  appendConsentEvent,
-  type ConsentEvent,
-  type ConsentEvidence,
-  newConsentEvent,
-} from '../consent/consent-events';
+import { recordConsentEvent } from '../consent/consent-changes';
+import type { ConsentEvent, ConsentEvidence } from '../consent/consent-events';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { emailChangeEmail } from '../email/email-change-email';
 import { hashEmail, maskEmail, parseEmailAddress } from '../email-address';
@@ -177,7 +173,10 @@ export async function confirmEmailChange(
   const now = deps.now?.() ?? new Date();
   const { access } = deps;
   const sameHash = contact.emailHash === pending.newEmailHash;
-  const event = newConsentEvent(
+  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+  const event = recordConsentEvent(
+    access,
+    items,
     {
       contactId: contact.contactId,
       listId: null,
@@ -193,7 +192,9 @@ export async function confirmEmailChange(
     },
     now,
   );
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+  // The event goes third: the cancellation reasons below are read by position.
+  const eventItem = items.splice(0, 1);
+  items.push(
     {
       Delete: {
         TableName: access.tableName,
@@ -216,8 +217,8 @@ export async function confirmEmailChange(
         },
       },
     },
-    appendConsentEvent(access, event),
-  ];
+    ...eventItem,
+  );
   // Only the case of the address changed: the lookup (by normalised address) stays where it is.
   if (!sameHash) {
     items.push(

@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { recordAccountDesignation } from './account-holder';
 import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
-import { doNotSellFields } from './do-not-sell';
+import { setDoNotSell } from './do-not-sell';
 import {
   type ConfirmationEmailOutcome,
   checkNewAddress,
@@ -64,8 +64,10 @@ export async function updateContact(
     if (holder) Object.assign(set, accountHolderIndexKeys(contactId));
     else remove.push('gsi1pk', 'gsi1sk');
   }
-  if (patch.doNotSell !== undefined && patch.doNotSell !== current.doNotSell) {
-    Object.assign(set, doNotSellFields(patch.doNotSell, 'admin', now));
+  const saleChanges = patch.doNotSell !== undefined && patch.doNotSell !== current.doNotSell;
+  if (saleChanges) {
+    // A consent choice of its own, with its ledger event; refused if it would lift the person's own choice.
+    await setDoNotSell(deps.access, contactId, patch.doNotSell === true, 'admin', operator, now);
   }
 
   let contact = current;
@@ -98,8 +100,9 @@ export async function updateContact(
       now,
     );
     await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
-    contact = (await findContact(deps.access, contactId)) ?? contact;
   }
+  if (saleChanges || Object.keys(set).length > 0)
+    contact = (await findContact(deps.access, contactId)) ?? contact;
 
   if (newAddress === undefined) return { contact, emailChange: null };
   const confirmationEmail = await startEmailChange(deps, contact, newAddress);

@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { appendConsentEvent, type ConsentEvidence, newConsentEvent } from '../consent/consent-events';
+import { recordConsentEvent } from '../consent/consent-changes';
+import type { ConsentEvidence } from '../consent/consent-events';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { newId } from '../ids';
@@ -206,15 +207,12 @@ async function beginErasure(
     itemsDeleted: 0,
     itemsAnonymised: 0,
   };
-  const event = newConsentEvent(
-    {
-      contactId,
-      listId: null,
-      kind: 'erased',
-      method: 'erasure',
-      legalBasis: 'consent',
-      evidence: { reason: 'erasure requested' },
-    },
+  const ledger: TransactItem[] = [];
+  const erased = { kind: 'erased', method: 'erasure', legalBasis: 'consent' } as const;
+  recordConsentEvent(
+    deps.access,
+    ledger,
+    { contactId, listId: null, ...erased, evidence: { reason: 'erasure requested' } },
     now,
   );
   await deps.access.documents.send(
@@ -230,7 +228,7 @@ async function beginErasure(
           },
         },
         // Written without personal data in the first place.
-        withAnonymisedAt(appendConsentEvent(deps.access, event), now.toISOString()),
+        ...ledger.map((item) => withAnonymisedAt(item, now.toISOString())),
       ],
     }),
   );

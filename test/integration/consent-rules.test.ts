@@ -143,6 +143,25 @@ describe('only the person undoes their opt-out', () => {
     });
   });
 
+  describe('the operator', () => {
+    it('cannot lift an opt-out of sale the person made, but can lift its own', async () => {
+      const { email, contactId } = await subscribedTo('open-news');
+      await preferenceAction(preferencesToken(contactId), { action: 'do-not-sell-on' });
+      const lifted = await admin(`/admin/v1/contacts/${contactId}`, 'PATCH', { doNotSell: false });
+      expect(lifted.status).toBe(422);
+      expect(((await lifted.json()) as { error: { code: string } }).error.code).toBe('consent_rule');
+      expect((await recordsOf(runtime, email))?.contact.doNotSell).toBe(true);
+
+      const other = await subscribedTo('open-news');
+      await admin(`/admin/v1/contacts/${other.contactId}`, 'PATCH', { doNotSell: true });
+      expect(
+        (await admin(`/admin/v1/contacts/${other.contactId}`, 'PATCH', { doNotSell: false })).status,
+      ).toBe(200);
+      const kinds = (await recordsOf(runtime, other.email))?.events.map((event) => event.kind);
+      expect(kinds?.slice(-2)).toEqual(['sale-opted-out', 'sale-opted-in']);
+    });
+  });
+
   describe('an unsubscribe link', () => {
     it('leads to no preference page, whose token could subscribe again or allow tracking', async () => {
       const { contactId } = await subscribedTo('open-news');

@@ -80,6 +80,8 @@ describe('signing up with JSON', () => {
           consentText: { version: wording.en.version, sha256: wording.en.sha256, locale: 'en' },
         },
       }),
+      // Global Privacy Control is a CCPA opt-out of sale, on the ledger like every other choice.
+      expect.objectContaining({ kind: 'sale-opted-out', method: 'form', listId: null }),
     ]);
   });
 

@@ -166,7 +166,13 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
         case 'do-not-sell-off': {
           // CCPA opt-out of sale/sharing, recorded on the contact (shared/contacts/do-not-sell.ts).
           const optOut = form.action === 'do-not-sell-on';
-          const result = await setDoNotSell(deps.access, target.contactId, optOut, 'preference-page');
+          const result = await setDoNotSell(
+            deps.access,
+            target.contactId,
+            optOut,
+            'preference-page',
+            evidence,
+          );
           const m = contactMessagesFor(locale).doNotSell;
           if (result === 'changed') notice = optOut ? m.optedOutNotice : m.optedInNotice;
           break;
