@@ -4,7 +4,7 @@ import { subscriptionsOf } from '../consent/subscriptions';
 import { findContact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { Mailer } from '../email/mailer';
-import { hashEmail } from '../email-address';
+import { canonicalMailbox, hashEmail } from '../email-address';
 import { AppError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
@@ -87,8 +87,18 @@ export async function assertReferrer(access: TableAccess, contactId: string) {
   return contact;
 }
 
-/** The invitation (if still within its window) and the opt-out of one friend, in one consistent query. */
-async function referralStateOf(access: TableAccess, friendHash: string, now: Date) {
+/**
+ * The friend as the referral rules know them: the keyed hash of their mailbox (`canonicalMailbox`, so
+ * `grace+x@` is the `grace@` who opted out or was just invited), and the hash of the address as typed when
+ * it differs, because opt-outs recorded before mailboxes were used are keyed by that.
+ */
+export function friendHashesOf(secret: Buffer, friendEmail: string) {
+  const mailbox = hashEmail(secret, canonicalMailbox(friendEmail));
+  const asTyped = hashEmail(secret, friendEmail);
+  return { mailbox, all: mailbox === asTyped ? [mailbox] : [mailbox, asTyped] };
+}
+
+async function referralItemsOf(access: TableAccess, friendHash: string) {
   const { Items = [] } = await access.documents.send(
     new QueryCommand({
       TableName: access.tableName,
@@ -98,9 +108,15 @@ async function referralStateOf(access: TableAccess, friendHash: string, now: Dat
       ConsistentRead: true,
     }),
   );
+  return Items;
+}
+
+/** The invitations (if still within their window) and opt-outs of one friend, one consistent query per hash. */
+async function referralStateOf(access: TableAccess, friendHashes: string[], now: Date) {
+  const Items = (await Promise.all(friendHashes.map((hash) => referralItemsOf(access, hash)))).flat();
   const nowSeconds = Math.floor(now.getTime() / 1000);
-  const invitationSk = primaryKeyOf('referralInvitation', { friendHash }).sk;
-  const optOutSk = primaryKeyOf('referralOptOut', { friendHash }).sk;
+  const invitationSk = primaryKeyOf('referralInvitation', { friendHash: 'x' }).sk;
+  const optOutSk = primaryKeyOf('referralOptOut', { friendHash: 'x' }).sk;
   return {
     optedOut: Items.some((item) => item[table.sortKey] === optOutSk),
     // TTL deletion lags: an expired item still in the table no longer counts.
@@ -210,11 +226,14 @@ export async function createReferral(
   };
   if (!attempt.allowed) return skip('rate-limited');
 
-  const friendHash = hashEmail(deps.emailHashSecret, request.friendEmail);
+  // Suppression and contacts are identities: the address as typed. Opt-out and window: the mailbox.
+  const emailHash = hashEmail(deps.emailHashSecret, request.friendEmail);
+  const friend = friendHashesOf(deps.emailHashSecret, request.friendEmail);
+  const friendHash = friend.mailbox;
   const [state, suppression, known] = await Promise.all([
-    referralStateOf(deps.access, friendHash, now),
-    findSuppression(deps.access, friendHash),
-    isKnownAddress(deps.access, friendHash),
+    referralStateOf(deps.access, friend.all, now),
+    findSuppression(deps.access, emailHash),
+    isKnownAddress(deps.access, emailHash),
   ]);
   if (state.optedOut) return skip('opted-out');
   if (suppression !== undefined) return skip('suppressed');
