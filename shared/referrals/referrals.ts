@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
 import { subscriptionsOf } from '../consent/subscriptions';
@@ -9,7 +10,7 @@ import { AppError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import type { Logger } from '../log';
-import { countAttempt } from '../rate-limits';
+import { countAttempt, rateLimitSubject } from '../rate-limits';
 import { complianceCheck } from '../sending/compliance-policy';
 import type { RecipientState } from '../sending/message-types';
 import { sendDecorated } from '../sending/send-message';
@@ -74,6 +75,15 @@ export class NotASubscriberError extends AppError {
       'Only confirmed subscribers can invite a friend: confirm a subscription first.',
     );
   }
+}
+
+/**
+ * The referrer as an invitation names them: a keyed hash of their contact id. An operator handling a
+ * complaint about an invitation can check whether a given contact sent it (hash the id and compare), and
+ * an erased referrer's id is in no invitation (docs/rights.md).
+ */
+export function referrerHashOf(secret: Buffer, contactId: string): string {
+  return createHmac('sha256', secret).update(`referrer:${contactId}`).digest('hex');
 }
 
 /** The referrer: a contact with at least one confirmed subscription. */
@@ -170,7 +180,7 @@ async function countRequest(access: TableAccess, contactId: string, now: Date) {
 async function claimInvitation(
   access: TableAccess,
   friendHash: string,
-  fields: { messageId: string; referrerContactId: string; locale: Locale },
+  fields: { messageId: string; referrerHash: string; locale: Locale },
   now: Date,
 ): Promise<boolean> {
   const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -213,7 +223,7 @@ export async function createReferral(
   const [attempt] = await Promise.all([
     countAttempt(deps.access, {
       scope: 'referral-sender',
-      subject: referrer.contactId,
+      subject: rateLimitSubject(deps.emailHashSecret, referrer.contactId),
       limit: REFERRALS_PER_REFERRER_PER_DAY,
       windowSeconds: DAY,
       now,
@@ -284,7 +294,7 @@ export async function createReferral(
   const claimed = await claimInvitation(
     deps.access,
     friendHash,
-    { messageId, referrerContactId: referrer.contactId, locale },
+    { messageId, referrerHash: referrerHashOf(deps.emailHashSecret, referrer.contactId), locale },
     now,
   );
   if (!claimed) return skip('already-invited');

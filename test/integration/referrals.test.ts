@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { canonicalEmail, canonicalMailbox, hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
+import { referrerHashOf } from '../../shared/referrals/referrals';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
@@ -125,8 +126,10 @@ describe('refer a friend (createReferral)', () => {
     expect(invitation).toMatchObject({
       entity: 'referralInvitation',
       status: 'sent',
-      referrerContactId: referrer.contactId,
+      referrerHash: referrerHashOf(runtime.config.emailHashSecret, referrer.contactId),
     });
+    // The referrer is named by a keyed hash only (an erased referrer's id must be in no invitation).
+    expect(JSON.stringify(invitation)).not.toContain(referrer.contactId);
     const expiresAt = Number(invitation?.expiresAt);
     const thirtyDays = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
     expect(Math.abs(expiresAt - thirtyDays)).toBeLessThan(120);
