@@ -433,21 +433,42 @@ describe('refer a friend (createReferral)', () => {
     expect(await countItems(runtime)).toBe(before);
   });
 
-  it('refuses a note with a link, and sends nothing', async () => {
+  it('refuses a note with a link in any form, a phone number or an address, and sends nothing', async () => {
     const referrer = await givenSubscriber();
     const before = await countItems(runtime);
-    for (const note of [
-      'Look: http://evil.example/win',
-      'HTTPS://x.example',
-      'go to www.example.com now',
-      'sign in at evil.example/login',
+    const links = 'must not contain links in any form (web or IP addresses, http, www.)';
+    for (const [note, message] of [
+      ['Look: http://evil.example/win', links],
+      ['HTTPS://x.example', links],
+      ['go to www.example.com now', links],
+      ['sign in at evil.example/login', links],
+      // The phishing that was sent: an IP-address URL, a phone number, a full-width-dot domain.
+      ['Your account is locked, verify at 203.0.113.9/verify', links],
+      ['Call our fraud line: +1 (555) 010-4477', 'must not contain phone numbers'],
+      ['Log in at paypal．com right away', links],
+      ['Log in at paypal\u200b.com right away', links],
+      ['Write to security＠paypal', 'must not contain email addresses'],
     ]) {
       const friend = newFriend();
       const response = await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada', note });
-      expect(response.status).toBe(400);
+      expect(response.status, note).toBe(400);
+      const body = (await response.json()) as ErrorBody;
+      expect(body.error.details).toEqual([{ path: 'body.note', message }]);
+      expect(await sentMailTo(friend)).toHaveLength(0);
+    }
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('refuses a first name that speaks for a company or an authority, and sends nothing', async () => {
+    const referrer = await givenSubscriber();
+    const before = await countItems(runtime);
+    for (const firstName of ['PayPal Security Team', 'Service Client', 'Équipe Sécurité', 'Раураl']) {
+      const friend = newFriend();
+      const response = await refer({ token: referrer.token, friendEmail: friend, firstName });
+      expect(response.status, firstName).toBe(400);
       const body = (await response.json()) as ErrorBody;
       expect(body.error.details).toEqual([
-        { path: 'body.note', message: 'must not contain links (http, www.)' },
+        { path: 'body.firstName', message: 'must be a person’s first name, not a company, team or role' },
       ]);
       expect(await sentMailTo(friend)).toHaveLength(0);
     }
