@@ -218,7 +218,8 @@ export const entities = {
     accessPatterns: ['reserve the next slots of the send rate with one conditional write'],
   },
   rateLimitCounter: {
-    description: 'Requests in one fixed window for one subject (IP, address hash, API key).',
+    description:
+      'Requests in one fixed window for one subject, named by a keyed hash (of an IP network, address hash or contact id).',
     pk: 'RATE#<scope>#<subject>',
     sk: 'WINDOW#<windowStart>',
     expires: true,

@@ -22,6 +22,28 @@ export function normalizeEmail(address: string): string {
 }
 
 /**
+ * The mailbox an address delivers to, for the rules a sub-address must not get round: the referral
+ * opt-out and the one-invitation-per-friend window (`shared/referrals/referrals.ts`). It is the normalised
+ * address with a `+tag` sub-address removed from the local part (`Ada+news@Example.com` → `ada@example.com`),
+ * the convention of Gmail, Outlook.com, iCloud, Fastmail, Proton and most servers (RFC 5233).
+ *
+ * Dots are kept: ignoring them (`a.da` = `ada`) is Gmail's own rule; elsewhere, including company domains
+ * hosted by Google that we cannot recognise, `j.smith` and `jsmith` are different people. Other tag
+ * separators (`-` on Yahoo) are kept too: `-` is an ordinary character of many local parts.
+ *
+ * Not an identity: contacts, suppressions and signups keep the address as typed (`normalizeEmail`), since
+ * `ada+news@` may be a deliberate, separate subscription.
+ */
+export function canonicalMailbox(address: string): string {
+  const normalised = normalizeEmail(address);
+  const at = normalised.lastIndexOf('@');
+  const plus = normalised.indexOf('+');
+  // A local part that starts with `+` has no mailbox name to keep.
+  if (at <= 0 || plus <= 0 || plus > at) return normalised;
+  return `${normalised.slice(0, plus)}${normalised.slice(at)}`;
+}
+
+/**
  * Keyed hash of a normalised address (HMAC-SHA256, hex). It stands for the address in keys, in the
  * suppression list that outlives erasure, and in logs; without the secret it cannot be reversed by
  * hashing a dictionary of addresses.

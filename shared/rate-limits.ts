@@ -6,8 +6,13 @@ import type { TableAccess } from './table-access';
 /**
  * Fixed-window counters in DynamoDB, one conditional-free update per attempt: every attempt is counted
  * (so abuse stays visible), and the caller compares the new count with its limit. Counters expire by TTL
- * shortly after their window.
+ * shortly after their window. A counter's key names its subject only by a keyed hash
+ * (`RateLimitSubject`), never by an IP, an address hash or a contact id, so erasure has nothing to find
+ * in them and the table never says who was counted.
  */
+
+/** A counter's subject: only `rateLimitSubject` makes one, so no raw value can reach a key. */
+export type RateLimitSubject = string & { readonly __rateLimitSubject: unique symbol };
 
 export interface WindowedCount {
   count: number;
@@ -17,7 +22,7 @@ export interface WindowedCount {
 
 export async function countAttempt(
   access: TableAccess,
-  options: { scope: string; subject: string; limit: number; windowSeconds: number; now: Date },
+  options: { scope: string; subject: RateLimitSubject; limit: number; windowSeconds: number; now: Date },
 ): Promise<WindowedCount> {
   const nowSeconds = Math.floor(options.now.getTime() / 1000);
   const windowStart = nowSeconds - (nowSeconds % options.windowSeconds);
@@ -49,11 +54,15 @@ export async function countAttempt(
 }
 
 /**
- * Counters are keyed by a keyed hash of the IP, so the table never holds raw IPs for rate limiting and
- * the small IPv4 space cannot be hashed through to reverse them.
+ * The keyed hash a counter is keyed by (an IP network, an address hash, a contact id): the table never
+ * holds raw IPs (the small IPv4 space cannot be hashed through without the secret to reverse them), and an
+ * erased contact's id is in no counter.
  */
-export function rateLimitSubject(secret: Buffer, value: string): string {
-  return createHmac('sha256', secret).update(`rate-limit:${value}`).digest('base64url').slice(0, 22);
+export function rateLimitSubject(secret: Buffer, value: string): RateLimitSubject {
+  return createHmac('sha256', secret)
+    .update(`rate-limit:${value}`)
+    .digest('base64url')
+    .slice(0, 22) as RateLimitSubject;
 }
 
 /**

@@ -8,8 +8,8 @@ import { parseEmailAddress } from '../email-address';
  * - A signed unsubscribe token in the subject (our mailto puts `unsubscribe <token>` there) is proof on its
  *   own, like the one-click link: it names the contact and the list.
  * - A bare "unsubscribe" (or the French `désabonner` / `désinscrire`) is only trusted when SES
- *   authenticated the sender (SPF or DKIM passed, DMARC did not fail); then the envelope sender
- *   (`mail.source`, which SPF checked) is withdrawn from all marketing. The display `From` is not used.
+ *   authenticated the sender (`isAuthenticatedSender`); then the envelope sender (`mail.source`, which
+ *   SPF checked) is withdrawn from all marketing. The display `From` is not used.
  * - Mail SES found a virus in is never acted on.
  *
  * The SES Lambda action delivers headers only, never the body, so only the subject is read.
@@ -41,7 +41,7 @@ export interface InboundReceipt {
 export type IgnoredReplyReason =
   /** SES's virus scan failed the message. */
   | 'virus'
-  /** A bare keyword, but neither SPF nor DKIM passed, or DMARC failed: anyone could have sent it. */
+  /** A bare keyword, but the sender is not authenticated (`isAuthenticatedSender`): anyone could have sent it. */
   | 'unauthenticated-sender'
   /** A bare keyword from an authenticated sender, but the envelope sender is no usable address. */
   | 'invalid-sender'
@@ -133,8 +133,23 @@ export function isBareUnsubscribe(subject: string): boolean {
   return KEYWORDS.has(text.replace(/\s+/g, '').toLowerCase());
 }
 
-const passed = (verdict: InboundVerdict | undefined) => verdict?.status?.toUpperCase() === 'PASS';
-const failed = (verdict: InboundVerdict | undefined) => verdict?.status?.toUpperCase() === 'FAIL';
+const statusOf = (verdict: InboundVerdict | undefined) => verdict?.status?.toUpperCase();
+const passed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'PASS';
+const failed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'FAIL';
+
+/**
+ * Whether SES authenticated the envelope sender well enough to withdraw it on a bare keyword. SPF or DKIM
+ * must pass, and nothing may speak against it: an explicit SPF `FAIL` says the envelope sender we would act
+ * on is forged, whatever DKIM says (a DKIM pass may be for another domain, and a domain without DMARC
+ * never ties the two together); a DMARC `FAIL` says the same of the From domain; a `PROCESSING_FAILED`
+ * check proved nothing, so it counts as a refusal rather than an absence.
+ */
+export function isAuthenticatedSender(receipt: InboundReceipt): boolean {
+  const checks = [receipt.spfVerdict, receipt.dkimVerdict, receipt.dmarcVerdict];
+  if (checks.some((verdict) => statusOf(verdict) === 'PROCESSING_FAILED')) return false;
+  if (failed(receipt.spfVerdict) || failed(receipt.dmarcVerdict)) return false;
+  return passed(receipt.spfVerdict) || passed(receipt.dkimVerdict);
+}
 
 /**
  * The envelope sender as a plain address. BATV-tagged return paths (`prvs=144d0cba7=sender@example.com`,
@@ -158,9 +173,7 @@ export function interpretReply(mail: InboundMail, receipt: InboundReceipt): Repl
   const token = tokenInSubject(subject);
   if (token !== undefined) return { kind: 'token', token };
   if (!isBareUnsubscribe(subject)) return { kind: 'ignored', reason: 'no-instruction' };
-  const authenticated =
-    (passed(receipt.spfVerdict) || passed(receipt.dkimVerdict)) && !failed(receipt.dmarcVerdict);
-  if (!authenticated) return { kind: 'ignored', reason: 'unauthenticated-sender' };
+  if (!isAuthenticatedSender(receipt)) return { kind: 'ignored', reason: 'unauthenticated-sender' };
   const address = envelopeSender(mail.source);
   return address === undefined ? { kind: 'ignored', reason: 'invalid-sender' } : { kind: 'sender', address };
 }

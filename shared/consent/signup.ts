@@ -142,7 +142,7 @@ async function isThrottled(deps: SignupDependencies, request: SignupRequest, ema
   const checks: Promise<'ip' | 'address' | undefined>[] = [
     countAttempt(deps.access, {
       scope: 'signup-address',
-      subject: emailHash,
+      subject: rateLimitSubject(deps.emailHashSecret, emailHash),
       limit: deps.settings.limitPerAddressPerHour,
       windowSeconds: HOUR,
       now,
@@ -400,7 +400,7 @@ async function sendConfirmation(
 ) {
   const cap = await countAttempt(deps.access, {
     scope: 'confirmation-email',
-    subject: plan.contact.emailHash,
+    subject: rateLimitSubject(deps.emailHashSecret, plan.contact.emailHash),
     limit: deps.settings.confirmationEmailsPerAddressPerDay,
     windowSeconds: DAY,
     now,

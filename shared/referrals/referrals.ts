@@ -1,15 +1,16 @@
+import { createHmac } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
 import { subscriptionsOf } from '../consent/subscriptions';
 import { findContact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { Mailer } from '../email/mailer';
-import { hashEmail } from '../email-address';
+import { canonicalMailbox, hashEmail } from '../email-address';
 import { AppError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import type { Logger } from '../log';
-import { countAttempt } from '../rate-limits';
+import { countAttempt, rateLimitSubject } from '../rate-limits';
 import { complianceCheck } from '../sending/compliance-policy';
 import type { RecipientState } from '../sending/message-types';
 import { sendDecorated } from '../sending/send-message';
@@ -76,6 +77,15 @@ export class NotASubscriberError extends AppError {
   }
 }
 
+/**
+ * The referrer as an invitation names them: a keyed hash of their contact id. An operator handling a
+ * complaint about an invitation can check whether a given contact sent it (hash the id and compare), and
+ * an erased referrer's id is in no invitation (docs/rights.md).
+ */
+export function referrerHashOf(secret: Buffer, contactId: string): string {
+  return createHmac('sha256', secret).update(`referrer:${contactId}`).digest('hex');
+}
+
 /** The referrer: a contact with at least one confirmed subscription. */
 export async function assertReferrer(access: TableAccess, contactId: string) {
   const [contact, subscriptions] = await Promise.all([
@@ -87,8 +97,18 @@ export async function assertReferrer(access: TableAccess, contactId: string) {
   return contact;
 }
 
-/** The invitation (if still within its window) and the opt-out of one friend, in one consistent query. */
-async function referralStateOf(access: TableAccess, friendHash: string, now: Date) {
+/**
+ * The friend as the referral rules know them: the keyed hash of their mailbox (`canonicalMailbox`, so
+ * `grace+x@` is the `grace@` who opted out or was just invited), and the hash of the address as typed when
+ * it differs, because opt-outs recorded before mailboxes were used are keyed by that.
+ */
+export function friendHashesOf(secret: Buffer, friendEmail: string) {
+  const mailbox = hashEmail(secret, canonicalMailbox(friendEmail));
+  const asTyped = hashEmail(secret, friendEmail);
+  return { mailbox, all: mailbox === asTyped ? [mailbox] : [mailbox, asTyped] };
+}
+
+async function referralItemsOf(access: TableAccess, friendHash: string) {
   const { Items = [] } = await access.documents.send(
     new QueryCommand({
       TableName: access.tableName,
@@ -98,9 +118,15 @@ async function referralStateOf(access: TableAccess, friendHash: string, now: Dat
       ConsistentRead: true,
     }),
   );
+  return Items;
+}
+
+/** The invitations (if still within their window) and opt-outs of one friend, one consistent query per hash. */
+async function referralStateOf(access: TableAccess, friendHashes: string[], now: Date) {
+  const Items = (await Promise.all(friendHashes.map((hash) => referralItemsOf(access, hash)))).flat();
   const nowSeconds = Math.floor(now.getTime() / 1000);
-  const invitationSk = primaryKeyOf('referralInvitation', { friendHash }).sk;
-  const optOutSk = primaryKeyOf('referralOptOut', { friendHash }).sk;
+  const invitationSk = primaryKeyOf('referralInvitation', { friendHash: 'x' }).sk;
+  const optOutSk = primaryKeyOf('referralOptOut', { friendHash: 'x' }).sk;
   return {
     optedOut: Items.some((item) => item[table.sortKey] === optOutSk),
     // TTL deletion lags: an expired item still in the table no longer counts.
@@ -154,7 +180,7 @@ async function countRequest(access: TableAccess, contactId: string, now: Date) {
 async function claimInvitation(
   access: TableAccess,
   friendHash: string,
-  fields: { messageId: string; referrerContactId: string; locale: Locale },
+  fields: { messageId: string; referrerHash: string; locale: Locale },
   now: Date,
 ): Promise<boolean> {
   const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -197,7 +223,7 @@ export async function createReferral(
   const [attempt] = await Promise.all([
     countAttempt(deps.access, {
       scope: 'referral-sender',
-      subject: referrer.contactId,
+      subject: rateLimitSubject(deps.emailHashSecret, referrer.contactId),
       limit: REFERRALS_PER_REFERRER_PER_DAY,
       windowSeconds: DAY,
       now,
@@ -210,11 +236,14 @@ export async function createReferral(
   };
   if (!attempt.allowed) return skip('rate-limited');
 
-  const friendHash = hashEmail(deps.emailHashSecret, request.friendEmail);
+  // Suppression and contacts are identities: the address as typed. Opt-out and window: the mailbox.
+  const emailHash = hashEmail(deps.emailHashSecret, request.friendEmail);
+  const friend = friendHashesOf(deps.emailHashSecret, request.friendEmail);
+  const friendHash = friend.mailbox;
   const [state, suppression, known] = await Promise.all([
-    referralStateOf(deps.access, friendHash, now),
-    findSuppression(deps.access, friendHash),
-    isKnownAddress(deps.access, friendHash),
+    referralStateOf(deps.access, friend.all, now),
+    findSuppression(deps.access, emailHash),
+    isKnownAddress(deps.access, emailHash),
   ]);
   if (state.optedOut) return skip('opted-out');
   if (suppression !== undefined) return skip('suppressed');
@@ -265,7 +294,7 @@ export async function createReferral(
   const claimed = await claimInvitation(
     deps.access,
     friendHash,
-    { messageId, referrerContactId: referrer.contactId, locale },
+    { messageId, referrerHash: referrerHashOf(deps.emailHashSecret, referrer.contactId), locale },
     now,
   );
   if (!claimed) return skip('already-invited');

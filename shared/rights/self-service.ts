@@ -2,7 +2,7 @@ import { findContact } from '../contacts/contacts';
 import { escapeHtml } from '../email/html-text';
 import type { Locale } from '../i18n/locales';
 import { type DataRequestKind, rightsMessagesFor } from '../i18n/rights-messages';
-import { countAttempt } from '../rate-limits';
+import { countAttempt, rateLimitSubject } from '../rate-limits';
 import { type SendDependencies, sendMessage } from '../sending/send-message';
 import type { TokenPurpose } from '../tokens';
 import { type ErasureReceipt, eraseContact } from './erasure';
@@ -36,7 +36,7 @@ export async function requestDataAction(
   if (contact === undefined) return 'unknown-contact';
   const count = await countAttempt(deps.access, {
     scope: 'data-request',
-    subject: contact.contactId,
+    subject: rateLimitSubject(deps.emailHashSecret, contact.contactId),
     limit: DATA_REQUESTS_PER_CONTACT_PER_DAY,
     windowSeconds: 24 * 3600,
     now,

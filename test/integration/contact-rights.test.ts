@@ -9,6 +9,7 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { findSuppression } from '../../shared/suppressions/suppressions';
+import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
@@ -128,6 +129,29 @@ describe('data-subject rights: export and erasure', () => {
     return { email, name, contactId, emailHash, newEmail, messageId: sent.message.messageId, auditEventId };
   }
 
+  /**
+   * What the contact does through the public API that writes outside their partition: a referral (an
+   * invitation item, a rate-limit counter) and a self-service data request (another counter).
+   */
+  async function givenReferralAndDataRequest(contactId: string) {
+    const preferences = createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId });
+    const app = publicAppFor(runtime);
+    const friend = `friend-${randomUUID()}@example.net`;
+    const referral = await app.request('/v1/referrals', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: preferences, friendEmail: friend, firstName: 'Zeb' }),
+    });
+    expect(referral.status).toBe(202);
+    expect(await sentMailTo(friend)).toHaveLength(1);
+    const dataRequest = await app.request('/v1/data-requests', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: preferences, kind: 'download', locale: 'en' }).toString(),
+    });
+    expect(dataRequest.status).toBe(200);
+  }
+
   it('exports everything held about a contact', async () => {
     const contact = await givenFullContact();
     const response = await admin(`/admin/v1/contacts/${contact.contactId}/export`);
@@ -170,6 +194,7 @@ describe('data-subject rights: export and erasure', () => {
 
   it('erases a contact: no trace of the address or name anywhere, the hash blocks re-mailing', async () => {
     const contact = await givenFullContact();
+    await givenReferralAndDataRequest(contact.contactId);
     const response = await admin(`/admin/v1/contacts/${contact.contactId}/erase`, { method: 'POST' });
     expect(response.status).toBe(200);
     const receipt = (await response.json()) as Json;
@@ -181,8 +206,8 @@ describe('data-subject rights: export and erasure', () => {
     });
     // profile, lookup, subscription, open, referrals, email change
     expect(receipt.itemsDeleted).toBe(6);
-    // 3 ledger events and 2 messages (the `erased` event is written without personal data)
-    expect(receipt.itemsAnonymised).toBe(5);
+    // 3 ledger events and 3 messages (the `erased` event is written without personal data)
+    expect(receipt.itemsAnonymised).toBe(6);
 
     const items: Json[] = await scanAllItems(runtime);
     const everything = JSON.stringify(items).toLowerCase();
@@ -195,6 +220,15 @@ describe('data-subject rights: export and erasure', () => {
       items.filter((item) => item.pk === `CONTACT#${contact.contactId}` && item.sk === 'PROFILE'),
     ).toEqual([]);
     expect(items.filter((item) => item.pk === `EMAIL#${contact.emailHash}`)).toEqual([]);
+    // The opaque id is left only where docs/rights.md says: the anonymised partition and the audit trail;
+    // not in the referral invitation, nor in a rate-limit counter's key.
+    const elsewhere = items.filter(
+      (item) =>
+        JSON.stringify(item).includes(contact.contactId) &&
+        item.pk !== `CONTACT#${contact.contactId}` &&
+        item.entity !== 'auditEvent',
+    );
+    expect(elsewhere).toEqual([]);
     // Nothing left in the partition says where the person was or what they used.
     const partition = JSON.stringify(items.filter((item) => item.pk === `CONTACT#${contact.contactId}`));
     expect(partition).not.toContain(READER_IP);

@@ -30,7 +30,8 @@ type Fixture =
   | 'reply-unsubscribe'
   | 'reply-desinscrire-dkim-only'
   | 'reply-unsubscribe-unauthenticated'
-  | 'reply-unsubscribe-dmarc-fail';
+  | 'reply-unsubscribe-dmarc-fail'
+  | 'reply-unsubscribe-spf-fail-dkim-pass';
 
 function sesEvent(name: Fixture, values: { sender?: string; token?: string } = {}): InboundMailEvent {
   const text = readFileSync(new URL(`../fixtures/ses-receipt/${name}.json`, import.meta.url), 'utf8');
@@ -278,7 +279,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       expect(await countItems(runtime)).toBe(before);
     });
 
-    it('accepts the French word when only DKIM passed', async () => {
+    it('accepts the French word when only DKIM passed (the domain publishes no SPF record)', async () => {
       const reader = await subscribedReader();
       const summary = await processInboundMail(
         deps,
@@ -294,6 +295,10 @@ describe('inbound mail: unsubscribe by reply', () => {
     it.each([
       ['neither SPF nor DKIM passed', 'reply-unsubscribe-unauthenticated'],
       ['DMARC failed', 'reply-unsubscribe-dmarc-fail'],
+      [
+        'SPF failed on a domain without DMARC, even with DKIM passing',
+        'reply-unsubscribe-spf-fail-dkim-pass',
+      ],
     ] as const)('changes nothing when %s', async (_, fixture) => {
       const reader = await subscribedReader();
       const before = await countItems(runtime);

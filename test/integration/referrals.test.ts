@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
-import { canonicalEmail, hashEmail } from '../../shared/email-address';
+import { canonicalEmail, canonicalMailbox, hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
+import { referrerHashOf } from '../../shared/referrals/referrals';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
@@ -125,8 +126,10 @@ describe('refer a friend (createReferral)', () => {
     expect(invitation).toMatchObject({
       entity: 'referralInvitation',
       status: 'sent',
-      referrerContactId: referrer.contactId,
+      referrerHash: referrerHashOf(runtime.config.emailHashSecret, referrer.contactId),
     });
+    // The referrer is named by a keyed hash only (an erased referrer's id must be in no invitation).
+    expect(JSON.stringify(invitation)).not.toContain(referrer.contactId);
     const expiresAt = Number(invitation?.expiresAt);
     const thirtyDays = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
     expect(Math.abs(expiresAt - thirtyDays)).toBeLessThan(120);
@@ -216,6 +219,86 @@ describe('refer a friend (createReferral)', () => {
       body: new URLSearchParams({ token }).toString(),
     });
     expect(again.status).toBe(200);
+  });
+
+  /** Lets the friend's invitation window pass, so only the opt-out can still stop an invitation. */
+  async function expireInvitationOf(friend: string) {
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('referralInvitation', { friendHash: mailboxHashOf(friend) }),
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+      }),
+    );
+  }
+  const mailboxHashOf = (address: string) =>
+    hashEmail(runtime.config.emailHashSecret, canonicalMailbox(address));
+
+  async function optOutThroughLinkSentTo(friend: string) {
+    const link = optOutLinkIn((await sentMailTo(friend))[0]?.body.text ?? '') ?? '';
+    const token = new URL(link).searchParams.get('token') ?? '';
+    const done = await publicAppFor(runtime).request('/v1/referrals/opt-out', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(done.status).toBe(200);
+  }
+
+  it('"never invite me again" holds for every sub-address of the mailbox (+tag), either way round', async () => {
+    const referrer = await givenSubscriber();
+    const other = await givenSubscriber();
+    const local = `grace-${randomUUID()}`;
+    const friend = `${local}@example.net`;
+    await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' });
+    await optOutThroughLinkSentTo(friend);
+    await expireInvitationOf(friend);
+    for (const tagged of [`${local}+news@example.net`, `${local.toUpperCase()}+x@Example.NET`]) {
+      const response = await refer({ token: other.token, friendEmail: tagged, firstName: 'Bob' });
+      expect(response.status).toBe(202);
+      expect(await sentMailTo(canonicalEmail(tagged))).toHaveLength(0);
+    }
+
+    // Opting out from an invitation sent to a sub-address covers the plain address too.
+    const taggedLocal = `grace-${randomUUID()}`;
+    const tagged = `${taggedLocal}+promo@example.net`;
+    await refer({ token: referrer.token, friendEmail: tagged, firstName: 'Ada' });
+    await optOutThroughLinkSentTo(tagged);
+    await expireInvitationOf(tagged);
+    await refer({ token: other.token, friendEmail: `${taggedLocal}@example.net`, firstName: 'Bob' });
+    expect(await sentMailTo(`${taggedLocal}@example.net`)).toHaveLength(0);
+  });
+
+  it('still honours an opt-out recorded for the exact sub-address before mailboxes were used', async () => {
+    const referrer = await givenSubscriber();
+    const friend = `grace-${randomUUID()}+old@example.net`;
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('referralOptOut', { friendHash: hashEmail(runtime.config.emailHashSecret, friend) }),
+          entity: 'referralOptOut',
+          createdAt: new Date().toISOString(),
+        },
+      }),
+    );
+    expect((await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' })).status).toBe(202);
+    expect(await sentMailTo(friend)).toHaveLength(0);
+  });
+
+  it('invites a mailbox once per 30 days, whatever sub-address each referrer types', async () => {
+    const [first, second] = [await givenSubscriber(), await givenSubscriber()];
+    const local = `grace-${randomUUID()}`;
+    const addresses = [`${local}+a@example.net`, `${local}+b@example.net`, `${local}@example.net`];
+    for (const [index, friendEmail] of addresses.entries()) {
+      const referrer = index % 2 === 0 ? first : second;
+      const response = await refer({ token: referrer.token, friendEmail, firstName: 'Ada' });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ status: 'received' });
+    }
+    const sent = await Promise.all(addresses.map(async (address) => (await sentMailTo(address)).length));
+    expect(sent).toEqual([1, 0, 0]);
   });
 
   it('a forged opt-out token is refused and changes nothing', async () => {
@@ -350,21 +433,42 @@ describe('refer a friend (createReferral)', () => {
     expect(await countItems(runtime)).toBe(before);
   });
 
-  it('refuses a note with a link, and sends nothing', async () => {
+  it('refuses a note with a link in any form, a phone number or an address, and sends nothing', async () => {
     const referrer = await givenSubscriber();
     const before = await countItems(runtime);
-    for (const note of [
-      'Look: http://evil.example/win',
-      'HTTPS://x.example',
-      'go to www.example.com now',
-      'sign in at evil.example/login',
+    const links = 'must not contain links in any form (web or IP addresses, http, www.)';
+    for (const [note, message] of [
+      ['Look: http://evil.example/win', links],
+      ['HTTPS://x.example', links],
+      ['go to www.example.com now', links],
+      ['sign in at evil.example/login', links],
+      // The phishing that was sent: an IP-address URL, a phone number, a full-width-dot domain.
+      ['Your account is locked, verify at 203.0.113.9/verify', links],
+      ['Call our fraud line: +1 (555) 010-4477', 'must not contain phone numbers'],
+      ['Log in at paypal．com right away', links],
+      ['Log in at paypal\u200b.com right away', links],
+      ['Write to security＠paypal', 'must not contain email addresses'],
     ]) {
       const friend = newFriend();
       const response = await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada', note });
-      expect(response.status).toBe(400);
+      expect(response.status, note).toBe(400);
+      const body = (await response.json()) as ErrorBody;
+      expect(body.error.details).toEqual([{ path: 'body.note', message }]);
+      expect(await sentMailTo(friend)).toHaveLength(0);
+    }
+    expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('refuses a first name that speaks for a company or an authority, and sends nothing', async () => {
+    const referrer = await givenSubscriber();
+    const before = await countItems(runtime);
+    for (const firstName of ['PayPal Security Team', 'Service Client', 'Équipe Sécurité', 'Раураl']) {
+      const friend = newFriend();
+      const response = await refer({ token: referrer.token, friendEmail: friend, firstName });
+      expect(response.status, firstName).toBe(400);
       const body = (await response.json()) as ErrorBody;
       expect(body.error.details).toEqual([
-        { path: 'body.note', message: 'must not contain links (http, www.)' },
+        { path: 'body.firstName', message: 'must be a person’s first name, not a company, team or role' },
       ]);
       expect(await sentMailTo(friend)).toHaveLength(0);
     }

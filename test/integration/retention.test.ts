@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPIRY_MARGIN_SECONDS } from '../../shared/consent/unconfirmed-expiry';
 import { primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
+import { rateLimitSubject } from '../../shared/rate-limits';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
@@ -168,7 +169,9 @@ describe('retention: expiresAt as documented', () => {
       new QueryCommand({
         TableName: runtime.config.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `RATE#signup-address#${emailHash}` },
+        ExpressionAttributeValues: {
+          ':pk': `RATE#signup-address#${rateLimitSubject(runtime.config.emailHashSecret, emailHash)}`,
+        },
       }),
     );
     expect(Items.length).toBeGreaterThan(0);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hashEmail, maskEmail, normalizeEmail, parseEmailAddress } from '../../shared/email-address';
+import {
+  canonicalMailbox,
+  hashEmail,
+  maskEmail,
+  normalizeEmail,
+  parseEmailAddress,
+} from '../../shared/email-address';
 import { clientNetwork } from '../../shared/rate-limits';
 
 describe('email addresses', () => {
@@ -35,6 +41,23 @@ describe('email addresses', () => {
     ['over 254 characters', `ada@${Array.from({ length: 5 }, () => 'a'.repeat(60)).join('.')}.com`],
   ])('refuses an address with %s', (_, address) => {
     expect(parseEmailAddress(address).ok).toBe(false);
+  });
+});
+
+describe('canonical mailbox (referral opt-out and per-friend limit)', () => {
+  it.each([
+    ['Ada+news@Example.COM', 'ada@example.com'],
+    ['ada+a+b@example.com', 'ada@example.com'],
+    ['ada+@example.com', 'ada@example.com'],
+    ['ada@example.com', 'ada@example.com'],
+    // Dots and other separators are kept: only Gmail ignores dots, `-` is part of many names.
+    ['a.da+x@example.com', 'a.da@example.com'],
+    ['jean-luc@example.com', 'jean-luc@example.com'],
+    // Nothing before the `+`: nothing to reduce to.
+    ['+tag@example.com', '+tag@example.com'],
+    ['ada@Bücher.DE', 'ada@xn--bcher-kva.de'],
+  ])('reads %s as the mailbox %s', (address, mailbox) => {
+    expect(canonicalMailbox(address)).toBe(mailbox);
   });
 });
 

@@ -117,9 +117,21 @@ describe('interpretReply', () => {
       expect(reply('unsubscribe', { spf: 'PASS', dkim: 'GRAY', dmarc: 'GRAY' })).toEqual(sender);
     });
 
-    it('is accepted when only DKIM passed', () => {
-      expect(reply('unsubscribe', { spf: 'FAIL', dkim: 'PASS', dmarc: 'PASS' })).toEqual(sender);
+    it('is accepted when only DKIM passed and SPF did not fail', () => {
       expect(reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'GRAY' })).toEqual(sender);
+      expect(reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'PASS' })).toEqual(sender);
+    });
+
+    it.each([
+      // The forged envelope sender of a domain without DMARC, signed by any domain's DKIM.
+      { spf: 'FAIL', dkim: 'PASS', dmarc: 'GRAY' },
+      { spf: 'FAIL', dkim: 'PASS', dmarc: 'PASS' },
+      { spf: 'PROCESSING_FAILED', dkim: 'PASS', dmarc: 'GRAY' },
+      { spf: 'PASS', dkim: 'PROCESSING_FAILED', dmarc: 'GRAY' },
+      { spf: 'PASS', dkim: 'PASS', dmarc: 'PROCESSING_FAILED' },
+      { spf: 'fail', dkim: 'pass', dmarc: 'gray' },
+    ])('is refused when a verdict speaks against the sender, whatever DKIM says: %j', (verdicts) => {
+      expect(reply('unsubscribe', verdicts)).toEqual({ kind: 'ignored', reason: 'unauthenticated-sender' });
     });
 
     it('is refused when DMARC failed, even with SPF and DKIM passing', () => {

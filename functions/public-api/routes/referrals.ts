@@ -85,7 +85,10 @@ const ReferralBodySchema = z
         minLength: 1,
         maxLength: 50,
         example: 'Ada',
-        description: 'The only thing the friend is told about the referrer. No line breaks, links or `@`.',
+        description:
+          'The only thing the friend is told about the referrer: a person’s first name (letters, spaces, hyphens, ' +
+          'apostrophes; at most 4 words), not a company, team or role. Checked after normalisation (NFKC, ' +
+          'invisible characters removed); no links in any form, no `@`.',
       }),
     note: z
       .preprocess(blankAsAbsent, z.string().max(4000, 'must be at most 500 characters').optional())
@@ -93,7 +96,10 @@ const ReferralBodySchema = z
       .openapi({
         type: 'string',
         maxLength: 500,
-        description: 'Optional plain-text note, shown escaped. Links (`http`, `www.`) are refused.',
+        description:
+          'Optional plain-text note, shown escaped. Checked after normalisation (NFKC, invisible characters ' +
+          'removed, look-alike full stops made dots): links in any form (schemes, `www`, `x.y` host names, ' +
+          'IP addresses), email addresses and phone numbers (7 digits or more) are refused.',
       }),
     locale: z.preprocess(blankAsAbsent, z.enum(supportedLocales).optional()).openapi({
       description: 'The invitation’s language; the referrer’s own when absent.',
