@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { keyOf } from '../../shared/data-model';
+import { hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { RightsRequest } from '../../shared/rights/rights-request-rules';
 import type { Runtime } from '../../shared/runtime';
+import type { MessageRecord } from '../../shared/sending/send-message';
 import { adminRequest } from '../support/apps';
 import { givenList, scanAllItems } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
 type Json = Record<string, unknown>;
 
-/** The register of rights requests through the admin API (docs/rights.md). */
-describe('rights requests', () => {
+/**
+ * The register of rights requests through the admin API, and the operator's `data-request` email, which
+ * may only answer an open request of its recipient (docs/rights.md).
+ */
+describe('rights requests and the data-request email', () => {
   let runtime: Runtime;
   beforeAll(async () => {
     runtime = await createTestRuntime();
@@ -48,6 +56,185 @@ describe('rights requests', () => {
   };
   const getRequest = async (id: string) =>
     (await (await admin(`/admin/v1/rights-requests/${id}`)).json()) as RightsRequest;
+
+  const dataRequestEmail = (contactId: string, extra: Json = {}) =>
+    post('/admin/v1/messages', {
+      contactId,
+      kind: 'transactional',
+      purpose: 'data-request',
+      subject: 'Your access request',
+      html: '<p>We have received your request and attach a copy of your data.</p>',
+      ...extra,
+    });
+
+  async function suppress(email: string, reason: 'complaint' | 'hard-bounce') {
+    const createdAt = new Date().toISOString();
+    const emailHash = hashEmail(runtime.config.emailHashSecret, email);
+    const scope = reason === 'complaint' ? 'marketing-and-announcements' : 'all';
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: { ...keyOf('suppression', { emailHash, createdAt }), emailHash, reason, scope, createdAt },
+      }),
+    );
+  }
+
+  /** A person who reported our email as spam and unsubscribed from every list and all marketing. */
+  async function givenComplainedAndUnsubscribed() {
+    const contact = await givenContact();
+    const unsubscribed = await post(`/admin/v1/contacts/${contact.contactId}/unsubscribe`, {
+      allMarketing: true,
+    });
+    expect(unsubscribed.status).toBe(200);
+    await suppress(contact.email, 'complaint');
+    return contact;
+  }
+
+  describe('the operator’s data-request email', () => {
+    it('is refused without a rights request to a person who complained and unsubscribed from everything', async () => {
+      const person = await givenComplainedAndUnsubscribed();
+      const response = await dataRequestEmail(person.contactId);
+      expect(response.status).toBe(422);
+      const error = await errorOf(response);
+      expect(error.code).toBe('message_refused');
+      expect(error.details).toEqual([expect.objectContaining({ code: 'rights_request_required' })]);
+      expect(await sentMailTo(person.email)).toEqual([]);
+    });
+
+    it('is refused when it promotes anything, even answering a genuine request', async () => {
+      const person = await givenComplainedAndUnsubscribed();
+      const request = await givenRequest({ contactId: person.contactId });
+      await verify(request.rightsRequestId);
+      const response = await dataRequestEmail(person.contactId, {
+        rightsRequestId: request.rightsRequestId,
+        subject: 'Your data',
+        html: '<p>Here is your data. While you are here: 30% off everything with coupon SPRING!</p>',
+        promotionalOverride: { reason: 'it is only a small offer' },
+      });
+      expect(response.status).toBe(422);
+      expect((await errorOf(response)).details).toEqual([
+        expect.objectContaining({ code: 'promotional_data_request', path: 'html' }),
+      ]);
+      expect(await sentMailTo(person.email)).toEqual([]);
+    });
+
+    it('is refused for a request that is unknown, another contact’s or closed, and for a bounced address', async () => {
+      const person = await givenContact();
+      const other = await givenContact();
+      const othersRequest = await givenRequest({ contactId: other.contactId });
+      const closed = await givenRequest({ contactId: person.contactId });
+      expect(
+        (await change(closed.rightsRequestId, { action: 'deny', reason: 'Not verifiable' })).status,
+      ).toBe(200);
+      const cases: [string, string][] = [
+        ['unknownRequestId1', 'rights_request_not_found'],
+        [othersRequest.rightsRequestId, 'rights_request_other_contact'],
+        [closed.rightsRequestId, 'rights_request_closed'],
+      ];
+      for (const [rightsRequestId, code] of cases) {
+        const response = await dataRequestEmail(person.contactId, { rightsRequestId });
+        expect(response.status, code).toBe(422);
+        expect((await errorOf(response)).details, code).toEqual([expect.objectContaining({ code })]);
+      }
+      const bounced = await givenContact();
+      const open = await givenRequest({ contactId: bounced.contactId });
+      await suppress(bounced.email, 'hard-bounce');
+      const response = await dataRequestEmail(bounced.contactId, { rightsRequestId: open.rightsRequestId });
+      expect((await errorOf(response)).details).toEqual([expect.objectContaining({ code: 'suppressed' })]);
+      const wrongPurpose = await post('/admin/v1/messages', {
+        contactId: person.contactId,
+        kind: 'marketing',
+        listId: 'rr-news',
+        rightsRequestId: open.rightsRequestId,
+        subject: 'News',
+        html: '<p>News</p>',
+      });
+      expect(wrongPurpose.status).toBe(400);
+      expect(await sentMailTo(person.email)).toEqual([]);
+      expect(await sentMailTo(bounced.email)).toEqual([]);
+    });
+
+    it('is refused to a contact re-created for an address that was erased', async () => {
+      const first = await givenContact();
+      const erasure = await givenRequest({ contactId: first.contactId, kind: 'erasure' });
+      await verify(erasure.rightsRequestId);
+      const erased = await admin(
+        `/admin/v1/contacts/${first.contactId}/erase?rightsRequestId=${erasure.rightsRequestId}`,
+        { method: 'POST' },
+      );
+      expect(erased.status).toBe(200);
+
+      const again = await givenContact(first.email);
+      expect(again.contactId).not.toBe(first.contactId);
+      // Neither the old request nor a new one of the new contact opens the erased address again.
+      const oldRequest = await dataRequestEmail(again.contactId, {
+        rightsRequestId: erasure.rightsRequestId,
+      });
+      expect((await errorOf(oldRequest)).details).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 'rights_request_other_contact' })]),
+      );
+      const fresh = await givenRequest({ contactId: again.contactId });
+      await verify(fresh.rightsRequestId);
+      const response = await dataRequestEmail(again.contactId, { rightsRequestId: fresh.rightsRequestId });
+      expect(response.status).toBe(422);
+      expect((await errorOf(response)).details).toEqual([expect.objectContaining({ code: 'suppressed' })]);
+      expect(await errorOf(await dataRequestEmail(again.contactId))).toMatchObject({
+        details: expect.arrayContaining([expect.objectContaining({ code: 'rights_request_required' })]),
+      });
+      expect(await sentMailTo(first.email)).toEqual([]);
+    });
+
+    it('answers a genuine request end to end: create, verify, email, complete by export', async () => {
+      const person = await givenComplainedAndUnsubscribed();
+      const request = await givenRequest({
+        contactId: person.contactId,
+        requester: { type: 'agent', name: 'Avery Agent', authorisationReference: 'POA-2027-17' },
+      });
+      expect(request).toMatchObject({ status: 'received', channel: 'email', jurisdiction: 'gdpr' });
+      await verify(request.rightsRequestId);
+
+      const sent = await dataRequestEmail(person.contactId, { rightsRequestId: request.rightsRequestId });
+      expect(sent.status).toBe(202);
+      const message = (await sent.json()) as MessageRecord;
+      expect(message.exemption).toEqual({
+        type: 'transactional',
+        purpose: 'data-request',
+        rightsRequestId: request.rightsRequestId,
+      });
+      const mails = await sentMailTo(person.email);
+      expect(mails.map((mail) => mail.subject)).toEqual(['Your access request']);
+
+      const exported = await admin(
+        `/admin/v1/contacts/${person.contactId}/export?rightsRequestId=${request.rightsRequestId}`,
+      );
+      expect(exported.status).toBe(200);
+      const body = (await exported.json()) as { exportedAt: string; rightsRequests: Json[] };
+      expect(body.rightsRequests).toEqual([
+        expect.objectContaining({ rightsRequestId: request.rightsRequestId }),
+      ]);
+      const completed = await getRequest(request.rightsRequestId);
+      expect(completed).toMatchObject({
+        status: 'completed',
+        outcome: { evidence: { exportDeliveredAt: body.exportedAt } },
+      });
+      const audit = await admin(
+        `/admin/v1/audit-events?targetType=rightsRequest&targetId=${request.rightsRequestId}`,
+      );
+      const operations = ((await audit.json()) as { events: { operation: string }[] }).events.map(
+        (event) => event.operation,
+      );
+      expect(operations).toEqual(
+        expect.arrayContaining(['createRightsRequest', 'updateRightsRequest', 'exportContact']),
+      );
+
+      // Answered: nothing more may be sent about it.
+      const after = await dataRequestEmail(person.contactId, { rightsRequestId: request.rightsRequestId });
+      expect((await errorOf(after)).details).toEqual([
+        expect.objectContaining({ code: 'rights_request_closed' }),
+      ]);
+      expect(await sentMailTo(person.email)).toHaveLength(1);
+    });
+  });
 
   describe('the register', () => {
     it('records a request with its deadline, extends it once with a reason, and lists what is due', async () => {
