@@ -60,3 +60,33 @@ export async function completeSelfServiceRequest(
   if (!completed.ok) return;
   await saveChange(access, request, { ...verified.fields, ...completed.fields }, now);
 }
+
+/**
+ * The person's own opt-out of sale on the preference page (CCPA): recorded as a request answered at once,
+ * verified by the signed preference link that reached the page.
+ */
+export async function recordSelfServiceOptOutOfSale(
+  access: TableAccess,
+  contactId: string,
+  now: Date,
+): Promise<void> {
+  const request = await createRightsRequest(
+    access,
+    {
+      kind: 'opt-out-of-sale',
+      channel: 'self-service',
+      jurisdiction: 'ccpa',
+      requester: { type: 'person' },
+      contactId,
+      verification: { method: 'preference-link', at: now.toISOString() },
+      createdBy: 'self-service',
+    },
+    now,
+  );
+  const completed = transition(
+    request,
+    { action: 'complete', evidence: { contactUpdatedAt: now.toISOString() } },
+    now,
+  );
+  if (completed.ok) await saveChange(access, request, completed.fields, now);
+}

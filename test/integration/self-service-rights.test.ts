@@ -190,6 +190,26 @@ describe('self-service rights from the preference page', () => {
     });
   });
 
+  it('records an opt-out of sale from the preference page as a completed request', async () => {
+    const subscriber = await givenSubscriber();
+    const response = await app().request(
+      '/v1/preferences',
+      form({ token: subscriber.preferences, action: 'do-not-sell-on' }),
+    );
+    expect(response.status).toBe(200);
+    await app().request('/v1/preferences', form({ token: subscriber.preferences, action: 'do-not-sell-on' }));
+    const requests = await rightsRequestsOf(accessOf(runtime), subscriber.contactId);
+    expect(requests).toEqual([
+      expect.objectContaining({
+        kind: 'opt-out-of-sale',
+        status: 'completed',
+        channel: 'self-service',
+        jurisdiction: 'ccpa',
+        verification: expect.objectContaining({ method: 'preference-link' }),
+      }),
+    ]);
+  });
+
   it('answers forged, expired or misused links with a friendly page and changes nothing', async () => {
     const subscriber = await givenSubscriber();
     const expired = createTokenSigner(runtime.config.signingKeys, () => Date.now() - 2 * 3600 * 1000).sign(
