@@ -279,6 +279,23 @@ export const entities = {
     sk: 'ERASURE',
     accessPatterns: ['resume an interrupted erasure, or answer the receipt of a finished one (idempotent)'],
   },
+  rightsRequest: {
+    description:
+      'A data-subject rights request: kind, channel, requester, jurisdiction and deadline, verification, outcome and evidence. Kept, anonymised, when its contact is erased.',
+    pk: 'RIGHTS_REQUEST#<rightsRequestId>',
+    sk: 'RIGHTS_REQUEST',
+    // Few per day: one index partition ordered by deadline serves every listing.
+    gsi1pk: 'RIGHTS_REQUESTS',
+    gsi1sk: '<dueAt>#<rightsRequestId>',
+    // Only when linked to a contact.
+    gsi2pk: 'CONTACT_RIGHTS_REQUESTS#<contactId>',
+    gsi2sk: '<receivedAt>#<rightsRequestId>',
+    accessPatterns: [
+      'get a request by id',
+      'requests by deadline, filtered by status and kind (due before a date, overdue)',
+      "a contact's requests (data-request emails, self-service, export, erasure)",
+    ],
+  },
 } as const satisfies Record<string, EntityDefinition>;
 
 export type EntityName = keyof typeof entities;

@@ -42,10 +42,13 @@ export const tokenPurposes = {
    * (`hashEmail`, 64 hex characters), never by the address itself. Never expires.
    */
   referralOptOut: z.strictObject({ friendHash: z.string().regex(/^[0-9a-f]{64}$/) }),
-  /** Self-service "download my data", emailed to the contact's address; short expiry (docs/rights.md). */
-  exportData: z.strictObject({ contactId: opaqueId }),
-  /** Self-service "erase my data", emailed to the contact's address; short expiry (docs/rights.md). */
-  eraseData: z.strictObject({ contactId: opaqueId }),
+  /**
+   * Self-service "download my data", emailed to the contact's address; short expiry (docs/rights.md). The
+   * rights request it answers, which using it completes.
+   */
+  exportData: z.strictObject({ contactId: opaqueId, rightsRequestId: opaqueId.optional() }),
+  /** Self-service "erase my data", as `exportData`. */
+  eraseData: z.strictObject({ contactId: opaqueId, rightsRequestId: opaqueId.optional() }),
 } as const;
 
 export type TokenPurpose = keyof typeof tokenPurposes;

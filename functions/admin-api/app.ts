@@ -19,6 +19,7 @@ import { contactRoutes } from './routes/contacts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
 import { listRoutes } from './routes/lists';
 import { messageRoutes } from './routes/messages';
+import { rightsRequestRoutes } from './routes/rights-requests';
 import { unsubscribeContactRoutes } from './routes/unsubscribe-contact';
 
 /**
@@ -63,6 +64,7 @@ export function createAdminApp(deps: AdminApiDependencies) {
   app.route('/', consentEventRoutes(access));
   app.route('/', unsubscribeContactRoutes(access));
   app.route('/', contactRightsRoutes(access));
+  app.route('/', rightsRequestRoutes(access));
   const sending = sendDependenciesOf(deps);
   app.route('/', messageRoutes(sending));
   app.route('/', contactRoutes({ ...sending, settings: deps.config.signup }));

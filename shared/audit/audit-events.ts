@@ -11,7 +11,14 @@ import type { TableAccess } from '../table-access';
  * per target (`AUDIT_TARGET#<targetType>#<targetId>`), which a contact's export reads.
  */
 
-export const auditTargetTypes = ['contact', 'campaign', 'list', 'apiKey', 'message'] as const;
+export const auditTargetTypes = [
+  'contact',
+  'campaign',
+  'list',
+  'apiKey',
+  'message',
+  'rightsRequest',
+] as const;
 export type AuditTargetType = (typeof auditTargetTypes)[number];
 
 export interface AuditTarget {

@@ -22,6 +22,7 @@ const targetOfParam: Record<string, AuditTargetType> = {
   listId: 'list',
   keyId: 'apiKey',
   messageId: 'message',
+  rightsRequestId: 'rightsRequest',
 };
 const paramOfCollection: Record<string, string> = {
   contacts: 'contactId',
@@ -29,6 +30,7 @@ const paramOfCollection: Record<string, string> = {
   lists: 'listId',
   'api-keys': 'keyId',
   messages: 'messageId',
+  'rights-requests': 'rightsRequestId',
 };
 /** When the path's collection does not say, the first of these a response carries names the target. */
 const responseIdPreference = ['messageId', 'campaignId', 'keyId', 'listId', 'contactId'];

@@ -1,4 +1,4 @@
-import { remove as withoutConfusables } from 'confusables';
+import { normaliseForMatching, withoutInvisibleForms } from '../sending/text-normalisation';
 
 /**
  * Reading text written by someone we do not vouch for (a referrer's words in an email sent under our name)
@@ -6,11 +6,9 @@ import { remove as withoutConfusables } from 'confusables';
  * forms cannot slip past: compatibility forms folded (NFKC: full-width `ｗｗｗ．` is `www.`), invisible
  * characters removed (zero-width spaces and joiners, soft hyphens, bidirectional controls, fillers), and
  * every character read as a full stop in a host name made one (`。`, `．`, `｡`, `․`, `﹒`…). Links are also
- * looked for in the text's Unicode skeleton (`confusables`: Cyrillic `һttр` is `http`).
+ * looked for in the text's skeleton (text-normalisation.ts: Cyrillic `һttр` is `http`).
  */
 
-/** Format controls and default-ignorable characters: they render as nothing, or change nothing visible. */
-const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 /**
  * Full stops that IDNA (UTS #46) or a reader takes for the dot of a host name. Middle dots (`·`, `・`) are
  * not among them: they sit mid-line, and Catalan (`col·legi`) and Japanese names use them as letters' glue.
@@ -19,12 +17,12 @@ const DOT_LOOKALIKES = /[\u0589\u06d4\u0701\u0702\u1362\u2024\u2e3c\u3002\ua4f8\
 
 /** What the checks read, and what is sent: folded, without invisible characters, with plain dots. */
 export function normaliseUntrustedText(raw: string): string {
-  return raw.normalize('NFKC').replace(INVISIBLE, '').replace(DOT_LOOKALIKES, '.');
+  return withoutInvisibleForms(raw).replace(DOT_LOOKALIKES, '.');
 }
 
 /** Lower-case letters with look-alikes and accents replaced by their Latin base (`Ꮲаураl` → `paypal`). */
 export function skeletonOf(text: string): string {
-  return withoutConfusables(text).toLowerCase();
+  return normaliseForMatching(text);
 }
 
 /** Top-level domains that are not also words, for links written with spaces or a word for the dot. */

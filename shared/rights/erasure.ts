@@ -8,6 +8,7 @@ import { newId } from '../ids';
 import type { Logger } from '../log';
 import { inParts, type TableAccess } from '../table-access';
 import { contactPartition } from './export';
+import { anonymiseRightsRequestsOf } from './rights-requests';
 
 /**
  * Erasure (GDPR Art. 17; promise 7 of the handbook). Afterwards the table holds nothing that identifies
@@ -22,6 +23,7 @@ import { contactPartition } from './export';
  *    `erased` ledger event — the address can no longer be mailed from this moment;
  * 2. batches of transactions: anonymise or delete every other item of the contact partition;
  * 3. one transaction: delete the address lookup and the profile, mark the record `completed`.
+ * Between 2 and 3, the contact's rights requests (outside the partition) are anonymised, not deleted.
  * A run that dies anywhere is finished by running it again (the profile, holding the address hash, goes
  * last); a run after completion answers the stored receipt.
  */
@@ -306,6 +308,9 @@ export async function eraseContact(
     );
   }
 
+  // Rights requests live outside the partition, kept as proof that they were answered; their personal data goes.
+  const requestsAnonymised = await anonymiseRightsRequestsOf(access, contactId, now);
+
   // Step 3: the address lookup (only if it still points here) and the profile go, atomically.
   const lookupKey = primaryKeyOf('emailLookup', { emailHash: contact.emailHash });
   const { Item: lookup } = await access.documents.send(
@@ -332,12 +337,14 @@ export async function eraseContact(
           Update: {
             TableName: access.tableName,
             Key: primaryKeyOf('erasureRecord', { contactId }),
-            UpdateExpression: 'SET #status = :completed, erasedAt = :at ADD itemsDeleted :deleted',
+            UpdateExpression:
+              'SET #status = :completed, erasedAt = :at ADD itemsDeleted :deleted, itemsAnonymised :requests',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':completed': 'completed',
               ':at': at,
               ':deleted': ownsLookup ? 2 : 1,
+              ':requests': requestsAnonymised,
             },
           },
         },

@@ -2,12 +2,14 @@ import { findContact } from '../contacts/contacts';
 import { keyPrefix, table } from '../data-model';
 import { findSuppression } from '../suppressions/suppressions';
 import { queryAllItems, type TableAccess } from '../table-access';
+import { rightsRequestsOf } from './rights-requests';
 
 /**
  * Access and portability (GDPR Art. 15 and 20): everything we hold about one person, as one JSON
  * document (docs/rights.md). Costs one query of the contact partition (every page), one GetItem of the
  * suppression keyed by the contact's address hash, and one query of the audit events about the contact
- * (`gsi2`, `AUDIT_TARGET#contact#<contactId>`).
+ * (`gsi2`, `AUDIT_TARGET#contact#<contactId>`), and one of their rights requests (`gsi2`,
+ * `CONTACT_RIGHTS_REQUESTS#<contactId>`).
  */
 
 export const CONTACT_EXPORT_FORMAT = 'consent-mail.contact-export.v1';
@@ -36,6 +38,8 @@ export interface ContactExport {
   referrals: Item | null;
   /** Who did what to this contact through the admin API, oldest first. */
   auditEvents: Item[];
+  /** The person's rights requests (access, erasure, …) with their deadlines and outcomes, oldest first. */
+  rightsRequests: Item[];
   /** Items of the contact partition no section above covers (kept so the export is never incomplete). */
   other: Item[];
 }
@@ -97,10 +101,11 @@ export async function exportContact(
 ): Promise<ContactExport | undefined> {
   const contact = await findContact(access, contactId);
   if (contact === undefined) return undefined;
-  const [items, suppression, auditEvents] = await Promise.all([
+  const [items, suppression, auditEvents, rightsRequests] = await Promise.all([
     contactPartition(access, contactId),
     findSuppression(access, contact.emailHash),
     auditEventsAbout(access, contactId),
+    rightsRequestsOf(access, contactId),
   ]);
   const result: ContactExport = {
     format: CONTACT_EXPORT_FORMAT,
@@ -115,6 +120,7 @@ export async function exportContact(
     pendingEmailChange: null,
     referrals: null,
     auditEvents,
+    rightsRequests: rightsRequests.map((request) => ({ ...request })),
     other: [],
   };
   for (const item of items) {

@@ -7,6 +7,8 @@ import { type SendDependencies, sendMessage } from '../sending/send-message';
 import type { TokenPurpose } from '../tokens';
 import { type ErasureReceipt, eraseContact } from './erasure';
 import { type ContactExport, exportContact } from './export';
+import type { RightsRequestKind } from './rights-request-rules';
+import { completeSelfServiceRequest, openSelfServiceRequest } from './self-service-requests';
 
 /**
  * Self-service rights from the preference page (docs/rights.md). Asking sends a `data-request` email to
@@ -24,6 +26,7 @@ const purposeOf: Record<DataRequestKind, TokenPurpose & ('exportData' | 'eraseDa
   erase: 'eraseData',
 };
 const pathOf: Record<DataRequestKind, string> = { download: 'download', erase: 'erase' };
+const rightsKindOf: Record<DataRequestKind, RightsRequestKind> = { download: 'access', erase: 'erasure' };
 
 export type DataRequestOutcome = 'sent' | 'unknown-contact' | 'throttled';
 
@@ -42,9 +45,15 @@ export async function requestDataAction(
     now,
   });
   if (!count.allowed) return 'throttled';
+  const rightsRequestId = await openSelfServiceRequest(
+    deps.access,
+    contact.contactId,
+    rightsKindOf[request.kind],
+    now,
+  );
   const token = deps.tokens.sign(
     purposeOf[request.kind],
-    { contactId: contact.contactId },
+    { contactId: contact.contactId, rightsRequestId },
     { expiresInSeconds: DATA_REQUEST_LINK_TTL_MINUTES * 60 },
   );
   const url = `${deps.baseUrl}/v1/my-data/${pathOf[request.kind]}?token=${token}&locale=${request.locale}`;
@@ -58,6 +67,7 @@ export async function requestDataAction(
     draft: {
       kind: 'transactional',
       purpose: 'data-request',
+      rightsRequestId,
       subject: m.subject[request.kind](company),
       html: `<!doctype html>
 <html lang="${request.locale}"><head><meta charset="utf-8"></head>
@@ -74,33 +84,46 @@ export async function requestDataAction(
   return 'sent';
 }
 
-/** The contact a data-request link names, or why there is none. */
+/** The contact (and rights request) a data-request link names, or undefined when it is not valid. */
 export function verifyDataLink(
   deps: Pick<SendDependencies, 'tokens'>,
   kind: DataRequestKind,
   token: string,
-): string | undefined {
+): { contactId: string; rightsRequestId?: string } | undefined {
   const verified = deps.tokens.verify(purposeOf[kind], token);
-  return verified.ok ? verified.data.contactId : undefined;
+  return verified.ok ? verified.data : undefined;
 }
 
 export async function selfServiceExport(
   deps: SendDependencies,
   token: string,
 ): Promise<ContactExport | undefined> {
-  const contactId = verifyDataLink(deps, 'download', token);
-  return contactId === undefined ? undefined : exportContact(deps.access, contactId, deps.now?.());
+  const link = verifyDataLink(deps, 'download', token);
+  if (link === undefined) return undefined;
+  const now = deps.now?.() ?? new Date();
+  const exported = await exportContact(deps.access, link.contactId, now);
+  if (exported !== undefined && link.rightsRequestId !== undefined) {
+    const target = { rightsRequestId: link.rightsRequestId, contactId: link.contactId };
+    await completeSelfServiceRequest(deps.access, target, { exportDeliveredAt: exported.exportedAt }, now);
+  }
+  return exported;
 }
 
 export async function selfServiceErasure(
   deps: SendDependencies,
   token: string,
 ): Promise<ErasureReceipt | undefined> {
-  const contactId = verifyDataLink(deps, 'erase', token);
-  if (contactId === undefined) return undefined;
-  return eraseContact(
+  const link = verifyDataLink(deps, 'erase', token);
+  if (link === undefined) return undefined;
+  const receipt = await eraseContact(
     { access: deps.access, logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) },
-    contactId,
+    link.contactId,
     { requestedBy: 'self-service' },
   );
+  if (receipt !== undefined && link.rightsRequestId !== undefined) {
+    const target = { rightsRequestId: link.rightsRequestId, contactId: link.contactId };
+    const evidence = { erasureReceiptId: receipt.erasureId };
+    await completeSelfServiceRequest(deps.access, target, evidence, deps.now?.() ?? new Date());
+  }
+  return receipt;
 }

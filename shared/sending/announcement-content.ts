@@ -37,16 +37,11 @@ export function judgeAnnouncementContent(
   const refusals: Refusal[] = [];
   if (visible !== undefined && visible.hidden.length > 0) refusals.push(hiddenContentRefusal(visible.hidden));
 
-  const found = [
-    { field: 'subject', terms: termsIn(content.subject) },
-    { field: 'text', terms: termsIn(content.text) },
-    { field: 'html', terms: termsIn(visible?.text) },
-  ].filter((entry) => entry.terms.length > 0);
-  const first = found[0];
-  if (first === undefined) return { refusals };
+  const promotion = findPromotion({ ...content, visibleHtmlText: visible?.text });
+  if (promotion === null) return { refusals };
   const override = overrideReason?.trim();
   if (override) return { refusals, promotionalOverride: { reason: override } };
-  const terms = [...new Set(found.flatMap((entry) => entry.terms))];
+  const { terms, field } = promotion;
   refusals.push({
     code: 'promotional_announcement',
     message: `A service announcement must not promote anything, and this one looks promotional (${terms
@@ -54,9 +49,29 @@ export function judgeAnnouncementContent(
       .join(
         ', ',
       )}). Send it as marketing to a list, or give promotionalOverride.reason if it is not promotional.`,
-    field: first.field,
+    field,
   });
   return { refusals };
+}
+
+/**
+ * The promotional terms a reader would see in the subject, the text part and the visible text of the HTML
+ * part, each read whole, and the first field they appear in; null when there are none. Announcements and
+ * data-request emails are both judged by it.
+ */
+export function findPromotion(content: {
+  subject: string;
+  text: string | undefined;
+  visibleHtmlText: string | undefined;
+}): { terms: string[]; field: string } | null {
+  const found = [
+    { field: 'subject', terms: termsIn(content.subject) },
+    { field: 'text', terms: termsIn(content.text) },
+    { field: 'html', terms: termsIn(content.visibleHtmlText) },
+  ].filter((entry) => entry.terms.length > 0);
+  const first = found[0];
+  if (first === undefined) return null;
+  return { terms: [...new Set(found.flatMap((entry) => entry.terms))], field: first.field };
 }
 
 const termsIn = (text: string | undefined) =>

@@ -3,9 +3,11 @@ import type { SenderIdentity } from '../config';
 import { paragraphsToHtml } from '../email/html-text';
 import { formatAddress } from '../email/mailer';
 import { type UnsubscribeLinks, unsubscribeLinks } from '../email/unsubscribe-links';
+import { visibleContent } from '../email/visible-text';
 import { defaultLocale, isSupportedLocale, type Locale } from '../i18n/locales';
+import { openStatuses } from '../rights/rights-request-rules';
 import type { TokenSigner } from '../tokens';
-import { judgeAnnouncementContent } from './announcement-content';
+import { findPromotion, judgeAnnouncementContent } from './announcement-content';
 import {
   announcementFooter,
   appendToHtml,
@@ -178,6 +180,7 @@ export function complianceCheck(
     case 'transactional': {
       purpose = isOneOf(transactionalPurposes, draft.purpose) ? draft.purpose : undefined;
       refusals.push(...transactionalRefusals(recipient, purpose));
+      if (purpose === 'data-request') refusals.push(...dataRequestRefusals(draft, recipient));
       break;
     }
     default:
@@ -208,6 +211,21 @@ export function complianceCheck(
     );
     refusals.push(...judged.refusals);
     promotionalOverride = judged.promotionalOverride;
+  }
+
+  // Promotion in a data-request email: no override, it answers the person's request and nothing else.
+  if (purpose === 'data-request') {
+    const visibleHtmlText = callerHtml === undefined ? undefined : visibleContent(callerHtml).text;
+    const matches = findPromotion({ subject, text: callerText, visibleHtmlText });
+    if (matches !== null) {
+      refusals.push({
+        code: 'promotional_data_request',
+        message: `A data-request email answers the person's request and must not promote anything; this one looks promotional (${matches.terms
+          .map((term) => `"${term}"`)
+          .join(', ')}).`,
+        field: matches.field,
+      });
+    }
   }
 
   // Headers, every kind: the caller's and ours.
@@ -268,7 +286,13 @@ export function complianceCheck(
     kindTag = { category };
   } else if (draft.kind === 'transactional' && purpose !== undefined) {
     footer = transactionalFooter({ locale, sender, referral: purpose === 'referral' });
-    exemption = { type: 'transactional', purpose };
+    exemption = {
+      type: 'transactional',
+      purpose,
+      ...(purpose === 'data-request' && draft.rightsRequestId !== undefined
+        ? { rightsRequestId: draft.rightsRequestId }
+        : {}),
+    };
     kindTag = { purpose };
   } else {
     throw new Error('complianceCheck: unreachable decoration state');
@@ -420,7 +444,11 @@ function transactionalRefusals(
   const reason = recipient.suppression?.reason;
   if (reason !== undefined) {
     const blocks =
-      purpose === 'referral' || reason === 'hard-bounce' || reason === 'soft-bounces' || reason === 'admin';
+      purpose === 'referral' ||
+      reason === 'hard-bounce' ||
+      reason === 'soft-bounces' ||
+      reason === 'admin' ||
+      (purpose === 'data-request' && reason === 'erased');
     if (blocks) {
       refusals.push({
         code: 'suppressed',
@@ -432,6 +460,47 @@ function transactionalRefusals(
     }
   }
   return refusals;
+}
+
+/**
+ * A data-request email only answers a rights request of its recipient that is still open (docs/rights.md);
+ * that request is what lets it past a complaint or an unsubscribe, never past a bounce or an erasure.
+ */
+function dataRequestRefusals(draft: MessageDraft, recipient: RecipientState): Refusal[] {
+  const request = recipient.rightsRequest ?? null;
+  const field = 'rightsRequestId';
+  if (draft.rightsRequestId === undefined) {
+    return [
+      {
+        code: 'rights_request_required',
+        message:
+          'A data-request email must name the rights request it answers (rightsRequestId): an open request of this recipient.',
+        field,
+      },
+    ];
+  }
+  if (request === null || request.rightsRequestId !== draft.rightsRequestId) {
+    return [{ code: 'rights_request_not_found', message: 'There is no such rights request.', field }];
+  }
+  if (request.contactId !== recipient.contactId) {
+    return [
+      {
+        code: 'rights_request_other_contact',
+        message: 'The rights request is not about this recipient.',
+        field,
+      },
+    ];
+  }
+  if (!openStatuses.includes(request.status)) {
+    return [
+      {
+        code: 'rights_request_closed',
+        message: `The rights request is already ${request.status}; there is nothing left to write about.`,
+        field,
+      },
+    ];
+  }
+  return [];
 }
 
 function headerRefusals(

@@ -1,6 +1,7 @@
 import type { ConsentTextReference } from '../consent/consent-events';
 import type { SubscriptionStatus } from '../consent/subscriptions';
 import type { Locale } from '../i18n/locales';
+import type { RightsRequestStatus } from '../rights/rights-request-rules';
 import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
 
 /**
@@ -49,6 +50,8 @@ export interface MessageDraft {
   tracking?: boolean;
   /** Announcements: send although the promotional heuristic matched; the reason is recorded. */
   promotionalOverride?: { reason: string };
+  /** Transactional `data-request`: the open rights request of the recipient it is about (docs/rights.md). */
+  rightsRequestId?: string;
 }
 
 /** Everything the policy needs to know about the recipient, read just before the decision. */
@@ -71,6 +74,8 @@ export interface RecipientState {
   } | null;
   /** Marketing: the list itself. */
   list: { listId: string; name: string; trackingAllowedByDefault: boolean } | null;
+  /** Transactional `data-request`: the rights request the draft names, as read just now; null if none. */
+  rightsRequest?: { rightsRequestId: string; contactId: string | null; status: RightsRequestStatus } | null;
 }
 
 /** Ids the decorated message carries (links, tags). */
@@ -87,7 +92,7 @@ export type Exemption =
       reason: string;
       promotionalOverride?: { reason: string };
     }
-  | { type: 'transactional'; purpose: TransactionalPurpose };
+  | { type: 'transactional'; purpose: TransactionalPurpose; rightsRequestId?: string };
 
 /** A message ready for SES: every header and both bodies final. */
 export interface DecoratedMessage {
@@ -122,6 +127,11 @@ export const refusalCodes = [
   'announcement_hidden_content',
   // transactional
   'purpose_required',
+  'rights_request_required',
+  'rights_request_not_found',
+  'rights_request_other_contact',
+  'rights_request_closed',
+  'promotional_data_request',
   // content and headers (every kind)
   'empty_subject',
   'deceptive_subject',

@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { findList, type MailingList } from '../lists/lists';
 import type { Logger } from '../log';
+import { findRightsRequest } from '../rights/rights-requests';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
 import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
@@ -187,6 +188,19 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
   return record as unknown as MessageRecord;
 }
 
+/** The rights request a data-request draft names, as the policy reads it; null when there is none. */
+async function rightsRequestNamedBy(
+  access: TableAccess,
+  draft: MessageDraft,
+): Promise<RecipientState['rightsRequest']> {
+  const id = draft.rightsRequestId;
+  if (id === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
+  const request = await findRightsRequest(access, id);
+  return request === undefined
+    ? null
+    : { rightsRequestId: request.rightsRequestId, contactId: request.contactId, status: request.status };
+}
+
 /** A message decided by the policy and ready to be recorded (and, when allowed, sent). */
 export interface PreparedMessage {
   record: MessageRecord;
@@ -214,6 +228,9 @@ export async function prepareMessage(
   recipient?: RecipientState,
 ): Promise<PreparedMessage> {
   recipient ??= await recipientStateFor(deps.access, contact, policyListId(draft));
+  if (draft.kind === 'transactional' && draft.purpose === 'data-request') {
+    recipient = { ...recipient, rightsRequest: await rightsRequestNamedBy(deps.access, draft) };
+  }
   const { messageId } = identity;
   const decision = complianceCheck(draft, recipient, identity, {
     sender: deps.sender,

@@ -1,7 +1,8 @@
 import { confusablesMap } from 'confusables';
 
 /**
- * The one normalisation applied to text before it is matched against words (the promotional heuristic):
+ * The one normalisation applied to text before it is matched against words (the promotional heuristic,
+ * and the checks of a referrer's words in shared/referrals/untrusted-text.ts):
  * what a reader would read, whatever code points were used to write it.
  *
  * 1. NFKC: compatibility forms become plain letters (fullwidth `ＳＡＬＥ`, mathematical `𝐬𝐚𝐥𝐞`,
@@ -24,11 +25,14 @@ const COMBINING_MARK = /\p{M}/gu;
 const NON_ASCII_LETTER = /(?!\p{ASCII})\p{L}/gu;
 const TYPOGRAPHIC_APOSTROPHE = /[\u2018\u2019\u02BC\u2032]/g;
 
+/** Steps 1 and 2: compatibility forms folded and invisible characters removed, case and letters kept. */
+export function withoutInvisibleForms(text: string): string {
+  return text.normalize('NFKC').replace(INVISIBLE, '');
+}
+
 /** `text` as the heuristic reads it: see the steps above. */
 export function normaliseForMatching(text: string): string {
-  const withoutAccents = text
-    .normalize('NFKC')
-    .replace(INVISIBLE, '')
+  const withoutAccents = withoutInvisibleForms(text)
     .toLowerCase()
     .normalize('NFD')
     .replace(COMBINING_MARK, '')

@@ -84,6 +84,10 @@ describe('the OpenAPI document and the docs page', () => {
         'listApiKeys',
         'revokeApiKey',
         'listAuditEvents',
+        'createRightsRequest',
+        'listRightsRequests',
+        'getRightsRequest',
+        'updateRightsRequest',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);

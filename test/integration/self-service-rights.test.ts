@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { keyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
+import { rightsRequestsOf } from '../../shared/rights/rights-requests';
 import type { Runtime } from '../../shared/runtime';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
-import { publicAppFor } from '../support/apps';
+import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
@@ -122,6 +125,89 @@ describe('self-service rights from the preference page', () => {
     );
     expect(again.status).toBe(400);
     expect(again.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('opens one self-service request however often the person asks, completed when the link is used', async () => {
+    const subscriber = await givenSubscriber();
+    const first = await ask(subscriber, 'download');
+    await ask(subscriber, 'download');
+    const [request, ...others] = await rightsRequestsOf(accessOf(runtime), subscriber.contactId);
+    expect(others).toEqual([]);
+    expect(request).toMatchObject({
+      kind: 'access',
+      status: 'received',
+      channel: 'self-service',
+      requester: { type: 'person' },
+      createdBy: 'self-service',
+    });
+    // The email the person asked for carries the request it answers.
+    const message = await (
+      await adminRequest(runtime, `/admin/v1/contacts/${subscriber.contactId}/export`)
+    ).json();
+    expect((message as { messages: { exemption: unknown }[] }).messages.at(-1)?.exemption).toEqual({
+      type: 'transactional',
+      purpose: 'data-request',
+      rightsRequestId: request?.rightsRequestId,
+    });
+
+    const response = await app().request('/v1/my-data/download', form({ token: first.token }));
+    const exported = (await response.json()) as { exportedAt: string };
+    const [completed] = await rightsRequestsOf(accessOf(runtime), subscriber.contactId);
+    expect(completed).toMatchObject({
+      rightsRequestId: request?.rightsRequestId,
+      status: 'completed',
+      verification: { method: 'emailed-signed-link' },
+      outcome: { evidence: { exportDeliveredAt: exported.exportedAt } },
+    });
+  });
+
+  it('still sends the asked-for link to a person who reported spam, and completes the erasure with its receipt', async () => {
+    const subscriber = await givenSubscriber();
+    const createdAt = new Date().toISOString();
+    const emailHash = hashEmail(runtime.config.emailHashSecret, subscriber.email);
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('suppression', { emailHash, createdAt }),
+          emailHash,
+          reason: 'complaint',
+          scope: 'marketing-and-announcements',
+          createdAt,
+        },
+      }),
+    );
+    const link = await ask(subscriber, 'erase');
+    const response = await app().request('/v1/my-data/erase', form({ token: link.token }));
+    expect(response.status).toBe(200);
+    const receipt = /<code>([\w-]+)<\/code>/.exec(await response.text())?.[1];
+    const [request] = await rightsRequestsOf(accessOf(runtime), subscriber.contactId);
+    expect(request).toMatchObject({
+      kind: 'erasure',
+      status: 'completed',
+      outcome: { evidence: { erasureReceiptId: receipt } },
+      anonymisedAt: expect.any(String),
+    });
+  });
+
+  it('records an opt-out of sale from the preference page as a completed request', async () => {
+    const subscriber = await givenSubscriber();
+    const response = await app().request(
+      '/v1/preferences',
+      form({ token: subscriber.preferences, action: 'do-not-sell-on' }),
+    );
+    expect(response.status).toBe(200);
+    await app().request('/v1/preferences', form({ token: subscriber.preferences, action: 'do-not-sell-on' }));
+    const requests = await rightsRequestsOf(accessOf(runtime), subscriber.contactId);
+    expect(requests).toEqual([
+      expect.objectContaining({
+        kind: 'opt-out-of-sale',
+        status: 'completed',
+        channel: 'self-service',
+        jurisdiction: 'ccpa',
+        verification: expect.objectContaining({ method: 'preference-link' }),
+      }),
+    ]);
   });
 
   it('answers forged, expired or misused links with a friendly page and changes nothing', async () => {

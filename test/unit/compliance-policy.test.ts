@@ -44,6 +44,7 @@ function recipient(overrides: Partial<RecipientState> = {}): RecipientState {
     suppression: null,
     subscription: { status: 'confirmed', consentText: null, affirmative: true },
     list: { listId: 'weekly-news', name: 'Weekly News', trackingAllowedByDefault: false },
+    rightsRequest: { rightsRequestId: 'rr_1', contactId: 'c_1', status: 'verified' },
     ...overrides,
   };
 }
@@ -71,6 +72,7 @@ const announcement = (overrides: Partial<MessageDraft> = {}): MessageDraft => ({
 const transactional = (overrides: Partial<MessageDraft> = {}): MessageDraft => ({
   kind: 'transactional',
   purpose: 'data-request',
+  rightsRequestId: 'rr_1',
   subject: 'Your data export is ready',
   text: 'The export you asked for is ready.',
   ...overrides,
@@ -187,6 +189,39 @@ describe('compliance policy: each refusal code', () => {
       draft: transactional({ purpose: undefined }),
       field: 'purpose',
       message: /needs a purpose: one of confirmation, welcome, referral, data-request/,
+    },
+    {
+      code: 'rights_request_required',
+      draft: transactional({ rightsRequestId: undefined }),
+      field: 'rightsRequestId',
+      message: /must name the rights request it answers/,
+    },
+    {
+      code: 'rights_request_not_found',
+      draft: transactional(),
+      state: recipient({ rightsRequest: null }),
+      field: 'rightsRequestId',
+      message: /no such rights request/,
+    },
+    {
+      code: 'rights_request_other_contact',
+      draft: transactional(),
+      state: recipient({ rightsRequest: { rightsRequestId: 'rr_1', contactId: 'c_9', status: 'received' } }),
+      field: 'rightsRequestId',
+      message: /not about this recipient/,
+    },
+    {
+      code: 'rights_request_closed',
+      draft: transactional(),
+      state: recipient({ rightsRequest: { rightsRequestId: 'rr_1', contactId: 'c_1', status: 'completed' } }),
+      field: 'rightsRequestId',
+      message: /already completed/,
+    },
+    {
+      code: 'promotional_data_request',
+      draft: transactional({ subject: 'Your export, and a coupon for you' }),
+      field: 'subject',
+      message: /must not promote anything.*"coupon"/,
     },
     {
       code: 'empty_subject',
@@ -898,7 +933,7 @@ describe('compliance policy: transactional messages', () => {
         }),
       ),
     );
-    expect(exemption).toEqual({ type: 'transactional', purpose: 'data-request' });
+    expect(exemption).toEqual({ type: 'transactional', purpose: 'data-request', rightsRequestId: 'rr_1' });
     expect(message.headers).toEqual([]);
     expect(message.tags).toEqual({
       messageId: 'm_1',
@@ -925,6 +960,71 @@ describe('compliance policy: transactional messages', () => {
     allowed(check(transactional({ purpose: 'confirmation' }), state));
     expect(codes(check(transactional({ purpose: 'referral' }), state))).toEqual(['suppressed']);
   });
+});
+
+describe('compliance policy: data-request emails', () => {
+  const complainedAndUnsubscribed = (overrides: Partial<RecipientState> = {}) =>
+    recipient({
+      marketingOptOut: true,
+      suppression: { reason: 'complaint', scope: 'marketing-and-announcements' },
+      ...overrides,
+    });
+
+  it('need an open rights request of the recipient', () => {
+    const field = (decision: PolicyDecision) => refused(decision).map((refusal) => refusal.field);
+    const withoutId = check(transactional({ rightsRequestId: undefined }));
+    expect(codes(withoutId)).toEqual(['rights_request_required']);
+    expect(field(withoutId)).toEqual(['rightsRequestId']);
+    expect(codes(check(transactional(), recipient({ rightsRequest: null })))).toEqual([
+      'rights_request_not_found',
+    ]);
+    expect(codes(check(transactional({ rightsRequestId: 'rr_2' })))).toEqual(['rights_request_not_found']);
+    const elsewhere = { rightsRequestId: 'rr_1', contactId: 'c_2', status: 'verified' as const };
+    expect(codes(check(transactional(), recipient({ rightsRequest: elsewhere })))).toEqual([
+      'rights_request_other_contact',
+    ]);
+    for (const status of ['completed', 'denied'] as const) {
+      const closed = { rightsRequestId: 'rr_1', contactId: 'c_1', status };
+      expect(codes(check(transactional(), recipient({ rightsRequest: closed })))).toEqual([
+        'rights_request_closed',
+      ]);
+    }
+    allowed(
+      check(
+        transactional(),
+        recipient({ rightsRequest: { ...elsewhere, contactId: 'c_1', status: 'received' } }),
+      ),
+    );
+  });
+
+  it('must not promote anything, and no override lets them', () => {
+    const decision = check(
+      transactional({
+        subject: 'Your data export',
+        html: '<p>Here is your export. Also: 20% off everything this week, use our coupon!</p>',
+        text: undefined,
+        promotionalOverride: { reason: 'it is fine' },
+      }),
+    );
+    expect(codes(decision)).toEqual(['promotional_data_request']);
+    expect(refused(decision)[0]?.field).toBe('html');
+  });
+
+  it('reach a person who complained and unsubscribed from everything only to answer their open request', () => {
+    allowed(check(transactional(), complainedAndUnsubscribed()));
+    expect(codes(check(transactional({ rightsRequestId: undefined }), complainedAndUnsubscribed()))).toEqual([
+      'rights_request_required',
+    ]);
+  });
+
+  it.each(['erased', 'hard-bounce', 'soft-bounces', 'admin'] as const)(
+    'are never sent to an address suppressed for %s, even with an open request',
+    (reason) => {
+      expect(codes(check(transactional(), recipient({ suppression: { reason, scope: 'all' } })))).toEqual([
+        'suppressed',
+      ]);
+    },
+  );
 });
 
 describe('compliance policy: helpers', () => {

@@ -22,6 +22,9 @@ import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { supportedLocales } from '../../../shared/i18n/locales';
+import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
+import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
+import { auditRightsRequestCompletion } from './contact-rights';
 import { ListIdSchema } from './lists';
 
 /**
@@ -156,8 +159,24 @@ const ContactPatchSchema = z
       description:
         'A new address: nothing changes until the person confirms from it (the answer is then 202).',
     }),
+    rightsRequestId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a rights request id')
+      .optional()
+      .openapi({
+        description:
+          'A verified, open rectification (or, with `doNotSell: true`, opt-out-of-sale) request of this contact that this change answers: it is completed.',
+      }),
   })
-  .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change')
+  .refine(
+    ({ rightsRequestId: _, ...patch }) => Object.keys(patch).length > 0,
+    'give at least one field to change',
+  )
+  .refine((patch) => patch.rightsRequestId === undefined || patch.email === undefined, {
+    message:
+      'an address change is done only once confirmed: complete its rights request with updateRightsRequest then',
+    path: ['rightsRequestId'],
+  })
   .openapi('ContactPatch');
 
 const ContactUpdateSchema = z
@@ -273,8 +292,11 @@ const updateContactRoute = createRoute({
     },
     ...errors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
-    404: errorResponse('There is no such contact.'),
-    409: errorResponse('Another contact already has the new address.'),
+    404: errorResponse('There is no such contact, or no such rights request.'),
+    409: errorResponse(
+      'Another contact already has the new address, or the rights request cannot be completed by this change ' +
+        '(another contact, another kind, closed or not verified); nothing was changed.',
+    ),
   },
 });
 
@@ -333,10 +355,26 @@ export function contactRoutes(deps: EmailChangeDependencies) {
       return c.json(contactJson(contact), 200);
     })
     .openapi(updateContactRoute, async (c) => {
+      const principal = c.get('principal');
+      if (principal === undefined) throw new UnauthenticatedError();
       const { contactId } = c.req.valid('param');
-      const result = await updateContact(deps, contactId, c.req.valid('json'), {
-        apiKeyId: c.get('principal')?.keyId,
-      });
+      const { rightsRequestId, ...patch } = c.req.valid('json');
+      const kinds = kindsAnsweredBy.contactUpdate(patch);
+      if (rightsRequestId !== undefined) {
+        await completableRequest(deps.access, { rightsRequestId, contactId, kinds });
+      }
+      const result = await updateContact(deps, contactId, patch, { apiKeyId: principal.keyId });
+      if (rightsRequestId !== undefined) {
+        const evidence = { contactUpdatedAt: result.contact.updatedAt };
+        await completeRightsRequest(deps.access, rightsRequestId, evidence);
+        await auditRightsRequestCompletion(deps.access, {
+          keyId: principal.keyId,
+          operation: 'updateContact',
+          method: 'PATCH',
+          path: updateContactRoute.path,
+          rightsRequestId,
+        });
+      }
       const body = { contact: contactJson(result.contact) };
       return result.emailChange === null
         ? c.json(body, 200)

@@ -47,10 +47,18 @@ const SendMessageBody = z
     tags: z.record(z.string().max(128), z.string().max(256)).optional(),
     advertisement: z.boolean().optional(),
     promotionalOverride: z.strictObject({ reason: z.string().trim().min(3).max(500) }).optional(),
+    rightsRequestId: OpaqueId.optional().openapi({
+      description:
+        '`data-request` only, and required with it: the open rights request of this recipient the email answers (docs/rights.md).',
+    }),
   })
   .refine((body) => (body.contactId === undefined) !== (body.email === undefined), {
     message: 'give exactly one of contactId or email',
     path: ['contactId'],
+  })
+  .refine((body) => body.rightsRequestId === undefined || body.purpose === 'data-request', {
+    message: 'only a data-request email names a rights request',
+    path: ['rightsRequestId'],
   })
   .openapi('SendMessageRequest');
 
@@ -122,7 +130,9 @@ const sendRoute = createRoute({
     404: errorResponse('No such contact.'),
     409: errorResponse('The Idempotency-Key was used with another body, or is still in progress.'),
     422: errorResponse(
-      'The compliance policy refused the message; `details` lists every reason with its code.',
+      'The compliance policy refused the message; `details` lists every reason with its code (for a `data-request`: ' +
+        '`rights_request_required`, `rights_request_not_found`, `rights_request_other_contact`, `rights_request_closed`, ' +
+        '`promotional_data_request`, `suppressed`).',
     ),
   },
 });

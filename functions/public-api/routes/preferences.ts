@@ -11,6 +11,7 @@ import { requestEvidence } from '../../../shared/http/request-evidence';
 import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
 import { type Locale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
+import { recordSelfServiceOptOutOfSale } from '../../../shared/rights/self-service-requests';
 import { preferencesPage } from '../pages/preference-pages';
 import { InvalidLinkError, type OneClickDependencies } from './unsubscribe';
 
@@ -166,13 +167,18 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
         case 'do-not-sell-off': {
           // CCPA opt-out of sale/sharing, recorded on the contact (shared/contacts/do-not-sell.ts).
           const optOut = form.action === 'do-not-sell-on';
+          const now = new Date();
           const result = await setDoNotSell(
             deps.access,
             target.contactId,
             optOut,
             'preference-page',
             evidence,
+            now,
           );
+          if (result === 'changed' && optOut) {
+            await recordSelfServiceOptOutOfSale(deps.access, target.contactId, now);
+          }
           const m = contactMessagesFor(locale).doNotSell;
           if (result === 'changed') notice = optOut ? m.optedOutNotice : m.optedInNotice;
           break;
