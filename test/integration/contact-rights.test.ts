@@ -206,8 +206,9 @@ describe('data-subject rights: export and erasure', () => {
     });
     // profile, lookup, subscription, open, referrals, email change
     expect(receipt.itemsDeleted).toBe(6);
-    // 3 ledger events and 3 messages (the `erased` event is written without personal data)
-    expect(receipt.itemsAnonymised).toBe(6);
+    // 3 ledger events, 3 messages (the `erased` event is written without personal data) and the rights
+    // request the self-service data request opened (kept as proof, without personal data)
+    expect(receipt.itemsAnonymised).toBe(7);
 
     const items: Json[] = await scanAllItems(runtime);
     const everything = JSON.stringify(items).toLowerCase();
@@ -220,13 +221,15 @@ describe('data-subject rights: export and erasure', () => {
       items.filter((item) => item.pk === `CONTACT#${contact.contactId}` && item.sk === 'PROFILE'),
     ).toEqual([]);
     expect(items.filter((item) => item.pk === `EMAIL#${contact.emailHash}`)).toEqual([]);
-    // The opaque id is left only where docs/rights.md says: the anonymised partition and the audit trail;
-    // not in the referral invitation, nor in a rate-limit counter's key.
+    // The opaque id is left only where docs/rights.md says: the anonymised partition, the audit trail and
+    // the anonymised rights request (the proof it was answered); not in the referral invitation, nor in a
+    // rate-limit counter's key.
     const elsewhere = items.filter(
       (item) =>
         JSON.stringify(item).includes(contact.contactId) &&
         item.pk !== `CONTACT#${contact.contactId}` &&
-        item.entity !== 'auditEvent',
+        item.entity !== 'auditEvent' &&
+        !(item.entity === 'rightsRequest' && typeof item.anonymisedAt === 'string'),
     );
     expect(elsewhere).toEqual([]);
     // Nothing left in the partition says where the person was or what they used.
