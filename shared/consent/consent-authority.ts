@@ -118,6 +118,15 @@ export function confirmationLifts(suppression: Pick<Suppression, 'reason'> | und
 }
 
 /**
+ * What subscribing again on the preference page lifts: only the person's own earlier choices (their
+ * unsubscribe, their complaint), which their click through a link from their mailbox outranks. A bounce
+ * waits for a confirmed opt-in, an erasure has no preference page, the operator's block stays.
+ */
+export function preferenceRejoinLifts(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
+  return suppression?.reason === 'unsubscribed' || suppression?.reason === 'complaint';
+}
+
+/**
  * Which suppressions follow the person to a new address: those about the person (a complaint, their
  * unsubscribe, the operator's block). Those about the mailbox (bounces) stay with the old address.
  */

@@ -123,6 +123,36 @@ describe('only the person undoes their opt-out', () => {
       expect((await sendMarketing(contactId, 'weekly-news')).status).toBe(422);
     });
 
+    it('subscribing again after a complaint lifts the complaint, on the ledger, so mail flows again', async () => {
+      const { email, contactId } = await subscribedTo('open-news');
+      const emailHash = hashEmail(runtime.config.emailHashSecret, email);
+      const createdAt = new Date().toISOString();
+      await admin(`/admin/v1/contacts/${contactId}/unsubscribe`, 'POST', { allMarketing: true });
+      await runtime.clients.documents.send(
+        new PutCommand({
+          TableName: runtime.config.tableName,
+          Item: {
+            ...keyOf('suppression', { emailHash, createdAt }),
+            entity: 'suppression',
+            emailHash,
+            reason: 'complaint',
+            scope: 'marketing-and-announcements',
+            createdAt,
+          },
+        }),
+      );
+      const fields = {
+        action: 'resubscribe',
+        listId: 'open-news',
+        consentTextVersion: '1',
+        consentTextLocale: 'en',
+      };
+      expect((await preferenceAction(preferencesToken(contactId), fields)).status).toBe(200);
+      const kinds = (await recordsOf(runtime, email))?.events.map((event) => event.kind);
+      expect(kinds?.slice(-2)).toEqual(['resubscribed', 'suppression-lifted']);
+      expect((await sendMarketing(contactId, 'open-news')).status).toBe(202);
+    });
+
     it('cannot rejoin a list that only a one-click on a stranger list put on file', async () => {
       const { email, contactId } = await subscribedTo('open-news');
       // An unsubscribe for a list never joined is recorded, so a later import cannot resurrect it.

@@ -60,7 +60,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** What the ledger says the person allows, read from their events alone, oldest first. */
-export function ledgerSays(events: ConsentEvent[]): { lists: Set<string>; tracking: boolean } {
+function ledgerSays(events: ConsentEvent[]): { lists: Set<string>; tracking: boolean } {
   const lists = new Set<string>();
   let allMarketingOut = false;
   let tracking = false;
@@ -100,7 +100,8 @@ describe('the consent state machine (property-based)', () => {
       body: new URLSearchParams(fields).toString(),
     });
   const signer = () => createTokenSigner(runtime.config.signingKeys);
-  const contactOf = (email: string) => findContactByEmail(accessOf(runtime), runtime.config.emailHashSecret, email);
+  const contactOf = (email: string) =>
+    findContactByEmail(accessOf(runtime), runtime.config.emailHashSecret, email);
   const linkIn = (text: string | undefined, path: string) =>
     new RegExp(`${path}\\?token=([\\w.-]+)`).exec(text ?? '')?.[1] ?? '';
 
@@ -117,34 +118,52 @@ describe('the consent state machine (property-based)', () => {
         await app().request('/v1/subscribe', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: person.email, lists: [action.listId], trackingConsent: action.tracking }),
+          body: JSON.stringify({
+            email: person.email,
+            lists: [action.listId],
+            trackingConsent: action.tracking,
+          }),
         });
         return;
       case 'confirm': {
-        const mail = (await sentMailTo(person.email)).filter((m) => m.subject.startsWith('Please confirm')).at(-1);
+        const mail = (await sentMailTo(person.email))
+          .filter((m) => m.subject.startsWith('Please confirm'))
+          .at(-1);
         if (mail !== undefined) await form('/v1/confirm', { token: linkIn(mail.body.text, 'confirm') });
         return;
       }
       case 'one-click':
         if (contactId === undefined) return;
-        await form(`/v1/unsubscribe?token=${signer().sign('unsubscribe', { contactId, listId: action.listId })}`, {
-          'List-Unsubscribe': 'One-Click',
-        });
+        await form(
+          `/v1/unsubscribe?token=${signer().sign('unsubscribe', { contactId, listId: action.listId })}`,
+          {
+            'List-Unsubscribe': 'One-Click',
+          },
+        );
         return;
       case 'preference': {
         if (contactId === undefined) return;
         const token = signer().sign('preferences', { contactId });
         const fields: Record<string, string> = { token, action: action.action };
-        if ('listId' in action) Object.assign(fields, { listId: action.listId, consentTextVersion: '1', consentTextLocale: 'en' });
+        if ('listId' in action)
+          Object.assign(fields, { listId: action.listId, consentTextVersion: '1', consentTextLocale: 'en' });
         await form('/v1/preferences', fields);
         return;
       }
       case 'admin-unsubscribe-all':
-        if (contactId !== undefined) await admin(`/admin/v1/contacts/${contactId}/unsubscribe`, 'POST', { allMarketing: true });
+        if (contactId !== undefined)
+          await admin(`/admin/v1/contacts/${contactId}/unsubscribe`, 'POST', { allMarketing: true });
         return;
       case 'import': {
-        const optIn = { at: '2024-03-01T10:00:00Z', source: 'https://shop.example.com/', consentTextVersion: 1 };
-        await admin('/admin/v1/contacts', 'POST', { email: person.email, lists: [{ listId: action.listId, optIn }] });
+        const optIn = {
+          at: '2024-03-01T10:00:00Z',
+          source: 'https://shop.example.com/',
+          consentTextVersion: 1,
+        };
+        await admin('/admin/v1/contacts', 'POST', {
+          email: person.email,
+          lists: [{ listId: action.listId, optIn }],
+        });
         return;
       }
       case 'erase':
@@ -231,7 +250,8 @@ describe('the consent state machine (property-based)', () => {
           await expectProductAgreesWithLedger(person, history);
         }
       }),
-      { numRuns: 12 },
+      // 25 sequences keep the suite quick; CONSENT_MACHINE_RUNS=500 searches deeper.
+      { numRuns: Number(process.env.CONSENT_MACHINE_RUNS ?? 25) },
     );
   }, 240_000);
 });
