@@ -6,17 +6,17 @@ import { type EventSourceMapping, FilterCriteria, StartingPosition } from 'aws-c
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { pendingTaskFilterPattern } from '../functions/campaign-worker/stream-records';
+import { streamFilterPatterns } from '../functions/campaign-worker/stream-records';
 import type { ConsentMailFunction } from './consent-mail-function';
 import { failureQueue } from './failure-queue';
 
 /**
  * What runs the campaign worker (functions/campaign-worker/handler.ts), two triggers for one function:
  *
- * - the table's stream, through a Lambda event source mapping filtered to `campaignTask` items set to
- *   `pending` (the filter of functions/campaign-worker/stream-records.ts, so the worker is not invoked for
- *   the table's other writes); a record the worker reports failed is retried, then described in the
- *   on-failure queue;
+ * - the table's stream (its one reader), through a Lambda event source mapping filtered to `campaignTask`
+ *   items set to `pending` and to newly accepted `publicRequest` items (the filters of
+ *   functions/campaign-worker/stream-records.ts, so the function is not invoked for the table's other
+ *   writes); a record the function reports failed is retried, then described in the on-failure queue;
  * - an EventBridge rule every minute: a non-stream event makes the worker sweep due work (expired leases,
  *   deferred retries, pending tasks nobody took, scheduled campaigns).
  *
@@ -73,7 +73,7 @@ export class CampaignWorkerTriggers extends Construct {
       retryAttempts: STREAM_RETRY_ATTEMPTS,
       maxRecordAge: STREAM_MAX_RECORD_AGE,
       onFailure: new SqsDlq(this.deadLetterQueue),
-      filters: [FilterCriteria.filter(pendingTaskFilterPattern)],
+      filters: streamFilterPatterns.map((pattern) => FilterCriteria.filter(pattern)),
     });
 
     // The default bus: a schedule rule's events come from EventBridge itself.

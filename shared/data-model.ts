@@ -217,6 +217,17 @@ export const entities = {
     sk: 'GCRA',
     accessPatterns: ['reserve the next slots of the send rate with one conditional write'],
   },
+  publicRequest: {
+    description:
+      'A public request accepted in one write and processed on the table stream (a referral): its input, until processed.',
+    pk: 'PUBLIC_REQUEST#<emailHash>',
+    sk: '<receivedAt>#<requestId>',
+    expires: true,
+    accessPatterns: [
+      'accept a request in one write; the stream consumer reads it back, processes it and deletes it',
+      "erasure removes an address's requests still waiting",
+    ],
+  },
   rateLimitCounter: {
     description:
       'Requests in one fixed window for one subject, named by a keyed hash (of an IP network, address hash or contact id).',

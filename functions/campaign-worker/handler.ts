@@ -1,18 +1,23 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { processPublicRequest } from '../../shared/requests/process-public-request';
+import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import { createRuntime } from '../../shared/runtime';
-import { pendingTaskOf } from './stream-records';
+import { streamWorkOf } from './stream-records';
 
 /**
- * Two triggers, one worker: the table's stream (a task set to `pending`: plan a shard, send a batch,
- * re-arm parked batches) and a rule every minute (sweep due work, start scheduled campaigns). A task that
+ * The table's one stream reader, and the campaign worker. Two triggers: the table's stream, routed by
+ * item type (stream-records.ts: a campaign task set to `pending`: plan a shard, send a batch, re-arm
+ * parked batches; an accepted public request: do its work) and a rule every minute (sweep due work,
+ * start scheduled campaigns). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
 
 const runtime = createRuntime(process.env, 'campaign-worker');
 const ready = campaignWorkerDependencies(runtime);
+const requestWork = publicRequestWorkOf(runtime);
 
 export async function handler(
   event: DynamoDBStreamEvent | ScheduledEvent,
@@ -24,12 +29,13 @@ export async function handler(
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
   await Promise.all(
     event.Records.map(async (record) => {
-      const task = pendingTaskOf(record.eventName, record.dynamodb?.NewImage);
-      if (task === undefined) return;
+      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage);
+      if (work === undefined) return;
       try {
-        await runTask(deps, task.campaignId, task.taskId);
+        if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
+        else await processPublicRequest(base, requestWork, work.key);
       } catch (error) {
-        runtime.logger.error('campaign task could not be run', { ...task, error });
+        runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
         failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
       }
     }),

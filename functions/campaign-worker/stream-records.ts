@@ -1,3 +1,9 @@
+import {
+  acceptedRequestFilterPattern,
+  acceptedRequestOf,
+  type PublicRequestKey,
+} from '../../shared/requests/public-requests';
+
 /**
  * Which stream records start a task: inserted or modified `campaignTask` items whose new image is
  * `pending`. The Lambda event source mapping applies the same rule as a filter (infra/), so the worker is
@@ -24,3 +30,26 @@ export const pendingTaskFilterPattern = {
   eventName: ['INSERT', 'MODIFY'],
   dynamodb: { NewImage: { entity: { S: ['campaignTask'] }, status: { S: ['pending'] } } },
 };
+
+/**
+ * The table's stream has one reader (DynamoDB Streams allows two per shard, and more consumers are coming):
+ * this function. Each record is routed by item type to the work it starts; everything else on the stream
+ * is filtered out before the function is invoked (`streamFilterPatterns`). docs/architecture.md, "What
+ * happens in the request and what happens on the stream".
+ */
+export type StreamWork =
+  | { kind: 'campaign-task'; campaignId: string; taskId: string }
+  | { kind: 'accepted-request'; key: PublicRequestKey };
+
+export function streamWorkOf(
+  eventName: string | undefined,
+  newImage: StreamImage | undefined,
+): StreamWork | undefined {
+  const task = pendingTaskOf(eventName, newImage);
+  if (task !== undefined) return { kind: 'campaign-task', ...task };
+  const key = acceptedRequestOf(eventName, newImage);
+  return key === undefined ? undefined : { kind: 'accepted-request', key };
+}
+
+/** The event source mapping's filters (OR'ed by Lambda): the records `streamWorkOf` routes. */
+export const streamFilterPatterns = [pendingTaskFilterPattern, acceptedRequestFilterPattern];

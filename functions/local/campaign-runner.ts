@@ -15,13 +15,17 @@ import {
   sweep,
 } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { processPublicRequest } from '../../shared/requests/process-public-request';
+import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
+import type { PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
-import { pendingTaskOf } from '../campaign-worker/stream-records';
+import { streamWorkOf } from '../campaign-worker/stream-records';
 
 /**
- * The campaign worker in-process, for `npm start`, the tests and the benchmarks: it reads the table's
+ * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
  * stream from DynamoDB Local exactly as the Lambda event source mapping does on AWS (the same records, the
- * same filter, the same `runTask`), and sweeps due work as the scheduled rule does. On start it takes back
+ * same routing, the same `runTask` and `processPublicRequest`), and sweeps due work as the scheduled rule
+ * does. On start it takes back
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
 
@@ -50,6 +54,7 @@ export async function startCampaignRunner(
 ): Promise<CampaignRunner> {
   const { config, clients, logger } = runtime;
   const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
+  const requestWork = publicRequestWorkOf(runtime);
   const budget = options.taskBudgetMs ?? 60_000;
   const concurrency = options.concurrency ?? 8;
   const streams = new DynamoDBStreamsClient({
@@ -95,10 +100,21 @@ export async function startCampaignRunner(
     }
   }
 
+  /** An accepted public request: processed at once, beside the campaign tasks. */
+  function processRequest(key: PublicRequestKey) {
+    const run = processPublicRequest(base, requestWork, key)
+      .then(() => undefined)
+      .catch((error: unknown) => logger.error('accepted request could not be processed', { error }))
+      .finally(() => running.delete(run));
+    running.add(run);
+  }
+
   function enqueue(records: _Record[]) {
     for (const record of records) {
-      const task = pendingTaskOf(record.eventName, record.dynamodb?.NewImage);
-      if (task === undefined) continue;
+      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage);
+      if (work?.kind === 'accepted-request') processRequest(work.key);
+      if (work?.kind !== 'campaign-task') continue;
+      const task = { campaignId: work.campaignId, taskId: work.taskId };
       const id = `${task.campaignId}/${task.taskId}`;
       const state = known.get(id);
       if (state === 'running') known.set(id, 'again');

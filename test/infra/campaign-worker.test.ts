@@ -1,6 +1,11 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pendingTaskFilterPattern, pendingTaskOf } from '../../functions/campaign-worker/stream-records';
+import {
+  pendingTaskFilterPattern,
+  pendingTaskOf,
+  streamFilterPatterns,
+  streamWorkOf,
+} from '../../functions/campaign-worker/stream-records';
 import { defineConsentMail } from '../../infra/consent-mail';
 import {
   invokePermissionsOf,
@@ -121,8 +126,16 @@ describe('table stream → campaign worker', () => {
     expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
   });
 
-  it('only pending campaignTask items reach the worker: the filter is the one stream-records.ts exports', () => {
-    expect(mapping.FilterCriteria.Filters).toHaveLength(1);
+  it('only pending campaignTask items and accepted public requests reach the worker: the filters stream-records.ts exports', () => {
+    expect(mapping.FilterCriteria.Filters).toHaveLength(2);
+    const patterns = mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) =>
+      JSON.parse(filter.Pattern),
+    );
+    expect(patterns).toEqual(streamFilterPatterns);
+    expect(patterns[1]).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { entity: { S: ['publicRequest'] } } },
+    });
     const pattern: string = mapping.FilterCriteria.Filters[0].Pattern;
     expect(pattern).toContain('campaignTask');
     expect(JSON.parse(pattern)).toEqual(pendingTaskFilterPattern);
@@ -140,6 +153,20 @@ describe('table stream → campaign worker', () => {
     expect(pendingTaskOf('MODIFY', image)).toEqual({ campaignId: 'c', taskId: 't' });
     expect(pendingTaskOf('REMOVE', image)).toBeUndefined();
     expect(pendingTaskOf('MODIFY', { ...image, status: { S: 'running' } })).toBeUndefined();
+    // The router sends each record to its work, and nothing else anywhere.
+    expect(streamWorkOf('MODIFY', image)).toEqual({ kind: 'campaign-task', campaignId: 'c', taskId: 't' });
+    const request = {
+      entity: { S: 'publicRequest' },
+      emailHash: { S: 'h' },
+      receivedAt: { S: '2026-12-06T00:00:00.000Z' },
+      requestId: { S: 'r' },
+    };
+    expect(streamWorkOf('INSERT', request)).toEqual({
+      kind: 'accepted-request',
+      key: { emailHash: 'h', receivedAt: '2026-12-06T00:00:00.000Z', requestId: 'r' },
+    });
+    expect(streamWorkOf('REMOVE', request)).toBeUndefined();
+    expect(streamWorkOf('INSERT', { entity: { S: 'contact' } })).toBeUndefined();
   });
 
   it('the worker may read exactly that stream, and its role may put failed records in the queue', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { keyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { newId } from '../../shared/ids';
@@ -11,8 +12,10 @@ import { sendMessage } from '../../shared/sending/send-message';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
+import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -23,8 +26,12 @@ type Json = Record<string, unknown>;
 
 describe('data-subject rights: export and erasure', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
+  afterAll(async () => streamReader.stop());
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    // The referral below is processed on the table's stream, as on AWS.
+    streamReader = await testCampaignRunner(runtime);
     await givenList(runtime, { listId: 'rights-news', trackingAllowedByDefault: true });
   });
 
@@ -143,6 +150,7 @@ describe('data-subject rights: export and erasure', () => {
       body: JSON.stringify({ token: preferences, friendEmail: friend, firstName: 'Zeb' }),
     });
     expect(referral.status).toBe(202);
+    await untilRequestsProcessed(runtime);
     expect(await sentMailTo(friend)).toHaveLength(1);
     const dataRequest = await app.request('/v1/data-requests', {
       method: 'POST',

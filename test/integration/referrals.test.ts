@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { createAwsClients } from '../../shared/aws-clients';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { canonicalEmail, canonicalMailbox, hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
@@ -8,16 +10,22 @@ import { referrerHashOf } from '../../shared/referrals/referrals';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
+import { testCampaignRunner } from '../support/campaigns';
 import { countItems, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('refer a friend (createReferral)', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
     await givenList(runtime, { listId: 'weekly-news' });
+    // Referrals are accepted in one write and processed on the table's stream, as on AWS.
+    streamReader = await testCampaignRunner(runtime);
   });
+  afterAll(async () => streamReader.stop());
 
   const tokens = () => createTokenSigner(runtime.config.signingKeys);
   const newFriend = () => `grace.hopper-${randomUUID()}@example.net`;
@@ -44,18 +52,25 @@ describe('refer a friend (createReferral)', () => {
     return { email, contactId, token };
   }
 
-  const refer = (body: Record<string, unknown>) =>
-    publicAppFor(runtime).request('/v1/referrals', {
+  /** A referral as a caller makes it; resolves once the stream has processed what it accepted. */
+  const refer = async (body: Record<string, unknown>) => {
+    const response = await publicAppFor(runtime).request('/v1/referrals', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const referForm = (fields: Record<string, string>) =>
-    publicAppFor(runtime).request('/v1/referrals', {
+    await untilRequestsProcessed(runtime);
+    return response;
+  };
+  const referForm = async (fields: Record<string, string>) => {
+    const response = await publicAppFor(runtime).request('/v1/referrals', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
       body: new URLSearchParams(fields).toString(),
     });
+    await untilRequestsProcessed(runtime);
+    return response;
+  };
 
   const scanAll = () => scanAllItems(runtime);
 
@@ -356,6 +371,70 @@ describe('refer a friend (createReferral)', () => {
     ).toBe(202);
     expect(await sentMailTo(existing.email)).toHaveLength(before);
     expect(await sentMailTo(referrer.email)).toHaveLength(1); // only their own confirmation email
+  });
+
+  it('does the same work in the request whoever the friend is, so neither the answer nor its time tells', async () => {
+    const referrer = await givenSubscriber();
+    const optedOut = newFriend();
+    const suppressed = newFriend();
+    const invited = newFriend();
+    await refer({ token: referrer.token, friendEmail: invited, firstName: 'Ada' });
+    const suppressedHash = hashEmail(runtime.config.emailHashSecret, suppressed);
+    const createdAt = new Date().toISOString();
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('suppression', { emailHash: suppressedHash, createdAt }),
+          reason: 'complaint',
+          scope: 'all',
+          createdAt,
+        },
+      }),
+    );
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('referralOptOut', {
+            friendHash: hashEmail(runtime.config.emailHashSecret, canonicalMailbox(optedOut)),
+          }),
+          entity: 'referralOptOut',
+        },
+      }),
+    );
+    // The app on clients of its own, so only the request's DynamoDB calls are seen (not the stream's).
+    const calls: string[] = [];
+    const clients = createAwsClients(runtime.config);
+    clients.documents.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const app = publicAppFor({ ...runtime, clients });
+    const workOf = async (friendEmail: string) => {
+      calls.length = 0;
+      const response = await app.request('/v1/referrals', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: referrer.token, friendEmail, firstName: 'Ada' }),
+      });
+      return { status: response.status, body: await response.text(), calls: [...calls] };
+    };
+    const fresh = await workOf(newFriend());
+    // Reads of the referrer only (is this a subscriber?), then one write: the accepted request.
+    expect(fresh.calls.filter((name) => !['GetItemCommand', 'QueryCommand'].includes(name))).toEqual([
+      'PutItemCommand',
+    ]);
+    for (const friend of [optedOut, suppressed, invited, referrer.email]) {
+      expect(await workOf(friend)).toEqual(fresh);
+    }
+    await untilRequestsProcessed(runtime);
+    expect(await sentMailTo(optedOut)).toHaveLength(0);
+    expect(await sentMailTo(suppressed)).toHaveLength(0);
+    expect(await sentMailTo(invited)).toHaveLength(1);
   });
 
   it('limits each referrer to 5 invitations a day, with the same answer beyond', async () => {

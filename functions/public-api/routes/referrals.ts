@@ -12,10 +12,10 @@ import {
 } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
+import { acceptReferral } from '../../../shared/referrals/referral-requests';
 import { checkFirstName, checkNote, type TextCheck } from '../../../shared/referrals/referral-text';
 import {
   assertReferrer,
-  createReferral,
   friendOfOptOutToken,
   optOutOfReferrals,
   type ReferralDependencies,
@@ -211,7 +211,7 @@ export function referralRoutes(deps: ReferralRouteDependencies) {
       }
       const input = form ? c.req.valid('form') : c.req.valid('json');
       const referrerContactId = referrerOf(input.token);
-      await createReferral(deps, {
+      await acceptReferral(deps, {
         referrerContactId,
         friendEmail: input.friendEmail,
         firstName: input.firstName,

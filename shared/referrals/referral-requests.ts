@@ -1,0 +1,43 @@
+import * as z from 'zod';
+import { hashEmail } from '../email-address';
+import { supportedLocales } from '../i18n/locales';
+import type { PublicRequestWork } from '../requests/process-public-request';
+import { acceptPublicRequest, type PublicRequest } from '../requests/public-requests';
+import { assertReferrer, createReferral, type ReferralDependencies, type ReferralRequest } from './referrals';
+
+/**
+ * A referral in two halves. The request checks what concerns the caller (a valid token, a referrer with a
+ * confirmed subscription, valid text: the route) and records the request in one write; everything about
+ * the friend (the referrer's daily limit, the opt-out, suppression, known contacts, the 30-day window,
+ * the email) happens on the table's stream. Whether an invitation goes out, the answer and its time are
+ * the same (docs/security.md).
+ */
+
+export async function acceptReferral(
+  deps: Pick<ReferralDependencies, 'access' | 'emailHashSecret' | 'now'>,
+  request: ReferralRequest,
+): Promise<void> {
+  await assertReferrer(deps.access, request.referrerContactId);
+  const emailHash = hashEmail(deps.emailHashSecret, request.friendEmail);
+  await acceptPublicRequest(
+    deps.access,
+    { kind: 'referral', emailHash, payload: request },
+    deps.now?.() ?? new Date(),
+  );
+}
+
+/** What the request stored, checked again on the way back in (the table is not a trusted parser). */
+const StoredReferral = z.object({
+  referrerContactId: z.string(),
+  friendEmail: z.string(),
+  firstName: z.string(),
+  note: z.string().nullable(),
+  locale: z.enum(supportedLocales).nullable(),
+});
+
+/** The stream half: the referral's own rules and its email (referrals.ts `createReferral`). */
+export function referralWork(deps: ReferralDependencies): PublicRequestWork['referral'] {
+  return async (request: PublicRequest) => {
+    await createReferral(deps, StoredReferral.parse(request.payload));
+  };
+}

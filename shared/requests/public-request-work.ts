@@ -1,0 +1,11 @@
+import { referralWork } from '../referrals/referral-requests';
+import type { Runtime } from '../runtime';
+import { sendDependenciesOf } from '../sending/send-dependencies';
+import type { PublicRequestWork } from './process-public-request';
+
+/** The work of every kind of accepted request, built from a runtime (the stream function, the local runner). */
+export function publicRequestWorkOf(
+  runtime: Pick<Runtime, 'config' | 'clients' | 'logger'>,
+): PublicRequestWork {
+  return { referral: referralWork(sendDependenciesOf(runtime)) };
+}

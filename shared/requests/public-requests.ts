@@ -1,0 +1,130 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { keyOf, keyPrefix, table } from '../data-model';
+import { newId } from '../ids';
+import { inParts, type TableAccess } from '../table-access';
+
+/**
+ * Public requests that are accepted in one write and processed on the table's stream: the request
+ * validates, writes its input here and answers; the stream consumer (process-public-request.ts) does the
+ * rest. The answer's time and bytes then no longer depend on what the work finds (who is subscribed,
+ * opted out or already invited), and a slow SES never slows the request. docs/architecture.md, "What
+ * happens in the request and what happens on the stream".
+ */
+
+export const publicRequestKinds = ['referral'] as const;
+export type PublicRequestKind = (typeof publicRequestKinds)[number];
+
+export interface PublicRequest<Payload = unknown> {
+  requestId: string;
+  kind: PublicRequestKind;
+  /** Keyed hash of the address the request is about (`hashEmail`): erasure finds it by that. */
+  emailHash: string;
+  receivedAt: string;
+  payload: Payload;
+}
+
+/** Where a request is stored: what a stream record names and the consumer reads back. */
+export interface PublicRequestKey {
+  emailHash: string;
+  receivedAt: string;
+  requestId: string;
+}
+
+/** A request is processed within seconds; one that never can be is gone after a day (docs/retention.md). */
+export const PUBLIC_REQUEST_TTL_SECONDS = 24 * 3600;
+
+const keysOf = (key: PublicRequestKey) => {
+  const { pk, sk } = keyOf('publicRequest', key);
+  return { pk, sk };
+};
+
+/** Records the request (one PutItem) and returns its id. */
+export async function acceptPublicRequest<Payload>(
+  access: TableAccess,
+  request: { kind: PublicRequestKind; emailHash: string; payload: Payload },
+  now: Date,
+): Promise<string> {
+  const stored: PublicRequest<Payload> = { requestId: newId(), receivedAt: now.toISOString(), ...request };
+  await access.documents.send(
+    new PutCommand({
+      TableName: access.tableName,
+      Item: {
+        ...keysOf(stored),
+        entity: 'publicRequest',
+        ...stored,
+        [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + PUBLIC_REQUEST_TTL_SECONDS,
+      },
+    }),
+  );
+  return stored.requestId;
+}
+
+/** The request as stored, or undefined once processed (or erased). */
+export async function findPublicRequest(
+  access: TableAccess,
+  key: PublicRequestKey,
+): Promise<PublicRequest | undefined> {
+  const { Item } = await access.documents.send(
+    new GetCommand({ TableName: access.tableName, Key: keysOf(key), ConsistentRead: true }),
+  );
+  if (Item === undefined) return undefined;
+  const { requestId, kind, emailHash, receivedAt, payload } = Item as PublicRequest;
+  return { requestId, kind, emailHash, receivedAt, payload };
+}
+
+export async function deletePublicRequest(access: TableAccess, key: PublicRequestKey): Promise<void> {
+  await access.documents.send(new DeleteCommand({ TableName: access.tableName, Key: keysOf(key) }));
+}
+
+/** Erasure: every request about this address still waiting to be processed. Returns how many. */
+export async function deletePublicRequestsAbout(access: TableAccess, emailHash: string): Promise<number> {
+  const { Items = [] } = await access.documents.send(
+    new QueryCommand({
+      TableName: access.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+      ExpressionAttributeValues: { ':pk': keyPrefix('publicRequest', 'pk', { emailHash }) },
+      ProjectionExpression: '#pk, sk',
+      ConsistentRead: true,
+    }),
+  );
+  for (const part of inParts(Items, 25)) {
+    await access.documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [access.tableName]: part.map((item) => ({
+            DeleteRequest: { Key: { [table.partitionKey]: item.pk, [table.sortKey]: item.sk } },
+          })),
+        },
+      }),
+    );
+  }
+  return Items.length;
+}
+
+type StreamImage = Record<string, { S?: string } | undefined>;
+
+/** A stream record that announces a newly accepted request, as the key to read it back by. */
+export function acceptedRequestOf(
+  eventName: string | undefined,
+  newImage: StreamImage | undefined,
+): PublicRequestKey | undefined {
+  if (eventName !== 'INSERT' || newImage?.entity?.S !== 'publicRequest') return undefined;
+  const emailHash = newImage.emailHash?.S;
+  const receivedAt = newImage.receivedAt?.S;
+  const requestId = newImage.requestId?.S;
+  if (emailHash === undefined || receivedAt === undefined || requestId === undefined) return undefined;
+  return { emailHash, receivedAt, requestId };
+}
+
+/** The event source mapping's filter for accepted requests, in Lambda's filter-pattern syntax. */
+export const acceptedRequestFilterPattern = {
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { entity: { S: ['publicRequest'] } } },
+};
