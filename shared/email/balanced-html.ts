@@ -25,39 +25,42 @@ const TAG_NAME = /^[a-z][a-z0-9:._-]*$/i;
 const ATTRIBUTE_NAME = /^[a-z_:][a-z0-9_.:-]*$/i;
 const DOCTYPE = /^!doctype[^<>]*$/i;
 
-export interface RenderOptions {
-  /** Attributes left out wherever they appear (a marker only we may set). */
-  omitAttribute?: string;
+export function renderBalanced(nodes: readonly DomNode[]): string {
+  const out: string[] = [];
+  for (const node of nodes) renderNode(node, out);
+  return out.join('');
 }
 
-export function renderBalanced(nodes: readonly DomNode[], options: RenderOptions = {}): string {
-  return nodes.map((node) => renderNode(node, options)).join('');
+function renderNode(node: DomNode, out: string[]): void {
+  if (DomUtils.isText(node)) out.push(escapeText(node.data));
+  else if (DomUtils.isComment(node)) {
+    if (isSafeComment(node.data)) out.push(`<!--${node.data}-->`);
+  } else if (DomUtils.isTag(node)) renderElement(node, out);
+  else if (node.type === 'directive' && 'data' in node && DOCTYPE.test(node.data)) out.push(`<${node.data}>`);
+  else if ('children' in node) for (const child of node.children) renderNode(child, out);
 }
 
-function renderNode(node: DomNode, options: RenderOptions): string {
-  if (DomUtils.isText(node)) return escapeText(node.data);
-  if (DomUtils.isComment(node)) return isSafeComment(node.data) ? `<!--${node.data}-->` : '';
-  if (DomUtils.isTag(node)) return renderElement(node, options);
-  if (node.type === 'directive' && 'data' in node && DOCTYPE.test(node.data)) return `<${node.data}>`;
-  return 'children' in node ? renderBalanced(node.children, options) : '';
-}
-
-function renderElement(element: Extract<DomNode, { attribs: unknown }>, options: RenderOptions): string {
+function renderElement(element: Extract<DomNode, { attribs: Record<string, string> }>, out: string[]): void {
   const name = element.name.toLowerCase();
-  if (DROPPED_ELEMENTS.has(name)) return '';
-  const children =
-    name === 'style'
-      ? element.children.map((child) => (DomUtils.isText(child) ? escapeStyle(child.data) : '')).join('')
-      : renderBalanced(element.children, options);
-  if (!TAG_NAME.test(name)) return children;
-  const attributes = Object.entries(element.attribs)
-    .filter(([attribute]) => ATTRIBUTE_NAME.test(attribute) && attribute !== options.omitAttribute)
-    .map(([attribute, value]) => ` ${attribute}="${escapeAttribute(value)}"`)
-    .join('');
+  if (DROPPED_ELEMENTS.has(name)) return;
+  const written = TAG_NAME.test(name);
+  if (written) out.push(`<${name}${attributesOf(element.attribs)}>`);
+  if (name === 'style') {
+    for (const child of element.children) if (DomUtils.isText(child)) out.push(escapeStyle(child.data));
+  } else {
+    for (const child of element.children) renderNode(child, out);
+  }
   // A void element's children (htmlparser2 gives `bgsound` some) become its following siblings.
-  return VOID_ELEMENTS.has(name)
-    ? `<${name}${attributes}>${children}`
-    : `<${name}${attributes}>${children}</${name}>`;
+  if (written && !VOID_ELEMENTS.has(name)) out.push(`</${name}>`);
+}
+
+function attributesOf(attributes: Record<string, string>): string {
+  let written = '';
+  for (const name in attributes) {
+    if (!ATTRIBUTE_NAME.test(name)) continue;
+    written += ` ${name}="${escapeAttribute(attributes[name] ?? '')}"`;
+  }
+  return written;
 }
 
 /**

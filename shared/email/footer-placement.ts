@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { renderBalanced } from './balanced-html';
 import { everyHidingSelector, mightMatch } from './css-visibility';
-import { visibleContent } from './visible-text';
+import { visibleContent, visibleContentOf } from './visible-text';
 
 /**
  * Puts the footer where a mail client shows it, whatever HTML the sender wrote (handbook promise 10), or
@@ -51,7 +51,8 @@ export function placeFooter(senderHtml: string, footerHtml: string): FooterPlace
   const reason =
     whyNotShown(withMarker, marker, expected) ?? whyNotShownInOutlook(withMarker, marker, expected);
   if (reason !== undefined) return { placed: false, reason };
-  return { placed: true, html: renderBalanced(document.children, { omitAttribute: marker }) };
+  // The marker's name cannot occur in the sender's HTML (it is derived from it), so this removes only ours.
+  return { placed: true, html: withMarker.replace(` ${marker}=""`, '') };
 }
 
 /** What cannot be written back with the footer after it, found without recursion (the tree may be deep). */
@@ -112,7 +113,7 @@ function whyNotShown(html: string, marker: string, expected: string): string | u
     if (selector !== undefined)
       return `the style rule "${selector}" could hide the <${name}> the footer is in`;
   }
-  const { markedText } = visibleContent(html, { marker });
+  const { markedText } = visibleContentOf(document, { marker });
   if (markedText !== expected) {
     return 'the footer would be hidden, in whole or in part, by the HTML around it (display:none, visibility, opacity, font-size:0, zero size, the hidden attribute, text coloured like its background…)';
   }

@@ -66,7 +66,14 @@ interface Sink {
 }
 
 export function visibleContent(html: string, options: { marker?: string } = {}): VisibleContent {
-  const document = parseDocument(html);
+  return visibleContentOf(parseDocument(html), options);
+}
+
+/** `visibleContent` of a document already parsed with htmlparser2's `parseDocument`. */
+export function visibleContentOf(
+  document: ReturnType<typeof parseDocument>,
+  options: { marker?: string } = {},
+): VisibleContent {
   const rules = DomUtils.getElementsByTagName('style', document).flatMap((style) =>
     hidingStyleRules(DomUtils.textContent(style)),
   );
