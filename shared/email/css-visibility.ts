@@ -179,3 +179,41 @@ export function normaliseColour(value: string | undefined): string | undefined {
 export function backgroundColour(declarations: Declarations): string | undefined {
   return normaliseColour(declarations.get('background-color') ?? declarations.get('background'));
 }
+
+/**
+ * The selectors of every rule that hides something, inside at-rules (`@media`, `@supports`) too: for a
+ * check that must not miss one, where `hidingStyleRules` reads only what applies to every reader.
+ */
+export function everyHidingSelector(css: string): string[] {
+  const selectors: string[] = [];
+  for (const [, list = '', body = ''] of stripComments(css).matchAll(/([^{};]+)\{([^{}]*)\}/g)) {
+    if (hidingReason(parseDeclarations(body)) === undefined) continue;
+    selectors.push(
+      ...list
+        .split(',')
+        .map((selector) => selector.trim())
+        .filter(Boolean),
+    );
+  }
+  return selectors;
+}
+
+/**
+ * Whether `selector` might match an element with this name and attributes, read generously: of its last
+ * compound, pseudo-classes, attribute selectors and `*` are dropped; if nothing readable is left
+ * (`:root`, `[lang]`, `*`), it might match anything.
+ */
+export function mightMatch(
+  selector: string,
+  name: string,
+  attributes: Readonly<Record<string, string>>,
+): boolean {
+  const last = selector.split(/\s*[>+~]\s*|\s+/).at(-1) ?? '';
+  const readable = last
+    .replace(/::?[a-z-]+(?:\([^)]*\))?/gi, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replaceAll('*', '');
+  if (readable === '') return true;
+  const compound = parseCompound(readable);
+  return compound === undefined || matchesSelector(compound, name, attributes);
+}

@@ -36,6 +36,8 @@ export interface HiddenElement {
 export interface VisibleContent {
   text: string;
   hidden: HiddenElement[];
+  /** With `options.marker`: the visible text of the element carrying that attribute, if a reader sees it. */
+  markedText?: string;
 }
 
 const NOT_RENDERED = new Set(['head', 'title', 'script', 'style', 'template']);
@@ -58,16 +60,34 @@ interface Context {
 interface Sink {
   parts: string[];
   hidden: HiddenElement[];
+  /** Set on visible walks only: an element with this attribute inside something hidden is never seen. */
+  marker?: string;
+  markedText?: string;
 }
 
-export function visibleContent(html: string): VisibleContent {
-  const document = parseDocument(html);
+export function visibleContent(html: string, options: { marker?: string } = {}): VisibleContent {
+  return visibleContentOf(parseDocument(html), options);
+}
+
+/** `visibleContent` of a document already parsed with htmlparser2's `parseDocument`. */
+export function visibleContentOf(
+  document: ReturnType<typeof parseDocument>,
+  options: { marker?: string } = {},
+): VisibleContent {
   const rules = DomUtils.getElementsByTagName('style', document).flatMap((style) =>
     hidingStyleRules(DomUtils.textContent(style)),
   );
-  const sink: Sink = { parts: [], hidden: [] };
+  const sink: Sink = {
+    parts: [],
+    hidden: [],
+    ...(options.marker === undefined ? {} : { marker: options.marker }),
+  };
   walk(document.children, { rules, colour: undefined, background: undefined }, sink);
-  return { text: tidy(sink.parts.join('')), hidden: sink.hidden };
+  return {
+    text: tidy(sink.parts.join('')),
+    hidden: sink.hidden,
+    ...(sink.markedText === undefined ? {} : { markedText: sink.markedText }),
+  };
 }
 
 function walk(nodes: readonly DomNode[], context: Context, sink: Sink): void {
@@ -95,7 +115,11 @@ function visitElement(element: DomElement, context: Context, sink: Sink): void {
   }
   const separator = BLOCKS.has(name) ? '\n' : CELLS.has(name) ? ' ' : '';
   sink.parts.push(separator, altText(element));
+  const from = sink.parts.length;
   walk(element.children, inner, sink);
+  if (sink.marker !== undefined && element.attribs[sink.marker] !== undefined) {
+    sink.markedText = tidy(sink.parts.slice(from).join(''));
+  }
   sink.parts.push(separator);
 }
 

@@ -1,5 +1,6 @@
 import { convert } from 'html-to-text';
 import type { SenderIdentity } from '../config';
+import { placeFooter } from '../email/footer-placement';
 import { paragraphsToHtml } from '../email/html-text';
 import { formatAddress } from '../email/mailer';
 import { type UnsubscribeLinks, unsubscribeLinks } from '../email/unsubscribe-links';
@@ -10,7 +11,6 @@ import type { TokenSigner } from '../tokens';
 import { findPromotion, judgeAnnouncementContent } from './announcement-content';
 import {
   announcementFooter,
-  appendToHtml,
   appendToText,
   type Footer,
   marketingFooter,
@@ -312,18 +312,28 @@ export function complianceCheck(
       ...kindTag,
     }).map(([name, value]) => [name, sanitiseTagValue(value)]),
   );
+  const placement = placeFooter(html, footer.html + pixel);
+  if (!placement.placed) return { allowed: false, refusals: [footerNotVisible(placement.reason)] };
   const message: DecoratedMessage = {
     from: formatAddress(sender.fromName, sender.fromAddress),
     replyTo: sender.replyTo,
     to: recipient.email,
     subject,
-    html: appendToHtml(html, footer.html + pixel),
+    html: placement.html,
     text: appendToText(text, footer.text),
     headers,
     tags,
     tracked: pixel !== '',
   };
   return { allowed: true, message, exemption };
+}
+
+function footerNotVisible(reason: string): Refusal {
+  return {
+    code: 'footer_not_visible',
+    message: `The footer (who sends it, the postal address, the unsubscribe and preference links, the advertisement notice) must be visible wherever the message is read, and this HTML would not show it: ${reason}.`,
+    field: 'html',
+  };
 }
 
 function isOneOf<T extends string>(values: readonly T[], value: string | undefined): value is T {

@@ -17,10 +17,25 @@ export interface Footer {
 
 type FooterSender = Pick<SenderIdentity, 'companyName' | 'postalAddress'>;
 
-const WRAPPER_STYLE =
-  'margin-top:2rem;border-top:1px solid #d0d7de;padding-top:1rem;font-family:Arial,Helvetica,sans-serif;font-size:12px;line-height:1.5;color:#57606a';
-const PARAGRAPH_STYLE = 'margin:0 0 .5rem';
-const LINK_STYLE = 'color:#0969da';
+/**
+ * Every footer declaration is `!important` inline, which wins over any rule of the sender's stylesheets:
+ * a rule such as `p { font-size:0 }`, `div { display:none }` or a colour matching the background cannot
+ * hide the footer (footer-placement.ts checks what encloses it). `left`, `top` and `margin-left` are set
+ * because an off-screen offset is how text is pushed out of sight.
+ */
+const important = (declarations: string) =>
+  declarations
+    .split(';')
+    .map((declaration) => `${declaration}!important`)
+    .join(';');
+const SHOWN =
+  'visibility:visible;opacity:1;mso-hide:none;max-height:none;overflow:visible;position:static;left:auto;top:auto;text-indent:0;font-size:12px';
+const WRAPPER_STYLE = important(
+  `display:block;${SHOWN};margin:2rem 0 0;margin-left:0;border-top:1px solid #d0d7de;padding:1rem 0 0;font-family:Arial,Helvetica,sans-serif;line-height:1.5;color:#57606a;background-color:#ffffff`,
+);
+const PARAGRAPH_STYLE = important(`display:block;${SHOWN};margin:0 0 .5rem;margin-left:0;color:#57606a`);
+const LINK_STYLE = important(`display:inline;${SHOWN};color:#0969da`);
+const STRONG_STYLE = important(`display:inline;${SHOWN};color:#57606a`);
 
 const paragraph = (innerHtml: string) => `<p style="${PARAGRAPH_STYLE}">${innerHtml}</p>`;
 const link = (url: string, label: string) =>
@@ -60,7 +75,7 @@ export function marketingFooter(options: {
   const html: string[] = [];
   const text: string[] = [];
   if (options.advertisement) {
-    html.push(paragraph(`<strong>${escapeHtml(m.advertisement)}</strong>`));
+    html.push(paragraph(`<strong style="${STRONG_STYLE}">${escapeHtml(m.advertisement)}</strong>`));
     text.push(m.advertisement);
   }
   html.push(
@@ -104,13 +119,6 @@ export function transactionalFooter(options: {
 /** The 1×1 open-tracking image; `url` is the pixel endpoint with its signed token. */
 export function openTrackingPixel(url: string): string {
   return `<img src="${escapeHtml(url)}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">`;
-}
-
-/** Inserts `fragment` before the last `</body>` of `html`, or appends it when there is none. */
-export function appendToHtml(html: string, fragment: string): string {
-  let bodyEnd = -1;
-  for (const match of html.matchAll(/<\/body\s*>/gi)) bodyEnd = match.index;
-  return bodyEnd === -1 ? `${html}${fragment}` : `${html.slice(0, bodyEnd)}${fragment}${html.slice(bodyEnd)}`;
 }
 
 /** The text part followed by a blank line and the footer. */

@@ -140,6 +140,7 @@ export const refusalCodes = [
   'header_too_long',
   'too_many_headers',
   'reserved_header',
+  'footer_not_visible',
 ] as const;
 export type RefusalCode = (typeof refusalCodes)[number];
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
+import { visibleContent } from '../../shared/email/visible-text';
 import { hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
@@ -146,6 +147,42 @@ describe('sending one message (sendMessage, getMessage)', () => {
     expect(error.details?.map((detail) => detail.code).sort()).toEqual(
       ['deceptive_subject', 'reserved_header', 'unsubscribed'].sort(),
     );
+    expect(await sentMailTo(email)).toHaveLength(before);
+  });
+
+  it('puts the footer after HTML that ends in an unclosed comment, where the reader sees it', async () => {
+    const { email, contactId } = await givenSubscriber(['weekly-news']);
+    const response = await send({
+      contactId,
+      kind: 'marketing',
+      listId: 'weekly-news',
+      subject: 'Hello',
+      html: '<p>Hi</p><!--',
+    });
+    expect(response.status).toBe(202);
+    const html = (await lastMailTo(email))?.body.html ?? '';
+    const visible = visibleContent(html).text;
+    expect(visible).toMatch(
+      /^Hi\nYou are receiving this email because you subscribed to The weekly-news newsletter\./,
+    );
+    expect(visible).toContain(runtime.config.sender.postalAddress);
+    expect(html).not.toContain('<!--');
+  });
+
+  it('refuses HTML that would hide the footer with 422 footer_not_visible, and sends nothing', async () => {
+    const { email, contactId } = await givenSubscriber(['weekly-news']);
+    const before = (await sentMailTo(email)).length;
+    const response = await send({
+      contactId,
+      kind: 'marketing',
+      listId: 'weekly-news',
+      subject: 'Hello',
+      html: '<html><body style="display:none"><p>Hi</p></body></html>',
+    });
+    expect(response.status).toBe(422);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error.code).toBe('message_refused');
+    expect(error.details).toEqual([expect.objectContaining({ code: 'footer_not_visible', path: 'html' })]);
     expect(await sentMailTo(email)).toHaveLength(before);
   });
 
