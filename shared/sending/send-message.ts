@@ -25,6 +25,7 @@ import type {
   RecipientState,
   Refusal,
 } from './message-types';
+import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
 
 /**
  * Sending one message: read the recipient's state (strongly consistent, just before the decision), let
@@ -58,8 +59,9 @@ export interface SendRequest {
 }
 
 /**
- * `throttled`: a campaign send SES refused for rate or quota (retried later); `uncertain`: a campaign send
- * that crashed between SES and our record, never retried (docs/campaigns.md).
+ * `throttled`: a campaign send SES refused for rate or quota (retried later); `uncertain`: a send SES may
+ * or may not have accepted (no answer in time, a 5xx, a crash between SES and our record), never resent
+ * automatically (docs/sending.md, docs/campaigns.md).
  */
 export type MessageStatus = 'refused' | 'sending' | 'sent' | 'failed' | 'throttled' | 'uncertain';
 
@@ -97,7 +99,9 @@ export interface MessageOpens {
 
 export type SendResult =
   | { outcome: 'sent'; message: MessageRecord }
-  | { outcome: 'refused'; message: MessageRecord };
+  | { outcome: 'refused'; message: MessageRecord }
+  /** SES did not answer (or not readably): the email may have gone; it is not resent. */
+  | { outcome: 'uncertain'; message: MessageRecord };
 
 async function resolveContact(deps: SendDependencies, recipient: RecipientReference): Promise<Contact> {
   if ('contact' in recipient) return recipient.contact;
@@ -374,8 +378,14 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
       messageTags(decision.message, request.tags),
     ));
   } catch (error) {
-    await updateMessage(deps.access, contact.contactId, messageId, { status: 'failed' });
-    throw error;
+    const status = statusAfterSesError(error);
+    await updateMessage(deps.access, contact.contactId, messageId, { status });
+    if (status === 'failed') throw error;
+    deps.logger.warn('SES did not answer the send; recorded uncertain, not resent', {
+      messageId,
+      ...sesErrorSummary(error),
+    });
+    return { outcome: 'uncertain', message: { ...record, status } };
   }
   const sentAt = (deps.now?.() ?? new Date()).toISOString();
   // SES has accepted the email: from here on nothing may fail the call, or a retry would send it twice.

@@ -125,7 +125,12 @@ const sendRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: SendMessageBody } } },
   },
   responses: {
-    202: { description: 'Sent to SES.', content: { 'application/json': { schema: MessageSchema } } },
+    202: {
+      description:
+        'Handed to SES: `status` is `sent`, or `uncertain` when SES did not answer in time or answered a 5xx (the ' +
+        'email may have gone; it is never resent automatically, see docs/sending.md).',
+      content: { 'application/json': { schema: MessageSchema } },
+    },
     400: errorResponse('The request is malformed.'),
     404: errorResponse('No such contact.'),
     409: errorResponse('The Idempotency-Key was used with another body, or is still in progress.'),
@@ -177,7 +182,8 @@ export function messageRoutes(deps: SendDependencies) {
           ...(tags ? { tags } : {}),
           ...(keyId === undefined ? {} : { requestedByKeyId: keyId }),
         });
-        return { status: result.outcome === 'sent' ? 202 : 422, body: result.message };
+        // `uncertain` is a 202 too: the record says so, and a 5xx would invite the blind retry that sends twice.
+        return { status: result.outcome === 'refused' ? 422 : 202, body: result.message };
       };
       const response =
         key === undefined
