@@ -56,6 +56,11 @@ export interface SendRequest {
   tags?: Record<string, string>;
   /** The API key whose request this is; logged with any exemption the message uses (exemption-log.ts). */
   requestedByKeyId?: string;
+  /**
+   * The message id, when the caller may be repeating an attempt that died (an Idempotency-Key claim taken
+   * over): a record already under this id is that attempt, and its outcome is answered instead of a resend.
+   */
+  messageId?: string;
 }
 
 /**
@@ -345,7 +350,7 @@ export function messageTags(message: DecoratedMessage, extra: Record<string, str
 export async function sendMessage(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
   const now = deps.now?.() ?? new Date();
   const contact = await resolveContact(deps, request.recipient);
-  const messageId = newId();
+  const messageId = request.messageId ?? newId();
   const { record, decision, item } = await prepareMessage(
     deps,
     contact,
@@ -353,15 +358,22 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     { messageId, ...(request.campaignId ? { campaignId: request.campaignId } : {}) },
     now,
   );
-  // Recorded before SES is called: a refusal or a send that dies half-way is still on record.
-  await deps.access.documents.send(
-    new PutCommand({
-      TableName: deps.access.tableName,
-      Item: item,
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey },
-    }),
-  );
+  // Recorded before SES is called: a refusal or a send that dies half-way is still on record. The
+  // condition makes the record the claim: only a new id, or an attempt SES proved it refused, goes ahead.
+  try {
+    await deps.access.documents.send(
+      new PutCommand({
+        TableName: deps.access.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk) OR #status = :failed',
+        ExpressionAttributeNames: { '#pk': table.partitionKey, '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed' },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    return earlierAttempt(deps, contact.contactId, messageId);
+  }
   if (!decision.allowed) {
     deps.logger.info('message refused', {
       messageId,
@@ -403,6 +415,47 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   });
   logExemptionUsed(deps.logger, record, request.requestedByKeyId ?? null);
   return { outcome: 'sent', message: { ...record, status: 'sent', sesMessageId, sentAt } };
+}
+
+/**
+ * What became of an earlier attempt under the same message id (its request died): answered as recorded;
+ * one left at `sending` may have reached SES, so it becomes `uncertain` and is not sent again (the campaign
+ * worker's rule, shared/campaigns/send-to-recipient.ts).
+ */
+async function earlierAttempt(
+  deps: SendDependencies,
+  contactId: string,
+  messageId: string,
+): Promise<SendResult> {
+  const key = primaryKeyOf('message', { contactId, messageId });
+  const { Item } = await deps.access.documents.send(
+    new GetCommand({ TableName: deps.access.tableName, Key: key, ConsistentRead: true }),
+  );
+  if (Item === undefined) throw new Error(`message ${messageId} vanished while it was being claimed`);
+  const message = toRecord(Item);
+  if (message.status === 'sent') return { outcome: 'sent', message };
+  if (message.status === 'refused') return { outcome: 'refused', message };
+  if (message.status === 'sending') {
+    try {
+      await deps.access.documents.send(
+        new UpdateCommand({
+          TableName: deps.access.tableName,
+          Key: key,
+          UpdateExpression: 'SET #status = :uncertain',
+          ConditionExpression: '#status = :sending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':uncertain': 'uncertain', ':sending': 'sending' },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      return earlierAttempt(deps, contactId, messageId);
+    }
+    deps.logger.warn('message found mid-send after its request died; recorded uncertain, not resent', {
+      messageId,
+    });
+  }
+  return { outcome: 'uncertain', message: { ...message, status: 'uncertain' } };
 }
 
 /** Hands a message the compliance policy allowed to SES, exactly as decorated. */
