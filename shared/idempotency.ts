@@ -45,10 +45,9 @@ export interface IdempotencyOptions {
   now: Date;
 }
 
-/** The claim a run holds: `operationId` survives a takeover; `resumed` says the run is one. */
+/** The claim a run holds: `operationId` survives a takeover of the same request. */
 export interface IdempotencyClaim {
   operationId: string;
-  resumed: boolean;
 }
 
 const TTL_SECONDS = 24 * 3600;
@@ -135,7 +134,7 @@ async function claimFresh(
   key: RecordKey,
   options: IdempotencyOptions,
 ): Promise<Claimed | undefined> {
-  const claim = { operationId: newId(), resumed: false };
+  const claim = { operationId: newId() };
   const holder = newId();
   try {
     await access.documents.send(
@@ -203,7 +202,7 @@ async function takeOver(
         },
       }),
     );
-    return { kind: 'run', claim: { operationId, resumed: operationId === seen.operationId }, holder };
+    return { kind: 'run', claim: { operationId }, holder };
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
