@@ -59,6 +59,7 @@ export async function startBenchStack(): Promise<BenchStack> {
       for (const { clients } of runtimes.splice(0)) {
         clients.dynamoDb.destroy();
         clients.ses.destroy();
+        clients.sesSend.destroy();
       }
       await stopServices();
     },

@@ -11,7 +11,10 @@ import type { Config } from './config';
 export interface AwsClients {
   dynamoDb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
+  /** Reads and account calls (health, send rate); retried by the SDK as usual. */
   ses: SESv2Client;
+  /** Single sends (sendMessage, signup, data-request emails): never retried blindly, see createSendingSesClient. */
+  sesSend: SESv2Client;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -26,24 +29,43 @@ export function createAwsClients(
   const documents = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  return { dynamoDb, documents, ses: createSesClient(config) };
+  return {
+    dynamoDb,
+    documents,
+    ses: createSesClient(config),
+    sesSend: createSendingSesClient(config, { requestTimeoutMs: SINGLE_SEND_TIMEOUT_MS }),
+  };
 }
 
 /**
- * An SES client. `maxAttempts: 1` turns off the SDK's own retries: SendEmail has no idempotency key, so a
- * retry after a timeout could send the same email twice. The campaign worker retries only what SES proves
- * it did not send (shared/campaigns/ses-failures.ts).
+ * How long a single send waits for SES before it is recorded `uncertain`: well inside the HTTP functions'
+ * 10 s timeout (infra/consent-mail-function.ts), so the record is written before Lambda stops the request.
  */
+export const SINGLE_SEND_TIMEOUT_MS = 5_000;
+
 /**
- * The campaign worker's SES client: no SDK retries (above), and a request that gets no answer in 30 s is
- * abandoned with a `TimeoutError` (the recipient becomes `uncertain`, never resent) instead of holding its
- * chunk, and the task, until the Lambda times out.
+ * An SES client for sending. `maxAttempts: 1` turns off the SDK's own retries: SendEmail has no idempotency
+ * key, so a retry after a timeout or a 5xx could send the same email twice. A request that gets no answer
+ * within `requestTimeoutMs` is abandoned with a `TimeoutError`: the message becomes `uncertain` and is never
+ * resent. Only failures that prove SES did not accept the message count as `failed`
+ * (shared/campaigns/ses-failures.ts; the campaign worker retries those).
  */
-export function createCampaignSesClient(config: Pick<Config, 'region' | 'sesEndpoint'>): SESv2Client {
+export function createSendingSesClient(
+  config: Pick<Config, 'region' | 'sesEndpoint'>,
+  options: { requestTimeoutMs: number },
+): SESv2Client {
   return createSesClient(config, {
     maxAttempts: 1,
-    requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true },
+    requestHandler: { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true },
   });
+}
+
+/**
+ * The campaign worker's SES client (above): a request that gets no answer in 30 s is abandoned instead of
+ * holding its chunk, and the task, until the Lambda times out.
+ */
+export function createCampaignSesClient(config: Pick<Config, 'region' | 'sesEndpoint'>): SESv2Client {
+  return createSendingSesClient(config, { requestTimeoutMs: 30_000 });
 }
 
 export function createSesClient(

@@ -253,11 +253,19 @@ export const entities = {
     accessPatterns: ['audit events of a day in time order', 'audit events about one target (export)'],
   },
   idempotencyRecord: {
-    description: 'The stored outcome of a request sent with an Idempotency-Key.',
-    pk: 'IDEMPOTENCY#<scope>#<key>',
+    description:
+      'The outcome of a request sent with an Idempotency-Key, per API key; while running, a lease a retry may take over once it expires.',
+    pk: 'IDEMPOTENCY#<apiKeyId>#<scope>#<key>',
     sk: 'IDEMPOTENCY',
+    // Once answered, when the answer is about a contact: erasure finds and deletes it.
+    gsi2pk: 'CONTACT_IDEMPOTENCY#<contactId>',
+    gsi2sk: '<answeredAt>',
     expires: true,
-    accessPatterns: ['replay the first outcome of a repeated request'],
+    accessPatterns: [
+      'replay the first outcome of a repeated request',
+      'take over a claim whose lease expired with one conditional write',
+      "a contact's stored answers (erasure)",
+    ],
   },
   referralInvitation: {
     description:

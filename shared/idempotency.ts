@@ -1,14 +1,29 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { primaryKeyOf, table } from './data-model';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { keyOf, keyPrefix, primaryKeyOf, table } from './data-model';
 import { ConflictError } from './errors';
+import { newId } from './ids';
 import type { TableAccess } from './table-access';
 
 /**
- * `Idempotency-Key` for admin writes that must not happen twice (sending an email). The first request
- * with a key claims it with a conditional write; a retry with the same key and the same body gets the
- * stored answer; the same key with a different body is a 409. Records expire after a day.
+ * `Idempotency-Key` for admin writes that must not happen twice (sending an email). A record belongs to the
+ * API key that sent the request: another key using the same Idempotency-Key has its own record and never
+ * receives this one's answer.
+ *
+ * The first request claims the key with a conditional write and holds the claim under a lease. A retry with
+ * the same body gets the stored answer, or `409 request_in_progress` while the lease runs. Once the lease
+ * has expired (the Lambda holding it died) or the run failed, the retry takes the claim over with a
+ * conditional write on the holder it saw, and runs again under the same operation id: sendMessage uses it as
+ * the message id, so an email the dead run may have handed to SES is found and never sent twice. The same
+ * key with another body is a 409. Records expire after a day; erasure deletes those about the contact.
  */
 
 export interface StoredResponse {
@@ -16,17 +31,111 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/** What a run answered, and the contact the answer is about (erasure deletes the record: docs/rights.md). */
+export interface IdempotentOutcome extends StoredResponse {
+  contactId?: string;
+}
+
+export interface IdempotencyOptions {
+  /** The API key of the request: records are kept per key. */
+  apiKeyId: string;
+  scope: string;
+  key: string;
+  fingerprint: string;
+  now: Date;
+}
+
+/** The claim a run holds: `operationId` survives a takeover of the same request. */
+export interface IdempotencyClaim {
+  operationId: string;
+}
+
 const TTL_SECONDS = 24 * 3600;
+
+/**
+ * How long a claim is held before a retry may take it over: longer than any admin request can run (the HTTP
+ * functions time out after 10 s, infra/consent-mail-function.ts), so a live request is never taken over.
+ */
+export const IDEMPOTENCY_LEASE_SECONDS = 30;
+
+type RecordKey = { pk: string; sk: string };
+type Claimed =
+  | { kind: 'run'; claim: IdempotencyClaim; holder: string }
+  | { kind: 'replay'; response: StoredResponse };
 
 export const requestFingerprint = (body: unknown) =>
   createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
+export const idempotencyRecordKey = (options: Pick<IdempotencyOptions, 'apiKeyId' | 'scope' | 'key'>) =>
+  primaryKeyOf('idempotencyRecord', { apiKeyId: options.apiKeyId, scope: options.scope, key: options.key });
+
 export async function withIdempotency(
   access: TableAccess,
-  options: { scope: string; key: string; fingerprint: string; now: Date },
-  run: () => Promise<StoredResponse>,
+  options: IdempotencyOptions,
+  run: (claim: IdempotencyClaim) => Promise<IdempotentOutcome>,
 ): Promise<StoredResponse> {
-  const key = primaryKeyOf('idempotencyRecord', { scope: options.scope, key: options.key });
+  const key = idempotencyRecordKey(options);
+  const claimed = await claimKey(access, key, options);
+  if (claimed.kind === 'replay') return claimed.response;
+  let outcome: IdempotentOutcome;
+  try {
+    outcome = await run(claimed.claim);
+  } catch (error) {
+    // Nothing was answered: let the caller's retry take over at once (under the same operation id).
+    await releaseClaim(access, key, claimed.holder);
+    throw error;
+  }
+  await recordAnswer(access, key, options, claimed.holder, outcome);
+  return { status: outcome.status, body: outcome.body };
+}
+
+const leaseUntil = (now: Date) => now.getTime() + IDEMPOTENCY_LEASE_SECONDS * 1000;
+
+async function claimKey(access: TableAccess, key: RecordKey, options: IdempotencyOptions): Promise<Claimed> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const fresh = await claimFresh(access, key, options);
+    if (fresh !== undefined) return fresh;
+    const { Item } = await access.documents.send(
+      new GetCommand({ TableName: access.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (Item === undefined) continue; // deleted meanwhile (erasure, TTL): claim afresh
+    const sameBody = Item.fingerprint === options.fingerprint;
+    if (Item.state === 'released') {
+      // A failed run answered nothing: any body may use the key, a new one under a new operation id.
+      const operationId = sameBody && typeof Item.operationId === 'string' ? Item.operationId : newId();
+      const taken = await takeOver(access, key, Item, options, operationId);
+      if (taken !== undefined) return taken;
+      continue;
+    }
+    if (!sameBody) {
+      throw new ConflictError(
+        'idempotency_key_reused',
+        'This Idempotency-Key was already used with a different request body.',
+      );
+    }
+    if (Item.state === 'done') return { kind: 'replay', response: Item.response as StoredResponse };
+    // A record without a lease (written before leases existed) counts as expired.
+    if (!(Number(Item.leaseExpiresAt) > options.now.getTime())) {
+      const operationId = typeof Item.operationId === 'string' ? Item.operationId : newId();
+      const taken = await takeOver(access, key, Item, options, operationId);
+      if (taken !== undefined) return taken;
+      continue;
+    }
+    break;
+  }
+  throw new ConflictError(
+    'request_in_progress',
+    'A request with this Idempotency-Key is still being processed.',
+  );
+}
+
+async function claimFresh(
+  access: TableAccess,
+  key: RecordKey,
+  options: IdempotencyOptions,
+): Promise<Claimed | undefined> {
+  const claim = { operationId: newId() };
+  const holder = newId();
   try {
     await access.documents.send(
       new PutCommand({
@@ -35,48 +144,175 @@ export async function withIdempotency(
           ...key,
           entity: 'idempotencyRecord',
           state: 'in-progress',
+          apiKeyId: options.apiKeyId,
           fingerprint: options.fingerprint,
+          operationId: claim.operationId,
+          holder,
+          leaseExpiresAt: leaseUntil(options.now),
+          createdAt: options.now.toISOString(),
           [table.timeToLiveAttribute]: Math.floor(options.now.getTime() / 1000) + TTL_SECONDS,
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': table.partitionKey },
       }),
     );
+    return { kind: 'run', claim, holder };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const { Item } = await access.documents.send(
-      new GetCommand({ TableName: access.tableName, Key: key, ConsistentRead: true }),
-    );
-    if (Item?.fingerprint !== options.fingerprint) {
-      throw new ConflictError(
-        'idempotency_key_reused',
-        'This Idempotency-Key was already used with a different request body.',
-      );
-    }
-    if (Item.state !== 'done') {
-      throw new ConflictError(
-        'request_in_progress',
-        'A request with this Idempotency-Key is still being processed.',
-      );
-    }
-    return Item.response as StoredResponse;
-  }
-  let response: StoredResponse;
-  try {
-    response = await run();
-  } catch (error) {
-    // Nothing was answered: free the key so the caller's retry can run.
-    await access.documents.send(new DeleteCommand({ TableName: access.tableName, Key: key }));
+    if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
-  await access.documents.send(
-    new UpdateCommand({
-      TableName: access.tableName,
-      Key: key,
-      UpdateExpression: 'SET #state = :done, #response = :response',
-      ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
-      ExpressionAttributeValues: { ':done': 'done', ':response': response },
-    }),
-  );
-  return response;
+}
+
+/** Takes the claim from the holder we saw; undefined when someone else moved first. */
+async function takeOver(
+  access: TableAccess,
+  key: RecordKey,
+  seen: Record<string, unknown>,
+  options: IdempotencyOptions,
+  operationId: string,
+): Promise<Claimed | undefined> {
+  const holder = newId();
+  const sameHolder = typeof seen.holder === 'string' ? '#holder = :seen' : 'attribute_not_exists(#holder)';
+  try {
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: key,
+        UpdateExpression:
+          'SET #state = :inProgress, #holder = :holder, #lease = :lease, #fingerprint = :fingerprint, #operationId = :operationId, #takenOverAt = :now',
+        ConditionExpression: `attribute_exists(#pk) AND #state <> :done AND ${sameHolder}`,
+        ExpressionAttributeNames: {
+          '#pk': table.partitionKey,
+          '#state': 'state',
+          '#holder': 'holder',
+          '#lease': 'leaseExpiresAt',
+          '#fingerprint': 'fingerprint',
+          '#operationId': 'operationId',
+          '#takenOverAt': 'takenOverAt',
+        },
+        ExpressionAttributeValues: {
+          ':inProgress': 'in-progress',
+          ':done': 'done',
+          ':holder': holder,
+          ':lease': leaseUntil(options.now),
+          ':fingerprint': options.fingerprint,
+          ':operationId': operationId,
+          ':now': options.now.toISOString(),
+          ...(typeof seen.holder === 'string' ? { ':seen': seen.holder } : {}),
+        },
+      }),
+    );
+    return { kind: 'run', claim: { operationId }, holder };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/** A failed run: the key is free for the caller's retry at once (claimKey takes a released record over). */
+async function releaseClaim(access: TableAccess, key: RecordKey, holder: string) {
+  try {
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: key,
+        UpdateExpression: 'SET #state = :released',
+        ConditionExpression: '#holder = :holder',
+        ExpressionAttributeNames: { '#state': 'state', '#holder': 'holder' },
+        ExpressionAttributeValues: { ':released': 'released', ':holder': holder },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+
+/**
+ * Stores the answer, indexed by the contact it is about so erasure finds it. It is not stored when the
+ * claim was taken over meanwhile, nor once the contact's erasure has begun (the erasure record exists):
+ * erasure deletes what was stored before that moment, and nothing about the contact is stored after it.
+ */
+async function recordAnswer(
+  access: TableAccess,
+  key: RecordKey,
+  options: IdempotencyOptions,
+  holder: string,
+  outcome: IdempotentOutcome,
+) {
+  const { contactId } = outcome;
+  const response: StoredResponse = { status: outcome.status, body: outcome.body };
+  const index =
+    contactId === undefined
+      ? undefined
+      : keyOf('idempotencyRecord', { ...options, contactId, answeredAt: new Date().toISOString() });
+  const update = {
+    TableName: access.tableName,
+    Key: key,
+    UpdateExpression: `SET #state = :done, #response = :response${index ? ', gsi2pk = :gsi2pk, gsi2sk = :gsi2sk' : ''}`,
+    ConditionExpression: '#holder = :holder',
+    ExpressionAttributeNames: { '#state': 'state', '#response': 'response', '#holder': 'holder' },
+    ExpressionAttributeValues: {
+      ':done': 'done',
+      ':response': response,
+      ':holder': holder,
+      ...(index ? { ':gsi2pk': index.gsi2pk, ':gsi2sk': index.gsi2sk } : {}),
+    },
+  };
+  try {
+    if (contactId === undefined) {
+      await access.documents.send(new UpdateCommand(update));
+      return;
+    }
+    const erasure = primaryKeyOf('erasureRecord', { contactId });
+    await access.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: update },
+          {
+            ConditionCheck: {
+              TableName: access.tableName,
+              Key: erasure,
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': table.partitionKey },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** Erasure: deletes every stored answer about the contact (they can hold the address); returns how many. */
+export async function deleteIdempotencyRecordsOf(access: TableAccess, contactId: string): Promise<number> {
+  let deleted = 0;
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await access.documents.send(
+      new QueryCommand({
+        TableName: access.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey },
+        ExpressionAttributeValues: { ':pk': keyPrefix('idempotencyRecord', 'gsi2pk', { contactId }) },
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const itemKey = {
+        [table.partitionKey]: item[table.partitionKey],
+        [table.sortKey]: item[table.sortKey],
+      };
+      await access.documents.send(new DeleteCommand({ TableName: access.tableName, Key: itemKey }));
+      deleted++;
+    }
+    cursor = page.LastEvaluatedKey;
+  } while (cursor !== undefined);
+  return deleted;
 }

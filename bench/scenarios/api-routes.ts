@@ -117,7 +117,8 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
     async run(stack, log) {
       const runtime: Runtime = await stack.newRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR });
       const dynamoDbCounter = countRequests(runtime.clients.dynamoDb);
-      const sesCounter = countRequests(runtime.clients.ses);
+      // The public routes send through the sending client (no SDK retries; shared/aws-clients.ts).
+      const sesCounter = countRequests(runtime.clients.sesSend);
       const publicApp = createPublicApp({ ...runtime, docsAssetBaseUrl: '/docs/assets' });
       const ours = await serveApp(publicApp.fetch);
       const raw = await serveApp(rawApp(runtime.clients.dynamoDb, runtime.config.tableName).fetch);

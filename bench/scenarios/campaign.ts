@@ -257,6 +257,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
         counters.ses.remove();
         observerClients.dynamoDb.destroy();
         observerClients.ses.destroy();
+        observerClients.sesSend.destroy();
         workerSes.destroy();
       }
     },

@@ -38,7 +38,8 @@ export function createPublicApp(deps: PublicApiDependencies) {
   const { config, clients, logger } = deps;
   const signup: SignupDependencies = {
     access: { documents: clients.documents, tableName: config.tableName },
-    mailer: createSesMailer(clients.ses, {
+    // Confirmation, welcome and data-request emails: never resent blindly (createSendingSesClient).
+    mailer: createSesMailer(clients.sesSend, {
       sender: config.sender,
       configurationSet: config.sesConfigurationSet,
     }),

@@ -10,7 +10,7 @@ export async function campaignWorkerDependencies(
   runtime: Pick<Runtime, 'config' | 'clients' | 'logger'>,
   options: { ses?: SESv2Client } = {},
 ): Promise<Omit<CampaignWorkerDependencies, 'remainingMs'>> {
-  // Sends without the SDK's retries (see createSesClient); the rate is read with the ordinary client.
+  // Sends without the SDK's retries (see createSendingSesClient); the rate is read with the ordinary client.
   const ses = options.ses ?? createCampaignSesClient(runtime.config);
   const sending = sendDependenciesOf(runtime, { ses });
   const perSecond = await resolveSendRate(

@@ -63,7 +63,7 @@ export async function checkNewAddress(
   return { email: parsed.email, emailHash };
 }
 
-export type ConfirmationEmailOutcome = 'sent' | 'refused';
+export type ConfirmationEmailOutcome = 'sent' | 'refused' | 'uncertain';
 
 /**
  * Records the pending change (replacing an earlier one) and sends the confirmation link to the new

@@ -4,6 +4,7 @@ import { recordConsentEvent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { deleteIdempotencyRecordsOf } from '../idempotency';
 import { newId } from '../ids';
 import type { Logger } from '../log';
 import { inParts, type TableAccess } from '../table-access';
@@ -23,7 +24,8 @@ import { anonymiseRightsRequestsOf } from './rights-requests';
  *    `erased` ledger event — the address can no longer be mailed from this moment;
  * 2. batches of transactions: anonymise or delete every other item of the contact partition;
  * 3. one transaction: delete the address lookup and the profile, mark the record `completed`.
- * Between 2 and 3, the contact's rights requests (outside the partition) are anonymised, not deleted.
+ * Between 2 and 3, the contact's rights requests (outside the partition) are anonymised, not deleted, and
+ * the other items about them outside the partition (stored admin answers) are deleted.
  * A run that dies anywhere is finished by running it again (the profile, holding the address hash, goes
  * last); a run after completion answers the stored receipt.
  */
@@ -244,6 +246,29 @@ function withAnonymisedAt(item: TransactItem, at: string): TransactItem {
 
 const BATCH = 25;
 
+/** Who is being erased, as the items outside their partition name them. */
+export interface ErasedPerson {
+  contactId: string;
+  emailHash: string;
+}
+
+/**
+ * Items about the person kept outside their partition that erasure deletes, each found by the function
+ * that owns its keys; each returns how many it deleted. Runs while the contact still exists (before step
+ * 3), so an interrupted erasure repeats it. A signup request still waiting to be processed belongs here
+ * when it is keyed outside the partition (by address hash): add its deleter to this list.
+ */
+const OUTSIDE_THE_PARTITION: readonly ((access: TableAccess, person: ErasedPerson) => Promise<number>)[] = [
+  // Stored admin answers (a sendMessage response holds the subject and headers).
+  (access, person) => deleteIdempotencyRecordsOf(access, person.contactId),
+];
+
+async function deleteOutsideThePartition(access: TableAccess, person: ErasedPerson): Promise<number> {
+  let deleted = 0;
+  for (const deleteItemsOf of OUTSIDE_THE_PARTITION) deleted += await deleteItemsOf(access, person);
+  return deleted;
+}
+
 /**
  * Erases `contactId`. Undefined when there is no such contact and never was an erasure of it; the stored
  * receipt when it was erased already.
@@ -310,6 +335,7 @@ export async function eraseContact(
 
   // Rights requests live outside the partition, kept as proof that they were answered; their personal data goes.
   const requestsAnonymised = await anonymiseRightsRequestsOf(access, contactId, now);
+  const deletedOutside = await deleteOutsideThePartition(access, { contactId, emailHash: contact.emailHash });
 
   // Step 3: the address lookup (only if it still points here) and the profile go, atomically.
   const lookupKey = primaryKeyOf('emailLookup', { emailHash: contact.emailHash });
@@ -343,7 +369,7 @@ export async function eraseContact(
             ExpressionAttributeValues: {
               ':completed': 'completed',
               ':at': at,
-              ':deleted': ownsLookup ? 2 : 1,
+              ':deleted': (ownsLookup ? 2 : 1) + deletedOutside,
               ':requests': requestsAnonymised,
             },
           },

@@ -25,6 +25,7 @@ import type {
   RecipientState,
   Refusal,
 } from './message-types';
+import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
 
 /**
  * Sending one message: read the recipient's state (strongly consistent, just before the decision), let
@@ -55,11 +56,17 @@ export interface SendRequest {
   tags?: Record<string, string>;
   /** The API key whose request this is; logged with any exemption the message uses (exemption-log.ts). */
   requestedByKeyId?: string;
+  /**
+   * The message id, when the caller may be repeating an attempt that died (an Idempotency-Key claim taken
+   * over): a record already under this id is that attempt, and its outcome is answered instead of a resend.
+   */
+  messageId?: string;
 }
 
 /**
- * `throttled`: a campaign send SES refused for rate or quota (retried later); `uncertain`: a campaign send
- * that crashed between SES and our record, never retried (docs/campaigns.md).
+ * `throttled`: a campaign send SES refused for rate or quota (retried later); `uncertain`: a send SES may
+ * or may not have accepted (no answer in time, a 5xx, a crash between SES and our record), never resent
+ * automatically (docs/sending.md, docs/campaigns.md).
  */
 export type MessageStatus = 'refused' | 'sending' | 'sent' | 'failed' | 'throttled' | 'uncertain';
 
@@ -97,7 +104,9 @@ export interface MessageOpens {
 
 export type SendResult =
   | { outcome: 'sent'; message: MessageRecord }
-  | { outcome: 'refused'; message: MessageRecord };
+  | { outcome: 'refused'; message: MessageRecord }
+  /** SES did not answer (or not readably): the email may have gone; it is not resent. */
+  | { outcome: 'uncertain'; message: MessageRecord };
 
 async function resolveContact(deps: SendDependencies, recipient: RecipientReference): Promise<Contact> {
   if ('contact' in recipient) return recipient.contact;
@@ -341,7 +350,7 @@ export function messageTags(message: DecoratedMessage, extra: Record<string, str
 export async function sendMessage(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
   const now = deps.now?.() ?? new Date();
   const contact = await resolveContact(deps, request.recipient);
-  const messageId = newId();
+  const messageId = request.messageId ?? newId();
   const { record, decision, item } = await prepareMessage(
     deps,
     contact,
@@ -349,15 +358,22 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     { messageId, ...(request.campaignId ? { campaignId: request.campaignId } : {}) },
     now,
   );
-  // Recorded before SES is called: a refusal or a send that dies half-way is still on record.
-  await deps.access.documents.send(
-    new PutCommand({
-      TableName: deps.access.tableName,
-      Item: item,
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey },
-    }),
-  );
+  // Recorded before SES is called: a refusal or a send that dies half-way is still on record. The
+  // condition makes the record the claim: only a new id, or an attempt SES proved it refused, goes ahead.
+  try {
+    await deps.access.documents.send(
+      new PutCommand({
+        TableName: deps.access.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk) OR #status = :failed',
+        ExpressionAttributeNames: { '#pk': table.partitionKey, '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed' },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    return earlierAttempt(deps, contact.contactId, messageId);
+  }
   if (!decision.allowed) {
     deps.logger.info('message refused', {
       messageId,
@@ -374,8 +390,14 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
       messageTags(decision.message, request.tags),
     ));
   } catch (error) {
-    await updateMessage(deps.access, contact.contactId, messageId, { status: 'failed' });
-    throw error;
+    const status = statusAfterSesError(error);
+    await updateMessage(deps.access, contact.contactId, messageId, { status });
+    if (status === 'failed') throw error;
+    deps.logger.warn('SES did not answer the send; recorded uncertain, not resent', {
+      messageId,
+      ...sesErrorSummary(error),
+    });
+    return { outcome: 'uncertain', message: { ...record, status } };
   }
   const sentAt = (deps.now?.() ?? new Date()).toISOString();
   // SES has accepted the email: from here on nothing may fail the call, or a retry would send it twice.
@@ -393,6 +415,47 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   });
   logExemptionUsed(deps.logger, record, request.requestedByKeyId ?? null);
   return { outcome: 'sent', message: { ...record, status: 'sent', sesMessageId, sentAt } };
+}
+
+/**
+ * What became of an earlier attempt under the same message id (its request died): answered as recorded;
+ * one left at `sending` may have reached SES, so it becomes `uncertain` and is not sent again (the campaign
+ * worker's rule, shared/campaigns/send-to-recipient.ts).
+ */
+async function earlierAttempt(
+  deps: SendDependencies,
+  contactId: string,
+  messageId: string,
+): Promise<SendResult> {
+  const key = primaryKeyOf('message', { contactId, messageId });
+  const { Item } = await deps.access.documents.send(
+    new GetCommand({ TableName: deps.access.tableName, Key: key, ConsistentRead: true }),
+  );
+  if (Item === undefined) throw new Error(`message ${messageId} vanished while it was being claimed`);
+  const message = toRecord(Item);
+  if (message.status === 'sent') return { outcome: 'sent', message };
+  if (message.status === 'refused') return { outcome: 'refused', message };
+  if (message.status === 'sending') {
+    try {
+      await deps.access.documents.send(
+        new UpdateCommand({
+          TableName: deps.access.tableName,
+          Key: key,
+          UpdateExpression: 'SET #status = :uncertain',
+          ConditionExpression: '#status = :sending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':uncertain': 'uncertain', ':sending': 'sending' },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      return earlierAttempt(deps, contactId, messageId);
+    }
+    deps.logger.warn('message found mid-send after its request died; recorded uncertain, not resent', {
+      messageId,
+    });
+  }
+  return { outcome: 'uncertain', message: { ...message, status: 'uncertain' } };
 }
 
 /** Hands a message the compliance policy allowed to SES, exactly as decorated. */

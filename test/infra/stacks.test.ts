@@ -10,9 +10,11 @@ import type { Construct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_SIZE_TARGET_BYTES, bundleCeiling, functionEntries } from '../../infra/bundle-sizes';
 import { defineConsentMail } from '../../infra/consent-mail';
+import { SINGLE_SEND_TIMEOUT_MS } from '../../shared/aws-clients';
 import { configVariables, loadConfig } from '../../shared/config';
 import { table, tableDefinition } from '../../shared/data-model';
 import { ConfigurationError } from '../../shared/errors';
+import { IDEMPOTENCY_LEASE_SECONDS } from '../../shared/idempotency';
 import {
   invokePermissionsOf,
   logicalIdOf,
@@ -150,6 +152,17 @@ describe('stateless stack', () => {
       logGroups.add(logGroupId);
     }
     expect(logGroups.size).toBe(functions.length);
+  });
+
+  it('the HTTP functions outlast a send to SES and stop before an Idempotency-Key lease ends', () => {
+    const http = functions.filter(([, fn]) => /^(Admin|Public) API/.test(String(fn.Properties.Description)));
+    expect(http).toHaveLength(2);
+    for (const [, fn] of http) {
+      // A send that gets no answer is recorded `uncertain` before Lambda stops the request, and a claim is
+      // taken over only once the request holding it can no longer be running (docs/sending.md).
+      expect(fn.Properties.Timeout * 1000).toBeGreaterThan(SINGLE_SEND_TIMEOUT_MS);
+      expect(fn.Properties.Timeout).toBeLessThan(IDEMPOTENCY_LEASE_SECONDS);
+    }
   });
 
   it('the inbound-mail function runs Node.js 22 on ARM64 and logs to its own log group', () => {

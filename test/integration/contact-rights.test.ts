@@ -160,6 +160,35 @@ describe('data-subject rights: export and erasure', () => {
     expect(dataRequest.status).toBe(200);
   }
 
+  /**
+   * What the operator does that leaves the person's data outside their partition or pending: a send with an
+   * Idempotency-Key (the stored answer holds the subject) and an address change waiting for confirmation.
+   * Run after givenFullContact, whose complaint makes the marketing send a refusal (stored all the same).
+   */
+  async function givenKeyedSendAndAddressChange(contact: { contactId: string; name: string }) {
+    const keyed = await admin('/admin/v1/messages', {
+      method: 'POST',
+      headers: { 'idempotency-key': `erase-${randomUUID()}` },
+      body: JSON.stringify({
+        contactId: contact.contactId,
+        kind: 'marketing',
+        listId: 'rights-news',
+        subject: `An offer for ${contact.name}`,
+        text: 'Hello',
+      }),
+    });
+    // Refused (the address complained), and the refusal, naming the person in its subject, is stored too.
+    expect(keyed.status).toBe(422);
+    const changedEmail = `changed-${randomUUID()}@example.net`;
+    const change = await admin(`/admin/v1/contacts/${contact.contactId}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ email: changedEmail }),
+    });
+    expect(change.status).toBe(202);
+    expect(await sentMailTo(changedEmail)).toHaveLength(1);
+    return { changedEmail };
+  }
+
   it('exports everything held about a contact', async () => {
     const contact = await givenFullContact();
     const response = await admin(`/admin/v1/contacts/${contact.contactId}/export`);
@@ -203,6 +232,7 @@ describe('data-subject rights: export and erasure', () => {
   it('erases a contact: no trace of the address or name anywhere, the hash blocks re-mailing', async () => {
     const contact = await givenFullContact();
     await givenReferralAndDataRequest(contact.contactId);
+    const { changedEmail } = await givenKeyedSendAndAddressChange(contact);
     const response = await admin(`/admin/v1/contacts/${contact.contactId}/erase`, { method: 'POST' });
     expect(response.status).toBe(200);
     const receipt = (await response.json()) as Json;
@@ -212,17 +242,19 @@ describe('data-subject rights: export and erasure', () => {
       itemsDeleted: expect.any(Number),
       itemsAnonymised: expect.any(Number),
     });
-    // profile, lookup, subscription, open, referrals, email change
-    expect(receipt.itemsDeleted).toBe(6);
-    // 3 ledger events, 3 messages (the `erased` event is written without personal data) and the rights
-    // request the self-service data request opened (kept as proof, without personal data)
-    expect(receipt.itemsAnonymised).toBe(7);
+    // profile, lookup, subscription, open, referrals, email change, the keyed send's stored answer
+    expect(receipt.itemsDeleted).toBe(7);
+    // 3 ledger events, 5 messages (confirmation, marketing, data request, keyed send, address-change
+    // confirmation; the `erased` event is written without personal data) and the rights request the
+    // self-service data request opened (kept as proof, without personal data)
+    expect(receipt.itemsAnonymised).toBe(9);
 
     const items: Json[] = await scanAllItems(runtime);
     const everything = JSON.stringify(items).toLowerCase();
     const local = contact.email.split('@')[0]?.toLowerCase() ?? '';
     const [first = '', last = ''] = contact.name.split(' ');
-    for (const needle of [contact.email, local, contact.newEmail, contact.name, first, last]) {
+    const changedLocal = changedEmail.split('@')[0] ?? '';
+    for (const needle of [contact.email, local, contact.newEmail, changedLocal, contact.name, first, last]) {
       expect(everything).not.toContain(needle.toLowerCase());
     }
     expect(

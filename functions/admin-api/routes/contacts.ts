@@ -186,7 +186,7 @@ const ContactUpdateSchema = z
       .literal('pending-confirmation')
       .optional()
       .openapi({ description: 'The new address must confirm before the change is made.' }),
-    confirmationEmail: z.enum(['sent', 'refused']).optional(),
+    confirmationEmail: z.enum(['sent', 'refused', 'uncertain']).optional(),
   })
   .openapi('ContactUpdate');
 

@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { RefusedError } from '../../../shared/errors';
+import { RefusedError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { requestFingerprint, withIdempotency } from '../../../shared/idempotency';
+import { type IdempotencyClaim, requestFingerprint, withIdempotency } from '../../../shared/idempotency';
 import {
   announcementCategories,
   messageKinds,
@@ -125,7 +125,12 @@ const sendRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: SendMessageBody } } },
   },
   responses: {
-    202: { description: 'Sent to SES.', content: { 'application/json': { schema: MessageSchema } } },
+    202: {
+      description:
+        'Handed to SES: `status` is `sent`, or `uncertain` when SES did not answer in time or answered a 5xx (the ' +
+        'email may have gone; it is never resent automatically, see docs/sending.md).',
+      content: { 'application/json': { schema: MessageSchema } },
+    },
     400: errorResponse('The request is malformed.'),
     404: errorResponse('No such contact.'),
     409: errorResponse('The Idempotency-Key was used with another body, or is still in progress.'),
@@ -169,22 +174,33 @@ export function messageRoutes(deps: SendDependencies) {
       const body = c.req.valid('json');
       const key = c.req.valid('header')['idempotency-key'];
       const keyId = c.get('principal')?.keyId;
-      const send = async () => {
+      const send = async (claim?: IdempotencyClaim) => {
         const { contactId, email, tags, ...draft } = body;
         const result = await sendMessage(deps, {
           recipient: contactId === undefined ? { email: email ?? '' } : { contactId },
           draft,
           ...(tags ? { tags } : {}),
           ...(keyId === undefined ? {} : { requestedByKeyId: keyId }),
+          // A retry that takes over a dead request's claim sends under the same id, so it finds that send.
+          ...(claim ? { messageId: claim.operationId } : {}),
         });
-        return { status: result.outcome === 'sent' ? 202 : 422, body: result.message };
+        // `uncertain` is a 202 too: the record says so, and a 5xx would invite the blind retry that sends twice.
+        const status = result.outcome === 'refused' ? 422 : 202;
+        return { status, body: result.message, contactId: result.message.contactId };
       };
+      if (key !== undefined && keyId === undefined) throw new UnauthenticatedError();
       const response =
-        key === undefined
+        key === undefined || keyId === undefined
           ? await send()
           : await withIdempotency(
               deps.access,
-              { scope: 'sendMessage', key, fingerprint: requestFingerprint(body), now: new Date() },
+              {
+                apiKeyId: keyId,
+                scope: 'sendMessage',
+                key,
+                fingerprint: requestFingerprint(body),
+                now: new Date(),
+              },
               send,
             );
       const message = response.body as MessageRecord;
