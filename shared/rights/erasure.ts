@@ -7,6 +7,7 @@ import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { deleteIdempotencyRecordsOf } from '../idempotency';
 import { newId } from '../ids';
 import type { Logger } from '../log';
+import { deletePublicRequestsAbout } from '../requests/public-requests';
 import { inParts, type TableAccess } from '../table-access';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
@@ -255,12 +256,14 @@ export interface ErasedPerson {
 /**
  * Items about the person kept outside their partition that erasure deletes, each found by the function
  * that owns its keys; each returns how many it deleted. Runs while the contact still exists (before step
- * 3), so an interrupted erasure repeats it. A signup request still waiting to be processed belongs here
- * when it is keyed outside the partition (by address hash): add its deleter to this list.
+ * 3), so an interrupted erasure repeats it. Accepted public requests (shared/requests/) are keyed by the
+ * address's hash for this reason; a signup request on the stream will be one of them.
  */
 const OUTSIDE_THE_PARTITION: readonly ((access: TableAccess, person: ErasedPerson) => Promise<number>)[] = [
   // Stored admin answers (a sendMessage response holds the subject and headers).
   (access, person) => deleteIdempotencyRecordsOf(access, person.contactId),
+  // Public requests about the address still waiting for the stream (e.g. a referral naming it).
+  (access, person) => deletePublicRequestsAbout(access, person.emailHash),
 ];
 
 async function deleteOutsideThePartition(access: TableAccess, person: ErasedPerson): Promise<number> {
