@@ -1,7 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
-import { createRuntime } from '../../shared/runtime';
+import { loadRuntime } from '../../shared/runtime';
 import { pendingTaskOf } from './stream-records';
 
 /**
@@ -11,7 +11,7 @@ import { pendingTaskOf } from './stream-records';
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
 
-const runtime = createRuntime(process.env, 'campaign-worker');
+const runtime = await loadRuntime(process.env, 'campaign-worker');
 const ready = campaignWorkerDependencies(runtime);
 
 export async function handler(
@@ -19,6 +19,8 @@ export async function handler(
   context: Context,
 ): Promise<DynamoDBBatchResponse | { woken: number }> {
   const base = await ready;
+  // A send task signs the links of every email it sends: with the keyring as it is now.
+  await runtime.signingKeyring.refreshIfDue();
   const deps = { ...base, remainingMs: () => context.getRemainingTimeInMillis() };
   if (!('Records' in event)) return { woken: await sweep(deps) };
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
