@@ -17,6 +17,7 @@ export const localOnlyVariables = [
   'ADMIN_API_KEY',
   'DYNAMODB_ENDPOINT',
   'SES_ENDPOINT',
+  'SECRETS_MANAGER_ENDPOINT',
 ] as const satisfies ConfigVariable[];
 
 /** Set by the Lambda runtime itself; reserved, CloudFormation refuses to set it. */
@@ -72,23 +73,29 @@ export interface FunctionEnvironmentSources {
   settings: DeploymentSettings;
   /** The configuration set every email is sent with (infra/sending-configuration.ts). */
   configurationSet: IConfigurationSet;
+  /**
+   * Whether the function signs or verifies link tokens, and so reads the signing-keys secret (it also needs
+   * `grantReadSigningKeys`). @default true
+   */
+  signsTokens?: boolean;
 }
 
 /**
  * Every AWS-applicable configuration variable, typed as a complete record so that a variable added to
  * shared/config.ts fails type-checking here until the infrastructure decides where its value comes from.
  *
- * Secrets are CloudFormation dynamic references (`{{resolve:secretsmanager:…}}`): CloudFormation reads
- * them at deploy time, so no secret value is in the template or the cloud assembly, and the functions need
- * no Secrets Manager permission. The values do end up in the functions' configuration (visible to anyone
- * allowed `lambda:GetFunctionConfiguration`) and change only on the next deploy; a later change loads them
- * from Secrets Manager at cold start instead (docs/deploy.md#secrets).
+ * The signing keys are not in the environment: it names their secret (`TOKEN_SIGNING_KEYS_SECRET`), which
+ * the functions read at cold start and every few minutes after, so keys rotate without a deploy. The email
+ * hash secret, which never changes, is a CloudFormation dynamic reference (`{{resolve:secretsmanager:…}}`)
+ * resolved at deploy time: no value is in the template or the cloud assembly, though it is in the
+ * functions' configuration (docs/deploy.md#secrets).
  */
 export function functionEnvironment({
   table,
   secrets,
   settings,
   configurationSet,
+  signsTokens = true,
 }: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
     // `unsafeUnwrap` only turns the dynamic reference into a string token; the value itself is never
@@ -114,9 +121,10 @@ export function functionEnvironment({
     // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
     SOFT_BOUNCE_LIMIT: undefined,
     SOFT_BOUNCE_WINDOW_DAYS: undefined,
-    // Only the initial key is wired while secrets travel as environment variables; see docs/deploy.md.
-    TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${fromSecret(secrets.tokenSigningKeys, INITIAL_SIGNING_KEY_ID)}`,
-    TOKEN_ACTIVE_KEY_ID: fromSecret(secrets.tokenSigningKeys, secretFields.activeKeyId),
+    // The whole keyring, read by the function itself (shared/signing-keyring.ts); never a value here.
+    TOKEN_SIGNING_KEYS_SECRET: signsTokens ? secrets.tokenSigningKeys.secretArn : undefined,
+    TOKEN_SIGNING_KEYS: undefined,
+    TOKEN_ACTIVE_KEY_ID: undefined,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
   };
   return definedOnly(environment);

@@ -1,6 +1,7 @@
 import { Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { table as dataModel } from '../shared/data-model';
 import type { ConsentMailFunction } from './consent-mail-function';
 
@@ -86,5 +87,18 @@ export function grantSendEmail(
     grantee: fn,
     actions: ['ses:SendEmail'],
     resourceArns: [...identityArns, configurationSetArn],
+  });
+}
+
+/**
+ * `GetSecretValue` on the signing-keys secret, for a function that signs or verifies link tokens: it reads
+ * the keyring at cold start and every few minutes after (shared/refreshing-keyring.ts). Read only, this
+ * secret only; the secret uses the account's AWS-managed key, whose use Secrets Manager authorises itself.
+ */
+export function grantReadSigningKeys(secret: ISecret, fn: ConsentMailFunction) {
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['secretsmanager:GetSecretValue'],
+    resourceArns: [secret.secretArn],
   });
 }

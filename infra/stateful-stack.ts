@@ -3,6 +3,7 @@ import { AttributeType, Billing, ProjectionType, StreamViewType, TableV2 } from 
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { table as dataModel } from '../shared/data-model';
+import { ACTIVE_KEY_FIELD } from '../shared/signing-keyring';
 
 /**
  * Everything whose loss would lose data or break mail already sent: the table and the two secrets.
@@ -23,7 +24,7 @@ export const INITIAL_SIGNING_KEY_ID = 'k1';
  *   addresses survive only as hashes keyed with it on the suppression list.
  */
 export const secretFields = {
-  activeKeyId: 'activeKeyId',
+  activeKeyId: ACTIVE_KEY_FIELD,
   emailHashSecret: 'emailHashSecret',
 } as const;
 
@@ -98,7 +99,8 @@ export class StatefulStack extends Stack {
       reason:
         'Signing keys rotate by adding a key id and moving activeKeyId while old ids keep verifying links ' +
         'already mailed; Secrets Manager single-value rotation would break those links. Rotation is an ' +
-        'operator procedure (docs/deploy.md#secrets) until functions load keys at cold start.',
+        'operator procedure (docs/deploy.md#rotating-the-signing-keys): functions re-read the secret every ' +
+        'few minutes, so it needs no deploy.',
     });
     Validations.of(emailHash).acknowledge({
       id: 'AwsSolutions-SMG4',

@@ -16,6 +16,7 @@ import {
   grantGetAccount,
   grantHealthCheck,
   grantItemReadWrite,
+  grantReadSigningKeys,
   grantSendEmail,
   grantStreamRead,
 } from './grants';
@@ -82,6 +83,8 @@ export class StatelessStack extends Stack {
       });
     }
     const environment = functionEnvironment({ table, secrets, settings, configurationSet });
+    // Every function but ses-events signs or verifies link tokens, and reads the keys' secret for it.
+    const signsTokens = (fn: ConsentMailFunction) => grantReadSigningKeys(secrets.tokenSigningKeys, fn);
     // What a sending function may send from: the verified sender domain (the SendingIdentity's ARN, built
     // from the domain so that it is the same in placeholder mode), and the From address's domain if that is
     // a subdomain verified on its own (SES authorises the identity the From address belongs to).
@@ -106,6 +109,7 @@ export class StatelessStack extends Stack {
     grantHealthCheck(table, this.publicApi);
     // Signup sends the confirmation and welcome emails.
     grantSendEmail(this.publicApi, send);
+    signsTokens(this.publicApi);
 
     this.adminApi = new HttpFunction(this, 'AdminApi', {
       entry: 'functions/admin-api/handler.ts',
@@ -116,6 +120,7 @@ export class StatelessStack extends Stack {
     // are sent. No health route, so no GetAccount.
     grantItemReadWrite(table, this.adminApi);
     grantSendEmail(this.adminApi, send);
+    signsTokens(this.adminApi);
 
     // No Function URL: only the SES receipt rule invokes it (and only once the flag creates the rule).
     this.inboundMail = new ConsentMailFunction(this, 'InboundMail', {
@@ -125,12 +130,15 @@ export class StatelessStack extends Stack {
     });
     // Finds the contact and records the withdrawal: item reads and writes. It sends nothing, so no SES.
     grantItemReadWrite(table, this.inboundMail);
+    // It verifies the token of a reply to an email we sent.
+    signsTokens(this.inboundMail);
 
     // No Function URL: only the EventBridge rule invokes it.
     this.sesEvents = new ConsentMailFunction(this, 'SesEvents', {
       entry: 'functions/ses-events/handler.ts',
       description: 'SES events: deliveries, bounces and complaints into messages, counters and suppressions',
-      environment,
+      // It signs and verifies no token: no signing keys, no permission to read them.
+      environment: functionEnvironment({ table, secrets, settings, configurationSet, signsTokens: false }),
       // One event's work is a few queries and transactions, retried on conflicts; room for SDK retries.
       timeout: Duration.seconds(30),
     });
@@ -159,6 +167,7 @@ export class StatelessStack extends Stack {
     grantStreamRead(table, this.campaignWorker);
     // It sends the campaigns' emails, at the account's max send rate unless CAMPAIGN_MAX_SEND_RATE caps it.
     grantSendEmail(this.campaignWorker, send);
+    signsTokens(this.campaignWorker);
     grantGetAccount(this.campaignWorker);
     this.campaignWorkerTriggers = new CampaignWorkerTriggers(this, 'CampaignWorkerTriggers', {
       table,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigurationError } from './errors';
+import { InvalidKeyringError, keyringOf, type SigningKeyring } from './signing-keyring';
 
 /**
  * The one place that reads configuration. Every function calls `loadConfig(process.env)` once at cold
@@ -55,41 +56,23 @@ const originList = z
     return origins;
   });
 
-/** `kid:secret` pairs, comma separated; secrets are base64 or base64url and at least 32 bytes. */
+/**
+ * `kid:secret` pairs, comma separated; secrets are base64 or base64url and at least 32 bytes. Checked
+ * against the active id by `keyringOf` (shared/signing-keyring.ts), the same rules as the secret's JSON.
+ */
 const signingKeys = z
-  .string({ error: 'is required: comma-separated `keyId:base64Secret` pairs' })
-  .transform((raw, ctx) => {
-    const keys = new Map<string, Buffer>();
-    for (const pair of raw
-      .split(',')
+  .string()
+  .optional()
+  .transform((raw) =>
+    raw
+      ?.split(',')
       .map((part) => part.trim())
-      .filter(Boolean)) {
-      const separator = pair.indexOf(':');
-      const keyId = separator > 0 ? pair.slice(0, separator) : '';
-      const secret = Buffer.from(pair.slice(separator + 1), 'base64');
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyId)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'each key needs an id of letters, digits, - or _ before a colon',
-        });
-        return z.NEVER;
-      }
-      if (secret.length < 32) {
-        ctx.addIssue({ code: 'custom', message: `key "${keyId}" must decode to at least 32 bytes` });
-        return z.NEVER;
-      }
-      if (keys.has(keyId)) {
-        ctx.addIssue({ code: 'custom', message: `key id "${keyId}" appears twice` });
-        return z.NEVER;
-      }
-      keys.set(keyId, secret);
-    }
-    if (keys.size === 0) {
-      ctx.addIssue({ code: 'custom', message: 'must list at least one key' });
-      return z.NEVER;
-    }
-    return keys;
-  });
+      .filter(Boolean)
+      .map((pair): [string, string] => {
+        const separator = pair.indexOf(':');
+        return separator > 0 ? [pair.slice(0, separator), pair.slice(separator + 1)] : ['', ''];
+      }),
+  );
 
 const environmentSchema = z
   .object({
@@ -118,7 +101,10 @@ const environmentSchema = z
       .min(10, 'must be a full physical postal address'),
     UNSUBSCRIBE_MAILBOX: emailAddress('the mailbox for mailto: unsubscribes'),
     TOKEN_SIGNING_KEYS: signingKeys,
-    TOKEN_ACTIVE_KEY_ID: z.string({ error: 'is required: the key id new tokens are signed with' }).min(1),
+    TOKEN_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */
+    TOKEN_SIGNING_KEYS_SECRET: z.string().min(1).max(2048).optional(),
+    SECRETS_MANAGER_ENDPOINT: optionalUrl,
     EMAIL_HASH_SECRET: z
       .string({ error: 'is required: a base64 secret of at least 32 bytes that keys address hashes' })
       .transform((value) => Buffer.from(value, 'base64'))
@@ -142,13 +128,7 @@ const environmentSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
-    if (!env.TOKEN_SIGNING_KEYS.has(env.TOKEN_ACTIVE_KEY_ID)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TOKEN_ACTIVE_KEY_ID'],
-        message: 'must name one of the keys in TOKEN_SIGNING_KEYS',
-      });
-    }
+    for (const issue of signingKeyIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
     // suppressed. Only a local stack (localhost links) may run without one.
     if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
@@ -169,10 +149,16 @@ export interface SenderIdentity {
   unsubscribeMailbox: string;
 }
 
-export interface SigningKeyring {
-  activeKeyId: string;
-  keys: ReadonlyMap<string, Buffer>;
-}
+export type { SigningKeyring };
+
+/**
+ * Where the signing keys come from: this configuration (local, tests), a Secrets Manager secret (AWS), or
+ * nowhere, for a function that signs and verifies nothing.
+ */
+export type SigningKeySource =
+  | { kind: 'configuration'; keyring: SigningKeyring }
+  | { kind: 'none' }
+  | { kind: 'secrets-manager'; secretId: string; endpoint: string | undefined };
 
 export interface Config {
   tableName: string;
@@ -183,6 +169,10 @@ export interface Config {
   /** Public base URL without a trailing slash, e.g. `https://mail.example.com`. */
   baseUrl: string;
   sender: SenderIdentity;
+  /**
+   * The keys of link tokens. Unlike everything else here it follows rotations while the function runs
+   * (shared/refreshing-keyring.ts): the runtime fills it in from `signingKeySource`.
+   */
   signingKeys: SigningKeyring;
   /**
    * Keys the hash that stands for an address in lookups, suppressions and logs. Unlike signing keys it
@@ -227,7 +217,10 @@ export const configVariables = Object.keys(
   environmentSchema.shape,
 ) as (keyof typeof environmentSchema.shape)[];
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/** What `loadConfig` reads: the configuration, with where the signing keys come from instead of the keys. */
+export type LoadedConfig = Omit<Config, 'signingKeys'> & { signingKeySource: SigningKeySource };
+
+export function loadConfig(env: Record<string, string | undefined>): LoadedConfig {
   const blankAsMissing = Object.fromEntries(
     configVariables.map((name) => [name, env[name] === '' ? undefined : env[name]]),
   );
@@ -256,7 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       postalAddress: e.SENDER_POSTAL_ADDRESS,
       unsubscribeMailbox: e.UNSUBSCRIBE_MAILBOX,
     },
-    signingKeys: { activeKeyId: e.TOKEN_ACTIVE_KEY_ID, keys: e.TOKEN_SIGNING_KEYS },
+    signingKeySource: signingKeySourceOf(e),
     emailHashSecret: e.EMAIL_HASH_SECRET,
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
@@ -273,4 +266,45 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       confirmationEmailsPerAddressPerDay: e.CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY,
     },
   };
+}
+
+type SigningKeyVariables = Pick<
+  z.infer<typeof environmentSchema>,
+  'TOKEN_SIGNING_KEYS' | 'TOKEN_ACTIVE_KEY_ID' | 'TOKEN_SIGNING_KEYS_SECRET' | 'SECRETS_MANAGER_ENDPOINT'
+>;
+
+/**
+ * At most one source of signing keys, and a valid keyring where it is the configuration. None at all is
+ * for a function that signs nothing (ses-events); the runtime refuses it for the others.
+ */
+function signingKeyIssues(env: SigningKeyVariables): { path: string[]; message: string }[] {
+  const configured = env.TOKEN_SIGNING_KEYS !== undefined || env.TOKEN_ACTIVE_KEY_ID !== undefined;
+  if (env.TOKEN_SIGNING_KEYS_SECRET !== undefined) {
+    const message = 'is set, so TOKEN_SIGNING_KEYS and TOKEN_ACTIVE_KEY_ID must not be (one source of keys)';
+    return configured ? [{ path: ['TOKEN_SIGNING_KEYS_SECRET'], message }] : [];
+  }
+  if (!configured) return [];
+  try {
+    keyringOf(env.TOKEN_ACTIVE_KEY_ID, env.TOKEN_SIGNING_KEYS ?? []);
+    return [];
+  } catch (error) {
+    if (!(error instanceof InvalidKeyringError)) throw error;
+    return error.problems.map((message) => ({
+      path: [/active key/.test(message) ? 'TOKEN_ACTIVE_KEY_ID' : 'TOKEN_SIGNING_KEYS'],
+      message,
+    }));
+  }
+}
+
+function signingKeySourceOf(env: SigningKeyVariables): SigningKeySource {
+  if (env.TOKEN_SIGNING_KEYS_SECRET !== undefined) {
+    return {
+      kind: 'secrets-manager',
+      secretId: env.TOKEN_SIGNING_KEYS_SECRET,
+      endpoint: env.SECRETS_MANAGER_ENDPOINT,
+    };
+  }
+  if (env.TOKEN_SIGNING_KEYS === undefined && env.TOKEN_ACTIVE_KEY_ID === undefined) return { kind: 'none' };
+  // Checked by signingKeyIssues before this runs.
+  return { kind: 'configuration', keyring: keyringOf(env.TOKEN_ACTIVE_KEY_ID, env.TOKEN_SIGNING_KEYS ?? []) };
 }

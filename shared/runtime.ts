@@ -1,22 +1,109 @@
 import { type AwsClients, createAwsClients } from './aws-clients';
-import { type Config, loadConfig } from './config';
+import { type Config, type LoadedConfig, loadConfig, type SigningKeySource } from './config';
+import { ConfigurationError } from './errors';
 import { createLogger, type Logger } from './log';
+import { KEYRING_REFRESH_INTERVAL_MS, RefreshingKeyring } from './refreshing-keyring';
+import {
+  configuredKeyringSource,
+  createSecretsManagerClient,
+  type SigningKeyring,
+  secretsManagerKeyringSource,
+} from './signing-keyring';
 
 /**
  * What every function needs, built once per process (Lambda cold start, `npm start`, a test): validated
- * configuration, SDK clients and a logger. A bad configuration throws here, before any request is served.
+ * configuration, SDK clients, a logger and the signing keyring. A bad configuration throws here, before
+ * any request is served.
  */
 export interface Runtime {
   config: Config;
   clients: AwsClients;
   logger: Logger;
+  /** The same object as `config.signingKeys`; handlers call `refreshIfDue` as each invocation starts. */
+  signingKeyring: RefreshingKeyring;
 }
 
-export function createRuntime(env: Record<string, string | undefined>, service: string): Runtime {
-  const config = loadConfig(env);
-  return {
-    config,
-    clients: createAwsClients(config),
-    logger: createLogger({ level: config.logLevel, service }),
-  };
+export interface RuntimeOptions {
+  /** False for a function that signs and verifies no token (ses-events): it needs no keys. */
+  signsTokens?: boolean;
+  now?: () => number;
+}
+
+/** For keys in the configuration (local, tests): nothing to wait for. */
+export function createRuntime(
+  env: Record<string, string | undefined>,
+  service: string,
+  options: RuntimeOptions = {},
+): Runtime {
+  const loaded = loadConfig(env);
+  const logger = createLogger({ level: loaded.logLevel, service });
+  const source = loaded.signingKeySource;
+  if (source.kind === 'secrets-manager' && options.signsTokens !== false) {
+    throw new ConfigurationError([
+      {
+        path: 'TOKEN_SIGNING_KEYS_SECRET',
+        message: 'keys in Secrets Manager are read asynchronously: start with loadRuntime',
+      },
+    ]);
+  }
+  return assemble(loaded, logger, fixedKeyring(source, logger, options));
+}
+
+/**
+ * Any source of keys, as a Lambda cold start does it (top-level `await`): with a secret, its keyring is
+ * read before the first request and refreshed every few minutes after.
+ */
+export async function loadRuntime(
+  env: Record<string, string | undefined>,
+  service: string,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
+  const loaded = loadConfig(env);
+  const source = loaded.signingKeySource;
+  if (source.kind !== 'secrets-manager' || options.signsTokens === false) {
+    return createRuntime(env, service, options);
+  }
+  const logger = createLogger({ level: loaded.logLevel, service });
+  const client = createSecretsManagerClient({ region: loaded.region, endpoint: source.endpoint });
+  const keyring = await RefreshingKeyring.load(secretsManagerKeyringSource(client, source.secretId), {
+    logger,
+    refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS,
+    now: options.now,
+  });
+  return assemble(loaded, logger, keyring);
+}
+
+function fixedKeyring(source: SigningKeySource, logger: Logger, options: RuntimeOptions) {
+  if (source.kind === 'configuration') {
+    return RefreshingKeyring.fixed(configuredKeyringSource(source.keyring), source.keyring, logger);
+  }
+  if (options.signsTokens !== false) {
+    throw new ConfigurationError([
+      {
+        path: 'TOKEN_SIGNING_KEYS',
+        message: 'is required: comma-separated `keyId:base64Secret` pairs (or TOKEN_SIGNING_KEYS_SECRET)',
+      },
+    ]);
+  }
+  return RefreshingKeyring.fixed(
+    { description: 'none', load: async () => noSigningKeys },
+    noSigningKeys,
+    logger,
+  );
+}
+
+/** The keyring of a function that signs nothing: using it is a programming error, said loudly. */
+const noSigningKeys: SigningKeyring = {
+  get activeKeyId(): string {
+    throw new Error('This function has no signing keys (started with signsTokens: false)');
+  },
+  get keys(): ReadonlyMap<string, Buffer> {
+    throw new Error('This function has no signing keys (started with signsTokens: false)');
+  },
+};
+
+function assemble(loaded: LoadedConfig, logger: Logger, keyring: RefreshingKeyring): Runtime {
+  const { signingKeySource: _, ...rest } = loaded;
+  const config: Config = { ...rest, signingKeys: keyring };
+  return { config, clients: createAwsClients(config), logger, signingKeyring: keyring };
 }

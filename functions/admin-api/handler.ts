@@ -1,19 +1,24 @@
 import { handle } from 'hono/aws-lambda';
 import { adminKeyVerifier } from '../../shared/api-keys';
 import { SWAGGER_UI_CDN } from '../../shared/http/api-docs';
-import { createRuntime } from '../../shared/runtime';
+import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
+import { loadRuntime } from '../../shared/runtime';
 import { createAdminApp } from './app';
 
-const runtime = createRuntime(process.env, 'admin-api');
+// Cold start: on AWS this reads the signing keys from Secrets Manager before the first request.
+const runtime = await loadRuntime(process.env, 'admin-api');
 
-export const handler = handle(
-  createAdminApp({
-    ...runtime,
-    // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
-    apiKeys: adminKeyVerifier(
-      { documents: runtime.clients.documents, tableName: runtime.config.tableName },
-      runtime.config.adminApiKey,
-    ),
-    docsAssetBaseUrl: SWAGGER_UI_CDN,
-  }),
+export const handler = withFreshSigningKeys(
+  runtime.signingKeyring,
+  handle(
+    createAdminApp({
+      ...runtime,
+      // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
+      apiKeys: adminKeyVerifier(
+        { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+        runtime.config.adminApiKey,
+      ),
+      docsAssetBaseUrl: SWAGGER_UI_CDN,
+    }),
+  ),
 );

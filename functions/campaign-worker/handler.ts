@@ -3,7 +3,7 @@ import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
-import { createRuntime } from '../../shared/runtime';
+import { loadRuntime } from '../../shared/runtime';
 import { streamWorkOf } from './stream-records';
 
 /**
@@ -15,7 +15,7 @@ import { streamWorkOf } from './stream-records';
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
 
-const runtime = createRuntime(process.env, 'campaign-worker');
+const runtime = await loadRuntime(process.env, 'campaign-worker');
 const ready = campaignWorkerDependencies(runtime);
 const requestWork = publicRequestWorkOf(runtime);
 
@@ -24,6 +24,8 @@ export async function handler(
   context: Context,
 ): Promise<DynamoDBBatchResponse | { woken: number }> {
   const base = await ready;
+  // A send task signs the links of every email it sends: with the keyring as it is now.
+  await runtime.signingKeyring.refreshIfDue();
   const deps = { ...base, remainingMs: () => context.getRemainingTimeInMillis() };
   if (!('Records' in event)) return { woken: await sweep(deps) };
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];

@@ -1,5 +1,6 @@
 import type { SESEvent } from 'aws-lambda';
-import { createRuntime } from '../../shared/runtime';
+import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
+import { loadRuntime } from '../../shared/runtime';
 import { inboundMailDependencies, processInboundMail } from './process-inbound-mail';
 
 /**
@@ -8,9 +9,13 @@ import { inboundMailDependencies, processInboundMail } from './process-inbound-m
  * with `Event` invocation the answer is ignored).
  */
 
-const deps = inboundMailDependencies(createRuntime(process.env, 'inbound-mail'));
+const runtime = await loadRuntime(process.env, 'inbound-mail');
+const deps = inboundMailDependencies(runtime);
 
-export const handler = async (event: SESEvent): Promise<{ disposition: 'CONTINUE' }> => {
-  await processInboundMail(deps, event);
-  return { disposition: 'CONTINUE' };
-};
+export const handler = withFreshSigningKeys(
+  runtime.signingKeyring,
+  async (event: SESEvent): Promise<{ disposition: 'CONTINUE' }> => {
+    await processInboundMail(deps, event);
+    return { disposition: 'CONTINUE' };
+  },
+);

@@ -1,8 +1,13 @@
 import { handle } from 'hono/aws-lambda';
 import { SWAGGER_UI_CDN } from '../../shared/http/api-docs';
-import { createRuntime } from '../../shared/runtime';
+import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
+import { loadRuntime } from '../../shared/runtime';
 import { createPublicApp } from './app';
 
-const runtime = createRuntime(process.env, 'public-api');
+// Cold start: on AWS this reads the signing keys from Secrets Manager before the first request.
+const runtime = await loadRuntime(process.env, 'public-api');
 
-export const handler = handle(createPublicApp({ ...runtime, docsAssetBaseUrl: SWAGGER_UI_CDN }));
+export const handler = withFreshSigningKeys(
+  runtime.signingKeyring,
+  handle(createPublicApp({ ...runtime, docsAssetBaseUrl: SWAGGER_UI_CDN })),
+);

@@ -8,7 +8,8 @@ import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './
  * changes nothing (see process-ses-event.ts).
  */
 
-const deps = sesEventsDependencies(createRuntime(process.env, 'ses-events'));
+// It signs and verifies no token, so it has no signing keys (and no permission to read them).
+const deps = sesEventsDependencies(createRuntime(process.env, 'ses-events', { signsTokens: false }));
 
 export const handler = (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> =>
   processSesEvent(deps, event);

@@ -82,9 +82,9 @@ describe('campaign worker function', () => {
     expect(urlTargets).not.toContain(workerId);
   });
 
-  it('gets the environment every function gets, with no send-rate cap unless the context sets one', () => {
-    const sesEvents = resources[logicalIdOf(stacks.stateless.sesEvents.lambda)];
-    expect(worker.Properties.Environment.Variables).toEqual(sesEvents.Properties.Environment.Variables);
+  it('gets the environment every function that signs links gets, with no send-rate cap unless the context sets one', () => {
+    const publicApi = resources[logicalIdOf(stacks.stateless.publicApi.lambda)];
+    expect(worker.Properties.Environment.Variables).toEqual(publicApi.Properties.Environment.Variables);
     expect(worker.Properties.Environment.Variables).not.toHaveProperty('CAMPAIGN_MAX_SEND_RATE');
   });
 
@@ -259,7 +259,7 @@ describe('sweep schedule → campaign worker', () => {
 describe('campaign worker permissions', () => {
   const statements = statementsOf(campaignWorker.role);
 
-  it('may write its logs, use table items, read the stream, send, read the send quota and dead-letter, nothing else', () => {
+  it('may write its logs, use table items, read the stream, send, read the send quota and the signing keys and dead-letter, nothing else', () => {
     const actions = [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
     expect(actions).toEqual(
       [
@@ -282,6 +282,8 @@ describe('campaign worker permissions', () => {
         'sqs:SendMessage',
         'ses:GetAccount',
         'ses:SendEmail',
+        // The signing keys of the links in campaign emails (stacks.test.ts checks the resource).
+        'secretsmanager:GetSecretValue',
       ].sort(),
     );
   });

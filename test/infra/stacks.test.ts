@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,6 +16,7 @@ import { configVariables, loadConfig } from '../../shared/config';
 import { table, tableDefinition } from '../../shared/data-model';
 import { ConfigurationError } from '../../shared/errors';
 import { IDEMPOTENCY_LEASE_SECONDS } from '../../shared/idempotency';
+import { startSecretsManagerStandIn } from '../support/secrets-manager-stand-in';
 import {
   invokePermissionsOf,
   logicalIdOf,
@@ -24,6 +26,9 @@ import {
   validationFindings,
   withoutBundling,
 } from './synth-support';
+
+const execFileAsync = promisify(execFile);
+const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
 /**
  * Fine-grained assertions on the synthesized templates. The app is synthesized once for the file (with the
@@ -190,7 +195,7 @@ describe('stateless stack', () => {
 
   it('no function is given the development admin key or a local endpoint', () => {
     for (const [, environment] of environments) {
-      for (const name of ['ADMIN_API_KEY', 'DYNAMODB_ENDPOINT', 'SES_ENDPOINT']) {
+      for (const name of ['ADMIN_API_KEY', 'DYNAMODB_ENDPOINT', 'SES_ENDPOINT', 'SECRETS_MANAGER_ENDPOINT']) {
         expect(environment).not.toHaveProperty(name);
       }
     }
@@ -217,11 +222,45 @@ describe('stateless stack', () => {
     }
   });
 
-  it('secrets reach the functions only as deploy-time references to Secrets Manager', () => {
-    for (const [, environment] of environments) {
-      for (const name of ['TOKEN_SIGNING_KEYS', 'TOKEN_ACTIVE_KEY_ID', 'EMAIL_HASH_SECRET']) {
-        expect(JSON.stringify(environment[name])).toContain('{{resolve:secretsmanager:');
-      }
+  it('no signing key is in any environment: the functions that sign get the name of the keys secret', () => {
+    const keysSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.tokenSigningKeys.secretArn);
+    for (const [logicalId, environment] of environments) {
+      expect(environment).not.toHaveProperty('TOKEN_SIGNING_KEYS');
+      expect(environment).not.toHaveProperty('TOKEN_ACTIVE_KEY_ID');
+      // The hash secret never changes: a deploy-time reference, resolved by CloudFormation.
+      expect(JSON.stringify(environment.EMAIL_HASH_SECRET)).toContain('{{resolve:secretsmanager:');
+      if (logicalId === sesEventsId) expect(environment).not.toHaveProperty('TOKEN_SIGNING_KEYS_SECRET');
+      else expect(environment.TOKEN_SIGNING_KEYS_SECRET).toEqual(keysSecretArn);
+    }
+    expect(keysSecretArn).toEqual({ 'Fn::ImportValue': expect.stringContaining('TokenSigningKeys') });
+  });
+
+  it('the functions that sign or verify tokens may read the keys secret, and only read it; ses-events may not', () => {
+    const keysSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.tokenSigningKeys.secretArn);
+    const statements = Object.values(stateless.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.map((statement: Record<string, unknown>) => ({
+        ...statement,
+        roles: policy.Properties.Roles,
+      })),
+    );
+    const onSecrets = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => String(action).startsWith('secretsmanager:')),
+    );
+    const signers = [
+      stacks.stateless.publicApi,
+      stacks.stateless.adminApi,
+      stacks.stateless.inboundMail,
+      stacks.stateless.campaignWorker,
+    ];
+    expect(onSecrets.map((statement) => statement.roles).sort(byJson)).toEqual(
+      signers.map((fn) => [{ Ref: logicalIdOf(fn.role) }]).sort(byJson),
+    );
+    for (const statement of onSecrets) {
+      expect(statement).toMatchObject({
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: keysSecretArn,
+      });
     }
   });
 
@@ -258,7 +297,13 @@ describe('stateless stack', () => {
     }
   });
 
-  it('each bundled function starts with its environment once CloudFormation has resolved it', () => {
+  it('each bundled function starts with its environment once CloudFormation has resolved it', async () => {
+    // The functions that sign read their keys at cold start: from a stand-in, with the generated shape.
+    const secretsManager = await startSecretsManagerStandIn();
+    secretsManager.put(
+      resolveAtDeploy({ 'Fn::ImportValue': 'keys' }),
+      JSON.stringify({ activeKeyId: simulatedSecretFields.activeKeyId, k1: simulatedSecretFields.k1 }),
+    );
     for (const [logicalId, fn] of functions) {
       const assetDirectory = join(
         assembly.directory,
@@ -274,17 +319,21 @@ describe('stateless stack', () => {
       );
       const check = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)});
         if (typeof m.handler !== 'function') throw new Error('no handler export');`;
+      const localOnly = { SECRETS_MANAGER_ENDPOINT: secretsManager.endpoint };
       try {
-        execFileSync(process.execPath, ['--input-type=module', '--eval', check], {
-          env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...environment },
-          stdio: 'pipe',
+        await execFileAsync(process.execPath, ['--input-type=module', '--eval', check], {
+          env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...environment, ...localOnly },
           timeout: 20_000,
         });
       } catch (error) {
-        const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
+        await secretsManager.close();
+        const stderr = (error as { stderr?: string }).stderr ?? String(error);
         expect.fail(`${logicalId} did not start: ${stderr.slice(0, 2000)}`);
       }
     }
+    // Each function but ses-events read its keys once.
+    expect(secretsManager.calls).toBe(functions.length - 1);
+    await secretsManager.close();
   });
 
   it('functions may not scan the table or use wildcard actions, and only the campaign worker reads the stream', () => {
@@ -310,7 +359,7 @@ describe('stateless stack', () => {
     }
   });
 
-  it('the inbound-mail function may write its logs and read and write table items, nothing else', () => {
+  it('the inbound-mail function may write its logs and read and write table items, read the signing keys, nothing else', () => {
     const roleId = logicalIdOf(stacks.stateless.inboundMail.role);
     const statements = Object.values(stateless.findResources('AWS::IAM::Policy'))
       .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
@@ -327,6 +376,8 @@ describe('stateless stack', () => {
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      // It verifies the token of a reply (the keys secret only, see above).
+      'secretsmanager:GetSecretValue',
     ]);
   });
 

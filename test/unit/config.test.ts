@@ -31,8 +31,11 @@ describe('configuration', () => {
     expect(config.tableName).toBe('consent-mail');
     expect(config.baseUrl).toBe('https://mail.example.com');
     expect(config.sender.postalAddress).toContain('Springfield');
-    expect(config.signingKeys.activeKeyId).toBe(secrets.tokenKeyId);
-    expect(config.signingKeys.keys.get(secrets.tokenKeyId)?.length).toBe(32);
+    const source = config.signingKeySource;
+    expect(source.kind).toBe('configuration');
+    if (source.kind !== 'configuration') return;
+    expect(source.keyring.activeKeyId).toBe(secrets.tokenKeyId);
+    expect(source.keyring.keys.get(secrets.tokenKeyId)?.length).toBe(32);
     expect(config.emailHashSecret.length).toBe(32);
     expect(config.logLevel).toBe('info');
   });
@@ -97,7 +100,28 @@ describe('configuration', () => {
       TOKEN_SIGNING_KEYS: `2025a:${oldKey}, 2026a:${newKey}`,
       TOKEN_ACTIVE_KEY_ID: '2026a',
     });
-    expect([...config.signingKeys.keys.keys()]).toEqual(['2025a', '2026a']);
+    expect(config.signingKeySource).toMatchObject({
+      kind: 'configuration',
+      keyring: { activeKeyId: '2026a' },
+    });
+    const source = config.signingKeySource;
+    expect(source.kind === 'configuration' && [...source.keyring.keys.keys()]).toEqual(['2025a', '2026a']);
+  });
+
+  it('takes the signing keys from a Secrets Manager secret instead, never from both', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:TokenSigningKeys-AbCdEf';
+    const onAws = { ...validEnvironment(), TOKEN_SIGNING_KEYS: undefined, TOKEN_ACTIVE_KEY_ID: undefined };
+    expect(loadConfig({ ...onAws, TOKEN_SIGNING_KEYS_SECRET: secretArn }).signingKeySource).toEqual({
+      kind: 'secrets-manager',
+      secretId: secretArn,
+      endpoint: undefined,
+    });
+    expect(problemsOf({ ...validEnvironment(), TOKEN_SIGNING_KEYS_SECRET: secretArn })).toEqual([
+      'TOKEN_SIGNING_KEYS_SECRET',
+    ]);
+    expect(problemsOf({ ...onAws, TOKEN_ACTIVE_KEY_ID: 'k1' })).toEqual(['TOKEN_SIGNING_KEYS']);
+    // No source at all is a function that signs nothing; the runtime refuses it for every other.
+    expect(loadConfig(onAws).signingKeySource).toEqual({ kind: 'none' });
   });
 
   it('never echoes a secret value in its error message', () => {
