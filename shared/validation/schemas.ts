@@ -159,13 +159,16 @@ export const contactName = (options: { optional?: boolean } = {}) =>
 
 /**
  * A subject we store and send later (a welcome email): header-safe, and everything else the policy
- * would refuse a subject for, checked now.
+ * would refuse a subject for, checked now. Stored as the policy will send it (leading invisible
+ * characters removed), so what is stored is what the recipient sees.
  */
 export function emailSubject(options: { max: number }) {
-  return headerSafeText({ max: Math.min(options.max, MAX_HEADER_VALUE_LENGTH) }).superRefine((value, ctx) => {
-    const problem = subjectProblem(value);
-    if (problem !== undefined && isHeaderSafe(value)) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  return headerSafeText({ max: Math.min(options.max, MAX_HEADER_VALUE_LENGTH) })
+    .superRefine((value, ctx) => {
+      const problem = subjectProblem(value);
+      if (problem !== undefined && isHeaderSafe(value)) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform(subjectAsSent);
 }
 
 /** An address typed by someone: checked by `parseEmailAddress`, answered in its canonical form. */
