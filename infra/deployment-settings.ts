@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import type { SenderIdentity } from '../shared/config';
+import { emailAddressProblem } from '../shared/validation/schemas';
 import { settingsProblems } from './function-environment';
 
 /**
@@ -153,9 +154,9 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
   if (reserved !== undefined && !/^[1-9][0-9]{0,5}$/.test(reserved)) {
     problems.push('publicApiReservedConcurrency: must be a positive whole number of concurrent executions');
   }
-  if (settings.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.alarmEmail)) {
-    problems.push('alarmEmail: must be an email address');
-  }
+  const alarmEmailProblem =
+    settings.alarmEmail === undefined ? undefined : emailAddressProblem(settings.alarmEmail);
+  if (alarmEmailProblem !== undefined) problems.push(`alarmEmail: ${alarmEmailProblem}`);
 
   // DMARC alignment: the From domain must be the verified sending domain or a subdomain of it.
   const fromDomain = settings.fromAddress.slice(settings.fromAddress.lastIndexOf('@') + 1).toLowerCase();

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigurationError } from './errors';
 import { InvalidKeyringError, keyringOf, type SigningKeyring } from './signing-keyring';
+import { emailAddress, headerSafeText as headerSafe } from './validation/schemas';
 
 /**
  * The one place that reads configuration. Every function calls `loadConfig(process.env)` once at cold
@@ -8,19 +9,14 @@ import { InvalidKeyringError, keyringOf, type SigningKeyring } from './signing-k
  * never echoing a secret's value).
  */
 
-const HEADER_UNSAFE = /[\r\n\0\u2028\u2029]/;
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Sender values reach the From header and subjects: the one definition of header-safe text. */
 const headerSafeText = (what: string) =>
-  z
-    .string({ error: `is required (${what})` })
-    .trim()
-    .min(1, `must not be empty (${what})`)
-    .max(200, 'must be at most 200 characters')
-    .refine((value) => !HEADER_UNSAFE.test(value), 'must not contain line breaks or NUL');
+  z.string({ error: `is required (${what})` }).pipe(headerSafe({ max: 200 }));
 
-const emailAddress = (what: string) =>
-  z.email({ error: `must be an email address (${what})` }).refine((value) => !HEADER_UNSAFE.test(value));
+const senderAddress = (what: string) =>
+  z.string({ error: `must be an email address (${what})` }).pipe(emailAddress());
 
 const optionalUrl = z.url({ error: 'must be an absolute URL' }).optional();
 
@@ -91,15 +87,15 @@ const environmentSchema = z
         'must use https (plain http is allowed only for localhost)',
       )
       .transform((url) => url.origin + url.pathname.replace(/\/+$/, '')),
-    SENDER_FROM_ADDRESS: emailAddress('the From address on the verified sending domain'),
+    SENDER_FROM_ADDRESS: senderAddress('the From address on the verified sending domain'),
     SENDER_FROM_NAME: headerSafeText('the display name in From'),
-    SENDER_REPLY_TO: emailAddress('a mailbox that a person reads'),
+    SENDER_REPLY_TO: senderAddress('a mailbox that a person reads'),
     SENDER_COMPANY_NAME: headerSafeText('the legal sender shown in every footer'),
     SENDER_POSTAL_ADDRESS: z
       .string({ error: 'is required (the physical postal address CAN-SPAM asks for)' })
       .trim()
       .min(10, 'must be a full physical postal address'),
-    UNSUBSCRIBE_MAILBOX: emailAddress('the mailbox for mailto: unsubscribes'),
+    UNSUBSCRIBE_MAILBOX: senderAddress('the mailbox for mailto: unsubscribes'),
     TOKEN_SIGNING_KEYS: signingKeys,
     TOKEN_ACTIVE_KEY_ID: z.string().min(1).optional(),
     /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */

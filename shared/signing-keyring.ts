@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { isOpaqueId } from './validation/schemas';
 
 /**
  * The HMAC keys of link tokens (shared/tokens.ts) and where they come from. Keys are named, so a new key
@@ -22,7 +23,8 @@ export interface KeyringSource {
   load(): Promise<SigningKeyring>;
 }
 
-export const SIGNING_KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+/** Key ids travel in every token (`<keyId>.<payload>.<mac>`): opaque ids (validation/schemas.ts), at most 32. */
+const isSigningKeyId = (keyId: string) => keyId.length <= 32 && isOpaqueId(keyId);
 /** The one field of the secret's JSON that is not a key (infra/stateful-stack.ts generates the secret). */
 export const ACTIVE_KEY_FIELD = 'activeKeyId';
 const MIN_KEY_BYTES = 32;
@@ -44,7 +46,7 @@ export function keyringOf(activeKeyId: string | undefined, entries: [string, str
   const problems: string[] = [];
   const keys = new Map<string, Buffer>();
   for (const [keyId, encoded] of entries) {
-    if (!SIGNING_KEY_ID.test(keyId)) {
+    if (!isSigningKeyId(keyId)) {
       problems.push('each key needs an id of 1 to 32 letters, digits, - or _');
       continue;
     }

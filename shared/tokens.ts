@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import type { SigningKeyring } from './config';
+import { opaqueId as opaqueIdSchema } from './validation/schemas';
 
 /**
  * Signed tokens for every link we put in an email (unsubscribe, preferences, confirm, pixel).
@@ -11,7 +12,7 @@ import type { SigningKeyring } from './config';
  * while old emails keep working (old keys stay in the keyring for verification only).
  */
 
-const opaqueId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const opaqueId = opaqueIdSchema();
 
 /** What each purpose carries. Adding a purpose is adding a line here. */
 export const tokenPurposes = {

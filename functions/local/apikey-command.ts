@@ -1,6 +1,4 @@
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type ApiKeyScope,
   type ApiKeyView,
@@ -13,16 +11,12 @@ import {
 import { recordAuditEvent } from '../../shared/audit/audit-events';
 import { AppError } from '../../shared/errors';
 import type { TableAccess } from '../../shared/table-access';
+import { headerSafeText } from '../../shared/validation/schemas';
+import { commandTable, isMissingTable, UsageError } from './command-table';
 
 /**
  * `npm run apikey -- <create|list|revoke>`: manage admin API keys straight in the table, which is how the
- * first key of a deployment is made (docs/api-keys.md). It needs the table and DynamoDB access only, not
- * the app's configuration.
- *
- *   --local    the table `npm start` uses: TABLE_NAME or `consent-mail`, on DynamoDB Local at
- *              DYNAMODB_ENDPOINT or http://127.0.0.1:${DYNAMODB_PORT:-8000}
- *   otherwise  TABLE_NAME and AWS_REGION (and the usual AWS credentials: profile, SSO, env); DYNAMODB_ENDPOINT
- *              when set points at another DynamoDB (e.g. a local one)
+ * first key of a deployment is made (docs/api-keys.md). Which table: see command-table.ts.
  */
 
 const USAGE = `Usage:
@@ -32,28 +26,6 @@ const USAGE = `Usage:
 
 Scopes: ${apiKeyScopes.join(', ')} (admin implies every other).
 Without --local: set TABLE_NAME and AWS_REGION, with AWS credentials for the account.`;
-
-class UsageError extends Error {}
-
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-function tableAccess(local: boolean, env: NodeJS.ProcessEnv): { access: TableAccess; where: string } {
-  const endpoint =
-    env.DYNAMODB_ENDPOINT || (local ? `http://127.0.0.1:${env.DYNAMODB_PORT || '8000'}` : undefined);
-  const tableName = env.TABLE_NAME || (local ? 'consent-mail' : undefined);
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || (local ? 'us-east-1' : undefined);
-  if (tableName === undefined || region === undefined) {
-    throw new UsageError('Set TABLE_NAME and AWS_REGION for a deployed table, or pass --local.');
-  }
-  const dynamoDb = new DynamoDBClient({
-    region,
-    ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}),
-  });
-  return {
-    access: { documents: DynamoDBDocumentClient.from(dynamoDb), tableName },
-    where: `table "${tableName}"${endpoint ? ` at ${endpoint}` : ` in ${region}`}`,
-  };
-}
 
 function parseScopes(raw: string | undefined): ApiKeyScope[] {
   const scopes = (raw ?? '')
@@ -109,10 +81,11 @@ async function runApiKeyCommand(
   if (values.help || command === undefined) throw new UsageError('');
   if (command === 'create') {
     const scopes = parseScopes(values.scopes);
-    const name = (values.name ?? 'created with npm run apikey').trim();
-    if (name.length === 0 || name.length > 100) throw new UsageError('--name must be 1 to 100 characters');
-    const { access, where } = tableAccess(values.local, env);
-    const created = await createApiKey(access, { name, scopes, createdBy: 'command' });
+    // The same rule as the API's `createApiKey`.
+    const name = headerSafeText({ max: 100 }).safeParse(values.name ?? 'created with npm run apikey');
+    if (!name.success) throw new UsageError(`--name ${name.error.issues[0]?.message}`);
+    const { access, where } = commandTable(values.local, env);
+    const created = await createApiKey(access, { name: name.data, scopes, createdBy: 'command' });
     await audit(access, 'createApiKey', created.keyId);
     print(`Created API key ${created.prefix} (${created.scopes.join(',')}) in ${where}:
 
@@ -123,7 +96,7 @@ Use it as: Authorization: Bearer <key>`);
     return;
   }
   if (command === 'list') {
-    const { access, where } = tableAccess(values.local, env);
+    const { access, where } = commandTable(values.local, env);
     const keys = await listApiKeys(access);
     print(keys.length === 0 ? `No API keys in ${where}.` : keys.map(describe).join('\n'));
     return;
@@ -131,7 +104,7 @@ Use it as: Authorization: Bearer <key>`);
   if (command === 'revoke') {
     const keyId = (rest[0] ?? '').replace(/^cm_/, '');
     if (!isApiKeyId(keyId)) throw new UsageError('revoke needs a key id (or its cm_<keyId> prefix)');
-    const { access } = tableAccess(values.local, env);
+    const { access } = commandTable(values.local, env);
     const revoked = await revokeApiKey(access, keyId);
     await audit(access, 'revokeApiKey', keyId);
     print(`Revoked: ${describe(revoked)}`);
@@ -146,7 +119,7 @@ runApiKeyCommand(process.argv.slice(2), process.env, (line) => console.log(line)
     console.error(error.message ? `${error.message}\n\n${USAGE}` : USAGE);
   } else if (error instanceof AppError) {
     console.error(`npm run apikey: ${error.message}`);
-  } else if ((error as Error).name === 'ResourceNotFoundException') {
+  } else if (isMissingTable(error)) {
     console.error(
       'npm run apikey: the table does not exist there (is `npm start` running, is TABLE_NAME right?)',
     );

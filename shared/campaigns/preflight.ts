@@ -2,15 +2,17 @@ import { RefusedError, ValidationError } from '../errors';
 import { complianceCheck } from '../sending/compliance-policy';
 import type { RecipientState } from '../sending/message-types';
 import type { SendDependencies } from '../sending/send-message';
+import { CONTACT_NAME_MAX_LENGTH } from '../validation/schemas';
 import { campaignDraft } from './campaign-draft';
 import type { CampaignContent } from './campaigns';
 import { unknownPlaceholders } from './personalise';
 
 /**
  * Checks a campaign's content before it is stored: unknown placeholders are a 400, and the compliance
- * policy runs once against a recipient who consented to everything, so whatever it still refuses (a fake
- * `RE:`, a header injection, promotional wording in an announcement) is a problem of the content and is
- * answered now (422) instead of being skipped a million times later.
+ * policy runs against a recipient who consented to everything (named, nameless, and with the longest
+ * name), so whatever it still refuses (a fake `RE:`, a header injection, promotional wording in an
+ * announcement, a subject left empty by `{{firstName}}`) is a problem of the content and is answered now
+ * (422) instead of being skipped a million times later.
  */
 export function preflightCampaign(
   content: CampaignContent,
@@ -39,16 +41,21 @@ export function preflightCampaign(
     subscription: { status: 'confirmed', consentText: null, affirmative: true },
     list: { listId, name: listId, trackingAllowedByDefault: true },
   };
-  const decision = complianceCheck(
-    campaignDraft(content, { name: everyoneWilling.name, locale: 'en' }),
-    everyoneWilling,
-    { messageId: 'preflight', campaignId: 'preflight' },
-    deps,
-  );
-  if (!decision.allowed) {
+  // A subject must survive every name it can be personalised with: none (no fallback leaves it empty)
+  // and the longest a contact may have (it may push the subject past the header limit).
+  for (const name of ['Preflight Check', null, 'M'.repeat(CONTACT_NAME_MAX_LENGTH)]) {
+    const decision = complianceCheck(
+      campaignDraft(content, { name, locale: 'en' }),
+      { ...everyoneWilling, name },
+      { messageId: 'preflight', campaignId: 'preflight' },
+      deps,
+    );
+    if (decision.allowed) continue;
     throw new RefusedError(
       decision.refusals[0]?.code ?? 'refused',
-      'The compliance policy would refuse this campaign for every recipient; see details.',
+      name === 'Preflight Check'
+        ? 'The compliance policy would refuse this campaign for every recipient; see details.'
+        : `The compliance policy would refuse this campaign for recipients ${name === null ? 'without a name' : 'with a long name'}; see details.`,
       decision.refusals.map((refusal) => ({
         path: refusal.field ?? 'campaign',
         message: refusal.message,

@@ -1,6 +1,7 @@
 import type { SenderIdentity } from '../config';
 import type { Locale } from '../i18n/locales';
 import { messagesFor } from '../i18n/messages';
+import { fitToHeader } from '../validation/schemas';
 import { escapeHtml, paragraphsToHtml } from './html-text';
 
 /**
@@ -36,7 +37,8 @@ export function confirmationEmail(options: {
   const expiry = m.confirmationEmail.expiry(Math.max(1, Math.round(options.linkTtlHours / 24)));
   const url = escapeHtml(options.confirmUrl);
   return {
-    subject: m.confirmationEmail.subject(lists),
+    // Twenty long list names would not fit in a subject; a shortened one still reaches the person.
+    subject: fitToHeader(m.confirmationEmail.subject(lists)),
     html: layout(
       options.locale,
       `<p>${escapeHtml(intro)}</p>

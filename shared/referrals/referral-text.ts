@@ -1,3 +1,4 @@
+import { headerUnsafeCharacter } from '../validation/schemas';
 import {
   hasEmailAddress,
   hasLinkLikeText,
@@ -20,16 +21,6 @@ export const FIRST_NAME_MAX_WORDS = 4;
 export const NOTE_MAX_LENGTH = 500;
 
 export type TextCheck = { ok: true; value: string } | { ok: false; reason: string };
-
-/** C0 and C1 controls, DEL, line and paragraph separators (`allowLineFeed` lets LF through). */
-function hasControlCharacter(value: string, allowLineFeed = false): boolean {
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index);
-    if (allowLineFeed && code === 0x0a) continue;
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) return true;
-  }
-  return false;
-}
 
 /** Words of letters (any script, with their accents), joined by one space, hyphen or apostrophe. */
 const PERSON_NAME = /^\p{L}[\p{L}\p{M}]*(?:(?: |-|'|’)\p{L}[\p{L}\p{M}]*)*$/u;
@@ -81,7 +72,8 @@ export function checkFirstName(raw: string): TextCheck {
   if (value.length === 0) return { ok: false, reason: 'is required' };
   if ([...value].length > FIRST_NAME_MAX_LENGTH)
     return { ok: false, reason: `must be at most ${FIRST_NAME_MAX_LENGTH} characters` };
-  if (hasControlCharacter(value))
+  // The first name is in the invitation's subject: the one definition of header-safe text.
+  if (headerUnsafeCharacter(value) !== undefined)
     return { ok: false, reason: 'must not contain line breaks or control characters' };
   if (value.includes('@')) return { ok: false, reason: 'must be a first name, not an email address' };
   if (hasLinkLikeText(value)) return { ok: false, reason: 'must be a first name, not a web address' };
@@ -103,7 +95,7 @@ export function checkNote(raw: string): TextCheck {
     .trim();
   if ([...value].length > NOTE_MAX_LENGTH)
     return { ok: false, reason: `must be at most ${NOTE_MAX_LENGTH} characters` };
-  if (hasControlCharacter(value, true))
+  if (headerUnsafeCharacter(value, { allowLineFeed: true }) !== undefined)
     return { ok: false, reason: 'must be plain text without control characters' };
   if (hasEmailAddress(value)) return { ok: false, reason: 'must not contain email addresses' };
   if (hasLinkLikeText(value))

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
+import { isOpaqueId } from '../validation/schemas';
 import {
   openStatuses,
   type RightsRequest,
@@ -30,11 +31,17 @@ export interface RightsRequestPage {
   nextCursor?: string;
 }
 
-const SORT_KEY = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[A-Za-z0-9_-]{1,64}$/;
+/** `<ISO instant>#<rightsRequestId>`. */
+const SORT_KEY_INSTANT = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/;
+
+const isSortKey = (sortKey: string) => {
+  const separator = sortKey.indexOf('#');
+  return SORT_KEY_INSTANT.test(sortKey.slice(0, separator)) && isOpaqueId(sortKey.slice(separator + 1));
+};
 
 function decodeCursor(cursor: string): string {
   const sortKey = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!SORT_KEY.test(sortKey)) {
+  if (!isSortKey(sortKey)) {
     throw new ValidationError('The cursor is not valid.', [
       { path: 'query.cursor', message: 'not a cursor' },
     ]);

@@ -8,6 +8,13 @@ import { visibleContent } from '../email/visible-text';
 import { defaultLocale, isSupportedLocale, type Locale } from '../i18n/locales';
 import { openStatuses } from '../rights/rights-request-rules';
 import type { TokenSigner } from '../tokens';
+import {
+  isHeaderSafe,
+  isOpaqueId,
+  looksLikeReplyOrForward,
+  MAX_HEADER_VALUE_LENGTH,
+  subjectAsSent,
+} from '../validation/schemas';
 import { findPromotion, judgeAnnouncementContent } from './announcement-content';
 import {
   announcementFooter,
@@ -49,8 +56,7 @@ export interface ComplianceContext {
 
 /** SES v2 accepts at most 15 custom headers per message. */
 export const MAX_CUSTOM_HEADERS = 15;
-/** SES v2 `MessageHeader.Value` length limit (we apply it to the subject too). */
-export const MAX_HEADER_VALUE_LENGTH = 870;
+export { MAX_HEADER_VALUE_LENGTH };
 /** SES v2 `MessageHeader.Name` length limit. */
 export const MAX_HEADER_NAME_LENGTH = 126;
 
@@ -86,29 +92,8 @@ const reservedLowerCase = new Set(reservedHeaderNames.map((name) => name.toLower
 const isReservedHeader = (name: string) =>
   reservedLowerCase.has(name.toLowerCase()) || name.toLowerCase().startsWith('x-ses-');
 
-/** Invisible characters that could hide a reply prefix from the check ("\u200BRE: …"). */
-const INVISIBLE_LEADING = /^[\s\u200B-\u200D\u2060\uFEFF]+/;
-
-/** Reply and forward prefixes in the languages mail clients commonly use, with `[2]` / `(2)` counters. */
-const REPLY_OR_FORWARD_PREFIX = /^(?:re|fwd?|tr|aw|sv|wg)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]/i;
-
-/** Opaque ids as tokens accept them (`shared/tokens.ts`). */
-const OPAQUE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 const ANNOUNCEMENT_EXEMPTION_REASON =
   'account holder: service announcements are exempt from marketing opt-outs';
-
-/**
- * Line breaks, NUL, every other C0 control, DEL, C1 controls (incl. NEL) and the Unicode line and
- * paragraph separators: none may appear in a header (SES accepts printable characters only).
- */
-function hasUnsafeHeaderCharacter(value: string): boolean {
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) return true;
-  }
-  return false;
-}
 
 /** RFC 5322 field name: one or more printable ASCII characters (33–126) other than `:`. */
 function isFieldName(name: string): boolean {
@@ -139,7 +124,7 @@ export function complianceCheck(
   context: ComplianceContext,
 ): PolicyDecision {
   const refusals: Refusal[] = [];
-  const subject = draft.subject.replace(INVISIBLE_LEADING, '').trim();
+  const subject = subjectAsSent(draft.subject);
   const callerHtml = nonBlank(draft.html);
   const callerText = nonBlank(draft.text);
   const textFromHtml = callerHtml === undefined ? undefined : htmlToText(callerHtml);
@@ -152,7 +137,7 @@ export function complianceCheck(
   let purpose: TransactionalPurpose | undefined;
   switch (draft.kind) {
     case 'marketing': {
-      listId = draft.listId !== undefined && OPAQUE_ID.test(draft.listId) ? draft.listId : undefined;
+      listId = draft.listId !== undefined && isOpaqueId(draft.listId) ? draft.listId : undefined;
       refusals.push(...marketingRefusals(draft, recipient, listId));
       if (listId !== undefined) {
         assertOpaqueIds(recipient, identity);
@@ -190,7 +175,7 @@ export function complianceCheck(
   // Content, every kind.
   if (subject === '') {
     refusals.push({ code: 'empty_subject', message: 'The subject must not be empty.', field: 'subject' });
-  } else if (REPLY_OR_FORWARD_PREFIX.test(subject)) {
+  } else if (looksLikeReplyOrForward(subject)) {
     refusals.push({
       code: 'deceptive_subject',
       message:
@@ -348,7 +333,7 @@ function assertOpaqueIds(recipient: RecipientState, identity: MessageIdentity): 
     campaignId: identity.campaignId,
   };
   for (const [name, value] of Object.entries(ids)) {
-    if (value !== undefined && !OPAQUE_ID.test(value)) {
+    if (value !== undefined && !isOpaqueId(value)) {
       throw new TypeError(
         `complianceCheck: ${name} must be an opaque id ([A-Za-z0-9_-], 1 to 64 characters)`,
       );
@@ -520,10 +505,11 @@ function headerRefusals(
   ourHeaders: MessageHeader[],
 ): Refusal[] {
   const refusals: Refusal[] = [];
-  if (hasUnsafeHeaderCharacter(subject)) {
+  if (!isHeaderSafe(subject)) {
     refusals.push({
       code: 'header_injection',
-      message: 'The subject contains a line break, NUL or another control character.',
+      message:
+        'The subject contains a line break, NUL, a tab, another control character or a bidirectional override.',
       field: 'subject',
     });
   }
@@ -534,7 +520,7 @@ function headerRefusals(
       field: 'subject',
     });
   }
-  if (hasUnsafeHeaderCharacter(to)) {
+  if (!isHeaderSafe(to)) {
     refusals.push({
       code: 'header_injection',
       message: 'The recipient address contains a line break or another control character.',
@@ -561,10 +547,10 @@ function headerRefusals(
         field,
       });
     }
-    if (hasUnsafeHeaderCharacter(value)) {
+    if (!isHeaderSafe(value)) {
       refusals.push({
         code: 'header_injection',
-        message: `The value of ${validName ? name : 'a header'} contains a line break, NUL or another control character.`,
+        message: `The value of ${validName ? name : 'a header'} contains a line break, NUL, a tab, another control character or a bidirectional override.`,
         field,
       });
     }
@@ -584,7 +570,7 @@ function headerRefusals(
     }
   });
   for (const header of ourHeaders) {
-    if (hasUnsafeHeaderCharacter(header.value)) {
+    if (!isHeaderSafe(header.value)) {
       refusals.push({
         code: 'header_injection',
         message: `The ${header.name} header we would add contains a control character; check BASE_URL and UNSUBSCRIBE_MAILBOX.`,

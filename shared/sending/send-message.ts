@@ -14,6 +14,7 @@ import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
+import { isOpaqueId } from '../validation/schemas';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
 import { logExemptionUsed } from './exemption-log';
 import type {
@@ -203,7 +204,7 @@ async function rightsRequestNamedBy(
   draft: MessageDraft,
 ): Promise<RecipientState['rightsRequest']> {
   const id = draft.rightsRequestId;
-  if (id === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
+  if (id === undefined || !isOpaqueId(id)) return null;
   const request = await findRightsRequest(access, id);
   return request === undefined
     ? null

@@ -847,7 +847,11 @@ describe('compliance policy: an announcement is judged on what its reader sees',
       { text: `Account update.\n\n${wording}` },
       { text: undefined, html: `<p>Account update.</p><p>${wording}</p>` },
     ]) {
-      expect(codes(judged(draft)), JSON.stringify(draft)).toEqual(['promotional_announcement']);
+      // A bidi override also hides what a subject says from the reader: never allowed in a header.
+      const inHeader = draft.subject !== undefined && /[\u202A-\u202E]/.test(draft.subject);
+      expect(codes(judged(draft)), JSON.stringify(draft)).toEqual(
+        inHeader ? ['promotional_announcement', 'header_injection'] : ['promotional_announcement'],
+      );
     }
   });
 

@@ -9,6 +9,7 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
+import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
 import { CampaignSchema, campaignView } from './campaigns';
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
@@ -16,7 +17,7 @@ import { CampaignSchema, campaignView } from './campaigns';
 const AnnouncementBody = z
   .strictObject({
     category: z.enum(announcementCategories),
-    subject: z.string().max(2000),
+    subject: headerSafeText({ max: 2000 }),
     html: z.string().max(500_000).optional(),
     text: z.string().max(500_000).optional(),
     policyEffectiveDate: z.iso.date().optional().openapi({ description: 'Required for `policy-change`.' }),
@@ -76,7 +77,7 @@ const setAccountRoute = createRoute({
   summary: 'Mark a contact as an account holder (active or deactivated), or not',
   ...adminAccess('contacts:write'),
   request: {
-    params: z.object({ contactId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+    params: z.object({ contactId: opaqueId() }),
     body: { required: true, content: { 'application/json': { schema: AccountBody } } },
   },
   responses: {

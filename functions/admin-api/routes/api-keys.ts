@@ -6,6 +6,7 @@ import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import type { TableAccess } from '../../../shared/table-access';
+import { headerSafeText } from '../../../shared/validation/schemas';
 
 /**
  * Admin API keys: create (the full key is answered once), list (never a secret or its hash), revoke
@@ -36,13 +37,7 @@ const CreatedApiKeySchema = ApiKeySchema.extend({
 
 const NewApiKeySchema = z
   .strictObject({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .refine((value) => !/[\p{Cc}\u2028\u2029]/u.test(value), 'must not contain control characters')
-      .openapi({ example: 'CRM integration' }),
+    name: headerSafeText({ max: 100 }).openapi({ example: 'CRM integration' }),
     scopes: z
       .array(z.enum(apiKeyScopes))
       .min(1)

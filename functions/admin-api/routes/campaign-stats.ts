@@ -9,6 +9,7 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { campaignCounters, readCampaignCounters } from '../../../shared/stats/campaign-counters';
 import { reputationVerdict } from '../../../shared/stats/reputation-guard';
 import type { TableAccess } from '../../../shared/table-access';
+import { opaqueId } from '../../../shared/validation/schemas';
 
 /**
  * `getCampaignStats`: what happened to a campaign's (or an announcement's) messages so far. Counters
@@ -47,7 +48,7 @@ const route = createRoute({
   tags: ['Statistics'],
   summary: "A campaign's or announcement's sends, deliveries, bounces, complaints, opens and unsubscribes",
   ...adminAccess('campaigns'),
-  request: { params: z.object({ campaignId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }) },
+  request: { params: z.object({ campaignId: opaqueId() }) },
   responses: {
     200: { description: 'The statistics so far.', content: { 'application/json': { schema: StatsSchema } } },
     404: errorResponse('Nothing was ever sent for this id.'),

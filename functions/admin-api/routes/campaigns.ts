@@ -21,14 +21,14 @@ import { getList } from '../../../shared/lists/lists';
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
 import type { TableAccess } from '../../../shared/table-access';
+import { headerSafeText, listId, opaqueId } from '../../../shared/validation/schemas';
 
 /**
  * Campaigns: one message to every confirmed subscriber of a list, sent by the fan-out (docs/campaigns.md).
  * Create (optionally scheduled), start, pause, resume, cancel, and watch progress.
  */
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/);
-const CampaignIdParam = z.object({ campaignId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+const CampaignIdParam = z.object({ campaignId: opaqueId() });
 
 const CreateCampaignBody = z
   .strictObject({
@@ -38,8 +38,8 @@ const CreateCampaignBody = z
       .min(1)
       .max(200)
       .openapi({ description: 'For the operator; never shown to recipients.' }),
-    listId: Slug.openapi({ description: 'Every confirmed subscriber of this list receives it.' }),
-    subject: z.string().min(1).max(2000),
+    listId: listId().openapi({ description: 'Every confirmed subscriber of this list receives it.' }),
+    subject: headerSafeText({ max: 2000 }),
     html: z.string().max(500_000).optional(),
     text: z.string().max(500_000).optional(),
     tracking: z

@@ -11,6 +11,7 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import type { TableAccess } from '../../../shared/table-access';
+import { opaqueId } from '../../../shared/validation/schemas';
 
 /**
  * A contact's consent ledger, newest first, page by page: the proof of what they agreed to, when, how and
@@ -70,10 +71,7 @@ const listConsentEventsRoute = createRoute({
   ...adminAccess('contacts:read'),
   request: {
     params: z.object({
-      contactId: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a contact id')
-        .openapi({ param: { name: 'contactId', in: 'path' } }),
+      contactId: opaqueId().openapi({ param: { name: 'contactId', in: 'path' } }),
     }),
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(25),

@@ -10,6 +10,7 @@ import { exportContact } from '../../../shared/rights/export';
 import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
+import { opaqueId } from '../../../shared/validation/schemas';
 
 /**
  * Data-subject rights through the admin API (docs/rights.md): access and portability (`exportContact`)
@@ -17,21 +18,14 @@ import type { TableAccess } from '../../../shared/table-access';
  */
 
 const ContactIdParams = z.object({
-  contactId: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a contact id')
-    .openapi({ param: { name: 'contactId', in: 'path' } }),
+  contactId: opaqueId().openapi({ param: { name: 'contactId', in: 'path' } }),
 });
 
 const RightsRequestQuery = z.object({
-  rightsRequestId: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a rights request id')
-    .optional()
-    .openapi({
-      description:
-        'A verified, open rights request of this contact that this answers: it is completed, with the evidence.',
-    }),
+  rightsRequestId: opaqueId().optional().openapi({
+    description:
+      'A verified, open rights request of this contact that this answers: it is completed, with the evidence.',
+  }),
 });
 
 const Items = z.array(z.record(z.string(), z.unknown()));

@@ -24,6 +24,7 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
+import { contactName, opaqueId } from '../../../shared/validation/schemas';
 import { auditRightsRequestCompletion } from './contact-rights';
 import { ListIdSchema } from './lists';
 
@@ -33,19 +34,11 @@ import { ListIdSchema } from './lists';
  */
 
 const ContactIdParamsSchema = z.object({
-  contactId: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a contact id')
-    .openapi({ param: { name: 'contactId', in: 'path' } }),
+  contactId: opaqueId().openapi({ param: { name: 'contactId', in: 'path' } }),
 });
 
-/** No line breaks: names go into greetings and could reach headers. */
-const NameSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((value) => !/[\r\n\0\u2028\u2029]/.test(value), 'must not contain line breaks');
+/** Names go into greetings and, through `{{name}}`, into campaign subjects: header-safe text. */
+const NameSchema = contactName();
 
 const OptInEvidenceSchema = z
   .strictObject({
@@ -159,14 +152,10 @@ const ContactPatchSchema = z
       description:
         'A new address: nothing changes until the person confirms from it (the answer is then 202).',
     }),
-    rightsRequestId: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a rights request id')
-      .optional()
-      .openapi({
-        description:
-          'A verified, open rectification (or, with `doNotSell: true`, opt-out-of-sale) request of this contact that this change answers: it is completed.',
-      }),
+    rightsRequestId: opaqueId().optional().openapi({
+      description:
+        'A verified, open rectification (or, with `doNotSell: true`, opt-out-of-sale) request of this contact that this change answers: it is completed.',
+    }),
   })
   .refine(
     ({ rightsRequestId: _, ...patch }) => Object.keys(patch).length > 0,

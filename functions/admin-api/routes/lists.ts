@@ -5,34 +5,22 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { createList, getList, listLists, updateList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
+import { emailSubject, headerSafeText, listId } from '../../../shared/validation/schemas';
 
 /**
  * Lists (newsletters, topics): create, read, change. Request objects are strict, so a misspelt field (say
  * `trackingAllowedByDefualt`) is refused instead of silently falling back to a default.
  */
 
-/** Lowercase letters, digits and hyphens, 2–64 characters, starting with a letter or digit (never `#`). */
-export const ListIdSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{1,63}$/,
-    'must be 2–64 lowercase letters, digits or hyphens, starting with a letter or digit',
-  )
-  .openapi({ example: 'weekly-news' });
+export const ListIdSchema = listId().openapi({ example: 'weekly-news' });
 
 export const ListIdParamsSchema = z.object({
   listId: ListIdSchema.openapi({ param: { name: 'listId', in: 'path' } }),
 });
 
 const listTextInput = z.strictObject({
-  // The name goes into email subjects: no line breaks, ever (header injection).
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .refine((value) => !/[\r\n\0\u2028\u2029]/.test(value), 'must not contain line breaks')
-    .openapi({ example: 'Weekly news' }),
+  // The name goes into email subjects: header-safe, so the confirmation email can always be sent.
+  name: headerSafeText({ max: 200 }).openapi({ example: 'Weekly news' }),
   description: z
     .string()
     .trim()
@@ -46,12 +34,8 @@ const textsInput = z
   .openapi({ description: 'Name and description per locale; `en` is required and is the fallback.' });
 
 const welcomeContentInput = z.strictObject({
-  subject: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .regex(/^[^\r\n]*$/, 'must be a single line (no CR or LF)'),
+  // Checked now against every rule the policy applies to a subject: a welcome is sent long after.
+  subject: emailSubject({ max: 200 }),
   text: z.string().min(1).max(20_000),
 });
 

@@ -17,18 +17,16 @@ import {
   type SendDependencies,
   sendMessage,
 } from '../../../shared/sending/send-message';
+import { listId, opaqueId } from '../../../shared/validation/schemas';
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/);
-const OpaqueId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
-
 const SendMessageBody = z
   .strictObject({
-    contactId: OpaqueId.optional(),
+    contactId: opaqueId().optional(),
     email: z.string().max(320).optional(),
     kind: z.enum(messageKinds),
-    listId: Slug.optional().openapi({ description: 'Marketing: the list the recipient consented to.' }),
+    listId: listId().optional().openapi({ description: 'Marketing: the list the recipient consented to.' }),
     category: z.enum(announcementCategories).optional().openapi({ description: 'Announcements.' }),
     // Confirmation, welcome and referral emails are sent by consent-mail itself; letting an operator send
     // them at will would be a way round every marketing opt-out.
@@ -47,7 +45,7 @@ const SendMessageBody = z
     tags: z.record(z.string().max(128), z.string().max(256)).optional(),
     advertisement: z.boolean().optional(),
     promotionalOverride: z.strictObject({ reason: z.string().trim().min(3).max(500) }).optional(),
-    rightsRequestId: OpaqueId.optional().openapi({
+    rightsRequestId: opaqueId().optional().openapi({
       description:
         '`data-request` only, and required with it: the open rights request of this recipient the email answers (docs/rights.md).',
     }),
@@ -149,7 +147,7 @@ const getRoute = createRoute({
   tags: ['Sending'],
   summary: 'A message as recorded: decision, exemption, headers, SES id, status',
   ...adminAccess('send'),
-  request: { params: z.object({ messageId: OpaqueId }) },
+  request: { params: z.object({ messageId: opaqueId() }) },
   responses: {
     200: { description: 'The message.', content: { 'application/json': { schema: MessageSchema } } },
     404: errorResponse('No such message (or its record expired).'),

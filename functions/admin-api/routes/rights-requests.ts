@@ -19,20 +19,15 @@ import {
   getRightsRequest,
 } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
+import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
 
 /**
  * The register of data-subject rights requests (docs/rights.md): record a request as it arrives, verify
  * the requester, extend the deadline once, complete or deny it; list what is due or overdue.
  */
 
-const OpaqueId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id');
 /** One line, no control characters: names and references. */
-const SingleLine = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((value) => !/[\p{Cc}\u2028\u2029]/u.test(value), 'must be one line without control characters');
+const SingleLine = headerSafeText({ max: 200 });
 /** Reasons and notes: line breaks allowed, other control characters not. */
 const FreeText = z
   .string()
@@ -106,7 +101,7 @@ const NewRightsRequestSchema = z
     }),
     receivedAt: Instant.optional().openapi({ description: 'When it reached you; now when absent.' }),
     requester: RequesterSchema,
-    contactId: OpaqueId.nullable().openapi({
+    contactId: opaqueId().nullable().openapi({
       description: 'The contact it is about; null if nobody we hold.',
     }),
     verification: z
@@ -136,7 +131,7 @@ const RightsRequestChangeSchema = z
   .openapi('RightsRequestChange');
 
 const ParamsSchema = z.object({
-  rightsRequestId: OpaqueId.openapi({ param: { name: 'rightsRequestId', in: 'path' } }),
+  rightsRequestId: opaqueId().openapi({ param: { name: 'rightsRequestId', in: 'path' } }),
 });
 
 const ListQuerySchema = z.object({

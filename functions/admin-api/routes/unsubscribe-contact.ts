@@ -7,6 +7,7 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
+import { opaqueId } from '../../../shared/validation/schemas';
 import { ListIdSchema } from './lists';
 
 /**
@@ -53,10 +54,7 @@ const unsubscribeContactRoute = createRoute({
   ...adminAccess('contacts:write'),
   request: {
     params: z.object({
-      contactId: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a contact id')
-        .openapi({ param: { name: 'contactId', in: 'path' } }),
+      contactId: opaqueId().openapi({ param: { name: 'contactId', in: 'path' } }),
     }),
     body: {
       required: true,

@@ -12,6 +12,7 @@ import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
 import { type Locale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import { recordSelfServiceOptOutOfSale } from '../../../shared/rights/self-service-requests';
+import { listId } from '../../../shared/validation/schemas';
 import { preferencesPage } from '../pages/preference-pages';
 import { InvalidLinkError, type OneClickDependencies } from './unsubscribe';
 
@@ -64,10 +65,7 @@ const updateRoute = createRoute({
             .object({
               token: Token,
               action: z.enum(actions),
-              listId: z
-                .string()
-                .regex(/^[a-z0-9][a-z0-9-]{1,63}$/)
-                .optional(),
+              listId: listId().optional(),
               locale: z.string().max(35).optional(),
               // The wording the page showed next to "subscribe again": what the person agrees to.
               consentTextVersion: z.coerce.number().int().positive().optional(),

@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { parseEmailAddress } from '../../../shared/email-address';
 import { AppError, ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import {
@@ -20,6 +19,7 @@ import {
   optOutOfReferrals,
   type ReferralDependencies,
 } from '../../../shared/referrals/referrals';
+import { emailAddress } from '../../../shared/validation/schemas';
 import {
   referralFormPage,
   referralOptedOutPage,
@@ -61,21 +61,12 @@ const ReferralBodySchema = z
       description:
         'The signed `preferences` token from one of the referrer’s emails (the preference page link).',
     }),
-    friendEmail: z
-      .string({ error: 'is required' })
-      .max(320)
-      .transform((raw, ctx) => {
-        const parsed = parseEmailAddress(raw);
-        if (parsed.ok) return parsed.email;
-        ctx.addIssue({ code: 'custom', message: parsed.reason });
-        return z.NEVER;
-      })
-      .openapi({
-        type: 'string',
-        format: 'email',
-        example: 'grace@example.com',
-        description: 'Used to send one invitation; never stored (only a keyed hash is).',
-      }),
+    friendEmail: z.string({ error: 'is required' }).pipe(emailAddress()).openapi({
+      type: 'string',
+      format: 'email',
+      example: 'grace@example.com',
+      description: 'Used to send one invitation; never stored (only a keyed hash is).',
+    }),
     firstName: z
       .string({ error: 'is required' })
       .max(200, 'must be at most 50 characters')

@@ -2,13 +2,13 @@ import { createRoute } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import * as z from 'zod';
 import { type SignupDependencies, signUp } from '../../../shared/consent/signup';
-import { parseEmailAddress } from '../../../shared/email-address';
 import { ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import { formsAreHumanFacing, isFormRequest, jsonOrFormBody } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { isSupportedLocale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
+import { contactName, emailAddress, listId } from '../../../shared/validation/schemas';
 import { signupReceivedPage } from '../pages/signup-pages';
 
 /**
@@ -19,7 +19,6 @@ import { signupReceivedPage } from '../pages/signup-pages';
 
 const FORM_TRUE = new Set(['on', 'true', '1', 'yes']);
 const blankAsAbsent = (value: unknown) => (value === '' || value === null ? undefined : value);
-const headerSafe = (value: string) => !/[\r\n\0\u2028\u2029]/.test(value);
 
 /** A checkbox: JSON booleans, or form values `on`/`true`/`1`/`yes`; absent means no. */
 const checkbox = z.preprocess(
@@ -33,10 +32,7 @@ const listIdList = z.preprocess(
     const ids = values.flatMap((entry) => (typeof entry === 'string' ? entry.split(',') : [entry]));
     return [...new Set(ids.map((id) => (typeof id === 'string' ? id.trim() : id)).filter((id) => id !== ''))];
   },
-  z
-    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'must be list ids like "weekly-news"'))
-    .min(1, 'choose at least one list')
-    .max(20, 'at most 20 lists at once'),
+  z.array(listId()).min(1, 'choose at least one list').max(20, 'at most 20 lists at once'),
 );
 
 const webUrl = z.preprocess(
@@ -51,29 +47,16 @@ const SubscribeBodySchema = z
   .object({
     email: z
       .string({ error: 'is required' })
-      .max(320)
-      .transform((raw, ctx) => {
-        const parsed = parseEmailAddress(raw);
-        if (parsed.ok) return parsed.email;
-        ctx.addIssue({ code: 'custom', message: parsed.reason });
-        return z.NEVER;
-      })
+      .pipe(emailAddress())
       .openapi({ type: 'string', format: 'email', example: 'ada@example.com' }),
     lists: listIdList.openapi({ type: 'array', items: { type: 'string' }, example: ['weekly-news'] }),
-    name: z.preprocess(
-      blankAsAbsent,
-      z.string().trim().max(200).refine(headerSafe, 'must not contain line breaks').optional(),
-    ),
+    // The name reaches campaign subjects through `{{name}}`: header-safe text.
+    name: z.preprocess(blankAsAbsent, contactName({ optional: true }).optional()),
     locale: z.preprocess(blankAsAbsent, z.string().max(35).optional()).openapi({ example: 'fr' }),
     consentTextVersion: z
       .preprocess(
         blankAsAbsent,
-        z
-          .union([
-            z.coerce.number().int().min(1),
-            z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/), z.number().int().min(1)),
-          ])
-          .optional(),
+        z.union([z.coerce.number().int().min(1), z.record(listId(), z.number().int().min(1))]).optional(),
       )
       .openapi({
         description:
