@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { RefusedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
+import { emailAddressField } from '../../../shared/http/email-address-field';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestFingerprint, withIdempotency } from '../../../shared/idempotency';
 import {
@@ -26,7 +27,7 @@ const OpaqueId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const SendMessageBody = z
   .strictObject({
     contactId: OpaqueId.optional(),
-    email: z.string().max(320).optional(),
+    email: emailAddressField().optional(),
     kind: z.enum(messageKinds),
     listId: Slug.optional().openapi({ description: 'Marketing: the list the recipient consented to.' }),
     category: z.enum(announcementCategories).optional().openapi({ description: 'Announcements.' }),
