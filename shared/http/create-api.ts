@@ -1,12 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import type { ZodError } from 'zod';
 import { ValidationError } from '../errors';
 import type { Logger } from '../log';
 import type { AppEnv } from './app-env';
 import { handleError, handleNotFound } from './error-responses';
+import { securityHeaders } from './security-headers';
 
 /**
  * Every consent-mail HTTP app starts here: request ids, the logger, security headers, one error handler,
@@ -55,7 +55,7 @@ export function createApi(options: { logger: Logger }) {
       c.set('logger', options.logger.child({ requestId: c.get('requestId') }));
       await next();
     },
-    secureHeaders({ crossOriginResourcePolicy: false, crossOriginEmbedderPolicy: false }),
+    securityHeaders(),
   );
   app.onError(handleError);
   app.notFound(handleNotFound);
