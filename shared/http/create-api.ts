@@ -5,11 +5,13 @@ import type { ZodError } from 'zod';
 import { ValidationError } from '../errors';
 import type { Logger } from '../log';
 import type { AppEnv } from './app-env';
+import { limitBodySize } from './body-limit';
 import { handleError, handleNotFound } from './error-responses';
 import { securityHeaders } from './security-headers';
 
 /**
- * Every consent-mail HTTP app starts here: request ids, the logger, security headers, one error handler,
+ * Every consent-mail HTTP app starts here: request ids, the logger, security headers, a body size limit,
+ * one error handler,
  * and a validation hook that turns zod failures into a 400 with field paths (never a raw ZodError).
  */
 
@@ -46,7 +48,11 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 }
 
-export function createApi(options: { logger: Logger }) {
+export function createApi(options: {
+  logger: Logger;
+  /** The largest request body this app reads (shared/http/body-limit.ts); larger ones get 413. */
+  maxBodyBytes: number;
+}) {
   const app = createRouter();
   app.use(
     '*',
@@ -56,6 +62,7 @@ export function createApi(options: { logger: Logger }) {
       await next();
     },
     securityHeaders(),
+    limitBodySize(options.maxBodyBytes),
   );
   app.onError(handleError);
   app.notFound(handleNotFound);
