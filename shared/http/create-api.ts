@@ -11,8 +11,8 @@ import { securityHeaders } from './security-headers';
 
 /**
  * Every consent-mail HTTP app starts here: request ids, the logger, security headers, a body size limit,
- * one error handler,
- * and a validation hook that turns zod failures into a 400 with field paths (never a raw ZodError).
+ * one error handler, and a validation hook that turns zod failures into a 400 with field paths (never a
+ * raw ZodError).
  */
 
 const targetLabel: Record<string, string> = {
