@@ -19,12 +19,36 @@ export interface AwsClients {
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/**
+ * How long a DynamoDB call may take before it is abandoned (docs/security.md, "Deadlines"). DynamoDB
+ * answers in milliseconds; without these the SDK waits on a hung connection for as long as the Lambda
+ * lives. Each attempt gets 1 s to connect and 1.5 s in all (`throwOnRequestTimeout`: without it the SDK
+ * only logs a warning), and one retry, for a transient glitch: a call gives up within about 3.2 s, so a
+ * person or a mail provider gets a 503 to retry instead of a hang. A retry after a timeout may repeat a
+ * write that did land, as the SDK's retry of a lost answer always could: a transaction carries the SDK's
+ * idempotency token and applies once, a conditional write then fails its condition as a repeated request
+ * would, a counter's ADD may count twice. With 1.5 s for calls that take milliseconds that stays rare.
+ */
+export const DYNAMODB_DEADLINES = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+} as const;
+
+/** An SES call: 1 s to connect, 5 s to answer. Retries stay the SDK's unless a caller says otherwise. */
+const SES_REQUEST_DEADLINES = {
+  connectionTimeout: 1_000,
+  requestTimeout: 5_000,
+  throwOnRequestTimeout: true,
+};
+
 export function createAwsClients(
   config: Pick<Config, 'region' | 'dynamoDbEndpoint' | 'sesEndpoint'>,
 ): AwsClients {
   const dynamoDb = new DynamoDBClient({
     region: config.region,
     ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
+    maxAttempts: DYNAMODB_DEADLINES.maxAttempts,
+    requestHandler: { ...DYNAMODB_DEADLINES.requestHandler },
   });
   const documents = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
@@ -32,7 +56,7 @@ export function createAwsClients(
   return {
     dynamoDb,
     documents,
-    ses: createSesClient(config),
+    ses: createSesClient(config, { requestHandler: SES_REQUEST_DEADLINES }),
     sesSend: createSendingSesClient(config, { requestTimeoutMs: SINGLE_SEND_TIMEOUT_MS }),
   };
 }
@@ -56,7 +80,7 @@ export function createSendingSesClient(
 ): SESv2Client {
   return createSesClient(config, {
     maxAttempts: 1,
-    requestHandler: { requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true },
+    requestHandler: { ...SES_REQUEST_DEADLINES, requestTimeout: options.requestTimeoutMs },
   });
 }
 

@@ -61,8 +61,9 @@ const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
  * which signup forms never legitimately send and which open doors to header injection.
  */
 export function parseEmailAddress(raw: string): { ok: true; email: string } | { ok: false; reason: string } {
+  // Checked before trimming, which would hide a trailing CR/LF: no form field legitimately ends in one.
+  if (/[\r\n\0\u2028\u2029]/.test(raw)) return { ok: false, reason: 'must not contain line breaks' };
   const trimmed = raw.trim();
-  if (/[\r\n\0\u2028\u2029]/.test(trimmed)) return { ok: false, reason: 'must not contain line breaks' };
   if (trimmed.length > 254) return { ok: false, reason: 'must be at most 254 characters' };
   const at = trimmed.lastIndexOf('@');
   if (at <= 0 || at === trimmed.length - 1)

@@ -6,7 +6,7 @@ import { opaqueId as opaqueIdSchema } from './validation/schemas';
 /**
  * Signed tokens for every link we put in an email (unsubscribe, preferences, confirm, pixel).
  *
- * Format: `<keyId>.<payload>.<signature>`, base64url throughout. The payload is JSON holding only opaque
+ * Format: `<keyId>.<payload>.<signature>`, base64url throughout, in its one canonical unpadded spelling. The payload is JSON holding only opaque
  * ids (never an address or a name); the signature is HMAC-SHA256 over the purpose, key id and payload,
  * so a token minted for one purpose fails verification for any other, and the key id lets keys rotate
  * while old emails keep working (old keys stay in the keyring for verification only).
@@ -107,12 +107,15 @@ export function createTokenSigner(keyring: SigningKeyring, now: () => number = D
       if (key === undefined) return { ok: false, reason: 'unknown_key' };
       const presented = Buffer.from(mac, 'base64url');
       if (presented.length !== SIGNATURE_BYTES) return { ok: false, reason: 'bad_signature' };
+      if (!isCanonicalBase64url(mac, presented)) return { ok: false, reason: 'malformed' };
       if (!timingSafeEqual(presented, signature(key, purpose, keyId, payload))) {
         return { ok: false, reason: 'bad_signature' };
       }
+      const payloadBytes = Buffer.from(payload, 'base64url');
+      if (!isCanonicalBase64url(payload, payloadBytes)) return { ok: false, reason: 'malformed' };
       let envelope: z.infer<typeof envelopeSchema>;
       try {
-        envelope = envelopeSchema.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+        envelope = envelopeSchema.parse(JSON.parse(payloadBytes.toString('utf8')));
       } catch {
         return { ok: false, reason: 'invalid_payload' };
       }
@@ -125,4 +128,13 @@ export function createTokenSigner(keyring: SigningKeyring, now: () => number = D
       return { ok: true, data: verified, keyId };
     },
   };
+}
+
+/**
+ * Whether `text` is the one unpadded base64url spelling of `bytes`. The decoder ignores the unused low
+ * bits of the last character (2 bits when 32 bytes take 43 characters), so without this check every
+ * token would have three more accepted spellings, and a link could be altered without being forged.
+ */
+function isCanonicalBase64url(text: string, bytes: Buffer): boolean {
+  return bytes.toString('base64url') === text;
 }

@@ -3,6 +3,7 @@ import type { AwsClients } from '../../shared/aws-clients';
 import type { Config } from '../../shared/config';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { auditTrail, operationsOf } from '../../shared/http/audit-trail';
+import { ADMIN_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { createApi } from '../../shared/http/create-api';
 import { requireApiKey } from '../../shared/http/require-api-key';
 import type { Logger } from '../../shared/log';
@@ -40,11 +41,11 @@ export const adminApiInfo = {
   version: '0.1.0',
   description:
     'Lists and consent wording, contacts and data-subject rights, sending, campaigns, statistics and API keys. ' +
-    'Every operation needs `Authorization: Bearer <API key>`.',
+    'Every operation needs `Authorization: Bearer <API key>`. A request body over 5 MiB is refused with 413 `payload_too_large`.',
 };
 
 export function createAdminApp(deps: AdminApiDependencies) {
-  const app = createApi({ logger: deps.logger });
+  const app = createApi({ logger: deps.logger, maxBodyBytes: ADMIN_BODY_LIMIT_BYTES });
   const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
   // Every successful admin write is audited; the operation is looked up in this app's own route table.
   let operations: ReturnType<typeof operationsOf> | undefined;

@@ -6,6 +6,7 @@ import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiKeyVerifier } from '../../shared/api-keys';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import type { AppEnv } from '../../shared/http/app-env';
+import { securityHeaders } from '../../shared/http/security-headers';
 import type { Runtime } from '../../shared/runtime';
 import { adminApiInfo, createAdminApp } from '../admin-api/app';
 import { createPublicApp, publicApiInfo } from '../public-api/app';
@@ -33,6 +34,8 @@ export function createLocalApp(runtime: Runtime, options: { apiKeys: ApiKeyVerif
   const bothApis = new OpenAPIHono<AppEnv>().route('/', publicApp).route('/', adminApp);
 
   const app = new Hono<AppEnv>();
+  // The apps set their own; this covers what only the local server answers (the combined docs, assets).
+  app.use('*', securityHeaders());
   app.get(`${DOCS_ASSET_PATH}/:file`, async (c) => {
     const contentType = DOCS_ASSETS.get(c.req.param('file'));
     if (contentType === undefined) return c.notFound();

@@ -3,6 +3,7 @@ import type { Config } from '../../shared/config';
 import type { SignupDependencies } from '../../shared/consent/signup';
 import { createSesMailer } from '../../shared/email/mailer';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
+import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { createApi } from '../../shared/http/create-api';
 import type { Logger } from '../../shared/log';
 import { createTokenSigner } from '../../shared/tokens';
@@ -31,7 +32,8 @@ export const publicApiInfo = {
   title: 'consent-mail public API',
   version: '0.1.0',
   description:
-    'Signup, double opt-in confirmation, one-click unsubscribe (RFC 8058), the preference page and the open pixel.',
+    'Signup, double opt-in confirmation, one-click unsubscribe (RFC 8058), the preference page and the open pixel. ' +
+    'A request body over 64 KiB is refused with 413 `payload_too_large` before it is read.',
 };
 
 export function createPublicApp(deps: PublicApiDependencies) {
@@ -51,7 +53,7 @@ export function createPublicApp(deps: PublicApiDependencies) {
     retentionDays: config.messageRetentionDays,
     logger,
   };
-  const app = createApi({ logger })
+  const app = createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES })
     .route('/', healthRoutes({ dynamoDb: clients.dynamoDb, ses: clients.ses, tableName: config.tableName }))
     .route('/', subscribeRoutes(signup))
     .route('/', confirmRoutes(signup))

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
@@ -42,8 +43,13 @@ export function serveApiDocs(
 
   app.get(specPath, (c) => c.json(options.document(new URL(c.req.url).origin)));
 
-  app.get(`${prefix}/docs`, (c) =>
-    c.html(html`<!doctype html>
+  // No validator badge: it would send the document's URL to a third party (and CSP would block its image).
+  const startUi = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#docs', deepLinking: true, validatorUrl: null });`;
+  const policy = docsContentSecurityPolicy(options.assetBaseUrl, startUi);
+
+  app.get(`${prefix}/docs`, (c) => {
+    c.header('Content-Security-Policy', policy);
+    return c.html(html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -54,10 +60,31 @@ export function serveApiDocs(
 <body>
 <div id="docs"></div>
 <script src="${options.assetBaseUrl}/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: ${raw(JSON.stringify(specPath))}, dom_id: '#docs', deepLinking: true });</script>
+<script>${raw(startUi)}</script>
 </body>
-</html>`),
-  );
+</html>`);
+  });
+}
+
+/**
+ * The docs page's own policy, the one page that runs a script: Swagger UI's bundle and stylesheet from
+ * where its assets are (this origin, or the pinned CDN path), its one inline start-up script by hash, the
+ * inline styles and `data:` images the UI uses, and requests to this origin only (the document, "Try it
+ * out"). Everything else as on the other pages: nothing framed, no base, no forms.
+ */
+export function docsContentSecurityPolicy(assetBaseUrl: string, startScript: string): string {
+  const assets = /^https:\/\//.test(assetBaseUrl) ? `${assetBaseUrl}/` : "'self'";
+  const scriptHash = `'sha256-${createHash('sha256').update(startScript).digest('base64')}'`;
+  return [
+    "default-src 'none'",
+    `script-src ${assets} ${scriptHash}`,
+    `style-src ${assets} 'unsafe-inline'`,
+    `img-src 'self' data:`,
+    "connect-src 'self'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
 }
 
 /** Where deployed functions load Swagger UI from (the local server serves the npm copy instead). */

@@ -1,16 +1,18 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import type { ZodError } from 'zod';
 import { ValidationError } from '../errors';
 import type { Logger } from '../log';
 import type { AppEnv } from './app-env';
+import { limitBodySize } from './body-limit';
 import { handleError, handleNotFound } from './error-responses';
+import { securityHeaders } from './security-headers';
 
 /**
- * Every consent-mail HTTP app starts here: request ids, the logger, security headers, one error handler,
- * and a validation hook that turns zod failures into a 400 with field paths (never a raw ZodError).
+ * Every consent-mail HTTP app starts here: request ids, the logger, security headers, a body size limit,
+ * one error handler, and a validation hook that turns zod failures into a 400 with field paths (never a
+ * raw ZodError).
  */
 
 const targetLabel: Record<string, string> = {
@@ -46,7 +48,11 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid });
 }
 
-export function createApi(options: { logger: Logger }) {
+export function createApi(options: {
+  logger: Logger;
+  /** The largest request body this app reads (shared/http/body-limit.ts); larger ones get 413. */
+  maxBodyBytes: number;
+}) {
   const app = createRouter();
   app.use(
     '*',
@@ -55,7 +61,8 @@ export function createApi(options: { logger: Logger }) {
       c.set('logger', options.logger.child({ requestId: c.get('requestId') }));
       await next();
     },
-    secureHeaders({ crossOriginResourcePolicy: false, crossOriginEmbedderPolicy: false }),
+    securityHeaders(),
+    limitBodySize(options.maxBodyBytes),
   );
   app.onError(handleError);
   app.notFound(handleNotFound);

@@ -3,7 +3,8 @@ import { type ApiKeyScope, type ApiKeyVerifier, hasScope } from '../api-keys';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import type { AppEnv } from './app-env';
 
-const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})$/;
+/** `Bearer <token68>`; the scheme name is case-insensitive (RFC 7235 §2.1), so `bearer` and `BEARER` work. */
+const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})$/i;
 
 /** Admin routes answer 401 (JSON, with `WWW-Authenticate`) unless a valid key is presented. */
 export function requireApiKey(verifier: ApiKeyVerifier): MiddlewareHandler<AppEnv> {

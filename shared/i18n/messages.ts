@@ -121,6 +121,7 @@ const en: Messages = {
     titles: {
       400: 'That link or form did not look right',
       404: 'We could not find that page',
+      413: 'That was more than this form accepts',
       429: 'Too many attempts',
       503: 'We are briefly unavailable',
       default: 'Something went wrong',
@@ -239,6 +240,7 @@ const fr: Messages = {
     titles: {
       400: 'Ce lien ou ce formulaire ne semble pas correct',
       404: 'Nous n’avons pas trouvé cette page',
+      413: 'Cet envoi dépasse ce que ce formulaire accepte',
       429: 'Trop de tentatives',
       503: 'Service momentanément indisponible',
       default: 'Une erreur est survenue',

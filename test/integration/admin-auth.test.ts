@@ -45,6 +45,19 @@ describe('admin API authentication', () => {
     expect(await response.json()).toEqual({ keyId: 'development', scopes: ['admin'] });
   });
 
+  it('accepts the Bearer scheme in any case (RFC 7235), and still refuses a wrong key so spelled', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const response = await adminAppFor(runtime).request('/admin/v1/whoami', {
+        headers: { authorization: `${scheme} ${key}` },
+      });
+      expect(response.status, scheme).toBe(200);
+      const wrong = await adminAppFor(runtime).request('/admin/v1/whoami', {
+        headers: { authorization: `${scheme} cm_dev_not-the-right-key-at-all-000000` },
+      });
+      expect(wrong.status, scheme).toBe(401);
+    }
+  });
+
   it('keeps admin routes closed on the combined local server too', async () => {
     const app = localAppFor(runtime);
     expect((await app.request('/admin/v1/whoami')).status).toBe(401);

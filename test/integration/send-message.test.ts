@@ -328,6 +328,43 @@ describe('sending one message (sendMessage, getMessage)', () => {
     });
   });
 
+  it('answers 400, not 404, for an address with a line break, and sends nothing', async () => {
+    const { email } = await givenSubscriber(['weekly-news']);
+    const before = (await sentMailTo(email)).length;
+    for (const address of [
+      `${email}\r\n`,
+      `${email}\n`,
+      `${email}\r\nBcc: x@example.org`,
+      `${email}\u2028`,
+    ]) {
+      const response = await send({
+        email: address,
+        kind: 'marketing',
+        listId: 'weekly-news',
+        subject: 'Hi',
+        text: 'x',
+      });
+      expect(response.status, JSON.stringify(address)).toBe(400);
+      expect(((await response.json()) as ErrorBody).error).toMatchObject({
+        code: 'validation_failed',
+        details: [{ path: 'body.email', message: 'must not contain line breaks' }],
+      });
+    }
+    const unknown = await send({
+      email: 'nobody@example.org\r\n',
+      kind: 'marketing',
+      listId: 'weekly-news',
+      subject: 'Hi',
+      text: 'x',
+    });
+    expect(unknown.status).toBe(400);
+    expect((await sentMailTo(email)).length).toBe(before);
+    // The address itself, by contrast, is found and mailed.
+    expect(
+      (await send({ email, kind: 'marketing', listId: 'weekly-news', subject: 'Hi', text: 'x' })).status,
+    ).toBe(202);
+  });
+
   it('answers 404 for an unknown recipient and 401 without a key', async () => {
     expect(
       (

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { DependencyUnavailableError, NotFoundError } from '../../shared/errors';
+import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { createApi, createRouter } from '../../shared/http/create-api';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import { createLogger } from '../../shared/log';
@@ -42,7 +43,7 @@ function appUnderTest() {
       c.set('humanFacing', true);
       throw new NotFoundError('That preference page');
     });
-  return { app: createApi({ logger }).route('/', routes), logged };
+  return { app: createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES }).route('/', routes), logged };
 }
 
 const postJson = (body: string) => ({

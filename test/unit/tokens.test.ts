@@ -119,6 +119,30 @@ describe('signed tokens', () => {
     expect(clockSigner.verify('unsubscribe', unsub).ok).toBe(true);
   });
 
+  it('accepts only the canonical spelling of a genuine token: its re-spelled variants are refused', () => {
+    const clock = createTokenSigner(keyring('a', { a: keyA }), () => Date.UTC(2026, 0, 1));
+    const genuine = [
+      ['unsubscribe', clock.sign('unsubscribe', unsubscribe)],
+      ['preferences', clock.sign('preferences', { contactId: 'c_1' })],
+      ['preferences', clock.sign('preferences', { contactId: 'c_12' })],
+      ['trackOpen', clock.sign('trackOpen', { contactId: 'c_01HZX', messageId: 'm_4' })],
+      ['exportData', clock.sign('exportData', { contactId: 'c_9' }, { expiresInSeconds: 600 })],
+    ] as const;
+    let variantsTried = 0;
+    for (const [purpose, token] of genuine) {
+      expect(clock.verify(purpose, token).ok).toBe(true);
+      const [keyId = '', payload = '', mac = ''] = token.split('.');
+      const variants = [
+        ...respellings(mac).map((variant) => `${keyId}.${payload}.${variant}`),
+        ...respellings(payload).map((variant) => `${keyId}.${variant}.${mac}`),
+      ];
+      for (const variant of variants) expect(clock.verify(purpose, variant).ok).toBe(false);
+      variantsTried += variants.length;
+    }
+    // Three per signature (43 characters for 32 bytes), and more for payloads of uneven length.
+    expect(variantsTried).toBeGreaterThan(3 * genuine.length);
+  });
+
   it('answers malformed input without throwing', () => {
     for (const garbage of ['', '.', 'a..', 'a.b', 'a.b.c.d', 'a.b!.c', 'x'.repeat(5000), 'a.%%%.b']) {
       expect(signer.verify('unsubscribe', garbage).ok).toBe(false);
@@ -128,3 +152,22 @@ describe('signed tokens', () => {
     expect(validMacForGarbage.verify('unsubscribe', `${notJson}.${'A'.repeat(43)}`).ok).toBe(false);
   });
 });
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The other spellings of unpadded base64url `text` that decode to the same bytes: its last character
+ * with different unused low bits (2 of them when the length is 3 mod 4, 4 when it is 2 mod 4).
+ */
+function respellings(text: string): string[] {
+  const unusedBits = { 0: 0, 2: 4, 3: 2 }[text.length % 4] ?? 0;
+  const last = BASE64URL.indexOf(text.at(-1) ?? '');
+  const variants: string[] = [];
+  for (let low = 0; low < 2 ** unusedBits; low += 1) {
+    const value = (last & ~(2 ** unusedBits - 1)) | low;
+    if (value !== last) variants.push(text.slice(0, -1) + BASE64URL[value]);
+  }
+  for (const variant of variants)
+    expect(Buffer.from(variant, 'base64url')).toEqual(Buffer.from(text, 'base64url'));
+  return variants;
+}

@@ -17,14 +17,19 @@ import {
   type SendDependencies,
   sendMessage,
 } from '../../../shared/sending/send-message';
-import { listId, opaqueId } from '../../../shared/validation/schemas';
+import { emailAddress, listId, opaqueId } from '../../../shared/validation/schemas';
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */
 
 const SendMessageBody = z
   .strictObject({
     contactId: opaqueId().optional(),
-    email: z.string().max(320).optional(),
+    // Validated like every typed address, so `ada@example.com\r\n` is a 400, never "no such person".
+    email: z
+      .string({ error: 'is required' })
+      .pipe(emailAddress())
+      .openapi({ type: 'string', format: 'email', example: 'ada@example.com' })
+      .optional(),
     kind: z.enum(messageKinds),
     listId: listId().optional().openapi({ description: 'Marketing: the list the recipient consented to.' }),
     category: z.enum(announcementCategories).optional().openapi({ description: 'Announcements.' }),

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import * as z from 'zod';
+import { withinDeadline } from '../../../shared/deadline';
 import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
 import { requestEvidence } from '../../../shared/http/request-evidence';
@@ -20,6 +21,13 @@ export interface PixelDependencies extends OpenRecordingDependencies {
   tokens: TokenSigner;
 }
 
+/**
+ * How long the GIF waits for the open to be recorded. Recording takes a few DynamoDB calls of
+ * milliseconds; when DynamoDB is slow or hung the GIF goes out anyway, within about a second, and the
+ * recording finishes (or fails, bounded by the SDK's deadlines) on its own. Opens are best effort.
+ */
+export const PIXEL_RECORDING_DEADLINE_MS = 800;
+
 const pixelRoute = createRoute({
   method: 'get',
   path: '/v1/pixel',
@@ -29,7 +37,8 @@ const pixelRoute = createRoute({
   description:
     'Records an open of a tracked marketing message, classified as human or machine ' +
     '(privacy proxies, security scanners, loads within seconds of sending). Always answers 200 with the ' +
-    'same 43-byte transparent GIF and `Cache-Control: no-store`, whatever the token. ' +
+    'same 43-byte transparent GIF and `Cache-Control: no-store`, whatever the token, within about a second ' +
+    'whatever storage does. ' +
     '`HEAD` gets the same headers, no body, and records nothing.',
   // Declared by hand rather than with a zod query schema: no query string may ever turn into a 400.
   parameters: [
@@ -54,7 +63,7 @@ const pixelRoute = createRoute({
 });
 
 export function pixelRoutes(deps: PixelDependencies) {
-  /** Never throws: a failure is logged (without the token) and the GIF goes out anyway. */
+  /** Never throws: a failure is logged (without the token), even one after the GIF went out. */
   const recordQuietly = async (c: Context<AppEnv>) => {
     const logger = c.get('logger');
     try {
@@ -83,7 +92,14 @@ export function pixelRoutes(deps: PixelDependencies) {
 
   return createRouter().openapi(pixelRoute, async (c) => {
     // Hono answers HEAD with the GET handler and drops the body; a HEAD shows no image, so no open.
-    if (c.req.method !== 'HEAD') await recordQuietly(c);
+    if (c.req.method !== 'HEAD') {
+      const recording = await withinDeadline(recordQuietly(c), PIXEL_RECORDING_DEADLINE_MS);
+      if (!recording.done) {
+        c.get('logger').warn('open not recorded in time: the GIF went out first', {
+          deadlineMs: PIXEL_RECORDING_DEADLINE_MS,
+        });
+      }
+    }
     return c.body(TRANSPARENT_GIF.slice(), 200, PIXEL_HEADERS);
   });
 }
