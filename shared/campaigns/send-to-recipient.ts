@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
-import type { SendDependencies } from '../sending/send-message';
+import { markFoundMidSend, type SendDependencies } from '../sending/send-message';
 
 /**
  * One campaign recipient, exactly once. The message id is derived from campaign and contact, so the message
@@ -53,21 +53,7 @@ export async function earlierOutcome(
     case 'failed':
       return { kind: 'failed' };
     case 'sending':
-      try {
-        await deps.access.documents.send(
-          new UpdateCommand({
-            TableName: deps.access.tableName,
-            Key: key,
-            UpdateExpression: 'SET #status = :uncertain',
-            ConditionExpression: '#status = :sending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':uncertain': 'uncertain', ':sending': 'sending' },
-          }),
-        );
-      } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-        return earlierOutcome(deps, contactId, messageId);
-      }
+      if (!(await markFoundMidSend(deps.access, key))) return earlierOutcome(deps, contactId, messageId);
       deps.logger.warn('campaign message found mid-send after a crash; not resent', { messageId });
       return { kind: 'uncertain' };
     default:

@@ -437,26 +437,39 @@ async function earlierAttempt(
   if (message.status === 'sent') return { outcome: 'sent', message };
   if (message.status === 'refused') return { outcome: 'refused', message };
   if (message.status === 'sending') {
-    try {
-      await deps.access.documents.send(
-        new UpdateCommand({
-          TableName: deps.access.tableName,
-          Key: key,
-          UpdateExpression: 'SET #status = :uncertain',
-          ConditionExpression: '#status = :sending',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':uncertain': 'uncertain', ':sending': 'sending' },
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      return earlierAttempt(deps, contactId, messageId);
-    }
+    if (!(await markFoundMidSend(deps.access, key))) return earlierAttempt(deps, contactId, messageId);
     deps.logger.warn('message found mid-send after its request died; recorded uncertain, not resent', {
       messageId,
     });
   }
   return { outcome: 'uncertain', message: { ...message, status: 'uncertain' } };
+}
+
+/**
+ * A message found still `sending` after the request or task that sent it died: SES may or may not have
+ * taken it, so it becomes `uncertain` and is never resent. False when its status changed meanwhile (the
+ * caller reads it again).
+ */
+export async function markFoundMidSend(
+  access: SendDependencies['access'],
+  key: { pk: string; sk: string },
+): Promise<boolean> {
+  try {
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: key,
+        UpdateExpression: 'SET #status = :uncertain',
+        ConditionExpression: '#status = :sending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':uncertain': 'uncertain', ':sending': 'sending' },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    return false;
+  }
 }
 
 /** Hands a message the compliance policy allowed to SES, exactly as decorated. */
