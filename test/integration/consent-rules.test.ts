@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keyOf, primaryKeyOf, table } from '../../shared/data-model';
+import { primaryKeyOf, table } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -125,22 +125,8 @@ describe('only the person undoes their opt-out', () => {
 
     it('subscribing again after a complaint lifts the complaint, on the ledger, so mail flows again', async () => {
       const { email, contactId } = await subscribedTo('open-news');
-      const emailHash = hashEmail(runtime.config.emailHashSecret, email);
-      const createdAt = new Date().toISOString();
       await admin(`/admin/v1/contacts/${contactId}/unsubscribe`, 'POST', { allMarketing: true });
-      await runtime.clients.documents.send(
-        new PutCommand({
-          TableName: runtime.config.tableName,
-          Item: {
-            ...keyOf('suppression', { emailHash, createdAt }),
-            entity: 'suppression',
-            emailHash,
-            reason: 'complaint',
-            scope: 'marketing-and-announcements',
-            createdAt,
-          },
-        }),
-      );
+      await givenSuppression(runtime, email, 'complaint', 'marketing-and-announcements');
       const fields = {
         action: 'resubscribe',
         listId: 'open-news',
@@ -257,22 +243,11 @@ describe('only the person undoes their opt-out', () => {
   });
 
   describe('an address change', () => {
-    async function suppress(email: string, reason: string, scope = 'all') {
-      const emailHash = hashEmail(runtime.config.emailHashSecret, email);
-      const createdAt = new Date().toISOString();
-      await runtime.clients.documents.send(
-        new PutCommand({
-          TableName: runtime.config.tableName,
-          Item: {
-            ...keyOf('suppression', { emailHash, createdAt }),
-            entity: 'suppression',
-            reason,
-            scope,
-            createdAt,
-          },
-        }),
-      );
-    }
+    const suppress = (
+      email: string,
+      reason: 'complaint' | 'hard-bounce',
+      scope?: 'marketing-and-announcements',
+    ) => givenSuppression(runtime, email, reason, scope);
     const suppressionOf = async (email: string) =>
       (
         await runtime.clients.documents.send(

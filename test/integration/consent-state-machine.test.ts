@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ConsentEvent, listConsentEvents } from '../../shared/consent/consent-events';
 import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContactByEmail } from '../../shared/contacts/contacts';
-import { keyOf } from '../../shared/data-model';
-import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { accessOf, givenList } from '../support/consent-fixtures';
+import { accessOf, givenList, givenSuppression } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -185,21 +182,7 @@ describe('the consent state machine (property-based)', () => {
       { access: accessOf(runtime), logger },
       { contactId, scope: { kind: 'all-marketing' }, method: 'complaint', evidence: { reason: 'complaint' } },
     );
-    const emailHash = hashEmail(runtime.config.emailHashSecret, email);
-    const createdAt = new Date().toISOString();
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...keyOf('suppression', { emailHash, createdAt }),
-          entity: 'suppression',
-          emailHash,
-          reason: 'complaint',
-          scope: 'marketing-and-announcements',
-          createdAt,
-        },
-      }),
-    );
+    await givenSuppression(runtime, email, 'complaint', 'marketing-and-announcements');
   }
 
   async function changeAddress(contactId: string, email: string) {

@@ -11,7 +11,13 @@ import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
 import { testCampaignRunner } from '../support/campaigns';
-import { countItems, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
+import {
+  countItems,
+  givenList,
+  givenSuppression,
+  recordsOf,
+  scanAllItems,
+} from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -379,19 +385,7 @@ describe('refer a friend (createReferral)', () => {
     const suppressed = newFriend();
     const invited = newFriend();
     await refer({ token: referrer.token, friendEmail: invited, firstName: 'Ada' });
-    const suppressedHash = hashEmail(runtime.config.emailHashSecret, suppressed);
-    const createdAt = new Date().toISOString();
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...keyOf('suppression', { emailHash: suppressedHash, createdAt }),
-          reason: 'complaint',
-          scope: 'all',
-          createdAt,
-        },
-      }),
-    );
+    await givenSuppression(runtime, suppressed, 'complaint');
     await runtime.clients.documents.send(
       new PutCommand({
         TableName: runtime.config.tableName,

@@ -1,10 +1,13 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { listConsentEvents } from '../../shared/consent/consent-events';
 import { subscriptionsOf } from '../../shared/consent/subscriptions';
 import { findContactByEmail } from '../../shared/contacts/contacts';
+import { keyOf } from '../../shared/data-model';
+import { hashEmail } from '../../shared/email-address';
 import { createConsentText } from '../../shared/lists/consent-texts';
 import { createList, type NewMailingList } from '../../shared/lists/lists';
 import type { Runtime } from '../../shared/runtime';
+import type { Suppression } from '../../shared/suppressions/suppressions';
 import type { TableAccess } from '../../shared/table-access';
 
 /** Domain-level set-up and inspection for consent tests (what an operator and an auditor would see). */
@@ -86,4 +89,28 @@ export async function recordsOf(runtime: Runtime, email: string) {
   const subscriptions = await subscriptionsOf(accessOf(runtime), contact.contactId);
   const { events } = await listConsentEvents(accessOf(runtime), contact.contactId, { limit: 100 });
   return { contact, subscriptions, events: events.reverse() };
+}
+
+/** An address on the suppression list, as a bounce, complaint or the operator would have put it there. */
+export async function givenSuppression(
+  runtime: Runtime,
+  email: string,
+  reason: Suppression['reason'],
+  scope: Suppression['scope'] = 'all',
+) {
+  const emailHash = hashEmail(runtime.config.emailHashSecret, email);
+  const createdAt = new Date().toISOString();
+  await runtime.clients.documents.send(
+    new PutCommand({
+      TableName: runtime.config.tableName,
+      Item: {
+        ...keyOf('suppression', { emailHash, createdAt }),
+        entity: 'suppression',
+        emailHash,
+        reason,
+        scope,
+        createdAt,
+      },
+    }),
+  );
 }
