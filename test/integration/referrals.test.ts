@@ -346,21 +346,7 @@ describe('refer a friend (createReferral)', () => {
       [suppressed, 'unsubscribed'],
       [newFriend(), 'complaint'],
     ] as const) {
-      const emailHash = hashEmail(runtime.config.emailHashSecret, address);
-      const createdAt = new Date().toISOString();
-      await runtime.clients.documents.send(
-        new PutCommand({
-          TableName: runtime.config.tableName,
-          Item: {
-            ...keyOf('suppression', { emailHash, createdAt }),
-            entity: 'suppression',
-            emailHash,
-            reason,
-            scope: 'all',
-            createdAt,
-          },
-        }),
-      );
+      await givenSuppression(runtime, address, reason);
       const response = await refer({ token: referrer.token, friendEmail: address, firstName: 'Ada' });
       expect(response.status).toBe(202);
       expect(await response.json()).toEqual({ status: 'received' });
