@@ -30,6 +30,23 @@ import {
  * the version read, so two concurrent changes cannot both apply.
  */
 
+/** How the requester was verified, the one extension, the outcome: stored and answered in this shape. */
+export const VerificationRecord = z.object({ method: z.enum(verificationMethods), at: z.string() });
+export const ExtensionRecord = z.object({
+  reason: z.string().nullable(),
+  at: z.string(),
+  previousDueAt: z.string(),
+});
+export const OutcomeRecord = z.object({
+  at: z.string(),
+  reason: z.string().nullable(),
+  evidence: z.object({
+    exportDeliveredAt: z.string().optional(),
+    erasureReceiptId: z.string().optional(),
+    contactUpdatedAt: z.string().optional(),
+  }),
+});
+
 const StoredRightsRequest = z.object({
   rightsRequestId: z.string(),
   kind: z.enum(rightsRequestKinds),
@@ -48,21 +65,9 @@ const StoredRightsRequest = z.object({
     }),
   ]),
   contactId: z.string().nullable(),
-  verification: z.object({ method: z.enum(verificationMethods), at: z.string() }).nullable(),
-  extension: z
-    .object({ reason: z.string().nullable(), at: z.string(), previousDueAt: z.string() })
-    .nullable(),
-  outcome: z
-    .object({
-      at: z.string(),
-      reason: z.string().nullable(),
-      evidence: z.object({
-        exportDeliveredAt: z.string().optional(),
-        erasureReceiptId: z.string().optional(),
-        contactUpdatedAt: z.string().optional(),
-      }),
-    })
-    .nullable(),
+  verification: VerificationRecord.nullable(),
+  extension: ExtensionRecord.nullable(),
+  outcome: OutcomeRecord.nullable(),
   notes: z.string().nullable(),
   createdBy: z.string(),
   createdAt: z.string(),

@@ -16,7 +16,10 @@ import {
 import {
   changeRightsRequest,
   createRightsRequest,
+  ExtensionRecord,
   getRightsRequest,
+  OutcomeRecord,
+  VerificationRecord,
 } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
@@ -65,21 +68,9 @@ const RightsRequestSchema = z
     dueAt: z.string().openapi({ description: 'The deadline: GDPR one month, CCPA 45 days, other 30 days.' }),
     requester: RequesterSchema,
     contactId: z.string().nullable(),
-    verification: z.object({ method: z.enum(verificationMethods), at: z.string() }).nullable(),
-    extension: z
-      .object({ reason: z.string().nullable(), at: z.string(), previousDueAt: z.string() })
-      .nullable(),
-    outcome: z
-      .object({
-        at: z.string(),
-        reason: z.string().nullable(),
-        evidence: z.object({
-          exportDeliveredAt: z.string().optional(),
-          erasureReceiptId: z.string().optional(),
-          contactUpdatedAt: z.string().optional(),
-        }),
-      })
-      .nullable(),
+    verification: VerificationRecord.nullable(),
+    extension: ExtensionRecord.nullable(),
+    outcome: OutcomeRecord.nullable(),
     notes: z.string().nullable(),
     createdBy: z.string(),
     createdAt: z.string(),
