@@ -275,7 +275,9 @@ export function recordConsentEvent(
 export async function withdrawTrackingFromSentMail(access: TableAccess, contactId: string): Promise<number> {
   const tracked = queryAllItems(access, {
     KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :messages)',
-    FilterExpression: '#tracked = :true AND #trackingConsent = :true',
+    // Messages recorded before `trackingConsent` was stored on them carry none: they count as consented.
+    FilterExpression:
+      '#tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent))',
     ProjectionExpression: '#pk, #sk',
     ExpressionAttributeNames: {
       '#pk': table.partitionKey,

@@ -14,7 +14,7 @@ import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
-import { openAttributes } from '../tracking/record-open';
+import { openAttributes } from '../tracking/open-attributes';
 import { isOpaqueId } from '../validation/schemas';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
 import { logExemptionUsed } from './exemption-log';

@@ -3,7 +3,7 @@ import { conditionFailedAt, type TransactItem, transactWithRetry } from '../camp
 import { primaryKeyOf, table } from '../data-model';
 import { campaignCounterIncrement } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
-import { openAttributes } from './record-open';
+import { openAttributes } from './open-attributes';
 
 /**
  * What the table's stream does with a recorded open (docs/tracking.md, "Counters"): the pixel wrote one

@@ -39,23 +39,13 @@ export type OpenOutcome =
   | { recorded: false; reason: 'unknown_message' | 'not_tracked' | 'consent_withdrawn' }
   | { recorded: true; kind: OpenKind; ruleId: string };
 
-/** The open attributes of a message item (docs/data-model.md, `message`). */
-export const openAttributes = [
-  'openCount',
-  'humanOpenCount',
-  'machineOpenCount',
-  'firstOpenedAt',
-  'lastOpenedAt',
-  'firstHumanOpenedAt',
-  'lastOpenKind',
-  'lastOpenRuleId',
-  'lastOpenUserAgentFamily',
-  'lastOpenNetwork',
-] as const;
-
-/** What must hold of the message for any open to be recorded. */
+/**
+ * What must hold of the message for any open to be recorded. Messages recorded before `trackingConsent`
+ * was stored on them have none: they were tracked only with consent, and a withdrawal since sets it
+ * false on them too (consent-changes.ts), so its absence means consent still stands.
+ */
 const RECORDABLE =
-  'attribute_exists(#pk) AND #tracked = :true AND #trackingConsent = :true AND attribute_not_exists(#anonymisedAt)';
+  'attribute_exists(#pk) AND #tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent)) AND attribute_not_exists(#anonymisedAt)';
 /**
  * What must also hold for a load the user agent calls human: sent (and, once SES reported it, delivered)
  * at least OPENED_TOO_SOON_SECONDS ago. ISO-8601 UTC strings compare in time order.
@@ -123,7 +113,7 @@ function openUpdate(
 function refusal(item: Record<string, unknown> | undefined): Exclude<OpenOutcome, { recorded: true }> | null {
   if (item === undefined) return { recorded: false, reason: 'unknown_message' };
   if (item.tracked !== true) return { recorded: false, reason: 'not_tracked' };
-  if (item.trackingConsent !== true || item.anonymisedAt !== undefined) {
+  if (item.trackingConsent === false || item.anonymisedAt !== undefined) {
     return { recorded: false, reason: 'consent_withdrawn' };
   }
   return null;

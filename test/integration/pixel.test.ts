@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findFreePort } from '../../functions/local/local-stack';
@@ -329,6 +329,40 @@ describe('the open pixel (trackOpen)', () => {
     await expectTheGif(await load(`/v1/pixel?token=${token}`, { userAgent: CHROME }));
     expect(await countItems(runtime)).toBe(before);
     expect(await opensOf(subscriber.contactId, message.messageId)).toBeUndefined();
+  });
+
+  it("removes a message's opens when its open tally expires, unless it was opened since", async () => {
+    const subscriber = await givenSubscriber(true);
+    const { message, pixelUrl } = await givenMessage(subscriber);
+    const ids = { contactId: subscriber.contactId, messageId: message.messageId };
+    await load(pixelUrl ?? '', { userAgent: CHROME });
+    await untilOpensCounted(runtime, ids);
+    const tally = primaryKeyOf('openTally', ids);
+    const { Item } = await runtime.clients.documents.send(
+      new GetCommand({ TableName: runtime.config.tableName, Key: tally, ConsistentRead: true }),
+    );
+    // Kept OPEN_RETENTION_DAYS after the latest open (DynamoDB's TTL deletes it some time after that).
+    expect(Item?.expiresAt).toBeGreaterThan(
+      Date.now() / 1000 + (runtime.config.openRetentionDays - 1) * 86400,
+    );
+    // What TTL does once it has passed: the tally goes, its REMOVE record reaches the stream reader.
+    await runtime.clients.documents.send(
+      new DeleteCommand({ TableName: runtime.config.tableName, Key: tally }),
+    );
+    const deadline = Date.now() + 10_000;
+    while ((await opensOf(ids.contactId, ids.messageId)) !== undefined) {
+      if (Date.now() > deadline) throw new Error('the opens were not removed');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const stored = await runtime.clients.documents.send(
+      new GetCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', ids),
+        ConsistentRead: true,
+      }),
+    );
+    // The message itself stays, with its own retention.
+    expect(stored.Item).toMatchObject({ messageId: message.messageId, tracked: true });
   });
 
   it('records nothing for a HEAD request, even with a genuine token', async () => {
