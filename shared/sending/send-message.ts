@@ -422,7 +422,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
 /**
  * What became of an earlier attempt under the same message id (its request died): answered as recorded;
  * one left at `sending` may have reached SES, so it becomes `uncertain` and is not sent again (the campaign
- * worker's rule, shared/campaigns/send-to-recipient.ts).
+ * worker's rule, shared/campaigns/recipient-claim.ts).
  */
 async function earlierAttempt(
   deps: SendDependencies,
