@@ -69,6 +69,13 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** A signed link that does not verify, or no longer leads anywhere; nothing is changed. */
+export class InvalidLinkError extends AppError {
+  constructor(message = 'This link is not valid. Use the link in a recent email.') {
+    super('invalid', 'invalid_token', message);
+  }
+}
+
 export class ConflictError extends AppError {
   constructor(code: string, message: string) {
     super('conflict', code, message);

@@ -197,4 +197,20 @@ describe('the preference page', () => {
     }
     expect(await countItems(runtime)).toBe(before);
   });
+
+  it('says so in French on a French page, and never calls a preference link an unsubscribe link', async () => {
+    const { token } = await givenSubscriber(['weekly-news']);
+    const forged = token.slice(0, -3);
+    const french = await view(forged, '&locale=fr');
+    expect(french.status).toBe(400);
+    const frenchPage = await french.text();
+    expect(frenchPage).toContain('<html lang="fr">');
+    expect(frenchPage).toContain('Ce lien n’est pas valide. Utilisez le lien d’un e-mail récent.');
+    expect(frenchPage).not.toContain('link is not valid');
+    const posted = await act(forged, { action: 'unsubscribe-all', locale: 'fr' });
+    expect(await posted.text()).toContain('Ce lien n’est pas valide.');
+    const english = await (await view(forged)).text();
+    expect(english).toContain('This link is not valid. Use the link in a recent email.');
+    expect(english).not.toContain('unsubscribe link');
+  });
 });
