@@ -88,6 +88,9 @@ describe('the OpenAPI document and the docs page', () => {
         'listRightsRequests',
         'getRightsRequest',
         'updateRightsRequest',
+        'findContacts',
+        'getContact',
+        'getRightsReport',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
