@@ -23,6 +23,7 @@ import { listRoutes } from './routes/lists';
 import { messageRoutes } from './routes/messages';
 import { rightsReportRoutes } from './routes/rights-report';
 import { rightsRequestRoutes } from './routes/rights-requests';
+import { suppressionRoutes } from './routes/suppressions';
 import { unsubscribeContactRoutes } from './routes/unsubscribe-contact';
 
 /**
@@ -68,6 +69,7 @@ export function createAdminApp(deps: AdminApiDependencies) {
   app.route('/', unsubscribeContactRoutes(access));
   const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
   app.route('/', contactLookupRoutes(lookup));
+  app.route('/', suppressionRoutes(lookup));
   app.route('/', contactRightsRoutes(access));
   app.route('/', rightsRequestRoutes(access));
   app.route('/', rightsReportRoutes(access));

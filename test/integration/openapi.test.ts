@@ -91,6 +91,9 @@ describe('the OpenAPI document and the docs page', () => {
         'findContacts',
         'getContact',
         'getRightsReport',
+        'createSuppression',
+        'listSuppressions',
+        'deleteSuppression',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
