@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -19,7 +20,13 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  try {
+    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+  } catch (error) {
+    // The SDK retries a CreateTable whose answer timed out (a loaded machine: DynamoDB Local answers its
+    // first calls slowly); the retry then finds the table the first attempt made. That is this table.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
   await client.send(
     new UpdateTimeToLiveCommand({
