@@ -86,7 +86,6 @@ describe('finding a contact by address', () => {
       expect.objectContaining({
         listId: 'offers',
         status: 'unsubscribed',
-        affirmative: false,
         consentText: null,
       }),
       expect.objectContaining({

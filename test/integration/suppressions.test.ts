@@ -7,7 +7,7 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { findSuppression } from '../../shared/suppressions/suppressions';
-import { adminRequest } from '../support/apps';
+import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
@@ -179,6 +179,34 @@ describe('suppressions through the admin API', () => {
       .suppressions as SuppressionJson[];
     expect(admins.every((entry) => entry.reason === 'admin' && entry.email !== null)).toBe(true);
     expect((await call('/admin/v1/suppressions?cursor=bm90LWEtY3Vyc29y')).status).toBe(400);
+  });
+
+  it('a block follows the contact to a new address, and the old entry no longer holds the old address', async () => {
+    const subscriber = await givenSubscriber();
+    await call('/admin/v1/suppressions', 'POST', { contactId: subscriber.contactId, note: 'Block.' });
+    const newEmail = address('moved');
+    expect(
+      (await call(`/admin/v1/contacts/${subscriber.contactId}`, 'PATCH', { email: newEmail })).status,
+    ).toBe(202);
+    const token =
+      /email-change\?token=([\w.-]+)/.exec((await sentMailTo(newEmail))[0]?.body.text ?? '')?.[1] ?? '';
+    const confirmed = await publicAppFor(runtime).request('/v1/email-change', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(confirmed.status).toBe(200);
+    const all = (await call('/admin/v1/suppressions?reason=admin&limit=500')).body
+      .suppressions as SuppressionJson[];
+    expect(all.find((entry) => entry.suppressionId === idOf(newEmail))).toMatchObject({
+      email: newEmail,
+      note: 'Block.',
+    });
+    expect(all.find((entry) => entry.suppressionId === idOf(subscriber.email))).toMatchObject({
+      email: null,
+    });
+    expect(JSON.stringify(all)).not.toContain(subscriber.email);
+    expect((await sendNews(newEmail)).outcome).toBe('refused');
   });
 
   it('an erased contact’s block no longer holds the address: the list shows the erasure without it', async () => {
