@@ -23,8 +23,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   try {
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   } catch (error) {
-    // The SDK retries a CreateTable whose answer timed out (a loaded machine: DynamoDB Local answers its
-    // first calls slowly); the retry then finds the table the first attempt made. That is this table.
+    // The client's deadline (aws-clients.ts) can abandon a slow CreateTable that DynamoDB Local then
+    // completes, and its retry finds the table: created, by the first attempt.
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
