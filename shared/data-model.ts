@@ -132,12 +132,16 @@ export const entities = {
     ],
   },
   suppression: {
-    description: 'An address that must not be mailed (bounce, complaint, erasure); survives erasure.',
+    description:
+      "An address that must not be mailed (bounce, complaint, erasure, the operator's block); survives erasure.",
     pk: 'SUPPRESSION#<emailHash>',
     sk: 'SUPPRESSION',
     gsi1pk: 'SUPPRESSIONS',
     gsi1sk: '<createdAt>#<emailHash>',
-    accessPatterns: ['is this address suppressed, and for what', 'list suppressions newest first'],
+    accessPatterns: [
+      'is this address suppressed, and for what',
+      'list suppressions newest first, by reason (admin listSuppressions)',
+    ],
   },
   bounceCounter: {
     description: 'Transient bounces of an address within a window, before they turn into a suppression.',

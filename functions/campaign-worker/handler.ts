@@ -3,16 +3,23 @@ import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
+import {
+  type DeadlineCounts,
+  isRightsDeadlinesJob,
+  publishRightsRequestDeadlines,
+  type RIGHTS_DEADLINES_JOB,
+} from '../../shared/rights/rights-request-deadlines';
 import { loadRuntime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
 import { type StreamWork, streamWorkOf } from './stream-records';
 
 /**
- * The table's one stream reader, and the campaign worker. Two triggers: the table's stream, routed by
+ * The table's one stream reader, and the campaign worker. Three triggers: the table's stream, routed by
  * item type (stream-records.ts: a campaign task set to `pending`: plan a shard, send a batch, re-arm
  * parked batches; an accepted public request: do its work; an open the pixel recorded: count it; an
- * expired open tally: remove the message's opens) and a rule every minute (sweep due work,
- * start scheduled campaigns). A task that
+ * expired open tally: remove the message's opens), a rule every minute (sweep due work, start
+ * scheduled campaigns) and a daily rule (publish the rights-request deadline metrics,
+ * shared/rights/rights-request-deadlines.ts). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
@@ -35,9 +42,15 @@ async function run(deps: Deps, work: StreamWork): Promise<void> {
 }
 
 export async function handler(
-  event: DynamoDBStreamEvent | ScheduledEvent,
+  event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB,
   context: Context,
-): Promise<DynamoDBBatchResponse | { woken: number }> {
+): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts> {
+  if (isRightsDeadlinesJob(event)) {
+    return publishRightsRequestDeadlines({
+      documents: runtime.clients.documents,
+      tableName: runtime.config.tableName,
+    });
+  }
   const base = await ready;
   // A send task signs the links of every email it sends: with the keyring as it is now.
   await runtime.signingKeyring.refreshIfDue();
