@@ -110,6 +110,8 @@ export function functionEnvironment({
     // Its event destination publishes the sending events the ses-events function applies; a send without
     // it would leave bounces and complaints unrecorded.
     SES_CONFIGURATION_SET: configurationSet.configurationSetName,
+    // DynamoDB's own answer times: the 1.5 s default (only the test suite raises it, for DynamoDB Local).
+    DYNAMODB_REQUEST_TIMEOUT_MS: undefined,
     // Signup settings keep the runtime defaults (shared/config.ts) until the infrastructure issue exposes
     // them as context values; CORS and form redirects stay closed until an operator names origins.
     CONFIRMATION_LINK_TTL_HOURS: undefined,

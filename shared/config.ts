@@ -77,6 +77,7 @@ const environmentSchema = z
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name'),
     AWS_REGION: z.string().min(1).default('us-east-1'),
     DYNAMODB_ENDPOINT: optionalUrl,
+    DYNAMODB_REQUEST_TIMEOUT_MS: positiveInteger(1_500, 60_000),
     SES_ENDPOINT: optionalUrl,
     SES_CONFIGURATION_SET: z.string().min(1).optional(),
     BASE_URL: z
@@ -160,6 +161,11 @@ export interface Config {
   tableName: string;
   region: string;
   dynamoDbEndpoint: string | undefined;
+  /**
+   * How long one DynamoDB attempt may take (shared/aws-clients.ts). 1.5 s on AWS; the test suite raises it
+   * for DynamoDB Local, a JVM that a loaded two-core machine can stall for seconds.
+   */
+  dynamoDbRequestTimeoutMs: number;
   sesEndpoint: string | undefined;
   sesConfigurationSet: string | undefined;
   /** Public base URL without a trailing slash, e.g. `https://mail.example.com`. */
@@ -234,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     tableName: e.TABLE_NAME,
     region: e.AWS_REGION,
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
+    dynamoDbRequestTimeoutMs: e.DYNAMODB_REQUEST_TIMEOUT_MS,
     sesEndpoint: e.SES_ENDPOINT,
     sesConfigurationSet: e.SES_CONFIGURATION_SET,
     baseUrl: e.BASE_URL,
