@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { type Contact, findContact } from '../../../shared/contacts/contacts';
+import { type Contact, doNotSellSources, findContact } from '../../../shared/contacts/contacts';
 import {
   type ContactToCreate,
   createContact,
@@ -8,7 +8,6 @@ import {
   MAX_IMPORT_ROWS,
   MAX_LISTS_PER_CONTACT,
 } from '../../../shared/contacts/create-contacts';
-import { doNotSellSources } from '../../../shared/contacts/do-not-sell';
 import type { EmailChangeDependencies } from '../../../shared/contacts/email-change';
 import { updateContact } from '../../../shared/contacts/update-contact';
 import {
