@@ -1,13 +1,14 @@
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
-import { type configVariables, loadConfig } from '../shared/config';
-import { ConfigurationError } from '../shared/errors';
-import type { DeploymentSettings, SettingKey } from './deployment-settings';
-import { type ConsentMailSecrets, INITIAL_SIGNING_KEY_ID, secretFields } from './stateful-stack';
+import type { configVariables } from '../shared/config';
+import { type DeploymentSettings, settingsEnvironment } from './deployment-settings';
+import { type ConsentMailSecrets, secretFields } from './stateful-stack';
 
 /**
- * The environment every function gets on AWS: the one place that maps infrastructure and deployment
- * settings onto the variables `loadConfig` (shared/config.ts) reads.
+ * The environment every function gets on AWS: the one place that builds it, from the infrastructure
+ * (table, secrets, configuration set) and the deployment settings (`settingsEnvironment` in
+ * deployment-settings.ts, which also checks them with `loadConfig` at synth), for the variables
+ * `loadConfig` (shared/config.ts) reads. The dependency runs one way: settings know nothing of this module.
  */
 
 type ConfigVariable = (typeof configVariables)[number];
@@ -27,45 +28,6 @@ export type AwsConfigVariable = Exclude<
   ConfigVariable,
   (typeof localOnlyVariables)[number] | (typeof lambdaProvidedVariables)[number]
 >;
-
-/** Variables filled from a context value (the error messages of `settingsProblems` name the key). */
-const settingOfVariable = {
-  BASE_URL: 'baseUrl',
-  SENDER_FROM_ADDRESS: 'fromAddress',
-  SENDER_FROM_NAME: 'fromName',
-  SENDER_REPLY_TO: 'replyTo',
-  SENDER_COMPANY_NAME: 'companyName',
-  SENDER_POSTAL_ADDRESS: 'postalAddress',
-  UNSUBSCRIBE_MAILBOX: 'unsubscribeMailbox',
-  LOG_LEVEL: 'logLevel',
-  CAMPAIGN_MAX_SEND_RATE: 'campaignMaxSendRate',
-  MESSAGE_RETENTION_DAYS: 'messageRetentionDays',
-  OPEN_RETENTION_DAYS: 'openRetentionDays',
-} as const satisfies Partial<Record<AwsConfigVariable, SettingKey>>;
-
-type SettingVariable = keyof typeof settingOfVariable;
-
-/** Settings that may be left unset, in which case the runtime's default applies. */
-type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE' | 'MESSAGE_RETENTION_DAYS' | 'OPEN_RETENTION_DAYS';
-
-function settingsEnvironment(
-  settings: DeploymentSettings,
-): Record<Exclude<SettingVariable, OptionalSettingVariable>, string> &
-  Record<OptionalSettingVariable, string | undefined> {
-  return {
-    BASE_URL: settings.baseUrl,
-    SENDER_FROM_ADDRESS: settings.fromAddress,
-    SENDER_FROM_NAME: settings.fromName,
-    SENDER_REPLY_TO: settings.replyTo,
-    SENDER_COMPANY_NAME: settings.companyName,
-    SENDER_POSTAL_ADDRESS: settings.postalAddress,
-    UNSUBSCRIBE_MAILBOX: settings.unsubscribeMailbox,
-    LOG_LEVEL: settings.logLevel,
-    CAMPAIGN_MAX_SEND_RATE: settings.campaignMaxSendRate,
-    MESSAGE_RETENTION_DAYS: settings.messageRetentionDays,
-    OPEN_RETENTION_DAYS: settings.openRetentionDays,
-  };
-}
 
 export interface FunctionEnvironmentSources {
   table: ITableV2;
@@ -136,32 +98,4 @@ function definedOnly(environment: Record<string, string | undefined>): Record<st
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-}
-
-/**
- * Runs the deployment settings through the runtime's own `loadConfig`, so a value the functions would
- * refuse at cold start (an http base URL, a header-unsafe name, a short postal address) fails `cdk synth`
- * instead. Values known only at deploy time (table name, secrets) are replaced by valid stand-ins.
- */
-export function settingsProblems(settings: DeploymentSettings): string[] {
-  const standInKey = Buffer.alloc(32, 1).toString('base64');
-  try {
-    loadConfig({
-      ...settingsEnvironment(settings),
-      TABLE_NAME: 'stand-in-table',
-      SES_CONFIGURATION_SET: 'stand-in-configuration-set',
-      TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${standInKey}`,
-      TOKEN_ACTIVE_KEY_ID: INITIAL_SIGNING_KEY_ID,
-      EMAIL_HASH_SECRET: standInKey,
-    });
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    return error.problems.map((problem) => {
-      const key = (settingOfVariable as Record<string, string | undefined>)[problem.path];
-      return key === undefined
-        ? `${problem.path}: ${problem.message}`
-        : `${key} (${problem.path}): ${problem.message}`;
-    });
-  }
 }

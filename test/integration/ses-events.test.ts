@@ -8,7 +8,7 @@ import {
   type SesEventsDependencies,
   sesEventsDependencies,
 } from '../../functions/ses-events/process-ses-event';
-import { setAccount } from '../../shared/contacts/contacts';
+import { setAccount } from '../../shared/contacts/account-holder';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../../shared/data-model';
 import { createSesMailer } from '../../shared/email/mailer';
 import { hashEmail } from '../../shared/email-address';
