@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { sleep } from '../../shared/campaigns/send-rate';
+import type { RecipientDependencies } from '../../shared/campaigns/send-to-recipient';
 import {
   type CampaignWorkerDependencies,
   runTask,
@@ -39,6 +40,8 @@ export interface CampaignRunnerOptions {
   ses?: SESv2Client;
   /** Test hook, see `RecipientDependencies.afterRecipientSent`. */
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
+  /** Test hook, see `RecipientDependencies.crashAt`. */
+  crashAt?: RecipientDependencies['crashAt'];
 }
 
 export interface CampaignRunner {
@@ -136,6 +139,7 @@ export async function startCampaignRunner(
         ...base,
         remainingMs: () => deadline - Date.now(),
         ...(options.afterRecipientSent ? { afterRecipientSent: options.afterRecipientSent } : {}),
+        ...(options.crashAt ? { crashAt: options.crashAt } : {}),
       };
       const run = runTask(deps, task.campaignId, task.taskId)
         .then(() => undefined)
