@@ -51,8 +51,10 @@ import type { TableAccess } from '../../shared/table-access';
  * reputation guard comes after (it only ever pauses a running campaign, so repeating it is harmless, and a
  * duplicate consults it again in case the first attempt stopped before it).
  *
- * Errors propagate, so Lambda and EventBridge retry. Events that cannot be applied (malformed, for a message
- * we have no record of, or of a type we do not track) are logged without addresses and ignored.
+ * Errors propagate, so Lambda and EventBridge retry. An event about a campaign message sent in the last 15
+ * minutes whose record is not written yet (campaigns record after SES answers) is failed on purpose, so it
+ * is retried. Events that cannot be applied (malformed, for a message we have no record of, or of a type we
+ * do not track) are logged without addresses and ignored.
  */
 
 export interface SesEventsDependencies {
@@ -341,6 +343,24 @@ async function consultReputationGuard(
   return outcome.kind === 'paused';
 }
 
+/** How long after sending an event for a campaign message without a record is retried, not ignored. */
+export const RECORD_GRACE_MS = 15 * 60_000;
+
+/** An event about a campaign message whose record is not written yet: thrown so that it is retried. */
+export class MessageNotRecordedYet extends Error {
+  override name = 'MessageNotRecordedYet';
+}
+
+/** A campaign message (our tags) sent within the grace period: its record may still be on its way. */
+function awaitsItsRecord(event: SesEvent, now: Date): boolean {
+  const sentAt = event.mail.sentAt === null ? Number.NaN : Date.parse(event.mail.sentAt);
+  return (
+    event.mail.tags.campaignId !== undefined &&
+    event.mail.tags.messageId !== undefined &&
+    now.getTime() - sentAt < RECORD_GRACE_MS
+  );
+}
+
 export async function processSesEvent(deps: SesEventsDependencies, input: unknown): Promise<SesEventOutcome> {
   const parsed = parseSesEvent(input);
   if (!parsed.ok) {
@@ -364,6 +384,15 @@ export async function processSesEvent(deps: SesEventsDependencies, input: unknow
   }
 
   const found = await findMessage(deps.access, event);
+  if (found === undefined && awaitsItsRecord(event, deps.now?.() ?? new Date())) {
+    // A campaign writes its message records once SES has answered the whole SendBulkEmail call, so an
+    // event can come first. Failing the invocation makes Lambda retry it (about 1 and 3 minutes later),
+    // then the dead-letter queue keeps it for a replay: nothing is lost.
+    logger.warn('ses event for a campaign message not recorded yet; retried', {
+      taggedMessageId: event.mail.tags.messageId ?? null,
+    });
+    throw new MessageNotRecordedYet(event.mail.tags.messageId ?? '');
+  }
   if (found === undefined) {
     logger.info('ses event ignored', {
       reason: 'unmapped',
