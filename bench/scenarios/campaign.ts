@@ -28,8 +28,8 @@ import {
 } from './raw-bulk-send';
 
 /**
- * Campaign send: the fan-out (planning tasks → send batches on the table's stream → one claim and one
- * SendEmail per recipient) against the raw rate at which the same SES emulator accepts SendBulkEmail, in
+ * Campaign send: the fan-out (planning tasks → send batches on the table's stream → one claim per chunk,
+ * one SendBulkEmail per 50 recipients, one record per recipient) against the raw rate at which the same SES emulator accepts SendBulkEmail, in
  * the same run. Also the bench process's memory while it sends, and DynamoDB requests per recipient.
  */
 
