@@ -3,7 +3,7 @@ import { sanitiseTagValue } from '../sending/compliance-policy';
 import { inParts } from '../table-access';
 import { type BulkTemplate, destinationData } from './bulk-template';
 import type { Campaign } from './campaigns';
-import type { RecipientDependencies } from './send-to-recipient';
+import type { RecipientDependencies } from './recipient-claim';
 import { classifyBulkEntry, classifySesFailure } from './ses-failures';
 
 /**

@@ -12,7 +12,7 @@ import {
   outcomeOfRecord,
   type RecipientDependencies,
   type RecipientOutcome,
-} from './send-to-recipient';
+} from './recipient-claim';
 import { templateFor } from './template-cache';
 
 /**

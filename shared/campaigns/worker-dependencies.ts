@@ -3,8 +3,8 @@ import { createCampaignSesClient } from '../aws-clients';
 import { createSesBulkMailer } from '../email/bulk-mailer';
 import type { Runtime } from '../runtime';
 import { sendDependenciesOf } from '../sending/send-dependencies';
+import type { RecipientDependencies } from './recipient-claim';
 import { createSendRateLimiter, resolveSendRate } from './send-rate';
-import type { RecipientDependencies } from './send-to-recipient';
 import type { CampaignWorkerDependencies } from './worker';
 
 /** What sending to a chunk of recipients needs: SendBulkEmail through a client without SDK retries. */

@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  MessageNotRecordedYet,
   processSesEvent,
-  RECORD_GRACE_MS,
   type SesEventOutcome,
   type SesEventsDependencies,
   sesEventsDependencies,
@@ -25,6 +23,7 @@ import {
 } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import type { MessageDelivery } from '../../shared/stats/message-delivery';
+import { MessageNotRecordedYet, RECORD_GRACE_MS } from '../../shared/suppressions/ses-event-effects';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
