@@ -7,6 +7,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { RecipientDependencies } from '../../shared/campaigns/recipient-claim';
 import { sleep } from '../../shared/campaigns/send-rate';
 import {
   type CampaignWorkerDependencies,
@@ -40,6 +41,8 @@ export interface CampaignRunnerOptions {
   ses?: SESv2Client;
   /** Test hook, see `RecipientDependencies.afterRecipientSent`. */
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
+  /** Test hook, see `RecipientDependencies.crashAt`. */
+  crashAt?: RecipientDependencies['crashAt'];
 }
 
 export interface CampaignRunner {
@@ -154,6 +157,7 @@ export async function startCampaignRunner(
         ...base,
         remainingMs: () => deadline - Date.now(),
         ...(options.afterRecipientSent ? { afterRecipientSent: options.afterRecipientSent } : {}),
+        ...(options.crashAt ? { crashAt: options.crashAt } : {}),
       };
       const run = runTask(deps, task.campaignId, task.taskId)
         .then(() => undefined)

@@ -23,6 +23,7 @@ import {
 } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import type { MessageDelivery } from '../../shared/stats/message-delivery';
+import { MessageNotRecordedYet, RECORD_GRACE_MS } from '../../shared/suppressions/ses-event-effects';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
@@ -432,6 +433,23 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     const event = eventFor('delivery', message, email);
     delete event.detail.mail.tags.messageId;
     expect(await process(event)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+  });
+
+  it('fails (so Lambda retries) an event about a recent campaign message not recorded yet, then applies it', async () => {
+    const campaignId = `cmp-${randomUUID().slice(0, 8)}`;
+    const { email, contactId } = await givenSubscriber();
+    const message = await sent(contactId, campaignId);
+    const event = eventFor('delivery', message, email);
+    // The same message as SES reports it before the campaign worker has written its record.
+    const early = structuredClone(event);
+    early.detail.mail.messageId = 'ses-not-recorded-yet';
+    early.detail.mail.tags.messageId = ['notRecordedYet'];
+    await expect(process(early)).rejects.toThrow(MessageNotRecordedYet);
+    // Once recorded, the retried event applies.
+    expect(await process(event)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+    // Long after sending, an unknown campaign message is ignored as before.
+    early.detail.mail.timestamp = new Date(Date.now() - RECORD_GRACE_MS - 60_000).toISOString();
+    expect(await process(early)).toEqual({ kind: 'ignored', reason: 'unmapped' });
   });
 
   it('ignores events it cannot map or does not track, and logs no address', async () => {
