@@ -16,13 +16,20 @@ import { streamWorkOf } from './stream-records';
  */
 
 const runtime = await loadRuntime(process.env, 'campaign-worker');
-const ready = campaignWorkerDependencies(runtime);
 const requestWork = publicRequestWorkOf(runtime);
+// Built when the first invocation starts, not at import: it reads SES's send rate (a network call), and a
+// cold start should do no work before its first event arrives.
+let ready: ReturnType<typeof campaignWorkerDependencies> | undefined;
 
 export async function handler(
   event: DynamoDBStreamEvent | ScheduledEvent,
   context: Context,
 ): Promise<DynamoDBBatchResponse | { woken: number }> {
+  // A failed read (SES unreachable) is tried again by the next invocation rather than kept.
+  ready ??= campaignWorkerDependencies(runtime).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
   const base = await ready;
   // A send task signs the links of every email it sends: with the keyring as it is now.
   await runtime.signingKeyring.refreshIfDue();

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { DependencyUnavailableError, NotFoundError } from '../../shared/errors';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
-import { createApi, createRouter } from '../../shared/http/create-api';
+import { createRouter } from '../../shared/http/create-api';
 import type { ErrorBody } from '../../shared/http/error-responses';
+import { createApi } from '../../shared/http/route-groups';
 import { createLogger } from '../../shared/log';
 
 /**
@@ -28,7 +29,8 @@ function appUnderTest() {
     },
     responses: { 202: { description: 'accepted' } },
   });
-  const routes = createRouter()
+  const routes = createRouter();
+  routes
     .openapi(signup, (c) => c.body(null, 202))
     .get('/missing', () => {
       throw new NotFoundError('That list');
@@ -43,7 +45,12 @@ function appUnderTest() {
       c.set('humanFacing', true);
       throw new NotFoundError('That preference page');
     });
-  return { app: createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES }).route('/', routes), logged };
+  // Two groups, as the apps mount theirs: each is loaded on its first request, errors still leave one way.
+  const groups = [
+    { paths: ['/signup', '/missing'], load: async () => routes },
+    { paths: ['/dynamodb-down', '/bug', '/page'], load: async () => routes },
+  ];
+  return { app: createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES, groups }), logged };
 }
 
 const postJson = (body: string) => ({
