@@ -30,6 +30,11 @@ export const REPUTATION_ALARM_THRESHOLDS = {
  * stream batch, the sweep re-arms what waits); throttling for this long means campaigns are stalling.
  */
 export const CAMPAIGN_WORKER_THROTTLE_PERIODS = 3;
+/**
+ * How far behind the table's stream its one reader may fall before someone is told: the age of the
+ * newest record of the last batch read. Signups, referrals and campaign tasks wait that long.
+ */
+export const STREAM_ITERATOR_AGE_ALARM = Duration.minutes(5);
 
 export interface OperationalAlarmsProps {
   publicApi: ConsentMailFunction;
@@ -50,6 +55,7 @@ export class OperationalAlarms extends Construct {
   readonly campaignWorkerErrors: Alarm;
   readonly campaignWorkerDeadLetters: Alarm;
   readonly campaignWorkerThrottles: Alarm;
+  readonly streamIteratorAge: Alarm;
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
   /** Errors and throttles of the public API, the admin API and the inbound-mail function, throttles of ses-events. */
@@ -146,6 +152,21 @@ export class OperationalAlarms extends Construct {
       metric: campaignWorker.lambda.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
     });
 
+    this.streamIteratorAge = new Alarm(this, 'StreamIteratorAge', {
+      threshold: STREAM_ITERATOR_AGE_ALARM.toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `consent-mail: the campaign worker, the table stream's one reader, is more than ` +
+        `${STREAM_ITERATOR_AGE_ALARM.toMinutes()} minutes behind: confirmation and invitation emails and ` +
+        'campaign batches are waiting (docs/deploy.md#campaign-worker).',
+      metric: campaignWorker.lambda.metric('IteratorAge', {
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    });
+
     const reputation = (metricName: keyof typeof REPUTATION_ALARM_THRESHOLDS, what: string) =>
       new Alarm(this, metricName.replace('Reputation.', ''), {
         alarmDescription:
@@ -229,6 +250,7 @@ export class OperationalAlarms extends Construct {
       this.campaignWorkerThrottles,
       this.bounceRate,
       this.complaintRate,
+      this.streamIteratorAge,
       ...this.functionAlarms,
     ]) {
       alarm.addAlarmAction(action);
