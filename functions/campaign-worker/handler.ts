@@ -1,6 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { withInvocationFields } from '../../shared/lambda-invocation';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import { loadRuntime } from '../../shared/runtime';
@@ -21,7 +22,7 @@ const requestWork = publicRequestWorkOf(runtime);
 // cold start should do no work before its first event arrives.
 let ready: ReturnType<typeof campaignWorkerDependencies> | undefined;
 
-export async function handler(
+export const handler = withInvocationFields(async function handleEvent(
   event: DynamoDBStreamEvent | ScheduledEvent,
   context: Context,
 ): Promise<DynamoDBBatchResponse | { woken: number }> {
@@ -50,4 +51,4 @@ export async function handler(
     }),
   );
   return { batchItemFailures: failures };
-}
+});
