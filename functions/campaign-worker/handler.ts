@@ -5,12 +5,14 @@ import { withInvocationFields } from '../../shared/lambda-invocation';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import { loadRuntime } from '../../shared/runtime';
-import { streamWorkOf } from './stream-records';
+import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
+import { type StreamWork, streamWorkOf } from './stream-records';
 
 /**
  * The table's one stream reader, and the campaign worker. Two triggers: the table's stream, routed by
  * item type (stream-records.ts: a campaign task set to `pending`: plan a shard, send a batch, re-arm
- * parked batches; an accepted public request: do its work) and a rule every minute (sweep due work,
+ * parked batches; an accepted public request: do its work; an open the pixel recorded: count it; an
+ * expired open tally: remove the message's opens) and a rule every minute (sweep due work,
  * start scheduled campaigns). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
@@ -21,6 +23,19 @@ const requestWork = publicRequestWorkOf(runtime);
 // Built when the first invocation starts, not at import: it reads SES's send rate (a network call), and a
 // cold start should do no work before its first event arrives.
 let ready: ReturnType<typeof campaignWorkerDependencies> | undefined;
+const openCounting = {
+  access: { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+  openRetentionDays: runtime.config.openRetentionDays,
+};
+
+type Deps = Awaited<ReturnType<typeof campaignWorkerDependencies>> & { remainingMs: () => number };
+
+async function run(deps: Deps, work: StreamWork): Promise<void> {
+  if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
+  else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.key);
+  else if (work.kind === 'message-open') await countOpen(openCounting, work.open);
+  else await forgetExpiredOpens(openCounting.access, work.expired);
+}
 
 export const handler = withInvocationFields(async function handleEvent(
   event: DynamoDBStreamEvent | ScheduledEvent,
@@ -37,18 +52,27 @@ export const handler = withInvocationFields(async function handleEvent(
   const deps = { ...base, remainingMs: () => context.getRemainingTimeInMillis() };
   if (!('Records' in event)) return { woken: await sweep(deps) };
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
-  await Promise.all(
-    event.Records.map(async (record) => {
-      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage);
-      if (work === undefined) return;
-      try {
-        if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
-        else await processPublicRequest(base, requestWork, work.key);
-      } catch (error) {
-        runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
-        failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
-      }
-    }),
-  );
+  const attempt = async (record: (typeof event.Records)[number], work: StreamWork) => {
+    try {
+      await run(deps, work);
+    } catch (error) {
+      runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
+      failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
+    }
+  };
+  const routed = event.Records.flatMap((record) => {
+    const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
+    return work === undefined ? [] : [{ record, work }];
+  });
+  // Opens one after another, in stream order: a message's tally then always ends at its latest open.
+  const opens = routed.filter(({ work }) => work.kind === 'message-open');
+  await Promise.all([
+    ...routed
+      .filter(({ work }) => work.kind !== 'message-open')
+      .map(({ record, work }) => attempt(record, work)),
+    (async () => {
+      for (const { record, work } of opens) await attempt(record, work);
+    })(),
+  ]);
   return { batchItemFailures: failures };
 });

@@ -83,12 +83,7 @@ export function createPublicApp(deps: PublicApiDependencies): Api {
     },
     {
       paths: ['/v1/pixel'],
-      load: async () =>
-        (await import('./routes/pixel')).pixelRoutes({
-          ...signup,
-          retentionDays: config.messageRetentionDays,
-          openRetentionDays: config.openRetentionDays,
-        }),
+      load: async () => (await import('./routes/pixel')).pixelRoutes(signup),
     },
   ];
   const app = createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES, groups });
