@@ -1,6 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { withInvocationFields } from '../../shared/lambda-invocation';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import {
@@ -25,14 +26,16 @@ import { type StreamWork, streamWorkOf } from './stream-records';
  */
 
 const runtime = await loadRuntime(process.env, 'campaign-worker');
-const ready = campaignWorkerDependencies(runtime);
 const requestWork = publicRequestWorkOf(runtime);
+// Built when the first invocation starts, not at import: it reads SES's send rate (a network call), and a
+// cold start should do no work before its first event arrives.
+let ready: ReturnType<typeof campaignWorkerDependencies> | undefined;
 const openCounting = {
   access: { documents: runtime.clients.documents, tableName: runtime.config.tableName },
   openRetentionDays: runtime.config.openRetentionDays,
 };
 
-type Deps = Awaited<typeof ready> & { remainingMs: () => number };
+type Deps = Awaited<ReturnType<typeof campaignWorkerDependencies>> & { remainingMs: () => number };
 
 async function run(deps: Deps, work: StreamWork): Promise<void> {
   if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
@@ -41,7 +44,7 @@ async function run(deps: Deps, work: StreamWork): Promise<void> {
   else await forgetExpiredOpens(openCounting.access, work.expired);
 }
 
-export async function handler(
+export const handler = withInvocationFields(async function handleEvent(
   event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB,
   context: Context,
 ): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts> {
@@ -51,6 +54,11 @@ export async function handler(
       tableName: runtime.config.tableName,
     });
   }
+  // A failed read (SES unreachable) is tried again by the next invocation rather than kept.
+  ready ??= campaignWorkerDependencies(runtime).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
   const base = await ready;
   // A send task signs the links of every email it sends: with the keyring as it is now.
   await runtime.signingKeyring.refreshIfDue();
@@ -80,4 +88,4 @@ export async function handler(
     })(),
   ]);
   return { batchItemFailures: failures };
-}
+});

@@ -1,11 +1,4 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import {
-  type _Record,
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RecipientDependencies } from '../../shared/campaigns/recipient-claim';
 import { sleep } from '../../shared/campaigns/send-rate';
@@ -22,6 +15,7 @@ import type { PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
 import { type StreamWork, streamWorkOf } from '../campaign-worker/stream-records';
+import { openTableStream } from './table-stream';
 
 /**
  * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
@@ -56,21 +50,11 @@ export async function startCampaignRunner(
   runtime: Runtime,
   options: CampaignRunnerOptions = {},
 ): Promise<CampaignRunner> {
-  const { config, clients, logger } = runtime;
+  const { config, logger } = runtime;
   const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
   const requestWork = publicRequestWorkOf(runtime);
   const budget = options.taskBudgetMs ?? 60_000;
   const concurrency = options.concurrency ?? 8;
-  const streams = new DynamoDBStreamsClient({
-    region: config.region,
-    ...(config.dynamoDbEndpoint
-      ? { endpoint: config.dynamoDbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
-  const { Table } = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: config.tableName }));
-  const streamArn = Table?.LatestStreamArn;
-  if (streamArn === undefined) throw new Error(`Table ${config.tableName} has no stream`);
-
   let stopped = false;
   let crash: (error: SimulatedCrash) => void = () => undefined;
   const crashed = new Promise<SimulatedCrash>((resolve) => {
@@ -81,28 +65,6 @@ export async function startCampaignRunner(
   // "run it again once this run ends"; dropping it would leave the task to the sweeper's arm timeout.
   const known = new Map<string, 'queued' | 'running' | 'again'>();
   const running = new Set<Promise<void>>();
-
-  const iterators = new Map<string, string>();
-  const seenShards = new Set<string>();
-  async function discoverShards(initial: boolean) {
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-    for (const shard of StreamDescription?.Shards ?? []) {
-      const shardId = shard.ShardId;
-      if (shardId === undefined || seenShards.has(shardId)) continue;
-      seenShards.add(shardId);
-      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
-      // Records from before start-up are covered by the start-up sweep; shards born later are read whole.
-      if (initial && closed) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ShardIteratorType: initial ? 'LATEST' : 'TRIM_HORIZON',
-        }),
-      );
-      if (ShardIterator !== undefined) iterators.set(shardId, ShardIterator);
-    }
-  }
 
   /** An accepted public request: processed at once, beside the campaign tasks. */
   function processRequest(key: PublicRequestKey) {
@@ -130,6 +92,8 @@ export async function startCampaignRunner(
   }
 
   function enqueue(records: _Record[]) {
+    // A simulated crash stops the runner dead: what the stream still delivers is nobody's any more.
+    if (stopped) return;
     for (const record of records) {
       const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
       if (work?.kind === 'accepted-request') processRequest(work.key);
@@ -181,37 +145,10 @@ export async function startCampaignRunner(
     }
   }
 
-  await discoverShards(true);
+  const stream = await openTableStream(runtime);
   // Take back everything unfinished (but not parked): a previous worker may have died holding it.
   await sweep(base, '9999');
-
-  const poll = (async () => {
-    let lastDiscovery = Date.now();
-    while (!stopped) {
-      let got = 0;
-      for (const [shardId, iterator] of [...iterators]) {
-        try {
-          const { Records, NextShardIterator } = await streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
-          );
-          got += Records?.length ?? 0;
-          if (Records && Records.length > 0) enqueue(Records);
-          if (NextShardIterator === undefined) iterators.delete(shardId);
-          else iterators.set(shardId, NextShardIterator);
-        } catch (error) {
-          if (stopped) return;
-          logger.warn('reading the local stream failed; retrying', { error });
-          iterators.delete(shardId);
-          seenShards.delete(shardId);
-        }
-      }
-      if (Date.now() - lastDiscovery > 2000 || iterators.size === 0) {
-        await discoverShards(false).catch(() => undefined);
-        lastDiscovery = Date.now();
-      }
-      if (got === 0) await sleep(50);
-    }
-  })();
+  stream.start(enqueue);
 
   const sweeping = (async () => {
     while (!stopped) {
@@ -225,8 +162,7 @@ export async function startCampaignRunner(
     crashed,
     async stop() {
       stopped = true;
-      await Promise.all([poll, sweeping, ...running]);
-      streams.destroy();
+      await Promise.all([stream.stop(), sweeping, ...running]);
     },
   };
 }

@@ -27,7 +27,7 @@ export type RecordFields = Pick<
 /** The item of one campaign message: its keys (the SES-id lookup only once there is an SES id), TTL. */
 export function campaignMessageItem(
   campaign: Campaign,
-  contact: Pick<Contact, 'contactId'>,
+  contact: Pick<Contact, 'contactId' | 'trackingConsent'>,
   messageId: string,
   fields: RecordFields,
   now: Date,
@@ -54,6 +54,8 @@ export function campaignMessageItem(
     exemption: fields.exemption,
     headers: fields.headers,
     tracked: fields.tracked,
+    // The pixel's one write is conditioned on it (shared/tracking/record-open.ts): no read at load time.
+    trackingConsent: contact.trackingConsent,
     sesMessageId: fields.sesMessageId ?? null,
     createdAt: now.toISOString(),
     sentAt: fields.sentAt ?? null,

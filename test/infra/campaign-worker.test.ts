@@ -453,6 +453,17 @@ describe('campaign worker alarms', () => {
     });
   });
 
+  it('fires when the stream reader is more than 5 minutes behind (IteratorAge)', () => {
+    expect(alarmOn('AWS/Lambda', 'IteratorAge', function_)).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 300_000,
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('fires when the worker has been throttled for 15 minutes in a row', () => {
     expect(alarmOn('AWS/Lambda', 'Throttles', function_)).toMatchObject({
       ComparisonOperator: 'GreaterThanThreshold',
