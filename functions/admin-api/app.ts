@@ -22,6 +22,7 @@ import { listRoutes } from './routes/lists';
 import { messageRoutes } from './routes/messages';
 import { rightsRequestRoutes } from './routes/rights-requests';
 import { unsubscribeContactRoutes } from './routes/unsubscribe-contact';
+import { webhookRoutes } from './routes/webhooks';
 
 /**
  * The admin API: the operator's backend managing lists, contacts, sends and campaigns. Every route under
@@ -72,6 +73,7 @@ export function createAdminApp(deps: AdminApiDependencies) {
   app.route('/', announcementRoutes(sending));
   app.route('/', campaignRoutes(sending));
   app.route('/', campaignStatsRoutes(access));
+  app.route('/', webhookRoutes({ access, allowPrivateTargets: deps.config.webhooks.allowPrivateTargets }));
   serveApiDocs(app, {
     title: adminApiInfo.title,
     prefix: '/admin',

@@ -1,4 +1,10 @@
 import {
+  isOutboundEventRecord,
+  outboundEventFilterPattern,
+  outboundEventsOf,
+  type ReadEvent,
+} from '../../shared/events/events-of-records';
+import {
   acceptedRequestFilterPattern,
   acceptedRequestOf,
   type PublicRequestKey,
@@ -39,17 +45,26 @@ export const pendingTaskFilterPattern = {
  */
 export type StreamWork =
   | { kind: 'campaign-task'; campaignId: string; taskId: string }
-  | { kind: 'accepted-request'; key: PublicRequestKey };
+  | { kind: 'accepted-request'; key: PublicRequestKey }
+  /** A ledger event, a suppression from SES feedback or a completed rights request: the operator's events. */
+  | { kind: 'outbound-events'; events: ReadEvent[] };
 
 export function streamWorkOf(
   eventName: string | undefined,
   newImage: StreamImage | undefined,
+  oldImage?: unknown,
 ): StreamWork | undefined {
   const task = pendingTaskOf(eventName, newImage);
   if (task !== undefined) return { kind: 'campaign-task', ...task };
   const key = acceptedRequestOf(eventName, newImage);
-  return key === undefined ? undefined : { kind: 'accepted-request', key };
+  if (key !== undefined) return { kind: 'accepted-request', key };
+  if (!isOutboundEventRecord(eventName, newImage)) return undefined;
+  return { kind: 'outbound-events', events: outboundEventsOf(eventName, newImage, oldImage) };
 }
 
 /** The event source mapping's filters (OR'ed by Lambda): the records `streamWorkOf` routes. */
-export const streamFilterPatterns = [pendingTaskFilterPattern, acceptedRequestFilterPattern];
+export const streamFilterPatterns = [
+  pendingTaskFilterPattern,
+  acceptedRequestFilterPattern,
+  outboundEventFilterPattern,
+];

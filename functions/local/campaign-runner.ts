@@ -15,10 +15,13 @@ import {
   sweep,
 } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
+import type { ReadEvent } from '../../shared/events/events-of-records';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
+import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { streamWorkOf } from '../campaign-worker/stream-records';
 
 /**
@@ -55,6 +58,12 @@ export async function startCampaignRunner(
   const { config, clients, logger } = runtime;
   const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
   const requestWork = publicRequestWorkOf(runtime);
+  const outbound = { publisher: outboundEventPublisher(runtime), logger };
+  const webhooks = {
+    access: { documents: clients.documents, tableName: config.tableName },
+    logger,
+    allowPrivateTargets: config.webhooks.allowPrivateTargets,
+  };
   const budget = options.taskBudgetMs ?? 60_000;
   const concurrency = options.concurrency ?? 8;
   const streams = new DynamoDBStreamsClient({
@@ -109,10 +118,19 @@ export async function startCampaignRunner(
     running.add(run);
   }
 
+  /** The operator's events of a record: published at once (webhooks locally; there is no bus). */
+  function publishEvents(events: ReadEvent[]) {
+    const run = publishOutboundEvents(outbound, events)
+      .catch((error: unknown) => logger.error('outbound events could not be published', { error }))
+      .finally(() => running.delete(run));
+    running.add(run);
+  }
+
   function enqueue(records: _Record[]) {
     for (const record of records) {
-      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage);
+      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
       if (work?.kind === 'accepted-request') processRequest(work.key);
+      if (work?.kind === 'outbound-events') publishEvents(work.events);
       if (work?.kind !== 'campaign-task') continue;
       const task = { campaignId: work.campaignId, taskId: work.taskId };
       const id = `${task.campaignId}/${task.taskId}`;
@@ -196,6 +214,9 @@ export async function startCampaignRunner(
       await sleep(options.sweepIntervalMs ?? 1000);
       if (stopped) return;
       await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
+      await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>
+        logger.warn('webhook sweep failed', { error }),
+      );
     }
   })();
 

@@ -313,6 +313,8 @@ async function plan(
             reason,
             createdAt: now.toISOString(),
             sourceEventId: sourceEventIdOf(event),
+            contactId: message.contactId,
+            messageId: message.messageId,
           }),
         );
         suppressed.push(reason);

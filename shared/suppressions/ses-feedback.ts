@@ -44,7 +44,15 @@ export function strengthens(existing: Suppression | undefined, reason: FeedbackR
  */
 export function putFeedbackSuppression(
   access: TableAccess,
-  suppression: { emailHash: string; reason: FeedbackReason; createdAt: string; sourceEventId: string },
+  suppression: {
+    emailHash: string;
+    reason: FeedbackReason;
+    createdAt: string;
+    sourceEventId: string;
+    /** The contact and the email the feedback was about: the operator's `contact.suppressed` event names them. */
+    contactId: string;
+    messageId: string;
+  },
 ): TransactItem {
   const weaker = replaceableBy[suppression.reason];
   return {
@@ -58,6 +66,8 @@ export function putFeedbackSuppression(
         scope: scopeOf[suppression.reason],
         createdAt: suppression.createdAt,
         sourceEventId: suppression.sourceEventId,
+        contactId: suppression.contactId,
+        messageId: suppression.messageId,
       } satisfies Suppression & Record<string, unknown>,
       ConditionExpression: `attribute_not_exists(#pk) OR #reason IN (${weaker.map((_, index) => `:weaker${index}`).join(', ')})`,
       ExpressionAttributeNames: { '#pk': table.partitionKey, '#reason': 'reason' },
