@@ -49,14 +49,18 @@ const CreatedWebhookSchema = z
   })
   .openapi('CreatedWebhook');
 
+/** A URL already refused by `z.url` is not parsed again (zod runs refinements after a failed check). */
+const urlPart = (value: string, part: 'credentials' | 'hash') => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return part === 'hash' ? url.hash !== '' : url.username !== '' || url.password !== '';
+};
+
 const WebhookUrl = z
   .url({ protocol: /^https?$/, error: 'must be an absolute http or https URL' })
   .max(2048)
-  .refine((value) => {
-    const url = new URL(value);
-    return url.username === '' && url.password === '';
-  }, 'must not contain credentials')
-  .refine((value) => new URL(value).hash === '', 'must not contain a fragment');
+  .refine((value) => !urlPart(value, 'credentials'), 'must not contain credentials')
+  .refine((value) => !urlPart(value, 'hash'), 'must not contain a fragment');
 
 const NewWebhookSchema = z
   .strictObject({
