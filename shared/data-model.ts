@@ -104,7 +104,8 @@ export const entities = {
     accessPatterns: ['confirm or expire a pending address change'],
   },
   message: {
-    description: 'One email we sent (or refused): headers, list, campaign, exemption used, delivery status.',
+    description:
+      'One email we sent (or refused): headers, list, campaign, exemption used, delivery status, and its opens (the pixel writes them here).',
     pk: 'CONTACT#<contactId>',
     sk: 'MESSAGE#<messageId>',
     gsi1pk: 'MESSAGE#<messageId>',
@@ -116,14 +117,19 @@ export const entities = {
       'messages sent to a contact (export)',
       'get a message by our id (admin getMessage)',
       'find our message from an SES event (message id)',
+      'record an open with one conditional write, no read (the pixel)',
     ],
   },
-  openSummary: {
-    description: 'Opens of one message: first and last open, human and machine counts.',
+  openTally: {
+    description:
+      "Which opens of one message the stream has counted into its campaign's counters, and when the message's opens expire.",
     pk: 'CONTACT#<contactId>',
     sk: 'OPENS#<messageId>',
     expires: true,
-    accessPatterns: ['record an open with one write', 'opens of a contact (export)'],
+    accessPatterns: [
+      'count a recorded open once, in the transaction that adds it to the campaign counters (stream)',
+      "its expiry (TTL) removes the message's opens (stream)",
+    ],
   },
   suppression: {
     description: 'An address that must not be mailed (bounce, complaint, erasure); survives erasure.',
@@ -450,4 +456,9 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamView },
   };
+}
+
+/** The value of `table.timeToLiveAttribute` for an item that may be deleted `days` after `now`. */
+export function expiresAfterDays(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 1000) + days * 24 * 3600;
 }

@@ -5,15 +5,17 @@ import { outboundEventPublisher, publishOutboundEvents } from '../../shared/even
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import { loadRuntime } from '../../shared/runtime';
+import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
 import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
-import { streamWorkOf } from './stream-records';
+import { type StreamWork, streamWorkOf } from './stream-records';
 
 /**
  * The table's one stream reader, and the campaign worker. Two triggers: the table's stream, routed by
  * item type (stream-records.ts: a campaign task set to `pending`: plan a shard, send a batch, re-arm
- * parked batches; an accepted public request: do its work; a ledger event, a suppression from SES feedback
- * or a completed rights request: publish the operator's event) and a rule every minute (sweep due work,
- * start scheduled campaigns, retry due webhook deliveries). A task that
+ * parked batches; an accepted public request: do its work; an open the pixel recorded: count it; an
+ * expired open tally: remove the message's opens; a ledger event, a suppression from SES feedback or a
+ * completed rights request: publish the operator's event) and a rule every minute (sweep due work, start
+ * scheduled campaigns, retry due webhook deliveries). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
@@ -21,7 +23,22 @@ import { streamWorkOf } from './stream-records';
 const runtime = await loadRuntime(process.env, 'campaign-worker');
 const ready = campaignWorkerDependencies(runtime);
 const requestWork = publicRequestWorkOf(runtime);
-const webhookAccess = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+const openCounting = {
+  access: { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+  openRetentionDays: runtime.config.openRetentionDays,
+};
+
+type Deps = Awaited<typeof ready> & { remainingMs: () => number };
+
+async function run(deps: Deps, work: StreamWork): Promise<void> {
+  if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
+  else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.key);
+  else if (work.kind === 'message-open') await countOpen(openCounting, work.open);
+  else if (work.kind === 'outbound-events') {
+    const publisher = outboundEventPublisher(runtime, { remainingMs: deps.remainingMs });
+    await publishOutboundEvents({ publisher, logger: runtime.logger }, work.events);
+  } else await forgetExpiredOpens(openCounting.access, work.expired);
+}
 
 export async function handler(
   event: DynamoDBStreamEvent | ScheduledEvent,
@@ -32,13 +49,9 @@ export async function handler(
   await runtime.signingKeyring.refreshIfDue();
   const remainingMs = () => context.getRemainingTimeInMillis();
   const deps = { ...base, remainingMs };
-  const outbound = {
-    publisher: outboundEventPublisher(runtime, { remainingMs }),
-    logger: runtime.logger,
-  };
   if (!('Records' in event)) {
     const webhooks = {
-      access: webhookAccess,
+      access: openCounting.access,
       logger: runtime.logger,
       remainingMs,
       allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
@@ -47,19 +60,27 @@ export async function handler(
     return { woken };
   }
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
-  await Promise.all(
-    event.Records.map(async (record) => {
-      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
-      if (work === undefined) return;
-      try {
-        if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
-        else if (work.kind === 'outbound-events') await publishOutboundEvents(outbound, work.events);
-        else await processPublicRequest(base, requestWork, work.key);
-      } catch (error) {
-        runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
-        failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
-      }
-    }),
-  );
+  const attempt = async (record: (typeof event.Records)[number], work: StreamWork) => {
+    try {
+      await run(deps, work);
+    } catch (error) {
+      runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
+      failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
+    }
+  };
+  const routed = event.Records.flatMap((record) => {
+    const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
+    return work === undefined ? [] : [{ record, work }];
+  });
+  // Opens one after another, in stream order: a message's tally then always ends at its latest open.
+  const opens = routed.filter(({ work }) => work.kind === 'message-open');
+  await Promise.all([
+    ...routed
+      .filter(({ work }) => work.kind !== 'message-open')
+      .map(({ record, work }) => attempt(record, work)),
+    (async () => {
+      for (const { record, work } of opens) await attempt(record, work);
+    })(),
+  ]);
   return { batchItemFailures: failures };
 }

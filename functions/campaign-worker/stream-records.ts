@@ -9,6 +9,15 @@ import {
   acceptedRequestOf,
   type PublicRequestKey,
 } from '../../shared/requests/public-requests';
+import {
+  type ExpiredOpensWork,
+  expiredOpensFilterPattern,
+  expiredOpensOf,
+  type MessageOpenWork,
+  messageOpenFilterPattern,
+  messageOpenOf,
+  type StreamImage as RecordImage,
+} from '../../shared/tracking/open-counting';
 
 /**
  * Which stream records start a task: inserted or modified `campaignTask` items whose new image is
@@ -46,18 +55,26 @@ export const pendingTaskFilterPattern = {
 export type StreamWork =
   | { kind: 'campaign-task'; campaignId: string; taskId: string }
   | { kind: 'accepted-request'; key: PublicRequestKey }
+  /** An open the pixel recorded on its message: counted into the campaign's counters (open-counting.ts). */
+  | { kind: 'message-open'; open: MessageOpenWork }
+  /** A message's open tally expired (or was erased): its opens are removed from the message. */
+  | { kind: 'opens-expired'; expired: ExpiredOpensWork }
   /** A ledger event, a suppression from SES feedback or a completed rights request: the operator's events. */
   | { kind: 'outbound-events'; events: ReadEvent[] };
 
 export function streamWorkOf(
   eventName: string | undefined,
-  newImage: StreamImage | undefined,
-  oldImage?: unknown,
+  newImage: RecordImage | undefined,
+  oldImage?: RecordImage | undefined,
 ): StreamWork | undefined {
   const task = pendingTaskOf(eventName, newImage);
   if (task !== undefined) return { kind: 'campaign-task', ...task };
   const key = acceptedRequestOf(eventName, newImage);
   if (key !== undefined) return { kind: 'accepted-request', key };
+  const open = messageOpenOf(eventName, newImage, oldImage);
+  if (open !== undefined) return { kind: 'message-open', open };
+  const expired = expiredOpensOf(eventName, oldImage);
+  if (expired !== undefined) return { kind: 'opens-expired', expired };
   if (!isOutboundEventRecord(eventName, newImage)) return undefined;
   return { kind: 'outbound-events', events: outboundEventsOf(eventName, newImage, oldImage) };
 }
@@ -66,5 +83,7 @@ export function streamWorkOf(
 export const streamFilterPatterns = [
   pendingTaskFilterPattern,
   acceptedRequestFilterPattern,
+  messageOpenFilterPattern,
+  expiredOpensFilterPattern,
   outboundEventFilterPattern,
 ];

@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
 import { type Contact, findContact, findContactByEmail } from '../contacts/contacts';
-import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { Mailer } from '../email/mailer';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
@@ -14,6 +14,7 @@ import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
+import { openAttributes } from '../tracking/open-attributes';
 import { isOpaqueId } from '../validation/schemas';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
 import { logExemptionUsed } from './exemption-log';
@@ -26,6 +27,7 @@ import type {
   RecipientState,
   Refusal,
 } from './message-types';
+import { findMessageItem } from './messages';
 import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
 
 /**
@@ -86,6 +88,11 @@ export interface MessageRecord {
   /** The headers as decorated: From, Reply-To, Subject and every custom header (List-Unsubscribe…). */
   headers: MessageHeader[];
   tracked: boolean;
+  /**
+   * The recipient's tracking consent when the message was prepared; turned off on every tracked message
+   * when they withdraw it (consent-changes.ts), so the pixel's condition needs no read of the contact.
+   */
+  trackingConsent: boolean;
   sesMessageId: string | null;
   createdAt: string;
   sentAt: string | null;
@@ -195,7 +202,20 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
     claimToken: _claimToken,
     ...record
   } = item;
-  return record as unknown as MessageRecord;
+  for (const name of openAttributes) delete record[name];
+  const message = record as unknown as MessageRecord;
+  message.trackingConsent = item.trackingConsent === true;
+  // Recorded by the pixel on the message item itself (record-open.ts).
+  if (typeof item.openCount === 'number' && typeof item.firstOpenedAt === 'string') {
+    message.opens = {
+      firstOpenedAt: item.firstOpenedAt,
+      lastOpenedAt: String(item.lastOpenedAt),
+      count: item.openCount,
+      humanCount: Number(item.humanOpenCount ?? 0),
+      machineCount: Number(item.machineOpenCount ?? 0),
+    };
+  }
+  return message;
 }
 
 /** The rights request a data-request draft names, as the policy reads it; null when there is none. */
@@ -268,6 +288,7 @@ export async function prepareMessage(
         ]
       : [],
     tracked: decision.allowed ? decision.message.tracked : false,
+    trackingConsent: recipient.trackingConsent,
     sesMessageId: null,
     createdAt: now.toISOString(),
     sentAt: null,
@@ -421,7 +442,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
 /**
  * What became of an earlier attempt under the same message id (its request died): answered as recorded;
  * one left at `sending` may have reached SES, so it becomes `uncertain` and is not sent again (the campaign
- * worker's rule, shared/campaigns/send-to-recipient.ts).
+ * worker's rule, shared/campaigns/recipient-claim.ts).
  */
 async function earlierAttempt(
   deps: SendDependencies,
@@ -517,33 +538,7 @@ function messageUpdate(
 }
 
 export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {
-  const { Items } = await access.documents.send(
-    new QueryCommand({
-      TableName: access.tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
-      ExpressionAttributeValues: { ':pk': keyPrefix('message', 'gsi1pk', { messageId }) },
-      Limit: 1,
-    }),
-  );
-  const item = Items?.[0];
+  const item = await findMessageItem(access, { messageId });
   if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
-  const record = toRecord(item);
-  const { Item: opens } = await access.documents.send(
-    new GetCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('openSummary', { contactId: record.contactId, messageId }),
-    }),
-  );
-  if (opens !== undefined) {
-    record.opens = {
-      firstOpenedAt: String(opens.firstOpenedAt),
-      lastOpenedAt: String(opens.lastOpenedAt),
-      count: Number(opens.count ?? 0),
-      humanCount: Number(opens.humanCount ?? 0),
-      machineCount: Number(opens.machineCount ?? 0),
-    };
-  }
-  return record;
+  return toRecord(item);
 }

@@ -128,8 +128,9 @@ describe('table stream → campaign worker', () => {
     expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
   });
 
-  it('only pending campaignTask items, accepted public requests and the sources of operator events reach the worker: the filters stream-records.ts exports', () => {
-    expect(mapping.FilterCriteria.Filters).toHaveLength(3);
+  it('only pending campaignTask items, accepted public requests, changes of tracked messages, deleted open tallies and the sources of operator events reach the worker: the filters stream-records.ts exports', () => {
+    // Five: Lambda's quota of filters per event source mapping; another kind must share a pattern.
+    expect(mapping.FilterCriteria.Filters).toHaveLength(5);
     const patterns = mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) =>
       JSON.parse(filter.Pattern),
     );
@@ -169,6 +170,57 @@ describe('table stream → campaign worker', () => {
     });
     expect(streamWorkOf('REMOVE', request)).toBeUndefined();
     expect(streamWorkOf('INSERT', { entity: { S: 'contact' } })).toBeUndefined();
+    // Opens: a tracked message's MODIFY whose `openCount` grew (not a delivery or a withdrawal).
+    expect(patterns[2]).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { entity: { S: ['message'] }, tracked: { BOOL: [true] } } },
+    });
+    const message = {
+      entity: { S: 'message' },
+      tracked: { BOOL: true },
+      contactId: { S: 'c' },
+      messageId: { S: 'm' },
+      campaignId: { S: 'k' },
+      expiresAt: { N: '2000000000' },
+    };
+    const opened = {
+      ...message,
+      openCount: { N: '1' },
+      lastOpenKind: { S: 'human' },
+      lastOpenedAt: { S: '2026-12-06T00:00:00.000Z' },
+      firstHumanOpenedAt: { S: '2026-12-06T00:00:00.000Z' },
+    };
+    expect(streamWorkOf('MODIFY', opened, message)).toEqual({
+      kind: 'message-open',
+      open: {
+        contactId: 'c',
+        messageId: 'm',
+        campaignId: 'k',
+        load: 1,
+        kind: 'human',
+        firstHumanOpen: true,
+        openedAt: '2026-12-06T00:00:00.000Z',
+        messageExpiresAt: 2000000000,
+      },
+    });
+    const delivered = { ...opened, sentAt: { S: '2026-12-06T00:00:01.000Z' } };
+    expect(streamWorkOf('MODIFY', delivered, opened)).toBeUndefined();
+    // A deleted tally (TTL, or erasure): the message's opens go.
+    expect(patterns[3]).toEqual({
+      eventName: ['REMOVE'],
+      dynamodb: { OldImage: { entity: { S: ['openTally'] } } },
+    });
+    const tally = {
+      entity: { S: 'openTally' },
+      contactId: { S: 'c' },
+      messageId: { S: 'm' },
+      lastOpenedAt: { S: 't' },
+    };
+    expect(streamWorkOf('REMOVE', undefined, tally)).toEqual({
+      kind: 'opens-expired',
+      expired: { contactId: 'c', messageId: 'm', lastOpenedAt: 't' },
+    });
+    expect(streamWorkOf('INSERT', tally)).toBeUndefined();
   });
 
   it('the worker may read exactly that stream, and its role may put failed records in the queue', () => {
