@@ -1,4 +1,5 @@
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { configVariables } from '../shared/config';
 import { type DeploymentSettings, settingsEnvironment } from './deployment-settings';
@@ -40,6 +41,8 @@ export interface FunctionEnvironmentSources {
    * `grantReadSigningKeys`). @default true
    */
   signsTokens?: boolean;
+  /** The bus the function puts the operator's events on (the stream reader only; it also needs the grant). */
+  eventBus?: IEventBus;
 }
 
 /**
@@ -58,6 +61,7 @@ export function functionEnvironment({
   settings,
   configurationSet,
   signsTokens = true,
+  eventBus,
 }: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
     // `unsafeUnwrap` only turns the dynamic reference into a string token; the value itself is never
@@ -90,6 +94,9 @@ export function functionEnvironment({
     TOKEN_SIGNING_KEYS: undefined,
     TOKEN_ACTIVE_KEY_ID: undefined,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
+    EVENT_BUS_NAME: eventBus?.eventBusName,
+    // Webhooks never reach a private, loopback or link-local address from inside the account (SSRF).
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
   };
   return definedOnly(environment);
 }

@@ -118,6 +118,16 @@ const environmentSchema = z
     OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
+    /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
+    EVENT_BUS_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'must be an EventBridge bus name')
+      .optional(),
+    /** Local and tests only: webhooks may deliver to loopback and private addresses. Never on AWS. */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
     CAMPAIGN_MAX_SEND_RATE: z.coerce
       .number({ error: 'must be a number of emails per second' })
       .positive('must be more than 0')
@@ -192,6 +202,14 @@ export interface Config {
   softBounces: SoftBounceSettings;
   /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
   campaignMaxSendRate: number | undefined;
+  /** Where the operator's events go besides webhooks: an EventBridge bus on AWS, none locally. */
+  eventBusName: string | undefined;
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Deliver to loopback and private addresses too (`npm start`, tests); false on AWS (docs/events.md). */
+  allowPrivateTargets: boolean;
 }
 
 export interface SoftBounceSettings {
@@ -260,6 +278,8 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     openRetentionDays: e.OPEN_RETENTION_DAYS,
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
+    eventBusName: e.EVENT_BUS_NAME,
+    webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS },
     signup: {
       confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
       redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,

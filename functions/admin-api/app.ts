@@ -89,6 +89,14 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
       paths: v1('suppressions'),
       load: async () => (await import('./routes/suppressions')).suppressionRoutes(lookup),
     },
+    {
+      paths: v1('webhooks'),
+      load: async () =>
+        (await import('./routes/webhooks')).webhookRoutes({
+          access,
+          allowPrivateTargets: deps.config.webhooks.allowPrivateTargets,
+        }),
+    },
     { paths: v1('messages'), load: async () => (await import('./routes/messages')).messageRoutes(sending) },
     {
       paths: v1('campaigns'),

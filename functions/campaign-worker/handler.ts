@@ -1,6 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
 import { withInvocationFields } from '../../shared/lambda-invocation';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
@@ -12,15 +13,17 @@ import {
 } from '../../shared/rights/rights-request-deadlines';
 import { loadRuntime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
+import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { type StreamWork, streamWorkOf } from './stream-records';
 
 /**
  * The table's one stream reader, and the campaign worker. Three triggers: the table's stream, routed by
  * item type (stream-records.ts: a campaign task set to `pending`: plan a shard, send a batch, re-arm
  * parked batches; an accepted public request: do its work; an open the pixel recorded: count it; an
- * expired open tally: remove the message's opens), a rule every minute (sweep due work, start
- * scheduled campaigns) and a daily rule (publish the rights-request deadline metrics,
- * shared/rights/rights-request-deadlines.ts). A task that
+ * expired open tally: remove the message's opens; a ledger event, a suppression from SES feedback or a
+ * completed rights request: publish the operator's event), a rule every minute (sweep due work, start
+ * scheduled campaigns, retry due webhook deliveries) and a daily rule (publish the rights-request
+ * deadline metrics, shared/rights/rights-request-deadlines.ts). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
@@ -41,7 +44,10 @@ async function run(deps: Deps, work: StreamWork): Promise<void> {
   if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
   else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.key);
   else if (work.kind === 'message-open') await countOpen(openCounting, work.open);
-  else await forgetExpiredOpens(openCounting.access, work.expired);
+  else if (work.kind === 'outbound-events') {
+    const publisher = outboundEventPublisher(runtime, { remainingMs: deps.remainingMs });
+    await publishOutboundEvents({ publisher, logger: runtime.logger }, work.events);
+  } else await forgetExpiredOpens(openCounting.access, work.expired);
 }
 
 export const handler = withInvocationFields(async function handleEvent(
@@ -62,8 +68,18 @@ export const handler = withInvocationFields(async function handleEvent(
   const base = await ready;
   // A send task signs the links of every email it sends: with the keyring as it is now.
   await runtime.signingKeyring.refreshIfDue();
-  const deps = { ...base, remainingMs: () => context.getRemainingTimeInMillis() };
-  if (!('Records' in event)) return { woken: await sweep(deps) };
+  const remainingMs = () => context.getRemainingTimeInMillis();
+  const deps = { ...base, remainingMs };
+  if (!('Records' in event)) {
+    const webhooks = {
+      access: openCounting.access,
+      logger: runtime.logger,
+      remainingMs,
+      allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
+    };
+    const [woken] = await Promise.all([sweep(deps), sweepWebhookDeliveries(webhooks)]);
+    return { woken };
+  }
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
   const attempt = async (record: (typeof event.Records)[number], work: StreamWork) => {
     try {

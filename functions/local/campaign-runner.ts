@@ -9,11 +9,14 @@ import {
   sweep,
 } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
+import type { ReadEvent } from '../../shared/events/events-of-records';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
+import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { type StreamWork, streamWorkOf } from '../campaign-worker/stream-records';
 import { openTableStream } from './table-stream';
 
@@ -53,6 +56,12 @@ export async function startCampaignRunner(
   const { config, logger } = runtime;
   const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
   const requestWork = publicRequestWorkOf(runtime);
+  const outbound = { publisher: outboundEventPublisher(runtime), logger };
+  const webhooks = {
+    access: base.access,
+    logger,
+    allowPrivateTargets: config.webhooks.allowPrivateTargets,
+  };
   const budget = options.taskBudgetMs ?? 60_000;
   const concurrency = options.concurrency ?? 8;
   let stopped = false;
@@ -71,6 +80,14 @@ export async function startCampaignRunner(
     const run = processPublicRequest(base, requestWork, key)
       .then(() => undefined)
       .catch((error: unknown) => logger.error('accepted request could not be processed', { error }))
+      .finally(() => running.delete(run));
+    running.add(run);
+  }
+
+  /** The operator's events of a record: published at once (webhooks locally; there is no bus). */
+  function publishEvents(events: ReadEvent[]) {
+    const run = publishOutboundEvents(outbound, events)
+      .catch((error: unknown) => logger.error('outbound events could not be published', { error }))
       .finally(() => running.delete(run));
     running.add(run);
   }
@@ -98,6 +115,7 @@ export async function startCampaignRunner(
       const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
       if (work?.kind === 'accepted-request') processRequest(work.key);
       if (work?.kind === 'message-open' || work?.kind === 'opens-expired') processTally(work);
+      if (work?.kind === 'outbound-events') publishEvents(work.events);
       if (work?.kind !== 'campaign-task') continue;
       const task = { campaignId: work.campaignId, taskId: work.taskId };
       const id = `${task.campaignId}/${task.taskId}`;
@@ -155,6 +173,9 @@ export async function startCampaignRunner(
       await sleep(options.sweepIntervalMs ?? 1000);
       if (stopped) return;
       await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
+      await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>
+        logger.warn('webhook sweep failed', { error }),
+      );
     }
   })();
 

@@ -257,7 +257,13 @@ async function planTransaction(
   const suppressed: FeedbackReason[] = [];
   if (event.bounce || event.complaint) {
     for (const emailHash of affectedHashes(deps, event)) {
-      const feedback = await feedbackForAddress(access, deps.softBounces, { event, emailHash, at, now });
+      const feedback = await feedbackForAddress(access, deps.softBounces, {
+        event,
+        emailHash,
+        at,
+        now,
+        message: { contactId: message.contactId, messageId: message.messageId },
+      });
       items.push(...feedback.items);
       if (feedback.suppressed !== undefined) suppressed.push(feedback.suppressed);
     }
