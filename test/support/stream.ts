@@ -1,5 +1,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { onTestFinished } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { Runtime } from '../../shared/runtime';
+import { testCampaignRunner } from './campaigns';
 
 /**
  * Waits until every accepted public request of the runtime's table has been processed by the stream reader
@@ -24,4 +27,15 @@ export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = 10_0
       throw new Error(`${Count} accepted requests still unprocessed after ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The table's stream reader for a runtime made inside a test, stopped when the test ends: signups and
+ * referrals are accepted in one write and processed on the stream, so a test that signs someone up needs
+ * one. (In `beforeAll`, start `testCampaignRunner(runtime)` and stop it in `afterAll`.)
+ */
+export async function startStreamReader(runtime: Runtime): Promise<CampaignRunner> {
+  const reader = await testCampaignRunner(runtime);
+  onTestFinished(() => reader.stop());
+  return reader;
 }
