@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findFreePort } from '../../functions/local/local-stack';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
@@ -13,8 +14,10 @@ import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
 import { adminAppFor, publicAppFor } from '../support/apps';
+import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 const CHROME =
@@ -25,10 +28,13 @@ const READER_IP = '203.0.113.77';
 
 describe('the open pixel (trackOpen)', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testCampaignRunner(runtime);
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
   });
+  afterAll(async () => streamReader.stop());
 
   const tokens = () => createTokenSigner(runtime.config.signingKeys);
 
@@ -66,6 +72,7 @@ describe('the open pixel (trackOpen)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['tracked-news'], trackingConsent }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     await app.request('/v1/confirm', {
       method: 'POST',
