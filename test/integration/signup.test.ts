@@ -251,21 +251,20 @@ describe('signing up with JSON', () => {
     const states = [uniqueAddress(), pending, confirmed, unsubscribed, suppressed, throttled];
     const answerOf = async (response: Response) => ({
       status: response.status,
-      headers: [...response.headers.entries()].sort(),
+      // Every header but the request id, which is random per request whoever asks.
+      headers: [...response.headers.entries()].filter(([name]) => name !== 'x-request-id').sort(),
       bytes: Buffer.from(await response.arrayBuffer()).toString('base64'),
     });
-    const asJson = await Promise.all(
-      states.map(async (email) =>
-        answerOf(await postJson(runtime, { email, lists: ['weekly-news'] }, {}, '198.51.100.71')),
-      ),
-    );
-    const asForm = await Promise.all(
-      states.map(async (email) => answerOf(await postForm(runtime, { email, lists: 'weekly-news' }))),
-    );
-    for (const answers of [asJson, asForm]) {
-      expect(answers.map((answer) => JSON.stringify(answer))).toEqual(
-        states.map(() => JSON.stringify(answers[0])),
+    const asJson = [];
+    const asForm = [];
+    for (const email of states) {
+      asJson.push(
+        await answerOf(await postJson(runtime, { email, lists: ['weekly-news'] }, {}, '198.51.100.71')),
       );
+      asForm.push(await answerOf(await postForm(runtime, { email, lists: 'weekly-news' })));
+    }
+    for (const answers of [asJson, asForm]) {
+      for (const answer of answers) expect(answer).toEqual(answers[0]);
     }
     expect(asJson[0]?.status).toBe(202);
     expect(asForm[0]?.status).toBe(200);
@@ -273,7 +272,7 @@ describe('signing up with JSON', () => {
     expect((await recordsOf(runtime, throttled))?.events).toHaveLength(
       runtime.config.signup.limitPerAddressPerHour,
     );
-  });
+  }, 90_000);
 
   it('treats addresses that differ only in case and spacing as one person', async () => {
     const local = `Grace-${randomUUID()}`;
