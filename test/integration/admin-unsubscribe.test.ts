@@ -5,10 +5,9 @@ import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { newId } from '../../shared/ids';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 type Json = Record<string, unknown>;
@@ -18,7 +17,7 @@ describe('admin API: unsubscribing a contact', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
   });

@@ -8,10 +8,9 @@ import type { Runtime } from '../../shared/runtime';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const uniqueAddress = () => `reader-${randomUUID()}@example.org`;
@@ -21,7 +20,7 @@ describe('double opt-in confirmation', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_REDIRECT_ORIGINS: 'https://www.example.com' });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, {
       listId: 'weekly-news',
       welcomeEmail: {

@@ -7,10 +7,9 @@ import { hashEmail } from '../../shared/email-address';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -22,7 +21,7 @@ describe('only the person undoes their opt-out', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
     await givenList(runtime, { listId: 'offers', doubleOptIn: false });

@@ -9,10 +9,9 @@ import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, givenSuppression } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -87,7 +86,7 @@ describe('the consent state machine (property-based)', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'dbl-news', trackingAllowedByDefault: true });
     await givenList(runtime, { listId: 'single-news', doubleOptIn: false, trackingAllowedByDefault: true });
   });

@@ -10,10 +10,9 @@ import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 type Json = Record<string, unknown>;
@@ -24,7 +23,7 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'offers' });
   });

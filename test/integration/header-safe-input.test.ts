@@ -5,10 +5,9 @@ import { findContact } from '../../shared/contacts/contacts';
 import { findList } from '../../shared/lists/lists';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -37,7 +36,7 @@ let runtime: Runtime;
 let streamReader: CampaignRunner;
 beforeAll(async () => {
   runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
-  streamReader = await testCampaignRunner(runtime);
+  streamReader = await testStreamReader(runtime);
   await givenList(runtime, { listId: 'news' });
 });
 afterAll(async () => streamReader.stop());

@@ -14,10 +14,9 @@ import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 /**
@@ -55,7 +54,7 @@ describe('inbound mail: unsubscribe by reply', () => {
 
   beforeAll(async () => {
     runtime = await createTestRuntime(environment);
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
     logLines = [];

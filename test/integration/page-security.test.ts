@@ -7,10 +7,9 @@ import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { localAppFor, publicAppFor } from '../support/apps';
 import { renderInChromium, serveOnFreePort } from '../support/browser';
-import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /** What `parseDocument` gives: enough of domhandler's node shape to walk it. */
@@ -43,7 +42,7 @@ describe('security headers and the pages people open', () => {
   const pages: [string, number][] = [];
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const email = `reader-${randomUUID()}@example.org`;
     await publicAppFor(runtime).request('/v1/subscribe', {

@@ -14,10 +14,9 @@ import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 const CHROME =
@@ -31,7 +30,7 @@ describe('the open pixel (trackOpen)', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
   });
   afterAll(async () => streamReader.stop());

@@ -7,10 +7,9 @@ import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('the preference page', () => {
@@ -18,7 +17,7 @@ describe('the preference page', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
   });

@@ -10,10 +10,9 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -31,7 +30,7 @@ describe('retention: expiresAt as documented', () => {
       MESSAGE_RETENTION_DAYS: '200',
       OPEN_RETENTION_DAYS: '30',
     });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'kept-news', trackingAllowedByDefault: true });
     await givenList(runtime, { listId: 'other-news' });
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });

@@ -9,10 +9,9 @@ import type { Runtime } from '../../shared/runtime';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const form = (fields: Record<string, string>) => ({
@@ -26,7 +25,7 @@ describe('self-service rights from the preference page', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'self-news' });
   });
   afterAll(async () => streamReader.stop());

@@ -10,10 +10,9 @@ import type { Runtime } from '../../shared/runtime';
 import type { MessageRecord } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, adminRequest, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('sending one message (sendMessage, getMessage)', () => {
@@ -21,7 +20,7 @@ describe('sending one message (sendMessage, getMessage)', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
   });

@@ -27,10 +27,9 @@ import type { MessageDelivery } from '../../shared/stats/message-delivery';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -105,7 +104,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
 
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     deps = {
       ...sesEventsDependencies(runtime),

@@ -6,10 +6,10 @@ import { createRuntime, loadRuntime, type Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../support/secrets-manager-stand-in';
 import { mailArriving } from '../support/sent-mail';
+import { testStreamReader } from '../support/stream';
 import { testEnvironment } from '../support/test-runtime';
 
 /**
@@ -58,7 +58,7 @@ describe('signing keys rotate without a restart', () => {
     await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
     await givenList(runtime, { listId: LIST, doubleOptIn: true });
     // The confirmation email leaves from the table's stream, signed with the same keyring.
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     const app = publicAppFor(runtime);
     request = withFreshSigningKeys(runtime.signingKeyring, async (path: string, init?: RequestInit) =>
       app.request(path, init),

@@ -7,10 +7,9 @@ import { keyOf } from '../../shared/data-model';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { startStreamReader, untilRequestsProcessed } from '../support/stream';
+import { startStreamReader, testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const uniqueAddress = (label = 'reader') => `${label}-${randomUUID()}@example.org`;
@@ -63,7 +62,7 @@ describe('signing up with JSON', () => {
     runtime = await createTestRuntime();
     ({ wording } = await givenList(runtime, { listId: 'weekly-news' }));
     await givenList(runtime, { listId: 'teen-club', minimumAge: 16 });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
   });
   afterAll(async () => streamReader.stop());
 
@@ -351,7 +350,7 @@ describe('signing up with a plain HTML form', () => {
     runtime = await createTestRuntime({ SIGNUP_REDIRECT_ORIGINS: 'https://www.example.com' });
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
   });
   afterAll(async () => streamReader.stop());
 

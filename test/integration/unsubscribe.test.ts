@@ -7,10 +7,9 @@ import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 /** A person confirmed on `lists` through the real signup and confirmation endpoints. */
@@ -59,7 +58,7 @@ describe('one-click unsubscribe (RFC 8058)', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testCampaignRunner(runtime);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news', doubleOptIn: true });
     await givenList(runtime, { listId: 'product-updates', doubleOptIn: true });
   });

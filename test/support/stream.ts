@@ -30,12 +30,18 @@ export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = 10_0
 }
 
 /**
- * The table's stream reader for a runtime made inside a test, stopped when the test ends: signups and
- * referrals are accepted in one write and processed on the stream, so a test that signs someone up needs
- * one. (In `beforeAll`, start `testCampaignRunner(runtime)` and stop it in `afterAll`.)
+ * The table's stream reader (the in-process campaign worker) for a test that runs no campaign: signups
+ * and referrals are accepted in one write and processed on the stream, so a test that signs someone up
+ * needs one. It sweeps for campaign work rarely, which such a test has none of. Start it in `beforeAll`
+ * and stop it in `afterAll`; for a runtime made inside a test, `startStreamReader`.
  */
+export function testStreamReader(runtime: Runtime): Promise<CampaignRunner> {
+  return testCampaignRunner(runtime, { sweepIntervalMs: 10_000 });
+}
+
+/** `testStreamReader` for a runtime made inside a test, stopped when the test ends. */
 export async function startStreamReader(runtime: Runtime): Promise<CampaignRunner> {
-  const reader = await testCampaignRunner(runtime);
+  const reader = await testStreamReader(runtime);
   onTestFinished(() => reader.stop());
   return reader;
 }
