@@ -23,7 +23,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   try {
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   } catch (error) {
-    // The SDK's retry of a CreateTable whose first attempt timed out (a loaded machine) but landed.
+    // The client's deadline (aws-clients.ts) can abandon a slow CreateTable that DynamoDB Local then
+    // completes, and its retry finds the table: created, by the first attempt.
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
