@@ -229,12 +229,13 @@ export const entities = {
   },
   publicRequest: {
     description:
-      'A public request accepted in one write and processed on the table stream (a referral): its input, until processed.',
+      'A public request accepted in one write and processed on the table stream (a referral, a signup): its input, until processed.',
     pk: 'PUBLIC_REQUEST#<emailHash>',
     sk: '<receivedAt>#<requestId>',
     expires: true,
     accessPatterns: [
       'accept a request in one write; the stream consumer reads it back, processes it and deletes it',
+      'a signup records its outcome on the request in the transaction that writes it (a retry resumes there)',
       "erasure removes an address's requests still waiting",
     ],
   },

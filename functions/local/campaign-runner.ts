@@ -28,6 +28,10 @@ import { openTableStream } from './table-stream';
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
 
+/** Retries of a failed accepted request, as the event source mapping's (infra/campaign-worker-triggers.ts). */
+const REQUEST_RETRY_ATTEMPTS = 3;
+const REQUEST_RETRY_DELAY_MS = 200;
+
 export interface CampaignRunnerOptions {
   /** Tasks run side by side (Lambda: shards × parallelisation factor). */
   concurrency?: number;
@@ -75,10 +79,26 @@ export async function startCampaignRunner(
   const known = new Map<string, 'queued' | 'running' | 'again'>();
   const running = new Set<Promise<void>>();
 
-  /** An accepted public request: processed at once, beside the campaign tasks. */
+  /**
+   * An accepted public request: processed at once, beside the campaign tasks. A failure is retried as the
+   * event source mapping retries a record (STREAM_RETRY_ATTEMPTS in infra/campaign-worker-triggers.ts),
+   * then logged; the request then stays until its TTL, as it would sit in the on-failure queue on AWS.
+   */
+  async function processWithRetries(key: PublicRequestKey) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await processPublicRequest(base, requestWork, key);
+        return;
+      } catch (error) {
+        if (attempt >= REQUEST_RETRY_ATTEMPTS || stopped) throw error;
+        logger.warn('accepted request failed; retrying', { attempt: attempt + 1, error });
+        await sleep(REQUEST_RETRY_DELAY_MS * (attempt + 1));
+      }
+    }
+  }
+
   function processRequest(key: PublicRequestKey) {
-    const run = processPublicRequest(base, requestWork, key)
-      .then(() => undefined)
+    const run = processWithRetries(key)
       .catch((error: unknown) => logger.error('accepted request could not be processed', { error }))
       .finally(() => running.delete(run));
     running.add(run);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import {
   processSesEvent,
   type SesEventOutcome,
@@ -29,6 +30,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -95,6 +97,7 @@ function eventFor(
 
 describe('ses-events: bounces, complaints and delivery state', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   let deps: SesEventsDependencies;
   let sending: SendDependencies;
   const logLines: string[] = [];
@@ -102,6 +105,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
 
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     deps = {
       ...sesEventsDependencies(runtime),
@@ -121,6 +125,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       logger: runtime.logger,
     };
   });
+  afterAll(async () => streamReader.stop());
 
   const process = (event: unknown, using = deps): Promise<SesEventOutcome> => processSesEvent(using, event);
 
@@ -134,6 +139,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     await app.request('/v1/confirm', {
       method: 'POST',
