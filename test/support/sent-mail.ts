@@ -19,3 +19,21 @@ export async function sentMailTo(to: string): Promise<SentMail[]> {
   const store = (await response.json()) as { emails: SentMail[] };
   return store.emails.filter((mail) => mail.destination.to.includes(to));
 }
+
+/**
+ * The first email to `to` that `matches`, once the emulator has it: mail is sent from the request or from
+ * the table's stream, so tests poll with a deadline rather than assume either.
+ */
+export async function mailArriving(
+  to: string,
+  matches: (mail: SentMail, index: number) => boolean = () => true,
+  deadlineMs = 15_000,
+): Promise<SentMail> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const found = (await sentMailTo(to)).find(matches);
+    if (found !== undefined) return found;
+    if (Date.now() > until) throw new Error(`No matching email to ${to} within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

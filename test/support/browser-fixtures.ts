@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Locale } from '../../shared/i18n/locales';
+import type { BrowserSession } from './browser-session';
+import { recordsOf } from './consent-fixtures';
+import { mailArriving, type SentMail } from './sent-mail';
+
+/**
+ * Set-up for browser tests through the served app over HTTP, as a signup backend and the operator's
+ * backend would call it; the flows under test then start from what lands in the mailbox.
+ */
+
+/** The admin API with the development key, over HTTP. */
+export async function adminCall(session: BrowserSession, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${session.origin}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${session.runtime.config.adminApiKey}`,
+      'content-type': 'application/json',
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Someone who signed up (JSON) and confirmed (the button's POST), in `locale`. */
+export async function givenSubscriber(
+  session: BrowserSession,
+  options: { lists: string[]; locale: Locale; label?: string },
+) {
+  const email = `${options.label ?? 'reader'}-${randomUUID()}@example.org`;
+  const signup = await fetch(`${session.origin}/v1/subscribe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, name: 'Ada', lists: options.lists, locale: options.locale }),
+  });
+  if (signup.status !== 202) throw new Error(`Signup answered ${signup.status}`);
+  const confirmation = await mailArriving(email, (mail) => (mail.body.text ?? '').includes('/v1/confirm?'));
+  const token = /\/v1\/confirm\?token=([\w.-]+)/.exec(confirmation.body.text ?? '')?.[1] ?? '';
+  const confirmed = await fetch(`${session.origin}/v1/confirm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  if (confirmed.status !== 200) throw new Error(`Confirmation answered ${confirmed.status}`);
+  const contactId = (await recordsOf(session.runtime, email))?.contact.contactId ?? '';
+  return { email, contactId };
+}
+
+/** A marketing email sent through the admin API (`sendMessage`), as it reached the mailbox. */
+export async function givenMarketingEmail(
+  session: BrowserSession,
+  to: { email: string; contactId: string },
+  listId: string,
+  options: { advertisement?: boolean; subject?: string } = {},
+): Promise<SentMail> {
+  const subject = options.subject ?? `News ${randomUUID().slice(0, 8)}`;
+  const sent = await adminCall(session, 'POST', '/admin/v1/messages', {
+    contactId: to.contactId,
+    kind: 'marketing',
+    listId,
+    subject,
+    html: '<h1>This week</h1><p>Our best reads of the week.</p>',
+    text: 'This week\n\nOur best reads of the week.',
+    ...(options.advertisement === undefined ? {} : { advertisement: options.advertisement }),
+  });
+  if (sent.status >= 300)
+    throw new Error(`sendMessage answered ${sent.status}: ${JSON.stringify(sent.body)}`);
+  return mailArriving(to.email, (mail) => mail.subject === subject);
+}
