@@ -32,9 +32,12 @@ const OFFERS = 'pref-offers';
 describe.concurrent('the ways out of a marketing email, in a browser', { timeout: 90_000 }, () => {
   let session: BrowserSession;
   beforeAll(async () => {
-    session = await startBrowserSession();
-    await givenList(session.runtime, { listId: NEWS });
-    await givenList(session.runtime, { listId: OFFERS });
+    session = await startBrowserSession({
+      given: async (runtime) => {
+        await givenList(runtime, { listId: NEWS });
+        await givenList(runtime, { listId: OFFERS });
+      },
+    });
   });
   afterAll(async () => session?.close());
 
@@ -90,11 +93,18 @@ describe.concurrent('the ways out of a marketing email, in a browser', { timeout
       await session.screenshot(page, `${locale}-preferences`);
       const records = () => recordsOf(session.runtime, reader.email);
       const newsName = locale === 'fr' ? `La lettre ${NEWS}` : `The ${NEWS} newsletter`;
+      const newsItem = page.getByRole('listitem').filter({ hasText: newsName });
+      expect(await newsItem.getByRole('paragraph').first().innerText()).toBe(
+        `${newsName}: ${m.preferences.statuses.confirmed}`,
+      );
 
       await press(page, m.preferences.unsubscribe, 0);
       expect(await notice(page)).toBe(m.preferences.notices.unsubscribed(newsName));
       expect(await statusOf(reader.email, NEWS)).toBe('unsubscribed');
       expect(await statusOf(reader.email, OFFERS)).toBe('confirmed');
+      expect(await newsItem.getByRole('paragraph').first().innerText()).toBe(
+        `${newsName}: ${m.preferences.statuses.unsubscribed}`,
+      );
 
       await press(page, m.preferences.resubscribe);
       expect(await notice(page)).toBe(m.preferences.notices.resubscribed(newsName));

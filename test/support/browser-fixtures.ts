@@ -22,25 +22,37 @@ export async function adminCall(session: BrowserSession, method: string, path: s
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/**
+ * A POST as a signup backend makes it: a 503 means "a dependency did not answer, try again" (the API's
+ * contract), so it is retried, as a backend would, a few times.
+ */
+async function post(url: string, contentType: string, body: string): Promise<Response> {
+  for (let attempt = 1; ; attempt += 1) {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+    if (response.status !== 503 || attempt === 3) return response;
+    await response.body?.cancel();
+  }
+}
+
 /** Someone who signed up (JSON) and confirmed (the button's POST), in `locale`. */
 export async function givenSubscriber(
   session: BrowserSession,
   options: { lists: string[]; locale: Locale; label?: string },
 ) {
   const email = `${options.label ?? 'reader'}-${randomUUID()}@example.org`;
-  const signup = await fetch(`${session.origin}/v1/subscribe`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, name: 'Ada', lists: options.lists, locale: options.locale }),
-  });
+  const signup = await post(
+    `${session.origin}/v1/subscribe`,
+    'application/json',
+    JSON.stringify({ email, name: 'Ada', lists: options.lists, locale: options.locale }),
+  );
   if (signup.status !== 202) throw new Error(`Signup answered ${signup.status}`);
   const confirmation = await mailArriving(email, (mail) => (mail.body.text ?? '').includes('/v1/confirm?'));
   const token = /\/v1\/confirm\?token=([\w.-]+)/.exec(confirmation.body.text ?? '')?.[1] ?? '';
-  const confirmed = await fetch(`${session.origin}/v1/confirm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token }).toString(),
-  });
+  const confirmed = await post(
+    `${session.origin}/v1/confirm`,
+    'application/x-www-form-urlencoded',
+    new URLSearchParams({ token }).toString(),
+  );
   if (confirmed.status !== 200) throw new Error(`Confirmation answered ${confirmed.status}`);
   const contactId = (await recordsOf(session.runtime, email))?.contact.contactId ?? '';
   return { email, contactId };

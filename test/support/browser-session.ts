@@ -34,19 +34,24 @@ const require = createRequire(import.meta.url);
 const BROWSER_LANGUAGES: Record<Locale, string> = { en: 'en-GB', fr: 'fr-FR' };
 
 export async function startBrowserSession(
-  overrides: Record<string, string | undefined> = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    /** The file's fixtures (lists…), written before the browser starts. */
+    given?: (runtime: Runtime) => Promise<unknown>;
+  } = {},
 ): Promise<BrowserSession> {
   let app: ReturnType<typeof localAppFor> | undefined;
   const server = await serveOnFreePort(() => {
     if (app === undefined) throw new Error('The app is not ready yet');
     return app;
   });
-  const [browser, runtime] = await Promise.all([
-    launchChromium(),
-    createTestRuntime({ BASE_URL: server.origin, ...overrides }),
-  ]);
+  const runtime = await createTestRuntime({ BASE_URL: server.origin, ...options.env });
+  // One after the other: on a loaded machine, a browser starting beside DynamoDB Local's first writes
+  // pushes them past the client's deadlines.
+  await options.given?.(runtime);
   app = localAppFor(runtime);
   const streamReader: CampaignRunner = await testCampaignRunner(runtime);
+  const browser = await launchChromium();
   const contexts = new Set<BrowserContext>();
   const checker = accessibilityChecker(browser);
 
