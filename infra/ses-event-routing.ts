@@ -19,7 +19,7 @@ import { CONFIGURATION_SET_TAG, trackedSendingEvents } from './sending-configura
  * - the function's own errors (the handler lets them propagate): Lambda's asynchronous retries, then its
  *   on-failure destination, the same queue, which receives a record whose `requestPayload` is the event.
  *
- * Applying an event twice changes nothing (functions/ses-events/process-ses-event.ts), so both retries are
+ * Applying an event twice changes nothing (shared/suppressions/ses-event-effects.ts), so both retries are
  * safe, and a message in the queue can be replayed once its cause is fixed.
  */
 

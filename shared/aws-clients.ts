@@ -4,10 +4,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from './config';
 
 /**
- * SDK clients built once per process (module scope in each Lambda) from configuration. Local endpoints
- * (DynamoDB Local, the SES emulator) accept any credentials, so fixed dummy ones are used there instead of
- * whatever happens to be in the developer's environment.
+ * The AWS SDK clients, built once per process (module scope in each Lambda) from configuration, each with
+ * deadlines on its calls (below).
  */
+
+/** The clients `createAwsClients` builds; `Runtime.clients`. */
 export interface AwsClients {
   dynamoDb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
@@ -17,6 +18,10 @@ export interface AwsClients {
   sesSend: SESv2Client;
 }
 
+/**
+ * Local endpoints (DynamoDB Local, the SES emulator) accept any credentials, so fixed dummy ones are used
+ * there instead of whatever happens to be in the developer's environment.
+ */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**

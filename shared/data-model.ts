@@ -423,3 +423,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamView },
   };
 }
+
+/** The value of `table.timeToLiveAttribute` for an item that may be deleted `days` after `now`. */
+export function expiresAfterDays(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 1000) + days * 24 * 3600;
+}

@@ -2,20 +2,22 @@
  * The one error hierarchy of consent-mail.
  *
  * Domain code throws these with a `kind` that says what went wrong in the domain's terms; only the HTTP
- * layer (shared/http/errors-to-responses.ts) turns a kind into a status code, so repositories and policies
+ * layer (shared/http/error-responses.ts) turns a kind into a status code, so repositories and policies
  * never know about HTTP.
  */
 
-export type ErrorKind =
-  | 'invalid'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'refused'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'internal';
+export const errorKinds = [
+  'invalid',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'refused',
+  'rate_limited',
+  'unavailable',
+  'internal',
+] as const;
+export type ErrorKind = (typeof errorKinds)[number];
 
 export interface ErrorDetail {
   /** Where the problem is, e.g. `body.email` or `query.list`. */
@@ -66,6 +68,13 @@ export class ForbiddenError extends AppError {
 export class NotFoundError extends AppError {
   constructor(what: string) {
     super('not_found', 'not_found', `${what} was not found.`);
+  }
+}
+
+/** A signed link that does not verify, or no longer leads anywhere; nothing is changed. */
+export class InvalidLinkError extends AppError {
+  constructor(message = 'This link is not valid. Use the link in a recent email.') {
+    super('invalid', 'invalid_token', message);
   }
 }
 

@@ -11,7 +11,7 @@ import { table, tableDefinition } from './data-model';
 
 /**
  * Creates the table from the data model if it does not exist, waits for it, and turns on TTL.
- * Safe to run twice at once. Used by `npm start` and the tests; on AWS the CDK app creates the table from the same model.
+ * Used by `npm start` and the tests; on AWS the CDK app creates the table from the same model.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'existed'> {
   try {
@@ -23,8 +23,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   try {
     await client.send(new CreateTableCommand(tableDefinition(tableName)));
   } catch (error) {
-    // Created meanwhile: by another process starting on the same table, or by this very call when its
-    // first attempt outlived the client's deadline and the SDK's retry found the table there.
+    // The client's deadline (aws-clients.ts) can abandon a slow CreateTable that DynamoDB Local then
+    // completes, and its retry finds the table: created, by the first attempt.
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });

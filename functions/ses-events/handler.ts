@@ -5,7 +5,7 @@ import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './
 /**
  * The target of the EventBridge rule that matches the SES configuration set's events (`source: aws.ses`).
  * One event per invocation. Errors propagate, so Lambda and EventBridge retry; applying an event twice
- * changes nothing (see process-ses-event.ts).
+ * changes nothing (shared/suppressions/ses-event-effects.ts).
  */
 
 // It signs and verifies no token, so it has no signing keys (and no permission to read them).

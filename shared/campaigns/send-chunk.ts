@@ -22,12 +22,12 @@ import {
   earlierOutcome,
   type RecipientDependencies,
   type RecipientOutcome,
-} from './send-to-recipient';
+} from './recipient-claim';
 import { classifySesFailure } from './ses-failures';
 import { backoff, conditionFailedAt, type TransactItem } from './transactions';
 
 /**
- * One chunk of a send task, with the guarantees of send-to-recipient.ts, in a handful of requests:
+ * One chunk of a send task, with the guarantees of recipient-claim.ts, in a handful of requests:
  *
  * 1. Read every recipient's state in two strongly consistent BatchGetItem rounds (recipient-batch.ts),
  *    right before the chunk's sends, as one recipient's reads were right before its send.

@@ -12,9 +12,9 @@ import {
   startCampaign,
   taskFinishedUpdate,
 } from './campaigns';
+import type { RecipientDependencies, RecipientOutcome } from './recipient-claim';
 import { sendToChunk } from './send-chunk';
 import { type SendRateLimiter, sleep } from './send-rate';
-import type { RecipientDependencies, RecipientOutcome } from './send-to-recipient';
 import {
   armTask,
   type CampaignTask,

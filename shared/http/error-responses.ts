@@ -3,7 +3,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError, type ErrorDetail, type ErrorKind } from '../errors';
-import { messagesFor } from '../i18n/messages';
+import { errorPageMessagesFor } from '../i18n/error-page-messages';
 import type { AppEnv } from './app-env';
 import { htmlPage } from './html-page';
 
@@ -104,7 +104,7 @@ function shape(error: unknown): ShapedError {
 function respond(c: Context<AppEnv>, shaped: ShapedError): Response | Promise<Response> {
   if (c.get('humanFacing')) {
     const locale = c.get('locale') ?? 'en';
-    const m = messagesFor(locale).errorPages;
+    const m = errorPageMessagesFor(locale);
     const title = m.titles[shaped.status] ?? m.titles.default;
     const details = shaped.body.error.details ?? [];
     const page = htmlPage({
@@ -115,7 +115,7 @@ ${
   details.length > 0
     ? html`<p>${m.invalidInput}</p>
 <ul>${details.map((detail) => html`<li>${detail.path.replace(/^body\./, '')}: ${detail.message}</li>`)}</ul>`
-    : html`<p>${shaped.body.error.message}</p>`
+    : html`<p>${m.sentence(shaped.body.error.code, shaped.body.error.message)}</p>`
 }
 <p class="code">${m.reference}: ${c.get('requestId')} (${shaped.body.error.code})</p>`,
     });

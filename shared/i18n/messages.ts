@@ -14,11 +14,6 @@ export interface Messages {
     expiry(days: number): string;
     ignore: string;
   };
-  errorPages: {
-    titles: Partial<Record<number, string>> & { default: string };
-    invalidInput: string;
-    reference: string;
-  };
   unsubscribe: {
     askTitle: string;
     askBody(list: string): string;
@@ -116,18 +111,6 @@ const en: Messages = {
     expiry: (days) => `This link works for ${days} ${days === 1 ? 'day' : 'days'}.`,
     ignore:
       'If you did not ask for this, ignore this email: you will not be subscribed, and we will not write to you about it again.',
-  },
-  errorPages: {
-    titles: {
-      400: 'That link or form did not look right',
-      404: 'We could not find that page',
-      413: 'That was more than this form accepts',
-      429: 'Too many attempts',
-      503: 'We are briefly unavailable',
-      default: 'Something went wrong',
-    },
-    invalidInput: 'Please go back and check:',
-    reference: 'Reference',
   },
   unsubscribe: {
     askTitle: 'Unsubscribe',
@@ -235,18 +218,6 @@ const fr: Messages = {
     expiry: (days) => `Ce lien reste valable ${days} ${days === 1 ? 'jour' : 'jours'}.`,
     ignore:
       'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : vous ne serez pas inscrit et nous ne vous écrirons plus à ce sujet.',
-  },
-  errorPages: {
-    titles: {
-      400: 'Ce lien ou ce formulaire ne semble pas correct',
-      404: 'Nous n’avons pas trouvé cette page',
-      413: 'Cet envoi dépasse ce que ce formulaire accepte',
-      429: 'Trop de tentatives',
-      503: 'Service momentanément indisponible',
-      default: 'Une erreur est survenue',
-    },
-    invalidInput: 'Merci de revenir en arrière et de vérifier :',
-    reference: 'Référence',
   },
   unsubscribe: {
     askTitle: 'Se désinscrire',

@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
 import { type Contact, findContact, findContactByEmail } from '../contacts/contacts';
-import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { Mailer } from '../email/mailer';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
@@ -26,6 +26,7 @@ import type {
   RecipientState,
   Refusal,
 } from './message-types';
+import { findMessageItem } from './messages';
 import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
 
 /**
@@ -421,7 +422,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
 /**
  * What became of an earlier attempt under the same message id (its request died): answered as recorded;
  * one left at `sending` may have reached SES, so it becomes `uncertain` and is not sent again (the campaign
- * worker's rule, shared/campaigns/send-to-recipient.ts).
+ * worker's rule, shared/campaigns/recipient-claim.ts).
  */
 async function earlierAttempt(
   deps: SendDependencies,
@@ -517,17 +518,7 @@ function messageUpdate(
 }
 
 export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {
-  const { Items } = await access.documents.send(
-    new QueryCommand({
-      TableName: access.tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
-      ExpressionAttributeValues: { ':pk': keyPrefix('message', 'gsi1pk', { messageId }) },
-      Limit: 1,
-    }),
-  );
-  const item = Items?.[0];
+  const item = await findMessageItem(access, { messageId });
   if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
   const record = toRecord(item);
   const { Item: opens } = await access.documents.send(

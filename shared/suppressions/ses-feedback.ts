@@ -1,8 +1,10 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SoftBounceSettings } from '../config';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import type { TableAccess } from '../table-access';
-import type { Suppression, SuppressionReason } from './suppressions';
+import { type SesEvent, sourceEventIdOf } from './ses-event-parsing';
+import { findSuppression, type Suppression, type SuppressionReason } from './suppressions';
 
 /**
  * What mailbox providers tell us through SES becomes suppressions: a hard bounce stops every email to the
@@ -147,4 +149,55 @@ export function countSoftBounce(
       },
     },
   };
+}
+
+/**
+ * The addresses an event is about. Our messages have exactly one recipient, and the address we sent to is
+ * what must be stopped: a bounce's `emailAddress` is the DSN's Final-Recipient, which after forwarding can
+ * be another address. With several recipients, the ones SES lists.
+ */
+export function affectedAddresses(event: SesEvent): string[] {
+  const listed = event.bounce?.recipients ?? event.complaint?.recipients ?? [];
+  return event.mail.destination.length === 1 ? event.mail.destination : listed;
+}
+
+/** What a bounce or complaint writes for one address: the suppression that applies, if any, and its counts. */
+export interface AddressFeedback {
+  items: TransactItem[];
+  /** The suppression written; none when an equal or stronger one is on file, or the soft limit is not reached. */
+  suppressed?: FeedbackReason;
+}
+
+/**
+ * Which suppression a bounce or complaint means for one address: a complaint is a `complaint`, a permanent
+ * bounce a `hard-bounce`, and transient or undetermined bounces are counted, becoming `soft-bounces` at the
+ * limit within the window. Written only when it strengthens what is on file (read just now; the put's
+ * condition holds it to that).
+ */
+export async function feedbackForAddress(
+  access: TableAccess,
+  softBounces: SoftBounceSettings,
+  feedback: { event: SesEvent; emailHash: string; at: Date; now: Date },
+): Promise<AddressFeedback> {
+  const { event, emailHash, at, now } = feedback;
+  const existing = await findSuppression(access, emailHash);
+  const items: TransactItem[] = [];
+  let reason: FeedbackReason | undefined;
+  if (event.complaint) reason = 'complaint';
+  else if (event.bounce?.bounceType === 'Permanent') reason = 'hard-bounce';
+  else {
+    const tally = await tallySoftBounces(access, emailHash, at, softBounces.windowDays);
+    items.push(countSoftBounce(access, emailHash, tally, softBounces.windowDays));
+    if (tally.earlier + 1 >= softBounces.limit) reason = 'soft-bounces';
+  }
+  if (reason === undefined || !strengthens(existing, reason)) return { items };
+  items.push(
+    putFeedbackSuppression(access, {
+      emailHash,
+      reason,
+      createdAt: now.toISOString(),
+      sourceEventId: sourceEventIdOf(event),
+    }),
+  );
+  return { items, suppressed: reason };
 }

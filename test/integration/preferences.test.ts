@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { marketingPermission } from '../../shared/consent/marketing-permission';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { marketingRefusalsFor } from '../support/send-decision';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -82,10 +82,7 @@ describe('the preference page', () => {
       method: 'preference-page',
       evidence: { ip: '192.0.2.10', userAgent: 'Browser/2.0', messageId: 'msg-1', source: 'preference-page' },
     });
-    expect(await marketingPermission(accessOf(runtime), contactId, 'weekly-news')).toEqual({
-      allowed: false,
-      reasons: ['unsubscribed'],
-    });
+    expect(await marketingRefusalsFor(runtime, contactId, 'weekly-news')).toEqual(['unsubscribed']);
   });
 
   it('unsubscribes from all marketing at once, and says so on the page', async () => {
@@ -106,8 +103,10 @@ describe('the preference page', () => {
         ['unsubscribed', null],
       ]),
     );
-    const permission = await marketingPermission(accessOf(runtime), contactId, 'product-updates');
-    expect(permission).toEqual({ allowed: false, reasons: ['unsubscribed', 'opted-out-of-all-marketing'] });
+    expect(await marketingRefusalsFor(runtime, contactId, 'product-updates')).toEqual([
+      'unsubscribed',
+      'opted_out_of_all_marketing',
+    ]);
     // Doing it again changes nothing.
     const eventCount = records?.events.length;
     expect(await (await act(token, { action: 'unsubscribe-all' })).text()).toContain(
@@ -189,5 +188,21 @@ describe('the preference page', () => {
       expect((await act(bad, { action: 'unsubscribe-all' })).status).toBe(400);
     }
     expect(await countItems(runtime)).toBe(before);
+  });
+
+  it('says so in French on a French page, and never calls a preference link an unsubscribe link', async () => {
+    const { token } = await givenSubscriber(['weekly-news']);
+    const forged = token.slice(0, -3);
+    const french = await view(forged, '&locale=fr');
+    expect(french.status).toBe(400);
+    const frenchPage = await french.text();
+    expect(frenchPage).toContain('<html lang="fr">');
+    expect(frenchPage).toContain('Ce lien n’est pas valide. Utilisez le lien d’un e-mail récent.');
+    expect(frenchPage).not.toContain('link is not valid');
+    const posted = await act(forged, { action: 'unsubscribe-all', locale: 'fr' });
+    expect(await posted.text()).toContain('Ce lien n’est pas valide.');
+    const english = await (await view(forged)).text();
+    expect(english).toContain('This link is not valid. Use the link in a recent email.');
+    expect(english).not.toContain('unsubscribe link');
   });
 });

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BatchWriteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { marketingPermission } from '../../shared/consent/marketing-permission';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContact } from '../../shared/contacts/contacts';
@@ -15,6 +14,7 @@ import { inParts } from '../../shared/table-access';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, scanAllItems } from '../support/consent-fixtures';
+import { marketingRefusalsFor } from '../support/send-decision';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -73,7 +73,7 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
   const readers: { contactId: string; email: string }[] = [];
   let lateAddressHash = '';
   const mayMail = async (runtime: Runtime, contactId: string) =>
-    (await marketingPermission(accessOf(runtime), contactId, LIST)).allowed;
+    (await marketingRefusalsFor(runtime, contactId, LIST)).length === 0;
 
   beforeAll(async () => {
     live = await createTestRuntime();

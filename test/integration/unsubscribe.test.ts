@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../functions/local/local-stack';
-import { marketingPermission } from '../../shared/consent/marketing-permission';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
 import { createRuntime, type Runtime } from '../../shared/runtime';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
+import { type SendResult, sendMessage } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
-import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
@@ -229,24 +230,38 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     expect((await recordsOf(runtime, email))?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
   });
 
-  it('once answered, refuses every later marketing send for that list, even when raced', async () => {
-    const { contactId } = await givenSubscriber(runtime, ['weekly-news', 'product-updates']);
-    const access = accessOf(runtime);
-    expect(await marketingPermission(access, contactId, 'weekly-news')).toMatchObject({ allowed: true });
+  it('once answered, no marketing email for that list leaves, even with sends racing the unsubscribe', async () => {
+    const { email, contactId } = await givenSubscriber(runtime, ['weekly-news', 'product-updates']);
+    const deps = sendDependenciesOf(runtime);
+    const send = (listId: string): Promise<SendResult> =>
+      sendMessage(deps, {
+        recipient: { contactId },
+        draft: { kind: 'marketing', listId, subject: `News of ${listId}`, text: 'Three new articles.' },
+      });
+    const newsletters = async () =>
+      (await sentMailTo(email)).filter((mail) => mail.subject === 'News of weekly-news').length;
+    expect((await send('weekly-news')).outcome).toBe('sent');
+
     const url = linksFor(runtime, { contactId, listId: 'weekly-news' }).oneClickUrl;
-    // Sends checking permission while the unsubscribe is in flight may go either way; every check that
-    // starts after the 200 must refuse.
-    const racing = Array.from({ length: 5 }, () => marketingPermission(access, contactId, 'weekly-news'));
+    // Sends that decide while the unsubscribe is in flight may go either way.
+    const racing = Array.from({ length: 5 }, () => send('weekly-news'));
     const response = await post(url, {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'List-Unsubscribe=One-Click',
     });
-    await Promise.all(racing);
     expect(response.status).toBe(200);
-    const after = await Promise.all(
-      Array.from({ length: 5 }, () => marketingPermission(access, contactId, 'weekly-news')),
-    );
-    for (const permission of after) expect(permission).toEqual({ allowed: false, reasons: ['unsubscribed'] });
-    expect(await marketingPermission(access, contactId, 'product-updates')).toMatchObject({ allowed: true });
+    const raced = await Promise.all(racing);
+    const sentBeforeAnswerSettled = await newsletters();
+    expect(sentBeforeAnswerSettled).toBe(1 + raced.filter((result) => result.outcome === 'sent').length);
+
+    // Every send that starts after the 200 is refused, and nothing more reaches SES.
+    const after = await Promise.all(Array.from({ length: 5 }, () => send('weekly-news')));
+    for (const result of after) {
+      expect(result.outcome).toBe('refused');
+      expect(result.message.refusals.map((refusal) => refusal.code)).toEqual(['unsubscribed']);
+    }
+    expect(await newsletters()).toBe(sentBeforeAnswerSettled);
+    // The other list is untouched.
+    expect((await send('product-updates')).outcome).toBe('sent');
   });
 });

@@ -1,10 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { DependencyUnavailableError, NotFoundError } from '../../shared/errors';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  InvalidLinkError,
+  NotFoundError,
+} from '../../shared/errors';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { createApi, createRouter } from '../../shared/http/create-api';
 import type { ErrorBody } from '../../shared/http/error-responses';
+import { errorPageMessagesFor, pageErrorCodes } from '../../shared/i18n/error-page-messages';
 import { createLogger } from '../../shared/log';
 
 /**
@@ -42,6 +48,16 @@ function appUnderTest() {
     .get('/page', (c) => {
       c.set('humanFacing', true);
       throw new NotFoundError('That preference page');
+    })
+    .get('/french-link', (c) => {
+      c.set('humanFacing', true);
+      c.set('locale', 'fr');
+      throw new InvalidLinkError('This unsubscribe link is not valid. Use the link in a recent email.');
+    })
+    .get('/french-conflict', (c) => {
+      c.set('humanFacing', true);
+      c.set('locale', 'fr');
+      throw new ConflictError('list_exists', 'A list with id "weekly-news" already exists.');
     });
   return { app: createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES }).route('/', routes), logged };
 }
@@ -105,6 +121,30 @@ describe('error responses', () => {
     const page = await response.text();
     expect(page).toContain('<h1>We could not find that page</h1>');
     expect(page).toContain('That preference page was not found.');
+  });
+
+  it('speaks the page language by error code, never the English message, on a French page', async () => {
+    const { app } = appUnderTest();
+    const link = await app.request('/french-link');
+    expect(link.status).toBe(400);
+    const page = await link.text();
+    expect(page).toContain('<html lang="fr">');
+    expect(page).toContain('<h1>Ce lien ou ce formulaire ne semble pas correct</h1>');
+    expect(page).toContain('<p>Ce lien n’est pas valide. Utilisez le lien d’un e-mail récent.</p>');
+    expect(page).not.toContain('not valid');
+    expect(page).toContain('(invalid_token)');
+    // A code with no sentence of its own gets the general French one, not its English message.
+    const conflict = await (await app.request('/french-conflict')).text();
+    expect(conflict).toContain('Nous n’avons pas pu donner suite à cette demande.');
+    expect(conflict).not.toContain('already exists');
+  });
+
+  it('has a French sentence of its own for every code a person can meet on a page', () => {
+    const fr = errorPageMessagesFor('fr');
+    const general = fr.sentence('no_such_code', 'English');
+    const sentences = pageErrorCodes.map((code) => fr.sentence(code, 'English'));
+    for (const sentence of sentences) expect(sentence).not.toBe(general);
+    expect(new Set(sentences).size).toBe(pageErrorCodes.length);
   });
 
   it('answers unknown routes with JSON to API clients and HTML to browsers', async () => {

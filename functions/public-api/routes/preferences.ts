@@ -4,7 +4,7 @@ import { resubscribe, setTrackingConsent } from '../../../shared/consent/prefere
 import { loadPreferences } from '../../../shared/consent/preferences';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
-import { ValidationError } from '../../../shared/errors';
+import { InvalidLinkError, ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
@@ -14,7 +14,7 @@ import { messagesFor } from '../../../shared/i18n/messages';
 import { recordSelfServiceOptOutOfSale } from '../../../shared/rights/self-service-requests';
 import { listId } from '../../../shared/validation/schemas';
 import { preferencesPage } from '../pages/preference-pages';
-import { InvalidLinkError, type OneClickDependencies } from './unsubscribe';
+import type { OneClickDependencies } from './unsubscribe';
 
 /**
  * The preference page every marketing email links to: the person's lists and their state, unsubscribe

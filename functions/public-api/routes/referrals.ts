@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { AppError, ValidationError } from '../../../shared/errors';
+import { InvalidLinkError, ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import {
   formsAreHumanFacing,
@@ -37,12 +37,6 @@ import {
 
 export interface ReferralRouteDependencies extends ReferralDependencies {
   companyName: string;
-}
-
-export class InvalidReferralLinkError extends AppError {
-  constructor() {
-    super('invalid', 'invalid_token', 'This link is not valid. Use the link in a recent email.');
-  }
 }
 
 const blankAsAbsent = (value: unknown) => (value === '' || value === null ? undefined : value);
@@ -177,12 +171,12 @@ const optOutRoute = createRoute({
 export function referralRoutes(deps: ReferralRouteDependencies) {
   const referrerOf = (token: string) => {
     const verified = deps.tokens.verify('preferences', token);
-    if (!verified.ok) throw new InvalidReferralLinkError();
+    if (!verified.ok) throw new InvalidLinkError();
     return verified.data.contactId;
   };
   const friendOf = (token: string) => {
     const friendHash = friendOfOptOutToken(deps.tokens, token);
-    if (friendHash === undefined) throw new InvalidReferralLinkError();
+    if (friendHash === undefined) throw new InvalidLinkError();
     return friendHash;
   };
 

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { type UnsubscribeDependencies, unsubscribe } from '../../../shared/consent/unsubscribe';
-import { AppError } from '../../../shared/errors';
+import { InvalidLinkError } from '../../../shared/errors';
 import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
@@ -23,12 +23,6 @@ import { unsubscribeAskPage, unsubscribedPage } from '../pages/preference-pages'
 export interface OneClickDependencies extends UnsubscribeDependencies {
   tokens: TokenSigner;
   baseUrl: string;
-}
-
-export class InvalidLinkError extends AppError {
-  constructor() {
-    super('invalid', 'invalid_token', 'This unsubscribe link is not valid. Use the link in a recent email.');
-  }
 }
 
 const TokenQuery = z.object({
@@ -87,7 +81,9 @@ const askRoute = createRoute({
 export function unsubscribeRoutes(deps: OneClickDependencies) {
   const verify = (token: string) => {
     const verified = deps.tokens.verify('unsubscribe', token);
-    if (!verified.ok) throw new InvalidLinkError();
+    if (!verified.ok) {
+      throw new InvalidLinkError('This unsubscribe link is not valid. Use the link in a recent email.');
+    }
     return verified.data;
   };
   const listNameOf = async (listId: string, locale: 'en' | 'fr') => {

@@ -4,9 +4,10 @@ import { primaryKeyOf } from '../data-model';
 import { markFoundMidSend, type SendDependencies } from '../sending/send-message';
 
 /**
- * One campaign recipient, exactly once. The message id is derived from campaign and contact, so the message
- * record, written with a condition before SES is called, is also the claim: a second attempt (a retried
- * batch, a duplicate stream record, a worker restarted after a crash) finds it and never calls SES again.
+ * The claim on one campaign recipient, so each is sent to exactly once. The message id is derived from
+ * campaign and contact, so the message record, written with a condition before SES is called, is also the
+ * claim: a second attempt (a retried batch, a duplicate stream record, a worker restarted after a crash)
+ * finds it and never calls SES again.
  *
  * The one window we cannot close: SES accepted the message and the worker died before the record said
  * `sent`. The record is then still `sending`; a later attempt marks it `uncertain` and does not resend
