@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyOf } from '../../shared/data-model';
 import { contactMessagesFor } from '../../shared/i18n/contact-messages';
+import { errorPageMessagesFor } from '../../shared/i18n/error-page-messages';
 import { supportedLocales } from '../../shared/i18n/locales';
 import { messagesFor } from '../../shared/i18n/messages';
 import { rightsMessagesFor } from '../../shared/i18n/rights-messages';
@@ -145,7 +146,7 @@ describe.concurrent('emailed links, in a browser', { timeout: 90_000 }, () => {
         { expiresInSeconds: 3600 },
       );
       const optOut = signer.sign('referralOptOut', { friendHash: 'a'.repeat(64) });
-      const invalid = m.errorPages.titles[400] ?? '';
+      const invalid = errorPageMessagesFor(locale).titles[400] ?? '';
       const dataInvalid = rightsMessagesFor(locale).invalid.title;
       const cases: [name: string, path: string, status: number, heading: string][] = [
         ['unsubscribe-forged', `/v1/unsubscribe?token=${forgedCopy(unsubscribe)}`, 400, invalid],
@@ -173,7 +174,14 @@ describe.concurrent('emailed links, in a browser', { timeout: 90_000 }, () => {
         ['referral-opt-out-forged', `/v1/referrals/opt-out?token=${forgedCopy(optOut)}`, 400, invalid],
         // The 404 page is checked below: it does not yet follow the browser's language.
         ...(locale === 'en'
-          ? [['not-found', '/v1/no-such-page', 404, m.errorPages.titles[404] ?? ''] as (typeof cases)[number]]
+          ? [
+              [
+                'not-found',
+                '/v1/no-such-page',
+                404,
+                errorPageMessagesFor(locale).titles[404] ?? '',
+              ] as (typeof cases)[number],
+            ]
           : []),
       ];
       // Tests run side by side on one table: what must not change is this person's records.
@@ -197,7 +205,7 @@ describe.concurrent('emailed links, in a browser', { timeout: 90_000 }, () => {
     expect(await statusAfter(page, () => page.goto(`${session.origin}/v1/no-such-page`))).toBe(404);
     expect(await pageHeading(page)).toEqual({
       lang: 'fr',
-      heading: messagesFor('fr').errorPages.titles[404],
+      heading: errorPageMessagesFor('fr').titles[404],
     });
   });
 });
