@@ -19,7 +19,7 @@ const WELCOME = {
   fr: { subject: 'Bienvenue dans Mail News', text: 'Chaque vendredi, nos meilleures lectures.' },
 };
 
-describe.concurrent('emails as a mail client shows them', { timeout: 90_000 }, () => {
+describe.concurrent('emails as a mail client shows them', { timeout: 180_000 }, () => {
   let session: BrowserSession;
   beforeAll(async () => {
     session = await startBrowserSession({

@@ -29,7 +29,7 @@ const LIST = 'link-news';
 const tokenIn = (text: string | undefined, path: string) =>
   new RegExp(`${path.replace(/[/?]/g, '\\$&')}\\?token=([\\w.-]+)`).exec(text ?? '')?.[1] ?? '';
 
-describe.concurrent('emailed links, in a browser', { timeout: 90_000 }, () => {
+describe.concurrent('emailed links, in a browser', { timeout: 180_000 }, () => {
   let session: BrowserSession;
   beforeAll(async () => {
     session = await startBrowserSession({ given: (runtime) => givenList(runtime, { listId: LIST }) });

@@ -29,7 +29,7 @@ import { mailArriving } from '../support/sent-mail';
 const NEWS = 'pref-news';
 const OFFERS = 'pref-offers';
 
-describe.concurrent('the ways out of a marketing email, in a browser', { timeout: 90_000 }, () => {
+describe.concurrent('the ways out of a marketing email, in a browser', { timeout: 180_000 }, () => {
   let session: BrowserSession;
   beforeAll(async () => {
     session = await startBrowserSession({

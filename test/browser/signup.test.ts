@@ -47,7 +47,7 @@ function signupForm(api: string, search: URLSearchParams) {
 </form></main></body></html>`;
 }
 
-describe.concurrent('signing up in a browser', { timeout: 90_000 }, () => {
+describe.concurrent('signing up in a browser', { timeout: 180_000 }, () => {
   let session: BrowserSession;
   let website: Awaited<ReturnType<typeof serveOnFreePort>>;
   let apiOrigin = '';
