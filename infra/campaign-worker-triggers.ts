@@ -1,12 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { type EventSourceMapping, FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { streamFilterPatterns } from '../functions/campaign-worker/stream-records';
+import { RIGHTS_DEADLINES_JOB } from '../shared/rights/rights-request-deadlines';
 import type { ConsentMailFunction } from './consent-mail-function';
 import { failureQueue } from './failure-queue';
 
@@ -18,7 +19,10 @@ import { failureQueue } from './failure-queue';
  *   functions/campaign-worker/stream-records.ts, so the function is not invoked for the table's other
  *   writes); a record the function reports failed is retried, then described in the on-failure queue;
  * - an EventBridge rule every minute: a non-stream event makes the worker sweep due work (expired leases,
- *   deferred retries, pending tasks nobody took, scheduled campaigns).
+ *   deferred retries, pending tasks nobody took, scheduled campaigns);
+ * - an EventBridge rule once a day, whose event names the job: count the rights requests overdue and due
+ *   within 7 days and publish them as metrics (shared/rights/rights-request-deadlines.ts). The worker
+ *   already reads the table; the metrics leave through its log group, so it needs no new permission.
  *
  * Nothing is lost in the queue: a pending task that no invocation takes is armed again by the sweep
  * (shared/campaigns/tasks.ts, ARM_TIMEOUT_MS), which writes it again and so puts a new record on the stream.
@@ -40,11 +44,14 @@ export const STREAM_RETRY_ATTEMPTS = 3;
 /** Older records are not sent to the worker: by then the sweep has armed their task again. */
 export const STREAM_MAX_RECORD_AGE = Duration.hours(1);
 export const SWEEP_INTERVAL = Duration.minutes(1);
+/** When the rights-request deadline metrics are published: daily, 07:00 UTC, before a European working day. */
+export const RIGHTS_DEADLINES_SCHEDULE = { minute: '0', hour: '7' } as const;
 
 export class CampaignWorkerTriggers extends Construct {
   readonly streamMapping: EventSourceMapping;
   readonly deadLetterQueue: Queue;
   readonly sweepRule: Rule;
+  readonly rightsDeadlinesRule: Rule;
 
   constructor(scope: Construct, id: string, { table, worker }: CampaignWorkerTriggersProps) {
     super(scope, id);
@@ -86,5 +93,19 @@ export class CampaignWorkerTriggers extends Construct {
     // and no dead-letter queue: a sweep that did not run is superseded by the next one a minute later.
     this.sweepRule.addTarget(new LambdaFunction(worker.lambda, { retryAttempts: 0 }));
     worker.lambda.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: SWEEP_INTERVAL });
+
+    this.rightsDeadlinesRule = new Rule(this, 'RightsDeadlinesSchedule', {
+      description:
+        'consent-mail: daily, the campaign worker publishes the rights requests overdue and due within 7 days',
+      schedule: Schedule.cron(RIGHTS_DEADLINES_SCHEDULE),
+    });
+    // The rule's own input replaces the scheduled event: the worker tells this job from the sweep by it.
+    // EventBridge retries a failed delivery twice; a day without the metric leaves the alarm as it was.
+    this.rightsDeadlinesRule.addTarget(
+      new LambdaFunction(worker.lambda, {
+        event: RuleTargetInput.fromObject(RIGHTS_DEADLINES_JOB),
+        retryAttempts: 2,
+      }),
+    );
   }
 }

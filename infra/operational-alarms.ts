@@ -5,12 +5,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RIGHTS_DEADLINE_METRICS } from '../shared/rights/rights-request-deadlines';
 import type { ConsentMailFunction } from './consent-mail-function';
 
 /**
  * CloudWatch alarms on what needs a person: SES events that could not be applied, a campaign worker that
- * fails or is held back, any function failing or throttled, and a sender reputation heading for an SES
- * review. Every alarm notifies one SNS topic (when it fires and when it recovers); `alarmEmail` subscribes
+ * fails or is held back, any function failing or throttled, a sender reputation heading for an SES
+ * review, and rights requests past their legal deadline. Every alarm notifies one SNS topic (when it fires and when it recovers); `alarmEmail` subscribes
  * an address to it (docs/deploy.md#alarms).
  */
 
@@ -52,6 +53,8 @@ export class OperationalAlarms extends Construct {
   readonly campaignWorkerThrottles: Alarm;
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
+  /** Open rights requests past their legal deadline (docs/rights.md). */
+  readonly rightsRequestsOverdue: Alarm;
   /** Errors and throttles of the public API, the admin API and the inbound-mail function, throttles of ses-events. */
   readonly functionAlarms: Alarm[] = [];
   /** The action of every alarm. */
@@ -166,6 +169,23 @@ export class OperationalAlarms extends Construct {
     this.bounceRate = reputation('Reputation.BounceRate', 'bounce');
     this.complaintRate = reputation('Reputation.ComplaintRate', 'complaint');
 
+    this.rightsRequestsOverdue = new Alarm(this, 'RightsRequestsOverdue', {
+      alarmDescription:
+        'consent-mail: rights requests (access, erasure, rectification, opt-out) are past their legal ' +
+        'deadline and still open. List them with listRightsRequests?overdue=true and answer them (docs/rights.md).',
+      metric: new Metric({
+        namespace: RIGHTS_DEADLINE_METRICS.namespace,
+        metricName: RIGHTS_DEADLINE_METRICS.overdue,
+        statistic: 'Maximum',
+        period: Duration.days(1),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // Published once a day: between two publications the alarm keeps the state the last one gave it.
+      treatMissingData: TreatMissingData.IGNORE,
+    });
+
     const functionAlarm = (
       fn: ConsentMailFunction,
       name: string,
@@ -229,6 +249,7 @@ export class OperationalAlarms extends Construct {
       this.campaignWorkerThrottles,
       this.bounceRate,
       this.complaintRate,
+      this.rightsRequestsOverdue,
       ...this.functionAlarms,
     ]) {
       alarm.addAlarmAction(action);

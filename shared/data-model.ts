@@ -104,7 +104,8 @@ export const entities = {
     accessPatterns: ['confirm or expire a pending address change'],
   },
   message: {
-    description: 'One email we sent (or refused): headers, list, campaign, exemption used, delivery status.',
+    description:
+      'One email we sent (or refused): headers, list, campaign, exemption used, delivery status, and its opens (the pixel writes them here).',
     pk: 'CONTACT#<contactId>',
     sk: 'MESSAGE#<messageId>',
     gsi1pk: 'MESSAGE#<messageId>',
@@ -116,22 +117,31 @@ export const entities = {
       'messages sent to a contact (export)',
       'get a message by our id (admin getMessage)',
       'find our message from an SES event (message id)',
+      'record an open with one conditional write, no read (the pixel)',
     ],
   },
-  openSummary: {
-    description: 'Opens of one message: first and last open, human and machine counts.',
+  openTally: {
+    description:
+      "Which opens of one message the stream has counted into its campaign's counters, and when the message's opens expire.",
     pk: 'CONTACT#<contactId>',
     sk: 'OPENS#<messageId>',
     expires: true,
-    accessPatterns: ['record an open with one write', 'opens of a contact (export)'],
+    accessPatterns: [
+      'count a recorded open once, in the transaction that adds it to the campaign counters (stream)',
+      "its expiry (TTL) removes the message's opens (stream)",
+    ],
   },
   suppression: {
-    description: 'An address that must not be mailed (bounce, complaint, erasure); survives erasure.',
+    description:
+      "An address that must not be mailed (bounce, complaint, erasure, the operator's block); survives erasure.",
     pk: 'SUPPRESSION#<emailHash>',
     sk: 'SUPPRESSION',
     gsi1pk: 'SUPPRESSIONS',
     gsi1sk: '<createdAt>#<emailHash>',
-    accessPatterns: ['is this address suppressed, and for what', 'list suppressions newest first'],
+    accessPatterns: [
+      'is this address suppressed, and for what',
+      'list suppressions newest first, by reason (admin listSuppressions)',
+    ],
   },
   bounceCounter: {
     description: 'Transient bounces of an address within a window, before they turn into a suppression.',

@@ -15,12 +15,15 @@ import { campaignStatsRoutes } from './routes/campaign-stats';
 import { campaignRoutes } from './routes/campaigns';
 import { consentEventRoutes } from './routes/consent-events';
 import { consentTextRoutes } from './routes/consent-texts';
+import { contactLookupRoutes } from './routes/contact-lookup';
 import { contactRightsRoutes } from './routes/contact-rights';
 import { contactRoutes } from './routes/contacts';
 import { currentApiKeyRoutes } from './routes/current-api-key';
 import { listRoutes } from './routes/lists';
 import { messageRoutes } from './routes/messages';
+import { rightsReportRoutes } from './routes/rights-report';
 import { rightsRequestRoutes } from './routes/rights-requests';
+import { suppressionRoutes } from './routes/suppressions';
 import { unsubscribeContactRoutes } from './routes/unsubscribe-contact';
 
 /**
@@ -64,8 +67,12 @@ export function createAdminApp(deps: AdminApiDependencies) {
   app.route('/', consentTextRoutes(access));
   app.route('/', consentEventRoutes(access));
   app.route('/', unsubscribeContactRoutes(access));
+  const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
+  app.route('/', contactLookupRoutes(lookup));
+  app.route('/', suppressionRoutes(lookup));
   app.route('/', contactRightsRoutes(access));
   app.route('/', rightsRequestRoutes(access));
+  app.route('/', rightsReportRoutes(access));
   const sending = sendDependenciesOf(deps);
   app.route('/', messageRoutes(sending));
   app.route('/', contactRoutes({ ...sending, settings: deps.config.signup }));

@@ -3,6 +3,15 @@ import {
   acceptedRequestOf,
   type PublicRequestKey,
 } from '../../shared/requests/public-requests';
+import {
+  type ExpiredOpensWork,
+  expiredOpensFilterPattern,
+  expiredOpensOf,
+  type MessageOpenWork,
+  messageOpenFilterPattern,
+  messageOpenOf,
+  type StreamImage as RecordImage,
+} from '../../shared/tracking/open-counting';
 
 /**
  * Which stream records start a task: inserted or modified `campaignTask` items whose new image is
@@ -39,17 +48,31 @@ export const pendingTaskFilterPattern = {
  */
 export type StreamWork =
   | { kind: 'campaign-task'; campaignId: string; taskId: string }
-  | { kind: 'accepted-request'; key: PublicRequestKey };
+  | { kind: 'accepted-request'; key: PublicRequestKey }
+  /** An open the pixel recorded on its message: counted into the campaign's counters (open-counting.ts). */
+  | { kind: 'message-open'; open: MessageOpenWork }
+  /** A message's open tally expired (or was erased): its opens are removed from the message. */
+  | { kind: 'opens-expired'; expired: ExpiredOpensWork };
 
 export function streamWorkOf(
   eventName: string | undefined,
-  newImage: StreamImage | undefined,
+  newImage: RecordImage | undefined,
+  oldImage?: RecordImage | undefined,
 ): StreamWork | undefined {
   const task = pendingTaskOf(eventName, newImage);
   if (task !== undefined) return { kind: 'campaign-task', ...task };
   const key = acceptedRequestOf(eventName, newImage);
-  return key === undefined ? undefined : { kind: 'accepted-request', key };
+  if (key !== undefined) return { kind: 'accepted-request', key };
+  const open = messageOpenOf(eventName, newImage, oldImage);
+  if (open !== undefined) return { kind: 'message-open', open };
+  const expired = expiredOpensOf(eventName, oldImage);
+  return expired === undefined ? undefined : { kind: 'opens-expired', expired };
 }
 
 /** The event source mapping's filters (OR'ed by Lambda): the records `streamWorkOf` routes. */
-export const streamFilterPatterns = [pendingTaskFilterPattern, acceptedRequestFilterPattern];
+export const streamFilterPatterns = [
+  pendingTaskFilterPattern,
+  acceptedRequestFilterPattern,
+  messageOpenFilterPattern,
+  expiredOpensFilterPattern,
+];

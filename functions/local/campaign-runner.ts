@@ -19,12 +19,13 @@ import { processPublicRequest } from '../../shared/requests/process-public-reque
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
-import { streamWorkOf } from '../campaign-worker/stream-records';
+import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
+import { type StreamWork, streamWorkOf } from '../campaign-worker/stream-records';
 
 /**
  * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
  * stream from DynamoDB Local exactly as the Lambda event source mapping does on AWS (the same records, the
- * same routing, the same `runTask` and `processPublicRequest`), and sweeps due work as the scheduled rule
+ * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), and sweeps due work as the scheduled rule
  * does. On start it takes back
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
@@ -109,10 +110,27 @@ export async function startCampaignRunner(
     running.add(run);
   }
 
+  const openCounting = { access: base.access, openRetentionDays: config.openRetentionDays };
+  // Opens and expired tallies one after another, in stream order, as the Lambda handler does.
+  let tallies: Promise<void> = Promise.resolve();
+  function processTally(work: Extract<StreamWork, { kind: 'message-open' | 'opens-expired' }>) {
+    const run: Promise<void> = tallies
+      .then(() =>
+        work.kind === 'message-open'
+          ? countOpen(openCounting, work.open).then(() => undefined)
+          : forgetExpiredOpens(openCounting.access, work.expired),
+      )
+      .catch((error: unknown) => logger.error('open could not be counted', { error }))
+      .finally(() => running.delete(run));
+    tallies = run;
+    running.add(run);
+  }
+
   function enqueue(records: _Record[]) {
     for (const record of records) {
-      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage);
+      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
       if (work?.kind === 'accepted-request') processRequest(work.key);
+      if (work?.kind === 'message-open' || work?.kind === 'opens-expired') processTally(work);
       if (work?.kind !== 'campaign-task') continue;
       const task = { campaignId: work.campaignId, taskId: work.taskId };
       const id = `${task.campaignId}/${task.taskId}`;

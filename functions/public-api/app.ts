@@ -62,14 +62,7 @@ export function createPublicApp(deps: PublicApiDependencies) {
     .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }))
     .route('/', referralRoutes({ ...signup, companyName: config.sender.companyName }))
     .route('/', dataRequestRoutes(signup))
-    .route(
-      '/',
-      pixelRoutes({
-        ...signup,
-        retentionDays: config.messageRetentionDays,
-        openRetentionDays: config.openRetentionDays,
-      }),
-    );
+    .route('/', pixelRoutes(signup));
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

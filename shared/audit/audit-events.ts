@@ -18,6 +18,8 @@ export const auditTargetTypes = [
   'apiKey',
   'message',
   'rightsRequest',
+  /** The suppression list's entry of an address, by its keyed hash (`suppressionId`). */
+  'suppression',
 ] as const;
 export type AuditTargetType = (typeof auditTargetTypes)[number];
 

@@ -127,6 +127,15 @@ export function preferenceRejoinLifts(suppression: Pick<Suppression, 'reason'> |
 }
 
 /**
+ * What the operator may lift through the admin API: only its own block. A bounce or complaint is the
+ * mailbox's report and an erasure the person's choice: only the person's confirmed opt-in outranks those
+ * (`confirmationLifts`), so the operator cannot mail such an address again by deleting the entry.
+ */
+export function operatorMayLift(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
+  return suppression?.reason === 'admin';
+}
+
+/**
  * Which suppressions follow the person to a new address: those about the person (a complaint, their
  * unsubscribe, the operator's block). Those about the mailbox (bounces) stay with the old address.
  */

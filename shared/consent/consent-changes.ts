@@ -1,8 +1,10 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, updateContactFlags } from '../contacts/contacts';
+import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
 import { RefusedError } from '../errors';
-import type { TableAccess } from '../table-access';
-import { type ConsentAuthority, mayRejoinFromPreferencePage } from './consent-authority';
+import { liftSuppression, type Suppression } from '../suppressions/suppressions';
+import { inParts, queryAllItems, type TableAccess } from '../table-access';
+import { type ConsentAuthority, mayRejoinFromPreferencePage, operatorMayLift } from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { putSubscription, type Subscription } from './subscriptions';
 import { expiringPut, isPendingOnly } from './unconfirmed-expiry';
@@ -97,6 +99,102 @@ export function changeSubscription(
   return event;
 }
 
+export interface ListWithdrawal {
+  authority: ConsentAuthority;
+  contactId: string;
+  listId: string;
+  event: EventFields;
+  /** Only a subscription on file may be withdrawn (the preference page acts on the person's own lists). */
+  requireSubscription?: boolean;
+}
+
+/**
+ * Withdraws consent to one list without reading the subscription first (one-click, the preference page's
+ * single-list action): the Update's condition is what the read used to check. It applies when the
+ * subscription is absent (recorded anyway, so a later import cannot resurrect the list; not with
+ * `requireSubscription`) or still active (not unsubscribed, or with a pending opt-in to cancel); otherwise
+ * the caller's transaction is cancelled at this item and nothing is recorded: already unsubscribed. The
+ * ledger event is appended beside it. Narrowing needs no proof beyond the link (consent-authority.ts).
+ */
+export function withdrawFromList(
+  access: TableAccess,
+  items: TransactItem[],
+  change: ListWithdrawal,
+  now: Date,
+): ConsentEvent {
+  const next = { status: 'unsubscribed' as const, consentText: null, pendingOptIn: null };
+  if (!mayChangeSubscription({ ...change, previous: undefined, next }, next)) {
+    refuse(`withdraw from ${change.listId}`, change.authority);
+  }
+  const event = newConsentEvent({ contactId: change.contactId, listId: change.listId, ...change.event }, now);
+  items.push(
+    conditionalWithdrawal(access, { ...change, lastEventId: event.eventId }, now),
+    appendConsentEvent(access, event),
+  );
+  return event;
+}
+
+/** The subscription's Update behind `withdrawFromList` (`attribute_type … M`: an opt-in still pending). */
+function conditionalWithdrawal(
+  access: TableAccess,
+  change: ListWithdrawal & { lastEventId: string },
+  now: Date,
+): TransactItem {
+  const { contactId, listId } = change;
+  const keys = keyOf('subscription', {
+    contactId,
+    listId,
+    shard: subscriberShard(contactId),
+    status: 'unsubscribed',
+  });
+  const active = '#status <> :unsubscribed OR attribute_type(#pendingOptIn, :map)';
+  return {
+    Update: {
+      TableName: access.tableName,
+      Key: { [table.partitionKey]: keys.pk, [table.sortKey]: keys.sk },
+      UpdateExpression:
+        'SET #entity = :entity, #contactId = :contactId, #listId = :listId, #status = :unsubscribed, ' +
+        '#consentText = if_not_exists(#consentText, :null), #pendingOptIn = :null, #lastEventId = :eventId, ' +
+        '#updatedAt = :now, #gsi1pk = :gsi1pk, #gsi1sk = :gsi1sk ' +
+        // An unsubscribe never expires, even of an unconfirmed request's subscription.
+        'REMOVE #expiresAt ADD #revision :one',
+      ConditionExpression: change.requireSubscription
+        ? `attribute_exists(#pk) AND (${active})`
+        : `attribute_not_exists(#pk) OR ${active}`,
+      ExpressionAttributeNames: {
+        '#pk': table.partitionKey,
+        '#entity': 'entity',
+        '#contactId': 'contactId',
+        '#listId': 'listId',
+        '#status': 'status',
+        '#consentText': 'consentText',
+        '#pendingOptIn': 'pendingOptIn',
+        '#lastEventId': 'lastEventId',
+        '#updatedAt': 'updatedAt',
+        '#gsi1pk': table.indexes.gsi1.partitionKey,
+        '#gsi1sk': table.indexes.gsi1.sortKey,
+        '#expiresAt': table.timeToLiveAttribute,
+        '#revision': 'revision',
+      },
+      ExpressionAttributeValues: {
+        ':entity': 'subscription',
+        ':contactId': contactId,
+        ':listId': listId,
+        ':unsubscribed': 'unsubscribed',
+        ':null': null,
+        ':map': 'M',
+        ':eventId': change.lastEventId,
+        ':now': now.toISOString(),
+        ':gsi1pk': keys.gsi1pk,
+        ':gsi1sk': keys.gsi1sk,
+        ':one': 1,
+      },
+      // On a failed condition the item comes back with the cancellation: absent or already unsubscribed.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
 /** The choices held on the contact: open tracking, all marketing, the sale of personal information. */
 export type ContactConsentFlags = Partial<
   Pick<Contact, 'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'>
@@ -166,4 +264,95 @@ export function recordConsentEvent(
   const recorded = newConsentEvent(event, now);
   items.push(appendConsentEvent(access, recorded));
   return recorded;
+}
+
+/**
+ * After a withdrawal of tracking consent is written (the preference page, a restored opt-out; erasure
+ * drops the attribute with the rest of the message): every tracked message already sent to the person
+ * gets `trackingConsent = false`, so the pixel's condition refuses the next load of any of them at once
+ * (record-open.ts reads nothing). Called by the path that wrote the withdrawal, right after its
+ * transaction, before it answers; withdrawals are rare, opens are not. Returns how many messages changed.
+ */
+export async function withdrawTrackingFromSentMail(access: TableAccess, contactId: string): Promise<number> {
+  const tracked = queryAllItems(access, {
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :messages)',
+    // Messages recorded before `trackingConsent` was stored on them carry none: they count as consented.
+    FilterExpression:
+      '#tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent))',
+    ProjectionExpression: '#pk, #sk',
+    ExpressionAttributeNames: {
+      '#pk': table.partitionKey,
+      '#sk': table.sortKey,
+      '#tracked': 'tracked',
+      '#trackingConsent': 'trackingConsent',
+    },
+    ExpressionAttributeValues: {
+      ':pk': keyPrefix('message', 'pk', { contactId }),
+      ':messages': keyPrefix('message', 'sk', {}),
+      ':true': true,
+    },
+    ConsistentRead: true,
+  });
+  const keys: Record<string, unknown>[] = [];
+  for await (const item of tracked) keys.push(item);
+  for (const part of inParts(keys, 10)) {
+    await Promise.all(
+      part.map((Key) =>
+        access.documents
+          .send(
+            new UpdateCommand({
+              TableName: access.tableName,
+              Key,
+              UpdateExpression: 'SET #trackingConsent = :false',
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': table.partitionKey, '#trackingConsent': 'trackingConsent' },
+              ExpressionAttributeValues: { ':false': false },
+            }),
+          )
+          .catch((error: unknown) => {
+            // Erased or expired meanwhile: nothing left to record opens on.
+            if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+          }),
+      ),
+    );
+  }
+  return keys.length;
+}
+
+export interface OperatorSuppressionLift {
+  /** The operator's block to lift, as read. */
+  suppression: Pick<Suppression, 'emailHash' | 'reason'>;
+  /** The contact holding the address: its ledger records the lift. None when nobody holds it. */
+  contactId: string | undefined;
+  apiKeyId: string;
+}
+
+/**
+ * The operator lifts its own block (`admin`) on an address: the suppression goes, and the contact holding
+ * the address gets a `suppression-lifted` event, in the caller's transaction. Any other suppression is
+ * refused (consent-authority.ts `operatorMayLift`): only the person's confirmed opt-in lifts those. The
+ * delete is conditioned on the reason, so an erasure that replaced the block meanwhile fails the write.
+ */
+export function liftOperatorSuppression(
+  access: TableAccess,
+  items: TransactItem[],
+  lift: OperatorSuppressionLift,
+  now: Date,
+): ConsentEvent | undefined {
+  if (!operatorMayLift(lift.suppression)) refuse(`lift a ${lift.suppression.reason} suppression`, 'operator');
+  items.push(liftSuppression(access, lift.suppression.emailHash, 'admin'));
+  if (lift.contactId === undefined) return undefined;
+  return recordConsentEvent(
+    access,
+    items,
+    {
+      contactId: lift.contactId,
+      listId: null,
+      kind: 'suppression-lifted',
+      method: 'admin',
+      legalBasis: 'consent',
+      evidence: { apiKeyId: lift.apiKeyId, reason: 'the operator lifted its own block (admin)' },
+    },
+    now,
+  );
 }

@@ -6,7 +6,7 @@ import { findConsentText } from '../lists/consent-texts';
 import { findSuppression, liftSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { mayRejoinFromPreferencePage, preferenceRejoinLifts } from './consent-authority';
-import { changeContactConsent, changeSubscription } from './consent-changes';
+import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail } from './consent-changes';
 import type { ConsentEvidence } from './consent-events';
 import type { Subscription } from './subscriptions';
 
@@ -124,5 +124,7 @@ export async function setTrackingConsent(
     now,
   );
   await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  // Mail already sent stops recording opens at once, not only mail sent from now on.
+  if (!request.granted) await withdrawTrackingFromSentMail(deps.access, request.contact.contactId);
   return 'changed';
 }

@@ -1,10 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact } from '../contacts/contacts';
+import { primaryKeyOf, table } from '../data-model';
 import type { Logger } from '../log';
+import { campaignCounterIncrement } from '../stats/campaign-counters';
 import { inParts, MAX_TRANSACTION_ITEMS, type TableAccess } from '../table-access';
 import { authorityOfMethod } from './consent-authority';
-import { changeContactConsent, changeSubscription } from './consent-changes';
+import { changeContactConsent, changeSubscription, withdrawFromList } from './consent-changes';
 import type { ConsentEvidence, ConsentMethod } from './consent-events';
 import { type Subscription, subscriptionsOf } from './subscriptions';
 import { isPendingOnly, setContactExpiry } from './unconfirmed-expiry';
@@ -29,6 +31,14 @@ export interface UnsubscribeRequest {
   scope: UnsubscribeScope;
   method: ConsentMethod;
   evidence: ConsentEvidence;
+  /** The campaign the link came from: its `unsubscribed` counter is added in the same transaction. */
+  campaignId?: string;
+}
+
+export interface ListUnsubscribeRequest extends UnsubscribeRequest {
+  scope: { kind: 'list'; listId: string };
+  /** Only a list on file (the preference page acts on the person's own lists): `not-subscribed` otherwise. */
+  requireSubscription?: boolean;
 }
 
 export type UnsubscribeResult =
@@ -91,6 +101,9 @@ function plan(
   // An unsubscribe outlives the unconfirmed signup that created the contact: were the contact to expire
   // with it, a later import could create the address afresh and mail it.
   if (items.length > 0 && isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
+  const counted =
+    request.campaignId && campaignCounterIncrement(deps.access, request.campaignId, { unsubscribed: 1 });
+  if (items.length > 0 && counted) items.push(counted);
   return { items, changedListIds };
 }
 
@@ -134,4 +147,89 @@ export async function unsubscribe(
     });
     return { kind: 'unsubscribed', changedListIds };
   }
+}
+
+/**
+ * One list, one transaction, no read before it: the hot path of one-click (RFC 8058) and of the
+ * preference page's single-list action. The token names the contact and the list; the transaction's
+ * conditions replace the reads: the contact is still held and is not one that exists only through an
+ * unconfirmed signup (erased contacts have no profile), and the subscription is absent or still active
+ * (consent-changes.ts `withdrawFromList`). Already unsubscribed cancels the transaction at the
+ * subscription: nothing is recorded twice and the answer is the same. The campaign's `unsubscribed`
+ * counter is in the same transaction, so it counts each unsubscribe once. A contact the condition
+ * refuses (unknown, or pending-only, whose profile and address lookup must lose their expiry, which
+ * needs its address hash) goes through `unsubscribe`, which reads first.
+ */
+export async function unsubscribeFromList(
+  deps: UnsubscribeDependencies,
+  request: ListUnsubscribeRequest,
+): Promise<UnsubscribeResult | { kind: 'not-subscribed' }> {
+  const now = deps.now?.() ?? new Date();
+  for (let attempt = 1; ; attempt++) {
+    const items: TransactItems = [contactStillHeld(deps.access, request.contactId)];
+    withdrawFromList(
+      deps.access,
+      items,
+      {
+        authority: authorityOfMethod[request.method],
+        contactId: request.contactId,
+        listId: request.scope.listId,
+        event: {
+          kind: 'unsubscribed',
+          method: request.method,
+          legalBasis: 'consent',
+          evidence: request.evidence,
+        },
+        ...(request.requireSubscription ? { requireSubscription: true } : {}),
+      },
+      now,
+    );
+    const counted =
+      request.campaignId && campaignCounterIncrement(deps.access, request.campaignId, { unsubscribed: 1 });
+    if (counted) items.push(counted);
+    try {
+      await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [contact, subscription] = error.CancellationReasons ?? [];
+      if (contact?.Code === 'ConditionalCheckFailed') return unsubscribeAfterReading(deps, request);
+      if (subscription?.Code === 'ConditionalCheckFailed') {
+        const onFile = subscription.Item !== undefined;
+        return !onFile && request.requireSubscription
+          ? { kind: 'not-subscribed' }
+          : { kind: 'already-unsubscribed' };
+      }
+      // Another change to the same items at the same moment: decide again.
+      if (attempt < 3) continue;
+      throw error;
+    }
+    deps.logger.info('unsubscribed', { method: request.method, scope: 'list', lists: 1 });
+    return { kind: 'unsubscribed', changedListIds: [request.scope.listId] };
+  }
+}
+
+/** The rare case the transaction's condition on the contact refused: read, then decide as before. */
+async function unsubscribeAfterReading(deps: UnsubscribeDependencies, request: ListUnsubscribeRequest) {
+  const { requireSubscription, ...rest } = request;
+  if (requireSubscription) {
+    const [contact, subscriptions] = await Promise.all([
+      findContact(deps.access, request.contactId),
+      subscriptionsOf(deps.access, request.contactId),
+    ]);
+    if (contact === undefined) return { kind: 'unknown-contact' as const };
+    if (!subscriptions.has(request.scope.listId)) return { kind: 'not-subscribed' as const };
+  }
+  return unsubscribe(deps, rest);
+}
+
+/** The contact's profile exists (not erased) and carries no expiry (it is not pending-only). */
+function contactStillHeld(access: TableAccess, contactId: string): TransactItems[number] {
+  return {
+    ConditionCheck: {
+      TableName: access.tableName,
+      Key: primaryKeyOf('contact', { contactId }),
+      ConditionExpression: 'attribute_exists(#contactId) AND attribute_not_exists(#expiresAt)',
+      ExpressionAttributeNames: { '#contactId': 'contactId', '#expiresAt': table.timeToLiveAttribute },
+    },
+  };
 }

@@ -16,9 +16,10 @@ import { doNotSellFields } from './do-not-sell';
 /**
  * Creating contacts the operator already holds, one (`createContact`) or up to a thousand at a time
  * (`importContacts`), each with its evidence: for every list, either the opt-in the importer can prove
- * (when, where, to which version of the list's wording) or the plain fact that there is none. Without
- * evidence the subscription is `confirmed` but not affirmative, so every marketing email to it carries the
- * advertisement notice (CAN-SPAM); the ledger says so. Nothing is ever sent on import, an existing contact
+ * (when, where, to which version of the list's wording) or, without one, the legal basis the operator
+ * relies on instead (`legitimate-interest`, `contract`) and where the contact came from. Without evidence
+ * the subscription is `confirmed` but not affirmative, so every marketing email to it carries the
+ * advertisement notice (CAN-SPAM); the ledger records the stated basis and source. Nothing is ever sent on import, an existing contact
  * is never overwritten, and a suppressed address stays suppressed: where the person chose it (unsubscribe,
  * complaint, erasure) the imported subscriptions are held `unconfirmed` until they opt in again.
  */
@@ -38,9 +39,24 @@ export interface OptInEvidence {
   locale?: Locale;
 }
 
-export type ImportedListEntry =
-  | { listId: string; optIn: OptInEvidence }
-  | { listId: string; noEvidence: true };
+/** The legal bases an import without opt-in evidence may state (GDPR Art. 6(1)(b) and (f)). */
+export const importBasesWithoutConsent = ['legitimate-interest', 'contract'] as const;
+export type ImportBasisWithoutConsent = (typeof importBasesWithoutConsent)[number];
+
+/**
+ * Without opt-in evidence the importer states the basis it relies on instead (a soft opt-in of existing
+ * customers is `legitimate-interest`; a service the person signed a contract for, `contract`) and where the
+ * contact came from. The ledger records both.
+ */
+export interface ImportWithoutConsent {
+  listId: string;
+  noEvidence: true;
+  legalBasis: ImportBasisWithoutConsent;
+  /** Where the contact came from: the customer file, event, process. */
+  source: string;
+}
+
+export type ImportedListEntry = { listId: string; optIn: OptInEvidence } | ImportWithoutConsent;
 
 export interface ContactToCreate {
   email: string;
@@ -70,7 +86,9 @@ type Lists = Map<string, Promise<MailingList | undefined>>;
 
 interface ResolvedEntry {
   listId: string;
-  evidence: { optIn: OptInEvidence; consentText: ConsentTextReference } | null;
+  evidence:
+    | { optIn: OptInEvidence; consentText: ConsentTextReference }
+    | Pick<ImportWithoutConsent, 'legalBasis' | 'source'>;
 }
 
 /** Checks a row's lists and wording versions; a string is the reason the row is refused. */
@@ -95,7 +113,10 @@ async function resolveEntries(
       return { path: `lists.${index}.listId`, reason: `unknown list: ${entry.listId}` };
     }
     if (!('optIn' in entry)) {
-      resolved.push({ listId: entry.listId, evidence: null });
+      resolved.push({
+        listId: entry.listId,
+        evidence: { legalBasis: entry.legalBasis, source: entry.source },
+      });
       continue;
     }
     const locale = entry.optIn.locale ?? row.locale ?? 'en';
@@ -151,34 +172,36 @@ function planCreation(
   // An address the person took off our lists (unsubscribe, complaint, erasure) is not put back by an
   // import: its subscriptions wait, unconfirmed, for the person's own opt-in (consent-authority.ts).
   const status = importedSubscriptionStatus(suppression);
-  for (const entry of entries) {
+  for (const { listId, evidence: given } of entries) {
+    const optIn = 'optIn' in given ? given : null;
     const evidence: ConsentEvidence =
-      entry.evidence === null
-        ? { apiKeyId: context.apiKeyId, reason: 'imported without opt-in evidence' }
+      'legalBasis' in given
+        ? { apiKeyId: context.apiKeyId, source: given.source, reason: 'imported without opt-in evidence' }
         : {
             apiKeyId: context.apiKeyId,
-            source: entry.evidence.optIn.source,
-            optedInAt: entry.evidence.optIn.at,
-            consentText: entry.evidence.consentText,
+            source: given.optIn.source,
+            optedInAt: given.optIn.at,
+            consentText: given.consentText,
             reason: 'imported with opt-in evidence',
           };
     if (status === 'unconfirmed')
       evidence.reason += `; held until the person opts in again (${suppression?.reason})`;
+    const legalBasis = 'legalBasis' in given ? given.legalBasis : 'consent';
     changeSubscription(
       context.access,
       items,
       {
         authority: 'operator',
         contactId: contact.contactId,
-        listId: entry.listId,
+        listId,
         previous: undefined,
         next: {
           status,
-          consentText: entry.evidence?.consentText ?? null,
+          consentText: optIn?.consentText ?? null,
           pendingOptIn: null,
-          affirmative: entry.evidence !== null,
+          affirmative: optIn !== null,
         },
-        event: { kind: 'imported', method: 'import', legalBasis: 'consent', evidence },
+        event: { kind: 'imported', method: 'import', legalBasis, evidence },
       },
       now,
     );

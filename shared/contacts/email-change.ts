@@ -245,7 +245,14 @@ export async function confirmEmailChange(
     );
   }
   if (!sameHash)
-    items.push(...(await suppressionsFollowing(access, contact.emailHash, pending.newEmailHash, event)));
+    items.push(
+      ...(await suppressionsFollowing(
+        access,
+        contact.emailHash,
+        { emailHash: pending.newEmailHash, email: pending.newEmail },
+        event,
+      )),
+    );
   try {
     await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
@@ -268,13 +275,13 @@ export async function confirmEmailChange(
 async function suppressionsFollowing(
   access: TableAccess,
   oldEmailHash: string,
-  newEmailHash: string,
+  newAddress: { emailHash: string; email: string },
   event: ConsentEvent,
 ) {
   const [old, existing] = await Promise.all([
     findSuppression(access, oldEmailHash),
-    findSuppression(access, newEmailHash),
+    findSuppression(access, newAddress.emailHash),
   ]);
   if (old === undefined || existing !== undefined || !followsTheContact(old)) return [];
-  return [carrySuppression(access, old, newEmailHash, event.eventId)];
+  return carrySuppression(access, old, newAddress, event.eventId);
 }

@@ -23,6 +23,7 @@ const targetOfParam: Record<string, AuditTargetType> = {
   keyId: 'apiKey',
   messageId: 'message',
   rightsRequestId: 'rightsRequest',
+  suppressionId: 'suppression',
 };
 const paramOfCollection: Record<string, string> = {
   contacts: 'contactId',
@@ -31,6 +32,7 @@ const paramOfCollection: Record<string, string> = {
   'api-keys': 'keyId',
   messages: 'messageId',
   'rights-requests': 'rightsRequestId',
+  suppressions: 'suppressionId',
 };
 /** When the path's collection does not say, the first of these a response carries names the target. */
 const responseIdPreference = ['messageId', 'campaignId', 'keyId', 'listId', 'contactId'];

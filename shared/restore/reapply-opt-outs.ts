@@ -1,7 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { authorityOfMethod } from '../consent/consent-authority';
-import { type ContactConsentFlags, changeContactConsent } from '../consent/consent-changes';
+import {
+  type ContactConsentFlags,
+  changeContactConsent,
+  withdrawTrackingFromSentMail,
+} from '../consent/consent-changes';
 import type { ConsentEvent, ConsentEvidence } from '../consent/consent-events';
 import { type UnsubscribeResult, unsubscribe } from '../consent/unsubscribe';
 import { type Contact, findContact } from '../contacts/contacts';
@@ -124,6 +128,7 @@ async function reapplyContactOptOut(
     at,
   );
   await target.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  if (flags.trackingConsent === false) await withdrawTrackingFromSentMail(target, contact.contactId);
   return 'reapplied';
 }
 

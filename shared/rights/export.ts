@@ -28,7 +28,10 @@ export interface ContactExport {
   consentLedger: Item[];
   /** Every message we sent or refused: headers, status, delivery as SES reported it; oldest first. */
   messages: Item[];
-  /** Opens per message: first and last open, human and machine counts. */
+  /**
+   * Per opened message, its open tally: the latest open and until when the opens are kept. The opens
+   * themselves (counts, first and last open) are on each message.
+   */
   opens: Item[];
   /** Suppressions of the address (bounce, complaint, …), keyed by its hash. */
   suppressions: Item[];
@@ -59,7 +62,8 @@ function readable(item: Item): Item {
       if (typeof value === 'number') out.retainedUntil = new Date(value * 1000).toISOString();
       continue;
     }
-    out[name] = value;
+    // A number set (an open tally's counted loads) as a JSON array.
+    out[name] = value instanceof Set ? [...value] : value;
   }
   return out;
 }
@@ -130,7 +134,7 @@ export async function exportContact(
     else if (sk.startsWith(keyPrefix('subscription', 'sk', {}))) result.subscriptions.push(entry);
     else if (sk.startsWith(keyPrefix('consentEvent', 'sk', {}))) result.consentLedger.push(entry);
     else if (sk.startsWith(keyPrefix('message', 'sk', {}))) result.messages.push(entry);
-    else if (sk.startsWith(keyPrefix('openSummary', 'sk', {}))) result.opens.push(entry);
+    else if (sk.startsWith(keyPrefix('openTally', 'sk', {}))) result.opens.push(entry);
     else if (sk === 'EMAIL_CHANGE') result.pendingEmailChange = entry;
     else if (sk === 'REFERRALS') result.referrals = entry;
     else result.other.push(entry);

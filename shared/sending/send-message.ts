@@ -14,6 +14,7 @@ import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
+import { openAttributes } from '../tracking/open-attributes';
 import { isOpaqueId } from '../validation/schemas';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
 import { logExemptionUsed } from './exemption-log';
@@ -87,6 +88,11 @@ export interface MessageRecord {
   /** The headers as decorated: From, Reply-To, Subject and every custom header (List-Unsubscribe…). */
   headers: MessageHeader[];
   tracked: boolean;
+  /**
+   * The recipient's tracking consent when the message was prepared; turned off on every tracked message
+   * when they withdraw it (consent-changes.ts), so the pixel's condition needs no read of the contact.
+   */
+  trackingConsent: boolean;
   sesMessageId: string | null;
   createdAt: string;
   sentAt: string | null;
@@ -196,7 +202,20 @@ function toRecord(item: Record<string, unknown>): MessageRecord {
     claimToken: _claimToken,
     ...record
   } = item;
-  return record as unknown as MessageRecord;
+  for (const name of openAttributes) delete record[name];
+  const message = record as unknown as MessageRecord;
+  message.trackingConsent = item.trackingConsent === true;
+  // Recorded by the pixel on the message item itself (record-open.ts).
+  if (typeof item.openCount === 'number' && typeof item.firstOpenedAt === 'string') {
+    message.opens = {
+      firstOpenedAt: item.firstOpenedAt,
+      lastOpenedAt: String(item.lastOpenedAt),
+      count: item.openCount,
+      humanCount: Number(item.humanOpenCount ?? 0),
+      machineCount: Number(item.machineOpenCount ?? 0),
+    };
+  }
+  return message;
 }
 
 /** The rights request a data-request draft names, as the policy reads it; null when there is none. */
@@ -269,6 +288,7 @@ export async function prepareMessage(
         ]
       : [],
     tracked: decision.allowed ? decision.message.tracked : false,
+    trackingConsent: recipient.trackingConsent,
     sesMessageId: null,
     createdAt: now.toISOString(),
     sentAt: null,
@@ -520,21 +540,5 @@ function messageUpdate(
 export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {
   const item = await findMessageItem(access, { messageId });
   if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
-  const record = toRecord(item);
-  const { Item: opens } = await access.documents.send(
-    new GetCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('openSummary', { contactId: record.contactId, messageId }),
-    }),
-  );
-  if (opens !== undefined) {
-    record.opens = {
-      firstOpenedAt: String(opens.firstOpenedAt),
-      lastOpenedAt: String(opens.lastOpenedAt),
-      count: Number(opens.count ?? 0),
-      humanCount: Number(opens.humanCount ?? 0),
-      machineCount: Number(opens.machineCount ?? 0),
-    };
-  }
-  return record;
+  return toRecord(item);
 }

@@ -24,6 +24,13 @@ export interface Suppression {
   createdAt: string;
   /** The SES event or request that caused it. */
   sourceEventId?: string;
+  /**
+   * The operator's block (`admin`, admin-suppressions.ts) holds the address it blocks, its note and the key
+   * that made it; no other suppression holds an address. Erasure replaces the item with one without them.
+   */
+  email?: string;
+  note?: string;
+  createdBy?: string;
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -43,18 +50,40 @@ export async function findSuppression(
 }
 
 export function toSuppression(item: Record<string, unknown>): Suppression {
-  const { emailHash, reason, scope, createdAt, sourceEventId } = item as unknown as Suppression;
-  return { emailHash, reason, scope, createdAt, ...(sourceEventId ? { sourceEventId } : {}) };
+  const { emailHash, reason, scope, createdAt, sourceEventId, email, note, createdBy } =
+    item as unknown as Suppression;
+  return {
+    emailHash,
+    reason,
+    scope,
+    createdAt,
+    ...(sourceEventId ? { sourceEventId } : {}),
+    ...(email ? { email } : {}),
+    ...(note ? { note } : {}),
+    ...(createdBy ? { createdBy } : {}),
+  };
 }
 
-/** Removes a suppression inside a transaction, only if it is still there. */
-export function liftSuppression(access: TableAccess, emailHash: string): TransactItem {
+/**
+ * Removes a suppression inside a transaction, only if it is still there (and, given `reason`, still for
+ * that reason: an erasure that replaced the operator's block meanwhile makes the lift fail).
+ */
+export function liftSuppression(
+  access: TableAccess,
+  emailHash: string,
+  reason?: SuppressionReason,
+): TransactItem {
   return {
     Delete: {
       TableName: access.tableName,
       Key: primaryKeyOf('suppression', { emailHash }),
-      ConditionExpression: 'attribute_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey },
+      ConditionExpression:
+        reason === undefined ? 'attribute_exists(#pk)' : 'attribute_exists(#pk) AND #reason = :reason',
+      ExpressionAttributeNames: {
+        '#pk': table.partitionKey,
+        ...(reason === undefined ? {} : { '#reason': 'reason' }),
+      },
+      ...(reason === undefined ? {} : { ExpressionAttributeValues: { ':reason': reason } }),
     },
   };
 }
@@ -67,24 +96,42 @@ export function liftSuppression(access: TableAccess, emailHash: string): Transac
 export function carrySuppression(
   access: TableAccess,
   suppression: Suppression,
-  newEmailHash: string,
+  newAddress: { emailHash: string; email: string },
   sourceEventId: string,
-): TransactItem {
+): TransactItem[] {
   const createdAt = suppression.createdAt;
-  return {
+  const { emailHash } = newAddress;
+  const carried: TransactItem = {
     Put: {
       TableName: access.tableName,
       Item: {
-        ...keyOf('suppression', { emailHash: newEmailHash, createdAt }),
+        ...keyOf('suppression', { emailHash, createdAt }),
         entity: 'suppression',
-        emailHash: newEmailHash,
+        emailHash,
         reason: suppression.reason,
         scope: suppression.scope,
         createdAt,
         sourceEventId,
+        // The operator's block names the address it holds: now the new one, which erasure will reach.
+        ...(suppression.email === undefined ? {} : { email: newAddress.email }),
+        ...(suppression.note === undefined ? {} : { note: suppression.note }),
+        ...(suppression.createdBy === undefined ? {} : { createdBy: suppression.createdBy }),
       } satisfies Suppression & Record<string, unknown>,
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': table.partitionKey },
     },
   };
+  if (suppression.email === undefined) return [carried];
+  // The old address stays blocked, but no longer held in clear: erasure of the contact reaches only the
+  // address it has now, so an old address left here would outlive it.
+  const forgotten: TransactItem = {
+    Update: {
+      TableName: access.tableName,
+      Key: primaryKeyOf('suppression', { emailHash: suppression.emailHash }),
+      UpdateExpression: 'REMOVE email',
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    },
+  };
+  return [carried, forgotten];
 }

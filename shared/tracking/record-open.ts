@@ -1,25 +1,29 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
-import { incrementCampaignCounters } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
 import { openNetwork } from './network';
-import { classifyOpen, type OpenKind, userAgentFamily } from './open-classification';
+import {
+  classifyOpen,
+  OPENED_TOO_SOON_SECONDS,
+  type OpenClassification,
+  type OpenKind,
+  userAgentFamily,
+} from './open-classification';
 
 /**
- * Recording one pixel load (docs/tracking.md). Costs per load of a tracked message: one strongly
- * consistent GetItem of the message (is it ours, tracked, when was it delivered, which campaign) and, in
- * parallel, of the contact's tracking choice, one
- * UpdateItem of the contact's `openSummary` item for that message, and, for campaign messages only, one
- * UpdateItem of a campaign counter shard. A message that does not exist or is not tracked costs the read
- * and writes nothing.
+ * Recording one pixel load (docs/tracking.md) with one conditional UpdateItem of the message item and no
+ * read. The message carries what the pixel needs (`tracked`, `trackingConsent`, `sentAt`,
+ * `delivery.deliveredAt`, `campaignId`), and the write's condition enforces it: a message that does not
+ * exist, is not tracked, whose recipient has since withdrawn tracking consent (consent-changes.ts turns
+ * `trackingConsent` off on every tracked message) or that was erased fails the condition and nothing is
+ * written. Campaign counters are not touched here: the stream counts each recorded open
+ * (open-counting.ts).
  */
 
 export interface OpenRecordingDependencies {
   access: TableAccess;
-  /** Used only when the message carries no expiry of its own (it always does today). */
-  retentionDays: number;
-  /** Opens are kept this long after the latest one (OPEN_RETENTION_DAYS), never beyond their message. */
-  openRetentionDays?: number;
 }
 
 export interface PixelLoad {
@@ -33,140 +37,128 @@ export interface PixelLoad {
 
 export type OpenOutcome =
   | { recorded: false; reason: 'unknown_message' | 'not_tracked' | 'consent_withdrawn' }
-  | {
-      recorded: true;
-      kind: OpenKind;
-      ruleId: string;
-      /** This load was the message's first human open (counted once in `uniqueHumanOpens`). */
-      firstHumanOpen: boolean;
-      campaignId: string | null;
-    };
+  | { recorded: true; kind: OpenKind; ruleId: string };
 
-interface TrackedMessage {
-  tracked?: unknown;
-  sentAt?: unknown;
-  delivery?: { deliveredAt?: unknown };
-  campaignId?: unknown;
-  expiresAt?: unknown;
+/**
+ * What must hold of the message for any open to be recorded. Messages recorded before `trackingConsent`
+ * was stored on them have none: they were tracked only with consent, and a withdrawal since sets it
+ * false on them too (consent-changes.ts), so its absence means consent still stands.
+ */
+const RECORDABLE =
+  'attribute_exists(#pk) AND #tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent)) AND attribute_not_exists(#anonymisedAt)';
+/**
+ * What must also hold for a load the user agent calls human: sent (and, once SES reported it, delivered)
+ * at least OPENED_TOO_SOON_SECONDS ago. ISO-8601 UTC strings compare in time order.
+ */
+const NOT_TOO_SOON =
+  '#sentAt <= :humanFrom AND (attribute_not_exists(#delivery.#deliveredAt) OR #delivery.#deliveredAt <= :humanFrom)';
+
+type Timing = 'checked-by-condition' | 'already-decided';
+
+function openUpdate(
+  access: TableAccess,
+  load: PixelLoad,
+  classification: OpenClassification,
+  timing: Timing,
+) {
+  const human = classification.kind === 'human';
+  const checkTiming = human && timing === 'checked-by-condition';
+  return new UpdateCommand({
+    TableName: access.tableName,
+    Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
+    UpdateExpression: [
+      'SET #firstOpenedAt = if_not_exists(#firstOpenedAt, :now), #lastOpenedAt = :now',
+      human ? '#firstHumanOpenedAt = if_not_exists(#firstHumanOpenedAt, :now)' : undefined,
+      '#lastOpenKind = :kind, #lastOpenRuleId = :ruleId, #lastOpenUserAgentFamily = :family',
+      '#lastOpenNetwork = :network',
+    ]
+      .filter(Boolean)
+      .join(', ')
+      .concat(' ADD #openCount :one, #kindCount :one'),
+    ConditionExpression: checkTiming ? `${RECORDABLE} AND ${NOT_TOO_SOON}` : RECORDABLE,
+    ExpressionAttributeNames: {
+      '#pk': table.partitionKey,
+      '#tracked': 'tracked',
+      '#trackingConsent': 'trackingConsent',
+      '#anonymisedAt': 'anonymisedAt',
+      ...(checkTiming ? { '#sentAt': 'sentAt', '#delivery': 'delivery', '#deliveredAt': 'deliveredAt' } : {}),
+      '#firstOpenedAt': 'firstOpenedAt',
+      '#lastOpenedAt': 'lastOpenedAt',
+      ...(human ? { '#firstHumanOpenedAt': 'firstHumanOpenedAt' } : {}),
+      '#lastOpenKind': 'lastOpenKind',
+      '#lastOpenRuleId': 'lastOpenRuleId',
+      '#lastOpenUserAgentFamily': 'lastOpenUserAgentFamily',
+      '#lastOpenNetwork': 'lastOpenNetwork',
+      '#openCount': 'openCount',
+      '#kindCount': human ? 'humanOpenCount' : 'machineOpenCount',
+    },
+    ExpressionAttributeValues: {
+      ':true': true,
+      ...(checkTiming
+        ? { ':humanFrom': new Date(load.at.getTime() - OPENED_TOO_SOON_SECONDS * 1000).toISOString() }
+        : {}),
+      ':now': load.at.toISOString(),
+      ':kind': classification.kind,
+      ':ruleId': classification.ruleId,
+      ':family': userAgentFamily(load.userAgent),
+      ':network': openNetwork(load.ip) ?? null,
+      ':one': 1,
+    },
+    // A failed condition returns the item as it is, in the same request: what failed is known without a read.
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+}
+
+/** Why the message refused the open, from the item the failed condition returned. */
+function refusal(item: Record<string, unknown> | undefined): Exclude<OpenOutcome, { recorded: true }> | null {
+  if (item === undefined) return { recorded: false, reason: 'unknown_message' };
+  if (item.tracked !== true) return { recorded: false, reason: 'not_tracked' };
+  if (item.trackingConsent === false || item.anonymisedAt !== undefined) {
+    return { recorded: false, reason: 'consent_withdrawn' };
+  }
+  return null;
+}
+
+/** Seconds between the message's delivery (or, until SES reports it, its sending) and the load. */
+function secondsSinceDelivery(item: Record<string, unknown>, at: Date): number | undefined {
+  const delivery = item.delivery as { deliveredAt?: unknown } | undefined;
+  const reference = typeof delivery?.deliveredAt === 'string' ? delivery.deliveredAt : item.sentAt;
+  const time = typeof reference === 'string' ? Date.parse(reference) : Number.NaN;
+  return Number.isNaN(time) ? undefined : (at.getTime() - time) / 1000;
+}
+
+async function tryWrite(
+  access: TableAccess,
+  load: PixelLoad,
+  classification: OpenClassification,
+  timing: Timing,
+): Promise<{ written: true } | { written: false; item: Record<string, unknown> | undefined }> {
+  try {
+    await access.documents.send(openUpdate(access, load, classification, timing));
+    return { written: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return { written: false, item: error.Item === undefined ? undefined : unmarshall(error.Item) };
+  }
 }
 
 export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoad): Promise<OpenOutcome> {
-  const { access } = deps;
-  // The message (tracked? when delivered? which campaign?) and the person's current tracking choice,
-  // read in parallel: consent withdrawn after the email was sent stops recording at once (promise 8).
-  const [{ Item }, { Item: contact }] = await Promise.all([
-    access.documents.send(
-      new GetCommand({
-        TableName: access.tableName,
-        Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
-        ProjectionExpression: '#tracked, #sentAt, #delivery, #campaignId, #expiresAt',
-        ExpressionAttributeNames: {
-          '#tracked': 'tracked',
-          '#sentAt': 'sentAt',
-          '#delivery': 'delivery',
-          '#campaignId': 'campaignId',
-          '#expiresAt': table.timeToLiveAttribute,
-        },
-        ConsistentRead: true,
-      }),
-    ),
-    access.documents.send(
-      new GetCommand({
-        TableName: access.tableName,
-        Key: primaryKeyOf('contact', { contactId: load.contactId }),
-        ProjectionExpression: 'trackingConsent',
-        ConsistentRead: true,
-      }),
-    ),
-  ]);
-  if (Item === undefined) return { recorded: false, reason: 'unknown_message' };
-  const message = Item as TrackedMessage;
-  if (message.tracked !== true) return { recorded: false, reason: 'not_tracked' };
-  if (contact?.trackingConsent !== true) return { recorded: false, reason: 'consent_withdrawn' };
-
-  // "Within seconds of delivery" is measured from delivery when SES has reported it, else from sending.
-  const deliveredAt = message.delivery?.deliveredAt;
-  const reference = typeof deliveredAt === 'string' ? deliveredAt : message.sentAt;
-  const sentAt = typeof reference === 'string' ? Date.parse(reference) : Number.NaN;
+  // What the load itself says (user agent, source address); the time since delivery is on the message,
+  // so for a load that looks human the condition checks it.
+  const signals = { userAgent: load.userAgent, ip: load.ip };
+  const bySignals = classifyOpen(signals);
+  const first = await tryWrite(deps.access, load, bySignals, 'checked-by-condition');
+  if (first.written) return { recorded: true, ...bySignals };
+  const refused = refusal(first.item);
+  if (refused !== null || first.item === undefined)
+    return refused ?? { recorded: false, reason: 'unknown_message' };
+  // The message accepts opens, so only the timing failed: a load within seconds of delivery (a scanner at
+  // delivery time). Classified with every signal, as before, and written once more, without the timing.
   const classification = classifyOpen({
-    userAgent: load.userAgent,
-    ip: load.ip,
-    secondsSinceSent: Number.isNaN(sentAt) ? undefined : (load.at.getTime() - sentAt) / 1000,
+    ...signals,
+    secondsSinceSent: secondsSinceDelivery(first.item, load.at),
   });
-  const campaignId =
-    typeof message.campaignId === 'string' && message.campaignId !== '' ? message.campaignId : null;
-  // Opens never outlive the message they describe (both go with the contact's export and erasure).
-  const messageExpiry =
-    typeof message.expiresAt === 'number'
-      ? message.expiresAt
-      : Math.floor(load.at.getTime() / 1000) + deps.retentionDays * 24 * 3600;
-  const expiresAt =
-    deps.openRetentionDays === undefined
-      ? messageExpiry
-      : Math.min(messageExpiry, Math.floor(load.at.getTime() / 1000) + deps.openRetentionDays * 24 * 3600);
-  const human = classification.kind === 'human';
-  const now = load.at.toISOString();
-
-  const { Attributes } = await access.documents.send(
-    new UpdateCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('openSummary', { contactId: load.contactId, messageId: load.messageId }),
-      UpdateExpression: [
-        'SET #entity = :entity, #messageId = :messageId, #campaignId = :campaignId',
-        '#firstOpenedAt = if_not_exists(#firstOpenedAt, :now), #lastOpenedAt = :now',
-        human ? '#firstHumanOpenedAt = if_not_exists(#firstHumanOpenedAt, :now)' : undefined,
-        '#lastKind = :kind, #lastRuleId = :ruleId, #lastUserAgentFamily = :family, #lastNetwork = :network',
-        '#expiresAt = :expiresAt',
-      ]
-        .filter(Boolean)
-        .join(', ')
-        .concat(' ADD #count :one, #kindCount :one'),
-      ExpressionAttributeNames: {
-        '#entity': 'entity',
-        '#messageId': 'messageId',
-        '#campaignId': 'campaignId',
-        '#firstOpenedAt': 'firstOpenedAt',
-        '#lastOpenedAt': 'lastOpenedAt',
-        ...(human ? { '#firstHumanOpenedAt': 'firstHumanOpenedAt' } : {}),
-        '#lastKind': 'lastKind',
-        '#lastRuleId': 'lastRuleId',
-        '#lastUserAgentFamily': 'lastUserAgentFamily',
-        '#lastNetwork': 'lastNetwork',
-        '#expiresAt': table.timeToLiveAttribute,
-        '#count': 'count',
-        '#kindCount': human ? 'humanCount' : 'machineCount',
-      },
-      ExpressionAttributeValues: {
-        ':entity': 'openSummary',
-        ':messageId': load.messageId,
-        ':campaignId': campaignId,
-        ':now': now,
-        ':kind': classification.kind,
-        ':ruleId': classification.ruleId,
-        ':family': userAgentFamily(load.userAgent),
-        ':network': openNetwork(load.ip) ?? null,
-        ':expiresAt': expiresAt,
-        ':one': 1,
-      },
-      // The item as it was: no `humanCount` before means this is the first human open. UpdateItem is
-      // atomic on one item, so of two simultaneous first opens exactly one sees it missing.
-      ReturnValues: 'UPDATED_OLD',
-    }),
-  );
-  const firstHumanOpen = human && !(Number(Attributes?.humanCount ?? 0) > 0);
-
-  if (campaignId !== null) {
-    await incrementCampaignCounters(
-      access,
-      campaignId,
-      human ? { humanOpens: 1, uniqueHumanOpens: firstHumanOpen ? 1 : 0 } : { machineOpens: 1 },
-    );
-  }
-  return {
-    recorded: true,
-    kind: classification.kind,
-    ruleId: classification.ruleId,
-    firstHumanOpen,
-    campaignId,
-  };
+  const second = await tryWrite(deps.access, load, classification, 'already-decided');
+  if (second.written) return { recorded: true, ...classification };
+  return refusal(second.item) ?? { recorded: false, reason: 'unknown_message' };
 }

@@ -8,6 +8,11 @@ import {
 } from '../../functions/campaign-worker/stream-records';
 import { defineConsentMail } from '../../infra/consent-mail';
 import {
+  isRightsDeadlinesJob,
+  RIGHTS_DEADLINE_METRICS,
+  RIGHTS_DEADLINES_JOB,
+} from '../../shared/rights/rights-request-deadlines';
+import {
   invokePermissionsOf,
   logicalIdOf,
   newApp,
@@ -37,6 +42,7 @@ const worker = resources[workerId];
 const queueId = logicalIdOf(campaignWorkerTriggers.deadLetterQueue);
 const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
 const ruleId = logicalIdOf(campaignWorkerTriggers.sweepRule);
+const deadlinesRuleId = logicalIdOf(campaignWorkerTriggers.rightsDeadlinesRule);
 
 /** The stateful stack's export of the table's stream ARN, as the stateless stack imports it. */
 function streamArnImport() {
@@ -126,8 +132,8 @@ describe('table stream → campaign worker', () => {
     expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
   });
 
-  it('only pending campaignTask items and accepted public requests reach the worker: the filters stream-records.ts exports', () => {
-    expect(mapping.FilterCriteria.Filters).toHaveLength(2);
+  it('only pending campaignTask items, accepted public requests, changes of tracked messages and deleted open tallies reach the worker: the filters stream-records.ts exports', () => {
+    expect(mapping.FilterCriteria.Filters).toHaveLength(4);
     const patterns = mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) =>
       JSON.parse(filter.Pattern),
     );
@@ -167,6 +173,57 @@ describe('table stream → campaign worker', () => {
     });
     expect(streamWorkOf('REMOVE', request)).toBeUndefined();
     expect(streamWorkOf('INSERT', { entity: { S: 'contact' } })).toBeUndefined();
+    // Opens: a tracked message's MODIFY whose `openCount` grew (not a delivery or a withdrawal).
+    expect(patterns[2]).toEqual({
+      eventName: ['MODIFY'],
+      dynamodb: { NewImage: { entity: { S: ['message'] }, tracked: { BOOL: [true] } } },
+    });
+    const message = {
+      entity: { S: 'message' },
+      tracked: { BOOL: true },
+      contactId: { S: 'c' },
+      messageId: { S: 'm' },
+      campaignId: { S: 'k' },
+      expiresAt: { N: '2000000000' },
+    };
+    const opened = {
+      ...message,
+      openCount: { N: '1' },
+      lastOpenKind: { S: 'human' },
+      lastOpenedAt: { S: '2026-12-06T00:00:00.000Z' },
+      firstHumanOpenedAt: { S: '2026-12-06T00:00:00.000Z' },
+    };
+    expect(streamWorkOf('MODIFY', opened, message)).toEqual({
+      kind: 'message-open',
+      open: {
+        contactId: 'c',
+        messageId: 'm',
+        campaignId: 'k',
+        load: 1,
+        kind: 'human',
+        firstHumanOpen: true,
+        openedAt: '2026-12-06T00:00:00.000Z',
+        messageExpiresAt: 2000000000,
+      },
+    });
+    const delivered = { ...opened, sentAt: { S: '2026-12-06T00:00:01.000Z' } };
+    expect(streamWorkOf('MODIFY', delivered, opened)).toBeUndefined();
+    // A deleted tally (TTL, or erasure): the message's opens go.
+    expect(patterns[3]).toEqual({
+      eventName: ['REMOVE'],
+      dynamodb: { OldImage: { entity: { S: ['openTally'] } } },
+    });
+    const tally = {
+      entity: { S: 'openTally' },
+      contactId: { S: 'c' },
+      messageId: { S: 'm' },
+      lastOpenedAt: { S: 't' },
+    };
+    expect(streamWorkOf('REMOVE', undefined, tally)).toEqual({
+      kind: 'opens-expired',
+      expired: { contactId: 'c', messageId: 'm', lastOpenedAt: 't' },
+    });
+    expect(streamWorkOf('INSERT', tally)).toBeUndefined();
   });
 
   it('the worker may read exactly that stream, and its role may put failed records in the queue', () => {
@@ -244,15 +301,63 @@ describe('sweep schedule → campaign worker', () => {
     ]);
   });
 
-  it('only this rule may invoke the worker (the stream mapping needs no resource policy)', () => {
-    expect(invokePermissionsOf(stateless, workerId)).toEqual([
+  it('only this rule and the daily deadlines rule may invoke the worker (the stream mapping needs no resource policy)', () => {
+    const permission = (rule: string) => ({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [workerId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+    });
+    expect(invokePermissionsOf(stateless, workerId)).toEqual(
+      expect.arrayContaining([permission(ruleId), permission(deadlinesRuleId)]),
+    );
+    expect(invokePermissionsOf(stateless, workerId)).toHaveLength(2);
+  });
+});
+
+describe('daily rights-request deadlines → campaign worker → metrics and alarm', () => {
+  const rule = resources[deadlinesRuleId];
+
+  it('an EventBridge rule at 07:00 UTC every day sends the worker the job’s own event, retried twice', () => {
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('cron(0 7 * * ? *)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets).toEqual([
       {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [workerId, 'Arn'] },
-        Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+        Id: expect.any(String),
+        Arn: { 'Fn::GetAtt': [workerId, 'Arn'] },
+        Input: JSON.stringify(RIGHTS_DEADLINES_JOB),
+        RetryPolicy: { MaximumRetryAttempts: 2 },
       },
     ]);
+    // The handler tells the job from the sweep by exactly this input.
+    expect(isRightsDeadlinesJob(JSON.parse(rule.Properties.Targets[0].Input))).toBe(true);
+  });
+
+  it('the metrics need no permission: no cloudwatch action in the worker’s role (they leave through its logs)', () => {
+    const actions = statementsOf(campaignWorker.role).flatMap((statement) => [statement.Action].flat());
+    expect(actions.filter((action) => action.startsWith('cloudwatch:'))).toEqual([]);
+  });
+
+  it('an alarm fires on any overdue request, keeps its state between two daily datapoints, and notifies the topic', () => {
+    const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) =>
+        alarm.Properties.Namespace === RIGHTS_DEADLINE_METRICS.namespace &&
+        alarm.Properties.MetricName === RIGHTS_DEADLINE_METRICS.overdue,
+    );
+    expect(alarms).toHaveLength(1);
+    const topic = { Ref: logicalIdOf(stacks.stateless.alarms.topic) };
+    expect(alarms[0]?.Properties).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Maximum',
+      Period: 86_400,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'ignore',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    expect(alarms[0]?.Properties.Dimensions).toBeUndefined();
   });
 });
 

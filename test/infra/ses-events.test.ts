@@ -253,8 +253,8 @@ describe('alarms', () => {
     return found[0];
   };
 
-  it('there are exactly the fourteen alarms (the others: campaign-worker.test.ts, identity-throttling-alarms.test.ts)', () => {
-    expect(alarms).toHaveLength(14);
+  it('there are exactly the fifteen alarms (the others: campaign-worker.test.ts, identity-throttling-alarms.test.ts)', () => {
+    expect(alarms).toHaveLength(15);
   });
 
   it('fires on the first message in the dead-letter queue', () => {

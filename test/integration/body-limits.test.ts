@@ -129,7 +129,12 @@ describe('request body size limits', () => {
     const rows = Array.from({ length: 1000 }, (_, index) => ({
       email: index === 0 ? email : `row-${index}-${randomUUID()}@example.org`,
       name: 'x'.repeat(200),
-      lists: Array.from({ length: 20 }, () => ({ listId: 'weekly-news', noEvidence: true })),
+      lists: Array.from({ length: 20 }, () => ({
+        listId: 'weekly-news',
+        noEvidence: true,
+        legalBasis: 'legitimate-interest',
+        source: 'customer file',
+      })),
     }));
     const body = JSON.stringify({ contacts: rows, padding: 'x'.repeat(ADMIN_BODY_LIMIT_BYTES) });
     const tooLarge = await adminRequest(runtime, '/admin/v1/contacts', {

@@ -15,7 +15,7 @@ import { adminRequest, publicAppFor } from '../support/apps';
 import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilRequestsProcessed } from '../support/stream';
+import { untilOpensCounted, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -91,6 +91,8 @@ describe('data-subject rights: export and erasure', () => {
       { headers: { 'user-agent': CHROME } },
       { incoming: { socket: { remoteAddress: READER_IP } } },
     );
+    // The open's tally is written by the stream reader.
+    await untilOpensCounted(runtime, { contactId, messageId: sent.message.messageId });
     const emailHash = hashEmail(runtime.config.emailHashSecret, email);
     const now = new Date().toISOString();
     const put = (Item: Json) =>

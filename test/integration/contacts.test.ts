@@ -38,6 +38,14 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
     return { status: response.status, body: (await response.json()) as Json };
   }
 
+  /** A list entry without proof of opt-in: the operator states the basis it relies on and the source. */
+  const withoutEvidence = (listId: string, legalBasis = 'legitimate-interest') => ({
+    listId,
+    noEvidence: true,
+    legalBasis,
+    source: 'customers of 2024 (CRM export)',
+  });
+
   const withEvidence = (listId: string) => ({
     listId,
     optIn: {
@@ -54,7 +62,7 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
       name: 'Ada',
       locale: 'fr',
       accountHolder: true,
-      lists: [withEvidence('weekly-news'), { listId: 'offers', noEvidence: true }],
+      lists: [withEvidence('weekly-news'), withoutEvidence('offers')],
     });
     expect(created.status).toBe(201);
     expect(created.body.contact).toMatchObject({
@@ -96,9 +104,43 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
     expect(withoutProof).toMatchObject({
       kind: 'imported',
       method: 'import',
-      evidence: { reason: 'imported without opt-in evidence' },
+      legalBasis: 'legitimate-interest',
+      evidence: {
+        apiKeyId: 'development',
+        source: 'customers of 2024 (CRM export)',
+        reason: 'imported without opt-in evidence',
+      },
     });
     expect(await sentMailTo(email)).toEqual([]);
+  });
+
+  it('records the legal basis an import without evidence states, and refuses a row that states none', async () => {
+    const email = address('basis');
+    const imported = await admin('POST', '/admin/v1/contacts/import', {
+      contacts: [{ email, lists: [withoutEvidence('weekly-news', 'contract')] }],
+    });
+    expect(imported.status).toBe(200);
+    expect((await recordsOf(runtime, email))?.events).toEqual([
+      expect.objectContaining({
+        kind: 'imported',
+        listId: 'weekly-news',
+        legalBasis: 'contract',
+        evidence: expect.objectContaining({ source: 'customers of 2024 (CRM export)' }),
+      }),
+    ]);
+
+    const unstated = address('unstated');
+    for (const entry of [
+      { listId: 'weekly-news', noEvidence: true },
+      { listId: 'weekly-news', noEvidence: true, legalBasis: 'consent', source: 'a list' },
+      { listId: 'weekly-news', noEvidence: true, legalBasis: 'contract' },
+    ]) {
+      const refused = await admin('POST', '/admin/v1/contacts/import', {
+        contacts: [{ email: unstated, lists: [entry] }],
+      });
+      expect(refused.status, JSON.stringify(entry)).toBe(400);
+    }
+    expect(await recordsOf(runtime, unstated)).toBeUndefined();
   });
 
   it('refuses a wording version that does not exist (422) and an existing address (409)', async () => {
@@ -127,7 +169,7 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
     const imported = await admin('POST', '/admin/v1/contacts/import', {
       contacts: [
         { email: withProof, lists: [withEvidence('weekly-news')] },
-        { email: withoutProof, lists: [{ listId: 'weekly-news', noEvidence: true }] },
+        { email: withoutProof, lists: [withoutEvidence('weekly-news', 'contract')] },
       ],
     });
     expect(imported.status).toBe(200);
@@ -172,9 +214,9 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
         { email: fresh, lists: [withEvidence('weekly-news')] },
         { email: existing, name: 'Overwritten?' },
         { email: 'not an address' },
-        { email: address(), lists: [{ listId: 'no-such-list', noEvidence: true }] },
+        { email: address(), lists: [withoutEvidence('no-such-list')] },
         { email: fresh.toUpperCase().replace('EXAMPLE.ORG', 'example.org') },
-        { email: suppressed, lists: [{ listId: 'weekly-news', noEvidence: true }] },
+        { email: suppressed, lists: [withoutEvidence('weekly-news')] },
       ],
     });
     expect(answer.status).toBe(200);

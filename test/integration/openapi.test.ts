@@ -88,6 +88,12 @@ describe('the OpenAPI document and the docs page', () => {
         'listRightsRequests',
         'getRightsRequest',
         'updateRightsRequest',
+        'findContacts',
+        'getContact',
+        'getRightsReport',
+        'createSuppression',
+        'listSuppressions',
+        'deleteSuppression',
       ]),
     );
     expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findFreePort } from '../../functions/local/local-stack';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
@@ -13,8 +14,10 @@ import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
 import { adminAppFor, publicAppFor } from '../support/apps';
+import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilOpensCounted } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 const CHROME =
@@ -25,10 +28,14 @@ const READER_IP = '203.0.113.77';
 
 describe('the open pixel (trackOpen)', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
+    // Campaign open counters are counted from the table's stream, as on AWS.
+    streamReader = await testCampaignRunner(runtime);
   });
+  afterAll(async () => streamReader.stop());
 
   const tokens = () => createTokenSigner(runtime.config.signingKeys);
 
@@ -107,15 +114,19 @@ describe('the open pixel (trackOpen)', () => {
     return { message: result.message, pixelUrl };
   }
 
-  async function openSummaryOf(contactId: string, messageId: string) {
+  /** The opens recorded on the message item (undefined before the first), as the pixel wrote them. */
+  async function opensOf(contactId: string, messageId: string) {
     const { Item } = await runtime.clients.documents.send(
       new GetCommand({
         TableName: runtime.config.tableName,
-        Key: primaryKeyOf('openSummary', { contactId, messageId }),
+        Key: primaryKeyOf('message', { contactId, messageId }),
         ConsistentRead: true,
       }),
     );
-    return Item;
+    if (Item?.openCount === undefined) return undefined;
+    return Object.fromEntries(
+      Object.entries(Item).filter(([name]) => /open|Open/.test(name) || name === 'campaignId'),
+    );
   }
 
   it('answers GET with the 43-byte transparent GIF and no-store headers, and HEAD with the headers only', async () => {
@@ -153,14 +164,14 @@ describe('the open pixel (trackOpen)', () => {
       await expectTheGif(await load(`/v1/pixel${query}`, { userAgent: CHROME }));
     }
     expect(await countItems(runtime)).toBe(before);
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toBeUndefined();
+    expect(await opensOf(subscriber.contactId, message.messageId)).toBeUndefined();
 
     // Odd query strings never become a 400 (a zod query schema would turn a repeated token into an
     // array): the genuine token still counts.
     await expectTheGif(
       await load(`/v1/pixel?token=${genuine}&token=${genuine}&unexpected=1`, { userAgent: CHROME }),
     );
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toMatchObject({ count: 1 });
+    expect(await opensOf(subscriber.contactId, message.messageId)).toMatchObject({ openCount: 1 });
   });
 
   it('answers the GIF when DynamoDB is down', async () => {
@@ -199,33 +210,31 @@ describe('the open pixel (trackOpen)', () => {
     expect(pixelUrl).toBeDefined();
 
     await expectTheGif(await load(pixelUrl ?? '', { userAgent: CHROME }));
-    const first = await openSummaryOf(subscriber.contactId, message.messageId);
+    const first = await opensOf(subscriber.contactId, message.messageId);
     expect(first).toMatchObject({
-      entity: 'openSummary',
-      messageId: message.messageId,
       campaignId,
-      count: 1,
-      humanCount: 1,
-      lastKind: 'human',
-      lastRuleId: 'no-machine-rule-matched',
-      lastUserAgentFamily: 'chrome',
-      lastNetwork: '203.0.113.0/24',
+      openCount: 1,
+      humanOpenCount: 1,
+      lastOpenKind: 'human',
+      lastOpenRuleId: 'no-machine-rule-matched',
+      lastOpenUserAgentFamily: 'chrome',
+      lastOpenNetwork: '203.0.113.0/24',
     });
-    expect(first?.machineCount).toBeUndefined();
+    expect(first?.machineOpenCount).toBeUndefined();
     expect(first?.firstOpenedAt).toBe(first?.lastOpenedAt);
     expect(first?.firstHumanOpenedAt).toBe(first?.firstOpenedAt);
-    expect(typeof first?.expiresAt).toBe('number');
 
     await expectTheGif(await load(pixelUrl ?? '', { userAgent: CHROME, ip: '203.0.113.78' }));
-    const second = await openSummaryOf(subscriber.contactId, message.messageId);
-    expect(second).toMatchObject({ count: 2, humanCount: 2, firstOpenedAt: first?.firstOpenedAt });
-    expect(second?.lastOpenedAt >= first?.lastOpenedAt).toBe(true);
+    const second = await opensOf(subscriber.contactId, message.messageId);
+    expect(second).toMatchObject({ openCount: 2, humanOpenCount: 2, firstOpenedAt: first?.firstOpenedAt });
+    expect(String(second?.lastOpenedAt) >= String(first?.lastOpenedAt)).toBe(true);
 
     const stored = JSON.stringify(second);
     expect(stored).not.toContain(READER_IP);
     expect(stored).not.toContain('203.0.113.78');
     expect(stored).not.toContain('Chrome/124');
 
+    await untilOpensCounted(runtime, { contactId: subscriber.contactId, messageId: message.messageId });
     expect(await readCampaignCounters(accessOf(runtime), campaignId)).toMatchObject({
       sent: 1,
       humanOpens: 2,
@@ -246,14 +255,15 @@ describe('the open pixel (trackOpen)', () => {
     const campaignId = `proxy-${randomUUID().slice(0, 8)}`;
     const { message, pixelUrl } = await givenMessage(subscriber, { campaignId });
     await expectTheGif(await load(pixelUrl ?? '', { userAgent: GOOGLE_IMAGE_PROXY, ip: '66.249.84.10' }));
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toMatchObject({
-      count: 1,
-      machineCount: 1,
-      lastKind: 'machine',
-      lastRuleId: 'google-image-proxy',
-      lastUserAgentFamily: 'google-image-proxy',
-      lastNetwork: '66.249.84.0/24',
+    expect(await opensOf(subscriber.contactId, message.messageId)).toMatchObject({
+      openCount: 1,
+      machineOpenCount: 1,
+      lastOpenKind: 'machine',
+      lastOpenRuleId: 'google-image-proxy',
+      lastOpenUserAgentFamily: 'google-image-proxy',
+      lastOpenNetwork: '66.249.84.0/24',
     });
+    await untilOpensCounted(runtime, { contactId: subscriber.contactId, messageId: message.messageId });
     expect(await readCampaignCounters(accessOf(runtime), campaignId)).toMatchObject({
       machineOpens: 1,
       humanOpens: 0,
@@ -262,12 +272,13 @@ describe('the open pixel (trackOpen)', () => {
 
     // The person opens it later in a browser: the first human open, even after a machine one.
     await load(pixelUrl ?? '', { userAgent: CHROME });
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toMatchObject({
-      count: 2,
-      machineCount: 1,
-      humanCount: 1,
-      lastKind: 'human',
+    expect(await opensOf(subscriber.contactId, message.messageId)).toMatchObject({
+      openCount: 2,
+      machineOpenCount: 1,
+      humanOpenCount: 1,
+      lastOpenKind: 'human',
     });
+    await untilOpensCounted(runtime, { contactId: subscriber.contactId, messageId: message.messageId });
     expect(await readCampaignCounters(accessOf(runtime), campaignId)).toMatchObject({
       machineOpens: 1,
       humanOpens: 1,
@@ -280,12 +291,13 @@ describe('the open pixel (trackOpen)', () => {
     const before = await countItems(runtime);
     const { message, pixelUrl } = await givenMessage(subscriber, { sentSecondsAgo: 0 });
     await load(pixelUrl ?? '', { userAgent: CHROME });
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toMatchObject({
+    expect(await opensOf(subscriber.contactId, message.messageId)).toMatchObject({
       campaignId: null,
-      machineCount: 1,
-      lastRuleId: 'opened-within-seconds-of-sending',
+      machineOpenCount: 1,
+      lastOpenRuleId: 'opened-within-seconds-of-sending',
     });
-    // Two new items: the message and its open summary (no counter shard).
+    await untilOpensCounted(runtime, { contactId: subscriber.contactId, messageId: message.messageId });
+    // Two new items: the message and its open tally (no counter shard).
     expect(await countItems(runtime)).toBe(before + 2);
   });
 
@@ -301,7 +313,7 @@ describe('the open pixel (trackOpen)', () => {
     const before = await countItems(runtime);
     await expectTheGif(await load(pixelUrl ?? '', { userAgent: CHROME }));
     expect(await countItems(runtime)).toBe(before);
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toBeUndefined();
+    expect(await opensOf(subscriber.contactId, message.messageId)).toBeUndefined();
   });
 
   it('writes nothing for an untracked message, even with a genuine trackOpen token', async () => {
@@ -316,7 +328,41 @@ describe('the open pixel (trackOpen)', () => {
     const before = await countItems(runtime);
     await expectTheGif(await load(`/v1/pixel?token=${token}`, { userAgent: CHROME }));
     expect(await countItems(runtime)).toBe(before);
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toBeUndefined();
+    expect(await opensOf(subscriber.contactId, message.messageId)).toBeUndefined();
+  });
+
+  it("removes a message's opens when its open tally expires, unless it was opened since", async () => {
+    const subscriber = await givenSubscriber(true);
+    const { message, pixelUrl } = await givenMessage(subscriber);
+    const ids = { contactId: subscriber.contactId, messageId: message.messageId };
+    await load(pixelUrl ?? '', { userAgent: CHROME });
+    await untilOpensCounted(runtime, ids);
+    const tally = primaryKeyOf('openTally', ids);
+    const { Item } = await runtime.clients.documents.send(
+      new GetCommand({ TableName: runtime.config.tableName, Key: tally, ConsistentRead: true }),
+    );
+    // Kept OPEN_RETENTION_DAYS after the latest open (DynamoDB's TTL deletes it some time after that).
+    expect(Item?.expiresAt).toBeGreaterThan(
+      Date.now() / 1000 + (runtime.config.openRetentionDays - 1) * 86400,
+    );
+    // What TTL does once it has passed: the tally goes, its REMOVE record reaches the stream reader.
+    await runtime.clients.documents.send(
+      new DeleteCommand({ TableName: runtime.config.tableName, Key: tally }),
+    );
+    const deadline = Date.now() + 10_000;
+    while ((await opensOf(ids.contactId, ids.messageId)) !== undefined) {
+      if (Date.now() > deadline) throw new Error('the opens were not removed');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const stored = await runtime.clients.documents.send(
+      new GetCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', ids),
+        ConsistentRead: true,
+      }),
+    );
+    // The message itself stays, with its own retention.
+    expect(stored.Item).toMatchObject({ messageId: message.messageId, tracked: true });
   });
 
   it('records nothing for a HEAD request, even with a genuine token', async () => {
@@ -325,6 +371,6 @@ describe('the open pixel (trackOpen)', () => {
     const before = await countItems(runtime);
     await expectTheGif(await load(pixelUrl ?? '', { method: 'HEAD', userAgent: CHROME }), 'no body');
     expect(await countItems(runtime)).toBe(before);
-    expect(await openSummaryOf(subscriber.contactId, message.messageId)).toBeUndefined();
+    expect(await opensOf(subscriber.contactId, message.messageId)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { EXPIRY_MARGIN_SECONDS } from '../../shared/consent/unconfirmed-expiry';
 import { primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
@@ -9,8 +10,10 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { publicAppFor } from '../support/apps';
+import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilOpensCounted } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -21,12 +24,16 @@ const epoch = () => Math.floor(Date.now() / 1000);
 /** The TTL attributes documented in docs/retention.md (values, not actual deletion). */
 describe('retention: expiresAt as documented', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
+  afterAll(async () => streamReader.stop());
   beforeAll(async () => {
     runtime = await createTestRuntime({
       CONFIRMATION_LINK_TTL_HOURS: '48',
       MESSAGE_RETENTION_DAYS: '200',
       OPEN_RETENTION_DAYS: '30',
     });
+    // An open's retention is set by the stream reader (its tally).
+    streamReader = await testCampaignRunner(runtime);
     await givenList(runtime, { listId: 'kept-news', trackingAllowedByDefault: true });
     await givenList(runtime, { listId: 'other-news' });
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
@@ -160,7 +167,8 @@ describe('retention: expiresAt as documented', () => {
     const pixel = /<img src="http:\/\/localhost:3000(\/v1\/pixel\?token=[\w.-]+)"/.exec(html)?.[1] ?? '';
     const opened = epoch();
     await app().request(pixel, { headers: { 'user-agent': CHROME } });
-    const opens = await item(primaryKeyOf('openSummary', { contactId, messageId: sent.message.messageId }));
+    await untilOpensCounted(runtime, { contactId, messageId: sent.message.messageId });
+    const opens = await item(primaryKeyOf('openTally', { contactId, messageId: sent.message.messageId }));
     expect(opens?.expiresAt).toBeGreaterThanOrEqual(opened + 30 * DAY);
     expect(opens?.expiresAt).toBeLessThanOrEqual(epoch() + 30 * DAY);
 

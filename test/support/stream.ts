@@ -1,4 +1,5 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 
 /**
@@ -22,6 +23,36 @@ export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = 10_0
     if (Count === 0) return;
     if (Date.now() > until)
       throw new Error(`${Count} accepted requests still unprocessed after ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Waits until the stream reader has counted every open recorded on the message (its `openTally` holds
+ * each load number up to the message's `openCount`). Polls with a deadline; never sleeps a fixed time.
+ */
+export async function untilOpensCounted(
+  runtime: Runtime,
+  message: { contactId: string; messageId: string },
+  deadlineMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  const get = async (key: { pk: string; sk: string }) =>
+    (
+      await runtime.clients.documents.send(
+        new GetCommand({ TableName: runtime.config.tableName, Key: key, ConsistentRead: true }),
+      )
+    ).Item;
+  for (;;) {
+    const [stored, tally] = await Promise.all([
+      get(primaryKeyOf('message', message)),
+      get(primaryKeyOf('openTally', message)),
+    ]);
+    const loads = Number(stored?.openCount ?? 0);
+    const counted = tally?.countedLoads instanceof Set ? tally.countedLoads.size : 0;
+    if (counted >= loads) return;
+    if (Date.now() > until)
+      throw new Error(`${loads - counted} opens still uncounted after ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -1,14 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { type Contact, findContact } from '../../../shared/contacts/contacts';
+import { findContact } from '../../../shared/contacts/contacts';
 import {
   type ContactToCreate,
   createContact,
+  importBasesWithoutConsent,
   importContacts,
   MAX_IMPORT_ROWS,
   MAX_LISTS_PER_CONTACT,
 } from '../../../shared/contacts/create-contacts';
-import { doNotSellSources } from '../../../shared/contacts/do-not-sell';
 import type { EmailChangeDependencies } from '../../../shared/contacts/email-change';
 import { updateContact } from '../../../shared/contacts/update-contact';
 import {
@@ -26,16 +26,13 @@ import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
 import { contactName, opaqueId } from '../../../shared/validation/schemas';
 import { auditRightsRequestCompletion } from './contact-rights';
+import { ContactIdParamsSchema, ContactSchema, contactJson } from './contact-schemas';
 import { ListIdSchema } from './lists';
 
 /**
- * Contacts the operator creates or imports with their evidence, reads and rectifies (GDPR Art. 16),
+ * Contacts the operator creates or imports with their evidence and rectifies (GDPR Art. 16),
  * including the CCPA do-not-sell flag. An address change waits for confirmation from the new address.
  */
-
-const ContactIdParamsSchema = z.object({
-  contactId: opaqueId().openapi({ param: { name: 'contactId', in: 'path' } }),
-});
 
 /** Names go into greetings and, through `{{name}}`, into campaign subjects: header-safe text. */
 const NameSchema = contactName();
@@ -66,6 +63,14 @@ const ImportedListSchema = z
           description:
             'There is no proof of opt-in: the subscription is not affirmative, so marketing to it carries the advertisement notice.',
         }),
+        legalBasis: z.enum(importBasesWithoutConsent).openapi({
+          description:
+            'The basis the processing rests on instead of consent (GDPR Art. 6(1)(f) or (b)), recorded in the ledger.',
+        }),
+        source: z.string().trim().min(1).max(500).openapi({
+          description: 'Where the contact came from (customer file, event, process), recorded in the ledger.',
+          example: 'customers who bought in 2024',
+        }),
       })
       .openapi({ title: 'Without evidence' }),
   ])
@@ -83,40 +88,6 @@ const NewContactSchema = z
     lists: z.array(ImportedListSchema).max(MAX_LISTS_PER_CONTACT).optional(),
   })
   .openapi('NewContact');
-
-const ContactSchema = z
-  .object({
-    contactId: z.string(),
-    email: z.string(),
-    name: z.string().nullable(),
-    locale: z.enum(supportedLocales),
-    accountHolder: z.boolean(),
-    accountStatus: z.enum(['active', 'deactivated']).nullable(),
-    trackingConsent: z.boolean(),
-    marketingOptOut: z.boolean(),
-    doNotSell: z.boolean(),
-    doNotSellSource: z.enum(doNotSellSources).nullable(),
-    doNotSellAt: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi('Contact');
-
-const contactJson = (contact: Contact) => ({
-  contactId: contact.contactId,
-  email: contact.email,
-  name: contact.name,
-  locale: contact.locale,
-  accountHolder: contact.accountHolder,
-  accountStatus: contact.accountStatus,
-  trackingConsent: contact.trackingConsent,
-  marketingOptOut: contact.marketingOptOut,
-  doNotSell: contact.doNotSell,
-  doNotSellSource: contact.doNotSellSource,
-  doNotSellAt: contact.doNotSellAt,
-  createdAt: contact.createdAt,
-  updatedAt: contact.updatedAt,
-});
 
 const ImportRowResultSchema = z
   .object({
@@ -194,7 +165,8 @@ const createContactRoute = createRoute({
   summary: 'Create a contact with the evidence of its opt-ins',
   description:
     'Per list, either `optIn` evidence (time, source, consent wording version: recorded as an `imported` ledger event ' +
-    'with method `import`) or `noEvidence: true` (confirmed but not affirmative: marketing carries the ad notice). ' +
+    'with method `import`) or `noEvidence: true` with the `legalBasis` relied on instead and the `source` (recorded ' +
+    'with that basis; confirmed but not affirmative: marketing carries the ad notice). ' +
     'No email is sent. An existing address is never overwritten (409).',
   request: { body: { required: true, content: { 'application/json': { schema: NewContactSchema } } } },
   responses: {
@@ -240,22 +212,6 @@ const importContactsRoute = createRoute({
     },
     ...errors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
-  },
-});
-
-const getContactRoute = createRoute({
-  ...common,
-  ...adminAccess('contacts:read'),
-  method: 'get',
-  path: '/admin/v1/contacts/{contactId}',
-  operationId: 'getContact',
-  summary: 'Get a contact',
-  request: { params: ContactIdParamsSchema },
-  responses: {
-    200: { description: 'The contact.', content: { 'application/json': { schema: ContactSchema } } },
-    ...errors,
-    403: errorResponse('The API key lacks the `contacts:read` scope.'),
-    404: errorResponse('There is no such contact.'),
   },
 });
 
@@ -337,11 +293,6 @@ export function contactRoutes(deps: EmailChangeDependencies) {
         },
         200,
       );
-    })
-    .openapi(getContactRoute, async (c) => {
-      const contact = await findContact(deps.access, c.req.valid('param').contactId);
-      if (contact === undefined) throw new NotFoundError('The contact');
-      return c.json(contactJson(contact), 200);
     })
     .openapi(updateContactRoute, async (c) => {
       const principal = c.get('principal');

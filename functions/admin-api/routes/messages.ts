@@ -82,6 +82,10 @@ const MessageSchema = z
     exemption: z.record(z.string(), z.unknown()).nullable(),
     headers: z.array(z.object({ name: z.string(), value: z.string() })),
     tracked: z.boolean(),
+    trackingConsent: z.boolean().openapi({
+      description:
+        "The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing.",
+    }),
     sesMessageId: z.string().nullable(),
     createdAt: z.string(),
     sentAt: z.string().nullable(),

@@ -22,7 +22,7 @@ export interface PixelDependencies extends OpenRecordingDependencies {
 }
 
 /**
- * How long the GIF waits for the open to be recorded. Recording takes a few DynamoDB calls of
+ * How long the GIF waits for the open to be recorded. Recording takes one DynamoDB write of
  * milliseconds; when DynamoDB is slow or hung the GIF goes out anyway, within about a second, and the
  * recording finishes (or fails, bounded by the SDK's deadlines) on its own. Opens are best effort.
  */

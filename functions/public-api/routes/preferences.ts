@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
+import type { ConsentEvidence } from '../../../shared/consent/consent-events';
 import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
-import { loadPreferences } from '../../../shared/consent/preferences';
-import { unsubscribe } from '../../../shared/consent/unsubscribe';
+import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
+import { unsubscribe, unsubscribeFromList } from '../../../shared/consent/unsubscribe';
 import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
 import { InvalidLinkError, ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
@@ -91,16 +92,45 @@ const updateRoute = createRoute({
   },
 });
 
+/** A form naming a list that is not the person's: forged or stale; nothing changes. */
+const notOneOfYours = () =>
+  new ValidationError('That list is not one of yours; nothing was changed.', [
+    { path: 'body.listId', message: 'is not one of your lists' },
+  ]);
+
 export function preferencesRoutes(deps: PreferencesDependencies) {
   const contactOf = (token: string) => {
     const verified = deps.tokens.verify('preferences', token);
     if (!verified.ok) throw new InvalidLinkError();
     return verified.data;
   };
-  const render = async (token: string, contactId: string, locale: Locale, notice?: string) => {
+  /** The page as it is now; a notice may name a list, from the same read. */
+  const render = async (
+    token: string,
+    contactId: string,
+    locale: Locale,
+    notice?: string | ((preferences: Preferences) => string),
+  ) => {
     const preferences = await loadPreferences(deps.access, contactId, locale);
     if (preferences === undefined) throw new InvalidLinkError();
-    return preferencesPage({ locale, token, preferences, companyName: deps.companyName, notice });
+    const said = typeof notice === 'function' ? notice(preferences) : notice;
+    return preferencesPage({ locale, token, preferences, companyName: deps.companyName, notice: said });
+  };
+  /**
+   * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks
+   * that the list is one of the person's, which the page read used to.
+   */
+  const leaveList = async (contactId: string, listId: string, evidence: ConsentEvidence) => {
+    const result = await unsubscribeFromList(deps, {
+      contactId,
+      scope: { kind: 'list', listId },
+      method: 'preference-page',
+      evidence,
+      requireSubscription: true,
+    });
+    if (result.kind === 'unknown-contact') throw new InvalidLinkError();
+    if (result.kind === 'not-subscribed') throw notOneOfYours();
+    return result.kind === 'unsubscribed';
   };
 
   return createRouter()
@@ -121,32 +151,33 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
         ...(target.messageId ? { messageId: target.messageId } : {}),
       };
       const notices = messagesFor(locale).preferences.notices;
+      c.header('Cache-Control', 'no-store');
+      if (form.action === 'unsubscribe' && form.listId !== undefined) {
+        const left = await leaveList(target.contactId, form.listId, evidence);
+        const named = (preferences: Preferences) =>
+          notices.unsubscribed(preferences.lists.find((l) => l.listId === form.listId)?.name ?? '');
+        return c.html(await render(form.token, target.contactId, locale, left ? named : undefined), 200);
+      }
       const before = await loadPreferences(deps.access, target.contactId, locale);
       if (before === undefined) throw new InvalidLinkError();
       const chosen =
         form.listId === undefined ? undefined : before.lists.find((l) => l.listId === form.listId);
       // The page acts only on the person's own lists: anything else is a forged or stale form.
-      if (form.listId !== undefined && chosen === undefined) {
-        throw new ValidationError('That list is not one of yours; nothing was changed.', [
-          { path: 'body.listId', message: 'is not one of your lists' },
-        ]);
-      }
+      if (form.listId !== undefined && chosen === undefined) throw notOneOfYours();
       const listName = chosen?.name ?? '';
 
       let notice = notices.nothingChanged;
       switch (form.action) {
         case 'unsubscribe':
+          break; // answered above: the schema requires a list for this action
         case 'unsubscribe-all': {
-          const all = form.action === 'unsubscribe-all';
-          if (!all && chosen === undefined) break; // the schema requires a list for this action
           const result = await unsubscribe(deps, {
             contactId: target.contactId,
-            scope: all ? { kind: 'all-marketing' } : { kind: 'list', listId: chosen?.listId ?? '' },
+            scope: { kind: 'all-marketing' },
             method: 'preference-page',
             evidence,
           });
-          if (result.kind === 'unsubscribed')
-            notice = all ? notices.unsubscribedAll : notices.unsubscribed(listName);
+          if (result.kind === 'unsubscribed') notice = notices.unsubscribedAll;
           break;
         }
         case 'resubscribe': {
@@ -187,7 +218,6 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
           if (result === 'changed') notice = granted ? notices.trackingGranted : notices.trackingRevoked;
         }
       }
-      c.header('Cache-Control', 'no-store');
       return c.html(await render(form.token, target.contactId, locale, notice), 200);
     });
 }

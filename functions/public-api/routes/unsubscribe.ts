@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import * as z from 'zod';
-import { type UnsubscribeDependencies, unsubscribe } from '../../../shared/consent/unsubscribe';
+import { type UnsubscribeDependencies, unsubscribeFromList } from '../../../shared/consent/unsubscribe';
 import { InvalidLinkError } from '../../../shared/errors';
 import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter } from '../../../shared/http/create-api';
@@ -9,7 +9,6 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import { findList } from '../../../shared/lists/lists';
-import { incrementCampaignCounters } from '../../../shared/stats/campaign-counters';
 import type { TokenSigner } from '../../../shared/tokens';
 import { unsubscribeAskPage, unsubscribedPage } from '../pages/preference-pages';
 
@@ -104,7 +103,8 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
       const { token } = c.req.valid('query');
       const target = verify(token);
       const evidence = requestEvidence(c);
-      const result = await unsubscribe(deps, {
+      // One transaction, no read before it (docs/unsubscribe.md); a repeat changes and records nothing.
+      await unsubscribeFromList(deps, {
         contactId: target.contactId,
         scope: { kind: 'list', listId: target.listId },
         method: 'one-click',
@@ -113,11 +113,9 @@ export function unsubscribeRoutes(deps: OneClickDependencies) {
           ...(target.messageId ? { messageId: target.messageId } : {}),
           ...(target.campaignId ? { campaignId: target.campaignId } : {}),
         },
+        // Attributed to the campaign the link came from (getCampaignStats), in the same transaction.
+        ...(target.campaignId ? { campaignId: target.campaignId } : {}),
       });
-      // Attributed to the campaign the link came from (getCampaignStats).
-      if (result.kind === 'unsubscribed' && target.campaignId) {
-        await incrementCampaignCounters(deps.access, target.campaignId, { unsubscribed: 1 });
-      }
       c.header('Cache-Control', 'no-store');
       if (!c.get('humanFacing')) return c.json({ status: 'unsubscribed' as const }, 200);
       const locale = c.get('locale') ?? 'en';

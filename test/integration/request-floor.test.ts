@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { streamWorkOf } from '../../functions/campaign-worker/stream-records';
+import { createAwsClients } from '../../shared/aws-clients';
+import { listConsentEvents } from '../../shared/consent/consent-events';
+import { setTrackingConsent } from '../../shared/consent/preference-changes';
+import { type Contact, findContact } from '../../shared/contacts/contacts';
+import { primaryKeyOf } from '../../shared/data-model';
+import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
+import type { Runtime } from '../../shared/runtime';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
+import { sendMessage } from '../../shared/sending/send-message';
+import { readCampaignCounters } from '../../shared/stats/campaign-counters';
+import { createTokenSigner } from '../../shared/tokens';
+import { countOpen } from '../../shared/tracking/open-counting';
+import { publicAppFor } from '../support/apps';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * The public hot paths at their floor (issue 17): what each request sends to DynamoDB, counted on the
+ * real SDK client by a middleware (every command the app sends passes through it), not on a mock.
+ */
+
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+const READS = new Set([
+  'GetItemCommand',
+  'BatchGetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'TransactGetItemsCommand',
+]);
+
+/** A runtime whose SDK client records the name of every DynamoDB command it sends, in order. */
+function countingRuntime(runtime: Runtime) {
+  const clients = createAwsClients(runtime.config);
+  const sent: string[] = [];
+  clients.dynamoDb.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countDynamoDbCommands' },
+  );
+  return { runtime: { ...runtime, clients }, sent, reads: () => sent.filter((name) => READS.has(name)) };
+}
+
+describe('hot paths: one write (or one transaction), no read', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'floor-news', trackingAllowedByDefault: true });
+  });
+
+  async function givenSubscriber() {
+    const email = `floor-${randomUUID()}@example.org`;
+    const app = publicAppFor(runtime);
+    await app.request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists: ['floor-news'], trackingConsent: true }),
+    });
+    const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
+    await app.request('/v1/confirm', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    return { email, contactId: (await recordsOf(runtime, email))?.contact.contactId ?? '' };
+  }
+
+  async function givenTrackedMessage(subscriber: { email: string; contactId: string }, campaignId: string) {
+    const deps = { ...sendDependenciesOf(runtime), now: () => new Date(Date.now() - 60_000) };
+    const sent = await sendMessage(deps, {
+      recipient: { contactId: subscriber.contactId },
+      draft: { kind: 'marketing', listId: 'floor-news', subject: 'News', html: '<p>Hello</p>' },
+      campaignId,
+    });
+    expect(sent.message.tracked).toBe(true);
+    const html = (await sentMailTo(subscriber.email)).at(-1)?.body.html ?? '';
+    const pixel = /<img src="http:\/\/localhost:3000(\/v1\/pixel\?token=[\w.-]+)"/.exec(html)?.[1] ?? '';
+    return { messageId: sent.message.messageId, pixel };
+  }
+
+  const messageItem = async (contactId: string, messageId: string) =>
+    (
+      await runtime.clients.documents.send(
+        new GetCommand({
+          TableName: runtime.config.tableName,
+          Key: primaryKeyOf('message', { contactId, messageId }),
+          ConsistentRead: true,
+        }),
+      )
+    ).Item ?? {};
+
+  it('a pixel load is one UpdateItem and no read', async () => {
+    const subscriber = await givenSubscriber();
+    const { messageId, pixel } = await givenTrackedMessage(subscriber, `c-${randomUUID().slice(0, 8)}`);
+    const counting = countingRuntime(runtime);
+    const response = await publicAppFor(counting.runtime).request(pixel, {
+      headers: { 'user-agent': CHROME },
+    });
+    expect(response.status).toBe(200);
+    expect(counting.sent).toEqual(['UpdateItemCommand']);
+    expect((await messageItem(subscriber.contactId, messageId)).humanOpenCount).toBe(1);
+  });
+
+  it('tracking withdrawn after the email was sent: the next load records nothing, still with no read', async () => {
+    const subscriber = await givenSubscriber();
+    const { messageId, pixel } = await givenTrackedMessage(subscriber, `c-${randomUUID().slice(0, 8)}`);
+    const contact = (await findContact(accessOf(runtime), subscriber.contactId)) as Contact;
+    await setTrackingConsent(
+      { access: accessOf(runtime) },
+      { contact, granted: false, evidence: { source: 'preference-page' } },
+    );
+    expect((await messageItem(subscriber.contactId, messageId)).trackingConsent).toBe(false);
+
+    const counting = countingRuntime(runtime);
+    const response = await publicAppFor(counting.runtime).request(pixel, {
+      headers: { 'user-agent': CHROME },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toContain('no-store');
+    expect(counting.reads()).toEqual([]);
+    const stored = await messageItem(subscriber.contactId, messageId);
+    expect(stored.openCount).toBeUndefined();
+    expect(Object.keys(stored).filter((name) => /open/i.test(name))).toEqual([]);
+  });
+
+  it('counts a campaign’s first human open once, even when its stream record is delivered twice', async () => {
+    const subscriber = await givenSubscriber();
+    const campaignId = `c-${randomUUID().slice(0, 8)}`;
+    const { messageId, pixel } = await givenTrackedMessage(subscriber, campaignId);
+    const before = await messageItem(subscriber.contactId, messageId);
+    await publicAppFor(runtime).request(pixel, { headers: { 'user-agent': CHROME } });
+    const after = await messageItem(subscriber.contactId, messageId);
+
+    // The MODIFY record DynamoDB Streams would carry (NEW_AND_OLD_IMAGES), routed as the reader routes it.
+    const images = (item: Record<string, unknown>) =>
+      marshall(item, { removeUndefinedValues: true }) as Parameters<typeof streamWorkOf>[1];
+    const work = streamWorkOf('MODIFY', images(after), images(before));
+    expect(work).toMatchObject({
+      kind: 'message-open',
+      open: { load: 1, kind: 'human', firstHumanOpen: true },
+    });
+    if (work?.kind !== 'message-open') throw new Error('not routed as an open');
+    const deps = { access: accessOf(runtime), openRetentionDays: runtime.config.openRetentionDays };
+    expect(await countOpen(deps, work.open)).toBe('counted');
+    expect(await countOpen(deps, work.open)).toBe('already-counted');
+    expect(await readCampaignCounters(accessOf(runtime), campaignId)).toMatchObject({
+      humanOpens: 1,
+      uniqueHumanOpens: 1,
+      machineOpens: 0,
+    });
+  });
+
+  it('a one-click POST is one TransactWriteItems and no read; repeated, it answers 200 and records nothing twice', async () => {
+    const subscriber = await givenSubscriber();
+    const campaignId = `c-${randomUUID().slice(0, 8)}`;
+    const { oneClickUrl } = unsubscribeLinks(
+      {
+        baseUrl: runtime.config.baseUrl,
+        unsubscribeMailbox: runtime.config.sender.unsubscribeMailbox,
+        tokens: createTokenSigner(runtime.config.signingKeys),
+      },
+      { contactId: subscriber.contactId, listId: 'floor-news', campaignId },
+    );
+    const post = () =>
+      publicAppFor(counting.runtime).request(oneClickUrl.replace(/^https?:\/\/[^/]+/, ''), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+    const counting = countingRuntime(runtime);
+    const first = await post();
+    expect(first.status).toBe(200);
+    expect(first.headers.get('location')).toBeNull();
+    expect(counting.sent).toEqual(['TransactWriteItemsCommand']);
+
+    counting.sent.length = 0;
+    const again = await post();
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ status: 'unsubscribed' });
+    expect(counting.sent).toEqual(['TransactWriteItemsCommand']);
+
+    const { events } = await listConsentEvents(accessOf(runtime), subscriber.contactId, { limit: 20 });
+    expect(events.filter((event) => event.kind === 'unsubscribed')).toHaveLength(1);
+    expect((await recordsOf(runtime, subscriber.email))?.subscriptions.get('floor-news')?.status).toBe(
+      'unsubscribed',
+    );
+    expect(await readCampaignCounters(accessOf(runtime), campaignId)).toMatchObject({ unsubscribed: 1 });
+  });
+
+  it("the preference page's single-list unsubscribe writes its one transaction before any read", async () => {
+    const subscriber = await givenSubscriber();
+    const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', {
+      contactId: subscriber.contactId,
+    });
+    const counting = countingRuntime(runtime);
+    const response = await publicAppFor(counting.runtime).request('/v1/preferences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, action: 'unsubscribe', listId: 'floor-news' }).toString(),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('floor-news');
+    // The page shown afterwards is read after the write; nothing is read before it.
+    expect(counting.sent[0]).toBe('TransactWriteItemsCommand');
+    expect(counting.sent.filter((name) => name === 'TransactWriteItemsCommand')).toHaveLength(1);
+    expect((await recordsOf(runtime, subscriber.email))?.subscriptions.get('floor-news')?.status).toBe(
+      'unsubscribed',
+    );
+
+    // A list that is not theirs: refused by the transaction's condition, nothing written.
+    const foreign = await publicAppFor(runtime).request('/v1/preferences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, action: 'unsubscribe', listId: 'someone-elses' }).toString(),
+    });
+    expect(foreign.status).toBe(400);
+    expect((await recordsOf(runtime, subscriber.email))?.subscriptions.has('someone-elses')).toBe(false);
+  });
+});
