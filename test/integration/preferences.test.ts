@@ -75,14 +75,6 @@ describe('the preference page', () => {
     expect(await countItems(runtime)).toBe(before);
   });
 
-  it('speaks French when asked', async () => {
-    const { token } = await givenSubscriber(['weekly-news']);
-    const html = await (await view(token, '&locale=fr')).text();
-    expect(html).toContain('<html lang="fr">');
-    expect(html).toContain('Vos préférences e-mail');
-    expect(html).toContain('La lettre weekly-news</strong>: Inscrit');
-  });
-
   it('unsubscribes from one list with the evidence of the page', async () => {
     const { email, contactId, token } = await givenSubscriber(['weekly-news', 'product-updates']);
     const response = await act(token, { action: 'unsubscribe', listId: 'weekly-news' });

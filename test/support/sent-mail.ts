@@ -36,3 +36,21 @@ export async function mailArriving(to: string, count = 1, deadlineMs = 10_000): 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * The first email to `to` that `matches`, once the emulator has it: mail is sent from the request or from
+ * the table's stream, so tests poll with a deadline rather than assume either.
+ */
+export async function mailMatching(
+  to: string,
+  matches: (mail: SentMail, index: number) => boolean = () => true,
+  deadlineMs = 15_000,
+): Promise<SentMail> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const found = (await sentMailTo(to)).find(matches);
+    if (found !== undefined) return found;
+    if (Date.now() > until) throw new Error(`No matching email to ${to} within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
