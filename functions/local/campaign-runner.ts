@@ -128,11 +128,21 @@ export async function startCampaignRunner(
     running.add(run);
   }
 
+  /** A record that cannot be read is logged and skipped, never allowed to stop the records after it. */
+  function routed(record: _Record): StreamWork | undefined {
+    try {
+      return streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
+    } catch (error) {
+      logger.error('stream record could not be routed', { eventName: record.eventName, error });
+      return undefined;
+    }
+  }
+
   function enqueue(records: _Record[]) {
     // A simulated crash stops the runner dead: what the stream still delivers is nobody's any more.
     if (stopped) return;
     for (const record of records) {
-      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
+      const work = routed(record);
       if (work?.kind === 'accepted-request') processRequest(work.key);
       if (work?.kind === 'message-open' || work?.kind === 'opens-expired') processTally(work);
       if (work?.kind === 'outbound-events') publishEvents(work.events);

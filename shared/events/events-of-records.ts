@@ -66,9 +66,32 @@ export const outboundEventFilterPattern = {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+/**
+ * An empty map attribute (`{ M: {} }`, e.g. a ledger event with no evidence) reaches the local stream
+ * reader as `{}`: the DynamoDB Streams client drops the empty member. `unmarshall` refuses a value with no
+ * type, so such values are read back as the empty map they were.
+ */
+function withEmptyMaps(image: Record<string, unknown>): Record<string, AttributeValue> {
+  const typed = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return { M: {} };
+    const [[type, inner]] = entries as [[string, unknown]];
+    if (type === 'M' && inner !== null && typeof inner === 'object') {
+      return { M: withEmptyMaps(inner as Record<string, unknown>) };
+    }
+    if (type === 'L' && Array.isArray(inner)) return { L: inner.map(typed) };
+    return value;
+  };
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, typed(value)])) as Record<
+    string,
+    AttributeValue
+  >;
+}
+
 function imageOf(raw: unknown): Image | undefined {
   if (raw === undefined || raw === null) return undefined;
-  return unmarshall(raw as Record<string, AttributeValue>) as Image;
+  return unmarshall(withEmptyMaps(raw as Record<string, unknown>)) as Image;
 }
 
 /** Whether a stream record is one the producer turns into events (without unmarshalling it). */

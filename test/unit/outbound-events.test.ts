@@ -77,6 +77,13 @@ describe('events from stream records', () => {
     evidence: { ip: '203.0.113.9', userAgent: 'Mail', messageId: 'm1', campaignId: 'k1' },
   };
 
+  it('reads a ledger event whose empty evidence map the local stream reader delivers as {}', () => {
+    // What DynamoDB Local's stream, through the DynamoDB Streams client, gives for `evidence: { M: {} }`.
+    const delivered = { ...image({ ...ledger, evidence: {} }), evidence: {} };
+    const [read] = outboundEventsOf('INSERT', delivered, undefined);
+    expect(read).toMatchObject({ ok: true, event: { id: 'evt1', type: 'subscription.unsubscribed' } });
+  });
+
   it('an appended ledger event: its id, type and opaque ids, never the evidence’s IP or user agent', () => {
     const [read] = outboundEventsOf('INSERT', image(ledger), undefined);
     expect(read).toEqual({
