@@ -25,13 +25,17 @@ export const functionEntries = {
 export const BUNDLE_SIZE_TARGET_BYTES = 1024 * 1024;
 
 /**
- * Functions allowed over the 1 MB target, each with the ceiling the tests hold it to: none today. zod v4's
+ * Functions allowed over the 1 MB target, each with the ceiling the tests hold it to. admin-api passed 1 MB
+ * (about 1.03 MB) when the operator's desk, webhooks and SendBulkEmail landed together; the request-paths
+ * issue (#17) owns bringing it back under, and this ceiling keeps it from growing meanwhile. zod v4's
  * `z` namespace (~440 KB with its locales) stays out of the bundles only while every import is
  * `import * as z from 'zod'` and @hono/zod-openapi is patched (patches/, applied by `postinstall`) to pass
  * `ZodType` alone to `extendZodWithOpenApi` instead of the whole namespace: esbuild keeps every member of
  * a namespace that is used as a value.
  */
-export const overTargetCeilings: Partial<Record<keyof typeof functionEntries, number>> = {};
+export const overTargetCeilings: Partial<Record<keyof typeof functionEntries, number>> = {
+  'admin-api': 1_075_000,
+};
 
 /** The most a function's bundle may weigh in the tests: the 1 MB target, or its ceiling above. */
 export function bundleCeiling(name: string): number {

@@ -1,5 +1,7 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import render from 'dom-serializer';
+import { parseDocument } from 'htmlparser2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { campaignDraft } from '../../shared/campaigns/campaign-draft';
@@ -111,7 +113,9 @@ describe('a campaign sent with SendBulkEmail', () => {
       const single = (await sentMailTo(person.email)).find((mail) => mail.messageId !== bulk?.messageId);
 
       expect(bulk?.subject).toBe(single?.subject);
-      expect(bulk?.body.html).toBe(single?.body.html);
+      // Compared as parsed documents: the single path re-serialises its HTML when placing the footer
+      // (a `"` in text comes out bare), the bulk path escapes each value into a fixed template (`&quot;`).
+      expect(asDocument(bulk?.body.html)).toBe(asDocument(single?.body.html));
       expect(bulk?.body.text).toBe(single?.body.text);
       expect(bulk?.from).toBe(single?.from);
       expect(bulk?.replyTo).toEqual(single?.replyTo);
@@ -119,7 +123,8 @@ describe('a campaign sent with SendBulkEmail', () => {
         expect(header(bulk, name)).toBe(header(single, name));
       }
       // Literally what the operator and the person wrote, nothing read as template syntax.
-      const firstName = (TRICKY_NAMES[index] ?? '').split(' ')[0] ?? '';
+      // The fourth person has no name: the placeholder's fallback.
+      const firstName = TRICKY_NAMES[index]?.split(' ')[0] ?? 'for you';
       expect(bulk?.subject).toBe(`News ${firstName} }} {{{`);
       expect(bulk?.body.text).toContain('{in braces}, }}} closing, a \\ backslash, \\{{ escaped, {{{ three');
       expect(bulk?.body.html).toContain(
@@ -264,3 +269,6 @@ describe("SES's answer for each entry", () => {
     }
   }, 60_000);
 });
+
+/** HTML as a parser reads it, serialised one way: two spellings of the same document compare equal. */
+const asDocument = (html: string | undefined) => render(parseDocument(html ?? ''));

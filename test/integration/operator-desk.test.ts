@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { AuditEvent } from '../../shared/audit/audit-events';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { RightsReport } from '../../shared/rights/rights-report';
@@ -7,6 +8,7 @@ import type { RightsRequest } from '../../shared/rights/rights-request-rules';
 import type { Runtime } from '../../shared/runtime';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { givenList, scanAllItems } from '../support/consent-fixtures';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 type Json = Record<string, unknown>;
@@ -18,10 +20,13 @@ type Json = Record<string, unknown>;
  */
 describe('answering an emailed erasure request through the API alone', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'desk-news', doubleOptIn: false });
   });
+  afterAll(async () => streamReader.stop());
 
   const call = async (path: string, init: { method?: string; body?: unknown } = {}) => {
     const response = await adminRequest(runtime, path, {
@@ -43,6 +48,8 @@ describe('answering an emailed erasure request through the API alone', () => {
       body: JSON.stringify({ email, lists: ['desk-news'] }),
     });
     expect(signup.status).toBe(202);
+    // The signup is accepted in one write and processed on the table's stream.
+    await untilRequestsProcessed(runtime);
     return email;
   }
 
