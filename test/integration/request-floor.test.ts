@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWorkOf } from '../../functions/campaign-worker/stream-records';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createAwsClients } from '../../shared/aws-clients';
 import { listConsentEvents } from '../../shared/consent/consent-events';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
@@ -18,6 +19,7 @@ import { countOpen } from '../../shared/tracking/open-counting';
 import { publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -51,10 +53,14 @@ function countingRuntime(runtime: Runtime) {
 
 describe('hot paths: one write (or one transaction), no read', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    // Signups are accepted in one write and processed on the table's stream.
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'floor-news', trackingAllowedByDefault: true });
   });
+  afterAll(async () => streamReader.stop());
 
   async function givenSubscriber() {
     const email = `floor-${randomUUID()}@example.org`;
@@ -64,6 +70,7 @@ describe('hot paths: one write (or one transaction), no read', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['floor-news'], trackingConsent: true }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     await app.request('/v1/confirm', {
       method: 'POST',
