@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { primaryKeyOf } from '../data-model';
 import type { BulkMailer } from '../email/bulk-mailer';
 import { markFoundMidSend, type SendDependencies } from '../sending/send-message';
-import type { ChunkStep } from './send-chunk';
 
 /**
  * One campaign recipient, exactly once. The message id is derived from campaign and contact, so a recipient
@@ -25,6 +24,9 @@ export type RecipientOutcome =
 export function campaignMessageId(campaignId: string, contactId: string): string {
   return `m${createHash('sha256').update(`${campaignId}:${contactId}`).digest('base64url').slice(0, 26)}`;
 }
+
+/** The points between two steps where the crash tests stop a worker (`committed`: worker.ts). */
+export type ChunkStep = 'claimed' | 'sent' | 'recorded' | 'committed';
 
 export interface RecipientDependencies extends SendDependencies {
   /** SendBulkEmail, the campaign path (single sends keep SendEmail through `mailer`). */

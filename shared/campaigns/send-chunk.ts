@@ -32,9 +32,6 @@ import { templateFor } from './template-cache';
  * The task then counts the chunk and moves past it, removing the claim, in one transaction (worker.ts).
  */
 
-/** The points between two steps where the crash tests stop a worker (`committed`: worker.ts). */
-export type ChunkStep = 'claimed' | 'sent' | 'recorded' | 'committed';
-
 export interface ChunkOptions {
   /** Writes the chunk's claim (before any SES call). Without it (tests), nothing is claimed. */
   claim?: () => Promise<void>;
