@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { consentMethods, legalBases } from '../consent/consent-events';
 
 /**
  * The operator's events (docs/events.md): one schema per type, each an envelope with an id for
@@ -17,20 +18,9 @@ export const EVENT_SCHEMA_VERSION = 1;
 
 const opaqueId = z.string().regex(/^[A-Za-z0-9_.:-]{1,256}$/);
 
-/** How a consent change was made (the ledger's `method`, shared/consent/consent-events.ts). */
-const method = z.enum([
-  'form',
-  'confirm-link',
-  'one-click',
-  'preference-page',
-  'reply-email',
-  'admin',
-  'import',
-  'bounce',
-  'complaint',
-  'erasure',
-]);
-const legalBasis = z.enum(['consent', 'contract', 'legitimate-interest']);
+/** How a consent change was made and on what basis: the ledger's own lists, so the two cannot drift. */
+const method = z.enum(consentMethods);
+const legalBasis = z.enum(legalBases);
 
 const subscriptionData = z.strictObject({
   contactId: opaqueId,
