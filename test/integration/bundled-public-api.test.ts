@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLHandler, LambdaFunctionURLResult } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
+import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
+import { untilRequestsProcessed } from '../support/stream';
 import { testEnvironment } from '../support/test-runtime';
 
 /**
@@ -16,6 +19,7 @@ import { testEnvironment } from '../support/test-runtime';
 
 let runtime: Runtime;
 let handler: LambdaFunctionURLHandler;
+let streamReader: CampaignRunner;
 
 beforeAll(async () => {
   const env = testEnvironment({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
@@ -23,6 +27,12 @@ beforeAll(async () => {
   await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
   handler = await bundledHandler<LambdaFunctionURLHandler>('public-api', env);
   await givenList(runtime, { listId: 'news' });
+  // Accepted signups are processed by the table's stream reader, as campaign-worker does on AWS.
+  streamReader = await testCampaignRunner(runtime);
+});
+
+afterAll(async () => {
+  await streamReader?.stop();
 });
 
 const documented = JSON.parse(
@@ -107,6 +117,7 @@ describe('the bundled public-api function', () => {
     });
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toMatch(/^text\/html/);
+    await untilRequestsProcessed(runtime);
     const records = await recordsOf(runtime, email);
     expect(records?.events).toEqual([
       expect.objectContaining({

@@ -156,26 +156,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/v1/contacts/{contactId}/unsubscribe": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Unsubscribe a contact from one list or from all marketing
-         * @description Recorded in the consent ledger as `unsubscribed` with method `admin` and the API key id. Idempotent: a repeat answers `already-unsubscribed` and records nothing.
-         */
-        post: operations["unsubscribeContact"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/admin/v1/contacts": {
         parameters: {
             query?: never;
@@ -221,28 +201,7 @@ export interface paths {
         patch: operations["updateContact"];
         trace?: never;
     };
-    "/admin/v1/suppressions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The suppression list, newest first, optionally by reason */
-        get: operations["listSuppressions"];
-        put?: never;
-        /**
-         * Block an address or a contact (reason `admin`)
-         * @description Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional email. A confirmed opt-in does not lift it; only `deleteSuppression` does.
-         */
-        post: operations["createSuppression"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/suppressions/{suppressionId}": {
+    "/admin/v1/contacts/{contactId}/unsubscribe": {
         parameters: {
             query?: never;
             header?: never;
@@ -251,12 +210,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post?: never;
         /**
-         * Lift the operator’s own block (`admin` only)
-         * @description Bounce, complaint, unsubscribe and erasure suppressions cannot be lifted here (409 `suppression_not_liftable`): only the person’s confirmed opt-in lifts them. The contact holding the address gets a `suppression-lifted` ledger event.
+         * Unsubscribe a contact from one list or from all marketing
+         * @description Recorded in the consent ledger as `unsubscribed` with method `admin` and the API key id. Idempotent: a repeat answers `already-unsubscribed` and records nothing.
          */
-        delete: operations["deleteSuppression"];
+        post: operations["unsubscribeContact"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -296,6 +255,63 @@ export interface paths {
          * @description Deletes the profile, subscriptions, opens and address lookup; strips personal fields from consent events and send records; keeps a keyed hash of the address on the suppression list (`erased`) so it is never mailed again unless it opts in afresh. Idempotent: erasing an erased contact answers its receipt.
          */
         post: operations["eraseContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/contacts/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import up to 1000 contacts with their evidence
+         * @description Each row as in `createContact`, each written on its own: the answer has one result per row (`created`, `already-exists` (nothing changed) or `invalid` with the reason). No email is sent.
+         */
+        post: operations["importContacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/announcements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a service announcement to every active account holder (through the campaign fan-out)
+         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
+         */
+        post: operations["createAnnouncement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/contacts/{contactId}/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mark a contact as an account holder (active or deactivated), or not */
+        put: operations["setAccountStatus"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -364,6 +380,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The suppression list, newest first, optionally by reason */
+        get: operations["listSuppressions"];
+        put?: never;
+        /**
+         * Block an address or a contact (reason `admin`)
+         * @description Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional email. A confirmed opt-in does not lift it; only `deleteSuppression` does.
+         */
+        post: operations["createSuppression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/suppressions/{suppressionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift the operator’s own block (`admin` only)
+         * @description Bounce, complaint, unsubscribe and erasure suppressions cannot be lifted here (409 `suppression_not_liftable`): only the person’s confirmed opt-in lifts them. The contact holding the address gets a `suppression-lifted` ledger event.
+         */
+        delete: operations["deleteSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every webhook, newest first (never a secret) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook; the answer holds its signing secret, once
+         * @description At most 20 webhooks. On AWS the URL must reach a public address (docs/events.md).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook: nothing more is delivered to it */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's deliveries newest first; `status=dead` lists the dead letters */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/messages": {
         parameters: {
             query?: never;
@@ -391,63 +503,6 @@ export interface paths {
         /** A message as recorded: decision, exemption, headers, SES id, status */
         get: operations["getMessage"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/contacts/import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import up to 1000 contacts with their evidence
-         * @description Each row as in `createContact`, each written on its own: the answer has one result per row (`created`, `already-exists` (nothing changed) or `invalid` with the reason). No email is sent.
-         */
-        post: operations["importContacts"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/announcements": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Send a service announcement to every active account holder (through the campaign fan-out)
-         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
-         */
-        post: operations["createAnnouncement"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/contacts/{contactId}/account": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Mark a contact as an account holder (active or deactivated), or not */
-        put: operations["setAccountStatus"];
         post?: never;
         delete?: never;
         options?: never;
@@ -854,28 +909,6 @@ export interface components {
             newEmailHash?: string;
             reason?: string;
         };
-        UnsubscribeContactResult: {
-            /** @enum {string} */
-            result: "unsubscribed" | "already-unsubscribed";
-            /**
-             * @description The lists whose subscription changed now; empty when nothing was left to withdraw.
-             * @example [
-             *       "weekly-news"
-             *     ]
-             */
-            lists: string[];
-        };
-        /** @description Exactly one of `{ "listId": … }` or `{ "allMarketing": true }`. */
-        UnsubscribeContactRequest: {
-            /** @example weekly-news */
-            listId: string;
-        } | {
-            /**
-             * @description Every list, and marketing as a whole.
-             * @enum {boolean}
-             */
-            allMarketing: true;
-        };
         ContactSearchResult: {
             contacts: components["schemas"]["ContactWithSubscriptions"][];
         };
@@ -923,47 +956,27 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
-        SuppressionWithContact: components["schemas"]["Suppression"] & {
-            /** @description The contact holding the address now, if any. */
-            contactId: string | null;
-        };
-        Suppression: {
-            /** @description The keyed hash of the address (its id on the list). */
-            suppressionId: string;
+        UnsubscribeContactResult: {
             /** @enum {string} */
-            reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
+            result: "unsubscribed" | "already-unsubscribed";
             /**
-             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).
-             * @enum {string}
+             * @description The lists whose subscription changed now; empty when nothing was left to withdraw.
+             * @example [
+             *       "weekly-news"
+             *     ]
              */
-            scope: "all" | "marketing-and-announcements";
-            createdAt: string;
-            /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
-            email: string | null;
-            note: string | null;
-            /** @description `apiKey:<keyId>` for the operator’s blocks. */
-            createdBy: string | null;
+            lists: string[];
         };
-        NewSuppression: {
-            /** @example ada@example.org */
-            email: string;
-            /**
-             * @description Why the address is blocked; shown in the list.
-             * @example Asked by phone on 3 Dec.
-             */
-            note: string;
+        /** @description Exactly one of `{ "listId": … }` or `{ "allMarketing": true }`. */
+        UnsubscribeContactRequest: {
+            /** @example weekly-news */
+            listId: string;
         } | {
-            contactId: string;
             /**
-             * @description Why the address is blocked; shown in the list.
-             * @example Asked by phone on 3 Dec.
+             * @description Every list, and marketing as a whole.
+             * @enum {boolean}
              */
-            note: string;
-        };
-        SuppressionPage: {
-            suppressions: components["schemas"]["Suppression"][];
-            /** @description Pass as `cursor` for the next page. */
-            nextCursor?: string;
+            allMarketing: true;
         };
         ContactExport: {
             /** @enum {string} */
@@ -1016,224 +1029,6 @@ export interface components {
             erasedAt: string;
             itemsDeleted: number;
             itemsAnonymised: number;
-        };
-        RightsRequest: {
-            rightsRequestId: string;
-            /** @enum {string} */
-            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
-            /** @enum {string} */
-            status: "received" | "verified" | "completed" | "denied";
-            /** @enum {string} */
-            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other";
-            /** @enum {string} */
-            jurisdiction: "gdpr" | "ccpa" | "other";
-            periodDays: number | null;
-            receivedAt: string;
-            /** @description The deadline: GDPR one month, CCPA 45 days, other 30 days. */
-            dueAt: string;
-            requester: components["schemas"]["RightsRequester"];
-            contactId: string | null;
-            verification: {
-                /** @enum {string} */
-                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
-                at: string;
-            } | null;
-            extension: {
-                reason: string | null;
-                at: string;
-                previousDueAt: string;
-            } | null;
-            outcome: {
-                at: string;
-                reason: string | null;
-                evidence: {
-                    exportDeliveredAt?: string;
-                    erasureReceiptId?: string;
-                    contactUpdatedAt?: string;
-                };
-            } | null;
-            notes: string | null;
-            createdBy: string;
-            createdAt: string;
-            updatedAt: string;
-            anonymisedAt: string | null;
-            version: number;
-        };
-        RightsRequester: {
-            /** @enum {string} */
-            type: "person";
-        } | {
-            /** @enum {string} */
-            type: "agent";
-            /** @description Null once the contact was erased. */
-            name: string | null;
-            /** @description The reference of the written authorisation (power of attorney, CCPA signed permission). */
-            authorisationReference: string | null;
-        };
-        NewRightsRequest: {
-            /** @enum {string} */
-            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
-            /**
-             * @description `self-service` requests are opened by the preference page itself.
-             * @enum {string}
-             */
-            channel: "email" | "post" | "phone" | "web-form" | "other";
-            /** @enum {string} */
-            jurisdiction: "gdpr" | "ccpa" | "other";
-            /** @description `other` only: days from receipt to the deadline (30 when absent). */
-            periodDays?: number;
-            /**
-             * Format: date-time
-             * @description When it reached you; now when absent.
-             */
-            receivedAt?: string;
-            requester: components["schemas"]["RightsRequester"];
-            /** @description The contact it is about; null if nobody we hold. */
-            contactId: string | null;
-            /** @description Already verified on receipt. */
-            verification?: {
-                /** @enum {string} */
-                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
-                /** Format: date-time */
-                at: string;
-            };
-            notes?: string;
-        };
-        RightsRequestPage: {
-            requests: components["schemas"]["RightsRequest"][];
-            /** @description Pass as `cursor` for the next page. */
-            nextCursor?: string;
-        };
-        RightsRequestChange: {
-            /** @enum {string} */
-            action: "verify";
-            /** @enum {string} */
-            method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
-            /** Format: date-time */
-            at?: string;
-        } | {
-            /** @enum {string} */
-            action: "extend";
-            reason: string;
-        } | {
-            /** @enum {string} */
-            action: "complete";
-            /**
-             * Format: date-time
-             * @description Access requests answered by other means.
-             */
-            exportDeliveredAt?: string;
-        } | {
-            /** @enum {string} */
-            action: "deny";
-            reason: string;
-        };
-        RightsReport: {
-            year: number;
-            generatedAt: string;
-            /** @description One row per kind of request, then `all`. */
-            rows: components["schemas"]["RightsReportRow"][];
-        };
-        RightsReportRow: {
-            /** @enum {string} */
-            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection" | "all";
-            received: number;
-            completed: number;
-            denied: number;
-            open: number;
-            /** @description Completed or denied after the deadline. */
-            answeredLate: number;
-            /** @description Median days from receipt to completion or denial (one decimal); null when none closed. */
-            medianDaysToRespond: number | null;
-        };
-        Message: {
-            messageId: string;
-            contactId: string;
-            /** @enum {string} */
-            kind: "marketing" | "announcement" | "transactional";
-            listId: string | null;
-            category: string | null;
-            purpose: string | null;
-            campaignId: string | null;
-            subject: string;
-            /** @enum {string} */
-            status: "refused" | "sending" | "sent" | "failed" | "throttled" | "uncertain";
-            refusals: {
-                /** @enum {string} */
-                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
-                message: string;
-                field?: string;
-            }[];
-            exemption: {
-                [key: string]: unknown;
-            } | null;
-            headers: {
-                name: string;
-                value: string;
-            }[];
-            tracked: boolean;
-            /** @description The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing. */
-            trackingConsent: boolean;
-            sesMessageId: string | null;
-            createdAt: string;
-            sentAt: string | null;
-            /** @description What SES reported: delivery, bounce (hard/soft), complaint, reject, delay. */
-            delivery?: {
-                /** @enum {string} */
-                status: "delayed" | "delivered" | "bounced" | "rejected" | "renderingFailed" | "complained";
-                updatedAt: string;
-                bounceType?: string;
-                bounceSubType?: string;
-                complaintFeedbackType?: string;
-            } & {
-                [key: string]: unknown;
-            };
-            /** @description Opens of a tracked message, human and machine (docs/tracking.md). */
-            opens?: {
-                firstOpenedAt: string;
-                lastOpenedAt: string;
-                count: number;
-                humanCount: number;
-                machineCount: number;
-            };
-        };
-        SendMessageRequest: {
-            contactId?: string;
-            /**
-             * Format: email
-             * @example ada@example.com
-             */
-            email?: string;
-            /** @enum {string} */
-            kind: "marketing" | "announcement" | "transactional";
-            /** @description Marketing: the list the recipient consented to. */
-            listId?: string;
-            /**
-             * @description Announcements.
-             * @enum {string}
-             */
-            category?: "maintenance" | "policy-change" | "security-notice" | "account";
-            /**
-             * @description Transactional messages from the operator: only `data-request`.
-             * @enum {string}
-             */
-            purpose?: "data-request";
-            subject: string;
-            html?: string;
-            text?: string;
-            headers?: {
-                name: string;
-                value: string;
-            }[];
-            tags?: {
-                [key: string]: string;
-            };
-            advertisement?: boolean;
-            promotionalOverride?: {
-                reason: string;
-            };
-            /** @description `data-request` only, and required with it: the open rights request of this recipient the email answers (docs/rights.md). */
-            rightsRequestId?: string;
         };
         NewContact: {
             /** @example ada@example.org */
@@ -1404,6 +1199,339 @@ export interface components {
             accountHolder: boolean;
             /** @enum {string} */
             accountStatus?: "active" | "deactivated";
+        };
+        RightsRequest: {
+            rightsRequestId: string;
+            /** @enum {string} */
+            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
+            /** @enum {string} */
+            status: "received" | "verified" | "completed" | "denied";
+            /** @enum {string} */
+            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other";
+            /** @enum {string} */
+            jurisdiction: "gdpr" | "ccpa" | "other";
+            periodDays: number | null;
+            receivedAt: string;
+            /** @description The deadline: GDPR one month, CCPA 45 days, other 30 days. */
+            dueAt: string;
+            requester: components["schemas"]["RightsRequester"];
+            contactId: string | null;
+            verification: {
+                /** @enum {string} */
+                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
+                at: string;
+            } | null;
+            extension: {
+                reason: string | null;
+                at: string;
+                previousDueAt: string;
+            } | null;
+            outcome: {
+                at: string;
+                reason: string | null;
+                evidence: {
+                    exportDeliveredAt?: string;
+                    erasureReceiptId?: string;
+                    contactUpdatedAt?: string;
+                };
+            } | null;
+            notes: string | null;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            anonymisedAt: string | null;
+            version: number;
+        };
+        RightsRequester: {
+            /** @enum {string} */
+            type: "person";
+        } | {
+            /** @enum {string} */
+            type: "agent";
+            /** @description Null once the contact was erased. */
+            name: string | null;
+            /** @description The reference of the written authorisation (power of attorney, CCPA signed permission). */
+            authorisationReference: string | null;
+        };
+        NewRightsRequest: {
+            /** @enum {string} */
+            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
+            /**
+             * @description `self-service` requests are opened by the preference page itself.
+             * @enum {string}
+             */
+            channel: "email" | "post" | "phone" | "web-form" | "other";
+            /** @enum {string} */
+            jurisdiction: "gdpr" | "ccpa" | "other";
+            /** @description `other` only: days from receipt to the deadline (30 when absent). */
+            periodDays?: number;
+            /**
+             * Format: date-time
+             * @description When it reached you; now when absent.
+             */
+            receivedAt?: string;
+            requester: components["schemas"]["RightsRequester"];
+            /** @description The contact it is about; null if nobody we hold. */
+            contactId: string | null;
+            /** @description Already verified on receipt. */
+            verification?: {
+                /** @enum {string} */
+                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
+                /** Format: date-time */
+                at: string;
+            };
+            notes?: string;
+        };
+        RightsRequestPage: {
+            requests: components["schemas"]["RightsRequest"][];
+            /** @description Pass as `cursor` for the next page. */
+            nextCursor?: string;
+        };
+        RightsRequestChange: {
+            /** @enum {string} */
+            action: "verify";
+            /** @enum {string} */
+            method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
+            /** Format: date-time */
+            at?: string;
+        } | {
+            /** @enum {string} */
+            action: "extend";
+            reason: string;
+        } | {
+            /** @enum {string} */
+            action: "complete";
+            /**
+             * Format: date-time
+             * @description Access requests answered by other means.
+             */
+            exportDeliveredAt?: string;
+        } | {
+            /** @enum {string} */
+            action: "deny";
+            reason: string;
+        };
+        RightsReport: {
+            year: number;
+            generatedAt: string;
+            /** @description One row per kind of request, then `all`. */
+            rows: components["schemas"]["RightsReportRow"][];
+        };
+        RightsReportRow: {
+            /** @enum {string} */
+            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection" | "all";
+            received: number;
+            completed: number;
+            denied: number;
+            open: number;
+            /** @description Completed or denied after the deadline. */
+            answeredLate: number;
+            /** @description Median days from receipt to completion or denial (one decimal); null when none closed. */
+            medianDaysToRespond: number | null;
+        };
+        SuppressionWithContact: components["schemas"]["Suppression"] & {
+            /** @description The contact holding the address now, if any. */
+            contactId: string | null;
+        };
+        Suppression: {
+            /** @description The keyed hash of the address (its id on the list). */
+            suppressionId: string;
+            /** @enum {string} */
+            reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
+            /**
+             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).
+             * @enum {string}
+             */
+            scope: "all" | "marketing-and-announcements";
+            createdAt: string;
+            /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
+            email: string | null;
+            note: string | null;
+            /** @description `apiKey:<keyId>` for the operator’s blocks. */
+            createdBy: string | null;
+        };
+        NewSuppression: {
+            /** @example ada@example.org */
+            email: string;
+            /**
+             * @description Why the address is blocked; shown in the list.
+             * @example Asked by phone on 3 Dec.
+             */
+            note: string;
+        } | {
+            contactId: string;
+            /**
+             * @description Why the address is blocked; shown in the list.
+             * @example Asked by phone on 3 Dec.
+             */
+            note: string;
+        };
+        SuppressionPage: {
+            suppressions: components["schemas"]["Suppression"][];
+            /** @description Pass as `cursor` for the next page. */
+            nextCursor?: string;
+        };
+        CreatedWebhook: {
+            webhook: components["schemas"]["Webhook"];
+            /**
+             * @description The signing secret (Standard Webhooks). Shown this once: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        Webhook: {
+            webhookId: string;
+            /** @example https://crm.example.com/hooks/consent-mail */
+            url: string;
+            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The API key id that created it. */
+            createdBy: string;
+        };
+        NewWebhook: {
+            /**
+             * Format: uri
+             * @example https://crm.example.com/hooks/consent-mail
+             */
+            url: string;
+            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
+        };
+        WebhookDelivery: {
+            /** @description The event id, sent as `webhook-id`. */
+            eventId: string;
+            /**
+             * @description `subscription.requested`: A double opt-in was requested for a list (not yet consent).
+             *     `subscription.subscribed`: Subscribed to a list without double opt-in.
+             *     `subscription.confirmed`: The person confirmed a double opt-in: consent for the list.
+             *     `subscription.imported`: The operator imported a subscription (with its legal basis).
+             *     `subscription.unsubscribed`: Unsubscribed from a list, or from all marketing (`listId` null), and how.
+             *     `subscription.resubscribed`: The person joined a list again after unsubscribing from it.
+             *     `tracking.granted`: The person allowed open tracking.
+             *     `tracking.revoked`: The person withdrew consent to open tracking.
+             *     `sale.opted-out`: Opted out of the sale or sharing of personal information (CCPA).
+             *     `sale.opted-in`: The opt-out of sale or sharing was lifted.
+             *     `contact.email-changed`: The contact's address was changed (confirmed from the new address).
+             *     `contact.erased`: The contact was erased; the id will never resolve again.
+             *     `contact.suppression-lifted`: A suppression of the contact's address was lifted by their own confirmation.
+             *     `contact.account-holder-designated`: The operator recorded an account (service announcements).
+             *     `contact.account-holder-ended`: The account ended.
+             *     `contact.suppressed`: A hard bounce, repeated soft bounces or a complaint suppressed the address.
+             *     `rights-request.completed`: A data-subject rights request was completed, with its evidence.
+             * @enum {string}
+             */
+            eventType: "subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed";
+            /**
+             * @description `pending` (first attempt or retries to come), `delivered` (a 2xx), `dead` (a day of failures).
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead";
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            nextAttemptAt?: string;
+            /** Format: date-time */
+            lastAttemptAt?: string;
+            /** @description The HTTP status of the last attempt, or `timeout`, `network`, `refused`. */
+            lastResult?: string;
+            /** Format: date-time */
+            deliveredAt?: string;
+            /** Format: date-time */
+            deadAt?: string;
+            /** @description The payload, as delivered. */
+            event: {
+                [key: string]: unknown;
+            };
+        };
+        Message: {
+            messageId: string;
+            contactId: string;
+            /** @enum {string} */
+            kind: "marketing" | "announcement" | "transactional";
+            listId: string | null;
+            category: string | null;
+            purpose: string | null;
+            campaignId: string | null;
+            subject: string;
+            /** @enum {string} */
+            status: "refused" | "sending" | "sent" | "failed" | "throttled" | "uncertain";
+            refusals: {
+                /** @enum {string} */
+                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
+                message: string;
+                field?: string;
+            }[];
+            exemption: {
+                [key: string]: unknown;
+            } | null;
+            headers: {
+                name: string;
+                value: string;
+            }[];
+            tracked: boolean;
+            /** @description The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing. */
+            trackingConsent: boolean;
+            sesMessageId: string | null;
+            createdAt: string;
+            sentAt: string | null;
+            /** @description What SES reported: delivery, bounce (hard/soft), complaint, reject, delay. */
+            delivery?: {
+                /** @enum {string} */
+                status: "delayed" | "delivered" | "bounced" | "rejected" | "renderingFailed" | "complained";
+                updatedAt: string;
+                bounceType?: string;
+                bounceSubType?: string;
+                complaintFeedbackType?: string;
+            } & {
+                [key: string]: unknown;
+            };
+            /** @description Opens of a tracked message, human and machine (docs/tracking.md). */
+            opens?: {
+                firstOpenedAt: string;
+                lastOpenedAt: string;
+                count: number;
+                humanCount: number;
+                machineCount: number;
+            };
+        };
+        SendMessageRequest: {
+            contactId?: string;
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email?: string;
+            /** @enum {string} */
+            kind: "marketing" | "announcement" | "transactional";
+            /** @description Marketing: the list the recipient consented to. */
+            listId?: string;
+            /**
+             * @description Announcements.
+             * @enum {string}
+             */
+            category?: "maintenance" | "policy-change" | "security-notice" | "account";
+            /**
+             * @description Transactional messages from the operator: only `data-request`.
+             * @enum {string}
+             */
+            purpose?: "data-request";
+            subject: string;
+            html?: string;
+            text?: string;
+            headers?: {
+                name: string;
+                value: string;
+            }[];
+            tags?: {
+                [key: string]: string;
+            };
+            advertisement?: boolean;
+            promotionalOverride?: {
+                reason: string;
+            };
+            /** @description `data-request` only, and required with it: the open rights request of this recipient the email answers (docs/rights.md). */
+            rightsRequestId?: string;
         };
         /** @description Subject and body may use `{{firstName}}` and `{{name}}`, with a fallback: `{{firstName|there}}`. */
         CreateCampaignRequest: {
@@ -2053,68 +2181,6 @@ export interface operations {
             };
         };
     };
-    unsubscribeContact: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UnsubscribeContactRequest"];
-            };
-        };
-        responses: {
-            /** @description The consent is withdrawn (now, or already before). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UnsubscribeContactResult"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description There is no such contact, or no such list. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     findContacts: {
         parameters: {
             query: {
@@ -2375,144 +2441,28 @@ export interface operations {
             };
         };
     };
-    listSuppressions: {
-        parameters: {
-            query?: {
-                reason?: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
-                limit?: number;
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of suppressions. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SuppressionPage"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:read` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    createSuppression: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewSuppression"];
-            };
-        };
-        responses: {
-            /** @description Blocked. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SuppressionWithContact"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The address is already suppressed, for any reason (`address_already_suppressed`). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The contact does not exist (`unknown_reference`). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    deleteSuppression: {
+    unsubscribeContact: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                suppressionId: string;
+                contactId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsubscribeContactRequest"];
+            };
+        };
         responses: {
-            /** @description Lifted: the suppression as it was. */
+            /** @description The consent is withdrawn (now, or already before). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SuppressionWithContact"];
+                    "application/json": components["schemas"]["UnsubscribeContactResult"];
                 };
             };
             /** @description The request is not valid. */
@@ -2542,17 +2492,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The address is not suppressed. */
+            /** @description There is no such contact, or no such list. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not the operator’s block (`suppression_not_liftable`), or it changed meanwhile (`suppression_changed`); nothing was changed. */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2693,6 +2634,139 @@ export interface operations {
             };
             /** @description The rights request is about another contact (`rights_request_other_contact`), of another kind (`rights_request_kind_mismatch`), closed (`rights_request_closed`) or not verified (`rights_request_not_verified`); nothing was done. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactImport"];
+            };
+        };
+        responses: {
+            /** @description One result per row. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the announcement is a running campaign to every account holder; follow it with `getCampaign` (progress, skipped by reason). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description The announcement is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The policy refuses the content (promotional wording without an override, hidden content). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setAccountStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountStatus"];
+            };
+        };
+        responses: {
+            /** @description The account state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        contactId: string;
+                        accountHolder: boolean;
+                        /** @enum {string|null} */
+                        accountStatus: "active" | "deactivated" | null;
+                    };
+                };
+            };
+            /** @description No such contact. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2999,6 +3073,415 @@ export interface operations {
             };
         };
     };
+    listSuppressions: {
+        parameters: {
+            query?: {
+                reason?: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of suppressions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSuppression"];
+            };
+        };
+        responses: {
+            /** @description Blocked. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionWithContact"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The address is already suppressed, for any reason (`address_already_suppressed`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The contact does not exist (`unknown_reference`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSuppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suppressionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted: the suppression as it was. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionWithContact"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The address is not suppressed. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not the operator’s block (`suppression_not_liftable`), or it changed meanwhile (`suppression_changed`); nothing was changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhooks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks: components["schemas"]["Webhook"][];
+                    };
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `admin` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewWebhook"];
+            };
+        };
+        responses: {
+            /** @description Created. Store `secret` now: it cannot be shown again. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description The request is not valid (including a URL that is not a public address on AWS). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `admin` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There are already as many webhooks as allowed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The webhook id is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `admin` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such webhook. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "dead";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries (with `status`, a page may hold fewer than `limit`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: components["schemas"]["WebhookDelivery"][];
+                        /** @description Pass as `cursor` for the next page. */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `admin` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such webhook. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     sendMessage: {
         parameters: {
             query?: never;
@@ -3083,139 +3566,6 @@ export interface operations {
                 };
             };
             /** @description No such message (or its record expired). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    importContacts: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ContactImport"];
-            };
-        };
-        responses: {
-            /** @description One result per row. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImportResult"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    createAnnouncement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AnnouncementRequest"];
-            };
-        };
-        responses: {
-            /** @description Accepted: the announcement is a running campaign to every account holder; follow it with `getCampaign` (progress, skipped by reason). */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Campaign"];
-                };
-            };
-            /** @description The announcement is malformed. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The policy refuses the content (promotional wording without an override, hidden content). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    setAccountStatus: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AccountStatus"];
-            };
-        };
-        responses: {
-            /** @description The account state now. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        contactId: string;
-                        accountHolder: boolean;
-                        /** @enum {string|null} */
-                        accountStatus: "active" | "deactivated" | null;
-                    };
-                };
-            };
-            /** @description No such contact. */
             404: {
                 headers: {
                     [name: string]: unknown;
