@@ -1,0 +1,43 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { build } from 'esbuild';
+import { functionBundleOptions, functionEntries } from '../../infra/bundle-sizes';
+import { repositoryRoot } from '../../infra/consent-mail-function';
+
+/**
+ * A function as Lambda runs it: its `handler.ts` bundled with the esbuild options the CDK app uses
+ * (infra/bundle-sizes.ts `functionBundleOptions`), then imported with `env` as the function's environment,
+ * which its module reads at import (cold start). Bundle once per test file; esbuild takes about a second.
+ */
+export async function bundledHandler<Handler>(
+  name: keyof typeof functionEntries,
+  env: Record<string, string | undefined>,
+): Promise<Handler> {
+  const outfile = join(mkdtempSync(join(tmpdir(), `consent-mail-${name}-`)), 'index.mjs');
+  await build(functionBundleOptions(join(repositoryRoot, functionEntries[name]), outfile));
+  // Each test file runs in its own process (pool: forks), so this environment is the function's alone.
+  Object.assign(process.env, env);
+  const module = (await import(pathToFileURL(outfile).href)) as { handler: Handler };
+  return module.handler;
+}
+
+/** The context Lambda passes; the handlers read none of it but the request id. */
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/12/06/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
