@@ -78,6 +78,11 @@ export interface FunctionEnvironmentSources {
    * `grantReadSigningKeys`). @default true
    */
   signsTokens?: boolean;
+  /**
+   * Behind CloudFront (the public API with `linkDomain`): the secret whose values CloudFront sends as the
+   * origin credential; the function refuses requests without one (shared/http/origin-credential.ts).
+   */
+  originSecretArn?: string;
 }
 
 /**
@@ -96,6 +101,7 @@ export function functionEnvironment({
   settings,
   configurationSet,
   signsTokens = true,
+  originSecretArn,
 }: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
     // `unsafeUnwrap` only turns the dynamic reference into a string token; the value itself is never
@@ -125,6 +131,7 @@ export function functionEnvironment({
     TOKEN_SIGNING_KEYS_SECRET: signsTokens ? secrets.tokenSigningKeys.secretArn : undefined,
     TOKEN_SIGNING_KEYS: undefined,
     TOKEN_ACTIVE_KEY_ID: undefined,
+    ORIGIN_SECRET_ID: originSecretArn,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
   };
   return definedOnly(environment);

@@ -6,6 +6,7 @@ import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { createApi } from '../../shared/http/create-api';
 import type { Logger } from '../../shared/log';
+import type { SigningKeyring } from '../../shared/signing-keyring';
 import { createTokenSigner } from '../../shared/tokens';
 import { confirmRoutes } from './routes/confirm';
 import { dataRequestRoutes } from './routes/data-requests';
@@ -26,6 +27,8 @@ export interface PublicApiDependencies {
   clients: AwsClients;
   logger: Logger;
   docsAssetBaseUrl: string;
+  /** Behind CloudFront: the origin credential every request must carry (shared/http/origin-credential.ts). */
+  originCredential?: SigningKeyring;
 }
 
 export const publicApiInfo = {
@@ -53,7 +56,11 @@ export function createPublicApp(deps: PublicApiDependencies) {
     retentionDays: config.messageRetentionDays,
     logger,
   };
-  const app = createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES })
+  const app = createApi({
+    logger,
+    maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES,
+    originCredential: deps.originCredential,
+  })
     .route('/', healthRoutes({ dynamoDb: clients.dynamoDb, ses: clients.ses, tableName: config.tableName }))
     .route('/', subscribeRoutes(signup))
     .route('/', confirmRoutes(signup))

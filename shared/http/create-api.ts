@@ -4,9 +4,11 @@ import { requestId } from 'hono/request-id';
 import type { ZodError } from 'zod';
 import { ValidationError } from '../errors';
 import type { Logger } from '../log';
+import type { SigningKeyring } from '../signing-keyring';
 import type { AppEnv } from './app-env';
 import { limitBodySize } from './body-limit';
 import { handleError, handleNotFound } from './error-responses';
+import { requireOriginCredential } from './origin-credential';
 import { securityHeaders } from './security-headers';
 
 /**
@@ -52,6 +54,8 @@ export function createApi(options: {
   logger: Logger;
   /** The largest request body this app reads (shared/http/body-limit.ts); larger ones get 413. */
   maxBodyBytes: number;
+  /** The origin secret CloudFront adds; when given, requests without it are refused before routing. */
+  originCredential?: SigningKeyring;
 }) {
   const app = createRouter();
   app.use(
@@ -62,6 +66,7 @@ export function createApi(options: {
       await next();
     },
     securityHeaders(),
+    requireOriginCredential(options.originCredential),
     limitBodySize(options.maxBodyBytes),
   );
   app.onError(handleError);
