@@ -13,18 +13,32 @@ export interface Served {
   close(): Promise<void>;
 }
 
+/**
+ * Serves `fetch` on a free port. `close()` stops accepting, drops the connections and then waits for the
+ * requests still being handled (a load generator stops at its deadline, not when the server is done), so
+ * nothing the app does outlives the stack it talks to.
+ */
 export function serveApp(
   fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
 ): Promise<Served> {
+  const handling = new Set<Promise<unknown>>();
+  const tracked = (request: Request, env?: unknown) => {
+    const answer = Promise.resolve(fetch(request, env));
+    const settled = answer.catch(() => undefined).finally(() => handling.delete(settled));
+    handling.add(settled);
+    return answer;
+  };
   return new Promise((resolve) => {
-    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+    const server = serve({ fetch: tracked, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
-        close: () =>
-          new Promise<void>((done) => {
+        close: async () => {
+          await new Promise<void>((done) => {
             (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
             server.close(() => done());
-          }),
+          });
+          await Promise.all(handling);
+        },
       });
     });
   });

@@ -106,6 +106,7 @@ function itemsOf(operation: string, input: Record<string, unknown>): number {
  */
 export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benchRequestCounter') {
   let counts: RequestCounts = {};
+  let inFlight = 0;
   const stack = client.middlewareStack as unknown as DynamoDBClient['middlewareStack'];
   stack.add(
     (next, context) => async (args) => {
@@ -118,6 +119,7 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
       const target = targetOf(input);
       if (target !== undefined) increment(entry.targets, target);
       const started = performance.now();
+      inFlight++;
       try {
         return await next(args);
       } catch (error) {
@@ -125,6 +127,7 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
         increment(entry.errors, target === undefined ? name : `${name} (${target})`);
         throw error;
       } finally {
+        inFlight--;
         entry.totalMs += performance.now() - started;
       }
     },
@@ -136,6 +139,21 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
       const taken = counts;
       counts = {};
       return taken;
+    },
+    /**
+     * Settles once no request has been in flight for `quietMs` (a retry's back-off included), or after
+     * `deadlineMs`: work a server carries on after answering (the pixel records an open past its GIF)
+     * must end before the stack it talks to stops.
+     */
+    async settled(quietMs = 200, deadlineMs = 15_000): Promise<boolean> {
+      const deadline = Date.now() + deadlineMs;
+      let quietSince = Date.now();
+      while (Date.now() < deadline) {
+        if (inFlight > 0) quietSince = Date.now();
+        else if (Date.now() - quietSince >= quietMs) return true;
+        await sleep(20);
+      }
+      return false;
     },
     remove() {
       stack.remove(name);

@@ -15,7 +15,7 @@ export const reproduce = [
   '```sh\nnpm ci\nnpm run bench\n```',
   [
     '`bench/run.ts` starts in-memory DynamoDB Local and the `aws-ses-v2-local` emulator on free ports, runs ',
-    'the scenarios in `bench/scenarios/` (framework, public API hot paths, cold start, campaign), rewrites ',
+    'the scenarios in `bench/scenarios/` (framework, public API hot paths, cold start with each first invocation, the stream floor and signup → confirmation email, signup answer time by address state, campaign), rewrites ',
     'this file and `docs/benchmarks.json` (the same figures for machines, every run included) and stops both ',
     'services. HTTP load comes from autocannon (a devDependency). Close other busy programs first: the ',
     'figures are ratios to baselines measured in the same run, but the stack shares the machine. The run ',
@@ -23,7 +23,7 @@ export const reproduce = [
     '10,000 emails through DynamoDB Local.',
   ].join(''),
   [
-    'Each figure by itself: `npm run bench -- --only framework` (or `api`, `cold-start`, `campaign`, several ',
+    'Each figure by itself: `npm run bench -- --only framework` (or `api`, `cold-start`, `stream`, `signup-states`, `campaign`, several ',
     'separated by commas) runs only those scenarios; `npm run bench -- --quick` runs each once (the campaign ',
     'with 1,000 recipients). Both write their report to the temporary directory, never over this file.',
   ].join(''),

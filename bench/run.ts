@@ -10,6 +10,8 @@ import { apiRoutesScenario, costOf, PRICES } from './scenarios/api-routes';
 import { campaignScenario } from './scenarios/campaign';
 import { coldStartScenario } from './scenarios/cold-start';
 import { frameworkScenario } from './scenarios/framework';
+import { signupStatesScenario } from './scenarios/signup-states';
+import { streamLatencyScenario } from './scenarios/stream-latency';
 
 /**
  * `npm run bench`: starts its own local stack (in-memory DynamoDB Local, the SES emulator), runs every
@@ -45,6 +47,8 @@ const allScenarios: Record<string, () => Scenario> = {
   framework: () => frameworkScenario({ runs }),
   api: () => apiRoutesScenario({ runs }),
   'cold-start': () => coldStartScenario({ runs }),
+  stream: () => streamLatencyScenario({ runs }),
+  'signup-states': () => signupStatesScenario({ runs }),
 };
 const only = args.only?.split(',').map((name) => name.trim());
 for (const name of only ?? []) {

@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
-import type { SenderIdentity } from '../shared/config';
+import { type configVariables, loadConfig, type SenderIdentity } from '../shared/config';
+import { ConfigurationError } from '../shared/errors';
 import { emailAddressProblem } from '../shared/validation/schemas';
-import { settingsProblems } from './function-environment';
+import { INITIAL_SIGNING_KEY_ID } from './stateful-stack';
 
 /**
  * What one deployment is told from outside: CDK context (`-c key=value` on the command line, or the
@@ -241,4 +242,72 @@ function linkDomainProblems(settings: DeploymentSettings): string[] {
     problems.push('originCredentialKeyId: must be 1 to 32 letters, digits, - or _');
   }
   return problems;
+}
+
+/** Variables filled from a context value (the error messages of `settingsProblems` name the key). */
+const settingOfVariable = {
+  BASE_URL: 'baseUrl',
+  SENDER_FROM_ADDRESS: 'fromAddress',
+  SENDER_FROM_NAME: 'fromName',
+  SENDER_REPLY_TO: 'replyTo',
+  SENDER_COMPANY_NAME: 'companyName',
+  SENDER_POSTAL_ADDRESS: 'postalAddress',
+  UNSUBSCRIBE_MAILBOX: 'unsubscribeMailbox',
+  LOG_LEVEL: 'logLevel',
+  CAMPAIGN_MAX_SEND_RATE: 'campaignMaxSendRate',
+  MESSAGE_RETENTION_DAYS: 'messageRetentionDays',
+  OPEN_RETENTION_DAYS: 'openRetentionDays',
+} as const satisfies Partial<Record<(typeof configVariables)[number], SettingKey>>;
+
+type SettingVariable = keyof typeof settingOfVariable;
+
+/** Settings that may be left unset, in which case the runtime's default applies. */
+type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE' | 'MESSAGE_RETENTION_DAYS' | 'OPEN_RETENTION_DAYS';
+
+/** The configuration variables the settings fill (infra/function-environment.ts adds the rest). */
+export function settingsEnvironment(
+  settings: DeploymentSettings,
+): Record<Exclude<SettingVariable, OptionalSettingVariable>, string> &
+  Record<OptionalSettingVariable, string | undefined> {
+  return {
+    BASE_URL: settings.baseUrl,
+    SENDER_FROM_ADDRESS: settings.fromAddress,
+    SENDER_FROM_NAME: settings.fromName,
+    SENDER_REPLY_TO: settings.replyTo,
+    SENDER_COMPANY_NAME: settings.companyName,
+    SENDER_POSTAL_ADDRESS: settings.postalAddress,
+    UNSUBSCRIBE_MAILBOX: settings.unsubscribeMailbox,
+    LOG_LEVEL: settings.logLevel,
+    CAMPAIGN_MAX_SEND_RATE: settings.campaignMaxSendRate,
+    MESSAGE_RETENTION_DAYS: settings.messageRetentionDays,
+    OPEN_RETENTION_DAYS: settings.openRetentionDays,
+  };
+}
+
+/**
+ * Runs the deployment settings through the runtime's own `loadConfig`, so a value the functions would
+ * refuse at cold start (an http base URL, a header-unsafe name, a short postal address) fails `cdk synth`
+ * instead. Values known only at deploy time (table name, secrets) are replaced by valid stand-ins.
+ */
+function settingsProblems(settings: DeploymentSettings): string[] {
+  const standInKey = Buffer.alloc(32, 1).toString('base64');
+  try {
+    loadConfig({
+      ...settingsEnvironment(settings),
+      TABLE_NAME: 'stand-in-table',
+      SES_CONFIGURATION_SET: 'stand-in-configuration-set',
+      TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${standInKey}`,
+      TOKEN_ACTIVE_KEY_ID: INITIAL_SIGNING_KEY_ID,
+      EMAIL_HASH_SECRET: standInKey,
+    });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return error.problems.map((problem) => {
+      const key = (settingOfVariable as Record<string, string | undefined>)[problem.path];
+      return key === undefined
+        ? `${problem.path}: ${problem.message}`
+        : `${key} (${problem.path}): ${problem.message}`;
+    });
+  }
 }

@@ -1,13 +1,15 @@
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
-import { type configVariables, loadConfig } from '../shared/config';
-import { ConfigurationError } from '../shared/errors';
-import type { DeploymentSettings, SettingKey } from './deployment-settings';
-import { type ConsentMailSecrets, INITIAL_SIGNING_KEY_ID, secretFields } from './stateful-stack';
+import type { configVariables } from '../shared/config';
+import { type DeploymentSettings, settingsEnvironment } from './deployment-settings';
+import { type ConsentMailSecrets, secretFields } from './stateful-stack';
 
 /**
- * The environment every function gets on AWS: the one place that maps infrastructure and deployment
- * settings onto the variables `loadConfig` (shared/config.ts) reads.
+ * The environment every function gets on AWS: the one place that builds it, from the infrastructure
+ * (table, secrets, configuration set) and the deployment settings (`settingsEnvironment` in
+ * deployment-settings.ts, which also checks them with `loadConfig` at synth), for the variables
+ * `loadConfig` (shared/config.ts) reads. The dependency runs one way: settings know nothing of this module.
  */
 
 type ConfigVariable = (typeof configVariables)[number];
@@ -28,45 +30,6 @@ export type AwsConfigVariable = Exclude<
   (typeof localOnlyVariables)[number] | (typeof lambdaProvidedVariables)[number]
 >;
 
-/** Variables filled from a context value (the error messages of `settingsProblems` name the key). */
-const settingOfVariable = {
-  BASE_URL: 'baseUrl',
-  SENDER_FROM_ADDRESS: 'fromAddress',
-  SENDER_FROM_NAME: 'fromName',
-  SENDER_REPLY_TO: 'replyTo',
-  SENDER_COMPANY_NAME: 'companyName',
-  SENDER_POSTAL_ADDRESS: 'postalAddress',
-  UNSUBSCRIBE_MAILBOX: 'unsubscribeMailbox',
-  LOG_LEVEL: 'logLevel',
-  CAMPAIGN_MAX_SEND_RATE: 'campaignMaxSendRate',
-  MESSAGE_RETENTION_DAYS: 'messageRetentionDays',
-  OPEN_RETENTION_DAYS: 'openRetentionDays',
-} as const satisfies Partial<Record<AwsConfigVariable, SettingKey>>;
-
-type SettingVariable = keyof typeof settingOfVariable;
-
-/** Settings that may be left unset, in which case the runtime's default applies. */
-type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE' | 'MESSAGE_RETENTION_DAYS' | 'OPEN_RETENTION_DAYS';
-
-function settingsEnvironment(
-  settings: DeploymentSettings,
-): Record<Exclude<SettingVariable, OptionalSettingVariable>, string> &
-  Record<OptionalSettingVariable, string | undefined> {
-  return {
-    BASE_URL: settings.baseUrl,
-    SENDER_FROM_ADDRESS: settings.fromAddress,
-    SENDER_FROM_NAME: settings.fromName,
-    SENDER_REPLY_TO: settings.replyTo,
-    SENDER_COMPANY_NAME: settings.companyName,
-    SENDER_POSTAL_ADDRESS: settings.postalAddress,
-    UNSUBSCRIBE_MAILBOX: settings.unsubscribeMailbox,
-    LOG_LEVEL: settings.logLevel,
-    CAMPAIGN_MAX_SEND_RATE: settings.campaignMaxSendRate,
-    MESSAGE_RETENTION_DAYS: settings.messageRetentionDays,
-    OPEN_RETENTION_DAYS: settings.openRetentionDays,
-  };
-}
-
 export interface FunctionEnvironmentSources {
   table: ITableV2;
   secrets: ConsentMailSecrets;
@@ -83,6 +46,8 @@ export interface FunctionEnvironmentSources {
    * origin credential; the function refuses requests without one (shared/http/origin-credential.ts).
    */
   originSecretArn?: string;
+  /** The bus the function puts the operator's events on (the stream reader only; it also needs the grant). */
+  eventBus?: IEventBus;
 }
 
 /**
@@ -102,6 +67,7 @@ export function functionEnvironment({
   configurationSet,
   signsTokens = true,
   originSecretArn,
+  eventBus,
 }: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
     // `unsafeUnwrap` only turns the dynamic reference into a string token; the value itself is never
@@ -116,6 +82,8 @@ export function functionEnvironment({
     // Its event destination publishes the sending events the ses-events function applies; a send without
     // it would leave bounces and complaints unrecorded.
     SES_CONFIGURATION_SET: configurationSet.configurationSetName,
+    // DynamoDB's own answer times: the 1.5 s default (only the test suite raises it, for DynamoDB Local).
+    DYNAMODB_REQUEST_TIMEOUT_MS: undefined,
     // Signup settings keep the runtime defaults (shared/config.ts) until the infrastructure issue exposes
     // them as context values; CORS and form redirects stay closed until an operator names origins.
     CONFIRMATION_LINK_TTL_HOURS: undefined,
@@ -133,6 +101,9 @@ export function functionEnvironment({
     TOKEN_ACTIVE_KEY_ID: undefined,
     ORIGIN_SECRET_ID: originSecretArn,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
+    EVENT_BUS_NAME: eventBus?.eventBusName,
+    // Webhooks never reach a private, loopback or link-local address from inside the account (SSRF).
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
   };
   return definedOnly(environment);
 }
@@ -141,32 +112,4 @@ function definedOnly(environment: Record<string, string | undefined>): Record<st
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-}
-
-/**
- * Runs the deployment settings through the runtime's own `loadConfig`, so a value the functions would
- * refuse at cold start (an http base URL, a header-unsafe name, a short postal address) fails `cdk synth`
- * instead. Values known only at deploy time (table name, secrets) are replaced by valid stand-ins.
- */
-export function settingsProblems(settings: DeploymentSettings): string[] {
-  const standInKey = Buffer.alloc(32, 1).toString('base64');
-  try {
-    loadConfig({
-      ...settingsEnvironment(settings),
-      TABLE_NAME: 'stand-in-table',
-      SES_CONFIGURATION_SET: 'stand-in-configuration-set',
-      TOKEN_SIGNING_KEYS: `${INITIAL_SIGNING_KEY_ID}:${standInKey}`,
-      TOKEN_ACTIVE_KEY_ID: INITIAL_SIGNING_KEY_ID,
-      EMAIL_HASH_SECRET: standInKey,
-    });
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    return error.problems.map((problem) => {
-      const key = (settingOfVariable as Record<string, string | undefined>)[problem.path];
-      return key === undefined
-        ? `${problem.path}: ${problem.message}`
-        : `${key} (${problem.path}): ${problem.message}`;
-    });
-  }
 }

@@ -1,5 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { table as dataModel } from '../shared/data-model';
@@ -101,4 +102,9 @@ export function grantReadSigningKeys(secret: ISecret, fn: ConsentMailFunction) {
     actions: ['secretsmanager:GetSecretValue'],
     resourceArns: [secret.secretArn],
   });
+}
+
+/** `events:PutEvents` on the operator's event bus, and on no other bus (the stream reader publishes). */
+export function grantPutOperatorEvents(bus: IEventBus, fn: ConsentMailFunction) {
+  Grant.addToPrincipal({ grantee: fn, actions: ['events:PutEvents'], resourceArns: [bus.eventBusArn] });
 }

@@ -31,6 +31,11 @@ export const REPUTATION_ALARM_THRESHOLDS = {
  * stream batch, the sweep re-arms what waits); throttling for this long means campaigns are stalling.
  */
 export const CAMPAIGN_WORKER_THROTTLE_PERIODS = 3;
+/**
+ * How far behind the table's stream its one reader may fall before someone is told: the age of the
+ * newest record of the last batch read. Signups, referrals and campaign tasks wait that long.
+ */
+export const STREAM_ITERATOR_AGE_ALARM = Duration.minutes(5);
 
 export interface OperationalAlarmsProps {
   publicApi: ConsentMailFunction;
@@ -51,6 +56,7 @@ export class OperationalAlarms extends Construct {
   readonly campaignWorkerErrors: Alarm;
   readonly campaignWorkerDeadLetters: Alarm;
   readonly campaignWorkerThrottles: Alarm;
+  readonly streamIteratorAge: Alarm;
   readonly bounceRate: Alarm;
   readonly complaintRate: Alarm;
   /** Open rights requests past their legal deadline (docs/rights.md). */
@@ -147,6 +153,21 @@ export class OperationalAlarms extends Construct {
         'minutes: all of its reserved concurrency is busy and campaigns are falling behind ' +
         '(docs/deploy.md#campaign-worker).',
       metric: campaignWorker.lambda.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+    });
+
+    this.streamIteratorAge = new Alarm(this, 'StreamIteratorAge', {
+      threshold: STREAM_ITERATOR_AGE_ALARM.toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `consent-mail: the campaign worker, the table stream's one reader, is more than ` +
+        `${STREAM_ITERATOR_AGE_ALARM.toMinutes()} minutes behind: confirmation and invitation emails and ` +
+        'campaign batches are waiting (docs/deploy.md#campaign-worker).',
+      metric: campaignWorker.lambda.metric('IteratorAge', {
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
     });
 
     const reputation = (metricName: keyof typeof REPUTATION_ALARM_THRESHOLDS, what: string) =>
@@ -250,6 +271,7 @@ export class OperationalAlarms extends Construct {
       this.bounceRate,
       this.complaintRate,
       this.rightsRequestsOverdue,
+      this.streamIteratorAge,
       ...this.functionAlarms,
     ]) {
       alarm.addAlarmAction(action);

@@ -16,6 +16,7 @@ import {
   grantGetAccount,
   grantHealthCheck,
   grantItemReadWrite,
+  grantPutOperatorEvents,
   grantReadSigningKeys,
   grantSendEmail,
   grantStreamRead,
@@ -24,6 +25,7 @@ import { HttpFunction } from './http-function';
 import { InboundMailReceipt } from './inbound-mail-receipt';
 import { LinkDomain } from './link-domain';
 import { OperationalAlarms } from './operational-alarms';
+import { OperatorEvents } from './operator-events';
 import { SendingConfiguration } from './sending-configuration';
 import { SendingIdentity } from './sending-identity';
 import { SesEventRouting } from './ses-event-routing';
@@ -60,6 +62,8 @@ export class StatelessStack extends Stack {
   readonly sesEventRouting: SesEventRouting;
   readonly campaignWorker: ConsentMailFunction;
   readonly campaignWorkerTriggers: CampaignWorkerTriggers;
+  /** The operator's event bus and its archive (docs/events.md). */
+  readonly operatorEvents: OperatorEvents;
   readonly alarms: OperationalAlarms;
   /** The SES identity of senderDomain; not in placeholder mode (example.com can't be verified). */
   readonly sendingIdentity?: SendingIdentity;
@@ -168,12 +172,20 @@ export class StatelessStack extends Stack {
       handler: this.sesEvents,
     });
 
+    this.operatorEvents = new OperatorEvents(this, 'OperatorEvents');
     // No Function URL: only the table's stream and the sweep schedule invoke it.
     this.campaignWorker = new ConsentMailFunction(this, 'CampaignWorker', {
       entry: 'functions/campaign-worker/handler.ts',
       description:
         'Campaign worker: plans and sends campaign batches (table stream), sweeps due work (every minute)',
-      environment,
+      // The stream reader also publishes the operator's events: it alone is told the bus.
+      environment: functionEnvironment({
+        table,
+        secrets,
+        settings,
+        configurationSet,
+        eventBus: this.operatorEvents.bus,
+      }),
       // A send task works through its batch at the shared send rate and hands over to a new invocation
       // before its time runs out (it reads the remaining time), so a long timeout means fewer hand-overs.
       timeout: Duration.minutes(5),
@@ -187,6 +199,7 @@ export class StatelessStack extends Stack {
     grantSendEmail(this.campaignWorker, send);
     signsTokens(this.campaignWorker);
     grantGetAccount(this.campaignWorker);
+    grantPutOperatorEvents(this.operatorEvents.bus, this.campaignWorker);
     this.campaignWorkerTriggers = new CampaignWorkerTriggers(this, 'CampaignWorkerTriggers', {
       table,
       worker: this.campaignWorker,
@@ -239,6 +252,10 @@ export class StatelessStack extends Stack {
       description:
         'Campaign task stream records the worker failed on every retry (docs/deploy.md#campaign-worker)',
       value: this.campaignWorkerTriggers.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'OperatorEventBusName', {
+      description: "The bus the operator's events are put on: attach your rules to it (docs/events.md)",
+      value: this.operatorEvents.bus.eventBusName,
     });
     new CfnOutput(this, 'SesEventsDeadLetterQueueUrl', {
       description: 'SES events that could not be applied after every retry (docs/deploy.md#ses-events)',

@@ -33,6 +33,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
  * write that did land, as the SDK's retry of a lost answer always could: a transaction carries the SDK's
  * idempotency token and applies once, a conditional write then fails its condition as a repeated request
  * would, a counter's ADD may count twice. With 1.5 s for calls that take milliseconds that stays rare.
+ * `DYNAMODB_REQUEST_TIMEOUT_MS` changes the 1.5 s: only the test suite does, for DynamoDB Local.
  */
 export const DYNAMODB_DEADLINES = {
   maxAttempts: 2,
@@ -47,13 +48,17 @@ const SES_REQUEST_DEADLINES = {
 };
 
 export function createAwsClients(
-  config: Pick<Config, 'region' | 'dynamoDbEndpoint' | 'sesEndpoint'>,
+  config: Pick<Config, 'region' | 'dynamoDbEndpoint' | 'sesEndpoint'> &
+    Partial<Pick<Config, 'dynamoDbRequestTimeoutMs'>>,
 ): AwsClients {
   const dynamoDb = new DynamoDBClient({
     region: config.region,
     ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
     maxAttempts: DYNAMODB_DEADLINES.maxAttempts,
-    requestHandler: { ...DYNAMODB_DEADLINES.requestHandler },
+    requestHandler: {
+      ...DYNAMODB_DEADLINES.requestHandler,
+      requestTimeout: config.dynamoDbRequestTimeoutMs ?? DYNAMODB_DEADLINES.requestHandler.requestTimeout,
+    },
   });
   const documents = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

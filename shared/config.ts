@@ -77,6 +77,7 @@ const environmentSchema = z
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name'),
     AWS_REGION: z.string().min(1).default('us-east-1'),
     DYNAMODB_ENDPOINT: optionalUrl,
+    DYNAMODB_REQUEST_TIMEOUT_MS: positiveInteger(1_500, 60_000),
     SES_ENDPOINT: optionalUrl,
     SES_CONFIGURATION_SET: z.string().min(1).optional(),
     BASE_URL: z
@@ -122,6 +123,16 @@ const environmentSchema = z
     OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
+    /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
+    EVENT_BUS_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'must be an EventBridge bus name')
+      .optional(),
+    /** Local and tests only: webhooks may deliver to loopback and private addresses. Never on AWS. */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
     CAMPAIGN_MAX_SEND_RATE: z.coerce
       .number({ error: 'must be a number of emails per second' })
       .positive('must be more than 0')
@@ -165,6 +176,11 @@ export interface Config {
   tableName: string;
   region: string;
   dynamoDbEndpoint: string | undefined;
+  /**
+   * How long one DynamoDB attempt may take (shared/aws-clients.ts). 1.5 s on AWS; the test suite raises it
+   * for DynamoDB Local, a JVM that a loaded two-core machine can stall for seconds.
+   */
+  dynamoDbRequestTimeoutMs: number;
   sesEndpoint: string | undefined;
   sesConfigurationSet: string | undefined;
   /** Public base URL without a trailing slash, e.g. `https://mail.example.com`. */
@@ -193,6 +209,14 @@ export interface Config {
   softBounces: SoftBounceSettings;
   /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
   campaignMaxSendRate: number | undefined;
+  /** Where the operator's events go besides webhooks: an EventBridge bus on AWS, none locally. */
+  eventBusName: string | undefined;
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Deliver to loopback and private addresses too (`npm start`, tests); false on AWS (docs/events.md). */
+  allowPrivateTargets: boolean;
 }
 
 export interface SoftBounceSettings {
@@ -241,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     tableName: e.TABLE_NAME,
     region: e.AWS_REGION,
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
+    dynamoDbRequestTimeoutMs: e.DYNAMODB_REQUEST_TIMEOUT_MS,
     sesEndpoint: e.SES_ENDPOINT,
     sesConfigurationSet: e.SES_CONFIGURATION_SET,
     baseUrl: e.BASE_URL,
@@ -264,6 +289,8 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     openRetentionDays: e.OPEN_RETENTION_DAYS,
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
+    eventBusName: e.EVENT_BUS_NAME,
+    webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS },
     signup: {
       confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
       redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,

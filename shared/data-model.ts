@@ -229,12 +229,13 @@ export const entities = {
   },
   publicRequest: {
     description:
-      'A public request accepted in one write and processed on the table stream (a referral): its input, until processed.',
+      'A public request accepted in one write and processed on the table stream (a referral, a signup): its input, until processed.',
     pk: 'PUBLIC_REQUEST#<emailHash>',
     sk: '<receivedAt>#<requestId>',
     expires: true,
     accessPatterns: [
       'accept a request in one write; the stream consumer reads it back, processes it and deletes it',
+      'a signup records its outcome on the request in the transaction that writes it (a retry resumes there)',
       "erasure removes an address's requests still waiting",
     ],
   },
@@ -323,6 +324,34 @@ export const entities = {
       'get a request by id',
       'requests by deadline, filtered by status and kind (due before a date, overdue)',
       "a contact's requests (data-request emails, self-service, export, erasure)",
+    ],
+  },
+  webhook: {
+    description:
+      "An operator's webhook: target URL, the event types it receives, its signing secret (Standard Webhooks).",
+    pk: 'WEBHOOK#<webhookId>',
+    sk: 'WEBHOOK',
+    gsi1pk: 'WEBHOOKS',
+    gsi1sk: '<createdAt>#<webhookId>',
+    accessPatterns: ['get a webhook', 'every webhook (fan-out of each event, listWebhooks)'],
+  },
+  webhookDelivery: {
+    description:
+      'One event for one webhook: the payload, attempts, next attempt, outcome (delivered or dead-lettered).',
+    // Under its webhook, keyed by the event id: one delivery per (event, webhook) whatever the redeliveries.
+    pk: 'WEBHOOK#<webhookId>',
+    sk: 'DELIVERY#<eventId>',
+    gsi1pk: 'WEBHOOK_DELIVERIES#<webhookId>',
+    gsi1sk: '<createdAt>#<eventId>',
+    // Only while pending: `<nextAttemptAt>` is when the sweeper tries it (a retry, or a lost first attempt).
+    gsi2pk: 'WEBHOOK_WORK',
+    gsi2sk: '<nextAttemptAt>#<webhookId>#<eventId>',
+    // Once delivered or dead-lettered.
+    expires: true,
+    accessPatterns: [
+      'create a delivery once per (event, webhook) with one conditional write',
+      "a webhook's deliveries newest first, by status (listWebhookDeliveries)",
+      'pending deliveries that are due (sweeper)',
     ],
   },
 } as const satisfies Record<string, EntityDefinition>;

@@ -25,6 +25,17 @@ function describeError(error: unknown): unknown {
   return { name: error.name, message: redactAddresses(error.message), stack: redactAddresses(error.stack) };
 }
 
+/**
+ * Fields of the Lambda invocation being handled, on every line any logger writes meanwhile: Lambda runs
+ * one invocation at a time per instance, so one value per process is right (shared/lambda-invocation.ts
+ * sets it around each invocation of the event-driven functions).
+ */
+let invocationFields: LogFields = {};
+
+export function setInvocationFields(fields: LogFields): void {
+  invocationFields = fields;
+}
+
 export function createLogger(options: {
   level: LogLevel;
   service: string;
@@ -35,7 +46,14 @@ export function createLogger(options: {
   const base = { service: options.service, ...options.fields };
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (rank[level] < rank[options.level]) return;
-    const entry: LogFields = { time: new Date().toISOString(), level, message, ...base, ...fields };
+    const entry: LogFields = {
+      time: new Date().toISOString(),
+      level,
+      message,
+      ...base,
+      ...invocationFields,
+      ...fields,
+    };
     if ('error' in entry) entry.error = describeError(entry.error);
     write(JSON.stringify(entry));
   };

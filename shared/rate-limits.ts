@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from './data-model';
 import type { TableAccess } from './table-access';
 
@@ -20,37 +20,65 @@ export interface WindowedCount {
   allowed: boolean;
 }
 
-export async function countAttempt(
-  access: TableAccess,
-  options: { scope: string; subject: RateLimitSubject; limit: number; windowSeconds: number; now: Date },
-): Promise<WindowedCount> {
+export interface CountOptions {
+  scope: string;
+  subject: RateLimitSubject;
+  limit: number;
+  windowSeconds: number;
+  now: Date;
+}
+
+/** The update that adds one attempt to the counter of `options`' current window. */
+function counterUpdate(access: TableAccess, options: CountOptions) {
   const nowSeconds = Math.floor(options.now.getTime() / 1000);
   const windowStart = nowSeconds - (nowSeconds % options.windowSeconds);
-  const { Attributes } = await access.documents.send(
-    new UpdateCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('rateLimitCounter', {
-        scope: options.scope,
-        subject: options.subject,
-        windowStart: String(windowStart),
-      }),
-      UpdateExpression:
-        'ADD #count :one SET #expiresAt = if_not_exists(#expiresAt, :expiresAt), #entity = :entity',
-      ExpressionAttributeNames: {
-        '#count': 'count',
-        '#expiresAt': table.timeToLiveAttribute,
-        '#entity': 'entity',
-      },
-      ExpressionAttributeValues: {
-        ':one': 1,
-        ':expiresAt': windowStart + options.windowSeconds * 2,
-        ':entity': 'rateLimitCounter',
-      },
-      ReturnValues: 'UPDATED_NEW',
+  return {
+    TableName: access.tableName,
+    Key: primaryKeyOf('rateLimitCounter', {
+      scope: options.scope,
+      subject: options.subject,
+      windowStart: String(windowStart),
     }),
+    UpdateExpression:
+      'ADD #count :one SET #expiresAt = if_not_exists(#expiresAt, :expiresAt), #entity = :entity',
+    ExpressionAttributeNames: {
+      '#count': 'count',
+      '#expiresAt': table.timeToLiveAttribute,
+      '#entity': 'entity',
+    },
+    ExpressionAttributeValues: {
+      ':one': 1,
+      ':expiresAt': windowStart + options.windowSeconds * 2,
+      ':entity': 'rateLimitCounter',
+    } as Record<string, unknown>,
+  };
+}
+
+export async function countAttempt(access: TableAccess, options: CountOptions): Promise<WindowedCount> {
+  const { Attributes } = await access.documents.send(
+    new UpdateCommand({ ...counterUpdate(access, options), ReturnValues: 'UPDATED_NEW' }),
   );
   const count = Number(Attributes?.count ?? 1);
   return { count, limit: options.limit, allowed: count <= options.limit };
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * An attempt counted only while the window is under its limit, as a transaction item: the transaction
+ * that carries it fails (ConditionalCheckFailed on this item) once the limit is reached, so what it
+ * guards is written with its count or not at all, and a repeated transaction never counts twice. Unlike
+ * `countAttempt`, attempts refused by the limit are not counted.
+ */
+export function countWithinLimit(access: TableAccess, options: CountOptions): TransactItem {
+  const update = counterUpdate(access, options);
+  return {
+    Update: {
+      ...update,
+      ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':limit': options.limit },
+    },
+  };
 }
 
 /**

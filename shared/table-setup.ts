@@ -28,11 +28,16 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: table.timeToLiveAttribute, Enabled: true },
-    }),
-  );
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: table.timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // Turned on meanwhile, by another caller or by this call's abandoned first attempt.
+    if (!(error instanceof Error && /TimeToLive is already enabled/i.test(error.message))) throw error;
+  }
   return 'created';
 }

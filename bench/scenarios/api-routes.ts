@@ -312,10 +312,12 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
         await clearEmulator(stack.sesEndpoint);
         return summarise(name, pairs, runs);
       } finally {
-        dynamoDbCounter.remove();
-        sesCounter.remove();
         await ours.close();
         await raw.close();
+        // A pixel past its deadline answers first and records after; let that end before the stack stops.
+        if (!(await dynamoDbCounter.settled())) log('  DynamoDB requests were still in flight at the end');
+        dynamoDbCounter.remove();
+        sesCounter.remove();
       }
     },
   };
@@ -414,10 +416,23 @@ function summarise(name: string, pairs: Pair[], runs: number) {
       costPass = transactions === ops && summary.writeRequests === ops;
       costTarget = '1 transaction, no other write';
     } else {
-      costPass = transactions <= ops + slack && summary.writeRequests - transactions - rateCounters === 0;
-      costTarget = '≤ 1 transaction + rate-limit counters';
+      // Issue 17: at most two writes in the request (e.g. the accepted request and the per-IP counter).
+      costPass = summary.writeRequests <= 2 * ops + slack;
+      costTarget = '≤ 2 write requests';
     }
     costPass = costPass && ops > 0;
+    // No reads in the request: the pixel and one-click write with conditions in place of reads; signup
+    // reads only lists and their wording, which the process caches, so none per operation once warm.
+    rows.push({
+      scenario: pair.scenario,
+      measure: 'DynamoDB read requests per operation',
+      ours: round(perOperation(summary.readRequests, ops), 3),
+      baseline: null,
+      unit: 'requests',
+      ratio: null,
+      target: pair.key === 'signup' ? '0 (lists and wording cached in the process)' : '0 reads',
+      pass: ops > 0 && summary.readRequests <= slack,
+    });
     rows.push({
       scenario: pair.scenario,
       measure: 'DynamoDB write requests per operation',

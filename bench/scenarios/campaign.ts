@@ -21,6 +21,7 @@ import {
   BULK_SIZE,
   type BulkTemplate,
   bulkEntry,
+  measureExactlyOnceFloor,
   measureRawBulk,
   measureRawSingle,
   type RawBulkRun,
@@ -28,8 +29,8 @@ import {
 } from './raw-bulk-send';
 
 /**
- * Campaign send: the fan-out (planning tasks → send batches on the table's stream → one claim and one
- * SendEmail per recipient) against the raw rate at which the same SES emulator accepts SendBulkEmail, in
+ * Campaign send: the fan-out (planning tasks → send batches on the table's stream → one claim per chunk,
+ * one SendBulkEmail per 50 recipients, one record per recipient) against the raw rate at which the same SES emulator accepts SendBulkEmail, in
  * the same run. Also the bench process's memory while it sends, and DynamoDB requests per recipient.
  */
 
@@ -77,6 +78,17 @@ export const campaignContent: CampaignContent = {
 
 // ------------------------------------------------------------------------------- ours: the campaign
 
+/** Addresses of `expected` the emulator does not hold exactly one email for (read once, per address). */
+async function addressesNotExactlyOnce(sesEndpoint: string, expected: readonly string[]): Promise<number> {
+  const response = await fetch(`${sesEndpoint}/store`);
+  const store = (await response.json()) as { emails: { destination: { to: string[] } }[] };
+  const counts = new Map<string, number>();
+  for (const mail of store.emails) {
+    for (const to of mail.destination.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+  }
+  return expected.filter((address) => counts.get(address) !== 1).length;
+}
+
 async function measureCampaign(
   runtime: Runtime,
   sesEndpoint: string,
@@ -85,6 +97,7 @@ async function measureCampaign(
   counters: { dynamoDb: ReturnType<typeof countRequests>; ses: ReturnType<typeof countRequests> },
   workerLogger: ReturnType<typeof logCollector>,
   log: (line: string) => void,
+  recipientsOf: readonly string[],
 ): Promise<CampaignRun> {
   const access = accessOf(runtime);
   const { campaignId } = await createCampaign(access, campaignContent, { now: new Date() });
@@ -150,6 +163,7 @@ async function measureCampaign(
     const seconds = (Date.parse(campaign.completedAt ?? '') - Date.parse(campaign.startedAt ?? '')) / 1000;
     const busy = machineAfter.busy - machineBefore.busy;
     const emailsInEmulator = await countEmulatorEmails(sesEndpoint);
+    const notExactlyOnce = await addressesNotExactlyOnce(sesEndpoint, recipientsOf);
     return {
       campaignId,
       recipients: campaign.planned,
@@ -166,6 +180,7 @@ async function measureCampaign(
       dynamoDb,
       ses,
       emailsInEmulator,
+      notExactlyOnce,
     };
   } finally {
     rss?.stop();
@@ -210,6 +225,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
 
         // Baseline and campaign alternate, each against an emptied emulator.
         const rawRuns: RawBulkRun[] = [];
+        const floorRuns: RawBulkRun[] = [];
         const singleRuns: RawBulkRun[] = [];
         const campaignRuns: CampaignRun[] = [];
         for (let run = 1; run <= runs; run++) {
@@ -217,6 +233,16 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
           const raw = await measureRawBulk(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
           rawRuns.push(raw);
           log(`  run ${run}/${runs}: raw SendBulkEmail ${round(raw.emailsPerSecond, 0)} emails/s`);
+          await clearEmulator(stack.sesEndpoint);
+          const floor = await measureExactlyOnceFloor(
+            observerClients.ses,
+            observer,
+            BULK_TEMPLATE,
+            subscribers,
+            recipients,
+          );
+          floorRuns.push(floor);
+          log(`  run ${run}/${runs}: exactly-once floor ${round(floor.emailsPerSecond, 0)} emails/s`);
           await clearEmulator(stack.sesEndpoint);
           const single = await measureRawSingle(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
           singleRuns.push(single);
@@ -229,6 +255,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
             counters,
             workerLogger,
             log,
+            subscribers.map((subscriber) => subscriber.email),
           );
           campaignRuns.push(campaign);
           log(
@@ -250,6 +277,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
           rawRuns,
           singleRuns,
           campaignRuns,
+          floorRuns,
           workerLogger,
         );
       } finally {

@@ -6,31 +6,78 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { generateDevelopmentSecrets, localEnvironment } from '../../functions/local/local-environment';
 import { functionBundleOptions } from '../../infra/bundle-sizes';
+import { type FirstInvocation, firstInvocations, lambdaContextSource } from '../cold-start-events';
 import { median, round } from '../measure';
-import type { ResultRow } from '../report';
+import type { ResultRow, ResultTable } from '../report';
 import type { Scenario } from '../scenario';
 
 /**
  * Cold start: each function's handler bundled as infra/consent-mail-function.ts bundles it (esbuild, ESM,
- * minified, target node22, the AWS SDK bundled in), then the time to import the bundle in a fresh Node.js
- * process, against the same for a bare Hono + SDK bundle. Also each bundle's size.
+ * minified, target node22, the AWS SDK bundled in); in a fresh Node.js process, the time to import the
+ * bundle and the time to import it and answer its first invocation (bench/cold-start-events.ts), against
+ * the same for a bare Hono + SDK bundle whose first request makes one DynamoDB request. Also each bundle's
+ * size.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FUNCTIONS = ['public-api', 'admin-api', 'campaign-worker', 'ses-events', 'inbound-mail'];
 const IMPORTS = 15;
 const WARM_UP_IMPORTS = 2;
-const RATIO_TARGET = 1.5;
+const IMPORT_TARGET = 1.2;
+const FIRST_REQUEST_TARGET = 1.3;
 const SIZE_LIMIT = 1024 * 1024;
+const TABLE_NAME = 'bench-cold-start';
 
-/** Milliseconds from just before `import()` to its settling, in a fresh process. */
-function importTime(file: string, env: NodeJS.ProcessEnv): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t);`;
+interface Timing {
+  importMs: number;
+  firstMs: number;
+}
+
+/** In a fresh process: milliseconds to import the bundle, and to import it and answer `event`. */
+function coldStart(file: string, event: unknown, env: NodeJS.ProcessEnv): Timing & { answer: unknown } {
+  const script = [
+    'const started = performance.now();',
+    `const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    'const imported = performance.now();',
+    `const answer = await handler(${JSON.stringify(event)}, ${lambdaContextSource});`,
+    'const answered = performance.now();',
+    'console.log(JSON.stringify({ importMs: imported - started, firstMs: answered - started, answer }));',
+    // The SDK's keep-alive sockets would hold the process open.
+    'process.exit(0);',
+  ].join('\n');
   const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     env,
     encoding: 'utf8',
   });
-  return Number(output.trim().split('\n').at(-1));
+  return JSON.parse(output.trim().split('\n').at(-1) ?? '{}');
+}
+
+interface Bundle {
+  name: string;
+  file: string;
+  bytes: number;
+  invocation: FirstInvocation;
+  imports: number[];
+  firsts: number[];
+}
+
+function ratioRow(bundle: Bundle, baseline: Bundle, first: boolean): ResultRow {
+  const ms = round(median(first ? bundle.firsts : bundle.imports), 1);
+  const baseMs = round(median(first ? baseline.firsts : baseline.imports), 1);
+  const ratio = round(ms / baseMs, 2);
+  const target = first ? FIRST_REQUEST_TARGET : IMPORT_TARGET;
+  return {
+    scenario: `cold start: ${bundle.name}`,
+    measure: first
+      ? 'import + first invocation / the bare bundle’s import + first request'
+      : 'bundle import time / bare Hono+SDK bundle',
+    ours: ms,
+    baseline: baseMs,
+    unit: 'ms',
+    ratio,
+    target: `ratio ≤ ${target}`,
+    pass: ratio <= target,
+  };
 }
 
 export function coldStartScenario(options: { runs?: number } = {}): Scenario {
@@ -41,119 +88,109 @@ export function coldStartScenario(options: { runs?: number } = {}): Scenario {
     async run(stack, log) {
       const directory = mkdtempSync(join(os.tmpdir(), 'consent-mail-bench-'));
       try {
-        const env: NodeJS.ProcessEnv = {
-          PATH: process.env.PATH,
+        const configuration = {
           ...localEnvironment({
-            tableName: 'bench-cold-start',
+            tableName: TABLE_NAME,
             dynamoDbEndpoint: stack.dynamoDbEndpoint,
             sesEndpoint: stack.sesEndpoint,
             baseUrl: 'http://localhost:3000',
             secrets: generateDevelopmentSecrets(),
           }),
           LOG_LEVEL: 'error',
+        };
+        // The table the first invocations read and write, and the keys their tokens are signed with.
+        const runtime = await stack.newRuntime(configuration);
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env.PATH,
+          ...configuration,
           AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          // For the bare bundle, which configures nothing itself (the functions set these from the above).
+          AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDbEndpoint,
+          AWS_ENDPOINT_URL_SESV2: stack.sesEndpoint,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
         };
+        const invocations = firstInvocations(runtime);
         const entries = [
           { name: 'bare Hono + SDK', entry: resolve(ROOT, 'bench/servers/cold-start-baseline.ts') },
           ...FUNCTIONS.map((fn) => ({ name: fn, entry: resolve(ROOT, `functions/${fn}/handler.ts`) })),
         ];
-        const bundles: { name: string; file: string; bytes: number; times: number[] }[] = [];
+        const bundles: Bundle[] = [];
         for (const { name: bundleName, entry } of entries) {
           const file = join(directory, `${bundleName.replaceAll(/\W+/g, '-')}.mjs`);
           await build(functionBundleOptions(entry, file));
-          bundles.push({ name: bundleName, file, bytes: statSync(file).size, times: [] });
+          const invocation = invocations[bundleName];
+          if (invocation === undefined) throw new Error(`no first invocation for ${bundleName}`);
+          bundles.push({
+            name: bundleName,
+            file,
+            bytes: statSync(file).size,
+            invocation,
+            imports: [],
+            firsts: [],
+          });
         }
-        for (const bundle of bundles) for (let i = 0; i < WARM_UP_IMPORTS; i++) importTime(bundle.file, env);
+        for (const bundle of bundles) {
+          for (let i = 0; i < WARM_UP_IMPORTS; i++) {
+            const { answer } = coldStart(bundle.file, bundle.invocation.event, env);
+            if (!bundle.invocation.expected(answer))
+              throw new Error(`${bundle.name}: its first invocation answered ${JSON.stringify(answer)}`);
+          }
+        }
         // Interleaved, so a busy moment of the machine hits every bundle alike.
-        for (let i = 0; i < imports; i++)
-          for (const bundle of bundles) bundle.times.push(importTime(bundle.file, env));
-        const [baseline, ...functions] = bundles as [(typeof bundles)[0], ...typeof bundles];
-        const baseMs = round(median(baseline.times), 1);
-        log(`  bare Hono + SDK bundle: ${baseMs} ms import, ${round(baseline.bytes / 1024, 0)} KiB`);
+        for (let i = 0; i < imports; i++) {
+          for (const bundle of bundles) {
+            const timing = coldStart(bundle.file, bundle.invocation.event, env);
+            bundle.imports.push(timing.importMs);
+            bundle.firsts.push(timing.firstMs);
+          }
+        }
+        const [baseline, ...functions] = bundles as [Bundle, ...Bundle[]];
+        log(
+          `  bare Hono + SDK bundle: ${round(median(baseline.imports), 1)} ms import, ` +
+            `${round(median(baseline.firsts), 1)} ms with its first request, ${round(baseline.bytes / 1024, 0)} KiB`,
+        );
         const rows: ResultRow[] = [];
         const why: string[] = [];
         for (const bundle of functions) {
-          const ms = round(median(bundle.times), 1);
-          const ratio = round(ms / baseMs, 2);
-          log(`  ${bundle.name}: ${ms} ms import (${ratio} ×), ${round(bundle.bytes / 1024, 0)} KiB`);
-          rows.push(
-            {
-              scenario: `cold start: ${bundle.name}`,
-              measure: 'bundle import time / bare Hono+SDK bundle',
-              ours: ms,
-              baseline: baseMs,
-              unit: 'ms',
-              ratio,
-              target: `ratio ≤ ${RATIO_TARGET}`,
-              pass: ratio <= RATIO_TARGET,
-            },
-            {
-              scenario: `cold start: ${bundle.name}`,
-              measure: 'bundle size (minified)',
-              ours: round(bundle.bytes / 1024, 0),
-              baseline: null,
-              unit: 'KiB',
-              ratio: null,
-              target: '≤ 1 MiB (1024 KiB)',
-              pass: bundle.bytes <= SIZE_LIMIT,
-            },
+          const importRow = ratioRow(bundle, baseline, false);
+          const firstRow = ratioRow(bundle, baseline, true);
+          log(
+            `  ${bundle.name}: ${importRow.ours} ms import (${importRow.ratio} ×), ${firstRow.ours} ms with its ` +
+              `first invocation (${firstRow.ratio} ×), ${round(bundle.bytes / 1024, 0)} KiB`,
           );
-          if (ratio > RATIO_TARGET) {
-            why.push(
-              `**${bundle.name} import (${ratio} × the bare bundle).** Importing evaluates all the bundled code ` +
-                `(${round(bundle.bytes / 1024, 0)} KiB against ${round(baseline.bytes / 1024, 0)} KiB: zod, our ` +
-                'domain code, the document client and its marshalling) and builds everything at module load ' +
-                '(configuration parsing and validation' +
-                (bundle.name.endsWith('-api')
-                  ? ', the OpenAPI route definitions with their zod schemas, the HTML pages'
-                  : '') +
-                '). Building the rarely used parts lazily (dynamic `import()` of the admin and docs routes, ' +
-                'schemas compiled on first use) and keeping each function to the modules it needs would bring ' +
-                'it down.',
-            );
-          }
+          rows.push(importRow, firstRow, {
+            scenario: `cold start: ${bundle.name}`,
+            measure: 'bundle size (minified)',
+            ours: round(bundle.bytes / 1024, 0),
+            baseline: null,
+            unit: 'KiB',
+            ratio: null,
+            target: '≤ 1 MiB (1024 KiB)',
+            pass: bundle.bytes <= SIZE_LIMIT,
+          });
+          if (importRow.pass === false || firstRow.pass === false) why.push(whyMissed(bundle, baseline));
           if (bundle.bytes > SIZE_LIMIT) {
             why.push(
-              `**${bundle.name} bundle (${round(bundle.bytes / 1024, 0)} KiB).** Over 1 MiB minified; ` +
-                'tree-shaking the SDK clients and dropping unused dependencies would fix it.',
+              `**${bundle.name} bundle (${round(bundle.bytes / 1024, 0)} KiB).** Over 1 MiB minified: ` +
+                '`npm run bundle-sizes` and esbuild’s metafile show what is big.',
             );
           }
         }
         return {
           scenario: name,
           rows,
-          notes: [
-            'Each handler (`functions/<name>/handler.ts`) is bundled with esbuild with the options ' +
-              '`infra/consent-mail-function.ts` gives `NodejsFunction` (ESM, `target: node22`, `mainFields: ' +
-              'module, main`, the `createRequire` banner, minified, the AWS SDK bundled: `bundleAwsSDK: true`; ' +
-              'no source map here). The baseline is `bench/servers/cold-start-baseline.ts` bundled the same way: ' +
-              'Hono, `hono/aws-lambda` and a DynamoDB and an SES v2 client created at import. Each figure is the ' +
-              '`performance.now()` time around `await import(bundle)` in a fresh `node` process, with the ' +
-              "configuration the local stack uses in its environment (so the handlers' configuration checks " +
-              `pass), ${WARM_UP_IMPORTS} warm-up imports (file cache) then ${imports} imports each, interleaved; ` +
-              'medians. Node.js start-up itself and the Lambda runtime’s own init are not included.',
-          ],
+          notes: [notes(imports), invocationNotes(functions)],
           why,
-          tables: [
-            {
-              title: 'Bundles',
-              columns: ['Bundle', 'Size (KiB)', 'Median import (ms)', 'Min', 'Max'],
-              rows: bundles.map((b) => [
-                b.name,
-                round(b.bytes / 1024, 0),
-                round(median(b.times), 1),
-                round(Math.min(...b.times), 1),
-                round(Math.max(...b.times), 1),
-              ]),
-            },
-          ],
+          tables: [bundleTable(bundles)],
           data: {
             imports,
-            bundles: bundles.map(({ name: bundleName, bytes, times }) => ({
-              name: bundleName,
-              bytes,
-              times,
+            bundles: bundles.map((b) => ({
+              name: b.name,
+              bytes: b.bytes,
+              importTimes: b.imports,
+              firstInvocationTimes: b.firsts,
             })),
           },
         };
@@ -161,5 +198,61 @@ export function coldStartScenario(options: { runs?: number } = {}): Scenario {
         rmSync(directory, { recursive: true, force: true });
       }
     },
+  };
+}
+
+function whyMissed(bundle: Bundle, baseline: Bundle): string {
+  const kib = (bytes: number) => round(bytes / 1024, 0);
+  return (
+    `**${bundle.name} (${ratioRow(bundle, baseline, false).ratio} × on import, ` +
+    `${ratioRow(bundle, baseline, true).ratio} × with its first invocation).** V8 reads the whole bundle ` +
+    `when it is imported (${kib(bundle.bytes)} KiB against the bare bundle’s ${kib(baseline.bytes)} KiB), ` +
+    'code that runs later included: compiling is lazy, scanning is not. At import the function also ' +
+    'validates its configuration (zod) and builds its SDK clients; route groups and their schemas are built ' +
+    'on their first request (shared/http/route-groups.ts). Splitting the bundle into chunks loaded on ' +
+    'demand (esbuild code splitting, which NodejsFunction does not offer) would take the scanning of code ' +
+    'the first request does not run out of the import.'
+  );
+}
+
+function notes(imports: number): string {
+  return (
+    'Each handler (`functions/<name>/handler.ts`) is bundled with esbuild with the options ' +
+    '`infra/consent-mail-function.ts` gives `NodejsFunction` (ESM, `target: node22`, `mainFields: module, ' +
+    'main`, the `createRequire` banner, minified, the AWS SDK bundled: `bundleAwsSDK: true`; no source map ' +
+    'here). The baseline is `bench/servers/cold-start-baseline.ts` bundled the same way: Hono, ' +
+    '`hono/aws-lambda` and a DynamoDB and an SES v2 client created at import, and one route making one ' +
+    '`GetItem`. In a fresh `node` process each time: `performance.now()` before `await import(bundle)`, after ' +
+    'it (import), and after its handler answered its first invocation (import + first invocation), with the ' +
+    "configuration the local stack uses in its environment, against this run's DynamoDB Local and SES " +
+    `emulator; ${WARM_UP_IMPORTS} warm-up runs (file cache; each checks the invocation succeeded) then ` +
+    `${imports} runs each, interleaved; medians. Node.js start-up itself and the Lambda runtime’s own init ` +
+    'are not included.'
+  );
+}
+
+function invocationNotes(bundles: Bundle[]): string {
+  return `**First invocations.** ${bundles.map((b) => `${b.name}: ${b.invocation.description}`).join('; ')}.`;
+}
+
+function bundleTable(bundles: Bundle[]): ResultTable {
+  return {
+    title: 'Bundles',
+    columns: [
+      'Bundle',
+      'Size (KiB)',
+      'Median import (ms)',
+      'Min',
+      'Max',
+      'Median import + first invocation (ms)',
+    ],
+    rows: bundles.map((b) => [
+      b.name,
+      round(b.bytes / 1024, 0),
+      round(median(b.imports), 1),
+      round(Math.min(...b.imports), 1),
+      round(Math.max(...b.imports), 1),
+      round(median(b.firsts), 1),
+    ]),
   };
 }

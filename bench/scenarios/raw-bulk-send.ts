@@ -4,6 +4,7 @@ import {
   SendBulkEmailCommand,
   SendEmailCommand,
 } from '@aws-sdk/client-sesv2';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Subscriber } from '../seed';
 
 /**
@@ -145,5 +146,44 @@ export function measureRawSingle(
     } catch {
       return 0;
     }
+  });
+}
+
+/**
+ * The exactly-once floor: what any sender that records each email durably must do at the least, SendBulkEmail
+ * calls of 50 and, after each, one batched write of one 1 KB item per email (BatchWriteItem, 25 a request)
+ * into the same DynamoDB Local, from `BULK_LOOPS` loops side by side.
+ */
+export function measureExactlyOnceFloor(
+  ses: SESv2Client,
+  table: { documents: DynamoDBDocumentClient; tableName: string },
+  template: BulkTemplate,
+  subscribers: Subscriber[],
+  total: number,
+): Promise<RawBulkRun> {
+  const padding = 'x'.repeat(900);
+  return sendInLoops(BULK_LOOPS, total, BULK_SIZE, async (from, count) => {
+    const accepted = await sendBulk(
+      ses,
+      template,
+      Array.from({ length: count }, (_, offset) => entryFor(subscribers, from + offset)),
+    );
+    const items = Array.from({ length: count }, (_, offset) => ({
+      PutRequest: { Item: { pk: `FLOOR#${from + offset}`, sk: 'FLOOR', status: 'sent', padding } },
+    }));
+    await Promise.all(
+      [items.slice(0, 25), items.slice(25)]
+        .filter((part) => part.length > 0)
+        .map(async (part) => {
+          let pending = part;
+          while (pending.length > 0) {
+            const { UnprocessedItems } = await table.documents.send(
+              new BatchWriteCommand({ RequestItems: { [table.tableName]: pending } }),
+            );
+            pending = (UnprocessedItems?.[table.tableName] ?? []) as typeof part;
+          }
+        }),
+    );
+    return accepted;
   });
 }

@@ -4,27 +4,10 @@ import type { Config } from '../../shared/config';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { auditTrail, operationsOf } from '../../shared/http/audit-trail';
 import { ADMIN_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
-import { createApi } from '../../shared/http/create-api';
 import { requireApiKey } from '../../shared/http/require-api-key';
+import { type Api, createApi, type RouteGroup, type Router } from '../../shared/http/route-groups';
 import type { Logger } from '../../shared/log';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
-import { announcementRoutes } from './routes/announcements';
-import { apiKeyRoutes } from './routes/api-keys';
-import { auditEventRoutes } from './routes/audit-events';
-import { campaignStatsRoutes } from './routes/campaign-stats';
-import { campaignRoutes } from './routes/campaigns';
-import { consentEventRoutes } from './routes/consent-events';
-import { consentTextRoutes } from './routes/consent-texts';
-import { contactLookupRoutes } from './routes/contact-lookup';
-import { contactRightsRoutes } from './routes/contact-rights';
-import { contactRoutes } from './routes/contacts';
-import { currentApiKeyRoutes } from './routes/current-api-key';
-import { listRoutes } from './routes/lists';
-import { messageRoutes } from './routes/messages';
-import { rightsReportRoutes } from './routes/rights-report';
-import { rightsRequestRoutes } from './routes/rights-requests';
-import { suppressionRoutes } from './routes/suppressions';
-import { unsubscribeContactRoutes } from './routes/unsubscribe-contact';
 
 /**
  * The admin API: the operator's backend managing lists, contacts, sends and campaigns. Every route under
@@ -47,43 +30,106 @@ export const adminApiInfo = {
     'Every operation needs `Authorization: Bearer <API key>`. A request body over 5 MiB is refused with 413 `payload_too_large`.',
 };
 
-export function createAdminApp(deps: AdminApiDependencies) {
-  const app = createApi({ logger: deps.logger, maxBodyBytes: ADMIN_BODY_LIMIT_BYTES });
+/** One router with the routes of several modules (those sharing a path prefix are one group). */
+async function routerOf(...routers: Promise<Router>[]): Promise<Router> {
+  const [first, ...rest] = await Promise.all(routers);
+  for (const router of rest) first?.route('/', router);
+  if (first === undefined) throw new Error('a route group needs at least one router');
+  return first;
+}
+
+export function createAdminApp(deps: AdminApiDependencies): Api {
   const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
-  // Every successful admin write is audited; the operation is looked up in this app's own route table.
-  let operations: ReturnType<typeof operationsOf> | undefined;
-  app.use(
-    '/admin/v1/*',
-    requireApiKey(deps.apiKeys),
-    auditTrail(access, () => {
-      operations ??= operationsOf(app);
-      return operations;
-    }),
-  );
-  app.route('/', currentApiKeyRoutes());
-  app.route('/', apiKeyRoutes(access));
-  app.route('/', auditEventRoutes(access));
-  app.route('/', listRoutes(access));
-  app.route('/', consentTextRoutes(access));
-  app.route('/', consentEventRoutes(access));
-  app.route('/', unsubscribeContactRoutes(access));
-  const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
-  app.route('/', contactLookupRoutes(lookup));
-  app.route('/', suppressionRoutes(lookup));
-  app.route('/', contactRightsRoutes(access));
-  app.route('/', rightsRequestRoutes(access));
-  app.route('/', rightsReportRoutes(access));
   const sending = sendDependenciesOf(deps);
-  app.route('/', messageRoutes(sending));
-  app.route('/', contactRoutes({ ...sending, settings: deps.config.signup }));
-  app.route('/', announcementRoutes(sending));
-  app.route('/', campaignRoutes(sending));
-  app.route('/', campaignStatsRoutes(access));
+  const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
+  const v1 = (...names: string[]) => names.flatMap((name) => [`/admin/v1/${name}`, `/admin/v1/${name}/*`]);
+  // Each group's modules are imported on its first request (shared/http/route-groups.ts).
+  const groups: RouteGroup[] = [
+    {
+      paths: v1('whoami'),
+      load: async () => (await import('./routes/current-api-key')).currentApiKeyRoutes(),
+    },
+    { paths: v1('api-keys'), load: async () => (await import('./routes/api-keys')).apiKeyRoutes(access) },
+    {
+      paths: v1('audit-events'),
+      load: async () => (await import('./routes/audit-events')).auditEventRoutes(access),
+    },
+    {
+      paths: v1('lists'),
+      load: () =>
+        routerOf(
+          import('./routes/lists').then((m) => m.listRoutes(access)),
+          import('./routes/consent-texts').then((m) => m.consentTextRoutes(access)),
+        ),
+    },
+    {
+      // The account designation route of announcements lives under /contacts.
+      paths: v1('contacts', 'announcements'),
+      load: () =>
+        routerOf(
+          import('./routes/consent-events').then((m) => m.consentEventRoutes(access)),
+          import('./routes/contact-lookup').then((m) => m.contactLookupRoutes(lookup)),
+          import('./routes/unsubscribe-contact').then((m) => m.unsubscribeContactRoutes(access)),
+          import('./routes/contact-rights').then((m) => m.contactRightsRoutes(access)),
+          import('./routes/contacts').then((m) =>
+            m.contactRoutes({ ...sending, settings: deps.config.signup }),
+          ),
+          import('./routes/announcements').then((m) => m.announcementRoutes(sending)),
+        ),
+    },
+    {
+      paths: v1('rights-requests'),
+      load: async () => (await import('./routes/rights-requests')).rightsRequestRoutes(access),
+    },
+    {
+      paths: v1('rights-reports'),
+      load: async () => (await import('./routes/rights-report')).rightsReportRoutes(access),
+    },
+    {
+      paths: v1('suppressions'),
+      load: async () => (await import('./routes/suppressions')).suppressionRoutes(lookup),
+    },
+    {
+      paths: v1('webhooks'),
+      load: async () =>
+        (await import('./routes/webhooks')).webhookRoutes({
+          access,
+          allowPrivateTargets: deps.config.webhooks.allowPrivateTargets,
+        }),
+    },
+    { paths: v1('messages'), load: async () => (await import('./routes/messages')).messageRoutes(sending) },
+    {
+      paths: v1('campaigns'),
+      load: () =>
+        routerOf(
+          import('./routes/campaigns').then((m) => m.campaignRoutes(sending)),
+          import('./routes/campaign-stats').then((m) => m.campaignStatsRoutes(access)),
+        ),
+    },
+  ];
+  const app = createApi({
+    logger: deps.logger,
+    maxBodyBytes: ADMIN_BODY_LIMIT_BYTES,
+    groups,
+    // Before routing, so even unknown admin paths answer 401 to an unauthenticated caller.
+    beforeRouting: (shell) => shell.use('/admin/v1/*', requireApiKey(deps.apiKeys)),
+    // Every successful admin write is audited; the operation is looked up in its group's route table.
+    groupMiddleware: (group, routes) => {
+      let operations: ReturnType<typeof operationsOf> | undefined;
+      group.use(
+        '/admin/v1/*',
+        auditTrail(access, () => {
+          operations ??= operationsOf(routes);
+          return operations;
+        }),
+      );
+    },
+  });
   serveApiDocs(app, {
     title: adminApiInfo.title,
     prefix: '/admin',
     assetBaseUrl: deps.docsAssetBaseUrl,
-    document: (origin) => openApiDocumentOf(app, adminApiInfo, origin),
+    document: async (origin) => openApiDocumentOf(await app.allRoutes(), adminApiInfo, origin),
   });
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { runTask, sweep } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
+import { withInvocationFields } from '../../shared/lambda-invocation';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import {
@@ -11,37 +13,44 @@ import {
 } from '../../shared/rights/rights-request-deadlines';
 import { loadRuntime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
+import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { type StreamWork, streamWorkOf } from './stream-records';
 
 /**
  * The table's one stream reader, and the campaign worker. Three triggers: the table's stream, routed by
  * item type (stream-records.ts: a campaign task set to `pending`: plan a shard, send a batch, re-arm
  * parked batches; an accepted public request: do its work; an open the pixel recorded: count it; an
- * expired open tally: remove the message's opens), a rule every minute (sweep due work, start
- * scheduled campaigns) and a daily rule (publish the rights-request deadline metrics,
- * shared/rights/rights-request-deadlines.ts). A task that
+ * expired open tally: remove the message's opens; a ledger event, a suppression from SES feedback or a
+ * completed rights request: publish the operator's event), a rule every minute (sweep due work, start
+ * scheduled campaigns, retry due webhook deliveries) and a daily rule (publish the rights-request
+ * deadline metrics, shared/rights/rights-request-deadlines.ts). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
 
 const runtime = await loadRuntime(process.env, 'campaign-worker');
-const ready = campaignWorkerDependencies(runtime);
 const requestWork = publicRequestWorkOf(runtime);
+// Built when the first invocation starts, not at import: it reads SES's send rate (a network call), and a
+// cold start should do no work before its first event arrives.
+let ready: ReturnType<typeof campaignWorkerDependencies> | undefined;
 const openCounting = {
   access: { documents: runtime.clients.documents, tableName: runtime.config.tableName },
   openRetentionDays: runtime.config.openRetentionDays,
 };
 
-type Deps = Awaited<typeof ready> & { remainingMs: () => number };
+type Deps = Awaited<ReturnType<typeof campaignWorkerDependencies>> & { remainingMs: () => number };
 
 async function run(deps: Deps, work: StreamWork): Promise<void> {
   if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
   else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.key);
   else if (work.kind === 'message-open') await countOpen(openCounting, work.open);
-  else await forgetExpiredOpens(openCounting.access, work.expired);
+  else if (work.kind === 'outbound-events') {
+    const publisher = outboundEventPublisher(runtime, { remainingMs: deps.remainingMs });
+    await publishOutboundEvents({ publisher, logger: runtime.logger }, work.events);
+  } else await forgetExpiredOpens(openCounting.access, work.expired);
 }
 
-export async function handler(
+export const handler = withInvocationFields(async function handleEvent(
   event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB,
   context: Context,
 ): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts> {
@@ -51,11 +60,26 @@ export async function handler(
       tableName: runtime.config.tableName,
     });
   }
+  // A failed read (SES unreachable) is tried again by the next invocation rather than kept.
+  ready ??= campaignWorkerDependencies(runtime).catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
   const base = await ready;
   // A send task signs the links of every email it sends: with the keyring as it is now.
   await runtime.signingKeyring.refreshIfDue();
-  const deps = { ...base, remainingMs: () => context.getRemainingTimeInMillis() };
-  if (!('Records' in event)) return { woken: await sweep(deps) };
+  const remainingMs = () => context.getRemainingTimeInMillis();
+  const deps = { ...base, remainingMs };
+  if (!('Records' in event)) {
+    const webhooks = {
+      access: openCounting.access,
+      logger: runtime.logger,
+      remainingMs,
+      allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
+    };
+    const [woken] = await Promise.all([sweep(deps), sweepWebhookDeliveries(webhooks)]);
+    return { woken };
+  }
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
   const attempt = async (record: (typeof event.Records)[number], work: StreamWork) => {
     try {
@@ -80,4 +104,4 @@ export async function handler(
     })(),
   ]);
   return { batchItemFailures: failures };
-}
+});

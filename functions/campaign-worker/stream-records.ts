@@ -1,4 +1,10 @@
 import {
+  isOutboundEventRecord,
+  outboundEventFilterPattern,
+  outboundEventsOf,
+  type ReadEvent,
+} from '../../shared/events/events-of-records';
+import {
   acceptedRequestFilterPattern,
   acceptedRequestOf,
   type PublicRequestKey,
@@ -52,7 +58,9 @@ export type StreamWork =
   /** An open the pixel recorded on its message: counted into the campaign's counters (open-counting.ts). */
   | { kind: 'message-open'; open: MessageOpenWork }
   /** A message's open tally expired (or was erased): its opens are removed from the message. */
-  | { kind: 'opens-expired'; expired: ExpiredOpensWork };
+  | { kind: 'opens-expired'; expired: ExpiredOpensWork }
+  /** A ledger event, a suppression from SES feedback or a completed rights request: the operator's events. */
+  | { kind: 'outbound-events'; events: ReadEvent[] };
 
 export function streamWorkOf(
   eventName: string | undefined,
@@ -66,7 +74,9 @@ export function streamWorkOf(
   const open = messageOpenOf(eventName, newImage, oldImage);
   if (open !== undefined) return { kind: 'message-open', open };
   const expired = expiredOpensOf(eventName, oldImage);
-  return expired === undefined ? undefined : { kind: 'opens-expired', expired };
+  if (expired !== undefined) return { kind: 'opens-expired', expired };
+  if (!isOutboundEventRecord(eventName, newImage)) return undefined;
+  return { kind: 'outbound-events', events: outboundEventsOf(eventName, newImage, oldImage) };
 }
 
 /** The event source mapping's filters (OR'ed by Lambda): the records `streamWorkOf` routes. */
@@ -75,4 +85,5 @@ export const streamFilterPatterns = [
   acceptedRequestFilterPattern,
   messageOpenFilterPattern,
   expiredOpensFilterPattern,
+  outboundEventFilterPattern,
 ];

@@ -1,4 +1,5 @@
 import type { SESEvent } from 'aws-lambda';
+import { withInvocationFields } from '../../shared/lambda-invocation';
 import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
 import { loadRuntime } from '../../shared/runtime';
 import { inboundMailDependencies, processInboundMail } from './process-inbound-mail';
@@ -12,10 +13,12 @@ import { inboundMailDependencies, processInboundMail } from './process-inbound-m
 const runtime = await loadRuntime(process.env, 'inbound-mail');
 const deps = inboundMailDependencies(runtime);
 
-export const handler = withFreshSigningKeys(
-  runtime.signingKeyring,
-  async (event: SESEvent): Promise<{ disposition: 'CONTINUE' }> => {
-    await processInboundMail(deps, event);
-    return { disposition: 'CONTINUE' };
-  },
+export const handler = withInvocationFields(
+  withFreshSigningKeys(
+    runtime.signingKeyring,
+    async (event: SESEvent): Promise<{ disposition: 'CONTINUE' }> => {
+      await processInboundMail(deps, event);
+      return { disposition: 'CONTINUE' };
+    },
+  ),
 );

@@ -1,12 +1,6 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import {
-  type _Record,
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { RecipientDependencies } from '../../shared/campaigns/recipient-claim';
 import { sleep } from '../../shared/campaigns/send-rate';
 import {
   type CampaignWorkerDependencies,
@@ -15,12 +9,16 @@ import {
   sweep,
 } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
+import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
+import type { ReadEvent } from '../../shared/events/events-of-records';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
+import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { type StreamWork, streamWorkOf } from '../campaign-worker/stream-records';
+import { openTableStream } from './table-stream';
 
 /**
  * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
@@ -29,6 +27,10 @@ import { type StreamWork, streamWorkOf } from '../campaign-worker/stream-records
  * does. On start it takes back
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
+
+/** Retries of a failed accepted request, as the event source mapping's (infra/campaign-worker-triggers.ts). */
+const REQUEST_RETRY_ATTEMPTS = 3;
+const REQUEST_RETRY_DELAY_MS = 200;
 
 export interface CampaignRunnerOptions {
   /** Tasks run side by side (Lambda: shards × parallelisation factor). */
@@ -40,6 +42,8 @@ export interface CampaignRunnerOptions {
   ses?: SESv2Client;
   /** Test hook, see `RecipientDependencies.afterRecipientSent`. */
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
+  /** Test hook, see `RecipientDependencies.crashAt`. */
+  crashAt?: RecipientDependencies['crashAt'];
 }
 
 export interface CampaignRunner {
@@ -53,21 +57,17 @@ export async function startCampaignRunner(
   runtime: Runtime,
   options: CampaignRunnerOptions = {},
 ): Promise<CampaignRunner> {
-  const { config, clients, logger } = runtime;
+  const { config, logger } = runtime;
   const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
   const requestWork = publicRequestWorkOf(runtime);
+  const outbound = { publisher: outboundEventPublisher(runtime), logger };
+  const webhooks = {
+    access: base.access,
+    logger,
+    allowPrivateTargets: config.webhooks.allowPrivateTargets,
+  };
   const budget = options.taskBudgetMs ?? 60_000;
   const concurrency = options.concurrency ?? 8;
-  const streams = new DynamoDBStreamsClient({
-    region: config.region,
-    ...(config.dynamoDbEndpoint
-      ? { endpoint: config.dynamoDbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
-  const { Table } = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: config.tableName }));
-  const streamArn = Table?.LatestStreamArn;
-  if (streamArn === undefined) throw new Error(`Table ${config.tableName} has no stream`);
-
   let stopped = false;
   let crash: (error: SimulatedCrash) => void = () => undefined;
   const crashed = new Promise<SimulatedCrash>((resolve) => {
@@ -79,33 +79,35 @@ export async function startCampaignRunner(
   const known = new Map<string, 'queued' | 'running' | 'again'>();
   const running = new Set<Promise<void>>();
 
-  const iterators = new Map<string, string>();
-  const seenShards = new Set<string>();
-  async function discoverShards(initial: boolean) {
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-    for (const shard of StreamDescription?.Shards ?? []) {
-      const shardId = shard.ShardId;
-      if (shardId === undefined || seenShards.has(shardId)) continue;
-      seenShards.add(shardId);
-      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
-      // Records from before start-up are covered by the start-up sweep; shards born later are read whole.
-      if (initial && closed) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shardId,
-          ShardIteratorType: initial ? 'LATEST' : 'TRIM_HORIZON',
-        }),
-      );
-      if (ShardIterator !== undefined) iterators.set(shardId, ShardIterator);
+  /**
+   * An accepted public request: processed at once, beside the campaign tasks. A failure is retried as the
+   * event source mapping retries a record (STREAM_RETRY_ATTEMPTS in infra/campaign-worker-triggers.ts),
+   * then logged; the request then stays until its TTL, as it would sit in the on-failure queue on AWS.
+   */
+  async function processWithRetries(key: PublicRequestKey) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await processPublicRequest(base, requestWork, key);
+        return;
+      } catch (error) {
+        if (attempt >= REQUEST_RETRY_ATTEMPTS || stopped) throw error;
+        logger.warn('accepted request failed; retrying', { attempt: attempt + 1, error });
+        await sleep(REQUEST_RETRY_DELAY_MS * (attempt + 1));
+      }
     }
   }
 
-  /** An accepted public request: processed at once, beside the campaign tasks. */
   function processRequest(key: PublicRequestKey) {
-    const run = processPublicRequest(base, requestWork, key)
-      .then(() => undefined)
+    const run = processWithRetries(key)
       .catch((error: unknown) => logger.error('accepted request could not be processed', { error }))
+      .finally(() => running.delete(run));
+    running.add(run);
+  }
+
+  /** The operator's events of a record: published at once (webhooks locally; there is no bus). */
+  function publishEvents(events: ReadEvent[]) {
+    const run = publishOutboundEvents(outbound, events)
+      .catch((error: unknown) => logger.error('outbound events could not be published', { error }))
       .finally(() => running.delete(run));
     running.add(run);
   }
@@ -127,10 +129,13 @@ export async function startCampaignRunner(
   }
 
   function enqueue(records: _Record[]) {
+    // A simulated crash stops the runner dead: what the stream still delivers is nobody's any more.
+    if (stopped) return;
     for (const record of records) {
       const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
       if (work?.kind === 'accepted-request') processRequest(work.key);
       if (work?.kind === 'message-open' || work?.kind === 'opens-expired') processTally(work);
+      if (work?.kind === 'outbound-events') publishEvents(work.events);
       if (work?.kind !== 'campaign-task') continue;
       const task = { campaignId: work.campaignId, taskId: work.taskId };
       const id = `${task.campaignId}/${task.taskId}`;
@@ -154,6 +159,7 @@ export async function startCampaignRunner(
         ...base,
         remainingMs: () => deadline - Date.now(),
         ...(options.afterRecipientSent ? { afterRecipientSent: options.afterRecipientSent } : {}),
+        ...(options.crashAt ? { crashAt: options.crashAt } : {}),
       };
       const run = runTask(deps, task.campaignId, task.taskId)
         .then(() => undefined)
@@ -177,43 +183,19 @@ export async function startCampaignRunner(
     }
   }
 
-  await discoverShards(true);
+  const stream = await openTableStream(runtime);
   // Take back everything unfinished (but not parked): a previous worker may have died holding it.
   await sweep(base, '9999');
-
-  const poll = (async () => {
-    let lastDiscovery = Date.now();
-    while (!stopped) {
-      let got = 0;
-      for (const [shardId, iterator] of [...iterators]) {
-        try {
-          const { Records, NextShardIterator } = await streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
-          );
-          got += Records?.length ?? 0;
-          if (Records && Records.length > 0) enqueue(Records);
-          if (NextShardIterator === undefined) iterators.delete(shardId);
-          else iterators.set(shardId, NextShardIterator);
-        } catch (error) {
-          if (stopped) return;
-          logger.warn('reading the local stream failed; retrying', { error });
-          iterators.delete(shardId);
-          seenShards.delete(shardId);
-        }
-      }
-      if (Date.now() - lastDiscovery > 2000 || iterators.size === 0) {
-        await discoverShards(false).catch(() => undefined);
-        lastDiscovery = Date.now();
-      }
-      if (got === 0) await sleep(50);
-    }
-  })();
+  stream.start(enqueue);
 
   const sweeping = (async () => {
     while (!stopped) {
       await sleep(options.sweepIntervalMs ?? 1000);
       if (stopped) return;
       await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
+      await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>
+        logger.warn('webhook sweep failed', { error }),
+      );
     }
   })();
 
@@ -221,8 +203,7 @@ export async function startCampaignRunner(
     crashed,
     async stop() {
       stopped = true;
-      await Promise.all([poll, sweeping, ...running]);
-      streams.destroy();
+      await Promise.all([stream.stop(), sweeping, ...running]);
     },
   };
 }

@@ -30,8 +30,15 @@ export function createLocalApp(runtime: Runtime, options: { apiKeys: ApiKeyVerif
     apiKeys: options.apiKeys,
     docsAssetBaseUrl: DOCS_ASSET_PATH,
   });
-  // Only its registry is used: it merges both apps' operations into one document.
-  const bothApis = new OpenAPIHono<AppEnv>().route('/', publicApp).route('/', adminApp);
+  // Only its registry is used: it merges both apps' operations into one document, on the first request.
+  let bothApis: Promise<OpenAPIHono<AppEnv>> | undefined;
+  const bothRouters = () => {
+    bothApis ??= Promise.all([publicApp.allRoutes(), adminApp.allRoutes()]).then(
+      ([publicRoutes, adminRoutes]) =>
+        new OpenAPIHono<AppEnv>().route('/', publicRoutes).route('/', adminRoutes),
+    );
+    return bothApis;
+  };
 
   const app = new Hono<AppEnv>();
   // The apps set their own; this covers what only the local server answers (the combined docs, assets).
@@ -45,9 +52,9 @@ export function createLocalApp(runtime: Runtime, options: { apiKeys: ApiKeyVerif
   serveApiDocs(app, {
     title: 'consent-mail API (local: public and admin)',
     assetBaseUrl: DOCS_ASSET_PATH,
-    document: (origin) =>
+    document: async (origin) =>
       openApiDocumentOf(
-        bothApis,
+        await bothRouters(),
         {
           title: 'consent-mail API',
           version: publicApiInfo.version,

@@ -59,5 +59,7 @@ export function localEnvironment(options: {
     EMAIL_HASH_SECRET: options.secrets.emailHashSecret,
     ADMIN_API_KEY: options.secrets.adminApiKey,
     LOG_LEVEL: 'info',
+    // Locally webhooks deliver to your own machine (a receiver on localhost); on AWS never.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   };
 }

@@ -4,19 +4,10 @@ import type { SignupDependencies } from '../../shared/consent/signup';
 import { createSesMailer } from '../../shared/email/mailer';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
-import { createApi } from '../../shared/http/create-api';
+import { type Api, createApi, type RouteGroup } from '../../shared/http/route-groups';
 import type { Logger } from '../../shared/log';
 import type { SigningKeyring } from '../../shared/signing-keyring';
 import { createTokenSigner } from '../../shared/tokens';
-import { confirmRoutes } from './routes/confirm';
-import { dataRequestRoutes } from './routes/data-requests';
-import { emailChangeRoutes } from './routes/email-change';
-import { healthRoutes } from './routes/health';
-import { pixelRoutes } from './routes/pixel';
-import { preferencesRoutes } from './routes/preferences';
-import { referralRoutes } from './routes/referrals';
-import { subscribeRoutes } from './routes/subscribe';
-import { unsubscribeRoutes } from './routes/unsubscribe';
 
 /**
  * The public API: what websites, email footers and mail providers call. No credentials; every link it
@@ -39,7 +30,7 @@ export const publicApiInfo = {
     'A request body over 64 KiB is refused with 413 `payload_too_large` before it is read.',
 };
 
-export function createPublicApp(deps: PublicApiDependencies) {
+export function createPublicApp(deps: PublicApiDependencies): Api {
   const { config, clients, logger } = deps;
   const signup: SignupDependencies = {
     access: { documents: clients.documents, tableName: config.tableName },
@@ -56,24 +47,58 @@ export function createPublicApp(deps: PublicApiDependencies) {
     retentionDays: config.messageRetentionDays,
     logger,
   };
+  const pageDeps = { ...signup, companyName: config.sender.companyName };
+  // Each group's modules are imported on its first request (shared/http/route-groups.ts).
+  const groups: RouteGroup[] = [
+    {
+      paths: ['/health'],
+      load: async () =>
+        (await import('./routes/health')).healthRoutes({
+          dynamoDb: clients.dynamoDb,
+          ses: clients.ses,
+          tableName: config.tableName,
+        }),
+    },
+    {
+      paths: ['/v1/subscribe'],
+      load: async () => (await import('./routes/subscribe')).subscribeRoutes(signup),
+    },
+    { paths: ['/v1/confirm'], load: async () => (await import('./routes/confirm')).confirmRoutes(signup) },
+    {
+      paths: ['/v1/email-change'],
+      load: async () => (await import('./routes/email-change')).emailChangeRoutes(signup),
+    },
+    {
+      paths: ['/v1/unsubscribe'],
+      load: async () => (await import('./routes/unsubscribe')).unsubscribeRoutes(signup),
+    },
+    {
+      paths: ['/v1/preferences'],
+      load: async () => (await import('./routes/preferences')).preferencesRoutes(pageDeps),
+    },
+    {
+      paths: ['/v1/referrals', '/v1/referrals/*'],
+      load: async () => (await import('./routes/referrals')).referralRoutes(pageDeps),
+    },
+    {
+      paths: ['/v1/data-requests', '/v1/my-data/*'],
+      load: async () => (await import('./routes/data-requests')).dataRequestRoutes(signup),
+    },
+    {
+      paths: ['/v1/pixel'],
+      load: async () => (await import('./routes/pixel')).pixelRoutes(signup),
+    },
+  ];
   const app = createApi({
     logger,
     maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES,
+    groups,
     originCredential: deps.originCredential,
-  })
-    .route('/', healthRoutes({ dynamoDb: clients.dynamoDb, ses: clients.ses, tableName: config.tableName }))
-    .route('/', subscribeRoutes(signup))
-    .route('/', confirmRoutes(signup))
-    .route('/', emailChangeRoutes(signup))
-    .route('/', unsubscribeRoutes(signup))
-    .route('/', preferencesRoutes({ ...signup, companyName: config.sender.companyName }))
-    .route('/', referralRoutes({ ...signup, companyName: config.sender.companyName }))
-    .route('/', dataRequestRoutes(signup))
-    .route('/', pixelRoutes(signup));
+  });
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,
-    document: (origin) => openApiDocumentOf(app, publicApiInfo, origin),
+    document: async (origin) => openApiDocumentOf(await app.allRoutes(), publicApiInfo, origin),
   });
   return app;
 }

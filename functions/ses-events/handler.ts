@@ -1,4 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import { withInvocationFields } from '../../shared/lambda-invocation';
 import { createRuntime } from '../../shared/runtime';
 import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './process-ses-event';
 
@@ -11,5 +12,6 @@ import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './
 // It signs and verifies no token, so it has no signing keys (and no permission to read them).
 const deps = sesEventsDependencies(createRuntime(process.env, 'ses-events', { signsTokens: false }));
 
-export const handler = (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> =>
-  processSesEvent(deps, event);
+export const handler = withInvocationFields(
+  (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> => processSesEvent(deps, event),
+);

@@ -8,8 +8,10 @@ import type { FeedbackReason } from '../../shared/suppressions/ses-feedback';
  * The ses-events function's work: parse an SES sending event (EventBridge, from the configuration set's
  * event destination), let the domain apply it exactly once (shared/suppressions/ses-event-effects.ts:
  * delivery state, campaign counters, suppressions, the complaint's unsubscribe, the reputation guard), and
- * log what happened with opaque ids only. Errors propagate, so Lambda and EventBridge retry. Events that
- * cannot be applied (malformed, for a message we have no record of, or of a type we do not track) are
+ * log what happened with opaque ids only. Errors propagate, so Lambda and EventBridge retry; an event
+ * about a campaign message sent in the last 15 minutes whose record is not written yet (campaigns record
+ * after SES answers) is failed on purpose (MessageNotRecordedYet), so it is retried. Events that cannot be
+ * applied (malformed, for a message we have no record of, or of a type we do not track) are
  * logged without addresses and ignored.
  */
 

@@ -2,17 +2,28 @@ import type { Contact } from '../contacts/contacts';
 import { announcementBody } from '../sending/announcements';
 import type { MessageDraft } from '../sending/message-types';
 import type { CampaignContent } from './campaigns';
-import { personalise } from './personalise';
+import { fillPlaceholders, type Placeholder, personalise } from './personalise';
 
-/** The draft one recipient's message starts from: the campaign's content, personalised for them. */
+/** How a draft's placeholders are filled: per part, since HTML and text escape differently. */
+export type PlaceholderFill = (placeholder: Placeholder, part: 'html' | 'text') => string;
+
+/**
+ * The draft one recipient's message starts from: the campaign's content, personalised for them. With
+ * `fill`, the placeholders are filled by it instead (the campaign worker's template, bulk-template.ts).
+ */
 export function campaignDraft(
   campaign: CampaignContent,
   contact: Pick<Contact, 'name' | 'locale'>,
+  fill?: PlaceholderFill,
 ): MessageDraft {
   const who = { name: contact.name };
-  const html = campaign.html === null ? null : personalise(campaign.html, who, 'html');
-  const text = campaign.text === null ? null : personalise(campaign.text, who, 'text');
-  const subject = personalise(campaign.subject, who, 'text');
+  const part = (template: string, format: 'html' | 'text') =>
+    fill === undefined
+      ? personalise(template, who, format)
+      : fillPlaceholders(template, (placeholder) => fill(placeholder, format));
+  const html = campaign.html === null ? null : part(campaign.html, 'html');
+  const text = campaign.text === null ? null : part(campaign.text, 'text');
+  const subject = part(campaign.subject, 'text');
   if (campaign.kind === 'announcement') {
     return {
       kind: 'announcement',

@@ -26,15 +26,29 @@ export function unknownPlaceholders(template: string): string[] {
   return [...unknown];
 }
 
-function placeholderValue(name: PlaceholderName, recipient: Personalisation): string {
+/** One placeholder as written: its name and its fallback (trimmed, '' when none). */
+export interface Placeholder {
+  name: PlaceholderName;
+  fallback: string;
+}
+
+/** The value of `placeholder` for `recipient`, unescaped: their name (or first name), else the fallback. */
+export function placeholderValue(placeholder: Placeholder, recipient: Personalisation): string {
   const full = recipient.name?.trim() ?? '';
-  if (name === 'name') return full;
-  return full.split(/\s+/)[0] ?? '';
+  const value = placeholder.name === 'name' ? full : (full.split(/\s+/)[0] ?? '');
+  return value || placeholder.fallback;
+}
+
+/** `template` with every placeholder replaced by what `fill` gives for it (already escaped for its part). */
+export function fillPlaceholders(template: string, fill: (placeholder: Placeholder) => string): string {
+  return template.replace(PLACEHOLDER, (_, rawName: string, fallback: string | undefined) =>
+    fill({ name: rawName as PlaceholderName, fallback: (fallback ?? '').trim() }),
+  );
 }
 
 export function personalise(template: string, recipient: Personalisation, format: 'html' | 'text'): string {
-  return template.replace(PLACEHOLDER, (_, rawName: string, fallback: string | undefined) => {
-    const value = placeholderValue(rawName as PlaceholderName, recipient) || (fallback ?? '').trim();
+  return fillPlaceholders(template, (placeholder) => {
+    const value = placeholderValue(placeholder, recipient);
     return format === 'html' ? escapeHtml(value) : value;
   });
 }

@@ -27,17 +27,29 @@ type Key = { pk: string; sk: string };
 
 const keyId = (key: Key) => `${key.pk}\n${key.sk}`;
 
-/** Recipients by contact id; a contact erased (or gone) since planning is simply absent. */
+/**
+ * Recipients by contact id (a contact erased, or gone, since planning is simply absent) and, by contact
+ * id, the message records that exist under `messageIds` (read in the first round, beside the contacts).
+ */
 export async function readChunkRecipients(
   access: TableAccess,
   contactIds: readonly string[],
   listId: string | undefined,
-): Promise<Map<string, ChunkRecipient>> {
+  messageIds: ReadonlyMap<string, string> = new Map(),
+): Promise<{ recipients: Map<string, ChunkRecipient>; records: Map<string, Record<string, unknown>> }> {
   const listKey = listId === undefined ? undefined : primaryKeyOf('list', { listId });
+  const messageKey = (contactId: string, messageId: string) =>
+    primaryKeyOf('message', { contactId, messageId });
   const first = await batchGetAll(access, [
     ...contactIds.map((contactId) => primaryKeyOf('contact', { contactId })),
     ...(listKey ? [listKey] : []),
+    ...[...messageIds].map(([contactId, messageId]) => messageKey(contactId, messageId)),
   ]);
+  const records = new Map<string, Record<string, unknown>>();
+  for (const [contactId, messageId] of messageIds) {
+    const record = first.get(keyId(messageKey(contactId, messageId)));
+    if (record !== undefined) records.set(contactId, record);
+  }
   const contacts = contactIds.flatMap((contactId) => {
     const item = first.get(keyId(primaryKeyOf('contact', { contactId })));
     return item === undefined ? [] : [toContact(item)];
@@ -68,7 +80,7 @@ export async function readChunkRecipients(
     });
     recipients.set(contact.contactId, { contact, state });
   }
-  return recipients;
+  return { recipients, records };
 }
 
 /**

@@ -1,19 +1,14 @@
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
+import type { BulkMailer } from '../email/bulk-mailer';
 import { markFoundMidSend, type SendDependencies } from '../sending/send-message';
+import type { ChunkStep } from './send-chunk';
 
 /**
- * The claim on one campaign recipient, so each is sent to exactly once. The message id is derived from
- * campaign and contact, so the message record, written with a condition before SES is called, is also the
- * claim: a second attempt (a retried batch, a duplicate stream record, a worker restarted after a crash)
- * finds it and never calls SES again.
- *
- * The one window we cannot close: SES accepted the message and the worker died before the record said
- * `sent`. The record is then still `sending`; a later attempt marks it `uncertain` and does not resend
- * (sending twice is the worse harm). Nothing but SES calls sits inside that window: send-chunk.ts, which
- * does all this for a chunk at once with batched reads and writes, records a chunk's sends together once
- * its SES calls have answered.
+ * One campaign recipient, exactly once. The message id is derived from campaign and contact, so a recipient
+ * has one message record per campaign, written once SES has answered for them (send-chunk.ts). The chunk's
+ * claim, written before SES is called, is what stops a second attempt from sending again: a recipient it
+ * names who has no record may have been sent to, and is recorded `uncertain`, never resent.
  */
 
 export type RecipientOutcome =
@@ -22,8 +17,8 @@ export type RecipientOutcome =
   | { kind: 'failed' }
   | { kind: 'uncertain' }
   /**
-   * Nothing was sent, the recipient is to be retried: SES refused for rate or quota, or DynamoDB failed
-   * before the recipient's claim could be settled (`storage`).
+   * Nothing was sent, the recipient is to be retried: SES refused for rate or quota (`storage`: DynamoDB
+   * failed before anything was sent).
    */
   | { kind: 'retry'; failure: 'throttled' | 'quota' | 'storage' };
 
@@ -32,31 +27,40 @@ export function campaignMessageId(campaignId: string, contactId: string): string
 }
 
 export interface RecipientDependencies extends SendDependencies {
+  /** SendBulkEmail, the campaign path (single sends keep SendEmail through `mailer`). */
+  bulkMailer: BulkMailer;
   /** Test hook: called once a recipient's email is sent and recorded (crash tests throw from it). */
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
+  /** Test hook: called between the steps of a chunk (send-chunk.ts); crash tests throw from it. */
+  crashAt?: (step: ChunkStep) => void | Promise<void>;
 }
 
-/** A recipient already claimed: what became of them (a crash mid-send turns into `uncertain`). */
-export async function earlierOutcome(
+/** What became of a recipient from their record (a legacy record left `sending` becomes `uncertain`). */
+export async function outcomeOfRecord(
   deps: SendDependencies,
-  contactId: string,
-  messageId: string,
+  record: Record<string, unknown>,
 ): Promise<RecipientOutcome> {
-  const key = primaryKeyOf('message', { contactId, messageId });
-  const { Item } = await deps.access.documents.send(
-    new GetCommand({ TableName: deps.access.tableName, Key: key, ConsistentRead: true }),
-  );
-  switch (Item?.status) {
+  switch (record.status) {
     case 'sent':
       return { kind: 'sent' };
     case 'refused':
-      return { kind: 'skipped', reason: String(Item.refusals?.[0]?.code ?? 'refused') };
+      return {
+        kind: 'skipped',
+        reason: String((record.refusals as { code?: string }[] | undefined)?.[0]?.code ?? 'refused'),
+      };
     case 'failed':
       return { kind: 'failed' };
-    case 'sending':
-      if (!(await markFoundMidSend(deps.access, key))) return earlierOutcome(deps, contactId, messageId);
-      deps.logger.warn('campaign message found mid-send after a crash; not resent', { messageId });
+    case 'sending': {
+      const key = primaryKeyOf('message', {
+        contactId: String(record.contactId),
+        messageId: String(record.messageId),
+      });
+      await markFoundMidSend(deps.access, key);
+      deps.logger.warn('campaign message found mid-send after a crash; not resent', {
+        messageId: record.messageId,
+      });
       return { kind: 'uncertain' };
+    }
     default:
       return { kind: 'uncertain' };
   }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
@@ -27,10 +28,25 @@ export interface SendRateLimiter {
   penalise(ms: number): Promise<void>;
 }
 
-const BUCKET = primaryKeyOf('sendRateBucket', { name: 'SES' });
+/** Shard 0 keeps the name of the single bucket there was before sharding. */
+const bucketKey = (shard: number) =>
+  primaryKeyOf('sendRateBucket', { name: shard === 0 ? 'SES' : `SES-${shard}` });
+
+/**
+ * Each bucket shard takes at most this many sends per second: its conditional writes (one per chunk, plus
+ * the retries of workers that lost a race) stay far below DynamoDB's 1,000 write units per second per
+ * partition. The scale model (docs/scale.md) derives the figures.
+ */
+export const SENDS_PER_BUCKET_SHARD = 2000;
+
+export function bucketShardsFor(perSecond: number): number {
+  return Math.max(1, Math.ceil(perSecond / SENDS_PER_BUCKET_SHARD));
+}
 
 export interface SendRateOptions {
   perSecond: number;
+  /** Buckets the rate is split over, each with `perSecond / shards` (default: bucketShardsFor). */
+  shards?: number;
   maxAheadMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -45,7 +61,31 @@ export function chunkSizeFor(perSecond: number): number {
 /** Reservations are spaced for this share of the rate (see above). */
 const SPACING_SHARE = 0.95;
 
+/**
+ * The rate split over `shards` buckets, each a GCRA of `perSecond / shards` with its own chunk size; a
+ * worker reserves each chunk in a shard picked at random. Every shard keeps its own 1.1× bound, so their
+ * sum keeps it for the whole rate, and a shard sees a share of the workers' conditional writes.
+ */
 export function createSendRateLimiter(access: TableAccess, options: SendRateOptions): SendRateLimiter {
+  const shards = options.shards ?? bucketShardsFor(options.perSecond);
+  const buckets = Array.from({ length: shards }, (_, shard) =>
+    createBucketLimiter(access, { ...options, perSecond: options.perSecond / shards }, bucketKey(shard)),
+  );
+  return {
+    chunkSize: buckets[0]?.chunkSize ?? 1,
+    perSecond: options.perSecond,
+    acquire: (count) => (buckets[randomInt(shards)] as SendRateLimiter).acquire(count),
+    async penalise(ms) {
+      await Promise.all(buckets.map((bucket) => bucket.penalise(ms)));
+    },
+  };
+}
+
+function createBucketLimiter(
+  access: TableAccess,
+  options: SendRateOptions,
+  BUCKET: ReturnType<typeof bucketKey>,
+): SendRateLimiter {
   const perSecond = options.perSecond;
   const maxAheadMs = options.maxAheadMs ?? 1000;
   const now = options.now ?? Date.now;

@@ -46,3 +46,24 @@ export function classifySesFailure(error: unknown): SesFailure {
   if (REJECTED.has(name)) return 'rejected';
   return 'unknown';
 }
+
+/** SendBulkEmail's per-entry statuses that prove the entry was not sent and may be sent later. */
+const ENTRY_THROTTLED = new Set(['ACCOUNT_THROTTLED', 'TRANSIENT_FAILURE']);
+const ENTRY_QUOTA = new Set([
+  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+  'ACCOUNT_SENDING_PAUSED',
+  'CONFIGURATION_SET_SENDING_PAUSED',
+  'ACCOUNT_SUSPENDED',
+]);
+
+/**
+ * What one `BulkEmailEntryResult` status means: `SUCCESS` sent; throttling, quota and paused sending
+ * retried (SES answered for this entry and did not send it); anything else (`MESSAGE_REJECTED`,
+ * `INVALID_PARAMETER`, `FAILED`…) refused for good, with SES's reason recorded.
+ */
+export function classifyBulkEntry(status: string): 'sent' | 'throttled' | 'quota' | 'rejected' {
+  if (status === 'SUCCESS') return 'sent';
+  if (ENTRY_THROTTLED.has(status)) return 'throttled';
+  if (ENTRY_QUOTA.has(status)) return 'quota';
+  return 'rejected';
+}

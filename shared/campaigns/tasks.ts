@@ -28,6 +28,18 @@ export interface CampaignTask {
   /** send: the contact ids of the batch, and how many of them are settled and counted. */
   recipients?: string[];
   nextIndex?: number;
+  /**
+   * send: the chunk `[from, to)` of `recipients` handed to SES, written before SES is called. A claim
+   * from `nextIndex` on means that chunk was not counted yet: whoever runs it next resolves each of its
+   * recipients from their record, and one without a record may have been sent to (send-chunk.ts).
+   */
+  claim?: ChunkClaim;
+}
+
+export interface ChunkClaim {
+  from: number;
+  to: number;
+  token: string;
 }
 
 /** A pending task nobody took within this time is armed again by the sweeper. */
@@ -223,6 +235,34 @@ export async function releaseTask(
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Thrown when a write under our lease finds the task taken over by another worker. */
+export class LeaseLost extends Error {
+  override name = 'LeaseLost';
+}
+
+/** Claims a chunk of a send task held under `leaseId` (one write, before its SES calls). */
+export async function claimChunk(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  claim: ChunkClaim,
+): Promise<void> {
+  try {
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: taskKey(task.campaignId, task.taskId),
+        UpdateExpression: 'SET claim = :claim',
+        ConditionExpression: 'leaseId = :lease AND nextIndex = :from',
+        ExpressionAttributeValues: { ':claim': claim, ':lease': leaseId, ':from': claim.from },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) throw new LeaseLost(`task ${task.taskId} is no longer ours`);
     throw error;
   }
 }

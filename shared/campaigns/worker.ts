@@ -18,6 +18,8 @@ import { type SendRateLimiter, sleep } from './send-rate';
 import {
   armTask,
   type CampaignTask,
+  type ChunkClaim,
+  claimChunk,
   newTaskPut,
   parkedPrefix,
   releaseTask,
@@ -258,6 +260,8 @@ async function runSendTask(
   const recipients = task.recipients ?? [];
   let index = task.nextIndex ?? 0;
   let throttled = 0;
+  // The claim of a chunk not yet counted (an earlier run died, or SES asked us to retry part of it).
+  let claimed: ChunkClaim | undefined = task.claim;
   while (index < recipients.length) {
     if (deps.remainingMs() < SAFETY_MARGIN_MS) return continueLater(deps, task, leaseId, {});
     // Read before every chunk, so a pause or cancel takes effect within one chunk.
@@ -269,56 +273,89 @@ async function runSendTask(
       if (await parkTask(deps, task, leaseId)) return 'parked';
       continue;
     }
-    const chunk = recipients.slice(index, index + deps.limiter.chunkSize);
-    await deps.limiter.acquire(chunk.length);
-    const outcomes = await sendToChunk(deps, campaign, chunk);
+    // A claimed chunk is redone as claimed, even if the rate (and so the chunk size) changed since.
+    const claimedBefore = claimed !== undefined && claimed.from === index;
+    const end = claimedBefore && claimed ? claimed.to : index + deps.limiter.chunkSize;
+    const chunk = recipients.slice(index, end);
+    for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
+      await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
+    }
+    const claim = { from: index, to: index + chunk.length, token: newId() };
+    const outcomes = await sendToChunk(deps, campaign, chunk, {
+      claimedBefore,
+      claim: async () => {
+        await claimChunk(deps.access, task, leaseId, claim);
+        claimed = claim;
+      },
+    });
     const retries = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome.failure] : []));
     if (retries.length > 0) {
       // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.
       throttled++;
-      const quota = retries.includes('quota');
-      const sesSaidSlowDown = retries.some((failure) => failure !== 'storage');
-      // Only SES's own refusals slow every worker down; a DynamoDB failure concerns this chunk.
-      if (sesSaidSlowDown) await deps.limiter.penalise(1000 * throttled);
-      if (quota || throttled > THROTTLE_RETRIES_IN_PLACE) {
-        const wait = quota ? 15 * 60_000 : 30_000 * throttled;
-        const now = deps.now?.() ?? new Date();
-        deps.logger.warn(
-          sesSaidSlowDown
-            ? 'SES is throttling a campaign; its batch waits and retries'
-            : 'DynamoDB kept failing a campaign batch; it waits and retries',
-          {
-            campaignId: task.campaignId,
-            taskId: task.taskId,
-            failure: quota ? 'quota' : sesSaidSlowDown ? 'throttled' : 'storage',
-            retryInSeconds: wait / 1000,
-          },
-        );
-        const deferred = await releaseTask(
-          deps.access,
-          task,
-          leaseId,
-          { status: 'deferred', until: new Date(now.getTime() + wait) },
-          { nextIndex: index },
-        );
-        return deferred ? 'deferred' : 'lease-lost';
-      }
-      await sleep(500 * 2 ** throttled * (0.5 + Math.random()));
+      const deferred = await slowDown(deps, task, leaseId, index, retries, throttled);
+      if (deferred !== undefined) return deferred;
       continue;
     }
     throttled = 0;
     const next = index + chunk.length;
     const counters = campaignCounterIncrement(deps.access, task.campaignId, countsOf(outcomes));
-    if (next >= recipients.length)
-      return finishTask(deps, task, leaseId, 'finished', counters ? [counters] : []);
     // Counting and moving past the chunk happen together, so a crash never counts a recipient twice.
+    if (next >= recipients.length) {
+      const finished = await finishTask(deps, task, leaseId, 'finished', counters ? [counters] : []);
+      await deps.crashAt?.('committed');
+      return finished;
+    }
     await transactWithRetry(deps.access, [
       releaseTaskUpdate(deps.access, task, leaseId, { status: 'running' }, { nextIndex: next }),
       ...(counters ? [counters] : []),
     ]);
+    await deps.crashAt?.('committed');
     index = next;
   }
   return finishTask(deps, task, leaseId, 'finished');
+}
+
+/**
+ * SES refused part of a chunk for rate or quota: every worker slows down, and the chunk is retried after a
+ * backoff, or the task is deferred (returned) after repeated throttling or a quota refusal.
+ */
+async function slowDown(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  index: number,
+  retries: ('throttled' | 'quota' | 'storage')[],
+  throttled: number,
+): Promise<TaskRun | undefined> {
+  const quota = retries.includes('quota');
+  const sesSaidSlowDown = retries.some((failure) => failure !== 'storage');
+  // Only SES's own refusals slow every worker down; a DynamoDB failure concerns this chunk.
+  if (sesSaidSlowDown) await deps.limiter.penalise(1000 * throttled);
+  if (quota || throttled > THROTTLE_RETRIES_IN_PLACE) {
+    const wait = quota ? 15 * 60_000 : 30_000 * throttled;
+    const now = deps.now?.() ?? new Date();
+    deps.logger.warn(
+      sesSaidSlowDown
+        ? 'SES is throttling a campaign; its batch waits and retries'
+        : 'DynamoDB kept failing a campaign batch; it waits and retries',
+      {
+        campaignId: task.campaignId,
+        taskId: task.taskId,
+        failure: quota ? 'quota' : sesSaidSlowDown ? 'throttled' : 'storage',
+        retryInSeconds: wait / 1000,
+      },
+    );
+    const deferred = await releaseTask(
+      deps.access,
+      task,
+      leaseId,
+      { status: 'deferred', until: new Date(now.getTime() + wait) },
+      { nextIndex: index },
+    );
+    return deferred ? 'deferred' : 'lease-lost';
+  }
+  await sleep(500 * 2 ** throttled * (0.5 + Math.random()));
+  return undefined;
 }
 
 function countsOf(outcomes: RecipientOutcome[]): CounterIncrements {

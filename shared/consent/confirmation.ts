@@ -11,7 +11,8 @@ import {
   changeContactConsent,
   changeSubscription,
 } from './consent-changes';
-import { type RequestEvidence, type SignupDependencies, sendWelcomeEmails } from './signup';
+import type { RequestEvidence, SignupDependencies } from './signup';
+import { sendWelcomeEmails } from './signup-mail';
 import { type Subscription, subscriptionsOf } from './subscriptions';
 import { isPendingOnly, keepRequestEvent, setContactExpiry } from './unconfirmed-expiry';
 

@@ -19,7 +19,10 @@ import { expiringPut, isPendingOnly } from './unconfirmed-expiry';
  */
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-type EventFields = Pick<ConsentEvent, 'kind' | 'method' | 'legalBasis' | 'evidence'>;
+type EventFields = Pick<ConsentEvent, 'kind' | 'method' | 'legalBasis' | 'evidence'> & {
+  /** The event's id when the caller derives it (a retried stream record writes the same event). */
+  eventId?: string;
+};
 type NextSubscription = Omit<Subscription, 'revision' | 'lastEventId' | 'updatedAt' | 'contactId' | 'listId'>;
 
 export interface SubscriptionChange {
@@ -72,7 +75,12 @@ export function changeSubscription(
   change: SubscriptionChange,
   now: Date,
 ): ConsentEvent {
-  const event = newConsentEvent({ contactId: change.contactId, listId: change.listId, ...change.event }, now);
+  const { eventId, ...fields } = change.event;
+  const event = newConsentEvent(
+    { contactId: change.contactId, listId: change.listId, ...fields },
+    now,
+    eventId,
+  );
   const next = typeof change.next === 'function' ? change.next(event) : change.next;
   if (!mayChangeSubscription(change, next)) {
     refuse(
@@ -206,7 +214,10 @@ export interface ContactConsentChange {
   flags: ContactConsentFlags;
   /** The ledger events that explain the flags (none where another event of the change already does). */
   events: EventFields[];
-  /** A contact created in the same transaction: the flags go into its item, not into an update. */
+  /**
+   * A contact created in the same transaction: the flags go into its item (the `contact` returned), not
+   * into an update.
+   */
   isNew?: boolean;
 }
 
@@ -232,23 +243,26 @@ function mayChangeFlags(change: ContactConsentChange): boolean {
   return true;
 }
 
-/** Adds the contact's new choices and their ledger events to `items` (or to a new contact's item). */
+/**
+ * Adds the contact's new choices and their ledger events to `items`. Returns the events and the contact
+ * as it is to be stored: for a new contact (`isNew`), the item the caller creates, flags included.
+ */
 export function changeContactConsent(
   access: TableAccess,
   items: TransactItem[],
   change: ContactConsentChange,
   now: Date,
-): ConsentEvent[] {
+): { events: ConsentEvent[]; contact: Contact } {
   if (!mayChangeFlags(change)) refuse(`change ${Object.keys(change.flags).join(', ')}`, change.authority);
   const { contact } = change;
-  const events = change.events.map((fields) =>
-    newConsentEvent({ contactId: contact.contactId, listId: null, ...fields }, now),
+  const events = change.events.map(({ eventId, ...fields }) =>
+    newConsentEvent({ contactId: contact.contactId, listId: null, ...fields }, now, eventId),
   );
   items.push(...events.map((event) => appendConsentEvent(access, event)));
-  if (Object.keys(change.flags).length === 0) return events;
-  if (change.isNew) Object.assign(contact, change.flags);
-  else items.push(updateContactFlags(access, contact.contactId, change.flags, now));
-  return events;
+  if (Object.keys(change.flags).length === 0) return { events, contact };
+  if (change.isNew) return { events, contact: { ...contact, ...change.flags } };
+  items.push(updateContactFlags(access, contact.contactId, change.flags, now));
+  return { events, contact };
 }
 
 /**
@@ -261,7 +275,8 @@ export function recordConsentEvent(
   event: Pick<ConsentEvent, 'contactId' | 'listId'> & EventFields,
   now: Date,
 ): ConsentEvent {
-  const recorded = newConsentEvent(event, now);
+  const { eventId, ...fields } = event;
+  const recorded = newConsentEvent(fields, now, eventId);
   items.push(appendConsentEvent(access, recorded));
   return recorded;
 }

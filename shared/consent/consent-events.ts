@@ -102,11 +102,16 @@ export interface ConsentEvent {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/**
+ * A new event. `eventId` is given by a caller that may repeat its attempt (a stream consumer derives it
+ * from the request it processes), so that a repeat names the same event; otherwise a fresh id.
+ */
 export function newConsentEvent(
   fields: Omit<ConsentEvent, 'eventId' | 'occurredAt'>,
   now: Date,
+  eventId: string = newId(),
 ): ConsentEvent {
-  return { eventId: newId(), occurredAt: now.toISOString(), ...fields };
+  return { eventId, occurredAt: now.toISOString(), ...fields };
 }
 
 /** The transaction item that appends `event`; it can never overwrite an existing event. */

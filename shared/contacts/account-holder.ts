@@ -1,9 +1,11 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { recordConsentEvent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
 import { isPendingOnly, setContactExpiry } from '../consent/unconfirmed-expiry';
+import { keyOf, primaryKeyOf, subscriberShard } from '../data-model';
 import type { TableAccess } from '../table-access';
-import type { Contact } from './contacts';
+import { type Contact, findContact } from './contacts';
 
 /**
  * Being an account holder is the legal basis (contract) on which service announcements reach a person who
@@ -45,4 +47,48 @@ export function recordAccountDesignation(
     now,
   );
   if (accountHolder && isPendingOnly(contact)) setContactExpiry(access, items, contact, null);
+}
+
+/**
+ * Makes a contact an account holder (or changes the account's status), or ends that, with its ledger
+ * event (account-holder.ts). Account holders carry the index keys that list them for service
+ * announcements; others carry none.
+ */
+export async function setAccount(
+  access: TableAccess,
+  contactId: string,
+  account: { accountHolder: boolean; accountStatus: 'active' | 'deactivated' | null },
+  evidence: ConsentEvidence,
+  now = new Date(),
+): Promise<Contact | undefined> {
+  const current = await findContact(access, contactId);
+  if (current === undefined) return undefined;
+  const index = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
+  const holder = account.accountHolder;
+  const items: TransactItem[] = [
+    {
+      Update: {
+        TableName: access.tableName,
+        Key: primaryKeyOf('contact', { contactId }),
+        UpdateExpression: holder
+          ? 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now, gsi1pk = :gpk, gsi1sk = :gsk'
+          : 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: 'attribute_exists(contactId)',
+        ExpressionAttributeValues: {
+          ':holder': holder,
+          ':status': holder ? (account.accountStatus ?? 'active') : null,
+          ':now': now.toISOString(),
+          ...(holder ? { ':gpk': index.gsi1pk, ':gsk': index.gsi1sk } : {}),
+        },
+      },
+    },
+  ];
+  recordAccountDesignation(access, items, { contact: current, accountHolder: holder, evidence }, now);
+  try {
+    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return undefined; // erased meanwhile
+    throw error;
+  }
+  return findContact(access, contactId);
 }

@@ -1,17 +1,16 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { ConsentEvidence } from '../consent/consent-events';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, SUBSCRIBER_SHARDS, subscriberShard, table } from '../data-model';
 import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
-import { recordAccountDesignation } from './account-holder';
-import type { DoNotSellSource } from './do-not-sell';
+
+/** Where a do-not-sell choice came from (do-not-sell.ts records it). */
+export const doNotSellSources = ['global-privacy-control', 'preference-page', 'admin'] as const;
+export type DoNotSellSource = (typeof doNotSellSources)[number];
 
 /** A person we hold data about, found by id or by address (through the keyed-hash lookup item). */
-
 export interface Contact {
   contactId: string;
   /** As typed, with the domain canonicalised (shared/email-address.ts `canonicalEmail`). */
@@ -174,50 +173,6 @@ export async function contactIdForEmail(
     }),
   );
   return typeof Item?.contactId === 'string' ? Item.contactId : undefined;
-}
-
-/**
- * Makes a contact an account holder (or changes the account's status), or ends that, with its ledger
- * event (account-holder.ts). Account holders carry the index keys that list them for service
- * announcements; others carry none.
- */
-export async function setAccount(
-  access: TableAccess,
-  contactId: string,
-  account: { accountHolder: boolean; accountStatus: 'active' | 'deactivated' | null },
-  evidence: ConsentEvidence,
-  now = new Date(),
-): Promise<Contact | undefined> {
-  const current = await findContact(access, contactId);
-  if (current === undefined) return undefined;
-  const index = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
-  const holder = account.accountHolder;
-  const items: TransactItem[] = [
-    {
-      Update: {
-        TableName: access.tableName,
-        Key: primaryKeyOf('contact', { contactId }),
-        UpdateExpression: holder
-          ? 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now, gsi1pk = :gpk, gsi1sk = :gsk'
-          : 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: 'attribute_exists(contactId)',
-        ExpressionAttributeValues: {
-          ':holder': holder,
-          ':status': holder ? (account.accountStatus ?? 'active') : null,
-          ':now': now.toISOString(),
-          ...(holder ? { ':gpk': index.gsi1pk, ':gsk': index.gsi1sk } : {}),
-        },
-      },
-    },
-  ];
-  recordAccountDesignation(access, items, { contact: current, accountHolder: holder, evidence }, now);
-  try {
-    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    if (error instanceof TransactionCanceledException) return undefined; // erased meanwhile
-    throw error;
-  }
-  return findContact(access, contactId);
 }
 
 /** Every account holder's id, shard by shard (announcements fan out over them). */

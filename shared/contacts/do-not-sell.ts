@@ -4,7 +4,7 @@ import type { ConsentAuthority } from '../consent/consent-authority';
 import { changeContactConsent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
 import type { TableAccess } from '../table-access';
-import { type Contact, findContact } from './contacts';
+import { type Contact, type DoNotSellSource, findContact } from './contacts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -15,9 +15,6 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
  * Control signal (`Sec-GPC: 1`) on a signup request. GPC only ever sets it: the signal's absence is not a
  * choice to lift it.
  */
-
-export const doNotSellSources = ['global-privacy-control', 'preference-page', 'admin'] as const;
-export type DoNotSellSource = (typeof doNotSellSources)[number];
 
 /** The contact fields that record a do-not-sell choice. */
 export function doNotSellFields(

@@ -35,13 +35,14 @@ export function serveApiDocs(
     assetBaseUrl: string;
     /** Path prefix, e.g. `/admin`; empty for the public API. */
     prefix?: string;
-    document: (origin: string) => OpenApiDocument;
+    /** Built on request (a lazily built app loads its routes for it). */
+    document: (origin: string) => OpenApiDocument | Promise<OpenApiDocument>;
   },
 ): void {
   const prefix = options.prefix ?? '';
   const specPath = `${prefix}/openapi.json`;
 
-  app.get(specPath, (c) => c.json(options.document(new URL(c.req.url).origin)));
+  app.get(specPath, async (c) => c.json(await options.document(new URL(c.req.url).origin)));
 
   // No validator badge: it would send the document's URL to a third party (and CSP would block its image).
   const startUi = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#docs', deepLinking: true, validatorUrl: null });`;

@@ -17,7 +17,8 @@ export type PublicRequestWork = Record<PublicRequestKind, (request: PublicReques
  * work, then deletes it. A record delivered twice finds nothing the second time; a request erased
  * meanwhile is not processed. The work itself decides what the request finds (limits, opt-outs,
  * suppressions). Refusals of the request itself (an `AppError`, e.g. a referrer who is no longer a
- * subscriber) end it, logged; anything else is thrown so the stream retries the record (on AWS, then the
+ * subscriber, a list deleted before a signup was processed) end it, logged; anything else (an
+ * `unavailable` dependency included) is thrown so the stream retries the record (on AWS, then the
  * dead-letter queue).
  */
 export async function processPublicRequest(
@@ -31,7 +32,9 @@ export async function processPublicRequest(
   try {
     await work[request.kind](request);
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
+    // A refusal of the request itself ends it; a dependency that failed is retried like any other error.
+    if (!(error instanceof AppError) || error.kind === 'unavailable' || error.kind === 'internal')
+      throw error;
     deps.logger.warn('accepted request refused on processing', { kind: request.kind, code: error.code });
     outcome = 'refused';
   }

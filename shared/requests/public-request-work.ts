@@ -1,3 +1,4 @@
+import { signupWork } from '../consent/signup-processing';
 import { referralWork } from '../referrals/referral-requests';
 import type { Runtime } from '../runtime';
 import { sendDependenciesOf } from '../sending/send-dependencies';
@@ -7,5 +8,9 @@ import type { PublicRequestWork } from './process-public-request';
 export function publicRequestWorkOf(
   runtime: Pick<Runtime, 'config' | 'clients' | 'logger'>,
 ): PublicRequestWork {
-  return { referral: referralWork(sendDependenciesOf(runtime)) };
+  const send = sendDependenciesOf(runtime);
+  return {
+    referral: referralWork(send),
+    signup: signupWork({ ...send, settings: runtime.config.signup }),
+  };
 }

@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, table } from '../data-model';
 import { newId } from '../ids';
@@ -17,7 +18,7 @@ import { inParts, type TableAccess } from '../table-access';
  * happens in the request and what happens on the stream".
  */
 
-export const publicRequestKinds = ['referral'] as const;
+export const publicRequestKinds = ['referral', 'signup'] as const;
 export type PublicRequestKind = (typeof publicRequestKinds)[number];
 
 export interface PublicRequest<Payload = unknown> {
@@ -27,6 +28,11 @@ export interface PublicRequest<Payload = unknown> {
   emailHash: string;
   receivedAt: string;
   payload: Payload;
+  /**
+   * What the work recorded of its own progress, in the same transaction as its effects (a signup's
+   * outcome): a retry after a crash continues from there instead of doing the work again.
+   */
+  progress?: unknown;
 }
 
 /** Where a request is stored: what a stream record names and the consumer reads back. */
@@ -36,33 +42,71 @@ export interface PublicRequestKey {
   requestId: string;
 }
 
-/** A request is processed within seconds; one that never can be is gone after a day (docs/retention.md). */
-export const PUBLIC_REQUEST_TTL_SECONDS = 24 * 3600;
+/**
+ * A request is processed within seconds; one that never can be is gone after its TTL (docs/retention.md).
+ * A signup holds the address and everything the form sent: it lives no longer than the stream delivers
+ * its record (the event source mapping's maximum record age, 1 hour: infra/campaign-worker-triggers.ts).
+ */
+export const PUBLIC_REQUEST_TTL_SECONDS: Record<PublicRequestKind, number> = {
+  referral: 24 * 3600,
+  signup: 3600,
+};
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const keysOf = (key: PublicRequestKey) => {
   const { pk, sk } = keyOf('publicRequest', key);
   return { pk, sk };
 };
 
+type NewPublicRequest<Payload> = { kind: PublicRequestKind; emailHash: string; payload: Payload };
+
+/**
+ * The Put that records a request, as a transaction item, for a caller that writes it together with
+ * another item (the signup's per-IP count); `acceptPublicRequest` when it is the only write.
+ */
+export function publicRequestPut<Payload>(
+  access: TableAccess,
+  request: NewPublicRequest<Payload>,
+  now: Date,
+): { requestId: string; put: { Put: { TableName: string; Item: Record<string, unknown> } } } {
+  const stored: PublicRequest<Payload> = { requestId: newId(), receivedAt: now.toISOString(), ...request };
+  const expiresAt = Math.floor(now.getTime() / 1000) + PUBLIC_REQUEST_TTL_SECONDS[request.kind];
+  const Item = {
+    ...keysOf(stored),
+    entity: 'publicRequest',
+    ...stored,
+    [table.timeToLiveAttribute]: expiresAt,
+  };
+  return { requestId: stored.requestId, put: { Put: { TableName: access.tableName, Item } } };
+}
+
 /** Records the request (one PutItem) and returns its id. */
 export async function acceptPublicRequest<Payload>(
   access: TableAccess,
-  request: { kind: PublicRequestKind; emailHash: string; payload: Payload },
+  request: NewPublicRequest<Payload>,
   now: Date,
 ): Promise<string> {
-  const stored: PublicRequest<Payload> = { requestId: newId(), receivedAt: now.toISOString(), ...request };
-  await access.documents.send(
-    new PutCommand({
+  const { requestId, put } = publicRequestPut(access, request, now);
+  await access.documents.send(new PutCommand(put.Put));
+  return requestId;
+}
+
+/**
+ * The transaction item that records the work's progress on the request: only once, and only while the
+ * request exists (an erasure that deleted it meanwhile wins, and the work's transaction is cancelled).
+ */
+export function recordProgress(access: TableAccess, key: PublicRequestKey, progress: unknown): TransactItem {
+  return {
+    Update: {
       TableName: access.tableName,
-      Item: {
-        ...keysOf(stored),
-        entity: 'publicRequest',
-        ...stored,
-        [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + PUBLIC_REQUEST_TTL_SECONDS,
-      },
-    }),
-  );
-  return stored.requestId;
+      Key: keysOf(key),
+      UpdateExpression: 'SET #progress = :progress',
+      ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#progress)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey, '#progress': 'progress' },
+      ExpressionAttributeValues: { ':progress': progress },
+    },
+  };
 }
 
 /** The request as stored, or undefined once processed (or erased). */
@@ -74,8 +118,8 @@ export async function findPublicRequest(
     new GetCommand({ TableName: access.tableName, Key: keysOf(key), ConsistentRead: true }),
   );
   if (Item === undefined) return undefined;
-  const { requestId, kind, emailHash, receivedAt, payload } = Item as PublicRequest;
-  return { requestId, kind, emailHash, receivedAt, payload };
+  const { requestId, kind, emailHash, receivedAt, payload, progress } = Item as PublicRequest;
+  return { requestId, kind, emailHash, receivedAt, payload, ...(progress === undefined ? {} : { progress }) };
 }
 
 export async function deletePublicRequest(access: TableAccess, key: PublicRequestKey): Promise<void> {

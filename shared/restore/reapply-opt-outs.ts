@@ -8,8 +8,9 @@ import {
 } from '../consent/consent-changes';
 import type { ConsentEvent, ConsentEvidence } from '../consent/consent-events';
 import { type UnsubscribeResult, unsubscribe } from '../consent/unsubscribe';
+import type { DoNotSellSource } from '../contacts/contacts';
 import { type Contact, findContact } from '../contacts/contacts';
-import { type DoNotSellSource, doNotSellFields } from '../contacts/do-not-sell';
+import { doNotSellFields } from '../contacts/do-not-sell';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { Logger } from '../log';
 import { eraseContact } from '../rights/erasure';

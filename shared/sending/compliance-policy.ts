@@ -71,6 +71,36 @@ export function complianceCheck(
   return decorated(input, judgement.ourHeaders, judgement.decorate());
 }
 
+/**
+ * The rules about one recipient and one message's envelope, without reading or decorating its body: who
+ * may receive it (the kind's recipient rules), the subject and body presence, and every header (ours
+ * included). The campaign worker runs these per recipient, with the recipient's own subject, and runs the
+ * whole policy once per template variant, whose decoration every recipient of the variant shares
+ * (shared/campaigns/bulk-template.ts); complianceCheck is both at once.
+ */
+export interface RecipientRules {
+  refusals: Refusal[];
+  /** The headers we add for this recipient (List-Unsubscribe for marketing). */
+  ourHeaders: DecoratedMessage['headers'];
+  subject: string;
+}
+
+export function recipientRules(
+  draft: MessageDraft,
+  recipient: RecipientState,
+  identity: MessageIdentity,
+  context: ComplianceContext,
+): RecipientRules {
+  const input: PolicyInput = { draft, recipient, identity, context, content: draftContent(draft) };
+  const judgement = policyOf(draft)(input);
+  const refusals = [
+    ...judgement.recipientRefusals,
+    ...contentRefusals(input.content),
+    ...headerRefusals(input.content, recipient.email, judgement.ourHeaders, judgement.ourHeaderCount),
+  ];
+  return { refusals, ourHeaders: judgement.ourHeaders, subject: input.content.subject };
+}
+
 /** A kind outside `messageKinds` can only come from a caller that skipped validation: a bug, not a refusal. */
 function policyOf(draft: MessageDraft): KindPolicy {
   if (!Object.hasOwn(kindPolicies, draft.kind)) {

@@ -113,13 +113,21 @@ export const promotionalPatterns = {
   ],
 } as const satisfies Record<PatternLanguage, readonly PromotionalPattern[]>;
 
-const compiled = Object.entries(promotionalPatterns).flatMap(([language, patterns]) =>
-  patterns.map((pattern: PromotionalPattern) => ({
-    language: language as PatternLanguage,
-    term: pattern.term,
-    regex: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${pattern.source})(?![\p{L}\p{N}])`, 'u'),
-  })),
-);
+/**
+ * The patterns as regular expressions, built on the first check rather than at import: a hundred Unicode
+ * property expressions cost a cold start several milliseconds, and most invocations check no announcement.
+ */
+let compiledPatterns: { language: PatternLanguage; term: string; regex: RegExp }[] | undefined;
+function compiled() {
+  compiledPatterns ??= Object.entries(promotionalPatterns).flatMap(([language, patterns]) =>
+    patterns.map((pattern: PromotionalPattern) => ({
+      language: language as PatternLanguage,
+      term: pattern.term,
+      regex: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${pattern.source})(?![\p{L}\p{N}])`, 'u'),
+    })),
+  );
+  return compiledPatterns;
+}
 
 export interface PromotionalMatch {
   language: PatternLanguage;
@@ -129,7 +137,7 @@ export interface PromotionalMatch {
 /** Every pattern that matches anywhere in `text` (normalised here; callers pass what a reader sees). */
 export function findPromotionalTerms(text: string): PromotionalMatch[] {
   const normalised = normaliseForMatching(text);
-  return compiled
+  return compiled()
     .filter(({ regex }) => regex.test(normalised))
     .map(({ language, term }) => ({ language, term }));
 }

@@ -96,6 +96,8 @@ export interface MessageRecord {
   sesMessageId: string | null;
   createdAt: string;
   sentAt: string | null;
+  /** A campaign message SES refused in its SendBulkEmail answer: the entry's status and SES's reason. */
+  sesFailure?: { status: string; reason: string };
   /** What SES reported afterwards (ses-events): delivered, bounced, complained, … */
   delivery?: MessageDelivery;
   /** Opens of a tracked message (the pixel), when there were any. */

@@ -38,7 +38,12 @@ export const campaignCounters = [
 export type CampaignCounter = (typeof campaignCounters)[number];
 export type CampaignCounts = Record<CampaignCounter, number>;
 
-export const COUNTER_SHARDS = 10;
+/**
+ * 64 shards: at 10,000 SES events a second (each in a transaction, 2 write units) plus 10,000 pixel loads
+ * a second, a shard takes about 470 write units a second, under DynamoDB's 1,000 per partition; with 10 it
+ * took 3,000 (docs/scale.md, `npm run scale-model`). Reading sums the shards in one BatchGetItem (≤ 100).
+ */
+export const COUNTER_SHARDS = 64;
 
 export type CounterIncrements = Partial<Record<CampaignCounter | `skipped_${string}`, number>>;
 

@@ -88,6 +88,15 @@ export async function applySesEvent(
 ): Promise<SesEventEffect> {
   if (!appliedKinds.has(event.kind)) return { kind: 'not-tracked' };
   const found = await findMessage(deps.access, event);
+  if (found === undefined && awaitsItsRecord(event, deps.now?.() ?? new Date())) {
+    // A campaign writes its message records once SES has answered the whole SendBulkEmail call, so an
+    // event can come first. Failing the invocation makes Lambda retry it (about 1 and 3 minutes later),
+    // then the dead-letter queue keeps it for a replay: nothing is lost.
+    logger.warn('ses event for a campaign message not recorded yet; retried', {
+      taggedMessageId: event.mail.tags.messageId ?? null,
+    });
+    throw new MessageNotRecordedYet(event.mail.tags.messageId ?? '');
+  }
   if (found === undefined) return { kind: 'unmapped' };
   const eventKey = sesEventKey(event);
   if (await wasProcessed(deps.access, eventKey)) return duplicate(deps, event, found, eventKey, logger);
@@ -107,6 +116,24 @@ export async function applySesEvent(
     unsubscribed,
     campaignPaused: await consultReputationGuard(deps, event, message, logger),
   };
+}
+
+/** How long after sending an event for a campaign message without a record is retried, not ignored. */
+export const RECORD_GRACE_MS = 15 * 60_000;
+
+/** An event about a campaign message whose record is not written yet: thrown so that it is retried. */
+export class MessageNotRecordedYet extends Error {
+  override name = 'MessageNotRecordedYet';
+}
+
+/** A campaign message (our tags) sent within the grace period: its record may still be on its way. */
+function awaitsItsRecord(event: SesEvent, now: Date): boolean {
+  const sentAt = event.mail.sentAt === null ? Number.NaN : Date.parse(event.mail.sentAt);
+  return (
+    event.mail.tags.campaignId !== undefined &&
+    event.mail.tags.messageId !== undefined &&
+    now.getTime() - sentAt < RECORD_GRACE_MS
+  );
 }
 
 /** Our message for an event: by the `messageId` tag we set, else by SES's message id. */
@@ -230,7 +257,13 @@ async function planTransaction(
   const suppressed: FeedbackReason[] = [];
   if (event.bounce || event.complaint) {
     for (const emailHash of affectedHashes(deps, event)) {
-      const feedback = await feedbackForAddress(access, deps.softBounces, { event, emailHash, at, now });
+      const feedback = await feedbackForAddress(access, deps.softBounces, {
+        event,
+        emailHash,
+        at,
+        now,
+        message: { contactId: message.contactId, messageId: message.messageId },
+      });
       items.push(...feedback.items);
       if (feedback.suppressed !== undefined) suppressed.push(feedback.suppressed);
     }

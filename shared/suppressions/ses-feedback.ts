@@ -46,7 +46,15 @@ export function strengthens(existing: Suppression | undefined, reason: FeedbackR
  */
 export function putFeedbackSuppression(
   access: TableAccess,
-  suppression: { emailHash: string; reason: FeedbackReason; createdAt: string; sourceEventId: string },
+  suppression: {
+    emailHash: string;
+    reason: FeedbackReason;
+    createdAt: string;
+    sourceEventId: string;
+    /** The contact and the email the feedback was about: the operator's `contact.suppressed` event names them. */
+    contactId: string;
+    messageId: string;
+  },
 ): TransactItem {
   const weaker = replaceableBy[suppression.reason];
   return {
@@ -60,6 +68,8 @@ export function putFeedbackSuppression(
         scope: scopeOf[suppression.reason],
         createdAt: suppression.createdAt,
         sourceEventId: suppression.sourceEventId,
+        contactId: suppression.contactId,
+        messageId: suppression.messageId,
       } satisfies Suppression & Record<string, unknown>,
       ConditionExpression: `attribute_not_exists(#pk) OR #reason IN (${weaker.map((_, index) => `:weaker${index}`).join(', ')})`,
       ExpressionAttributeNames: { '#pk': table.partitionKey, '#reason': 'reason' },
@@ -177,9 +187,16 @@ export interface AddressFeedback {
 export async function feedbackForAddress(
   access: TableAccess,
   softBounces: SoftBounceSettings,
-  feedback: { event: SesEvent; emailHash: string; at: Date; now: Date },
+  feedback: {
+    event: SesEvent;
+    emailHash: string;
+    at: Date;
+    now: Date;
+    /** The email the feedback is about, and its contact: the operator's `contact.suppressed` names them. */
+    message: { contactId: string; messageId: string };
+  },
 ): Promise<AddressFeedback> {
-  const { event, emailHash, at, now } = feedback;
+  const { event, emailHash, at, now, message } = feedback;
   const existing = await findSuppression(access, emailHash);
   const items: TransactItem[] = [];
   let reason: FeedbackReason | undefined;
@@ -197,6 +214,7 @@ export async function feedbackForAddress(
       reason,
       createdAt: now.toISOString(),
       sourceEventId: sourceEventIdOf(event),
+      ...message,
     }),
   );
   return { items, suppressed: reason };

@@ -88,9 +88,11 @@ describe('campaign worker function', () => {
     expect(urlTargets).not.toContain(workerId);
   });
 
-  it('gets the environment every function that signs links gets, with no send-rate cap unless the context sets one', () => {
+  it('gets the environment every function that signs links gets, and the event bus, with no send-rate cap unless the context sets one', () => {
     const publicApi = resources[logicalIdOf(stacks.stateless.publicApi.lambda)];
-    expect(worker.Properties.Environment.Variables).toEqual(publicApi.Properties.Environment.Variables);
+    const { EVENT_BUS_NAME, ...others } = worker.Properties.Environment.Variables;
+    expect(others).toEqual(publicApi.Properties.Environment.Variables);
+    expect(EVENT_BUS_NAME).toEqual({ Ref: logicalIdOf(stacks.stateless.operatorEvents.bus) });
     expect(worker.Properties.Environment.Variables).not.toHaveProperty('CAMPAIGN_MAX_SEND_RATE');
   });
 
@@ -132,8 +134,9 @@ describe('table stream → campaign worker', () => {
     expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
   });
 
-  it('only pending campaignTask items, accepted public requests, changes of tracked messages and deleted open tallies reach the worker: the filters stream-records.ts exports', () => {
-    expect(mapping.FilterCriteria.Filters).toHaveLength(4);
+  it('only pending campaignTask items, accepted public requests, changes of tracked messages, deleted open tallies and the sources of operator events reach the worker: the filters stream-records.ts exports', () => {
+    // Five: Lambda's quota of filters per event source mapping; another kind must share a pattern.
+    expect(mapping.FilterCriteria.Filters).toHaveLength(5);
     const patterns = mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) =>
       JSON.parse(filter.Pattern),
     );
@@ -364,7 +367,7 @@ describe('daily rights-request deadlines → campaign worker → metrics and ala
 describe('campaign worker permissions', () => {
   const statements = statementsOf(campaignWorker.role);
 
-  it('may write its logs, use table items, read the stream, send, read the send quota and the signing keys and dead-letter, nothing else', () => {
+  it('may write its logs, use table items, read the stream, send, read the send quota and the signing keys, put events and dead-letter, nothing else', () => {
     const actions = [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
     expect(actions).toEqual(
       [
@@ -387,6 +390,8 @@ describe('campaign worker permissions', () => {
         'sqs:SendMessage',
         'ses:GetAccount',
         'ses:SendEmail',
+        // The operator's events, on their bus only (operator-events.test.ts checks the resource).
+        'events:PutEvents',
         // The signing keys of the links in campaign emails (stacks.test.ts checks the resource).
         'secretsmanager:GetSecretValue',
       ].sort(),
@@ -448,6 +453,17 @@ describe('campaign worker alarms', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
       Statistic: 'Maximum',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when the stream reader is more than 5 minutes behind (IteratorAge)', () => {
+    expect(alarmOn('AWS/Lambda', 'IteratorAge', function_)).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 300_000,
+      Statistic: 'Maximum',
+      Period: 300,
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
     });

@@ -63,7 +63,16 @@ describe('every admin route checks its key and scope', () => {
     expect(operations.length).toBeGreaterThan(20);
     for (const operation of operations) expect(operation.path.startsWith('/admin/v1/')).toBe(true);
     expect(operations.map((operation) => operation.operationId)).toEqual(
-      expect.arrayContaining(['createApiKey', 'listApiKeys', 'revokeApiKey', 'listAuditEvents']),
+      expect.arrayContaining([
+        'createApiKey',
+        'listApiKeys',
+        'revokeApiKey',
+        'listAuditEvents',
+        'createWebhook',
+        'listWebhooks',
+        'deleteWebhook',
+        'listWebhookDeliveries',
+      ]),
     );
   });
 

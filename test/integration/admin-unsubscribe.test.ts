@@ -1,22 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../functions/admin-api/app';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { newId } from '../../shared/ids';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 type Json = Record<string, unknown>;
 
 describe('admin API: unsubscribing a contact', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
   });
+  afterAll(async () => streamReader.stop());
 
   /** Signs a person up to both lists and confirms, through the public app. */
   async function subscribedReader() {
@@ -27,6 +32,7 @@ describe('admin API: unsubscribing a contact', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news', 'product-updates'] }),
     });
+    await untilRequestsProcessed(runtime);
     expect(signup.status).toBe(202);
     const token = /confirm\?token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     const confirmed = await app.request('/v1/confirm', {

@@ -10,6 +10,7 @@ import { adminAppFor, publicAppFor } from '../support/apps';
 import { type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('service announcements to account holders (createAnnouncement, setAccountStatus)', () => {
@@ -31,6 +32,7 @@ describe('service announcements to account holders (createAnnouncement, setAccou
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'], locale }),
     });
+    await untilRequestsProcessed(runtime);
     expect(signup.status, await signup.clone().text()).toBe(202);
     const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
     people[label] = { email, contactId };
@@ -202,6 +204,7 @@ describe('announcements are judged on what the reader sees, and every exemption 
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'], locale }),
     });
+    await untilRequestsProcessed(runtime);
     expect(signup.status).toBe(202);
     const contact = (await recordsOf(runtime, email))?.contact;
     const contactId = contact?.contactId ?? '';

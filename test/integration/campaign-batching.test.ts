@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
@@ -6,11 +6,10 @@ import { createAwsClients } from '../../shared/aws-clients';
 import { findCampaign } from '../../shared/campaigns/campaigns';
 import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
 import { sendToChunk } from '../../shared/campaigns/send-chunk';
+import { recipientDependenciesOf } from '../../shared/campaigns/worker-dependencies';
 import { primaryKeyOf } from '../../shared/data-model';
 import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
-import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
-import { updateMessage } from '../../shared/sending/send-message';
 import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
@@ -134,7 +133,7 @@ describe('a campaign to 400 recipients', () => {
   }, 120_000);
 });
 
-describe('a chunk some of whose recipients were claimed before', () => {
+describe('a chunk some of whose recipients were handled before', () => {
   it('resolves them from their records, without sending again, and sends to the others', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 10);
     const contactIds = people.map((person) => person.contactId);
@@ -142,17 +141,29 @@ describe('a chunk some of whose recipients were claimed before', () => {
     const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
     const campaign = await findCampaign(access, created.campaignId);
     if (campaign === undefined) throw new Error('campaign missing');
-    const deps = sendDependenciesOf(worker);
+    const deps = recipientDependenciesOf(worker);
 
     // A first attempt got through four recipients …
     expect(await sendToChunk(deps, campaign, contactIds.slice(0, 4))).toEqual(
       Array.from({ length: 4 }, () => ({ kind: 'sent' })),
     );
-    // … and a fifth was handed to SES by a worker that died before recording it.
+    // … and a fifth was left `sending` by the worker of an older version that died mid-send.
     const [, , , , crashed] = contactIds as [string, string, string, string, string];
-    await updateMessage(deps.access, crashed, campaignMessageId(campaign.campaignId, crashed), {
-      status: 'sending',
-    });
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...primaryKeyOf('message', {
+            contactId: crashed,
+            messageId: campaignMessageId(campaign.campaignId, crashed),
+          }),
+          entity: 'message',
+          contactId: crashed,
+          messageId: campaignMessageId(campaign.campaignId, crashed),
+          status: 'sending',
+        },
+      }),
+    );
 
     const all = countRequests(worker.clients.dynamoDb);
     const outcomes = await sendToChunk(deps, campaign, contactIds);
@@ -162,12 +173,35 @@ describe('a chunk some of whose recipients were claimed before', () => {
       { kind: 'uncertain' },
       ...Array.from({ length: 5 }, () => ({ kind: 'sent' })),
     ]);
-    // The claims went as transactions, cancelled for the recipients claimed before.
-    expect(counts.TransactWriteItems?.errors.TransactionCanceledException).toBeGreaterThan(0);
+    // The five new records in one BatchWriteItem, no transaction, no per-item Put.
+    expect(counts.BatchWriteItem).toMatchObject({ requests: 1, items: 5 });
+    expect(counts.TransactWriteItems).toBeUndefined();
     expect(counts.PutItem).toBeUndefined();
     for (const [index, person] of people.entries()) {
       // The fifth got nothing in this test (its "earlier send" was only simulated), and nothing now.
       expect(await sentMailTo(person.email)).toHaveLength(index === 4 ? 0 : 1);
+    }
+  }, 60_000);
+
+  it('leaves uncertain, never resent, whoever an earlier claim named and no record settled', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 4);
+    const created = await createCampaign('Claimed news');
+    const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+    const campaign = await findCampaign(access, created.campaignId);
+    if (campaign === undefined) throw new Error('campaign missing');
+    const deps = recipientDependenciesOf(worker);
+    const contactIds = people.map((person) => person.contactId);
+    // The first two were recorded by the attempt that claimed the chunk; it died before the others.
+    await sendToChunk(deps, campaign, contactIds.slice(0, 2));
+    const outcomes = await sendToChunk(deps, campaign, contactIds, { claimedBefore: true });
+    expect(outcomes).toEqual([
+      { kind: 'sent' },
+      { kind: 'sent' },
+      { kind: 'uncertain' },
+      { kind: 'uncertain' },
+    ]);
+    for (const [index, person] of people.entries()) {
+      expect(await sentMailTo(person.email)).toHaveLength(index < 2 ? 1 : 0);
     }
   }, 60_000);
 });
@@ -198,56 +232,27 @@ async function chunkCampaign(subject: string) {
   return campaign;
 }
 
-describe('a chunk whose claims DynamoDB answers badly', () => {
-  it('recognises its own claims when the claim transaction was written but its answer lost', async () => {
+describe('a chunk whose records DynamoDB answers badly', () => {
+  it('retries a BatchWriteItem whose answer was lost, and records each recipient once', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 6);
     const campaign = await chunkCampaign('Lost answer news');
-    let puts = 0;
-    failDynamoDb(worker, (operation, input) => {
-      if (operation === 'PutItem') puts++;
-      // Every attempt of the claim transaction (the SDK retries it with the same idempotency token).
-      const claims = operation === 'TransactWriteItems' && JSON.stringify(input).includes('"Put"');
-      return claims ? 'after' : undefined;
-    });
-
+    let lost = 0;
+    failDynamoDb(worker, (operation) =>
+      operation === 'BatchWriteItem' && lost++ === 0 ? 'after' : undefined,
+    );
     const outcomes = await sendToChunk(
-      sendDependenciesOf(worker),
+      recipientDependenciesOf(worker),
       campaign,
       people.map((person) => person.contactId),
     );
     expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
-    // Each claim was then tried on its own, found already written, and recognised by its token.
-    expect(puts).toBe(people.length);
+    expect(lost).toBeGreaterThan(1);
     for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
-  }, 60_000);
-
-  it('sends to nobody whose claim it cannot settle, and to them exactly once when the chunk is retried', async () => {
-    const people = await givenConfirmedSubscribers(runtime, 'news', 4);
-    const campaign = await chunkCampaign('Unsettled news');
-    const [unlucky] = people;
-    if (unlucky === undefined) throw new Error('no subscriber');
-    const unluckyMessage = campaignMessageId(campaign.campaignId, unlucky.contactId);
-    let failing = true;
-    const touchesUnlucky = (input: Record<string, unknown>) => JSON.stringify(input).includes(unluckyMessage);
-    failDynamoDb(worker, (operation, input) => {
-      if (!failing) return undefined;
-      // The claim transaction fails unwritten; then the unlucky one's own Put and its read-back fail too.
-      if (operation === 'TransactWriteItems' && touchesUnlucky(input)) return 'before';
-      if ((operation === 'PutItem' || operation === 'GetItem') && touchesUnlucky(input)) return 'before';
-      return undefined;
-    });
-    const deps = sendDependenciesOf(worker);
-    const contactIds = people.map((person) => person.contactId);
-
-    const first = await sendToChunk(deps, campaign, contactIds);
-    expect(first).toEqual([
-      { kind: 'retry', failure: 'storage' },
-      ...people.slice(1).map(() => ({ kind: 'sent' })),
-    ]);
-    expect(await sentMailTo(unlucky.email)).toHaveLength(0);
-
-    failing = false;
-    const again = await sendToChunk(deps, campaign, contactIds);
+    const again = await sendToChunk(
+      recipientDependenciesOf(worker),
+      campaign,
+      people.map((person) => person.contactId),
+    );
     expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
     for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
   }, 60_000);
@@ -257,22 +262,22 @@ describe('a chunk whose claims DynamoDB answers badly', () => {
     const campaign = await chunkCampaign('Erased mid-send news');
     const [erased] = people;
     if (erased === undefined) throw new Error('no subscriber');
-    const deps = sendDependenciesOf(worker);
-    const mailer = deps.mailer;
+    const deps = recipientDependenciesOf(worker);
+    const bulkMailer = deps.bulkMailer;
     const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
     const outcomes = await sendToChunk(
       {
         ...deps,
-        mailer: {
+        bulkMailer: {
           // The person erases their data after the claim, while SES is handling their email.
-          async send(email) {
-            const answer = await mailer.send(email);
-            if (email.to === erased.email) {
+          async sendBulk(email) {
+            const answers = await bulkMailer.sendBulk(email);
+            if (email.destinations.some((destination) => destination.to === erased.email)) {
               await eraseContact({ access, logger: runtime.logger }, erased.contactId, {
                 requestedBy: 'test',
               });
             }
-            return answer;
+            return answers;
           },
         },
       },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { putSubscription, type Subscription } from '../../shared/consent/subscriptions';
 import { keyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
@@ -9,14 +10,17 @@ import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const uniqueAddress = () => `reader-${randomUUID()}@example.org`;
 
 describe('double opt-in confirmation', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_REDIRECT_ORIGINS: 'https://www.example.com' });
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, {
       listId: 'weekly-news',
       welcomeEmail: {
@@ -28,6 +32,7 @@ describe('double opt-in confirmation', () => {
       },
     });
   });
+  afterAll(async () => streamReader.stop());
 
   const app = () => publicAppFor(runtime);
 
@@ -53,6 +58,7 @@ describe('double opt-in confirmation', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'], ...fields }),
     });
+    await untilRequestsProcessed(runtime);
     expect(response.status).toBe(202);
     const link = /(http:\/\/localhost:3000\/v1\/confirm\?token=([\w.-]+)&locale=(\w+))/.exec(
       (await sentMailTo(email))[0]?.body.text ?? '',
@@ -181,6 +187,7 @@ describe('double opt-in confirmation', () => {
         source: 'https://x.example',
       }),
     });
+    await untilRequestsProcessed(runtime);
     const before = await countItems(runtime);
     const stale = await confirm(firstLink);
     expect(stale.status).toBe(400);
@@ -297,6 +304,7 @@ describe('double opt-in confirmation', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     expect(again.status).toBe(202);
     expect((await recordsOf(runtime, email))?.subscriptions.get('weekly-news')?.status).toBe('unsubscribed');
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[1]?.body.text ?? '')?.[1] ?? '';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { primaryKeyOf, table } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import type { Runtime } from '../../shared/runtime';
@@ -8,6 +9,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -16,23 +18,30 @@ import { createTestRuntime } from '../support/test-runtime';
  */
 describe('only the person undoes their opt-out', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
     await givenList(runtime, { listId: 'offers', doubleOptIn: false });
   });
+  afterAll(async () => streamReader.stop());
 
   const address = () => `person-${randomUUID()}@example.org`;
   const publicApp = () => publicAppFor(runtime);
   const admin = (path: string, method = 'GET', body?: unknown) =>
     adminRequest(runtime, path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const signUp = (body: Record<string, unknown>) =>
-    publicApp().request('/v1/subscribe', {
+  /** A signup; resolves once the table's stream has processed it. */
+  const signUp = async (body: Record<string, unknown>) => {
+    const response = await publicApp().request('/v1/subscribe', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+    await untilRequestsProcessed(runtime);
+    return response;
+  };
   const tokenIn = (text: string | undefined, path: string) =>
     new RegExp(`${path}\\?token=([\\w.-]+)`).exec(text ?? '')?.[1] ?? '';
   const confirmLatest = async (email: string) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { type ConsentEvent, listConsentEvents } from '../../shared/consent/consent-events';
 import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContactByEmail } from '../../shared/contacts/contacts';
@@ -10,6 +11,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, givenSuppression } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -81,11 +83,14 @@ function ledgerSays(events: ConsentEvent[]): { lists: Set<string>; tracking: boo
 
 describe('the consent state machine (property-based)', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'dbl-news', trackingAllowedByDefault: true });
     await givenList(runtime, { listId: 'single-news', doubleOptIn: false, trackingAllowedByDefault: true });
   });
+  afterAll(async () => streamReader.stop());
 
   const app = () => publicAppFor(runtime);
   const admin = (path: string, method = 'GET', body?: unknown) =>
@@ -121,6 +126,7 @@ describe('the consent state machine (property-based)', () => {
             trackingConsent: action.tracking,
           }),
         });
+        await untilRequestsProcessed(runtime);
         return;
       case 'confirm': {
         const mail = (await sentMailTo(person.email))

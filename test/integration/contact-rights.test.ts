@@ -54,6 +54,7 @@ describe('data-subject rights: export and erasure', () => {
       },
       { incoming: { socket: { remoteAddress: READER_IP } } },
     );
+    await untilRequestsProcessed(runtime);
     expect(signup.status).toBeLessThan(300);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email)).at(-1)?.body.text ?? '')?.[1] ?? '';
     expect(token).not.toBe('');
@@ -377,6 +378,7 @@ describe('data-subject rights: export and erasure', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: contact.email, lists: ['single-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     expect((await recordsOf(runtime, contact.email))?.subscriptions.get('single-news')?.status).toBe(
       'unconfirmed',
     );
@@ -393,6 +395,7 @@ describe('data-subject rights: export and erasure', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: contact.email, lists: ['rights-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     const records = await recordsOf(runtime, contact.email);
     expect(records?.subscriptions.get('rights-news')?.status).toBe('unconfirmed');
     expect(await findSuppression(accessOf(runtime), contact.emailHash)).toMatchObject({ reason: 'erased' });

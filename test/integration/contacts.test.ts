@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findContact, findContactByEmail } from '../../shared/contacts/contacts';
 import { primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
@@ -11,6 +12,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 type Json = Record<string, unknown>;
@@ -18,11 +20,14 @@ const AD_NOTICE = 'This message is an advertisement.';
 
 describe('contacts: create, import, rectify, do-not-sell', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'offers' });
   });
+  afterAll(async () => streamReader.stop());
 
   const address = (who = 'contact') => `${who}-${randomUUID()}@example.org`;
 
@@ -396,6 +401,7 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
         headers: { 'content-type': 'application/json', 'sec-gpc': '1' },
         body: JSON.stringify({ email, lists: ['weekly-news'] }),
       });
+      await untilRequestsProcessed(runtime);
       expect(response.status).toBe(202);
       const records = await recordsOf(runtime, email);
       expect(records?.contact).toMatchObject({ doNotSell: true, doNotSellSource: 'global-privacy-control' });
@@ -408,6 +414,7 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: withoutGpc, lists: ['weekly-news'] }),
       });
+      await untilRequestsProcessed(runtime);
       expect((await recordsOf(runtime, withoutGpc))?.contact).toMatchObject({
         doNotSell: false,
         doNotSellSource: null,

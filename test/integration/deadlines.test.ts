@@ -19,7 +19,10 @@ describe('deadlines when DynamoDB hangs', () => {
   beforeAll(async () => {
     hung = await startHungEndpoint();
     // Built as the handlers build theirs (createRuntime), pointed at the hung endpoint.
-    runtime = createRuntime(testEnvironment({ DYNAMODB_ENDPOINT: hung.url }), 'test');
+    runtime = createRuntime(
+      testEnvironment({ DYNAMODB_ENDPOINT: hung.url, DYNAMODB_REQUEST_TIMEOUT_MS: undefined }),
+      'test',
+    );
     runtime.logger = createLogger({ level: 'warn', service: 'test', write: (line) => warnings.push(line) });
   });
   afterAll(async () => {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findContact } from '../../shared/contacts/contacts';
 import { findList } from '../../shared/lists/lists';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -31,10 +33,13 @@ const unsafeCharacters: [string, string][] = [
 const withCharacter = (character: string) => `Weekly${character}news`;
 
 let runtime: Runtime;
+let streamReader: CampaignRunner;
 beforeAll(async () => {
   runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+  streamReader = await testStreamReader(runtime);
   await givenList(runtime, { listId: 'news' });
 });
+afterAll(async () => streamReader.stop());
 
 async function admin(method: string, path: string, body: unknown) {
   const response = await adminAppFor(runtime).request(path, {
@@ -54,6 +59,7 @@ async function subscribe(fields: Json) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(fields),
   });
+  await untilRequestsProcessed(runtime);
   return { status: response.status, body: (await response.json()) as Json };
 }
 

@@ -11,6 +11,7 @@ import { adminRequest, publicAppFor } from '../support/apps';
 import { adminJson, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { accessOf, countItems, givenList } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -62,6 +63,7 @@ async function subscribe(body: Json) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+  await untilRequestsProcessed(runtime);
   return { status: response.status, body: (await response.json()) as Json };
 }
 

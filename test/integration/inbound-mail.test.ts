@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type InboundMailDependencies,
   type InboundMailEvent,
   inboundMailDependencies,
   processInboundMail,
 } from '../../functions/inbound-mail/process-inbound-mail';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
 import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
@@ -15,6 +16,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
 import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 /**
@@ -46,11 +48,13 @@ const SENDER_REASON = 'reply "unsubscribe" from an authenticated sender';
 describe('inbound mail: unsubscribe by reply', () => {
   const environment = testEnvironment({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   let logLines: string[];
   let deps: InboundMailDependencies;
 
   beforeAll(async () => {
     runtime = await createTestRuntime(environment);
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
     logLines = [];
@@ -59,6 +63,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       logger: createLogger({ level: 'debug', service: 'inbound-mail', write: (line) => logLines.push(line) }),
     };
   });
+  afterAll(async () => streamReader.stop());
 
   afterEach(() => {
     vi.unstubAllEnvs();
@@ -74,6 +79,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists }),
     });
+    await untilRequestsProcessed(runtime);
     expect(signup.status).toBe(202);
     const token = /confirm\?token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     const confirmed = await app.request('/v1/confirm', {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { parseDocument } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { docsContentSecurityPolicy, SWAGGER_UI_CDN } from '../../shared/http/api-docs';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
@@ -8,6 +9,7 @@ import { localAppFor, publicAppFor } from '../support/apps';
 import { renderInChromium, serveOnFreePort } from '../support/browser';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /** What `parseDocument` gives: enough of domhandler's node shape to walk it. */
@@ -35,10 +37,12 @@ const directive = (policy: string, name: string) =>
 
 describe('security headers and the pages people open', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   /** Paths of real pages, each with the status it answers. */
   const pages: [string, number][] = [];
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const email = `reader-${randomUUID()}@example.org`;
     await publicAppFor(runtime).request('/v1/subscribe', {
@@ -46,6 +50,7 @@ describe('security headers and the pages people open', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     const confirmToken = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
     const tokens = createTokenSigner(runtime.config.signingKeys);
@@ -57,6 +62,7 @@ describe('security headers and the pages people open', () => {
       ['/v1/no-such-page', 404],
     );
   });
+  afterAll(async () => streamReader.stop());
 
   const requestPage = (path: string) =>
     publicAppFor(runtime).request(path, { headers: { accept: 'text/html' } });
@@ -103,6 +109,7 @@ describe('security headers and the pages people open', () => {
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
+    await untilRequestsProcessed(runtime);
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/json/);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');

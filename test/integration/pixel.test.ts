@@ -14,10 +14,9 @@ import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilOpensCounted } from '../support/stream';
+import { testStreamReader, untilOpensCounted, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 const CHROME =
@@ -31,9 +30,9 @@ describe('the open pixel (trackOpen)', () => {
   let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    // Signups are processed, and campaign open counters counted, on the table's stream, as on AWS.
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
-    // Campaign open counters are counted from the table's stream, as on AWS.
-    streamReader = await testCampaignRunner(runtime);
   });
   afterAll(async () => streamReader.stop());
 
@@ -73,6 +72,7 @@ describe('the open pixel (trackOpen)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['tracked-news'], trackingConsent }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     await app.request('/v1/confirm', {
       method: 'POST',

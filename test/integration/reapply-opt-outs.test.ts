@@ -119,6 +119,8 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
             reason: 'hard-bounce',
             createdAt: new Date().toISOString(),
             sourceEventId: 'ses-bounce-1',
+            contactId: bounced?.contactId ?? '',
+            messageId: 'msg-bounce-1',
           }),
         ],
       }),

@@ -45,6 +45,7 @@ describe('refer a friend (createReferral)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'], name: 'Ada Lovelace' }),
     });
+    await untilRequestsProcessed(runtime);
     if (options.confirm !== false) {
       const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
       await app.request('/v1/confirm', {

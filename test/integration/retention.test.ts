@@ -10,10 +10,9 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { publicAppFor } from '../support/apps';
-import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { untilOpensCounted } from '../support/stream';
+import { testStreamReader, untilOpensCounted, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -25,19 +24,19 @@ const epoch = () => Math.floor(Date.now() / 1000);
 describe('retention: expiresAt as documented', () => {
   let runtime: Runtime;
   let streamReader: CampaignRunner;
-  afterAll(async () => streamReader.stop());
   beforeAll(async () => {
     runtime = await createTestRuntime({
       CONFIRMATION_LINK_TTL_HOURS: '48',
       MESSAGE_RETENTION_DAYS: '200',
       OPEN_RETENTION_DAYS: '30',
     });
-    // An open's retention is set by the stream reader (its tally).
-    streamReader = await testCampaignRunner(runtime);
+    // Signups are processed, and an open's retention set (its tally), by the stream reader.
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'kept-news', trackingAllowedByDefault: true });
     await givenList(runtime, { listId: 'other-news' });
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
   });
+  afterAll(async () => streamReader.stop());
   const app = () => publicAppFor(runtime);
 
   async function item(key: { pk: string; sk: string }) {
@@ -57,12 +56,16 @@ describe('retention: expiresAt as documented', () => {
     );
     return Items ?? [];
   }
-  const signUp = (email: string, lists: string[]) =>
-    app().request('/v1/subscribe', {
+  /** A signup; resolves once the table's stream has processed it. */
+  const signUp = async (email: string, lists: string[]) => {
+    const response = await app().request('/v1/subscribe', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists, trackingConsent: true }),
     });
+    await untilRequestsProcessed(runtime);
+    return response;
+  };
   async function confirmLatest(email: string) {
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email)).at(-1)?.body.text ?? '')?.[1] ?? '';
     const response = await app().request('/v1/confirm', {

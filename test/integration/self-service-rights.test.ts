@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { keyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { rightsRequestsOf } from '../../shared/rights/rights-requests';
@@ -10,6 +11,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const form = (fields: Record<string, string>) => ({
@@ -20,10 +22,13 @@ const form = (fields: Record<string, string>) => ({
 
 describe('self-service rights from the preference page', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'self-news' });
   });
+  afterAll(async () => streamReader.stop());
   const app = () => publicAppFor(runtime);
   const tokens = () => createTokenSigner(runtime.config.signingKeys);
 
@@ -34,6 +39,7 @@ describe('self-service rights from the preference page', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, name: 'Ysolde Self', lists: ['self-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email)).at(-1)?.body.text ?? '')?.[1] ?? '';
     await app().request('/v1/confirm', form({ token }));
     const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';

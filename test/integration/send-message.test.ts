@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { visibleContent } from '../../shared/email/visible-text';
 import { hashEmail } from '../../shared/email-address';
@@ -11,15 +12,19 @@ import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('sending one message (sendMessage, getMessage)', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
   });
+  afterAll(async () => streamReader.stop());
 
   const admin = (path: string, init: RequestInit = {}) => adminRequest(runtime, path, init);
   const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -34,6 +39,7 @@ describe('sending one message (sendMessage, getMessage)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists, ...extra }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     await app.request('/v1/confirm', {
       method: 'POST',

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emulatedSesAccount } from '../../functions/local/local-stack';
-import { createSendRateLimiter, resolveSendRate } from '../../shared/campaigns/send-rate';
+import { bucketShardsFor, createSendRateLimiter, resolveSendRate } from '../../shared/campaigns/send-rate';
 import type { Runtime } from '../../shared/runtime';
 import { accessOf } from '../support/consent-fixtures';
 import { createTestRuntime } from '../support/test-runtime';
@@ -40,6 +40,29 @@ describe('the shared send rate (GCRA in DynamoDB)', () => {
     expect(busiest).toBeLessThanOrEqual(perSecond * 1.1);
     // And it does not crawl either: 160 sends at 40 a second take about 4 seconds, not much more.
     expect(elapsed).toBeGreaterThan(3);
+  });
+
+  it('keeps the bound with the rate split over several bucket shards', async () => {
+    const perSecond = 80;
+    const granted: number[] = [];
+    const workers = Array.from({ length: 10 }, () =>
+      createSendRateLimiter(accessOf(runtime), { perSecond, shards: 4 }),
+    );
+    await Promise.all(
+      workers.map(async (limiter) => {
+        for (let round = 0; round < 8; round++) {
+          await limiter.acquire(limiter.chunkSize);
+          for (let send = 0; send < limiter.chunkSize; send++) granted.push(Date.now());
+        }
+      }),
+    );
+    expect(workers[0]?.chunkSize).toBe(1);
+    let busiest = 0;
+    for (const at of granted) {
+      busiest = Math.max(busiest, granted.filter((other) => other >= at && other < at + 1000).length);
+    }
+    expect(busiest).toBeLessThanOrEqual(perSecond * 1.1);
+    expect(bucketShardsFor(10_000)).toBe(5);
   });
 
   it('after SES says "slow down", pushes every worker\'s next slot back by the penalty', async () => {

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import {
   processSesEvent,
   type SesEventOutcome,
   type SesEventsDependencies,
   sesEventsDependencies,
 } from '../../functions/ses-events/process-ses-event';
-import { setAccount } from '../../shared/contacts/contacts';
+import { setAccount } from '../../shared/contacts/account-holder';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../../shared/data-model';
 import { createSesMailer } from '../../shared/email/mailer';
 import { hashEmail } from '../../shared/email-address';
@@ -23,11 +24,13 @@ import {
 } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import type { MessageDelivery } from '../../shared/stats/message-delivery';
+import { MessageNotRecordedYet, RECORD_GRACE_MS } from '../../shared/suppressions/ses-event-effects';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -94,6 +97,7 @@ function eventFor(
 
 describe('ses-events: bounces, complaints and delivery state', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   let deps: SesEventsDependencies;
   let sending: SendDependencies;
   const logLines: string[] = [];
@@ -101,6 +105,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
 
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     deps = {
       ...sesEventsDependencies(runtime),
@@ -120,6 +125,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       logger: runtime.logger,
     };
   });
+  afterAll(async () => streamReader.stop());
 
   const process = (event: unknown, using = deps): Promise<SesEventOutcome> => processSesEvent(using, event);
 
@@ -133,6 +139,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['weekly-news'] }),
     });
+    await untilRequestsProcessed(runtime);
     const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
     await app.request('/v1/confirm', {
       method: 'POST',
@@ -432,6 +439,23 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     const event = eventFor('delivery', message, email);
     delete event.detail.mail.tags.messageId;
     expect(await process(event)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+  });
+
+  it('fails (so Lambda retries) an event about a recent campaign message not recorded yet, then applies it', async () => {
+    const campaignId = `cmp-${randomUUID().slice(0, 8)}`;
+    const { email, contactId } = await givenSubscriber();
+    const message = await sent(contactId, campaignId);
+    const event = eventFor('delivery', message, email);
+    // The same message as SES reports it before the campaign worker has written its record.
+    const early = structuredClone(event);
+    early.detail.mail.messageId = 'ses-not-recorded-yet';
+    early.detail.mail.tags.messageId = ['notRecordedYet'];
+    await expect(process(early)).rejects.toThrow(MessageNotRecordedYet);
+    // Once recorded, the retried event applies.
+    expect(await process(event)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+    // Long after sending, an unknown campaign message is ignored as before.
+    early.detail.mail.timestamp = new Date(Date.now() - RECORD_GRACE_MS - 60_000).toISOString();
+    expect(await process(early)).toEqual({ kind: 'ignored', reason: 'unmapped' });
   });
 
   it('ignores events it cannot map or does not track, and logs no address', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { KEYRING_REFRESH_INTERVAL_MS, withFreshSigningKeys } from '../../shared/refreshing-keyring';
 import { createRuntime, loadRuntime, type Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
@@ -7,7 +8,8 @@ import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../support/secrets-manager-stand-in';
-import { sentMailTo } from '../support/sent-mail';
+import { mailArriving } from '../support/sent-mail';
+import { testStreamReader } from '../support/stream';
 import { testEnvironment } from '../support/test-runtime';
 
 /**
@@ -28,6 +30,7 @@ const secretJson = (activeKeyId: string, keys: Record<string, string>) =>
 describe('signing keys rotate without a restart', () => {
   let standIn: SecretsManagerStandIn;
   let runtime: Runtime;
+  let streamReader: CampaignRunner | undefined;
   let clock = Date.now();
   const logLines: string[] = [];
   /** The public API as the Lambda handler serves it: the keyring refreshed as each invocation starts. */
@@ -54,12 +57,15 @@ describe('signing keys rotate without a restart', () => {
     runtime = await loadRuntime(env, 'test', { now: () => clock });
     await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
     await givenList(runtime, { listId: LIST, doubleOptIn: true });
+    // The confirmation email leaves from the table's stream, signed with the same keyring.
+    streamReader = await testStreamReader(runtime);
     const app = publicAppFor(runtime);
     request = withFreshSigningKeys(runtime.signingKeyring, async (path: string, init?: RequestInit) =>
       app.request(path, init),
     );
   });
   afterAll(async () => {
+    await streamReader?.stop();
     vi.restoreAllMocks();
     await standIn?.close();
   });
@@ -72,7 +78,7 @@ describe('signing keys rotate without a restart', () => {
       body: JSON.stringify({ email, lists: [LIST] }),
     });
     expect(response.status).toBe(202);
-    const text = (await sentMailTo(email)).at(-1)?.body.text ?? '';
+    const text = (await mailArriving(email)).at(-1)?.body.text ?? '';
     return /token=([\w.-]+)/.exec(text)?.[1] ?? '';
   }
 

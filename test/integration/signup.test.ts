@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { putSubscription, type Subscription } from '../../shared/consent/subscriptions';
 import { keyOf } from '../../shared/data-model';
 import type { ErrorBody } from '../../shared/http/error-responses';
@@ -8,19 +9,21 @@ import type { Runtime } from '../../shared/runtime';
 import { publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { startStreamReader, testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const uniqueAddress = (label = 'reader') => `${label}-${randomUUID()}@example.org`;
 /** What @hono/node-server passes as bindings: the socket the request came in on. */
 const fromIp = (ip: string) => ({ incoming: { socket: { remoteAddress: ip } } });
 
-function postJson(
+/** A JSON signup; resolves once the table's stream has processed what the request accepted. */
+async function postJson(
   runtime: Runtime,
   body: unknown,
   headers: Record<string, string> = {},
   ip = '198.51.100.7',
 ) {
-  return publicAppFor(runtime).request(
+  const response = await publicAppFor(runtime).request(
     '/v1/subscribe',
     {
       method: 'POST',
@@ -29,10 +32,16 @@ function postJson(
     },
     fromIp(ip),
   );
+  await untilRequestsProcessed(runtime);
+  return response;
 }
 
-function postForm(runtime: Runtime, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  return publicAppFor(runtime).request(
+async function postForm(
+  runtime: Runtime,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const response = await publicAppFor(runtime).request(
     '/v1/subscribe',
     {
       method: 'POST',
@@ -41,16 +50,21 @@ function postForm(runtime: Runtime, fields: Record<string, string>, headers: Rec
     },
     fromIp('198.51.100.8'),
   );
+  await untilRequestsProcessed(runtime);
+  return response;
 }
 
 describe('signing up with JSON', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   let wording: Awaited<ReturnType<typeof givenList>>['wording'];
   beforeAll(async () => {
     runtime = await createTestRuntime();
     ({ wording } = await givenList(runtime, { listId: 'weekly-news' }));
     await givenList(runtime, { listId: 'teen-club', minimumAge: 16 });
+    streamReader = await testStreamReader(runtime);
   });
+  afterAll(async () => streamReader.stop());
 
   it('answers 202 with a neutral body and records the opt-in request with its evidence', async () => {
     const email = uniqueAddress();
@@ -180,7 +194,7 @@ describe('signing up with JSON', () => {
     });
   });
 
-  it('gives the same answer for a new, pending, confirmed, unsubscribed and suppressed address', async () => {
+  it('gives the same status, headers and bytes for a new, pending, confirmed, unsubscribed, suppressed and throttled address, as JSON and as a form', async () => {
     const pending = uniqueAddress();
     await postJson(runtime, { email: pending, lists: ['weekly-news'] });
     const suppressed = uniqueAddress();
@@ -224,18 +238,40 @@ describe('signing up with JSON', () => {
         ],
       }),
     );
-    const answers = await Promise.all(
-      [uniqueAddress(), pending, confirmed, unsubscribed, suppressed].map(async (email) => {
-        const response = await postJson(runtime, { email, lists: ['weekly-news'] });
-        return {
-          status: response.status,
-          body: await response.text(),
-          type: response.headers.get('content-type'),
-        };
-      }),
+    // Over its hourly limit (from another IP, so this one's limit is not what throttles it).
+    const throttled = uniqueAddress();
+    for (let i = 0; i < runtime.config.signup.limitPerAddressPerHour; i++) {
+      await postJson(runtime, { email: throttled, lists: ['weekly-news'] }, {}, '198.51.100.70');
+    }
+    expect((await recordsOf(runtime, throttled))?.events).toHaveLength(
+      runtime.config.signup.limitPerAddressPerHour,
     );
-    expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
-  });
+
+    const states = [uniqueAddress(), pending, confirmed, unsubscribed, suppressed, throttled];
+    const answerOf = async (response: Response) => ({
+      status: response.status,
+      // Every header but the request id, which is random per request whoever asks.
+      headers: [...response.headers.entries()].filter(([name]) => name !== 'x-request-id').sort(),
+      bytes: Buffer.from(await response.arrayBuffer()).toString('base64'),
+    });
+    const asJson = [];
+    const asForm = [];
+    for (const email of states) {
+      asJson.push(
+        await answerOf(await postJson(runtime, { email, lists: ['weekly-news'] }, {}, '198.51.100.71')),
+      );
+      asForm.push(await answerOf(await postForm(runtime, { email, lists: 'weekly-news' })));
+    }
+    for (const answers of [asJson, asForm]) {
+      for (const answer of answers) expect(answer).toEqual(answers[0]);
+    }
+    expect(asJson[0]?.status).toBe(202);
+    expect(asForm[0]?.status).toBe(200);
+    // The throttled address was not recorded again; the others were.
+    expect((await recordsOf(runtime, throttled))?.events).toHaveLength(
+      runtime.config.signup.limitPerAddressPerHour,
+    );
+  }, 90_000);
 
   it('treats addresses that differ only in case and spacing as one person', async () => {
     const local = `Grace-${randomUUID()}`;
@@ -309,11 +345,14 @@ describe('signing up with JSON', () => {
 
 describe('signing up with a plain HTML form', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime({ SIGNUP_REDIRECT_ORIGINS: 'https://www.example.com' });
     await givenList(runtime, { listId: 'weekly-news' });
     await givenList(runtime, { listId: 'product-updates' });
+    streamReader = await testStreamReader(runtime);
   });
+  afterAll(async () => streamReader.stop());
 
   it('shows a confirmation page in the language the browser asks for', async () => {
     const email = uniqueAddress();
@@ -355,6 +394,7 @@ describe('signing up with a plain HTML form', () => {
     body.append('lists', 'product-updates');
     body.append('trackingConsent', 'on');
     const response = await publicAppFor(runtime).request('/v1/subscribe', { method: 'POST', body });
+    await untilRequestsProcessed(runtime);
     expect(response.status).toBe(200);
     const records = await recordsOf(runtime, email);
     expect([...(records?.subscriptions.keys() ?? [])].sort()).toEqual(['product-updates', 'weekly-news']);
@@ -392,6 +432,7 @@ describe('signing up with a plain HTML form', () => {
 describe('abuse limits', () => {
   it('stops recording and mailing an address past its hourly limit, with the same answer', async () => {
     const runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: '2' });
+    await startStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const email = uniqueAddress();
     const answers = [];
@@ -404,6 +445,7 @@ describe('abuse limits', () => {
 
   it('stops one IP from signing up more than its hourly limit, whatever the addresses', async () => {
     const runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '2' });
+    await startStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const addresses = [uniqueAddress(), uniqueAddress(), uniqueAddress()];
     for (const email of addresses) {
@@ -421,6 +463,7 @@ describe('abuse limits', () => {
 
   it('sends at most the daily number of confirmation emails to one address (subscription bombing)', async () => {
     const runtime = await createTestRuntime({ CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: '1' });
+    await startStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const email = uniqueAddress();
     await postJson(runtime, { email, lists: ['weekly-news'] });
@@ -433,6 +476,7 @@ describe('abuse limits', () => {
 describe('lists without double opt-in', () => {
   it('subscribe at once, say why in the ledger, and send the welcome email', async () => {
     const runtime = await createTestRuntime();
+    await startStreamReader(runtime);
     await givenList(runtime, {
       listId: 'release-notes',
       doubleOptIn: false,
@@ -472,6 +516,7 @@ describe('suppressed addresses', () => {
 
   it('get no welcome email from a list without double opt-in, only the confirmation that brings them back', async () => {
     const runtime = await createTestRuntime();
+    await startStreamReader(runtime);
     await givenList(runtime, {
       listId: 'release-notes',
       doubleOptIn: false,
@@ -488,6 +533,7 @@ describe('suppressed addresses', () => {
 
   it('get no confirmation email when the mailbox hard-bounced, but may confirm again after a complaint', async () => {
     const runtime = await createTestRuntime();
+    await startStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
     const bounced = uniqueAddress();
     await suppress(runtime, bounced, 'hard-bounce');

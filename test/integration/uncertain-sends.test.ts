@@ -7,6 +7,7 @@ import type { MessageRecord } from '../../shared/sending/send-message';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { type FakeSes, type FakeSesAnswer, sesAccepts, startFakeSes } from '../support/fake-ses';
+import { startStreamReader, untilRequestsProcessed } from '../support/stream';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -103,12 +104,14 @@ describe('single sends when SES does not answer (no blind retry, uncertain on re
         ? { status: 500, errorType: 'InternalFailure', body: { message: 'Internal failure' } }
         : sesAccepts(attempt),
     );
+    await startStreamReader(runtime);
     const email = `signup-${randomUUID()}@example.org`;
     const response = await publicAppFor(runtime).request('/v1/subscribe', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email, lists: ['news'] }),
     });
+    await untilRequestsProcessed(runtime);
     expect(response.status).toBe(202);
     expect(ses?.sendAttempts()).toBe(1);
     const contactId = (await recordsOf(runtime, email))?.contact.contactId;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findFreePort } from '../../functions/local/local-stack';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
 import { createRuntime, type Runtime } from '../../shared/runtime';
@@ -9,6 +10,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
 import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 /** A person confirmed on `lists` through the real signup and confirmation endpoints. */
@@ -20,6 +22,7 @@ async function givenSubscriber(runtime: Runtime, lists: string[], fields: Record
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, lists, ...fields }),
   });
+  await untilRequestsProcessed(runtime);
   const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
   const confirmed = await app.request('/v1/confirm', {
     method: 'POST',
@@ -53,11 +56,14 @@ const rfc8058MultipartBody =
 
 describe('one-click unsubscribe (RFC 8058)', () => {
   let runtime: Runtime;
+  let streamReader: CampaignRunner;
   beforeAll(async () => {
     runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news', doubleOptIn: true });
     await givenList(runtime, { listId: 'product-updates', doubleOptIn: true });
   });
+  afterAll(async () => streamReader.stop());
 
   const post = (url: string, init: RequestInit = {}) =>
     publicAppFor(runtime).request(

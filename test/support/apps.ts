@@ -1,3 +1,33 @@
+// The apps import each route group's modules on the group's first request (shared/http/route-groups.ts).
+// Imported here up front, so that vitest's on-the-fly TypeScript transform of a group is not timed as part
+// of a test's first request (a bundled Lambda has nothing to transform; the bench times that).
+import '../../functions/admin-api/routes/announcements';
+import '../../functions/admin-api/routes/api-keys';
+import '../../functions/admin-api/routes/audit-events';
+import '../../functions/admin-api/routes/campaign-stats';
+import '../../functions/admin-api/routes/campaigns';
+import '../../functions/admin-api/routes/consent-events';
+import '../../functions/admin-api/routes/consent-texts';
+import '../../functions/admin-api/routes/contact-lookup';
+import '../../functions/admin-api/routes/contact-rights';
+import '../../functions/admin-api/routes/contacts';
+import '../../functions/admin-api/routes/current-api-key';
+import '../../functions/admin-api/routes/lists';
+import '../../functions/admin-api/routes/messages';
+import '../../functions/admin-api/routes/rights-report';
+import '../../functions/admin-api/routes/rights-requests';
+import '../../functions/admin-api/routes/suppressions';
+import '../../functions/admin-api/routes/unsubscribe-contact';
+import '../../functions/admin-api/routes/webhooks';
+import '../../functions/public-api/routes/confirm';
+import '../../functions/public-api/routes/data-requests';
+import '../../functions/public-api/routes/email-change';
+import '../../functions/public-api/routes/health';
+import '../../functions/public-api/routes/pixel';
+import '../../functions/public-api/routes/preferences';
+import '../../functions/public-api/routes/referrals';
+import '../../functions/public-api/routes/subscribe';
+import '../../functions/public-api/routes/unsubscribe';
 import { createAdminApp } from '../../functions/admin-api/app';
 import { createLocalApp } from '../../functions/local/local-app';
 import { createPublicApp } from '../../functions/public-api/app';

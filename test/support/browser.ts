@@ -2,13 +2,52 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { type Browser, chromium } from 'playwright-core';
 
 /**
  * A real browser for the pages: Debian's `chromium` (`apt-get install -y chromium`; .ci/run installs it),
- * run headless once per page. It prints the DOM after scripts ran, and its console (CSP violations
- * included) on stderr, which is all a test of "the page still works under its policy" needs.
+ * or any installed Chrome or Chromium whose path `CHROMIUM_PATH` names. Playwright cannot download a
+ * browser here, so it drives the installed one (`playwright-core`, no bundled browser).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
+
+/** The browser to run, or an error that says which variable to set. */
+export function chromiumExecutable(): string {
+  const named = process.env.CHROMIUM_PATH;
+  if (named) {
+    if (existsSync(named)) return named;
+    throw new Error(`CHROMIUM_PATH is ${named}, but no browser is there. Point it at a Chrome or Chromium.`);
+  }
+  const found = CANDIDATES.find((path) => existsSync(path));
+  if (found !== undefined) return found;
+  throw new Error(
+    `No Chrome or Chromium found (looked at ${CANDIDATES.join(', ')}). Install one ` +
+      '(Debian/Ubuntu: apt-get install -y chromium) or set CHROMIUM_PATH to its executable.',
+  );
+}
+
+/** Quiet, offline, no sandbox (tests run as root in CI). */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+/** One headless browser process; each test opens its own contexts and pages in it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, timeout: 60_000 });
+}
 
 export interface RenderedPage {
   dom: string;
@@ -16,28 +55,26 @@ export interface RenderedPage {
   policyViolations: string[];
 }
 
+/**
+ * Runs the page's scripts once and prints the DOM (`--dump-dom`) and the console (CSP violations
+ * included): all a test of "the page still works under its policy" needs, without a driver.
+ */
 export function renderInChromium(
   url: string,
   options: { scriptTimeMs?: number } = {},
 ): Promise<RenderedPage> {
-  if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install -y chromium`);
   const args = [
     '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-    '--disable-quic',
+    ...CHROMIUM_ARGS,
     '--enable-logging=stderr',
     '--v=0',
     ...(options.scriptTimeMs ? [`--virtual-time-budget=${options.scriptTimeMs}`] : []),
     '--dump-dom',
     url,
   ];
+  const executable = chromiumExecutable();
   return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, args, { timeout: 20_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(executable, args, { timeout: 20_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) return reject(error);
       const policyViolations = stderr
         .split('\n')
@@ -47,13 +84,28 @@ export function renderInChromium(
   });
 }
 
-/** Serves `app` on a free local port until `close` is called. */
-export async function serveOnFreePort(app: { fetch: (request: Request) => Response | Promise<Response> }) {
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
+
+/**
+ * Serves `app` on a free local port until `close` is called. `app` may be a function returning the app,
+ * for an app that can only be built once its own origin is known (links in emails point at it).
+ */
+export async function serveOnFreePort(app: { fetch: FetchHandler } | (() => { fetch: FetchHandler })) {
+  const current = () => (typeof app === 'function' ? app() : app);
+  const server = serve({
+    fetch: (request, env) => current().fetch(request, env),
+    port: 0,
+    hostname: '127.0.0.1',
+  });
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Keep-alive connections from the browser would hold `close` open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,3 +1,4 @@
+import { DeleteTableCommand, DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { TestProject } from 'vitest/node';
 import {
   assertJavaAvailable,
@@ -6,6 +7,7 @@ import {
   startDynamoDbLocal,
   startSesEmulator,
 } from '../../functions/local/local-stack';
+import { ensureTable } from '../../shared/table-setup';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +27,7 @@ export default async function setup(project: TestProject) {
       findFreePort().then((port) => startSesEmulator({ port })),
     ]);
     services.push(dynamoDb, ses);
+    await warmUp(dynamoDb.endpoint);
     project.provide('dynamoDbEndpoint', dynamoDb.endpoint);
     project.provide('sesEndpoint', ses.endpoint);
   } catch (error) {
@@ -34,4 +37,35 @@ export default async function setup(project: TestProject) {
   return async () => {
     await Promise.all(services.map((service) => service.stop()));
   };
+}
+
+/**
+ * A freshly started DynamoDB Local answers its first table creation and writes slowly (the JVM warming
+ * up); on a loaded machine that exceeds the runtime's 1.5 s request deadline, and the SDK's retry of a
+ * write that landed then fails its condition in the first test file. One throwaway table and transaction,
+ * with the SDK's default patience, take that cost before any test runs.
+ */
+async function warmUp(endpoint: string) {
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const TableName = 'warm-up';
+  await ensureTable(client, TableName);
+  for (let round = 0; round < 3; round++) {
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [1, 2].map((item) => ({
+          Put: {
+            TableName,
+            Item: { pk: { S: `WARM#${round}` }, sk: { S: String(item) } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        })),
+      }),
+    );
+  }
+  await client.send(new DeleteTableCommand({ TableName }));
+  client.destroy();
 }

@@ -1,6 +1,9 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { onTestFinished } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
+import { testCampaignRunner } from './campaigns';
 
 /**
  * Waits until every accepted public request of the runtime's table has been processed by the stream reader
@@ -55,4 +58,21 @@ export async function untilOpensCounted(
       throw new Error(`${loads - counted} opens still uncounted after ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The table's stream reader (the in-process campaign worker) for a test that runs no campaign: signups
+ * and referrals are accepted in one write and processed on the stream, so a test that signs someone up
+ * needs one. It sweeps for campaign work rarely, which such a test has none of. Start it in `beforeAll`
+ * and stop it in `afterAll`; for a runtime made inside a test, `startStreamReader`.
+ */
+export function testStreamReader(runtime: Runtime): Promise<CampaignRunner> {
+  return testCampaignRunner(runtime, { sweepIntervalMs: 10_000 });
+}
+
+/** `testStreamReader` for a runtime made inside a test, stopped when the test ends. */
+export async function startStreamReader(runtime: Runtime): Promise<CampaignRunner> {
+  const reader = await testStreamReader(runtime);
+  onTestFinished(() => reader.stop());
+  return reader;
 }

@@ -15,6 +15,11 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
       secrets: generateDevelopmentSecrets(),
     }),
     LOG_LEVEL: 'error',
+    // DynamoDB Local is a JVM that a loaded two-core machine stalls for seconds, where DynamoDB answers in
+    // milliseconds: at the production deadline (1.5 s) the SDK abandons a write that then lands, and its
+    // retry fails the write's condition. The deadline itself is tested at its production value
+    // (deadlines.test.ts).
+    DYNAMODB_REQUEST_TIMEOUT_MS: '15000',
     ...overrides,
   };
 }

@@ -8,8 +8,9 @@ import {
   NotFoundError,
 } from '../../shared/errors';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
-import { createApi, createRouter } from '../../shared/http/create-api';
+import { createRouter } from '../../shared/http/create-api';
 import type { ErrorBody } from '../../shared/http/error-responses';
+import { createApi } from '../../shared/http/route-groups';
 import { errorPageMessagesFor, pageErrorCodes } from '../../shared/i18n/error-page-messages';
 import { createLogger } from '../../shared/log';
 
@@ -34,7 +35,8 @@ function appUnderTest() {
     },
     responses: { 202: { description: 'accepted' } },
   });
-  const routes = createRouter()
+  const routes = createRouter();
+  routes
     .openapi(signup, (c) => c.body(null, 202))
     .get('/missing', () => {
       throw new NotFoundError('That list');
@@ -59,7 +61,15 @@ function appUnderTest() {
       c.set('locale', 'fr');
       throw new ConflictError('list_exists', 'A list with id "weekly-news" already exists.');
     });
-  return { app: createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES }).route('/', routes), logged };
+  // Two groups, as the apps mount theirs: each is loaded on its first request, errors still leave one way.
+  const groups = [
+    { paths: ['/signup', '/missing'], load: async () => routes },
+    {
+      paths: ['/dynamodb-down', '/bug', '/page', '/french-link', '/french-conflict'],
+      load: async () => routes,
+    },
+  ];
+  return { app: createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES, groups }), logged };
 }
 
 const postJson = (body: string) => ({

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { type CampaignContent, createCampaign, startCampaign } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
-import { setAccount } from '../../../shared/contacts/contacts';
+import { setAccount } from '../../../shared/contacts/account-holder';
 import { NotFoundError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';

@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import type { ContactWithSubscriptions } from '../../../shared/contacts/contact-lookup';
-import type { Contact } from '../../../shared/contacts/contacts';
-import { doNotSellSources } from '../../../shared/contacts/do-not-sell';
+import { type Contact, doNotSellSources } from '../../../shared/contacts/contacts';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { opaqueId } from '../../../shared/validation/schemas';
 

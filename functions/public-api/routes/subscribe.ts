@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import * as z from 'zod';
-import { type SignupDependencies, signUp } from '../../../shared/consent/signup';
+import { acceptSignup, type SignupDependencies } from '../../../shared/consent/signup';
 import { ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import { formsAreHumanFacing, isFormRequest, jsonOrFormBody } from '../../../shared/http/human-facing';
@@ -13,8 +13,10 @@ import { signupReceivedPage } from '../pages/signup-pages';
 
 /**
  * `POST /v1/subscribe`: JSON from a signup backend or `fetch`, or a plain HTML form (urlencoded or
- * multipart). The answer is the same whether the address is new, pending, subscribed, unsubscribed,
- * suppressed or throttled, so the endpoint cannot be used to find out who is on a list.
+ * multipart). The request is validated and recorded in one write; the table's stream does the rest
+ * (shared/consent/signup-processing.ts). The answer is the same, in status, bytes and time, whether the
+ * address is new, pending, subscribed, unsubscribed, suppressed or throttled: the request never looks at
+ * the address, so the endpoint cannot be used to find out who is on a list.
  */
 
 const FORM_TRUE = new Set(['on', 'true', '1', 'yes']);
@@ -137,7 +139,7 @@ export function subscribeRoutes(deps: SignupDependencies) {
     if (input.website !== undefined && input.website !== '') {
       c.get('logger').warn('signup honeypot filled; nothing recorded');
     } else {
-      await signUp(deps, {
+      await acceptSignup(deps, {
         email: input.email,
         listIds: input.lists,
         name: input.name ?? null,

@@ -1,0 +1,280 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { bucketShardsFor, SENDS_PER_BUCKET_SHARD } from '../../shared/campaigns/send-rate';
+import { SUBSCRIBER_SHARDS } from '../../shared/data-model';
+import { COUNTER_SHARDS } from '../../shared/stats/campaign-counters';
+
+/**
+ * `npm run scale-model`: requests per second on every key that several workers touch, Lambda concurrency
+ * and cost per million, for a 1,000,000-recipient campaign at 100, 1,000 and 10,000 emails/s, 1,000
+ * signups/s and 10,000 pixel loads/s. Writes docs/scale.md.
+ *
+ * The campaign's figures come from what the benchmark measured (docs/benchmarks.json, the campaign
+ * scenario's last run, or `--from <file>`): SES and DynamoDB requests per recipient, the send-rate bucket's
+ * conditional writes per reservation (its contention), the campaign item's requests, the bench process's
+ * CPU seconds per recipient. The per-key split of requests the bench counts only in total (transactions,
+ * batches) follows the worker's structure, stated next to each line: one claim, one commit and one rate
+ * reservation per chunk, one finished-task write per task. Signups and pixel loads are modelled from
+ * their code paths (one line each below), not measured by the campaign bench.
+ */
+
+const LIMITS = { writeUnits: 1000, readUnits: 3000 };
+const RATES = [100, 1000, 10_000];
+const RECIPIENTS = 1_000_000;
+const SIGNUPS_PER_SECOND = 1000;
+const PIXELS_PER_SECOND = 10_000;
+/** Send tasks hold at most this many recipients (worker.ts planning), the SES bulk size. */
+const TASK_SIZE = 50;
+const PLAN_PAGE = 500;
+/** Prices (USD, on-demand, us-east-1): DynamoDB per million write / read request units, SES per million. */
+const PRICE = { wru: 0.625, rru: 0.125, ses: 100, lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2 };
+/** Lambda memory of the campaign worker (GB) and, on AWS, one chunk's wall time (s; SES ~200 ms). */
+const LAMBDA = { memoryGb: 1, chunkSeconds: 0.35 };
+
+interface OperationCount {
+  requests: number;
+  items: number;
+  errors?: Record<string, number>;
+  targets?: Record<string, number>;
+}
+interface CampaignRun {
+  recipients: number;
+  seconds: number;
+  benchProcessCores: number;
+  dynamoDb: Record<string, OperationCount>;
+  ses: Record<string, OperationCount>;
+}
+
+function measuredRun(path: string): { run: CampaignRun; generatedAt: string } {
+  const report = JSON.parse(readFileSync(path, 'utf8')) as {
+    generatedAt?: string;
+    results: { scenario: string; data?: { campaignRuns?: CampaignRun[] } }[];
+  };
+  const runs = report.results.find((result) => result.scenario.startsWith('campaign send'))?.data
+    ?.campaignRuns;
+  const run = runs?.at(-1);
+  if (run === undefined) throw new Error(`${path}: no campaign run`);
+  return { run, generatedAt: report.generatedAt ?? 'unknown' };
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+const perRecipient = (run: CampaignRun, value: number) => value / run.recipients;
+const target = (run: CampaignRun, operation: string, name: string) =>
+  run.dynamoDb[operation]?.targets?.[name] ?? 0;
+
+/** What one recipient costs, from the measured run. */
+function perRecipientCosts(run: CampaignRun) {
+  const ops = run.dynamoDb;
+  const count = (name: string, field: 'requests' | 'items') => ops[name]?.[field] ?? 0;
+  const transactionItems = count('TransactWriteItems', 'items');
+  const singleWrites =
+    count('PutItem', 'items') + count('UpdateItem', 'items') + count('DeleteItem', 'items');
+  const batchWrites = count('BatchWriteItem', 'items');
+  const writeRequests = sum(
+    ['TransactWriteItems', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].map((op) =>
+      count(op, 'requests'),
+    ),
+  );
+  const readItems = count('GetItem', 'items') + count('BatchGetItem', 'items') + count('Query', 'items');
+  return {
+    sesRequests: perRecipient(run, sum(Object.values(run.ses).map((op) => op.requests))),
+    itemsWritten: perRecipient(run, transactionItems + singleWrites + batchWrites),
+    writeRequests: perRecipient(run, writeRequests),
+    // Transactions cost two units per item; items are ~1 KB (one unit) except the message record (~1.5 KB).
+    writeUnits: perRecipient(run, 2 * transactionItems + singleWrites + batchWrites * 2),
+    readUnits: perRecipient(run, readItems),
+    cpuSeconds: (run.benchProcessCores * run.seconds) / run.recipients,
+  };
+}
+
+interface KeyLoad {
+  key: string;
+  how: string;
+  writesPerSecond: number;
+  readsPerSecond: number;
+}
+
+/** Requests per second on the keys a campaign's workers share, at `rate` emails/s. */
+function campaignKeys(run: CampaignRun, rate: number): KeyLoad[] {
+  const shards = bucketShardsFor(rate);
+  const chunk = Math.min(TASK_SIZE, Math.max(1, Math.floor(rate / shards / 20)));
+  const chunksPerSecond = rate / chunk;
+  // Contention measured: conditional writes of the bucket per reservation, with the bench's 16 workers.
+  const reservations = run.recipients / Math.min(TASK_SIZE, run.recipients);
+  const bucketWrites = target(run, 'UpdateItem', 'SEND_RATE GCRA') / reservations || 1;
+  const bucketReads = target(run, 'GetItem', 'SEND_RATE GCRA') / reservations || 1;
+  const campaignReads = target(run, 'GetItem', 'CAMPAIGN CAMPAIGN') / (run.recipients / TASK_SIZE) || 1;
+  return [
+    {
+      key: `SEND_RATE (${shards} shard${shards > 1 ? 's' : ''}), each`,
+      how: `one reservation per chunk of ${chunk}, ${bucketWrites.toFixed(1)} conditional writes and ${bucketReads.toFixed(1)} reads each (measured)`,
+      writesPerSecond: (chunksPerSecond * bucketWrites) / shards,
+      readsPerSecond: (chunksPerSecond * bucketReads) / shards,
+    },
+    {
+      key: 'SEND_RATE as one item (before sharding)',
+      how: 'the same reservations on one item',
+      writesPerSecond: chunksPerSecond * bucketWrites,
+      readsPerSecond: chunksPerSecond * bucketReads,
+    },
+    {
+      key: 'CAMPAIGN item',
+      how: `read before every chunk (${campaignReads.toFixed(1)}/chunk measured); a finished task and a planning page each one transaction item (2 units)`,
+      writesPerSecond: 2 * (rate / TASK_SIZE + rate / PLAN_PAGE),
+      readsPerSecond: chunksPerSecond * campaignReads,
+    },
+    {
+      key: `campaign counter shard (${COUNTER_SHARDS}), each`,
+      how: 'one transaction item (2 units) per chunk commit, plus SES events at the send rate (2 units each)',
+      writesPerSecond: (2 * chunksPerSecond + 2 * rate) / COUNTER_SHARDS,
+      readsPerSecond: 0,
+    },
+    {
+      key: 'list item',
+      how: 'read in every chunk (first BatchGetItem round)',
+      writesPerSecond: 0,
+      readsPerSecond: chunksPerSecond,
+    },
+    {
+      key: `list subscriber shard (gsi1, ${SUBSCRIBER_SHARDS}), each`,
+      how: `planners read pages of ${PLAN_PAGE} (eventually consistent, 0.5 unit per 4 KB)`,
+      writesPerSecond: 0,
+      readsPerSecond: rate / PLAN_PAGE / SUBSCRIBER_SHARDS,
+    },
+  ];
+}
+
+function otherKeys(): { load: string; keys: KeyLoad[] }[] {
+  return [
+    {
+      load: `${SIGNUPS_PER_SECOND.toLocaleString('en')} signups/s`,
+      keys: [
+        {
+          key: `list subscriber shard (gsi1, ${SUBSCRIBER_SHARDS}), each`,
+          how: 'a new subscription, and its confirmation later, each a write to the GSI partition',
+          writesPerSecond: (2 * SIGNUPS_PER_SECOND) / SUBSCRIBER_SHARDS,
+          readsPerSecond: 0,
+        },
+        {
+          key: `account-holder / contact shard (gsi1, ${SUBSCRIBER_SHARDS}), each`,
+          how: 'a new contact lands in one of the contact shards',
+          writesPerSecond: SIGNUPS_PER_SECOND / SUBSCRIBER_SHARDS,
+          readsPerSecond: 0,
+        },
+        {
+          key: 'rate-limit counter of one network (worst case: every signup from one network)',
+          how: 'one conditional update per request; refused requests still write (DynamoDB throttling that key is the limiter of last resort)',
+          writesPerSecond: SIGNUPS_PER_SECOND,
+          readsPerSecond: 0,
+        },
+        {
+          key: 'rate-limit counter of one network (signups from many networks)',
+          how: 'spread over the networks: a counter takes what one network sends',
+          writesPerSecond: 10,
+          readsPerSecond: 0,
+        },
+      ],
+    },
+    {
+      load: `${PIXELS_PER_SECOND.toLocaleString('en')} pixel loads/s`,
+      keys: [
+        {
+          key: `campaign counter shard (${COUNTER_SHARDS}), each`,
+          how: 'each open adds to one shard at random (one update, one unit)',
+          writesPerSecond: PIXELS_PER_SECOND / COUNTER_SHARDS,
+          readsPerSecond: 0,
+        },
+        {
+          key: `campaign counter shard if there were 10 (before)`,
+          how: 'the same on the 10 shards there were',
+          writesPerSecond: PIXELS_PER_SECOND / 10,
+          readsPerSecond: 0,
+        },
+      ],
+    },
+  ];
+}
+
+const fixed = (value: number, digits = 1) => value.toLocaleString('en', { maximumFractionDigits: digits });
+const verdict = (load: KeyLoad) =>
+  load.writesPerSecond > LIMITS.writeUnits || load.readsPerSecond > LIMITS.readUnits ? '**over**' : 'ok';
+
+function keyTable(keys: KeyLoad[]): string[] {
+  return [
+    '| key | writes/s | reads/s | limit | how |',
+    '|---|---:|---:|---|---|',
+    ...keys.map(
+      (load) =>
+        `| ${load.key} | ${fixed(load.writesPerSecond)} | ${fixed(load.readsPerSecond)} | ${verdict(load)} | ${load.how} |`,
+    ),
+  ];
+}
+
+function report(run: CampaignRun, source: string): string {
+  const costs = perRecipientCosts(run);
+  const lines = [
+    '# Scale model',
+    '',
+    `Generated by \`npm run scale-model\` from ${source}. Do not edit by hand: change the code or the bench,`,
+    'then run it again. Limits: DynamoDB partitions take 1,000 write units and 3,000 read units a second.',
+    '',
+    '## Per recipient (measured)',
+    '',
+    '| measure | per recipient |',
+    '|---|---:|',
+    `| SES requests | ${fixed(costs.sesRequests, 3)} |`,
+    `| DynamoDB items written | ${fixed(costs.itemsWritten, 3)} |`,
+    `| DynamoDB write requests | ${fixed(costs.writeRequests, 3)} |`,
+    `| DynamoDB write units (transactions ×2, message records ~1.5 KB) | ${fixed(costs.writeUnits, 2)} |`,
+    `| DynamoDB read units (items read, strongly consistent) | ${fixed(costs.readUnits, 2)} |`,
+    `| bench process CPU seconds | ${fixed(costs.cpuSeconds * 1000, 3)} ms |`,
+    '',
+  ];
+  for (const rate of RATES) {
+    const seconds = RECIPIENTS / rate;
+    const chunk = Math.min(TASK_SIZE, Math.max(1, Math.floor(rate / bucketShardsFor(rate) / 20)));
+    const concurrency = Math.ceil((rate / chunk) * LAMBDA.chunkSeconds);
+    const lambdaCost =
+      (RECIPIENTS / chunk) * LAMBDA.chunkSeconds * LAMBDA.memoryGb * PRICE.lambdaGbSecond +
+      ((RECIPIENTS / TASK_SIZE) * PRICE.lambdaRequest) / 1e6;
+    const dynamoCost = costs.writeUnits * PRICE.wru + costs.readUnits * PRICE.rru;
+    lines.push(
+      `## 1,000,000 recipients at ${rate.toLocaleString('en')} emails/s (${fixed(seconds / 60)} minutes)`,
+      '',
+      ...keyTable(campaignKeys(run, rate)),
+      '',
+      `Lambda concurrency ≈ ${concurrency} (chunks/s × ${LAMBDA.chunkSeconds} s a chunk on AWS, assumed). ` +
+        `Cost per million: SES $${fixed(PRICE.ses * costs.sesRequests > 0 ? PRICE.ses : 0, 2)}, ` +
+        `DynamoDB $${fixed(dynamoCost, 2)}, Lambda $${fixed(lambdaCost, 2)} ` +
+        `(${LAMBDA.memoryGb} GB ARM; SES bills per recipient, not per request).`,
+      '',
+    );
+  }
+  for (const { load, keys } of otherKeys()) lines.push(`## ${load}`, '', ...keyTable(keys), '');
+  lines.push(
+    '## Redesigned for these rates',
+    '',
+    `- The send-rate bucket is split into one shard per ${SENDS_PER_BUCKET_SHARD.toLocaleString('en')} emails/s`,
+    '  (`bucketShardsFor`), each a GCRA of its share of the rate, a chunk reserving in a shard picked at',
+    '  random; every shard keeps the 1.1× bound, so their sum does (`test/integration/send-rate.test.ts`).',
+    `- Campaign counters have ${COUNTER_SHARDS} shards (were 10): SES events at the send rate and pixel loads`,
+    '  each add to one at random.',
+    '- What stays over, by design: one network sending every signup. Its rate-limit counter is one key;',
+    '  DynamoDB throttling it answers that network 503 while everyone else is unaffected.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+const { values } = parseArgs({
+  options: {
+    from: { type: 'string', default: 'docs/benchmarks.json' },
+    out: { type: 'string', default: 'docs/scale.md' },
+  },
+});
+const { run, generatedAt } = measuredRun(values.from as string);
+writeFileSync(
+  values.out as string,
+  report(run, `the campaign benchmark's last run in ${values.from} (generated ${generatedAt})`),
+);
+console.log(`wrote ${values.out}`);

@@ -1,0 +1,108 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type _Record,
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
+import { sleep } from '../../shared/campaigns/send-rate';
+import type { Runtime } from '../../shared/runtime';
+
+/**
+ * Reading the table's stream from DynamoDB Local in-process, as the Lambda event source mapping reads it
+ * on AWS: the campaign runner (`npm start`, tests, benchmarks) and the benchmark's stream floor use this
+ * one reader, so the floor is measured with the settings the consumers run with.
+ */
+
+/** How the local reader polls: records per read, the wait when a read found none, shard discovery. */
+export const STREAM_POLLING = { recordsPerRead: 1000, idleWaitMs: 50, shardDiscoveryMs: 2000 } as const;
+
+export interface TableStreamReader {
+  /** Starts polling; every batch of records is handed to `onRecords` as it is read. */
+  start(onRecords: (records: _Record[]) => void): void;
+  /** Stops polling and waits for the read in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Finds the table's stream and its open shards, positioned at the latest record (records from before are
+ * the start-up sweep's business); shards born later are read from their start.
+ */
+export async function openTableStream(
+  runtime: Pick<Runtime, 'config' | 'clients' | 'logger'>,
+): Promise<TableStreamReader> {
+  const { config, clients, logger } = runtime;
+  const streams = new DynamoDBStreamsClient({
+    region: config.region,
+    ...(config.dynamoDbEndpoint
+      ? { endpoint: config.dynamoDbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+  const { Table } = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: config.tableName }));
+  const streamArn = Table?.LatestStreamArn;
+  if (streamArn === undefined) throw new Error(`Table ${config.tableName} has no stream`);
+
+  const iterators = new Map<string, string>();
+  const seenShards = new Set<string>();
+  async function discoverShards(initial: boolean) {
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    for (const shard of StreamDescription?.Shards ?? []) {
+      const shardId = shard.ShardId;
+      if (shardId === undefined || seenShards.has(shardId)) continue;
+      seenShards.add(shardId);
+      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      if (initial && closed) continue;
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shardId,
+          ShardIteratorType: initial ? 'LATEST' : 'TRIM_HORIZON',
+        }),
+      );
+      if (ShardIterator !== undefined) iterators.set(shardId, ShardIterator);
+    }
+  }
+  await discoverShards(true);
+
+  let stopped = false;
+  let polling: Promise<void> = Promise.resolve();
+  async function poll(onRecords: (records: _Record[]) => void) {
+    let lastDiscovery = Date.now();
+    while (!stopped) {
+      let got = 0;
+      for (const [shardId, iterator] of [...iterators]) {
+        try {
+          const { Records, NextShardIterator } = await streams.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_POLLING.recordsPerRead }),
+          );
+          got += Records?.length ?? 0;
+          if (Records && Records.length > 0) onRecords(Records);
+          if (NextShardIterator === undefined) iterators.delete(shardId);
+          else iterators.set(shardId, NextShardIterator);
+        } catch (error) {
+          if (stopped) return;
+          logger.warn('reading the local stream failed; retrying', { error });
+          iterators.delete(shardId);
+          seenShards.delete(shardId);
+        }
+      }
+      if (Date.now() - lastDiscovery > STREAM_POLLING.shardDiscoveryMs || iterators.size === 0) {
+        await discoverShards(false).catch(() => undefined);
+        lastDiscovery = Date.now();
+      }
+      if (got === 0) await sleep(STREAM_POLLING.idleWaitMs);
+    }
+  }
+
+  return {
+    start(onRecords) {
+      polling = poll(onRecords);
+    },
+    async stop() {
+      stopped = true;
+      await polling;
+      streams.destroy();
+    },
+  };
+}

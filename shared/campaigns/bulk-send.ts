@@ -1,0 +1,127 @@
+import { type BulkEntryResult, MAX_BULK_DESTINATIONS } from '../email/bulk-mailer';
+import { sanitiseTagValue } from '../sending/compliance-policy';
+import { inParts } from '../table-access';
+import { type BulkTemplate, destinationData } from './bulk-template';
+import type { Campaign } from './campaigns';
+import type { RecipientDependencies } from './recipient-claim';
+import { classifyBulkEntry, classifySesFailure } from './ses-failures';
+
+/**
+ * A chunk's allowed recipients handed to SES: grouped by template variant, 50 per SendBulkEmail call, the
+ * calls in parallel; every entry's answer mapped back to its recipient.
+ */
+
+export interface BulkSend {
+  contactId: string;
+  messageId: string;
+  to: string;
+  subject: string;
+  personalisation: { name: string | null };
+  tracked: boolean;
+  /** List-Unsubscribe and List-Unsubscribe-Post for this recipient. */
+  headers: { name: string; value: string }[];
+  template: BulkTemplate;
+}
+
+export type BulkAnswer =
+  | { kind: 'sent'; sesMessageId: string; at: string }
+  /** SES proved it did not send: retried. */
+  | { kind: 'retry'; failure: 'throttled' | 'quota' }
+  /** SES refused this one for good. */
+  | { kind: 'failed'; status: string; reason: string }
+  /** No answer, or none readable: maybe sent, never resent. */
+  | { kind: 'uncertain' };
+
+/** Answers by contact id. */
+export async function sendBulkGroups(
+  deps: RecipientDependencies,
+  campaign: Campaign,
+  sends: BulkSend[],
+): Promise<Map<string, BulkAnswer>> {
+  const groups = new Map<BulkTemplate, BulkSend[]>();
+  for (const send of sends) groups.set(send.template, [...(groups.get(send.template) ?? []), send]);
+  const calls = [...groups.entries()].flatMap(([template, members]) =>
+    inParts(members, MAX_BULK_DESTINATIONS).map((part) => ({ template, part })),
+  );
+  const answers = new Map<string, BulkAnswer>();
+  await Promise.all(
+    calls.map(async ({ template, part }) => {
+      const results = await sendOneCall(deps, campaign, template, part);
+      part.forEach((send, index) => {
+        answers.set(send.contactId, results[index] ?? { kind: 'uncertain' });
+      });
+    }),
+  );
+  return answers;
+}
+
+async function sendOneCall(
+  deps: RecipientDependencies,
+  campaign: Campaign,
+  template: BulkTemplate,
+  part: BulkSend[],
+): Promise<BulkAnswer[]> {
+  let results: (BulkEntryResult | undefined)[];
+  try {
+    results = await deps.bulkMailer.sendBulk({
+      from: template.from,
+      replyTo: template.replyTo,
+      template: template.content,
+      defaultData: template.defaultData,
+      tags: template.tags,
+      destinations: part.map((send) => ({
+        to: send.to,
+        data: destinationData(template, send, deps.tokens),
+        headers: send.headers,
+        tags: { messageId: sanitiseTagValue(send.messageId) },
+      })),
+    });
+  } catch (error) {
+    const answer = answerToError(deps, campaign, error, part.length);
+    return part.map(() => answer);
+  }
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  return results.map((result, index): BulkAnswer => {
+    if (result === undefined) {
+      deps.logger.error('SES gave no result for a bulk entry; the message is left uncertain', {
+        messageId: part[index]?.messageId,
+      });
+      return { kind: 'uncertain' };
+    }
+    const meaning = classifyBulkEntry(result.status);
+    if (meaning === 'sent') return { kind: 'sent', sesMessageId: result.sesMessageId ?? '', at };
+    if (meaning === 'throttled' || meaning === 'quota') return { kind: 'retry', failure: meaning };
+    deps.logger.warn('SES refused a campaign message', {
+      messageId: part[index]?.messageId,
+      status: result.status,
+    });
+    return {
+      kind: 'failed',
+      status: result.status,
+      reason: result.error ?? result.status,
+    };
+  });
+}
+
+/** The whole call failed: the same answer for each of its entries. */
+function answerToError(
+  deps: RecipientDependencies,
+  campaign: Campaign,
+  error: unknown,
+  entries: number,
+): BulkAnswer {
+  const failure = classifySesFailure(error);
+  if (failure === 'throttled' || failure === 'reset') return { kind: 'retry', failure: 'throttled' };
+  if (failure === 'quota') return { kind: 'retry', failure: 'quota' };
+  const name = String((error as { name?: unknown })?.name ?? 'Error');
+  if (failure === 'rejected') {
+    return { kind: 'failed', status: name, reason: `${name}: ${(error as Error).message ?? ''}` };
+  }
+  // Timeouts and 5xx may hide accepted messages: never resent.
+  deps.logger.error('SendBulkEmail ended without a clear answer; its messages are left uncertain', {
+    campaignId: campaign.campaignId,
+    entries,
+    error,
+  });
+  return { kind: 'uncertain' };
+}

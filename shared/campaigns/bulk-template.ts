@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../email/html-text';
+import { defaultLocale, isSupportedLocale } from '../i18n/locales';
+import { type ComplianceContext, complianceCheck } from '../sending/compliance-policy';
+import type { Exemption, RecipientState, Refusal } from '../sending/message-types';
+import type { TokenPurpose, TokenSigner } from '../tokens';
+import { campaignDraft } from './campaign-draft';
+import type { Campaign } from './campaigns';
+import { type Personalisation, type Placeholder, placeholderValue } from './personalise';
+
+/**
+ * A campaign's message as an SES template (SendBulkEmail's inline `TemplateContent`), decorated by the
+ * compliance policy ONCE per variant instead of once per recipient.
+ *
+ * The policy decorates a stand-in recipient whose per-person values are markers: each placeholder of the
+ * operator's content (`{{firstName|there}}`) and each signed token (unsubscribe, preferences, open pixel)
+ * becomes `QZ<nonce><id>QZ`, a string of capitals and digits that every step of the policy (HTML
+ * escaping, html-to-text, footer placement) leaves intact and that cannot occur by accident (the nonce is
+ * random per template). The decorated parts are then translated into SES's Handlebars syntax:
+ *
+ * - every marker becomes a triple-stash variable (`{{{h.V0}}}` in the HTML part, `{{{x.V0}}}` in the
+ *   text part): triple braces are never escaped by the renderer, so the values are escaped by us, per part
+ *   (HTML-escaped for `h`, raw for `x`), and only once;
+ * - every other `{`, `}` and `\` (operator text, CSS, a name in the footer) becomes a variable holding that
+ *   character (`{{{b.o}}}`), so no operator text and no recipient data is ever read as template syntax:
+ *   after translation the only braces in the template are our own variables, and the values are data.
+ * - the subject is the recipient's own subject, checked per recipient, as one variable `{{{s}}}`;
+ * - the open pixel becomes one variable holding the `<img>` for recipients who allowed tracking and
+ *   nothing for the others, so tracking consent does not split a chunk into two calls.
+ *
+ * What differs in wording (the footer's language, the advertisement notice) makes a separate variant and
+ * a separate SendBulkEmail call, never template data: the footer placement checks that the exact words a
+ * reader must see are visible in the exact HTML that is sent, which a variable could not promise.
+ */
+
+export interface BulkTemplate {
+  /** The variant key (bulkVariantKey). */
+  key: string;
+  content: { Subject: string; Html: string; Text: string };
+  /** Default template data: the escaped characters. */
+  defaultData: string;
+  from: string;
+  replyTo: string;
+  /** Tags every message of the variant carries; `messageId` is added per destination. */
+  tags: Record<string, string>;
+  exemption: Exemption | null;
+  /** The token purposes the template signs, with the stand-in's payload (ids replaced per recipient). */
+  signed: Map<string, { purpose: TokenPurpose; payload: Record<string, unknown> }>;
+  placeholders: Placeholder[];
+  /** The pixel `<img>` with its token marker, when the template has one. */
+  pixel: string | null;
+  marker: (id: string) => string;
+}
+
+export type BulkTemplateResult = { ok: true; template: BulkTemplate } | { ok: false; refusals: Refusal[] };
+
+/**
+ * Recipients whose decoration is the same up to per-person values share a variant: what the decoration
+ * reads about a recipient besides ids and address (locale, the consent's affirmativeness, the list) is in
+ * the key, except tracking consent, which only adds or removes the pixel (a template variable).
+ */
+export function bulkVariantKey(recipient: RecipientState): string {
+  const locale = isSupportedLocale(recipient.locale) ? recipient.locale : defaultLocale;
+  return JSON.stringify([
+    locale,
+    recipient.subscription?.affirmative ?? null,
+    recipient.list?.listId ?? null,
+    recipient.list?.name ?? null,
+    recipient.list?.trackingAllowedByDefault ?? null,
+  ]);
+}
+
+const TOKEN_IDS: Record<string, string> = { unsubscribe: 'TU', preferences: 'TP', trackOpen: 'TO' };
+const STAND_IN_MESSAGE = 'TEMPLATE';
+
+/** The campaign's template for recipients like `like` (any recipient of the variant). */
+export function buildBulkTemplate(
+  campaign: Campaign,
+  like: RecipientState,
+  context: ComplianceContext,
+): BulkTemplateResult {
+  const nonce = randomBytes(6).toString('hex').toUpperCase();
+  const marker = (id: string) => `QZ${nonce}${id}QZ`;
+  const placeholders: Placeholder[] = [];
+  const placeholderId = (placeholder: Placeholder) => {
+    let index = placeholders.findIndex(
+      (known) => known.name === placeholder.name && known.fallback === placeholder.fallback,
+    );
+    if (index < 0) index = placeholders.push(placeholder) - 1;
+    return `V${index}`;
+  };
+  const draft = campaignDraft(campaign, like, (placeholder) => marker(placeholderId(placeholder)));
+  const signed: BulkTemplate['signed'] = new Map();
+  const markerSigner: TokenSigner = {
+    sign(purpose, data) {
+      const id = TOKEN_IDS[purpose];
+      if (id === undefined) throw new TypeError(`bulk template: unexpected token purpose ${purpose}`);
+      signed.set(id, { purpose, payload: { ...data } });
+      return marker(id);
+    },
+    verify() {
+      throw new TypeError('bulk template: the stand-in signer only signs');
+    },
+  };
+  // The stand-in allows tracking whenever the list and the campaign do: the pixel becomes a variable.
+  const standIn: RecipientState = { ...like, trackingConsent: true };
+  const decision = complianceCheck(
+    draft,
+    standIn,
+    { messageId: marker(STAND_IN_MESSAGE), campaignId: campaign.campaignId },
+    { ...context, tokens: markerSigner },
+  );
+  if (!decision.allowed) return { ok: false, refusals: decision.refusals };
+  const { message } = decision;
+  const pixelPattern = new RegExp(`<img\\b[^>]*${marker('TO')}[^>]*>`, 'g');
+  const pixels = message.html.match(pixelPattern) ?? [];
+  if (pixels.length > 1) throw new Error('bulk template: more than one open pixel');
+  const html = message.html.replace(pixelPattern, marker('PX'));
+  const { messageId: _perDestination, ...tags } = message.tags;
+  const template: BulkTemplate = {
+    key: bulkVariantKey(like),
+    content: {
+      Subject: '{{{s}}}',
+      Html: translate(html, 'h', nonce),
+      Text: translate(message.text, 'x', nonce),
+    },
+    defaultData: JSON.stringify({ b: { o: '{', c: '}', s: '\\' } }),
+    from: message.from,
+    replyTo: message.replyTo,
+    tags,
+    exemption: decision.exemption,
+    signed,
+    placeholders,
+    pixel: pixels[0] ?? null,
+    marker,
+  };
+  return { ok: true, template };
+}
+
+const ESCAPED: Record<string, string> = { '{': '{{{b.o}}}', '}': '{{{b.c}}}', '\\': '{{{b.s}}}' };
+
+/** One decorated part in Handlebars: markers become variables of `form`; braces and backslashes, data. */
+function translate(part: string, form: 'h' | 'x', nonce: string): string {
+  const markers = new RegExp(`QZ${nonce}([A-Z0-9]+?)QZ`, 'g');
+  let out = '';
+  let last = 0;
+  for (const match of part.matchAll(markers)) {
+    out += escapeLiteral(part.slice(last, match.index));
+    out += `{{{${form}.${match[1]}}}}`;
+    last = match.index + match[0].length;
+  }
+  out += escapeLiteral(part.slice(last));
+  if (out.includes(nonce)) throw new Error('bulk template: a marker was altered by the decoration');
+  return out;
+}
+
+const escapeLiteral = (text: string) => text.replace(/[{}\\]/g, (character) => ESCAPED[character] ?? '');
+
+export interface BulkDestination {
+  contactId: string;
+  messageId: string;
+  /** The recipient's subject as sent (checked per recipient by the policy's recipient rules). */
+  subject: string;
+  personalisation: Personalisation;
+  tracked: boolean;
+}
+
+/** The `ReplacementTemplateData` of one destination: every value escaped for the part it lands in. */
+export function destinationData(
+  template: BulkTemplate,
+  destination: BulkDestination,
+  tokens: Pick<TokenSigner, 'sign'>,
+): string {
+  const raw: Record<string, string> = {};
+  template.placeholders.forEach((placeholder, index) => {
+    raw[`V${index}`] = placeholderValue(placeholder, destination.personalisation);
+  });
+  for (const [id, { purpose, payload }] of template.signed) {
+    if (id === 'TO' && !destination.tracked) continue;
+    const own = { ...payload, messageId: destination.messageId };
+    if ('contactId' in own) own.contactId = destination.contactId;
+    raw[id] = tokens.sign(purpose, own as never);
+  }
+  const h: Record<string, string> = {};
+  const x: Record<string, string> = {};
+  for (const [id, value] of Object.entries(raw)) {
+    h[id] = escapeHtml(value);
+    x[id] = value;
+  }
+  h.PX =
+    destination.tracked && template.pixel !== null
+      ? template.pixel.replace(template.marker('TO'), h.TO ?? '')
+      : '';
+  return JSON.stringify({ s: destination.subject, h, x });
+}

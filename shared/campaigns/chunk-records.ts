@@ -1,0 +1,137 @@
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Contact } from '../contacts/contacts';
+import { keyOf, primaryKeyOf, table } from '../data-model';
+import { anonymisedMessage } from '../rights/erasure';
+import { sanitiseTagValue } from '../sending/compliance-policy';
+import type { MessageRecord } from '../sending/send-message';
+import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import type { Campaign } from './campaigns';
+import { backoff } from './transactions';
+
+/**
+ * A campaign recipient's one item: the message record, written once SES has answered (or the policy
+ * refused), in BatchWriteItem requests of 25 without conditions: the chunk's claim on its task
+ * (send-chunk.ts) is what guarantees nobody else writes these records, so a transaction would buy
+ * nothing and cost twice the write units.
+ */
+
+/** BatchWriteItem's limit. */
+const MAX_BATCH_WRITE_ITEMS = 25;
+const UNPROCESSED_ATTEMPTS = 8;
+
+export type RecordFields = Pick<
+  MessageRecord,
+  'status' | 'refusals' | 'exemption' | 'headers' | 'tracked' | 'subject'
+> & { sesMessageId?: string; sentAt?: string; sesFailure?: MessageRecord['sesFailure'] };
+
+/** The item of one campaign message: its keys (the SES-id lookup only once there is an SES id), TTL. */
+export function campaignMessageItem(
+  campaign: Campaign,
+  contact: Pick<Contact, 'contactId' | 'trackingConsent'>,
+  messageId: string,
+  fields: RecordFields,
+  now: Date,
+  retentionDays: number,
+): Record<string, unknown> {
+  const { contactId } = contact;
+  const keys = keyOf('message', {
+    contactId,
+    messageId,
+    sesMessageId: sanitiseTagValue(fields.sesMessageId ?? 'pending'),
+  });
+  const { gsi2pk, gsi2sk, ...always } = keys;
+  const record: MessageRecord = {
+    messageId,
+    contactId,
+    kind: campaign.kind,
+    listId: campaign.audience.type === 'list' ? campaign.audience.listId : null,
+    category: campaign.kind === 'announcement' ? campaign.category : null,
+    purpose: null,
+    campaignId: campaign.campaignId,
+    subject: fields.subject,
+    status: fields.status,
+    refusals: fields.refusals,
+    exemption: fields.exemption,
+    headers: fields.headers,
+    tracked: fields.tracked,
+    // The pixel's one write is conditioned on it (shared/tracking/record-open.ts): no read at load time.
+    trackingConsent: contact.trackingConsent,
+    sesMessageId: fields.sesMessageId ?? null,
+    createdAt: now.toISOString(),
+    sentAt: fields.sentAt ?? null,
+    ...(fields.sesFailure === undefined ? {} : { sesFailure: fields.sesFailure }),
+  };
+  return {
+    ...always,
+    ...(fields.sesMessageId === undefined ? {} : { gsi2pk, gsi2sk }),
+    entity: 'message',
+    ...record,
+    [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + retentionDays * 24 * 3600,
+  };
+}
+
+/**
+ * Writes `items` in BatchWriteItem requests of 25, in parallel, asking again for what DynamoDB leaves
+ * unprocessed. Returns the items that could not be written (the caller logs them: their recipients are
+ * found without a record under the chunk's claim, `uncertain`, never resent).
+ */
+export async function writeRecords(
+  access: TableAccess,
+  items: Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  const failed: Record<string, unknown>[] = [];
+  await Promise.all(
+    inParts(items, MAX_BATCH_WRITE_ITEMS).map(async (part) => {
+      let pending = part.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > UNPROCESSED_ATTEMPTS) {
+          failed.push(...pending.map((request) => request.PutRequest.Item));
+          return;
+        }
+        if (attempt > 1) await backoff(attempt);
+        try {
+          const { UnprocessedItems } = await access.documents.send(
+            new BatchWriteCommand({ RequestItems: { [access.tableName]: pending } }),
+          );
+          pending = (UnprocessedItems?.[access.tableName] ?? []) as typeof pending;
+        } catch {
+          // Written or not, the same Puts again are harmless: they carry the same values.
+        }
+      }
+    }),
+  );
+  return failed;
+}
+
+/**
+ * Anonymises the records just written for contacts whose erasure began meanwhile. Erasure writes its
+ * record first, then anonymises the contact's messages: a record written before that scan is anonymised by
+ * it, one written after is found here (the erasure record exists by then), so an erasure that lands while
+ * SES handles the chunk is never undone.
+ */
+export async function anonymiseErased(
+  access: TableAccess,
+  written: Record<string, unknown>[],
+  now: Date,
+): Promise<void> {
+  const byContact = new Map(written.map((item) => [String(item.contactId), item]));
+  const erased: string[] = [];
+  for (const part of inParts([...byContact.keys()], MAX_BATCH_GET_KEYS)) {
+    let keys: Record<string, unknown>[] = part.map((contactId) =>
+      primaryKeyOf('erasureRecord', { contactId }),
+    );
+    for (let attempt = 1; keys.length > 0 && attempt <= UNPROCESSED_ATTEMPTS; attempt++) {
+      if (attempt > 1) await backoff(attempt);
+      const { Responses, UnprocessedKeys } = await access.documents.send(
+        new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of Responses?.[access.tableName] ?? []) erased.push(String(item.contactId));
+      keys = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
+    }
+  }
+  const anonymised = erased.flatMap((contactId) => {
+    const item = byContact.get(contactId);
+    return item === undefined ? [] : [anonymisedMessage(item, now.toISOString())];
+  });
+  if (anonymised.length > 0) await writeRecords(access, anonymised);
+}

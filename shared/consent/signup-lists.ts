@@ -1,0 +1,111 @@
+import { ValidationError } from '../errors';
+import type { Locale } from '../i18n/locales';
+import { type ConsentText, currentConsentText, findConsentText } from '../lists/consent-texts';
+import { findList, type MailingList } from '../lists/lists';
+import type { TableAccess } from '../table-access';
+
+/**
+ * What a signup request may read: the lists it names and their consent wording, and only through a
+ * cache kept in the process for a few seconds, so a request usually reads nothing at all and its time
+ * depends on no one's data. A list or wording changed by the operator is seen within
+ * `CATALOGUE_TTL_MS`. What is not found is not cached (a list created a moment ago is found at once);
+ * the stream consumer reads each list again, uncached, for what it does (shared/consent/signup-processing.ts).
+ */
+
+export const CATALOGUE_TTL_MS = 15_000;
+/** Lists and wording versions are few; a bound keeps a flood of distinct names from growing the map. */
+const CATALOGUE_MAX_ENTRIES = 2_000;
+
+const catalogue = new Map<string, { value: unknown; until: number }>();
+
+async function cached<T>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  const hit = catalogue.get(key);
+  if (hit !== undefined && hit.until > Date.now()) return hit.value as T;
+  const value = await read();
+  if (value === undefined) return undefined;
+  if (catalogue.size >= CATALOGUE_MAX_ENTRIES) catalogue.clear();
+  catalogue.set(key, { value, until: Date.now() + CATALOGUE_TTL_MS });
+  return value;
+}
+
+const cachedList = (access: TableAccess, listId: string) =>
+  cached(`${access.tableName}\u0000list\u0000${listId}`, () => findList(access, listId));
+
+const cachedCurrentWording = (access: TableAccess, listId: string, locale: Locale) =>
+  cached(`${access.tableName}\u0000current\u0000${listId}\u0000${locale}`, () =>
+    currentConsentText(access, listId, locale),
+  );
+
+const cachedWording = (access: TableAccess, listId: string, locale: Locale, version: number) =>
+  cached(`${access.tableName}\u0000wording\u0000${listId}\u0000${locale}\u0000${version}`, () =>
+    findConsentText(access, listId, locale, version),
+  );
+
+export interface ListToJoin {
+  list: MailingList;
+  consentText: ConsentText;
+}
+
+/** The part of a signup request its lists are checked against. */
+export interface ListChoice {
+  listIds: string[];
+  locale: Locale;
+  consentTextVersion: number | Record<string, number> | null;
+  consentTextLocale: Locale | null;
+  ageConfirmed: boolean;
+}
+
+const invalid = (path: string, message: string) =>
+  new ValidationError('The request is not valid; see details.', [{ path, message }]);
+
+/** The lists exist, the age is confirmed where a list asks for it, versions are given the right way. */
+async function knownLists(access: TableAccess, request: ListChoice): Promise<MailingList[]> {
+  const lists = await Promise.all(request.listIds.map((listId) => cachedList(access, listId)));
+  const unknown = request.listIds.filter((_, index) => lists[index] === undefined);
+  if (unknown.length > 0) throw invalid('body.lists', `unknown list: ${unknown.join(', ')}`);
+  const known = lists.filter((list): list is MailingList => list !== undefined);
+  const needingAge = known.filter((list) => list.minimumAge !== null);
+  if (needingAge.length > 0 && !request.ageConfirmed) {
+    const age = Math.max(...needingAge.map((list) => list.minimumAge ?? 0));
+    throw invalid('body.ageConfirmed', `confirm that you are at least ${age} years old`);
+  }
+  const explicit = request.consentTextVersion;
+  if (typeof explicit === 'number' && known.length > 1) {
+    throw invalid('body.consentTextVersion', 'with several lists, give a version per list id');
+  }
+  if (explicit !== null && request.consentTextLocale === null) {
+    throw invalid('body.consentTextLocale', 'say which language of the wording the page showed');
+  }
+  return known;
+}
+
+/** The wording the person saw for `list`: the version the page names, or the current one. */
+async function wordingShown(access: TableAccess, request: ListChoice, list: MailingList) {
+  const explicit = request.consentTextVersion;
+  const version = typeof explicit === 'number' ? explicit : explicit?.[list.listId];
+  if (explicit !== null && version === undefined) {
+    throw invalid(`body.consentTextVersion.${list.listId}`, 'is missing for this list');
+  }
+  const locale = request.consentTextLocale ?? request.locale;
+  if (version !== undefined) {
+    const text = await cachedWording(access, list.listId, locale, version);
+    if (text !== undefined) return text;
+    throw invalid(
+      'body.consentTextVersion',
+      `version ${version} of the ${locale} wording of "${list.listId}" does not exist`,
+    );
+  }
+  const text =
+    (await cachedCurrentWording(access, list.listId, locale)) ??
+    (await cachedCurrentWording(access, list.listId, 'en'));
+  if (text === undefined) throw invalid('body.lists', `the list "${list.listId}" has no consent wording yet`);
+  return text;
+}
+
+/** Checks everything that can be wrong with the request's lists before anything is written. */
+export async function resolveLists(access: TableAccess, request: ListChoice): Promise<ListToJoin[]> {
+  const known = await knownLists(access, request);
+  return Promise.all(
+    known.map(async (list) => ({ list, consentText: await wordingShown(access, request, list) })),
+  );
+}

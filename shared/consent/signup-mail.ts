@@ -1,0 +1,71 @@
+import type { Contact } from '../contacts/contacts';
+import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
+import type { Locale } from '../i18n/locales';
+import type { MailingList } from '../lists/lists';
+import { sendMessage } from '../sending/send-message';
+import type { SignupDependencies } from './signup';
+
+/**
+ * The emails of signing up, through the compliance policy like every other: the double opt-in
+ * confirmation and each list's welcome. The stream consumer gives each a message id derived from the
+ * request, so a repeated attempt finds its earlier record and sends nothing (`sendMessage`).
+ */
+
+const HOUR = 3600;
+
+export interface ConfirmationToSend {
+  contactId: string;
+  /** The lists waiting for the confirmation, each with the ledger event of its request. */
+  pending: { list: MailingList; requestEventId: string }[];
+  locale: Locale;
+  messageId: string;
+}
+
+export async function sendConfirmation(deps: SignupDependencies, confirmation: ConfirmationToSend) {
+  const { contactId, pending, locale } = confirmation;
+  const token = deps.tokens.sign(
+    'confirmSubscription',
+    {
+      contactId,
+      listIds: pending.map(({ list }) => list.listId),
+      requestIds: pending.map(({ requestEventId }) => requestEventId),
+    },
+    { expiresInSeconds: deps.settings.confirmationLinkTtlHours * HOUR },
+  );
+  const email = confirmationEmail({
+    locale,
+    listNames: pending.map(({ list }) => (list.texts[locale] ?? list.texts.en).name),
+    confirmUrl: `${deps.baseUrl}/v1/confirm?token=${token}&locale=${locale}`,
+    linkTtlHours: deps.settings.confirmationLinkTtlHours,
+    sender: deps.sender,
+  });
+  await sendMessage(deps, {
+    recipient: { contactId },
+    draft: { kind: 'transactional', purpose: 'confirmation', ...email },
+    messageId: confirmation.messageId,
+  });
+}
+
+/**
+ * Sends each list's welcome email, when the list has one, in the person's language. `messageIdOf` names
+ * the message of the list at each position when the caller may be repeating an attempt.
+ */
+export async function sendWelcomeEmails(
+  deps: SignupDependencies,
+  contact: Pick<Contact, 'contactId'>,
+  lists: MailingList[],
+  locale: Locale,
+  messageIdOf?: (index: number) => string,
+) {
+  for (const [index, list] of lists.entries()) {
+    const content = list.welcomeEmail.content[locale] ?? list.welcomeEmail.content.en;
+    if (!list.welcomeEmail.enabled || content === undefined) continue;
+    const email = welcomeEmail({ locale, content });
+    await sendMessage(deps, {
+      recipient: { contactId: contact.contactId },
+      draft: { kind: 'transactional', purpose: 'welcome', ...email },
+      tags: { listId: list.listId },
+      ...(messageIdOf === undefined ? {} : { messageId: messageIdOf(index) }),
+    });
+  }
+}

@@ -1,0 +1,233 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { contactIdForEmail, findContact } from '../contacts/contacts';
+import { NotFoundError } from '../errors';
+import { findList, type MailingList } from '../lists/lists';
+import { countWithinLimit, rateLimitSubject } from '../rate-limits';
+import type { PublicRequestWork } from '../requests/process-public-request';
+import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
+import { findSuppression, type Suppression } from '../suppressions/suppressions';
+import { type SignupDependencies, StoredSignup } from './signup';
+import { sendConfirmation, sendWelcomeEmails } from './signup-mail';
+import { type ExistingContact, type PlannedSignup, planSignup } from './signup-plan';
+import { subscriptionsOf } from './subscriptions';
+
+/**
+ * The stream half of a signup (the request half is signup.ts): everything today's rules say about the
+ * address, on the table's stream, so the answer never waits for it or depends on it. Idempotent, because
+ * a stream record may be delivered twice or retried after a crash half-way:
+ *
+ * 1. one transaction writes the plan (contact, subscriptions, ledger events: signup-plan.ts) together
+ *    with the per-address count, the daily confirmation count when a confirmation is due, and the
+ *    outcome recorded on the request itself (`progress`), on the condition that the request has none
+ *    yet. A repeat finds the outcome and skips to step 2; the counts are never taken twice;
+ * 2. the emails, each under a message id derived from the request: a repeat finds the earlier record and
+ *    sends nothing (`sendMessage`).
+ *
+ * Event ids are derived from the request id too. Failures are thrown, so the stream retries the record
+ * (then the on-failure queue on AWS); a refusal of the request itself (its list deleted meanwhile) ends it
+ * (process-public-request.ts).
+ */
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+/** Signups of the same address at the same moment can each invalidate the other's reads once or twice. */
+const MAX_ATTEMPTS = 4;
+
+/** What the transaction decided, stored on the request: enough to send the emails after a crash. */
+const SignupProgress = z.object({
+  contactId: z.string(),
+  pending: z.array(z.object({ listId: z.string(), requestEventId: z.string() })),
+  subscribed: z.array(z.string()),
+  /** A confirmation is due and the daily cap allowed it (counted in the same transaction). */
+  confirm: z.boolean(),
+  /** Welcome emails may go: the address is not suppressed. */
+  welcome: z.boolean(),
+});
+type SignupProgress = z.infer<typeof SignupProgress>;
+
+async function loadExisting(deps: SignupDependencies, email: string): Promise<ExistingContact> {
+  const contactId = await contactIdForEmail(deps.access, deps.emailHashSecret, email);
+  if (contactId === undefined) return undefined;
+  // Profile and subscriptions are keyed by the id alone: read side by side.
+  const [contact, subscriptions] = await Promise.all([
+    findContact(deps.access, contactId),
+    subscriptionsOf(deps.access, contactId),
+  ]);
+  return contact === undefined ? undefined : { contact, subscriptions };
+}
+
+/** The request's lists as they are now (the request checked them against a short-lived cache). */
+async function currentLists(deps: SignupDependencies, signup: StoredSignup) {
+  const lists = await Promise.all(signup.lists.map(({ listId }) => findList(deps.access, listId)));
+  const missing = signup.lists.findIndex((_, index) => lists[index] === undefined);
+  if (missing >= 0) throw new NotFoundError(`The list "${signup.lists[missing]?.listId}"`);
+  return new Map(lists.flatMap((list) => (list === undefined ? [] : [[list.listId, list] as const])));
+}
+
+/** A confirmation is the way back from an opt-out, but a mailbox that bounced does not exist. */
+const undeliverable = (suppression: Suppression | undefined) =>
+  suppression?.reason === 'hard-bounce' || suppression?.reason === 'soft-bounces';
+
+function progressOf(plan: PlannedSignup, suppression: Suppression | undefined, capReached: boolean) {
+  return {
+    contactId: plan.contact.contactId,
+    pending: plan.pending.map(({ list, requestEventId }) => ({ listId: list.listId, requestEventId })),
+    subscribed: plan.subscribed.map((list) => list.listId),
+    confirm: plan.pending.length > 0 && !undeliverable(suppression) && !capReached,
+    // Nothing but a confirmation goes to a suppressed address.
+    welcome: suppression === undefined,
+  } satisfies SignupProgress;
+}
+
+/** The indexes of the transaction's items whose condition failed; undefined for any other error. */
+function failedConditions(error: unknown): Set<number> | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reasons = error.CancellationReasons ?? [];
+  return new Set(
+    reasons.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : [])),
+  );
+}
+
+/** The counts the transaction takes: per address per hour, and confirmation emails per address per day. */
+function limits(deps: SignupDependencies, emailHash: string, now: Date) {
+  const subject = rateLimitSubject(deps.emailHashSecret, emailHash);
+  const { limitPerAddressPerHour, confirmationEmailsPerAddressPerDay } = deps.settings;
+  return {
+    perAddress: countWithinLimit(deps.access, {
+      scope: 'signup-address',
+      subject,
+      limit: limitPerAddressPerHour,
+      windowSeconds: HOUR,
+      now,
+    }),
+    dailyConfirmations: countWithinLimit(deps.access, {
+      scope: 'confirmation-email',
+      subject,
+      limit: confirmationEmailsPerAddressPerDay,
+      windowSeconds: DAY,
+      now,
+    }),
+  };
+}
+
+/**
+ * Step 1: reads what the address has, plans, and writes it all in one transaction. Undefined when nothing
+ * more is to be done: the address is over its hourly limit, or the request was erased meanwhile.
+ */
+async function recordSignup(
+  deps: SignupDependencies,
+  request: PublicRequest,
+  signup: StoredSignup,
+  lists: Map<string, MailingList>,
+): Promise<SignupProgress | undefined> {
+  const now = new Date(request.receivedAt);
+  const joining = signup.lists.flatMap(({ listId, consentText }) => {
+    const list = lists.get(listId);
+    return list === undefined ? [] : [{ list, consentText }];
+  });
+  const { perAddress, dailyConfirmations } = limits(deps, request.emailHash, now);
+  let capReached = false;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const [existing, suppression] = await Promise.all([
+      loadExisting(deps, signup.email),
+      findSuppression(deps.access, request.emailHash),
+    ]);
+    const plan = planSignup({
+      ...deps,
+      confirmationLinkTtlHours: deps.settings.confirmationLinkTtlHours,
+      signup,
+      joining,
+      existing,
+      suppression,
+      now,
+      eventId: (role) => `${request.requestId}-${role}`,
+    });
+    const progress = progressOf(plan, suppression, capReached);
+    const guards = [perAddress, recordProgress(deps.access, request, progress)];
+    if (progress.confirm) guards.push(dailyConfirmations);
+    try {
+      await deps.access.documents.send(
+        new TransactWriteCommand({ TransactItems: [...guards, ...plan.items] }),
+      );
+      return progress;
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed === undefined) throw error;
+      if (failed.has(0)) {
+        deps.logger.warn('signup throttled', {
+          reason: 'address',
+          emailHash: request.emailHash.slice(0, 16),
+        });
+        return undefined;
+      }
+      if (failed.has(1)) return progressRecordedMeanwhile(deps, request);
+      if (progress.confirm && failed.has(2)) capReached = true;
+      // Otherwise the contact or a subscription changed since it was read: read and plan again.
+    }
+  }
+  throw new Error('the signup could not be recorded: the address kept changing; the stream retries it');
+}
+
+/** The request already has an outcome (a concurrent delivery of its record), or was erased. */
+async function progressRecordedMeanwhile(deps: SignupDependencies, request: PublicRequest) {
+  const stored = await findPublicRequest(deps.access, request);
+  return stored?.progress === undefined ? undefined : SignupProgress.parse(stored.progress);
+}
+
+/** Step 2: the emails the outcome calls for, each under its own message id derived from the request. */
+async function sendSignupEmails(
+  deps: SignupDependencies,
+  request: PublicRequest,
+  signup: StoredSignup,
+  lists: Map<string, MailingList>,
+  progress: SignupProgress,
+) {
+  const listOf = (listId: string) => {
+    const list = lists.get(listId);
+    return list === undefined ? [] : [list];
+  };
+  if (progress.confirm) {
+    await sendConfirmation(deps, {
+      contactId: progress.contactId,
+      pending: progress.pending.flatMap(({ listId, requestEventId }) =>
+        listOf(listId).map((list) => ({ list, requestEventId })),
+      ),
+      locale: signup.locale,
+      messageId: `${request.requestId}-confirm`,
+    });
+  } else if (progress.pending.length > 0) {
+    deps.logger.warn('confirmation email not sent: daily cap reached or the mailbox bounced', {
+      emailHash: request.emailHash.slice(0, 16),
+    });
+  }
+  if (!progress.welcome) return;
+  const subscribed = progress.subscribed.flatMap(listOf);
+  await sendWelcomeEmails(
+    deps,
+    { contactId: progress.contactId },
+    subscribed,
+    signup.locale,
+    (index) => `${request.requestId}-welcome-${index}`,
+  );
+}
+
+/** The stream half of a signup, for `publicRequestWorkOf` (shared/requests/public-request-work.ts). */
+export function signupWork(deps: SignupDependencies): PublicRequestWork['signup'] {
+  return async (request: PublicRequest) => {
+    const signup = StoredSignup.parse(request.payload);
+    const lists = await currentLists(deps, signup);
+    const progress =
+      request.progress === undefined
+        ? await recordSignup(deps, request, signup, lists)
+        : SignupProgress.parse(request.progress);
+    if (progress === undefined) return;
+    await sendSignupEmails(deps, request, signup, lists, progress);
+    deps.logger.info('signup recorded', {
+      emailHash: request.emailHash.slice(0, 16),
+      pending: progress.pending.length,
+      subscribed: progress.subscribed.length,
+    });
+  };
+}

@@ -1,0 +1,266 @@
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { campaignDraft } from '../../shared/campaigns/campaign-draft';
+import { findCampaign } from '../../shared/campaigns/campaigns';
+import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
+import { sendToChunk } from '../../shared/campaigns/send-chunk';
+import { recipientDependenciesOf } from '../../shared/campaigns/worker-dependencies';
+import { findContact } from '../../shared/contacts/contacts';
+import { primaryKeyOf } from '../../shared/data-model';
+import type { Runtime } from '../../shared/runtime';
+import { complianceCheck } from '../../shared/sending/compliance-policy';
+import { getMessage, recipientStateFor, sendDecorated } from '../../shared/sending/send-message';
+import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import { givenList } from '../support/consent-fixtures';
+import { injectBulkEntryResults, startFakeSes } from '../support/fake-ses';
+import { type SentMail, sentMailTo } from '../support/sent-mail';
+import { givenConfirmedSubscribers } from '../support/subscribers';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * Campaigns go out through SendBulkEmail with an inline template (shared/campaigns/bulk-template.ts):
+ * what each person receives is what the single-send path (SendEmail) would send them, template syntax in
+ * names or in the operator's HTML stays text, and every entry's answer lands on its own recipient.
+ */
+
+let runtime: Runtime;
+let runners: CampaignRunner[] = [];
+
+beforeEach(async () => {
+  runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
+  await givenList(runtime, { listId: 'news', trackingAllowedByDefault: true });
+});
+
+afterEach(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()));
+  runners = [];
+});
+
+const access = () => ({ documents: runtime.clients.documents, tableName: runtime.config.tableName });
+
+async function createCampaign(body: Record<string, unknown>): Promise<CampaignBody> {
+  const { status, body: created } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+    name: 'Bulk news',
+    listId: 'news',
+    ...body,
+  });
+  expect(status, JSON.stringify(created)).toBe(201);
+  return created as unknown as CampaignBody;
+}
+
+async function runCampaign(campaignId: string, options: Parameters<typeof testCampaignRunner>[1] = {}) {
+  runners.push(await testCampaignRunner(runtime, options));
+  const { status } = await adminJson(runtime, `/admin/v1/campaigns/${campaignId}/start`, 'POST');
+  expect(status).toBe(200);
+  return waitForCampaign(runtime, campaignId, undefined, 90_000);
+}
+
+async function allowTracking(contactId: string) {
+  await runtime.clients.documents.send(
+    new UpdateCommand({
+      TableName: runtime.config.tableName,
+      Key: primaryKeyOf('contact', { contactId }),
+      UpdateExpression: 'SET trackingConsent = :yes',
+      ExpressionAttributeValues: { ':yes': true },
+    }),
+  );
+}
+
+const header = (mail: SentMail | undefined, name: string) =>
+  mail?.headers?.find((each) => each.name === name)?.value;
+
+// Braces, triple braces and backslashes where Handlebars would see syntax, in names and operator text.
+const TRICKY_NAMES = ['{{{Ada}}}\\{{x}} <b>&amp;', '}}Grace{{ "Hopper"', '\\{{{{raw}}}}'];
+// (An unmatched `{{` can only come last: one followed by `}}` is an unknown placeholder, refused at creation.)
+const OPERATOR_HTML =
+  '<style>p { color: #333 } .x{}</style><p>Hi {{firstName|there}}! Full name: {{name|friend}}.</p>' +
+  '<p>Prices {in braces}, }}} closing, a \\ backslash, \\{{ escaped, {{{ three and {{ open.</p>';
+
+describe('a campaign sent with SendBulkEmail', () => {
+  it('gives each person what the single-send path would, with template syntax in names and HTML left as text', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 4, {
+      names: (index) => TRICKY_NAMES[index] ?? null,
+    });
+    // Two allow tracking (a pixel), two do not: one template, the pixel a per-destination value.
+    for (const person of people.slice(0, 2)) await allowTracking(person.contactId);
+    const subject = 'News {{firstName|for you}} }} {{{';
+    const created = await createCampaign({ subject, html: OPERATOR_HTML });
+    const done = await runCampaign(created.campaignId);
+    expect(done.progress).toMatchObject({ sent: 4, uncertain: 0, failed: 0 });
+
+    const campaign = await findCampaign(access(), created.campaignId);
+    if (campaign === undefined) throw new Error('campaign missing');
+    const deps = recipientDependenciesOf(runtime);
+    for (const [index, person] of people.entries()) {
+      const [bulk, ...more] = await sentMailTo(person.email);
+      expect(more).toEqual([]);
+      // The same person through the single-send path: the policy decides and decorates their draft, SendEmail.
+      const contact = await findContact(access(), person.contactId);
+      if (contact === undefined) throw new Error('contact missing');
+      const messageId = campaignMessageId(campaign.campaignId, person.contactId);
+      const decision = complianceCheck(
+        campaignDraft(campaign, contact),
+        await recipientStateFor(access(), contact, 'news'),
+        { messageId, campaignId: campaign.campaignId },
+        { sender: deps.sender, baseUrl: deps.baseUrl, tokens: deps.tokens },
+      );
+      if (!decision.allowed) throw new Error(JSON.stringify(decision.refusals));
+      await sendDecorated(deps.mailer, decision.message);
+      const single = (await sentMailTo(person.email)).find((mail) => mail.messageId !== bulk?.messageId);
+
+      expect(bulk?.subject).toBe(single?.subject);
+      expect(bulk?.body.html).toBe(single?.body.html);
+      expect(bulk?.body.text).toBe(single?.body.text);
+      expect(bulk?.from).toBe(single?.from);
+      expect(bulk?.replyTo).toEqual(single?.replyTo);
+      for (const name of ['List-Unsubscribe', 'List-Unsubscribe-Post']) {
+        expect(header(bulk, name)).toBe(header(single, name));
+      }
+      // Literally what the operator and the person wrote, nothing read as template syntax.
+      const firstName = (TRICKY_NAMES[index] ?? '').split(' ')[0] ?? '';
+      expect(bulk?.subject).toBe(`News ${firstName} }} {{{`);
+      expect(bulk?.body.text).toContain('{in braces}, }}} closing, a \\ backslash, \\{{ escaped, {{{ three');
+      expect(bulk?.body.html).toContain(
+        '{in braces}, }}} closing, a \\ backslash, \\{{ escaped, {{{ three and {{ open.',
+      );
+      expect(bulk?.body.html).toContain('p { color: #333 } .x{}');
+      expect(bulk?.body.html?.includes('/v1/pixel?token=')).toBe(index < 2);
+      expect(decision.message.tracked).toBe(index < 2);
+    }
+  }, 120_000);
+
+  it('sends a chunk in one call per footer variant: language and advertisement notice', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 6);
+    const contacts = access();
+    // Two in French; one whose consent was not affirmative (imported), who gets the advertisement notice.
+    for (const person of people.slice(0, 2)) {
+      await contacts.documents.send(
+        new UpdateCommand({
+          TableName: contacts.tableName,
+          Key: primaryKeyOf('contact', { contactId: person.contactId }),
+          UpdateExpression: 'SET locale = :fr',
+          ExpressionAttributeValues: { ':fr': 'fr' },
+        }),
+      );
+    }
+    const [, , imported] = people;
+    await contacts.documents.send(
+      new UpdateCommand({
+        TableName: contacts.tableName,
+        Key: primaryKeyOf('subscription', { contactId: imported?.contactId ?? '', listId: 'news' }),
+        UpdateExpression: 'SET affirmative = :no',
+        ExpressionAttributeValues: { ':no': false },
+      }),
+    );
+    const created = await createCampaign({ subject: 'Variants', text: 'Hello {{firstName|there}}' });
+    const campaign = await findCampaign(access(), created.campaignId);
+    if (campaign === undefined) throw new Error('campaign missing');
+    const ses = new SESv2Client({
+      region: runtime.config.region,
+      endpoint: runtime.config.sesEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    let calls = 0;
+    ses.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'SendBulkEmailCommand') calls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countBulkCalls' },
+    );
+    const outcomes = await sendToChunk(
+      recipientDependenciesOf(runtime, { ses }),
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
+    expect(calls).toBe(3);
+    const texts = await Promise.all(
+      people.map(async (person) => (await sentMailTo(person.email))[0]?.body.text),
+    );
+    expect(texts[0]).toContain('Se désinscrire');
+    expect(texts[3]).not.toContain('Se désinscrire');
+    expect(texts.map((text) => /advertisement/i.test(text ?? ''))).toEqual([
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  }, 60_000);
+});
+
+describe("SES's answer for each entry", () => {
+  it('records a refused entry as failed with its reason, and sends and records the others', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 5);
+    const created = await createCampaign({ subject: 'Partly refused', text: 'Hello' });
+    const campaign = await findCampaign(access(), created.campaignId);
+    if (campaign === undefined) throw new Error('campaign missing');
+    const refusedAddress = people[1]?.email;
+    const ses = new SESv2Client({
+      region: runtime.config.region,
+      endpoint: runtime.config.sesEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    injectBulkEntryResults(ses, (to) =>
+      to === refusedAddress
+        ? { status: 'MESSAGE_REJECTED', error: 'Email address is on a blocklist.' }
+        : undefined,
+    );
+    const outcomes = await sendToChunk(
+      recipientDependenciesOf(runtime, { ses }),
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['sent', 'failed', 'sent', 'sent', 'sent']);
+    const refused = people[1];
+    const record = await getMessage(
+      access(),
+      campaignMessageId(campaign.campaignId, refused?.contactId ?? ''),
+    );
+    expect(record).toMatchObject({
+      status: 'failed',
+      sesFailure: { status: 'MESSAGE_REJECTED', reason: 'Email address is on a blocklist.' },
+    });
+    const sent = await getMessage(
+      access(),
+      campaignMessageId(campaign.campaignId, people[0]?.contactId ?? ''),
+    );
+    expect(sent.status).toBe('sent');
+    expect(sent.sesMessageId).toEqual(expect.any(String));
+    expect(await sentMailTo(refused?.email ?? '')).toEqual([]);
+  }, 60_000);
+
+  it('leaves the recipients of a call SES never answers uncertain, and never sends to them again', async () => {
+    const fake = await startFakeSes(() => 'hang');
+    try {
+      const people = await givenConfirmedSubscribers(runtime, 'news', 3);
+      const created = await createCampaign({ subject: 'Unanswered', text: 'Hello' });
+      const campaign = await findCampaign(access(), created.campaignId);
+      if (campaign === undefined) throw new Error('campaign missing');
+      const { createSendingSesClient } = await import('../../shared/aws-clients');
+      const impatient = createSendingSesClient(
+        { ...runtime.config, sesEndpoint: fake.url },
+        { requestTimeoutMs: 300 },
+      );
+      const contactIds = people.map((person) => person.contactId);
+      const first = await sendToChunk(
+        recipientDependenciesOf(runtime, { ses: impatient }),
+        campaign,
+        contactIds,
+      );
+      expect(first).toEqual(people.map(() => ({ kind: 'uncertain' })));
+      // The chunk done again, with an SES that answers: nobody is sent to again.
+      const again = await sendToChunk(recipientDependenciesOf(runtime), campaign, contactIds);
+      expect(again).toEqual(people.map(() => ({ kind: 'uncertain' })));
+      for (const person of people) expect(await sentMailTo(person.email)).toEqual([]);
+      const record = await getMessage(access(), campaignMessageId(campaign.campaignId, contactIds[0] ?? ''));
+      expect(record.status).toBe('uncertain');
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+});

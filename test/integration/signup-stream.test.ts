@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { processPublicRequest } from '../../shared/requests/process-public-request';
+import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
+import type { PublicRequest, PublicRequestKey } from '../../shared/requests/public-requests';
+import type { Runtime } from '../../shared/runtime';
+import { adminRequest, publicAppFor } from '../support/apps';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { mailArriving, sentMailTo } from '../support/sent-mail';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * A signup is accepted in one write and processed on the table's stream (docs/architecture.md, "What
+ * happens in the request and what happens on the stream"): what the request itself does, and what a
+ * record delivered twice or retried after a crash does.
+ */
+
+/** What the stream reader passes to processPublicRequest. */
+const depsOf = (runtime: Runtime) => ({ access: accessOf(runtime), logger: runtime.logger });
+
+const uniqueAddress = () => `reader-${randomUUID()}@example.org`;
+const fromIp = { incoming: { socket: { remoteAddress: '192.0.2.10' } } };
+
+const signUp = async (runtime: Runtime, email: string, lists = ['weekly-news']) =>
+  publicAppFor(runtime).request(
+    '/v1/subscribe',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, lists }),
+    },
+    fromIp,
+  );
+
+/** Every AWS call made through `runtime`'s clients while `counting` is on: DynamoDB and SES. */
+function countCalls(runtime: Runtime) {
+  const calls: { service: 'dynamodb' | 'ses'; command: string; pk?: string }[] = [];
+  let counting = false;
+  const count =
+    (service: 'dynamodb' | 'ses') =>
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+    async (args: unknown) => {
+      if (counting) {
+        const input = (args as { input?: { Key?: { pk?: unknown }; ExpressionAttributeValues?: object } })
+          .input;
+        const pk = input?.Key?.pk ?? Object.values(input?.ExpressionAttributeValues ?? {})[0];
+        calls.push({ service, command: context.commandName ?? '?', pk: JSON.stringify(pk) });
+      }
+      return next(args);
+    };
+  runtime.clients.dynamoDb.middlewareStack.add(count('dynamodb') as never, { step: 'initialize' });
+  runtime.clients.sesSend.middlewareStack.add(count('ses') as never, { step: 'initialize' });
+  return {
+    calls,
+    async during<T>(action: () => Promise<T>): Promise<T> {
+      counting = true;
+      try {
+        return await action();
+      } finally {
+        counting = false;
+      }
+    },
+  };
+}
+
+const WRITES = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
+
+async function acceptedRequests(runtime: Runtime): Promise<PublicRequest[]> {
+  const { Items = [] } = await runtime.clients.documents.send(
+    new ScanCommand({
+      TableName: runtime.config.tableName,
+      FilterExpression: '#entity = :entity',
+      ExpressionAttributeNames: { '#entity': 'entity' },
+      ExpressionAttributeValues: { ':entity': 'publicRequest' },
+      ConsistentRead: true,
+    }),
+  );
+  return Items as PublicRequest[];
+}
+
+describe('the signup request', () => {
+  it('makes at most two DynamoDB writes and no SES call, and reads only the list and its wording, once per process', async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    const counter = countCalls(runtime);
+
+    const first = uniqueAddress();
+    expect((await counter.during(() => signUp(runtime, first))).status).toBe(202);
+    const writes = counter.calls.filter(({ command }) => WRITES.has(command));
+    const reads = counter.calls.filter(
+      ({ service, command }) => service === 'dynamodb' && !WRITES.has(command),
+    );
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.length).toBeLessThanOrEqual(2);
+    expect(counter.calls.filter(({ service }) => service === 'ses')).toEqual([]);
+    // The list and its consent wording (keys LIST#… ), nothing about the address.
+    for (const read of reads) expect(read.pk).toMatch(/^"LIST#weekly-news"$/);
+
+    // A second signup reads nothing: lists and wording come from the process's cache.
+    counter.calls.length = 0;
+    expect((await counter.during(() => signUp(runtime, uniqueAddress()))).status).toBe(202);
+    expect(counter.calls.map(({ command }) => command)).toEqual(['TransactWriteItemsCommand']);
+
+    // Nothing was sent yet: the email leaves from the stream, whose records this test delivers itself.
+    expect(await sentMailTo(first)).toEqual([]);
+    const work = publicRequestWorkOf(runtime);
+    for (const request of await acceptedRequests(runtime)) {
+      await processPublicRequest(depsOf(runtime), work, request);
+    }
+    expect((await mailArriving(first)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The weekly-news newsletter',
+    ]);
+  });
+});
+
+describe('a signup record delivered more than once', () => {
+  async function acceptedSignup() {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, {
+      listId: 'weekly-news',
+    });
+    await givenList(runtime, {
+      listId: 'release-notes',
+      doubleOptIn: false,
+      welcomeEmail: { enabled: true, content: { en: { subject: 'Welcome aboard', text: 'Hello!' } } },
+    });
+    const email = uniqueAddress();
+    // No stream reader: the test delivers the record itself.
+    await signUp(runtime, email, ['weekly-news']);
+    const [request] = await acceptedRequests(runtime);
+    if (request === undefined) throw new Error('the signup was not accepted');
+    const key: PublicRequestKey = request;
+    return { runtime, email, request, key, work: publicRequestWorkOf(runtime) };
+  }
+
+  it('sends one confirmation and records one request when two deliveries run at once', async () => {
+    const { runtime, email, key, work } = await acceptedSignup();
+    const outcomes = await Promise.all([
+      processPublicRequest(depsOf(runtime), work, key),
+      processPublicRequest(depsOf(runtime), work, key),
+    ]);
+    expect(outcomes).toContain('processed');
+    expect(await sentMailTo(email)).toHaveLength(1);
+    const records = await recordsOf(runtime, email);
+    expect(records?.events.map((event) => event.kind)).toEqual(['opt-in-requested']);
+    expect(await acceptedRequests(runtime)).toEqual([]);
+  });
+
+  it('sends nothing more when the work is repeated after a crash before the request was deleted', async () => {
+    const { runtime, email, request, key, work } = await acceptedSignup();
+    // The work ran to its end, then the process died before deleting the request: the record comes back.
+    await work.signup(request);
+    const [stored] = await acceptedRequests(runtime);
+    expect(stored?.progress).toMatchObject({ confirm: true, welcome: true });
+    await work.signup(stored as PublicRequest);
+    expect(await processPublicRequest(depsOf(runtime), work, key)).toBe('processed');
+
+    expect(await sentMailTo(email)).toHaveLength(1);
+    const records = await recordsOf(runtime, email);
+    expect(records?.events.map((event) => event.kind)).toEqual(['opt-in-requested']);
+    // The ledger event's id is derived from the request, so a repeat could only name the same event.
+    expect(records?.events[0]?.eventId.startsWith(request.requestId)).toBe(true);
+  });
+
+  it('counts the address once however often its record is processed', async () => {
+    const runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: '2' });
+    await givenList(runtime, { listId: 'weekly-news' });
+    const email = uniqueAddress();
+    const work = publicRequestWorkOf(runtime);
+    for (let i = 0; i < 2; i++) {
+      await signUp(runtime, email);
+      const [request] = await acceptedRequests(runtime);
+      if (request === undefined) throw new Error('the signup was not accepted');
+      // Delivered three times: a limit of two signups an hour still lets both through.
+      await work.signup(request);
+      await work.signup(request);
+      await processPublicRequest(depsOf(runtime), work, request);
+    }
+    expect((await recordsOf(runtime, email))?.events).toHaveLength(2);
+    expect(await sentMailTo(email)).toHaveLength(2);
+  });
+
+  it('waits no longer than an hour, and an erasure of the address deletes it before it is processed', async () => {
+    const { runtime, email, request, key, work } = await acceptedSignup();
+    const receivedSeconds = Date.parse(request.receivedAt) / 1000;
+    const [stored] = await acceptedRequests(runtime);
+    expect((stored as unknown as Record<string, unknown>).expiresAt).toBe(Math.floor(receivedSeconds) + 3600);
+    // The person already exists (an earlier signup, processed); this request is still waiting.
+    await signUp(runtime, email);
+    const waiting = (await acceptedRequests(runtime)).find((item) => item.requestId !== request.requestId);
+    await processPublicRequest(depsOf(runtime), work, key);
+    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    const erased = await adminRequest(runtime, `/admin/v1/contacts/${contactId}/erase`, { method: 'POST' });
+    expect(erased.status).toBe(200);
+    expect(await acceptedRequests(runtime)).toEqual([]);
+    // Its record, delivered after the erasure, finds nothing to do: no email, no contact again.
+    expect(await processPublicRequest(depsOf(runtime), work, waiting as PublicRequestKey)).toBe('gone');
+    expect(await sentMailTo(email)).toHaveLength(1);
+    expect(await recordsOf(runtime, email)).toBeUndefined();
+  });
+});
