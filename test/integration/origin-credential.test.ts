@@ -6,6 +6,7 @@ import { ensureTable } from '../../shared/table-setup';
 import { publicAppFor } from '../support/apps';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../support/secrets-manager-stand-in';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { testEnvironment } from '../support/test-runtime';
 
 /**
@@ -23,6 +24,7 @@ const fromPlatform = { incoming: { socket: { remoteAddress: PLATFORM_IP } } };
 let standIn: SecretsManagerStandIn;
 let runtime: Runtime;
 let environment: Record<string, string | undefined>;
+let streamReader: Awaited<ReturnType<typeof testStreamReader>>;
 
 beforeAll(async () => {
   standIn = await startSecretsManagerStandIn();
@@ -31,9 +33,14 @@ beforeAll(async () => {
   runtime = await loadRuntime(environment, 'test');
   await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
   await givenList(runtime, { listId: 'weekly-news' });
+  // Signups are accepted in one write and recorded on the table's stream.
+  streamReader = await testStreamReader(runtime);
 });
 
-afterAll(() => standIn.close());
+afterAll(async () => {
+  await streamReader.stop();
+  await standIn.close();
+});
 
 const subscribe = (email: string, headers: Record<string, string>, app = publicAppFor(runtime)) =>
   app.request(
@@ -46,8 +53,11 @@ const subscribe = (email: string, headers: Record<string, string>, app = publicA
     fromPlatform,
   );
 
-const evidenceIpOf = async (email: string) =>
-  (await recordsOf(runtime, email))?.events.find((event) => event.kind === 'opt-in-requested')?.evidence.ip;
+const evidenceIpOf = async (email: string) => {
+  await untilRequestsProcessed(runtime);
+  return (await recordsOf(runtime, email))?.events.find((event) => event.kind === 'opt-in-requested')
+    ?.evidence.ip;
+};
 
 describe('the origin credential', () => {
   it('refuses a request without it, or with a wrong one, with a neutral 403 that changes nothing', async () => {
@@ -62,6 +72,7 @@ describe('the origin credential', () => {
       expect(await response.json()).toEqual({
         error: { code: 'forbidden', message: 'This request is not allowed.' },
       });
+      await untilRequestsProcessed(runtime);
       expect(await recordsOf(runtime, email)).toBeUndefined();
     }
     const health = await publicAppFor(runtime).request('/v1/health', {}, fromPlatform);
