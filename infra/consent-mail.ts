@@ -34,6 +34,16 @@ export function defineConsentMail(app: App): ConsentMailStacks {
     );
   }
 
+  if (settings.linkDomain === undefined) {
+    Annotations.of(stateless).addWarningV2(
+      'consent-mail:no-link-domain',
+      'No linkDomain in the context: every email link points at the shared *.lambda-url.<region>.on.aws ' +
+        'host, unrelated to your From domain (it looks like phishing to people and filters, and cannot move ' +
+        'later without breaking links already sent); no WAF filters traffic; and the consent evidence records ' +
+        'the address that reached the Function URL. See docs/deploy.md#link-domain.',
+    );
+  }
+
   Tags.of(app).add('project', 'consent-mail');
   // cdk-nag v3 is a policy-validation plugin: it runs after synthesis and fails it on any finding that is
   // not acknowledged (`Validations.of(construct).acknowledge({ id, reason })`) next to the resource.

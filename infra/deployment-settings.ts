@@ -48,6 +48,19 @@ export interface DeploymentSettings extends SenderIdentity {
   publicApiReservedConcurrency?: string;
   /** An address the alarm topic sends every alarm to (`alarmEmail`); unset, subscribe to the topic by hand. */
   alarmEmail?: string;
+  /**
+   * The operator's link domain (`linkDomain`, e.g. `links.example.com`): a CloudFront distribution on it
+   * fronts the public API and every email link uses `https://<linkDomain>` (docs/deploy.md#link-domain).
+   * Unset, links use the Function URL's shared AWS host.
+   */
+  linkDomain?: string;
+  /** The ACM certificate of linkDomain, in us-east-1 whatever the stack's region (`linkCertificateArn`). */
+  linkCertificateArn?: string;
+  /**
+   * Which value of the origin secret CloudFront sends (`originCredentialKeyId`, default `o1`); changing it
+   * is the middle step of a rotation (docs/deploy.md#rotating-the-origin-secret).
+   */
+  originCredentialKeyId: string;
   /** True when no `senderDomain` was given and the sender values are placeholders. */
   placeholder: boolean;
 }
@@ -75,6 +88,9 @@ const settingKeys = Object.keys({
   mailFromDomain: true,
   publicApiReservedConcurrency: true,
   alarmEmail: true,
+  linkDomain: true,
+  linkCertificateArn: true,
+  originCredentialKeyId: true,
 } satisfies Record<SettingKey, true>) as SettingKey[];
 
 /** String keys whose value may also be a number in cdk.json (`"campaignMaxSendRate": 10`). */
@@ -112,6 +128,8 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     if (value.trim() !== '') given.set(key, value.trim());
   }
 
+  const linkDomain = given.get('linkDomain')?.toLowerCase();
+  if (linkDomain !== undefined) given.set('baseUrl', linkBaseUrl(linkDomain, given.get('baseUrl'), problems));
   const senderDomain = given.get('senderDomain')?.toLowerCase();
   const placeholder = senderDomain === undefined;
   const domain = senderDomain ?? PLACEHOLDER_DOMAIN;
@@ -141,6 +159,9 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     mailFromDomain: given.get('mailFromDomain')?.toLowerCase() ?? `bounce.${domain}`,
     publicApiReservedConcurrency: given.get('publicApiReservedConcurrency'),
     alarmEmail: given.get('alarmEmail'),
+    linkDomain,
+    linkCertificateArn: given.get('linkCertificateArn'),
+    originCredentialKeyId: given.get('originCredentialKeyId') ?? 'o1',
     placeholder,
   };
 
@@ -165,6 +186,7 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     problems.push(`fromAddress: must be on senderDomain ${domain} (or a subdomain) so DMARC aligns`);
   }
 
+  problems.push(...linkDomainProblems(settings));
   problems.push(...settingsProblems(settings));
   if (problems.length > 0) throw new DeploymentSettingsError(problems);
   return settings;
@@ -180,6 +202,46 @@ function readFlag(scope: Construct, key: FlagKey, problems: string[]): boolean {
   if (value === true || value === 'true') return true;
   problems.push(`${key}: must be true or false`);
   return false;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** With a link domain the links are `https://<linkDomain>`; a `baseUrl` naming another host contradicts it. */
+function linkBaseUrl(linkDomain: string, baseUrl: string | undefined, problems: string[]): string {
+  const fromDomain = `https://${linkDomain}`;
+  if (baseUrl !== undefined && baseUrl.replace(/\/+$/, '') !== fromDomain) {
+    problems.push(
+      `baseUrl: must be ${fromDomain} or unset when linkDomain is set (links use the link domain)`,
+    );
+  }
+  return fromDomain;
+}
+
+/** CloudFront reads certificates only in us-east-1, whatever region the stacks deploy to. */
+function linkDomainProblems(settings: DeploymentSettings): string[] {
+  const problems: string[] = [];
+  const { linkDomain, linkCertificateArn, originCredentialKeyId } = settings;
+  if (linkDomain !== undefined && !HOST_NAME.test(linkDomain)) {
+    problems.push('linkDomain: must be a host name such as links.example.com');
+  }
+  if (linkDomain !== undefined && linkCertificateArn === undefined) {
+    problems.push('linkCertificateArn: is required with linkDomain (an ACM certificate in us-east-1)');
+  }
+  if (linkCertificateArn !== undefined && linkDomain === undefined) {
+    problems.push('linkCertificateArn: is only used with linkDomain');
+  }
+  if (
+    linkCertificateArn !== undefined &&
+    !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(linkCertificateArn)
+  ) {
+    problems.push(
+      'linkCertificateArn: must be the ARN of an ACM certificate in us-east-1 (CloudFront reads only there)',
+    );
+  }
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(originCredentialKeyId)) {
+    problems.push('originCredentialKeyId: must be 1 to 32 letters, digits, - or _');
+  }
+  return problems;
 }
 
 /** Variables filled from a context value (the error messages of `settingsProblems` name the key). */

@@ -41,6 +41,11 @@ export interface FunctionEnvironmentSources {
    * `grantReadSigningKeys`). @default true
    */
   signsTokens?: boolean;
+  /**
+   * Behind CloudFront (the public API with `linkDomain`): the secret whose values CloudFront sends as the
+   * origin credential; the function refuses requests without one (shared/http/origin-credential.ts).
+   */
+  originSecretArn?: string;
   /** The bus the function puts the operator's events on (the stream reader only; it also needs the grant). */
   eventBus?: IEventBus;
 }
@@ -61,6 +66,7 @@ export function functionEnvironment({
   settings,
   configurationSet,
   signsTokens = true,
+  originSecretArn,
   eventBus,
 }: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
@@ -93,6 +99,7 @@ export function functionEnvironment({
     TOKEN_SIGNING_KEYS_SECRET: signsTokens ? secrets.tokenSigningKeys.secretArn : undefined,
     TOKEN_SIGNING_KEYS: undefined,
     TOKEN_ACTIVE_KEY_ID: undefined,
+    ORIGIN_SECRET_ID: originSecretArn,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
     EVENT_BUS_NAME: eventBus?.eventBusName,
     // Webhooks never reach a private, loopback or link-local address from inside the account (SSRF).

@@ -23,6 +23,7 @@ import {
 } from './grants';
 import { HttpFunction } from './http-function';
 import { InboundMailReceipt } from './inbound-mail-receipt';
+import { LinkDomain } from './link-domain';
 import { OperationalAlarms } from './operational-alarms';
 import { OperatorEvents } from './operator-events';
 import { SendingConfiguration } from './sending-configuration';
@@ -68,6 +69,8 @@ export class StatelessStack extends Stack {
   readonly sendingIdentity?: SendingIdentity;
   /** Only with the `inboundMail` context flag. */
   readonly inboundMailReceipt?: InboundMailReceipt;
+  /** Only with the `linkDomain` context value: CloudFront in front of the public API. */
+  readonly linkDomain?: LinkDomain;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -109,6 +112,21 @@ export class StatelessStack extends Stack {
           : Number(settings.publicApiReservedConcurrency),
     });
     // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
+    if (settings.linkDomain !== undefined && settings.linkCertificateArn !== undefined) {
+      this.linkDomain = new LinkDomain(this, 'LinkDomain', {
+        functionUrl: this.publicApi.url,
+        domainName: settings.linkDomain,
+        certificateArn: settings.linkCertificateArn,
+        originCredentialKeyId: settings.originCredentialKeyId,
+      });
+      // Only the public API checks the credential; the other functions share the rest of the environment.
+      this.publicApi.lambda.addEnvironment('ORIGIN_SECRET_ID', this.linkDomain.originSecret.secretArn);
+      this.linkDomain.originSecret.grantRead(this.publicApi.lambda);
+      new CfnOutput(this, 'LinkDomainTarget', {
+        description: `CNAME (or alias) target for ${settings.linkDomain} (docs/deploy.md#link-domain)`,
+        value: this.linkDomain.distribution.distributionDomainName,
+      });
+    }
     grantItemReadWrite(table, this.publicApi);
     grantHealthCheck(table, this.publicApi);
     // Signup sends the confirmation and welcome emails.

@@ -102,6 +102,11 @@ const environmentSchema = z
     /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */
     TOKEN_SIGNING_KEYS_SECRET: z.string().min(1).max(2048).optional(),
     SECRETS_MANAGER_ENDPOINT: optionalUrl,
+    /**
+     * Behind CloudFront: the secret (a keyring's JSON, like the signing keys') whose values CloudFront sends
+     * as the origin credential; requests without one are refused (shared/http/origin-credential.ts).
+     */
+    ORIGIN_SECRET_ID: z.string().min(1).max(2048).optional(),
     EMAIL_HASH_SECRET: z
       .string({ error: 'is required: a base64 secret of at least 32 bytes that keys address hashes' })
       .transform((value) => Buffer.from(value, 'base64'))
@@ -192,6 +197,8 @@ export interface Config {
    */
   emailHashSecret: Buffer;
   adminApiKey: string | undefined;
+  /** The Secrets Manager secret of the CloudFront origin credential; unset: no origin check (local, direct). */
+  originSecret: { secretId: string; endpoint: string | undefined } | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   signup: SignupSettings;
   /** How long send records (headers, status, exemption) are kept before TTL removes them. */
@@ -273,6 +280,10 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     signingKeySource: signingKeySourceOf(e),
     emailHashSecret: e.EMAIL_HASH_SECRET,
     adminApiKey: e.ADMIN_API_KEY,
+    originSecret:
+      e.ORIGIN_SECRET_ID === undefined
+        ? undefined
+        : { secretId: e.ORIGIN_SECRET_ID, endpoint: e.SECRETS_MANAGER_ENDPOINT },
     logLevel: e.LOG_LEVEL,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     openRetentionDays: e.OPEN_RETENTION_DAYS,

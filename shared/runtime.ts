@@ -21,6 +21,11 @@ export interface Runtime {
   logger: Logger;
   /** The same object as `config.signingKeys`; handlers call `refreshIfDue` as each invocation starts. */
   signingKeyring: RefreshingKeyring;
+  /**
+   * The CloudFront origin credential (shared/http/origin-credential.ts), refreshed like the signing keys;
+   * undefined without `ORIGIN_SECRET_ID`.
+   */
+  originCredential: RefreshingKeyring | undefined;
 }
 
 export interface RuntimeOptions {
@@ -38,6 +43,14 @@ export function createRuntime(
   const loaded = loadConfig(env);
   const logger = createLogger({ level: loaded.logLevel, service });
   const source = loaded.signingKeySource;
+  if (loaded.originSecret !== undefined) {
+    throw new ConfigurationError([
+      {
+        path: 'ORIGIN_SECRET_ID',
+        message: 'is read asynchronously from Secrets Manager: start with loadRuntime',
+      },
+    ]);
+  }
   if (source.kind === 'secrets-manager' && options.signsTokens !== false) {
     throw new ConfigurationError([
       {
@@ -60,17 +73,19 @@ export async function loadRuntime(
 ): Promise<Runtime> {
   const loaded = loadConfig(env);
   const source = loaded.signingKeySource;
-  if (source.kind !== 'secrets-manager' || options.signsTokens === false) {
-    return createRuntime(env, service, options);
-  }
   const logger = createLogger({ level: loaded.logLevel, service });
-  const client = createSecretsManagerClient({ region: loaded.region, endpoint: source.endpoint });
-  const keyring = await RefreshingKeyring.load(secretsManagerKeyringSource(client, source.secretId), {
-    logger,
-    refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS,
-    now: options.now,
-  });
-  return assemble(loaded, logger, keyring);
+  const fromSecret = (secretId: string, endpoint: string | undefined) =>
+    RefreshingKeyring.load(
+      secretsManagerKeyringSource(createSecretsManagerClient({ region: loaded.region, endpoint }), secretId),
+      { logger, refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS, now: options.now },
+    );
+  const [keyring, originCredential] = await Promise.all([
+    source.kind === 'secrets-manager' && options.signsTokens !== false
+      ? fromSecret(source.secretId, source.endpoint)
+      : fixedKeyring(source, logger, options),
+    loaded.originSecret && fromSecret(loaded.originSecret.secretId, loaded.originSecret.endpoint),
+  ]);
+  return assemble(loaded, logger, keyring, originCredential);
 }
 
 function fixedKeyring(source: SigningKeySource, logger: Logger, options: RuntimeOptions) {
@@ -102,8 +117,13 @@ const noSigningKeys: SigningKeyring = {
   },
 };
 
-function assemble(loaded: LoadedConfig, logger: Logger, keyring: RefreshingKeyring): Runtime {
+function assemble(
+  loaded: LoadedConfig,
+  logger: Logger,
+  keyring: RefreshingKeyring,
+  originCredential?: RefreshingKeyring,
+): Runtime {
   const { signingKeySource: _, ...rest } = loaded;
   const config: Config = { ...rest, signingKeys: keyring };
-  return { config, clients: createAwsClients(config), logger, signingKeyring: keyring };
+  return { config, clients: createAwsClients(config), logger, signingKeyring: keyring, originCredential };
 }

@@ -6,6 +6,7 @@ import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { type Api, createApi, type RouteGroup } from '../../shared/http/route-groups';
 import type { Logger } from '../../shared/log';
+import type { SigningKeyring } from '../../shared/signing-keyring';
 import { createTokenSigner } from '../../shared/tokens';
 
 /**
@@ -17,6 +18,8 @@ export interface PublicApiDependencies {
   clients: AwsClients;
   logger: Logger;
   docsAssetBaseUrl: string;
+  /** Behind CloudFront: the origin credential every request must carry (shared/http/origin-credential.ts). */
+  originCredential?: SigningKeyring;
 }
 
 export const publicApiInfo = {
@@ -86,7 +89,12 @@ export function createPublicApp(deps: PublicApiDependencies): Api {
       load: async () => (await import('./routes/pixel')).pixelRoutes(signup),
     },
   ];
-  const app = createApi({ logger, maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES, groups });
+  const app = createApi({
+    logger,
+    maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES,
+    groups,
+    originCredential: deps.originCredential,
+  });
   serveApiDocs(app, {
     title: publicApiInfo.title,
     assetBaseUrl: deps.docsAssetBaseUrl,

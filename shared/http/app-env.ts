@@ -13,5 +13,7 @@ export interface AppEnv {
     locale?: Locale;
     /** The admin API key the request was authenticated with (shared/http/require-api-key.ts). */
     principal?: ApiPrincipal;
+    /** The request carried CloudFront's origin credential (shared/http/origin-credential.ts). */
+    originVerified?: boolean;
   };
 }

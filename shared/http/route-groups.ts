@@ -2,9 +2,11 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type Context, Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../log';
+import type { SigningKeyring } from '../signing-keyring';
 import type { AppEnv } from './app-env';
 import { limitBodySize } from './body-limit';
 import { handleError, handleNotFound } from './error-responses';
+import { requireOriginCredential } from './origin-credential';
 import { securityHeaders } from './security-headers';
 
 /**
@@ -86,6 +88,8 @@ export function createApi(options: {
   groupMiddleware?: GroupMiddleware;
   /** Runs on the shell before routing (e.g. admin authentication, so unknown admin paths answer 401 too). */
   beforeRouting?: (app: Hono<AppEnv>) => void;
+  /** The origin secret CloudFront adds; when given, requests without it are refused before routing. */
+  originCredential?: SigningKeyring;
 }): Api {
   const app = new Hono<AppEnv>();
   app.use(
@@ -96,6 +100,7 @@ export function createApi(options: {
       await next();
     },
     securityHeaders(),
+    requireOriginCredential(options.originCredential),
     limitBodySize(options.maxBodyBytes),
   );
   app.onError(handleError);
