@@ -203,7 +203,9 @@ export async function startCampaignRunner(
 
   const sweeping = (async () => {
     while (!stopped) {
-      await delay(options.sweepIntervalMs ?? 1000, undefined, { signal: stopping.signal }).catch(() => undefined);
+      await delay(options.sweepIntervalMs ?? 1000, undefined, { signal: stopping.signal }).catch(
+        () => undefined,
+      );
       if (stopped) return;
       await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
       await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>

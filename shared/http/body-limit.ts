@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { pageIfBrowserAsks } from './human-facing';
 import type { AppEnv } from './app-env';
+import { pageIfBrowserAsks } from './human-facing';
 
 /**
  * How large a request body each app reads (docs/security.md, "Bodies have a size limit"). A body with a

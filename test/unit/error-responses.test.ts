@@ -167,7 +167,7 @@ describe('error responses', () => {
     expect(await browser.text()).toContain('<!doctype html>');
   });
 
-  it('answers an unknown route in the browser\'s language', async () => {
+  it("answers an unknown route in the browser's language", async () => {
     const { app } = appUnderTest();
     const response = await app.request('/nowhere', {
       headers: { accept: 'text/html', 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' },
