@@ -80,8 +80,8 @@ export class EdgeAlarmsStack extends Stack {
         new Alarm(this, `${api.name}CloudFront5xx`, {
           alarmDescription:
             `consent-mail: over ${CLOUDFRONT_5XX_ALARM_PERCENT}% of requests to the ${api.name.toLowerCase()} ` +
-            'API through CloudFront were answered 5xx in 5 minutes (the function failing, throttled or ' +
-            'timing out, or the origin credential refused). See the function alarms and log group.',
+            'API through CloudFront were answered 5xx in 5 minutes (the function failing or timing out, ' +
+            'or its URL unreachable). See the function alarms and log group.',
           metric: new Metric({
             namespace: 'AWS/CloudFront',
             metricName: '5xxErrorRate',
