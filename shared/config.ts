@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigurationError } from './errors';
 import { InvalidKeyringError, keyringOf, type SigningKeyring } from './signing-keyring';
+import { type TrackingMode, trackingModes } from './tracking/tracking-modes';
 import { emailAddress, headerSafeText as headerSafe } from './validation/schemas';
 
 /**
@@ -121,6 +122,10 @@ const environmentSchema = z
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
     MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
     OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
+    /** The tracking mode of a list created without one (docs/tracking.md, "Tracking modes"). */
+    DEFAULT_LIST_TRACKING_MODE: z
+      .enum(trackingModes, { error: `must be one of ${trackingModes.join(', ')}` })
+      .default('off'),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
     /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
@@ -205,6 +210,8 @@ export interface Config {
   messageRetentionDays: number;
   /** How long an open summary is kept after the latest open (never beyond its message record). */
   openRetentionDays: number;
+  /** The tracking mode a list gets when it is created without one. */
+  defaultListTrackingMode: TrackingMode;
   /** Transient bounces of one address that turn into a `soft-bounces` suppression (ses-events). */
   softBounces: SoftBounceSettings;
   /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
@@ -287,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     logLevel: e.LOG_LEVEL,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     openRetentionDays: e.OPEN_RETENTION_DAYS,
+    defaultListTrackingMode: e.DEFAULT_LIST_TRACKING_MODE,
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
     eventBusName: e.EVENT_BUS_NAME,

@@ -21,7 +21,7 @@ const UNPROCESSED_ATTEMPTS = 8;
 
 export type RecordFields = Pick<
   MessageRecord,
-  'status' | 'refusals' | 'exemption' | 'headers' | 'tracked' | 'subject'
+  'status' | 'refusals' | 'exemption' | 'headers' | 'tracked' | 'trackingMode' | 'subject'
 > & { sesMessageId?: string; sentAt?: string; sesFailure?: MessageRecord['sesFailure'] };
 
 /** The item of one campaign message: its keys (the SES-id lookup only once there is an SES id), TTL. */
@@ -54,6 +54,7 @@ export function campaignMessageItem(
     exemption: fields.exemption,
     headers: fields.headers,
     tracked: fields.tracked,
+    ...(fields.trackingMode === undefined ? {} : { trackingMode: fields.trackingMode }),
     // The pixel's one write is conditioned on it (shared/tracking/record-open.ts): no read at load time.
     trackingConsent: contact.trackingConsent,
     sesMessageId: fields.sesMessageId ?? null,

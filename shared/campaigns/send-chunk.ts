@@ -168,11 +168,17 @@ async function decide(
       to: recipient.contact.email,
       subject: rules.subject,
       personalisation: { name: recipient.contact.name },
-      tracked: template.template.pixel !== null && recipient.state.trackingConsent,
+      tracked: pixelFor(template.template, recipient.state.trackingConsent),
       headers: rules.ourHeaders,
       template: template.template,
     },
   };
+}
+
+/** Whether this recipient's copy carries the variant's pixel: everyone's on an aggregate list. */
+function pixelFor(template: BulkTemplate, trackingConsent: boolean): boolean {
+  if (template.pixel === null) return false;
+  return template.pixelMode === 'aggregate' || trackingConsent;
 }
 
 /** The record and outcome of a recipient handed to SES, from SES's answer for their entry. */
@@ -192,6 +198,7 @@ function sentRecord(
       ...send.headers,
     ],
     tracked: send.tracked,
+    ...(send.tracked && template.pixelMode !== null ? { trackingMode: template.pixelMode } : {}),
     refusals: [] as Refusal[],
   };
   switch (answer?.kind) {

@@ -31,6 +31,11 @@ export interface Contact {
   /** Where the current `doNotSell` choice came from, and when; null while never set. */
   doNotSellSource: DoNotSellSource | null;
   doNotSellAt: string | null;
+  /**
+   * The day (UTC, `YYYY-MM-DD`, never a time) of the latest open of a message sent in aggregate mode,
+   * overwritten (shared/tracking/aggregate-opens.ts); absent until there is one.
+   */
+  lastOpenedOn?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -199,6 +199,7 @@ describe('table stream → campaign worker', () => {
     expect(streamWorkOf('MODIFY', opened, message)).toEqual({
       kind: 'message-open',
       open: {
+        mode: 'per-person',
         contactId: 'c',
         messageId: 'm',
         campaignId: 'k',
@@ -211,6 +212,28 @@ describe('table stream → campaign worker', () => {
     });
     const delivered = { ...opened, sentAt: { S: '2026-12-06T00:00:01.000Z' } };
     expect(streamWorkOf('MODIFY', delivered, opened)).toBeUndefined();
+    // Aggregate mode: the pending open the pixel added (one per write), not the ones already there; its
+    // removal by the consumer is routed nowhere.
+    const aggregate = { ...message, trackingMode: { S: 'aggregate' } };
+    const pendingBefore = { ...aggregate, pendingOpens: { SS: ['2026-12-05#machine#AAAAAAAAAAAA'] } };
+    const pendingAfter = {
+      ...aggregate,
+      pendingOpens: { SS: ['2026-12-05#machine#AAAAAAAAAAAA', '2026-12-06#human#BBBBBBBBBBBB'] },
+    };
+    expect(streamWorkOf('MODIFY', pendingAfter, pendingBefore)).toEqual({
+      kind: 'message-open',
+      open: {
+        mode: 'aggregate',
+        contactId: 'c',
+        messageId: 'm',
+        campaignId: 'k',
+        pending: '2026-12-06#human#BBBBBBBBBBBB',
+        day: '2026-12-06',
+        kind: 'human',
+      },
+    });
+    expect(streamWorkOf('MODIFY', pendingBefore, pendingAfter)).toBeUndefined();
+    expect(streamWorkOf('MODIFY', aggregate, pendingBefore)).toBeUndefined();
     // A deleted tally (TTL, or erasure): the message's opens go.
     expect(patterns[3]).toEqual({
       eventName: ['REMOVE'],

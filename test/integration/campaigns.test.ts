@@ -71,7 +71,7 @@ async function mailsWithSubject(email: string, subject: string) {
 
 beforeEach(async () => {
   runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '200' });
-  await givenList(runtime, { listId: 'news', trackingAllowedByDefault: true });
+  await givenList(runtime, { listId: 'news', trackingMode: 'per-person' });
 });
 
 afterEach(async () => {

@@ -738,6 +738,12 @@ export interface components {
                 };
             };
             minimumAge: number | null;
+            /** @enum {string} */
+            trackingMode: "per-person" | "aggregate" | "off";
+            /**
+             * @deprecated
+             * @description Whether `trackingMode` is `per-person`.
+             */
             trackingAllowedByDefault: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -797,7 +803,15 @@ export interface components {
              * @default null
              */
             minimumAge?: number | null;
-            /** @default false */
+            /**
+             * @description How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: `DEFAULT_LIST_TRACKING_MODE`.
+             * @enum {string}
+             */
+            trackingMode?: "per-person" | "aggregate" | "off";
+            /**
+             * @deprecated
+             * @description Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.
+             */
             trackingAllowedByDefault?: boolean;
         };
         MailingListCollection: {
@@ -845,6 +859,15 @@ export interface components {
             };
             /** @description When set, signup needs an explicit confirmation of at least this age. */
             minimumAge?: number | null;
+            /**
+             * @description How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: `DEFAULT_LIST_TRACKING_MODE`.
+             * @enum {string}
+             */
+            trackingMode?: "per-person" | "aggregate" | "off";
+            /**
+             * @deprecated
+             * @description Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.
+             */
             trackingAllowedByDefault?: boolean;
         };
         ConsentText: {
@@ -953,6 +976,8 @@ export interface components {
             /** @enum {string|null} */
             doNotSellSource: "global-privacy-control" | "preference-page" | "admin" | null;
             doNotSellAt: string | null;
+            /** @description The day (UTC, no time) of the latest open of a message sent in aggregate tracking mode, for deliverability (docs/tracking.md, "Tracking modes"); absent until there is one. */
+            lastOpenedOn?: string;
             createdAt: string;
             updatedAt: string;
         };
@@ -1147,6 +1172,14 @@ export interface components {
             subject: string;
             html: string | null;
             text: string | null;
+            /** @description The versions besides `en` (the fields above), by locale. */
+            versions?: {
+                fr?: {
+                    subject: string;
+                    html: string | null;
+                    text: string | null;
+                };
+            };
             tracking: boolean;
             advertisement: boolean;
             /** @enum {string|null} */
@@ -1183,9 +1216,22 @@ export interface components {
         AnnouncementRequest: {
             /** @enum {string} */
             category: "maintenance" | "policy-change" | "security-notice" | "account";
-            subject: string;
+            subject?: string;
             html?: string;
             text?: string;
+            /** @description The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape. */
+            content?: {
+                en: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+                fr?: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+            };
             /**
              * Format: date
              * @description Required for `policy-change`.
@@ -1470,6 +1516,11 @@ export interface components {
                 value: string;
             }[];
             tracked: boolean;
+            /**
+             * @description With a pixel: the list’s tracking mode it was placed under (docs/tracking.md, "Tracking modes"); aggregate-mode messages never carry `opens`.
+             * @enum {string}
+             */
+            trackingMode?: "per-person" | "aggregate";
             /** @description The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing. */
             trackingConsent: boolean;
             sesMessageId: string | null;
@@ -1516,9 +1567,22 @@ export interface components {
              * @enum {string}
              */
             purpose?: "data-request";
-            subject: string;
+            subject?: string;
             html?: string;
             text?: string;
+            /** @description The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape. */
+            content?: {
+                en: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+                fr?: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+            };
             headers?: {
                 name: string;
                 value: string;
@@ -1539,11 +1603,24 @@ export interface components {
             name: string;
             /** @description Every confirmed subscriber of this list receives it. */
             listId: string;
-            subject: string;
+            subject?: string;
             html?: string;
             text?: string;
+            /** @description The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape. */
+            content?: {
+                en: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+                fr?: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+            };
             /**
-             * @description Open pixel, for recipients who allowed tracking on lists that allow it.
+             * @description Open pixel, as the list’s tracking mode allows (docs/tracking.md); false: none at all.
              * @default true
              */
             tracking?: boolean;

@@ -1,15 +1,26 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { type CampaignContent, createCampaign, startCampaign } from '../../../shared/campaigns/campaigns';
+import {
+  type CampaignContent,
+  campaignVersionsOf,
+  createCampaign,
+  startCampaign,
+} from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/account-holder';
 import { NotFoundError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
-import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
+import {
+  contentPerLocale,
+  headerSafeText,
+  MAX_BODY_PART_LENGTH,
+  opaqueId,
+} from '../../../shared/validation/schemas';
 import { CampaignSchema, campaignView } from './campaigns';
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
@@ -17,9 +28,15 @@ import { CampaignSchema, campaignView } from './campaigns';
 const AnnouncementBody = z
   .strictObject({
     category: z.enum(announcementCategories),
-    subject: headerSafeText({ max: 2000 }),
-    html: z.string().max(500_000).optional(),
-    text: z.string().max(500_000).optional(),
+    subject: headerSafeText({ max: 2000 }).optional(),
+    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    content: contentPerLocale(() => headerSafeText({ max: 2000 }), { requireBody: true })
+      .optional()
+      .openapi({
+        description:
+          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
+      }),
     policyEffectiveDate: z.iso.date().optional().openapi({ description: 'Required for `policy-change`.' }),
     promotionalOverride: z.strictObject({ reason: z.string().trim().min(3).max(500) }).optional(),
   })
@@ -27,7 +44,11 @@ const AnnouncementBody = z
     message: 'is required for a policy change',
     path: ['policyEffectiveDate'],
   })
-  .refine((body) => body.html !== undefined || body.text !== undefined, {
+  .refine(oneContentShape, {
+    message: 'give subject with html or text, or content per locale, not both',
+    path: ['content'],
+  })
+  .refine((body) => body.content !== undefined || body.html !== undefined || body.text !== undefined, {
     message: 'give html or text',
     path: ['text'],
   })
@@ -101,13 +122,12 @@ export function announcementRoutes(deps: SendDependencies) {
   return createRouter()
     .openapi(createAnnouncementRoute, async (c) => {
       const body = c.req.valid('json');
+      const versions = campaignVersionsOf(draftContentOf(body));
       const content: CampaignContent = {
-        name: `Announcement (${body.category}): ${body.subject.slice(0, 150)}`,
+        name: `Announcement (${body.category}): ${versions.subject.slice(0, 150)}`,
         kind: 'announcement',
         audience: { type: 'account-holders' },
-        subject: body.subject,
-        html: body.html ?? null,
-        text: body.text ?? null,
+        ...versions,
         tracking: false,
         advertisement: false,
         category: body.category,
