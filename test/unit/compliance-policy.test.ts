@@ -367,6 +367,8 @@ describe('compliance policy: marketing decoration', () => {
   it('puts the footer before </body> and at the end of the text, with every required element', () => {
     const { message } = allowed(check(marketing()));
     const oneClick = /<(https:[^>]+)>/.exec(header(message, 'List-Unsubscribe') ?? '')?.[1] ?? '';
+    // The footer's link is the header's URI, with the page language for a person who opens it.
+    const footerLink = `${oneClick}&locale=en`;
     expect(message.html).toMatch(/<\/div>\n<\/body><\/html>$/);
     expect(message.html.indexOf('Three new articles')).toBeLessThan(message.html.indexOf('Example Co<br>'));
     for (const part of [message.html, message.text]) {
@@ -380,11 +382,11 @@ describe('compliance policy: marketing decoration', () => {
     }
     expect(message.html).toMatch(
       new RegExp(
-        `<a href="${oneClick.replace(/[.?]/g, '\\$&')}" style="[^"]*color:#0969da[^"]*">Unsubscribe from Weekly News</a>`,
+        `<a href="${oneClick.replace(/[.?]/g, '\\$&')}&amp;locale=en" style="[^"]*color:#0969da[^"]*">Unsubscribe from Weekly News</a>`,
       ),
     );
     expect(message.text).toMatch(/^This week\n\nThree new articles\.\n\n--\n/);
-    expect(message.text).toContain(`Unsubscribe from Weekly News: ${oneClick}`);
+    expect(message.text).toContain(`Unsubscribe from Weekly News: ${footerLink}`);
   });
 
   it('preference link carries a preferences token for the contact and message', () => {
@@ -409,6 +411,15 @@ describe('compliance policy: marketing decoration', () => {
     }
     expect(message.html).toContain('<div lang="fr"');
     expect(message.text).not.toContain('advertisement');
+  });
+
+  it("opens the footer's pages in the recipient's language, whatever their browser's", () => {
+    const { message } = allowed(check(marketing(), recipient({ locale: 'fr' })));
+    const links = [...message.html.matchAll(/href="([^"]+\/v1\/(?:preferences|unsubscribe)\?[^"]+)"/g)].map(
+      (match) => new URL((match[1] ?? '').replaceAll('&amp;', '&')),
+    );
+    expect(links.map((link) => link.pathname).sort()).toEqual(['/v1/preferences', '/v1/unsubscribe']);
+    for (const link of links) expect(link.searchParams.get('locale')).toBe('fr');
   });
 
   it('appends the footer at the end of HTML that has no </body>', () => {

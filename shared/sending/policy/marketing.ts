@@ -40,6 +40,7 @@ export function marketingPolicy(input: PolicyInput): KindJudgement {
       messageId: identity.messageId,
       ...(identity.campaignId === undefined ? {} : { campaignId: identity.campaignId }),
     },
+    recipientLocale(recipient),
   );
   return {
     recipientRefusals: consent,
@@ -112,7 +113,7 @@ function marketingDecoration(input: PolicyInput, listId: string, links: Unsubscr
   const footer = marketingFooter({
     locale: recipientLocale(recipient),
     listName: list?.name ?? listId,
-    unsubscribeUrl: links.oneClickUrl,
+    unsubscribeUrl: links.unsubscribePageUrl,
     preferencesUrl: links.preferencesUrl,
     sender: context.sender,
     advertisement: recipient.subscription?.affirmative === false || draft.advertisement === true,
