@@ -28,6 +28,10 @@ export function campaignDraft(
     return {
       kind: 'announcement',
       category: campaign.category ?? undefined,
+      audience:
+        campaign.audience.type === 'all-contacts' || campaign.audience.type === 'chosen-contacts'
+          ? 'everyone-concerned'
+          : 'account-holders',
       subject,
       ...announcementBody({ html, text }, contact.locale, campaign.policyEffectiveDate),
       ...(campaign.promotionalOverride ? { promotionalOverride: campaign.promotionalOverride } : {}),
