@@ -14,6 +14,7 @@ import type { ReadEvent } from '../../shared/events/events-of-records';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
+import { eraseInactiveContacts } from '../../shared/retention/inactive-contacts';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
 import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
@@ -23,8 +24,9 @@ import { openTableStream } from './table-stream';
 /**
  * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
  * stream from DynamoDB Local exactly as the Lambda event source mapping does on AWS (the same records, the
- * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), and sweeps due work as the scheduled rule
- * does. On start it takes back
+ * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), sweeps due
+ * work as the scheduled rule does, and erases inactive contacts a minute after start and then daily, as the
+ * daily rule does (shared/retention/inactive-contacts.ts). On start it takes back
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
 
@@ -44,6 +46,8 @@ export interface CampaignRunnerOptions {
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
   /** Test hook, see `RecipientDependencies.crashAt`. */
   crashAt?: RecipientDependencies['crashAt'];
+  /** How often the retention job erases inactive contacts (AWS: daily, INACTIVE_CONTACTS_SCHEDULE). */
+  retentionIntervalMs?: number;
 }
 
 export interface CampaignRunner {
@@ -209,11 +213,28 @@ export async function startCampaignRunner(
     }
   })();
 
+  // The daily retention job, as the scheduled rule runs it on AWS: once shortly after start, then daily.
+  const retention = { access: base.access, logger, retentionDays: config.inactiveContactRetentionDays };
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let retaining: Promise<unknown> = Promise.resolve();
+  const scheduleRetention = (delayMs: number) => {
+    retentionTimer = setTimeout(() => {
+      retaining = eraseInactiveContacts(retention)
+        .catch((error: unknown) => logger.warn('inactive contacts job failed', { error }))
+        .finally(() => {
+          if (!stopped) scheduleRetention(options.retentionIntervalMs ?? 24 * 3_600_000);
+        });
+    }, delayMs);
+    retentionTimer.unref();
+  };
+  scheduleRetention(options.retentionIntervalMs ?? 60_000);
+
   return {
     crashed,
     async stop() {
       stopped = true;
-      await Promise.all([stream.stop(), sweeping, ...running]);
+      clearTimeout(retentionTimer);
+      await Promise.all([stream.stop(), sweeping, retaining, ...running]);
     },
   };
 }
