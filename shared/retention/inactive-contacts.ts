@@ -51,6 +51,8 @@ export interface RetentionRun {
   erased: number;
   /** Reviewed and kept: still active, or active within the period. */
   kept: number;
+  /** Reviewed, but the review or the erasure failed (logged); still due, so the next run tries again. */
+  failed: number;
   /** Stopped before every shard was done (the next run finds the rest: their review is still due). */
   incomplete: boolean;
 }
@@ -62,7 +64,7 @@ const SAFETY_MARGIN_MS = 30_000;
 export async function eraseInactiveContacts(deps: InactiveContactsDependencies): Promise<RetentionRun> {
   const now = deps.now?.() ?? new Date();
   const cutoff = new Date(now.getTime() - deps.retentionDays * DAY_MS).toISOString();
-  const run: RetentionRun = { reviewed: 0, erased: 0, kept: 0, incomplete: false };
+  const run: RetentionRun = { reviewed: 0, erased: 0, kept: 0, failed: 0, incomplete: false };
   const shards = Array.from({ length: SUBSCRIBER_SHARDS }, (_, shard) => String(shard));
   // Four shards at a time: erasures are a handful of transactions each, and the table is shared.
   for (let start = 0; start < shards.length; start += 4) {
@@ -108,9 +110,16 @@ async function reviewShard(
       // Unconfirmed-only contacts expire with their signup (TTL); nothing to decide here.
       if (item[table.timeToLiveAttribute] !== undefined) continue;
       run.reviewed++;
-      const outcome = await reviewContact(deps, toContact(item), cutoff, now);
-      if (outcome === 'erased') run.erased++;
-      else run.kept++;
+      const contact = toContact(item);
+      try {
+        const outcome = await reviewContact(deps, contact, cutoff, now);
+        if (outcome === 'erased') run.erased++;
+        else run.kept++;
+      } catch (error) {
+        // One contact that cannot be reviewed must not stop the others behind it, day after day.
+        run.failed++;
+        deps.logger.error('inactive contact review failed', { contactId: contact.contactId, error });
+      }
     }
     cursor = page.LastEvaluatedKey;
   } while (cursor !== undefined);

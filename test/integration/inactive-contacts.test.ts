@@ -73,7 +73,7 @@ describe('inactive contacts are erased by the retention job', () => {
 
     const now = later(DAYS + 1);
     const run = await job(now);
-    expect(run).toMatchObject({ reviewed: 5, erased: 2, kept: 3, incomplete: false });
+    expect(run).toMatchObject({ reviewed: 5, erased: 2, kept: 3, failed: 0, incomplete: false });
     for (const kept of [subscriber, holder, asking]) {
       expect(await recordsOf(runtime, kept.email), kept.email).toBeDefined();
     }
@@ -127,6 +127,30 @@ describe('inactive contacts are erased by the retention job', () => {
     expect(await job(later(DAYS - 1))).toMatchObject({ reviewed: 0 });
     expect(await job(later(DAYS + 1))).toMatchObject({ reviewed: 1, erased: 1 });
     expect(await recordsOf(runtime, contact.email)).toBeUndefined();
+  });
+
+  it('goes on past a contact it cannot review, and tries it again the next run', async () => {
+    const broken = await created('broken');
+    const fine = await created('fine');
+    // A register entry about `broken` that no longer reads as a rights request: its review throws.
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...primaryKeyOf('rightsRequest', { rightsRequestId: `rr-${randomUUID()}` }),
+          gsi2pk: keyPrefix('rightsRequest', 'gsi2pk', { contactId: broken.contactId }),
+          gsi2sk: '2026-01-01T00:00:00.000Z#x',
+          entity: 'rightsRequest',
+          kind: 'not-a-kind',
+        },
+      }),
+    );
+    const when = later(3 * DAYS);
+    // The contacts of the tests above that are kept are due again too (a period after their last review).
+    expect(await job(when)).toMatchObject({ erased: 1, failed: 1 });
+    expect(await recordsOf(runtime, fine.email)).toBeUndefined();
+    expect(await recordsOf(runtime, broken.email)).toBeDefined();
+    expect(await job(when)).toMatchObject({ reviewed: 1, failed: 1 });
   });
 
   it('indexes contacts stored before the index, so the job and the notices find them', async () => {
