@@ -7,18 +7,22 @@ import { createAdminApp } from './app';
 
 // Cold start: on AWS this reads the signing keys from Secrets Manager before the first request.
 const runtime = await loadRuntime(process.env, 'admin-api');
+const { originCredential } = runtime;
 
+const app = handle(
+  createAdminApp({
+    ...runtime,
+    // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
+    apiKeys: adminKeyVerifier(
+      { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+      runtime.config.adminApiKey,
+    ),
+    docsAssetBaseUrl: SWAGGER_UI_CDN,
+  }),
+);
+
+// Behind CloudFront the origin credential rotates like the signing keys, and is refreshed the same way.
 export const handler = withFreshSigningKeys(
   runtime.signingKeyring,
-  handle(
-    createAdminApp({
-      ...runtime,
-      // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
-      apiKeys: adminKeyVerifier(
-        { documents: runtime.clients.documents, tableName: runtime.config.tableName },
-        runtime.config.adminApiKey,
-      ),
-      docsAssetBaseUrl: SWAGGER_UI_CDN,
-    }),
-  ),
+  originCredential ? withFreshSigningKeys(originCredential, app) : app,
 );
