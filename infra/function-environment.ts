@@ -104,6 +104,8 @@ export function functionEnvironment({
     ORIGIN_SECRET_ID: originSecretArn,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
     EVENT_BUS_NAME: eventBus?.eventBusName,
+    // The inbound-mail function gets the reply bucket's name from the receipt rule that stores into it.
+    REPLY_MAIL_BUCKET: undefined,
     // Webhooks never reach a private, loopback or link-local address from inside the account (SSRF).
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
   };

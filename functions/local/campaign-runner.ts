@@ -14,6 +14,7 @@ import { outboundEventPublisher, publishOutboundEvents } from '../../shared/even
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
+import { eraseInactiveContacts } from '../../shared/retention/inactive-contacts';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
 import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
@@ -23,8 +24,9 @@ import { openTableStream } from './table-stream';
 /**
  * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
  * stream from DynamoDB Local exactly as the Lambda event source mapping does on AWS (the same records, the
- * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), and sweeps due work as the scheduled rule
- * does. On start it takes back
+ * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), sweeps due
+ * work as the scheduled rule does, and erases inactive contacts a minute after start and then daily, as the
+ * daily rule does (shared/retention/inactive-contacts.ts). On start it takes back
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
 
@@ -44,6 +46,8 @@ export interface CampaignRunnerOptions {
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
   /** Test hook, see `RecipientDependencies.crashAt`. */
   crashAt?: RecipientDependencies['crashAt'];
+  /** How often the retention job erases inactive contacts (AWS: daily, INACTIVE_CONTACTS_SCHEDULE). */
+  retentionIntervalMs?: number;
 }
 
 export interface CampaignRunner {
@@ -223,6 +227,37 @@ async function sweepUntilStopped(runtime: Runtime, base: Base, intervalMs: numbe
   }
 }
 
+/**
+ * The daily retention job, as the scheduled rule runs it on AWS: once `intervalMs` after start (a
+ * minute by default), then every `intervalMs` (a day by default). `stop` cancels the next run and waits
+ * for one in progress.
+ */
+function scheduleRetention(runtime: Runtime, base: Base, intervalMs: number | undefined) {
+  const { logger, config } = runtime;
+  const job = { access: base.access, logger, retentionDays: config.inactiveContactRetentionDays };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const schedule = (delayMs: number) => {
+    timer = setTimeout(() => {
+      running = eraseInactiveContacts(job)
+        .catch((error: unknown) => logger.warn('inactive contacts job failed', { error }))
+        .finally(() => {
+          if (!stopped) schedule(intervalMs ?? 24 * 3_600_000);
+        });
+    }, delayMs);
+    timer.unref();
+  };
+  schedule(intervalMs ?? 60_000);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
 export async function startCampaignRunner(
   runtime: Runtime,
   options: CampaignRunnerOptions = {},
@@ -238,12 +273,14 @@ export async function startCampaignRunner(
   // A simulated crash stops the sweeper too: the runner is dead.
   void runner.crashed.then(() => stopping.abort());
 
+  const retention = scheduleRetention(runtime, base, options.retentionIntervalMs);
+
   return {
     crashed: runner.crashed,
     async stop() {
       runner.stopped = true;
       stopping.abort();
-      await Promise.all([stream.stop(), sweeping, ...runner.running]);
+      await Promise.all([stream.stop(), sweeping, retention.stop(), ...runner.running]);
     },
   };
 }

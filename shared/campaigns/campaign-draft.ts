@@ -48,6 +48,10 @@ export function campaignDraft(
     return {
       kind: 'announcement',
       category: campaign.category ?? undefined,
+      audience:
+        campaign.audience.type === 'all-contacts' || campaign.audience.type === 'chosen-contacts'
+          ? 'everyone-concerned'
+          : 'account-holders',
       ...fallback,
       ...localised,
       ...(campaign.promotionalOverride ? { promotionalOverride: campaign.promotionalOverride } : {}),

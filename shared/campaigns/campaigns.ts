@@ -32,7 +32,13 @@ export interface CampaignVersion {
   text: string | null;
 }
 
-export type CampaignAudience = { type: 'list'; listId: string } | { type: 'account-holders' };
+export type CampaignAudience =
+  | { type: 'list'; listId: string }
+  | { type: 'account-holders' }
+  /** Policy-change and security notices: every contact held (any list's subscribers, account holders, imports). */
+  | { type: 'all-contacts' }
+  /** Policy-change and security notices: the contacts the operator chose (e.g. those a breach affected). */
+  | { type: 'chosen-contacts'; contactIds: string[] };
 
 export interface CampaignContent {
   name: string;
@@ -51,6 +57,8 @@ export interface CampaignContent {
   /** Announcements. */
   category: AnnouncementCategory | null;
   policyEffectiveDate: string | null;
+  /** Notices: the version of the policy (or of the notice) each recipient's notice record names. */
+  policyVersion?: string | null;
   promotionalOverride: { reason: string } | null;
   /** The API key that created it; logged with every exemption its messages use (exemption-log.ts). */
   requestedByKeyId?: string | null;

@@ -81,6 +81,7 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
         Item: {
           ...primaryKeyOf('contact', { contactId: contact.contactId }),
           ...(contact.accountHolder ? accountHolderIndexKeys(contact.contactId) : {}),
+          ...contactIndexKeys(contact.contactId, contact.createdAt),
           entity: 'contact',
           ...contact,
         },
@@ -103,7 +104,16 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
 
 /** A stored contact item as a Contact: flags added later default for contacts stored before them. */
 export function toContact(item: Record<string, unknown>): Contact {
-  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...contact } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    entity: _entity,
+    gsi1pk: _gsi1pk,
+    gsi1sk: _gsi1sk,
+    gsi2pk: _gsi2pk,
+    gsi2sk: _gsi2sk,
+    ...contact
+  } = item;
   return {
     marketingOptOut: false,
     accountStatus: null,
@@ -116,8 +126,23 @@ export function toContact(item: Record<string, unknown>): Contact {
 
 /** The index keys that list an account holder for service announcements. */
 export function accountHolderIndexKeys(contactId: string): { gsi1pk: string; gsi1sk: string } {
-  const { gsi1pk = '', gsi1sk = '' } = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
-  return { gsi1pk, gsi1sk };
+  return {
+    gsi1pk: keyPrefix('contact', 'gsi1pk', { shard: subscriberShard(contactId) }),
+    gsi1sk: keyPrefix('contact', 'gsi1sk', { contactId }),
+  };
+}
+
+/**
+ * The index keys every contact carries: its shard of all contacts (notices to everyone concerned), sorted
+ * by when the retention job is next to look at it (shared/retention/inactive-contacts.ts).
+ */
+export function contactIndexKeys(contactId: string, reviewAt: string): { gsi2pk: string; gsi2sk: string } {
+  const { gsi2pk = '', gsi2sk = '' } = keyOf('contact', {
+    contactId,
+    shard: subscriberShard(contactId),
+    reviewAt,
+  });
+  return { gsi2pk, gsi2sk };
 }
 
 /** The transaction item that sets contact-level consent flags, provided the contact still exists. */

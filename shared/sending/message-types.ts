@@ -16,6 +16,16 @@ export type MessageKind = (typeof messageKinds)[number];
 /** Service announcements: exempt from marketing opt-outs, never promotional. */
 export const announcementCategories = ['maintenance', 'policy-change', 'security-notice', 'account'] as const;
 export type AnnouncementCategory = (typeof announcementCategories)[number];
+/**
+ * The notices that may go beyond account holders to everyone concerned (every contact held, or those an
+ * incident affected): people must learn of a changed policy or a breach whether or not they hold an account.
+ */
+export const noticeCategories = [
+  'policy-change',
+  'security-notice',
+] as const satisfies readonly AnnouncementCategory[];
+/** Who an announcement is for: account holders (the default), or everyone concerned (notices only). */
+export type AnnouncementAudience = 'account-holders' | 'everyone-concerned';
 
 export const transactionalPurposes = [
   'confirmation',
@@ -48,6 +58,8 @@ export interface MessageDraft {
   listId?: string;
   /** Announcements: the declared category. */
   category?: AnnouncementCategory;
+  /** Announcements: account holders unless said otherwise. */
+  audience?: AnnouncementAudience;
   /** Transactional: what the message is for. */
   purpose?: TransactionalPurpose;
   /** The `en` version, and the fallback for a locale without its own (draft-versions.ts). */
@@ -138,6 +150,7 @@ export const refusalCodes = [
   'category_required',
   'not_account_holder',
   'account_deactivated',
+  'notice_category_required',
   'complaint_allows_security_notices_only',
   'promotional_announcement',
   'announcement_hidden_content',

@@ -7,6 +7,7 @@ import {
   streamWorkOf,
 } from '../../functions/campaign-worker/stream-records';
 import { defineConsentMail } from '../../infra/consent-mail';
+import { INACTIVE_CONTACTS_JOB, isInactiveContactsJob } from '../../shared/retention/inactive-contacts';
 import {
   isRightsDeadlinesJob,
   RIGHTS_DEADLINE_METRICS,
@@ -43,6 +44,7 @@ const queueId = logicalIdOf(campaignWorkerTriggers.deadLetterQueue);
 const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
 const ruleId = logicalIdOf(campaignWorkerTriggers.sweepRule);
 const deadlinesRuleId = logicalIdOf(campaignWorkerTriggers.rightsDeadlinesRule);
+const inactiveContactsRuleId = logicalIdOf(campaignWorkerTriggers.inactiveContactsRule);
 
 /** The stateful stack's export of the table's stream ARN, as the stateless stack imports it. */
 function streamArnImport() {
@@ -327,7 +329,7 @@ describe('sweep schedule → campaign worker', () => {
     ]);
   });
 
-  it('only this rule and the daily deadlines rule may invoke the worker (the stream mapping needs no resource policy)', () => {
+  it('only this rule and the two daily rules may invoke the worker (the stream mapping needs no resource policy)', () => {
     const permission = (rule: string) => ({
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': [workerId, 'Arn'] },
@@ -335,9 +337,40 @@ describe('sweep schedule → campaign worker', () => {
       SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
     });
     expect(invokePermissionsOf(stateless, workerId)).toEqual(
-      expect.arrayContaining([permission(ruleId), permission(deadlinesRuleId)]),
+      expect.arrayContaining([
+        permission(ruleId),
+        permission(deadlinesRuleId),
+        permission(inactiveContactsRuleId),
+      ]),
     );
-    expect(invokePermissionsOf(stateless, workerId)).toHaveLength(2);
+    expect(invokePermissionsOf(stateless, workerId)).toHaveLength(3);
+  });
+});
+
+describe('daily inactive-contacts job → campaign worker (retention that ends)', () => {
+  const rule = resources[inactiveContactsRuleId];
+
+  it('an EventBridge rule at 03:30 UTC every day sends the worker the job’s own event, retried twice', () => {
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('cron(30 3 * * ? *)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: expect.any(String),
+        Arn: { 'Fn::GetAtt': [workerId, 'Arn'] },
+        Input: JSON.stringify(INACTIVE_CONTACTS_JOB),
+        RetryPolicy: { MaximumRetryAttempts: 2 },
+      },
+    ]);
+    // The handler tells the job from the sweep and the deadlines job by exactly this input.
+    const input = JSON.parse(rule.Properties.Targets[0].Input);
+    expect(isInactiveContactsJob(input)).toBe(true);
+    expect(isRightsDeadlinesJob(input)).toBe(false);
+  });
+
+  it('the worker gets the retention period only when the deployment sets it (the runtime default otherwise)', () => {
+    const variables = resources[workerId].Properties.Environment.Variables;
+    expect(variables.INACTIVE_CONTACT_RETENTION_DAYS).toBeUndefined();
   });
 });
 

@@ -162,6 +162,13 @@ describe('compliance policy: each refusal code', () => {
       message: /deactivated/,
     },
     {
+      code: 'notice_category_required',
+      draft: announcement({ category: 'maintenance', audience: 'everyone-concerned' }),
+      state: recipient({ subscription: null, list: null }),
+      field: 'category',
+      message: /may go beyond account holders/,
+    },
+    {
       code: 'complaint_allows_security_notices_only',
       draft: announcement({ category: 'policy-change' }),
       state: accountHolder({ suppression: { reason: 'complaint', scope: 'marketing-and-announcements' } }),
@@ -756,6 +763,60 @@ describe('compliance policy: service announcements', () => {
         'complaint_allows_security_notices_only',
       ]);
     }
+  });
+
+  describe('to everyone concerned (policy-change and security notices)', () => {
+    const notice = (overrides: Partial<MessageDraft> = {}) =>
+      announcement({ category: 'policy-change', audience: 'everyone-concerned', ...overrides });
+    const formerSubscriber = recipient({
+      marketingOptOut: true,
+      subscription: null,
+      list: null,
+      suppression: { reason: 'unsubscribed', scope: 'all' },
+    });
+
+    it('reach a former subscriber with no account, saying why without claiming an account', () => {
+      const { message, exemption } = allowed(check(notice(), formerSubscriber));
+      expect(exemption).toMatchObject({
+        type: 'service-announcement',
+        category: 'policy-change',
+        reason: expect.stringContaining('person concerned'),
+      });
+      expect(message.text).toContain(
+        'You receive this notice (change to our terms or policies) because Example Co holds personal data about you.',
+      );
+      expect(message.text).not.toContain('account');
+      expect(message.headers).toEqual([]);
+    });
+
+    it('reach a deactivated account holder too: the notice concerns their data, not their account', () => {
+      allowed(
+        check(notice({ category: 'security-notice' }), accountHolder({ accountStatus: 'deactivated' })),
+      );
+    });
+
+    it('are only policy-change and security notices', () => {
+      for (const category of ['maintenance', 'account'] as const) {
+        expect(codes(check(notice({ category }), formerSubscriber))).toEqual(['notice_category_required']);
+      }
+    });
+
+    it.each([
+      ['hard-bounced', 'hard-bounce', 'suppressed'],
+      ['erased', 'erased', 'suppressed'],
+      ['admin-blocked', 'admin', 'suppressed'],
+      ['complaining', 'complaint', 'complaint_allows_security_notices_only'],
+    ] as const)('are refused to a %s address like any announcement', (_, reason, code) => {
+      const state = recipient({ subscription: null, list: null, suppression: { reason, scope: 'all' } });
+      expect(codes(check(notice(), state))).toEqual([code]);
+    });
+
+    it('reach a complaining address with a security notice only', () => {
+      const complained = recipient({
+        suppression: { reason: 'complaint', scope: 'marketing-and-announcements' },
+      });
+      allowed(check(notice({ category: 'security-notice' }), complained));
+    });
   });
 
   it('refuses promotional wording in English, naming every term found', () => {

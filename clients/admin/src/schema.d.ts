@@ -291,8 +291,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send a service announcement to every active account holder (through the campaign fan-out)
-         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
+         * Send a service announcement to every active account holder, or a notice to everyone concerned (through the campaign fan-out)
+         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Policy-change and security notices may instead go to every contact held or to chosen contacts (`audience`), under the same suppression and complaint rules; each recipient sent one gets a notice record with `policyVersion`, kept after the message expires and shown in their export. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
          */
         post: operations["createAnnouncement"];
         delete?: never;
@@ -1027,6 +1027,10 @@ export interface components {
             opens: {
                 [key: string]: unknown;
             }[];
+            /** @description Policy-change and security notices sent: announcement (campaignId), category, policyVersion, sentAt; kept after the message expires. */
+            notices: {
+                [key: string]: unknown;
+            }[];
             suppressions: {
                 [key: string]: unknown;
             }[];
@@ -1168,6 +1172,13 @@ export interface components {
             } | {
                 /** @enum {string} */
                 type: "account-holders";
+            } | {
+                /** @enum {string} */
+                type: "all-contacts";
+            } | {
+                /** @enum {string} */
+                type: "chosen-contacts";
+                contactIds: string[];
             };
             subject: string;
             html: string | null;
@@ -1185,6 +1196,7 @@ export interface components {
             /** @enum {string|null} */
             category: "maintenance" | "policy-change" | "security-notice" | "account" | null;
             policyEffectiveDate: string | null;
+            policyVersion?: string | null;
             /** @enum {string} */
             status: "draft" | "scheduled" | "running" | "paused" | "cancelled" | "completed";
             scheduledAt: string | null;
@@ -1216,6 +1228,9 @@ export interface components {
         AnnouncementRequest: {
             /** @enum {string} */
             category: "maintenance" | "policy-change" | "security-notice" | "account";
+            audience?: components["schemas"]["AnnouncementAudience"];
+            /** @description The version of the policy a policy change announces (or an incident reference): recorded with each recipient’s notice and shown in their export. */
+            policyVersion?: string;
             subject?: string;
             html?: string;
             text?: string;
@@ -1241,6 +1256,18 @@ export interface components {
                 reason: string;
             };
         };
+        /** @description `account-holders` (the default): every active account holder. `all-contacts`: every contact held (subscribers of any list, former subscribers, account holders, imports), and `chosen-contacts`: the contacts named (up to 1000, e.g. those a breach affected), both for policy-change and security-notice notices only. */
+        AnnouncementAudience: {
+            /** @enum {string} */
+            type: "account-holders";
+        } | {
+            /** @enum {string} */
+            type: "all-contacts";
+        } | {
+            /** @enum {string} */
+            type: "chosen-contacts";
+            contactIds: string[];
+        };
         AccountStatus: {
             accountHolder: boolean;
             /** @enum {string} */
@@ -1253,7 +1280,7 @@ export interface components {
             /** @enum {string} */
             status: "received" | "verified" | "completed" | "denied";
             /** @enum {string} */
-            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other";
+            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other" | "retention-policy";
             /** @enum {string} */
             jurisdiction: "gdpr" | "ccpa" | "other";
             periodDays: number | null;
@@ -1303,7 +1330,7 @@ export interface components {
             /** @enum {string} */
             kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
             /**
-             * @description `self-service` requests are opened by the preference page itself.
+             * @description `self-service` requests are opened by the preference page itself, `retention-policy` ones by the retention job.
              * @enum {string}
              */
             channel: "email" | "post" | "phone" | "web-form" | "other";
@@ -1504,7 +1531,7 @@ export interface components {
             status: "refused" | "sending" | "sent" | "failed" | "throttled" | "uncertain";
             refusals: {
                 /** @enum {string} */
-                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
+                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "notice_category_required" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
                 message: string;
                 field?: string;
             }[];

@@ -13,7 +13,7 @@ import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
-import { announcementCategories } from '../../../shared/sending/message-types';
+import { announcementCategories, noticeCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
 import {
   contentPerLocale,
@@ -25,9 +25,37 @@ import { CampaignSchema, campaignView } from './campaigns';
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
 
+/** Chosen recipients are kept on the campaign item; more than this is the `all-contacts` audience's job. */
+export const MAX_CHOSEN_CONTACTS = 1000;
+
+const AnnouncementAudience = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('account-holders') }),
+    z.strictObject({ type: z.literal('all-contacts') }),
+    z.strictObject({
+      type: z.literal('chosen-contacts'),
+      contactIds: z.array(opaqueId()).min(1).max(MAX_CHOSEN_CONTACTS),
+    }),
+  ])
+  .openapi('AnnouncementAudience', {
+    description:
+      '`account-holders` (the default): every active account holder. `all-contacts`: every contact held ' +
+      '(subscribers of any list, former subscribers, account holders, imports), and `chosen-contacts`: the ' +
+      `contacts named (up to ${MAX_CHOSEN_CONTACTS}, e.g. those a breach affected), both for ` +
+      `${noticeCategories.join(' and ')} notices only.`,
+  });
+
 const AnnouncementBody = z
   .strictObject({
     category: z.enum(announcementCategories),
+    audience: AnnouncementAudience.optional(),
+    policyVersion: headerSafeText({ max: 100 })
+      .optional()
+      .openapi({
+        description:
+          'The version of the policy a policy change announces (or an incident reference): recorded with ' +
+          'each recipient’s notice and shown in their export.',
+      }),
     subject: headerSafeText({ max: 2000 }).optional(),
     html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
     text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
@@ -52,6 +80,15 @@ const AnnouncementBody = z
     message: 'give html or text',
     path: ['text'],
   })
+  .refine(
+    (body) =>
+      (body.audience?.type ?? 'account-holders') === 'account-holders' ||
+      (noticeCategories as readonly string[]).includes(body.category),
+    {
+      message: `only ${noticeCategories.join(' and ')} notices go beyond account holders`,
+      path: ['audience'],
+    },
+  )
   .openapi('AnnouncementRequest');
 
 const AccountBody = z
@@ -66,11 +103,14 @@ const createAnnouncementRoute = createRoute({
   path: '/admin/v1/announcements',
   operationId: 'createAnnouncement',
   tags: ['Sending'],
-  summary: 'Send a service announcement to every active account holder (through the campaign fan-out)',
+  summary:
+    'Send a service announcement to every active account holder, or a notice to everyone concerned (through the campaign fan-out)',
   description:
     'Each recipient goes through the compliance policy: announcements reach account holders who left ' +
     'marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices ' +
-    'only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the ' +
+    'only. Policy-change and security notices may instead go to every contact held or to chosen contacts ' +
+    '(`audience`), under the same suppression and complaint rules; each recipient sent one gets a notice ' +
+    'record with `policyVersion`, kept after the message expires and shown in their export. Promotional wording (read after Unicode normalisation, in the subject, the text part and the ' +
     'visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); ' +
     'hidden content in the HTML part (display:none, zero size, text coloured like its background…) is ' +
     'always refused.',
@@ -126,12 +166,13 @@ export function announcementRoutes(deps: SendDependencies) {
       const content: CampaignContent = {
         name: `Announcement (${body.category}): ${versions.subject.slice(0, 150)}`,
         kind: 'announcement',
-        audience: { type: 'account-holders' },
+        audience: body.audience ?? { type: 'account-holders' },
         ...versions,
         tracking: false,
         advertisement: false,
         category: body.category,
         policyEffectiveDate: body.policyEffectiveDate ?? null,
+        policyVersion: body.policyVersion ?? null,
         promotionalOverride: body.promotionalOverride ?? null,
         requestedByKeyId: c.get('principal')?.keyId ?? null,
       };

@@ -107,6 +107,8 @@ export const CampaignSchema = z
     audience: z.union([
       z.object({ type: z.literal('list'), listId: z.string() }),
       z.object({ type: z.literal('account-holders') }),
+      z.object({ type: z.literal('all-contacts') }),
+      z.object({ type: z.literal('chosen-contacts'), contactIds: z.array(z.string()) }),
     ]),
     subject: z.string(),
     html: z.string().nullable(),
@@ -123,6 +125,7 @@ export const CampaignSchema = z
     advertisement: z.boolean(),
     category: z.enum(announcementCategories).nullable(),
     policyEffectiveDate: z.string().nullable(),
+    policyVersion: z.string().nullable().optional(),
     status: z.enum(campaignStatuses),
     scheduledAt: z.string().nullable(),
     createdAt: z.string(),
