@@ -151,24 +151,17 @@ function kindOf(eventType: string | null | undefined, detailType: string): SesEv
   return 'other';
 }
 
-export function parseSesEvent(input: unknown): SesEventParseResult {
-  const parsed = envelopeSchema.safeParse(input);
-  if (!parsed.success) {
-    const id = (input as { id?: unknown } | null)?.id;
-    return {
-      ok: false,
-      eventBridgeId: typeof id === 'string' ? id : null,
-      issues: parsed.error.issues.map((issue) => issue.path.join('.') || '(event)'),
-    };
-  }
-  const { id, detail } = parsed.data;
-  const detailType = parsed.data['detail-type'];
-  const kind = kindOf(detail.eventType, detailType);
-  const destination = (detail.mail.destination ?? []).map(bareAddress);
-  const event: SesEvent = {
+type Envelope = z.infer<typeof envelopeSchema>;
+type Detail = Envelope['detail'];
+
+/** What every kind has: ids, type and the message the event is about. */
+function commonPart(envelope: Envelope, kind: SesEventKind, destination: string[]): SesEvent {
+  const { id, detail } = envelope;
+  const detailType = envelope['detail-type'];
+  return {
     eventBridgeId: id,
     detailType,
-    time: parsed.data.time ?? null,
+    time: envelope.time ?? null,
     kind,
     eventType: detail.eventType ?? detailType,
     mail: {
@@ -182,59 +175,78 @@ export function parseSesEvent(input: unknown): SesEventParseResult {
       ),
     },
   };
+}
 
-  // Each kind needs its own part of the record; without it the event says nothing we can apply.
-  const missing = (part: string): SesEventParseResult => ({
-    ok: false,
-    eventBridgeId: id,
-    issues: [`detail.${part}`],
-  });
+/**
+ * The part of the record each kind needs, as the event's fields; a string names the part that is missing
+ * (without it the event says nothing we can apply).
+ */
+function kindPart(kind: SesEventKind, detail: Detail, destination: string[]): Partial<SesEvent> | string {
   switch (kind) {
-    case 'bounce': {
-      if (!detail.bounce) return missing('bounce');
-      event.bounce = {
-        bounceType: bounceTypeOf(detail.bounce.bounceType),
-        bounceSubType: detail.bounce.bounceSubType ?? null,
-        recipients: addresses(detail.bounce.bouncedRecipients, destination),
-        feedbackId: detail.bounce.feedbackId ?? null,
-        at: detail.bounce.timestamp ?? null,
+    case 'bounce':
+      if (!detail.bounce) return 'bounce';
+      return {
+        bounce: {
+          bounceType: bounceTypeOf(detail.bounce.bounceType),
+          bounceSubType: detail.bounce.bounceSubType ?? null,
+          recipients: addresses(detail.bounce.bouncedRecipients, destination),
+          feedbackId: detail.bounce.feedbackId ?? null,
+          at: detail.bounce.timestamp ?? null,
+        },
       };
-      break;
-    }
-    case 'complaint': {
-      if (!detail.complaint) return missing('complaint');
-      event.complaint = {
-        feedbackType: detail.complaint.complaintFeedbackType ?? null,
-        complaintSubType: detail.complaint.complaintSubType ?? null,
-        recipients: addresses(detail.complaint.complainedRecipients, destination),
-        feedbackId: detail.complaint.feedbackId ?? null,
-        at: detail.complaint.timestamp ?? null,
+    case 'complaint':
+      if (!detail.complaint) return 'complaint';
+      return {
+        complaint: {
+          feedbackType: detail.complaint.complaintFeedbackType ?? null,
+          complaintSubType: detail.complaint.complaintSubType ?? null,
+          recipients: addresses(detail.complaint.complainedRecipients, destination),
+          feedbackId: detail.complaint.feedbackId ?? null,
+          at: detail.complaint.timestamp ?? null,
+        },
       };
-      break;
-    }
     case 'delivery':
-      event.delivery = { at: detail.delivery?.timestamp ?? null };
-      break;
+      return { delivery: { at: detail.delivery?.timestamp ?? null } };
     case 'reject':
-      event.reject = { reason: detail.reject?.reason ?? null };
-      break;
+      return { reject: { reason: detail.reject?.reason ?? null } };
     case 'deliveryDelay':
-      event.deliveryDelay = {
-        at: detail.deliveryDelay?.timestamp ?? null,
-        delayType: detail.deliveryDelay?.delayType ?? null,
-        expirationTime: detail.deliveryDelay?.expirationTime ?? null,
+      return {
+        deliveryDelay: {
+          at: detail.deliveryDelay?.timestamp ?? null,
+          delayType: detail.deliveryDelay?.delayType ?? null,
+          expirationTime: detail.deliveryDelay?.expirationTime ?? null,
+        },
       };
-      break;
     case 'renderingFailure':
-      event.renderingFailure = {
-        errorMessage: detail.failure?.errorMessage ?? null,
-        templateName: detail.failure?.templateName ?? null,
+      return {
+        renderingFailure: {
+          errorMessage: detail.failure?.errorMessage ?? null,
+          templateName: detail.failure?.templateName ?? null,
+        },
       };
-      break;
     default:
-      break;
+      return {};
   }
-  return { ok: true, event };
+}
+
+export function parseSesEvent(input: unknown): SesEventParseResult {
+  const parsed = envelopeSchema.safeParse(input);
+  if (!parsed.success) {
+    const id = (input as { id?: unknown } | null)?.id;
+    return {
+      ok: false,
+      eventBridgeId: typeof id === 'string' ? id : null,
+      issues: parsed.error.issues.map((issue) => issue.path.join('.') || '(event)'),
+    };
+  }
+  const { detail } = parsed.data;
+  const kind = kindOf(detail.eventType, parsed.data['detail-type']);
+  const destination = (detail.mail.destination ?? []).map(bareAddress);
+  const part = kindPart(kind, detail, destination);
+  if (typeof part === 'string') {
+    return { ok: false, eventBridgeId: parsed.data.id, issues: [`detail.${part}`] };
+  }
+  return { ok: true, event: { ...commonPart(parsed.data, kind, destination), ...part } };
 }
 
 /**
