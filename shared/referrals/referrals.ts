@@ -12,7 +12,7 @@ import { newId } from '../ids';
 import type { Logger } from '../log';
 import { countAttempt, rateLimitSubject } from '../rate-limits';
 import { complianceCheck } from '../sending/compliance-policy';
-import type { RecipientState } from '../sending/message-types';
+import type { DecoratedMessage, RecipientState } from '../sending/message-types';
 import { sendDecorated } from '../sending/send-message';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
@@ -210,16 +210,19 @@ async function claimInvitation(
   }
 }
 
-export async function createReferral(
-  deps: ReferralDependencies,
-  request: ReferralRequest,
-): Promise<ReferralOutcome> {
-  const now = deps.now?.() ?? new Date();
-  const log = deps.logger.child({ referrerContactId: request.referrerContactId });
-  const referrer = await assertReferrer(deps.access, request.referrerContactId);
+type Referrer = Awaited<ReturnType<typeof assertReferrer>>;
 
-  // Every accepted request counts against the referrer's limit, whatever then happens to it, so the
-  // endpoint cannot be used to probe many addresses.
+/**
+ * Why no invitation may go to the friend, or undefined when one may. Every accepted request counts
+ * against the referrer's limit first, whatever then happens to it, so the endpoint cannot be used to
+ * probe many addresses.
+ */
+async function skipReasonFor(
+  deps: ReferralDependencies,
+  referrer: Referrer,
+  friendEmail: string,
+  now: Date,
+): Promise<SkipReason | undefined> {
   const [attempt] = await Promise.all([
     countAttempt(deps.access, {
       scope: 'referral-sender',
@@ -230,30 +233,35 @@ export async function createReferral(
     }),
     countRequest(deps.access, referrer.contactId, now),
   ]);
-  const skip = (reason: SkipReason): ReferralOutcome => {
-    log.info('referral skipped', { reason });
-    return { kind: 'skipped', reason };
-  };
-  if (!attempt.allowed) return skip('rate-limited');
-
+  if (!attempt.allowed) return 'rate-limited';
   // Suppression and contacts are identities: the address as typed. Opt-out and window: the mailbox.
-  const emailHash = hashEmail(deps.emailHashSecret, request.friendEmail);
-  const friend = friendHashesOf(deps.emailHashSecret, request.friendEmail);
-  const friendHash = friend.mailbox;
+  const emailHash = hashEmail(deps.emailHashSecret, friendEmail);
+  const friend = friendHashesOf(deps.emailHashSecret, friendEmail);
   const [state, suppression, known] = await Promise.all([
     referralStateOf(deps.access, friend.all, now),
     findSuppression(deps.access, emailHash),
     isKnownAddress(deps.access, emailHash),
   ]);
-  if (state.optedOut) return skip('opted-out');
-  if (suppression !== undefined) return skip('suppressed');
+  if (state.optedOut) return 'opted-out';
+  if (suppression !== undefined) return 'suppressed';
   // Someone we already know has subscribed, is confirming, or chose to stop our marketing: an invitation
   // would be pointless or would override their choice.
-  if (known) return skip('existing-contact');
-  if (state.invited) return skip('already-invited');
+  if (known) return 'existing-contact';
+  if (state.invited) return 'already-invited';
+  return undefined;
+}
 
-  const locale = request.locale ?? referrer.locale;
-  const messageId = newId();
+/**
+ * The invitation through the compliance policy. The friend is not a contact: the policy sees an address
+ * with no consent and no account (suppressed addresses were skipped before; the policy refuses a referral
+ * at any suppression too).
+ */
+function invitationDecision(
+  deps: ReferralDependencies,
+  request: ReferralRequest,
+  invitation: { messageId: string; locale: Locale; friendHash: string },
+) {
+  const { messageId, locale, friendHash } = invitation;
   const optOutToken = deps.tokens.sign('referralOptOut', { friendHash });
   const draft = invitationDraft({
     locale,
@@ -263,8 +271,6 @@ export async function createReferral(
     optOutUrl: `${deps.baseUrl}/v1/referrals/opt-out?token=${optOutToken}&locale=${locale}`,
     windowDays: INVITATION_WINDOW_DAYS,
   });
-  // The friend is not a contact: the policy sees an address with no consent and no account. Suppressed
-  // addresses were skipped above (the policy refuses a referral at any suppression too).
   const recipient: RecipientState = {
     contactId: messageId,
     email: request.friendEmail,
@@ -278,40 +284,29 @@ export async function createReferral(
     subscription: null,
     list: null,
   };
-  const decision = complianceCheck(
-    draft,
-    recipient,
-    { messageId },
-    { sender: deps.sender, baseUrl: deps.baseUrl, tokens: deps.tokens },
-  );
-  if (!decision.allowed) {
-    log.warn('referral refused by the compliance policy', {
-      codes: decision.refusals.map((refusal) => refusal.code),
-    });
-    return skip('refused-by-policy');
-  }
+  const context = { sender: deps.sender, baseUrl: deps.baseUrl, tokens: deps.tokens };
+  return complianceCheck(draft, recipient, { messageId }, context);
+}
 
-  const claimed = await claimInvitation(
-    deps.access,
-    friendHash,
-    { messageId, referrerHash: referrerHashOf(deps.emailHashSecret, referrer.contactId), locale },
-    now,
-  );
-  if (!claimed) return skip('already-invited');
-
-  const message = decision.message;
+/** Sends the claimed invitation and marks it sent; a failed send frees the claim so a retry can send. */
+async function sendClaimedInvitation(
+  deps: ReferralDependencies,
+  message: DecoratedMessage,
+  claim: { friendHash: string; messageId: string },
+) {
+  const key = primaryKeyOf('referralInvitation', { friendHash: claim.friendHash });
   let sesMessageId: string;
   try {
     ({ sesMessageId } = await sendDecorated(deps.mailer, message));
   } catch (error) {
-    // Nothing was sent: free the slot so a retry can send, then let the caller see the failure (503).
+    // Nothing was sent: free the slot, then let the caller see the failure (503).
     await deps.access.documents.send(
       new DeleteCommand({
         TableName: deps.access.tableName,
-        Key: primaryKeyOf('referralInvitation', { friendHash }),
+        Key: key,
         ConditionExpression: '#messageId = :messageId',
         ExpressionAttributeNames: { '#messageId': 'messageId' },
-        ExpressionAttributeValues: { ':messageId': messageId },
+        ExpressionAttributeValues: { ':messageId': claim.messageId },
       }),
     );
     throw error;
@@ -319,7 +314,7 @@ export async function createReferral(
   await deps.access.documents.send(
     new UpdateCommand({
       TableName: deps.access.tableName,
-      Key: primaryKeyOf('referralInvitation', { friendHash }),
+      Key: key,
       UpdateExpression: 'SET #status = :sent, #sesMessageId = :sesMessageId, #sentAt = :sentAt',
       ExpressionAttributeNames: { '#status': 'status', '#sesMessageId': 'sesMessageId', '#sentAt': 'sentAt' },
       ExpressionAttributeValues: {
@@ -329,6 +324,40 @@ export async function createReferral(
       },
     }),
   );
+}
+
+export async function createReferral(
+  deps: ReferralDependencies,
+  request: ReferralRequest,
+): Promise<ReferralOutcome> {
+  const now = deps.now?.() ?? new Date();
+  const log = deps.logger.child({ referrerContactId: request.referrerContactId });
+  const referrer = await assertReferrer(deps.access, request.referrerContactId);
+  const skip = (reason: SkipReason): ReferralOutcome => {
+    log.info('referral skipped', { reason });
+    return { kind: 'skipped', reason };
+  };
+  const reason = await skipReasonFor(deps, referrer, request.friendEmail, now);
+  if (reason !== undefined) return skip(reason);
+
+  const locale = request.locale ?? referrer.locale;
+  const messageId = newId();
+  const friendHash = friendHashesOf(deps.emailHashSecret, request.friendEmail).mailbox;
+  const decision = invitationDecision(deps, request, { messageId, locale, friendHash });
+  if (!decision.allowed) {
+    log.warn('referral refused by the compliance policy', {
+      codes: decision.refusals.map((refusal) => refusal.code),
+    });
+    return skip('refused-by-policy');
+  }
+  const claimed = await claimInvitation(
+    deps.access,
+    friendHash,
+    { messageId, referrerHash: referrerHashOf(deps.emailHashSecret, referrer.contactId), locale },
+    now,
+  );
+  if (!claimed) return skip('already-invited');
+  await sendClaimedInvitation(deps, decision.message, { friendHash, messageId });
   log.info('referral invitation sent', { messageId });
   return { kind: 'sent', messageId };
 }
