@@ -97,6 +97,14 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
           allowPrivateTargets: deps.config.webhooks.allowPrivateTargets,
         }),
     },
+    {
+      paths: v1('signup-form-snippet'),
+      load: async () =>
+        (await import('./routes/signup-form')).signupFormRoutes({
+          ...sending,
+          companyName: deps.config.sender.companyName,
+        }),
+    },
     { paths: v1('messages'), load: async () => (await import('./routes/messages')).messageRoutes(sending) },
     {
       paths: v1('campaigns'),

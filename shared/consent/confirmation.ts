@@ -154,6 +154,7 @@ function confirmPendingOptIn(
         evidence: {
           ...evidence,
           consentText: optIn.consentText,
+          ...(optIn.evidenceKind === undefined ? {} : { evidenceKind: optIn.evidenceKind }),
           requestEventId: optIn.requestEventId,
           ...(optIn.source === null ? {} : { source: optIn.source }),
         },

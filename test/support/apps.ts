@@ -16,6 +16,7 @@ import '../../functions/admin-api/routes/lists';
 import '../../functions/admin-api/routes/messages';
 import '../../functions/admin-api/routes/rights-report';
 import '../../functions/admin-api/routes/rights-requests';
+import '../../functions/admin-api/routes/signup-form';
 import '../../functions/admin-api/routes/suppressions';
 import '../../functions/admin-api/routes/unsubscribe-contact';
 import '../../functions/admin-api/routes/webhooks';

@@ -476,6 +476,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/signup-form-snippet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signup form's HTML for the operator's own page, with its wording versions signed */
+        get: operations["getSignupFormSnippet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/messages": {
         parameters: {
             query?: never;
@@ -898,6 +915,11 @@ export interface components {
                 /** @enum {string} */
                 locale: "en" | "fr";
             };
+            /**
+             * @description `form-shown`: the wording version was signed by a form we rendered; `client-declared`: the caller said (or it was the current one).
+             * @enum {string}
+             */
+            evidenceKind?: "form-shown" | "client-declared";
             globalPrivacyControl?: boolean;
             trackingConsent?: boolean;
             messageId?: string;
@@ -1443,6 +1465,19 @@ export interface components {
             event: {
                 [key: string]: unknown;
             };
+        };
+        SignupFormSnippet: {
+            /** @description A `<form>` element to paste into a page; no script, no style. */
+            html: string;
+            /** @enum {string} */
+            locale: "en" | "fr";
+            lists: {
+                listId: string;
+                consentTextVersion: number;
+                /** @enum {string} */
+                consentTextLocale: "en" | "fr";
+                sha256: string;
+            }[];
         };
         Message: {
             messageId: string;
@@ -3473,6 +3508,57 @@ export interface operations {
             };
             /** @description There is no such webhook. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSignupFormSnippet: {
+        parameters: {
+            query: {
+                /** @description Comma-separated list ids (at most 10). */
+                lists: string;
+                locale?: "en" | "fr";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snippet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupFormSnippet"];
+                };
+            };
+            /** @description A list is unknown or has no consent wording yet. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
