@@ -52,6 +52,11 @@ export const tokenPurposes = {
   /** Self-service "erase my data", as `exportData`. */
   eraseData: z.strictObject({ contactId: opaqueId, rightsRequestId: opaqueId.optional() }),
   /**
+   * The person's consent receipts (docs/consent.md, "Consent receipts"), linked from the confirmed page and
+   * the preference page: it downloads them and does nothing else. Never expires.
+   */
+  consentReceipts: z.strictObject({ contactId: opaqueId }),
+  /**
    * The hosted signup form (or the operator's copy of it): the wording version and language shown for each
    * list, so a signup from it records exactly what the person saw (shared/consent/signup-form.ts). Never
    * expires: a person agreed to what the page showed, however old. A list of entries rather than a record

@@ -8,17 +8,21 @@ import { createAdminApp } from './app';
 // Cold start: on AWS this reads the signing keys from Secrets Manager before the first request.
 const runtime = await loadRuntime(process.env, 'admin-api');
 
+const app = handle(
+  createAdminApp({
+    ...runtime,
+    // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
+    apiKeys: adminKeyVerifier(
+      { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+      runtime.config.adminApiKey,
+    ),
+    docsAssetBaseUrl: SWAGGER_UI_CDN,
+  }),
+);
+const { receiptKeyring } = runtime;
+
+// The receipt keys (exports carry signed receipts) rotate like the signing keys, refreshed the same way.
 export const handler = withFreshSigningKeys(
   runtime.signingKeyring,
-  handle(
-    createAdminApp({
-      ...runtime,
-      // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
-      apiKeys: adminKeyVerifier(
-        { documents: runtime.clients.documents, tableName: runtime.config.tableName },
-        runtime.config.adminApiKey,
-      ),
-      docsAssetBaseUrl: SWAGGER_UI_CDN,
-    }),
-  ),
+  receiptKeyring ? withFreshSigningKeys(receiptKeyring, app) : app,
 );

@@ -84,10 +84,11 @@ describe('stateful stack', () => {
     expect(logicalId).toBe('ConsentMailTable');
   });
 
-  it('the signing keys and the email hash secret are generated, retained and pinned', () => {
+  it('the signing keys, the receipt keys and the email hash secret are generated, retained and pinned', () => {
     const secrets = stateful.findResources('AWS::SecretsManager::Secret');
     expect(Object.keys(secrets).sort()).toEqual([
       'ConsentMailEmailHashSecret',
+      'ConsentMailReceiptSigningKeys',
       'ConsentMailTokenSigningKeys',
     ]);
     for (const secret of Object.values(secrets)) {
@@ -235,17 +236,45 @@ describe('stateless stack', () => {
     expect(keysSecretArn).toEqual({ 'Fn::ImportValue': expect.stringContaining('TokenSigningKeys') });
   });
 
-  it('the functions that sign or verify tokens may read the keys secret, and only read it; ses-events may not', () => {
+  it('only the two APIs, which issue consent receipts, get the name of the receipt keys secret; no receipt key is in any environment', () => {
+    const receiptSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.receiptSigningKeys.secretArn);
+    const issuers = [stacks.stateless.publicApi, stacks.stateless.adminApi].map((fn) =>
+      logicalIdOf(fn.lambda),
+    );
+    for (const [logicalId, environment] of environments) {
+      expect(environment).not.toHaveProperty('RECEIPT_SIGNING_KEYS');
+      expect(environment).not.toHaveProperty('RECEIPT_ACTIVE_KEY_ID');
+      if (issuers.includes(logicalId))
+        expect(environment.RECEIPT_SIGNING_KEYS_SECRET).toEqual(receiptSecretArn);
+      else expect(environment).not.toHaveProperty('RECEIPT_SIGNING_KEYS_SECRET');
+    }
+    expect(receiptSecretArn).toEqual({ 'Fn::ImportValue': expect.stringContaining('ReceiptSigningKeys') });
+  });
+
+  it('the functions that sign or verify tokens may read the keys secret, the APIs the receipt keys, and only read them; ses-events may not', () => {
     const keysSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.tokenSigningKeys.secretArn);
+    const receiptSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.receiptSigningKeys.secretArn);
     const statements = Object.values(stateless.findResources('AWS::IAM::Policy')).flatMap((policy) =>
       policy.Properties.PolicyDocument.Statement.map((statement: Record<string, unknown>) => ({
         ...statement,
         roles: policy.Properties.Roles,
       })),
     );
-    const onSecrets = statements.filter((statement) =>
+    const onAnySecret = statements.filter((statement) =>
       [statement.Action].flat().some((action) => String(action).startsWith('secretsmanager:')),
     );
+    const isReceiptKeys = (statement: Record<string, unknown>) =>
+      JSON.stringify(statement.Resource) === JSON.stringify(receiptSecretArn);
+    const onReceiptKeys = onAnySecret.filter(isReceiptKeys);
+    const onSecrets = onAnySecret.filter((statement) => !isReceiptKeys(statement));
+    expect(onReceiptKeys.map((statement) => statement.roles).sort(byJson)).toEqual(
+      [stacks.stateless.publicApi, stacks.stateless.adminApi]
+        .map((fn) => [{ Ref: logicalIdOf(fn.role) }])
+        .sort(byJson),
+    );
+    for (const statement of onReceiptKeys) {
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue' });
+    }
     const signers = [
       stacks.stateless.publicApi,
       stacks.stateless.adminApi,
@@ -331,8 +360,9 @@ describe('stateless stack', () => {
         expect.fail(`${logicalId} did not start: ${stderr.slice(0, 2000)}`);
       }
     }
-    // Each function but ses-events read its keys once.
-    expect(secretsManager.calls).toBe(functions.length - 1);
+    // Each function but ses-events read its keys once; the two APIs their receipt keys too (the stand-in
+    // answers every imported secret with the same generated shape, which both keyrings accept).
+    expect(secretsManager.calls).toBe(functions.length - 1 + 2);
     await secretsManager.close();
   });
 

@@ -21,6 +21,7 @@ import '../../functions/admin-api/routes/suppressions';
 import '../../functions/admin-api/routes/unsubscribe-contact';
 import '../../functions/admin-api/routes/webhooks';
 import '../../functions/public-api/routes/confirm';
+import '../../functions/public-api/routes/consent-receipts';
 import '../../functions/public-api/routes/data-requests';
 import '../../functions/public-api/routes/email-change';
 import '../../functions/public-api/routes/health';

@@ -1017,6 +1017,15 @@ export interface components {
             consentLedger: {
                 [key: string]: unknown;
             }[];
+            /** @description A signed consent receipt per change of what the person allows, oldest first. */
+            consentReceipts: {
+                eventId: string;
+                kind: string;
+                listId: string | null;
+                occurredAt: string;
+                /** @description Compact JWS (EdDSA), verifiable with /.well-known/jwks.json. */
+                receipt: string;
+            }[];
             /** @description Messages sent or refused, with headers and delivery status. */
             messages: {
                 [key: string]: unknown;

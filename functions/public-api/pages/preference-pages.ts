@@ -8,6 +8,7 @@ import type { Locale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import type { ConsentText } from '../../../shared/lists/consent-texts';
 import { dataRequestSection } from './data-request-pages';
+import { receiptsLink } from './signup-pages';
 
 /**
  * The unsubscribe page behind the one-click URI (for people who open it in a browser) and the footer's
@@ -79,6 +80,8 @@ export function preferencesPage(options: {
   preferences: Preferences;
   companyName: string;
   notice?: string;
+  /** The `consentReceipts` token of the person's receipts. */
+  receiptsToken: string;
 }) {
   const { locale, token, preferences } = options;
   const m = messagesFor(locale).preferences;
@@ -111,6 +114,7 @@ ${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubsc
 ${contact.trackingConsent ? actionForm(token, locale, 'tracking-off', m.stopTracking) : actionForm(token, locale, 'tracking-on', m.allowTracking)}
 ${doNotSellSection(token, locale, contact.doNotSell)}
 ${dataRequestSection(token, locale)}
+${receiptsLink(locale, options.receiptsToken)}
 ${contact.accountHolder ? html`<p>${m.accountHolderNote(options.companyName)}</p>` : ''}`,
   });
 }

@@ -114,7 +114,14 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
     const preferences = await loadPreferences(deps.access, contactId, locale);
     if (preferences === undefined) throw new InvalidLinkError();
     const said = typeof notice === 'function' ? notice(preferences) : notice;
-    return preferencesPage({ locale, token, preferences, companyName: deps.companyName, notice: said });
+    return preferencesPage({
+      locale,
+      token,
+      preferences,
+      companyName: deps.companyName,
+      notice: said,
+      receiptsToken: deps.tokens.sign('consentReceipts', { contactId }),
+    });
   };
   /**
    * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks
