@@ -58,12 +58,16 @@ export const entities = {
     // Set only on account holders, so the index holds exactly the people announcements go to.
     gsi1pk: 'ACCOUNT_HOLDERS#SHARD#<shard>',
     gsi1sk: '<contactId>',
+    // Set only while the contact has opted out of the sale or sharing of their data (CCPA).
+    gsi2pk: 'DO_NOT_SELL',
+    gsi2sk: '<contactId>',
     // Only while the contact exists solely because of unconfirmed signups (docs/retention.md).
     expires: true,
     accessPatterns: [
       'get a contact by id',
       'everything held about a contact (query the partition) for export and erasure',
       'every account holder, read in parallel shards (service announcements)',
+      'the contacts opted out of sale or sharing, page by page (findContacts doNotSell=true)',
     ],
   },
   emailLookup: {

@@ -1,8 +1,10 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
+import { keyPrefix, table } from '../data-model';
 import { parseEmailAddress } from '../email-address';
 import { ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
-import { type Contact, findContact, findContactByEmail } from './contacts';
+import { type Contact, findContact, findContactByEmail, toContact } from './contacts';
 
 /**
  * The operator's desk: a contact with the state of each of its subscriptions, found by id or by the
@@ -50,4 +52,62 @@ export async function findContactByAddress(
   }
   const contact = await findContactByEmail(access, emailHashSecret, parsed.email);
   return contact === undefined ? undefined : withSubscriptions(access, contact);
+}
+
+export interface ContactPage {
+  contacts: ContactWithSubscriptions[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+const DO_NOT_SELL_INDEX = 'gsi2';
+
+/**
+ * The contacts opted out of the sale or sharing of their data (CCPA), by contact id, `limit` per page,
+ * from the index that holds exactly them (shared/data-model.ts: a contact's `gsi2` keys are set only
+ * while `doNotSell` is).
+ */
+export async function contactsOptedOutOfSale(
+  access: TableAccess,
+  options: { limit: number; cursor?: string },
+): Promise<ContactPage> {
+  const pk = keyPrefix('contact', 'gsi2pk', {});
+  const index = table.indexes[DO_NOT_SELL_INDEX];
+  const page = await access.documents.send(
+    new QueryCommand({
+      TableName: access.tableName,
+      IndexName: DO_NOT_SELL_INDEX,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.partitionKey },
+      ExpressionAttributeValues: { ':pk': pk },
+      // One more than asked tells whether another page exists, so the last page never carries a cursor.
+      Limit: options.limit + 1,
+      ExclusiveStartKey: options.cursor === undefined ? undefined : decodeCursor(options.cursor, pk),
+    }),
+  );
+  const items = (page.Items ?? []).slice(0, options.limit);
+  const contacts = await Promise.all(items.map((item) => withSubscriptions(access, toContact(item))));
+  const last = items.at(-1);
+  if ((page.Items ?? []).length <= options.limit || last === undefined) return { contacts };
+  const position = Object.fromEntries(
+    [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey].map((name) => [name, last[name]]),
+  );
+  return { contacts, nextCursor: Buffer.from(JSON.stringify(position)).toString('base64url') };
+}
+
+/** A cursor is only ever a position in the do-not-sell listing; anything else is refused. */
+function decodeCursor(cursor: string, pk: string): Record<string, string> {
+  const index = table.indexes[DO_NOT_SELL_INDEX];
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const names = [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey];
+    if (key[index.partitionKey] === pk && names.every((name) => typeof key[name] === 'string')) {
+      return Object.fromEntries(names.map((name) => [name, key[name] as string]));
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw new ValidationError('The cursor is not valid for this listing.', [
+    { path: 'query.cursor', message: 'must be a nextCursor returned by this endpoint' },
+  ]);
 }

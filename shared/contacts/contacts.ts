@@ -76,6 +76,7 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
         Item: {
           ...primaryKeyOf('contact', { contactId: contact.contactId }),
           ...(contact.accountHolder ? accountHolderIndexKeys(contact.contactId) : {}),
+          ...(contact.doNotSell ? doNotSellIndexKeys(contact.contactId) : {}),
           entity: 'contact',
           ...contact,
         },
@@ -98,7 +99,16 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
 
 /** A stored contact item as a Contact: flags added later default for contacts stored before them. */
 export function toContact(item: Record<string, unknown>): Contact {
-  const { pk: _pk, sk: _sk, entity: _entity, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...contact } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    entity: _entity,
+    gsi1pk: _gsi1pk,
+    gsi1sk: _gsi1sk,
+    gsi2pk: _gsi2pk,
+    gsi2sk: _gsi2sk,
+    ...contact
+  } = item;
   return {
     marketingOptOut: false,
     accountStatus: null,
@@ -116,6 +126,13 @@ export function accountHolderIndexKeys(contactId: string): { gsi1pk: string; gsi
 }
 
 /** The transaction item that sets contact-level consent flags, provided the contact still exists. */
+/** The index keys that list a contact opted out of sale or sharing (`findContacts` `doNotSell=true`). */
+export function doNotSellIndexKeys(contactId: string): { gsi2pk: string; gsi2sk: string } {
+  const { gsi2pk = '', gsi2sk = '' } = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
+  return { gsi2pk, gsi2sk };
+}
+
+/** The contact's flags as stored; the do-not-sell index keys follow `doNotSell`. */
 export function updateContactFlags(
   access: TableAccess,
   contactId: string,
@@ -124,12 +141,14 @@ export function updateContactFlags(
   >,
   now: Date,
 ): TransactItem {
-  const entries = Object.entries(flags);
+  const index = flags.doNotSell === true ? doNotSellIndexKeys(contactId) : ({} as Record<string, string>);
+  const entries = [...Object.entries(flags), ...Object.entries(index)];
+  const remove = flags.doNotSell === false ? ' REMOVE gsi2pk, gsi2sk' : '';
   return {
     Update: {
       TableName: access.tableName,
       Key: primaryKeyOf('contact', { contactId }),
-      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now`,
+      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now${remove}`,
       ConditionExpression: 'attribute_exists(contactId)',
       ExpressionAttributeValues: {
         ...Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value])),

@@ -164,8 +164,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Find the contact holding an address, with its subscriptions
-         * @description At most one contact holds an address. Every lookup, found or not, is recorded in the audit trail (the key, `findContacts`, the contact found); the address itself is never recorded.
+         * Find the contact holding an address, or list those opted out of sale, with subscriptions
+         * @description At most one contact holds an address. Every lookup, found or not, is recorded in the audit trail (the key, `findContacts`, the contact found); the address itself is never recorded. With `doNotSell=true` instead: the contacts opted out of the sale or sharing of their data (CCPA), `limit` per page with a `nextCursor` while more remain.
          */
         get: operations["findContacts"];
         put?: never;
@@ -933,6 +933,7 @@ export interface components {
         };
         ContactSearchResult: {
             contacts: components["schemas"]["ContactWithSubscriptions"][];
+            nextCursor?: string;
         };
         ContactWithSubscriptions: components["schemas"]["Contact"] & {
             /** @description Every list, by list id. */
@@ -2227,9 +2228,15 @@ export interface operations {
     };
     findContacts: {
         parameters: {
-            query: {
+            query?: {
                 /** @description The address, matched as signup stores it: trimmed, domain lower-cased and punycoded, letter case ignored. A sub-address (`ada+news@`) is its own contact. */
-                email: string;
+                email?: string;
+                /** @description Instead of `email`: every contact opted out of the sale or sharing of its data, paged. */
+                doNotSell?: "true";
+                /** @description With `doNotSell`: contacts per page (1–100, default 25). */
+                limit?: number;
+                /** @description With `doNotSell`: a `nextCursor`. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2237,7 +2244,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The contact holding the address, or none. */
+            /** @description The contact holding the address, or none; or a page of contacts opted out of sale. */
             200: {
                 headers: {
                     [name: string]: unknown;

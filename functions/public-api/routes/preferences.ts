@@ -159,6 +159,11 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
       };
       const notices = messagesFor(locale).preferences.notices;
       c.header('Cache-Control', 'no-store');
+      // A browser sending Global Privacy Control opts out of sale with any choice made here (once); the
+      // sale buttons are the person's own explicit choice and record themselves (do-not-sell.ts).
+      if (evidence.globalPrivacyControl === true && !form.action.startsWith('do-not-sell')) {
+        await setDoNotSell(deps.access, target.contactId, true, 'global-privacy-control', evidence);
+      }
       if (form.action === 'unsubscribe' && form.listId !== undefined) {
         const left = await leaveList(target.contactId, form.listId, evidence);
         const named = (preferences: Preferences) =>
