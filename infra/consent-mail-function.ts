@@ -15,15 +15,38 @@ import { Construct } from 'constructs';
 
 export const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 
+/** The runtime every function runs on; the npm scripts pin the same Node major (test/unit/node-runtime.test.ts). */
+export const lambdaRuntime = Runtime.NODEJS_22_X;
+
 /**
  * esbuild's ESM output has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK's
  * dependency tree) call it for Node built-ins, so the bundle defines one.
  */
-/** The runtime every function runs on; the npm scripts pin the same Node major (test/unit/node-runtime.test.ts). */
-export const lambdaRuntime = Runtime.NODEJS_22_X;
-
 export const esmRequireBanner =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
+ * The AWS SDK's default credential chain imports these providers on demand, but on Lambda its first
+ * provider, the environment, always answers. Bundled, they and the STS/SSO clients they bring cost about
+ * 105 KB per function (a tenth of each cold start's parse); each is replaced by a stub that fails loudly
+ * should the bundle ever run where credentials come from anywhere else.
+ */
+export const credentialProvidersNotBundled = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/** esbuild's `alias` option: each provider above to the stub. */
+export const bundleAliases: Record<string, string> = Object.fromEntries(
+  credentialProvidersNotBundled.map((name) => [
+    name,
+    join(repositoryRoot, 'infra/lambda-runtime/credentials-from-environment-only.mjs'),
+  ]),
+);
 
 export interface ConsentMailFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/public-api/handler.ts`. */
@@ -93,6 +116,9 @@ export class ConsentMailFunction extends Construct implements IGrantable {
         bundleAwsSDK: true,
         // No Docker here or in CI: the esbuild devDependency bundles on the host.
         forceDockerBundling: false,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(bundleAliases).map(([name, stub]) => [`--alias:${name}`, stub]),
+        ),
       },
     });
 

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { type configVariables, loadConfig, type SenderIdentity } from '../shared/config';
 import { ConfigurationError } from '../shared/errors';
 import { emailAddressProblem } from '../shared/validation/schemas';
+import { type EdgeSettings, readEdgeSettings, US_EAST_1_CERTIFICATE_ARN } from './edge-settings';
 import { INITIAL_SIGNING_KEY_ID } from './stateful-stack';
 
 /**
@@ -61,6 +62,8 @@ export interface DeploymentSettings extends SenderIdentity {
    * is the middle step of a rotation (docs/deploy.md#rotating-the-origin-secret).
    */
   originCredentialKeyId: string;
+  /** CloudFront, certificates and WAF in front of the Function URLs (infra/edge-settings.ts). */
+  edge: EdgeSettings;
   /** True when no `senderDomain` was given and the sender values are placeholders. */
   placeholder: boolean;
 }
@@ -69,7 +72,7 @@ export interface DeploymentSettings extends SenderIdentity {
 export type FlagKey = 'inboundMail';
 
 /** Context keys holding a string value. */
-export type SettingKey = Exclude<keyof DeploymentSettings, 'placeholder' | FlagKey>;
+export type SettingKey = Exclude<keyof DeploymentSettings, 'placeholder' | 'edge' | FlagKey>;
 
 /** Every string context key, through a complete record so that a new setting can't be forgotten here. */
 const settingKeys = Object.keys({
@@ -162,6 +165,7 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     linkDomain,
     linkCertificateArn: given.get('linkCertificateArn'),
     originCredentialKeyId: given.get('originCredentialKeyId') ?? 'o1',
+    edge: readEdgeSettings(scope, problems),
     placeholder,
   };
 
@@ -220,20 +224,20 @@ function linkBaseUrl(linkDomain: string, baseUrl: string | undefined, problems: 
 /** CloudFront reads certificates only in us-east-1, whatever region the stacks deploy to. */
 function linkDomainProblems(settings: DeploymentSettings): string[] {
   const problems: string[] = [];
-  const { linkDomain, linkCertificateArn, originCredentialKeyId } = settings;
+  const { linkDomain, linkCertificateArn, originCredentialKeyId, edge } = settings;
   if (linkDomain !== undefined && !HOST_NAME.test(linkDomain)) {
     problems.push('linkDomain: must be a host name such as links.example.com');
   }
-  if (linkDomain !== undefined && linkCertificateArn === undefined) {
-    problems.push('linkCertificateArn: is required with linkDomain (an ACM certificate in us-east-1)');
+  if (linkDomain !== undefined && linkCertificateArn === undefined && edge.hostedZoneId === undefined) {
+    problems.push(
+      'linkCertificateArn: is required with linkDomain (an ACM certificate in us-east-1), unless ' +
+        'edgeHostedZoneId names the hosted zone to create it in',
+    );
   }
   if (linkCertificateArn !== undefined && linkDomain === undefined) {
     problems.push('linkCertificateArn: is only used with linkDomain');
   }
-  if (
-    linkCertificateArn !== undefined &&
-    !/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(linkCertificateArn)
-  ) {
+  if (linkCertificateArn !== undefined && !US_EAST_1_CERTIFICATE_ARN.test(linkCertificateArn)) {
     problems.push(
       'linkCertificateArn: must be the ARN of an ACM certificate in us-east-1 (CloudFront reads only there)',
     );

@@ -6,11 +6,15 @@ import {
   Stack,
   type StackProps,
 } from 'aws-cdk-lib';
+import { Certificate, type ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CampaignWorkerTriggers } from './campaign-worker-triggers';
 import { ConsentMailFunction } from './consent-mail-function';
 import type { DeploymentSettings } from './deployment-settings';
+import type { EdgeStack } from './edge-stack';
+import { FrontDoor, originSecret } from './front-door';
 import { functionEnvironment } from './function-environment';
 import {
   grantGetAccount,
@@ -23,7 +27,6 @@ import {
 } from './grants';
 import { HttpFunction } from './http-function';
 import { InboundMailReceipt } from './inbound-mail-receipt';
-import { LinkDomain } from './link-domain';
 import { OperationalAlarms } from './operational-alarms';
 import { OperatorEvents } from './operator-events';
 import { SendingConfiguration } from './sending-configuration';
@@ -35,6 +38,8 @@ export interface StatelessStackProps extends StackProps {
   table: ITableV2;
   secrets: ConsentMailSecrets;
   settings: DeploymentSettings;
+  /** The us-east-1 edge stack (web ACLs, certificates), with `linkDomain`, `adminDomain` or `adminAllowedCidrs`. */
+  edge?: EdgeStack;
 }
 
 /**
@@ -50,7 +55,8 @@ export const CAMPAIGN_WORKER_RESERVED_CONCURRENCY = 20;
  * Everything that can be replaced at will: the functions and their endpoints, the campaign worker and its
  * triggers, the SES email identity (with a real senderDomain) and configuration set and the route of its
  * events to the ses-events function, the alarms and their topic
- * (and, with the `inboundMail` flag, the SES receipt rule set). It receives the stateful resources as props,
+ * (and, with the `inboundMail` flag, the SES receipt rule set; with `linkDomain`, `adminDomain` or
+ * `adminAllowedCidrs`, the CloudFront distributions and their origin secret). It receives the stateful resources as props,
  * so it can be destroyed and redeployed without touching data.
  */
 export class StatelessStack extends Stack {
@@ -70,7 +76,14 @@ export class StatelessStack extends Stack {
   /** Only with the `inboundMail` context flag. */
   readonly inboundMailReceipt?: InboundMailReceipt;
   /** Only with the `linkDomain` context value: CloudFront in front of the public API. */
-  readonly linkDomain?: LinkDomain;
+  readonly linkDomain?: FrontDoor;
+  /** Only with `adminDomain` or `adminAllowedCidrs`: CloudFront in front of the admin API. */
+  readonly adminFrontDoor?: FrontDoor;
+  /** The origin credential CloudFront sends to every Function URL it fronts (with any distribution). */
+  get originSecret(): Secret | undefined {
+    return this.originSecretOnce;
+  }
+  private originSecretOnce?: Secret;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -117,22 +130,8 @@ export class StatelessStack extends Stack {
           ? undefined
           : Number(settings.publicApiReservedConcurrency),
     });
+    this.linkDomain = this.frontPublicApi(settings, props.edge);
     // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
-    if (settings.linkDomain !== undefined && settings.linkCertificateArn !== undefined) {
-      this.linkDomain = new LinkDomain(this, 'LinkDomain', {
-        functionUrl: this.publicApi.url,
-        domainName: settings.linkDomain,
-        certificateArn: settings.linkCertificateArn,
-        originCredentialKeyId: settings.originCredentialKeyId,
-      });
-      // Only the public API checks the credential; the other functions share the rest of the environment.
-      this.publicApi.lambda.addEnvironment('ORIGIN_SECRET_ID', this.linkDomain.originSecret.secretArn);
-      this.linkDomain.originSecret.grantRead(this.publicApi.lambda);
-      new CfnOutput(this, 'LinkDomainTarget', {
-        description: `CNAME (or alias) target for ${settings.linkDomain} (docs/deploy.md#link-domain)`,
-        value: this.linkDomain.distribution.distributionDomainName,
-      });
-    }
     grantItemReadWrite(table, this.publicApi);
     grantHealthCheck(table, this.publicApi);
     // Signup sends the confirmation and welcome emails.
@@ -151,6 +150,7 @@ export class StatelessStack extends Stack {
     grantSendEmail(this.adminApi, send);
     signsTokens(this.adminApi);
     issuesReceipts(this.adminApi);
+    this.adminFrontDoor = this.frontAdminApi(settings, props.edge);
 
     // No Function URL: only the SES receipt rule invokes it (and only once the flag creates the rule).
     this.inboundMail = new ConsentMailFunction(this, 'InboundMail', {
@@ -269,6 +269,70 @@ export class StatelessStack extends Stack {
       description: 'SES events that could not be applied after every retry (docs/deploy.md#ses-events)',
       value: this.sesEventRouting.deadLetterQueue.queueUrl,
     });
+  }
+
+  /** With `linkDomain`: CloudFront (and the public web ACL) in front of the public API. */
+  private frontPublicApi(settings: DeploymentSettings, edge: EdgeStack | undefined) {
+    if (edge?.publicWebAcl === undefined || settings.linkDomain === undefined) return undefined;
+    const front = new FrontDoor(this, 'LinkDomain', {
+      api: 'public',
+      functionUrl: this.publicApi.url,
+      domainName: settings.linkDomain,
+      certificate: this.certificateOf('LinkCertificate', settings.linkCertificateArn, edge.linkCertificate),
+      originSecret: this.originSecretFor(this.publicApi),
+      originCredentialKeyId: settings.originCredentialKeyId,
+      webAclArn: Stack.consumeReference(edge.publicWebAcl.webAcl.attrArn, ReferenceStrength.WEAK),
+    });
+    new CfnOutput(this, 'LinkDomainTarget', {
+      description: `CNAME (or alias) target for ${settings.linkDomain} (docs/deploy.md#link-domain)`,
+      value: front.distribution.distributionDomainName,
+    });
+    return front;
+  }
+
+  /** With `adminDomain` or `adminAllowedCidrs`: CloudFront (and the admin web ACL) in front of the admin API. */
+  private frontAdminApi(settings: DeploymentSettings, edge: EdgeStack | undefined) {
+    if (edge?.adminWebAcl === undefined) return undefined;
+    const { adminDomain, adminCertificateArn } = settings.edge;
+    const front = new FrontDoor(this, 'AdminFrontDoor', {
+      api: 'admin',
+      functionUrl: this.adminApi.url,
+      domainName: adminDomain,
+      certificate: this.certificateOf('AdminCertificate', adminCertificateArn, edge.adminCertificate),
+      originSecret: this.originSecretFor(this.adminApi),
+      originCredentialKeyId: settings.originCredentialKeyId,
+      webAclArn: Stack.consumeReference(edge.adminWebAcl.webAcl.attrArn, ReferenceStrength.WEAK),
+    });
+    const target = adminDomain === undefined ? 'its URL host' : `CNAME (or alias) target for ${adminDomain}`;
+    new CfnOutput(this, 'AdminDomainTarget', {
+      description: `The admin API behind CloudFront: ${target} (docs/deploy.md#admin-api-behind-cloudfront)`,
+      value: front.distribution.distributionDomainName,
+    });
+    return front;
+  }
+
+  /**
+   * The origin secret, created with the first distribution; each function behind one checks it (the other
+   * functions share the rest of the environment and never see it).
+   */
+  private originSecretFor(fn: HttpFunction): Secret {
+    this.originSecretOnce ??= originSecret(this, 'OriginSecret');
+    const secret = this.originSecretOnce;
+    fn.lambda.addEnvironment('ORIGIN_SECRET_ID', secret.secretArn);
+    secret.grantRead(fn.lambda);
+    return secret;
+  }
+
+  /** A certificate given by ARN, or the one the edge stack created (read as a weak reference). */
+  private certificateOf(id: string, arn: string | undefined, created: ICertificate | undefined) {
+    const certificateArn =
+      arn ??
+      (created === undefined
+        ? undefined
+        : Stack.consumeReference(created.certificateArn, ReferenceStrength.WEAK));
+    return certificateArn === undefined
+      ? undefined
+      : Certificate.fromCertificateArn(this, id, certificateArn);
   }
 }
 

@@ -362,30 +362,27 @@ export function summariseCampaign(
     sorted(counts)
       .map(([operation, count]) => `${round(perRecipient(count.requests), 2)} ${operation}`)
       .join(', ');
-  if (rateRatio < 0.8) {
+  if (floorRatio < 0.8) {
     const medianRun = [...campaignRuns].sort((a, b) => a.emailsPerSecond - b.emailsPerSecond)[
       Math.floor(campaignRuns.length / 2)
     ] as CampaignRun;
     why.push(
-      `**Emails per second (${round(rateRatio, 3)} × the raw rate).** The baseline costs the emulator one ` +
-        `HTTP request per ${BULK_SIZE} emails and touches no table. The worker makes ` +
-        `${round(perRecipient(sum(ses, 'requests')), 2)} SES request per recipient (a \`SendEmail\` each, ` +
-        'not `SendBulkEmail`: docs/campaigns.md says why); one `SendEmail` per email with nothing else to do ' +
-        `reaches ${round(singleRate, 0)} emails/s on this emulator, so that choice alone caps the ratio at ` +
-        `${round(singleRate / rawRate, 3)}, and the campaign reached ${round(campaignRate / singleRate, 2)} × it. ` +
-        'Besides, every recipient is read (contact, subscription, suppression) and written twice (the claim ' +
-        'before SES, `sent` after) in DynamoDB: batched, ' +
-        `${round(perRecipient(totals.allRequests), 2)} DynamoDB requests per recipient ` +
-        `(${perRecipientList(dynamoDb)}), but each item still costs DynamoDB Local its work. Over the ` +
-        `runs it served ${round(totals.allRequests / campaignSeconds, 0)} requests/s to the worker; a ` +
-        `DynamoDB request took ${round(sum(dynamoDb, 'totalMs') / totals.allRequests, 0)} ms on average ` +
-        `(queueing included), a SES request ${round(sum(ses, 'totalMs') / Math.max(1, sum(ses, 'requests')), 0)} ` +
-        `ms. In the median run this process used ${round(medianRun.benchProcessCores, 2)} CPU cores and the ` +
-        `machine's ${os.cpus().length} CPUs were ${Math.round(medianRun.machineBusy * 100)} % busy (this ` +
-        'process, DynamoDB Local, the emulator and any other program): the CPUs, shared by the three, set the ' +
-        'pace. Closing the gap would take `SendBulkEmail` (the per-recipient message as template data, the ' +
-        '`List-Unsubscribe` headers as `ReplacementHeaders`, per-entry results mapped back to the claims); on ' +
-        "AWS, SES's per-recipient `MaxSendRate` is the ceiling either way.",
+      `**Emails per second (${round(floorRatio, 3)} × the exactly-once floor, ${round(rateRatio, 3)} × raw ` +
+        '`SendBulkEmail`).** The floor sends the same emails with `SendBulkEmail` ' +
+        `(${BULK_SIZE} a call) and writes one batched item per email, nothing else. The worker makes ` +
+        `${round(sesRequestsPerRecipient, 3)} SES requests per recipient (\`SendBulkEmail\`, one call per ` +
+        'chunk and wording variant), and besides reads each recipient (contact, subscription, suppression: ' +
+        "batched), claims each chunk before SES is called, writes each recipient's record after it answers " +
+        '(batched), and per chunk reads the campaign, takes from the send-rate limiter and updates the ' +
+        `counters: ${round(perRecipient(totals.allRequests), 2)} DynamoDB requests per recipient ` +
+        `(${perRecipientList(dynamoDb)}). Over the runs it served ` +
+        `${round(totals.allRequests / campaignSeconds, 0)} requests/s to the worker; a DynamoDB request took ` +
+        `${round(sum(dynamoDb, 'totalMs') / totals.allRequests, 0)} ms on average (queueing included), a SES ` +
+        `request ${round(sum(ses, 'totalMs') / Math.max(1, sum(ses, 'requests')), 0)} ms. In the median run ` +
+        `this process used ${round(medianRun.benchProcessCores, 2)} CPU cores and the machine's ` +
+        `${os.cpus().length} CPUs were ${Math.round(medianRun.machineBusy * 100)} % busy (this process, ` +
+        'DynamoDB Local, the emulator and any other program): the CPUs, shared by the three, set the pace. ' +
+        "On AWS, SES's per-recipient `MaxSendRate` is the ceiling.",
     );
   }
   if (memoryRatio > 1.5) {
@@ -403,7 +400,12 @@ export function summariseCampaign(
         'are spread over Lambda invocations, each with its own memory; here one process holds all of them.',
     );
   }
-  if (readsPerRecipient > 1 || writesPerRecipient > 1 || !writesBatched) {
+  if (
+    readsPerRecipient > 1 ||
+    writesPerRecipient > 1.1 ||
+    writeRequestsPerRecipient > 0.05 ||
+    !writesBatched
+  ) {
     const failedDynamoDb = Object.values(dynamoDb).reduce(
       (total, count) => total + Object.values(count.errors).reduce((a, b) => a + b, 0),
       0,
@@ -415,12 +417,13 @@ export function summariseCampaign(
     why.push(
       `**DynamoDB requests per recipient.** ${round(readsPerRecipient, 2)} read requests and ` +
         `${round(writesPerRecipient, 2)} written items (in ${round(writeRequestsPerRecipient, 2)} write ` +
-        'requests) per recipient, against a target of at most one of each, batched. Reads and writes are ' +
-        'batched per chunk (two `BatchGetItem` rounds, one transaction of claims, one of `sent` marks), so ' +
-        'requests are well under one per recipient; the items written are two per recipient because ' +
-        'exactly-once needs the claim written before SES is called, and the SES message id can only be ' +
-        `written after it answers. The largest shares: ${topTargets || 'none above 0.5 per recipient'}; the ` +
-        'rest is per-chunk work (campaign status read, send-rate limiter, task lease and counters)' +
+        'requests) per recipient, against targets of at most 1 read request, 1.1 items and 0.05 write ' +
+        'requests. Reads and writes are ' +
+        'batched per chunk, so requests are well under one per recipient; the items are one record per ' +
+        'recipient (written after SES answers, with its message id), the claim of each chunk (written ' +
+        'before SES is called, so that a chunk is sent at most once) and per-chunk work. The largest ' +
+        `shares: ${topTargets || 'none above 0.5 per recipient'}; the rest is per-chunk work (campaign ` +
+        'status read, send-rate limiter, task lease and counters)' +
         (failedDynamoDb > 0 ? `, including ${failedDynamoDb} failed requests (see the table above).` : '.'),
     );
   }

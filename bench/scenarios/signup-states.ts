@@ -8,6 +8,7 @@ import { hashEmail } from '../../shared/email-address';
 import { createConsentText } from '../../shared/lists/consent-texts';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
+import { untilRequestsProcessed } from '../../test/support/request-drain';
 import { median, round, sleep } from '../measure';
 import type { ResultRow } from '../report';
 import type { Scenario } from '../scenario';
@@ -22,7 +23,7 @@ import { countEmulatorEmails } from '../ses-emulator';
  */
 
 const LIST_ID = 'bench-states';
-const PER_STATE = 20;
+const PER_STATE = 60;
 const STATES = ['new', 'pending', 'confirmed', 'unsubscribed', 'suppressed'] as const;
 type AddressState = (typeof STATES)[number];
 const SPREAD_TARGET = 1.1;
@@ -101,8 +102,12 @@ async function addressesIn(
   return subscribers.map((subscriber) => subscriber.email);
 }
 
-/** Milliseconds of each signup, one after another. */
-async function timeSignups(app: App, emails: string[]): Promise<number[]> {
+/**
+ * Milliseconds of each signup, one after another. After each, untimed, the stream processes it: on AWS
+ * that work runs in another function, but here it shares this process, and a signup timed while the
+ * previous one's confirmation email is being sent would measure that email, not its own request.
+ */
+async function timeSignups(runtime: Runtime, app: App, emails: string[]): Promise<number[]> {
   const times: number[] = [];
   for (const email of emails) {
     const started = performance.now();
@@ -110,6 +115,7 @@ async function timeSignups(app: App, emails: string[]): Promise<number[]> {
     await response.arrayBuffer();
     times.push(performance.now() - started);
     if (response.status !== 202) throw new Error(`signup answered ${response.status}`);
+    await untilRequestsProcessed(runtime, 60_000);
   }
   return times;
 }
@@ -139,24 +145,28 @@ export function signupStatesScenario(options: { runs?: number } = {}): Scenario 
         // Twice as many of each: half measured state by state, half interleaved.
         const pools = new Map<AddressState, string[]>();
         for (const state of STATES) pools.set(state, await addressesIn(state, 2 * perState, context));
-        await timeSignups(app, [`warm-up-${runId}@example.org`]);
+        await timeSignups(runtime, app, [`warm-up-${runId}@example.org`]);
         const byState = new Map<AddressState, number[]>();
         for (const state of STATES)
-          byState.set(state, await timeSignups(app, (pools.get(state) ?? []).slice(0, perState)));
+          byState.set(state, await timeSignups(runtime, app, (pools.get(state) ?? []).slice(0, perState)));
         const interleaved: string[] = [];
         for (let i = perState; i < 2 * perState; i++)
           for (const state of STATES) interleaved.push(pools.get(state)?.[i] ?? '');
-        const mixed = await timeSignups(app, interleaved);
-        const medians = STATES.map((state) => round(median(byState.get(state) ?? []), 2));
+        const mixed = await timeSignups(runtime, app, interleaved);
+        // Judged on the interleaved run, where a drift of the machine over time falls on every state alike.
+        const mixedByState = STATES.map((_, i) => mixed.filter((_, j) => j % STATES.length === i));
+        const medians = mixedByState.map((times) => round(median(times), 2));
+        const blockMedians = STATES.map((state) => round(median(byState.get(state) ?? []), 2));
         const spread = round(Math.max(...medians) / Math.min(...medians), 2);
         log(
-          `  medians (ms): ${STATES.map((s, i) => `${s} ${medians[i]}`).join(', ')}; interleaved ${round(median(mixed), 2)}`,
+          `  interleaved medians (ms): ${STATES.map((s, i) => `${s} ${medians[i]}`).join(', ')}; ` +
+            `state by state: ${STATES.map((s, i) => `${s} ${blockMedians[i]}`).join(', ')}`,
         );
         const rows: ResultRow[] = [
           {
             scenario: name,
             measure:
-              'slowest / fastest median answer time across new, pending, confirmed, unsubscribed, suppressed',
+              'slowest / fastest median answer time across new, pending, confirmed, unsubscribed, suppressed (interleaved)',
             ours: Math.max(...medians),
             baseline: Math.min(...medians),
             unit: 'ms',
@@ -171,7 +181,9 @@ export function signupStatesScenario(options: { runs?: number } = {}): Scenario 
           notes: [
             `${perState} signups per state, one after another through the real public app (\`app.request\`, ` +
               'in this process, with the in-process stream runner on the same table), then as many again ' +
-              'with the states interleaved. New addresses are fresh; pending ones were signed up before and ' +
+              'with the states interleaved; each signup is processed by the stream, untimed, before the next ' +
+              'one starts (on AWS that work runs in another function). The target is judged on the ' +
+              'interleaved run. New addresses are fresh; pending ones were signed up before and ' +
               'their confirmation email sent; confirmed ones are seeded subscribers; unsubscribed ones are ' +
               'seeded subscribers who then unsubscribed by one-click; suppressed ones are on the suppression ' +
               'list (a hard bounce). Per-address limits are raised so that none refuses.',
@@ -187,15 +199,22 @@ export function signupStatesScenario(options: { runs?: number } = {}): Scenario 
           tables: [
             {
               title: 'Answer time by address state (ms)',
-              columns: ['State', 'Median', 'Min', 'Max'],
+              columns: ['State', 'Median (interleaved)', 'Median (state by state)', 'Min', 'Max'],
               rows: [
                 ...STATES.map((state, i) => {
-                  const times = byState.get(state) ?? [];
-                  return [state, medians[i] ?? 0, round(Math.min(...times), 2), round(Math.max(...times), 2)];
+                  const times = mixedByState[i] ?? [];
+                  return [
+                    state,
+                    medians[i] ?? 0,
+                    blockMedians[i] ?? 0,
+                    round(Math.min(...times), 2),
+                    round(Math.max(...times), 2),
+                  ];
                 }),
                 [
-                  'interleaved',
+                  'all, interleaved',
                   round(median(mixed), 2),
+                  '',
                   round(Math.min(...mixed), 2),
                   round(Math.max(...mixed), 2),
                 ],

@@ -8,6 +8,7 @@ import { requireApiKey } from '../../shared/http/require-api-key';
 import { type Api, createApi, type RouteGroup, type Router } from '../../shared/http/route-groups';
 import type { Logger } from '../../shared/log';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
+import type { SigningKeyring } from '../../shared/signing-keyring';
 
 /**
  * The admin API: the operator's backend managing lists, contacts, sends and campaigns. Every route under
@@ -20,6 +21,11 @@ export interface AdminApiDependencies {
   logger: Logger;
   apiKeys: ApiKeyVerifier;
   docsAssetBaseUrl: string;
+  /**
+   * Behind CloudFront (`adminDomain` or `adminAllowedCidrs`): the origin credential every request must
+   * carry, so the WAF allow-list cannot be bypassed at the Function URL (shared/http/origin-credential.ts).
+   */
+  originCredential?: SigningKeyring;
 }
 
 export const adminApiInfo = {
@@ -120,6 +126,7 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
     logger: deps.logger,
     maxBodyBytes: ADMIN_BODY_LIMIT_BYTES,
     groups,
+    originCredential: deps.originCredential,
     // Before routing, so even unknown admin paths answer 401 to an unauthenticated caller.
     beforeRouting: (shell) => shell.use('/admin/v1/*', requireApiKey(deps.apiKeys)),
     // Every successful admin write is audited; the operation is looked up in its group's route table.

@@ -7,6 +7,7 @@ import { createAdminApp } from './app';
 
 // Cold start: on AWS this reads the signing keys from Secrets Manager before the first request.
 const runtime = await loadRuntime(process.env, 'admin-api');
+const { originCredential } = runtime;
 
 const app = handle(
   createAdminApp({
@@ -21,8 +22,10 @@ const app = handle(
 );
 const { receiptKeyring } = runtime;
 
-// The receipt keys (exports carry signed receipts) rotate like the signing keys, refreshed the same way.
+// Behind CloudFront the origin credential rotates like the signing keys, and so do the receipt keys
+// (exports carry signed receipts): each is refreshed the same way.
+const withReceiptKeys = receiptKeyring ? withFreshSigningKeys(receiptKeyring, app) : app;
 export const handler = withFreshSigningKeys(
   runtime.signingKeyring,
-  receiptKeyring ? withFreshSigningKeys(receiptKeyring, app) : app,
+  originCredential ? withFreshSigningKeys(originCredential, withReceiptKeys) : withReceiptKeys,
 );

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RecipientDependencies } from '../../shared/campaigns/recipient-claim';
@@ -69,6 +70,8 @@ export async function startCampaignRunner(
   const budget = options.taskBudgetMs ?? 60_000;
   const concurrency = options.concurrency ?? 8;
   let stopped = false;
+  // Stopping wakes the sweeper from its wait, so `stop` never waits out a sweep interval.
+  const stopping = new AbortController();
   let crash: (error: SimulatedCrash) => void = () => undefined;
   const crashed = new Promise<SimulatedCrash>((resolve) => {
     crash = resolve;
@@ -200,7 +203,9 @@ export async function startCampaignRunner(
 
   const sweeping = (async () => {
     while (!stopped) {
-      await sleep(options.sweepIntervalMs ?? 1000);
+      await delay(options.sweepIntervalMs ?? 1000, undefined, { signal: stopping.signal }).catch(
+        () => undefined,
+      );
       if (stopped) return;
       await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
       await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>
@@ -213,6 +218,7 @@ export async function startCampaignRunner(
     crashed,
     async stop() {
       stopped = true;
+      stopping.abort();
       await Promise.all([stream.stop(), sweeping, ...running]);
     },
   };

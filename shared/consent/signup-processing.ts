@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { contactIdForEmail, findContact } from '../contacts/contacts';
 import { NotFoundError } from '../errors';
 import { findList, type MailingList } from '../lists/lists';
-import { countWithinLimit, rateLimitSubject } from '../rate-limits';
+import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limits';
 import type { PublicRequestWork } from '../requests/process-public-request';
 import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
@@ -19,7 +19,7 @@ import { subscriptionsOf } from './subscriptions';
  * a stream record may be delivered twice or retried after a crash half-way:
  *
  * 1. one transaction writes the plan (contact, subscriptions, ledger events: signup-plan.ts) together
- *    with the per-address count, the daily confirmation count when a confirmation is due, and the
+ *    with the per-IP and per-address counts (over either, nothing is written and nothing sent), the daily confirmation count when a confirmation is due, and the
  *    outcome recorded on the request itself (`progress`), on the condition that the request has none
  *    yet. A repeat finds the outcome and skips to step 2; the counts are never taken twice;
  * 2. the emails, each under a message id derived from the request: a repeat finds the earlier record and
@@ -90,11 +90,24 @@ function failedConditions(error: unknown): Set<number> | undefined {
   );
 }
 
-/** The counts the transaction takes: per address per hour, and confirmation emails per address per day. */
-function limits(deps: SignupDependencies, emailHash: string, now: Date) {
+/**
+ * The counts the transaction takes: per address per hour, per client network per hour (when the request
+ * came with an IP), and confirmation emails per address per day.
+ */
+function limits(deps: SignupDependencies, emailHash: string, ip: string | undefined, now: Date) {
   const subject = rateLimitSubject(deps.emailHashSecret, emailHash);
-  const { limitPerAddressPerHour, confirmationEmailsPerAddressPerDay } = deps.settings;
+  const { limitPerAddressPerHour, limitPerIpPerHour, confirmationEmailsPerAddressPerDay } = deps.settings;
   return {
+    perIp:
+      ip === undefined
+        ? undefined
+        : countWithinLimit(deps.access, {
+            scope: 'signup-ip',
+            subject: rateLimitSubject(deps.emailHashSecret, clientNetwork(ip)),
+            limit: limitPerIpPerHour,
+            windowSeconds: HOUR,
+            now,
+          }),
     perAddress: countWithinLimit(deps.access, {
       scope: 'signup-address',
       subject,
@@ -114,7 +127,7 @@ function limits(deps: SignupDependencies, emailHash: string, now: Date) {
 
 /**
  * Step 1: reads what the address has, plans, and writes it all in one transaction. Undefined when nothing
- * more is to be done: the address is over its hourly limit, or the request was erased meanwhile.
+ * more is to be done: the address or the client network is over its hourly limit, or the request was erased meanwhile.
  */
 async function recordSignup(
   deps: SignupDependencies,
@@ -127,7 +140,9 @@ async function recordSignup(
     const list = lists.get(listId);
     return list === undefined ? [] : [{ list, consentText, evidenceKind }];
   });
-  const { perAddress, dailyConfirmations } = limits(deps, request.emailHash, now);
+  const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
+  const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];
+  const progressAt = counts.length;
   let capReached = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const [existing, suppression] = await Promise.all([
@@ -145,7 +160,7 @@ async function recordSignup(
       eventId: (role) => `${request.requestId}-${role}`,
     });
     const progress = progressOf(plan, suppression, capReached);
-    const guards = [perAddress, recordProgress(deps.access, request, progress)];
+    const guards = [...counts, recordProgress(deps.access, request, progress)];
     if (progress.confirm) guards.push(dailyConfirmations);
     try {
       await deps.access.documents.send(
@@ -155,15 +170,15 @@ async function recordSignup(
     } catch (error) {
       const failed = failedConditions(error);
       if (failed === undefined) throw error;
-      if (failed.has(0)) {
+      if (counts.some((_, index) => failed.has(index))) {
         deps.logger.warn('signup throttled', {
-          reason: 'address',
+          reason: perIp !== undefined && failed.has(1) ? 'ip' : 'address',
           emailHash: request.emailHash.slice(0, 16),
         });
         return undefined;
       }
-      if (failed.has(1)) return progressRecordedMeanwhile(deps, request);
-      if (progress.confirm && failed.has(2)) capReached = true;
+      if (failed.has(progressAt)) return progressRecordedMeanwhile(deps, request);
+      if (progress.confirm && failed.has(progressAt + 1)) capReached = true;
       // Otherwise the contact or a subscription changed since it was read: read and plan again.
     }
   }

@@ -1,11 +1,8 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { SignupSettings } from '../config';
 import { hashEmail } from '../email-address';
 import { type Locale, supportedLocales } from '../i18n/locales';
-import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limits';
-import { publicRequestPut } from '../requests/public-requests';
+import { acceptPublicRequest } from '../requests/public-requests';
 import type { SendDependencies } from '../sending/send-message';
 import { type ConsentTextReference, type WordingEvidenceKind, wordingEvidenceKinds } from './consent-events';
 import { shownWordingOf } from './signup-form';
@@ -13,10 +10,10 @@ import { resolveLists } from './signup-lists';
 
 /**
  * Signing up: the front door websites call, in two halves. The request (here) validates, applies the
- * per-IP limit and records the request with its evidence (time, IP, user agent, source page, wording
- * version and hash, Global Privacy Control) in one transaction; it answers the same whatever the address
+ * records the request with its evidence (time, IP, user agent, source page, wording version and hash,
+ * Global Privacy Control) in one write; it answers the same whatever the address
  * (no enumeration). The table's stream does the rest (signup-processing.ts): existing contact,
- * suppression, the per-address limits, the ledger, the confirmation and welcome emails. docs/consent.md,
+ * suppression, the per-IP and per-address limits, the ledger, the confirmation and welcome emails. docs/consent.md,
  * docs/architecture.md "What happens in the request and what happens on the stream".
  */
 
@@ -81,12 +78,7 @@ export const StoredSignup = z.object({
 });
 export type StoredSignup = z.infer<typeof StoredSignup>;
 
-const HOUR = 3600;
-
-type AcceptDependencies = Pick<
-  SignupDependencies,
-  'access' | 'emailHashSecret' | 'settings' | 'logger' | 'now' | 'tokens'
->;
+type AcceptDependencies = Pick<SignupDependencies, 'access' | 'emailHashSecret' | 'now' | 'tokens'>;
 
 function storedSignup(
   request: SignupRequest,
@@ -107,8 +99,9 @@ function storedSignup(
 
 /**
  * The request half: checks the lists and wording (400 on anything wrong, nothing written), then records
- * the request, with the per-IP count in the same transaction, so a request over the IP's limit writes
- * nothing. Returns nothing: the caller answers the same in every case.
+ * the request in one PutItem. Returns nothing: the caller answers the same in every case. The per-IP
+ * limit is counted on the stream, in the transaction that records the signup's outcome, so a request over
+ * it sends nothing and leaves nothing but the request item, which the stream deletes (signup-processing.ts).
  */
 export async function acceptSignup(deps: AcceptDependencies, request: SignupRequest): Promise<void> {
   const now = deps.now?.() ?? new Date();
@@ -120,28 +113,9 @@ export async function acceptSignup(deps: AcceptDependencies, request: SignupRequ
     evidenceKind,
   }));
   const emailHash = hashEmail(deps.emailHashSecret, request.email);
-  const { put } = publicRequestPut(
+  await acceptPublicRequest(
     deps.access,
     { kind: 'signup', emailHash, payload: storedSignup(request, lists) },
     now,
   );
-  const ip = request.evidence.ip;
-  if (ip === undefined) {
-    await deps.access.documents.send(new PutCommand(put.Put));
-    return;
-  }
-  const perIp = countWithinLimit(deps.access, {
-    scope: 'signup-ip',
-    subject: rateLimitSubject(deps.emailHashSecret, clientNetwork(ip)),
-    limit: deps.settings.limitPerIpPerHour,
-    windowSeconds: HOUR,
-    now,
-  });
-  try {
-    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: [put, perIp] }));
-  } catch (error) {
-    const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons : undefined;
-    if (reasons?.[1]?.Code !== 'ConditionalCheckFailed') throw error;
-    deps.logger.warn('signup throttled', { reason: 'ip' });
-  }
 }

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { negotiateLocale } from '../i18n/locales';
 import type { AppEnv } from './app-env';
+import { pageIfBrowserAsks } from './human-facing';
 
 /**
  * How large a request body each app reads (docs/security.md, "Bodies have a size limit"). A body with a
@@ -20,12 +20,7 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler<AppEnv> {
   return bodyLimit({
     maxSize: maxBytes,
     onError: (c: Context<AppEnv>) => {
-      // Refused before any route could mark itself human-facing: a browser gets the page in its
-      // language, as for an unknown path (shared/http/error-responses.ts handleNotFound).
-      if ((c.req.header('accept') ?? '').includes('text/html')) {
-        c.set('humanFacing', true);
-        c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-      }
+      pageIfBrowserAsks(c);
       throw new HTTPException(413, {
         message: `The request body is larger than this endpoint accepts (${maxBytes} bytes).`,
       });

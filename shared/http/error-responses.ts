@@ -6,6 +6,7 @@ import { AppError, type ErrorDetail, type ErrorKind } from '../errors';
 import { errorPageMessagesFor } from '../i18n/error-page-messages';
 import type { AppEnv } from './app-env';
 import { htmlPage } from './html-page';
+import { pageIfBrowserAsks } from './human-facing';
 
 /**
  * The one way errors leave a consent-mail app: JSON `{ error: { code, message, details? } }` for API
@@ -140,8 +141,7 @@ export function handleError(error: unknown, c: Context<AppEnv>): Response | Prom
 }
 
 export function handleNotFound(c: Context<AppEnv>): Response | Promise<Response> {
-  const acceptsHtml = (c.req.header('accept') ?? '').includes('text/html');
-  if (acceptsHtml) c.set('humanFacing', true);
+  pageIfBrowserAsks(c);
   return respond(c, {
     status: 404,
     body: { error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } },

@@ -13,6 +13,14 @@ function choosePageLanguage(c: Context<AppEnv>) {
   c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
 }
 
+/**
+ * For answers given before any route could mark itself human-facing (an unknown path, a body over the
+ * limit): a browser, which asks for HTML, gets the error page in its own language.
+ */
+export function pageIfBrowserAsks(c: Context<AppEnv>) {
+  if ((c.req.header('accept') ?? '').includes('text/html')) choosePageLanguage(c);
+}
+
 /** For routes that always answer with a page (links from emails). */
 export const humanFacingPage: MiddlewareHandler<AppEnv> = async function humanFacingPage(c, next) {
   choosePageLanguage(c);

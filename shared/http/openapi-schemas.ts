@@ -26,3 +26,15 @@ export const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: ErrorResponseSchema } },
 });
+
+/** A JSON response of `schema`, as an OpenAPI response. */
+export const jsonResponse = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** The errors every authenticated JSON operation can answer: a bad request, and no valid API key. */
+export const requestAndKeyErrors = {
+  400: errorResponse('The request is not valid.'),
+  401: errorResponse('No valid API key was presented.'),
+};

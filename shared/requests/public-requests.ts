@@ -61,15 +61,12 @@ const keysOf = (key: PublicRequestKey) => {
 
 type NewPublicRequest<Payload> = { kind: PublicRequestKind; emailHash: string; payload: Payload };
 
-/**
- * The Put that records a request, as a transaction item, for a caller that writes it together with
- * another item (the signup's per-IP count); `acceptPublicRequest` when it is the only write.
- */
-export function publicRequestPut<Payload>(
+/** Records the request (one PutItem) and returns its id. */
+export async function acceptPublicRequest<Payload>(
   access: TableAccess,
   request: NewPublicRequest<Payload>,
   now: Date,
-): { requestId: string; put: { Put: { TableName: string; Item: Record<string, unknown> } } } {
+): Promise<string> {
   const stored: PublicRequest<Payload> = { requestId: newId(), receivedAt: now.toISOString(), ...request };
   const expiresAt = Math.floor(now.getTime() / 1000) + PUBLIC_REQUEST_TTL_SECONDS[request.kind];
   const Item = {
@@ -78,18 +75,8 @@ export function publicRequestPut<Payload>(
     ...stored,
     [table.timeToLiveAttribute]: expiresAt,
   };
-  return { requestId: stored.requestId, put: { Put: { TableName: access.tableName, Item } } };
-}
-
-/** Records the request (one PutItem) and returns its id. */
-export async function acceptPublicRequest<Payload>(
-  access: TableAccess,
-  request: NewPublicRequest<Payload>,
-  now: Date,
-): Promise<string> {
-  const { requestId, put } = publicRequestPut(access, request, now);
-  await access.documents.send(new PutCommand(put.Put));
-  return requestId;
+  await access.documents.send(new PutCommand({ TableName: access.tableName, Item }));
+  return stored.requestId;
 }
 
 /**

@@ -28,7 +28,7 @@ const linkContext = {
 
 function synth(context: Record<string, unknown>) {
   const app = newApp({ ...withoutBundling, ...context });
-  const stacks = defineConsentMail(app);
+  const stacks = defineConsentMail(app, { region: 'eu-west-1' });
   const assembly = app.synth();
   return { stacks, assembly, stateless: Template.fromStack(stacks.stateless) };
 }
@@ -57,7 +57,7 @@ describe('with a link domain', () => {
     expect(origin.OriginCustomHeaders).toEqual([
       { HeaderName: ORIGIN_CREDENTIAL_HEADER, HeaderValue: expect.anything() },
     ]);
-    const secretId = logicalIdOf(stacks.stateless.linkDomain?.originSecret ?? stacks.stateless);
+    const secretId = logicalIdOf(stacks.stateless.originSecret ?? stacks.stateless);
     // A dynamic reference to the `o1` value of the secret: resolved at deploy time, never in the template.
     const value = JSON.stringify(origin.OriginCustomHeaders[0].HeaderValue);
     expect(value).toContain('{{resolve:secretsmanager:');
@@ -88,11 +88,23 @@ describe('with a link domain', () => {
     const publicEnvironment = environmentOf(logicalIdOf(stacks.stateless.publicApi.lambda));
     expect(publicEnvironment.BASE_URL).toBe('https://links.example.org');
     expect(JSON.stringify(publicEnvironment.ORIGIN_SECRET_ID)).toContain(
-      logicalIdOf(stacks.stateless.linkDomain?.originSecret ?? stacks.stateless),
+      logicalIdOf(stacks.stateless.originSecret ?? stacks.stateless),
     );
     const adminEnvironment = environmentOf(logicalIdOf(stacks.stateless.adminApi.lambda));
     expect(adminEnvironment.ORIGIN_SECRET_ID).toBeUndefined();
     expect(adminEnvironment.BASE_URL).toBe('https://links.example.org');
+  });
+
+  it('attaches the public web ACL of the us-east-1 edge stack, read as a weak cross-region reference', () => {
+    const edge = stacks.edge;
+    expect(edge?.region).toBe('us-east-1');
+    expect(stacks.stateless.region).toBe('eu-west-1');
+    const webAclId = JSON.stringify(config.WebACLId);
+    expect(webAclId).toContain('Fn::GetStackOutput');
+    expect(webAclId).toContain('"Region":"us-east-1"');
+    expect(webAclId).toContain(edge?.stackName);
+    // The certificate came by ARN: the edge stack creates none.
+    Template.fromStack(edge ?? stacks.stateless).resourceCountIs('AWS::CertificateManager::Certificate', 0);
   });
 
   it('does not warn about a missing link domain, and cdk-nag has no unacknowledged finding', () => {
@@ -110,6 +122,10 @@ describe('without a link domain', () => {
 
   it('deploys on the Function URL as before and warns once, in words, what that costs', () => {
     stateless.resourceCountIs('AWS::CloudFront::Distribution', 0);
+    // No us-east-1 stacks, and the stacks stay environment-agnostic.
+    expect(stacks.edge).toBeUndefined();
+    expect(stacks.edgeAlarms).toBeUndefined();
+    expect(stacks.stateless.region).toMatch(/^\$\{Token/);
     const warnings = Annotations.fromStack(stacks.stateless).findWarning(
       '*',
       Match.stringLikeRegexp('linkDomain'),
@@ -135,7 +151,7 @@ describe('link domain settings', () => {
       problemsOf({ ...linkContext, linkCertificateArn: CERTIFICATE_ARN.replace('us-east-1', 'eu-west-1') }),
     ).toMatch(/linkCertificateArn: must be the ARN of an ACM certificate in us-east-1/);
     expect(problemsOf({ ...linkContext, linkCertificateArn: undefined })).toMatch(
-      /linkCertificateArn: is required with linkDomain/,
+      /linkCertificateArn: is required with linkDomain .* unless edgeHostedZoneId/,
     );
     expect(problemsOf({ ...linkContext, baseUrl: 'https://mail.example.org' })).toMatch(
       /baseUrl: must be https:\/\/links.example.org or unset/,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { LambdaFunctionURLEvent, LambdaFunctionURLHandler, LambdaFunctionURLResult } from 'aws-lambda';
+import type { LambdaFunctionURLHandler, LambdaFunctionURLResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
+import { type FunctionUrlRequest, functionUrlEvent } from '../fixtures/function-url/request-event';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
@@ -13,8 +13,7 @@ import { testEnvironment } from '../support/test-runtime';
 
 /**
  * The public-api function bundled as `cdk synth` bundles it, invoked with Function URL events (payload
- * format 2.0: test/fixtures/function-url/request-v2.json, the example of
- * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html) as Lambda would deliver them.
+ * format 2.0, test/fixtures/function-url/request-event.ts) as Lambda would deliver them.
  */
 
 let runtime: Runtime;
@@ -35,51 +34,7 @@ afterAll(async () => {
   await streamReader?.stop();
 });
 
-const documented = JSON.parse(
-  readFileSync(new URL('../fixtures/function-url/request-v2.json', import.meta.url), 'utf8'),
-) as LambdaFunctionURLEvent;
-
-/** The documented example's placeholder `<url-id>` is not a valid host; the docs' sample URL id is. */
-const DOMAIN = 'abcdefg.lambda-url.us-east-1.on.aws';
-
-/** The documented event, for this request. Lambda base64-encodes a body it does not take for text. */
-function functionUrlEvent(request: {
-  method: string;
-  path: string;
-  query?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  sourceIp?: string;
-}): LambdaFunctionURLEvent {
-  const { body, ...event } = structuredClone(documented) as LambdaFunctionURLEvent & { _source?: string };
-  delete event._source;
-  return {
-    ...event,
-    rawPath: request.path,
-    rawQueryString: request.query ?? '',
-    queryStringParameters: Object.fromEntries(new URLSearchParams(request.query ?? '')),
-    cookies: [],
-    headers: { host: DOMAIN, ...request.headers },
-    requestContext: {
-      ...event.requestContext,
-      domainName: DOMAIN,
-      domainPrefix: 'abcdefg',
-      requestId: randomUUID(),
-      http: {
-        ...event.requestContext.http,
-        method: request.method,
-        path: request.path,
-        sourceIp: request.sourceIp ?? '203.0.113.9',
-        userAgent: request.headers?.['user-agent'] ?? 'agent',
-      },
-    },
-    ...(request.body === undefined
-      ? { isBase64Encoded: false }
-      : { body: Buffer.from(request.body).toString('base64'), isBase64Encoded: true }),
-  };
-}
-
-async function invoke(request: Parameters<typeof functionUrlEvent>[0]) {
+async function invoke(request: FunctionUrlRequest) {
   const result = await handler(functionUrlEvent(request), lambdaContext('public-api'), () => undefined);
   return result as Exclude<LambdaFunctionURLResult, string>;
 }

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionUrlEvent } from '../fixtures/function-url/request-event';
+import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { type SecretsManagerStandIn, startSecretsManagerStandIn } from '../support/secrets-manager-stand-in';
 import { testEnvironment } from '../support/test-runtime';
 
 /**
- * The public Lambda handler itself (functions/public-api/handler.ts, hono/aws-lambda's `handle`), started
- * as a cold start does with ORIGIN_SECRET_ID, answering Function URL events: without CloudFront's origin
+ * The public Lambda handler bundled as `cdk synth` bundles it (functions/public-api/handler.ts,
+ * hono/aws-lambda's `handle`), started as a cold start does with ORIGIN_SECRET_ID, answering Function URL events: without CloudFront's origin
  * credential it refuses, with it the request reaches the routes.
  */
 
@@ -19,13 +20,10 @@ const saved = { ...process.env };
 beforeAll(async () => {
   standIn = await startSecretsManagerStandIn();
   standIn.put('origin', JSON.stringify({ activeKeyId: 'o1', o1: CREDENTIAL }));
-  Object.assign(
-    process.env,
+  handler = await bundledHandler<typeof handler>(
+    'public-api',
     testEnvironment({ ORIGIN_SECRET_ID: 'origin', SECRETS_MANAGER_ENDPOINT: standIn.endpoint }),
   );
-  ({ handler } = (await import('../../functions/public-api/handler')) as unknown as {
-    handler: typeof handler;
-  });
 });
 
 afterAll(async () => {
@@ -34,7 +32,10 @@ afterAll(async () => {
 });
 
 const invoke = (headers: Record<string, string>) =>
-  handler(functionUrlEvent({ method: 'GET', path: '/openapi.json', headers }), {} as Context);
+  handler(
+    functionUrlEvent({ method: 'GET', path: '/openapi.json', headers, sourceIp: '130.176.0.10' }),
+    lambdaContext('public-api'),
+  );
 
 describe('the bundled public handler with an origin secret', () => {
   it('refuses a Function URL request without the origin credential with a neutral 403', async () => {

@@ -18,8 +18,12 @@ export async function bundledHandler<Handler>(
 ): Promise<Handler> {
   const outfile = join(mkdtempSync(join(tmpdir(), `consent-mail-${name}-`)), 'index.mjs');
   await build(functionBundleOptions(join(repositoryRoot, functionEntries[name]), outfile));
-  // Each test file runs in its own process (pool: forks), so this environment is the function's alone.
-  Object.assign(process.env, env);
+  // Each test file runs in its own process (pool: forks), so this environment is the function's alone. A
+  // variable given as undefined is unset (assigned, process.env would hold the string "undefined").
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   const module = (await import(pathToFileURL(outfile).href)) as { handler: Handler };
   return module.handler;
 }

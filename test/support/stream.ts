@@ -1,34 +1,12 @@
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { onTestFinished } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { testCampaignRunner } from './campaigns';
 
-/**
- * Waits until every accepted public request of the runtime's table has been processed by the stream reader
- * (it deletes each once done), so a test can then look at the mailbox and the table. Polls with a
- * deadline; never sleeps a fixed time.
- */
-export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const { Count } = await runtime.clients.documents.send(
-      new ScanCommand({
-        TableName: runtime.config.tableName,
-        FilterExpression: '#entity = :entity',
-        ExpressionAttributeNames: { '#entity': 'entity' },
-        ExpressionAttributeValues: { ':entity': 'publicRequest' },
-        Select: 'COUNT',
-        ConsistentRead: true,
-      }),
-    );
-    if (Count === 0) return;
-    if (Date.now() > until)
-      throw new Error(`${Count} accepted requests still unprocessed after ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+// Free of vitest, so the benchmarks can wait on the stream the same way.
+export { untilRequestsProcessed } from './request-drain';
 
 /**
  * Waits until the stream reader has counted every open recorded on the message (its `openTally` holds

@@ -167,6 +167,17 @@ describe('error responses', () => {
     expect(await browser.text()).toContain('<!doctype html>');
   });
 
+  it("answers an unknown route in the browser's language", async () => {
+    const { app } = appUnderTest();
+    const response = await app.request('/nowhere', {
+      headers: { accept: 'text/html', 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' },
+    });
+    expect(response.status).toBe(404);
+    const page = await response.text();
+    expect(page).toContain('<html lang="fr">');
+    expect(page).toContain(`<h1>${errorPageMessagesFor('fr').titles[404]}</h1>`);
+  });
+
   it('gives every response a request id', async () => {
     const { app } = appUnderTest();
     const response = await app.request('/missing');

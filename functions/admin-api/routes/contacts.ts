@@ -20,7 +20,7 @@ import {
 } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
-import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { errorResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
@@ -151,10 +151,6 @@ const ContactUpdateSchema = z
   .openapi('ContactUpdate');
 
 const common = { tags: ['Contacts'] };
-const errors = {
-  400: errorResponse('The request is not valid.'),
-  401: errorResponse('No valid API key was presented.'),
-};
 
 const createContactRoute = createRoute({
   ...common,
@@ -176,7 +172,7 @@ const createContactRoute = createRoute({
         'application/json': { schema: z.object({ contact: ContactSchema, suppressed: z.boolean() }) },
       },
     },
-    ...errors,
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
     409: errorResponse('A contact with this address already exists; nothing was changed.'),
     422: errorResponse('An unknown list or consent wording version.'),
@@ -210,7 +206,7 @@ const importContactsRoute = createRoute({
       description: 'One result per row.',
       content: { 'application/json': { schema: ImportResultSchema } },
     },
-    ...errors,
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
   },
 });
@@ -235,7 +231,7 @@ const updateContactRoute = createRoute({
       description: 'Other fields changed; the new address is waiting for confirmation.',
       content: { 'application/json': { schema: ContactUpdateSchema } },
     },
-    ...errors,
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
     404: errorResponse('There is no such contact, or no such rights request.'),
     409: errorResponse(

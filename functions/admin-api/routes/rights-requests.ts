@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
-import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { errorResponse, jsonResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
 import { listRightsRequests } from '../../../shared/rights/rights-request-listing';
 import {
   jurisdictions,
@@ -138,14 +138,6 @@ const ListQuerySchema = z.object({
 });
 
 const common = { tags: ['Data rights'] };
-const errors = {
-  400: errorResponse('The request is not valid.'),
-  401: errorResponse('No valid API key was presented.'),
-};
-const json = (schema: z.ZodType, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 const createRequestRoute = createRoute({
   ...common,
@@ -158,8 +150,8 @@ const createRequestRoute = createRoute({
     'The deadline follows from the jurisdiction and the time received. With `verification`, the request starts verified.',
   request: { body: { required: true, content: { 'application/json': { schema: NewRightsRequestSchema } } } },
   responses: {
-    201: json(RightsRequestSchema, 'Recorded.'),
-    ...errors,
+    201: jsonResponse(RightsRequestSchema, 'Recorded.'),
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
     422: errorResponse('The contact does not exist.'),
   },
@@ -174,7 +166,7 @@ const listRoute = createRoute({
   summary: 'Rights requests by deadline, soonest first: by status, by kind, due before a date, overdue',
   request: { query: ListQuerySchema },
   responses: {
-    200: json(
+    200: jsonResponse(
       z
         .object({
           requests: z.array(RightsRequestSchema),
@@ -183,7 +175,7 @@ const listRoute = createRoute({
         .openapi('RightsRequestPage'),
       'One page of requests.',
     ),
-    ...errors,
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:read` scope.'),
   },
 });
@@ -197,8 +189,8 @@ const getRoute = createRoute({
   summary: 'A rights request with its deadline, verification and outcome',
   request: { params: ParamsSchema },
   responses: {
-    200: json(RightsRequestSchema, 'The request.'),
-    ...errors,
+    200: jsonResponse(RightsRequestSchema, 'The request.'),
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:read` scope.'),
     404: errorResponse('There is no such request.'),
   },
@@ -220,8 +212,8 @@ const updateRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: RightsRequestChangeSchema } } },
   },
   responses: {
-    200: json(RightsRequestSchema, 'Changed.'),
-    ...errors,
+    200: jsonResponse(RightsRequestSchema, 'Changed.'),
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
     404: errorResponse('There is no such request.'),
     409: errorResponse(

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
-import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { errorResponse, jsonResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
 import { blockAddress, liftBlock, listSuppressions } from '../../../shared/suppressions/admin-suppressions';
 import type { Suppression } from '../../../shared/suppressions/suppressions';
 import type { TableAccess } from '../../../shared/table-access';
@@ -74,14 +74,6 @@ const suppressionJson = (suppression: Suppression) => ({
 });
 
 const common = { tags: ['Suppressions'] };
-const errors = {
-  400: errorResponse('The request is not valid.'),
-  401: errorResponse('No valid API key was presented.'),
-};
-const json = (schema: z.ZodType, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 const createSuppressionRoute = createRoute({
   ...common,
@@ -95,8 +87,8 @@ const createSuppressionRoute = createRoute({
     'email. A confirmed opt-in does not lift it; only `deleteSuppression` does.',
   request: { body: { required: true, content: { 'application/json': { schema: NewSuppressionSchema } } } },
   responses: {
-    201: json(SuppressionWithContactSchema, 'Blocked.'),
-    ...errors,
+    201: jsonResponse(SuppressionWithContactSchema, 'Blocked.'),
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
     409: errorResponse('The address is already suppressed, for any reason (`address_already_suppressed`).'),
     422: errorResponse('The contact does not exist (`unknown_reference`).'),
@@ -118,7 +110,7 @@ const listRoute = createRoute({
     }),
   },
   responses: {
-    200: json(
+    200: jsonResponse(
       z
         .object({
           suppressions: z.array(SuppressionSchema),
@@ -127,7 +119,7 @@ const listRoute = createRoute({
         .openapi('SuppressionPage'),
       'One page of suppressions.',
     ),
-    ...errors,
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:read` scope.'),
   },
 });
@@ -152,8 +144,8 @@ const deleteRoute = createRoute({
     }),
   },
   responses: {
-    200: json(SuppressionWithContactSchema, 'Lifted: the suppression as it was.'),
-    ...errors,
+    200: jsonResponse(SuppressionWithContactSchema, 'Lifted: the suppression as it was.'),
+    ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
     404: errorResponse('The address is not suppressed.'),
     409: errorResponse(

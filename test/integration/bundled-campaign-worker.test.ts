@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '../../shared/runtime';
+import { ensureTable } from '../../shared/table-setup';
+import { publicAppFor } from '../support/apps';
+import { bundledHandler, lambdaContext } from '../support/bundled-handler';
+import { givenList, recordsOf } from '../support/consent-fixtures';
+import { mailArriving } from '../support/sent-mail';
+import { testEnvironment } from '../support/test-runtime';
+
+/**
+ * The campaign-worker function (the table's one stream reader) bundled as `cdk synth` bundles it, invoked
+ * with DynamoDB stream batches in the documented shape (test/fixtures/dynamodb-stream/stream-event.json:
+ * the example of https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html) whose images are the items
+ * really written to the table. It answers with `batchItemFailures` (ReportBatchItemFailures), so Lambda
+ * retries only the records that failed.
+ */
+
+type Handler = (event: DynamoDBStreamEvent, context: unknown) => Promise<DynamoDBBatchResponse>;
+
+let runtime: Runtime;
+let handler: Handler;
+
+beforeAll(async () => {
+  const env = testEnvironment();
+  runtime = createRuntime(env, 'test');
+  await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
+  handler = await bundledHandler<Handler>('campaign-worker', env);
+  await givenList(runtime, { listId: 'news' });
+});
+
+const documented = JSON.parse(
+  readFileSync(new URL('../fixtures/dynamodb-stream/stream-event.json', import.meta.url), 'utf8'),
+) as DynamoDBStreamEvent;
+
+/** A stream image: the same attribute values as the SDK's, typed by aws-lambda. */
+type StreamImage = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
+
+let sequence = 1000;
+
+/** The documented record, as the stream would deliver the insert of `item` (a raw DynamoDB image). */
+function insertRecord(item: Record<string, AttributeValue>): DynamoDBRecord {
+  const [example] = structuredClone(documented.Records) as [DynamoDBRecord];
+  sequence += 1;
+  const { pk, sk } = item;
+  return {
+    ...example,
+    eventID: randomUUID(),
+    eventName: 'INSERT',
+    dynamodb: {
+      ...example.dynamodb,
+      ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+      Keys: { pk, sk } as StreamImage,
+      NewImage: item as StreamImage,
+      SequenceNumber: String(sequence),
+      SizeBytes: JSON.stringify(item).length,
+    },
+  };
+}
+
+/** Every accepted public request in the table, as raw images (what the stream carries). */
+async function acceptedRequestImages(): Promise<Record<string, AttributeValue>[]> {
+  const { Items = [] } = await runtime.clients.dynamoDb.send(
+    new ScanCommand({
+      TableName: runtime.config.tableName,
+      FilterExpression: '#entity = :entity',
+      ExpressionAttributeNames: { '#entity': 'entity' },
+      ExpressionAttributeValues: { ':entity': { S: 'publicRequest' } },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
+}
+
+async function signUp(email: string) {
+  const response = await publicAppFor(runtime).request('/v1/subscribe', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, lists: ['news'] }),
+  });
+  expect(response.status).toBe(202);
+}
+
+describe('the bundled campaign-worker function on a stream batch', () => {
+  it('processes each record of the batch and reports only the one that failed', async () => {
+    const email = `stream-${randomUUID()}@example.org`;
+    await signUp(email);
+    const [accepted] = await acceptedRequestImages();
+    if (accepted === undefined) throw new Error('the signup was not recorded');
+    // A request whose stored input is unreadable: its work throws, and only its record may be retried.
+    const broken = structuredClone(accepted);
+    broken.sk = { S: `${accepted.sk?.S}-broken` };
+    broken.requestId = { S: `${accepted.requestId?.S}-broken` };
+    broken.payload = { M: {} };
+    await runtime.clients.dynamoDb.send(
+      new PutItemCommand({
+        TableName: runtime.config.tableName,
+        Item: broken,
+      }),
+    );
+    const unrelated = { pk: { S: 'NOTHING#x' }, sk: { S: 'NOTHING#x' }, entity: { S: 'nothing' } };
+    const records = [insertRecord(accepted), insertRecord(broken), insertRecord(unrelated)];
+
+    const answer = await handler({ Records: records }, lambdaContext('campaign-worker'));
+
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]?.dynamodb?.SequenceNumber }] });
+    expect((await mailArriving(email)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The news newsletter',
+    ]);
+    expect((await recordsOf(runtime, email))?.events.map((event) => event.kind)).toEqual([
+      'opt-in-requested',
+    ]);
+    // The processed request is gone; the failed one stays for Lambda's retry (then the on-failure queue).
+    const left = (await acceptedRequestImages()).map((item) => item.requestId?.S);
+    expect(left).toEqual([broken.requestId?.S]);
+  });
+
+  it('a batch delivered twice has one effect: one email', async () => {
+    const email = `twice-${randomUUID()}@example.org`;
+    await signUp(email);
+    const mine = (await acceptedRequestImages()).filter((item) => !item.requestId?.S?.endsWith('-broken'));
+    const records = mine.map(insertRecord);
+    expect(await handler({ Records: records }, lambdaContext('campaign-worker'))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await handler({ Records: records }, lambdaContext('campaign-worker'))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await mailArriving(email)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,27 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Runtime } from '../../shared/runtime';
+
+/**
+ * Waits until every accepted public request of the runtime's table has been processed by the stream reader
+ * (it deletes each once done), so a test can then look at the mailbox and the table. Polls with a
+ * deadline; never sleeps a fixed time.
+ */
+export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = 10_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const { Count } = await runtime.clients.documents.send(
+      new ScanCommand({
+        TableName: runtime.config.tableName,
+        FilterExpression: '#entity = :entity',
+        ExpressionAttributeNames: { '#entity': 'entity' },
+        ExpressionAttributeValues: { ':entity': 'publicRequest' },
+        Select: 'COUNT',
+        ConsistentRead: true,
+      }),
+    );
+    if (Count === 0) return;
+    if (Date.now() > until)
+      throw new Error(`${Count} accepted requests still unprocessed after ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
