@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import * as z from 'zod';
 import type { SenderIdentity } from '../config';
 import { type ConsentEvent, listConsentEvents } from '../consent/consent-events';
@@ -10,13 +11,12 @@ import { findList, type MailingList } from '../lists/lists';
 import type { SigningKeyring } from '../signing-keyring';
 import type { TableAccess } from '../table-access';
 import { consentReceiptDocument, isReceiptKind, legalBasisOf, SUBJECT_PREFIX } from './consent-receipt';
-import { protectedHeaderOf, signCompactJws, verifiedPayload } from './jws';
 import { activeReceiptKey, receiptJwks, receiptPublicKey } from './receipt-keys';
 
 /**
  * Issuing and verifying consent receipts (docs/consent.md, "Consent receipts"). A receipt is one ledger
  * event as a DPV/ISO 27560 JSON-LD document (consent-receipt.ts), signed as a compact JWS (RFC 7515) with
- * EdDSA (Ed25519, jws.ts) under the active receipt key, `kid` naming it; the public keys are a JWK Set at
+ * EdDSA (Ed25519) by `jose` under the active receipt key, `kid` naming it; the public keys are a JWK Set at
  * `/.well-known/jwks.json`, so anyone can check the signature with any JOSE library without us. Receipts
  * are issued on request from the ledger, not stored: the ledger is the record, a receipt its signed copy.
  */
@@ -88,13 +88,16 @@ export async function receiptsFor(
   const contextOf = await contextsOf(deps, issuing);
   const issuedAt = deps.now?.() ?? new Date();
   const { kid, privateKey } = activeReceiptKey(keyring);
-  return issuing.map((event) => {
-    const document = consentReceiptDocument(event, { sender: deps.sender, issuedAt, ...contextOf(event) });
-    const header = { alg: 'EdDSA' as const, kid, cty: RECEIPT_MEDIA_TYPE };
-    const receipt = signCompactJws(JSON.stringify(document), header, privateKey);
-    const { eventId, kind, listId, occurredAt } = event;
-    return { eventId, kind, listId, occurredAt, receipt };
-  });
+  return Promise.all(
+    issuing.map(async (event) => {
+      const document = consentReceiptDocument(event, { sender: deps.sender, issuedAt, ...contextOf(event) });
+      const receipt = await new CompactSign(new TextEncoder().encode(JSON.stringify(document)))
+        .setProtectedHeader({ alg: 'EdDSA', kid, cty: RECEIPT_MEDIA_TYPE })
+        .sign(privateKey);
+      const { eventId, kind, listId, occurredAt } = event;
+      return { eventId, kind, listId, occurredAt, receipt };
+    }),
+  );
 }
 
 /** The receipts of a contact's whole ledger, oldest first. */
@@ -129,20 +132,25 @@ export async function verifyConsentReceipt(
   receipt: string,
 ): Promise<ReceiptVerification> {
   const keyring = keyringOf(deps);
-  const header = receipt.length > MAX_RECEIPT_LENGTH ? undefined : protectedHeaderOf(receipt);
-  if (header === undefined) return { signature: 'malformed', ledger: 'not-checked' };
-  const key = receiptPublicKey(keyring, header.kid);
+  let kid: string | undefined;
+  try {
+    const header = receipt.length > MAX_RECEIPT_LENGTH ? undefined : decodeProtectedHeader(receipt);
+    kid = header?.alg === 'EdDSA' && typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    kid = undefined;
+  }
+  if (kid === undefined) return { signature: 'malformed', ledger: 'not-checked' };
+  const key = receiptPublicKey(keyring, kid);
   if (key === undefined) return { signature: 'unknown-key', ledger: 'not-checked' };
-  const payload = verifiedPayload(receipt, key);
-  if (payload === undefined) return { signature: 'invalid', ledger: 'not-checked' };
   let document: unknown;
   try {
-    document = JSON.parse(payload);
+    const { payload } = await compactVerify(receipt, key, { algorithms: ['EdDSA'] });
+    document = JSON.parse(new TextDecoder().decode(payload));
   } catch {
     return { signature: 'invalid', ledger: 'not-checked' };
   }
   const ledger = await ledgerHolds(deps, document);
-  return { signature: 'valid', keyId: header.kid, ledger, receipt: document };
+  return { signature: 'valid', keyId: kid, ledger, receipt: document };
 }
 
 /** The facts of the event that a receipt states, as the ledger check reads them. */
