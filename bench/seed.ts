@@ -22,6 +22,6 @@ export async function givenBenchList(runtime: Runtime, listId: string) {
     doubleOptIn: true,
     welcomeEmail: { enabled: false, content: {} },
     minimumAge: null,
-    trackingAllowedByDefault: true,
+    trackingMode: 'per-person',
   });
 }

@@ -7,6 +7,7 @@ import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { streamFilterPatterns } from '../functions/campaign-worker/stream-records';
+import { INACTIVE_CONTACTS_JOB } from '../shared/retention/inactive-contacts';
 import { RIGHTS_DEADLINES_JOB } from '../shared/rights/rights-request-deadlines';
 import type { ConsentMailFunction } from './consent-mail-function';
 import { failureQueue } from './failure-queue';
@@ -22,7 +23,10 @@ import { failureQueue } from './failure-queue';
  *   deferred retries, pending tasks nobody took, scheduled campaigns);
  * - an EventBridge rule once a day, whose event names the job: count the rights requests overdue and due
  *   within 7 days and publish them as metrics (shared/rights/rights-request-deadlines.ts). The worker
- *   already reads the table; the metrics leave through its log group, so it needs no new permission.
+ *   already reads the table; the metrics leave through its log group, so it needs no new permission;
+ * - an EventBridge rule once a day naming the retention job: erase the contacts inactive for
+ *   `INACTIVE_CONTACT_RETENTION_DAYS` (shared/retention/inactive-contacts.ts). It reads and writes only
+ *   the table, which the worker already does (and erasure's items are all in it): no new permission.
  *
  * Nothing is lost in the queue: a pending task that no invocation takes is armed again by the sweep
  * (shared/campaigns/tasks.ts, ARM_TIMEOUT_MS), which writes it again and so puts a new record on the stream.
@@ -46,12 +50,15 @@ export const STREAM_MAX_RECORD_AGE = Duration.hours(1);
 export const SWEEP_INTERVAL = Duration.minutes(1);
 /** When the rights-request deadline metrics are published: daily, 07:00 UTC, before a European working day. */
 export const RIGHTS_DEADLINES_SCHEDULE = { minute: '0', hour: '7' } as const;
+/** When inactive contacts are erased: daily, 03:30 UTC, when the table is quiet in Europe and America. */
+export const INACTIVE_CONTACTS_SCHEDULE = { minute: '30', hour: '3' } as const;
 
 export class CampaignWorkerTriggers extends Construct {
   readonly streamMapping: EventSourceMapping;
   readonly deadLetterQueue: Queue;
   readonly sweepRule: Rule;
   readonly rightsDeadlinesRule: Rule;
+  readonly inactiveContactsRule: Rule;
 
   constructor(scope: Construct, id: string, { table, worker }: CampaignWorkerTriggersProps) {
     super(scope, id);
@@ -104,6 +111,19 @@ export class CampaignWorkerTriggers extends Construct {
     this.rightsDeadlinesRule.addTarget(
       new LambdaFunction(worker.lambda, {
         event: RuleTargetInput.fromObject(RIGHTS_DEADLINES_JOB),
+        retryAttempts: 2,
+      }),
+    );
+
+    this.inactiveContactsRule = new Rule(this, 'InactiveContactsSchedule', {
+      description:
+        'consent-mail: daily, the campaign worker erases contacts with no subscription, no account and no activity for INACTIVE_CONTACT_RETENTION_DAYS',
+      schedule: Schedule.cron(INACTIVE_CONTACTS_SCHEDULE),
+    });
+    // A run that failed or ran out of time leaves the rest due: the next day's run finds it again.
+    this.inactiveContactsRule.addTarget(
+      new LambdaFunction(worker.lambda, {
+        event: RuleTargetInput.fromObject(INACTIVE_CONTACTS_JOB),
         retryAttempts: 2,
       }),
     );

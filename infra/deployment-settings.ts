@@ -31,10 +31,20 @@ export interface DeploymentSettings extends SenderIdentity {
   /** Days opens are kept after the latest one (`OPEN_RETENTION_DAYS`); unset, the runtime default. */
   openRetentionDays?: string;
   /**
+   * Days without activity after which a contact with no subscription or account is erased
+   * (`INACTIVE_CONTACT_RETENTION_DAYS`); unset, the runtime default (docs/retention.md).
+   */
+  inactiveContactRetentionDays?: string;
+  /**
    * Feature flag `inboundMail`: create the SES receipt rule set that hands mail to the unsubscribe mailbox
    * to the inbound-mail function (docs/deploy.md#inbound-mail). Off by default.
    */
   inboundMail: boolean;
+  /**
+   * With `inboundMail`: the mailbox replies to `replyTo` are forwarded to when they are not an unsubscribe
+   * (`replyForwardTo`, `REPLY_FORWARD_TO`); unset, no receipt rule for the reply-to address.
+   */
+  replyForwardTo?: string;
   /**
    * The custom MAIL FROM domain of the SES identity (`mailFromDomain`, default `bounce.<senderDomain>`): the
    * envelope sender, so SPF passes aligned with the From domain. A subdomain of senderDomain used for
@@ -88,6 +98,8 @@ const settingKeys = Object.keys({
   campaignMaxSendRate: true,
   messageRetentionDays: true,
   openRetentionDays: true,
+  inactiveContactRetentionDays: true,
+  replyForwardTo: true,
   mailFromDomain: true,
   publicApiReservedConcurrency: true,
   alarmEmail: true,
@@ -101,6 +113,7 @@ const numericKeys: readonly SettingKey[] = [
   'campaignMaxSendRate',
   'messageRetentionDays',
   'openRetentionDays',
+  'inactiveContactRetentionDays',
   'publicApiReservedConcurrency',
 ];
 
@@ -158,7 +171,9 @@ export function readDeploymentSettings(scope: Construct): DeploymentSettings {
     campaignMaxSendRate: given.get('campaignMaxSendRate'),
     messageRetentionDays: given.get('messageRetentionDays'),
     openRetentionDays: given.get('openRetentionDays'),
+    inactiveContactRetentionDays: given.get('inactiveContactRetentionDays'),
     inboundMail: readFlag(scope, 'inboundMail', problems),
+    replyForwardTo: given.get('replyForwardTo'),
     mailFromDomain: given.get('mailFromDomain')?.toLowerCase() ?? `bounce.${domain}`,
     publicApiReservedConcurrency: given.get('publicApiReservedConcurrency'),
     alarmEmail: given.get('alarmEmail'),
@@ -261,12 +276,19 @@ const settingOfVariable = {
   CAMPAIGN_MAX_SEND_RATE: 'campaignMaxSendRate',
   MESSAGE_RETENTION_DAYS: 'messageRetentionDays',
   OPEN_RETENTION_DAYS: 'openRetentionDays',
+  INACTIVE_CONTACT_RETENTION_DAYS: 'inactiveContactRetentionDays',
+  REPLY_FORWARD_TO: 'replyForwardTo',
 } as const satisfies Partial<Record<(typeof configVariables)[number], SettingKey>>;
 
 type SettingVariable = keyof typeof settingOfVariable;
 
 /** Settings that may be left unset, in which case the runtime's default applies. */
-type OptionalSettingVariable = 'CAMPAIGN_MAX_SEND_RATE' | 'MESSAGE_RETENTION_DAYS' | 'OPEN_RETENTION_DAYS';
+type OptionalSettingVariable =
+  | 'CAMPAIGN_MAX_SEND_RATE'
+  | 'MESSAGE_RETENTION_DAYS'
+  | 'OPEN_RETENTION_DAYS'
+  | 'INACTIVE_CONTACT_RETENTION_DAYS'
+  | 'REPLY_FORWARD_TO';
 
 /** The configuration variables the settings fill (infra/function-environment.ts adds the rest). */
 export function settingsEnvironment(
@@ -285,6 +307,8 @@ export function settingsEnvironment(
     CAMPAIGN_MAX_SEND_RATE: settings.campaignMaxSendRate,
     MESSAGE_RETENTION_DAYS: settings.messageRetentionDays,
     OPEN_RETENTION_DAYS: settings.openRetentionDays,
+    INACTIVE_CONTACT_RETENTION_DAYS: settings.inactiveContactRetentionDays,
+    REPLY_FORWARD_TO: settings.replyForwardTo,
   };
 }
 

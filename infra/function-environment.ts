@@ -95,6 +95,8 @@ export function functionEnvironment({
     // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
     SOFT_BOUNCE_LIMIT: undefined,
     SOFT_BOUNCE_WINDOW_DAYS: undefined,
+    // Lists created without a tracking mode get the runtime default (`off`): tracking is the operator's choice.
+    DEFAULT_LIST_TRACKING_MODE: undefined,
     // The whole keyring, read by the function itself (shared/signing-keyring.ts); never a value here.
     TOKEN_SIGNING_KEYS_SECRET: signsTokens ? secrets.tokenSigningKeys.secretArn : undefined,
     TOKEN_SIGNING_KEYS: undefined,
@@ -106,6 +108,8 @@ export function functionEnvironment({
     ORIGIN_SECRET_ID: originSecretArn,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
     EVENT_BUS_NAME: eventBus?.eventBusName,
+    // The inbound-mail function gets the reply bucket's name from the receipt rule that stores into it.
+    REPLY_MAIL_BUCKET: undefined,
     // Webhooks never reach a private, loopback or link-local address from inside the account (SSRF).
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
   };

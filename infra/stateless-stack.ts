@@ -228,6 +228,9 @@ export class StatelessStack extends Stack {
       this.inboundMailReceipt = new InboundMailReceipt(this, 'InboundMailReceipt', {
         mailbox: settings.unsubscribeMailbox,
         handler: this.inboundMail,
+        ...(settings.replyForwardTo === undefined
+          ? {}
+          : { replies: { replyTo: settings.replyTo, identityArns: send.identityArns } }),
       });
       new CfnOutput(this, 'InboundMailRuleSetName', {
         description:

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ConfigurationError } from './errors';
 import { InvalidKeyringError, keyringOf, type SigningKeyring } from './signing-keyring';
+import { type TrackingMode, trackingModes } from './tracking/tracking-modes';
 import { emailAddress, headerSafeText as headerSafe } from './validation/schemas';
 
 /**
@@ -97,6 +98,13 @@ const environmentSchema = z
       .trim()
       .min(10, 'must be a full physical postal address'),
     UNSUBSCRIBE_MAILBOX: senderAddress('the mailbox for mailto: unsubscribes'),
+    /** Where replies to SENDER_REPLY_TO that are not an unsubscribe are forwarded (inbound-mail). */
+    REPLY_FORWARD_TO: senderAddress('the mailbox replies are forwarded to').optional(),
+    /** The S3 bucket the reply-to receipt rule stores each reply in (set by the CDK app). */
+    REPLY_MAIL_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+      .optional(),
     TOKEN_SIGNING_KEYS: signingKeys,
     TOKEN_ACTIVE_KEY_ID: z.string().min(1).optional(),
     /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */
@@ -128,6 +136,17 @@ const environmentSchema = z
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
     MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
     OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
+    /** The tracking mode of a list created without one (docs/tracking.md, "Tracking modes"). */
+    DEFAULT_LIST_TRACKING_MODE: z
+      .enum(trackingModes, { error: `must be one of ${trackingModes.join(', ')}` })
+      .default('off'),
+    // Three years, the period the CNIL accepts for prospects after their last contact (docs/retention.md).
+    INACTIVE_CONTACT_RETENTION_DAYS: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(30, 'must be at least 30')
+      .max(36_500)
+      .default(1095),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
     /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
@@ -222,6 +241,15 @@ export interface Config {
   messageRetentionDays: number;
   /** How long an open summary is kept after the latest open (never beyond its message record). */
   openRetentionDays: number;
+  /** The tracking mode a list gets when it is created without one. */
+  defaultListTrackingMode: TrackingMode;
+  /** Days without activity after which a contact with no subscription or account is erased (daily job). */
+  inactiveContactRetentionDays: number;
+  /**
+   * Replies to the reply-to address that are not an unsubscribe go to `to`, read from where the receipt
+   * rule stored them (`bucket`, AWS); unset: replies are not processed (docs/unsubscribe.md).
+   */
+  replyForwarding: { to: string; bucket: string | undefined } | undefined;
   /** Transient bounces of one address that turn into a `soft-bounces` suppression (ses-events). */
   softBounces: SoftBounceSettings;
   /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
@@ -308,6 +336,10 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     logLevel: e.LOG_LEVEL,
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     openRetentionDays: e.OPEN_RETENTION_DAYS,
+    defaultListTrackingMode: e.DEFAULT_LIST_TRACKING_MODE,
+    inactiveContactRetentionDays: e.INACTIVE_CONTACT_RETENTION_DAYS,
+    replyForwarding:
+      e.REPLY_FORWARD_TO === undefined ? undefined : { to: e.REPLY_FORWARD_TO, bucket: e.REPLY_MAIL_BUCKET },
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
     eventBusName: e.EVENT_BUS_NAME,

@@ -58,16 +58,19 @@ export const entities = {
     // Set only on account holders, so the index holds exactly the people announcements go to.
     gsi1pk: 'ACCOUNT_HOLDERS#SHARD#<shard>',
     gsi1sk: '<contactId>',
-    // Set only while the contact has opted out of the sale or sharing of their data (CCPA).
-    gsi2pk: 'DO_NOT_SELL',
-    gsi2sk: '<contactId>',
+    // On every contact: `<reviewAt>` is when the retention job next looks at it (its creation, then its
+    // latest activity as the job last found it), so the job reads only contacts quiet for the whole period.
+    gsi2pk: 'CONTACTS#SHARD#<shard>',
+    gsi2sk: '<reviewAt>#<contactId>',
     // Only while the contact exists solely because of unconfirmed signups (docs/retention.md).
     expires: true,
     accessPatterns: [
       'get a contact by id',
       'everything held about a contact (query the partition) for export and erasure',
       'every account holder, read in parallel shards (service announcements)',
-      'the contacts opted out of sale or sharing, page by page (findContacts doNotSell=true)',
+      'every contact, read in parallel shards (policy-change and security notices to everyone concerned)',
+      'contacts not reviewed since a date, read in parallel shards (retention of inactive contacts)',
+      'the contacts opted out of sale or sharing, page by page (findContacts doNotSell=true, filtered per shard)',
     ],
   },
   emailLookup: {
@@ -305,6 +308,16 @@ export const entities = {
     pk: 'CONTACT#<contactId>',
     sk: 'REFERRALS',
     accessPatterns: ["count a referrer's requests with one update", "a contact's referral counts (export)"],
+  },
+  noticeRecord: {
+    description:
+      'Proof that one person was sent one policy-change or security notice: the announcement, its policy version and when; kept after the message record expires.',
+    pk: 'CONTACT#<contactId>',
+    sk: 'NOTICE#<campaignId>',
+    accessPatterns: [
+      'record a notice sent, beside its message record (campaign fan-out)',
+      "a contact's notices with their policy versions (export)",
+    ],
   },
   erasureRecord: {
     description:

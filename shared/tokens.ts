@@ -36,7 +36,12 @@ export const tokenPurposes = {
     })
     .refine((data) => data.listIds.length === data.requestIds.length),
   /** The open-tracking pixel of one message. */
-  trackOpen: z.strictObject({ contactId: opaqueId, messageId: opaqueId }),
+  trackOpen: z.strictObject({
+    contactId: opaqueId,
+    messageId: opaqueId,
+    /** Absent: `per-person` (every token minted before modes existed). */
+    mode: z.literal('aggregate').optional(),
+  }),
   /** Confirmation of an address change, sent to the new address. */
   confirmEmailChange: z.strictObject({ contactId: opaqueId, changeId: opaqueId }),
   /**

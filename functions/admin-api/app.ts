@@ -65,7 +65,7 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
       paths: v1('lists'),
       load: () =>
         routerOf(
-          import('./routes/lists').then((m) => m.listRoutes(access)),
+          import('./routes/lists').then((m) => m.listRoutes(access, deps.config.defaultListTrackingMode)),
           import('./routes/consent-texts').then((m) => m.consentTextRoutes(access)),
         ),
     },

@@ -6,6 +6,12 @@ import { withInvocationFields } from '../../shared/lambda-invocation';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import {
+  eraseInactiveContacts,
+  type INACTIVE_CONTACTS_JOB,
+  isInactiveContactsJob,
+  type RetentionRun,
+} from '../../shared/retention/inactive-contacts';
+import {
   type DeadlineCounts,
   isRightsDeadlinesJob,
   publishRightsRequestDeadlines,
@@ -22,8 +28,9 @@ import { type StreamWork, streamWorkOf } from './stream-records';
  * parked batches; an accepted public request: do its work; an open the pixel recorded: count it; an
  * expired open tally: remove the message's opens; a ledger event, a suppression from SES feedback or a
  * completed rights request: publish the operator's event), a rule every minute (sweep due work, start
- * scheduled campaigns, retry due webhook deliveries) and a daily rule (publish the rights-request
- * deadline metrics, shared/rights/rights-request-deadlines.ts). A task that
+ * scheduled campaigns, retry due webhook deliveries) and two daily rules (publish the rights-request
+ * deadline metrics, shared/rights/rights-request-deadlines.ts; erase inactive contacts,
+ * shared/retention/inactive-contacts.ts). A task that
  * fails is handed back by `runTask` itself, so stream records are reported failed only when even that
  * could not be done; the lease and the sweeper cover the rest (docs/campaigns.md).
  */
@@ -51,13 +58,21 @@ async function run(deps: Deps, work: StreamWork): Promise<void> {
 }
 
 export const handler = withInvocationFields(async function handleEvent(
-  event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB,
+  event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB | typeof INACTIVE_CONTACTS_JOB,
   context: Context,
-): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts> {
+): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts | RetentionRun> {
   if (isRightsDeadlinesJob(event)) {
     return publishRightsRequestDeadlines({
       documents: runtime.clients.documents,
       tableName: runtime.config.tableName,
+    });
+  }
+  if (isInactiveContactsJob(event)) {
+    return eraseInactiveContacts({
+      access: openCounting.access,
+      logger: runtime.logger,
+      retentionDays: runtime.config.inactiveContactRetentionDays,
+      remainingMs: () => context.getRemainingTimeInMillis(),
     });
   }
   // A failed read (SES unreachable) is tried again by the next invocation rather than kept.

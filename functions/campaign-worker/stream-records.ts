@@ -13,9 +13,9 @@ import {
   type ExpiredOpensWork,
   expiredOpensFilterPattern,
   expiredOpensOf,
-  type MessageOpenWork,
   messageOpenFilterPattern,
   messageOpenOf,
+  type OpenWork,
   type StreamImage as RecordImage,
 } from '../../shared/tracking/open-counting';
 
@@ -55,8 +55,11 @@ export const pendingTaskFilterPattern = {
 export type StreamWork =
   | { kind: 'campaign-task'; campaignId: string; taskId: string }
   | { kind: 'accepted-request'; key: PublicRequestKey }
-  /** An open the pixel recorded on its message: counted into the campaign's counters (open-counting.ts). */
-  | { kind: 'message-open'; open: MessageOpenWork }
+  /**
+   * An open the pixel recorded on its message: counted into the campaign's counters (open-counting.ts);
+   * in aggregate mode also the contact's last-open day, and the pending open removed (aggregate-opens.ts).
+   */
+  | { kind: 'message-open'; open: OpenWork }
   /** A message's open tally expired (or was erased): its opens are removed from the message. */
   | { kind: 'opens-expired'; expired: ExpiredOpensWork }
   /** A ledger event, a suppression from SES feedback or a completed rights request: the operator's events. */

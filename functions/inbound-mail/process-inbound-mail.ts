@@ -1,3 +1,4 @@
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { ConsentEvidence } from '../../shared/consent/consent-events';
 import {
   type IgnoredReplyReason,
@@ -7,11 +8,13 @@ import {
 } from '../../shared/consent/reply-unsubscribe';
 import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContactByEmail } from '../../shared/contacts/contacts';
+import { forwardedReply } from '../../shared/email/forwarded-reply';
 import { hashEmail } from '../../shared/email-address';
 import type { Logger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import type { TableAccess } from '../../shared/table-access';
 import { createTokenSigner, type TokenRejection, type TokenSigner } from '../../shared/tokens';
+import { type StoredReplies, s3StoredReplies } from './stored-replies';
 
 /**
  * Mail to the unsubscribe mailbox, as the SES receipt rule's Lambda action delivers it (headers and
@@ -19,6 +22,12 @@ import { createTokenSigner, type TokenRejection, type TokenSigner } from '../../
  * authenticated sender withdraws all marketing. Everything else changes nothing and is logged, without
  * addresses or tokens. Repeating an event records nothing new (the domain's `unsubscribe` is idempotent),
  * so SES or Lambda retries are harmless.
+ *
+ * Replies to the reply-to address (its own receipt rule, which first stores the message in S3) follow the
+ * same rules; a reply that is not an unsubscribe honoured (no instruction, an unknown or unauthenticated
+ * sender, a token that does not verify) is a person writing to us, and is forwarded whole to the
+ * operator's mailbox (`forwardsReply`, shared/email/forwarded-reply.ts), so no human message is lost. Mail
+ * SES found a virus in is not forwarded; it stays in the bucket for its retention.
  */
 
 export interface InboundMailDependencies {
@@ -27,6 +36,19 @@ export interface InboundMailDependencies {
   tokens: TokenSigner;
   emailHashSecret: Buffer;
   now?: () => Date;
+  /** Replies to the reply-to address: honoured as above, or forwarded. Unset: no reply-to processing. */
+  replies?: ReplyForwarding;
+}
+
+export interface ReplyForwarding {
+  /** The reply-to address (SENDER_REPLY_TO): mail the receipt rule matched for it is a reply. */
+  replyTo: string;
+  /** The operator's mailbox (REPLY_FORWARD_TO). */
+  forwardTo: string;
+  /** The verified address forwards go out from (SENDER_FROM_ADDRESS). */
+  from: string;
+  stored: StoredReplies;
+  ses: SESv2Client;
 }
 
 /** The SES Lambda-action event, reduced to what is read (AWS's `SESEvent` is assignable to it). */
@@ -46,15 +68,59 @@ export type InboundMailOutcome =
 export interface InboundMailSummary {
   /** One outcome per record of the event (SES sends one). */
   outcomes: InboundMailOutcome[];
+  /** How many records were replies forwarded to the operator's mailbox. */
+  forwarded: number;
 }
 
 export function inboundMailDependencies(runtime: Runtime): InboundMailDependencies {
+  const { config } = runtime;
+  const forwarding = config.replyForwarding;
   return {
-    access: { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+    access: { documents: runtime.clients.documents, tableName: config.tableName },
     logger: runtime.logger,
-    tokens: createTokenSigner(runtime.config.signingKeys),
-    emailHashSecret: runtime.config.emailHashSecret,
+    tokens: createTokenSigner(config.signingKeys),
+    emailHashSecret: config.emailHashSecret,
+    ...(forwarding?.bucket === undefined
+      ? {}
+      : {
+          replies: {
+            replyTo: config.sender.replyTo,
+            forwardTo: forwarding.to,
+            from: config.sender.fromAddress,
+            stored: s3StoredReplies(forwarding.bucket, config.region, process.env),
+            ses: runtime.clients.ses,
+          },
+        }),
   };
+}
+
+/** Whether a reply with this outcome is a person's message to forward: anything but an unsubscribe honoured or a virus. */
+export function forwardsReply(outcome: InboundMailOutcome): boolean {
+  switch (outcome.kind) {
+    case 'unsubscribed':
+    case 'already-unsubscribed':
+      return false;
+    case 'ignored':
+      return outcome.reason !== 'virus' && outcome.reason !== 'malformed-event';
+    default:
+      return true;
+  }
+}
+
+const isFor = (receipt: InboundReceipt, address: string) =>
+  (receipt.recipients ?? []).some((recipient) => recipient.toLowerCase() === address.toLowerCase());
+
+async function forward(replies: ReplyForwarding, mail: InboundMail): Promise<void> {
+  if (mail.messageId === undefined) throw new Error('a reply without an SES message id cannot be read back');
+  const raw = await replies.stored.read(mail.messageId);
+  // Sent without the configuration set: it is not one of our messages, and its events concern nobody.
+  await replies.ses.send(
+    new SendEmailCommand({
+      FromEmailAddress: replies.from,
+      Destination: { ToAddresses: [replies.forwardTo] },
+      Content: { Raw: { Data: forwardedReply(raw, { from: replies.from, to: replies.forwardTo }) } },
+    }),
+  );
 }
 
 const SENDER_REASON = 'reply "unsubscribe" from an authenticated sender';
@@ -124,6 +190,7 @@ export async function processInboundMail(
   event: InboundMailEvent,
 ): Promise<InboundMailSummary> {
   const outcomes: InboundMailOutcome[] = [];
+  let forwarded = 0;
   for (const record of event?.Records ?? []) {
     const mail = record?.ses?.mail;
     const receipt = record?.ses?.receipt;
@@ -135,7 +202,15 @@ export async function processInboundMail(
     // SES's id of the received message is opaque (no address in it): it ties the logs to the mail.
     const logger = deps.logger.child({ sesMessageId: mail.messageId });
     // Errors (DynamoDB unavailable) propagate, so Lambda retries the event; retrying is idempotent.
-    outcomes.push(await processRecord(deps, mail, receipt, logger));
+    const outcome = await processRecord(deps, mail, receipt, logger);
+    outcomes.push(outcome);
+    const { replies } = deps;
+    if (replies !== undefined && isFor(receipt, replies.replyTo) && forwardsReply(outcome)) {
+      // A failure propagates too: Lambda retries, and the unsubscribe part records nothing twice.
+      await forward(replies, mail);
+      forwarded++;
+      logger.info('reply forwarded to the operator', { outcome: outcome.kind });
+    }
   }
-  return { outcomes };
+  return { outcomes, forwarded };
 }

@@ -11,10 +11,10 @@ import {
 } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
 import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
-import type { ReadEvent } from '../../shared/events/events-of-records';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequestKey } from '../../shared/requests/public-requests';
+import { eraseInactiveContacts } from '../../shared/retention/inactive-contacts';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
 import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
@@ -24,8 +24,9 @@ import { openTableStream } from './table-stream';
 /**
  * The table's stream reader in-process, for `npm start`, the tests and the benchmarks: it reads the
  * stream from DynamoDB Local exactly as the Lambda event source mapping does on AWS (the same records, the
- * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), and sweeps due work as the scheduled rule
- * does. On start it takes back
+ * same routing, the same `runTask`, `processPublicRequest`, `countOpen` and `forgetExpiredOpens`), sweeps due
+ * work as the scheduled rule does, and erases inactive contacts a minute after start and then daily, as the
+ * daily rule does (shared/retention/inactive-contacts.ts). On start it takes back
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
 
@@ -45,6 +46,8 @@ export interface CampaignRunnerOptions {
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
   /** Test hook, see `RecipientDependencies.crashAt`. */
   crashAt?: RecipientDependencies['crashAt'];
+  /** How often the retention job erases inactive contacts (AWS: daily, INACTIVE_CONTACTS_SCHEDULE). */
+  retentionIntervalMs?: number;
 }
 
 export interface CampaignRunner {
@@ -54,172 +57,230 @@ export interface CampaignRunner {
   readonly crashed: Promise<SimulatedCrash>;
 }
 
-export async function startCampaignRunner(
-  runtime: Runtime,
-  options: CampaignRunnerOptions = {},
-): Promise<CampaignRunner> {
-  const { config, logger } = runtime;
-  const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
-  const requestWork = publicRequestWorkOf(runtime);
-  const outbound = { publisher: outboundEventPublisher(runtime), logger };
-  const webhooks = {
-    access: base.access,
-    logger,
-    allowPrivateTargets: config.webhooks.allowPrivateTargets,
-  };
-  const budget = options.taskBudgetMs ?? 60_000;
-  const concurrency = options.concurrency ?? 8;
-  let stopped = false;
-  // Stopping wakes the sweeper from its wait, so `stop` never waits out a sweep interval.
-  const stopping = new AbortController();
-  let crash: (error: SimulatedCrash) => void = () => undefined;
-  const crashed = new Promise<SimulatedCrash>((resolve) => {
-    crash = resolve;
-  });
-  const queue: { campaignId: string; taskId: string }[] = [];
+type TaskRef = { campaignId: string; taskId: string };
+type Tally = Extract<StreamWork, { kind: 'message-open' | 'opens-expired' }>;
+type Base = Awaited<ReturnType<typeof campaignWorkerDependencies>>;
+
+/**
+ * What the stream reader runs: accepted requests, open tallies and outbound events at once as their
+ * records arrive, campaign tasks up to `concurrency` side by side. Every piece of work in flight is in
+ * `running`, so stopping waits for all of it.
+ */
+class StreamWorkRunner {
+  stopped = false;
+  readonly running = new Set<Promise<void>>();
+  readonly crashed: Promise<SimulatedCrash>;
+  private crash: (error: SimulatedCrash) => void = () => undefined;
+  private readonly queue: TaskRef[] = [];
   // Tasks queued or running. A record for a running task (it re-armed itself, or was re-armed) means
   // "run it again once this run ends"; dropping it would leave the task to the sweeper's arm timeout.
-  const known = new Map<string, 'queued' | 'running' | 'again'>();
-  const running = new Set<Promise<void>>();
+  private readonly known = new Map<string, 'queued' | 'running' | 'again'>();
+  private readonly requestWork;
+  private readonly outbound;
+  private readonly openCounting;
+  // Opens and expired tallies one after another, in stream order, as the Lambda handler does.
+  private tallies: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly base: Base,
+    private readonly options: CampaignRunnerOptions,
+  ) {
+    this.crashed = new Promise<SimulatedCrash>((resolve) => {
+      this.crash = resolve;
+    });
+    this.requestWork = publicRequestWorkOf(runtime);
+    this.outbound = { publisher: outboundEventPublisher(runtime), logger: runtime.logger };
+    this.openCounting = { access: base.access, openRetentionDays: runtime.config.openRetentionDays };
+  }
+
+  /** Runs `work` in the background, logging its failure under `failure`; `stop` waits for it. */
+  private track(work: Promise<unknown>, failure: string): Promise<void> {
+    const run: Promise<void> = work
+      .then(() => undefined)
+      .catch((error: unknown) => this.runtime.logger.error(failure, { error }))
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+    return run;
+  }
 
   /**
    * An accepted public request: processed at once, beside the campaign tasks. A failure is retried as the
    * event source mapping retries a record (STREAM_RETRY_ATTEMPTS in infra/campaign-worker-triggers.ts),
    * then logged; the request then stays until its TTL, as it would sit in the on-failure queue on AWS.
    */
-  async function processWithRetries(key: PublicRequestKey) {
+  private async processWithRetries(key: PublicRequestKey) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await processPublicRequest(base, requestWork, key);
+        await processPublicRequest(this.base, this.requestWork, key);
         return;
       } catch (error) {
-        if (attempt >= REQUEST_RETRY_ATTEMPTS || stopped) throw error;
-        logger.warn('accepted request failed; retrying', { attempt: attempt + 1, error });
+        if (attempt >= REQUEST_RETRY_ATTEMPTS || this.stopped) throw error;
+        this.runtime.logger.warn('accepted request failed; retrying', { attempt: attempt + 1, error });
         await sleep(REQUEST_RETRY_DELAY_MS * (attempt + 1));
       }
     }
   }
 
-  function processRequest(key: PublicRequestKey) {
-    const run = processWithRetries(key)
-      .catch((error: unknown) => logger.error('accepted request could not be processed', { error }))
-      .finally(() => running.delete(run));
-    running.add(run);
-  }
-
-  /** The operator's events of a record: published at once (webhooks locally; there is no bus). */
-  function publishEvents(events: ReadEvent[]) {
-    const run = publishOutboundEvents(outbound, events)
-      .catch((error: unknown) => logger.error('outbound events could not be published', { error }))
-      .finally(() => running.delete(run));
-    running.add(run);
-  }
-
-  const openCounting = { access: base.access, openRetentionDays: config.openRetentionDays };
-  // Opens and expired tallies one after another, in stream order, as the Lambda handler does.
-  let tallies: Promise<void> = Promise.resolve();
-  function processTally(work: Extract<StreamWork, { kind: 'message-open' | 'opens-expired' }>) {
-    const run: Promise<void> = tallies
-      .then(() =>
-        work.kind === 'message-open'
-          ? countOpen(openCounting, work.open).then(() => undefined)
-          : forgetExpiredOpens(openCounting.access, work.expired),
-      )
-      .catch((error: unknown) => logger.error('open could not be counted', { error }))
-      .finally(() => running.delete(run));
-    tallies = run;
-    running.add(run);
+  private processTally(work: Tally) {
+    const count = async () => {
+      if (work.kind === 'message-open') await countOpen(this.openCounting, work.open);
+      else await forgetExpiredOpens(this.openCounting.access, work.expired);
+    };
+    this.tallies = this.track(this.tallies.then(count), 'open could not be counted');
   }
 
   /** A record that cannot be read is logged and skipped, never allowed to stop the records after it. */
-  function routed(record: _Record): StreamWork | undefined {
+  private routed(record: _Record): StreamWork | undefined {
     try {
       return streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
     } catch (error) {
-      logger.error('stream record could not be routed', { eventName: record.eventName, error });
+      this.runtime.logger.error('stream record could not be routed', { eventName: record.eventName, error });
       return undefined;
     }
   }
 
-  function enqueue(records: _Record[]) {
+  enqueue(records: _Record[]) {
     // A simulated crash stops the runner dead: what the stream still delivers is nobody's any more.
-    if (stopped) return;
+    if (this.stopped) return;
     for (const record of records) {
-      const work = routed(record);
-      if (work?.kind === 'accepted-request') processRequest(work.key);
-      if (work?.kind === 'message-open' || work?.kind === 'opens-expired') processTally(work);
-      if (work?.kind === 'outbound-events') publishEvents(work.events);
-      if (work?.kind !== 'campaign-task') continue;
-      const task = { campaignId: work.campaignId, taskId: work.taskId };
-      const id = `${task.campaignId}/${task.taskId}`;
-      const state = known.get(id);
-      if (state === 'running') known.set(id, 'again');
-      if (state !== undefined) continue;
-      known.set(id, 'queued');
-      queue.push(task);
+      const work = this.routed(record);
+      if (work?.kind === 'accepted-request')
+        this.track(this.processWithRetries(work.key), 'accepted request could not be processed');
+      if (work?.kind === 'message-open' || work?.kind === 'opens-expired') this.processTally(work);
+      if (work?.kind === 'outbound-events')
+        // The operator's events: published at once (webhooks locally; there is no bus).
+        this.track(
+          publishOutboundEvents(this.outbound, work.events),
+          'outbound events could not be published',
+        );
+      if (work?.kind === 'campaign-task')
+        this.queueTask({ campaignId: work.campaignId, taskId: work.taskId });
     }
-    pump();
+    this.pump();
   }
 
-  function pump() {
-    while (!stopped && running.size < concurrency && queue.length > 0) {
-      const task = queue.shift();
-      if (task === undefined) break;
-      const id = `${task.campaignId}/${task.taskId}`;
-      known.set(id, 'running');
-      const deadline = Date.now() + budget;
-      const deps: CampaignWorkerDependencies = {
-        ...base,
-        remainingMs: () => deadline - Date.now(),
-        ...(options.afterRecipientSent ? { afterRecipientSent: options.afterRecipientSent } : {}),
-        ...(options.crashAt ? { crashAt: options.crashAt } : {}),
-      };
-      const run = runTask(deps, task.campaignId, task.taskId)
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          if (error instanceof SimulatedCrash) {
-            stopped = true;
-            crash(error);
-            return;
-          }
-          logger.error('campaign task failed', { ...task, error });
-        })
+  private queueTask(task: TaskRef) {
+    const id = `${task.campaignId}/${task.taskId}`;
+    const state = this.known.get(id);
+    if (state === 'running') this.known.set(id, 'again');
+    if (state !== undefined) return;
+    this.known.set(id, 'queued');
+    this.queue.push(task);
+  }
+
+  private pump() {
+    const concurrency = this.options.concurrency ?? 8;
+    while (!this.stopped && this.running.size < concurrency && this.queue.length > 0) {
+      const task = this.queue.shift();
+      if (task !== undefined) this.startTask(task);
+    }
+  }
+
+  private startTask(task: TaskRef) {
+    const id = `${task.campaignId}/${task.taskId}`;
+    this.known.set(id, 'running');
+    const deadline = Date.now() + (this.options.taskBudgetMs ?? 60_000);
+    const { afterRecipientSent, crashAt } = this.options;
+    const deps: CampaignWorkerDependencies = {
+      ...this.base,
+      remainingMs: () => deadline - Date.now(),
+      ...(afterRecipientSent ? { afterRecipientSent } : {}),
+      ...(crashAt ? { crashAt } : {}),
+    };
+    const run = runTask(deps, task.campaignId, task.taskId)
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        if (!(error instanceof SimulatedCrash)) throw error;
+        this.stopped = true;
+        this.crash(error);
+      })
+      .catch((error: unknown) => this.runtime.logger.error('campaign task failed', { ...task, error }))
+      .finally(() => {
+        this.running.delete(run);
+        if (this.known.get(id) === 'again') {
+          this.known.set(id, 'queued');
+          this.queue.push(task);
+        } else this.known.delete(id);
+        this.pump();
+      });
+    this.running.add(run);
+  }
+}
+
+/** Sweeps due work every `intervalMs` until `signal` aborts, as the scheduled rule does on AWS. */
+async function sweepUntilStopped(runtime: Runtime, base: Base, intervalMs: number, signal: AbortSignal) {
+  const { logger } = runtime;
+  const webhooks = {
+    access: base.access,
+    logger,
+    allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
+  };
+  while (!signal.aborted) {
+    // Stopping wakes the sweeper from its wait, so `stop` never waits out a sweep interval.
+    await delay(intervalMs, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return;
+    await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
+    await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>
+      logger.warn('webhook sweep failed', { error }),
+    );
+  }
+}
+
+/**
+ * The daily retention job, as the scheduled rule runs it on AWS: once `intervalMs` after start (a
+ * minute by default), then every `intervalMs` (a day by default). `stop` cancels the next run and waits
+ * for one in progress.
+ */
+function scheduleRetention(runtime: Runtime, base: Base, intervalMs: number | undefined) {
+  const { logger, config } = runtime;
+  const job = { access: base.access, logger, retentionDays: config.inactiveContactRetentionDays };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const schedule = (delayMs: number) => {
+    timer = setTimeout(() => {
+      running = eraseInactiveContacts(job)
+        .catch((error: unknown) => logger.warn('inactive contacts job failed', { error }))
         .finally(() => {
-          running.delete(run);
-          if (known.get(id) === 'again') {
-            known.set(id, 'queued');
-            queue.push(task);
-          } else known.delete(id);
-          pump();
+          if (!stopped) schedule(intervalMs ?? 24 * 3_600_000);
         });
-      running.add(run);
-    }
-  }
+    }, delayMs);
+    timer.unref();
+  };
+  schedule(intervalMs ?? 60_000);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
 
+export async function startCampaignRunner(
+  runtime: Runtime,
+  options: CampaignRunnerOptions = {},
+): Promise<CampaignRunner> {
+  const base = await campaignWorkerDependencies(runtime, options.ses ? { ses: options.ses } : {});
+  const runner = new StreamWorkRunner(runtime, base, options);
   const stream = await openTableStream(runtime);
   // Take back everything unfinished (but not parked): a previous worker may have died holding it.
   await sweep(base, '9999');
-  stream.start(enqueue);
+  stream.start((records) => runner.enqueue(records));
+  const stopping = new AbortController();
+  const sweeping = sweepUntilStopped(runtime, base, options.sweepIntervalMs ?? 1000, stopping.signal);
+  // A simulated crash stops the sweeper too: the runner is dead.
+  void runner.crashed.then(() => stopping.abort());
 
-  const sweeping = (async () => {
-    while (!stopped) {
-      await delay(options.sweepIntervalMs ?? 1000, undefined, { signal: stopping.signal }).catch(
-        () => undefined,
-      );
-      if (stopped) return;
-      await sweep(base).catch((error: unknown) => logger.warn('campaign sweep failed', { error }));
-      await sweepWebhookDeliveries(webhooks).catch((error: unknown) =>
-        logger.warn('webhook sweep failed', { error }),
-      );
-    }
-  })();
+  const retention = scheduleRetention(runtime, base, options.retentionIntervalMs);
 
   return {
-    crashed,
+    crashed: runner.crashed,
     async stop() {
-      stopped = true;
+      runner.stopped = true;
       stopping.abort();
-      await Promise.all([stream.stop(), sweeping, ...running]);
+      await Promise.all([stream.stop(), sweeping, retention.stop(), ...runner.running]);
     },
   };
 }

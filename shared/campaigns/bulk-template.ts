@@ -4,6 +4,7 @@ import { defaultLocale, isSupportedLocale } from '../i18n/locales';
 import { type ComplianceContext, complianceCheck } from '../sending/compliance-policy';
 import type { Exemption, RecipientState, Refusal } from '../sending/message-types';
 import type { TokenPurpose, TokenSigner } from '../tokens';
+import type { PixelMode } from '../tracking/tracking-modes';
 import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
 import { type Personalisation, type Placeholder, placeholderValue } from './personalise';
@@ -49,6 +50,8 @@ export interface BulkTemplate {
   placeholders: Placeholder[];
   /** The pixel `<img>` with its token marker, when the template has one. */
   pixel: string | null;
+  /** The tracking mode the pixel was placed under, when there is one (recorded on each message). */
+  pixelMode: PixelMode | null;
   marker: (id: string) => string;
 }
 
@@ -66,7 +69,7 @@ export function bulkVariantKey(recipient: RecipientState): string {
     recipient.subscription?.affirmative ?? null,
     recipient.list?.listId ?? null,
     recipient.list?.name ?? null,
-    recipient.list?.trackingAllowedByDefault ?? null,
+    recipient.list?.trackingMode ?? null,
   ]);
 }
 
@@ -102,7 +105,8 @@ export function buildBulkTemplate(
       throw new TypeError('bulk template: the stand-in signer only signs');
     },
   };
-  // The stand-in allows tracking whenever the list and the campaign do: the pixel becomes a variable.
+  // The stand-in allows tracking whenever the list and the campaign do: the pixel becomes a variable
+  // (on an aggregate list every recipient gets it; on a per-person list, those who allowed tracking).
   const standIn: RecipientState = { ...like, trackingConsent: true };
   const decision = complianceCheck(
     draft,
@@ -132,6 +136,7 @@ export function buildBulkTemplate(
     signed,
     placeholders,
     pixel: pixels[0] ?? null,
+    pixelMode: pixels.length > 0 ? (message.trackingMode ?? null) : null,
     marker,
   };
   return { ok: true, template };

@@ -1,8 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, SUBSCRIBER_SHARDS, table } from '../data-model';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
-import type { AnnouncementCategory } from '../sending/message-types';
+import type { AnnouncementCategory, MessageDraft } from '../sending/message-types';
 import { readCampaignTotals } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
 import { newTaskPut } from './tasks';
@@ -24,15 +25,31 @@ export const campaignStatuses = [
 ] as const;
 export type CampaignStatus = (typeof campaignStatuses)[number];
 
-export type CampaignAudience = { type: 'list'; listId: string } | { type: 'account-holders' };
+/** One language's content of a campaign. */
+export interface CampaignVersion {
+  subject: string;
+  html: string | null;
+  text: string | null;
+}
+
+export type CampaignAudience =
+  | { type: 'list'; listId: string }
+  | { type: 'account-holders' }
+  /** Policy-change and security notices: every contact held (any list's subscribers, account holders, imports). */
+  | { type: 'all-contacts' }
+  /** Policy-change and security notices: the contacts the operator chose (e.g. those a breach affected). */
+  | { type: 'chosen-contacts'; contactIds: string[] };
 
 export interface CampaignContent {
   name: string;
   kind: 'marketing' | 'announcement';
   audience: CampaignAudience;
+  /** The `en` version, and the fallback for recipients whose locale has none. */
   subject: string;
   html: string | null;
   text: string | null;
+  /** Other languages' versions (`fr`); each recipient gets their locale's (docs/campaigns.md). */
+  versions?: Partial<Record<Exclude<Locale, 'en'>, CampaignVersion>>;
   /** Marketing: place the open pixel for recipients who allowed tracking. */
   tracking: boolean;
   /** Marketing: the advertisement notice even for affirmative consent. */
@@ -40,6 +57,8 @@ export interface CampaignContent {
   /** Announcements. */
   category: AnnouncementCategory | null;
   policyEffectiveDate: string | null;
+  /** Notices: the version of the policy (or of the notice) each recipient's notice record names. */
+  policyVersion?: string | null;
   promotionalOverride: { reason: string } | null;
   /** The API key that created it; logged with every exemption its messages use (exemption-log.ts). */
   requestedByKeyId?: string | null;
@@ -61,6 +80,19 @@ export interface Campaign extends CampaignContent {
   outstanding: number;
   /** Planning tasks not yet finished: until 0, `planned` still grows. */
   planning: number;
+}
+
+/** A campaign's content fields from a draft's (draft-versions.ts `draftContentOf`): absent parts are null. */
+export function campaignVersionsOf(
+  draft: Pick<MessageDraft, 'subject' | 'html' | 'text' | 'versions'>,
+): Pick<CampaignContent, 'subject' | 'html' | 'text' | 'versions'> {
+  const stored = (version: { subject: string; html?: string; text?: string }): CampaignVersion => ({
+    subject: version.subject,
+    html: version.html ?? null,
+    text: version.text ?? null,
+  });
+  const fr = draft.versions?.fr;
+  return { ...stored(draft), ...(fr === undefined ? {} : { versions: { fr: stored(fr) } }) };
 }
 
 /** Campaign ids are opaque ids; "cmp" keeps them recognisable in SES tags and logs. */

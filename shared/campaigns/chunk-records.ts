@@ -3,6 +3,8 @@ import type { Contact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { anonymisedMessage } from '../rights/erasure';
 import { sanitiseTagValue } from '../sending/compliance-policy';
+import { noticeCategories } from '../sending/message-types';
+import { isOneOf } from '../sending/policy/kind-policy';
 import type { MessageRecord } from '../sending/send-message';
 import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import type { Campaign } from './campaigns';
@@ -21,7 +23,7 @@ const UNPROCESSED_ATTEMPTS = 8;
 
 export type RecordFields = Pick<
   MessageRecord,
-  'status' | 'refusals' | 'exemption' | 'headers' | 'tracked' | 'subject'
+  'status' | 'refusals' | 'exemption' | 'headers' | 'tracked' | 'trackingMode' | 'subject'
 > & { sesMessageId?: string; sentAt?: string; sesFailure?: MessageRecord['sesFailure'] };
 
 /** The item of one campaign message: its keys (the SES-id lookup only once there is an SES id), TTL. */
@@ -54,6 +56,7 @@ export function campaignMessageItem(
     exemption: fields.exemption,
     headers: fields.headers,
     tracked: fields.tracked,
+    ...(fields.trackingMode === undefined ? {} : { trackingMode: fields.trackingMode }),
     // The pixel's one write is conditioned on it (shared/tracking/record-open.ts): no read at load time.
     trackingConsent: contact.trackingConsent,
     sesMessageId: fields.sesMessageId ?? null,
@@ -67,6 +70,34 @@ export function campaignMessageItem(
     entity: 'message',
     ...record,
     [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + retentionDays * 24 * 3600,
+  };
+}
+
+/**
+ * The proof that a policy-change or security notice reached SES for this person (docs/rights.md): kept
+ * without expiry beside the message record, which expires with MESSAGE_RETENTION_DAYS, so the operator
+ * can show years later who was told of which policy version and when. Ids, category, version and dates
+ * only, nothing that identifies the person, so erasure keeps it (rights/erasure.ts). Undefined for
+ * anything else.
+ */
+export function noticeRecordItem(
+  campaign: Campaign,
+  contactId: string,
+  messageId: string,
+  fields: RecordFields,
+): Record<string, unknown> | undefined {
+  if (fields.status !== 'sent' || campaign.kind !== 'announcement') return undefined;
+  if (!isOneOf(noticeCategories, campaign.category ?? undefined)) return undefined;
+  return {
+    ...keyOf('noticeRecord', { contactId, campaignId: campaign.campaignId }),
+    entity: 'noticeRecord',
+    contactId,
+    campaignId: campaign.campaignId,
+    messageId,
+    category: campaign.category,
+    policyVersion: campaign.policyVersion ?? null,
+    policyEffectiveDate: campaign.policyEffectiveDate,
+    sentAt: fields.sentAt ?? null,
   };
 }
 

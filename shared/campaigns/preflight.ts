@@ -1,10 +1,11 @@
 import { RefusedError, ValidationError } from '../errors';
+import { supportedLocales } from '../i18n/locales';
 import { complianceCheck } from '../sending/compliance-policy';
 import type { RecipientState } from '../sending/message-types';
 import type { SendDependencies } from '../sending/send-message';
 import { CONTACT_NAME_MAX_LENGTH } from '../validation/schemas';
 import { campaignDraft } from './campaign-draft';
-import type { CampaignContent } from './campaigns';
+import type { CampaignContent, CampaignVersion } from './campaigns';
 import { unknownPlaceholders } from './personalise';
 
 /**
@@ -18,12 +19,20 @@ export function preflightCampaign(
   content: CampaignContent,
   deps: Pick<SendDependencies, 'sender' | 'baseUrl' | 'tokens'>,
 ) {
-  const fields = { subject: content.subject, html: content.html ?? '', text: content.text ?? '' };
-  const details = Object.entries(fields).flatMap(([field, template]) =>
-    unknownPlaceholders(template).map((placeholder) => ({
-      path: field,
-      message: `unknown placeholder ${placeholder}; use {{firstName}} or {{name}}, optionally {{firstName|fallback}}`,
-    })),
+  const versions: [string, CampaignVersion][] = [
+    ['', content],
+    ...Object.entries(content.versions ?? {}).flatMap(([locale, version]): [string, CampaignVersion][] =>
+      version === undefined ? [] : [[`content.${locale}.`, version]],
+    ),
+  ];
+  const details = versions.flatMap(([prefix, version]) =>
+    Object.entries({ subject: version.subject, html: version.html ?? '', text: version.text ?? '' }).flatMap(
+      ([field, template]) =>
+        unknownPlaceholders(template).map((placeholder) => ({
+          path: `${prefix}${field}`,
+          message: `unknown placeholder ${placeholder}; use {{firstName}} or {{name}}, optionally {{firstName|fallback}}`,
+        })),
+    ),
   );
   if (details.length > 0) throw new ValidationError('The campaign is malformed.', details);
 
@@ -39,14 +48,19 @@ export function preflightCampaign(
     marketingOptOut: false,
     suppression: null,
     subscription: { status: 'confirmed', consentText: null, affirmative: true },
-    list: { listId, name: listId, trackingAllowedByDefault: true },
+    list: { listId, name: listId, trackingMode: 'per-person' },
   };
   // A subject must survive every name it can be personalised with: none (no fallback leaves it empty)
   // and the longest a contact may have (it may push the subject past the header limit).
-  for (const name of ['Preflight Check', null, 'M'.repeat(CONTACT_NAME_MAX_LENGTH)]) {
+  // Every language's version is decorated for a reader of that language (its footer must be visible in its
+  // own HTML); each check also applies the content rules to the other versions.
+  const readers = supportedLocales.flatMap((locale) =>
+    ['Preflight Check', null, 'M'.repeat(CONTACT_NAME_MAX_LENGTH)].map((name) => ({ name, locale })),
+  );
+  for (const { name, locale } of readers) {
     const decision = complianceCheck(
-      campaignDraft(content, { name, locale: 'en' }),
-      { ...everyoneWilling, name },
+      campaignDraft(content, { name, locale }),
+      { ...everyoneWilling, name, locale },
       { messageId: 'preflight', campaignId: 'preflight' },
       deps,
     );

@@ -5,7 +5,13 @@ import { type BulkAnswer, type BulkSend, sendBulkGroups } from './bulk-send';
 import type { BulkTemplate } from './bulk-template';
 import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
-import { anonymiseErased, campaignMessageItem, type RecordFields, writeRecords } from './chunk-records';
+import {
+  anonymiseErased,
+  campaignMessageItem,
+  noticeRecordItem,
+  type RecordFields,
+  writeRecords,
+} from './chunk-records';
 import { type ChunkRecipient, readChunkRecipients } from './recipient-batch';
 import {
   campaignMessageId,
@@ -80,6 +86,7 @@ export async function sendToChunk(
   await deps.crashAt?.('sent');
 
   const items: Record<string, unknown>[] = [];
+  const notices: Record<string, unknown>[] = [];
   const outcomes = new Map<string, RecipientOutcome>();
   for (const [contactId, entry] of decided) {
     if (entry.kind === 'settled') {
@@ -92,9 +99,16 @@ export async function sendToChunk(
     items.push(
       campaignMessageItem(campaign, entry.recipient.contact, messageId, fields, now, deps.retentionDays),
     );
+    const notice = noticeRecordItem(campaign, contactId, messageId, fields);
+    if (notice !== undefined) notices.push(notice);
   }
-  const unwritten = await writeRecords(deps.access, items);
+  // A notice record holds no personal data, so one written after an erasure began is left as erasure keeps it.
+  const unwritten = await writeRecords(deps.access, [...items, ...notices]);
   for (const item of unwritten) {
+    if (item.entity === 'noticeRecord') {
+      deps.logger.error('notice record not written', { messageId: item.messageId });
+      continue;
+    }
     deps.logger.error('campaign message record not written; the recipient is left uncertain', {
       messageId: item.messageId,
       status: item.status,
@@ -168,11 +182,17 @@ async function decide(
       to: recipient.contact.email,
       subject: rules.subject,
       personalisation: { name: recipient.contact.name },
-      tracked: template.template.pixel !== null && recipient.state.trackingConsent,
+      tracked: pixelFor(template.template, recipient.state.trackingConsent),
       headers: rules.ourHeaders,
       template: template.template,
     },
   };
+}
+
+/** Whether this recipient's copy carries the variant's pixel: everyone's on an aggregate list. */
+function pixelFor(template: BulkTemplate, trackingConsent: boolean): boolean {
+  if (template.pixel === null) return false;
+  return template.pixelMode === 'aggregate' || trackingConsent;
 }
 
 /** The record and outcome of a recipient handed to SES, from SES's answer for their entry. */
@@ -192,6 +212,7 @@ function sentRecord(
       ...send.headers,
     ],
     tracked: send.tracked,
+    ...(send.tracked && template.pixelMode !== null ? { trackingMode: template.pixelMode } : {}),
     refusals: [] as Refusal[],
   };
   switch (answer?.kind) {

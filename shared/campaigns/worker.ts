@@ -1,11 +1,11 @@
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { keyPrefix, table } from '../data-model';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { table } from '../data-model';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
 import { inParts } from '../table-access';
+import { audiencePage } from './audience';
 import {
-  type Campaign,
   completeIfFinished,
   findCampaign,
   primaryCampaignKey,
@@ -147,15 +147,8 @@ async function runPlanTask(
       });
       return deferred ? 'deferred' : 'lease-lost';
     }
-    const page = await deps.access.documents.send(
-      new QueryCommand({
-        TableName: deps.access.tableName,
-        ...audienceQuery(campaign, segment),
-        Limit: pageSize,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    const contactIds = (page.Items ?? []).map((item) => String(item.contactId));
+    const page = await audiencePage(deps.access, campaign, segment, cursor, pageSize);
+    const { contactIds } = page;
     const now = deps.now?.() ?? new Date();
     const newTasks: TransactItem[] = [];
     for (const recipients of inParts(contactIds, batchSize)) {
@@ -173,8 +166,8 @@ async function runPlanTask(
         ),
       );
     }
-    const last = page.LastEvaluatedKey === undefined;
-    const progress = { cursor: page.LastEvaluatedKey ?? null, batches: batches + newTasks.length };
+    const last = page.next === undefined;
+    const progress = { cursor: page.next ?? null, batches: batches + newTasks.length };
     // The batches, the cursor and the campaign's totals move together: a crash repeats the page or not at all.
     await transactWithRetry(deps.access, [
       releaseTaskUpdate(
@@ -195,7 +188,7 @@ async function runPlanTask(
       await completeIfFinished(deps.access, task.campaignId, now);
       return 'finished';
     }
-    cursor = page.LastEvaluatedKey;
+    cursor = page.next;
     batches += newTasks.length;
   }
 }
@@ -203,32 +196,6 @@ async function runPlanTask(
 /** Send tasks planned but not finished beyond which planning waits: about five minutes of sending. */
 export function planningBacklog(perSecond: number, batchSize: number): number {
   return Math.max(100, Math.ceil((perSecond * 300) / batchSize));
-}
-
-function audienceQuery(
-  campaign: Campaign,
-  segment: string,
-): Pick<
-  QueryCommandInput,
-  'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
-> {
-  if (campaign.audience.type === 'list') {
-    return {
-      IndexName: 'gsi1',
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :confirmed)',
-      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey, '#sk': table.indexes.gsi1.sortKey },
-      ExpressionAttributeValues: {
-        ':pk': keyPrefix('subscription', 'gsi1pk', { listId: campaign.audience.listId, shard: segment }),
-        ':confirmed': keyPrefix('subscription', 'gsi1sk', { status: 'confirmed' }),
-      },
-    };
-  }
-  return {
-    IndexName: 'gsi1',
-    KeyConditionExpression: '#pk = :pk',
-    ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
-    ExpressionAttributeValues: { ':pk': keyPrefix('contact', 'gsi1pk', { shard: segment }) },
-  };
 }
 
 function campaignTotalsUpdate(

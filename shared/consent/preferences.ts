@@ -3,6 +3,7 @@ import type { Locale } from '../i18n/locales';
 import { type ConsentText, currentConsentText } from '../lists/consent-texts';
 import { findList } from '../lists/lists';
 import type { TableAccess } from '../table-access';
+import type { TrackingMode } from '../tracking/tracking-modes';
 import { mayRejoinFromPreferencePage } from './consent-authority';
 import { type Subscription, type SubscriptionStatus, subscriptionsOf } from './subscriptions';
 
@@ -12,6 +13,8 @@ export interface ListPreference {
   listId: string;
   name: string;
   status: SubscriptionStatus;
+  /** How the list measures opens, explained on the page. */
+  trackingMode: TrackingMode;
   /**
    * For lists they left and once consented to: the wording they would agree to by subscribing again (null
    * where the page offers no way back: a list never joined goes through its signup form).
@@ -46,6 +49,7 @@ export async function loadPreferences(
         listId: list.listId,
         name: (list.texts[locale] ?? list.texts.en).name,
         status: subscription.status,
+        trackingMode: list.trackingMode,
         wording: wording ?? null,
         subscription,
       };

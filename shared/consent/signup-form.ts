@@ -26,7 +26,7 @@ export interface SignupForm {
   lists: SignupFormList[];
   /** The highest minimum age of the lists, when one asks for it: the form asks for the confirmation. */
   minimumAge: number | null;
-  /** Some list tracks opens: the form offers the (unticked) tracking checkbox. */
+  /** Some list tracks opens per person: the form offers the (unticked) tracking checkbox. */
   trackingOffered: boolean;
   /** The signed wording versions: the form's hidden `formVersions` field. */
   formVersions: string;
@@ -48,7 +48,7 @@ export async function signupFormFor(
     locale: request.locale,
     lists,
     minimumAge: ages.length === 0 ? null : Math.max(...ages),
-    trackingOffered: lists.some(({ list }) => list.trackingAllowedByDefault),
+    trackingOffered: lists.some(({ list }) => list.trackingMode === 'per-person'),
     formVersions: signedVersions(deps.tokens, shown),
   };
 }

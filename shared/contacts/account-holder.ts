@@ -3,9 +3,9 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { recordConsentEvent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
 import { isPendingOnly, setContactExpiry } from '../consent/unconfirmed-expiry';
-import { keyOf, primaryKeyOf, subscriberShard } from '../data-model';
+import { primaryKeyOf } from '../data-model';
 import type { TableAccess } from '../table-access';
-import { type Contact, findContact } from './contacts';
+import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
 
 /**
  * Being an account holder is the legal basis (contract) on which service announcements reach a person who
@@ -63,7 +63,7 @@ export async function setAccount(
 ): Promise<Contact | undefined> {
   const current = await findContact(access, contactId);
   if (current === undefined) return undefined;
-  const index = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
+  const index = accountHolderIndexKeys(contactId);
   const holder = account.accountHolder;
   const items: TransactItem[] = [
     {

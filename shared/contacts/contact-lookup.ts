@@ -60,49 +60,77 @@ export interface ContactPage {
   nextCursor?: string;
 }
 
-const DO_NOT_SELL_INDEX = 'gsi2';
+const CONTACT_INDEX = 'gsi2';
+const SHARDS = 16;
 
 /**
- * The contacts opted out of the sale or sharing of their data (CCPA), by contact id, `limit` per page,
- * from the index that holds exactly them (shared/data-model.ts: a contact's `gsi2` keys are set only
- * while `doNotSell` is).
+ * The contacts opted out of the sale or sharing of their data (CCPA), `limit` per page: main's index of
+ * every contact (`gsi2`, 16 shards, shared/data-model.ts), read shard by shard with `doNotSell = true` as
+ * a filter. The cursor is the shard and the last contact returned; one more than asked is read, so the
+ * last page never carries a cursor.
  */
 export async function contactsOptedOutOfSale(
   access: TableAccess,
   options: { limit: number; cursor?: string },
 ): Promise<ContactPage> {
-  const pk = keyPrefix('contact', 'gsi2pk', {});
-  const index = table.indexes[DO_NOT_SELL_INDEX];
-  const page = await access.documents.send(
-    new QueryCommand({
-      TableName: access.tableName,
-      IndexName: DO_NOT_SELL_INDEX,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': index.partitionKey },
-      ExpressionAttributeValues: { ':pk': pk },
-      // One more than asked tells whether another page exists, so the last page never carries a cursor.
-      Limit: options.limit + 1,
-      ExclusiveStartKey: options.cursor === undefined ? undefined : decodeCursor(options.cursor, pk),
-    }),
-  );
-  const items = (page.Items ?? []).slice(0, options.limit);
-  const contacts = await Promise.all(items.map((item) => withSubscriptions(access, toContact(item))));
-  const last = items.at(-1);
-  if ((page.Items ?? []).length <= options.limit || last === undefined) return { contacts };
+  const start = options.cursor === undefined ? { shard: 0 } : decodeCursor(options.cursor);
+  const found: { shard: number; item: Record<string, unknown> }[] = [];
+  for (let shard = start.shard; shard < SHARDS && found.length <= options.limit; shard++) {
+    let key = shard === start.shard ? start.key : undefined;
+    do {
+      const page = await access.documents.send(
+        new QueryCommand({
+          TableName: access.tableName,
+          IndexName: CONTACT_INDEX,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: '#doNotSell = :true',
+          ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey, '#doNotSell': 'doNotSell' },
+          ExpressionAttributeValues: {
+            ':pk': keyPrefix('contact', 'gsi2pk', { shard: String(shard) }),
+            ':true': true,
+          },
+          ExclusiveStartKey: key,
+        }),
+      );
+      found.push(...(page.Items ?? []).map((item) => ({ shard, item })));
+      key = page.LastEvaluatedKey;
+    } while (key !== undefined && found.length <= options.limit);
+  }
+  const shown = found.slice(0, options.limit);
+  const contacts = await Promise.all(shown.map(({ item }) => withSubscriptions(access, toContact(item))));
+  const last = shown.at(-1);
+  if (found.length <= options.limit || last === undefined) return { contacts };
+  const index = table.indexes.gsi2;
   const position = Object.fromEntries(
-    [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey].map((name) => [name, last[name]]),
+    [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey].map((name) => [
+      name,
+      last.item[name],
+    ]),
   );
-  return { contacts, nextCursor: Buffer.from(JSON.stringify(position)).toString('base64url') };
+  const cursor = { shard: last.shard, key: position };
+  return { contacts, nextCursor: Buffer.from(JSON.stringify(cursor)).toString('base64url') };
 }
 
-/** A cursor is only ever a position in the do-not-sell listing; anything else is refused. */
-function decodeCursor(cursor: string, pk: string): Record<string, string> {
-  const index = table.indexes[DO_NOT_SELL_INDEX];
+/** A cursor is only ever a position in this listing: a shard and a contact's index key in it. */
+function decodeCursor(cursor: string): { shard: number; key?: Record<string, string> } {
+  const index = table.indexes.gsi2;
+  const names = [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey];
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const names = [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey];
-    if (key[index.partitionKey] === pk && names.every((name) => typeof key[name] === 'string')) {
-      return Object.fromEntries(names.map((name) => [name, key[name] as string]));
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      shard?: unknown;
+      key?: Record<string, unknown>;
+    };
+    const { shard, key } = parsed;
+    if (
+      typeof shard === 'number' &&
+      Number.isInteger(shard) &&
+      shard >= 0 &&
+      shard < SHARDS &&
+      key !== undefined &&
+      key[index.partitionKey] === keyPrefix('contact', 'gsi2pk', { shard: String(shard) }) &&
+      names.every((name) => typeof key[name] === 'string')
+    ) {
+      return { shard, key: Object.fromEntries(names.map((name) => [name, key[name] as string])) };
     }
   } catch {
     // fall through to the validation error

@@ -31,6 +31,11 @@ export interface Contact {
   /** Where the current `doNotSell` choice came from, and when; null while never set. */
   doNotSellSource: DoNotSellSource | null;
   doNotSellAt: string | null;
+  /**
+   * The day (UTC, `YYYY-MM-DD`, never a time) of the latest open of a message sent in aggregate mode,
+   * overwritten (shared/tracking/aggregate-opens.ts); absent until there is one.
+   */
+  lastOpenedOn?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -76,7 +81,7 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
         Item: {
           ...primaryKeyOf('contact', { contactId: contact.contactId }),
           ...(contact.accountHolder ? accountHolderIndexKeys(contact.contactId) : {}),
-          ...(contact.doNotSell ? doNotSellIndexKeys(contact.contactId) : {}),
+          ...contactIndexKeys(contact.contactId, contact.createdAt),
           entity: 'contact',
           ...contact,
         },
@@ -121,18 +126,26 @@ export function toContact(item: Record<string, unknown>): Contact {
 
 /** The index keys that list an account holder for service announcements. */
 export function accountHolderIndexKeys(contactId: string): { gsi1pk: string; gsi1sk: string } {
-  const { gsi1pk = '', gsi1sk = '' } = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
-  return { gsi1pk, gsi1sk };
+  return {
+    gsi1pk: keyPrefix('contact', 'gsi1pk', { shard: subscriberShard(contactId) }),
+    gsi1sk: keyPrefix('contact', 'gsi1sk', { contactId }),
+  };
 }
 
-/** The transaction item that sets contact-level consent flags, provided the contact still exists. */
-/** The index keys that list a contact opted out of sale or sharing (`findContacts` `doNotSell=true`). */
-export function doNotSellIndexKeys(contactId: string): { gsi2pk: string; gsi2sk: string } {
-  const { gsi2pk = '', gsi2sk = '' } = keyOf('contact', { contactId, shard: subscriberShard(contactId) });
+/**
+ * The index keys every contact carries: its shard of all contacts (notices to everyone concerned), sorted
+ * by when the retention job is next to look at it (shared/retention/inactive-contacts.ts).
+ */
+export function contactIndexKeys(contactId: string, reviewAt: string): { gsi2pk: string; gsi2sk: string } {
+  const { gsi2pk = '', gsi2sk = '' } = keyOf('contact', {
+    contactId,
+    shard: subscriberShard(contactId),
+    reviewAt,
+  });
   return { gsi2pk, gsi2sk };
 }
 
-/** The contact's flags as stored; the do-not-sell index keys follow `doNotSell`. */
+/** The transaction item that sets contact-level consent flags, provided the contact still exists. */
 export function updateContactFlags(
   access: TableAccess,
   contactId: string,
@@ -141,14 +154,12 @@ export function updateContactFlags(
   >,
   now: Date,
 ): TransactItem {
-  const index = flags.doNotSell === true ? doNotSellIndexKeys(contactId) : ({} as Record<string, string>);
-  const entries = [...Object.entries(flags), ...Object.entries(index)];
-  const remove = flags.doNotSell === false ? ' REMOVE gsi2pk, gsi2sk' : '';
+  const entries = Object.entries(flags);
   return {
     Update: {
       TableName: access.tableName,
       Key: primaryKeyOf('contact', { contactId }),
-      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now${remove}`,
+      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now`,
       ConditionExpression: 'attribute_exists(contactId)',
       ExpressionAttributeValues: {
         ...Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value])),

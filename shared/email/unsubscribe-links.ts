@@ -1,3 +1,4 @@
+import type { Locale } from '../i18n/locales';
 import type { TokenSigner } from '../tokens';
 
 /**
@@ -13,18 +14,27 @@ export interface UnsubscribeLinkTarget {
 }
 
 export interface UnsubscribeLinks {
-  /** HTTPS URI for `List-Unsubscribe` and the footer's "unsubscribe" link; POST unsubscribes. */
+  /** HTTPS URI for `List-Unsubscribe`; POST unsubscribes. */
   oneClickUrl: string;
+  /** The same URI for the footer's "unsubscribe" link, whose page opens in the recipient's language. */
+  unsubscribePageUrl: string;
   /** `mailto:` the unsubscribe mailbox with the token in the subject. */
   mailto: string;
   preferencesUrl: string;
   headers: { name: 'List-Unsubscribe' | 'List-Unsubscribe-Post'; value: string }[];
 }
 
+/**
+ * `locale`, the recipient's language, goes on the footer's page URLs (not in the tokens, nor in the
+ * `List-Unsubscribe` header, which mail providers POST to): the page then speaks it even when the browser
+ * that opens it prefers another language.
+ */
 export function unsubscribeLinks(
   options: { baseUrl: string; unsubscribeMailbox: string; tokens: TokenSigner },
   target: UnsubscribeLinkTarget,
+  locale?: Locale,
 ): UnsubscribeLinks {
+  const language = locale === undefined ? '' : `&locale=${locale}`;
   const unsubscribeToken = options.tokens.sign('unsubscribe', target);
   const preferencesToken = options.tokens.sign('preferences', {
     contactId: target.contactId,
@@ -34,8 +44,9 @@ export function unsubscribeLinks(
   const mailto = `mailto:${options.unsubscribeMailbox}?subject=${encodeURIComponent(`unsubscribe ${unsubscribeToken}`)}`;
   return {
     oneClickUrl,
+    unsubscribePageUrl: `${oneClickUrl}${language}`,
     mailto,
-    preferencesUrl: `${options.baseUrl}/v1/preferences?token=${preferencesToken}`,
+    preferencesUrl: `${options.baseUrl}/v1/preferences?token=${preferencesToken}${language}`,
     headers: [
       // RFC 8058: exactly one HTTPS URI, plus (RFC 2369) a mailto fallback.
       { name: 'List-Unsubscribe', value: `<${oneClickUrl}>, <${mailto}>` },

@@ -19,6 +19,8 @@ export interface FooterMessages {
   labelledUrl(label: string, url: string): string;
   /** Why an account holder gets a service announcement whatever their marketing choices. */
   announcementReason(categoryLabel: string, company: string): string;
+  /** Why anyone whose data is held gets a policy-change or security notice (no account needed). */
+  noticeReason(categoryLabel: string, company: string): string;
   categoryLabels: Record<AnnouncementCategory, string>;
   /** The line under a transactional message. */
   transactionalNote: string;
@@ -34,6 +36,8 @@ const en: FooterMessages = {
   labelledUrl: (label, url) => `${label}: ${url}`,
   announcementReason: (categoryLabel, company) =>
     `You receive this service announcement (${categoryLabel}) because you have an account with ${company}. It is not marketing and is sent whatever your marketing choices.`,
+  noticeReason: (categoryLabel, company) =>
+    `You receive this notice (${categoryLabel}) because ${company} holds personal data about you. It is not marketing and is sent whatever your marketing choices.`,
   categoryLabels: {
     maintenance: 'maintenance',
     'policy-change': 'change to our terms or policies',
@@ -53,6 +57,8 @@ const fr: FooterMessages = {
   labelledUrl: (label, url) => `${label} : ${url}`,
   announcementReason: (categoryLabel, company) =>
     `Vous recevez cette annonce de service (${categoryLabel}) parce que vous avez un compte chez ${company}. Ce n’est pas un message marketing : elle vous est envoyée quels que soient vos choix concernant le marketing.`,
+  noticeReason: (categoryLabel, company) =>
+    `Vous recevez cet avis (${categoryLabel}) parce que ${company} détient des données personnelles vous concernant. Ce n’est pas un message marketing : il vous est envoyé quels que soient vos choix concernant le marketing.`,
   categoryLabels: {
     maintenance: 'maintenance',
     'policy-change': 'modification de nos conditions ou politiques',

@@ -1,3 +1,4 @@
+import type { TrackingMode } from '../tracking/tracking-modes';
 import type { Locale } from './locales';
 
 /**
@@ -37,6 +38,10 @@ export interface Messages {
     trackingOff: string;
     allowTracking: string;
     stopTracking: string;
+    /** Per list: what its tracking mode measures, in plain words (docs/tracking.md, "Tracking modes"). */
+    listTracking: Record<TrackingMode, string>;
+    /** Aggregate mode's one per-person fact, when we hold it. */
+    lastOpenedOn(day: string): string;
     accountHolderNote(company: string): string;
     notices: {
       unsubscribed(list: string): string;
@@ -139,6 +144,14 @@ const en: Messages = {
     trackingOff: 'We do not track when you open our emails.',
     allowTracking: 'Allow open tracking',
     stopTracking: 'Stop open tracking',
+    listTracking: {
+      'per-person':
+        'Opens: only if you allow open tracking below, an invisible image records when you open each email from this list.',
+      aggregate:
+        'Opens: emails from this list contain an invisible image that counts opens for the whole mailing only, without recording who opened what or when. The one thing we keep about you is the date (not the time) you last opened one of these emails, replaced each time, to check our emails still reach you.',
+      off: 'Opens: emails from this list contain no tracking image. We do not measure whether you open them.',
+    },
+    lastOpenedOn: (day) => `The date you last opened one of our emails, as we keep it: ${day}.`,
     accountHolderNote: (company) =>
       `Because you have an account with ${company}, you will still receive service announcements about it (maintenance, changes to our terms or privacy policy, security notices). They are never promotional. To stop them, close your account.`,
     notices: {
@@ -246,6 +259,15 @@ const fr: Messages = {
     trackingOff: 'Nous ne mesurons pas l’ouverture de nos e-mails.',
     allowTracking: 'Autoriser la mesure d’ouverture',
     stopTracking: 'Arrêter la mesure d’ouverture',
+    listTracking: {
+      'per-person':
+        'Ouvertures : seulement si vous autorisez la mesure d’ouverture ci-dessous, une image invisible enregistre quand vous ouvrez chaque e-mail de cette liste.',
+      aggregate:
+        'Ouvertures : les e-mails de cette liste contiennent une image invisible qui compte les ouvertures pour l’ensemble de l’envoi seulement, sans enregistrer qui a ouvert quoi ni quand. La seule chose que nous gardons à votre sujet est la date (pas l’heure) à laquelle vous avez ouvert l’un de ces e-mails pour la dernière fois, remplacée à chaque fois, pour vérifier que nos e-mails vous parviennent toujours.',
+      off: 'Ouvertures : les e-mails de cette liste ne contiennent aucune image de mesure. Nous ne mesurons pas si vous les ouvrez.',
+    },
+    lastOpenedOn: (day) =>
+      `La date à laquelle vous avez ouvert l’un de nos e-mails pour la dernière fois, telle que nous la gardons : ${day}.`,
     accountHolderNote: (company) =>
       `Comme vous avez un compte chez ${company}, vous continuerez à recevoir les annonces de service qui le concernent (maintenance, modification de nos conditions ou de notre politique de confidentialité, alertes de sécurité). Elles ne sont jamais promotionnelles. Pour ne plus les recevoir, fermez votre compte.`,
     notices: {

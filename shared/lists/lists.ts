@@ -4,6 +4,7 @@ import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { queryAllItems, type TableAccess } from '../table-access';
+import { storedTrackingMode, type TrackingMode } from '../tracking/tracking-modes';
 
 /**
  * Lists (newsletters, topics) people subscribe to. The wording people agree to lives apart, versioned,
@@ -28,8 +29,8 @@ export interface MailingList {
   welcomeEmail: { enabled: boolean; content: Partial<Record<Locale, WelcomeEmailContent>> };
   /** When set, signup needs an explicit confirmation of at least this age. */
   minimumAge: number | null;
-  /** Whether new subscribers' opens are tracked unless they choose otherwise (default: not). */
-  trackingAllowedByDefault: boolean;
+  /** How opens of this list's mail are measured, if at all (shared/tracking/tracking-modes.ts). */
+  trackingMode: TrackingMode;
   createdAt: string;
   updatedAt: string;
 }
@@ -40,8 +41,17 @@ export type MailingListChanges = Partial<Omit<NewMailingList, 'listId'>>;
 const ENTITY = 'list';
 
 export function toList(item: Record<string, unknown>): MailingList {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, ...list } = item;
-  return list as unknown as MailingList;
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _g1,
+    gsi1sk: _g2,
+    entity: _e,
+    // Lists made before tracking modes: read as their mode (storedTrackingMode).
+    trackingAllowedByDefault: _legacy,
+    ...list
+  } = item;
+  return { ...list, trackingMode: storedTrackingMode(item) } as unknown as MailingList;
 }
 
 export async function createList(

@@ -44,10 +44,22 @@ export interface ErasureReceipt {
   itemsAnonymised: number;
 }
 
-/** Who asked: an API key (`apiKey:<keyId>`) or the person through the preference page (`self-service`). */
+/**
+ * Who asked: an API key (`apiKey:<keyId>`), the person through the preference page (`self-service`) or the
+ * retention job (`retention-policy`).
+ */
 export interface ErasureRequest {
   requestedBy: string;
+  /**
+   * Leave the address's keyed hash on the suppression list (`erased`). Always, unless the retention job
+   * erases someone who never opted out: nothing then needs remembering, and an `erased` suppression would
+   * stop the announcements of an account they open later.
+   */
+  suppress?: boolean;
 }
+
+/** `requestedBy` of the erasures the retention job makes (shared/retention/inactive-contacts.ts). */
+export const RETENTION_POLICY = 'retention-policy';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -94,6 +106,18 @@ const KEPT_MESSAGE_FIELDS = [
   'createdAt',
   'sentAt',
   table.timeToLiveAttribute,
+] as const;
+
+/** A notice record holds nothing that identifies the person: kept whole, as proof the notice was sent. */
+const KEPT_NOTICE_FIELDS = [
+  'entity',
+  'contactId',
+  'campaignId',
+  'messageId',
+  'category',
+  'policyVersion',
+  'policyEffectiveDate',
+  'sentAt',
 ] as const;
 
 const KEPT_DELIVERY_FIELDS = [
@@ -151,8 +175,19 @@ export function anonymisedMessage(item: Item, at: string): Item {
   return out;
 }
 
+/** A notice record as erasure keeps it (chunk-records.ts `noticeRecordItem` writes nothing else). */
+function anonymisedNotice(item: Item, at: string): Item {
+  return {
+    [table.partitionKey]: item[table.partitionKey],
+    [table.sortKey]: item[table.sortKey],
+    ...pick(item, KEPT_NOTICE_FIELDS),
+    anonymisedAt: at,
+  };
+}
+
 const consentPrefix = () => keyPrefix('consentEvent', 'sk', {});
 const messagePrefix = () => keyPrefix('message', 'sk', {});
+const noticePrefix = () => keyPrefix('noticeRecord', 'sk', {});
 const ERASURE_SK = () => primaryKeyOf('erasureRecord', { contactId: 'x' }).sk;
 
 async function findErasureRecord(access: TableAccess, contactId: string): Promise<Item | undefined> {
@@ -184,6 +219,7 @@ async function beginErasure(
   now: Date,
 ): Promise<Item> {
   const existing = await findErasureRecord(deps.access, contactId);
+  const suppress = (existing?.suppressed ?? request.suppress ?? true) !== false;
   const suppression: TransactItem = {
     Put: {
       TableName: deps.access.tableName,
@@ -199,7 +235,7 @@ async function beginErasure(
   };
   if (existing !== undefined) {
     // A re-run: the record and the ledger event exist; make sure the suppression does too.
-    await deps.access.documents.send(new PutCommand(suppression.Put as never));
+    if (suppress) await deps.access.documents.send(new PutCommand(suppression.Put as never));
     return existing;
   }
   const record: Item = {
@@ -209,6 +245,7 @@ async function beginErasure(
     contactId,
     status: 'in-progress',
     requestedBy: request.requestedBy,
+    suppressed: suppress,
     startedAt: now.toISOString(),
     itemsDeleted: 0,
     itemsAnonymised: 0,
@@ -218,13 +255,23 @@ async function beginErasure(
   recordConsentEvent(
     deps.access,
     ledger,
-    { contactId, listId: null, ...erased, evidence: { reason: 'erasure requested' } },
+    {
+      contactId,
+      listId: null,
+      ...erased,
+      evidence: {
+        reason:
+          request.requestedBy === RETENTION_POLICY
+            ? 'erased by the retention policy: no activity for the retention period'
+            : 'erasure requested',
+      },
+    },
     now,
   );
   await deps.access.documents.send(
     new TransactWriteCommand({
       TransactItems: [
-        suppression,
+        ...(suppress ? [suppression] : []),
         {
           Put: {
             TableName: deps.access.tableName,
@@ -300,10 +347,12 @@ export async function eraseContact(
     const sk = String(item[table.sortKey]);
     if (sk === 'PROFILE' || sk === ERASURE_SK()) continue; // step 3, and the record itself
     if (item.anonymisedAt !== undefined) continue; // done by an earlier run
-    if (sk.startsWith(consentPrefix()) || sk.startsWith(messagePrefix())) {
+    if (sk.startsWith(consentPrefix()) || sk.startsWith(messagePrefix()) || sk.startsWith(noticePrefix())) {
       const anonymised = sk.startsWith(consentPrefix())
         ? anonymisedConsentEvent(item, at)
-        : anonymisedMessage(item, at);
+        : sk.startsWith(messagePrefix())
+          ? anonymisedMessage(item, at)
+          : anonymisedNotice(item, at);
       writes.push({ item: { Put: { TableName: access.tableName, Item: anonymised } }, kind: 'anonymised' });
     } else {
       // Subscriptions, opens, the pending address change, referral counts, and anything added later.

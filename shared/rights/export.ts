@@ -40,6 +40,11 @@ export interface ContactExport {
    * themselves (counts, first and last open) are on each message.
    */
   opens: Item[];
+  /**
+   * Every policy-change and security notice sent to the person: the announcement, its policy version and
+   * when (kept after the message itself expires); oldest first.
+   */
+  notices: Item[];
   /** Suppressions of the address (bounce, complaint, …), keyed by its hash. */
   suppressions: Item[];
   /** A requested address change waiting for confirmation, or null. */
@@ -132,6 +137,7 @@ export async function exportContact(
     consentReceipts: [],
     messages: [],
     opens: [],
+    notices: [],
     suppressions: suppression === undefined ? [] : [{ ...suppression }],
     pendingEmailChange: null,
     referrals: null,
@@ -147,12 +153,14 @@ export async function exportContact(
     else if (sk.startsWith(keyPrefix('consentEvent', 'sk', {}))) result.consentLedger.push(entry);
     else if (sk.startsWith(keyPrefix('message', 'sk', {}))) result.messages.push(entry);
     else if (sk.startsWith(keyPrefix('openTally', 'sk', {}))) result.opens.push(entry);
+    else if (sk.startsWith(keyPrefix('noticeRecord', 'sk', {}))) result.notices.push(entry);
     else if (sk === 'EMAIL_CHANGE') result.pendingEmailChange = entry;
     else if (sk === 'REFERRALS') result.referrals = entry;
     else result.other.push(entry);
   }
   // Message ids are random: order messages by time, as the ledger already is (its sort key starts with it).
   result.messages.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
+  result.notices.sort((a, b) => String(a.sentAt).localeCompare(String(b.sentAt)));
   result.consentReceipts = await issueReceipts(result.consentLedger as unknown as ConsentEvent[]);
   return result;
 }

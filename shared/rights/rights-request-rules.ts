@@ -13,7 +13,16 @@ export const rightsRequestKinds = [
 ] as const;
 export type RightsRequestKind = (typeof rightsRequestKinds)[number];
 
-export const rightsRequestChannels = ['self-service', 'email', 'post', 'phone', 'web-form', 'other'] as const;
+/** `retention-policy`: an erasure the operator's own retention job made (shared/retention/), not a request. */
+export const rightsRequestChannels = [
+  'self-service',
+  'email',
+  'post',
+  'phone',
+  'web-form',
+  'other',
+  'retention-policy',
+] as const;
 export type RightsRequestChannel = (typeof rightsRequestChannels)[number];
 
 export const jurisdictions = ['gdpr', 'ccpa', 'other'] as const;

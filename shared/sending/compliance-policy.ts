@@ -2,6 +2,7 @@ import { convert } from 'html-to-text';
 import { placeFooter } from '../email/footer-placement';
 import { paragraphsToHtml } from '../email/html-text';
 import { formatAddress } from '../email/mailer';
+import { draftIn, draftLocales, versionLocale } from './draft-versions';
 import { appendToText } from './footer';
 import type {
   DecoratedMessage,
@@ -14,12 +15,13 @@ import type {
 import { announcementPolicy } from './policy/announcement';
 import { contentRefusals, draftContent } from './policy/content';
 import { headerRefusals } from './policy/headers';
-import type {
-  ComplianceContext,
-  Decoration,
-  KindPolicies,
-  KindPolicy,
-  PolicyInput,
+import {
+  type ComplianceContext,
+  type Decoration,
+  type KindPolicies,
+  type KindPolicy,
+  type PolicyInput,
+  recipientLocale,
 } from './policy/kind-policy';
 import { marketingPolicy } from './policy/marketing';
 import { transactionalPolicy } from './policy/transactional';
@@ -58,14 +60,17 @@ export function complianceCheck(
   identity: MessageIdentity,
   context: ComplianceContext,
 ): PolicyDecision {
-  const input: PolicyInput = { draft, recipient, identity, context, content: draftContent(draft) };
-  const judgement = policyOf(draft)(input);
-  // In this order: who may receive it, what every message must say, what this kind may not, the headers.
+  const own = draftIn(draft, recipientLocale(recipient));
+  const input: PolicyInput = { draft: own, recipient, identity, context, content: draftContent(own) };
+  const judgement = policyOf(own)(input);
+  // In this order: who may receive it, what every message must say, what this kind may not, the headers,
+  // then the same content rules for every other language's version.
   const refusals = [
     ...judgement.recipientRefusals,
     ...contentRefusals(input.content),
     ...judgement.contentRefusals,
     ...headerRefusals(input.content, recipient.email, judgement.ourHeaders, judgement.ourHeaderCount),
+    ...otherVersionRefusals(draft, input),
   ];
   if (judgement.decorate === null || refusals.length > 0) return { allowed: false, refusals };
   return decorated(input, judgement.ourHeaders, judgement.decorate());
@@ -91,14 +96,41 @@ export function recipientRules(
   identity: MessageIdentity,
   context: ComplianceContext,
 ): RecipientRules {
-  const input: PolicyInput = { draft, recipient, identity, context, content: draftContent(draft) };
-  const judgement = policyOf(draft)(input);
+  const own = draftIn(draft, recipientLocale(recipient));
+  const input: PolicyInput = { draft: own, recipient, identity, context, content: draftContent(own) };
+  const judgement = policyOf(own)(input);
   const refusals = [
     ...judgement.recipientRefusals,
     ...contentRefusals(input.content),
     ...headerRefusals(input.content, recipient.email, judgement.ourHeaders, judgement.ourHeaderCount),
   ];
   return { refusals, ourHeaders: judgement.ourHeaders, subject: input.content.subject };
+}
+
+/**
+ * The content rules (subject, body, the kind's own: promotional wording in an announcement…) applied to
+ * every version the recipient does not get, so that a deceptive `fr` subject is refused for an `en`
+ * reader too: a campaign's versions are all checked whoever the first recipient is. Fields are named
+ * `content.<locale>.<field>`.
+ */
+function otherVersionRefusals(draft: MessageDraft, own: PolicyInput): Refusal[] {
+  const sent = versionLocale(draft, recipientLocale(own.recipient));
+  return draftLocales(draft)
+    .filter((locale) => locale !== sent)
+    .flatMap((locale) => {
+      const version = draftIn(draft, locale);
+      const content = { ...draftContent(version), headers: [] };
+      const input: PolicyInput = { ...own, draft: version, content };
+      const subjectRules = headerRefusals(content, own.recipient.email, [], 0).filter(
+        (refusal) => refusal.field === 'subject',
+      );
+      return [...contentRefusals(content), ...policyOf(version)(input).contentRefusals, ...subjectRules].map(
+        (refusal) => ({
+          ...refusal,
+          field: refusal.field === undefined ? `content.${locale}` : `content.${locale}.${refusal.field}`,
+        }),
+      );
+    });
 }
 
 /** A kind outside `messageKinds` can only come from a caller that skipped validation: a bug, not a refusal. */
@@ -137,6 +169,9 @@ function decorated(
     headers: [...ourHeaders, ...content.headers.map(({ name, value }) => ({ name, value }))],
     tags,
     tracked: decoration.pixel !== '',
+    ...(decoration.pixel !== '' && decoration.pixelMode !== undefined
+      ? { trackingMode: decoration.pixelMode }
+      : {}),
   };
   return { allowed: true, message, exemption: decoration.exemption };
 }

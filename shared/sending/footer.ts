@@ -2,7 +2,7 @@ import type { SenderIdentity } from '../config';
 import { escapeHtml } from '../email/html-text';
 import { footerMessagesFor } from '../i18n/footer-messages';
 import type { Locale } from '../i18n/locales';
-import type { AnnouncementCategory } from './message-types';
+import type { AnnouncementAudience, AnnouncementCategory } from './message-types';
 
 /**
  * The footers the compliance policy appends to both parts of every message: who sends it, from where
@@ -98,9 +98,12 @@ export function announcementFooter(options: {
   locale: Locale;
   category: AnnouncementCategory;
   sender: FooterSender;
+  /** A notice to everyone concerned says why without claiming an account. */
+  audience?: AnnouncementAudience;
 }): Footer {
   const m = footerMessagesFor(options.locale);
-  const reason = m.announcementReason(m.categoryLabels[options.category], options.sender.companyName);
+  const why = options.audience === 'everyone-concerned' ? m.noticeReason : m.announcementReason;
+  const reason = why(m.categoryLabels[options.category], options.sender.companyName);
   const sender = senderLines(options.sender);
   return wrap(options.locale, [paragraph(escapeHtml(reason)), sender.html], [reason, sender.text]);
 }

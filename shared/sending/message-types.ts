@@ -3,6 +3,7 @@ import type { SubscriptionStatus } from '../consent/subscriptions';
 import type { Locale } from '../i18n/locales';
 import type { RightsRequestStatus } from '../rights/rights-request-rules';
 import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
+import type { PixelMode, TrackingMode } from '../tracking/tracking-modes';
 
 /**
  * The vocabulary of sending, shared by the compliance policy (compliance-policy.ts), the send service and
@@ -15,6 +16,16 @@ export type MessageKind = (typeof messageKinds)[number];
 /** Service announcements: exempt from marketing opt-outs, never promotional. */
 export const announcementCategories = ['maintenance', 'policy-change', 'security-notice', 'account'] as const;
 export type AnnouncementCategory = (typeof announcementCategories)[number];
+/**
+ * The notices that may go beyond account holders to everyone concerned (every contact held, or those an
+ * incident affected): people must learn of a changed policy or a breach whether or not they hold an account.
+ */
+export const noticeCategories = [
+  'policy-change',
+  'security-notice',
+] as const satisfies readonly AnnouncementCategory[];
+/** Who an announcement is for: account holders (the default), or everyone concerned (notices only). */
+export type AnnouncementAudience = 'account-holders' | 'everyone-concerned';
 
 export const transactionalPurposes = [
   'confirmation',
@@ -30,6 +41,16 @@ export interface MessageHeader {
   value: string;
 }
 
+/** One language's content of a message (draft-versions.ts). */
+export interface ContentVersion {
+  subject: string;
+  html?: string;
+  text?: string;
+}
+
+/** Versions besides the `en` fallback, by locale. */
+export type ContentVersions = Partial<Record<Exclude<Locale, 'en'>, ContentVersion>>;
+
 /** What a caller asks to send, before the policy has looked at it. */
 export interface MessageDraft {
   kind: MessageKind;
@@ -37,11 +58,16 @@ export interface MessageDraft {
   listId?: string;
   /** Announcements: the declared category. */
   category?: AnnouncementCategory;
+  /** Announcements: account holders unless said otherwise. */
+  audience?: AnnouncementAudience;
   /** Transactional: what the message is for. */
   purpose?: TransactionalPurpose;
+  /** The `en` version, and the fallback for a locale without its own (draft-versions.ts). */
   subject: string;
   html?: string;
   text?: string;
+  /** The content in other locales (`fr`): each recipient gets their locale's; every version is checked. */
+  versions?: ContentVersions;
   /** Extra headers; the policy refuses reserved ones (List-Unsubscribe…, From, To, …). */
   headers?: MessageHeader[];
   /** Marketing: the sender asks for the advertisement notice even with affirmative consent. */
@@ -73,7 +99,7 @@ export interface RecipientState {
     affirmative: boolean;
   } | null;
   /** Marketing: the list itself. */
-  list: { listId: string; name: string; trackingAllowedByDefault: boolean } | null;
+  list: { listId: string; name: string; trackingMode: TrackingMode } | null;
   /** Transactional `data-request`: the rights request the draft names, as read just now; null if none. */
   rightsRequest?: { rightsRequestId: string; contactId: string | null; status: RightsRequestStatus } | null;
 }
@@ -108,6 +134,8 @@ export interface DecoratedMessage {
   tags: Record<string, string>;
   /** Whether the HTML carries the open-tracking pixel. */
   tracked: boolean;
+  /** With a pixel: the list's tracking mode it was placed under, recorded on the message. */
+  trackingMode?: PixelMode;
 }
 
 export const refusalCodes = [
@@ -122,6 +150,7 @@ export const refusalCodes = [
   'category_required',
   'not_account_holder',
   'account_deactivated',
+  'notice_category_required',
   'complaint_allows_security_notices_only',
   'promotional_announcement',
   'announcement_hidden_content',

@@ -15,8 +15,10 @@ import { findSuppression, type Suppression } from '../suppressions/suppressions'
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
 import { openAttributes } from '../tracking/open-attributes';
+import type { PixelMode } from '../tracking/tracking-modes';
 import { isOpaqueId } from '../validation/schemas';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
+import { draftIn } from './draft-versions';
 import { logExemptionUsed } from './exemption-log';
 import type {
   DecoratedMessage,
@@ -88,6 +90,8 @@ export interface MessageRecord {
   /** The headers as decorated: From, Reply-To, Subject and every custom header (List-Unsubscribe…). */
   headers: MessageHeader[];
   tracked: boolean;
+  /** With a pixel: the list's tracking mode it was placed under; the pixel's write is conditioned on it. */
+  trackingMode?: PixelMode;
   /**
    * The recipient's tracking consent when the message was prepared; turned off on every tracked message
    * when they withdraw it (consent-changes.ts), so the pixel's condition needs no read of the contact.
@@ -152,7 +156,7 @@ export interface RecipientReads {
   /** The subscription to the draft's list (marketing only). */
   subscription: Pick<Subscription, 'status' | 'consentText' | 'affirmative'> | undefined;
   /** The draft's list (marketing only). */
-  list: Pick<MailingList, 'listId' | 'texts' | 'trackingAllowedByDefault'> | undefined;
+  list: Pick<MailingList, 'listId' | 'texts' | 'trackingMode'> | undefined;
 }
 
 /**
@@ -185,7 +189,7 @@ export function recipientStateOf(contact: Contact, reads: RecipientReads): Recip
         : {
             listId: list.listId,
             name: (list.texts[contact.locale] ?? list.texts.en).name,
-            trackingAllowedByDefault: list.trackingAllowedByDefault,
+            trackingMode: list.trackingMode,
           },
   };
 }
@@ -277,7 +281,8 @@ export async function prepareMessage(
     category: draft.category ?? null,
     purpose: draft.purpose ?? null,
     campaignId: identity.campaignId ?? null,
-    subject: draft.subject,
+    // The recipient's version of it (draft-versions.ts).
+    subject: draftIn(draft, recipient.locale).subject,
     status: decision.allowed ? 'sending' : 'refused',
     refusals: decision.allowed ? [] : decision.refusals,
     exemption: decision.allowed ? decision.exemption : null,
@@ -290,6 +295,9 @@ export async function prepareMessage(
         ]
       : [],
     tracked: decision.allowed ? decision.message.tracked : false,
+    ...(decision.allowed && decision.message.trackingMode !== undefined
+      ? { trackingMode: decision.message.trackingMode }
+      : {}),
     trackingConsent: recipient.trackingConsent,
     sesMessageId: null,
     createdAt: now.toISOString(),

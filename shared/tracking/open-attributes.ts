@@ -13,4 +13,6 @@ export const openAttributes = [
   'lastOpenRuleId',
   'lastOpenUserAgentFamily',
   'lastOpenNetwork',
+  // Aggregate mode's opens waiting for the stream (aggregate-opens.ts): gone with the rest on erasure.
+  'pendingOpens',
 ] as const;

@@ -3,6 +3,7 @@ import { conditionFailedAt, type TransactItem, transactWithRetry } from '../camp
 import { primaryKeyOf, table } from '../data-model';
 import { campaignCounterIncrement } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
+import { type AggregateOpenWork, aggregateOpenOf, countAggregateOpen } from './aggregate-opens';
 import { openAttributes } from './open-attributes';
 
 /**
@@ -15,10 +16,11 @@ import { openAttributes } from './open-attributes';
  * the latest): when TTL deletes it, its REMOVE record has the consumer strip the opens from the message.
  */
 
-type StreamAttribute = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean } | undefined;
+type StreamAttribute = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean; SS?: string[] } | undefined;
 export type StreamImage = Record<string, StreamAttribute>;
 
 export interface MessageOpenWork {
+  mode: 'per-person';
   contactId: string;
   messageId: string;
   campaignId: string | null;
@@ -30,6 +32,9 @@ export interface MessageOpenWork {
   /** The message's own expiry (epoch seconds), which its opens never outlive. */
   messageExpiresAt: number | null;
 }
+
+/** A recorded open: per person on the message, or aggregate (aggregate-opens.ts). */
+export type OpenWork = MessageOpenWork | AggregateOpenWork;
 
 export interface ExpiredOpensWork {
   contactId: string;
@@ -45,8 +50,9 @@ export function messageOpenOf(
   eventName: string | undefined,
   newImage: StreamImage | undefined,
   oldImage: StreamImage | undefined,
-): MessageOpenWork | undefined {
+): OpenWork | undefined {
   if (eventName !== 'MODIFY' || newImage?.entity?.S !== 'message') return undefined;
+  if (newImage.trackingMode?.S === 'aggregate') return aggregateOpenOf(newImage, oldImage);
   const load = numberOf(newImage.openCount);
   if (load === 0 || load === numberOf(oldImage?.openCount)) return undefined;
   const contactId = newImage.contactId?.S;
@@ -57,6 +63,7 @@ export function messageOpenOf(
   if (kind !== 'human' && kind !== 'machine') return undefined;
   const expiry = newImage[table.timeToLiveAttribute]?.N;
   return {
+    mode: 'per-person',
     contactId,
     messageId,
     campaignId: newImage.campaignId?.S || null,
@@ -137,8 +144,9 @@ function tallyUpdate(deps: OpenCountingDependencies, work: MessageOpenWork): Tra
 /** Counts one recorded open; `already-counted` for a record delivered again. */
 export async function countOpen(
   deps: OpenCountingDependencies,
-  work: MessageOpenWork,
+  work: OpenWork,
 ): Promise<'counted' | 'already-counted'> {
+  if (work.mode === 'aggregate') return countAggregateOpen(deps.access, work);
   const items = [tallyUpdate(deps, work)];
   if (work.campaignId !== null) {
     const human = work.kind === 'human';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -11,6 +12,7 @@ import {
   type OpenKind,
   userAgentFamily,
 } from './open-classification';
+import type { PixelMode } from './tracking-modes';
 
 /**
  * Recording one pixel load (docs/tracking.md) with one conditional UpdateItem of the message item and no
@@ -20,6 +22,11 @@ import {
  * `trackingConsent` off on every tracked message) or that was erased fails the condition and nothing is
  * written. Campaign counters are not touched here: the stream counts each recorded open
  * (open-counting.ts).
+ *
+ * A message sent to a list in `aggregate` mode (its `trackingMode`, and its token's `mode`) gets another
+ * write of the same item, with no per-person open record: it only adds one pending open to the message,
+ * `<day>#<kind>#<nonce>`, which the stream counts anonymously into the campaign, copies as the day of the
+ * contact's latest open, and removes (open-counting.ts).
  */
 
 export interface OpenRecordingDependencies {
@@ -30,13 +37,15 @@ export interface PixelLoad {
   /** From a verified `trackOpen` token. */
   contactId: string;
   messageId: string;
+  /** The token's mode: which write to make (the message's own `trackingMode` must agree). */
+  mode: PixelMode;
   userAgent?: string | undefined;
   ip?: string | undefined;
   at: Date;
 }
 
 export type OpenOutcome =
-  | { recorded: false; reason: 'unknown_message' | 'not_tracked' | 'consent_withdrawn' }
+  | { recorded: false; reason: 'unknown_message' | 'not_tracked' | 'consent_withdrawn' | 'erased' }
   | { recorded: true; kind: OpenKind; ruleId: string };
 
 /**
@@ -45,7 +54,12 @@ export type OpenOutcome =
  * false on them too (consent-changes.ts), so its absence means consent still stands.
  */
 const RECORDABLE =
-  'attribute_exists(#pk) AND #tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent)) AND attribute_not_exists(#anonymisedAt)';
+  'attribute_exists(#pk) AND #tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent)) AND attribute_not_exists(#anonymisedAt)' +
+  // Messages recorded before tracking modes carry none: they were all per-person.
+  ' AND (attribute_not_exists(#trackingMode) OR #trackingMode = :perPerson)';
+/** An aggregate open needs no consent (the CNIL exemption), only the message's own mode. */
+const AGGREGATE_RECORDABLE =
+  'attribute_exists(#pk) AND #tracked = :true AND #trackingMode = :aggregate AND attribute_not_exists(#anonymisedAt)';
 /**
  * What must also hold for a load the user agent calls human: sent (and, once SES reported it, delivered)
  * at least OPENED_TOO_SOON_SECONDS ago. ISO-8601 UTC strings compare in time order.
@@ -55,7 +69,58 @@ const NOT_TOO_SOON =
 
 type Timing = 'checked-by-condition' | 'already-decided';
 
+const timingNames = { '#sentAt': 'sentAt', '#delivery': 'delivery', '#deliveredAt': 'deliveredAt' };
+const humanFrom = (load: PixelLoad) =>
+  new Date(load.at.getTime() - OPENED_TOO_SOON_SECONDS * 1000).toISOString();
+
 function openUpdate(
+  access: TableAccess,
+  load: PixelLoad,
+  classification: OpenClassification,
+  timing: Timing,
+) {
+  return load.mode === 'aggregate'
+    ? aggregateUpdate(access, load, classification, timing)
+    : perPersonUpdate(access, load, classification, timing);
+}
+
+/**
+ * The aggregate write: one pending open, `<day>#<kind>#<nonce>`, added to the message's `pendingOpens`
+ * set. The day is the UTC date only (no time); the nonce (random, nothing about the person) keeps two
+ * opens of the same day and kind apart, so each is counted once (open-counting.ts).
+ */
+function aggregateUpdate(
+  access: TableAccess,
+  load: PixelLoad,
+  classification: OpenClassification,
+  timing: Timing,
+) {
+  const checkTiming = classification.kind === 'human' && timing === 'checked-by-condition';
+  const pending = `${load.at.toISOString().slice(0, 10)}#${classification.kind}#${randomBytes(9).toString('base64url')}`;
+  return new UpdateCommand({
+    TableName: access.tableName,
+    Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
+    UpdateExpression: 'ADD #pendingOpens :pending',
+    ConditionExpression: checkTiming ? `${AGGREGATE_RECORDABLE} AND ${NOT_TOO_SOON}` : AGGREGATE_RECORDABLE,
+    ExpressionAttributeNames: {
+      '#pk': table.partitionKey,
+      '#tracked': 'tracked',
+      '#trackingMode': 'trackingMode',
+      '#anonymisedAt': 'anonymisedAt',
+      ...(checkTiming ? timingNames : {}),
+      '#pendingOpens': 'pendingOpens',
+    },
+    ExpressionAttributeValues: {
+      ':true': true,
+      ':aggregate': 'aggregate',
+      ...(checkTiming ? { ':humanFrom': humanFrom(load) } : {}),
+      ':pending': new Set([pending]),
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+}
+
+function perPersonUpdate(
   access: TableAccess,
   load: PixelLoad,
   classification: OpenClassification,
@@ -81,7 +146,8 @@ function openUpdate(
       '#tracked': 'tracked',
       '#trackingConsent': 'trackingConsent',
       '#anonymisedAt': 'anonymisedAt',
-      ...(checkTiming ? { '#sentAt': 'sentAt', '#delivery': 'delivery', '#deliveredAt': 'deliveredAt' } : {}),
+      '#trackingMode': 'trackingMode',
+      ...(checkTiming ? timingNames : {}),
       '#firstOpenedAt': 'firstOpenedAt',
       '#lastOpenedAt': 'lastOpenedAt',
       ...(human ? { '#firstHumanOpenedAt': 'firstHumanOpenedAt' } : {}),
@@ -94,9 +160,8 @@ function openUpdate(
     },
     ExpressionAttributeValues: {
       ':true': true,
-      ...(checkTiming
-        ? { ':humanFrom': new Date(load.at.getTime() - OPENED_TOO_SOON_SECONDS * 1000).toISOString() }
-        : {}),
+      ':perPerson': 'per-person',
+      ...(checkTiming ? { ':humanFrom': humanFrom(load) } : {}),
       ':now': load.at.toISOString(),
       ':kind': classification.kind,
       ':ruleId': classification.ruleId,
@@ -110,10 +175,16 @@ function openUpdate(
 }
 
 /** Why the message refused the open, from the item the failed condition returned. */
-function refusal(item: Record<string, unknown> | undefined): Exclude<OpenOutcome, { recorded: true }> | null {
+function refusal(
+  item: Record<string, unknown> | undefined,
+  mode: PixelMode,
+): Exclude<OpenOutcome, { recorded: true }> | null {
   if (item === undefined) return { recorded: false, reason: 'unknown_message' };
-  if (item.tracked !== true) return { recorded: false, reason: 'not_tracked' };
-  if (item.trackingConsent === false || item.anonymisedAt !== undefined) {
+  if (item.tracked !== true || (item.trackingMode ?? 'per-person') !== mode) {
+    return { recorded: false, reason: 'not_tracked' };
+  }
+  if (item.anonymisedAt !== undefined) return { recorded: false, reason: 'erased' };
+  if (mode === 'per-person' && item.trackingConsent === false) {
     return { recorded: false, reason: 'consent_withdrawn' };
   }
   return null;
@@ -149,7 +220,7 @@ export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoa
   const bySignals = classifyOpen(signals);
   const first = await tryWrite(deps.access, load, bySignals, 'checked-by-condition');
   if (first.written) return { recorded: true, ...bySignals };
-  const refused = refusal(first.item);
+  const refused = refusal(first.item, load.mode);
   if (refused !== null || first.item === undefined)
     return refused ?? { recorded: false, reason: 'unknown_message' };
   // The message accepts opens, so only the timing failed: a load within seconds of delivery (a scanner at
@@ -160,5 +231,5 @@ export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoa
   });
   const second = await tryWrite(deps.access, load, classification, 'already-decided');
   if (second.written) return { recorded: true, ...classification };
-  return refusal(second.item) ?? { recorded: false, reason: 'unknown_message' };
+  return refusal(second.item, load.mode) ?? { recorded: false, reason: 'unknown_message' };
 }

@@ -198,3 +198,26 @@ export const emailAddress = () =>
       ctx.addIssue({ code: 'custom', message: parsed.reason });
       return z.NEVER;
     });
+
+/** The largest HTML or text part the admin API takes. */
+export const MAX_BODY_PART_LENGTH = 500_000;
+
+/**
+ * A message's content in each language (`content.en`, `content.fr`): subject, HTML and text per locale,
+ * `en` required (the fallback for recipients of a locale without its own). `subject` is the subject's
+ * schema (campaigns and announcements store header-safe text; a single send lets the policy judge it);
+ * `requireBody` asks for html or text in each version.
+ */
+export function contentPerLocale(subject: () => z.ZodType<string>, options: { requireBody: boolean }) {
+  const version = z
+    .strictObject({
+      subject: subject(),
+      html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+      text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    })
+    .refine((part) => !options.requireBody || part.html !== undefined || part.text !== undefined, {
+      message: 'give html or text',
+      path: ['text'],
+    });
+  return z.strictObject({ en: version, fr: version.optional() });
+}

@@ -25,7 +25,7 @@ describe.concurrent('the hosted signup form in a browser', { timeout: 180_000 },
   beforeAll(async () => {
     session = await startBrowserSession({
       given: async (runtime) => {
-        await givenList(runtime, { listId: 'hosted-news', trackingAllowedByDefault: true });
+        await givenList(runtime, { listId: 'hosted-news', trackingMode: 'per-person' });
         await givenList(runtime, { listId: 'hosted-teens', minimumAge: 16 });
       },
     });

@@ -7,6 +7,7 @@ import {
   streamWorkOf,
 } from '../../functions/campaign-worker/stream-records';
 import { defineConsentMail } from '../../infra/consent-mail';
+import { INACTIVE_CONTACTS_JOB, isInactiveContactsJob } from '../../shared/retention/inactive-contacts';
 import {
   isRightsDeadlinesJob,
   RIGHTS_DEADLINE_METRICS,
@@ -43,6 +44,7 @@ const queueId = logicalIdOf(campaignWorkerTriggers.deadLetterQueue);
 const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
 const ruleId = logicalIdOf(campaignWorkerTriggers.sweepRule);
 const deadlinesRuleId = logicalIdOf(campaignWorkerTriggers.rightsDeadlinesRule);
+const inactiveContactsRuleId = logicalIdOf(campaignWorkerTriggers.inactiveContactsRule);
 
 /** The stateful stack's export of the table's stream ARN, as the stateless stack imports it. */
 function streamArnImport() {
@@ -202,6 +204,7 @@ describe('table stream → campaign worker', () => {
     expect(streamWorkOf('MODIFY', opened, message)).toEqual({
       kind: 'message-open',
       open: {
+        mode: 'per-person',
         contactId: 'c',
         messageId: 'm',
         campaignId: 'k',
@@ -214,6 +217,28 @@ describe('table stream → campaign worker', () => {
     });
     const delivered = { ...opened, sentAt: { S: '2026-12-06T00:00:01.000Z' } };
     expect(streamWorkOf('MODIFY', delivered, opened)).toBeUndefined();
+    // Aggregate mode: the pending open the pixel added (one per write), not the ones already there; its
+    // removal by the consumer is routed nowhere.
+    const aggregate = { ...message, trackingMode: { S: 'aggregate' } };
+    const pendingBefore = { ...aggregate, pendingOpens: { SS: ['2026-12-05#machine#AAAAAAAAAAAA'] } };
+    const pendingAfter = {
+      ...aggregate,
+      pendingOpens: { SS: ['2026-12-05#machine#AAAAAAAAAAAA', '2026-12-06#human#BBBBBBBBBBBB'] },
+    };
+    expect(streamWorkOf('MODIFY', pendingAfter, pendingBefore)).toEqual({
+      kind: 'message-open',
+      open: {
+        mode: 'aggregate',
+        contactId: 'c',
+        messageId: 'm',
+        campaignId: 'k',
+        pending: '2026-12-06#human#BBBBBBBBBBBB',
+        day: '2026-12-06',
+        kind: 'human',
+      },
+    });
+    expect(streamWorkOf('MODIFY', pendingBefore, pendingAfter)).toBeUndefined();
+    expect(streamWorkOf('MODIFY', aggregate, pendingBefore)).toBeUndefined();
     // A deleted tally (TTL, or erasure): the message's opens go.
     expect(patterns[3]).toEqual({
       eventName: ['REMOVE'],
@@ -307,7 +332,7 @@ describe('sweep schedule → campaign worker', () => {
     ]);
   });
 
-  it('only this rule and the daily deadlines rule may invoke the worker (the stream mapping needs no resource policy)', () => {
+  it('only this rule and the two daily rules may invoke the worker (the stream mapping needs no resource policy)', () => {
     const permission = (rule: string) => ({
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': [workerId, 'Arn'] },
@@ -315,9 +340,40 @@ describe('sweep schedule → campaign worker', () => {
       SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
     });
     expect(invokePermissionsOf(stateless, workerId)).toEqual(
-      expect.arrayContaining([permission(ruleId), permission(deadlinesRuleId)]),
+      expect.arrayContaining([
+        permission(ruleId),
+        permission(deadlinesRuleId),
+        permission(inactiveContactsRuleId),
+      ]),
     );
-    expect(invokePermissionsOf(stateless, workerId)).toHaveLength(2);
+    expect(invokePermissionsOf(stateless, workerId)).toHaveLength(3);
+  });
+});
+
+describe('daily inactive-contacts job → campaign worker (retention that ends)', () => {
+  const rule = resources[inactiveContactsRuleId];
+
+  it('an EventBridge rule at 03:30 UTC every day sends the worker the job’s own event, retried twice', () => {
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.ScheduleExpression).toBe('cron(30 3 * * ? *)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets).toEqual([
+      {
+        Id: expect.any(String),
+        Arn: { 'Fn::GetAtt': [workerId, 'Arn'] },
+        Input: JSON.stringify(INACTIVE_CONTACTS_JOB),
+        RetryPolicy: { MaximumRetryAttempts: 2 },
+      },
+    ]);
+    // The handler tells the job from the sweep and the deadlines job by exactly this input.
+    const input = JSON.parse(rule.Properties.Targets[0].Input);
+    expect(isInactiveContactsJob(input)).toBe(true);
+    expect(isRightsDeadlinesJob(input)).toBe(false);
+  });
+
+  it('the worker gets the retention period only when the deployment sets it (the runtime default otherwise)', () => {
+    const variables = resources[workerId].Properties.Environment.Variables;
+    expect(variables.INACTIVE_CONTACT_RETENTION_DAYS).toBeUndefined();
   });
 });
 

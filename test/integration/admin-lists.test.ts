@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findList } from '../../shared/lists/lists';
+import { keyOf } from '../../shared/data-model';
+import { findList, type MailingList } from '../../shared/lists/lists';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor } from '../support/apps';
 import { createTestRuntime } from '../support/test-runtime';
@@ -26,6 +28,12 @@ describe('admin API: lists and consent wording', () => {
     return { status: response.status, body: (await response.json()) as Json };
   }
 
+  /** A stored list as the API shows it: the deprecated flag beside the mode. */
+  const shown = (list: MailingList | undefined) =>
+    list === undefined
+      ? undefined
+      : { ...list, trackingAllowedByDefault: list.trackingMode === 'per-person' };
+
   const minimalList = (listId: string) => ({ listId, texts: { en: { name: 'Weekly news' } } });
 
   async function expectInvalid(result: { status: number; body: Json }, path: string) {
@@ -49,11 +57,12 @@ describe('admin API: lists and consent wording', () => {
         doubleOptIn: true,
         welcomeEmail: { enabled: false, content: {} },
         minimumAge: null,
+        trackingMode: 'off',
         trackingAllowedByDefault: false,
         createdAt: expect.any(String),
         updatedAt: created.body.createdAt,
       });
-      expect(await findList(access(), 'defaults')).toEqual(created.body);
+      expect(shown(await findList(access(), 'defaults'))).toEqual(created.body);
     });
 
     it('round-trips create, get, list and patch', async () => {
@@ -102,6 +111,68 @@ describe('admin API: lists and consent wording', () => {
         Date.parse(created.body.createdAt as string),
       );
       expect(await call('GET', '/admin/v1/lists/round-trip-1')).toEqual({ status: 200, body: patched.body });
+    });
+
+    it('takes a tracking mode, the deprecated flag as the mode it meant, and not both', async () => {
+      const aggregate = await call('POST', '/admin/v1/lists', {
+        ...minimalList('mode-aggregate'),
+        trackingMode: 'aggregate',
+      });
+      expect(aggregate.body).toMatchObject({ trackingMode: 'aggregate', trackingAllowedByDefault: false });
+      const legacy = await call('POST', '/admin/v1/lists', {
+        ...minimalList('mode-legacy'),
+        trackingAllowedByDefault: true,
+      });
+      expect(legacy.body).toMatchObject({ trackingMode: 'per-person', trackingAllowedByDefault: true });
+      const patched = await call('PATCH', '/admin/v1/lists/mode-legacy', { trackingMode: 'off' });
+      expect(patched.body).toMatchObject({ trackingMode: 'off', trackingAllowedByDefault: false });
+      await expectInvalid(
+        await call('POST', '/admin/v1/lists', {
+          ...minimalList('mode-both'),
+          trackingMode: 'off',
+          trackingAllowedByDefault: true,
+        }),
+        'body.trackingMode',
+      );
+      await expectInvalid(
+        await call('POST', '/admin/v1/lists', { ...minimalList('mode-typo'), trackingMode: 'per-list' }),
+        'body.trackingMode',
+      );
+      // A list stored before modes existed reads as the mode its flag meant.
+      await runtime.clients.documents.send(
+        new PutCommand({
+          TableName: runtime.config.tableName,
+          Item: {
+            ...keyOf('list', { listId: 'mode-stored-before' }),
+            entity: 'list',
+            listId: 'mode-stored-before',
+            texts: { en: { name: 'Old', description: '' } },
+            doubleOptIn: true,
+            welcomeEmail: { enabled: false, content: {} },
+            minimumAge: null,
+            trackingAllowedByDefault: true,
+            createdAt: '2026-01-01T00:00:00.000Z',
+            updatedAt: '2026-01-01T00:00:00.000Z',
+          },
+        }),
+      );
+      expect((await call('GET', '/admin/v1/lists/mode-stored-before')).body).toMatchObject({
+        trackingMode: 'per-person',
+        trackingAllowedByDefault: true,
+      });
+    });
+
+    it('gives a list created without a mode the configured default (DEFAULT_LIST_TRACKING_MODE)', async () => {
+      const aggregateByDefault = await createTestRuntime({ DEFAULT_LIST_TRACKING_MODE: 'aggregate' });
+      const response = await adminAppFor(aggregateByDefault).request('/admin/v1/lists', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${aggregateByDefault.config.adminApiKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(minimalList('default-mode')),
+      });
+      expect(await response.json()).toMatchObject({ trackingMode: 'aggregate' });
     });
 
     it('lists every list by id', async () => {
@@ -217,7 +288,7 @@ describe('admin API: lists and consent wording', () => {
       expect(second.body).toEqual({
         error: { code: 'list_exists', message: expect.stringContaining('taken') },
       });
-      expect(await findList(access(), 'taken')).toEqual(first.body);
+      expect(shown(await findList(access(), 'taken'))).toEqual(first.body);
     });
 
     it('answers 404 for an unknown list on get and patch, and creates nothing', async () => {
@@ -254,7 +325,7 @@ describe('admin API: lists and consent wording', () => {
         await call('PATCH', '/admin/v1/lists/patch-rules', { minimumAge: 121 }),
         'body.minimumAge',
       );
-      expect(await findList(access(), 'patch-rules')).toEqual(created.body);
+      expect(shown(await findList(access(), 'patch-rules'))).toEqual(created.body);
       const noBody = await adminAppFor(runtime).request('/admin/v1/lists/patch-rules', {
         method: 'PATCH',
         headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },

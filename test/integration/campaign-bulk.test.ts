@@ -32,7 +32,7 @@ let runners: CampaignRunner[] = [];
 
 beforeEach(async () => {
   runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
-  await givenList(runtime, { listId: 'news', trackingAllowedByDefault: true });
+  await givenList(runtime, { listId: 'news', trackingMode: 'per-person' });
 });
 
 afterEach(async () => {

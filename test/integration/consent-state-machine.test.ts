@@ -87,8 +87,8 @@ describe('the consent state machine (property-based)', () => {
   beforeAll(async () => {
     runtime = await createTestRuntime();
     streamReader = await testStreamReader(runtime);
-    await givenList(runtime, { listId: 'dbl-news', trackingAllowedByDefault: true });
-    await givenList(runtime, { listId: 'single-news', doubleOptIn: false, trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'dbl-news', trackingMode: 'per-person' });
+    await givenList(runtime, { listId: 'single-news', doubleOptIn: false, trackingMode: 'per-person' });
   });
   afterAll(async () => streamReader.stop());
 

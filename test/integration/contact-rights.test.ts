@@ -32,7 +32,7 @@ describe('data-subject rights: export and erasure', () => {
     runtime = await createTestRuntime();
     // The referral below is processed on the table's stream, as on AWS.
     streamReader = await testCampaignRunner(runtime);
-    await givenList(runtime, { listId: 'rights-news', trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'rights-news', trackingMode: 'per-person' });
   });
 
   const admin = (path: string, init: RequestInit = {}) => adminRequest(runtime, path, init);

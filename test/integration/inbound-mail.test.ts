@@ -34,12 +34,20 @@ type Fixture =
   | 'reply-desinscrire-dkim-only'
   | 'reply-unsubscribe-unauthenticated'
   | 'reply-unsubscribe-dmarc-fail'
-  | 'reply-unsubscribe-spf-fail-dkim-pass';
+  | 'reply-unsubscribe-spf-fail-dkim-pass'
+  | 'reply-to-question'
+  | 'reply-to-unsubscribe';
 
-function sesEvent(name: Fixture, values: { sender?: string; token?: string } = {}): InboundMailEvent {
+function sesEvent(
+  name: Fixture,
+  values: { sender?: string; token?: string; replyTo?: string } = {},
+): InboundMailEvent {
   const text = readFileSync(new URL(`../fixtures/ses-receipt/${name}.json`, import.meta.url), 'utf8');
   return JSON.parse(
-    text.replaceAll('{{sender}}', values.sender ?? 'nobody').replaceAll('{{token}}', values.token ?? ''),
+    text
+      .replaceAll('{{sender}}', values.sender ?? 'nobody')
+      .replaceAll('{{token}}', values.token ?? '')
+      .replaceAll('{{replyTo}}', values.replyTo ?? 'nobody@example.com'),
   ) as InboundMailEvent;
 }
 
@@ -120,6 +128,7 @@ describe('inbound mail: unsubscribe by reply', () => {
     const before = await countItems(runtime);
     expect(await processInboundMail(deps, sesEvent('aws-lambda-action-example'))).toEqual({
       outcomes: [{ kind: 'ignored', reason: 'no-instruction' }],
+      forwarded: 0,
     });
     expect(await countItems(runtime)).toBe(before);
   });
@@ -195,6 +204,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       const before = await countItems(runtime);
       expect(await processInboundMail(deps, event)).toEqual({
         outcomes: [{ kind: 'already-unsubscribed', via: 'token', contactId: reader.contactId }],
+        forwarded: 0,
       });
       expect(await countItems(runtime)).toBe(before);
       expect((await recordsOf(runtime, reader.email))?.events.length).toBe(eventsAfterFirst);
@@ -236,7 +246,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       const before = await countItems(runtime);
       expect(
         await processInboundMail(deps, sesEvent('mailto-token-virus', { sender: reader.local, token })),
-      ).toEqual({ outcomes: [{ kind: 'ignored', reason: 'virus' }] });
+      ).toEqual({ outcomes: [{ kind: 'ignored', reason: 'virus' }], forwarded: 0 });
       expect(await countItems(runtime)).toBe(before);
     });
   });
@@ -282,6 +292,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       const before = await countItems(runtime);
       expect(await processInboundMail(deps, event)).toEqual({
         outcomes: [{ kind: 'already-unsubscribed', via: 'sender', contactId: reader.contactId }],
+        forwarded: 0,
       });
       expect(await countItems(runtime)).toBe(before);
     });
@@ -311,6 +322,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       const before = await countItems(runtime);
       expect(await processInboundMail(deps, sesEvent(fixture, { sender: reader.local }))).toEqual({
         outcomes: [{ kind: 'ignored', reason: 'unauthenticated-sender' }],
+        forwarded: 0,
       });
       expect(await countItems(runtime)).toBe(before);
       const records = await recordsOf(runtime, reader.email);
@@ -322,7 +334,7 @@ describe('inbound mail: unsubscribe by reply', () => {
       const before = await countItems(runtime);
       expect(
         await processInboundMail(deps, sesEvent('reply-unsubscribe', { sender: `stranger-${randomUUID()}` })),
-      ).toEqual({ outcomes: [{ kind: 'unknown-contact', via: 'sender' }] });
+      ).toEqual({ outcomes: [{ kind: 'unknown-contact', via: 'sender' }], forwarded: 0 });
       expect(await countItems(runtime)).toBe(before);
     });
   });
@@ -356,6 +368,81 @@ describe('inbound mail: unsubscribe by reply', () => {
     );
     expect(await handler(sesEvent('aws-lambda-action-example') as Parameters<typeof handler>[0])).toEqual({
       disposition: 'CONTINUE',
+    });
+  });
+
+  describe('replies to the reply-to address: an unsubscribe honoured, anything else forwarded', () => {
+    const operator = `operator-${randomUUID()}@example.org`;
+    const stored: string[] = [];
+    let replies: InboundMailDependencies;
+
+    beforeAll(() => {
+      // The S3 copy the receipt rule's first action made, stood in by the fixture message; SES is the emulator.
+      replies = {
+        ...deps,
+        replies: {
+          replyTo: runtime.config.sender.replyTo,
+          forwardTo: operator,
+          from: runtime.config.sender.fromAddress,
+          ses: runtime.clients.ses,
+          stored: {
+            async read(sesMessageId) {
+              stored.push(sesMessageId);
+              const eml = readFileSync(
+                new URL('../fixtures/ses-receipt/reply-to-question.eml', import.meta.url),
+              );
+              return Buffer.from(
+                eml
+                  .toString('utf8')
+                  .replaceAll('{{sender}}', 'john')
+                  .replaceAll('{{replyTo}}', runtime.config.sender.replyTo),
+                'utf8',
+              );
+            },
+          },
+        },
+      };
+    });
+
+    const toReplyTo = (name: Fixture, sender: string) =>
+      sesEvent(name, { sender, replyTo: runtime.config.sender.replyTo });
+
+    it('forwards a person’s question, whole, to the operator, answerable to the person', async () => {
+      const before = await countItems(runtime);
+      const event = toReplyTo('reply-to-question', 'john');
+      const summary = await processInboundMail(replies, event);
+      expect(summary).toEqual({ outcomes: [{ kind: 'ignored', reason: 'no-instruction' }], forwarded: 1 });
+      expect(stored).toContain(sesMessageIdOf(event));
+      const [mail, ...more] = await sentMailTo(operator);
+      expect(more).toEqual([]);
+      expect(mail?.subject).toBe('Re: Spring newsletter');
+      expect(mail?.from).toContain(runtime.config.sender.fromAddress);
+      expect(mail?.replyTo.join(' ')).toContain('john@example.com');
+      expect(mail?.body.text).toContain('orders from Québec');
+      expect(await countItems(runtime)).toBe(before);
+    });
+
+    it('honours "unsubscribe" from a known, authenticated sender and forwards nothing', async () => {
+      const reader = await subscribedReader();
+      const before = (await sentMailTo(operator)).length;
+      const summary = await processInboundMail(replies, toReplyTo('reply-to-unsubscribe', reader.local));
+      expect(summary.outcomes[0]).toMatchObject({ kind: 'unsubscribed', via: 'sender' });
+      expect(summary.forwarded).toBe(0);
+      expect((await recordsOf(runtime, reader.email))?.contact.marketingOptOut).toBe(true);
+      expect(await sentMailTo(operator)).toHaveLength(before);
+    });
+
+    it('forwards "unsubscribe" from someone it cannot act for, so a person still reads it', async () => {
+      const summary = await processInboundMail(
+        replies,
+        toReplyTo('reply-to-unsubscribe', `stranger-${randomUUID()}`),
+      );
+      expect(summary).toEqual({ outcomes: [{ kind: 'unknown-contact', via: 'sender' }], forwarded: 1 });
+    });
+
+    it('never forwards mail to the unsubscribe mailbox', async () => {
+      const summary = await processInboundMail(replies, sesEvent('aws-lambda-action-example'));
+      expect(summary.forwarded).toBe(0);
     });
   });
 });

@@ -32,7 +32,7 @@ describe('the open pixel (trackOpen)', () => {
     runtime = await createTestRuntime();
     // Signups are processed, and campaign open counters counted, on the table's stream, as on AWS.
     streamReader = await testStreamReader(runtime);
-    await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'tracked-news', trackingMode: 'per-person' });
   });
   afterAll(async () => streamReader.stop());
 

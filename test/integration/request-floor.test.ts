@@ -58,7 +58,7 @@ describe('hot paths: one write (or one transaction), no read', () => {
     runtime = await createTestRuntime();
     // Signups are accepted in one write and processed on the table's stream.
     streamReader = await testStreamReader(runtime);
-    await givenList(runtime, { listId: 'floor-news', trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'floor-news', trackingMode: 'per-person' });
   });
   afterAll(async () => streamReader.stop());
 

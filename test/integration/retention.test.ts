@@ -32,7 +32,7 @@ describe('retention: expiresAt as documented', () => {
     });
     // Signups are processed, and an open's retention set (its tally), by the stream reader.
     streamReader = await testStreamReader(runtime);
-    await givenList(runtime, { listId: 'kept-news', trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'kept-news', trackingMode: 'per-person' });
     await givenList(runtime, { listId: 'other-news' });
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
   });

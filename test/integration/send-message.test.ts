@@ -22,7 +22,7 @@ describe('sending one message (sendMessage, getMessage)', () => {
     runtime = await createTestRuntime();
     streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
-    await givenList(runtime, { listId: 'tracked-news', trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'tracked-news', trackingMode: 'per-person' });
   });
   afterAll(async () => streamReader.stop());
 

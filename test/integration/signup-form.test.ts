@@ -27,7 +27,7 @@ describe('the hosted signup form', () => {
     runtime = await createTestRuntime();
     streamReader = await testStreamReader(runtime);
     await givenList(runtime, { listId: 'weekly-news' });
-    await givenList(runtime, { listId: 'teen-club', minimumAge: 16, trackingAllowedByDefault: true });
+    await givenList(runtime, { listId: 'teen-club', minimumAge: 16, trackingMode: 'per-person' });
     await givenList(runtime, { listId: 'not-on-form' });
   });
   afterAll(() => streamReader.stop());

@@ -27,7 +27,7 @@ export async function givenList(runtime: Runtime, overrides: Partial<NewMailingL
     doubleOptIn: true,
     welcomeEmail: { enabled: false, content: {} },
     minimumAge: null,
-    trackingAllowedByDefault: false,
+    trackingMode: 'off',
     ...overrides,
   });
   const en = await createConsentText(accessOf(runtime), {

@@ -44,6 +44,30 @@ export async function untilOpensCounted(
  * needs one. It sweeps for campaign work rarely, which such a test has none of. Start it in `beforeAll`
  * and stop it in `afterAll`; for a runtime made inside a test, `startStreamReader`.
  */
+/**
+ * Waits until the stream has counted every aggregate open of `message` (docs/tracking.md, "Tracking
+ * modes"): the consumer removes each pending open from the message once it is counted.
+ */
+export async function untilAggregateOpensCounted(
+  runtime: Runtime,
+  message: { contactId: string; messageId: string },
+  deadlineMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const { Item } = await runtime.clients.documents.send(
+      new GetCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', message),
+        ConsistentRead: true,
+      }),
+    );
+    if (Item?.pendingOpens === undefined) return;
+    if (Date.now() > until) throw new Error(`aggregate opens still uncounted after ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 export function testStreamReader(runtime: Runtime): Promise<CampaignRunner> {
   return testCampaignRunner(runtime, { sweepIntervalMs: 10_000 });
 }

@@ -14,6 +14,7 @@ import type {
 import { refusalCodes } from '../../shared/sending/message-types';
 import { findPromotionalTerms } from '../../shared/sending/promotional-heuristic';
 import { createTokenSigner } from '../../shared/tokens';
+import type { TrackingMode } from '../../shared/tracking/tracking-modes';
 
 const keyring: SigningKeyring = { activeKeyId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 1)]]) };
 const tokens = createTokenSigner(keyring);
@@ -43,7 +44,7 @@ function recipient(overrides: Partial<RecipientState> = {}): RecipientState {
     marketingOptOut: false,
     suppression: null,
     subscription: { status: 'confirmed', consentText: null, affirmative: true },
-    list: { listId: 'weekly-news', name: 'Weekly News', trackingAllowedByDefault: false },
+    list: { listId: 'weekly-news', name: 'Weekly News', trackingMode: 'off' },
     rightsRequest: { rightsRequestId: 'rr_1', contactId: 'c_1', status: 'verified' },
     ...overrides,
   };
@@ -159,6 +160,13 @@ describe('compliance policy: each refusal code', () => {
       draft: announcement(),
       state: accountHolder({ accountStatus: 'deactivated' }),
       message: /deactivated/,
+    },
+    {
+      code: 'notice_category_required',
+      draft: announcement({ category: 'maintenance', audience: 'everyone-concerned' }),
+      state: recipient({ subscription: null, list: null }),
+      field: 'category',
+      message: /may go beyond account holders/,
     },
     {
       code: 'complaint_allows_security_notices_only',
@@ -366,6 +374,8 @@ describe('compliance policy: marketing decoration', () => {
   it('puts the footer before </body> and at the end of the text, with every required element', () => {
     const { message } = allowed(check(marketing()));
     const oneClick = /<(https:[^>]+)>/.exec(header(message, 'List-Unsubscribe') ?? '')?.[1] ?? '';
+    // The footer's link is the header's URI, with the page language for a person who opens it.
+    const footerLink = `${oneClick}&locale=en`;
     expect(message.html).toMatch(/<\/div>\n<\/body><\/html>$/);
     expect(message.html.indexOf('Three new articles')).toBeLessThan(message.html.indexOf('Example Co<br>'));
     for (const part of [message.html, message.text]) {
@@ -379,11 +389,11 @@ describe('compliance policy: marketing decoration', () => {
     }
     expect(message.html).toMatch(
       new RegExp(
-        `<a href="${oneClick.replace(/[.?]/g, '\\$&')}" style="[^"]*color:#0969da[^"]*">Unsubscribe from Weekly News</a>`,
+        `<a href="${oneClick.replace(/[.?]/g, '\\$&')}&amp;locale=en" style="[^"]*color:#0969da[^"]*">Unsubscribe from Weekly News</a>`,
       ),
     );
     expect(message.text).toMatch(/^This week\n\nThree new articles\.\n\n--\n/);
-    expect(message.text).toContain(`Unsubscribe from Weekly News: ${oneClick}`);
+    expect(message.text).toContain(`Unsubscribe from Weekly News: ${footerLink}`);
   });
 
   it('preference link carries a preferences token for the contact and message', () => {
@@ -410,6 +420,15 @@ describe('compliance policy: marketing decoration', () => {
     expect(message.text).not.toContain('advertisement');
   });
 
+  it("opens the footer's pages in the recipient's language, whatever their browser's", () => {
+    const { message } = allowed(check(marketing(), recipient({ locale: 'fr' })));
+    const links = [...message.html.matchAll(/href="([^"]+\/v1\/(?:preferences|unsubscribe)\?[^"]+)"/g)].map(
+      (match) => new URL((match[1] ?? '').replaceAll('&amp;', '&')),
+    );
+    expect(links.map((link) => link.pathname).sort()).toEqual(['/v1/preferences', '/v1/unsubscribe']);
+    for (const link of links) expect(link.searchParams.get('locale')).toBe('fr');
+  });
+
   it('appends the footer at the end of HTML that has no </body>', () => {
     const { message } = allowed(check(marketing({ html: '<p>Fragment only</p>' })));
     expect(message.html.startsWith('<p>Fragment only</p>\n<div lang="en"')).toBe(true);
@@ -424,7 +443,7 @@ describe('compliance policy: marketing decoration', () => {
           list: {
             listId: 'weekly-news',
             name: '<script>alert("x")</script> & Co',
-            trackingAllowedByDefault: false,
+            trackingMode: 'off',
           },
         }),
       ),
@@ -467,15 +486,20 @@ describe('compliance policy: advertisement notice', () => {
 });
 
 describe('compliance policy: open-tracking pixel', () => {
-  const tracking = (trackingConsent: boolean, trackingAllowedByDefault: boolean) =>
+  const tracking = (trackingConsent: boolean, listTracks: boolean | TrackingMode) =>
     recipient({
       trackingConsent,
-      list: { listId: 'weekly-news', name: 'Weekly News', trackingAllowedByDefault },
+      list: {
+        listId: 'weekly-news',
+        name: 'Weekly News',
+        trackingMode: listTracks === true ? 'per-person' : listTracks === false ? 'off' : listTracks,
+      },
     });
 
   it('is added when the person and the list both allow tracking, with a trackOpen token', () => {
     const { message } = allowed(check(marketing(), tracking(true, true)));
     expect(message.tracked).toBe(true);
+    expect(message.trackingMode).toBe('per-person');
     const match =
       /<img src="https:\/\/mail\.example\.com\/v1\/pixel\?token=([A-Za-z0-9_.-]+)" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">/.exec(
         message.html,
@@ -500,6 +524,31 @@ describe('compliance policy: open-tracking pixel', () => {
     expect(message.html).not.toContain('/v1/pixel');
   });
 
+  it('is added for everyone on an aggregate list, consent or not, with a token that says aggregate', () => {
+    for (const consent of [true, false]) {
+      const { message } = allowed(check(marketing(), tracking(consent, 'aggregate')));
+      expect(message.tracked).toBe(true);
+      expect(message.trackingMode).toBe('aggregate');
+      const token = /\/v1\/pixel\?token=([A-Za-z0-9_.-]+)"/.exec(message.html)?.[1] ?? '';
+      expect(tokens.verify('trackOpen', token)).toEqual({
+        ok: true,
+        keyId: 'k1',
+        data: { contactId: 'c_1', messageId: 'm_1', mode: 'aggregate' },
+      });
+    }
+  });
+
+  it('is absent on a list whose mode is off, and when the caller turned tracking off', () => {
+    for (const consent of [true, false]) {
+      const { message } = allowed(check(marketing(), tracking(consent, 'off')));
+      expect(message.tracked).toBe(false);
+      expect(message.trackingMode).toBeUndefined();
+      expect(message.html).not.toContain('/v1/pixel');
+    }
+    const { message } = allowed(check(marketing({ tracking: false }), tracking(true, 'aggregate')));
+    expect(message.html).not.toContain('/v1/pixel');
+  });
+
   it('is absent when the caller gave only text (the HTML is ours)', () => {
     const { message } = allowed(check(marketing({ html: undefined }), tracking(true, true)));
     expect(message.tracked).toBe(false);
@@ -509,7 +558,7 @@ describe('compliance policy: open-tracking pixel', () => {
   it('is never added to announcements or transactional messages', () => {
     const trackingHolder = accountHolder({
       trackingConsent: true,
-      list: { listId: 'weekly-news', name: 'Weekly News', trackingAllowedByDefault: true },
+      list: { listId: 'weekly-news', name: 'Weekly News', trackingMode: 'per-person' },
     });
     for (const draft of [
       announcement({ html: '<p>Maintenance</p>' }),
@@ -714,6 +763,60 @@ describe('compliance policy: service announcements', () => {
         'complaint_allows_security_notices_only',
       ]);
     }
+  });
+
+  describe('to everyone concerned (policy-change and security notices)', () => {
+    const notice = (overrides: Partial<MessageDraft> = {}) =>
+      announcement({ category: 'policy-change', audience: 'everyone-concerned', ...overrides });
+    const formerSubscriber = recipient({
+      marketingOptOut: true,
+      subscription: null,
+      list: null,
+      suppression: { reason: 'unsubscribed', scope: 'all' },
+    });
+
+    it('reach a former subscriber with no account, saying why without claiming an account', () => {
+      const { message, exemption } = allowed(check(notice(), formerSubscriber));
+      expect(exemption).toMatchObject({
+        type: 'service-announcement',
+        category: 'policy-change',
+        reason: expect.stringContaining('person concerned'),
+      });
+      expect(message.text).toContain(
+        'You receive this notice (change to our terms or policies) because Example Co holds personal data about you.',
+      );
+      expect(message.text).not.toContain('account');
+      expect(message.headers).toEqual([]);
+    });
+
+    it('reach a deactivated account holder too: the notice concerns their data, not their account', () => {
+      allowed(
+        check(notice({ category: 'security-notice' }), accountHolder({ accountStatus: 'deactivated' })),
+      );
+    });
+
+    it('are only policy-change and security notices', () => {
+      for (const category of ['maintenance', 'account'] as const) {
+        expect(codes(check(notice({ category }), formerSubscriber))).toEqual(['notice_category_required']);
+      }
+    });
+
+    it.each([
+      ['hard-bounced', 'hard-bounce', 'suppressed'],
+      ['erased', 'erased', 'suppressed'],
+      ['admin-blocked', 'admin', 'suppressed'],
+      ['complaining', 'complaint', 'complaint_allows_security_notices_only'],
+    ] as const)('are refused to a %s address like any announcement', (_, reason, code) => {
+      const state = recipient({ subscription: null, list: null, suppression: { reason, scope: 'all' } });
+      expect(codes(check(notice(), state))).toEqual([code]);
+    });
+
+    it('reach a complaining address with a security notice only', () => {
+      const complained = recipient({
+        suppression: { reason: 'complaint', scope: 'marketing-and-announcements' },
+      });
+      allowed(check(notice({ category: 'security-notice' }), complained));
+    });
   });
 
   it('refuses promotional wording in English, naming every term found', () => {
@@ -1048,5 +1151,72 @@ describe('compliance policy: helpers', () => {
   it('finds promotional terms per language', () => {
     expect(findPromotionalTerms('Réduction exceptionnelle')).toEqual([{ language: 'fr', term: 'réduction' }]);
     expect(findPromotionalTerms('Your balance')).toEqual([]);
+  });
+});
+
+describe('compliance policy: content per locale', () => {
+  const bilingual = (fr: Partial<{ subject: string; html: string; text: string }> = {}) =>
+    marketing({
+      versions: {
+        fr: {
+          subject: 'Cette semaine chez Example Co',
+          html: '<!doctype html><html><body><p>Trois nouveaux articles.</p></body></html>',
+          text: 'Trois nouveaux articles.',
+          ...fr,
+        },
+      },
+    });
+
+  it('gives each recipient their locale’s version, with the footer in that language', () => {
+    const fr = allowed(check(bilingual(), recipient({ locale: 'fr' }))).message;
+    expect(fr.subject).toBe('Cette semaine chez Example Co');
+    expect(fr.html).toContain('Trois nouveaux articles.');
+    expect(fr.text).toContain('Se désinscrire de');
+    expect(fr.html).not.toContain('Three new articles');
+    const en = allowed(check(bilingual(), recipient({ locale: 'en' }))).message;
+    expect(en.subject).toBe('This week at Example Co');
+    expect(en.html).toContain('Three new articles.');
+    expect(en.html).not.toContain('Trois');
+  });
+
+  it('falls back to the en version for a locale without its own, the footer still in the reader’s language', () => {
+    const { message } = allowed(check(marketing(), recipient({ locale: 'fr' })));
+    expect(message.subject).toBe('This week at Example Co');
+    expect(message.text).toContain('Se désinscrire de');
+  });
+
+  it('refuses a deceptive subject in any version, whichever version the recipient gets', () => {
+    const enReader = refused(check(bilingual({ subject: 'TR: Cette semaine' }), recipient({ locale: 'en' })));
+    expect(enReader).toContainEqual(
+      expect.objectContaining({ code: 'deceptive_subject', field: 'content.fr.subject' }),
+    );
+    const frReader = refused(
+      check({ ...bilingual(), subject: 'RE: This week' }, recipient({ locale: 'fr' })),
+    );
+    expect(frReader).toContainEqual(
+      expect.objectContaining({ code: 'deceptive_subject', field: 'content.en.subject' }),
+    );
+    // The version the reader gets is judged under its own field names.
+    const own = refused(check(bilingual({ subject: 'Fwd: Cette semaine' }), recipient({ locale: 'fr' })));
+    expect(own).toContainEqual(expect.objectContaining({ code: 'deceptive_subject', field: 'subject' }));
+  });
+
+  it('refuses a header injection or an empty body in another language’s version', () => {
+    const refusals = refused(
+      check(bilingual({ subject: 'Cette semaine\r\nBcc: x@example.org', html: ' ', text: '' }), recipient()),
+    );
+    expect(refusals).toContainEqual(
+      expect.objectContaining({ code: 'header_injection', field: 'content.fr.subject' }),
+    );
+    expect(refusals).toContainEqual(expect.objectContaining({ code: 'body_required', field: 'content.fr' }));
+  });
+
+  it('refuses promotional wording in the French version of an announcement sent to an English reader', () => {
+    const draft = announcement({
+      versions: { fr: { subject: 'Maintenance : 20 % de réduction', text: 'Le service sera indisponible.' } },
+    });
+    expect(refused(check(draft, accountHolder()))).toContainEqual(
+      expect.objectContaining({ code: 'promotional_announcement', field: 'content.fr.subject' }),
+    );
   });
 });

@@ -29,7 +29,7 @@ const recipient: RecipientState = {
   suppression: null,
   // Not affirmative: the advertisement notice is due and must be visible too.
   subscription: { status: 'confirmed', consentText: null, affirmative: false },
-  list: { listId: 'weekly-news', name: 'Weekly News', trackingAllowedByDefault: true },
+  list: { listId: 'weekly-news', name: 'Weekly News', trackingMode: 'per-person' },
 };
 const send = (html: string): PolicyDecision =>
   complianceCheck(

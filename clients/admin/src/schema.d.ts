@@ -291,8 +291,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send a service announcement to every active account holder (through the campaign fan-out)
-         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
+         * Send a service announcement to every active account holder, or a notice to everyone concerned (through the campaign fan-out)
+         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Policy-change and security notices may instead go to every contact held or to chosen contacts (`audience`), under the same suppression and complaint rules; each recipient sent one gets a notice record with `policyVersion`, kept after the message expires and shown in their export. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
          */
         post: operations["createAnnouncement"];
         delete?: never;
@@ -755,6 +755,12 @@ export interface components {
                 };
             };
             minimumAge: number | null;
+            /** @enum {string} */
+            trackingMode: "per-person" | "aggregate" | "off";
+            /**
+             * @deprecated
+             * @description Whether `trackingMode` is `per-person`.
+             */
             trackingAllowedByDefault: boolean;
             /** Format: date-time */
             createdAt: string;
@@ -814,7 +820,15 @@ export interface components {
              * @default null
              */
             minimumAge?: number | null;
-            /** @default false */
+            /**
+             * @description How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: `DEFAULT_LIST_TRACKING_MODE`.
+             * @enum {string}
+             */
+            trackingMode?: "per-person" | "aggregate" | "off";
+            /**
+             * @deprecated
+             * @description Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.
+             */
             trackingAllowedByDefault?: boolean;
         };
         MailingListCollection: {
@@ -862,6 +876,15 @@ export interface components {
             };
             /** @description When set, signup needs an explicit confirmation of at least this age. */
             minimumAge?: number | null;
+            /**
+             * @description How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: `DEFAULT_LIST_TRACKING_MODE`.
+             * @enum {string}
+             */
+            trackingMode?: "per-person" | "aggregate" | "off";
+            /**
+             * @deprecated
+             * @description Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.
+             */
             trackingAllowedByDefault?: boolean;
         };
         ConsentText: {
@@ -976,6 +999,8 @@ export interface components {
             /** @enum {string|null} */
             doNotSellSource: "global-privacy-control" | "preference-page" | "admin" | null;
             doNotSellAt: string | null;
+            /** @description The day (UTC, no time) of the latest open of a message sent in aggregate tracking mode, for deliverability (docs/tracking.md, "Tracking modes"); absent until there is one. */
+            lastOpenedOn?: string;
             createdAt: string;
             updatedAt: string;
         };
@@ -1032,6 +1057,10 @@ export interface components {
                 [key: string]: unknown;
             }[];
             opens: {
+                [key: string]: unknown;
+            }[];
+            /** @description Policy-change and security notices sent: announcement (campaignId), category, policyVersion, sentAt; kept after the message expires. */
+            notices: {
                 [key: string]: unknown;
             }[];
             suppressions: {
@@ -1175,15 +1204,31 @@ export interface components {
             } | {
                 /** @enum {string} */
                 type: "account-holders";
+            } | {
+                /** @enum {string} */
+                type: "all-contacts";
+            } | {
+                /** @enum {string} */
+                type: "chosen-contacts";
+                contactIds: string[];
             };
             subject: string;
             html: string | null;
             text: string | null;
+            /** @description The versions besides `en` (the fields above), by locale. */
+            versions?: {
+                fr?: {
+                    subject: string;
+                    html: string | null;
+                    text: string | null;
+                };
+            };
             tracking: boolean;
             advertisement: boolean;
             /** @enum {string|null} */
             category: "maintenance" | "policy-change" | "security-notice" | "account" | null;
             policyEffectiveDate: string | null;
+            policyVersion?: string | null;
             /** @enum {string} */
             status: "draft" | "scheduled" | "running" | "paused" | "cancelled" | "completed";
             scheduledAt: string | null;
@@ -1215,9 +1260,25 @@ export interface components {
         AnnouncementRequest: {
             /** @enum {string} */
             category: "maintenance" | "policy-change" | "security-notice" | "account";
-            subject: string;
+            audience?: components["schemas"]["AnnouncementAudience"];
+            /** @description The version of the policy a policy change announces (or an incident reference): recorded with each recipient’s notice and shown in their export. */
+            policyVersion?: string;
+            subject?: string;
             html?: string;
             text?: string;
+            /** @description The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape. */
+            content?: {
+                en: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+                fr?: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+            };
             /**
              * Format: date
              * @description Required for `policy-change`.
@@ -1226,6 +1287,18 @@ export interface components {
             promotionalOverride?: {
                 reason: string;
             };
+        };
+        /** @description `account-holders` (the default): every active account holder. `all-contacts`: every contact held (subscribers of any list, former subscribers, account holders, imports), and `chosen-contacts`: the contacts named (up to 1000, e.g. those a breach affected), both for policy-change and security-notice notices only. */
+        AnnouncementAudience: {
+            /** @enum {string} */
+            type: "account-holders";
+        } | {
+            /** @enum {string} */
+            type: "all-contacts";
+        } | {
+            /** @enum {string} */
+            type: "chosen-contacts";
+            contactIds: string[];
         };
         AccountStatus: {
             accountHolder: boolean;
@@ -1239,7 +1312,7 @@ export interface components {
             /** @enum {string} */
             status: "received" | "verified" | "completed" | "denied";
             /** @enum {string} */
-            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other";
+            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other" | "retention-policy";
             /** @enum {string} */
             jurisdiction: "gdpr" | "ccpa" | "other";
             periodDays: number | null;
@@ -1289,7 +1362,7 @@ export interface components {
             /** @enum {string} */
             kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
             /**
-             * @description `self-service` requests are opened by the preference page itself.
+             * @description `self-service` requests are opened by the preference page itself, `retention-policy` ones by the retention job.
              * @enum {string}
              */
             channel: "email" | "post" | "phone" | "web-form" | "other";
@@ -1503,7 +1576,7 @@ export interface components {
             status: "refused" | "sending" | "sent" | "failed" | "throttled" | "uncertain";
             refusals: {
                 /** @enum {string} */
-                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
+                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "notice_category_required" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
                 message: string;
                 field?: string;
             }[];
@@ -1515,6 +1588,11 @@ export interface components {
                 value: string;
             }[];
             tracked: boolean;
+            /**
+             * @description With a pixel: the list’s tracking mode it was placed under (docs/tracking.md, "Tracking modes"); aggregate-mode messages never carry `opens`.
+             * @enum {string}
+             */
+            trackingMode?: "per-person" | "aggregate";
             /** @description The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing. */
             trackingConsent: boolean;
             sesMessageId: string | null;
@@ -1561,9 +1639,22 @@ export interface components {
              * @enum {string}
              */
             purpose?: "data-request";
-            subject: string;
+            subject?: string;
             html?: string;
             text?: string;
+            /** @description The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape. */
+            content?: {
+                en: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+                fr?: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+            };
             headers?: {
                 name: string;
                 value: string;
@@ -1584,11 +1675,24 @@ export interface components {
             name: string;
             /** @description Every confirmed subscriber of this list receives it. */
             listId: string;
-            subject: string;
+            subject?: string;
             html?: string;
             text?: string;
+            /** @description The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape. */
+            content?: {
+                en: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+                fr?: {
+                    subject: string;
+                    html?: string;
+                    text?: string;
+                };
+            };
             /**
-             * @description Open pixel, for recipients who allowed tracking on lists that allow it.
+             * @description Open pixel, as the list’s tracking mode allows (docs/tracking.md); false: none at all.
              * @default true
              */
             tracking?: boolean;

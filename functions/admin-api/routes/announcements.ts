@@ -1,25 +1,70 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { type CampaignContent, createCampaign, startCampaign } from '../../../shared/campaigns/campaigns';
+import {
+  type CampaignContent,
+  campaignVersionsOf,
+  createCampaign,
+  startCampaign,
+} from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/account-holder';
 import { NotFoundError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { announcementCategories } from '../../../shared/sending/message-types';
+import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
+import { announcementCategories, noticeCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
-import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
+import {
+  contentPerLocale,
+  headerSafeText,
+  MAX_BODY_PART_LENGTH,
+  opaqueId,
+} from '../../../shared/validation/schemas';
 import { CampaignSchema, campaignView } from './campaigns';
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
 
+/** Chosen recipients are kept on the campaign item; more than this is the `all-contacts` audience's job. */
+export const MAX_CHOSEN_CONTACTS = 1000;
+
+const AnnouncementAudience = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('account-holders') }),
+    z.strictObject({ type: z.literal('all-contacts') }),
+    z.strictObject({
+      type: z.literal('chosen-contacts'),
+      contactIds: z.array(opaqueId()).min(1).max(MAX_CHOSEN_CONTACTS),
+    }),
+  ])
+  .openapi('AnnouncementAudience', {
+    description:
+      '`account-holders` (the default): every active account holder. `all-contacts`: every contact held ' +
+      '(subscribers of any list, former subscribers, account holders, imports), and `chosen-contacts`: the ' +
+      `contacts named (up to ${MAX_CHOSEN_CONTACTS}, e.g. those a breach affected), both for ` +
+      `${noticeCategories.join(' and ')} notices only.`,
+  });
+
 const AnnouncementBody = z
   .strictObject({
     category: z.enum(announcementCategories),
-    subject: headerSafeText({ max: 2000 }),
-    html: z.string().max(500_000).optional(),
-    text: z.string().max(500_000).optional(),
+    audience: AnnouncementAudience.optional(),
+    policyVersion: headerSafeText({ max: 100 })
+      .optional()
+      .openapi({
+        description:
+          'The version of the policy a policy change announces (or an incident reference): recorded with ' +
+          'each recipient’s notice and shown in their export.',
+      }),
+    subject: headerSafeText({ max: 2000 }).optional(),
+    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    content: contentPerLocale(() => headerSafeText({ max: 2000 }), { requireBody: true })
+      .optional()
+      .openapi({
+        description:
+          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
+      }),
     policyEffectiveDate: z.iso.date().optional().openapi({ description: 'Required for `policy-change`.' }),
     promotionalOverride: z.strictObject({ reason: z.string().trim().min(3).max(500) }).optional(),
   })
@@ -27,10 +72,23 @@ const AnnouncementBody = z
     message: 'is required for a policy change',
     path: ['policyEffectiveDate'],
   })
-  .refine((body) => body.html !== undefined || body.text !== undefined, {
+  .refine(oneContentShape, {
+    message: 'give subject with html or text, or content per locale, not both',
+    path: ['content'],
+  })
+  .refine((body) => body.content !== undefined || body.html !== undefined || body.text !== undefined, {
     message: 'give html or text',
     path: ['text'],
   })
+  .refine(
+    (body) =>
+      (body.audience?.type ?? 'account-holders') === 'account-holders' ||
+      (noticeCategories as readonly string[]).includes(body.category),
+    {
+      message: `only ${noticeCategories.join(' and ')} notices go beyond account holders`,
+      path: ['audience'],
+    },
+  )
   .openapi('AnnouncementRequest');
 
 const AccountBody = z
@@ -45,11 +103,14 @@ const createAnnouncementRoute = createRoute({
   path: '/admin/v1/announcements',
   operationId: 'createAnnouncement',
   tags: ['Sending'],
-  summary: 'Send a service announcement to every active account holder (through the campaign fan-out)',
+  summary:
+    'Send a service announcement to every active account holder, or a notice to everyone concerned (through the campaign fan-out)',
   description:
     'Each recipient goes through the compliance policy: announcements reach account holders who left ' +
     'marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices ' +
-    'only. Promotional wording (read after Unicode normalisation, in the subject, the text part and the ' +
+    'only. Policy-change and security notices may instead go to every contact held or to chosen contacts ' +
+    '(`audience`), under the same suppression and complaint rules; each recipient sent one gets a notice ' +
+    'record with `policyVersion`, kept after the message expires and shown in their export. Promotional wording (read after Unicode normalisation, in the subject, the text part and the ' +
     'visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); ' +
     'hidden content in the HTML part (display:none, zero size, text coloured like its background…) is ' +
     'always refused.',
@@ -101,17 +162,17 @@ export function announcementRoutes(deps: SendDependencies) {
   return createRouter()
     .openapi(createAnnouncementRoute, async (c) => {
       const body = c.req.valid('json');
+      const versions = campaignVersionsOf(draftContentOf(body));
       const content: CampaignContent = {
-        name: `Announcement (${body.category}): ${body.subject.slice(0, 150)}`,
+        name: `Announcement (${body.category}): ${versions.subject.slice(0, 150)}`,
         kind: 'announcement',
-        audience: { type: 'account-holders' },
-        subject: body.subject,
-        html: body.html ?? null,
-        text: body.text ?? null,
+        audience: body.audience ?? { type: 'account-holders' },
+        ...versions,
         tracking: false,
         advertisement: false,
         category: body.category,
         policyEffectiveDate: body.policyEffectiveDate ?? null,
+        policyVersion: body.policyVersion ?? null,
         promotionalOverride: body.promotionalOverride ?? null,
         requestedByKeyId: c.get('principal')?.keyId ?? null,
       };

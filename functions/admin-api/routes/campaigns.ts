@@ -5,6 +5,7 @@ import {
   type CampaignContent,
   campaignProgress,
   campaignStatuses,
+  campaignVersionsOf,
   cancelCampaign,
   createCampaign,
   getCampaign,
@@ -18,10 +19,17 @@ import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { getList } from '../../../shared/lists/lists';
+import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
 import type { TableAccess } from '../../../shared/table-access';
-import { headerSafeText, listId, opaqueId } from '../../../shared/validation/schemas';
+import {
+  contentPerLocale,
+  headerSafeText,
+  listId,
+  MAX_BODY_PART_LENGTH,
+  opaqueId,
+} from '../../../shared/validation/schemas';
 
 /**
  * Campaigns: one message to every confirmed subscriber of a list, sent by the fan-out (docs/campaigns.md).
@@ -39,13 +47,18 @@ const CreateCampaignBody = z
       .max(200)
       .openapi({ description: 'For the operator; never shown to recipients.' }),
     listId: listId().openapi({ description: 'Every confirmed subscriber of this list receives it.' }),
-    subject: headerSafeText({ max: 2000 }),
-    html: z.string().max(500_000).optional(),
-    text: z.string().max(500_000).optional(),
-    tracking: z
-      .boolean()
-      .default(true)
-      .openapi({ description: 'Open pixel, for recipients who allowed tracking on lists that allow it.' }),
+    subject: headerSafeText({ max: 2000 }).optional(),
+    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    content: contentPerLocale(() => headerSafeText({ max: 2000 }), { requireBody: true })
+      .optional()
+      .openapi({
+        description:
+          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
+      }),
+    tracking: z.boolean().default(true).openapi({
+      description: 'Open pixel, as the list’s tracking mode allows (docs/tracking.md); false: none at all.',
+    }),
     advertisement: z
       .boolean()
       .default(false)
@@ -54,7 +67,11 @@ const CreateCampaignBody = z
       description: 'Starts by itself at this time; without it the campaign waits for `startCampaign`.',
     }),
   })
-  .refine((body) => body.html !== undefined || body.text !== undefined, {
+  .refine(oneContentShape, {
+    message: 'give subject with html or text, or content per locale, not both',
+    path: ['content'],
+  })
+  .refine((body) => body.content !== undefined || body.html !== undefined || body.text !== undefined, {
     message: 'give html or text',
     path: ['text'],
   })
@@ -90,14 +107,25 @@ export const CampaignSchema = z
     audience: z.union([
       z.object({ type: z.literal('list'), listId: z.string() }),
       z.object({ type: z.literal('account-holders') }),
+      z.object({ type: z.literal('all-contacts') }),
+      z.object({ type: z.literal('chosen-contacts'), contactIds: z.array(z.string()) }),
     ]),
     subject: z.string(),
     html: z.string().nullable(),
     text: z.string().nullable(),
+    versions: z
+      .object({
+        fr: z
+          .object({ subject: z.string(), html: z.string().nullable(), text: z.string().nullable() })
+          .optional(),
+      })
+      .optional()
+      .openapi({ description: 'The versions besides `en` (the fields above), by locale.' }),
     tracking: z.boolean(),
     advertisement: z.boolean(),
     category: z.enum(announcementCategories).nullable(),
     policyEffectiveDate: z.string().nullable(),
+    policyVersion: z.string().nullable().optional(),
     status: z.enum(campaignStatuses),
     scheduledAt: z.string().nullable(),
     createdAt: z.string(),
@@ -204,9 +232,7 @@ export function campaignRoutes(deps: SendDependencies) {
         name: body.name,
         kind: 'marketing',
         audience: { type: 'list', listId: body.listId },
-        subject: body.subject,
-        html: body.html ?? null,
-        text: body.text ?? null,
+        ...campaignVersionsOf(draftContentOf(body)),
         tracking: body.tracking,
         advertisement: body.advertisement,
         category: null,

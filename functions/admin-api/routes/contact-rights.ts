@@ -58,6 +58,10 @@ const ContactExportSchema = z
       }),
     messages: Items.openapi({ description: 'Messages sent or refused, with headers and delivery status.' }),
     opens: Items,
+    notices: Items.openapi({
+      description:
+        'Policy-change and security notices sent: announcement (campaignId), category, policyVersion, sentAt; kept after the message expires.',
+    }),
     suppressions: Items,
     pendingEmailChange: z.record(z.string(), z.unknown()).nullable(),
     referrals: z.record(z.string(), z.unknown()).nullable(),

@@ -23,6 +23,14 @@ export const ContactSchema = z
     doNotSell: z.boolean(),
     doNotSellSource: z.enum(doNotSellSources).nullable(),
     doNotSellAt: z.string().nullable(),
+    lastOpenedOn: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'The day (UTC, no time) of the latest open of a message sent in aggregate tracking mode, for ' +
+          'deliverability (docs/tracking.md, "Tracking modes"); absent until there is one.',
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -40,6 +48,7 @@ export const contactJson = (contact: Contact) => ({
   doNotSell: contact.doNotSell,
   doNotSellSource: contact.doNotSellSource,
   doNotSellAt: contact.doNotSellAt,
+  ...(contact.lastOpenedOn === undefined ? {} : { lastOpenedOn: contact.lastOpenedOn }),
   createdAt: contact.createdAt,
   updatedAt: contact.updatedAt,
 });

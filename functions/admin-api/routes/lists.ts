@@ -3,8 +3,16 @@ import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { createList, getList, listLists, updateList } from '../../../shared/lists/lists';
+import {
+  createList,
+  getList,
+  listLists,
+  type MailingList,
+  type MailingListChanges,
+  updateList,
+} from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
+import { type TrackingMode, trackingModes } from '../../../shared/tracking/tracking-modes';
 import { emailSubject, headerSafeText, listId } from '../../../shared/validation/schemas';
 
 /**
@@ -60,6 +68,35 @@ const minimumAgeInput = z
   .nullable()
   .openapi({ description: 'When set, signup needs an explicit confirmation of at least this age.' });
 
+const trackingModeInput = z.enum(trackingModes).openapi({
+  description:
+    'How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for ' +
+    'recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, ' +
+    'only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: ' +
+    '`DEFAULT_LIST_TRACKING_MODE`.',
+});
+
+const legacyTrackingInput = z.boolean().openapi({
+  deprecated: true,
+  description: 'Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.',
+});
+
+const oneTrackingField = {
+  check: (input: { trackingMode?: unknown; trackingAllowedByDefault?: unknown }) =>
+    input.trackingMode === undefined || input.trackingAllowedByDefault === undefined,
+  message: { message: 'give trackingMode or trackingAllowedByDefault, not both', path: ['trackingMode'] },
+};
+
+/** The mode the input asks for: `trackingMode`, else the deprecated flag, else undefined. */
+function requestedTrackingMode(input: {
+  trackingMode?: TrackingMode | undefined;
+  trackingAllowedByDefault?: boolean | undefined;
+}): TrackingMode | undefined {
+  if (input.trackingMode !== undefined) return input.trackingMode;
+  if (input.trackingAllowedByDefault === undefined) return undefined;
+  return input.trackingAllowedByDefault ? 'per-person' : 'off';
+}
+
 const NewMailingListSchema = z
   .strictObject({
     listId: ListIdSchema,
@@ -67,8 +104,10 @@ const NewMailingListSchema = z
     doubleOptIn: z.boolean().default(true),
     welcomeEmail: welcomeEmailInput.default({ enabled: false, content: {} }),
     minimumAge: minimumAgeInput.default(null),
-    trackingAllowedByDefault: z.boolean().default(false),
+    trackingMode: trackingModeInput.optional(),
+    trackingAllowedByDefault: legacyTrackingInput.optional(),
   })
+  .refine(oneTrackingField.check, oneTrackingField.message)
   .openapi('NewMailingList');
 
 const MailingListChangesSchema = z
@@ -77,8 +116,10 @@ const MailingListChangesSchema = z
     doubleOptIn: z.boolean().optional(),
     welcomeEmail: welcomeEmailInput.optional(),
     minimumAge: minimumAgeInput.optional(),
-    trackingAllowedByDefault: z.boolean().optional(),
+    trackingMode: trackingModeInput.optional(),
+    trackingAllowedByDefault: legacyTrackingInput.optional(),
   })
+  .refine(oneTrackingField.check, oneTrackingField.message)
   .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
     message: 'at least one field must be given',
   })
@@ -100,7 +141,10 @@ export const MailingListSchema = z
       content: z.object({ en: welcomeContent.optional(), fr: welcomeContent.optional() }),
     }),
     minimumAge: z.number().int().nullable(),
-    trackingAllowedByDefault: z.boolean(),
+    trackingMode: z.enum(trackingModes),
+    trackingAllowedByDefault: z
+      .boolean()
+      .openapi({ deprecated: true, description: 'Whether `trackingMode` is `per-person`.' }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -188,12 +232,30 @@ const updateListRoute = createRoute({
   },
 });
 
-export function listRoutes(access: TableAccess) {
+/** A list as the API shows it: with the deprecated flag beside its mode, for older callers. */
+const shown = (list: MailingList) => ({
+  ...list,
+  trackingAllowedByDefault: list.trackingMode === 'per-person',
+});
+
+export function listRoutes(access: TableAccess, defaultTrackingMode: TrackingMode) {
   return createRouter()
-    .openapi(createListRoute, async (c) => c.json(await createList(access, c.req.valid('json')), 201))
-    .openapi(listListsRoute, async (c) => c.json({ lists: await listLists(access) }, 200))
-    .openapi(getListRoute, async (c) => c.json(await getList(access, c.req.valid('param').listId), 200))
-    .openapi(updateListRoute, async (c) =>
-      c.json(await updateList(access, c.req.valid('param').listId, c.req.valid('json')), 200),
-    );
+    .openapi(createListRoute, async (c) => {
+      const { trackingAllowedByDefault: _legacy, ...input } = c.req.valid('json');
+      const trackingMode = requestedTrackingMode(c.req.valid('json')) ?? defaultTrackingMode;
+      return c.json(shown(await createList(access, { ...input, trackingMode })), 201);
+    })
+    .openapi(listListsRoute, async (c) => c.json({ lists: (await listLists(access)).map(shown) }, 200))
+    .openapi(getListRoute, async (c) =>
+      c.json(shown(await getList(access, c.req.valid('param').listId)), 200),
+    )
+    .openapi(updateListRoute, async (c) => {
+      const { trackingAllowedByDefault: _legacy, ...input } = c.req.valid('json');
+      const trackingMode = requestedTrackingMode(c.req.valid('json'));
+      const changes: MailingListChanges = {
+        ...input,
+        ...(trackingMode === undefined ? {} : { trackingMode }),
+      };
+      return c.json(shown(await updateList(access, c.req.valid('param').listId, changes)), 200);
+    });
 }

@@ -5,6 +5,7 @@ import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { type IdempotencyClaim, requestFingerprint, withIdempotency } from '../../../shared/idempotency';
+import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import {
   announcementCategories,
   messageKinds,
@@ -17,7 +18,13 @@ import {
   type SendDependencies,
   sendMessage,
 } from '../../../shared/sending/send-message';
-import { emailAddress, listId, opaqueId } from '../../../shared/validation/schemas';
+import {
+  contentPerLocale,
+  emailAddress,
+  listId,
+  MAX_BODY_PART_LENGTH,
+  opaqueId,
+} from '../../../shared/validation/schemas';
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */
 
@@ -40,9 +47,15 @@ const SendMessageBody = z
       .extract(['data-request'])
       .optional()
       .openapi({ description: 'Transactional messages from the operator: only `data-request`.' }),
-    subject: z.string().max(2000),
-    html: z.string().max(500_000).optional(),
-    text: z.string().max(500_000).optional(),
+    subject: z.string().max(2000).optional(),
+    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    content: contentPerLocale(() => z.string().max(2000), { requireBody: false })
+      .optional()
+      .openapi({
+        description:
+          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
+      }),
     headers: z
       .array(z.strictObject({ name: z.string().max(200), value: z.string().max(2000) }))
       .max(50)
@@ -58,6 +71,10 @@ const SendMessageBody = z
   .refine((body) => (body.contactId === undefined) !== (body.email === undefined), {
     message: 'give exactly one of contactId or email',
     path: ['contactId'],
+  })
+  .refine(oneContentShape, {
+    message: 'give subject (with html or text), or content per locale, not both',
+    path: ['content'],
   })
   .refine((body) => body.rightsRequestId === undefined || body.purpose === 'data-request', {
     message: 'only a data-request email names a rights request',
@@ -82,6 +99,14 @@ const MessageSchema = z
     exemption: z.record(z.string(), z.unknown()).nullable(),
     headers: z.array(z.object({ name: z.string(), value: z.string() })),
     tracked: z.boolean(),
+    trackingMode: z
+      .enum(['per-person', 'aggregate'])
+      .optional()
+      .openapi({
+        description:
+          'With a pixel: the list’s tracking mode it was placed under (docs/tracking.md, "Tracking modes"); ' +
+          'aggregate-mode messages never carry `opens`.',
+      }),
     trackingConsent: z.boolean().openapi({
       description:
         "The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing.",
@@ -182,10 +207,10 @@ export function messageRoutes(deps: SendDependencies) {
       const key = c.req.valid('header')['idempotency-key'];
       const keyId = c.get('principal')?.keyId;
       const send = async (claim?: IdempotencyClaim) => {
-        const { contactId, email, tags, ...draft } = body;
+        const { contactId, email, tags, subject: _s, html: _h, text: _t, content: _c, ...kindFields } = body;
         const result = await sendMessage(deps, {
           recipient: contactId === undefined ? { email: email ?? '' } : { contactId },
-          draft,
+          draft: { ...kindFields, ...draftContentOf(body) },
           ...(tags ? { tags } : {}),
           ...(keyId === undefined ? {} : { requestedByKeyId: keyId }),
           // A retry that takes over a dead request's claim sends under the same id, so it finds that send.

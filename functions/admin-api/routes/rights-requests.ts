@@ -83,8 +83,9 @@ const RightsRequestSchema = z
 const NewRightsRequestSchema = z
   .strictObject({
     kind: z.enum(rightsRequestKinds),
-    channel: z.enum(rightsRequestChannels).exclude(['self-service']).openapi({
-      description: '`self-service` requests are opened by the preference page itself.',
+    channel: z.enum(rightsRequestChannels).exclude(['self-service', 'retention-policy']).openapi({
+      description:
+        '`self-service` requests are opened by the preference page itself, `retention-policy` ones by the retention job.',
     }),
     jurisdiction: z.enum(jurisdictions),
     periodDays: z.number().int().min(1).max(365).optional().openapi({

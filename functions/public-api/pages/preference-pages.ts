@@ -98,6 +98,7 @@ ${preferences.lists.length === 0 ? html`<p>${m.noLists}</p>` : ''}
 ${preferences.lists.map(
   (list) => html`<li>
 <p><strong>${list.name}</strong>: ${m.statuses[list.status]}</p>
+<p>${m.listTracking[list.trackingMode]}</p>
 ${
   list.status !== 'unsubscribed'
     ? actionForm(token, locale, 'unsubscribe', m.unsubscribe, list.listId)
@@ -112,6 +113,7 @@ ${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId, list.word
 ${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubscribe-all', m.unsubscribeAll) : html`<p>${m.allMarketingStopped}</p>`}
 <h2>${contact.trackingConsent ? m.trackingOn : m.trackingOff}</h2>
 ${contact.trackingConsent ? actionForm(token, locale, 'tracking-off', m.stopTracking) : actionForm(token, locale, 'tracking-on', m.allowTracking)}
+${contact.lastOpenedOn === undefined ? '' : html`<p>${m.lastOpenedOn(contact.lastOpenedOn)}</p>`}
 ${doNotSellSection(token, locale, contact.doNotSell)}
 ${dataRequestSection(token, locale)}
 ${receiptsLink(locale, options.receiptsToken)}

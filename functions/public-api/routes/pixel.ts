@@ -78,6 +78,7 @@ export function pixelRoutes(deps: PixelDependencies) {
       const outcome = await recordOpen(deps, {
         contactId: verified.data.contactId,
         messageId: verified.data.messageId,
+        mode: verified.data.mode ?? 'per-person',
         userAgent: evidence.userAgent,
         ip: evidence.ip,
         at: new Date(),

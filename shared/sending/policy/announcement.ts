@@ -1,8 +1,10 @@
 import { judgeAnnouncementContent } from '../announcement-content';
 import { announcementFooter } from '../footer';
 import {
+  type AnnouncementAudience,
   type AnnouncementCategory,
   announcementCategories,
+  noticeCategories,
   type RecipientState,
   type Refusal,
   undeliverableReasons,
@@ -12,17 +14,24 @@ import { isOneOf, type KindJudgement, type PolicyInput, recipientLocale } from '
 /**
  * Service announcements (handbook promise 3): who may receive one is decided here and nowhere else.
  * They go to account holders whose account is not deactivated, whatever their marketing choices (that is
- * the exemption recorded with each), never to an address that cannot or must not receive mail (bounced,
- * erased, suppressed by the operator), and to one that complained only when they are security notices.
+ * the exemption recorded with each); a policy-change or security notice may instead go to everyone
+ * concerned (any contact held: subscribers, former subscribers, imports, account holders, chosen ones).
+ * Never to an address that cannot or must not receive mail (bounced, erased, suppressed by the operator),
+ * and to one that complained only when they are security notices, whatever the audience.
  * Their content must not promote anything (announcement-content.ts).
  */
 
-const EXEMPTION_REASON = 'account holder: service announcements are exempt from marketing opt-outs';
+const EXEMPTION_REASONS: Record<AnnouncementAudience, string> = {
+  'account-holders': 'account holder: service announcements are exempt from marketing opt-outs',
+  'everyone-concerned':
+    'person concerned: policy-change and security notices are owed to everyone whose data is held, whatever their marketing choices',
+};
 
 export function announcementPolicy(input: PolicyInput): KindJudgement {
   const { draft, recipient, content } = input;
   const category = isOneOf(announcementCategories, draft.category) ? draft.category : undefined;
-  const audience = audienceRefusals(recipient, category);
+  const audienceKind = draft.audience ?? 'account-holders';
+  const audience = audienceRefusals(recipient, category, audienceKind);
   const judged = judgeAnnouncementContent(
     { subject: content.subject, text: content.text, html: content.html },
     draft.promotionalOverride?.reason,
@@ -40,12 +49,13 @@ export function announcementPolicy(input: PolicyInput): KindJudgement {
         locale: recipientLocale(recipient),
         category,
         sender: input.context.sender,
+        audience: audienceKind,
       }),
       pixel: '',
       exemption: {
         type: 'service-announcement',
         category,
-        reason: EXEMPTION_REASON,
+        reason: EXEMPTION_REASONS[audienceKind],
         ...(promotionalOverride === undefined ? {} : { promotionalOverride }),
       },
       tag: { category },
@@ -61,17 +71,32 @@ function categoryRequired(): Refusal {
   };
 }
 
-/** Account holders with an active account; suppression stops them, a complaint all but security notices. */
-function audienceRefusals(recipient: RecipientState, category: AnnouncementCategory | undefined): Refusal[] {
+/**
+ * Account holders with an active account, or (notices only) anyone concerned; suppression stops them all,
+ * a complaint all but security notices.
+ */
+function audienceRefusals(
+  recipient: RecipientState,
+  category: AnnouncementCategory | undefined,
+  audience: AnnouncementAudience,
+): Refusal[] {
   const refusals: Refusal[] = [];
-  if (!recipient.accountHolder) {
+  if (audience === 'everyone-concerned') {
+    if (category !== undefined && !isOneOf(noticeCategories, category)) {
+      refusals.push({
+        code: 'notice_category_required',
+        message: `Only ${noticeCategories.join(' and ')} notices may go beyond account holders; send this one to account holders.`,
+        field: 'category',
+      });
+    }
+  } else if (!recipient.accountHolder) {
     refusals.push({
       code: 'not_account_holder',
       message:
         'Service announcements go only to account holders; this recipient has no account (send marketing with consent instead).',
     });
   }
-  if (recipient.accountStatus === 'deactivated') {
+  if (audience === 'account-holders' && recipient.accountStatus === 'deactivated') {
     refusals.push({
       code: 'account_deactivated',
       message: 'The recipient’s account is deactivated; service announcements are no longer sent to it.',

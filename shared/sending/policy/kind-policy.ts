@@ -1,6 +1,7 @@
 import type { SenderIdentity } from '../../config';
 import { defaultLocale, isSupportedLocale, type Locale } from '../../i18n/locales';
 import type { TokenSigner } from '../../tokens';
+import type { PixelMode } from '../../tracking/tracking-modes';
 import type { Footer } from '../footer';
 import type {
   Exemption,
@@ -46,6 +47,8 @@ export interface Decoration {
   footer: Footer;
   /** The open-tracking pixel's HTML, placed after the footer; empty when there is none. */
   pixel: string;
+  /** The tracking mode the pixel was placed under (marketing with a pixel only). */
+  pixelMode?: PixelMode;
   exemption: Exemption | null;
   /** The kind's own SES tag: `listId`, `category` or `purpose`. */
   tag: Record<string, string>;

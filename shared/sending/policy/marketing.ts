@@ -1,4 +1,5 @@
 import { type UnsubscribeLinks, unsubscribeLinks } from '../../email/unsubscribe-links';
+import type { PixelMode } from '../../tracking/tracking-modes';
 import { isOpaqueId } from '../../validation/schemas';
 import { marketingFooter, openTrackingPixel } from '../footer';
 import type { MessageDraft, MessageIdentity, RecipientState, Refusal } from '../message-types';
@@ -39,6 +40,7 @@ export function marketingPolicy(input: PolicyInput): KindJudgement {
       messageId: identity.messageId,
       ...(identity.campaignId === undefined ? {} : { campaignId: identity.campaignId }),
     },
+    recipientLocale(recipient),
   );
   return {
     recipientRefusals: consent,
@@ -111,31 +113,44 @@ function marketingDecoration(input: PolicyInput, listId: string, links: Unsubscr
   const footer = marketingFooter({
     locale: recipientLocale(recipient),
     listName: list?.name ?? listId,
-    unsubscribeUrl: links.oneClickUrl,
+    unsubscribeUrl: links.unsubscribePageUrl,
     preferencesUrl: links.preferencesUrl,
     sender: context.sender,
     advertisement: recipient.subscription?.affirmative === false || draft.advertisement === true,
   });
+  const mode = pixelModeFor(input, list?.trackingMode ?? 'off');
   return {
     footer,
-    pixel: trackingPixel(input, list?.trackingAllowedByDefault === true),
+    pixel: mode === null ? '' : trackingPixel(input, mode),
+    ...(mode === null ? {} : { pixelMode: mode }),
     exemption: null,
     tag: { listId },
   };
 }
 
 /**
- * Only in the caller's own HTML (never in HTML made from text), only when the recipient allowed tracking
- * and the list tracks by default, and not when the caller turned it off.
+ * Whether the message gets a pixel, and under which mode (docs/tracking.md, "Tracking modes"): only in the
+ * caller's own HTML (never in HTML made from text), never when the caller turned it off, never on a list
+ * whose mode is `off`; on a `per-person` list only for a recipient who allowed tracking; on an `aggregate`
+ * list for everyone, since nothing about the person is recorded beyond the date of their latest open.
  */
-function trackingPixel(input: PolicyInput, listTracks: boolean): string {
-  const { draft, recipient, identity, context, content } = input;
-  if (content.html === undefined || draft.tracking === false || !recipient.trackingConsent || !listTracks) {
-    return '';
-  }
+function pixelModeFor(input: PolicyInput, listMode: 'per-person' | 'aggregate' | 'off'): PixelMode | null {
+  const { draft, recipient, content } = input;
+  if (content.html === undefined || draft.tracking === false || listMode === 'off') return null;
+  if (listMode === 'per-person' && !recipient.trackingConsent) return null;
+  return listMode;
+}
+
+/**
+ * The pixel's `<img>`. An aggregate token says so: the pixel chooses its one write from the token, and the
+ * message's own `trackingMode` (the write's condition) must agree (shared/tracking/record-open.ts).
+ */
+function trackingPixel(input: PolicyInput, mode: PixelMode): string {
+  const { recipient, identity, context } = input;
   const token = context.tokens.sign('trackOpen', {
     contactId: recipient.contactId,
     messageId: identity.messageId,
+    ...(mode === 'aggregate' ? { mode } : {}),
   });
   return openTrackingPixel(`${context.baseUrl}/v1/pixel?token=${token}`);
 }
