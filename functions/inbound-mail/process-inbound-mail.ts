@@ -87,7 +87,7 @@ export function inboundMailDependencies(runtime: Runtime): InboundMailDependenci
             replyTo: config.sender.replyTo,
             forwardTo: forwarding.to,
             from: config.sender.fromAddress,
-            stored: s3StoredReplies(forwarding.bucket, config.region, process.env),
+            stored: s3StoredReplies(forwarding.bucket, config.region),
             ses: runtime.clients.ses,
           },
         }),

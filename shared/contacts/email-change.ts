@@ -160,20 +160,19 @@ export async function describeEmailChange(
 
 export type EmailChangeResult = 'changed' | 'invalid' | 'address-taken';
 
-/** Performs a confirmed change atomically; a used, expired, superseded or forged link changes nothing. */
-export async function confirmEmailChange(
-  deps: Pick<SendDependencies, 'access' | 'tokens' | 'now' | 'logger'>,
-  token: string,
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+type PendingChange = NonNullable<Awaited<ReturnType<typeof findPendingChange>>>;
+type ChangingContact = NonNullable<Awaited<ReturnType<typeof findContact>>>;
+
+/** The ledger's `email-changed` event, as a transaction item, and the event it records. */
+function emailChangedEvent(
+  access: SendDependencies['access'],
+  contact: ChangingContact,
+  pending: PendingChange,
   requestEvidence: ConsentEvidence,
-): Promise<EmailChangeResult> {
-  const pending = await findPendingChange(deps, token);
-  if (pending === undefined) return 'invalid';
-  const contact = await findContact(deps.access, pending.contactId);
-  if (contact === undefined) return 'invalid';
-  const now = deps.now?.() ?? new Date();
-  const { access } = deps;
-  const sameHash = contact.emailHash === pending.newEmailHash;
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+  now: Date,
+) {
+  const items: TransactItems = [];
   const event = recordConsentEvent(
     access,
     items,
@@ -192,9 +191,17 @@ export async function confirmEmailChange(
     },
     now,
   );
-  // The event goes third: the cancellation reasons below are read by position.
-  const eventItem = items.splice(0, 1);
-  items.push(
+  return { items, event };
+}
+
+/** Spends the pending change and sets the new address on the contact, each on its condition. */
+function addressSwap(
+  access: SendDependencies['access'],
+  contact: ChangingContact,
+  pending: PendingChange,
+  now: Date,
+): TransactItems {
+  return [
     {
       Delete: {
         TableName: access.tableName,
@@ -217,42 +224,60 @@ export async function confirmEmailChange(
         },
       },
     },
-    ...eventItem,
-  );
+  ];
+}
+
+/** Moves the address lookup from the old normalised address to the new one (fails if the new is taken). */
+function lookupMove(
+  access: SendDependencies['access'],
+  contact: ChangingContact,
+  pending: PendingChange,
+): TransactItems {
+  return [
+    {
+      Delete: {
+        TableName: access.tableName,
+        Key: primaryKeyOf('emailLookup', { emailHash: contact.emailHash }),
+        ConditionExpression: 'contactId = :contactId',
+        ExpressionAttributeValues: { ':contactId': contact.contactId },
+      },
+    },
+    {
+      Put: {
+        TableName: access.tableName,
+        Item: {
+          ...keyOf('emailLookup', { emailHash: pending.newEmailHash }),
+          entity: 'emailLookup',
+          contactId: contact.contactId,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': table.partitionKey },
+      },
+    },
+  ];
+}
+
+/** Performs a confirmed change atomically; a used, expired, superseded or forged link changes nothing. */
+export async function confirmEmailChange(
+  deps: Pick<SendDependencies, 'access' | 'tokens' | 'now' | 'logger'>,
+  token: string,
+  requestEvidence: ConsentEvidence,
+): Promise<EmailChangeResult> {
+  const pending = await findPendingChange(deps, token);
+  if (pending === undefined) return 'invalid';
+  const contact = await findContact(deps.access, pending.contactId);
+  if (contact === undefined) return 'invalid';
+  const now = deps.now?.() ?? new Date();
+  const { access } = deps;
+  const { items: eventItem, event } = emailChangedEvent(access, contact, pending, requestEvidence, now);
+  // Positions matter: the cancellation reasons below are read by index (0 pending, 1 contact, 4 lookup).
+  const items: TransactItems = [...addressSwap(access, contact, pending, now), ...eventItem];
   // Only the case of the address changed: the lookup (by normalised address) stays where it is.
-  if (!sameHash) {
-    items.push(
-      {
-        Delete: {
-          TableName: access.tableName,
-          Key: primaryKeyOf('emailLookup', { emailHash: contact.emailHash }),
-          ConditionExpression: 'contactId = :contactId',
-          ExpressionAttributeValues: { ':contactId': contact.contactId },
-        },
-      },
-      {
-        Put: {
-          TableName: access.tableName,
-          Item: {
-            ...keyOf('emailLookup', { emailHash: pending.newEmailHash }),
-            entity: 'emailLookup',
-            contactId: contact.contactId,
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': table.partitionKey },
-        },
-      },
-    );
+  if (contact.emailHash !== pending.newEmailHash) {
+    items.push(...lookupMove(access, contact, pending));
+    const newAddress = { emailHash: pending.newEmailHash, email: pending.newEmail };
+    items.push(...(await suppressionsFollowing(access, contact.emailHash, newAddress, event)));
   }
-  if (!sameHash)
-    items.push(
-      ...(await suppressionsFollowing(
-        access,
-        contact.emailHash,
-        { emailHash: pending.newEmailHash, email: pending.newEmail },
-        event,
-      )),
-    );
   try {
     await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {

@@ -2,7 +2,7 @@ import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { offerToWebhooks, type WebhookDeliveryDependencies } from '../webhooks/webhook-delivery';
 import type { OutboundEvent } from './event-types';
-import { type PutEvents, putEventsOverHttps } from './eventbridge-put-events';
+import { type PutEvents, eventBridgePutEvents } from './eventbridge-put-events';
 import type { ReadEvent } from './events-of-records';
 
 /**
@@ -62,7 +62,7 @@ export function outboundEventPublisher(
   ];
   if (config.eventBusName !== undefined) {
     publishers.unshift(
-      eventBridgePublisher(config.eventBusName, putEventsOverHttps({ region: config.region })),
+      eventBridgePublisher(config.eventBusName, eventBridgePutEvents({ region: config.region })),
     );
   }
   return {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { eventBridgePublisher } from '../../shared/events/event-publisher';
-import { putEventsOverHttps } from '../../shared/events/eventbridge-put-events';
+import { eventBridgePutEvents } from '../../shared/events/eventbridge-put-events';
 import { outboundEventsOf } from '../../shared/events/events-of-records';
 import { afterFailure, RETRY_WINDOW_MS } from '../../shared/webhooks/delivery-schedule';
 import { isPublicAddress } from '../../shared/webhooks/webhook-targets';
@@ -153,7 +153,7 @@ describe('events from stream records', () => {
 });
 
 describe('EventBridge PutEvents', () => {
-  it('is a SigV4-signed AWS JSON 1.1 call to the events service, 10 entries per call', async () => {
+  it('is a SigV4-signed AWS JSON 1.1 call to the events service (the SDK client), 10 entries per call', async () => {
     const calls: { headers: Record<string, unknown>; body: { Entries: Record<string, unknown>[] } }[] = [];
     const server = createServer((request, response) => {
       let body = '';
@@ -169,7 +169,7 @@ describe('EventBridge PutEvents', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const putEvents = putEventsOverHttps({
+    const putEvents = eventBridgePutEvents({
       region: 'eu-west-1',
       endpoint: `http://127.0.0.1:${port}/`,
       credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
