@@ -2,7 +2,7 @@ import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { offerToWebhooks, type WebhookDeliveryDependencies } from '../webhooks/webhook-delivery';
 import type { OutboundEvent } from './event-types';
-import { type PutEvents, eventBridgePutEvents } from './eventbridge-put-events';
+import { eventBridgePutEvents, type PutEvents } from './eventbridge-put-events';
 import type { ReadEvent } from './events-of-records';
 
 /**
