@@ -101,6 +101,10 @@ export function functionEnvironment({
     TOKEN_SIGNING_KEYS_SECRET: signsTokens ? secrets.tokenSigningKeys.secretArn : undefined,
     TOKEN_SIGNING_KEYS: undefined,
     TOKEN_ACTIVE_KEY_ID: undefined,
+    // Set only on the functions that issue receipts (the two HTTP APIs: infra/stateless-stack.ts).
+    RECEIPT_SIGNING_KEYS_SECRET: undefined,
+    RECEIPT_SIGNING_KEYS: undefined,
+    RECEIPT_ACTIVE_KEY_ID: undefined,
     ORIGIN_SECRET_ID: originSecretArn,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
     EVENT_BUS_NAME: eventBus?.eventBusName,

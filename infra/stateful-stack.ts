@@ -33,6 +33,8 @@ export interface ConsentMailSecrets {
   tokenSigningKeys: ISecret;
   /** Keys the hash that stands for an address in lookups and suppressions; never rotates. */
   emailHash: ISecret;
+  /** Material of the Ed25519 keys that sign consent receipts (shared/receipts/receipt-keys.ts). */
+  receiptSigningKeys: ISecret;
 }
 
 /**
@@ -81,6 +83,21 @@ export class StatefulStack extends Stack {
     });
     pinLogicalId(tokenSigningKeys, 'ConsentMailTokenSigningKeys');
 
+    // Consent receipts are signed with keys of their own: a receipt is proof for others to check, kept
+    // apart from the link keys so that rotating one never touches the other (docs/consent.md).
+    const receiptSigningKeys = new Secret(this, 'ReceiptSigningKeys', {
+      description:
+        'consent-mail: consent-receipt key material ({"activeKeyId": id, "<id>": base64 material, ...}); ' +
+        'never delete a key: its public half verifies the receipts it signed',
+      generateSecretString: {
+        ...generatedKey,
+        secretStringTemplate: JSON.stringify({ [secretFields.activeKeyId]: INITIAL_SIGNING_KEY_ID }),
+        generateStringKey: INITIAL_SIGNING_KEY_ID,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    pinLogicalId(receiptSigningKeys, 'ConsentMailReceiptSigningKeys');
+
     // A secret of its own rather than a field of the one above: CloudFormation generates exactly one random
     // value per secret, and this one must never change while signing keys rotate.
     const emailHash = new Secret(this, 'EmailHashSecret', {
@@ -109,7 +126,15 @@ export class StatefulStack extends Stack {
         'so a new key would let an erased or complained address be mailed again.',
     });
 
-    this.secrets = { tokenSigningKeys, emailHash };
+    Validations.of(receiptSigningKeys).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Receipt keys rotate like the link keys, by adding a key id and moving activeKeyId; every old key ' +
+        'stays so that its public half keeps verifying the receipts it signed. Single-value rotation would ' +
+        'make those receipts unverifiable.',
+    });
+
+    this.secrets = { tokenSigningKeys, emailHash, receiptSigningKeys };
   }
 }
 

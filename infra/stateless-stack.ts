@@ -105,6 +105,12 @@ export class StatelessStack extends Stack {
     const environment = functionEnvironment({ table, secrets, settings, configurationSet });
     // Every function but ses-events signs or verifies link tokens, and reads the keys' secret for it.
     const signsTokens = (fn: ConsentMailFunction) => grantReadSigningKeys(secrets.tokenSigningKeys, fn);
+    // The two HTTP APIs issue consent receipts (the confirmed and preference pages, exports): only they
+    // name and may read the receipt keys' secret.
+    const issuesReceipts = (fn: ConsentMailFunction) => {
+      fn.lambda.addEnvironment('RECEIPT_SIGNING_KEYS_SECRET', secrets.receiptSigningKeys.secretArn);
+      grantReadSigningKeys(secrets.receiptSigningKeys, fn);
+    };
     // What a sending function may send from: the verified sender domain (the SendingIdentity's ARN, built
     // from the domain so that it is the same in placeholder mode), and the From address's domain if that is
     // a subdomain verified on its own (SES authorises the identity the From address belongs to).
@@ -131,6 +137,7 @@ export class StatelessStack extends Stack {
     // Signup sends the confirmation and welcome emails.
     grantSendEmail(this.publicApi, send);
     signsTokens(this.publicApi);
+    issuesReceipts(this.publicApi);
 
     this.adminApi = new HttpFunction(this, 'AdminApi', {
       entry: 'functions/admin-api/handler.ts',
@@ -142,6 +149,7 @@ export class StatelessStack extends Stack {
     grantItemReadWrite(table, this.adminApi);
     grantSendEmail(this.adminApi, send);
     signsTokens(this.adminApi);
+    issuesReceipts(this.adminApi);
     this.adminFrontDoor = this.frontAdminApi(settings, props.edge);
 
     // No Function URL: only the SES receipt rule invokes it (and only once the flag creates the rule).

@@ -111,6 +111,13 @@ const environmentSchema = z
     TOKEN_SIGNING_KEYS_SECRET: z.string().min(1).max(2048).optional(),
     SECRETS_MANAGER_ENDPOINT: optionalUrl,
     /**
+     * The keys that sign consent receipts (shared/receipts/): `kid:secret` pairs like the token keys, each
+     * secret the material of an Ed25519 key (docs/consent.md#consent-receipts); on AWS the secret below.
+     */
+    RECEIPT_SIGNING_KEYS: signingKeys,
+    RECEIPT_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    RECEIPT_SIGNING_KEYS_SECRET: z.string().min(1).max(2048).optional(),
+    /**
      * Behind CloudFront: the secret (a keyring's JSON, like the signing keys') whose values CloudFront sends
      * as the origin credential; requests without one are refused (shared/http/origin-credential.ts).
      */
@@ -159,7 +166,12 @@ const environmentSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
-    for (const issue of signingKeyIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of keySourceIssues(tokenKeyVariables(env), TOKEN_KEY_NAMES)) {
+      ctx.addIssue({ code: 'custom', ...issue });
+    }
+    for (const issue of keySourceIssues(receiptKeyVariables(env), RECEIPT_KEY_NAMES)) {
+      ctx.addIssue({ code: 'custom', ...issue });
+    }
     // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
     // suppressed. Only a local stack (localhost links) may run without one.
     if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
@@ -210,6 +222,11 @@ export interface Config {
    * (shared/refreshing-keyring.ts): the runtime fills it in from `signingKeySource`.
    */
   signingKeys: SigningKeyring;
+  /**
+   * The keys of consent receipts (asymmetric: Ed25519), refreshed like `signingKeys`; undefined where none
+   * are configured (a function that issues no receipt).
+   */
+  receiptKeys: SigningKeyring | undefined;
   /**
    * Keys the hash that stands for an address in lookups, suppressions and logs. Unlike signing keys it
    * never rotates: an erased address must still match its suppression entry years later.
@@ -273,7 +290,10 @@ export const configVariables = Object.keys(
 ) as (keyof typeof environmentSchema.shape)[];
 
 /** What `loadConfig` reads: the configuration, with where the signing keys come from instead of the keys. */
-export type LoadedConfig = Omit<Config, 'signingKeys'> & { signingKeySource: SigningKeySource };
+export type LoadedConfig = Omit<Config, 'signingKeys' | 'receiptKeys'> & {
+  signingKeySource: SigningKeySource;
+  receiptKeySource: SigningKeySource;
+};
 
 export function loadConfig(env: Record<string, string | undefined>): LoadedConfig {
   const blankAsMissing = Object.fromEntries(
@@ -305,7 +325,8 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
       postalAddress: e.SENDER_POSTAL_ADDRESS,
       unsubscribeMailbox: e.UNSUBSCRIBE_MAILBOX,
     },
-    signingKeySource: signingKeySourceOf(e),
+    signingKeySource: keySourceOf(tokenKeyVariables(e)),
+    receiptKeySource: keySourceOf(receiptKeyVariables(e)),
     emailHashSecret: e.EMAIL_HASH_SECRET,
     adminApiKey: e.ADMIN_API_KEY,
     originSecret:
@@ -334,43 +355,72 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
   };
 }
 
-type SigningKeyVariables = Pick<
-  z.infer<typeof environmentSchema>,
-  'TOKEN_SIGNING_KEYS' | 'TOKEN_ACTIVE_KEY_ID' | 'TOKEN_SIGNING_KEYS_SECRET' | 'SECRETS_MANAGER_ENDPOINT'
->;
+type Environment = z.infer<typeof environmentSchema>;
+
+/** The variables of one keyring: listed in the environment, or named as a Secrets Manager secret. */
+interface KeyVariables {
+  keys: [string, string][] | undefined;
+  activeKeyId: string | undefined;
+  secretId: string | undefined;
+  endpoint: string | undefined;
+}
+
+const TOKEN_KEY_NAMES = {
+  keys: 'TOKEN_SIGNING_KEYS',
+  activeKeyId: 'TOKEN_ACTIVE_KEY_ID',
+  secretId: 'TOKEN_SIGNING_KEYS_SECRET',
+} as const;
+const RECEIPT_KEY_NAMES = {
+  keys: 'RECEIPT_SIGNING_KEYS',
+  activeKeyId: 'RECEIPT_ACTIVE_KEY_ID',
+  secretId: 'RECEIPT_SIGNING_KEYS_SECRET',
+} as const;
+
+const tokenKeyVariables = (env: Environment): KeyVariables => ({
+  keys: env.TOKEN_SIGNING_KEYS,
+  activeKeyId: env.TOKEN_ACTIVE_KEY_ID,
+  secretId: env.TOKEN_SIGNING_KEYS_SECRET,
+  endpoint: env.SECRETS_MANAGER_ENDPOINT,
+});
+const receiptKeyVariables = (env: Environment): KeyVariables => ({
+  keys: env.RECEIPT_SIGNING_KEYS,
+  activeKeyId: env.RECEIPT_ACTIVE_KEY_ID,
+  secretId: env.RECEIPT_SIGNING_KEYS_SECRET,
+  endpoint: env.SECRETS_MANAGER_ENDPOINT,
+});
 
 /**
- * At most one source of signing keys, and a valid keyring where it is the configuration. None at all is
- * for a function that signs nothing (ses-events); the runtime refuses it for the others.
+ * At most one source of keys, and a valid keyring where it is the configuration. None at all is for a
+ * function that needs none (ses-events signs no token; only the HTTP functions issue receipts); the
+ * runtime refuses it where keys are needed.
  */
-function signingKeyIssues(env: SigningKeyVariables): { path: string[]; message: string }[] {
-  const configured = env.TOKEN_SIGNING_KEYS !== undefined || env.TOKEN_ACTIVE_KEY_ID !== undefined;
-  if (env.TOKEN_SIGNING_KEYS_SECRET !== undefined) {
-    const message = 'is set, so TOKEN_SIGNING_KEYS and TOKEN_ACTIVE_KEY_ID must not be (one source of keys)';
-    return configured ? [{ path: ['TOKEN_SIGNING_KEYS_SECRET'], message }] : [];
+function keySourceIssues(
+  env: KeyVariables,
+  names: typeof TOKEN_KEY_NAMES | typeof RECEIPT_KEY_NAMES,
+): { path: string[]; message: string }[] {
+  const configured = env.keys !== undefined || env.activeKeyId !== undefined;
+  if (env.secretId !== undefined) {
+    const message = `is set, so ${names.keys} and ${names.activeKeyId} must not be (one source of keys)`;
+    return configured ? [{ path: [names.secretId], message }] : [];
   }
   if (!configured) return [];
   try {
-    keyringOf(env.TOKEN_ACTIVE_KEY_ID, env.TOKEN_SIGNING_KEYS ?? []);
+    keyringOf(env.activeKeyId, env.keys ?? []);
     return [];
   } catch (error) {
     if (!(error instanceof InvalidKeyringError)) throw error;
     return error.problems.map((message) => ({
-      path: [/active key/.test(message) ? 'TOKEN_ACTIVE_KEY_ID' : 'TOKEN_SIGNING_KEYS'],
+      path: [/active key/.test(message) ? names.activeKeyId : names.keys],
       message,
     }));
   }
 }
 
-function signingKeySourceOf(env: SigningKeyVariables): SigningKeySource {
-  if (env.TOKEN_SIGNING_KEYS_SECRET !== undefined) {
-    return {
-      kind: 'secrets-manager',
-      secretId: env.TOKEN_SIGNING_KEYS_SECRET,
-      endpoint: env.SECRETS_MANAGER_ENDPOINT,
-    };
+function keySourceOf(env: KeyVariables): SigningKeySource {
+  if (env.secretId !== undefined) {
+    return { kind: 'secrets-manager', secretId: env.secretId, endpoint: env.endpoint };
   }
-  if (env.TOKEN_SIGNING_KEYS === undefined && env.TOKEN_ACTIVE_KEY_ID === undefined) return { kind: 'none' };
-  // Checked by signingKeyIssues before this runs.
-  return { kind: 'configuration', keyring: keyringOf(env.TOKEN_ACTIVE_KEY_ID, env.TOKEN_SIGNING_KEYS ?? []) };
+  if (env.keys === undefined && env.activeKeyId === undefined) return { kind: 'none' };
+  // Checked by keySourceIssues before this runs.
+  return { kind: 'configuration', keyring: keyringOf(env.activeKeyId, env.keys ?? []) };
 }

@@ -70,6 +70,7 @@ export const entities = {
       'every account holder, read in parallel shards (service announcements)',
       'every contact, read in parallel shards (policy-change and security notices to everyone concerned)',
       'contacts not reviewed since a date, read in parallel shards (retention of inactive contacts)',
+      'the contacts opted out of sale or sharing, page by page (findContacts doNotSell=true, filtered per shard)',
     ],
   },
   emailLookup: {

@@ -26,6 +26,11 @@ export interface Runtime {
    * undefined without `ORIGIN_SECRET_ID`.
    */
   originCredential: RefreshingKeyring | undefined;
+  /**
+   * The consent-receipt keys (shared/receipts/), the same object as `config.receiptKeys`, refreshed like
+   * the signing keys; undefined where none are configured.
+   */
+  receiptKeyring: RefreshingKeyring | undefined;
 }
 
 export interface RuntimeOptions {
@@ -51,6 +56,14 @@ export function createRuntime(
       },
     ]);
   }
+  if (loaded.receiptKeySource.kind === 'secrets-manager') {
+    throw new ConfigurationError([
+      {
+        path: 'RECEIPT_SIGNING_KEYS_SECRET',
+        message: 'keys in Secrets Manager are read asynchronously: start with loadRuntime',
+      },
+    ]);
+  }
   if (source.kind === 'secrets-manager' && options.signsTokens !== false) {
     throw new ConfigurationError([
       {
@@ -59,7 +72,16 @@ export function createRuntime(
       },
     ]);
   }
-  return assemble(loaded, logger, fixedKeyring(source, logger, options));
+  return assemble(loaded, logger, fixedKeyring(source, logger, options), {
+    receipts: configuredReceiptKeyring(loaded.receiptKeySource, logger),
+  });
+}
+
+/** The receipt keys of the configuration, or none (a function that issues no receipt). */
+function configuredReceiptKeyring(source: SigningKeySource, logger: Logger) {
+  return source.kind === 'configuration'
+    ? RefreshingKeyring.fixed(configuredKeyringSource(source.keyring), source.keyring, logger)
+    : undefined;
 }
 
 /**
@@ -79,13 +101,17 @@ export async function loadRuntime(
       secretsManagerKeyringSource(createSecretsManagerClient({ region: loaded.region, endpoint }), secretId),
       { logger, refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS, now: options.now },
     );
-  const [keyring, originCredential] = await Promise.all([
+  const receiptSource = loaded.receiptKeySource;
+  const [keyring, originCredential, receipts] = await Promise.all([
     source.kind === 'secrets-manager' && options.signsTokens !== false
       ? fromSecret(source.secretId, source.endpoint)
       : fixedKeyring(source, logger, options),
     loaded.originSecret && fromSecret(loaded.originSecret.secretId, loaded.originSecret.endpoint),
+    receiptSource.kind === 'secrets-manager'
+      ? fromSecret(receiptSource.secretId, receiptSource.endpoint)
+      : configuredReceiptKeyring(receiptSource, logger),
   ]);
-  return assemble(loaded, logger, keyring, originCredential);
+  return assemble(loaded, logger, keyring, { originCredential, receipts });
 }
 
 function fixedKeyring(source: SigningKeySource, logger: Logger, options: RuntimeOptions) {
@@ -121,9 +147,16 @@ function assemble(
   loaded: LoadedConfig,
   logger: Logger,
   keyring: RefreshingKeyring,
-  originCredential?: RefreshingKeyring,
+  more: { originCredential?: RefreshingKeyring; receipts: RefreshingKeyring | undefined },
 ): Runtime {
-  const { signingKeySource: _, ...rest } = loaded;
-  const config: Config = { ...rest, signingKeys: keyring };
-  return { config, clients: createAwsClients(config), logger, signingKeyring: keyring, originCredential };
+  const { signingKeySource: _, receiptKeySource: __, ...rest } = loaded;
+  const config: Config = { ...rest, signingKeys: keyring, receiptKeys: more.receipts };
+  return {
+    config,
+    clients: createAwsClients(config),
+    logger,
+    signingKeyring: keyring,
+    originCredential: more.originCredential,
+    receiptKeyring: more.receipts,
+  };
 }

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
 import type { SigningKeyring } from './config';
+import { supportedLocales } from './i18n/locales';
 import { opaqueId as opaqueIdSchema } from './validation/schemas';
 
 /**
@@ -55,6 +56,29 @@ export const tokenPurposes = {
   exportData: z.strictObject({ contactId: opaqueId, rightsRequestId: opaqueId.optional() }),
   /** Self-service "erase my data", as `exportData`. */
   eraseData: z.strictObject({ contactId: opaqueId, rightsRequestId: opaqueId.optional() }),
+  /**
+   * The person's consent receipts (docs/consent.md, "Consent receipts"), linked from the confirmed page and
+   * the preference page: it downloads them and does nothing else. Never expires.
+   */
+  consentReceipts: z.strictObject({ contactId: opaqueId }),
+  /**
+   * The hosted signup form (or the operator's copy of it): the wording version and language shown for each
+   * list, so a signup from it records exactly what the person saw (shared/consent/signup-form.ts). Never
+   * expires: a person agreed to what the page showed, however old. A list of entries rather than a record
+   * keyed by list id: `z.record` would add ~5 KB of zod to every function that verifies tokens.
+   */
+  signupForm: z.strictObject({
+    shown: z
+      .array(
+        z.strictObject({
+          listId: opaqueId,
+          version: z.number().int().min(1),
+          locale: z.enum(supportedLocales),
+        }),
+      )
+      .min(1)
+      .max(10),
+  }),
 } as const;
 
 export type TokenPurpose = keyof typeof tokenPurposes;
@@ -68,7 +92,7 @@ export type VerifiedToken<P extends TokenPurpose> =
   | { ok: false; reason: Exclude<TokenRejection, 'expired'> };
 
 /** Longer than any token we mint; anything beyond is refused before any work. */
-const MAX_TOKEN_LENGTH = 1024;
+export const MAX_TOKEN_LENGTH = 1024;
 const SIGNATURE_BYTES = 32;
 const FORMAT_VERSION = 'cm1';
 

@@ -48,6 +48,7 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
   const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
   const sending = sendDependenciesOf(deps);
   const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
+  const receipts = { access, keyring: deps.config.receiptKeys, sender: deps.config.sender };
   const v1 = (...names: string[]) => names.flatMap((name) => [`/admin/v1/${name}`, `/admin/v1/${name}/*`]);
   // Each group's modules are imported on its first request (shared/http/route-groups.ts).
   const groups: RouteGroup[] = [
@@ -76,7 +77,7 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
           import('./routes/consent-events').then((m) => m.consentEventRoutes(access)),
           import('./routes/contact-lookup').then((m) => m.contactLookupRoutes(lookup)),
           import('./routes/unsubscribe-contact').then((m) => m.unsubscribeContactRoutes(access)),
-          import('./routes/contact-rights').then((m) => m.contactRightsRoutes(access)),
+          import('./routes/contact-rights').then((m) => m.contactRightsRoutes(access, receipts)),
           import('./routes/contacts').then((m) =>
             m.contactRoutes({ ...sending, settings: deps.config.signup }),
           ),
@@ -101,6 +102,14 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
         (await import('./routes/webhooks')).webhookRoutes({
           access,
           allowPrivateTargets: deps.config.webhooks.allowPrivateTargets,
+        }),
+    },
+    {
+      paths: v1('signup-form-snippet'),
+      load: async () =>
+        (await import('./routes/signup-form')).signupFormRoutes({
+          ...sending,
+          companyName: deps.config.sender.companyName,
         }),
     },
     { paths: v1('messages'), load: async () => (await import('./routes/messages')).messageRoutes(sending) },

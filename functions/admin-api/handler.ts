@@ -20,9 +20,12 @@ const app = handle(
     docsAssetBaseUrl: SWAGGER_UI_CDN,
   }),
 );
+const { receiptKeyring } = runtime;
 
-// Behind CloudFront the origin credential rotates like the signing keys, and is refreshed the same way.
+// Behind CloudFront the origin credential rotates like the signing keys, and so do the receipt keys
+// (exports carry signed receipts): each is refreshed the same way.
+const withReceiptKeys = receiptKeyring ? withFreshSigningKeys(receiptKeyring, app) : app;
 export const handler = withFreshSigningKeys(
   runtime.signingKeyring,
-  originCredential ? withFreshSigningKeys(originCredential, app) : app,
+  originCredential ? withFreshSigningKeys(originCredential, withReceiptKeys) : withReceiptKeys,
 );

@@ -13,6 +13,9 @@ export interface DevelopmentSecrets {
   tokenKey: string;
   emailHashSecret: string;
   adminApiKey: string;
+  /** The material of the Ed25519 key that signs consent receipts (shared/receipts/receipt-keys.ts). */
+  receiptKeyId: string;
+  receiptKey: string;
 }
 
 export function generateDevelopmentSecrets(): DevelopmentSecrets {
@@ -21,12 +24,20 @@ export function generateDevelopmentSecrets(): DevelopmentSecrets {
     tokenKey: randomBytes(32).toString('base64'),
     emailHashSecret: randomBytes(32).toString('base64'),
     adminApiKey: `cm_dev_${randomBytes(24).toString('base64url')}`,
+    receiptKeyId: 'dev-receipts1',
+    receiptKey: randomBytes(32).toString('base64'),
   };
 }
 
 export async function loadOrCreateDevelopmentSecrets(file: string): Promise<DevelopmentSecrets> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as DevelopmentSecrets;
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<DevelopmentSecrets>;
+    if (stored.receiptKey !== undefined) return stored as DevelopmentSecrets;
+    // Kept from before receipts existed: add their key, keep the rest (links already mailed still verify).
+    const { receiptKeyId, receiptKey } = generateDevelopmentSecrets();
+    const secrets = { ...stored, receiptKeyId, receiptKey } as DevelopmentSecrets;
+    await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    return secrets;
   } catch {
     const secrets = generateDevelopmentSecrets();
     await mkdir(dirname(file), { recursive: true });
@@ -57,6 +68,8 @@ export function localEnvironment(options: {
     TOKEN_SIGNING_KEYS: `${options.secrets.tokenKeyId}:${options.secrets.tokenKey}`,
     TOKEN_ACTIVE_KEY_ID: options.secrets.tokenKeyId,
     EMAIL_HASH_SECRET: options.secrets.emailHashSecret,
+    RECEIPT_SIGNING_KEYS: `${options.secrets.receiptKeyId}:${options.secrets.receiptKey}`,
+    RECEIPT_ACTIVE_KEY_ID: options.secrets.receiptKeyId,
     ADMIN_API_KEY: options.secrets.adminApiKey,
     LOG_LEVEL: 'info',
     // Locally webhooks deliver to your own machine (a receiver on localhost); on AWS never.

@@ -48,6 +48,7 @@ export function createPublicApp(deps: PublicApiDependencies): Api {
     logger,
   };
   const pageDeps = { ...signup, companyName: config.sender.companyName };
+  const receipts = { access: signup.access, keyring: config.receiptKeys, sender: config.sender };
   // Each group's modules are imported on its first request (shared/http/route-groups.ts).
   const groups: RouteGroup[] = [
     {
@@ -82,7 +83,11 @@ export function createPublicApp(deps: PublicApiDependencies): Api {
     },
     {
       paths: ['/v1/data-requests', '/v1/my-data/*'],
-      load: async () => (await import('./routes/data-requests')).dataRequestRoutes(signup),
+      load: async () => (await import('./routes/data-requests')).dataRequestRoutes(signup, receipts),
+    },
+    {
+      paths: ['/.well-known/jwks.json', '/v1/consent-receipts', '/v1/consent-receipts/*'],
+      load: async () => (await import('./routes/consent-receipts')).consentReceiptRoutes(signup, receipts),
     },
     {
       paths: ['/v1/pixel'],

@@ -8,10 +8,11 @@ import { createPublicApp } from './app';
 const runtime = await loadRuntime(process.env, 'public-api');
 
 const app = handle(createPublicApp({ ...runtime, docsAssetBaseUrl: SWAGGER_UI_CDN }));
-const { originCredential } = runtime;
+const { originCredential, receiptKeyring } = runtime;
 
-// The origin credential rotates like the signing keys, and is refreshed the same way.
+// The origin credential and the receipt keys rotate like the signing keys, and are refreshed the same way.
+const withReceiptKeys = receiptKeyring ? withFreshSigningKeys(receiptKeyring, app) : app;
 export const handler = withFreshSigningKeys(
   runtime.signingKeyring,
-  originCredential ? withFreshSigningKeys(originCredential, app) : app,
+  originCredential ? withFreshSigningKeys(originCredential, withReceiptKeys) : withReceiptKeys,
 );

@@ -27,11 +27,17 @@ export type ConfirmationView =
   | { kind: 'invalid-link'; signupUrl: string | null }
   /** `trackingRequested`: the request also asks to allow open tracking, which the page must say. */
   | { kind: 'ready'; lists: MailingList[]; contactLocale: Locale; trackingRequested: boolean }
-  | { kind: 'already-confirmed'; lists: MailingList[]; contactLocale: Locale };
+  | { kind: 'already-confirmed'; lists: MailingList[]; contactLocale: Locale; contactId: string };
 
 export type ConfirmationResult =
   | { kind: 'invalid-link'; signupUrl: string | null }
-  | { kind: 'confirmed'; lists: MailingList[]; contactLocale: Locale; newlyConfirmed: string[] };
+  | {
+      kind: 'confirmed';
+      lists: MailingList[];
+      contactLocale: Locale;
+      contactId: string;
+      newlyConfirmed: string[];
+    };
 
 interface LoadedConfirmation {
   contact: Contact;
@@ -119,7 +125,12 @@ export async function describeConfirmation(
   }
   const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
   return confirmed
-    ? { kind: 'already-confirmed', lists: loaded.lists, contactLocale: loaded.contact.locale }
+    ? {
+        kind: 'already-confirmed',
+        lists: loaded.lists,
+        contactLocale: loaded.contact.locale,
+        contactId: loaded.contact.contactId,
+      }
     : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded, deps.settings) };
 }
 
@@ -154,6 +165,7 @@ function confirmPendingOptIn(
         evidence: {
           ...evidence,
           consentText: optIn.consentText,
+          ...(optIn.evidenceKind === undefined ? {} : { evidenceKind: optIn.evidenceKind }),
           requestEventId: optIn.requestEventId,
           ...(optIn.source === null ? {} : { source: optIn.source }),
         },
@@ -210,7 +222,13 @@ export async function confirmSubscription(
   if (pending.length === 0) {
     const confirmed = loaded.subscriptions.some((subscription) => subscription.status === 'confirmed');
     return confirmed
-      ? { kind: 'confirmed', lists: loaded.lists, contactLocale: loaded.contact.locale, newlyConfirmed: [] }
+      ? {
+          kind: 'confirmed',
+          lists: loaded.lists,
+          contactLocale: loaded.contact.locale,
+          contactId: loaded.contact.contactId,
+          newlyConfirmed: [],
+        }
       : { kind: 'invalid-link', signupUrl: signupUrlOf(loaded, deps.settings) };
   }
 
@@ -260,5 +278,11 @@ export async function confirmSubscription(
     loaded.lists.filter((list) => newlyConfirmed.includes(list.listId)),
     contact.locale,
   );
-  return { kind: 'confirmed', lists: loaded.lists, contactLocale: contact.locale, newlyConfirmed };
+  return {
+    kind: 'confirmed',
+    lists: loaded.lists,
+    contactLocale: contact.locale,
+    contactId: contact.contactId,
+    newlyConfirmed,
+  };
 }

@@ -53,6 +53,15 @@ export type ConsentMethod = (typeof consentMethods)[number];
 export const legalBases = ['consent', 'contract', 'legitimate-interest'] as const;
 export type LegalBasis = (typeof legalBases)[number];
 
+/**
+ * Where the recorded wording comes from: `form-shown`, the signed versions of a form we rendered (the
+ * hosted form or the operator's copy of it, shared/consent/signup-form.ts), so the version is exactly what
+ * the page showed; `client-declared`, what the caller said (or, when it said nothing, the version current
+ * when the request came in).
+ */
+export const wordingEvidenceKinds = ['form-shown', 'client-declared'] as const;
+export type WordingEvidenceKind = (typeof wordingEvidenceKinds)[number];
+
 export interface ConsentTextReference {
   version: number;
   sha256: string;
@@ -65,6 +74,8 @@ export interface ConsentEvidence {
   /** The page the form was on, or the message an action came from. */
   source?: string;
   consentText?: ConsentTextReference;
+  /** How `consentText` is known: signed by a form we rendered, or declared by the client. */
+  evidenceKind?: WordingEvidenceKind;
   /** The request's `Sec-GPC` header was `1` (Global Privacy Control; CCPA opt-out of sale/sharing). */
   globalPrivacyControl?: boolean;
   trackingConsent?: boolean;

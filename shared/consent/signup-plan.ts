@@ -6,7 +6,7 @@ import type { Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { unverifiedSignupTakesEffectAtOnce } from './consent-authority';
 import { type ContactConsentChange, changeContactConsent, changeSubscription } from './consent-changes';
-import type { ConsentEvidence, ConsentTextReference } from './consent-events';
+import type { ConsentEvidence, ConsentTextReference, WordingEvidenceKind } from './consent-events';
 import type { StoredSignup } from './signup';
 import type { Subscription } from './subscriptions';
 import { expiringPut, isPendingOnly, setContactExpiry, unconfirmedExpiry } from './unconfirmed-expiry';
@@ -24,6 +24,8 @@ export interface JoiningList {
   list: MailingList;
   /** The wording the person saw, resolved when the request came in. */
   consentText: ConsentTextReference;
+  /** How that wording is known; absent on requests recorded before forms signed their versions. */
+  evidenceKind?: WordingEvidenceKind;
 }
 
 export type ExistingContact = { contact: Contact; subscriptions: Map<string, Subscription> } | undefined;
@@ -62,11 +64,19 @@ function requestEvidence({ signup }: SignupPlanInput): ConsentEvidence {
 }
 
 /** The evidence of joining one list: the request's, the wording, the age confirmation where asked. */
-function listEvidence(input: SignupPlanInput, { list, consentText }: JoiningList, atOnce: boolean) {
+function listEvidence(input: SignupPlanInput, joining: JoiningList, atOnce: boolean) {
+  const { list, consentText } = joining;
   const age =
     list.minimumAge === null ? {} : { ageConfirmed: input.signup.ageConfirmed, minimumAge: list.minimumAge };
   const reason = !list.doubleOptIn && !atOnce ? { reason: CONFIRMATION_REQUIRED } : {};
-  return { ...requestEvidence(input), ...age, consentText, ...reason } satisfies ConsentEvidence;
+  const evidenceKind = joining.evidenceKind ?? 'client-declared';
+  return {
+    ...requestEvidence(input),
+    ...age,
+    consentText,
+    evidenceKind,
+    ...reason,
+  } satisfies ConsentEvidence;
 }
 
 /** A double opt-in request: pending until the person confirms; an earlier unsubscribe stands meanwhile. */
@@ -93,6 +103,7 @@ function requestOptIn(
           requestEventId: requested.eventId,
           requestedAt: requested.occurredAt,
           consentText: joining.consentText,
+          evidenceKind: joining.evidenceKind ?? 'client-declared',
           trackingConsent: input.signup.trackingConsent,
           source: input.signup.source,
         },

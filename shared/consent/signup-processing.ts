@@ -136,9 +136,9 @@ async function recordSignup(
   lists: Map<string, MailingList>,
 ): Promise<SignupProgress | undefined> {
   const now = new Date(request.receivedAt);
-  const joining = signup.lists.flatMap(({ listId, consentText }) => {
+  const joining = signup.lists.flatMap(({ listId, consentText, evidenceKind }) => {
     const list = lists.get(listId);
-    return list === undefined ? [] : [{ list, consentText }];
+    return list === undefined ? [] : [{ list, consentText, evidenceKind }];
   });
   const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
   const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];

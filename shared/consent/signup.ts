@@ -4,7 +4,8 @@ import { hashEmail } from '../email-address';
 import { type Locale, supportedLocales } from '../i18n/locales';
 import { acceptPublicRequest } from '../requests/public-requests';
 import type { SendDependencies } from '../sending/send-message';
-import type { ConsentTextReference } from './consent-events';
+import { type ConsentTextReference, type WordingEvidenceKind, wordingEvidenceKinds } from './consent-events';
+import { shownWordingOf } from './signup-form';
 import { resolveLists } from './signup-lists';
 
 /**
@@ -39,6 +40,11 @@ export interface SignupRequest {
   consentTextVersion: number | Record<string, number> | null;
   /** The language of the wording the page showed; required with an explicit version. */
   consentTextLocale: Locale | null;
+  /**
+   * The signed wording versions of a form we rendered (the `signupForm` token, signup-form.ts), or null.
+   * When given it decides the wording, and an altered one refuses the request.
+   */
+  formVersions: string | null;
   trackingConsent: boolean;
   source: string | null;
   ageConfirmed: boolean;
@@ -57,6 +63,8 @@ export const StoredSignup = z.object({
     z.object({
       listId: z.string(),
       consentText: z.object({ version: z.number(), sha256: z.string(), locale: z.enum(supportedLocales) }),
+      /** Absent on requests recorded before forms signed their versions: those were all client-declared. */
+      evidenceKind: z.enum(wordingEvidenceKinds).optional(),
     }),
   ),
   trackingConsent: z.boolean(),
@@ -70,11 +78,11 @@ export const StoredSignup = z.object({
 });
 export type StoredSignup = z.infer<typeof StoredSignup>;
 
-type AcceptDependencies = Pick<SignupDependencies, 'access' | 'emailHashSecret' | 'now'>;
+type AcceptDependencies = Pick<SignupDependencies, 'access' | 'emailHashSecret' | 'now' | 'tokens'>;
 
 function storedSignup(
   request: SignupRequest,
-  lists: { listId: string; consentText: ConsentTextReference }[],
+  lists: { listId: string; consentText: ConsentTextReference; evidenceKind: WordingEvidenceKind }[],
 ) {
   const { email, name, locale, trackingConsent, source, ageConfirmed, evidence } = request;
   return {
@@ -97,10 +105,12 @@ function storedSignup(
  */
 export async function acceptSignup(deps: AcceptDependencies, request: SignupRequest): Promise<void> {
   const now = deps.now?.() ?? new Date();
-  const joining = await resolveLists(deps.access, request);
-  const lists = joining.map(({ list, consentText: { version, sha256, locale } }) => ({
+  const shown = request.formVersions === null ? null : shownWordingOf(deps.tokens, request.formVersions);
+  const joining = await resolveLists(deps.access, { ...request, shown });
+  const lists = joining.map(({ list, consentText: { version, sha256, locale }, evidenceKind }) => ({
     listId: list.listId,
     consentText: { version, sha256, locale },
+    evidenceKind,
   }));
   const emailHash = hashEmail(deps.emailHashSecret, request.email);
   await acceptPublicRequest(

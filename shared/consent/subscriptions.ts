@@ -1,7 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
 import { queryAllItems, type TableAccess } from '../table-access';
-import type { ConsentTextReference } from './consent-events';
+import type { ConsentTextReference, WordingEvidenceKind } from './consent-events';
 
 /**
  * The current state of one contact on one list. Each change is written together with the ledger event
@@ -16,6 +16,8 @@ export interface PendingOptIn {
   requestEventId: string;
   requestedAt: string;
   consentText: ConsentTextReference;
+  /** How the wording is known (absent on requests recorded before the hosted form existed). */
+  evidenceKind?: WordingEvidenceKind;
   trackingConsent: boolean;
   source: string | null;
 }

@@ -1,8 +1,10 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
+import { keyPrefix, table } from '../data-model';
 import { parseEmailAddress } from '../email-address';
 import { ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
-import { type Contact, findContact, findContactByEmail } from './contacts';
+import { type Contact, findContact, findContactByEmail, toContact } from './contacts';
 
 /**
  * The operator's desk: a contact with the state of each of its subscriptions, found by id or by the
@@ -50,4 +52,90 @@ export async function findContactByAddress(
   }
   const contact = await findContactByEmail(access, emailHashSecret, parsed.email);
   return contact === undefined ? undefined : withSubscriptions(access, contact);
+}
+
+export interface ContactPage {
+  contacts: ContactWithSubscriptions[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+const CONTACT_INDEX = 'gsi2';
+const SHARDS = 16;
+
+/**
+ * The contacts opted out of the sale or sharing of their data (CCPA), `limit` per page: main's index of
+ * every contact (`gsi2`, 16 shards, shared/data-model.ts), read shard by shard with `doNotSell = true` as
+ * a filter. The cursor is the shard and the last contact returned; one more than asked is read, so the
+ * last page never carries a cursor.
+ */
+export async function contactsOptedOutOfSale(
+  access: TableAccess,
+  options: { limit: number; cursor?: string },
+): Promise<ContactPage> {
+  const start = options.cursor === undefined ? { shard: 0 } : decodeCursor(options.cursor);
+  const found: { shard: number; item: Record<string, unknown> }[] = [];
+  for (let shard = start.shard; shard < SHARDS && found.length <= options.limit; shard++) {
+    let key = shard === start.shard ? start.key : undefined;
+    do {
+      const page = await access.documents.send(
+        new QueryCommand({
+          TableName: access.tableName,
+          IndexName: CONTACT_INDEX,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: '#doNotSell = :true',
+          ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey, '#doNotSell': 'doNotSell' },
+          ExpressionAttributeValues: {
+            ':pk': keyPrefix('contact', 'gsi2pk', { shard: String(shard) }),
+            ':true': true,
+          },
+          ExclusiveStartKey: key,
+        }),
+      );
+      found.push(...(page.Items ?? []).map((item) => ({ shard, item })));
+      key = page.LastEvaluatedKey;
+    } while (key !== undefined && found.length <= options.limit);
+  }
+  const shown = found.slice(0, options.limit);
+  const contacts = await Promise.all(shown.map(({ item }) => withSubscriptions(access, toContact(item))));
+  const last = shown.at(-1);
+  if (found.length <= options.limit || last === undefined) return { contacts };
+  const index = table.indexes.gsi2;
+  const position = Object.fromEntries(
+    [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey].map((name) => [
+      name,
+      last.item[name],
+    ]),
+  );
+  const cursor = { shard: last.shard, key: position };
+  return { contacts, nextCursor: Buffer.from(JSON.stringify(cursor)).toString('base64url') };
+}
+
+/** A cursor is only ever a position in this listing: a shard and a contact's index key in it. */
+function decodeCursor(cursor: string): { shard: number; key?: Record<string, string> } {
+  const index = table.indexes.gsi2;
+  const names = [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey];
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      shard?: unknown;
+      key?: Record<string, unknown>;
+    };
+    const { shard, key } = parsed;
+    if (
+      typeof shard === 'number' &&
+      Number.isInteger(shard) &&
+      shard >= 0 &&
+      shard < SHARDS &&
+      key !== undefined &&
+      key[index.partitionKey] === keyPrefix('contact', 'gsi2pk', { shard: String(shard) }) &&
+      names.every((name) => typeof key[name] === 'string')
+    ) {
+      return { shard, key: Object.fromEntries(names.map((name) => [name, key[name] as string])) };
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw new ValidationError('The cursor is not valid for this listing.', [
+    { path: 'query.cursor', message: 'must be a nextCursor returned by this endpoint' },
+  ]);
 }

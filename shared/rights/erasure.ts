@@ -67,6 +67,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 /** Evidence fields that identify nobody and keep the ledger's proof (wording, basis, attribution). */
 const KEPT_EVIDENCE = [
   'consentText',
+  'evidenceKind',
   'globalPrivacyControl',
   'trackingConsent',
   'ageConfirmed',

@@ -1,5 +1,7 @@
+import type { ConsentEvent } from '../consent/consent-events';
 import { findContact } from '../contacts/contacts';
 import { keyPrefix, table } from '../data-model';
+import type { IssuedReceipt } from '../receipts/receipts';
 import { findSuppression } from '../suppressions/suppressions';
 import { queryAllItems, type TableAccess } from '../table-access';
 import { rightsRequestsOf } from './rights-requests';
@@ -26,6 +28,11 @@ export interface ContactExport {
   subscriptions: Item[];
   /** Every consent event with its evidence, oldest first. */
   consentLedger: Item[];
+  /**
+   * A signed receipt (JWS, verifiable against `/.well-known/jwks.json`) for each event of the ledger that
+   * changed what the person allows, oldest first (docs/consent.md, "Consent receipts").
+   */
+  consentReceipts: IssuedReceipt[];
   /** Every message we sent or refused: headers, status, delivery as SES reported it; oldest first. */
   messages: Item[];
   /**
@@ -102,10 +109,14 @@ async function auditEventsAbout(access: TableAccess, contactId: string): Promise
   return events;
 }
 
+/** Signs receipts for ledger events (shared/receipts/receipts.ts `receiptsFor`, with its keys). */
+export type ReceiptIssuer = (events: ConsentEvent[]) => Promise<IssuedReceipt[]>;
+
 /** Everything held about `contactId`, or undefined when there is no such contact. */
 export async function exportContact(
   access: TableAccess,
   contactId: string,
+  issueReceipts: ReceiptIssuer,
   now: Date = new Date(),
 ): Promise<ContactExport | undefined> {
   const contact = await findContact(access, contactId);
@@ -123,6 +134,7 @@ export async function exportContact(
     profile: {},
     subscriptions: [],
     consentLedger: [],
+    consentReceipts: [],
     messages: [],
     opens: [],
     notices: [],
@@ -149,5 +161,6 @@ export async function exportContact(
   // Message ids are random: order messages by time, as the ledger already is (its sort key starts with it).
   result.messages.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
   result.notices.sort((a, b) => String(a.sentAt).localeCompare(String(b.sentAt)));
+  result.consentReceipts = await issueReceipts(result.consentLedger as unknown as ConsentEvent[]);
   return result;
 }

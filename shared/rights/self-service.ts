@@ -6,7 +6,7 @@ import { countAttempt, rateLimitSubject } from '../rate-limits';
 import { type SendDependencies, sendMessage } from '../sending/send-message';
 import type { TokenPurpose } from '../tokens';
 import { type ErasureReceipt, eraseContact } from './erasure';
-import { type ContactExport, exportContact } from './export';
+import { type ContactExport, exportContact, type ReceiptIssuer } from './export';
 import type { RightsRequestKind } from './rights-request-rules';
 import { completeSelfServiceRequest, openSelfServiceRequest } from './self-service-requests';
 
@@ -97,11 +97,12 @@ export function verifyDataLink(
 export async function selfServiceExport(
   deps: SendDependencies,
   token: string,
+  issueReceipts: ReceiptIssuer,
 ): Promise<ContactExport | undefined> {
   const link = verifyDataLink(deps, 'download', token);
   if (link === undefined) return undefined;
   const now = deps.now?.() ?? new Date();
-  const exported = await exportContact(deps.access, link.contactId, now);
+  const exported = await exportContact(deps.access, link.contactId, issueReceipts, now);
   if (exported !== undefined && link.rightsRequestId !== undefined) {
     const target = { rightsRequestId: link.rightsRequestId, contactId: link.contactId };
     await completeSelfServiceRequest(deps.access, target, { exportDeliveredAt: exported.exportedAt }, now);

@@ -128,6 +128,22 @@ export const listId = () =>
     .string()
     .regex(LIST_ID, 'must be 2–64 lowercase letters, digits or hyphens, starting with a letter or digit');
 
+/**
+ * Several list ids: a JSON array, repeated form or query fields, or comma-separated; duplicates dropped;
+ * 1 to `max` of them.
+ */
+export const listIdSelection = (max: number) =>
+  z.preprocess(
+    (value) => {
+      const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+      const ids = values.flatMap((entry) => (typeof entry === 'string' ? entry.split(',') : [entry]));
+      return [
+        ...new Set(ids.map((id) => (typeof id === 'string' ? id.trim() : id)).filter((id) => id !== '')),
+      ];
+    },
+    z.array(listId()).min(1, 'choose at least one list').max(max, `at most ${max} lists at once`),
+  );
+
 const refuseHeaderUnsafe = (value: string, ctx: z.RefinementCtx) => {
   const unsafe = headerUnsafeCharacter(value);
   if (unsafe !== undefined) {

@@ -84,10 +84,11 @@ describe('stateful stack', () => {
     expect(logicalId).toBe('ConsentMailTable');
   });
 
-  it('the signing keys and the email hash secret are generated, retained and pinned', () => {
+  it('the signing keys, the receipt keys and the email hash secret are generated, retained and pinned', () => {
     const secrets = stateful.findResources('AWS::SecretsManager::Secret');
     expect(Object.keys(secrets).sort()).toEqual([
       'ConsentMailEmailHashSecret',
+      'ConsentMailReceiptSigningKeys',
       'ConsentMailTokenSigningKeys',
     ]);
     for (const secret of Object.values(secrets)) {
@@ -235,8 +236,24 @@ describe('stateless stack', () => {
     expect(keysSecretArn).toEqual({ 'Fn::ImportValue': expect.stringContaining('TokenSigningKeys') });
   });
 
-  it('the functions that sign or verify tokens may read the keys secret, and only read it; ses-events may not', () => {
+  it('only the two APIs, which issue consent receipts, get the name of the receipt keys secret; no receipt key is in any environment', () => {
+    const receiptSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.receiptSigningKeys.secretArn);
+    const issuers = [stacks.stateless.publicApi, stacks.stateless.adminApi].map((fn) =>
+      logicalIdOf(fn.lambda),
+    );
+    for (const [logicalId, environment] of environments) {
+      expect(environment).not.toHaveProperty('RECEIPT_SIGNING_KEYS');
+      expect(environment).not.toHaveProperty('RECEIPT_ACTIVE_KEY_ID');
+      if (issuers.includes(logicalId))
+        expect(environment.RECEIPT_SIGNING_KEYS_SECRET).toEqual(receiptSecretArn);
+      else expect(environment).not.toHaveProperty('RECEIPT_SIGNING_KEYS_SECRET');
+    }
+    expect(receiptSecretArn).toEqual({ 'Fn::ImportValue': expect.stringContaining('ReceiptSigningKeys') });
+  });
+
+  it('the functions that sign or verify tokens may read the keys secret, the APIs the receipt keys, and only read them; ses-events may not', () => {
     const keysSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.tokenSigningKeys.secretArn);
+    const receiptSecretArn = stacks.stateless.resolve(stacks.stateful.secrets.receiptSigningKeys.secretArn);
     const statements = Object.values(stateless.findResources('AWS::IAM::Policy')).flatMap((policy) =>
       policy.Properties.PolicyDocument.Statement.map((statement: Record<string, unknown>) => ({
         ...statement,
@@ -246,21 +263,28 @@ describe('stateless stack', () => {
     const onSecrets = statements.filter((statement) =>
       [statement.Action].flat().some((action) => String(action).startsWith('secretsmanager:')),
     );
-    const signers = [
-      stacks.stateless.publicApi,
-      stacks.stateless.adminApi,
-      stacks.stateless.inboundMail,
-      stacks.stateless.campaignWorker,
-    ];
+    // Grants of the same action to one role share a statement: who may read each secret, by resource.
+    const readersOf = (arn: unknown) =>
+      onSecrets
+        .filter((statement) =>
+          [statement.Resource].flat().some((resource) => JSON.stringify(resource) === JSON.stringify(arn)),
+        )
+        .map((statement) => statement.roles)
+        .sort(byJson);
+    const rolesOf = (fns: { role: Construct }[]) =>
+      fns.map((fn) => [{ Ref: logicalIdOf(fn.role) }]).sort(byJson);
+    const { publicApi, adminApi, inboundMail, campaignWorker } = stacks.stateless;
+    expect(readersOf(keysSecretArn)).toEqual(rolesOf([publicApi, adminApi, inboundMail, campaignWorker]));
+    // Only the two APIs issue and verify consent receipts.
+    expect(readersOf(receiptSecretArn)).toEqual(rolesOf([publicApi, adminApi]));
     expect(onSecrets.map((statement) => statement.roles).sort(byJson)).toEqual(
-      signers.map((fn) => [{ Ref: logicalIdOf(fn.role) }]).sort(byJson),
+      rolesOf([publicApi, adminApi, inboundMail, campaignWorker]),
     );
     for (const statement of onSecrets) {
-      expect(statement).toMatchObject({
-        Effect: 'Allow',
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: keysSecretArn,
-      });
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue' });
+      for (const resource of [statement.Resource].flat()) {
+        expect([keysSecretArn, receiptSecretArn]).toContainEqual(resource);
+      }
     }
   });
 
@@ -331,8 +355,9 @@ describe('stateless stack', () => {
         expect.fail(`${logicalId} did not start: ${stderr.slice(0, 2000)}`);
       }
     }
-    // Each function but ses-events read its keys once.
-    expect(secretsManager.calls).toBe(functions.length - 1);
+    // Each function but ses-events read its keys once; the two APIs their receipt keys too (the stand-in
+    // answers every imported secret with the same generated shape, which both keyrings accept).
+    expect(secretsManager.calls).toBe(functions.length - 1 + 2);
     await secretsManager.close();
   });
 

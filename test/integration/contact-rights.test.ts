@@ -291,6 +291,8 @@ describe('data-subject rights: export and erasure', () => {
     ]);
     expect(ledger[0]?.evidence).toEqual({
       consentText: expect.objectContaining({ version: 1, sha256: expect.any(String) }),
+      // How the wording is known identifies nobody: it stays with the proof.
+      evidenceKind: 'client-declared',
       trackingConsent: true,
     });
 

@@ -58,6 +58,7 @@ describe('security headers and the pages people open', () => {
       [`/v1/confirm?token=${confirmToken}`, 200],
       [`/v1/unsubscribe?token=${tokens.sign('unsubscribe', { contactId, listId: 'weekly-news' })}`, 200],
       [`/v1/preferences?token=${tokens.sign('preferences', { contactId })}`, 200],
+      ['/v1/subscribe?lists=weekly-news&locale=fr', 200],
       ['/v1/confirm?token=not-a-token', 400],
       ['/v1/no-such-page', 404],
     );

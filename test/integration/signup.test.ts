@@ -92,6 +92,8 @@ describe('signing up with JSON', () => {
           globalPrivacyControl: true,
           trackingConsent: false,
           consentText: { version: wording.en.version, sha256: wording.en.sha256, locale: 'en' },
+          // Named by no form of ours: the wording is the caller's word (docs/consent.md).
+          evidenceKind: 'client-declared',
         },
       }),
       // Global Privacy Control is a CCPA opt-out of sale, on the ledger like every other choice.

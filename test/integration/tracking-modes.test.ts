@@ -200,7 +200,7 @@ describe('tracking modes per list', () => {
       uniqueHumanOpens: 0,
     });
     // The export shows what is held: the date, and the mode each message was sent under.
-    const exported = await exportContact(accessOf(runtime), subscriber.contactId);
+    const exported = await exportContact(accessOf(runtime), subscriber.contactId, async () => []);
     expect(exported?.profile.lastOpenedOn).toBe(today);
     expect(exported?.messages.find((each) => each.messageId === messageId)).toMatchObject({
       trackingMode: 'aggregate',

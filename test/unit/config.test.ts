@@ -124,6 +124,33 @@ describe('configuration', () => {
     expect(loadConfig(onAws).signingKeySource).toEqual({ kind: 'none' });
   });
 
+  it('takes the receipt keys like the signing keys: listed, or a secret, never both; none is a function that issues no receipt', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ReceiptSigningKeys-AbCdEf';
+    expect(loadConfig(validEnvironment()).receiptKeySource).toMatchObject({
+      kind: 'configuration',
+      keyring: { activeKeyId: secrets.receiptKeyId },
+    });
+    const onAws = {
+      ...validEnvironment(),
+      RECEIPT_SIGNING_KEYS: undefined,
+      RECEIPT_ACTIVE_KEY_ID: undefined,
+    };
+    expect(loadConfig({ ...onAws, RECEIPT_SIGNING_KEYS_SECRET: secretArn }).receiptKeySource).toEqual({
+      kind: 'secrets-manager',
+      secretId: secretArn,
+      endpoint: undefined,
+    });
+    expect(problemsOf({ ...validEnvironment(), RECEIPT_SIGNING_KEYS_SECRET: secretArn })).toEqual([
+      'RECEIPT_SIGNING_KEYS_SECRET',
+    ]);
+    expect(problemsOf({ ...onAws, RECEIPT_ACTIVE_KEY_ID: 'r1' })).toEqual(['RECEIPT_SIGNING_KEYS']);
+    const short = Buffer.alloc(16, 1).toString('base64');
+    expect(
+      problemsOf({ ...validEnvironment(), RECEIPT_SIGNING_KEYS: `${secrets.receiptKeyId}:${short}` }),
+    ).toEqual(['RECEIPT_SIGNING_KEYS']);
+    expect(loadConfig(onAws).receiptKeySource).toEqual({ kind: 'none' });
+  });
+
   it('never echoes a secret value in its error message', () => {
     const weakSecret = Buffer.from('tiny-but-secret').toString('base64');
     const env = { ...validEnvironment(), EMAIL_HASH_SECRET: weakSecret, ADMIN_API_KEY: 'short-admin-secret' };

@@ -164,8 +164,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Find the contact holding an address, with its subscriptions
-         * @description At most one contact holds an address. Every lookup, found or not, is recorded in the audit trail (the key, `findContacts`, the contact found); the address itself is never recorded.
+         * Find the contact holding an address, or list those opted out of sale, with subscriptions
+         * @description At most one contact holds an address. Every lookup, found or not, is recorded in the audit trail (the key, `findContacts`, the contact found); the address itself is never recorded. With `doNotSell=true` instead: the contacts opted out of the sale or sharing of their data (CCPA), `limit` per page with a `nextCursor` while more remain.
          */
         get: operations["findContacts"];
         put?: never;
@@ -468,6 +468,23 @@ export interface paths {
         };
         /** A webhook's deliveries newest first; `status=dead` lists the dead letters */
         get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/signup-form-snippet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signup form's HTML for the operator's own page, with its wording versions signed */
+        get: operations["getSignupFormSnippet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -921,6 +938,11 @@ export interface components {
                 /** @enum {string} */
                 locale: "en" | "fr";
             };
+            /**
+             * @description `form-shown`: the wording version was signed by a form we rendered; `client-declared`: the caller said (or it was the current one).
+             * @enum {string}
+             */
+            evidenceKind?: "form-shown" | "client-declared";
             globalPrivacyControl?: boolean;
             trackingConsent?: boolean;
             messageId?: string;
@@ -934,6 +956,7 @@ export interface components {
         };
         ContactSearchResult: {
             contacts: components["schemas"]["ContactWithSubscriptions"][];
+            nextCursor?: string;
         };
         ContactWithSubscriptions: components["schemas"]["Contact"] & {
             /** @description Every list, by list id. */
@@ -1019,6 +1042,15 @@ export interface components {
             /** @description Every consent event with its evidence, oldest first. */
             consentLedger: {
                 [key: string]: unknown;
+            }[];
+            /** @description A signed consent receipt per change of what the person allows, oldest first. */
+            consentReceipts: {
+                eventId: string;
+                kind: string;
+                listId: string | null;
+                occurredAt: string;
+                /** @description Compact JWS (EdDSA), verifiable with /.well-known/jwks.json. */
+                receipt: string;
             }[];
             /** @description Messages sent or refused, with headers and delivery status. */
             messages: {
@@ -1516,6 +1548,19 @@ export interface components {
             event: {
                 [key: string]: unknown;
             };
+        };
+        SignupFormSnippet: {
+            /** @description A `<form>` element to paste into a page; no script, no style. */
+            html: string;
+            /** @enum {string} */
+            locale: "en" | "fr";
+            lists: {
+                listId: string;
+                consentTextVersion: number;
+                /** @enum {string} */
+                consentTextLocale: "en" | "fr";
+                sha256: string;
+            }[];
         };
         Message: {
             messageId: string;
@@ -2287,9 +2332,15 @@ export interface operations {
     };
     findContacts: {
         parameters: {
-            query: {
+            query?: {
                 /** @description The address, matched as signup stores it: trimmed, domain lower-cased and punycoded, letter case ignored. A sub-address (`ada+news@`) is its own contact. */
-                email: string;
+                email?: string;
+                /** @description Instead of `email`: every contact opted out of the sale or sharing of its data, paged. */
+                doNotSell?: "true";
+                /** @description With `doNotSell`: contacts per page (1–100, default 25). */
+                limit?: number;
+                /** @description With `doNotSell`: a `nextCursor`. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2297,7 +2348,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The contact holding the address, or none. */
+            /** @description The contact holding the address, or none; or a page of contacts opted out of sale. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3577,6 +3628,57 @@ export interface operations {
             };
             /** @description There is no such webhook. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSignupFormSnippet: {
+        parameters: {
+            query: {
+                /** @description Comma-separated list ids (at most 10). */
+                lists: string;
+                locale?: "en" | "fr";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snippet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupFormSnippet"];
+                };
+            };
+            /** @description A list is unknown or has no consent wording yet. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ import {
   consentMethods,
   legalBases,
   listConsentEvents,
+  wordingEvidenceKinds,
 } from '../../../shared/consent/consent-events';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
@@ -26,6 +27,10 @@ const ConsentEvidenceSchema = z
     consentText: z
       .object({ version: z.number().int(), sha256: z.string(), locale: z.enum(supportedLocales) })
       .optional(),
+    evidenceKind: z.enum(wordingEvidenceKinds).optional().openapi({
+      description:
+        '`form-shown`: the wording version was signed by a form we rendered; `client-declared`: the caller said (or it was the current one).',
+    }),
     globalPrivacyControl: z.boolean().optional(),
     trackingConsent: z.boolean().optional(),
     messageId: z.string().optional(),

@@ -1,7 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { recordAuditEvent } from '../../../shared/audit/audit-events';
-import { contactWithSubscriptions, findContactByAddress } from '../../../shared/contacts/contact-lookup';
+import {
+  contactsOptedOutOfSale,
+  contactWithSubscriptions,
+  findContactByAddress,
+} from '../../../shared/contacts/contact-lookup';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
@@ -19,18 +23,31 @@ import {
  * subscriptions' states; `getContact` the same by id.
  */
 
-const FindQuerySchema = z.object({
-  email: z
-    .string()
-    .min(1)
-    .max(320)
-    .openapi({
-      description:
-        'The address, matched as signup stores it: trimmed, domain lower-cased and punycoded, letter case ' +
-        'ignored. A sub-address (`ada+news@`) is its own contact.',
-      example: 'ada@example.org',
+const FindQuerySchema = z
+  .object({
+    email: z
+      .string()
+      .min(1)
+      .max(320)
+      .optional()
+      .openapi({
+        description:
+          'The address, matched as signup stores it: trimmed, domain lower-cased and punycoded, letter case ' +
+          'ignored. A sub-address (`ada+news@`) is its own contact.',
+        example: 'ada@example.org',
+      }),
+    doNotSell: z.enum(['true']).optional().openapi({
+      description: 'Instead of `email`: every contact opted out of the sale or sharing of its data, paged.',
     }),
-});
+    limit: z.coerce.number().int().min(1).max(100).default(25).openapi({
+      description: 'With `doNotSell`: contacts per page (1–100, default 25).',
+    }),
+    cursor: z.string().max(2048).optional().openapi({ description: 'With `doNotSell`: a `nextCursor`.' }),
+  })
+  .refine((query) => (query.email === undefined) !== (query.doNotSell === undefined), {
+    message: 'give either email or doNotSell=true',
+    path: ['email'],
+  });
 
 const common = { tags: ['Contacts'] };
 const errors = {
@@ -45,18 +62,23 @@ const findContactsRoute = createRoute({
   method: 'get',
   path: '/admin/v1/contacts',
   operationId: 'findContacts',
-  summary: 'Find the contact holding an address, with its subscriptions',
+  summary: 'Find the contact holding an address, or list those opted out of sale, with subscriptions',
   description:
     'At most one contact holds an address. Every lookup, found or not, is recorded in the audit trail ' +
-    '(the key, `findContacts`, the contact found); the address itself is never recorded.',
+    '(the key, `findContacts`, the contact found); the address itself is never recorded. With ' +
+    '`doNotSell=true` instead: the contacts opted out of the sale or sharing of their data (CCPA), ' +
+    '`limit` per page with a `nextCursor` while more remain.',
   request: { query: FindQuerySchema },
   responses: {
     200: {
-      description: 'The contact holding the address, or none.',
+      description: 'The contact holding the address, or none; or a page of contacts opted out of sale.',
       content: {
         'application/json': {
           schema: z
-            .object({ contacts: z.array(ContactWithSubscriptionsSchema).max(1) })
+            .object({
+              contacts: z.array(ContactWithSubscriptionsSchema).max(100),
+              nextCursor: z.string().optional(),
+            })
             .openapi('ContactSearchResult'),
         },
       },
@@ -88,7 +110,14 @@ export function contactLookupRoutes(deps: { access: TableAccess; emailHashSecret
     .openapi(findContactsRoute, async (c) => {
       const principal = c.get('principal');
       if (principal === undefined) throw new UnauthenticatedError();
-      const found = await findContactByAddress(deps.access, deps.emailHashSecret, c.req.valid('query').email);
+      const query = c.req.valid('query');
+      const audit = { keyId: principal.keyId, operation: findContactsRoute.operationId, method: 'GET' };
+      if (query.email === undefined) {
+        const page = await contactsOptedOutOfSale(deps.access, { limit: query.limit, cursor: query.cursor });
+        await recordAuditEvent(deps.access, { ...audit, path: findContactsRoute.path });
+        return c.json({ ...page, contacts: page.contacts.map(contactWithSubscriptionsJson) }, 200);
+      }
+      const found = await findContactByAddress(deps.access, deps.emailHashSecret, query.email);
       // Recorded before answering, and a failure to record fails the lookup: no address is looked up
       // without a trace. The event names the contact by id; the query string is never stored.
       await recordAuditEvent(deps.access, {

@@ -5,6 +5,7 @@ import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { type ReceiptDependencies, receiptsFor } from '../../../shared/receipts/receipts';
 import { eraseContact } from '../../../shared/rights/erasure';
 import { exportContact } from '../../../shared/rights/export';
 import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
@@ -40,6 +41,21 @@ const ContactExportSchema = z
     }),
     subscriptions: Items,
     consentLedger: Items.openapi({ description: 'Every consent event with its evidence, oldest first.' }),
+    consentReceipts: z
+      .array(
+        z.object({
+          eventId: z.string(),
+          kind: z.string(),
+          listId: z.string().nullable(),
+          occurredAt: z.string(),
+          receipt: z
+            .string()
+            .openapi({ description: 'Compact JWS (EdDSA), verifiable with /.well-known/jwks.json.' }),
+        }),
+      )
+      .openapi({
+        description: 'A signed consent receipt per change of what the person allows, oldest first.',
+      }),
     messages: Items.openapi({ description: 'Messages sent or refused, with headers and delivery status.' }),
     opens: Items,
     notices: Items.openapi({
@@ -132,14 +148,14 @@ export async function auditRightsRequestCompletion(
   });
 }
 
-export function contactRightsRoutes(access: TableAccess) {
+export function contactRightsRoutes(access: TableAccess, receipts: ReceiptDependencies) {
   return createRouter()
     .openapi(exportContactRoute, async (c) => {
       const principal = c.get('principal');
       if (principal === undefined) throw new UnauthenticatedError();
       const { contactId } = c.req.valid('param');
       const { rightsRequestId } = c.req.valid('query');
-      const exported = await exportContact(access, contactId);
+      const exported = await exportContact(access, contactId, (events) => receiptsFor(receipts, events));
       if (exported === undefined) throw new NotFoundError('The contact');
       if (rightsRequestId !== undefined) {
         await completableRequest(access, { rightsRequestId, contactId, kinds: kindsAnsweredBy.export });

@@ -8,6 +8,7 @@ import type { Locale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import type { ConsentText } from '../../../shared/lists/consent-texts';
 import { dataRequestSection } from './data-request-pages';
+import { receiptsLink } from './signup-pages';
 
 /**
  * The unsubscribe page behind the one-click URI (for people who open it in a browser) and the footer's
@@ -79,6 +80,8 @@ export function preferencesPage(options: {
   preferences: Preferences;
   companyName: string;
   notice?: string;
+  /** The `consentReceipts` token of the person's receipts. */
+  receiptsToken: string;
 }) {
   const { locale, token, preferences } = options;
   const m = messagesFor(locale).preferences;
@@ -113,6 +116,7 @@ ${contact.trackingConsent ? actionForm(token, locale, 'tracking-off', m.stopTrac
 ${contact.lastOpenedOn === undefined ? '' : html`<p>${m.lastOpenedOn(contact.lastOpenedOn)}</p>`}
 ${doNotSellSection(token, locale, contact.doNotSell)}
 ${dataRequestSection(token, locale)}
+${receiptsLink(locale, options.receiptsToken)}
 ${contact.accountHolder ? html`<p>${m.accountHolderNote(options.companyName)}</p>` : ''}`,
   });
 }

@@ -2,6 +2,7 @@ import { html } from 'hono/html';
 import { htmlPage } from '../../../shared/http/html-page';
 import type { Locale } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
+import { receiptMessagesFor } from '../../../shared/i18n/receipt-messages';
 import type { MailingList } from '../../../shared/lists/lists';
 
 /**
@@ -38,15 +39,23 @@ ${trackingRequested ? html`<p>${m.confirmTracking}</p>` : ''}
   });
 }
 
-export function confirmedPage(locale: Locale, lists: MailingList[]) {
+/** `receiptsToken`: the `consentReceipts` token of the person's receipts (docs/consent.md). */
+export function confirmedPage(locale: Locale, lists: MailingList[], receiptsToken: string) {
   const m = messagesFor(locale);
   const names = m.listNames(lists.map((list) => listName(list, locale)));
   return htmlPage({
     lang: locale,
     title: m.pages.confirmedTitle,
     body: html`<h1>${m.pages.confirmedTitle}</h1>
-<p>${m.pages.confirmedBody(names)}</p>`,
+<p>${m.pages.confirmedBody(names)}</p>
+${receiptsLink(locale, receiptsToken)}`,
   });
+}
+
+/** The link to the person's consent receipts (relative: pages are served under /v1/). */
+export function receiptsLink(locale: Locale, receiptsToken: string) {
+  const m = receiptMessagesFor(locale);
+  return html`<p><a href="consent-receipts?token=${receiptsToken}" download>${m.download}</a><br>${m.note}</p>`;
 }
 
 export function invalidLinkPage(locale: Locale, signupUrl: string | null) {

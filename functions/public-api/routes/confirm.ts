@@ -51,6 +51,7 @@ const confirmRoute = createRoute({
 });
 
 export function confirmRoutes(deps: ConfirmationDependencies) {
+  const receiptsToken = (contactId: string) => deps.tokens.sign('consentReceipts', { contactId });
   return createRouter()
     .openapi(viewRoute, async (c) => {
       const { token, locale: requested } = c.req.valid('query');
@@ -62,7 +63,7 @@ export function confirmRoutes(deps: ConfirmationDependencies) {
         case 'ready':
           return c.html(confirmPage(locale, view.lists, token, view.trackingRequested), 200);
         case 'already-confirmed':
-          return c.html(confirmedPage(locale, view.lists), 200);
+          return c.html(confirmedPage(locale, view.lists, receiptsToken(view.contactId)), 200);
         default:
           return c.html(invalidLinkPage(locale, view.signupUrl), 400);
       }
@@ -73,7 +74,7 @@ export function confirmRoutes(deps: ConfirmationDependencies) {
       const result = await confirmSubscription(deps, token, requestEvidence(c));
       c.header('Cache-Control', 'no-store');
       return result.kind === 'confirmed'
-        ? c.html(confirmedPage(locale, result.lists), 200)
+        ? c.html(confirmedPage(locale, result.lists, receiptsToken(result.contactId)), 200)
         : c.html(invalidLinkPage(locale, result.signupUrl), 400);
     });
 }

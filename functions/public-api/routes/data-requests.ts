@@ -8,6 +8,7 @@ import {
   humanFacingPage,
 } from '../../../shared/http/human-facing';
 import { negotiateLocale } from '../../../shared/i18n/locales';
+import { type ReceiptDependencies, receiptsFor } from '../../../shared/receipts/receipts';
 import {
   DATA_REQUEST_LINK_TTL_MINUTES,
   requestDataAction,
@@ -111,7 +112,7 @@ const eraseRoute = createRoute({
   },
 });
 
-export function dataRequestRoutes(deps: SendDependencies) {
+export function dataRequestRoutes(deps: SendDependencies, receipts: ReceiptDependencies) {
   return createRouter()
     .openapi(requestRoute, async (c) => {
       const form = c.req.valid('form');
@@ -137,7 +138,7 @@ export function dataRequestRoutes(deps: SendDependencies) {
       const { token, locale: requested } = c.req.valid('form');
       const locale = negotiateLocale(requested, c.req.header('accept-language'));
       c.header('Cache-Control', 'no-store');
-      const exported = await selfServiceExport(deps, token);
+      const exported = await selfServiceExport(deps, token, (events) => receiptsFor(receipts, events));
       if (exported === undefined) return c.html(dataLinkInvalidPage(locale), 400);
       c.header(
         'Content-Disposition',

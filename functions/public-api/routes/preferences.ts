@@ -114,7 +114,14 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
     const preferences = await loadPreferences(deps.access, contactId, locale);
     if (preferences === undefined) throw new InvalidLinkError();
     const said = typeof notice === 'function' ? notice(preferences) : notice;
-    return preferencesPage({ locale, token, preferences, companyName: deps.companyName, notice: said });
+    return preferencesPage({
+      locale,
+      token,
+      preferences,
+      companyName: deps.companyName,
+      notice: said,
+      receiptsToken: deps.tokens.sign('consentReceipts', { contactId }),
+    });
   };
   /**
    * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks
@@ -152,6 +159,11 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
       };
       const notices = messagesFor(locale).preferences.notices;
       c.header('Cache-Control', 'no-store');
+      // A browser sending Global Privacy Control opts out of sale with any choice made here (once); the
+      // sale buttons are the person's own explicit choice and record themselves (do-not-sell.ts).
+      if (evidence.globalPrivacyControl === true && !form.action.startsWith('do-not-sell')) {
+        await setDoNotSell(deps.access, target.contactId, true, 'global-privacy-control', evidence);
+      }
       if (form.action === 'unsubscribe' && form.listId !== undefined) {
         const left = await leaveList(target.contactId, form.listId, evidence);
         const named = (preferences: Preferences) =>

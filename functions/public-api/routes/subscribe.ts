@@ -2,13 +2,21 @@ import { createRoute } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import * as z from 'zod';
 import { acceptSignup, type SignupDependencies } from '../../../shared/consent/signup';
+import { SIGNUP_FORM_MAX_LISTS, signupFormFor } from '../../../shared/consent/signup-form';
 import { ValidationError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
-import { formsAreHumanFacing, isFormRequest, jsonOrFormBody } from '../../../shared/http/human-facing';
+import {
+  formsAreHumanFacing,
+  htmlResponse,
+  humanFacingPage,
+  isFormRequest,
+  jsonOrFormBody,
+} from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { isSupportedLocale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
-import { contactName, emailAddress, listId } from '../../../shared/validation/schemas';
+import { contactName, emailAddress, listId, listIdSelection } from '../../../shared/validation/schemas';
+import { signupFormPage } from '../pages/signup-form-page';
 import { signupReceivedPage } from '../pages/signup-pages';
 
 /**
@@ -28,15 +36,6 @@ const checkbox = z.preprocess(
   z.boolean(),
 );
 
-const listIdList = z.preprocess(
-  (value) => {
-    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
-    const ids = values.flatMap((entry) => (typeof entry === 'string' ? entry.split(',') : [entry]));
-    return [...new Set(ids.map((id) => (typeof id === 'string' ? id.trim() : id)).filter((id) => id !== ''))];
-  },
-  z.array(listId()).min(1, 'choose at least one list').max(20, 'at most 20 lists at once'),
-);
-
 const webUrl = z.preprocess(
   blankAsAbsent,
   z
@@ -51,7 +50,11 @@ const SubscribeBodySchema = z
       .string({ error: 'is required' })
       .pipe(emailAddress())
       .openapi({ type: 'string', format: 'email', example: 'ada@example.com' }),
-    lists: listIdList.openapi({ type: 'array', items: { type: 'string' }, example: ['weekly-news'] }),
+    lists: listIdSelection(20).openapi({
+      type: 'array',
+      items: { type: 'string' },
+      example: ['weekly-news'],
+    }),
     // The name reaches campaign subjects through `{{name}}`: header-safe text.
     name: z.preprocess(blankAsAbsent, contactName({ optional: true }).optional()),
     locale: z.preprocess(blankAsAbsent, z.string().max(35).optional()).openapi({ example: 'fr' }),
@@ -67,6 +70,11 @@ const SubscribeBodySchema = z
       }),
     consentTextLocale: z.preprocess(blankAsAbsent, z.enum(supportedLocales).optional()).openapi({
       description: 'The language of the wording the page showed (`en` or `fr`).',
+    }),
+    formVersions: z.preprocess(blankAsAbsent, z.string().max(1024).optional()).openapi({
+      description:
+        'The signed wording versions of a form we rendered (`viewSignupForm`, `getSignupFormSnippet`): the ' +
+        'wording recorded is exactly what that form showed. Altered: 400, nothing written.',
     }),
     trackingConsent: checkbox.openapi({ description: 'Allows the open-tracking pixel. Default false.' }),
     ageConfirmed: checkbox.openapi({ description: 'Required for lists with a minimum age.' }),
@@ -91,6 +99,32 @@ const neutralAnswer = {
   status: 'received' as const,
   message: 'Thank you. If a confirmation is needed, an email with a link is on its way.',
 };
+
+const SignupFormQuerySchema = z.object({
+  lists: listIdSelection(SIGNUP_FORM_MAX_LISTS).openapi({
+    type: 'string',
+    description: `Comma-separated list ids (at most ${SIGNUP_FORM_MAX_LISTS}).`,
+    example: 'weekly-news,offers',
+  }),
+  locale: z.enum(supportedLocales).optional().openapi({ description: 'Otherwise `Accept-Language`.' }),
+});
+
+const viewSignupFormRoute = createRoute({
+  method: 'get',
+  path: '/v1/subscribe',
+  operationId: 'viewSignupForm',
+  tags: ['Signup'],
+  summary: 'The hosted signup form: each list with its current consent wording, signed',
+  description:
+    'A form that works without JavaScript. It carries the wording versions it shows, signed, so a signup ' +
+    'from it records exactly those versions, even once the wording has changed.',
+  middleware: [humanFacingPage] as const,
+  request: { query: SignupFormQuerySchema },
+  responses: {
+    200: htmlResponse('The form.'),
+    400: htmlResponse('A list is unknown or has no consent wording yet.'),
+  },
+});
 
 const subscribeRoute = createRoute({
   method: 'post',
@@ -126,6 +160,14 @@ export function subscribeRoutes(deps: SignupDependencies) {
       maxAge: 600,
     }),
   );
+  router.openapi(viewSignupFormRoute, async (c) => {
+    const query = c.req.valid('query');
+    const locale = negotiateLocale(query.locale, c.req.header('accept-language'));
+    const form = await signupFormFor(deps, { listIds: query.lists, locale });
+    const source = new URL(`${deps.baseUrl}/v1/subscribe`);
+    source.search = new URLSearchParams({ lists: query.lists.join(','), locale }).toString();
+    return c.html(signupFormPage(form, { companyName: deps.sender.companyName, source: source.href }), 200);
+  });
   return router.openapi(subscribeRoute, async (c) => {
     const form = isFormRequest(c);
     if (!form && !c.req.header('content-type')) {
@@ -147,6 +189,7 @@ export function subscribeRoutes(deps: SignupDependencies) {
         consentTextVersion: input.consentTextVersion ?? null,
         // The wording's language is what the page showed, never guessed from the browser's preferences.
         consentTextLocale: input.consentTextLocale ?? (isSupportedLocale(input.locale) ? input.locale : null),
+        formVersions: input.formVersions ?? null,
         trackingConsent: input.trackingConsent,
         source: input.source ?? c.req.header('referer')?.slice(0, 2048) ?? null,
         ageConfirmed: input.ageConfirmed,

@@ -1,0 +1,79 @@
+import { ValidationError } from '../errors';
+import type { Locale } from '../i18n/locales';
+import type { ConsentText } from '../lists/consent-texts';
+import type { MailingList } from '../lists/lists';
+import type { TableAccess } from '../table-access';
+import { MAX_TOKEN_LENGTH, type TokenData, type TokenSigner } from '../tokens';
+import { currentWordingOf, type ShownWording } from './signup-lists';
+
+/**
+ * The signup form we render ourselves: on our own page (`viewSignupForm`) or as markup the operator pastes
+ * into theirs (`getSignupFormSnippet`). It carries, signed (the `signupForm` token), the wording version
+ * and language it shows for each list, so a signup from it records exactly what the person saw, even
+ * after the wording changed; an altered token refuses the signup (docs/consent.md, "The hosted form").
+ */
+
+/** The most lists one form offers: what fits in a token (shared/tokens.ts `signupForm`). */
+export const SIGNUP_FORM_MAX_LISTS = 10;
+
+export interface SignupFormList {
+  list: MailingList;
+  consentText: ConsentText;
+}
+
+export interface SignupForm {
+  locale: Locale;
+  lists: SignupFormList[];
+  /** The highest minimum age of the lists, when one asks for it: the form asks for the confirmation. */
+  minimumAge: number | null;
+  /** Some list tracks opens per person: the form offers the (unticked) tracking checkbox. */
+  trackingOffered: boolean;
+  /** The signed wording versions: the form's hidden `formVersions` field. */
+  formVersions: string;
+}
+
+/** The form for `listIds` in `locale`, with each list's current wording; 400 for an unknown list. */
+export async function signupFormFor(
+  deps: { access: TableAccess; tokens: TokenSigner },
+  request: { listIds: string[]; locale: Locale },
+): Promise<SignupForm> {
+  const lists = await currentWordingOf(deps.access, request.listIds, request.locale);
+  const shown = lists.map(({ list, consentText }) => ({
+    listId: list.listId,
+    version: consentText.version,
+    locale: consentText.locale,
+  }));
+  const ages = lists.flatMap(({ list }) => (list.minimumAge === null ? [] : [list.minimumAge]));
+  return {
+    locale: request.locale,
+    lists,
+    minimumAge: ages.length === 0 ? null : Math.max(...ages),
+    trackingOffered: lists.some(({ list }) => list.trackingMode === 'per-person'),
+    formVersions: signedVersions(deps.tokens, shown),
+  };
+}
+
+/** The form's signed field; lists whose ids are too long to fit in one token are refused (400). */
+function signedVersions(tokens: TokenSigner, shown: TokenData<'signupForm'>['shown']): string {
+  const token = tokens.sign('signupForm', { shown });
+  if (token.length <= MAX_TOKEN_LENGTH) return token;
+  throw new ValidationError('The request is not valid; see details.', [
+    { path: 'query.lists', message: 'too many or too long list ids for one form: ask for fewer lists' },
+  ]);
+}
+
+/**
+ * The wording a submitted form showed, from its signed field. Anything but a genuine token of ours (an
+ * edited version, a token for something else) is a 400 and nothing is written.
+ */
+export function shownWordingOf(tokens: TokenSigner, formVersions: string): ShownWording {
+  const verified = tokens.verify('signupForm', formVersions);
+  if (verified.ok) {
+    return Object.fromEntries(
+      verified.data.shown.map(({ listId, version, locale }) => [listId, { version, locale }]),
+    );
+  }
+  throw new ValidationError('The request is not valid; see details.', [
+    { path: 'body.formVersions', message: 'is not the signed wording of one of our forms (altered?)' },
+  ]);
+}
