@@ -1,31 +1,31 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import type { ConsentEvidence } from '../../../shared/consent/consent-events';
-import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
-import { unsubscribe, unsubscribeFromList } from '../../../shared/consent/unsubscribe';
+import { unsubscribeFromList } from '../../../shared/consent/unsubscribe';
 import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
-import { InvalidLinkError, ValidationError } from '../../../shared/errors';
+import { InvalidLinkError } from '../../../shared/errors';
 import { createRouter } from '../../../shared/http/create-api';
 import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
-import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
 import { type Locale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
-import { recordSelfServiceOptOutOfSale } from '../../../shared/rights/self-service-requests';
 import { listId } from '../../../shared/validation/schemas';
 import { preferencesPage } from '../pages/preference-pages';
-import type { OneClickDependencies } from './unsubscribe';
+import {
+  applyPreferenceChoice,
+  notOneOfYours,
+  type PreferencesDependencies,
+  preferenceActions,
+} from './preference-choices';
+
+export type { PreferencesDependencies };
 
 /**
  * The preference page every marketing email links to: the person's lists and their state, unsubscribe
  * from one list or from all marketing, subscribe again, and the tracking choice. The link's token names
  * the contact; the page shows the address only partly.
  */
-
-export interface PreferencesDependencies extends OneClickDependencies {
-  companyName: string;
-}
 
 const Token = z.string().max(1024);
 
@@ -39,16 +39,6 @@ const viewRoute = createRoute({
   request: { query: z.object({ token: Token, locale: z.string().max(35).optional() }) },
   responses: { 200: htmlResponse('The page.'), 400: htmlResponse('The link is not valid.') },
 });
-
-const actions = [
-  'unsubscribe',
-  'resubscribe',
-  'unsubscribe-all',
-  'tracking-on',
-  'tracking-off',
-  'do-not-sell-on',
-  'do-not-sell-off',
-] as const;
 
 const updateRoute = createRoute({
   method: 'post',
@@ -65,7 +55,7 @@ const updateRoute = createRoute({
           schema: z
             .object({
               token: Token,
-              action: z.enum(actions),
+              action: z.enum(preferenceActions),
               listId: listId().optional(),
               locale: z.string().max(35).optional(),
               // The wording the page showed next to "subscribe again": what the person agrees to.
@@ -91,12 +81,6 @@ const updateRoute = createRoute({
     400: htmlResponse('The link or the form is not valid.'),
   },
 });
-
-/** A form naming a list that is not the person's: forged or stale; nothing changes. */
-const notOneOfYours = () =>
-  new ValidationError('That list is not one of yours; nothing was changed.', [
-    { path: 'body.listId', message: 'is not one of your lists' },
-  ]);
 
 export function preferencesRoutes(deps: PreferencesDependencies) {
   const contactOf = (token: string) => {
@@ -157,7 +141,6 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
         source: 'preference-page',
         ...(target.messageId ? { messageId: target.messageId } : {}),
       };
-      const notices = messagesFor(locale).preferences.notices;
       c.header('Cache-Control', 'no-store');
       // A browser sending Global Privacy Control opts out of sale with any choice made here (once); the
       // sale buttons are the person's own explicit choice and record themselves (do-not-sell.ts).
@@ -167,69 +150,17 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
       if (form.action === 'unsubscribe' && form.listId !== undefined) {
         const left = await leaveList(target.contactId, form.listId, evidence);
         const named = (preferences: Preferences) =>
-          notices.unsubscribed(preferences.lists.find((l) => l.listId === form.listId)?.name ?? '');
+          messagesFor(locale).preferences.notices.unsubscribed(
+            preferences.lists.find((l) => l.listId === form.listId)?.name ?? '',
+          );
         return c.html(await render(form.token, target.contactId, locale, left ? named : undefined), 200);
       }
-      const before = await loadPreferences(deps.access, target.contactId, locale);
-      if (before === undefined) throw new InvalidLinkError();
-      const chosen =
-        form.listId === undefined ? undefined : before.lists.find((l) => l.listId === form.listId);
-      // The page acts only on the person's own lists: anything else is a forged or stale form.
-      if (form.listId !== undefined && chosen === undefined) throw notOneOfYours();
-      const listName = chosen?.name ?? '';
-
-      let notice = notices.nothingChanged;
-      switch (form.action) {
-        case 'unsubscribe':
-          break; // answered above: the schema requires a list for this action
-        case 'unsubscribe-all': {
-          const result = await unsubscribe(deps, {
-            contactId: target.contactId,
-            scope: { kind: 'all-marketing' },
-            method: 'preference-page',
-            evidence,
-          });
-          if (result.kind === 'unsubscribed') notice = notices.unsubscribedAll;
-          break;
-        }
-        case 'resubscribe': {
-          if (chosen === undefined) break; // the schema requires a list for this action
-          const result = await resubscribe(deps, {
-            contact: before.contact,
-            listId: chosen.listId,
-            previous: chosen.subscription,
-            wordingShown: { version: form.consentTextVersion ?? 0, locale: form.consentTextLocale ?? locale },
-            evidence,
-          });
-          if (result === 'resubscribed') notice = notices.resubscribed(listName);
-          break;
-        }
-        case 'do-not-sell-on':
-        case 'do-not-sell-off': {
-          // CCPA opt-out of sale/sharing, recorded on the contact (shared/contacts/do-not-sell.ts).
-          const optOut = form.action === 'do-not-sell-on';
-          const now = new Date();
-          const result = await setDoNotSell(
-            deps.access,
-            target.contactId,
-            optOut,
-            'preference-page',
-            evidence,
-            now,
-          );
-          if (result === 'changed' && optOut) {
-            await recordSelfServiceOptOutOfSale(deps.access, target.contactId, now);
-          }
-          const m = contactMessagesFor(locale).doNotSell;
-          if (result === 'changed') notice = optOut ? m.optedOutNotice : m.optedInNotice;
-          break;
-        }
-        default: {
-          const granted = form.action === 'tracking-on';
-          const result = await setTrackingConsent(deps, { contact: before.contact, granted, evidence });
-          if (result === 'changed') notice = granted ? notices.trackingGranted : notices.trackingRevoked;
-        }
-      }
+      const notice = await applyPreferenceChoice(deps, {
+        contactId: target.contactId,
+        form,
+        locale,
+        evidence,
+      });
       return c.html(await render(form.token, target.contactId, locale, notice), 200);
     });
 }

@@ -1,0 +1,123 @@
+import type { ConsentEvidence } from '../../../shared/consent/consent-events';
+import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
+import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
+import { unsubscribe } from '../../../shared/consent/unsubscribe';
+import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
+import { InvalidLinkError, ValidationError } from '../../../shared/errors';
+import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
+import type { Locale } from '../../../shared/i18n/locales';
+import { messagesFor } from '../../../shared/i18n/messages';
+import { recordSelfServiceOptOutOfSale } from '../../../shared/rights/self-service-requests';
+import type { OneClickDependencies } from './unsubscribe';
+
+/**
+ * The preference page's choices other than leaving one list (which is one transaction with no read,
+ * in preferences.ts): each reads the page's state, acts through the consent owner, and says in the page's
+ * language what changed.
+ */
+
+export interface PreferencesDependencies extends OneClickDependencies {
+  companyName: string;
+}
+
+export const preferenceActions = [
+  'unsubscribe',
+  'resubscribe',
+  'unsubscribe-all',
+  'tracking-on',
+  'tracking-off',
+  'do-not-sell-on',
+  'do-not-sell-off',
+] as const;
+
+export interface PreferenceChoice {
+  contactId: string;
+  form: {
+    action: (typeof preferenceActions)[number];
+    listId?: string | undefined;
+    consentTextVersion?: number | undefined;
+    consentTextLocale?: Locale | undefined;
+  };
+  locale: Locale;
+  evidence: ConsentEvidence;
+}
+
+type Step = (
+  deps: PreferencesDependencies,
+  choice: PreferenceChoice,
+  page: { before: Preferences; chosen: Preferences['lists'][number] | undefined },
+) => Promise<string | undefined>;
+
+/** A form naming a list that is not the person's: forged or stale; nothing changes. */
+export const notOneOfYours = () =>
+  new ValidationError('That list is not one of yours; nothing was changed.', [
+    { path: 'body.listId', message: 'is not one of your lists' },
+  ]);
+
+const noticesOf = (locale: Locale) => messagesFor(locale).preferences.notices;
+
+const unsubscribeAll: Step = async (deps, { contactId, locale, evidence }) => {
+  const result = await unsubscribe(deps, {
+    contactId,
+    scope: { kind: 'all-marketing' },
+    method: 'preference-page',
+    evidence,
+  });
+  return result.kind === 'unsubscribed' ? noticesOf(locale).unsubscribedAll : undefined;
+};
+
+const subscribeAgain: Step = async (deps, { form, locale, evidence }, { before, chosen }) => {
+  if (chosen === undefined) return undefined; // the schema requires a list for this action
+  const result = await resubscribe(deps, {
+    contact: before.contact,
+    listId: chosen.listId,
+    previous: chosen.subscription,
+    wordingShown: { version: form.consentTextVersion ?? 0, locale: form.consentTextLocale ?? locale },
+    evidence,
+  });
+  return result === 'resubscribed' ? noticesOf(locale).resubscribed(chosen.name) : undefined;
+};
+
+/** CCPA opt-out of sale/sharing, recorded on the contact (shared/contacts/do-not-sell.ts). */
+const doNotSell: Step = async (deps, { contactId, form, locale, evidence }) => {
+  const optOut = form.action === 'do-not-sell-on';
+  const now = new Date();
+  const result = await setDoNotSell(deps.access, contactId, optOut, 'preference-page', evidence, now);
+  if (result !== 'changed') return undefined;
+  if (optOut) await recordSelfServiceOptOutOfSale(deps.access, contactId, now);
+  const m = contactMessagesFor(locale).doNotSell;
+  return optOut ? m.optedOutNotice : m.optedInNotice;
+};
+
+const tracking: Step = async (deps, { form, locale, evidence }, { before }) => {
+  const granted = form.action === 'tracking-on';
+  const result = await setTrackingConsent(deps, { contact: before.contact, granted, evidence });
+  if (result !== 'changed') return undefined;
+  return granted ? noticesOf(locale).trackingGranted : noticesOf(locale).trackingRevoked;
+};
+
+const steps: Record<PreferenceChoice['form']['action'], Step> = {
+  // Answered before (preferences.ts): the schema requires a list for this action.
+  unsubscribe: async () => undefined,
+  resubscribe: subscribeAgain,
+  'unsubscribe-all': unsubscribeAll,
+  'tracking-on': tracking,
+  'tracking-off': tracking,
+  'do-not-sell-on': doNotSell,
+  'do-not-sell-off': doNotSell,
+};
+
+/** Applies the choice and returns the page's notice (what changed, or that nothing did). */
+export async function applyPreferenceChoice(
+  deps: PreferencesDependencies,
+  choice: PreferenceChoice,
+): Promise<string> {
+  const before = await loadPreferences(deps.access, choice.contactId, choice.locale);
+  if (before === undefined) throw new InvalidLinkError();
+  const { listId } = choice.form;
+  const chosen = listId === undefined ? undefined : before.lists.find((l) => l.listId === listId);
+  // The page acts only on the person's own lists: anything else is a forged or stale form.
+  if (listId !== undefined && chosen === undefined) throw notOneOfYours();
+  const notice = await steps[choice.form.action](deps, choice, { before, chosen });
+  return notice ?? noticesOf(choice.locale).nothingChanged;
+}
