@@ -320,53 +320,38 @@ async function deleteOutsideThePartition(access: TableAccess, person: ErasedPers
   return deleted;
 }
 
-/**
- * Erases `contactId`. Undefined when there is no such contact and never was an erasure of it; the stored
- * receipt when it was erased already.
- */
-export async function eraseContact(
-  deps: ErasureDependencies,
-  contactId: string,
-  request: ErasureRequest,
-): Promise<ErasureReceipt | undefined> {
-  const now = deps.now?.() ?? new Date();
-  const at = now.toISOString();
-  const { access } = deps;
-  const contact = await findContact(access, contactId);
-  if (contact === undefined) {
-    const done = await findErasureRecord(access, contactId);
-    return done === undefined ? undefined : receiptOf(done);
+type PartitionWrite = { item: TransactItem; kind: 'deleted' | 'anonymised' };
+
+/** What step 2 does to one item of the partition; undefined for the items it leaves alone. */
+function partitionWriteOf(
+  tableName: string,
+  item: Record<string, unknown>,
+  at: string,
+): PartitionWrite | undefined {
+  const sk = String(item[table.sortKey]);
+  if (sk === 'PROFILE' || sk === ERASURE_SK()) return undefined; // step 3, and the record itself
+  if (item.anonymisedAt !== undefined) return undefined; // done by an earlier run
+  if (sk.startsWith(consentPrefix())) {
+    return {
+      item: { Put: { TableName: tableName, Item: anonymisedConsentEvent(item, at) } },
+      kind: 'anonymised',
+    };
   }
+  if (sk.startsWith(messagePrefix())) {
+    return { item: { Put: { TableName: tableName, Item: anonymisedMessage(item, at) } }, kind: 'anonymised' };
+  }
+  if (sk.startsWith(noticePrefix())) {
+    return { item: { Put: { TableName: tableName, Item: anonymisedNotice(item, at) } }, kind: 'anonymised' };
+  }
+  // Subscriptions, opens, the pending address change, referral counts, and anything added later.
+  const Key = { [table.partitionKey]: item[table.partitionKey], [table.sortKey]: sk };
+  return { item: { Delete: { TableName: tableName, Key } }, kind: 'deleted' };
+}
 
-  const record = await beginErasure(deps, contactId, contact.emailHash, request, now);
-
-  // Step 2: every other item of the partition, anonymised or deleted, in small transactions.
+/** Step 2: every other item of the partition, anonymised or deleted, in small transactions, counted. */
+async function erasePartition(access: TableAccess, contactId: string, at: string): Promise<void> {
   const items = await contactPartition(access, contactId);
-  const writes: { item: TransactItem; kind: 'deleted' | 'anonymised' }[] = [];
-  for (const item of items) {
-    const sk = String(item[table.sortKey]);
-    if (sk === 'PROFILE' || sk === ERASURE_SK()) continue; // step 3, and the record itself
-    if (item.anonymisedAt !== undefined) continue; // done by an earlier run
-    if (sk.startsWith(consentPrefix()) || sk.startsWith(messagePrefix()) || sk.startsWith(noticePrefix())) {
-      const anonymised = sk.startsWith(consentPrefix())
-        ? anonymisedConsentEvent(item, at)
-        : sk.startsWith(messagePrefix())
-          ? anonymisedMessage(item, at)
-          : anonymisedNotice(item, at);
-      writes.push({ item: { Put: { TableName: access.tableName, Item: anonymised } }, kind: 'anonymised' });
-    } else {
-      // Subscriptions, opens, the pending address change, referral counts, and anything added later.
-      writes.push({
-        item: {
-          Delete: {
-            TableName: access.tableName,
-            Key: { [table.partitionKey]: item[table.partitionKey], [table.sortKey]: sk },
-          },
-        },
-        kind: 'deleted',
-      });
-    }
-  }
+  const writes = items.flatMap((item) => partitionWriteOf(access.tableName, item, at) ?? []);
   for (const batch of inParts(writes, BATCH)) {
     const deleted = batch.filter((write) => write.kind === 'deleted').length;
     await access.documents.send(
@@ -385,32 +370,36 @@ export async function eraseContact(
       }),
     );
   }
+}
 
-  // Rights requests live outside the partition, kept as proof that they were answered; their personal data goes.
-  const requestsAnonymised = await anonymiseRightsRequestsOf(access, contactId, now);
-  const deletedOutside = await deleteOutsideThePartition(access, { contactId, emailHash: contact.emailHash });
-
-  // Step 3: the address lookup (only if it still points here) and the profile go, atomically.
-  const lookupKey = primaryKeyOf('emailLookup', { emailHash: contact.emailHash });
+/**
+ * Step 3: the address lookup (only if it still points here) and the profile go, atomically, and the
+ * record says the erasure is complete, with what steps outside the partition did.
+ */
+async function eraseProfile(
+  access: TableAccess,
+  person: ErasedPerson,
+  outside: { deleted: number; requestsAnonymised: number },
+  at: string,
+): Promise<void> {
+  const { contactId } = person;
+  const lookupKey = primaryKeyOf('emailLookup', { emailHash: person.emailHash });
   const { Item: lookup } = await access.documents.send(
     new GetCommand({ TableName: access.tableName, Key: lookupKey, ConsistentRead: true }),
   );
   const ownsLookup = lookup?.contactId === contactId;
+  const lookupDelete = {
+    Delete: {
+      TableName: access.tableName,
+      Key: lookupKey,
+      ConditionExpression: 'contactId = :contactId',
+      ExpressionAttributeValues: { ':contactId': contactId },
+    },
+  };
   await access.documents.send(
     new TransactWriteCommand({
       TransactItems: [
-        ...(ownsLookup
-          ? [
-              {
-                Delete: {
-                  TableName: access.tableName,
-                  Key: lookupKey,
-                  ConditionExpression: 'contactId = :contactId',
-                  ExpressionAttributeValues: { ':contactId': contactId },
-                },
-              },
-            ]
-          : []),
+        ...(ownsLookup ? [lookupDelete] : []),
         { Delete: { TableName: access.tableName, Key: primaryKeyOf('contact', { contactId }) } },
         {
           Update: {
@@ -422,14 +411,40 @@ export async function eraseContact(
             ExpressionAttributeValues: {
               ':completed': 'completed',
               ':at': at,
-              ':deleted': (ownsLookup ? 2 : 1) + deletedOutside,
-              ':requests': requestsAnonymised,
+              ':deleted': (ownsLookup ? 2 : 1) + outside.deleted,
+              ':requests': outside.requestsAnonymised,
             },
           },
         },
       ],
     }),
   );
+}
+
+/**
+ * Erases `contactId`. Undefined when there is no such contact and never was an erasure of it; the stored
+ * receipt when it was erased already.
+ */
+export async function eraseContact(
+  deps: ErasureDependencies,
+  contactId: string,
+  request: ErasureRequest,
+): Promise<ErasureReceipt | undefined> {
+  const now = deps.now?.() ?? new Date();
+  const at = now.toISOString();
+  const { access } = deps;
+  const contact = await findContact(access, contactId);
+  if (contact === undefined) {
+    const done = await findErasureRecord(access, contactId);
+    return done === undefined ? undefined : receiptOf(done);
+  }
+  const record = await beginErasure(deps, contactId, contact.emailHash, request, now);
+  await erasePartition(access, contactId, at);
+  // Rights requests live outside the partition, kept as proof that they were answered; their personal data goes.
+  const requestsAnonymised = await anonymiseRightsRequestsOf(access, contactId, now);
+  const person = { contactId, emailHash: contact.emailHash };
+  const deleted = await deleteOutsideThePartition(access, person);
+  await eraseProfile(access, person, { deleted, requestsAnonymised }, at);
   const receipt = receiptOf((await findErasureRecord(access, contactId)) ?? { ...record, erasedAt: at });
   deps.logger.info('contact erased', {
     erasureId: receipt.erasureId,
