@@ -44,14 +44,15 @@ async function routerOf(...routers: Promise<Router>[]): Promise<Router> {
   return first;
 }
 
-export function createAdminApp(deps: AdminApiDependencies): Api {
+const v1 = (...names: string[]) => names.flatMap((name) => [`/admin/v1/${name}`, `/admin/v1/${name}/*`]);
+
+/** The admin routes by path prefix; each group's modules are imported on its first request (route-groups.ts). */
+function adminRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
   const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
   const sending = sendDependenciesOf(deps);
   const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
   const receipts = { access, keyring: deps.config.receiptKeys, sender: deps.config.sender };
-  const v1 = (...names: string[]) => names.flatMap((name) => [`/admin/v1/${name}`, `/admin/v1/${name}/*`]);
-  // Each group's modules are imported on its first request (shared/http/route-groups.ts).
-  const groups: RouteGroup[] = [
+  return [
     {
       paths: v1('whoami'),
       load: async () => (await import('./routes/current-api-key')).currentApiKeyRoutes(),
@@ -122,10 +123,14 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
         ),
     },
   ];
+}
+
+export function createAdminApp(deps: AdminApiDependencies): Api {
+  const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
   const app = createApi({
     logger: deps.logger,
     maxBodyBytes: ADMIN_BODY_LIMIT_BYTES,
-    groups,
+    groups: adminRouteGroups(deps),
     originCredential: deps.originCredential,
     // Before routing, so even unknown admin paths answer 401 to an unauthenticated caller.
     beforeRouting: (shell) => shell.use('/admin/v1/*', requireApiKey(deps.apiKeys)),
