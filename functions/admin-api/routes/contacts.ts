@@ -243,6 +243,35 @@ const updateContactRoute = createRoute({
 
 type RowResult = z.infer<typeof ImportRowResultSchema>;
 
+/** A refused creation as the API answers it: 400 for a malformed field, 422 for a dangling reference. */
+function creationRefusal(result: { path: string; reason: string }): Error {
+  const detail = { path: `body.${result.path}`, message: result.reason };
+  if (result.path === 'email' || result.path === 'accountStatus') {
+    return new ValidationError('The request is not valid; see details.', [detail]);
+  }
+  return new RefusedError('unknown_reference', 'The contact refers to something that does not exist.', [
+    detail,
+  ]);
+}
+
+/** The import's answer: one row per contact sent, and the counts by status. */
+function importAnswer(results: Awaited<ReturnType<typeof importContacts>>) {
+  const rows: RowResult[] = results.map((result, row) =>
+    result.status === 'created'
+      ? { row, status: 'created', contactId: result.contactId, suppressed: result.suppressed }
+      : result.status === 'already-exists'
+        ? { row, status: 'already-exists', contactId: result.contactId, reason: result.reason }
+        : { row, status: 'invalid', path: result.path, reason: result.reason },
+  );
+  const count = (status: RowResult['status']) => rows.filter((row) => row.status === status).length;
+  return {
+    created: count('created'),
+    alreadyExisting: count('already-exists'),
+    invalid: count('invalid'),
+    results: rows,
+  };
+}
+
 export function contactRoutes(deps: EmailChangeDependencies) {
   const contextOf = (apiKeyId: string | undefined) => {
     if (apiKeyId === undefined) throw new UnauthenticatedError();
@@ -253,15 +282,7 @@ export function contactRoutes(deps: EmailChangeDependencies) {
       const row = c.req.valid('json') as ContactToCreate;
       const result = await createContact(contextOf(c.get('principal')?.keyId), row);
       if (result.status === 'already-exists') throw new ConflictError('contact_exists', result.reason);
-      if (result.status === 'invalid') {
-        const detail = { path: `body.${result.path}`, message: result.reason };
-        if (result.path === 'email' || result.path === 'accountStatus') {
-          throw new ValidationError('The request is not valid; see details.', [detail]);
-        }
-        throw new RefusedError('unknown_reference', 'The contact refers to something that does not exist.', [
-          detail,
-        ]);
-      }
+      if (result.status === 'invalid') throw creationRefusal(result);
       const contact = await findContact(deps.access, result.contactId);
       if (contact === undefined) throw new NotFoundError('The contact');
       return c.json({ contact: contactJson(contact), suppressed: result.suppressed }, 201);
@@ -272,23 +293,7 @@ export function contactRoutes(deps: EmailChangeDependencies) {
         contextOf(c.get('principal')?.keyId),
         contacts as ContactToCreate[],
       );
-      const rows: RowResult[] = results.map((result, row) =>
-        result.status === 'created'
-          ? { row, status: 'created', contactId: result.contactId, suppressed: result.suppressed }
-          : result.status === 'already-exists'
-            ? { row, status: 'already-exists', contactId: result.contactId, reason: result.reason }
-            : { row, status: 'invalid', path: result.path, reason: result.reason },
-      );
-      const count = (status: RowResult['status']) => rows.filter((row) => row.status === status).length;
-      return c.json(
-        {
-          created: count('created'),
-          alreadyExisting: count('already-exists'),
-          invalid: count('invalid'),
-          results: rows,
-        },
-        200,
-      );
+      return c.json(importAnswer(results), 200);
     })
     .openapi(updateContactRoute, async (c) => {
       const principal = c.get('principal');
