@@ -85,20 +85,41 @@ export async function sendToChunk(
   );
   await deps.crashAt?.('sent');
 
+  const { outcomes, items } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
+  await anonymiseErased(deps.access, items, now);
+  await deps.crashAt?.('recorded');
+  await afterSent(deps, campaign, sends, outcomes);
+  return contactIds.map((contactId) => outcomes.get(contactId) ?? { kind: 'uncertain' });
+}
+
+/**
+ * Writes each recipient's record (and notice record) in batches, and returns each recipient's outcome
+ * with the records written. A record that cannot be written is logged: its recipient stays uncertain.
+ */
+async function recordChunk(
+  deps: RecipientDependencies,
+  campaign: Campaign,
+  chunk: {
+    decided: Map<string, Pending>;
+    answers: Awaited<ReturnType<typeof sendBulkGroups>>;
+    messageIds: Map<string, string>;
+    now: Date;
+  },
+) {
   const items: Record<string, unknown>[] = [];
   const notices: Record<string, unknown>[] = [];
   const outcomes = new Map<string, RecipientOutcome>();
-  for (const [contactId, entry] of decided) {
+  for (const [contactId, entry] of chunk.decided) {
     if (entry.kind === 'settled') {
       outcomes.set(contactId, entry.outcome);
       continue;
     }
-    const { outcome, fields } = entry.kind === 'record' ? entry : sentRecord(entry, answers.get(contactId));
+    const { outcome, fields } =
+      entry.kind === 'record' ? entry : sentRecord(entry, chunk.answers.get(contactId));
     outcomes.set(contactId, outcome);
-    const messageId = messageIds.get(contactId) as string;
-    items.push(
-      campaignMessageItem(campaign, entry.recipient.contact, messageId, fields, now, deps.retentionDays),
-    );
+    const messageId = chunk.messageIds.get(contactId) as string;
+    const { contact } = entry.recipient;
+    items.push(campaignMessageItem(campaign, contact, messageId, fields, chunk.now, deps.retentionDays));
     const notice = noticeRecordItem(campaign, contactId, messageId, fields);
     if (notice !== undefined) notices.push(notice);
   }
@@ -114,8 +135,16 @@ export async function sendToChunk(
       status: item.status,
     });
   }
-  await anonymiseErased(deps.access, items, now);
-  await deps.crashAt?.('recorded');
+  return { outcomes, items };
+}
+
+/** For each recipient sent to: the exemption used, logged with the key that asked; the test hook. */
+async function afterSent(
+  deps: RecipientDependencies,
+  campaign: Campaign,
+  sends: Extract<Pending, { kind: 'send' }>[],
+  outcomes: Map<string, RecipientOutcome>,
+) {
   for (const entry of sends) {
     if (outcomes.get(entry.send.contactId)?.kind !== 'sent') continue;
     logExemptionUsed(
@@ -130,7 +159,6 @@ export async function sendToChunk(
     );
     await deps.afterRecipientSent?.(entry.send.contactId);
   }
-  return contactIds.map((contactId) => outcomes.get(contactId) ?? { kind: 'uncertain' });
 }
 
 /** What to do about one recipient, from their state and any record of theirs for this campaign. */
