@@ -82,31 +82,38 @@ const updateRoute = createRoute({
   },
 });
 
+/** The page as it is now; a notice may name a list, from the same read. */
+async function pageNow(
+  deps: PreferencesDependencies,
+  page: { token: string; contactId: string; locale: Locale },
+  notice?: string | ((preferences: Preferences) => string),
+) {
+  const { token, contactId, locale } = page;
+  const preferences = await loadPreferences(deps.access, contactId, locale);
+  if (preferences === undefined) throw new InvalidLinkError();
+  const said = typeof notice === 'function' ? notice(preferences) : notice;
+  return preferencesPage({
+    locale,
+    token,
+    preferences,
+    companyName: deps.companyName,
+    notice: said,
+    receiptsToken: deps.tokens.sign('consentReceipts', { contactId }),
+  });
+}
+
 export function preferencesRoutes(deps: PreferencesDependencies) {
   const contactOf = (token: string) => {
     const verified = deps.tokens.verify('preferences', token);
     if (!verified.ok) throw new InvalidLinkError();
     return verified.data;
   };
-  /** The page as it is now; a notice may name a list, from the same read. */
-  const render = async (
+  const render = (
     token: string,
     contactId: string,
     locale: Locale,
     notice?: string | ((preferences: Preferences) => string),
-  ) => {
-    const preferences = await loadPreferences(deps.access, contactId, locale);
-    if (preferences === undefined) throw new InvalidLinkError();
-    const said = typeof notice === 'function' ? notice(preferences) : notice;
-    return preferencesPage({
-      locale,
-      token,
-      preferences,
-      companyName: deps.companyName,
-      notice: said,
-      receiptsToken: deps.tokens.sign('consentReceipts', { contactId }),
-    });
-  };
+  ) => pageNow(deps, { token, contactId, locale }, notice);
   /**
    * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks
    * that the list is one of the person's, which the page read used to.
