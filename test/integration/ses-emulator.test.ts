@@ -1,45 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../shared/runtime';
-import { sentMailTo } from '../support/sent-mail';
-import { createTestRuntime } from '../support/test-runtime';
+import { Agent, request } from 'node:http';
+import { describe, expect, inject, it } from 'vitest';
 
 /**
- * The harness every sending test relies on: mail sent with the SDK clients our runtime builds reaches
- * the SES emulator, and its headers and bodies can be read back from `GET /store`.
+ * The SES emulator the suite and `npm start` run (functions/local/ses-emulator-server.mjs) keeps idle
+ * connections open: with a server-side keep-alive timeout, it could close a socket just as the SDK reused
+ * it, and a send, which is never retried, failed with ECONNRESET and was recorded `uncertain`.
  */
 describe('the local SES emulator', () => {
-  let runtime: Runtime;
-  beforeAll(async () => {
-    runtime = await createTestRuntime();
-  });
-
-  it('keeps custom headers and both bodies of what the runtime sends', async () => {
-    const to = `reader-${randomUUID()}@example.org`;
-    const { MessageId } = await runtime.clients.ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: `"${runtime.config.sender.fromName}" <${runtime.config.sender.fromAddress}>`,
-        Destination: { ToAddresses: [to] },
-        ReplyToAddresses: [runtime.config.sender.replyTo],
-        Content: {
-          Simple: {
-            Subject: { Data: 'Harness check' },
-            Body: { Html: { Data: '<p>Hello</p>' }, Text: { Data: 'Hello' } },
-            Headers: [{ Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' }],
-          },
-        },
-      }),
-    );
-    const [mail, ...others] = await sentMailTo(to);
-    expect(others).toEqual([]);
-    expect(mail?.messageId).toBe(MessageId);
-    expect(mail?.subject).toBe('Harness check');
-    expect(mail?.replyTo).toEqual([runtime.config.sender.replyTo]);
-    expect(mail?.body).toEqual({ html: '<p>Hello</p>', text: 'Hello' });
-    expect(mail?.headers).toContainEqual({
-      name: 'List-Unsubscribe-Post',
-      value: 'List-Unsubscribe=One-Click',
+  it('sets no keep-alive timeout on its connections', async () => {
+    // A keep-alive client, as the SDK's.
+    const agent = new Agent({ keepAlive: true });
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const call = request(`${inject('sesEndpoint')}/health-check`, { agent }, (response) => {
+        response.resume();
+        resolve(response.headers);
+      });
+      call.on('error', reject);
+      call.end();
     });
+    agent.destroy();
+    expect(headers.connection).toBe('keep-alive');
+    expect(headers['keep-alive']).toBeUndefined();
   });
 });
