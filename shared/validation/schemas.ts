@@ -221,3 +221,20 @@ export function contentPerLocale(subject: () => z.ZodType<string>, options: { re
     });
   return z.strictObject({ en: version, fr: version.optional() });
 }
+
+/**
+ * The content fields of a message the admin API takes: the single-language shape (`subject`, `html`,
+ * `text`) or `content` per locale, one or the other (each route refines that). `subject` and
+ * `requireBody` as for `contentPerLocale`.
+ */
+export function messageContentFields(subject: () => z.ZodType<string>, options: { requireBody: boolean }) {
+  return {
+    subject: subject().optional(),
+    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
+    content: contentPerLocale(subject, options).optional().openapi({
+      description:
+        'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
+    }),
+  };
+}

@@ -15,12 +15,7 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories, noticeCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
-import {
-  contentPerLocale,
-  headerSafeText,
-  MAX_BODY_PART_LENGTH,
-  opaqueId,
-} from '../../../shared/validation/schemas';
+import { headerSafeText, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 import { CampaignSchema, campaignView } from './campaigns';
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
@@ -56,15 +51,7 @@ const AnnouncementBody = z
           'The version of the policy a policy change announces (or an incident reference): recorded with ' +
           'each recipient’s notice and shown in their export.',
       }),
-    subject: headerSafeText({ max: 2000 }).optional(),
-    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
-    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
-    content: contentPerLocale(() => headerSafeText({ max: 2000 }), { requireBody: true })
-      .optional()
-      .openapi({
-        description:
-          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
-      }),
+    ...messageContentFields(() => headerSafeText({ max: 2000 }), { requireBody: true }),
     policyEffectiveDate: z.iso.date().optional().openapi({ description: 'Required for `policy-change`.' }),
     promotionalOverride: z.strictObject({ reason: z.string().trim().min(3).max(500) }).optional(),
   })

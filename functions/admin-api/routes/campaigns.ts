@@ -23,13 +23,7 @@ import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-v
 import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-message';
 import type { TableAccess } from '../../../shared/table-access';
-import {
-  contentPerLocale,
-  headerSafeText,
-  listId,
-  MAX_BODY_PART_LENGTH,
-  opaqueId,
-} from '../../../shared/validation/schemas';
+import { headerSafeText, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 
 /**
  * Campaigns: one message to every confirmed subscriber of a list, sent by the fan-out (docs/campaigns.md).
@@ -47,15 +41,7 @@ const CreateCampaignBody = z
       .max(200)
       .openapi({ description: 'For the operator; never shown to recipients.' }),
     listId: listId().openapi({ description: 'Every confirmed subscriber of this list receives it.' }),
-    subject: headerSafeText({ max: 2000 }).optional(),
-    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
-    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
-    content: contentPerLocale(() => headerSafeText({ max: 2000 }), { requireBody: true })
-      .optional()
-      .openapi({
-        description:
-          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
-      }),
+    ...messageContentFields(() => headerSafeText({ max: 2000 }), { requireBody: true }),
     tracking: z.boolean().default(true).openapi({
       description: 'Open pixel, as the list’s tracking mode allows (docs/tracking.md); false: none at all.',
     }),

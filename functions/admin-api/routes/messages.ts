@@ -18,13 +18,7 @@ import {
   type SendDependencies,
   sendMessage,
 } from '../../../shared/sending/send-message';
-import {
-  contentPerLocale,
-  emailAddress,
-  listId,
-  MAX_BODY_PART_LENGTH,
-  opaqueId,
-} from '../../../shared/validation/schemas';
+import { emailAddress, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */
 
@@ -47,15 +41,7 @@ const SendMessageBody = z
       .extract(['data-request'])
       .optional()
       .openapi({ description: 'Transactional messages from the operator: only `data-request`.' }),
-    subject: z.string().max(2000).optional(),
-    html: z.string().max(MAX_BODY_PART_LENGTH).optional(),
-    text: z.string().max(MAX_BODY_PART_LENGTH).optional(),
-    content: contentPerLocale(() => z.string().max(2000), { requireBody: false })
-      .optional()
-      .openapi({
-        description:
-          'The content per language: `en` (required, and what a recipient of a locale without its own version gets) and `fr`, each with subject, html, text. Instead of the top-level `subject`, `html` and `text`, which are the single-language shape.',
-      }),
+    ...messageContentFields(() => z.string().max(2000), { requireBody: false }),
     headers: z
       .array(z.strictObject({ name: z.string().max(200), value: z.string().max(2000) }))
       .max(50)
