@@ -41,11 +41,6 @@ export interface FunctionEnvironmentSources {
    * `grantReadSigningKeys`). @default true
    */
   signsTokens?: boolean;
-  /**
-   * Behind CloudFront (the public API with `linkDomain`): the secret whose values CloudFront sends as the
-   * origin credential; the function refuses requests without one (shared/http/origin-credential.ts).
-   */
-  originSecretArn?: string;
   /** The bus the function puts the operator's events on (the stream reader only; it also needs the grant). */
   eventBus?: IEventBus;
 }
@@ -66,7 +61,6 @@ export function functionEnvironment({
   settings,
   configurationSet,
   signsTokens = true,
-  originSecretArn,
   eventBus,
 }: FunctionEnvironmentSources) {
   const fromSecret = (secret: typeof secrets.tokenSigningKeys, field: string) =>
@@ -105,7 +99,8 @@ export function functionEnvironment({
     RECEIPT_SIGNING_KEYS_SECRET: undefined,
     RECEIPT_SIGNING_KEYS: undefined,
     RECEIPT_ACTIVE_KEY_ID: undefined,
-    ORIGIN_SECRET_ID: originSecretArn,
+    // Set by the stateless stack on the functions behind CloudFront, once the origin secret exists.
+    ORIGIN_SECRET_ID: undefined,
     EMAIL_HASH_SECRET: fromSecret(secrets.emailHash, secretFields.emailHashSecret),
     EVENT_BUS_NAME: eventBus?.eventBusName,
     // The inbound-mail function gets the reply bucket's name from the receipt rule that stores into it.
