@@ -14,6 +14,7 @@ import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { complianceCheck } from '../../shared/sending/compliance-policy';
 import { getMessage, recipientStateFor, sendDecorated } from '../../shared/sending/send-message';
+import { adminAppFor } from '../support/apps';
 import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { injectBulkEntryResults, startFakeSes } from '../support/fake-ses';
@@ -230,6 +231,15 @@ describe("SES's answer for each entry", () => {
       status: 'failed',
       sesFailure: { status: 'MESSAGE_REJECTED', reason: 'Email address is on a blocklist.' },
     });
+    // The operator sees why through getMessage, and the API documents it.
+    const { body } = await adminJson(runtime, `/admin/v1/messages/${record.messageId}`);
+    expect(body.sesFailure).toEqual(record.sesFailure);
+    const document = (await (
+      await adminAppFor(runtime).request('http://localhost/admin/openapi.json')
+    ).json()) as {
+      components: { schemas: { Message: { properties: Record<string, unknown> } } };
+    };
+    expect(Object.keys(document.components.schemas.Message.properties)).toContain('sesFailure');
     const sent = await getMessage(
       access(),
       campaignMessageId(campaign.campaignId, people[0]?.contactId ?? ''),

@@ -1609,6 +1609,11 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+            /** @description A campaign message SES refused in its SendBulkEmail answer (status `failed`): the entry’s status (e.g. `MESSAGE_REJECTED`) and the reason SES gave. */
+            sesFailure?: {
+                status: string;
+                reason: string;
+            };
             /** @description Opens of a tracked message, human and machine (docs/tracking.md). */
             opens?: {
                 firstOpenedAt: string;

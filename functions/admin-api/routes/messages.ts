@@ -110,6 +110,14 @@ const MessageSchema = z
       })
       .optional()
       .openapi({ description: 'What SES reported: delivery, bounce (hard/soft), complaint, reject, delay.' }),
+    sesFailure: z
+      .object({ status: z.string(), reason: z.string() })
+      .optional()
+      .openapi({
+        description:
+          'A campaign message SES refused in its SendBulkEmail answer (status `failed`): the entry’s status ' +
+          '(e.g. `MESSAGE_REJECTED`) and the reason SES gave.',
+      }),
     opens: z
       .object({
         firstOpenedAt: z.string(),
