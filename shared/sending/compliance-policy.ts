@@ -54,15 +54,25 @@ export function htmlToText(html: string): string {
   return convert(html, { wordwrap: 78 });
 }
 
+/** The recipient's own version of the draft, as the kind's policy judges it. */
+function judged(
+  draft: MessageDraft,
+  recipient: RecipientState,
+  identity: MessageIdentity,
+  context: ComplianceContext,
+) {
+  const own = draftIn(draft, recipientLocale(recipient));
+  const input: PolicyInput = { draft: own, recipient, identity, context, content: draftContent(own) };
+  return { input, judgement: policyOf(own)(input) };
+}
+
 export function complianceCheck(
   draft: MessageDraft,
   recipient: RecipientState,
   identity: MessageIdentity,
   context: ComplianceContext,
 ): PolicyDecision {
-  const own = draftIn(draft, recipientLocale(recipient));
-  const input: PolicyInput = { draft: own, recipient, identity, context, content: draftContent(own) };
-  const judgement = policyOf(own)(input);
+  const { input, judgement } = judged(draft, recipient, identity, context);
   // In this order: who may receive it, what every message must say, what this kind may not, the headers,
   // then the same content rules for every other language's version.
   const refusals = [
@@ -96,9 +106,7 @@ export function recipientRules(
   identity: MessageIdentity,
   context: ComplianceContext,
 ): RecipientRules {
-  const own = draftIn(draft, recipientLocale(recipient));
-  const input: PolicyInput = { draft: own, recipient, identity, context, content: draftContent(own) };
-  const judgement = policyOf(own)(input);
+  const { input, judgement } = judged(draft, recipient, identity, context);
   const refusals = [
     ...judgement.recipientRefusals,
     ...contentRefusals(input.content),
