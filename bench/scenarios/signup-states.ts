@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startCampaignRunner } from '../../functions/local/campaign-runner';
 import { createPublicApp } from '../../functions/public-api/app';
-import { keyOf } from '../../shared/data-model';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
-import { hashEmail } from '../../shared/email-address';
 import { createConsentText } from '../../shared/lists/consent-texts';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
+import { givenSuppression } from '../../test/support/consent-fixtures';
 import { untilRequestsProcessed } from '../../test/support/request-drain';
 import { median, round, sleep } from '../measure';
 import type { ResultRow } from '../report';
@@ -60,23 +58,7 @@ async function addressesIn(
   }
   if (state === 'suppressed') {
     const emails = Array.from({ length: count }, (_, i) => fresh(i));
-    for (const email of emails) {
-      const emailHash = hashEmail(runtime.config.emailHashSecret, email);
-      const createdAt = new Date().toISOString();
-      await runtime.clients.documents.send(
-        new PutCommand({
-          TableName: runtime.config.tableName,
-          Item: {
-            ...keyOf('suppression', { emailHash, createdAt }),
-            entity: 'suppression',
-            emailHash,
-            reason: 'hard-bounce',
-            scope: 'all',
-            createdAt,
-          },
-        }),
-      );
-    }
+    for (const email of emails) await givenSuppression(runtime, email, 'hard-bounce');
     return emails;
   }
   const subscribers = await seedConfirmedSubscribers(runtime, LIST_ID, count, { label: `${state}-${runId}` });
