@@ -106,6 +106,28 @@ export class DependencyUnavailableError extends AppError {
   }
 }
 
+/**
+ * An item read from the table that does not match its entity's schema (shared/data-model/from-item.ts):
+ * data written by a bug, by hand or by a version of the code that no longer reads it. Never shown to a
+ * caller (an `internal` error answers a generic 500); logged with the entity, the item's key and what
+ * does not match, never the values.
+ */
+export class StoredItemError extends AppError {
+  readonly entity: string;
+
+  constructor(entity: string, key: string, details: ErrorDetail[]) {
+    super(
+      'internal',
+      'stored_item_invalid',
+      `The stored ${entity} item ${key} does not match its schema: ${details
+        .map((detail) => `${detail.path || '(item)'}: ${detail.message}`)
+        .join('; ')}`,
+      { details },
+    );
+    this.entity = entity;
+  }
+}
+
 /** Thrown at start-up when configuration is missing or invalid; names every offending variable. */
 export class ConfigurationError extends Error {
   readonly problems: ErrorDetail[];

@@ -1,5 +1,7 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { auditEventItem, auditTargetTypes } from '../data-model/audit-items';
+import { fromItem } from '../data-model/from-item';
 import { ValidationError } from '../errors';
 import { newId } from '../ids';
 import type { TableAccess } from '../table-access';
@@ -11,16 +13,7 @@ import type { TableAccess } from '../table-access';
  * per target (`AUDIT_TARGET#<targetType>#<targetId>`), which a contact's export reads.
  */
 
-export const auditTargetTypes = [
-  'contact',
-  'campaign',
-  'list',
-  'apiKey',
-  'message',
-  'rightsRequest',
-  /** The suppression list's entry of an address, by its keyed hash (`suppressionId`). */
-  'suppression',
-] as const;
+export { auditTargetTypes };
 export type AuditTargetType = (typeof auditTargetTypes)[number];
 
 export interface AuditTarget {
@@ -71,11 +64,7 @@ export async function recordAuditEvent(
   return event;
 }
 
-function toAuditEvent(item: Record<string, unknown>): AuditEvent {
-  const { eventId, keyId, operation, method, path, targetType, targetId, occurredAt } =
-    item as unknown as AuditEvent;
-  return { eventId, keyId, operation, method, path, targetType, targetId, occurredAt };
-}
+const toAuditEvent = (item: Record<string, unknown>): AuditEvent => fromItem(auditEventItem, item);
 
 export type AuditQuery =
   /** Days (YYYY-MM-DD, UTC), both included; newest first. */

@@ -1,5 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, SUBSCRIBER_SHARDS, table } from '../data-model';
+import { campaignItem, campaignStatuses } from '../data-model/campaign-items';
+import { fromItem } from '../data-model/from-item';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
@@ -15,14 +17,7 @@ import { conditionFailedAt, type TransactItem, transactWithRetry } from './trans
  * its life: draft → (scheduled) → running ⇄ paused → completed, or cancelled from any unfinished state.
  */
 
-export const campaignStatuses = [
-  'draft',
-  'scheduled',
-  'running',
-  'paused',
-  'cancelled',
-  'completed',
-] as const;
+export { campaignStatuses };
 export type CampaignStatus = (typeof campaignStatuses)[number];
 
 /** One language's content of a campaign. */
@@ -104,10 +99,7 @@ export function campaignSegments(): string[] {
   return Array.from({ length: SUBSCRIBER_SHARDS }, (_, shard) => String(shard));
 }
 
-function toCampaign(item: Record<string, unknown>): Campaign {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, entity: _e, ...campaign } = item;
-  return campaign as unknown as Campaign;
-}
+const toCampaign = (item: Record<string, unknown>): Campaign => fromItem(campaignItem, item);
 
 export async function findCampaign(access: TableAccess, campaignId: string): Promise<Campaign | undefined> {
   const { Item } = await access.documents.send(

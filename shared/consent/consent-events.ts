@@ -1,6 +1,14 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, table } from '../data-model';
+import {
+  consentEventItem,
+  consentEventKinds,
+  consentMethods,
+  legalBases,
+  wordingEvidenceKinds,
+} from '../data-model/consent-items';
+import { fromItem } from '../data-model/from-item';
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
@@ -12,54 +20,14 @@ import type { TableAccess } from '../table-access';
  * erasure is the one thing that rewrites them (it anonymises).
  */
 
-export const consentEventKinds = [
-  'opt-in-requested',
-  'confirmed',
-  'subscribed',
-  'unsubscribed',
-  'resubscribed',
-  'tracking-granted',
-  'tracking-revoked',
-  'imported',
-  'suppression-lifted',
-  /** The contact's address was changed after confirmation from the new address (rectification). */
-  'email-changed',
-  'erased',
-  /** The operator recorded an account (legal basis `contract` for service announcements), or its end. */
-  'account-holder-designated',
-  'account-holder-ended',
-  /** CCPA: the opt-out of the sale or sharing of personal information was set, or lifted. */
-  'sale-opted-out',
-  'sale-opted-in',
-] as const;
+// The vocabularies live with the stored shape (shared/data-model/consent-items.ts).
+export { consentEventKinds, consentMethods, legalBases, wordingEvidenceKinds };
 export type ConsentEventKind = (typeof consentEventKinds)[number];
-
 /** How the change was made. */
-export const consentMethods = [
-  'form',
-  'confirm-link',
-  'one-click',
-  'preference-page',
-  'reply-email',
-  'admin',
-  'import',
-  'bounce',
-  'complaint',
-  'erasure',
-] as const;
 export type ConsentMethod = (typeof consentMethods)[number];
-
 /** GDPR Art. 6 basis the processing rests on after this event. */
-export const legalBases = ['consent', 'contract', 'legitimate-interest'] as const;
 export type LegalBasis = (typeof legalBases)[number];
-
-/**
- * Where the recorded wording comes from: `form-shown`, the signed versions of a form we rendered (the
- * hosted form or the operator's copy of it, shared/consent/signup-form.ts), so the version is exactly what
- * the page showed; `client-declared`, what the caller said (or, when it said nothing, the version current
- * when the request came in).
- */
-export const wordingEvidenceKinds = ['form-shown', 'client-declared'] as const;
+/** Where the recorded wording comes from (consent-items.ts `wordingEvidenceKinds`). */
 export type WordingEvidenceKind = (typeof wordingEvidenceKinds)[number];
 
 export interface ConsentTextReference {
@@ -145,11 +113,8 @@ export function appendConsentEvent(access: TableAccess, event: ConsentEvent): Tr
   };
 }
 
-function toConsentEvent(item: Record<string, unknown>): ConsentEvent {
-  const { eventId, contactId, listId, kind, method, legalBasis, occurredAt, evidence } =
-    item as unknown as ConsentEvent;
-  return { eventId, contactId, listId, kind, method, legalBasis, occurredAt, evidence };
-}
+export const toConsentEvent = (item: Record<string, unknown>): ConsentEvent =>
+  fromItem(consentEventItem, item);
 
 export interface ConsentEventPage {
   events: ConsentEvent[];

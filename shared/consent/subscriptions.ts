@@ -1,5 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
+import { subscriptionItem } from '../data-model/consent-items';
+import { fromItem } from '../data-model/from-item';
 import { queryAllItems, type TableAccess } from '../table-access';
 import type { ConsentTextReference, WordingEvidenceKind } from './consent-events';
 
@@ -80,30 +82,9 @@ export function putSubscription(
   };
 }
 
-export function toSubscription(item: Record<string, unknown>): Subscription {
-  const {
-    contactId,
-    listId,
-    status,
-    consentText,
-    pendingOptIn,
-    lastEventId,
-    updatedAt,
-    revision,
-    affirmative,
-  } = item as unknown as Subscription;
-  return {
-    contactId,
-    listId,
-    status,
-    consentText,
-    pendingOptIn,
-    lastEventId,
-    updatedAt,
-    revision,
-    affirmative: affirmative ?? true,
-  };
-}
+/** A stored subscription; one stored before `affirmative` existed reads as affirmative. */
+export const toSubscription = (item: Record<string, unknown>): Subscription =>
+  fromItem(subscriptionItem, item);
 
 /** All of a contact's subscriptions, keyed by list id. */
 export async function subscriptionsOf(

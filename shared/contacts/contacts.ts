@@ -1,13 +1,14 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, SUBSCRIBER_SHARDS, subscriberShard, table } from '../data-model';
+import { contactItem, doNotSellSources } from '../data-model/contact-items';
+import { fromItem } from '../data-model/from-item';
 import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
 
-/** Where a do-not-sell choice came from (do-not-sell.ts records it). */
-export const doNotSellSources = ['global-privacy-control', 'preference-page', 'admin'] as const;
+export { doNotSellSources };
 export type DoNotSellSource = (typeof doNotSellSources)[number];
 
 /** A person we hold data about, found by id or by address (through the keyed-hash lookup item). */
@@ -103,26 +104,7 @@ export function putNewContact(access: TableAccess, contact: Contact): TransactIt
 }
 
 /** A stored contact item as a Contact: flags added later default for contacts stored before them. */
-export function toContact(item: Record<string, unknown>): Contact {
-  const {
-    pk: _pk,
-    sk: _sk,
-    entity: _entity,
-    gsi1pk: _gsi1pk,
-    gsi1sk: _gsi1sk,
-    gsi2pk: _gsi2pk,
-    gsi2sk: _gsi2sk,
-    ...contact
-  } = item;
-  return {
-    marketingOptOut: false,
-    accountStatus: null,
-    doNotSell: false,
-    doNotSellSource: null,
-    doNotSellAt: null,
-    ...contact,
-  } as unknown as Contact;
-}
+export const toContact = (item: Record<string, unknown>): Contact => fromItem(contactItem, item);
 
 /** The index keys that list an account holder for service announcements. */
 export function accountHolderIndexKeys(contactId: string): { gsi1pk: string; gsi1sk: string } {

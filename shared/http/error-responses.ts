@@ -80,7 +80,9 @@ function shape(error: unknown): ShapedError {
       },
     };
   }
-  if (error instanceof AppError) {
+  // An `internal` error (a stored item that does not read, shared/errors.ts) says what is wrong inside:
+  // it is logged below, and the caller gets the generic 500.
+  if (error instanceof AppError && error.kind !== 'internal') {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.details?.length) body.error.details = error.details;
     return { status: statusOfKind[error.kind], body };

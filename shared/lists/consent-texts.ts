@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { consentTextItem } from '../data-model/consent-items';
+import { fromItem } from '../data-model/from-item';
 import { ConflictError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import type { TableAccess } from '../table-access';
@@ -30,10 +32,7 @@ function keysOf(listId: string, locale: Locale, version: number) {
   return { listId, locale, version: String(version).padStart(VERSION_DIGITS, '0') };
 }
 
-function toConsentText(item: Record<string, unknown>): ConsentText {
-  const { listId, locale, version, text, sha256, createdAt } = item as unknown as ConsentText;
-  return { listId, locale, version, text, sha256, createdAt };
-}
+const toConsentText = (item: Record<string, unknown>): ConsentText => fromItem(consentTextItem, item);
 
 async function newestVersions(
   access: TableAccess,

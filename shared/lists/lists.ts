@@ -1,10 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { fromItem } from '../data-model/from-item';
+import { listItem } from '../data-model/list-items';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { queryAllItems, type TableAccess } from '../table-access';
-import { storedTrackingMode, type TrackingMode } from '../tracking/tracking-modes';
+import type { TrackingMode } from '../tracking/tracking-modes';
 
 /**
  * Lists (newsletters, topics) people subscribe to. The wording people agree to lives apart, versioned,
@@ -40,19 +42,7 @@ export type MailingListChanges = Partial<Omit<NewMailingList, 'listId'>>;
 
 const ENTITY = 'list';
 
-export function toList(item: Record<string, unknown>): MailingList {
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _g1,
-    gsi1sk: _g2,
-    entity: _e,
-    // Lists made before tracking modes: read as their mode (storedTrackingMode).
-    trackingAllowedByDefault: _legacy,
-    ...list
-  } = item;
-  return { ...list, trackingMode: storedTrackingMode(item) } as unknown as MailingList;
-}
+export const toList = (item: Record<string, unknown>): MailingList => fromItem(listItem, item);
 
 export async function createList(
   access: TableAccess,

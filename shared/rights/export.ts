@@ -1,4 +1,4 @@
-import type { ConsentEvent } from '../consent/consent-events';
+import { type ConsentEvent, toConsentEvent } from '../consent/consent-events';
 import { findContact } from '../contacts/contacts';
 import { keyPrefix, table } from '../data-model';
 import type { IssuedReceipt } from '../receipts/receipts';
@@ -145,12 +145,14 @@ export async function exportContact(
     rightsRequests: rightsRequests.map((request) => ({ ...request })),
     other: [],
   };
+  const isLedgerEvent = (item: Item) =>
+    String(item[table.sortKey]).startsWith(keyPrefix('consentEvent', 'sk', {}));
   for (const item of items) {
     const sk = String(item[table.sortKey]);
     const entry = readable(item);
     if (sk === 'PROFILE') result.profile = entry;
     else if (sk.startsWith(keyPrefix('subscription', 'sk', {}))) result.subscriptions.push(entry);
-    else if (sk.startsWith(keyPrefix('consentEvent', 'sk', {}))) result.consentLedger.push(entry);
+    else if (isLedgerEvent(item)) result.consentLedger.push(entry);
     else if (sk.startsWith(keyPrefix('message', 'sk', {}))) result.messages.push(entry);
     else if (sk.startsWith(keyPrefix('openTally', 'sk', {}))) result.opens.push(entry);
     else if (sk.startsWith(keyPrefix('noticeRecord', 'sk', {}))) result.notices.push(entry);
@@ -161,6 +163,7 @@ export async function exportContact(
   // Message ids are random: order messages by time, as the ledger already is (its sort key starts with it).
   result.messages.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
   result.notices.sort((a, b) => String(a.sentAt).localeCompare(String(b.sentAt)));
-  result.consentReceipts = await issueReceipts(result.consentLedger as unknown as ConsentEvent[]);
+  // Receipts are signed over the events as their schema reads them, not over the raw entries.
+  result.consentReceipts = await issueReceipts(items.filter(isLedgerEvent).map(toConsentEvent));
   return result;
 }

@@ -2,6 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { fromItem, itemSchema } from '../data-model/from-item';
 import { AppError, ConflictError, RefusedError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
@@ -76,8 +77,10 @@ const StoredRightsRequest = z.object({
   version: z.number(),
 });
 
+const rightsRequestItem = itemSchema('rightsRequest', StoredRightsRequest);
+
 export const toRightsRequest = (item: Record<string, unknown>): RightsRequest =>
-  StoredRightsRequest.parse(item);
+  fromItem(rightsRequestItem, item);
 
 function itemOf(request: RightsRequest): Record<string, unknown> {
   const keys = keyOf('rightsRequest', { ...request, contactId: request.contactId ?? 'none' });

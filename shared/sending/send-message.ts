@@ -3,6 +3,8 @@ import type { SenderIdentity } from '../config';
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
 import { type Contact, findContact, findContactByEmail } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
+import { fromItem } from '../data-model/from-item';
+import { messageItem } from '../data-model/message-items';
 import type { Mailer } from '../email/mailer';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
@@ -14,7 +16,6 @@ import type { MessageDelivery } from '../stats/message-delivery';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import type { TokenSigner } from '../tokens';
-import { openAttributes } from '../tracking/open-attributes';
 import type { PixelMode } from '../tracking/tracking-modes';
 import { isOpaqueId } from '../validation/schemas';
 import { complianceCheck, sanitiseTagValue } from './compliance-policy';
@@ -194,35 +195,7 @@ export function recipientStateOf(contact: Contact, reads: RecipientReads): Recip
   };
 }
 
-function toRecord(item: Record<string, unknown>): MessageRecord {
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _g1,
-    gsi1sk: _g2,
-    gsi2pk: _g3,
-    gsi2sk: _g4,
-    entity: _entity,
-    expiresAt: _expiresAt,
-    // The campaign worker's claim marker (send-chunk.ts): bookkeeping, not part of the message.
-    claimToken: _claimToken,
-    ...record
-  } = item;
-  for (const name of openAttributes) delete record[name];
-  const message = record as unknown as MessageRecord;
-  message.trackingConsent = item.trackingConsent === true;
-  // Recorded by the pixel on the message item itself (record-open.ts).
-  if (typeof item.openCount === 'number' && typeof item.firstOpenedAt === 'string') {
-    message.opens = {
-      firstOpenedAt: item.firstOpenedAt,
-      lastOpenedAt: String(item.lastOpenedAt),
-      count: item.openCount,
-      humanCount: Number(item.humanOpenCount ?? 0),
-      machineCount: Number(item.machineOpenCount ?? 0),
-    };
-  }
-  return message;
-}
+const toRecord = (item: Record<string, unknown>): MessageRecord => fromItem(messageItem, item);
 
 /** The rights request a data-request draft names, as the policy reads it; null when there is none. */
 async function rightsRequestNamedBy(

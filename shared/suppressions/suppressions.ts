@@ -1,6 +1,8 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, table } from '../data-model';
+import { fromItem } from '../data-model/from-item';
+import { suppressionItem } from '../data-model/suppression-items';
 import type { TableAccess } from '../table-access';
 
 /**
@@ -49,20 +51,7 @@ export async function findSuppression(
   return Item === undefined ? undefined : toSuppression(Item);
 }
 
-export function toSuppression(item: Record<string, unknown>): Suppression {
-  const { emailHash, reason, scope, createdAt, sourceEventId, email, note, createdBy } =
-    item as unknown as Suppression;
-  return {
-    emailHash,
-    reason,
-    scope,
-    createdAt,
-    ...(sourceEventId ? { sourceEventId } : {}),
-    ...(email ? { email } : {}),
-    ...(note ? { note } : {}),
-    ...(createdBy ? { createdBy } : {}),
-  };
-}
+export const toSuppression = (item: Record<string, unknown>): Suppression => fromItem(suppressionItem, item);
 
 /**
  * Removes a suppression inside a transaction, only if it is still there (and, given `reason`, still for

@@ -1,6 +1,7 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { fromItem, itemSchema } from '../data-model/from-item';
 import { ValidationError } from '../errors';
 import { type OutboundEvent, outboundEventTypes } from '../events/event-types';
 import type { TableAccess } from '../table-access';
@@ -34,7 +35,8 @@ const StoredDelivery = z.object({
 });
 export type WebhookDelivery = z.infer<typeof StoredDelivery>;
 
-const toDelivery = (item: Record<string, unknown>) => StoredDelivery.parse(item);
+const deliveryItem = itemSchema('webhookDelivery', StoredDelivery);
+const toDelivery = (item: Record<string, unknown>) => fromItem(deliveryItem, item);
 
 const workKeys = (delivery: Pick<WebhookDelivery, 'webhookId' | 'eventId'>, nextAttemptAt: string) => {
   const { gsi2pk, gsi2sk } = keyOf('webhookDelivery', { ...delivery, createdAt: '-', nextAttemptAt });

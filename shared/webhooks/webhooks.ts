@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { fromItem, itemSchema } from '../data-model/from-item';
 import { AppError, ConflictError, ValidationError } from '../errors';
 import { type OutboundEventType, outboundEventTypes } from '../events/event-types';
 import { newId } from '../ids';
@@ -26,6 +27,7 @@ const StoredWebhook = z.object({
   createdBy: z.string(),
 });
 export type StoredWebhook = z.infer<typeof StoredWebhook>;
+const webhookItem = itemSchema('webhook', StoredWebhook);
 /** What the API answers: never the secret. */
 export type Webhook = Omit<StoredWebhook, 'secret'>;
 
@@ -46,7 +48,7 @@ export async function allWebhooks(access: TableAccess): Promise<StoredWebhook[]>
     ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
     ExpressionAttributeValues: { ':pk': keyPrefix('webhook', 'gsi1pk', {}) },
   })) {
-    webhooks.push(StoredWebhook.parse(item));
+    webhooks.push(fromItem(webhookItem, item));
   }
   return webhooks;
 }
@@ -66,7 +68,7 @@ export async function findWebhook(
       ConsistentRead: true,
     }),
   );
-  return Item === undefined ? undefined : StoredWebhook.parse(Item);
+  return Item === undefined ? undefined : fromItem(webhookItem, Item);
 }
 
 export interface NewWebhook {

@@ -65,6 +65,8 @@ describe('service announcements to account holders (createAnnouncement, setAccou
         TableName: runtime.config.tableName,
         Item: {
           ...keyOf('suppression', { emailHash, createdAt }),
+          entity: 'suppression',
+          emailHash,
           reason: 'hard-bounce',
           scope: 'all',
           createdAt,
@@ -231,6 +233,8 @@ describe('announcements are judged on what the reader sees, and every exemption 
         TableName: runtime.config.tableName,
         Item: {
           ...keyOf('suppression', { emailHash: complained.emailHash, createdAt }),
+          entity: 'suppression',
+          emailHash: complained.emailHash,
           reason: 'complaint',
           scope: 'marketing-and-announcements',
           createdAt,

@@ -251,6 +251,8 @@ describe('double opt-in confirmation', () => {
         TableName: runtime.config.tableName,
         Item: {
           ...keyOf('suppression', { emailHash, createdAt: '2026-01-01T00:00:00.000Z' }),
+          entity: 'suppression',
+          emailHash,
           reason: 'complaint',
           scope: 'marketing-and-announcements',
           createdAt: '2026-01-01T00:00:00.000Z',
@@ -273,6 +275,8 @@ describe('double opt-in confirmation', () => {
         TableName: runtime.config.tableName,
         Item: {
           ...keyOf('suppression', { emailHash, createdAt: '2026-01-01T00:00:00.000Z' }),
+          entity: 'suppression',
+          emailHash,
           reason: 'admin',
           scope: 'all',
           createdAt: '2026-01-01T00:00:00.000Z',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { findContact, findContactByEmail } from '../../shared/contacts/contacts';
@@ -10,7 +10,7 @@ import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { accessOf, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -200,20 +200,7 @@ describe('contacts: create, import, rectify, do-not-sell', () => {
     await admin('POST', '/admin/v1/contacts', { email: existing, name: 'Kept' });
     const fresh = address('fresh');
     const suppressed = address('suppressed');
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...primaryKeyOf('suppression', {
-            emailHash: hashEmail(runtime.config.emailHashSecret, suppressed),
-          }),
-          entity: 'suppression',
-          reason: 'hard-bounce',
-          scope: 'all',
-          createdAt: new Date().toISOString(),
-        },
-      }),
-    );
+    await givenSuppression(runtime, suppressed, 'hard-bounce');
     const answer = await admin('POST', '/admin/v1/contacts/import', {
       contacts: [
         { email: fresh, lists: [withEvidence('weekly-news')] },

@@ -67,7 +67,14 @@ describe('sending one message (sendMessage, getMessage)', () => {
     await runtime.clients.documents.send(
       new PutCommand({
         TableName: runtime.config.tableName,
-        Item: { ...keyOf('suppression', { emailHash, createdAt }), reason, scope: 'all', createdAt },
+        Item: {
+          ...keyOf('suppression', { emailHash, createdAt }),
+          entity: 'suppression',
+          emailHash,
+          reason,
+          scope: 'all',
+          createdAt,
+        },
       }),
     );
   }

@@ -210,6 +210,8 @@ describe('signing up with JSON', () => {
             emailHash: suppressedContact?.emailHash ?? '',
             createdAt: new Date().toISOString(),
           }),
+          entity: 'suppression',
+          emailHash: suppressedContact?.emailHash ?? '',
           reason: 'hard-bounce',
           scope: 'all',
           createdAt: new Date().toISOString(),
@@ -511,7 +513,14 @@ describe('suppressed addresses', () => {
     await runtime.clients.documents.send(
       new PutCommand({
         TableName: runtime.config.tableName,
-        Item: { ...keyOf('suppression', { emailHash, createdAt }), reason, scope: 'all', createdAt },
+        Item: {
+          ...keyOf('suppression', { emailHash, createdAt }),
+          entity: 'suppression',
+          emailHash,
+          reason,
+          scope: 'all',
+          createdAt,
+        },
       }),
     );
   }

@@ -1,0 +1,61 @@
+import * as z from 'zod';
+import { announcementCategories } from '../sending/message-types';
+import { itemSchema } from './from-item';
+
+export const campaignStatuses = [
+  'draft',
+  'scheduled',
+  'running',
+  'paused',
+  'cancelled',
+  'completed',
+] as const;
+
+const campaignVersion = z.object({
+  subject: z.string(),
+  html: z.string().nullable(),
+  text: z.string().nullable(),
+});
+
+const campaignAudience = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('list'), listId: z.string() }),
+  z.object({ type: z.literal('account-holders') }),
+  z.object({ type: z.literal('all-contacts') }),
+  z.object({ type: z.literal('chosen-contacts'), contactIds: z.array(z.string()) }),
+]);
+
+/**
+ * A campaign (shared/campaigns/campaigns.ts `Campaign`); its counters are items of their own
+ * (`campaignCounterShard`). Fields added after the first campaigns were stored are optional.
+ */
+export const campaignItem = itemSchema(
+  'campaign',
+  z.object({
+    campaignId: z.string(),
+    name: z.string(),
+    kind: z.enum(['marketing', 'announcement']),
+    audience: campaignAudience,
+    subject: z.string(),
+    html: z.string().nullable(),
+    text: z.string().nullable(),
+    versions: z.object({ fr: campaignVersion.optional() }).optional(),
+    tracking: z.boolean(),
+    advertisement: z.boolean(),
+    category: z.enum(announcementCategories).nullable(),
+    policyEffectiveDate: z.string().nullable(),
+    policyVersion: z.string().nullable().optional(),
+    promotionalOverride: z.object({ reason: z.string() }).nullable(),
+    requestedByKeyId: z.string().nullable().optional(),
+    status: z.enum(campaignStatuses),
+    scheduledAt: z.string().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    pausedAt: z.string().nullable(),
+    pausedReason: z.string().nullable(),
+    cancelledAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    planned: z.number(),
+    outstanding: z.number(),
+    planning: z.number(),
+  }),
+);

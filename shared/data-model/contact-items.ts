@@ -1,0 +1,31 @@
+import * as z from 'zod';
+import { supportedLocales } from '../i18n/locales';
+import { itemSchema } from './from-item';
+
+/** Where a do-not-sell choice came from (shared/contacts/do-not-sell.ts records it). */
+export const doNotSellSources = ['global-privacy-control', 'preference-page', 'admin'] as const;
+
+/**
+ * A contact's profile item (shared/contacts/contacts.ts `Contact`). The account status and the consent
+ * flags came after the first contacts were stored: those stored before them read as never set.
+ */
+export const contactItem = itemSchema(
+  'contact',
+  z.object({
+    contactId: z.string(),
+    email: z.string(),
+    emailHash: z.string(),
+    name: z.string().nullable(),
+    locale: z.enum(supportedLocales),
+    accountHolder: z.boolean(),
+    accountStatus: z.enum(['active', 'deactivated']).nullable().default(null),
+    trackingConsent: z.boolean(),
+    marketingOptOut: z.boolean().default(false),
+    doNotSell: z.boolean().default(false),
+    doNotSellSource: z.enum(doNotSellSources).nullable().default(null),
+    doNotSellAt: z.string().nullable().default(null),
+    lastOpenedOn: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);

@@ -1,0 +1,57 @@
+import type * as z from 'zod';
+import { ENTITY_ATTRIBUTE, type EntityName, table, tableAttributes } from '../data-model';
+import { StoredItemError } from '../errors';
+
+/**
+ * Reading an item: every entity's stored shape is a zod schema (the `*-items.ts` modules beside this one),
+ * and `fromItem` is the one way an item becomes a domain object. It drops the table's own attributes
+ * (keys, TTL, entity name: `tableAttributes`, one list), parses what is left, and throws `StoredItemError`
+ * when the item is not what its schema says, instead of handing on an object whose type lies.
+ *
+ * Schemas are `z.object`s, which drop attributes they do not declare: bookkeeping of other access
+ * patterns (a claim marker) and attributes older code wrote (a list's `trackingAllowedByDefault`, read
+ * through a default or a preprocess). Fields added after items were first written are optional or have a
+ * default, so older items still read.
+ */
+
+export interface ItemSchema<Output> {
+  readonly entity: EntityName;
+  readonly schema: z.ZodType<Output>;
+}
+
+/** The schema of `entity`'s items. */
+export function itemSchema<Output>(entity: EntityName, schema: z.ZodType<Output>): ItemSchema<Output> {
+  return { entity, schema };
+}
+
+/** The domain object of the output type of an item schema. */
+export type ItemOf<S> = S extends ItemSchema<infer Output> ? Output : never;
+
+const isTableAttribute = new Set(tableAttributes);
+
+function keyText(item: Record<string, unknown>): string {
+  return `${String(item[table.partitionKey])} / ${String(item[table.sortKey])}`;
+}
+
+/** `item`, read from the table, as its entity's domain object; `StoredItemError` when it does not match. */
+export function fromItem<Output>(
+  { entity, schema }: ItemSchema<Output>,
+  item: Record<string, unknown>,
+): Output {
+  const stored = item[ENTITY_ATTRIBUTE];
+  // Items written before the entity attribute existed have none; one naming another entity is a wrong read.
+  if (stored !== undefined && stored !== entity) {
+    throw new StoredItemError(entity, keyText(item), [
+      { path: ENTITY_ATTRIBUTE, message: `is "${String(stored)}"` },
+    ]);
+  }
+  const fields: Record<string, unknown> = {};
+  for (const name in item) if (!isTableAttribute.has(name)) fields[name] = item[name];
+  const parsed = schema.safeParse(fields);
+  if (parsed.success) return parsed.data;
+  throw new StoredItemError(
+    entity,
+    keyText(item),
+    parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+  );
+}

@@ -1,0 +1,29 @@
+import * as z from 'zod';
+import { itemSchema } from './from-item';
+
+export const suppressionReasons = [
+  'unsubscribed',
+  'hard-bounce',
+  'soft-bounces',
+  'complaint',
+  'erased',
+  'admin',
+] as const;
+
+/**
+ * A suppression (shared/suppressions/suppressions.ts `Suppression`). Feedback suppressions also carry the
+ * contact and message they came from, for the operator's event (ses-feedback.ts): not part of the type.
+ */
+export const suppressionItem = itemSchema(
+  'suppression',
+  z.object({
+    emailHash: z.string(),
+    reason: z.enum(suppressionReasons),
+    scope: z.enum(['all', 'marketing-and-announcements']),
+    createdAt: z.string(),
+    sourceEventId: z.string().optional(),
+    email: z.string().optional(),
+    note: z.string().optional(),
+    createdBy: z.string().optional(),
+  }),
+);
