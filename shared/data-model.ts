@@ -40,14 +40,15 @@ export { entities };
 export const ENTITY_ATTRIBUTE = 'entity';
 
 /**
- * The table's own attributes on an item, not the entity's: its primary and index keys, its TTL and its
- * entity name. Reading an item drops exactly these (shared/data-model/from-item.ts `fromItem`).
+ * The table's own attributes on an item, not the entity's: its primary and index keys and its entity
+ * name. Reading an item drops exactly these (shared/data-model/from-item.ts `fromItem`). The TTL is not
+ * among them: an entity whose code reads its expiry declares it in its schema (a contact that exists only
+ * through unconfirmed signups), every other schema drops it as it drops any attribute it does not declare.
  */
 export const tableAttributes: readonly string[] = [
   table.partitionKey,
   table.sortKey,
   ...Object.values(table.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
-  table.timeToLiveAttribute,
   ENTITY_ATTRIBUTE,
 ];
 

@@ -37,6 +37,11 @@ export interface Contact {
    * overwritten (shared/tracking/aggregate-opens.ts); absent until there is one.
    */
   lastOpenedOn?: string;
+  /**
+   * The table's TTL (epoch seconds), set only while the contact exists solely because of unconfirmed
+   * signups (shared/consent/unconfirmed-expiry.ts `isPendingOnly`); a Put of the contact keeps it.
+   */
+  expiresAt?: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -25,6 +25,8 @@ export const contactItem = itemSchema(
     doNotSellSource: z.enum(doNotSellSources).nullable().default(null),
     doNotSellAt: z.string().nullable().default(null),
     lastOpenedOn: z.string().optional(),
+    // The TTL attribute itself: this entity's code reads it (unconfirmed-expiry.ts `isPendingOnly`).
+    expiresAt: z.number().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   }),

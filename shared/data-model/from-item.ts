@@ -5,7 +5,7 @@ import { StoredItemError } from '../errors';
 /**
  * Reading an item: every entity's stored shape is a zod schema (the `*-items.ts` modules beside this one),
  * and `fromItem` is the one way an item becomes a domain object. It drops the table's own attributes
- * (keys, TTL, entity name: `tableAttributes`, one list), parses what is left, and throws `StoredItemError`
+ * (keys and entity name: `tableAttributes`, one list), parses what is left, and throws `StoredItemError`
  * when the item is not what its schema says, instead of handing on an object whose type lies.
  *
  * Schemas are `z.object`s, which drop attributes they do not declare: bookkeeping of other access

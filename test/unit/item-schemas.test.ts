@@ -18,7 +18,7 @@ import { contactItem } from '../../shared/data-model/contact-items';
 import { fromItem, type ItemOf } from '../../shared/data-model/from-item';
 import { listItem } from '../../shared/data-model/list-items';
 import { messageItem } from '../../shared/data-model/message-items';
-import type { suppressionItem } from '../../shared/data-model/suppression-items';
+import { suppressionItem } from '../../shared/data-model/suppression-items';
 import { StoredItemError } from '../../shared/errors';
 import type { ConsentText } from '../../shared/lists/consent-texts';
 import type { MailingList } from '../../shared/lists/lists';
@@ -88,23 +88,8 @@ describe('item schemas', () => {
   });
 
   it("drops the table's attributes, named in one list, and whatever the schema does not declare", () => {
-    expect(tableAttributes).toEqual([
-      'pk',
-      'sk',
-      'gsi1pk',
-      'gsi1sk',
-      'gsi2pk',
-      'gsi2sk',
-      'expiresAt',
-      'entity',
-    ]);
-    const read = fromItem(contactItem, {
-      ...contactKeys,
-      entity: 'contact',
-      expiresAt: 1_900_000_000,
-      somethingElse: 'x',
-      ...contact,
-    });
+    expect(tableAttributes).toEqual(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity']);
+    const read = fromItem(contactItem, { ...contactKeys, entity: 'contact', somethingElse: 'x', ...contact });
     expect(Object.keys(read).sort()).toEqual(
       [
         ...Object.keys(contact),
@@ -115,6 +100,19 @@ describe('item schemas', () => {
         'doNotSellAt',
       ].sort(),
     );
+  });
+
+  it('keeps the expiry where the entity declares it (a pending-only contact), drops it elsewhere', () => {
+    const pendingOnly = fromItem(contactItem, { ...contactKeys, expiresAt: 1_900_000_000, ...contact });
+    expect(pendingOnly.expiresAt).toBe(1_900_000_000);
+    const suppression = fromItem(suppressionItem, {
+      emailHash: 'h1',
+      reason: 'admin',
+      scope: 'all',
+      createdAt: contact.createdAt,
+      expiresAt: 1_900_000_000,
+    });
+    expect(suppression).not.toHaveProperty('expiresAt');
   });
 
   it('reads items stored before later fields existed with their defaults', () => {
