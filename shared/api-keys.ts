@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from './data-model';
 import { NotFoundError } from './errors';
-import type { TableAccess } from './table-access';
+import { queryAllItems, type TableAccess } from './table-access';
 
 /**
  * Who may call the admin API: stored API keys (docs/api-keys.md) and, for `npm start` and the tests only,
@@ -132,22 +132,14 @@ export async function createApiKey(
 /** Every key, newest first, revoked ones included (with `revokedAt`). Keys are few: one index query. */
 export async function listApiKeys(access: TableAccess): Promise<ApiKeyView[]> {
   const keys: ApiKeyView[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({
-        TableName: access.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
-        ExpressionAttributeValues: { ':pk': keyPrefix('apiKey', 'gsi1pk', {}) },
-        ScanIndexForward: false,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    keys.push(...(page.Items ?? []).map(toView));
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  const items = queryAllItems(access, {
+    IndexName: 'gsi1',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey },
+    ExpressionAttributeValues: { ':pk': keyPrefix('apiKey', 'gsi1pk', {}) },
+    ScanIndexForward: false,
+  });
+  for await (const item of items) keys.push(toView(item));
   return keys;
 }
 

@@ -4,14 +4,13 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from './data-model';
 import { ConflictError } from './errors';
 import { newId } from './ids';
-import type { TableAccess } from './table-access';
+import { queryAllItems, type TableAccess } from './table-access';
 
 /**
  * `Idempotency-Key` for admin writes that must not happen twice (sending an email). A record belongs to the
@@ -292,27 +291,19 @@ async function recordAnswer(
 /** Erasure: deletes every stored answer about the contact (they can hold the address); returns how many. */
 export async function deleteIdempotencyRecordsOf(access: TableAccess, contactId: string): Promise<number> {
   let deleted = 0;
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({
-        TableName: access.tableName,
-        IndexName: 'gsi2',
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey },
-        ExpressionAttributeValues: { ':pk': keyPrefix('idempotencyRecord', 'gsi2pk', { contactId }) },
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const itemKey = {
-        [table.partitionKey]: item[table.partitionKey],
-        [table.sortKey]: item[table.sortKey],
-      };
-      await access.documents.send(new DeleteCommand({ TableName: access.tableName, Key: itemKey }));
-      deleted++;
-    }
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  const items = queryAllItems(access, {
+    IndexName: 'gsi2',
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey },
+    ExpressionAttributeValues: { ':pk': keyPrefix('idempotencyRecord', 'gsi2pk', { contactId }) },
+  });
+  for await (const item of items) {
+    const itemKey = {
+      [table.partitionKey]: item[table.partitionKey],
+      [table.sortKey]: item[table.sortKey],
+    };
+    await access.documents.send(new DeleteCommand({ TableName: access.tableName, Key: itemKey }));
+    deleted++;
+  }
   return deleted;
 }

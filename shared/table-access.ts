@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  type ScanCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /** What every repository function needs: the document client and the table name, nothing global. */
 export interface TableAccess {
@@ -17,17 +23,73 @@ export function inParts<T>(items: readonly T[], size: number): T[][] {
   return parts;
 }
 
-/** Every item a query matches, page after page (DynamoDB returns at most 1 MB per call). */
+/** One page of a query or scan: its items, and the key to continue after (absent on the last page). */
+export interface ItemPage {
+  items: Record<string, unknown>[];
+  lastKey: Record<string, unknown> | undefined;
+}
+
+type PagedInput<Input> = Omit<Input, 'TableName' | 'ExclusiveStartKey'>;
+
+/** Requests page after page until DynamoDB returns no `LastEvaluatedKey` (at most 1 MB per call). */
+async function* pagesOf(
+  request: (
+    cursor: Record<string, unknown> | undefined,
+  ) => Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }>,
+  startAfter: Record<string, unknown> | undefined,
+): AsyncGenerator<ItemPage> {
+  let cursor = startAfter;
+  do {
+    const page = await request(cursor);
+    cursor = page.LastEvaluatedKey;
+    yield { items: page.Items ?? [], lastKey: cursor };
+  } while (cursor !== undefined);
+}
+
+/**
+ * The pages of a query, starting after `startAfter` when given. The one paging loop of the repositories:
+ * a caller that stops iterating stops the requests (`Limit` is the size of each page).
+ */
+export function queryPages(
+  access: TableAccess,
+  input: PagedInput<QueryCommandInput>,
+  startAfter?: Record<string, unknown>,
+): AsyncGenerator<ItemPage> {
+  return pagesOf(
+    (cursor) =>
+      access.documents.send(
+        new QueryCommand({ ...input, TableName: access.tableName, ExclusiveStartKey: cursor }),
+      ),
+    startAfter,
+  );
+}
+
+/** The pages of a scan of the whole table (maintenance commands only: a scan reads every item). */
+export function scanPages(
+  access: TableAccess,
+  input: PagedInput<ScanCommandInput>,
+): AsyncGenerator<ItemPage> {
+  return pagesOf(
+    (cursor) =>
+      access.documents.send(
+        new ScanCommand({ ...input, TableName: access.tableName, ExclusiveStartKey: cursor }),
+      ),
+    undefined,
+  );
+}
+
+/** Every item a query matches, page after page. */
 export async function* queryAllItems(
   access: TableAccess,
-  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  input: PagedInput<QueryCommandInput>,
 ): AsyncGenerator<Record<string, unknown>> {
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({ ...input, TableName: access.tableName, ExclusiveStartKey: cursor }),
-    );
-    yield* page.Items ?? [];
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  for await (const page of queryPages(access, input)) yield* page.items;
+}
+
+/** Every item a scan matches, page after page. */
+export async function* scanAllItems(
+  access: TableAccess,
+  input: PagedInput<ScanCommandInput>,
+): AsyncGenerator<Record<string, unknown>> {
+  for await (const page of scanPages(access, input)) yield* page.items;
 }

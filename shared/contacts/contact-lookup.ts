@@ -1,9 +1,8 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
 import { keyPrefix, table } from '../data-model';
 import { parseEmailAddress } from '../email-address';
 import { ValidationError } from '../errors';
-import type { TableAccess } from '../table-access';
+import { queryPages, type TableAccess } from '../table-access';
 import { type Contact, findContact, findContactByEmail, toContact } from './contacts';
 
 /**
@@ -76,25 +75,24 @@ export async function contactsOptedOutOfSale(
   const start = options.cursor === undefined ? { shard: 0 } : decodeCursor(options.cursor);
   const found: { shard: number; item: Record<string, unknown> }[] = [];
   for (let shard = start.shard; shard < SHARDS && found.length <= options.limit; shard++) {
-    let key = shard === start.shard ? start.key : undefined;
-    do {
-      const page = await access.documents.send(
-        new QueryCommand({
-          TableName: access.tableName,
-          IndexName: CONTACT_INDEX,
-          KeyConditionExpression: '#pk = :pk',
-          FilterExpression: '#doNotSell = :true',
-          ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey, '#doNotSell': 'doNotSell' },
-          ExpressionAttributeValues: {
-            ':pk': keyPrefix('contact', 'gsi2pk', { shard: String(shard) }),
-            ':true': true,
-          },
-          ExclusiveStartKey: key,
-        }),
-      );
-      found.push(...(page.Items ?? []).map((item) => ({ shard, item })));
-      key = page.LastEvaluatedKey;
-    } while (key !== undefined && found.length <= options.limit);
+    const pages = queryPages(
+      access,
+      {
+        IndexName: CONTACT_INDEX,
+        KeyConditionExpression: '#pk = :pk',
+        FilterExpression: '#doNotSell = :true',
+        ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey, '#doNotSell': 'doNotSell' },
+        ExpressionAttributeValues: {
+          ':pk': keyPrefix('contact', 'gsi2pk', { shard: String(shard) }),
+          ':true': true,
+        },
+      },
+      shard === start.shard ? start.key : undefined,
+    );
+    for await (const page of pages) {
+      found.push(...page.items.map((item) => ({ shard, item })));
+      if (found.length > options.limit) break;
+    }
   }
   const shown = found.slice(0, options.limit);
   const contacts = await Promise.all(shown.map(({ item }) => withSubscriptions(access, toContact(item))));

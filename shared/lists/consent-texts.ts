@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { consentTextItem } from '../data-model/consent-items';
 import { fromItem } from '../data-model/from-item';
 import { ConflictError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import type { TableAccess } from '../table-access';
+import { queryPages, type TableAccess } from '../table-access';
 
 /**
  * The exact words shown next to a signup checkbox, per list and locale. Versions are immutable and kept
@@ -41,26 +41,22 @@ async function newestVersions(
   limit?: number,
 ): Promise<ConsentText[]> {
   const texts: ConsentText[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({
-        TableName: access.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
-        ExpressionAttributeValues: {
-          ':pk': keyPrefix('consentText', 'pk', { listId }),
-          ':prefix': keyPrefix('consentText', 'sk', locale === undefined ? {} : { locale }),
-        },
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        Limit: limit,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    texts.push(...(page.Items ?? []).map(toConsentText));
-    cursor = limit === undefined ? page.LastEvaluatedKey : undefined;
-  } while (cursor !== undefined);
+  const pages = queryPages(access, {
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': table.partitionKey, '#sk': table.sortKey },
+    ExpressionAttributeValues: {
+      ':pk': keyPrefix('consentText', 'pk', { listId }),
+      ':prefix': keyPrefix('consentText', 'sk', locale === undefined ? {} : { locale }),
+    },
+    ScanIndexForward: false,
+    ConsistentRead: true,
+    Limit: limit,
+  });
+  for await (const page of pages) {
+    texts.push(...page.items.map(toConsentText));
+    // With a limit, the newest `limit` versions are the first page.
+    if (limit !== undefined) break;
+  }
   return texts;
 }
 

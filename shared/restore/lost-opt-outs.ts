@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import {
   type ConsentEvent,
@@ -9,7 +8,7 @@ import {
 } from '../consent/consent-events';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
-import type { TableAccess } from '../table-access';
+import { scanAllItems, type TableAccess } from '../table-access';
 
 /**
  * What a point-in-time restore loses that must never be lost: the opt-outs made after the restore point.
@@ -46,34 +45,26 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
   const suppressions: Suppression[] = [];
   const kinds = [...optOutKinds, 'email-changed'] as const;
   const values = Object.fromEntries(kinds.map((kind, index) => [`:kind${index}`, kind]));
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await source.documents.send(
-      new ScanCommand({
-        TableName: source.tableName,
-        FilterExpression:
-          `(begins_with(#sk, :consent) AND occurredAt > :since AND #kind IN (${Object.keys(values).join(', ')}))` +
-          ' OR #sk = :suppression',
-        ExpressionAttributeNames: { '#sk': table.sortKey, '#kind': 'kind' },
-        ExpressionAttributeValues: {
-          ':consent': keyPrefix('consentEvent', 'sk', {}),
-          ':suppression': primaryKeyOf('suppression', { emailHash: 'any' }).sk,
-          ':since': since,
-          ...values,
-        },
-        ConsistentRead: true,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (item.entity === 'suppression') suppressions.push(toSuppression(item));
-      else if (item.kind === 'email-changed') {
-        const newHash = (item.evidence as { newEmailHash?: unknown } | undefined)?.newEmailHash;
-        if (typeof newHash === 'string') changedAddresses.add(newHash);
-      } else events.push(toOptOutEvent(item));
-    }
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  const items = scanAllItems(source, {
+    FilterExpression:
+      `(begins_with(#sk, :consent) AND occurredAt > :since AND #kind IN (${Object.keys(values).join(', ')}))` +
+      ' OR #sk = :suppression',
+    ExpressionAttributeNames: { '#sk': table.sortKey, '#kind': 'kind' },
+    ExpressionAttributeValues: {
+      ':consent': keyPrefix('consentEvent', 'sk', {}),
+      ':suppression': primaryKeyOf('suppression', { emailHash: 'any' }).sk,
+      ':since': since,
+      ...values,
+    },
+    ConsistentRead: true,
+  });
+  for await (const item of items) {
+    if (item.entity === 'suppression') suppressions.push(toSuppression(item));
+    else if (item.kind === 'email-changed') {
+      const newHash = (item.evidence as { newEmailHash?: unknown } | undefined)?.newEmailHash;
+      if (typeof newHash === 'string') changedAddresses.add(newHash);
+    } else events.push(toOptOutEvent(item));
+  }
   // Oldest first; at one instant a list's event before the contact's (an all-marketing unsubscribe
   // writes both), so each is re-applied as it was first applied.
   events.sort(

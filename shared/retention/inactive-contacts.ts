@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import { isOpen } from '../rights/rights-request-rules';
 import { rightsRequestsOf } from '../rights/rights-requests';
 import { findSuppression } from '../suppressions/suppressions';
-import type { TableAccess } from '../table-access';
+import { queryAllItems, type TableAccess } from '../table-access';
 import { eraseForRetention } from './retention-erasure';
 
 /**
@@ -83,46 +83,38 @@ async function reviewShard(
   now: Date,
   run: RetentionRun,
 ): Promise<void> {
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.access.documents.send(
-      new QueryCommand({
-        TableName: deps.access.tableName,
-        IndexName: 'gsi2',
-        KeyConditionExpression: '#pk = :pk AND #sk < :cutoff',
-        ExpressionAttributeNames: {
-          '#pk': table.indexes.gsi2.partitionKey,
-          '#sk': table.indexes.gsi2.sortKey,
-        },
-        ExpressionAttributeValues: {
-          ':pk': keyPrefix('contact', 'gsi2pk', { shard }),
-          ':cutoff': cutoff,
-        },
-        Limit: PAGE_SIZE,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (deps.remainingMs !== undefined && deps.remainingMs() < SAFETY_MARGIN_MS) {
-        run.incomplete = true;
-        return;
-      }
-      // Unconfirmed-only contacts expire with their signup (TTL); nothing to decide here.
-      if (item[table.timeToLiveAttribute] !== undefined) continue;
-      run.reviewed++;
-      const contact = toContact(item);
-      try {
-        const outcome = await reviewContact(deps, contact, cutoff, now);
-        if (outcome === 'erased') run.erased++;
-        else run.kept++;
-      } catch (error) {
-        // One contact that cannot be reviewed must not stop the others behind it, day after day.
-        run.failed++;
-        deps.logger.error('inactive contact review failed', { contactId: contact.contactId, error });
-      }
+  const items = queryAllItems(deps.access, {
+    IndexName: 'gsi2',
+    KeyConditionExpression: '#pk = :pk AND #sk < :cutoff',
+    ExpressionAttributeNames: {
+      '#pk': table.indexes.gsi2.partitionKey,
+      '#sk': table.indexes.gsi2.sortKey,
+    },
+    ExpressionAttributeValues: {
+      ':pk': keyPrefix('contact', 'gsi2pk', { shard }),
+      ':cutoff': cutoff,
+    },
+    Limit: PAGE_SIZE,
+  });
+  for await (const item of items) {
+    if (deps.remainingMs !== undefined && deps.remainingMs() < SAFETY_MARGIN_MS) {
+      run.incomplete = true;
+      return;
     }
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+    // Unconfirmed-only contacts expire with their signup (TTL); nothing to decide here.
+    if (item[table.timeToLiveAttribute] !== undefined) continue;
+    run.reviewed++;
+    const contact = toContact(item);
+    try {
+      const outcome = await reviewContact(deps, contact, cutoff, now);
+      if (outcome === 'erased') run.erased++;
+      else run.kept++;
+    } catch (error) {
+      // One contact that cannot be reviewed must not stop the others behind it, day after day.
+      run.failed++;
+      deps.logger.error('inactive contact review failed', { contactId: contact.contactId, error });
+    }
+  }
 }
 
 /** Erases the contact, or moves its next review to when it could next fall due. */

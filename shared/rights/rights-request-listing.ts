@@ -1,7 +1,6 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { ValidationError } from '../errors';
-import type { TableAccess } from '../table-access';
+import { queryPages, type TableAccess } from '../table-access';
 import { isOpaqueId } from '../validation/schemas';
 import {
   openStatuses,
@@ -99,31 +98,31 @@ export async function listRightsRequests(
   const { conditions, names, values } = filterOf(filter, statuses);
   const gsi1 = table.indexes.gsi1;
   const requests: RightsRequest[] = [];
-  let start: Record<string, unknown> | undefined =
-    options.cursor === undefined ? undefined : startKeyAfter(decodeCursor(options.cursor));
-  do {
-    const page = await access.documents.send(
-      new QueryCommand({
-        TableName: access.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: before === undefined ? '#ipk = :ipk' : '#ipk = :ipk AND #isk < :before',
-        ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
-        ExpressionAttributeNames: {
-          '#ipk': gsi1.partitionKey,
-          ...(before === undefined ? {} : { '#isk': gsi1.sortKey }),
-          ...names,
-        },
-        ExpressionAttributeValues: {
-          ':ipk': keyPrefix('rightsRequest', 'gsi1pk', {}),
-          ...(before === undefined ? {} : { ':before': before }),
-          ...values,
-        },
-        ExclusiveStartKey: start,
-      }),
-    );
-    requests.push(...(page.Items ?? []).map(toRightsRequest));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined && requests.length <= options.limit);
+  const pages = queryPages(
+    access,
+    {
+      IndexName: 'gsi1',
+      KeyConditionExpression: before === undefined ? '#ipk = :ipk' : '#ipk = :ipk AND #isk < :before',
+      ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND ') } : {}),
+      ExpressionAttributeNames: {
+        '#ipk': gsi1.partitionKey,
+        ...(before === undefined ? {} : { '#isk': gsi1.sortKey }),
+        ...names,
+      },
+      ExpressionAttributeValues: {
+        ':ipk': keyPrefix('rightsRequest', 'gsi1pk', {}),
+        ...(before === undefined ? {} : { ':before': before }),
+        ...values,
+      },
+    },
+    options.cursor === undefined ? undefined : startKeyAfter(decodeCursor(options.cursor)),
+  );
+  let start: Record<string, unknown> | undefined;
+  for await (const page of pages) {
+    requests.push(...page.items.map(toRightsRequest));
+    start = page.lastKey;
+    if (requests.length > options.limit) break;
+  }
   const shown = requests.slice(0, options.limit);
   const last = shown.at(-1);
   const more = requests.length > options.limit || (start !== undefined && last !== undefined);

@@ -1,5 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TableAccess } from '../table-access';
+import { scanAllItems, type TableAccess } from '../table-access';
 import { emailAddressProblem, headerUnsafeCharacter, isListId, subjectProblem } from './schemas';
 
 /**
@@ -86,21 +85,13 @@ export function problemsOfItem(item: Item): StoredValueProblem[] {
 export async function checkStoredData(access: TableAccess): Promise<StoredDataReport> {
   const names = Object.fromEntries(checkedEntities.map((entity, index) => [`:e${index}`, entity]));
   const report: StoredDataReport = { itemsChecked: 0, problems: [] };
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await access.documents.send(
-      new ScanCommand({
-        TableName: access.tableName,
-        FilterExpression: `entity IN (${Object.keys(names).join(', ')})`,
-        ExpressionAttributeValues: names,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      report.itemsChecked += 1;
-      report.problems.push(...problemsOfItem(item));
-    }
-    cursor = page.LastEvaluatedKey;
-  } while (cursor !== undefined);
+  const items = scanAllItems(access, {
+    FilterExpression: `entity IN (${Object.keys(names).join(', ')})`,
+    ExpressionAttributeValues: names,
+  });
+  for await (const item of items) {
+    report.itemsChecked += 1;
+    report.problems.push(...problemsOfItem(item));
+  }
   return report;
 }
