@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { primaryKeyOf } from '../data-model';
 import type { BulkMailer } from '../email/bulk-mailer';
-import { markFoundMidSend, type SendDependencies } from '../sending/send-message';
+import { markFoundMidSend } from '../sending/message-updates';
+import type { SendDependencies } from '../sending/send-dependencies';
 
 /**
  * One campaign recipient, exactly once. The message id is derived from campaign and contact, so a recipient

@@ -21,7 +21,7 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { getList } from '../../../shared/lists/lists';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories } from '../../../shared/sending/message-types';
-import type { SendDependencies } from '../../../shared/sending/send-message';
+import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 
