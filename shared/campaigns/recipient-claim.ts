@@ -26,7 +26,7 @@ export function campaignMessageId(campaignId: string, contactId: string): string
   return `m${createHash('sha256').update(`${campaignId}:${contactId}`).digest('base64url').slice(0, 26)}`;
 }
 
-/** The points between two steps where the crash tests stop a worker (`committed`: worker.ts). */
+/** The points between two steps where the crash tests stop a worker (`committed`: send-task.ts). */
 export type ChunkStep = 'claimed' | 'sent' | 'recorded' | 'committed';
 
 export interface RecipientDependencies extends SendDependencies {
