@@ -1,6 +1,7 @@
 import { inParts } from '../table-access';
 import { audiencePage } from './audience';
-import { completeIfFinished, findCampaign, primaryCampaignKey } from './campaigns';
+import { completeIfFinished } from './campaign-lifecycle';
+import { findCampaign, primaryCampaignKey } from './campaigns';
 import {
   type CampaignWorkerDependencies,
   continueLater,

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { table } from '../data-model';
 import { AppError } from '../errors';
-import { startCampaign } from './campaigns';
+import { startCampaign } from './campaign-lifecycle';
 import { type CampaignWorkerDependencies, SAFETY_MARGIN_MS } from './task-run';
 import { armTask, workIndexPartition } from './tasks';
 

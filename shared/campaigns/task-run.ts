@@ -1,4 +1,4 @@
-import { completeIfFinished, taskFinishedUpdate } from './campaigns';
+import { completeIfFinished, taskFinishedUpdate } from './campaign-lifecycle';
 import type { RecipientDependencies } from './recipient-claim';
 import type { SendRateLimiter } from './send-rate';
 import { type CampaignTask, releaseTask, releaseTaskUpdate } from './tasks';

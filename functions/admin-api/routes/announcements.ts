@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
+import { startCampaign } from '../../../shared/campaigns/campaign-lifecycle';
 import {
   type CampaignContent,
   campaignVersionsOf,
   createCampaign,
-  startCampaign,
 } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/account-holder';

@@ -1,18 +1,20 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import {
-  type Campaign,
-  type CampaignContent,
-  campaignProgress,
-  campaignStatuses,
-  campaignVersionsOf,
   cancelCampaign,
-  createCampaign,
-  getCampaign,
-  listCampaigns,
   pauseCampaign,
   resumeCampaign,
   startCampaign,
+} from '../../../shared/campaigns/campaign-lifecycle';
+import { campaignProgress } from '../../../shared/campaigns/campaign-progress';
+import {
+  type Campaign,
+  type CampaignContent,
+  campaignStatuses,
+  campaignVersionsOf,
+  createCampaign,
+  getCampaign,
+  listCampaigns,
 } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { adminAccess } from '../../../shared/http/admin-access';
