@@ -172,6 +172,7 @@ async function measureCampaign(
       idleRss,
       peakRss,
       benchProcessCores: (cpu.user + cpu.system) / 1000 / wallMs,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       machineBusy: busy / (busy + machineAfter.idle - machineBefore.idle),
       dynamoDb,
       ses,
