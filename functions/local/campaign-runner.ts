@@ -43,6 +43,8 @@ export interface CampaignRunnerOptions {
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
   /** Test hook, see `RecipientDependencies.crashAt`. */
   crashAt?: RecipientDependencies['crashAt'];
+  /** Subscriptions read per planning step (tests: small pages, so planning writes send tasks of its own). */
+  planPageSize?: number;
   /** How often the retention job erases inactive contacts (AWS: daily, INACTIVE_CONTACTS_SCHEDULE). */
   retentionIntervalMs?: number;
 }
@@ -178,10 +180,11 @@ class StreamWorkRunner {
     const id = `${task.campaignId}/${task.taskId}`;
     this.known.set(id, 'running');
     const deadline = Date.now() + (this.options.taskBudgetMs ?? 60_000);
-    const { afterRecipientSent, crashAt } = this.options;
+    const { afterRecipientSent, crashAt, planPageSize } = this.options;
     const deps: CampaignWorkerDependencies = {
       ...this.base,
       remainingMs: () => deadline - Date.now(),
+      ...(planPageSize ? { planPageSize } : {}),
       ...(afterRecipientSent ? { afterRecipientSent } : {}),
       ...(crashAt ? { crashAt } : {}),
     };

@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
 import { ConflictError } from '../errors';
 import { newId } from '../ids';
@@ -139,8 +139,22 @@ export async function cancelCampaign(access: TableAccess, campaignId: string, no
   ]);
 }
 
-/** After a task finished: the campaign is complete once no task is outstanding. */
+/**
+ * After a task finished: the campaign is complete once no task is outstanding. A strongly consistent read
+ * first, so only the task that finished last writes: a conditional write from every finishing task failed
+ * for all but one of them (hundreds of failed writes on one item per campaign).
+ */
 export async function completeIfFinished(access: TableAccess, campaignId: string, now: Date): Promise<void> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('campaign', { campaignId }),
+      ProjectionExpression: '#status, outstanding',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ConsistentRead: true,
+    }),
+  );
+  if (Item?.status !== 'running' || Number(Item.outstanding) > 0) return;
   try {
     await access.documents.send(
       new UpdateCommand({

@@ -2,6 +2,7 @@ import { inParts } from '../table-access';
 import { audiencePage } from './audience';
 import { completeIfFinished } from './campaign-lifecycle';
 import { findCampaign, primaryCampaignKey } from './campaigns';
+import { runSendTask } from './send-task';
 import {
   type CampaignWorkerDependencies,
   continueLater,
@@ -22,8 +23,8 @@ export async function runPlanTask(
   task: CampaignTask,
   leaseId: string,
 ): Promise<TaskRun> {
-  const batchSize = Math.min(50, deps.batchSize ?? 50);
-  const pageSize = deps.planPageSize ?? 500;
+  const batchSize = deps.batchSize ?? sendTaskSize(deps.limiter.chunkSize);
+  const pageSize = deps.planPageSize ?? 1000;
   const segment = task.segment ?? '0';
   let cursor = task.cursor ?? undefined;
   let batches = task.batches ?? 0;
@@ -46,24 +47,39 @@ export async function runPlanTask(
     const page = await audiencePage(deps.access, campaign, segment, cursor, pageSize);
     const { contactIds } = page;
     const now = deps.now?.() ?? new Date();
-    const newTasks: TransactItem[] = [];
-    for (const recipients of inParts(contactIds, batchSize)) {
-      newTasks.push(
-        newTaskPut(
-          deps.access,
-          {
-            campaignId: task.campaignId,
-            taskId: `send-${segment}-${batches + newTasks.length}`,
-            kind: 'send',
-            recipients,
-            nextIndex: 0,
-          },
-          now,
-        ),
-      );
-    }
+    const parts = inParts(contactIds, batchSize);
     const last = page.next === undefined;
+    // The shard's last batch is sent by this planner itself: it becomes that batch's send task, saving
+    // a task of its own (a take, a stream record, an invocation) per shard.
+    const own = last ? parts.pop() : undefined;
+    const newTasks = parts.map((recipients, index) =>
+      newTaskPut(
+        deps.access,
+        {
+          campaignId: task.campaignId,
+          taskId: `send-${segment}-${batches + index}`,
+          kind: 'send',
+          recipients,
+          nextIndex: 0,
+        },
+        now,
+      ),
+    );
     const progress = { cursor: page.next ?? null, batches: batches + newTasks.length };
+    const totals = campaignTotalsUpdate(deps, task.campaignId, {
+      planned: contactIds.length,
+      outstanding: newTasks.length - (last && own === undefined ? 1 : 0),
+      planning: last ? -1 : 0,
+    });
+    if (own !== undefined) {
+      // The batches, the cursor, the totals and this task's turn into a send task move together, in the
+      // transaction that claims its first chunk (send-task.ts): a crash repeats the page or not at all.
+      const sendTask: CampaignTask = { ...task, kind: 'send', recipients: own, nextIndex: 0 };
+      return runSendTask(deps, sendTask, leaseId, {
+        fields: { ...progress, kind: 'send', recipients: own, nextIndex: 0 },
+        writes: [...newTasks, totals],
+      });
+    }
     // The batches, the cursor and the campaign's totals move together: a crash repeats the page or not at all.
     await transactWithRetry(deps.access, [
       releaseTaskUpdate(
@@ -74,11 +90,7 @@ export async function runPlanTask(
         progress,
       ),
       ...newTasks,
-      campaignTotalsUpdate(deps, task.campaignId, {
-        planned: contactIds.length,
-        outstanding: newTasks.length - (last ? 1 : 0),
-        planning: last ? -1 : 0,
-      }),
+      totals,
     ]);
     if (last) {
       await completeIfFinished(deps.access, task.campaignId, now);
@@ -87,6 +99,15 @@ export async function runPlanTask(
     cursor = page.next;
     batches += newTasks.length;
   }
+}
+
+/**
+ * Recipients per send task: one unit of sending at the shared rate (the limiter's chunk, a twentieth of
+ * the rate), at least one full SES call (50), at most 1,000 (a task item of about 25 KB, rewritten by each
+ * claim and commit). A task sends in chunks; at 1,000 emails/s and more a chunk is the whole task.
+ */
+export function sendTaskSize(chunkSize: number): number {
+  return Math.min(1000, Math.max(50, chunkSize));
 }
 
 /** Send tasks planned but not finished beyond which planning waits: about five minutes of sending. */

@@ -45,6 +45,9 @@ export interface ChunkOptions {
   claimedBefore?: boolean;
 }
 
+const DECISIONS_BETWEEN_YIELDS = 50;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 type Pending =
   | { kind: 'settled'; outcome: RecipientOutcome }
   | { kind: 'record'; outcome: RecipientOutcome; fields: RecordFields; recipient: ChunkRecipient }
@@ -65,7 +68,10 @@ export async function sendToChunk(
   const { recipients, records } = await readChunkRecipients(deps.access, unique, listId, messageIds);
 
   const decided = new Map<string, Pending>();
-  for (const contactId of unique) {
+  for (const [position, contactId] of unique.entries()) {
+    // Deciding is CPU work with no I/O: a chunk of a thousand would hold the event loop for a while, and
+    // every other task's answers (and their deadlines) would wait behind it.
+    if (position > 0 && position % DECISIONS_BETWEEN_YIELDS === 0) await yieldToEventLoop();
     decided.set(
       contactId,
       await decide(deps, campaign, recipients.get(contactId), records.get(contactId), {

@@ -12,7 +12,7 @@ import {
   type TaskRun,
 } from './task-run';
 import { type CampaignTask, type ChunkClaim, claimChunk, releaseTask, releaseTaskUpdate } from './tasks';
-import { transactWithRetry } from './transactions';
+import { type TransactItem, transactWithRetry } from './transactions';
 
 /**
  * A send task: sends its batch chunk by chunk at the shared rate, counts each chunk as it moves past it,
@@ -21,24 +21,59 @@ import { transactWithRetry } from './transactions';
 
 const THROTTLE_RETRIES_IN_PLACE = 3;
 
+/**
+ * What a planner hands over when it turns into the send task of its shard's last batch (planning-task.ts):
+ * the fields that make its item that task, and the rest of its last page's transaction. They are written
+ * with the first chunk's claim, or on their own before anything else this task writes.
+ */
+export interface PlannerHandover {
+  fields: Record<string, unknown>;
+  writes: TransactItem[];
+}
+
 export async function runSendTask(
   deps: CampaignWorkerDependencies,
   task: CampaignTask,
   leaseId: string,
+  handover?: PlannerHandover,
 ): Promise<TaskRun> {
   const recipients = task.recipients ?? [];
   let index = task.nextIndex ?? 0;
   let throttled = 0;
   // The claim of a chunk not yet counted (an earlier run died, or SES asked us to retry part of it).
   let claimed: ChunkClaim | undefined = task.claim;
+  let unwritten = handover;
+  /** Writes what is left of the handover, with `claim` when there is one. */
+  const writeHandover = async (claim?: ChunkClaim) => {
+    if (unwritten === undefined) return false;
+    const { fields, writes } = unwritten;
+    const taskUpdate = releaseTaskUpdate(
+      deps.access,
+      task,
+      leaseId,
+      { status: 'running' },
+      {
+        ...fields,
+        ...(claim ? { claim } : {}),
+      },
+    );
+    await transactWithRetry(deps.access, [taskUpdate, ...writes]);
+    unwritten = undefined;
+    return true;
+  };
   while (index < recipients.length) {
-    if (deps.remainingMs() < SAFETY_MARGIN_MS) return continueLater(deps, task, leaseId, {});
+    if (deps.remainingMs() < SAFETY_MARGIN_MS) {
+      await writeHandover();
+      return continueLater(deps, task, leaseId, {});
+    }
     // Read before every chunk, so a pause or cancel takes effect within one chunk.
     const campaign = await findCampaign(deps.access, task.campaignId);
     if (campaign === undefined || campaign.status === 'cancelled') {
+      await writeHandover();
       return finishTask(deps, task, leaseId, 'cancelled');
     }
     if (campaign.status !== 'running') {
+      await writeHandover();
       if (await parkTask(deps, task, leaseId)) return 'parked';
       continue;
     }
@@ -53,10 +88,12 @@ export async function runSendTask(
     const outcomes = await sendToChunk(deps, campaign, chunk, {
       claimedBefore,
       claim: async () => {
-        await claimChunk(deps.access, task, leaseId, claim);
+        if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
         claimed = claim;
       },
     });
+    // A chunk with nobody to send to claims nothing; the handover is written before it is counted.
+    await writeHandover();
     const retries = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome.failure] : []));
     if (retries.length > 0) {
       // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.
@@ -81,6 +118,7 @@ export async function runSendTask(
     await deps.crashAt?.('committed');
     index = next;
   }
+  await writeHandover();
   return finishTask(deps, task, leaseId, 'finished');
 }
 

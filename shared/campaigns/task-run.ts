@@ -14,7 +14,7 @@ export interface CampaignWorkerDependencies extends RecipientDependencies {
   limiter: SendRateLimiter;
   /** Milliseconds this invocation may still run (Lambda: `context.getRemainingTimeInMillis()`). */
   remainingMs: () => number;
-  /** Recipients per send task (at most 50, SES's bulk size, so a batch is one unit of retry). */
+  /** Recipients per send task (default: `sendTaskSize` of the limiter's chunk, planning-task.ts). */
   batchSize?: number;
   /** Subscriptions read per planning step (one transaction writes their batches). */
   planPageSize?: number;

@@ -295,24 +295,38 @@ describe('crashes and throttling', () => {
   // twice and nobody is skipped. A crash after the claim and before the records leaves the chunk's
   // recipients `uncertain` (counted, never resent): after 'claimed' none of them got the email, after
   // 'sent' each got it once; after 'recorded' and 'committed' everyone is `sent`.
-  it.each(['claimed', 'sent', 'recorded', 'committed'] as const)(
-    'a worker killed after a chunk is %s, then restarted, sends to everyone at most once and skips nobody',
-    async (step) => {
+  // Both shapes of work: a planner that sends its shard's last batch itself (its first claim is the
+  // transaction that writes its page), and send tasks a planner wrote (pages of one subscriber). One task
+  // at a time, the 16 planners first: at most 16 chunks are planners', so the 20th is a send task's.
+  const shapes = {
+    'its planner': { options: {}, crashAt: 2 },
+    'a send task of its own': { options: { planPageSize: 1 }, crashAt: 20 },
+  } as const;
+  it.each(
+    (['claimed', 'sent', 'recorded', 'committed'] as const).flatMap((step) =>
+      (Object.keys(shapes) as (keyof typeof shapes)[]).map((shape) => [step, shape] as const),
+    ),
+  )(
+    'a worker killed after a chunk is %s (sent by %s), then restarted, sends to everyone at most once and skips nobody',
+    async (step, shape) => {
       const people = await givenConfirmedSubscribers(runtime, 'news', 30);
       const subject = `Crash at ${step}`;
       const campaign = await createCampaign({ subject });
       let reached = 0;
       const doomed = await startWorker({
+        ...shapes[shape].options,
         concurrency: 1,
         crashAt: (point) => {
-          if (point === step && ++reached === 2) throw new SimulatedCrash(`killed when ${step}`);
+          if (point === step && ++reached === shapes[shape].crashAt) {
+            throw new SimulatedCrash(`killed when ${step}`);
+          }
         },
       });
       await start(campaign.campaignId);
       await doomed.crashed;
       await doomed.stop();
 
-      await startWorker();
+      await startWorker(shapes[shape].options);
       const done = await waitForCampaign(runtime, campaign.campaignId);
       const ledger = await ledgerOf(
         people.map((person) => person.contactId),
