@@ -205,7 +205,10 @@ describe('a campaign to a list', () => {
     });
     await start(campaign.campaignId);
     const done = await waitForCampaign(runtime, campaign.campaignId);
-    expect(done.progress).toMatchObject({ total: 8, sent: 5, skipped: { unsubscribed: 3 }, remaining: 0 });
+    // Each is either left out by the planner of their shard (planned after they left: a planner sends its
+    // own batch before the next one plans) or skipped when their batch is sent; nobody is sent to.
+    expect(done.progress).toMatchObject({ sent: 5, remaining: 0 });
+    expect(done.progress.total).toBe(5 + (done.progress.skipped.unsubscribed ?? 0));
     for (const person of people) {
       const expected = unsubscribed.includes(person.contactId) ? 0 : 1;
       expect(await mailsWithSubject(person.email, 'Mid-campaign news')).toHaveLength(expected);
