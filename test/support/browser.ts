@@ -51,7 +51,11 @@ const CHROMIUM_ARGS = [
  * contexts and pages, side by side.
  */
 export function launchChromiumServer(): Promise<BrowserServer> {
-  return chromium.launchServer({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, timeout: 60_000 });
+  return chromium.launchServer({
+    executablePath: chromiumExecutable(),
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
 }
 
 /** A connection to the run's browser process; closing it leaves the browser to the other files. */
