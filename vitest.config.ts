@@ -5,6 +5,7 @@ const common = {
   testTimeout: 30_000,
   hookTimeout: 120_000,
   pool: 'forks' as const,
+  setupFiles: ['test/support/per-file-setup.ts'],
   // npm scripts run on the pinned Node 22 (the `node` devDependency); a direct `npx vitest` on an older
   // system Node would trip the SDK's notice, which would only add noise.
   env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
