@@ -23,7 +23,7 @@ const RATES = [100, 1000, 10_000];
 const RECIPIENTS = 1_000_000;
 const SIGNUPS_PER_SECOND = 1000;
 const PIXELS_PER_SECOND = 10_000;
-/** Send tasks hold at most this many recipients (worker.ts planning), the SES bulk size. */
+/** Send tasks hold at most this many recipients (planning-task.ts), the SES bulk size. */
 const TASK_SIZE = 50;
 const PLAN_PAGE = 500;
 /** Prices (USD, on-demand, us-east-1): DynamoDB per million write / read request units, SES per million. */

@@ -3,12 +3,9 @@ import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RecipientDependencies } from '../../shared/campaigns/recipient-claim';
 import { sleep } from '../../shared/campaigns/send-rate';
-import {
-  type CampaignWorkerDependencies,
-  runTask,
-  SimulatedCrash,
-  sweep,
-} from '../../shared/campaigns/worker';
+import { sweep } from '../../shared/campaigns/sweep';
+import { type CampaignWorkerDependencies, SimulatedCrash } from '../../shared/campaigns/task-run';
+import { runTask } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
 import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
 import { processPublicRequest } from '../../shared/requests/process-public-request';

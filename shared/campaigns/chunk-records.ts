@@ -1,11 +1,11 @@
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Contact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
-import { anonymisedMessage } from '../rights/erasure';
+import { anonymisedMessage } from '../rights/anonymised-records';
 import { sanitiseTagValue } from '../sending/compliance-policy';
+import type { MessageRecord } from '../sending/message-record';
 import { noticeCategories } from '../sending/message-types';
 import { isOneOf } from '../sending/policy/kind-policy';
-import type { MessageRecord } from '../sending/send-message';
 import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import type { Campaign } from './campaigns';
 import { backoff } from './transactions';

@@ -4,7 +4,7 @@ import { type Contact, toContact } from '../contacts/contacts';
 import { primaryKeyOf } from '../data-model';
 import { toList } from '../lists/lists';
 import type { RecipientState } from '../sending/message-types';
-import { recipientStateOf } from '../sending/send-message';
+import { recipientStateOf } from '../sending/recipient-state';
 import { toSuppression } from '../suppressions/suppressions';
 import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import { backoff } from './transactions';

@@ -35,7 +35,7 @@ import { templateFor } from './template-cache';
  * 4. Send: one SendBulkEmail per variant and 50 recipients, in parallel (bulk-send.ts).
  * 5. Record: one message item per recipient (sent with its SES id, refused, failed with SES's reason,
  *    throttled, uncertain) in BatchWriteItem requests (chunk-records.ts); then the test hooks.
- * The task then counts the chunk and moves past it, removing the claim, in one transaction (worker.ts).
+ * The task then counts the chunk and moves past it, removing the claim, in one transaction (send-task.ts).
  */
 
 export interface ChunkOptions {

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { SimulatedCrash } from '../../shared/campaigns/worker';
+import { SimulatedCrash } from '../../shared/campaigns/task-run';
 import { keyPrefix } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
