@@ -1,7 +1,7 @@
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Contact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
-import { anonymisedMessage } from '../rights/erasure';
+import { anonymisedMessage } from '../rights/anonymised-records';
 import { sanitiseTagValue } from '../sending/compliance-policy';
 import type { MessageRecord } from '../sending/message-record';
 import { noticeCategories } from '../sending/message-types';

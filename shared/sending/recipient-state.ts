@@ -7,6 +7,12 @@ import type { TableAccess } from '../table-access';
 import { isOpaqueId } from '../validation/schemas';
 import type { MessageDraft, RecipientState } from './message-types';
 
+/**
+ * What the compliance policy knows about a recipient (`RecipientState`): their contact, suppression,
+ * subscription and list, and the rights request a data-request message names. Read strongly consistent
+ * just before the decision.
+ */
+
 /** The recipient as the policy sees it, read right now. */
 export async function recipientStateFor(
   access: TableAccess,
