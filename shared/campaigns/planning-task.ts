@@ -52,19 +52,7 @@ export async function runPlanTask(
     // The shard's last batch is sent by this planner itself: it becomes that batch's send task, saving
     // a task of its own (a take, a stream record, an invocation) per shard.
     const own = last ? parts.pop() : undefined;
-    const newTasks = parts.map((recipients, index) =>
-      newTaskPut(
-        deps.access,
-        {
-          campaignId: task.campaignId,
-          taskId: `send-${segment}-${batches + index}`,
-          kind: 'send',
-          recipients,
-          nextIndex: 0,
-        },
-        now,
-      ),
-    );
+    const newTasks = sendTaskPuts(deps, task, parts, { segment, first: batches, now });
     const progress = { cursor: page.next ?? null, batches: batches + newTasks.length };
     const totals = campaignTotalsUpdate(deps, task.campaignId, {
       planned: contactIds.length,
@@ -99,6 +87,28 @@ export async function runPlanTask(
     cursor = page.next;
     batches += newTasks.length;
   }
+}
+
+/** The send tasks of a page's batches, numbered on from `first` within the shard. */
+function sendTaskPuts(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  parts: string[][],
+  at: { segment: string; first: number; now: Date },
+): TransactItem[] {
+  return parts.map((recipients, index) =>
+    newTaskPut(
+      deps.access,
+      {
+        campaignId: task.campaignId,
+        taskId: `send-${at.segment}-${at.first + index}`,
+        kind: 'send',
+        recipients,
+        nextIndex: 0,
+      },
+      at.now,
+    ),
+  );
 }
 
 /**

@@ -89,16 +89,8 @@ export function createSendRateLimiter(access: TableAccess, options: SendRateOpti
   };
 }
 
-function createBucketLimiter(
-  access: TableAccess,
-  options: SendRateOptions,
-  BUCKET: ReturnType<typeof bucketKey>,
-): SendRateLimiter {
-  const perSecond = options.perSecond;
-  const maxAheadMs = options.maxAheadMs ?? 1000;
-  const now = options.now ?? Date.now;
-  const wait = options.sleep ?? sleep;
-
+/** The bucket item's reads and conditional writes (the algorithm is in createBucketLimiter). */
+function bucketItem(access: TableAccess, BUCKET: ReturnType<typeof bucketKey>) {
   async function currentTat(): Promise<number | undefined> {
     const { Item } = await access.documents.send(
       new GetCommand({ TableName: access.tableName, Key: BUCKET, ConsistentRead: true }),
@@ -175,6 +167,20 @@ function createBucketLimiter(
       throw error;
     }
   }
+
+  return { currentTat, reserveFrom, compareAndSet, append };
+}
+
+function createBucketLimiter(
+  access: TableAccess,
+  options: SendRateOptions,
+  BUCKET: ReturnType<typeof bucketKey>,
+): SendRateLimiter {
+  const perSecond = options.perSecond;
+  const maxAheadMs = options.maxAheadMs ?? 1000;
+  const now = options.now ?? Date.now;
+  const wait = options.sleep ?? sleep;
+  const { currentTat, reserveFrom, compareAndSet, append } = bucketItem(access, BUCKET);
 
   return {
     chunkSize: chunkSizeFor(perSecond),

@@ -42,25 +42,7 @@ export async function runSendTask(
   let throttled = 0;
   // The claim of a chunk not yet counted (an earlier run died, or SES asked us to retry part of it).
   let claimed: ChunkClaim | undefined = task.claim;
-  let unwritten = handover;
-  /** Writes what is left of the handover, with `claim` when there is one. */
-  const writeHandover = async (claim?: ChunkClaim) => {
-    if (unwritten === undefined) return false;
-    const { fields, writes } = unwritten;
-    const taskUpdate = releaseTaskUpdate(
-      deps.access,
-      task,
-      leaseId,
-      { status: 'running' },
-      {
-        ...fields,
-        ...(claim ? { claim } : {}),
-      },
-    );
-    await transactWithRetry(deps.access, [taskUpdate, ...writes]);
-    unwritten = undefined;
-    return true;
-  };
+  const writeHandover = handoverWriter(deps, task, leaseId, handover);
   while (index < recipients.length) {
     if (deps.remainingMs() < SAFETY_MARGIN_MS) {
       await writeHandover();
@@ -120,6 +102,36 @@ export async function runSendTask(
   }
   await writeHandover();
   return finishTask(deps, task, leaseId, 'finished');
+}
+
+/**
+ * Writes what is left of a planner's handover (once), with the chunk's `claim` when there is one; false
+ * when there is nothing left to write.
+ */
+function handoverWriter(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  handover: PlannerHandover | undefined,
+): (claim?: ChunkClaim) => Promise<boolean> {
+  let unwritten = handover;
+  return async (claim) => {
+    if (unwritten === undefined) return false;
+    const { fields, writes } = unwritten;
+    const taskUpdate = releaseTaskUpdate(
+      deps.access,
+      task,
+      leaseId,
+      { status: 'running' },
+      {
+        ...fields,
+        ...(claim ? { claim } : {}),
+      },
+    );
+    await transactWithRetry(deps.access, [taskUpdate, ...writes]);
+    unwritten = undefined;
+    return true;
+  };
 }
 
 /**
