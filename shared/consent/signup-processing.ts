@@ -66,6 +66,14 @@ async function currentLists(deps: SignupDependencies, signup: StoredSignup) {
   return new Map(lists.flatMap((list) => (list === undefined ? [] : [[list.listId, list] as const])));
 }
 
+/** The request's lists with what the person agreed to for each. */
+function joiningLists(signup: StoredSignup, lists: Map<string, MailingList>) {
+  return signup.lists.flatMap(({ listId, consentText, evidenceKind }) => {
+    const list = lists.get(listId);
+    return list === undefined ? [] : [{ list, consentText, evidenceKind }];
+  });
+}
+
 /** A confirmation is the way back from an opt-out, but a mailbox that bounced does not exist. */
 const undeliverable = (suppression: Suppression | undefined) =>
   suppression?.reason === 'hard-bounce' || suppression?.reason === 'soft-bounces';
@@ -133,27 +141,25 @@ async function recordSignup(
   deps: SignupDependencies,
   request: PublicRequest,
   signup: StoredSignup,
-  lists: Map<string, MailingList>,
+  listsRead: Promise<Map<string, MailingList>>,
 ): Promise<SignupProgress | undefined> {
   const now = new Date(request.receivedAt);
-  const joining = signup.lists.flatMap(({ listId, consentText, evidenceKind }) => {
-    const list = lists.get(listId);
-    return list === undefined ? [] : [{ list, consentText, evidenceKind }];
-  });
   const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
   const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];
   const progressAt = counts.length;
   let capReached = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const [existing, suppression] = await Promise.all([
+    // The lists are read side by side with the address's first reads: one round trip fewer before the email.
+    const [existing, suppression, lists] = await Promise.all([
       loadExisting(deps, signup.email),
       findSuppression(deps.access, request.emailHash),
+      listsRead,
     ]);
     const plan = planSignup({
       ...deps,
       confirmationLinkTtlHours: deps.settings.confirmationLinkTtlHours,
       signup,
-      joining,
+      joining: joiningLists(signup, lists),
       existing,
       suppression,
       now,
@@ -232,11 +238,14 @@ async function sendSignupEmails(
 export function signupWork(deps: SignupDependencies): PublicRequestWork['signup'] {
   return async (request: PublicRequest) => {
     const signup = StoredSignup.parse(request.payload);
-    const lists = await currentLists(deps, signup);
+    const listsRead = currentLists(deps, signup);
+    // Awaited on every path below; this keeps a refusal from being reported as unhandled meanwhile.
+    listsRead.catch(() => {});
     const progress =
       request.progress === undefined
-        ? await recordSignup(deps, request, signup, lists)
+        ? await recordSignup(deps, request, signup, listsRead)
         : SignupProgress.parse(request.progress);
+    const lists = await listsRead;
     if (progress === undefined) return;
     await sendSignupEmails(deps, request, signup, lists, progress);
     deps.logger.info('signup recorded', {

@@ -6,13 +6,13 @@ import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { Locale } from '../../shared/i18n/locales';
 import type { Runtime } from '../../shared/runtime';
 import { localAppFor } from './apps';
-import { launchChromium, serveOnFreePort } from './browser';
+import { connectToChromium, serveOnFreePort } from './browser';
 import { testCampaignRunner } from './campaigns';
 import type { SentMail } from './sent-mail';
 import { createTestRuntime } from './test-runtime';
 
 /**
- * What a browser test file needs, once per file: one Chromium process, the app served on a real port as
+ * What a browser test file needs, once per file: a connection to the run's one Chromium process, the app served on a real port as
  * `npm start` serves it (links in emails point at that origin), the table's stream read in-process, and
  * an accessibility checker. Each test opens its own context (cookies, language) and pages in it.
  */
@@ -51,7 +51,7 @@ export async function startBrowserSession(
   await options.given?.(runtime);
   app = localAppFor(runtime);
   const streamReader: CampaignRunner = await testCampaignRunner(runtime);
-  const browser = await launchChromium();
+  const browser = await connectToChromium();
   const contexts = new Set<BrowserContext>();
   const checker = accessibilityChecker(browser);
 

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserServer, chromium } from 'playwright-core';
+import { inject } from 'vitest';
 
 /**
  * A real browser for the pages: Debian's `chromium` (`apt-get install -y chromium`; .ci/run installs it),
@@ -44,9 +45,22 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-/** One headless browser process; each test opens its own contexts and pages in it. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, timeout: 60_000 });
+/**
+ * The one headless browser process of a test run (started by the browser project's global setup,
+ * test/support/browser-global-setup.ts); every browser test file connects to it and opens its own
+ * contexts and pages, side by side.
+ */
+export function launchChromiumServer(): Promise<BrowserServer> {
+  return chromium.launchServer({
+    executablePath: chromiumExecutable(),
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
+}
+
+/** A connection to the run's browser process; closing it leaves the browser to the other files. */
+export function connectToChromium(): Promise<Browser> {
+  return chromium.connect(inject('browserEndpoint'), { timeout: 60_000 });
 }
 
 export interface RenderedPage {
