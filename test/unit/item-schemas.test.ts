@@ -22,7 +22,7 @@ import { suppressionItem } from '../../shared/data-model/suppression-items';
 import { StoredItemError } from '../../shared/errors';
 import type { ConsentText } from '../../shared/lists/consent-texts';
 import type { MailingList } from '../../shared/lists/lists';
-import type { MessageRecord } from '../../shared/sending/send-message';
+import type { MessageRecord } from '../../shared/sending/message-record';
 import type { Suppression } from '../../shared/suppressions/suppressions';
 
 /**
