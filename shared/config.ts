@@ -1,75 +1,32 @@
 import * as z from 'zod';
+import {
+  headerSafeText,
+  optionalUrl,
+  originList,
+  positiveInteger,
+  senderAddress,
+  signingKeys,
+} from './config-values';
 import { ConfigurationError } from './errors';
-import { InvalidKeyringError, keyringOf, type SigningKeyring } from './signing-keyring';
+import {
+  type KeyVariables,
+  keySourceIssues,
+  keySourceOf,
+  RECEIPT_KEY_NAMES,
+  type SigningKeySource,
+  TOKEN_KEY_NAMES,
+} from './signing-key-source';
+import type { SigningKeyring } from './signing-keyring';
 import { type TrackingMode, trackingModes } from './tracking/tracking-modes';
-import { emailAddress, headerSafeText as headerSafe } from './validation/schemas';
 
 /**
  * The one place that reads configuration. Every function calls `loadConfig(process.env)` once at cold
  * start; an invalid or missing value stops start-up with a message naming each offending variable (and
- * never echoing a secret's value).
+ * never echoing a secret's value). The formats of the values are config-values.ts; where the signing keys
+ * come from, signing-key-source.ts.
  */
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Sender values reach the From header and subjects: the one definition of header-safe text. */
-const headerSafeText = (what: string) =>
-  z.string({ error: `is required (${what})` }).pipe(headerSafe({ max: 200 }));
-
-const senderAddress = (what: string) =>
-  z.string({ error: `must be an email address (${what})` }).pipe(emailAddress());
-
-const optionalUrl = z.url({ error: 'must be an absolute URL' }).optional();
-
-const positiveInteger = (fallback: number, max: number) =>
-  z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max).default(fallback);
-
-/** Comma-separated origins (`https://www.example.com`), normalised to `URL.origin`. */
-const originList = z
-  .string()
-  .default('')
-  .transform((raw, ctx) => {
-    const origins: string[] = [];
-    for (const entry of raw
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)) {
-      let url: URL;
-      try {
-        url = new URL(entry);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin like https://www.example.com` });
-        return z.NEVER;
-      }
-      if (url.origin !== entry.replace(/\/$/, '') || !['https:', 'http:'].includes(url.protocol)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${entry}" must be a bare origin like https://www.example.com`,
-        });
-        return z.NEVER;
-      }
-      origins.push(url.origin);
-    }
-    return origins;
-  });
-
-/**
- * `kid:secret` pairs, comma separated; secrets are base64 or base64url and at least 32 bytes. Checked
- * against the active id by `keyringOf` (shared/signing-keyring.ts), the same rules as the secret's JSON.
- */
-const signingKeys = z
-  .string()
-  .optional()
-  .transform((raw) =>
-    raw
-      ?.split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .map((pair): [string, string] => {
-        const separator = pair.indexOf(':');
-        return separator > 0 ? [pair.slice(0, separator), pair.slice(separator + 1)] : ['', ''];
-      }),
-  );
 
 const environmentSchema = z
   .object({
@@ -193,15 +150,6 @@ export interface SenderIdentity {
 }
 
 export type { SigningKeyring };
-
-/**
- * Where the signing keys come from: this configuration (local, tests), a Secrets Manager secret (AWS), or
- * nowhere, for a function that signs and verifies nothing.
- */
-export type SigningKeySource =
-  | { kind: 'configuration'; keyring: SigningKeyring }
-  | { kind: 'none' }
-  | { kind: 'secrets-manager'; secretId: string; endpoint: string | undefined };
 
 export interface Config {
   tableName: string;
@@ -357,25 +305,6 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
 
 type Environment = z.infer<typeof environmentSchema>;
 
-/** The variables of one keyring: listed in the environment, or named as a Secrets Manager secret. */
-interface KeyVariables {
-  keys: [string, string][] | undefined;
-  activeKeyId: string | undefined;
-  secretId: string | undefined;
-  endpoint: string | undefined;
-}
-
-const TOKEN_KEY_NAMES = {
-  keys: 'TOKEN_SIGNING_KEYS',
-  activeKeyId: 'TOKEN_ACTIVE_KEY_ID',
-  secretId: 'TOKEN_SIGNING_KEYS_SECRET',
-} as const;
-const RECEIPT_KEY_NAMES = {
-  keys: 'RECEIPT_SIGNING_KEYS',
-  activeKeyId: 'RECEIPT_ACTIVE_KEY_ID',
-  secretId: 'RECEIPT_SIGNING_KEYS_SECRET',
-} as const;
-
 const tokenKeyVariables = (env: Environment): KeyVariables => ({
   keys: env.TOKEN_SIGNING_KEYS,
   activeKeyId: env.TOKEN_ACTIVE_KEY_ID,
@@ -388,39 +317,3 @@ const receiptKeyVariables = (env: Environment): KeyVariables => ({
   secretId: env.RECEIPT_SIGNING_KEYS_SECRET,
   endpoint: env.SECRETS_MANAGER_ENDPOINT,
 });
-
-/**
- * At most one source of keys, and a valid keyring where it is the configuration. None at all is for a
- * function that needs none (ses-events signs no token; only the HTTP functions issue receipts); the
- * runtime refuses it where keys are needed.
- */
-function keySourceIssues(
-  env: KeyVariables,
-  names: typeof TOKEN_KEY_NAMES | typeof RECEIPT_KEY_NAMES,
-): { path: string[]; message: string }[] {
-  const configured = env.keys !== undefined || env.activeKeyId !== undefined;
-  if (env.secretId !== undefined) {
-    const message = `is set, so ${names.keys} and ${names.activeKeyId} must not be (one source of keys)`;
-    return configured ? [{ path: [names.secretId], message }] : [];
-  }
-  if (!configured) return [];
-  try {
-    keyringOf(env.activeKeyId, env.keys ?? []);
-    return [];
-  } catch (error) {
-    if (!(error instanceof InvalidKeyringError)) throw error;
-    return error.problems.map((message) => ({
-      path: [/active key/.test(message) ? names.activeKeyId : names.keys],
-      message,
-    }));
-  }
-}
-
-function keySourceOf(env: KeyVariables): SigningKeySource {
-  if (env.secretId !== undefined) {
-    return { kind: 'secrets-manager', secretId: env.secretId, endpoint: env.endpoint };
-  }
-  if (env.keys === undefined && env.activeKeyId === undefined) return { kind: 'none' };
-  // Checked by keySourceIssues before this runs.
-  return { kind: 'configuration', keyring: keyringOf(env.activeKeyId, env.keys ?? []) };
-}

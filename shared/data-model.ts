@@ -211,7 +211,7 @@ export const entities = {
   },
   campaignTask: {
     description:
-      "A unit of fan-out work: planning one subscriber shard, sending one batch of up to 50 recipients, or re-arming a resumed campaign's parked batches. Set to `pending`, it appears on the table's stream and a worker runs it.",
+      "A unit of fan-out work: planning one subscriber shard (and sending its last batch), sending one batch of 50 to 1,000 recipients, or re-arming a resumed campaign's parked batches. Set to `pending`, it appears on the table's stream and a worker runs it.",
     // Every task has its own partition key: Lambda keeps stream records of one key in order, so distinct
     // keys are what let the stream's parallelisation factor run batches side by side.
     pk: 'CAMPAIGN_TASK#<campaignId>#<taskId>',

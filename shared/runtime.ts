@@ -1,8 +1,9 @@
 import { type AwsClients, createAwsClients } from './aws-clients';
-import { type Config, type LoadedConfig, loadConfig, type SigningKeySource } from './config';
+import { type Config, type LoadedConfig, loadConfig } from './config';
 import { ConfigurationError } from './errors';
 import { createLogger, type Logger } from './log';
 import { KEYRING_REFRESH_INTERVAL_MS, RefreshingKeyring } from './refreshing-keyring';
+import type { SigningKeySource } from './signing-key-source';
 import {
   configuredKeyringSource,
   createSecretsManagerClient,

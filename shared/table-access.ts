@@ -17,6 +17,26 @@ export function inParts<T>(items: readonly T[], size: number): T[][] {
   return parts;
 }
 
+/**
+ * Runs `work` on every part with at most `limit` in flight, and waits for all. A campaign chunk of a
+ * thousand recipients is tens of batch requests: sent all at once by every worker, they queue in the
+ * client and the table until they pass their deadline.
+ */
+export async function inParallel<T>(
+  parts: readonly T[],
+  limit: number,
+  work: (part: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < parts.length) {
+      const part = parts[next++] as T;
+      await work(part);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, parts.length) }, lane));
+}
+
 /** Every item a query matches, page after page (DynamoDB returns at most 1 MB per call). */
 export async function* queryAllItems(
   access: TableAccess,

@@ -1,13 +1,9 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { startCampaignRunner } from '../../functions/local/campaign-runner';
 import { createAwsClients, createCampaignSesClient } from '../../shared/aws-clients';
-import {
-  type CampaignContent,
-  campaignProgress,
-  createCampaign,
-  getCampaign,
-  startCampaign,
-} from '../../shared/campaigns/campaigns';
+import { startCampaign } from '../../shared/campaigns/campaign-lifecycle';
+import { campaignProgress } from '../../shared/campaigns/campaign-progress';
+import { type CampaignContent, createCampaign, getCampaign } from '../../shared/campaigns/campaigns';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import type { TableAccess } from '../../shared/table-access';
@@ -176,6 +172,7 @@ async function measureCampaign(
       idleRss,
       peakRss,
       benchProcessCores: (cpu.user + cpu.system) / 1000 / wallMs,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       machineBusy: busy / (busy + machineAfter.idle - machineBefore.idle),
       dynamoDb,
       ses,

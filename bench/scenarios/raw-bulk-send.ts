@@ -62,6 +62,8 @@ export interface RawBulkRun {
   failed: number;
   seconds: number;
   emailsPerSecond: number;
+  /** CPU seconds this process spent on the run (user + system). */
+  cpuSeconds: number;
 }
 
 /**
@@ -78,6 +80,7 @@ async function sendInLoops(
   let emails = 0;
   let failed = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: loops }, async () => {
       while (next < total) {
@@ -91,7 +94,14 @@ async function sendInLoops(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { emails, failed, seconds, emailsPerSecond: emails / seconds };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    emails,
+    failed,
+    seconds,
+    emailsPerSecond: emails / seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 const entryFor = (subscribers: Subscriber[], index: number) =>

@@ -1,5 +1,6 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { runTask, sweep } from '../../shared/campaigns/worker';
+import { sweep } from '../../shared/campaigns/sweep';
+import { runTask } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
 import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
 import { withInvocationFields } from '../../shared/lambda-invocation';

@@ -3,12 +3,9 @@ import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RecipientDependencies } from '../../shared/campaigns/recipient-claim';
 import { sleep } from '../../shared/campaigns/send-rate';
-import {
-  type CampaignWorkerDependencies,
-  runTask,
-  SimulatedCrash,
-  sweep,
-} from '../../shared/campaigns/worker';
+import { sweep } from '../../shared/campaigns/sweep';
+import { type CampaignWorkerDependencies, SimulatedCrash } from '../../shared/campaigns/task-run';
+import { runTask } from '../../shared/campaigns/worker';
 import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
 import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
@@ -46,6 +43,8 @@ export interface CampaignRunnerOptions {
   afterRecipientSent?: (contactId: string) => void | Promise<void>;
   /** Test hook, see `RecipientDependencies.crashAt`. */
   crashAt?: RecipientDependencies['crashAt'];
+  /** Subscriptions read per planning step (tests: small pages, so planning writes send tasks of its own). */
+  planPageSize?: number;
   /** How often the retention job erases inactive contacts (AWS: daily, INACTIVE_CONTACTS_SCHEDULE). */
   retentionIntervalMs?: number;
 }
@@ -181,10 +180,11 @@ class StreamWorkRunner {
     const id = `${task.campaignId}/${task.taskId}`;
     this.known.set(id, 'running');
     const deadline = Date.now() + (this.options.taskBudgetMs ?? 60_000);
-    const { afterRecipientSent, crashAt } = this.options;
+    const { afterRecipientSent, crashAt, planPageSize } = this.options;
     const deps: CampaignWorkerDependencies = {
       ...this.base,
       remainingMs: () => deadline - Date.now(),
+      ...(planPageSize ? { planPageSize } : {}),
       ...(afterRecipientSent ? { afterRecipientSent } : {}),
       ...(crashAt ? { crashAt } : {}),
     };

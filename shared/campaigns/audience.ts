@@ -59,7 +59,13 @@ function audienceQuery(campaign: Campaign, segment: string): AudienceQuery {
     return {
       IndexName: 'gsi1',
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :confirmed)',
-      ExpressionAttributeNames: { '#pk': table.indexes.gsi1.partitionKey, '#sk': table.indexes.gsi1.sortKey },
+      // Only the ids travel: a page of 1,000 whole subscriptions is a megabyte to send and parse.
+      ProjectionExpression: '#contactId',
+      ExpressionAttributeNames: {
+        '#pk': table.indexes.gsi1.partitionKey,
+        '#sk': table.indexes.gsi1.sortKey,
+        '#contactId': 'contactId',
+      },
       ExpressionAttributeValues: {
         ':pk': keyPrefix('subscription', 'gsi1pk', { listId: audience.listId, shard: segment }),
         ':confirmed': keyPrefix('subscription', 'gsi1sk', { status: 'confirmed' }),

@@ -8,7 +8,9 @@ import { classifyBulkEntry, classifySesFailure } from './ses-failures';
 
 /**
  * A chunk's allowed recipients handed to SES: grouped by template variant, 50 per SendBulkEmail call, the
- * calls in parallel; every entry's answer mapped back to its recipient.
+ * calls in parallel; every entry's answer mapped back to its recipient. All at once, not a few at a time:
+ * the chunk's reservation of the send rate starts them together (send-rate.ts), and calls that trailed
+ * behind it would crowd the next reservation's second.
  */
 
 export interface BulkSend {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { escapeHtml } from '../email/html-text';
+import { escapedForHtml } from '../email/email-html';
 import { defaultLocale, isSupportedLocale } from '../i18n/locales';
 import { type ComplianceContext, complianceCheck } from '../sending/compliance-policy';
 import type { Exemption, RecipientState, Refusal } from '../sending/message-types';
@@ -189,7 +189,7 @@ export function destinationData(
   const h: Record<string, string> = {};
   const x: Record<string, string> = {};
   for (const [id, value] of Object.entries(raw)) {
-    h[id] = escapeHtml(value);
+    h[id] = escapedForHtml(value);
     x[id] = value;
   }
   h.PX =

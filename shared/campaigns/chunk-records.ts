@@ -1,12 +1,12 @@
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Contact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
-import { anonymisedMessage } from '../rights/erasure';
+import { anonymisedMessage } from '../rights/anonymised-records';
 import { sanitiseTagValue } from '../sending/compliance-policy';
+import type { MessageRecord } from '../sending/message-record';
 import { noticeCategories } from '../sending/message-types';
 import { isOneOf } from '../sending/policy/kind-policy';
-import type { MessageRecord } from '../sending/send-message';
-import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import type { Campaign } from './campaigns';
 import { backoff } from './transactions';
 
@@ -20,6 +20,8 @@ import { backoff } from './transactions';
 /** BatchWriteItem's limit. */
 const MAX_BATCH_WRITE_ITEMS = 25;
 const UNPROCESSED_ATTEMPTS = 8;
+/** BatchWriteItem requests one chunk has in flight at once (a chunk of 1,000 records needs 40). */
+const REQUESTS_IN_FLIGHT = 2;
 
 export type RecordFields = Pick<
   MessageRecord,
@@ -102,7 +104,7 @@ export function noticeRecordItem(
 }
 
 /**
- * Writes `items` in BatchWriteItem requests of 25, in parallel, asking again for what DynamoDB leaves
+ * Writes `items` in BatchWriteItem requests of 25, a few in parallel, asking again for what DynamoDB leaves
  * unprocessed. Returns the items that could not be written (the caller logs them: their recipients are
  * found without a record under the chunk's claim, `uncertain`, never resent).
  */
@@ -111,26 +113,24 @@ export async function writeRecords(
   items: Record<string, unknown>[],
 ): Promise<Record<string, unknown>[]> {
   const failed: Record<string, unknown>[] = [];
-  await Promise.all(
-    inParts(items, MAX_BATCH_WRITE_ITEMS).map(async (part) => {
-      let pending = part.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_ATTEMPTS) {
-          failed.push(...pending.map((request) => request.PutRequest.Item));
-          return;
-        }
-        if (attempt > 1) await backoff(attempt);
-        try {
-          const { UnprocessedItems } = await access.documents.send(
-            new BatchWriteCommand({ RequestItems: { [access.tableName]: pending } }),
-          );
-          pending = (UnprocessedItems?.[access.tableName] ?? []) as typeof pending;
-        } catch {
-          // Written or not, the same Puts again are harmless: they carry the same values.
-        }
+  await inParallel(inParts(items, MAX_BATCH_WRITE_ITEMS), REQUESTS_IN_FLIGHT, async (part) => {
+    let pending = part.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > UNPROCESSED_ATTEMPTS) {
+        failed.push(...pending.map((request) => request.PutRequest.Item));
+        return;
       }
-    }),
-  );
+      if (attempt > 1) await backoff(attempt);
+      try {
+        const { UnprocessedItems } = await access.documents.send(
+          new BatchWriteCommand({ RequestItems: { [access.tableName]: pending } }),
+        );
+        pending = (UnprocessedItems?.[access.tableName] ?? []) as typeof pending;
+      } catch {
+        // Written or not, the same Puts again are harmless: they carry the same values.
+      }
+    }
+  });
   return failed;
 }
 

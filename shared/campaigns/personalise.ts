@@ -1,4 +1,4 @@
-import { escapeHtml } from '../email/html-text';
+import { escapedForHtml } from '../email/email-html';
 
 /**
  * Per-recipient substitutions in a campaign's subject and body: `{{firstName}}`, `{{name}}`, each with an
@@ -49,6 +49,7 @@ export function fillPlaceholders(template: string, fill: (placeholder: Placehold
 export function personalise(template: string, recipient: Personalisation, format: 'html' | 'text'): string {
   return fillPlaceholders(template, (placeholder) => {
     const value = placeholderValue(placeholder, recipient);
-    return format === 'html' ? escapeHtml(value) : value;
+    // The operator's HTML is not a template of ours: the value is escaped here, once, for the HTML part.
+    return format === 'html' ? escapedForHtml(value) : value;
   });
 }

@@ -2,7 +2,7 @@ import { RefusedError, ValidationError } from '../errors';
 import { supportedLocales } from '../i18n/locales';
 import { complianceCheck } from '../sending/compliance-policy';
 import type { RecipientState } from '../sending/message-types';
-import type { SendDependencies } from '../sending/send-message';
+import type { SendDependencies } from '../sending/send-dependencies';
 import { CONTACT_NAME_MAX_LENGTH } from '../validation/schemas';
 import { campaignDraft } from './campaign-draft';
 import type { CampaignContent, CampaignVersion } from './campaigns';

@@ -1,12 +1,12 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { toSubscription } from '../consent/subscriptions';
 import { type Contact, toContact } from '../contacts/contacts';
 import { primaryKeyOf } from '../data-model';
 import { toList } from '../lists/lists';
 import type { RecipientState } from '../sending/message-types';
-import { recipientStateOf } from '../sending/send-message';
+import { recipientStateOf } from '../sending/recipient-state';
 import { toSuppression } from '../suppressions/suppressions';
-import { inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import { backoff } from './transactions';
 
 /**
@@ -22,6 +22,8 @@ export interface ChunkRecipient {
 }
 
 const UNPROCESSED_ATTEMPTS = 8;
+/** BatchGetItem requests one chunk has in flight at once (a chunk of 1,000 needs about 20). */
+const REQUESTS_IN_FLIGHT = 2;
 
 type Key = { pk: string; sk: string };
 
@@ -84,34 +86,37 @@ export async function readChunkRecipients(
 }
 
 /**
- * Every item of `keys` that exists, by key: split into requests of 100 keys, and what DynamoDB leaves
- * unprocessed (throttling, 16 MB) asked for again after a short backoff. Duplicate keys are asked once
+ * Every item of `keys` that exists, by key: split into requests of 100 keys (a few in flight), and what
+ * DynamoDB leaves unprocessed (throttling, 16 MB) or does not answer in time asked for again after a short
+ * backoff. Duplicate keys are asked once
  * (BatchGetItem refuses them).
  */
 async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string, Record<string, unknown>>> {
   const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
   const found = new Map<string, Record<string, unknown>>();
-  const requests: Promise<void>[] = [];
-  for (const part of inParts(unique, MAX_BATCH_GET_KEYS)) {
-    requests.push(
-      (async () => {
-        let pending: Record<string, unknown>[] = part;
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
-          if (attempt > 1) await backoff(attempt);
-          const { Responses, UnprocessedKeys } = await access.documents.send(
-            new BatchGetCommand({
-              RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } },
-            }),
-          );
-          for (const item of Responses?.[access.tableName] ?? []) {
-            found.set(keyId(item as Key), item);
-          }
-          pending = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
-        }
-      })(),
-    );
-  }
-  await Promise.all(requests);
+  await inParallel(inParts(unique, MAX_BATCH_GET_KEYS), REQUESTS_IN_FLIGHT, async (part) => {
+    let pending: Record<string, unknown>[] = part;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
+      if (attempt > 1) await backoff(attempt);
+      let answer: BatchGetCommandOutput;
+      try {
+        answer = await access.documents.send(
+          new BatchGetCommand({
+            RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+      } catch (error) {
+        // A read asked again changes nothing: a slow table costs this chunk time, not a failed task.
+        if (attempt >= UNPROCESSED_ATTEMPTS) throw error;
+        continue;
+      }
+      const { Responses, UnprocessedKeys } = answer;
+      for (const item of Responses?.[access.tableName] ?? []) {
+        found.set(keyId(item as Key), item);
+      }
+      pending = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
+    }
+  });
   return found;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { primaryKeyOf } from '../data-model';
 import type { BulkMailer } from '../email/bulk-mailer';
-import { markFoundMidSend, type SendDependencies } from '../sending/send-message';
+import { markFoundMidSend } from '../sending/message-updates';
+import type { SendDependencies } from '../sending/send-dependencies';
 
 /**
  * One campaign recipient, exactly once. The message id is derived from campaign and contact, so a recipient
@@ -25,7 +26,7 @@ export function campaignMessageId(campaignId: string, contactId: string): string
   return `m${createHash('sha256').update(`${campaignId}:${contactId}`).digest('base64url').slice(0, 26)}`;
 }
 
-/** The points between two steps where the crash tests stop a worker (`committed`: worker.ts). */
+/** The points between two steps where the crash tests stop a worker (`committed`: send-task.ts). */
 export type ChunkStep = 'claimed' | 'sent' | 'recorded' | 'committed';
 
 export interface RecipientDependencies extends SendDependencies {

@@ -35,7 +35,7 @@ import { templateFor } from './template-cache';
  * 4. Send: one SendBulkEmail per variant and 50 recipients, in parallel (bulk-send.ts).
  * 5. Record: one message item per recipient (sent with its SES id, refused, failed with SES's reason,
  *    throttled, uncertain) in BatchWriteItem requests (chunk-records.ts); then the test hooks.
- * The task then counts the chunk and moves past it, removing the claim, in one transaction (worker.ts).
+ * The task then counts the chunk and moves past it, removing the claim, in one transaction (send-task.ts).
  */
 
 export interface ChunkOptions {
@@ -44,6 +44,9 @@ export interface ChunkOptions {
   /** This chunk was claimed before: a recipient without a record may have been sent to. */
   claimedBefore?: boolean;
 }
+
+const DECISIONS_BETWEEN_YIELDS = 50;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 type Pending =
   | { kind: 'settled'; outcome: RecipientOutcome }
@@ -65,7 +68,10 @@ export async function sendToChunk(
   const { recipients, records } = await readChunkRecipients(deps.access, unique, listId, messageIds);
 
   const decided = new Map<string, Pending>();
-  for (const contactId of unique) {
+  for (const [position, contactId] of unique.entries()) {
+    // Deciding is CPU work with no I/O: a chunk of a thousand would hold the event loop for a while, and
+    // every other task's answers (and their deadlines) would wait behind it.
+    if (position > 0 && position % DECISIONS_BETWEEN_YIELDS === 0) await yieldToEventLoop();
     decided.set(
       contactId,
       await decide(deps, campaign, recipients.get(contactId), records.get(contactId), {

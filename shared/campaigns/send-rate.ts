@@ -15,7 +15,14 @@ import type { TableAccess } from '../table-access';
  * that start within any second cover at most that second plus the last one's tail, one chunk (a twentieth
  * of the rate, `chunkSize`). A worker that wakes late (timers, network) can carry a chunk into the next
  * window, so reservations are spaced for 95% of the rate, which leaves room for ~50 ms of lateness.
- * Workers never reserve more than `maxAheadMs` into the future, so nobody sleeps long holding a Lambda.
+ * Workers do not reserve when the bucket is spoken for more than `maxAheadMs` ahead (plus what other
+ * workers append at the same moment), so nobody sleeps long holding a Lambda.
+ *
+ * A reservation is one conditional write after a strongly consistent read of `tat`: on an idle bucket
+ * `tat = now + length` on condition that no reservation reaches past now (`start = now`); on a busy one
+ * `ADD tat length` on condition it is still ahead of now (`start = tat`, whatever other workers appended
+ * meanwhile). Neither condition names the value read, so workers do not lose compare-and-set races to
+ * each other: a reservation costs one write, two when the bucket filled up between the read and the write.
  */
 
 export interface SendRateLimiter {
@@ -33,11 +40,12 @@ const bucketKey = (shard: number) =>
   primaryKeyOf('sendRateBucket', { name: shard === 0 ? 'SES' : `SES-${shard}` });
 
 /**
- * Each bucket shard takes at most this many sends per second: its conditional writes (one per chunk, plus
- * the retries of workers that lost a race) stay far below DynamoDB's 1,000 write units per second per
- * partition. The scale model (docs/scale.md) derives the figures.
+ * Each bucket shard takes at most this many sends per second. A reservation covers one unit of a send
+ * task (a twentieth of the rate, at most 1,000 recipients: worker's `sendTaskSize`), so a shard sees at
+ * most 100 reservations a second (at most two writes each), far below DynamoDB's 1,000 write units per
+ * second per partition. The scale model (docs/scale.md) derives the figures.
  */
-export const SENDS_PER_BUCKET_SHARD = 2000;
+export const SENDS_PER_BUCKET_SHARD = 100_000;
 
 export function bucketShardsFor(perSecond: number): number {
   return Math.max(1, Math.ceil(perSecond / SENDS_PER_BUCKET_SHARD));
@@ -81,21 +89,36 @@ export function createSendRateLimiter(access: TableAccess, options: SendRateOpti
   };
 }
 
-function createBucketLimiter(
-  access: TableAccess,
-  options: SendRateOptions,
-  BUCKET: ReturnType<typeof bucketKey>,
-): SendRateLimiter {
-  const perSecond = options.perSecond;
-  const maxAheadMs = options.maxAheadMs ?? 1000;
-  const now = options.now ?? Date.now;
-  const wait = options.sleep ?? sleep;
-
+/** The bucket item's reads and conditional writes (the algorithm is in createBucketLimiter). */
+function bucketItem(access: TableAccess, BUCKET: ReturnType<typeof bucketKey>) {
   async function currentTat(): Promise<number | undefined> {
     const { Item } = await access.documents.send(
       new GetCommand({ TableName: access.tableName, Key: BUCKET, ConsistentRead: true }),
     );
     return Item === undefined ? undefined : Number(Item.tat);
+  }
+
+  /**
+   * Reserves [at, at + length) when the bucket is free at `at` (nobody's reservation reaches past it);
+   * false when someone's does. Whatever others wrote since we read, a reservation that ended by `at`
+   * cannot overlap ours, so this never loses a race it should have won.
+   */
+  async function reserveFrom(at: number, length: number): Promise<boolean> {
+    try {
+      await access.documents.send(
+        new UpdateCommand({
+          TableName: access.tableName,
+          Key: BUCKET,
+          UpdateExpression: 'SET tat = :next, entity = :entity',
+          ConditionExpression: 'attribute_not_exists(tat) OR tat <= :at',
+          ExpressionAttributeValues: { ':next': at + length, ':entity': 'sendRateBucket', ':at': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   /** Moves `tat` from `previous` to `next`; false when another worker moved it first. */
@@ -121,6 +144,44 @@ function createBucketLimiter(
     }
   }
 
+  /**
+   * Appends `length` ms to a bucket that is busy beyond `at`, whoever moved it since we read it; the
+   * reservation starts where `tat` stood. Undefined when the bucket went idle meanwhile (then the
+   * reservation would start in the past, and could overlap the next one).
+   */
+  async function append(length: number, at: number): Promise<number | undefined> {
+    try {
+      const { Attributes } = await access.documents.send(
+        new UpdateCommand({
+          TableName: access.tableName,
+          Key: BUCKET,
+          UpdateExpression: 'ADD tat :length',
+          ConditionExpression: 'tat > :at',
+          ExpressionAttributeValues: { ':length': length, ':at': at },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.tat) - length;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  return { currentTat, reserveFrom, compareAndSet, append };
+}
+
+function createBucketLimiter(
+  access: TableAccess,
+  options: SendRateOptions,
+  BUCKET: ReturnType<typeof bucketKey>,
+): SendRateLimiter {
+  const perSecond = options.perSecond;
+  const maxAheadMs = options.maxAheadMs ?? 1000;
+  const now = options.now ?? Date.now;
+  const wait = options.sleep ?? sleep;
+  const { currentTat, reserveFrom, compareAndSet, append } = bucketItem(access, BUCKET);
+
   return {
     chunkSize: chunkSizeFor(perSecond),
     perSecond,
@@ -135,8 +196,14 @@ function createBucketLimiter(
           await wait(start - at - maxAheadMs + Math.random() * 50);
           continue;
         }
-        if (await compareAndSet(tat, start + (count * 1000) / (perSecond * SPACING_SHARE))) {
-          await wait(start - at);
+        // Whole milliseconds: `ADD` sums decimals exactly, and a sum with more digits than a double holds
+        // would read back as a different number (and fail every later compare-and-set on it).
+        const length = Math.ceil((count * 1000) / (perSecond * SPACING_SHARE));
+        if ((tat === undefined || tat <= at) && (await reserveFrom(at, length))) return;
+        // Busy (or someone reserved past `at` since we read): queue behind whoever is there.
+        const appended = await append(length, at);
+        if (appended !== undefined) {
+          await wait(Math.max(0, appended - now()));
           return;
         }
       }

@@ -34,12 +34,17 @@ const REJECTED = new Set([
 ]);
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
+/** @smithy/node-http-handler's connection timeout (its request timeout says "exceeded" instead). */
+const NEVER_CONNECTED = /did not establish a connection with the server/;
 
 export function classifySesFailure(error: unknown): SesFailure {
   const name = (error as { name?: unknown })?.name;
   const message = String((error as { message?: unknown })?.message ?? '');
   const code = (error as { code?: unknown })?.code;
   if ((typeof code === 'string' && RESET_CODES.has(code)) || message === 'socket hang up') return 'reset';
+  // No socket in time (none connected, or all of the client's sockets busy): the request was destroyed
+  // before a byte of it was written, so SES cannot have it.
+  if (name === 'TimeoutError' && NEVER_CONNECTED.test(message)) return 'reset';
   if (typeof name !== 'string') return 'unknown';
   if (THROTTLING.has(name)) return /daily/i.test(message) ? 'quota' : 'throttled';
   if (PAUSED.has(name)) return 'quota';

@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime';
 import { sendDependenciesOf } from '../sending/send-dependencies';
 import type { RecipientDependencies } from './recipient-claim';
 import { createSendRateLimiter, resolveSendRate } from './send-rate';
-import type { CampaignWorkerDependencies } from './worker';
+import type { CampaignWorkerDependencies } from './task-run';
 
 /** What sending to a chunk of recipients needs: SendBulkEmail through a client without SDK retries. */
 export function recipientDependenciesOf(

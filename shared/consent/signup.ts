@@ -3,7 +3,7 @@ import type { SignupSettings } from '../config';
 import { hashEmail } from '../email-address';
 import { type Locale, supportedLocales } from '../i18n/locales';
 import { acceptPublicRequest } from '../requests/public-requests';
-import type { SendDependencies } from '../sending/send-message';
+import type { SendDependencies } from '../sending/send-dependencies';
 import { type ConsentTextReference, type WordingEvidenceKind, wordingEvidenceKinds } from './consent-events';
 import { shownWordingOf } from './signup-form';
 import { resolveLists } from './signup-lists';

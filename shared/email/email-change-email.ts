@@ -1,6 +1,6 @@
 import { contactMessagesFor } from '../i18n/contact-messages';
 import type { Locale } from '../i18n/locales';
-import { escapeHtml } from './html-text';
+import { emailDocument, emailHtml } from './email-html';
 import type { ComposedEmail } from './signup-emails';
 
 /**
@@ -17,18 +17,17 @@ export function emailChangeEmail(options: {
   const m = contactMessagesFor(options.locale).emailChangeEmail;
   const intro = m.intro(options.companyName);
   const expiry = m.expiry(Math.max(1, Math.round(options.linkTtlHours / 24)));
-  const url = escapeHtml(options.confirmUrl);
+  const url = options.confirmUrl;
   return {
     subject: m.subject(options.companyName),
-    html: `<!doctype html>
-<html lang="${options.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;line-height:1.5;max-width:36rem;margin:0 auto;padding:1rem">
-<p>${escapeHtml(intro)}</p>
-<p><a href="${url}" style="display:inline-block;background:#0969da;color:#fff;padding:.6rem 1rem;border-radius:6px;text-decoration:none">${escapeHtml(m.action)}</a></p>
+    html: emailDocument(
+      options.locale,
+      emailHtml`<p>${intro}</p>
+<p><a href="${url}" style="display:inline-block;background:#0969da;color:#fff;padding:.6rem 1rem;border-radius:6px;text-decoration:none">${m.action}</a></p>
 <p style="font-size:13px">${url}</p>
-<p>${escapeHtml(expiry)}</p>
-<p>${escapeHtml(m.ignore)}</p>
-</body></html>`,
+<p>${expiry}</p>
+<p>${m.ignore}</p>`,
+    ),
     text: [intro, `${m.action}: ${options.confirmUrl}`, expiry, m.ignore].join('\n\n'),
   };
 }

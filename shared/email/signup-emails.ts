@@ -2,7 +2,7 @@ import type { SenderIdentity } from '../config';
 import type { Locale } from '../i18n/locales';
 import { messagesFor } from '../i18n/messages';
 import { fitToHeader } from '../validation/schemas';
-import { escapeHtml, paragraphsToHtml } from './html-text';
+import { emailDocument, emailHtml, paragraphsToHtml } from './email-html';
 
 /**
  * The two transactional emails of signing up: the double opt-in confirmation and the list's welcome.
@@ -16,14 +16,6 @@ export interface ComposedEmail {
   text: string;
 }
 
-function layout(locale: Locale, bodyHtml: string): string {
-  return `<!doctype html>
-<html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;line-height:1.5;max-width:36rem;margin:0 auto;padding:1rem">
-${bodyHtml}
-</body></html>`;
-}
-
 export function confirmationEmail(options: {
   locale: Locale;
   listNames: string[];
@@ -35,17 +27,17 @@ export function confirmationEmail(options: {
   const lists = m.listNames(options.listNames);
   const intro = m.confirmationEmail.intro(lists, options.sender.companyName);
   const expiry = m.confirmationEmail.expiry(Math.max(1, Math.round(options.linkTtlHours / 24)));
-  const url = escapeHtml(options.confirmUrl);
+  const url = options.confirmUrl;
   return {
     // Twenty long list names would not fit in a subject; a shortened one still reaches the person.
     subject: fitToHeader(m.confirmationEmail.subject(lists)),
-    html: layout(
+    html: emailDocument(
       options.locale,
-      `<p>${escapeHtml(intro)}</p>
-<p><a href="${url}" style="display:inline-block;background:#0969da;color:#fff;padding:.6rem 1rem;border-radius:6px;text-decoration:none">${escapeHtml(m.confirmationEmail.action)}</a></p>
+      emailHtml`<p>${intro}</p>
+<p><a href="${url}" style="display:inline-block;background:#0969da;color:#fff;padding:.6rem 1rem;border-radius:6px;text-decoration:none">${m.confirmationEmail.action}</a></p>
 <p style="font-size:13px">${url}</p>
-<p>${escapeHtml(expiry)}</p>
-<p>${escapeHtml(m.confirmationEmail.ignore)}</p>`,
+<p>${expiry}</p>
+<p>${m.confirmationEmail.ignore}</p>`,
     ),
     text: [
       intro,
@@ -63,7 +55,7 @@ export function welcomeEmail(options: {
 }): ComposedEmail {
   return {
     subject: options.content.subject,
-    html: layout(options.locale, paragraphsToHtml(options.content.text)),
+    html: emailDocument(options.locale, paragraphsToHtml(options.content.text)),
     text: options.content.text,
   };
 }

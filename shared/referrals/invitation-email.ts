@@ -1,4 +1,4 @@
-import { escapeHtml } from '../email/html-text';
+import { type EmailHtml, emailDocument, emailHtml, joined, withLineBreaks } from '../email/email-html';
 import type { Locale } from '../i18n/locales';
 import { messagesFor } from '../i18n/messages';
 import type { MessageDraft } from '../sending/message-types';
@@ -43,23 +43,21 @@ export function invitationDraft(content: InvitationContent): MessageDraft {
     m.optOutText(optOutUrl),
   ].join('\n\n');
 
-  const p = (sentence: string) => `<p>${escapeHtml(sentence)}</p>`;
-  const noteHtml =
+  const p = (sentence: string) => emailHtml`<p>${sentence}</p>`;
+  const noteHtml: EmailHtml | null =
     note === null
-      ? ''
-      : `${p(m.noteIntro(firstName))}
+      ? null
+      : emailHtml`${p(m.noteIntro(firstName))}
 <blockquote style="margin:0 0 1rem;padding:.5rem 1rem;border-left:3px solid #d0d7de;color:#1f2328">${note
           .split(/\n\s*\n/)
-          .map((part) => `<p style="margin:.25rem 0">${escapeHtml(part).replaceAll('\n', '<br>')}</p>`)
-          .join('')}</blockquote>`;
-  const html = `<!doctype html>
-<html lang="${content.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;line-height:1.5;max-width:36rem;margin:0 auto;padding:1rem">
-${p(paragraphs[0] ?? '')}
+          .map((part) => emailHtml`<p style="margin:.25rem 0">${withLineBreaks(part)}</p>`)}</blockquote>`;
+  const html = emailDocument(
+    content.locale,
+    emailHtml`${p(paragraphs[0] ?? '')}
 ${noteHtml}
-${paragraphs.slice(1).map(p).join('\n')}
-<p>${escapeHtml(m.optOut)} <a href="${escapeHtml(optOutUrl)}" style="color:#0969da">${escapeHtml(m.optOutAction)}</a></p>
-</body></html>`;
+${joined(paragraphs.slice(1).map(p), emailHtml`\n`)}
+<p>${m.optOut} <a href="${optOutUrl}" style="color:#0969da">${m.optOutAction}</a></p>`,
+  );
 
   return {
     kind: 'transactional',

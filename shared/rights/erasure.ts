@@ -1,7 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { recordConsentEvent } from '../consent/consent-changes';
-import type { ConsentEvidence } from '../consent/consent-events';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { deleteIdempotencyRecordsOf } from '../idempotency';
@@ -9,6 +8,7 @@ import { newId } from '../ids';
 import type { Logger } from '../log';
 import { deletePublicRequestsAbout } from '../requests/public-requests';
 import { inParts, type TableAccess } from '../table-access';
+import { anonymisedConsentEvent, anonymisedMessage, anonymisedNotice } from './anonymised-records';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
 
@@ -18,7 +18,8 @@ import { anonymiseRightsRequestsOf } from './rights-requests';
  * lookup are deleted; consent events and send records stay, stripped to what proves consent and sending
  * in aggregate (time, kind, method, list, wording version and hash; status, kind, list, campaign); the
  * keyed hash of the address stays on the suppression list (`erased`, scope `all`) so it is never mailed
- * again unless it opts in afresh through double opt-in. docs/rights.md explains each choice.
+ * again unless it opts in afresh through double opt-in. docs/rights.md explains each choice; what each
+ * kept record keeps is anonymised-records.ts.
  *
  * Crash-safe and idempotent, in three steps:
  * 1. one transaction: the `erased` suppression, the erasure record (`in-progress`) and the anonymised
@@ -63,127 +64,6 @@ export const RETENTION_POLICY = 'retention-policy';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** Evidence fields that identify nobody and keep the ledger's proof (wording, basis, attribution). */
-const KEPT_EVIDENCE = [
-  'consentText',
-  'evidenceKind',
-  'globalPrivacyControl',
-  'trackingConsent',
-  'ageConfirmed',
-  'minimumAge',
-  'messageId',
-  'campaignId',
-  'requestEventId',
-  'apiKeyId',
-] as const satisfies readonly (keyof ConsentEvidence)[];
-
-const KEPT_EVENT_FIELDS = [
-  'entity',
-  'eventId',
-  'contactId',
-  'listId',
-  'kind',
-  'method',
-  'legalBasis',
-  'occurredAt',
-  // An unconfirmed request keeps its expiry (docs/retention.md).
-  table.timeToLiveAttribute,
-] as const;
-
-const KEPT_MESSAGE_FIELDS = [
-  'entity',
-  'messageId',
-  'contactId',
-  'kind',
-  'listId',
-  'category',
-  'purpose',
-  'campaignId',
-  'status',
-  'exemption',
-  'tracked',
-  'createdAt',
-  'sentAt',
-  table.timeToLiveAttribute,
-] as const;
-
-/** A notice record holds nothing that identifies the person: kept whole, as proof the notice was sent. */
-const KEPT_NOTICE_FIELDS = [
-  'entity',
-  'contactId',
-  'campaignId',
-  'messageId',
-  'category',
-  'policyVersion',
-  'policyEffectiveDate',
-  'sentAt',
-] as const;
-
-const KEPT_DELIVERY_FIELDS = [
-  'status',
-  'updatedAt',
-  'delayedAt',
-  'deliveredAt',
-  'bouncedAt',
-  'rejectedAt',
-  'renderingFailedAt',
-  'complainedAt',
-  'bounceType',
-  'bounceSubType',
-  'complaintFeedbackType',
-  'delayType',
-] as const;
-
-function pick(source: Item, names: readonly string[]): Item {
-  const out: Item = {};
-  for (const name of names) if (source[name] !== undefined) out[name] = source[name];
-  return out;
-}
-
-/** A ledger event without IP, user agent, source URL or free text. */
-export function anonymisedConsentEvent(item: Item, at: string): Item {
-  const evidence = (item.evidence ?? {}) as Item;
-  return {
-    [table.partitionKey]: item[table.partitionKey],
-    [table.sortKey]: item[table.sortKey],
-    ...pick(item, KEPT_EVENT_FIELDS),
-    evidence: pick(evidence, KEPT_EVIDENCE),
-    anonymisedAt: at,
-  };
-}
-
-/**
- * A send record without headers (From/To/Reply-To/List-Unsubscribe), subject (personalised), SES message
- * id (SES's own logs link it to the address), refusal texts or SES's free-text reasons; it keeps its
- * message-id lookup (gsi1) and its retention TTL.
- */
-export function anonymisedMessage(item: Item, at: string): Item {
-  const out: Item = {
-    [table.partitionKey]: item[table.partitionKey],
-    [table.sortKey]: item[table.sortKey],
-    ...pick(item, ['gsi1pk', 'gsi1sk']),
-    ...pick(item, KEPT_MESSAGE_FIELDS),
-    refusals: Array.isArray(item.refusals)
-      ? item.refusals.map((refusal) => ({ code: (refusal as Item).code }))
-      : [],
-    anonymisedAt: at,
-  };
-  if (item.delivery !== undefined && item.delivery !== null) {
-    out.delivery = pick(item.delivery as Item, KEPT_DELIVERY_FIELDS);
-  }
-  return out;
-}
-
-/** A notice record as erasure keeps it (chunk-records.ts `noticeRecordItem` writes nothing else). */
-function anonymisedNotice(item: Item, at: string): Item {
-  return {
-    [table.partitionKey]: item[table.partitionKey],
-    [table.sortKey]: item[table.sortKey],
-    ...pick(item, KEPT_NOTICE_FIELDS),
-    anonymisedAt: at,
-  };
-}
 
 const consentPrefix = () => keyPrefix('consentEvent', 'sk', {});
 const messagePrefix = () => keyPrefix('message', 'sk', {});

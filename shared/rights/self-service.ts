@@ -1,10 +1,11 @@
 import { findContact } from '../contacts/contacts';
-import { escapeHtml } from '../email/html-text';
 import type { Locale } from '../i18n/locales';
-import { type DataRequestKind, rightsMessagesFor } from '../i18n/rights-messages';
+import type { DataRequestKind } from '../i18n/rights-messages';
 import { countAttempt, rateLimitSubject } from '../rate-limits';
-import { type SendDependencies, sendMessage } from '../sending/send-message';
+import type { SendDependencies } from '../sending/send-dependencies';
+import { sendMessage } from '../sending/send-message';
 import type { TokenPurpose } from '../tokens';
+import { dataRequestEmail } from './data-request-email';
 import { type ErasureReceipt, eraseContact } from './erasure';
 import { type ContactExport, exportContact, type ReceiptIssuer } from './export';
 import type { RightsRequestKind } from './rights-request-rules';
@@ -57,29 +58,16 @@ export async function requestDataAction(
     { expiresInSeconds: DATA_REQUEST_LINK_TTL_MINUTES * 60 },
   );
   const url = `${deps.baseUrl}/v1/my-data/${pathOf[request.kind]}?token=${token}&locale=${request.locale}`;
-  const m = rightsMessagesFor(request.locale).email;
-  const company = deps.sender.companyName;
-  const intro = m.intro[request.kind](company);
-  const expiry = m.expiry(DATA_REQUEST_LINK_TTL_MINUTES);
-  const safeUrl = escapeHtml(url);
+  const email = dataRequestEmail({
+    locale: request.locale,
+    kind: request.kind,
+    companyName: deps.sender.companyName,
+    url,
+    linkTtlMinutes: DATA_REQUEST_LINK_TTL_MINUTES,
+  });
   await sendMessage(deps, {
     recipient: { contactId: contact.contactId },
-    draft: {
-      kind: 'transactional',
-      purpose: 'data-request',
-      rightsRequestId,
-      subject: m.subject[request.kind](company),
-      html: `<!doctype html>
-<html lang="${request.locale}"><head><meta charset="utf-8"></head>
-<body style="font-family:Arial,Helvetica,sans-serif;color:#1f2328;line-height:1.5;max-width:36rem;margin:0 auto;padding:1rem">
-<p>${escapeHtml(intro)}</p>
-<p><a href="${safeUrl}">${escapeHtml(m.action[request.kind])}</a></p>
-<p style="font-size:13px">${safeUrl}</p>
-<p>${escapeHtml(expiry)}</p>
-<p>${escapeHtml(m.ignore)}</p>
-</body></html>`,
-      text: [intro, `${m.action[request.kind]}: ${url}`, expiry, m.ignore].join('\n\n'),
-    },
+    draft: { kind: 'transactional', purpose: 'data-request', rightsRequestId, ...email },
   });
   return 'sent';
 }

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../email/html-text';
+import { emailHtml } from '../email/email-html';
 import type { Locale } from '../i18n/locales';
 import type { AnnouncementCategory } from './message-types';
 
@@ -26,7 +26,7 @@ const effectiveDateLine: Record<Locale, (date: string) => string> = {
 
 /** Puts `line` first in the visible body: after `<body …>` when the HTML has one, else at the start. */
 function withLeadingParagraph(html: string, line: string): string {
-  const paragraph = `<p>${escapeHtml(line)}</p>`;
+  const paragraph = emailHtml`<p>${line}</p>`.toString();
   const body = /<body[^>]*>/i.exec(html);
   if (body === null) return `${paragraph}\n${html}`;
   const at = body.index + body[0].length;

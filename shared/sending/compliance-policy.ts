@@ -1,6 +1,6 @@
 import { convert } from 'html-to-text';
+import { paragraphsToHtml } from '../email/email-html';
 import { placeFooter } from '../email/footer-placement';
-import { paragraphsToHtml } from '../email/html-text';
 import { formatAddress } from '../email/mailer';
 import { draftIn, draftLocales, versionLocale } from './draft-versions';
 import { appendToText } from './footer';
@@ -156,7 +156,7 @@ function decorated(
 ): PolicyDecision {
   const { draft, recipient, identity, context, content } = input;
   const text = content.text ?? (content.html === undefined ? '' : htmlToText(content.html));
-  const html = content.html ?? paragraphsToHtml(text);
+  const html = content.html ?? paragraphsToHtml(text).toString();
   const placement = placeFooter(html, decoration.footer.html + decoration.pixel);
   if (!placement.placed) return { allowed: false, refusals: [footerNotVisible(placement.reason)] };
   const tags = Object.fromEntries(

@@ -1,13 +1,14 @@
 import type { SenderIdentity } from '../config';
-import { escapeHtml } from '../email/html-text';
+import { type EmailHtml, emailHtml, joined } from '../email/email-html';
 import { footerMessagesFor } from '../i18n/footer-messages';
 import type { Locale } from '../i18n/locales';
 import type { AnnouncementAudience, AnnouncementCategory } from './message-types';
 
 /**
  * The footers the compliance policy appends to both parts of every message: who sends it, from where
- * (CAN-SPAM postal address), why the person receives it, and for marketing the ways out. Every value
- * interpolated into HTML is escaped here; the text part carries the same sentences and full URLs.
+ * (CAN-SPAM postal address), why the person receives it, and for marketing the ways out. The HTML is built
+ * with `emailHtml` (hono/html), which escapes every value; the text part carries the same sentences and
+ * full URLs.
  */
 
 export interface Footer {
@@ -37,25 +38,40 @@ const PARAGRAPH_STYLE = important(`display:block;${SHOWN};margin:0 0 .5rem;margi
 const LINK_STYLE = important(`display:inline;${SHOWN};color:#0969da`);
 const STRONG_STYLE = important(`display:inline;${SHOWN};color:#57606a`);
 
-const paragraph = (innerHtml: string) => `<p style="${PARAGRAPH_STYLE}">${innerHtml}</p>`;
-const link = (url: string, label: string) =>
-  `<a href="${escapeHtml(url)}" style="${LINK_STYLE}">${escapeHtml(label)}</a>`;
+const paragraph = (inner: EmailHtml | string) => emailHtml`<p style="${PARAGRAPH_STYLE}">${inner}</p>`;
+const link = (url: string, label: string) => emailHtml`<a href="${url}" style="${LINK_STYLE}">${label}</a>`;
+
+/** A footer's parts as they are built: the HTML still escaped markup, not yet a string. */
+interface FooterParts {
+  html: EmailHtml;
+  text: string;
+}
 
 /** Company name then postal address; a multi-line address keeps its lines (`<br>` in HTML). */
-function senderLines(sender: FooterSender): Footer {
+function senderLines(sender: FooterSender): FooterParts {
   const address = sender.postalAddress
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter(Boolean);
+  const lines = [sender.companyName, ...address];
   return {
-    html: paragraph([sender.companyName, ...address].map(escapeHtml).join('<br>')),
-    text: [sender.companyName, ...address].join('\n'),
+    html: paragraph(
+      joined(
+        lines.map((line) => emailHtml`${line}`),
+        emailHtml`<br>`,
+      ),
+    ),
+    text: lines.join('\n'),
   };
 }
 
-function wrap(locale: Locale, htmlParagraphs: string[], textLines: string[]): Footer {
+function wrap(locale: Locale, htmlParagraphs: EmailHtml[], textLines: string[]): Footer {
   return {
-    html: `\n<div lang="${escapeHtml(locale)}" style="${WRAPPER_STYLE}">\n${htmlParagraphs.join('\n')}\n</div>\n`,
+    html: emailHtml`
+<div lang="${locale}" style="${WRAPPER_STYLE}">
+${joined(htmlParagraphs, emailHtml`\n`)}
+</div>
+`.toString(),
     text: ['--', ...textLines].join('\n'),
   };
 }
@@ -72,16 +88,16 @@ export function marketingFooter(options: {
   const m = footerMessagesFor(options.locale);
   const sender = senderLines(options.sender);
   const unsubscribe = m.unsubscribe(options.listName);
-  const html: string[] = [];
+  const html: EmailHtml[] = [];
   const text: string[] = [];
   if (options.advertisement) {
-    html.push(paragraph(`<strong style="${STRONG_STYLE}">${escapeHtml(m.advertisement)}</strong>`));
+    html.push(paragraph(emailHtml`<strong style="${STRONG_STYLE}">${m.advertisement}</strong>`));
     text.push(m.advertisement);
   }
   html.push(
-    paragraph(escapeHtml(m.marketingReason(options.listName))),
+    paragraph(m.marketingReason(options.listName)),
     paragraph(
-      `${link(options.unsubscribeUrl, unsubscribe)} · ${link(options.preferencesUrl, m.preferences)}`,
+      emailHtml`${link(options.unsubscribeUrl, unsubscribe)} · ${link(options.preferencesUrl, m.preferences)}`,
     ),
     sender.html,
   );
@@ -105,7 +121,7 @@ export function announcementFooter(options: {
   const why = options.audience === 'everyone-concerned' ? m.noticeReason : m.announcementReason;
   const reason = why(m.categoryLabels[options.category], options.sender.companyName);
   const sender = senderLines(options.sender);
-  return wrap(options.locale, [paragraph(escapeHtml(reason)), sender.html], [reason, sender.text]);
+  return wrap(options.locale, [paragraph(reason), sender.html], [reason, sender.text]);
 }
 
 export function transactionalFooter(options: {
@@ -116,12 +132,12 @@ export function transactionalFooter(options: {
   const m = footerMessagesFor(options.locale);
   const sender = senderLines(options.sender);
   const note = options.referral ? m.referralNote : m.transactionalNote;
-  return wrap(options.locale, [sender.html, paragraph(escapeHtml(note))], [sender.text, note]);
+  return wrap(options.locale, [sender.html, paragraph(note)], [sender.text, note]);
 }
 
 /** The 1×1 open-tracking image; `url` is the pixel endpoint with its signed token. */
 export function openTrackingPixel(url: string): string {
-  return `<img src="${escapeHtml(url)}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">`;
+  return emailHtml`<img src="${url}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">`.toString();
 }
 
 /** The text part followed by a blank line and the footer. */

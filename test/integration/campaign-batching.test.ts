@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createAwsClients } from '../../shared/aws-clients';
@@ -12,7 +12,7 @@ import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
-import { sentMailTo } from '../support/sent-mail';
+import { mailOfThisFile, sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -53,10 +53,8 @@ const RECIPIENTS = 400;
 
 /** How many emails with `subject` the SES emulator received, per address (one read of its store). */
 async function mailsBySubject(subject: string): Promise<Map<string, number>> {
-  const response = await fetch(`${inject('sesEndpoint')}/store`);
-  const store = (await response.json()) as { emails: { subject: string; destination: { to: string[] } }[] };
   const counts = new Map<string, number>();
-  for (const mail of store.emails.filter((each) => each.subject === subject)) {
+  for (const mail of (await mailOfThisFile()).filter((each) => each.subject === subject)) {
     for (const to of mail.destination.to) counts.set(to, (counts.get(to) ?? 0) + 1);
   }
   return counts;

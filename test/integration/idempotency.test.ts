@@ -8,7 +8,7 @@ import type { ErrorBody } from '../../shared/http/error-responses';
 import { idempotencyRecordKey, requestFingerprint } from '../../shared/idempotency';
 import { newId } from '../../shared/ids';
 import type { Runtime } from '../../shared/runtime';
-import type { MessageRecord } from '../../shared/sending/send-message';
+import type { MessageRecord } from '../../shared/sending/message-record';
 import { adminAppFor } from '../support/apps';
 import { accessOf, givenList } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';

@@ -6,7 +6,7 @@ import { hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { RightsRequest } from '../../shared/rights/rights-request-rules';
 import type { Runtime } from '../../shared/runtime';
-import type { MessageRecord } from '../../shared/sending/send-message';
+import type { MessageRecord } from '../../shared/sending/message-record';
 import { adminRequest } from '../support/apps';
 import { givenList, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';

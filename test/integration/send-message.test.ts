@@ -7,7 +7,7 @@ import { visibleContent } from '../../shared/email/visible-text';
 import { hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
-import type { MessageRecord } from '../../shared/sending/send-message';
+import type { MessageRecord } from '../../shared/sending/message-record';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf } from '../support/consent-fixtures';

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { countRequests } from '../../bench/measure';
 import { emulatedSesAccount } from '../../functions/local/local-stack';
 import { bucketShardsFor, createSendRateLimiter, resolveSendRate } from '../../shared/campaigns/send-rate';
 import type { Runtime } from '../../shared/runtime';
@@ -62,7 +63,29 @@ describe('the shared send rate (GCRA in DynamoDB)', () => {
       busiest = Math.max(busiest, granted.filter((other) => other >= at && other < at + 1000).length);
     }
     expect(busiest).toBeLessThanOrEqual(perSecond * 1.1);
-    expect(bucketShardsFor(10_000)).toBe(5);
+    // A reservation covers a twentieth of the rate (at most 1,000): one bucket up to 100,000 a second.
+    expect(bucketShardsFor(10_000)).toBe(1);
+    expect(bucketShardsFor(250_000)).toBe(3);
+  });
+
+  it('reserves with one write, two when the bucket filled up meanwhile, never a compare-and-set loop', async () => {
+    const perSecond = 4000;
+    const workers = Array.from({ length: 10 }, () =>
+      createSendRateLimiter(accessOf(runtime), { perSecond, shards: 1 }),
+    );
+    const requests = countRequests(runtime.clients.dynamoDb);
+    try {
+      await Promise.all(
+        workers.map(async (limiter) => {
+          for (let round = 0; round < 8; round++) await limiter.acquire(limiter.chunkSize);
+        }),
+      );
+      const writes = requests.take().UpdateItem;
+      expect(writes?.requests).toBeGreaterThanOrEqual(80);
+      expect(writes?.requests).toBeLessThanOrEqual(160);
+    } finally {
+      requests.remove();
+    }
   });
 
   it('after SES says "slow down", pushes every worker\'s next slot back by the penalty', async () => {

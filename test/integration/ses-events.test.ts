@@ -15,13 +15,10 @@ import { createSesMailer } from '../../shared/email/mailer';
 import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
+import type { MessageRecord } from '../../shared/sending/message-record';
 import type { MessageDraft } from '../../shared/sending/message-types';
-import {
-  type MessageRecord,
-  type SendDependencies,
-  type SendResult,
-  sendMessage,
-} from '../../shared/sending/send-message';
+import type { SendDependencies } from '../../shared/sending/send-dependencies';
+import { type SendResult, sendMessage } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import type { MessageDelivery } from '../../shared/stats/message-delivery';
 import { MessageNotRecordedYet, RECORD_GRACE_MS } from '../../shared/suppressions/ses-event-effects';

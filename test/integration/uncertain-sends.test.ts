@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSendingSesClient } from '../../shared/aws-clients';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
-import type { MessageRecord } from '../../shared/sending/send-message';
+import type { MessageRecord } from '../../shared/sending/message-record';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { type FakeSes, type FakeSesAnswer, sesAccepts, startFakeSes } from '../support/fake-ses';

@@ -1,8 +1,8 @@
 import { findContact } from '../../shared/contacts/contacts';
 import type { Runtime } from '../../shared/runtime';
 import type { RefusalCode } from '../../shared/sending/message-types';
+import { prepareMessage } from '../../shared/sending/prepare-message';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
-import { prepareMessage } from '../../shared/sending/send-message';
 
 /**
  * What the send path would decide, right now, for a marketing email to this contact on this list: the

@@ -12,12 +12,28 @@ export interface SentMail {
   at: number;
 }
 
+/**
+ * The emulator keeps every email of the run, bodies included, and `GET /store` answers them all: by the
+ * last files that was thousands, fetched and parsed at every poll. Tests only look for mail sent by their
+ * own file, so they ask for mail since the file started (`?since=`, in whole seconds, one second early);
+ * test/support/per-file-setup.ts moves the mark before each file.
+ */
+let fileStartedAt = Math.floor(Date.now() / 1000) - 1;
+
+export function readMailFromNowOn(now = Date.now()): void {
+  fileStartedAt = Math.floor(now / 1000) - 1;
+}
+
+/** Every email the emulator received since this test file started. */
+export async function mailOfThisFile(): Promise<SentMail[]> {
+  const response = await fetch(`${inject('sesEndpoint')}/store?since=${fileStartedAt}`);
+  if (!response.ok) throw new Error(`The SES emulator answered ${response.status} to GET /store`);
+  return ((await response.json()) as { emails: SentMail[] }).emails;
+}
+
 /** Mail the emulator received for `to`; tests use unique addresses, so runs in parallel never mix. */
 export async function sentMailTo(to: string): Promise<SentMail[]> {
-  const response = await fetch(`${inject('sesEndpoint')}/store`);
-  if (!response.ok) throw new Error(`The SES emulator answered ${response.status} to GET /store`);
-  const store = (await response.json()) as { emails: SentMail[] };
-  return store.emails.filter((mail) => mail.destination.to.includes(to));
+  return (await mailOfThisFile()).filter((mail) => mail.destination.to.includes(to));
 }
 
 /**

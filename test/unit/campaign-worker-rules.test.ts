@@ -23,6 +23,19 @@ describe('classifySesFailure', () => {
       'reset',
     );
     expect(classifySesFailure(new Error('socket hang up'))).toBe('reset');
+    // No socket in time: nothing was written. An answer that did not come in time may hide a sent email.
+    const timeout = (message: string) =>
+      Object.assign(new Error(`@smithy/node-http-handler - ${message}`), { name: 'TimeoutError' });
+    expect(
+      classifySesFailure(
+        timeout(
+          'the request socket did not establish a connection with the server within the configured timeout of 1000 ms.',
+        ),
+      ),
+    ).toBe('reset');
+    expect(
+      classifySesFailure(timeout('[ERROR] a request has exceeded the configured 30000 ms requestTimeout.')),
+    ).toBe('unknown');
   });
 });
 

@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
+import { startCampaign } from '../../../shared/campaigns/campaign-lifecycle';
 import {
   type CampaignContent,
   campaignVersionsOf,
   createCampaign,
-  startCampaign,
 } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/account-holder';
@@ -14,7 +14,7 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories, noticeCategories } from '../../../shared/sending/message-types';
-import type { SendDependencies } from '../../../shared/sending/send-message';
+import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import { headerSafeText, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 import { CampaignSchema, campaignView } from './campaigns';
 

@@ -1,18 +1,20 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import {
-  type Campaign,
-  type CampaignContent,
-  campaignProgress,
-  campaignStatuses,
-  campaignVersionsOf,
   cancelCampaign,
-  createCampaign,
-  getCampaign,
-  listCampaigns,
   pauseCampaign,
   resumeCampaign,
   startCampaign,
+} from '../../../shared/campaigns/campaign-lifecycle';
+import { campaignProgress } from '../../../shared/campaigns/campaign-progress';
+import {
+  type Campaign,
+  type CampaignContent,
+  campaignStatuses,
+  campaignVersionsOf,
+  createCampaign,
+  getCampaign,
+  listCampaigns,
 } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { adminAccess } from '../../../shared/http/admin-access';
@@ -21,7 +23,7 @@ import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { getList } from '../../../shared/lists/lists';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories } from '../../../shared/sending/message-types';
-import type { SendDependencies } from '../../../shared/sending/send-message';
+import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 

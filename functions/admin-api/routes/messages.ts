@@ -6,18 +6,15 @@ import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { type IdempotencyClaim, requestFingerprint, withIdempotency } from '../../../shared/idempotency';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
+import { getMessage, type MessageRecord } from '../../../shared/sending/message-record';
 import {
   announcementCategories,
   messageKinds,
   refusalCodes,
   transactionalPurposes,
 } from '../../../shared/sending/message-types';
-import {
-  getMessage,
-  type MessageRecord,
-  type SendDependencies,
-  sendMessage,
-} from '../../../shared/sending/send-message';
+import type { SendDependencies } from '../../../shared/sending/send-dependencies';
+import { sendMessage } from '../../../shared/sending/send-message';
 import { emailAddress, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */

@@ -16,7 +16,7 @@ import {
   selfServiceExport,
   verifyDataLink,
 } from '../../../shared/rights/self-service';
-import type { SendDependencies } from '../../../shared/sending/send-message';
+import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import {
   dataConfirmPage,
   dataLinkInvalidPage,

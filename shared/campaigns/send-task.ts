@@ -1,0 +1,221 @@
+import { newId } from '../ids';
+import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
+import { findCampaign, primaryCampaignKey } from './campaigns';
+import type { RecipientOutcome } from './recipient-claim';
+import { sendToChunk } from './send-chunk';
+import { sleep } from './send-rate';
+import {
+  type CampaignWorkerDependencies,
+  continueLater,
+  finishTask,
+  SAFETY_MARGIN_MS,
+  type TaskRun,
+} from './task-run';
+import { type CampaignTask, type ChunkClaim, claimChunk, releaseTask, releaseTaskUpdate } from './tasks';
+import { type TransactItem, transactWithRetry } from './transactions';
+
+/**
+ * A send task: sends its batch chunk by chunk at the shared rate, counts each chunk as it moves past it,
+ * slows down when SES throttles, and parks while the campaign is paused (docs/campaigns.md).
+ */
+
+const THROTTLE_RETRIES_IN_PLACE = 3;
+
+/**
+ * What a planner hands over when it turns into the send task of its shard's last batch (planning-task.ts):
+ * the fields that make its item that task, and the rest of its last page's transaction. They are written
+ * with the first chunk's claim, or on their own before anything else this task writes.
+ */
+export interface PlannerHandover {
+  fields: Record<string, unknown>;
+  writes: TransactItem[];
+}
+
+export async function runSendTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  handover?: PlannerHandover,
+): Promise<TaskRun> {
+  const recipients = task.recipients ?? [];
+  let index = task.nextIndex ?? 0;
+  let throttled = 0;
+  // The claim of a chunk not yet counted (an earlier run died, or SES asked us to retry part of it).
+  let claimed: ChunkClaim | undefined = task.claim;
+  const writeHandover = handoverWriter(deps, task, leaseId, handover);
+  while (index < recipients.length) {
+    if (deps.remainingMs() < SAFETY_MARGIN_MS) {
+      await writeHandover();
+      return continueLater(deps, task, leaseId, {});
+    }
+    // Read before every chunk, so a pause or cancel takes effect within one chunk.
+    const campaign = await findCampaign(deps.access, task.campaignId);
+    if (campaign === undefined || campaign.status === 'cancelled') {
+      await writeHandover();
+      return finishTask(deps, task, leaseId, 'cancelled');
+    }
+    if (campaign.status !== 'running') {
+      await writeHandover();
+      if (await parkTask(deps, task, leaseId)) return 'parked';
+      continue;
+    }
+    // A claimed chunk is redone as claimed, even if the rate (and so the chunk size) changed since.
+    const claimedBefore = claimed !== undefined && claimed.from === index;
+    const end = claimedBefore && claimed ? claimed.to : index + deps.limiter.chunkSize;
+    const chunk = recipients.slice(index, end);
+    for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
+      await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
+    }
+    const claim = { from: index, to: index + chunk.length, token: newId() };
+    const outcomes = await sendToChunk(deps, campaign, chunk, {
+      claimedBefore,
+      claim: async () => {
+        if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
+        claimed = claim;
+      },
+    });
+    // A chunk with nobody to send to claims nothing; the handover is written before it is counted.
+    await writeHandover();
+    const retries = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome.failure] : []));
+    if (retries.length > 0) {
+      // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.
+      throttled++;
+      const deferred = await slowDown(deps, task, leaseId, index, retries, throttled);
+      if (deferred !== undefined) return deferred;
+      continue;
+    }
+    throttled = 0;
+    const next = index + chunk.length;
+    const counters = campaignCounterIncrement(deps.access, task.campaignId, countsOf(outcomes));
+    // Counting and moving past the chunk happen together, so a crash never counts a recipient twice.
+    if (next >= recipients.length) {
+      const finished = await finishTask(deps, task, leaseId, 'finished', counters ? [counters] : []);
+      await deps.crashAt?.('committed');
+      return finished;
+    }
+    await transactWithRetry(deps.access, [
+      releaseTaskUpdate(deps.access, task, leaseId, { status: 'running' }, { nextIndex: next }),
+      ...(counters ? [counters] : []),
+    ]);
+    await deps.crashAt?.('committed');
+    index = next;
+  }
+  await writeHandover();
+  return finishTask(deps, task, leaseId, 'finished');
+}
+
+/**
+ * Writes what is left of a planner's handover (once), with the chunk's `claim` when there is one; false
+ * when there is nothing left to write.
+ */
+function handoverWriter(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  handover: PlannerHandover | undefined,
+): (claim?: ChunkClaim) => Promise<boolean> {
+  let unwritten = handover;
+  return async (claim) => {
+    if (unwritten === undefined) return false;
+    const { fields, writes } = unwritten;
+    const taskUpdate = releaseTaskUpdate(
+      deps.access,
+      task,
+      leaseId,
+      { status: 'running' },
+      {
+        ...fields,
+        ...(claim ? { claim } : {}),
+      },
+    );
+    await transactWithRetry(deps.access, [taskUpdate, ...writes]);
+    unwritten = undefined;
+    return true;
+  };
+}
+
+/**
+ * SES refused part of a chunk for rate or quota: every worker slows down, and the chunk is retried after a
+ * backoff, or the task is deferred (returned) after repeated throttling or a quota refusal.
+ */
+async function slowDown(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  index: number,
+  retries: ('throttled' | 'quota' | 'storage')[],
+  throttled: number,
+): Promise<TaskRun | undefined> {
+  const quota = retries.includes('quota');
+  const sesSaidSlowDown = retries.some((failure) => failure !== 'storage');
+  // Only SES's own refusals slow every worker down; a DynamoDB failure concerns this chunk.
+  if (sesSaidSlowDown) await deps.limiter.penalise(1000 * throttled);
+  if (quota || throttled > THROTTLE_RETRIES_IN_PLACE) {
+    const wait = quota ? 15 * 60_000 : 30_000 * throttled;
+    const now = deps.now?.() ?? new Date();
+    deps.logger.warn(
+      sesSaidSlowDown
+        ? 'SES is throttling a campaign; its batch waits and retries'
+        : 'DynamoDB kept failing a campaign batch; it waits and retries',
+      {
+        campaignId: task.campaignId,
+        taskId: task.taskId,
+        failure: quota ? 'quota' : sesSaidSlowDown ? 'throttled' : 'storage',
+        retryInSeconds: wait / 1000,
+      },
+    );
+    const deferred = await releaseTask(
+      deps.access,
+      task,
+      leaseId,
+      { status: 'deferred', until: new Date(now.getTime() + wait) },
+      { nextIndex: index },
+    );
+    return deferred ? 'deferred' : 'lease-lost';
+  }
+  await sleep(500 * 2 ** throttled * (0.5 + Math.random()));
+  return undefined;
+}
+
+function countsOf(outcomes: RecipientOutcome[]): CounterIncrements {
+  const counts: Record<string, number> = {};
+  for (const outcome of outcomes) {
+    const name =
+      outcome.kind === 'skipped'
+        ? `${SKIPPED_PREFIX}${outcome.reason}`
+        : outcome.kind === 'retry'
+          ? undefined
+          : outcome.kind;
+    if (name !== undefined) counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts as CounterIncrements;
+}
+
+/**
+ * Parks a batch of a paused campaign, in one transaction with a check that the campaign is still paused:
+ * otherwise a resume could slip in between our read and our write, and the batch would sleep forever.
+ */
+async function parkTask(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+): Promise<boolean> {
+  try {
+    await transactWithRetry(deps.access, [
+      releaseTaskUpdate(deps.access, task, leaseId, { status: 'parked' }),
+      {
+        ConditionCheck: {
+          TableName: deps.access.tableName,
+          Key: primaryCampaignKey(task.campaignId),
+          ConditionExpression: '#status IN (:paused, :draft, :scheduled)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':paused': 'paused', ':draft': 'draft', ':scheduled': 'scheduled' },
+        },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'TransactionCanceledException') return false;
+    throw error;
+  }
+}
