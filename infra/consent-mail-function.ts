@@ -1,52 +1,42 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { dirname, join } from 'node:path';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundleFunction, repositoryRoot } from './function-bundle';
 
 /**
  * The one way consent-mail builds a Lambda function, HTTP or not: Node 22 on ARM64, bundled locally by
- * esbuild into minified ESM with source maps, its own log group with a retention, and its own role that
- * starts with nothing but writing to that log group. Every grant is added by the stack, per function.
+ * esbuild into minified, split ESM with source maps (infra/function-bundle.ts), its own log group with a
+ * retention, and its own role that starts with nothing but writing to that log group. Every grant is added by the stack, per function.
  */
 
-export const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
+export { repositoryRoot };
 
 /** The runtime every function runs on; the npm scripts pin the same Node major (test/unit/node-runtime.test.ts). */
 export const lambdaRuntime = Runtime.NODEJS_22_X;
 
 /**
- * esbuild's ESM output has no `require`; CommonJS dependencies bundled into it (parts of the AWS SDK's
- * dependency tree) call it for Node built-ins, so the bundle defines one.
+ * The function's code: its entry bundled by `bundleFunction` (infra/function-bundle.ts) on this machine
+ * at synth, into the asset directory CDK gives. NodejsFunction writes one file only; the bundles are
+ * split into an entry and chunks loaded on first use. The asset's hash is that of the output. Docker is
+ * never used (the image below is a placeholder CDK requires; local bundling always succeeds or throws).
  */
-export const esmRequireBanner =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
-
-/**
- * The AWS SDK's default credential chain imports these providers on demand, but on Lambda its first
- * provider, the environment, always answers. Bundled, they and the STS/SSO clients they bring cost about
- * 105 KB per function (a tenth of each cold start's parse); each is replaced by a stub that fails loudly
- * should the bundle ever run where credentials come from anywhere else.
- */
-export const credentialProvidersNotBundled = [
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-http',
-  '@smithy/credential-provider-imds',
-] as const;
-
-/** esbuild's `alias` option: each provider above to the stub. */
-export const bundleAliases: Record<string, string> = Object.fromEntries(
-  credentialProvidersNotBundled.map((name) => [
-    name,
-    join(repositoryRoot, 'infra/lambda-runtime/credentials-from-environment-only.mjs'),
-  ]),
-);
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(join(repositoryRoot, dirname(entry)), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-not-used'),
+      local: {
+        tryBundle(outputDir) {
+          bundleFunction(entry, outputDir);
+          return true;
+        },
+      },
+    },
+  });
+}
 
 export interface ConsentMailFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/public-api/handler.ts`. */
@@ -65,7 +55,7 @@ export interface ConsentMailFunctionProps {
 }
 
 export class ConsentMailFunction extends Construct implements IGrantable {
-  readonly lambda: NodejsFunction;
+  readonly lambda: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
   readonly grantPrincipal: IPrincipal;
@@ -88,10 +78,10 @@ export class ConsentMailFunction extends Construct implements IGrantable {
     this.logGroup.grantWrite(this.role);
     this.grantPrincipal = this.role;
 
-    this.lambda = new NodejsFunction(this, 'Function', {
+    this.lambda = new LambdaFunction(this, 'Function', {
       description: props.description,
-      entry: join(repositoryRoot, props.entry),
-      handler: 'handler',
+      code: bundledCode(props.entry),
+      handler: 'index.handler',
       runtime: lambdaRuntime,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -101,25 +91,6 @@ export class ConsentMailFunction extends Construct implements IGrantable {
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      projectRoot: repositoryRoot,
-      depsLockFilePath: join(repositoryRoot, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: esmRequireBanner,
-        minify: true,
-        sourceMap: true,
-        // The maps point at file and line; the sources themselves only make the bundle larger.
-        sourcesContent: false,
-        // Bundle the SDK versions the code was tested with rather than whatever the runtime ships.
-        bundleAwsSDK: true,
-        // No Docker here or in CI: the esbuild devDependency bundles on the host.
-        forceDockerBundling: false,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(bundleAliases).map(([name, stub]) => [`--alias:${name}`, stub]),
-        ),
-      },
     });
 
     Validations.of(this.lambda).acknowledge({

@@ -1,6 +1,8 @@
-// Imported for its side effect: it adds `.openapi()` to zod's schemas, used below at module load.
-import '@hono/zod-openapi';
 import * as z from 'zod';
+import { extendZodForOpenApi } from './openapi-zod';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /** Response schemas shared by every app, registered once in each OpenAPI document. */
 

@@ -3,28 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { build } from 'esbuild';
-import { functionBundleOptions, functionEntries } from '../../infra/bundle-sizes';
-import { repositoryRoot } from '../../infra/consent-mail-function';
+import { functionEntries } from '../../infra/bundle-sizes';
+import { bundleFunction } from '../../infra/function-bundle';
 
 /**
  * A function as Lambda runs it: its `handler.ts` bundled with the esbuild options the CDK app uses
- * (infra/bundle-sizes.ts `functionBundleOptions`), then imported with `env` as the function's environment,
+ * (infra/function-bundle.ts `bundleFunction`: an entry and chunks), then imported with `env` as the function's environment,
  * which its module reads at import (cold start). Bundle once per test file; esbuild takes about a second.
  */
 export async function bundledHandler<Handler>(
   name: keyof typeof functionEntries,
   env: Record<string, string | undefined>,
 ): Promise<Handler> {
-  const outfile = join(mkdtempSync(join(tmpdir(), `consent-mail-${name}-`)), 'index.mjs');
-  await build(functionBundleOptions(join(repositoryRoot, functionEntries[name]), outfile));
+  const { entryFile } = bundleFunction(
+    functionEntries[name],
+    mkdtempSync(join(tmpdir(), `consent-mail-${name}-`)),
+  );
   // Each test file runs in its own process (pool: forks), so this environment is the function's alone. A
   // variable given as undefined is unset (assigned, process.env would hold the string "undefined").
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  const module = (await import(pathToFileURL(outfile).href)) as { handler: Handler };
+  const module = (await import(pathToFileURL(entryFile).href)) as { handler: Handler };
   return module.handler;
 }
 

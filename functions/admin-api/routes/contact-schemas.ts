@@ -1,8 +1,12 @@
 import * as z from 'zod';
 import type { ContactWithSubscriptions } from '../../../shared/contacts/contact-lookup';
 import { type Contact, doNotSellSources } from '../../../shared/contacts/contacts';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /** The contact as the admin API answers it, shared by the contact routes. */
 
