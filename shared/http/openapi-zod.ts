@@ -11,5 +11,5 @@ import * as z from 'zod';
  * infra/bundle-sizes.ts.
  */
 export function extendZodForOpenApi(): void {
-  extendZodWithOpenApi({ ZodType: z.ZodType } as unknown as Parameters<typeof extendZodWithOpenApi>[0]);
+  extendZodWithOpenApi({ ZodType: z.ZodType } as Parameters<typeof extendZodWithOpenApi>[0]);
 }
