@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
+import { messageStatuses } from '../../../shared/data-model/message-items';
 import { RefusedError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
@@ -75,7 +76,7 @@ const MessageSchema = z
     purpose: z.string().nullable(),
     campaignId: z.string().nullable(),
     subject: z.string(),
-    status: z.enum(['refused', 'sending', 'sent', 'failed', 'throttled', 'uncertain']),
+    status: z.enum(messageStatuses),
     refusals: z.array(
       z.object({ code: z.enum(refusalCodes), message: z.string(), field: z.string().optional() }),
     ),
