@@ -260,7 +260,8 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
             scenario: 'one-click unsubscribe',
             ours: { name: 'unsubscribe', runs: [], counts: {}, sesCounts: {}, operations: 0 },
             baseline: { name: 'transact', runs: [] },
-            target: 1.5,
+            // The request-path issue's table (#17) lowered it from 1.5 once the request made no read.
+            target: 1.3,
           },
           {
             key: 'signup',
