@@ -4,6 +4,7 @@ import {
   type CampaignRunnerOptions,
   startCampaignRunner,
 } from '../../functions/local/campaign-runner';
+import type { CampaignProgress } from '../../shared/campaigns/campaign-progress';
 import type { Runtime } from '../../shared/runtime';
 import { adminRequest } from './apps';
 
@@ -11,16 +12,7 @@ import { adminRequest } from './apps';
 export interface CampaignBody {
   campaignId: string;
   status: string;
-  progress: {
-    total: number;
-    planningDone: boolean;
-    sent: number;
-    skipped: Record<string, number>;
-    skippedTotal: number;
-    failed: number;
-    uncertain: number;
-    remaining: number;
-  };
+  progress: Omit<CampaignProgress, 'rate'>;
 }
 
 export async function adminJson(runtime: Runtime, path: string, method = 'GET', body?: unknown) {
