@@ -14,7 +14,10 @@ import type { TableAccess } from '../table-access';
  * Why at most 1.1× the rate in any one-second window: reservations never overlap, so the reservations
  * that start within any second cover at most that second plus the last one's tail, one chunk (a twentieth
  * of the rate, `chunkSize`). A worker that wakes late (timers, network) can carry a chunk into the next
- * window, so reservations are spaced for 95% of the rate, which leaves room for ~50 ms of lateness.
+ * window, so reservations are spaced for 95% of the rate, which leaves room for a chunk sent up to
+ * `LATE_WAKE_MS` after its reservation starts. A worker that finds itself later than that (an event loop
+ * stalled by GC or a busy CPU fires several sleepers at once) gives its reservation up and reserves again,
+ * so a stall costs throughput, not the bound.
  * Workers do not reserve when the bucket is spoken for more than `maxAheadMs` ahead (plus what other
  * workers append at the same moment), so nobody sleeps long holding a Lambda.
  *
@@ -68,6 +71,19 @@ export function chunkSizeFor(perSecond: number): number {
 
 /** Reservations are spaced for this share of the rate (see above). */
 const SPACING_SHARE = 0.95;
+
+/**
+ * How late after its reservation's start a chunk may still go. Reservations starting within a window of
+ * 1 s + this lateness cover at most (1 s + late) × 95% of the rate, plus one chunk (5%): at 100 ms that is
+ * 1.045 + 0.05 < 1.1 times the rate.
+ */
+export const LATE_WAKE_MS = 100;
+
+/**
+ * Reservations one acquire may give up before it sends late anyway: a process whose every wake-up is late
+ * (or whose DynamoDB round trip alone exceeds LATE_WAKE_MS) must still make progress.
+ */
+const MAX_FORFEITS = 3;
 
 /**
  * The rate split over `shards` buckets, each a GCRA of `perSecond / shards` with its own chunk size; a
@@ -182,30 +198,37 @@ function createBucketLimiter(
   const wait = options.sleep ?? sleep;
   const { currentTat, reserveFrom, compareAndSet, append } = bucketItem(access, BUCKET);
 
+  /** Reserves `count` sends and sleeps up to the reservation's start; resolves with it (undefined: retry). */
+  async function reserve(count: number): Promise<number | undefined> {
+    const tat = await currentTat();
+    const at = now();
+    const start = Math.max(tat ?? 0, at);
+    if (start - at > maxAheadMs) {
+      // Everyone's slots are taken further ahead than we may wait holding them: come back later.
+      await wait(start - at - maxAheadMs + Math.random() * 50);
+      return undefined;
+    }
+    // Whole milliseconds: `ADD` sums decimals exactly, and a sum with more digits than a double holds
+    // would read back as a different number (and fail every later compare-and-set on it).
+    const length = Math.ceil((count * 1000) / (perSecond * SPACING_SHARE));
+    if ((tat === undefined || tat <= at) && (await reserveFrom(at, length))) return at;
+    // Busy (or someone reserved past `at` since we read): queue behind whoever is there.
+    const appended = await append(length, at);
+    if (appended !== undefined) await wait(Math.max(0, appended - now()));
+    return appended;
+  }
+
   return {
     chunkSize: chunkSizeFor(perSecond),
     perSecond,
     async acquire(count) {
       if (count > chunkSizeFor(perSecond)) throw new RangeError('acquire: more than one chunk at once');
-      for (;;) {
-        const tat = await currentTat();
-        const at = now();
-        const start = Math.max(tat ?? 0, at);
-        if (start - at > maxAheadMs) {
-          // Everyone's slots are taken further ahead than we may wait holding them: come back later.
-          await wait(start - at - maxAheadMs + Math.random() * 50);
-          continue;
-        }
-        // Whole milliseconds: `ADD` sums decimals exactly, and a sum with more digits than a double holds
-        // would read back as a different number (and fail every later compare-and-set on it).
-        const length = Math.ceil((count * 1000) / (perSecond * SPACING_SHARE));
-        if ((tat === undefined || tat <= at) && (await reserveFrom(at, length))) return;
-        // Busy (or someone reserved past `at` since we read): queue behind whoever is there.
-        const appended = await append(length, at);
-        if (appended !== undefined) {
-          await wait(Math.max(0, appended - now()));
-          return;
-        }
+      for (let forfeits = 0; ; ) {
+        const start = await reserve(count);
+        if (start === undefined) continue;
+        // Later than the slack (a stalled event loop wakes many sleepers at once): sending now could crowd
+        // the next second, so the reservation is given up and another taken, a bounded number of times.
+        if (now() - start <= LATE_WAKE_MS || ++forfeits > MAX_FORFEITS) return;
       }
     },
     async penalise(ms) {
