@@ -5,8 +5,13 @@ import { sanitiseTagValue } from './compliance-policy';
 
 /** Updates of a message record after it was written: sent, uncertain, or any of its fields. */
 
-/** The fields that turn a `sending` record into a `sent` one, including the SES-id lookup key. */
-function sentMessageFields(contactId: string, messageId: string, sesMessageId: string, sentAt: string) {
+/** The fields that turn a `sending` (or `uncertain`) record into a `sent` one, with the SES-id lookup key. */
+export function sentMessageFields(
+  contactId: string,
+  messageId: string,
+  sesMessageId: string,
+  sentAt: string,
+) {
   const {
     pk: _pk,
     sk: _sk,

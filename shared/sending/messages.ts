@@ -58,6 +58,8 @@ export interface MessageDeliveryState {
   contactId: string;
   campaignId: string | null;
   delivery?: MessageDelivery;
+  /** Recorded `uncertain` (SES did not answer) and not erased: an SES event about it settles it `sent`. */
+  uncertain: boolean;
 }
 
 /** The message as it is now (strongly consistent), or undefined once it is gone (expired, erased). */
@@ -78,5 +80,6 @@ export async function readMessageDeliveryState(
     contactId: key.contactId,
     campaignId: typeof Item.campaignId === 'string' ? Item.campaignId : null,
     ...(Item.delivery ? { delivery: Item.delivery as MessageDelivery } : {}),
+    uncertain: Item.status === 'uncertain' && Item.anonymisedAt === undefined,
   };
 }

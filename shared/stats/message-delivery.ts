@@ -6,7 +6,8 @@ import type { TableAccess } from '../table-access';
 /**
  * What happened to a message after SES accepted it, as SES events report it: the `delivery` field of the
  * `message` record, which `getMessage` returns. The record's own `status` (`sent`, …) stays what sending
- * decided; `delivery` is added next to it.
+ * decided, except `uncertain`: an event about the message proves SES took it, so it becomes `sent`
+ * (`settle`); `delivery` is added next to it.
  *
  * Events arrive late and out of order (a delay after the delivery it preceded, a delivery after a later
  * bounce), so `delivery.status` only moves forward: delayed < delivered < bounced, rejected, rendering
@@ -113,24 +114,32 @@ export function updateMessageDelivery(
   message: { contactId: string; messageId: string },
   previous: MessageDelivery | undefined,
   next: MessageDelivery,
+  settle?: Record<string, string>,
 ): TransactItem {
+  const settled = Object.entries(settle ?? {});
   return {
     Update: {
       TableName: access.tableName,
       Key: primaryKeyOf('message', message),
-      UpdateExpression: 'SET #delivery = :next',
-      ConditionExpression:
+      UpdateExpression: ['SET #delivery = :next', ...settled.map((_, i) => `#s${i} = :s${i}`)].join(', '),
+      ConditionExpression: [
         previous === undefined
           ? 'attribute_exists(#pk) AND attribute_not_exists(#delivery)'
           : 'attribute_exists(#pk) AND #delivery.#updatedAt = :previousUpdatedAt',
+        ...(settle === undefined ? [] : ['#status = :uncertain AND attribute_not_exists(#anonymisedAt)']),
+      ].join(' AND '),
       ExpressionAttributeNames: {
         '#pk': table.partitionKey,
         '#delivery': 'delivery',
         ...(previous === undefined ? {} : { '#updatedAt': 'updatedAt' }),
+        ...(settle === undefined ? {} : { '#status': 'status', '#anonymisedAt': 'anonymisedAt' }),
+        ...Object.fromEntries(settled.map(([name], i) => [`#s${i}`, name])),
       },
       ExpressionAttributeValues: {
         ':next': next,
         ...(previous === undefined ? {} : { ':previousUpdatedAt': previous.updatedAt }),
+        ...(settle === undefined ? {} : { ':uncertain': 'uncertain' }),
+        ...Object.fromEntries(settled.map(([, value], i) => [`:s${i}`, value])),
       },
     },
   };

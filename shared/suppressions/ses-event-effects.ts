@@ -4,6 +4,7 @@ import type { SoftBounceSettings } from '../config';
 import { unsubscribe } from '../consent/unsubscribe';
 import { hashEmail } from '../email-address';
 import type { Logger } from '../log';
+import { sentMessageFields } from '../sending/message-updates';
 import { findMessageItem, type MessageDeliveryState, readMessageDeliveryState } from '../sending/messages';
 import { type CampaignCounts, campaignCounterIncrement } from '../stats/campaign-counters';
 import { type DeliveryStatus, nextDelivery, updateMessageDelivery } from '../stats/message-delivery';
@@ -248,10 +249,14 @@ async function planTransaction(
   const items: TransactItem[] = [
     // First, so a duplicate is recognised by the first cancellation reason.
     markProcessed(access, { event, eventKey, messageId: message.messageId, now }),
-    updateMessageDelivery(access, message, message.delivery, delivery),
+    updateMessageDelivery(access, message, message.delivery, delivery, settledFields(event, message, at)),
   ];
   if (message.campaignId !== null) {
-    const increment = campaignCounterIncrement(access, message.campaignId, countersFor(event));
+    const settled = message.uncertain ? { sent: 1, uncertain: -1 } : {};
+    const increment = campaignCounterIncrement(access, message.campaignId, {
+      ...countersFor(event),
+      ...settled,
+    });
     if (increment) items.push(increment);
   }
   const suppressed: FeedbackReason[] = [];
@@ -269,6 +274,16 @@ async function planTransaction(
     }
   }
   return { items, deliveryStatus: delivery.status, suppressed };
+}
+
+/**
+ * An `uncertain` message (SES did not answer the send) that SES reports on was sent after all: it becomes
+ * `sent`, with SES's id and time, and the campaign counts it sent instead of uncertain.
+ */
+function settledFields(event: SesEvent, message: MessageDeliveryState, at: Date) {
+  if (!message.uncertain) return undefined;
+  const sentAt = reportedTime(event.mail.sentAt, at).toISOString();
+  return sentMessageFields(message.contactId, message.messageId, event.mail.sesMessageId, sentAt);
 }
 
 function affectedHashes(deps: SesEventDependencies, event: SesEvent): string[] {

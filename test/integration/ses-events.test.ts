@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import {
@@ -505,6 +505,40 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       bouncedSoft: 0,
       rejected: 0,
     });
+  });
+
+  it('settles an uncertain message as sent when SES reports on it, and counts it sent instead', async () => {
+    const campaignId = `cmp-${randomUUID()}`;
+    const { email, contactId } = await givenSubscriber();
+    const message = await sent(contactId, campaignId);
+    // As a send SES did not answer leaves it: uncertain, no SES id, not findable by one.
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', { contactId, messageId: message.messageId }),
+        UpdateExpression:
+          'SET #status = :uncertain, sesMessageId = :none, sentAt = :none REMOVE gsi2pk, gsi2sk',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':uncertain': 'uncertain', ':none': null },
+      }),
+    );
+    const before = await readCampaignCounters(accessOf(runtime), campaignId);
+    expect(await process(eventFor('delivery', message, email))).toMatchObject({ kind: 'applied' });
+    expect(await deliveryOf(message.messageId)).toMatchObject({
+      status: 'sent',
+      sesMessageId: message.sesMessageId,
+      sentAt: message.sentAt,
+      delivery: { status: 'delivered' },
+    });
+    const after = await readCampaignCounters(accessOf(runtime), campaignId);
+    expect([after.sent - before.sent, after.uncertain - before.uncertain, after.delivered]).toEqual([
+      1, -1, 1,
+    ]);
+    // Findable by SES's id again (an event without our tags), and settled once only.
+    const untagged = eventFor('delivery-delay', message, email);
+    untagged.detail.mail.tags = {};
+    expect(await process(untagged)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+    expect((await readCampaignCounters(accessOf(runtime), campaignId)).sent).toBe(after.sent);
   });
 
   it('pauses a running campaign once bounces cross the reputation threshold', async () => {
