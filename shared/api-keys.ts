@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from './data-model';
+import { apiKeyItem, apiKeyScopes } from './data-model/api-key-items';
+import { fromItem } from './data-model/from-item';
 import { NotFoundError } from './errors';
 import { queryAllItems, type TableAccess } from './table-access';
 
@@ -15,7 +17,7 @@ import { queryAllItems, type TableAccess } from './table-access';
  * request to one GetItem. The hash covers the key id too, so a stored hash only ever matches its own key.
  */
 
-export const apiKeyScopes = ['send', 'contacts:read', 'contacts:write', 'campaigns', 'admin'] as const;
+export { apiKeyScopes };
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 
 export interface ApiPrincipal {
@@ -84,15 +86,8 @@ function newKeyId(): string {
 const keyHash = (key: string) => digest(key).toString('base64url');
 
 function toView(item: Record<string, unknown>): ApiKeyView {
-  return {
-    keyId: String(item.keyId),
-    prefix: String(item.prefix),
-    name: String(item.name),
-    scopes: item.scopes as ApiKeyScope[],
-    createdAt: String(item.createdAt),
-    createdBy: String(item.createdBy),
-    revokedAt: typeof item.revokedAt === 'string' ? item.revokedAt : null,
-  };
+  const { secretHash: _secretHash, ...view } = fromItem(apiKeyItem, item);
+  return view;
 }
 
 export async function createApiKey(
@@ -188,13 +183,14 @@ export function storedKeyVerifier(access: TableAccess): ApiKeyVerifier {
           ConsistentRead: true,
         }),
       );
-      if (Item === undefined || typeof Item.secretHash !== 'string') return undefined;
-      const stored = Buffer.from(Item.secretHash, 'base64url');
+      if (Item === undefined) return undefined;
+      const key = fromItem(apiKeyItem, Item);
+      const stored = Buffer.from(key.secretHash, 'base64url');
       const presented = digest(presentedKey);
       // Equal-length digests compared in constant time: timing reveals nothing about the secret.
       if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return undefined;
-      if (typeof Item.revokedAt === 'string') return undefined;
-      return { keyId, scopes: Item.scopes as ApiKeyScope[] };
+      if (key.revokedAt !== null) return undefined;
+      return { keyId, scopes: key.scopes };
     },
   };
 }

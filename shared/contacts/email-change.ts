@@ -5,6 +5,8 @@ import { followsTheContact } from '../consent/consent-authority';
 import { recordConsentEvent } from '../consent/consent-changes';
 import type { ConsentEvent, ConsentEvidence } from '../consent/consent-events';
 import { keyOf, primaryKeyOf, table } from '../data-model';
+import { pendingEmailChangeItem } from '../data-model/contact-items';
+import { fromItem, type ItemOf } from '../data-model/from-item';
 import { emailChangeEmail } from '../email/email-change-email';
 import { hashEmail, maskEmail, parseEmailAddress } from '../email-address';
 import { ConflictError, ValidationError } from '../errors';
@@ -29,15 +31,8 @@ export interface EmailChangeDependencies extends SendDependencies {
   settings: Pick<SignupSettings, 'confirmationLinkTtlHours'>;
 }
 
-interface PendingEmailChange {
-  contactId: string;
-  changeId: string;
-  newEmail: string;
-  newEmailHash: string;
-  requestedAt: string;
-  /** Epoch seconds; also the table's TTL attribute. */
-  expiresAt: number;
-}
+/** `expiresAt`: epoch seconds, also the table's TTL attribute. */
+type PendingEmailChange = ItemOf<typeof pendingEmailChangeItem>;
 
 export type NewAddress = { email: string; emailHash: string };
 
@@ -139,7 +134,7 @@ async function findPendingChange(
       ConsistentRead: true,
     }),
   );
-  const pending = Item as PendingEmailChange | undefined;
+  const pending = Item === undefined ? undefined : fromItem(pendingEmailChangeItem, Item);
   const now = deps.now?.() ?? new Date();
   // TTL deletes some time after expiry: an expired item still in the table is treated as gone.
   if (pending === undefined || pending.changeId !== verified.data.changeId) return undefined;

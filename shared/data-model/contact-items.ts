@@ -31,3 +31,20 @@ export const contactItem = itemSchema(
     updatedAt: z.string(),
   }),
 );
+
+/**
+ * An address change waiting for the new address to confirm it (shared/contacts/email-change.ts). Its expiry
+ * is the table's TTL attribute, declared here because the code reads it: TTL deletes late, so an expired
+ * item may still be read.
+ */
+export const pendingEmailChangeItem = itemSchema(
+  'pendingEmailChange',
+  z.object({
+    contactId: z.string(),
+    changeId: z.string(),
+    newEmail: z.string(),
+    newEmailHash: z.string(),
+    requestedAt: z.string(),
+    expiresAt: z.number(),
+  }),
+);

@@ -4,6 +4,8 @@ import * as z from 'zod';
 import type { SenderIdentity } from '../config';
 import { type ConsentEvent, listConsentEvents } from '../consent/consent-events';
 import { primaryKeyOf } from '../data-model';
+import { consentEventItem } from '../data-model/consent-items';
+import { fromItem } from '../data-model/from-item';
 import { DependencyUnavailableError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { type ConsentText, findConsentText } from '../lists/consent-texts';
@@ -184,15 +186,14 @@ async function ledgerHolds(deps: ReceiptDependencies, document: unknown) {
     }),
   );
   if (Item === undefined) return 'event-missing' as const;
-  const event = Item as Partial<ConsentEvent>;
+  const event = fromItem(consentEventItem, Item);
   const notice = record['dpv:hasNotice'];
   const same =
     event.kind === record['cm:ledgerKind'] &&
     event.method === record['cm:evidence']['cm:method'] &&
-    event.legalBasis !== undefined &&
     legalBasisOf[event.legalBasis] === record['dpv:hasLegalBasis'] &&
     (event.listId ?? null) === (record['dpv:hasProcess']['dpv:hasPurpose']['dct:identifier'] ?? null) &&
-    event.evidence?.consentText?.sha256 === notice?.['cm:sha256'] &&
-    event.evidence?.consentText?.version === notice?.['dct:hasVersion'];
+    event.evidence.consentText?.sha256 === notice?.['cm:sha256'] &&
+    event.evidence.consentText?.version === notice?.['dct:hasVersion'];
   return same ? ('holds-event' as const) : ('event-differs' as const);
 }

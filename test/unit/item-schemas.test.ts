@@ -1,12 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ApiKeyView } from '../../shared/api-keys';
 import type { AuditEvent } from '../../shared/audit/audit-events';
 import type { Campaign } from '../../shared/campaigns/campaigns';
 import type { ConsentEvent } from '../../shared/consent/consent-events';
 import type { Subscription } from '../../shared/consent/subscriptions';
 import type { Contact } from '../../shared/contacts/contacts';
 import { keyOf, tableAttributes } from '../../shared/data-model';
+import { apiKeyItem } from '../../shared/data-model/api-key-items';
 import type { auditEventItem } from '../../shared/data-model/audit-items';
 import type { campaignItem } from '../../shared/data-model/campaign-items';
 import type {
@@ -85,6 +87,24 @@ describe('item schemas', () => {
     expectTypeOf<DeepRequired<ItemOf<typeof messageItem>>>().toEqualTypeOf<DeepRequired<MessageRecord>>();
     expectTypeOf<DeepRequired<ItemOf<typeof suppressionItem>>>().toEqualTypeOf<DeepRequired<Suppression>>();
     expectTypeOf<DeepRequired<ItemOf<typeof auditEventItem>>>().toEqualTypeOf<DeepRequired<AuditEvent>>();
+    // The stored key adds the hash of its secret, which no view shows.
+    expectTypeOf<DeepRequired<Omit<ItemOf<typeof apiKeyItem>, 'secretHash'>>>().toEqualTypeOf<
+      DeepRequired<ApiKeyView>
+    >();
+  });
+
+  it('reads an API key stored before revocation as not revoked, and refuses a scope it does not know', () => {
+    const key = {
+      keyId: 'k1',
+      prefix: 'cm_k1',
+      name: 'CRM sync',
+      scopes: ['contacts:read'],
+      createdAt: contact.createdAt,
+      createdBy: 'development',
+      secretHash: 'abc',
+    };
+    expect(fromItem(apiKeyItem, key)).toMatchObject({ revokedAt: null, scopes: ['contacts:read'] });
+    expect(() => fromItem(apiKeyItem, { ...key, scopes: ['everything'] })).toThrow(StoredItemError);
   });
 
   it("drops the table's attributes, named in one list, and whatever the schema does not declare", () => {
