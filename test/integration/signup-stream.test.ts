@@ -5,6 +5,7 @@ import { processPublicRequest } from '../../shared/requests/process-public-reque
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequest, PublicRequestKey } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
+import { getMessage } from '../../shared/sending/message-record';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
@@ -117,6 +118,36 @@ describe('the signup request', () => {
     expect((await mailArriving(first)).map((mail) => mail.subject)).toEqual([
       'Please confirm your subscription to The weekly-news newsletter',
     ]);
+  });
+});
+
+describe("the stream half of a new address's signup", () => {
+  it("reaches SES after one round of reads and one transaction: the confirmation is claimed in the signup's transaction", async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    const email = uniqueAddress();
+    await signUp(runtime, email);
+    const [request] = await acceptedRequests(runtime);
+    if (request === undefined) throw new Error('the signup was not accepted');
+    const counter = countCalls(runtime);
+    await counter.during(() => processPublicRequest(depsOf(runtime), publicRequestWorkOf(runtime), request));
+
+    const beforeSes = counter.calls.slice(
+      0,
+      counter.calls.findIndex(({ service }) => service === 'ses'),
+    );
+    // Reads side by side (the request, the list, the address lookup, the suppression), then one
+    // transaction; no read of the contact or its suppression again, no separate write of the message.
+    expect(beforeSes.map(({ command }) => command).filter((command) => command !== 'GetItemCommand')).toEqual(
+      ['TransactWriteItemsCommand'],
+    );
+    expect(beforeSes.filter(({ command }) => command === 'GetItemCommand')).toHaveLength(4);
+    expect((await mailArriving(email)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The weekly-news newsletter',
+    ]);
+    // The claimed record was marked sent once SES took the email.
+    const message = await getMessage(accessOf(runtime), `${request.requestId}-confirm`);
+    expect([message.purpose, message.status]).toEqual(['confirmation', 'sent']);
   });
 });
 
