@@ -166,15 +166,16 @@ function confirmationClaim(
 }
 
 /**
- * Step 1: reads what the address has, plans, and writes it all in one transaction. Undefined when nothing
- * more is to be done: the address or the client network is over its hourly limit, or the request was erased meanwhile.
+ * Step 1: reads what the address has, plans, and writes it all in one transaction (conditioned on the
+ * request still waiting, so the request itself is never read first). Undefined when the address or the
+ * client network is over its hourly limit; `gone` when the request was processed or erased meanwhile.
  */
 async function recordSignup(
   deps: SignupDependencies,
   request: PublicRequest,
   signup: StoredSignup,
   listsRead: Promise<Map<string, MailingList>>,
-): Promise<RecordedSignup | undefined> {
+): Promise<RecordedSignup | 'gone' | undefined> {
   const now = new Date(request.receivedAt);
   const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
   const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];
@@ -232,9 +233,10 @@ async function recordSignup(
 async function progressRecordedMeanwhile(
   deps: SignupDependencies,
   request: PublicRequest,
-): Promise<RecordedSignup | undefined> {
+): Promise<RecordedSignup | 'gone'> {
   const stored = await findPublicRequest(deps.access, request);
-  return stored?.progress === undefined ? undefined : { progress: SignupProgress.parse(stored.progress) };
+  // Gone: processed to its end and deleted, or erased. Without progress it could only be erased meanwhile.
+  return stored?.progress === undefined ? 'gone' : { progress: SignupProgress.parse(stored.progress) };
 }
 
 const confirmationMessageId = (request: PublicRequest) => `${request.requestId}-confirm`;
@@ -289,7 +291,7 @@ export function signupWork(deps: SignupDependencies): PublicRequestWork['signup'
         ? await recordSignup(deps, request, signup, listsRead)
         : { progress: SignupProgress.parse(request.progress) };
     const lists = await listsRead;
-    if (recorded === undefined) return;
+    if (recorded === undefined || recorded === 'gone') return recorded;
     const { progress } = recorded;
     await sendSignupEmails(deps, request, signup, lists, recorded);
     deps.logger.info('signup recorded', {
