@@ -200,8 +200,10 @@ export function streamLatencyScenario(options: { runs?: number } = {}): Scenario
           ratio > RATIO_TARGET
             ? [
                 `**signup → email (${ratio} × the floor).** The email waits for the stream record (the floor), ` +
-                  'then the consumer’s reads and writes and the `SendEmail` round trip to the emulator; each is ' +
-                  'a round trip to a local service on a shared machine.',
+                  'then, for a new address, one round of reads side by side (the list, the address lookup, the ' +
+                  'suppression), one transaction (the plan, the counts, the outcome and the claimed confirmation) ' +
+                  'and the `SendEmail` round trip to the emulator, then the mailbox poll; each is a round trip to ' +
+                  'a local service on a shared machine, which a floor of a few tens of ms leaves little room for.',
               ]
             : [],
         tables: [
