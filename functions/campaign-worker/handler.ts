@@ -50,7 +50,7 @@ type Deps = Awaited<ReturnType<typeof campaignWorkerDependencies>> & { remaining
 
 async function run(deps: Deps, work: StreamWork): Promise<void> {
   if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
-  else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.key);
+  else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.request);
   else if (work.kind === 'message-open') await countOpen(openCounting, work.open);
   else if (work.kind === 'outbound-events') {
     const publisher = outboundEventPublisher(runtime, { remainingMs: deps.remainingMs });
