@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { createSendingSesClient } from '../../shared/aws-clients';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequest } from '../../shared/requests/public-requests';
@@ -8,6 +9,7 @@ import type { Runtime } from '../../shared/runtime';
 import { getMessage } from '../../shared/sending/message-record';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { startFakeSes } from '../support/fake-ses';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -216,6 +218,42 @@ describe('a signup record delivered more than once', () => {
     }
     expect((await recordsOf(runtime, email))?.events).toHaveLength(2);
     expect(await sentMailTo(email)).toHaveLength(2);
+  });
+
+  it('still sends the email of a record redelivered after its signup reached the address limit', async () => {
+    // One signup an hour per address: this one is the one, counted by its first delivery, whose email
+    // SES refused for rate (so it may be sent again). The redelivery finds the count at its limit and the
+    // request already decided; it must go on to the email, not count itself throttled.
+    const runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: '1' });
+    await givenList(runtime, { listId: 'weekly-news' });
+    const email = uniqueAddress();
+    await signUp(runtime, email);
+    const [request] = await acceptedRequests(runtime);
+    if (request === undefined) throw new Error('the signup was not accepted');
+    const ses = await startFakeSes(() => ({
+      status: 429,
+      errorType: 'TooManyRequestsException',
+      body: { message: 'Maximum sending rate exceeded.' },
+    }));
+    try {
+      const throttledSes = createSendingSesClient(
+        { ...runtime.config, sesEndpoint: ses.url },
+        { requestTimeoutMs: 2000 },
+      );
+      const throttled = { ...runtime, clients: { ...runtime.clients, sesSend: throttledSes } };
+      await publicRequestWorkOf(throttled)
+        .signup(request)
+        .catch(() => undefined);
+      expect(ses.sendAttempts()).toBe(1);
+    } finally {
+      await ses.close();
+    }
+    expect(await sentMailTo(email)).toHaveLength(0);
+    await publicRequestWorkOf(runtime).signup(request);
+    expect(await mailArriving(email, 1)).toHaveLength(1);
+    expect((await recordsOf(runtime, email))?.events.map((event) => event.kind)).toEqual([
+      'opt-in-requested',
+    ]);
   });
 
   it('waits no longer than an hour, and an erasure of the address deletes it before it is processed', async () => {
