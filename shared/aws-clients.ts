@@ -86,11 +86,15 @@ export const SINGLE_SEND_TIMEOUT_MS = 5_000;
  */
 export function createSendingSesClient(
   config: Pick<Config, 'region' | 'sesEndpoint'>,
-  options: { requestTimeoutMs: number },
+  options: { requestTimeoutMs: number; sockets?: number },
 ): SESv2Client {
   return createSesClient(config, {
     maxAttempts: 1,
-    requestHandler: { ...SES_REQUEST_DEADLINES, requestTimeout: options.requestTimeoutMs },
+    requestHandler: {
+      ...SES_REQUEST_DEADLINES,
+      requestTimeout: options.requestTimeoutMs,
+      ...(options.sockets === undefined ? {} : { httpAgent: { maxSockets: options.sockets } }),
+    },
   });
 }
 
@@ -99,8 +103,11 @@ export function createSendingSesClient(
  * holding its chunk, and the task, until the Lambda times out.
  */
 export function createCampaignSesClient(config: Pick<Config, 'region' | 'sesEndpoint'>): SESv2Client {
-  return createSendingSesClient(config, { requestTimeoutMs: 30_000 });
+  return createSendingSesClient(config, { requestTimeoutMs: 30_000, sockets: CAMPAIGN_SES_SOCKETS });
 }
+
+/** The campaign SES client's sockets: more than the calls its bulk mailer lets run (BULK_CALLS_IN_FLIGHT). */
+const CAMPAIGN_SES_SOCKETS = 50;
 
 export function createSesClient(
   config: Pick<Config, 'region' | 'sesEndpoint'>,
