@@ -1,6 +1,7 @@
 import { type ComplianceContext, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
 import type { MessageHeader, Refusal } from '../sending/message-types';
+import { signingOnce } from '../tokens';
 import { type BulkAnswer, type BulkSend, sendBulkGroups } from './bulk-send';
 import type { BulkTemplate } from './bulk-template';
 import { campaignDraft } from './campaign-draft';
@@ -190,7 +191,9 @@ async function decide(
   if (recipient === undefined)
     return { kind: 'settled', outcome: { kind: 'skipped', reason: 'contact_missing' } };
   const draft = campaignDraft(campaign, recipient.contact);
-  const context: ComplianceContext = { sender: deps.sender, baseUrl: deps.baseUrl, tokens: deps.tokens };
+  // The header's tokens are the footer's: signed once here, reused when the template data is filled in.
+  const tokens = signingOnce(deps.tokens);
+  const context: ComplianceContext = { sender: deps.sender, baseUrl: deps.baseUrl, tokens };
   const identity = { messageId: ids.messageId, campaignId: campaign.campaignId };
   const rules = recipientRules(draft, recipient.state, identity, context);
   const base = { subject: rules.subject, exemption: null, headers: [] as MessageHeader[], tracked: false };
@@ -227,6 +230,7 @@ async function decide(
       tracked: pixelFor(template.template, recipient.state.trackingConsent),
       headers: rules.ourHeaders,
       template: template.template,
+      tokens,
     },
   };
 }

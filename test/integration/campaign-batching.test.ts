@@ -217,6 +217,38 @@ describe('a chunk some of whose recipients were handled before', () => {
     // Per recipient: contact, subscription and suppression; the list once; the erasure check.
     expect(counts.BatchGetItem?.items).toBe(4 * 3 + 1 + 4);
   }, 60_000);
+
+  it("signs each of a recipient's tokens once, for the header and the footer alike", async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 4);
+    const campaign = await chunkCampaign('Signed-once news');
+    const deps = recipientDependenciesOf(worker);
+    const signed: string[] = [];
+    const outcomes = await sendToChunk(
+      {
+        ...deps,
+        tokens: {
+          sign(purpose, data, options) {
+            signed.push(purpose);
+            return deps.tokens.sign(purpose, data, options);
+          },
+          verify: (purpose, token) => deps.tokens.verify(purpose, token),
+        },
+      },
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
+    expect(signed.filter((purpose) => purpose === 'unsubscribe')).toHaveLength(4);
+    expect(signed.filter((purpose) => purpose === 'preferences')).toHaveLength(4);
+    // The header's token is the footer's.
+    for (const person of people) {
+      const [mail] = await sentMailTo(person.email);
+      const header = mail?.headers?.find((each) => each.name === 'List-Unsubscribe')?.value ?? '';
+      const token = /unsubscribe\?token=([\w.-]+)/.exec(header)?.[1];
+      expect(token).toBeDefined();
+      expect(mail?.body.html).toContain(`token=${token}`);
+    }
+  }, 60_000);
 });
 
 /** Makes the worker's DynamoDB client fail requests `when` says so, before or after DynamoDB saw them. */
