@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
@@ -303,6 +305,44 @@ describe('a chunk whose records DynamoDB answers badly', () => {
     for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
   }, 60_000);
 
+  it('gives its batch requests longer than a request path gets: a slow BatchWriteItem is waited for', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 3);
+    const campaign = await chunkCampaign('Slow table news');
+    // Between the worker and the table: BatchWriteItem is held 2 s before it reaches DynamoDB, longer
+    // than the request path's 1.5 s deadline; a request the worker abandoned meanwhile never arrives.
+    const proxy = await startSlowTable(runtime.config.dynamoDbEndpoint ?? '', 'BatchWriteItem', 2_000);
+    const slowClients = createAwsClients({
+      ...runtime.config,
+      dynamoDbEndpoint: proxy.url,
+      dynamoDbRequestTimeoutMs: 1_500,
+    });
+    try {
+      const outcomes = await sendToChunk(
+        recipientDependenciesOf({ ...runtime, clients: slowClients }),
+        campaign,
+        people.map((person) => person.contactId),
+      );
+      expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
+      // Written by the first request, not given up on and asked again.
+      expect(proxy.forwarded()).toBe(1);
+      for (const person of people) {
+        const { Item } = await runtime.clients.documents.send(
+          new GetCommand({
+            TableName: runtime.config.tableName,
+            Key: primaryKeyOf('message', {
+              contactId: person.contactId,
+              messageId: campaignMessageId(campaign.campaignId, person.contactId),
+            }),
+          }),
+        );
+        expect(Item?.status).toBe('sent');
+      }
+    } finally {
+      slowClients.dynamoDb.destroy();
+      await proxy.close();
+    }
+  }, 60_000);
+
   it('does not undo an erasure that lands while the chunk is being sent', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 3);
     const campaign = await chunkCampaign('Erased mid-send news');
@@ -347,3 +387,36 @@ describe('a chunk whose records DynamoDB answers badly', () => {
     expect(Item).not.toHaveProperty('gsi2pk');
   }, 60_000);
 });
+
+/** An HTTP proxy to DynamoDB Local that holds requests of `operation` for `delayMs` before passing them on. */
+async function startSlowTable(target: string, operation: string, delayMs: number) {
+  let forwarded = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', async () => {
+      const slow = String(request.headers['x-amz-target'] ?? '').endsWith(`.${operation}`);
+      if (slow) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      // The client gave up while it was held: like a request lost on the way, it never arrives.
+      if (response.destroyed || request.socket.destroyed) return;
+      if (slow) forwarded++;
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection'),
+      ) as Record<string, string>;
+      const answer = await fetch(target, { method: 'POST', headers, body: Buffer.concat(chunks) });
+      response.writeHead(answer.status, Object.fromEntries(answer.headers));
+      response.end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    forwarded: () => forwarded,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
