@@ -140,16 +140,18 @@ export async function writeRecords(
  * Anonymises the records just written for contacts whose erasure began meanwhile. Erasure writes its
  * record first, then anonymises the contact's messages: a record written before that scan is anonymised by
  * it, one written after is found here (the erasure record exists by then), so an erasure that lands while
- * SES handles the chunk is never undone.
+ * SES handles the chunk is never undone. Returns the contacts DynamoDB left unanswered through every retry
+ * (whether they were erased is unknown), for the caller to report.
  */
 export async function anonymiseErased(
   access: TableAccess,
   written: Record<string, unknown>[],
   now: Date,
-): Promise<void> {
+): Promise<{ unchecked: string[] }> {
   const byContact = new Map(written.map((item) => [String(item.contactId), item]));
   const erased: string[] = [];
-  for (const part of inParts([...byContact.keys()], MAX_BATCH_GET_KEYS)) {
+  const unchecked: string[] = [];
+  await inParallel(inParts([...byContact.keys()], MAX_BATCH_GET_KEYS), REQUESTS_IN_FLIGHT, async (part) => {
     let keys: Record<string, unknown>[] = part.map((contactId) =>
       primaryKeyOf('erasureRecord', { contactId }),
     );
@@ -162,10 +164,16 @@ export async function anonymiseErased(
       for (const item of Responses?.[access.tableName] ?? []) erased.push(String(item.contactId));
       keys = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
     }
-  }
+    // Still unanswered after every attempt: whether they were erased is unknown, which the caller reports.
+    const contactOf = new Map(
+      part.map((contactId) => [primaryKeyOf('erasureRecord', { contactId }).pk, contactId]),
+    );
+    for (const key of keys) unchecked.push(contactOf.get(String(key[table.partitionKey])) ?? '?');
+  });
   const anonymised = erased.flatMap((contactId) => {
     const item = byContact.get(contactId);
     return item === undefined ? [] : [anonymisedMessage(item, now.toISOString())];
   });
   if (anonymised.length > 0) await writeRecords(access, anonymised);
+  return { unchecked };
 }

@@ -101,7 +101,14 @@ export async function sendToChunk(
   await deps.crashAt?.('sent');
 
   const { outcomes, items } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
-  await anonymiseErased(deps.access, items, now);
+  const { unchecked } = await anonymiseErased(deps.access, items, now);
+  if (unchecked.length > 0) {
+    // Not silent: an erasure that began while this chunk was with SES may have left these records whole.
+    deps.logger.error('campaign records not checked against erasures begun meanwhile', {
+      campaignId: campaign.campaignId,
+      contactIds: unchecked,
+    });
+  }
   await deps.crashAt?.('recorded');
   await afterSent(deps, campaign, sends, outcomes);
   return contactIds.map((contactId) => outcomes.get(contactId) ?? { kind: 'uncertain' });

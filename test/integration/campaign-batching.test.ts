@@ -10,6 +10,7 @@ import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
 import { sendToChunk } from '../../shared/campaigns/send-chunk';
 import { recipientDependenciesOf } from '../../shared/campaigns/worker-dependencies';
 import { primaryKeyOf } from '../../shared/data-model';
+import { createLogger } from '../../shared/log';
 import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
@@ -341,6 +342,44 @@ describe('a chunk whose records DynamoDB answers badly', () => {
       slowClients.dynamoDb.destroy();
       await proxy.close();
     }
+  }, 60_000);
+
+  it('reports the records it could not check against erasures when DynamoDB never answers for them', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 3);
+    const campaign = await chunkCampaign('Unchecked erasures news');
+    // DynamoDB Local answers, but as a throttled table would: every erasure key comes back unprocessed.
+    worker.clients.dynamoDb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const requested = (args.input as { RequestItems?: Record<string, { Keys?: { sk?: unknown }[] }> })
+          .RequestItems?.[runtime.config.tableName];
+        // At this step the document client has not marshalled the keys yet.
+        const erasureKeys = requested?.Keys?.every((key) => key.sk === 'ERASURE');
+        if (context.commandName === 'BatchGetItemCommand' && erasureKeys) {
+          Object.assign(result.output as object, {
+            Responses: { [runtime.config.tableName]: [] },
+            UnprocessedKeys: { [runtime.config.tableName]: requested },
+          });
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'unprocessedErasureKeys' },
+    );
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'error', service: 'test', write: (line) => lines.push(line) });
+    const outcomes = await sendToChunk(
+      { ...recipientDependenciesOf(worker), logger },
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
+    const reported = lines.map((line) => JSON.parse(line) as { message: string; contactIds?: string[] });
+    expect(reported).toContainEqual(
+      expect.objectContaining({
+        message: 'campaign records not checked against erasures begun meanwhile',
+        contactIds: expect.arrayContaining(people.map((person) => person.contactId)),
+      }),
+    );
   }, 60_000);
 
   it('does not undo an erasure that lands while the chunk is being sent', async () => {
