@@ -5,13 +5,13 @@ import type { Mailer } from '../email/mailer';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
-import { sanitiseTagValue } from './compliance-policy';
 import { logExemptionUsed } from './exemption-log';
 import { type MessageRecord, toRecord } from './message-record';
 import type { DecoratedMessage, MessageDraft } from './message-types';
 import { markFoundMidSend, markMessageSent, updateMessage } from './message-updates';
 import { prepareMessage } from './prepare-message';
 import type { SendDependencies } from './send-dependencies';
+import { sanitiseTagValue } from './ses-tags';
 import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
 
 /**
