@@ -68,15 +68,6 @@ function groupApp(routes: Router, groupMiddleware: GroupMiddleware | undefined):
   return app;
 }
 
-/** Hono's getter throws where the platform gives none (Lambda, Node). */
-function executionContextOf(c: Context<AppEnv>) {
-  try {
-    return c.executionCtx;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Middleware every route of a group runs behind, added by the app (the admin audit trail). */
 export type GroupMiddleware = (app: Hono<AppEnv>, routes: Router) => void;
 
@@ -121,7 +112,9 @@ export function createApi(options: {
       const groupApp = await serve();
       shellContexts.set(c.req.raw, c);
       try {
-        return await groupApp.fetch(c.req.raw, c.env, executionContextOf(c));
+        // No execution context to hand on: Lambda's and Node's adapters give none (only Workers-style
+        // platforms do), and asking Hono for a missing one throws, at the cost of an exception a request.
+        return await groupApp.fetch(c.req.raw, c.env);
       } finally {
         shellContexts.delete(c.req.raw);
       }
