@@ -11,7 +11,7 @@ import {
   isRightsDeadlinesJob,
   type RIGHTS_DEADLINES_JOB,
 } from '../../shared/scheduled-jobs';
-import { type StreamWork, streamWorkOf } from './stream-records';
+import type { StreamWork } from './stream-records';
 
 /**
  * The table's one stream reader, and the campaign worker. Three triggers: the table's stream, routed by
@@ -132,6 +132,9 @@ async function processRecords(
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
     }
   };
+  // The routing (item schemas of every kind of stream record) is loaded by the first batch of records:
+  // the minute's sweep and the daily jobs never need it.
+  const { streamWorkOf } = await import('./stream-records');
   const routed = records.flatMap((record) => {
     const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
     return work === undefined ? [] : [{ record, work }];
