@@ -61,10 +61,15 @@ const increment = (record: Record<string, number>, key: string, by = 1) => {
   record[key] = (record[key] ?? 0) + by;
 };
 
-/** The fixed head of a key value (`CONTACT#123` → `CONTACT`), marshalled or not. */
+/**
+ * The fixed head of a key value (`CONTACT#123` → `CONTACT`), marshalled or not. A key that starts with
+ * its variable part (a time, an id) is shown as `…`, so its requests add up under one label.
+ */
 function keyHead(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value : (value as { S?: unknown } | undefined)?.S;
-  return typeof text === 'string' ? text.split('#')[0] : undefined;
+  if (typeof text !== 'string') return undefined;
+  const head = text.split('#')[0] ?? '';
+  return /^[A-Z][A-Z0-9_]*$/.test(head) ? head : '…';
 }
 
 /** Which entity a single-item call or query addressed, from its key (the table's `pk`/`sk` naming). */
@@ -159,6 +164,26 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
       stack.remove(name);
     },
   };
+}
+
+/**
+ * Read requests of lists and their wording (items in a list's partition, `LIST …` or a query of
+ * `LIST`): what the signup request reads through its process cache (shared/consent/signup-lists.ts).
+ */
+export function listCatalogueReads(counts: RequestCounts): number {
+  const ofList = (target: string) => {
+    const [first, second] = target.split(' ');
+    return first === 'LIST' || ((first === 'table' || first?.startsWith('gsi')) && second === 'LIST');
+  };
+  return readOperations.reduce(
+    (total, operation) =>
+      total +
+      Object.entries(counts[operation]?.targets ?? {}).reduce(
+        (sum, [target, n]) => sum + (ofList(target) ? n : 0),
+        0,
+      ),
+    0,
+  );
 }
 
 export const readOperations = ['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems'];

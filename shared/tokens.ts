@@ -185,3 +185,37 @@ export function createTokenSigner(keyring: SigningKeyring, now: () => number = D
 function isCanonicalBase64url(text: string, bytes: Buffer): boolean {
   return bytes.toString('base64url') === text;
 }
+
+/**
+ * `signer`, signing each purpose and payload once: the campaign worker decides a recipient (their
+ * List-Unsubscribe header) and then fills their template (the footer's links), and both need the same
+ * tokens. Tokens with an expiry are signed every time (their `exp` depends on when).
+ */
+export function signingOnce(signer: TokenSigner): TokenSigner {
+  const signed = new Map<string, string>();
+  return {
+    sign(purpose, data, options) {
+      if (options?.expiresInSeconds !== undefined) return signer.sign(purpose, data, options);
+      const key = `${purpose}\n${canonicalJson(data)}`;
+      let token = signed.get(key);
+      if (token === undefined) {
+        token = signer.sign(purpose, data);
+        signed.set(key, token);
+      }
+      return token;
+    },
+    verify: (purpose, token) => signer.verify(purpose, token),
+  };
+}
+
+/** JSON with object keys sorted, so the same payload built in another key order is the same key. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([name, entry]) => `${JSON.stringify(name)}:${canonicalJson(entry)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -8,6 +8,7 @@ import {
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Hono } from 'hono';
 import { createPublicApp } from '../../functions/public-api/app';
+import { CATALOGUE_TTL_MS } from '../../shared/consent/signup-lists';
 import { unsubscribeFromList } from '../../shared/consent/unsubscribe';
 import { primaryKeyOf } from '../../shared/data-model';
 import { createSesMailer } from '../../shared/email/mailer';
@@ -18,7 +19,15 @@ import { sendMessage } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { recordOpen } from '../../shared/tracking/record-open';
 import { type LoadRequest, type LoadResult, load, serveApp } from '../http-load';
-import { addCounts, countRequests, median, type RequestCounts, round, summariseDynamoDb } from '../measure';
+import {
+  addCounts,
+  countRequests,
+  listCatalogueReads,
+  median,
+  type RequestCounts,
+  round,
+  summariseDynamoDb,
+} from '../measure';
 import type { ResultRow, ResultTable } from '../report';
 import type { Scenario } from '../scenario';
 import { accessOf, givenBenchList, seedConfirmedSubscribers } from '../seed';
@@ -550,17 +559,22 @@ function summarise(name: string, pairs: Pair[], runs: number) {
       costTarget = '≤ 2 write requests';
     }
     costPass = costPass && ops > 0;
-    // No reads in the request: the pixel and one-click write with conditions in place of reads; signup
-    // reads only lists and their wording, which the process caches, so none per operation once warm.
+    // No reads in the request: the pixel and one-click write with conditions in place of reads. Signup
+    // reads only lists and their wording, through a process cache that expires every CATALOGUE_TTL_MS:
+    // the issue's target allows those, so they are counted apart (and shown) rather than judged.
+    const catalogueReads = pair.key === 'signup' ? listCatalogueReads(pair.ours.counts) : 0;
     rows.push({
       scenario: pair.scenario,
-      measure: 'DynamoDB read requests per operation',
-      ours: round(perOperation(summary.readRequests, ops), 3),
+      measure:
+        pair.key === 'signup'
+          ? `DynamoDB read requests per operation, besides lists and wording cached in the process (${catalogueReads} such reads in all, cache of ${CATALOGUE_TTL_MS / 1000} s)`
+          : 'DynamoDB read requests per operation',
+      ours: round(perOperation(summary.readRequests - catalogueReads, ops), 3),
       baseline: null,
       unit: 'requests',
       ratio: null,
       target: pair.key === 'signup' ? '0 (lists and wording cached in the process)' : '0 reads',
-      pass: ops > 0 && summary.readRequests <= slack,
+      pass: ops > 0 && summary.readRequests - catalogueReads <= slack,
     });
     rows.push({
       scenario: pair.scenario,

@@ -67,7 +67,7 @@ async function run(work: StreamWork, remainingMs: () => number): Promise<void> {
       import('../../shared/requests/process-public-request'),
       publicRequestWork(),
     ]);
-    await processPublicRequest({ access, logger: runtime.logger }, requests, work.key);
+    await processPublicRequest({ access, logger: runtime.logger }, requests, work.request);
   } else if (work.kind === 'message-open') {
     const { countOpen } = await import('../../shared/tracking/open-counting');
     await countOpen(openCounting, work.open);

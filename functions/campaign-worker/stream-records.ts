@@ -7,7 +7,7 @@ import {
 import {
   acceptedRequestFilterPattern,
   acceptedRequestOf,
-  type PublicRequestKey,
+  type PublicRequest,
 } from '../../shared/requests/public-requests';
 import {
   type ExpiredOpensWork,
@@ -54,7 +54,8 @@ export const pendingTaskFilterPattern = {
  */
 export type StreamWork =
   | { kind: 'campaign-task'; campaignId: string; taskId: string }
-  | { kind: 'accepted-request'; key: PublicRequestKey }
+  /** An accepted public request, as its record's new image holds it. */
+  | { kind: 'accepted-request'; request: PublicRequest }
   /**
    * An open the pixel recorded on its message: counted into the campaign's counters (open-counting.ts);
    * in aggregate mode also the contact's last-open day, and the pending open removed (aggregate-opens.ts).
@@ -72,8 +73,8 @@ export function streamWorkOf(
 ): StreamWork | undefined {
   const task = pendingTaskOf(eventName, newImage);
   if (task !== undefined) return { kind: 'campaign-task', ...task };
-  const key = acceptedRequestOf(eventName, newImage);
-  if (key !== undefined) return { kind: 'accepted-request', key };
+  const request = acceptedRequestOf(eventName, newImage);
+  if (request !== undefined) return { kind: 'accepted-request', request };
   const open = messageOpenOf(eventName, newImage, oldImage);
   if (open !== undefined) return { kind: 'message-open', open };
   const expired = expiredOpensOf(eventName, oldImage);

@@ -10,7 +10,7 @@ import { campaignWorkerDependencies } from '../../shared/campaigns/worker-depend
 import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
-import type { PublicRequestKey } from '../../shared/requests/public-requests';
+import type { PublicRequest } from '../../shared/requests/public-requests';
 import { eraseInactiveContacts } from '../../shared/retention/inactive-contacts';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
@@ -108,10 +108,10 @@ class StreamWorkRunner {
    * event source mapping retries a record (STREAM_RETRY_ATTEMPTS in infra/campaign-worker-triggers.ts),
    * then logged; the request then stays until its TTL, as it would sit in the on-failure queue on AWS.
    */
-  private async processWithRetries(key: PublicRequestKey) {
+  private async processWithRetries(request: PublicRequest) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await processPublicRequest(this.base, this.requestWork, key);
+        await processPublicRequest(this.base, this.requestWork, request);
         return;
       } catch (error) {
         if (attempt >= REQUEST_RETRY_ATTEMPTS || this.stopped) throw error;
@@ -145,7 +145,7 @@ class StreamWorkRunner {
     for (const record of records) {
       const work = this.routed(record);
       if (work?.kind === 'accepted-request')
-        this.track(this.processWithRetries(work.key), 'accepted request could not be processed');
+        this.track(this.processWithRetries(work.request), 'accepted request could not be processed');
       if (work?.kind === 'message-open' || work?.kind === 'opens-expired') this.processTally(work);
       if (work?.kind === 'outbound-events')
         // The operator's events: published at once (webhooks locally; there is no bus).

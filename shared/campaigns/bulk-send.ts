@@ -1,6 +1,7 @@
 import { type BulkEntryResult, MAX_BULK_DESTINATIONS } from '../email/bulk-mailer';
 import { sanitiseTagValue } from '../sending/compliance-policy';
 import { inParts } from '../table-access';
+import type { TokenSigner } from '../tokens';
 import { type BulkTemplate, destinationData } from './bulk-template';
 import type { Campaign } from './campaigns';
 import type { RecipientDependencies } from './recipient-claim';
@@ -23,6 +24,8 @@ export interface BulkSend {
   /** List-Unsubscribe and List-Unsubscribe-Post for this recipient. */
   headers: { name: string; value: string }[];
   template: BulkTemplate;
+  /** Signs this recipient's template tokens: the signer that signed their headers, so each is signed once. */
+  tokens: Pick<TokenSigner, 'sign'>;
 }
 
 export type BulkAnswer =
@@ -73,7 +76,7 @@ async function sendOneCall(
       tags: template.tags,
       destinations: part.map((send) => ({
         to: send.to,
-        data: destinationData(template, send, deps.tokens),
+        data: destinationData(template, send, send.tokens),
         headers: send.headers,
         tags: { messageId: sanitiseTagValue(send.messageId) },
       })),

@@ -1,4 +1,5 @@
 import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BATCH_REQUEST_OPTIONS } from '../aws-clients';
 import type { Contact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { anonymisedMessage } from '../rights/anonymised-records';
@@ -124,6 +125,7 @@ export async function writeRecords(
       try {
         const { UnprocessedItems } = await access.documents.send(
           new BatchWriteCommand({ RequestItems: { [access.tableName]: pending } }),
+          BATCH_REQUEST_OPTIONS,
         );
         pending = (UnprocessedItems?.[access.tableName] ?? []) as typeof pending;
       } catch {
@@ -155,6 +157,7 @@ export async function anonymiseErased(
       if (attempt > 1) await backoff(attempt);
       const { Responses, UnprocessedKeys } = await access.documents.send(
         new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        BATCH_REQUEST_OPTIONS,
       );
       for (const item of Responses?.[access.tableName] ?? []) erased.push(String(item.contactId));
       keys = UnprocessedKeys?.[access.tableName]?.Keys ?? [];

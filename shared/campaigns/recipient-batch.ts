@@ -1,4 +1,5 @@
 import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BATCH_REQUEST_OPTIONS } from '../aws-clients';
 import { toSubscription } from '../consent/subscriptions';
 import { type Contact, toContact } from '../contacts/contacts';
 import { primaryKeyOf } from '../data-model';
@@ -105,6 +106,7 @@ async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string
           new BatchGetCommand({
             RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } },
           }),
+          BATCH_REQUEST_OPTIONS,
         );
       } catch (error) {
         // A read asked again changes nothing: a slow table costs this chunk time, not a failed task.

@@ -1,6 +1,7 @@
 import { type ComplianceContext, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
 import type { MessageHeader, Refusal } from '../sending/message-types';
+import { signingOnce } from '../tokens';
 import { type BulkAnswer, type BulkSend, sendBulkGroups } from './bulk-send';
 import type { BulkTemplate } from './bulk-template';
 import { campaignDraft } from './campaign-draft';
@@ -25,7 +26,8 @@ import { templateFor } from './template-cache';
  * One chunk of a send task: every recipient sent at most once, none skipped, in a handful of requests.
  *
  * 1. Read (two strongly consistent BatchGetItem rounds, recipient-batch.ts) each recipient's contact,
- *    subscription, suppression and the list, and any message record of theirs for this campaign.
+ *    subscription, suppression and the list, and, when the chunk was claimed before, any message record
+ *    of theirs for this campaign (records are written only under a claim, refused ones aside).
  *    A record settles the recipient (sent, refused, failed, uncertain); `throttled` proves SES sent
  *    nothing, so they are sent again. No record but an earlier claim on this chunk (a crash between the
  *    claim and the records): `uncertain`, never resent.
@@ -65,7 +67,14 @@ export async function sendToChunk(
     campaign.kind === 'marketing' && campaign.audience.type === 'list' ? campaign.audience.listId : undefined;
   const unique = [...new Set(contactIds)];
   const messageIds = new Map(unique.map((id) => [id, campaignMessageId(campaign.campaignId, id)]));
-  const { recipients, records } = await readChunkRecipients(deps.access, unique, listId, messageIds);
+  // Records are written only under a claim (refused ones aside: nothing was sent, so deciding them again
+  // is harmless), so a chunk never claimed has none worth a read: a fifth of the items read per recipient.
+  const { recipients, records } = await readChunkRecipients(
+    deps.access,
+    unique,
+    listId,
+    options.claimedBefore === true ? messageIds : new Map(),
+  );
 
   const decided = new Map<string, Pending>();
   for (const [position, contactId] of unique.entries()) {
@@ -182,7 +191,9 @@ async function decide(
   if (recipient === undefined)
     return { kind: 'settled', outcome: { kind: 'skipped', reason: 'contact_missing' } };
   const draft = campaignDraft(campaign, recipient.contact);
-  const context: ComplianceContext = { sender: deps.sender, baseUrl: deps.baseUrl, tokens: deps.tokens };
+  // The header's tokens are the footer's: signed once here, reused when the template data is filled in.
+  const tokens = signingOnce(deps.tokens);
+  const context: ComplianceContext = { sender: deps.sender, baseUrl: deps.baseUrl, tokens };
   const identity = { messageId: ids.messageId, campaignId: campaign.campaignId };
   const rules = recipientRules(draft, recipient.state, identity, context);
   const base = { subject: rules.subject, exemption: null, headers: [] as MessageHeader[], tracked: false };
@@ -219,6 +230,7 @@ async function decide(
       tracked: pixelFor(template.template, recipient.state.trackingConsent),
       headers: rules.ourHeaders,
       template: template.template,
+      tokens,
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Contact } from '../contacts/contacts';
 import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
 import type { Locale } from '../i18n/locales';
 import type { MailingList } from '../lists/lists';
+import type { MessageDraft } from '../sending/message-types';
 import { sendMessage } from '../sending/send-message';
 import type { SignupDependencies } from './signup';
 
@@ -21,7 +22,11 @@ export interface ConfirmationToSend {
   messageId: string;
 }
 
-export async function sendConfirmation(deps: SignupDependencies, confirmation: ConfirmationToSend) {
+/** The confirmation email: a link for exactly these lists and their requests, in the person's language. */
+export function confirmationDraft(
+  deps: SignupDependencies,
+  confirmation: Omit<ConfirmationToSend, 'messageId'>,
+): MessageDraft {
   const { contactId, pending, locale } = confirmation;
   const token = deps.tokens.sign(
     'confirmSubscription',
@@ -39,9 +44,13 @@ export async function sendConfirmation(deps: SignupDependencies, confirmation: C
     linkTtlHours: deps.settings.confirmationLinkTtlHours,
     sender: deps.sender,
   });
+  return { kind: 'transactional', purpose: 'confirmation', ...email };
+}
+
+export async function sendConfirmation(deps: SignupDependencies, confirmation: ConfirmationToSend) {
   await sendMessage(deps, {
-    recipient: { contactId },
-    draft: { kind: 'transactional', purpose: 'confirmation', ...email },
+    recipient: { contactId: confirmation.contactId },
+    draft: confirmationDraft(deps, confirmation),
     messageId: confirmation.messageId,
   });
 }

@@ -9,6 +9,7 @@ import type { PublicRequestWork } from '../requests/process-public-request';
 import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import { type SignupDependencies, StoredSignup } from './signup';
+import { type ClaimedConfirmation, claimConfirmation, sendClaimedConfirmation } from './signup-confirmation';
 import { sendConfirmation, sendWelcomeEmails } from './signup-mail';
 import { type ExistingContact, type PlannedSignup, planSignup } from './signup-plan';
 import { subscriptionsOf } from './subscriptions';
@@ -21,7 +22,9 @@ import { subscriptionsOf } from './subscriptions';
  * 1. one transaction writes the plan (contact, subscriptions, ledger events: signup-plan.ts) together
  *    with the per-IP and per-address counts (over either, nothing is written and nothing sent), the daily confirmation count when a confirmation is due, and the
  *    outcome recorded on the request itself (`progress`), on the condition that the request has none
- *    yet. A repeat finds the outcome and skips to step 2; the counts are never taken twice;
+ *    yet. A repeat finds the outcome and skips to step 2; the counts are never taken twice. For a new
+ *    contact the same transaction also claims the confirmation email (its message record, decided by the
+ *    compliance policy before the transaction: signup-confirmation.ts), so step 2 only calls SES;
  * 2. the emails, each under a message id derived from the request: a repeat finds the earlier record and
  *    sends nothing (`sendMessage`).
  *
@@ -133,16 +136,46 @@ function limits(deps: SignupDependencies, emailHash: string, ip: string | undefi
   };
 }
 
+/** What step 1 leaves for step 2: the outcome, and the confirmation when the transaction claimed it. */
+interface RecordedSignup {
+  progress: SignupProgress;
+  claimed?: ClaimedConfirmation;
+}
+
+/** A new contact's confirmation is claimed in the signup's transaction (signup-confirmation.ts). */
+function confirmationClaim(
+  deps: SignupDependencies,
+  request: PublicRequest,
+  signup: StoredSignup,
+  decided: {
+    plan: PlannedSignup;
+    progress: SignupProgress;
+    existing: ExistingContact;
+    suppression?: Suppression;
+  },
+) {
+  const { plan, progress, existing, suppression } = decided;
+  if (!progress.confirm || existing !== undefined) return Promise.resolve(undefined);
+  return claimConfirmation(deps, {
+    contact: plan.contact,
+    pending: plan.pending,
+    locale: signup.locale,
+    messageId: confirmationMessageId(request),
+    suppression: { emailHash: request.emailHash, read: suppression },
+  });
+}
+
 /**
- * Step 1: reads what the address has, plans, and writes it all in one transaction. Undefined when nothing
- * more is to be done: the address or the client network is over its hourly limit, or the request was erased meanwhile.
+ * Step 1: reads what the address has, plans, and writes it all in one transaction (conditioned on the
+ * request still waiting, so the request itself is never read first). Undefined when the address or the
+ * client network is over its hourly limit; `gone` when the request was processed or erased meanwhile.
  */
 async function recordSignup(
   deps: SignupDependencies,
   request: PublicRequest,
   signup: StoredSignup,
   listsRead: Promise<Map<string, MailingList>>,
-): Promise<SignupProgress | undefined> {
+): Promise<RecordedSignup | 'gone' | undefined> {
   const now = new Date(request.receivedAt);
   const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
   const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];
@@ -168,14 +201,20 @@ async function recordSignup(
     const progress = progressOf(plan, suppression, capReached);
     const guards = [...counts, recordProgress(deps.access, request, progress)];
     if (progress.confirm) guards.push(dailyConfirmations);
+    const claimed = await confirmationClaim(deps, request, signup, { plan, progress, existing, suppression });
+    const items = [...guards, ...plan.items];
     try {
       await deps.access.documents.send(
-        new TransactWriteCommand({ TransactItems: [...guards, ...plan.items] }),
+        new TransactWriteCommand({ TransactItems: [...items, ...(claimed?.items ?? [])] }),
       );
-      return progress;
+      return claimed === undefined ? { progress } : { progress, claimed };
     } catch (error) {
       const failed = failedConditions(error);
       if (failed === undefined) throw error;
+      // Done or erased meanwhile (the message claim exists only with the outcome): nothing is counted twice.
+      if (failed.has(progressAt) || (claimed !== undefined && failed.has(items.length))) {
+        return progressRecordedMeanwhile(deps, request);
+      }
       if (counts.some((_, index) => failed.has(index))) {
         deps.logger.warn('signup throttled', {
           reason: perIp !== undefined && failed.has(1) ? 'ip' : 'address',
@@ -183,19 +222,24 @@ async function recordSignup(
         });
         return undefined;
       }
-      if (failed.has(progressAt)) return progressRecordedMeanwhile(deps, request);
       if (progress.confirm && failed.has(progressAt + 1)) capReached = true;
-      // Otherwise the contact or a subscription changed since it was read: read and plan again.
+      // Otherwise the contact, a subscription or the suppression changed since it was read: read and plan again.
     }
   }
   throw new Error('the signup could not be recorded: the address kept changing; the stream retries it');
 }
 
 /** The request already has an outcome (a concurrent delivery of its record), or was erased. */
-async function progressRecordedMeanwhile(deps: SignupDependencies, request: PublicRequest) {
+async function progressRecordedMeanwhile(
+  deps: SignupDependencies,
+  request: PublicRequest,
+): Promise<RecordedSignup | 'gone'> {
   const stored = await findPublicRequest(deps.access, request);
-  return stored?.progress === undefined ? undefined : SignupProgress.parse(stored.progress);
+  // Gone: processed to its end and deleted, or erased. Without progress it could only be erased meanwhile.
+  return stored?.progress === undefined ? 'gone' : { progress: SignupProgress.parse(stored.progress) };
 }
+
+const confirmationMessageId = (request: PublicRequest) => `${request.requestId}-confirm`;
 
 /** Step 2: the emails the outcome calls for, each under its own message id derived from the request. */
 async function sendSignupEmails(
@@ -203,20 +247,21 @@ async function sendSignupEmails(
   request: PublicRequest,
   signup: StoredSignup,
   lists: Map<string, MailingList>,
-  progress: SignupProgress,
+  { progress, claimed }: RecordedSignup,
 ) {
   const listOf = (listId: string) => {
     const list = lists.get(listId);
     return list === undefined ? [] : [list];
   };
-  if (progress.confirm) {
+  if (claimed !== undefined) await sendClaimedConfirmation(deps, claimed);
+  else if (progress.confirm) {
     await sendConfirmation(deps, {
       contactId: progress.contactId,
       pending: progress.pending.flatMap(({ listId, requestEventId }) =>
         listOf(listId).map((list) => ({ list, requestEventId })),
       ),
       locale: signup.locale,
-      messageId: `${request.requestId}-confirm`,
+      messageId: confirmationMessageId(request),
     });
   } else if (progress.pending.length > 0) {
     deps.logger.warn('confirmation email not sent: daily cap reached or the mailbox bounced', {
@@ -241,13 +286,14 @@ export function signupWork(deps: SignupDependencies): PublicRequestWork['signup'
     const listsRead = currentLists(deps, signup);
     // Awaited on every path below; this keeps a refusal from being reported as unhandled meanwhile.
     listsRead.catch(() => {});
-    const progress =
+    const recorded =
       request.progress === undefined
         ? await recordSignup(deps, request, signup, listsRead)
-        : SignupProgress.parse(request.progress);
+        : { progress: SignupProgress.parse(request.progress) };
     const lists = await listsRead;
-    if (progress === undefined) return;
-    await sendSignupEmails(deps, request, signup, lists, progress);
+    if (recorded === undefined || recorded === 'gone') return recorded;
+    const { progress } = recorded;
+    await sendSignupEmails(deps, request, signup, lists, recorded);
     deps.logger.info('signup recorded', {
       emailHash: request.emailHash.slice(0, 16),
       pending: progress.pending.length,

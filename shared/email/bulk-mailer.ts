@@ -35,6 +35,33 @@ export interface BulkMailer {
   sendBulk(email: BulkEmail): Promise<(BulkEntryResult | undefined)[]>;
 }
 
+/**
+ * SendBulkEmail calls one process has in flight at once, and the sockets its SES client may open
+ * (createCampaignSesClient). Beyond the sockets, the HTTP agent queues a call, and the queued call's
+ * 1 s connection timeout runs while it waits: under load it fires, the call is retried as "never
+ * connected", and every worker's send slot is pushed back as if SES had throttled. Waiting here instead
+ * costs the call nothing but its place in the queue.
+ */
+export const BULK_CALLS_IN_FLIGHT = 48;
+
+/** At most `limit` of the calls given to it running at once; the rest wait in order. */
+function callGate(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(call: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await call();
+    } finally {
+      // The slot passes straight to the next waiter, so `running` counts it without a gap.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
 const tagList = (tags: Record<string, string>) =>
   Object.entries(tags).map(([Name, Value]) => ({ Name, Value }));
 
@@ -42,27 +69,33 @@ export function createSesBulkMailer(
   ses: SESv2Client,
   options: { configurationSet: string | undefined },
 ): BulkMailer {
+  const gate = callGate(BULK_CALLS_IN_FLIGHT);
   return {
     async sendBulk(email) {
       if (email.destinations.length > MAX_BULK_DESTINATIONS) {
         throw new RangeError(`SendBulkEmail takes at most ${MAX_BULK_DESTINATIONS} destinations`);
       }
-      const { BulkEmailEntryResults } = await ses.send(
-        new SendBulkEmailCommand({
-          FromEmailAddress: email.from,
-          ReplyToAddresses: [email.replyTo],
-          ConfigurationSetName: options.configurationSet,
-          DefaultEmailTags: tagList(email.tags),
-          DefaultContent: {
-            Template: { TemplateContent: email.template, TemplateData: email.defaultData },
-          },
-          BulkEmailEntries: email.destinations.map((destination) => ({
-            Destination: { ToAddresses: [destination.to] },
-            ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: destination.data } },
-            ReplacementHeaders: destination.headers.map(({ name, value }) => ({ Name: name, Value: value })),
-            ReplacementTags: tagList(destination.tags),
-          })),
-        }),
+      const { BulkEmailEntryResults } = await gate(() =>
+        ses.send(
+          new SendBulkEmailCommand({
+            FromEmailAddress: email.from,
+            ReplyToAddresses: [email.replyTo],
+            ConfigurationSetName: options.configurationSet,
+            DefaultEmailTags: tagList(email.tags),
+            DefaultContent: {
+              Template: { TemplateContent: email.template, TemplateData: email.defaultData },
+            },
+            BulkEmailEntries: email.destinations.map((destination) => ({
+              Destination: { ToAddresses: [destination.to] },
+              ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: destination.data } },
+              ReplacementHeaders: destination.headers.map(({ name, value }) => ({
+                Name: name,
+                Value: value,
+              })),
+              ReplacementTags: tagList(destination.tags),
+            })),
+          }),
+        ),
       );
       return email.destinations.map((_, index) => {
         const result = BulkEmailEntryResults?.[index];

@@ -89,10 +89,13 @@ function withEmptyMaps(image: Record<string, unknown>): Record<string, Attribute
   >;
 }
 
-function imageOf(raw: unknown): Image | undefined {
+/** A stream record's image as plain values (empty maps restored), or undefined without one. */
+export function streamImageValues(raw: unknown): Record<string, unknown> | undefined {
   if (raw === undefined || raw === null) return undefined;
-  return unmarshall(withEmptyMaps(raw as Record<string, unknown>)) as Image;
+  return unmarshall(withEmptyMaps(raw as Record<string, unknown>));
 }
+
+const imageOf = (raw: unknown) => streamImageValues(raw) as Image | undefined;
 
 /** Whether a stream record is one the producer turns into events (without unmarshalling it). */
 export function isOutboundEventRecord(eventName: string | undefined, newImage: unknown): boolean {

@@ -39,5 +39,6 @@ const StoredReferral = z.object({
 export function referralWork(deps: ReferralDependencies): PublicRequestWork['referral'] {
   return async (request: PublicRequest) => {
     await createReferral(deps, StoredReferral.parse(request.payload));
+    return undefined;
   };
 }

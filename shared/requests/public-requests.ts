@@ -7,6 +7,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, table } from '../data-model';
+import { streamImageValues } from '../events/events-of-records';
 import { newId } from '../ids';
 import { inParts, type TableAccess } from '../table-access';
 
@@ -139,19 +140,24 @@ export async function deletePublicRequestsAbout(access: TableAccess, emailHash: 
   return Items.length;
 }
 
-type StreamImage = Record<string, { S?: string } | undefined>;
-
-/** A stream record that announces a newly accepted request, as the key to read it back by. */
+/**
+ * A stream record that announces a newly accepted request: the request as its new image holds it (an
+ * INSERT, so it has no progress yet). The work need not read it back first: what it writes is conditioned
+ * on the request still being there, or it reads it itself (process-public-request.ts).
+ */
 export function acceptedRequestOf(
   eventName: string | undefined,
-  newImage: StreamImage | undefined,
-): PublicRequestKey | undefined {
-  if (eventName !== 'INSERT' || newImage?.entity?.S !== 'publicRequest') return undefined;
-  const emailHash = newImage.emailHash?.S;
-  const receivedAt = newImage.receivedAt?.S;
-  const requestId = newImage.requestId?.S;
-  if (emailHash === undefined || receivedAt === undefined || requestId === undefined) return undefined;
-  return { emailHash, receivedAt, requestId };
+  newImage: Record<string, unknown> | undefined,
+): PublicRequest | undefined {
+  if (eventName !== 'INSERT' || (newImage?.entity as { S?: string } | undefined)?.S !== 'publicRequest')
+    return undefined;
+  const image = streamImageValues(newImage) ?? {};
+  const { requestId, kind, emailHash, receivedAt, payload } = image;
+  if (typeof requestId !== 'string' || typeof emailHash !== 'string' || typeof receivedAt !== 'string')
+    return undefined;
+  const known = publicRequestKinds.find((name) => name === kind);
+  if (known === undefined) return undefined;
+  return { requestId, kind: known, emailHash, receivedAt, payload };
 }
 
 /** The event source mapping's filter for accepted requests, in Lambda's filter-pattern syntax. */

@@ -5,11 +5,12 @@ import type { Mailer } from '../email/mailer';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
+import type { TableAccess } from '../table-access';
 import { logExemptionUsed } from './exemption-log';
 import { type MessageRecord, toRecord } from './message-record';
 import type { DecoratedMessage, MessageDraft } from './message-types';
 import { markFoundMidSend, markMessageSent, updateMessage } from './message-updates';
-import { prepareMessage } from './prepare-message';
+import { type PreparedMessage, prepareMessage } from './prepare-message';
 import type { SendDependencies } from './send-dependencies';
 import { sanitiseTagValue } from './ses-tags';
 import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
@@ -63,6 +64,20 @@ export function messageTags(message: DecoratedMessage, extra: Record<string, str
   return tags;
 }
 
+/**
+ * The write that records a message before SES is called and makes the record the claim: only a new id, or
+ * an attempt SES proved it refused, goes ahead. A PutItem's input, or a transaction's `Put`.
+ */
+export function messageClaim(access: TableAccess, item: Record<string, unknown>) {
+  return {
+    TableName: access.tableName,
+    Item: item,
+    ConditionExpression: 'attribute_not_exists(#pk) OR #status = :failed',
+    ExpressionAttributeNames: { '#pk': table.partitionKey, '#status': 'status' },
+    ExpressionAttributeValues: { ':failed': 'failed' },
+  };
+}
+
 export async function sendMessage(deps: SendDependencies, request: SendRequest): Promise<SendResult> {
   const now = deps.now?.() ?? new Date();
   const contact = await resolveContact(deps, request.recipient);
@@ -77,19 +92,26 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   // Recorded before SES is called: a refusal or a send that dies half-way is still on record. The
   // condition makes the record the claim: only a new id, or an attempt SES proved it refused, goes ahead.
   try {
-    await deps.access.documents.send(
-      new PutCommand({
-        TableName: deps.access.tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(#pk) OR #status = :failed',
-        ExpressionAttributeNames: { '#pk': table.partitionKey, '#status': 'status' },
-        ExpressionAttributeValues: { ':failed': 'failed' },
-      }),
-    );
+    await deps.access.documents.send(new PutCommand(messageClaim(deps.access, item)));
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     return earlierAttempt(deps, contact.contactId, messageId);
   }
+  return deliverClaimed(deps, { record, decision }, request);
+}
+
+/**
+ * The rest of a send once its record is claimed (written with status `sending`, before SES is called):
+ * a refusal stays on record; an allowed message goes to SES and its record is marked sent. Signup claims
+ * its confirmation in its own transaction and continues here (shared/consent/signup-confirmation.ts).
+ */
+export async function deliverClaimed(
+  deps: SendDependencies,
+  prepared: Pick<PreparedMessage, 'record' | 'decision'>,
+  request: Pick<SendRequest, 'draft' | 'campaignId' | 'tags' | 'requestedByKeyId'>,
+): Promise<SendResult> {
+  const { record, decision } = prepared;
+  const { messageId, contactId } = record;
   if (!decision.allowed) {
     deps.logger.info('message refused', {
       messageId,
@@ -107,7 +129,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
     ));
   } catch (error) {
     const status = statusAfterSesError(error);
-    await updateMessage(deps.access, contact.contactId, messageId, { status });
+    await updateMessage(deps.access, contactId, messageId, { status });
     if (status === 'failed') throw error;
     deps.logger.warn('SES did not answer the send; recorded uncertain, not resent', {
       messageId,
@@ -119,7 +141,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   // SES has accepted the email: from here on nothing may fail the call, or a retry would send it twice.
   // A record left at 'sending' (bookkeeping failed) is the smaller harm, and it is logged.
   try {
-    await markMessageSent(deps.access, contact.contactId, messageId, sesMessageId, sentAt);
+    await markMessageSent(deps.access, contactId, messageId, sesMessageId, sentAt);
     if (request.campaignId) await incrementCampaignCounters(deps.access, request.campaignId, { sent: 1 });
   } catch (error) {
     deps.logger.error('message sent but its record was not updated', { messageId, error });

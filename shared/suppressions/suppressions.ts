@@ -51,6 +51,37 @@ export async function findSuppression(
   return Item === undefined ? undefined : toSuppression(Item);
 }
 
+/**
+ * A transaction's check that the address's suppression is still what was read (none, or the same reason
+ * and scope): a decision taken on that read is written only if it still holds.
+ */
+export function suppressionUnchanged(
+  access: TableAccess,
+  emailHash: string,
+  read: Pick<Suppression, 'reason' | 'scope'> | undefined,
+): TransactItem {
+  const Key = primaryKeyOf('suppression', { emailHash });
+  if (read === undefined) {
+    return {
+      ConditionCheck: {
+        TableName: access.tableName,
+        Key,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': table.partitionKey },
+      },
+    };
+  }
+  return {
+    ConditionCheck: {
+      TableName: access.tableName,
+      Key,
+      ConditionExpression: '#reason = :reason AND #scope = :scope',
+      ExpressionAttributeNames: { '#reason': 'reason', '#scope': 'scope' },
+      ExpressionAttributeValues: { ':reason': read.reason, ':scope': read.scope },
+    },
+  };
+}
+
 export const toSuppression = (item: Record<string, unknown>): Suppression => fromItem(suppressionItem, item);
 
 /**

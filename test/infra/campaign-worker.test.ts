@@ -171,13 +171,23 @@ describe('table stream → campaign worker', () => {
     expect(streamWorkOf('MODIFY', image)).toEqual({ kind: 'campaign-task', campaignId: 'c', taskId: 't' });
     const request = {
       entity: { S: 'publicRequest' },
+      kind: { S: 'signup' },
       emailHash: { S: 'h' },
       receivedAt: { S: '2026-12-06T00:00:00.000Z' },
       requestId: { S: 'r' },
-    };
+      // The local stream client hands an empty map over as `{}`.
+      payload: { M: { email: { S: 'a@example.org' }, evidence: {} } },
+    } as Parameters<typeof streamWorkOf>[1];
+    // The request as its image holds it: the work starts from it without reading it back.
     expect(streamWorkOf('INSERT', request)).toEqual({
       kind: 'accepted-request',
-      key: { emailHash: 'h', receivedAt: '2026-12-06T00:00:00.000Z', requestId: 'r' },
+      request: {
+        kind: 'signup',
+        emailHash: 'h',
+        receivedAt: '2026-12-06T00:00:00.000Z',
+        requestId: 'r',
+        payload: { email: 'a@example.org', evidence: {} },
+      },
     });
     expect(streamWorkOf('REMOVE', request)).toBeUndefined();
     expect(streamWorkOf('INSERT', { entity: { S: 'contact' } })).toBeUndefined();

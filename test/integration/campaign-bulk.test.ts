@@ -271,7 +271,9 @@ describe("SES's answer for each entry", () => {
       );
       expect(first).toEqual(people.map(() => ({ kind: 'uncertain' })));
       // The chunk done again, with an SES that answers: nobody is sent to again.
-      const again = await sendToChunk(recipientDependenciesOf(runtime), campaign, contactIds);
+      const again = await sendToChunk(recipientDependenciesOf(runtime), campaign, contactIds, {
+        claimedBefore: true,
+      });
       expect(again).toEqual(people.map(() => ({ kind: 'uncertain' })));
       for (const person of people) expect(await sentMailTo(person.email)).toEqual([]);
       const record = await getMessage(access(), campaignMessageId(campaign.campaignId, contactIds[0] ?? ''));

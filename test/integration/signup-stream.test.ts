@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { createSendingSesClient } from '../../shared/aws-clients';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
-import type { PublicRequest, PublicRequestKey } from '../../shared/requests/public-requests';
+import type { PublicRequest } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
+import { getMessage } from '../../shared/sending/message-record';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { startFakeSes } from '../support/fake-ses';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -120,6 +123,37 @@ describe('the signup request', () => {
   });
 });
 
+describe("the stream half of a new address's signup", () => {
+  it("reaches SES after one round of reads and one transaction: the confirmation is claimed in the signup's transaction", async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    const email = uniqueAddress();
+    await signUp(runtime, email);
+    const [request] = await acceptedRequests(runtime);
+    if (request === undefined) throw new Error('the signup was not accepted');
+    const counter = countCalls(runtime);
+    await counter.during(() => processPublicRequest(depsOf(runtime), publicRequestWorkOf(runtime), request));
+
+    const beforeSes = counter.calls.slice(
+      0,
+      counter.calls.findIndex(({ service }) => service === 'ses'),
+    );
+    // Reads side by side (the list, the address lookup, the suppression; not the request, which the
+    // stream record holds), then one transaction; no read of the contact or its suppression again, no
+    // separate write of the message.
+    expect(beforeSes.map(({ command }) => command).filter((command) => command !== 'GetItemCommand')).toEqual(
+      ['TransactWriteItemsCommand'],
+    );
+    expect(beforeSes.filter(({ command }) => command === 'GetItemCommand')).toHaveLength(3);
+    expect((await mailArriving(email)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The weekly-news newsletter',
+    ]);
+    // The claimed record was marked sent once SES took the email.
+    const message = await getMessage(accessOf(runtime), `${request.requestId}-confirm`);
+    expect([message.purpose, message.status]).toEqual(['confirmation', 'sent']);
+  });
+});
+
 describe('a signup record delivered more than once', () => {
   async function acceptedSignup() {
     const runtime = await createTestRuntime();
@@ -136,15 +170,14 @@ describe('a signup record delivered more than once', () => {
     await signUp(runtime, email, ['weekly-news']);
     const [request] = await acceptedRequests(runtime);
     if (request === undefined) throw new Error('the signup was not accepted');
-    const key: PublicRequestKey = request;
-    return { runtime, email, request, key, work: publicRequestWorkOf(runtime) };
+    return { runtime, email, request, work: publicRequestWorkOf(runtime) };
   }
 
   it('sends one confirmation and records one request when two deliveries run at once', async () => {
-    const { runtime, email, key, work } = await acceptedSignup();
+    const { runtime, email, request, work } = await acceptedSignup();
     const outcomes = await Promise.all([
-      processPublicRequest(depsOf(runtime), work, key),
-      processPublicRequest(depsOf(runtime), work, key),
+      processPublicRequest(depsOf(runtime), work, request),
+      processPublicRequest(depsOf(runtime), work, request),
     ]);
     expect(outcomes).toContain('processed');
     expect(await sentMailTo(email)).toHaveLength(1);
@@ -154,13 +187,13 @@ describe('a signup record delivered more than once', () => {
   });
 
   it('sends nothing more when the work is repeated after a crash before the request was deleted', async () => {
-    const { runtime, email, request, key, work } = await acceptedSignup();
+    const { runtime, email, request, work } = await acceptedSignup();
     // The work ran to its end, then the process died before deleting the request: the record comes back.
     await work.signup(request);
     const [stored] = await acceptedRequests(runtime);
     expect(stored?.progress).toMatchObject({ confirm: true, welcome: true });
     await work.signup(stored as PublicRequest);
-    expect(await processPublicRequest(depsOf(runtime), work, key)).toBe('processed');
+    expect(await processPublicRequest(depsOf(runtime), work, request)).toBe('processed');
 
     expect(await sentMailTo(email)).toHaveLength(1);
     const records = await recordsOf(runtime, email);
@@ -187,21 +220,57 @@ describe('a signup record delivered more than once', () => {
     expect(await sentMailTo(email)).toHaveLength(2);
   });
 
+  it('still sends the email of a record redelivered after its signup reached the address limit', async () => {
+    // One signup an hour per address: this one is the one, counted by its first delivery, whose email
+    // SES refused for rate (so it may be sent again). The redelivery finds the count at its limit and the
+    // request already decided; it must go on to the email, not count itself throttled.
+    const runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: '1' });
+    await givenList(runtime, { listId: 'weekly-news' });
+    const email = uniqueAddress();
+    await signUp(runtime, email);
+    const [request] = await acceptedRequests(runtime);
+    if (request === undefined) throw new Error('the signup was not accepted');
+    const ses = await startFakeSes(() => ({
+      status: 429,
+      errorType: 'TooManyRequestsException',
+      body: { message: 'Maximum sending rate exceeded.' },
+    }));
+    try {
+      const throttledSes = createSendingSesClient(
+        { ...runtime.config, sesEndpoint: ses.url },
+        { requestTimeoutMs: 2000 },
+      );
+      const throttled = { ...runtime, clients: { ...runtime.clients, sesSend: throttledSes } };
+      await publicRequestWorkOf(throttled)
+        .signup(request)
+        .catch(() => undefined);
+      expect(ses.sendAttempts()).toBe(1);
+    } finally {
+      await ses.close();
+    }
+    expect(await sentMailTo(email)).toHaveLength(0);
+    await publicRequestWorkOf(runtime).signup(request);
+    expect(await mailArriving(email, 1)).toHaveLength(1);
+    expect((await recordsOf(runtime, email))?.events.map((event) => event.kind)).toEqual([
+      'opt-in-requested',
+    ]);
+  });
+
   it('waits no longer than an hour, and an erasure of the address deletes it before it is processed', async () => {
-    const { runtime, email, request, key, work } = await acceptedSignup();
+    const { runtime, email, request, work } = await acceptedSignup();
     const receivedSeconds = Date.parse(request.receivedAt) / 1000;
     const [stored] = await acceptedRequests(runtime);
     expect((stored as unknown as Record<string, unknown>).expiresAt).toBe(Math.floor(receivedSeconds) + 3600);
     // The person already exists (an earlier signup, processed); this request is still waiting.
     await signUp(runtime, email);
     const waiting = (await acceptedRequests(runtime)).find((item) => item.requestId !== request.requestId);
-    await processPublicRequest(depsOf(runtime), work, key);
+    await processPublicRequest(depsOf(runtime), work, request);
     const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
     const erased = await adminRequest(runtime, `/admin/v1/contacts/${contactId}/erase`, { method: 'POST' });
     expect(erased.status).toBe(200);
     expect(await acceptedRequests(runtime)).toEqual([]);
     // Its record, delivered after the erasure, finds nothing to do: no email, no contact again.
-    expect(await processPublicRequest(depsOf(runtime), work, waiting as PublicRequestKey)).toBe('gone');
+    expect(await processPublicRequest(depsOf(runtime), work, waiting as PublicRequest)).toBe('gone');
     expect(await sentMailTo(email)).toHaveLength(1);
     expect(await recordsOf(runtime, email)).toBeUndefined();
   });
