@@ -72,11 +72,21 @@ export function createAwsClients(
   const documents = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
+  // The SES clients are built on first use: a function or path that never calls SES (the pixel, most
+  // stream records, SES events) then never pays for building them at its cold start.
+  let ses: SESv2Client | undefined;
+  let sesSend: SESv2Client | undefined;
   return {
     dynamoDb,
     documents,
-    ses: createSesClient(config, { requestHandler: SES_REQUEST_DEADLINES }),
-    sesSend: createSendingSesClient(config, { requestTimeoutMs: SINGLE_SEND_TIMEOUT_MS }),
+    get ses() {
+      ses ??= createSesClient(config, { requestHandler: SES_REQUEST_DEADLINES });
+      return ses;
+    },
+    get sesSend() {
+      sesSend ??= createSendingSesClient(config, { requestTimeoutMs: SINGLE_SEND_TIMEOUT_MS });
+      return sesSend;
+    },
   };
 }
 

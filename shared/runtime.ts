@@ -4,12 +4,7 @@ import { ConfigurationError } from './errors';
 import { createLogger, type Logger } from './log';
 import { KEYRING_REFRESH_INTERVAL_MS, RefreshingKeyring } from './refreshing-keyring';
 import type { SigningKeySource } from './signing-key-source';
-import {
-  configuredKeyringSource,
-  createSecretsManagerClient,
-  type SigningKeyring,
-  secretsManagerKeyringSource,
-} from './signing-keyring';
+import { configuredKeyringSource, type SigningKeyring } from './signing-keyring';
 
 /**
  * What every function needs, built once per process (Lambda cold start, `npm start`, a test): validated
@@ -97,11 +92,15 @@ export async function loadRuntime(
   const loaded = loadConfig(env);
   const source = loaded.signingKeySource;
   const logger = createLogger({ level: loaded.logLevel, service });
-  const fromSecret = (secretId: string, endpoint: string | undefined) =>
-    RefreshingKeyring.load(
+  const fromSecret = async (secretId: string, endpoint: string | undefined) => {
+    const { createSecretsManagerClient, secretsManagerKeyringSource } = await import(
+      './secrets-manager-keyring'
+    );
+    return RefreshingKeyring.load(
       secretsManagerKeyringSource(createSecretsManagerClient({ region: loaded.region, endpoint }), secretId),
       { logger, refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS, now: options.now },
     );
+  };
   const receiptSource = loaded.receiptKeySource;
   const [keyring, originCredential, receipts] = await Promise.all([
     source.kind === 'secrets-manager' && options.signsTokens !== false

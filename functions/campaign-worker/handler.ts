@@ -1,27 +1,17 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { sweep } from '../../shared/campaigns/sweep';
-import { runTask } from '../../shared/campaigns/worker';
-import { campaignWorkerDependencies } from '../../shared/campaigns/worker-dependencies';
-import { outboundEventPublisher, publishOutboundEvents } from '../../shared/events/event-publisher';
+import type { CampaignWorkerDependencies } from '../../shared/campaigns/task-run';
 import { withInvocationFields } from '../../shared/lambda-invocation';
-import { processPublicRequest } from '../../shared/requests/process-public-request';
-import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
+import type { PublicRequestWork } from '../../shared/requests/process-public-request';
+import type { RetentionRun } from '../../shared/retention/inactive-contacts';
+import type { DeadlineCounts } from '../../shared/rights/rights-request-deadlines';
+import { loadRuntime } from '../../shared/runtime';
 import {
-  eraseInactiveContacts,
   type INACTIVE_CONTACTS_JOB,
   isInactiveContactsJob,
-  type RetentionRun,
-} from '../../shared/retention/inactive-contacts';
-import {
-  type DeadlineCounts,
   isRightsDeadlinesJob,
-  publishRightsRequestDeadlines,
   type RIGHTS_DEADLINES_JOB,
-} from '../../shared/rights/rights-request-deadlines';
-import { loadRuntime } from '../../shared/runtime';
-import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
-import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
-import { type StreamWork, streamWorkOf } from './stream-records';
+} from '../../shared/scheduled-jobs';
+import type { StreamWork } from './stream-records';
 
 /**
  * The table's one stream reader, and the campaign worker. Three triggers: the table's stream, routed by
@@ -37,75 +27,115 @@ import { type StreamWork, streamWorkOf } from './stream-records';
  */
 
 const runtime = await loadRuntime(process.env, 'campaign-worker');
-const requestWork = publicRequestWorkOf(runtime);
-// Built when the first invocation starts, not at import: it reads SES's send rate (a network call), and a
-// cold start should do no work before its first event arrives.
-let ready: ReturnType<typeof campaignWorkerDependencies> | undefined;
-const openCounting = {
-  access: { documents: runtime.clients.documents, tableName: runtime.config.tableName },
-  openRetentionDays: runtime.config.openRetentionDays,
-};
+const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+const openCounting = { access, openRetentionDays: runtime.config.openRetentionDays };
 
-type Deps = Awaited<ReturnType<typeof campaignWorkerDependencies>> & { remainingMs: () => number };
-
-async function run(deps: Deps, work: StreamWork): Promise<void> {
-  if (work.kind === 'campaign-task') await runTask(deps, work.campaignId, work.taskId);
-  else if (work.kind === 'accepted-request') await processPublicRequest(deps, requestWork, work.request);
-  else if (work.kind === 'message-open') await countOpen(openCounting, work.open);
-  else if (work.kind === 'outbound-events') {
-    const publisher = outboundEventPublisher(runtime, { remainingMs: deps.remainingMs });
-    await publishOutboundEvents({ publisher, logger: runtime.logger }, work.events);
-  } else await forgetExpiredOpens(openCounting.access, work.expired);
+// Each kind of work's code is loaded (`import()`, a chunk of the bundle) on the first event that needs it:
+// most invocations are one kind (the minute's sweep, a batch of opens), and V8 compiles every module an
+// import reaches, so loading them all made each cold start pay for campaign sending, signup processing,
+// webhooks and retention at once.
+let sending: Promise<Omit<CampaignWorkerDependencies, 'remainingMs'>> | undefined;
+/** Built on the first send task: it reads SES's send rate (a network call). */
+function sendingDependencies() {
+  sending ??= import('../../shared/campaigns/worker-dependencies')
+    .then(({ campaignWorkerDependencies }) => campaignWorkerDependencies(runtime))
+    // A failed read (SES unreachable) is tried again by the next task rather than kept.
+    .catch((error: unknown) => {
+      sending = undefined;
+      throw error;
+    });
+  return sending;
 }
 
-export const handler = withInvocationFields(async function handleEvent(
-  event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB | typeof INACTIVE_CONTACTS_JOB,
-  context: Context,
-): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts | RetentionRun> {
+let requestWork: Promise<PublicRequestWork> | undefined;
+function publicRequestWork() {
+  requestWork ??= import('../../shared/requests/public-request-work').then(({ publicRequestWorkOf }) =>
+    publicRequestWorkOf(runtime),
+  );
+  return requestWork;
+}
+
+async function run(work: StreamWork, remainingMs: () => number): Promise<void> {
+  if (work.kind === 'campaign-task') {
+    const [{ runTask }, deps] = await Promise.all([
+      import('../../shared/campaigns/worker'),
+      sendingDependencies(),
+    ]);
+    await runTask({ ...deps, remainingMs }, work.campaignId, work.taskId);
+  } else if (work.kind === 'accepted-request') {
+    const [{ processPublicRequest }, requests] = await Promise.all([
+      import('../../shared/requests/process-public-request'),
+      publicRequestWork(),
+    ]);
+    await processPublicRequest({ access, logger: runtime.logger }, requests, work.request);
+  } else if (work.kind === 'message-open') {
+    const { countOpen } = await import('../../shared/tracking/open-counting');
+    await countOpen(openCounting, work.open);
+  } else if (work.kind === 'outbound-events') {
+    const { outboundEventPublisher, publishOutboundEvents } = await import(
+      '../../shared/events/event-publisher'
+    );
+    const publisher = outboundEventPublisher(runtime, { remainingMs });
+    await publishOutboundEvents({ publisher, logger: runtime.logger }, work.events);
+  } else {
+    const { forgetExpiredOpens } = await import('../../shared/tracking/open-counting');
+    await forgetExpiredOpens(access, work.expired);
+  }
+}
+
+/** The rule every minute: due campaign work and due webhook deliveries. */
+async function sweepDueWork(remainingMs: () => number): Promise<{ woken: number }> {
+  const [{ sweep }, { sweepWebhookDeliveries }] = await Promise.all([
+    import('../../shared/campaigns/sweep'),
+    import('../../shared/webhooks/webhook-delivery'),
+  ]);
+  const webhooks = {
+    access,
+    logger: runtime.logger,
+    remainingMs,
+    allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
+  };
+  const [woken] = await Promise.all([
+    sweep({ access, logger: runtime.logger, remainingMs }),
+    sweepWebhookDeliveries(webhooks),
+  ]);
+  return { woken };
+}
+
+async function dailyJob(
+  event: typeof RIGHTS_DEADLINES_JOB | typeof INACTIVE_CONTACTS_JOB,
+  remainingMs: () => number,
+): Promise<DeadlineCounts | RetentionRun> {
   if (isRightsDeadlinesJob(event)) {
-    return publishRightsRequestDeadlines({
-      documents: runtime.clients.documents,
-      tableName: runtime.config.tableName,
-    });
+    const { publishRightsRequestDeadlines } = await import('../../shared/rights/rights-request-deadlines');
+    return publishRightsRequestDeadlines(access);
   }
-  if (isInactiveContactsJob(event)) {
-    return eraseInactiveContacts({
-      access: openCounting.access,
-      logger: runtime.logger,
-      retentionDays: runtime.config.inactiveContactRetentionDays,
-      remainingMs: () => context.getRemainingTimeInMillis(),
-    });
-  }
-  // A failed read (SES unreachable) is tried again by the next invocation rather than kept.
-  ready ??= campaignWorkerDependencies(runtime).catch((error: unknown) => {
-    ready = undefined;
-    throw error;
+  const { eraseInactiveContacts } = await import('../../shared/retention/inactive-contacts');
+  return eraseInactiveContacts({
+    access,
+    logger: runtime.logger,
+    retentionDays: runtime.config.inactiveContactRetentionDays,
+    remainingMs,
   });
-  const base = await ready;
-  // A send task signs the links of every email it sends: with the keyring as it is now.
-  await runtime.signingKeyring.refreshIfDue();
-  const remainingMs = () => context.getRemainingTimeInMillis();
-  const deps = { ...base, remainingMs };
-  if (!('Records' in event)) {
-    const webhooks = {
-      access: openCounting.access,
-      logger: runtime.logger,
-      remainingMs,
-      allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
-    };
-    const [woken] = await Promise.all([sweep(deps), sweepWebhookDeliveries(webhooks)]);
-    return { woken };
-  }
+}
+
+async function processRecords(
+  records: DynamoDBStreamEvent['Records'],
+  remainingMs: () => number,
+): Promise<DynamoDBBatchResponse> {
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
-  const attempt = async (record: (typeof event.Records)[number], work: StreamWork) => {
+  const attempt = async (record: (typeof records)[number], work: StreamWork) => {
     try {
-      await run(deps, work);
+      await run(work, remainingMs);
     } catch (error) {
       runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
     }
   };
-  const routed = event.Records.flatMap((record) => {
+  // The routing (item schemas of every kind of stream record) is loaded by the first batch of records:
+  // the minute's sweep and the daily jobs never need it.
+  const { streamWorkOf } = await import('./stream-records');
+  const routed = records.flatMap((record) => {
     const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
     return work === undefined ? [] : [{ record, work }];
   });
@@ -120,4 +150,16 @@ export const handler = withInvocationFields(async function handleEvent(
     })(),
   ]);
   return { batchItemFailures: failures };
+}
+
+export const handler = withInvocationFields(async function handleEvent(
+  event: DynamoDBStreamEvent | ScheduledEvent | typeof RIGHTS_DEADLINES_JOB | typeof INACTIVE_CONTACTS_JOB,
+  context: Context,
+): Promise<DynamoDBBatchResponse | { woken: number } | DeadlineCounts | RetentionRun> {
+  const remainingMs = () => context.getRemainingTimeInMillis();
+  if (isRightsDeadlinesJob(event) || isInactiveContactsJob(event)) return dailyJob(event, remainingMs);
+  // A send task signs the links of every email it sends: with the keyring as it is now.
+  await runtime.signingKeyring.refreshIfDue();
+  if (!('Records' in event)) return sweepDueWork(remainingMs);
+  return processRecords(event.Records, remainingMs);
 });

@@ -35,7 +35,7 @@ export function createPublicApp(deps: PublicApiDependencies): Api {
   const signup: SignupDependencies = {
     access: { documents: clients.documents, tableName: config.tableName },
     // Confirmation, welcome and data-request emails: never resent blindly (createSendingSesClient).
-    mailer: createSesMailer(clients.sesSend, {
+    mailer: createSesMailer(() => clients.sesSend, {
       sender: config.sender,
       configurationSet: config.sesConfigurationSet,
     }),

@@ -27,13 +27,18 @@ export function formatAddress(name: string, address: string): string {
   return `${display} <${address}>`;
 }
 
+/**
+ * `ses` may be a function giving the client: the runtime builds its SES clients on first use
+ * (shared/aws-clients.ts), and a mailer made at start-up should not build one before its first email.
+ */
 export function createSesMailer(
-  ses: SESv2Client,
+  ses: SESv2Client | (() => SESv2Client),
   options: { sender: SenderIdentity; configurationSet: string | undefined },
 ): Mailer {
+  const client = () => (typeof ses === 'function' ? ses() : ses);
   return {
     async send(email) {
-      const { MessageId } = await ses.send(
+      const { MessageId } = await client().send(
         new SendEmailCommand({
           FromEmailAddress: formatAddress(options.sender.fromName, options.sender.fromAddress),
           ReplyToAddresses: [options.sender.replyTo],

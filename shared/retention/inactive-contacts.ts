@@ -26,15 +26,7 @@ import { eraseForRetention } from './retention-erasure';
  * subscription's last change. Mail we sent them is not their activity.
  */
 
-export const INACTIVE_CONTACTS_JOB = { job: 'inactive-contacts' } as const;
-
-export function isInactiveContactsJob(event: unknown): event is typeof INACTIVE_CONTACTS_JOB {
-  return (
-    typeof event === 'object' &&
-    event !== null &&
-    (event as Record<string, unknown>).job === INACTIVE_CONTACTS_JOB.job
-  );
-}
+export { INACTIVE_CONTACTS_JOB, isInactiveContactsJob } from '../scheduled-jobs';
 
 export interface InactiveContactsDependencies {
   access: TableAccess;

@@ -12,15 +12,7 @@ import { openStatuses } from './rights-request-rules';
  */
 
 /** The event the daily rule sends the campaign worker (its only non-stream event besides the sweep's). */
-export const RIGHTS_DEADLINES_JOB = { job: 'rights-request-deadlines' } as const;
-
-export function isRightsDeadlinesJob(event: unknown): event is typeof RIGHTS_DEADLINES_JOB {
-  return (
-    typeof event === 'object' &&
-    event !== null &&
-    (event as Record<string, unknown>).job === RIGHTS_DEADLINES_JOB.job
-  );
-}
+export { isRightsDeadlinesJob, RIGHTS_DEADLINES_JOB } from '../scheduled-jobs';
 
 /** Where the metrics are published; the alarm (infra/operational-alarms.ts) reads the same names. */
 export const RIGHTS_DEADLINE_METRICS = {

@@ -25,6 +25,7 @@ import {
 } from './policy/kind-policy';
 import { marketingPolicy } from './policy/marketing';
 import { transactionalPolicy } from './policy/transactional';
+import { sanitiseTagValue } from './ses-tags';
 
 /**
  * The compliance policy: the one gate every message passes before SES (handbook promises 2 and 3).
@@ -45,10 +46,7 @@ const kindPolicies: KindPolicies = {
   transactional: transactionalPolicy,
 };
 
-/** SES tag values allow `[A-Za-z0-9_-]` only, 256 characters at most. */
-export function sanitiseTagValue(value: string): string {
-  return value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
-}
+export { sanitiseTagValue };
 
 export function htmlToText(html: string): string {
   return convert(html, { wordwrap: 78 });

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf } from '../data-model';
 import type { TableAccess } from '../table-access';
-import { sanitiseTagValue } from './compliance-policy';
+import { sanitiseTagValue } from './ses-tags';
 
 /** Updates of a message record after it was written: sent, uncertain, or any of its fields. */
 

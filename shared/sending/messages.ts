@@ -3,7 +3,7 @@ import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import type { MessageDelivery } from '../stats/message-delivery';
 import type { TableAccess } from '../table-access';
 import { isOpaqueId } from '../validation/schemas';
-import { sanitiseTagValue } from './compliance-policy';
+import { sanitiseTagValue } from './ses-tags';
 
 /**
  * Reads of the `message` record (docs/data-model.md): by our message id (gsi1), by SES's message id

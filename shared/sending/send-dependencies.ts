@@ -29,7 +29,7 @@ export function sendDependenciesOf(
   const { config, clients, logger } = runtime;
   return {
     access: { documents: clients.documents, tableName: config.tableName },
-    mailer: createSesMailer(options.ses ?? clients.sesSend, {
+    mailer: createSesMailer(() => options.ses ?? clients.sesSend, {
       sender: config.sender,
       configurationSet: config.sesConfigurationSet,
     }),

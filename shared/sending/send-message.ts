@@ -6,13 +6,13 @@ import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
-import { sanitiseTagValue } from './compliance-policy';
 import { logExemptionUsed } from './exemption-log';
 import { type MessageRecord, toRecord } from './message-record';
 import type { DecoratedMessage, MessageDraft } from './message-types';
 import { markFoundMidSend, markMessageSent, updateMessage } from './message-updates';
 import { type PreparedMessage, prepareMessage } from './prepare-message';
 import type { SendDependencies } from './send-dependencies';
+import { sanitiseTagValue } from './ses-tags';
 import { sesErrorSummary, statusAfterSesError } from './unanswered-send';
 
 /**

@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { SoftBounceSettings } from '../config';
-import { unsubscribe } from '../consent/unsubscribe';
 import { hashEmail } from '../email-address';
 import type { Logger } from '../log';
 import { sentMessageFields } from '../sending/message-updates';
@@ -184,6 +183,9 @@ async function withdrawMarketing(
   message: MessageDeliveryState,
   logger: Logger,
 ): Promise<boolean> {
+  // Loaded on the first complaint: the consent module is a large part of this function, and most events
+  // (deliveries, bounces) never need it.
+  const { unsubscribe } = await import('../consent/unsubscribe');
   const result = await unsubscribe(
     { access: deps.access, logger, now: deps.now },
     {

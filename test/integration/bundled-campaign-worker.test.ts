@@ -4,6 +4,7 @@ import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/clien
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../shared/runtime';
+import { RIGHTS_DEADLINES_JOB } from '../../shared/scheduled-jobs';
 import { ensureTable } from '../../shared/table-setup';
 import { publicAppFor } from '../support/apps';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
@@ -130,5 +131,32 @@ describe('the bundled campaign-worker function on a stream batch', () => {
       batchItemFailures: [],
     });
     expect(await mailArriving(email)).toHaveLength(1);
+  });
+});
+
+describe('the bundled campaign-worker function on its scheduled rules', () => {
+  // Each trigger's code is a chunk loaded on its first event: these check the chunks run from the bundle.
+  type AnyEvent = (event: unknown, context: unknown) => Promise<unknown>;
+
+  it('the minute’s sweep answers with how many tasks it woke', async () => {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: new Date().toISOString(),
+      resources: [],
+      detail: {},
+    };
+    const answer = await (handler as unknown as AnyEvent)(event, lambdaContext('campaign-worker'));
+    expect(answer).toEqual({ woken: expect.any(Number) });
+  });
+
+  it('the daily rights-deadline job answers with its counts', async () => {
+    const answer = await (handler as unknown as AnyEvent)(
+      RIGHTS_DEADLINES_JOB,
+      lambdaContext('campaign-worker'),
+    );
+    expect(answer).toEqual({ overdue: expect.any(Number), dueWithin7Days: expect.any(Number) });
   });
 });
