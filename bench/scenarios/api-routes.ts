@@ -467,7 +467,8 @@ function latencyGap(
   return (
     head +
     `A bare Hono route calling \`${pair.reference.domainFunction}\` (the same request, none of our app) takes ` +
-    `${round(referenceP50 / baseP50, 2)} × the raw route: DynamoDB Local's own time for ${what}. Our app ` +
+    `${round(referenceP50 / baseP50, 2)} × the raw route: the domain function building its request and DynamoDB ` +
+    `Local's time for ${what}. Our app ` +
     `(request id, logger, security headers, origin check, route group, token verification, evidence) adds ` +
     `${round(p50 / referenceP50, 2)} × on top of that.`
   );
