@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
@@ -13,7 +13,13 @@ import { primaryKeyOf } from '../../shared/data-model';
 import { createLogger } from '../../shared/log';
 import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
-import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import {
+  adminJson,
+  type CampaignBody,
+  storedCampaignMessage,
+  testCampaignRunner,
+  waitForCampaign,
+} from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { mailOfThisFile, sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
@@ -327,15 +333,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
       // Written by the first request, not given up on and asked again.
       expect(proxy.forwarded()).toBe(1);
       for (const person of people) {
-        const { Item } = await runtime.clients.documents.send(
-          new GetCommand({
-            TableName: runtime.config.tableName,
-            Key: primaryKeyOf('message', {
-              contactId: person.contactId,
-              messageId: campaignMessageId(campaign.campaignId, person.contactId),
-            }),
-          }),
-        );
+        const Item = await storedCampaignMessage(runtime, campaign.campaignId, person.contactId);
         expect(Item?.status).toBe('sent');
       }
     } finally {
@@ -410,16 +408,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
       people.map((person) => person.contactId),
     );
     expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
-    const { Item } = await runtime.clients.documents.send(
-      new GetCommand({
-        TableName: runtime.config.tableName,
-        Key: primaryKeyOf('message', {
-          contactId: erased.contactId,
-          messageId: campaignMessageId(campaign.campaignId, erased.contactId),
-        }),
-        ConsistentRead: true,
-      }),
-    );
+    const Item = await storedCampaignMessage(runtime, campaign.campaignId, erased.contactId);
     expect(Item?.anonymisedAt).toEqual(expect.any(String));
     // The SES message id and its lookup key, which erasure drops, were not written back.
     expect(Item).not.toHaveProperty('sesMessageId');

@@ -1,10 +1,15 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
-import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import {
+  adminJson,
+  type CampaignBody,
+  storedCampaignMessage,
+  testCampaignRunner,
+  waitForCampaign,
+} from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { type SentMail, sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
@@ -103,15 +108,7 @@ describe('content in each recipient’s language', () => {
       expect(mail.body.html).not.toContain('Hello');
       expect(mail.body.html).toContain('/v1/pixel?token=');
       // The record holds the subject the person got, and the aggregate pixel (no tracking consent needed).
-      const { Item } = await runtime.clients.documents.send(
-        new GetCommand({
-          TableName: runtime.config.tableName,
-          Key: primaryKeyOf('message', {
-            contactId: person.contactId,
-            messageId: campaignMessageId(campaign.campaignId, person.contactId),
-          }),
-        }),
-      );
+      const Item = await storedCampaignMessage(runtime, campaign.campaignId, person.contactId);
       expect(Item).toMatchObject({ subject: 'Nouvelles pour Ada', tracked: true, trackingMode: 'aggregate' });
     }
   });

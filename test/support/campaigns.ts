@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import {
   type CampaignRunner,
@@ -5,6 +6,8 @@ import {
   startCampaignRunner,
 } from '../../functions/local/campaign-runner';
 import type { CampaignProgress } from '../../shared/campaigns/campaign-progress';
+import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
+import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { adminRequest } from './apps';
 
@@ -54,4 +57,20 @@ export function testCampaignRunner(
   options: CampaignRunnerOptions = {},
 ): Promise<CampaignRunner> {
   return startCampaignRunner(runtime, { sweepIntervalMs: 200, taskBudgetMs: 30_000, ...options });
+}
+
+/** A campaign recipient's message item as stored (strongly consistent), keys and all. */
+export async function storedCampaignMessage(
+  runtime: Runtime,
+  campaignId: string,
+  contactId: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await runtime.clients.documents.send(
+    new GetCommand({
+      TableName: runtime.config.tableName,
+      Key: primaryKeyOf('message', { contactId, messageId: campaignMessageId(campaignId, contactId) }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
 }
