@@ -30,8 +30,8 @@ export interface BulkSend {
 
 export type BulkAnswer =
   | { kind: 'sent'; sesMessageId: string; at: string }
-  /** SES proved it did not send: retried. */
-  | { kind: 'retry'; failure: 'throttled' | 'quota' }
+  /** SES proved it did not send (`unreached`: the request never reached SES): retried. */
+  | { kind: 'retry'; failure: 'throttled' | 'quota' | 'unreached' }
   /** SES refused this one for good. */
   | { kind: 'failed'; status: string; reason: string }
   /** No answer, or none readable: maybe sent, never resent. */
@@ -116,7 +116,9 @@ function answerToError(
   entries: number,
 ): BulkAnswer {
   const failure = classifySesFailure(error);
-  if (failure === 'throttled' || failure === 'reset') return { kind: 'retry', failure: 'throttled' };
+  if (failure === 'throttled') return { kind: 'retry', failure: 'throttled' };
+  // Never reached SES (a reset or no connection): retried, but SES said nothing about the rate.
+  if (failure === 'reset') return { kind: 'retry', failure: 'unreached' };
   if (failure === 'quota') return { kind: 'retry', failure: 'quota' };
   const name = String((error as { name?: unknown })?.name ?? 'Error');
   if (failure === 'rejected') {

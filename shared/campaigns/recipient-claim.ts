@@ -17,10 +17,12 @@ export type RecipientOutcome =
   | { kind: 'failed' }
   | { kind: 'uncertain' }
   /**
-   * Nothing was sent, the recipient is to be retried: SES refused for rate or quota (`storage`: DynamoDB
-   * failed before anything was sent).
+   * Nothing was sent, the recipient is to be retried: SES refused for rate or quota (`unreached`: the call
+   * never reached SES; `storage`: DynamoDB failed before anything was sent).
    */
-  | { kind: 'retry'; failure: 'throttled' | 'quota' | 'storage' };
+  | { kind: 'retry'; failure: RetryFailure };
+
+export type RetryFailure = 'throttled' | 'quota' | 'unreached' | 'storage';
 
 export function campaignMessageId(campaignId: string, contactId: string): string {
   return `m${createHash('sha256').update(`${campaignId}:${contactId}`).digest('base64url').slice(0, 26)}`;

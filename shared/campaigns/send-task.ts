@@ -1,7 +1,7 @@
 import { newId } from '../ids';
 import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
 import { findCampaign, primaryCampaignKey } from './campaigns';
-import type { RecipientOutcome } from './recipient-claim';
+import type { RecipientOutcome, RetryFailure } from './recipient-claim';
 import { sendToChunk } from './send-chunk';
 import { sleep } from './send-rate';
 import {
@@ -143,24 +143,42 @@ async function slowDown(
   task: CampaignTask,
   leaseId: string,
   index: number,
-  retries: ('throttled' | 'quota' | 'storage')[],
+  retries: RetryFailure[],
   throttled: number,
 ): Promise<TaskRun | undefined> {
   const quota = retries.includes('quota');
-  const sesSaidSlowDown = retries.some((failure) => failure !== 'storage');
-  // Only SES's own refusals slow every worker down; a DynamoDB failure concerns this chunk.
+  const sesSaidSlowDown = retries.some((failure) => failure === 'throttled' || failure === 'quota');
+  // Only SES's own refusals slow every worker down; a call that never reached SES, or a DynamoDB failure,
+  // concerns this chunk.
   if (sesSaidSlowDown) await deps.limiter.penalise(1000 * throttled);
+  else if (retries.includes('unreached')) {
+    deps.logger.info(
+      'SES was not reached for a campaign batch; it is retried, other workers keep their pace',
+      {
+        campaignId: task.campaignId,
+        taskId: task.taskId,
+      },
+    );
+  }
   if (quota || throttled > THROTTLE_RETRIES_IN_PLACE) {
     const wait = quota ? 15 * 60_000 : 30_000 * throttled;
     const now = deps.now?.() ?? new Date();
     deps.logger.warn(
       sesSaidSlowDown
         ? 'SES is throttling a campaign; its batch waits and retries'
-        : 'DynamoDB kept failing a campaign batch; it waits and retries',
+        : retries.includes('unreached')
+          ? 'SES kept being unreachable for a campaign batch; it waits and retries'
+          : 'DynamoDB kept failing a campaign batch; it waits and retries',
       {
         campaignId: task.campaignId,
         taskId: task.taskId,
-        failure: quota ? 'quota' : sesSaidSlowDown ? 'throttled' : 'storage',
+        failure: quota
+          ? 'quota'
+          : sesSaidSlowDown
+            ? 'throttled'
+            : retries.includes('unreached')
+              ? 'unreached'
+              : 'storage',
         retryInSeconds: wait / 1000,
       },
     );

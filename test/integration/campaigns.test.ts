@@ -1,8 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { createCampaignSesClient } from '../../shared/aws-clients';
 import { SimulatedCrash } from '../../shared/campaigns/task-run';
 import { keyPrefix } from '../../shared/data-model';
+import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
@@ -358,6 +360,36 @@ describe('crashes and throttling', () => {
     },
     120_000,
   );
+
+  it('retries a call that never reached SES without slowing every worker down', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 20);
+    const campaign = await createCampaign({ subject: 'Reset news' });
+    // The worker's own kind of client: no SDK retries, so the worker sees the reset.
+    const ses = createCampaignSesClient(runtime.config);
+    // The first SendBulkEmail meets a connection the server had just closed: nothing reached SES.
+    let resets = 0;
+    ses.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'SendBulkEmailCommand' && resets++ === 0) {
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'simulatedReset' },
+    );
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', service: 'test', write: (line) => lines.push(line) });
+    runners.push(await testCampaignRunner({ ...runtime, logger }, { ses }));
+    await start(campaign.campaignId);
+    const done = await waitForCampaign(runtime, campaign.campaignId, undefined, 90_000);
+    expect(resets).toBeGreaterThan(1);
+    expect(done.progress).toMatchObject({ total: 20, sent: 20, failed: 0, uncertain: 0, remaining: 0 });
+    for (const person of people) expect(await mailsWithSubject(person.email, 'Reset news')).toHaveLength(1);
+    const messages = lines.map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).toContain(
+      'SES was not reached for a campaign batch; it is retried, other workers keep their pace',
+    );
+  }, 120_000);
 
   it('completes when SES throttles, retrying the throttled recipients and never dropping one', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 20);
