@@ -16,8 +16,9 @@ import type { TableAccess } from '../table-access';
  * of the rate, `chunkSize`). A worker that wakes late (timers, network) can carry a chunk into the next
  * window, so reservations are spaced for 95% of the rate, which leaves room for a chunk sent up to
  * `LATE_WAKE_MS` after its reservation starts. A worker that finds itself later than that (an event loop
- * stalled by GC or a busy CPU fires several sleepers at once) gives its reservation up and reserves again,
- * so a stall costs throughput, not the bound.
+ * stalled by GC or a busy CPU fires several sleepers at once) gives its reservation up and reserves again
+ * (up to MAX_FORFEITS times, then it sends), so a stall costs throughput, not the bound, unless one chunk
+ * is late every time.
  * Workers do not reserve when the bucket is spoken for more than `maxAheadMs` ahead (plus what other
  * workers append at the same moment), so nobody sleeps long holding a Lambda.
  *
