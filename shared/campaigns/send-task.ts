@@ -134,9 +134,21 @@ function handoverWriter(
   };
 }
 
+/** The one failure a retried batch is reported under, most telling first, and what its deferral says. */
+const deferredBecause = {
+  quota: 'SES is throttling a campaign; its batch waits and retries',
+  throttled: 'SES is throttling a campaign; its batch waits and retries',
+  unreached: 'SES kept being unreachable for a campaign batch; it waits and retries',
+  storage: 'DynamoDB kept failing a campaign batch; it waits and retries',
+} satisfies Record<RetryFailure, string>;
+
+const mainFailure = (retries: RetryFailure[]): RetryFailure =>
+  (['quota', 'throttled', 'unreached'] as const).find((failure) => retries.includes(failure)) ?? 'storage';
+
 /**
- * SES refused part of a chunk for rate or quota: every worker slows down, and the chunk is retried after a
- * backoff, or the task is deferred (returned) after repeated throttling or a quota refusal.
+ * Part of a chunk must be retried. Only SES's own refusals (rate, quota) slow every worker down; a call
+ * that never reached SES, or a DynamoDB failure, concerns this chunk. The chunk is retried after a
+ * backoff, or the task is deferred (returned) after repeated failures or a quota refusal.
  */
 async function slowDown(
   deps: CampaignWorkerDependencies,
@@ -146,42 +158,19 @@ async function slowDown(
   retries: RetryFailure[],
   throttled: number,
 ): Promise<TaskRun | undefined> {
-  const quota = retries.includes('quota');
-  const sesSaidSlowDown = retries.some((failure) => failure === 'throttled' || failure === 'quota');
-  // Only SES's own refusals slow every worker down; a call that never reached SES, or a DynamoDB failure,
-  // concerns this chunk.
-  if (sesSaidSlowDown) await deps.limiter.penalise(1000 * throttled);
-  else if (retries.includes('unreached')) {
+  const failure = mainFailure(retries);
+  const ids = { campaignId: task.campaignId, taskId: task.taskId };
+  if (failure === 'quota' || failure === 'throttled') await deps.limiter.penalise(1000 * throttled);
+  if (failure === 'unreached') {
     deps.logger.info(
       'SES was not reached for a campaign batch; it is retried, other workers keep their pace',
-      {
-        campaignId: task.campaignId,
-        taskId: task.taskId,
-      },
+      ids,
     );
   }
-  if (quota || throttled > THROTTLE_RETRIES_IN_PLACE) {
-    const wait = quota ? 15 * 60_000 : 30_000 * throttled;
+  if (failure === 'quota' || throttled > THROTTLE_RETRIES_IN_PLACE) {
+    const wait = failure === 'quota' ? 15 * 60_000 : 30_000 * throttled;
     const now = deps.now?.() ?? new Date();
-    deps.logger.warn(
-      sesSaidSlowDown
-        ? 'SES is throttling a campaign; its batch waits and retries'
-        : retries.includes('unreached')
-          ? 'SES kept being unreachable for a campaign batch; it waits and retries'
-          : 'DynamoDB kept failing a campaign batch; it waits and retries',
-      {
-        campaignId: task.campaignId,
-        taskId: task.taskId,
-        failure: quota
-          ? 'quota'
-          : sesSaidSlowDown
-            ? 'throttled'
-            : retries.includes('unreached')
-              ? 'unreached'
-              : 'storage',
-        retryInSeconds: wait / 1000,
-      },
-    );
+    deps.logger.warn(deferredBecause[failure], { ...ids, failure, retryInSeconds: wait / 1000 });
     const deferred = await releaseTask(
       deps.access,
       task,
