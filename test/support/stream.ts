@@ -39,12 +39,6 @@ export async function untilOpensCounted(
 }
 
 /**
- * The table's stream reader (the in-process campaign worker) for a test that runs no campaign: signups
- * and referrals are accepted in one write and processed on the stream, so a test that signs someone up
- * needs one. It sweeps for campaign work rarely, which such a test has none of. Start it in `beforeAll`
- * and stop it in `afterAll`; for a runtime made inside a test, `startStreamReader`.
- */
-/**
  * Waits until the stream has counted every aggregate open of `message` (docs/tracking.md, "Tracking
  * modes"): the consumer removes each pending open from the message once it is counted.
  */
@@ -68,6 +62,12 @@ export async function untilAggregateOpensCounted(
   }
 }
 
+/**
+ * The table's stream reader (the in-process campaign worker) for a test that runs no campaign: signups
+ * and referrals are accepted in one write and processed on the stream, so a test that signs someone up
+ * needs one. It sweeps for campaign work rarely, which such a test has none of. Start it in `beforeAll`
+ * and stop it in `afterAll`; for a runtime made inside a test, `startStreamReader`.
+ */
 export function testStreamReader(runtime: Runtime): Promise<CampaignRunner> {
   return testCampaignRunner(runtime, { sweepIntervalMs: 10_000 });
 }
