@@ -71,6 +71,9 @@ class StreamWorkRunner {
   readonly crashed: Promise<SimulatedCrash>;
   private crash: (error: SimulatedCrash) => void = () => undefined;
   private readonly queue: TaskRef[] = [];
+  // Campaign tasks running: only they take the `concurrency` slots. Requests, tallies and outbound events
+  // run beside them; counting those too held a task back, and their ending did not pump the queue.
+  private tasksRunning = 0;
   // Tasks queued or running. A record for a running task (it re-armed itself, or was re-armed) means
   // "run it again once this run ends"; dropping it would leave the task to the sweeper's arm timeout.
   private readonly known = new Map<string, 'queued' | 'running' | 'again'>();
@@ -170,7 +173,7 @@ class StreamWorkRunner {
 
   private pump() {
     const concurrency = this.options.concurrency ?? 8;
-    while (!this.stopped && this.running.size < concurrency && this.queue.length > 0) {
+    while (!this.stopped && this.tasksRunning < concurrency && this.queue.length > 0) {
       const task = this.queue.shift();
       if (task !== undefined) this.startTask(task);
     }
@@ -179,6 +182,7 @@ class StreamWorkRunner {
   private startTask(task: TaskRef) {
     const id = `${task.campaignId}/${task.taskId}`;
     this.known.set(id, 'running');
+    this.tasksRunning++;
     const deadline = Date.now() + (this.options.taskBudgetMs ?? 60_000);
     const { afterRecipientSent, crashAt, planPageSize } = this.options;
     const deps: CampaignWorkerDependencies = {
@@ -198,6 +202,7 @@ class StreamWorkRunner {
       .catch((error: unknown) => this.runtime.logger.error('campaign task failed', { ...task, error }))
       .finally(() => {
         this.running.delete(run);
+        this.tasksRunning--;
         if (this.known.get(id) === 'again') {
           this.known.set(id, 'queued');
           this.queue.push(task);

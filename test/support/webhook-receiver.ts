@@ -25,6 +25,11 @@ export interface WebhookReceiver {
   alwaysFail(path: string): void;
   /** Every request to `path` answers a redirect to `location`. */
   redirect(path: string, location: string): void;
+  /**
+   * Requests to `path` get no answer until `release()` (then 200). `waiting()` counts those whose sender
+   * is still waiting: one that gave up (its own timeout) is no longer counted.
+   */
+  hold(path: string): { waiting(): number; release(): void };
   close(): Promise<void>;
 }
 
@@ -32,11 +37,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const failures = new Map<string, number>();
   const redirects = new Map<string, string>();
+  const holds = new Map<string, Set<() => void>>();
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const path = request.url ?? '/';
+      const held = holds.get(path);
+      if (held !== undefined) {
+        const answer = () => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        held.add(answer);
+        response.on('close', () => held.delete(answer));
+        return;
+      }
       const remaining = failures.get(path) ?? 0;
       const location = redirects.get(path);
       const status = location !== undefined ? 307 : remaining > 0 ? 500 : 200;
@@ -70,6 +83,17 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     failNext: (path, count) => failures.set(path, count),
     alwaysFail: (path) => failures.set(path, Number.POSITIVE_INFINITY),
     redirect: (path, location) => redirects.set(path, location),
+    hold(path) {
+      const held = new Set<() => void>();
+      holds.set(path, held);
+      return {
+        waiting: () => held.size,
+        release() {
+          holds.delete(path);
+          for (const answer of [...held]) answer();
+        },
+      };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
