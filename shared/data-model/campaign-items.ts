@@ -59,3 +59,28 @@ export const campaignItem = itemSchema(
     planning: z.number(),
   }),
 );
+
+export const taskKinds = ['plan', 'send', 'unpark'] as const;
+export const taskStatuses = ['pending', 'running', 'deferred', 'parked', 'done'] as const;
+
+/**
+ * A campaign task (shared/campaigns/tasks.ts `CampaignTask`), as `takeTask` reads it back. Its bookkeeping
+ * (the work index's wake-up time, when it was armed, how it ended) is the sweeper's and is not part of it.
+ */
+export const campaignTaskItem = itemSchema(
+  'campaignTask',
+  z.object({
+    campaignId: z.string(),
+    taskId: z.string(),
+    kind: z.enum(taskKinds),
+    status: z.enum(taskStatuses),
+    attempts: z.number(),
+    leaseId: z.string().optional(),
+    segment: z.string().optional(),
+    cursor: z.record(z.string(), z.unknown()).nullable().optional(),
+    batches: z.number().optional(),
+    recipients: z.array(z.string()).optional(),
+    nextIndex: z.number().optional(),
+    claim: z.object({ from: z.number(), to: z.number(), token: z.string() }).optional(),
+  }),
+);
