@@ -26,39 +26,39 @@ const campaignAudience = z.discriminatedUnion('type', [
 
 /**
  * A campaign (shared/campaigns/campaigns.ts `Campaign`); its counters are items of their own
- * (`campaignCounterShard`). Fields added after the first campaigns were stored are optional.
+ * (`campaignCounterShard`). Fields added after the first campaigns were stored are optional. The admin
+ * API's `Campaign` is built from these fields (functions/admin-api/routes/campaigns.ts).
  */
-export const campaignItem = itemSchema(
-  'campaign',
-  z.object({
-    campaignId: z.string(),
-    name: z.string(),
-    kind: z.enum(['marketing', 'announcement']),
-    audience: campaignAudience,
-    subject: z.string(),
-    html: z.string().nullable(),
-    text: z.string().nullable(),
-    versions: z.object({ fr: campaignVersion.optional() }).optional(),
-    tracking: z.boolean(),
-    advertisement: z.boolean(),
-    category: z.enum(announcementCategories).nullable(),
-    policyEffectiveDate: z.string().nullable(),
-    policyVersion: z.string().nullable().optional(),
-    promotionalOverride: z.object({ reason: z.string() }).nullable(),
-    requestedByKeyId: z.string().nullable().optional(),
-    status: z.enum(campaignStatuses),
-    scheduledAt: z.string().nullable(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    pausedAt: z.string().nullable(),
-    pausedReason: z.string().nullable(),
-    cancelledAt: z.string().nullable(),
-    completedAt: z.string().nullable(),
-    planned: z.number(),
-    outstanding: z.number(),
-    planning: z.number(),
-  }),
-);
+export const campaignFields = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  kind: z.enum(['marketing', 'announcement']),
+  audience: campaignAudience,
+  subject: z.string(),
+  html: z.string().nullable(),
+  text: z.string().nullable(),
+  versions: z.object({ fr: campaignVersion.optional() }).optional(),
+  tracking: z.boolean(),
+  advertisement: z.boolean(),
+  category: z.enum(announcementCategories).nullable(),
+  policyEffectiveDate: z.string().nullable(),
+  policyVersion: z.string().nullable().optional(),
+  promotionalOverride: z.object({ reason: z.string() }).nullable(),
+  requestedByKeyId: z.string().nullable().optional(),
+  status: z.enum(campaignStatuses),
+  scheduledAt: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  pausedAt: z.string().nullable(),
+  pausedReason: z.string().nullable(),
+  cancelledAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  planned: z.number(),
+  outstanding: z.number(),
+  planning: z.number(),
+});
+
+export const campaignItem = itemSchema('campaign', campaignFields);
 
 export const taskKinds = ['plan', 'send', 'unpark'] as const;
 export const taskStatuses = ['pending', 'running', 'deferred', 'parked', 'done'] as const;
