@@ -86,15 +86,20 @@ const ProgressSchema = z
   })
   .openapi('CampaignProgress');
 
-/** The campaign as stored (shared/data-model/campaign-items.ts) without its bookkeeping, and its progress. */
-export const CampaignSchema = campaignFields
-  .omit({
-    promotionalOverride: true,
-    requestedByKeyId: true,
-    planned: true,
-    outstanding: true,
-    planning: true,
-  })
+/**
+ * The campaign as stored (shared/data-model/campaign-items.ts) without its bookkeeping (the override's
+ * reason, the key that asked, the planner's counts), which no answer shows.
+ */
+const shownCampaign = campaignFields.omit({
+  promotionalOverride: true,
+  requestedByKeyId: true,
+  planned: true,
+  outstanding: true,
+  planning: true,
+});
+
+/** A campaign as answered: what is shown of it, and its progress. */
+export const CampaignSchema = shownCampaign
   .extend({
     versions: campaignFields.shape.versions.meta({
       description: 'The versions besides `en` (the fields above), by locale.',
@@ -170,15 +175,7 @@ function transitionRoute(action: 'start' | 'pause' | 'resume' | 'cancel', summar
 }
 
 export async function campaignView(access: TableAccess, campaign: Campaign, now = new Date()) {
-  const {
-    promotionalOverride: _override,
-    requestedByKeyId: _key,
-    planned: _p,
-    outstanding: _o,
-    planning: _pl,
-    ...visible
-  } = campaign;
-  return { ...visible, progress: await campaignProgress(access, campaign, now) };
+  return { ...shownCampaign.parse(campaign), progress: await campaignProgress(access, campaign, now) };
 }
 
 export function campaignRoutes(deps: SendDependencies) {
