@@ -4,7 +4,7 @@ import { keyOf, keyPrefix, primaryKeyOf, table } from './data-model';
 import { apiKeyItem, apiKeyScopes } from './data-model/api-key-items';
 import { fromItem } from './data-model/from-item';
 import { NotFoundError } from './errors';
-import { queryAllItems, type TableAccess } from './table-access';
+import { isConditionFailure, queryAllItems, type TableAccess } from './table-access';
 
 /**
  * Who may call the admin API: stored API keys (docs/api-keys.md) and, for `npm start` and the tests only,
@@ -159,7 +159,7 @@ export async function revokeApiKey(
     );
     return toView(Attributes ?? {});
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') {
+    if (isConditionFailure(error)) {
       throw new NotFoundError(`The API key "${keyId}"`);
     }
     throw error;

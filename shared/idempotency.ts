@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -12,7 +12,7 @@ import { fromItem, type ItemOf } from './data-model/from-item';
 import { idempotencyRecordItem } from './data-model/idempotency-items';
 import { ConflictError } from './errors';
 import { newId } from './ids';
-import { queryAllItems, type TableAccess } from './table-access';
+import { isConditionFailure, queryAllItems, type TableAccess } from './table-access';
 
 /**
  * `Idempotency-Key` for admin writes that must not happen twice (sending an email). A record belongs to the
@@ -167,7 +167,7 @@ async function claimFresh(
     );
     return { kind: 'run', claim, holder };
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
+    if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }
@@ -213,7 +213,7 @@ async function takeOver(
     );
     return { kind: 'run', claim: { operationId }, holder };
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
+    if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }
@@ -232,12 +232,12 @@ async function releaseClaim(access: TableAccess, key: RecordKey, holder: string)
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }
 
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException ||
+const isConditionOrCancellation = (error: unknown) =>
+  isConditionFailure(error) ||
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
 
@@ -294,7 +294,7 @@ async function recordAnswer(
       }),
     );
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionOrCancellation(error)) throw error;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   QueryCommand,
@@ -15,6 +16,15 @@ export interface TableAccess {
 /** DynamoDB's limits: items in one TransactWriteItems, keys in one BatchGetItem. */
 export const MAX_TRANSACTION_ITEMS = 100;
 export const MAX_BATCH_GET_KEYS = 100;
+
+/**
+ * A single write's condition did not hold (DynamoDB's ConditionalCheckFailedException). By name, not by
+ * class: the bundles may carry the error class of more than one copy of the SDK. A cancelled transaction
+ * is a different error (TransactionCanceledException, reasons per item).
+ */
+export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
 
 /** `items` in consecutive parts of at most `size` each (one request per part). */
 export function inParts<T>(items: readonly T[], size: number): T[][] {

@@ -3,6 +3,7 @@ import { primaryKeyOf } from '../data-model';
 import { ConflictError } from '../errors';
 import { newId } from '../ids';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { type Campaign, type CampaignStatus, campaignSegments, getCampaign } from './campaigns';
 import { newTaskPut } from './tasks';
 import { conditionFailedAt, type TransactItem, transactWithRetry } from './transactions';
@@ -172,7 +173,7 @@ export async function completeIfFinished(access: TableAccess, campaignId: string
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

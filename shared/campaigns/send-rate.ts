@@ -4,6 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
 import type { Logger } from '../log';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 
 /**
  * One send rate shared by every campaign worker, enforced in DynamoDB with the generic cell rate algorithm
@@ -133,7 +134,7 @@ function bucketItem(access: TableAccess, BUCKET: ReturnType<typeof bucketKey>) {
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -171,7 +172,7 @@ function bucketItem(access: TableAccess, BUCKET: ReturnType<typeof bucketKey>) {
       );
       return Number(Attributes?.tat) - length;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }

@@ -3,6 +3,7 @@ import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { campaignTaskItem, type taskKinds, type taskStatuses } from '../data-model/campaign-items';
 import { fromItem } from '../data-model/from-item';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import type { TransactItem } from './transactions';
 
 /**
@@ -84,10 +85,6 @@ export function newTaskPut(
       ExpressionAttributeNames: { '#pk': table.partitionKey },
     },
   };
-}
-
-function isConditionFailure(error: unknown) {
-  return (error as Error).name === 'ConditionalCheckFailedException';
 }
 
 /** pending → running with a lease until `leaseUntil`; undefined if someone else has it or it is finished. */

@@ -3,7 +3,7 @@ import { type Contact, updateContactFlags } from '../contacts/contacts';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
 import { RefusedError } from '../errors';
 import { liftSuppression, type Suppression } from '../suppressions/suppressions';
-import { inParts, queryAllItems, type TableAccess } from '../table-access';
+import { inParts, isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import { type ConsentAuthority, mayRejoinFromPreferencePage, operatorMayLift } from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { putSubscription, type Subscription } from './subscriptions';
@@ -326,7 +326,7 @@ export async function withdrawTrackingFromSentMail(access: TableAccess, contactI
           )
           .catch((error: unknown) => {
             // Erased or expired meanwhile: nothing left to record opens on.
-            if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+            if (!isConditionFailure(error)) throw error;
           }),
       ),
     );

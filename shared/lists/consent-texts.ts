@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { consentTextItem } from '../data-model/consent-items';
 import { fromItem } from '../data-model/from-item';
 import { ConflictError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import { queryPages, type TableAccess } from '../table-access';
+import { isConditionFailure, queryPages, type TableAccess } from '../table-access';
 
 /**
  * The exact words shown next to a signup checkbox, per list and locale. Versions are immutable and kept
@@ -90,7 +89,7 @@ export async function createConsentText(
       }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
+    if (isConditionFailure(error)) {
       throw new ConflictError(
         'consent_text_version_taken',
         'Another version was saved at the same time; retry.',

@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { fromItem } from '../data-model/from-item';
 import { listItem } from '../data-model/list-items';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import { queryAllItems, type TableAccess } from '../table-access';
+import { isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import type { TrackingMode } from '../tracking/tracking-modes';
 
 /**
@@ -60,7 +59,7 @@ export async function createList(
       }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
+    if (isConditionFailure(error)) {
       throw new ConflictError('list_exists', `A list with id "${list.listId}" already exists.`);
     }
     throw error;
@@ -123,7 +122,7 @@ export async function updateList(
     );
     return toList(Attributes ?? {});
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new NotFoundError(`The list "${listId}"`);
+    if (isConditionFailure(error)) throw new NotFoundError(`The list "${listId}"`);
     throw error;
   }
 }

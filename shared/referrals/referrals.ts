@@ -16,6 +16,7 @@ import type { DecoratedMessage, RecipientState } from '../sending/message-types'
 import { sendDecorated } from '../sending/send-message';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import type { TokenSigner } from '../tokens';
 import { invitationDraft } from './invitation-email';
 
@@ -205,7 +206,7 @@ async function claimInvitation(
     );
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
@@ -392,7 +393,7 @@ export async function optOutOfReferrals(
     );
     return 'opted-out';
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return 'already';
+    if (isConditionFailure(error)) return 'already';
     throw error;
   }
 }

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { authorityOfMethod } from '../consent/consent-authority';
 import {
@@ -16,6 +15,7 @@ import type { Logger } from '../log';
 import { eraseContact } from '../rights/erasure';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { type LostOptOuts, type OptOutKind, readLostOptOuts } from './lost-opt-outs';
 
 /**
@@ -203,7 +203,7 @@ async function reapplySuppression(
       }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException && attempt < 3) {
+    if (isConditionFailure(error) && attempt < 3) {
       return reapplySuppression(target, suppression, attempt + 1);
     }
     throw error;

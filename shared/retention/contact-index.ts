@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { contactIndexKeys } from '../contacts/contacts';
 import { primaryKeyOf, table } from '../data-model';
-import { scanAllItems, type TableAccess } from '../table-access';
+import { isConditionFailure, scanAllItems, type TableAccess } from '../table-access';
 
 /**
  * Gives contacts stored before the index of all contacts existed their `gsi2` keys (shared/data-model.ts),
@@ -37,7 +37,7 @@ export async function indexUnindexedContacts(access: TableAccess): Promise<{ ind
       );
       indexed++;
     } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
   return { indexed };

@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import { isOpen } from '../rights/rights-request-rules';
 import { rightsRequestsOf } from '../rights/rights-requests';
 import { findSuppression } from '../suppressions/suppressions';
-import { queryAllItems, type TableAccess } from '../table-access';
+import { isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import { eraseForRetention } from './retention-erasure';
 
 /**
@@ -193,6 +193,6 @@ async function moveReview(access: TableAccess, contactId: string, reviewAt: stri
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }

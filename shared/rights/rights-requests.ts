@@ -5,7 +5,7 @@ import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { fromItem, itemSchema } from '../data-model/from-item';
 import { AppError, ConflictError, RefusedError, ValidationError } from '../errors';
 import { newId } from '../ids';
-import { queryAllItems, type TableAccess } from '../table-access';
+import { isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import {
   anonymisedRightsRequest,
   deadlineOf,
@@ -213,7 +213,7 @@ export async function saveChange(
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
     throw new ConflictError(
       'rights_request_changed',
       'The rights request changed while this change was being made; read it again and retry.',

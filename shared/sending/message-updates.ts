@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf } from '../data-model';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { sanitiseTagValue } from './ses-tags';
 
 /** Updates of a message record after it was written: sent, uncertain, or any of its fields. */
@@ -62,7 +63,7 @@ export async function markMessageSent(
       new UpdateCommand(sentMessageUpdate(access, contactId, messageId, sesMessageId, sentAt)),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }
 
@@ -88,7 +89,7 @@ export async function markFoundMidSend(
     );
     return true;
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
     return false;
   }
 }

@@ -6,6 +6,7 @@ import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { incrementCampaignCounters } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { logExemptionUsed } from './exemption-log';
 import { type MessageRecord, toRecord } from './message-record';
 import type { DecoratedMessage, MessageDraft } from './message-types';
@@ -94,7 +95,7 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   try {
     await deps.access.documents.send(new PutCommand(messageClaim(deps.access, item)));
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
     return earlierAttempt(deps, contact.contactId, messageId);
   }
   return deliverClaimed(deps, { record, decision }, request);

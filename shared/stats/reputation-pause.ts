@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import type { Logger } from '../log';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { readCampaignCounters } from './campaign-counters';
 import {
   type ReputationThresholds,
@@ -57,7 +58,7 @@ export async function pauseCampaignIfUnhealthy(
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return { kind: 'not-running', verdict };
+    if (isConditionFailure(error)) return { kind: 'not-running', verdict };
     throw error;
   }
   deps.logger.warn('campaign paused by the reputation guard', {

@@ -6,6 +6,7 @@ import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import { AppError, ConflictError, NotFoundError, RefusedError, ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { findSuppression, type Suppression, type SuppressionReason, toSuppression } from './suppressions';
 
 /**
@@ -101,7 +102,7 @@ export async function blockAddress(
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
     const existing = await findSuppression(access, emailHash);
     if (existing === undefined) throw error;
     throw new SuppressionExistsError(existing);

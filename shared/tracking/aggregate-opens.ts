@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailedAt, type TransactItem, transactWithRetry } from '../campaigns/transactions';
 import { primaryKeyOf, table } from '../data-model';
 import { campaignCounterIncrement } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 
 /**
  * What the table's stream does with an open of a message sent in `aggregate` mode (docs/tracking.md,
@@ -73,7 +73,7 @@ async function setLastOpenedOn(access: TableAccess, work: AggregateOpenWork): Pr
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

@@ -3,6 +3,7 @@ import { conditionFailedAt, type TransactItem, transactWithRetry } from '../camp
 import { primaryKeyOf, table } from '../data-model';
 import { campaignCounterIncrement } from '../stats/campaign-counters';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { type AggregateOpenWork, aggregateOpenOf, countAggregateOpen } from './aggregate-opens';
 import { openAttributes } from './open-attributes';
 
@@ -184,6 +185,6 @@ export async function forgetExpiredOpens(access: TableAccess, work: ExpiredOpens
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { openNetwork } from './network';
 import {
   classifyOpen,
@@ -208,7 +208,7 @@ async function tryWrite(
     await access.documents.send(openUpdate(access, load, classification, timing));
     return { written: true };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isConditionFailure(error)) throw error;
     return { written: false, item: error.Item === undefined ? undefined : unmarshall(error.Item) };
   }
 }

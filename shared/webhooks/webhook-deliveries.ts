@@ -5,6 +5,7 @@ import { fromItem, itemSchema } from '../data-model/from-item';
 import { ValidationError } from '../errors';
 import { type OutboundEvent, outboundEventTypes } from '../events/event-types';
 import type { TableAccess } from '../table-access';
+import { isConditionFailure } from '../table-access';
 import { finishedExpiry } from './delivery-schedule';
 
 /**
@@ -79,7 +80,7 @@ export async function createDelivery(
     );
     return delivery;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+    if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }
@@ -110,7 +111,7 @@ export async function claimDelivery(
     delivery.nextAttemptAt = lease;
     return true;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 }
@@ -169,7 +170,7 @@ export async function recordAttempt(
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    if (!isConditionFailure(error)) throw error;
   }
 }
 
