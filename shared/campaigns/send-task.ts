@@ -66,6 +66,8 @@ export async function runSendTask(
     const claim = { from: index, to: index + chunk.length, token: newId() };
     // The gate before the reservation: a chunk waiting for room after it would wake late (send-rate.ts).
     const outcomes = await deps.recipientGate.hold(chunk.length, async () => {
+      // The invocation's time may have run out while the chunk waited for room: leave it to the next.
+      if (deps.remainingMs() < SAFETY_MARGIN_MS) return undefined;
       for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
         await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
       }
@@ -79,6 +81,7 @@ export async function runSendTask(
     });
     // A chunk with nobody to send to claims nothing; the handover is written before it is counted.
     await writeHandover();
+    if (outcomes === undefined) return continueLater(deps, task, leaseId, {});
     const retries = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome.failure] : []));
     if (retries.length > 0) {
       // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.
