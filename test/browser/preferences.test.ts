@@ -44,13 +44,17 @@ describe.concurrent('the ways out of a marketing email, in a browser', { timeout
   const statusOf = async (email: string, listId: string) =>
     (await recordsOf(session.runtime, email))?.subscriptions.get(listId)?.status;
 
-  /** Presses a button on the page and checks the page it leads to has no serious accessibility issue. */
-  async function press(page: Page, name: string, index = 0) {
+  /**
+   * Presses a button on the page and checks the page it leads to has no serious accessibility issue,
+   * unless `check` is false: for a page whose every element an earlier check already saw in the same
+   * state (undoing a choice shows the page as it was, with one notice more).
+   */
+  async function press(page: Page, name: string, { index = 0, check = true } = {}) {
     const status = await statusAfter(page, () =>
       page.getByRole('button', { name, exact: true }).nth(index).click(),
     );
     expect(status).toBe(200);
-    expect(await session.accessibilityViolations(page)).toEqual([]);
+    if (check) expect(await session.accessibilityViolations(page)).toEqual([]);
   }
   const notice = (page: Page) => page.getByRole('status').innerText();
 
@@ -98,7 +102,7 @@ describe.concurrent('the ways out of a marketing email, in a browser', { timeout
         `${newsName}: ${m.preferences.statuses.confirmed}`,
       );
 
-      await press(page, m.preferences.unsubscribe, 0);
+      await press(page, m.preferences.unsubscribe);
       expect(await notice(page)).toBe(m.preferences.notices.unsubscribed(newsName));
       expect(await statusOf(reader.email, NEWS)).toBe('unsubscribed');
       expect(await statusOf(reader.email, OFFERS)).toBe('confirmed');
@@ -106,7 +110,7 @@ describe.concurrent('the ways out of a marketing email, in a browser', { timeout
         `${newsName}: ${m.preferences.statuses.unsubscribed}`,
       );
 
-      await press(page, m.preferences.resubscribe);
+      await press(page, m.preferences.resubscribe, { check: false });
       expect(await notice(page)).toBe(m.preferences.notices.resubscribed(newsName));
       expect(await statusOf(reader.email, NEWS)).toBe('confirmed');
       expect((await records())?.events.at(-1)).toMatchObject({
@@ -118,7 +122,7 @@ describe.concurrent('the ways out of a marketing email, in a browser', { timeout
       await press(page, m.preferences.allowTracking);
       expect(await notice(page)).toBe(m.preferences.notices.trackingGranted);
       expect((await records())?.contact.trackingConsent).toBe(true);
-      await press(page, m.preferences.stopTracking);
+      await press(page, m.preferences.stopTracking, { check: false });
       expect(await notice(page)).toBe(m.preferences.notices.trackingRevoked);
       expect((await records())?.contact.trackingConsent).toBe(false);
 
@@ -126,7 +130,7 @@ describe.concurrent('the ways out of a marketing email, in a browser', { timeout
       await press(page, sale.optOut);
       expect(await notice(page)).toBe(sale.optedOutNotice);
       expect((await records())?.contact.doNotSell).toBe(true);
-      await press(page, sale.optIn);
+      await press(page, sale.optIn, { check: false });
       expect(await notice(page)).toBe(sale.optedInNotice);
       expect((await records())?.contact.doNotSell).toBe(false);
 

@@ -6,7 +6,6 @@ import { docsContentSecurityPolicy, SWAGGER_UI_CDN } from '../../shared/http/api
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { localAppFor, publicAppFor } from '../support/apps';
-import { renderInChromium, serveOnFreePort } from '../support/browser';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
@@ -117,37 +116,17 @@ describe('security headers and the pages people open', () => {
     expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'none'/);
   });
 
-  describe('in a real browser', () => {
-    let server: Awaited<ReturnType<typeof serveOnFreePort>>;
-    beforeAll(async () => {
-      server = await serveOnFreePort(localAppFor(runtime));
-    });
-    afterAll(async () => {
-      await server?.close();
-    });
-
-    it('a page renders under its policy without a single violation', async () => {
-      // Each start of the browser costs seconds: the page with the most in it (the preference page).
-      const [path = ''] = pages[2] ?? [];
-      const page = await renderInChromium(`${server.origin}${path}`);
-      expect(page.policyViolations).toEqual([]);
-      expect(page.dom).toContain('<form method="post"');
-    });
-
-    it('the API docs page has its own policy, under which Swagger UI still renders the document', async () => {
-      const response = await localAppFor(runtime).request('/docs');
-      const policy = response.headers.get('content-security-policy') ?? '';
-      expect(directive(policy, 'script-src')).toContain("'self'");
-      expect(directive(policy, 'script-src')).not.toContain("'unsafe-inline'");
-      expect(directive(policy, 'frame-ancestors')).toEqual(["'none'"]);
-      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-
-      const page = await renderInChromium(`${server.origin}/docs`, { scriptTimeMs: 3000 });
-      expect(page.policyViolations).toEqual([]);
-      expect(page.dom).toMatch(/class="title">consent-mail API/);
-      expect(page.dom).toContain('/v1/subscribe');
-    });
+  it('the API docs page has its own policy: its own scripts, nothing inline, never framed', async () => {
+    const response = await localAppFor(runtime).request('/docs');
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(directive(policy, 'script-src')).toContain("'self'");
+    expect(directive(policy, 'script-src')).not.toContain("'unsafe-inline'");
+    expect(directive(policy, 'frame-ancestors')).toEqual(["'none'"]);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  // The pages in a real browser, scripts on, under these policies (Swagger UI rendering the document
+  // included): test/browser/page-policy.test.ts, in the run's one Chromium.
 
   it('deployed docs allow exactly the pinned CDN copy of Swagger UI', () => {
     const policy = docsContentSecurityPolicy(SWAGGER_UI_CDN, 'start()');

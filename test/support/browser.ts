@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -61,41 +60,6 @@ export function launchChromiumServer(): Promise<BrowserServer> {
 /** A connection to the run's browser process; closing it leaves the browser to the other files. */
 export function connectToChromium(): Promise<Browser> {
   return chromium.connect(inject('browserEndpoint'), { timeout: 60_000 });
-}
-
-export interface RenderedPage {
-  dom: string;
-  /** Every console message that reports a Content-Security-Policy violation. */
-  policyViolations: string[];
-}
-
-/**
- * Runs the page's scripts once and prints the DOM (`--dump-dom`) and the console (CSP violations
- * included): all a test of "the page still works under its policy" needs, without a driver.
- */
-export function renderInChromium(
-  url: string,
-  options: { scriptTimeMs?: number } = {},
-): Promise<RenderedPage> {
-  const args = [
-    '--headless',
-    ...CHROMIUM_ARGS,
-    '--enable-logging=stderr',
-    '--v=0',
-    ...(options.scriptTimeMs ? [`--virtual-time-budget=${options.scriptTimeMs}`] : []),
-    '--dump-dom',
-    url,
-  ];
-  const executable = chromiumExecutable();
-  return new Promise((resolve, reject) => {
-    execFile(executable, args, { timeout: 20_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) return reject(error);
-      const policyViolations = stderr
-        .split('\n')
-        .filter((line) => line.includes(':CONSOLE') && /Content Security Policy/i.test(line));
-      resolve({ dom: stdout, policyViolations });
-    });
-  });
 }
 
 type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;

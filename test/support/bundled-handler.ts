@@ -19,7 +19,9 @@ export async function bundledHandler<Handler>(
     functionEntries[name],
     mkdtempSync(join(tmpdir(), `consent-mail-${name}-`)),
   );
-  // Each test file runs in its own process (pool: forks), so this environment is the function's alone. A
+  // Test files share their worker process (vitest's `isolate: false`), so what is set here stays for the
+  // files after this one: each bundled test passes every variable its function reads, and the rest of the
+  // suite builds its runtimes from explicit environments (test-runtime.ts), never from process.env. A
   // variable given as undefined is unset (assigned, process.env would hold the string "undefined").
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete process.env[name];
