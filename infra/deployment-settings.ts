@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { type configVariables, loadConfig, type SenderIdentity } from '../shared/config';
 import { ConfigurationError } from '../shared/errors';
+import { isSigningKeyId } from '../shared/signing-keyring';
 import { emailAddressProblem } from '../shared/validation/schemas';
 import { type EdgeSettings, readEdgeSettings, US_EAST_1_CERTIFICATE_ARN } from './edge-settings';
 import { INITIAL_SIGNING_KEY_ID } from './stateful-stack';
@@ -257,7 +258,7 @@ function linkDomainProblems(settings: DeploymentSettings): string[] {
       'linkCertificateArn: must be the ARN of an ACM certificate in us-east-1 (CloudFront reads only there)',
     );
   }
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(originCredentialKeyId)) {
+  if (!isSigningKeyId(originCredentialKeyId)) {
     problems.push('originCredentialKeyId: must be 1 to 32 letters, digits, - or _');
   }
   return problems;

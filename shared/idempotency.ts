@@ -8,6 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from './data-model';
+import { fromItem, type ItemOf } from './data-model/from-item';
+import { idempotencyRecordItem } from './data-model/idempotency-items';
 import { ConflictError } from './errors';
 import { newId } from './ids';
 import { queryAllItems, type TableAccess } from './table-access';
@@ -57,6 +59,9 @@ const TTL_SECONDS = 24 * 3600;
  */
 export const IDEMPOTENCY_LEASE_SECONDS = 30;
 
+/** A stored record: in progress under a holder's lease, released by a failed run, or done with its answer. */
+export type IdempotencyRecord = ItemOf<typeof idempotencyRecordItem>;
+
 type RecordKey = { pk: string; sk: string };
 type Claimed =
   | { kind: 'run'; claim: IdempotencyClaim; holder: string }
@@ -94,15 +99,13 @@ async function claimKey(access: TableAccess, key: RecordKey, options: Idempotenc
   for (let attempt = 0; attempt < 3; attempt++) {
     const fresh = await claimFresh(access, key, options);
     if (fresh !== undefined) return fresh;
-    const { Item } = await access.documents.send(
-      new GetCommand({ TableName: access.tableName, Key: key, ConsistentRead: true }),
-    );
-    if (Item === undefined) continue; // deleted meanwhile (erasure, TTL): claim afresh
-    const sameBody = Item.fingerprint === options.fingerprint;
-    if (Item.state === 'released') {
+    const record = await readRecord(access, key);
+    if (record === undefined) continue; // deleted meanwhile (erasure, TTL): claim afresh
+    const sameBody = record.fingerprint === options.fingerprint;
+    if (record.state === 'released') {
       // A failed run answered nothing: any body may use the key, a new one under a new operation id.
-      const operationId = sameBody && typeof Item.operationId === 'string' ? Item.operationId : newId();
-      const taken = await takeOver(access, key, Item, options, operationId);
+      const operationId = (sameBody ? record.operationId : undefined) ?? newId();
+      const taken = await takeOver(access, key, record, options, operationId);
       if (taken !== undefined) return taken;
       continue;
     }
@@ -112,11 +115,11 @@ async function claimKey(access: TableAccess, key: RecordKey, options: Idempotenc
         'This Idempotency-Key was already used with a different request body.',
       );
     }
-    if (Item.state === 'done') return { kind: 'replay', response: Item.response as StoredResponse };
+    if (record.state === 'done') return { kind: 'replay', response: record.response };
     // A record without a lease (written before leases existed) counts as expired.
-    if (!(Number(Item.leaseExpiresAt) > options.now.getTime())) {
-      const operationId = typeof Item.operationId === 'string' ? Item.operationId : newId();
-      const taken = await takeOver(access, key, Item, options, operationId);
+    if (!((record.leaseExpiresAt ?? 0) > options.now.getTime())) {
+      const operationId = record.operationId ?? newId();
+      const taken = await takeOver(access, key, record, options, operationId);
       if (taken !== undefined) return taken;
       continue;
     }
@@ -126,6 +129,13 @@ async function claimKey(access: TableAccess, key: RecordKey, options: Idempotenc
     'request_in_progress',
     'A request with this Idempotency-Key is still being processed.',
   );
+}
+
+async function readRecord(access: TableAccess, key: RecordKey): Promise<IdempotencyRecord | undefined> {
+  const { Item } = await access.documents.send(
+    new GetCommand({ TableName: access.tableName, Key: key, ConsistentRead: true }),
+  );
+  return Item === undefined ? undefined : fromItem(idempotencyRecordItem, Item);
 }
 
 async function claimFresh(
@@ -166,12 +176,12 @@ async function claimFresh(
 async function takeOver(
   access: TableAccess,
   key: RecordKey,
-  seen: Record<string, unknown>,
+  seen: IdempotencyRecord,
   options: IdempotencyOptions,
   operationId: string,
 ): Promise<Claimed | undefined> {
   const holder = newId();
-  const sameHolder = typeof seen.holder === 'string' ? '#holder = :seen' : 'attribute_not_exists(#holder)';
+  const sameHolder = seen.holder === undefined ? 'attribute_not_exists(#holder)' : '#holder = :seen';
   try {
     await access.documents.send(
       new UpdateCommand({
@@ -197,7 +207,7 @@ async function takeOver(
           ':fingerprint': options.fingerprint,
           ':operationId': operationId,
           ':now': options.now.toISOString(),
-          ...(typeof seen.holder === 'string' ? { ':seen': seen.holder } : {}),
+          ...(seen.holder === undefined ? {} : { ':seen': seen.holder }),
         },
       }),
     );

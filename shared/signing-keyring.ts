@@ -22,8 +22,11 @@ export interface KeyringSource {
   load(): Promise<SigningKeyring>;
 }
 
-/** Key ids travel in every token (`<keyId>.<payload>.<mac>`): opaque ids (validation/schemas.ts), at most 32. */
-const isSigningKeyId = (keyId: string) => keyId.length <= 32 && isOpaqueId(keyId);
+/**
+ * Key ids travel in every token (`<keyId>.<payload>.<mac>`): opaque ids (validation/schemas.ts), at most 32.
+ * The origin credential's secret is a keyring too, so the deployment settings check its key id with this.
+ */
+export const isSigningKeyId = (keyId: string) => keyId.length <= 32 && isOpaqueId(keyId);
 /** The one field of the secret's JSON that is not a key (infra/stateful-stack.ts generates the secret). */
 export const ACTIVE_KEY_FIELD = 'activeKeyId';
 const MIN_KEY_BYTES = 32;

@@ -115,20 +115,20 @@ function bucketItem(access: TableAccess, BUCKET: ReturnType<typeof bucketKey>) {
     return Item === undefined ? undefined : Number(Item.tat);
   }
 
-  /**
-   * Reserves [at, at + length) when the bucket is free at `at` (nobody's reservation reaches past it);
-   * false when someone's does. Whatever others wrote since we read, a reservation that ended by `at`
-   * cannot overlap ours, so this never loses a race it should have won.
-   */
-  async function reserveFrom(at: number, length: number): Promise<boolean> {
+  /** Sets `tat` to `next` if `condition` holds; false when it does not (another worker got there first). */
+  async function setTatIf(
+    next: number,
+    condition: string,
+    values: Record<string, number> = {},
+  ): Promise<boolean> {
     try {
       await access.documents.send(
         new UpdateCommand({
           TableName: access.tableName,
           Key: BUCKET,
           UpdateExpression: 'SET tat = :next, entity = :entity',
-          ConditionExpression: 'attribute_not_exists(tat) OR tat <= :at',
-          ExpressionAttributeValues: { ':next': at + length, ':entity': 'sendRateBucket', ':at': at },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':next': next, ':entity': 'sendRateBucket', ...values },
         }),
       );
       return true;
@@ -138,28 +138,19 @@ function bucketItem(access: TableAccess, BUCKET: ReturnType<typeof bucketKey>) {
     }
   }
 
+  /**
+   * Reserves [at, at + length) when the bucket is free at `at` (nobody's reservation reaches past it);
+   * false when someone's does. Whatever others wrote since we read, a reservation that ended by `at`
+   * cannot overlap ours, so this never loses a race it should have won.
+   */
+  const reserveFrom = (at: number, length: number) =>
+    setTatIf(at + length, 'attribute_not_exists(tat) OR tat <= :at', { ':at': at });
+
   /** Moves `tat` from `previous` to `next`; false when another worker moved it first. */
-  async function compareAndSet(previous: number | undefined, next: number): Promise<boolean> {
-    try {
-      await access.documents.send(
-        new UpdateCommand({
-          TableName: access.tableName,
-          Key: BUCKET,
-          UpdateExpression: 'SET tat = :next, entity = :entity',
-          ConditionExpression: previous === undefined ? 'attribute_not_exists(tat)' : 'tat = :previous',
-          ExpressionAttributeValues: {
-            ':next': next,
-            ':entity': 'sendRateBucket',
-            ...(previous === undefined ? {} : { ':previous': previous }),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
-  }
+  const compareAndSet = (previous: number | undefined, next: number) =>
+    previous === undefined
+      ? setTatIf(next, 'attribute_not_exists(tat)')
+      : setTatIf(next, 'tat = :previous', { ':previous': previous });
 
   /**
    * Appends `length` ms to a bucket that is busy beyond `at`, whoever moved it since we read it; the

@@ -1,5 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { campaignTaskItem, type taskKinds, type taskStatuses } from '../data-model/campaign-items';
+import { fromItem } from '../data-model/from-item';
 import type { TableAccess } from '../table-access';
 import type { TransactItem } from './transactions';
 
@@ -11,8 +13,8 @@ import type { TransactItem } from './transactions';
  * picked up (its stream record was lost). Nothing therefore depends on one invocation finishing.
  */
 
-export type TaskKind = 'plan' | 'send' | 'unpark';
-export type TaskStatus = 'pending' | 'running' | 'deferred' | 'parked' | 'done';
+export type TaskKind = (typeof taskKinds)[number];
+export type TaskStatus = (typeof taskStatuses)[number];
 
 export interface CampaignTask {
   campaignId: string;
@@ -114,7 +116,7 @@ export async function takeTask(
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return Attributes as CampaignTask | undefined;
+    return Attributes === undefined ? undefined : fromItem(campaignTaskItem, Attributes);
   } catch (error) {
     if (isConditionFailure(error)) return undefined;
     throw error;

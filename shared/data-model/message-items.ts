@@ -50,49 +50,55 @@ const openAttributes = {
   lastOpenedAt: z.string().optional(),
 };
 
-interface MessageOpens {
-  firstOpenedAt: string;
-  lastOpenedAt: string;
-  count: number;
-  humanCount: number;
-  machineCount: number;
-}
+/** The pixel's attributes as the record reads them (`MessageRecord.opens`). */
+export const messageOpens = z.object({
+  firstOpenedAt: z.string(),
+  lastOpenedAt: z.string(),
+  count: z.number().int(),
+  humanCount: z.number().int(),
+  machineCount: z.number().int(),
+});
 
 /**
- * A message record (shared/sending/send-message.ts `MessageRecord`). The pixel's attributes become
+ * The fields of a message record as stored and as read; the admin API's `Message` is built from them
+ * (functions/admin-api/routes/messages.ts), with the pixel's attributes read as `opens`.
+ */
+export const messageRecordFields = {
+  messageId: z.string(),
+  contactId: z.string(),
+  kind: z.enum(messageKinds),
+  listId: z.string().nullable(),
+  category: z.string().nullable(),
+  purpose: z.string().nullable(),
+  campaignId: z.string().nullable(),
+  subject: z.string(),
+  status: z.enum(messageStatuses),
+  refusals: z.array(
+    z.object({ code: z.enum(refusalCodes), message: z.string(), field: z.string().optional() }),
+  ),
+  exemption: exemption.nullable(),
+  headers: z.array(z.object({ name: z.string(), value: z.string() })),
+  tracked: z.boolean(),
+  trackingMode: z.enum(trackingModes).exclude(['off']).optional(),
+  trackingConsent: z.boolean().default(false),
+  sesMessageId: z.string().nullable(),
+  createdAt: z.string(),
+  sentAt: z.string().nullable(),
+  sesFailure: z.object({ status: z.string(), reason: z.string() }).optional(),
+  delivery: delivery.optional(),
+};
+
+/**
+ * A message record (shared/sending/message-record.ts `MessageRecord`). The pixel's attributes become
  * `opens`; its other attributes (open kinds, the aggregate mode's pending opens) and the campaign
  * worker's claim marker are not part of the record. Records from before `trackingConsent` read as false.
  */
 export const messageItem = itemSchema(
   'message',
   z
-    .object({
-      messageId: z.string(),
-      contactId: z.string(),
-      kind: z.enum(messageKinds),
-      listId: z.string().nullable(),
-      category: z.string().nullable(),
-      purpose: z.string().nullable(),
-      campaignId: z.string().nullable(),
-      subject: z.string(),
-      status: z.enum(messageStatuses),
-      refusals: z.array(
-        z.object({ code: z.enum(refusalCodes), message: z.string(), field: z.string().optional() }),
-      ),
-      exemption: exemption.nullable(),
-      headers: z.array(z.object({ name: z.string(), value: z.string() })),
-      tracked: z.boolean(),
-      trackingMode: z.enum(trackingModes).exclude(['off']).optional(),
-      trackingConsent: z.boolean().default(false),
-      sesMessageId: z.string().nullable(),
-      createdAt: z.string(),
-      sentAt: z.string().nullable(),
-      sesFailure: z.object({ status: z.string(), reason: z.string() }).optional(),
-      delivery: delivery.optional(),
-      ...openAttributes,
-    })
+    .object({ ...messageRecordFields, ...openAttributes })
     .transform(({ openCount, humanOpenCount, machineOpenCount, firstOpenedAt, lastOpenedAt, ...record }) => {
-      const message: typeof record & { opens?: MessageOpens } = record;
+      const message: typeof record & { opens?: z.infer<typeof messageOpens> } = record;
       if (openCount !== undefined && firstOpenedAt !== undefined) {
         message.opens = {
           firstOpenedAt,

@@ -16,28 +16,33 @@ import { consentMethods, legalBases } from '../consent/consent-events';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-const opaqueId = z.string().regex(/^[A-Za-z0-9_.:-]{1,256}$/);
+/**
+ * An id in an event. Wider than the API's opaque ids (validation/schemas.ts `opaqueId`) on purpose: these
+ * schemas check what we send, not what a caller typed, and event ids are derived from others (a completed
+ * rights request's is `<rightsRequestId>.completed`). Consumers are promised this pattern (docs/events.md).
+ */
+const eventFieldId = z.string().regex(/^[A-Za-z0-9_.:-]{1,256}$/);
 
 /** How a consent change was made and on what basis: the ledger's own lists, so the two cannot drift. */
 const method = z.enum(consentMethods);
 const legalBasis = z.enum(legalBases);
 
 const subscriptionData = z.strictObject({
-  contactId: opaqueId,
+  contactId: eventFieldId,
   /** Null: every list and all marketing (an unsubscribe from everything). */
-  listId: opaqueId.nullable(),
+  listId: eventFieldId.nullable(),
   method,
   legalBasis,
   /** The email the change came from (a one-click unsubscribe, a confirmation link), where one did. */
-  messageId: opaqueId.optional(),
-  campaignId: opaqueId.optional(),
+  messageId: eventFieldId.optional(),
+  campaignId: eventFieldId.optional(),
 });
 
 const contactChangeData = z.strictObject({
-  contactId: opaqueId,
+  contactId: eventFieldId,
   method,
   legalBasis,
-  messageId: opaqueId.optional(),
+  messageId: eventFieldId.optional(),
 });
 
 const saleData = contactChangeData.extend({
@@ -46,25 +51,25 @@ const saleData = contactChangeData.extend({
 });
 
 const suppressedData = z.strictObject({
-  contactId: opaqueId,
+  contactId: eventFieldId,
   /** `soft-bounces`: transient bounces reached the limit within the window. */
   reason: z.enum(['hard-bounce', 'soft-bounces', 'complaint']),
   /** `all`: nothing may be sent; `marketing-and-announcements`: security notices only (a complaint). */
   scope: z.enum(['all', 'marketing-and-announcements']),
   /** The email that bounced or was complained about. */
-  messageId: opaqueId,
+  messageId: eventFieldId,
 });
 
 const rightsRequestCompletedData = z.strictObject({
-  rightsRequestId: opaqueId,
+  rightsRequestId: eventFieldId,
   kind: z.enum(['access', 'erasure', 'rectification', 'opt-out-of-sale', 'marketing-objection']),
   /** Null when the request concerned nobody we hold. */
-  contactId: opaqueId.nullable(),
+  contactId: eventFieldId.nullable(),
   receivedAt: z.iso.datetime(),
   dueAt: z.iso.datetime(),
   evidence: z.strictObject({
     exportDeliveredAt: z.iso.datetime().optional(),
-    erasureReceiptId: opaqueId.optional(),
+    erasureReceiptId: eventFieldId.optional(),
     contactUpdatedAt: z.iso.datetime().optional(),
   }),
 });
@@ -82,7 +87,7 @@ const dataOf = {
   'sale.opted-out': saleData,
   'sale.opted-in': saleData,
   'contact.email-changed': contactChangeData,
-  'contact.erased': z.strictObject({ contactId: opaqueId }),
+  'contact.erased': z.strictObject({ contactId: eventFieldId }),
   'contact.suppression-lifted': subscriptionData,
   'contact.account-holder-designated': contactChangeData,
   'contact.account-holder-ended': contactChangeData,
@@ -118,7 +123,7 @@ export const eventTypeDescriptions: Record<OutboundEventType, string> = {
 function envelope<T extends OutboundEventType>(type: T) {
   return z.strictObject({
     /** Unique per event and stable across redeliveries: de-duplicate on it. */
-    id: opaqueId,
+    id: eventFieldId,
     type: z.literal(type),
     version: z.literal(EVENT_SCHEMA_VERSION),
     /** When the change happened (not when it was delivered). */

@@ -7,6 +7,8 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { keyOf, keyPrefix, table } from '../data-model';
+import { fromItem } from '../data-model/from-item';
+import { publicRequestItem, type publicRequestKinds } from '../data-model/public-request-items';
 import { streamImageValues } from '../events/events-of-records';
 import { newId } from '../ids';
 import { inParts, type TableAccess } from '../table-access';
@@ -19,7 +21,6 @@ import { inParts, type TableAccess } from '../table-access';
  * happens in the request and what happens on the stream".
  */
 
-export const publicRequestKinds = ['referral', 'signup'] as const;
 export type PublicRequestKind = (typeof publicRequestKinds)[number];
 
 export interface PublicRequest<Payload = unknown> {
@@ -105,9 +106,7 @@ export async function findPublicRequest(
   const { Item } = await access.documents.send(
     new GetCommand({ TableName: access.tableName, Key: keysOf(key), ConsistentRead: true }),
   );
-  if (Item === undefined) return undefined;
-  const { requestId, kind, emailHash, receivedAt, payload, progress } = Item as PublicRequest;
-  return { requestId, kind, emailHash, receivedAt, payload, ...(progress === undefined ? {} : { progress }) };
+  return Item === undefined ? undefined : fromItem(publicRequestItem, Item);
 }
 
 export async function deletePublicRequest(access: TableAccess, key: PublicRequestKey): Promise<void> {
@@ -151,13 +150,8 @@ export function acceptedRequestOf(
 ): PublicRequest | undefined {
   if (eventName !== 'INSERT' || (newImage?.entity as { S?: string } | undefined)?.S !== 'publicRequest')
     return undefined;
-  const image = streamImageValues(newImage) ?? {};
-  const { requestId, kind, emailHash, receivedAt, payload } = image;
-  if (typeof requestId !== 'string' || typeof emailHash !== 'string' || typeof receivedAt !== 'string')
-    return undefined;
-  const known = publicRequestKinds.find((name) => name === kind);
-  if (known === undefined) return undefined;
-  return { requestId, kind: known, emailHash, receivedAt, payload };
+  const parsed = publicRequestItem.schema.safeParse(streamImageValues(newImage) ?? {});
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The event source mapping's filter for accepted requests, in Lambda's filter-pattern syntax. */

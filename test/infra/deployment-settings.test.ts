@@ -119,4 +119,16 @@ describe('deployment settings (CDK context)', () => {
     );
     expect(problemsOf({ ...realDeployment, alarmEmail: 'ops' })).toContain('alarmEmail:');
   });
+
+  it('originCredentialKeyId defaults to o1 and must be a key id the origin secret can hold', () => {
+    expect(settingsFrom(realDeployment).originCredentialKeyId).toBe('o1');
+    expect(settingsFrom({ ...realDeployment, originCredentialKeyId: 'o_2-b' }).originCredentialKeyId).toBe(
+      'o_2-b',
+    );
+    for (const refused of ['o.1', 'o:1', 'o 1', 'x'.repeat(33)]) {
+      expect(problemsOf({ ...realDeployment, originCredentialKeyId: refused })).toContain(
+        'originCredentialKeyId: must be 1 to 32 letters, digits, - or _',
+      );
+    }
+  });
 });

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort, type LocalService, startDynamoDbLocal } from '../../functions/local/local-stack';
+import {
+  findFreePort,
+  type LocalService,
+  SHORT_LIVED_JVM_OPTIONS,
+  startDynamoDbLocal,
+} from '../../functions/local/local-stack';
 import type { HealthReport } from '../../shared/health';
 import type { Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
@@ -50,7 +55,10 @@ describe('GET /health', () => {
     });
 
     it('goes from 200 to 503 naming DynamoDB', async () => {
-      ownDynamoDb = await startDynamoDbLocal({ port: await findFreePort() });
+      ownDynamoDb = await startDynamoDbLocal({
+        port: await findFreePort(),
+        javaOptions: SHORT_LIVED_JVM_OPTIONS,
+      });
       const own = await createTestRuntime({ DYNAMODB_ENDPOINT: ownDynamoDb.endpoint });
       await ensureTable(own.clients.dynamoDb, own.config.tableName);
       const app = publicAppFor(own);

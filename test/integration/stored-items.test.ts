@@ -1,9 +1,12 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { newTaskPut, takeTask, taskKey } from '../../shared/campaigns/tasks';
 import { findContact } from '../../shared/contacts/contacts';
 import { keyOf } from '../../shared/data-model';
 import { StoredItemError } from '../../shared/errors';
+import { idempotencyRecordKey, requestFingerprint, withIdempotency } from '../../shared/idempotency';
 import { newId } from '../../shared/ids';
+import { findPublicRequest } from '../../shared/requests/public-requests';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor } from '../support/apps';
 import { accessOf } from '../support/consent-fixtures';
@@ -63,5 +66,102 @@ describe('a malformed stored item', () => {
     expect(await response.json()).toEqual({
       error: { code: 'internal_error', message: 'Something went wrong on our side; try again later.' },
     });
+  });
+});
+
+/** The items the code read with an unchecked cast until now: each is parsed by its schema too. */
+describe('items once read unchecked', () => {
+  let runtime: Runtime;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+  });
+  const put = (Item: Record<string, unknown>) =>
+    runtime.clients.documents.send(new PutCommand({ TableName: runtime.config.tableName, Item }));
+
+  it('a campaign task is taken as exactly its fields, and a malformed one is refused', async () => {
+    const access = accessOf(runtime);
+    const now = new Date();
+    const campaignId = newId();
+    await runtime.clients.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          newTaskPut(
+            access,
+            { campaignId, taskId: 'send-0', kind: 'send', recipients: ['c1', 'c2'], nextIndex: 0 },
+            now,
+          ),
+          newTaskPut(
+            access,
+            { campaignId, taskId: 'send-1', kind: 'send', recipients: ['c3'], nextIndex: 0 },
+            now,
+          ),
+        ],
+      }),
+    );
+    const leaseUntil = new Date(now.getTime() + 60_000);
+    expect(await takeTask(access, campaignId, 'send-0', 'lease-1', leaseUntil)).toEqual({
+      campaignId,
+      taskId: 'send-0',
+      kind: 'send',
+      status: 'running',
+      attempts: 1,
+      leaseId: 'lease-1',
+      recipients: ['c1', 'c2'],
+      nextIndex: 0,
+    });
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: taskKey(campaignId, 'send-1'),
+        UpdateExpression: 'SET recipients = :one',
+        ExpressionAttributeValues: { ':one': 'c3' },
+      }),
+    );
+    await expect(takeTask(access, campaignId, 'send-1', 'lease-2', leaseUntil)).rejects.toMatchObject({
+      code: 'stored_item_invalid',
+      entity: 'campaignTask',
+      details: [{ path: 'recipients', message: expect.any(String) }],
+    });
+  });
+
+  it('a public request read back is refused when its kind is none we know', async () => {
+    const key = { emailHash: newId(), receivedAt: new Date().toISOString(), requestId: newId() };
+    await put({
+      ...keyOf('publicRequest', key),
+      entity: 'publicRequest',
+      ...key,
+      kind: 'petition',
+      payload: { listIds: ['weekly-news'] },
+    });
+    await expect(findPublicRequest(accessOf(runtime), key)).rejects.toMatchObject({
+      code: 'stored_item_invalid',
+      entity: 'publicRequest',
+      details: [{ path: 'kind', message: expect.any(String) }],
+    });
+  });
+
+  it('an Idempotency-Key answer stored without its status is refused, not replayed as something else', async () => {
+    const options = {
+      apiKeyId: 'development',
+      scope: 'sendMessage',
+      key: newId(),
+      fingerprint: requestFingerprint({ subject: 'Hello' }),
+      now: new Date(),
+    };
+    await put({
+      ...idempotencyRecordKey(options),
+      entity: 'idempotencyRecord',
+      state: 'done',
+      fingerprint: options.fingerprint,
+      operationId: newId(),
+      response: { body: { messageId: 'm1' } },
+    });
+    const run = vi.fn(async () => ({ status: 201, body: {} }));
+    await expect(withIdempotency(accessOf(runtime), options, run)).rejects.toMatchObject({
+      code: 'stored_item_invalid',
+      entity: 'idempotencyRecord',
+      details: [{ path: 'response.status', message: expect.any(String) }],
+    });
+    expect(run).not.toHaveBeenCalled();
   });
 });

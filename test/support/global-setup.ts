@@ -4,6 +4,7 @@ import {
   assertJavaAvailable,
   findFreePort,
   type LocalService,
+  SHORT_LIVED_JVM_OPTIONS,
   startDynamoDbLocal,
   startSesEmulator,
 } from '../../functions/local/local-stack';
@@ -23,7 +24,7 @@ export default async function setup(project: TestProject) {
   const services: LocalService[] = [];
   try {
     const [dynamoDb, ses] = await Promise.all([
-      findFreePort().then((port) => startDynamoDbLocal({ port })),
+      findFreePort().then((port) => startDynamoDbLocal({ port, javaOptions: SHORT_LIVED_JVM_OPTIONS })),
       findFreePort().then((port) => startSesEmulator({ port })),
     ]);
     services.push(dynamoDb, ses);

@@ -4,13 +4,14 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ApiKeyView } from '../../shared/api-keys';
 import type { AuditEvent } from '../../shared/audit/audit-events';
 import type { Campaign } from '../../shared/campaigns/campaigns';
+import type { CampaignTask } from '../../shared/campaigns/tasks';
 import type { ConsentEvent } from '../../shared/consent/consent-events';
 import type { Subscription } from '../../shared/consent/subscriptions';
 import type { Contact } from '../../shared/contacts/contacts';
 import { keyOf, tableAttributes } from '../../shared/data-model';
 import { apiKeyItem } from '../../shared/data-model/api-key-items';
 import type { auditEventItem } from '../../shared/data-model/audit-items';
-import type { campaignItem } from '../../shared/data-model/campaign-items';
+import type { campaignItem, campaignTaskItem } from '../../shared/data-model/campaign-items';
 import type {
   consentEventItem,
   consentTextItem,
@@ -20,10 +21,12 @@ import { contactItem } from '../../shared/data-model/contact-items';
 import { fromItem, type ItemOf } from '../../shared/data-model/from-item';
 import { listItem } from '../../shared/data-model/list-items';
 import { messageItem } from '../../shared/data-model/message-items';
+import type { publicRequestItem } from '../../shared/data-model/public-request-items';
 import { suppressionItem } from '../../shared/data-model/suppression-items';
 import { StoredItemError } from '../../shared/errors';
 import type { ConsentText } from '../../shared/lists/consent-texts';
 import type { MailingList } from '../../shared/lists/lists';
+import type { PublicRequest } from '../../shared/requests/public-requests';
 import type { MessageRecord } from '../../shared/sending/message-record';
 import type { Suppression } from '../../shared/suppressions/suppressions';
 
@@ -87,6 +90,10 @@ describe('item schemas', () => {
     expectTypeOf<DeepRequired<ItemOf<typeof messageItem>>>().toEqualTypeOf<DeepRequired<MessageRecord>>();
     expectTypeOf<DeepRequired<ItemOf<typeof suppressionItem>>>().toEqualTypeOf<DeepRequired<Suppression>>();
     expectTypeOf<DeepRequired<ItemOf<typeof auditEventItem>>>().toEqualTypeOf<DeepRequired<AuditEvent>>();
+    expectTypeOf<DeepRequired<ItemOf<typeof campaignTaskItem>>>().toEqualTypeOf<DeepRequired<CampaignTask>>();
+    expectTypeOf<DeepRequired<ItemOf<typeof publicRequestItem>>>().toEqualTypeOf<
+      DeepRequired<PublicRequest>
+    >();
     // The stored key adds the hash of its secret, which no view shows.
     expectTypeOf<DeepRequired<Omit<ItemOf<typeof apiKeyItem>, 'secretHash'>>>().toEqualTypeOf<
       DeepRequired<ApiKeyView>

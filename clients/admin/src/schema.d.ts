@@ -1581,7 +1581,20 @@ export interface components {
                 field?: string;
             }[];
             exemption: {
-                [key: string]: unknown;
+                /** @enum {string} */
+                type: "service-announcement";
+                /** @enum {string} */
+                category: "maintenance" | "policy-change" | "security-notice" | "account";
+                reason: string;
+                promotionalOverride?: {
+                    reason: string;
+                };
+            } | {
+                /** @enum {string} */
+                type: "transactional";
+                /** @enum {string} */
+                purpose: "confirmation" | "welcome" | "referral" | "data-request" | "email-change";
+                rightsRequestId?: string;
             } | null;
             headers: {
                 name: string;
@@ -1598,21 +1611,28 @@ export interface components {
             sesMessageId: string | null;
             createdAt: string;
             sentAt: string | null;
+            /** @description A campaign message SES refused in its SendBulkEmail answer (status `failed`): the entry’s status (e.g. `MESSAGE_REJECTED`) and the reason SES gave. */
+            sesFailure?: {
+                status: string;
+                reason: string;
+            };
             /** @description What SES reported: delivery, bounce (hard/soft), complaint, reject, delay. */
             delivery?: {
                 /** @enum {string} */
                 status: "delayed" | "delivered" | "bounced" | "rejected" | "renderingFailed" | "complained";
                 updatedAt: string;
-                bounceType?: string;
+                delayedAt?: string;
+                deliveredAt?: string;
+                bouncedAt?: string;
+                rejectedAt?: string;
+                renderingFailedAt?: string;
+                complainedAt?: string;
+                /** @enum {string} */
+                bounceType?: "Permanent" | "Transient" | "Undetermined";
                 bounceSubType?: string;
                 complaintFeedbackType?: string;
-            } & {
-                [key: string]: unknown;
-            };
-            /** @description A campaign message SES refused in its SendBulkEmail answer (status `failed`): the entry’s status (e.g. `MESSAGE_REJECTED`) and the reason SES gave. */
-            sesFailure?: {
-                status: string;
-                reason: string;
+                delayType?: string;
+                rejectReason?: string;
             };
             /** @description Opens of a tracked message, human and machine (docs/tracking.md). */
             opens?: {

@@ -10,19 +10,18 @@ import { campaignProgress } from '../../../shared/campaigns/campaign-progress';
 import {
   type Campaign,
   type CampaignContent,
-  campaignStatuses,
   campaignVersionsOf,
   createCampaign,
   getCampaign,
   listCampaigns,
 } from '../../../shared/campaigns/campaigns';
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
+import { campaignFields } from '../../../shared/data-model/campaign-items';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
 import { getList } from '../../../shared/lists/lists';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
-import { announcementCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
@@ -87,41 +86,24 @@ const ProgressSchema = z
   })
   .openapi('CampaignProgress');
 
-export const CampaignSchema = z
-  .object({
-    campaignId: z.string(),
-    name: z.string(),
-    kind: z.enum(['marketing', 'announcement']),
-    audience: z.union([
-      z.object({ type: z.literal('list'), listId: z.string() }),
-      z.object({ type: z.literal('account-holders') }),
-      z.object({ type: z.literal('all-contacts') }),
-      z.object({ type: z.literal('chosen-contacts'), contactIds: z.array(z.string()) }),
-    ]),
-    subject: z.string(),
-    html: z.string().nullable(),
-    text: z.string().nullable(),
-    versions: z
-      .object({
-        fr: z
-          .object({ subject: z.string(), html: z.string().nullable(), text: z.string().nullable() })
-          .optional(),
-      })
-      .optional()
-      .openapi({ description: 'The versions besides `en` (the fields above), by locale.' }),
-    tracking: z.boolean(),
-    advertisement: z.boolean(),
-    category: z.enum(announcementCategories).nullable(),
-    policyEffectiveDate: z.string().nullable(),
-    policyVersion: z.string().nullable().optional(),
-    status: z.enum(campaignStatuses),
-    scheduledAt: z.string().nullable(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    pausedAt: z.string().nullable(),
-    pausedReason: z.string().nullable(),
-    cancelledAt: z.string().nullable(),
-    completedAt: z.string().nullable(),
+/**
+ * The campaign as stored (shared/data-model/campaign-items.ts) without its bookkeeping (the override's
+ * reason, the key that asked, the planner's counts), which no answer shows.
+ */
+const shownCampaign = campaignFields.omit({
+  promotionalOverride: true,
+  requestedByKeyId: true,
+  planned: true,
+  outstanding: true,
+  planning: true,
+});
+
+/** A campaign as answered: what is shown of it, and its progress. */
+export const CampaignSchema = shownCampaign
+  .extend({
+    versions: campaignFields.shape.versions.meta({
+      description: 'The versions besides `en` (the fields above), by locale.',
+    }),
     progress: ProgressSchema,
   })
   .openapi('Campaign');
@@ -193,15 +175,7 @@ function transitionRoute(action: 'start' | 'pause' | 'resume' | 'cancel', summar
 }
 
 export async function campaignView(access: TableAccess, campaign: Campaign, now = new Date()) {
-  const {
-    promotionalOverride: _override,
-    requestedByKeyId: _key,
-    planned: _p,
-    outstanding: _o,
-    planning: _pl,
-    ...visible
-  } = campaign;
-  return { ...visible, progress: await campaignProgress(access, campaign, now) };
+  return { ...shownCampaign.parse(campaign), progress: await campaignProgress(access, campaign, now) };
 }
 
 export function campaignRoutes(deps: SendDependencies) {

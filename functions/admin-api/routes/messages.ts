@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { messageStatuses } from '../../../shared/data-model/message-items';
+import { messageOpens, messageRecordFields } from '../../../shared/data-model/message-items';
 import { RefusedError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter } from '../../../shared/http/create-api';
@@ -11,7 +11,6 @@ import { getMessage, type MessageRecord } from '../../../shared/sending/message-
 import {
   announcementCategories,
   messageKinds,
-  refusalCodes,
   transactionalPurposes,
 } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
@@ -66,66 +65,31 @@ const SendMessageBody = z
   })
   .openapi('SendMessageRequest');
 
+/** The message record as read (shared/data-model/message-items.ts), with the API's descriptions. */
 const MessageSchema = z
-  .object({
-    messageId: z.string(),
-    contactId: z.string(),
-    kind: z.enum(messageKinds),
-    listId: z.string().nullable(),
-    category: z.string().nullable(),
-    purpose: z.string().nullable(),
-    campaignId: z.string().nullable(),
-    subject: z.string(),
-    status: z.enum(messageStatuses),
-    refusals: z.array(
-      z.object({ code: z.enum(refusalCodes), message: z.string(), field: z.string().optional() }),
-    ),
-    exemption: z.record(z.string(), z.unknown()).nullable(),
-    headers: z.array(z.object({ name: z.string(), value: z.string() })),
-    tracked: z.boolean(),
-    trackingMode: z
-      .enum(['per-person', 'aggregate'])
-      .optional()
-      .openapi({
-        description:
-          'With a pixel: the list’s tracking mode it was placed under (docs/tracking.md, "Tracking modes"); ' +
-          'aggregate-mode messages never carry `opens`.',
-      }),
-    trackingConsent: z.boolean().openapi({
+  .object(messageRecordFields)
+  .extend({
+    trackingMode: messageRecordFields.trackingMode.meta({
+      description:
+        'With a pixel: the list’s tracking mode it was placed under (docs/tracking.md, "Tracking modes"); ' +
+        'aggregate-mode messages never carry `opens`.',
+    }),
+    // Always present in an answer: the default is for records stored before the field existed.
+    trackingConsent: messageRecordFields.trackingConsent.unwrap().meta({
       description:
         "The recipient's tracking consent when the message was prepared; false once they withdraw it, after which the pixel records nothing.",
     }),
-    sesMessageId: z.string().nullable(),
-    createdAt: z.string(),
-    sentAt: z.string().nullable(),
-    delivery: z
-      .looseObject({
-        status: z.enum(['delayed', 'delivered', 'bounced', 'rejected', 'renderingFailed', 'complained']),
-        updatedAt: z.string(),
-        bounceType: z.string().optional(),
-        bounceSubType: z.string().optional(),
-        complaintFeedbackType: z.string().optional(),
-      })
+    delivery: messageRecordFields.delivery.meta({
+      description: 'What SES reported: delivery, bounce (hard/soft), complaint, reject, delay.',
+    }),
+    sesFailure: messageRecordFields.sesFailure.meta({
+      description:
+        'A campaign message SES refused in its SendBulkEmail answer (status `failed`): the entry’s status ' +
+        '(e.g. `MESSAGE_REJECTED`) and the reason SES gave.',
+    }),
+    opens: messageOpens
       .optional()
-      .openapi({ description: 'What SES reported: delivery, bounce (hard/soft), complaint, reject, delay.' }),
-    sesFailure: z
-      .object({ status: z.string(), reason: z.string() })
-      .optional()
-      .openapi({
-        description:
-          'A campaign message SES refused in its SendBulkEmail answer (status `failed`): the entry’s status ' +
-          '(e.g. `MESSAGE_REJECTED`) and the reason SES gave.',
-      }),
-    opens: z
-      .object({
-        firstOpenedAt: z.string(),
-        lastOpenedAt: z.string(),
-        count: z.number().int(),
-        humanCount: z.number().int(),
-        machineCount: z.number().int(),
-      })
-      .optional()
-      .openapi({ description: 'Opens of a tracked message, human and machine (docs/tracking.md).' }),
+      .meta({ description: 'Opens of a tracked message, human and machine (docs/tracking.md).' }),
   })
   .openapi('Message');
 
