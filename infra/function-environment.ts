@@ -86,6 +86,8 @@ export function functionEnvironment({
     SIGNUP_LIMIT_PER_IP_PER_HOUR: undefined,
     SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: undefined,
     CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: undefined,
+    // The runtime default: 2,000 recipients in flight per worker process (its memory at the peak).
+    CAMPAIGN_RECIPIENTS_IN_FLIGHT: undefined,
     // The ses-events function's soft-bounce rule keeps its runtime defaults (3 within 7 days).
     SOFT_BOUNCE_LIMIT: undefined,
     SOFT_BOUNCE_WINDOW_DAYS: undefined,

@@ -121,6 +121,7 @@ const environmentSchema = z
       .positive('must be more than 0')
       .max(100_000)
       .optional(),
+    CAMPAIGN_RECIPIENTS_IN_FLIGHT: positiveInteger(2000, 100_000),
   })
   .superRefine((env, ctx) => {
     for (const issue of keySourceIssues(tokenKeyVariables(env), TOKEN_KEY_NAMES)) {
@@ -202,6 +203,8 @@ export interface Config {
   softBounces: SoftBounceSettings;
   /** Emails per second all campaign workers together may send; unset: SES `GetAccount`'s max send rate. */
   campaignMaxSendRate: number | undefined;
+  /** Recipients one campaign worker process has in chunks at once, across its tasks (its peak memory). */
+  campaignRecipientsInFlight: number;
   /** Where the operator's events go besides webhooks: an EventBridge bus on AWS, none locally. */
   eventBusName: string | undefined;
   webhooks: WebhookSettings;
@@ -290,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
       e.REPLY_FORWARD_TO === undefined ? undefined : { to: e.REPLY_FORWARD_TO, bucket: e.REPLY_MAIL_BUCKET },
     softBounces: { limit: e.SOFT_BOUNCE_LIMIT, windowDays: e.SOFT_BOUNCE_WINDOW_DAYS },
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
+    campaignRecipientsInFlight: e.CAMPAIGN_RECIPIENTS_IN_FLIGHT,
     eventBusName: e.EVENT_BUS_NAME,
     webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS },
     signup: {

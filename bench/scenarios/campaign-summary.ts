@@ -20,6 +20,8 @@ export interface CampaignSetup {
   recipients: number;
   seedSeconds: number;
   maxSendRate: number;
+  /** The worker's CAMPAIGN_RECIPIENTS_IN_FLIGHT: recipients the process holds in chunks at once. */
+  recipientsInFlight: number;
   runner: { concurrency: number; sweepIntervalMs: number; taskBudgetMs: number };
   warmUpCalls: number;
 }
@@ -99,7 +101,7 @@ export function summariseCampaign(
   floorRuns: RawBulkRun[],
   workerLogger: ReturnType<typeof logCollector>,
 ): Omit<ScenarioResult, 'durationMs'> {
-  const { recipients, seedSeconds, maxSendRate, runner, warmUpCalls } = setup;
+  const { recipients, seedSeconds, maxSendRate, runner, warmUpCalls, recipientsInFlight } = setup;
   const rawRate = median(rawRuns.map((run) => run.emailsPerSecond));
   const singleRate = median(singleRuns.map((run) => run.emailsPerSecond));
   const campaignRate = median(campaignRuns.map((run) => run.emailsPerSecond));
@@ -405,10 +407,12 @@ export function summariseCampaign(
   if (memoryRatio > 1.5) {
     why.push(
       `**Memory (${round(memoryRatio, 2)} × idle).** RSS grew from ${mebibytes(idle)} MiB idle to a peak of ` +
-        `${mebibytes(peak)} MiB (median of runs) while ${runner.concurrency} send tasks each had a whole ` +
-        `batch of up to ${BULK_SIZE} recipients in flight at once (at this send rate the limiter's chunk is ` +
-        'larger than a batch): the batch read responses, every rendered message and record, and the pending ' +
-        `SES requests of the chunk. The peaks of the runs (${campaignRuns
+        `${mebibytes(peak)} MiB (median of runs) while ${runner.concurrency} send tasks shared at most ` +
+        `${recipientsInFlight.toLocaleString('en-US')} recipients in chunks at once ` +
+        '(`CAMPAIGN_RECIPIENTS_IN_FLIGHT`; at this send rate a chunk is a whole batch): their read responses, ' +
+        'rendered messages and records and pending SES requests, besides the in-process stream reader, which ' +
+        'reads back every record the campaign writes (on AWS the event source mapping filters them out before ' +
+        `the worker). The peaks of the runs (${campaignRuns
           .map((run) => mebibytes(run.peakRss))
           .join(
             ', ',

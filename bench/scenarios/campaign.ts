@@ -268,6 +268,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
             recipients,
             seedSeconds,
             maxSendRate: MAX_SEND_RATE,
+            recipientsInFlight: runtime.config.campaignRecipientsInFlight,
             runner: RUNNER_OPTIONS,
             warmUpCalls: WARM_UP_CALLS,
           },

@@ -63,19 +63,25 @@ export async function runSendTask(
     const claimedBefore = claimed !== undefined && claimed.from === index;
     const end = claimedBefore && claimed ? claimed.to : index + deps.limiter.chunkSize;
     const chunk = recipients.slice(index, end);
-    for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
-      await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
-    }
     const claim = { from: index, to: index + chunk.length, token: newId() };
-    const outcomes = await sendToChunk(deps, campaign, chunk, {
-      claimedBefore,
-      claim: async () => {
-        if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
-        claimed = claim;
-      },
+    // The gate before the reservation: a chunk waiting for room after it would wake late (send-rate.ts).
+    const outcomes = await deps.recipientGate.hold(chunk.length, async () => {
+      // The invocation's time may have run out while the chunk waited for room: leave it to the next.
+      if (deps.remainingMs() < SAFETY_MARGIN_MS) return undefined;
+      for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
+        await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
+      }
+      return sendToChunk(deps, campaign, chunk, {
+        claimedBefore,
+        claim: async () => {
+          if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
+          claimed = claim;
+        },
+      });
     });
     // A chunk with nobody to send to claims nothing; the handover is written before it is counted.
     await writeHandover();
+    if (outcomes === undefined) return continueLater(deps, task, leaseId, {});
     const retries = outcomes.flatMap((outcome) => (outcome.kind === 'retry' ? [outcome.failure] : []));
     if (retries.length > 0) {
       // Nothing of this chunk is counted yet; whoever retries it counts the settled ones then.

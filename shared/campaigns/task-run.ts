@@ -1,5 +1,6 @@
 import { completeIfFinished, taskFinishedUpdate } from './campaign-lifecycle';
 import type { RecipientDependencies } from './recipient-claim';
+import type { RecipientGate } from './recipient-gate';
 import type { SendRateLimiter } from './send-rate';
 import { type CampaignTask, releaseTask, releaseTaskUpdate } from './tasks';
 import { type TransactItem, transactWithRetry } from './transactions';
@@ -12,6 +13,8 @@ import { type TransactItem, transactWithRetry } from './transactions';
 
 export interface CampaignWorkerDependencies extends RecipientDependencies {
   limiter: SendRateLimiter;
+  /** Recipients this process has in chunks at once (recipient-gate.ts), shared by all its tasks. */
+  recipientGate: RecipientGate;
   /** Milliseconds this invocation may still run (Lambda: `context.getRemainingTimeInMillis()`). */
   remainingMs: () => number;
   /** Recipients per send task (default: `sendTaskSize` of the limiter's chunk, planning-task.ts). */

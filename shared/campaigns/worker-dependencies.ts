@@ -4,6 +4,7 @@ import { createSesBulkMailer } from '../email/bulk-mailer';
 import type { Runtime } from '../runtime';
 import { sendDependenciesOf } from '../sending/send-dependencies';
 import type { RecipientDependencies } from './recipient-claim';
+import { recipientGate } from './recipient-gate';
 import { createSendRateLimiter, resolveSendRate } from './send-rate';
 import type { CampaignWorkerDependencies } from './task-run';
 
@@ -31,5 +32,9 @@ export async function campaignWorkerDependencies(
     runtime.config.campaignMaxSendRate,
     runtime.logger,
   );
-  return { ...sending, limiter: createSendRateLimiter(sending.access, { perSecond }) };
+  return {
+    ...sending,
+    limiter: createSendRateLimiter(sending.access, { perSecond }),
+    recipientGate: recipientGate(runtime.config.campaignRecipientsInFlight),
+  };
 }
