@@ -163,7 +163,7 @@ export function measureRawSingle(
  * The exactly-once floor: what any sender that records each email durably must do at the least, SendBulkEmail
  * calls of 50 and, after each, one batched write of one 1 KB item per email (BatchWriteItem, 25 a request)
  * into the same DynamoDB Local, from `BULK_LOOPS` loops side by side. The campaign scenario runs it with
- * a stream reader on the table (campaign.ts `withStreamReader`), as the campaign runs with its worker's.
+ * a stream reader on the table (campaign.ts `floorWithStreamReader`), as the campaign runs with its worker's.
  */
 export function measureExactlyOnceFloor(
   ses: SESv2Client,
