@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BulkEmailEntry,
   type SESv2Client,
@@ -173,6 +174,8 @@ export function measureExactlyOnceFloor(
   total: number,
 ): Promise<RawBulkRun> {
   const padding = 'x'.repeat(900);
+  // New items every run, as a campaign's records are: rewriting an identical item is no write to a stream.
+  const run = randomUUID().slice(0, 8);
   return sendInLoops(BULK_LOOPS, total, BULK_SIZE, async (from, count) => {
     const accepted = await sendBulk(
       ses,
@@ -180,7 +183,7 @@ export function measureExactlyOnceFloor(
       Array.from({ length: count }, (_, offset) => entryFor(subscribers, from + offset)),
     );
     const items = Array.from({ length: count }, (_, offset) => ({
-      PutRequest: { Item: { pk: `FLOOR#${from + offset}`, sk: 'FLOOR', status: 'sent', padding } },
+      PutRequest: { Item: { pk: `FLOOR#${run}#${from + offset}`, sk: 'FLOOR', status: 'sent', padding } },
     }));
     await Promise.all(
       [items.slice(0, 25), items.slice(25)]
