@@ -16,6 +16,7 @@ import type { Runtime } from '../../shared/runtime';
 import {
   adminJson,
   type CampaignBody,
+  createdCampaign,
   storedCampaignMessage,
   testCampaignRunner,
   waitForCampaign,
@@ -47,15 +48,13 @@ afterEach(async () => {
   runners = [];
 });
 
-async function createCampaign(subject: string): Promise<CampaignBody> {
-  const { status, body } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+function createCampaign(subject: string): Promise<CampaignBody> {
+  return createdCampaign(runtime, {
     name: subject,
     listId: 'news',
     subject,
     html: '<p>Hi {{firstName|there}}.</p>',
   });
-  expect(status, JSON.stringify(body)).toBe(201);
-  return body as unknown as CampaignBody;
 }
 
 const RECIPIENTS = 400;

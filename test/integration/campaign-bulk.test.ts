@@ -17,7 +17,13 @@ import { getMessage } from '../../shared/sending/message-record';
 import { recipientStateFor } from '../../shared/sending/recipient-state';
 import { sendDecorated } from '../../shared/sending/send-message';
 import { adminAppFor } from '../support/apps';
-import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import {
+  adminJson,
+  type CampaignBody,
+  createdCampaign,
+  testCampaignRunner,
+  waitForCampaign,
+} from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { injectBulkEntryResults, startFakeSes } from '../support/fake-ses';
 import { type SentMail, sentMailTo } from '../support/sent-mail';
@@ -45,14 +51,8 @@ afterEach(async () => {
 
 const access = () => ({ documents: runtime.clients.documents, tableName: runtime.config.tableName });
 
-async function createCampaign(body: Record<string, unknown>): Promise<CampaignBody> {
-  const { status, body: created } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
-    name: 'Bulk news',
-    listId: 'news',
-    ...body,
-  });
-  expect(status, JSON.stringify(created)).toBe(201);
-  return created as unknown as CampaignBody;
+function createCampaign(body: Record<string, unknown>): Promise<CampaignBody> {
+  return createdCampaign(runtime, { name: 'Bulk news', listId: 'news', ...body });
 }
 
 async function runCampaign(campaignId: string, options: Parameters<typeof testCampaignRunner>[1] = {}) {

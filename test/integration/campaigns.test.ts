@@ -6,7 +6,13 @@ import { SimulatedCrash } from '../../shared/campaigns/task-run';
 import { keyPrefix } from '../../shared/data-model';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
-import { adminJson, type CampaignBody, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import {
+  adminJson,
+  type CampaignBody,
+  createdCampaign,
+  testCampaignRunner,
+  waitForCampaign,
+} from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { injectBulkEntryResults } from '../support/fake-ses';
 import { sentMailTo } from '../support/sent-mail';
@@ -24,16 +30,14 @@ async function startWorker(options: Parameters<typeof testCampaignRunner>[1] = {
   return runner;
 }
 
-async function createCampaign(body: Record<string, unknown>): Promise<CampaignBody> {
-  const { status, body: created } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+function createCampaign(body: Record<string, unknown>): Promise<CampaignBody> {
+  return createdCampaign(runtime, {
     name: 'November news',
     listId: 'news',
     subject: 'Hello {{firstName|there}}',
     html: '<p>Hi {{firstName|there}}, here is the news.</p>',
     ...body,
   });
-  expect(status, JSON.stringify(created)).toBe(201);
-  return created as unknown as CampaignBody;
 }
 
 async function start(campaignId: string) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { Runtime } from '../../shared/runtime';
-import { adminJson, testCampaignRunner, waitForCampaign } from '../support/campaigns';
+import { adminJson, createdCampaign, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -53,14 +53,12 @@ describe('the in-process stream reader, with other work in flight', () => {
     expect(left.status).toBe(200);
     await until('the webhook delivery to arrive', () => slow.waiting() === 1);
 
-    const created = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+    const { campaignId } = await createdCampaign(runtime, {
       name: 'While a webhook waits',
       listId: 'news',
       subject: 'News',
       html: '<p>News.</p>',
     });
-    expect(created.status).toBe(201);
-    const campaignId = String(created.body.campaignId);
     expect((await adminJson(runtime, `/admin/v1/campaigns/${campaignId}/start`, 'POST')).status).toBe(200);
 
     const done = await waitForCampaign(runtime, campaignId);

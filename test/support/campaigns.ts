@@ -26,6 +26,16 @@ export async function adminJson(runtime: Runtime, path: string, method = 'GET', 
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** A campaign created through the admin API (`POST /admin/v1/campaigns` with `body`); fails the test unless 201. */
+export async function createdCampaign(
+  runtime: Runtime,
+  body: Record<string, unknown>,
+): Promise<CampaignBody> {
+  const { status, body: created } = await adminJson(runtime, '/admin/v1/campaigns', 'POST', body);
+  expect(status, JSON.stringify(created)).toBe(201);
+  return created as unknown as CampaignBody;
+}
+
 export async function getCampaignBody(runtime: Runtime, campaignId: string): Promise<CampaignBody> {
   const { status, body } = await adminJson(runtime, `/admin/v1/campaigns/${campaignId}`);
   expect(status).toBe(200);
