@@ -1,4 +1,5 @@
 import { type SESv2Client, SendBulkEmailCommand } from '@aws-sdk/client-sesv2';
+import { workGate } from '../work-gate';
 
 /**
  * SendBulkEmail with an inline template: up to 50 destinations per call, each with its own template data,
@@ -44,24 +45,6 @@ export interface BulkMailer {
  */
 export const BULK_CALLS_IN_FLIGHT = 48;
 
-/** At most `limit` of the calls given to it running at once; the rest wait in order. */
-function callGate(limit: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(call: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
-    try {
-      return await call();
-    } finally {
-      // The slot passes straight to the next waiter, so `running` counts it without a gap.
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
-}
-
 const tagList = (tags: Record<string, string>) =>
   Object.entries(tags).map(([Name, Value]) => ({ Name, Value }));
 
@@ -69,13 +52,13 @@ export function createSesBulkMailer(
   ses: SESv2Client,
   options: { configurationSet: string | undefined },
 ): BulkMailer {
-  const gate = callGate(BULK_CALLS_IN_FLIGHT);
+  const gate = workGate(BULK_CALLS_IN_FLIGHT);
   return {
     async sendBulk(email) {
       if (email.destinations.length > MAX_BULK_DESTINATIONS) {
         throw new RangeError(`SendBulkEmail takes at most ${MAX_BULK_DESTINATIONS} destinations`);
       }
-      const { BulkEmailEntryResults } = await gate(() =>
+      const { BulkEmailEntryResults } = await gate.hold(1, () =>
         ses.send(
           new SendBulkEmailCommand({
             FromEmailAddress: email.from,
