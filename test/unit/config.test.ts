@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { generateDevelopmentSecrets, localEnvironment } from '../../functions/local/local-environment';
 import { loadConfig } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
@@ -181,5 +181,25 @@ describe('configuration', () => {
 
   it('treats an empty variable as missing', () => {
     expect(problemsOf({ ...validEnvironment(), TABLE_NAME: '' })).toEqual(['TABLE_NAME']);
+  });
+  it('reads the environment without compiling code (it runs once, in every cold start)', async () => {
+    // A fresh module, so its schema has never parsed: zod compiles an object schema's fast path (with
+    // `new Function`) on its first parse unless told not to, which costs a cold start and saves nothing.
+    vi.resetModules();
+    const fresh = await import('../../shared/config');
+    const realFunction = globalThis.Function;
+    let compiled = 0;
+    globalThis.Function = new Proxy(realFunction, {
+      construct(target, args) {
+        compiled += 1;
+        return Reflect.construct(target, args);
+      },
+    });
+    try {
+      fresh.loadConfig(validEnvironment());
+    } finally {
+      globalThis.Function = realFunction;
+    }
+    expect(compiled).toBe(0);
   });
 });
