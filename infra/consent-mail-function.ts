@@ -4,11 +4,12 @@ import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cd
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundleFunction, repositoryRoot } from './function-bundle';
+import { bundleFunction, FUNCTION_NODE_OPTIONS, repositoryRoot } from './function-bundle';
 
 /**
  * The one way consent-mail builds a Lambda function, HTTP or not: Node 22 on ARM64, bundled locally by
- * esbuild into minified, split ESM with source maps (infra/function-bundle.ts), its own log group with a
+ * esbuild into minified, split ESM with source maps (infra/function-bundle.ts; read only when a stack is
+ * logged, shared/source-mapped-stack.ts), its own log group with a
  * retention, and its own role that starts with nothing but writing to that log group. Every grant is added by the stack, per function.
  */
 
@@ -42,7 +43,7 @@ export interface ConsentMailFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/public-api/handler.ts`. */
   entry: string;
   description: string;
-  /** Configuration variables (see `functionEnvironment`); NODE_OPTIONS is added here. */
+  /** Configuration variables (see `functionEnvironment`); NODE_OPTIONS (FUNCTION_NODE_OPTIONS) is added here. */
   environment: Record<string, string>;
   /** @default 10 seconds */
   timeout?: Duration;
@@ -90,7 +91,9 @@ export class ConsentMailFunction extends Construct implements IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: FUNCTION_NODE_OPTIONS
+        ? { ...props.environment, NODE_OPTIONS: FUNCTION_NODE_OPTIONS }
+        : props.environment,
     });
 
     Validations.of(this.lambda).acknowledge({

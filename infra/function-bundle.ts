@@ -45,6 +45,15 @@ export const bundleAliases: Record<string, string> = Object.fromEntries(
   ]),
 );
 
+/**
+ * The NODE_OPTIONS every function is deployed with (`ConsentMailFunction`; none when empty), which the
+ * cold-start benchmark gives each bundle and the bare one alike. Not `--enable-source-maps`: it reads and
+ * parses the source map of every module as the module loads, 15-25 ms of every cold start (measured,
+ * docs/architecture.md "Cold start"); logged stacks are mapped when they are logged instead
+ * (shared/source-mapped-stack.ts).
+ */
+export const FUNCTION_NODE_OPTIONS = '';
+
 /** The file Lambda loads (the handler setting `index.handler`), in the bundle's directory. */
 export const ENTRY_FILE = 'index.mjs';
 

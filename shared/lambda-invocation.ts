@@ -1,4 +1,5 @@
 import { setInvocationFields } from './log';
+import { sourceMappedStack } from './source-mapped-stack';
 
 /**
  * What the logs of an event-driven function say about the invocation that wrote them, as Powertools'
@@ -41,6 +42,10 @@ export function withInvocationFields<Args extends [unknown, (InvocationContext |
     firstInvocation = false;
     try {
       return await handler(...args);
+    } catch (error) {
+      // Lambda logs what the handler throws: with the positions of our sources (log.ts does the same).
+      if (error instanceof Error && error.stack !== undefined) error.stack = sourceMappedStack(error.stack);
+      throw error;
     } finally {
       setInvocationFields({});
     }

@@ -1,3 +1,5 @@
+import { sourceMappedStack } from './source-mapped-stack';
+
 /**
  * Structured JSON logs, one line per event (CloudWatch and `npm start` alike).
  * Never pass an address, a token or a secret in `fields`: pass `emailHash` (shared/email-address.ts).
@@ -22,7 +24,11 @@ const redactAddresses = (text: string | undefined) =>
 
 function describeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  return { name: error.name, message: redactAddresses(error.message), stack: redactAddresses(error.stack) };
+  return {
+    name: error.name,
+    message: redactAddresses(error.message),
+    stack: redactAddresses(error.stack && sourceMappedStack(error.stack)),
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateDevelopmentSecrets, localEnvironment } from '../../functions/local/local-environment';
-import { bundleFileSizes, bundleFunction } from '../../infra/function-bundle';
+import { bundleFileSizes, bundleFunction, FUNCTION_NODE_OPTIONS } from '../../infra/function-bundle';
 import { type FirstInvocation, firstInvocations, lambdaContextSource } from '../cold-start-events';
 import { median, round } from '../measure';
 import type { ResultRow, ResultTable } from '../report';
@@ -110,6 +110,8 @@ export function coldStartScenario(options: { runs?: number } = {}): Scenario {
           AWS_ENDPOINT_URL_SESV2: stack.sesEndpoint,
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
+          // What the functions are deployed with, for the bare bundle too, so the ratio compares like with like.
+          NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         };
         const invocations = firstInvocations(runtime);
         const entries = [
@@ -220,7 +222,9 @@ function notes(imports: number): string {
     'Each handler (`functions/<name>/handler.ts`) is bundled as `cdk synth` bundles it ' +
     '(`bundleFunction`, infra/function-bundle.ts: esbuild, ESM, split into `index.mjs` and chunks that ' +
     '`import()` loads on first use, `target: node22`, `mainFields: module, main`, the `createRequire` ' +
-    'banner, minified, the AWS SDK bundled; the source maps are not loaded). The baseline is `bench/servers/cold-start-baseline.ts` bundled the same way: Hono, ' +
+    'banner, minified, the AWS SDK bundled), run with the NODE_OPTIONS the functions are deployed with ' +
+    `(\`FUNCTION_NODE_OPTIONS\`: ${FUNCTION_NODE_OPTIONS === '' ? 'none; source maps are read only when a stack is logged' : `\`${FUNCTION_NODE_OPTIONS}\``}), ` +
+    'the bare bundle too. The baseline is `bench/servers/cold-start-baseline.ts` bundled the same way: Hono, ' +
     '`hono/aws-lambda` and a DynamoDB and an SES v2 client created at import, and one route making one ' +
     '`GetItem`. In a fresh `node` process each time: `performance.now()` before `await import(bundle)`, after ' +
     'it (import), and after its handler answered its first invocation (import + first invocation), with the ' +

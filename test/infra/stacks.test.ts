@@ -152,7 +152,9 @@ describe('stateless stack', () => {
       expect(fn.Properties.MemorySize).toBe(512);
       // The campaign worker hands its task over before its 5 minutes run out; everything else is quick.
       expect(fn.Properties.Timeout).toBeLessThanOrEqual(logicalId === campaignWorkerId ? 300 : 30);
-      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      // No --enable-source-maps: it parses every module's source map during the cold start; logged stacks
+      // are mapped when logged (shared/source-mapped-stack.ts).
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
       const logGroupId: string = fn.Properties.LoggingConfig.LogGroup.Ref;
       expect(resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
       expect(resources[logGroupId]?.Properties.RetentionInDays).toBeGreaterThan(0);
