@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { type configVariables, loadConfig, type SenderIdentity } from '../shared/config';
 import { ConfigurationError } from '../shared/errors';
 import { isSigningKeyId } from '../shared/signing-keyring';
-import { emailAddressProblem } from '../shared/validation/schemas';
+import { emailAddressProblem } from '../shared/validation/rules';
 import { type EdgeSettings, readEdgeSettings, US_EAST_1_CERTIFICATE_ARN } from './edge-settings';
 import { INITIAL_SIGNING_KEY_ID } from './stateful-stack';
 

@@ -85,6 +85,8 @@ export interface BuiltBundle {
   entryFile: string;
   /** `index.mjs` and the chunks it imports statically, transitively: what every cold start reads. */
   startBytes: number;
+  /** The source files (relative to the working directory, as esbuild names them) in those files. */
+  startInputs: string[];
 }
 
 /**
@@ -107,7 +109,8 @@ export function bundleFunction(entry: string, outdir: string): BuiltBundle {
   };
   visit(entryOutput);
   const startBytes = [...atStart].reduce((sum, file) => sum + (outputs[file]?.bytes ?? 0), 0);
-  return { entryFile: join(outdir, ENTRY_FILE), startBytes };
+  const startInputs = [...atStart].flatMap((file) => Object.keys(outputs[file]?.inputs ?? {}));
+  return { entryFile: join(outdir, ENTRY_FILE), startBytes, startInputs };
 }
 
 export interface BundleFiles {

@@ -1,6 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   headerSafeText,
+  optionalText,
   optionalUrl,
   originList,
   positiveInteger,
@@ -32,59 +33,69 @@ const environmentSchema = z
   .object({
     TABLE_NAME: z
       .string({ error: 'is required (the DynamoDB table name)' })
-      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name'),
-    AWS_REGION: z.string().min(1).default('us-east-1'),
+      .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')),
+    AWS_REGION: z._default(z.string().check(z.minLength(1, 'must not be empty')), 'us-east-1'),
     DYNAMODB_ENDPOINT: optionalUrl,
     DYNAMODB_REQUEST_TIMEOUT_MS: positiveInteger(1_500, 60_000),
     SES_ENDPOINT: optionalUrl,
-    SES_CONFIGURATION_SET: z.string().min(1).optional(),
-    BASE_URL: z
-      .url({ error: 'is required: the public https URL written into emails' })
-      .transform((value) => new URL(value))
-      .refine(
-        (url) => url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)),
-        'must use https (plain http is allowed only for localhost)',
-      )
-      .transform((url) => url.origin + url.pathname.replace(/\/+$/, '')),
+    SES_CONFIGURATION_SET: optionalText(),
+    BASE_URL: z.pipe(
+      z.url({ error: 'is required: the public https URL written into emails' }).check(
+        z.refine((value: string) => {
+          const url = new URL(value);
+          return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
+        }, 'must use https (plain http is allowed only for localhost)'),
+      ),
+      z.transform((value: string) => {
+        const url = new URL(value);
+        return url.origin + url.pathname.replace(/\/+$/, '');
+      }),
+    ),
     SENDER_FROM_ADDRESS: senderAddress('the From address on the verified sending domain'),
     SENDER_FROM_NAME: headerSafeText('the display name in From'),
     SENDER_REPLY_TO: senderAddress('a mailbox that a person reads'),
     SENDER_COMPANY_NAME: headerSafeText('the legal sender shown in every footer'),
     SENDER_POSTAL_ADDRESS: z
       .string({ error: 'is required (the physical postal address CAN-SPAM asks for)' })
-      .trim()
-      .min(10, 'must be a full physical postal address'),
+      .check(z.trim(), z.minLength(10, 'must be a full physical postal address')),
     UNSUBSCRIBE_MAILBOX: senderAddress('the mailbox for mailto: unsubscribes'),
     /** Where replies to SENDER_REPLY_TO that are not an unsubscribe are forwarded (inbound-mail). */
-    REPLY_FORWARD_TO: senderAddress('the mailbox replies are forwarded to').optional(),
+    REPLY_FORWARD_TO: z.optional(senderAddress('the mailbox replies are forwarded to')),
     /** The S3 bucket the reply-to receipt rule stores each reply in (set by the CDK app). */
-    REPLY_MAIL_BUCKET: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
-      .optional(),
+    REPLY_MAIL_BUCKET: z.optional(
+      z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+    ),
     TOKEN_SIGNING_KEYS: signingKeys,
-    TOKEN_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    TOKEN_ACTIVE_KEY_ID: optionalText(),
     /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */
-    TOKEN_SIGNING_KEYS_SECRET: z.string().min(1).max(2048).optional(),
+    TOKEN_SIGNING_KEYS_SECRET: optionalText(2048),
     SECRETS_MANAGER_ENDPOINT: optionalUrl,
     /**
      * The keys that sign consent receipts (shared/receipts/): `kid:secret` pairs like the token keys, each
      * secret the material of an Ed25519 key (docs/consent.md#consent-receipts); on AWS the secret below.
      */
     RECEIPT_SIGNING_KEYS: signingKeys,
-    RECEIPT_ACTIVE_KEY_ID: z.string().min(1).optional(),
-    RECEIPT_SIGNING_KEYS_SECRET: z.string().min(1).max(2048).optional(),
+    RECEIPT_ACTIVE_KEY_ID: optionalText(),
+    RECEIPT_SIGNING_KEYS_SECRET: optionalText(2048),
     /**
      * Behind CloudFront: the secret (a keyring's JSON, like the signing keys') whose values CloudFront sends
      * as the origin credential; requests without one are refused (shared/http/origin-credential.ts).
      */
-    ORIGIN_SECRET_ID: z.string().min(1).max(2048).optional(),
-    EMAIL_HASH_SECRET: z
-      .string({ error: 'is required: a base64 secret of at least 32 bytes that keys address hashes' })
-      .transform((value) => Buffer.from(value, 'base64'))
-      .refine((secret) => secret.length >= 32, 'must decode to at least 32 bytes'),
-    ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    ORIGIN_SECRET_ID: optionalText(2048),
+    EMAIL_HASH_SECRET: z.pipe(
+      z.string({ error: 'is required: a base64 secret of at least 32 bytes that keys address hashes' }),
+      z.transform((value: string, ctx) => {
+        const secret = Buffer.from(value, 'base64');
+        if (secret.length >= 32) return secret;
+        ctx.issues.push({ code: 'custom', message: 'must decode to at least 32 bytes', input: value });
+        return z.NEVER;
+      }),
+    ),
+    ADMIN_API_KEY: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
+    LOG_LEVEL: z._default(
+      z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }),
+      'info',
+    ),
     CONFIRMATION_LINK_TTL_HOURS: positiveInteger(168, 24 * 30),
     SIGNUP_REDIRECT_ORIGINS: originList,
     CORS_ALLOWED_ORIGINS: originList,
@@ -94,52 +105,58 @@ const environmentSchema = z
     MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
     OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
     /** The tracking mode of a list created without one (docs/tracking.md, "Tracking modes"). */
-    DEFAULT_LIST_TRACKING_MODE: z
-      .enum(trackingModes, { error: `must be one of ${trackingModes.join(', ')}` })
-      .default('off'),
+    DEFAULT_LIST_TRACKING_MODE: z._default(
+      z.enum(trackingModes, { error: `must be one of ${trackingModes.join(', ')}` }),
+      'off',
+    ),
     // Three years, the period the CNIL accepts for prospects after their last contact (docs/retention.md).
-    INACTIVE_CONTACT_RETENTION_DAYS: z.coerce
-      .number()
-      .int('must be a whole number')
-      .min(30, 'must be at least 30')
-      .max(36_500)
-      .default(1095),
+    INACTIVE_CONTACT_RETENTION_DAYS: z._default(
+      z.coerce
+        .number({ error: 'must be a whole number' })
+        .check(
+          z.refine(Number.isInteger, 'must be a whole number'),
+          z.minimum(30, 'must be at least 30'),
+          z.maximum(36_500, 'must be at most 36500'),
+        ),
+      1095,
+    ),
     SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
     SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
     /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
-    EVENT_BUS_NAME: z
-      .string()
-      .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'must be an EventBridge bus name')
-      .optional(),
+    EVENT_BUS_NAME: z.optional(
+      z.string().check(z.regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'must be an EventBridge bus name')),
+    ),
     /** Local and tests only: webhooks may deliver to loopback and private addresses. Never on AWS. */
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: z
-      .enum(['true', 'false'], { error: 'must be true or false' })
-      .default('false')
-      .transform((value) => value === 'true'),
-    CAMPAIGN_MAX_SEND_RATE: z.coerce
-      .number({ error: 'must be a number of emails per second' })
-      .positive('must be more than 0')
-      .max(100_000)
-      .optional(),
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.pipe(
+      z._default(z.enum(['true', 'false'], { error: 'must be true or false' }), 'false'),
+      z.transform((value: 'true' | 'false') => value === 'true'),
+    ),
+    CAMPAIGN_MAX_SEND_RATE: z.optional(
+      z.coerce
+        .number({ error: 'must be a number of emails per second' })
+        .check(z.positive('must be more than 0'), z.maximum(100_000, 'must be at most 100000')),
+    ),
     CAMPAIGN_RECIPIENTS_IN_FLIGHT: positiveInteger(2000, 100_000),
   })
-  .superRefine((env, ctx) => {
-    for (const issue of keySourceIssues(tokenKeyVariables(env), TOKEN_KEY_NAMES)) {
-      ctx.addIssue({ code: 'custom', ...issue });
-    }
-    for (const issue of keySourceIssues(receiptKeyVariables(env), RECEIPT_KEY_NAMES)) {
-      ctx.addIssue({ code: 'custom', ...issue });
-    }
-    // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
-    // suppressed. Only a local stack (localhost links) may run without one.
-    if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SES_CONFIGURATION_SET'],
-        message: 'is required when BASE_URL is not localhost (bounce and complaint events come through it)',
-      });
-    }
-  });
+  .check(
+    z.superRefine((env, ctx) => {
+      for (const issue of keySourceIssues(tokenKeyVariables(env), TOKEN_KEY_NAMES)) {
+        ctx.addIssue({ code: 'custom', ...issue });
+      }
+      for (const issue of keySourceIssues(receiptKeyVariables(env), RECEIPT_KEY_NAMES)) {
+        ctx.addIssue({ code: 'custom', ...issue });
+      }
+      // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
+      // suppressed. Only a local stack (localhost links) may run without one.
+      if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SES_CONFIGURATION_SET'],
+          message: 'is required when BASE_URL is not localhost (bounce and complaint events come through it)',
+        });
+      }
+    }),
+  );
 
 export interface SenderIdentity {
   fromAddress: string;

@@ -1,4 +1,4 @@
-import { isOpaqueId } from './validation/schemas';
+import { isOpaqueId } from './validation/rules';
 
 /**
  * The HMAC keys of link tokens (shared/tokens.ts) and where they come from. Keys are named, so a new key
@@ -23,7 +23,7 @@ export interface KeyringSource {
 }
 
 /**
- * Key ids travel in every token (`<keyId>.<payload>.<mac>`): opaque ids (validation/schemas.ts), at most 32.
+ * Key ids travel in every token (`<keyId>.<payload>.<mac>`): opaque ids (validation/rules.ts), at most 32.
  * The origin credential's secret is a keyring too, so the deployment settings check its key id with this.
  */
 export const isSigningKeyId = (keyId: string) => keyId.length <= 32 && isOpaqueId(keyId);

@@ -1,7 +1,7 @@
 import type { SenderIdentity } from '../config';
 import type { Locale } from '../i18n/locales';
 import { messagesFor } from '../i18n/messages';
-import { fitToHeader } from '../validation/schemas';
+import { fitToHeader } from '../validation/rules';
 import { emailDocument, emailHtml, paragraphsToHtml } from './email-html';
 
 /**

@@ -1,4 +1,4 @@
-import { headerUnsafeCharacter } from '../validation/schemas';
+import { headerUnsafeCharacter } from '../validation/rules';
 import {
   hasEmailAddress,
   hasLinkLikeText,

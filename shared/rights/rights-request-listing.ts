@@ -1,7 +1,7 @@
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { ValidationError } from '../errors';
 import { queryPages, type TableAccess } from '../table-access';
-import { isOpaqueId } from '../validation/schemas';
+import { isOpaqueId } from '../validation/rules';
 import {
   openStatuses,
   type RightsRequest,

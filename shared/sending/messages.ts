@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import type { MessageDelivery } from '../stats/message-delivery';
 import type { TableAccess } from '../table-access';
-import { isOpaqueId } from '../validation/schemas';
+import { isOpaqueId } from '../validation/rules';
 import { sanitiseTagValue } from './ses-tags';
 
 /**

@@ -4,7 +4,7 @@ import { findList, type MailingList } from '../lists/lists';
 import { findRightsRequest } from '../rights/rights-requests';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
-import { isOpaqueId } from '../validation/schemas';
+import { isOpaqueId } from '../validation/rules';
 import type { MessageDraft, RecipientState } from './message-types';
 
 /**

@@ -1,5 +1,5 @@
 import { scanAllItems, type TableAccess } from '../table-access';
-import { emailAddressProblem, headerUnsafeCharacter, isListId, subjectProblem } from './schemas';
+import { emailAddressProblem, headerUnsafeCharacter, isListId, subjectProblem } from './rules';
 
 /**
  * `npm run check-data`: finds stored values the validation rules (schemas.ts) now refuse, written before

@@ -6,7 +6,7 @@ import { personalise } from '../../shared/campaigns/personalise';
 import { findContactByEmail } from '../../shared/contacts/contacts';
 import { findList } from '../../shared/lists/lists';
 import type { Runtime } from '../../shared/runtime';
-import { subjectAsSent } from '../../shared/validation/schemas';
+import { subjectAsSent } from '../../shared/validation/rules';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { adminJson, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { accessOf, countItems, givenList } from '../support/consent-fixtures';

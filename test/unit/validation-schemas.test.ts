@@ -5,11 +5,11 @@ import { ConfigurationError } from '../../shared/errors';
 import { complianceCheck } from '../../shared/sending/compliance-policy';
 import type { MessageDraft, RecipientState } from '../../shared/sending/message-types';
 import { createTokenSigner } from '../../shared/tokens';
+import { headerUnsafeCharacter } from '../../shared/validation/rules';
 import {
   emailAddress,
   emailSubject,
   headerSafeText,
-  headerUnsafeCharacter,
   listId,
   opaqueId,
 } from '../../shared/validation/schemas';

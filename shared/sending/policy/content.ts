@@ -1,4 +1,4 @@
-import { looksLikeReplyOrForward, subjectAsSent } from '../../validation/schemas';
+import { looksLikeReplyOrForward, subjectAsSent } from '../../validation/rules';
 import type { MessageDraft, Refusal } from '../message-types';
 import type { DraftContent } from './kind-policy';
 

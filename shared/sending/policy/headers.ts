@@ -1,4 +1,4 @@
-import { isHeaderSafe, MAX_HEADER_VALUE_LENGTH } from '../../validation/schemas';
+import { isHeaderSafe, MAX_HEADER_VALUE_LENGTH } from '../../validation/rules';
 import type { MessageHeader, Refusal } from '../message-types';
 import type { DraftContent } from './kind-policy';
 

@@ -1,6 +1,6 @@
 import { type UnsubscribeLinks, unsubscribeLinks } from '../../email/unsubscribe-links';
 import type { PixelMode } from '../../tracking/tracking-modes';
-import { isOpaqueId } from '../../validation/schemas';
+import { isOpaqueId } from '../../validation/rules';
 import { marketingFooter, openTrackingPixel } from '../footer';
 import type { MessageDraft, MessageIdentity, RecipientState, Refusal } from '../message-types';
 import { type Decoration, type KindJudgement, type PolicyInput, recipientLocale } from './kind-policy';
