@@ -19,16 +19,35 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export const mebibytes = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
-/** The highest RSS of this process, sampled every `intervalMs` until `stop()`. */
-export function sampleRss(intervalMs = 50): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, intervalMs);
+/** Where a process's memory is at one moment (process.memoryUsage(), bytes). */
+export type MemoryAtPeak = Pick<
+  NodeJS.MemoryUsage,
+  'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers'
+>;
+
+/** "V8 heap 120 of 140 MiB, outside it 60 MiB (ArrayBuffers 55)": what the RSS at a moment is made of. */
+export const describeMemory = (memory: MemoryAtPeak) =>
+  `V8 heap ${mebibytes(memory.heapUsed)} MiB used of ${mebibytes(memory.heapTotal)}, outside it ` +
+  `${mebibytes(memory.external)} MiB (ArrayBuffers ${mebibytes(memory.arrayBuffers)})`;
+
+/**
+ * The highest RSS of this process, sampled every `intervalMs` until `stop()`, and what the process's memory
+ * was made of at that sample (V8's heap, buffers outside it). The breakdown is read only when the RSS
+ * reaches a new peak: `process.memoryUsage()` walks V8's heap spaces, which every 50 ms cost the measured
+ * process about 0.3 CPU s over a run of 10,000.
+ */
+export function sampleRss(intervalMs = 50): { stop(): { peak: number; atPeak: MemoryAtPeak } } {
+  let atPeak: MemoryAtPeak = process.memoryUsage();
+  const sample = () => {
+    if (process.memoryUsage.rss() > atPeak.rss) atPeak = process.memoryUsage();
+  };
+  const timer = setInterval(sample, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss());
+      sample();
+      const { rss, heapTotal, heapUsed, external, arrayBuffers } = atPeak;
+      return { peak: rss, atPeak: { rss, heapTotal, heapUsed, external, arrayBuffers } };
     },
   };
 }

@@ -51,9 +51,13 @@ export class StatefulStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, { terminationProtection: true, ...props });
+    this.table = this.consentTable();
+    this.secrets = this.consentSecrets();
+  }
 
+  private consentTable(): TableV2 {
     const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
-    this.table = new TableV2(this, 'Table', {
+    const table = new TableV2(this, 'Table', {
       partitionKey: stringKey(dataModel.partitionKey),
       sortKey: stringKey(dataModel.sortKey),
       globalSecondaryIndexes: Object.entries(dataModel.indexes).map(([indexName, index]) => ({
@@ -70,10 +74,14 @@ export class StatefulStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    pinLogicalId(this.table, 'ConsentMailTable');
+    pinLogicalId(table, 'ConsentMailTable');
+    return table;
+  }
 
-    const tokenSigningKeys = new Secret(this, 'TokenSigningKeys', {
-      description: 'consent-mail: HMAC keys for link tokens ({"activeKeyId": id, "<id>": base64 key, ...})',
+  /** A secret of key ids and keys, generated with its first key under INITIAL_SIGNING_KEY_ID. */
+  private keyringSecret(id: string, description: string, rotation: string): Secret {
+    const secret = new Secret(this, id, {
+      description,
       generateSecretString: {
         ...generatedKey,
         secretStringTemplate: JSON.stringify({ [secretFields.activeKeyId]: INITIAL_SIGNING_KEY_ID }),
@@ -81,22 +89,30 @@ export class StatefulStack extends Stack {
       },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    pinLogicalId(tokenSigningKeys, 'ConsentMailTokenSigningKeys');
+    pinLogicalId(secret, `ConsentMail${id}`);
+    Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
+    return secret;
+  }
 
+  private consentSecrets(): ConsentMailSecrets {
+    const tokenSigningKeys = this.keyringSecret(
+      'TokenSigningKeys',
+      'consent-mail: HMAC keys for link tokens ({"activeKeyId": id, "<id>": base64 key, ...})',
+      'Signing keys rotate by adding a key id and moving activeKeyId while old ids keep verifying links ' +
+        'already mailed; Secrets Manager single-value rotation would break those links. Rotation is an ' +
+        'operator procedure (docs/deploy.md#rotating-the-signing-keys): functions re-read the secret every ' +
+        'few minutes, so it needs no deploy.',
+    );
     // Consent receipts are signed with keys of their own: a receipt is proof for others to check, kept
     // apart from the link keys so that rotating one never touches the other (docs/consent.md).
-    const receiptSigningKeys = new Secret(this, 'ReceiptSigningKeys', {
-      description:
-        'consent-mail: consent-receipt key material ({"activeKeyId": id, "<id>": base64 material, ...}); ' +
+    const receiptSigningKeys = this.keyringSecret(
+      'ReceiptSigningKeys',
+      'consent-mail: consent-receipt key material ({"activeKeyId": id, "<id>": base64 material, ...}); ' +
         'never delete a key: its public half verifies the receipts it signed',
-      generateSecretString: {
-        ...generatedKey,
-        secretStringTemplate: JSON.stringify({ [secretFields.activeKeyId]: INITIAL_SIGNING_KEY_ID }),
-        generateStringKey: INITIAL_SIGNING_KEY_ID,
-      },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    pinLogicalId(receiptSigningKeys, 'ConsentMailReceiptSigningKeys');
+      'Receipt keys rotate like the link keys, by adding a key id and moving activeKeyId; every old key ' +
+        'stays so that its public half keeps verifying the receipts it signed. Single-value rotation would ' +
+        'make those receipts unverifiable.',
+    );
 
     // A secret of its own rather than a field of the one above: CloudFormation generates exactly one random
     // value per secret, and this one must never change while signing keys rotate.
@@ -110,31 +126,13 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     pinLogicalId(emailHash, 'ConsentMailEmailHashSecret');
-
-    Validations.of(tokenSigningKeys).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Signing keys rotate by adding a key id and moving activeKeyId while old ids keep verifying links ' +
-        'already mailed; Secrets Manager single-value rotation would break those links. Rotation is an ' +
-        'operator procedure (docs/deploy.md#rotating-the-signing-keys): functions re-read the secret every ' +
-        'few minutes, so it needs no deploy.',
-    });
     Validations.of(emailHash).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'Must never rotate: erased addresses survive only as hashes keyed with it on the suppression list, ' +
         'so a new key would let an erased or complained address be mailed again.',
     });
-
-    Validations.of(receiptSigningKeys).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Receipt keys rotate like the link keys, by adding a key id and moving activeKeyId; every old key ' +
-        'stays so that its public half keeps verifying the receipts it signed. Single-value rotation would ' +
-        'make those receipts unverifiable.',
-    });
-
-    this.secrets = { tokenSigningKeys, emailHash, receiptSigningKeys };
+    return { tokenSigningKeys, emailHash, receiptSigningKeys };
   }
 }
 

@@ -34,6 +34,14 @@ import { SendingIdentity } from './sending-identity';
 import { SesEventRouting } from './ses-event-routing';
 import type { ConsentMailSecrets } from './stateful-stack';
 
+/** What several functions are given alike (StatelessStack `functionAccess`). */
+interface FunctionAccess {
+  environment: Record<string, string>;
+  signsTokens: (fn: ConsentMailFunction) => void;
+  issuesReceipts: (fn: ConsentMailFunction) => void;
+  send: { identityArns: string[]; configurationSetArn: string };
+}
+
 export interface StatelessStackProps extends StackProps {
   table: ITableV2;
   secrets: ConsentMailSecrets;
@@ -91,125 +99,32 @@ export class StatelessStack extends Stack {
     // and secret exports while these functions use them. Chosen here rather than left to a default; must be
     // set before any child construct exists.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
-    const { table, secrets, settings } = props;
+    const { settings } = props;
 
     this.sending = new SendingConfiguration(this, 'Sending');
-    const { configurationSet } = this.sending;
     if (!settings.placeholder) {
       this.sendingIdentity = new SendingIdentity(this, 'SendingIdentity', {
         senderDomain: settings.senderDomain,
         mailFromDomain: settings.mailFromDomain,
-        configurationSet,
+        configurationSet: this.sending.configurationSet,
       });
     }
-    const environment = functionEnvironment({ table, secrets, settings, configurationSet });
-    // Every function but ses-events signs or verifies link tokens, and reads the keys' secret for it.
-    const signsTokens = (fn: ConsentMailFunction) => grantReadSigningKeys(secrets.tokenSigningKeys, fn);
-    // The two HTTP APIs issue consent receipts (the confirmed and preference pages, exports): only they
-    // name and may read the receipt keys' secret.
-    const issuesReceipts = (fn: ConsentMailFunction) => {
-      fn.lambda.addEnvironment('RECEIPT_SIGNING_KEYS_SECRET', secrets.receiptSigningKeys.secretArn);
-      grantReadSigningKeys(secrets.receiptSigningKeys, fn);
-    };
-    // What a sending function may send from: the verified sender domain (the SendingIdentity's ARN, built
-    // from the domain so that it is the same in placeholder mode), and the From address's domain if that is
-    // a subdomain verified on its own (SES authorises the identity the From address belongs to).
-    const send = {
-      identityArns: [...new Set([settings.senderDomain, domainOf(settings.fromAddress)])].map((identity) =>
-        this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-      ),
-      configurationSetArn: this.sending.configurationSetArn,
-    };
-
-    this.publicApi = new HttpFunction(this, 'PublicApi', {
-      entry: 'functions/public-api/handler.ts',
-      description: 'Public API: subscribe, confirm, preferences, one-click unsubscribe, open pixel, health',
-      environment,
-      reservedConcurrentExecutions:
-        settings.publicApiReservedConcurrency === undefined
-          ? undefined
-          : Number(settings.publicApiReservedConcurrency),
-    });
-    this.linkDomain = this.frontPublicApi(settings, props.edge);
-    // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
-    grantItemReadWrite(table, this.publicApi);
-    grantHealthCheck(table, this.publicApi);
-    // Signup sends the confirmation and welcome emails.
-    grantSendEmail(this.publicApi, send);
-    signsTokens(this.publicApi);
-    issuesReceipts(this.publicApi);
-
-    this.adminApi = new HttpFunction(this, 'AdminApi', {
-      entry: 'functions/admin-api/handler.ts',
-      description: 'Admin API: lists, contacts and data-subject rights, sends, campaigns, API keys',
-      environment,
-    });
-    // Lists, contacts, erasure and API-key lookups are item reads and writes; messages and announcements
-    // are sent. No health route, so no GetAccount.
-    grantItemReadWrite(table, this.adminApi);
-    grantSendEmail(this.adminApi, send);
-    signsTokens(this.adminApi);
-    issuesReceipts(this.adminApi);
-    this.adminFrontDoor = this.frontAdminApi(settings, props.edge);
-
-    // No Function URL: only the SES receipt rule invokes it (and only once the flag creates the rule).
-    this.inboundMail = new ConsentMailFunction(this, 'InboundMail', {
-      entry: 'functions/inbound-mail/handler.ts',
-      description: 'Inbound mail: replies "unsubscribe" to the unsubscribe mailbox (SES receipt rule)',
-      environment,
-    });
-    // Finds the contact and records the withdrawal: item reads and writes. It sends nothing, so no SES.
-    grantItemReadWrite(table, this.inboundMail);
-    // It verifies the token of a reply to an email we sent.
-    signsTokens(this.inboundMail);
-
-    // No Function URL: only the EventBridge rule invokes it.
-    this.sesEvents = new ConsentMailFunction(this, 'SesEvents', {
-      entry: 'functions/ses-events/handler.ts',
-      description: 'SES events: deliveries, bounces and complaints into messages, counters and suppressions',
-      // It signs and verifies no token: no signing keys, no permission to read them.
-      environment: functionEnvironment({ table, secrets, settings, configurationSet, signsTokens: false }),
-      // One event's work is a few queries and transactions, retried on conflicts; room for SDK retries.
-      timeout: Duration.seconds(30),
-    });
-    // Finds the message (gsi1, gsi2), applies the event in transactions, unsubscribes on complaints.
-    // It sends nothing, so no SES.
-    grantItemReadWrite(table, this.sesEvents);
+    const access = this.functionAccess(props);
+    ({
+      publicApi: this.publicApi,
+      linkDomain: this.linkDomain,
+      adminApi: this.adminApi,
+      adminFrontDoor: this.adminFrontDoor,
+    } = this.httpApis(props, access));
+    ({ inboundMail: this.inboundMail, sesEvents: this.sesEvents } = this.eventFunctions(props, access));
     this.sesEventRouting = new SesEventRouting(this, 'SesEventRouting', {
-      configurationSetName: configurationSet.configurationSetName,
+      configurationSetName: this.sending.configurationSet.configurationSetName,
       handler: this.sesEvents,
     });
-
     this.operatorEvents = new OperatorEvents(this, 'OperatorEvents');
-    // No Function URL: only the table's stream and the sweep schedule invoke it.
-    this.campaignWorker = new ConsentMailFunction(this, 'CampaignWorker', {
-      entry: 'functions/campaign-worker/handler.ts',
-      description:
-        'Campaign worker: plans and sends campaign batches (table stream), sweeps due work (every minute)',
-      // The stream reader also publishes the operator's events: it alone is told the bus.
-      environment: functionEnvironment({
-        table,
-        secrets,
-        settings,
-        configurationSet,
-        eventBus: this.operatorEvents.bus,
-      }),
-      // A send task works through its batch at the shared send rate and hands over to a new invocation
-      // before its time runs out (it reads the remaining time), so a long timeout means fewer hand-overs.
-      timeout: Duration.minutes(5),
-      reservedConcurrentExecutions: CAMPAIGN_WORKER_RESERVED_CONCURRENCY,
-    });
-    // Tasks, campaigns, subscriptions (gsi1/gsi2 queries), messages, counters and the send-rate bucket are
-    // item reads and writes and transactions; the event source mapping reads the stream with its role.
-    grantItemReadWrite(table, this.campaignWorker);
-    grantStreamRead(table, this.campaignWorker);
-    // It sends the campaigns' emails, at the account's max send rate unless CAMPAIGN_MAX_SEND_RATE caps it.
-    grantSendEmail(this.campaignWorker, send);
-    signsTokens(this.campaignWorker);
-    grantGetAccount(this.campaignWorker);
-    grantPutOperatorEvents(this.operatorEvents.bus, this.campaignWorker);
+    this.campaignWorker = this.campaignWorkerFunction(props, access);
     this.campaignWorkerTriggers = new CampaignWorkerTriggers(this, 'CampaignWorkerTriggers', {
-      table,
+      table: props.table,
       worker: this.campaignWorker,
     });
 
@@ -223,66 +138,195 @@ export class StatelessStack extends Stack {
       campaignWorker: this.campaignWorker,
       campaignWorkerDeadLetterQueue: this.campaignWorkerTriggers.deadLetterQueue,
     });
+    if (settings.inboundMail) this.inboundMailReceipt = this.receiveInboundMail(settings, access.send);
+    this.addOutputs();
+  }
 
-    if (settings.inboundMail) {
-      this.inboundMailReceipt = new InboundMailReceipt(this, 'InboundMailReceipt', {
-        mailbox: settings.unsubscribeMailbox,
-        handler: this.inboundMail,
-        ...(settings.replyForwardTo === undefined
-          ? {}
-          : { replies: { replyTo: settings.replyTo, identityArns: send.identityArns } }),
-      });
-      new CfnOutput(this, 'InboundMailRuleSetName', {
-        description:
-          'SES receipt rule set for the unsubscribe mailbox; activate it (docs/deploy.md#inbound-mail)',
-        value: this.inboundMailReceipt.ruleSet.receiptRuleSetName,
-      });
-    }
+  /** What the functions are given: their environment, and the grants several of them share. */
+  private functionAccess({ table, secrets, settings }: StatelessStackProps): FunctionAccess {
+    const { configurationSet } = this.sending;
+    return {
+      environment: functionEnvironment({ table, secrets, settings, configurationSet }),
+      // Every function but ses-events signs or verifies link tokens, and reads the keys' secret for it.
+      signsTokens: (fn) => grantReadSigningKeys(secrets.tokenSigningKeys, fn),
+      // The two HTTP APIs issue consent receipts (the confirmed and preference pages, exports): only they
+      // name and may read the receipt keys' secret.
+      issuesReceipts: (fn) => {
+        fn.lambda.addEnvironment('RECEIPT_SIGNING_KEYS_SECRET', secrets.receiptSigningKeys.secretArn);
+        grantReadSigningKeys(secrets.receiptSigningKeys, fn);
+      },
+      // What a sending function may send from: the verified sender domain (the SendingIdentity's ARN, built
+      // from the domain so that it is the same in placeholder mode), and the From address's domain if that is
+      // a subdomain verified on its own (SES authorises the identity the From address belongs to).
+      send: {
+        identityArns: [...new Set([settings.senderDomain, domainOf(settings.fromAddress)])].map((identity) =>
+          this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+        ),
+        configurationSetArn: this.sending.configurationSetArn,
+      },
+    };
+  }
 
-    new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'SNS topic every alarm notifies (subscribe to it, or pass -c alarmEmail=...)',
-      value: this.alarms.topic.topicArn,
+  private httpApis({ table, settings, edge }: StatelessStackProps, access: FunctionAccess) {
+    const publicApi = new HttpFunction(this, 'PublicApi', {
+      entry: 'functions/public-api/handler.ts',
+      description: 'Public API: subscribe, confirm, preferences, one-click unsubscribe, open pixel, health',
+      environment: access.environment,
+      reservedConcurrentExecutions:
+        settings.publicApiReservedConcurrency === undefined
+          ? undefined
+          : Number(settings.publicApiReservedConcurrency),
     });
-    new CfnOutput(this, 'PublicApiUrl', {
-      description: 'Function URL of the public API (set baseUrl to it, or to the domain in front of it)',
-      value: this.publicApi.url.url,
+    const linkDomain = this.frontPublicApi(publicApi, settings, edge);
+    // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
+    grantItemReadWrite(table, publicApi);
+    grantHealthCheck(table, publicApi);
+    // Signup sends the confirmation and welcome emails.
+    grantSendEmail(publicApi, access.send);
+    access.signsTokens(publicApi);
+    access.issuesReceipts(publicApi);
+
+    const adminApi = new HttpFunction(this, 'AdminApi', {
+      entry: 'functions/admin-api/handler.ts',
+      description: 'Admin API: lists, contacts and data-subject rights, sends, campaigns, API keys',
+      environment: access.environment,
     });
-    new CfnOutput(this, 'AdminApiUrl', {
-      description: 'Function URL of the admin API (Bearer API keys)',
-      value: this.adminApi.url.url,
+    // Lists, contacts, erasure and API-key lookups are item reads and writes; messages and announcements
+    // are sent. No health route, so no GetAccount.
+    grantItemReadWrite(table, adminApi);
+    grantSendEmail(adminApi, access.send);
+    access.signsTokens(adminApi);
+    access.issuesReceipts(adminApi);
+    const adminFrontDoor = this.frontAdminApi(adminApi, settings, edge);
+    return { publicApi, linkDomain, adminApi, adminFrontDoor };
+  }
+
+  private eventFunctions({ table, secrets, settings }: StatelessStackProps, access: FunctionAccess) {
+    // No Function URL: only the SES receipt rule invokes it (and only once the flag creates the rule).
+    const inboundMail = new ConsentMailFunction(this, 'InboundMail', {
+      entry: 'functions/inbound-mail/handler.ts',
+      description: 'Inbound mail: replies "unsubscribe" to the unsubscribe mailbox (SES receipt rule)',
+      environment: access.environment,
     });
-    new CfnOutput(this, 'ConfigurationSetName', {
-      description: 'SES configuration set every email is sent with (SES_CONFIGURATION_SET)',
-      value: configurationSet.configurationSetName,
+    // Finds the contact and records the withdrawal: item reads and writes. It sends nothing, so no SES.
+    grantItemReadWrite(table, inboundMail);
+    // It verifies the token of a reply to an email we sent.
+    access.signsTokens(inboundMail);
+
+    // No Function URL: only the EventBridge rule invokes it.
+    const { configurationSet } = this.sending;
+    const sesEvents = new ConsentMailFunction(this, 'SesEvents', {
+      entry: 'functions/ses-events/handler.ts',
+      description: 'SES events: deliveries, bounces and complaints into messages, counters and suppressions',
+      // It signs and verifies no token: no signing keys, no permission to read them.
+      environment: functionEnvironment({ table, secrets, settings, configurationSet, signsTokens: false }),
+      // One event's work is a few queries and transactions, retried on conflicts; room for SDK retries.
+      timeout: Duration.seconds(30),
     });
-    new CfnOutput(this, 'SesEventsFunctionName', {
-      description: 'The ses-events function (replaying dead-lettered events, docs/deploy.md#ses-events)',
-      value: this.sesEvents.lambda.functionName,
-    });
-    new CfnOutput(this, 'CampaignWorkerDeadLetterQueueUrl', {
+    // Finds the message (gsi1, gsi2), applies the event in transactions, unsubscribes on complaints.
+    // It sends nothing, so no SES.
+    grantItemReadWrite(table, sesEvents);
+    return { inboundMail, sesEvents };
+  }
+
+  private campaignWorkerFunction({ table, secrets, settings }: StatelessStackProps, access: FunctionAccess) {
+    // No Function URL: only the table's stream and the sweep schedule invoke it.
+    const worker = new ConsentMailFunction(this, 'CampaignWorker', {
+      entry: 'functions/campaign-worker/handler.ts',
       description:
-        'Campaign task stream records the worker failed on every retry (docs/deploy.md#campaign-worker)',
-      value: this.campaignWorkerTriggers.deadLetterQueue.queueUrl,
+        'Campaign worker: plans and sends campaign batches (table stream), sweeps due work (every minute)',
+      // The stream reader also publishes the operator's events: it alone is told the bus.
+      environment: functionEnvironment({
+        table,
+        secrets,
+        settings,
+        configurationSet: this.sending.configurationSet,
+        eventBus: this.operatorEvents.bus,
+      }),
+      // A send task works through its batch at the shared send rate and hands over to a new invocation
+      // before its time runs out (it reads the remaining time), so a long timeout means fewer hand-overs.
+      timeout: Duration.minutes(5),
+      reservedConcurrentExecutions: CAMPAIGN_WORKER_RESERVED_CONCURRENCY,
     });
-    new CfnOutput(this, 'OperatorEventBusName', {
-      description: "The bus the operator's events are put on: attach your rules to it (docs/events.md)",
-      value: this.operatorEvents.bus.eventBusName,
+    // Tasks, campaigns, subscriptions (gsi1/gsi2 queries), messages, counters and the send-rate bucket are
+    // item reads and writes and transactions; the event source mapping reads the stream with its role.
+    grantItemReadWrite(table, worker);
+    grantStreamRead(table, worker);
+    // It sends the campaigns' emails, at the account's max send rate unless CAMPAIGN_MAX_SEND_RATE caps it.
+    grantSendEmail(worker, access.send);
+    access.signsTokens(worker);
+    grantGetAccount(worker);
+    grantPutOperatorEvents(this.operatorEvents.bus, worker);
+    return worker;
+  }
+
+  /** With the `inboundMail` flag: the SES receipt rule set for the unsubscribe mailbox. */
+  private receiveInboundMail(settings: DeploymentSettings, send: FunctionAccess['send']) {
+    const receipt = new InboundMailReceipt(this, 'InboundMailReceipt', {
+      mailbox: settings.unsubscribeMailbox,
+      handler: this.inboundMail,
+      ...(settings.replyForwardTo === undefined
+        ? {}
+        : { replies: { replyTo: settings.replyTo, identityArns: send.identityArns } }),
     });
-    new CfnOutput(this, 'SesEventsDeadLetterQueueUrl', {
-      description: 'SES events that could not be applied after every retry (docs/deploy.md#ses-events)',
-      value: this.sesEventRouting.deadLetterQueue.queueUrl,
+    new CfnOutput(this, 'InboundMailRuleSetName', {
+      description:
+        'SES receipt rule set for the unsubscribe mailbox; activate it (docs/deploy.md#inbound-mail)',
+      value: receipt.ruleSet.receiptRuleSetName,
     });
+    return receipt;
+  }
+
+  private addOutputs() {
+    const output = (id: string, description: string, value: string) =>
+      new CfnOutput(this, id, { description, value });
+    output(
+      'AlarmTopicArn',
+      'SNS topic every alarm notifies (subscribe to it, or pass -c alarmEmail=...)',
+      this.alarms.topic.topicArn,
+    );
+    output(
+      'PublicApiUrl',
+      'Function URL of the public API (set baseUrl to it, or to the domain in front of it)',
+      this.publicApi.url.url,
+    );
+    output('AdminApiUrl', 'Function URL of the admin API (Bearer API keys)', this.adminApi.url.url);
+    output(
+      'ConfigurationSetName',
+      'SES configuration set every email is sent with (SES_CONFIGURATION_SET)',
+      this.sending.configurationSet.configurationSetName,
+    );
+    output(
+      'SesEventsFunctionName',
+      'The ses-events function (replaying dead-lettered events, docs/deploy.md#ses-events)',
+      this.sesEvents.lambda.functionName,
+    );
+    output(
+      'CampaignWorkerDeadLetterQueueUrl',
+      'Campaign task stream records the worker failed on every retry (docs/deploy.md#campaign-worker)',
+      this.campaignWorkerTriggers.deadLetterQueue.queueUrl,
+    );
+    output(
+      'OperatorEventBusName',
+      "The bus the operator's events are put on: attach your rules to it (docs/events.md)",
+      this.operatorEvents.bus.eventBusName,
+    );
+    output(
+      'SesEventsDeadLetterQueueUrl',
+      'SES events that could not be applied after every retry (docs/deploy.md#ses-events)',
+      this.sesEventRouting.deadLetterQueue.queueUrl,
+    );
   }
 
   /** With `linkDomain`: CloudFront (and the public web ACL) in front of the public API. */
-  private frontPublicApi(settings: DeploymentSettings, edge: EdgeStack | undefined) {
+  private frontPublicApi(publicApi: HttpFunction, settings: DeploymentSettings, edge: EdgeStack | undefined) {
     if (edge?.publicWebAcl === undefined || settings.linkDomain === undefined) return undefined;
     const front = new FrontDoor(this, 'LinkDomain', {
       api: 'public',
-      functionUrl: this.publicApi.url,
+      functionUrl: publicApi.url,
       domainName: settings.linkDomain,
       certificate: this.certificateOf('LinkCertificate', settings.linkCertificateArn, edge.linkCertificate),
-      originSecret: this.originSecretFor(this.publicApi),
+      originSecret: this.originSecretFor(publicApi),
       originCredentialKeyId: settings.originCredentialKeyId,
       webAclArn: Stack.consumeReference(edge.publicWebAcl.webAcl.attrArn, ReferenceStrength.WEAK),
     });
@@ -294,15 +338,15 @@ export class StatelessStack extends Stack {
   }
 
   /** With `adminDomain` or `adminAllowedCidrs`: CloudFront (and the admin web ACL) in front of the admin API. */
-  private frontAdminApi(settings: DeploymentSettings, edge: EdgeStack | undefined) {
+  private frontAdminApi(adminApi: HttpFunction, settings: DeploymentSettings, edge: EdgeStack | undefined) {
     if (edge?.adminWebAcl === undefined) return undefined;
     const { adminDomain, adminCertificateArn } = settings.edge;
     const front = new FrontDoor(this, 'AdminFrontDoor', {
       api: 'admin',
-      functionUrl: this.adminApi.url,
+      functionUrl: adminApi.url,
       domainName: adminDomain,
       certificate: this.certificateOf('AdminCertificate', adminCertificateArn, edge.adminCertificate),
-      originSecret: this.originSecretFor(this.adminApi),
+      originSecret: this.originSecretFor(adminApi),
       originCredentialKeyId: settings.originCredentialKeyId,
       webAclArn: Stack.consumeReference(edge.adminWebAcl.webAcl.attrArn, ReferenceStrength.WEAK),
     });

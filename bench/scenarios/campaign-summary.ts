@@ -2,6 +2,7 @@ import os from 'node:os';
 import {
   addCounts,
   type logCollector,
+  type MemoryAtPeak,
   mebibytes,
   median,
   type RequestCount,
@@ -37,6 +38,8 @@ export interface CampaignRun {
   emailsPerSecond: number;
   idleRss: number;
   peakRss: number;
+  /** What the process's memory was made of at the peak sample. */
+  atPeak: MemoryAtPeak;
   /** CPU time of this process (worker included) over wall time; 1 = one core busy. */
   benchProcessCores: number;
   /** CPU seconds of this process (worker included) from the start to the completion of the campaign. */
@@ -304,6 +307,7 @@ export function summariseCampaign(
       'Skipped / failed / uncertain',
       'Idle RSS (MiB)',
       'Peak RSS (MiB)',
+      'At the peak: V8 heap used / its size; outside the heap (MiB)',
       'Bench process CPU (cores)',
       'Machine CPU busy (all programs)',
     ],
@@ -322,6 +326,7 @@ export function summariseCampaign(
         `${skipped} / ${run.failed} / ${run.uncertain}`,
         mebibytes(run.idleRss),
         mebibytes(run.peakRss),
+        `${mebibytes(run.atPeak.heapUsed)} / ${mebibytes(run.atPeak.heapTotal)}; ${mebibytes(run.atPeak.external)}`,
         round(run.benchProcessCores, 2),
         `${Math.round(run.machineBusy * 100)} %`,
       ];
@@ -348,6 +353,9 @@ export function summariseCampaign(
       `headers), from ${SINGLE_LOOPS} loops side by side: the most a sender making one SES call per recipient ` +
       'could reach on this emulator. ' +
       'Baselines and campaign alternate run by run, each against an emulator whose mailbox was just emptied. ' +
+      'The baselines (with their warm-up calls) and the per-address check of the emulator after each run ' +
+      'run in a child process of their own (`bench/scenarios/baseline-process.ts`), so that they do not grow ' +
+      "the memory measured here; each baseline's CPU and time are its own, measured in that process. " +
       `Figures are the median of ${campaignRuns.length} runs.`,
     '**Memory.** RSS of this process only (the worker runs in it); DynamoDB Local and the emulator run in ' +
       'their own processes and are not included. Idle RSS is taken with the stack up, the data seeded and the ' +
@@ -414,12 +422,14 @@ export function summariseCampaign(
         '(`CAMPAIGN_RECIPIENTS_IN_FLIGHT`; at this send rate a chunk is a whole batch): their read responses, ' +
         'rendered messages and records and pending SES requests, besides the in-process stream reader, which ' +
         'reads back every record the campaign writes (on AWS the event source mapping filters them out before ' +
-        `the worker). The peaks of the runs (${campaignRuns
-          .map((run) => mebibytes(run.peakRss))
-          .join(
-            ', ',
-          )} MiB) vary less than the idle figure does: the ratio mostly measures how far V8 grows ` +
-        'its heap for that working set from wherever the seeding and the baselines left it. On AWS the tasks ' +
+        `the worker). At each run's peak V8's heap was ${campaignRuns
+          .map((run) => `${mebibytes(run.atPeak.heapTotal)}`)
+          .join(', ')} MiB, of which ${campaignRuns
+          .map((run) => `${mebibytes(run.atPeak.heapUsed)}`)
+          .join(', ')} MiB in use, live or garbage not yet collected; the campaign allocates far more ` +
+        'than it keeps (SDK requests and answers, the read-back stream records), and V8 sizes its heap by that ' +
+        'rate. After a campaign the process keeps the heap it grew into, so a later run starts from there. ' +
+        'On AWS the tasks ' +
         'are spread over Lambda invocations, each with its own memory; here one process holds all of them.',
     );
   }

@@ -1,7 +1,8 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { streamWorkOf } from '../../functions/campaign-worker/stream-records';
 import { startCampaignRunner } from '../../functions/local/campaign-runner';
-import { openTableStream } from '../../functions/local/table-stream';
 import { createAwsClients, createCampaignSesClient } from '../../shared/aws-clients';
 import { startCampaign } from '../../shared/campaigns/campaign-lifecycle';
 import { campaignProgress } from '../../shared/campaigns/campaign-progress';
@@ -10,21 +11,22 @@ import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import type { TableAccess } from '../../shared/table-access';
 import type { BenchStack } from '../local-stack';
-import { countRequests, logCollector, machineCpuTimes, mebibytes, round, sampleRss, sleep } from '../measure';
+import {
+  countRequests,
+  describeMemory,
+  logCollector,
+  machineCpuTimes,
+  mebibytes,
+  round,
+  sampleRss,
+  sleep,
+} from '../measure';
 import type { Scenario } from '../scenario';
 import { accessOf, givenBenchList, seedConfirmedSubscribers } from '../seed';
 import { clearEmulator, countEmulatorEmails } from '../ses-emulator';
+import { startBaselineProcess } from './baseline-process';
 import { type CampaignRun, summariseCampaign } from './campaign-summary';
-import {
-  BULK_SIZE,
-  type BulkTemplate,
-  bulkEntry,
-  measureExactlyOnceFloor,
-  measureRawBulk,
-  measureRawSingle,
-  type RawBulkRun,
-  sendBulk,
-} from './raw-bulk-send';
+import type { BulkTemplate, RawBulkRun } from './raw-bulk-send';
 
 /**
  * Campaign send: the fan-out (planning tasks → send batches on the table's stream → one claim per chunk,
@@ -76,49 +78,30 @@ export const campaignContent: CampaignContent = {
 
 // ------------------------------------------------------------------------------- ours: the campaign
 
-/** Addresses of `expected` the emulator does not hold exactly one email for (read once, per address). */
-async function addressesNotExactlyOnce(sesEndpoint: string, expected: readonly string[]): Promise<number> {
-  const response = await fetch(`${sesEndpoint}/store`);
-  const store = (await response.json()) as { emails: { destination: { to: string[] } }[] };
-  const counts = new Map<string, number>();
-  for (const mail of store.emails) {
-    for (const to of mail.destination.to) counts.set(to, (counts.get(to) ?? 0) + 1);
-  }
-  return expected.filter((address) => counts.get(address) !== 1).length;
-}
-
 /**
- * The exactly-once floor while this process reads the table's stream and routes each record, as the
- * in-process worker does with every record of this table: the campaign's figures include that reader
- * reading back the records the campaign writes (on AWS the trigger's filter drops them before the worker
- * runs, so it is a local cost), so the floor's records are read back the same way. The reader lags behind
- * the floor's writes; the CPU it spends catching up after the last send is added to the floor's CPU (not to
- * its time: the campaign's time does not wait for its reader either).
+ * With BENCH_CAMPAIGN_CPU_PROFILE=<directory>, a V8 CPU profile of this process from the campaign's start to
+ * its completion, one `.cpuprofile` file per run (open in Chrome DevTools or speedscope). Off by default:
+ * the profiler's sampling costs CPU the run would count.
  */
-async function floorWithStreamReader(runtime: Runtime, total: number, measure: () => Promise<RawBulkRun>) {
-  const stream = await openTableStream(runtime);
-  let readBack = 0;
-  stream.start((records) => {
-    for (const record of records) {
-      try {
-        streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
-      } catch {
-        // The worker logs a record it cannot route and goes on; so does this reader, without the log.
-      }
-      if (record.dynamodb?.NewImage?.pk?.S?.startsWith('FLOOR#')) readBack++;
-    }
-  });
-  try {
-    const run = await measure();
-    const cpuBefore = process.cpuUsage();
-    const deadline = Date.now() + 120_000;
-    while (readBack < total && Date.now() < deadline) await sleep(10);
-    if (readBack < total) throw new Error(`the floor's reader read back ${readBack} of ${total} records`);
-    const drain = process.cpuUsage(cpuBefore);
-    return { ...run, cpuSeconds: run.cpuSeconds + (drain.user + drain.system) / 1e6 };
-  } finally {
-    await stream.stop();
-  }
+async function campaignCpuProfile(campaignId: string) {
+  const directory = process.env.BENCH_CAMPAIGN_CPU_PROFILE;
+  if (directory === undefined || directory === '')
+    return { stop: async (_log: (line: string) => void) => {} };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return {
+    async stop(log: (line: string) => void) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await mkdir(directory, { recursive: true });
+      const file = join(directory, `campaign-${campaignId}.cpuprofile`);
+      await writeFile(file, JSON.stringify(profile));
+      log(`  CPU profile of the campaign: ${file}`);
+    },
+  };
 }
 
 async function measureCampaign(
@@ -129,7 +112,8 @@ async function measureCampaign(
   counters: { dynamoDb: ReturnType<typeof countRequests>; ses: ReturnType<typeof countRequests> },
   workerLogger: ReturnType<typeof logCollector>,
   log: (line: string) => void,
-  recipientsOf: readonly string[],
+  /** Recipients without exactly one email in the emulator, counted outside this process. */
+  notExactlyOnceCount: () => Promise<number>,
 ): Promise<CampaignRun> {
   const access = accessOf(runtime);
   const { campaignId } = await createCampaign(access, campaignContent, { now: new Date() });
@@ -148,6 +132,7 @@ async function measureCampaign(
     counters.dynamoDb.take();
     counters.ses.take();
     rss = sampleRss(50);
+    const profile = await campaignCpuProfile(campaignId);
     const cpuBefore = process.cpuUsage();
     const machineBefore = machineCpuTimes();
     const wallBefore = performance.now();
@@ -185,7 +170,8 @@ async function measureCampaign(
       await sleep(POLL_MS);
       campaign = await getCampaign(observer, campaignId);
     }
-    const peakRss = rss.stop();
+    const { peak: peakRss, atPeak } = rss.stop();
+    await profile.stop(log);
     const wallMs = performance.now() - wallBefore;
     const cpu = process.cpuUsage(cpuBefore);
     const machineAfter = machineCpuTimes();
@@ -195,7 +181,7 @@ async function measureCampaign(
     const seconds = (Date.parse(campaign.completedAt ?? '') - Date.parse(campaign.startedAt ?? '')) / 1000;
     const busy = machineAfter.busy - machineBefore.busy;
     const emailsInEmulator = await countEmulatorEmails(sesEndpoint);
-    const notExactlyOnce = await addressesNotExactlyOnce(sesEndpoint, recipientsOf);
+    const notExactlyOnce = await notExactlyOnceCount();
     return {
       campaignId,
       recipients: campaign.planned,
@@ -207,6 +193,7 @@ async function measureCampaign(
       emailsPerSecond: progress.sent / seconds,
       idleRss,
       peakRss,
+      atPeak,
       benchProcessCores: (cpu.user + cpu.system) / 1000 / wallMs,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       machineBusy: busy / (busy + machineAfter.idle - machineBefore.idle),
@@ -230,7 +217,13 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
   return {
     name,
     async run(stack: BenchStack, log) {
-      const runtime = await stack.newRuntime({ CAMPAIGN_MAX_SEND_RATE: String(MAX_SEND_RATE) });
+      const runtime = await stack.newRuntime({
+        CAMPAIGN_MAX_SEND_RATE: String(MAX_SEND_RATE),
+        // The worker's recipient bound can be set for a run (to measure its effect); its default otherwise.
+        ...(process.env.CAMPAIGN_RECIPIENTS_IN_FLIGHT
+          ? { CAMPAIGN_RECIPIENTS_IN_FLIGHT: process.env.CAMPAIGN_RECIPIENTS_IN_FLIGHT }
+          : {}),
+      });
       const observerClients = createAwsClients(runtime.config);
       const observer = { documents: observerClients.documents, tableName: runtime.config.tableName };
       // The worker's own SES client, built as campaignWorkerDependencies builds it (no SDK retries), but
@@ -248,51 +241,56 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
         const seedSeconds = (performance.now() - seedStarted) / 1000;
         log(`  seeded ${recipients} confirmed subscribers in ${round(seedSeconds, 1)} s`);
 
-        for (let call = 0; call < WARM_UP_CALLS; call++) {
-          await sendBulk(
-            observerClients.ses,
-            BULK_TEMPLATE,
-            subscribers.slice(call * BULK_SIZE, (call + 1) * BULK_SIZE).map(bulkEntry),
-          );
-        }
+        // The baselines run in a process of their own, so they do not grow the memory measured here.
+        const baselines = await startBaselineProcess({
+          dynamoDbEndpoint: stack.dynamoDbEndpoint,
+          sesEndpoint: stack.sesEndpoint,
+          tableName: runtime.config.tableName,
+          template: BULK_TEMPLATE,
+          subscribers,
+          total: recipients,
+          warmUpCalls: WARM_UP_CALLS,
+        });
 
         // Baseline and campaign alternate, each against an emptied emulator.
         const rawRuns: RawBulkRun[] = [];
         const floorRuns: RawBulkRun[] = [];
         const singleRuns: RawBulkRun[] = [];
         const campaignRuns: CampaignRun[] = [];
-        for (let run = 1; run <= runs; run++) {
-          await clearEmulator(stack.sesEndpoint);
-          const raw = await measureRawBulk(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
-          rawRuns.push(raw);
-          log(`  run ${run}/${runs}: raw SendBulkEmail ${round(raw.emailsPerSecond, 0)} emails/s`);
-          await clearEmulator(stack.sesEndpoint);
-          const floor = await floorWithStreamReader(runtime, recipients, () =>
-            measureExactlyOnceFloor(observerClients.ses, observer, BULK_TEMPLATE, subscribers, recipients),
-          );
-          floorRuns.push(floor);
-          log(`  run ${run}/${runs}: exactly-once floor ${round(floor.emailsPerSecond, 0)} emails/s`);
-          await clearEmulator(stack.sesEndpoint);
-          const single = await measureRawSingle(observerClients.ses, BULK_TEMPLATE, subscribers, recipients);
-          singleRuns.push(single);
-          log(`  run ${run}/${runs}: raw SendEmail ${round(single.emailsPerSecond, 0)} emails/s`);
-          const campaign = await measureCampaign(
-            runtime,
-            stack.sesEndpoint,
-            observer,
-            workerSes,
-            counters,
-            workerLogger,
-            log,
-            subscribers.map((subscriber) => subscriber.email),
-          );
-          campaignRuns.push(campaign);
-          log(
-            `  run ${run}/${runs}: campaign ${round(campaign.emailsPerSecond, 0)} emails/s ` +
-              `(${campaign.sent} sent in ${round(campaign.seconds, 1)} s), RSS ${mebibytes(
-                campaign.idleRss,
-              )} → ${mebibytes(campaign.peakRss)} MiB`,
-          );
+        try {
+          for (let run = 1; run <= runs; run++) {
+            await clearEmulator(stack.sesEndpoint);
+            const raw = await baselines.measure('raw-bulk');
+            rawRuns.push(raw);
+            log(`  run ${run}/${runs}: raw SendBulkEmail ${round(raw.emailsPerSecond, 0)} emails/s`);
+            await clearEmulator(stack.sesEndpoint);
+            const floor = await baselines.measure('floor');
+            floorRuns.push(floor);
+            log(`  run ${run}/${runs}: exactly-once floor ${round(floor.emailsPerSecond, 0)} emails/s`);
+            await clearEmulator(stack.sesEndpoint);
+            const single = await baselines.measure('raw-single');
+            singleRuns.push(single);
+            log(`  run ${run}/${runs}: raw SendEmail ${round(single.emailsPerSecond, 0)} emails/s`);
+            const campaign = await measureCampaign(
+              runtime,
+              stack.sesEndpoint,
+              observer,
+              workerSes,
+              counters,
+              workerLogger,
+              log,
+              () => baselines.notExactlyOnce(),
+            );
+            campaignRuns.push(campaign);
+            log(
+              `  run ${run}/${runs}: campaign ${round(campaign.emailsPerSecond, 0)} emails/s ` +
+                `(${campaign.sent} sent in ${round(campaign.seconds, 1)} s), RSS ${mebibytes(
+                  campaign.idleRss,
+                )} → ${mebibytes(campaign.peakRss)} MiB (at the peak: ${describeMemory(campaign.atPeak)})`,
+            );
+          }
+        } finally {
+          await baselines.stop();
         }
         return summariseCampaign(
           name,

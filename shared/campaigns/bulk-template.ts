@@ -21,7 +21,9 @@ import { type Personalisation, type Placeholder, placeholderValue } from './pers
  *
  * - every marker becomes a triple-stash variable (`{{{h.V0}}}` in the HTML part, `{{{x.V0}}}` in the
  *   text part): triple braces are never escaped by the renderer, so the values are escaped by us, per part
- *   (HTML-escaped for `h`, raw for `x`), and only once;
+ *   (HTML-escaped for `h`, raw for `x`), and only once. A signed token is `{{{x.TU}}}` in both parts: its
+ *   characters (base64url, `.`, a key id's letters, digits, `-` and `_`) are none that HTML escapes, so
+ *   each destination carries it once (`destinationData` checks it);
  * - every other `{`, `}` and `\` (operator text, CSS, a name in the footer) becomes a variable holding that
  *   character (`{{{b.o}}}`), so no operator text and no recipient data is ever read as template syntax:
  *   after translation the only braces in the template are our own variables, and the values are data.
@@ -120,14 +122,19 @@ export function buildBulkTemplate(
   const pixels = message.html.match(pixelPattern) ?? [];
   if (pixels.length > 1) throw new Error('bulk template: more than one open pixel');
   const html = message.html.replace(pixelPattern, marker('PX'));
+  const content = {
+    Subject: '{{{s}}}',
+    Html: translate(html, 'h', nonce),
+    Text: translate(message.text, 'x', nonce),
+  };
+  // Each destination carries the pixel's token only inside PX (destinationData).
+  if (`${content.Html}${content.Text}`.includes('.TO}}}')) {
+    throw new Error("bulk template: the open pixel's token outside its <img>");
+  }
   const { messageId: _perDestination, ...tags } = message.tags;
   const template: BulkTemplate = {
     key: bulkVariantKey(like),
-    content: {
-      Subject: '{{{s}}}',
-      Html: translate(html, 'h', nonce),
-      Text: translate(message.text, 'x', nonce),
-    },
+    content,
     defaultData: JSON.stringify({ b: { o: '{', c: '}', s: '\\' } }),
     from: message.from,
     replyTo: message.replyTo,
@@ -144,14 +151,20 @@ export function buildBulkTemplate(
 
 const ESCAPED: Record<string, string> = { '{': '{{{b.o}}}', '}': '{{{b.c}}}', '\\': '{{{b.s}}}' };
 
-/** One decorated part in Handlebars: markers become variables of `form`; braces and backslashes, data. */
+const SIGNED_IDS = new Set(Object.values(TOKEN_IDS));
+
+/**
+ * One decorated part in Handlebars: markers become variables of `form` (signed tokens, the same in both
+ * parts, always of `x`); braces and backslashes, data.
+ */
 function translate(part: string, form: 'h' | 'x', nonce: string): string {
   const markers = new RegExp(`QZ${nonce}([A-Z0-9]+?)QZ`, 'g');
   let out = '';
   let last = 0;
   for (const match of part.matchAll(markers)) {
+    const id = match[1] as string;
     out += escapeLiteral(part.slice(last, match.index));
-    out += `{{{${form}.${match[1]}}}}`;
+    out += `{{{${SIGNED_IDS.has(id) ? 'x' : form}.${id}}}}`;
     last = match.index + match[0].length;
   }
   out += escapeLiteral(part.slice(last));
@@ -170,31 +183,37 @@ export interface BulkDestination {
   tracked: boolean;
 }
 
+/** What a signed token is made of (shared/tokens.ts: key id, base64url payload and signature). */
+const TOKEN_TEXT = /^[A-Za-z0-9_.-]+$/;
+
 /** The `ReplacementTemplateData` of one destination: every value escaped for the part it lands in. */
 export function destinationData(
   template: BulkTemplate,
   destination: BulkDestination,
   tokens: Pick<TokenSigner, 'sign'>,
 ): string {
-  const raw: Record<string, string> = {};
+  const h: Record<string, string> = {};
+  const x: Record<string, string> = {};
   template.placeholders.forEach((placeholder, index) => {
-    raw[`V${index}`] = placeholderValue(placeholder, destination.personalisation);
+    const value = placeholderValue(placeholder, destination.personalisation);
+    h[`V${index}`] = escapedForHtml(value);
+    x[`V${index}`] = value;
   });
+  let pixelToken = '';
   for (const [id, { purpose, payload }] of template.signed) {
     if (id === 'TO' && !destination.tracked) continue;
     const own = { ...payload, messageId: destination.messageId };
     if ('contactId' in own) own.contactId = destination.contactId;
-    raw[id] = tokens.sign(purpose, own as never);
-  }
-  const h: Record<string, string> = {};
-  const x: Record<string, string> = {};
-  for (const [id, value] of Object.entries(raw)) {
-    h[id] = escapedForHtml(value);
-    x[id] = value;
+    const token = tokens.sign(purpose, own as never);
+    // Sent once for both parts (translate): only right while HTML escaping leaves a token as it is.
+    if (!TOKEN_TEXT.test(token)) throw new Error('bulk template: a token with characters HTML escapes');
+    // The pixel's token is only ever inside the pixel's `<img>`, the variable PX.
+    if (id === 'TO') pixelToken = token;
+    else x[id] = token;
   }
   h.PX =
     destination.tracked && template.pixel !== null
-      ? template.pixel.replace(template.marker('TO'), h.TO ?? '')
+      ? template.pixel.replace(template.marker('TO'), pixelToken)
       : '';
   return JSON.stringify({ s: destination.subject, h, x });
 }

@@ -50,6 +50,8 @@ export async function processPublicRequest(
     // A refusal of the request itself ends it; a dependency that failed is retried like any other error.
     if (!(error instanceof AppError) || error.kind === 'unavailable' || error.kind === 'internal')
       throw error;
+    // A kind that did not read its request first may be refused again on a redelivery of one already ended.
+    if (request === announced && !(await findPublicRequest(deps.access, announced))) return 'gone';
     deps.logger.warn('accepted request refused on processing', { kind: request.kind, code: error.code });
     outcome = 'refused';
   }

@@ -1,4 +1,4 @@
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { type BulkEmailEntry, SESv2Client, type SendBulkEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import render from 'dom-serializer';
 import { parseDocument } from 'htmlparser2';
@@ -198,6 +198,50 @@ describe('a campaign sent with SendBulkEmail', () => {
       false,
       false,
     ]);
+  }, 60_000);
+
+  it('sends each destination its tokens once: both parts read the same value, the pixel only in its <img>', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 2);
+    await allowTracking(people[0]?.contactId ?? '');
+    const created = await createCampaign({ subject: 'Tokens', html: '<p>Hello {{firstName|there}}</p>' });
+    const campaign = await findCampaign(access(), created.campaignId);
+    if (campaign === undefined) throw new Error('campaign missing');
+    const ses = new SESv2Client({
+      region: runtime.config.region,
+      endpoint: runtime.config.sesEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const entries: BulkEmailEntry[] = [];
+    ses.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'SendBulkEmailCommand') {
+          entries.push(...((args.input as SendBulkEmailCommandInput).BulkEmailEntries ?? []));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'keepBulkEntries' },
+    );
+    const outcomes = await sendToChunk(
+      recipientDependenciesOf(runtime, { ses }),
+      campaign,
+      people.map((person) => person.contactId),
+    );
+    expect(outcomes).toEqual([{ kind: 'sent' }, { kind: 'sent' }]);
+    expect(entries).toHaveLength(2);
+    for (const [index, person] of people.entries()) {
+      const entry = entries.find((each) => each.Destination?.ToAddresses?.[0] === person.email);
+      const data = entry?.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '';
+      const listUnsubscribe = entry?.ReplacementHeaders?.find((each) => each.Name === 'List-Unsubscribe');
+      const token = /token=([A-Za-z0-9_.-]+)/.exec(listUnsubscribe?.Value ?? '')?.[1] ?? '';
+      expect(token).not.toBe('');
+      expect(data.split(token).length - 1).toBe(1);
+      const [mail] = await sentMailTo(person.email);
+      expect(mail?.body.html).toContain(token);
+      expect(mail?.body.text).toContain(token);
+      const pixel = /\/v1\/pixel\?token=([A-Za-z0-9_.-]+)/.exec(mail?.body.html ?? '')?.[1];
+      expect(pixel !== undefined).toBe(index === 0);
+      if (pixel !== undefined) expect(data.split(pixel).length - 1).toBe(1);
+    }
   }, 60_000);
 });
 

@@ -130,6 +130,29 @@ describe('Idempotency-Key: leases and per-key records', () => {
     expect(await sentMailTo(reader.email)).toHaveLength(0);
   });
 
+  it('answers a stored answer that is not a message with the generic 500, never replaying it as one', async () => {
+    const body = { contactId: newId(), kind: 'marketing', listId: 'news', subject: 'Hello', text: 'Hello' };
+    const key = `odd-answer-${randomUUID()}`;
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...idempotencyRecordKey({ apiKeyId: DEVELOPMENT_KEY_ID, scope: 'sendMessage', key }),
+          entity: 'idempotencyRecord',
+          state: 'done',
+          apiKeyId: DEVELOPMENT_KEY_ID,
+          fingerprint: requestFingerprint(body),
+          operationId: newId(),
+          response: { status: 202, body: { messageId: 'm1' } },
+          [table.timeToLiveAttribute]: Math.floor(Date.now() / 1000) + 3600,
+        },
+      }),
+    );
+    const replay = await send(body, key);
+    expect(replay.status).toBe(500);
+    expect(((await replay.json()) as ErrorBody).error.code).toBe('internal_error');
+  });
+
   it('still answers 409 request_in_progress while the lease runs', async () => {
     const [reader] = await givenConfirmedSubscribers(runtime, 'news', 1);
     if (reader === undefined) throw new Error('no subscriber');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createSendingSesClient } from '../../shared/aws-clients';
+import { primaryKeyOf } from '../../shared/data-model';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
 import type { PublicRequest } from '../../shared/requests/public-requests';
@@ -200,6 +201,20 @@ describe('a signup record delivered more than once', () => {
     expect(records?.events.map((event) => event.kind)).toEqual(['opt-in-requested']);
     // The ledger event's id is derived from the request, so a repeat could only name the same event.
     expect(records?.events[0]?.eventId.startsWith(request.requestId)).toBe(true);
+  });
+
+  it('refuses a signup whose list is gone by the time it is processed, and a redelivery finds it gone', async () => {
+    const { runtime, email, request, work } = await acceptedSignup();
+    await runtime.clients.documents.send(
+      new DeleteCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('list', { listId: 'weekly-news' }),
+      }),
+    );
+    expect(await processPublicRequest(depsOf(runtime), work, request)).toBe('refused');
+    expect(await acceptedRequests(runtime)).toEqual([]);
+    expect(await processPublicRequest(depsOf(runtime), work, request)).toBe('gone');
+    expect(await sentMailTo(email)).toHaveLength(0);
   });
 
   it('counts the address once however often its record is processed', async () => {

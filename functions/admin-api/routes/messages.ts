@@ -191,7 +191,8 @@ export function messageRoutes(deps: SendDependencies) {
               },
               send,
             );
-      const message = response.body as MessageRecord;
+      // A replayed answer comes from the Idempotency-Key record: read it as a message, never assume one.
+      const message = MessageSchema.parse(response.body);
       if (response.status === 422) throw refusal(message);
       return c.json(message, 202);
     })
