@@ -87,7 +87,29 @@ export interface BuiltBundle {
   startBytes: number;
   /** The source files (relative to the working directory, as esbuild names them) in those files. */
   startInputs: string[];
+  /**
+   * The source files an `import()` of `source` (relative to the repository root) reads: its chunk and the
+   * chunks that one imports statically, start files included. Empty when no chunk is made for it.
+   */
+  inputsLoadedBy(source: string): string[];
 }
+
+type Outputs = NonNullable<ReturnType<typeof buildSync>['metafile']>['outputs'];
+
+/** `file` and the output files it imports statically, transitively. */
+function staticallyLoaded(outputs: Outputs, file: string): Set<string> {
+  const loaded = new Set<string>();
+  const visit = (output: string) => {
+    if (loaded.has(output)) return;
+    loaded.add(output);
+    for (const { path, kind } of outputs[output]?.imports ?? []) if (kind === 'import-statement') visit(path);
+  };
+  visit(file);
+  return loaded;
+}
+
+const inputsOf = (outputs: Outputs, files: Set<string>) =>
+  [...files].flatMap((file) => Object.keys(outputs[file]?.inputs ?? {}));
 
 /**
  * Bundles `entry` (relative to the repository root, or absolute) into `outdir`, synchronously: CDK's
@@ -101,16 +123,19 @@ export function bundleFunction(entry: string, outdir: string): BuiltBundle {
   const outputs = metafile?.outputs ?? {};
   const entryOutput = Object.keys(outputs).find((file) => file.endsWith(`/${ENTRY_FILE}`));
   if (entryOutput === undefined) throw new Error(`esbuild wrote no ${ENTRY_FILE} for ${entry}`);
-  const atStart = new Set<string>();
-  const visit = (file: string) => {
-    if (atStart.has(file)) return;
-    atStart.add(file);
-    for (const { path, kind } of outputs[file]?.imports ?? []) if (kind === 'import-statement') visit(path);
-  };
-  visit(entryOutput);
+  const atStart = staticallyLoaded(outputs, entryOutput);
   const startBytes = [...atStart].reduce((sum, file) => sum + (outputs[file]?.bytes ?? 0), 0);
-  const startInputs = [...atStart].flatMap((file) => Object.keys(outputs[file]?.inputs ?? {}));
-  return { entryFile: join(outdir, ENTRY_FILE), startBytes, startInputs };
+  return {
+    entryFile: join(outdir, ENTRY_FILE),
+    startBytes,
+    startInputs: inputsOf(outputs, atStart),
+    inputsLoadedBy(source) {
+      // esbuild names entry points relative to the working directory, as it names inputs.
+      const entryPoint = relative(process.cwd(), join(repositoryRoot, source));
+      const chunk = Object.keys(outputs).find((file) => outputs[file]?.entryPoint === entryPoint);
+      return chunk === undefined ? [] : inputsOf(outputs, staticallyLoaded(outputs, chunk));
+    },
+  };
 }
 
 export interface BundleFiles {

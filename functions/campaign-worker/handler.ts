@@ -83,23 +83,34 @@ async function run(work: StreamWork, remainingMs: () => number): Promise<void> {
   }
 }
 
-/** The rule every minute: due campaign work and due webhook deliveries. */
+/**
+ * The rule every minute: due campaign work and due webhook deliveries. Most minutes nothing is due: each
+ * sweep's code (its item schemas, classic zod) is loaded only when a count on the work index finds its
+ * work due (shared/due-work.ts).
+ */
 async function sweepDueWork(remainingMs: () => number): Promise<{ woken: number }> {
-  const [{ sweep }, { sweepWebhookDeliveries }] = await Promise.all([
-    import('../../shared/campaigns/sweep'),
-    import('../../shared/webhooks/webhook-delivery'),
+  const { dueWork } = await import('../../shared/due-work');
+  const due = await dueWork(access, new Date());
+  const [woken] = await Promise.all([
+    due.campaignWork ? sweepCampaignWork(remainingMs) : 0,
+    due.webhookDeliveries ? sweepWebhooks(remainingMs) : undefined,
   ]);
-  const webhooks = {
+  return { woken };
+}
+
+async function sweepCampaignWork(remainingMs: () => number): Promise<number> {
+  const { sweep } = await import('../../shared/campaigns/sweep');
+  return sweep({ access, logger: runtime.logger, remainingMs });
+}
+
+async function sweepWebhooks(remainingMs: () => number): Promise<void> {
+  const { sweepWebhookDeliveries } = await import('../../shared/webhooks/webhook-delivery');
+  await sweepWebhookDeliveries({
     access,
     logger: runtime.logger,
     remainingMs,
     allowPrivateTargets: runtime.config.webhooks.allowPrivateTargets,
-  };
-  const [woken] = await Promise.all([
-    sweep({ access, logger: runtime.logger, remainingMs }),
-    sweepWebhookDeliveries(webhooks),
-  ]);
-  return { woken };
+  });
 }
 
 async function dailyJob(

@@ -2,7 +2,7 @@ import type { SESEvent } from 'aws-lambda';
 import { withInvocationFields } from '../../shared/lambda-invocation';
 import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
 import { loadRuntime } from '../../shared/runtime';
-import { inboundMailDependencies, processInboundMail } from './process-inbound-mail';
+import type { InboundMailEvent } from './process-inbound-mail';
 
 /**
  * The SES receipt rule's Lambda action for the unsubscribe mailbox. Whatever happened, the answer lets
@@ -11,13 +11,23 @@ import { inboundMailDependencies, processInboundMail } from './process-inbound-m
  */
 
 const runtime = await loadRuntime(process.env, 'inbound-mail');
-const deps = inboundMailDependencies(runtime);
+
+// The mail's processing (tokens, contacts and consent changes: classic zod schemas) is a chunk loaded by the
+// first event, so the import is only what every invocation needs (docs/architecture.md, "Cold start").
+let processing: Promise<(event: InboundMailEvent) => Promise<unknown>> | undefined;
+function inboundMailProcessing() {
+  processing ??= import('./process-inbound-mail').then(({ inboundMailDependencies, processInboundMail }) => {
+    const deps = inboundMailDependencies(runtime);
+    return (event: InboundMailEvent) => processInboundMail(deps, event);
+  });
+  return processing;
+}
 
 export const handler = withInvocationFields(
   withFreshSigningKeys(
     runtime.signingKeyring,
     async (event: SESEvent): Promise<{ disposition: 'CONTINUE' }> => {
-      await processInboundMail(deps, event);
+      await (await inboundMailProcessing())(event);
       return { disposition: 'CONTINUE' };
     },
   ),

@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { withInvocationFields } from '../../shared/lambda-invocation';
 import { createRuntime } from '../../shared/runtime';
-import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './process-ses-event';
+import type { SesEventOutcome } from './process-ses-event';
 
 /**
  * The target of the EventBridge rule that matches the SES configuration set's events (`source: aws.ses`).
@@ -10,8 +10,20 @@ import { processSesEvent, type SesEventOutcome, sesEventsDependencies } from './
  */
 
 // It signs and verifies no token, so it has no signing keys (and no permission to read them).
-const deps = sesEventsDependencies(createRuntime(process.env, 'ses-events', { signsTokens: false }));
+const runtime = createRuntime(process.env, 'ses-events', { signsTokens: false });
+
+// The event's parsing and its effects (classic zod: the event and item schemas) are a chunk loaded by the
+// first event, so the import is only what every invocation needs (docs/architecture.md, "Cold start").
+let processing: Promise<(event: unknown) => Promise<SesEventOutcome>> | undefined;
+function sesEventProcessing() {
+  processing ??= import('./process-ses-event').then(({ processSesEvent, sesEventsDependencies }) => {
+    const deps = sesEventsDependencies(runtime);
+    return (event: unknown) => processSesEvent(deps, event);
+  });
+  return processing;
+}
 
 export const handler = withInvocationFields(
-  (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> => processSesEvent(deps, event),
+  async (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> =>
+    (await sesEventProcessing())(event),
 );

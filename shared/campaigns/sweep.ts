@@ -1,9 +1,9 @@
-import { table } from '../data-model';
+import { dueCampaignWork } from '../due-work';
 import { AppError } from '../errors';
 import { queryAllItems } from '../table-access';
 import { startCampaign } from './campaign-lifecycle';
 import { type CampaignWorkerDependencies, SAFETY_MARGIN_MS } from './task-run';
-import { armTask, workIndexPartition } from './tasks';
+import { armTask } from './tasks';
 
 /**
  * Re-arms unfinished work that is due (expired leases, deferred retries, pending tasks nobody took) and
@@ -17,12 +17,7 @@ export async function sweep(
 ): Promise<number> {
   const now = deps.now?.() ?? new Date();
   let woken = 0;
-  const due = queryAllItems(deps.access, {
-    IndexName: 'gsi2',
-    KeyConditionExpression: '#pk = :pk AND #sk < :cutoff',
-    ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey, '#sk': table.indexes.gsi2.sortKey },
-    ExpressionAttributeValues: { ':pk': workIndexPartition, ':cutoff': cutoff ?? now.toISOString() },
-  });
+  const due = queryAllItems(deps.access, dueCampaignWork(cutoff ?? now.toISOString()));
   for await (const item of due) {
     // What is left waits for the next sweep a minute later.
     if (deps.remainingMs !== undefined && deps.remainingMs() < SAFETY_MARGIN_MS) return woken;

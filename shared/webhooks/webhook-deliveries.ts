@@ -2,6 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import * as z from 'zod';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { fromItem, itemSchema } from '../data-model/from-item';
+import { dueWebhookDeliveries } from '../due-work';
 import { ValidationError } from '../errors';
 import { type OutboundEvent, outboundEventTypes } from '../events/event-types';
 import type { TableAccess } from '../table-access';
@@ -181,17 +182,7 @@ export async function dueDeliveries(
   limit: number,
 ): Promise<WebhookDelivery[]> {
   const { Items } = await access.documents.send(
-    new QueryCommand({
-      TableName: access.tableName,
-      IndexName: 'gsi2',
-      KeyConditionExpression: '#pk = :pk AND #sk < :now',
-      ExpressionAttributeNames: { '#pk': table.indexes.gsi2.partitionKey, '#sk': table.indexes.gsi2.sortKey },
-      ExpressionAttributeValues: {
-        ':pk': keyPrefix('webhookDelivery', 'gsi2pk', {}),
-        ':now': now.toISOString(),
-      },
-      Limit: limit,
-    }),
+    new QueryCommand({ ...dueWebhookDeliveries(now), TableName: access.tableName, Limit: limit }),
   );
   return (Items ?? []).map(toDelivery);
 }

@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createCampaign, findCampaign } from '../../shared/campaigns/campaigns';
+import { EVENT_SCHEMA_VERSION, type OutboundEvent } from '../../shared/events/event-types';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { RIGHTS_DEADLINES_JOB } from '../../shared/scheduled-jobs';
 import { ensureTable } from '../../shared/table-setup';
+import { createDelivery, listDeliveries } from '../../shared/webhooks/webhook-deliveries';
 import { publicAppFor } from '../support/apps';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { givenList, recordsOf } from '../support/consent-fixtures';
@@ -150,6 +153,45 @@ describe('the bundled campaign-worker function on its scheduled rules', () => {
     };
     const answer = await (handler as unknown as AnyEvent)(event, lambdaContext('campaign-worker'));
     expect(answer).toEqual({ woken: expect.any(Number) });
+  });
+
+  it('the minute’s sweep starts a scheduled campaign whose time has come and drops a due delivery to a deleted webhook', async () => {
+    // Each sweep's code is loaded only when its work is due (shared/due-work.ts): both are due here.
+    const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
+    const past = (ms: number) => new Date(Date.now() - ms);
+    const campaign = await createCampaign(
+      access,
+      {
+        name: 'Due',
+        kind: 'marketing',
+        audience: { type: 'list', listId: 'news' },
+        subject: 'Due',
+        html: '<p>Due.</p>',
+        text: null,
+        tracking: false,
+        advertisement: false,
+        category: null,
+        policyEffectiveDate: null,
+        promotionalOverride: null,
+      },
+      { scheduledAt: past(60_000).toISOString(), now: past(120_000) },
+    );
+    const webhookId = `wh-deleted-${randomUUID()}`;
+    const event: OutboundEvent = {
+      id: `ev-${randomUUID()}`,
+      type: 'contact.erased',
+      version: EVENT_SCHEMA_VERSION,
+      occurredAt: past(120_000).toISOString(),
+      data: { contactId: `c-${randomUUID()}` },
+    };
+    expect(await createDelivery(access, webhookId, event, past(120_000), past(60_000))).toBeDefined();
+
+    const sweepEvent = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+    const answer = await (handler as unknown as AnyEvent)(sweepEvent, lambdaContext('campaign-worker'));
+    expect(answer).toEqual({ woken: expect.any(Number) });
+    expect((answer as { woken: number }).woken).toBeGreaterThanOrEqual(1);
+    expect((await findCampaign(access, campaign.campaignId))?.status).not.toBe('scheduled');
+    expect((await listDeliveries(access, webhookId, { limit: 10 })).deliveries).toEqual([]);
   });
 
   it('the daily rights-deadline job answers with its counts', async () => {
