@@ -41,7 +41,9 @@ const environmentSchema = z
     SES_CONFIGURATION_SET: optionalText(),
     BASE_URL: z.pipe(
       z.url({ error: 'is required: the public https URL written into emails' }).check(
+        // Checks all run, even after the URL check failed: an unparseable value is that check's issue alone.
         z.refine((value: string) => {
+          if (!URL.canParse(value)) return true;
           const url = new URL(value);
           return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
         }, 'must use https (plain http is allowed only for localhost)'),

@@ -62,6 +62,12 @@ describe('configuration', () => {
     );
   });
 
+  it('names BASE_URL when it is not a URL at all (a configuration error, not a crash)', () => {
+    expect(() => loadConfig({ ...validEnvironment(), BASE_URL: 'links.example.org' })).toThrow(
+      /BASE_URL: is required: the public https URL/,
+    );
+  });
+
   it('refuses sender values that could inject headers', () => {
     expect(
       problemsOf({ ...validEnvironment(), SENDER_FROM_NAME: 'Example\r\nBcc: victim@example.org' }),
