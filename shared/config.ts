@@ -150,7 +150,9 @@ const environmentSchema = z
       }
       // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
       // suppressed. Only a local stack (localhost links) may run without one.
-      if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
+      // Object checks run even when a field failed: an unparseable BASE_URL is reported by its own check.
+      const baseHost = URL.canParse(env.BASE_URL) ? new URL(env.BASE_URL).hostname : undefined;
+      if (env.SES_CONFIGURATION_SET === undefined && baseHost !== undefined && !LOCAL_HOSTS.has(baseHost)) {
         ctx.addIssue({
           code: 'custom',
           path: ['SES_CONFIGURATION_SET'],
