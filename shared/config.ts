@@ -41,7 +41,9 @@ const environmentSchema = z
     SES_CONFIGURATION_SET: optionalText(),
     BASE_URL: z.pipe(
       z.url({ error: 'is required: the public https URL written into emails' }).check(
+        // Checks all run, even after the URL check failed: an unparseable value is that check's issue alone.
         z.refine((value: string) => {
+          if (!URL.canParse(value)) return true;
           const url = new URL(value);
           return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
         }, 'must use https (plain http is allowed only for localhost)'),
@@ -148,7 +150,9 @@ const environmentSchema = z
       }
       // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
       // suppressed. Only a local stack (localhost links) may run without one.
-      if (env.SES_CONFIGURATION_SET === undefined && !LOCAL_HOSTS.has(new URL(env.BASE_URL).hostname)) {
+      // Object checks run even when a field failed: an unparseable BASE_URL is reported by its own check.
+      const baseHost = URL.canParse(env.BASE_URL) ? new URL(env.BASE_URL).hostname : undefined;
+      if (env.SES_CONFIGURATION_SET === undefined && baseHost !== undefined && !LOCAL_HOSTS.has(baseHost)) {
         ctx.addIssue({
           code: 'custom',
           path: ['SES_CONFIGURATION_SET'],

@@ -62,6 +62,16 @@ describe('configuration', () => {
     );
   });
 
+  it('names BASE_URL when it is not a URL at all (a configuration error, not a crash)', () => {
+    for (const BASE_URL of ['links.example.org', 'http://[bad']) {
+      const env: Record<string, string | undefined> = { ...validEnvironment(), BASE_URL };
+      expect(() => loadConfig(env)).toThrow(/BASE_URL: is required: the public https URL/);
+      // The rule that reads BASE_URL's host (a configuration set unless localhost) must not trip on it either.
+      delete env.SES_CONFIGURATION_SET;
+      expect(() => loadConfig(env)).toThrow(/BASE_URL: is required: the public https URL/);
+    }
+  });
+
   it('refuses sender values that could inject headers', () => {
     expect(
       problemsOf({ ...validEnvironment(), SENDER_FROM_NAME: 'Example\r\nBcc: victim@example.org' }),
