@@ -112,17 +112,31 @@ export interface ListWithdrawal {
   contactId: string;
   listId: string;
   event: EventFields;
-  /** Only a subscription on file may be withdrawn (the preference page acts on the person's own lists). */
-  requireSubscription?: boolean;
+  /**
+   * Which subscription may be withdrawn: `any` (the default: absent too, recorded anyway so a later import
+   * cannot resurrect the list), `on-file` (the preference page acts on the person's own lists), or `held`:
+   * on file and carrying no expiry. A subscription without an expiry belongs to a contact whose profile
+   * exists and is not pending-only (erasure deletes subscriptions before the profile; only an unconfirmed
+   * signup's subscription and contact expire, and whatever makes a subscription durable removes the
+   * contact's expiry in the same transaction), so `held` is the contact check itself, on this item.
+   */
+  subscription?: 'any' | 'on-file' | 'held';
 }
+
+const withdrawable = {
+  any: (active: string) => `attribute_not_exists(#pk) OR ${active}`,
+  'on-file': (active: string) => `attribute_exists(#pk) AND (${active})`,
+  held: (active: string) => `attribute_exists(#pk) AND attribute_not_exists(#expiresAt) AND (${active})`,
+} as const;
 
 /**
  * Withdraws consent to one list without reading the subscription first (one-click, the preference page's
  * single-list action): the Update's condition is what the read used to check. It applies when the
- * subscription is absent (recorded anyway, so a later import cannot resurrect the list; not with
- * `requireSubscription`) or still active (not unsubscribed, or with a pending opt-in to cancel); otherwise
- * the caller's transaction is cancelled at this item and nothing is recorded: already unsubscribed. The
- * ledger event is appended beside it. Narrowing needs no proof beyond the link (consent-authority.ts).
+ * subscription is one `change.subscription` allows and still active (not unsubscribed, or with a pending
+ * opt-in to cancel); otherwise the caller's transaction is cancelled at this item and nothing is recorded
+ * (the old item comes back with the cancellation: already unsubscribed, or not one this withdrawal may
+ * take). The ledger event is appended beside it. Narrowing needs no proof beyond the link
+ * (consent-authority.ts).
  */
 export function withdrawFromList(
   access: TableAccess,
@@ -166,9 +180,7 @@ function conditionalWithdrawal(
         '#updatedAt = :now, #gsi1pk = :gsi1pk, #gsi1sk = :gsi1sk ' +
         // An unsubscribe never expires, even of an unconfirmed request's subscription.
         'REMOVE #expiresAt ADD #revision :one',
-      ConditionExpression: change.requireSubscription
-        ? `attribute_exists(#pk) AND (${active})`
-        : `attribute_not_exists(#pk) OR ${active}`,
+      ConditionExpression: withdrawable[change.subscription ?? 'any'](active),
       ExpressionAttributeNames: {
         '#pk': table.partitionKey,
         '#entity': 'entity',

@@ -152,13 +152,17 @@ export async function unsubscribe(
 /**
  * One list, one transaction, no read before it: the hot path of one-click (RFC 8058) and of the
  * preference page's single-list action. The token names the contact and the list; the transaction's
- * conditions replace the reads: the contact is still held and is not one that exists only through an
- * unconfirmed signup (erased contacts have no profile), and the subscription is absent or still active
- * (consent-changes.ts `withdrawFromList`). Already unsubscribed cancels the transaction at the
- * subscription: nothing is recorded twice and the answer is the same. The campaign's `unsubscribed`
- * counter is in the same transaction, so it counts each unsubscribe once. A contact the condition
- * refuses (unknown, or pending-only, whose profile and address lookup must lose their expiry, which
- * needs its address hash) goes through `unsubscribe`, which reads first.
+ * conditions replace the reads. Its first form is two items, the subscription's withdrawal and its ledger
+ * event (the floor: a state and its proof), conditioned on the subscription being on file, carrying no
+ * expiry and still active (consent-changes.ts `withdrawFromList`, `held`): a subscription without an
+ * expiry is only ever held by a contact whose profile exists and is not pending-only, so no item checks
+ * the contact. Already unsubscribed cancels it: nothing is recorded twice and the answer is the same. A
+ * subscription not on file, or one of an unconfirmed signup (it expires), takes the checked form: a
+ * `ConditionCheck` that the contact is held and not pending-only, beside a withdrawal that also records a
+ * list never on file (so a later import cannot resurrect it). A contact that check refuses (unknown, or
+ * pending-only, whose profile and address lookup must lose their expiry, which needs its address hash)
+ * goes through `unsubscribe`, which reads first. The campaign's `unsubscribed` counter is in the same
+ * transaction, so it counts each unsubscribe once.
  */
 export async function unsubscribeFromList(
   deps: UnsubscribeDependencies,
@@ -166,45 +170,74 @@ export async function unsubscribeFromList(
 ): Promise<UnsubscribeResult | { kind: 'not-subscribed' }> {
   const now = deps.now?.() ?? new Date();
   for (let attempt = 1; ; attempt++) {
-    const items: TransactItems = [contactStillHeld(deps.access, request.contactId)];
-    withdrawFromList(
-      deps.access,
-      items,
-      {
-        authority: authorityOfMethod[request.method],
-        contactId: request.contactId,
-        listId: request.scope.listId,
-        event: {
-          kind: 'unsubscribed',
-          method: request.method,
-          legalBasis: 'consent',
-          evidence: request.evidence,
-        },
-        ...(request.requireSubscription ? { requireSubscription: true } : {}),
-      },
-      now,
-    );
-    const counted =
-      request.campaignId && campaignCounterIncrement(deps.access, request.campaignId, { unsubscribed: 1 });
-    if (counted) items.push(counted);
-    try {
-      await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const [contact, subscription] = error.CancellationReasons ?? [];
-      if (contact?.Code === 'ConditionalCheckFailed') return unsubscribeAfterReading(deps, request);
-      if (subscription?.Code === 'ConditionalCheckFailed') {
-        const onFile = subscription.Item !== undefined;
-        return !onFile && request.requireSubscription
-          ? { kind: 'not-subscribed' }
-          : { kind: 'already-unsubscribed' };
-      }
-      // Another change to the same items at the same moment: decide again.
-      if (attempt < 3) continue;
-      throw error;
+    const held = await withdrawal(deps, request, 'held', now);
+    if (held.kind === 'refused' && held.item !== undefined && !expires(held.item)) {
+      return { kind: 'already-unsubscribed' };
     }
-    deps.logger.info('unsubscribed', { method: request.method, scope: 'list', lists: 1 });
-    return { kind: 'unsubscribed', changedListIds: [request.scope.listId] };
+    const outcome = held.kind === 'refused' ? await withdrawal(deps, request, 'checked', now) : held;
+    if (outcome.kind === 'written') {
+      deps.logger.info('unsubscribed', { method: request.method, scope: 'list', lists: 1 });
+      return { kind: 'unsubscribed', changedListIds: [request.scope.listId] };
+    }
+    if (outcome.kind === 'contact-refused') return unsubscribeAfterReading(deps, request);
+    if (outcome.kind === 'refused') {
+      return outcome.item === undefined && request.requireSubscription
+        ? { kind: 'not-subscribed' }
+        : { kind: 'already-unsubscribed' };
+    }
+    // Another change to the same items at the same moment: decide again.
+    if (attempt >= 3) throw outcome.error;
+  }
+}
+
+type WithdrawalOutcome =
+  | { kind: 'written' }
+  /** The subscription's condition failed; `item` is the subscription as it was, if on file. */
+  | { kind: 'refused'; item: Record<string, unknown> | undefined }
+  | { kind: 'contact-refused' }
+  | { kind: 'conflict'; error: TransactionCanceledException };
+
+const expires = (item: Record<string, unknown>) => table.timeToLiveAttribute in item;
+
+/** One attempt at the transaction, `held` (two items) or `checked` (the contact checked first). */
+async function withdrawal(
+  deps: UnsubscribeDependencies,
+  request: ListUnsubscribeRequest,
+  form: 'held' | 'checked',
+  now: Date,
+): Promise<WithdrawalOutcome> {
+  const items: TransactItems = form === 'checked' ? [contactStillHeld(deps.access, request.contactId)] : [];
+  withdrawFromList(
+    deps.access,
+    items,
+    {
+      authority: authorityOfMethod[request.method],
+      contactId: request.contactId,
+      listId: request.scope.listId,
+      event: {
+        kind: 'unsubscribed',
+        method: request.method,
+        legalBasis: 'consent',
+        evidence: request.evidence,
+      },
+      subscription: form === 'held' ? 'held' : request.requireSubscription ? 'on-file' : 'any',
+    },
+    now,
+  );
+  const counted =
+    request.campaignId && campaignCounterIncrement(deps.access, request.campaignId, { unsubscribed: 1 });
+  if (counted) items.push(counted);
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+    return { kind: 'written' };
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (form === 'checked' && reasons[0]?.Code === 'ConditionalCheckFailed')
+      return { kind: 'contact-refused' };
+    const subscription = reasons[form === 'checked' ? 1 : 0];
+    if (subscription?.Code === 'ConditionalCheckFailed') return { kind: 'refused', item: subscription.Item };
+    return { kind: 'conflict', error };
   }
 }
 

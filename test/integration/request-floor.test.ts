@@ -10,6 +10,7 @@ import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
 import { primaryKeyOf } from '../../shared/data-model';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
+import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
@@ -37,18 +38,38 @@ const READS = new Set([
   'TransactGetItemsCommand',
 ]);
 
-/** A runtime whose SDK client records the name of every DynamoDB command it sends, in order. */
+/** `Update SUBSCRIPTION#news`: what one item of a transaction does, and to which item (its sort key). */
+function describeTransactItem(item: Record<string, { Key?: { sk?: unknown }; Item?: { sk?: unknown } }>) {
+  const [action, request] = Object.entries(item)[0] ?? [];
+  const sk = request?.Key?.sk ?? request?.Item?.sk;
+  // Marshalled ({ S: … }) or not, depending on where in the stack the middleware sits.
+  return `${action} ${typeof sk === 'string' ? sk : (sk as { S?: string } | undefined)?.S}`;
+}
+
+/**
+ * A runtime whose SDK client records the name of every DynamoDB command it sends, in order, and the
+ * items of every transaction.
+ */
 function countingRuntime(runtime: Runtime) {
   const clients = createAwsClients(runtime.config);
   const sent: string[] = [];
+  const transactions: string[][] = [];
   clients.dynamoDb.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push(String(context.commandName));
+      const items = (args.input as { TransactItems?: Parameters<typeof describeTransactItem>[0][] })
+        .TransactItems;
+      if (items) transactions.push(items.map(describeTransactItem));
       return next(args);
     },
     { step: 'initialize', name: 'countDynamoDbCommands' },
   );
-  return { runtime: { ...runtime, clients }, sent, reads: () => sent.filter((name) => READS.has(name)) };
+  return {
+    runtime: { ...runtime, clients },
+    sent,
+    transactions,
+    reads: () => sent.filter((name) => READS.has(name)),
+  };
 }
 
 describe('hot paths: one write (or one transaction), no read', () => {
@@ -190,6 +211,15 @@ describe('hot paths: one write (or one transaction), no read', () => {
     expect(first.status).toBe(200);
     expect(first.headers.get('location')).toBeNull();
     expect(counting.sent).toEqual(['TransactWriteItemsCommand']);
+    // The state, its proof and the campaign's count: the subscription's own condition stands in for a
+    // check of the contact (a subscription without an expiry is held by a contact that is not pending-only).
+    expect(counting.transactions).toEqual([
+      [
+        'Update SUBSCRIPTION#floor-news',
+        expect.stringMatching(/^Put CONSENT#/),
+        expect.stringMatching(/^Update COUNTERS$/),
+      ],
+    ]);
 
     counting.sent.length = 0;
     const again = await post();
@@ -233,5 +263,92 @@ describe('hot paths: one write (or one transaction), no read', () => {
     });
     expect(foreign.status).toBe(400);
     expect((await recordsOf(runtime, subscriber.email))?.subscriptions.has('someone-elses')).toBe(false);
+  });
+
+  describe('one-click where the subscription alone cannot vouch for the contact: the checked transaction', () => {
+    const oneClick = async (contactId: string, listId: string) => {
+      const { oneClickUrl } = unsubscribeLinks(
+        {
+          baseUrl: runtime.config.baseUrl,
+          unsubscribeMailbox: runtime.config.sender.unsubscribeMailbox,
+          tokens: createTokenSigner(runtime.config.signingKeys),
+        },
+        { contactId, listId },
+      );
+      const counting = countingRuntime(runtime);
+      const response = await publicAppFor(counting.runtime).request(
+        oneClickUrl.replace(/^https?:\/\/[^/]+/, ''),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'List-Unsubscribe=One-Click',
+        },
+      );
+      return { response, counting };
+    };
+    const unsubscribedEvents = async (contactId: string) =>
+      (await listConsentEvents(accessOf(runtime), contactId, { limit: 50 })).events.filter(
+        (event) => event.kind === 'unsubscribed',
+      );
+
+    it('a list never on file is recorded unsubscribed, still with no read', async () => {
+      const subscriber = await givenSubscriber();
+      const { response, counting } = await oneClick(subscriber.contactId, 'floor-other');
+      expect(response.status).toBe(200);
+      expect(counting.reads()).toEqual([]);
+      expect(counting.transactions[1]?.[0]).toBe(`ConditionCheck PROFILE`);
+      expect((await recordsOf(runtime, subscriber.email))?.subscriptions.get('floor-other')?.status).toBe(
+        'unsubscribed',
+      );
+      expect((await unsubscribedEvents(subscriber.contactId)).map((event) => event.listId)).toEqual([
+        'floor-other',
+      ]);
+    });
+
+    it('a contact known only through an unconfirmed signup is unsubscribed and stops expiring', async () => {
+      const email = `floor-${randomUUID()}@example.org`;
+      await publicAppFor(runtime).request('/v1/subscribe', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, lists: ['floor-news'] }),
+      });
+      await untilRequestsProcessed(runtime);
+      const pending = await recordsOf(runtime, email);
+      const contactId = pending?.contact.contactId ?? '';
+      const profile = async () =>
+        (
+          await runtime.clients.documents.send(
+            new GetCommand({
+              TableName: runtime.config.tableName,
+              Key: primaryKeyOf('contact', { contactId }),
+              ConsistentRead: true,
+            }),
+          )
+        ).Item;
+      expect((await profile())?.expiresAt).toEqual(expect.any(Number));
+
+      const { response } = await oneClick(contactId, 'floor-news');
+      expect(response.status).toBe(200);
+      expect((await recordsOf(runtime, email))?.subscriptions.get('floor-news')?.status).toBe('unsubscribed');
+      expect((await profile())?.expiresAt).toBeUndefined();
+    });
+
+    it('an erased contact: the answer is the same and nothing is written', async () => {
+      const subscriber = await givenSubscriber();
+      await eraseContact({ access: accessOf(runtime), logger: runtime.logger }, subscriber.contactId, {
+        requestedBy: 'test',
+      });
+      const { response } = await oneClick(subscriber.contactId, 'floor-news');
+      expect(response.status).toBe(200);
+      expect(await unsubscribedEvents(subscriber.contactId)).toEqual([]);
+      const subscription = await runtime.clients.documents.send(
+        new GetCommand({
+          TableName: runtime.config.tableName,
+          Key: primaryKeyOf('subscription', { contactId: subscriber.contactId, listId: 'floor-news' }),
+          ConsistentRead: true,
+        }),
+      );
+      expect(subscription.Item).toBeUndefined();
+    });
   });
 });
