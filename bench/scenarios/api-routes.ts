@@ -545,8 +545,10 @@ function summarise(name: string, pairs: Pair[], runs: number) {
     // (No successful operation counts as a miss.)
     let costTarget: string;
     // A timed run stops with up to CONNECTIONS requests in flight: their DynamoDB requests are counted
-    // but they are not among the operations, so counts may exceed the exact figure by that much.
-    const slack = CONNECTIONS * runs;
+    // but they are not among the operations, so counts may exceed the exact figure by that much. The
+    // reference route runs just before ours on the same SDK client, so its last requests in flight can
+    // land in our count too.
+    const slack = CONNECTIONS * runs * (pair.reference === undefined ? 1 : 2);
     const near = (value: number, expected: number) => value >= expected && value <= expected + slack;
     if (pair.key === 'pixel') {
       costPass = near(summary.writeRequests, ops);
