@@ -49,8 +49,8 @@ describe('Idempotency-Key: leases and per-key records', () => {
     text: 'Hello',
   });
 
-  /** What a Lambda that died holding the key leaves behind: the claim, its lease ending at `leaseExpiresAt`. */
-  async function givenClaimLeftBy(body: Record<string, unknown>, key: string, leaseExpiresAt: number) {
+  /** An Idempotency-Key record of sendMessage for `body` under `key`, with `fields` (its state and the rest). */
+  async function givenRecord(body: Record<string, unknown>, key: string, fields: Record<string, unknown>) {
     const operationId = newId();
     await runtime.clients.documents.send(
       new PutCommand({
@@ -58,18 +58,20 @@ describe('Idempotency-Key: leases and per-key records', () => {
         Item: {
           ...idempotencyRecordKey({ apiKeyId: DEVELOPMENT_KEY_ID, scope: 'sendMessage', key }),
           entity: 'idempotencyRecord',
-          state: 'in-progress',
           apiKeyId: DEVELOPMENT_KEY_ID,
           fingerprint: requestFingerprint(body),
           operationId,
-          holder: newId(),
-          leaseExpiresAt,
           [table.timeToLiveAttribute]: Math.floor(Date.now() / 1000) + 3600,
+          ...fields,
         },
       }),
     );
     return operationId;
   }
+
+  /** What a Lambda that died holding the key leaves behind: the claim, its lease ending at `leaseExpiresAt`. */
+  const givenClaimLeftBy = (body: Record<string, unknown>, key: string, leaseExpiresAt: number) =>
+    givenRecord(body, key, { state: 'in-progress', holder: newId(), leaseExpiresAt });
 
   it('lets a retry take over a claim whose lease expired, and sends the email once', async () => {
     const [reader] = await givenConfirmedSubscribers(runtime, 'news', 1);
@@ -133,21 +135,7 @@ describe('Idempotency-Key: leases and per-key records', () => {
   it('answers a stored answer that is not a message with the generic 500, never replaying it as one', async () => {
     const body = { contactId: newId(), kind: 'marketing', listId: 'news', subject: 'Hello', text: 'Hello' };
     const key = `odd-answer-${randomUUID()}`;
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...idempotencyRecordKey({ apiKeyId: DEVELOPMENT_KEY_ID, scope: 'sendMessage', key }),
-          entity: 'idempotencyRecord',
-          state: 'done',
-          apiKeyId: DEVELOPMENT_KEY_ID,
-          fingerprint: requestFingerprint(body),
-          operationId: newId(),
-          response: { status: 202, body: { messageId: 'm1' } },
-          [table.timeToLiveAttribute]: Math.floor(Date.now() / 1000) + 3600,
-        },
-      }),
-    );
+    await givenRecord(body, key, { state: 'done', response: { status: 202, body: { messageId: 'm1' } } });
     const replay = await send(body, key);
     expect(replay.status).toBe(500);
     expect(((await replay.json()) as ErrorBody).error.code).toBe('internal_error');
