@@ -1,4 +1,4 @@
-import { type BulkEmailEntry, SESv2Client, type SendBulkEmailCommandInput } from '@aws-sdk/client-sesv2';
+import { type BulkEmailEntry, SESv2Client } from '@aws-sdk/client-sesv2';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import render from 'dom-serializer';
 import { parseDocument } from 'htmlparser2';
@@ -25,7 +25,7 @@ import {
   waitForCampaign,
 } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
-import { injectBulkEntryResults, startFakeSes } from '../support/fake-ses';
+import { injectBulkEntryResults, startFakeSes, watchBulkSends } from '../support/fake-ses';
 import { type SentMail, sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -43,6 +43,14 @@ beforeEach(async () => {
   runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
   await givenList(runtime, { listId: 'news', trackingMode: 'per-person' });
 });
+
+/** An SES client of the emulator that a test can watch or make answer per entry (support/fake-ses.ts). */
+const localSes = () =>
+  new SESv2Client({
+    region: runtime.config.region,
+    endpoint: runtime.config.sesEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 
 afterEach(async () => {
   await Promise.all(runners.map((runner) => runner.stop()));
@@ -165,19 +173,9 @@ describe('a campaign sent with SendBulkEmail', () => {
     const created = await createCampaign({ subject: 'Variants', text: 'Hello {{firstName|there}}' });
     const campaign = await findCampaign(access(), created.campaignId);
     if (campaign === undefined) throw new Error('campaign missing');
-    const ses = new SESv2Client({
-      region: runtime.config.region,
-      endpoint: runtime.config.sesEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const ses = localSes();
     let calls = 0;
-    ses.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'SendBulkEmailCommand') calls++;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countBulkCalls' },
-    );
+    watchBulkSends(ses, () => calls++);
     const outcomes = await sendToChunk(
       recipientDependenciesOf(runtime, { ses }),
       campaign,
@@ -206,21 +204,9 @@ describe('a campaign sent with SendBulkEmail', () => {
     const created = await createCampaign({ subject: 'Tokens', html: '<p>Hello {{firstName|there}}</p>' });
     const campaign = await findCampaign(access(), created.campaignId);
     if (campaign === undefined) throw new Error('campaign missing');
-    const ses = new SESv2Client({
-      region: runtime.config.region,
-      endpoint: runtime.config.sesEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const ses = localSes();
     const entries: BulkEmailEntry[] = [];
-    ses.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'SendBulkEmailCommand') {
-          entries.push(...((args.input as SendBulkEmailCommandInput).BulkEmailEntries ?? []));
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'keepBulkEntries' },
-    );
+    watchBulkSends(ses, (input) => entries.push(...(input.BulkEmailEntries ?? [])));
     const outcomes = await sendToChunk(
       recipientDependenciesOf(runtime, { ses }),
       campaign,
@@ -252,11 +238,7 @@ describe("SES's answer for each entry", () => {
     const campaign = await findCampaign(access(), created.campaignId);
     if (campaign === undefined) throw new Error('campaign missing');
     const refusedAddress = people[1]?.email;
-    const ses = new SESv2Client({
-      region: runtime.config.region,
-      endpoint: runtime.config.sesEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const ses = localSes();
     injectBulkEntryResults(ses, (to) =>
       to === refusedAddress
         ? { status: 'MESSAGE_REJECTED', error: 'Email address is on a blocklist.' }

@@ -70,6 +70,17 @@ export async function startFakeSes(answer: (attempt: number) => FakeSesAnswer): 
  * of the request before it reaches the emulator (SES sent nothing for them) and their results put back in
  * place, with `error` as SES's reason. The emulator only ever answers SUCCESS or FAILED, hence this.
  */
+/** Calls `seen` with the input of every SendBulkEmail the client sends, before it is sent. */
+export function watchBulkSends(ses: SESv2Client, seen: (input: SendBulkEmailCommandInput) => void): void {
+  ses.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'SendBulkEmailCommand') seen(args.input as SendBulkEmailCommandInput);
+      return next(args);
+    },
+    { step: 'initialize', name: 'watchBulkSends' },
+  );
+}
+
 export function injectBulkEntryResults(
   ses: SESv2Client,
   answer: (to: string, seen: number) => { status: string; error?: string } | undefined,
