@@ -51,3 +51,16 @@ export function withInvocationFields<Args extends [unknown, (InvocationContext |
     }
   };
 }
+
+/**
+ * `load` run on the first call only, every later call given the same promise: how a handler keeps work that
+ * not every cold start needs (a chunk of classic zod schemas) out of its import (docs/architecture.md,
+ * "Cold start").
+ */
+export function onFirstCall<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??= load();
+    return loaded;
+  };
+}

@@ -1,5 +1,5 @@
 import type { SESEvent } from 'aws-lambda';
-import { withInvocationFields } from '../../shared/lambda-invocation';
+import { onFirstCall, withInvocationFields } from '../../shared/lambda-invocation';
 import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
 import { loadRuntime } from '../../shared/runtime';
 import type { InboundMailEvent } from './process-inbound-mail';
@@ -14,14 +14,12 @@ const runtime = await loadRuntime(process.env, 'inbound-mail');
 
 // The mail's processing (tokens, contacts and consent changes: classic zod schemas) is a chunk loaded by the
 // first event, so the import is only what every invocation needs (docs/architecture.md, "Cold start").
-let processing: Promise<(event: InboundMailEvent) => Promise<unknown>> | undefined;
-function inboundMailProcessing() {
-  processing ??= import('./process-inbound-mail').then(({ inboundMailDependencies, processInboundMail }) => {
+const inboundMailProcessing = onFirstCall(() =>
+  import('./process-inbound-mail').then(({ inboundMailDependencies, processInboundMail }) => {
     const deps = inboundMailDependencies(runtime);
     return (event: InboundMailEvent) => processInboundMail(deps, event);
-  });
-  return processing;
-}
+  }),
+);
 
 export const handler = withInvocationFields(
   withFreshSigningKeys(

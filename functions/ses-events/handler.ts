@@ -1,5 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { withInvocationFields } from '../../shared/lambda-invocation';
+import { onFirstCall, withInvocationFields } from '../../shared/lambda-invocation';
 import { createRuntime } from '../../shared/runtime';
 import type { SesEventOutcome } from './process-ses-event';
 
@@ -14,14 +14,12 @@ const runtime = createRuntime(process.env, 'ses-events', { signsTokens: false })
 
 // The event's parsing and its effects (classic zod: the event and item schemas) are a chunk loaded by the
 // first event, so the import is only what every invocation needs (docs/architecture.md, "Cold start").
-let processing: Promise<(event: unknown) => Promise<SesEventOutcome>> | undefined;
-function sesEventProcessing() {
-  processing ??= import('./process-ses-event').then(({ processSesEvent, sesEventsDependencies }) => {
+const sesEventProcessing = onFirstCall(() =>
+  import('./process-ses-event').then(({ processSesEvent, sesEventsDependencies }) => {
     const deps = sesEventsDependencies(runtime);
     return (event: unknown) => processSesEvent(deps, event);
-  });
-  return processing;
-}
+  }),
+);
 
 export const handler = withInvocationFields(
   async (event: EventBridgeEvent<string, unknown>): Promise<SesEventOutcome> =>
