@@ -59,6 +59,9 @@ export interface RequestCount {
   items: number;
   /** Summed time from sending to the parsed answer, client-side queueing included (requests overlap). */
   totalMs: number;
+  /** Bytes of the request bodies sent and of the answers' bodies received (their Content-Length). */
+  bytesSent: number;
+  bytesReceived: number;
   /** Requests that failed, by error name and target (`ConditionalCheckFailedException (SEND_RATE GCRA)`). */
   errors: Record<string, number>;
   /** Requests by the item or partition they addressed (`CONTACT PROFILE`, `gsi1 LIST`), where known. */
@@ -72,6 +75,8 @@ export const emptyCount = (): RequestCount => ({
   requests: 0,
   items: 0,
   totalMs: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
   errors: {},
   targets: {},
 });
@@ -103,6 +108,13 @@ function targetOf(input: Record<string, unknown>): string | undefined {
     return `${String(input.IndexName ?? 'table')} ${head ?? '?'}`;
   }
   return undefined;
+}
+
+/** A request body's length in bytes: the SDK's JSON bodies are strings, others buffers. */
+function bodyLength(body: unknown): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return 0;
 }
 
 function itemsOf(operation: string, input: Record<string, unknown>): number {
@@ -144,8 +156,12 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
       if (target !== undefined) increment(entry.targets, target);
       const started = performance.now();
       inFlight++;
+      entry.bytesSent += bodyLength((args.request as { body?: unknown } | undefined)?.body);
       try {
-        return await next(args);
+        const result = await next(args);
+        const headers = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
+        entry.bytesReceived += Number(headers?.['content-length'] ?? 0);
+        return result;
       } catch (error) {
         const name = (error as Error).name ?? 'Error';
         increment(entry.errors, target === undefined ? name : `${name} (${target})`);
@@ -234,6 +250,8 @@ export function addCounts(into: RequestCounts, from: RequestCounts) {
     entry.requests += count.requests;
     entry.items += count.items;
     entry.totalMs += count.totalMs;
+    entry.bytesSent += count.bytesSent;
+    entry.bytesReceived += count.bytesReceived;
     for (const [name, n] of Object.entries(count.errors)) entry.errors[name] = (entry.errors[name] ?? 0) + n;
     for (const [name, n] of Object.entries(count.targets))
       entry.targets[name] = (entry.targets[name] ?? 0) + n;

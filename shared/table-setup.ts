@@ -8,6 +8,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { table, tableDefinition } from './data-model';
+import { newTableErasureCount } from './rights/erasure-count';
 
 /**
  * Creates the table from the data model if it does not exist, waits for it, and turns on TTL.
@@ -38,6 +39,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   } catch (error) {
     // Turned on meanwhile, by another caller or by this call's abandoned first attempt.
     if (!(error instanceof Error && /TimeToLive is already enabled/i.test(error.message))) throw error;
+  }
+  // A new table holds no erasure in progress: its count of them starts ready (rights/erasure-count.ts).
+  try {
+    await client.send(newTableErasureCount(tableName));
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
   }
   return 'created';
 }

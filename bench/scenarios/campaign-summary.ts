@@ -247,6 +247,8 @@ export function summariseCampaign(
 
   const sorted = (counts: RequestCounts) =>
     Object.entries(counts).sort(([, a], [, b]) => b.requests - a.requests);
+  const kilobytes = (count: RequestCount) =>
+    `${round(perRecipient(count.bytesSent) / 1024, 3)} / ${round(perRecipient(count.bytesReceived) / 1024, 3)}`;
   const failures = (count: RequestCount) =>
     Object.entries(count.errors)
       .map(([name, n]) => `${n} × ${name}`)
@@ -261,6 +263,7 @@ export function summariseCampaign(
       'Requests / recipient',
       'Items / recipient',
       'Mean time per request (ms, client queueing included)',
+      'KB sent / received per recipient',
       'Failed requests',
     ],
     rows: [
@@ -270,6 +273,7 @@ export function summariseCampaign(
         round(perRecipient(count.requests), 5),
         round(perRecipient(count.items), 5),
         round(count.totalMs / count.requests, 1),
+        kilobytes(count),
         failures(count),
       ]),
       ...sorted(ses).map(([operation, count]) => [
@@ -278,6 +282,7 @@ export function summariseCampaign(
         round(perRecipient(count.requests), 5),
         round(perRecipient(count.items), 5),
         round(count.totalMs / count.requests, 1),
+        kilobytes(count),
         failures(count),
       ]),
     ],

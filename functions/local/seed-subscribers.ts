@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { putSubscription } from '../../shared/consent/subscriptions';
 import { newContact, putNewContact } from '../../shared/contacts/contacts';
+import { newId } from '../../shared/ids';
+import { currentConsentText } from '../../shared/lists/consent-texts';
 import type { Runtime } from '../../shared/runtime';
 import { inParts } from '../../shared/table-access';
 
@@ -9,6 +11,9 @@ import { inParts } from '../../shared/table-access';
  * Confirmed subscribers written straight into the table, as signup and double opt-in would leave them (a
  * contact, its address lookup and a confirmed subscription each), 25 items per BatchWriteItem, for the
  * campaign tests and benchmarks that need thousands fast. The flows themselves are tested on their own.
+ * Items are as large as a confirmation leaves them: the subscription names the wording confirmed (the
+ * list's current English consent text, or a stand-in reference when the list has none) and its ledger
+ * event by id, so what the campaign worker reads per recipient is what it reads in production.
  */
 
 export interface Subscriber {
@@ -33,6 +38,12 @@ export async function seedConfirmedSubscribers(
   const run = randomUUID().slice(0, 8);
   const access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
   const now = new Date();
+  const wording = await currentConsentText(access, listId, 'en');
+  const consentText = {
+    version: wording?.version ?? 1,
+    sha256: wording?.sha256 ?? createHash('sha256').update(`${listId} consent text`).digest('hex'),
+    locale: 'en' as const,
+  };
   const subscribers: Subscriber[] = [];
   const requests: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string] = [];
   for (let index = 0; index < count; index++) {
@@ -51,9 +62,9 @@ export async function seedConfirmedSubscribers(
         contactId: contact.contactId,
         listId,
         status: 'confirmed',
-        consentText: null,
+        consentText,
         pendingOptIn: null,
-        lastEventId: `seeded-${index}`,
+        lastEventId: newId(),
         updatedAt: now.toISOString(),
       },
       undefined,

@@ -1,12 +1,14 @@
 import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { BATCH_REQUEST_OPTIONS } from '../aws-clients';
-import { toSubscription } from '../consent/subscriptions';
-import { type Contact, toContact } from '../contacts/contacts';
+import type { SendingContact } from '../contacts/contacts';
 import { primaryKeyOf } from '../data-model';
+import { subscriptionSendingView } from '../data-model/consent-items';
+import { contactSendingView } from '../data-model/contact-items';
+import { fromItem, type ItemView, projectionOf } from '../data-model/from-item';
+import { suppressionSendingView } from '../data-model/suppression-items';
 import { toList } from '../lists/lists';
 import type { RecipientState } from '../sending/message-types';
 import { recipientStateOf } from '../sending/recipient-state';
-import { toSuppression } from '../suppressions/suppressions';
 import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import { backoff } from './transactions';
 
@@ -15,10 +17,13 @@ import { backoff } from './transactions';
  * the contacts (and the list), then what depends on them (suppression by address hash, the subscription
  * to the campaign's list). Every read is strongly consistent and happens right before the chunk's sends,
  * so an unsubscribe or a suppression that landed before the chunk is honoured exactly as before.
+ * Contacts, subscriptions and suppressions are read as their sending views (a ProjectionExpression of what
+ * the consent gate and the record need, parsed by the view's schema): the rest of a profile (dates,
+ * do-not-sell, index keys) is neither sent by DynamoDB nor deserialised and parsed here.
  */
 
 export interface ChunkRecipient {
-  contact: Contact;
+  contact: SendingContact;
   state: RecipientState;
 }
 
@@ -43,10 +48,16 @@ export async function readChunkRecipients(
   const listKey = listId === undefined ? undefined : primaryKeyOf('list', { listId });
   const messageKey = (contactId: string, messageId: string) =>
     primaryKeyOf('message', { contactId, messageId });
+  const contactKey = (contactId: string) => primaryKeyOf('contact', { contactId });
   const first = await batchGetAll(access, [
-    ...contactIds.map((contactId) => primaryKeyOf('contact', { contactId })),
-    ...(listKey ? [listKey] : []),
-    ...[...messageIds].map(([contactId, messageId]) => messageKey(contactId, messageId)),
+    { keys: contactIds.map(contactKey), view: contactSendingView },
+    // The list and any records are read whole: one item per chunk, and what settles a recipient.
+    {
+      keys: [
+        ...(listKey ? [listKey] : []),
+        ...[...messageIds].map(([contactId, messageId]) => messageKey(contactId, messageId)),
+      ],
+    },
   ]);
   const records = new Map<string, Record<string, unknown>>();
   for (const [contactId, messageId] of messageIds) {
@@ -54,22 +65,20 @@ export async function readChunkRecipients(
     if (record !== undefined) records.set(contactId, record);
   }
   const contacts = contactIds.flatMap((contactId) => {
-    const item = first.get(keyId(primaryKeyOf('contact', { contactId })));
-    return item === undefined ? [] : [toContact(item)];
+    const item = first.get(keyId(contactKey(contactId)));
+    return item === undefined ? [] : [fromItem(contactSendingView, item)];
   });
   const listItem = listKey && first.get(keyId(listKey));
   const list = listItem ? toList(listItem) : undefined;
 
-  const suppressionKey = (contact: Contact) => primaryKeyOf('suppression', { emailHash: contact.emailHash });
-  const subscriptionKey = (contact: Contact) =>
+  const suppressionKey = (contact: SendingContact) =>
+    primaryKeyOf('suppression', { emailHash: contact.emailHash });
+  const subscriptionKey = (contact: SendingContact) =>
     listId === undefined ? undefined : primaryKeyOf('subscription', { contactId: contact.contactId, listId });
-  const second = await batchGetAll(
-    access,
-    contacts.flatMap((contact) => {
-      const subscription = subscriptionKey(contact);
-      return subscription ? [suppressionKey(contact), subscription] : [suppressionKey(contact)];
-    }),
-  );
+  const second = await batchGetAll(access, [
+    { keys: contacts.map(suppressionKey), view: suppressionSendingView },
+    { keys: contacts.flatMap((contact) => subscriptionKey(contact) ?? []), view: subscriptionSendingView },
+  ]);
 
   const recipients = new Map<string, ChunkRecipient>();
   for (const contact of contacts) {
@@ -77,8 +86,8 @@ export async function readChunkRecipients(
     const suppression = second.get(keyId(suppressionKey(contact)));
     const subscriptionItem = subscription && second.get(keyId(subscription));
     const state = recipientStateOf(contact, {
-      suppression: suppression ? toSuppression(suppression) : undefined,
-      subscription: subscriptionItem ? toSubscription(subscriptionItem) : undefined,
+      suppression: suppression ? fromItem(suppressionSendingView, suppression) : undefined,
+      subscription: subscriptionItem ? fromItem(subscriptionSendingView, subscriptionItem) : undefined,
       list,
     });
     recipients.set(contact.contactId, { contact, state });
@@ -86,16 +95,29 @@ export async function readChunkRecipients(
   return { recipients, records };
 }
 
+/** Keys read together: as the view's attributes when there is a view, whole items otherwise. */
+interface KeyGroup {
+  keys: Key[];
+  view?: ItemView<unknown>;
+}
+
 /**
- * Every item of `keys` that exists, by key: split into requests of 100 keys (a few in flight), and what
- * DynamoDB leaves unprocessed (throttling, 16 MB) or does not answer in time asked for again after a short
- * backoff. Duplicate keys are asked once
- * (BatchGetItem refuses them).
+ * Every item of the groups' keys that exists, by key: each group split into requests of 100 keys (a few
+ * in flight for all groups together; a request reads one group, since BatchGetItem takes one projection
+ * per table), and what DynamoDB leaves unprocessed (throttling, 16 MB) or does not answer in time asked
+ * for again after a short backoff. Duplicate keys are asked once (BatchGetItem refuses them).
  */
-async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string, Record<string, unknown>>> {
-  const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
+async function batchGetAll(
+  access: TableAccess,
+  groups: KeyGroup[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const parts = groups.flatMap(({ keys, view }) => {
+    const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
+    const projection = view === undefined ? {} : projectionOf(view);
+    return inParts(unique, MAX_BATCH_GET_KEYS).map((part) => ({ part, projection }));
+  });
   const found = new Map<string, Record<string, unknown>>();
-  await inParallel(inParts(unique, MAX_BATCH_GET_KEYS), REQUESTS_IN_FLIGHT, async (part) => {
+  await inParallel(parts, REQUESTS_IN_FLIGHT, async ({ part, projection }) => {
     let pending: Record<string, unknown>[] = part;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
@@ -104,7 +126,7 @@ async function batchGetAll(access: TableAccess, keys: Key[]): Promise<Map<string
       try {
         answer = await access.documents.send(
           new BatchGetCommand({
-            RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } },
+            RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true, ...projection } },
           }),
           BATCH_REQUEST_OPTIONS,
         );

@@ -1,3 +1,4 @@
+import { type ErasureCount, erasureMayHaveMissedRecords, readErasureCount } from '../rights/erasure-count';
 import { type ComplianceContext, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
 import type { MessageHeader, Refusal } from '../sending/message-types';
@@ -36,7 +37,9 @@ import { templateFor } from './template-cache';
  * 3. Claim: one write naming the chunk (`claim`, on the task item) before SES is called.
  * 4. Send: one SendBulkEmail per variant and 50 recipients, in parallel (bulk-send.ts).
  * 5. Record: one message item per recipient (sent with its SES id, refused, failed with SES's reason,
- *    throttled, uncertain) in BatchWriteItem requests (chunk-records.ts); then the test hooks.
+ *    throttled, uncertain) in BatchWriteItem requests (chunk-records.ts); those of recipients whose
+ *    erasure began meanwhile anonymised (read only when the count of erasures says one may have); then
+ *    the test hooks.
  * The task then counts the chunk and moves past it, removing the claim, in one transaction (send-task.ts).
  */
 
@@ -45,6 +48,11 @@ export interface ChunkOptions {
   claim?: () => Promise<void>;
   /** This chunk was claimed before: a recipient without a record may have been sent to. */
   claimedBefore?: boolean;
+  /**
+   * The count of erasures in progress, read before anything of this chunk's recipients was (send-task.ts
+   * reads it with the campaign); read first thing here when not given.
+   */
+  erasuresBefore?: ErasureCount;
 }
 
 const DECISIONS_BETWEEN_YIELDS = 50;
@@ -63,6 +71,7 @@ export async function sendToChunk(
   options: ChunkOptions = {},
 ): Promise<RecipientOutcome[]> {
   const now = deps.now?.() ?? new Date();
+  const erasuresBefore = options.erasuresBefore ?? (await readErasureCount(deps.access));
   const listId =
     campaign.kind === 'marketing' && campaign.audience.type === 'list' ? campaign.audience.listId : undefined;
   const unique = [...new Set(contactIds)];
@@ -101,7 +110,7 @@ export async function sendToChunk(
   await deps.crashAt?.('sent');
 
   const { outcomes, items } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
-  const { unchecked } = await anonymiseErased(deps.access, items, now);
+  const { unchecked } = await anonymiseIfErasedMeanwhile(deps, items, erasuresBefore, now);
   if (unchecked.length > 0) {
     // Not silent: an erasure that began while this chunk was with SES may have left these records whole.
     deps.logger.error('campaign records not checked against erasures begun meanwhile', {
@@ -112,6 +121,23 @@ export async function sendToChunk(
   await deps.crashAt?.('recorded');
   await afterSent(deps, campaign, sends, outcomes);
   return contactIds.map((contactId) => outcomes.get(contactId) ?? { kind: 'uncertain' });
+}
+
+/**
+ * The records just written whose recipient's erasure began meanwhile, anonymised (chunk-records.ts). Their
+ * erasure records are read only when an erasure was in progress before the chunk read its contacts, or
+ * began since: otherwise none can have missed these records (rights/erasure-count.ts has the argument).
+ */
+async function anonymiseIfErasedMeanwhile(
+  deps: RecipientDependencies,
+  items: Record<string, unknown>[],
+  before: ErasureCount,
+  now: Date,
+): Promise<{ unchecked: string[] }> {
+  if (items.length === 0) return { unchecked: [] };
+  const after = await readErasureCount(deps.access);
+  if (!erasureMayHaveMissedRecords(before, after)) return { unchecked: [] };
+  return anonymiseErased(deps.access, items, now);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { newId } from '../ids';
+import { readErasureCount } from '../rights/erasure-count';
 import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
 import { findCampaign, primaryCampaignKey } from './campaigns';
 import type { RecipientOutcome, RetryFailure } from './recipient-claim';
@@ -49,7 +50,7 @@ export async function runSendTask(
       return continueLater(deps, task, leaseId, {});
     }
     // Read before every chunk, so a pause or cancel takes effect within one chunk.
-    const campaign = await findCampaign(deps.access, task.campaignId);
+    const [campaign, erasuresBefore] = await beforeChunk(deps, task.campaignId);
     if (campaign === undefined || campaign.status === 'cancelled') {
       await writeHandover();
       return finishTask(deps, task, leaseId, 'cancelled');
@@ -73,6 +74,7 @@ export async function runSendTask(
       }
       return sendToChunk(deps, campaign, chunk, {
         claimedBefore,
+        erasuresBefore,
         claim: async () => {
           if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
           claimed = claim;
@@ -108,6 +110,14 @@ export async function runSendTask(
   }
   await writeHandover();
   return finishTask(deps, task, leaseId, 'finished');
+}
+
+/**
+ * The campaign as it is now, and the count of erasures in progress, which must be read before the chunk
+ * reads its recipients (send-chunk.ts): read side by side before each chunk.
+ */
+function beforeChunk(deps: CampaignWorkerDependencies, campaignId: string) {
+  return Promise.all([findCampaign(deps.access, campaignId), readErasureCount(deps.access)]);
 }
 
 /**

@@ -46,6 +46,20 @@ export interface Contact {
   updatedAt: string;
 }
 
+/** What sending to a contact reads of it (data-model/contact-items.ts `contactSendingView`). */
+export type SendingContact = Pick<
+  Contact,
+  | 'contactId'
+  | 'email'
+  | 'emailHash'
+  | 'name'
+  | 'locale'
+  | 'accountHolder'
+  | 'accountStatus'
+  | 'trackingConsent'
+  | 'marketingOptOut'
+>;
+
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export function newContact(

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { supportedLocales } from '../i18n/locales';
-import { itemSchema } from './from-item';
+import { itemSchema, itemView } from './from-item';
 
 /**
  * The stored shape of consent: ledger events, subscriptions (shared/consent/consent-events.ts and
@@ -106,19 +106,24 @@ const pendingOptIn = z.object({
 });
 
 /** A subscription; `affirmative` came later: subscriptions stored before it were all opt-ins (true). */
-export const subscriptionItem = itemSchema(
+const subscriptionFields = z.object({
+  contactId: z.string(),
+  listId: z.string(),
+  status: z.enum(subscriptionStatuses),
+  consentText: consentTextReference.nullable(),
+  pendingOptIn: pendingOptIn.nullable(),
+  lastEventId: z.string(),
+  affirmative: z.boolean().default(true),
+  updatedAt: z.string(),
+  revision: z.number(),
+});
+
+export const subscriptionItem = itemSchema('subscription', subscriptionFields);
+
+/** What sending reads of a subscription (the consent gate), as contactSendingView does of the profile. */
+export const subscriptionSendingView = itemView(
   'subscription',
-  z.object({
-    contactId: z.string(),
-    listId: z.string(),
-    status: z.enum(subscriptionStatuses),
-    consentText: consentTextReference.nullable(),
-    pendingOptIn: pendingOptIn.nullable(),
-    lastEventId: z.string(),
-    affirmative: z.boolean().default(true),
-    updatedAt: z.string(),
-    revision: z.number(),
-  }),
+  subscriptionFields.pick({ contactId: true, status: true, consentText: true, affirmative: true }),
 );
 
 export const consentTextItem = itemSchema(

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { supportedLocales } from '../i18n/locales';
-import { itemSchema } from './from-item';
+import { itemSchema, itemView } from './from-item';
 
 /** Where a do-not-sell choice came from (shared/contacts/do-not-sell.ts records it). */
 export const doNotSellSources = ['global-privacy-control', 'preference-page', 'admin'] as const;
@@ -9,26 +9,45 @@ export const doNotSellSources = ['global-privacy-control', 'preference-page', 'a
  * A contact's profile item (shared/contacts/contacts.ts `Contact`). The account status and the consent
  * flags came after the first contacts were stored: those stored before them read as never set.
  */
-export const contactItem = itemSchema(
+const contactFields = z.object({
+  contactId: z.string(),
+  email: z.string(),
+  emailHash: z.string(),
+  name: z.string().nullable(),
+  locale: z.enum(supportedLocales),
+  accountHolder: z.boolean(),
+  accountStatus: z.enum(['active', 'deactivated']).nullable().default(null),
+  trackingConsent: z.boolean(),
+  marketingOptOut: z.boolean().default(false),
+  doNotSell: z.boolean().default(false),
+  doNotSellSource: z.enum(doNotSellSources).nullable().default(null),
+  doNotSellAt: z.string().nullable().default(null),
+  lastOpenedOn: z.string().optional(),
+  // The TTL attribute itself: this entity's code reads it (unconfirmed-expiry.ts `isPendingOnly`).
+  expiresAt: z.number().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const contactItem = itemSchema('contact', contactFields);
+
+/**
+ * What sending to a contact reads of it (the compliance policy's recipient rules, the message record):
+ * the campaign worker reads only these attributes of each recipient's profile (a ProjectionExpression,
+ * shared/campaigns/recipient-batch.ts) and parses them with this schema, not the whole profile.
+ */
+export const contactSendingView = itemView(
   'contact',
-  z.object({
-    contactId: z.string(),
-    email: z.string(),
-    emailHash: z.string(),
-    name: z.string().nullable(),
-    locale: z.enum(supportedLocales),
-    accountHolder: z.boolean(),
-    accountStatus: z.enum(['active', 'deactivated']).nullable().default(null),
-    trackingConsent: z.boolean(),
-    marketingOptOut: z.boolean().default(false),
-    doNotSell: z.boolean().default(false),
-    doNotSellSource: z.enum(doNotSellSources).nullable().default(null),
-    doNotSellAt: z.string().nullable().default(null),
-    lastOpenedOn: z.string().optional(),
-    // The TTL attribute itself: this entity's code reads it (unconfirmed-expiry.ts `isPendingOnly`).
-    expiresAt: z.number().optional(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+  contactFields.pick({
+    contactId: true,
+    email: true,
+    emailHash: true,
+    name: true,
+    locale: true,
+    accountHolder: true,
+    accountStatus: true,
+    trackingConsent: true,
+    marketingOptOut: true,
   }),
 );
 

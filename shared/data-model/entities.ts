@@ -297,6 +297,16 @@ export const entities = {
     sk: 'ERASURE',
     accessPatterns: ['resume an interrupted erasure, or answer the receipt of a finished one (idempotent)'],
   },
+  erasureCount: {
+    description:
+      "How many erasures are in progress (and have begun): lets a campaign chunk skip reading its recipients' erasure records while none is.",
+    pk: 'ERASURES',
+    sk: 'COUNT',
+    accessPatterns: [
+      'count an erasure in the transaction that begins it; uncount it once its profile is deleted',
+      'read before and after a campaign chunk: were erasures in progress or begun meanwhile?',
+    ],
+  },
   rightsRequest: {
     description:
       'A data-subject rights request: kind, channel, requester, jurisdiction and deadline, verification, outcome and evidence. Kept, anonymised, when its contact is erased.',

@@ -24,6 +24,39 @@ export function itemSchema<Output>(entity: EntityName, schema: z.ZodType<Output>
   return { entity, schema };
 }
 
+/**
+ * A view of an entity's items: the attributes one reader needs, read with a ProjectionExpression
+ * (`projectionOf`) and parsed with the view's own schema, so the reader neither receives nor parses the
+ * rest of the item.
+ */
+export interface ItemView<Output> extends ItemSchema<Output> {
+  readonly attributes: readonly string[];
+}
+
+/** The view of `entity`'s items made of the attributes `schema` declares. */
+export function itemView<Output>(
+  entity: EntityName,
+  schema: z.ZodType<Output> & { shape: Record<string, unknown> },
+): ItemView<Output> {
+  return { entity, schema, attributes: Object.keys(schema.shape) };
+}
+
+/**
+ * The ProjectionExpression that reads a view's attributes, with the item's keys and entity name (so answers
+ * can be matched to the keys asked and `fromItem` still checks the entity). Every name is a placeholder:
+ * `name`, `status` and `locale` are among DynamoDB's reserved words.
+ */
+export function projectionOf(view: ItemView<unknown>): {
+  ProjectionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+} {
+  const names = [...new Set([table.partitionKey, table.sortKey, ENTITY_ATTRIBUTE, ...view.attributes])];
+  return {
+    ProjectionExpression: names.map((_, index) => `#a${index}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#a${index}`, name])),
+  };
+}
+
 /** The domain object of the output type of an item schema. */
 export type ItemOf<S> = S extends ItemSchema<infer Output> ? Output : never;
 

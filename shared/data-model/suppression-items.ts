@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { itemSchema } from './from-item';
+import { itemSchema, itemView } from './from-item';
 
 export const suppressionReasons = [
   'unsubscribed',
@@ -14,16 +14,21 @@ export const suppressionReasons = [
  * A suppression (shared/suppressions/suppressions.ts `Suppression`). Feedback suppressions also carry the
  * contact and message they came from, for the operator's event (ses-feedback.ts): not part of the type.
  */
-export const suppressionItem = itemSchema(
+const suppressionFields = z.object({
+  emailHash: z.string(),
+  reason: z.enum(suppressionReasons),
+  scope: z.enum(['all', 'marketing-and-announcements']),
+  createdAt: z.string(),
+  sourceEventId: z.string().optional(),
+  email: z.string().optional(),
+  note: z.string().optional(),
+  createdBy: z.string().optional(),
+});
+
+export const suppressionItem = itemSchema('suppression', suppressionFields);
+
+/** What sending reads of a suppression (the gate), as contactSendingView does of the profile. */
+export const suppressionSendingView = itemView(
   'suppression',
-  z.object({
-    emailHash: z.string(),
-    reason: z.enum(suppressionReasons),
-    scope: z.enum(['all', 'marketing-and-announcements']),
-    createdAt: z.string(),
-    sourceEventId: z.string().optional(),
-    email: z.string().optional(),
-    note: z.string().optional(),
-    createdBy: z.string().optional(),
-  }),
+  suppressionFields.pick({ emailHash: true, reason: true, scope: true }),
 );

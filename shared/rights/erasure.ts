@@ -1,5 +1,6 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { transactWithRetry } from '../campaigns/transactions';
 import { recordConsentEvent } from '../consent/consent-changes';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
@@ -9,6 +10,7 @@ import type { Logger } from '../log';
 import { deletePublicRequestsAbout } from '../requests/public-requests';
 import { inParts, type TableAccess } from '../table-access';
 import { anonymisedConsentEvent, anonymisedMessage, anonymisedNotice } from './anonymised-records';
+import { COUNTED_ATTRIBUTE, countErasureBegun, countErasureEnded } from './erasure-count';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
 
@@ -22,10 +24,13 @@ import { anonymiseRightsRequestsOf } from './rights-requests';
  * kept record keeps is anonymised-records.ts.
  *
  * Crash-safe and idempotent, in three steps:
- * 1. one transaction: the `erased` suppression, the erasure record (`in-progress`) and the anonymised
- *    `erased` ledger event — the address can no longer be mailed from this moment;
+ * 1. one transaction: the `erased` suppression, the erasure record (`in-progress`), the anonymised
+ *    `erased` ledger event and the count of erasures in progress (erasure-count.ts) — the address can no
+ *    longer be mailed from this moment;
  * 2. batches of transactions: anonymise or delete every other item of the contact partition;
- * 3. one transaction: delete the address lookup and the profile, mark the record `completed`.
+ * 3. one transaction: delete the address lookup and the profile, mark the record `completed`; then, once
+ *    that is acknowledged, the erasure is uncounted (a write of its own, conditional on the record's mark,
+ *    so it happens once: a run that finds the profile gone already does it if a crash left it undone).
  * Between 2 and 3, the contact's rights requests (outside the partition) are anonymised, not deleted, and
  * the other items about them outside the partition (stored admin answers) are deleted.
  * A run that dies anywhere is finished by running it again (the profile, holding the address hash, goes
@@ -36,6 +41,8 @@ export interface ErasureDependencies {
   access: TableAccess;
   logger: Logger;
   now?: () => Date;
+  /** Test hook: a crash test throws from it after step 3, before the erasure is uncounted. */
+  crashAt?: (step: 'profile-erased') => void | Promise<void>;
 }
 
 export interface ErasureReceipt {
@@ -126,6 +133,8 @@ async function beginErasure(
     status: 'in-progress',
     requestedBy: request.requestedBy,
     suppressed: suppress,
+    // Counted in the count of erasures in progress by this same transaction (erasure-count.ts).
+    [COUNTED_ATTRIBUTE]: true,
     startedAt: now.toISOString(),
     itemsDeleted: 0,
     itemsAnonymised: 0,
@@ -148,23 +157,21 @@ async function beginErasure(
     },
     now,
   );
-  await deps.access.documents.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        ...(suppress ? [suppression] : []),
-        {
-          Put: {
-            TableName: deps.access.tableName,
-            Item: record,
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': table.partitionKey },
-          },
-        },
-        // Written without personal data in the first place.
-        ...ledger.map((item) => withAnonymisedAt(item, now.toISOString())),
-      ],
-    }),
-  );
+  // Retried on conflicts only: concurrent erasures all update the one count.
+  await transactWithRetry(deps.access, [
+    ...(suppress ? [suppression] : []),
+    {
+      Put: {
+        TableName: deps.access.tableName,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': table.partitionKey },
+      },
+    },
+    // Written without personal data in the first place.
+    ...ledger.map((item) => withAnonymisedAt(item, now.toISOString())),
+    countErasureBegun(deps.access),
+  ]);
   return record;
 }
 
@@ -316,6 +323,8 @@ export async function eraseContact(
   const contact = await findContact(access, contactId);
   if (contact === undefined) {
     const done = await findErasureRecord(access, contactId);
+    // A run that died after deleting the profile and before uncounting the erasure: uncount it now.
+    if (done?.[COUNTED_ATTRIBUTE] === true) await countErasureEnded(access, contactId);
     return done === undefined ? undefined : receiptOf(done);
   }
   const record = await beginErasure(deps, contactId, contact.emailHash, request, now);
@@ -325,6 +334,9 @@ export async function eraseContact(
   const person = { contactId, emailHash: contact.emailHash };
   const deleted = await deleteOutsideThePartition(access, person);
   await eraseProfile(access, person, { deleted, requestsAnonymised }, at);
+  await deps.crashAt?.('profile-erased');
+  // Only after the profile's deletion is acknowledged (erasure-count.ts says why).
+  await countErasureEnded(access, contactId);
   const receipt = receiptOf((await findErasureRecord(access, contactId)) ?? { ...record, erasedAt: at });
   deps.logger.info('contact erased', {
     erasureId: receipt.erasureId,

@@ -1,5 +1,5 @@
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
-import type { Contact } from '../contacts/contacts';
+import type { Contact, SendingContact } from '../contacts/contacts';
 import { findList, type MailingList } from '../lists/lists';
 import { findRightsRequest } from '../rights/rights-requests';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
@@ -44,7 +44,7 @@ export interface RecipientReads {
  * The recipient state from items already read: the one mapping shared by single sends (above) and the
  * campaign worker, which reads a whole chunk's items in batches (shared/campaigns/recipient-batch.ts).
  */
-export function recipientStateOf(contact: Contact, reads: RecipientReads): RecipientState {
+export function recipientStateOf(contact: SendingContact, reads: RecipientReads): RecipientState {
   const { suppression, subscription, list } = reads;
   return {
     contactId: contact.contactId,

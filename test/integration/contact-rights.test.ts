@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { keyOf } from '../../shared/data-model';
+import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { newId } from '../../shared/ids';
 import { eraseContact } from '../../shared/rights/erasure';
+import {
+  countErasuresInProgress,
+  erasureMayHaveMissedRecords,
+  readErasureCount,
+} from '../../shared/rights/erasure-count';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
@@ -369,6 +374,71 @@ describe('data-subject rights: export and erasure', () => {
       },
     );
     expect(again).toEqual(receipt);
+  });
+
+  it('counts an erasure in progress until its profile is gone, and uncounts it once, after a crash too', async () => {
+    const access = accessOf(runtime);
+    const contact = await givenFullContact();
+    const before = await readErasureCount(access);
+    const crash = () => Promise.reject(new Error('simulated crash'));
+    await expect(
+      eraseContact({ access, logger: runtime.logger, crashAt: crash }, contact.contactId, {
+        requestedBy: 'test',
+      }),
+    ).rejects.toThrow('simulated crash');
+    // The profile is gone but the erasure still counts as in progress: campaign chunks keep checking.
+    expect(await recordsOf(runtime, contact.email)).toBeUndefined();
+    expect(await readErasureCount(access)).toEqual({
+      ready: true,
+      begun: before.begun + 1,
+      inProgress: before.inProgress + 1,
+    });
+    // Asked again, it finds the profile gone and uncounts the erasure; a third time changes nothing.
+    const receipt = await eraseContact({ access, logger: runtime.logger }, contact.contactId, {
+      requestedBy: 'test',
+    });
+    expect(receipt).toBeDefined();
+    expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
+    await eraseContact({ access, logger: runtime.logger }, contact.contactId, { requestedBy: 'test' });
+    expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
+  });
+
+  it('counts the erasures begun before the count existed, once (npm run count-erasures)', async () => {
+    const access = accessOf(runtime);
+    const contact = await givenFullContact();
+    // An erasure record as the code before the count wrote it (step 1 done, nothing counted), on a table
+    // whose count does not exist yet.
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('erasureRecord', { contactId: contact.contactId }),
+          entity: 'erasureRecord',
+          erasureId: newId(),
+          contactId: contact.contactId,
+          status: 'in-progress',
+          requestedBy: 'test',
+          suppressed: true,
+          startedAt: new Date().toISOString(),
+          itemsDeleted: 0,
+          itemsAnonymised: 0,
+        },
+      }),
+    );
+    await runtime.clients.documents.send(
+      new DeleteCommand({ TableName: runtime.config.tableName, Key: primaryKeyOf('erasureCount', {}) }),
+    );
+    const missing = await readErasureCount(access);
+    expect(missing.ready).toBe(false);
+    expect(erasureMayHaveMissedRecords(missing, missing)).toBe(true);
+
+    expect(await countErasuresInProgress(access)).toEqual({ counted: 1, uncounted: 0 });
+    expect(await readErasureCount(access)).toMatchObject({ ready: true, inProgress: 1 });
+    // Run again, it counts nobody twice.
+    expect(await countErasuresInProgress(access)).toEqual({ counted: 0, uncounted: 0 });
+    // The erasure, finished by a new run, is uncounted like any other.
+    await eraseContact({ access, logger: runtime.logger }, contact.contactId, { requestedBy: 'test' });
+    expect(await readErasureCount(access)).toMatchObject({ ready: true, inProgress: 0 });
   });
 
   it('requires double opt-in of an erased address even on a list without it', async () => {

@@ -1,2 +1,5 @@
 /** Confirmed subscribers written straight into the table, under the name the tests use for fixtures. */
-export { seedConfirmedSubscribers as givenConfirmedSubscribers } from '../../functions/local/seed-subscribers';
+export {
+  type Subscriber,
+  seedConfirmedSubscribers as givenConfirmedSubscribers,
+} from '../../functions/local/seed-subscribers';
