@@ -485,7 +485,7 @@ function latencyGap(
   const what =
     pair.key === 'pixel'
       ? 'the message item (just under 1 KB, where the raw route updates a 24-byte counter) under a condition ' +
-        'that checks tracking, consent, erasure, mode and timing, setting nine attributes'
+        'that checks its `openable` mode and the timing, setting nine attributes'
       : 'a transaction of the subscription (conditioned on its state) and its ledger event, with the evidence, ' +
         'where the raw route puts two bare items';
   return (

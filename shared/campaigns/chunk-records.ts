@@ -9,6 +9,7 @@ import { isOneOf } from '../sending/policy/kind-policy';
 import { sanitiseTagValue } from '../sending/ses-tags';
 import { headersToStore } from '../sending/stored-headers';
 import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import { openableField } from '../tracking/tracking-modes';
 import type { Campaign } from './campaigns';
 import { backoff } from './transactions';
 
@@ -74,6 +75,7 @@ export function campaignMessageItem(
     entity: 'message',
     ...record,
     headers: headersToStore(record.headers, record),
+    ...openableField(record),
     [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + retentionDays * 24 * 3600,
   };
 }

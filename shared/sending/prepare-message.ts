@@ -1,5 +1,6 @@
 import type { Contact } from '../contacts/contacts';
 import { keyOf, table } from '../data-model';
+import { openableField } from '../tracking/tracking-modes';
 import { complianceCheck } from './compliance-policy';
 import { draftIn } from './draft-versions';
 import type { MessageRecord } from './message-record';
@@ -81,6 +82,7 @@ export async function prepareMessage(
     entity: 'message',
     ...record,
     headers: headersToStore(record.headers, record),
+    ...openableField(record),
     [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + deps.retentionDays * 24 * 3600,
   };
   return { record, decision, item };
