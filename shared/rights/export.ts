@@ -6,6 +6,7 @@ import type { MessageHeader } from '../sending/message-types';
 import { headersAsSent } from '../sending/stored-headers';
 import { findSuppression } from '../suppressions/suppressions';
 import { queryAllItems, type TableAccess } from '../table-access';
+import { withOpenDefaults } from '../tracking/open-attributes';
 import { rightsRequestsOf } from './rights-requests';
 
 /**
@@ -170,7 +171,8 @@ export async function exportContact(
     if (sk === 'PROFILE') result.profile = entry;
     else if (sk.startsWith(keyPrefix('subscription', 'sk', {}))) result.subscriptions.push(entry);
     else if (isLedgerEvent(item)) result.consentLedger.push(entry);
-    else if (sk.startsWith(keyPrefix('message', 'sk', {}))) result.messages.push(messageAsSent(entry));
+    else if (sk.startsWith(keyPrefix('message', 'sk', {})))
+      result.messages.push(withOpenDefaults(messageAsSent(entry)));
     else if (sk.startsWith(keyPrefix('openTally', 'sk', {}))) result.opens.push(entry);
     else if (sk.startsWith(keyPrefix('noticeRecord', 'sk', {}))) result.notices.push(entry);
     else if (sk === 'EMAIL_CHANGE') result.pendingEmailChange = entry;

@@ -126,7 +126,13 @@ function openUpdate(
     load.mode === 'aggregate' ? aggregateWrite(load, classification) : perPersonWrite(load, classification);
   const set = [write.set, when.setOpenable].filter(Boolean).join(', ');
   return {
-    UpdateExpression: [set === '' ? undefined : `SET ${set}`, `ADD ${write.add}`].filter(Boolean).join(' '),
+    UpdateExpression: [
+      set === '' ? undefined : `SET ${set}`,
+      `ADD ${write.add}`,
+      write.remove === undefined ? undefined : `REMOVE ${write.remove}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
     ConditionExpression: when.ConditionExpression,
     ExpressionAttributeNames: { ...when.names, ...write.names },
     ExpressionAttributeValues: { ...when.values, ...write.values },
@@ -142,25 +148,37 @@ function aggregateWrite(load: PixelLoad, classification: OpenClassification) {
   const pending = `${load.at.toISOString().slice(0, 10)}#${classification.kind}#${randomBytes(9).toString('base64url')}`;
   return {
     set: undefined,
+    remove: undefined,
     add: '#pendingOpens :pending',
     names: { '#pendingOpens': 'pendingOpens' },
     values: { ':pending': new Set([pending]) },
   };
 }
 
-/** The per-person write: the open's time, kind and signals on the message, and its counts. */
+/**
+ * The per-person write: the open's time, kind and signals on the message, and its counts. What reading
+ * restores is left out (open-attributes.ts `withOpenDefaults`): the rule id of a human open, an unknown
+ * network; a later load of that kind removes the previous load's value.
+ */
 function perPersonWrite(load: PixelLoad, classification: OpenClassification) {
   const human = classification.kind === 'human';
+  const network = openNetwork(load.ip);
+  const removed = [
+    human ? '#lastOpenRuleId' : undefined,
+    network === undefined ? '#lastOpenNetwork' : undefined,
+  ];
   return {
     set: [
       '#firstOpenedAt = if_not_exists(#firstOpenedAt, :now), #lastOpenedAt = :now',
       human ? '#firstHumanOpenedAt = if_not_exists(#firstHumanOpenedAt, :now)' : undefined,
-      '#lastOpenKind = :kind, #lastOpenRuleId = :ruleId, #lastOpenUserAgentFamily = :family',
-      '#lastOpenNetwork = :network',
+      '#lastOpenKind = :kind, #lastOpenUserAgentFamily = :family',
+      human ? undefined : '#lastOpenRuleId = :ruleId',
+      network === undefined ? undefined : '#lastOpenNetwork = :network',
     ]
       .filter(Boolean)
       .join(', '),
     add: '#openCount :one, #kindCount :one',
+    remove: removed.some(Boolean) ? removed.filter(Boolean).join(', ') : undefined,
     names: {
       '#firstOpenedAt': 'firstOpenedAt',
       '#lastOpenedAt': 'lastOpenedAt',
@@ -175,9 +193,9 @@ function perPersonWrite(load: PixelLoad, classification: OpenClassification) {
     values: {
       ':now': load.at.toISOString(),
       ':kind': classification.kind,
-      ':ruleId': classification.ruleId,
+      ...(human ? {} : { ':ruleId': classification.ruleId }),
       ':family': userAgentFamily(load.userAgent),
-      ':network': openNetwork(load.ip) ?? null,
+      ...(network === undefined ? {} : { ':network': network }),
       ':one': 1,
     },
   };
