@@ -66,6 +66,12 @@ export interface RequestCount {
   errors: Record<string, number>;
   /** Requests by the item or partition they addressed (`CONTACT PROFILE`, `gsi1 LIST`), where known. */
   targets: Record<string, number>;
+  /**
+   * DynamoDB's capacity units as DynamoDB (Local) reported them (`ReturnConsumedCapacity: INDEXES`, which
+   * the counter asks for): the table's and the indexes' together, by item size and by every index entry
+   * the request wrote; `indexUnits` is the indexes' share, `reported` the requests that carried a figure.
+   */
+  capacity: { units: number; indexUnits: number; reported: number };
 }
 
 /** Per operation name (`GetItem`, `TransactWriteItems`, `SendEmail`, ...). */
@@ -79,6 +85,7 @@ export const emptyCount = (): RequestCount => ({
   bytesReceived: 0,
   errors: {},
   targets: {},
+  capacity: { units: 0, indexUnits: 0, reported: 0 },
 });
 
 const increment = (record: Record<string, number>, key: string, by = 1) => {
@@ -134,6 +141,42 @@ function itemsOf(operation: string, input: Record<string, unknown>): number {
   return 1;
 }
 
+interface ReportedCapacity {
+  CapacityUnits?: number;
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+  LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+
+/** Adds what one DynamoDB answer reported consuming (one entry, or a list per table for batches). */
+function addCapacity(into: RequestCount['capacity'], output: unknown) {
+  const reported = (output as { ConsumedCapacity?: ReportedCapacity | ReportedCapacity[] } | undefined)
+    ?.ConsumedCapacity;
+  if (reported === undefined) return;
+  into.reported++;
+  for (const entry of Array.isArray(reported) ? reported : [reported]) {
+    into.units += entry.CapacityUnits ?? 0;
+    for (const index of [
+      ...Object.values(entry.GlobalSecondaryIndexes ?? {}),
+      ...Object.values(entry.LocalSecondaryIndexes ?? {}),
+    ]) {
+      into.indexUnits += index.CapacityUnits ?? 0;
+    }
+  }
+}
+
+const dynamoDbOperations = new Set([
+  'GetItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'TransactGetItems',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+]);
+
 /**
  * Counts every request `client` sends (for a DynamoDB client also those of document clients built on it,
  * which share its middleware stack). The middleware sits late in the finalizeRequest step: inside the retry
@@ -158,10 +201,11 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
       inFlight++;
       entry.bytesSent += bodyLength((args.request as { body?: unknown } | undefined)?.body);
       try {
-        const result = await next(args);
-        const headers = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
+        const answer = await next(args);
+        const headers = (answer.response as { headers?: Record<string, string> } | undefined)?.headers;
         entry.bytesReceived += Number(headers?.['content-length'] ?? 0);
-        return result;
+        addCapacity(entry.capacity, (answer as { output?: unknown }).output);
+        return answer;
       } catch (error) {
         const name = (error as Error).name ?? 'Error';
         increment(entry.errors, target === undefined ? name : `${name} (${target})`);
@@ -172,6 +216,19 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
       }
     },
     { step: 'finalizeRequest', priority: 'low', name, override: true },
+  );
+  // Asks DynamoDB for what each request consumed, table and indexes apart, for the cost tables. Both
+  // sides of a comparison run on the same client, so both carry the few extra bytes of the answer.
+  stack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName ?? '').replace(/Command$/, '');
+      const input = args.input as Record<string, unknown>;
+      if (dynamoDbOperations.has(operation) && input.ReturnConsumedCapacity === undefined) {
+        return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: `${name}Capacity`, override: true },
   );
   return {
     /** Returns what was counted since the last call and starts again from zero. */
@@ -197,6 +254,7 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
     },
     remove() {
       stack.remove(name);
+      stack.remove(`${name}Capacity`);
     },
   };
 }
@@ -255,6 +313,9 @@ export function addCounts(into: RequestCounts, from: RequestCounts) {
     for (const [name, n] of Object.entries(count.errors)) entry.errors[name] = (entry.errors[name] ?? 0) + n;
     for (const [name, n] of Object.entries(count.targets))
       entry.targets[name] = (entry.targets[name] ?? 0) + n;
+    entry.capacity.units += count.capacity.units;
+    entry.capacity.indexUnits += count.capacity.indexUnits;
+    entry.capacity.reported += count.capacity.reported;
   }
 }
 

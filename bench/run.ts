@@ -87,11 +87,12 @@ function addCampaignCost(results: ScenarioResult[]) {
         `Cost per million emails sent (on-demand list prices, us-east-1: $${PRICES.writeRequestUnitPerMillion} per ` +
         `million write request units, $${PRICES.readRequestUnitPerMillion} per million read request units, SES ` +
         `$${PRICES.sesPerThousandEmails} per 1,000 emails; counted as in the public API section)`,
-      columns: ['Read units', 'Write units', 'Emails', 'DynamoDB', 'SES', 'Total'],
+      columns: ['Read units', 'Write units', 'of which index entries', 'Emails', 'DynamoDB', 'SES', 'Total'],
       rows: [
         [
           units(cost.rru),
           units(cost.wru),
+          units(cost.indexWru),
           units(cost.emailsPer),
           money(cost.dynamoDbDollars),
           money(cost.sesDollars),

@@ -25,8 +25,10 @@ import {
   listCatalogueReads,
   median,
   type RequestCounts,
+  readOperations,
   round,
   summariseDynamoDb,
+  writeOperations,
 } from '../measure';
 import type { ResultRow, ResultTable } from '../report';
 import type { Scenario } from '../scenario';
@@ -404,14 +406,18 @@ const perOperation = (value: number, operations: number) =>
 export function costOf(counts: RequestCounts, sesCounts: RequestCounts, operations: number) {
   let readUnits = 0;
   let writeUnits = 0;
+  let indexWriteUnits = 0;
   for (const [operation, count] of Object.entries(counts)) {
-    const ok = count.requests - Object.values(count.errors).reduce((a, b) => a + b, 0);
-    if (operation === 'TransactWriteItems') writeUnits += 2 * count.items;
-    else if (operation === 'TransactGetItems') readUnits += 2 * count.items;
-    else if (['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].includes(operation))
-      // A failed conditional write still consumes a write unit.
-      writeUnits += Math.max(count.items, ok);
-    else if (['GetItem', 'Query', 'Scan', 'BatchGetItem'].includes(operation)) readUnits += count.items;
+    const write = writeOperations.includes(operation);
+    if (!write && !readOperations.includes(operation)) continue;
+    // What DynamoDB reported consuming (by item size, 1 KB per write unit, and every index entry written),
+    // and for requests that reported nothing (a failed conditional write) the least AWS bills for them.
+    const units =
+      count.capacity.units + leastUnits(operation, count) * (count.requests - count.capacity.reported);
+    if (write) {
+      writeUnits += units;
+      indexWriteUnits += count.capacity.indexUnits;
+    } else readUnits += units;
   }
   const emails = (sesCounts.SendEmail?.requests ?? 0) + (sesCounts.SendBulkEmail?.items ?? 0);
   const million = 1_000_000;
@@ -420,7 +426,25 @@ export function costOf(counts: RequestCounts, sesCounts: RequestCounts, operatio
   const emailsPer = perOperation(emails, operations);
   const dynamoDbDollars = rru * PRICES.readRequestUnitPerMillion + wru * PRICES.writeRequestUnitPerMillion;
   const sesDollars = ((emailsPer * million) / 1000) * PRICES.sesPerThousandEmails;
-  return { rru, wru, emailsPer, dynamoDbDollars, sesDollars, total: dynamoDbDollars + sesDollars };
+  return {
+    rru,
+    wru,
+    indexWru: perOperation(indexWriteUnits, operations),
+    emailsPer,
+    dynamoDbDollars,
+    sesDollars,
+    total: dynamoDbDollars + sesDollars,
+  };
+}
+
+/**
+ * The units of one request that reported none, per request: a failed conditional write is billed at least
+ * one write unit per item (AWS bills the existing item's size), a transaction item two.
+ */
+function leastUnits(operation: string, count: RequestCounts[string]): number {
+  const itemsPerRequest = count.requests === 0 ? 0 : count.items / count.requests;
+  if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') return 2 * itemsPerRequest;
+  return Math.max(1, itemsPerRequest);
 }
 
 function describeCounts(counts: RequestCounts, operations: number) {
@@ -460,8 +484,8 @@ function latencyGap(
   }
   const what =
     pair.key === 'pixel'
-      ? 'the message item (about 1.3 KB with its headers, where the raw route updates a 24-byte counter) under ' +
-        'a condition that checks tracking, consent, erasure, mode and timing, setting nine attributes'
+      ? 'the message item (just under 1 KB, where the raw route updates a 24-byte counter) under a condition ' +
+        'that checks its `openable` mode and the timing, setting nine attributes'
       : 'a transaction of the subscription (conditioned on its state) and its ledger event, with the evidence, ' +
         'where the raw route puts two bare items';
   return (
@@ -603,6 +627,7 @@ function summarise(name: string, pairs: Pair[], runs: number) {
       pair.scenario,
       round(cost.rru, 2),
       round(cost.wru, 2),
+      round(cost.indexWru, 2),
       round(cost.emailsPer, 2),
       `$${round(cost.dynamoDbDollars, 2)}`,
       `$${round(cost.sesDollars, 2)}`,
@@ -681,7 +706,16 @@ function summarise(name: string, pairs: Pair[], runs: number) {
     },
     {
       title: `Cost per million operations (on-demand list prices, us-east-1: $${PRICES.writeRequestUnitPerMillion} per million write request units, $${PRICES.readRequestUnitPerMillion} per million read request units, SES $${PRICES.sesPerThousandEmails} per 1,000 emails)`,
-      columns: ['Scenario', 'Read units', 'Write units', 'Emails', 'DynamoDB', 'SES', 'Total'],
+      columns: [
+        'Scenario',
+        'Read units',
+        'Write units',
+        'of which index entries',
+        'Emails',
+        'DynamoDB',
+        'SES',
+        'Total',
+      ],
       rows: costRows,
     },
   ];
@@ -712,9 +746,13 @@ function summarise(name: string, pairs: Pair[], runs: number) {
         `confirmation email through the SES emulator). All requests come from 127.0.0.1, so the bench raises ` +
         `\`SIGNUP_LIMIT_PER_IP_PER_HOUR\` to ${SIGNUP_LIMIT_PER_IP_PER_HOUR} for its runtime; the per-address limits ` +
         'are untouched (each address is new). Baseline: a JSON body parsed and one `PutItem`.',
-      'Cost per million operations comes from the counted requests: an ordinary write is 1 write request unit ' +
-        '(items under 1 KB), a transactional write 2 per item; a read is counted as 1 read request unit per item ' +
-        '(strongly consistent, under 4 KB; eventually consistent reads cost half, so this is an upper bound). ' +
+      'Cost per million operations comes from the capacity units DynamoDB Local reports for each request ' +
+        '(the bench asks every request for `ReturnConsumedCapacity: INDEXES`), which follow AWS’s rules: a write ' +
+        'is 1 write unit per KB of the item (the larger of before and after, rounded up), plus as much again for ' +
+        'each index entry it writes (an index projecting ALL rewrites its whole copy of the item whenever the ' +
+        'item changes), twice that in a transaction; a read is 1 unit per 4 KB, half when eventually consistent. ' +
+        'A request that reports nothing (a failed conditional write) is counted at the least AWS bills: 1 write ' +
+        'unit per item (AWS bills the existing item’s size), 2 in a transaction. ' +
         'These are list prices to check against the current AWS pricing pages before relying on them.',
     ],
     why,

@@ -135,6 +135,12 @@ function campaignKeys(run: CampaignRun, rate: number): KeyLoad[] {
       readsPerSecond: 0,
     },
     {
+      key: 'ERASURES COUNT item',
+      how: 'read twice per chunk, strongly consistent (before its contacts, after its records); written only by erasures (one transaction item when one begins, one write when it ends)',
+      writesPerSecond: 0,
+      readsPerSecond: 2 * chunksPerSecond,
+    },
+    {
       key: 'list item',
       how: 'read in every chunk (first BatchGetItem round)',
       writesPerSecond: 0,

@@ -7,7 +7,9 @@ import type { MessageRecord } from '../sending/message-record';
 import { noticeCategories } from '../sending/message-types';
 import { isOneOf } from '../sending/policy/kind-policy';
 import { sanitiseTagValue } from '../sending/ses-tags';
+import { headersToStore } from '../sending/stored-headers';
 import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import { openableField } from '../tracking/tracking-modes';
 import type { Campaign } from './campaigns';
 import { backoff } from './transactions';
 
@@ -72,6 +74,8 @@ export function campaignMessageItem(
     ...(fields.sesMessageId === undefined ? {} : { gsi2pk, gsi2sk }),
     entity: 'message',
     ...record,
+    headers: headersToStore(record.headers, record),
+    ...openableField(record),
     [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + retentionDays * 24 * 3600,
   };
 }

@@ -4,6 +4,7 @@ import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
 import { RefusedError } from '../errors';
 import { liftSuppression, type Suppression } from '../suppressions/suppressions';
 import { inParts, isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
+import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
 import { type ConsentAuthority, mayRejoinFromPreferencePage, operatorMayLift } from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { putSubscription, type Subscription } from './subscriptions';
@@ -296,7 +297,8 @@ export function recordConsentEvent(
 /**
  * After a withdrawal of tracking consent is written (the preference page, a restored opt-out; erasure
  * drops the attribute with the rest of the message): every tracked message already sent to the person
- * gets `trackingConsent = false`, so the pixel's condition refuses the next load of any of them at once
+ * gets `trackingConsent = false` and, unless it is an aggregate-mode message (whose anonymous counts need
+ * no consent), loses `openable`, so the pixel's condition refuses the next load of any of them at once
  * (record-open.ts reads nothing). Called by the path that wrote the withdrawal, right after its
  * transaction, before it answers; withdrawals are rare, opens are not. Returns how many messages changed.
  */
@@ -306,12 +308,13 @@ export async function withdrawTrackingFromSentMail(access: TableAccess, contactI
     // Messages recorded before `trackingConsent` was stored on them carry none: they count as consented.
     FilterExpression:
       '#tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent))',
-    ProjectionExpression: '#pk, #sk',
+    ProjectionExpression: '#pk, #sk, #openable',
     ExpressionAttributeNames: {
       '#pk': table.partitionKey,
       '#sk': table.sortKey,
       '#tracked': 'tracked',
       '#trackingConsent': 'trackingConsent',
+      '#openable': OPENABLE_ATTRIBUTE,
     },
     ExpressionAttributeValues: {
       ':pk': keyPrefix('message', 'pk', { contactId }),
@@ -320,30 +323,37 @@ export async function withdrawTrackingFromSentMail(access: TableAccess, contactI
     },
     ConsistentRead: true,
   });
-  const keys: Record<string, unknown>[] = [];
-  for await (const item of tracked) keys.push(item);
-  for (const part of inParts(keys, 10)) {
-    await Promise.all(
-      part.map((Key) =>
-        access.documents
-          .send(
-            new UpdateCommand({
-              TableName: access.tableName,
-              Key,
-              UpdateExpression: 'SET #trackingConsent = :false',
-              ConditionExpression: 'attribute_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': table.partitionKey, '#trackingConsent': 'trackingConsent' },
-              ExpressionAttributeValues: { ':false': false },
-            }),
-          )
-          .catch((error: unknown) => {
-            // Erased or expired meanwhile: nothing left to record opens on.
-            if (!isConditionFailure(error)) throw error;
-          }),
-      ),
-    );
+  const messages: Record<string, unknown>[] = [];
+  for await (const item of tracked) messages.push(item);
+  for (const part of inParts(messages, 10)) {
+    await Promise.all(part.map((message) => withdrawTrackingFrom(access, message)));
   }
-  return keys.length;
+  return messages.length;
+}
+
+async function withdrawTrackingFrom(access: TableAccess, message: Record<string, unknown>) {
+  const aggregate = message[OPENABLE_ATTRIBUTE] === 'aggregate';
+  try {
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: { [table.partitionKey]: message[table.partitionKey], [table.sortKey]: message[table.sortKey] },
+        UpdateExpression: aggregate
+          ? 'SET #trackingConsent = :false'
+          : 'SET #trackingConsent = :false REMOVE #openable',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: {
+          '#pk': table.partitionKey,
+          '#trackingConsent': 'trackingConsent',
+          ...(aggregate ? {} : { '#openable': OPENABLE_ATTRIBUTE }),
+        },
+        ExpressionAttributeValues: { ':false': false },
+      }),
+    );
+  } catch (error) {
+    // Erased or expired meanwhile: nothing left to record opens on.
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 export interface OperatorSuppressionLift {

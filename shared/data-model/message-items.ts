@@ -5,6 +5,7 @@ import {
   refusalCodes,
   transactionalPurposes,
 } from '../sending/message-types';
+import { headersAsSent } from '../sending/stored-headers';
 import { trackingModes } from '../tracking/tracking-modes';
 import { itemSchema } from './from-item';
 
@@ -98,7 +99,10 @@ export const messageItem = itemSchema(
   z
     .object({ ...messageRecordFields, ...openAttributes })
     .transform(({ openCount, humanOpenCount, machineOpenCount, firstOpenedAt, lastOpenedAt, ...record }) => {
-      const message: typeof record & { opens?: z.infer<typeof messageOpens> } = record;
+      const message: typeof record & { opens?: z.infer<typeof messageOpens> } = {
+        ...record,
+        headers: headersAsSent(record.headers, record),
+      };
       if (openCount !== undefined && firstOpenedAt !== undefined) {
         message.opens = {
           firstOpenedAt,

@@ -2,8 +2,11 @@ import { type ConsentEvent, toConsentEvent } from '../consent/consent-events';
 import { findContact } from '../contacts/contacts';
 import { keyPrefix, table } from '../data-model';
 import type { IssuedReceipt } from '../receipts/receipts';
+import type { MessageHeader } from '../sending/message-types';
+import { headersAsSent } from '../sending/stored-headers';
 import { findSuppression } from '../suppressions/suppressions';
 import { queryAllItems, type TableAccess } from '../table-access';
+import { withOpenDefaults } from '../tracking/open-attributes';
 import { rightsRequestsOf } from './rights-requests';
 
 /**
@@ -80,6 +83,21 @@ function readable(item: Item): Item {
   return out;
 }
 
+/** A message with its headers as they were sent (its item leaves out what the record repeats). */
+function messageAsSent(entry: Item): Item {
+  const { headers, subject, contactId, messageId, listId, campaignId } = entry;
+  if (!Array.isArray(headers) || typeof subject !== 'string') return entry;
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  const source = {
+    subject,
+    contactId: text(contactId) ?? '',
+    messageId: text(messageId) ?? '',
+    listId: text(listId),
+    campaignId: text(campaignId),
+  };
+  return { ...entry, headers: headersAsSent(headers as MessageHeader[], source) };
+}
+
 /** Every item of the contact partition, in sort-key order. */
 export async function contactPartition(access: TableAccess, contactId: string): Promise<Item[]> {
   const items: Item[] = [];
@@ -153,7 +171,8 @@ export async function exportContact(
     if (sk === 'PROFILE') result.profile = entry;
     else if (sk.startsWith(keyPrefix('subscription', 'sk', {}))) result.subscriptions.push(entry);
     else if (isLedgerEvent(item)) result.consentLedger.push(entry);
-    else if (sk.startsWith(keyPrefix('message', 'sk', {}))) result.messages.push(entry);
+    else if (sk.startsWith(keyPrefix('message', 'sk', {})))
+      result.messages.push(withOpenDefaults(messageAsSent(entry)));
     else if (sk.startsWith(keyPrefix('openTally', 'sk', {}))) result.opens.push(entry);
     else if (sk.startsWith(keyPrefix('noticeRecord', 'sk', {}))) result.notices.push(entry);
     else if (sk === 'EMAIL_CHANGE') result.pendingEmailChange = entry;

@@ -1,11 +1,13 @@
 import type { Contact } from '../contacts/contacts';
 import { keyOf, table } from '../data-model';
+import { openableField } from '../tracking/tracking-modes';
 import { complianceCheck } from './compliance-policy';
 import { draftIn } from './draft-versions';
 import type { MessageRecord } from './message-record';
 import type { MessageDraft, RecipientState } from './message-types';
 import { recipientStateFor, rightsRequestNamedBy } from './recipient-state';
 import type { SendDependencies } from './send-dependencies';
+import { headersToStore } from './stored-headers';
 
 /** A message decided by the policy and ready to be recorded (and, when allowed, sent). */
 export interface PreparedMessage {
@@ -79,6 +81,8 @@ export async function prepareMessage(
     ...keysBeforeSending,
     entity: 'message',
     ...record,
+    headers: headersToStore(record.headers, record),
+    ...openableField(record),
     [table.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + deps.retentionDays * 24 * 3600,
   };
   return { record, decision, item };

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { HUMAN_RULE_ID } from './open-attributes';
 
 /**
  * Is a pixel load a person opening the email, or a machine fetching images on its own (a privacy proxy
@@ -45,8 +46,7 @@ export interface OpenRule {
   matcher: OpenMatcher;
 }
 
-/** Recorded when no rule matched. */
-export const HUMAN_RULE_ID = 'no-machine-rule-matched';
+export { HUMAN_RULE_ID };
 
 /** A person does not open an email within this many seconds of it being handed to SES. */
 export const OPENED_TOO_SOON_SECONDS = 2;

@@ -12,14 +12,14 @@ import {
   type OpenKind,
   userAgentFamily,
 } from './open-classification';
-import type { PixelMode } from './tracking-modes';
+import { OPENABLE_ATTRIBUTE, type PixelMode } from './tracking-modes';
 
 /**
  * Recording one pixel load (docs/tracking.md) with one conditional UpdateItem of the message item and no
- * read. The message carries what the pixel needs (`tracked`, `trackingConsent`, `sentAt`,
- * `delivery.deliveredAt`, `campaignId`), and the write's condition enforces it: a message that does not
- * exist, is not tracked, whose recipient has since withdrawn tracking consent (consent-changes.ts turns
- * `trackingConsent` off on every tracked message) or that was erased fails the condition and nothing is
+ * read. The message carries what the pixel needs (`openable`, `sentAt`, `delivery.deliveredAt`,
+ * `campaignId`), and the write's condition enforces it: a message that does not exist, is not tracked,
+ * whose recipient has since withdrawn tracking consent (consent-changes.ts turns `trackingConsent` off and
+ * removes `openable` on every tracked message) or that was erased fails the condition and nothing is
  * written. Campaign counters are not touched here: the stream counts each recorded open
  * (open-counting.ts).
  *
@@ -49,17 +49,34 @@ export type OpenOutcome =
   | { recorded: true; kind: OpenKind; ruleId: string };
 
 /**
- * What must hold of the message for any open to be recorded. Messages recorded before `trackingConsent`
- * was stored on them have none: they were tracked only with consent, and a withdrawal since sets it
- * false on them too (consent-changes.ts), so its absence means consent still stands.
+ * What must hold of the message for an open to be recorded: its `openable` is the load's mode
+ * (tracking-modes.ts `OPENABLE_ATTRIBUTE`). It is written with the message only when the message accepts
+ * opens (tracked; per-person with the recipient's consent) and removed when that stops (a withdrawal of
+ * tracking consent, erasure), so one equality stands for the clauses below.
  */
-const RECORDABLE =
+const OPENABLE = '#openable = :mode';
+/**
+ * The same, spelled out, for messages recorded before `openable` existed (docs/tracking.md): tried only
+ * when the short condition failed on a message without `openable`, and that write sets it, so each such
+ * message takes the long way once. Messages recorded before `trackingConsent` was stored on them have
+ * none: they were tracked only with consent, and a withdrawal since sets it false on them too
+ * (consent-changes.ts), so its absence means consent still stands. Messages from before tracking modes
+ * carry none: they were all per-person.
+ */
+const LEGACY_PER_PERSON =
   'attribute_exists(#pk) AND #tracked = :true AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent)) AND attribute_not_exists(#anonymisedAt)' +
-  // Messages recorded before tracking modes carry none: they were all per-person.
-  ' AND (attribute_not_exists(#trackingMode) OR #trackingMode = :perPerson)';
+  ' AND (attribute_not_exists(#trackingMode) OR #trackingMode = :mode)';
 /** An aggregate open needs no consent (the CNIL exemption), only the message's own mode. */
-const AGGREGATE_RECORDABLE =
-  'attribute_exists(#pk) AND #tracked = :true AND #trackingMode = :aggregate AND attribute_not_exists(#anonymisedAt)';
+const LEGACY_AGGREGATE =
+  'attribute_exists(#pk) AND #tracked = :true AND #trackingMode = :mode AND attribute_not_exists(#anonymisedAt)';
+const legacyNames = (mode: PixelMode) => ({
+  '#pk': table.partitionKey,
+  '#tracked': 'tracked',
+  '#anonymisedAt': 'anonymisedAt',
+  '#trackingMode': 'trackingMode',
+  ...(mode === 'per-person' ? { '#trackingConsent': 'trackingConsent' } : {}),
+});
+
 /**
  * What must also hold for a load the user agent calls human: sent (and, once SES reported it, delivered)
  * at least OPENED_TOO_SOON_SECONDS ago. ISO-8601 UTC strings compare in time order.
@@ -68,20 +85,58 @@ const NOT_TOO_SOON =
   '#sentAt <= :humanFrom AND (attribute_not_exists(#delivery.#deliveredAt) OR #delivery.#deliveredAt <= :humanFrom)';
 
 type Timing = 'checked-by-condition' | 'already-decided';
+/** Which condition the write carries: `openable`, or the long one for a message recorded before it. */
+type Condition = 'openable' | 'legacy';
+
+/** The write's condition, its names and values (the timing's included when it checks it). */
+function conditionOf(load: PixelLoad, condition: Condition, checkTiming: boolean) {
+  const legacy = condition === 'legacy';
+  const recordable = legacy ? (load.mode === 'per-person' ? LEGACY_PER_PERSON : LEGACY_AGGREGATE) : OPENABLE;
+  return {
+    ConditionExpression: checkTiming ? `${recordable} AND ${NOT_TOO_SOON}` : recordable,
+    names: {
+      ...(legacy ? legacyNames(load.mode) : {}),
+      '#openable': OPENABLE_ATTRIBUTE,
+      ...(checkTiming ? timingNames : {}),
+    },
+    values: {
+      ...(legacy ? { ':true': true } : {}),
+      ':mode': load.mode,
+      ...(checkTiming ? { ':humanFrom': humanFrom(load) } : {}),
+    },
+    // A message recorded before `openable` gets it with its first open, so later loads take the short way.
+    setOpenable: legacy ? '#openable = :mode' : undefined,
+  };
+}
 
 const timingNames = { '#sentAt': 'sentAt', '#delivery': 'delivery', '#deliveredAt': 'deliveredAt' };
 const humanFrom = (load: PixelLoad) =>
   new Date(load.at.getTime() - OPENED_TOO_SOON_SECONDS * 1000).toISOString();
 
+/** The write of one load, as the message's mode wants it, under `condition`. */
 function openUpdate(
-  access: TableAccess,
   load: PixelLoad,
   classification: OpenClassification,
   timing: Timing,
+  condition: Condition,
 ) {
-  return load.mode === 'aggregate'
-    ? aggregateUpdate(access, load, classification, timing)
-    : perPersonUpdate(access, load, classification, timing);
+  const checkTiming = classification.kind === 'human' && timing === 'checked-by-condition';
+  const when = conditionOf(load, condition, checkTiming);
+  const write =
+    load.mode === 'aggregate' ? aggregateWrite(load, classification) : perPersonWrite(load, classification);
+  const set = [write.set, when.setOpenable].filter(Boolean).join(', ');
+  return {
+    UpdateExpression: [
+      set === '' ? undefined : `SET ${set}`,
+      `ADD ${write.add}`,
+      write.remove === undefined ? undefined : `REMOVE ${write.remove}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
+    ConditionExpression: when.ConditionExpression,
+    ExpressionAttributeNames: { ...when.names, ...write.names },
+    ExpressionAttributeValues: { ...when.values, ...write.values },
+  };
 }
 
 /**
@@ -89,65 +144,42 @@ function openUpdate(
  * set. The day is the UTC date only (no time); the nonce (random, nothing about the person) keeps two
  * opens of the same day and kind apart, so each is counted once (open-counting.ts).
  */
-function aggregateUpdate(
-  access: TableAccess,
-  load: PixelLoad,
-  classification: OpenClassification,
-  timing: Timing,
-) {
-  const checkTiming = classification.kind === 'human' && timing === 'checked-by-condition';
+function aggregateWrite(load: PixelLoad, classification: OpenClassification) {
   const pending = `${load.at.toISOString().slice(0, 10)}#${classification.kind}#${randomBytes(9).toString('base64url')}`;
-  return new UpdateCommand({
-    TableName: access.tableName,
-    Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
-    UpdateExpression: 'ADD #pendingOpens :pending',
-    ConditionExpression: checkTiming ? `${AGGREGATE_RECORDABLE} AND ${NOT_TOO_SOON}` : AGGREGATE_RECORDABLE,
-    ExpressionAttributeNames: {
-      '#pk': table.partitionKey,
-      '#tracked': 'tracked',
-      '#trackingMode': 'trackingMode',
-      '#anonymisedAt': 'anonymisedAt',
-      ...(checkTiming ? timingNames : {}),
-      '#pendingOpens': 'pendingOpens',
-    },
-    ExpressionAttributeValues: {
-      ':true': true,
-      ':aggregate': 'aggregate',
-      ...(checkTiming ? { ':humanFrom': humanFrom(load) } : {}),
-      ':pending': new Set([pending]),
-    },
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
+  return {
+    set: undefined,
+    remove: undefined,
+    add: '#pendingOpens :pending',
+    names: { '#pendingOpens': 'pendingOpens' },
+    values: { ':pending': new Set([pending]) },
+  };
 }
 
-function perPersonUpdate(
-  access: TableAccess,
-  load: PixelLoad,
-  classification: OpenClassification,
-  timing: Timing,
-) {
+/**
+ * The per-person write: the open's time, kind and signals on the message, and its counts. What reading
+ * restores is left out (open-attributes.ts `withOpenDefaults`): the rule id of a human open, an unknown
+ * network; a later load of that kind removes the previous load's value.
+ */
+function perPersonWrite(load: PixelLoad, classification: OpenClassification) {
   const human = classification.kind === 'human';
-  const checkTiming = human && timing === 'checked-by-condition';
-  return new UpdateCommand({
-    TableName: access.tableName,
-    Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
-    UpdateExpression: [
-      'SET #firstOpenedAt = if_not_exists(#firstOpenedAt, :now), #lastOpenedAt = :now',
+  const network = openNetwork(load.ip);
+  const removed = [
+    human ? '#lastOpenRuleId' : undefined,
+    network === undefined ? '#lastOpenNetwork' : undefined,
+  ];
+  return {
+    set: [
+      '#firstOpenedAt = if_not_exists(#firstOpenedAt, :now), #lastOpenedAt = :now',
       human ? '#firstHumanOpenedAt = if_not_exists(#firstHumanOpenedAt, :now)' : undefined,
-      '#lastOpenKind = :kind, #lastOpenRuleId = :ruleId, #lastOpenUserAgentFamily = :family',
-      '#lastOpenNetwork = :network',
+      '#lastOpenKind = :kind, #lastOpenUserAgentFamily = :family',
+      human ? undefined : '#lastOpenRuleId = :ruleId',
+      network === undefined ? undefined : '#lastOpenNetwork = :network',
     ]
       .filter(Boolean)
-      .join(', ')
-      .concat(' ADD #openCount :one, #kindCount :one'),
-    ConditionExpression: checkTiming ? `${RECORDABLE} AND ${NOT_TOO_SOON}` : RECORDABLE,
-    ExpressionAttributeNames: {
-      '#pk': table.partitionKey,
-      '#tracked': 'tracked',
-      '#trackingConsent': 'trackingConsent',
-      '#anonymisedAt': 'anonymisedAt',
-      '#trackingMode': 'trackingMode',
-      ...(checkTiming ? timingNames : {}),
+      .join(', '),
+    add: '#openCount :one, #kindCount :one',
+    remove: removed.some(Boolean) ? removed.filter(Boolean).join(', ') : undefined,
+    names: {
       '#firstOpenedAt': 'firstOpenedAt',
       '#lastOpenedAt': 'lastOpenedAt',
       ...(human ? { '#firstHumanOpenedAt': 'firstHumanOpenedAt' } : {}),
@@ -158,20 +190,15 @@ function perPersonUpdate(
       '#openCount': 'openCount',
       '#kindCount': human ? 'humanOpenCount' : 'machineOpenCount',
     },
-    ExpressionAttributeValues: {
-      ':true': true,
-      ':perPerson': 'per-person',
-      ...(checkTiming ? { ':humanFrom': humanFrom(load) } : {}),
+    values: {
       ':now': load.at.toISOString(),
       ':kind': classification.kind,
-      ':ruleId': classification.ruleId,
+      ...(human ? {} : { ':ruleId': classification.ruleId }),
       ':family': userAgentFamily(load.userAgent),
-      ':network': openNetwork(load.ip) ?? null,
+      ...(network === undefined ? {} : { ':network': network }),
       ':one': 1,
     },
-    // A failed condition returns the item as it is, in the same request: what failed is known without a read.
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
+  };
 }
 
 /** Why the message refused the open, from the item the failed condition returned. */
@@ -203,9 +230,18 @@ async function tryWrite(
   load: PixelLoad,
   classification: OpenClassification,
   timing: Timing,
+  condition: Condition,
 ): Promise<{ written: true } | { written: false; item: Record<string, unknown> | undefined }> {
   try {
-    await access.documents.send(openUpdate(access, load, classification, timing));
+    await access.documents.send(
+      new UpdateCommand({
+        TableName: access.tableName,
+        Key: primaryKeyOf('message', { contactId: load.contactId, messageId: load.messageId }),
+        ...openUpdate(load, classification, timing, condition),
+        // A failed condition returns the item as it is, in the same request: what failed is known without a read.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
     return { written: true };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
@@ -218,7 +254,17 @@ export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoa
   // so for a load that looks human the condition checks it.
   const signals = { userAgent: load.userAgent, ip: load.ip };
   const bySignals = classifyOpen(signals);
-  const first = await tryWrite(deps.access, load, bySignals, 'checked-by-condition');
+  let condition: Condition = 'openable';
+  let first = await tryWrite(deps.access, load, bySignals, 'checked-by-condition', condition);
+  if (
+    !first.written &&
+    refusal(first.item, load.mode) === null &&
+    first.item?.[OPENABLE_ATTRIBUTE] === undefined
+  ) {
+    // A message recorded before `openable` (its other attributes accept the open): the long condition decides.
+    condition = 'legacy';
+    first = await tryWrite(deps.access, load, bySignals, 'checked-by-condition', condition);
+  }
   if (first.written) return { recorded: true, ...bySignals };
   const refused = refusal(first.item, load.mode);
   if (refused !== null || first.item === undefined)
@@ -229,7 +275,7 @@ export async function recordOpen(deps: OpenRecordingDependencies, load: PixelLoa
     ...signals,
     secondsSinceSent: secondsSinceDelivery(first.item, load.at),
   });
-  const second = await tryWrite(deps.access, load, classification, 'already-decided');
+  const second = await tryWrite(deps.access, load, classification, 'already-decided', condition);
   if (second.written) return { recorded: true, ...classification };
   return refusal(second.item, load.mode) ?? { recorded: false, reason: 'unknown_message' };
 }

@@ -31,3 +31,31 @@ export function storedTrackingMode(item: {
   if (isTrackingMode(item.trackingMode)) return item.trackingMode;
   return item.trackingAllowedByDefault === true ? 'per-person' : 'off';
 }
+
+/**
+ * The message attribute the pixel's one write checks (record-open.ts): the mode a message accepts opens in,
+ * written with the message and removed when its opens must stop (consent-changes.ts on a withdrawal of
+ * tracking consent; erasure rewrites the message without it). One equality instead of the five clauses
+ * it stands for: tracked, in this mode, with consent (per-person), not erased.
+ */
+export const OPENABLE_ATTRIBUTE = 'openable';
+
+/**
+ * What `openable` a message is recorded with: its pixel's mode, or none for a message without a pixel or
+ * a per-person one whose recipient had not allowed tracking. Messages from before modes are per-person.
+ */
+export function openableAs(message: {
+  tracked: boolean;
+  trackingMode?: PixelMode | undefined;
+  trackingConsent: boolean;
+}): PixelMode | undefined {
+  if (!message.tracked) return undefined;
+  const mode = message.trackingMode ?? 'per-person';
+  return mode === 'aggregate' || message.trackingConsent ? mode : undefined;
+}
+
+/** `openable` as a message item's attribute, or nothing when the message accepts no open. */
+export function openableField(message: Parameters<typeof openableAs>[0]): { openable?: PixelMode } {
+  const mode = openableAs(message);
+  return mode === undefined ? {} : { [OPENABLE_ATTRIBUTE]: mode };
+}

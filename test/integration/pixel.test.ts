@@ -8,6 +8,7 @@ import { type Contact, findContact } from '../../shared/contacts/contacts';
 import { primaryKeyOf } from '../../shared/data-model';
 import { createSesMailer } from '../../shared/email/mailer';
 import { createLogger } from '../../shared/log';
+import { exportContact } from '../../shared/rights/export';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import type { SendDependencies } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
@@ -217,10 +218,11 @@ describe('the open pixel (trackOpen)', () => {
       openCount: 1,
       humanOpenCount: 1,
       lastOpenKind: 'human',
-      lastOpenRuleId: 'no-machine-rule-matched',
       lastOpenUserAgentFamily: 'chrome',
       lastOpenNetwork: '203.0.113.0/24',
     });
+    // A human open's rule id is not stored (it is the one rule id a human open has); the export shows it.
+    expect(first).not.toHaveProperty('lastOpenRuleId');
     expect(first?.machineOpenCount).toBeUndefined();
     expect(first?.firstOpenedAt).toBe(first?.lastOpenedAt);
     expect(first?.firstHumanOpenedAt).toBe(first?.firstOpenedAt);
@@ -248,6 +250,12 @@ describe('the open pixel (trackOpen)', () => {
     });
     expect(await view.json()).toMatchObject({
       opens: { count: 2, humanCount: 2, machineCount: 0, firstOpenedAt: first?.firstOpenedAt },
+    });
+    const exported = await exportContact(accessOf(runtime), subscriber.contactId, async () => []);
+    expect(exported?.messages.find((each) => each.messageId === message.messageId)).toMatchObject({
+      lastOpenKind: 'human',
+      lastOpenRuleId: 'no-machine-rule-matched',
+      lastOpenNetwork: '203.0.113.0/24',
     });
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWorkOf } from '../../functions/campaign-worker/stream-records';
@@ -54,9 +54,12 @@ function countingRuntime(runtime: Runtime) {
   const clients = createAwsClients(runtime.config);
   const sent: string[] = [];
   const transactions: string[][] = [];
+  const conditions: string[] = [];
   clients.dynamoDb.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push(String(context.commandName));
+      const condition = (args.input as { ConditionExpression?: string }).ConditionExpression;
+      if (condition !== undefined) conditions.push(condition);
       const items = (args.input as { TransactItems?: Parameters<typeof describeTransactItem>[0][] })
         .TransactItems;
       if (items) transactions.push(items.map(describeTransactItem));
@@ -68,6 +71,7 @@ function countingRuntime(runtime: Runtime) {
     runtime: { ...runtime, clients },
     sent,
     transactions,
+    conditions,
     reads: () => sent.filter((name) => READS.has(name)),
   };
 }
@@ -134,7 +138,53 @@ describe('hot paths: one write (or one transaction), no read', () => {
     });
     expect(response.status).toBe(200);
     expect(counting.sent).toEqual(['UpdateItemCommand']);
-    expect((await messageItem(subscriber.contactId, messageId)).humanOpenCount).toBe(1);
+    // One attribute stands for tracked, mode, consent and erasure; a human load also checks the timing.
+    expect(counting.conditions).toEqual([
+      '#openable = :mode AND #sentAt <= :humanFrom AND (attribute_not_exists(#delivery.#deliveredAt) OR #delivery.#deliveredAt <= :humanFrom)',
+    ]);
+    const item = await messageItem(subscriber.contactId, messageId);
+    expect(item).toMatchObject({ openable: 'per-person', humanOpenCount: 1 });
+  });
+
+  it('an erased message keeps no `openable`: a load is one refused write that changes nothing', async () => {
+    const subscriber = await givenSubscriber();
+    const { messageId, pixel } = await givenTrackedMessage(subscriber, `c-${randomUUID().slice(0, 8)}`);
+    await eraseContact({ access: accessOf(runtime), logger: runtime.logger }, subscriber.contactId, {
+      requestedBy: 'test',
+    });
+    const counting = countingRuntime(runtime);
+    await publicAppFor(counting.runtime).request(pixel, { headers: { 'user-agent': CHROME } });
+    expect(counting.sent).toEqual(['UpdateItemCommand']);
+    const item = await messageItem(subscriber.contactId, messageId);
+    expect(item.anonymisedAt).toEqual(expect.any(String));
+    expect(item).not.toHaveProperty('openable');
+    expect(item).not.toHaveProperty('openCount');
+  });
+
+  it('a message recorded before `openable` records its first open with the long condition, which sets it', async () => {
+    const subscriber = await givenSubscriber();
+    const { messageId, pixel } = await givenTrackedMessage(subscriber, `c-${randomUUID().slice(0, 8)}`);
+    const key = primaryKeyOf('message', { contactId: subscriber.contactId, messageId });
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: key,
+        UpdateExpression: 'REMOVE openable',
+      }),
+    );
+    const counting = countingRuntime(runtime);
+    const app = publicAppFor(counting.runtime);
+    await app.request(pixel, { headers: { 'user-agent': CHROME } });
+    expect(counting.sent).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    expect(await messageItem(subscriber.contactId, messageId)).toMatchObject({
+      openable: 'per-person',
+      humanOpenCount: 1,
+    });
+    // From then on, one short write.
+    await app.request(pixel, { headers: { 'user-agent': CHROME } });
+    expect(counting.sent).toHaveLength(3);
+    expect(counting.conditions[2]).toMatch(/^#openable = :mode AND /);
+    expect((await messageItem(subscriber.contactId, messageId)).humanOpenCount).toBe(2);
   });
 
   it('tracking withdrawn after the email was sent: the next load records nothing, still with no read', async () => {
@@ -145,7 +195,8 @@ describe('hot paths: one write (or one transaction), no read', () => {
       { access: accessOf(runtime) },
       { contact, granted: false, evidence: { source: 'preference-page' } },
     );
-    expect((await messageItem(subscriber.contactId, messageId)).trackingConsent).toBe(false);
+    expect(await messageItem(subscriber.contactId, messageId)).toMatchObject({ trackingConsent: false });
+    expect(await messageItem(subscriber.contactId, messageId)).not.toHaveProperty('openable');
 
     const counting = countingRuntime(runtime);
     const response = await publicAppFor(counting.runtime).request(pixel, {

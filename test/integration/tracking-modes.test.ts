@@ -9,7 +9,7 @@ import { sendMessage } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { openAttributes } from '../../shared/tracking/open-attributes';
-import type { TrackingMode } from '../../shared/tracking/tracking-modes';
+import { OPENABLE_ATTRIBUTE, type TrackingMode } from '../../shared/tracking/tracking-modes';
 import { publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
@@ -117,6 +117,8 @@ describe('tracking modes per list', () => {
   function openFacts(items: Item[]): string[] {
     const facts = items.flatMap((item) =>
       Object.keys(item)
+        // `openable` holds the message's mode (what the pixel's condition checks), no open.
+        .filter((name) => name !== OPENABLE_ATTRIBUTE)
         .filter((name) => /open/i.test(name) || (openAttributes as readonly string[]).includes(name))
         .map((name) => `${String(item.entity)}.${name}`),
     );
@@ -188,7 +190,11 @@ describe('tracking modes per list', () => {
     ]);
     const today = new Date().toISOString().slice(0, 10);
     expect(onlyEntity(items, 'contact')[0]?.lastOpenedOn).toBe(today);
-    expect(messageIn(items, messageId)).toMatchObject({ tracked: true, trackingMode: 'aggregate' });
+    expect(messageIn(items, messageId)).toMatchObject({
+      tracked: true,
+      trackingMode: 'aggregate',
+      openable: 'aggregate',
+    });
     expect(onlyEntity(items, 'openTally')).toEqual([]);
     // Nothing anywhere says from where or with what the message was opened, or at what time.
     const everything = JSON.stringify(items);
