@@ -28,6 +28,7 @@ function bundled(name: keyof typeof functionEntries): BuiltBundle {
   return bundle;
 }
 const classicZod = (inputs: string[]) => inputs.filter((input) => input.includes('zod/v4/classic/'));
+const ours = (inputs: string[], pattern: RegExp) => inputs.filter((input) => pattern.test(input));
 
 afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
@@ -50,5 +51,31 @@ describe('cold start', () => {
     expect(dueCheck).toContainEqual(expect.stringMatching(/shared\/due-work\.ts$/));
     expect(classicZod(dueCheck)).toEqual([]);
     expect(classicZod(bundle.inputsLoadedBy('shared/campaigns/sweep.ts'))).not.toEqual([]);
+  });
+
+  it.each(['public-api', 'admin-api'] as const)(
+    '%s compiles no classic zod, error pages, docs or route code before its first request',
+    (name) => {
+      // The shell routes; the routes' modules, the tokens and mailer they share, the error answers and the
+      // API docs are each imported by the first request that needs them (shared/http/route-groups.ts).
+      const { startInputs } = bundled(name);
+      expect(startInputs).toContainEqual(expect.stringMatching(/shared\/http\/route-groups\.ts$/));
+      expect(classicZod(startInputs)).toEqual([]);
+      expect(
+        ours(
+          startInputs,
+          /(shared\/(tokens|api-keys|http\/(error-responses|api-docs|audit-trail|human-facing))|\/routes\/[^/]+)\.ts$/,
+        ),
+      ).toEqual([]);
+    },
+  );
+
+  it('a pixel request loads no signup, page or admin code', () => {
+    // The first request of most public-api cold starts is an open pixel: its group loads its own route.
+    const pixel = bundled('public-api').inputsLoadedBy('functions/public-api/routes/pixel.ts');
+    expect(pixel).toContainEqual(expect.stringMatching(/routes\/pixel\.ts$/));
+    expect(
+      ours(pixel, /(shared\/(consent\/signup|email\/compose|http\/error-responses)|routes\/(?!pixel))/),
+    ).toEqual([]);
   });
 });
