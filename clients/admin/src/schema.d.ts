@@ -139,6 +139,164 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/rights-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rights requests by deadline, soonest first: by status, by kind, due before a date, overdue */
+        get: operations["listRightsRequests"];
+        put?: never;
+        /**
+         * Record a rights request as it arrives (email, post, phone, web form)
+         * @description The deadline follows from the jurisdiction and the time received. With `verification`, the request starts verified.
+         */
+        post: operations["createRightsRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/rights-requests/{rightsRequestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rights request with its deadline, verification and outcome */
+        get: operations["getRightsRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Verify the requester, extend the deadline once, complete or deny
+         * @description received → verified → completed; denied from received or verified. One extension, with a reason, before the deadline passes (GDPR: two more months; CCPA: 45 more days; other: one more period). Exports, erasures and rectifications complete their request themselves when given its `rightsRequestId`.
+         */
+        patch: operations["updateRightsRequest"];
+        trace?: never;
+    };
+    "/admin/v1/rights-reports/{year}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The year’s rights requests by kind and outcome, with the median days to respond
+         * @description Requests received in the calendar year (UTC): completed, denied, still open, answered after the deadline, and the median days from receipt to the answer (CCPA’s yearly metrics, 11 CCR §7102). JSON by default; CSV (RFC 4180, a header row) with `?format=csv` or `Accept: text/csv` — `format` wins.
+         */
+        get: operations["getRightsReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The suppression list, newest first, optionally by reason */
+        get: operations["listSuppressions"];
+        put?: never;
+        /**
+         * Block an address or a contact (reason `admin`)
+         * @description Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional email. A confirmed opt-in does not lift it; only `deleteSuppression` does.
+         */
+        post: operations["createSuppression"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/suppressions/{suppressionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Lift the operator’s own block (`admin` only)
+         * @description Bounce, complaint, unsubscribe and erasure suppressions cannot be lifted here (409 `suppression_not_liftable`): only the person’s confirmed opt-in lifts them. The contact holding the address gets a `suppression-lifted` ledger event.
+         */
+        delete: operations["deleteSuppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every webhook, newest first (never a secret) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook; the answer holds its signing secret, once
+         * @description At most 20 webhooks. On AWS the URL must reach a public address (docs/events.md).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook: nothing more is delivered to it */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's deliveries newest first; `status=dead` lists the dead letters */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/contacts/{contactId}/consent-events": {
         parameters: {
             query?: never;
@@ -311,164 +469,6 @@ export interface paths {
         get?: never;
         /** Mark a contact as an account holder (active or deactivated), or not */
         put: operations["setAccountStatus"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/rights-requests": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Rights requests by deadline, soonest first: by status, by kind, due before a date, overdue */
-        get: operations["listRightsRequests"];
-        put?: never;
-        /**
-         * Record a rights request as it arrives (email, post, phone, web form)
-         * @description The deadline follows from the jurisdiction and the time received. With `verification`, the request starts verified.
-         */
-        post: operations["createRightsRequest"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/rights-requests/{rightsRequestId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A rights request with its deadline, verification and outcome */
-        get: operations["getRightsRequest"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Verify the requester, extend the deadline once, complete or deny
-         * @description received → verified → completed; denied from received or verified. One extension, with a reason, before the deadline passes (GDPR: two more months; CCPA: 45 more days; other: one more period). Exports, erasures and rectifications complete their request themselves when given its `rightsRequestId`.
-         */
-        patch: operations["updateRightsRequest"];
-        trace?: never;
-    };
-    "/admin/v1/rights-reports/{year}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The year’s rights requests by kind and outcome, with the median days to respond
-         * @description Requests received in the calendar year (UTC): completed, denied, still open, answered after the deadline, and the median days from receipt to the answer (CCPA’s yearly metrics, 11 CCR §7102). JSON by default; CSV (RFC 4180, a header row) with `?format=csv` or `Accept: text/csv` — `format` wins.
-         */
-        get: operations["getRightsReport"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/suppressions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The suppression list, newest first, optionally by reason */
-        get: operations["listSuppressions"];
-        put?: never;
-        /**
-         * Block an address or a contact (reason `admin`)
-         * @description Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional email. A confirmed opt-in does not lift it; only `deleteSuppression` does.
-         */
-        post: operations["createSuppression"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/suppressions/{suppressionId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Lift the operator’s own block (`admin` only)
-         * @description Bounce, complaint, unsubscribe and erasure suppressions cannot be lifted here (409 `suppression_not_liftable`): only the person’s confirmed opt-in lifts them. The contact holding the address gets a `suppression-lifted` ledger event.
-         */
-        delete: operations["deleteSuppression"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/webhooks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Every webhook, newest first (never a secret) */
-        get: operations["listWebhooks"];
-        put?: never;
-        /**
-         * Create a webhook; the answer holds its signing secret, once
-         * @description At most 20 webhooks. On AWS the URL must reach a public address (docs/events.md).
-         */
-        post: operations["createWebhook"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/webhooks/{webhookId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Delete a webhook: nothing more is delivered to it */
-        delete: operations["deleteWebhook"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/webhooks/{webhookId}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A webhook's deliveries newest first; `status=dead` lists the dead letters */
-        get: operations["listWebhookDeliveries"];
-        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -908,6 +908,250 @@ export interface components {
         ConsentTextCollection: {
             consentTexts: components["schemas"]["ConsentText"][];
         };
+        RightsRequest: {
+            rightsRequestId: string;
+            /** @enum {string} */
+            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
+            /** @enum {string} */
+            status: "received" | "verified" | "completed" | "denied";
+            /** @enum {string} */
+            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other" | "retention-policy";
+            /** @enum {string} */
+            jurisdiction: "gdpr" | "ccpa" | "other";
+            periodDays: number | null;
+            receivedAt: string;
+            /** @description The deadline: GDPR one month, CCPA 45 days, other 30 days. */
+            dueAt: string;
+            requester: components["schemas"]["RightsRequester"];
+            contactId: string | null;
+            verification: {
+                /** @enum {string} */
+                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
+                at: string;
+            } | null;
+            extension: {
+                reason: string | null;
+                at: string;
+                previousDueAt: string;
+            } | null;
+            outcome: {
+                at: string;
+                reason: string | null;
+                evidence: {
+                    exportDeliveredAt?: string;
+                    erasureReceiptId?: string;
+                    contactUpdatedAt?: string;
+                };
+            } | null;
+            notes: string | null;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            anonymisedAt: string | null;
+            version: number;
+        };
+        RightsRequester: {
+            /** @enum {string} */
+            type: "person";
+        } | {
+            /** @enum {string} */
+            type: "agent";
+            /** @description Null once the contact was erased. */
+            name: string | null;
+            /** @description The reference of the written authorisation (power of attorney, CCPA signed permission). */
+            authorisationReference: string | null;
+        };
+        NewRightsRequest: {
+            /** @enum {string} */
+            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
+            /**
+             * @description `self-service` requests are opened by the preference page itself, `retention-policy` ones by the retention job.
+             * @enum {string}
+             */
+            channel: "email" | "post" | "phone" | "web-form" | "other";
+            /** @enum {string} */
+            jurisdiction: "gdpr" | "ccpa" | "other";
+            /** @description `other` only: days from receipt to the deadline (30 when absent). */
+            periodDays?: number;
+            /**
+             * Format: date-time
+             * @description When it reached you; now when absent.
+             */
+            receivedAt?: string;
+            requester: components["schemas"]["RightsRequester"];
+            /** @description The contact it is about; null if nobody we hold. */
+            contactId: string | null;
+            /** @description Already verified on receipt. */
+            verification?: {
+                /** @enum {string} */
+                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
+                /** Format: date-time */
+                at: string;
+            };
+            notes?: string;
+        };
+        RightsRequestPage: {
+            requests: components["schemas"]["RightsRequest"][];
+            /** @description Pass as `cursor` for the next page. */
+            nextCursor?: string;
+        };
+        RightsRequestChange: {
+            /** @enum {string} */
+            action: "verify";
+            /** @enum {string} */
+            method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
+            /** Format: date-time */
+            at?: string;
+        } | {
+            /** @enum {string} */
+            action: "extend";
+            reason: string;
+        } | {
+            /** @enum {string} */
+            action: "complete";
+            /**
+             * Format: date-time
+             * @description Access requests answered by other means.
+             */
+            exportDeliveredAt?: string;
+        } | {
+            /** @enum {string} */
+            action: "deny";
+            reason: string;
+        };
+        RightsReport: {
+            year: number;
+            generatedAt: string;
+            /** @description One row per kind of request, then `all`. */
+            rows: components["schemas"]["RightsReportRow"][];
+        };
+        RightsReportRow: {
+            /** @enum {string} */
+            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection" | "all";
+            received: number;
+            completed: number;
+            denied: number;
+            open: number;
+            /** @description Completed or denied after the deadline. */
+            answeredLate: number;
+            /** @description Median days from receipt to completion or denial (one decimal); null when none closed. */
+            medianDaysToRespond: number | null;
+        };
+        SuppressionWithContact: components["schemas"]["Suppression"] & {
+            /** @description The contact holding the address now, if any. */
+            contactId: string | null;
+        };
+        Suppression: {
+            /** @description The keyed hash of the address (its id on the list). */
+            suppressionId: string;
+            /** @enum {string} */
+            reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
+            /**
+             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).
+             * @enum {string}
+             */
+            scope: "all" | "marketing-and-announcements";
+            createdAt: string;
+            /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
+            email: string | null;
+            note: string | null;
+            /** @description `apiKey:<keyId>` for the operator’s blocks. */
+            createdBy: string | null;
+        };
+        NewSuppression: {
+            /** @example ada@example.org */
+            email: string;
+            /**
+             * @description Why the address is blocked; shown in the list.
+             * @example Asked by phone on 3 Dec.
+             */
+            note: string;
+        } | {
+            contactId: string;
+            /**
+             * @description Why the address is blocked; shown in the list.
+             * @example Asked by phone on 3 Dec.
+             */
+            note: string;
+        };
+        SuppressionPage: {
+            suppressions: components["schemas"]["Suppression"][];
+            /** @description Pass as `cursor` for the next page. */
+            nextCursor?: string;
+        };
+        CreatedWebhook: {
+            webhook: components["schemas"]["Webhook"];
+            /**
+             * @description The signing secret (Standard Webhooks). Shown this once: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        Webhook: {
+            webhookId: string;
+            /** @example https://crm.example.com/hooks/consent-mail */
+            url: string;
+            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The API key id that created it. */
+            createdBy: string;
+        };
+        NewWebhook: {
+            /**
+             * Format: uri
+             * @example https://crm.example.com/hooks/consent-mail
+             */
+            url: string;
+            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
+        };
+        WebhookDelivery: {
+            /** @description The event id, sent as `webhook-id`. */
+            eventId: string;
+            /**
+             * @description `subscription.requested`: A double opt-in was requested for a list (not yet consent).
+             *     `subscription.subscribed`: Subscribed to a list without double opt-in.
+             *     `subscription.confirmed`: The person confirmed a double opt-in: consent for the list.
+             *     `subscription.imported`: The operator imported a subscription (with its legal basis).
+             *     `subscription.unsubscribed`: Unsubscribed from a list, or from all marketing (`listId` null), and how.
+             *     `subscription.resubscribed`: The person joined a list again after unsubscribing from it.
+             *     `tracking.granted`: The person allowed open tracking.
+             *     `tracking.revoked`: The person withdrew consent to open tracking.
+             *     `sale.opted-out`: Opted out of the sale or sharing of personal information (CCPA).
+             *     `sale.opted-in`: The opt-out of sale or sharing was lifted.
+             *     `contact.email-changed`: The contact's address was changed (confirmed from the new address).
+             *     `contact.erased`: The contact was erased; the id will never resolve again.
+             *     `contact.suppression-lifted`: A suppression of the contact's address was lifted by their own confirmation.
+             *     `contact.account-holder-designated`: The operator recorded an account (service announcements).
+             *     `contact.account-holder-ended`: The account ended.
+             *     `contact.suppressed`: A hard bounce, repeated soft bounces or a complaint suppressed the address.
+             *     `rights-request.completed`: A data-subject rights request was completed, with its evidence.
+             * @enum {string}
+             */
+            eventType: "subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed";
+            /**
+             * @description `pending` (first attempt or retries to come), `delivered` (a 2xx), `dead` (a day of failures).
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead";
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            nextAttemptAt?: string;
+            /** Format: date-time */
+            lastAttemptAt?: string;
+            /** @description The HTTP status of the last attempt, or `timeout`, `network`, `refused`. */
+            lastResult?: string;
+            /** Format: date-time */
+            deliveredAt?: string;
+            /** Format: date-time */
+            deadAt?: string;
+            /** @description The payload, as delivered. */
+            event: {
+                [key: string]: unknown;
+            };
+        };
         ConsentEventPage: {
             events: components["schemas"]["ConsentEvent"][];
             /** @description Pass as `cursor` for the next (older) page; absent on the last page. */
@@ -1304,250 +1548,6 @@ export interface components {
             accountHolder: boolean;
             /** @enum {string} */
             accountStatus?: "active" | "deactivated";
-        };
-        RightsRequest: {
-            rightsRequestId: string;
-            /** @enum {string} */
-            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
-            /** @enum {string} */
-            status: "received" | "verified" | "completed" | "denied";
-            /** @enum {string} */
-            channel: "self-service" | "email" | "post" | "phone" | "web-form" | "other" | "retention-policy";
-            /** @enum {string} */
-            jurisdiction: "gdpr" | "ccpa" | "other";
-            periodDays: number | null;
-            receivedAt: string;
-            /** @description The deadline: GDPR one month, CCPA 45 days, other 30 days. */
-            dueAt: string;
-            requester: components["schemas"]["RightsRequester"];
-            contactId: string | null;
-            verification: {
-                /** @enum {string} */
-                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
-                at: string;
-            } | null;
-            extension: {
-                reason: string | null;
-                at: string;
-                previousDueAt: string;
-            } | null;
-            outcome: {
-                at: string;
-                reason: string | null;
-                evidence: {
-                    exportDeliveredAt?: string;
-                    erasureReceiptId?: string;
-                    contactUpdatedAt?: string;
-                };
-            } | null;
-            notes: string | null;
-            createdBy: string;
-            createdAt: string;
-            updatedAt: string;
-            anonymisedAt: string | null;
-            version: number;
-        };
-        RightsRequester: {
-            /** @enum {string} */
-            type: "person";
-        } | {
-            /** @enum {string} */
-            type: "agent";
-            /** @description Null once the contact was erased. */
-            name: string | null;
-            /** @description The reference of the written authorisation (power of attorney, CCPA signed permission). */
-            authorisationReference: string | null;
-        };
-        NewRightsRequest: {
-            /** @enum {string} */
-            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection";
-            /**
-             * @description `self-service` requests are opened by the preference page itself, `retention-policy` ones by the retention job.
-             * @enum {string}
-             */
-            channel: "email" | "post" | "phone" | "web-form" | "other";
-            /** @enum {string} */
-            jurisdiction: "gdpr" | "ccpa" | "other";
-            /** @description `other` only: days from receipt to the deadline (30 when absent). */
-            periodDays?: number;
-            /**
-             * Format: date-time
-             * @description When it reached you; now when absent.
-             */
-            receivedAt?: string;
-            requester: components["schemas"]["RightsRequester"];
-            /** @description The contact it is about; null if nobody we hold. */
-            contactId: string | null;
-            /** @description Already verified on receipt. */
-            verification?: {
-                /** @enum {string} */
-                method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
-                /** Format: date-time */
-                at: string;
-            };
-            notes?: string;
-        };
-        RightsRequestPage: {
-            requests: components["schemas"]["RightsRequest"][];
-            /** @description Pass as `cursor` for the next page. */
-            nextCursor?: string;
-        };
-        RightsRequestChange: {
-            /** @enum {string} */
-            action: "verify";
-            /** @enum {string} */
-            method: "emailed-signed-link" | "preference-link" | "account-login" | "identity-document" | "matching-information" | "agent-authorisation" | "other";
-            /** Format: date-time */
-            at?: string;
-        } | {
-            /** @enum {string} */
-            action: "extend";
-            reason: string;
-        } | {
-            /** @enum {string} */
-            action: "complete";
-            /**
-             * Format: date-time
-             * @description Access requests answered by other means.
-             */
-            exportDeliveredAt?: string;
-        } | {
-            /** @enum {string} */
-            action: "deny";
-            reason: string;
-        };
-        RightsReport: {
-            year: number;
-            generatedAt: string;
-            /** @description One row per kind of request, then `all`. */
-            rows: components["schemas"]["RightsReportRow"][];
-        };
-        RightsReportRow: {
-            /** @enum {string} */
-            kind: "access" | "erasure" | "rectification" | "opt-out-of-sale" | "marketing-objection" | "all";
-            received: number;
-            completed: number;
-            denied: number;
-            open: number;
-            /** @description Completed or denied after the deadline. */
-            answeredLate: number;
-            /** @description Median days from receipt to completion or denial (one decimal); null when none closed. */
-            medianDaysToRespond: number | null;
-        };
-        SuppressionWithContact: components["schemas"]["Suppression"] & {
-            /** @description The contact holding the address now, if any. */
-            contactId: string | null;
-        };
-        Suppression: {
-            /** @description The keyed hash of the address (its id on the list). */
-            suppressionId: string;
-            /** @enum {string} */
-            reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
-            /**
-             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).
-             * @enum {string}
-             */
-            scope: "all" | "marketing-and-announcements";
-            createdAt: string;
-            /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
-            email: string | null;
-            note: string | null;
-            /** @description `apiKey:<keyId>` for the operator’s blocks. */
-            createdBy: string | null;
-        };
-        NewSuppression: {
-            /** @example ada@example.org */
-            email: string;
-            /**
-             * @description Why the address is blocked; shown in the list.
-             * @example Asked by phone on 3 Dec.
-             */
-            note: string;
-        } | {
-            contactId: string;
-            /**
-             * @description Why the address is blocked; shown in the list.
-             * @example Asked by phone on 3 Dec.
-             */
-            note: string;
-        };
-        SuppressionPage: {
-            suppressions: components["schemas"]["Suppression"][];
-            /** @description Pass as `cursor` for the next page. */
-            nextCursor?: string;
-        };
-        CreatedWebhook: {
-            webhook: components["schemas"]["Webhook"];
-            /**
-             * @description The signing secret (Standard Webhooks). Shown this once: store it now.
-             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-             */
-            secret: string;
-        };
-        Webhook: {
-            webhookId: string;
-            /** @example https://crm.example.com/hooks/consent-mail */
-            url: string;
-            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
-            /** Format: date-time */
-            createdAt: string;
-            /** @description The API key id that created it. */
-            createdBy: string;
-        };
-        NewWebhook: {
-            /**
-             * Format: uri
-             * @example https://crm.example.com/hooks/consent-mail
-             */
-            url: string;
-            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
-        };
-        WebhookDelivery: {
-            /** @description The event id, sent as `webhook-id`. */
-            eventId: string;
-            /**
-             * @description `subscription.requested`: A double opt-in was requested for a list (not yet consent).
-             *     `subscription.subscribed`: Subscribed to a list without double opt-in.
-             *     `subscription.confirmed`: The person confirmed a double opt-in: consent for the list.
-             *     `subscription.imported`: The operator imported a subscription (with its legal basis).
-             *     `subscription.unsubscribed`: Unsubscribed from a list, or from all marketing (`listId` null), and how.
-             *     `subscription.resubscribed`: The person joined a list again after unsubscribing from it.
-             *     `tracking.granted`: The person allowed open tracking.
-             *     `tracking.revoked`: The person withdrew consent to open tracking.
-             *     `sale.opted-out`: Opted out of the sale or sharing of personal information (CCPA).
-             *     `sale.opted-in`: The opt-out of sale or sharing was lifted.
-             *     `contact.email-changed`: The contact's address was changed (confirmed from the new address).
-             *     `contact.erased`: The contact was erased; the id will never resolve again.
-             *     `contact.suppression-lifted`: A suppression of the contact's address was lifted by their own confirmation.
-             *     `contact.account-holder-designated`: The operator recorded an account (service announcements).
-             *     `contact.account-holder-ended`: The account ended.
-             *     `contact.suppressed`: A hard bounce, repeated soft bounces or a complaint suppressed the address.
-             *     `rights-request.completed`: A data-subject rights request was completed, with its evidence.
-             * @enum {string}
-             */
-            eventType: "subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed";
-            /**
-             * @description `pending` (first attempt or retries to come), `delivered` (a 2xx), `dead` (a day of failures).
-             * @enum {string}
-             */
-            status: "pending" | "delivered" | "dead";
-            attempts: number;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            nextAttemptAt?: string;
-            /** Format: date-time */
-            lastAttemptAt?: string;
-            /** @description The HTTP status of the last attempt, or `timeout`, `network`, `refused`. */
-            lastResult?: string;
-            /** Format: date-time */
-            deliveredAt?: string;
-            /** Format: date-time */
-            deadAt?: string;
-            /** @description The payload, as delivered. */
-            event: {
-                [key: string]: unknown;
-            };
         };
         SignupFormSnippet: {
             /** @description A `<form>` element to paste into a page; no script, no style. */
@@ -2303,659 +2303,6 @@ export interface operations {
             };
         };
     };
-    listConsentEvents: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of events; empty for an unknown contact. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentEventPage"];
-                };
-            };
-            /** @description The request (for example the cursor) is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:read` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    findContacts: {
-        parameters: {
-            query?: {
-                /** @description The address, matched as signup stores it: trimmed, domain lower-cased and punycoded, letter case ignored. A sub-address (`ada+news@`) is its own contact. */
-                email?: string;
-                /** @description Instead of `email`: every contact opted out of the sale or sharing of its data, paged. */
-                doNotSell?: "true";
-                /** @description With `doNotSell`: contacts per page (1–100, default 25). */
-                limit?: number;
-                /** @description With `doNotSell`: a `nextCursor`. */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The contact holding the address, or none; or a page of contacts opted out of sale. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ContactSearchResult"];
-                };
-            };
-            /** @description The request is not valid (a missing or malformed address). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:read` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    createContact: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewContact"];
-            };
-        };
-        responses: {
-            /** @description Created. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        contact: components["schemas"]["Contact"];
-                        suppressed: boolean;
-                    };
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A contact with this address already exists; nothing was changed. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An unknown list or consent wording version. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getContact: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The contact and the state of each of its subscriptions. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ContactWithSubscriptions"];
-                };
-            };
-            /** @description The request is not valid (a missing or malformed address). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:read` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description There is no such contact. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    updateContact: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ContactPatch"];
-            };
-        };
-        responses: {
-            /** @description Changed. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ContactUpdate"];
-                };
-            };
-            /** @description Other fields changed; the new address is waiting for confirmation. */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ContactUpdate"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description There is no such contact, or no such rights request. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Another contact already has the new address, or the rights request cannot be completed by this change (another contact, another kind, closed or not verified); nothing was changed. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    unsubscribeContact: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UnsubscribeContactRequest"];
-            };
-        };
-        responses: {
-            /** @description The consent is withdrawn (now, or already before). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UnsubscribeContactResult"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description There is no such contact, or no such list. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    exportContact: {
-        parameters: {
-            query?: {
-                /** @description A verified, open rights request of this contact that this answers: it is completed, with the evidence. */
-                rightsRequestId?: string;
-            };
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Everything held about the contact. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ContactExport"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:read` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description There is no such contact, or no such rights request. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The rights request is about another contact (`rights_request_other_contact`), of another kind (`rights_request_kind_mismatch`), closed (`rights_request_closed`) or not verified (`rights_request_not_verified`); nothing was done. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    eraseContact: {
-        parameters: {
-            query?: {
-                /** @description A verified, open rights request of this contact that this answers: it is completed, with the evidence. */
-                rightsRequestId?: string;
-            };
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The receipt of the erasure. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErasureReceipt"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description There is no such contact, or no such rights request. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The rights request is about another contact (`rights_request_other_contact`), of another kind (`rights_request_kind_mismatch`), closed (`rights_request_closed`) or not verified (`rights_request_not_verified`); nothing was done. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    importContacts: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ContactImport"];
-            };
-        };
-        responses: {
-            /** @description One result per row. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImportResult"];
-                };
-            };
-            /** @description The request is not valid. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No valid API key was presented. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The API key lacks the `contacts:write` scope. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    createAnnouncement: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AnnouncementRequest"];
-            };
-        };
-        responses: {
-            /** @description Accepted: the announcement is a running campaign to every account holder; follow it with `getCampaign` (progress, skipped by reason). */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Campaign"];
-                };
-            };
-            /** @description The announcement is malformed. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The policy refuses the content (promotional wording without an override, hidden content). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    setAccountStatus: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contactId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AccountStatus"];
-            };
-        };
-        responses: {
-            /** @description The account state now. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        contactId: string;
-                        accountHolder: boolean;
-                        /** @enum {string|null} */
-                        accountStatus: "active" | "deactivated" | null;
-                    };
-                };
-            };
-            /** @description No such contact. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     listRightsRequests: {
         parameters: {
             query?: {
@@ -3652,6 +2999,659 @@ export interface operations {
                 };
             };
             /** @description There is no such webhook. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listConsentEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events; empty for an unknown contact. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentEventPage"];
+                };
+            };
+            /** @description The request (for example the cursor) is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    findContacts: {
+        parameters: {
+            query?: {
+                /** @description The address, matched as signup stores it: trimmed, domain lower-cased and punycoded, letter case ignored. A sub-address (`ada+news@`) is its own contact. */
+                email?: string;
+                /** @description Instead of `email`: every contact opted out of the sale or sharing of its data, paged. */
+                doNotSell?: "true";
+                /** @description With `doNotSell`: contacts per page (1–100, default 25). */
+                limit?: number;
+                /** @description With `doNotSell`: a `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contact holding the address, or none; or a page of contacts opted out of sale. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactSearchResult"];
+                };
+            };
+            /** @description The request is not valid (a missing or malformed address). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewContact"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        contact: components["schemas"]["Contact"];
+                        suppressed: boolean;
+                    };
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A contact with this address already exists; nothing was changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An unknown list or consent wording version. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contact and the state of each of its subscriptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactWithSubscriptions"];
+                };
+            };
+            /** @description The request is not valid (a missing or malformed address). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such contact. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactPatch"];
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactUpdate"];
+                };
+            };
+            /** @description Other fields changed; the new address is waiting for confirmation. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactUpdate"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such contact, or no such rights request. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Another contact already has the new address, or the rights request cannot be completed by this change (another contact, another kind, closed or not verified); nothing was changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unsubscribeContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsubscribeContactRequest"];
+            };
+        };
+        responses: {
+            /** @description The consent is withdrawn (now, or already before). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeContactResult"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such contact, or no such list. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportContact: {
+        parameters: {
+            query?: {
+                /** @description A verified, open rights request of this contact that this answers: it is completed, with the evidence. */
+                rightsRequestId?: string;
+            };
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything held about the contact. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactExport"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:read` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such contact, or no such rights request. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The rights request is about another contact (`rights_request_other_contact`), of another kind (`rights_request_kind_mismatch`), closed (`rights_request_closed`) or not verified (`rights_request_not_verified`); nothing was done. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eraseContact: {
+        parameters: {
+            query?: {
+                /** @description A verified, open rights request of this contact that this answers: it is completed, with the evidence. */
+                rightsRequestId?: string;
+            };
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt of the erasure. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureReceipt"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such contact, or no such rights request. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The rights request is about another contact (`rights_request_other_contact`), of another kind (`rights_request_kind_mismatch`), closed (`rights_request_closed`) or not verified (`rights_request_not_verified`); nothing was done. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactImport"];
+            };
+        };
+        responses: {
+            /** @description One result per row. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the announcement is a running campaign to every account holder; follow it with `getCampaign` (progress, skipped by reason). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description The announcement is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The policy refuses the content (promotional wording without an override, hidden content). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setAccountStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountStatus"];
+            };
+        };
+        responses: {
+            /** @description The account state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        contactId: string;
+                        accountHolder: boolean;
+                        /** @enum {string|null} */
+                        accountStatus: "active" | "deactivated" | null;
+                    };
+                };
+            };
+            /** @description No such contact. */
             404: {
                 headers: {
                     [name: string]: unknown;
