@@ -1,8 +1,8 @@
 import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { transactWithRetry } from '../campaigns/transactions';
+import { conditionFailedAt, transactWithRetry } from '../campaigns/transactions';
 import { primaryKeyOf, table } from '../data-model';
-import { isConditionFailure, scanAllItems, type TableAccess } from '../table-access';
+import { scanAllItems, type TableAccess } from '../table-access';
 
 /**
  * How many erasures are in progress, so a campaign chunk that wrote its records while none was can skip
@@ -166,8 +166,9 @@ export async function countErasuresInProgress(
       ]);
       counted++;
     } catch (error) {
-      // Completed or counted since the scan read it: nothing to count.
-      if (!(error instanceof TransactionCanceledException) && !isConditionFailure(error)) throw error;
+      // Completed or counted since the scan read it: nothing to count. Any other cancellation (conflicts
+      // that outlasted the retries, throttling) left it uncounted: the count must not be marked ready.
+      if (!conditionFailedAt(error, 0)) throw error;
     }
   }
   await access.documents.send(

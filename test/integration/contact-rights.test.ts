@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { createAwsClients } from '../../shared/aws-clients';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { newId } from '../../shared/ids';
@@ -439,6 +441,57 @@ describe('data-subject rights: export and erasure', () => {
     // The erasure, finished by a new run, is uncounted like any other.
     await eraseContact({ access, logger: runtime.logger }, contact.contactId, { requestedBy: 'test' });
     expect(await readErasureCount(access)).toMatchObject({ ready: true, inProgress: 0 });
+  });
+
+  it('count-erasures never marks the count ready over an erasure it failed to count', async () => {
+    // An erasure record as the code before the count wrote it, on a table whose count does not exist yet.
+    const contactId = newId();
+    const record = { ...keyOf('erasureRecord', { contactId }), entity: 'erasureRecord', contactId };
+    const put = (status: string) =>
+      runtime.clients.documents.send(
+        new PutCommand({ TableName: runtime.config.tableName, Item: { ...record, status } }),
+      );
+    await put('in-progress');
+    await runtime.clients.documents.send(
+      new DeleteCommand({ TableName: runtime.config.tableName, Key: primaryKeyOf('erasureCount', {}) }),
+    );
+    // DynamoDB cancels the transaction that counts it for a reason other than its condition (throttled).
+    const clients = createAwsClients(runtime.config);
+    clients.dynamoDb.middlewareStack.add(
+      (next) => async (args) => {
+        const items = (args.input as { TransactItems?: { Update?: { UpdateExpression?: string } }[] })
+          .TransactItems;
+        if (items?.[0]?.Update?.UpdateExpression === 'SET #counted = :true') {
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled [None, ThrottlingError]',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }],
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'cancelCounting' },
+    );
+    const throttled = { documents: clients.documents, tableName: runtime.config.tableName };
+    await expect(countErasuresInProgress(throttled)).rejects.toThrow(TransactionCanceledException);
+    // Not ready: campaign chunks keep checking every record.
+    expect((await readErasureCount(accessOf(runtime))).ready).toBe(false);
+    // Run again once DynamoDB answers, it counts the erasure and only then is ready.
+    expect(await countErasuresInProgress(accessOf(runtime))).toEqual({ counted: 1, uncounted: 0 });
+    expect(await readErasureCount(accessOf(runtime))).toMatchObject({ ready: true, inProgress: 1 });
+    // Leave the table as it was: the erasure completed and uncounted.
+    await put('completed');
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('erasureRecord', { contactId }),
+        UpdateExpression: 'SET #counted = :true',
+        ExpressionAttributeNames: { '#counted': 'counted' },
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+    expect(await countErasuresInProgress(accessOf(runtime))).toEqual({ counted: 0, uncounted: 1 });
+    expect(await readErasureCount(accessOf(runtime))).toMatchObject({ ready: true, inProgress: 0 });
   });
 
   it('requires double opt-in of an erased address even on a list without it', async () => {
