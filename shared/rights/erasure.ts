@@ -335,8 +335,16 @@ export async function eraseContact(
   const deleted = await deleteOutsideThePartition(access, person);
   await eraseProfile(access, person, { deleted, requestsAnonymised }, at);
   await deps.crashAt?.('profile-erased');
-  // Only after the profile's deletion is acknowledged (erasure-count.ts says why).
-  await countErasureEnded(access, contactId);
+  // Only after the profile's deletion is acknowledged (erasure-count.ts says why). The erasure is done by
+  // then: a failed uncounting must not fail it (the retention job would never find the contact again to
+  // complete its request). A count left high only makes campaign chunks check records, until the erasure
+  // is asked again or `npm run count-erasures` uncounts it.
+  await countErasureEnded(access, contactId).catch((error: unknown) => {
+    deps.logger.error('erasure done but still counted as in progress', {
+      erasureId: record.erasureId,
+      error,
+    });
+  });
   const receipt = receiptOf((await findErasureRecord(access, contactId)) ?? { ...record, erasedAt: at });
   deps.logger.info('contact erased', {
     erasureId: receipt.erasureId,

@@ -23,6 +23,7 @@ import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { untilOpensCounted, untilRequestsProcessed } from '../support/stream';
+import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -441,6 +442,39 @@ describe('data-subject rights: export and erasure', () => {
     // The erasure, finished by a new run, is uncounted like any other.
     await eraseContact({ access, logger: runtime.logger }, contact.contactId, { requestedBy: 'test' });
     expect(await readErasureCount(access)).toMatchObject({ ready: true, inProgress: 0 });
+  });
+
+  it('an erasure whose uncounting fails is still done: the count stays high until it is asked again', async () => {
+    const access = accessOf(runtime);
+    const [person] = await givenConfirmedSubscribers(runtime, 'rights-news', 1, { label: 'uncount' });
+    const contactId = person?.contactId ?? '';
+    const before = await readErasureCount(access);
+    // DynamoDB refuses the transaction that uncounts it, after the profile is gone (a throttle, a timeout).
+    const clients = createAwsClients(runtime.config);
+    clients.dynamoDb.middlewareStack.add(
+      (next) => async (args) => {
+        const items = (args.input as { TransactItems?: { Update?: { UpdateExpression?: string } }[] })
+          .TransactItems;
+        if (items?.[0]?.Update?.UpdateExpression === 'REMOVE #counted') throw new Error('simulated timeout');
+        return next(args);
+      },
+      { step: 'initialize', name: 'failUncounting' },
+    );
+    const failing = { documents: clients.documents, tableName: runtime.config.tableName };
+    const receipt = await eraseContact({ access: failing, logger: runtime.logger }, contactId, {
+      requestedBy: 'test',
+    });
+    expect(receipt?.erasureId).toEqual(expect.any(String));
+    expect(await readErasureCount(access)).toEqual({
+      ready: true,
+      begun: before.begun + 1,
+      inProgress: before.inProgress + 1,
+    });
+    // Asked again, the erasure is uncounted (once).
+    expect(
+      await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' }),
+    ).toEqual(receipt);
+    expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
   });
 
   it('count-erasures never marks the count ready over an erasure it failed to count', async () => {
