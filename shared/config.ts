@@ -1,12 +1,26 @@
-import * as z from 'zod/mini';
 import {
+  accepted,
+  emailAddress,
   headerSafeText,
+  matching,
+  minLength,
+  number,
+  oneOf,
+  optional,
   optionalText,
   optionalUrl,
   originList,
   positiveInteger,
+  type Reading,
+  required,
   senderAddress,
   signingKeys,
+  text,
+  trimmedText,
+  url,
+  type VariableReader,
+  wholeNumberIn,
+  withDefault,
 } from './config-values';
 import { ConfigurationError } from './errors';
 import {
@@ -23,144 +37,169 @@ import { type TrackingMode, trackingModes } from './tracking/tracking-modes';
 /**
  * The one place that reads configuration. Every function calls `loadConfig(process.env)` once at cold
  * start; an invalid or missing value stops start-up with a message naming each offending variable (and
- * never echoing a secret's value). The formats of the values are config-values.ts; where the signing keys
- * come from, signing-key-source.ts.
+ * never echoing a secret's value). The formats of the values are config-values.ts (plain readers, not
+ * zod: see there why); where the signing keys come from, signing-key-source.ts.
  */
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-const environmentSchema = z
-  .object({
-    TABLE_NAME: z
-      .string({ error: 'is required (the DynamoDB table name)' })
-      .check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')),
-    AWS_REGION: z._default(z.string().check(z.minLength(1, 'must not be empty')), 'us-east-1'),
-    DYNAMODB_ENDPOINT: optionalUrl,
-    DYNAMODB_REQUEST_TIMEOUT_MS: positiveInteger(1_500, 60_000),
-    SES_ENDPOINT: optionalUrl,
-    SES_CONFIGURATION_SET: optionalText(),
-    BASE_URL: z.pipe(
-      z.url({ error: 'is required: the public https URL written into emails' }).check(
-        // Checks all run, even after the URL check failed: an unparseable value is that check's issue alone.
-        z.refine((value: string) => {
-          if (!URL.canParse(value)) return true;
-          const url = new URL(value);
-          return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname));
-        }, 'must use https (plain http is allowed only for localhost)'),
-      ),
-      z.transform((value: string) => {
-        const url = new URL(value);
-        return url.origin + url.pathname.replace(/\/+$/, '');
-      }),
+const baseUrl = (raw: string): Reading<string> => {
+  const missing = 'is required: the public https URL written into emails';
+  const reading = url(missing)(raw);
+  if (!reading.ok) return reading;
+  const parsed = new URL(reading.value);
+  if (!(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOCAL_HOSTS.has(parsed.hostname)))) {
+    return { ok: false, problems: ['must use https (plain http is allowed only for localhost)'] };
+  }
+  return accepted(parsed.origin + parsed.pathname.replace(/\/+$/, ''));
+};
+
+const emailHashSecret = (raw: string): Reading<Buffer> => {
+  const secret = Buffer.from(raw, 'base64');
+  return secret.length >= 32
+    ? accepted(secret)
+    : { ok: false, problems: ['must decode to at least 32 bytes'] };
+};
+
+/** Every variable, in the order its problems are reported, with how it is read. */
+const variables = {
+  TABLE_NAME: required(
+    'is required (the DynamoDB table name)',
+    text(matching(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name')),
+  ),
+  AWS_REGION: withDefault('us-east-1', text(minLength(1, 'must not be empty'))),
+  DYNAMODB_ENDPOINT: optionalUrl,
+  DYNAMODB_REQUEST_TIMEOUT_MS: positiveInteger(1_500, 60_000),
+  SES_ENDPOINT: optionalUrl,
+  SES_CONFIGURATION_SET: optionalText(),
+  BASE_URL: required('is required: the public https URL written into emails', baseUrl),
+  SENDER_FROM_ADDRESS: senderAddress('the From address on the verified sending domain'),
+  SENDER_FROM_NAME: headerSafeText('the display name in From'),
+  SENDER_REPLY_TO: senderAddress('a mailbox that a person reads'),
+  SENDER_COMPANY_NAME: headerSafeText('the legal sender shown in every footer'),
+  SENDER_POSTAL_ADDRESS: required(
+    'is required (the physical postal address CAN-SPAM asks for)',
+    trimmedText(minLength(10, 'must be a full physical postal address')),
+  ),
+  UNSUBSCRIBE_MAILBOX: senderAddress('the mailbox for mailto: unsubscribes'),
+  /** Where replies to SENDER_REPLY_TO that are not an unsubscribe are forwarded (inbound-mail). */
+  REPLY_FORWARD_TO: optional(emailAddress),
+  /** The S3 bucket the reply-to receipt rule stores each reply in (set by the CDK app). */
+  REPLY_MAIL_BUCKET: optional(
+    text(matching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+  ),
+  TOKEN_SIGNING_KEYS: signingKeys,
+  TOKEN_ACTIVE_KEY_ID: optionalText(),
+  /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */
+  TOKEN_SIGNING_KEYS_SECRET: optionalText(2048),
+  SECRETS_MANAGER_ENDPOINT: optionalUrl,
+  /**
+   * The keys that sign consent receipts (shared/receipts/): `kid:secret` pairs like the token keys, each
+   * secret the material of an Ed25519 key (docs/consent.md#consent-receipts); on AWS the secret below.
+   */
+  RECEIPT_SIGNING_KEYS: signingKeys,
+  RECEIPT_ACTIVE_KEY_ID: optionalText(),
+  RECEIPT_SIGNING_KEYS_SECRET: optionalText(2048),
+  /**
+   * Behind CloudFront: the secret (a keyring's JSON, like the signing keys') whose values CloudFront sends
+   * as the origin credential; requests without one are refused (shared/http/origin-credential.ts).
+   */
+  ORIGIN_SECRET_ID: optionalText(2048),
+  EMAIL_HASH_SECRET: required(
+    'is required: a base64 secret of at least 32 bytes that keys address hashes',
+    emailHashSecret,
+  ),
+  ADMIN_API_KEY: optional(text(minLength(32, 'must be at least 32 characters'))),
+  LOG_LEVEL: withDefault(
+    'info',
+    oneOf(['debug', 'info', 'warn', 'error'] as const, 'must be debug, info, warn or error'),
+  ),
+  CONFIRMATION_LINK_TTL_HOURS: positiveInteger(168, 24 * 30),
+  SIGNUP_REDIRECT_ORIGINS: originList,
+  CORS_ALLOWED_ORIGINS: originList,
+  SIGNUP_LIMIT_PER_IP_PER_HOUR: positiveInteger(20, 100_000),
+  SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: positiveInteger(5, 1000),
+  CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
+  MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
+  OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
+  /** The tracking mode of a list created without one (docs/tracking.md, "Tracking modes"). */
+  DEFAULT_LIST_TRACKING_MODE: withDefault<TrackingMode>(
+    'off',
+    oneOf(trackingModes, `must be one of ${trackingModes.join(', ')}`),
+  ),
+  // Three years, the period the CNIL accepts for prospects after their last contact (docs/retention.md).
+  INACTIVE_CONTACT_RETENTION_DAYS: withDefault(1095, wholeNumberIn(30, 36_500)),
+  SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
+  SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
+  /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
+  EVENT_BUS_NAME: optional(text(matching(/^[A-Za-z0-9._\-/]{1,256}$/, 'must be an EventBridge bus name'))),
+  /** Local and tests only: webhooks may deliver to loopback and private addresses. Never on AWS. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: withDefault(
+    'false',
+    oneOf(['true', 'false'] as const, 'must be true or false'),
+  ),
+  CAMPAIGN_MAX_SEND_RATE: optional(
+    number(
+      'must be a number of emails per second',
+      [(value) => value > 0, 'must be more than 0'],
+      [(value) => value <= 100_000, 'must be at most 100000'],
     ),
-    SENDER_FROM_ADDRESS: senderAddress('the From address on the verified sending domain'),
-    SENDER_FROM_NAME: headerSafeText('the display name in From'),
-    SENDER_REPLY_TO: senderAddress('a mailbox that a person reads'),
-    SENDER_COMPANY_NAME: headerSafeText('the legal sender shown in every footer'),
-    SENDER_POSTAL_ADDRESS: z
-      .string({ error: 'is required (the physical postal address CAN-SPAM asks for)' })
-      .check(z.trim(), z.minLength(10, 'must be a full physical postal address')),
-    UNSUBSCRIBE_MAILBOX: senderAddress('the mailbox for mailto: unsubscribes'),
-    /** Where replies to SENDER_REPLY_TO that are not an unsubscribe are forwarded (inbound-mail). */
-    REPLY_FORWARD_TO: z.optional(senderAddress('the mailbox replies are forwarded to')),
-    /** The S3 bucket the reply-to receipt rule stores each reply in (set by the CDK app). */
-    REPLY_MAIL_BUCKET: z.optional(
-      z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
-    ),
-    TOKEN_SIGNING_KEYS: signingKeys,
-    TOKEN_ACTIVE_KEY_ID: optionalText(),
-    /** On AWS instead of the two above: the secret holding the keyring as JSON (shared/signing-keyring.ts). */
-    TOKEN_SIGNING_KEYS_SECRET: optionalText(2048),
-    SECRETS_MANAGER_ENDPOINT: optionalUrl,
-    /**
-     * The keys that sign consent receipts (shared/receipts/): `kid:secret` pairs like the token keys, each
-     * secret the material of an Ed25519 key (docs/consent.md#consent-receipts); on AWS the secret below.
-     */
-    RECEIPT_SIGNING_KEYS: signingKeys,
-    RECEIPT_ACTIVE_KEY_ID: optionalText(),
-    RECEIPT_SIGNING_KEYS_SECRET: optionalText(2048),
-    /**
-     * Behind CloudFront: the secret (a keyring's JSON, like the signing keys') whose values CloudFront sends
-     * as the origin credential; requests without one are refused (shared/http/origin-credential.ts).
-     */
-    ORIGIN_SECRET_ID: optionalText(2048),
-    EMAIL_HASH_SECRET: z.pipe(
-      z.string({ error: 'is required: a base64 secret of at least 32 bytes that keys address hashes' }),
-      z.transform((value: string, ctx) => {
-        const secret = Buffer.from(value, 'base64');
-        if (secret.length >= 32) return secret;
-        ctx.issues.push({ code: 'custom', message: 'must decode to at least 32 bytes', input: value });
-        return z.NEVER;
-      }),
-    ),
-    ADMIN_API_KEY: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
-    LOG_LEVEL: z._default(
-      z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' }),
-      'info',
-    ),
-    CONFIRMATION_LINK_TTL_HOURS: positiveInteger(168, 24 * 30),
-    SIGNUP_REDIRECT_ORIGINS: originList,
-    CORS_ALLOWED_ORIGINS: originList,
-    SIGNUP_LIMIT_PER_IP_PER_HOUR: positiveInteger(20, 100_000),
-    SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR: positiveInteger(5, 1000),
-    CONFIRMATION_EMAILS_PER_ADDRESS_PER_DAY: positiveInteger(3, 100),
-    MESSAGE_RETENTION_DAYS: positiveInteger(395, 3650),
-    OPEN_RETENTION_DAYS: positiveInteger(90, 3650),
-    /** The tracking mode of a list created without one (docs/tracking.md, "Tracking modes"). */
-    DEFAULT_LIST_TRACKING_MODE: z._default(
-      z.enum(trackingModes, { error: `must be one of ${trackingModes.join(', ')}` }),
-      'off',
-    ),
-    // Three years, the period the CNIL accepts for prospects after their last contact (docs/retention.md).
-    INACTIVE_CONTACT_RETENTION_DAYS: z._default(
-      z.coerce
-        .number({ error: 'must be a whole number' })
-        .check(
-          z.refine(Number.isInteger, 'must be a whole number'),
-          z.minimum(30, 'must be at least 30'),
-          z.maximum(36_500, 'must be at most 36500'),
-        ),
-      1095,
-    ),
-    SOFT_BOUNCE_LIMIT: positiveInteger(3, 100),
-    SOFT_BOUNCE_WINDOW_DAYS: positiveInteger(7, 90),
-    /** The EventBridge bus the operator's events go to (AWS); unset: webhooks only (docs/events.md). */
-    EVENT_BUS_NAME: z.optional(
-      z.string().check(z.regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'must be an EventBridge bus name')),
-    ),
-    /** Local and tests only: webhooks may deliver to loopback and private addresses. Never on AWS. */
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: z.pipe(
-      z._default(z.enum(['true', 'false'], { error: 'must be true or false' }), 'false'),
-      z.transform((value: 'true' | 'false') => value === 'true'),
-    ),
-    CAMPAIGN_MAX_SEND_RATE: z.optional(
-      z.coerce
-        .number({ error: 'must be a number of emails per second' })
-        .check(z.positive('must be more than 0'), z.maximum(100_000, 'must be at most 100000')),
-    ),
-    CAMPAIGN_RECIPIENTS_IN_FLIGHT: positiveInteger(2000, 100_000),
-  })
-  .check(
-    z.superRefine((env, ctx) => {
-      for (const issue of keySourceIssues(tokenKeyVariables(env), TOKEN_KEY_NAMES)) {
-        ctx.addIssue({ code: 'custom', ...issue });
-      }
-      for (const issue of keySourceIssues(receiptKeyVariables(env), RECEIPT_KEY_NAMES)) {
-        ctx.addIssue({ code: 'custom', ...issue });
-      }
-      // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
-      // suppressed. Only a local stack (localhost links) may run without one.
-      // Object checks run even when a field failed: an unparseable BASE_URL is reported by its own check.
-      const baseHost = URL.canParse(env.BASE_URL) ? new URL(env.BASE_URL).hostname : undefined;
-      if (env.SES_CONFIGURATION_SET === undefined && baseHost !== undefined && !LOCAL_HOSTS.has(baseHost)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['SES_CONFIGURATION_SET'],
-          message: 'is required when BASE_URL is not localhost (bounce and complaint events come through it)',
-        });
-      }
-    }),
-  );
+  ),
+  CAMPAIGN_RECIPIENTS_IN_FLIGHT: positiveInteger(2000, 100_000),
+} satisfies Record<string, VariableReader<unknown>>;
+
+type Variables = typeof variables;
+type Environment = {
+  [Name in keyof Variables]: ReturnType<Variables[Name]> extends Reading<infer T> ? T : never;
+};
+type Problem = { path: string; message: string };
+
+/**
+ * What involves several variables: one source of each kind of keys, and a configuration set wherever
+ * bounces and complaints can arrive. Checked even when a variable was refused, as far as it can be.
+ */
+function crossChecks(env: Environment): Problem[] {
+  const problems = [
+    ...keySourceIssues(tokenKeyVariables(env), TOKEN_KEY_NAMES),
+    ...keySourceIssues(receiptKeyVariables(env), RECEIPT_KEY_NAMES),
+  ].map(({ path, message }) => ({ path: path.join('.'), message }));
+  // Without a configuration set no bounce or complaint events arrive, so nothing would ever be
+  // suppressed. Only a local stack (localhost links) may run without one.
+  const baseHost =
+    typeof env.BASE_URL === 'string' && URL.canParse(env.BASE_URL)
+      ? new URL(env.BASE_URL).hostname
+      : undefined;
+  if (env.SES_CONFIGURATION_SET === undefined && baseHost !== undefined && !LOCAL_HOSTS.has(baseHost)) {
+    problems.push({
+      path: 'SES_CONFIGURATION_SET',
+      message: 'is required when BASE_URL is not localhost (bounce and complaint events come through it)',
+    });
+  }
+  return problems;
+}
+
+/**
+ * Every variable read (an empty one as missing), every problem of every variable collected. A refused
+ * variable keeps its raw string for the cross-checks, which then report nothing about it beyond its own
+ * problem.
+ */
+function readEnvironment(env: Record<string, string | undefined>): Environment {
+  const problems: Problem[] = [];
+  const values: Record<string, unknown> = {};
+  for (const name of configVariables) {
+    const raw = env[name] === '' ? undefined : env[name];
+    const reading = variables[name](raw);
+    if (reading.ok) values[name] = reading.value;
+    else {
+      values[name] = raw;
+      problems.push(...reading.problems.map((message) => ({ path: name, message })));
+    }
+  }
+  const environment = values as Environment;
+  problems.push(...crossChecks(environment));
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return environment;
+}
 
 export interface SenderIdentity {
   fromAddress: string;
@@ -257,9 +296,7 @@ export interface SignupSettings {
 }
 
 /** Every environment variable consent-mail reads, for docs and for the CDK app. */
-export const configVariables = Object.keys(
-  environmentSchema.shape,
-) as (keyof typeof environmentSchema.shape)[];
+export const configVariables = Object.keys(variables) as (keyof Variables)[];
 
 /** What `loadConfig` reads: the configuration, with where the signing keys come from instead of the keys. */
 export type LoadedConfig = Omit<Config, 'signingKeys' | 'receiptKeys'> & {
@@ -268,21 +305,7 @@ export type LoadedConfig = Omit<Config, 'signingKeys' | 'receiptKeys'> & {
 };
 
 export function loadConfig(env: Record<string, string | undefined>): LoadedConfig {
-  const blankAsMissing = Object.fromEntries(
-    configVariables.map((name) => [name, env[name] === '' ? undefined : env[name]]),
-  );
-  // Without zod's JIT: for an object schema's first parse zod generates and compiles a parser
-  // (`new Function`), which pays off over many parses; this one runs once, in every cold start.
-  const parsed = environmentSchema.safeParse(blankAsMissing, { jitless: true });
-  if (!parsed.success) {
-    throw new ConfigurationError(
-      parsed.error.issues.map((issue) => ({
-        path: issue.path.join('.') || 'environment',
-        message: issue.message,
-      })),
-    );
-  }
-  const e = parsed.data;
+  const e = readEnvironment(env);
   return {
     tableName: e.TABLE_NAME,
     region: e.AWS_REGION,
@@ -318,7 +341,7 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     campaignMaxSendRate: e.CAMPAIGN_MAX_SEND_RATE,
     campaignRecipientsInFlight: e.CAMPAIGN_RECIPIENTS_IN_FLIGHT,
     eventBusName: e.EVENT_BUS_NAME,
-    webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS },
+    webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === 'true' },
     signup: {
       confirmationLinkTtlHours: e.CONFIRMATION_LINK_TTL_HOURS,
       redirectOrigins: e.SIGNUP_REDIRECT_ORIGINS,
@@ -329,8 +352,6 @@ export function loadConfig(env: Record<string, string | undefined>): LoadedConfi
     },
   };
 }
-
-type Environment = z.infer<typeof environmentSchema>;
 
 const tokenKeyVariables = (env: Environment): KeyVariables => ({
   keys: env.TOKEN_SIGNING_KEYS,

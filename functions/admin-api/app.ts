@@ -1,13 +1,16 @@
 import type { ApiKeyVerifier } from '../../shared/api-keys';
 import type { AwsClients } from '../../shared/aws-clients';
 import type { Config } from '../../shared/config';
-import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
-import { auditTrail, operationsOf } from '../../shared/http/audit-trail';
 import { ADMIN_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
 import { requireApiKey } from '../../shared/http/require-api-key';
-import { type Api, createApi, type RouteGroup, type Router } from '../../shared/http/route-groups';
+import {
+  type Api,
+  createApi,
+  type RouteGroup,
+  type Router,
+  sharingDependencies,
+} from '../../shared/http/route-groups';
 import type { Logger } from '../../shared/log';
-import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import type { SigningKeyring } from '../../shared/signing-keyring';
 
 /**
@@ -20,7 +23,8 @@ export interface AdminApiDependencies {
   clients: AwsClients;
   logger: Logger;
   apiKeys: ApiKeyVerifier;
-  docsAssetBaseUrl: string;
+  /** Where the docs page loads Swagger UI from; the pinned CDN copy when not given (deployed). */
+  docsAssetBaseUrl?: string;
   /**
    * Behind CloudFront (`adminDomain` or `adminAllowedCidrs`): the origin credential every request must
    * carry, so the WAF allow-list cannot be bypassed at the Function URL (shared/http/origin-credential.ts).
@@ -46,12 +50,17 @@ async function routerOf(...routers: Promise<Router>[]): Promise<Router> {
 
 const v1 = (...names: string[]) => names.flatMap((name) => [`/admin/v1/${name}`, `/admin/v1/${name}/*`]);
 
-/** The admin routes by path prefix; each group's modules are imported on its first request (route-groups.ts). */
+/**
+ * The admin routes by path prefix; each group's modules are imported on its first request (route-groups.ts),
+ * and so are the sending dependencies (token signer, mailer: classic zod), with the first group that sends.
+ */
 function adminRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
+  return [...recordRouteGroups(deps), ...contactAndSendingRouteGroups(deps)];
+}
+
+/** Groups that read and write the table only: keys, audit, lists, rights requests, suppressions, webhooks. */
+function recordRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
   const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
-  const sending = sendDependenciesOf(deps);
-  const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
-  const receipts = { access, keyring: deps.config.receiptKeys, sender: deps.config.sender };
   return [
     {
       paths: v1('whoami'),
@@ -71,21 +80,6 @@ function adminRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
         ),
     },
     {
-      // The account designation route of announcements lives under /contacts.
-      paths: v1('contacts', 'announcements'),
-      load: () =>
-        routerOf(
-          import('./routes/consent-events').then((m) => m.consentEventRoutes(access)),
-          import('./routes/contact-lookup').then((m) => m.contactLookupRoutes(lookup)),
-          import('./routes/unsubscribe-contact').then((m) => m.unsubscribeContactRoutes(access)),
-          import('./routes/contact-rights').then((m) => m.contactRightsRoutes(access, receipts)),
-          import('./routes/contacts').then((m) =>
-            m.contactRoutes({ ...sending, settings: deps.config.signup }),
-          ),
-          import('./routes/announcements').then((m) => m.announcementRoutes(sending)),
-        ),
-    },
-    {
       paths: v1('rights-requests'),
       load: async () => (await import('./routes/rights-requests')).rightsRequestRoutes(access),
     },
@@ -95,7 +89,11 @@ function adminRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
     },
     {
       paths: v1('suppressions'),
-      load: async () => (await import('./routes/suppressions')).suppressionRoutes(lookup),
+      load: async () =>
+        (await import('./routes/suppressions')).suppressionRoutes({
+          access,
+          emailHashSecret: deps.config.emailHashSecret,
+        }),
     },
     {
       paths: v1('webhooks'),
@@ -105,20 +103,59 @@ function adminRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
           allowPrivateTargets: deps.config.webhooks.allowPrivateTargets,
         }),
     },
+  ];
+}
+
+/** Contacts and everything that sends: messages, campaigns, announcements, the signup form snippet. */
+function contactAndSendingRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
+  const access = { documents: deps.clients.documents, tableName: deps.config.tableName };
+  const sending = sharingDependencies(async () =>
+    (await import('../../shared/sending/send-dependencies')).sendDependenciesOf(deps),
+  );
+  const lookup = { access, emailHashSecret: deps.config.emailHashSecret };
+  const receipts = { access, keyring: deps.config.receiptKeys, sender: deps.config.sender };
+  return [
+    {
+      // The account designation route of announcements lives under /contacts.
+      paths: v1('contacts', 'announcements'),
+      load: () =>
+        routerOf(
+          import('./routes/consent-events').then((m) => m.consentEventRoutes(access)),
+          import('./routes/contact-lookup').then((m) => m.contactLookupRoutes(lookup)),
+          import('./routes/unsubscribe-contact').then((m) => m.unsubscribeContactRoutes(access)),
+          import('./routes/contact-rights').then((m) => m.contactRightsRoutes(access, receipts)),
+          sending(
+            () => import('./routes/contacts'),
+            (m, d) => m.contactRoutes({ ...d, settings: deps.config.signup }),
+          )(),
+          sending(
+            () => import('./routes/announcements'),
+            (m, d) => m.announcementRoutes(d),
+          )(),
+        ),
+    },
     {
       paths: v1('signup-form-snippet'),
-      load: async () =>
-        (await import('./routes/signup-form')).signupFormRoutes({
-          ...sending,
-          companyName: deps.config.sender.companyName,
-        }),
+      load: sending(
+        () => import('./routes/signup-form'),
+        (m, d) => m.signupFormRoutes({ ...d, companyName: deps.config.sender.companyName }),
+      ),
     },
-    { paths: v1('messages'), load: async () => (await import('./routes/messages')).messageRoutes(sending) },
+    {
+      paths: v1('messages'),
+      load: sending(
+        () => import('./routes/messages'),
+        (m, d) => m.messageRoutes(d),
+      ),
+    },
     {
       paths: v1('campaigns'),
       load: () =>
         routerOf(
-          import('./routes/campaigns').then((m) => m.campaignRoutes(sending)),
+          sending(
+            () => import('./routes/campaigns'),
+            (m, d) => m.campaignRoutes(d),
+          )(),
           import('./routes/campaign-stats').then((m) => m.campaignStatsRoutes(access)),
         ),
     },
@@ -131,11 +168,13 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
     logger: deps.logger,
     maxBodyBytes: ADMIN_BODY_LIMIT_BYTES,
     groups: adminRouteGroups(deps),
+    docs: { info: adminApiInfo, prefix: '/admin', assetBaseUrl: deps.docsAssetBaseUrl },
     originCredential: deps.originCredential,
     // Before routing, so even unknown admin paths answer 401 to an unauthenticated caller.
     beforeRouting: (shell) => shell.use('/admin/v1/*', requireApiKey(deps.apiKeys)),
     // Every successful admin write is audited; the operation is looked up in its group's route table.
-    groupMiddleware: (group, routes) => {
+    groupMiddleware: async (group, routes) => {
+      const { auditTrail, operationsOf } = await import('../../shared/http/audit-trail');
       let operations: ReturnType<typeof operationsOf> | undefined;
       group.use(
         '/admin/v1/*',
@@ -145,12 +184,6 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
         }),
       );
     },
-  });
-  serveApiDocs(app, {
-    title: adminApiInfo.title,
-    prefix: '/admin',
-    assetBaseUrl: deps.docsAssetBaseUrl,
-    document: async (origin) => openApiDocumentOf(await app.allRoutes(), adminApiInfo, origin),
   });
   return app;
 }

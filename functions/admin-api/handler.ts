@@ -1,6 +1,5 @@
 import { handle } from 'hono/aws-lambda';
-import { adminKeyVerifier } from '../../shared/api-keys';
-import { SWAGGER_UI_CDN } from '../../shared/http/api-docs';
+import { onFirstCall } from '../../shared/lambda-invocation';
 import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
 import { loadRuntime } from '../../shared/runtime';
 import { createAdminApp } from './app';
@@ -9,16 +8,17 @@ import { createAdminApp } from './app';
 const runtime = await loadRuntime(process.env, 'admin-api');
 const { originCredential } = runtime;
 
+// Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there. The key store's
+// code (shared/api-keys.ts, its item schemas) loads with the first key presented, not at cold start.
+const apiKeys = onFirstCall(async () =>
+  (await import('../../shared/api-keys')).adminKeyVerifier(
+    { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+    runtime.config.adminApiKey,
+  ),
+);
+// The docs page loads Swagger UI from the pinned CDN copy (createAdminApp's default).
 const app = handle(
-  createAdminApp({
-    ...runtime,
-    // Stored keys; ADMIN_API_KEY is never set on AWS, so the development key is off there.
-    apiKeys: adminKeyVerifier(
-      { documents: runtime.clients.documents, tableName: runtime.config.tableName },
-      runtime.config.adminApiKey,
-    ),
-    docsAssetBaseUrl: SWAGGER_UI_CDN,
-  }),
+  createAdminApp({ ...runtime, apiKeys: { verify: async (key) => (await apiKeys()).verify(key) } }),
 );
 const { receiptKeyring } = runtime;
 

@@ -1,13 +1,9 @@
 import type { AwsClients } from '../../shared/aws-clients';
 import type { Config } from '../../shared/config';
-import type { SignupDependencies } from '../../shared/consent/signup';
-import { createSesMailer } from '../../shared/email/mailer';
-import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
-import { type Api, createApi, type RouteGroup } from '../../shared/http/route-groups';
+import { type Api, createApi, type RouteGroup, sharingDependencies } from '../../shared/http/route-groups';
 import type { Logger } from '../../shared/log';
 import type { SigningKeyring } from '../../shared/signing-keyring';
-import { createTokenSigner } from '../../shared/tokens';
 
 /**
  * The public API: what websites, email footers and mail providers call. No credentials; every link it
@@ -17,7 +13,8 @@ export interface PublicApiDependencies {
   config: Config;
   clients: AwsClients;
   logger: Logger;
-  docsAssetBaseUrl: string;
+  /** Where the docs page loads Swagger UI from; the pinned CDN copy when not given (deployed). */
+  docsAssetBaseUrl?: string;
   /** Behind CloudFront: the origin credential every request must carry (shared/http/origin-credential.ts). */
   originCredential?: SigningKeyring;
 }
@@ -30,27 +27,17 @@ export const publicApiInfo = {
     'A request body over 64 KiB is refused with 413 `payload_too_large` before it is read.',
 };
 
-export function createPublicApp(deps: PublicApiDependencies): Api {
-  const { config, clients, logger } = deps;
-  const signup: SignupDependencies = {
-    access: { documents: clients.documents, tableName: config.tableName },
-    // Confirmation, welcome and data-request emails: never resent blindly (createSendingSesClient).
-    mailer: createSesMailer(() => clients.sesSend, {
-      sender: config.sender,
-      configurationSet: config.sesConfigurationSet,
-    }),
-    tokens: createTokenSigner(config.signingKeys),
-    emailHashSecret: config.emailHashSecret,
-    sender: config.sender,
-    baseUrl: config.baseUrl,
-    settings: config.signup,
-    retentionDays: config.messageRetentionDays,
-    logger,
-  };
-  const pageDeps = { ...signup, companyName: config.sender.companyName };
-  const receipts = { access: signup.access, keyring: config.receiptKeys, sender: config.sender };
-  // Each group's modules are imported on its first request (shared/http/route-groups.ts).
-  const groups: RouteGroup[] = [
+/**
+ * The public routes by path; each group's modules are imported on its first request
+ * (shared/http/route-groups.ts), and so are the dependencies the routes share, with the first group that
+ * needs them.
+ */
+function publicRouteGroups(deps: PublicApiDependencies): RouteGroup[] {
+  const { config, clients } = deps;
+  const needing = sharingDependencies(async () =>
+    (await import('./route-dependencies')).publicRouteDependencies(deps),
+  );
+  return [
     {
       paths: ['/health'],
       load: async () =>
@@ -62,48 +49,76 @@ export function createPublicApp(deps: PublicApiDependencies): Api {
     },
     {
       paths: ['/v1/subscribe'],
-      load: async () => (await import('./routes/subscribe')).subscribeRoutes(signup),
+      load: needing(
+        () => import('./routes/subscribe'),
+        (m, d) => m.subscribeRoutes(d.signup),
+      ),
     },
-    { paths: ['/v1/confirm'], load: async () => (await import('./routes/confirm')).confirmRoutes(signup) },
+    {
+      paths: ['/v1/confirm'],
+      load: needing(
+        () => import('./routes/confirm'),
+        (m, d) => m.confirmRoutes(d.signup),
+      ),
+    },
     {
       paths: ['/v1/email-change'],
-      load: async () => (await import('./routes/email-change')).emailChangeRoutes(signup),
+      load: needing(
+        () => import('./routes/email-change'),
+        (m, d) => m.emailChangeRoutes(d.signup),
+      ),
     },
     {
       paths: ['/v1/unsubscribe'],
-      load: async () => (await import('./routes/unsubscribe')).unsubscribeRoutes(signup),
+      load: needing(
+        () => import('./routes/unsubscribe'),
+        (m, d) => m.unsubscribeRoutes(d.signup),
+      ),
     },
     {
       paths: ['/v1/preferences'],
-      load: async () => (await import('./routes/preferences')).preferencesRoutes(pageDeps),
+      load: needing(
+        () => import('./routes/preferences'),
+        (m, d) => m.preferencesRoutes(d.pages),
+      ),
     },
     {
       paths: ['/v1/referrals', '/v1/referrals/*'],
-      load: async () => (await import('./routes/referrals')).referralRoutes(pageDeps),
+      load: needing(
+        () => import('./routes/referrals'),
+        (m, d) => m.referralRoutes(d.pages),
+      ),
     },
     {
       paths: ['/v1/data-requests', '/v1/my-data/*'],
-      load: async () => (await import('./routes/data-requests')).dataRequestRoutes(signup, receipts),
+      load: needing(
+        () => import('./routes/data-requests'),
+        (m, d) => m.dataRequestRoutes(d.signup, d.receipts),
+      ),
     },
     {
       paths: ['/.well-known/jwks.json', '/v1/consent-receipts', '/v1/consent-receipts/*'],
-      load: async () => (await import('./routes/consent-receipts')).consentReceiptRoutes(signup, receipts),
+      load: needing(
+        () => import('./routes/consent-receipts'),
+        (m, d) => m.consentReceiptRoutes(d.signup, d.receipts),
+      ),
     },
     {
       paths: ['/v1/pixel'],
-      load: async () => (await import('./routes/pixel')).pixelRoutes(signup),
+      load: needing(
+        () => import('./routes/pixel'),
+        (m, d) => m.pixelRoutes(d.signup),
+      ),
     },
   ];
-  const app = createApi({
-    logger,
+}
+
+export function createPublicApp(deps: PublicApiDependencies): Api {
+  return createApi({
+    logger: deps.logger,
     maxBodyBytes: PUBLIC_BODY_LIMIT_BYTES,
-    groups,
+    groups: publicRouteGroups(deps),
+    docs: { info: publicApiInfo, assetBaseUrl: deps.docsAssetBaseUrl },
     originCredential: deps.originCredential,
   });
-  serveApiDocs(app, {
-    title: publicApiInfo.title,
-    assetBaseUrl: deps.docsAssetBaseUrl,
-    document: async (origin) => openApiDocumentOf(await app.allRoutes(), publicApiInfo, origin),
-  });
-  return app;
 }

@@ -1,5 +1,4 @@
 import { handle } from 'hono/aws-lambda';
-import { SWAGGER_UI_CDN } from '../../shared/http/api-docs';
 import { withFreshSigningKeys } from '../../shared/refreshing-keyring';
 import { loadRuntime } from '../../shared/runtime';
 import { createPublicApp } from './app';
@@ -7,7 +6,8 @@ import { createPublicApp } from './app';
 // Cold start: on AWS this reads the signing keys from Secrets Manager before the first request.
 const runtime = await loadRuntime(process.env, 'public-api');
 
-const app = handle(createPublicApp({ ...runtime, docsAssetBaseUrl: SWAGGER_UI_CDN }));
+// The docs page loads Swagger UI from the pinned CDN copy (createPublicApp's default).
+const app = handle(createPublicApp(runtime));
 const { originCredential, receiptKeyring } = runtime;
 
 // The origin credential and the receipt keys rotate like the signing keys, and are refreshed the same way.

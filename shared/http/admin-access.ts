@@ -1,5 +1,7 @@
-import type { ApiKeyScope } from '../api-keys';
-import { requireScope } from './require-api-key';
+import type { MiddlewareHandler } from 'hono';
+import { type ApiKeyScope, hasScope } from '../api-keys';
+import { ForbiddenError, UnauthenticatedError } from '../errors';
+import type { AppEnv } from './app-env';
 
 /**
  * What every admin route declares: the scope its API key needs, both as the check (403 without it) and in
@@ -18,3 +20,16 @@ export function adminAccess(scope: ApiKeyScope) {
  * itself). The route-table test lists these by operationId, so a route cannot fall into this by accident.
  */
 export const anyAdminKeyAccess = { security: [{ adminApiKey: [] as string[] }] };
+
+/**
+ * 403 unless the authenticated key carries `scope` (or `admin`). Here with the routes that declare it
+ * rather than beside `requireApiKey`, which the app shell runs at every cold start.
+ */
+export function requireScope(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
+  return async function requireScopeMiddleware(c, next) {
+    const principal = c.get('principal');
+    if (principal === undefined) throw new UnauthenticatedError();
+    if (!hasScope(principal, scope)) throw new ForbiddenError(`This API key lacks the "${scope}" scope.`);
+    await next();
+  };
+}

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import type { AppEnv } from './app-env';
+import { createRouter } from './create-api';
 
 /**
  * `GET <prefix>/openapi.json` (OpenAPI 3.1 generated from the routes' zod schemas) and `GET <prefix>/docs`
@@ -28,17 +29,29 @@ export function openApiDocumentOf(app: OpenAPIHono<AppEnv>, info: ApiInfo, origi
   return app.getOpenAPI31Document({ openapi: '3.1.0', info: { ...info }, servers: [{ url: origin }] });
 }
 
-export function serveApiDocs(
-  app: Hono<AppEnv>,
-  options: {
-    title: string;
-    assetBaseUrl: string;
-    /** Path prefix, e.g. `/admin`; empty for the public API. */
-    prefix?: string;
-    /** Built on request (a lazily built app loads its routes for it). */
-    document: (origin: string) => OpenApiDocument | Promise<OpenApiDocument>;
-  },
-): void {
+export interface ApiDocsOptions {
+  title: string;
+  assetBaseUrl: string;
+  /** Path prefix, e.g. `/admin`; empty for the public API. */
+  prefix?: string;
+  /** Built on request (a lazily built app loads its routes for it). */
+  document: (origin: string) => OpenApiDocument | Promise<OpenApiDocument>;
+}
+
+/**
+ * The docs of a function's app as a route group's router (`createApi`'s docs, shared/http/route-groups.ts),
+ * so this module and the document's code load on the first request for them; the Swagger UI assets come
+ * from the pinned CDN copy unless `assetBaseUrl` says otherwise.
+ */
+export function apiDocsRoutes(
+  options: Omit<ApiDocsOptions, 'assetBaseUrl'> & { assetBaseUrl?: string | undefined },
+): OpenAPIHono<AppEnv> {
+  const router = createRouter();
+  serveApiDocs(router, { ...options, assetBaseUrl: options.assetBaseUrl ?? SWAGGER_UI_CDN });
+  return router;
+}
+
+export function serveApiDocs(app: Hono<AppEnv>, options: ApiDocsOptions): void {
   const prefix = options.prefix ?? '';
   const specPath = `${prefix}/openapi.json`;
 

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './app-env';
-import { pageIfBrowserAsks } from './human-facing';
+import { pageIfBrowserAsks } from './page-language';
 
 /**
  * How large a request body each app reads (docs/security.md, "Bodies have a size limit"). A body with a

@@ -6,7 +6,7 @@ import { AppError, type ErrorDetail, type ErrorKind } from '../errors';
 import { errorPageMessagesFor } from '../i18n/error-page-messages';
 import type { AppEnv } from './app-env';
 import { htmlPage } from './html-page';
-import { pageIfBrowserAsks } from './human-facing';
+import { pageIfBrowserAsks } from './page-language';
 
 /**
  * The one way errors leave a consent-mail app: JSON `{ error: { code, message, details? } }` for API

@@ -1,25 +1,13 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import * as z from 'zod';
-import { negotiateLocale } from '../i18n/locales';
 import type { AppEnv } from './app-env';
+import { choosePageLanguage } from './page-language';
 
 /**
  * What the routes people reach in a browser share: their errors are friendly pages in the person's
- * language (chosen before anything can fail), and their OpenAPI entries describe HTML and form bodies.
+ * language (chosen before anything can fail, page-language.ts), and their OpenAPI entries describe HTML
+ * and form bodies.
  */
-
-function choosePageLanguage(c: Context<AppEnv>) {
-  c.set('humanFacing', true);
-  c.set('locale', negotiateLocale(c.req.query('locale'), c.req.header('accept-language')));
-}
-
-/**
- * For answers given before any route could mark itself human-facing (an unknown path, a body over the
- * limit): a browser, which asks for HTML, gets the error page in its own language.
- */
-export function pageIfBrowserAsks(c: Context<AppEnv>) {
-  if ((c.req.header('accept') ?? '').includes('text/html')) choosePageLanguage(c);
-}
 
 /** For routes that always answer with a page (links from emails). */
 export const humanFacingPage: MiddlewareHandler<AppEnv> = async function humanFacingPage(c, next) {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { type ApiKeyScope, type ApiKeyVerifier, hasScope } from '../api-keys';
-import { ForbiddenError, UnauthenticatedError } from '../errors';
+import type { ApiKeyVerifier } from '../api-keys';
+import { UnauthenticatedError } from '../errors';
 import type { AppEnv } from './app-env';
 
 /** `Bearer <token68>`; the scheme name is case-insensitive (RFC 7235 §2.1), so `bearer` and `BEARER` work. */
@@ -16,16 +16,6 @@ export function requireApiKey(verifier: ApiKeyVerifier): MiddlewareHandler<AppEn
       throw new UnauthenticatedError();
     }
     c.set('principal', principal);
-    await next();
-  };
-}
-
-/** 403 unless the authenticated key carries `scope` (or `admin`). */
-export function requireScope(scope: ApiKeyScope): MiddlewareHandler<AppEnv> {
-  return async function requireScopeMiddleware(c, next) {
-    const principal = c.get('principal');
-    if (principal === undefined) throw new UnauthenticatedError();
-    if (!hasScope(principal, scope)) throw new ForbiddenError(`This API key lacks the "${scope}" scope.`);
     await next();
   };
 }

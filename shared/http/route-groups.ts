@@ -1,11 +1,12 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { type Context, Hono } from 'hono';
+import { type Context, type ErrorHandler, Hono, type NotFoundHandler } from 'hono';
 import { requestId } from 'hono/request-id';
+import { onFirstCall } from '../lambda-invocation';
 import type { Logger } from '../log';
 import type { SigningKeyring } from '../signing-keyring';
+import type { ApiInfo } from './api-docs';
 import type { AppEnv } from './app-env';
 import { limitBodySize } from './body-limit';
-import { handleError, handleNotFound } from './error-responses';
 import { requireOriginCredential } from './origin-credential';
 import { securityHeaders } from './security-headers';
 
@@ -22,6 +23,9 @@ import { securityHeaders } from './security-headers';
  * context variables set so far (request id, logger, API key principal); its errors go back to the
  * shell's one error handler, with the variables its routes set (the page language of a human-facing
  * route), so answers are exactly what one app with every route would give.
+ *
+ * The error answers (error-responses.ts: JSON errors, the friendly error pages and their wording in every
+ * language) are loaded the same way, by the first error or unknown path: most cold starts never need them.
  */
 
 export type Router = OpenAPIHono<AppEnv>;
@@ -48,17 +52,21 @@ function copyVariables(from: Context<AppEnv>, to: Context<AppEnv>) {
   for (const [name, value] of Object.entries(from.var)) to.set(name as keyof AppEnv['Variables'], value);
 }
 
+const errorResponses = onFirstCall(() => import('./error-responses'));
+const answerError: ErrorHandler<AppEnv> = async (error, c) => (await errorResponses()).handleError(error, c);
+const answerNotFound: NotFoundHandler<AppEnv> = async (c) => (await errorResponses()).handleNotFound(c);
+
 /** A group's app: the shell's variables first, then the group's own middleware and routes. */
-function groupApp(routes: Router, groupMiddleware: GroupMiddleware | undefined): Hono<AppEnv> {
+async function groupApp(routes: Router, groupMiddleware: GroupMiddleware | undefined): Promise<Hono<AppEnv>> {
   const app = new Hono<AppEnv>();
   app.use('*', async function adoptShellContext(c, next) {
     const shell = shellContexts.get(c.req.raw);
     if (shell !== undefined) copyVariables(shell, c);
     await next();
   });
-  groupMiddleware?.(app, routes);
+  await groupMiddleware?.(app, routes);
   app.route('/', routes);
-  app.notFound(handleNotFound);
+  app.notFound(answerNotFound);
   // Back to the shell, whose error handler answers (and whose body limit recognises its own error).
   app.onError((error, c) => {
     const shell = shellContexts.get(c.req.raw);
@@ -68,14 +76,63 @@ function groupApp(routes: Router, groupMiddleware: GroupMiddleware | undefined):
   return app;
 }
 
-/** Middleware every route of a group runs behind, added by the app (the admin audit trail). */
-export type GroupMiddleware = (app: Hono<AppEnv>, routes: Router) => void;
+/**
+ * For route groups whose routes share dependencies that are themselves worth loading lazily (a token
+ * signer and its schemas): `load(module, routes)` is a group's `load` that imports the group's module and
+ * the shared dependencies side by side (`shared` runs once, for the first group that needs it) and builds
+ * the router from both.
+ */
+export function sharingDependencies<S>(shared: () => Promise<S>) {
+  const dependencies = onFirstCall(shared);
+  return <M>(module: () => Promise<M>, routes: (module: M, shared: S) => Router) =>
+    async (): Promise<Router> => {
+      const [loaded, built] = await Promise.all([module(), dependencies()]);
+      return routes(loaded, built);
+    };
+}
+
+/** An app's docs (shared/http/api-docs.ts): its OpenAPI document and the Swagger UI page. */
+export interface ApiDocs {
+  info: ApiInfo;
+  /** Path prefix, e.g. `/admin`; empty for the public API. */
+  prefix?: string;
+  /** Where the page loads Swagger UI from; the pinned CDN copy when not given (deployed functions). */
+  assetBaseUrl?: string | undefined;
+}
+
+/**
+ * `<prefix>/openapi.json` and `<prefix>/docs` as a group of their own: the docs' code loads on their first
+ * request, and the document loads every other group (`allRoutes`).
+ */
+function docsGroup(docs: ApiDocs, allRoutes: () => Promise<Router>): RouteGroup {
+  const prefix = docs.prefix ?? '';
+  return {
+    paths: [`${prefix}/openapi.json`, `${prefix}/docs`],
+    load: async () => {
+      const { apiDocsRoutes, openApiDocumentOf } = await import('./api-docs');
+      return apiDocsRoutes({
+        title: docs.info.title,
+        prefix,
+        assetBaseUrl: docs.assetBaseUrl,
+        document: async (origin) => openApiDocumentOf(await allRoutes(), docs.info, origin),
+      });
+    },
+  };
+}
+
+/**
+ * Middleware every route of a group runs behind, added by the app (the admin audit trail) when the group
+ * is built, so it may import its code then.
+ */
+export type GroupMiddleware = (app: Hono<AppEnv>, routes: Router) => void | Promise<void>;
 
 export function createApi(options: {
   logger: Logger;
   /** The largest request body this app reads (shared/http/body-limit.ts); larger ones get 413. */
   maxBodyBytes: number;
   groups: readonly RouteGroup[];
+  /** The app's docs, served as one more group. */
+  docs?: ApiDocs;
   groupMiddleware?: GroupMiddleware;
   /** Runs on the shell before routing (e.g. admin authentication, so unknown admin paths answer 401 too). */
   beforeRouting?: (app: Hono<AppEnv>) => void;
@@ -94,10 +151,14 @@ export function createApi(options: {
     requireOriginCredential(options.originCredential),
     limitBodySize(options.maxBodyBytes),
   );
-  app.onError(handleError);
-  app.notFound(handleNotFound);
+  app.onError(answerError);
+  app.notFound(answerNotFound);
   options.beforeRouting?.(app);
-  const loaded = options.groups.map((group) => {
+  const groups: readonly RouteGroup[] =
+    options.docs === undefined
+      ? options.groups
+      : [...options.groups, docsGroup(options.docs, () => allRoutes())];
+  const loaded = groups.map((group) => {
     let router: Promise<Router> | undefined;
     let served: Promise<Hono<AppEnv>> | undefined;
     const routes = () => {
@@ -122,16 +183,13 @@ export function createApi(options: {
     for (const path of group.paths) app.all(path, dispatch);
     return routes;
   });
-  let all: Promise<Router> | undefined;
-  return Object.assign(app, {
-    allRoutes() {
-      all ??= Promise.all(loaded.map((routes) => routes())).then(async (routers) => {
-        const { createRouter } = await import('./create-api');
-        const merged = createRouter();
-        for (const router of routers) merged.route('/', router);
-        return merged;
-      });
-      return all;
-    },
-  });
+  const allRoutes: () => Promise<Router> = onFirstCall(() =>
+    Promise.all(loaded.map((routes) => routes())).then(async (routers) => {
+      const { createRouter } = await import('./create-api');
+      const merged = createRouter();
+      for (const router of routers) merged.route('/', router);
+      return merged;
+    }),
+  );
+  return Object.assign(app, { allRoutes });
 }

@@ -7,10 +7,12 @@ import { type BuiltBundle, bundleFunction } from '../../infra/function-bundle';
 
 /**
  * What a cold start compiles before the first event: each event function's start is its configuration,
- * keyring, logger and clients. The configuration is `zod/mini` and the keyring plain predicates
- * (shared/validation/rules.ts), so classic zod, its methods on every schema, waits for the code that uses
- * it (a chunk loaded by the first event that needs it): with it at start, the worker's import took
- * 1.4-1.5 × the bare bundle's instead of ~1.15 ×, ses-events' and inbound-mail's ~1.3-1.4 ×
+ * keyring, logger and clients. The configuration is read by plain code (shared/config-values.ts) and the
+ * keyring checked by plain predicates (shared/validation/rules.ts), so zod, classic or mini, waits for the
+ * code that uses it (a chunk loaded by the first event that needs it): with classic zod at start, the
+ * worker's import took 1.4-1.5 × the bare bundle's instead of ~1.15 ×, ses-events' and inbound-mail's
+ * ~1.3-1.4 ×; with the configuration on `zod/mini`, zod core (which esbuild puts whole in the start chunk,
+ * since the later chunks' classic schemas use the same files) cost every start ~19 ms of CPU
  * (docs/architecture.md, "Cold start").
  */
 
@@ -28,18 +30,20 @@ function bundled(name: keyof typeof functionEntries): BuiltBundle {
   return bundle;
 }
 const classicZod = (inputs: string[]) => inputs.filter((input) => input.includes('zod/v4/classic/'));
+const anyZod = (inputs: string[]) => inputs.filter((input) => input.includes('node_modules/zod/'));
+const ours = (inputs: string[], pattern: RegExp) => inputs.filter((input) => pattern.test(input));
 
 afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
 describe('cold start', () => {
-  it.each(['campaign-worker', 'ses-events', 'inbound-mail'] as const)(
-    '%s compiles no classic zod before its first event',
+  it.each(Object.keys(functionEntries) as (keyof typeof functionEntries)[])(
+    '%s compiles no zod at all before its first event: the configuration is read by plain code',
     (name) => {
       const { startInputs } = bundled(name);
       expect(startInputs).toContainEqual(expect.stringMatching(/shared\/config\.ts$/));
-      expect(classicZod(startInputs)).toEqual([]);
+      expect(anyZod(startInputs)).toEqual([]);
     },
   );
 
@@ -50,5 +54,31 @@ describe('cold start', () => {
     expect(dueCheck).toContainEqual(expect.stringMatching(/shared\/due-work\.ts$/));
     expect(classicZod(dueCheck)).toEqual([]);
     expect(classicZod(bundle.inputsLoadedBy('shared/campaigns/sweep.ts'))).not.toEqual([]);
+  });
+
+  it.each(['public-api', 'admin-api'] as const)(
+    '%s compiles no classic zod, error pages, docs or route code before its first request',
+    (name) => {
+      // The shell routes; the routes' modules, the tokens and mailer they share, the error answers and the
+      // API docs are each imported by the first request that needs them (shared/http/route-groups.ts).
+      const { startInputs } = bundled(name);
+      expect(startInputs).toContainEqual(expect.stringMatching(/shared\/http\/route-groups\.ts$/));
+      expect(classicZod(startInputs)).toEqual([]);
+      expect(
+        ours(
+          startInputs,
+          /(shared\/(tokens|api-keys|http\/(error-responses|api-docs|audit-trail|human-facing))|\/routes\/[^/]+)\.ts$/,
+        ),
+      ).toEqual([]);
+    },
+  );
+
+  it('a pixel request loads no signup, page or admin code', () => {
+    // The first request of most public-api cold starts is an open pixel: its group loads its own route.
+    const pixel = bundled('public-api').inputsLoadedBy('functions/public-api/routes/pixel.ts');
+    expect(pixel).toContainEqual(expect.stringMatching(/routes\/pixel\.ts$/));
+    expect(
+      ours(pixel, /(shared\/(consent\/signup|email\/compose|http\/error-responses)|routes\/(?!pixel))/),
+    ).toEqual([]);
   });
 });

@@ -189,12 +189,37 @@ describe('configuration', () => {
     ).toBeUndefined();
   });
 
+  it('reports every rule a value breaks, and a value of the wrong kind once', () => {
+    const messagesOf = (env: Record<string, string | undefined>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigurationError).problems.map(({ path, message }) => `${path}: ${message}`);
+      }
+      throw new Error('expected the configuration to be refused');
+    };
+    expect(messagesOf({ ...validEnvironment(), SOFT_BOUNCE_LIMIT: '0.5' })).toEqual([
+      'SOFT_BOUNCE_LIMIT: must be a whole number',
+      'SOFT_BOUNCE_LIMIT: must be at least 1',
+    ]);
+    expect(messagesOf({ ...validEnvironment(), SOFT_BOUNCE_LIMIT: 'three' })).toEqual([
+      'SOFT_BOUNCE_LIMIT: must be a whole number',
+    ]);
+    expect(messagesOf({ ...validEnvironment(), SENDER_FROM_NAME: 'Example\u0085News' })).toEqual([
+      expect.stringMatching(/^SENDER_FROM_NAME: must be one line without control characters.*\(found /),
+    ]);
+    expect(messagesOf({ ...validEnvironment(), BASE_URL: 'not a url', LOG_LEVEL: 'loud' })).toEqual([
+      'BASE_URL: is required: the public https URL written into emails',
+      'LOG_LEVEL: must be debug, info, warn or error',
+    ]);
+  });
+
   it('treats an empty variable as missing', () => {
     expect(problemsOf({ ...validEnvironment(), TABLE_NAME: '' })).toEqual(['TABLE_NAME']);
   });
   it('reads the environment without compiling code (it runs once, in every cold start)', async () => {
-    // A fresh module, so its schema has never parsed: zod compiles an object schema's fast path (with
-    // `new Function`) on its first parse unless told not to, which costs a cold start and saves nothing.
+    // A fresh module: a validation library that compiles a parser (zod does, with `new Function`, on an
+    // object schema's first parse) would pay for it in every cold start and save nothing.
     vi.resetModules();
     const fresh = await import('../../shared/config');
     const realFunction = globalThis.Function;
