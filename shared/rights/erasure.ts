@@ -10,7 +10,12 @@ import type { Logger } from '../log';
 import { deletePublicRequestsAbout } from '../requests/public-requests';
 import { inParts, type TableAccess } from '../table-access';
 import { anonymisedConsentEvent, anonymisedMessage, anonymisedNotice } from './anonymised-records';
-import { COUNTED_ATTRIBUTE, countErasureBegun, countErasureEnded } from './erasure-count';
+import {
+  COUNTED_ATTRIBUTE,
+  countErasureBegun,
+  countErasureEnded,
+  countUncountedErasure,
+} from './erasure-count';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
 
@@ -123,6 +128,9 @@ async function beginErasure(
   if (existing !== undefined) {
     // A re-run: the record and the ledger event exist; make sure the suppression does too.
     if (suppress) await deps.access.documents.send(new PutCommand(suppression.Put as never));
+    // Begun by a version before the count of erasures (a crash then, a rollback): counted before this
+    // run's scan of the partition, as step 1 counts a new one (erasure-count.ts).
+    if (existing[COUNTED_ATTRIBUTE] !== true) await countUncountedErasure(deps.access, contactId);
     return existing;
   }
   const record: Item = {

@@ -477,6 +477,44 @@ describe('data-subject rights: export and erasure', () => {
     expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
   });
 
+  it('a re-run of an erasure begun uncounted (an older version) counts it before its scan, and uncounts it once', async () => {
+    const access = accessOf(runtime);
+    const [person] = await givenConfirmedSubscribers(runtime, 'rights-news', 1, { label: 'recount' });
+    const contactId = person?.contactId ?? '';
+    // Step 1 as the code before the count wrote it (then it crashed): the record, nothing counted.
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('erasureRecord', { contactId }),
+          entity: 'erasureRecord',
+          erasureId: newId(),
+          contactId,
+          status: 'in-progress',
+          requestedBy: 'test',
+          suppressed: true,
+          startedAt: new Date().toISOString(),
+          itemsDeleted: 0,
+          itemsAnonymised: 0,
+        },
+      }),
+    );
+    const before = await readErasureCount(access);
+    const crash = () => Promise.reject(new Error('simulated crash'));
+    await expect(
+      eraseContact({ access, logger: runtime.logger, crashAt: crash }, contactId, { requestedBy: 'test' }),
+    ).rejects.toThrow('simulated crash');
+    // Counted by this run (campaign chunks check records while it is in progress), not yet uncounted.
+    expect(await readErasureCount(access)).toEqual({
+      ready: before.ready,
+      begun: before.begun + 1,
+      inProgress: before.inProgress + 1,
+    });
+    await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' });
+    await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' });
+    expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
+  });
+
   it('count-erasures never marks the count ready over an erasure it failed to count', async () => {
     // An erasure record as the code before the count wrote it, on a table whose count does not exist yet.
     const contactId = newId();
