@@ -1,8 +1,8 @@
 import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { transactWithRetry } from '../campaigns/transactions';
+import { conditionFailedAt, transactWithRetry } from '../campaigns/transactions';
 import { primaryKeyOf, table } from '../data-model';
-import { isConditionFailure, scanAllItems, type TableAccess } from '../table-access';
+import { scanAllItems, type TableAccess } from '../table-access';
 
 /**
  * How many erasures are in progress, so a campaign chunk that wrote its records while none was can skip
@@ -144,31 +144,7 @@ export async function countErasuresInProgress(
       if (record[COUNTED_ATTRIBUTE] === true && (await countErasureEnded(access, contactId))) uncounted++;
       continue;
     }
-    if (record[COUNTED_ATTRIBUTE] === true) continue;
-    try {
-      await transactWithRetry(access, [
-        {
-          Update: {
-            TableName: access.tableName,
-            Key: primaryKeyOf('erasureRecord', { contactId }),
-            UpdateExpression: 'SET #counted = :true',
-            ConditionExpression:
-              'attribute_exists(#pk) AND attribute_not_exists(#counted) AND #status <> :completed',
-            ExpressionAttributeNames: {
-              '#pk': table.partitionKey,
-              '#counted': COUNTED_ATTRIBUTE,
-              '#status': 'status',
-            },
-            ExpressionAttributeValues: { ':true': true, ':completed': 'completed' },
-          },
-        },
-        countErasureBegun(access),
-      ]);
-      counted++;
-    } catch (error) {
-      // Completed or counted since the scan read it: nothing to count.
-      if (!(error instanceof TransactionCanceledException) && !isConditionFailure(error)) throw error;
-    }
+    if (record[COUNTED_ATTRIBUTE] !== true && (await countUncountedErasure(access, contactId))) counted++;
   }
   await access.documents.send(
     new UpdateCommand({
@@ -179,4 +155,39 @@ export async function countErasuresInProgress(
     }),
   );
   return { counted, uncounted };
+}
+
+/**
+ * Counts the erasure of `contactId` begun uncounted (by a version before the count, or before
+ * `count-erasures` ran) while it is still in progress: marks its record and counts it in one transaction,
+ * on condition that it is neither counted nor completed, so never twice. False when there was nothing to
+ * count. Any other failure is thrown: an erasure left uncounted must not pass for counted.
+ */
+export async function countUncountedErasure(access: TableAccess, contactId: string): Promise<boolean> {
+  try {
+    await transactWithRetry(access, [
+      {
+        Update: {
+          TableName: access.tableName,
+          Key: primaryKeyOf('erasureRecord', { contactId }),
+          UpdateExpression: 'SET #counted = :true',
+          ConditionExpression:
+            'attribute_exists(#pk) AND attribute_not_exists(#counted) AND #status <> :completed',
+          ExpressionAttributeNames: {
+            '#pk': table.partitionKey,
+            '#counted': COUNTED_ATTRIBUTE,
+            '#status': 'status',
+          },
+          ExpressionAttributeValues: { ':true': true, ':completed': 'completed' },
+        },
+      },
+      countErasureBegun(access),
+    ]);
+    return true;
+  } catch (error) {
+    // Completed or counted since it was read: nothing to count. Any other cancellation (conflicts that
+    // outlasted the retries, throttling) left it uncounted.
+    if (conditionFailedAt(error, 0)) return false;
+    throw error;
+  }
 }

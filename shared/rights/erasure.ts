@@ -10,7 +10,12 @@ import type { Logger } from '../log';
 import { deletePublicRequestsAbout } from '../requests/public-requests';
 import { inParts, type TableAccess } from '../table-access';
 import { anonymisedConsentEvent, anonymisedMessage, anonymisedNotice } from './anonymised-records';
-import { COUNTED_ATTRIBUTE, countErasureBegun, countErasureEnded } from './erasure-count';
+import {
+  COUNTED_ATTRIBUTE,
+  countErasureBegun,
+  countErasureEnded,
+  countUncountedErasure,
+} from './erasure-count';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
 
@@ -123,6 +128,9 @@ async function beginErasure(
   if (existing !== undefined) {
     // A re-run: the record and the ledger event exist; make sure the suppression does too.
     if (suppress) await deps.access.documents.send(new PutCommand(suppression.Put as never));
+    // Begun by a version before the count of erasures (a crash then, a rollback): counted before this
+    // run's scan of the partition, as step 1 counts a new one (erasure-count.ts).
+    if (existing[COUNTED_ATTRIBUTE] !== true) await countUncountedErasure(deps.access, contactId);
     return existing;
   }
   const record: Item = {
@@ -335,8 +343,16 @@ export async function eraseContact(
   const deleted = await deleteOutsideThePartition(access, person);
   await eraseProfile(access, person, { deleted, requestsAnonymised }, at);
   await deps.crashAt?.('profile-erased');
-  // Only after the profile's deletion is acknowledged (erasure-count.ts says why).
-  await countErasureEnded(access, contactId);
+  // Only after the profile's deletion is acknowledged (erasure-count.ts says why). The erasure is done by
+  // then: a failed uncounting must not fail it (the retention job would never find the contact again to
+  // complete its request). A count left high only makes campaign chunks check records, until the erasure
+  // is asked again or `npm run count-erasures` uncounts it.
+  await countErasureEnded(access, contactId).catch((error: unknown) => {
+    deps.logger.error('erasure done but still counted as in progress', {
+      erasureId: record.erasureId,
+      error,
+    });
+  });
   const receipt = receiptOf((await findErasureRecord(access, contactId)) ?? { ...record, erasedAt: at });
   deps.logger.info('contact erased', {
     erasureId: receipt.erasureId,

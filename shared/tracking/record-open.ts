@@ -52,9 +52,12 @@ export type OpenOutcome =
  * What must hold of the message for an open to be recorded: its `openable` is the load's mode
  * (tracking-modes.ts `OPENABLE_ATTRIBUTE`). It is written with the message only when the message accepts
  * opens (tracked; per-person with the recipient's consent) and removed when that stops (a withdrawal of
- * tracking consent, erasure), so one equality stands for the clauses below.
+ * tracking consent, erasure), so one equality stands for the clauses below. Per-person, a withdrawal
+ * written by a version that did not know `openable` (a rollback, or a deploy under way) set only
+ * `trackingConsent = false` and left `openable`: that is checked too (absent still means consent).
  */
 const OPENABLE = '#openable = :mode';
+const OPENABLE_PER_PERSON = `${OPENABLE} AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent))`;
 /**
  * The same, spelled out, for messages recorded before `openable` existed (docs/tracking.md): tried only
  * when the short condition failed on a message without `openable`, and that write sets it, so each such
@@ -91,16 +94,24 @@ type Condition = 'openable' | 'legacy';
 /** The write's condition, its names and values (the timing's included when it checks it). */
 function conditionOf(load: PixelLoad, condition: Condition, checkTiming: boolean) {
   const legacy = condition === 'legacy';
-  const recordable = legacy ? (load.mode === 'per-person' ? LEGACY_PER_PERSON : LEGACY_AGGREGATE) : OPENABLE;
+  const perPerson = load.mode === 'per-person';
+  const recordable = perPerson
+    ? legacy
+      ? LEGACY_PER_PERSON
+      : OPENABLE_PER_PERSON
+    : legacy
+      ? LEGACY_AGGREGATE
+      : OPENABLE;
   return {
     ConditionExpression: checkTiming ? `${recordable} AND ${NOT_TOO_SOON}` : recordable,
     names: {
       ...(legacy ? legacyNames(load.mode) : {}),
+      ...(perPerson ? { '#trackingConsent': 'trackingConsent' } : {}),
       '#openable': OPENABLE_ATTRIBUTE,
       ...(checkTiming ? timingNames : {}),
     },
     values: {
-      ...(legacy ? { ':true': true } : {}),
+      ...(legacy || perPerson ? { ':true': true } : {}),
       ':mode': load.mode,
       ...(checkTiming ? { ':humanFrom': humanFrom(load) } : {}),
     },

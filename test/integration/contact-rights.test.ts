@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { createAwsClients } from '../../shared/aws-clients';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { newId } from '../../shared/ids';
@@ -21,6 +23,7 @@ import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { untilOpensCounted, untilRequestsProcessed } from '../support/stream';
+import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -439,6 +442,128 @@ describe('data-subject rights: export and erasure', () => {
     // The erasure, finished by a new run, is uncounted like any other.
     await eraseContact({ access, logger: runtime.logger }, contact.contactId, { requestedBy: 'test' });
     expect(await readErasureCount(access)).toMatchObject({ ready: true, inProgress: 0 });
+  });
+
+  it('an erasure whose uncounting fails is still done: the count stays high until it is asked again', async () => {
+    const access = accessOf(runtime);
+    const [person] = await givenConfirmedSubscribers(runtime, 'rights-news', 1, { label: 'uncount' });
+    const contactId = person?.contactId ?? '';
+    const before = await readErasureCount(access);
+    // DynamoDB refuses the transaction that uncounts it, after the profile is gone (a throttle, a timeout).
+    const clients = createAwsClients(runtime.config);
+    clients.dynamoDb.middlewareStack.add(
+      (next) => async (args) => {
+        const items = (args.input as { TransactItems?: { Update?: { UpdateExpression?: string } }[] })
+          .TransactItems;
+        if (items?.[0]?.Update?.UpdateExpression === 'REMOVE #counted') throw new Error('simulated timeout');
+        return next(args);
+      },
+      { step: 'initialize', name: 'failUncounting' },
+    );
+    const failing = { documents: clients.documents, tableName: runtime.config.tableName };
+    const receipt = await eraseContact({ access: failing, logger: runtime.logger }, contactId, {
+      requestedBy: 'test',
+    });
+    expect(receipt?.erasureId).toEqual(expect.any(String));
+    expect(await readErasureCount(access)).toEqual({
+      ready: true,
+      begun: before.begun + 1,
+      inProgress: before.inProgress + 1,
+    });
+    // Asked again, the erasure is uncounted (once).
+    expect(
+      await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' }),
+    ).toEqual(receipt);
+    expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
+  });
+
+  it('a re-run of an erasure begun uncounted (an older version) counts it before its scan, and uncounts it once', async () => {
+    const access = accessOf(runtime);
+    const [person] = await givenConfirmedSubscribers(runtime, 'rights-news', 1, { label: 'recount' });
+    const contactId = person?.contactId ?? '';
+    // Step 1 as the code before the count wrote it (then it crashed): the record, nothing counted.
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('erasureRecord', { contactId }),
+          entity: 'erasureRecord',
+          erasureId: newId(),
+          contactId,
+          status: 'in-progress',
+          requestedBy: 'test',
+          suppressed: true,
+          startedAt: new Date().toISOString(),
+          itemsDeleted: 0,
+          itemsAnonymised: 0,
+        },
+      }),
+    );
+    const before = await readErasureCount(access);
+    const crash = () => Promise.reject(new Error('simulated crash'));
+    await expect(
+      eraseContact({ access, logger: runtime.logger, crashAt: crash }, contactId, { requestedBy: 'test' }),
+    ).rejects.toThrow('simulated crash');
+    // Counted by this run (campaign chunks check records while it is in progress), not yet uncounted.
+    expect(await readErasureCount(access)).toEqual({
+      ready: before.ready,
+      begun: before.begun + 1,
+      inProgress: before.inProgress + 1,
+    });
+    await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' });
+    await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' });
+    expect(await readErasureCount(access)).toEqual({ ...before, begun: before.begun + 1 });
+  });
+
+  it('count-erasures never marks the count ready over an erasure it failed to count', async () => {
+    // An erasure record as the code before the count wrote it, on a table whose count does not exist yet.
+    const contactId = newId();
+    const record = { ...keyOf('erasureRecord', { contactId }), entity: 'erasureRecord', contactId };
+    const put = (status: string) =>
+      runtime.clients.documents.send(
+        new PutCommand({ TableName: runtime.config.tableName, Item: { ...record, status } }),
+      );
+    await put('in-progress');
+    await runtime.clients.documents.send(
+      new DeleteCommand({ TableName: runtime.config.tableName, Key: primaryKeyOf('erasureCount', {}) }),
+    );
+    // DynamoDB cancels the transaction that counts it for a reason other than its condition (throttled).
+    const clients = createAwsClients(runtime.config);
+    clients.dynamoDb.middlewareStack.add(
+      (next) => async (args) => {
+        const items = (args.input as { TransactItems?: { Update?: { UpdateExpression?: string } }[] })
+          .TransactItems;
+        if (items?.[0]?.Update?.UpdateExpression === 'SET #counted = :true') {
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled [None, ThrottlingError]',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }],
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'cancelCounting' },
+    );
+    const throttled = { documents: clients.documents, tableName: runtime.config.tableName };
+    await expect(countErasuresInProgress(throttled)).rejects.toThrow(TransactionCanceledException);
+    // Not ready: campaign chunks keep checking every record.
+    expect((await readErasureCount(accessOf(runtime))).ready).toBe(false);
+    // Run again once DynamoDB answers, it counts the erasure and only then is ready.
+    expect(await countErasuresInProgress(accessOf(runtime))).toEqual({ counted: 1, uncounted: 0 });
+    expect(await readErasureCount(accessOf(runtime))).toMatchObject({ ready: true, inProgress: 1 });
+    // Leave the table as it was: the erasure completed and uncounted.
+    await put('completed');
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('erasureRecord', { contactId }),
+        UpdateExpression: 'SET #counted = :true',
+        ExpressionAttributeNames: { '#counted': 'counted' },
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+    expect(await countErasuresInProgress(accessOf(runtime))).toEqual({ counted: 0, uncounted: 1 });
+    expect(await readErasureCount(accessOf(runtime))).toMatchObject({ ready: true, inProgress: 0 });
   });
 
   it('requires double opt-in of an erased address even on a list without it', async () => {

@@ -138,9 +138,10 @@ describe('hot paths: one write (or one transaction), no read', () => {
     });
     expect(response.status).toBe(200);
     expect(counting.sent).toEqual(['UpdateItemCommand']);
-    // One attribute stands for tracked, mode, consent and erasure; a human load also checks the timing.
+    // One attribute stands for tracked, mode, consent and erasure (per-person, also a withdrawal written
+    // by an older version); a human load also checks the timing.
     expect(counting.conditions).toEqual([
-      '#openable = :mode AND #sentAt <= :humanFrom AND (attribute_not_exists(#delivery.#deliveredAt) OR #delivery.#deliveredAt <= :humanFrom)',
+      '#openable = :mode AND (#trackingConsent = :true OR attribute_not_exists(#trackingConsent)) AND #sentAt <= :humanFrom AND (attribute_not_exists(#delivery.#deliveredAt) OR #delivery.#deliveredAt <= :humanFrom)',
     ]);
     const item = await messageItem(subscriber.contactId, messageId);
     expect(item).toMatchObject({ openable: 'per-person', humanOpenCount: 1 });
@@ -185,6 +186,34 @@ describe('hot paths: one write (or one transaction), no read', () => {
     expect(counting.sent).toHaveLength(3);
     expect(counting.conditions[2]).toMatch(/^#openable = :mode AND /);
     expect((await messageItem(subscriber.contactId, messageId)).humanOpenCount).toBe(2);
+  });
+
+  it('a withdrawal written by a version before `openable` (a rollback, a deploy under way) still stops opens', async () => {
+    const subscriber = await givenSubscriber();
+    const withdrawn = await givenTrackedMessage(subscriber, `c-${randomUUID().slice(0, 8)}`);
+    const ancient = await givenTrackedMessage(subscriber, `c-${randomUUID().slice(0, 8)}`);
+    const update = (messageId: string, UpdateExpression: string, values?: Record<string, unknown>) =>
+      runtime.clients.documents.send(
+        new UpdateCommand({
+          TableName: runtime.config.tableName,
+          Key: primaryKeyOf('message', { contactId: subscriber.contactId, messageId }),
+          UpdateExpression,
+          ...(values === undefined ? {} : { ExpressionAttributeValues: values }),
+        }),
+      );
+    // The older withdrawal's one write: `trackingConsent` off, `openable` (unknown to it) left in place.
+    await update(withdrawn.messageId, 'SET trackingConsent = :false', { ':false': false });
+    // A message recorded before both `trackingConsent` and `openable`: consent stands.
+    await update(ancient.messageId, 'REMOVE openable, trackingConsent');
+    const app = publicAppFor(runtime);
+    await app.request(withdrawn.pixel, { headers: { 'user-agent': CHROME } });
+    expect(await messageItem(subscriber.contactId, withdrawn.messageId)).not.toHaveProperty('openCount');
+    // The old message takes the long way once, then the short one, which still accepts it.
+    await app.request(ancient.pixel, { headers: { 'user-agent': CHROME } });
+    await app.request(ancient.pixel, { headers: { 'user-agent': CHROME } });
+    const ancientItem = await messageItem(subscriber.contactId, ancient.messageId);
+    expect(ancientItem).toMatchObject({ openable: 'per-person', humanOpenCount: 2 });
+    expect(ancientItem).not.toHaveProperty('trackingConsent');
   });
 
   it('tracking withdrawn after the email was sent: the next load records nothing, still with no read', async () => {
