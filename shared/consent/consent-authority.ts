@@ -119,11 +119,16 @@ export function confirmationLifts(suppression: Pick<Suppression, 'reason'> | und
 
 /**
  * What subscribing again on the preference page lifts: only the person's own earlier choices (their
- * unsubscribe, their complaint), which their click through a link from their mailbox outranks. A bounce
- * waits for a confirmed opt-in, an erasure has no preference page, the operator's block stays.
+ * unsubscribe, their complaint, their erasure), which their click through a link from their mailbox
+ * outranks. An erased address has a preference page again once the operator imported it (its
+ * subscriptions held until the person opts in again): that click is the opt-in the hold waits for, and
+ * without lifting the suppression the page would record a subscription that nothing could ever be sent
+ * to. A bounce waits for a confirmed opt-in, the operator's block stays.
  */
+const LIFTED_BY_PREFERENCE_REJOIN = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
+
 export function preferenceRejoinLifts(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
-  return suppression?.reason === 'unsubscribed' || suppression?.reason === 'complaint';
+  return suppression !== undefined && LIFTED_BY_PREFERENCE_REJOIN.has(suppression.reason);
 }
 
 /**

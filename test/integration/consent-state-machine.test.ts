@@ -38,6 +38,22 @@ type Step =
   | { kind: 'address-change' };
 
 const list = fc.constantFrom(...LISTS);
+
+/**
+ * Sequences the search found wrong once, run first every time. An erased address the operator imports again
+ * is held until the person opts in; their "subscribe again" on the preference page is that opt-in, and it
+ * recorded `resubscribed` while the erasure's suppression still refused every email (found 2026-12-07).
+ */
+const FOUND_BEFORE: [Step[]][] = [
+  [
+    [
+      { kind: 'signup', listId: 'dbl-news', tracking: false },
+      { kind: 'erase' },
+      { kind: 'import', listId: 'single-news' },
+      { kind: 'preference', action: 'resubscribe', listId: 'single-news' },
+    ],
+  ],
+];
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('signup' as const), listId: list, tracking: fc.boolean() }),
   fc.constant({ kind: 'confirm' as const }),
@@ -239,8 +255,15 @@ describe('the consent state machine (property-based)', () => {
           await expectProductAgreesWithLedger(person, history);
         }
       }),
-      // 25 sequences keep the suite quick; CONSENT_MACHINE_RUNS=500 searches deeper.
-      { numRuns: Number(process.env.CONSENT_MACHINE_RUNS ?? 25) },
+      // 25 sequences keep the suite quick; CONSENT_MACHINE_RUNS=500 searches deeper, and
+      // CONSENT_MACHINE_SEED with CONSENT_MACHINE_PATH replays a failure fast-check reported.
+      {
+        numRuns: Number(process.env.CONSENT_MACHINE_RUNS ?? 25),
+        examples: FOUND_BEFORE,
+        ...(process.env.CONSENT_MACHINE_SEED
+          ? { seed: Number(process.env.CONSENT_MACHINE_SEED), path: process.env.CONSENT_MACHINE_PATH }
+          : {}),
+      },
     );
   }, 240_000);
 });
