@@ -37,3 +37,24 @@ export function commandTable(local: boolean, env: NodeJS.ProcessEnv): { access: 
 
 /** "the table does not exist" in words a person acts on. */
 export const isMissingTable = (error: unknown) => (error as Error).name === 'ResourceNotFoundException';
+
+/**
+ * How a one-off migration command (`npm run index-contacts`, `npm run count-erasures`) ends on an error:
+ * wrong arguments print the usage (exit 2); anything else one line naming the command (exit 1).
+ */
+export function failedCommand(command: string, usage: string) {
+  return (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+      process.stderr.write(`${error.message}\n\n${usage}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const message = isMissingTable(error)
+      ? 'the table does not exist'
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    process.stderr.write(`${command} failed: ${message}\n`);
+    process.exitCode = 1;
+  };
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { countErasuresInProgress } from '../../shared/rights/erasure-count';
-import { commandTable, isMissingTable, UsageError } from './command-table';
+import { commandTable, failedCommand } from './command-table';
 
 /**
  * Once, after deploying the count of erasures in progress: counts the erasures that began before it and are
@@ -23,17 +23,4 @@ async function main(argv: string[], env: NodeJS.ProcessEnv) {
   );
 }
 
-main(process.argv.slice(2), process.env).catch((error: unknown) => {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const message = isMissingTable(error)
-    ? 'the table does not exist'
-    : error instanceof Error
-      ? error.message
-      : String(error);
-  process.stderr.write(`count-erasures failed: ${message}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2), process.env).catch(failedCommand('count-erasures', USAGE));

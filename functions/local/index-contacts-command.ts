@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { indexUnindexedContacts } from '../../shared/retention/contact-index';
-import { commandTable, isMissingTable, UsageError } from './command-table';
+import { commandTable, failedCommand } from './command-table';
 
 /**
  * Once, after deploying the index of all contacts: gives every contact stored before it its index keys
@@ -20,17 +20,4 @@ async function main(argv: string[], env: NodeJS.ProcessEnv) {
   process.stdout.write(`${indexed} contact(s) indexed in ${where}\n`);
 }
 
-main(process.argv.slice(2), process.env).catch((error: unknown) => {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const message = isMissingTable(error)
-    ? 'the table does not exist'
-    : error instanceof Error
-      ? error.message
-      : String(error);
-  process.stderr.write(`index-contacts failed: ${message}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2), process.env).catch(failedCommand('index-contacts', USAGE));

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../shared/runtime';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * The one-off commands after a deploy (`npm run index-contacts`, `npm run count-erasures`,
+ * docs/deploy.md), run as separate processes against DynamoDB Local as against a deployed table: what
+ * they print and how they exit, on success and on each kind of error.
+ */
+
+const run = promisify(execFile);
+const commands = ['index-contacts', 'count-erasures'] as const;
+
+async function command(name: string, args: string[], env: Record<string, string | undefined>) {
+  try {
+    const { stdout, stderr } = await run(
+      'node_modules/.bin/tsx',
+      [`functions/local/${name}-command.ts`, ...args],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        timeout: 60_000,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+let runtime: Runtime;
+beforeAll(async () => {
+  runtime = await createTestRuntime();
+});
+const tableEnv = (tableName: string) => ({
+  TABLE_NAME: tableName,
+  AWS_REGION: 'us-east-1',
+  DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
+});
+
+describe.each(commands)('npm run %s', (name) => {
+  it('runs against the table and says what it did', async () => {
+    const done = await command(name, [], tableEnv(runtime.config.tableName));
+    expect(done).toMatchObject({ code: 0, stderr: '' });
+    expect(done.stdout).toContain(`table "${runtime.config.tableName}"`);
+  });
+
+  it('prints its usage on an unknown option or a missing table name (exit 2), and names a missing table (exit 1)', async () => {
+    const unknown = await command(name, ['--everything'], tableEnv(runtime.config.tableName));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`Usage: npm run ${name}`);
+    const unset = await command(name, [], { AWS_REGION: 'us-east-1' });
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('Set TABLE_NAME and AWS_REGION');
+    const missing = await command(name, [], tableEnv('no-such-table'));
+    expect(missing).toMatchObject({ code: 1, stderr: `${name} failed: the table does not exist\n` });
+  });
+});
