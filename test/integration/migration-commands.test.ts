@@ -40,14 +40,16 @@ const tableEnv = (tableName: string) => ({
   DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
 });
 
-describe.each(commands)('npm run %s', (name) => {
-  it('runs against the table and says what it did', async () => {
+describe('the one-off commands', () => {
+  it.each(commands)('%s runs against the table and says what it did', async (name) => {
     const done = await command(name, [], tableEnv(runtime.config.tableName));
     expect(done).toMatchObject({ code: 0, stderr: '' });
     expect(done.stdout).toContain(`table "${runtime.config.tableName}"`);
   });
 
-  it('prints its usage on an unknown option or a missing table name (exit 2), and names a missing table (exit 1)', async () => {
+  // Both end on an error through the same handler (failedCommand in functions/local/command-table.ts).
+  it('print their usage on an unknown option or a missing table name (exit 2), and name a missing table (exit 1)', async () => {
+    const name = 'count-erasures';
     const unknown = await command(name, ['--everything'], tableEnv(runtime.config.tableName));
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`Usage: npm run ${name}`);
