@@ -1,31 +1,14 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../shared/audit/audit-events';
 import type { Runtime } from '../../shared/runtime';
 import { adminAppFor } from '../support/apps';
+import { runCommand } from '../support/commands';
 import { createTestRuntime } from '../support/test-runtime';
 
 /** `npm run apikey`, run as a separate process against DynamoDB Local exactly as against a deployed table. */
 
-const run = promisify(execFile);
-
-async function apikey(args: string[], env: Record<string, string | undefined>) {
-  try {
-    const { stdout, stderr } = await run(
-      'node_modules/.bin/tsx',
-      ['functions/local/apikey-command.ts', ...args],
-      {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        timeout: 60_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const apikey = (args: string[], env: Record<string, string | undefined>) =>
+  runCommand('apikey-command.ts', args, env);
 
 describe('npm run apikey', () => {
   let runtime: Runtime;

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign } from '../../shared/campaigns/campaigns';
 import { newContact, putNewContact } from '../../shared/contacts/contacts';
 import type { Runtime } from '../../shared/runtime';
+import { runCommand } from '../support/commands';
 import { accessOf, givenList } from '../support/consent-fixtures';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -14,27 +13,12 @@ import { createTestRuntime } from '../support/test-runtime';
  * table: stored values written before the validation rules (or by hand) are reported, not skipped.
  */
 
-const run = promisify(execFile);
-
-async function checkData(runtime: Runtime) {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+const checkData = (runtime: Runtime) =>
+  runCommand('check-data-command.ts', [], {
     TABLE_NAME: runtime.config.tableName,
     AWS_REGION: 'us-east-1',
     DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
-  };
-  try {
-    const { stdout, stderr } = await run('node_modules/.bin/tsx', ['functions/local/check-data-command.ts'], {
-      env,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+  });
 
 const BAD_NAME = 'Ada\u0085Lovelace';
 const QUOTED_ADDRESS = '"ada lovelace"@example.org';

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../shared/runtime';
+import { runCommand } from '../support/commands';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -10,25 +9,9 @@ import { createTestRuntime } from '../support/test-runtime';
  * they print and how they exit, on success and on each kind of error.
  */
 
-const run = promisify(execFile);
 const commands = ['index-contacts', 'count-erasures'] as const;
-
-async function command(name: string, args: string[], env: Record<string, string | undefined>) {
-  try {
-    const { stdout, stderr } = await run(
-      'node_modules/.bin/tsx',
-      [`functions/local/${name}-command.ts`, ...args],
-      {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        timeout: 60_000,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
+const command = (name: string, args: string[], env: Record<string, string | undefined>) =>
+  runCommand(`${name}-command.ts`, args, env);
 
 let runtime: Runtime;
 beforeAll(async () => {
