@@ -1,4 +1,4 @@
-import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailedAt, transactWithRetry } from '../campaigns/transactions';
 import { primaryKeyOf, table } from '../data-model';
@@ -96,10 +96,8 @@ export async function countErasureEnded(access: TableAccess, contactId: string):
     ]);
     return true;
   } catch (error) {
-    if (error instanceof TransactionCanceledException) {
-      const [record] = error.CancellationReasons ?? [];
-      if (record?.Code === 'ConditionalCheckFailed') return false;
-    }
+    // Not marked (uncounted already) or not completed: nothing to uncount.
+    if (conditionFailedAt(error, 0)) return false;
     throw error;
   }
 }
