@@ -24,7 +24,7 @@ type ValueReader<T> = (raw: string) => Reading<T>;
 type Rule<T> = readonly [holds: (value: T) => boolean, message: string | ((value: T) => string)];
 
 export const accepted = <T>(value: T): Reading<T> => ({ ok: true, value });
-const refused = (...problems: string[]): Reading<never> => ({ ok: false, problems });
+export const refused = (...problems: string[]): Reading<never> => ({ ok: false, problems });
 
 /** Every rule is checked (all failures reported, as zod does); the value passes when none fails. */
 function checked<T>(value: T, rules: readonly Rule<T>[]): Reading<T> {

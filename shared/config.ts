@@ -12,6 +12,7 @@ import {
   originList,
   positiveInteger,
   type Reading,
+  refused,
   required,
   senderAddress,
   signingKeys,
@@ -43,22 +44,22 @@ import { type TrackingMode, trackingModes } from './tracking/tracking-modes';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Missing or not a URL at all: the same message, the variable's purpose. */
+const BASE_URL_NEEDED = 'is required: the public https URL written into emails';
+
 const baseUrl = (raw: string): Reading<string> => {
-  const missing = 'is required: the public https URL written into emails';
-  const reading = url(missing)(raw);
+  const reading = url(BASE_URL_NEEDED)(raw);
   if (!reading.ok) return reading;
   const parsed = new URL(reading.value);
   if (!(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOCAL_HOSTS.has(parsed.hostname)))) {
-    return { ok: false, problems: ['must use https (plain http is allowed only for localhost)'] };
+    return refused('must use https (plain http is allowed only for localhost)');
   }
   return accepted(parsed.origin + parsed.pathname.replace(/\/+$/, ''));
 };
 
 const emailHashSecret = (raw: string): Reading<Buffer> => {
   const secret = Buffer.from(raw, 'base64');
-  return secret.length >= 32
-    ? accepted(secret)
-    : { ok: false, problems: ['must decode to at least 32 bytes'] };
+  return secret.length >= 32 ? accepted(secret) : refused('must decode to at least 32 bytes');
 };
 
 /** Every variable, in the order its problems are reported, with how it is read. */
@@ -72,7 +73,7 @@ const variables = {
   DYNAMODB_REQUEST_TIMEOUT_MS: positiveInteger(1_500, 60_000),
   SES_ENDPOINT: optionalUrl,
   SES_CONFIGURATION_SET: optionalText(),
-  BASE_URL: required('is required: the public https URL written into emails', baseUrl),
+  BASE_URL: required(BASE_URL_NEEDED, baseUrl),
   SENDER_FROM_ADDRESS: senderAddress('the From address on the verified sending domain'),
   SENDER_FROM_NAME: headerSafeText('the display name in From'),
   SENDER_REPLY_TO: senderAddress('a mailbox that a person reads'),
