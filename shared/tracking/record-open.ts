@@ -72,13 +72,20 @@ const LEGACY_PER_PERSON =
 /** An aggregate open needs no consent (the CNIL exemption), only the message's own mode. */
 const LEGACY_AGGREGATE =
   'attribute_exists(#pk) AND #tracked = :true AND #trackingMode = :mode AND attribute_not_exists(#anonymisedAt)';
-const legacyNames = (mode: PixelMode) => ({
+/** Which condition the write carries: `openable`, or the long one for a message recorded before it. */
+type Condition = 'openable' | 'legacy';
+
+const LEGACY_NAMES = {
   '#pk': table.partitionKey,
   '#tracked': 'tracked',
   '#anonymisedAt': 'anonymisedAt',
   '#trackingMode': 'trackingMode',
-  ...(mode === 'per-person' ? { '#trackingConsent': 'trackingConsent' } : {}),
-});
+};
+/** Each condition by the load's mode. */
+const RECORDABLE: Record<Condition, Record<PixelMode, string>> = {
+  openable: { 'per-person': OPENABLE_PER_PERSON, aggregate: OPENABLE },
+  legacy: { 'per-person': LEGACY_PER_PERSON, aggregate: LEGACY_AGGREGATE },
+};
 
 /**
  * What must also hold for a load the user agent calls human: sent (and, once SES reported it, delivered)
@@ -88,24 +95,16 @@ const NOT_TOO_SOON =
   '#sentAt <= :humanFrom AND (attribute_not_exists(#delivery.#deliveredAt) OR #delivery.#deliveredAt <= :humanFrom)';
 
 type Timing = 'checked-by-condition' | 'already-decided';
-/** Which condition the write carries: `openable`, or the long one for a message recorded before it. */
-type Condition = 'openable' | 'legacy';
 
 /** The write's condition, its names and values (the timing's included when it checks it). */
 function conditionOf(load: PixelLoad, condition: Condition, checkTiming: boolean) {
   const legacy = condition === 'legacy';
   const perPerson = load.mode === 'per-person';
-  const recordable = perPerson
-    ? legacy
-      ? LEGACY_PER_PERSON
-      : OPENABLE_PER_PERSON
-    : legacy
-      ? LEGACY_AGGREGATE
-      : OPENABLE;
+  const recordable = RECORDABLE[condition][load.mode];
   return {
     ConditionExpression: checkTiming ? `${recordable} AND ${NOT_TOO_SOON}` : recordable,
     names: {
-      ...(legacy ? legacyNames(load.mode) : {}),
+      ...(legacy ? LEGACY_NAMES : {}),
       ...(perPerson ? { '#trackingConsent': 'trackingConsent' } : {}),
       '#openable': OPENABLE_ATTRIBUTE,
       ...(checkTiming ? timingNames : {}),
