@@ -82,6 +82,27 @@ describe('data-subject rights: export and erasure', () => {
   }
 
   /** A contact with every kind of record: ledger, message, open, suppression, audit event, referrals, email change. */
+  /** Step 1 of an erasure as the code before the count of erasures wrote it: the record, nothing counted. */
+  async function givenUncountedErasure(contactId: string) {
+    await runtime.clients.documents.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          ...keyOf('erasureRecord', { contactId }),
+          entity: 'erasureRecord',
+          erasureId: newId(),
+          contactId,
+          status: 'in-progress',
+          requestedBy: 'test',
+          suppressed: true,
+          startedAt: new Date().toISOString(),
+          itemsDeleted: 0,
+          itemsAnonymised: 0,
+        },
+      }),
+    );
+  }
+
   async function givenFullContact() {
     const email = `Erase.Me-${randomUUID()}@example.org`;
     const unique = randomUUID().replaceAll('-', '').slice(0, 8);
@@ -411,23 +432,7 @@ describe('data-subject rights: export and erasure', () => {
     const contact = await givenFullContact();
     // An erasure record as the code before the count wrote it (step 1 done, nothing counted), on a table
     // whose count does not exist yet.
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...keyOf('erasureRecord', { contactId: contact.contactId }),
-          entity: 'erasureRecord',
-          erasureId: newId(),
-          contactId: contact.contactId,
-          status: 'in-progress',
-          requestedBy: 'test',
-          suppressed: true,
-          startedAt: new Date().toISOString(),
-          itemsDeleted: 0,
-          itemsAnonymised: 0,
-        },
-      }),
-    );
+    await givenUncountedErasure(contact.contactId);
     await runtime.clients.documents.send(
       new DeleteCommand({ TableName: runtime.config.tableName, Key: primaryKeyOf('erasureCount', {}) }),
     );
@@ -482,23 +487,7 @@ describe('data-subject rights: export and erasure', () => {
     const [person] = await givenConfirmedSubscribers(runtime, 'rights-news', 1, { label: 'recount' });
     const contactId = person?.contactId ?? '';
     // Step 1 as the code before the count wrote it (then it crashed): the record, nothing counted.
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...keyOf('erasureRecord', { contactId }),
-          entity: 'erasureRecord',
-          erasureId: newId(),
-          contactId,
-          status: 'in-progress',
-          requestedBy: 'test',
-          suppressed: true,
-          startedAt: new Date().toISOString(),
-          itemsDeleted: 0,
-          itemsAnonymised: 0,
-        },
-      }),
-    );
+    await givenUncountedErasure(contactId);
     const before = await readErasureCount(access);
     const crash = () => Promise.reject(new Error('simulated crash'));
     await expect(
