@@ -1,13 +1,16 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { createConsentText, listConsentTexts } from '../../../shared/lists/consent-texts';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import { ListIdParamsSchema } from './lists';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * The wording shown next to a list's signup checkbox. Every save is a new, immutable version per locale;
@@ -40,7 +43,7 @@ const ConsentTextSchema = z
 // New wording is configuration (what people agree to): `admin`. Reading it: `contacts:read`.
 const common = { tags: ['Consent texts'] };
 
-const createConsentTextRoute = createRoute({
+const createConsentTextRoute = defineRoute({
   ...common,
   method: 'post',
   path: '/admin/v1/lists/{listId}/consent-texts',
@@ -64,7 +67,7 @@ const createConsentTextRoute = createRoute({
   },
 });
 
-const listConsentTextsRoute = createRoute({
+const listConsentTextsRoute = defineRoute({
   ...common,
   method: 'get',
   path: '/admin/v1/lists/{listId}/consent-texts',

@@ -1,8 +1,8 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import {
   createList,
   getList,
@@ -14,6 +14,9 @@ import {
 import type { TableAccess } from '../../../shared/table-access';
 import { type TrackingMode, trackingModes } from '../../../shared/tracking/tracking-modes';
 import { emailSubject, headerSafeText, listId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Lists (newsletters, topics): create, read, change. Request objects are strict, so a misspelt field (say
@@ -158,7 +161,7 @@ const listJson = (description: string) => ({
 // Lists are configuration: changing one needs `admin`; reading them, `contacts:read`.
 const common = { tags: ['Lists'] };
 
-const createListRoute = createRoute({
+const createListRoute = defineRoute({
   ...common,
   method: 'post',
   path: '/admin/v1/lists',
@@ -176,7 +179,7 @@ const createListRoute = createRoute({
   },
 });
 
-const listListsRoute = createRoute({
+const listListsRoute = defineRoute({
   ...common,
   method: 'get',
   path: '/admin/v1/lists',
@@ -196,7 +199,7 @@ const listListsRoute = createRoute({
   },
 });
 
-const getListRoute = createRoute({
+const getListRoute = defineRoute({
   ...common,
   method: 'get',
   path: '/admin/v1/lists/{listId}',
@@ -212,7 +215,7 @@ const getListRoute = createRoute({
   },
 });
 
-const updateListRoute = createRoute({
+const updateListRoute = defineRoute({
   ...common,
   method: 'patch',
   path: '/admin/v1/lists/{listId}',
