@@ -28,7 +28,7 @@ type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 export function openApiDocumentOf(router: Router, info: ApiInfo, origin: string): OpenApiDocument {
   openApiMetadataInto(zodToOpenAPIRegistry);
   const registry = new OpenAPIRegistry();
-  for (const route of router.declared) {
+  for (const route of router.declaredRoutes()) {
     if (route.hide !== true) registry.registerPath(documentedRoute(route));
   }
   registry.registerComponent('securitySchemes', 'adminApiKey', {

@@ -49,7 +49,7 @@ interface Operation {
 /** `"POST /admin/v1/lists/:listId"` (Hono's routing path) → the route's operation, from the declared routes. */
 export function operationsOf(router: Router): Map<string, Operation> {
   const operations = new Map<string, Operation>();
-  for (const { method, path, operationId } of router.declared) {
+  for (const { method, path, operationId } of router.declaredRoutes()) {
     const routingPath = path.replace(/\{([^}]+)\}/g, ':$1');
     operations.set(`${method.toUpperCase()} ${routingPath}`, { operationId: operationId ?? '', path });
   }

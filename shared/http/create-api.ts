@@ -1,6 +1,7 @@
 import type { RouteConfig, RouteConfigToEnv, RouteHandler } from '@hono/zod-openapi';
 import { zValidator } from '@hono/zod-validator';
 import { type Context, type Env, Hono, type MiddlewareHandler } from 'hono';
+import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodType } from 'zod';
 import { ValidationError } from '../errors';
@@ -25,6 +26,38 @@ export type ApiRoute = RouteConfig;
 
 /** Declares a route (what `createRoute` of `@hono/zod-openapi` did, without loading it). */
 export const defineRoute = <R extends ApiRoute>(route: R): R => route;
+
+/**
+ * A route whose declaration (its zod schemas with it) is built by its first request or by the document,
+ * not when its module loads: a group's first request then builds only its own route's schemas (building
+ * classic zod schemas, ~50 methods on each, was most of the admin lists group's first request). `method`
+ * and `path` are given up front, for routing, and must be the declaration's (checked when it is built).
+ */
+export interface LazyRoute<R extends ApiRoute> {
+  method: R['method'];
+  path: R['path'];
+  declaration: () => R;
+}
+
+export function lazyRoute<R extends ApiRoute>(
+  method: R['method'],
+  path: R['path'],
+  declare: () => R,
+): LazyRoute<R> {
+  let declared: R | undefined;
+  const declaration = () => {
+    if (declared === undefined) {
+      declared = declare();
+      if (declared.method !== method || declared.path !== path) {
+        throw new Error(`lazyRoute ${method} ${path} declares ${declared.method} ${declared.path}`);
+      }
+    }
+    return declared;
+  };
+  return { method, path, declaration };
+}
+
+const isLazy = <R extends ApiRoute>(route: R | LazyRoute<R>): route is LazyRoute<R> => 'declaration' in route;
 
 /** The route as the document registers it: serving's own fields (middleware, `hide`) left out. */
 export function documentedRoute({ middleware: _middleware, hide: _hide, ...route }: ApiRoute): RouteConfig {
@@ -160,29 +193,48 @@ type RouteEnv<R extends RouteConfig> = R['middleware'] extends MiddlewareHandler
   ? RouteConfigToEnv<R> & AppEnv
   : AppEnv;
 
+/** The middleware, request validators and handler that serve `route`, in order. */
+function servingChain(route: ApiRoute, handler: unknown): MiddlewareHandler[] {
+  const middleware = route.middleware === undefined ? [] : [route.middleware].flat();
+  return [
+    ...(middleware as MiddlewareHandler<Env>[]),
+    ...requestValidators(route.request),
+    handler as MiddlewareHandler,
+  ];
+}
+
+const routingPath = (path: string) => path.replaceAll(/\/{(.+?)}/g, '/:$1');
+
 /** A route group's router: Hono, with the routes it serves declared for the document. */
 export class Router extends Hono<AppEnv> {
-  /** Every declared route, in the order added (the document's order). */
-  readonly declared: ApiRoute[] = [];
+  /** Every route's declaration, in the order added (the document's order); lazy ones build on call. */
+  readonly declarations: (() => ApiRoute)[] = [];
 
   /** Serves `route` with `handler`, behind the route's middleware and its request's validators. */
-  openapi<R extends ApiRoute>(route: R, handler: RouteHandler<R, RouteEnv<R>>): this {
-    this.declared.push(route);
-    const middleware = route.middleware === undefined ? [] : [route.middleware].flat();
-    this.on(
-      [route.method],
-      [route.path.replaceAll(/\/{(.+?)}/g, '/:$1')],
-      ...(middleware as MiddlewareHandler<Env>[]),
-      ...requestValidators(route.request),
-      handler as unknown as MiddlewareHandler,
-    );
+  openapi<R extends ApiRoute>(route: R | LazyRoute<R>, handler: RouteHandler<R, RouteEnv<R>>): this {
+    if (!isLazy(route)) {
+      this.declarations.push(() => route);
+      this.on([route.method], [routingPath(route.path)], ...servingChain(route, handler));
+      return this;
+    }
+    this.declarations.push(route.declaration);
+    let serve: MiddlewareHandler | undefined;
+    this.on([route.method], [routingPath(route.path)], async function servedOnFirstRequest(c, next) {
+      serve ??= every(...servingChain(route.declaration(), handler));
+      return serve(c, next);
+    });
     return this;
+  }
+
+  /** Every declared route (building the lazy ones): for the document and the audit trail. */
+  declaredRoutes(): ApiRoute[] {
+    return this.declarations.map((declaration) => declaration());
   }
 
   /** Adds another router's routes (and their declarations) to this one. */
   include(router: Router): this {
     this.route('/', router);
-    this.declared.push(...router.declared);
+    this.declarations.push(...router.declarations);
     return this;
   }
 }
