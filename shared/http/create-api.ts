@@ -138,7 +138,7 @@ type BodyTarget = 'json' | 'form';
 
 /** A body's validator; when the body is optional, only a request of its media type is validated. */
 function bodyValidator(target: BodyTarget, schema: ZodType, required: boolean): MiddlewareHandler {
-  const validator = zValidator(target, schema, throwOnInvalid) as unknown as MiddlewareHandler;
+  const validator: MiddlewareHandler = zValidator(target, schema, throwOnInvalid);
   if (required) return validator;
   const ofTarget = target === 'json' ? isJsonContentType : isFormContentType;
   return async function optionalBody(c, next) {
@@ -184,7 +184,7 @@ function requestValidators(request: RouteConfig['request']): MiddlewareHandler[]
     ['cookie', request?.cookies],
   ] as const;
   const validators = targets.flatMap(([target, schema]) =>
-    isZod(schema) ? [zValidator(target, schema, throwOnInvalid) as unknown as MiddlewareHandler] : [],
+    isZod(schema) ? [zValidator(target, schema, throwOnInvalid) as MiddlewareHandler] : [],
   );
   return [...validators, ...bodyValidators(request?.body)];
 }

@@ -139,6 +139,6 @@ function openapi(this: Schema, ...args: unknown[]) {
 
 /** Adds `.openapi()` to zod's schemas (idempotent). */
 export function extendZodForOpenApi(): void {
-  const prototype = z.ZodType.prototype as unknown as Record<string, unknown>;
-  if (prototype.openapi === undefined) prototype.openapi = openapi;
+  const prototype: object = z.ZodType.prototype;
+  if (!('openapi' in prototype)) Object.assign(prototype, { openapi });
 }

@@ -45,11 +45,8 @@ function requestedTrackingMode(input: {
   return input.trackingAllowedByDefault ? 'per-person' : 'off';
 }
 
-/**
- * The lists routes' own schemas, built by the first request that validates or answers with one (or by the
- * document), not when the group loads: reading every list needs none of them.
- */
-function buildListSchemas() {
+/** The fields a list's request bodies share. */
+function listInputFields() {
   const listTextInput = z.strictObject({
     // The name goes into email subjects: header-safe, so the confirmation email can always be sent.
     name: headerSafeText({ max: 200 }).openapi({ example: 'Weekly news' }),
@@ -107,6 +104,19 @@ function buildListSchemas() {
     description: 'Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.',
   });
 
+  return {
+    textsInput,
+    welcomeEmailInput,
+    minimumAgeInput,
+    trackingModeInput,
+    legacyTrackingInput,
+  };
+}
+
+/** The request bodies of creating and changing a list. */
+function buildListInputs() {
+  const { textsInput, welcomeEmailInput, minimumAgeInput, trackingModeInput, legacyTrackingInput } =
+    listInputFields();
   const NewMailingListSchema = z
     .strictObject({
       listId: ListIdSchema,
@@ -138,6 +148,11 @@ function buildListSchemas() {
         'The fields to change; each given field (including `texts` and `welcomeEmail`) is replaced whole.',
     });
 
+  return { NewMailingListSchema, MailingListChangesSchema };
+}
+
+/** A list as the API answers it. */
+function buildListAnswer() {
   const listText = z.object({ name: z.string(), description: z.string() });
   const welcomeContent = z.object({ subject: z.string(), text: z.string() });
 
@@ -164,7 +179,15 @@ function buildListSchemas() {
     description,
     content: { 'application/json': { schema: MailingListSchema } },
   });
-  return { NewMailingListSchema, MailingListChangesSchema, MailingListSchema, listJson };
+  return { MailingListSchema, listJson };
+}
+
+/**
+ * The lists routes' own schemas, built by the first request that validates or answers with one (or by the
+ * document), not when the group loads: reading every list needs none of them.
+ */
+function buildListSchemas() {
+  return { ...buildListInputs(), ...buildListAnswer() };
 }
 let builtListSchemas: ReturnType<typeof buildListSchemas> | undefined;
 const listSchemas = () => {
