@@ -32,6 +32,8 @@ export const defineRoute = <R extends ApiRoute>(route: R): R => route;
  * not when its module loads: a group's first request then builds only its own route's schemas (building
  * classic zod schemas, ~50 methods on each, was most of the admin lists group's first request). `method`
  * and `path` are given up front, for routing, and must be the declaration's (checked when it is built).
+ * Serving reads only a declaration's method, path, middleware and request: declared with a getter, its
+ * `responses` (the answer schemas) are built only for the document.
  */
 export interface LazyRoute<R extends ApiRoute> {
   method: R['method'];

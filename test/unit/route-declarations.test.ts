@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { createRouter, defineRoute, lazyRoute } from '../../shared/http/create-api';
+import { createRouter, defineRoute, documentedRoute, lazyRoute } from '../../shared/http/create-api';
 import { createApi } from '../../shared/http/route-groups';
 import { createLogger } from '../../shared/log';
 
@@ -46,7 +46,10 @@ describe('lazily declared routes', () => {
             method: 'get',
             path: '/things',
             operationId: 'listThings',
-            responses: { 200: { description: 'the things' } },
+            get responses() {
+              built.push('list answers');
+              return { 200: { description: 'the things' } };
+            },
           });
         }),
         (c) => c.json({ things: [] }, 200),
@@ -71,6 +74,12 @@ describe('lazily declared routes', () => {
 
     expect(router.declaredRoutes().map((route) => route.operationId)).toEqual(['createThing', 'listThings']);
     expect(built).toEqual(['list', 'create']);
+    // The answers' schemas, declared with a getter, are built for the document only.
+    expect(router.declaredRoutes().map((route) => Object.keys(documentedRoute(route).responses))).toEqual([
+      ['201'],
+      ['200'],
+    ]);
+    expect(built).toEqual(['list', 'create', 'list answers']);
   });
 
   it('refuses a declaration whose method or path is not the one it is routed by', () => {

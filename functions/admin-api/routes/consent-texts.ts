@@ -71,15 +71,19 @@ const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/conse
         content: { 'application/json': { schema: consentTextSchemas().NewConsentTextSchema } },
       },
     },
-    responses: {
-      201: {
-        description: 'The version was saved.',
-        content: { 'application/json': { schema: consentTextSchemas().ConsentTextSchema } },
-      },
-      400: errorResponse('The request is not valid.'),
-      401: errorResponse('No valid API key was presented.'),
-      404: errorResponse('There is no such list.'),
-      409: errorResponse('Another version was saved at the same time (`consent_text_version_taken`); retry.'),
+    get responses() {
+      return {
+        201: {
+          description: 'The version was saved.',
+          content: { 'application/json': { schema: consentTextSchemas().ConsentTextSchema } },
+        },
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+        409: errorResponse(
+          'Another version was saved at the same time (`consent_text_version_taken`); retry.',
+        ),
+      };
     },
   }),
 );
@@ -96,20 +100,22 @@ const listConsentTextsRoute = lazyRoute('get', '/admin/v1/lists/{listId}/consent
       params: ListIdParamsSchema,
       query: z.object({ locale: z.enum(supportedLocales).optional() }),
     },
-    responses: {
-      200: {
-        description: 'The versions, newest first.',
-        content: {
-          'application/json': {
-            schema: z
-              .object({ consentTexts: z.array(consentTextSchemas().ConsentTextSchema) })
-              .openapi('ConsentTextCollection'),
+    get responses() {
+      return {
+        200: {
+          description: 'The versions, newest first.',
+          content: {
+            'application/json': {
+              schema: z
+                .object({ consentTexts: z.array(consentTextSchemas().ConsentTextSchema) })
+                .openapi('ConsentTextCollection'),
+            },
           },
         },
-      },
-      400: errorResponse('The request is not valid.'),
-      401: errorResponse('No valid API key was presented.'),
-      404: errorResponse('There is no such list.'),
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+      };
     },
   }),
 );

@@ -212,11 +212,13 @@ const createListRoute = lazyRoute('post', '/admin/v1/lists', () =>
         content: { 'application/json': { schema: listSchemas().NewMailingListSchema } },
       },
     },
-    responses: {
-      201: listSchemas().listJson('The list was created.'),
-      400: errorResponse('The request is not valid.'),
-      401: errorResponse('No valid API key was presented.'),
-      409: errorResponse('A list with this id already exists (`list_exists`).'),
+    get responses() {
+      return {
+        201: listSchemas().listJson('The list was created.'),
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        409: errorResponse('A list with this id already exists (`list_exists`).'),
+      };
     },
   }),
 );
@@ -229,18 +231,20 @@ const listListsRoute = lazyRoute('get', '/admin/v1/lists', () =>
     operationId: 'listLists',
     ...adminAccess('contacts:read'),
     summary: 'Every list, by id',
-    responses: {
-      200: {
-        description: 'The lists.',
-        content: {
-          'application/json': {
-            schema: z
-              .object({ lists: z.array(listSchemas().MailingListSchema) })
-              .openapi('MailingListCollection'),
+    get responses() {
+      return {
+        200: {
+          description: 'The lists.',
+          content: {
+            'application/json': {
+              schema: z
+                .object({ lists: z.array(listSchemas().MailingListSchema) })
+                .openapi('MailingListCollection'),
+            },
           },
         },
-      },
-      401: errorResponse('No valid API key was presented.'),
+        401: errorResponse('No valid API key was presented.'),
+      };
     },
   }),
 );
@@ -254,11 +258,13 @@ const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', () =>
     ...adminAccess('contacts:read'),
     summary: 'One list',
     request: { params: ListIdParamsSchema },
-    responses: {
-      200: listSchemas().listJson('The list.'),
-      400: errorResponse('The list id is not valid.'),
-      401: errorResponse('No valid API key was presented.'),
-      404: errorResponse('There is no such list.'),
+    get responses() {
+      return {
+        200: listSchemas().listJson('The list.'),
+        400: errorResponse('The list id is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+      };
     },
   }),
 );
@@ -279,11 +285,13 @@ const updateListRoute = lazyRoute('patch', '/admin/v1/lists/{listId}', () =>
         content: { 'application/json': { schema: listSchemas().MailingListChangesSchema } },
       },
     },
-    responses: {
-      200: listSchemas().listJson('The list as changed.'),
-      400: errorResponse('The request is not valid.'),
-      401: errorResponse('No valid API key was presented.'),
-      404: errorResponse('There is no such list.'),
+    get responses() {
+      return {
+        200: listSchemas().listJson('The list as changed.'),
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+      };
     },
   }),
 );
