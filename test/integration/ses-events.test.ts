@@ -62,6 +62,9 @@ interface FixtureEvent {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** What DynamoDB reports for a request asked `ReturnConsumedCapacity: INDEXES`, the part read here. */
+type Capacity = { GlobalSecondaryIndexes?: Record<string, unknown> };
+
 /** The SES tags each message was sent with, by our message id: what SES puts in its events. */
 const tagsSent = new Map<string, Record<string, string>>();
 const recordingTags = (mailer: Mailer): Mailer => ({
@@ -447,16 +450,23 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(await suppressionOf(email)).toBeUndefined();
   });
 
-  it('reads the message by the key its tags name (contactId, messageId): one read, no index query', async () => {
+  it('reads the message by the key its tags name (contactId, messageId): one read, no index query, no gsi1 write', async () => {
     const { email, contactId } = await givenSubscriber();
     const message = await sent(contactId);
     expect(tagsSent.get(message.messageId)).toMatchObject({ messageId: message.messageId, contactId });
     const clients = createAwsClients(runtime.config);
     const commands: string[] = [];
+    const indexesWritten: string[] = [];
     clients.dynamoDb.middlewareStack.add(
       (next, context) => async (args) => {
         commands.push(String(context.commandName));
-        return next(args);
+        const result = await next({ ...args, input: { ReturnConsumedCapacity: 'INDEXES', ...args.input } });
+        // One table's capacity for an item request, one per table for a transaction.
+        const reported = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
+        for (const table of [reported ?? []].flat()) {
+          indexesWritten.push(...Object.keys(table.GlobalSecondaryIndexes ?? {}));
+        }
+        return result;
       },
       { step: 'initialize', name: 'countDynamoDbCommands' },
     );
@@ -466,6 +476,10 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       messageId: message.messageId,
     });
     expect(commands.filter((name) => name === 'QueryCommand')).toEqual([]);
+    // The delivery's transaction rewrites the message's gsi2 copy only: its lookup by our id is in gsi3,
+    // KEYS_ONLY, which a change of other attributes does not write.
+    expect(commands).toContain('TransactWriteItemsCommand');
+    expect(indexesWritten).toEqual(['gsi2']);
     expect((await deliveryOf(message.messageId)).delivery?.status).toBe('delivered');
   });
 
