@@ -64,7 +64,7 @@ export interface MessageOpens {
 export const toRecord = (item: Record<string, unknown>): MessageRecord => fromItem(messageItem, item);
 
 export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {
-  const item = await findMessageItem(access, { messageId });
+  const item = await findMessageItem(access, messageId);
   if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
   return toRecord(item);
 }
