@@ -77,7 +77,11 @@ export class NotFoundError extends AppError {
  */
 export class ErasedError extends AppError {
   constructor(what: string) {
-    super('not_found', 'erased', `${what} belonged to an erased person; only an anonymous count of it is kept.`);
+    super(
+      'not_found',
+      'erased',
+      `${what} belonged to an erased person; only an anonymous count of it is kept.`,
+    );
   }
 }
 
