@@ -64,8 +64,10 @@ export class StatefulStack extends Stack {
         indexName,
         partitionKey: stringKey(index.partitionKey),
         sortKey: stringKey(index.sortKey),
-        // ALL, like the local and test tables (tableDefinition): a query never needs a second read.
-        projectionType: ProjectionType.ALL,
+        // As the model says, like the local and test tables (tableDefinition): ALL where a query answers
+        // from the index, KEYS_ONLY where it only needs the item's key (gsi3). CloudFormation adds or
+        // removes one index per deploy: a change of indexes is one index at a time (docs/deploy.md).
+        projectionType: ProjectionType[index.projection],
       })),
       timeToLiveAttribute: dataModel.timeToLiveAttribute,
       dynamoStream: StreamViewType[dataModel.streamView],

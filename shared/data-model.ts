@@ -18,9 +18,14 @@ export const table = {
   timeToLiveAttribute: 'expiresAt',
   indexes: {
     /** Overloaded: per-list subscriber shards, and "all items of a type" listings. */
-    gsi1: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    gsi1: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
     /** Overloaded: lookups by an external id (SES message id) and audit events by target. */
-    gsi2: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    gsi2: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+    /**
+     * Lookups that need only an item's key (a message by our id). KEYS_ONLY: an update of the item's other
+     * attributes (an open, a delivery) writes no index entry, where an ALL index rewrites its whole copy.
+     */
+    gsi3: { partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'KEYS_ONLY' },
   },
   /** The campaign fan-out runs the tasks set to `pending` as they appear on the stream (docs/campaigns.md). */
   streamView: 'NEW_AND_OLD_IMAGES',
@@ -53,7 +58,8 @@ export const tableAttributes: readonly string[] = [
 ];
 
 export type EntityName = keyof typeof entities;
-type KeyField = 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk' | 'gsi2pk' | 'gsi2sk';
+const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
+type KeyField = (typeof KEY_FIELDS)[number];
 
 /** `'A#<x>#<y>'` → `'x' | 'y'` */
 type PlaceholdersOf<Pattern> = Pattern extends `${string}<${infer Name}>${infer Rest}`
@@ -111,7 +117,7 @@ function fill(pattern: string, values: Record<string, string>): string {
 export function keyOf<E extends EntityName>(entity: E, values: KeyValues<E>): ItemKeys {
   const definition: EntityDefinition = entities[entity];
   const keys: Partial<Record<KeyField, string>> = {};
-  for (const field of ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const) {
+  for (const field of KEY_FIELDS) {
     const pattern = definition[field];
     if (pattern !== undefined) keys[field] = fill(pattern, values);
   }
@@ -125,6 +131,62 @@ export function primaryKeyOf<E extends EntityName>(
 ): { pk: string; sk: string } {
   const definition: EntityDefinition = entities[entity];
   return { pk: fill(definition.pk, values), sk: fill(definition.sk, values) };
+}
+
+/**
+ * The values a primary key was filled with (`{ contactId, messageId }` of a message's `pk`/`sk`), e.g. of
+ * an entry read from a KEYS_ONLY index; undefined for a key that is not this entity's.
+ */
+export function primaryKeyValuesOf<E extends EntityName>(
+  entity: E,
+  key: Record<string, unknown>,
+): PrimaryKeyValues<E> | undefined {
+  const definition: EntityDefinition = entities[entity];
+  const values: Record<string, string> = {};
+  for (const field of ['pk', 'sk'] as const) {
+    const value = key[field];
+    if (typeof value !== 'string' || !readInto(values, definition[field], value)) return undefined;
+  }
+  return values as PrimaryKeyValues<E>;
+}
+
+/** Reads `key`'s placeholders into `values`; false when `key` does not have `pattern`'s shape. */
+function readInto(values: Record<string, string>, pattern: string, key: string): boolean {
+  const parts = partsOf(pattern);
+  let at = 0;
+  for (const [index, part] of parts.entries()) {
+    if (typeof part === 'string') {
+      if (!key.startsWith(part, at)) return false;
+      at += part.length;
+      continue;
+    }
+    // A value runs to the next `#` (values never hold one) or, as the last part, to the end.
+    const end = index === parts.length - 1 ? key.length : key.indexOf('#', at);
+    if (end <= at || key.slice(at, end).includes('#')) return false;
+    values[part.name] = key.slice(at, end);
+    at = end;
+  }
+  return at === key.length;
+}
+
+/**
+ * Index keys an entity's items were written with before its keys changed: read as a fallback for items
+ * stored before, until a one-off command has moved them (docs/data-model.md, "Keys written before").
+ * A message was in `gsi1` by our message id until `gsi3` (KEYS_ONLY) took that lookup over;
+ * `npm run index-messages` moves the messages stored before.
+ */
+export const formerKeys = {
+  message: { gsi1pk: 'MESSAGE#<messageId>', gsi1sk: 'MESSAGE' },
+} as const;
+
+/** The former index keys of an item of `entity` (formerKeys). */
+export function formerKeyOf<E extends keyof typeof formerKeys>(
+  entity: E,
+  values: { [Name in PlaceholdersOf<(typeof formerKeys)[E][keyof (typeof formerKeys)[E]]>]: string },
+): { [Field in keyof (typeof formerKeys)[E]]: string } {
+  return Object.fromEntries(
+    Object.entries(formerKeys[entity]).map(([field, pattern]) => [field, fill(pattern, values)]),
+  ) as { [Field in keyof (typeof formerKeys)[E]]: string };
 }
 
 /**
@@ -179,7 +241,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: index.projection },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamView },
   };

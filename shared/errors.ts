@@ -71,6 +71,20 @@ export class NotFoundError extends AppError {
   }
 }
 
+/**
+ * A record an erasure anonymised: its remains are kept (campaign counts, retention) but are nobody's record
+ * any more, so reading it answers as missing, saying why.
+ */
+export class ErasedError extends AppError {
+  constructor(what: string) {
+    super(
+      'not_found',
+      'erased',
+      `${what} belonged to an erased person; only an anonymous count of it is kept.`,
+    );
+  }
+}
+
 /** A signed link that does not verify, or no longer leads anywhere; nothing is changed. */
 export class InvalidLinkError extends AppError {
   constructor(message = 'This link is not valid. Use the link in a recent email.') {

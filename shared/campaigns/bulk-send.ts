@@ -78,7 +78,8 @@ async function sendOneCall(
         to: send.to,
         data: destinationData(template, send, send.tokens),
         headers: send.headers,
-        tags: { messageId: sanitiseTagValue(send.messageId) },
+        // With the record's key: SES's events about it need no index (docs/data-model.md, `message`).
+        tags: { messageId: sanitiseTagValue(send.messageId), contactId: sanitiseTagValue(send.contactId) },
       })),
     });
   } catch (error) {

@@ -12,6 +12,8 @@ export interface EntityDefinition {
   gsi1sk?: string;
   gsi2pk?: string;
   gsi2sk?: string;
+  gsi3pk?: string;
+  gsi3sk?: string;
   /** The item expires through the table's TTL attribute. */
   expires?: true;
   accessPatterns: readonly string[];
@@ -86,8 +88,12 @@ export const entities = {
       'One email we sent (or refused): headers, list, campaign, exemption used, delivery status, and its opens (the pixel writes them here).',
     pk: 'CONTACT#<contactId>',
     sk: 'MESSAGE#<messageId>',
-    gsi1pk: 'MESSAGE#<messageId>',
-    gsi1sk: 'MESSAGE',
+    // Our message id's lookup needs only the key: KEYS_ONLY, so opens and deliveries write no copy of it.
+    // Items stored before it are in gsi1 (formerKeys in shared/data-model.ts) until `npm run index-messages`.
+    gsi3pk: 'MESSAGE#<messageId>',
+    gsi3sk: 'MESSAGE',
+    // Only once SES has answered. Kept for events of mail sent before the `contactId` tag (and a rollback
+    // to a version without it); a later deploy stops writing it (docs/data-model.md, "Deploy 3").
     gsi2pk: 'SES_MESSAGE#<sesMessageId>',
     gsi2sk: 'MESSAGE',
     expires: true,

@@ -101,13 +101,13 @@ export function anonymisedConsentEvent(item: Item, at: string): Item {
 /**
  * A send record without headers (From/To/Reply-To/List-Unsubscribe), subject (personalised), SES message
  * id (SES's own logs link it to the address), refusal texts or SES's free-text reasons; it keeps its
- * message-id lookup (gsi1) and its retention TTL.
+ * message-id lookup (gsi3; gsi1 on a message stored before gsi3) and its retention TTL.
  */
 export function anonymisedMessage(item: Item, at: string): Item {
   const out: Item = {
     [table.partitionKey]: item[table.partitionKey],
     [table.sortKey]: item[table.sortKey],
-    ...pick(item, ['gsi1pk', 'gsi1sk']),
+    ...pick(item, ['gsi3pk', 'gsi3sk', 'gsi1pk', 'gsi1sk']),
     ...pick(item, KEPT_MESSAGE_FIELDS),
     refusals: Array.isArray(item.refusals)
       ? item.refusals.map((refusal) => ({ code: (refusal as Item).code }))

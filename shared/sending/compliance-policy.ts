@@ -160,6 +160,7 @@ function decorated(
   const tags = Object.fromEntries(
     Object.entries({
       messageId: identity.messageId,
+      ...(identity.contactId === undefined ? {} : { contactId: identity.contactId }),
       kind: draft.kind,
       ...(identity.campaignId === undefined ? {} : { campaignId: identity.campaignId }),
       ...decoration.tag,

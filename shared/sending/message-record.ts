@@ -1,6 +1,6 @@
 import { fromItem } from '../data-model/from-item';
 import { messageItem } from '../data-model/message-items';
-import { NotFoundError } from '../errors';
+import { ErasedError, NotFoundError } from '../errors';
 import type { MessageDelivery } from '../stats/message-delivery';
 import type { TableAccess } from '../table-access';
 import type { PixelMode } from '../tracking/tracking-modes';
@@ -64,7 +64,9 @@ export interface MessageOpens {
 export const toRecord = (item: Record<string, unknown>): MessageRecord => fromItem(messageItem, item);
 
 export async function getMessage(access: TableAccess, messageId: string): Promise<MessageRecord> {
-  const item = await findMessageItem(access, { messageId });
+  const item = await findMessageItem(access, messageId);
   if (item === undefined) throw new NotFoundError(`The message "${messageId}"`);
+  // An anonymised message lacks what a record holds (subject, headers, SES id): it is not one any more.
+  if (item.anonymisedAt !== undefined) throw new ErasedError(`The message "${messageId}"`);
   return toRecord(item);
 }

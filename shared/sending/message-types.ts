@@ -108,6 +108,11 @@ export interface RecipientState {
 export interface MessageIdentity {
   messageId: string;
   campaignId?: string;
+  /**
+   * The contact whose message record this is: with the message id it names the record's key in SES's
+   * events (ses-events reads it without an index). Absent for mail that has no record (a referral).
+   */
+  contactId?: string;
 }
 
 /** Why a message was allowed past an opt-out or without consent; recorded with the message. */
@@ -130,7 +135,7 @@ export interface DecoratedMessage {
   text: string;
   /** Custom headers including List-Unsubscribe and List-Unsubscribe-Post for marketing. */
   headers: MessageHeader[];
-  /** SES message tags: our message id, kind, campaign id ([A-Za-z0-9_-] values only). */
+  /** SES message tags: our message id, contact id, kind, campaign id ([A-Za-z0-9_-] values only). */
   tags: Record<string, string>;
   /** Whether the HTML carries the open-tracking pixel. */
   tracked: boolean;

@@ -1,28 +1,23 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keyOf, primaryKeyOf } from '../data-model';
+import { keyPrefix, primaryKeyOf } from '../data-model';
 import type { TableAccess } from '../table-access';
 import { isConditionFailure } from '../table-access';
 import { sanitiseTagValue } from './ses-tags';
 
 /** Updates of a message record after it was written: sent, uncertain, or any of its fields. */
 
-/** The fields that turn a `sending` (or `uncertain`) record into a `sent` one, with the SES-id lookup key. */
-export function sentMessageFields(
-  contactId: string,
-  messageId: string,
-  sesMessageId: string,
-  sentAt: string,
-) {
-  const {
-    pk: _pk,
-    sk: _sk,
-    ...indexKeys
-  } = keyOf('message', {
-    contactId,
-    messageId,
-    sesMessageId: sanitiseTagValue(sesMessageId),
-  });
-  return { status: 'sent', sesMessageId, sentAt, ...indexKeys };
+/**
+ * The fields that turn a `sending` (or `uncertain`) record into a `sent` one, with the SES-id lookup key
+ * (gsi2). The lookup by our id (gsi3, or gsi1 on items stored before it) was written with the record.
+ */
+export function sentMessageFields(sesMessageId: string, sentAt: string) {
+  return {
+    status: 'sent',
+    sesMessageId,
+    sentAt,
+    gsi2pk: keyPrefix('message', 'gsi2pk', { sesMessageId: sanitiseTagValue(sesMessageId) }),
+    gsi2sk: keyPrefix('message', 'gsi2sk', {}),
+  };
 }
 
 /**
@@ -37,12 +32,7 @@ export function sentMessageUpdate(
   sesMessageId: string,
   sentAt: string,
 ) {
-  const update = messageUpdate(
-    access,
-    contactId,
-    messageId,
-    sentMessageFields(contactId, messageId, sesMessageId, sentAt),
-  );
+  const update = messageUpdate(access, contactId, messageId, sentMessageFields(sesMessageId, sentAt));
   return {
     ...update,
     ConditionExpression: 'attribute_not_exists(#anonymisedAt)',

@@ -1,41 +1,77 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { keyPrefix, primaryKeyOf, table } from '../data-model';
+import { formerKeyOf, keyPrefix, primaryKeyOf, primaryKeyValuesOf, table } from '../data-model';
 import type { MessageDelivery } from '../stats/message-delivery';
 import type { TableAccess } from '../table-access';
 import { isOpaqueId } from '../validation/rules';
 import { sanitiseTagValue } from './ses-tags';
 
 /**
- * Reads of the `message` record (docs/data-model.md): by our message id (gsi1), by SES's message id
- * (gsi2, stored as the tag-safe spelling `sentMessageFields` writes), and by its primary key, strongly
- * consistent. The indexes are eventually consistent, so what is decided on is read again by key.
+ * Reads of the `message` record (docs/data-model.md): its key by our message id (gsi3, KEYS_ONLY; gsi1
+ * for items stored before gsi3), by SES's message id (gsi2, stored as the tag-safe spelling
+ * `sentMessageFields` writes), and the item by its primary key. The indexes are eventually consistent, so
+ * what is decided on is read again by key, strongly consistent.
  */
 
 export type MessageLookup = { messageId: string } | { sesMessageId: string };
 
-/** The whole item as the index holds it, or undefined. An id that could not be ours finds nothing. */
-export async function findMessageItem(
+/** A message item's primary key values. */
+export interface MessageKey {
+  contactId: string;
+  messageId: string;
+}
+
+/** The message's key, or undefined. An id that could not be ours finds nothing. */
+export async function findMessageKey(
   access: TableAccess,
   lookup: MessageLookup,
-): Promise<Record<string, unknown> | undefined> {
-  if ('messageId' in lookup) {
-    if (!isOpaqueId(lookup.messageId)) return undefined;
-    return queryIndex(
-      access,
-      'gsi1',
-      keyPrefix('message', 'gsi1pk', { messageId: lookup.messageId }),
-      keyPrefix('message', 'gsi1sk', {}),
-    );
+): Promise<MessageKey | undefined> {
+  if (!('messageId' in lookup)) {
+    const pk = keyPrefix('message', 'gsi2pk', { sesMessageId: sanitiseTagValue(lookup.sesMessageId) });
+    return keyOfEntry(await queryIndex(access, 'gsi2', pk, keyPrefix('message', 'gsi2sk', {})));
   }
-  return queryIndex(
-    access,
-    'gsi2',
-    keyPrefix('message', 'gsi2pk', { sesMessageId: sanitiseTagValue(lookup.sesMessageId) }),
-    keyPrefix('message', 'gsi2sk', {}),
+  if (!isOpaqueId(lookup.messageId)) return undefined;
+  return keyOfEntry(
+    (await indexEntry(access, lookup.messageId)) ?? (await formerIndexItem(access, lookup.messageId)),
   );
 }
 
-async function queryIndex(access: TableAccess, index: 'gsi1' | 'gsi2', pk: string, sk: string) {
+/** The whole item by our message id (admin getMessage), or undefined. */
+export async function findMessageItem(
+  access: TableAccess,
+  messageId: string,
+): Promise<Record<string, unknown> | undefined> {
+  if (!isOpaqueId(messageId)) return undefined;
+  const entry = await indexEntry(access, messageId);
+  // Stored before gsi3: its gsi1 entry is the whole item already.
+  if (entry === undefined) return formerIndexItem(access, messageId);
+  const key = keyOfEntry(entry);
+  if (key === undefined) return undefined;
+  const { Item } = await access.documents.send(
+    new GetCommand({ TableName: access.tableName, Key: primaryKeyOf('message', key) }),
+  );
+  return Item;
+}
+
+/** The message's gsi3 entry: its keys only. */
+const indexEntry = (access: TableAccess, messageId: string) =>
+  queryIndex(
+    access,
+    'gsi3',
+    keyPrefix('message', 'gsi3pk', { messageId }),
+    keyPrefix('message', 'gsi3sk', {}),
+  );
+
+/** A message stored before gsi3 and not yet moved by `npm run index-messages`: in gsi1, whole. */
+function formerIndexItem(access: TableAccess, messageId: string) {
+  const former = formerKeyOf('message', { messageId });
+  return queryIndex(access, 'gsi1', former.gsi1pk, former.gsi1sk);
+}
+
+function keyOfEntry(entry: Record<string, unknown> | undefined): MessageKey | undefined {
+  return entry === undefined ? undefined : primaryKeyValuesOf('message', entry);
+}
+
+async function queryIndex(access: TableAccess, index: 'gsi1' | 'gsi2' | 'gsi3', pk: string, sk: string) {
   const { Items } = await access.documents.send(
     new QueryCommand({
       TableName: access.tableName,
@@ -65,7 +101,7 @@ export interface MessageDeliveryState {
 /** The message as it is now (strongly consistent), or undefined once it is gone (expired, erased). */
 export async function readMessageDeliveryState(
   access: TableAccess,
-  key: { contactId: string; messageId: string },
+  key: MessageKey,
 ): Promise<MessageDeliveryState | undefined> {
   const { Item } = await access.documents.send(
     new GetCommand({

@@ -40,11 +40,17 @@ export async function prepareMessage(
     recipient = { ...recipient, rightsRequest: await rightsRequestNamedBy(deps.access, draft) };
   }
   const { messageId } = identity;
-  const decision = complianceCheck(draft, recipient, identity, {
-    sender: deps.sender,
-    baseUrl: deps.baseUrl,
-    tokens: deps.tokens,
-  });
+  // Tagged with the contact too, so SES's events name the record's key (docs/data-model.md, `message`).
+  const decision = complianceCheck(
+    draft,
+    recipient,
+    { ...identity, contactId: contact.contactId },
+    {
+      sender: deps.sender,
+      baseUrl: deps.baseUrl,
+      tokens: deps.tokens,
+    },
+  );
   const record: MessageRecord = {
     messageId,
     contactId: contact.contactId,

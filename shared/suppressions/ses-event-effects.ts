@@ -4,11 +4,12 @@ import type { SoftBounceSettings } from '../config';
 import { hashEmail } from '../email-address';
 import type { Logger } from '../log';
 import { sentMessageFields } from '../sending/message-updates';
-import { findMessageItem, type MessageDeliveryState, readMessageDeliveryState } from '../sending/messages';
+import { findMessageKey, type MessageDeliveryState, readMessageDeliveryState } from '../sending/messages';
 import { type CampaignCounts, campaignCounterIncrement } from '../stats/campaign-counters';
 import { type DeliveryStatus, nextDelivery, updateMessageDelivery } from '../stats/message-delivery';
 import { pauseCampaignIfUnhealthy, type ReputationThresholds } from '../stats/reputation-pause';
 import type { TableAccess } from '../table-access';
+import { isOpaqueId } from '../validation/rules';
 import { markProcessed, wasProcessed } from './processed-ses-events';
 import { type SesEvent, type SesEventKind, sesEventKey } from './ses-event-parsing';
 import { affectedAddresses, type FeedbackReason, feedbackForAddress } from './ses-feedback';
@@ -136,14 +137,20 @@ function awaitsItsRecord(event: SesEvent, now: Date): boolean {
   );
 }
 
-/** Our message for an event: by the `messageId` tag we set, else by SES's message id. */
+/**
+ * Our message for an event. Mail sent with the `contactId` and `messageId` tags we set names its item's
+ * key: one read, no index. Mail sent before the `contactId` tag: by the `messageId` tag, else (an event
+ * without our tags) by SES's message id.
+ */
 async function findMessage(access: TableAccess, event: SesEvent): Promise<MessageDeliveryState | undefined> {
-  const tagged = event.mail.tags.messageId;
-  const found =
-    (tagged === undefined ? undefined : await findMessageItem(access, { messageId: tagged })) ??
-    (await findMessageItem(access, { sesMessageId: event.mail.sesMessageId }));
-  if (typeof found?.contactId !== 'string' || typeof found.messageId !== 'string') return undefined;
-  return readMessageDeliveryState(access, { contactId: found.contactId, messageId: found.messageId });
+  const { contactId, messageId } = event.mail.tags;
+  if (contactId !== undefined && messageId !== undefined && isOpaqueId(contactId) && isOpaqueId(messageId)) {
+    return readMessageDeliveryState(access, { contactId, messageId });
+  }
+  const key =
+    (messageId === undefined ? undefined : await findMessageKey(access, { messageId })) ??
+    (await findMessageKey(access, { sesMessageId: event.mail.sesMessageId }));
+  return key === undefined ? undefined : readMessageDeliveryState(access, key);
 }
 
 async function duplicate(
@@ -285,7 +292,7 @@ async function planTransaction(
 function settledFields(event: SesEvent, message: MessageDeliveryState, at: Date) {
   if (!message.uncertain) return undefined;
   const sentAt = reportedTime(event.mail.sentAt, at).toISOString();
-  return sentMessageFields(message.contactId, message.messageId, event.mail.sesMessageId, sentAt);
+  return sentMessageFields(event.mail.sesMessageId, sentAt);
 }
 
 function affectedHashes(deps: SesEventDependencies, event: SesEvent): string[] {

@@ -74,6 +74,20 @@ describe('stateful stack', () => {
     expect(properties.BillingMode).toBe(definition.BillingMode);
   });
 
+  // CloudFormation creates or deletes one GSI per update of a table: a change to this list that adds or
+  // removes more than one index at once cannot be deployed. Change it by one index per deploy (docs/deploy.md).
+  it('the table has the indexes deployed so far, with their projections (one index added per deploy)', () => {
+    const indexes = [...properties.GlobalSecondaryIndexes]
+      .sort(byIndexName)
+      .map((index) => [index.IndexName, index.Projection.ProjectionType]);
+    expect(indexes).toEqual([
+      ['gsi1', 'ALL'],
+      ['gsi2', 'ALL'],
+      // Added 2026-12-07 (the message lookup by our id, docs/data-model.md `message`).
+      ['gsi3', 'KEYS_ONLY'],
+    ]);
+  });
+
   it('the table is retained and protected from deletion, with point-in-time recovery', () => {
     expect(tableResource.DeletionPolicy).toBe('Retain');
     expect(tableResource.UpdateReplacePolicy).toBe('Retain');

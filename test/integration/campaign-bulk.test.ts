@@ -175,7 +175,16 @@ describe('a campaign sent with SendBulkEmail', () => {
     if (campaign === undefined) throw new Error('campaign missing');
     const ses = localSes();
     let calls = 0;
-    watchBulkSends(ses, () => calls++);
+    const tagsSent: Record<string, string>[] = [];
+    const tagsOf = (tags: { Name?: string; Value?: string }[] = []) =>
+      Object.fromEntries(tags.map((tag) => [tag.Name, tag.Value]));
+    watchBulkSends(ses, (input) => {
+      calls++;
+      expect(tagsOf(input.DefaultEmailTags)).not.toHaveProperty('contactId');
+      for (const entry of input.BulkEmailEntries ?? []) {
+        tagsSent.push({ ...tagsOf(input.DefaultEmailTags), ...tagsOf(entry.ReplacementTags) });
+      }
+    });
     const outcomes = await sendToChunk(
       recipientDependenciesOf(runtime, { ses }),
       campaign,
@@ -183,6 +192,17 @@ describe('a campaign sent with SendBulkEmail', () => {
     );
     expect(outcomes).toEqual(people.map(() => ({ kind: 'sent' })));
     expect(calls).toBe(3);
+    // Each destination's tags name its message record's key, so SES's events about it need no index.
+    expect(tagsSent.map(({ messageId, contactId }) => ({ messageId, contactId }))).toEqual(
+      expect.arrayContaining(
+        people.map((person) => ({
+          messageId: campaignMessageId(campaign.campaignId, person.contactId),
+          contactId: person.contactId,
+        })),
+      ),
+    );
+    expect(tagsSent).toHaveLength(people.length);
+    expect(tagsSent.every((tags) => tags.campaignId === campaign.campaignId)).toBe(true);
     const texts = await Promise.all(
       people.map(async (person) => (await sentMailTo(person.email))[0]?.body.text),
     );

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { entities, table } from '../../shared/data-model';
+import { entities, formerKeys, table } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
 import { createTestRuntime } from '../support/test-runtime';
@@ -30,16 +30,18 @@ describe('docs/data-model.md', () => {
 
   it('documents every entity with exactly the key patterns the code uses', () => {
     const documented = Object.fromEntries(
-      markdownTable('## Entities').map(([name, pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl]) => [
-        name,
-        { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, expires: ttl === 'yes' },
-      ]),
+      markdownTable('## Entities').map(
+        ([name, pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ttl]) => [
+          name,
+          { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, expires: ttl === 'yes' },
+        ],
+      ),
     );
     const inCode = Object.fromEntries(
       Object.entries(entities).map(([name, e]) => {
-        const all = e as Partial<Record<'gsi1pk' | 'gsi1sk' | 'gsi2pk' | 'gsi2sk', string>> & {
-          expires?: true;
-        };
+        const all = e as Partial<
+          Record<'gsi1pk' | 'gsi1sk' | 'gsi2pk' | 'gsi2sk' | 'gsi3pk' | 'gsi3sk', string>
+        > & { expires?: true };
         return [
           name,
           {
@@ -49,12 +51,24 @@ describe('docs/data-model.md', () => {
             gsi1sk: all.gsi1sk ?? '',
             gsi2pk: all.gsi2pk ?? '',
             gsi2sk: all.gsi2sk ?? '',
+            gsi3pk: all.gsi3pk ?? '',
+            gsi3sk: all.gsi3sk ?? '',
             expires: all.expires === true,
           },
         ];
       }),
     );
     expect(documented).toEqual(inCode);
+  });
+
+  it('documents the keys items were written with before their keys changed (formerKeys)', () => {
+    const section = doc.split('## Keys written before')[1]?.split('\n## ')[0] ?? '';
+    for (const [name, keys] of Object.entries(formerKeys)) {
+      const entry = section.split('\n- ').find((item) => item.startsWith(`\`${name}\`:`)) ?? '';
+      for (const [field, pattern] of Object.entries(keys)) {
+        expect(entry, name).toContain(`\`${field}\` = \`${pattern}\``);
+      }
+    }
   });
 
   it('lists every access pattern each entity serves', () => {
@@ -81,7 +95,11 @@ describe('docs/data-model.md', () => {
         keyRoles[key.AttributeName ?? ''] =
           `${key.KeyType === 'HASH' ? 'partition' : 'sort'} key of index ${index.IndexName}`;
       }
-      expect(index.Projection?.ProjectionType).toBe('ALL');
+      const projection = index.Projection?.ProjectionType;
+      expect(projection).toBe(table.indexes[index.IndexName as keyof typeof table.indexes].projection);
+      expect(doc).toContain(
+        `\`${index.IndexName}\` projects ${projection === 'ALL' ? 'all attributes' : 'keys only'}`,
+      );
     }
     const { TimeToLiveDescription } = await runtime.clients.dynamoDb.send(
       new DescribeTimeToLiveCommand({ TableName: runtime.config.tableName }),

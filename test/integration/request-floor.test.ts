@@ -46,15 +46,23 @@ function describeTransactItem(item: Record<string, { Key?: { sk?: unknown }; Ite
   return `${action} ${typeof sk === 'string' ? sk : (sk as { S?: string } | undefined)?.S}`;
 }
 
+/** The capacity DynamoDB (Local) reports for a request asked `ReturnConsumedCapacity: INDEXES`. */
+interface ReportedCapacity {
+  CapacityUnits?: number;
+  Table?: { CapacityUnits?: number };
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+
 /**
- * A runtime whose SDK client records the name of every DynamoDB command it sends, in order, and the
- * items of every transaction.
+ * A runtime whose SDK client records the name of every DynamoDB command it sends, in order, the items of
+ * every transaction, and the capacity each request consumed, by table and index.
  */
 function countingRuntime(runtime: Runtime) {
   const clients = createAwsClients(runtime.config);
   const sent: string[] = [];
   const transactions: string[][] = [];
   const conditions: string[] = [];
+  const capacity: ReportedCapacity[] = [];
   clients.dynamoDb.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push(String(context.commandName));
@@ -63,7 +71,11 @@ function countingRuntime(runtime: Runtime) {
       const items = (args.input as { TransactItems?: Parameters<typeof describeTransactItem>[0][] })
         .TransactItems;
       if (items) transactions.push(items.map(describeTransactItem));
-      return next(args);
+      const result = await next({ ...args, input: { ReturnConsumedCapacity: 'INDEXES', ...args.input } });
+      const reported = (result.output as { ConsumedCapacity?: ReportedCapacity | ReportedCapacity[] })
+        .ConsumedCapacity;
+      capacity.push(...(reported === undefined ? [] : [reported].flat()));
+      return result;
     },
     { step: 'initialize', name: 'countDynamoDbCommands' },
   );
@@ -72,6 +84,7 @@ function countingRuntime(runtime: Runtime) {
     sent,
     transactions,
     conditions,
+    capacity,
     reads: () => sent.filter((name) => READS.has(name)),
   };
 }
@@ -145,6 +158,16 @@ describe('hot paths: one write (or one transaction), no read', () => {
     ]);
     const item = await messageItem(subscriber.contactId, messageId);
     expect(item).toMatchObject({ openable: 'per-person', humanOpenCount: 1 });
+    // The item and its gsi2 copy (SES's id): the lookup by our id is in gsi3, KEYS_ONLY, which an open
+    // does not write, no longer in gsi1 (projecting ALL: one more write unit per open).
+    expect(counting.capacity).toEqual([
+      {
+        TableName: runtime.config.tableName,
+        CapacityUnits: 2,
+        Table: { CapacityUnits: 1 },
+        GlobalSecondaryIndexes: { gsi2: { CapacityUnits: 1 } },
+      },
+    ]);
   });
 
   it('an erased message keeps no `openable`: a load is one refused write that changes nothing', async () => {

@@ -394,6 +394,25 @@ describe('sending one message (sendMessage, getMessage)', () => {
     ).toBe(202);
   });
 
+  it('answers 404 erased, not a server error, for a message whose recipient was erased', async () => {
+    const { contactId } = await givenSubscriber(['weekly-news']);
+    const response = await send({
+      contactId,
+      kind: 'marketing',
+      listId: 'weekly-news',
+      subject: 'Before the erasure',
+      text: 'Hello.',
+    });
+    const { messageId } = (await response.json()) as MessageRecord;
+    expect((await admin(`/admin/v1/contacts/${contactId}/erase`, { method: 'POST' })).status).toBe(200);
+
+    const answer = await admin(`/admin/v1/messages/${messageId}`);
+    expect(answer.status).toBe(404);
+    const body = (await answer.json()) as ErrorBody;
+    expect(body.error.code).toBe('erased');
+    expect(body.error.message).toContain('erased person');
+  });
+
   it('answers 404 for an unknown recipient and 401 without a key', async () => {
     expect(
       (

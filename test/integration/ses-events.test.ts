@@ -9,9 +9,10 @@ import {
   type SesEventsDependencies,
   sesEventsDependencies,
 } from '../../functions/ses-events/process-ses-event';
+import { createAwsClients } from '../../shared/aws-clients';
 import { setAccount } from '../../shared/contacts/account-holder';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../../shared/data-model';
-import { createSesMailer } from '../../shared/email/mailer';
+import { createSesMailer, type Mailer } from '../../shared/email/mailer';
 import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
@@ -61,6 +62,18 @@ interface FixtureEvent {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** What DynamoDB reports for a request asked `ReturnConsumedCapacity: INDEXES`, the part read here. */
+type Capacity = { GlobalSecondaryIndexes?: Record<string, unknown> };
+
+/** The SES tags each message was sent with, by our message id: what SES puts in its events. */
+const tagsSent = new Map<string, Record<string, string>>();
+const recordingTags = (mailer: Mailer): Mailer => ({
+  send(email) {
+    if (email.tags.messageId !== undefined) tagsSent.set(email.tags.messageId, email.tags);
+    return mailer.send(email);
+  },
+});
+
 /** A fixture event about `message`, sent to `email`, happening at `at` (now by default). */
 function eventFor(
   name: Fixture,
@@ -79,10 +92,15 @@ function eventFor(
   const tags: Record<string, string[]> = Object.fromEntries(
     Object.entries(mail.tags).filter(([name]) => name.startsWith('ses:')),
   );
-  tags.messageId = [message.messageId];
-  tags.kind = [message.kind];
-  if (message.campaignId) tags.campaignId = [message.campaignId];
-  if (message.listId) tags.listId = [message.listId];
+  const sentWith = tagsSent.get(message.messageId);
+  if (sentWith !== undefined) {
+    for (const [name, value] of Object.entries(sentWith)) tags[name] = [value];
+  } else {
+    tags.messageId = [message.messageId];
+    tags.kind = [message.kind];
+    if (message.campaignId) tags.campaignId = [message.campaignId];
+    if (message.listId) tags.listId = [message.listId];
+  }
   mail.tags = tags;
   const feedbackId = options.feedbackId ?? `0100${randomUUID()}-000000`;
   if (event.detail.bounce) Object.assign(event.detail.bounce, { feedbackId, timestamp: at });
@@ -110,10 +128,12 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     };
     sending = {
       access: accessOf(runtime),
-      mailer: createSesMailer(runtime.clients.ses, {
-        sender: runtime.config.sender,
-        configurationSet: runtime.config.sesConfigurationSet,
-      }),
+      mailer: recordingTags(
+        createSesMailer(runtime.clients.ses, {
+          sender: runtime.config.sender,
+          configurationSet: runtime.config.sesConfigurationSet,
+        }),
+      ),
       tokens: createTokenSigner(runtime.config.signingKeys),
       sender: runtime.config.sender,
       baseUrl: runtime.config.baseUrl,
@@ -428,6 +448,60 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     await process(eventFor('rendering-failure', unrendered, email));
     expect((await deliveryOf(unrendered.messageId)).delivery?.status).toBe('renderingFailed');
     expect(await suppressionOf(email)).toBeUndefined();
+  });
+
+  it('reads the message by the key its tags name (contactId, messageId): one read, no index query, no gsi1 write', async () => {
+    const { email, contactId } = await givenSubscriber();
+    const message = await sent(contactId);
+    expect(tagsSent.get(message.messageId)).toMatchObject({ messageId: message.messageId, contactId });
+    const clients = createAwsClients(runtime.config);
+    const commands: string[] = [];
+    const indexesWritten: string[] = [];
+    clients.dynamoDb.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(String(context.commandName));
+        const result = await next({ ...args, input: { ReturnConsumedCapacity: 'INDEXES', ...args.input } });
+        // One table's capacity for an item request, one per table for a transaction.
+        const reported = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
+        for (const table of [reported ?? []].flat()) {
+          indexesWritten.push(...Object.keys(table.GlobalSecondaryIndexes ?? {}));
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'countDynamoDbCommands' },
+    );
+    const counted = { ...deps, ...sesEventsDependencies({ ...runtime, clients }), logger: deps.logger };
+    expect(await process(eventFor('delivery', message, email), counted)).toMatchObject({
+      kind: 'applied',
+      messageId: message.messageId,
+    });
+    expect(commands.filter((name) => name === 'QueryCommand')).toEqual([]);
+    // The delivery's transaction rewrites the message's gsi2 copy only: its lookup by our id is in gsi3,
+    // KEYS_ONLY, which a change of other attributes does not write.
+    expect(commands).toContain('TransactWriteItemsCommand');
+    expect(indexesWritten).toEqual(['gsi2']);
+    expect((await deliveryOf(message.messageId)).delivery?.status).toBe('delivered');
+  });
+
+  it('finds mail sent before the contactId tag by its messageId tag, on gsi3 and on gsi1 for a message stored before gsi3', async () => {
+    const { email, contactId } = await givenSubscriber();
+    const [recent, older] = [await sent(contactId), await sent(contactId)];
+    // `older` as a version before gsi3 stored it: in gsi1 by our id, not in gsi3.
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', { contactId, messageId: older.messageId }),
+        UpdateExpression: 'SET gsi1pk = :gsi1pk, gsi1sk = :gsi1sk REMOVE gsi3pk, gsi3sk',
+        ExpressionAttributeValues: { ':gsi1pk': `MESSAGE#${older.messageId}`, ':gsi1sk': 'MESSAGE' },
+      }),
+    );
+    for (const message of [recent, older]) {
+      const event = eventFor('delivery', message, email);
+      delete event.detail.mail.tags.contactId;
+      expect(await process(event)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+      // getMessage finds both as well (the admin API).
+      expect((await deliveryOf(message.messageId)).delivery?.status).toBe('delivered');
+    }
   });
 
   it('finds the message by its SES message id when the tag is missing', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { tableDefinition } from '../../shared/data-model';
 import { ensureTable } from '../../shared/table-setup';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -13,5 +14,31 @@ describe('creating the table', () => {
     expect(outcomes).toContain('created');
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.TableStatus).toBe('ACTIVE');
+  });
+
+  it('adds the indexes the model gained since an existing table was created (gsi3, KEYS_ONLY)', async () => {
+    const runtime = await createTestRuntime();
+    const client = runtime.clients.dynamoDb;
+    const tableName = `older-${randomUUID().slice(0, 8)}`;
+    // The table as created before gsi3: the model's definition without it.
+    const definition = tableDefinition(tableName);
+    await client.send(
+      new CreateTableCommand({
+        ...definition,
+        AttributeDefinitions: definition.AttributeDefinitions?.filter(
+          (attribute) => !attribute.AttributeName?.startsWith('gsi3'),
+        ),
+        GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes?.filter(
+          (index) => index.IndexName !== 'gsi3',
+        ),
+      }),
+    );
+    await expect(ensureTable(client, tableName)).resolves.toBe('existed');
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const gsi3 = Table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === 'gsi3');
+    expect(gsi3).toMatchObject({ IndexStatus: 'ACTIVE', Projection: { ProjectionType: 'KEYS_ONLY' } });
+    expect(gsi3?.KeySchema).toEqual(
+      definition.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'gsi3')?.KeySchema,
+    );
   });
 });

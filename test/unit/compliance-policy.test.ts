@@ -371,6 +371,16 @@ describe('compliance policy: marketing decoration', () => {
     });
   });
 
+  it("tags the contact id with the message id when the message has a record, so SES's events name its key", () => {
+    const { message } = allowed(check(marketing(), recipient(), { messageId: 'm_3', contactId: 'c_1' }));
+    expect(message.tags).toEqual({
+      messageId: 'm_3',
+      contactId: 'c_1',
+      kind: 'marketing',
+      listId: 'weekly-news',
+    });
+  });
+
   it('puts the footer before </body> and at the end of the text, with every required element', () => {
     const { message } = allowed(check(marketing()));
     const oneClick = /<(https:[^>]+)>/.exec(header(message, 'List-Unsubscribe') ?? '')?.[1] ?? '';

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   entities,
+  formerKeyOf,
   keyOf,
   keyPrefix,
   primaryKeyOf,
+  primaryKeyValuesOf,
   SUBSCRIBER_SHARDS,
   subscriberShard,
   table,
@@ -23,6 +25,35 @@ describe('data model keys', () => {
     expect(primaryKeyOf('message', { contactId: 'c1', messageId: 'm1' })).toEqual({
       pk: 'CONTACT#c1',
       sk: 'MESSAGE#m1',
+    });
+  });
+
+  it("puts a message in the KEYS_ONLY gsi3 by our id, no longer in gsi1; gsi1's former keys stay readable", () => {
+    expect(keyOf('message', { contactId: 'c1', messageId: 'm1', sesMessageId: 's1' })).toEqual({
+      pk: 'CONTACT#c1',
+      sk: 'MESSAGE#m1',
+      gsi3pk: 'MESSAGE#m1',
+      gsi3sk: 'MESSAGE',
+      gsi2pk: 'SES_MESSAGE#s1',
+      gsi2sk: 'MESSAGE',
+    });
+    expect(formerKeyOf('message', { messageId: 'm1' })).toEqual({ gsi1pk: 'MESSAGE#m1', gsi1sk: 'MESSAGE' });
+  });
+
+  it('reads the values back from a primary key, and nothing from a key of another shape', () => {
+    const key = {
+      ...primaryKeyOf('message', { contactId: 'c_1-x', messageId: 'm-2' }),
+      gsi3pk: 'MESSAGE#m-2',
+    };
+    expect(primaryKeyValuesOf('message', key)).toEqual({ contactId: 'c_1-x', messageId: 'm-2' });
+    expect(primaryKeyValuesOf('message', { pk: 'CONTACT#c1', sk: 'PROFILE' })).toBeUndefined();
+    expect(primaryKeyValuesOf('message', { pk: 'CONTACT#c1#x', sk: 'MESSAGE#m1' })).toBeUndefined();
+    expect(primaryKeyValuesOf('message', { pk: 'CONTACT#', sk: 'MESSAGE#m1' })).toBeUndefined();
+    expect(primaryKeyValuesOf('message', { pk: 'CONTACT#c1' })).toBeUndefined();
+    expect(primaryKeyValuesOf('consentText', { pk: 'LIST#l1', sk: 'CONSENT_TEXT#fr#3' })).toEqual({
+      listId: 'l1',
+      locale: 'fr',
+      version: '3',
     });
   });
 
@@ -60,7 +91,13 @@ describe('data model keys', () => {
       { AttributeName: table.partitionKey, KeyType: 'HASH' },
       { AttributeName: table.sortKey, KeyType: 'RANGE' },
     ]);
-    expect(definition.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['gsi1', 'gsi2']);
+    expect(
+      definition.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.Projection?.ProjectionType]),
+    ).toEqual([
+      ['gsi1', 'ALL'],
+      ['gsi2', 'ALL'],
+      ['gsi3', 'KEYS_ONLY'],
+    ]);
     expect(definition.StreamSpecification).toEqual({
       StreamEnabled: true,
       StreamViewType: 'NEW_AND_OLD_IMAGES',

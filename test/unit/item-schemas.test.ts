@@ -115,7 +115,17 @@ describe('item schemas', () => {
   });
 
   it("drops the table's attributes, named in one list, and whatever the schema does not declare", () => {
-    expect(tableAttributes).toEqual(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity']);
+    expect(tableAttributes).toEqual([
+      'pk',
+      'sk',
+      'gsi1pk',
+      'gsi1sk',
+      'gsi2pk',
+      'gsi2sk',
+      'gsi3pk',
+      'gsi3sk',
+      'entity',
+    ]);
     const read = fromItem(contactItem, { ...contactKeys, entity: 'contact', somethingElse: 'x', ...contact });
     expect(Object.keys(read).sort()).toEqual(
       [
