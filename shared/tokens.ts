@@ -1,8 +1,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
 import type { SigningKeyring } from './config';
 import { supportedLocales } from './i18n/locales';
-import { opaqueId as id } from './validation/schemas';
+import {
+  type Check,
+  type CheckedBy,
+  INVALID,
+  integer,
+  list,
+  literal,
+  oneOf,
+  optional,
+  strictObject,
+  text,
+  where,
+} from './validation/plain-checks';
+import { isOpaqueId } from './validation/rules';
 
 /**
  * Signed tokens for every link we put in an email (unsubscribe, preferences, confirm, pixel).
@@ -13,92 +25,78 @@ import { opaqueId as id } from './validation/schemas';
  * while old emails keep working (old keys stay in the keyring for verification only).
  */
 
+const id = text(isOpaqueId);
+
 /**
- * What each purpose carries. Adding a purpose is adding a line here. Each schema is built on the first
- * sign or verify of its purpose (`purposeSchema`), not at import: building its ten zod schemas was a
- * measurable part of every function's cold start, and a function uses one or two purposes.
+ * What each purpose carries. Adding a purpose is adding a line here. Checked by plain code
+ * (validation/plain-checks.ts), not zod: a pixel load and a one-click unsubscribe verify a token and
+ * need nothing else zod would bring to their cold start.
  */
 export const tokenPurposes = {
   /** One-click and footer unsubscribe from one list; attribution to the message and campaign. */
-  unsubscribe: () =>
-    z.strictObject({
-      contactId: id(),
-      listId: id(),
-      messageId: id().optional(),
-      campaignId: id().optional(),
-    }),
+  unsubscribe: strictObject({
+    contactId: id,
+    listId: id,
+    messageId: optional(id),
+    campaignId: optional(id),
+  }),
   /** The footer's preference page for one contact. */
-  preferences: () => z.strictObject({ contactId: id(), messageId: id().optional() }),
+  preferences: strictObject({ contactId: id, messageId: optional(id) }),
   /** The double opt-in confirmation link. */
-  confirmSubscription: () =>
-    z
-      .strictObject({
-        contactId: id(),
-        listIds: z.array(id()).min(1).max(20),
-        /** The opt-in request of each list: a link confirms only the request it was sent for. */
-        requestIds: z.array(id()).min(1).max(20),
-      })
-      .refine((data) => data.listIds.length === data.requestIds.length),
-  /** The open-tracking pixel of one message. */
-  trackOpen: () =>
-    z.strictObject({
-      contactId: id(),
-      messageId: id(),
-      /** Absent: `per-person` (every token minted before modes existed). */
-      mode: z.literal('aggregate').optional(),
+  confirmSubscription: where(
+    strictObject({
+      contactId: id,
+      listIds: list(id, { min: 1, max: 20 }),
+      /** The opt-in request of each list: a link confirms only the request it was sent for. */
+      requestIds: list(id, { min: 1, max: 20 }),
     }),
+    (data) => data.listIds.length === data.requestIds.length,
+  ),
+  /** The open-tracking pixel of one message. */
+  trackOpen: strictObject({
+    contactId: id,
+    messageId: id,
+    /** Absent: `per-person` (every token minted before modes existed). */
+    mode: optional(literal('aggregate')),
+  }),
   /** Confirmation of an address change, sent to the new address. */
-  confirmEmailChange: () => z.strictObject({ contactId: id(), changeId: id() }),
+  confirmEmailChange: strictObject({ contactId: id, changeId: id }),
   /**
    * A referral invitation's opt-out link: the friend, known only by the keyed hash of their address
    * (`hashEmail`, 64 hex characters), never by the address itself. Never expires.
    */
-  referralOptOut: () => z.strictObject({ friendHash: z.string().regex(/^[0-9a-f]{64}$/) }),
+  referralOptOut: strictObject({ friendHash: text((value) => /^[0-9a-f]{64}$/.test(value)) }),
   /**
    * Self-service "download my data", emailed to the contact's address; short expiry (docs/rights.md). The
    * rights request it answers, which using it completes.
    */
-  exportData: () => z.strictObject({ contactId: id(), rightsRequestId: id().optional() }),
+  exportData: strictObject({ contactId: id, rightsRequestId: optional(id) }),
   /** Self-service "erase my data", as `exportData`. */
-  eraseData: () => z.strictObject({ contactId: id(), rightsRequestId: id().optional() }),
+  eraseData: strictObject({ contactId: id, rightsRequestId: optional(id) }),
   /**
    * The person's consent receipts (docs/consent.md, "Consent receipts"), linked from the confirmed page and
    * the preference page: it downloads them and does nothing else. Never expires.
    */
-  consentReceipts: () => z.strictObject({ contactId: id() }),
+  consentReceipts: strictObject({ contactId: id }),
   /**
    * The hosted signup form (or the operator's copy of it): the wording version and language shown for each
    * list, so a signup from it records exactly what the person saw (shared/consent/signup-form.ts). Never
-   * expires: a person agreed to what the page showed, however old. A list of entries rather than a record
-   * keyed by list id: `z.record` would add ~5 KB of zod to every function that verifies tokens.
+   * expires: a person agreed to what the page showed, however old.
    */
-  signupForm: () =>
-    z.strictObject({
-      shown: z
-        .array(
-          z.strictObject({
-            listId: id(),
-            version: z.number().int().min(1),
-            locale: z.enum(supportedLocales),
-          }),
-        )
-        .min(1)
-        .max(10),
+  signupForm: strictObject({
+    shown: list(strictObject({ listId: id, version: integer(1), locale: oneOf(supportedLocales) }), {
+      min: 1,
+      max: 10,
     }),
+  }),
 } as const;
 
 export type TokenPurpose = keyof typeof tokenPurposes;
-export type TokenData<P extends TokenPurpose> = z.infer<ReturnType<(typeof tokenPurposes)[P]>>;
+export type TokenData<P extends TokenPurpose> = CheckedBy<(typeof tokenPurposes)[P]>;
 
-const builtSchemas = new Map<TokenPurpose, z.ZodType>();
-function purposeSchema<P extends TokenPurpose>(purpose: P): z.ZodType<TokenData<P>> {
-  let schema = builtSchemas.get(purpose);
-  if (schema === undefined) {
-    schema = tokenPurposes[purpose]();
-    builtSchemas.set(purpose, schema);
-  }
-  return schema as z.ZodType<TokenData<P>>;
-}
+/** The payload of `purpose` checked, or INVALID. */
+const checkedPayload = <P extends TokenPurpose>(purpose: P, data: unknown) =>
+  (tokenPurposes[purpose] as Check<TokenData<P>>)(data);
 
 export type TokenRejection = 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' | 'invalid_payload';
 export type VerifiedToken<P extends TokenPurpose> =
@@ -112,8 +110,8 @@ export const MAX_TOKEN_LENGTH = 1024;
 const SIGNATURE_BYTES = 32;
 const FORMAT_VERSION = 'cm1';
 
-const envelopeOf = () => z.strictObject({ d: z.unknown(), exp: z.number().int().positive().optional() });
-let envelopeSchema: ReturnType<typeof envelopeOf> | undefined;
+const envelopeOf = strictObject({ d: (value: unknown) => value, exp: optional(integer(1)) });
+type Envelope = { d: unknown; exp?: number };
 
 export interface TokenSigner {
   sign<P extends TokenPurpose>(
@@ -132,7 +130,9 @@ export function createTokenSigner(keyring: SigningKeyring, now: () => number = D
     sign(purpose, data, options) {
       const key = keyring.keys.get(keyring.activeKeyId);
       if (key === undefined) throw new Error('The active signing key is missing from the keyring');
-      const envelope: z.infer<ReturnType<typeof envelopeOf>> = { d: purposeSchema(purpose).parse(data) };
+      const payloadData = checkedPayload(purpose, data);
+      if (payloadData === INVALID) throw new Error(`Not a valid ${purpose} token payload`);
+      const envelope: Envelope = { d: payloadData };
       if (options?.expiresInSeconds !== undefined) {
         envelope.exp = Math.floor(now() / 1000) + options.expiresInSeconds;
       }
@@ -159,16 +159,15 @@ export function createTokenSigner(keyring: SigningKeyring, now: () => number = D
       }
       const payloadBytes = Buffer.from(payload, 'base64url');
       if (!isCanonicalBase64url(payload, payloadBytes)) return { ok: false, reason: 'malformed' };
-      let envelope: z.infer<ReturnType<typeof envelopeOf>>;
+      let envelope: Envelope | typeof INVALID;
       try {
-        envelopeSchema ??= envelopeOf();
-        envelope = envelopeSchema.parse(JSON.parse(payloadBytes.toString('utf8')));
+        envelope = envelopeOf(JSON.parse(payloadBytes.toString('utf8')));
       } catch {
         return { ok: false, reason: 'invalid_payload' };
       }
-      const data = purposeSchema(purpose).safeParse(envelope.d);
-      if (!data.success) return { ok: false, reason: 'invalid_payload' };
-      const verified = data.data as TokenData<typeof purpose>;
+      if (envelope === INVALID) return { ok: false, reason: 'invalid_payload' };
+      const verified = checkedPayload(purpose, envelope.d);
+      if (verified === INVALID) return { ok: false, reason: 'invalid_payload' };
       if (envelope.exp !== undefined && envelope.exp * 1000 <= now()) {
         return { ok: false, reason: 'expired', expiredData: verified };
       }

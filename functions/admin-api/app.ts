@@ -43,7 +43,7 @@ export const adminApiInfo = {
 /** One router with the routes of several modules (those sharing a path prefix are one group). */
 async function routerOf(...routers: Promise<Router>[]): Promise<Router> {
   const [first, ...rest] = await Promise.all(routers);
-  for (const router of rest) first?.route('/', router);
+  for (const router of rest) first?.include(router);
   if (first === undefined) throw new Error('a route group needs at least one router');
   return first;
 }

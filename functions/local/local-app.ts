@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiKeyVerifier } from '../../shared/api-keys';
 import { openApiDocumentOf, serveApiDocs } from '../../shared/http/api-docs';
 import type { AppEnv } from '../../shared/http/app-env';
+import { createRouter, type Router } from '../../shared/http/create-api';
 import { securityHeaders } from '../../shared/http/security-headers';
 import type { Runtime } from '../../shared/runtime';
 import { adminApiInfo, createAdminApp } from '../admin-api/app';
@@ -30,12 +30,11 @@ export function createLocalApp(runtime: Runtime, options: { apiKeys: ApiKeyVerif
     apiKeys: options.apiKeys,
     docsAssetBaseUrl: DOCS_ASSET_PATH,
   });
-  // Only its registry is used: it merges both apps' operations into one document, on the first request.
-  let bothApis: Promise<OpenAPIHono<AppEnv>> | undefined;
+  // Only its declared routes are used: both apps' operations in one document, on the first request.
+  let bothApis: Promise<Router> | undefined;
   const bothRouters = () => {
     bothApis ??= Promise.all([publicApp.allRoutes(), adminApp.allRoutes()]).then(
-      ([publicRoutes, adminRoutes]) =>
-        new OpenAPIHono<AppEnv>().route('/', publicRoutes).route('/', adminRoutes),
+      ([publicRoutes, adminRoutes]) => createRouter().include(publicRoutes).include(adminRoutes),
     );
     return bothApis;
   };

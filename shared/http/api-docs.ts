@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, zodToOpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import type { AppEnv } from './app-env';
-import { createRouter } from './create-api';
+import { createRouter, documentedRoute, type Router } from './create-api';
+import { openApiMetadataInto } from './openapi-zod';
 
 /**
  * `GET <prefix>/openapi.json` (OpenAPI 3.1 generated from the routes' zod schemas) and `GET <prefix>/docs`
@@ -17,16 +18,29 @@ export interface ApiInfo {
   version: string;
 }
 
-type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
+type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
-/** Registers what every document shares (the admin security scheme) and builds the 3.1 document. */
-export function openApiDocumentOf(app: OpenAPIHono<AppEnv>, info: ApiInfo, origin: string): OpenApiDocument {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'adminApiKey', {
+/**
+ * The 3.1 document of the routes `router` declares, in their order, and what every document shares (the
+ * admin security scheme). The only code that loads the OpenAPI generator: the schemas' `.openapi()`
+ * metadata, recorded as the route modules loaded (openapi-zod.ts), is handed to it first.
+ */
+export function openApiDocumentOf(router: Router, info: ApiInfo, origin: string): OpenApiDocument {
+  openApiMetadataInto(zodToOpenAPIRegistry);
+  const registry = new OpenAPIRegistry();
+  for (const route of router.declaredRoutes()) {
+    if (route.hide !== true) registry.registerPath(documentedRoute(route));
+  }
+  registry.registerComponent('securitySchemes', 'adminApiKey', {
     type: 'http',
     scheme: 'bearer',
     description: 'An admin API key: `Authorization: Bearer <key>`.',
   });
-  return app.getOpenAPI31Document({ openapi: '3.1.0', info: { ...info }, servers: [{ url: origin }] });
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { ...info },
+    servers: [{ url: origin }],
+  });
 }
 
 export interface ApiDocsOptions {
@@ -45,7 +59,7 @@ export interface ApiDocsOptions {
  */
 export function apiDocsRoutes(
   options: Omit<ApiDocsOptions, 'assetBaseUrl'> & { assetBaseUrl?: string | undefined },
-): OpenAPIHono<AppEnv> {
+): Router {
   const router = createRouter();
   serveApiDocs(router, { ...options, assetBaseUrl: options.assetBaseUrl ?? SWAGGER_UI_CDN });
   return router;

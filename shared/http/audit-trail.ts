@@ -1,16 +1,16 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { type AuditTarget, type AuditTargetType, recordAuditEvent } from '../audit/audit-events';
 import type { TableAccess } from '../table-access';
 import type { AppEnv } from './app-env';
+import type { Router } from './create-api';
 
 /**
  * Records an audit event after every successful (2xx) admin request that is not a read: the key id, the
  * route's operationId, its method and path template, the target and the time. Nothing else: never the
  * body, the query or any personal data.
  *
- * The operationId comes from the app's own OpenAPI registry, looked up by the route Hono actually ran, so a
+ * The operationId comes from the routes the group's router declares (create-api.ts), looked up by the route Hono actually ran, so a
  * new route is audited without any edit here. The target is the route's first id path parameter
  * (`/contacts/{contactId}/…` → `contact`); a create route without one names what it made in its JSON
  * answer (`createList` → `listId`).
@@ -46,12 +46,10 @@ interface Operation {
   path: string;
 }
 
-/** `"POST /admin/v1/lists/:listId"` (Hono's routing path) → the route's operation, from the registry. */
-export function operationsOf(app: OpenAPIHono<AppEnv>): Map<string, Operation> {
+/** `"POST /admin/v1/lists/:listId"` (Hono's routing path) → the route's operation, from the declared routes. */
+export function operationsOf(router: Router): Map<string, Operation> {
   const operations = new Map<string, Operation>();
-  for (const definition of app.openAPIRegistry.definitions) {
-    if (definition.type !== 'route') continue;
-    const { method, path, operationId } = definition.route;
+  for (const { method, path, operationId } of router.declaredRoutes()) {
     const routingPath = path.replace(/\{([^}]+)\}/g, ':$1');
     operations.set(`${method.toUpperCase()} ${routingPath}`, { operationId: operationId ?? '', path });
   }

@@ -1,15 +1,144 @@
-import { extendZodWithOpenApi } from '@hono/zod-openapi';
 import * as z from 'zod';
 
 /**
- * Adds `.openapi()` to zod's schemas (idempotent). @hono/zod-openapi does it as it loads, but a module that
- * calls `.openapi()` at its own load must not count on that: the bundles are split into chunks
- * (infra/function-bundle.ts) and esbuild keeps a cross-chunk import only for a binding that is used, not
- * for `import '@hono/zod-openapi'` alone, so such a module's chunk could run before the extension. Call
- * this first in any module that builds schemas with `.openapi()` at load and imports nothing else from
- * @hono/zod-openapi. Only `ZodType` is passed, never the namespace: see `overTargetCeilings` in
- * infra/bundle-sizes.ts.
+ * `.openapi()` on zod's schemas, without the OpenAPI generator: a request's route module builds its
+ * schemas (and their OpenAPI metadata) as it loads, and serving a request must not load
+ * `@asteasolutions/zod-to-openapi` (one ~78 KB file holding the document generators) for it. So the metadata
+ * is recorded here, exactly as zod-to-openapi's own `extendZodWithOpenApi` records it (same merging, same
+ * new instance per call, the same methods keeping it), and `openApiMetadataInto` hands it to
+ * zod-to-openapi's registry when the document is built (shared/http/openapi-document.ts).
+ * `test/integration/openapi.test.ts` holds the document to the one this module's predecessor gave.
+ *
+ * Call `extendZodForOpenApi()` first in any module that calls `.openapi()` at its load: the bundles are
+ * split into chunks (infra/function-bundle.ts) and esbuild keeps a cross-chunk import only for a binding
+ * that is used, so the extension must be called, not merely imported.
  */
+
+type Metadata = Record<string, unknown> & { _internal?: Record<string, unknown>; param?: object };
+interface MetadataStore {
+  get(schema: z.ZodType): Metadata | undefined;
+  add(schema: z.ZodType, metadata: Metadata): unknown;
+}
+
+/** Until a document is built: zod's own registry kind (metadata inherited along `.check()` clones). */
+const recorded = z.registry<Metadata>();
+/** What was recorded, in order, to hand over (a registry cannot be listed). */
+const recordedInOrder: [z.ZodType, Metadata][] = [];
+let store: MetadataStore = {
+  get: (schema) => recorded.get(schema),
+  add: (schema, metadata) => {
+    recorded.add(schema, metadata);
+    recordedInOrder.push([schema, metadata]);
+  },
+};
+
+/**
+ * Hands every recorded metadata to zod-to-openapi's registry (`zodToOpenAPIRegistry`), in order, and
+ * records later calls there directly. Called by the document's code once it has loaded zod-to-openapi.
+ */
+export function openApiMetadataInto(registry: MetadataStore): void {
+  if (store === registry) return;
+  for (const [schema, metadata] of recordedInOrder) registry.add(schema, metadata);
+  recordedInOrder.length = 0;
+  store = registry;
+}
+
+/** zod-to-openapi's `Metadata.getMetadataFromRegistry`: ours merged with zod's own `.meta()`. */
+function metadataOf(schema: z.ZodType): Metadata | undefined {
+  const internal = store.get(schema);
+  const general = schema.meta() as Metadata | undefined;
+  if (!internal) return general;
+  const { _internal, ...rest } = internal;
+  const { id, title, ...restGeneral } = general ?? {};
+  return {
+    _internal: { ...(id ? { refId: id } : {}), ..._internal },
+    ...rest,
+    ...(title ? { description: title } : {}),
+    ...restGeneral,
+  };
+}
+
+type Schema = z.ZodType & Record<string, unknown>;
+
+/** Keeps the metadata on what `modifier` returns (zod-to-openapi's `preserveMetadataFromModifier`). */
+function preserveMetadataFromModifier(schema: Schema, modifier: string) {
+  const original = schema[modifier];
+  if (typeof original !== 'function') return;
+  schema[modifier] = function (this: z.ZodType, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    const meta = metadataOf(this);
+    if (meta) store.add(result, meta);
+    return result;
+  };
+}
+
+const MODIFIERS_KEEPING_METADATA = [
+  'optional',
+  'nullable',
+  'default',
+  'transform',
+  'refine',
+  'length',
+  'min',
+  'max',
+];
+
+function openapi(this: Schema, ...args: unknown[]) {
+  const [refOrMetadata, metadataOrOptions, maybeOptions] = args;
+  const byRef = typeof refOrMetadata === 'string';
+  const refId = byRef ? refOrMetadata : undefined;
+  const metadata = (byRef ? metadataOrOptions : refOrMetadata) as Metadata | undefined;
+  const options = (byRef ? maybeOptions : metadataOrOptions) as object | undefined;
+  const { param, ...restOfOpenApi } = metadata ?? {};
+  const { _internal: internalMetadata, ...currentMetadata } = metadataOf(this) ?? {};
+  const _internal = { ...internalMetadata, ...options, ...(refId ? { refId } : undefined) };
+  const resultMetadata: Metadata = {
+    ...currentMetadata,
+    ...restOfOpenApi,
+    ...(currentMetadata.param || param ? { param: { ...currentMetadata.param, ...param } } : undefined),
+  };
+  // A new instance, so that sequential calls on one schema do not override each other.
+  const result = new (this.constructor as new (def: unknown) => Schema)(this._def);
+  const setMetadata = (schema: z.ZodType) =>
+    store.add(schema, {
+      ...(Object.keys(_internal).length > 0 ? { _internal } : undefined),
+      ...resultMetadata,
+    });
+  setMetadata(result);
+  // z.json() is a lazy schema: its inner schema needs the refId too.
+  if (result.def.type === 'lazy') setMetadata(this);
+  if (result.def.type === 'object') {
+    const objectMetadata = metadataOf(result);
+    const originalExtend = result.extend as (...extendArgs: unknown[]) => Schema;
+    result.extend = (...extendArgs: unknown[]) => {
+      const extended = originalExtend.apply(result, extendArgs);
+      const { _internal: objectInternal, ...rest } = objectMetadata ?? {};
+      store.add(extended, {
+        _internal: {
+          extendedFrom: objectInternal?.refId
+            ? { refId: objectInternal.refId, schema: result }
+            : objectInternal?.extendedFrom,
+        },
+      });
+      return (extended.openapi as (metadata: Metadata) => Schema)(rest);
+    };
+    preserveMetadataFromModifier(result, 'catchall');
+  }
+  for (const modifier of MODIFIERS_KEEPING_METADATA) preserveMetadataFromModifier(result, modifier);
+  const originalMeta = result.meta as (...metaArgs: unknown[]) => Schema;
+  result.meta = function (this: Schema, ...metaArgs: unknown[]) {
+    const metaResult = originalMeta.apply(this, metaArgs);
+    if (metaArgs[0]) {
+      const meta = store.get(this);
+      if (meta) store.add(metaResult, { ...meta, ...(metaArgs[0] as Metadata) });
+    }
+    return metaResult;
+  };
+  return result;
+}
+
+/** Adds `.openapi()` to zod's schemas (idempotent). */
 export function extendZodForOpenApi(): void {
-  extendZodWithOpenApi({ ZodType: z.ZodType } as Parameters<typeof extendZodWithOpenApi>[0]);
+  const prototype: object = z.ZodType.prototype;
+  if (!('openapi' in prototype)) Object.assign(prototype, { openapi });
 }

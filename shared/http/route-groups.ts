@@ -1,4 +1,3 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type Context, type ErrorHandler, Hono, type NotFoundHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import { onFirstCall } from '../lambda-invocation';
@@ -7,6 +6,7 @@ import type { SigningKeyring } from '../signing-keyring';
 import type { ApiInfo } from './api-docs';
 import type { AppEnv } from './app-env';
 import { limitBodySize } from './body-limit';
+import type { Router } from './create-api';
 import { requireOriginCredential } from './origin-credential';
 import { securityHeaders } from './security-headers';
 
@@ -28,7 +28,7 @@ import { securityHeaders } from './security-headers';
  * language) are loaded the same way, by the first error or unknown path: most cold starts never need them.
  */
 
-export type Router = OpenAPIHono<AppEnv>;
+export type { Router };
 
 export interface RouteGroup {
   /**
@@ -187,7 +187,7 @@ export function createApi(options: {
     Promise.all(loaded.map((routes) => routes())).then(async (routers) => {
       const { createRouter } = await import('./create-api');
       const merged = createRouter();
-      for (const router of routers) merged.route('/', router);
+      for (const router of routers) merged.include(router);
       return merged;
     }),
   );

@@ -18,9 +18,9 @@ import {
  */
 
 // ---------------------------------------------------------------------------------------------------
-// Each schema is a factory: a schema made when a route module runs carries
-// `@hono/zod-openapi`'s `.openapi()` (it extends zod as it loads), one made here at import time may not,
-// and the configuration must not load the HTTP layer to get it.
+// Each schema is a factory: a schema made when a route module runs carries `.openapi()` (the route module
+// extends zod first, shared/http/openapi-zod.ts), one made here at import time may not, and the domain
+// must not load the HTTP layer to get it.
 // ---------------------------------------------------------------------------------------------------
 
 export const opaqueId = () => z.string().regex(OPAQUE_ID, 'must be an id: 1 to 64 letters, digits, - or _');

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,14 @@ function bundled(name: keyof typeof functionEntries): BuiltBundle {
 const classicZod = (inputs: string[]) => inputs.filter((input) => input.includes('zod/v4/classic/'));
 const anyZod = (inputs: string[]) => inputs.filter((input) => input.includes('node_modules/zod/'));
 const ours = (inputs: string[], pattern: RegExp) => inputs.filter((input) => pattern.test(input));
+const openApiMachinery = (inputs: string[]) =>
+  inputs.filter((input) =>
+    /node_modules\/(@asteasolutions\/zod-to-openapi|@hono\/zod-openapi)\//.test(input),
+  );
+const routeModules = (name: string) =>
+  readdirSync(`functions/${name}/routes`)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => `functions/${name}/routes/${file}`);
 
 afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
@@ -81,4 +89,30 @@ describe('cold start', () => {
       ours(pixel, /(shared\/(consent\/signup|email\/compose|http\/error-responses)|routes\/(?!pixel))/),
     ).toEqual([]);
   });
+
+  it('an open pixel’s first request loads no zod and no OpenAPI machinery', () => {
+    // Its route validates nothing, its token is checked by plain code (shared/validation/plain-checks.ts)
+    // and its write needs no item schema: zod (~370 KB of source) was most of this request's loading.
+    const bundle = bundled('public-api');
+    const firstRequest = [
+      ...bundle.inputsLoadedBy('functions/public-api/routes/pixel.ts'),
+      ...bundle.inputsLoadedBy('functions/public-api/route-dependencies.ts'),
+    ];
+    expect(firstRequest).toContainEqual(expect.stringMatching(/shared\/tokens\.ts$/));
+    expect(firstRequest).toContainEqual(expect.stringMatching(/shared\/tracking\/record-open\.ts$/));
+    expect(anyZod(firstRequest)).toEqual([]);
+    expect(openApiMachinery(firstRequest)).toEqual([]);
+  });
+
+  it.each(['public-api', 'admin-api'] as const)(
+    '%s serves every route without the OpenAPI machinery, which only the document loads',
+    (name) => {
+      const bundle = bundled(name);
+      // Each route module a group imports (a few are imported by those, as contact-schemas.ts).
+      const imported = routeModules(name).filter((route) => bundle.inputsLoadedBy(route).length > 0);
+      expect(imported.length).toBeGreaterThan(9);
+      for (const route of imported) expect(openApiMachinery(bundle.inputsLoadedBy(route)), route).toEqual([]);
+      expect(openApiMachinery(bundle.inputsLoadedBy('shared/http/api-docs.ts'))).not.toEqual([]);
+    },
+  );
 });

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import {
@@ -8,7 +7,7 @@ import {
   NotFoundError,
 } from '../../shared/errors';
 import { PUBLIC_BODY_LIMIT_BYTES } from '../../shared/http/body-limit';
-import { createRouter } from '../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../shared/http/create-api';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import { createApi } from '../../shared/http/route-groups';
 import { errorPageMessagesFor, pageErrorCodes } from '../../shared/i18n/error-page-messages';
@@ -21,7 +20,7 @@ import { createLogger } from '../../shared/log';
 function appUnderTest() {
   const logged: string[] = [];
   const logger = createLogger({ level: 'debug', service: 'test', write: (line) => logged.push(line) });
-  const signup = createRoute({
+  const signup = defineRoute({
     method: 'post',
     path: '/signup',
     request: {

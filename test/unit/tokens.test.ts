@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SigningKeyring } from '../../shared/config';
 import { createTokenSigner } from '../../shared/tokens';
@@ -42,6 +42,40 @@ describe('signed tokens', () => {
       }),
     ).toThrow();
     expect(() => signer.sign('preferences', { contactId: 'ada@example.com' })).toThrow();
+  });
+
+  it('refuses a genuinely signed payload that breaks its purpose’s shape', () => {
+    // Signed with the key, as a leaked key or an older version's bug could: the shape is checked anyway.
+    const signedRaw = (purpose: string, envelope: unknown) => {
+      const payload = Buffer.from(JSON.stringify(envelope)).toString('base64url');
+      const mac = createHmac('sha256', keyA).update(`cm1.${purpose}.a.${payload}`).digest('base64url');
+      return `a.${payload}.${mac}`;
+    };
+    const refused = { ok: false, reason: 'invalid_payload' };
+    const cases: [Parameters<typeof signer.verify>[0], unknown][] = [
+      ['trackOpen', { d: { contactId: 'c_1', messageId: 'm_1', extra: 1 } }],
+      ['trackOpen', { d: { contactId: 'c_1', messageId: 'm 1' } }],
+      ['trackOpen', { d: { contactId: 'c_1', messageId: 'm_1', mode: 'per-person' } }],
+      ['trackOpen', { d: { contactId: 'c_1' } }],
+      ['trackOpen', { d: ['c_1', 'm_1'] }],
+      ['trackOpen', { d: { contactId: 'c_1', messageId: 'm_1' }, exp: 1.5 }],
+      ['trackOpen', { d: { contactId: 'c_1', messageId: 'm_1' }, other: true }],
+      ['unsubscribe', { d: { contactId: 'c_1', listId: 'l_1', campaignId: null } }],
+      ['confirmSubscription', { d: { contactId: 'c_1', listIds: ['a', 'b'], requestIds: ['r'] } }],
+      ['confirmSubscription', { d: { contactId: 'c_1', listIds: [], requestIds: [] } }],
+      ['signupForm', { d: { shown: [{ listId: 'l_1', version: 0, locale: 'en' }] } }],
+      ['signupForm', { d: { shown: [{ listId: 'l_1', version: 1, locale: 'de' }] } }],
+      ['referralOptOut', { d: { friendHash: 'A'.repeat(64) } }],
+    ];
+    for (const [purpose, envelope] of cases) {
+      expect(signer.verify(purpose, signedRaw(purpose, envelope)), JSON.stringify(envelope)).toEqual(refused);
+    }
+    const aggregate = { contactId: 'c_1', messageId: 'm_1', mode: 'aggregate' };
+    expect(signer.verify('trackOpen', signedRaw('trackOpen', { d: aggregate, exp: 4102444800 }))).toEqual({
+      ok: true,
+      data: aggregate,
+      keyId: 'a',
+    });
   });
 
   it('rejects a token whose payload was altered', () => {

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { startCampaign } from '../../../shared/campaigns/campaign-lifecycle';
 import {
@@ -10,13 +9,17 @@ import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { setAccount } from '../../../shared/contacts/account-holder';
 import { NotFoundError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories, noticeCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import { headerSafeText, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
 import { CampaignSchema, campaignView } from './campaigns';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
 
@@ -85,7 +88,7 @@ const AccountBody = z
   })
   .openapi('AccountStatus');
 
-const createAnnouncementRoute = createRoute({
+const createAnnouncementRoute = defineRoute({
   method: 'post',
   path: '/admin/v1/announcements',
   operationId: 'createAnnouncement',
@@ -117,7 +120,7 @@ const createAnnouncementRoute = createRoute({
   },
 });
 
-const setAccountRoute = createRoute({
+const setAccountRoute = defineRoute({
   method: 'put',
   path: '/admin/v1/contacts/{contactId}/account',
   operationId: 'setAccountStatus',

@@ -1,12 +1,15 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { apiKeyScopes, createApiKey, listApiKeys, revokeApiKey } from '../../../shared/api-keys';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Admin API keys: create (the full key is answered once), list (never a secret or its hash), revoke
@@ -56,7 +59,7 @@ const KeyIdParams = z.object({
 
 const common = { tags: ['API keys'], ...adminAccess('admin') };
 
-const createApiKeyRoute = createRoute({
+const createApiKeyRoute = defineRoute({
   ...common,
   method: 'post',
   path: '/admin/v1/api-keys',
@@ -74,7 +77,7 @@ const createApiKeyRoute = createRoute({
   },
 });
 
-const listApiKeysRoute = createRoute({
+const listApiKeysRoute = defineRoute({
   ...common,
   method: 'get',
   path: '/admin/v1/api-keys',
@@ -90,7 +93,7 @@ const listApiKeysRoute = createRoute({
   },
 });
 
-const revokeApiKeyRoute = createRoute({
+const revokeApiKeyRoute = defineRoute({
   ...common,
   method: 'delete',
   path: '/admin/v1/api-keys/{keyId}',

@@ -1,11 +1,14 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { auditTargetTypes, listAuditEvents, MAX_AUDIT_DAYS } from '../../../shared/audit/audit-events';
 import { ValidationError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /** The admin audit trail: every successful admin write, by day (range) or by target, newest first. */
 
@@ -24,7 +27,7 @@ const AuditEventSchema = z
 
 const Day = z.iso.date();
 
-const listAuditEventsRoute = createRoute({
+const listAuditEventsRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/audit-events',
   operationId: 'listAuditEvents',

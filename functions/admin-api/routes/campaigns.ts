@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import {
   cancelCampaign,
@@ -18,13 +17,17 @@ import {
 import { preflightCampaign } from '../../../shared/campaigns/preflight';
 import { campaignFields } from '../../../shared/data-model/campaign-items';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { getList } from '../../../shared/lists/lists';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Campaigns: one message to every confirmed subscriber of a list, sent by the fan-out (docs/campaigns.md).
@@ -115,7 +118,7 @@ const campaignResponse = (description: string) => ({
 
 const access = adminAccess('campaigns');
 
-const createCampaignRoute = createRoute({
+const createCampaignRoute = defineRoute({
   method: 'post',
   path: '/admin/v1/campaigns',
   operationId: 'createCampaign',
@@ -131,7 +134,7 @@ const createCampaignRoute = createRoute({
   },
 });
 
-const listCampaignsRoute = createRoute({
+const listCampaignsRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/campaigns',
   operationId: 'listCampaigns',
@@ -146,7 +149,7 @@ const listCampaignsRoute = createRoute({
   },
 });
 
-const getCampaignRoute = createRoute({
+const getCampaignRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/campaigns/{campaignId}',
   operationId: 'getCampaign',
@@ -158,7 +161,7 @@ const getCampaignRoute = createRoute({
 });
 
 function transitionRoute(action: 'start' | 'pause' | 'resume' | 'cancel', summary: string) {
-  return createRoute({
+  return defineRoute({
     method: 'post',
     path: `/admin/v1/campaigns/{campaignId}/${action}`,
     operationId: `${action}Campaign`,

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import {
   consentEventKinds,
@@ -8,11 +7,15 @@ import {
   wordingEvidenceKinds,
 } from '../../../shared/consent/consent-events';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * A contact's consent ledger, newest first, page by page: the proof of what they agreed to, when, how and
@@ -67,7 +70,7 @@ const ConsentEventPageSchema = z
   })
   .openapi('ConsentEventPage');
 
-const listConsentEventsRoute = createRoute({
+const listConsentEventsRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/contacts/{contactId}/consent-events',
   operationId: 'listConsentEvents',

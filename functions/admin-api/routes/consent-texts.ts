@@ -1,94 +1,124 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute, lazyRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { createConsentText, listConsentTexts } from '../../../shared/lists/consent-texts';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import { ListIdParamsSchema } from './lists';
 
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
+
 /**
  * The wording shown next to a list's signup checkbox. Every save is a new, immutable version per locale;
  * earlier versions stay readable forever, since opt-ins point at the version (and hash) they agreed to.
  */
 
-const NewConsentTextSchema = z
-  .strictObject({
-    locale: z.enum(supportedLocales),
-    text: z
-      .string()
-      .trim()
-      .min(1)
-      .max(5000)
-      .openapi({ example: 'Yes, send me the weekly newsletter. I can unsubscribe at any time.' }),
-  })
-  .openapi('NewConsentText');
+/**
+ * The consent texts routes' schemas, built by the first request that validates or answers with one (or by
+ * the document), not when the lists group loads for another of its routes.
+ */
+function buildConsentTextSchemas() {
+  const NewConsentTextSchema = z
+    .strictObject({
+      locale: z.enum(supportedLocales),
+      text: z
+        .string()
+        .trim()
+        .min(1)
+        .max(5000)
+        .openapi({ example: 'Yes, send me the weekly newsletter. I can unsubscribe at any time.' }),
+    })
+    .openapi('NewConsentText');
 
-const ConsentTextSchema = z
-  .object({
-    listId: z.string().openapi({ example: 'weekly-news' }),
-    locale: z.enum(supportedLocales),
-    version: z.number().int().min(1),
-    text: z.string(),
-    sha256: z.string().openapi({ description: 'Hex SHA-256 of the UTF-8 text.' }),
-    createdAt: z.iso.datetime(),
-  })
-  .openapi('ConsentText');
+  const ConsentTextSchema = z
+    .object({
+      listId: z.string().openapi({ example: 'weekly-news' }),
+      locale: z.enum(supportedLocales),
+      version: z.number().int().min(1),
+      text: z.string(),
+      sha256: z.string().openapi({ description: 'Hex SHA-256 of the UTF-8 text.' }),
+      createdAt: z.iso.datetime(),
+    })
+    .openapi('ConsentText');
+  return { NewConsentTextSchema, ConsentTextSchema };
+}
+let builtConsentTextSchemas: ReturnType<typeof buildConsentTextSchemas> | undefined;
+const consentTextSchemas = () => {
+  builtConsentTextSchemas ??= buildConsentTextSchemas();
+  return builtConsentTextSchemas;
+};
 
 // New wording is configuration (what people agree to): `admin`. Reading it: `contacts:read`.
 const common = { tags: ['Consent texts'] };
 
-const createConsentTextRoute = createRoute({
-  ...common,
-  method: 'post',
-  path: '/admin/v1/lists/{listId}/consent-texts',
-  operationId: 'createConsentText',
-  ...adminAccess('admin'),
-  summary: "Save a new version of a list's consent wording in one locale",
-  description: 'The new version is the next number for that locale; earlier versions are never changed.',
-  request: {
-    params: ListIdParamsSchema,
-    body: { required: true, content: { 'application/json': { schema: NewConsentTextSchema } } },
-  },
-  responses: {
-    201: {
-      description: 'The version was saved.',
-      content: { 'application/json': { schema: ConsentTextSchema } },
-    },
-    400: errorResponse('The request is not valid.'),
-    401: errorResponse('No valid API key was presented.'),
-    404: errorResponse('There is no such list.'),
-    409: errorResponse('Another version was saved at the same time (`consent_text_version_taken`); retry.'),
-  },
-});
-
-const listConsentTextsRoute = createRoute({
-  ...common,
-  method: 'get',
-  path: '/admin/v1/lists/{listId}/consent-texts',
-  operationId: 'listConsentTexts',
-  ...adminAccess('contacts:read'),
-  summary: "Every version of a list's consent wording, newest first",
-  request: {
-    params: ListIdParamsSchema,
-    query: z.object({ locale: z.enum(supportedLocales).optional() }),
-  },
-  responses: {
-    200: {
-      description: 'The versions, newest first.',
-      content: {
-        'application/json': {
-          schema: z.object({ consentTexts: z.array(ConsentTextSchema) }).openapi('ConsentTextCollection'),
-        },
+const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/consent-texts', () =>
+  defineRoute({
+    ...common,
+    method: 'post',
+    path: '/admin/v1/lists/{listId}/consent-texts',
+    operationId: 'createConsentText',
+    ...adminAccess('admin'),
+    summary: "Save a new version of a list's consent wording in one locale",
+    description: 'The new version is the next number for that locale; earlier versions are never changed.',
+    request: {
+      params: ListIdParamsSchema,
+      body: {
+        required: true,
+        content: { 'application/json': { schema: consentTextSchemas().NewConsentTextSchema } },
       },
     },
-    400: errorResponse('The request is not valid.'),
-    401: errorResponse('No valid API key was presented.'),
-    404: errorResponse('There is no such list.'),
-  },
-});
+    get responses() {
+      return {
+        201: {
+          description: 'The version was saved.',
+          content: { 'application/json': { schema: consentTextSchemas().ConsentTextSchema } },
+        },
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+        409: errorResponse(
+          'Another version was saved at the same time (`consent_text_version_taken`); retry.',
+        ),
+      };
+    },
+  }),
+);
+
+const listConsentTextsRoute = lazyRoute('get', '/admin/v1/lists/{listId}/consent-texts', () =>
+  defineRoute({
+    ...common,
+    method: 'get',
+    path: '/admin/v1/lists/{listId}/consent-texts',
+    operationId: 'listConsentTexts',
+    ...adminAccess('contacts:read'),
+    summary: "Every version of a list's consent wording, newest first",
+    request: {
+      params: ListIdParamsSchema,
+      query: z.object({ locale: z.enum(supportedLocales).optional() }),
+    },
+    get responses() {
+      return {
+        200: {
+          description: 'The versions, newest first.',
+          content: {
+            'application/json': {
+              schema: z
+                .object({ consentTexts: z.array(consentTextSchemas().ConsentTextSchema) })
+                .openapi('ConsentTextCollection'),
+            },
+          },
+        },
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+      };
+    },
+  }),
+);
 
 export function consentTextRoutes(access: TableAccess) {
   return createRouter()

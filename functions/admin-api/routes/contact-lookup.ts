@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { recordAuditEvent } from '../../../shared/audit/audit-events';
 import {
@@ -8,14 +7,18 @@ import {
 } from '../../../shared/contacts/contact-lookup';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
 import {
   ContactIdParamsSchema,
   ContactWithSubscriptionsSchema,
   contactWithSubscriptionsJson,
 } from './contact-schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * The operator's desk (docs/contacts.md, "Finding a contact"): a person writes from an address, and every
@@ -56,7 +59,7 @@ const errors = {
   403: errorResponse('The API key lacks the `contacts:read` scope.'),
 };
 
-const findContactsRoute = createRoute({
+const findContactsRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:read'),
   method: 'get',
@@ -87,7 +90,7 @@ const findContactsRoute = createRoute({
   },
 });
 
-const getContactRoute = createRoute({
+const getContactRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:read'),
   method: 'get',

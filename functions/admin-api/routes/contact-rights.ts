@@ -1,10 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { recordAuditEvent } from '../../../shared/audit/audit-events';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { type ReceiptDependencies, receiptsFor } from '../../../shared/receipts/receipts';
 import { eraseContact } from '../../../shared/rights/erasure';
 import { exportContact } from '../../../shared/rights/export';
@@ -12,6 +12,9 @@ import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Data-subject rights through the admin API (docs/rights.md): access and portability (`exportContact`)
@@ -84,7 +87,7 @@ const rightsRequestConflicts =
   'The rights request is about another contact (`rights_request_other_contact`), of another kind ' +
   '(`rights_request_kind_mismatch`), closed (`rights_request_closed`) or not verified (`rights_request_not_verified`); nothing was done.';
 
-const exportContactRoute = createRoute({
+const exportContactRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/contacts/{contactId}/export',
   operationId: 'exportContact',
@@ -108,7 +111,7 @@ const exportContactRoute = createRoute({
   },
 });
 
-const eraseContactRoute = createRoute({
+const eraseContactRoute = defineRoute({
   method: 'post',
   path: '/admin/v1/contacts/{contactId}/erase',
   operationId: 'eraseContact',

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { findContact } from '../../../shared/contacts/contacts';
 import {
@@ -19,8 +18,9 @@ import {
   ValidationError,
 } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
@@ -28,6 +28,9 @@ import { contactName, opaqueId } from '../../../shared/validation/schemas';
 import { auditRightsRequestCompletion } from './contact-rights';
 import { ContactIdParamsSchema, ContactSchema, contactJson } from './contact-schemas';
 import { ListIdSchema } from './lists';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Contacts the operator creates or imports with their evidence and rectifies (GDPR Art. 16),
@@ -152,7 +155,7 @@ const ContactUpdateSchema = z
 
 const common = { tags: ['Contacts'] };
 
-const createContactRoute = createRoute({
+const createContactRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'post',
@@ -179,7 +182,7 @@ const createContactRoute = createRoute({
   },
 });
 
-const importContactsRoute = createRoute({
+const importContactsRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'post',
@@ -211,7 +214,7 @@ const importContactsRoute = createRoute({
   },
 });
 
-const updateContactRoute = createRoute({
+const updateContactRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'patch',

@@ -1,10 +1,13 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { apiKeyScopes } from '../../../shared/api-keys';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { anyAdminKeyAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 const CurrentApiKeySchema = z
   .object({
@@ -13,7 +16,7 @@ const CurrentApiKeySchema = z
   })
   .openapi('CurrentApiKey');
 
-const currentApiKeyRoute = createRoute({
+const currentApiKeyRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/whoami',
   operationId: 'getCurrentApiKey',

@@ -1,8 +1,8 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute, lazyRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import {
   createList,
   getList,
@@ -15,6 +15,9 @@ import type { TableAccess } from '../../../shared/table-access';
 import { type TrackingMode, trackingModes } from '../../../shared/tracking/tracking-modes';
 import { emailSubject, headerSafeText, listId } from '../../../shared/validation/schemas';
 
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
+
 /**
  * Lists (newsletters, topics): create, read, change. Request objects are strict, so a misspelt field (say
  * `trackingAllowedByDefualt`) is refused instead of silently falling back to a default.
@@ -24,61 +27,6 @@ export const ListIdSchema = listId().openapi({ example: 'weekly-news' });
 
 export const ListIdParamsSchema = z.object({
   listId: ListIdSchema.openapi({ param: { name: 'listId', in: 'path' } }),
-});
-
-const listTextInput = z.strictObject({
-  // The name goes into email subjects: header-safe, so the confirmation email can always be sent.
-  name: headerSafeText({ max: 200 }).openapi({ example: 'Weekly news' }),
-  description: z
-    .string()
-    .trim()
-    .max(2000)
-    .default('')
-    .openapi({ example: 'What happened this week, every Friday.' }),
-});
-
-const textsInput = z
-  .strictObject({ en: listTextInput, fr: listTextInput.optional() })
-  .openapi({ description: 'Name and description per locale; `en` is required and is the fallback.' });
-
-const welcomeContentInput = z.strictObject({
-  // Checked now against every rule the policy applies to a subject: a welcome is sent long after.
-  subject: emailSubject({ max: 200 }),
-  text: z.string().min(1).max(20_000),
-});
-
-const welcomeEmailInput = z
-  .strictObject({
-    enabled: z.boolean().default(false),
-    content: z
-      .strictObject({ en: welcomeContentInput.optional(), fr: welcomeContentInput.optional() })
-      .default({}),
-  })
-  .refine((welcome) => !welcome.enabled || welcome.content.en !== undefined, {
-    path: ['content', 'en'],
-    message: 'is required when the welcome email is enabled',
-  })
-  .openapi({ description: 'Sent after a subscription is confirmed; `content.en` is required when enabled.' });
-
-const minimumAgeInput = z
-  .number()
-  .int()
-  .min(13)
-  .max(120)
-  .nullable()
-  .openapi({ description: 'When set, signup needs an explicit confirmation of at least this age.' });
-
-const trackingModeInput = z.enum(trackingModes).openapi({
-  description:
-    'How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for ' +
-    'recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, ' +
-    'only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: ' +
-    '`DEFAULT_LIST_TRACKING_MODE`.',
-});
-
-const legacyTrackingInput = z.boolean().openapi({
-  deprecated: true,
-  description: 'Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.',
 });
 
 const oneTrackingField = {
@@ -97,140 +45,256 @@ function requestedTrackingMode(input: {
   return input.trackingAllowedByDefault ? 'per-person' : 'off';
 }
 
-const NewMailingListSchema = z
-  .strictObject({
-    listId: ListIdSchema,
-    texts: textsInput,
-    doubleOptIn: z.boolean().default(true),
-    welcomeEmail: welcomeEmailInput.default({ enabled: false, content: {} }),
-    minimumAge: minimumAgeInput.default(null),
-    trackingMode: trackingModeInput.optional(),
-    trackingAllowedByDefault: legacyTrackingInput.optional(),
-  })
-  .refine(oneTrackingField.check, oneTrackingField.message)
-  .openapi('NewMailingList');
-
-const MailingListChangesSchema = z
-  .strictObject({
-    texts: textsInput.optional(),
-    doubleOptIn: z.boolean().optional(),
-    welcomeEmail: welcomeEmailInput.optional(),
-    minimumAge: minimumAgeInput.optional(),
-    trackingMode: trackingModeInput.optional(),
-    trackingAllowedByDefault: legacyTrackingInput.optional(),
-  })
-  .refine(oneTrackingField.check, oneTrackingField.message)
-  .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
-    message: 'at least one field must be given',
-  })
-  .openapi('MailingListChanges', {
-    description:
-      'The fields to change; each given field (including `texts` and `welcomeEmail`) is replaced whole.',
+/** The fields a list's request bodies share. */
+function listInputFields() {
+  const listTextInput = z.strictObject({
+    // The name goes into email subjects: header-safe, so the confirmation email can always be sent.
+    name: headerSafeText({ max: 200 }).openapi({ example: 'Weekly news' }),
+    description: z
+      .string()
+      .trim()
+      .max(2000)
+      .default('')
+      .openapi({ example: 'What happened this week, every Friday.' }),
   });
 
-const listText = z.object({ name: z.string(), description: z.string() });
-const welcomeContent = z.object({ subject: z.string(), text: z.string() });
+  const textsInput = z
+    .strictObject({ en: listTextInput, fr: listTextInput.optional() })
+    .openapi({ description: 'Name and description per locale; `en` is required and is the fallback.' });
 
-export const MailingListSchema = z
-  .object({
-    listId: z.string().openapi({ example: 'weekly-news' }),
-    texts: z.object({ en: listText, fr: listText.optional() }),
-    doubleOptIn: z.boolean(),
-    welcomeEmail: z.object({
-      enabled: z.boolean(),
-      content: z.object({ en: welcomeContent.optional(), fr: welcomeContent.optional() }),
-    }),
-    minimumAge: z.number().int().nullable(),
-    trackingMode: z.enum(trackingModes),
-    trackingAllowedByDefault: z
-      .boolean()
-      .openapi({ deprecated: true, description: 'Whether `trackingMode` is `per-person`.' }),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-  })
-  .openapi('MailingList');
+  const welcomeContentInput = z.strictObject({
+    // Checked now against every rule the policy applies to a subject: a welcome is sent long after.
+    subject: emailSubject({ max: 200 }),
+    text: z.string().min(1).max(20_000),
+  });
 
-const listJson = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: MailingListSchema } },
-});
+  const welcomeEmailInput = z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      content: z
+        .strictObject({ en: welcomeContentInput.optional(), fr: welcomeContentInput.optional() })
+        .default({}),
+    })
+    .refine((welcome) => !welcome.enabled || welcome.content.en !== undefined, {
+      path: ['content', 'en'],
+      message: 'is required when the welcome email is enabled',
+    })
+    .openapi({
+      description: 'Sent after a subscription is confirmed; `content.en` is required when enabled.',
+    });
+
+  const minimumAgeInput = z
+    .number()
+    .int()
+    .min(13)
+    .max(120)
+    .nullable()
+    .openapi({ description: 'When set, signup needs an explicit confirmation of at least this age.' });
+
+  const trackingModeInput = z.enum(trackingModes).openapi({
+    description:
+      'How opens are measured (docs/tracking.md, "Tracking modes"): `per-person` (a pixel only for ' +
+      'recipients who allowed tracking, their opens recorded per message), `aggregate` (a pixel for everyone, ' +
+      'only anonymous campaign counts and each contact’s last-open date), `off` (no pixel). Default: ' +
+      '`DEFAULT_LIST_TRACKING_MODE`.',
+  });
+
+  const legacyTrackingInput = z.boolean().openapi({
+    deprecated: true,
+    description: 'Before `trackingMode`: `true` is `per-person`, `false` is `off`. Not with `trackingMode`.',
+  });
+
+  return {
+    textsInput,
+    welcomeEmailInput,
+    minimumAgeInput,
+    trackingModeInput,
+    legacyTrackingInput,
+  };
+}
+
+/** The request bodies of creating and changing a list. */
+function buildListInputs() {
+  const { textsInput, welcomeEmailInput, minimumAgeInput, trackingModeInput, legacyTrackingInput } =
+    listInputFields();
+  const NewMailingListSchema = z
+    .strictObject({
+      listId: ListIdSchema,
+      texts: textsInput,
+      doubleOptIn: z.boolean().default(true),
+      welcomeEmail: welcomeEmailInput.default({ enabled: false, content: {} }),
+      minimumAge: minimumAgeInput.default(null),
+      trackingMode: trackingModeInput.optional(),
+      trackingAllowedByDefault: legacyTrackingInput.optional(),
+    })
+    .refine(oneTrackingField.check, oneTrackingField.message)
+    .openapi('NewMailingList');
+
+  const MailingListChangesSchema = z
+    .strictObject({
+      texts: textsInput.optional(),
+      doubleOptIn: z.boolean().optional(),
+      welcomeEmail: welcomeEmailInput.optional(),
+      minimumAge: minimumAgeInput.optional(),
+      trackingMode: trackingModeInput.optional(),
+      trackingAllowedByDefault: legacyTrackingInput.optional(),
+    })
+    .refine(oneTrackingField.check, oneTrackingField.message)
+    .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
+      message: 'at least one field must be given',
+    })
+    .openapi('MailingListChanges', {
+      description:
+        'The fields to change; each given field (including `texts` and `welcomeEmail`) is replaced whole.',
+    });
+
+  return { NewMailingListSchema, MailingListChangesSchema };
+}
+
+/** A list as the API answers it. */
+function buildListAnswer() {
+  const listText = z.object({ name: z.string(), description: z.string() });
+  const welcomeContent = z.object({ subject: z.string(), text: z.string() });
+
+  const MailingListSchema = z
+    .object({
+      listId: z.string().openapi({ example: 'weekly-news' }),
+      texts: z.object({ en: listText, fr: listText.optional() }),
+      doubleOptIn: z.boolean(),
+      welcomeEmail: z.object({
+        enabled: z.boolean(),
+        content: z.object({ en: welcomeContent.optional(), fr: welcomeContent.optional() }),
+      }),
+      minimumAge: z.number().int().nullable(),
+      trackingMode: z.enum(trackingModes),
+      trackingAllowedByDefault: z
+        .boolean()
+        .openapi({ deprecated: true, description: 'Whether `trackingMode` is `per-person`.' }),
+      createdAt: z.iso.datetime(),
+      updatedAt: z.iso.datetime(),
+    })
+    .openapi('MailingList');
+
+  const listJson = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: MailingListSchema } },
+  });
+  return { MailingListSchema, listJson };
+}
+
+/**
+ * The lists routes' own schemas, built by the first request that validates or answers with one (or by the
+ * document), not when the group loads: reading every list needs none of them.
+ */
+function buildListSchemas() {
+  return { ...buildListInputs(), ...buildListAnswer() };
+}
+let builtListSchemas: ReturnType<typeof buildListSchemas> | undefined;
+const listSchemas = () => {
+  builtListSchemas ??= buildListSchemas();
+  return builtListSchemas;
+};
 
 // Lists are configuration: changing one needs `admin`; reading them, `contacts:read`.
 const common = { tags: ['Lists'] };
 
-const createListRoute = createRoute({
-  ...common,
-  method: 'post',
-  path: '/admin/v1/lists',
-  operationId: 'createList',
-  ...adminAccess('admin'),
-  summary: 'Create a list',
-  request: {
-    body: { required: true, content: { 'application/json': { schema: NewMailingListSchema } } },
-  },
-  responses: {
-    201: listJson('The list was created.'),
-    400: errorResponse('The request is not valid.'),
-    401: errorResponse('No valid API key was presented.'),
-    409: errorResponse('A list with this id already exists (`list_exists`).'),
-  },
-});
-
-const listListsRoute = createRoute({
-  ...common,
-  method: 'get',
-  path: '/admin/v1/lists',
-  operationId: 'listLists',
-  ...adminAccess('contacts:read'),
-  summary: 'Every list, by id',
-  responses: {
-    200: {
-      description: 'The lists.',
-      content: {
-        'application/json': {
-          schema: z.object({ lists: z.array(MailingListSchema) }).openapi('MailingListCollection'),
-        },
+const createListRoute = lazyRoute('post', '/admin/v1/lists', () =>
+  defineRoute({
+    ...common,
+    method: 'post',
+    path: '/admin/v1/lists',
+    operationId: 'createList',
+    ...adminAccess('admin'),
+    summary: 'Create a list',
+    request: {
+      body: {
+        required: true,
+        content: { 'application/json': { schema: listSchemas().NewMailingListSchema } },
       },
     },
-    401: errorResponse('No valid API key was presented.'),
-  },
-});
+    get responses() {
+      return {
+        201: listSchemas().listJson('The list was created.'),
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        409: errorResponse('A list with this id already exists (`list_exists`).'),
+      };
+    },
+  }),
+);
 
-const getListRoute = createRoute({
-  ...common,
-  method: 'get',
-  path: '/admin/v1/lists/{listId}',
-  operationId: 'getList',
-  ...adminAccess('contacts:read'),
-  summary: 'One list',
-  request: { params: ListIdParamsSchema },
-  responses: {
-    200: listJson('The list.'),
-    400: errorResponse('The list id is not valid.'),
-    401: errorResponse('No valid API key was presented.'),
-    404: errorResponse('There is no such list.'),
-  },
-});
+const listListsRoute = lazyRoute('get', '/admin/v1/lists', () =>
+  defineRoute({
+    ...common,
+    method: 'get',
+    path: '/admin/v1/lists',
+    operationId: 'listLists',
+    ...adminAccess('contacts:read'),
+    summary: 'Every list, by id',
+    get responses() {
+      return {
+        200: {
+          description: 'The lists.',
+          content: {
+            'application/json': {
+              schema: z
+                .object({ lists: z.array(listSchemas().MailingListSchema) })
+                .openapi('MailingListCollection'),
+            },
+          },
+        },
+        401: errorResponse('No valid API key was presented.'),
+      };
+    },
+  }),
+);
 
-const updateListRoute = createRoute({
-  ...common,
-  method: 'patch',
-  path: '/admin/v1/lists/{listId}',
-  operationId: 'updateList',
-  ...adminAccess('admin'),
-  summary: 'Change a list',
-  description: 'Every field except `listId` may be changed; each given field is replaced whole.',
-  request: {
-    params: ListIdParamsSchema,
-    body: { required: true, content: { 'application/json': { schema: MailingListChangesSchema } } },
-  },
-  responses: {
-    200: listJson('The list as changed.'),
-    400: errorResponse('The request is not valid.'),
-    401: errorResponse('No valid API key was presented.'),
-    404: errorResponse('There is no such list.'),
-  },
-});
+const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', () =>
+  defineRoute({
+    ...common,
+    method: 'get',
+    path: '/admin/v1/lists/{listId}',
+    operationId: 'getList',
+    ...adminAccess('contacts:read'),
+    summary: 'One list',
+    request: { params: ListIdParamsSchema },
+    get responses() {
+      return {
+        200: listSchemas().listJson('The list.'),
+        400: errorResponse('The list id is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+      };
+    },
+  }),
+);
+
+const updateListRoute = lazyRoute('patch', '/admin/v1/lists/{listId}', () =>
+  defineRoute({
+    ...common,
+    method: 'patch',
+    path: '/admin/v1/lists/{listId}',
+    operationId: 'updateList',
+    ...adminAccess('admin'),
+    summary: 'Change a list',
+    description: 'Every field except `listId` may be changed; each given field is replaced whole.',
+    request: {
+      params: ListIdParamsSchema,
+      body: {
+        required: true,
+        content: { 'application/json': { schema: listSchemas().MailingListChangesSchema } },
+      },
+    },
+    get responses() {
+      return {
+        200: listSchemas().listJson('The list as changed.'),
+        400: errorResponse('The request is not valid.'),
+        401: errorResponse('No valid API key was presented.'),
+        404: errorResponse('There is no such list.'),
+      };
+    },
+  }),
+);
 
 /** A list as the API shows it: with the deprecated flag beside its mode, for older callers. */
 const shown = (list: MailingList) => ({

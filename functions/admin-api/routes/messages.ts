@@ -1,10 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { messageOpens, messageRecordFields } from '../../../shared/data-model/message-items';
 import { RefusedError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { type IdempotencyClaim, requestFingerprint, withIdempotency } from '../../../shared/idempotency';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { getMessage, type MessageRecord } from '../../../shared/sending/message-record';
@@ -16,6 +16,9 @@ import {
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import { sendMessage } from '../../../shared/sending/send-message';
 import { emailAddress, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */
 
@@ -93,7 +96,7 @@ const MessageSchema = z
   })
   .openapi('Message');
 
-const sendRoute = createRoute({
+const sendRoute = defineRoute({
   method: 'post',
   path: '/admin/v1/messages',
   operationId: 'sendMessage',
@@ -130,7 +133,7 @@ const sendRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = defineRoute({
   method: 'get',
   path: '/admin/v1/messages/{messageId}',
   operationId: 'getMessage',

@@ -1,11 +1,14 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { rightsReport, rightsReportCsv } from '../../../shared/rights/rights-report';
 import { rightsRequestKinds } from '../../../shared/rights/rights-request-rules';
 import type { TableAccess } from '../../../shared/table-access';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * `getRightsReport`: the register's yearly account (docs/rights.md, "The yearly report"), as JSON or CSV.
@@ -35,7 +38,7 @@ const ReportSchema = z
   })
   .openapi('RightsReport');
 
-const reportRoute = createRoute({
+const reportRoute = defineRoute({
   tags: ['Data rights'],
   ...adminAccess('contacts:read'),
   method: 'get',

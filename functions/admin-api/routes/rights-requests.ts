@@ -1,9 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse, jsonResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { listRightsRequests } from '../../../shared/rights/rights-request-listing';
 import {
   jurisdictions,
@@ -23,6 +23,9 @@ import {
 } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * The register of data-subject rights requests (docs/rights.md): record a request as it arrives, verify
@@ -140,7 +143,7 @@ const ListQuerySchema = z.object({
 
 const common = { tags: ['Data rights'] };
 
-const createRequestRoute = createRoute({
+const createRequestRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'post',
@@ -158,7 +161,7 @@ const createRequestRoute = createRoute({
   },
 });
 
-const listRoute = createRoute({
+const listRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:read'),
   method: 'get',
@@ -181,7 +184,7 @@ const listRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:read'),
   method: 'get',
@@ -197,7 +200,7 @@ const getRoute = createRoute({
   },
 });
 
-const updateRoute = createRoute({
+const updateRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'patch',

@@ -1,13 +1,16 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse, jsonResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { blockAddress, liftBlock, listSuppressions } from '../../../shared/suppressions/admin-suppressions';
 import type { Suppression } from '../../../shared/suppressions/suppressions';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * The suppression list through the admin API (docs/suppressions.md): the operator blocks an address or a
@@ -75,7 +78,7 @@ const suppressionJson = (suppression: Suppression) => ({
 
 const common = { tags: ['Suppressions'] };
 
-const createSuppressionRoute = createRoute({
+const createSuppressionRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'post',
@@ -95,7 +98,7 @@ const createSuppressionRoute = createRoute({
   },
 });
 
-const listRoute = createRoute({
+const listRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:read'),
   method: 'get',
@@ -124,7 +127,7 @@ const listRoute = createRoute({
   },
 });
 
-const deleteRoute = createRoute({
+const deleteRoute = defineRoute({
   ...common,
   ...adminAccess('contacts:write'),
   method: 'delete',

@@ -1,14 +1,17 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
 import { ListIdSchema } from './lists';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * The operator withdraws a contact's consent on their behalf (a phone call, a letter, a support ticket):
@@ -42,7 +45,7 @@ const UnsubscribeContactResultSchema = z
   })
   .openapi('UnsubscribeContactResult');
 
-const unsubscribeContactRoute = createRoute({
+const unsubscribeContactRoute = defineRoute({
   method: 'post',
   path: '/admin/v1/contacts/{contactId}/unsubscribe',
   operationId: 'unsubscribeContact',

@@ -1,10 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { eventTypeDescriptions, outboundEventTypes } from '../../../shared/events/event-types';
 import { adminAccess } from '../../../shared/http/admin-access';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
 import { deliveryStatuses, listDeliveries } from '../../../shared/webhooks/webhook-deliveries';
@@ -16,6 +16,9 @@ import {
   MAX_WEBHOOKS,
   WebhookNotFoundError,
 } from '../../../shared/webhooks/webhooks';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Webhooks: the operator's events POSTed to a URL, signed per Standard Webhooks, at least once, with
@@ -105,7 +108,7 @@ const denied = {
   403: errorResponse('The API key lacks the `admin` scope.'),
 };
 
-const createWebhookRoute = createRoute({
+const createWebhookRoute = defineRoute({
   ...common,
   method: 'post',
   path: '/admin/v1/webhooks',
@@ -124,7 +127,7 @@ const createWebhookRoute = createRoute({
   },
 });
 
-const listWebhooksRoute = createRoute({
+const listWebhooksRoute = defineRoute({
   ...common,
   method: 'get',
   path: '/admin/v1/webhooks',
@@ -139,7 +142,7 @@ const listWebhooksRoute = createRoute({
   },
 });
 
-const deleteWebhookRoute = createRoute({
+const deleteWebhookRoute = defineRoute({
   ...common,
   method: 'delete',
   path: '/admin/v1/webhooks/{webhookId}',
@@ -154,7 +157,7 @@ const deleteWebhookRoute = createRoute({
   },
 });
 
-const listWebhookDeliveriesRoute = createRoute({
+const listWebhookDeliveriesRoute = defineRoute({
   ...common,
   method: 'get',
   path: '/admin/v1/webhooks/{webhookId}/deliveries',

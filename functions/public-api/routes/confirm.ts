@@ -1,10 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import {
   type ConfirmationDependencies,
   confirmSubscription,
   describeConfirmation,
 } from '../../../shared/consent/confirmation';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
   emailedLinkFields,
   emailedLinkForm,
@@ -22,7 +21,7 @@ import { confirmedPage, confirmPage, invalidLinkPage } from '../pages/signup-pag
 
 const LinkFields = emailedLinkFields('The signed token from the confirmation email.');
 
-const viewRoute = createRoute({
+const viewRoute = defineRoute({
   method: 'get',
   path: '/v1/confirm',
   operationId: 'viewConfirmation',
@@ -36,7 +35,7 @@ const viewRoute = createRoute({
   },
 });
 
-const confirmRoute = createRoute({
+const confirmRoute = defineRoute({
   method: 'post',
   path: '/v1/confirm',
   operationId: 'confirmSubscription',

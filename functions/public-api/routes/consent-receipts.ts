@@ -1,9 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { InvalidLinkError } from '../../../shared/errors';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { emailedLinkFields, htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import {
   publishedReceiptKeys,
   type ReceiptDependencies,
@@ -11,6 +11,9 @@ import {
   verifyConsentReceipt,
 } from '../../../shared/receipts/receipts';
 import type { TokenSigner } from '../../../shared/tokens';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Consent receipts (docs/consent.md, "Consent receipts"): the public keys that verify them, the person's
@@ -43,7 +46,7 @@ const IssuedReceiptSchema = z.object({
   receipt: z.string().openapi({ description: 'Compact JWS (EdDSA) over the JSON-LD receipt.' }),
 });
 
-const jwksRoute = createRoute({
+const jwksRoute = defineRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
   operationId: 'getReceiptKeys',
@@ -55,7 +58,7 @@ const jwksRoute = createRoute({
   },
 });
 
-const downloadRoute = createRoute({
+const downloadRoute = defineRoute({
   method: 'get',
   path: '/v1/consent-receipts',
   operationId: 'downloadConsentReceipts',
@@ -82,7 +85,7 @@ const downloadRoute = createRoute({
   },
 });
 
-const verifyRoute = createRoute({
+const verifyRoute = defineRoute({
   method: 'post',
   path: '/v1/consent-receipts/verify',
   operationId: 'verifyConsentReceipt',

@@ -1,6 +1,5 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
   emailedLinkFields,
   emailedLinkForm,
@@ -34,7 +33,7 @@ import {
 const LinkFields = emailedLinkFields('The signed token from the emailed link.');
 const TokenForm = emailedLinkForm(LinkFields);
 
-const requestRoute = createRoute({
+const requestRoute = defineRoute({
   method: 'post',
   path: '/v1/data-requests',
   operationId: 'requestDataAction',
@@ -53,7 +52,7 @@ const requestRoute = createRoute({
   },
 });
 
-const viewDownloadRoute = createRoute({
+const viewDownloadRoute = defineRoute({
   method: 'get',
   path: '/v1/my-data/download',
   operationId: 'viewDataDownload',
@@ -67,7 +66,7 @@ const viewDownloadRoute = createRoute({
   },
 });
 
-const downloadRoute = createRoute({
+const downloadRoute = defineRoute({
   method: 'post',
   path: '/v1/my-data/download',
   operationId: 'downloadMyData',
@@ -84,7 +83,7 @@ const downloadRoute = createRoute({
   },
 });
 
-const viewEraseRoute = createRoute({
+const viewEraseRoute = defineRoute({
   method: 'get',
   path: '/v1/my-data/erase',
   operationId: 'viewDataErasure',
@@ -98,7 +97,7 @@ const viewEraseRoute = createRoute({
   },
 });
 
-const eraseRoute = createRoute({
+const eraseRoute = defineRoute({
   method: 'post',
   path: '/v1/my-data/erase',
   operationId: 'eraseMyData',

@@ -1,10 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import {
   confirmEmailChange,
   describeEmailChange,
   type EmailChangeDependencies,
 } from '../../../shared/contacts/email-change';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
   emailedLinkFields,
   emailedLinkForm,
@@ -27,7 +26,7 @@ import {
 
 const LinkFields = emailedLinkFields('The signed token from the address-change email.');
 
-const viewRoute = createRoute({
+const viewRoute = defineRoute({
   method: 'get',
   path: '/v1/email-change',
   operationId: 'viewEmailChange',
@@ -41,7 +40,7 @@ const viewRoute = createRoute({
   },
 });
 
-const confirmRoute = createRoute({
+const confirmRoute = defineRoute({
   method: 'post',
   path: '/v1/email-change',
   operationId: 'confirmEmailChange',

@@ -1,7 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { checkHealth, type HealthDependencies } from '../../../shared/health';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 const DependencyStatusSchema = z.object({
   ok: z.boolean(),
@@ -16,7 +19,7 @@ const HealthReportSchema = z
   })
   .openapi('HealthReport');
 
-const healthRoute = createRoute({
+const healthRoute = defineRoute({
   method: 'get',
   path: '/health',
   operationId: 'health',

@@ -1,9 +1,7 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import * as z from 'zod';
 import { withinDeadline } from '../../../shared/deadline';
 import type { AppEnv } from '../../../shared/http/app-env';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import type { TokenSigner } from '../../../shared/tokens';
 import { type OpenRecordingDependencies, recordOpen } from '../../../shared/tracking/record-open';
@@ -28,7 +26,7 @@ export interface PixelDependencies extends OpenRecordingDependencies {
  */
 export const PIXEL_RECORDING_DEADLINE_MS = 800;
 
-const pixelRoute = createRoute({
+const pixelRoute = defineRoute({
   method: 'get',
   path: '/v1/pixel',
   operationId: 'trackOpen',
@@ -57,7 +55,8 @@ const pixelRoute = createRoute({
         'Cache-Control': { schema: { type: 'string', example: PIXEL_HEADERS['Cache-Control'] } },
         'Content-Length': { schema: { type: 'integer', example: TRANSPARENT_GIF.byteLength } },
       },
-      content: { 'image/gif': { schema: z.string().openapi({ format: 'binary' }) } },
+      // A plain schema object, not zod: serving the pixel loads no zod at all.
+      content: { 'image/gif': { schema: { type: 'string', format: 'binary' } } },
     },
   },
 });

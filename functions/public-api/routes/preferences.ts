@@ -1,11 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import type { ConsentEvidence } from '../../../shared/consent/consent-events';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
 import { unsubscribeFromList } from '../../../shared/consent/unsubscribe';
 import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
 import { InvalidLinkError } from '../../../shared/errors';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { type Locale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
@@ -29,7 +28,7 @@ export type { PreferencesDependencies };
 
 const Token = z.string().max(1024);
 
-const viewRoute = createRoute({
+const viewRoute = defineRoute({
   method: 'get',
   path: '/v1/preferences',
   operationId: 'viewPreferences',
@@ -40,7 +39,7 @@ const viewRoute = createRoute({
   responses: { 200: htmlResponse('The page.'), 400: htmlResponse('The link is not valid.') },
 });
 
-const updateRoute = createRoute({
+const updateRoute = defineRoute({
   method: 'post',
   path: '/v1/preferences',
   operationId: 'updatePreferences',

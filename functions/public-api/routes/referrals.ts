@@ -1,7 +1,6 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { InvalidLinkError, ValidationError } from '../../../shared/errors';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
   formsAreHumanFacing,
   htmlResponse,
@@ -10,6 +9,7 @@ import {
   jsonOrFormBody,
 } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { acceptReferral } from '../../../shared/referrals/referral-requests';
 import { checkFirstName, checkNote, type TextCheck } from '../../../shared/referrals/referral-text';
@@ -26,6 +26,9 @@ import {
   referralOptOutAskPage,
   referralReceivedPage,
 } from '../pages/referral-pages';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * Refer a friend (docs/sending.md). `POST /v1/referrals` takes the referrer's signed `preferences` token
@@ -96,7 +99,7 @@ const ReferralResponseSchema = z.object({ status: z.literal('received') }).opena
 
 const TokenQuery = z.object({ token: Token, locale: z.string().max(35).optional() });
 
-const createReferralRoute = createRoute({
+const createReferralRoute = defineRoute({
   method: 'post',
   path: '/v1/referrals',
   operationId: 'createReferral',
@@ -122,7 +125,7 @@ const createReferralRoute = createRoute({
   },
 });
 
-const viewFormRoute = createRoute({
+const viewFormRoute = defineRoute({
   method: 'get',
   path: '/v1/referrals',
   operationId: 'viewReferralForm',
@@ -137,7 +140,7 @@ const viewFormRoute = createRoute({
   },
 });
 
-const viewOptOutRoute = createRoute({
+const viewOptOutRoute = defineRoute({
   method: 'get',
   path: '/v1/referrals/opt-out',
   operationId: 'viewReferralOptOut',
@@ -148,7 +151,7 @@ const viewOptOutRoute = createRoute({
   responses: { 200: htmlResponse('The page.'), 400: htmlResponse('The link is not valid.') },
 });
 
-const optOutRoute = createRoute({
+const optOutRoute = defineRoute({
   method: 'post',
   path: '/v1/referrals/opt-out',
   operationId: 'optOutOfReferrals',

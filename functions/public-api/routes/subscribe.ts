@@ -1,10 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import * as z from 'zod';
 import { acceptSignup, type SignupDependencies } from '../../../shared/consent/signup';
 import { SIGNUP_FORM_MAX_LISTS, signupFormFor } from '../../../shared/consent/signup-form';
 import { ValidationError } from '../../../shared/errors';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
   formsAreHumanFacing,
   htmlResponse,
@@ -13,11 +12,15 @@ import {
   jsonOrFormBody,
 } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { isSupportedLocale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { contactName, emailAddress, listId, listIdSelection } from '../../../shared/validation/schemas';
 import { signupFormPage } from '../pages/signup-form-page';
 import { signupReceivedPage } from '../pages/signup-pages';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * `POST /v1/subscribe`: JSON from a signup backend or `fetch`, or a plain HTML form (urlencoded or
@@ -109,7 +112,7 @@ const SignupFormQuerySchema = z.object({
   locale: z.enum(supportedLocales).optional().openapi({ description: 'Otherwise `Accept-Language`.' }),
 });
 
-const viewSignupFormRoute = createRoute({
+const viewSignupFormRoute = defineRoute({
   method: 'get',
   path: '/v1/subscribe',
   operationId: 'viewSignupForm',
@@ -126,7 +129,7 @@ const viewSignupFormRoute = createRoute({
   },
 });
 
-const subscribeRoute = createRoute({
+const subscribeRoute = defineRoute({
   method: 'post',
   path: '/v1/subscribe',
   operationId: 'subscribe',

@@ -1,16 +1,19 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { type UnsubscribeDependencies, unsubscribeFromList } from '../../../shared/consent/unsubscribe';
 import { InvalidLinkError } from '../../../shared/errors';
 import type { AppEnv } from '../../../shared/http/app-env';
-import { createRouter } from '../../../shared/http/create-api';
+import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
+import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import { findList } from '../../../shared/lists/lists';
 import type { TokenSigner } from '../../../shared/tokens';
 import { unsubscribeAskPage, unsubscribedPage } from '../pages/preference-pages';
+
+// `.openapi()` is used below at module load.
+extendZodForOpenApi();
 
 /**
  * The HTTPS URI in every marketing email's `List-Unsubscribe` header (RFC 8058). Mail providers POST
@@ -38,7 +41,7 @@ const pagesForBrowsers: MiddlewareHandler<AppEnv> = async function pagesForBrows
   await next();
 };
 
-const oneClickRoute = createRoute({
+const oneClickRoute = defineRoute({
   method: 'post',
   path: '/v1/unsubscribe',
   operationId: 'unsubscribeOneClick',
@@ -63,7 +66,7 @@ const oneClickRoute = createRoute({
   },
 });
 
-const askRoute = createRoute({
+const askRoute = defineRoute({
   method: 'get',
   path: '/v1/unsubscribe',
   operationId: 'viewUnsubscribe',

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { createRouter, defineRoute, documentedRoute, lazyRoute } from '../../shared/http/create-api';
+import { createApi } from '../../shared/http/route-groups';
+import { createLogger } from '../../shared/log';
+
+/**
+ * A route group's router (shared/http/create-api.ts): a lazily declared route builds its schemas on its
+ * first request, validates with them as an eager one does, and the document and audit trail still see it.
+ */
+
+function appWith(router: ReturnType<typeof createRouter>) {
+  return createApi({
+    logger: createLogger({ level: 'error', service: 'test', write: () => {} }),
+    maxBodyBytes: 1024,
+    groups: [{ paths: ['/things', '/things/*'], load: async () => router }],
+  });
+}
+
+describe('lazily declared routes', () => {
+  it('build their declaration on their first request only, and validate with it', async () => {
+    const built: string[] = [];
+    const router = createRouter()
+      .openapi(
+        lazyRoute('post', '/things', () => {
+          built.push('create');
+          return defineRoute({
+            method: 'post',
+            path: '/things',
+            operationId: 'createThing',
+            request: {
+              body: {
+                required: true,
+                content: { 'application/json': { schema: z.strictObject({ name: z.string().min(2) }) } },
+              },
+            },
+            responses: { 201: { description: 'made' } },
+          });
+        }),
+        (c) => c.json({ made: c.req.valid('json').name }, 201),
+      )
+      .openapi(
+        lazyRoute('get', '/things', () => {
+          built.push('list');
+          return defineRoute({
+            method: 'get',
+            path: '/things',
+            operationId: 'listThings',
+            get responses() {
+              built.push('list answers');
+              return { 200: { description: 'the things' } };
+            },
+          });
+        }),
+        (c) => c.json({ things: [] }, 200),
+      );
+    const app = appWith(router);
+    expect(built).toEqual([]);
+
+    expect((await app.request('/things')).status).toBe(200);
+    expect(built).toEqual(['list']);
+
+    const post = (body: unknown) =>
+      app.request('/things', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await post({ name: 'x' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: 'validation_failed' } });
+    expect(await (await post({ name: 'xy' })).json()).toEqual({ made: 'xy' });
+    expect(built).toEqual(['list', 'create']);
+
+    expect(router.declaredRoutes().map((route) => route.operationId)).toEqual(['createThing', 'listThings']);
+    expect(built).toEqual(['list', 'create']);
+    // The answers' schemas, declared with a getter, are built for the document only.
+    expect(router.declaredRoutes().map((route) => Object.keys(documentedRoute(route).responses))).toEqual([
+      ['201'],
+      ['200'],
+    ]);
+    expect(built).toEqual(['list', 'create', 'list answers']);
+  });
+
+  it('refuses a declaration whose method or path is not the one it is routed by', () => {
+    const router = createRouter().openapi(
+      lazyRoute('get', '/things', () =>
+        defineRoute({ method: 'get', path: '/other', responses: { 200: { description: 'x' } } }),
+      ),
+      (c) => c.body(null, 200),
+    );
+    expect(() => router.declaredRoutes()).toThrow(/declares get \/other/);
+  });
+});
