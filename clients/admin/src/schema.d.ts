@@ -3796,7 +3796,7 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description No such message (or its record expired). */
+            /** @description No such message, its record expired, or its recipient was erased (code `erased`). */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -143,7 +143,7 @@ const getRoute = defineRoute({
   request: { params: z.object({ messageId: opaqueId() }) },
   responses: {
     200: { description: 'The message.', content: { 'application/json': { schema: MessageSchema } } },
-    404: errorResponse('No such message (or its record expired).'),
+    404: errorResponse('No such message, its record expired, or its recipient was erased (code `erased`).'),
   },
 });
 
