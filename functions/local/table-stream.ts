@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { sleep } from '../../shared/campaigns/send-rate';
 import type { Runtime } from '../../shared/runtime';
+import { readRecordsAsSent } from './plain-stream-records';
 
 /**
  * Reading the table's stream from DynamoDB Local in-process, as the Lambda event source mapping reads it
@@ -39,6 +40,7 @@ export async function openTableStream(
       ? { endpoint: config.dynamoDbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
+  readRecordsAsSent(streams);
   const { Table } = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: config.tableName }));
   const streamArn = Table?.LatestStreamArn;
   if (streamArn === undefined) throw new Error(`Table ${config.tableName} has no stream`);
