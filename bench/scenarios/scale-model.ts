@@ -262,7 +262,7 @@ function report(run: CampaignRun, source: string): string {
     `| DynamoDB write requests | ${fixed(costs.writeRequests, 3)} |`,
     `| DynamoDB write units (as DynamoDB reported them: item size, index entries, transactions ×2) | ${fixed(costs.writeUnits, 2)} |`,
     `| DynamoDB read units (items read, strongly consistent: one unit each under 4 KB) | ${fixed(costs.readUnits, 2)} |`,
-    `| bench process CPU seconds | ${fixed(costs.cpuSeconds * 1000, 3)} ms |`,
+    `| bench process CPU time (all runs: total CPU / total recipients) | ${fixed(costs.cpuSeconds * 1000, 3)} ms |`,
     '',
   ];
   for (const rate of RATES) {
