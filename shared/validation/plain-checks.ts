@@ -42,11 +42,11 @@ export const oneOf =
   (value) =>
     (values as readonly unknown[]).includes(value) ? (value as T) : INVALID;
 
-/** An integer of at least `min`. */
+/** An integer of at least `min`; a safe one (as zod's `int()`): beyond 2^53 - 1 a number is not exact. */
 export const integer =
   (min: number): Check<number> =>
   (value) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= min ? value : INVALID;
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= min ? value : INVALID;
 
 /** Absent or undefined, or what `check` accepts. */
 export function optional<T>(check: Check<T>): OptionalCheck<T> {

@@ -5,7 +5,7 @@ import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
 import { type FunctionUrlRequest, functionUrlEvent } from '../fixtures/function-url/request-event';
-import { bundledHandler, lambdaContext } from '../support/bundled-handler';
+import { bundledHandler, bundledHandlers, lambdaContext } from '../support/bundled-handler';
 import { testCampaignRunner } from '../support/campaigns';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { untilRequestsProcessed } from '../support/stream';
@@ -16,12 +16,13 @@ import { testEnvironment } from '../support/test-runtime';
  * format 2.0, test/fixtures/function-url/request-event.ts) as Lambda would deliver them.
  */
 
+let env: ReturnType<typeof testEnvironment>;
 let runtime: Runtime;
 let handler: LambdaFunctionURLHandler;
 let streamReader: CampaignRunner;
 
 beforeAll(async () => {
-  const env = testEnvironment({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
+  env = testEnvironment({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '1000' });
   runtime = createRuntime(env, 'test');
   await ensureTable(runtime.clients.dynamoDb, runtime.config.tableName);
   handler = await bundledHandler<LambdaFunctionURLHandler>('public-api', env);
@@ -34,8 +35,8 @@ afterAll(async () => {
   await streamReader?.stop();
 });
 
-async function invoke(request: FunctionUrlRequest) {
-  const result = await handler(functionUrlEvent(request), lambdaContext('public-api'), () => undefined);
+async function invoke(request: FunctionUrlRequest, by: LambdaFunctionURLHandler = handler) {
+  const result = await by(functionUrlEvent(request), lambdaContext('public-api'), () => undefined);
   return result as Exclude<LambdaFunctionURLResult, string>;
 }
 
@@ -81,6 +82,18 @@ describe('the bundled public-api function', () => {
         evidence: expect.objectContaining({ ip: '198.51.100.23', userAgent: 'Mozilla/5.0 (lambda)' }),
       }),
     ]);
+  });
+
+  it('answers an emailed link’s page as a fresh function’s first request', async () => {
+    // Each page's route group alone, in an instance that has run nothing else: a group whose module calls
+    // `.openapi()` at load (emailedLinkFields) must extend zod itself, as no other group did it first.
+    const pages = ['/v1/confirm', '/v1/email-change', '/v1/my-data/download'];
+    const fresh = await bundledHandlers<LambdaFunctionURLHandler>('public-api', env, pages.length);
+    for (const [index, path] of pages.entries()) {
+      const result = await invoke({ method: 'GET', path, query: 'token=not-a-token' }, fresh[index]);
+      expect(result.statusCode, `${path}: ${result.body}`).toBe(400);
+      expect(result.headers?.['content-type'], path).toMatch(/^text\/html/);
+    }
   });
 
   it('loads every route group, each its own chunk, for the OpenAPI document', async () => {

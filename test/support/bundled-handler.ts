@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { functionEntries } from '../../infra/bundle-sizes';
@@ -15,6 +15,18 @@ export async function bundledHandler<Handler>(
   name: keyof typeof functionEntries,
   env: Record<string, string | undefined>,
 ): Promise<Handler> {
+  return (await bundledHandlers<Handler>(name, env, 1))[0] as Handler;
+}
+
+/**
+ * `count` instances of one bundle, each a fresh cold start: the bundle is copied to a directory of its
+ * own per instance, so no module (zod and its extensions included) is shared between them.
+ */
+export async function bundledHandlers<Handler>(
+  name: keyof typeof functionEntries,
+  env: Record<string, string | undefined>,
+  count: number,
+): Promise<Handler[]> {
   const { entryFile } = bundleFunction(
     functionEntries[name],
     mkdtempSync(join(tmpdir(), `consent-mail-${name}-`)),
@@ -27,8 +39,18 @@ export async function bundledHandler<Handler>(
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  const module = (await import(pathToFileURL(entryFile).href)) as { handler: Handler };
-  return module.handler;
+  const handlers: Handler[] = [];
+  for (let instance = 0; instance < count; instance++) {
+    let entry = entryFile;
+    if (instance > 0) {
+      const copy = mkdtempSync(join(tmpdir(), `consent-mail-${name}-`));
+      cpSync(dirname(entryFile), copy, { recursive: true });
+      entry = join(copy, basename(entryFile));
+    }
+    const module = (await import(pathToFileURL(entry).href)) as { handler: Handler };
+    handlers.push(module.handler);
+  }
+  return handlers;
 }
 
 /** The context Lambda passes; the handlers read none of it but the request id. */

@@ -42,6 +42,11 @@ describe('signed tokens', () => {
       }),
     ).toThrow();
     expect(() => signer.sign('preferences', { contactId: 'ada@example.com' })).toThrow();
+    const shown = (version: number) => ({ shown: [{ listId: 'l_1', version, locale: 'en' as const }] });
+    expect(() => signer.sign('signupForm', shown(2 ** 53))).toThrow();
+    expect(signer.verify('signupForm', signer.sign('signupForm', shown(2 ** 53 - 1)))).toMatchObject({
+      ok: true,
+    });
   });
 
   it('refuses a genuinely signed payload that breaks its purpose’s shape', () => {
@@ -66,6 +71,9 @@ describe('signed tokens', () => {
       ['signupForm', { d: { shown: [{ listId: 'l_1', version: 0, locale: 'en' }] } }],
       ['signupForm', { d: { shown: [{ listId: 'l_1', version: 1, locale: 'de' }] } }],
       ['referralOptOut', { d: { friendHash: 'A'.repeat(64) } }],
+      // Integers beyond 2^53 - 1 are not exact (zod's int() refused them): no never-expiring `exp`.
+      ['trackOpen', { d: { contactId: 'c_1', messageId: 'm_1' }, exp: 2 ** 60 }],
+      ['signupForm', { d: { shown: [{ listId: 'l_1', version: 2 ** 53, locale: 'en' }] } }],
     ];
     for (const [purpose, envelope] of cases) {
       expect(signer.verify(purpose, signedRaw(purpose, envelope)), JSON.stringify(envelope)).toEqual(refused);
