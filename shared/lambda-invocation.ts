@@ -53,14 +53,18 @@ export function withInvocationFields<Args extends [unknown, (InvocationContext |
 }
 
 /**
- * `load` run on the first call only, every later call given the same promise: how a handler keeps work that
+ * `load` run on the first call, every later call given the same promise: how a handler keeps work that
  * not every cold start needs (a chunk of classic zod schemas) out of its import (docs/architecture.md,
- * "Cold start").
+ * "Cold start"). A load that fails is forgotten, so the next call tries again: a failed import or an
+ * unreachable dependency must not break that code for the rest of the instance's life.
  */
 export function onFirstCall<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
   return () => {
-    loaded ??= load();
+    loaded ??= load().catch((error: unknown) => {
+      loaded = undefined;
+      throw error;
+    });
     return loaded;
   };
 }

@@ -1,6 +1,6 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import type { CampaignWorkerDependencies } from '../../shared/campaigns/task-run';
-import { withInvocationFields } from '../../shared/lambda-invocation';
+import { onFirstCall, withInvocationFields } from '../../shared/lambda-invocation';
 import type { PublicRequestWork } from '../../shared/requests/process-public-request';
 import type { RetentionRun } from '../../shared/retention/inactive-contacts';
 import type { DeadlineCounts } from '../../shared/rights/rights-request-deadlines';
@@ -34,26 +34,20 @@ const openCounting = { access, openRetentionDays: runtime.config.openRetentionDa
 // most invocations are one kind (the minute's sweep, a batch of opens), and V8 compiles every module an
 // import reaches, so loading them all made each cold start pay for campaign sending, signup processing,
 // webhooks and retention at once.
-let sending: Promise<Omit<CampaignWorkerDependencies, 'remainingMs'>> | undefined;
-/** Built on the first send task: it reads SES's send rate (a network call). */
-function sendingDependencies() {
-  sending ??= import('../../shared/campaigns/worker-dependencies')
-    .then(({ campaignWorkerDependencies }) => campaignWorkerDependencies(runtime))
-    // A failed read (SES unreachable) is tried again by the next task rather than kept.
-    .catch((error: unknown) => {
-      sending = undefined;
-      throw error;
-    });
-  return sending;
-}
+/** Built on the first send task: it reads SES's send rate (a network call; a failure is tried again). */
+const sendingDependencies = onFirstCall(
+  (): Promise<Omit<CampaignWorkerDependencies, 'remainingMs'>> =>
+    import('../../shared/campaigns/worker-dependencies').then(({ campaignWorkerDependencies }) =>
+      campaignWorkerDependencies(runtime),
+    ),
+);
 
-let requestWork: Promise<PublicRequestWork> | undefined;
-function publicRequestWork() {
-  requestWork ??= import('../../shared/requests/public-request-work').then(({ publicRequestWorkOf }) =>
-    publicRequestWorkOf(runtime),
-  );
-  return requestWork;
-}
+const publicRequestWork = onFirstCall(
+  (): Promise<PublicRequestWork> =>
+    import('../../shared/requests/public-request-work').then(({ publicRequestWorkOf }) =>
+      publicRequestWorkOf(runtime),
+    ),
+);
 
 async function run(work: StreamWork, remainingMs: () => number): Promise<void> {
   if (work.kind === 'campaign-task') {

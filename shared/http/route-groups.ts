@@ -36,7 +36,7 @@ export interface RouteGroup {
    * a path: the first group whose pattern matches gets the request.
    */
   paths: readonly string[];
-  /** Imports the group's route modules (`import()`) and builds its router. Called once. */
+  /** Imports the group's route modules (`import()`) and builds its router. Called once (again after a failure). */
   load: () => Promise<Router>;
 }
 
@@ -159,16 +159,8 @@ export function createApi(options: {
       ? options.groups
       : [...options.groups, docsGroup(options.docs, () => allRoutes())];
   const loaded = groups.map((group) => {
-    let router: Promise<Router> | undefined;
-    let served: Promise<Hono<AppEnv>> | undefined;
-    const routes = () => {
-      router ??= group.load();
-      return router;
-    };
-    const serve = () => {
-      served ??= routes().then((r) => groupApp(r, options.groupMiddleware));
-      return served;
-    };
+    const routes = onFirstCall(() => group.load());
+    const serve = onFirstCall(() => routes().then((r) => groupApp(r, options.groupMiddleware)));
     const dispatch = async (c: Context<AppEnv>) => {
       const groupApp = await serve();
       shellContexts.set(c.req.raw, c);
