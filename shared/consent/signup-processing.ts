@@ -1,18 +1,17 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { contactIdForEmail, findContact } from '../contacts/contacts';
 import { NotFoundError } from '../errors';
 import { findList, type MailingList } from '../lists/lists';
 import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limits';
 import type { PublicRequestWork } from '../requests/process-public-request';
 import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
-import { findSuppression, type Suppression } from '../suppressions/suppressions';
+import type { Suppression } from '../suppressions/suppressions';
 import { type SignupDependencies, StoredSignup } from './signup';
 import { type ClaimedConfirmation, claimConfirmation, sendClaimedConfirmation } from './signup-confirmation';
 import { sendConfirmation, sendWelcomeEmails } from './signup-mail';
 import { type ExistingContact, type PlannedSignup, planSignup } from './signup-plan';
-import { subscriptionsOf } from './subscriptions';
+import { readForSignup } from './signup-reads';
 
 /**
  * The stream half of a signup (the request half is signup.ts): everything today's rules say about the
@@ -50,18 +49,11 @@ const SignupProgress = z.object({
 });
 type SignupProgress = z.infer<typeof SignupProgress>;
 
-async function loadExisting(deps: SignupDependencies, email: string): Promise<ExistingContact> {
-  const contactId = await contactIdForEmail(deps.access, deps.emailHashSecret, email);
-  if (contactId === undefined) return undefined;
-  // Profile and subscriptions are keyed by the id alone: read side by side.
-  const [contact, subscriptions] = await Promise.all([
-    findContact(deps.access, contactId),
-    subscriptionsOf(deps.access, contactId),
-  ]);
-  return contact === undefined ? undefined : { contact, subscriptions };
-}
-
-/** The request's lists as they are now (the request checked them against a short-lived cache). */
+/**
+ * The request's lists as they are now (the request checked them against a short-lived cache), when its
+ * outcome was recorded before (a redelivered record: it only sends). Otherwise they are read with the
+ * address (signup-reads.ts).
+ */
 async function currentLists(deps: SignupDependencies, signup: StoredSignup) {
   const lists = await Promise.all(signup.lists.map(({ listId }) => findList(deps.access, listId)));
   const missing = signup.lists.findIndex((_, index) => lists[index] === undefined);
@@ -140,6 +132,8 @@ function limits(deps: SignupDependencies, emailHash: string, ip: string | undefi
 interface RecordedSignup {
   progress: SignupProgress;
   claimed?: ClaimedConfirmation;
+  /** The request's lists as read for it. */
+  lists: Map<string, MailingList>;
 }
 
 /** A new contact's confirmation is claimed in the signup's transaction (signup-confirmation.ts). */
@@ -174,20 +168,23 @@ async function recordSignup(
   deps: SignupDependencies,
   request: PublicRequest,
   signup: StoredSignup,
-  listsRead: Promise<Map<string, MailingList>>,
 ): Promise<RecordedSignup | 'gone' | undefined> {
   const now = new Date(request.receivedAt);
   const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
   const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];
   const progressAt = counts.length;
   let capReached = false;
+  let lists: Map<string, MailingList> | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    // The lists are read side by side with the address's first reads: one round trip fewer before the email.
-    const [existing, suppression, lists] = await Promise.all([
-      loadExisting(deps, signup.email),
-      findSuppression(deps.access, request.emailHash),
-      listsRead,
-    ]);
+    // The lists are read with the address the first time: one round trip fewer before the email.
+    const read = await readForSignup(
+      deps.access,
+      deps.emailHashSecret,
+      { email: signup.email, emailHash: request.emailHash },
+      lists === undefined ? signup.lists.map(({ listId }) => listId) : [],
+    );
+    const { existing, suppression } = read;
+    lists ??= read.lists ?? new Map<string, MailingList>();
     const plan = planSignup({
       ...deps,
       confirmationLinkTtlHours: deps.settings.confirmationLinkTtlHours,
@@ -207,13 +204,13 @@ async function recordSignup(
       await deps.access.documents.send(
         new TransactWriteCommand({ TransactItems: [...items, ...(claimed?.items ?? [])] }),
       );
-      return claimed === undefined ? { progress } : { progress, claimed };
+      return claimed === undefined ? { progress, lists } : { progress, claimed, lists };
     } catch (error) {
       const failed = failedConditions(error);
       if (failed === undefined) throw error;
       // Done or erased meanwhile (the message claim exists only with the outcome): nothing is counted twice.
       if (failed.has(progressAt) || (claimed !== undefined && failed.has(items.length))) {
-        return progressRecordedMeanwhile(deps, request);
+        return progressRecordedMeanwhile(deps, request, lists);
       }
       if (counts.some((_, index) => failed.has(index))) {
         deps.logger.warn('signup throttled', {
@@ -233,10 +230,11 @@ async function recordSignup(
 async function progressRecordedMeanwhile(
   deps: SignupDependencies,
   request: PublicRequest,
+  lists: Map<string, MailingList>,
 ): Promise<RecordedSignup | 'gone'> {
   const stored = await findPublicRequest(deps.access, request);
   // Gone: processed to its end and deleted, or erased. Without progress it could only be erased meanwhile.
-  return stored?.progress === undefined ? 'gone' : { progress: SignupProgress.parse(stored.progress) };
+  return stored?.progress === undefined ? 'gone' : { progress: SignupProgress.parse(stored.progress), lists };
 }
 
 const confirmationMessageId = (request: PublicRequest) => `${request.requestId}-confirm`;
@@ -246,8 +244,7 @@ async function sendSignupEmails(
   deps: SignupDependencies,
   request: PublicRequest,
   signup: StoredSignup,
-  lists: Map<string, MailingList>,
-  { progress, claimed }: RecordedSignup,
+  { progress, claimed, lists }: RecordedSignup,
 ) {
   const listOf = (listId: string) => {
     const list = lists.get(listId);
@@ -283,17 +280,13 @@ async function sendSignupEmails(
 export function signupWork(deps: SignupDependencies): PublicRequestWork['signup'] {
   return async (request: PublicRequest) => {
     const signup = StoredSignup.parse(request.payload);
-    const listsRead = currentLists(deps, signup);
-    // Awaited on every path below; this keeps a refusal from being reported as unhandled meanwhile.
-    listsRead.catch(() => {});
     const recorded =
       request.progress === undefined
-        ? await recordSignup(deps, request, signup, listsRead)
-        : { progress: SignupProgress.parse(request.progress) };
-    const lists = await listsRead;
+        ? await recordSignup(deps, request, signup)
+        : { progress: SignupProgress.parse(request.progress), lists: await currentLists(deps, signup) };
     if (recorded === undefined || recorded === 'gone') return recorded;
     const { progress } = recorded;
-    await sendSignupEmails(deps, request, signup, lists, recorded);
+    await sendSignupEmails(deps, request, signup, recorded);
     deps.logger.info('signup recorded', {
       emailHash: request.emailHash.slice(0, 16),
       pending: progress.pending.length,

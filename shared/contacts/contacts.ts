@@ -199,12 +199,20 @@ export async function contactIdForEmail(
   const { Item } = await access.documents.send(
     new GetCommand({
       TableName: access.tableName,
-      Key: primaryKeyOf('emailLookup', { emailHash: hashEmail(emailHashSecret, email) }),
+      Key: emailLookupKey(emailHashSecret, email),
       ConsistentRead: true,
     }),
   );
-  return typeof Item?.contactId === 'string' ? Item.contactId : undefined;
+  return contactIdOfLookup(Item);
 }
+
+/** The key of an address's lookup item (which names its contact). */
+export const emailLookupKey = (emailHashSecret: Buffer, email: string) =>
+  primaryKeyOf('emailLookup', { emailHash: hashEmail(emailHashSecret, email) });
+
+/** The contact id a lookup item names; undefined without the item. */
+export const contactIdOfLookup = (item: Record<string, unknown> | undefined): string | undefined =>
+  typeof item?.contactId === 'string' ? item.contactId : undefined;
 
 /** Every account holder's id, shard by shard (announcements fan out over them). */
 export async function* accountHolderIds(access: TableAccess): AsyncGenerator<string> {

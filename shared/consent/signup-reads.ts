@@ -1,0 +1,85 @@
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { backoff } from '../campaigns/transactions';
+import { contactIdOfLookup, emailLookupKey, findContact } from '../contacts/contacts';
+import { primaryKeyOf } from '../data-model';
+import { NotFoundError } from '../errors';
+import { type MailingList, toList } from '../lists/lists';
+import { type Suppression, toSuppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
+import type { ExistingContact } from './signup-plan';
+import { subscriptionsOf } from './subscriptions';
+
+/**
+ * What the stream half of a signup reads before it plans (signup-processing.ts), strongly consistent: the
+ * address's lookup item, its suppression and, on the first attempt, the request's lists, in one
+ * BatchGetItem instead of three GetItems side by side (the email waits for this round; on DynamoDB Local
+ * one batch of three keys answered in about half the time of three requests, 4.8 vs 9.3 ms at load 6-10).
+ * An existing contact's profile and subscriptions are read after it, side by side, as they are keyed by
+ * the contact id the lookup names.
+ */
+
+/** Keys DynamoDB leaves unprocessed (throttling) are asked again this many times before the record fails. */
+const UNPROCESSED_ATTEMPTS = 4;
+
+type Key = { pk: string; sk: string };
+const keyId = (key: Key) => `${key.pk}\n${key.sk}`;
+
+export interface SignupReads {
+  existing: ExistingContact;
+  suppression: Suppression | undefined;
+  /** The request's lists as they are now, when asked for. */
+  lists?: Map<string, MailingList>;
+}
+
+/** Every item of `keys` that exists, by key. */
+async function readItems(access: TableAccess, keys: Key[]) {
+  const found = new Map<string, Record<string, unknown>>();
+  let pending: Record<string, unknown>[] = [...new Map(keys.map((key) => [keyId(key), key])).values()];
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
+    if (attempt > 1) await backoff(attempt);
+    const { Responses, UnprocessedKeys } = await access.documents.send(
+      new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } } }),
+    );
+    for (const item of Responses?.[access.tableName] ?? []) found.set(keyId(item as Key), item);
+    pending = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
+  }
+  return found;
+}
+
+/**
+ * The address's contact (with its subscriptions) and suppression, and the lists named by `listIds` (none:
+ * not read). A list that no longer exists refuses the request (`NotFoundError`).
+ */
+export async function readForSignup(
+  access: TableAccess,
+  emailHashSecret: Buffer,
+  address: { email: string; emailHash: string },
+  listIds: readonly string[],
+): Promise<SignupReads> {
+  const lookupKey = emailLookupKey(emailHashSecret, address.email);
+  const suppressionKey = primaryKeyOf('suppression', { emailHash: address.emailHash });
+  const listKeys = listIds.map((listId) => primaryKeyOf('list', { listId }));
+  const found = await readItems(access, [lookupKey, suppressionKey, ...listKeys]);
+  const suppressionItem = found.get(keyId(suppressionKey));
+  const suppression = suppressionItem === undefined ? undefined : toSuppression(suppressionItem);
+  const lists = new Map<string, MailingList>();
+  for (const [index, key] of listKeys.entries()) {
+    const item = found.get(keyId(key));
+    if (item === undefined) throw new NotFoundError(`The list "${listIds[index]}"`);
+    const list = toList(item);
+    lists.set(list.listId, list);
+  }
+  const existing = await existingContact(access, contactIdOfLookup(found.get(keyId(lookupKey))));
+  return listIds.length === 0 ? { existing, suppression } : { existing, suppression, lists };
+}
+
+async function existingContact(access: TableAccess, contactId: string | undefined): Promise<ExistingContact> {
+  if (contactId === undefined) return undefined;
+  // Profile and subscriptions are keyed by the id alone: read side by side.
+  const [contact, subscriptions] = await Promise.all([
+    findContact(access, contactId),
+    subscriptionsOf(access, contactId),
+  ]);
+  return contact === undefined ? undefined : { contact, subscriptions };
+}
