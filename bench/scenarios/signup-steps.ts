@@ -39,6 +39,9 @@ const MILESTONES: [keyof SignupSteps, string][] = [
   ['emailSeen', 'email seen in the emulator'],
 ];
 
+/** The requests the stream work reads with before its transaction (any of them, whatever the code's choice). */
+const READS = new Set(['GetItem', 'Query', 'BatchGetItem']);
+
 export function signupStepRecorder(runtime: Runtime) {
   let calls: Call[] | undefined;
   let started = 0;
@@ -80,7 +83,7 @@ export function signupStepRecorder(runtime: Runtime) {
       const answered = answeredAt - started;
       const reads = made.filter(
         (call) =>
-          (call.operation === 'GetItem' || call.operation === 'Query') &&
+          READS.has(call.operation) &&
           call.sent >= answered &&
           call.sent < (transaction?.sent ?? Number.POSITIVE_INFINITY),
       );
@@ -95,6 +98,15 @@ export function signupStepRecorder(runtime: Runtime) {
         sesAnswered: ses.answered,
         emailSeen: seenAt - started,
       });
+    },
+    /** Median of each step (the time since the milestone before), by the milestone it ends at. */
+    stepMedians(): Record<keyof SignupSteps, number> {
+      return Object.fromEntries(
+        MILESTONES.map(([key]) => [
+          key,
+          round(median(samples.map((sample) => sample[key] - before(sample, key))), 1),
+        ]),
+      ) as Record<keyof SignupSteps, number>;
     },
     /** Median of each milestone over the samples, and of the step before it. */
     table() {

@@ -10,7 +10,7 @@ import type { ResultRow } from '../report';
 import type { Scenario } from '../scenario';
 import { accessOf, givenBenchList } from '../seed';
 import { clearEmulator } from '../ses-emulator';
-import { signupStepRecorder } from './signup-steps';
+import { type SignupSteps, signupStepRecorder } from './signup-steps';
 
 /**
  * What the stream adds to the time before an email leaves: the raw stream floor (a `PutItem` until the
@@ -150,6 +150,30 @@ async function interleaved(runtime: Runtime, sesEndpoint: string, samples: numbe
   return { floor, email, steps };
 }
 
+/**
+ * What the steps say (medians, table "step by step"): the record's wait is the floor's; the rest is the
+ * work's own round trips, each to a local service on this shared machine.
+ */
+function whyAboveTheFloor(floorMs: number, step: Record<keyof SignupSteps, number>) {
+  const toStream = round(step.answered + step.readsSent, 1);
+  return (
+    `After the request's own PutItem (${step.answered} ms) the stream work began ${step.readsSent} ms ` +
+    `later (request to work: ${toStream} ms, the floor's ${floorMs} ms); then one read request ` +
+    `(${step.readsAnswered} ms), planning and deciding the confirmation (${step.transactionSent} ms of ` +
+    `CPU), one transaction of 9 items (${step.transactionAnswered} ms: the plan, the per-address count, ` +
+    'the outcome on the request, the daily confirmation count and the claimed confirmation with its ' +
+    `suppression check), SendEmail (${step.sesAnswered} ms) and the mailbox look (${step.emailSeen} ms). ` +
+    'The transaction is the largest step: on DynamoDB Local a transaction costs about a PutItem plus ' +
+    '2.5 ms an item for bare items (measured 2026-12-07 at load 6-8: 1 item 12.7 ms, 9 items 31 ms, a ' +
+    'PutItem 6.5 ms), more for these (conditional counter updates, index entries). It cannot be skipped ' +
+    'before SES: the limits, the cap and the claim must be durable before the email leaves, or a crash or ' +
+    'a limit could send one twice or one too many. So the least this path can take is the floor plus a ' +
+    'read, a transaction and the SES call, each at least a round trip of about a PutItem: about 2 × the ' +
+    'floor on this machine, whatever the code does: 1.5 would need the floor to be several round trips ' +
+    'long, not about one poll wait and one.'
+  );
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -213,21 +237,16 @@ export function streamLatencyScenario(options: { runs?: number } = {}): Scenario
             `of up to one idle wait (${STREAM_POLLING.idleWaitMs} ms), so each write lands anywhere in the ` +
             "reader's poll cycle (written right after the previous record was handed over, every floor write " +
             'would wait a full idle wait).',
+          "**Steps.** Each signup's milestones come from an SDK middleware on the runtime's DynamoDB and " +
+            'sending SES clients (bench/scenarios/signup-steps.ts): the stream work began when its first read ' +
+            "was sent, and the steps are the medians of each sample's time between one milestone and the next " +
+            '(so they need not add up to the medians from the request). The mailbox is asked only for the ' +
+            "mail of the sample's second and after (`GET /store?since=`), so a look costs the same at the " +
+            'first sample and the last.',
         ],
         why:
           ratio > RATIO_TARGET
-            ? [
-                `**signup → email (${ratio} × the floor).** The email waits for the stream record (the floor), ` +
-                  'then, for a new address, one round of reads side by side (the list, the address lookup, the ' +
-                  'suppression), one transaction (the plan, the counts, the outcome and the claimed confirmation) ' +
-                  'and the `SendEmail` round trip to the emulator, then the mailbox poll; each is a round trip to ' +
-                  'a local service on a shared machine, which a floor of a few tens of ms leaves little room for. ' +
-                  'Timed once step by step (2026-12-06, medians from the request, floor 30 ms): record routed at ' +
-                  '35 ms, reads done at 46, the transaction of 9 items done at 87, SES answered at 106. The ' +
-                  'transaction is the largest step (the same items take ~18 ms alone on an idle DynamoDB Local). ' +
-                  'The claim must be written before SES is called, so even a path of one read round, one small ' +
-                  'write and the SES call would be about 2 × this floor here.',
-              ]
+            ? [`**signup → email (${ratio} × the floor).** ${whyAboveTheFloor(floorMs, steps.stepMedians())}`]
             : [],
         tables: [
           {
