@@ -483,10 +483,12 @@ function latencyGap(
   }
   const what =
     pair.key === 'pixel'
-      ? 'the message item (just under 1 KB, where the raw route updates a 24-byte counter) under a condition ' +
-        'that checks its `openable` mode and the timing, setting nine attributes'
+      ? 'the message item (34 attributes, ~1.4 KB, where the raw route updates a 24-byte counter) under a ' +
+        'condition that checks its `openable` mode and the timing (measured alone, the item is most of it and ' +
+        'the write’s shape little: docs/tracking.md, “What the write costs”)'
       : 'a transaction of the subscription (conditioned on its state) and its ledger event, with the evidence, ' +
-        'where the raw route puts two bare items';
+        'where the raw route puts two bare items (an `Update` of an existing item in place of a `Put`: ' +
+        'docs/unsubscribe.md)';
   return (
     head +
     `A bare Hono route calling \`${pair.reference.domainFunction}\` (the same request, none of our app) takes ` +
