@@ -3,8 +3,8 @@ import { zValidator } from '@hono/zod-validator';
 import { type Context, type Env, Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
-import type { ZodType } from 'zod';
 import { ValidationError } from '../errors';
+import type { ZodType } from '../validation/zod';
 import type { AppEnv } from './app-env';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import { createRouter, defineRoute, documentedRoute, lazyRoute } from '../../shared/http/create-api';
 import { createApi } from '../../shared/http/route-groups';
 import { createLogger } from '../../shared/log';
+import * as z from '../../shared/validation/zod';
 
 /**
  * A route group's router (shared/http/create-api.ts): a lazily declared route builds its schemas on its

@@ -1,16 +1,14 @@
-import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute, lazyRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { createConsentText, listConsentTexts } from '../../../shared/lists/consent-texts';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
+import * as z from '../../../shared/validation/zod';
 import { ListIdParamsSchema } from './lists';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The wording shown next to a list's signup checkbox. Every save is a new, immutable version per locale;

@@ -1,8 +1,6 @@
-import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute, lazyRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import {
   createList,
   getList,
@@ -14,9 +12,9 @@ import {
 import type { TableAccess } from '../../../shared/table-access';
 import { type TrackingMode, trackingModes } from '../../../shared/tracking/tracking-modes';
 import { emailSubject, headerSafeText, listId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Lists (newsletters, topics): create, read, change. Request objects are strict, so a misspelt field (say
