@@ -53,11 +53,10 @@ const consentTextSchemas = () => {
 // New wording is configuration (what people agree to): `admin`. Reading it: `contacts:read`.
 const common = { tags: ['Consent texts'] };
 
-const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/consent-texts', () =>
+const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/consent-texts', (at) =>
   defineRoute({
     ...common,
-    method: 'post',
-    path: '/admin/v1/lists/{listId}/consent-texts',
+    ...at,
     operationId: 'createConsentText',
     ...adminAccess('admin'),
     summary: "Save a new version of a list's consent wording in one locale",
@@ -86,11 +85,10 @@ const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/conse
   }),
 );
 
-const listConsentTextsRoute = lazyRoute('get', '/admin/v1/lists/{listId}/consent-texts', () =>
+const listConsentTextsRoute = lazyRoute('get', '/admin/v1/lists/{listId}/consent-texts', (at) =>
   defineRoute({
     ...common,
-    method: 'get',
-    path: '/admin/v1/lists/{listId}/consent-texts',
+    ...at,
     operationId: 'listConsentTexts',
     ...adminAccess('contacts:read'),
     summary: "Every version of a list's consent wording, newest first",

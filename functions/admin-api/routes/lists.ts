@@ -196,11 +196,10 @@ const listSchemas = () => {
 // Lists are configuration: changing one needs `admin`; reading them, `contacts:read`.
 const common = { tags: ['Lists'] };
 
-const createListRoute = lazyRoute('post', '/admin/v1/lists', () =>
+const createListRoute = lazyRoute('post', '/admin/v1/lists', (at) =>
   defineRoute({
     ...common,
-    method: 'post',
-    path: '/admin/v1/lists',
+    ...at,
     operationId: 'createList',
     ...adminAccess('admin'),
     summary: 'Create a list',
@@ -221,11 +220,10 @@ const createListRoute = lazyRoute('post', '/admin/v1/lists', () =>
   }),
 );
 
-const listListsRoute = lazyRoute('get', '/admin/v1/lists', () =>
+const listListsRoute = lazyRoute('get', '/admin/v1/lists', (at) =>
   defineRoute({
     ...common,
-    method: 'get',
-    path: '/admin/v1/lists',
+    ...at,
     operationId: 'listLists',
     ...adminAccess('contacts:read'),
     summary: 'Every list, by id',
@@ -247,11 +245,10 @@ const listListsRoute = lazyRoute('get', '/admin/v1/lists', () =>
   }),
 );
 
-const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', () =>
+const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', (at) =>
   defineRoute({
     ...common,
-    method: 'get',
-    path: '/admin/v1/lists/{listId}',
+    ...at,
     operationId: 'getList',
     ...adminAccess('contacts:read'),
     summary: 'One list',
@@ -267,11 +264,10 @@ const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', () =>
   }),
 );
 
-const updateListRoute = lazyRoute('patch', '/admin/v1/lists/{listId}', () =>
+const updateListRoute = lazyRoute('patch', '/admin/v1/lists/{listId}', (at) =>
   defineRoute({
     ...common,
-    method: 'patch',
-    path: '/admin/v1/lists/{listId}',
+    ...at,
     operationId: 'updateList',
     ...adminAccess('admin'),
     summary: 'Change a list',
