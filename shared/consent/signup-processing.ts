@@ -1,6 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { contactIdForEmail, findContact } from '../contacts/contacts';
 import { NotFoundError } from '../errors';
 import { findList, type MailingList } from '../lists/lists';
@@ -8,6 +7,7 @@ import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limit
 import type { PublicRequestWork } from '../requests/process-public-request';
 import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
+import * as z from '../validation/zod';
 import { type SignupDependencies, StoredSignup } from './signup';
 import { type ClaimedConfirmation, claimConfirmation, sendClaimedConfirmation } from './signup-confirmation';
 import { sendConfirmation, sendWelcomeEmails } from './signup-mail';
