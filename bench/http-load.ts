@@ -72,7 +72,47 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
 }
 
+/** One load with each answer's time kept, so that several loads of one route can be taken as one. */
+export interface TimedLoad {
+  result: LoadResult;
+  /** Every answer's time in ms, ascending. */
+  latencies: number[];
+  /** How long the load ran. */
+  seconds: number;
+}
+
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  return (await timedLoad(options)).result;
+}
+
+/**
+ * Several loads of one route (slices taken in turn with other routes') as one result: percentiles over
+ * every answer of every slice, throughput over their summed time.
+ */
+export function pooled(loads: readonly TimedLoad[]): LoadResult {
+  const latencies = loads.flatMap((one) => one.latencies).sort((a, b) => a - b);
+  const sum = (value: (result: LoadResult) => number) =>
+    loads.reduce((total, one) => total + value(one.result), 0);
+  const seconds = loads.reduce((total, one) => total + one.seconds, 0);
+  const statusCodes: Record<string, number> = {};
+  for (const { result } of loads) {
+    for (const [code, count] of Object.entries(result.statusCodes)) {
+      statusCodes[code] = (statusCodes[code] ?? 0) + count;
+    }
+  }
+  return {
+    requestsPerSecond: seconds > 0 ? sum((result) => result.ok) / seconds : 0,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    ok: sum((result) => result.ok),
+    non2xx: sum((result) => result.non2xx),
+    errors: sum((result) => result.errors),
+    statusCodes,
+  };
+}
+
+export async function timedLoad(options: LoadOptions): Promise<TimedLoad> {
   let index = 0;
   const make = options.request;
   // Without a callback autocannon returns its instance, which is also a promise of the result.
@@ -110,14 +150,18 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]),
   );
   return {
-    requestsPerSecond: result['2xx'] / result.duration,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    statusCodes,
+    result: {
+      requestsPerSecond: result['2xx'] / result.duration,
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      ok: result['2xx'],
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      statusCodes,
+    },
+    latencies,
+    seconds: result.duration,
   };
 }
 

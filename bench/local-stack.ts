@@ -17,6 +17,8 @@ import { ensureTable } from '../shared/table-setup';
 
 export interface BenchStack {
   dynamoDbEndpoint: string;
+  /** DynamoDB Local's JVM, whose CPU time a scenario may count (bench/measure.ts `processCpuMs`). */
+  dynamoDbPid: number | undefined;
   sesEndpoint: string;
   /** A runtime against its own new table; `overrides` are environment variables. */
   newRuntime(overrides?: Record<string, string>): Promise<Runtime>;
@@ -37,6 +39,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   const [dynamoDb, ses] = services as [LocalService, LocalService];
   return {
     dynamoDbEndpoint: dynamoDb.endpoint,
+    dynamoDbPid: dynamoDb.pid,
     sesEndpoint: ses.endpoint,
     async newRuntime(overrides = {}) {
       const env = {

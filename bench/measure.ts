@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -331,6 +332,32 @@ export function machineCpuTimes() {
     },
     { idle: 0, busy: 0 },
   );
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux the bench runs on). */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system, ms) another process has used so far, from /proc/<pid>/stat; undefined where
+ * there is no such file (not Linux, or the process is gone). Its resolution is one tick (10 ms), so it
+ * is read around loads of hundreds of requests, not around one.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.split(' ') ?? [];
+    const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+    return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1000) / USER_HZ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's CPU time (user + system, ms) so far. */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /**

@@ -28,10 +28,9 @@ export const BUNDLE_SIZE_TARGET_BYTES = 1024 * 1024;
  * passed 1 MB (about 1.03 MB) when the operator's desk, webhooks and SendBulkEmail landed together, and came
  * back to about 0.93 MB when the credential providers Lambda never uses left the bundles
  * (`credentialProvidersNotBundled` in function-bundle.ts). zod v4's `z` namespace (~440 KB with its
- * locales) stays out of the bundles only while every import is `import * as z from 'zod'` and
- * @hono/zod-openapi is patched (patches/, applied by `postinstall`) to pass `ZodType` alone to
- * `extendZodWithOpenApi` instead of the whole namespace: esbuild keeps every member of a namespace that is
- * used as a value.
+ * locales) stays out of the bundles only while every import is `import * as z from '…/validation/zod'`
+ * (shared/validation/zod.ts, the one module importing 'zod', re-exports it with `export *`): esbuild keeps
+ * every member of a namespace that is used as a value.
  */
 export const overTargetCeilings: Partial<Record<keyof typeof functionEntries, number>> = {};
 
@@ -74,7 +73,7 @@ export function bundleSizesSection(sizes: BundleSize[]): string {
       : [
           '',
           `Over the target: ${over.join(', ')}. Look for an import that keeps a whole namespace (zod: ` +
-            "`import * as z from 'zod'`, never `import { z }`; see the comment on `overTargetCeilings` in " +
+            "`import * as z from '…/validation/zod'`, never `import { z }`; see the comment on `overTargetCeilings` in " +
             '`infra/bundle-sizes.ts`).',
         ];
   return [

@@ -170,23 +170,35 @@ function readInto(values: Record<string, string>, pattern: string, key: string):
 }
 
 /**
- * Index keys an entity's items were written with before its keys changed: read as a fallback for items
- * stored before, until a one-off command has moved them (docs/data-model.md, "Keys written before").
+ * Index keys an entity's items were written with before its keys changed, by index: read as a fallback for
+ * items stored before (docs/data-model.md, "Keys written before").
  * A message was in `gsi1` by our message id until `gsi3` (KEYS_ONLY) took that lookup over;
- * `npm run index-messages` moves the messages stored before.
+ * `npm run index-messages` moves the messages stored before. A sent message was in `gsi2` by SES's id until
+ * every send carried the `contactId` tag (an SES event names the item's key); those entries expire with
+ * their messages.
  */
 export const formerKeys = {
-  message: { gsi1pk: 'MESSAGE#<messageId>', gsi1sk: 'MESSAGE' },
+  message: {
+    gsi1: { gsi1pk: 'MESSAGE#<messageId>', gsi1sk: 'MESSAGE' },
+    gsi2: { gsi2pk: 'SES_MESSAGE#<sesMessageId>', gsi2sk: 'MESSAGE' },
+  },
 } as const;
 
-/** The former index keys of an item of `entity` (formerKeys). */
-export function formerKeyOf<E extends keyof typeof formerKeys>(
+type FormerKeys<
+  E extends keyof typeof formerKeys,
+  I extends keyof (typeof formerKeys)[E],
+> = (typeof formerKeys)[E][I];
+
+/** The former `index` keys of an item of `entity` (formerKeys). */
+export function formerKeyOf<E extends keyof typeof formerKeys, I extends keyof (typeof formerKeys)[E]>(
   entity: E,
-  values: { [Name in PlaceholdersOf<(typeof formerKeys)[E][keyof (typeof formerKeys)[E]]>]: string },
-): { [Field in keyof (typeof formerKeys)[E]]: string } {
+  index: I,
+  values: { [Name in PlaceholdersOf<FormerKeys<E, I>[keyof FormerKeys<E, I>] & string>]: string },
+): { [Field in keyof FormerKeys<E, I>]: string } {
+  const patterns = formerKeys[entity][index] as Record<string, string>;
   return Object.fromEntries(
-    Object.entries(formerKeys[entity]).map(([field, pattern]) => [field, fill(pattern, values)]),
-  ) as { [Field in keyof (typeof formerKeys)[E]]: string };
+    Object.entries(patterns).map(([field, pattern]) => [field, fill(pattern, values)]),
+  ) as { [Field in keyof FormerKeys<E, I>]: string };
 }
 
 /**

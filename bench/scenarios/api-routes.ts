@@ -18,12 +18,14 @@ import type { Runtime } from '../../shared/runtime';
 import { sendMessage } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { recordOpen } from '../../shared/tracking/record-open';
-import { type LoadRequest, type LoadResult, load, serveApp } from '../http-load';
+import { type LoadRequest, type LoadResult, pooled, serveApp, type TimedLoad, timedLoad } from '../http-load';
 import {
   addCounts,
   countRequests,
   listCatalogueReads,
   median,
+  ownCpuMs,
+  processCpuMs,
   type RequestCounts,
   readOperations,
   round,
@@ -46,7 +48,20 @@ import { clearEmulator } from '../ses-emulator';
 const LIST_ID = 'bench-api';
 const CONNECTIONS = 4;
 const SECONDS = 5;
-const WARM_UP_SECONDS = 1;
+/**
+ * Each run of a pair is taken in this many slices, the routes in turn (baseline, reference, ours, then the
+ * order rotated), so a drift over the run (DynamoDB Local's JIT warming up, another program's load) falls
+ * on every route alike instead of on whichever ran last.
+ */
+const SLICES = 5;
+/**
+ * Long enough for DynamoDB Local's JIT to compile its update, transaction and put paths: with 1 s, the first
+ * pair measured (the pixel) ran while the JVM was still compiling, at several times the CPU per request of
+ * the later pairs.
+ */
+const WARM_UP_SECONDS = 3;
+/** Quiet time (no DynamoDB request in flight) that ends one slice before the next starts. */
+const SETTLED_MS = 50;
 /** One-click unsubscribes per run: each needs its own subscriber, so they are counted, not timed. */
 const UNSUBSCRIBES_PER_RUN = 400;
 const WARM_UP_UNSUBSCRIBES = 100;
@@ -141,6 +156,16 @@ function domainApp(
   });
   return app;
 }
+
+/** CPU time (ms) spent while a route was driven, and the operations it answered meanwhile. */
+interface RouteCpu {
+  own: number;
+  dynamoDb: number;
+  operations: number;
+}
+
+const cpuPerOperation = (cpu: RouteCpu | undefined) =>
+  cpu === undefined || cpu.operations === 0 ? Number.NaN : (cpu.own + cpu.dynamoDb) / cpu.operations;
 
 interface Pair {
   key: 'pixel' | 'unsubscribe' | 'signup';
@@ -306,13 +331,14 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
           signup: ours.url,
         };
         const counted = (kind: string) => ['unsubscribe', 'unsubscribe-domain', 'transact'].includes(kind);
+        /** One load of a route: a warm-up, or one slice of a run. */
         const drive = (kind: string, warmUp: boolean) =>
-          load({
+          timedLoad({
             url: servers[kind] as string,
             connections: CONNECTIONS,
             ...(counted(kind)
-              ? { amount: warmUp ? WARM_UP_UNSUBSCRIBES : UNSUBSCRIBES_PER_RUN }
-              : { duration: warmUp ? WARM_UP_SECONDS : SECONDS }),
+              ? { amount: warmUp ? WARM_UP_UNSUBSCRIBES : UNSUBSCRIBES_PER_RUN / SLICES }
+              : { duration: warmUp ? WARM_UP_SECONDS : SECONDS / SLICES }),
             request: requests[kind] as (index: number) => LoadRequest,
           });
 
@@ -348,20 +374,59 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
           if (pair.reference) await drive(pair.reference.name, true);
           await drive(pair.ours.name, true);
         }
+        /** CPU time spent while each route was driven: this process's and DynamoDB Local's. */
+        const cpuByRoute: Record<string, RouteCpu> = {};
+        /** One run of a pair: its routes in turn, slice by slice, each route's slices pooled. */
+        const runPair = async (pair: Pair) => {
+          const names = [
+            pair.baseline.name,
+            ...(pair.reference ? [pair.reference.name] : []),
+            pair.ours.name,
+          ];
+          const slices: Record<string, TimedLoad[]> = Object.fromEntries(names.map((n) => [n, []]));
+          for (let slice = 0; slice < SLICES; slice++) {
+            for (const kind of [
+              ...names.slice(slice % names.length),
+              ...names.slice(0, slice % names.length),
+            ]) {
+              const ours = kind === pair.ours.name;
+              // The last slice's requests still in flight end first: their DynamoDB requests and CPU are
+              // its route's, not this one's.
+              await dynamoDbCounter.settled(SETTLED_MS);
+              if (ours) {
+                dynamoDbCounter.take();
+                sesCounter.take();
+              }
+              const before = { own: ownCpuMs(), dynamoDb: processCpuMs(stack.dynamoDbPid) };
+              const load = await drive(kind, false);
+              await dynamoDbCounter.settled(SETTLED_MS);
+              slices[kind]?.push(load);
+              const cpu = cpuByRoute[kind] ?? { own: 0, dynamoDb: 0, operations: 0 };
+              cpuByRoute[kind] = cpu;
+              cpu.own += ownCpuMs() - before.own;
+              cpu.dynamoDb += (processCpuMs(stack.dynamoDbPid) ?? 0) - (before.dynamoDb ?? 0);
+              cpu.operations += load.result.ok;
+              if (ours) {
+                addCounts(pair.ours.counts, dynamoDbCounter.take());
+                addCounts(pair.ours.sesCounts, sesCounter.take());
+              }
+            }
+          }
+          const of = (kind: string) => pooled(slices[kind] ?? []);
+          return {
+            baseline: of(pair.baseline.name),
+            reference: pair.reference && of(pair.reference.name),
+            result: of(pair.ours.name),
+          };
+        };
         for (let run = 1; run <= runs; run++) {
           for (const pair of pairs) {
             if (pair.key === 'signup') await clearEmulator(stack.sesEndpoint);
-            const baseline = await drive(pair.baseline.name, false);
+            const { baseline, reference, result } = await runPair(pair);
             pair.baseline.runs.push(baseline);
-            if (pair.reference) pair.reference.runs.push(await drive(pair.reference.name, false));
-            dynamoDbCounter.take();
-            sesCounter.take();
-            const result = await drive(pair.ours.name, false);
-            addCounts(pair.ours.counts, dynamoDbCounter.take());
-            addCounts(pair.ours.sesCounts, sesCounter.take());
+            if (pair.reference && reference) pair.reference.runs.push(reference);
             pair.ours.operations += result.ok;
             pair.ours.runs.push(result);
-            const reference = pair.reference?.runs.at(-1);
             for (const [label, r] of [
               [pair.baseline.name, baseline],
               ...(pair.reference && reference ? [[pair.reference.name, reference] as const] : []),
@@ -386,7 +451,7 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
           }
         }
         await clearEmulator(stack.sesEndpoint);
-        return summarise(name, pairs, runs);
+        return summarise(name, pairs, runs, cpuByRoute);
       } finally {
         await ours.close();
         await raw.close();
@@ -483,10 +548,12 @@ function latencyGap(
   }
   const what =
     pair.key === 'pixel'
-      ? 'the message item (just under 1 KB, where the raw route updates a 24-byte counter) under a condition ' +
-        'that checks its `openable` mode and the timing, setting nine attributes'
+      ? 'the message item (34 attributes, ~1.4 KB, where the raw route updates a 24-byte counter) under a ' +
+        'condition that checks its `openable` mode and the timing (measured alone, the item is most of it and ' +
+        'the write’s shape little: docs/tracking.md, “What the write costs”)'
       : 'a transaction of the subscription (conditioned on its state) and its ledger event, with the evidence, ' +
-        'where the raw route puts two bare items';
+        'where the raw route puts two bare items (an `Update` of an existing item in place of a `Put`: ' +
+        'docs/unsubscribe.md)';
   return (
     head +
     `A bare Hono route calling \`${pair.reference.domainFunction}\` (the same request, none of our app) takes ` +
@@ -506,7 +573,7 @@ function pairedRatio(ours: readonly LoadResult[], baseline: readonly LoadResult[
   return median(ours.map((run, index) => run.p50 / (baseline[index] as LoadResult).p50));
 }
 
-function summarise(name: string, pairs: Pair[], runs: number) {
+function summarise(name: string, pairs: Pair[], runs: number, cpuByRoute: Record<string, RouteCpu>) {
   const rows: ResultRow[] = [];
   const why: string[] = [];
   const costRows: (string | number)[][] = [];
@@ -515,7 +582,9 @@ function summarise(name: string, pairs: Pair[], runs: number) {
     connections: CONNECTIONS,
     seconds: SECONDS,
     unsubscribesPerRun: UNSUBSCRIBES_PER_RUN,
+    slices: SLICES,
     prices: PRICES,
+    cpuByRoute,
   };
   for (const pair of pairs) {
     const p50 = median(pair.ours.runs.map((r) => r.p50));
@@ -559,6 +628,25 @@ function summarise(name: string, pairs: Pair[], runs: number) {
         },
       );
     }
+    const baseCpu = cpuPerOperation(cpuByRoute[pair.baseline.name]);
+    for (const [route, label] of [
+      [pair.ours.name, 'our route'],
+      ...(pair.reference
+        ? [[pair.reference.name, `the bare route calling \`${pair.reference.domainFunction}\``]]
+        : []),
+    ] as const) {
+      const cpu = cpuPerOperation(cpuByRoute[route]);
+      rows.push({
+        scenario: pair.scenario,
+        measure: `for reference: CPU per operation of ${label} / the raw route's (this process: server and load generator; and DynamoDB Local's JVM; load-independent, unlike latency)`,
+        ours: round(cpu, 3),
+        baseline: round(baseCpu, 3),
+        unit: 'ms',
+        ratio: round(cpu / baseCpu, 2),
+        target: '— (no target)',
+        pass: null,
+      });
+    }
     if (pair.key === 'pixel') {
       rows.push({
         scenario: pair.scenario,
@@ -578,11 +666,9 @@ function summarise(name: string, pairs: Pair[], runs: number) {
     let costPass: boolean;
     // (No successful operation counts as a miss.)
     let costTarget: string;
-    // A timed run stops with up to CONNECTIONS requests in flight: their DynamoDB requests are counted
-    // but they are not among the operations, so counts may exceed the exact figure by that much. The
-    // reference route runs just before ours on the same SDK client, so its last requests in flight can
-    // land in our count too.
-    const slack = CONNECTIONS * runs * (pair.reference === undefined ? 1 : 2);
+    // A timed slice stops with up to CONNECTIONS requests in flight: their DynamoDB requests are counted
+    // but they are not among the operations, so counts may exceed the exact figure by that much a slice.
+    const slack = CONNECTIONS * runs * SLICES;
     const near = (value: number, expected: number) => value >= expected && value <= expected + slack;
     if (pair.key === 'pixel') {
       costPass = near(summary.writeRequests, ops);
@@ -739,8 +825,11 @@ function summarise(name: string, pairs: Pair[], runs: number) {
         'three raw routes are served by `@hono/node-server` in the bench process, on the same DynamoDB Local ' +
         'table and the same SDK client; autocannon, in the same process, drives them with ' +
         `${CONNECTIONS} connections. Each route gets a short warm-up; then, ${runs} times, the baseline route, the ` +
-        `reference route (where there is one) and the real route take turns (${SECONDS} s each for the pixel and ` +
-        `signup, ${UNSUBSCRIBES_PER_RUN} requests for unsubscribe and its baseline and reference). Latencies are ` +
+        `reference route (where there is one) and the real route take turns in ${SLICES} slices each, the order ` +
+        'rotated from slice to slice, so that a drift during the run (DynamoDB Local’s JIT still warming up, ' +
+        'another program’s load) falls on all three alike; each route’s slices are pooled into its run ' +
+        `(${SECONDS} s in all for the pixel and signup, ${UNSUBSCRIBES_PER_RUN} requests for unsubscribe and its ` +
+        'baseline and reference). Latencies are ' +
         'timed per request to the microsecond (bench/http-load.ts; autocannon’s own are whole milliseconds), ' +
         'medians over the runs. Each ratio is the median of the runs’ own ratios (a run’s routes are measured ' +
         'back to back, so its two figures share the machine’s state), which the table by run shows.',

@@ -10,6 +10,7 @@ import {
   type Router,
   sharingDependencies,
 } from '../../shared/http/route-groups';
+import { onFirstCall } from '../../shared/lambda-invocation';
 import type { Logger } from '../../shared/log';
 import type { SigningKeyring } from '../../shared/signing-keyring';
 
@@ -48,6 +49,9 @@ async function routerOf(...routers: Promise<Router>[]): Promise<Router> {
   return first;
 }
 
+/** Methods that change nothing, so are not audited (shared/http/audit-trail.ts skips them too). */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 const v1 = (...names: string[]) => names.flatMap((name) => [`/admin/v1/${name}`, `/admin/v1/${name}/*`]);
 
 /**
@@ -72,12 +76,14 @@ function recordRouteGroups(deps: AdminApiDependencies): RouteGroup[] {
       load: async () => (await import('./routes/audit-events')).auditEventRoutes(access),
     },
     {
-      paths: v1('lists'),
-      load: () =>
-        routerOf(
-          import('./routes/lists').then((m) => m.listRoutes(access, deps.config.defaultListTrackingMode)),
-          import('./routes/consent-texts').then((m) => m.consentTextRoutes(access)),
-        ),
+      // A list's own paths only: its reads load no consent-text code (the group below).
+      paths: ['/admin/v1/lists', '/admin/v1/lists/:listId'],
+      load: async () =>
+        (await import('./routes/lists')).listRoutes(access, deps.config.defaultListTrackingMode),
+    },
+    {
+      paths: ['/admin/v1/lists/:listId/consent-texts', '/admin/v1/lists/:listId/consent-texts/*'],
+      load: async () => (await import('./routes/consent-texts')).consentTextRoutes(access),
     },
     {
       paths: v1('rights-requests'),
@@ -172,16 +178,19 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
     originCredential: deps.originCredential,
     // Before routing, so even unknown admin paths answer 401 to an unauthenticated caller.
     beforeRouting: (shell) => shell.use('/admin/v1/*', requireApiKey(deps.apiKeys)),
-    // Every successful admin write is audited; the operation is looked up in its group's route table.
-    groupMiddleware: async (group, routes) => {
-      const { auditTrail, operationsOf } = await import('../../shared/http/audit-trail');
-      let operations: ReturnType<typeof operationsOf> | undefined;
-      group.use(
-        '/admin/v1/*',
-        auditTrail(access, () => {
+    // Every successful admin write is audited; the operation is looked up in its group's route table. The
+    // audit trail's code (its item schemas with it) loads with the group's first write: reads need none.
+    groupMiddleware: (group, routes) => {
+      const trail = onFirstCall(async () => {
+        const { auditTrail, operationsOf } = await import('../../shared/http/audit-trail');
+        let operations: ReturnType<typeof operationsOf> | undefined;
+        return auditTrail(access, () => {
           operations ??= operationsOf(routes);
           return operations;
-        }),
+        });
+      });
+      group.use('/admin/v1/*', async (c, next) =>
+        READ_METHODS.has(c.req.method) ? next() : (await trail())(c, next),
       );
     },
   });

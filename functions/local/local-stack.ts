@@ -16,6 +16,8 @@ import { createAwsClients } from '../../shared/aws-clients';
 export interface LocalService {
   endpoint: string;
   port: number;
+  /** The service's process (DynamoDB Local's JVM), for the benchmarks' CPU accounting. */
+  pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -134,7 +136,7 @@ export async function startDynamoDbLocal(options: {
   } finally {
     dynamoDb.destroy();
   }
-  return { endpoint, port: options.port, stop: () => stopChild(child) };
+  return { endpoint, port: options.port, pid: child.pid, stop: () => stopChild(child) };
 }
 
 /** Runs `spawn` with `javaOptions` added to JAVA_TOOL_OPTIONS (spawn copies the environment at once). */

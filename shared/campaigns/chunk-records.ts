@@ -6,7 +6,6 @@ import { anonymisedMessage } from '../rights/anonymised-records';
 import type { MessageRecord } from '../sending/message-record';
 import { noticeCategories } from '../sending/message-types';
 import { isOneOf } from '../sending/policy/kind-policy';
-import { sanitiseTagValue } from '../sending/ses-tags';
 import { headersToStore } from '../sending/stored-headers';
 import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 import { openableField } from '../tracking/tracking-modes';
@@ -41,12 +40,7 @@ export function campaignMessageItem(
   retentionDays: number,
 ): Record<string, unknown> {
   const { contactId } = contact;
-  const keys = keyOf('message', {
-    contactId,
-    messageId,
-    sesMessageId: sanitiseTagValue(fields.sesMessageId ?? 'pending'),
-  });
-  const { gsi2pk, gsi2sk, ...always } = keys;
+  const keys = keyOf('message', { contactId, messageId });
   const record: MessageRecord = {
     messageId,
     contactId,
@@ -70,8 +64,7 @@ export function campaignMessageItem(
     ...(fields.sesFailure === undefined ? {} : { sesFailure: fields.sesFailure }),
   };
   return {
-    ...always,
-    ...(fields.sesMessageId === undefined ? {} : { gsi2pk, gsi2sk }),
+    ...keys,
     entity: 'message',
     ...record,
     headers: headersToStore(record.headers, record),

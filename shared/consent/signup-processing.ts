@@ -1,12 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { NotFoundError } from '../errors';
 import { findList, type MailingList } from '../lists/lists';
 import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limits';
 import type { PublicRequestWork } from '../requests/process-public-request';
 import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
 import type { Suppression } from '../suppressions/suppressions';
+import * as z from '../validation/zod';
 import { type SignupDependencies, StoredSignup } from './signup';
 import { type ClaimedConfirmation, claimConfirmation, sendClaimedConfirmation } from './signup-confirmation';
 import { sendConfirmation, sendWelcomeEmails } from './signup-mail';

@@ -1,9 +1,9 @@
-import * as z from 'zod';
 import type { SignupSettings } from '../config';
 import { hashEmail } from '../email-address';
 import { type Locale, supportedLocales } from '../i18n/locales';
 import { acceptPublicRequest } from '../requests/public-requests';
 import type { SendDependencies } from '../sending/send-dependencies';
+import * as z from '../validation/zod';
 import { type ConsentTextReference, type WordingEvidenceKind, wordingEvidenceKinds } from './consent-events';
 import { shownWordingOf } from './signup-form';
 import { resolveLists } from './signup-lists';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../validation/zod';
 import { itemSchema } from './from-item';
 
 /** What a key may do (docs/api-keys.md); `admin` may do everything. */

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { announcementCategories } from '../sending/message-types';
+import * as z from '../validation/zod';
 import { itemSchema } from './from-item';
 
 export const campaignStatuses = [

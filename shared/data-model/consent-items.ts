@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { supportedLocales } from '../i18n/locales';
+import * as z from '../validation/zod';
 import { itemSchema, itemView } from './from-item';
 
 /**

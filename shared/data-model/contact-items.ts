@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { supportedLocales } from '../i18n/locales';
+import * as z from '../validation/zod';
 import { itemSchema, itemView } from './from-item';
 
 /** Where a do-not-sell choice came from (shared/contacts/do-not-sell.ts records it). */

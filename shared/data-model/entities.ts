@@ -92,15 +92,13 @@ export const entities = {
     // Items stored before it are in gsi1 (formerKeys in shared/data-model.ts) until `npm run index-messages`.
     gsi3pk: 'MESSAGE#<messageId>',
     gsi3sk: 'MESSAGE',
-    // Only once SES has answered. Kept for events of mail sent before the `contactId` tag (and a rollback
-    // to a version without it); a later deploy stops writing it (docs/data-model.md, "Deploy 3").
-    gsi2pk: 'SES_MESSAGE#<sesMessageId>',
-    gsi2sk: 'MESSAGE',
+    // No gsi2 by SES's id: every send is tagged with the contactId, so an SES event names the item's key.
+    // Messages sent before the tag are in gsi2 (formerKeys) until they expire (docs/data-model.md, Deploy 2).
     expires: true,
     accessPatterns: [
       'messages sent to a contact (export)',
       'get a message by our id (admin getMessage)',
-      'find our message from an SES event (message id)',
+      'find our message from an SES event (its tags name the key; former gsi2 for mail sent before them)',
       'record an open with one conditional write, no read (the pixel)',
     ],
   },

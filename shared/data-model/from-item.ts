@@ -1,6 +1,6 @@
-import type * as z from 'zod';
 import { ENTITY_ATTRIBUTE, type EntityName, table, tableAttributes } from '../data-model';
 import { StoredItemError } from '../errors';
+import type * as z from '../validation/zod';
 
 /**
  * Reading an item: every entity's stored shape is a zod schema (the `*-items.ts` modules beside this one),

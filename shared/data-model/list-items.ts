@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { supportedLocales } from '../i18n/locales';
 import { storedTrackingMode, trackingModes } from '../tracking/tracking-modes';
+import * as z from '../validation/zod';
 import { itemSchema } from './from-item';
 
 const listText = z.object({ name: z.string(), description: z.string() });

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   announcementCategories,
   messageKinds,
@@ -7,6 +6,7 @@ import {
 } from '../sending/message-types';
 import { headersAsSent } from '../sending/stored-headers';
 import { trackingModes } from '../tracking/tracking-modes';
+import * as z from '../validation/zod';
 import { itemSchema } from './from-item';
 
 export const messageStatuses = ['refused', 'sending', 'sent', 'failed', 'throttled', 'uncertain'] as const;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../validation/zod';
 import { itemSchema } from './from-item';
 
 export const publicRequestKinds = ['referral', 'signup'] as const;

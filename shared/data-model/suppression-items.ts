@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../validation/zod';
 import { itemSchema, itemView } from './from-item';
 
 export const suppressionReasons = [

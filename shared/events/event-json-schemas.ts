@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../validation/zod';
 import { eventSchemas, eventTypeDescriptions, outboundEventTypes } from './event-types';
 
 /**

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { consentMethods, legalBases } from '../consent/consent-events';
+import * as z from '../validation/zod';
 
 /**
  * The operator's events (docs/events.md): one schema per type, each an envelope with an id for

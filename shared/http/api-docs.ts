@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV31, zodToOpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
+import { openApiMetadataInto } from '../validation/openapi-metadata';
 import type { AppEnv } from './app-env';
 import { createRouter, documentedRoute, type Router } from './create-api';
-import { openApiMetadataInto } from './openapi-zod';
 
 /**
  * `GET <prefix>/openapi.json` (OpenAPI 3.1 generated from the routes' zod schemas) and `GET <prefix>/docs`
@@ -23,7 +23,7 @@ type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 /**
  * The 3.1 document of the routes `router` declares, in their order, and what every document shares (the
  * admin security scheme). The only code that loads the OpenAPI generator: the schemas' `.openapi()`
- * metadata, recorded as the route modules loaded (openapi-zod.ts), is handed to it first.
+ * metadata, recorded as the route modules loaded (shared/validation/openapi-metadata.ts), is handed to it first.
  */
 export function openApiDocumentOf(router: Router, info: ApiInfo, origin: string): OpenApiDocument {
   openApiMetadataInto(zodToOpenAPIRegistry);

@@ -3,8 +3,8 @@ import { zValidator } from '@hono/zod-validator';
 import { type Context, type Env, Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
-import type { ZodType } from 'zod';
 import { ValidationError } from '../errors';
+import type { ZodType } from '../validation/zod';
 import type { AppEnv } from './app-env';
 
 /**
@@ -31,7 +31,9 @@ export const defineRoute = <R extends ApiRoute>(route: R): R => route;
  * A route whose declaration (its zod schemas with it) is built by its first request or by the document,
  * not when its module loads: a group's first request then builds only its own route's schemas (building
  * classic zod schemas, ~50 methods on each, was most of the admin lists group's first request). `method`
- * and `path` are given up front, for routing, and must be the declaration's (checked when it is built).
+ * and `path` are given up front, for routing, and handed to `declare` to spread into the declaration
+ * (`lazyRoute('get', '/x', (at) => defineRoute({ ...at, … }))`); a declaration that states others fails
+ * when it is built.
  * Serving reads only a declaration's method, path, middleware and request: declared with a getter, its
  * `responses` (the answer schemas) are built only for the document.
  */
@@ -41,15 +43,15 @@ export interface LazyRoute<R extends ApiRoute> {
   declaration: () => R;
 }
 
-export function lazyRoute<R extends ApiRoute>(
-  method: R['method'],
-  path: R['path'],
-  declare: () => R,
-): LazyRoute<R> {
+export function lazyRoute<
+  M extends ApiRoute['method'],
+  P extends string,
+  R extends ApiRoute & { method: M; path: P },
+>(method: M, path: P, declare: (at: { method: M; path: P }) => R): LazyRoute<R> {
   let declared: R | undefined;
   const declaration = () => {
     if (declared === undefined) {
-      declared = declare();
+      declared = declare({ method, path });
       if (declared.method !== method || declared.path !== path) {
         throw new Error(`lazyRoute ${method} ${path} declares ${declared.method} ${declared.path}`);
       }

@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import * as z from 'zod';
+import * as z from '../validation/zod';
 import type { AppEnv } from './app-env';
-import { extendZodForOpenApi } from './openapi-zod';
 import { choosePageLanguage } from './page-language';
 
 /**
@@ -36,8 +35,6 @@ export const htmlResponse = (description: string) => ({
  * token and the page language. Pages behind emailed links change nothing on GET (mail scanners prefetch).
  */
 export function emailedLinkFields(tokenDescription: string) {
-  // Called as its caller's module loads, maybe the first of a fresh function's: nothing may have extended zod.
-  extendZodForOpenApi();
   return z.object({
     token: z.string().max(1024).openapi({ description: tokenDescription }),
     locale: z.string().max(35).optional(),

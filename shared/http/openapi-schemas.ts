@@ -1,8 +1,6 @@
-import * as z from 'zod';
-import { extendZodForOpenApi } from './openapi-zod';
+import * as z from '../validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /** Response schemas shared by every app, registered once in each OpenAPI document. */
 

@@ -1,6 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
-import * as z from 'zod';
 import type { SenderIdentity } from '../config';
 import { type ConsentEvent, listConsentEvents } from '../consent/consent-events';
 import { primaryKeyOf } from '../data-model';
@@ -12,6 +11,7 @@ import { type ConsentText, findConsentText } from '../lists/consent-texts';
 import { findList, type MailingList } from '../lists/lists';
 import type { SigningKeyring } from '../signing-keyring';
 import type { TableAccess } from '../table-access';
+import * as z from '../validation/zod';
 import { consentReceiptDocument, isReceiptKind, legalBasisOf, SUBJECT_PREFIX } from './consent-receipt';
 import { activeReceiptKey, receiptJwks, receiptPublicKey } from './receipt-keys';
 

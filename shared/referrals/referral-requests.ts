@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { hashEmail } from '../email-address';
 import { supportedLocales } from '../i18n/locales';
 import type { PublicRequestWork } from '../requests/process-public-request';
 import { acceptPublicRequest, type PublicRequest } from '../requests/public-requests';
+import * as z from '../validation/zod';
 import { assertReferrer, createReferral, type ReferralDependencies, type ReferralRequest } from './referrals';
 
 /**

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   type ConsentEvent,
   type ConsentEventKind,
@@ -9,6 +8,7 @@ import {
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
 import { scanAllItems, type TableAccess } from '../table-access';
+import * as z from '../validation/zod';
 
 /**
  * What a point-in-time restore loses that must never be lost: the opt-outs made after the restore point.

@@ -1,11 +1,11 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { fromItem, itemSchema } from '../data-model/from-item';
 import { AppError, ConflictError, RefusedError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import { isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
+import * as z from '../validation/zod';
 import {
   anonymisedRightsRequest,
   deadlineOf,

@@ -45,7 +45,7 @@ export async function moveMessagesToKeyIndex(access: TableAccess): Promise<{ mov
           ExpressionAttributeValues: {
             ':gsi3pk': keyPrefix('message', 'gsi3pk', { messageId: key.messageId }),
             ':gsi3sk': keyPrefix('message', 'gsi3sk', {}),
-            ':former': formerKeyOf('message', { messageId: key.messageId }).gsi1pk,
+            ':former': formerKeyOf('message', 'gsi1', { messageId: key.messageId }).gsi1pk,
           },
         }),
       );

@@ -1,23 +1,16 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keyPrefix, primaryKeyOf } from '../data-model';
+import { primaryKeyOf } from '../data-model';
 import type { TableAccess } from '../table-access';
 import { isConditionFailure } from '../table-access';
-import { sanitiseTagValue } from './ses-tags';
 
 /** Updates of a message record after it was written: sent, uncertain, or any of its fields. */
 
 /**
- * The fields that turn a `sending` (or `uncertain`) record into a `sent` one, with the SES-id lookup key
- * (gsi2). The lookup by our id (gsi3, or gsi1 on items stored before it) was written with the record.
+ * The fields that turn a `sending` (or `uncertain`) record into a `sent` one. No index key by SES's id: the
+ * send's tags name the item's key to SES events (docs/data-model.md, "Deploy 2").
  */
 export function sentMessageFields(sesMessageId: string, sentAt: string) {
-  return {
-    status: 'sent',
-    sesMessageId,
-    sentAt,
-    gsi2pk: keyPrefix('message', 'gsi2pk', { sesMessageId: sanitiseTagValue(sesMessageId) }),
-    gsi2sk: keyPrefix('message', 'gsi2sk', {}),
-  };
+  return { status: 'sent', sesMessageId, sentAt };
 }
 
 /**

@@ -7,8 +7,8 @@ import { sanitiseTagValue } from './ses-tags';
 
 /**
  * Reads of the `message` record (docs/data-model.md): its key by our message id (gsi3, KEYS_ONLY; gsi1
- * for items stored before gsi3), by SES's message id (gsi2, stored as the tag-safe spelling
- * `sentMessageFields` writes), and the item by its primary key. The indexes are eventually consistent, so
+ * for items stored before gsi3), by SES's message id (gsi2, on items sent before every send was tagged
+ * with its contactId; the tag-safe spelling), and the item by its primary key. The indexes are eventually consistent, so
  * what is decided on is read again by key, strongly consistent.
  */
 
@@ -26,8 +26,9 @@ export async function findMessageKey(
   lookup: MessageLookup,
 ): Promise<MessageKey | undefined> {
   if (!('messageId' in lookup)) {
-    const pk = keyPrefix('message', 'gsi2pk', { sesMessageId: sanitiseTagValue(lookup.sesMessageId) });
-    return keyOfEntry(await queryIndex(access, 'gsi2', pk, keyPrefix('message', 'gsi2sk', {})));
+    // Only mail sent before every send carried the contactId tag is found this way.
+    const former = formerKeyOf('message', 'gsi2', { sesMessageId: sanitiseTagValue(lookup.sesMessageId) });
+    return keyOfEntry(await queryIndex(access, 'gsi2', former.gsi2pk, former.gsi2sk));
   }
   if (!isOpaqueId(lookup.messageId)) return undefined;
   return keyOfEntry(
@@ -63,7 +64,7 @@ const indexEntry = (access: TableAccess, messageId: string) =>
 
 /** A message stored before gsi3 and not yet moved by `npm run index-messages`: in gsi1, whole. */
 function formerIndexItem(access: TableAccess, messageId: string) {
-  const former = formerKeyOf('message', { messageId });
+  const former = formerKeyOf('message', 'gsi1', { messageId });
   return queryIndex(access, 'gsi1', former.gsi1pk, former.gsi1sk);
 }
 

@@ -81,10 +81,8 @@ export async function prepareMessage(
     createdAt: now.toISOString(),
     sentAt: null,
   };
-  const keys = keyOf('message', { contactId: contact.contactId, messageId, sesMessageId: 'pending' });
-  const { gsi2pk: _notYetKnown, gsi2sk: _alsoNotYet, ...keysBeforeSending } = keys;
   const item = {
-    ...keysBeforeSending,
+    ...keyOf('message', { contactId: contact.contactId, messageId }),
     entity: 'message',
     ...record,
     headers: headersToStore(record.headers, record),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../validation/zod';
 
 /**
  * SES sending events as the configuration set's EventBridge destination delivers them: an EventBridge

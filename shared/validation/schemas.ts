@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { parseEmailAddress } from '../email-address';
 import {
   headerUnsafeCharacter,
@@ -9,6 +8,7 @@ import {
   subjectAsSent,
   subjectProblem,
 } from './rules';
+import * as z from './zod';
 
 /**
  * The zod schemas of input validation (routes, deployment settings), built on the predicates of
@@ -18,9 +18,8 @@ import {
  */
 
 // ---------------------------------------------------------------------------------------------------
-// Each schema is a factory: a schema made when a route module runs carries `.openapi()` (the route module
-// extends zod first, shared/http/openapi-zod.ts), one made here at import time may not, and the domain
-// must not load the HTTP layer to get it.
+// Each schema is a factory, built by the route module (or domain code) that uses it when that module runs,
+// not by every importer of this file at its load (cold start).
 // ---------------------------------------------------------------------------------------------------
 
 export const opaqueId = () => z.string().regex(OPAQUE_ID, 'must be an id: 1 to 64 letters, digits, - or _');

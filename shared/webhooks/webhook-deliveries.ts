@@ -1,5 +1,4 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { fromItem, itemSchema } from '../data-model/from-item';
 import { dueWebhookDeliveries } from '../due-work';
@@ -7,6 +6,7 @@ import { ValidationError } from '../errors';
 import { type OutboundEvent, outboundEventTypes } from '../events/event-types';
 import type { TableAccess } from '../table-access';
 import { isConditionFailure } from '../table-access';
+import * as z from '../validation/zod';
 import { finishedExpiry } from './delivery-schedule';
 
 /**

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { fromItem, itemSchema } from '../data-model/from-item';
 import { AppError, ConflictError, ValidationError } from '../errors';
 import { type OutboundEventType, outboundEventTypes } from '../events/event-types';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
+import * as z from '../validation/zod';
 import { literalTargetProblem } from './webhook-targets';
 
 /**

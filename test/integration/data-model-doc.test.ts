@@ -63,9 +63,9 @@ describe('docs/data-model.md', () => {
 
   it('documents the keys items were written with before their keys changed (formerKeys)', () => {
     const section = doc.split('## Keys written before')[1]?.split('\n## ')[0] ?? '';
-    for (const [name, keys] of Object.entries(formerKeys)) {
+    for (const [name, byIndex] of Object.entries(formerKeys)) {
       const entry = section.split('\n- ').find((item) => item.startsWith(`\`${name}\`:`)) ?? '';
-      for (const [field, pattern] of Object.entries(keys)) {
+      for (const [field, pattern] of Object.values(byIndex).flatMap((keys) => Object.entries(keys))) {
         expect(entry, name).toContain(`\`${field}\` = \`${pattern}\``);
       }
     }

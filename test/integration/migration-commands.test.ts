@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formerKeyOf, keyOf, primaryKeyOf } from '../../shared/data-model';
+import { formerKeyOf, primaryKeyOf } from '../../shared/data-model';
 import { anonymisedMessage } from '../../shared/rights/anonymised-records';
 import type { Runtime } from '../../shared/runtime';
 import { getMessage } from '../../shared/sending/message-record';
@@ -50,12 +50,10 @@ describe('the one-off commands', () => {
 
   /** A sent message as a version before gsi3 stored it: in gsi1 by our id (formerKeys), not in gsi3. */
   function messageStoredBeforeGsi3(contactId: string, messageId: string) {
-    const { gsi2pk, gsi2sk } = keyOf('message', { contactId, messageId, sesMessageId: `ses-${messageId}` });
     return {
       ...primaryKeyOf('message', { contactId, messageId }),
-      ...formerKeyOf('message', { messageId }),
-      gsi2pk,
-      gsi2sk,
+      ...formerKeyOf('message', 'gsi1', { messageId }),
+      ...formerKeyOf('message', 'gsi2', { sesMessageId: `ses-${messageId}` }),
       entity: 'message',
       messageId,
       contactId,

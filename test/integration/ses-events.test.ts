@@ -11,7 +11,7 @@ import {
 } from '../../functions/ses-events/process-ses-event';
 import { createAwsClients } from '../../shared/aws-clients';
 import { setAccount } from '../../shared/contacts/account-holder';
-import { keyOf, keyPrefix, primaryKeyOf, table } from '../../shared/data-model';
+import { formerKeyOf, keyOf, keyPrefix, primaryKeyOf, table } from '../../shared/data-model';
 import { createSesMailer, type Mailer } from '../../shared/email/mailer';
 import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
@@ -20,6 +20,7 @@ import type { MessageRecord } from '../../shared/sending/message-record';
 import type { MessageDraft } from '../../shared/sending/message-types';
 import type { SendDependencies } from '../../shared/sending/send-dependencies';
 import { type SendResult, sendMessage } from '../../shared/sending/send-message';
+import { sanitiseTagValue } from '../../shared/sending/ses-tags';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import type { MessageDelivery } from '../../shared/stats/message-delivery';
 import { MessageNotRecordedYet, RECORD_GRACE_MS } from '../../shared/suppressions/ses-event-effects';
@@ -450,7 +451,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(await suppressionOf(email)).toBeUndefined();
   });
 
-  it('reads the message by the key its tags name (contactId, messageId): one read, no index query, no gsi1 write', async () => {
+  it('reads the message by the key its tags name (contactId, messageId): one read, no index query, no index write', async () => {
     const { email, contactId } = await givenSubscriber();
     const message = await sent(contactId);
     expect(tagsSent.get(message.messageId)).toMatchObject({ messageId: message.messageId, contactId });
@@ -476,10 +477,10 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       messageId: message.messageId,
     });
     expect(commands.filter((name) => name === 'QueryCommand')).toEqual([]);
-    // The delivery's transaction rewrites the message's gsi2 copy only: its lookup by our id is in gsi3,
-    // KEYS_ONLY, which a change of other attributes does not write.
+    // The delivery's transaction writes no index: the message's lookup by our id is in gsi3, KEYS_ONLY,
+    // which a change of other attributes does not write, and it has no gsi2 copy by SES's id.
     expect(commands).toContain('TransactWriteItemsCommand');
-    expect(indexesWritten).toEqual(['gsi2']);
+    expect(indexesWritten).toEqual([]);
     expect((await deliveryOf(message.messageId)).delivery?.status).toBe('delivered');
   });
 
@@ -504,11 +505,27 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     }
   });
 
-  it('finds the message by its SES message id when the tag is missing', async () => {
+  it("finds mail sent before our tags by SES's message id (its former gsi2 entry)", async () => {
     const { email, contactId } = await givenSubscriber();
     const message = await sent(contactId);
     const event = eventFor('delivery', message, email);
-    delete event.detail.mail.tags.messageId;
+    event.detail.mail.tags = {};
+    // Sent by the current version, the message has no entry by SES's id: only its tags find it.
+    expect(await process(structuredClone(event))).toEqual({ kind: 'ignored', reason: 'unmapped' });
+    // As a version before the tags stored it: in gsi2 by SES's id.
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('message', { contactId, messageId: message.messageId }),
+        UpdateExpression: 'SET gsi2pk = :gsi2pk, gsi2sk = :gsi2sk',
+        ExpressionAttributeValues: {
+          ':gsi2pk': formerKeyOf('message', 'gsi2', {
+            sesMessageId: sanitiseTagValue(message.sesMessageId ?? ''),
+          }).gsi2pk,
+          ':gsi2sk': 'MESSAGE',
+        },
+      }),
+    );
     expect(await process(event)).toMatchObject({ kind: 'applied', messageId: message.messageId });
   });
 
@@ -590,8 +607,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       new UpdateCommand({
         TableName: runtime.config.tableName,
         Key: primaryKeyOf('message', { contactId, messageId: message.messageId }),
-        UpdateExpression:
-          'SET #status = :uncertain, sesMessageId = :none, sentAt = :none REMOVE gsi2pk, gsi2sk',
+        UpdateExpression: 'SET #status = :uncertain, sesMessageId = :none, sentAt = :none',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':uncertain': 'uncertain', ':none': null },
       }),
@@ -608,10 +624,9 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect([after.sent - before.sent, after.uncertain - before.uncertain, after.delivered]).toEqual([
       1, -1, 1,
     ]);
-    // Findable by SES's id again (an event without our tags), and settled once only.
-    const untagged = eventFor('delivery-delay', message, email);
-    untagged.detail.mail.tags = {};
-    expect(await process(untagged)).toMatchObject({ kind: 'applied', messageId: message.messageId });
+    // A later event about it applies, and it is settled once only.
+    const later = eventFor('delivery-delay', message, email);
+    expect(await process(later)).toMatchObject({ kind: 'applied', messageId: message.messageId });
     expect((await readCampaignCounters(accessOf(runtime), campaignId)).sent).toBe(after.sent);
   });
 

@@ -104,6 +104,30 @@ describe('cold start', () => {
     expect(openApiMachinery(firstRequest)).toEqual([]);
   });
 
+  it.each(['public-api', 'admin-api', 'ses-events', 'inbound-mail', 'campaign-worker'] as const)(
+    '%s: every chunk that loads zod loads its `.openapi()` extension, whatever loads first',
+    (name) => {
+      // Every module takes zod from shared/validation/zod.ts, which extends it as it loads (a lint rule);
+      // this holds esbuild to running that module before any chunk's code that may call `.openapi()`, for
+      // each module a first request or event may load first (each chunk `import()` makes).
+      const bundle = bundled(name);
+      const sources = readdirSync('.', { recursive: true, encoding: 'utf8' }).filter((file) =>
+        /^(shared|functions)\/.*\.ts$/.test(file),
+      );
+      const loadingZod = sources.filter((source) =>
+        bundle.inputsLoadedBy(source).some((input) => input.includes('node_modules/zod/')),
+      );
+      expect(loadingZod.length).toBeGreaterThan(0);
+      for (const source of loadingZod) {
+        // The document's code loads the generator, which imports zod itself; it extends nothing.
+        if (source === 'shared/http/api-docs.ts') continue;
+        expect(bundle.inputsLoadedBy(source), source).toContainEqual(
+          expect.stringMatching(/shared\/validation\/zod\.ts$/),
+        );
+      }
+    },
+  );
+
   it.each(['public-api', 'admin-api'] as const)(
     '%s serves every route without the OpenAPI machinery, which only the document loads',
     (name) => {

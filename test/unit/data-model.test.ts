@@ -28,16 +28,21 @@ describe('data model keys', () => {
     });
   });
 
-  it("puts a message in the KEYS_ONLY gsi3 by our id, no longer in gsi1; gsi1's former keys stay readable", () => {
-    expect(keyOf('message', { contactId: 'c1', messageId: 'm1', sesMessageId: 's1' })).toEqual({
+  it("puts a message in the KEYS_ONLY gsi3 by our id only; gsi1's and gsi2's former keys stay readable", () => {
+    expect(keyOf('message', { contactId: 'c1', messageId: 'm1' })).toEqual({
       pk: 'CONTACT#c1',
       sk: 'MESSAGE#m1',
       gsi3pk: 'MESSAGE#m1',
       gsi3sk: 'MESSAGE',
+    });
+    expect(formerKeyOf('message', 'gsi1', { messageId: 'm1' })).toEqual({
+      gsi1pk: 'MESSAGE#m1',
+      gsi1sk: 'MESSAGE',
+    });
+    expect(formerKeyOf('message', 'gsi2', { sesMessageId: 's1' })).toEqual({
       gsi2pk: 'SES_MESSAGE#s1',
       gsi2sk: 'MESSAGE',
     });
-    expect(formerKeyOf('message', { messageId: 'm1' })).toEqual({ gsi1pk: 'MESSAGE#m1', gsi1sk: 'MESSAGE' });
   });
 
   it('reads the values back from a primary key, and nothing from a key of another shape', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import {
   ConflictError,
   DependencyUnavailableError,
@@ -12,6 +11,7 @@ import type { ErrorBody } from '../../shared/http/error-responses';
 import { createApi } from '../../shared/http/route-groups';
 import { errorPageMessagesFor, pageErrorCodes } from '../../shared/i18n/error-page-messages';
 import { createLogger } from '../../shared/log';
+import * as z from '../../shared/validation/zod';
 
 /**
  * The error behaviour every consent-mail route inherits from createApi, exercised through a small app

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import { createRouter, defineRoute, documentedRoute, lazyRoute } from '../../shared/http/create-api';
 import { createApi } from '../../shared/http/route-groups';
 import { createLogger } from '../../shared/log';
+import * as z from '../../shared/validation/zod';
 
 /**
  * A route group's router (shared/http/create-api.ts): a lazily declared route builds its schemas on its
@@ -22,11 +22,10 @@ describe('lazily declared routes', () => {
     const built: string[] = [];
     const router = createRouter()
       .openapi(
-        lazyRoute('post', '/things', () => {
+        lazyRoute('post', '/things', (at) => {
           built.push('create');
           return defineRoute({
-            method: 'post',
-            path: '/things',
+            ...at,
             operationId: 'createThing',
             request: {
               body: {
@@ -40,11 +39,10 @@ describe('lazily declared routes', () => {
         (c) => c.json({ made: c.req.valid('json').name }, 201),
       )
       .openapi(
-        lazyRoute('get', '/things', () => {
+        lazyRoute('get', '/things', (at) => {
           built.push('list');
           return defineRoute({
-            method: 'get',
-            path: '/things',
+            ...at,
             operationId: 'listThings',
             get responses() {
               built.push('list answers');
@@ -85,6 +83,7 @@ describe('lazily declared routes', () => {
   it('refuses a declaration whose method or path is not the one it is routed by', () => {
     const router = createRouter().openapi(
       lazyRoute('get', '/things', () =>
+        // @ts-expect-error: the types refuse it as well.
         defineRoute({ method: 'get', path: '/other', responses: { 200: { description: 'x' } } }),
       ),
       (c) => c.body(null, 200),

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { startCampaign } from '../../../shared/campaigns/campaign-lifecycle';
 import {
   type CampaignContent,
@@ -11,15 +10,14 @@ import { NotFoundError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { announcementCategories, noticeCategories } from '../../../shared/sending/message-types';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import { headerSafeText, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import { CampaignSchema, campaignView } from './campaigns';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /** Account holders and the service announcements that reach them whatever their marketing choices. */
 

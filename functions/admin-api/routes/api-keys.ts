@@ -1,15 +1,13 @@
-import * as z from 'zod';
 import { apiKeyScopes, createApiKey, listApiKeys, revokeApiKey } from '../../../shared/api-keys';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Admin API keys: create (the full key is answered once), list (never a secret or its hash), revoke

@@ -1,14 +1,12 @@
-import * as z from 'zod';
 import { auditTargetTypes, listAuditEvents, MAX_AUDIT_DAYS } from '../../../shared/audit/audit-events';
 import { ValidationError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /** The admin audit trail: every successful admin write, by day (range) or by target, newest first. */
 

@@ -1,18 +1,16 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { primaryKeyOf } from '../../../shared/data-model';
 import { NotFoundError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { campaignCounters, readCampaignCounters } from '../../../shared/stats/campaign-counters';
 import { reputationVerdict } from '../../../shared/stats/reputation-guard';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * `getCampaignStats`: what happened to a campaign's (or an announcement's) messages so far. Counters

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import {
   cancelCampaign,
   pauseCampaign,
@@ -19,15 +18,14 @@ import { campaignFields } from '../../../shared/data-model/campaign-items';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { getList } from '../../../shared/lists/lists';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Campaigns: one message to every confirmed subscriber of a list, sent by the fan-out (docs/campaigns.md).

@@ -1,16 +1,14 @@
-import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute, lazyRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { createConsentText, listConsentTexts } from '../../../shared/lists/consent-texts';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
+import * as z from '../../../shared/validation/zod';
 import { ListIdParamsSchema } from './lists';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The wording shown next to a list's signup checkbox. Every save is a new, immutable version per locale;
@@ -55,11 +53,10 @@ const consentTextSchemas = () => {
 // New wording is configuration (what people agree to): `admin`. Reading it: `contacts:read`.
 const common = { tags: ['Consent texts'] };
 
-const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/consent-texts', () =>
+const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/consent-texts', (at) =>
   defineRoute({
     ...common,
-    method: 'post',
-    path: '/admin/v1/lists/{listId}/consent-texts',
+    ...at,
     operationId: 'createConsentText',
     ...adminAccess('admin'),
     summary: "Save a new version of a list's consent wording in one locale",
@@ -88,11 +85,10 @@ const createConsentTextRoute = lazyRoute('post', '/admin/v1/lists/{listId}/conse
   }),
 );
 
-const listConsentTextsRoute = lazyRoute('get', '/admin/v1/lists/{listId}/consent-texts', () =>
+const listConsentTextsRoute = lazyRoute('get', '/admin/v1/lists/{listId}/consent-texts', (at) =>
   defineRoute({
     ...common,
-    method: 'get',
-    path: '/admin/v1/lists/{listId}/consent-texts',
+    ...at,
     operationId: 'listConsentTexts',
     ...adminAccess('contacts:read'),
     summary: "Every version of a list's consent wording, newest first",

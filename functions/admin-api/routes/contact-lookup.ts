@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { recordAuditEvent } from '../../../shared/audit/audit-events';
 import {
   contactsOptedOutOfSale,
@@ -9,8 +8,8 @@ import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
+import * as z from '../../../shared/validation/zod';
 import {
   ContactIdParamsSchema,
   ContactWithSubscriptionsSchema,
@@ -18,7 +17,6 @@ import {
 } from './contact-schemas';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The operator's desk (docs/contacts.md, "Finding a contact"): a person writes from an address, and every

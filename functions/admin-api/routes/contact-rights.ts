@@ -1,10 +1,8 @@
-import * as z from 'zod';
 import { recordAuditEvent } from '../../../shared/audit/audit-events';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { type ReceiptDependencies, receiptsFor } from '../../../shared/receipts/receipts';
 import { eraseContact } from '../../../shared/rights/erasure';
 import { exportContact } from '../../../shared/rights/export';
@@ -12,9 +10,9 @@ import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Data-subject rights through the admin API (docs/rights.md): access and portability (`exportContact`)

@@ -1,12 +1,10 @@
-import * as z from 'zod';
 import type { ContactWithSubscriptions } from '../../../shared/contacts/contact-lookup';
 import { type Contact, doNotSellSources } from '../../../shared/contacts/contacts';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /** The contact as the admin API answers it, shared by the contact routes. */
 

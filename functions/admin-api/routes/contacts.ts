@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { findContact } from '../../../shared/contacts/contacts';
 import {
   type ContactToCreate,
@@ -20,17 +19,16 @@ import {
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import { kindsAnsweredBy } from '../../../shared/rights/rights-request-rules';
 import { completableRequest, completeRightsRequest } from '../../../shared/rights/rights-requests';
 import { contactName, opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import { auditRightsRequestCompletion } from './contact-rights';
 import { ContactIdParamsSchema, ContactSchema, contactJson } from './contact-schemas';
 import { ListIdSchema } from './lists';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Contacts the operator creates or imports with their evidence and rectifies (GDPR Art. 16),

@@ -1,13 +1,11 @@
-import * as z from 'zod';
 import { apiKeyScopes } from '../../../shared/api-keys';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { anyAdminKeyAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 const CurrentApiKeySchema = z
   .object({

@@ -1,8 +1,6 @@
-import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute, lazyRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import {
   createList,
   getList,
@@ -14,9 +12,9 @@ import {
 import type { TableAccess } from '../../../shared/table-access';
 import { type TrackingMode, trackingModes } from '../../../shared/tracking/tracking-modes';
 import { emailSubject, headerSafeText, listId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Lists (newsletters, topics): create, read, change. Request objects are strict, so a misspelt field (say
@@ -198,11 +196,10 @@ const listSchemas = () => {
 // Lists are configuration: changing one needs `admin`; reading them, `contacts:read`.
 const common = { tags: ['Lists'] };
 
-const createListRoute = lazyRoute('post', '/admin/v1/lists', () =>
+const createListRoute = lazyRoute('post', '/admin/v1/lists', (at) =>
   defineRoute({
     ...common,
-    method: 'post',
-    path: '/admin/v1/lists',
+    ...at,
     operationId: 'createList',
     ...adminAccess('admin'),
     summary: 'Create a list',
@@ -223,11 +220,10 @@ const createListRoute = lazyRoute('post', '/admin/v1/lists', () =>
   }),
 );
 
-const listListsRoute = lazyRoute('get', '/admin/v1/lists', () =>
+const listListsRoute = lazyRoute('get', '/admin/v1/lists', (at) =>
   defineRoute({
     ...common,
-    method: 'get',
-    path: '/admin/v1/lists',
+    ...at,
     operationId: 'listLists',
     ...adminAccess('contacts:read'),
     summary: 'Every list, by id',
@@ -249,11 +245,10 @@ const listListsRoute = lazyRoute('get', '/admin/v1/lists', () =>
   }),
 );
 
-const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', () =>
+const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', (at) =>
   defineRoute({
     ...common,
-    method: 'get',
-    path: '/admin/v1/lists/{listId}',
+    ...at,
     operationId: 'getList',
     ...adminAccess('contacts:read'),
     summary: 'One list',
@@ -269,11 +264,10 @@ const getListRoute = lazyRoute('get', '/admin/v1/lists/{listId}', () =>
   }),
 );
 
-const updateListRoute = lazyRoute('patch', '/admin/v1/lists/{listId}', () =>
+const updateListRoute = lazyRoute('patch', '/admin/v1/lists/{listId}', (at) =>
   defineRoute({
     ...common,
-    method: 'patch',
-    path: '/admin/v1/lists/{listId}',
+    ...at,
     operationId: 'updateList',
     ...adminAccess('admin'),
     summary: 'Change a list',

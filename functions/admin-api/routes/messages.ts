@@ -1,10 +1,8 @@
-import * as z from 'zod';
 import { messageOpens, messageRecordFields } from '../../../shared/data-model/message-items';
 import { RefusedError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { type IdempotencyClaim, requestFingerprint, withIdempotency } from '../../../shared/idempotency';
 import { draftContentOf, oneContentShape } from '../../../shared/sending/draft-versions';
 import { getMessage, type MessageRecord } from '../../../shared/sending/message-record';
@@ -16,9 +14,9 @@ import {
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
 import { sendMessage } from '../../../shared/sending/send-message';
 import { emailAddress, listId, messageContentFields, opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /** `sendMessage` and `getMessage`: one message to one recipient, through the compliance policy. */
 

@@ -1,14 +1,12 @@
-import * as z from 'zod';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { rightsReport, rightsReportCsv } from '../../../shared/rights/rights-report';
 import { rightsRequestKinds } from '../../../shared/rights/rights-request-rules';
 import type { TableAccess } from '../../../shared/table-access';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * `getRightsReport`: the register's yearly account (docs/rights.md, "The yearly report"), as JSON or CSV.

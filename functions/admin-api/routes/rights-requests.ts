@@ -1,9 +1,7 @@
-import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse, jsonResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { listRightsRequests } from '../../../shared/rights/rights-request-listing';
 import {
   jurisdictions,
@@ -23,9 +21,9 @@ import {
 } from '../../../shared/rights/rights-requests';
 import type { TableAccess } from '../../../shared/table-access';
 import { headerSafeText, opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The register of data-subject rights requests (docs/rights.md): record a request as it arrives, verify

@@ -1,17 +1,15 @@
-import * as z from 'zod';
 import { SIGNUP_FORM_MAX_LISTS, signupFormFor } from '../../../shared/consent/signup-form';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { signupFormMarkup } from '../../../shared/http/signup-form-markup';
 import { supportedLocales } from '../../../shared/i18n/locales';
 import type { TableAccess } from '../../../shared/table-access';
 import type { TokenSigner } from '../../../shared/tokens';
 import { listIdSelection } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The signup form for the operator's own page (docs/consent.md, "The hosted form"): the hosted form's

@@ -1,16 +1,14 @@
-import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse, jsonResponse, requestAndKeyErrors } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { blockAddress, liftBlock, listSuppressions } from '../../../shared/suppressions/admin-suppressions';
 import type { Suppression } from '../../../shared/suppressions/suppressions';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The suppression list through the admin API (docs/suppressions.md): the operator blocks an address or a

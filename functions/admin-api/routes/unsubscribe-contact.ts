@@ -1,17 +1,15 @@
-import * as z from 'zod';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import { NotFoundError, UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import { ListIdSchema } from './lists';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The operator withdraws a contact's consent on their behalf (a phone call, a letter, a support ticket):

@@ -1,12 +1,11 @@
-import * as z from 'zod';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { eventTypeDescriptions, outboundEventTypes } from '../../../shared/events/event-types';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import { deliveryStatuses, listDeliveries } from '../../../shared/webhooks/webhook-deliveries';
 import {
   createWebhook,
@@ -18,7 +17,6 @@ import {
 } from '../../../shared/webhooks/webhooks';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Webhooks: the operator's events POSTed to a URL, signed per Standard Webhooks, at least once, with

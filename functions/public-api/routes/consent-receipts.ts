@@ -1,9 +1,7 @@
-import * as z from 'zod';
 import { InvalidLinkError } from '../../../shared/errors';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { emailedLinkFields, htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import {
   publishedReceiptKeys,
   type ReceiptDependencies,
@@ -11,9 +9,9 @@ import {
   verifyConsentReceipt,
 } from '../../../shared/receipts/receipts';
 import type { TokenSigner } from '../../../shared/tokens';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Consent receipts (docs/consent.md, "Consent receipts"): the public keys that verify them, the person's

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
   emailedLinkFields,
@@ -16,6 +15,7 @@ import {
   verifyDataLink,
 } from '../../../shared/rights/self-service';
 import type { SendDependencies } from '../../../shared/sending/send-dependencies';
+import * as z from '../../../shared/validation/zod';
 import {
   dataConfirmPage,
   dataLinkInvalidPage,

@@ -1,10 +1,8 @@
-import * as z from 'zod';
 import { checkHealth, type HealthDependencies } from '../../../shared/health';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
+import * as z from '../../../shared/validation/zod';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 const DependencyStatusSchema = z.object({
   ok: z.boolean(),

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import type { ConsentEvidence } from '../../../shared/consent/consent-events';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
 import { unsubscribeFromList } from '../../../shared/consent/unsubscribe';
@@ -10,6 +9,7 @@ import { requestEvidence } from '../../../shared/http/request-evidence';
 import { type Locale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { messagesFor } from '../../../shared/i18n/messages';
 import { listId } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import { preferencesPage } from '../pages/preference-pages';
 import {
   applyPreferenceChoice,

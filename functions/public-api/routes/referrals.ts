@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { InvalidLinkError, ValidationError } from '../../../shared/errors';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import {
@@ -9,7 +8,6 @@ import {
   jsonOrFormBody,
 } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { acceptReferral } from '../../../shared/referrals/referral-requests';
 import { checkFirstName, checkNote, type TextCheck } from '../../../shared/referrals/referral-text';
@@ -20,6 +18,7 @@ import {
   type ReferralDependencies,
 } from '../../../shared/referrals/referrals';
 import { emailAddress } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import {
   referralFormPage,
   referralOptedOutPage,
@@ -28,7 +27,6 @@ import {
 } from '../pages/referral-pages';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * Refer a friend (docs/sending.md). `POST /v1/referrals` takes the referrer's signed `preferences` token

@@ -1,5 +1,4 @@
 import { cors } from 'hono/cors';
-import * as z from 'zod';
 import { acceptSignup, type SignupDependencies } from '../../../shared/consent/signup';
 import { SIGNUP_FORM_MAX_LISTS, signupFormFor } from '../../../shared/consent/signup-form';
 import { ValidationError } from '../../../shared/errors';
@@ -12,15 +11,14 @@ import {
   jsonOrFormBody,
 } from '../../../shared/http/human-facing';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { isSupportedLocale, negotiateLocale, supportedLocales } from '../../../shared/i18n/locales';
 import { contactName, emailAddress, listId, listIdSelection } from '../../../shared/validation/schemas';
+import * as z from '../../../shared/validation/zod';
 import { signupFormPage } from '../pages/signup-form-page';
 import { signupReceivedPage } from '../pages/signup-pages';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * `POST /v1/subscribe`: JSON from a signup backend or `fetch`, or a plain HTML form (urlencoded or

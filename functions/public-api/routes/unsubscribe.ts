@@ -1,19 +1,17 @@
 import type { MiddlewareHandler } from 'hono';
-import * as z from 'zod';
 import { type UnsubscribeDependencies, unsubscribeFromList } from '../../../shared/consent/unsubscribe';
 import { InvalidLinkError } from '../../../shared/errors';
 import type { AppEnv } from '../../../shared/http/app-env';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { errorResponse } from '../../../shared/http/openapi-schemas';
-import { extendZodForOpenApi } from '../../../shared/http/openapi-zod';
 import { requestEvidence } from '../../../shared/http/request-evidence';
 import { negotiateLocale } from '../../../shared/i18n/locales';
 import { findList } from '../../../shared/lists/lists';
 import type { TokenSigner } from '../../../shared/tokens';
+import * as z from '../../../shared/validation/zod';
 import { unsubscribeAskPage, unsubscribedPage } from '../pages/preference-pages';
 
 // `.openapi()` is used below at module load.
-extendZodForOpenApi();
 
 /**
  * The HTTPS URI in every marketing email's `List-Unsubscribe` header (RFC 8058). Mail providers POST

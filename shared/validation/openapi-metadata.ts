@@ -9,9 +9,8 @@ import * as z from 'zod';
  * zod-to-openapi's registry when the document is built (shared/http/openapi-document.ts).
  * `test/integration/openapi.test.ts` holds the document to the one this module's predecessor gave.
  *
- * Call `extendZodForOpenApi()` first in any module that calls `.openapi()` at its load: the bundles are
- * split into chunks (infra/function-bundle.ts) and esbuild keeps a cross-chunk import only for a binding
- * that is used, so the extension must be called, not merely imported.
+ * The extension is made once, by shared/validation/zod.ts as it loads: every module takes zod from there
+ * (a lint rule), so none can call `.openapi()` on a zod nobody extended.
  */
 
 type Metadata = Record<string, unknown> & { _internal?: Record<string, unknown>; param?: object };
