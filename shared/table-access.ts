@@ -1,5 +1,7 @@
 import type { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
@@ -51,6 +53,60 @@ export async function inParallel<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, parts.length) }, lane));
+}
+
+/** Waits before retry `attempt` against DynamoDB: exponential, with full jitter so workers spread out. */
+export function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+}
+
+/** Attempts of one BatchGetItem part, in all: DynamoDB may leave keys unprocessed under load. */
+const BATCH_GET_ATTEMPTS = 4;
+
+export interface BatchGetOptions {
+  /** Only these attributes (`projectionOf` a sending view). */
+  projection?: { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> };
+  /** The SDK's per-request options, e.g. a batch's longer deadline (BATCH_REQUEST_OPTIONS). */
+  requestOptions?: { requestTimeout?: number };
+  /** A failed request is asked again too, but for the last attempt: a read changes nothing. */
+  retryFailures?: boolean;
+  /** Attempts in all (default BATCH_GET_ATTEMPTS). */
+  attempts?: number;
+}
+
+/**
+ * One strongly consistent BatchGetItem of at most MAX_BATCH_GET_KEYS keys, asking again (with backoff) for
+ * the keys DynamoDB leaves unprocessed. The items found, and the keys still unanswered after every attempt
+ * (what that means is the caller's: fail, or report them).
+ */
+export async function batchGetPart(
+  access: TableAccess,
+  keys: Record<string, unknown>[],
+  options: BatchGetOptions = {},
+): Promise<{ items: Record<string, unknown>[]; unanswered: Record<string, unknown>[] }> {
+  const attempts = options.attempts ?? BATCH_GET_ATTEMPTS;
+  const items: Record<string, unknown>[] = [];
+  let pending = keys;
+  for (let attempt = 1; pending.length > 0 && attempt <= attempts; attempt++) {
+    if (attempt > 1) await backoff(attempt);
+    let answer: BatchGetCommandOutput;
+    try {
+      answer = await access.documents.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [access.tableName]: { Keys: pending, ConsistentRead: true, ...options.projection },
+          },
+        }),
+        options.requestOptions,
+      );
+    } catch (error) {
+      if (options.retryFailures !== true || attempt >= attempts) throw error;
+      continue;
+    }
+    items.push(...(answer.Responses?.[access.tableName] ?? []));
+    pending = answer.UnprocessedKeys?.[access.tableName]?.Keys ?? [];
+  }
+  return { items, unanswered: pending };
 }
 
 /** One page of a query or scan: its items, and the key to continue after (absent on the last page). */

@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { BATCH_REQUEST_OPTIONS } from '../aws-clients';
 import type { Contact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
@@ -7,10 +7,16 @@ import type { MessageRecord } from '../sending/message-record';
 import { noticeCategories } from '../sending/message-types';
 import { isOneOf } from '../sending/policy/kind-policy';
 import { headersToStore } from '../sending/stored-headers';
-import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import {
+  backoff,
+  batchGetPart,
+  inParallel,
+  inParts,
+  MAX_BATCH_GET_KEYS,
+  type TableAccess,
+} from '../table-access';
 import { openableField } from '../tracking/tracking-modes';
 import type { Campaign } from './campaigns';
-import { backoff } from './transactions';
 
 /**
  * A campaign recipient's one item: the message record, written once SES has answered (or the policy
@@ -149,23 +155,17 @@ export async function anonymiseErased(
   const erased: string[] = [];
   const unchecked: string[] = [];
   await inParallel(inParts([...byContact.keys()], MAX_BATCH_GET_KEYS), REQUESTS_IN_FLIGHT, async (part) => {
-    let keys: Record<string, unknown>[] = part.map((contactId) =>
-      primaryKeyOf('erasureRecord', { contactId }),
+    const { items, unanswered } = await batchGetPart(
+      access,
+      part.map((contactId) => primaryKeyOf('erasureRecord', { contactId })),
+      { requestOptions: BATCH_REQUEST_OPTIONS, attempts: UNPROCESSED_ATTEMPTS },
     );
-    for (let attempt = 1; keys.length > 0 && attempt <= UNPROCESSED_ATTEMPTS; attempt++) {
-      if (attempt > 1) await backoff(attempt);
-      const { Responses, UnprocessedKeys } = await access.documents.send(
-        new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        BATCH_REQUEST_OPTIONS,
-      );
-      for (const item of Responses?.[access.tableName] ?? []) erased.push(String(item.contactId));
-      keys = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
-    }
+    for (const item of items) erased.push(String(item.contactId));
     // Still unanswered after every attempt: whether they were erased is unknown, which the caller reports.
     const contactOf = new Map(
       part.map((contactId) => [primaryKeyOf('erasureRecord', { contactId }).pk, contactId]),
     );
-    for (const key of keys) unchecked.push(contactOf.get(String(key[table.partitionKey])) ?? '?');
+    for (const key of unanswered) unchecked.push(contactOf.get(String(key[table.partitionKey])) ?? '?');
   });
   const anonymised = erased.flatMap((contactId) => {
     const item = byContact.get(contactId);

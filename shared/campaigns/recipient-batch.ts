@@ -1,4 +1,3 @@
-import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { BATCH_REQUEST_OPTIONS } from '../aws-clients';
 import type { SendingContact } from '../contacts/contacts';
 import { primaryKeyOf } from '../data-model';
@@ -9,8 +8,7 @@ import { suppressionSendingView } from '../data-model/suppression-items';
 import { toList } from '../lists/lists';
 import type { RecipientState } from '../sending/message-types';
 import { recipientStateOf } from '../sending/recipient-state';
-import { inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
-import { backoff } from './transactions';
+import { batchGetPart, inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
 
 /**
  * A chunk's recipients read in two rounds of BatchGetItem instead of four requests per recipient: first
@@ -118,29 +116,15 @@ async function batchGetAll(
   });
   const found = new Map<string, Record<string, unknown>>();
   await inParallel(parts, REQUESTS_IN_FLIGHT, async ({ part, projection }) => {
-    let pending: Record<string, unknown>[] = part;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
-      if (attempt > 1) await backoff(attempt);
-      let answer: BatchGetCommandOutput;
-      try {
-        answer = await access.documents.send(
-          new BatchGetCommand({
-            RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true, ...projection } },
-          }),
-          BATCH_REQUEST_OPTIONS,
-        );
-      } catch (error) {
-        // A read asked again changes nothing: a slow table costs this chunk time, not a failed task.
-        if (attempt >= UNPROCESSED_ATTEMPTS) throw error;
-        continue;
-      }
-      const { Responses, UnprocessedKeys } = answer;
-      for (const item of Responses?.[access.tableName] ?? []) {
-        found.set(keyId(item as Key), item);
-      }
-      pending = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
-    }
+    // A read asked again changes nothing: a slow table costs this chunk time, not a failed task.
+    const { items, unanswered } = await batchGetPart(access, part, {
+      projection,
+      requestOptions: BATCH_REQUEST_OPTIONS,
+      retryFailures: true,
+      attempts: UNPROCESSED_ATTEMPTS,
+    });
+    if (unanswered.length > 0) throw new Error('BatchGetItem kept leaving keys unprocessed');
+    for (const item of items) found.set(keyId(item as Key), item);
   });
   return found;
 }

@@ -1,14 +1,8 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { TableAccess } from '../table-access';
-import { sleep } from './send-rate';
+import { backoff, type TableAccess } from '../table-access';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** Waits before retry `attempt` against DynamoDB: exponential, with full jitter so workers spread out. */
-export function backoff(attempt: number): Promise<void> {
-  return sleep(Math.random() * 25 * 2 ** attempt);
-}
 
 /**
  * A transaction retried while DynamoDB cancels it only because another transaction held one of its items

@@ -1,11 +1,9 @@
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { backoff } from '../campaigns/transactions';
 import { contactIdOfLookup, emailLookupKey, findContact } from '../contacts/contacts';
 import { primaryKeyOf } from '../data-model';
 import { NotFoundError } from '../errors';
 import { type MailingList, toList } from '../lists/lists';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
-import type { TableAccess } from '../table-access';
+import { batchGetPart, type TableAccess } from '../table-access';
 import type { ExistingContact } from './signup-plan';
 import { subscriptionsOf } from './subscriptions';
 
@@ -18,9 +16,6 @@ import { subscriptionsOf } from './subscriptions';
  * the contact id the lookup names.
  */
 
-/** Keys DynamoDB leaves unprocessed (throttling) are asked again this many times before the record fails. */
-const UNPROCESSED_ATTEMPTS = 4;
-
 type Key = { pk: string; sk: string };
 const keyId = (key: Key) => `${key.pk}\n${key.sk}`;
 
@@ -31,20 +26,12 @@ export interface SignupReads {
   lists?: Map<string, MailingList>;
 }
 
-/** Every item of `keys` that exists, by key. */
+/** Every item of `keys` that exists, by key (a handful of keys: one part). */
 async function readItems(access: TableAccess, keys: Key[]) {
-  const found = new Map<string, Record<string, unknown>>();
-  let pending: Record<string, unknown>[] = [...new Map(keys.map((key) => [keyId(key), key])).values()];
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    if (attempt > UNPROCESSED_ATTEMPTS) throw new Error('BatchGetItem kept leaving keys unprocessed');
-    if (attempt > 1) await backoff(attempt);
-    const { Responses, UnprocessedKeys } = await access.documents.send(
-      new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } } }),
-    );
-    for (const item of Responses?.[access.tableName] ?? []) found.set(keyId(item as Key), item);
-    pending = UnprocessedKeys?.[access.tableName]?.Keys ?? [];
-  }
-  return found;
+  const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
+  const { items, unanswered } = await batchGetPart(access, unique);
+  if (unanswered.length > 0) throw new Error('BatchGetItem kept leaving keys unprocessed');
+  return new Map(items.map((item) => [keyId(item as Key), item]));
 }
 
 /**

@@ -1,13 +1,8 @@
 import { randomInt } from 'node:crypto';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf } from '../data-model';
 import { DependencyUnavailableError } from '../errors';
-import type { TableAccess } from '../table-access';
+import { batchGetPart, type TableAccess } from '../table-access';
 
 /**
  * Per-campaign counters (campaigns, and announcements, which carry an id in the same tag). Each event
@@ -103,22 +98,15 @@ export async function readCampaignTotals(access: TableAccess, campaignId: string
   const keys = Array.from({ length: COUNTER_SHARDS }, (_, shard) =>
     primaryKeyOf('campaignCounterShard', { campaignId, shard: String(shard) }),
   );
-  let pending: Record<string, unknown>[] | undefined = keys;
-  // BatchGetItem may return part of the batch under load; ask again for what it left out.
-  for (let attempt = 0; pending !== undefined && pending.length > 0 && attempt < 5; attempt++) {
-    const response: BatchGetCommandOutput = await access.documents.send(
-      new BatchGetCommand({ RequestItems: { [access.tableName]: { Keys: pending, ConsistentRead: true } } }),
-    );
-    for (const item of response.Responses?.[access.tableName] ?? []) {
-      for (const name of campaignCounters) totals[name] += Number(item[name] ?? 0);
-      for (const [name, value] of Object.entries(item)) {
-        if (!name.startsWith(SKIPPED_PREFIX)) continue;
-        const reason = name.slice(SKIPPED_PREFIX.length);
-        skipped[reason] = (skipped[reason] ?? 0) + Number(value ?? 0);
-      }
+  const { items, unanswered } = await batchGetPart(access, keys);
+  if (unanswered.length > 0) throw new DependencyUnavailableError('DynamoDB');
+  for (const item of items) {
+    for (const name of campaignCounters) totals[name] += Number(item[name] ?? 0);
+    for (const [name, value] of Object.entries(item)) {
+      if (!name.startsWith(SKIPPED_PREFIX)) continue;
+      const reason = name.slice(SKIPPED_PREFIX.length);
+      skipped[reason] = (skipped[reason] ?? 0) + Number(value ?? 0);
     }
-    pending = response.UnprocessedKeys?.[access.tableName]?.Keys;
   }
-  if (pending !== undefined && pending.length > 0) throw new DependencyUnavailableError('DynamoDB');
   return { counts: totals, skipped };
 }
