@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateDevelopmentSecrets, localEnvironment } from '../../functions/local/local-environment';
 import { bundleFileSizes, bundleFunction, FUNCTION_NODE_OPTIONS } from '../../infra/function-bundle';
+import { createApiKey } from '../../shared/api-keys';
 import { type FirstInvocation, firstInvocations, lambdaContextSource } from '../cold-start-events';
 import { median, round } from '../measure';
 import type { ResultRow, ResultTable } from '../report';
@@ -127,7 +128,11 @@ export function coldStartScenario(options: { runs?: number } = {}): Scenario {
           // What the functions are deployed with, for the bare bundle too, so the ratio compares like with like.
           NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         };
-        const invocations = firstInvocations(runtime);
+        const { key: adminKey } = await createApiKey(
+          { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+          { name: 'bench cold start', scopes: ['contacts:read'], createdBy: 'bench' },
+        );
+        const invocations = firstInvocations(runtime, adminKey);
         const entries = [
           { name: 'bare Hono + SDK', entry: resolve(ROOT, 'bench/servers/cold-start-baseline.ts') },
           ...FUNCTIONS.map((fn) => ({ name: fn, entry: resolve(ROOT, `functions/${fn}/handler.ts`) })),
