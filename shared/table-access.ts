@@ -60,6 +60,15 @@ export function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
 }
 
+/** A primary key as one string: to match the items a batch read returns to the keys it asked for. */
+export type PrimaryKey = { pk: string; sk: string };
+export const primaryKeyId = (key: PrimaryKey) => `${key.pk}\n${key.sk}`;
+
+/** `keys` without repeats: BatchGetItem refuses a request that names a key twice. */
+export function uniqueKeys<K extends PrimaryKey>(keys: readonly K[]): K[] {
+  return [...new Map(keys.map((key) => [primaryKeyId(key), key])).values()];
+}
+
 /** Attempts of one BatchGetItem part, in all: DynamoDB may leave keys unprocessed under load. */
 const BATCH_GET_ATTEMPTS = 4;
 

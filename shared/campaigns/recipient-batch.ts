@@ -8,7 +8,16 @@ import { suppressionSendingView } from '../data-model/suppression-items';
 import { toList } from '../lists/lists';
 import type { RecipientState } from '../sending/message-types';
 import { recipientStateOf } from '../sending/recipient-state';
-import { batchGetPart, inParallel, inParts, MAX_BATCH_GET_KEYS, type TableAccess } from '../table-access';
+import {
+  batchGetPart,
+  inParallel,
+  inParts,
+  MAX_BATCH_GET_KEYS,
+  type PrimaryKey,
+  primaryKeyId,
+  type TableAccess,
+  uniqueKeys,
+} from '../table-access';
 
 /**
  * A chunk's recipients read in two rounds of BatchGetItem instead of four requests per recipient: first
@@ -28,10 +37,6 @@ export interface ChunkRecipient {
 const UNPROCESSED_ATTEMPTS = 8;
 /** BatchGetItem requests one chunk has in flight at once (a chunk of 1,000 needs about 20). */
 const REQUESTS_IN_FLIGHT = 2;
-
-type Key = { pk: string; sk: string };
-
-const keyId = (key: Key) => `${key.pk}\n${key.sk}`;
 
 /**
  * Recipients by contact id (a contact erased, or gone, since planning is simply absent) and, by contact
@@ -59,14 +64,14 @@ export async function readChunkRecipients(
   ]);
   const records = new Map<string, Record<string, unknown>>();
   for (const [contactId, messageId] of messageIds) {
-    const record = first.get(keyId(messageKey(contactId, messageId)));
+    const record = first.get(primaryKeyId(messageKey(contactId, messageId)));
     if (record !== undefined) records.set(contactId, record);
   }
   const contacts = contactIds.flatMap((contactId) => {
-    const item = first.get(keyId(contactKey(contactId)));
+    const item = first.get(primaryKeyId(contactKey(contactId)));
     return item === undefined ? [] : [fromItem(contactSendingView, item)];
   });
-  const listItem = listKey && first.get(keyId(listKey));
+  const listItem = listKey && first.get(primaryKeyId(listKey));
   const list = listItem ? toList(listItem) : undefined;
 
   const suppressionKey = (contact: SendingContact) =>
@@ -81,8 +86,8 @@ export async function readChunkRecipients(
   const recipients = new Map<string, ChunkRecipient>();
   for (const contact of contacts) {
     const subscription = subscriptionKey(contact);
-    const suppression = second.get(keyId(suppressionKey(contact)));
-    const subscriptionItem = subscription && second.get(keyId(subscription));
+    const suppression = second.get(primaryKeyId(suppressionKey(contact)));
+    const subscriptionItem = subscription && second.get(primaryKeyId(subscription));
     const state = recipientStateOf(contact, {
       suppression: suppression ? fromItem(suppressionSendingView, suppression) : undefined,
       subscription: subscriptionItem ? fromItem(subscriptionSendingView, subscriptionItem) : undefined,
@@ -95,7 +100,7 @@ export async function readChunkRecipients(
 
 /** Keys read together: as the view's attributes when there is a view, whole items otherwise. */
 interface KeyGroup {
-  keys: Key[];
+  keys: PrimaryKey[];
   view?: ItemView<unknown>;
 }
 
@@ -110,9 +115,8 @@ async function batchGetAll(
   groups: KeyGroup[],
 ): Promise<Map<string, Record<string, unknown>>> {
   const parts = groups.flatMap(({ keys, view }) => {
-    const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
     const projection = view === undefined ? {} : projectionOf(view);
-    return inParts(unique, MAX_BATCH_GET_KEYS).map((part) => ({ part, projection }));
+    return inParts(uniqueKeys(keys), MAX_BATCH_GET_KEYS).map((part) => ({ part, projection }));
   });
   const found = new Map<string, Record<string, unknown>>();
   await inParallel(parts, REQUESTS_IN_FLIGHT, async ({ part, projection }) => {
@@ -124,7 +128,7 @@ async function batchGetAll(
       attempts: UNPROCESSED_ATTEMPTS,
     });
     if (unanswered.length > 0) throw new Error('BatchGetItem kept leaving keys unprocessed');
-    for (const item of items) found.set(keyId(item as Key), item);
+    for (const item of items) found.set(primaryKeyId(item as PrimaryKey), item);
   });
   return found;
 }

@@ -3,7 +3,7 @@ import { primaryKeyOf } from '../data-model';
 import { NotFoundError } from '../errors';
 import { type MailingList, toList } from '../lists/lists';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
-import { batchGetPart, type TableAccess } from '../table-access';
+import { batchGetPart, type PrimaryKey, primaryKeyId, type TableAccess, uniqueKeys } from '../table-access';
 import type { ExistingContact } from './signup-plan';
 import { subscriptionsOf } from './subscriptions';
 
@@ -16,9 +16,6 @@ import { subscriptionsOf } from './subscriptions';
  * the contact id the lookup names.
  */
 
-type Key = { pk: string; sk: string };
-const keyId = (key: Key) => `${key.pk}\n${key.sk}`;
-
 export interface SignupReads {
   existing: ExistingContact;
   suppression: Suppression | undefined;
@@ -27,11 +24,10 @@ export interface SignupReads {
 }
 
 /** Every item of `keys` that exists, by key (a handful of keys: one part). */
-async function readItems(access: TableAccess, keys: Key[]) {
-  const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
-  const { items, unanswered } = await batchGetPart(access, unique);
+async function readItems(access: TableAccess, keys: PrimaryKey[]) {
+  const { items, unanswered } = await batchGetPart(access, uniqueKeys(keys));
   if (unanswered.length > 0) throw new Error('BatchGetItem kept leaving keys unprocessed');
-  return new Map(items.map((item) => [keyId(item as Key), item]));
+  return new Map(items.map((item) => [primaryKeyId(item as PrimaryKey), item]));
 }
 
 /**
@@ -48,16 +44,16 @@ export async function readForSignup(
   const suppressionKey = primaryKeyOf('suppression', { emailHash: address.emailHash });
   const listKeys = listIds.map((listId) => primaryKeyOf('list', { listId }));
   const found = await readItems(access, [lookupKey, suppressionKey, ...listKeys]);
-  const suppressionItem = found.get(keyId(suppressionKey));
+  const suppressionItem = found.get(primaryKeyId(suppressionKey));
   const suppression = suppressionItem === undefined ? undefined : toSuppression(suppressionItem);
   const lists = new Map<string, MailingList>();
   for (const [index, key] of listKeys.entries()) {
-    const item = found.get(keyId(key));
+    const item = found.get(primaryKeyId(key));
     if (item === undefined) throw new NotFoundError(`The list "${listIds[index]}"`);
     const list = toList(item);
     lists.set(list.listId, list);
   }
-  const existing = await existingContact(access, contactIdOfLookup(found.get(keyId(lookupKey))));
+  const existing = await existingContact(access, contactIdOfLookup(found.get(primaryKeyId(lookupKey))));
   return listIds.length === 0 ? { existing, suppression } : { existing, suppression, lists };
 }
 
