@@ -2,14 +2,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startCampaignRunner } from '../../functions/local/campaign-runner';
 import { createAwsClients, createCampaignSesClient } from '../../shared/aws-clients';
 import { startCampaign } from '../../shared/campaigns/campaign-lifecycle';
 import { campaignProgress } from '../../shared/campaigns/campaign-progress';
 import { type CampaignContent, createCampaign, getCampaign } from '../../shared/campaigns/campaigns';
+import { dueCampaignWork } from '../../shared/due-work';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
-import type { TableAccess } from '../../shared/table-access';
+import { queryAllItems, type TableAccess } from '../../shared/table-access';
 import type { BenchStack } from '../local-stack';
 import {
   countRequests,
@@ -159,7 +161,7 @@ async function measureCampaign(
           throw new Error(
             `campaign ${campaignId} stalled (status ${campaign.status}, nothing settled for ${
               STALL_MS / 1000
-            } s): ${JSON.stringify({ campaign, progress })}`,
+            } s): ${JSON.stringify({ campaign, progress, unfinished: await unfinishedTasks(observer) })}`,
           );
         }
         log(
@@ -206,6 +208,34 @@ async function measureCampaign(
     rss?.stop();
     await runner.stop();
   }
+}
+
+/** A stalled run's unfinished tasks as the work index lists them, to say what the worker waits for. */
+async function unfinishedTasks(access: TableAccess) {
+  const items = queryAllItems(access, dueCampaignWork('9999'));
+  const tasks: Record<string, unknown>[] = [];
+  for await (const item of items) {
+    const { Item } = await access.documents.send(
+      new GetCommand({
+        TableName: access.tableName,
+        Key: { pk: item.pk, sk: item.sk },
+        ConsistentRead: true,
+      }),
+    );
+    const { recipients, cursor, ...rest } = Item ?? {};
+    tasks.push({ ...rest, recipients: Array.isArray(recipients) ? recipients.length : undefined });
+  }
+  return tasks.map(({ taskId, kind, status, attempts, nextIndex, recipients, claim, gsi2sk, leaseId }) => ({
+    taskId,
+    kind,
+    status,
+    attempts,
+    nextIndex,
+    recipients,
+    claim,
+    wake: gsi2sk,
+    leased: leaseId !== undefined,
+  }));
 }
 
 // --------------------------------------------------------------------------------------------- scenario
