@@ -17,6 +17,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilOpensCounted, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
@@ -358,7 +359,7 @@ describe('the open pixel (trackOpen)', () => {
     await runtime.clients.documents.send(
       new DeleteCommand({ TableName: runtime.config.tableName, Key: tally }),
     );
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + POLL_DEADLINE_MS;
     while ((await opensOf(ids.contactId, ids.messageId)) !== undefined) {
       if (Date.now() > deadline) throw new Error('the opens were not removed');
       await new Promise((resolve) => setTimeout(resolve, 25));

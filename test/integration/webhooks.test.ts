@@ -13,6 +13,7 @@ import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -24,7 +25,7 @@ async function until<T>(
   what: string,
   probe: () => Promise<T> | T,
   check: (value: T) => boolean,
-  deadlineMs = 15_000,
+  deadlineMs = POLL_DEADLINE_MS,
 ) {
   const end = Date.now() + deadlineMs;
   for (;;) {
