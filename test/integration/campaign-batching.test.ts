@@ -4,7 +4,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { createAwsClients } from '../../shared/aws-clients';
+import { BATCH_REQUEST_OPTIONS, createAwsClients } from '../../shared/aws-clients';
 import { findCampaign } from '../../shared/campaigns/campaigns';
 import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
 import { sendToChunk } from '../../shared/campaigns/send-chunk';
@@ -371,13 +371,19 @@ describe('a chunk whose records DynamoDB answers badly', () => {
   it('gives its batch requests longer than a request path gets: a slow BatchWriteItem is waited for', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 3);
     const campaign = await chunkCampaign('Slow table news');
-    // Between the worker and the table: BatchWriteItem is held 2 s before it reaches DynamoDB, longer
-    // than the request path's 1.5 s deadline; a request the worker abandoned meanwhile never arrives.
-    const proxy = await startSlowTable(runtime.config.dynamoDbEndpoint ?? '', 'BatchWriteItem', 2_000);
+    // Between the worker and the table: BatchWriteItem is held 7 s before it reaches DynamoDB, longer
+    // than the client's own deadline for single calls; a request the worker abandoned meanwhile never
+    // arrives. That deadline is 5 s, not the production 1.5 s: every other call of the chunk goes through
+    // the proxy to DynamoDB Local too, which a starved CI machine stalls for seconds (test-runtime.ts).
+    const clientDeadlineMs = 5_000;
+    const heldMs = 7_000;
+    // After the hold, the batch's own deadline leaves DynamoDB Local as long as a single call gets.
+    expect(BATCH_REQUEST_OPTIONS.requestTimeout - heldMs).toBeGreaterThanOrEqual(clientDeadlineMs);
+    const proxy = await startSlowTable(runtime.config.dynamoDbEndpoint ?? '', 'BatchWriteItem', heldMs);
     const slowClients = createAwsClients({
       ...runtime.config,
       dynamoDbEndpoint: proxy.url,
-      dynamoDbRequestTimeoutMs: 1_500,
+      dynamoDbRequestTimeoutMs: clientDeadlineMs,
     });
     try {
       const outcomes = await sendToChunk(
