@@ -79,9 +79,14 @@ describe('npm start', () => {
     expect(run.output().stderr.trim()).toMatch(/^npm start: Invalid configuration: BASE_URL: /);
   });
 
-  it('starts every service, prints the URLs and the admin key, and stops them all on Ctrl-C', async () => {
+  // As long as waitForOutput waits (a starved machine starts the JVM and compiles the app slowly).
+  it('starts every service, prints the URLs and the admin key, and stops them all on Ctrl-C', {
+    timeout: 120_000,
+  }, async () => {
     const ports = await portsFor();
-    const run = startLocalStack({ ...ports, LOCAL_DATA_DIR: dataDir });
+    // The suite's DynamoDB deadline (test-runtime.ts), which /health's probes follow: a freshly started
+    // DynamoDB Local on a starved machine can take longer than the production 2 s to describe its table.
+    const run = startLocalStack({ ...ports, LOCAL_DATA_DIR: dataDir, DYNAMODB_REQUEST_TIMEOUT_MS: '15000' });
     try {
       await waitForOutput(() => run.output().stdout + run.output().stderr, 'Press Ctrl-C', run.child);
       const { stdout } = run.output();
