@@ -52,5 +52,5 @@ describe('SendBulkEmail calls beyond what the client can have in flight', () => 
       await Promise.all(calls);
       ses.destroy();
     }
-  }, 30_000);
+  });
 });

@@ -136,7 +136,7 @@ describe('a campaign to 400 recipients', () => {
     expect(totals.writeRequests).toBeLessThan(totals.writtenItems);
     const mails = await mailsBySubject('Batched news');
     for (const person of people) expect(mails.get(person.email)).toBe(1);
-  }, 120_000);
+  });
 });
 
 describe('a chunk some of whose recipients were handled before', () => {
@@ -188,7 +188,7 @@ describe('a chunk some of whose recipients were handled before', () => {
       // The fifth got nothing in this test (its "earlier send" was only simulated), and nothing now.
       expect(await sentMailTo(person.email)).toHaveLength(index < 4 ? 1 : 0);
     }
-  }, 60_000);
+  });
 
   it('leaves uncertain, never resent, whoever an earlier claim named and no record settled', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -210,7 +210,7 @@ describe('a chunk some of whose recipients were handled before', () => {
     for (const [index, person] of people.entries()) {
       expect(await sentMailTo(person.email)).toHaveLength(index < 2 ? 1 : 0);
     }
-  }, 60_000);
+  });
   it('reads no message records for a chunk never claimed before, nor erasure records while no erasure is in progress', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
     const campaign = await chunkCampaign('First-time news');
@@ -226,7 +226,7 @@ describe('a chunk some of whose recipients were handled before', () => {
     // of erasures in progress, read before and after (one GetItem each), says none can have begun.
     expect(counts.BatchGetItem?.items).toBe(4 * 3 + 1);
     expect(counts.GetItem?.requests).toBe(2);
-  }, 60_000);
+  });
 
   it('reads of each recipient only what sending needs, and still refuses whom the gate refuses', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -281,7 +281,7 @@ describe('a chunk some of whose recipients were handled before', () => {
         expect(subscription).not.toHaveProperty(unread);
       }
     }
-  }, 60_000);
+  });
 
   it("signs each of a recipient's tokens once, for the header and the footer alike", async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -313,7 +313,7 @@ describe('a chunk some of whose recipients were handled before', () => {
       expect(token).toBeDefined();
       expect(mail?.body.html).toContain(`token=${token}`);
     }
-  }, 60_000);
+  });
 });
 
 /** Makes the worker's DynamoDB client fail requests `when` says so, before or after DynamoDB saw them. */
@@ -366,7 +366,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
     );
     expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
     for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('gives its batch requests longer than a request path gets: a slow BatchWriteItem is waited for', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 3);
@@ -402,7 +402,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
       slowClients.dynamoDb.destroy();
       await proxy.close();
     }
-  }, 60_000);
+  });
 
   it('reports the records it could not check against erasures when DynamoDB never answers for them', async () => {
     const [someoneElse, ...people] = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -452,7 +452,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
         contactIds: expect.arrayContaining(people.map((person) => person.contactId)),
       }),
     );
-  }, 60_000);
+  });
 
   it('does not undo an erasure that lands while the chunk is being sent', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 3);
@@ -487,7 +487,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
     // The SES message id and its lookup key, which erasure drops, were not written back.
     expect(Item).not.toHaveProperty('sesMessageId');
     expect(Item).not.toHaveProperty('gsi2pk');
-  }, 60_000);
+  });
 });
 
 /** An HTTP proxy to DynamoDB Local that holds requests of `operation` for `delayMs` before passing them on. */

@@ -79,10 +79,7 @@ describe('npm start', () => {
     expect(run.output().stderr.trim()).toMatch(/^npm start: Invalid configuration: BASE_URL: /);
   });
 
-  // As long as waitForOutput waits (a starved machine starts the JVM and compiles the app slowly).
-  it('starts every service, prints the URLs and the admin key, and stops them all on Ctrl-C', {
-    timeout: 120_000,
-  }, async () => {
+  it('starts every service, prints the URLs and the admin key, and stops them all on Ctrl-C', async () => {
     const ports = await portsFor();
     // The suite's DynamoDB deadline (test-runtime.ts), which /health's probes follow: a freshly started
     // DynamoDB Local on a starved machine can take longer than the production 2 s to describe its table.

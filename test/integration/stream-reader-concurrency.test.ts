@@ -51,7 +51,7 @@ describe('the in-process stream reader, with other work in flight', () => {
     // run the campaign, and the delivery's giving up would look like the task having waited for it.
     reader = await testCampaignRunner(runtime, {
       concurrency: 1,
-      webhookSend: (attempt) => sendWebhook({ ...attempt, timeoutMs: 60_000 }),
+      webhookSend: (attempt) => sendWebhook({ ...attempt, timeoutMs: 150_000 }),
     });
 
     // One person leaves: the reader offers the event to the webhook, which does not answer.
