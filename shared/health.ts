@@ -41,8 +41,18 @@ async function probe(timeoutMs: number, call: (abortSignal: AbortSignal) => Prom
   }
 }
 
+/**
+ * How long a probe waits by default. A deployment whose DynamoDB deadline is longer
+ * (`DYNAMODB_REQUEST_TIMEOUT_MS`, raised only by the test suite for DynamoDB Local, whose JVM a starved
+ * machine stalls for seconds) probes as patiently: DynamoDB is not "down" while its calls would succeed.
+ */
+export const HEALTH_PROBE_TIMEOUT_MS = 2000;
+
+export const healthProbeTimeoutMs = (dynamoDbRequestTimeoutMs: number) =>
+  Math.max(HEALTH_PROBE_TIMEOUT_MS, dynamoDbRequestTimeoutMs);
+
 export async function checkHealth(deps: HealthDependencies): Promise<HealthReport> {
-  const timeoutMs = deps.timeoutMs ?? 2000;
+  const timeoutMs = deps.timeoutMs ?? HEALTH_PROBE_TIMEOUT_MS;
   const [dynamodb, ses] = await Promise.all([
     probe(timeoutMs, (abortSignal) =>
       deps.dynamoDb.send(new DescribeTableCommand({ TableName: deps.tableName }), { abortSignal }),

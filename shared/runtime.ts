@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   /** False for a function that signs and verifies no token (ses-events): it needs no keys. */
   signsTokens?: boolean;
   now?: () => number;
+  /** How long a request waits for a due keyring refresh (RefreshingKeyringOptions.maxWaitMs). */
+  keyringMaxWaitMs?: number;
 }
 
 /** For keys in the configuration (local, tests): nothing to wait for. */
@@ -98,7 +100,12 @@ export async function loadRuntime(
     );
     return RefreshingKeyring.load(
       secretsManagerKeyringSource(createSecretsManagerClient({ region: loaded.region, endpoint }), secretId),
-      { logger, refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS, now: options.now },
+      {
+        logger,
+        refreshIntervalMs: KEYRING_REFRESH_INTERVAL_MS,
+        now: options.now,
+        maxWaitMs: options.keyringMaxWaitMs,
+      },
     );
   };
   const receiptSource = loaded.receiptKeySource;

@@ -14,7 +14,10 @@ import type { PublicRequest } from '../../shared/requests/public-requests';
 import { eraseInactiveContacts } from '../../shared/retention/inactive-contacts';
 import type { Runtime } from '../../shared/runtime';
 import { countOpen, forgetExpiredOpens } from '../../shared/tracking/open-counting';
-import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
+import {
+  sweepWebhookDeliveries,
+  type WebhookDeliveryDependencies,
+} from '../../shared/webhooks/webhook-delivery';
 import { type StreamWork, streamWorkOf } from '../campaign-worker/stream-records';
 import { openTableStream } from './table-stream';
 
@@ -47,6 +50,8 @@ export interface CampaignRunnerOptions {
   planPageSize?: number;
   /** How often the retention job erases inactive contacts (AWS: daily, INACTIVE_CONTACTS_SCHEDULE). */
   retentionIntervalMs?: number;
+  /** Test hook: how the operator's events are sent to webhooks (e.g. with a longer attempt timeout). */
+  webhookSend?: WebhookDeliveryDependencies['send'];
 }
 
 export interface CampaignRunner {
@@ -92,7 +97,8 @@ class StreamWorkRunner {
       this.crash = resolve;
     });
     this.requestWork = publicRequestWorkOf(runtime);
-    this.outbound = { publisher: outboundEventPublisher(runtime), logger: runtime.logger };
+    const webhooks = options.webhookSend ? { send: options.webhookSend } : {};
+    this.outbound = { publisher: outboundEventPublisher(runtime, webhooks), logger: runtime.logger };
     this.openCounting = { access: base.access, openRetentionDays: runtime.config.openRetentionDays };
   }
 

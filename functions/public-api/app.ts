@@ -45,6 +45,7 @@ function publicRouteGroups(deps: PublicApiDependencies): RouteGroup[] {
           dynamoDb: clients.dynamoDb,
           ses: clients.ses,
           tableName: config.tableName,
+          dynamoDbRequestTimeoutMs: config.dynamoDbRequestTimeoutMs,
         }),
     },
     {

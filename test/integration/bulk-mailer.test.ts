@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCampaignSesClient } from '../../shared/aws-clients';
 import { BULK_CALLS_IN_FLIGHT, createSesBulkMailer } from '../../shared/email/bulk-mailer';
 import { startFakeSes } from '../support/fake-ses';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 
 /**
  * The campaign worker's SendBulkEmail calls wait for each other in the bulk mailer, not in the HTTP
@@ -41,7 +42,7 @@ describe('SendBulkEmail calls beyond what the client can have in flight', () => 
         ),
     );
     try {
-      await until(() => fake.sendAttempts() === BULK_CALLS_IN_FLIGHT, 10_000);
+      await until(() => fake.sendAttempts() === BULK_CALLS_IN_FLIGHT, POLL_DEADLINE_MS);
       // Past the connection timeout, the calls that could not start yet are still waiting, unharmed.
       await new Promise((resolve) => setTimeout(resolve, CONNECTION_TIMEOUT_MS + 500));
       expect(settled).toEqual([]);
@@ -51,5 +52,5 @@ describe('SendBulkEmail calls beyond what the client can have in flight', () => 
       await Promise.all(calls);
       ses.destroy();
     }
-  }, 30_000);
+  });
 });

@@ -4,7 +4,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { countRequests, summariseDynamoDb } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { createAwsClients } from '../../shared/aws-clients';
+import { BATCH_REQUEST_OPTIONS, createAwsClients } from '../../shared/aws-clients';
 import { findCampaign } from '../../shared/campaigns/campaigns';
 import { campaignMessageId } from '../../shared/campaigns/recipient-claim';
 import { sendToChunk } from '../../shared/campaigns/send-chunk';
@@ -136,7 +136,7 @@ describe('a campaign to 400 recipients', () => {
     expect(totals.writeRequests).toBeLessThan(totals.writtenItems);
     const mails = await mailsBySubject('Batched news');
     for (const person of people) expect(mails.get(person.email)).toBe(1);
-  }, 120_000);
+  });
 });
 
 describe('a chunk some of whose recipients were handled before', () => {
@@ -188,7 +188,7 @@ describe('a chunk some of whose recipients were handled before', () => {
       // The fifth got nothing in this test (its "earlier send" was only simulated), and nothing now.
       expect(await sentMailTo(person.email)).toHaveLength(index < 4 ? 1 : 0);
     }
-  }, 60_000);
+  });
 
   it('leaves uncertain, never resent, whoever an earlier claim named and no record settled', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -210,7 +210,7 @@ describe('a chunk some of whose recipients were handled before', () => {
     for (const [index, person] of people.entries()) {
       expect(await sentMailTo(person.email)).toHaveLength(index < 2 ? 1 : 0);
     }
-  }, 60_000);
+  });
   it('reads no message records for a chunk never claimed before, nor erasure records while no erasure is in progress', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
     const campaign = await chunkCampaign('First-time news');
@@ -226,7 +226,7 @@ describe('a chunk some of whose recipients were handled before', () => {
     // of erasures in progress, read before and after (one GetItem each), says none can have begun.
     expect(counts.BatchGetItem?.items).toBe(4 * 3 + 1);
     expect(counts.GetItem?.requests).toBe(2);
-  }, 60_000);
+  });
 
   it('reads of each recipient only what sending needs, and still refuses whom the gate refuses', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -281,7 +281,7 @@ describe('a chunk some of whose recipients were handled before', () => {
         expect(subscription).not.toHaveProperty(unread);
       }
     }
-  }, 60_000);
+  });
 
   it("signs each of a recipient's tokens once, for the header and the footer alike", async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -313,7 +313,7 @@ describe('a chunk some of whose recipients were handled before', () => {
       expect(token).toBeDefined();
       expect(mail?.body.html).toContain(`token=${token}`);
     }
-  }, 60_000);
+  });
 });
 
 /** Makes the worker's DynamoDB client fail requests `when` says so, before or after DynamoDB saw them. */
@@ -366,18 +366,24 @@ describe('a chunk whose records DynamoDB answers badly', () => {
     );
     expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
     for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
-  }, 60_000);
+  });
 
   it('gives its batch requests longer than a request path gets: a slow BatchWriteItem is waited for', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 3);
     const campaign = await chunkCampaign('Slow table news');
-    // Between the worker and the table: BatchWriteItem is held 2 s before it reaches DynamoDB, longer
-    // than the request path's 1.5 s deadline; a request the worker abandoned meanwhile never arrives.
-    const proxy = await startSlowTable(runtime.config.dynamoDbEndpoint ?? '', 'BatchWriteItem', 2_000);
+    // Between the worker and the table: BatchWriteItem is held 7 s before it reaches DynamoDB, longer
+    // than the client's own deadline for single calls; a request the worker abandoned meanwhile never
+    // arrives. That deadline is 5 s, not the production 1.5 s: every other call of the chunk goes through
+    // the proxy to DynamoDB Local too, which a starved CI machine stalls for seconds (test-runtime.ts).
+    const clientDeadlineMs = 5_000;
+    const heldMs = 7_000;
+    // After the hold, the batch's own deadline leaves DynamoDB Local as long as a single call gets.
+    expect(BATCH_REQUEST_OPTIONS.requestTimeout - heldMs).toBeGreaterThanOrEqual(clientDeadlineMs);
+    const proxy = await startSlowTable(runtime.config.dynamoDbEndpoint ?? '', 'BatchWriteItem', heldMs);
     const slowClients = createAwsClients({
       ...runtime.config,
       dynamoDbEndpoint: proxy.url,
-      dynamoDbRequestTimeoutMs: 1_500,
+      dynamoDbRequestTimeoutMs: clientDeadlineMs,
     });
     try {
       const outcomes = await sendToChunk(
@@ -396,7 +402,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
       slowClients.dynamoDb.destroy();
       await proxy.close();
     }
-  }, 60_000);
+  });
 
   it('reports the records it could not check against erasures when DynamoDB never answers for them', async () => {
     const [someoneElse, ...people] = await givenConfirmedSubscribers(runtime, 'news', 4);
@@ -446,7 +452,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
         contactIds: expect.arrayContaining(people.map((person) => person.contactId)),
       }),
     );
-  }, 60_000);
+  });
 
   it('does not undo an erasure that lands while the chunk is being sent', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 3);
@@ -481,7 +487,7 @@ describe('a chunk whose records DynamoDB answers badly', () => {
     // The SES message id and its lookup key, which erasure drops, were not written back.
     expect(Item).not.toHaveProperty('sesMessageId');
     expect(Item).not.toHaveProperty('gsi2pk');
-  }, 60_000);
+  });
 });
 
 /** An HTTP proxy to DynamoDB Local that holds requests of `operation` for `delayMs` before passing them on. */

@@ -67,7 +67,7 @@ async function runCampaign(campaignId: string, options: Parameters<typeof testCa
   runners.push(await testCampaignRunner(runtime, options));
   const { status } = await adminJson(runtime, `/admin/v1/campaigns/${campaignId}/start`, 'POST');
   expect(status).toBe(200);
-  return waitForCampaign(runtime, campaignId, undefined, 90_000);
+  return waitForCampaign(runtime, campaignId);
 }
 
 async function allowTracking(contactId: string) {
@@ -145,7 +145,7 @@ describe('a campaign sent with SendBulkEmail', () => {
       expect(bulk?.body.html?.includes('/v1/pixel?token=')).toBe(index < 2);
       expect(decision.message.tracked).toBe(index < 2);
     }
-  }, 120_000);
+  });
 
   it('sends a chunk in one call per footer variant: language and advertisement notice', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 6);
@@ -216,7 +216,7 @@ describe('a campaign sent with SendBulkEmail', () => {
       false,
       false,
     ]);
-  }, 60_000);
+  });
 
   it('sends each destination its tokens once: both parts read the same value, the pixel only in its <img>', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 2);
@@ -248,7 +248,7 @@ describe('a campaign sent with SendBulkEmail', () => {
       expect(pixel !== undefined).toBe(index === 0);
       if (pixel !== undefined) expect(data.split(pixel).length - 1).toBe(1);
     }
-  }, 60_000);
+  });
 });
 
 describe("SES's answer for each entry", () => {
@@ -295,7 +295,7 @@ describe("SES's answer for each entry", () => {
     expect(sent.status).toBe('sent');
     expect(sent.sesMessageId).toEqual(expect.any(String));
     expect(await sentMailTo(refused?.email ?? '')).toEqual([]);
-  }, 60_000);
+  });
 
   it('leaves the recipients of a call SES never answers uncertain, and never sends to them again', async () => {
     const fake = await startFakeSes(() => 'hang');
@@ -327,7 +327,7 @@ describe("SES's answer for each entry", () => {
     } finally {
       await fake.close();
     }
-  }, 60_000);
+  });
 });
 
 /** HTML as a parser reads it, serialised one way: two spellings of the same document compare equal. */

@@ -86,7 +86,7 @@ describe('content in each recipient’s language', () => {
     expect(
       (await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/start`, 'POST')).status,
     ).toBe(200);
-    const done = await waitForCampaign(runtime, campaign.campaignId, undefined, 90_000);
+    const done = await waitForCampaign(runtime, campaign.campaignId);
     expect(done.progress).toMatchObject({ sent: 4, failed: 0, uncertain: 0 });
 
     for (const person of readers.en) {
@@ -195,7 +195,7 @@ describe('content in each recipient’s language', () => {
 
     const accepted = await announce('Mise à jour de notre politique de confidentialité');
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-    await waitForCampaign(runtime, String(accepted.body.campaignId), undefined, 90_000);
+    await waitForCampaign(runtime, String(accepted.body.campaignId));
     const en = await onlyMail(readers.en[0]?.email ?? '');
     expect(en.subject).toBe('Privacy policy update');
     expect(en.body.text).toContain('This change takes effect on 2027-01-01.');

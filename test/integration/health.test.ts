@@ -5,7 +5,7 @@ import {
   SHORT_LIVED_JVM_OPTIONS,
   startDynamoDbLocal,
 } from '../../functions/local/local-stack';
-import type { HealthReport } from '../../shared/health';
+import { HEALTH_PROBE_TIMEOUT_MS, type HealthReport, healthProbeTimeoutMs } from '../../shared/health';
 import type { Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
 import { publicAppFor } from '../support/apps';
@@ -25,6 +25,13 @@ describe('GET /health', () => {
       status: 'ok',
       checks: { dynamodb: { ok: true }, ses: { ok: true } },
     });
+  });
+
+  it('probes for 2 s, or as long as a DynamoDB call may take where that is longer (the test suite)', () => {
+    // DynamoDB Local on a starved CI machine answers in seconds; health must not call it down meanwhile.
+    expect(healthProbeTimeoutMs(1_500)).toBe(HEALTH_PROBE_TIMEOUT_MS);
+    expect(HEALTH_PROBE_TIMEOUT_MS).toBe(2_000);
+    expect(healthProbeTimeoutMs(runtime.config.dynamoDbRequestTimeoutMs)).toBe(15_000);
   });
 
   it('answers 503 naming SES when the SES endpoint is down', async () => {

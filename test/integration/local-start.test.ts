@@ -81,7 +81,9 @@ describe('npm start', () => {
 
   it('starts every service, prints the URLs and the admin key, and stops them all on Ctrl-C', async () => {
     const ports = await portsFor();
-    const run = startLocalStack({ ...ports, LOCAL_DATA_DIR: dataDir });
+    // The suite's DynamoDB deadline (test-runtime.ts), which /health's probes follow: a freshly started
+    // DynamoDB Local on a starved machine can take longer than the production 2 s to describe its table.
+    const run = startLocalStack({ ...ports, LOCAL_DATA_DIR: dataDir, DYNAMODB_REQUEST_TIMEOUT_MS: '15000' });
     try {
       await waitForOutput(() => run.output().stdout + run.output().stderr, 'Press Ctrl-C', run.child);
       const { stdout } = run.output();

@@ -275,7 +275,7 @@ describe('signing up with JSON', () => {
     expect((await recordsOf(runtime, throttled))?.events).toHaveLength(
       runtime.config.signup.limitPerAddressPerHour,
     );
-  }, 90_000);
+  });
 
   it('treats addresses that differ only in case and spacing as one person', async () => {
     const local = `Grace-${randomUUID()}`;

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { Runtime } from '../../shared/runtime';
+import { sendWebhook } from '../../shared/webhooks/webhook-sender';
 import { adminJson, createdCampaign, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -26,7 +28,7 @@ describe('the in-process stream reader, with other work in flight', () => {
     await receiver.close();
   });
 
-  const until = async (what: string, check: () => boolean, deadlineMs = 15_000) => {
+  const until = async (what: string, check: () => boolean, deadlineMs = POLL_DEADLINE_MS) => {
     const end = Date.now() + deadlineMs;
     while (!check()) {
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -43,7 +45,14 @@ describe('the in-process stream reader, with other work in flight', () => {
     });
     expect(webhook.status).toBe(201);
     const slow = receiver.hold('/slow');
-    reader = await testCampaignRunner(runtime, { concurrency: 1 });
+    // The delivery waits for its answer longer than this test may run (in production it gives up after
+    // ten seconds, ATTEMPT_TIMEOUT_MS): a task that waited for it would never finish, however fast or
+    // slow the machine. With the production timeout, a starved machine could take those ten seconds to
+    // run the campaign, and the delivery's giving up would look like the task having waited for it.
+    reader = await testCampaignRunner(runtime, {
+      concurrency: 1,
+      webhookSend: (attempt) => sendWebhook({ ...attempt, timeoutMs: 150_000 }),
+    });
 
     // One person leaves: the reader offers the event to the webhook, which does not answer.
     const [leaving] = people;
@@ -63,8 +72,7 @@ describe('the in-process stream reader, with other work in flight', () => {
 
     const done = await waitForCampaign(runtime, campaignId);
     expect(done.progress).toMatchObject({ sent: 2, remaining: 0 });
-    // Finished while the delivery still waits: the task did not wait for it (the delivery gives up
-    // after ten seconds, which is what used to free the slot).
+    // Finished while the delivery still waits: the task did not wait for it.
     expect(slow.waiting()).toBe(1);
     slow.release();
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startCampaignRunner } from '../../functions/local/campaign-runner';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -13,7 +14,8 @@ describe('the in-process stream reader', () => {
     const reader = await startCampaignRunner(runtime, { sweepIntervalMs: 10 * 60_000 });
     const stopped = await Promise.race([
       reader.stop().then(() => 'stopped' as const),
-      new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 8_000)),
+      // Far below the ten minutes it would wait out, and long enough for a starved machine's stop.
+      new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), POLL_DEADLINE_MS)),
     ]);
     expect(stopped).toBe('stopped');
   });

@@ -35,7 +35,7 @@ describe('creating the table', () => {
     } finally {
       await dynamoDb.stop();
     }
-  }, 60_000);
+  });
 });
 
 async function addsGsi3(client: DynamoDBClient) {

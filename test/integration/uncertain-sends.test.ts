@@ -46,9 +46,9 @@ describe('single sends when SES does not answer (no blind retry, uncertain on re
     // The production deadline is SINGLE_SEND_TIMEOUT_MS (5 s); the same client with a short one keeps this fast.
     const impatient = createSendingSesClient(runtime.config, { requestTimeoutMs: 300 });
     const withDeadline = { ...runtime, clients: { ...runtime.clients, sesSend: impatient } };
-    const started = Date.now();
+    // SES never answers, so any answer at all is the deadline's doing (without one, this test times out).
+    // No stopwatch: the request's DynamoDB writes around the send take seconds on a starved CI machine.
     const response = await sendNews(withDeadline, contactId);
-    expect(Date.now() - started).toBeLessThan(3000);
     expect(response.status).toBe(202);
     const message = (await response.json()) as MessageRecord;
     expect(message).toMatchObject({ status: 'uncertain', sesMessageId: null });

@@ -13,6 +13,7 @@ import { sweepWebhookDeliveries } from '../../shared/webhooks/webhook-delivery';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { testCampaignRunner } from '../support/campaigns';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -24,7 +25,7 @@ async function until<T>(
   what: string,
   probe: () => Promise<T> | T,
   check: (value: T) => boolean,
-  deadlineMs = 15_000,
+  deadlineMs = POLL_DEADLINE_MS,
 ) {
   const end = Date.now() + deadlineMs;
   for (;;) {
@@ -64,14 +65,16 @@ describe('the operator’s events, delivered to webhooks', () => {
   };
   const deliveriesOf = async (webhookId: string, query = '') =>
     (await admin(`/admin/v1/webhooks/${webhookId}/deliveries${query}`)).body.deliveries as Json[];
-  /** The sweep as the worker's minute rule runs it, at a time of the test's choosing. */
-  const sweepAt = (offsetMs: number) =>
+  /** The sweep as the worker's minute rule runs it, at a time of the test's choosing (ms since epoch). */
+  const sweepAtTime = (at: number) =>
     sweepWebhookDeliveries({
       access: accessOf(runtime),
       logger: runtime.logger,
       allowPrivateTargets: true,
-      now: () => new Date(Date.now() + offsetMs),
+      now: () => new Date(at),
     });
+  /** The sweep `offsetMs` from now. */
+  const sweepAt = (offsetMs: number) => sweepAtTime(Date.now() + offsetMs);
   /** A ledger event appended as the consent module appends one, in its own transaction. */
   const ledger = async (contactId: string, kind: ConsentEventKind, listId: string | null = null) => {
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
@@ -186,8 +189,15 @@ describe('the operator’s events, delivered to webhooks', () => {
       (pending) => pending.length === 1 && pending[0]?.attempts === 1,
     );
     expect(failed).toMatchObject({ status: 'pending', lastResult: '500' });
-    expect(await sweepAt(30_000)).toBe(0); // not due yet: the first retry waits a minute
-    expect(await sweepAt(2 * 60_000)).toBe(1);
+    // Timed from the failed attempt, not from now: on a starved machine the other deliveries waited for
+    // above can take longer than half a minute.
+    const retryAt = Date.parse(String(failed?.nextAttemptAt));
+    // The first retry waits a minute (the two times are read in one synchronous step, a few ms apart).
+    const waited = retryAt - Date.parse(String(failed?.lastAttemptAt));
+    expect(waited).toBeGreaterThan(59_000);
+    expect(waited).toBeLessThanOrEqual(60_000);
+    expect(await sweepAtTime(retryAt - 30_000)).toBe(0); // not due yet
+    expect(await sweepAtTime(retryAt + 60_000)).toBe(1);
 
     const events = receiver.accepted('/all', secret);
     expect(events.map((event) => event.type).sort()).toEqual([...outboundEventTypes].sort());

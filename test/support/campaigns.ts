@@ -42,12 +42,15 @@ export async function getCampaignBody(runtime: Runtime, campaignId: string): Pro
   return body as unknown as CampaignBody;
 }
 
-/** Polls `getCampaign` until `done` holds (or fails the test after `timeoutMs`). */
+/**
+ * Polls `getCampaign` until `done` holds (or fails the test after `timeoutMs`, with the campaign as it
+ * stands): patience for a starved machine, inside vitest's 120 s per test.
+ */
 export async function waitForCampaign(
   runtime: Runtime,
   campaignId: string,
   done: (campaign: CampaignBody) => boolean = (campaign) => campaign.status === 'completed',
-  timeoutMs = 60_000,
+  timeoutMs = 100_000,
 ): Promise<CampaignBody> {
   const deadline = Date.now() + timeoutMs;
   let campaign = await getCampaignBody(runtime, campaignId);

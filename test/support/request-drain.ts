@@ -1,12 +1,13 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Runtime } from '../../shared/runtime';
+import { POLL_DEADLINE_MS } from './poll-deadline';
 
 /**
  * Waits until every accepted public request of the runtime's table has been processed by the stream reader
  * (it deletes each once done), so a test can then look at the mailbox and the table. Polls with a
  * deadline; never sleeps a fixed time.
  */
-export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = 10_000): Promise<void> {
+export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = POLL_DEADLINE_MS): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const { Count } = await runtime.clients.documents.send(

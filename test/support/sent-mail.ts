@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { POLL_DEADLINE_MS } from './poll-deadline';
 
 /** One email as the SES emulator stored it (`GET /store`). */
 export interface SentMail {
@@ -41,7 +42,11 @@ export async function sentMailTo(to: string): Promise<SentMail[]> {
  * a test that waits on the mailbox itself (emails of signups and referrals leave from the table's stream,
  * after the answer). Throws, with what did arrive, when they do not.
  */
-export async function mailArriving(to: string, count = 1, deadlineMs = 10_000): Promise<SentMail[]> {
+export async function mailArriving(
+  to: string,
+  count = 1,
+  deadlineMs = POLL_DEADLINE_MS,
+): Promise<SentMail[]> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const mails = await sentMailTo(to);
@@ -60,7 +65,7 @@ export async function mailArriving(to: string, count = 1, deadlineMs = 10_000): 
 export async function mailMatching(
   to: string,
   matches: (mail: SentMail, index: number) => boolean = () => true,
-  deadlineMs = 15_000,
+  deadlineMs = POLL_DEADLINE_MS,
 ): Promise<SentMail> {
   const until = Date.now() + deadlineMs;
   for (;;) {

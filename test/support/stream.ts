@@ -4,6 +4,7 @@ import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { testCampaignRunner } from './campaigns';
+import { POLL_DEADLINE_MS } from './poll-deadline';
 
 // Free of vitest, so the benchmarks can wait on the stream the same way.
 export { untilRequestsProcessed } from './request-drain';
@@ -15,7 +16,7 @@ export { untilRequestsProcessed } from './request-drain';
 export async function untilOpensCounted(
   runtime: Runtime,
   message: { contactId: string; messageId: string },
-  deadlineMs = 10_000,
+  deadlineMs = POLL_DEADLINE_MS,
 ): Promise<void> {
   const until = Date.now() + deadlineMs;
   const get = async (key: { pk: string; sk: string }) =>
@@ -45,7 +46,7 @@ export async function untilOpensCounted(
 export async function untilAggregateOpensCounted(
   runtime: Runtime,
   message: { contactId: string; messageId: string },
-  deadlineMs = 10_000,
+  deadlineMs = POLL_DEADLINE_MS,
 ): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {

@@ -1,4 +1,4 @@
-import { checkHealth, type HealthDependencies } from '../../../shared/health';
+import { checkHealth, type HealthDependencies, healthProbeTimeoutMs } from '../../../shared/health';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import * as z from '../../../shared/validation/zod';
 
@@ -35,9 +35,12 @@ const healthRoute = defineRoute({
   },
 });
 
-export function healthRoutes(deps: HealthDependencies) {
+export function healthRoutes(
+  deps: Omit<HealthDependencies, 'timeoutMs'> & { dynamoDbRequestTimeoutMs: number },
+) {
+  const probing = { ...deps, timeoutMs: healthProbeTimeoutMs(deps.dynamoDbRequestTimeoutMs) };
   return createRouter().openapi(healthRoute, async (c) => {
-    const report = await checkHealth(deps);
+    const report = await checkHealth(probing);
     c.header('Cache-Control', 'no-store');
     return report.status === 'ok' ? c.json(report, 200) : c.json(report, 503);
   });
