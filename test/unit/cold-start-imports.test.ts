@@ -105,6 +105,21 @@ describe('cold start', () => {
     expect(openApiMachinery(firstRequest)).toEqual([]);
   });
 
+  it('an admin key and `GET /admin/v1/lists`, the admin function’s usual first request, load no zod', () => {
+    // The key and list items are checked by plain code (plainItemSchema); the lists routes' zod schemas
+    // are in list-schemas.ts, imported by the first declaration that needs them, and reading every list
+    // validates nothing, so it is served without its declaration (lazyRoute's `served`).
+    const bundle = bundled('admin-api');
+    const firstRequest = [
+      ...bundle.inputsLoadedBy('shared/api-keys.ts'),
+      ...bundle.inputsLoadedBy('functions/admin-api/routes/lists.ts'),
+    ];
+    expect(firstRequest).toContainEqual(expect.stringMatching(/shared\/data-model\/api-key-items\.ts$/));
+    expect(firstRequest).toContainEqual(expect.stringMatching(/shared\/data-model\/list-items\.ts$/));
+    expect(anyZod(firstRequest)).toEqual([]);
+    expect(anyZod(bundle.inputsLoadedBy('functions/admin-api/routes/list-schemas.ts'))).not.toEqual([]);
+  });
+
   it.each(['public-api', 'admin-api', 'ses-events', 'inbound-mail', 'campaign-worker'] as const)(
     '%s: every chunk that loads zod loads its `.openapi()` extension, whatever loads first',
     (name) => {
