@@ -92,6 +92,8 @@ export interface BuiltBundle {
    * chunks that one imports statically, start files included. Empty when no chunk is made for it.
    */
   inputsLoadedBy(source: string): string[];
+  /** The source files of each JavaScript file of the bundle (the entry and every chunk), one list a file. */
+  inputsByFile: string[][];
 }
 
 type Outputs = NonNullable<ReturnType<typeof buildSync>['metafile']>['outputs'];
@@ -129,6 +131,9 @@ export function bundleFunction(entry: string, outdir: string): BuiltBundle {
     entryFile: join(outdir, ENTRY_FILE),
     startBytes,
     startInputs: inputsOf(outputs, atStart),
+    inputsByFile: Object.entries(outputs)
+      .filter(([file]) => file.endsWith('.mjs'))
+      .map(([, output]) => Object.keys(output.inputs)),
     inputsLoadedBy(source) {
       // esbuild names entry points relative to the working directory, as it names inputs.
       const entryPoint = relative(process.cwd(), join(repositoryRoot, source));

@@ -183,11 +183,8 @@ export function createAdminApp(deps: AdminApiDependencies): Api {
     groupMiddleware: (group, routes) => {
       const trail = onFirstCall(async () => {
         const { auditTrail, operationsOf } = await import('../../shared/http/audit-trail');
-        let operations: ReturnType<typeof operationsOf> | undefined;
-        return auditTrail(access, () => {
-          operations ??= operationsOf(routes);
-          return operations;
-        });
+        const operations = onFirstCall(() => operationsOf(routes));
+        return auditTrail(access, operations);
       });
       group.use('/admin/v1/*', async (c, next) =>
         READ_METHODS.has(c.req.method) ? next() : (await trail())(c, next),

@@ -1,5 +1,6 @@
 import { ENTITY_ATTRIBUTE, type EntityName, table, tableAttributes } from '../data-model';
 import { StoredItemError } from '../errors';
+import { type Check, INVALID, type ShapeOf } from '../validation/plain-checks';
 import type * as z from '../validation/zod';
 
 /**
@@ -12,16 +13,58 @@ import type * as z from '../validation/zod';
  * patterns (a claim marker) and attributes older code wrote (a list's `trackingAllowedByDefault`, read
  * through a default or a preprocess). Fields added after items were first written are optional or have a
  * default, so older items still read.
+ *
+ * The items a cold start's first request reads on its own path (an admin request's API key, the lists of
+ * `GET /admin/v1/lists`) are checked by plain code instead (`plainItemSchema`, shared/validation/
+ * plain-checks.ts), with the same rules, so that path loads no zod (docs/architecture.md, "Cold start").
  */
+
+/** What parses an item's fields: a zod schema, or a `plainItemSchema`'s check. */
+export interface StoredShape<Output> {
+  safeParse(
+    fields: unknown,
+  ):
+    | { success: true; data: Output }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
 
 export interface ItemSchema<Output> {
   readonly entity: EntityName;
-  readonly schema: z.ZodType<Output>;
+  readonly schema: StoredShape<Output>;
 }
 
 /** The schema of `entity`'s items. */
 export function itemSchema<Output>(entity: EntityName, schema: z.ZodType<Output>): ItemSchema<Output> {
   return { entity, schema };
+}
+
+type Fields = Record<string, Check<unknown>>;
+
+/**
+ * The schema of `entity`'s items as plain checks, one per field (shared/validation/plain-checks.ts), read
+ * as zod's `object` reads: fields in the order declared, undeclared ones dropped; then `transform`. A
+ * field that fails is named in the `StoredItemError`, as zod names it. `transform` gives the domain object.
+ */
+export function plainItemSchema<S extends Fields, Output>(
+  entity: EntityName,
+  fields: S,
+  transform: (checked: ShapeOf<S>) => Output,
+): ItemSchema<Output> {
+  const names = Object.keys(fields);
+  const safeParse: StoredShape<Output>['safeParse'] = (value) => {
+    const item = value as Record<string, unknown>;
+    const checked: Record<string, unknown> = {};
+    const issues: { path: string[]; message: string }[] = [];
+    for (const name of names) {
+      const result = (fields[name] as Check<unknown>)(item[name]);
+      if (result === INVALID) {
+        issues.push({ path: [name], message: item[name] === undefined ? 'is missing' : 'is not valid' });
+      } else if (result !== undefined) checked[name] = result;
+    }
+    if (issues.length > 0) return { success: false, error: { issues } };
+    return { success: true, data: transform(checked as ShapeOf<S>) };
+  };
+  return { entity, schema: { safeParse } };
 }
 
 /**

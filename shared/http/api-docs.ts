@@ -25,10 +25,16 @@ type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
  * admin security scheme). The only code that loads the OpenAPI generator: the schemas' `.openapi()`
  * metadata, recorded as the route modules loaded (shared/validation/openapi-metadata.ts), is handed to it first.
  */
-export function openApiDocumentOf(router: Router, info: ApiInfo, origin: string): OpenApiDocument {
+export async function openApiDocumentOf(
+  router: Router,
+  info: ApiInfo,
+  origin: string,
+): Promise<OpenApiDocument> {
+  // The routes first: a lazy route's declaration may import its schemas, whose metadata is then recorded.
+  const routes = await router.declaredRoutes();
   openApiMetadataInto(zodToOpenAPIRegistry);
   const registry = new OpenAPIRegistry();
-  for (const route of router.declaredRoutes()) {
+  for (const route of routes) {
     if (route.hide !== true) registry.registerPath(documentedRoute(route));
   }
   registry.registerComponent('securitySchemes', 'adminApiKey', {

@@ -47,9 +47,9 @@ interface Operation {
 }
 
 /** `"POST /admin/v1/lists/:listId"` (Hono's routing path) → the route's operation, from the declared routes. */
-export function operationsOf(router: Router): Map<string, Operation> {
+export async function operationsOf(router: Router): Promise<Map<string, Operation>> {
   const operations = new Map<string, Operation>();
-  for (const { method, path, operationId } of router.declaredRoutes()) {
+  for (const { method, path, operationId } of await router.declaredRoutes()) {
     const routingPath = path.replace(/\{([^}]+)\}/g, ':$1');
     operations.set(`${method.toUpperCase()} ${routingPath}`, { operationId: operationId ?? '', path });
   }
@@ -95,7 +95,7 @@ async function targetFromResponse(response: Response, routingPath: string): Prom
 /** Mount after `requireApiKey` on `/admin/v1/*`; `operations` is read at the first write (routes exist by then). */
 export function auditTrail(
   access: TableAccess,
-  operations: () => Map<string, Operation>,
+  operations: () => Promise<Map<string, Operation>>,
 ): MiddlewareHandler<AppEnv> {
   return async function auditTrailMiddleware(c, next) {
     await next();
@@ -104,7 +104,7 @@ export function auditTrail(
       return;
     // After `next()` the context points at the handler that answered, so this is its routing path.
     const routingPath = routePath(c);
-    const operation = operations().get(`${c.req.method} ${routingPath}`);
+    const operation = (await operations()).get(`${c.req.method} ${routingPath}`);
     const target =
       targetFromParams(routingPath, c.req.param() as Record<string, string>) ??
       (await targetFromResponse(c.res, routingPath));

@@ -36,29 +36,63 @@ export const defineRoute = <R extends ApiRoute>(route: R): R => route;
  * when it is built.
  * Serving reads only a declaration's method, path, middleware and request: declared with a getter, its
  * `responses` (the answer schemas) are built only for the document.
+ *
+ * `declare` may be async, to `import()` the module of its schemas (and zod with it) when it is built, so a
+ * route module need not import zod at load. A route that validates nothing may then give its middleware
+ * up front (`served`): it is served without building its declaration, which only the document builds, and
+ * which must declare that same middleware and no request (checked when it is built): `GET
+ * /admin/v1/lists`, an admin function's usual first request, loads no zod that way.
  */
 export interface LazyRoute<R extends ApiRoute> {
   method: R['method'];
   path: R['path'];
-  declaration: () => R;
+  declaration: () => Promise<R>;
+  served?: ServedWithoutDeclaration;
+}
+
+/** What serves a route that validates nothing, without its declaration: its middleware. */
+export interface ServedWithoutDeclaration {
+  middleware: MiddlewareHandler<AppEnv>[];
+}
+
+function checkDeclared(declared: ApiRoute, at: LazyRoute<ApiRoute>): void {
+  if (declared.method !== at.method || declared.path !== at.path) {
+    throw new Error(`lazyRoute ${at.method} ${at.path} declares ${declared.method} ${declared.path}`);
+  }
+  if (at.served && (declared.request !== undefined || declared.middleware !== at.served.middleware)) {
+    throw new Error(`lazyRoute ${at.method} ${at.path} is served with other middleware or a request`);
+  }
 }
 
 export function lazyRoute<
   M extends ApiRoute['method'],
   P extends string,
   R extends ApiRoute & { method: M; path: P },
->(method: M, path: P, declare: (at: { method: M; path: P }) => R): LazyRoute<R> {
-  let declared: R | undefined;
-  const declaration = () => {
-    if (declared === undefined) {
-      declared = declare({ method, path });
-      if (declared.method !== method || declared.path !== path) {
-        throw new Error(`lazyRoute ${method} ${path} declares ${declared.method} ${declared.path}`);
-      }
-    }
-    return declared;
+>(
+  method: M,
+  path: P,
+  declare: (at: { method: M; path: P }) => R | Promise<R>,
+  served?: ServedWithoutDeclaration,
+): LazyRoute<R> {
+  let declared: Promise<R> | undefined;
+  const route: LazyRoute<R> = {
+    method,
+    path,
+    ...(served === undefined ? {} : { served }),
+    declaration: () => {
+      // A failed build (its schemas' import) is forgotten, so the next request tries again.
+      declared ??= (async () => {
+        const built = await declare({ method, path });
+        checkDeclared(built, route);
+        return built;
+      })().catch((error: unknown) => {
+        declared = undefined;
+        throw error;
+      });
+      return declared;
+    },
   };
-  return { method, path, declaration };
+  return route;
 }
 
 const isLazy = <R extends ApiRoute>(route: R | LazyRoute<R>): route is LazyRoute<R> => 'declaration' in route;
@@ -198,7 +232,10 @@ type RouteEnv<R extends RouteConfig> = R['middleware'] extends MiddlewareHandler
   : AppEnv;
 
 /** The middleware, request validators and handler that serve `route`, in order. */
-function servingChain(route: ApiRoute, handler: unknown): MiddlewareHandler[] {
+function servingChain(
+  route: Pick<ApiRoute, 'middleware' | 'request'>,
+  handler: unknown,
+): MiddlewareHandler[] {
   const middleware = route.middleware === undefined ? [] : [route.middleware].flat();
   return [
     ...(middleware as MiddlewareHandler<Env>[]),
@@ -212,7 +249,7 @@ const routingPath = (path: string) => path.replaceAll(/\/{(.+?)}/g, '/:$1');
 /** A route group's router: Hono, with the routes it serves declared for the document. */
 export class Router extends Hono<AppEnv> {
   /** Every route's declaration, in the order added (the document's order); lazy ones build on call. */
-  readonly declarations: (() => ApiRoute)[] = [];
+  readonly declarations: (() => ApiRoute | Promise<ApiRoute>)[] = [];
 
   /** Serves `route` with `handler`, behind the route's middleware and its request's validators. */
   openapi<R extends ApiRoute>(route: R | LazyRoute<R>, handler: RouteHandler<R, RouteEnv<R>>): this {
@@ -223,16 +260,17 @@ export class Router extends Hono<AppEnv> {
     }
     this.declarations.push(route.declaration);
     let serve: MiddlewareHandler | undefined;
+    const { served } = route;
     this.on([route.method], [routingPath(route.path)], async function servedOnFirstRequest(c, next) {
-      serve ??= every(...servingChain(route.declaration(), handler));
+      serve ??= every(...servingChain(served ?? (await route.declaration()), handler));
       return serve(c, next);
     });
     return this;
   }
 
   /** Every declared route (building the lazy ones): for the document and the audit trail. */
-  declaredRoutes(): ApiRoute[] {
-    return this.declarations.map((declaration) => declaration());
+  declaredRoutes(): Promise<ApiRoute[]> {
+    return Promise.all(this.declarations.map((declaration) => declaration()));
   }
 
   /** Adds another router's routes (and their declarations) to this one. */

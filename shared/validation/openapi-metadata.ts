@@ -141,3 +141,10 @@ export function extendZodForOpenApi(): void {
   const prototype: object = z.ZodType.prototype;
   if (!('openapi' in prototype)) Object.assign(prototype, { openapi });
 }
+
+// As this module loads, not by its importer (shared/validation/zod.ts imports it for this): esbuild puts this
+// module in the chunk of zod's own code, which every chunk using zod imports, whereas it adds a side-effect
+// import of zod.ts's chunk only to the chunks `import()` loads, not to the chunks they share: a shared chunk
+// (openapi-schemas.ts's) could run its `.openapi()` calls before zod.ts's chunk ran, as a fresh admin-api did
+// when zod.ts no longer shared a chunk with the data model. test/unit/cold-start-imports.test.ts pins it.
+extendZodForOpenApi();

@@ -2,8 +2,10 @@
  * Checks of small JSON values by plain code, for what runs on a request that must not load zod: a signed
  * token's payload (shared/tokens.ts), checked on every pixel load and one-click unsubscribe, whose cold
  * start measured zod's ~370 KB of source as most of its first request (docs/architecture.md, "Cold
- * start"). Each check returns the value it accepts, or `INVALID`; an object check returns a new object
- * with its fields in the order declared and refuses unknown fields (as zod's `strictObject` parses).
+ * start"), and the stored items every admin request or its first one reads (an API key, a list:
+ * `plainItemSchema`, shared/data-model/from-item.ts). Each check returns the value it accepts, or
+ * `INVALID`; an object check returns a new object with its fields in the order declared, and refuses
+ * unknown fields (`strictObject`, as zod's `strictObject` parses) or drops them (`object`, as zod's).
  */
 
 export const INVALID: unique symbol = Symbol('invalid');
@@ -93,3 +95,63 @@ export const where =
     const checked = check(value);
     return checked !== INVALID && rule(checked) ? checked : INVALID;
   };
+
+/** Any string. */
+export const string: Check<string> = (value) => (typeof value === 'string' ? value : INVALID);
+
+/** `true` or `false`. */
+export const boolean: Check<boolean> = (value) => (typeof value === 'boolean' ? value : INVALID);
+
+/** A finite number (as zod's `number()`: neither `NaN` nor an infinity). */
+export const number: Check<number> = (value) =>
+  typeof value === 'number' && Number.isFinite(value) ? value : INVALID;
+
+/** `null`, or what `check` accepts. */
+export const nullable =
+  <T>(check: Check<T>): Check<T | null> =>
+  (value) =>
+    value === null ? null : check(value);
+
+/** What `check` accepts; `fallback` when absent or undefined (as zod's `.default()`). */
+export const withDefault =
+  <T>(check: Check<T>, fallback: T): Check<T> =>
+  (value) =>
+    value === undefined ? fallback : check(value);
+
+/**
+ * An object with the fields of `shape` (optional ones may be absent), each checked, in the order declared;
+ * fields it does not declare are dropped, not refused (as zod's `object`): for stored items, which carry
+ * attributes of other readers and of older code.
+ */
+export function object<S extends Shape>(shape: S): Check<ShapeOf<S>> {
+  const names = Object.keys(shape);
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return INVALID;
+    const fields = value as Record<string, unknown>;
+    const checked: Record<string, unknown> = {};
+    for (const name of names) {
+      const result = (shape[name] as Check<unknown>)(fields[name]);
+      if (result === INVALID) return INVALID;
+      if (result !== undefined) checked[name] = result;
+    }
+    return checked as ShapeOf<S>;
+  };
+}
+
+/** An object whose keys are some of `keys` (none other), each value accepted by `check`. */
+export function partialRecord<const K extends string, T>(
+  keys: readonly K[],
+  check: Check<T>,
+): Check<Partial<Record<K, T>>> {
+  const allowed: readonly string[] = keys;
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return INVALID;
+    const checked: Partial<Record<K, T>> = {};
+    for (const [key, entry] of Object.entries(value)) {
+      const result = check(entry);
+      if (!allowed.includes(key) || result === INVALID) return INVALID;
+      checked[key as K] = result;
+    }
+    return checked;
+  };
+}

@@ -5,8 +5,7 @@
  * way: a hand-written `extendZodForOpenApi()` call was missing). Import it as a namespace
  * (`import * as z from '…/validation/zod'`), as zod itself: esbuild then keeps only the members used.
  */
-import { extendZodForOpenApi } from './openapi-metadata';
-
-extendZodForOpenApi();
+// Extends zod as it loads (the extension runs in that module, which shares zod's chunk in a bundle).
+import './openapi-metadata';
 
 export * from 'zod';

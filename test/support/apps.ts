@@ -12,6 +12,7 @@ import '../../functions/admin-api/routes/contact-lookup';
 import '../../functions/admin-api/routes/contact-rights';
 import '../../functions/admin-api/routes/contacts';
 import '../../functions/admin-api/routes/current-api-key';
+import '../../functions/admin-api/routes/list-schemas';
 import '../../functions/admin-api/routes/lists';
 import '../../functions/admin-api/routes/messages';
 import '../../functions/admin-api/routes/rights-report';

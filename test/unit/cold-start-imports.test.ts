@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,21 @@ describe('cold start', () => {
     expect(openApiMachinery(firstRequest)).toEqual([]);
   });
 
+  it('an admin key and `GET /admin/v1/lists`, the admin function’s usual first request, load no zod', () => {
+    // The key and list items are checked by plain code (plainItemSchema); the lists routes' zod schemas
+    // are in list-schemas.ts, imported by the first declaration that needs them, and reading every list
+    // validates nothing, so it is served without its declaration (lazyRoute's `served`).
+    const bundle = bundled('admin-api');
+    const firstRequest = [
+      ...bundle.inputsLoadedBy('shared/api-keys.ts'),
+      ...bundle.inputsLoadedBy('functions/admin-api/routes/lists.ts'),
+    ];
+    expect(firstRequest).toContainEqual(expect.stringMatching(/shared\/data-model\/api-key-items\.ts$/));
+    expect(firstRequest).toContainEqual(expect.stringMatching(/shared\/data-model\/list-items\.ts$/));
+    expect(anyZod(firstRequest)).toEqual([]);
+    expect(anyZod(bundle.inputsLoadedBy('functions/admin-api/routes/list-schemas.ts'))).not.toEqual([]);
+  });
+
   it.each(['public-api', 'admin-api', 'ses-events', 'inbound-mail', 'campaign-worker'] as const)(
     '%s: every chunk that loads zod loads its `.openapi()` extension, whatever loads first',
     (name) => {
@@ -127,6 +143,30 @@ describe('cold start', () => {
       }
     },
   );
+
+  it.each(['public-api', 'admin-api', 'ses-events', 'inbound-mail', 'campaign-worker'] as const)(
+    '%s: zod is extended by the chunk of zod’s own code, which every chunk using zod imports',
+    (name) => {
+      // esbuild adds the side-effect import of zod.ts's chunk only to the chunks `import()` loads, not to
+      // the chunks they share, which may then run before it (openapi-schemas.ts's `.openapi()` calls did,
+      // on a fresh admin-api's GET /admin/v1/whoami): the extension runs as openapi-metadata.ts loads.
+      const zodChunk = bundled(name).inputsByFile.find((inputs) =>
+        inputs.some((input) => input.endsWith('node_modules/zod/v4/classic/schemas.js')),
+      );
+      expect(zodChunk).toContainEqual(expect.stringMatching(/shared\/validation\/openapi-metadata\.ts$/));
+    },
+  );
+
+  it('openapi-metadata.ts extends zod as it loads, not its importer', () => {
+    // In a fresh process: this module alone, then zod's prototype.
+    const script =
+      "await import('./shared/validation/openapi-metadata.ts'); const z = await import('zod');" +
+      "console.log('openapi' in z.ZodType.prototype);";
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(output.trim()).toBe('true');
+  });
 
   it.each(['public-api', 'admin-api'] as const)(
     '%s serves every route without the OpenAPI machinery, which only the document loads',

@@ -114,6 +114,37 @@ describe('item schemas', () => {
     expect(() => fromItem(apiKeyItem, { ...key, scopes: ['everything'] })).toThrow(StoredItemError);
   });
 
+  it('refuses a list item that does not match, naming each field that does not', () => {
+    const list = {
+      listId: 'weekly',
+      texts: { en: { name: 'Weekly', description: '' } },
+      doubleOptIn: true,
+      welcomeEmail: { enabled: false, content: {} },
+      minimumAge: null,
+      trackingMode: 'off',
+      createdAt: contact.createdAt,
+      updatedAt: contact.createdAt,
+    };
+    expect(fromItem(listItem, { ...list, somethingElse: 1 })).toEqual(list);
+    const read = () =>
+      fromItem(listItem, {
+        ...list,
+        welcomeEmail: { enabled: false, content: { de: { subject: 'Hallo', text: 'Hallo' } } },
+        minimumAge: '16',
+        updatedAt: undefined,
+      });
+    expect(read).toThrow(StoredItemError);
+    expect(read).toThrow(
+      expect.objectContaining({
+        details: [
+          { path: 'welcomeEmail', message: expect.any(String) },
+          { path: 'minimumAge', message: expect.any(String) },
+          { path: 'updatedAt', message: 'is missing' },
+        ],
+      }),
+    );
+  });
+
   it("drops the table's attributes, named in one list, and whatever the schema does not declare", () => {
     expect(tableAttributes).toEqual([
       'pk',

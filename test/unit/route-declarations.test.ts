@@ -70,17 +70,19 @@ describe('lazily declared routes', () => {
     expect(await (await post({ name: 'xy' })).json()).toEqual({ made: 'xy' });
     expect(built).toEqual(['list', 'create']);
 
-    expect(router.declaredRoutes().map((route) => route.operationId)).toEqual(['createThing', 'listThings']);
+    expect((await router.declaredRoutes()).map((route) => route.operationId)).toEqual([
+      'createThing',
+      'listThings',
+    ]);
     expect(built).toEqual(['list', 'create']);
     // The answers' schemas, declared with a getter, are built for the document only.
-    expect(router.declaredRoutes().map((route) => Object.keys(documentedRoute(route).responses))).toEqual([
-      ['201'],
-      ['200'],
-    ]);
+    expect(
+      (await router.declaredRoutes()).map((route) => Object.keys(documentedRoute(route).responses)),
+    ).toEqual([['201'], ['200']]);
     expect(built).toEqual(['list', 'create', 'list answers']);
   });
 
-  it('refuses a declaration whose method or path is not the one it is routed by', () => {
+  it('refuses a declaration whose method or path is not the one it is routed by', async () => {
     const router = createRouter().openapi(
       lazyRoute('get', '/things', () =>
         // @ts-expect-error: the types refuse it as well.
@@ -88,6 +90,88 @@ describe('lazily declared routes', () => {
       ),
       (c) => c.body(null, 200),
     );
-    expect(() => router.declaredRoutes()).toThrow(/declares get \/other/);
+    await expect(router.declaredRoutes()).rejects.toThrow(/declares get \/other/);
+  });
+
+  it('may import their schemas as they are built, and one that validates nothing is served without it', async () => {
+    const built: string[] = [];
+    const seen: string[] = [];
+    const served = {
+      middleware: [
+        async function marks(_c: unknown, next: () => Promise<void>) {
+          seen.push('middleware');
+          await next();
+        },
+      ],
+    };
+    const schemas = async () => {
+      built.push('schemas');
+      return { name: z.string().min(2) };
+    };
+    const router = createRouter()
+      .openapi(
+        lazyRoute('post', '/things', async (at) => {
+          const { name } = await schemas();
+          return defineRoute({
+            ...at,
+            operationId: 'createThing',
+            request: {
+              body: { required: true, content: { 'application/json': { schema: z.object({ name }) } } },
+            },
+            responses: { 201: { description: 'made' } },
+          });
+        }),
+        (c) => c.json({ made: c.req.valid('json').name }, 201),
+      )
+      .openapi(
+        lazyRoute(
+          'get',
+          '/things',
+          async (at) => {
+            await schemas();
+            return defineRoute({
+              ...at,
+              ...served,
+              operationId: 'listThings',
+              responses: { 200: { description: 'x' } },
+            });
+          },
+          served,
+        ),
+        (c) => c.json({ things: [] }, 200),
+      );
+    const app = appWith(router);
+
+    expect(await (await app.request('/things')).json()).toEqual({ things: [] });
+    expect(seen).toEqual(['middleware']);
+    expect(built).toEqual([]);
+
+    const post = (name: string) =>
+      app.request('/things', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+    expect((await post('x')).status).toBe(400);
+    expect(await (await post('xy')).json()).toEqual({ made: 'xy' });
+    expect(built).toEqual(['schemas']);
+    expect((await router.declaredRoutes()).map((route) => route.operationId)).toEqual([
+      'createThing',
+      'listThings',
+    ]);
+  });
+
+  it('refuses a declaration served without it that states other middleware or a request', async () => {
+    const served = { middleware: [] };
+    const router = createRouter().openapi(
+      lazyRoute(
+        'get',
+        '/things',
+        (at) => defineRoute({ ...at, middleware: [], responses: { 200: { description: 'x' } } }),
+        served,
+      ),
+      (c) => c.body(null, 200),
+    );
+    await expect(router.declaredRoutes()).rejects.toThrow(/served with other middleware or a request/);
   });
 });

@@ -6,7 +6,7 @@ import { createConsentText, listConsentTexts } from '../../../shared/lists/conse
 import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import * as z from '../../../shared/validation/zod';
-import { ListIdParamsSchema } from './lists';
+import { ListIdParamsSchema } from './list-schemas';
 
 // `.openapi()` is used below at module load.
 

@@ -26,7 +26,7 @@ import { contactName, opaqueId } from '../../../shared/validation/schemas';
 import * as z from '../../../shared/validation/zod';
 import { auditRightsRequestCompletion } from './contact-rights';
 import { ContactIdParamsSchema, ContactSchema, contactJson } from './contact-schemas';
-import { ListIdSchema } from './lists';
+import { ListIdSchema } from './list-schemas';
 
 // `.openapi()` is used below at module load.
 

@@ -7,7 +7,7 @@ import { getList } from '../../../shared/lists/lists';
 import type { TableAccess } from '../../../shared/table-access';
 import { opaqueId } from '../../../shared/validation/schemas';
 import * as z from '../../../shared/validation/zod';
-import { ListIdSchema } from './lists';
+import { ListIdSchema } from './list-schemas';
 
 // `.openapi()` is used below at module load.
 
