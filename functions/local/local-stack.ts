@@ -108,6 +108,11 @@ export async function startDynamoDbLocal(options: {
   port: number;
   dataDir?: string;
   javaOptions?: string;
+  /**
+   * One database for every client (the default: `npm start`'s commands and app share it), or one per
+   * access key and region (the test suite: each test file its own, see test/support/test-runtime.ts).
+   */
+  sharedDb?: boolean;
 }): Promise<LocalService> {
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
   const child = withJavaOptions(options.javaOptions, () =>
@@ -115,7 +120,7 @@ export async function startDynamoDbLocal(options: {
       port: options.port,
       // The jar runs with its own package as cwd, so the data folder must be absolute.
       path: options.dataDir === undefined ? null : resolve(options.dataDir),
-      sharedDb: true,
+      sharedDb: options.sharedDb ?? true,
       stdio: 'ignore',
     }),
   );

@@ -18,7 +18,7 @@ describe('npm run apikey', () => {
     // Only what the command needs: no sender, no secrets, no app configuration.
     env = {
       TABLE_NAME: runtime.config.tableName,
-      AWS_REGION: 'us-east-1',
+      AWS_REGION: runtime.config.region,
       DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
     };
   });

@@ -16,7 +16,7 @@ import { createTestRuntime } from '../support/test-runtime';
 const checkData = (runtime: Runtime) =>
   runCommand('check-data-command.ts', [], {
     TABLE_NAME: runtime.config.tableName,
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: runtime.config.region,
     DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
   });
 

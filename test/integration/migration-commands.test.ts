@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 const tableEnv = (tableName: string) => ({
   TABLE_NAME: tableName,
-  AWS_REGION: 'us-east-1',
+  AWS_REGION: runtime.config.region,
   DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
 });
 

@@ -38,7 +38,7 @@ async function reapplyOptOutsCommand(args: string[], runtime: Runtime) {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
-          AWS_REGION: 'us-east-1',
+          AWS_REGION: runtime.config.region,
           DYNAMODB_ENDPOINT: runtime.config.dynamoDbEndpoint,
         },
         timeout: 60_000,

@@ -24,7 +24,9 @@ export default async function setup(project: TestProject) {
   const services: LocalService[] = [];
   try {
     const [dynamoDb, ses] = await Promise.all([
-      findFreePort().then((port) => startDynamoDbLocal({ port, javaOptions: SHORT_LIVED_JVM_OPTIONS })),
+      findFreePort().then((port) =>
+        startDynamoDbLocal({ port, javaOptions: SHORT_LIVED_JVM_OPTIONS, sharedDb: false }),
+      ),
       findFreePort().then((port) => startSesEmulator({ port })),
     ]);
     services.push(dynamoDb, ses);
