@@ -33,21 +33,11 @@ export const publicApiInfo = {
  * needs them.
  */
 function publicRouteGroups(deps: PublicApiDependencies): RouteGroup[] {
-  const { config, clients } = deps;
   const needing = sharingDependencies(async () =>
     (await import('./route-dependencies')).publicRouteDependencies(deps),
   );
   return [
-    {
-      paths: ['/health'],
-      load: async () =>
-        (await import('./routes/health')).healthRoutes({
-          dynamoDb: clients.dynamoDb,
-          ses: clients.ses,
-          tableName: config.tableName,
-          dynamoDbRequestTimeoutMs: config.dynamoDbRequestTimeoutMs,
-        }),
-    },
+    healthGroup(deps),
     {
       paths: ['/v1/subscribe'],
       load: needing(
@@ -112,6 +102,20 @@ function publicRouteGroups(deps: PublicApiDependencies): RouteGroup[] {
       ),
     },
   ];
+}
+
+/** `/health`: its probes wait as long as a DynamoDB call may (shared/health.ts). */
+function healthGroup({ config, clients }: PublicApiDependencies): RouteGroup {
+  return {
+    paths: ['/health'],
+    load: async () =>
+      (await import('./routes/health')).healthRoutes({
+        dynamoDb: clients.dynamoDb,
+        ses: clients.ses,
+        tableName: config.tableName,
+        dynamoDbRequestTimeoutMs: config.dynamoDbRequestTimeoutMs,
+      }),
+  };
 }
 
 export function createPublicApp(deps: PublicApiDependencies): Api {
