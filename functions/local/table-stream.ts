@@ -28,18 +28,27 @@ export interface TableStreamReader {
 
 /**
  * Finds the table's stream and its open shards, positioned at the latest record (records from before are
- * the start-up sweep's business); shards born later are read from their start.
+ * the start-up sweep's business); shards born later are read from their start. A shard whose read fails is
+ * read again after the last record it handed on, so a failed read neither loses records nor hands the
+ * consumers the shard's history again (one that has handed on nothing yet is read from its start: at least
+ * once, never lost). `streams`: a test's client, to make a read fail.
  */
 export async function openTableStream(
   runtime: Pick<Runtime, 'config' | 'clients' | 'logger'>,
+  options: { streams?: DynamoDBStreamsClient } = {},
 ): Promise<TableStreamReader> {
   const { config, clients, logger } = runtime;
-  const streams = new DynamoDBStreamsClient({
-    region: config.region,
-    ...(config.dynamoDbEndpoint
-      ? { endpoint: config.dynamoDbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
-  });
+  const streams =
+    options.streams ??
+    new DynamoDBStreamsClient({
+      region: config.region,
+      ...(config.dynamoDbEndpoint
+        ? {
+            endpoint: config.dynamoDbEndpoint,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          }
+        : {}),
+    });
   readRecordsAsSent(streams);
   const { Table } = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: config.tableName }));
   const streamArn = Table?.LatestStreamArn;
@@ -47,6 +56,8 @@ export async function openTableStream(
 
   const iterators = new Map<string, string>();
   const seenShards = new Set<string>();
+  // Per shard, the sequence number of the last record handed on: where a failed read resumes.
+  const delivered = new Map<string, string>();
   async function discoverShards(initial: boolean) {
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of StreamDescription?.Shards ?? []) {
@@ -55,11 +66,14 @@ export async function openTableStream(
       seenShards.add(shardId);
       const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
       if (initial && closed) continue;
+      const after = delivered.get(shardId);
       const { ShardIterator } = await streams.send(
         new GetShardIteratorCommand({
           StreamArn: streamArn,
           ShardId: shardId,
-          ShardIteratorType: initial ? 'LATEST' : 'TRIM_HORIZON',
+          ...(after !== undefined
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+            : { ShardIteratorType: initial ? 'LATEST' : 'TRIM_HORIZON' }),
         }),
       );
       if (ShardIterator !== undefined) iterators.set(shardId, ShardIterator);
@@ -79,7 +93,11 @@ export async function openTableStream(
             new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_POLLING.recordsPerRead }),
           );
           got += Records?.length ?? 0;
-          if (Records && Records.length > 0) onRecords(Records);
+          if (Records && Records.length > 0) {
+            onRecords(Records);
+            const last = Records.at(-1)?.dynamodb?.SequenceNumber;
+            if (last !== undefined) delivered.set(shardId, last);
+          }
           if (NextShardIterator === undefined) iterators.delete(shardId);
           else iterators.set(shardId, NextShardIterator);
         } catch (error) {
