@@ -38,25 +38,74 @@ export async function openTableStream(
   options: { streams?: DynamoDBStreamsClient } = {},
 ): Promise<TableStreamReader> {
   const { config, clients, logger } = runtime;
-  const streams =
-    options.streams ??
-    new DynamoDBStreamsClient({
-      region: config.region,
-      ...(config.dynamoDbEndpoint
-        ? {
-            endpoint: config.dynamoDbEndpoint,
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          }
-        : {}),
-    });
+  const streams = options.streams ?? localStreamsClient(config);
   readRecordsAsSent(streams);
   const { Table } = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: config.tableName }));
   const streamArn = Table?.LatestStreamArn;
   if (streamArn === undefined) throw new Error(`Table ${config.tableName} has no stream`);
+  const { iterators, discoverShards, handedOn, forget } = shardPositions(streams, streamArn);
+  await discoverShards(true);
 
+  let stopped = false;
+  let polling: Promise<void> = Promise.resolve();
+  async function poll(onRecords: (records: _Record[]) => void) {
+    let lastDiscovery = Date.now();
+    while (!stopped) {
+      let got = 0;
+      for (const [shardId, iterator] of [...iterators]) {
+        try {
+          const { Records, NextShardIterator } = await streams.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_POLLING.recordsPerRead }),
+          );
+          got += Records?.length ?? 0;
+          if (Records && Records.length > 0) {
+            onRecords(Records);
+            handedOn(shardId, Records);
+          }
+          if (NextShardIterator === undefined) iterators.delete(shardId);
+          else iterators.set(shardId, NextShardIterator);
+        } catch (error) {
+          if (stopped) return;
+          logger.warn('reading the local stream failed; retrying', { error });
+          forget(shardId);
+        }
+      }
+      if (Date.now() - lastDiscovery > STREAM_POLLING.shardDiscoveryMs || iterators.size === 0) {
+        await discoverShards(false).catch(() => undefined);
+        lastDiscovery = Date.now();
+      }
+      if (got === 0) await sleep(STREAM_POLLING.idleWaitMs);
+    }
+  }
+
+  return {
+    start(onRecords) {
+      polling = poll(onRecords);
+    },
+    async stop() {
+      stopped = true;
+      await polling;
+      streams.destroy();
+    },
+  };
+}
+
+function localStreamsClient(config: Runtime['config']): DynamoDBStreamsClient {
+  return new DynamoDBStreamsClient({
+    region: config.region,
+    ...(config.dynamoDbEndpoint
+      ? { endpoint: config.dynamoDbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+}
+
+/**
+ * Where the reader stands in each shard: its next iterator, and the sequence number of the last record it
+ * handed on, where a shard it had to forget (a failed read) is read again once rediscovered.
+ */
+function shardPositions(streams: DynamoDBStreamsClient, streamArn: string) {
   const iterators = new Map<string, string>();
   const seenShards = new Set<string>();
-  // Per shard, the sequence number of the last record handed on: where a failed read resumes.
   const delivered = new Map<string, string>();
   async function discoverShards(initial: boolean) {
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
@@ -79,50 +128,16 @@ export async function openTableStream(
       if (ShardIterator !== undefined) iterators.set(shardId, ShardIterator);
     }
   }
-  await discoverShards(true);
-
-  let stopped = false;
-  let polling: Promise<void> = Promise.resolve();
-  async function poll(onRecords: (records: _Record[]) => void) {
-    let lastDiscovery = Date.now();
-    while (!stopped) {
-      let got = 0;
-      for (const [shardId, iterator] of [...iterators]) {
-        try {
-          const { Records, NextShardIterator } = await streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: STREAM_POLLING.recordsPerRead }),
-          );
-          got += Records?.length ?? 0;
-          if (Records && Records.length > 0) {
-            onRecords(Records);
-            const last = Records.at(-1)?.dynamodb?.SequenceNumber;
-            if (last !== undefined) delivered.set(shardId, last);
-          }
-          if (NextShardIterator === undefined) iterators.delete(shardId);
-          else iterators.set(shardId, NextShardIterator);
-        } catch (error) {
-          if (stopped) return;
-          logger.warn('reading the local stream failed; retrying', { error });
-          iterators.delete(shardId);
-          seenShards.delete(shardId);
-        }
-      }
-      if (Date.now() - lastDiscovery > STREAM_POLLING.shardDiscoveryMs || iterators.size === 0) {
-        await discoverShards(false).catch(() => undefined);
-        lastDiscovery = Date.now();
-      }
-      if (got === 0) await sleep(STREAM_POLLING.idleWaitMs);
-    }
-  }
-
   return {
-    start(onRecords) {
-      polling = poll(onRecords);
+    iterators,
+    discoverShards,
+    handedOn(shardId: string, records: _Record[]) {
+      const last = records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) delivered.set(shardId, last);
     },
-    async stop() {
-      stopped = true;
-      await polling;
-      streams.destroy();
+    forget(shardId: string) {
+      iterators.delete(shardId);
+      seenShards.delete(shardId);
     },
   };
 }
