@@ -1,6 +1,6 @@
 import { ENTITY_ATTRIBUTE, type EntityName, table, tableAttributes } from '../data-model';
 import { StoredItemError } from '../errors';
-import { type Check, INVALID, type ShapeOf } from '../validation/plain-checks';
+import { type Check, INVALID, object, type ShapeOf } from '../validation/plain-checks';
 import type * as z from '../validation/zod';
 
 /**
@@ -50,19 +50,16 @@ export function plainItemSchema<S extends Fields, Output>(
   fields: S,
   transform: (checked: ShapeOf<S>) => Output,
 ): ItemSchema<Output> {
-  const names = Object.keys(fields);
+  const whole = object(fields);
   const safeParse: StoredShape<Output>['safeParse'] = (value) => {
+    const checked = whole(value);
+    if (checked !== INVALID) return { success: true, data: transform(checked) };
+    // Only for the error: which fields failed (stored items are objects, so it is never the whole item).
     const item = value as Record<string, unknown>;
-    const checked: Record<string, unknown> = {};
-    const issues: { path: string[]; message: string }[] = [];
-    for (const name of names) {
-      const result = (fields[name] as Check<unknown>)(item[name]);
-      if (result === INVALID) {
-        issues.push({ path: [name], message: item[name] === undefined ? 'is missing' : 'is not valid' });
-      } else if (result !== undefined) checked[name] = result;
-    }
-    if (issues.length > 0) return { success: false, error: { issues } };
-    return { success: true, data: transform(checked as ShapeOf<S>) };
+    const issues = Object.keys(fields)
+      .filter((name) => (fields[name] as Check<unknown>)(item[name]) === INVALID)
+      .map((name) => ({ path: [name], message: item[name] === undefined ? 'is missing' : 'is not valid' }));
+    return { success: false, error: { issues } };
   };
   return { entity, schema: { safeParse } };
 }

@@ -4,6 +4,7 @@ import { type Context, type Env, Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
 import { ValidationError } from '../errors';
+import { onFirstCall } from '../lambda-invocation';
 import type { ZodType } from '../validation/zod';
 import type { AppEnv } from './app-env';
 
@@ -74,23 +75,16 @@ export function lazyRoute<
   declare: (at: { method: M; path: P }) => R | Promise<R>,
   served?: ServedWithoutDeclaration,
 ): LazyRoute<R> {
-  let declared: Promise<R> | undefined;
   const route: LazyRoute<R> = {
     method,
     path,
     ...(served === undefined ? {} : { served }),
-    declaration: () => {
-      // A failed build (its schemas' import) is forgotten, so the next request tries again.
-      declared ??= (async () => {
-        const built = await declare({ method, path });
-        checkDeclared(built, route);
-        return built;
-      })().catch((error: unknown) => {
-        declared = undefined;
-        throw error;
-      });
-      return declared;
-    },
+    // Built once; a failed build (its schemas' import) is forgotten, so the next request tries again.
+    declaration: onFirstCall(async () => {
+      const built = await declare({ method, path });
+      checkDeclared(built, route);
+      return built;
+    }),
   };
   return route;
 }
