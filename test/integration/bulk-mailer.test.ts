@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCampaignSesClient } from '../../shared/aws-clients';
 import { BULK_CALLS_IN_FLIGHT, createSesBulkMailer } from '../../shared/email/bulk-mailer';
 import { startFakeSes } from '../support/fake-ses';
-import { POLL_DEADLINE_MS } from '../support/poll-deadline';
+import { until } from '../support/poll-deadline';
 
 /**
  * The campaign worker's SendBulkEmail calls wait for each other in the bulk mailer, not in the HTTP
@@ -10,14 +10,6 @@ import { POLL_DEADLINE_MS } from '../support/poll-deadline';
  */
 
 const CONNECTION_TIMEOUT_MS = 1_000;
-
-async function until(condition: () => boolean, deadlineMs: number) {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('SendBulkEmail calls beyond what the client can have in flight', () => {
   it('wait for a free slot instead of failing as never connected', async () => {
@@ -42,7 +34,7 @@ describe('SendBulkEmail calls beyond what the client can have in flight', () => 
         ),
     );
     try {
-      await until(() => fake.sendAttempts() === BULK_CALLS_IN_FLIGHT, POLL_DEADLINE_MS);
+      await until('every slot taken', () => fake.sendAttempts() === BULK_CALLS_IN_FLIGHT);
       // Past the connection timeout, the calls that could not start yet are still waiting, unharmed.
       await new Promise((resolve) => setTimeout(resolve, CONNECTION_TIMEOUT_MS + 500));
       expect(settled).toEqual([]);

@@ -4,7 +4,7 @@ import type { Runtime } from '../../shared/runtime';
 import { sendWebhook } from '../../shared/webhooks/webhook-sender';
 import { adminJson, createdCampaign, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
-import { POLL_DEADLINE_MS } from '../support/poll-deadline';
+import { until } from '../support/poll-deadline';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -27,14 +27,6 @@ describe('the in-process stream reader, with other work in flight', () => {
     await reader?.stop();
     await receiver.close();
   });
-
-  const until = async (what: string, check: () => boolean, deadlineMs = POLL_DEADLINE_MS) => {
-    const end = Date.now() + deadlineMs;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
 
   it('runs a campaign task while an event’s webhook delivery is still waiting for its answer', async () => {
     await givenList(runtime, { listId: 'news' });

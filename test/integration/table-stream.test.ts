@@ -3,7 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTableStream, type TableStreamReader } from '../../functions/local/table-stream';
 import type { Runtime } from '../../shared/runtime';
-import { POLL_DEADLINE_MS } from '../support/poll-deadline';
+import { until } from '../support/poll-deadline';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -45,11 +45,11 @@ describe('the local table stream reader', () => {
     });
 
     await put(runtime, 'first');
-    await until(() => seen.includes('first'));
+    await until('the first record', () => seen.includes('first'));
     failNextRead = true;
-    await until(() => failures === 1);
+    await until('the failed read', () => failures === 1);
     await put(runtime, 'second');
-    await until(() => seen.includes('second'));
+    await until('the second record', () => seen.includes('second'));
 
     expect(seen).toEqual(['first', 'second']);
   });
@@ -59,11 +59,3 @@ const put = (runtime: Runtime, pk: string) =>
   runtime.clients.documents.send(
     new PutCommand({ TableName: runtime.config.tableName, Item: { pk, sk: 'stream-test' } }),
   );
-
-async function until(condition: () => boolean) {
-  const deadline = Date.now() + POLL_DEADLINE_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('the stream reader did not get there in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

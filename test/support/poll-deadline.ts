@@ -7,3 +7,16 @@
  * request-drain.ts must be.
  */
 export const POLL_DEADLINE_MS = 60_000;
+
+/** Polls `check` until it holds, or fails after `deadlineMs` saying what it waited for (never a fixed sleep). */
+export async function until(
+  what: string,
+  check: () => boolean,
+  deadlineMs = POLL_DEADLINE_MS,
+): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
