@@ -14,6 +14,25 @@ interface Call {
   operation: string;
   sent: number;
   answered: number;
+  /** Items the request names: keys of a read, items of a transaction. */
+  items: number;
+}
+
+/** What the stream work of one signup sent: the items its reads named and its transaction's items. */
+export interface SignupShape {
+  readRequests: number;
+  readItems: number;
+  transactionItems: number;
+}
+
+/** Items a request names (keys read, transaction items); 1 for any other request. */
+function itemsNamed(operation: string, input: Record<string, unknown>): number {
+  if (operation === 'TransactWriteItems') return (input.TransactItems as unknown[] | undefined)?.length ?? 0;
+  if (operation === 'BatchGetItem') {
+    const tables = Object.values((input.RequestItems ?? {}) as Record<string, { Keys?: unknown[] }>);
+    return tables.reduce((sum, table) => sum + (table.Keys?.length ?? 0), 0);
+  }
+  return 1;
 }
 
 /** Milestones of one sample, in ms from the request. */
@@ -50,10 +69,12 @@ export function signupStepRecorder(runtime: Runtime) {
     stack.add(
       (next, context) => async (args) => {
         if (calls === undefined) return next(args);
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
         const call = {
-          operation: String(context.commandName ?? '').replace(/Command$/, ''),
+          operation,
           sent: performance.now() - started,
           answered: Number.NaN,
+          items: itemsNamed(operation, args.input as Record<string, unknown>),
         };
         calls.push(call);
         try {
@@ -68,7 +89,10 @@ export function signupStepRecorder(runtime: Runtime) {
   tap(runtime.clients.dynamoDb, 'benchSignupSteps');
   tap(runtime.clients.sesSend as unknown as DynamoDBClient, 'benchSignupSteps');
   const samples: SignupSteps[] = [];
+  let shape: SignupShape | undefined;
   return {
+    /** The requests of the last complete sample's stream work (undefined before the first). */
+    lastShape: () => shape,
     /** Records the calls made from now on; `started` is the request's start (performance.now()). */
     begin(at: number) {
       started = at;
@@ -88,6 +112,11 @@ export function signupStepRecorder(runtime: Runtime) {
           call.sent < (transaction?.sent ?? Number.POSITIVE_INFINITY),
       );
       if (transaction === undefined || ses === undefined || reads.length === 0) return;
+      shape = {
+        readRequests: reads.length,
+        readItems: reads.reduce((sum, call) => sum + call.items, 0),
+        transactionItems: transaction.items,
+      };
       samples.push({
         answered,
         readsSent: Math.min(...reads.map((call) => call.sent)),
