@@ -283,7 +283,7 @@ export function streamLatencyScenario(options: { runs?: number } = {}): Scenario
       const p99 = round(percentile(email, 99), 1);
       const chainMs = round(median(chained), 1);
       log(
-        `  signup → email: p50 ${emailMs} ms (${ratio} × the floor), p99 ${p99} ms; raw chain ${chainMs} ms`,
+        `  signup → email: p50 ${emailMs} ms (${ratio} × the floor), p99 ${p99} ms; raw chain ${chainMs} ms, shaped ${JSON.stringify(steps.lastShape())}`,
       );
       for (const [milestone, at, step] of steps.table().rows) log(`    ${milestone}: ${at} ms (+${step})`);
       const rows: ResultRow[] = [
@@ -348,6 +348,7 @@ export function streamLatencyScenario(options: { runs?: number } = {}): Scenario
           floorMs: floor,
           signupToEmailMs: email,
           rawChainMs: chained,
+          rawChainShape: steps.lastShape(),
           signupSteps: steps.samples,
         },
       };
