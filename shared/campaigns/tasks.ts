@@ -93,7 +93,10 @@ export function newTaskPut(
  * and the retry fails its condition against our own take: the task is ours if it holds our lease, which
  * nobody else can have written (`leaseId` is new for each run). Answering "not taken" then would leave
  * the task `running` under a lease nobody holds until the lease ends and the sweeper re-arms it (a local
- * benchmark run at load 5-6 stalled two minutes on six of its sixteen planners).
+ * benchmark run at load 5-6 stalled two minutes on six of its sixteen planners). The same when no attempt
+ * answered at all (both timed out, or DynamoDB answered 5xx): the task is read back, and run when our take
+ * landed; otherwise the error is thrown (the take did not land: the task is still `pending`, and the
+ * stream retries its record). Only when the read fails too is the outcome unknown, and the lease covers it.
  */
 export async function takeTask(
   access: TableAccess,
@@ -123,7 +126,9 @@ export async function takeTask(
     return Attributes === undefined ? undefined : fromItem(campaignTaskItem, Attributes);
   } catch (error) {
     if (isConditionFailure(error)) return takenUnder(access, campaignId, taskId, leaseId);
-    throw error;
+    const ours = await takenUnder(access, campaignId, taskId, leaseId).catch(() => undefined);
+    if (ours === undefined) throw error;
+    return ours;
   }
 }
 
