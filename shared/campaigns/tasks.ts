@@ -269,6 +269,49 @@ export class LeaseLost extends Error {
   override name = 'LeaseLost';
 }
 
+/**
+ * Whether `claim` is on the task, still held under `leaseId` (read consistently). A claim write that got
+ * no answer (both attempts timed out, a 5xx, a transaction still in progress) may have landed: if it did,
+ * the chunk is ours and SES has not been called for it. Treating the claim as failed instead would hand
+ * the task back, and the next run would find the chunk claimed without records and leave every one of
+ * its recipients `uncertain`, never sent. Any claim but ours (its token is new per chunk) proves nothing.
+ */
+export async function claimLanded(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  claim: ChunkClaim,
+): Promise<boolean> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: taskKey(task.campaignId, task.taskId),
+      ProjectionExpression: 'leaseId, claim',
+      ConsistentRead: true,
+    }),
+  );
+  return Item?.leaseId === leaseId && (Item?.claim as ChunkClaim | undefined)?.token === claim.token;
+}
+
+/**
+ * Runs a write that claims a chunk (`claimChunk`, or a planner's handover with the claim); when it fails
+ * without proving it did not land, the claim is read back and, if ours, the write counts as done.
+ */
+export async function writeClaim(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  claim: ChunkClaim,
+  write: () => Promise<void>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (error instanceof LeaseLost) throw error;
+    if (!(await claimLanded(access, task, leaseId, claim).catch(() => false))) throw error;
+  }
+}
+
 /** Claims a chunk of a send task held under `leaseId` (one write, before its SES calls). */
 export async function claimChunk(
   access: TableAccess,

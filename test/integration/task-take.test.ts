@@ -5,7 +5,7 @@ import { transactWithRetry } from '../../shared/campaigns/transactions';
 import { newId } from '../../shared/ids';
 import type { Runtime } from '../../shared/runtime';
 import type { TableAccess } from '../../shared/table-access';
-import { type LostAnswers, loseAnswers } from '../support/lost-answers';
+import { commands, type LostAnswers, loseAnswers } from '../support/lost-answers';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -25,7 +25,7 @@ describe('taking a campaign task', () => {
     access = { documents: runtime.clients.documents, tableName: runtime.config.tableName };
     worker = createAwsClients(runtime.config);
     workerAccess = { documents: worker.documents, tableName: access.tableName };
-    lost = loseAnswers(worker.dynamoDb, 'UpdateItemCommand');
+    lost = loseAnswers(worker.dynamoDb, commands('UpdateItemCommand'));
   });
 
   beforeEach(() => {

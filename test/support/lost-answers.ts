@@ -4,17 +4,26 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  * DynamoDB answering after the client's deadline, made to happen through a client's middleware (inside
  * the SDK's retries, so each attempt is seen): `first-answer` lets the first attempt's write land and turns
  * its answer into the SDK's TimeoutError (the SDK then retries); `every-answer` does so for every attempt,
- * whatever DynamoDB answered (the writes reach it, the caller gets the TimeoutError); `every-request` fails every attempt before it is
- * sent (nothing lands). Only the commands named are touched.
+ * whatever DynamoDB answered (the writes reach it, the caller gets the TimeoutError); `every-request` fails
+ * every attempt before it is sent (nothing lands). Only the requests `which` picks are touched.
  */
 export type LossMode = 'none' | 'first-answer' | 'every-answer' | 'every-request';
 
 export interface LostAnswers {
   set(mode: LossMode): void;
-  /** Attempts of the named commands since the last `set` or `reset`. */
+  /** Attempts of the picked requests since the last `set` or `reset`. */
   attempts(): number;
   reset(): void;
 }
+
+/** Which requests lose their answers: by the SDK command's name and its (marshalled) input. */
+export type PickedRequest = (commandName: string, input: Record<string, unknown>) => boolean;
+
+/** The requests of the named commands. */
+export const commands =
+  (...names: string[]): PickedRequest =>
+  (commandName) =>
+    names.includes(commandName);
 
 export function requestTimeout(): Error {
   return Object.assign(
@@ -23,12 +32,17 @@ export function requestTimeout(): Error {
   );
 }
 
-export function loseAnswers(client: DynamoDBClient, ...commands: string[]): LostAnswers {
-  let mode: LossMode = 'none';
+export function loseAnswers(
+  client: DynamoDBClient,
+  which: PickedRequest,
+  initial: LossMode = 'none',
+): LostAnswers {
+  let mode: LossMode = initial;
   let attempts = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (mode === 'none' || !commands.includes(context.commandName ?? '')) return next(args);
+      if (mode === 'none' || !which(context.commandName ?? '', args.input as Record<string, unknown>))
+        return next(args);
       const attempt = ++attempts;
       if (mode === 'every-request') throw requestTimeout();
       if (mode === 'first-answer' && attempt > 1) return next(args);
