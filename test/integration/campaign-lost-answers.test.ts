@@ -5,6 +5,7 @@ import type { Runtime } from '../../shared/runtime';
 import { adminJson, createdCampaign, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { type LostAnswers, loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { mailOfThisFile } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -77,5 +78,31 @@ describe('a campaign whose chunk claims land but are never answered', () => {
     expect(done.progress).toMatchObject({ total: 40, sent: 40, uncertain: 0, remaining: 0 });
     const mails = await mailsBySubject('Unanswered claims');
     for (const person of people) expect(mails.get(person.email)).toBe(1);
+  });
+});
+
+/** The transaction that finishes a task (its update sets `finishedAt`), with the campaign's `outstanding`. */
+const finishingWrites: PickedRequest = (commandName, input) =>
+  commandName === 'TransactWriteItemsCommand' && JSON.stringify(input.TransactItems).includes('finishedAt');
+
+describe("a campaign whose tasks' finishing writes land but are never answered", () => {
+  it('completes once its last task is done', async () => {
+    const lost = loseAnswers(worker.clients.dynamoDb, finishingWrites, 'every-answer');
+    await givenConfirmedSubscribers(runtime, 'news', 5);
+    const campaign = await createdCampaign(runtime, {
+      name: 'Unanswered finishes',
+      listId: 'news',
+      subject: 'Unanswered finishes',
+      html: '<p>Hi {{firstName|there}}.</p>',
+    });
+    runners.push(await testCampaignRunner(worker));
+
+    const { status } = await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/start`, 'POST');
+    expect(status).toBe(200);
+    // Before, it stayed `running` with nothing outstanding: nothing checked again after the lost answer.
+    const done = await waitForCampaign(runtime, campaign.campaignId, undefined, POLL_DEADLINE_MS);
+
+    expect(lost.attempts()).toBeGreaterThan(0);
+    expect(done.progress).toMatchObject({ total: 5, sent: 5, uncertain: 0, remaining: 0 });
   });
 });
