@@ -206,9 +206,27 @@ async function claimInvitation(
     );
     return true;
   } catch (error) {
+    // Our own claim, its answer lost (the SDK's retry failed the condition against it, or no attempt
+    // answered): the message id is new per call, so finding it proves the claim is ours. Taken for
+    // another's, the friend was counted as invited (no email for 30 days) though nothing was sent.
+    const ours = await invitationClaimedAs(access, friendHash, fields.messageId).catch(() => false);
+    if (ours) return true;
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+async function invitationClaimedAs(access: TableAccess, friendHash: string, messageId: string) {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('referralInvitation', { friendHash }),
+      ProjectionExpression: '#messageId, #status',
+      ExpressionAttributeNames: { '#messageId': 'messageId', '#status': 'status' },
+      ConsistentRead: true,
+    }),
+  );
+  return Item?.messageId === messageId && Item?.status === 'sending';
 }
 
 type Referrer = Awaited<ReturnType<typeof assertReferrer>>;
