@@ -45,7 +45,7 @@ export interface CampaignWorkerTriggersProps {
 export const STREAM_BATCH_SIZE = 10;
 /** Batches of one shard processed at once (the Lambda maximum); order within a shard does not matter. */
 export const STREAM_PARALLELIZATION_FACTOR = 10;
-/** Retries of a failed record (halved batches count) before it goes to the on-failure queue. */
+/** Retries of a failed record before it goes to the on-failure queue (halving a batch does not use one up). */
 export const STREAM_RETRY_ATTEMPTS = 3;
 /** Older records are not sent to the worker: by then the sweep has armed their task again. */
 export const STREAM_MAX_RECORD_AGE = Duration.hours(1);
