@@ -15,10 +15,11 @@ import { failureQueue } from './failure-queue';
 /**
  * What runs the campaign worker (functions/campaign-worker/handler.ts), two triggers for one function:
  *
- * - the table's stream (its one reader), through a Lambda event source mapping filtered to `campaignTask`
- *   items set to `pending` and to newly accepted `publicRequest` items (the filters of
- *   functions/campaign-worker/stream-records.ts, so the function is not invoked for the table's other
- *   writes); a record the function reports failed is retried, then described in the on-failure queue;
+ * - the table's stream (its one reader), through a Lambda event source mapping filtered to the records
+ *   it routes (campaign tasks set `pending`, accepted public requests, recorded opens, expired open
+ *   tallies, the operator's events: `streamFilterPatterns` in functions/campaign-worker/stream-records.ts,
+ *   so the function is not invoked for the table's other writes); a record the function reports failed
+ *   is retried, then described in the on-failure queue (docs/architecture.md, "When a consumer fails");
  * - an EventBridge rule every minute: a non-stream event makes the worker sweep due work (expired leases,
  *   deferred retries, pending tasks nobody took, scheduled campaigns);
  * - an EventBridge rule once a day, whose event names the job: count the rights requests overdue and due
@@ -28,9 +29,10 @@ import { failureQueue } from './failure-queue';
  *   `INACTIVE_CONTACT_RETENTION_DAYS` (shared/retention/inactive-contacts.ts). It reads and writes only
  *   the table, which the worker already does (and erasure's items are all in it): no new permission.
  *
- * Nothing is lost in the queue: a pending task that no invocation takes is armed again by the sweep
- * (shared/campaigns/tasks.ts, ARM_TIMEOUT_MS), which writes it again and so puts a new record on the stream.
- * A message in the queue means the worker kept failing, which needs a person, not a replay.
+ * A campaign task in the queue is not lost: a pending task that no invocation takes is armed again by the
+ * sweep (shared/campaigns/tasks.ts, ARM_TIMEOUT_MS), which puts a new record on the stream. The other
+ * kinds' work (a signup, a referral, an open count, an outbound event) is done only if the record is
+ * replayed from the stream, so the queue's alarm fires on its first message.
  */
 
 export interface CampaignWorkerTriggersProps {
@@ -43,7 +45,7 @@ export interface CampaignWorkerTriggersProps {
 export const STREAM_BATCH_SIZE = 10;
 /** Batches of one shard processed at once (the Lambda maximum); order within a shard does not matter. */
 export const STREAM_PARALLELIZATION_FACTOR = 10;
-/** Retries of a failed record (halved batches count) before it goes to the on-failure queue. */
+/** Retries of a failed record before it goes to the on-failure queue (halving a batch does not use one up). */
 export const STREAM_RETRY_ATTEMPTS = 3;
 /** Older records are not sent to the worker: by then the sweep has armed their task again. */
 export const STREAM_MAX_RECORD_AGE = Duration.hours(1);

@@ -156,9 +156,10 @@ export class OperationalAlarms extends Construct {
     const deadLetters = new Alarm(this, 'CampaignWorkerDeadLetters', {
       ...ABOVE_ZERO,
       alarmDescription:
-        'consent-mail: stream records of campaign tasks failed every retry and are described in the ' +
-        "campaign worker's dead-letter queue. The sweep arms those tasks again; find out why the worker " +
-        'kept failing (docs/deploy.md#campaign-worker).',
+        "consent-mail: records of the table's stream failed every retry and are described in the " +
+        "campaign worker's dead-letter queue. Campaign tasks are armed again by the sweep; signups and " +
+        "referrals, open counts and the operator's events are not processed until replayed from the " +
+        'stream (kept 24 hours; signup requests expire after 1 hour). See docs/deploy.md#campaign-worker.',
       metric: campaignWorkerDeadLetterQueue.metricApproximateNumberOfMessagesVisible(
         everyFiveMinutes('Maximum'),
       ),

@@ -124,6 +124,32 @@ async function dailyJob(
   });
 }
 
+type StreamRecord = DynamoDBStreamEvent['Records'][number];
+
+/**
+ * Each record's work. A record that cannot be read is reported failed on its own (retried, then the
+ * on-failure queue with its alarm), not thrown: that would fail the whole batch, redo every other record
+ * and hold the shard while Lambda bisects down to it.
+ */
+async function routeRecords(
+  records: StreamRecord[],
+  failures: DynamoDBBatchResponse['batchItemFailures'],
+): Promise<{ record: StreamRecord; work: StreamWork }[]> {
+  // The routing (item schemas of every kind of stream record) is loaded by the first batch of records:
+  // the minute's sweep and the daily jobs never need it.
+  const { streamWorkOf } = await import('./stream-records');
+  return records.flatMap((record) => {
+    try {
+      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
+      return work === undefined ? [] : [{ record, work }];
+    } catch (error) {
+      runtime.logger.error('stream record could not be read', { eventName: record.eventName, error });
+      failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
+      return [];
+    }
+  });
+}
+
 async function processRecords(
   records: DynamoDBStreamEvent['Records'],
   remainingMs: () => number,
@@ -137,13 +163,7 @@ async function processRecords(
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
     }
   };
-  // The routing (item schemas of every kind of stream record) is loaded by the first batch of records:
-  // the minute's sweep and the daily jobs never need it.
-  const { streamWorkOf } = await import('./stream-records');
-  const routed = records.flatMap((record) => {
-    const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
-    return work === undefined ? [] : [{ record, work }];
-  });
+  const routed = await routeRecords(records, failures);
   // Opens one after another, in stream order: a message's tally then always ends at its latest open.
   const opens = routed.filter(({ work }) => work.kind === 'message-open');
   await Promise.all([

@@ -30,9 +30,14 @@ import { openTableStream } from './table-stream';
  * every unfinished task, which is what makes a killed local worker resume where it stopped.
  */
 
-/** Retries of a failed accepted request, as the event source mapping's (infra/campaign-worker-triggers.ts). */
-const REQUEST_RETRY_ATTEMPTS = 3;
-const REQUEST_RETRY_DELAY_MS = 200;
+/**
+ * Retries of a stream record's work that threw, as the event source mapping's (STREAM_RETRY_ATTEMPTS in
+ * infra/campaign-worker-triggers.ts): accepted requests, opens, expired tallies, outbound events and
+ * campaign tasks alike. After the last, the failure is logged at error (on AWS the record would go to the
+ * on-failure queue, with its alarm).
+ */
+const RETRY_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 200;
 
 export interface CampaignRunnerOptions {
   /** Tasks run side by side (Lambda: shards × parallelisation factor). */
@@ -113,29 +118,41 @@ class StreamWorkRunner {
   }
 
   /**
-   * An accepted public request: processed at once, beside the campaign tasks. A failure is retried as the
-   * event source mapping retries a record (STREAM_RETRY_ATTEMPTS in infra/campaign-worker-triggers.ts),
-   * then logged; the request then stays until its TTL, as it would sit in the on-failure queue on AWS.
+   * A stream record's work, run again when it throws, as the event source mapping retries a record
+   * (RETRY_ATTEMPTS above), then thrown for `track` to log at error. Only the accepted requests were
+   * retried before: an open, an expired tally or an outbound event whose one attempt failed was logged and
+   * lost (the operator's webhook never got the event), and a campaign task whose take failed waited for
+   * the sweeper's arm timeout (5 minutes). A simulated crash is never retried: it stops the runner dead.
    */
-  private async processWithRetries(request: PublicRequest) {
+  private async retried(what: StreamWork['kind'], work: () => Promise<unknown>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await processPublicRequest(this.base, this.requestWork, request);
+        await work();
         return;
       } catch (error) {
-        if (attempt >= REQUEST_RETRY_ATTEMPTS || this.stopped) throw error;
-        this.runtime.logger.warn('accepted request failed; retrying', { attempt: attempt + 1, error });
-        await sleep(REQUEST_RETRY_DELAY_MS * (attempt + 1));
+        if (error instanceof SimulatedCrash || attempt >= RETRY_ATTEMPTS || this.stopped) throw error;
+        this.runtime.logger.warn('stream work failed; retrying', { kind: what, attempt: attempt + 1, error });
+        await sleep(RETRY_DELAY_MS * (attempt + 1));
       }
     }
   }
 
+  /** An accepted public request: processed at once, beside the campaign tasks; the request stays until its TTL. */
+  private processRequest(request: PublicRequest) {
+    const work = () => processPublicRequest(this.base, this.requestWork, request);
+    this.track(this.retried('accepted-request', work), 'accepted request could not be processed');
+  }
+
+  /** Opens and expired tallies one after another, in stream order, each retried before the next. */
   private processTally(work: Tally) {
     const count = async () => {
       if (work.kind === 'message-open') await countOpen(this.openCounting, work.open);
       else await forgetExpiredOpens(this.openCounting.access, work.expired);
     };
-    this.tallies = this.track(this.tallies.then(count), 'open could not be counted');
+    this.tallies = this.track(
+      this.tallies.then(() => this.retried(work.kind, count)),
+      'open could not be counted',
+    );
   }
 
   /** A record that cannot be read is logged and skipped, never allowed to stop the records after it. */
@@ -153,15 +170,16 @@ class StreamWorkRunner {
     if (this.stopped) return;
     for (const record of records) {
       const work = this.routed(record);
-      if (work?.kind === 'accepted-request')
-        this.track(this.processWithRetries(work.request), 'accepted request could not be processed');
+      if (work?.kind === 'accepted-request') this.processRequest(work.request);
       if (work?.kind === 'message-open' || work?.kind === 'opens-expired') this.processTally(work);
-      if (work?.kind === 'outbound-events')
+      if (work?.kind === 'outbound-events') {
         // The operator's events: published at once (webhooks locally; there is no bus).
+        const { events } = work;
         this.track(
-          publishOutboundEvents(this.outbound, work.events),
+          this.retried(work.kind, () => publishOutboundEvents(this.outbound, events)),
           'outbound events could not be published',
         );
+      }
       if (work?.kind === 'campaign-task')
         this.queueTask({ campaignId: work.campaignId, taskId: work.taskId });
     }
@@ -198,8 +216,9 @@ class StreamWorkRunner {
       ...(afterRecipientSent ? { afterRecipientSent } : {}),
       ...(crashAt ? { crashAt } : {}),
     };
-    const run = runTask(deps, task.campaignId, task.taskId)
-      .then(() => undefined)
+    // A run that throws (its take failed and did not land: takeTask in shared/campaigns/tasks.ts) is run
+    // again shortly, as a failed stream record is retried on AWS, not left to the sweeper's arm timeout.
+    const run = this.retried('campaign-task', () => runTask(deps, task.campaignId, task.taskId))
       .catch((error: unknown) => {
         if (!(error instanceof SimulatedCrash)) throw error;
         this.stopped = true;

@@ -12,7 +12,14 @@ import {
   SAFETY_MARGIN_MS,
   type TaskRun,
 } from './task-run';
-import { type CampaignTask, type ChunkClaim, claimChunk, releaseTask, releaseTaskUpdate } from './tasks';
+import {
+  type CampaignTask,
+  type ChunkClaim,
+  claimChunk,
+  releaseTask,
+  releaseTaskUpdate,
+  writeClaim,
+} from './tasks';
 import { type TransactItem, transactWithRetry } from './transactions';
 
 /**
@@ -44,6 +51,7 @@ export async function runSendTask(
   // The claim of a chunk not yet counted (an earlier run died, or SES asked us to retry part of it).
   let claimed: ChunkClaim | undefined = task.claim;
   const writeHandover = handoverWriter(deps, task, leaseId, handover);
+  const writeChunkClaim = claimWriter(deps, task, leaseId, writeHandover);
   while (index < recipients.length) {
     if (deps.remainingMs() < SAFETY_MARGIN_MS) {
       await writeHandover();
@@ -76,7 +84,7 @@ export async function runSendTask(
         claimedBefore,
         erasuresBefore,
         claim: async () => {
-          if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
+          await writeChunkClaim(claim);
           claimed = claim;
         },
       });
@@ -122,16 +130,17 @@ function beforeChunk(deps: CampaignWorkerDependencies, campaignId: string) {
 
 /**
  * Writes what is left of a planner's handover (once), with the chunk's `claim` when there is one; false
- * when there is nothing left to write.
+ * when there is nothing left to write. `landed()`: a claim is on the task (read back after a write that
+ * got no answer, `writeClaim`), so the handover written with it is not written again.
  */
 function handoverWriter(
   deps: CampaignWorkerDependencies,
   task: CampaignTask,
   leaseId: string,
   handover: PlannerHandover | undefined,
-): (claim?: ChunkClaim) => Promise<boolean> {
+): ((claim?: ChunkClaim) => Promise<boolean>) & { landed(): void } {
   let unwritten = handover;
-  return async (claim) => {
+  const write = async (claim?: ChunkClaim) => {
     if (unwritten === undefined) return false;
     const { fields, writes } = unwritten;
     const taskUpdate = releaseTaskUpdate(
@@ -147,6 +156,29 @@ function handoverWriter(
     await transactWithRetry(deps.access, [taskUpdate, ...writes]);
     unwritten = undefined;
     return true;
+  };
+  return Object.assign(write, {
+    landed() {
+      unwritten = undefined;
+    },
+  });
+}
+
+/**
+ * Writes a chunk's claim, with what is left of the planner's handover or on its own. A claim write that
+ * got no answer but landed counts as written (`writeClaim`): the chunk is ours, SES not called yet.
+ */
+function claimWriter(
+  deps: CampaignWorkerDependencies,
+  task: CampaignTask,
+  leaseId: string,
+  writeHandover: ReturnType<typeof handoverWriter>,
+): (claim: ChunkClaim) => Promise<void> {
+  return async (claim) => {
+    await writeClaim(deps.access, task, leaseId, claim, async () => {
+      if (!(await writeHandover(claim))) await claimChunk(deps.access, task, leaseId, claim);
+    });
+    writeHandover.landed();
   };
 }
 

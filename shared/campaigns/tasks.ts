@@ -93,7 +93,10 @@ export function newTaskPut(
  * and the retry fails its condition against our own take: the task is ours if it holds our lease, which
  * nobody else can have written (`leaseId` is new for each run). Answering "not taken" then would leave
  * the task `running` under a lease nobody holds until the lease ends and the sweeper re-arms it (a local
- * benchmark run at load 5-6 stalled two minutes on six of its sixteen planners).
+ * benchmark run at load 5-6 stalled two minutes on six of its sixteen planners). The same when no attempt
+ * answered at all (both timed out, or DynamoDB answered 5xx): the task is read back, and run when our take
+ * landed; otherwise the error is thrown (the take did not land: the task is still `pending`, and the
+ * stream retries its record). Only when the read fails too is the outcome unknown, and the lease covers it.
  */
 export async function takeTask(
   access: TableAccess,
@@ -123,7 +126,9 @@ export async function takeTask(
     return Attributes === undefined ? undefined : fromItem(campaignTaskItem, Attributes);
   } catch (error) {
     if (isConditionFailure(error)) return takenUnder(access, campaignId, taskId, leaseId);
-    throw error;
+    const ours = await takenUnder(access, campaignId, taskId, leaseId).catch(() => undefined);
+    if (ours === undefined) throw error;
+    return ours;
   }
 }
 
@@ -262,6 +267,49 @@ export async function releaseTask(
 /** Thrown when a write under our lease finds the task taken over by another worker. */
 export class LeaseLost extends Error {
   override name = 'LeaseLost';
+}
+
+/**
+ * Whether `claim` is on the task, still held under `leaseId` (read consistently). A claim write that got
+ * no answer (both attempts timed out, a 5xx, a transaction still in progress) may have landed: if it did,
+ * the chunk is ours and SES has not been called for it. Treating the claim as failed instead would hand
+ * the task back, and the next run would find the chunk claimed without records and leave every one of
+ * its recipients `uncertain`, never sent. Any claim but ours (its token is new per chunk) proves nothing.
+ */
+export async function claimLanded(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  claim: ChunkClaim,
+): Promise<boolean> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: taskKey(task.campaignId, task.taskId),
+      ProjectionExpression: 'leaseId, claim',
+      ConsistentRead: true,
+    }),
+  );
+  return Item?.leaseId === leaseId && (Item?.claim as ChunkClaim | undefined)?.token === claim.token;
+}
+
+/**
+ * Runs a write that claims a chunk (`claimChunk`, or a planner's handover with the claim); when it fails
+ * without proving it did not land, the claim is read back and, if ours, the write counts as done.
+ */
+export async function writeClaim(
+  access: TableAccess,
+  task: CampaignTask,
+  leaseId: string,
+  claim: ChunkClaim,
+  write: () => Promise<void>,
+): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (error instanceof LeaseLost) throw error;
+    if (!(await claimLanded(access, task, leaseId, claim).catch(() => false))) throw error;
+  }
 }
 
 /** Claims a chunk of a send task held under `leaseId` (one write, before its SES calls). */

@@ -1,4 +1,5 @@
 import { newId } from '../ids';
+import { completeIfFinished } from './campaign-lifecycle';
 import { runPlanTask } from './planning-task';
 import { runSendTask } from './send-task';
 import { type CampaignWorkerDependencies, SimulatedCrash, type TaskRun } from './task-run';
@@ -33,10 +34,20 @@ export async function runTask(
     // DynamoDB or SES misbehaving: hand the task back for a retry shortly. If even that fails, the lease
     // runs out and the sweeper re-arms it.
     deps.logger.error('campaign task failed; retrying shortly', { campaignId, taskId, error });
-    await releaseTask(deps.access, task, leaseId, {
+    const handedBack = await releaseTask(deps.access, task, leaseId, {
       status: 'deferred',
       until: new Date(now().getTime() + 15_000),
     }).catch(() => undefined);
+    // No longer ours: perhaps the write that finished it landed and only its answer was lost, or the check
+    // after it failed. Nobody else checks whether that was the campaign's last task, so check here.
+    if (handedBack === false) await checkCompletion(deps, campaignId, now());
     return 'deferred';
   }
+}
+
+/** Completes the campaign if nothing is outstanding; a failure is logged, the task's error stands. */
+async function checkCompletion(deps: CampaignWorkerDependencies, campaignId: string, now: Date) {
+  await completeIfFinished(deps.access, campaignId, now).catch((error: unknown) =>
+    deps.logger.error('campaign completion could not be checked', { campaignId, error }),
+  );
 }

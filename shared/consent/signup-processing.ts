@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../errors';
+import { newId } from '../ids';
 import { findList, type MailingList } from '../lists/lists';
 import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limits';
 import type { PublicRequestWork } from '../requests/process-public-request';
@@ -46,6 +47,11 @@ const SignupProgress = z.object({
   confirm: z.boolean(),
   /** Welcome emails may go: the address is not suppressed. */
   welcome: z.boolean(),
+  /**
+   * Which attempt of the transaction wrote it (new for each): after a transaction whose answer was lost,
+   * finding our own id proves it landed (absent on requests recorded before it existed).
+   */
+  writtenBy: z.string().optional(),
 });
 type SignupProgress = z.infer<typeof SignupProgress>;
 
@@ -195,22 +201,25 @@ async function recordSignup(
       now,
       eventId: (role) => `${request.requestId}-${role}`,
     });
-    const progress = progressOf(plan, suppression, capReached);
+    const progress = { ...progressOf(plan, suppression, capReached), writtenBy: newId() };
     const guards = [...counts, recordProgress(deps.access, request, progress)];
     if (progress.confirm) guards.push(dailyConfirmations);
     const claimed = await confirmationClaim(deps, request, signup, { plan, progress, existing, suppression });
     const items = [...guards, ...plan.items];
+    const recorded: RecordedSignup =
+      claimed === undefined ? { progress, lists } : { progress, claimed, lists };
     try {
       await deps.access.documents.send(
         new TransactWriteCommand({ TransactItems: [...items, ...(claimed?.items ?? [])] }),
       );
-      return claimed === undefined ? { progress, lists } : { progress, claimed, lists };
+      return recorded;
     } catch (error) {
       const failed = failedConditions(error);
-      if (failed === undefined) throw error;
+      // No answer (timeouts, a 5xx, a transaction still in progress): it may have landed.
+      if (failed === undefined) return progressRecordedMeanwhile(deps, request, recorded, error);
       // Done or erased meanwhile (the message claim exists only with the outcome): nothing is counted twice.
       if (failed.has(progressAt) || (claimed !== undefined && failed.has(items.length))) {
-        return progressRecordedMeanwhile(deps, request, lists);
+        return progressRecordedMeanwhile(deps, request, recorded);
       }
       if (counts.some((_, index) => failed.has(index))) {
         deps.logger.warn('signup throttled', {
@@ -226,15 +235,28 @@ async function recordSignup(
   throw new Error('the signup could not be recorded: the address kept changing; the stream retries it');
 }
 
-/** The request already has an outcome (a concurrent delivery of its record), or was erased. */
+/**
+ * The request already has an outcome, or was erased: read back after a transaction that failed its
+ * condition on the request (a concurrent delivery of its record) or got no answer (`unanswered`). An
+ * outcome written by `ours` means our own transaction landed: its confirmation is claimed and only the SES
+ * call is left (found as someone else's, the claim would be taken for a send that died half-way and the
+ * email recorded `uncertain`, never sent). After no answer, a request still without an outcome means our
+ * transaction did not land: the error is thrown and the stream retries the record.
+ */
 async function progressRecordedMeanwhile(
   deps: SignupDependencies,
   request: PublicRequest,
-  lists: Map<string, MailingList>,
+  ours: RecordedSignup,
+  unanswered?: unknown,
 ): Promise<RecordedSignup | 'gone'> {
-  const stored = await findPublicRequest(deps.access, request);
+  const stored = await findPublicRequest(deps.access, request).catch((error: unknown) => {
+    throw unanswered ?? error;
+  });
+  const progress = stored?.progress === undefined ? undefined : SignupProgress.parse(stored.progress);
+  if (progress !== undefined && progress.writtenBy === ours.progress.writtenBy) return ours;
+  if (stored !== undefined && progress === undefined && unanswered !== undefined) throw unanswered;
   // Gone: processed to its end and deleted, or erased. Without progress it could only be erased meanwhile.
-  return stored?.progress === undefined ? 'gone' : { progress: SignupProgress.parse(stored.progress), lists };
+  return progress === undefined ? 'gone' : { progress, lists: ours.lists };
 }
 
 const confirmationMessageId = (request: PublicRequest) => `${request.requestId}-confirm`;

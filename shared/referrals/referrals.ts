@@ -18,6 +18,7 @@ import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { isConditionFailure } from '../table-access';
 import type { TokenSigner } from '../tokens';
+import { claimInvitation } from './invitation-claim';
 import { invitationDraft } from './invitation-email';
 
 /**
@@ -174,43 +175,6 @@ async function countRequest(access: TableAccess, contactId: string, now: Date) {
   );
 }
 
-/**
- * Takes the friend's invitation slot before the SES call, so two concurrent requests cannot both send:
- * only one conditional write wins. Returns false when the friend was invited within the window.
- */
-async function claimInvitation(
-  access: TableAccess,
-  friendHash: string,
-  fields: { messageId: string; referrerHash: string; locale: Locale },
-  now: Date,
-): Promise<boolean> {
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  try {
-    await access.documents.send(
-      new PutCommand({
-        TableName: access.tableName,
-        Item: {
-          ...keyOf('referralInvitation', { friendHash }),
-          entity: 'referralInvitation',
-          ...fields,
-          status: 'sending',
-          sesMessageId: null,
-          createdAt: now.toISOString(),
-          sentAt: null,
-          [table.timeToLiveAttribute]: nowSeconds + INVITATION_WINDOW_DAYS * DAY,
-        },
-        ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
-        ExpressionAttributeNames: { '#pk': table.partitionKey, '#expiresAt': table.timeToLiveAttribute },
-        ExpressionAttributeValues: { ':now': nowSeconds },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
-
 type Referrer = Awaited<ReturnType<typeof assertReferrer>>;
 
 /**
@@ -355,7 +319,7 @@ export async function createReferral(
     deps.access,
     friendHash,
     { messageId, referrerHash: referrerHashOf(deps.emailHashSecret, referrer.contactId), locale },
-    now,
+    { now, windowSeconds: INVITATION_WINDOW_DAYS * DAY },
   );
   if (!claimed) return skip('already-invited');
   await sendClaimedInvitation(deps, decision.message, { friendHash, messageId });

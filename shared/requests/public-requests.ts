@@ -142,7 +142,10 @@ export async function deletePublicRequestsAbout(access: TableAccess, emailHash: 
 /**
  * A stream record that announces a newly accepted request: the request as its new image holds it (an
  * INSERT, so it has no progress yet). The work need not read it back first: what it writes is conditioned
- * on the request still being there, or it reads it itself (process-public-request.ts).
+ * on the request still being there, or it reads it itself (process-public-request.ts). An accepted request
+ * whose image does not read as one throws (naming the fields, never their values): answered "not a
+ * request", its record was dropped and the signup it stood for silently never processed; thrown, the
+ * record fails, is retried and ends in the on-failure queue, with its alarm.
  */
 export function acceptedRequestOf(
   eventName: string | undefined,
@@ -151,7 +154,9 @@ export function acceptedRequestOf(
   if (eventName !== 'INSERT' || (newImage?.entity as { S?: string } | undefined)?.S !== 'publicRequest')
     return undefined;
   const parsed = publicRequestItem.schema.safeParse(streamImageValues(newImage) ?? {});
-  return parsed.success ? parsed.data : undefined;
+  if (parsed.success) return parsed.data;
+  const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))].join(', ');
+  throw new Error(`an accepted request's stream record could not be read (fields: ${fields})`);
 }
 
 /** The event source mapping's filter for accepted requests, in Lambda's filter-pattern syntax. */

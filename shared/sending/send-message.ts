@@ -92,13 +92,44 @@ export async function sendMessage(deps: SendDependencies, request: SendRequest):
   );
   // Recorded before SES is called: a refusal or a send that dies half-way is still on record. The
   // condition makes the record the claim: only a new id, or an attempt SES proved it refused, goes ahead.
-  try {
-    await deps.access.documents.send(new PutCommand(messageClaim(deps.access, item)));
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    return earlierAttempt(deps, contact.contactId, messageId);
-  }
+  const claimed = await claimRecord(deps, item, { contactId: contact.contactId, messageId });
+  if (claimed !== 'ours') return claimed;
   return deliverClaimed(deps, { record, decision }, request);
+}
+
+/**
+ * Writes the record that claims the message: `ours`, or what an earlier attempt under the same id became.
+ * A claim whose answer was lost (the client's deadline passed, the write had landed) is ours all the same:
+ * the SDK's retry fails the condition against it, or no attempt answers at all. `claimedBy` (new per
+ * call) tells it from an earlier attempt's; taken for one, the email would be recorded `uncertain` and
+ * never sent, though SES had never been called.
+ */
+async function claimRecord(
+  deps: SendDependencies,
+  item: Record<string, unknown>,
+  ids: { contactId: string; messageId: string },
+): Promise<'ours' | SendResult> {
+  const claimedBy = newId();
+  try {
+    await deps.access.documents.send(new PutCommand(messageClaim(deps.access, { ...item, claimedBy })));
+    return 'ours';
+  } catch (error) {
+    if (isConditionFailure(error)) return earlierAttempt(deps, ids.contactId, ids.messageId, claimedBy);
+    const stored = await storedMessage(deps, ids).catch(() => undefined);
+    if (stored?.claimedBy === claimedBy) return 'ours';
+    throw error;
+  }
+}
+
+async function storedMessage(deps: SendDependencies, ids: { contactId: string; messageId: string }) {
+  const { Item } = await deps.access.documents.send(
+    new GetCommand({
+      TableName: deps.access.tableName,
+      Key: primaryKeyOf('message', ids),
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
 }
 
 /**
@@ -157,7 +188,8 @@ export async function deliverClaimed(
 }
 
 /**
- * What became of an earlier attempt under the same message id (its request died): answered as recorded;
+ * What became of an earlier attempt under the same message id (its request died): answered as recorded
+ * (`ours` when the record is this call's own claim, its answer lost);
  * one left at `sending` may have reached SES, so it becomes `uncertain` and is not sent again (the campaign
  * worker's rule, shared/campaigns/recipient-claim.ts).
  */
@@ -165,17 +197,18 @@ async function earlierAttempt(
   deps: SendDependencies,
   contactId: string,
   messageId: string,
-): Promise<SendResult> {
+  claimedBy: string,
+): Promise<'ours' | SendResult> {
   const key = primaryKeyOf('message', { contactId, messageId });
-  const { Item } = await deps.access.documents.send(
-    new GetCommand({ TableName: deps.access.tableName, Key: key, ConsistentRead: true }),
-  );
+  const Item = await storedMessage(deps, { contactId, messageId });
   if (Item === undefined) throw new Error(`message ${messageId} vanished while it was being claimed`);
+  if (Item.claimedBy === claimedBy) return 'ours';
   const message = toRecord(Item);
   if (message.status === 'sent') return { outcome: 'sent', message };
   if (message.status === 'refused') return { outcome: 'refused', message };
   if (message.status === 'sending') {
-    if (!(await markFoundMidSend(deps.access, key))) return earlierAttempt(deps, contactId, messageId);
+    if (!(await markFoundMidSend(deps.access, key)))
+      return earlierAttempt(deps, contactId, messageId, claimedBy);
     deps.logger.warn('message found mid-send after its request died; recorded uncertain, not resent', {
       messageId,
     });

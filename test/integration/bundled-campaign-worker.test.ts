@@ -122,6 +122,23 @@ describe('the bundled campaign-worker function on a stream batch', () => {
     expect(left).toEqual([broken.requestId?.S]);
   });
 
+  it('reports the record of an accepted request it cannot read, and processes the rest of the batch', async () => {
+    const email = `unreadable-${randomUUID()}@example.org`;
+    await signUp(email);
+    const accepted = (await acceptedRequestImages()).find((item) => !item.requestId?.S?.endsWith('-broken'));
+    if (accepted === undefined) throw new Error('the signup was not recorded');
+    // An accepted request as a newer or older version might have written it: no `receivedAt`.
+    const { receivedAt: _, ...unreadable } = structuredClone(accepted);
+    unreadable.sk = { S: `${accepted.sk?.S}-unreadable` };
+    const records = [insertRecord(unreadable), insertRecord(accepted)];
+
+    const answer = await handler({ Records: records }, lambdaContext('campaign-worker'));
+
+    // Retried, then the on-failure queue and its alarm: not dropped as "no work", silently.
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }] });
+    expect(await mailArriving(email)).toHaveLength(1);
+  });
+
   it('a batch delivered twice has one effect: one email', async () => {
     const email = `twice-${randomUUID()}@example.org`;
     await signUp(email);

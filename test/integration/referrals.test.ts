@@ -18,8 +18,10 @@ import {
   recordsOf,
   scanAllItems,
 } from '../support/consent-fixtures';
+import { loseAnswers, type PickedRequest } from '../support/lost-answers';
 import { sentMailTo } from '../support/sent-mail';
 import { untilRequestsProcessed } from '../support/stream';
+import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 describe('refer a friend (createReferral)', () => {
@@ -577,5 +579,40 @@ describe('refer a friend (createReferral)', () => {
     expect(document.paths['/v1/referrals']?.get?.operationId).toBe('viewReferralForm');
     expect(document.paths['/v1/referrals/opt-out']?.get?.operationId).toBe('viewReferralOptOut');
     expect(document.paths['/v1/referrals/opt-out']?.post?.operationId).toBe('optOutOfReferrals');
+  });
+});
+
+describe('an invitation whose claim was written but whose answer was lost', () => {
+  it('is sent, not taken for an invitation someone else already sent', async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'weekly-news' });
+    const [referrer] = await givenConfirmedSubscribers(runtime, 'weekly-news', 1);
+    // The stream reader's own client: the invitation's claim lands, its first answer comes too late, and
+    // the SDK's retry fails the claim's condition against it.
+    const reader = { ...runtime, clients: createAwsClients(runtime.config) };
+    const claims: PickedRequest = (commandName, input) =>
+      commandName === 'PutItemCommand' &&
+      (input.Item as { entity?: { S?: string } } | undefined)?.entity?.S === 'referralInvitation';
+    const lost = loseAnswers(reader.clients.dynamoDb, claims, 'first-answer');
+    const streamReader = await testCampaignRunner(reader);
+    const friend = `grace.hopper-${randomUUID()}@example.net`;
+    try {
+      const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', {
+        contactId: referrer?.contactId ?? '',
+        messageId: 'msg-1',
+      });
+      const response = await publicAppFor(runtime).request('/v1/referrals', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, friendEmail: friend, firstName: 'Ada' }),
+      });
+      expect(response.status).toBe(202);
+      await untilRequestsProcessed(runtime);
+    } finally {
+      await streamReader.stop();
+      reader.clients.dynamoDb.destroy();
+    }
+    expect(lost.attempts()).toBe(2);
+    expect(await sentMailTo(friend)).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createSendingSesClient, SINGLE_SEND_TIMEOUT_MS } from '../../shared/aws-clients';
+import { createAwsClients, createSendingSesClient, SINGLE_SEND_TIMEOUT_MS } from '../../shared/aws-clients';
 import { primaryKeyOf } from '../../shared/data-model';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';
@@ -11,6 +11,7 @@ import { getMessage } from '../../shared/sending/message-record';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { startFakeSes } from '../support/fake-ses';
+import { loseAnswers, type PickedRequest } from '../support/lost-answers';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -19,6 +20,10 @@ import { createTestRuntime } from '../support/test-runtime';
  * happens in the request and what happens on the stream"): what the request itself does, and what a
  * record delivered twice or retried after a crash does.
  */
+
+/** The signup's one transaction: it records the outcome (`progress`) on the request. */
+const signupTransaction: PickedRequest = (commandName, input) =>
+  commandName === 'TransactWriteItemsCommand' && JSON.stringify(input.TransactItems).includes('"progress"');
 
 /** What the stream reader passes to processPublicRequest. */
 const depsOf = (runtime: Runtime) => ({ access: accessOf(runtime), logger: runtime.logger });
@@ -201,6 +206,34 @@ describe('a signup record delivered more than once', () => {
     expect(records?.events.map((event) => event.kind)).toEqual(['opt-in-requested']);
     // The ledger event's id is derived from the request, so a repeat could only name the same event.
     expect(records?.events[0]?.eventId.startsWith(request.requestId)).toBe(true);
+  });
+
+  it("sends the confirmation once when the signup's transaction landed but no attempt was answered", async () => {
+    const { runtime, email, request } = await acceptedSignup();
+    // The worker's own client: its signup transaction lands, and both of the SDK's attempts lose their answer.
+    const worker = { ...runtime, clients: createAwsClients(runtime.config) };
+    const lost = loseAnswers(worker.clients.dynamoDb, signupTransaction, 'every-answer');
+    const work = publicRequestWorkOf(worker);
+    try {
+      const first = await processPublicRequest(depsOf(worker), work, request).catch(
+        (error: unknown) => error,
+      );
+      expect(lost.attempts()).toBe(2);
+      lost.set('none');
+      // What the stream does with a record whose processing threw: delivers it again.
+      if (first instanceof Error) await processPublicRequest(depsOf(worker), work, request);
+    } finally {
+      worker.clients.dynamoDb.destroy();
+    }
+
+    expect((await sentMailTo(email)).map((mail) => mail.subject)).toEqual([
+      'Please confirm your subscription to The weekly-news newsletter',
+    ]);
+    const message = await getMessage(accessOf(runtime), `${request.requestId}-confirm`);
+    expect(message.status).toBe('sent');
+    expect((await recordsOf(runtime, email))?.events.map((event) => event.kind)).toEqual([
+      'opt-in-requested',
+    ]);
   });
 
   it('refuses a signup whose list is gone by the time it is processed, and a redelivery finds it gone', async () => {

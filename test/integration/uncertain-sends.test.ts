@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSendingSesClient } from '../../shared/aws-clients';
+import { createAwsClients, createSendingSesClient } from '../../shared/aws-clients';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
 import type { MessageRecord } from '../../shared/sending/message-record';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { type FakeSes, type FakeSesAnswer, sesAccepts, startFakeSes } from '../support/fake-ses';
+import { loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { sentMailTo } from '../support/sent-mail';
 import { startStreamReader, untilRequestsProcessed } from '../support/stream';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
+
+/** The write of a single send's message record (its claim, before SES is called). */
+const messageClaims: PickedRequest = (commandName, input) =>
+  commandName === 'PutItemCommand' &&
+  (input.Item as { entity?: { S?: string } } | undefined)?.entity?.S === 'message';
 
 /**
  * Single sends (sendMessage, signup and data-request emails) never retry a send blindly: SES has no
@@ -119,5 +126,35 @@ describe('single sends when SES does not answer (no blind retry, uncertain on re
       (item) => item.entity === 'message' && item.contactId === contactId,
     );
     expect(messages.map((item) => [item.purpose, item.status])).toEqual([['confirmation', 'uncertain']]);
+  });
+});
+
+describe('a single send whose record was written but whose answer was lost', () => {
+  it('sends the email once and records it sent, not uncertain', async () => {
+    const runtime = await createTestRuntime();
+    await givenList(runtime, { listId: 'news' });
+    const [subscriber] = await givenConfirmedSubscribers(runtime, 'news', 1);
+    // The admin API's own client: the message record's first write lands, its answer comes too late, and
+    // the SDK's retry fails the claim's condition against it.
+    const admin = { ...runtime, clients: createAwsClients(runtime.config) };
+    const lost = loseAnswers(admin.clients.dynamoDb, messageClaims, 'first-answer');
+    try {
+      const response = await adminRequest(admin, '/admin/v1/messages', {
+        method: 'POST',
+        body: JSON.stringify({
+          contactId: subscriber?.contactId,
+          kind: 'marketing',
+          listId: 'news',
+          subject: 'Late answer',
+          text: 'Hello',
+        }),
+      });
+      expect(lost.attempts()).toBe(2);
+      expect(response.status).toBe(202);
+      expect(((await response.json()) as MessageRecord).status).toBe('sent');
+    } finally {
+      admin.clients.dynamoDb.destroy();
+    }
+    expect((await sentMailTo(subscriber?.email ?? '')).map((mail) => mail.subject)).toEqual(['Late answer']);
   });
 });
