@@ -45,8 +45,12 @@ export interface CampaignWorkerTriggersProps {
 export const STREAM_BATCH_SIZE = 10;
 /** Batches of one shard processed at once (the Lambda maximum); order within a shard does not matter. */
 export const STREAM_PARALLELIZATION_FACTOR = 10;
-/** Retries of a failed record before it goes to the on-failure queue (halving a batch does not use one up). */
-export const STREAM_RETRY_ATTEMPTS = 3;
+/**
+ * Retries of a failed record before it goes to the on-failure queue (halving a batch does not use one up).
+ * The worker waits before answering for a failed record, longer the older it is (shared/stream-retry-pause.ts):
+ * 15 retries span about 6.5 minutes, long enough to ride out a dependency's brief outage.
+ */
+export const STREAM_RETRY_ATTEMPTS = 15;
 /** Older records are not sent to the worker: by then the sweep has armed their task again. */
 export const STREAM_MAX_RECORD_AGE = Duration.hours(1);
 export const SWEEP_INTERVAL = Duration.minutes(1);

@@ -11,6 +11,7 @@ import {
   isRightsDeadlinesJob,
   type RIGHTS_DEADLINES_JOB,
 } from '../../shared/scheduled-jobs';
+import { streamRetryPauseMs } from '../../shared/stream-retry-pause';
 import type { StreamWork } from './stream-records';
 
 /**
@@ -155,12 +156,14 @@ async function processRecords(
   remainingMs: () => number,
 ): Promise<DynamoDBBatchResponse> {
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
+  const failedWork: StreamRecord[] = [];
   const attempt = async (record: (typeof records)[number], work: StreamWork) => {
     try {
       await run(work, remainingMs);
     } catch (error) {
       runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
+      failedWork.push(record);
     }
   };
   const routed = await routeRecords(records, failures);
@@ -174,7 +177,25 @@ async function processRecords(
       for (const { record, work } of opens) await attempt(record, work);
     })(),
   ]);
+  await pauseBeforeRetry(failedWork, remainingMs);
   return { batchItemFailures: failures };
+}
+
+/**
+ * Work that failed may succeed later (a dependency's brief outage): wait before Lambda retries it, longer
+ * the older the record (shared/stream-retry-pause.ts). A record that cannot be read is not waited for: no
+ * retry will read it.
+ */
+async function pauseBeforeRetry(failed: StreamRecord[], remainingMs: () => number): Promise<void> {
+  if (failed.length === 0) return;
+  const created = failed.map((record) => record.dynamodb?.ApproximateCreationDateTime ?? Number.NaN);
+  const oldest = Math.min(...created);
+  const pauseMs = streamRetryPauseMs(Number.isFinite(oldest) ? oldest : undefined, Date.now(), remainingMs());
+  runtime.logger.warn('stream records failed: answering after a pause, then Lambda retries them', {
+    records: failed.length,
+    pauseMs,
+  });
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
 }
 
 export const handler = withInvocationFields(async function handleEvent(

@@ -131,8 +131,8 @@ describe('table stream → campaign worker', () => {
     });
   });
 
-  it('3 retries, records younger than a day, then the record is described in the dead-letter queue', () => {
-    expect(mapping.MaximumRetryAttempts).toBe(3);
+  it('15 retries, records younger than a day, then the record is described in the dead-letter queue', () => {
+    expect(mapping.MaximumRetryAttempts).toBe(15);
     expect(mapping.MaximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60);
     expect(mapping.MaximumRecordAgeInSeconds).toBeLessThanOrEqual(24 * 3600);
     expect(mapping.DestinationConfig).toEqual({ OnFailure: { Destination: queueArn } });
