@@ -96,16 +96,21 @@ export async function withIdempotency(
 const leaseUntil = (now: Date) => now.getTime() + IDEMPOTENCY_LEASE_SECONDS * 1000;
 
 async function claimKey(access: TableAccess, key: RecordKey, options: IdempotencyOptions): Promise<Claimed> {
+  // Every holder id this request wrote or tried to: a claim whose answer was lost (the SDK's retry then
+  // fails the condition against our own write) is recognised as ours on the read-back.
+  const ours = new Set<string>();
   for (let attempt = 0; attempt < 3; attempt++) {
-    const fresh = await claimFresh(access, key, options);
+    const fresh = await claimFresh(access, key, options, ours);
     if (fresh !== undefined) return fresh;
     const record = await readRecord(access, key);
     if (record === undefined) continue; // deleted meanwhile (erasure, TTL): claim afresh
+    const own = ownClaim(record, ours);
+    if (own !== undefined) return own;
     const sameBody = record.fingerprint === options.fingerprint;
     if (record.state === 'released') {
       // A failed run answered nothing: any body may use the key, a new one under a new operation id.
       const operationId = (sameBody ? record.operationId : undefined) ?? newId();
-      const taken = await takeOver(access, key, record, options, operationId);
+      const taken = await takeOver(access, key, record, options, operationId, ours);
       if (taken !== undefined) return taken;
       continue;
     }
@@ -119,7 +124,7 @@ async function claimKey(access: TableAccess, key: RecordKey, options: Idempotenc
     // A record without a lease (written before leases existed) counts as expired.
     if (!((record.leaseExpiresAt ?? 0) > options.now.getTime())) {
       const operationId = record.operationId ?? newId();
-      const taken = await takeOver(access, key, record, options, operationId);
+      const taken = await takeOver(access, key, record, options, operationId, ours);
       if (taken !== undefined) return taken;
       continue;
     }
@@ -129,6 +134,14 @@ async function claimKey(access: TableAccess, key: RecordKey, options: Idempotenc
     'request_in_progress',
     'A request with this Idempotency-Key is still being processed.',
   );
+}
+
+/** The claim this request itself wrote (its answer lost), still in progress under one of our holder ids. */
+function ownClaim(record: IdempotencyRecord, ours: ReadonlySet<string>): Claimed | undefined {
+  if (record.state !== 'in-progress' || record.holder === undefined || !ours.has(record.holder))
+    return undefined;
+  const operationId = record.operationId ?? newId();
+  return { kind: 'run', claim: { operationId }, holder: record.holder };
 }
 
 async function readRecord(access: TableAccess, key: RecordKey): Promise<IdempotencyRecord | undefined> {
@@ -142,9 +155,11 @@ async function claimFresh(
   access: TableAccess,
   key: RecordKey,
   options: IdempotencyOptions,
+  ours: Set<string>,
 ): Promise<Claimed | undefined> {
   const claim = { operationId: newId() };
   const holder = newId();
+  ours.add(holder);
   try {
     await access.documents.send(
       new PutCommand({
@@ -179,8 +194,10 @@ async function takeOver(
   seen: IdempotencyRecord,
   options: IdempotencyOptions,
   operationId: string,
+  ours: Set<string>,
 ): Promise<Claimed | undefined> {
   const holder = newId();
+  ours.add(holder);
   const sameHolder = seen.holder === undefined ? 'attribute_not_exists(#holder)' : '#holder = :seen';
   try {
     await access.documents.send(

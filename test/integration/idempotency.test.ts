@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Subscriber } from '../../functions/local/seed-subscribers';
 import { createApiKey } from '../../shared/api-keys';
+import { createAwsClients } from '../../shared/aws-clients';
 import { primaryKeyOf, table } from '../../shared/data-model';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import { idempotencyRecordKey, requestFingerprint } from '../../shared/idempotency';
@@ -11,6 +12,7 @@ import type { Runtime } from '../../shared/runtime';
 import type { MessageRecord } from '../../shared/sending/message-record';
 import { adminAppFor } from '../support/apps';
 import { accessOf, givenList } from '../support/consent-fixtures';
+import { loseAnswers, type PickedRequest } from '../support/lost-answers';
 import { sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -139,6 +141,33 @@ describe('Idempotency-Key: leases and per-key records', () => {
     const replay = await send(body, key);
     expect(replay.status).toBe(500);
     expect(((await replay.json()) as ErrorBody).error.code).toBe('internal_error');
+  });
+
+  it("runs a request whose claim landed but whose answer was lost, instead of taking its own claim for another's", async () => {
+    // The same table through clients of its own, so that only they lose answers.
+    const lossy: Runtime = { ...runtime, clients: createAwsClients(runtime.config) };
+    const claimWrite: PickedRequest = (commandName, input) =>
+      commandName === 'PutItemCommand' && JSON.stringify(input.Item ?? {}).includes('"idempotencyRecord"');
+    const lost = loseAnswers(lossy.clients.dynamoDb, claimWrite, 'first-answer');
+    const [reader] = await givenConfirmedSubscribers(runtime, 'news', 1);
+    if (reader === undefined) throw new Error('no subscriber');
+    const body = newsFor(reader);
+
+    const answer = await adminAppFor(lossy).request('/admin/v1/messages', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${lossy.config.adminApiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': `lost-answer-${randomUUID()}`,
+      },
+      body: JSON.stringify(body),
+    });
+
+    // The first claim landed and its answer was lost; the SDK's retry failed its condition against it.
+    expect(lost.attempts()).toBe(2);
+    expect(answer.status).toBe(202);
+    expect(((await answer.json()) as MessageRecord).status).toBe('sent');
+    expect(await sentMailTo(reader.email)).toHaveLength(1);
   });
 
   it('still answers 409 request_in_progress while the lease runs', async () => {
