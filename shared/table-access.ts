@@ -55,6 +55,32 @@ export async function inParallel<T>(
   await Promise.all(Array.from({ length: Math.min(limit, parts.length) }, lane));
 }
 
+/**
+ * `inParallel` over parts of at most `size` items taken from `source` only when a lane is free to send
+ * them: at most `limit` parts are held at once, so a source that builds its items as they are taken (a
+ * chunk's message records, chunk-records.ts) never has more than `limit × size` built and not yet done.
+ */
+export async function inParallelParts<T>(
+  source: Iterable<T>,
+  size: number,
+  limit: number,
+  work: (part: T[]) => Promise<void>,
+): Promise<void> {
+  const items = source[Symbol.iterator]();
+  const nextPart = () => {
+    const part: T[] = [];
+    for (let next = items.next(); !next.done; next = items.next()) {
+      part.push(next.value);
+      if (part.length >= size) break;
+    }
+    return part;
+  };
+  const lane = async () => {
+    for (let part = nextPart(); part.length > 0; part = nextPart()) await work(part);
+  };
+  await Promise.all(Array.from({ length: limit }, lane));
+}
+
 /** Waits before retry `attempt` against DynamoDB: exponential, with full jitter so workers spread out. */
 export function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));

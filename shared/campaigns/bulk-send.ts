@@ -44,7 +44,11 @@ export async function sendBulkGroups(
   sends: BulkSend[],
 ): Promise<Map<string, BulkAnswer>> {
   const groups = new Map<BulkTemplate, BulkSend[]>();
-  for (const send of sends) groups.set(send.template, [...(groups.get(send.template) ?? []), send]);
+  for (const send of sends) {
+    const group = groups.get(send.template);
+    if (group === undefined) groups.set(send.template, [send]);
+    else group.push(send);
+  }
   const calls = [...groups.entries()].flatMap(([template, members]) =>
     inParts(members, MAX_BULK_DESTINATIONS).map((part) => ({ template, part })),
   );

@@ -11,6 +11,7 @@ import {
   backoff,
   batchGetPart,
   inParallel,
+  inParallelParts,
   inParts,
   MAX_BATCH_GET_KEYS,
   type TableAccess,
@@ -110,14 +111,16 @@ export function noticeRecordItem(
 /**
  * Writes `items` in BatchWriteItem requests of 25, a few in parallel, asking again for what DynamoDB leaves
  * unprocessed. Returns the items that could not be written (the caller logs them: their recipients are
- * found without a record under the chunk's claim, `uncertain`, never resent).
+ * found without a record under the chunk's claim, `uncertain`, never resent). Items are taken from
+ * `items` only as a request is about to carry them: a chunk that builds its records as they are taken
+ * holds at most `REQUESTS_IN_FLIGHT × 25` of them at once, not a thousand for as long as the writing lasts.
  */
 export async function writeRecords(
   access: TableAccess,
-  items: Record<string, unknown>[],
+  items: Iterable<Record<string, unknown>>,
 ): Promise<Record<string, unknown>[]> {
   const failed: Record<string, unknown>[] = [];
-  await inParallel(inParts(items, MAX_BATCH_WRITE_ITEMS), REQUESTS_IN_FLIGHT, async (part) => {
+  await inParallelParts(items, MAX_BATCH_WRITE_ITEMS, REQUESTS_IN_FLIGHT, async (part) => {
     let pending = part.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > UNPROCESSED_ATTEMPTS) {

@@ -109,8 +109,8 @@ export async function sendToChunk(
   );
   await deps.crashAt?.('sent');
 
-  const { outcomes, items } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
-  const { unchecked } = await anonymiseIfErasedMeanwhile(deps, items, erasuresBefore, now);
+  const { outcomes, written } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
+  const { unchecked } = await anonymiseIfErasedMeanwhile(deps, written, erasuresBefore, now);
   if (unchecked.length > 0) {
     // Not silent: an erasure that began while this chunk was with SES may have left these records whole.
     deps.logger.error('campaign records not checked against erasures begun meanwhile', {
@@ -127,22 +127,26 @@ export async function sendToChunk(
  * The records just written whose recipient's erasure began meanwhile, anonymised (chunk-records.ts). Their
  * erasure records are read only when an erasure was in progress before the chunk read its contacts, or
  * began since: otherwise none can have missed these records (rights/erasure-count.ts has the argument).
+ * The records are built again (the same values) only then.
  */
 async function anonymiseIfErasedMeanwhile(
   deps: RecipientDependencies,
-  items: Record<string, unknown>[],
+  written: { count: number; items: () => Record<string, unknown>[] },
   before: ErasureCount,
   now: Date,
 ): Promise<{ unchecked: string[] }> {
-  if (items.length === 0) return { unchecked: [] };
+  if (written.count === 0) return { unchecked: [] };
   const after = await readErasureCount(deps.access);
   if (!erasureMayHaveMissedRecords(before, after)) return { unchecked: [] };
-  return anonymiseErased(deps.access, items, now);
+  return anonymiseErased(deps.access, written.items(), now);
 }
 
 /**
- * Writes each recipient's record (and notice record) in batches, and returns each recipient's outcome
- * with the records written. A record that cannot be written is logged: its recipient stays uncertain.
+ * Writes each recipient's record (and notice record) in batches, and returns each recipient's outcome,
+ * with a way to build the records written again (for the erasure check, only when an erasure may have
+ * missed them). Records are built as each request takes them (chunk-records.ts, `writeRecords`): a chunk
+ * holds a few dozen at once, not all of them while the writing lasts. A record that cannot be written is
+ * logged: its recipient stays uncertain.
  */
 async function recordChunk(
   deps: RecipientDependencies,
@@ -154,25 +158,35 @@ async function recordChunk(
     now: Date;
   },
 ) {
-  const items: Record<string, unknown>[] = [];
-  const notices: Record<string, unknown>[] = [];
   const outcomes = new Map<string, RecipientOutcome>();
+  const recorded: [string, Exclude<Pending, { kind: 'settled' }>][] = [];
   for (const [contactId, entry] of chunk.decided) {
-    if (entry.kind === 'settled') {
-      outcomes.set(contactId, entry.outcome);
-      continue;
+    if (entry.kind === 'settled') outcomes.set(contactId, entry.outcome);
+    else {
+      const answer = entry.kind === 'send' ? chunk.answers.get(contactId) : undefined;
+      outcomes.set(contactId, entry.kind === 'record' ? entry.outcome : sentRecord(entry, answer).outcome);
+      recorded.push([contactId, entry]);
     }
-    const { outcome, fields } =
-      entry.kind === 'record' ? entry : sentRecord(entry, chunk.answers.get(contactId));
-    outcomes.set(contactId, outcome);
+  }
+  const recordOf = ([contactId, entry]: (typeof recorded)[number]) => {
+    const fields =
+      entry.kind === 'record' ? entry.fields : sentRecord(entry, chunk.answers.get(contactId)).fields;
     const messageId = chunk.messageIds.get(contactId) as string;
     const { contact } = entry.recipient;
-    items.push(campaignMessageItem(campaign, contact, messageId, fields, chunk.now, deps.retentionDays));
-    const notice = noticeRecordItem(campaign, contactId, messageId, fields);
-    if (notice !== undefined) notices.push(notice);
-  }
+    const item = campaignMessageItem(campaign, contact, messageId, fields, chunk.now, deps.retentionDays);
+    return { item, notice: noticeRecordItem(campaign, contactId, messageId, fields) };
+  };
   // A notice record holds no personal data, so one written after an erasure began is left as erasure keeps it.
-  const unwritten = await writeRecords(deps.access, [...items, ...notices]);
+  function* records() {
+    const notices: Record<string, unknown>[] = [];
+    for (const entry of recorded) {
+      const { item, notice } = recordOf(entry);
+      if (notice !== undefined) notices.push(notice);
+      yield item;
+    }
+    yield* notices;
+  }
+  const unwritten = await writeRecords(deps.access, records());
   for (const item of unwritten) {
     if (item.entity === 'noticeRecord') {
       deps.logger.error('notice record not written', { messageId: item.messageId });
@@ -183,7 +197,10 @@ async function recordChunk(
       status: item.status,
     });
   }
-  return { outcomes, items };
+  return {
+    outcomes,
+    written: { count: recorded.length, items: () => recorded.map((entry) => recordOf(entry).item) },
+  };
 }
 
 /** For each recipient sent to: the exemption used, logged with the key that asked; the test hook. */
