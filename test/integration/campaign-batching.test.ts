@@ -22,6 +22,7 @@ import {
   waitForCampaign,
 } from '../support/campaigns';
 import { givenList, givenSuppression } from '../support/consent-fixtures';
+import { withOwnClients } from '../support/own-clients';
 import { mailOfThisFile, sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers, type Subscriber } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -39,7 +40,7 @@ let runners: CampaignRunner[] = [];
 beforeEach(async () => {
   // 1,000 a second: chunks of 50, one per send task.
   runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
-  worker = { ...runtime, clients: createAwsClients(runtime.config) };
+  worker = withOwnClients(runtime);
   await givenList(runtime, { listId: 'news' });
 });
 

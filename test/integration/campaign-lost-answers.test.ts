@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { createAwsClients } from '../../shared/aws-clients';
 import type { Runtime } from '../../shared/runtime';
 import { adminJson, createdCampaign, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { type LostAnswers, loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { withOwnClients } from '../support/own-clients';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { mailOfThisFile } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
@@ -24,7 +24,7 @@ let runners: CampaignRunner[] = [];
 beforeEach(async () => {
   // 1,000 a second: chunks of 50, one per send task.
   runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
-  worker = { ...runtime, clients: createAwsClients(runtime.config) };
+  worker = withOwnClients(runtime);
   await givenList(runtime, { listId: 'news' });
 });
 

@@ -3,7 +3,6 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Subscriber } from '../../functions/local/seed-subscribers';
 import { createApiKey } from '../../shared/api-keys';
-import { createAwsClients } from '../../shared/aws-clients';
 import { primaryKeyOf, table } from '../../shared/data-model';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import { idempotencyRecordKey, requestFingerprint } from '../../shared/idempotency';
@@ -13,6 +12,7 @@ import type { MessageRecord } from '../../shared/sending/message-record';
 import { adminAppFor } from '../support/apps';
 import { accessOf, givenList } from '../support/consent-fixtures';
 import { loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { withOwnClients } from '../support/own-clients';
 import { sentMailTo } from '../support/sent-mail';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -145,7 +145,7 @@ describe('Idempotency-Key: leases and per-key records', () => {
 
   it("runs a request whose claim landed but whose answer was lost, instead of taking its own claim for another's", async () => {
     // The same table through clients of its own, so that only they lose answers.
-    const lossy: Runtime = { ...runtime, clients: createAwsClients(runtime.config) };
+    const lossy: Runtime = withOwnClients(runtime);
     const claimWrite: PickedRequest = (commandName, input) =>
       commandName === 'PutItemCommand' && JSON.stringify(input.Item ?? {}).includes('"idempotencyRecord"');
     const lost = loseAnswers(lossy.clients.dynamoDb, claimWrite, 'first-answer');

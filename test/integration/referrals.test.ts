@@ -19,6 +19,7 @@ import {
   scanAllItems,
 } from '../support/consent-fixtures';
 import { loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { withOwnClients } from '../support/own-clients';
 import { sentMailTo } from '../support/sent-mail';
 import { untilRequestsProcessed } from '../support/stream';
 import { givenConfirmedSubscribers } from '../support/subscribers';
@@ -589,7 +590,7 @@ describe('an invitation whose claim was written but whose answer was lost', () =
     const [referrer] = await givenConfirmedSubscribers(runtime, 'weekly-news', 1);
     // The stream reader's own client: the invitation's claim lands, its first answer comes too late, and
     // the SDK's retry fails the claim's condition against it.
-    const reader = { ...runtime, clients: createAwsClients(runtime.config) };
+    const reader = withOwnClients(runtime);
     const claims: PickedRequest = (commandName, input) =>
       commandName === 'PutItemCommand' &&
       (input.Item as { entity?: { S?: string } } | undefined)?.entity?.S === 'referralInvitation';

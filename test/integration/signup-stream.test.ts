@@ -12,6 +12,7 @@ import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { startFakeSes } from '../support/fake-ses';
 import { loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { withOwnClients } from '../support/own-clients';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
 import { createTestRuntime } from '../support/test-runtime';
 
@@ -211,7 +212,7 @@ describe('a signup record delivered more than once', () => {
   it("sends the confirmation once when the signup's transaction landed but no attempt was answered", async () => {
     const { runtime, email, request } = await acceptedSignup();
     // The worker's own client: its signup transaction lands, and both of the SDK's attempts lose their answer.
-    const worker = { ...runtime, clients: createAwsClients(runtime.config) };
+    const worker = withOwnClients(runtime);
     const lost = loseAnswers(worker.clients.dynamoDb, signupTransaction, 'every-answer');
     const work = publicRequestWorkOf(worker);
     try {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { createAwsClients } from '../../shared/aws-clients';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { adminJson, createdCampaign, testCampaignRunner, waitForCampaign } from '../support/campaigns';
 import { givenList } from '../support/consent-fixtures';
 import { loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { withOwnClients } from '../support/own-clients';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { untilOpensCounted } from '../support/stream';
 import { givenConfirmedSubscribers } from '../support/subscribers';
@@ -26,7 +26,7 @@ let runners: CampaignRunner[] = [];
 
 beforeEach(async () => {
   runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '1000' });
-  reader = { ...runtime, clients: createAwsClients(runtime.config) };
+  reader = withOwnClients(runtime);
 });
 
 afterEach(async () => {

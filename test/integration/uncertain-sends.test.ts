@@ -8,6 +8,7 @@ import { adminRequest, publicAppFor } from '../support/apps';
 import { givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { type FakeSes, type FakeSesAnswer, sesAccepts, startFakeSes } from '../support/fake-ses';
 import { loseAnswers, type PickedRequest } from '../support/lost-answers';
+import { withOwnClients } from '../support/own-clients';
 import { sentMailTo } from '../support/sent-mail';
 import { startStreamReader, untilRequestsProcessed } from '../support/stream';
 import { givenConfirmedSubscribers } from '../support/subscribers';
@@ -136,7 +137,7 @@ describe('a single send whose record was written but whose answer was lost', () 
     const [subscriber] = await givenConfirmedSubscribers(runtime, 'news', 1);
     // The admin API's own client: the message record's first write lands, its answer comes too late, and
     // the SDK's retry fails the claim's condition against it.
-    const admin = { ...runtime, clients: createAwsClients(runtime.config) };
+    const admin = withOwnClients(runtime);
     const lost = loseAnswers(admin.clients.dynamoDb, messageClaims, 'first-answer');
     try {
       const response = await adminRequest(admin, '/admin/v1/messages', {
