@@ -3,12 +3,13 @@ import type { Contact } from '../contacts/contacts';
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { findConsentText } from '../lists/consent-texts';
-import { findSuppression, liftSuppression } from '../suppressions/suppressions';
+import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
-import { mayRejoinFromPreferencePage, preferenceRejoinLifts } from './consent-authority';
+import { mayRejoinFromPreferencePage } from './consent-authority';
 import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail } from './consent-changes';
 import type { ConsentEvidence } from './consent-events';
 import type { Subscription } from './subscriptions';
+import { liftSuppressionForPerson } from './suppression-lifts';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -77,24 +78,19 @@ export async function resubscribe(
   );
   // Choosing a list again ends an earlier "unsubscribe from all marketing" (the event above says so), and a
   // suppression the person's own unsubscribe or complaint put on the address (said in the ledger).
-  const suppression = await findSuppression(deps.access, contact.emailHash);
-  const lifts = preferenceRejoinLifts(suppression);
-  const events = lifts
-    ? [
-        {
-          kind: 'suppression-lifted' as const,
-          method: 'preference-page' as const,
-          legalBasis: 'consent' as const,
-          evidence: {
-            ...request.evidence,
-            reason: `subscribing again lifts the earlier ${suppression?.reason} suppression`,
-          },
-        },
-      ]
-    : [];
   const flags = contact.marketingOptOut ? { marketingOptOut: false } : {};
-  changeContactConsent(deps.access, items, { authority: 'preference-link', contact, flags, events }, now);
-  if (lifts) items.push(liftSuppression(deps.access, contact.emailHash));
+  changeContactConsent(deps.access, items, { authority: 'preference-link', contact, flags, events: [] }, now);
+  liftSuppressionForPerson(
+    deps.access,
+    items,
+    {
+      authority: 'preference-link',
+      contactId: contact.contactId,
+      suppression: await findSuppression(deps.access, contact.emailHash),
+      event: { method: 'preference-page', evidence: request.evidence },
+    },
+    now,
+  );
   await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   return 'resubscribed';
 }
