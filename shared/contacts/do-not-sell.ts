@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { ConsentAuthority } from '../consent/consent-authority';
+import { type ConsentAuthority, saleChoiceOnRecord } from '../consent/consent-authority';
 import { changeContactConsent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
 import type { TableAccess } from '../table-access';
@@ -35,8 +35,9 @@ const authorityOfSource = {
 
 /**
  * Sets (or lifts) the opt-out, with its ledger event; a repeat of the current choice changes and records
- * nothing. Only the person lifts their own (or their browser's) opt-out; the operator lifts only its own
- * (consent-changes.ts refuses the rest).
+ * nothing (`saleChoiceOnRecord`: the person's opt-out over the operator's is recorded as theirs). Only the
+ * person lifts their own (or their browser's) opt-out; the operator lifts only its own (consent-changes.ts
+ * refuses the rest).
  */
 export async function setDoNotSell(
   access: TableAccess,
@@ -48,7 +49,7 @@ export async function setDoNotSell(
 ): Promise<DoNotSellResult> {
   const contact = await findContact(access, contactId);
   if (contact === undefined) return 'unknown-contact';
-  if (contact.doNotSell === doNotSell) return 'unchanged';
+  if (saleChoiceOnRecord(contact, doNotSell, source)) return 'unchanged';
   const items: TransactItem[] = [];
   const event = {
     kind: doNotSell ? ('sale-opted-out' as const) : ('sale-opted-in' as const),

@@ -89,6 +89,43 @@ describe('do not sell or share', () => {
     expect(saleEvents(records?.events)).toEqual(['sale-opted-out']);
   });
 
+  it("the person's own opt-out, made while the operator's stood, is theirs: the operator cannot lift it", async () => {
+    const contactId = await createContact('person-over-operator');
+    expect((await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: true })).status).toBe(200);
+    const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId });
+    const optOut = await publicAppFor(runtime).request('/v1/preferences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, action: 'do-not-sell-on', locale: 'en' }).toString(),
+    });
+    expect(optOut.status).toBe(200);
+
+    const lifted = await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: false });
+    expect(lifted.status).toBe(422);
+    const contact = await admin('GET', `/admin/v1/contacts/${contactId}`);
+    expect(contact.body).toMatchObject({ doNotSell: true, doNotSellSource: 'preference-page' });
+  });
+
+  it("a Sec-GPC: 1 signup over the operator's opt-out records the browser's, which the operator cannot lift", async () => {
+    const email = address('gpc-over-operator');
+    const created = await admin('POST', '/admin/v1/contacts', { email, doNotSell: true });
+    const contactId = (created.body.contact as Json).contactId as string;
+    await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-gpc': '1' },
+      body: JSON.stringify({ email, lists: ['weekly-news'] }),
+    });
+    await untilRequestsProcessed(runtime);
+
+    expect((await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: false })).status).toBe(422);
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact).toMatchObject({ doNotSell: true, doNotSellSource: 'global-privacy-control' });
+    expect(records?.events.filter(({ kind }) => kind === 'sale-opted-out').at(-1)).toMatchObject({
+      method: 'form',
+      evidence: { globalPrivacyControl: true },
+    });
+  });
+
   it('findContacts with doNotSell=true lists exactly the contacts opted out, page by page', async () => {
     const listed = async () => {
       const ids: string[] = [];
