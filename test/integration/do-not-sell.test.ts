@@ -126,6 +126,19 @@ describe('do not sell or share', () => {
     });
   });
 
+  it('a contact created opted out of sale has the opt-out on its ledger, with the key that set it', async () => {
+    const email = address('created-opted-out');
+    expect((await admin('POST', '/admin/v1/contacts', { email, doNotSell: true })).status).toBe(201);
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact).toMatchObject({ doNotSell: true, doNotSellSource: 'admin' });
+    expect(records?.events.filter(({ kind }) => kind === 'sale-opted-out')).toEqual([
+      expect.objectContaining({
+        method: 'admin',
+        evidence: expect.objectContaining({ apiKeyId: expect.any(String) }),
+      }),
+    ]);
+  });
+
   it('findContacts with doNotSell=true lists exactly the contacts opted out, page by page', async () => {
     const listed = async () => {
       const ids: string[] = [];
