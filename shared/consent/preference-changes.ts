@@ -99,7 +99,12 @@ export async function setTrackingConsent(
   deps: PreferenceChangeDependencies,
   request: { contact: Contact; granted: boolean; evidence: ConsentEvidence },
 ): Promise<'changed' | 'unchanged'> {
-  if (request.contact.trackingConsent === request.granted) return 'unchanged';
+  if (request.contact.trackingConsent === request.granted) {
+    // A withdrawal whose sweep of sent mail died after its transaction (a timeout) is finished when the
+    // person asks again; the sweep is idempotent and a repeated "off" is rare.
+    if (!request.granted) await withdrawTrackingFromSentMail(deps.access, request.contact.contactId);
+    return 'unchanged';
+  }
   const now = deps.now?.() ?? new Date();
   const items: TransactItem[] = [];
   const event = {
