@@ -144,6 +144,32 @@ async function resolveEntries(
   return resolved;
 }
 
+/**
+ * An opt-out of sale set by the operator with the contact is a consent choice like any other: through
+ * the consent owner, on the ledger with the key that set it. Returns the contact with its flags.
+ */
+function optedOutOfSale(context: CreationContext, ledger: TransactItem[], contact: Contact, now: Date) {
+  return changeContactConsent(
+    context.access,
+    ledger,
+    {
+      authority: 'operator',
+      contact,
+      flags: doNotSellFields(true, 'admin', now),
+      events: [
+        {
+          kind: 'sale-opted-out',
+          method: 'admin',
+          legalBasis: 'consent',
+          evidence: { apiKeyId: context.apiKeyId, reason: 'set by the operator with the contact' },
+        },
+      ],
+      isNew: true,
+    },
+    now,
+  ).contact;
+}
+
 function planCreation(
   context: CreationContext,
   row: ContactToCreate & { email: string },
@@ -163,29 +189,8 @@ function planCreation(
     ),
     ...(row.accountHolder ? { accountHolder: true, accountStatus: row.accountStatus ?? 'active' } : {}),
   };
-  // An opt-out of sale set by the operator is a consent choice like any other: on the ledger with its key.
   const ledger: TransactItem[] = [];
-  const { contact } = row.doNotSell
-    ? changeContactConsent(
-        context.access,
-        ledger,
-        {
-          authority: 'operator',
-          contact: created,
-          flags: doNotSellFields(true, 'admin', now),
-          events: [
-            {
-              kind: 'sale-opted-out',
-              method: 'admin',
-              legalBasis: 'consent',
-              evidence: { apiKeyId: context.apiKeyId, reason: 'set by the operator with the contact' },
-            },
-          ],
-          isNew: true,
-        },
-        now,
-      )
-    : { contact: created };
+  const contact = row.doNotSell ? optedOutOfSale(context, ledger, created, now) : created;
   const items = [...putNewContact(context.access, contact), ...ledger];
   if (contact.accountHolder) {
     const before = { ...contact, accountHolder: false };
