@@ -273,7 +273,8 @@ export function changeContactConsent(
   items.push(...events.map((event) => appendConsentEvent(access, event)));
   if (Object.keys(change.flags).length === 0) return { events, contact };
   if (change.isNew) return { events, contact: { ...contact, ...change.flags } };
-  items.push(updateContactFlags(access, contact.contactId, change.flags, now));
+  // Written only over the state the rule was checked against (a choice made meanwhile cancels it).
+  items.push(updateContactFlags(access, contact.contactId, change.flags, now, contact));
   return { events, contact };
 }
 

@@ -1,5 +1,6 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { Contact } from '../contacts/contacts';
+import { type Contact, findContact } from '../contacts/contacts';
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { findConsentText } from '../lists/consent-texts';
@@ -98,6 +99,7 @@ export async function resubscribe(
 export async function setTrackingConsent(
   deps: PreferenceChangeDependencies,
   request: { contact: Contact; granted: boolean; evidence: ConsentEvidence },
+  retried = false,
 ): Promise<'changed' | 'unchanged'> {
   if (request.contact.trackingConsent === request.granted) {
     // A withdrawal whose sweep of sent mail died after its transaction (a timeout) is finished when the
@@ -124,7 +126,15 @@ export async function setTrackingConsent(
     },
     now,
   );
-  await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    // The choice changed since the page read it (another click at the same moment): decide again on it.
+    if (!(error instanceof TransactionCanceledException) || retried) throw error;
+    const current = await findContact(deps.access, request.contact.contactId);
+    if (current === undefined) throw error;
+    return setTrackingConsent(deps, { ...request, contact: current }, true);
+  }
   // Mail already sent stops recording opens at once, not only mail sent from now on.
   if (!request.granted) await withdrawTrackingFromSentMail(deps.access, request.contact.contactId);
   return 'changed';

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { setDoNotSell } from '../../shared/contacts/do-not-sell';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { givenList, recordsOf } from '../support/consent-fixtures';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { parseForm, submittedFields } from '../support/html-form';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -124,6 +126,38 @@ describe('do not sell or share', () => {
       method: 'form',
       evidence: { globalPrivacyControl: true },
     });
+  });
+
+  it("the operator's lift of its own opt-out does not undo the person's, made while the lift was deciding", async () => {
+    const contactId = await createContact('raced-lift');
+    expect((await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: true })).status).toBe(200);
+    const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId });
+    const personOptsOut = () =>
+      publicAppFor(runtime).request('/v1/preferences', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, action: 'do-not-sell-on', locale: 'en' }).toString(),
+      });
+    // The operator's lift has read its own opt-out; the person's lands before the lift is written.
+    const access = accessOf(runtime);
+    let raced = false;
+    const documents = new Proxy(access.documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: unknown) => {
+          if (!raced && command instanceof TransactWriteCommand) {
+            raced = true;
+            expect((await personOptsOut()).status).toBe(200);
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const lift = setDoNotSell({ ...access, documents }, contactId, false, 'admin', { apiKeyId: 'k' });
+    await expect(lift).rejects.toMatchObject({ code: 'consent_rule' });
+    expect(raced).toBe(true);
+    const contact = await admin('GET', `/admin/v1/contacts/${contactId}`);
+    expect(contact.body).toMatchObject({ doNotSell: true, doNotSellSource: 'preference-page' });
   });
 
   it('a contact created opted out of sale has the opt-out on its ledger, with the key that set it', async () => {
