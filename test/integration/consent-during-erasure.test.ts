@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { primaryKeyOf } from '../../shared/data-model';
@@ -9,7 +9,7 @@ import type { Runtime } from '../../shared/runtime';
 import type { TableAccess } from '../../shared/table-access';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -68,9 +68,14 @@ describe('a click of the person during their erasure', () => {
 
   /**
    * Erases the contact as the admin route does, with `click` run right after the erasure's first step
-   * (its suppression, record and ledger event written; the profile not yet deleted).
+   * (its suppression, record and ledger event written; the profile not yet deleted), or, `after` a
+   * QueryCommand, right after its scan of the contact's partition.
    */
-  async function eraseWithClickAfterFirstStep(contactId: string, click: () => unknown) {
+  async function eraseWithClickAfterFirstStep(
+    contactId: string,
+    click: () => unknown,
+    after: typeof TransactWriteCommand | typeof QueryCommand = TransactWriteCommand,
+  ) {
     const access = accessOf(runtime);
     let clicked = false;
     const documents = new Proxy(access.documents, {
@@ -78,7 +83,7 @@ describe('a click of the person during their erasure', () => {
         if (property !== 'send') return Reflect.get(target, property, receiver);
         return async (command: unknown) => {
           const answer = await target.send(command as never);
-          if (!clicked && command instanceof TransactWriteCommand) {
+          if (!clicked && command instanceof after) {
             clicked = true;
             await click();
           }
@@ -143,5 +148,27 @@ describe('a click of the person during their erasure', () => {
       'unconfirmed',
     );
     expect((await sendMarketing(recreated, 'erasure-offers')).status).toBe(422);
+  });
+
+  it('a one-click after the erasure read the partition leaves no trace of the person', async () => {
+    const email = address();
+    await signUp(email, 'erasure-offers');
+    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    const token = createTokenSigner(runtime.config.signingKeys).sign('unsubscribe', {
+      contactId,
+      listId: 'erasure-offers',
+    });
+    const oneClick = () =>
+      publicApp().request(`/v1/unsubscribe?token=${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'MailClient/7.1' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+
+    await eraseWithClickAfterFirstStep(contactId, oneClick, QueryCommand);
+
+    const left = (await scanAllItems(runtime)).filter((item) => String(item.pk).includes(contactId));
+    expect(left.filter((item) => JSON.stringify(item).includes('MailClient/7.1'))).toEqual([]);
+    expect(left.filter((item) => item.entity === 'subscription')).toEqual([]);
   });
 });
