@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact } from '../contacts/contacts';
-import { primaryKeyOf } from '../data-model';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
 import { findSuppression } from '../suppressions/suppressions';
@@ -14,7 +13,7 @@ import {
 import type { RequestEvidence, SignupDependencies } from './signup';
 import { sendWelcomeEmails } from './signup-mail';
 import { type Subscription, subscriptionsOf } from './subscriptions';
-import { liftSuppressionForPerson } from './suppression-lifts';
+import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
 import { isPendingOnly, keepRequestEvent, setContactExpiry } from './unconfirmed-expiry';
 
 /**
@@ -75,18 +74,6 @@ async function loadTarget(
       s.pendingOptIn.requestEventId === target.requestIds[target.listIds.indexOf(s.listId)],
   );
   return { contact, lists, subscriptions, pending };
-}
-
-/** Whether an erasure of the contact has begun (its first step writes the record, its last the profile's deletion). */
-async function erasureHasBegun(access: ConfirmationDependencies['access'], contactId: string) {
-  const { Item } = await access.documents.send(
-    new GetCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('erasureRecord', { contactId }),
-      ConsistentRead: true,
-    }),
-  );
-  return Item !== undefined;
 }
 
 type Loaded = { valid: true; loaded: LoadedConfirmation } | { valid: false; signupUrl: string | null };

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact } from '../contacts/contacts';
-import { ValidationError } from '../errors';
+import { InvalidLinkError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { findConsentText } from '../lists/consent-texts';
 import { findSuppression } from '../suppressions/suppressions';
@@ -10,7 +10,7 @@ import { mayRejoinFromPreferencePage } from './consent-authority';
 import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail } from './consent-changes';
 import type { ConsentEvidence } from './consent-events';
 import type { Subscription } from './subscriptions';
-import { liftSuppressionForPerson } from './suppression-lifts';
+import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -92,7 +92,18 @@ export async function resubscribe(
     },
     now,
   );
-  await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    // The person is being erased: the link's contact is on its way out, as after the erasure.
+    if (
+      error instanceof TransactionCanceledException &&
+      (await erasureHasBegun(deps.access, contact.contactId))
+    ) {
+      throw new InvalidLinkError();
+    }
+    throw error;
+  }
   return 'resubscribed';
 }
 

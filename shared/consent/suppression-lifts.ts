@@ -1,4 +1,4 @@
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import { liftSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
@@ -121,4 +121,16 @@ export function erasureNotBegun(access: TableAccess, contactId: string): Transac
       ExpressionAttributeNames: { '#pk': table.partitionKey },
     },
   };
+}
+
+/** Whether an erasure of the contact has begun (its first step writes the record, its last deletes the profile). */
+export async function erasureHasBegun(access: TableAccess, contactId: string): Promise<boolean> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('erasureRecord', { contactId }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
 }

@@ -140,7 +140,12 @@ describe('a click of the person during their erasure', () => {
       consentTextLocale: 'en',
     };
 
-    await eraseWithClickAfterFirstStep(contactId, () => form('/v1/preferences', rejoin));
+    let answer: Response | undefined;
+    await eraseWithClickAfterFirstStep(contactId, async () => {
+      answer = await form('/v1/preferences', rejoin);
+    });
+    // The person sees a dead link, as after the erasure, not an error.
+    expect(answer?.status).toBe(400);
 
     expect(await suppressionOf(email)).toMatchObject({ reason: 'erased' });
     const recreated = await reimport(email, 'erasure-offers');
