@@ -39,6 +39,8 @@ export type SesEventOutcome =
       campaignPaused: boolean;
     }
   | { kind: 'duplicate'; eventKey: string; messageId: string; campaignPaused: boolean }
+  /** A bounce or complaint about a referral invitation (no message record): the address suppressed. */
+  | { kind: 'invitation-feedback'; eventKey: string; messageId: string; suppressed: FeedbackReason[] }
   | { kind: 'ignored'; reason: 'malformed-event' | 'not-tracked' | 'unmapped' };
 
 export async function processSesEvent(deps: SesEventsDependencies, input: unknown): Promise<SesEventOutcome> {
@@ -71,6 +73,12 @@ export async function processSesEvent(deps: SesEventsDependencies, input: unknow
           : { reason: 'unmapped', messageId: effect.messageId },
       );
       return { kind: 'ignored', reason: 'unmapped' };
+    case 'invitation-feedback':
+      logger.info('ses event applied to a referral invitation', {
+        messageId: effect.messageId,
+        suppressed: effect.suppressed,
+      });
+      return effect;
     case 'duplicate':
       logger.info('ses event already applied', { messageId: effect.messageId, eventKey: effect.eventKey });
       return effect;

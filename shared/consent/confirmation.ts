@@ -3,8 +3,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, findContact } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
-import { findSuppression, liftSuppression } from '../suppressions/suppressions';
-import { confirmationLifts } from './consent-authority';
+import { findSuppression } from '../suppressions/suppressions';
 import {
   type ContactConsentChange,
   type ContactConsentFlags,
@@ -14,6 +13,7 @@ import {
 import type { RequestEvidence, SignupDependencies } from './signup';
 import { sendWelcomeEmails } from './signup-mail';
 import { type Subscription, subscriptionsOf } from './subscriptions';
+import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
 import { isPendingOnly, keepRequestEvent, setContactExpiry } from './unconfirmed-expiry';
 
 /**
@@ -52,8 +52,12 @@ async function loadTarget(
   deps: ConfirmationDependencies,
   target: { contactId: string; listIds: string[]; requestIds: string[] },
 ): Promise<LoadedConfirmation | undefined> {
-  const contact = await findContact(deps.access, target.contactId);
-  if (contact === undefined) return undefined; // erased since, or never existed
+  const [contact, erasing] = await Promise.all([
+    findContact(deps.access, target.contactId),
+    erasureHasBegun(deps.access, target.contactId),
+  ]);
+  // Erased since, or never existed; or being erased: nothing of theirs is confirmed any more.
+  if (contact === undefined || erasing) return undefined;
   const all = await subscriptionsOf(deps.access, contact.contactId);
   const subscriptions = target.listIds.flatMap((listId) => {
     const subscription = all.get(listId);
@@ -237,26 +241,17 @@ export async function confirmSubscription(
   for (const subscription of pending) confirmPendingOptIn(deps, items, contact, subscription, evidence, now);
   recordConfirmedChoices(deps, items, contact, pending, evidence, now);
   const suppression = await findSuppression(deps.access, contact.emailHash);
-  if (suppression !== undefined && confirmationLifts(suppression)) {
-    const events = [
-      {
-        kind: 'suppression-lifted' as const,
-        method: 'confirm-link' as const,
-        legalBasis: 'consent' as const,
-        evidence: {
-          ...evidence,
-          reason: `a confirmed opt-in lifts the earlier ${suppression.reason} suppression`,
-        },
-      },
-    ];
-    changeContactConsent(
-      deps.access,
-      items,
-      { authority: 'person-confirmation', contact, flags: {}, events },
-      now,
-    );
-    items.push(liftSuppression(deps.access, contact.emailHash));
-  }
+  const lifted = liftSuppressionForPerson(
+    deps.access,
+    items,
+    {
+      authority: 'person-confirmation',
+      contactId: contact.contactId,
+      suppression,
+      event: { method: 'confirm-link', evidence },
+    },
+    now,
+  );
 
   try {
     await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
@@ -270,7 +265,7 @@ export async function confirmSubscription(
   const newlyConfirmed = pending.map((subscription) => subscription.listId);
   deps.logger.info('subscription confirmed', {
     lists: newlyConfirmed.length,
-    liftedSuppression: !!suppression,
+    liftedSuppression: lifted !== undefined,
   });
   await sendWelcomeEmails(
     deps,

@@ -1,4 +1,4 @@
-import type { Contact } from '../contacts/contacts';
+import type { Contact, DoNotSellSource } from '../contacts/contacts';
 import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
 import type { ConsentMethod } from './consent-events';
 import type { Subscription } from './subscriptions';
@@ -148,6 +148,21 @@ const ABOUT_THE_PERSON = new Set<SuppressionReason>(['unsubscribed', 'complaint'
 
 export function followsTheContact(suppression: Pick<Suppression, 'reason'>): boolean {
   return ABOUT_THE_PERSON.has(suppression.reason);
+}
+
+/**
+ * Whether a do-not-sell choice from `source` is already on record, so that making it again changes
+ * nothing. The person's opt-out (the preference page, their browser's Global Privacy Control) is recorded
+ * as theirs even where the operator's opt-out already stood: the operator may lift only its own
+ * (consent-changes.ts), so a person's choice left under the operator's name would be lifted with it.
+ */
+export function saleChoiceOnRecord(
+  contact: Pick<Contact, 'doNotSell' | 'doNotSellSource'>,
+  doNotSell: boolean,
+  source: DoNotSellSource,
+): boolean {
+  if (contact.doNotSell !== doNotSell) return false;
+  return !doNotSell || source === 'admin' || contact.doNotSellSource !== 'admin';
 }
 
 /** Which authorities may widen consent (join a list, allow tracking) and on what condition. */

@@ -2,10 +2,9 @@ import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dyna
 import { type Contact, updateContactFlags } from '../contacts/contacts';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
 import { RefusedError } from '../errors';
-import { liftSuppression, type Suppression } from '../suppressions/suppressions';
 import { inParts, isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
-import { type ConsentAuthority, mayRejoinFromPreferencePage, operatorMayLift } from './consent-authority';
+import { type ConsentAuthority, mayRejoinFromPreferencePage } from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { putSubscription, type Subscription } from './subscriptions';
 import { expiringPut, isPendingOnly } from './unconfirmed-expiry';
@@ -63,7 +62,7 @@ function mayChangeSubscription(change: SubscriptionChange, next: NextSubscriptio
   }
 }
 
-function refuse(what: string, authority: ConsentAuthority): never {
+export function refuse(what: string, authority: ConsentAuthority): never {
   throw new RefusedError('consent_rule', `Consent cannot be changed that way: ${what}.`, [
     { path: 'authority', message: `${authority} may not ${what}` },
   ]);
@@ -274,7 +273,8 @@ export function changeContactConsent(
   items.push(...events.map((event) => appendConsentEvent(access, event)));
   if (Object.keys(change.flags).length === 0) return { events, contact };
   if (change.isNew) return { events, contact: { ...contact, ...change.flags } };
-  items.push(updateContactFlags(access, contact.contactId, change.flags, now));
+  // Written only over the state the rule was checked against (a choice made meanwhile cancels it).
+  items.push(updateContactFlags(access, contact.contactId, change.flags, now, contact));
   return { events, contact };
 }
 
@@ -354,42 +354,4 @@ async function withdrawTrackingFrom(access: TableAccess, message: Record<string,
     // Erased or expired meanwhile: nothing left to record opens on.
     if (!isConditionFailure(error)) throw error;
   }
-}
-
-export interface OperatorSuppressionLift {
-  /** The operator's block to lift, as read. */
-  suppression: Pick<Suppression, 'emailHash' | 'reason'>;
-  /** The contact holding the address: its ledger records the lift. None when nobody holds it. */
-  contactId: string | undefined;
-  apiKeyId: string;
-}
-
-/**
- * The operator lifts its own block (`admin`) on an address: the suppression goes, and the contact holding
- * the address gets a `suppression-lifted` event, in the caller's transaction. Any other suppression is
- * refused (consent-authority.ts `operatorMayLift`): only the person's confirmed opt-in lifts those. The
- * delete is conditioned on the reason, so an erasure that replaced the block meanwhile fails the write.
- */
-export function liftOperatorSuppression(
-  access: TableAccess,
-  items: TransactItem[],
-  lift: OperatorSuppressionLift,
-  now: Date,
-): ConsentEvent | undefined {
-  if (!operatorMayLift(lift.suppression)) refuse(`lift a ${lift.suppression.reason} suppression`, 'operator');
-  items.push(liftSuppression(access, lift.suppression.emailHash, 'admin'));
-  if (lift.contactId === undefined) return undefined;
-  return recordConsentEvent(
-    access,
-    items,
-    {
-      contactId: lift.contactId,
-      listId: null,
-      kind: 'suppression-lifted',
-      method: 'admin',
-      legalBasis: 'consent',
-      evidence: { apiKeyId: lift.apiKeyId, reason: 'the operator lifted its own block (admin)' },
-    },
-    now,
-  );
 }

@@ -1,14 +1,16 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { Contact } from '../contacts/contacts';
-import { ValidationError } from '../errors';
+import { type Contact, findContact } from '../contacts/contacts';
+import { InvalidLinkError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { findConsentText } from '../lists/consent-texts';
-import { findSuppression, liftSuppression } from '../suppressions/suppressions';
+import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
-import { mayRejoinFromPreferencePage, preferenceRejoinLifts } from './consent-authority';
+import { mayRejoinFromPreferencePage } from './consent-authority';
 import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail } from './consent-changes';
 import type { ConsentEvidence } from './consent-events';
 import type { Subscription } from './subscriptions';
+import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -77,33 +79,45 @@ export async function resubscribe(
   );
   // Choosing a list again ends an earlier "unsubscribe from all marketing" (the event above says so), and a
   // suppression the person's own unsubscribe or complaint put on the address (said in the ledger).
-  const suppression = await findSuppression(deps.access, contact.emailHash);
-  const lifts = preferenceRejoinLifts(suppression);
-  const events = lifts
-    ? [
-        {
-          kind: 'suppression-lifted' as const,
-          method: 'preference-page' as const,
-          legalBasis: 'consent' as const,
-          evidence: {
-            ...request.evidence,
-            reason: `subscribing again lifts the earlier ${suppression?.reason} suppression`,
-          },
-        },
-      ]
-    : [];
   const flags = contact.marketingOptOut ? { marketingOptOut: false } : {};
-  changeContactConsent(deps.access, items, { authority: 'preference-link', contact, flags, events }, now);
-  if (lifts) items.push(liftSuppression(deps.access, contact.emailHash));
-  await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  changeContactConsent(deps.access, items, { authority: 'preference-link', contact, flags, events: [] }, now);
+  liftSuppressionForPerson(
+    deps.access,
+    items,
+    {
+      authority: 'preference-link',
+      contactId: contact.contactId,
+      suppression: await findSuppression(deps.access, contact.emailHash),
+      event: { method: 'preference-page', evidence: request.evidence },
+    },
+    now,
+  );
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    // The person is being erased: the link's contact is on its way out, as after the erasure.
+    if (
+      error instanceof TransactionCanceledException &&
+      (await erasureHasBegun(deps.access, contact.contactId))
+    ) {
+      throw new InvalidLinkError();
+    }
+    throw error;
+  }
   return 'resubscribed';
 }
 
 export async function setTrackingConsent(
   deps: PreferenceChangeDependencies,
   request: { contact: Contact; granted: boolean; evidence: ConsentEvidence },
+  retried = false,
 ): Promise<'changed' | 'unchanged'> {
-  if (request.contact.trackingConsent === request.granted) return 'unchanged';
+  if (request.contact.trackingConsent === request.granted) {
+    // A withdrawal whose sweep of sent mail died after its transaction (a timeout) is finished when the
+    // person asks again; the sweep is idempotent and a repeated "off" is rare.
+    if (!request.granted) await withdrawTrackingFromSentMail(deps.access, request.contact.contactId);
+    return 'unchanged';
+  }
   const now = deps.now?.() ?? new Date();
   const items: TransactItem[] = [];
   const event = {
@@ -123,7 +137,15 @@ export async function setTrackingConsent(
     },
     now,
   );
-  await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    // The choice changed since the page read it (another click at the same moment): decide again on it.
+    if (!(error instanceof TransactionCanceledException) || retried) throw error;
+    const current = await findContact(deps.access, request.contact.contactId);
+    if (current === undefined) throw error;
+    return setTrackingConsent(deps, { ...request, contact: current }, true);
+  }
   // Mail already sent stops recording opens at once, not only mail sent from now on.
   if (!request.granted) await withdrawTrackingFromSentMail(deps.access, request.contact.contactId);
   return 'changed';

@@ -4,7 +4,7 @@ import { doNotSellFields } from '../contacts/do-not-sell';
 import type { MailingList } from '../lists/lists';
 import type { Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
-import { unverifiedSignupTakesEffectAtOnce } from './consent-authority';
+import { saleChoiceOnRecord, unverifiedSignupTakesEffectAtOnce } from './consent-authority';
 import { type ContactConsentChange, changeContactConsent, changeSubscription } from './consent-changes';
 import type { ConsentEvidence, ConsentTextReference, WordingEvidenceKind } from './consent-events';
 import type { StoredSignup } from './signup';
@@ -194,7 +194,9 @@ function contactChoices(input: SignupPlanInput, contact: Contact, subscribesAtOn
   const { signup, now } = input;
   const evidence = requestEvidence(input);
   const tracking = subscribesAtOnce && signup.trackingConsent && !contact.trackingConsent;
-  const saleOptOut = signup.evidence.globalPrivacyControl === true && !contact.doNotSell;
+  const saleOptOut =
+    signup.evidence.globalPrivacyControl === true &&
+    !saleChoiceOnRecord(contact, true, 'global-privacy-control');
   const change: ContactConsentChange = {
     authority: 'unverified-request',
     contact,

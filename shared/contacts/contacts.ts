@@ -146,24 +146,66 @@ export function contactIndexKeys(contactId: string, reviewAt: string): { gsi2pk:
   return { gsi2pk, gsi2sk };
 }
 
-/** The transaction item that sets contact-level consent flags, provided the contact still exists. */
+type ConsentFlags = Pick<
+  Contact,
+  'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'
+>;
+
+/** The condition that flag `index` is still `value` as read: absent reads as false (the source as null). */
+function stillAsRead(index: number, value: unknown): { condition: string; values: Record<string, unknown> } {
+  const name = `#f${index}`;
+  const was = `:was${index}`;
+  if (value === true || typeof value === 'string')
+    return { condition: `${name} = ${was}`, values: { [was]: value } };
+  if (value === false)
+    return { condition: `(attribute_not_exists(${name}) OR ${name} = ${was})`, values: { [was]: false } };
+  return {
+    condition: `(attribute_not_exists(${name}) OR attribute_type(${name}, :nullType))`,
+    values: { ':nullType': 'NULL' },
+  };
+}
+
+/**
+ * The transaction item that sets contact-level consent flags, provided the contact still exists and, given
+ * `read`, still holds for each flag changed (and the sale opt-out's source) the value read: the consent
+ * owner decided who may make the change from that read (consent-changes.ts), so a choice made meanwhile
+ * (the person's opt-out while the operator lifts its own) cancels the write and the caller decides again.
+ */
 export function updateContactFlags(
   access: TableAccess,
   contactId: string,
-  flags: Partial<
-    Pick<Contact, 'trackingConsent' | 'marketingOptOut' | 'doNotSell' | 'doNotSellSource' | 'doNotSellAt'>
-  >,
+  flags: Partial<ConsentFlags>,
   now: Date,
+  read?: Partial<ConsentFlags>,
 ): TransactItem {
   const entries = Object.entries(flags);
+  const watched = (Object.keys(flags) as (keyof ConsentFlags)[]).filter((name) => name !== 'doNotSellAt');
+  if (watched.includes('doNotSell') && !watched.includes('doNotSellSource')) watched.push('doNotSellSource');
+  const checks =
+    read === undefined
+      ? []
+      : watched.map((name, index) => {
+          const value = read[name] ?? (name === 'doNotSellSource' ? null : false);
+          return { name, ...stillAsRead(index, value) };
+        });
   return {
     Update: {
       TableName: access.tableName,
       Key: primaryKeyOf('contact', { contactId }),
       UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now`,
-      ConditionExpression: 'attribute_exists(contactId)',
+      ConditionExpression: ['attribute_exists(contactId)', ...checks.map(({ condition }) => condition)].join(
+        ' AND ',
+      ),
+      ...(checks.length === 0
+        ? {}
+        : {
+            ExpressionAttributeNames: Object.fromEntries(
+              checks.map(({ name }, index) => [`#f${index}`, name]),
+            ),
+          }),
       ExpressionAttributeValues: {
         ...Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value])),
+        ...Object.assign({}, ...checks.map(({ values }) => values)),
         ':now': now.toISOString(),
       },
     },

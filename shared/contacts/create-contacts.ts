@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { importedSubscriptionStatus } from '../consent/consent-authority';
-import { changeSubscription } from '../consent/consent-changes';
+import { changeContactConsent, changeSubscription } from '../consent/consent-changes';
 import type { ConsentEvidence, ConsentTextReference } from '../consent/consent-events';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import type { Locale } from '../i18n/locales';
@@ -81,6 +81,7 @@ export interface CreationContext {
   now?: () => Date;
 }
 
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Wordings = Map<string, Promise<ConsentText | undefined>>;
 type Lists = Map<string, Promise<MailingList | undefined>>;
 
@@ -143,6 +144,32 @@ async function resolveEntries(
   return resolved;
 }
 
+/**
+ * An opt-out of sale set by the operator with the contact is a consent choice like any other: through
+ * the consent owner, on the ledger with the key that set it. Returns the contact with its flags.
+ */
+function optedOutOfSale(context: CreationContext, ledger: TransactItem[], contact: Contact, now: Date) {
+  return changeContactConsent(
+    context.access,
+    ledger,
+    {
+      authority: 'operator',
+      contact,
+      flags: doNotSellFields(true, 'admin', now),
+      events: [
+        {
+          kind: 'sale-opted-out',
+          method: 'admin',
+          legalBasis: 'consent',
+          evidence: { apiKeyId: context.apiKeyId, reason: 'set by the operator with the contact' },
+        },
+      ],
+      isNew: true,
+    },
+    now,
+  ).contact;
+}
+
 function planCreation(
   context: CreationContext,
   row: ContactToCreate & { email: string },
@@ -150,7 +177,7 @@ function planCreation(
   suppression: Suppression | undefined,
   now: Date,
 ) {
-  const contact: Contact = {
+  const created: Contact = {
     ...newContact(
       {
         email: row.email,
@@ -161,9 +188,10 @@ function planCreation(
       now,
     ),
     ...(row.accountHolder ? { accountHolder: true, accountStatus: row.accountStatus ?? 'active' } : {}),
-    ...(row.doNotSell ? doNotSellFields(true, 'admin', now) : {}),
   };
-  const items = putNewContact(context.access, contact);
+  const ledger: TransactItem[] = [];
+  const contact = row.doNotSell ? optedOutOfSale(context, ledger, created, now) : created;
+  const items = [...putNewContact(context.access, contact), ...ledger];
   if (contact.accountHolder) {
     const before = { ...contact, accountHolder: false };
     const evidence = { apiKeyId: context.apiKeyId };

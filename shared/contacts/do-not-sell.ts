@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { ConsentAuthority } from '../consent/consent-authority';
+import { type ConsentAuthority, saleChoiceOnRecord } from '../consent/consent-authority';
 import { changeContactConsent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
 import type { TableAccess } from '../table-access';
@@ -35,8 +35,9 @@ const authorityOfSource = {
 
 /**
  * Sets (or lifts) the opt-out, with its ledger event; a repeat of the current choice changes and records
- * nothing. Only the person lifts their own (or their browser's) opt-out; the operator lifts only its own
- * (consent-changes.ts refuses the rest).
+ * nothing (`saleChoiceOnRecord`: the person's opt-out over the operator's is recorded as theirs). Only the
+ * person lifts their own (or their browser's) opt-out; the operator lifts only its own (consent-changes.ts
+ * refuses the rest).
  */
 export async function setDoNotSell(
   access: TableAccess,
@@ -46,9 +47,29 @@ export async function setDoNotSell(
   evidence: ConsentEvidence = {},
   now = new Date(),
 ): Promise<DoNotSellResult> {
-  const contact = await findContact(access, contactId);
-  if (contact === undefined) return 'unknown-contact';
-  if (contact.doNotSell === doNotSell) return 'unchanged';
+  for (let attempt = 1; ; attempt++) {
+    const contact = await findContact(access, contactId);
+    if (contact === undefined) return 'unknown-contact';
+    if (saleChoiceOnRecord(contact, doNotSell, source)) return 'unchanged';
+    const items = saleChoice(access, contact, { doNotSell, source, evidence }, now);
+    try {
+      await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'changed';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException) || attempt >= 3) throw error;
+      // Erased, or the choice changed since it was read (the person's own opt-out): read and decide again.
+    }
+  }
+}
+
+/** The choice and its ledger event, through the consent owner (which refuses what `source` may not do). */
+function saleChoice(
+  access: TableAccess,
+  contact: Contact,
+  choice: { doNotSell: boolean; source: DoNotSellSource; evidence: ConsentEvidence },
+  now: Date,
+): TransactItem[] {
+  const { doNotSell, source, evidence } = choice;
   const items: TransactItem[] = [];
   const event = {
     kind: doNotSell ? ('sale-opted-out' as const) : ('sale-opted-in' as const),
@@ -63,11 +84,5 @@ export async function setDoNotSell(
     { authority: authorityOfSource[source], contact, flags, events: [event] },
     now,
   );
-  try {
-    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    return 'unknown-contact'; // the contact's existence is the only condition: erased meanwhile
-  }
-  return 'changed';
+  return items;
 }

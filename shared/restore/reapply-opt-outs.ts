@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { authorityOfMethod } from '../consent/consent-authority';
+import { authorityOfMethod, saleChoiceOnRecord } from '../consent/consent-authority';
 import {
   type ContactConsentFlags,
   changeContactConsent,
@@ -136,14 +136,13 @@ async function reapplyContactOptOut(
 function optOutFlags(contact: Contact, event: ConsentEvent, at: Date): ContactConsentFlags | undefined {
   if (event.kind === 'tracking-revoked')
     return contact.trackingConsent ? { trackingConsent: false } : undefined;
-  if (contact.doNotSell) return undefined;
   const source: DoNotSellSource =
     event.method === 'admin'
       ? 'admin'
       : event.method === 'preference-page'
         ? 'preference-page'
         : 'global-privacy-control';
-  return doNotSellFields(true, source, at);
+  return saleChoiceOnRecord(contact, true, source) ? undefined : doNotSellFields(true, source, at);
 }
 
 async function reapplyErasure(deps: ReapplyDependencies, event: ConsentEvent): Promise<ReapplyOutcome> {

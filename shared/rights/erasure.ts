@@ -317,6 +317,18 @@ async function eraseProfile(
 }
 
 /**
+ * Step 2 once more, after the profile is gone: a change that read the contact before the scan of step 2
+ * and wrote after it (a one-click answered while the erasure ran: its ledger event holds an IP and a user
+ * agent; a subscription re-created by a signup) would otherwise outlive the erasure. Once the profile is
+ * deleted, no consent path finds the contact any more (a one-click needs the subscription or the profile,
+ * a page or a link the profile), so what this finds is all that slipped in; a run after completion does it
+ * again.
+ */
+async function eraseStragglers(access: TableAccess, contactId: string, at: string): Promise<void> {
+  await erasePartition(access, contactId, at);
+}
+
+/**
  * Erases `contactId`. Undefined when there is no such contact and never was an erasure of it; the stored
  * receipt when it was erased already.
  */
@@ -333,6 +345,7 @@ export async function eraseContact(
     const done = await findErasureRecord(access, contactId);
     // A run that died after deleting the profile and before uncounting the erasure: uncount it now.
     if (done?.[COUNTED_ATTRIBUTE] === true) await countErasureEnded(access, contactId);
+    if (done !== undefined) await eraseStragglers(access, contactId, at);
     return done === undefined ? undefined : receiptOf(done);
   }
   const record = await beginErasure(deps, contactId, contact.emailHash, request, now);
@@ -342,6 +355,7 @@ export async function eraseContact(
   const person = { contactId, emailHash: contact.emailHash };
   const deleted = await deleteOutsideThePartition(access, person);
   await eraseProfile(access, person, { deleted, requestsAnonymised }, at);
+  await eraseStragglers(access, contactId, at);
   await deps.crashAt?.('profile-erased');
   // Only after the profile's deletion is acknowledged (erasure-count.ts says why). The erasure is done by
   // then: a failed uncounting must not fail it (the retention job would never find the contact again to

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { liftOperatorSuppression } from '../consent/consent-changes';
+import { liftOperatorSuppression } from '../consent/suppression-lifts';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { hashEmail, parseEmailAddress } from '../email-address';

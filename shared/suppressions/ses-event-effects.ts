@@ -10,6 +10,7 @@ import { type DeliveryStatus, nextDelivery, updateMessageDelivery } from '../sta
 import { pauseCampaignIfUnhealthy, type ReputationThresholds } from '../stats/reputation-pause';
 import type { TableAccess } from '../table-access';
 import { isOpaqueId } from '../validation/rules';
+import { applyInvitationFeedback, isInvitationFeedback } from './invitation-feedback';
 import { markProcessed, wasProcessed } from './processed-ses-events';
 import { type SesEvent, type SesEventKind, sesEventKey } from './ses-event-parsing';
 import { affectedAddresses, type FeedbackReason, feedbackForAddress } from './ses-feedback';
@@ -56,7 +57,9 @@ export type SesEventEffect =
   | { kind: 'duplicate'; eventKey: string; messageId: string; campaignPaused: boolean }
   /** An event type we do not act on (sends, opens, clicks, subscriptions). */
   | { kind: 'not-tracked' }
-  /** No message of ours: never recorded (a referral invitation), past its retention, or gone while applying. */
+  /** A bounce or complaint about a referral invitation, which has no record: applied by address. */
+  | { kind: 'invitation-feedback'; eventKey: string; messageId: string; suppressed: FeedbackReason[] }
+  /** No message of ours: past its retention, never recorded, or gone while applying. */
   | { kind: 'unmapped'; messageId?: string };
 
 const MAX_ATTEMPTS = 4;
@@ -98,7 +101,10 @@ export async function applySesEvent(
     });
     throw new MessageNotRecordedYet(event.mail.tags.messageId ?? '');
   }
-  if (found === undefined) return { kind: 'unmapped' };
+  if (found === undefined) {
+    // A referral invitation is never recorded: its bounce or complaint is applied to the address alone.
+    return isInvitationFeedback(event) ? applyInvitationFeedback(deps, event) : { kind: 'unmapped' };
+  }
   const eventKey = sesEventKey(event);
   if (await wasProcessed(deps.access, eventKey)) return duplicate(deps, event, found, eventKey, logger);
 

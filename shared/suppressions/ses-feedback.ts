@@ -51,8 +51,11 @@ export function putFeedbackSuppression(
     reason: FeedbackReason;
     createdAt: string;
     sourceEventId: string;
-    /** The contact and the email the feedback was about: the operator's `contact.suppressed` event names them. */
-    contactId: string;
+    /**
+     * The contact and the email the feedback was about: the operator's `contact.suppressed` event names
+     * them. No contact for a referral invitation (invitation-feedback.ts), and then no such event.
+     */
+    contactId?: string;
     messageId: string;
   },
 ): TransactItem {
@@ -68,7 +71,7 @@ export function putFeedbackSuppression(
         scope: scopeOf[suppression.reason],
         createdAt: suppression.createdAt,
         sourceEventId: suppression.sourceEventId,
-        contactId: suppression.contactId,
+        ...(suppression.contactId === undefined ? {} : { contactId: suppression.contactId }),
         messageId: suppression.messageId,
       } satisfies Suppression & Record<string, unknown>,
       ConditionExpression: `attribute_not_exists(#pk) OR #reason IN (${weaker.map((_, index) => `:weaker${index}`).join(', ')})`,
@@ -192,8 +195,8 @@ export async function feedbackForAddress(
     emailHash: string;
     at: Date;
     now: Date;
-    /** The email the feedback is about, and its contact: the operator's `contact.suppressed` names them. */
-    message: { contactId: string; messageId: string };
+    /** The email the feedback is about, and its contact (none for an invitation): the operator's `contact.suppressed` names them. */
+    message: { contactId?: string; messageId: string };
   },
 ): Promise<AddressFeedback> {
   const { event, emailHash, at, now, message } = feedback;

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { setDoNotSell } from '../../shared/contacts/do-not-sell';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { givenList, recordsOf } from '../support/consent-fixtures';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { parseForm, submittedFields } from '../support/html-form';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -87,6 +89,88 @@ describe('do not sell or share', () => {
     const records = await recordsOf(runtime, email);
     expect(records?.contact.doNotSell).toBe(true);
     expect(saleEvents(records?.events)).toEqual(['sale-opted-out']);
+  });
+
+  it("the person's own opt-out, made while the operator's stood, is theirs: the operator cannot lift it", async () => {
+    const contactId = await createContact('person-over-operator');
+    expect((await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: true })).status).toBe(200);
+    const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId });
+    const optOut = await publicAppFor(runtime).request('/v1/preferences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, action: 'do-not-sell-on', locale: 'en' }).toString(),
+    });
+    expect(optOut.status).toBe(200);
+
+    const lifted = await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: false });
+    expect(lifted.status).toBe(422);
+    const contact = await admin('GET', `/admin/v1/contacts/${contactId}`);
+    expect(contact.body).toMatchObject({ doNotSell: true, doNotSellSource: 'preference-page' });
+  });
+
+  it("a Sec-GPC: 1 signup over the operator's opt-out records the browser's, which the operator cannot lift", async () => {
+    const email = address('gpc-over-operator');
+    const created = await admin('POST', '/admin/v1/contacts', { email, doNotSell: true });
+    const contactId = (created.body.contact as Json).contactId as string;
+    await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-gpc': '1' },
+      body: JSON.stringify({ email, lists: ['weekly-news'] }),
+    });
+    await untilRequestsProcessed(runtime);
+
+    expect((await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: false })).status).toBe(422);
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact).toMatchObject({ doNotSell: true, doNotSellSource: 'global-privacy-control' });
+    expect(records?.events.filter(({ kind }) => kind === 'sale-opted-out').at(-1)).toMatchObject({
+      method: 'form',
+      evidence: { globalPrivacyControl: true },
+    });
+  });
+
+  it("the operator's lift of its own opt-out does not undo the person's, made while the lift was deciding", async () => {
+    const contactId = await createContact('raced-lift');
+    expect((await admin('PATCH', `/admin/v1/contacts/${contactId}`, { doNotSell: true })).status).toBe(200);
+    const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId });
+    const personOptsOut = () =>
+      publicAppFor(runtime).request('/v1/preferences', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, action: 'do-not-sell-on', locale: 'en' }).toString(),
+      });
+    // The operator's lift has read its own opt-out; the person's lands before the lift is written.
+    const access = accessOf(runtime);
+    let raced = false;
+    const documents = new Proxy(access.documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: unknown) => {
+          if (!raced && command instanceof TransactWriteCommand) {
+            raced = true;
+            expect((await personOptsOut()).status).toBe(200);
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const lift = setDoNotSell({ ...access, documents }, contactId, false, 'admin', { apiKeyId: 'k' });
+    await expect(lift).rejects.toMatchObject({ code: 'consent_rule' });
+    expect(raced).toBe(true);
+    const contact = await admin('GET', `/admin/v1/contacts/${contactId}`);
+    expect(contact.body).toMatchObject({ doNotSell: true, doNotSellSource: 'preference-page' });
+  });
+
+  it('a contact created opted out of sale has the opt-out on its ledger, with the key that set it', async () => {
+    const email = address('created-opted-out');
+    expect((await admin('POST', '/admin/v1/contacts', { email, doNotSell: true })).status).toBe(201);
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact).toMatchObject({ doNotSell: true, doNotSellSource: 'admin' });
+    expect(records?.events.filter(({ kind }) => kind === 'sale-opted-out')).toEqual([
+      expect.objectContaining({
+        method: 'admin',
+        evidence: expect.objectContaining({ apiKeyId: expect.any(String) }),
+      }),
+    ]);
   });
 
   it('findContacts with doNotSell=true lists exactly the contacts opted out, page by page', async () => {

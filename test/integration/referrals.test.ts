@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { processSesEvent, sesEventsDependencies } from '../../functions/ses-events/process-ses-event';
 import { createAwsClients } from '../../shared/aws-clients';
 import { keyOf, primaryKeyOf } from '../../shared/data-model';
 import { canonicalEmail, canonicalMailbox, hashEmail } from '../../shared/email-address';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import { referrerHashOf } from '../../shared/referrals/referrals';
 import type { Runtime } from '../../shared/runtime';
+import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { publicAppFor } from '../support/apps';
 import { testCampaignRunner } from '../support/campaigns';
@@ -569,6 +572,70 @@ describe('refer a friend (createReferral)', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.headers.get('content-type')).toMatch(/text\/html/);
     expect(await invalid.text()).toContain('friendEmail');
+  });
+
+  /**
+   * The invitation has no message record (the friend is not a contact), so SES's report about it must be
+   * applied by the address it names: as SES publishes it for the invitation just sent (our tags).
+   */
+  async function sesReportOnInvitationTo(friend: string, fixture: 'complaint' | 'bounce-permanent') {
+    const mail = (await sentMailTo(friend)).at(-1);
+    const invitation = (await scanAll()).find(
+      (item) => item.entity === 'referralInvitation' && item.friendHash === mailboxHashOf(friend),
+    );
+    const text = readFileSync(new URL(`../fixtures/ses-events/${fixture}.json`, import.meta.url), 'utf8');
+    const event = JSON.parse(text.replaceAll('recipient@example.com', friend));
+    const at = new Date().toISOString();
+    event.id = randomUUID();
+    event.time = `${at.slice(0, 19)}Z`;
+    event.detail.mail.messageId = mail?.messageId;
+    event.detail.mail.timestamp = at;
+    event.detail.mail.tags = {
+      'ses:configuration-set': ['ConfigSet'],
+      messageId: [String(invitation?.messageId)],
+      kind: ['transactional'],
+      purpose: ['referral'],
+    };
+    const feedback = event.detail.complaint ?? event.detail.bounce;
+    Object.assign(feedback, { feedbackId: `0100${randomUUID()}-000000`, timestamp: at });
+    return processSesEvent(sesEventsDependencies(runtime), event);
+  }
+
+  it('a friend who reports the invitation as spam is suppressed: no signup by anyone subscribes them at once', async () => {
+    await givenList(runtime, { listId: 'referral-offers', doubleOptIn: false });
+    const referrer = await givenSubscriber();
+    const friend = newFriend();
+    expect((await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' })).status).toBe(202);
+    await sesReportOnInvitationTo(friend, 'complaint');
+
+    const suppression = await findSuppression(
+      { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+      hashEmail(runtime.config.emailHashSecret, friend),
+    );
+    expect(suppression).toMatchObject({ reason: 'complaint' });
+    // Someone signs the friend up to a list without double opt-in: it waits for the friend's confirmation.
+    await publicAppFor(runtime).request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: friend, lists: ['referral-offers'] }),
+    });
+    await untilRequestsProcessed(runtime);
+    expect((await recordsOf(runtime, friend))?.subscriptions.get('referral-offers')?.status).toBe(
+      'unconfirmed',
+    );
+  });
+
+  it('an invitation that hard-bounces suppresses the address', async () => {
+    const referrer = await givenSubscriber();
+    const friend = newFriend();
+    await refer({ token: referrer.token, friendEmail: friend, firstName: 'Ada' });
+    await sesReportOnInvitationTo(friend, 'bounce-permanent');
+    const suppressionOf = () =>
+      findSuppression(
+        { documents: runtime.clients.documents, tableName: runtime.config.tableName },
+        hashEmail(runtime.config.emailHashSecret, friend),
+      );
+    expect(await suppressionOf()).toMatchObject({ reason: 'hard-bounce', scope: 'all' });
   });
 
   it('is in the OpenAPI document', async () => {

@@ -15,6 +15,8 @@ const allowed: Record<string, string[]> = {
   updateContactFlags: [owner, 'shared/contacts/contacts.ts'],
   appendConsentEvent: [owner, 'shared/consent/consent-events.ts'],
   newConsentEvent: [owner, 'shared/consent/consent-events.ts'],
+  // A suppression is lifted only by the consent owner's rule for who may lift which reason.
+  liftSuppression: ['shared/consent/suppression-lifts.ts', 'shared/suppressions/suppressions.ts'],
 };
 
 function sourceFiles(directory: string): string[] {

@@ -1,0 +1,136 @@
+import { GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { primaryKeyOf, table } from '../data-model';
+import { liftSuppression, type Suppression } from '../suppressions/suppressions';
+import type { TableAccess } from '../table-access';
+import {
+  type ConsentAuthority,
+  confirmationLifts,
+  operatorMayLift,
+  preferenceRejoinLifts,
+} from './consent-authority';
+import { recordConsentEvent, refuse } from './consent-changes';
+import type { ConsentEvent } from './consent-events';
+
+/**
+ * Lifting a suppression, the consent owner's part that reaches the suppression list (consent-changes.ts
+ * holds the rest): who may lift which reason is consent-authority.ts's rule, and every lift is written
+ * with its `suppression-lifted` ledger event in the caller's transaction.
+ */
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface OperatorSuppressionLift {
+  /** The operator's block to lift, as read. */
+  suppression: Pick<Suppression, 'emailHash' | 'reason'>;
+  /** The contact holding the address: its ledger records the lift. None when nobody holds it. */
+  contactId: string | undefined;
+  apiKeyId: string;
+}
+
+/**
+ * The operator lifts its own block (`admin`) on an address: the suppression goes, and the contact holding
+ * the address gets a `suppression-lifted` event, in the caller's transaction. Any other suppression is
+ * refused (consent-authority.ts `operatorMayLift`): only the person's confirmed opt-in lifts those. The
+ * delete is conditioned on the reason, so an erasure that replaced the block meanwhile fails the write.
+ */
+export function liftOperatorSuppression(
+  access: TableAccess,
+  items: TransactItem[],
+  lift: OperatorSuppressionLift,
+  now: Date,
+): ConsentEvent | undefined {
+  if (!operatorMayLift(lift.suppression)) refuse(`lift a ${lift.suppression.reason} suppression`, 'operator');
+  items.push(liftSuppression(access, lift.suppression.emailHash, 'admin'));
+  if (lift.contactId === undefined) return undefined;
+  return recordConsentEvent(
+    access,
+    items,
+    {
+      contactId: lift.contactId,
+      listId: null,
+      kind: 'suppression-lifted',
+      method: 'admin',
+      legalBasis: 'consent',
+      evidence: { apiKeyId: lift.apiKeyId, reason: 'the operator lifted its own block (admin)' },
+    },
+    now,
+  );
+}
+
+export interface PersonSuppressionLift {
+  /** The person's confirmed opt-in, or their subscribing again from their preference link. */
+  authority: Extract<ConsentAuthority, 'person-confirmation' | 'preference-link'>;
+  contactId: string;
+  /** The address's suppression as read for this decision; none lifts nothing. */
+  suppression: Pick<Suppression, 'emailHash' | 'reason'> | undefined;
+  event: Pick<ConsentEvent, 'method' | 'evidence'>;
+}
+
+const LIFTED_BY = {
+  'person-confirmation': { rule: confirmationLifts, what: 'a confirmed opt-in' },
+  'preference-link': { rule: preferenceRejoinLifts, what: 'subscribing again' },
+} as const;
+
+/**
+ * The person's own click lifts a suppression their choice outranks (consent-authority.ts), in the
+ * caller's transaction, with a `suppression-lifted` event; nothing when the rule keeps it. The delete holds
+ * only if the suppression is still the one read (a complaint or the erasure's own `erased` may replace it
+ * meanwhile), and only if the contact's erasure has not begun: an erasure writes its suppression first and
+ * deletes the profile last, so in between the person's click would otherwise lift the `erased` entry and
+ * leave the address, its contact gone, open to the next import (handbook promise 7).
+ */
+export function liftSuppressionForPerson(
+  access: TableAccess,
+  items: TransactItem[],
+  lift: PersonSuppressionLift,
+  now: Date,
+): ConsentEvent | undefined {
+  const { suppression } = lift;
+  const { rule, what } = LIFTED_BY[lift.authority];
+  if (suppression === undefined || !rule(suppression)) return undefined;
+  const event = recordConsentEvent(
+    access,
+    items,
+    {
+      contactId: lift.contactId,
+      listId: null,
+      kind: 'suppression-lifted',
+      method: lift.event.method,
+      legalBasis: 'consent',
+      evidence: {
+        ...lift.event.evidence,
+        reason: `${what} lifts the earlier ${suppression.reason} suppression`,
+      },
+    },
+    now,
+  );
+  items.push(
+    liftSuppression(access, suppression.emailHash, suppression.reason),
+    erasureNotBegun(access, lift.contactId),
+  );
+  return event;
+}
+
+/** A transaction's check that no erasure of the contact has begun (its record is written by step 1). */
+export function erasureNotBegun(access: TableAccess, contactId: string): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: access.tableName,
+      Key: primaryKeyOf('erasureRecord', { contactId }),
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    },
+  };
+}
+
+/** Whether an erasure of the contact has begun (its first step writes the record, its last deletes the profile). */
+export async function erasureHasBegun(access: TableAccess, contactId: string): Promise<boolean> {
+  const { Item } = await access.documents.send(
+    new GetCommand({
+      TableName: access.tableName,
+      Key: primaryKeyOf('erasureRecord', { contactId }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item !== undefined;
+}
