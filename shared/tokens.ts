@@ -40,8 +40,12 @@ export const tokenPurposes = {
     messageId: optional(id),
     campaignId: optional(id),
   }),
-  /** The footer's preference page for one contact. */
-  preferences: strictObject({ contactId: id, messageId: optional(id) }),
+  /**
+   * The footer's preference page for one contact. `gen`: the contact's address generation it was mailed
+   * to (absent: 0, every link minted before generations existed); a link from an earlier address still
+   * narrows but no longer widens (shared/consent/consent-authority.ts `linkReachesThePerson`).
+   */
+  preferences: strictObject({ contactId: id, messageId: optional(id), gen: optional(integer(1)) }),
   /** The double opt-in confirmation link. */
   confirmSubscription: where(
     strictObject({
@@ -49,6 +53,8 @@ export const tokenPurposes = {
       listIds: list(id, { min: 1, max: 20 }),
       /** The opt-in request of each list: a link confirms only the request it was sent for. */
       requestIds: list(id, { min: 1, max: 20 }),
+      /** The address generation it was mailed to, as `preferences`. */
+      gen: optional(integer(1)),
     }),
     (data) => data.listIds.length === data.requestIds.length,
   ),
@@ -92,6 +98,10 @@ export const tokenPurposes = {
 } as const;
 
 export type TokenPurpose = keyof typeof tokenPurposes;
+
+/** A token's `gen` for a contact's address generation: absent for 0, so such tokens stay as they were. */
+export const generationField = (generation: number | undefined): { gen?: number } =>
+  generation === undefined || generation === 0 ? {} : { gen: generation };
 export type TokenData<P extends TokenPurpose> = CheckedBy<(typeof tokenPurposes)[P]>;
 
 /** The payload of `purpose` checked, or INVALID. */

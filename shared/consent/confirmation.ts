@@ -4,6 +4,7 @@ import { type Contact, findContact } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
 import { findList, type MailingList } from '../lists/lists';
 import { findSuppression } from '../suppressions/suppressions';
+import { linkReachesThePerson } from './consent-authority';
 import {
   type ContactConsentChange,
   type ContactConsentFlags,
@@ -41,6 +42,8 @@ export type ConfirmationResult =
 
 interface LoadedConfirmation {
   contact: Contact;
+  /** The address generation the link was mailed to (its token's `gen`). */
+  link: { mintedFor: number };
   lists: MailingList[];
   subscriptions: Subscription[];
   /** Subscriptions still waiting for exactly the request this link was sent for. */
@@ -50,14 +53,16 @@ interface LoadedConfirmation {
 /** Everything a genuine token points at (an expired one included), or undefined. */
 async function loadTarget(
   deps: ConfirmationDependencies,
-  target: { contactId: string; listIds: string[]; requestIds: string[] },
+  target: { contactId: string; listIds: string[]; requestIds: string[]; gen?: number | undefined },
 ): Promise<LoadedConfirmation | undefined> {
   const [contact, erasing] = await Promise.all([
     findContact(deps.access, target.contactId),
     erasureHasBegun(deps.access, target.contactId),
   ]);
-  // Erased since, or never existed; or being erased: nothing of theirs is confirmed any more.
-  if (contact === undefined || erasing) return undefined;
+  // Erased since, or never existed; or being erased: nothing of theirs is confirmed any more. Mailed to an
+  // address the contact has since left: whoever reads that mailbox is not the person (consent-authority.ts).
+  const link = { mintedFor: target.gen ?? 0 };
+  if (contact === undefined || erasing || !linkReachesThePerson({ ...link, contact })) return undefined;
   const all = await subscriptionsOf(deps.access, contact.contactId);
   const subscriptions = target.listIds.flatMap((listId) => {
     const subscription = all.get(listId);
@@ -73,7 +78,7 @@ async function loadTarget(
       s.pendingOptIn !== null &&
       s.pendingOptIn.requestEventId === target.requestIds[target.listIds.indexOf(s.listId)],
   );
-  return { contact, lists, subscriptions, pending };
+  return { contact, link, lists, subscriptions, pending };
 }
 
 type Loaded = { valid: true; loaded: LoadedConfirmation } | { valid: false; signupUrl: string | null };
@@ -146,7 +151,7 @@ type TransactItem = NonNullable<
 function confirmPendingOptIn(
   deps: ConfirmationDependencies,
   items: TransactItem[],
-  contact: Contact,
+  { contact, link }: Pick<LoadedConfirmation, 'contact' | 'link'>,
   subscription: Subscription,
   evidence: RequestEvidence,
   now: Date,
@@ -162,6 +167,7 @@ function confirmPendingOptIn(
       listId: subscription.listId,
       previous: subscription,
       next: { status: 'confirmed', consentText: optIn.consentText, pendingOptIn: null },
+      link: { ...link, contact },
       event: {
         kind: subscription.status === 'unsubscribed' ? 'resubscribed' : 'confirmed',
         method: 'confirm-link',
@@ -188,7 +194,7 @@ function confirmPendingOptIn(
 function recordConfirmedChoices(
   deps: ConfirmationDependencies,
   items: TransactItem[],
-  contact: Contact,
+  { contact, link }: Pick<LoadedConfirmation, 'contact' | 'link'>,
   pending: Subscription[],
   evidence: RequestEvidence,
   now: Date,
@@ -203,7 +209,12 @@ function recordConfirmedChoices(
     events.push({ kind: 'tracking-granted', method: 'confirm-link', legalBasis: 'consent', evidence });
   }
   if (contact.marketingOptOut) flags.marketingOptOut = false;
-  changeContactConsent(deps.access, items, { authority: 'person-confirmation', contact, flags, events }, now);
+  changeContactConsent(
+    deps.access,
+    items,
+    { authority: 'person-confirmation', contact, flags, events, link },
+    now,
+  );
   if (isPendingOnly(contact)) setContactExpiry(deps.access, items, contact, null);
 }
 
@@ -238,8 +249,8 @@ export async function confirmSubscription(
 
   const { contact } = loaded;
   const items: TransactItem[] = [];
-  for (const subscription of pending) confirmPendingOptIn(deps, items, contact, subscription, evidence, now);
-  recordConfirmedChoices(deps, items, contact, pending, evidence, now);
+  for (const subscription of pending) confirmPendingOptIn(deps, items, loaded, subscription, evidence, now);
+  recordConfirmedChoices(deps, items, loaded, pending, evidence, now);
   const suppression = await findSuppression(deps.access, contact.emailHash);
   const lifted = liftSuppressionForPerson(
     deps.access,
@@ -249,6 +260,7 @@ export async function confirmSubscription(
       contactId: contact.contactId,
       suppression,
       event: { method: 'confirm-link', evidence },
+      link: { ...loaded.link, contact },
     },
     now,
   );

@@ -44,6 +44,35 @@ export const authorityOfMethod = {
   complaint: 'mail-feedback',
 } as const satisfies Record<ConsentMethod, ConsentAuthority>;
 
+/** The authorities that are a link mailed to the person: each proves the mailbox it was mailed to. */
+export type MailedLinkAuthority = Extract<ConsentAuthority, 'person-confirmation' | 'preference-link'>;
+
+export const isMailedLink = (authority: ConsentAuthority): authority is MailedLinkAuthority =>
+  authority === 'person-confirmation' || authority === 'preference-link';
+
+/**
+ * A mailed link as a widening presents it: the contact's address generation its token was minted for
+ * (the token's `gen`; absent, 0) and the contact as read for the change.
+ */
+export interface MailedLink {
+  mintedFor: number;
+  contact: Pick<Contact, 'addressGeneration'>;
+}
+
+/** The contact's address generation: 0 until its address first changes (email-change.ts). */
+export const addressGenerationOf = (contact: Pick<Contact, 'addressGeneration'>): number =>
+  contact.addressGeneration ?? 0;
+
+/**
+ * Whether a mailed link still proves the person for a widening: it was mailed to the address the contact
+ * has now. After an address change whoever reads the old mailbox (a former employer's shared inbox) holds
+ * every link mailed there. Those links still narrow (anyone with a genuine link may), but a widening needs
+ * the person at the address we now mail, so for it they are dead links. No link proves nothing.
+ */
+export function linkReachesThePerson(link: MailedLink | undefined): boolean {
+  return link !== undefined && link.mintedFor === addressGenerationOf(link.contact);
+}
+
 /** What a person has narrowed, as the stored state shows it. */
 export interface OptOutRecord {
   contact: Pick<Contact, 'marketingOptOut' | 'trackingConsent'> | undefined;
@@ -167,10 +196,12 @@ export function saleChoiceOnRecord(
 
 /** Which authorities may widen consent (join a list, allow tracking) and on what condition. */
 export const wideningRules: Record<ConsentAuthority, string> = {
-  'person-confirmation': 'always: it is the person, proven by their mailbox',
+  'person-confirmation':
+    'always: it is the person, proven by their mailbox, while the link was mailed to their current address',
   'unverified-request':
     'only a single opt-in list, for an address with no opt-out or suppression on record, asking for no tracking a known person has not allowed',
-  'preference-link': 'only lists the person once consented to, to the wording the page shows',
+  'preference-link':
+    'only lists the person once consented to, to the wording the page shows, and only from a link mailed to their current address',
   'unsubscribe-link': 'never',
   operator:
     'only by import of a new contact, with its evidence or its recorded absence; held unconfirmed when the address was suppressed by the person',

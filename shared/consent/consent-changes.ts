@@ -1,10 +1,16 @@
 import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, updateContactFlags } from '../contacts/contacts';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
-import { RefusedError } from '../errors';
+import { InvalidLinkError, RefusedError } from '../errors';
 import { inParts, isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
-import { type ConsentAuthority, mayRejoinFromPreferencePage } from './consent-authority';
+import {
+  type ConsentAuthority,
+  isMailedLink,
+  linkReachesThePerson,
+  type MailedLink,
+  mayRejoinFromPreferencePage,
+} from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
 import { putSubscription, type Subscription } from './subscriptions';
 import { expiringPut, isPendingOnly } from './unconfirmed-expiry';
@@ -35,6 +41,8 @@ export interface SubscriptionChange {
   event: EventFields;
   /** For an unconfirmed request: when its event (and an unconfirmed subscription) expire (unconfirmed-expiry.ts). */
   expiresAt?: number;
+  /** The mailed link behind a `person-confirmation` or `preference-link` (consent-authority.ts). */
+  link?: MailedLink;
 }
 
 /** Whether `authority` may move a subscription from `previous` to `next`. */
@@ -62,6 +70,15 @@ function mayChangeSubscription(change: SubscriptionChange, next: NextSubscriptio
   }
 }
 
+/**
+ * A widening by a link mailed to an earlier address of the contact (consent-authority.ts
+ * `linkReachesThePerson`) is refused as a dead link, before anything is written: to whoever holds it, the
+ * link no longer works for that; it still narrows.
+ */
+export function assertLinkReachesThePerson(authority: ConsentAuthority, link: MailedLink | undefined): void {
+  if (isMailedLink(authority) && !linkReachesThePerson(link)) throw new InvalidLinkError();
+}
+
 export function refuse(what: string, authority: ConsentAuthority): never {
   throw new RefusedError('consent_rule', `Consent cannot be changed that way: ${what}.`, [
     { path: 'authority', message: `${authority} may not ${what}` },
@@ -82,6 +99,7 @@ export function changeSubscription(
     eventId,
   );
   const next = typeof change.next === 'function' ? change.next(event) : change.next;
+  if (next.status === 'confirmed') assertLinkReachesThePerson(change.authority, change.link);
   if (!mayChangeSubscription(change, next)) {
     refuse(
       `set ${change.listId} to ${next.status} from ${change.previous?.status ?? 'nothing'}`,
@@ -231,6 +249,17 @@ export interface ContactConsentChange {
    * into an update.
    */
   isNew?: boolean;
+  /** The generation of the mailed link behind a `person-confirmation` or `preference-link` widening. */
+  link?: { mintedFor: number };
+}
+
+/** Whether the flags widen what the contact allows: tracking on, marketing or the sale of data again. */
+function widens({ contact, flags }: ContactConsentChange): boolean {
+  return (
+    (flags.trackingConsent === true && !contact.trackingConsent) ||
+    (flags.marketingOptOut === false && contact.marketingOptOut) ||
+    (flags.doNotSell === false && contact.doNotSell)
+  );
 }
 
 /** Which authorities may widen each contact-level choice again. */
@@ -265,6 +294,10 @@ export function changeContactConsent(
   change: ContactConsentChange,
   now: Date,
 ): { events: ConsentEvent[]; contact: Contact } {
+  if (widens(change)) {
+    const { link, contact } = change;
+    assertLinkReachesThePerson(change.authority, link === undefined ? undefined : { ...link, contact });
+  }
   if (!mayChangeFlags(change)) refuse(`change ${Object.keys(change.flags).join(', ')}`, change.authority);
   const { contact } = change;
   const events = change.events.map(({ eventId, ...fields }) =>

@@ -40,6 +40,8 @@ export async function resubscribe(
     previous: Subscription | undefined;
     wordingShown: { version: number; locale: Locale };
     evidence: ConsentEvidence;
+    /** The address generation the page's link was mailed to (its token's `gen`). */
+    link: { mintedFor: number };
   },
 ): Promise<'resubscribed' | 'already-subscribed'> {
   if (!mayRejoinFromPreferencePage(request.previous)) {
@@ -58,6 +60,7 @@ export async function resubscribe(
   }
   const consentText = { version: wording.version, sha256: wording.sha256, locale: wording.locale };
   const { contact } = request;
+  const link = { ...request.link, contact };
   const items: TransactItem[] = [];
   changeSubscription(
     deps.access,
@@ -68,6 +71,7 @@ export async function resubscribe(
       listId: request.listId,
       previous: request.previous,
       next: { status: 'confirmed', consentText, pendingOptIn: null },
+      link,
       event: {
         kind: 'resubscribed',
         method: 'preference-page',
@@ -80,7 +84,12 @@ export async function resubscribe(
   // Choosing a list again ends an earlier "unsubscribe from all marketing" (the event above says so), and a
   // suppression the person's own unsubscribe or complaint put on the address (said in the ledger).
   const flags = contact.marketingOptOut ? { marketingOptOut: false } : {};
-  changeContactConsent(deps.access, items, { authority: 'preference-link', contact, flags, events: [] }, now);
+  changeContactConsent(
+    deps.access,
+    items,
+    { authority: 'preference-link', contact, flags, events: [], link: request.link },
+    now,
+  );
   liftSuppressionForPerson(
     deps.access,
     items,
@@ -89,27 +98,33 @@ export async function resubscribe(
       contactId: contact.contactId,
       suppression: await findSuppression(deps.access, contact.emailHash),
       event: { method: 'preference-page', evidence: request.evidence },
+      link,
     },
     now,
   );
+  await writeUnlessErasing(deps, contact.contactId, items);
+  return 'resubscribed';
+}
+
+/** Writes `items`; a contact being erased answers as after the erasure: its link is dead. */
+async function writeUnlessErasing(
+  deps: PreferenceChangeDependencies,
+  contactId: string,
+  items: TransactItem[],
+) {
   try {
     await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    // The person is being erased: the link's contact is on its way out, as after the erasure.
-    if (
-      error instanceof TransactionCanceledException &&
-      (await erasureHasBegun(deps.access, contact.contactId))
-    ) {
+    if (error instanceof TransactionCanceledException && (await erasureHasBegun(deps.access, contactId))) {
       throw new InvalidLinkError();
     }
     throw error;
   }
-  return 'resubscribed';
 }
 
 export async function setTrackingConsent(
   deps: PreferenceChangeDependencies,
-  request: { contact: Contact; granted: boolean; evidence: ConsentEvidence },
+  request: { contact: Contact; granted: boolean; evidence: ConsentEvidence; link?: { mintedFor: number } },
   retried = false,
 ): Promise<'changed' | 'unchanged'> {
   if (request.contact.trackingConsent === request.granted) {
@@ -134,6 +149,7 @@ export async function setTrackingConsent(
       contact: request.contact,
       flags: { trackingConsent: request.granted },
       events: [event],
+      link: request.link,
     },
     now,
   );

@@ -43,7 +43,12 @@ export async function claimConfirmation(
   },
 ): Promise<ClaimedConfirmation> {
   const { contact, pending, locale, messageId, suppression } = confirmation;
-  const draft = confirmationDraft(deps, { contactId: contact.contactId, pending, locale });
+  const draft = confirmationDraft(deps, {
+    contactId: contact.contactId,
+    pending,
+    locale,
+    addressGeneration: contact.addressGeneration,
+  });
   const recipient = recipientStateOf(contact, {
     suppression: suppression.read,
     subscription: undefined,

@@ -1,9 +1,10 @@
-import type { Contact } from '../contacts/contacts';
+import { type Contact, findContact } from '../contacts/contacts';
 import { confirmationEmail, welcomeEmail } from '../email/signup-emails';
 import type { Locale } from '../i18n/locales';
 import type { MailingList } from '../lists/lists';
 import type { MessageDraft } from '../sending/message-types';
 import { sendMessage } from '../sending/send-message';
+import { generationField } from '../tokens';
 import type { SignupDependencies } from './signup';
 
 /**
@@ -20,6 +21,11 @@ export interface ConfirmationToSend {
   pending: { list: MailingList; requestEventId: string }[];
   locale: Locale;
   messageId: string;
+  /**
+   * The contact's address generation (contacts.ts): the link confirms only while the address is the one
+   * it was mailed to. Absent: 0.
+   */
+  addressGeneration?: number | undefined;
 }
 
 /** The confirmation email: a link for exactly these lists and their requests, in the person's language. */
@@ -34,6 +40,7 @@ export function confirmationDraft(
       contactId,
       listIds: pending.map(({ list }) => list.listId),
       requestIds: pending.map(({ requestEventId }) => requestEventId),
+      ...generationField(confirmation.addressGeneration),
     },
     { expiresInSeconds: deps.settings.confirmationLinkTtlHours * HOUR },
   );
@@ -48,9 +55,13 @@ export function confirmationDraft(
 }
 
 export async function sendConfirmation(deps: SignupDependencies, confirmation: ConfirmationToSend) {
+  // The link names the address it is mailed to (its generation), read as the send reads the contact. Read
+  // before an address change and sent after it, the link is dead: it fails safe.
+  const contact = await findContact(deps.access, confirmation.contactId);
+  const addressGeneration = contact?.addressGeneration;
   await sendMessage(deps, {
     recipient: { contactId: confirmation.contactId },
-    draft: confirmationDraft(deps, confirmation),
+    draft: confirmationDraft(deps, { ...confirmation, addressGeneration }),
     messageId: confirmation.messageId,
   });
 }

@@ -5,10 +5,11 @@ import type { TableAccess } from '../table-access';
 import {
   type ConsentAuthority,
   confirmationLifts,
+  type MailedLink,
   operatorMayLift,
   preferenceRejoinLifts,
 } from './consent-authority';
-import { recordConsentEvent, refuse } from './consent-changes';
+import { assertLinkReachesThePerson, recordConsentEvent, refuse } from './consent-changes';
 import type { ConsentEvent } from './consent-events';
 
 /**
@@ -64,6 +65,8 @@ export interface PersonSuppressionLift {
   /** The address's suppression as read for this decision; none lifts nothing. */
   suppression: Pick<Suppression, 'emailHash' | 'reason'> | undefined;
   event: Pick<ConsentEvent, 'method' | 'evidence'>;
+  /** The link the person used: it lifts only while mailed to the contact's current address. */
+  link: MailedLink;
 }
 
 const LIFTED_BY = {
@@ -88,6 +91,7 @@ export function liftSuppressionForPerson(
   const { suppression } = lift;
   const { rule, what } = LIFTED_BY[lift.authority];
   if (suppression === undefined || !rule(suppression)) return undefined;
+  assertLinkReachesThePerson(lift.authority, lift.link);
   const event = recordConsentEvent(
     access,
     items,

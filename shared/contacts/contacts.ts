@@ -38,6 +38,12 @@ export interface Contact {
    */
   lastOpenedOn?: string;
   /**
+   * How many times the address was changed (shared/contacts/email-change.ts); absent while never. Links
+   * that can widen consent carry the generation they were mailed to, so a link in the old mailbox stops
+   * widening anything once the address moves on (consent-authority.ts `linkReachesThePerson`).
+   */
+  addressGeneration?: number;
+  /**
    * The table's TTL (epoch seconds), set only while the contact exists solely because of unconfirmed
    * signups (shared/consent/unconfirmed-expiry.ts `isPendingOnly`); a Put of the contact keeps it.
    */
@@ -58,6 +64,7 @@ export type SendingContact = Pick<
   | 'accountStatus'
   | 'trackingConsent'
   | 'marketingOptOut'
+  | 'addressGeneration'
 >;
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -46,12 +46,14 @@ export async function setDoNotSell(
   source: DoNotSellSource,
   evidence: ConsentEvidence = {},
   now = new Date(),
+  /** From the preference page: the address generation its link was mailed to (opting in again needs it). */
+  link?: { mintedFor: number },
 ): Promise<DoNotSellResult> {
   for (let attempt = 1; ; attempt++) {
     const contact = await findContact(access, contactId);
     if (contact === undefined) return 'unknown-contact';
     if (saleChoiceOnRecord(contact, doNotSell, source)) return 'unchanged';
-    const items = saleChoice(access, contact, { doNotSell, source, evidence }, now);
+    const items = saleChoice(access, contact, { doNotSell, source, evidence, link }, now);
     try {
       await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
       return 'changed';
@@ -66,7 +68,12 @@ export async function setDoNotSell(
 function saleChoice(
   access: TableAccess,
   contact: Contact,
-  choice: { doNotSell: boolean; source: DoNotSellSource; evidence: ConsentEvidence },
+  choice: {
+    doNotSell: boolean;
+    source: DoNotSellSource;
+    evidence: ConsentEvidence;
+    link: { mintedFor: number } | undefined;
+  },
   now: Date,
 ): TransactItem[] {
   const { doNotSell, source, evidence } = choice;
@@ -81,7 +88,13 @@ function saleChoice(
   changeContactConsent(
     access,
     items,
-    { authority: authorityOfSource[source], contact, flags, events: [event] },
+    {
+      authority: authorityOfSource[source],
+      contact,
+      flags,
+      events: [event],
+      ...(choice.link === undefined ? {} : { link: choice.link }),
+    },
     now,
   );
   return items;

@@ -24,7 +24,9 @@ import { type Contact, findContact, findContactByEmail } from './contacts';
  * address and hash, moves the address lookup (refusing an address another contact holds) and appends an
  * `email-changed` ledger event, and carries a suppression about the person (not a bounce of the old
  * mailbox) to the new address, all in one transaction. The contact id stays, so the ledger, the
- * subscriptions and the message history stay continuous. The ledger event holds keyed hashes only.
+ * subscriptions and the message history stay continuous. The ledger event holds keyed hashes only. The
+ * contact's `addressGeneration` goes up by one: links mailed to the old address still narrow, but no
+ * longer widen what the person allows (whoever reads the old mailbox is not them any more).
  */
 
 export interface EmailChangeDependencies extends SendDependencies {
@@ -210,13 +212,17 @@ function addressSwap(
       Update: {
         TableName: access.tableName,
         Key: primaryKeyOf('contact', { contactId: contact.contactId }),
-        UpdateExpression: 'SET email = :email, emailHash = :newHash, updatedAt = :now',
+        // The next address generation: links mailed to the old address stop widening consent
+        // (consent-authority.ts `linkReachesThePerson`).
+        UpdateExpression:
+          'SET email = :email, emailHash = :newHash, updatedAt = :now ADD addressGeneration :one',
         ConditionExpression: 'attribute_exists(contactId) AND emailHash = :oldHash',
         ExpressionAttributeValues: {
           ':email': pending.newEmail,
           ':newHash': pending.newEmailHash,
           ':oldHash': contact.emailHash,
           ':now': now.toISOString(),
+          ':one': 1,
         },
       },
     },

@@ -23,6 +23,7 @@ const contactFields = z.object({
   doNotSellSource: z.enum(doNotSellSources).nullable().default(null),
   doNotSellAt: z.string().nullable().default(null),
   lastOpenedOn: z.string().optional(),
+  addressGeneration: z.number().int().min(1).optional(),
   // The TTL attribute itself: this entity's code reads it (unconfirmed-expiry.ts `isPendingOnly`).
   expiresAt: z.number().optional(),
   createdAt: z.string(),
@@ -48,6 +49,7 @@ export const contactSendingView = itemView(
     accountStatus: true,
     trackingConsent: true,
     marketingOptOut: true,
+    addressGeneration: true,
   }),
 );
 

@@ -1,5 +1,5 @@
 import type { Locale } from '../i18n/locales';
-import type { TokenSigner } from '../tokens';
+import { generationField, type TokenSigner } from '../tokens';
 
 /**
  * The ways out that every marketing email carries: the RFC 8058 one-click URI, the RFC 2369 mailto, and
@@ -11,6 +11,8 @@ export interface UnsubscribeLinkTarget {
   listId: string;
   messageId?: string;
   campaignId?: string;
+  /** The recipient's address generation (contacts.ts): the preference link widens only while it is current. */
+  addressGeneration?: number;
 }
 
 export interface UnsubscribeLinks {
@@ -35,10 +37,12 @@ export function unsubscribeLinks(
   locale?: Locale,
 ): UnsubscribeLinks {
   const language = locale === undefined ? '' : `&locale=${locale}`;
-  const unsubscribeToken = options.tokens.sign('unsubscribe', target);
+  const { addressGeneration, ...unsubscribeTarget } = target;
+  const unsubscribeToken = options.tokens.sign('unsubscribe', unsubscribeTarget);
   const preferencesToken = options.tokens.sign('preferences', {
     contactId: target.contactId,
     ...(target.messageId === undefined ? {} : { messageId: target.messageId }),
+    ...generationField(addressGeneration),
   });
   const oneClickUrl = `${options.baseUrl}/v1/unsubscribe?token=${unsubscribeToken}`;
   const mailto = `mailto:${options.unsubscribeMailbox}?subject=${encodeURIComponent(`unsubscribe ${unsubscribeToken}`)}`;

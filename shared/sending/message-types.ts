@@ -90,6 +90,11 @@ export interface RecipientState {
   accountStatus: 'active' | 'deactivated' | null;
   trackingConsent: boolean;
   marketingOptOut: boolean;
+  /**
+   * The address's generation (contacts.ts `addressGeneration`; absent or 0 while never changed), carried
+   * by the preference link so that it widens consent only while the address is the one it was mailed to.
+   */
+  addressGeneration?: number;
   suppression: Pick<Suppression, 'reason' | 'scope'> | null;
   /** Marketing: the recipient's subscription to the draft's list, if any. */
   subscription: {

@@ -55,6 +55,7 @@ export function recipientStateOf(contact: SendingContact, reads: RecipientReads)
     accountStatus: contact.accountStatus,
     trackingConsent: contact.trackingConsent,
     marketingOptOut: contact.marketingOptOut,
+    ...(contact.addressGeneration === undefined ? {} : { addressGeneration: contact.addressGeneration }),
     suppression: suppression === undefined ? null : { reason: suppression.reason, scope: suppression.scope },
     subscription:
       subscription === undefined

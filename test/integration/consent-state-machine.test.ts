@@ -7,7 +7,7 @@ import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContactByEmail } from '../../shared/contacts/contacts';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
-import { createTokenSigner } from '../../shared/tokens';
+import { createTokenSigner, generationField } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, givenSuppression } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
@@ -162,7 +162,9 @@ describe('the consent state machine (property-based)', () => {
         return;
       case 'preference': {
         if (contactId === undefined) return;
-        const token = signer().sign('preferences', { contactId });
+        // The person's own link: mailed to the address they have now (its generation).
+        const generation = (await contactOf(person.email))?.addressGeneration;
+        const token = signer().sign('preferences', { contactId, ...generationField(generation) });
         const fields: Record<string, string> = { token, action: action.action };
         if ('listId' in action)
           Object.assign(fields, { listId: action.listId, consentTextVersion: '1', consentTextLocale: 'en' });

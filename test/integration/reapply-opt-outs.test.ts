@@ -83,7 +83,10 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     const [, , , , tracked] = readers.map((reader) => reader.contactId);
     const trackedContact = await findContact(access, tracked ?? '');
     if (trackedContact === undefined) throw new Error('no contact');
-    await setTrackingConsent({ access }, { contact: trackedContact, granted: true, evidence: {} });
+    await setTrackingConsent(
+      { access },
+      { contact: trackedContact, granted: true, evidence: {}, link: { mintedFor: 0 } },
+    );
 
     // The restore point.
     restored = await restoredCopyOf(live);

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SigningKeyring } from '../../shared/config';
-import { createTokenSigner } from '../../shared/tokens';
+import { createTokenSigner, generationField } from '../../shared/tokens';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
@@ -84,6 +84,21 @@ describe('signed tokens', () => {
       data: aggregate,
       keyId: 'a',
     });
+  });
+
+  it('carries the address generation a widening link was mailed to, and leaves it out for 0', () => {
+    const contactId = 'c_01HZX';
+    const first = signer.sign('preferences', { contactId, ...generationField(0) });
+    expect(first).toBe(signer.sign('preferences', { contactId }));
+    expect(signer.verify('preferences', first)).toMatchObject({ ok: true, data: { contactId } });
+    const moved = signer.sign('preferences', { contactId, ...generationField(2) });
+    expect(signer.verify('preferences', moved)).toMatchObject({ ok: true, data: { contactId, gen: 2 } });
+    const confirm = { contactId, listIds: ['weekly-news'], requestIds: ['r_1'], gen: 1 };
+    expect(signer.verify('confirmSubscription', signer.sign('confirmSubscription', confirm))).toMatchObject({
+      ok: true,
+      data: confirm,
+    });
+    expect(() => signer.sign('preferences', { contactId, gen: 0 })).toThrow();
   });
 
   it('rejects a token whose payload was altered', () => {

@@ -40,6 +40,8 @@ export interface PreferenceChoice {
   };
   locale: Locale;
   evidence: ConsentEvidence;
+  /** The address generation the page's link was mailed to (its token's `gen`): widening needs the current one. */
+  link: { mintedFor: number };
 }
 
 type Step = (
@@ -66,7 +68,7 @@ const unsubscribeAll: Step = async (deps, { contactId, locale, evidence }) => {
   return result.kind === 'unsubscribed' ? noticesOf(locale).unsubscribedAll : undefined;
 };
 
-const subscribeAgain: Step = async (deps, { form, locale, evidence }, { before, chosen }) => {
+const subscribeAgain: Step = async (deps, { form, locale, evidence, link }, { before, chosen }) => {
   if (chosen === undefined) return undefined; // the schema requires a list for this action
   const result = await resubscribe(deps, {
     contact: before.contact,
@@ -74,24 +76,25 @@ const subscribeAgain: Step = async (deps, { form, locale, evidence }, { before, 
     previous: chosen.subscription,
     wordingShown: { version: form.consentTextVersion ?? 0, locale: form.consentTextLocale ?? locale },
     evidence,
+    link,
   });
   return result === 'resubscribed' ? noticesOf(locale).resubscribed(chosen.name) : undefined;
 };
 
 /** CCPA opt-out of sale/sharing, recorded on the contact (shared/contacts/do-not-sell.ts). */
-const doNotSell: Step = async (deps, { contactId, form, locale, evidence }) => {
+const doNotSell: Step = async (deps, { contactId, form, locale, evidence, link }) => {
   const optOut = form.action === 'do-not-sell-on';
   const now = new Date();
-  const result = await setDoNotSell(deps.access, contactId, optOut, 'preference-page', evidence, now);
+  const result = await setDoNotSell(deps.access, contactId, optOut, 'preference-page', evidence, now, link);
   if (result !== 'changed') return undefined;
   if (optOut) await recordSelfServiceOptOutOfSale(deps.access, contactId, now);
   const m = contactMessagesFor(locale).doNotSell;
   return optOut ? m.optedOutNotice : m.optedInNotice;
 };
 
-const tracking: Step = async (deps, { form, locale, evidence }, { before }) => {
+const tracking: Step = async (deps, { form, locale, evidence, link }, { before }) => {
   const granted = form.action === 'tracking-on';
-  const result = await setTrackingConsent(deps, { contact: before.contact, granted, evidence });
+  const result = await setTrackingConsent(deps, { contact: before.contact, granted, evidence, link });
   if (result !== 'changed') return undefined;
   return granted ? noticesOf(locale).trackingGranted : noticesOf(locale).trackingRevoked;
 };

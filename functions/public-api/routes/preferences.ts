@@ -166,6 +166,7 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
         form,
         locale,
         evidence,
+        link: { mintedFor: target.gen ?? 0 },
       });
       return c.html(await render(form.token, target.contactId, locale, notice), 200);
     });

@@ -39,6 +39,9 @@ export function marketingPolicy(input: PolicyInput): KindJudgement {
       listId,
       messageId: identity.messageId,
       ...(identity.campaignId === undefined ? {} : { campaignId: identity.campaignId }),
+      ...(recipient.addressGeneration === undefined
+        ? {}
+        : { addressGeneration: recipient.addressGeneration }),
     },
     recipientLocale(recipient),
   );

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import type { Runtime } from '../../shared/runtime';
+import { adminRequest, publicAppFor } from '../support/apps';
+import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * Links mailed to a contact's old address, after the address changed: whoever reads the old mailbox (a
+ * former employer's shared inbox) may still narrow what the person allows, never widen it again
+ * (docs/consent.md, "Who may change consent").
+ */
+describe('links mailed to an address the contact has left', () => {
+  let runtime: Runtime;
+  let streamReader: CampaignRunner;
+  beforeAll(async () => {
+    runtime = await createTestRuntime();
+    streamReader = await testStreamReader(runtime);
+    await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
+    await givenList(runtime, { listId: 'weekly-news' });
+  });
+  afterAll(async () => streamReader.stop());
+
+  const publicApp = () => publicAppFor(runtime);
+  const admin = (path: string, method = 'GET', body?: unknown) =>
+    adminRequest(runtime, path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const signUp = async (body: Record<string, unknown>) => {
+    const response = await publicApp().request('/v1/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await untilRequestsProcessed(runtime);
+    return response;
+  };
+  const tokenIn = (text: string | undefined, path: string) =>
+    new RegExp(`${path}\\?token=([\\w.-]+)`).exec(text ?? '')?.[1] ?? '';
+  const post = (path: string, fields: Record<string, string>) =>
+    publicApp().request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+  const preferenceAction = (token: string, fields: Record<string, string>) =>
+    post('/v1/preferences', { token, ...fields });
+  const resubscribe = {
+    action: 'resubscribe',
+    listId: 'open-news',
+    consentTextVersion: '1',
+    consentTextLocale: 'en',
+  };
+
+  async function subscribedTo(listId: string, extra: Record<string, unknown> = {}) {
+    const email = `person-${randomUUID()}@example.org`;
+    expect((await signUp({ email, lists: [listId], ...extra })).status).toBe(202);
+    return { email, contactId: (await recordsOf(runtime, email))?.contact.contactId ?? '' };
+  }
+
+  /** A marketing email sent now; its footer's preference link, as the person's mailbox received it. */
+  async function footerPreferenceLink(contactId: string, email: string) {
+    const subject = `News ${randomUUID()}`;
+    const sent = await admin('/admin/v1/messages', 'POST', {
+      contactId,
+      kind: 'marketing',
+      listId: 'open-news',
+      subject,
+      text: 'Hi',
+    });
+    expect(sent.status).toBe(202);
+    const mail = (await sentMailTo(email)).find((m) => m.subject === subject);
+    const token = tokenIn(mail?.body.text, 'preferences');
+    expect(token).not.toBe('');
+    return token;
+  }
+
+  async function changeAddress(contactId: string) {
+    const newEmail = `moved-${randomUUID()}@example.org`;
+    expect((await admin(`/admin/v1/contacts/${contactId}`, 'PATCH', { email: newEmail })).status).toBe(202);
+    const mail = (await sentMailTo(newEmail)).at(-1);
+    const response = await post('/v1/email-change', { token: tokenIn(mail?.body.text, 'email-change') });
+    expect(response.status).toBe(200);
+    return newEmail;
+  }
+
+  const sendsMarketing = async (contactId: string) =>
+    (
+      await admin('/admin/v1/messages', 'POST', {
+        contactId,
+        kind: 'marketing',
+        listId: 'open-news',
+        subject: 'News',
+        text: 'Hi',
+      })
+    ).status === 202;
+
+  it('an old preference link cannot rejoin, turn tracking on or lift a complaint; a new one can', async () => {
+    const { email, contactId } = await subscribedTo('open-news');
+    const oldLink = await footerPreferenceLink(contactId, email);
+    const newEmail = await changeAddress(contactId);
+    const newLink = await footerPreferenceLink(contactId, newEmail);
+    // The person, at their new address, leaves everything and complains.
+    await admin(`/admin/v1/contacts/${contactId}/unsubscribe`, 'POST', { allMarketing: true });
+    await givenSuppression(runtime, newEmail, 'complaint', 'marketing-and-announcements');
+
+    const before = await countItems(runtime);
+    for (const fields of [resubscribe, { action: 'tracking-on' }]) {
+      const response = await preferenceAction(oldLink, fields);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('This link is not valid');
+    }
+    expect(await countItems(runtime)).toBe(before);
+    const records = await recordsOf(runtime, newEmail);
+    expect(records?.subscriptions.get('open-news')?.status).toBe('unsubscribed');
+    expect(records?.contact.trackingConsent).toBe(false);
+    expect(records?.contact.marketingOptOut).toBe(true);
+    expect(await sendsMarketing(contactId)).toBe(false);
+
+    // A link mailed to the new address is the person's: it widens, and lifts their complaint.
+    expect((await preferenceAction(newLink, resubscribe)).status).toBe(200);
+    expect((await preferenceAction(newLink, { action: 'tracking-on' })).status).toBe(200);
+    const after = await recordsOf(runtime, newEmail);
+    expect(after?.events.map((event) => event.kind).slice(-3)).toEqual([
+      'resubscribed',
+      'suppression-lifted',
+      'tracking-granted',
+    ]);
+    expect(after?.contact.trackingConsent).toBe(true);
+    expect(await sendsMarketing(contactId)).toBe(true);
+  });
+
+  it('an old preference link still unsubscribes and turns tracking off', async () => {
+    const { email, contactId } = await subscribedTo('open-news', { trackingConsent: true });
+    const oldLink = await footerPreferenceLink(contactId, email);
+    const newEmail = await changeAddress(contactId);
+
+    expect((await preferenceAction(oldLink, { action: 'tracking-off' })).status).toBe(200);
+    const left = await preferenceAction(oldLink, { action: 'unsubscribe', listId: 'open-news' });
+    expect(left.status).toBe(200);
+    const records = await recordsOf(runtime, newEmail);
+    expect(records?.contact.trackingConsent).toBe(false);
+    expect(records?.subscriptions.get('open-news')?.status).toBe('unsubscribed');
+    expect(await sendsMarketing(contactId)).toBe(false);
+  });
+
+  it('a confirmation link mailed to the old address confirms nothing; one mailed to the new does', async () => {
+    const { email, contactId } = await subscribedTo('open-news');
+    await signUp({ email, lists: ['weekly-news'] });
+    const oldMail = (await sentMailTo(email)).filter((m) => m.subject.startsWith('Please confirm')).at(-1);
+    const oldConfirm = tokenIn(oldMail?.body.text, 'confirm');
+    expect(oldConfirm).not.toBe('');
+    const newEmail = await changeAddress(contactId);
+
+    const before = await countItems(runtime);
+    expect((await publicApp().request(`/v1/confirm?token=${oldConfirm}`)).status).toBe(400);
+    expect((await post('/v1/confirm', { token: oldConfirm })).status).toBe(400);
+    expect(await countItems(runtime)).toBe(before);
+    expect((await recordsOf(runtime, newEmail))?.subscriptions.get('weekly-news')?.status).toBe(
+      'unconfirmed',
+    );
+
+    await signUp({ email: newEmail, lists: ['weekly-news'] });
+    const newMail = (await sentMailTo(newEmail)).filter((m) => m.subject.startsWith('Please confirm')).at(-1);
+    expect((await post('/v1/confirm', { token: tokenIn(newMail?.body.text, 'confirm') })).status).toBe(200);
+    expect((await recordsOf(runtime, newEmail))?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
+  });
+});
