@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { Runtime } from '../../shared/runtime';
-import { adminRequest, publicAppFor } from '../support/apps';
 import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
+import { consentRequests, tokenIn } from '../support/consent-requests';
 import { sentMailTo } from '../support/sent-mail';
-import { testStreamReader, untilRequestsProcessed } from '../support/stream';
+import { testStreamReader } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -24,20 +24,7 @@ describe('links mailed to an address the contact has left', () => {
   });
   afterAll(async () => streamReader.stop());
 
-  const publicApp = () => publicAppFor(runtime);
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    adminRequest(runtime, path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const signUp = async (body: Record<string, unknown>) => {
-    const response = await publicApp().request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    await untilRequestsProcessed(runtime);
-    return response;
-  };
-  const tokenIn = (text: string | undefined, path: string) =>
-    new RegExp(`${path}\\?token=([\\w.-]+)`).exec(text ?? '')?.[1] ?? '';
+  const { publicApp, admin, signUp } = consentRequests(() => runtime);
   const post = (path: string, fields: Record<string, string>) =>
     publicApp().request(path, {
       method: 'POST',

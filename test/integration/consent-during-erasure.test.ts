@@ -8,10 +8,10 @@ import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import type { TableAccess } from '../../shared/table-access';
 import { createTokenSigner } from '../../shared/tokens';
-import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
+import { consentRequests } from '../support/consent-requests';
 import { sentMailTo } from '../support/sent-mail';
-import { testStreamReader, untilRequestsProcessed } from '../support/stream';
+import { testStreamReader } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -33,9 +33,8 @@ describe('a click of the person during their erasure', () => {
   afterAll(async () => streamReader.stop());
 
   const address = () => `erased-${randomUUID()}@example.org`;
-  const publicApp = () => publicAppFor(runtime);
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    adminRequest(runtime, path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const requests = consentRequests(() => runtime);
+  const { publicApp, admin } = requests;
   const form = (path: string, fields: Record<string, string>) =>
     publicApp().request(path, {
       method: 'POST',
@@ -43,13 +42,8 @@ describe('a click of the person during their erasure', () => {
       body: new URLSearchParams(fields).toString(),
     });
   const signUp = async (email: string, listId: string) => {
-    const response = await publicApp().request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, lists: [listId] }),
-    });
+    const response = await requests.signUp({ email, lists: [listId] });
     expect(response.status).toBe(202);
-    await untilRequestsProcessed(runtime);
   };
   const confirmLink = async (email: string) => {
     const mail = (await sentMailTo(email)).filter((m) => m.subject.startsWith('Please confirm')).at(-1);

@@ -6,10 +6,10 @@ import { primaryKeyOf, table } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
-import { adminRequest, publicAppFor } from '../support/apps';
 import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
+import { consentRequests, tokenIn } from '../support/consent-requests';
 import { sentMailTo } from '../support/sent-mail';
-import { testStreamReader, untilRequestsProcessed } from '../support/stream';
+import { testStreamReader } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -29,21 +29,7 @@ describe('only the person undoes their opt-out', () => {
   afterAll(async () => streamReader.stop());
 
   const address = () => `person-${randomUUID()}@example.org`;
-  const publicApp = () => publicAppFor(runtime);
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    adminRequest(runtime, path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  /** A signup; resolves once the table's stream has processed it. */
-  const signUp = async (body: Record<string, unknown>) => {
-    const response = await publicApp().request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    await untilRequestsProcessed(runtime);
-    return response;
-  };
-  const tokenIn = (text: string | undefined, path: string) =>
-    new RegExp(`${path}\\?token=([\\w.-]+)`).exec(text ?? '')?.[1] ?? '';
+  const { publicApp, admin, signUp } = consentRequests(() => runtime);
   const confirmLatest = async (email: string) => {
     const mail = (await sentMailTo(email)).filter((m) => m.subject.startsWith('Please confirm')).at(-1);
     return publicApp().request('/v1/confirm', {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createAwsClients, createSendingSesClient, SINGLE_SEND_TIMEOUT_MS } from '../../shared/aws-clients';
+import { createSendingSesClient, SINGLE_SEND_TIMEOUT_MS } from '../../shared/aws-clients';
 import { primaryKeyOf } from '../../shared/data-model';
 import { processPublicRequest } from '../../shared/requests/process-public-request';
 import { publicRequestWorkOf } from '../../shared/requests/public-request-work';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAwsClients, createSendingSesClient } from '../../shared/aws-clients';
+import { createSendingSesClient } from '../../shared/aws-clients';
 import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
 import type { MessageRecord } from '../../shared/sending/message-record';
