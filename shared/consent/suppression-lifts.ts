@@ -1,5 +1,6 @@
-import { GetCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
+import { findErasureRecord } from '../rights/erasure-record';
 import { liftSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import {
@@ -129,12 +130,5 @@ export function erasureNotBegun(access: TableAccess, contactId: string): Transac
 
 /** Whether an erasure of the contact has begun (its first step writes the record, its last deletes the profile). */
 export async function erasureHasBegun(access: TableAccess, contactId: string): Promise<boolean> {
-  const { Item } = await access.documents.send(
-    new GetCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('erasureRecord', { contactId }),
-      ConsistentRead: true,
-    }),
-  );
-  return Item !== undefined;
+  return (await findErasureRecord(access, contactId)) !== undefined;
 }

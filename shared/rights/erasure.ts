@@ -16,6 +16,7 @@ import {
   countErasureEnded,
   countUncountedErasure,
 } from './erasure-count';
+import { findErasureRecord } from './erasure-record';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
 
@@ -81,17 +82,6 @@ const consentPrefix = () => keyPrefix('consentEvent', 'sk', {});
 const messagePrefix = () => keyPrefix('message', 'sk', {});
 const noticePrefix = () => keyPrefix('noticeRecord', 'sk', {});
 const ERASURE_SK = () => primaryKeyOf('erasureRecord', { contactId: 'x' }).sk;
-
-async function findErasureRecord(access: TableAccess, contactId: string): Promise<Item | undefined> {
-  const { Item } = await access.documents.send(
-    new GetCommand({
-      TableName: access.tableName,
-      Key: primaryKeyOf('erasureRecord', { contactId }),
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
 
 function receiptOf(record: Item): ErasureReceipt {
   return {
