@@ -133,6 +133,34 @@ describe('links mailed to an address the contact has left', () => {
     expect(await sendsMarketing(contactId)).toBe(false);
   });
 
+  it('the page behind an old link offers only narrowing, and does not show the new address', async () => {
+    const { email, contactId } = await subscribedTo('open-news');
+    const oldLink = await footerPreferenceLink(contactId, email);
+    const newEmail = await changeAddress(contactId);
+    const newLink = await footerPreferenceLink(contactId, newEmail);
+    expect((await preferenceAction(newLink, { action: 'unsubscribe', listId: 'open-news' })).status).toBe(
+      200,
+    );
+    expect((await preferenceAction(newLink, { action: 'do-not-sell-on' })).status).toBe(200);
+    const page = async (token: string) => {
+      const response = await publicApp().request(`/v1/preferences?token=${encodeURIComponent(token)}`);
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const widenings = ['Subscribe again', 'Allow open tracking', 'Withdraw my do-not-sell request'];
+
+    const oldPage = await page(oldLink);
+    for (const button of widenings) expect(oldPage).not.toContain(button);
+    expect(oldPage).toContain('This link was sent to an earlier email address');
+    expect(oldPage).not.toContain('mo***@');
+    expect(oldPage).toContain('Unsubscribe from all marketing emails');
+
+    const newPage = await page(newLink);
+    for (const button of widenings) expect(newPage).toContain(button);
+    expect(newPage).toContain('Preferences for mo***@example.org');
+    expect(newPage).not.toContain('earlier email address');
+  });
+
   it('a confirmation link mailed to the old address confirms nothing; one mailed to the new does', async () => {
     const { email, contactId } = await subscribedTo('open-news');
     await signUp({ email, lists: ['weekly-news'] });
