@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { batchResponseOf } from '../../shared/stream-replay/lambda-stream-worker';
+import { streamRangeOf } from '../../shared/stream-replay/on-failure-message';
+import type { MessageReport } from '../../shared/stream-replay/replay';
+import { reportText } from '../../shared/stream-replay/replay-report';
+import { queuedFailuresOf } from '../../shared/stream-replay/sqs-failure-queue';
+
+/**
+ * What the replay (`npm run replay-stream-failures`) reads from its two AWS neighbours: the on-failure
+ * queue's messages (ReceiveMessage's answer, whose JSON `aws sqs receive-message` prints too) and the
+ * worker's Invoke answer. The replay itself runs against the local stack in
+ * test/integration/stream-replay.test.ts.
+ */
+
+const documentedBody = readFileSync(
+  new URL('../fixtures/dynamodb-stream/on-failure-message.json', import.meta.url),
+  'utf8',
+);
+
+describe('an on-failure message', () => {
+  it('names the range of the documented example', () => {
+    expect(streamRangeOf(documentedBody)).toEqual({
+      streamArn: 'arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388',
+      shardId: 'shardId-00000001573689847184-864758bb',
+      startSequenceNumber: '800000000003126276362',
+      endSequenceNumber: '800000000003126276362',
+      batchSize: 1,
+      approximateArrivalOfFirstRecord: '2019-11-14T00:13:19Z',
+      approximateArrivalOfLastRecord: '2019-11-14T00:13:19Z',
+      condition: 'RetryAttemptsExhausted',
+    });
+  });
+
+  it('is told apart from what is not one', () => {
+    const documented = JSON.parse(documentedBody);
+    const reversed = {
+      ...documented,
+      DDBStreamBatchInfo: { ...documented.DDBStreamBatchInfo, startSequenceNumber: '900000000003126276362' },
+    };
+    // What the ses-events queue holds: an EventBridge event, no stream position.
+    const sesEvent = { version: '0', 'detail-type': 'Bounce', source: 'aws.ses', detail: {} };
+    expect(streamRangeOf('not json')).toEqual({ unreadable: 'the body is not JSON' });
+    expect(streamRangeOf(JSON.stringify(sesEvent))).toHaveProperty('unreadable');
+    expect(streamRangeOf(JSON.stringify(reversed))).toHaveProperty('unreadable');
+  });
+});
+
+describe("the queue's messages", () => {
+  const received = {
+    Messages: [
+      {
+        MessageId: '8a3c1b2e-0000-4000-8000-000000000001',
+        ReceiptHandle: 'AQEB-first-receipt',
+        MD5OfBody: '0123456789abcdef0123456789abcdef',
+        Body: documentedBody,
+      },
+      { MessageId: '8a3c1b2e-0000-4000-8000-000000000002', Body: documentedBody },
+    ],
+  };
+
+  it('are handed out once each, with the latest receipt handle kept for their delete', () => {
+    const handles = new Map<string, string>();
+    expect(queuedFailuresOf(received, handles)).toEqual([
+      { messageId: '8a3c1b2e-0000-4000-8000-000000000001', body: documentedBody },
+    ]);
+    const again = { Messages: [{ ...received.Messages[0], ReceiptHandle: 'AQEB-second-receipt' }] };
+    expect(queuedFailuresOf(again, handles)).toEqual([]);
+    expect([...handles]).toEqual([['8a3c1b2e-0000-4000-8000-000000000001', 'AQEB-second-receipt']]);
+    expect(queuedFailuresOf({}, handles)).toEqual([]);
+  });
+});
+
+describe("the worker's answer", () => {
+  const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+  it('names the records that failed', () => {
+    const failures = { batchItemFailures: [{ itemIdentifier: '800000000003126276362' }] };
+    expect(batchResponseOf({ Payload: payload(failures) })).toEqual(failures);
+    expect(batchResponseOf({ Payload: payload(null) })).toEqual({ batchItemFailures: [] });
+  });
+
+  it('is an error when the function failed as a whole', () => {
+    const error = { errorType: 'Error', errorMessage: 'Task timed out after 300.00 seconds' };
+    expect(() => batchResponseOf({ FunctionError: 'Unhandled', Payload: payload(error) })).toThrow(
+      'the function failed (Unhandled): Task timed out after 300.00 seconds',
+    );
+    expect(() => batchResponseOf({ Payload: payload({ batchItemFailures: 'no' }) })).toThrow();
+  });
+});
+
+describe('the report', () => {
+  it('says a lost range is lost, and where to find its kinds', () => {
+    const range = streamRangeOf(documentedBody);
+    const report: MessageReport = {
+      messageId: 'm-1',
+      outcome: 'lost',
+      range: 'unreadable' in range ? undefined : range,
+      recordsRead: 0,
+      records: [],
+      failed: [],
+      detail: "the range is past the stream's 24-hour retention (trimmed)",
+      deleted: false,
+    };
+    const text = reportText(report);
+    expect(text).toContain('message m-1: LOST (kept in the queue; --drop-lost deletes it)');
+    expect(text).toContain('were not processed and can no longer be replayed');
+    expect(text).toContain('between 2019-11-14T00:13:19Z and 2019-11-14T00:13:19Z');
+  });
+
+  it('names the replayed records whose item had expired, whose work may have found nothing to do', () => {
+    const range = streamRangeOf(documentedBody);
+    const record = { sequenceNumber: '800000000003126276362', eventName: 'INSERT' };
+    const report: MessageReport = {
+      messageId: 'm-2',
+      outcome: 'replayed',
+      range: 'unreadable' in range ? undefined : range,
+      recordsRead: 3,
+      records: [
+        { ...record, work: 'accepted-request (signup)', expiredAt: '2019-11-14T01:13:19.000Z' },
+        { ...record, work: 'message-open' },
+      ],
+      failed: [],
+      detail: undefined,
+      deleted: true,
+    };
+    const text = reportText(report);
+    expect(text).toContain(
+      'message m-2: replayed (deleted): shard shardId-00000001573689847184-864758bb, records 800000000003126276362 to 800000000003126276362',
+    );
+    expect(text).toContain(
+      '3 record(s) read from the stream, 2 with work for the worker (accepted-request (signup) ×1, message-open ×1), all processed.',
+    );
+    expect(text).toContain(
+      '800000000003126276362 (accepted-request (signup), expired 2019-11-14T01:13:19.000Z)',
+    );
+  });
+});
