@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
 import { batchResponseOf } from '../../shared/stream-replay/lambda-stream-worker';
 import { streamRangeOf } from '../../shared/stream-replay/on-failure-message';
 import type { MessageReport } from '../../shared/stream-replay/replay';
 import { reportText } from '../../shared/stream-replay/replay-report';
 import { queuedFailuresOf } from '../../shared/stream-replay/sqs-failure-queue';
+import { lambdaRecordOf, readStreamRange } from '../../shared/stream-replay/stream-range';
 
 /**
  * What the replay (`npm run replay-stream-failures`) reads from its two AWS neighbours: the on-failure
@@ -134,5 +136,54 @@ describe('the report', () => {
     expect(text).toContain(
       '800000000003126276362 (accepted-request (signup), expired 2019-11-14T01:13:19.000Z)',
     );
+  });
+});
+
+describe('the stream', () => {
+  const range = streamRangeOf(documentedBody);
+  if ('unreadable' in range) throw new Error('the documented message is unreadable');
+  /** A stream that answers every request with the error AWS names `name` (DynamoDB Local never trims). */
+  const answering = (name: string) =>
+    ({
+      send: async () => {
+        throw Object.assign(new Error(`${name} from the stream`), { name });
+      },
+    }) as unknown as DynamoDBStreamsClient;
+
+  it('past its 24 hours, the range is lost; a read that failed otherwise is an error to run again', async () => {
+    expect(await readStreamRange(answering('TrimmedDataAccessException'), range)).toEqual({
+      found: false,
+      lost: "the range is past the stream's 24-hour retention (trimmed)",
+    });
+    await expect(readStreamRange(answering('AccessDeniedException'), range)).rejects.toThrow(
+      'AccessDeniedException from the stream',
+    );
+  });
+
+  it("hands a record on as Lambda's event carries it", () => {
+    const record = {
+      eventID: 'e-1',
+      eventName: 'INSERT' as const,
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-2',
+      dynamodb: {
+        ApproximateCreationDateTime: new Date('2019-11-14T00:13:19.000Z'),
+        Keys: { pk: { S: 'A' } },
+        NewImage: { pk: { S: 'A' }, blob: { B: new Uint8Array([1, 2, 3]) } },
+        SequenceNumber: '800000000003126276362',
+        SizeBytes: 26,
+        StreamViewType: 'NEW_AND_OLD_IMAGES' as const,
+      },
+    };
+    expect(lambdaRecordOf(record, range.streamArn)).toEqual({
+      ...record,
+      dynamodb: {
+        ...record.dynamodb,
+        ApproximateCreationDateTime: 1573690399,
+        NewImage: { pk: { S: 'A' }, blob: { B: 'AQID' } },
+      },
+      eventSourceARN: range.streamArn,
+    });
   });
 });
