@@ -62,7 +62,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv) {
       workOf: streamWorkKindOf,
     },
     args,
-    (report) => process.stdout.write(`${reportText(report)}\n`),
+    (report) => process.stdout.write(`${reportText(report, args.dryRun)}\n`),
   );
   process.stdout.write(`${summaryText(reports, args.dryRun)}\n`);
   const good = args.dryRun ? 'would-replay' : 'replayed';

@@ -32,23 +32,36 @@ function expiredText(report: MessageReport): string {
 
 const keptOrDeleted = (report: MessageReport) => (report.deleted ? 'deleted' : 'kept in the queue');
 
-function lostText(report: MessageReport, range: StreamRange): string {
+/** What became of the records of a partly lost range that were still in the stream. */
+function partlyText(report: MessageReport, dryRun: boolean): string {
+  const outcome = dryRun
+    ? 'not replayed: a dry run'
+    : report.failed.length > 0
+      ? `replayed; failed again: ${report.failed.join(', ')}`
+      : 'replayed, all processed';
+  return `${report.records.length} with work for the worker: ${kindsText(report)}; ${outcome}`;
+}
+
+function lostText(report: MessageReport, range: StreamRange, dryRun: boolean): string {
   const between = [range.approximateArrivalOfFirstRecord, range.approximateArrivalOfLastRecord]
     .filter(Boolean)
     .join(' and ');
+  const partly = report.recordsRead > 0;
   return [
-    `LOST (${keptOrDeleted(report)}${report.deleted ? '' : '; --drop-lost deletes it'}): ${report.detail}.`,
-    `  The ${range.batchSize ?? 'unknown number of'} record(s) of ${rangeText(range)} were not processed and can no longer be replayed.`,
+    `${partly ? 'PARTLY LOST' : 'LOST'} (${keptOrDeleted(report)}${report.deleted ? '' : '; --drop-lost deletes it'}): ${report.detail}.`,
+    partly
+      ? `  Of ${rangeText(range)}, the ${report.recordsRead} record(s) still in the stream were read again (${partlyText(report, dryRun)}); the earlier ones were not processed and can no longer be replayed.`
+      : `  The ${range.batchSize ?? 'unknown number of'} record(s) of ${rangeText(range)} were not processed and can no longer be replayed.`,
     `  Which kinds they were: the worker logged each at error ("stream record could not be processed" or "… could not be read", with its kind and sequenceNumber)${between ? ` between ${between}` : ''}.`,
     '  What each kind loses, and what to do: docs/architecture.md, "When a consumer fails".',
   ].join('\n');
 }
 
-export function reportText(report: MessageReport): string {
+export function reportText(report: MessageReport, dryRun = false): string {
   const head = `message ${report.messageId}: `;
   const range = report.range;
   if (range === undefined) return `${head}UNREADABLE (kept in the queue): ${report.detail}.`;
-  if (report.outcome === 'lost') return head + lostText(report, range);
+  if (report.outcome === 'lost') return head + lostText(report, range, dryRun);
   const counts = `${report.recordsRead} record(s) read from the stream, ${report.records.length} with work for the worker (${kindsText(report)})`;
   if (report.outcome === 'would-replay') {
     const lines = report.records.map(

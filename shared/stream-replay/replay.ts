@@ -48,7 +48,10 @@ export interface ReplayDependencies {
 export interface ReplayOptions {
   /** List what would be replayed; invoke nothing, delete nothing. */
   dryRun: boolean;
-  /** Delete the messages whose range is lost, once reported (they can never be replayed). */
+  /**
+   * Delete the messages whose range is lost, once reported (they can never be replayed); one partly lost
+   * only if the records still in the stream were all processed.
+   */
   dropLost: boolean;
 }
 
@@ -115,8 +118,8 @@ async function settled(
   options: ReplayOptions,
 ): Promise<MessageReport> {
   const report = await replayMessage(deps, message, options);
-  const deletable =
-    !options.dryRun && (report.outcome === 'replayed' || (report.outcome === 'lost' && options.dropLost));
+  const lostForGood = report.outcome === 'lost' && options.dropLost && report.failed.length === 0;
+  const deletable = !options.dryRun && (report.outcome === 'replayed' || lostForGood);
   if (!deletable) return report;
   try {
     await deps.queue.delete(message);
@@ -149,11 +152,19 @@ async function replayMessage(
   });
   const records = withWork.map(({ record, work }) => replayedRecord(record, work));
   const found = { ...base, range, recordsRead: events.length, records };
-  if (options.dryRun) return { ...found, outcome: 'would-replay', detail: undefined };
+  // Partly trimmed: the records still in the stream are replayed, and the message is reported lost.
+  if (options.dryRun) {
+    return read.trimmed === undefined
+      ? { ...found, outcome: 'would-replay', detail: undefined }
+      : { ...found, outcome: 'lost', detail: read.trimmed };
+  }
   const { failed, detail } = await invokeInBatches(
     deps.worker,
     withWork.map(({ record }) => record),
   );
+  if (read.trimmed !== undefined) {
+    return { ...found, outcome: 'lost', failed, detail: [read.trimmed, detail].filter(Boolean).join('; ') };
+  }
   return { ...found, outcome: failed.length === 0 ? 'replayed' : 'failed', failed, detail };
 }
 

@@ -14,7 +14,15 @@ import type { StreamRange } from './on-failure-message';
  * error, a missing permission: worth running again).
  */
 
-export type RangeRead = { found: true; records: _Record[] } | { found: false; lost: string };
+/**
+ * The range's records; `trimmed` when only its first ones are gone (the stream trims its oldest records
+ * first, so a range that straddles the 24-hour mark keeps its later records): why, in the operator's words.
+ */
+export type RangeRead =
+  | { found: true; records: _Record[]; trimmed?: string }
+  | { found: false; lost: string };
+
+const TRIMMED = "the range is past the stream's 24-hour retention (trimmed)";
 
 /**
  * GetRecords may answer an empty page before the records further on (AWS: "it might take multiple calls
@@ -26,25 +34,34 @@ const MAX_EMPTY_PAGES = 50;
 /** A stream's answer meaning the range can never be read again, in the operator's words; else undefined. */
 function lostReason(error: unknown): string | undefined {
   const name = (error as { name?: string }).name;
-  if (name === 'TrimmedDataAccessException') {
-    return "the range is past the stream's 24-hour retention (trimmed)";
-  }
+  if (name === 'TrimmedDataAccessException') return TRIMMED;
   if (name === 'ResourceNotFoundException') {
     return 'its shard or stream no longer exists (past the 24-hour retention, or the stream was replaced)';
   }
   return undefined;
 }
 
-async function iteratorAtStart(streams: DynamoDBStreamsClient, range: StreamRange) {
+async function iteratorAt(streams: DynamoDBStreamsClient, range: StreamRange, at: 'start' | 'oldest') {
   const { ShardIterator } = await streams.send(
     new GetShardIteratorCommand({
       StreamArn: range.streamArn,
       ShardId: range.shardId,
-      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
-      SequenceNumber: range.startSequenceNumber,
+      ...(at === 'start'
+        ? { ShardIteratorType: 'AT_SEQUENCE_NUMBER', SequenceNumber: range.startSequenceNumber }
+        : { ShardIteratorType: 'TRIM_HORIZON' }),
     }),
   );
   return ShardIterator;
+}
+
+/** Where reading starts: the range's first record, or, that one trimmed, the shard's oldest left. */
+async function startOfRange(streams: DynamoDBStreamsClient, range: StreamRange) {
+  try {
+    return { iterator: await iteratorAt(streams, range, 'start'), trimmed: false };
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'TrimmedDataAccessException') throw error;
+    return { iterator: await iteratorAt(streams, range, 'oldest'), trimmed: true };
+  }
 }
 
 /** The records of `range`, in stream order; a shard closed before the range's end yields what it held. */
@@ -53,7 +70,16 @@ export async function readStreamRange(
   range: StreamRange,
 ): Promise<RangeRead> {
   try {
-    return { found: true, records: await recordsOfRange(streams, range) };
+    const { iterator, trimmed } = await startOfRange(streams, range);
+    const records = await recordsUpToEnd(streams, iterator, range);
+    if (!trimmed) return { found: true, records };
+    const first = records[0]?.dynamodb?.SequenceNumber;
+    if (first === undefined) return { found: false, lost: TRIMMED };
+    return {
+      found: true,
+      records,
+      trimmed: `its records before ${first} are past the stream's 24-hour retention (trimmed)`,
+    };
   } catch (error) {
     const lost = lostReason(error);
     if (lost === undefined) throw error;
@@ -61,10 +87,14 @@ export async function readStreamRange(
   }
 }
 
-async function recordsOfRange(streams: DynamoDBStreamsClient, range: StreamRange): Promise<_Record[]> {
+async function recordsUpToEnd(
+  streams: DynamoDBStreamsClient,
+  first: string | undefined,
+  range: StreamRange,
+): Promise<_Record[]> {
   const end = BigInt(range.endSequenceNumber);
   const records: _Record[] = [];
-  let iterator = await iteratorAtStart(streams, range);
+  let iterator = first;
   let emptyPages = 0;
   while (iterator !== undefined) {
     const { Records = [], NextShardIterator } = await streams.send(

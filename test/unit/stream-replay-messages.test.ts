@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { type DynamoDBStreamsClient, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
 import { batchResponseOf } from '../../shared/stream-replay/lambda-stream-worker';
 import { streamRangeOf } from '../../shared/stream-replay/on-failure-message';
-import type { MessageReport } from '../../shared/stream-replay/replay';
+import { type MessageReport, replayStreamFailures } from '../../shared/stream-replay/replay';
 import { reportText } from '../../shared/stream-replay/replay-report';
 import { queuedFailuresOf } from '../../shared/stream-replay/sqs-failure-queue';
 import { lambdaRecordOf, readStreamRange } from '../../shared/stream-replay/stream-range';
@@ -185,5 +185,66 @@ describe('the stream', () => {
       },
       eventSourceARN: range.streamArn,
     });
+  });
+});
+
+describe('a range whose first records were trimmed', () => {
+  const documented = JSON.parse(documentedBody);
+  const body = JSON.stringify({
+    ...documented,
+    DDBStreamBatchInfo: { ...documented.DDBStreamBatchInfo, endSequenceNumber: '800000000003126276365' },
+  });
+  const record = (sequenceNumber: string) => ({
+    eventName: 'INSERT',
+    dynamodb: { SequenceNumber: sequenceNumber, NewImage: { pk: { S: sequenceNumber } } },
+  });
+  /** Trimmed up to …364: the range's start is gone, its last two records are still there. */
+  const streams = {
+    send: async (command: unknown) => {
+      if (!(command instanceof GetShardIteratorCommand)) {
+        return { Records: ['364', '365', '366'].map((end) => record(`800000000003126276${end}`)) };
+      }
+      if (command.input.ShardIteratorType === 'AT_SEQUENCE_NUMBER') {
+        throw Object.assign(new Error('trimmed'), { name: 'TrimmedDataAccessException' });
+      }
+      return { ShardIterator: 'oldest' };
+    },
+  } as unknown as DynamoDBStreamsClient;
+
+  async function replayed(dropLost: boolean) {
+    const sent: string[] = [];
+    const deleted: string[] = [];
+    const waiting = [[{ messageId: 'm-3', body }]];
+    const [report] = await replayStreamFailures(
+      {
+        queue: {
+          receive: async () => waiting.shift() ?? [],
+          delete: async (message) => void deleted.push(message.messageId),
+          release: async () => undefined,
+        },
+        streams,
+        worker: {
+          invoke: async (event) => {
+            sent.push(...event.Records.map((one) => one.dynamodb?.SequenceNumber ?? ''));
+            return { batchItemFailures: [] };
+          },
+        },
+        workOf: () => 'message-open',
+      },
+      { dryRun: false, dropLost },
+    );
+    return { report: report as MessageReport, sent, deleted };
+  }
+
+  it('replays the records left, and reports the range partly lost', async () => {
+    const { report, sent, deleted } = await replayed(false);
+    expect(deleted).toEqual([]);
+    expect(sent).toEqual(['800000000003126276364', '800000000003126276365']);
+    expect(report).toMatchObject({ outcome: 'lost', recordsRead: 2, failed: [], deleted: false });
+    expect(reportText(report)).toContain(
+      "PARTLY LOST (kept in the queue; --drop-lost deletes it): its records before 800000000003126276364 are past the stream's 24-hour retention (trimmed).",
+    );
+    expect(reportText(report)).toContain('message-open ×2; replayed, all processed');
+    expect((await replayed(true)).deleted).toEqual(['m-3']);
   });
 });
