@@ -58,7 +58,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv) {
     {
       queue: sqsFailureQueue(new SQSClient({ region }), args.queueUrl),
       streams: new DynamoDBStreamsClient({ region }),
-      worker: lambdaStreamWorker(new LambdaClient({ region }), args.functionName),
+      // Throttling is likely while a campaign holds the worker's reserved concurrency: more patience than
+      // the SDK's 3 attempts before a batch counts as failed.
+      worker: lambdaStreamWorker(new LambdaClient({ region, maxAttempts: 8 }), args.functionName),
       workOf: streamWorkKindOf,
     },
     args,
