@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
 import type { ListPreference, Preferences } from '../../../shared/consent/preferences';
+import { trackingWording } from '../../../shared/consent/tracking-wording';
 import { maskEmail } from '../../../shared/email-address';
 import { htmlPage } from '../../../shared/http/html-page';
 import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
@@ -49,7 +50,7 @@ const actionForm = (
   action: string,
   label: string,
   listId?: string,
-  wording?: ConsentText,
+  wording?: Pick<ConsentText, 'version' | 'locale'>,
 ) =>
   html`<form method="post" action="preferences">
 <input type="hidden" name="token" value="${token}">
@@ -65,6 +66,16 @@ ${
 }
 <button type="submit">${label}</button>
 </form>`;
+
+/**
+ * Allowing open tracking: the wording it is agreed to, shown beside the button, and its version and
+ * language coming back with the choice (recorded on the ledger, consent/tracking-wording.ts).
+ */
+function allowTrackingForm(token: string, locale: Locale, companyName: string) {
+  const wording = trackingWording(locale, companyName);
+  return html`<p>${wording.text}</p>
+${actionForm(token, locale, 'tracking-on', messagesFor(locale).preferences.allowTracking, undefined, wording.reference)}`;
+}
 
 /**
  * CCPA: "Do not sell or share my personal information", a button like every other choice here. Opting
@@ -112,12 +123,17 @@ ${action}
 </li>`;
 }
 
-function trackingSection(token: string, locale: Locale, trackingConsent: boolean, linkWidens: boolean) {
+function trackingSection(
+  page: { token: string; locale: Locale; companyName: string },
+  trackingConsent: boolean,
+  linkWidens: boolean,
+) {
+  const { token, locale } = page;
   const m = messagesFor(locale).preferences;
   const button = trackingConsent
     ? actionForm(token, locale, 'tracking-off', m.stopTracking)
     : linkWidens
-      ? actionForm(token, locale, 'tracking-on', m.allowTracking)
+      ? allowTrackingForm(token, locale, page.companyName)
       : '';
   return html`<h2>${trackingConsent ? m.trackingOn : m.trackingOff}</h2>
 ${button}`;
@@ -149,7 +165,7 @@ ${preferences.lists.length === 0 ? html`<p>${m.noLists}</p>` : ''}
 ${preferences.lists.map((list) => listItem(token, locale, list, linkWidens))}
 </ul>
 ${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubscribe-all', m.unsubscribeAll) : html`<p>${m.allMarketingStopped}</p>`}
-${trackingSection(token, locale, contact.trackingConsent, linkWidens)}
+${trackingSection(options, contact.trackingConsent, linkWidens)}
 ${contact.lastOpenedOn === undefined ? '' : html`<p>${m.lastOpenedOn(contact.lastOpenedOn)}</p>`}
 ${doNotSellSection(token, locale, contact.doNotSell, linkWidens)}
 ${dataRequestSection(token, locale)}
