@@ -2,7 +2,7 @@ import type { ConsentTextReference } from '../consent/consent-events';
 import type { SubscriptionStatus } from '../consent/subscriptions';
 import type { Locale } from '../i18n/locales';
 import type { RightsRequestStatus } from '../rights/rights-request-rules';
-import type { Suppression } from '../suppressions/suppressions';
+import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
 import type { PixelMode, TrackingMode } from '../tracking/tracking-modes';
 
 /**
@@ -193,3 +193,6 @@ export interface Refusal {
 export type PolicyDecision =
   | { allowed: true; message: DecoratedMessage; exemption: Exemption | null }
   | { allowed: false; refusals: Refusal[] };
+
+/** Suppression reasons that stop even service announcements (an address that cannot or must not receive mail). */
+export const undeliverableReasons: readonly SuppressionReason[] = ['hard-bounce', 'soft-bounces', 'erased'];

@@ -450,7 +450,7 @@ export interface paths {
         put?: never;
         /**
          * Send a service announcement to every active account holder, or a notice to everyone concerned (through the campaign fan-out)
-         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never contacts without an account, deactivated accounts or suppressed addresses (bounced, erased, blocked, `unsubscribed`); after a complaint, security notices only. Policy-change and security notices may be aimed at every contact held or at chosen contacts (`audience`): the account holders among them receive them, under the same suppression and complaint rules; each recipient sent one gets a notice record with `policyVersion`, kept after the message expires and shown in their export. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
+         * @description Each recipient goes through the compliance policy: announcements reach account holders who left marketing, never deactivated accounts or bounced/erased addresses; after a complaint, security notices only. Policy-change and security notices may instead go to every contact held or to chosen contacts (`audience`), under the same suppression and complaint rules; each recipient sent one gets a notice record with `policyVersion`, kept after the message expires and shown in their export. Promotional wording (read after Unicode normalisation, in the subject, the text part and the visible text of the HTML part) is refused unless `promotionalOverride.reason` is given (recorded); hidden content in the HTML part (display:none, zero size, text coloured like its background…) is always refused.
          */
         post: operations["createAnnouncement"];
         delete?: never;
@@ -1532,7 +1532,7 @@ export interface components {
                 reason: string;
             };
         };
-        /** @description `account-holders` (the default): every active account holder. `all-contacts`: every contact held (subscribers of any list, former subscribers, account holders, imports), and `chosen-contacts`: the contacts named (up to 1000, e.g. those a breach affected), both for policy-change and security-notice notices only. Whatever the audience, only current account holders receive an announcement: any other contact is skipped as `not_account_holder`. */
+        /** @description `account-holders` (the default): every active account holder. `all-contacts`: every contact held (subscribers of any list, former subscribers, account holders, imports), and `chosen-contacts`: the contacts named (up to 1000, e.g. those a breach affected), both for policy-change and security-notice notices only. */
         AnnouncementAudience: {
             /** @enum {string} */
             type: "account-holders";

@@ -1,4 +1,3 @@
-import type { SuppressionReason } from '../../suppressions/suppressions';
 import { judgeAnnouncementContent } from '../announcement-content';
 import { announcementFooter } from '../footer';
 import {
@@ -8,40 +7,24 @@ import {
   noticeCategories,
   type RecipientState,
   type Refusal,
+  undeliverableReasons,
 } from '../message-types';
 import { isOneOf, type KindJudgement, type PolicyInput, recipientLocale } from './kind-policy';
 
 /**
  * Service announcements (handbook promise 3): who may receive one is decided here and nowhere else.
- * They go only to current account holders (an account that is not deactivated), whatever their marketing
- * choices: the account (the contract) is the basis of the exemption recorded with each. A policy-change or
- * security notice may be aimed at everyone concerned (every contact, or chosen ones), but only the account
- * holders among them receive it: the others are refused one by one (`not_account_holder`), so an
- * announcement is never a way to mail a contact who is not an account holder (a pending signup, an
- * import, a former subscriber). Never to an address under a suppression that means "do not mail"
- * (bounced, erased, suppressed by the operator, `unsubscribed`), and to one that complained only when they
- * are security notices. Their content must not promote anything (announcement-content.ts).
+ * They go to account holders whose account is not deactivated, whatever their marketing choices (that is
+ * the exemption recorded with each); a policy-change or security notice may instead go to everyone
+ * concerned (any contact held: subscribers, former subscribers, imports, account holders, chosen ones).
+ * Never to an address that cannot or must not receive mail (bounced, erased, suppressed by the operator),
+ * and to one that complained only when they are security notices, whatever the audience.
+ * Their content must not promote anything (announcement-content.ts).
  */
-
-/**
- * Suppressions that stop every announcement. `unsubscribed` is among them: leaving marketing is recorded
- * on the contact (`marketingOptOut`, the subscription), which announcements pass; an `unsubscribed`
- * suppression is an entry about the address (scope `all`), which nothing here writes for a marketing
- * choice (a legacy import, a restore), so its meaning cannot be narrowed: it is read as "do not mail".
- * A complaint (scope `marketing-and-announcements`) leaves security notices only, below.
- */
-const STOPS_EVERY_ANNOUNCEMENT: ReadonlySet<SuppressionReason> = new Set<SuppressionReason>([
-  'hard-bounce',
-  'soft-bounces',
-  'erased',
-  'admin',
-  'unsubscribed',
-]);
 
 const EXEMPTION_REASONS: Record<AnnouncementAudience, string> = {
   'account-holders': 'account holder: service announcements are exempt from marketing opt-outs',
   'everyone-concerned':
-    'account holder concerned: policy-change and security notices reach the account holders they concern, whatever their marketing choices',
+    'person concerned: policy-change and security notices are owed to everyone whose data is held, whatever their marketing choices',
 };
 
 export function announcementPolicy(input: PolicyInput): KindJudgement {
@@ -89,8 +72,8 @@ function categoryRequired(): Refusal {
 }
 
 /**
- * Current account holders only, whatever the audience (notices to everyone concerned included); a
- * suppression that means "do not mail" stops them all, a complaint all but security notices.
+ * Account holders with an active account, or (notices only) anyone concerned; suppression stops them all,
+ * a complaint all but security notices.
  */
 function audienceRefusals(
   recipient: RecipientState,
@@ -98,50 +81,39 @@ function audienceRefusals(
   audience: AnnouncementAudience,
 ): Refusal[] {
   const refusals: Refusal[] = [];
-  if (audience === 'everyone-concerned' && category !== undefined && !isOneOf(noticeCategories, category)) {
-    refusals.push({
-      code: 'notice_category_required',
-      message: `Only ${noticeCategories.join(' and ')} notices may be aimed beyond account holders; send this one to account holders.`,
-      field: 'category',
-    });
-  }
-  if (!recipient.accountHolder) {
+  if (audience === 'everyone-concerned') {
+    if (category !== undefined && !isOneOf(noticeCategories, category)) {
+      refusals.push({
+        code: 'notice_category_required',
+        message: `Only ${noticeCategories.join(' and ')} notices may go beyond account holders; send this one to account holders.`,
+        field: 'category',
+      });
+    }
+  } else if (!recipient.accountHolder) {
     refusals.push({
       code: 'not_account_holder',
       message:
         'Service announcements go only to account holders; this recipient has no account (send marketing with consent instead).',
     });
   }
-  if (recipient.accountStatus === 'deactivated') {
+  if (audience === 'account-holders' && recipient.accountStatus === 'deactivated') {
     refusals.push({
       code: 'account_deactivated',
       message: 'The recipient’s account is deactivated; service announcements are no longer sent to it.',
     });
   }
-  return [...refusals, ...suppressionRefusals(recipient, category)];
-}
-
-function suppressionRefusals(
-  recipient: RecipientState,
-  category: AnnouncementCategory | undefined,
-): Refusal[] {
   const reason = recipient.suppression?.reason;
-  if (reason !== undefined && STOPS_EVERY_ANNOUNCEMENT.has(reason)) {
-    return [
-      {
-        code: 'suppressed',
-        message: `The address is on the suppression list (${reason}); not even service announcements may be sent to it.`,
-      },
-    ];
+  if (reason !== undefined && (undeliverableReasons.includes(reason) || reason === 'admin')) {
+    refusals.push({
+      code: 'suppressed',
+      message: `The address is on the suppression list (${reason}); not even service announcements may be sent to it.`,
+    });
+  } else if (reason === 'complaint' && category !== 'security-notice') {
+    refusals.push({
+      code: 'complaint_allows_security_notices_only',
+      message: 'The recipient reported our email as spam; only security notices may still be sent to them.',
+      field: 'category',
+    });
   }
-  if (reason === 'complaint' && category !== 'security-notice') {
-    return [
-      {
-        code: 'complaint_allows_security_notices_only',
-        message: 'The recipient reported our email as spam; only security notices may still be sent to them.',
-        field: 'category',
-      },
-    ];
-  }
-  return [];
+  return refusals;
 }
