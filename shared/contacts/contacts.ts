@@ -71,6 +71,7 @@ export type SendingContact = Pick<
   | 'trackingConsent'
   | 'marketingOptOut'
   | 'addressGeneration'
+  | 'expiresAt'
 >;
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -51,6 +51,8 @@ export const contactSendingView = itemView(
     trackingConsent: true,
     marketingOptOut: true,
     addressGeneration: true,
+    // Present only while the contact exists solely through unconfirmed signups (no relationship yet).
+    expiresAt: true,
   }),
 );
 

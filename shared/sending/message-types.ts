@@ -95,6 +95,11 @@ export interface RecipientState {
    * by the preference link so that it widens consent only while the address is the one it was mailed to.
    */
   addressGeneration?: number;
+  /**
+   * The contact exists only through signups not yet confirmed (unconfirmed-expiry.ts `isPendingOnly`):
+   * nothing connects the person to us yet, so only the confirmation may be sent.
+   */
+  pendingOnly?: boolean;
   suppression: Pick<Suppression, 'reason' | 'scope'> | null;
   /** Marketing: the recipient's subscription to the draft's list, if any. */
   subscription: {
@@ -161,6 +166,7 @@ export const refusalCodes = [
   'not_account_holder',
   'account_deactivated',
   'notice_category_required',
+  'unconfirmed_signup_only',
   'complaint_allows_security_notices_only',
   'promotional_announcement',
   'announcement_hidden_content',

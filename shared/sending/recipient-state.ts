@@ -1,4 +1,5 @@
 import { type Subscription, subscriptionsOf } from '../consent/subscriptions';
+import { isPendingOnly } from '../consent/unconfirmed-expiry';
 import type { Contact, SendingContact } from '../contacts/contacts';
 import { findList, type MailingList } from '../lists/lists';
 import { findRightsRequest } from '../rights/rights-requests';
@@ -56,6 +57,7 @@ export function recipientStateOf(contact: SendingContact, reads: RecipientReads)
     trackingConsent: contact.trackingConsent,
     marketingOptOut: contact.marketingOptOut,
     ...(contact.addressGeneration === undefined ? {} : { addressGeneration: contact.addressGeneration }),
+    ...(isPendingOnly(contact) ? { pendingOnly: true } : {}),
     suppression: suppression === undefined ? null : { reason: suppression.reason, scope: suppression.scope },
     subscription:
       subscription === undefined

@@ -169,6 +169,13 @@ describe('compliance policy: each refusal code', () => {
       message: /may go beyond account holders/,
     },
     {
+      code: 'unconfirmed_signup_only',
+      draft: announcement({ category: 'policy-change', audience: 'everyone-concerned' }),
+      state: recipient({ subscription: null, list: null, pendingOnly: true }),
+      field: 'category',
+      message: /only through a signup nobody has confirmed/,
+    },
+    {
       code: 'complaint_allows_security_notices_only',
       draft: announcement({ category: 'policy-change' }),
       state: accountHolder({ suppression: { reason: 'complaint', scope: 'marketing-and-announcements' } }),
@@ -819,6 +826,12 @@ describe('compliance policy: service announcements', () => {
     ] as const)('are refused to a %s address like any announcement', (_, reason, code) => {
       const state = recipient({ subscription: null, list: null, suppression: { reason, scope: 'all' } });
       expect(codes(check(notice(), state))).toEqual([code]);
+    });
+
+    it('reach a contact that exists only through an unconfirmed signup with a security notice only', () => {
+      const pendingOnly = recipient({ subscription: null, list: null, pendingOnly: true });
+      expect(codes(check(notice(), pendingOnly))).toEqual(['unconfirmed_signup_only']);
+      allowed(check(notice({ category: 'security-notice' }), pendingOnly));
     });
 
     it('reach a complaining address with a security notice only', () => {

@@ -72,8 +72,10 @@ function categoryRequired(): Refusal {
 }
 
 /**
- * Account holders with an active account, or (notices only) anyone concerned; suppression stops them all,
- * a complaint all but security notices.
+ * Account holders with an active account, or (notices only) anyone concerned: a contact with a
+ * relationship; one that exists only through a signup nobody confirmed (the all-contacts index leaves it
+ * out, an operator may choose it by id) only for a security notice, which a breach of its data is owed.
+ * Suppression stops them all, a complaint all but security notices.
  */
 function audienceRefusals(
   recipient: RecipientState,
@@ -86,6 +88,14 @@ function audienceRefusals(
       refusals.push({
         code: 'notice_category_required',
         message: `Only ${noticeCategories.join(' and ')} notices may go beyond account holders; send this one to account holders.`,
+        field: 'category',
+      });
+    }
+    if (recipient.pendingOnly === true && category !== 'security-notice') {
+      refusals.push({
+        code: 'unconfirmed_signup_only',
+        message:
+          'This contact exists only through a signup nobody has confirmed: nothing connects them to us yet, so only a security notice (their data was affected) may reach them besides the confirmation email.',
         field: 'category',
       });
     }
@@ -102,18 +112,35 @@ function audienceRefusals(
       message: 'The recipient’s account is deactivated; service announcements are no longer sent to it.',
     });
   }
+  return [...refusals, ...suppressionRefusals(recipient, category)];
+}
+
+/**
+ * Suppressions that stop even service announcements: an address that cannot or must not receive mail. An
+ * `unsubscribed` entry is a marketing choice, which announcements pass (handbook promise 3); a complaint
+ * leaves security notices only.
+ */
+function suppressionRefusals(
+  recipient: RecipientState,
+  category: AnnouncementCategory | undefined,
+): Refusal[] {
   const reason = recipient.suppression?.reason;
   if (reason !== undefined && (undeliverableReasons.includes(reason) || reason === 'admin')) {
-    refusals.push({
-      code: 'suppressed',
-      message: `The address is on the suppression list (${reason}); not even service announcements may be sent to it.`,
-    });
-  } else if (reason === 'complaint' && category !== 'security-notice') {
-    refusals.push({
-      code: 'complaint_allows_security_notices_only',
-      message: 'The recipient reported our email as spam; only security notices may still be sent to them.',
-      field: 'category',
-    });
+    return [
+      {
+        code: 'suppressed',
+        message: `The address is on the suppression list (${reason}); not even service announcements may be sent to it.`,
+      },
+    ];
   }
-  return refusals;
+  if (reason === 'complaint' && category !== 'security-notice') {
+    return [
+      {
+        code: 'complaint_allows_security_notices_only',
+        message: 'The recipient reported our email as spam; only security notices may still be sent to them.',
+        field: 'category',
+      },
+    ];
+  }
+  return [];
 }
