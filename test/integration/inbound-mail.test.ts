@@ -35,6 +35,7 @@ type Fixture =
   | 'reply-unsubscribe-unauthenticated'
   | 'reply-unsubscribe-dmarc-fail'
   | 'reply-unsubscribe-spf-fail-dkim-pass'
+  | 'reply-unsubscribe-dkim-other-domain'
   | 'reply-to-question'
   | 'reply-to-unsubscribe';
 
@@ -316,6 +317,10 @@ describe('inbound mail: unsubscribe by reply', () => {
       [
         'SPF failed on a domain without DMARC, even with DKIM passing',
         'reply-unsubscribe-spf-fail-dkim-pass',
+      ],
+      [
+        "only DKIM passed, for a domain other than the sender's (no SPF record, no DMARC)",
+        'reply-unsubscribe-dkim-other-domain',
       ],
     ] as const)('changes nothing when %s', async (_, fixture) => {
       const reader = await subscribedReader();
