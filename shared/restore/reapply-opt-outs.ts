@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { suppressUnsubscribedAddress } from '../consent/address-opt-outs';
 import { authorityOfMethod, saleChoiceOnRecord } from '../consent/consent-authority';
 import {
   type ContactConsentFlags,
@@ -99,10 +100,30 @@ async function reapplyEvent(
         evidence: reappliedEvidence(event),
       },
     );
+    if (result.kind === 'unknown-contact') return reapplyAddressOptOut(deps, event);
     return unsubscribeOutcome[result.kind];
   }
   if (event.kind === 'erased') return reapplyErasure(deps, event);
   return reapplyContactOptOut(target, event, at);
+}
+
+/**
+ * An unsubscribe of a contact the restored table does not have (created after the restore point): nothing
+ * to unsubscribe there, but a later import of the address would make it `confirmed` again. The address
+ * (read from the old table's contact) gets an `unsubscribed` suppression instead, with the event's time
+ * and id (address-opt-outs.ts). A contact erased meanwhile has none left: its erasure's suppression is
+ * re-applied above.
+ */
+async function reapplyAddressOptOut(deps: ReapplyDependencies, event: ConsentEvent): Promise<ReapplyOutcome> {
+  const formerContact = await findContact(deps.source, event.contactId);
+  if (formerContact === undefined) return 'unknown-contact';
+  const optOut = {
+    emailHash: formerContact.emailHash,
+    createdAt: event.occurredAt,
+    sourceEventId: event.eventId,
+  };
+  const result = await suppressUnsubscribedAddress(deps.target, optOut);
+  return result === 'suppressed' ? 'reapplied' : 'unchanged';
 }
 
 /** Tracking and sale: the contact's flag, set as the first time by the consent owner, with its event. */
@@ -171,9 +192,17 @@ async function reapplyErasure(deps: ReapplyDependencies, event: ConsentEvent): P
   return 'reapplied';
 }
 
+/** How much each scope stops: a suppression is replaced only by a broader one. */
+const SCOPE_BREADTH: Record<Suppression['scope'], number> = {
+  marketing: 0,
+  'marketing-and-announcements': 1,
+  all: 2,
+};
+
 /**
  * Never less suppressed than either table: the old table's entry goes in where the restored one has none,
- * or has only a narrower one (a complaint's `marketing-and-announcements` against an `all`).
+ * or has only a narrower one (a complaint's `marketing-and-announcements` against an `all`, an
+ * unsubscribed address's `marketing` against either).
  */
 async function reapplySuppression(
   target: TableAccess,
@@ -181,7 +210,7 @@ async function reapplySuppression(
   attempt = 1,
 ): Promise<ReapplyOutcome> {
   const current = await findSuppression(target, suppression.emailHash);
-  const broader = current !== undefined && current.scope !== 'all' && suppression.scope === 'all';
+  const broader = current !== undefined && SCOPE_BREADTH[suppression.scope] > SCOPE_BREADTH[current.scope];
   if (current !== undefined && !broader) return 'unchanged';
   try {
     await target.documents.send(

@@ -72,6 +72,7 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
   let since: string;
   const readers: { contactId: string; email: string }[] = [];
   let lateAddressHash = '';
+  let lateLeaverEmail = '';
   const mayMail = async (runtime: Runtime, contactId: string) =>
     (await marketingRefusalsFor(runtime, contactId, LIST)).length === 0;
 
@@ -136,6 +137,18 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     const privacyContact = await findContact(access, privacy?.contactId ?? '');
     if (privacyContact === undefined) throw new Error('no contact');
     await setTrackingConsent({ access }, { contact: privacyContact, granted: false, evidence: {} });
+    // Someone who signed up after the restore point and left the list: unknown to the restored table too.
+    const [lateLeaver] = await givenConfirmedSubscribers(live, LIST, 1, { label: 'late-leaver' });
+    lateLeaverEmail = lateLeaver?.email ?? '';
+    await unsubscribe(
+      { access, logger: live.logger },
+      {
+        contactId: lateLeaver?.contactId ?? '',
+        scope: { kind: 'list', listId: LIST },
+        method: 'one-click',
+        evidence: {},
+      },
+    );
     // Someone who signed up after the restore point and was erased: unknown to the restored table.
     const [late] = await givenConfirmedSubscribers(live, LIST, 1, { label: 'late' });
     lateAddressHash = hashEmail(live.config.emailHashSecret, late?.email ?? '');
@@ -154,7 +167,7 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     const first = await reapplyOptOutsCommand(args, restored);
     expect(first.code).toBe(0);
     expect(first.summary).toMatchObject({
-      unsubscribed: { reapplied: 3, unchanged: 0 },
+      unsubscribed: { reapplied: 4, unchanged: 0, 'unknown-contact': 0 },
       'tracking-revoked': { reapplied: 1 },
       'sale-opted-out': { reapplied: 1 },
       erased: { reapplied: 1, 'unknown-contact': 1 },
@@ -176,6 +189,21 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
       doNotSellSource: 'admin',
       trackingConsent: false,
     });
+    // A contact the restored table never had: its opt-out is kept against the address, so the operator's
+    // next CRM import cannot make it `confirmed` again; it waits for the person's own confirmation.
+    const lateLeaverHash = hashEmail(live.config.emailHashSecret, lateLeaverEmail);
+    expect(await findSuppression(target, lateLeaverHash)).toMatchObject({
+      reason: 'unsubscribed',
+      scope: 'marketing',
+    });
+    const optIn = { at: '2024-03-01T10:00:00Z', source: 'https://crm.example.com/', consentTextVersion: 1 };
+    const imported = await adminRequest(restored, '/admin/v1/contacts', {
+      method: 'POST',
+      body: JSON.stringify({ email: lateLeaverEmail, lists: [{ listId: LIST, optIn }] }),
+    });
+    expect(imported.status).toBe(201);
+    const importedId = ((await imported.json()) as { contact: { contactId: string } }).contact.contactId;
+    expect(await mayMail(restored, importedId)).toBe(false);
     // Nothing more than what was lost.
     expect(await mayMail(restored, untouched?.contactId ?? '')).toBe(true);
 

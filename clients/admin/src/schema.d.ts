@@ -1047,10 +1047,10 @@ export interface components {
             /** @enum {string} */
             reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
             /**
-             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).
+             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint); `marketing`: no marketing, announcements and transactional mail still go (a person’s unsubscribe for an address no contact holds).
              * @enum {string}
              */
-            scope: "all" | "marketing-and-announcements";
+            scope: "all" | "marketing-and-announcements" | "marketing";
             createdAt: string;
             /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
             email: string | null;
