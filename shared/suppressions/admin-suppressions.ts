@@ -1,12 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { recordSuppression } from '../consent/suppression-events';
 import { liftOperatorSuppression } from '../consent/suppression-lifts';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import { AppError, ConflictError, NotFoundError, RefusedError, ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
-import { isConditionFailure } from '../table-access';
 import { findSuppression, type Suppression, type SuppressionReason, toSuppression } from './suppressions';
 
 /**
@@ -16,6 +16,10 @@ import { findSuppression, type Suppression, type SuppressionReason, toSuppressio
  * those (consent-authority.ts). The lift goes through the consent owner (consent-changes.ts), which writes
  * the `suppression-lifted` ledger event of the contact holding the address.
  */
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 /** The address an `admin` block is about: given directly, or the address of a contact. */
 export type BlockTarget = { email: string } | { contactId: string };
@@ -90,24 +94,33 @@ export async function blockAddress(
     note: block.note,
     createdBy: block.createdBy,
   };
-  try {
-    await access.documents.send(
-      new PutCommand({
+  const contactId = await contactIdOf(access, emailHash);
+  const items: TransactItem[] = [
+    {
+      Put: {
         TableName: access.tableName,
         Item: { ...keyOf('suppression', suppression), entity: 'suppression', ...suppression },
         // Never over another reason: replacing a bounce or an erasure, then lifting the block, would
         // open the address again.
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': table.partitionKey },
-      }),
-    );
+      },
+    },
+  ];
+  // The contact holding the address gets the block on its ledger, in the same transaction.
+  if (contactId !== null) {
+    const evidence = { apiKeyId: block.createdBy.replace(/^apiKey:/, '') };
+    recordSuppression(access, items, { contactId, reason: 'admin', evidence }, now);
+  }
+  try {
+    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!(error instanceof TransactionCanceledException)) throw error;
     const existing = await findSuppression(access, emailHash);
     if (existing === undefined) throw error;
     throw new SuppressionExistsError(existing);
   }
-  return { ...suppression, contactId: await contactIdOf(access, emailHash) };
+  return { ...suppression, contactId };
 }
 
 /** Lifts the operator's block on an address; 404 when there is none, 409 for any other reason. */

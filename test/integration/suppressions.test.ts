@@ -82,6 +82,21 @@ describe('suppressions through the admin API', () => {
       contactId: subscriber.contactId,
     });
     expect((await sendNews(subscriber.email)).outcome).toBe('refused');
+    // The block is on the contact's ledger, written with it; a second block (409) records nothing.
+    const blockedEvent = {
+      kind: 'suppressed',
+      listId: null,
+      method: 'admin',
+      evidence: expect.objectContaining({ suppressionReason: 'admin', apiKeyId: 'development' }),
+    };
+    expect((await recordsOf(runtime, subscriber.email))?.events.at(-1)).toMatchObject(blockedEvent);
+    const again = await call('/admin/v1/suppressions', 'POST', {
+      contactId: subscriber.contactId,
+      note: 'Again.',
+    });
+    expect(again.status).toBe(409);
+    const kinds = (await recordsOf(runtime, subscriber.email))?.events.map((entry) => entry.kind);
+    expect(kinds?.filter((kind) => kind === 'suppressed')).toHaveLength(1);
 
     const lifted = await call(`/admin/v1/suppressions/${idOf(subscriber.email)}`, 'DELETE');
     expect(lifted.status).toBe(200);
