@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { BatchWriteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
+import { recordSuppression } from '../../shared/consent/suppression-events';
 import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContact } from '../../shared/contacts/contacts';
 import { setDoNotSell } from '../../shared/contacts/do-not-sell';
@@ -115,20 +116,22 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
         evidence: { inboundMessageId: 'ses-inbound-1' },
       },
     );
-    await live.clients.documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          putFeedbackSuppression(access, {
-            emailHash: hashEmail(live.config.emailHashSecret, bounced?.email ?? ''),
-            reason: 'hard-bounce',
-            createdAt: new Date().toISOString(),
-            sourceEventId: 'ses-bounce-1',
-            contactId: bounced?.contactId ?? '',
-            messageId: 'msg-bounce-1',
-          }),
-        ],
+    // A hard bounce with its ledger event, as the ses-events function writes them.
+    const bouncedAt = new Date();
+    const bounceItems = [
+      putFeedbackSuppression(access, {
+        emailHash: hashEmail(live.config.emailHashSecret, bounced?.email ?? ''),
+        reason: 'hard-bounce',
+        createdAt: bouncedAt.toISOString(),
+        sourceEventId: 'ses-bounce-1',
+        contactId: bounced?.contactId ?? '',
+        messageId: 'msg-bounce-1',
       }),
-    );
+    ];
+    const evidence = { messageId: 'msg-bounce-1' };
+    const contactId = bounced?.contactId ?? '';
+    recordSuppression(access, bounceItems, { contactId, reason: 'hard-bounce', evidence }, bouncedAt);
+    await live.clients.documents.send(new TransactWriteCommand({ TransactItems: bounceItems }));
     const erasure = await adminRequest(live, `/admin/v1/contacts/${erased?.contactId}/erase`, {
       method: 'POST',
     });
@@ -214,6 +217,26 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
       if (typeof counts === 'object') expect(counts.reapplied).toBe(0);
     }
     expect(await countItems(restored)).toBe(items);
+  });
+
+  it("re-applies a bounce's suppression with its ledger event, at its original time", async () => {
+    const reader = readers[2];
+    const suppressedIn = async (runtime: Runtime) =>
+      (await scanAllItems(runtime)).filter(
+        (item) => item.contactId === reader?.contactId && item.kind === 'suppressed',
+      );
+    const [original] = await suppressedIn(live);
+    expect(await suppressedIn(restored)).toEqual([
+      expect.objectContaining({
+        occurredAt: original?.occurredAt,
+        method: 'bounce',
+        evidence: expect.objectContaining({
+          suppressionReason: 'hard-bounce',
+          messageId: 'msg-bounce-1',
+          requestEventId: original?.eventId,
+        }),
+      }),
+    ]);
   });
 
   it('the re-applied ledger event keeps its original time, method and evidence, and names the event it re-applies', async () => {
