@@ -94,7 +94,35 @@ export async function blockAddress(
     note: block.note,
     createdBy: block.createdBy,
   };
-  const contactId = await contactIdOf(access, emailHash);
+  for (let attempt = 1; ; attempt++) {
+    const contactId = await contactIdOf(access, emailHash);
+    try {
+      await access.documents.send(
+        new TransactWriteCommand({ TransactItems: blockItems(access, suppression, contactId, now) }),
+      );
+      return { ...suppression, contactId };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const existing = await findSuppression(access, emailHash);
+      if (existing !== undefined) throw new SuppressionExistsError(existing);
+      // The address changed hands meanwhile (a contact created, erased, or its address changed): the
+      // event must go to whoever holds it now, so read again.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * The block, the `suppressed` event of the contact holding the address (when one does) and a check that
+ * the address still belongs to that contact, or to nobody: written together, so no contact holding the
+ * address is left without the event.
+ */
+function blockItems(
+  access: TableAccess,
+  suppression: Suppression,
+  contactId: string | null,
+  now: Date,
+): TransactItem[] {
   const items: TransactItem[] = [
     {
       Put: {
@@ -106,21 +134,21 @@ export async function blockAddress(
         ExpressionAttributeNames: { '#pk': table.partitionKey },
       },
     },
+    {
+      ConditionCheck: {
+        TableName: access.tableName,
+        Key: primaryKeyOf('emailLookup', { emailHash: suppression.emailHash }),
+        ConditionExpression: contactId === null ? 'attribute_not_exists(#pk)' : 'contactId = :contactId',
+        ExpressionAttributeNames: contactId === null ? { '#pk': table.partitionKey } : undefined,
+        ExpressionAttributeValues: contactId === null ? undefined : { ':contactId': contactId },
+      },
+    },
   ];
-  // The contact holding the address gets the block on its ledger, in the same transaction.
   if (contactId !== null) {
-    const evidence = { apiKeyId: block.createdBy.replace(/^apiKey:/, '') };
+    const evidence = { apiKeyId: (suppression.createdBy ?? '').replace(/^apiKey:/, '') };
     recordSuppression(access, items, { contactId, reason: 'admin', evidence }, now);
   }
-  try {
-    await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const existing = await findSuppression(access, emailHash);
-    if (existing === undefined) throw error;
-    throw new SuppressionExistsError(existing);
-  }
-  return { ...suppression, contactId };
+  return items;
 }
 
 /** Lifts the operator's block on an address; 404 when there is none, 409 for any other reason. */
