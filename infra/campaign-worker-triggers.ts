@@ -32,7 +32,8 @@ import { failureQueue } from './failure-queue';
  * A campaign task in the queue is not lost: a pending task that no invocation takes is armed again by the
  * sweep (shared/campaigns/tasks.ts, ARM_TIMEOUT_MS), which puts a new record on the stream. The other
  * kinds' work (a signup, a referral, an open count, an outbound event) is done only if the record is
- * replayed from the stream, so the queue's alarm fires on its first message.
+ * replayed from the stream within its 24 hours (`npm run replay-stream-failures`, shared/stream-replay/),
+ * so the queue's alarm fires on its first message.
  */
 
 export interface CampaignWorkerTriggersProps {

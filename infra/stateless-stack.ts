@@ -303,8 +303,13 @@ export class StatelessStack extends Stack {
     );
     output(
       'CampaignWorkerDeadLetterQueueUrl',
-      'Campaign task stream records the worker failed on every retry (docs/deploy.md#campaign-worker)',
+      'Stream records the campaign worker failed on every retry (docs/deploy.md#campaign-worker)',
       this.campaignWorkerTriggers.deadLetterQueue.queueUrl,
+    );
+    output(
+      'CampaignWorkerFunctionName',
+      'The campaign worker, the stream reader (npm run replay-stream-failures, docs/deploy.md#campaign-worker)',
+      this.campaignWorker.lambda.functionName,
     );
     output(
       'OperatorEventBusName',

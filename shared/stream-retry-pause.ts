@@ -2,7 +2,7 @@
  * How long the stream worker waits before it reports records whose work failed. Lambda retries a failed
  * stream record at once (AWS documents no back-off for stream event source mappings), so a few retries
  * would be spent within seconds of a dependency's brief outage (SES throttling, a DynamoDB brownout) and
- * the record would go to the on-failure queue, which nothing replays. Waiting a share of the oldest failed
+ * the record would go to the on-failure queue, left to an operator's replay (npm run replay-stream-failures). Waiting a share of the oldest failed
  * record's age (at least `minMs`, at most `maxMs`) before answering spaces the retries geometrically:
  * with STREAM_RETRY_ATTEMPTS (infra/campaign-worker-triggers.ts) they span several minutes, long enough to
  * ride out such an outage, while a record that can never succeed still reaches the queue and its alarm

@@ -94,6 +94,8 @@ export const tokenPurposes = {
       min: 1,
       max: 10,
     }),
+    /** The open-tracking wording the form showed beside its checkbox (consent/tracking-wording.ts). */
+    tracking: optional(strictObject({ version: integer(1), locale: oneOf(supportedLocales) })),
   }),
 } as const;
 

@@ -144,7 +144,13 @@ async function routeRecords(
       const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
       return work === undefined ? [] : [{ record, work }];
     } catch (error) {
-      runtime.logger.error('stream record could not be read', { eventName: record.eventName, error });
+      // The sequence number lets an operator tell which kind a lost range held (npm run replay-stream-failures).
+      const sequenceNumber = record.dynamodb?.SequenceNumber;
+      runtime.logger.error('stream record could not be read', {
+        eventName: record.eventName,
+        sequenceNumber,
+        error,
+      });
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
       return [];
     }
@@ -161,7 +167,12 @@ async function processRecords(
     try {
       await run(work, remainingMs);
     } catch (error) {
-      runtime.logger.error('stream record could not be processed', { kind: work.kind, error });
+      const sequenceNumber = record.dynamodb?.SequenceNumber;
+      runtime.logger.error('stream record could not be processed', {
+        kind: work.kind,
+        sequenceNumber,
+        error,
+      });
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
       failedWork.push(record);
     }

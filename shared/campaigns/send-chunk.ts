@@ -1,8 +1,12 @@
+import { withdrawTrackingFromSentMail } from '../consent/consent-changes';
+import { findContact } from '../contacts/contacts';
 import { type ErasureCount, erasureMayHaveMissedRecords, readErasureCount } from '../rights/erasure-count';
 import { type ComplianceContext, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
 import type { MessageHeader, Refusal } from '../sending/message-types';
+import { inParts } from '../table-access';
 import { signingOnce } from '../tokens';
+import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
 import { type BulkAnswer, type BulkSend, sendBulkGroups } from './bulk-send';
 import type { BulkTemplate } from './bulk-template';
 import { campaignDraft } from './campaign-draft';
@@ -110,7 +114,8 @@ export async function sendToChunk(
   await deps.crashAt?.('sent');
 
   const { outcomes, written } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
-  const { unchecked } = await anonymiseIfErasedMeanwhile(deps, written, erasuresBefore, now);
+  const { unchecked, after } = await anonymiseIfErasedMeanwhile(deps, written, erasuresBefore, now);
+  if (after !== undefined) await untrackIfWithdrawnMeanwhile(deps, written, erasuresBefore, after);
   if (unchecked.length > 0) {
     // Not silent: an erasure that began while this chunk was with SES may have left these records whole.
     deps.logger.error('campaign records not checked against erasures begun meanwhile', {
@@ -134,11 +139,43 @@ async function anonymiseIfErasedMeanwhile(
   written: { count: number; items: () => Record<string, unknown>[] },
   before: ErasureCount,
   now: Date,
-): Promise<{ unchecked: string[] }> {
+): Promise<{ unchecked: string[]; after?: ErasureCount }> {
   if (written.count === 0) return { unchecked: [] };
   const after = await readErasureCount(deps.access);
-  if (!erasureMayHaveMissedRecords(before, after)) return { unchecked: [] };
-  return anonymiseErased(deps.access, written.items(), now);
+  if (!erasureMayHaveMissedRecords(before, after)) return { unchecked: [], after };
+  return { ...(await anonymiseErased(deps.access, written.items(), now)), after };
+}
+
+/**
+ * Records written openable per person whose recipient withdrew tracking meanwhile lose it, by the
+ * withdrawal's own sweep run again for them (consent-changes.ts `withdrawTrackingFromSentMail`). A
+ * withdrawal whose sweep queried before a record existed was counted before that query, so before the
+ * record and the count read after it (`after`); one counted before `before` was written before the chunk
+ * read its contacts, which then said no tracking. So only a changed count needs a look, and then only
+ * at the recipients of such records (one read each: withdrawals are rare). Same item as the erasure
+ * count, so no read of its own (rights/erasure-count.ts).
+ */
+async function untrackIfWithdrawnMeanwhile(
+  deps: RecipientDependencies,
+  written: { count: number; items: () => Record<string, unknown>[] },
+  before: ErasureCount,
+  after: ErasureCount,
+): Promise<void> {
+  if (after.trackingWithdrawals === before.trackingWithdrawals) return;
+  const openable = written
+    .items()
+    .filter((item) => item.entity === 'message' && item[OPENABLE_ATTRIBUTE] === 'per-person');
+  const contactIds = [...new Set(openable.map((item) => String(item.contactId)))];
+  for (const part of inParts(contactIds, 10)) {
+    await Promise.all(
+      part.map(async (contactId) => {
+        const contact = await findContact(deps.access, contactId);
+        if (contact !== undefined && !contact.trackingConsent) {
+          await withdrawTrackingFromSentMail(deps.access, contactId);
+        }
+      }),
+    );
+  }
 }
 
 /**

@@ -201,12 +201,17 @@ function recordConfirmedChoices(
 ) {
   const flags: ContactConsentFlags = {};
   const events: ContactConsentChange['events'] = [];
-  if (
-    !contact.trackingConsent &&
-    pending.some((subscription) => subscription.pendingOptIn?.trackingConsent)
-  ) {
+  const askedTracking = pending.find((subscription) => subscription.pendingOptIn?.trackingConsent);
+  if (!contact.trackingConsent && askedTracking !== undefined) {
     flags.trackingConsent = true;
-    events.push({ kind: 'tracking-granted', method: 'confirm-link', legalBasis: 'consent', evidence });
+    // To the wording the request agreed to (tracking-wording.ts), as each list's opt-in is to its own.
+    const wording = askedTracking.pendingOptIn?.trackingWording;
+    events.push({
+      kind: 'tracking-granted',
+      method: 'confirm-link',
+      legalBasis: 'consent',
+      evidence: wording === undefined ? evidence : { ...evidence, ...wording },
+    });
   }
   if (contact.marketingOptOut) flags.marketingOptOut = false;
   changeContactConsent(

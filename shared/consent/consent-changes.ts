@@ -2,6 +2,7 @@ import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dyna
 import { type Contact, updateContactFlags } from '../contacts/contacts';
 import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
 import { InvalidLinkError, RefusedError } from '../errors';
+import { countTrackingWithdrawal } from '../rights/erasure-count';
 import { inParts, isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
 import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
 import {
@@ -308,6 +309,10 @@ export function changeContactConsent(
   if (change.isNew) return { events, contact: { ...contact, ...change.flags } };
   // Written only over the state the rule was checked against (a choice made meanwhile cancels it).
   items.push(updateContactFlags(access, contact.contactId, change.flags, now, contact));
+  // Counted, so a campaign chunk writing records meanwhile finds them (send-chunk.ts).
+  if (change.flags.trackingConsent === false && contact.trackingConsent) {
+    items.push(countTrackingWithdrawal(access));
+  }
   return { events, contact };
 }
 

@@ -5,6 +5,7 @@ import type { MailingList } from '../lists/lists';
 import type { TableAccess } from '../table-access';
 import { MAX_TOKEN_LENGTH, type TokenData, type TokenSigner } from '../tokens';
 import { currentWordingOf, type ShownWording } from './signup-lists';
+import { CURRENT_TRACKING_WORDING_VERSION } from './tracking-wording';
 
 /**
  * The signup form we render ourselves: on our own page (`viewSignupForm`) or as markup the operator pastes
@@ -44,18 +45,20 @@ export async function signupFormFor(
     locale: consentText.locale,
   }));
   const ages = lists.flatMap(({ list }) => (list.minimumAge === null ? [] : [list.minimumAge]));
+  const trackingOffered = lists.some(({ list }) => list.trackingMode === 'per-person');
+  const tracking = { version: CURRENT_TRACKING_WORDING_VERSION, locale: request.locale };
   return {
     locale: request.locale,
     lists,
     minimumAge: ages.length === 0 ? null : Math.max(...ages),
-    trackingOffered: lists.some(({ list }) => list.trackingMode === 'per-person'),
-    formVersions: signedVersions(deps.tokens, shown),
+    trackingOffered,
+    formVersions: signedVersions(deps.tokens, { shown, ...(trackingOffered ? { tracking } : {}) }),
   };
 }
 
 /** The form's signed field; lists whose ids are too long to fit in one token are refused (400). */
-function signedVersions(tokens: TokenSigner, shown: TokenData<'signupForm'>['shown']): string {
-  const token = tokens.sign('signupForm', { shown });
+function signedVersions(tokens: TokenSigner, data: TokenData<'signupForm'>): string {
+  const token = tokens.sign('signupForm', data);
   if (token.length <= MAX_TOKEN_LENGTH) return token;
   throw new ValidationError('The request is not valid; see details.', [
     { path: 'query.lists', message: 'too many or too long list ids for one form: ask for fewer lists' },
@@ -67,12 +70,25 @@ function signedVersions(tokens: TokenSigner, shown: TokenData<'signupForm'>['sho
  * edited version, a token for something else) is a 400 and nothing is written.
  */
 export function shownWordingOf(tokens: TokenSigner, formVersions: string): ShownWording {
+  return Object.fromEntries(
+    verifiedForm(tokens, formVersions).shown.map(({ listId, version, locale }) => [
+      listId,
+      { version, locale },
+    ]),
+  );
+}
+
+/** The open-tracking wording a submitted form showed (its version and language), if it offered tracking. */
+export function shownTrackingWordingOf(
+  tokens: TokenSigner,
+  formVersions: string,
+): TokenData<'signupForm'>['tracking'] {
+  return verifiedForm(tokens, formVersions).tracking;
+}
+
+function verifiedForm(tokens: TokenSigner, formVersions: string): TokenData<'signupForm'> {
   const verified = tokens.verify('signupForm', formVersions);
-  if (verified.ok) {
-    return Object.fromEntries(
-      verified.data.shown.map(({ listId, version, locale }) => [listId, { version, locale }]),
-    );
-  }
+  if (verified.ok) return verified.data;
   throw new ValidationError('The request is not valid; see details.', [
     { path: 'body.formVersions', message: 'is not the signed wording of one of our forms (altered?)' },
   ]);

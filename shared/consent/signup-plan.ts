@@ -105,6 +105,9 @@ function requestOptIn(
           consentText: joining.consentText,
           evidenceKind: joining.evidenceKind ?? 'client-declared',
           trackingConsent: input.signup.trackingConsent,
+          ...(input.signup.trackingWording === undefined
+            ? {}
+            : { trackingWording: input.signup.trackingWording }),
           source: input.signup.source,
         },
       }),
@@ -212,7 +215,11 @@ function contactChoices(input: SignupPlanInput, contact: Contact, subscribesAtOn
       kind,
       method: 'form' as const,
       legalBasis: 'consent' as const,
-      evidence,
+      // Tracking is granted to the wording the request agreed to (tracking-wording.ts).
+      evidence:
+        kind === 'tracking-granted' && signup.trackingWording !== undefined
+          ? { ...evidence, ...signup.trackingWording }
+          : evidence,
     })),
     isNew: input.existing === undefined,
   };

@@ -5,8 +5,9 @@ import { acceptPublicRequest } from '../requests/public-requests';
 import type { SendDependencies } from '../sending/send-dependencies';
 import * as z from '../validation/zod';
 import { type ConsentTextReference, type WordingEvidenceKind, wordingEvidenceKinds } from './consent-events';
-import { shownWordingOf } from './signup-form';
+import { shownTrackingWordingOf, shownWordingOf } from './signup-form';
 import { resolveLists } from './signup-lists';
+import { type TrackingWordingEvidence, trackingWording } from './tracking-wording';
 
 /**
  * Signing up: the front door websites call, in two halves. The request (here) validates, applies the
@@ -68,6 +69,13 @@ export const StoredSignup = z.object({
     }),
   ),
   trackingConsent: z.boolean(),
+  /** With `trackingConsent`: the open-tracking wording (absent on requests recorded before it was). */
+  trackingWording: z
+    .object({
+      consentText: z.object({ version: z.number(), sha256: z.string(), locale: z.enum(supportedLocales) }),
+      evidenceKind: z.enum(wordingEvidenceKinds),
+    })
+    .optional(),
   source: z.string().nullable(),
   ageConfirmed: z.boolean(),
   evidence: z.object({
@@ -78,11 +86,15 @@ export const StoredSignup = z.object({
 });
 export type StoredSignup = z.infer<typeof StoredSignup>;
 
-type AcceptDependencies = Pick<SignupDependencies, 'access' | 'emailHashSecret' | 'now' | 'tokens'>;
+type AcceptDependencies = Pick<
+  SignupDependencies,
+  'access' | 'emailHashSecret' | 'now' | 'tokens' | 'sender'
+>;
 
 function storedSignup(
   request: SignupRequest,
   lists: { listId: string; consentText: ConsentTextReference; evidenceKind: WordingEvidenceKind }[],
+  tracking: TrackingWordingEvidence | undefined,
 ) {
   const { email, name, locale, trackingConsent, source, ageConfirmed, evidence } = request;
   return {
@@ -91,6 +103,7 @@ function storedSignup(
     locale,
     lists,
     trackingConsent,
+    ...(tracking === undefined ? {} : { trackingWording: tracking }),
     source,
     ageConfirmed,
     evidence,
@@ -113,9 +126,32 @@ export async function acceptSignup(deps: AcceptDependencies, request: SignupRequ
     evidenceKind,
   }));
   const emailHash = hashEmail(deps.emailHashSecret, request.email);
+  const tracking = trackingWordingOf(deps, request);
   await acceptPublicRequest(
     deps.access,
-    { kind: 'signup', emailHash, payload: storedSignup(request, lists) },
+    { kind: 'signup', emailHash, payload: storedSignup(request, lists, tracking) },
     now,
   );
+}
+
+/**
+ * The open-tracking wording a request asking for tracking agreed to: the one a form of ours showed
+ * (signed in it), else the current one in the request's language, as the caller's word.
+ */
+function trackingWordingOf(
+  deps: Pick<AcceptDependencies, 'tokens' | 'sender'>,
+  request: SignupRequest,
+): TrackingWordingEvidence | undefined {
+  if (!request.trackingConsent) return undefined;
+  const shown =
+    request.formVersions === null ? undefined : shownTrackingWordingOf(deps.tokens, request.formVersions);
+  const { companyName } = deps.sender;
+  if (shown !== undefined) {
+    const { reference } = trackingWording(shown.locale, companyName, shown.version);
+    return { consentText: reference, evidenceKind: 'form-shown' };
+  }
+  return {
+    consentText: trackingWording(request.locale, companyName).reference,
+    evidenceKind: 'client-declared',
+  };
 }

@@ -4,6 +4,7 @@ import { subscriptionItem } from '../data-model/consent-items';
 import { fromItem } from '../data-model/from-item';
 import { queryAllItems, type TableAccess } from '../table-access';
 import type { ConsentTextReference, WordingEvidenceKind } from './consent-events';
+import type { TrackingWordingEvidence } from './tracking-wording';
 
 /**
  * The current state of one contact on one list. Each change is written together with the ledger event
@@ -21,6 +22,8 @@ export interface PendingOptIn {
   /** How the wording is known (absent on requests recorded before the hosted form existed). */
   evidenceKind?: WordingEvidenceKind;
   trackingConsent: boolean;
+  /** The open-tracking wording the request was made with, when it asked for tracking (tracking-wording.ts). */
+  trackingWording?: TrackingWordingEvidence;
   source: string | null;
 }
 

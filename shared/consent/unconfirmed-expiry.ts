@@ -52,7 +52,11 @@ export function setContactExpiry(
   if (existing !== undefined) {
     existing.ExpressionAttributeNames = { ...existing.ExpressionAttributeNames, '#ttlExpiry': ttl };
     if (expiresAt === null) {
-      existing.UpdateExpression = `${existing.UpdateExpression} REMOVE #ttlExpiry`;
+      // An expression has one REMOVE clause (allowing tracking again removes its withdrawal mark there).
+      const update = existing.UpdateExpression ?? '';
+      existing.UpdateExpression = update.includes(' REMOVE ')
+        ? update.replace(' REMOVE ', ' REMOVE #ttlExpiry, ')
+        : `${update} REMOVE #ttlExpiry`;
     } else {
       existing.UpdateExpression = (existing.UpdateExpression ?? '').replace(
         /^SET /,

@@ -38,6 +38,12 @@ export interface Contact {
    */
   lastOpenedOn?: string;
   /**
+   * When the person last withdrew open tracking (set with `trackingConsent = false`, removed when they
+   * allow it again): from then on an aggregate-mode open no longer sets `lastOpenedOn`
+   * (shared/tracking/aggregate-opens.ts). Absent for someone who never allowed tracking or allows it now.
+   */
+  trackingWithdrawnAt?: string;
+  /**
    * How many times the address was changed (shared/contacts/email-change.ts); absent while never. Links
    * that can widen consent carry the generation they were mailed to, so a link in the old mailbox stops
    * widening anything once the address moves on (consent-authority.ts `linkReachesThePerson`).
@@ -173,6 +179,16 @@ function stillAsRead(index: number, value: unknown): { condition: string; values
 }
 
 /**
+ * A withdrawal of tracking is marked with its time, in the same write, so that what must stop with it
+ * and reads no message (the aggregate mode's last-open date, set on the stream) can tell the person who
+ * withdrew from one who never allowed tracking; allowing it again removes the mark.
+ */
+function withdrawalMark(flags: Partial<ConsentFlags>): string {
+  if (flags.trackingConsent === false) return ', trackingWithdrawnAt = :now';
+  return flags.trackingConsent === true ? ' REMOVE trackingWithdrawnAt' : '';
+}
+
+/**
  * The transaction item that sets contact-level consent flags, provided the contact still exists and, given
  * `read`, still holds for each flag changed (and the sale opt-out's source) the value read: the consent
  * owner decided who may make the change from that read (consent-changes.ts), so a choice made meanwhile
@@ -199,7 +215,7 @@ export function updateContactFlags(
     Update: {
       TableName: access.tableName,
       Key: primaryKeyOf('contact', { contactId }),
-      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now`,
+      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now${withdrawalMark(flags)}`,
       ConditionExpression: ['attribute_exists(contactId)', ...checks.map(({ condition }) => condition)].join(
         ' AND ',
       ),

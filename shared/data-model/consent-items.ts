@@ -114,6 +114,10 @@ const pendingOptIn = z.object({
   consentText: consentTextReference,
   evidenceKind: z.enum(wordingEvidenceKinds).optional(),
   trackingConsent: z.boolean(),
+  /** The open-tracking wording the request was made with (absent when it asked for none, or before it existed). */
+  trackingWording: z
+    .object({ consentText: consentTextReference, evidenceKind: z.enum(wordingEvidenceKinds) })
+    .optional(),
   source: z.string().nullable(),
 });
 

@@ -23,6 +23,7 @@ const contactFields = z.object({
   doNotSellSource: z.enum(doNotSellSources).nullable().default(null),
   doNotSellAt: z.string().nullable().default(null),
   lastOpenedOn: z.string().optional(),
+  trackingWithdrawnAt: z.string().optional(),
   addressGeneration: z.number().int().min(1).optional(),
   // The TTL attribute itself: this entity's code reads it (unconfirmed-expiry.ts `isPendingOnly`).
   expiresAt: z.number().optional(),

@@ -303,12 +303,13 @@ export const entities = {
   },
   erasureCount: {
     description:
-      "How many erasures are in progress (and have begun): lets a campaign chunk skip reading its recipients' erasure records while none is.",
+      "How many erasures are in progress (and have begun), and how many withdrawals of tracking consent there were: lets a campaign chunk skip reading its recipients' erasure records while none is, and know when a withdrawal may have missed its records.",
     pk: 'ERASURES',
     sk: 'COUNT',
     accessPatterns: [
       'count an erasure in the transaction that begins it; uncount it once its profile is deleted',
-      'read before and after a campaign chunk: were erasures in progress or begun meanwhile?',
+      'count a withdrawal of tracking consent in the transaction that records it',
+      'read before and after a campaign chunk: were erasures in progress or begun meanwhile? was tracking withdrawn meanwhile?',
     ],
   },
   rightsRequest: {

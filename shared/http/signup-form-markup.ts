@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
 import type { SignupForm } from '../consent/signup-form';
+import { trackingWording } from '../consent/tracking-wording';
 import { signupFormMessagesFor } from '../i18n/signup-form-messages';
 
 /**
@@ -48,7 +49,7 @@ ${options.source === undefined ? '' : html`<input type="hidden" name="source" va
 <legend>${m.listsLegend}</legend>
 ${listChoices(form)}
 </fieldset>
-${form.trackingOffered ? checkbox('trackingConsent', m.tracking(options.companyName)) : ''}
+${form.trackingOffered ? checkbox('trackingConsent', trackingWording(form.locale, options.companyName).text) : ''}
 ${form.minimumAge === null ? '' : checkbox('ageConfirmed', m.age(form.minimumAge))}
 <div hidden><label for="${fieldId('website')}">${m.honeypot}</label>
 <input type="text" id="${fieldId('website')}" name="website" tabindex="-1" autocomplete="off"></div>

@@ -43,6 +43,9 @@ export interface Messages {
     /** Aggregate mode's one per-person fact, when we hold it. */
     lastOpenedOn(day: string): string;
     accountHolderNote(company: string): string;
+    /** The page opened from a link mailed to an address the contact has since left: it only narrows. */
+    earlierAddress: string;
+    earlierAddressNote: string;
     notices: {
       unsubscribed(list: string): string;
       unsubscribedAll: string;
@@ -154,6 +157,9 @@ const en: Messages = {
     lastOpenedOn: (day) => `The date you last opened one of our emails, as we keep it: ${day}.`,
     accountHolderNote: (company) =>
       `Because you have an account with ${company}, you will still receive service announcements about it (maintenance, changes to our terms or privacy policy, security notices). They are never promotional. To stop them, close your account.`,
+    earlierAddress: 'Preferences for an email address you no longer use with us',
+    earlierAddressNote:
+      'This link was sent to an earlier email address. It can still stop emails and open tracking. To subscribe again or allow anything, use the link at the bottom of a recent email to your current address.',
     notices: {
       unsubscribed: (list) => `Done: you are unsubscribed from ${list}.`,
       unsubscribedAll: 'Done: you are unsubscribed from all marketing emails.',
@@ -270,6 +276,9 @@ const fr: Messages = {
       `La date à laquelle vous avez ouvert l’un de nos e-mails pour la dernière fois, telle que nous la gardons : ${day}.`,
     accountHolderNote: (company) =>
       `Comme vous avez un compte chez ${company}, vous continuerez à recevoir les annonces de service qui le concernent (maintenance, modification de nos conditions ou de notre politique de confidentialité, alertes de sécurité). Elles ne sont jamais promotionnelles. Pour ne plus les recevoir, fermez votre compte.`,
+    earlierAddress: 'Préférences pour une adresse e-mail que vous n’utilisez plus avec nous',
+    earlierAddressNote:
+      'Ce lien a été envoyé à une ancienne adresse e-mail. Il permet toujours d’arrêter des e-mails et la mesure d’ouverture. Pour vous réinscrire ou autoriser quoi que ce soit, utilisez le lien en bas d’un e-mail récent envoyé à votre adresse actuelle.',
     notices: {
       unsubscribed: (list) => `C’est fait : vous êtes désinscrit de ${list}.`,
       unsubscribedAll: 'C’est fait : vous êtes désinscrit de tous les e-mails marketing.',

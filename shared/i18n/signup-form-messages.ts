@@ -12,8 +12,6 @@ export interface SignupFormMessages {
   email: string;
   name: string;
   listsLegend: string;
-  /** Open tracking, asked separately and unticked (docs/tracking.md). */
-  tracking: (companyName: string) => string;
   age: (years: number) => string;
   /** The honeypot's label: people never see it (the field is hidden), bots read it and fill it anyway. */
   honeypot: string;
@@ -27,8 +25,6 @@ const en: SignupFormMessages = {
   email: 'Email address',
   name: 'Name (optional)',
   listsLegend: 'What would you like to receive?',
-  tracking: (companyName) =>
-    `Optional: let ${companyName} see when I open its emails (each email then carries a small tracking image).`,
   age: (years) => `I am at least ${years} years old.`,
   honeypot: 'Leave this field empty',
   submit: 'Subscribe',
@@ -41,8 +37,6 @@ const fr: SignupFormMessages = {
   email: 'Adresse e-mail',
   name: 'Nom (facultatif)',
   listsLegend: 'Que souhaitez-vous recevoir ?',
-  tracking: (companyName) =>
-    `Facultatif : ${companyName} peut savoir quand j’ouvre ses e-mails (chaque e-mail contient alors une petite image de suivi).`,
   age: (years) => `J’ai au moins ${years} ans.`,
   honeypot: 'Laissez ce champ vide',
   submit: 'M’inscrire',

@@ -1,5 +1,6 @@
 import type { SenderIdentity } from '../config';
 import type { ConsentEvent, ConsentEventKind, LegalBasis } from '../consent/consent-events';
+import { trackingWording } from '../consent/tracking-wording';
 import type { ConsentText } from '../lists/consent-texts';
 import type { MailingList } from '../lists/lists';
 
@@ -101,16 +102,33 @@ function purposeOf(event: ConsentEvent, list: MailingList | null | undefined) {
   };
 }
 
-function noticeOf(event: ConsentEvent, wording: ConsentText | undefined) {
+/**
+ * The wording of a tracking event, ours (consent/tracking-wording.ts): regenerated from its version and
+ * language, and given only when its hash is the one recorded (the company name is part of the text).
+ */
+function trackingWordingText(event: ConsentEvent, companyName: string): string | undefined {
   const reference = event.evidence.consentText;
   if (reference === undefined) return undefined;
+  try {
+    const wording = trackingWording(reference.locale, companyName, reference.version);
+    return wording.reference.sha256 === reference.sha256 ? wording.text : undefined;
+  } catch {
+    return undefined; // a version this code does not know
+  }
+}
+
+function noticeOf(event: ConsentEvent, wording: ConsentText | undefined, companyName: string) {
+  const reference = event.evidence.consentText;
+  if (reference === undefined) return undefined;
+  const tracking = event.kind === 'tracking-granted' || event.kind === 'tracking-revoked';
+  const text = tracking ? trackingWordingText(event, companyName) : wording?.text;
   return {
     '@type': 'dpv:ConsentNotice',
-    'dct:identifier': `${event.listId}/${reference.locale}/${reference.version}`,
+    'dct:identifier': `${tracking ? 'open-tracking' : event.listId}/${reference.locale}/${reference.version}`,
     'dct:hasVersion': reference.version,
     'dct:language': reference.locale,
     'cm:sha256': reference.sha256,
-    ...(wording === undefined ? {} : { 'rdf:value': wording.text }),
+    ...(text === undefined ? {} : { 'rdf:value': text }),
     ...(event.evidence.evidenceKind === undefined ? {} : { 'cm:evidenceKind': event.evidence.evidenceKind }),
   };
 }
@@ -133,7 +151,7 @@ function evidenceSummary(event: ConsentEvent) {
 
 export function consentReceiptDocument(event: ConsentEvent, context: ReceiptContext) {
   const { sender } = context;
-  const notice = noticeOf(event, context.wording);
+  const notice = noticeOf(event, context.wording, sender.companyName);
   return {
     '@context': CONTEXT,
     '@id': `urn:consent-mail:receipt:${event.eventId}`,

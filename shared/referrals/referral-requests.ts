@@ -16,8 +16,10 @@ import { assertReferrer, createReferral, type ReferralDependencies, type Referra
 export async function acceptReferral(
   deps: Pick<ReferralDependencies, 'access' | 'emailHashSecret' | 'now'>,
   request: ReferralRequest,
+  /** The address generation the referrer's link was mailed to (its token's `gen`, absent 0). */
+  link: { mintedFor: number },
 ): Promise<void> {
-  await assertReferrer(deps.access, request.referrerContactId);
+  await assertReferrer(deps.access, request.referrerContactId, link);
   const emailHash = hashEmail(deps.emailHashSecret, request.friendEmail);
   await acceptPublicRequest(
     deps.access,

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SenderIdentity } from '../config';
+import { linkReachesThePerson } from '../consent/consent-authority';
 import { subscriptionsOf } from '../consent/subscriptions';
 import { findContact } from '../contacts/contacts';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import type { Mailer } from '../email/mailer';
 import { canonicalMailbox, hashEmail } from '../email-address';
-import { AppError } from '../errors';
+import { AppError, InvalidLinkError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import type { Logger } from '../log';
@@ -88,14 +89,19 @@ export function referrerHashOf(secret: Buffer, contactId: string): string {
   return createHmac('sha256', secret).update(`referrer:${contactId}`).digest('hex');
 }
 
-/** The referrer: a contact with at least one confirmed subscription. */
-export async function assertReferrer(access: TableAccess, contactId: string) {
+/**
+ * The referrer: a contact with at least one confirmed subscription. Through a mailed link (the request), one
+ * mailed to the address they have now: an invitation goes out in their name, and after an address change
+ * whoever reads the old mailbox is not them (consent-authority.ts `linkReachesThePerson`).
+ */
+export async function assertReferrer(access: TableAccess, contactId: string, link?: { mintedFor: number }) {
   const [contact, subscriptions] = await Promise.all([
     findContact(access, contactId),
     subscriptionsOf(access, contactId),
   ]);
   const confirmed = [...subscriptions.values()].some((subscription) => subscription.status === 'confirmed');
   if (contact === undefined || !confirmed) throw new NotASubscriberError();
+  if (link !== undefined && !linkReachesThePerson({ ...link, contact })) throw new InvalidLinkError();
   return contact;
 }
 

@@ -27,6 +27,11 @@ export interface ErasureCount {
   ready: boolean;
   begun: number;
   inProgress: number;
+  /**
+   * Every withdrawal of tracking consent, counted in its transaction (`countTrackingWithdrawal`): kept on
+   * this item so a chunk's two reads of it serve both checks (send-chunk.ts `untrackIfWithdrawnMeanwhile`).
+   */
+  trackingWithdrawals: number;
 }
 
 const countKey = () => primaryKeyOf('erasureCount', {});
@@ -40,6 +45,25 @@ export async function readErasureCount(access: TableAccess): Promise<ErasureCoun
     ready: Item?.ready === true,
     begun: Number(Item?.begun ?? 0),
     inProgress: Number(Item?.inProgress ?? 0),
+    trackingWithdrawals: Number(Item?.trackingWithdrawals ?? 0),
+  };
+}
+
+/**
+ * The transaction item of a withdrawal of tracking consent that counts it. A campaign chunk that read the
+ * count before its contacts and sees it changed after writing its records re-checks the records it wrote
+ * openable: a withdrawal's sweep of sent mail (consent-changes.ts) may have queried before they existed.
+ * Only grows; on a table without the count item it creates it without `ready`, which changes nothing for
+ * erasures (a missing item already reads as not ready).
+ */
+export function countTrackingWithdrawal(access: TableAccess) {
+  return {
+    Update: {
+      TableName: access.tableName,
+      Key: countKey(),
+      UpdateExpression: 'ADD trackingWithdrawals :one',
+      ExpressionAttributeValues: { ':one': 1 },
+    },
   };
 }
 

@@ -11,7 +11,10 @@ import { isConditionFailure } from '../table-access';
  * `pendingOpens`; the consumer
  *
  * 1. sets the contact's `lastOpenedOn` to that day when it is later than the one held (overwritten, a date
- *    and never a time: what deliverability needs, the CNIL exemption allows);
+ *    and never a time: what deliverability needs, the CNIL exemption allows), unless the person has
+ *    withdrawn tracking (`trackingWithdrawnAt` on the contact, written with the withdrawal): the write's
+ *    condition reads the contact as it is when the stream gets there, so a withdrawal stops it at once,
+ *    for opens of mail sent before it too, as per-person opens stop;
  * 2. in one transaction, removes the pending open from the message (conditioned on it still being there)
  *    and adds 1 to the campaign's `humanOpens` or `machineOpens`.
  *
@@ -58,7 +61,10 @@ export function aggregateOpenOf(newImage: Image, oldImage: Image | undefined): A
   };
 }
 
-/** The day of the contact's latest open, kept only when later than the one held; nothing for an erased contact. */
+/**
+ * The day of the contact's latest open, kept only when later than the one held; nothing for an erased
+ * contact or one who withdrew tracking.
+ */
 async function setLastOpenedOn(access: TableAccess, work: AggregateOpenWork): Promise<void> {
   try {
     await access.documents.send(
@@ -67,8 +73,12 @@ async function setLastOpenedOn(access: TableAccess, work: AggregateOpenWork): Pr
         Key: primaryKeyOf('contact', { contactId: work.contactId }),
         UpdateExpression: 'SET #lastOpenedOn = :day',
         ConditionExpression:
-          'attribute_exists(#pk) AND (attribute_not_exists(#lastOpenedOn) OR #lastOpenedOn < :day)',
-        ExpressionAttributeNames: { '#pk': table.partitionKey, '#lastOpenedOn': 'lastOpenedOn' },
+          'attribute_exists(#pk) AND attribute_not_exists(#withdrawn) AND (attribute_not_exists(#lastOpenedOn) OR #lastOpenedOn < :day)',
+        ExpressionAttributeNames: {
+          '#pk': table.partitionKey,
+          '#lastOpenedOn': 'lastOpenedOn',
+          '#withdrawn': 'trackingWithdrawnAt',
+        },
         ExpressionAttributeValues: { ':day': work.day },
       }),
     );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { trackingWording } from '../../shared/consent/tracking-wording';
 import { supportedLocales } from '../../shared/i18n/locales';
 import { messagesFor } from '../../shared/i18n/messages';
 import { signupFormMessagesFor } from '../../shared/i18n/signup-form-messages';
@@ -51,7 +52,7 @@ describe.concurrent('the hosted signup form in a browser', { timeout: 180_000 },
       await expect(newsBox.isChecked()).resolves.toBe(false);
       await expect(page.getByRole('checkbox', { name: m.age(16) }).isChecked()).resolves.toBe(false);
       await expect(
-        page.getByRole('checkbox', { name: m.tracking('Example Co Ltd') }).isChecked(),
+        page.getByRole('checkbox', { name: trackingWording(locale, 'Example Co Ltd').text }).isChecked(),
       ).resolves.toBe(false);
       // The honeypot is not shown to people (nor to assistive technology).
       await expect(page.getByLabel(m.honeypot).isVisible()).resolves.toBe(false);

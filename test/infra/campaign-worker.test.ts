@@ -308,6 +308,8 @@ describe('table stream → campaign worker', () => {
       }),
     );
     stateless.hasOutput('CampaignWorkerDeadLetterQueueUrl', { Value: { Ref: queueId } });
+    // With the queue's URL, what `npm run replay-stream-failures` needs (docs/deploy.md#campaign-worker).
+    stateless.hasOutput('CampaignWorkerFunctionName', { Value: { Ref: workerId } });
   });
 });
 

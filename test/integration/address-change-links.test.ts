@@ -4,8 +4,8 @@ import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import type { Runtime } from '../../shared/runtime';
 import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
 import { consentRequests, tokenIn } from '../support/consent-requests';
-import { sentMailTo } from '../support/sent-mail';
-import { testStreamReader } from '../support/stream';
+import { mailArriving, sentMailTo } from '../support/sent-mail';
+import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -131,6 +131,66 @@ describe('links mailed to an address the contact has left', () => {
     expect(records?.contact.trackingConsent).toBe(false);
     expect(records?.subscriptions.get('open-news')?.status).toBe('unsubscribed');
     expect(await sendsMarketing(contactId)).toBe(false);
+  });
+
+  it('the page behind an old link offers only narrowing, and does not show the new address', async () => {
+    const { email, contactId } = await subscribedTo('open-news');
+    const oldLink = await footerPreferenceLink(contactId, email);
+    const newEmail = await changeAddress(contactId);
+    const newLink = await footerPreferenceLink(contactId, newEmail);
+    expect((await preferenceAction(newLink, { action: 'unsubscribe', listId: 'open-news' })).status).toBe(
+      200,
+    );
+    expect((await preferenceAction(newLink, { action: 'do-not-sell-on' })).status).toBe(200);
+    const page = async (token: string) => {
+      const response = await publicApp().request(`/v1/preferences?token=${encodeURIComponent(token)}`);
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const widenings = ['Subscribe again', 'Allow open tracking', 'Withdraw my do-not-sell request'];
+
+    const oldPage = await page(oldLink);
+    for (const button of widenings) expect(oldPage).not.toContain(button);
+    expect(oldPage).toContain('This link was sent to an earlier email address');
+    expect(oldPage).not.toContain('mo***@');
+    expect(oldPage).toContain('Unsubscribe from all marketing emails');
+
+    const newPage = await page(newLink);
+    for (const button of widenings) expect(newPage).toContain(button);
+    expect(newPage).toContain('Preferences for mo***@example.org');
+    expect(newPage).not.toContain('earlier email address');
+  });
+
+  it("an old preference link cannot send invitations in the person's name; a new one can", async () => {
+    const { email, contactId } = await subscribedTo('open-news');
+    const oldLink = await footerPreferenceLink(contactId, email);
+    const newEmail = await changeAddress(contactId);
+    const newLink = await footerPreferenceLink(contactId, newEmail);
+    const invite = async (token: string, friendEmail: string) => {
+      const response = await publicApp().request('/v1/referrals', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, friendEmail, firstName: 'Ada' }),
+      });
+      await untilRequestsProcessed(runtime);
+      return response;
+    };
+
+    const before = await countItems(runtime);
+    expect((await publicApp().request(`/v1/referrals?token=${encodeURIComponent(oldLink)}`)).status).toBe(
+      400,
+    );
+    const oldFriend = `friend-${randomUUID()}@example.net`;
+    expect((await invite(oldLink, oldFriend)).status).toBe(400);
+    expect(await countItems(runtime)).toBe(before);
+    expect(await sentMailTo(oldFriend)).toEqual([]);
+
+    expect((await publicApp().request(`/v1/referrals?token=${encodeURIComponent(newLink)}`)).status).toBe(
+      200,
+    );
+    const newFriend = `friend-${randomUUID()}@example.net`;
+    expect((await invite(newLink, newFriend)).status).toBe(202);
+    expect(await mailArriving(newFriend, 1)).toHaveLength(1);
   });
 
   it('a confirmation link mailed to the old address confirms nothing; one mailed to the new does', async () => {

@@ -415,6 +415,7 @@ describe('data-subject rights: export and erasure', () => {
     expect(await readErasureCount(access)).toEqual({
       ready: true,
       begun: before.begun + 1,
+      trackingWithdrawals: before.trackingWithdrawals,
       inProgress: before.inProgress + 1,
     });
     // Asked again, it finds the profile gone and uncounts the erasure; a third time changes nothing.
@@ -473,6 +474,7 @@ describe('data-subject rights: export and erasure', () => {
     expect(await readErasureCount(access)).toEqual({
       ready: true,
       begun: before.begun + 1,
+      trackingWithdrawals: before.trackingWithdrawals,
       inProgress: before.inProgress + 1,
     });
     // Asked again, the erasure is uncounted (once).
@@ -497,6 +499,7 @@ describe('data-subject rights: export and erasure', () => {
     expect(await readErasureCount(access)).toEqual({
       ready: before.ready,
       begun: before.begun + 1,
+      trackingWithdrawals: before.trackingWithdrawals,
       inProgress: before.inProgress + 1,
     });
     await eraseContact({ access, logger: runtime.logger }, contactId, { requestedBy: 'test' });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { trackingWording } from '../../shared/consent/tracking-wording';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { createTokenSigner } from '../../shared/tokens';
@@ -148,12 +149,26 @@ describe('the preference page', () => {
     });
   });
 
-  it('records the tracking choice both ways', async () => {
+  it('records the tracking choice both ways, allowed to the wording the page showed', async () => {
     const { email, token } = await givenSubscriber(['weekly-news']);
-    expect(await (await act(token, { action: 'tracking-on' })).text()).toContain(
-      'Done: open tracking is on.',
+    const wording = trackingWording('en', runtime.config.sender.companyName);
+    const page = await (await publicAppFor(runtime).request(`/v1/preferences?token=${token}`)).text();
+    expect(page).toContain(wording.text.replaceAll("'", '&#39;'));
+    expect(page).toMatch(
+      /name="action" value="tracking-on">\s*<input type="hidden" name="consentTextVersion" value="1">/,
     );
-    expect((await recordsOf(runtime, email))?.contact.trackingConsent).toBe(true);
+    const allowed = await act(token, {
+      action: 'tracking-on',
+      consentTextVersion: '1',
+      consentTextLocale: 'en',
+    });
+    expect(await allowed.text()).toContain('Done: open tracking is on.');
+    const afterAllowing = await recordsOf(runtime, email);
+    expect(afterAllowing?.contact.trackingConsent).toBe(true);
+    expect(afterAllowing?.events.at(-1)).toMatchObject({
+      kind: 'tracking-granted',
+      evidence: { consentText: wording.reference },
+    });
     expect(await (await act(token, { action: 'tracking-off' })).text()).toContain(
       'Done: open tracking is off.',
     );

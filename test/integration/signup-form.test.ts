@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { trackingWording } from '../../shared/consent/tracking-wording';
 import { consentTextHash, createConsentText } from '../../shared/lists/consent-texts';
 import type { Runtime } from '../../shared/runtime';
 import { adminRequest, publicAppFor } from '../support/apps';
@@ -123,6 +124,52 @@ describe('the hosted signup form', () => {
       evidence: { consentText: { version: 1, locale: 'fr' }, evidenceKind: 'form-shown' },
     });
     expect(records?.subscriptions.get('weekly-news')?.consentText).toMatchObject({ version: 1 });
+  });
+
+  it('records the open-tracking wording the form showed (version, language, hash) with the tracking consent, in the export and the receipt', async () => {
+    const form = parseForm(await (await viewForm('lists=teen-club&locale=fr')).text());
+    const wording = trackingWording('fr', runtime.config.sender.companyName);
+    expect(form.labels.get('cm-trackingConsent')).toBe(wording.text);
+    const email = uniqueAddress();
+    const body = submittedFields(form, { email }, [
+      { name: 'lists', value: 'teen-club' },
+      { name: 'trackingConsent', value: 'on' },
+      { name: 'ageConfirmed', value: 'on' },
+    ]);
+    expect((await post(form.action, body)).status).toBe(200);
+    const [mail] = await mailArriving(email);
+    const token = /confirm\?token=([\w.-]+)/.exec(mail?.body.text ?? '')?.[1] ?? '';
+    const confirmed = await publicAppFor(runtime).request('/v1/confirm', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(confirmed.status).toBe(200);
+
+    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
+    const response = await adminRequest(runtime, `/admin/v1/contacts/${contactId}/export`);
+    expect(response.status).toBe(200);
+    type Exported = {
+      profile: { trackingConsent: boolean };
+      consentLedger: { eventId: string; kind: string; evidence: unknown }[];
+      consentReceipts: { eventId: string; receipt: string }[];
+    };
+    const exported = (await response.json()) as Exported;
+    expect(exported.profile.trackingConsent).toBe(true);
+    const granted = exported.consentLedger.find((event) => event.kind === 'tracking-granted');
+    expect(granted?.evidence).toMatchObject({
+      consentText: { version: 1, locale: 'fr', sha256: consentTextHash(wording.text) },
+      evidenceKind: 'form-shown',
+    });
+    const receipt = exported.consentReceipts.find((issued) => issued.eventId === granted?.eventId);
+    const document = JSON.parse(
+      Buffer.from(String(receipt?.receipt).split('.')[1] ?? '', 'base64url').toString('utf8'),
+    );
+    expect(document['dpv:hasRecordOfActivity']['dpv:hasNotice']).toMatchObject({
+      'dct:identifier': 'open-tracking/fr/1',
+      'cm:sha256': consentTextHash(wording.text),
+      'rdf:value': wording.text,
+    });
   });
 
   it('refuses a form whose signed versions were altered with a 400 page, and writes nothing', async () => {

@@ -216,6 +216,38 @@ describe('tracking modes per list', () => {
     expect(exported?.opens).toEqual([]);
   });
 
+  it('aggregate: withdrawing tracking stops the last-open date at once, for mail already sent; allowing it again restarts it', async () => {
+    const subscriber = await givenSubscriber('aggregate-news', true);
+    const { messageId, campaignId, pixelUrl } = await givenMessage(subscriber, 'aggregate-news');
+    const ids = { contactId: subscriber.contactId, messageId };
+    const preferences = (action: 'tracking-on' | 'tracking-off') =>
+      publicAppFor(runtime).request('/v1/preferences', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Browser/2.0' },
+        body: new URLSearchParams({ token: tokens().sign('preferences', ids), action }).toString(),
+      });
+    expect((await preferences('tracking-off')).status).toBe(200);
+    expect((await recordsOf(runtime, subscriber.email))?.contact.trackingConsent).toBe(false);
+
+    await load(pixelUrl ?? '', CHROME);
+    await untilAggregateOpensCounted(runtime, ids);
+    // The anonymous count goes on (it needs no consent); nothing about the person is kept.
+    expect(openFacts(await itemsAbout(subscriber.contactId, campaignId))).toEqual([
+      'campaignCounterShard.humanOpens',
+    ]);
+    expect(await readCampaignCounters(accessOf(runtime), campaignId)).toMatchObject({ humanOpens: 1 });
+    const exported = await exportContact(accessOf(runtime), subscriber.contactId, async () => []);
+    expect(exported?.profile.lastOpenedOn).toBeUndefined();
+    expect(exported?.profile.trackingWithdrawnAt).toEqual(expect.any(String));
+
+    expect((await preferences('tracking-on')).status).toBe(200);
+    await load(pixelUrl ?? '', CHROME);
+    await untilAggregateOpensCounted(runtime, ids);
+    const items = await itemsAbout(subscriber.contactId, campaignId);
+    expect(onlyEntity(items, 'contact')[0]?.lastOpenedOn).toBe(new Date().toISOString().slice(0, 10));
+    expect(onlyEntity(items, 'contact')[0]?.trackingWithdrawnAt).toBeUndefined();
+  });
+
   it('off: no pixel, and no token of either mode records anything', async () => {
     const subscriber = await givenSubscriber('off-news', true);
     const { messageId, campaignId, pixelUrl } = await givenMessage(subscriber, 'off-news');

@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
-import type { Preferences } from '../../../shared/consent/preferences';
+import type { ListPreference, Preferences } from '../../../shared/consent/preferences';
+import { trackingWording } from '../../../shared/consent/tracking-wording';
 import { maskEmail } from '../../../shared/email-address';
 import { htmlPage } from '../../../shared/http/html-page';
 import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
@@ -49,7 +50,7 @@ const actionForm = (
   action: string,
   label: string,
   listId?: string,
-  wording?: ConsentText,
+  wording?: Pick<ConsentText, 'version' | 'locale'>,
 ) =>
   html`<form method="post" action="preferences">
 <input type="hidden" name="token" value="${token}">
@@ -66,12 +67,76 @@ ${
 <button type="submit">${label}</button>
 </form>`;
 
-/** CCPA: "Do not sell or share my personal information", a button like every other choice here. */
-function doNotSellSection(token: string, locale: Locale, doNotSell: boolean) {
+/**
+ * Allowing open tracking: the wording it is agreed to, shown beside the button, and its version and
+ * language coming back with the choice (recorded on the ledger, consent/tracking-wording.ts).
+ */
+function allowTrackingForm(token: string, locale: Locale, companyName: string) {
+  const wording = trackingWording(locale, companyName);
+  return html`<p>${wording.text}</p>
+${actionForm(token, locale, 'tracking-on', messagesFor(locale).preferences.allowTracking, undefined, wording.reference)}`;
+}
+
+/**
+ * CCPA: "Do not sell or share my personal information", a button like every other choice here. Opting
+ * back in widens, so a link mailed to an earlier address does not offer it.
+ */
+function doNotSellSection(token: string, locale: Locale, doNotSell: boolean, linkWidens: boolean) {
   const m = contactMessagesFor(locale).doNotSell;
+  const button = !doNotSell
+    ? actionForm(token, locale, 'do-not-sell-on', m.optOut)
+    : linkWidens
+      ? actionForm(token, locale, 'do-not-sell-off', m.optIn)
+      : '';
   return html`<h2>${m.heading}</h2>
 <p>${doNotSell ? m.on : m.off}</p>
-${doNotSell ? actionForm(token, locale, 'do-not-sell-off', m.optIn) : actionForm(token, locale, 'do-not-sell-on', m.optOut)}`;
+${button}`;
+}
+
+/**
+ * The page's buttons follow the consent owner's rule (consent-authority.ts `linkReachesThePerson`): a
+ * link mailed to an address the contact has since left only narrows, so it is shown no widening button
+ * (each would lead to the dead-link page), and not the current address, even masked: whoever reads the
+ * old mailbox is not told where the person moved.
+ */
+const addressLine = (locale: Locale, preferences: Preferences, linkWidens: boolean) => {
+  const m = messagesFor(locale).preferences;
+  return linkWidens
+    ? html`<p>${m.address(maskEmail(preferences.contact.email))}</p>`
+    : html`<p>${m.earlierAddress}</p>
+<p>${m.earlierAddressNote}</p>`;
+};
+
+function listItem(token: string, locale: Locale, list: ListPreference, linkWidens: boolean) {
+  const m = messagesFor(locale).preferences;
+  const action =
+    list.status !== 'unsubscribed'
+      ? actionForm(token, locale, 'unsubscribe', m.unsubscribe, list.listId)
+      : list.wording === null || !linkWidens
+        ? ''
+        : html`<p>${m.resubscribeWording} “${list.wording.text}”</p>
+${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId, list.wording)}`;
+  return html`<li>
+<p><strong>${list.name}</strong>: ${m.statuses[list.status]}</p>
+<p>${m.listTracking[list.trackingMode]}</p>
+${action}
+</li>`;
+}
+
+function trackingSection(
+  page: { token: string; locale: Locale; companyName: string },
+  trackingConsent: boolean,
+  linkWidens: boolean,
+) {
+  const { token, locale } = page;
+  const m = messagesFor(locale).preferences;
+  const button = trackingConsent
+    ? actionForm(token, locale, 'tracking-off', m.stopTracking)
+    : linkWidens
+      ? allowTrackingForm(token, locale, page.companyName)
+      : '';
+  return html`<h2>${trackingConsent ? m.trackingOn : m.trackingOff}</h2>
+${button}`;
 }
 
 export function preferencesPage(options: {
@@ -82,8 +147,10 @@ export function preferencesPage(options: {
   notice?: string;
   /** The `consentReceipts` token of the person's receipts. */
   receiptsToken: string;
+  /** Whether the page's link was mailed to the contact's current address (it may then widen too). */
+  linkWidens: boolean;
 }) {
-  const { locale, token, preferences } = options;
+  const { locale, token, preferences, linkWidens } = options;
   const m = messagesFor(locale).preferences;
   const { contact } = preferences;
   const anySubscribed = preferences.lists.some((list) => list.status !== 'unsubscribed');
@@ -91,30 +158,16 @@ export function preferencesPage(options: {
     lang: locale,
     title: m.title,
     body: html`<h1>${m.title}</h1>
-<p>${m.address(maskEmail(contact.email))}</p>
+${addressLine(locale, preferences, linkWidens)}
 ${options.notice === undefined ? '' : html`<p role="status"><strong>${options.notice}</strong></p>`}
 ${preferences.lists.length === 0 ? html`<p>${m.noLists}</p>` : ''}
 <ul>
-${preferences.lists.map(
-  (list) => html`<li>
-<p><strong>${list.name}</strong>: ${m.statuses[list.status]}</p>
-<p>${m.listTracking[list.trackingMode]}</p>
-${
-  list.status !== 'unsubscribed'
-    ? actionForm(token, locale, 'unsubscribe', m.unsubscribe, list.listId)
-    : list.wording === null
-      ? ''
-      : html`<p>${m.resubscribeWording} “${list.wording.text}”</p>
-${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId, list.wording)}`
-}
-</li>`,
-)}
+${preferences.lists.map((list) => listItem(token, locale, list, linkWidens))}
 </ul>
 ${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubscribe-all', m.unsubscribeAll) : html`<p>${m.allMarketingStopped}</p>`}
-<h2>${contact.trackingConsent ? m.trackingOn : m.trackingOff}</h2>
-${contact.trackingConsent ? actionForm(token, locale, 'tracking-off', m.stopTracking) : actionForm(token, locale, 'tracking-on', m.allowTracking)}
+${trackingSection(options, contact.trackingConsent, linkWidens)}
 ${contact.lastOpenedOn === undefined ? '' : html`<p>${m.lastOpenedOn(contact.lastOpenedOn)}</p>`}
-${doNotSellSection(token, locale, contact.doNotSell)}
+${doNotSellSection(token, locale, contact.doNotSell, linkWidens)}
 ${dataRequestSection(token, locale)}
 ${receiptsLink(locale, options.receiptsToken)}
 ${contact.accountHolder ? html`<p>${m.accountHolderNote(options.companyName)}</p>` : ''}`,

@@ -1,6 +1,7 @@
 import type { ConsentEvidence } from '../../../shared/consent/consent-events';
 import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
+import { trackingWording } from '../../../shared/consent/tracking-wording';
 import { unsubscribe } from '../../../shared/consent/unsubscribe';
 import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
 import { InvalidLinkError, ValidationError } from '../../../shared/errors';
@@ -94,7 +95,17 @@ const doNotSell: Step = async (deps, { contactId, form, locale, evidence, link }
 
 const tracking: Step = async (deps, { form, locale, evidence, link }, { before }) => {
   const granted = form.action === 'tracking-on';
-  const result = await setTrackingConsent(deps, { contact: before.contact, granted, evidence, link });
+  // Allowed to the wording the page showed (its version and language came back with the form).
+  const wording = granted
+    ? trackingWording(form.consentTextLocale ?? locale, deps.companyName, form.consentTextVersion)
+    : undefined;
+  const recorded = wording === undefined ? evidence : { ...evidence, consentText: wording.reference };
+  const result = await setTrackingConsent(deps, {
+    contact: before.contact,
+    granted,
+    evidence: recorded,
+    link,
+  });
   if (result !== 'changed') return undefined;
   return granted ? noticesOf(locale).trackingGranted : noticesOf(locale).trackingRevoked;
 };

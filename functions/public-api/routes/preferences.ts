@@ -1,3 +1,4 @@
+import { linkReachesThePerson } from '../../../shared/consent/consent-authority';
 import type { ConsentEvidence } from '../../../shared/consent/consent-events';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
 import { unsubscribeFromList } from '../../../shared/consent/unsubscribe';
@@ -27,6 +28,9 @@ export type { PreferencesDependencies };
  */
 
 const Token = z.string().max(1024);
+
+/** What a verified preference link names: the contact, and the address generation it was mailed to. */
+type PreferenceLink = { contactId: string; gen?: number };
 
 const viewRoute = defineRoute({
   method: 'get',
@@ -84,11 +88,11 @@ const updateRoute = defineRoute({
 /** The page as it is now; a notice may name a list, from the same read. */
 async function pageNow(
   deps: PreferencesDependencies,
-  page: { token: string; contactId: string; locale: Locale },
+  page: { token: string; link: PreferenceLink; locale: Locale },
   notice?: string | ((preferences: Preferences) => string),
 ) {
-  const { token, contactId, locale } = page;
-  const preferences = await loadPreferences(deps.access, contactId, locale);
+  const { token, link, locale } = page;
+  const preferences = await loadPreferences(deps.access, link.contactId, locale);
   if (preferences === undefined) throw new InvalidLinkError();
   const said = typeof notice === 'function' ? notice(preferences) : notice;
   return preferencesPage({
@@ -97,7 +101,8 @@ async function pageNow(
     preferences,
     companyName: deps.companyName,
     notice: said,
-    receiptsToken: deps.tokens.sign('consentReceipts', { contactId }),
+    receiptsToken: deps.tokens.sign('consentReceipts', { contactId: link.contactId }),
+    linkWidens: linkReachesThePerson({ mintedFor: link.gen ?? 0, contact: preferences.contact }),
   });
 }
 
@@ -109,10 +114,10 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
   };
   const render = (
     token: string,
-    contactId: string,
+    link: PreferenceLink,
     locale: Locale,
     notice?: string | ((preferences: Preferences) => string),
-  ) => pageNow(deps, { token, contactId, locale }, notice);
+  ) => pageNow(deps, { token, link, locale }, notice);
   /**
    * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks
    * that the list is one of the person's, which the page read used to.
@@ -133,9 +138,9 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
   return createRouter()
     .openapi(viewRoute, async (c) => {
       const { token } = c.req.valid('query');
-      const { contactId } = contactOf(token);
+      const link = contactOf(token);
       c.header('Cache-Control', 'no-store');
-      return c.html(await render(token, contactId, c.get('locale') ?? 'en'), 200);
+      return c.html(await render(token, link, c.get('locale') ?? 'en'), 200);
     })
     .openapi(updateRoute, async (c) => {
       const form = c.req.valid('form');
@@ -159,7 +164,7 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
           messagesFor(locale).preferences.notices.unsubscribed(
             preferences.lists.find((l) => l.listId === form.listId)?.name ?? '',
           );
-        return c.html(await render(form.token, target.contactId, locale, left ? named : undefined), 200);
+        return c.html(await render(form.token, target, locale, left ? named : undefined), 200);
       }
       const notice = await applyPreferenceChoice(deps, {
         contactId: target.contactId,
@@ -168,6 +173,6 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
         evidence,
         link: { mintedFor: target.gen ?? 0 },
       });
-      return c.html(await render(form.token, target.contactId, locale, notice), 200);
+      return c.html(await render(form.token, target, locale, notice), 200);
     });
 }

@@ -170,10 +170,11 @@ const optOutRoute = defineRoute({
 });
 
 export function referralRoutes(deps: ReferralRouteDependencies) {
+  /** The referrer a preference link names, and the address generation it was mailed to. */
   const referrerOf = (token: string) => {
     const verified = deps.tokens.verify('preferences', token);
     if (!verified.ok) throw new InvalidLinkError();
-    return verified.data.contactId;
+    return { contactId: verified.data.contactId, link: { mintedFor: verified.data.gen ?? 0 } };
   };
   const friendOf = (token: string) => {
     const friendHash = friendOfOptOutToken(deps.tokens, token);
@@ -184,7 +185,8 @@ export function referralRoutes(deps: ReferralRouteDependencies) {
   return createRouter()
     .openapi(viewFormRoute, async (c) => {
       const { token } = c.req.valid('query');
-      await assertReferrer(deps.access, referrerOf(token));
+      const referrer = referrerOf(token);
+      await assertReferrer(deps.access, referrer.contactId, referrer.link);
       c.header('Cache-Control', 'no-store');
       return c.html(referralFormPage(c.get('locale') ?? 'en', token, deps.companyName), 200);
     })
@@ -196,14 +198,18 @@ export function referralRoutes(deps: ReferralRouteDependencies) {
         ]);
       }
       const input = form ? c.req.valid('form') : c.req.valid('json');
-      const referrerContactId = referrerOf(input.token);
-      await acceptReferral(deps, {
-        referrerContactId,
-        friendEmail: input.friendEmail,
-        firstName: input.firstName,
-        note: input.note ?? null,
-        locale: input.locale ?? null,
-      });
+      const referrer = referrerOf(input.token);
+      await acceptReferral(
+        deps,
+        {
+          referrerContactId: referrer.contactId,
+          friendEmail: input.friendEmail,
+          firstName: input.firstName,
+          note: input.note ?? null,
+          locale: input.locale ?? null,
+        },
+        referrer.link,
+      );
       c.header('Cache-Control', 'no-store');
       if (!form) return c.json({ status: 'received' as const }, 202);
       return c.html(

@@ -1,0 +1,100 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { setTrackingConsent } from '../../shared/consent/preference-changes';
+import { type Contact, findContact } from '../../shared/contacts/contacts';
+import { primaryKeyOf } from '../../shared/data-model';
+import type { Runtime } from '../../shared/runtime';
+import { OPENABLE_ATTRIBUTE } from '../../shared/tracking/tracking-modes';
+import { publicAppFor } from '../support/apps';
+import {
+  adminJson,
+  createdCampaign,
+  storedCampaignMessage,
+  testCampaignRunner,
+  waitForCampaign,
+} from '../support/campaigns';
+import { accessOf, givenList } from '../support/consent-fixtures';
+import { sentMailTo } from '../support/sent-mail';
+import { givenConfirmedSubscribers } from '../support/subscribers';
+import { createTestRuntime } from '../support/test-runtime';
+
+/**
+ * A withdrawal of tracking consent that lands while a campaign chunk is with SES (after the chunk read
+ * its recipients, before it wrote their records): the withdrawal's sweep of sent mail finds no record
+ * yet, so the chunk itself must leave that person's record not openable (docs/tracking.md, "Withdrawing
+ * tracking consent takes effect at once"; shared/campaigns/send-chunk.ts).
+ */
+
+let runtime: Runtime;
+let worker: CampaignRunner | undefined;
+
+beforeEach(async () => {
+  runtime = await createTestRuntime({ CAMPAIGN_MAX_SEND_RATE: '200' });
+  await givenList(runtime, { listId: 'news', trackingMode: 'per-person' });
+});
+
+afterEach(async () => {
+  await worker?.stop();
+});
+
+it('a person who withdraws tracking while their campaign email is being sent gets a message whose pixel records nothing', async () => {
+  const people = await givenConfirmedSubscribers(runtime, 'news', 4);
+  for (const person of people) {
+    await runtime.clients.documents.send(
+      new UpdateCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('contact', { contactId: person.contactId }),
+        UpdateExpression: 'SET trackingConsent = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+  }
+  const [withdrawing, staying] = people;
+  let withdrawn = false;
+  worker = await testCampaignRunner(runtime, {
+    concurrency: 1,
+    // Between SES's answer to their chunk and its records: the person turns tracking off on their
+    // preference page. Chunks run one at a time, so the first `sent` after their email is theirs.
+    crashAt: async (point) => {
+      if (point !== 'sent' || withdrawn) return;
+      if ((await sentMailTo(withdrawing?.email ?? '')).length === 0) return;
+      withdrawn = true;
+      const contact = (await findContact(accessOf(runtime), withdrawing?.contactId ?? '')) as Contact;
+      await setTrackingConsent(
+        { access: accessOf(runtime) },
+        { contact, granted: false, evidence: { source: 'preference-page' } },
+      );
+    },
+  });
+  const campaign = await createdCampaign(runtime, {
+    name: 'Tracked news',
+    listId: 'news',
+    subject: 'Tracked news',
+    html: '<p>Hello</p>',
+  });
+  expect((await adminJson(runtime, `/admin/v1/campaigns/${campaign.campaignId}/start`, 'POST')).status).toBe(
+    200,
+  );
+  const done = await waitForCampaign(runtime, campaign.campaignId);
+  expect(done.progress).toMatchObject({ sent: 4, remaining: 0 });
+  expect(withdrawn).toBe(true);
+
+  const withdrawnRecord = await storedCampaignMessage(
+    runtime,
+    campaign.campaignId,
+    withdrawing?.contactId ?? '',
+  );
+  expect(withdrawnRecord).toMatchObject({ tracked: true, trackingConsent: false });
+  expect(withdrawnRecord?.[OPENABLE_ATTRIBUTE]).toBeUndefined();
+  const stayingRecord = await storedCampaignMessage(runtime, campaign.campaignId, staying?.contactId ?? '');
+  expect(stayingRecord).toMatchObject({ trackingConsent: true, [OPENABLE_ATTRIBUTE]: 'per-person' });
+
+  // The pixel in the email they got records nothing.
+  const html = (await sentMailTo(withdrawing?.email ?? '')).at(-1)?.body.html ?? '';
+  const pixel = /<img src="http:\/\/localhost:3000(\/v1\/pixel\?token=[\w.-]+)"/.exec(html)?.[1];
+  expect(pixel).toBeDefined();
+  await publicAppFor(runtime).request(pixel ?? '', { headers: { 'user-agent': 'Mozilla/5.0 Chrome/124.0' } });
+  const after = await storedCampaignMessage(runtime, campaign.campaignId, withdrawing?.contactId ?? '');
+  expect(after?.openCount).toBeUndefined();
+});
