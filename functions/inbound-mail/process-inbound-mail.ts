@@ -1,4 +1,5 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { type AddressOptOutResult, suppressUnsubscribedAddress } from '../../shared/consent/address-opt-outs';
 import type { ConsentEvidence } from '../../shared/consent/consent-events';
 import {
   type IgnoredReplyReason,
@@ -62,6 +63,8 @@ export type InboundMailOutcome =
   | { kind: 'unsubscribed'; via: Via; contactId: string; lists: string[] }
   | { kind: 'already-unsubscribed'; via: Via; contactId: string }
   | { kind: 'unknown-contact'; via: Via }
+  /** A bare keyword from an authenticated sender no contact has: an `unsubscribed` suppression of the address. */
+  | { kind: 'address-suppressed'; via: 'sender'; result: AddressOptOutResult }
   | { kind: 'invalid-token'; reason: TokenRejection }
   | { kind: 'ignored'; reason: IgnoredReplyReason | 'malformed-event' };
 
@@ -99,6 +102,7 @@ export function forwardsReply(outcome: InboundMailOutcome): boolean {
   switch (outcome.kind) {
     case 'unsubscribed':
     case 'already-unsubscribed':
+    case 'address-suppressed':
       return false;
     case 'ignored':
       return outcome.reason !== 'virus' && outcome.reason !== 'malformed-event';
@@ -162,11 +166,29 @@ async function processRecord(
     return { kind: 'unsubscribed', via: 'token', contactId, lists: result.changedListIds };
   }
 
-  const senderHash = hashEmail(deps.emailHashSecret, instruction.address).slice(0, 16);
-  const contact = await findContactByEmail(deps.access, deps.emailHashSecret, instruction.address);
+  return unsubscribeSender(deps, mail, instruction.address, logger);
+}
+
+/** A bare keyword from an authenticated sender: all marketing, for the contact or else the address. */
+async function unsubscribeSender(
+  deps: InboundMailDependencies,
+  mail: InboundMail,
+  address: string,
+  logger: Logger,
+): Promise<InboundMailOutcome> {
+  const senderHash = hashEmail(deps.emailHashSecret, address).slice(0, 16);
+  const contact = await findContactByEmail(deps.access, deps.emailHashSecret, address);
   if (contact === undefined) {
-    logger.info('inbound mail from an unknown sender', { senderHash });
-    return { kind: 'unknown-contact', via: 'sender' };
+    // Nobody to unsubscribe, but the person asked: kept against the address, so that a later import cannot
+    // make it `confirmed` behind their back (shared/consent/address-opt-outs.ts).
+    const optOut = {
+      emailHash: hashEmail(deps.emailHashSecret, address),
+      createdAt: (deps.now?.() ?? new Date()).toISOString(),
+      sourceEventId: `inbound:${mail.messageId ?? 'unknown'}`,
+    };
+    const result = await suppressUnsubscribedAddress(deps.access, optOut);
+    logger.info('inbound mail from an unknown sender', { senderHash, result });
+    return { kind: 'address-suppressed', via: 'sender', result };
   }
   const result = await unsubscribe(
     { access: deps.access, logger, now: deps.now },

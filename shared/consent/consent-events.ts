@@ -9,6 +9,7 @@ import {
   wordingEvidenceKinds,
 } from '../data-model/consent-items';
 import { fromItem } from '../data-model/from-item';
+import type { suppressionReasons } from '../data-model/suppression-items';
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
@@ -65,6 +66,8 @@ export interface ConsentEvidence {
   newEmailHash?: string;
   /** Why, in words, when the method alone does not say (e.g. "list does not require double opt-in"). */
   reason?: string;
+  /** `suppressed` events: which suppression the address got. */
+  suppressionReason?: (typeof suppressionReasons)[number];
 }
 
 export interface ConsentEvent {

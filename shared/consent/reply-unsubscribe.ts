@@ -1,4 +1,5 @@
 import { parseEmailAddress } from '../email-address';
+import { hasAlignedDkimPass } from './sender-alignment';
 
 /**
  * What an email sent to the unsubscribe mailbox asks for (RFC 2369 `mailto:` in `List-Unsubscribe`, or a
@@ -8,8 +9,9 @@ import { parseEmailAddress } from '../email-address';
  * - A signed unsubscribe token in the subject (our mailto puts `unsubscribe <token>` there) is proof on its
  *   own, like the one-click link: it names the contact and the list.
  * - A bare "unsubscribe" (or the French `désabonner` / `désinscrire`) is only trusted when SES
- *   authenticated the sender (`isAuthenticatedSender`); then the envelope sender (`mail.source`, which
- *   SPF checked) is withdrawn from all marketing. The display `From` is not used.
+ *   authenticated the envelope sender (`mail.source`) itself (`isAuthenticatedSender`: SPF passed for its
+ *   domain, or DKIM passed for a domain aligned with it); then that address is withdrawn from all
+ *   marketing. The display `From` is not used.
  * - Mail SES found a virus in is never acted on.
  *
  * The SES Lambda action delivers headers only, never the body, so only the subject is read.
@@ -138,17 +140,25 @@ const passed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'P
 const failed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'FAIL';
 
 /**
- * Whether SES authenticated the envelope sender well enough to withdraw it on a bare keyword. SPF or DKIM
- * must pass, and nothing may speak against it: an explicit SPF `FAIL` says the envelope sender we would act
- * on is forged, whatever DKIM says (a DKIM pass may be for another domain, and a domain without DMARC
- * never ties the two together); a DMARC `FAIL` says the same of the From domain; a `PROCESSING_FAILED`
- * check proved nothing, so it counts as a refusal rather than an absence.
+ * Whether SES authenticated the envelope sender well enough to withdraw it on a bare keyword: SPF `PASS`
+ * (SPF checked exactly the envelope sender's domain), or a DKIM `PASS` for a domain aligned with the
+ * envelope sender's (`hasAlignedDkimPass`: the signing domain from SES's `Authentication-Results` header,
+ * relaxed alignment). A DKIM pass for any other domain proves only that its signer sent the message, and
+ * anyone can sign with their own domain; when the header does not tell the domain, the pass counts for
+ * nothing. A DMARC `PASS` is not enough on its own either: DMARC speaks for the From domain, which the
+ * sender chooses freely, not for the envelope sender we act on.
+ *
+ * Nothing may speak against it: an explicit SPF `FAIL` says the envelope sender is forged, whatever DKIM
+ * says; a DMARC `FAIL` says the same of the From domain; a `PROCESSING_FAILED` check proved nothing, so it
+ * counts as a refusal rather than an absence.
  */
-export function isAuthenticatedSender(receipt: InboundReceipt): boolean {
+export function isAuthenticatedSender(receipt: InboundReceipt, mail: InboundMail): boolean {
   const checks = [receipt.spfVerdict, receipt.dkimVerdict, receipt.dmarcVerdict];
   if (checks.some((verdict) => statusOf(verdict) === 'PROCESSING_FAILED')) return false;
   if (failed(receipt.spfVerdict) || failed(receipt.dmarcVerdict)) return false;
-  return passed(receipt.spfVerdict) || passed(receipt.dkimVerdict);
+  if (passed(receipt.spfVerdict)) return true;
+  const address = envelopeSender(mail.source);
+  return passed(receipt.dkimVerdict) && address !== undefined && hasAlignedDkimPass(mail.headers, address);
 }
 
 /**
@@ -173,7 +183,7 @@ export function interpretReply(mail: InboundMail, receipt: InboundReceipt): Repl
   const token = tokenInSubject(subject);
   if (token !== undefined) return { kind: 'token', token };
   if (!isBareUnsubscribe(subject)) return { kind: 'ignored', reason: 'no-instruction' };
-  if (!isAuthenticatedSender(receipt)) return { kind: 'ignored', reason: 'unauthenticated-sender' };
+  if (!isAuthenticatedSender(receipt, mail)) return { kind: 'ignored', reason: 'unauthenticated-sender' };
   const address = envelopeSender(mail.source);
   return address === undefined ? { kind: 'ignored', reason: 'invalid-sender' } : { kind: 'sender', address };
 }

@@ -15,19 +15,32 @@ import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+export interface AccountChange {
+  /** The contact as read before the change. */
+  contact: Contact;
+  accountHolder: boolean;
+  /** The account's status after the change, when it is given. */
+  accountStatus?: 'active' | 'deactivated' | null;
+  evidence: ConsentEvidence;
+}
+
 /**
  * Adds to `items` (which already hold the Update of the contact's profile) the ledger event of a change
- * of account-holder status, and ends the expiry of a contact that existed only through an unconfirmed
- * signup. Nothing is added when the status does not change.
+ * of account-holder status (or, for an account holder who stays one, of the account's deactivation or
+ * reactivation), and ends the expiry of a contact that existed only through an unconfirmed signup.
+ * Nothing is added when nothing changes.
  */
 export function recordAccountDesignation(
   access: TableAccess,
   items: TransactItem[],
-  change: { contact: Contact; accountHolder: boolean; evidence: ConsentEvidence },
+  change: AccountChange,
   now: Date,
 ): void {
   const { contact, accountHolder } = change;
-  if (contact.accountHolder === accountHolder) return;
+  if (contact.accountHolder === accountHolder) {
+    recordAccountStatus(access, items, change, now);
+    return;
+  }
   recordConsentEvent(
     access,
     items,
@@ -47,6 +60,35 @@ export function recordAccountDesignation(
     now,
   );
   if (accountHolder && isPendingOnly(contact)) setContactExpiry(access, items, contact, null);
+}
+
+/**
+ * A deactivated account gets no announcements to account holders (docs/sending.md), so deactivating it,
+ * or reactivating it, changes what reaches the person: on the ledger, basis `contract`.
+ */
+function recordAccountStatus(access: TableAccess, items: TransactItem[], change: AccountChange, now: Date) {
+  const { contact, accountStatus } = change;
+  if (!contact.accountHolder || accountStatus === undefined || accountStatus === null) return;
+  if ((contact.accountStatus ?? 'active') === accountStatus) return;
+  const deactivated = accountStatus === 'deactivated';
+  recordConsentEvent(
+    access,
+    items,
+    {
+      contactId: contact.contactId,
+      listId: null,
+      kind: deactivated ? 'account-deactivated' : 'account-reactivated',
+      method: 'admin',
+      legalBasis: 'contract',
+      evidence: {
+        ...change.evidence,
+        reason: deactivated
+          ? 'the operator deactivated the account: no more announcements to account holders'
+          : 'the operator reactivated the account: announcements to account holders resume',
+      },
+    },
+    now,
+  );
 }
 
 /**
@@ -83,7 +125,13 @@ export async function setAccount(
       },
     },
   ];
-  recordAccountDesignation(access, items, { contact: current, accountHolder: holder, evidence }, now);
+  const accountStatus = holder ? (account.accountStatus ?? 'active') : null;
+  recordAccountDesignation(
+    access,
+    items,
+    { contact: current, accountHolder: holder, accountStatus, evidence },
+    now,
+  );
   try {
     await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {

@@ -54,13 +54,14 @@ export async function updateContact(
       { path: 'body.accountStatus', message: 'only account holders have an account status' },
     ]);
   }
+  const accountStatus = holder ? (patch.accountStatus ?? current.accountStatus ?? 'active') : null;
   const set: Record<string, unknown> = {};
   const remove: string[] = [];
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.locale !== undefined) set.locale = patch.locale;
   if (patch.accountHolder !== undefined || patch.accountStatus !== undefined) {
     set.accountHolder = holder;
-    set.accountStatus = holder ? (patch.accountStatus ?? current.accountStatus ?? 'active') : null;
+    set.accountStatus = accountStatus;
     if (holder) Object.assign(set, accountHolderIndexKeys(contactId));
     else remove.push('gsi1pk', 'gsi1sk');
   }
@@ -96,7 +97,7 @@ export async function updateContact(
     recordAccountDesignation(
       deps.access,
       items,
-      { contact: current, accountHolder: holder, evidence: operator },
+      { contact: current, accountHolder: holder, accountStatus, evidence: operator },
       now,
     );
     await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));

@@ -1,6 +1,7 @@
 import { supportedLocales } from '../i18n/locales';
 import * as z from '../validation/zod';
 import { itemSchema, itemView } from './from-item';
+import { suppressionReasons } from './suppression-items';
 
 /**
  * The stored shape of consent: ledger events, subscriptions (shared/consent/consent-events.ts and
@@ -23,6 +24,15 @@ export const consentEventKinds = [
   /** The operator recorded an account (legal basis `contract` for service announcements), or its end. */
   'account-holder-designated',
   'account-holder-ended',
+  /** The operator deactivated an account holder's account (no more account announcements), or reactivated it. */
+  'account-deactivated',
+  'account-reactivated',
+  /**
+   * The address was put on the suppression list about this contact: a hard bounce or repeated soft
+   * bounces (method `bounce`), a complaint (`complaint`) or the operator's block (`admin`); which one is
+   * `evidence.suppressionReason`. Lifting it is `suppression-lifted`.
+   */
+  'suppressed',
   /** CCPA: the opt-out of the sale or sharing of personal information was set, or lifted. */
   'sale-opted-out',
   'sale-opted-in',
@@ -80,6 +90,8 @@ const consentEvidence = z.object({
   previousEmailHash: z.string().optional(),
   newEmailHash: z.string().optional(),
   reason: z.string().optional(),
+  /** `suppressed` events: the suppression's reason (suppression-items.ts). */
+  suppressionReason: z.enum(suppressionReasons).optional(),
 });
 
 export const consentEventItem = itemSchema(

@@ -91,6 +91,8 @@ const dataOf = {
   'contact.suppression-lifted': subscriptionData,
   'contact.account-holder-designated': contactChangeData,
   'contact.account-holder-ended': contactChangeData,
+  'contact.account-deactivated': contactChangeData,
+  'contact.account-reactivated': contactChangeData,
   'contact.suppressed': suppressedData,
   'rights-request.completed': rightsRequestCompletedData,
 } as const;
@@ -116,6 +118,8 @@ export const eventTypeDescriptions: Record<OutboundEventType, string> = {
     "A suppression of the contact's address was lifted by their own confirmation.",
   'contact.account-holder-designated': 'The operator recorded an account (service announcements).',
   'contact.account-holder-ended': 'The account ended.',
+  'contact.account-deactivated': 'The operator deactivated the account: no announcements to account holders.',
+  'contact.account-reactivated': 'The operator reactivated the account.',
   'contact.suppressed': 'A hard bounce, repeated soft bounces or a complaint suppressed the address.',
   'rights-request.completed': 'A data-subject rights request was completed, with its evidence.',
 };

@@ -32,8 +32,11 @@ interface Candidate {
 /** An event read from a record, or why the record could not make one (a defect of its producer). */
 export type ReadEvent = { ok: true; event: OutboundEvent } | { ok: false; type: string; problem: string };
 
-/** Every ledger kind has its event type: a new kind fails type-checking here until it is given one. */
-const typeOfLedgerKind: Record<ConsentEventKind, OutboundEventType> = {
+/**
+ * Every ledger kind has its event type: a new kind fails type-checking here until it is given one, or
+ * null with the reason it has none.
+ */
+const typeOfLedgerKind: Record<ConsentEventKind, OutboundEventType | null> = {
   'opt-in-requested': 'subscription.requested',
   subscribed: 'subscription.subscribed',
   confirmed: 'subscription.confirmed',
@@ -49,6 +52,11 @@ const typeOfLedgerKind: Record<ConsentEventKind, OutboundEventType> = {
   erased: 'contact.erased',
   'account-holder-designated': 'contact.account-holder-designated',
   'account-holder-ended': 'contact.account-holder-ended',
+  'account-deactivated': 'contact.account-deactivated',
+  'account-reactivated': 'contact.account-reactivated',
+  // The operator hears of a suppression from the suppression item (`contact.suppressed`, below) for
+  // bounces and complaints, with the message and scope; an `admin` block is the operator's own act.
+  suppressed: null,
 };
 
 const FEEDBACK_REASONS = ['hard-bounce', 'soft-bounces', 'complaint'];
@@ -132,7 +140,7 @@ export function outboundEventsOf(
 
 function ledgerEvent(item: Image): Candidate | undefined {
   const kind = text(item.kind) as ConsentEventKind | undefined;
-  const type = kind === undefined ? undefined : typeOfLedgerKind[kind];
+  const type = kind === undefined ? undefined : (typeOfLedgerKind[kind] ?? undefined);
   const id = text(item.eventId);
   const contactId = text(item.contactId);
   const occurredAt = text(item.occurredAt);

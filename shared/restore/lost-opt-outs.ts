@@ -4,6 +4,7 @@ import {
   type ConsentEvidence,
   consentMethods,
   legalBases,
+  toConsentEvent,
 } from '../consent/consent-events';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
@@ -36,6 +37,8 @@ export interface LostOptOuts {
    * (a carried suppression keeps the date of the original, so its date alone would miss it).
    */
   suppressions: Suppression[];
+  /** The `suppressed` ledger events after the restore point: each is re-applied with its suppression. */
+  suppressedEvents: ConsentEvent[];
 }
 
 /** `since` is an ISO 8601 instant in UTC (`toISOString()`), comparable with the stored timestamps. */
@@ -43,7 +46,8 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
   const events: LostOptOuts['events'] = [];
   const changedAddresses = new Set<string>();
   const suppressions: Suppression[] = [];
-  const kinds = [...optOutKinds, 'email-changed'] as const;
+  const suppressedEvents: ConsentEvent[] = [];
+  const kinds = [...optOutKinds, 'email-changed', 'suppressed'] as const;
   const values = Object.fromEntries(kinds.map((kind, index) => [`:kind${index}`, kind]));
   const items = scanAllItems(source, {
     FilterExpression:
@@ -60,6 +64,7 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
   });
   for await (const item of items) {
     if (item.entity === 'suppression') suppressions.push(toSuppression(item));
+    else if (item.kind === 'suppressed') suppressedEvents.push(toConsentEvent(item));
     else if (item.kind === 'email-changed') {
       const newHash = (item.evidence as { newEmailHash?: unknown } | undefined)?.newEmailHash;
       if (typeof newHash === 'string') changedAddresses.add(newHash);
@@ -73,6 +78,7 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
   );
   return {
     events,
+    suppressedEvents,
     suppressions: suppressions.filter(
       (suppression) => suppression.createdAt > since || changedAddresses.has(suppression.emailHash),
     ),

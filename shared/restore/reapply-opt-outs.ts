@@ -1,4 +1,6 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { suppressUnsubscribedAddress } from '../consent/address-opt-outs';
 import { authorityOfMethod, saleChoiceOnRecord } from '../consent/consent-authority';
 import {
   type ContactConsentFlags,
@@ -6,6 +8,7 @@ import {
   withdrawTrackingFromSentMail,
 } from '../consent/consent-changes';
 import type { ConsentEvent, ConsentEvidence } from '../consent/consent-events';
+import { type RecordedSuppressionReason, recordSuppression } from '../consent/suppression-events';
 import { type UnsubscribeResult, unsubscribe } from '../consent/unsubscribe';
 import type { DoNotSellSource } from '../contacts/contacts';
 import { type Contact, findContact } from '../contacts/contacts';
@@ -15,7 +18,6 @@ import type { Logger } from '../log';
 import { eraseContact } from '../rights/erasure';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
-import { isConditionFailure } from '../table-access';
 import { type LostOptOuts, type OptOutKind, readLostOptOuts } from './lost-opt-outs';
 
 /**
@@ -30,6 +32,10 @@ import { type LostOptOuts, type OptOutKind, readLostOptOuts } from './lost-opt-o
  * point are not re-applied: the person stays as the restore point had them, less every later opt-out, so
  * never allowing more than they did.
  */
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 export interface ReapplyDependencies {
   /** The table as it was before the restore (the old live table). */
@@ -46,7 +52,8 @@ export async function reapplyOptOuts(deps: ReapplyDependencies, since: Date): Pr
   const lost: LostOptOuts = await readLostOptOuts(deps.source, since.toISOString());
   const summary = emptySummary();
   for (const suppression of lost.suppressions) {
-    summary.suppression[await reapplySuppression(deps.target, suppression)] += 1;
+    const event = lost.suppressedEvents.find((each) => isEventOf(each, suppression));
+    summary.suppression[await reapplySuppression(deps.target, suppression, event)] += 1;
   }
   // Erasures last: an erased contact's earlier opt-outs are re-applied first, then anonymised with it.
   const ordered = [
@@ -99,10 +106,30 @@ async function reapplyEvent(
         evidence: reappliedEvidence(event),
       },
     );
+    if (result.kind === 'unknown-contact') return reapplyAddressOptOut(deps, event);
     return unsubscribeOutcome[result.kind];
   }
   if (event.kind === 'erased') return reapplyErasure(deps, event);
   return reapplyContactOptOut(target, event, at);
+}
+
+/**
+ * An unsubscribe of a contact the restored table does not have (created after the restore point): nothing
+ * to unsubscribe there, but a later import of the address would make it `confirmed` again. The address
+ * (read from the old table's contact) gets an `unsubscribed` suppression instead, with the event's time
+ * and id (address-opt-outs.ts). A contact erased meanwhile has none left: its erasure's suppression is
+ * re-applied above.
+ */
+async function reapplyAddressOptOut(deps: ReapplyDependencies, event: ConsentEvent): Promise<ReapplyOutcome> {
+  const formerContact = await findContact(deps.source, event.contactId);
+  if (formerContact === undefined) return 'unknown-contact';
+  const optOut = {
+    emailHash: formerContact.emailHash,
+    createdAt: event.occurredAt,
+    sourceEventId: event.eventId,
+  };
+  const result = await suppressUnsubscribedAddress(deps.target, optOut);
+  return result === 'suppressed' ? 'reapplied' : 'unchanged';
 }
 
 /** Tracking and sale: the contact's flag, set as the first time by the consent owner, with its event. */
@@ -171,21 +198,30 @@ async function reapplyErasure(deps: ReapplyDependencies, event: ConsentEvent): P
   return 'reapplied';
 }
 
+/** How much each scope stops: a suppression is replaced only by a broader one. */
+const SCOPE_BREADTH: Record<Suppression['scope'], number> = {
+  marketing: 0,
+  'marketing-and-announcements': 1,
+  all: 2,
+};
+
 /**
  * Never less suppressed than either table: the old table's entry goes in where the restored one has none,
- * or has only a narrower one (a complaint's `marketing-and-announcements` against an `all`).
+ * or has only a narrower one (a complaint's `marketing-and-announcements` against an `all`, an
+ * unsubscribed address's `marketing` against either).
  */
 async function reapplySuppression(
   target: TableAccess,
   suppression: Suppression,
+  event: ConsentEvent | undefined,
   attempt = 1,
 ): Promise<ReapplyOutcome> {
   const current = await findSuppression(target, suppression.emailHash);
-  const broader = current !== undefined && current.scope !== 'all' && suppression.scope === 'all';
+  const broader = current !== undefined && SCOPE_BREADTH[suppression.scope] > SCOPE_BREADTH[current.scope];
   if (current !== undefined && !broader) return 'unchanged';
-  try {
-    await target.documents.send(
-      new PutCommand({
+  const items: TransactItem[] = [
+    {
+      Put: {
         TableName: target.tableName,
         Item: {
           ...keyOf('suppression', { emailHash: suppression.emailHash, createdAt: suppression.createdAt }),
@@ -199,13 +235,51 @@ async function reapplySuppression(
           ...(current === undefined ? {} : { '#reason': 'reason' }),
         },
         ...(current === undefined ? {} : { ExpressionAttributeValues: { ':seen': current.reason } }),
-      }),
-    );
+      },
+    },
+  ];
+  await withItsLedgerEvent(target, items, event);
+  try {
+    await target.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    if (isConditionFailure(error) && attempt < 3) {
-      return reapplySuppression(target, suppression, attempt + 1);
+    if (error instanceof TransactionCanceledException && attempt < 3) {
+      return reapplySuppression(target, suppression, event, attempt + 1);
     }
     throw error;
   }
   return 'reapplied';
+}
+
+/** The `suppressed` event written with this suppression (same time, same reason), if the ledger has one. */
+function isEventOf(event: ConsentEvent, suppression: Suppression): boolean {
+  return (
+    event.occurredAt === suppression.createdAt && event.evidence.suppressionReason === suppression.reason
+  );
+}
+
+const RECORDED_REASONS: readonly string[] = ['hard-bounce', 'soft-bounces', 'complaint', 'admin'];
+
+/**
+ * The contact's `suppressed` event, re-applied in the suppression's transaction (at its original time,
+ * naming the event it re-applies), when the restored table has the contact: its ledger then says why
+ * mail to them stopped, as the old one did.
+ */
+async function withItsLedgerEvent(
+  target: TableAccess,
+  items: TransactItem[],
+  event: ConsentEvent | undefined,
+) {
+  const reason = event?.evidence.suppressionReason;
+  if (event === undefined || reason === undefined || !RECORDED_REASONS.includes(reason)) return;
+  if ((await findContact(target, event.contactId)) === undefined) return;
+  recordSuppression(
+    target,
+    items,
+    {
+      contactId: event.contactId,
+      reason: reason as RecordedSuppressionReason,
+      evidence: reappliedEvidence(event),
+    },
+    new Date(event.occurredAt),
+  );
 }

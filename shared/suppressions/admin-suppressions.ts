@@ -1,12 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { recordSuppression } from '../consent/suppression-events';
 import { liftOperatorSuppression } from '../consent/suppression-lifts';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import { AppError, ConflictError, NotFoundError, RefusedError, ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
-import { isConditionFailure } from '../table-access';
 import { findSuppression, type Suppression, type SuppressionReason, toSuppression } from './suppressions';
 
 /**
@@ -16,6 +16,10 @@ import { findSuppression, type Suppression, type SuppressionReason, toSuppressio
  * those (consent-authority.ts). The lift goes through the consent owner (consent-changes.ts), which writes
  * the `suppression-lifted` ledger event of the contact holding the address.
  */
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 /** The address an `admin` block is about: given directly, or the address of a contact. */
 export type BlockTarget = { email: string } | { contactId: string };
@@ -90,24 +94,61 @@ export async function blockAddress(
     note: block.note,
     createdBy: block.createdBy,
   };
-  try {
-    await access.documents.send(
-      new PutCommand({
+  for (let attempt = 1; ; attempt++) {
+    const contactId = await contactIdOf(access, emailHash);
+    try {
+      await access.documents.send(
+        new TransactWriteCommand({ TransactItems: blockItems(access, suppression, contactId, now) }),
+      );
+      return { ...suppression, contactId };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const existing = await findSuppression(access, emailHash);
+      if (existing !== undefined) throw new SuppressionExistsError(existing);
+      // The address changed hands meanwhile (a contact created, erased, or its address changed): the
+      // event must go to whoever holds it now, so read again.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * The block, the `suppressed` event of the contact holding the address (when one does) and a check that
+ * the address still belongs to that contact, or to nobody: written together, so no contact holding the
+ * address is left without the event.
+ */
+function blockItems(
+  access: TableAccess,
+  suppression: Suppression,
+  contactId: string | null,
+  now: Date,
+): TransactItem[] {
+  const items: TransactItem[] = [
+    {
+      Put: {
         TableName: access.tableName,
         Item: { ...keyOf('suppression', suppression), entity: 'suppression', ...suppression },
         // Never over another reason: replacing a bounce or an erasure, then lifting the block, would
         // open the address again.
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': table.partitionKey },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    const existing = await findSuppression(access, emailHash);
-    if (existing === undefined) throw error;
-    throw new SuppressionExistsError(existing);
+      },
+    },
+    {
+      ConditionCheck: {
+        TableName: access.tableName,
+        Key: primaryKeyOf('emailLookup', { emailHash: suppression.emailHash }),
+        ConditionExpression: contactId === null ? 'attribute_not_exists(#pk)' : 'contactId = :contactId',
+        ExpressionAttributeNames: contactId === null ? { '#pk': table.partitionKey } : undefined,
+        ExpressionAttributeValues: contactId === null ? undefined : { ':contactId': contactId },
+      },
+    },
+  ];
+  if (contactId !== null) {
+    const evidence = { apiKeyId: (suppression.createdBy ?? '').replace(/^apiKey:/, '') };
+    recordSuppression(access, items, { contactId, reason: 'admin', evidence }, now);
   }
-  return { ...suppression, contactId: await contactIdOf(access, emailHash) };
+  return items;
 }
 
 /** Lifts the operator's block on an address; 404 when there is none, 409 for any other reason. */

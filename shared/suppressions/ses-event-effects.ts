@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { SoftBounceSettings } from '../config';
+import { recordSuppression } from '../consent/suppression-events';
 import { hashEmail } from '../email-address';
 import type { Logger } from '../log';
 import { sentMessageFields } from '../sending/message-updates';
@@ -18,7 +19,7 @@ import { affectedAddresses, type FeedbackReason, feedbackForAddress } from './se
 /**
  * What an SES sending event changes in our records: the message's delivery state, the campaign's
  * counters, the suppression list (hard bounce; repeated soft bounces; complaint, with an unsubscribe from
- * all marketing) and the reputation guard.
+ * all marketing) with the contact's `suppressed` ledger event, and the reputation guard.
  *
  * Exactly once: every change that would be wrong twice (a counter, a suppression, the delivery state) is
  * written in ONE transaction together with the `processedSesEvent` marker that only the first can create
@@ -287,6 +288,15 @@ async function planTransaction(
       items.push(...feedback.items);
       if (feedback.suppressed !== undefined) suppressed.push(feedback.suppressed);
     }
+  }
+  // The contact's ledger says it, in this transaction: exactly once with the suppression (the marker).
+  const [reason] = suppressed;
+  if (reason !== undefined) {
+    const evidence = {
+      messageId: message.messageId,
+      ...(message.campaignId !== null ? { campaignId: message.campaignId } : {}),
+    };
+    recordSuppression(access, items, { contactId: message.contactId, reason, evidence }, now);
   }
   return { items, deliveryStatus: delivery.status, suppressed };
 }

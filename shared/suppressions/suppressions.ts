@@ -2,7 +2,7 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { fromItem } from '../data-model/from-item';
-import { suppressionItem } from '../data-model/suppression-items';
+import { suppressionItem, type suppressionScopes } from '../data-model/suppression-items';
 import type { TableAccess } from '../table-access';
 
 /**
@@ -21,8 +21,8 @@ export type SuppressionReason =
 export interface Suppression {
   emailHash: string;
   reason: SuppressionReason;
-  /** `all`: nothing may be sent; `marketing-and-announcements`: only security notices (after a complaint). */
-  scope: 'all' | 'marketing-and-announcements';
+  /** What it stops (`suppressionScopes`, shared/data-model/suppression-items.ts). */
+  scope: (typeof suppressionScopes)[number];
   createdAt: string;
   /** The SES event or request that caused it. */
   sourceEventId?: string;

@@ -99,6 +99,25 @@ describe('service announcements to account holders (createAnnouncement, setAccou
     );
   });
 
+  it('puts the deactivation and the reactivation of an account on the ledger, once each', async () => {
+    const contactId = people['opted-out']?.contactId ?? '';
+    const setStatus = (accountStatus: 'active' | 'deactivated') =>
+      admin(`/admin/v1/contacts/${contactId}/account`, 'PUT', { accountHolder: true, accountStatus });
+    const accountEvents = async () =>
+      ((await recordsOf(runtime, people['opted-out']?.email ?? ''))?.events ?? []).filter((entry) =>
+        entry.kind.startsWith('account-'),
+      );
+    expect((await setStatus('active')).status).toBe(200);
+    const before = (await accountEvents()).length;
+    expect((await setStatus('deactivated')).status).toBe(200);
+    expect((await setStatus('deactivated')).status).toBe(200);
+    expect((await setStatus('active')).status).toBe(200);
+    expect((await accountEvents()).slice(before)).toEqual([
+      expect.objectContaining({ kind: 'account-deactivated', method: 'admin', legalBasis: 'contract' }),
+      expect.objectContaining({ kind: 'account-reactivated', method: 'admin', legalBasis: 'contract' }),
+    ]);
+  });
+
   it('reaches the active holder who left marketing, in their language, and nobody else', async () => {
     const report = await announce({
       category: 'policy-change',

@@ -12,10 +12,11 @@ import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
 import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
+import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
-import { publicAppFor } from '../support/apps';
+import { adminRequest, publicAppFor } from '../support/apps';
 import { bundledHandler } from '../support/bundled-handler';
-import { countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
@@ -35,6 +36,7 @@ type Fixture =
   | 'reply-unsubscribe-unauthenticated'
   | 'reply-unsubscribe-dmarc-fail'
   | 'reply-unsubscribe-spf-fail-dkim-pass'
+  | 'reply-unsubscribe-dkim-other-domain'
   | 'reply-to-question'
   | 'reply-to-unsubscribe';
 
@@ -317,6 +319,10 @@ describe('inbound mail: unsubscribe by reply', () => {
         'SPF failed on a domain without DMARC, even with DKIM passing',
         'reply-unsubscribe-spf-fail-dkim-pass',
       ],
+      [
+        "only DKIM passed, for a domain other than the sender's (no SPF record, no DMARC)",
+        'reply-unsubscribe-dkim-other-domain',
+      ],
     ] as const)('changes nothing when %s', async (_, fixture) => {
       const reader = await subscribedReader();
       const before = await countItems(runtime);
@@ -330,12 +336,56 @@ describe('inbound mail: unsubscribe by reply', () => {
       expect(records?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
     });
 
-    it('changes nothing for an address we do not know', async () => {
-      const before = await countItems(runtime);
-      expect(
-        await processInboundMail(deps, sesEvent('reply-unsubscribe', { sender: `stranger-${randomUUID()}` })),
-      ).toEqual({ outcomes: [{ kind: 'unknown-contact', via: 'sender' }], forwarded: 0 });
-      expect(await countItems(runtime)).toBe(before);
+    it('keeps the opt-out of an address we do not hold: an import later holds it, the person may still sign up', async () => {
+      const local = `stranger-${randomUUID()}`;
+      const email = `${local}@example.com`;
+      const event = sesEvent('reply-unsubscribe', { sender: local });
+      expect(await processInboundMail(deps, event)).toEqual({
+        outcomes: [{ kind: 'address-suppressed', via: 'sender', result: 'suppressed' }],
+        forwarded: 0,
+      });
+      const emailHash = hashEmail(runtime.config.emailHashSecret, email);
+      expect(await findSuppression(accessOf(runtime), emailHash)).toMatchObject({
+        reason: 'unsubscribed',
+        scope: 'marketing',
+        sourceEventId: `inbound:${sesMessageIdOf(event)}`,
+      });
+      // SES or Lambda delivering the event again records nothing more.
+      const items = await countItems(runtime);
+      expect((await processInboundMail(deps, event)).outcomes).toEqual([
+        { kind: 'address-suppressed', via: 'sender', result: 'already-suppressed' },
+      ]);
+      expect(await countItems(runtime)).toBe(items);
+
+      // The operator's CRM import, with opt-in evidence from before: held until the person confirms.
+      const optIn = { at: '2024-03-01T10:00:00Z', source: 'https://crm.example.com/', consentTextVersion: 1 };
+      const imported = await adminRequest(runtime, '/admin/v1/contacts', {
+        method: 'POST',
+        body: JSON.stringify({ email, lists: [{ listId: 'weekly-news', optIn }] }),
+      });
+      expect(imported.status).toBe(201);
+      expect((await recordsOf(runtime, email))?.subscriptions.get('weekly-news')?.status).toBe('unconfirmed');
+
+      // The person subscribes again themselves: double opt-in, and their confirmation lifts the opt-out.
+      const app = publicAppFor(runtime);
+      await app.request('/v1/subscribe', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, lists: ['weekly-news'] }),
+      });
+      await untilRequestsProcessed(runtime);
+      const mail = await sentMailTo(email);
+      const token = /confirm\?token=([\w.-]+)/.exec(mail.at(-1)?.body.text ?? '')?.[1] ?? '';
+      const confirmed = await app.request('/v1/confirm', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+      expect(confirmed.status).toBe(200);
+      const records = await recordsOf(runtime, email);
+      expect(records?.subscriptions.get('weekly-news')?.status).toBe('confirmed');
+      expect(await findSuppression(accessOf(runtime), emailHash)).toBeUndefined();
+      expect(records?.events.map((each) => each.kind)).toContain('suppression-lifted');
     });
   });
 
@@ -432,12 +482,15 @@ describe('inbound mail: unsubscribe by reply', () => {
       expect(await sentMailTo(operator)).toHaveLength(before);
     });
 
-    it('forwards "unsubscribe" from someone it cannot act for, so a person still reads it', async () => {
+    it('honours "unsubscribe" from an authenticated sender we do not hold, and forwards nothing', async () => {
       const summary = await processInboundMail(
         replies,
         toReplyTo('reply-to-unsubscribe', `stranger-${randomUUID()}`),
       );
-      expect(summary).toEqual({ outcomes: [{ kind: 'unknown-contact', via: 'sender' }], forwarded: 1 });
+      expect(summary).toEqual({
+        outcomes: [{ kind: 'address-suppressed', via: 'sender', result: 'suppressed' }],
+        forwarded: 0,
+      });
     });
 
     it('never forwards mail to the unsubscribe mailbox', async () => {

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { BatchWriteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
+import { recordSuppression } from '../../shared/consent/suppression-events';
 import { unsubscribe } from '../../shared/consent/unsubscribe';
 import { findContact } from '../../shared/contacts/contacts';
 import { setDoNotSell } from '../../shared/contacts/do-not-sell';
@@ -72,6 +73,7 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
   let since: string;
   const readers: { contactId: string; email: string }[] = [];
   let lateAddressHash = '';
+  let lateLeaverEmail = '';
   const mayMail = async (runtime: Runtime, contactId: string) =>
     (await marketingRefusalsFor(runtime, contactId, LIST)).length === 0;
 
@@ -114,20 +116,22 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
         evidence: { inboundMessageId: 'ses-inbound-1' },
       },
     );
-    await live.clients.documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          putFeedbackSuppression(access, {
-            emailHash: hashEmail(live.config.emailHashSecret, bounced?.email ?? ''),
-            reason: 'hard-bounce',
-            createdAt: new Date().toISOString(),
-            sourceEventId: 'ses-bounce-1',
-            contactId: bounced?.contactId ?? '',
-            messageId: 'msg-bounce-1',
-          }),
-        ],
+    // A hard bounce with its ledger event, as the ses-events function writes them.
+    const bouncedAt = new Date();
+    const bounceItems = [
+      putFeedbackSuppression(access, {
+        emailHash: hashEmail(live.config.emailHashSecret, bounced?.email ?? ''),
+        reason: 'hard-bounce',
+        createdAt: bouncedAt.toISOString(),
+        sourceEventId: 'ses-bounce-1',
+        contactId: bounced?.contactId ?? '',
+        messageId: 'msg-bounce-1',
       }),
-    );
+    ];
+    const evidence = { messageId: 'msg-bounce-1' };
+    const contactId = bounced?.contactId ?? '';
+    recordSuppression(access, bounceItems, { contactId, reason: 'hard-bounce', evidence }, bouncedAt);
+    await live.clients.documents.send(new TransactWriteCommand({ TransactItems: bounceItems }));
     const erasure = await adminRequest(live, `/admin/v1/contacts/${erased?.contactId}/erase`, {
       method: 'POST',
     });
@@ -136,6 +140,18 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     const privacyContact = await findContact(access, privacy?.contactId ?? '');
     if (privacyContact === undefined) throw new Error('no contact');
     await setTrackingConsent({ access }, { contact: privacyContact, granted: false, evidence: {} });
+    // Someone who signed up after the restore point and left the list: unknown to the restored table too.
+    const [lateLeaver] = await givenConfirmedSubscribers(live, LIST, 1, { label: 'late-leaver' });
+    lateLeaverEmail = lateLeaver?.email ?? '';
+    await unsubscribe(
+      { access, logger: live.logger },
+      {
+        contactId: lateLeaver?.contactId ?? '',
+        scope: { kind: 'list', listId: LIST },
+        method: 'one-click',
+        evidence: {},
+      },
+    );
     // Someone who signed up after the restore point and was erased: unknown to the restored table.
     const [late] = await givenConfirmedSubscribers(live, LIST, 1, { label: 'late' });
     lateAddressHash = hashEmail(live.config.emailHashSecret, late?.email ?? '');
@@ -154,7 +170,7 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     const first = await reapplyOptOutsCommand(args, restored);
     expect(first.code).toBe(0);
     expect(first.summary).toMatchObject({
-      unsubscribed: { reapplied: 3, unchanged: 0 },
+      unsubscribed: { reapplied: 4, unchanged: 0, 'unknown-contact': 0 },
       'tracking-revoked': { reapplied: 1 },
       'sale-opted-out': { reapplied: 1 },
       erased: { reapplied: 1, 'unknown-contact': 1 },
@@ -176,6 +192,21 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
       doNotSellSource: 'admin',
       trackingConsent: false,
     });
+    // A contact the restored table never had: its opt-out is kept against the address, so the operator's
+    // next CRM import cannot make it `confirmed` again; it waits for the person's own confirmation.
+    const lateLeaverHash = hashEmail(live.config.emailHashSecret, lateLeaverEmail);
+    expect(await findSuppression(target, lateLeaverHash)).toMatchObject({
+      reason: 'unsubscribed',
+      scope: 'marketing',
+    });
+    const optIn = { at: '2024-03-01T10:00:00Z', source: 'https://crm.example.com/', consentTextVersion: 1 };
+    const imported = await adminRequest(restored, '/admin/v1/contacts', {
+      method: 'POST',
+      body: JSON.stringify({ email: lateLeaverEmail, lists: [{ listId: LIST, optIn }] }),
+    });
+    expect(imported.status).toBe(201);
+    const importedId = ((await imported.json()) as { contact: { contactId: string } }).contact.contactId;
+    expect(await mayMail(restored, importedId)).toBe(false);
     // Nothing more than what was lost.
     expect(await mayMail(restored, untouched?.contactId ?? '')).toBe(true);
 
@@ -186,6 +217,26 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
       if (typeof counts === 'object') expect(counts.reapplied).toBe(0);
     }
     expect(await countItems(restored)).toBe(items);
+  });
+
+  it("re-applies a bounce's suppression with its ledger event, at its original time", async () => {
+    const reader = readers[2];
+    const suppressedIn = async (runtime: Runtime) =>
+      (await scanAllItems(runtime)).filter(
+        (item) => item.contactId === reader?.contactId && item.kind === 'suppressed',
+      );
+    const [original] = await suppressedIn(live);
+    expect(await suppressedIn(restored)).toEqual([
+      expect.objectContaining({
+        occurredAt: original?.occurredAt,
+        method: 'bounce',
+        evidence: expect.objectContaining({
+          suppressionReason: 'hard-bounce',
+          messageId: 'msg-bounce-1',
+          requestEventId: original?.eventId,
+        }),
+      }),
+    ]);
   });
 
   it('the re-applied ledger event keeps its original time, method and evidence, and names the event it re-applies', async () => {

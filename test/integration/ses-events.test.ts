@@ -199,6 +199,8 @@ describe('ses-events: bounces, complaints and delivery state', () => {
   }
 
   const codesOf = (result: SendResult) => result.message.refusals.map((refusal) => refusal.code);
+  const suppressedEventsOf = async (email: string) =>
+    ((await recordsOf(runtime, email))?.events ?? []).filter((entry) => entry.kind === 'suppressed');
   const suppressionOf = (email: string) =>
     findSuppression(accessOf(runtime), hashEmail(runtime.config.emailHashSecret, email));
 
@@ -255,6 +257,21 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(codesOf(await send(contactId))).toContain('suppressed');
     expect(codesOf(await send(contactId, announcement('maintenance')))).toEqual(['suppressed']);
     expect(codesOf(await send(contactId, announcement('security-notice')))).toEqual(['suppressed']);
+
+    // The person's ledger, and so their data export, says when and why mail to them stopped.
+    const recorded = {
+      kind: 'suppressed',
+      listId: null,
+      method: 'bounce',
+      evidence: expect.objectContaining({ suppressionReason: 'hard-bounce', messageId: message.messageId }),
+    };
+    expect(await suppressedEventsOf(email)).toEqual([expect.objectContaining(recorded)]);
+    const exported = await adminAppFor(runtime).request(`/admin/v1/contacts/${contactId}/export`, {
+      headers: { authorization: `Bearer ${runtime.config.adminApiKey}` },
+    });
+    expect(exported.status).toBe(200);
+    const { consentLedger } = (await exported.json()) as { consentLedger: Record<string, unknown>[] };
+    expect(consentLedger).toContainEqual(expect.objectContaining(recorded));
   });
 
   it('after a complaint, suppresses marketing and announcements, unsubscribes, and lets security notices through', async () => {
@@ -280,8 +297,13 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(byComplaint.map((entry) => [entry.kind, entry.listId])).toEqual([
       ['unsubscribed', 'weekly-news'],
       ['unsubscribed', null],
+      ['suppressed', null],
     ]);
-    for (const entry of byComplaint) {
+    expect(byComplaint.at(-1)?.evidence).toMatchObject({
+      suppressionReason: 'complaint',
+      messageId: message.messageId,
+    });
+    for (const entry of byComplaint.filter((each) => each.kind === 'unsubscribed')) {
       expect(entry.evidence).toEqual({
         messageId: message.messageId,
         reason: 'complaint reported by the mailbox provider',
@@ -309,12 +331,16 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     }
     expect(await suppressionOf(three.email)).toMatchObject({ reason: 'soft-bounces', scope: 'all' });
     expect(codesOf(await send(three.contactId))).toContain('suppressed');
+    expect((await suppressedEventsOf(three.email)).map((entry) => [entry.method, entry.evidence])).toEqual([
+      ['bounce', expect.objectContaining({ suppressionReason: 'soft-bounces' })],
+    ]);
 
     const two = await givenSubscriber();
     for (let index = 0; index < 2; index++) {
       await process(eventFor('bounce-transient', await sent(two.contactId), two.email));
     }
     expect(await suppressionOf(two.email)).toBeUndefined();
+    expect(await suppressedEventsOf(two.email)).toEqual([]);
     expect((await send(two.contactId)).outcome).toBe('sent');
   });
 
@@ -394,7 +420,10 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       items: await countItems(runtime),
       counters: await readCampaignCounters(accessOf(runtime), campaignId),
       softBounces: await softBounceCounters(email),
-      ledger: (await recordsOf(runtime, complainer.email))?.events.length,
+      ledger: [
+        (await recordsOf(runtime, email))?.events.length,
+        (await recordsOf(runtime, complainer.email))?.events.length,
+      ],
       deliveries: [
         (await deliveryOf(bounced.messageId)).delivery,
         (await deliveryOf(complained.messageId)).delivery,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../shared/audit/audit-events';
 import { hashEmail } from '../../shared/email-address';
@@ -6,6 +7,7 @@ import type { ErrorBody } from '../../shared/http/error-responses';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
+import { blockAddress } from '../../shared/suppressions/admin-suppressions';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
@@ -82,6 +84,21 @@ describe('suppressions through the admin API', () => {
       contactId: subscriber.contactId,
     });
     expect((await sendNews(subscriber.email)).outcome).toBe('refused');
+    // The block is on the contact's ledger, written with it; a second block (409) records nothing.
+    const blockedEvent = {
+      kind: 'suppressed',
+      listId: null,
+      method: 'admin',
+      evidence: expect.objectContaining({ suppressionReason: 'admin', apiKeyId: 'development' }),
+    };
+    expect((await recordsOf(runtime, subscriber.email))?.events.at(-1)).toMatchObject(blockedEvent);
+    const again = await call('/admin/v1/suppressions', 'POST', {
+      contactId: subscriber.contactId,
+      note: 'Again.',
+    });
+    expect(again.status).toBe(409);
+    const kinds = (await recordsOf(runtime, subscriber.email))?.events.map((entry) => entry.kind);
+    expect(kinds?.filter((kind) => kind === 'suppressed')).toHaveLength(1);
 
     const lifted = await call(`/admin/v1/suppressions/${idOf(subscriber.email)}`, 'DELETE');
     expect(lifted.status).toBe(200);
@@ -94,6 +111,39 @@ describe('suppressions through the admin API', () => {
     });
     expect((await sendNews(subscriber.email)).outcome).toBe('sent');
     expect(await sentMailTo(subscriber.email)).toHaveLength(1);
+  });
+
+  it('a contact created with the address while it is being blocked still gets the block on its ledger', async () => {
+    const email = address('racing');
+    const access = accessOf(runtime);
+    let contactId = '';
+    // Right after the block's read of who holds the address (nobody), the operator's CRM creates them.
+    const documents = new Proxy(access.documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: unknown) => {
+          const answer = await target.send(command as never);
+          if (contactId === '' && command instanceof GetCommand) {
+            const created = await call('/admin/v1/contacts', 'POST', { email });
+            contactId = (created.body.contact as { contactId: string }).contactId;
+          }
+          return answer;
+        };
+      },
+    });
+    const view = await blockAddress({ ...access, documents }, runtime.config.emailHashSecret, {
+      target: { email },
+      note: 'Blocked during an import.',
+      createdBy: 'apiKey:development',
+    });
+    expect(contactId).not.toBe('');
+    expect(view.contactId).toBe(contactId);
+    expect((await recordsOf(runtime, email))?.events.filter((entry) => entry.kind === 'suppressed')).toEqual([
+      expect.objectContaining({
+        method: 'admin',
+        evidence: expect.objectContaining({ suppressionReason: 'admin' }),
+      }),
+    ]);
   });
 
   it('blocks an address nobody holds yet, as signup would store it, and audits create and lift', async () => {

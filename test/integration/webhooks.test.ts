@@ -172,6 +172,8 @@ describe('the operator’s events, delivered to webhooks', () => {
       'email-changed',
       'account-holder-designated',
       'account-holder-ended',
+      'account-deactivated',
+      'account-reactivated',
     ] as const) {
       await ledger(other, kind);
     }

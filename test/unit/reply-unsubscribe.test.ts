@@ -122,6 +122,108 @@ describe('interpretReply', () => {
       expect(reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'PASS' })).toEqual(sender);
     });
 
+    describe('on DKIM alone (SPF not PASS), only for a signing domain aligned with the envelope sender', () => {
+      /** SES's own Authentication-Results (the fixture's), with the DKIM result replaced. */
+      function signedBy(
+        dkimResult: string,
+        source = 'victim@example.com',
+        extra: InboundMail['headers'] = [],
+      ) {
+        const headers = (example.mail.headers ?? []).map((header) =>
+          header.name === 'Authentication-Results'
+            ? { ...header, value: header.value.replace(/dkim=pass header\.i=@example\.com/, dkimResult) }
+            : header,
+        );
+        const mail: InboundMail = {
+          ...example.mail,
+          source,
+          headers: [...headers, ...extra],
+          commonHeaders: { ...example.mail.commonHeaders, subject: 'unsubscribe' },
+        };
+        const receipt: InboundReceipt = {
+          ...example.receipt,
+          spfVerdict: { status: 'GRAY' },
+          dkimVerdict: { status: 'PASS' },
+          dmarcVerdict: { status: 'GRAY' },
+        };
+        return interpretReply(mail, receipt);
+      }
+      const refused = { kind: 'ignored', reason: 'unauthenticated-sender' };
+
+      it('refuses a DKIM pass of another domain: anyone can sign with their own', () => {
+        expect(signedBy('dkim=pass header.i=@attacker.example')).toEqual(refused);
+        expect(signedBy('dkim=pass header.d=attacker.example')).toEqual(refused);
+        // Same public suffix (private section), different organisations.
+        expect(signedBy('dkim=pass header.i=@attacker.github.io', 'victim@victim.github.io')).toEqual(
+          refused,
+        );
+        // A suffix-looking signer is not the victim's organisation.
+        expect(signedBy('dkim=pass header.i=@co.uk', 'victim@victim.co.uk')).toEqual(refused);
+      });
+
+      it('accepts a DKIM pass of the same organisational domain (relaxed alignment)', () => {
+        const victim = { kind: 'sender', address: 'victim@example.com' };
+        expect(signedBy('dkim=pass header.i=@example.com')).toEqual(victim);
+        expect(signedBy('dkim=pass header.i=newsletter@mail.example.com')).toEqual(victim);
+        expect(signedBy('dkim=pass header.d=EXAMPLE.com')).toEqual(victim);
+        expect(signedBy('dkim=pass header.i=@example.co.uk', 'victim@mail.example.co.uk')).toEqual({
+          kind: 'sender',
+          address: 'victim@mail.example.co.uk',
+        });
+      });
+
+      it('refuses when only a failed signature names the domain', () => {
+        expect(signedBy('dkim=fail header.i=@example.com; dkim=pass header.i=@attacker.example')).toEqual(
+          refused,
+        );
+      });
+
+      it("reads only the first Authentication-Results (SES adds it above the sender's headers)", () => {
+        const forged = {
+          name: 'Authentication-Results',
+          value: 'amazonses.com; dkim=pass header.i=@example.com',
+        };
+        expect(signedBy('dkim=pass header.i=@attacker.example', 'victim@example.com', [forged])).toEqual(
+          refused,
+        );
+      });
+
+      it('refuses when no Authentication-Results of SES tells the signing domain', () => {
+        const mail: InboundMail = {
+          ...example.mail,
+          headers: (example.mail.headers ?? []).filter((header) => header.name !== 'Authentication-Results'),
+          commonHeaders: { ...example.mail.commonHeaders, subject: 'unsubscribe' },
+        };
+        const receipt = {
+          ...example.receipt,
+          spfVerdict: { status: 'GRAY' },
+          dkimVerdict: { status: 'PASS' },
+        };
+        expect(interpretReply(mail, receipt)).toEqual(refused);
+        const otherServer = (example.mail.headers ?? []).map((header) =>
+          header.name === 'Authentication-Results'
+            ? { ...header, value: 'mx.example.net; dkim=pass header.i=@example.com' }
+            : header,
+        );
+        expect(interpretReply({ ...mail, headers: otherServer }, receipt)).toEqual(refused);
+      });
+
+      it('refuses a DMARC pass on its own: it speaks for the From domain, not the envelope sender', () => {
+        const mail: InboundMail = {
+          ...example.mail,
+          source: 'victim@victim.example',
+          commonHeaders: { ...example.mail.commonHeaders, subject: 'unsubscribe' },
+        };
+        const receipt = {
+          ...example.receipt,
+          spfVerdict: { status: 'GRAY' },
+          dkimVerdict: { status: 'PASS' },
+          dmarcVerdict: { status: 'PASS' },
+        };
+        expect(interpretReply(mail, receipt)).toEqual(refused);
+      });
+    });
+
     it.each([
       // The forged envelope sender of a domain without DMARC, signed by any domain's DKIM.
       { spf: 'FAIL', dkim: 'PASS', dmarc: 'GRAY' },

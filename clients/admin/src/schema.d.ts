@@ -1047,10 +1047,10 @@ export interface components {
             /** @enum {string} */
             reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
             /**
-             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).
+             * @description `all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint); `marketing`: no marketing, announcements and transactional mail still go (a person’s unsubscribe for an address no contact holds).
              * @enum {string}
              */
-            scope: "all" | "marketing-and-announcements";
+            scope: "all" | "marketing-and-announcements" | "marketing";
             createdAt: string;
             /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
             email: string | null;
@@ -1091,7 +1091,7 @@ export interface components {
             webhookId: string;
             /** @example https://crm.example.com/hooks/consent-mail */
             url: string;
-            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
+            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.account-deactivated" | "contact.account-reactivated" | "contact.suppressed" | "rights-request.completed")[];
             /** Format: date-time */
             createdAt: string;
             /** @description The API key id that created it. */
@@ -1103,7 +1103,7 @@ export interface components {
              * @example https://crm.example.com/hooks/consent-mail
              */
             url: string;
-            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed")[];
+            eventTypes: ("subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.account-deactivated" | "contact.account-reactivated" | "contact.suppressed" | "rights-request.completed")[];
         };
         WebhookDelivery: {
             /** @description The event id, sent as `webhook-id`. */
@@ -1124,11 +1124,13 @@ export interface components {
              *     `contact.suppression-lifted`: A suppression of the contact's address was lifted by their own confirmation.
              *     `contact.account-holder-designated`: The operator recorded an account (service announcements).
              *     `contact.account-holder-ended`: The account ended.
+             *     `contact.account-deactivated`: The operator deactivated the account: no announcements to account holders.
+             *     `contact.account-reactivated`: The operator reactivated the account.
              *     `contact.suppressed`: A hard bounce, repeated soft bounces or a complaint suppressed the address.
              *     `rights-request.completed`: A data-subject rights request was completed, with its evidence.
              * @enum {string}
              */
-            eventType: "subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.suppressed" | "rights-request.completed";
+            eventType: "subscription.requested" | "subscription.subscribed" | "subscription.confirmed" | "subscription.imported" | "subscription.unsubscribed" | "subscription.resubscribed" | "tracking.granted" | "tracking.revoked" | "sale.opted-out" | "sale.opted-in" | "contact.email-changed" | "contact.erased" | "contact.suppression-lifted" | "contact.account-holder-designated" | "contact.account-holder-ended" | "contact.account-deactivated" | "contact.account-reactivated" | "contact.suppressed" | "rights-request.completed";
             /**
              * @description `pending` (first attempt or retries to come), `delivered` (a 2xx), `dead` (a day of failures).
              * @enum {string}
@@ -1163,7 +1165,7 @@ export interface components {
             /** @description Null for events about the contact as a whole. */
             listId: string | null;
             /** @enum {string} */
-            kind: "opt-in-requested" | "confirmed" | "subscribed" | "unsubscribed" | "resubscribed" | "tracking-granted" | "tracking-revoked" | "imported" | "suppression-lifted" | "email-changed" | "erased" | "account-holder-designated" | "account-holder-ended" | "sale-opted-out" | "sale-opted-in";
+            kind: "opt-in-requested" | "confirmed" | "subscribed" | "unsubscribed" | "resubscribed" | "tracking-granted" | "tracking-revoked" | "imported" | "suppression-lifted" | "email-changed" | "erased" | "account-holder-designated" | "account-holder-ended" | "account-deactivated" | "account-reactivated" | "suppressed" | "sale-opted-out" | "sale-opted-in";
             /** @enum {string} */
             method: "form" | "confirm-link" | "one-click" | "preference-page" | "reply-email" | "admin" | "import" | "bounce" | "complaint" | "erasure";
             /** @enum {string} */

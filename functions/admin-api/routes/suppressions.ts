@@ -1,3 +1,4 @@
+import { suppressionReasons, suppressionScopes } from '../../../shared/data-model/suppression-items';
 import { UnauthenticatedError } from '../../../shared/errors';
 import { adminAccess } from '../../../shared/http/admin-access';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
@@ -14,15 +15,6 @@ import * as z from '../../../shared/validation/zod';
  * The suppression list through the admin API (docs/suppressions.md): the operator blocks an address or a
  * contact (`admin`), lists what is suppressed and why, and lifts its own blocks, never the others.
  */
-
-const suppressionReasons = [
-  'unsubscribed',
-  'hard-bounce',
-  'soft-bounces',
-  'complaint',
-  'erased',
-  'admin',
-] as const satisfies readonly Suppression['reason'][];
 
 const Note = z
   .string()
@@ -46,9 +38,9 @@ const SuppressionSchema = z
   .object({
     suppressionId: z.string().openapi({ description: 'The keyed hash of the address (its id on the list).' }),
     reason: z.enum(suppressionReasons),
-    scope: z.enum(['all', 'marketing-and-announcements']).openapi({
+    scope: z.enum(suppressionScopes).openapi({
       description:
-        '`all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint).',
+        '`all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint); `marketing`: no marketing, announcements and transactional mail still go (a person’s unsubscribe for an address no contact holds).',
     }),
     createdAt: z.string(),
     email: z.string().nullable().openapi({
