@@ -8,6 +8,7 @@ import type { PixelMode } from '../tracking/tracking-modes';
 import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
 import { type Personalisation, type Placeholder, placeholderValue } from './personalise';
+import { everyMatchIsText } from './placeholder-contexts';
 
 /**
  * A campaign's message as an SES template (SendBulkEmail's inline `TemplateContent`), decorated by the
@@ -54,6 +55,12 @@ export interface BulkTemplate {
   pixel: string | null;
   /** The tracking mode the pixel was placed under, when there is one (recorded on each message). */
   pixelMode: PixelMode | null;
+  /**
+   * Whether every placeholder of the HTML part is text of an ordinary element (placeholder-contexts.ts):
+   * then no value can change what the policy checked here, and the body is checked once for everyone;
+   * otherwise each recipient's own copy goes through the whole policy too (send-chunk.ts).
+   */
+  placeholdersAsText: boolean;
   marker: (id: string) => string;
 }
 
@@ -144,6 +151,7 @@ export function buildBulkTemplate(
     placeholders,
     pixel: pixels[0] ?? null,
     pixelMode: pixels.length > 0 ? (message.trackingMode ?? null) : null,
+    placeholdersAsText: everyMatchIsText(html, new RegExp(`QZ${nonce}V[0-9]+QZ`, 'g')),
     marker,
   };
   return { ok: true, template };

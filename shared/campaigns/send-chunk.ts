@@ -1,15 +1,15 @@
 import { withdrawTrackingFromSentMail } from '../consent/consent-changes';
 import { findContact } from '../contacts/contacts';
 import { type ErasureCount, erasureMayHaveMissedRecords, readErasureCount } from '../rights/erasure-count';
-import { type ComplianceContext, recipientRules } from '../sending/compliance-policy';
+import { type ComplianceContext, complianceCheck, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
-import type { MessageHeader, Refusal } from '../sending/message-types';
+import type { MessageHeader, MessageIdentity, Refusal } from '../sending/message-types';
 import { inParts } from '../table-access';
 import { signingOnce } from '../tokens';
 import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
 import { type BulkAnswer, type BulkSend, sendBulkGroups } from './bulk-send';
 import type { BulkTemplate } from './bulk-template';
-import { campaignDraft } from './campaign-draft';
+import { campaignDraft, recipientDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
 import {
   anonymiseErased,
@@ -37,7 +37,8 @@ import { templateFor } from './template-cache';
  *    nothing, so they are sent again. No record but an earlier claim on this chunk (a crash between the
  *    claim and the records): `uncertain`, never resent.
  * 2. Decide per recipient with the compliance policy's recipient rules (consent, suppression, subject,
- *    headers); the body is decorated once per template variant (bulk-template.ts).
+ *    headers, whether the body is blank); the body is checked and decorated once per template variant
+ *    (bulk-template.ts), and per recipient too only where a placeholder is more than text (ownCopyRefusals).
  * 3. Claim: one write naming the chunk (`claim`, on the task item) before SES is called.
  * 4. Send: one SendBulkEmail per variant and 50 recipients, in parallel (bulk-send.ts).
  * 5. Record: one message item per recipient (sent with its SES id, refused, failed with SES's reason,
@@ -277,7 +278,8 @@ async function decide(
   // Erased (or gone) since planning: there is nobody to write to and nothing to record.
   if (recipient === undefined)
     return { kind: 'settled', outcome: { kind: 'skipped', reason: 'contact_missing' } };
-  const draft = campaignDraft(campaign, recipient.contact);
+  // Subject and headers per recipient; the body once per variant (campaign-draft.ts, `recipientDraft`).
+  const draft = recipientDraft(campaign, recipient.contact);
   // The header's tokens are the footer's: signed once here, reused when the template data is filled in.
   const tokens = signingOnce(deps.tokens);
   const context: ComplianceContext = { sender: deps.sender, baseUrl: deps.baseUrl, tokens };
@@ -305,6 +307,8 @@ async function decide(
   if (rules.refusals.length > 0) return refused(rules.refusals);
   const template = templateFor(campaign, recipient.state, context);
   if (!template.ok) return refused(template.refusals);
+  const own = await ownCopyRefusals(campaign, recipient, template.template, { identity, context });
+  if (own.length > 0) return refused(own);
   return {
     kind: 'send',
     recipient,
@@ -320,6 +324,26 @@ async function decide(
       tokens,
     },
   };
+}
+
+/**
+ * Where a placeholder is more than text in the template's HTML (an attribute, CSS, a comment:
+ * placeholder-contexts.ts), the check of the template does not speak for this recipient: their own copy,
+ * personalised, goes through the whole policy, as a single send would. Otherwise nothing to add.
+ */
+async function ownCopyRefusals(
+  campaign: Campaign,
+  recipient: ChunkRecipient,
+  template: BulkTemplate,
+  { identity, context }: { identity: MessageIdentity; context: ComplianceContext },
+): Promise<Refusal[]> {
+  if (template.placeholdersAsText) return [];
+  // The whole policy takes milliseconds for a large body (the footer's placement): other tasks' answers
+  // come in between recipients, not after fifty of them.
+  await yieldToEventLoop();
+  const draft = campaignDraft(campaign, recipient.contact);
+  const decision = complianceCheck(draft, recipient.state, identity, context);
+  return decision.allowed ? [] : decision.refusals;
 }
 
 /** Whether this recipient's copy carries the variant's pixel: everyone's on an aggregate list. */
