@@ -298,7 +298,7 @@ export class StatelessStack extends Stack {
     );
     output(
       'SesEventsFunctionName',
-      'The ses-events function (replaying dead-lettered events, docs/deploy.md#ses-events)',
+      'The ses-events function (npm run replay-ses-event-failures, docs/deploy.md#ses-events)',
       this.sesEvents.lambda.functionName,
     );
     output(

@@ -1,6 +1,7 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import * as z from '../validation/zod';
+import { answerOf, invokeAndWait } from './lambda-invoke';
 import type { StreamWorker } from './replay';
 
 /**
@@ -20,39 +21,21 @@ export function batchResponseOf(answer: {
   FunctionError?: string | undefined;
   Payload?: Uint8Array | undefined;
 }): DynamoDBBatchResponse {
-  const text = answer.Payload === undefined ? '' : new TextDecoder().decode(answer.Payload);
-  if (answer.FunctionError !== undefined) {
-    throw new Error(`the function failed (${answer.FunctionError}): ${errorMessageOf(text)}`);
-  }
-  // Lambda's documented successes: an empty or null response counts as "every record succeeded".
-  if (text.trim() === '' || text.trim() === 'null') return { batchItemFailures: [] };
-  const parsed = batchResponseSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error('the function answered something other than a batch response');
-  return parsed.data;
+  return batchResponseOfJson(answerOf(answer));
 }
 
-/** The `errorMessage` of Lambda's error payload (`{"errorType":…,"errorMessage":…}`), else the text. */
-function errorMessageOf(text: string): string {
-  try {
-    const { errorMessage } = JSON.parse(text) as { errorMessage?: unknown };
-    if (typeof errorMessage === 'string') return errorMessage;
-  } catch {
-    // not JSON: the text itself
-  }
-  return text.slice(0, 500);
+function batchResponseOfJson(json: unknown): DynamoDBBatchResponse {
+  // Lambda's documented successes: an empty or null response counts as "every record succeeded".
+  if (json === undefined || json === null) return { batchItemFailures: [] };
+  const parsed = batchResponseSchema.safeParse(json);
+  if (!parsed.success) throw new Error('the function answered something other than a batch response');
+  return parsed.data;
 }
 
 export function lambdaStreamWorker(lambda: LambdaClient, functionName: string): StreamWorker {
   return {
     async invoke(event) {
-      const answer = await lambda.send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify(event)),
-        }),
-      );
-      return batchResponseOf(answer);
+      return batchResponseOfJson(await invokeAndWait(lambda, functionName, event));
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { table } from '../data-model';
+import { drainFailureQueue, type FailureQueue, type QueuedFailure } from './failure-queue';
 import { isStreamRange, type StreamRange, streamRangeOf } from './on-failure-message';
 import { lambdaRecordOf, readStreamRange } from './stream-range';
 
@@ -13,20 +14,7 @@ import { lambdaRecordOf, readStreamRange } from './stream-range';
  * record of its range was processed; the rest stay in the queue, visible again when the run ends.
  */
 
-/** One message of the on-failure queue. */
-export interface QueuedFailure {
-  messageId: string;
-  body: string;
-}
-
-/** Where the messages come from: the SQS queue (sqs-failure-queue.ts), or a test's list. */
-export interface FailureQueue {
-  /** Messages not yet handed out in this run; none left: an empty list. */
-  receive(): Promise<QueuedFailure[]>;
-  delete(message: QueuedFailure): Promise<void>;
-  /** Visible again at once: for the next run, and the queue's alarm. */
-  release(message: QueuedFailure): Promise<void>;
-}
+export type { FailureQueue, QueuedFailure } from './failure-queue';
 
 /** The worker's stream handler: the deployed function (lambda-stream-worker.ts), or a test's bundle. */
 export interface StreamWorker {
@@ -94,21 +82,7 @@ export async function replayStreamFailures(
   options: ReplayOptions,
   onReport: (report: MessageReport) => void = () => undefined,
 ): Promise<MessageReport[]> {
-  const reports: MessageReport[] = [];
-  const kept: QueuedFailure[] = [];
-  try {
-    for (let batch = await deps.queue.receive(); batch.length > 0; batch = await deps.queue.receive()) {
-      for (const message of batch) {
-        const report = await settled(deps, message, options);
-        reports.push(report);
-        onReport(report);
-        if (!report.deleted) kept.push(message);
-      }
-    }
-  } finally {
-    for (const message of kept) await deps.queue.release(message);
-  }
-  return reports;
+  return drainFailureQueue(deps.queue, (message) => settled(deps, message, options), onReport);
 }
 
 /** One message replayed, then deleted if it may be: a failed delete leaves it for the next run. */

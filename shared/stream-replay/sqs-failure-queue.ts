@@ -5,10 +5,11 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { FailureQueue, QueuedFailure } from './replay';
+import type { FailureQueue, QueuedFailure } from './failure-queue';
 
 /**
- * The campaign worker's on-failure queue as the replay's source (replay.ts `FailureQueue`), read straight
+ * A dead-letter queue as a replay's source (failure-queue.ts `FailureQueue`: the campaign worker's
+ * on-failure queue, the ses-events function's dead-letter queue), read straight
  * from SQS rather than from messages saved to a file: deleting a message needs a receipt handle that is
  * still valid, and a handle is valid only while its receive's visibility timeout lasts. Each received
  * message stays invisible for `visibilityTimeoutSeconds`, long enough for its replay, so one run drains
@@ -34,9 +35,18 @@ export function queuedFailuresOf(
     if (messageId === undefined || handle === undefined) continue;
     const seen = handles.has(messageId);
     handles.set(messageId, handle);
-    if (!seen) fresh.push({ messageId, body: message.Body ?? '' });
+    if (!seen) fresh.push({ messageId, body: message.Body ?? '', attributes: stringAttributesOf(message) });
   }
   return fresh;
+}
+
+/** The message's string attributes (EventBridge's dead letters: ERROR_CODE, ERROR_MESSAGE, …). */
+function stringAttributesOf(message: Message): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    if (value.StringValue !== undefined) attributes[name] = value.StringValue;
+  }
+  return attributes;
 }
 
 export function sqsFailureQueue(
@@ -61,6 +71,7 @@ export function sqsFailureQueue(
             MaxNumberOfMessages: 10,
             VisibilityTimeout: visibilityTimeoutSeconds,
             WaitTimeSeconds: 2,
+            MessageAttributeNames: ['All'],
           }),
         );
         if ((answer.Messages ?? []).length === 0) return [];

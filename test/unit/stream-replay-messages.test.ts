@@ -64,7 +64,7 @@ describe("the queue's messages", () => {
   it('are handed out once each, with the latest receipt handle kept for their delete', () => {
     const handles = new Map<string, string>();
     expect(queuedFailuresOf(received, handles)).toEqual([
-      { messageId: '8a3c1b2e-0000-4000-8000-000000000001', body: documentedBody },
+      { messageId: '8a3c1b2e-0000-4000-8000-000000000001', body: documentedBody, attributes: {} },
     ]);
     const again = { Messages: [{ ...received.Messages[0], ReceiptHandle: 'AQEB-second-receipt' }] };
     expect(queuedFailuresOf(again, handles)).toEqual([]);
