@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { streamFilterPatterns } from '../functions/campaign-worker/stream-records';
 import { INACTIVE_CONTACTS_JOB } from '../shared/retention/inactive-contacts';
 import { RIGHTS_DEADLINES_JOB } from '../shared/rights/rights-request-deadlines';
+import { STREAM_BATCH_SIZE } from '../shared/stream-replay/replay';
 import type { ConsentMailFunction } from './consent-mail-function';
 import { failureQueue } from './failure-queue';
 
@@ -42,8 +43,11 @@ export interface CampaignWorkerTriggersProps {
   worker: ConsentMailFunction;
 }
 
-/** The event source mapping's settings (tests and docs/deploy.md#campaign-worker name the same values). */
-export const STREAM_BATCH_SIZE = 10;
+/**
+ * The event source mapping's settings (tests and docs/deploy.md#campaign-worker name the same values); its
+ * batch size is the replay's too (shared/stream-replay/replay.ts).
+ */
+export { STREAM_BATCH_SIZE };
 /** Batches of one shard processed at once (the Lambda maximum); order within a shard does not matter. */
 export const STREAM_PARALLELIZATION_FACTOR = 10;
 /**

@@ -71,8 +71,11 @@ export interface MessageReport {
   deleted: boolean;
 }
 
-/** Records per invocation: the event source mapping's batch size (infra/campaign-worker-triggers.ts). */
-export const REPLAY_BATCH_SIZE = 10;
+/**
+ * Records per invocation of the campaign worker, as its event source mapping hands them
+ * (infra/campaign-worker-triggers.ts takes its batch size from here): a replay invokes it as the stream would.
+ */
+export const STREAM_BATCH_SIZE = 10;
 /** Below Lambda's 6 MB synchronous payload: a batch is cut sooner when its records are large. */
 const MAX_PAYLOAD_BYTES = 5_000_000;
 
@@ -188,7 +191,7 @@ function batchesOf(records: DynamoDBRecord[]): DynamoDBRecord[][] {
   let bytes = 0;
   for (const record of records) {
     const size = JSON.stringify(record).length;
-    if (batch.length === REPLAY_BATCH_SIZE || (batch.length > 0 && bytes + size > MAX_PAYLOAD_BYTES)) {
+    if (batch.length === STREAM_BATCH_SIZE || (batch.length > 0 && bytes + size > MAX_PAYLOAD_BYTES)) {
       batches.push(batch);
       batch = [];
       bytes = 0;
