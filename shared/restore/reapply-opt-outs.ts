@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { transactWithRetry } from '../campaigns/transactions';
 import { suppressUnsubscribedAddress } from '../consent/address-opt-outs';
 import { authorityOfMethod, saleChoiceOnRecord } from '../consent/consent-authority';
 import {
@@ -155,7 +156,8 @@ async function reapplyContactOptOut(
     },
     at,
   );
-  await target.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  // A withdrawal of tracking writes the table-wide count item too (erasure-count.ts): conflicts retried.
+  await transactWithRetry(target, items);
   if (flags.trackingConsent === false) await withdrawTrackingFromSentMail(target, contact.contactId);
   return 'reapplied';
 }
