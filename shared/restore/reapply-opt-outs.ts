@@ -52,8 +52,7 @@ export type ReapplySummary = Record<OptOutKind | 'suppression', Record<ReapplyOu
 export async function reapplyOptOuts(deps: ReapplyDependencies, since: Date): Promise<ReapplySummary> {
   const lost: LostOptOuts = await readLostOptOuts(deps.source, since.toISOString());
   const summary = emptySummary();
-  for (const suppression of lost.suppressions) {
-    const event = lost.suppressedEvents.find((each) => isEventOf(each, suppression));
+  for (const { suppression, event } of lost.suppressions) {
     summary.suppression[await reapplySuppression(deps.target, suppression, event)] += 1;
   }
   // Erasures last: an erased contact's earlier opt-outs are re-applied first, then anonymised with it.
@@ -250,13 +249,6 @@ async function reapplySuppression(
     throw error;
   }
   return 'reapplied';
-}
-
-/** The `suppressed` event written with this suppression (same time, same reason), if the ledger has one. */
-function isEventOf(event: ConsentEvent, suppression: Suppression): boolean {
-  return (
-    event.occurredAt === suppression.createdAt && event.evidence.suppressionReason === suppression.reason
-  );
 }
 
 const RECORDED_REASONS: readonly string[] = ['hard-bounce', 'soft-bounces', 'complaint', 'admin'];
