@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { transactWithRetry } from '../campaigns/transactions';
 import { type Contact, findContact } from '../contacts/contacts';
 import { InvalidLinkError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
@@ -154,7 +155,9 @@ export async function setTrackingConsent(
     now,
   );
   try {
-    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+    // A withdrawal also counts itself on the one table-wide count item (erasure-count.ts), which other
+    // withdrawals and erasures write at the same moment: their conflicts are retried, not shown as errors.
+    await transactWithRetry(deps.access, items);
   } catch (error) {
     // The choice changed since the page read it (another click at the same moment): decide again on it.
     if (!(error instanceof TransactionCanceledException) || retried) throw error;

@@ -34,18 +34,49 @@ export interface LostOptOuts {
   events: (ConsentEvent & { kind: OptOutKind })[];
   /**
    * Suppressions created after the restore point, and those carried to an address that changed after it
-   * (a carried suppression keeps the date of the original, so its date alone would miss it).
+   * (a carried suppression keeps the date of the original, so its date alone would miss it), each with
+   * its `suppressed` ledger event when the ledger has one: re-applied together.
    */
-  suppressions: Suppression[];
-  /** The `suppressed` ledger events after the restore point: each is re-applied with its suppression. */
-  suppressedEvents: ConsentEvent[];
+  suppressions: { suppression: Suppression; event?: ConsentEvent }[];
+}
+
+/**
+ * Who and what a suppression came from, as stored beside it: feedback suppressions hold the contact and
+ * message (ses-feedback.ts), the operator's block the key that made it (`createdBy`).
+ */
+export interface SuppressionOrigin {
+  contactId?: string;
+  messageId?: string;
+}
+
+/**
+ * The `suppressed` event written with this suppression: same time and reason, and, where the suppression
+ * names them, the same contact, message and API key. Time and reason alone are not enough: two bounces in
+ * the same millisecond would put one contact's event on the other's ledger.
+ */
+export function isEventOf(event: ConsentEvent, suppression: Suppression, origin: SuppressionOrigin): boolean {
+  const apiKeyId = suppression.createdBy?.replace(/^apiKey:/, '');
+  return (
+    event.occurredAt === suppression.createdAt &&
+    event.evidence.suppressionReason === suppression.reason &&
+    (origin.contactId === undefined || event.contactId === origin.contactId) &&
+    (origin.messageId === undefined || event.evidence.messageId === origin.messageId) &&
+    (apiKeyId === undefined || event.evidence.apiKeyId === undefined || event.evidence.apiKeyId === apiKeyId)
+  );
+}
+
+function originOf(item: Record<string, unknown>): SuppressionOrigin {
+  return {
+    ...(typeof item.contactId === 'string' ? { contactId: item.contactId } : {}),
+    ...(typeof item.messageId === 'string' ? { messageId: item.messageId } : {}),
+  };
 }
 
 /** `since` is an ISO 8601 instant in UTC (`toISOString()`), comparable with the stored timestamps. */
 export async function readLostOptOuts(source: TableAccess, since: string): Promise<LostOptOuts> {
   const events: LostOptOuts['events'] = [];
   const changedAddresses = new Set<string>();
-  const suppressions: Suppression[] = [];
+  const suppressions: { suppression: Suppression; origin: SuppressionOrigin }[] = [];
   const suppressedEvents: ConsentEvent[] = [];
   const kinds = [...optOutKinds, 'email-changed', 'suppressed'] as const;
   const values = Object.fromEntries(kinds.map((kind, index) => [`:kind${index}`, kind]));
@@ -63,7 +94,8 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
     ConsistentRead: true,
   });
   for await (const item of items) {
-    if (item.entity === 'suppression') suppressions.push(toSuppression(item));
+    if (item.entity === 'suppression')
+      suppressions.push({ suppression: toSuppression(item), origin: originOf(item) });
     else if (item.kind === 'suppressed') suppressedEvents.push(toConsentEvent(item));
     else if (item.kind === 'email-changed') {
       const newHash = (item.evidence as { newEmailHash?: unknown } | undefined)?.newEmailHash;
@@ -78,10 +110,14 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
   );
   return {
     events,
-    suppressedEvents,
-    suppressions: suppressions.filter(
-      (suppression) => suppression.createdAt > since || changedAddresses.has(suppression.emailHash),
-    ),
+    suppressions: suppressions
+      .filter(
+        ({ suppression }) => suppression.createdAt > since || changedAddresses.has(suppression.emailHash),
+      )
+      .map(({ suppression, origin }) => ({
+        suppression,
+        event: suppressedEvents.find((event) => isEventOf(event, suppression, origin)),
+      })),
   };
 }
 

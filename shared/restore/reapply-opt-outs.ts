@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { transactWithRetry } from '../campaigns/transactions';
 import { suppressUnsubscribedAddress } from '../consent/address-opt-outs';
 import { authorityOfMethod, saleChoiceOnRecord } from '../consent/consent-authority';
 import {
@@ -51,8 +52,7 @@ export type ReapplySummary = Record<OptOutKind | 'suppression', Record<ReapplyOu
 export async function reapplyOptOuts(deps: ReapplyDependencies, since: Date): Promise<ReapplySummary> {
   const lost: LostOptOuts = await readLostOptOuts(deps.source, since.toISOString());
   const summary = emptySummary();
-  for (const suppression of lost.suppressions) {
-    const event = lost.suppressedEvents.find((each) => isEventOf(each, suppression));
+  for (const { suppression, event } of lost.suppressions) {
     summary.suppression[await reapplySuppression(deps.target, suppression, event)] += 1;
   }
   // Erasures last: an erased contact's earlier opt-outs are re-applied first, then anonymised with it.
@@ -155,7 +155,8 @@ async function reapplyContactOptOut(
     },
     at,
   );
-  await target.documents.send(new TransactWriteCommand({ TransactItems: items }));
+  // A withdrawal of tracking writes the table-wide count item too (erasure-count.ts): conflicts retried.
+  await transactWithRetry(target, items);
   if (flags.trackingConsent === false) await withdrawTrackingFromSentMail(target, contact.contactId);
   return 'reapplied';
 }
@@ -248,13 +249,6 @@ async function reapplySuppression(
     throw error;
   }
   return 'reapplied';
-}
-
-/** The `suppressed` event written with this suppression (same time, same reason), if the ledger has one. */
-function isEventOf(event: ConsentEvent, suppression: Suppression): boolean {
-  return (
-    event.occurredAt === suppression.createdAt && event.evidence.suppressionReason === suppression.reason
-  );
 }
 
 const RECORDED_REASONS: readonly string[] = ['hard-bounce', 'soft-bounces', 'complaint', 'admin'];

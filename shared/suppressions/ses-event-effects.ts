@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { SoftBounceSettings } from '../config';
-import { recordSuppression } from '../consent/suppression-events';
 import { hashEmail } from '../email-address';
 import type { Logger } from '../log';
 import { sentMessageFields } from '../sending/message-updates';
@@ -15,6 +14,7 @@ import { applyInvitationFeedback, isInvitationFeedback } from './invitation-feed
 import { markProcessed, wasProcessed } from './processed-ses-events';
 import { type SesEvent, type SesEventKind, sesEventKey } from './ses-event-parsing';
 import { affectedAddresses, type FeedbackReason, feedbackForAddress } from './ses-feedback';
+import { recordOnHoldersLedger } from './suppressed-event';
 
 /**
  * What an SES sending event changes in our records: the message's delivery state, the campaign's
@@ -276,6 +276,7 @@ async function planTransaction(
     if (increment) items.push(increment);
   }
   const suppressed: FeedbackReason[] = [];
+  const suppressedHashes: { emailHash: string; reason: FeedbackReason }[] = [];
   if (event.bounce || event.complaint) {
     for (const emailHash of affectedHashes(deps, event)) {
       const feedback = await feedbackForAddress(access, deps.softBounces, {
@@ -286,18 +287,13 @@ async function planTransaction(
         message: { contactId: message.contactId, messageId: message.messageId },
       });
       items.push(...feedback.items);
-      if (feedback.suppressed !== undefined) suppressed.push(feedback.suppressed);
+      if (feedback.suppressed !== undefined) {
+        suppressed.push(feedback.suppressed);
+        suppressedHashes.push({ emailHash, reason: feedback.suppressed });
+      }
     }
   }
-  // The contact's ledger says it, in this transaction: exactly once with the suppression (the marker).
-  const [reason] = suppressed;
-  if (reason !== undefined) {
-    const evidence = {
-      messageId: message.messageId,
-      ...(message.campaignId !== null ? { campaignId: message.campaignId } : {}),
-    };
-    recordSuppression(access, items, { contactId: message.contactId, reason, evidence }, now);
-  }
+  await recordOnHoldersLedger(access, items, message, suppressedHashes, now);
   return { items, deliveryStatus: delivery.status, suppressed };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { trackingWording } from '../../shared/consent/tracking-wording';
@@ -179,6 +180,71 @@ describe('the preference page', () => {
       'tracking-revoked',
     ]);
   });
+
+  it('takes many withdrawals of tracking at the same moment, each one answered and recorded', async () => {
+    // Every withdrawal also counts itself on one table-wide item (erasure-count.ts), so withdrawals at
+    // the same moment cancel each other's transactions (TransactionConflict) unless retried.
+    const people = await Promise.all(Array.from({ length: 12 }, () => givenSubscriber(['weekly-news'])));
+    for (const { token } of people) {
+      await act(token, { action: 'tracking-on', consentTextVersion: '1', consentTextLocale: 'en' });
+    }
+    const responses = await Promise.all(people.map(({ token }) => act(token, { action: 'tracking-off' })));
+    expect(responses.map((response) => response.status)).toEqual(people.map(() => 200));
+    for (const response of responses) expect(await response.text()).toContain('Done: open tracking is off.');
+    for (const { email } of people) {
+      const records = await recordsOf(runtime, email);
+      expect(records?.contact.trackingConsent).toBe(false);
+      expect(records?.events.at(-1)?.kind).toBe('tracking-revoked');
+    }
+  });
+
+  it('takes a withdrawal of tracking while erasures keep the table-wide count busy', async () => {
+    // DynamoDB Local runs transactions one at a time, so the conflicts a real table returns when other
+    // transactions hold the count item (erasures beginning, other withdrawals) are made here: the first
+    // three transactions that write the count are cancelled as DynamoDB cancels them.
+    const { email, token } = await givenSubscriber(['weekly-news']);
+    await act(token, { action: 'tracking-on', consentTextVersion: '1', consentTextLocale: 'en' });
+    const busy = { ...runtime, clients: { ...runtime.clients, documents: countBusyFor(3) } };
+    const response = await publicAppFor(busy).request('/v1/preferences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, action: 'tracking-off' }).toString(),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Done: open tracking is off.');
+    const records = await recordsOf(runtime, email);
+    expect(records?.contact.trackingConsent).toBe(false);
+    expect(records?.events.filter(({ kind }) => kind === 'tracking-revoked')).toHaveLength(1);
+  });
+
+  /** The table's client, except that the first `times` transactions writing the count item conflict. */
+  function countBusyFor(times: number): Runtime['clients']['documents'] {
+    const documents = runtime.clients.documents;
+    const countPk = primaryKeyOf('erasureCount', {}).pk;
+    let left = times;
+    return new Proxy(documents, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return (command: unknown) => {
+          const items = command instanceof TransactWriteCommand ? (command.input.TransactItems ?? []) : [];
+          const writesCount = (item: (typeof items)[number]) => item.Update?.Key?.pk === countPk;
+          if (left > 0 && items.some(writesCount)) {
+            left--;
+            return Promise.reject(
+              new TransactionCanceledException({
+                message: 'Transaction cancelled',
+                $metadata: {},
+                CancellationReasons: items.map((item) => ({
+                  Code: writesCount(item) ? 'TransactionConflict' : 'None',
+                })),
+              }),
+            );
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+  }
 
   it('tells account holders why service announcements continue and how to stop them', async () => {
     const { contactId, token } = await givenSubscriber(['weekly-news']);

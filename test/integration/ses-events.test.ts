@@ -274,6 +274,36 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(consentLedger).toContainEqual(expect.objectContaining(recorded));
   });
 
+  it('suppresses an address that bounces after its contact moved to another, without the event on their ledger', async () => {
+    const { email, contactId } = await givenSubscriber();
+    const message = await sent(contactId);
+    // The contact changes its address (confirmed through the link sent to the new one) before SES reports.
+    const newEmail = `moved-${randomUUID()}@example.org`;
+    addresses.push(newEmail);
+    const patched = await adminAppFor(runtime).request(`/admin/v1/contacts/${contactId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${runtime.config.adminApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: newEmail }),
+    });
+    expect(patched.status).toBe(202);
+    const token = /email-change\?token=([\w.-]+)/.exec((await sentMailTo(newEmail))[0]?.body.text ?? '')?.[1];
+    const confirmed = await publicAppFor(runtime).request('/v1/email-change', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: token ?? '' }).toString(),
+    });
+    expect(confirmed.status).toBe(200);
+
+    expect(await process(eventFor('bounce-permanent', message, email))).toMatchObject({
+      kind: 'applied',
+      suppressed: ['hard-bounce'],
+    });
+    // The address is suppressed; the person, who no longer holds it, gets no `suppressed` event.
+    expect(await suppressionOf(email)).toMatchObject({ reason: 'hard-bounce', scope: 'all' });
+    expect(await suppressedEventsOf(newEmail)).toEqual([]);
+    expect(await suppressionOf(newEmail)).toBeUndefined();
+  });
+
   it('after a complaint, suppresses marketing and announcements, unsubscribes, and lets security notices through', async () => {
     const { email, contactId } = await givenSubscriber({ accountHolder: true });
     const message = await sent(contactId);
