@@ -18,16 +18,20 @@ export interface Logger {
 
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Error messages from SES and others can quote an address; logs never carry one. */
-const redactAddresses = (text: string | undefined) =>
-  text?.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]');
+/**
+ * Error messages from SES, Lambda and others can quote an address; logs, and the replay reports an
+ * operator reads (shared/stream-replay/), never carry one.
+ */
+export function redactAddresses(text: string): string {
+  return text.replace(/[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+/g, '[address]');
+}
 
 function describeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   return {
     name: error.name,
     message: redactAddresses(error.message),
-    stack: redactAddresses(error.stack && sourceMappedStack(error.stack)),
+    stack: error.stack && redactAddresses(sourceMappedStack(error.stack)),
   };
 }
 

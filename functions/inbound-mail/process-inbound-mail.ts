@@ -135,7 +135,7 @@ async function processRecord(
   receipt: InboundReceipt,
   logger: Logger,
 ): Promise<InboundMailOutcome> {
-  const instruction = interpretReply(mail, receipt);
+  const instruction = await interpretReply(mail, receipt);
 
   if (instruction.kind === 'ignored') {
     logger.info('inbound mail ignored', { reason: instruction.reason });

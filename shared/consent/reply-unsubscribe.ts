@@ -152,13 +152,14 @@ const failed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'F
  * says; a DMARC `FAIL` says the same of the From domain; a `PROCESSING_FAILED` check proved nothing, so it
  * counts as a refusal rather than an absence.
  */
-export function isAuthenticatedSender(receipt: InboundReceipt, mail: InboundMail): boolean {
+export async function isAuthenticatedSender(receipt: InboundReceipt, mail: InboundMail): Promise<boolean> {
   const checks = [receipt.spfVerdict, receipt.dkimVerdict, receipt.dmarcVerdict];
   if (checks.some((verdict) => statusOf(verdict) === 'PROCESSING_FAILED')) return false;
   if (failed(receipt.spfVerdict) || failed(receipt.dmarcVerdict)) return false;
   if (passed(receipt.spfVerdict)) return true;
   const address = envelopeSender(mail.source);
-  return passed(receipt.dkimVerdict) && address !== undefined && hasAlignedDkimPass(mail.headers, address);
+  if (!passed(receipt.dkimVerdict) || address === undefined) return false;
+  return hasAlignedDkimPass(mail.headers, address);
 }
 
 /**
@@ -177,13 +178,14 @@ export function envelopeSender(source: string | undefined): string | undefined {
   return parsed.ok ? parsed.email : undefined;
 }
 
-export function interpretReply(mail: InboundMail, receipt: InboundReceipt): ReplyInstruction {
+export async function interpretReply(mail: InboundMail, receipt: InboundReceipt): Promise<ReplyInstruction> {
   if (failed(receipt.virusVerdict)) return { kind: 'ignored', reason: 'virus' };
   const subject = subjectOf(mail);
   const token = tokenInSubject(subject);
   if (token !== undefined) return { kind: 'token', token };
   if (!isBareUnsubscribe(subject)) return { kind: 'ignored', reason: 'no-instruction' };
-  if (!isAuthenticatedSender(receipt, mail)) return { kind: 'ignored', reason: 'unauthenticated-sender' };
+  if (!(await isAuthenticatedSender(receipt, mail)))
+    return { kind: 'ignored', reason: 'unauthenticated-sender' };
   const address = envelopeSender(mail.source);
   return address === undefined ? { kind: 'ignored', reason: 'invalid-sender' } : { kind: 'sender', address };
 }

@@ -1,5 +1,3 @@
-import { getDomain } from 'tldts';
-
 /**
  * Which domains SES's DKIM check passed for, and whether one of them stands for the envelope sender.
  *
@@ -15,7 +13,10 @@ import { getDomain } from 'tldts';
  * Alignment is DMARC's relaxed one (RFC 7489 §3.1.1): the same organisational domain, from the public
  * suffix list with its private section (so `victim.github.io` and `attacker.github.io` are two
  * organisations). A domain with no organisational domain (a public suffix, an IP literal) aligns only
- * with itself.
+ * with itself. The public suffix list (tldts, ~130 KB minified) is imported by the first message that needs
+ * it, one whose sender only DKIM can vouch for: in the bundle it is a chunk of its own, so it costs neither
+ * inbound-mail's cold start nor the usual first reply, which SPF authenticates (docs/architecture.md,
+ * "Cold start").
  */
 
 /** SES's authserv-id in the header it adds. */
@@ -63,17 +64,35 @@ export function dkimPassDomains(headers: readonly MailHeader[] | undefined): str
     .filter((domain): domain is string => domain !== undefined);
 }
 
-function organisationalDomain(domain: string): string {
-  return getDomain(domain, { allowPrivateDomains: true }) ?? domain;
+type OrganisationalDomain = (domain: string) => string;
+
+let organisationalDomainLoaded: Promise<OrganisationalDomain> | undefined;
+
+/** The organisational domain of a domain, once the public suffix list is loaded. */
+function organisationalDomains(): Promise<OrganisationalDomain> {
+  organisationalDomainLoaded ??= import('tldts').then(
+    ({ getDomain }) =>
+      (domain) =>
+        getDomain(domain, { allowPrivateDomains: true }) ?? domain,
+  );
+  return organisationalDomainLoaded;
 }
 
 /** DMARC relaxed alignment of two domains (lower case, no trailing dot). */
-export function alignedDomains(a: string, b: string): boolean {
-  return organisationalDomain(a.toLowerCase()) === organisationalDomain(b.toLowerCase());
+export async function alignedDomains(a: string, b: string): Promise<boolean> {
+  const organisational = await organisationalDomains();
+  return organisational(a.toLowerCase()) === organisational(b.toLowerCase());
 }
 
 /** Whether SES passed a DKIM signature of a domain aligned with this address's domain. */
-export function hasAlignedDkimPass(headers: readonly MailHeader[] | undefined, address: string): boolean {
+export async function hasAlignedDkimPass(
+  headers: readonly MailHeader[] | undefined,
+  address: string,
+): Promise<boolean> {
+  const signers = dkimPassDomains(headers);
+  // No signing domain to compare: the public suffix list is not worth loading.
+  if (signers.length === 0) return false;
   const domain = address.slice(address.lastIndexOf('@') + 1);
-  return dkimPassDomains(headers).some((signer) => alignedDomains(signer, domain));
+  const aligned = await Promise.all(signers.map((signer) => alignedDomains(signer, domain)));
+  return aligned.includes(true);
 }

@@ -65,25 +65,22 @@ function signedVersions(tokens: TokenSigner, data: TokenData<'signupForm'>): str
   ]);
 }
 
-/**
- * The wording a submitted form showed, from its signed field. Anything but a genuine token of ours (an
- * edited version, a token for something else) is a 400 and nothing is written.
- */
-export function shownWordingOf(tokens: TokenSigner, formVersions: string): ShownWording {
-  return Object.fromEntries(
-    verifiedForm(tokens, formVersions).shown.map(({ listId, version, locale }) => [
-      listId,
-      { version, locale },
-    ]),
-  );
+/** What a submitted form showed: each list's wording and, if it offered tracking, the tracking wording. */
+export interface ShownForm {
+  lists: ShownWording;
+  tracking: TokenData<'signupForm'>['tracking'];
 }
 
-/** The open-tracking wording a submitted form showed (its version and language), if it offered tracking. */
-export function shownTrackingWordingOf(
-  tokens: TokenSigner,
-  formVersions: string,
-): TokenData<'signupForm'>['tracking'] {
-  return verifiedForm(tokens, formVersions).tracking;
+/**
+ * The wordings a submitted form showed, from its signed field, verified once for both. Anything but a
+ * genuine token of ours (an edited version, a token for something else) is a 400 and nothing is written.
+ */
+export function shownFormOf(tokens: TokenSigner, formVersions: string): ShownForm {
+  const { shown, tracking } = verifiedForm(tokens, formVersions);
+  return {
+    lists: Object.fromEntries(shown.map(({ listId, version, locale }) => [listId, { version, locale }])),
+    tracking,
+  };
 }
 
 function verifiedForm(tokens: TokenSigner, formVersions: string): TokenData<'signupForm'> {

@@ -5,7 +5,7 @@ import { acceptPublicRequest } from '../requests/public-requests';
 import type { SendDependencies } from '../sending/send-dependencies';
 import * as z from '../validation/zod';
 import { type ConsentTextReference, type WordingEvidenceKind, wordingEvidenceKinds } from './consent-events';
-import { shownTrackingWordingOf, shownWordingOf } from './signup-form';
+import { type ShownForm, shownFormOf } from './signup-form';
 import { resolveLists } from './signup-lists';
 import { type TrackingWordingEvidence, trackingWording } from './tracking-wording';
 
@@ -118,15 +118,15 @@ function storedSignup(
  */
 export async function acceptSignup(deps: AcceptDependencies, request: SignupRequest): Promise<void> {
   const now = deps.now?.() ?? new Date();
-  const shown = request.formVersions === null ? null : shownWordingOf(deps.tokens, request.formVersions);
-  const joining = await resolveLists(deps.access, { ...request, shown });
+  const form = request.formVersions === null ? null : shownFormOf(deps.tokens, request.formVersions);
+  const joining = await resolveLists(deps.access, { ...request, shown: form?.lists ?? null });
   const lists = joining.map(({ list, consentText: { version, sha256, locale }, evidenceKind }) => ({
     listId: list.listId,
     consentText: { version, sha256, locale },
     evidenceKind,
   }));
   const emailHash = hashEmail(deps.emailHashSecret, request.email);
-  const tracking = trackingWordingOf(deps, request);
+  const tracking = trackingWordingOf(deps, request, form);
   await acceptPublicRequest(
     deps.access,
     { kind: 'signup', emailHash, payload: storedSignup(request, lists, tracking) },
@@ -139,12 +139,12 @@ export async function acceptSignup(deps: AcceptDependencies, request: SignupRequ
  * (signed in it), else the current one in the request's language, as the caller's word.
  */
 function trackingWordingOf(
-  deps: Pick<AcceptDependencies, 'tokens' | 'sender'>,
+  deps: Pick<AcceptDependencies, 'sender'>,
   request: SignupRequest,
+  form: ShownForm | null,
 ): TrackingWordingEvidence | undefined {
   if (!request.trackingConsent) return undefined;
-  const shown =
-    request.formVersions === null ? undefined : shownTrackingWordingOf(deps.tokens, request.formVersions);
+  const shown = form?.tracking;
   const { companyName } = deps.sender;
   if (shown !== undefined) {
     const { reference } = trackingWording(shown.locale, companyName, shown.version);

@@ -1,4 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { redactAddresses } from '../log';
 
 /**
  * A deployed function invoked synchronously (RequestResponse) by a replay: the event as JSON, its answer as
@@ -18,8 +19,15 @@ export function answerOf(answer: {
   return text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
 }
 
-/** The `errorMessage` of Lambda's error payload (`{"errorType":…,"errorMessage":…}`), else the text. */
+/**
+ * The `errorMessage` of Lambda's error payload (`{"errorType":…,"errorMessage":…}`), else the text, with
+ * addresses redacted: the replays print it, and their reports name no address.
+ */
 export function errorMessageOf(text: string): string {
+  return redactAddresses(rawErrorMessageOf(text));
+}
+
+function rawErrorMessageOf(text: string): string {
   try {
     const { errorMessage } = JSON.parse(text) as { errorMessage?: unknown };
     if (typeof errorMessage === 'string') return errorMessage;

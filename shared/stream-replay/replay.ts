@@ -1,6 +1,7 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { table } from '../data-model';
+import { redactAddresses } from '../log';
 import { drainFailureQueue, type FailureQueue, type QueuedFailure } from './failure-queue';
 import { isStreamRange, type StreamRange, streamRangeOf } from './on-failure-message';
 import { lambdaRecordOf, readStreamRange } from './stream-range';
@@ -203,4 +204,5 @@ function batchesOf(records: DynamoDBRecord[]): DynamoDBRecord[][] {
   return batches;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** An error as the report prints it: SDK and function errors may quote an address, the report never does. */
+const messageOf = (error: unknown) => redactAddresses(error instanceof Error ? error.message : String(error));

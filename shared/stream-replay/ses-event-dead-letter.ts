@@ -1,3 +1,4 @@
+import { redactAddresses } from '../log';
 import * as z from '../validation/zod';
 import type { QueuedFailure } from './failure-queue';
 
@@ -52,8 +53,14 @@ export interface SesDeadLetter {
   why: string | undefined;
 }
 
-/** Long error messages are cut: the report is one paragraph per message. */
-const clip = (text: string) => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
+/**
+ * An error message as the report quotes it: addresses redacted (a function's or target's error may quote
+ * one; the report names none), then cut, since the report is one paragraph per message.
+ */
+function quoted(message: string): string {
+  const text = redactAddresses(message);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
 
 /** The dead letter's event, or why the message holds none (it is left in the queue, and reported). */
 export function sesDeadLetterOf(message: QueuedFailure): SesDeadLetter | { unreadable: string } {
@@ -104,7 +111,7 @@ function lambdaWhy(record: z.infer<typeof lambdaRecordSchema>): string | undefin
   const parts = [
     condition && `${condition}${approximateInvokeCount ? ` after ${approximateInvokeCount} attempts` : ''}`,
     error?.errorType,
-    error?.errorMessage && clip(error.errorMessage),
+    error?.errorMessage && quoted(error.errorMessage),
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(': ') : undefined;
 }
@@ -115,7 +122,7 @@ function eventBridgeWhy(attributes: Record<string, string>): string | undefined 
   const parts = [
     condition && `${condition}${attempts ? ` after ${attempts} retries` : ''}`,
     attributes.ERROR_CODE,
-    attributes.ERROR_MESSAGE && clip(attributes.ERROR_MESSAGE),
+    attributes.ERROR_MESSAGE && quoted(attributes.ERROR_MESSAGE),
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(': ') : undefined;
 }

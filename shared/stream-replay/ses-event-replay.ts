@@ -1,3 +1,4 @@
+import { redactAddresses } from '../log';
 import { drainFailureQueue, type FailureQueue, type QueuedFailure } from './failure-queue';
 import { isSesDeadLetter, type SesDeadLetter, sesDeadLetterOf } from './ses-event-dead-letter';
 
@@ -94,4 +95,5 @@ async function replayMessage(
   }
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** An error as the report prints it: SDK and function errors may quote an address, the report never does. */
+const messageOf = (error: unknown) => redactAddresses(error instanceof Error ? error.message : String(error));

@@ -419,6 +419,11 @@ describe('inbound mail: unsubscribe by reply', () => {
     expect(await handler(sesEvent('aws-lambda-action-example') as Parameters<typeof handler>[0])).toEqual({
       disposition: 'CONTINUE',
     });
+    // Only DKIM vouches for this sender: the public suffix list, a chunk of its own, is loaded now.
+    const dkimOnly = await subscribedReader(['weekly-news']);
+    const reply = sesEvent('reply-desinscrire-dkim-only', { sender: dkimOnly.local });
+    expect(await handler(reply as Parameters<typeof handler>[0])).toEqual({ disposition: 'CONTINUE' });
+    expect((await recordsOf(runtime, dkimOnly.email))?.contact.marketingOptOut).toBe(true);
   });
 
   describe('replies to the reply-to address: an unsubscribe honoured, anything else forwarded', () => {

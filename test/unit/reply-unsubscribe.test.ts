@@ -38,8 +38,8 @@ const token = createTokenSigner({ activeKeyId: 'k2025', keys: new Map([['k2025',
 const sender = { kind: 'sender', address: 'sender@example.com' };
 
 describe('interpretReply', () => {
-  it("reads AWS's own example (subject 'This is a test') as no instruction", () => {
-    expect(interpretReply(example.mail, example.receipt)).toEqual({
+  it("reads AWS's own example (subject 'This is a test') as no instruction", async () => {
+    expect(await interpretReply(example.mail, example.receipt)).toEqual({
       kind: 'ignored',
       reason: 'no-instruction',
     });
@@ -60,24 +60,24 @@ describe('interpretReply', () => {
         `=?UTF-8?B?${Buffer.from(`unsubscribe ${token}`).toString('base64')}?=`,
       ],
       ['without the word (an edited subject)', `Please remove me ${token}`],
-    ])('is found %s', (_, subject) => {
-      expect(reply(subject)).toEqual({ kind: 'token', token });
+    ])('is found %s', async (_, subject) => {
+      expect(await reply(subject)).toEqual({ kind: 'token', token });
     });
 
-    it('does not need an authenticated sender: the signature is the proof (verified by the caller)', () => {
-      expect(reply(`unsubscribe ${token}`, { spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL' })).toEqual({
+    it('does not need an authenticated sender: the signature is the proof (verified by the caller)', async () => {
+      expect(await reply(`unsubscribe ${token}`, { spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL' })).toEqual({
         kind: 'token',
         token,
       });
     });
 
-    it('is passed on even when tampered with, for the caller to refuse and log', () => {
+    it('is passed on even when tampered with, for the caller to refuse and log', async () => {
       const forged = `${token.slice(0, -3)}AAA`;
-      expect(reply(`unsubscribe ${forged}`)).toEqual({ kind: 'token', token: forged });
+      expect(await reply(`unsubscribe ${forged}`)).toEqual({ kind: 'token', token: forged });
     });
 
-    it('is not confused with host names', () => {
-      expect(reply('Re: your mail from www.example.com')).toEqual({
+    it('is not confused with host names', async () => {
+      expect(await reply('Re: your mail from www.example.com')).toEqual({
         kind: 'ignored',
         reason: 'no-instruction',
       });
@@ -108,18 +108,18 @@ describe('interpretReply', () => {
       'de\u0301sinscrire',
       '=?UTF-8?Q?d=C3=A9sabonner?=',
       'd%C3%A9sabonner',
-    ])('unsubscribes the envelope sender from all marketing: %j', (subject) => {
-      expect(reply(subject)).toEqual(sender);
+    ])('unsubscribes the envelope sender from all marketing: %j', async (subject) => {
+      expect(await reply(subject)).toEqual(sender);
     });
 
-    it('is accepted when only SPF passed', () => {
-      expect(reply('unsubscribe', { spf: 'PASS', dkim: 'FAIL', dmarc: 'GRAY' })).toEqual(sender);
-      expect(reply('unsubscribe', { spf: 'PASS', dkim: 'GRAY', dmarc: 'GRAY' })).toEqual(sender);
+    it('is accepted when only SPF passed', async () => {
+      expect(await reply('unsubscribe', { spf: 'PASS', dkim: 'FAIL', dmarc: 'GRAY' })).toEqual(sender);
+      expect(await reply('unsubscribe', { spf: 'PASS', dkim: 'GRAY', dmarc: 'GRAY' })).toEqual(sender);
     });
 
-    it('is accepted when only DKIM passed and SPF did not fail', () => {
-      expect(reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'GRAY' })).toEqual(sender);
-      expect(reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'PASS' })).toEqual(sender);
+    it('is accepted when only DKIM passed and SPF did not fail', async () => {
+      expect(await reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'GRAY' })).toEqual(sender);
+      expect(await reply('unsubscribe', { spf: 'GRAY', dkim: 'PASS', dmarc: 'PASS' })).toEqual(sender);
     });
 
     describe('on DKIM alone (SPF not PASS), only for a signing domain aligned with the envelope sender', () => {
@@ -150,45 +150,45 @@ describe('interpretReply', () => {
       }
       const refused = { kind: 'ignored', reason: 'unauthenticated-sender' };
 
-      it('refuses a DKIM pass of another domain: anyone can sign with their own', () => {
-        expect(signedBy('dkim=pass header.i=@attacker.example')).toEqual(refused);
-        expect(signedBy('dkim=pass header.d=attacker.example')).toEqual(refused);
+      it('refuses a DKIM pass of another domain: anyone can sign with their own', async () => {
+        expect(await signedBy('dkim=pass header.i=@attacker.example')).toEqual(refused);
+        expect(await signedBy('dkim=pass header.d=attacker.example')).toEqual(refused);
         // Same public suffix (private section), different organisations.
-        expect(signedBy('dkim=pass header.i=@attacker.github.io', 'victim@victim.github.io')).toEqual(
+        expect(await signedBy('dkim=pass header.i=@attacker.github.io', 'victim@victim.github.io')).toEqual(
           refused,
         );
         // A suffix-looking signer is not the victim's organisation.
-        expect(signedBy('dkim=pass header.i=@co.uk', 'victim@victim.co.uk')).toEqual(refused);
+        expect(await signedBy('dkim=pass header.i=@co.uk', 'victim@victim.co.uk')).toEqual(refused);
       });
 
-      it('accepts a DKIM pass of the same organisational domain (relaxed alignment)', () => {
+      it('accepts a DKIM pass of the same organisational domain (relaxed alignment)', async () => {
         const victim = { kind: 'sender', address: 'victim@example.com' };
-        expect(signedBy('dkim=pass header.i=@example.com')).toEqual(victim);
-        expect(signedBy('dkim=pass header.i=newsletter@mail.example.com')).toEqual(victim);
-        expect(signedBy('dkim=pass header.d=EXAMPLE.com')).toEqual(victim);
-        expect(signedBy('dkim=pass header.i=@example.co.uk', 'victim@mail.example.co.uk')).toEqual({
+        expect(await signedBy('dkim=pass header.i=@example.com')).toEqual(victim);
+        expect(await signedBy('dkim=pass header.i=newsletter@mail.example.com')).toEqual(victim);
+        expect(await signedBy('dkim=pass header.d=EXAMPLE.com')).toEqual(victim);
+        expect(await signedBy('dkim=pass header.i=@example.co.uk', 'victim@mail.example.co.uk')).toEqual({
           kind: 'sender',
           address: 'victim@mail.example.co.uk',
         });
       });
 
-      it('refuses when only a failed signature names the domain', () => {
-        expect(signedBy('dkim=fail header.i=@example.com; dkim=pass header.i=@attacker.example')).toEqual(
-          refused,
-        );
+      it('refuses when only a failed signature names the domain', async () => {
+        expect(
+          await signedBy('dkim=fail header.i=@example.com; dkim=pass header.i=@attacker.example'),
+        ).toEqual(refused);
       });
 
-      it("reads only the first Authentication-Results (SES adds it above the sender's headers)", () => {
+      it("reads only the first Authentication-Results (SES adds it above the sender's headers)", async () => {
         const forged = {
           name: 'Authentication-Results',
           value: 'amazonses.com; dkim=pass header.i=@example.com',
         };
-        expect(signedBy('dkim=pass header.i=@attacker.example', 'victim@example.com', [forged])).toEqual(
-          refused,
-        );
+        expect(
+          await signedBy('dkim=pass header.i=@attacker.example', 'victim@example.com', [forged]),
+        ).toEqual(refused);
       });
 
-      it('refuses when no Authentication-Results of SES tells the signing domain', () => {
+      it('refuses when no Authentication-Results of SES tells the signing domain', async () => {
         const mail: InboundMail = {
           ...example.mail,
           headers: (example.mail.headers ?? []).filter((header) => header.name !== 'Authentication-Results'),
@@ -199,16 +199,16 @@ describe('interpretReply', () => {
           spfVerdict: { status: 'GRAY' },
           dkimVerdict: { status: 'PASS' },
         };
-        expect(interpretReply(mail, receipt)).toEqual(refused);
+        expect(await interpretReply(mail, receipt)).toEqual(refused);
         const otherServer = (example.mail.headers ?? []).map((header) =>
           header.name === 'Authentication-Results'
             ? { ...header, value: 'mx.example.net; dkim=pass header.i=@example.com' }
             : header,
         );
-        expect(interpretReply({ ...mail, headers: otherServer }, receipt)).toEqual(refused);
+        expect(await interpretReply({ ...mail, headers: otherServer }, receipt)).toEqual(refused);
       });
 
-      it('refuses a DMARC pass on its own: it speaks for the From domain, not the envelope sender', () => {
+      it('refuses a DMARC pass on its own: it speaks for the From domain, not the envelope sender', async () => {
         const mail: InboundMail = {
           ...example.mail,
           source: 'victim@victim.example',
@@ -220,7 +220,7 @@ describe('interpretReply', () => {
           dkimVerdict: { status: 'PASS' },
           dmarcVerdict: { status: 'PASS' },
         };
-        expect(interpretReply(mail, receipt)).toEqual(refused);
+        expect(await interpretReply(mail, receipt)).toEqual(refused);
       });
     });
 
@@ -232,12 +232,15 @@ describe('interpretReply', () => {
       { spf: 'PASS', dkim: 'PROCESSING_FAILED', dmarc: 'GRAY' },
       { spf: 'PASS', dkim: 'PASS', dmarc: 'PROCESSING_FAILED' },
       { spf: 'fail', dkim: 'pass', dmarc: 'gray' },
-    ])('is refused when a verdict speaks against the sender, whatever DKIM says: %j', (verdicts) => {
-      expect(reply('unsubscribe', verdicts)).toEqual({ kind: 'ignored', reason: 'unauthenticated-sender' });
+    ])('is refused when a verdict speaks against the sender, whatever DKIM says: %j', async (verdicts) => {
+      expect(await reply('unsubscribe', verdicts)).toEqual({
+        kind: 'ignored',
+        reason: 'unauthenticated-sender',
+      });
     });
 
-    it('is refused when DMARC failed, even with SPF and DKIM passing', () => {
-      expect(reply('unsubscribe', { spf: 'PASS', dkim: 'PASS', dmarc: 'FAIL' })).toEqual({
+    it('is refused when DMARC failed, even with SPF and DKIM passing', async () => {
+      expect(await reply('unsubscribe', { spf: 'PASS', dkim: 'PASS', dmarc: 'FAIL' })).toEqual({
         kind: 'ignored',
         reason: 'unauthenticated-sender',
       });
@@ -248,25 +251,28 @@ describe('interpretReply', () => {
       { spf: 'GRAY', dkim: 'GRAY' },
       { spf: 'PROCESSING_FAILED', dkim: 'PROCESSING_FAILED' },
       { spf: 'FAIL', dkim: 'FAIL', dmarc: 'PASS' },
-    ])('is refused when neither SPF nor DKIM passed: %j', (verdicts) => {
-      expect(reply('unsubscribe', verdicts)).toEqual({ kind: 'ignored', reason: 'unauthenticated-sender' });
+    ])('is refused when neither SPF nor DKIM passed: %j', async (verdicts) => {
+      expect(await reply('unsubscribe', verdicts)).toEqual({
+        kind: 'ignored',
+        reason: 'unauthenticated-sender',
+      });
     });
 
-    it('uses the envelope sender (what SPF checked), not the display From', () => {
+    it('uses the envelope sender (what SPF checked), not the display From', async () => {
       const mail: InboundMail = {
         ...example.mail,
         source: 'reader@example.net',
         commonHeaders: { from: ['"Someone Else" <other@example.org>'], subject: 'unsubscribe' },
       };
-      expect(interpretReply(mail, example.receipt)).toEqual({
+      expect(await interpretReply(mail, example.receipt)).toEqual({
         kind: 'sender',
         address: 'reader@example.net',
       });
     });
 
-    it('ignores a null or unusable envelope sender', () => {
+    it('ignores a null or unusable envelope sender', async () => {
       for (const source of ['', '<>', 'MAILER-DAEMON', '"Doe, John" <sender@example.com>']) {
-        expect(reply('unsubscribe', {}, source), source).toEqual({
+        expect(await reply('unsubscribe', {}, source), source).toEqual({
           kind: 'ignored',
           reason: 'invalid-sender',
         });
@@ -274,9 +280,12 @@ describe('interpretReply', () => {
     });
   });
 
-  it('never acts on mail SES found a virus in', () => {
-    expect(reply(`unsubscribe ${token}`, { virus: 'FAIL' })).toEqual({ kind: 'ignored', reason: 'virus' });
-    expect(reply('unsubscribe', { virus: 'FAIL' })).toEqual({ kind: 'ignored', reason: 'virus' });
+  it('never acts on mail SES found a virus in', async () => {
+    expect(await reply(`unsubscribe ${token}`, { virus: 'FAIL' })).toEqual({
+      kind: 'ignored',
+      reason: 'virus',
+    });
+    expect(await reply('unsubscribe', { virus: 'FAIL' })).toEqual({ kind: 'ignored', reason: 'virus' });
   });
 
   it.each([
@@ -288,17 +297,17 @@ describe('interpretReply', () => {
     'désabonnement',
     '',
     undefined,
-  ])('reads any other subject as no instruction: %j', (subject) => {
-    expect(reply(subject)).toEqual({ kind: 'ignored', reason: 'no-instruction' });
+  ])('reads any other subject as no instruction: %j', async (subject) => {
+    expect(await reply(subject)).toEqual({ kind: 'ignored', reason: 'no-instruction' });
   });
 
-  it('falls back to the Subject header when commonHeaders has none', () => {
+  it('falls back to the Subject header when commonHeaders has none', async () => {
     const mail: InboundMail = {
       ...example.mail,
       commonHeaders: {},
       headers: [{ name: 'Subject', value: 'Re: unsubscribe' }],
     };
-    expect(interpretReply(mail, example.receipt)).toEqual(sender);
+    expect(await interpretReply(mail, example.receipt)).toEqual(sender);
   });
 });
 
@@ -310,7 +319,7 @@ describe('envelopeSender', () => {
     ['msprvs1=19023qWErty=bounces-reader@example.com', 'bounces-reader@example.com'],
     ['btv1==0123456789a==reader@example.com', 'reader@example.com'],
     ['<reader@example.com>', 'reader@example.com'],
-  ])('reads %s as %s', (source, expected) => {
+  ])('reads %s as %s', async (source, expected) => {
     expect(envelopeSender(source)).toBe(expected);
   });
 });

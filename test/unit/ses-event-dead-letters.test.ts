@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { redactAddresses } from '../../shared/log';
 import { answerOf } from '../../shared/stream-replay/lambda-invoke';
 import { sesDeadLetterOf } from '../../shared/stream-replay/ses-event-dead-letter';
 import type { SesReplayReport } from '../../shared/stream-replay/ses-event-replay';
@@ -113,6 +114,56 @@ describe('the report of a replayed dead letter', () => {
     expect(text).toContain('"Email Complaint Received" event b3b1a4a2-7e4f-4d0c-9a55-0c1e2a3b4c03');
     expect(text).not.toContain('@');
     expect(answerText({ kind: 'duplicate', messageId: 'x' })).toBe('already applied before: nothing changed');
+  });
+
+  it("names no address an error message quoted: Lambda's, EventBridge's or the function's own", () => {
+    const error = 'Suppressed: jane.doe+news@example.co.uk (and <bob@example.org>) bounced';
+    const record = JSON.parse(lambdaRecord(complaint).body);
+    record.responsePayload = { errorType: 'Error', errorMessage: error };
+    const fromLambda = sesDeadLetterOf({ messageId: 'lambda-1', body: JSON.stringify(record) });
+    const fromEventBridge = eventBridgeDeadLetter();
+    fromEventBridge.attributes = { ...fromEventBridge.attributes, ERROR_MESSAGE: error };
+    const failed = (letter: unknown, detail: string): SesReplayReport => ({
+      messageId: 'm',
+      outcome: 'failed',
+      letter: letter as SesReplayReport['letter'],
+      answer: undefined,
+      detail,
+      deleted: false,
+    });
+    let thrown = '';
+    try {
+      answerOf({
+        FunctionError: 'Unhandled',
+        Payload: new TextEncoder().encode(JSON.stringify({ errorMessage: error })),
+      });
+    } catch (caught) {
+      thrown = (caught as Error).message;
+    }
+    const texts = [
+      sesReportText(failed(fromLambda, 'invoking the function failed')),
+      sesReportText(failed(sesDeadLetterOf(fromEventBridge), `invoking the function failed: ${thrown}`)),
+    ];
+    for (const text of texts) {
+      expect(text).toContain('Suppressed: [address] (and <[address]>) bounced');
+      expect(text).not.toContain('@');
+    }
+  });
+});
+
+describe('an address in a text to print', () => {
+  it.each([
+    ['jane@example.com', '[address]'],
+    ['to <Jane.Doe+news@mail.example.co.uk>: rejected', 'to <[address]>: rejected'],
+    ['"bob@example.org", carol@example.net; done', '"[address]", [address]; done'],
+  ])('is redacted: %s', (text, redacted) => {
+    expect(redactAddresses(text)).toBe(redacted);
+  });
+
+  it('leaves what is not an address', () => {
+    const text =
+      'event b3b1a4a2 of SES message 0100018f-ab at 2017-08-05T00:41:02Z: Rate Exceeded (@ 8 retries)';
+    expect(redactAddresses(text)).toBe(text);
   });
 });
 
