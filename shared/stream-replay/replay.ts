@@ -1,8 +1,7 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { table } from '../data-model';
-import { redactAddresses } from '../log';
-import { drainFailureQueue, type FailureQueue, type QueuedFailure } from './failure-queue';
+import { drainFailureQueue, type FailureQueue, type QueuedFailure, thrownMessage } from './failure-queue';
 import { isStreamRange, type StreamRange, streamRangeOf } from './on-failure-message';
 import { lambdaRecordOf, readStreamRange } from './stream-range';
 
@@ -86,25 +85,15 @@ export async function replayStreamFailures(
   options: ReplayOptions,
   onReport: (report: MessageReport) => void = () => undefined,
 ): Promise<MessageReport[]> {
-  return drainFailureQueue(deps.queue, (message) => settled(deps, message, options), onReport);
-}
-
-/** One message replayed, then deleted if it may be: a failed delete leaves it for the next run. */
-async function settled(
-  deps: ReplayDependencies,
-  message: QueuedFailure,
-  options: ReplayOptions,
-): Promise<MessageReport> {
-  const report = await replayMessage(deps, message, options);
-  const lostForGood = report.outcome === 'lost' && options.dropLost && report.failed.length === 0;
-  const deletable = !options.dryRun && (report.outcome === 'replayed' || lostForGood);
-  if (!deletable) return report;
-  try {
-    await deps.queue.delete(message);
-    return { ...report, deleted: true };
-  } catch (error) {
-    return { ...report, detail: `${report.detail ?? ''}could not be deleted: ${messageOf(error)}`.trim() };
-  }
+  const replay = {
+    message: (message: QueuedFailure) => replayMessage(deps, message, options),
+    /** Replayed, or (with `--drop-lost`) lost for good with nothing left that failed. */
+    deletable: (report: MessageReport) =>
+      !options.dryRun &&
+      (report.outcome === 'replayed' ||
+        (report.outcome === 'lost' && options.dropLost && report.failed.length === 0)),
+  };
+  return drainFailureQueue(deps.queue, replay, onReport);
 }
 
 async function replayMessage(
@@ -120,7 +109,12 @@ async function replayMessage(
   try {
     read = await readStreamRange(deps.streams, range);
   } catch (error) {
-    return { ...base, outcome: 'failed', range, detail: `reading the stream failed: ${messageOf(error)}` };
+    return {
+      ...base,
+      outcome: 'failed',
+      range,
+      detail: `reading the stream failed: ${thrownMessage(error)}`,
+    };
   }
   if (!read.found) return { ...base, outcome: 'lost', range, detail: read.lost };
   const events = read.records.map((record) => lambdaRecordOf(record, range.streamArn));
@@ -177,7 +171,7 @@ async function invokeInBatches(
       failed.push(...(answer.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
       failed.push(...batch.map((record) => record.dynamodb?.SequenceNumber ?? ''));
-      detail = `invoking the worker failed: ${messageOf(error)}`;
+      detail = `invoking the worker failed: ${thrownMessage(error)}`;
     }
   }
   if (failed.length > 0 && detail === undefined) {
@@ -205,4 +199,3 @@ function batchesOf(records: DynamoDBRecord[]): DynamoDBRecord[][] {
 }
 
 /** An error as the report prints it: SDK and function errors may quote an address, the report never does. */
-const messageOf = (error: unknown) => redactAddresses(error instanceof Error ? error.message : String(error));

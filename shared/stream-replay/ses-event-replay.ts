@@ -1,5 +1,4 @@
-import { redactAddresses } from '../log';
-import { drainFailureQueue, type FailureQueue, type QueuedFailure } from './failure-queue';
+import { drainFailureQueue, type FailureQueue, type QueuedFailure, thrownMessage } from './failure-queue';
 import { isSesDeadLetter, type SesDeadLetter, sesDeadLetterOf } from './ses-event-dead-letter';
 
 /**
@@ -48,26 +47,12 @@ export async function replaySesEventFailures(
   options: SesReplayOptions,
   onReport: (report: SesReplayReport) => void = () => undefined,
 ): Promise<SesReplayReport[]> {
-  return drainFailureQueue(deps.queue, (message) => settled(deps, message, options), onReport);
-}
-
-/** One message replayed, then deleted if the function succeeded: a failed delete leaves it for the next run. */
-async function settled(
-  deps: SesReplayDependencies,
-  message: QueuedFailure,
-  options: SesReplayOptions,
-): Promise<SesReplayReport> {
-  const report = await replayMessage(deps, message, options);
-  if (report.outcome !== 'replayed') return report;
-  try {
-    await deps.queue.delete(message);
-    return { ...report, deleted: true };
-  } catch (error) {
-    return {
-      ...report,
-      detail: `the event was applied, but the message could not be deleted: ${messageOf(error)}`,
-    };
-  }
+  const replay = {
+    message: (message: QueuedFailure) => replayMessage(deps, message, options),
+    /** Deleted once the function applied (or ignored) the event. */
+    deletable: (report: SesReplayReport) => report.outcome === 'replayed',
+  };
+  return drainFailureQueue(deps.queue, replay, onReport);
 }
 
 async function replayMessage(
@@ -90,10 +75,9 @@ async function replayMessage(
       ...base,
       outcome: 'failed',
       letter,
-      detail: `invoking the function failed: ${messageOf(error)}`,
+      detail: `invoking the function failed: ${thrownMessage(error)}`,
     };
   }
 }
 
 /** An error as the report prints it: SDK and function errors may quote an address, the report never does. */
-const messageOf = (error: unknown) => redactAddresses(error instanceof Error ? error.message : String(error));
