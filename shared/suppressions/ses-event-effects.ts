@@ -14,7 +14,6 @@ import { applyInvitationFeedback, isInvitationFeedback } from './invitation-feed
 import { markProcessed, wasProcessed } from './processed-ses-events';
 import { type SesEvent, type SesEventKind, sesEventKey } from './ses-event-parsing';
 import { affectedAddresses, type FeedbackReason, feedbackForAddress } from './ses-feedback';
-import { recordOnHoldersLedger } from './suppressed-event';
 
 /**
  * What an SES sending event changes in our records: the message's delivery state, the campaign's
@@ -293,7 +292,12 @@ async function planTransaction(
       }
     }
   }
-  await recordOnHoldersLedger(access, items, message, suppressedHashes, now);
+  if (suppressedHashes.length > 0) {
+    // The ledger's code loads only for feedback that suppresses, not with every delivery event's first call
+    // (a chunk of its own in the bundle: docs/architecture.md, "Cold start").
+    const { recordOnHoldersLedger } = await import('./suppressed-event');
+    await recordOnHoldersLedger(access, items, message, suppressedHashes, now);
+  }
   return { items, deliveryStatus: delivery.status, suppressed };
 }
 
