@@ -6,13 +6,13 @@ import { hashEmail } from '../../shared/email-address';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
-import type { FailureQueue, QueuedFailure } from '../../shared/stream-replay/failure-queue';
 import { answerOf } from '../../shared/stream-replay/lambda-invoke';
 import { replaySesEventFailures } from '../../shared/stream-replay/ses-event-replay';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { ensureTable } from '../../shared/table-setup';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { accessOf, givenList, scanAllItems } from '../support/consent-fixtures';
+import { queueOf } from '../support/failure-queue';
 import { sentMarketingMessage, sesEventAbout } from '../support/ses-event-fixtures';
 import { testEnvironment } from '../support/test-runtime';
 
@@ -57,28 +57,6 @@ const sesEvents = {
     return answerOf({ FunctionError: functionError, Payload: new TextEncoder().encode(payload) });
   },
 };
-
-/** The dead-letter queue, as a list: what the replay deleted and what it made visible again. */
-function queueOf(bodies: string[]) {
-  const messages: QueuedFailure[] = bodies.map((body) => ({ messageId: randomUUID(), body }));
-  const deleted: string[] = [];
-  const released: string[] = [];
-  let handedOut = false;
-  const queue: FailureQueue = {
-    async receive() {
-      if (handedOut) return [];
-      handedOut = true;
-      return messages;
-    },
-    async delete(message) {
-      deleted.push(message.messageId);
-    },
-    async release(message) {
-      released.push(message.messageId);
-    },
-  };
-  return { queue, deleted, released, ids: messages.map((message) => message.messageId) };
-}
 
 async function replay(bodies: string[], dryRun = false) {
   const source = queueOf(bodies);

@@ -12,16 +12,12 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamWorkKindOf } from '../../functions/local/stream-work-kinds';
 import { createRuntime, type Runtime } from '../../shared/runtime';
-import {
-  type FailureQueue,
-  type QueuedFailure,
-  type ReplayOptions,
-  replayStreamFailures,
-} from '../../shared/stream-replay/replay';
+import { type ReplayOptions, replayStreamFailures } from '../../shared/stream-replay/replay';
 import { ensureTable } from '../../shared/table-setup';
 import { publicAppFor } from '../support/apps';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
+import { queueOf } from '../support/failure-queue';
 import { commands, loseAnswers } from '../support/lost-answers';
 import { withOwnClients } from '../support/own-clients';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
@@ -72,28 +68,6 @@ const worker = {
     return JSON.parse(JSON.stringify(answer)) as DynamoDBBatchResponse;
   },
 };
-
-/** The on-failure queue, as a list: what the replay deleted and what it made visible again. */
-function queueOf(bodies: string[]) {
-  const messages: QueuedFailure[] = bodies.map((body) => ({ messageId: randomUUID(), body }));
-  const deleted: string[] = [];
-  const released: string[] = [];
-  let handedOut = false;
-  const queue: FailureQueue = {
-    async receive() {
-      if (handedOut) return [];
-      handedOut = true;
-      return messages;
-    },
-    async delete(message) {
-      deleted.push(message.messageId);
-    },
-    async release(message) {
-      released.push(message.messageId);
-    },
-  };
-  return { queue, deleted, released, ids: messages.map((message) => message.messageId) };
-}
 
 async function replay(bodies: string[], options: Partial<ReplayOptions> = {}) {
   const source = queueOf(bodies);
