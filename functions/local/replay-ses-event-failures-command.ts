@@ -1,11 +1,11 @@
-import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { invokeAndWait } from '../../shared/stream-replay/lambda-invoke';
 import { replaySesEventFailures } from '../../shared/stream-replay/ses-event-replay';
 import { sesReportText, sesSummaryText } from '../../shared/stream-replay/ses-event-replay-report';
 import { sqsFailureQueue } from '../../shared/stream-replay/sqs-failure-queue';
-import { failedCommand, UsageError } from './command-table';
+import { failedCommand } from './command-table';
+import { replayArguments } from './replay-arguments';
 
 /**
  * After fixing what made the ses-events function fail: hands each SES event of its dead-letter queue to
@@ -25,27 +25,9 @@ const USAGE = `Usage: npm run replay-ses-event-failures -- \\
 Set AWS_REGION (and credentials) for the account. Exit code 0 when every message was replayed (or, with
 --dry-run, could be), 1 when one failed or could not be read.`;
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'queue-url': { type: 'string' },
-      'function-name': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-    },
-    strict: true,
-  });
-  const queueUrl = values['queue-url'];
-  const functionName = values['function-name'];
-  if (!queueUrl?.startsWith('https://')) throw new UsageError('--queue-url needs the queue URL (https://…)');
-  if (!functionName) throw new UsageError('--function-name needs the ses-events function name or ARN');
-  return { queueUrl, functionName, dryRun: values['dry-run'] === true };
-}
-
 async function main(argv: string[], env: NodeJS.ProcessEnv) {
-  const args = parse(argv);
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (region === undefined) throw new UsageError('Set AWS_REGION.');
+  const args = replayArguments(argv, env, { functionLabel: 'ses-events' });
+  const { region } = args;
   // More patience than the SDK's 3 attempts: the replay may meet the throttling that dead-lettered the events.
   const lambda = new LambdaClient({ region, maxAttempts: 8 });
   const reports = await replaySesEventFailures(

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -6,7 +5,8 @@ import { lambdaStreamWorker } from '../../shared/stream-replay/lambda-stream-wor
 import { replayStreamFailures } from '../../shared/stream-replay/replay';
 import { reportText, summaryText } from '../../shared/stream-replay/replay-report';
 import { sqsFailureQueue } from '../../shared/stream-replay/sqs-failure-queue';
-import { failedCommand, UsageError } from './command-table';
+import { failedCommand } from './command-table';
+import { replayArguments } from './replay-arguments';
 import { streamWorkKindOf } from './stream-work-kinds';
 
 /**
@@ -27,33 +27,10 @@ const USAGE = `Usage: npm run replay-stream-failures -- \\
 Set AWS_REGION (and credentials) for the account. Exit code 0 when every message was replayed (or, with
 --dry-run, could be), 1 when one failed, was lost or could not be read.`;
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'queue-url': { type: 'string' },
-      'function-name': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'drop-lost': { type: 'boolean' },
-    },
-    strict: true,
-  });
-  const queueUrl = values['queue-url'];
-  const functionName = values['function-name'];
-  if (!queueUrl?.startsWith('https://')) throw new UsageError('--queue-url needs the queue URL (https://…)');
-  if (!functionName) throw new UsageError('--function-name needs the campaign worker function name or ARN');
-  return {
-    queueUrl,
-    functionName,
-    dryRun: values['dry-run'] === true,
-    dropLost: values['drop-lost'] === true,
-  };
-}
-
 async function main(argv: string[], env: NodeJS.ProcessEnv) {
-  const args = parse(argv);
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (region === undefined) throw new UsageError('Set AWS_REGION.');
+  const parsed = replayArguments(argv, env, { functionLabel: 'campaign worker', flags: ['drop-lost'] });
+  const args = { ...parsed, dropLost: parsed.flags['drop-lost'] };
+  const { region } = args;
   const reports = await replayStreamFailures(
     {
       queue: sqsFailureQueue(new SQSClient({ region }), args.queueUrl),
