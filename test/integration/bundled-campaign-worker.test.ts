@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign, findCampaign } from '../../shared/campaigns/campaigns';
@@ -12,6 +12,7 @@ import { createDelivery, listDeliveries } from '../../shared/webhooks/webhook-de
 import { publicAppFor } from '../support/apps';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { givenList, recordsOf } from '../support/consent-fixtures';
+import { acceptedRequestImages } from '../support/request-drain';
 import { mailArriving } from '../support/sent-mail';
 import { testEnvironment } from '../support/test-runtime';
 
@@ -65,20 +66,6 @@ function insertRecord(item: Record<string, AttributeValue>): DynamoDBRecord {
   };
 }
 
-/** Every accepted public request in the table, as raw images (what the stream carries). */
-async function acceptedRequestImages(): Promise<Record<string, AttributeValue>[]> {
-  const { Items = [] } = await runtime.clients.dynamoDb.send(
-    new ScanCommand({
-      TableName: runtime.config.tableName,
-      FilterExpression: '#entity = :entity',
-      ExpressionAttributeNames: { '#entity': 'entity' },
-      ExpressionAttributeValues: { ':entity': { S: 'publicRequest' } },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
-
 async function signUp(email: string) {
   const response = await publicAppFor(runtime).request('/v1/subscribe', {
     method: 'POST',
@@ -92,7 +79,7 @@ describe('the bundled campaign-worker function on a stream batch', () => {
   it('processes each record of the batch and reports only the one that failed', async () => {
     const email = `stream-${randomUUID()}@example.org`;
     await signUp(email);
-    const [accepted] = await acceptedRequestImages();
+    const [accepted] = await acceptedRequestImages(runtime);
     if (accepted === undefined) throw new Error('the signup was not recorded');
     // A request whose stored input is unreadable: its work throws, and only its record may be retried.
     const broken = structuredClone(accepted);
@@ -118,14 +105,16 @@ describe('the bundled campaign-worker function on a stream batch', () => {
       'opt-in-requested',
     ]);
     // The processed request is gone; the failed one stays for Lambda's retry (then the on-failure queue).
-    const left = (await acceptedRequestImages()).map((item) => item.requestId?.S);
+    const left = (await acceptedRequestImages(runtime)).map((item) => item.requestId?.S);
     expect(left).toEqual([broken.requestId?.S]);
   });
 
   it('reports the record of an accepted request it cannot read, and processes the rest of the batch', async () => {
     const email = `unreadable-${randomUUID()}@example.org`;
     await signUp(email);
-    const accepted = (await acceptedRequestImages()).find((item) => !item.requestId?.S?.endsWith('-broken'));
+    const accepted = (await acceptedRequestImages(runtime)).find(
+      (item) => !item.requestId?.S?.endsWith('-broken'),
+    );
     if (accepted === undefined) throw new Error('the signup was not recorded');
     // An accepted request as a newer or older version might have written it: no `receivedAt`.
     const { receivedAt: _, ...unreadable } = structuredClone(accepted);
@@ -142,7 +131,9 @@ describe('the bundled campaign-worker function on a stream batch', () => {
   it('a batch delivered twice has one effect: one email', async () => {
     const email = `twice-${randomUUID()}@example.org`;
     await signUp(email);
-    const mine = (await acceptedRequestImages()).filter((item) => !item.requestId?.S?.endsWith('-broken'));
+    const mine = (await acceptedRequestImages(runtime)).filter(
+      (item) => !item.requestId?.S?.endsWith('-broken'),
+    );
     const records = mine.map(insertRecord);
     expect(await handler({ Records: records }, lambdaContext('campaign-worker'))).toEqual({
       batchItemFailures: [],

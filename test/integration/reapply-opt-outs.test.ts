@@ -11,10 +11,10 @@ import { hashEmail } from '../../shared/email-address';
 import type { Runtime } from '../../shared/runtime';
 import { putFeedbackSuppression } from '../../shared/suppressions/ses-feedback';
 import { findSuppression } from '../../shared/suppressions/suppressions';
-import { inParts } from '../../shared/table-access';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, scanAllItems } from '../support/consent-fixtures';
+import { restoredCopyOf } from '../support/restored-table';
 import { marketingRefusalsFor } from '../support/send-decision';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
@@ -50,21 +50,6 @@ async function reapplyOptOutsCommand(args: string[], runtime: Runtime) {
     const failed = error as { code?: number; stderr?: string };
     return { code: failed.code ?? 1, stderr: failed.stderr ?? '' };
   }
-}
-
-/** What restore-table-to-point-in-time makes: a new table holding every item as it was. */
-async function restoredCopyOf(live: Runtime): Promise<Runtime> {
-  const restored = await createTestRuntime({
-    EMAIL_HASH_SECRET: live.config.emailHashSecret.toString('base64'),
-  });
-  for (const part of inParts(await scanAllItems(live), 25)) {
-    await restored.clients.documents.send(
-      new BatchWriteCommand({
-        RequestItems: { [restored.config.tableName]: part.map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
-  return restored;
 }
 
 describe('re-applying opt-outs after a point-in-time restore', () => {

@@ -1,30 +1,16 @@
-import { BatchWriteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { recordSuppression } from '../../shared/consent/suppression-events';
 import { hashEmail } from '../../shared/email-address';
 import { reapplyOptOuts } from '../../shared/restore/reapply-opt-outs';
 import type { Runtime } from '../../shared/runtime';
 import { putFeedbackSuppression } from '../../shared/suppressions/ses-feedback';
-import { inParts } from '../../shared/table-access';
 import { accessOf, givenList, scanAllItems } from '../support/consent-fixtures';
+import { restoredCopyOf } from '../support/restored-table';
 import { givenConfirmedSubscribers } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 const LIST = 'bounce-news';
-
-async function restoredCopyOf(live: Runtime): Promise<Runtime> {
-  const restored = await createTestRuntime({
-    EMAIL_HASH_SECRET: live.config.emailHashSecret.toString('base64'),
-  });
-  for (const part of inParts(await scanAllItems(live), 25)) {
-    await restored.clients.documents.send(
-      new BatchWriteCommand({
-        RequestItems: { [restored.config.tableName]: part.map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
-  return restored;
-}
 
 /** A hard bounce with its ledger event, as the ses-events function writes them. */
 async function givenBounce(

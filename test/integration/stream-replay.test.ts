@@ -21,6 +21,7 @@ import { queueOf } from '../support/failure-queue';
 import { commands, loseAnswers } from '../support/lost-answers';
 import { withOwnClients } from '../support/own-clients';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
+import { acceptedRequestImages } from '../support/request-drain';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
 import { testStreamReader } from '../support/stream';
 import { testEnvironment } from '../support/test-runtime';
@@ -147,16 +148,7 @@ function onFailureMessage(
 
 /** Ids of the accepted public requests still waiting in the table. */
 async function waitingRequestIds(): Promise<string[]> {
-  const { Items = [] } = await runtime.clients.dynamoDb.send(
-    new ScanCommand({
-      TableName: runtime.config.tableName,
-      FilterExpression: '#entity = :entity',
-      ExpressionAttributeNames: { '#entity': 'entity' },
-      ExpressionAttributeValues: { ':entity': { S: 'publicRequest' } },
-      ConsistentRead: true,
-    }),
-  );
-  return Items.map((item) => item.requestId?.S ?? '');
+  return (await acceptedRequestImages(runtime)).map((item) => item.requestId?.S ?? '');
 }
 
 async function signUp(email: string) {

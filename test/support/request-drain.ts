@@ -1,3 +1,4 @@
+import { type AttributeValue, ScanCommand as RawScanCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Runtime } from '../../shared/runtime';
 import { POLL_DEADLINE_MS } from './poll-deadline';
@@ -25,4 +26,18 @@ export async function untilRequestsProcessed(runtime: Runtime, deadlineMs = POLL
       throw new Error(`${Count} accepted requests still unprocessed after ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Every accepted public request still in the table, as raw images (what the stream carries). */
+export async function acceptedRequestImages(runtime: Runtime): Promise<Record<string, AttributeValue>[]> {
+  const { Items = [] } = await runtime.clients.dynamoDb.send(
+    new RawScanCommand({
+      TableName: runtime.config.tableName,
+      FilterExpression: '#entity = :entity',
+      ExpressionAttributeNames: { '#entity': 'entity' },
+      ExpressionAttributeValues: { ':entity': { S: 'publicRequest' } },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
 }
