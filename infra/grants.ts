@@ -75,18 +75,21 @@ export function grantGetAccount(fn: ConsentMailFunction) {
 }
 
 /**
- * SES v2 `SendEmail` (SendEmailCommand; the v2 API has no separate raw or templated send action) from the
- * sender identity, with the configuration set. IAM authorises both resources of a send: the identity the
- * From address belongs to, and the configuration set named in the request. No `*`: a function may send
- * from no other identity and with no other configuration set.
+ * SES v2 `SendEmail` (SendEmailCommand: simple, raw and templated sends are one action in v2) from the
+ * sender identity, with the configuration set; with `bulk`, `SendBulkEmail` too, which IAM authorises as
+ * an action of its own (the campaign worker's chunks). IAM authorises both resources of a send: the
+ * identity the From address belongs to, and the configuration set named in the request. No `*`: a
+ * function may send from no other identity and with no other configuration set. (An inline template needs
+ * no `template/` resource.)
  */
 export function grantSendEmail(
   fn: ConsentMailFunction,
   { identityArns, configurationSetArn }: { identityArns: string[]; configurationSetArn: string },
+  { bulk = false }: { bulk?: boolean } = {},
 ) {
   Grant.addToPrincipal({
     grantee: fn,
-    actions: ['ses:SendEmail'],
+    actions: bulk ? ['ses:SendBulkEmail', 'ses:SendEmail'] : ['ses:SendEmail'],
     resourceArns: [...identityArns, configurationSetArn],
   });
 }

@@ -252,8 +252,9 @@ export class StatelessStack extends Stack {
     // item reads and writes and transactions; the event source mapping reads the stream with its role.
     grantItemReadWrite(table, worker);
     grantStreamRead(table, worker);
-    // It sends the campaigns' emails, at the account's max send rate unless CAMPAIGN_MAX_SEND_RATE caps it.
-    grantSendEmail(worker, access.send);
+    // It sends the campaigns' emails (SendBulkEmail per chunk; SendEmail for single sends it runs), at the
+    // account's max send rate unless CAMPAIGN_MAX_SEND_RATE caps it.
+    grantSendEmail(worker, access.send, { bulk: true });
     access.signsTokens(worker);
     grantGetAccount(worker);
     grantPutOperatorEvents(this.operatorEvents.bus, worker);

@@ -125,6 +125,16 @@ function answerToError(
   // Never reached SES (a reset or no connection): retried, but SES said nothing about the rate.
   if (failure === 'reset') return { kind: 'retry', failure: 'unreached' };
   if (failure === 'quota') return { kind: 'retry', failure: 'quota' };
+  if (failure === 'denied') {
+    // A deployment fault (the role lacks ses:SendBulkEmail, bad credentials): nothing left, so the batch
+    // waits as for a quota, and the error (the worker's error alarm) tells the operator.
+    deps.logger.error('SES denied SendBulkEmail (permissions or credentials); the batch waits and retries', {
+      campaignId: campaign.campaignId,
+      entries,
+      error,
+    });
+    return { kind: 'retry', failure: 'quota' };
+  }
   const name = String((error as { name?: unknown })?.name ?? 'Error');
   if (failure === 'rejected') {
     return { kind: 'failed', status: name, reason: `${name}: ${(error as Error).message ?? ''}` };

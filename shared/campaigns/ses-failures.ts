@@ -16,6 +16,11 @@ export type SesFailure =
   | 'quota'
   /** SES refused this message for good (rejected content, unverified identity…). */
   | 'rejected'
+  /**
+   * The request was refused before SES looked at it: IAM denied the action, or the credentials were
+   * invalid or expired. Nothing was sent, and nothing will be until the deployment is fixed.
+   */
+  | 'denied'
   /** We cannot tell whether SES accepted it. */
   | 'unknown';
 
@@ -31,6 +36,13 @@ const REJECTED = new Set([
   'BadRequestException',
   'MailFromDomainNotVerifiedException',
   'NotFoundException',
+]);
+
+const DENIED = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
 ]);
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
@@ -49,6 +61,7 @@ export function classifySesFailure(error: unknown): SesFailure {
   if (THROTTLING.has(name)) return /daily/i.test(message) ? 'quota' : 'throttled';
   if (PAUSED.has(name)) return 'quota';
   if (REJECTED.has(name)) return 'rejected';
+  if (DENIED.has(name)) return 'denied';
   return 'unknown';
 }
 

@@ -460,6 +460,7 @@ describe('campaign worker permissions', () => {
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
         'ses:GetAccount',
+        'ses:SendBulkEmail',
         'ses:SendEmail',
         // The operator's events, on their bus only (operator-events.test.ts checks the resource).
         'events:PutEvents',
@@ -469,9 +470,9 @@ describe('campaign worker permissions', () => {
     );
   });
 
-  it('ses:SendEmail is granted as for the APIs: the sender identity and the configuration set, no wildcard', () => {
+  it("ses:SendBulkEmail and ses:SendEmail are granted on the APIs' resources: the sender identity and the configuration set, no wildcard", () => {
     const send = statements.filter(hasAction('ses:Send'));
-    expect(send.map((statement) => statement.Action)).toEqual(['ses:SendEmail']);
+    expect(send.map((statement) => statement.Action)).toEqual([['ses:SendBulkEmail', 'ses:SendEmail']]);
     const adminSend = statementsOf(stacks.stateless.adminApi.role).filter(hasAction('ses:Send'));
     expect(send[0]?.Resource).toEqual(adminSend[0]?.Resource);
     expect(JSON.stringify(send[0]?.Resource)).not.toContain('*');

@@ -62,8 +62,8 @@ describe('SES sending identity', () => {
   it('the send grants name exactly this identity (and the configuration set)', () => {
     const policies = Object.values(standard.stateless.findResources('AWS::IAM::Policy'));
     const sendResources = policies.flatMap((policy) =>
-      policy.Properties.PolicyDocument.Statement.filter(
-        (statement: { Action: unknown }) => statement.Action === 'ses:SendEmail',
+      policy.Properties.PolicyDocument.Statement.filter((statement: { Action: string | string[] }) =>
+        [statement.Action].flat().includes('ses:SendEmail'),
       ).flatMap((statement: { Resource: unknown[] }) => statement.Resource.map((r) => JSON.stringify(r))),
     );
     expect(sendResources.length).toBeGreaterThan(0);

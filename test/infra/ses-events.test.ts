@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineConsentMail } from '../../infra/consent-mail';
@@ -298,17 +300,39 @@ describe('alarms', () => {
 
 describe('sending permissions', () => {
   it('the public and the admin API and the campaign worker may send from the sender domain with the configuration set, and only that', () => {
-    for (const fn of [
-      stacks.stateless.publicApi,
-      stacks.stateless.adminApi,
-      stacks.stateless.campaignWorker,
-    ]) {
+    for (const [fn, actions] of [
+      [stacks.stateless.publicApi, 'ses:SendEmail'],
+      [stacks.stateless.adminApi, 'ses:SendEmail'],
+      // Its chunks go out with SendBulkEmail, an IAM action of its own; its signups' emails with SendEmail.
+      [stacks.stateless.campaignWorker, ['ses:SendBulkEmail', 'ses:SendEmail']],
+    ] as const) {
       const statements = sesStatements(fn.role);
-      expect(statements.map((statement) => statement.Action)).toEqual(['ses:SendEmail']);
+      expect(statements.map((statement) => statement.Action)).toEqual([actions]);
       expect([statements[0]?.Resource].flat().map(arnText).sort()).toEqual(
         [configurationSetArn, identityArn('news.example.org')].sort(),
       );
     }
+  });
+
+  it('every SES v2 command the code sends is an IAM action some role is granted (SendBulkEmail is its own)', () => {
+    const commands = new Set<string>();
+    const files = ['shared', 'functions'].flatMap((directory) =>
+      readdirSync(directory, { recursive: true, encoding: 'utf8' })
+        .filter((name) => name.endsWith('.ts'))
+        .map((name) => join(directory, name)),
+    );
+    for (const file of files) {
+      const source = readFileSync(file, 'utf8');
+      const imported = /import \{([^}]*)\} from '@aws-sdk\/client-sesv2'/.exec(source)?.[1] ?? '';
+      for (const [, name] of imported.matchAll(/\b(\w+)Command\b/g)) commands.add(`ses:${name}`);
+    }
+    const granted = Object.values(stateless.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) =>
+        [statement.Action].flat(),
+      ),
+    );
+    expect([...commands].sort()).toEqual(['ses:GetAccount', 'ses:SendBulkEmail', 'ses:SendEmail']);
+    for (const action of commands) expect(granted).toContain(action);
   });
 
   it('the inbound-mail and ses-events functions may not send', () => {

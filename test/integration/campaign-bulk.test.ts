@@ -297,6 +297,39 @@ describe("SES's answer for each entry", () => {
     expect(await sentMailTo(refused?.email ?? '')).toEqual([]);
   });
 
+  it('keeps the recipients of a call IAM denied for a retry (nothing was sent), and sends each once when allowed', async () => {
+    const fake = await startFakeSes(() => ({
+      status: 403,
+      errorType: 'AccessDeniedException',
+      body: { message: 'not authorized to perform: ses:SendBulkEmail' },
+    }));
+    try {
+      const people = await givenConfirmedSubscribers(runtime, 'news', 3);
+      const created = await createCampaign({ subject: 'Denied first', text: 'Hello' });
+      const campaign = await findCampaign(access(), created.campaignId);
+      if (campaign === undefined) throw new Error('campaign missing');
+      const { createSendingSesClient } = await import('../../shared/aws-clients');
+      const denied = createSendingSesClient(
+        { ...runtime.config, sesEndpoint: fake.url },
+        { requestTimeoutMs: 5000 },
+      );
+      const contactIds = people.map((person) => person.contactId);
+      const first = await sendToChunk(
+        recipientDependenciesOf(runtime, { ses: denied }),
+        campaign,
+        contactIds,
+      );
+      expect(first).toEqual(people.map(() => ({ kind: 'retry', failure: 'quota' })));
+      const again = await sendToChunk(recipientDependenciesOf(runtime), campaign, contactIds, {
+        claimedBefore: true,
+      });
+      expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
+      for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('leaves the recipients of a call SES never answers uncertain, and never sends to them again', async () => {
     const fake = await startFakeSes(() => 'hang');
     try {

@@ -16,6 +16,9 @@ describe('classifySesFailure', () => {
     expect(classifySesFailure(named('ThrottlingException', 'Daily message quota exceeded.'))).toBe('quota');
     expect(classifySesFailure(named('SendingPausedException'))).toBe('quota');
     expect(classifySesFailure(named('MessageRejected'))).toBe('rejected');
+    // Refused before SES looked at it (IAM, credentials): proven unsent, never `unknown`.
+    expect(classifySesFailure(named('AccessDeniedException'))).toBe('denied');
+    expect(classifySesFailure(named('ExpiredTokenException'))).toBe('denied');
     expect(classifySesFailure(named('TimeoutError'))).toBe('unknown');
     expect(classifySesFailure(named('InternalFailure'))).toBe('unknown');
     expect(classifySesFailure('nonsense')).toBe('unknown');
