@@ -5,6 +5,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SES_DENIED_METRIC } from '../shared/campaigns/ses-denied-metric';
 import { RIGHTS_DEADLINE_METRICS } from '../shared/rights/rights-request-deadlines';
 import type { ConsentMailFunction } from './consent-mail-function';
 
@@ -71,6 +72,8 @@ export class OperationalAlarms extends Construct {
   readonly complaintRate: Alarm;
   /** Open rights requests past their legal deadline (docs/rights.md). */
   readonly rightsRequestsOverdue: Alarm;
+  /** A campaign call SES refused before looking at it: IAM or credentials (docs/campaigns.md). */
+  readonly campaignSendsDenied: Alarm;
   /** Errors and throttles of the public API, the admin API and the inbound-mail function, throttles of ses-events. */
   readonly functionAlarms: Alarm[];
   /** The action of every alarm. */
@@ -89,6 +92,7 @@ export class OperationalAlarms extends Construct {
     this.bounceRate = this.reputationAlarm('Reputation.BounceRate', 'bounce');
     this.complaintRate = this.reputationAlarm('Reputation.ComplaintRate', 'complaint');
     this.rightsRequestsOverdue = this.rightsRequestsOverdueAlarm();
+    this.campaignSendsDenied = this.campaignSendsDeniedAlarm();
     this.functionAlarms = this.functionFailureAlarms(props);
 
     const action = new SnsAction(this.topic);
@@ -101,6 +105,7 @@ export class OperationalAlarms extends Construct {
       this.bounceRate,
       this.complaintRate,
       this.rightsRequestsOverdue,
+      this.campaignSendsDenied,
       this.streamIteratorAge,
       ...this.functionAlarms,
     ]) {
@@ -223,6 +228,21 @@ export class OperationalAlarms extends Construct {
       evaluationPeriods: 1,
       // Published once a day: between two publications the alarm keeps the state the last one gave it.
       treatMissingData: TreatMissingData.IGNORE,
+    });
+  }
+
+  private campaignSendsDeniedAlarm(): Alarm {
+    return new Alarm(this, 'CampaignSendsDenied', {
+      ...ABOVE_ZERO,
+      alarmDescription:
+        'consent-mail: SES refused campaign sends before looking at them (AccessDeniedException: the ' +
+        "worker's role lacks ses:SendBulkEmail on the identity or configuration set, or its credentials " +
+        'failed). Nothing was sent; the batches wait and retry every 15 minutes. Fix the permissions.',
+      metric: new Metric({
+        namespace: SES_DENIED_METRIC.namespace,
+        metricName: SES_DENIED_METRIC.name,
+        ...everyFiveMinutes('Sum'),
+      }),
     });
   }
 

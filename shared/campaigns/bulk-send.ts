@@ -5,6 +5,7 @@ import type { TokenSigner } from '../tokens';
 import { type BulkTemplate, destinationData } from './bulk-template';
 import type { Campaign } from './campaigns';
 import type { RecipientDependencies } from './recipient-claim';
+import { publishSesDenied } from './ses-denied-metric';
 import { classifyBulkEntry, classifySesFailure } from './ses-failures';
 
 /**
@@ -127,7 +128,8 @@ function answerToError(
   if (failure === 'quota') return { kind: 'retry', failure: 'quota' };
   if (failure === 'denied') {
     // A deployment fault (the role lacks ses:SendBulkEmail, bad credentials): nothing left, so the batch
-    // waits as for a quota, and the error (the worker's error alarm) tells the operator.
+    // waits as for a quota; the metric's alarm tells the operator, the log line says which campaign.
+    publishSesDenied(entries);
     deps.logger.error('SES denied SendBulkEmail (permissions or credentials); the batch waits and retries', {
       campaignId: campaign.campaignId,
       entries,

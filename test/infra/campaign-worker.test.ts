@@ -7,6 +7,7 @@ import {
   streamWorkOf,
 } from '../../functions/campaign-worker/stream-records';
 import { defineConsentMail } from '../../infra/consent-mail';
+import { SES_DENIED_METRIC } from '../../shared/campaigns/ses-denied-metric';
 import { INACTIVE_CONTACTS_JOB, isInactiveContactsJob } from '../../shared/retention/inactive-contacts';
 import {
   isRightsDeadlinesJob,
@@ -516,6 +517,22 @@ describe('campaign worker alarms', () => {
       Period: 300,
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires on the first campaign call SES denied (the metric the worker logs), and notifies the topic', () => {
+    const denied = alarms.filter(
+      (alarm) =>
+        alarm.Namespace === SES_DENIED_METRIC.namespace && alarm.MetricName === SES_DENIED_METRIC.name,
+    );
+    expect(denied).toHaveLength(1);
+    expect(denied[0]).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      Statistic: 'Sum',
+      Period: 300,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: logicalIdOf(stacks.stateless.alarms.topic) }],
     });
   });
 

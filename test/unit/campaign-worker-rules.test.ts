@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pendingTaskOf } from '../../functions/campaign-worker/stream-records';
 import { chunkSizeFor } from '../../shared/campaigns/send-rate';
+import { publishSesDenied } from '../../shared/campaigns/ses-denied-metric';
 import { classifySesFailure } from '../../shared/campaigns/ses-failures';
 
 const named = (name: string, message = '') => Object.assign(new Error(message), { name });
@@ -62,5 +63,27 @@ describe('chunkSizeFor', () => {
     expect(chunkSizeFor(14)).toBe(1);
     expect(chunkSizeFor(200)).toBe(10);
     expect(chunkSizeFor(5)).toBe(1);
+  });
+});
+
+describe('publishSesDenied', () => {
+  it('writes one embedded-metric line CloudWatch reads as CampaignSendsDenied, counting the entries', () => {
+    const lines: string[] = [];
+    publishSesDenied(50, new Date('2026-12-07T10:00:00Z'), (line) => lines.push(line));
+    expect(lines).toHaveLength(1);
+    const record = JSON.parse(lines[0] ?? '');
+    expect(record).toEqual({
+      _aws: {
+        Timestamp: Date.parse('2026-12-07T10:00:00Z'),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'ConsentMail',
+            Dimensions: [[]],
+            Metrics: [{ Name: 'CampaignSendsDenied', Unit: 'Count' }],
+          },
+        ],
+      },
+      CampaignSendsDenied: 50,
+    });
   });
 });
