@@ -181,7 +181,7 @@ export class StatelessStack extends Stack {
     // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
     grantItemReadWrite(table, publicApi);
     grantHealthCheck(table, publicApi);
-    // Signup sends the confirmation and welcome emails.
+    // Address changes and self-service data requests send their emails (signup's go from the stream).
     grantSendEmail(publicApi, access.send);
     access.signsTokens(publicApi);
     access.issuesReceipts(publicApi);
