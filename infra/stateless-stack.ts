@@ -181,7 +181,7 @@ export class StatelessStack extends Stack {
     // Consent flows read and write contacts, subscriptions and ledger events; /health probes both services.
     grantItemReadWrite(table, publicApi);
     grantHealthCheck(table, publicApi);
-    // Address changes and self-service data requests send their emails (signup's go from the stream).
+    // Confirming a subscription sends its welcome email; address changes and data requests send theirs.
     grantSendEmail(publicApi, access.send);
     access.signsTokens(publicApi);
     access.issuesReceipts(publicApi);
