@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { sendTaskSize } from '../../shared/campaigns/planning-task';
 import { bucketShardsFor, chunkSizeFor, SENDS_PER_BUCKET_SHARD } from '../../shared/campaigns/send-rate';
 import { SUBSCRIBER_SHARDS } from '../../shared/data-model';
+import { SHARDS_AT_ONCE } from '../../shared/retention/inactive-contacts';
 import { COUNTER_SHARDS } from '../../shared/stats/campaign-counters';
 
 /**
@@ -39,6 +40,29 @@ function shapeAt(rate: number) {
 const PRICE = { wru: 0.625, rru: 0.125, ses: 100, lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2 };
 /** Lambda memory of the campaign worker (GB) and, on AWS, one chunk's wall time (s; SES ~200 ms). */
 const LAMBDA = { memoryGb: 1, chunkSeconds: 0.35 };
+
+/**
+ * The writers of the ERASURES COUNT item (shared/rights/erasure-count.ts), each write one transaction item
+ * (2 write units): an erasure writes it twice (begun, ended), a tracking withdrawal once. No bench
+ * measures them, so their rates are modelled here:
+ * - people (the preference page, a data request, the admin API on their behalf): a share of the pixel
+ *   loads, i.e. of people reading a mail at that moment, taken as all erasures (the costlier);
+ * - the retention job at its ceiling: SHARDS_AT_ONCE erasures at once, each `retentionErasureRequests`
+ *   DynamoDB requests one after another (measured on DynamoDB Local on 2026-12-07 with bench/measure.ts
+ *   `countRequests` around `eraseInactiveContacts`: 22 requests per erased contact, 3 of them side by side);
+ * - a restore's `npm run reapply-opt-outs` at its ceiling: one re-applied withdrawal after another, each
+ *   `reapplyWithdrawalRequests` requests (the contact, the transaction, the sweep's query);
+ * each request at least `requestSeconds` on AWS (single-digit milliseconds): a lower bound on their time,
+ * so the rates are upper bounds.
+ */
+const COUNT_ITEM = {
+  peopleShareOfPixelLoads: 0.01,
+  retentionErasureRequests: 20,
+  reapplyWithdrawalRequests: 3,
+  requestSeconds: 0.005,
+  unitsPerErasure: 4,
+  unitsPerWithdrawal: 2,
+};
 
 interface OperationCount {
   requests: number;
@@ -160,7 +184,7 @@ function campaignKeys(run: CampaignRun, rate: number): KeyLoad[] {
     },
     {
       key: 'ERASURES COUNT item',
-      how: 'read twice per chunk, strongly consistent (before its contacts, after its records); written only by erasures (one transaction item when one begins, one write when it ends)',
+      how: 'read twice per chunk, strongly consistent (before its contacts, after its records); the campaign writes none: erasures and tracking withdrawals do ([their own table](#erasures-and-tracking-withdrawals-the-erasures-count-item))',
       writesPerSecond: 0,
       readsPerSecond: 2 * chunksPerSecond,
     },
@@ -175,6 +199,46 @@ function campaignKeys(run: CampaignRun, rate: number): KeyLoad[] {
       how: `planners read pages of ${PLAN_PAGE} (eventually consistent, 0.5 unit per 4 KB)`,
       writesPerSecond: 0,
       readsPerSecond: rate / PLAN_PAGE / SUBSCRIBER_SHARDS,
+    },
+  ];
+}
+
+/** The one item every erasure and tracking withdrawal writes, at the modelled ceilings of its writers. */
+function countItemKeys(): KeyLoad[] {
+  const { requestSeconds: request } = COUNT_ITEM;
+  const people = PIXELS_PER_SECOND * COUNT_ITEM.peopleShareOfPixelLoads;
+  const retention = SHARDS_AT_ONCE / (COUNT_ITEM.retentionErasureRequests * request);
+  const reapply = 1 / (COUNT_ITEM.reapplyWithdrawalRequests * request);
+  const writers: KeyLoad[] = [
+    {
+      key: `people: ${fixed(COUNT_ITEM.peopleShareOfPixelLoads * 100)}% of ${PIXELS_PER_SECOND.toLocaleString('en')} pixel loads/s (${fixed(people)}/s), all erasures`,
+      how: `${COUNT_ITEM.unitsPerErasure} units an erasure (begun, ended: a transaction item each); a withdrawal is ${COUNT_ITEM.unitsPerWithdrawal}`,
+      writesPerSecond: people * COUNT_ITEM.unitsPerErasure,
+      readsPerSecond: 0,
+    },
+    {
+      key: `the retention job at its ceiling (${fixed(retention)} erasures/s)`,
+      how: `${SHARDS_AT_ONCE} erasures at once, ${COUNT_ITEM.retentionErasureRequests} requests of ≥ ${request * 1000} ms one after another each`,
+      writesPerSecond: retention * COUNT_ITEM.unitsPerErasure,
+      readsPerSecond: 0,
+    },
+    {
+      key: `a restore's reapply-opt-outs at its ceiling (${fixed(reapply)} withdrawals/s)`,
+      how: `one after another, ${COUNT_ITEM.reapplyWithdrawalRequests} requests of ≥ ${request * 1000} ms each`,
+      writesPerSecond: reapply * COUNT_ITEM.unitsPerWithdrawal,
+      readsPerSecond: 0,
+    },
+  ];
+  // The campaign's reads peak at ~20 chunks/s whatever the rate (campaignKeys): take the highest rate's.
+  const { chunk } = shapeAt(Math.max(...RATES));
+  const reads = 2 * (Math.max(...RATES) / chunk);
+  return [
+    ...writers,
+    {
+      key: 'all of them at once, during a campaign',
+      how: `the writes above added up, and a campaign's chunks reading it (${fixed(reads)}/s, strongly consistent, 1 unit each)`,
+      writesPerSecond: sum(writers.map((writer) => writer.writesPerSecond)),
+      readsPerSecond: reads,
     },
   ];
 }
@@ -226,6 +290,10 @@ function otherKeys(): { load: string; keys: KeyLoad[] }[] {
           readsPerSecond: 0,
         },
       ],
+    },
+    {
+      load: 'Erasures and tracking withdrawals (the ERASURES COUNT item)',
+      keys: countItemKeys(),
     },
   ];
 }
@@ -303,6 +371,14 @@ function report(run: CampaignRun, source: string): string {
     '  each add to one at random.',
     '- What stays over, by design: one network sending every signup. Its rate-limit counter is one key;',
     '  DynamoDB throttling it answers that network 503 while everyone else is unaffected.',
+    '- Not redesigned: the ERASURES COUNT item (one key, written in a transaction by every erasure and every',
+    '  tracking withdrawal, `transactWithRetry` on conflicts) stays under the write limit with all its writers',
+    '  at their modelled ceilings at once (table above), so it is not sharded. What the units do not show:',
+    '  transactions on one item at the same moment cancel each other (`TransactionConflict`), which DynamoDB',
+    '  Local does not reproduce, so how often that happens at these rates is not measured here; each writer',
+    '  retries up to 8 times with jittered backoff; one that still fails answers the person an error (they',
+    "  ask again), leaves the retention job's contact due for its next run, or stops a restore's command,",
+    '  which is run again (it skips what it re-applied).',
     '',
   );
   return lines.join('\n');

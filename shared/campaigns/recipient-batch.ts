@@ -98,6 +98,22 @@ export async function readChunkRecipients(
   return { recipients, records };
 }
 
+/**
+ * Contacts as their sending views, by contact id, in the chunk's batched reads (strongly consistent; a
+ * contact gone is absent): what a chunk reads again of its recipients after a tracking withdrawal
+ * (send-chunk.ts `untrackIfWithdrawnMeanwhile`).
+ */
+export async function readSendingContacts(
+  access: TableAccess,
+  contactIds: readonly string[],
+): Promise<Map<string, SendingContact>> {
+  const found = await batchGetAll(access, [
+    { keys: contactIds.map((contactId) => primaryKeyOf('contact', { contactId })), view: contactSendingView },
+  ]);
+  const contacts = [...found.values()].map((item) => fromItem(contactSendingView, item));
+  return new Map(contacts.map((contact) => [contact.contactId, contact]));
+}
+
 /** Keys read together: as the view's attributes when there is a view, whole items otherwise. */
 interface KeyGroup {
   keys: PrimaryKey[];

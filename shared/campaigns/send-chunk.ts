@@ -1,5 +1,4 @@
 import { withdrawTrackingFromSentMail } from '../consent/consent-changes';
-import { findContact } from '../contacts/contacts';
 import { type ErasureCount, erasureMayHaveMissedRecords, readErasureCount } from '../rights/erasure-count';
 import { type ComplianceContext, complianceCheck, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
@@ -18,7 +17,7 @@ import {
   type RecordFields,
   writeRecords,
 } from './chunk-records';
-import { type ChunkRecipient, readChunkRecipients } from './recipient-batch';
+import { type ChunkRecipient, readChunkRecipients, readSendingContacts } from './recipient-batch';
 import {
   campaignMessageId,
   outcomeOfRecord,
@@ -153,8 +152,9 @@ async function anonymiseIfErasedMeanwhile(
  * withdrawal whose sweep queried before a record existed was counted before that query, so before the
  * record and the count read after it (`after`); one counted before `before` was written before the chunk
  * read its contacts, which then said no tracking. So only a changed count needs a look, and then only
- * at the recipients of such records (one read each: withdrawals are rare). Same item as the erasure
- * count, so no read of its own (rights/erasure-count.ts).
+ * at the recipients of such records, read back in the chunk's batched reads (recipient-batch.ts: a
+ * BatchGetItem per 100, keys left unprocessed asked again). Same item as the erasure count, so no read of
+ * its own (rights/erasure-count.ts).
  */
 async function untrackIfWithdrawnMeanwhile(
   deps: RecipientDependencies,
@@ -166,16 +166,12 @@ async function untrackIfWithdrawnMeanwhile(
   const openable = written
     .items()
     .filter((item) => item.entity === 'message' && item[OPENABLE_ATTRIBUTE] === 'per-person');
-  const contactIds = [...new Set(openable.map((item) => String(item.contactId)))];
-  for (const part of inParts(contactIds, 10)) {
-    await Promise.all(
-      part.map(async (contactId) => {
-        const contact = await findContact(deps.access, contactId);
-        if (contact !== undefined && !contact.trackingConsent) {
-          await withdrawTrackingFromSentMail(deps.access, contactId);
-        }
-      }),
-    );
+  const contacts = await readSendingContacts(deps.access, [
+    ...new Set(openable.map((item) => String(item.contactId))),
+  ]);
+  const withdrawn = [...contacts.values()].filter((contact) => !contact.trackingConsent);
+  for (const part of inParts(withdrawn, 10)) {
+    await Promise.all(part.map((contact) => withdrawTrackingFromSentMail(deps.access, contact.contactId)));
   }
 }
 

@@ -57,6 +57,11 @@ export interface ReferralRequest {
   note: string | null;
   /** The invitation's language; the referrer's own when absent. */
   locale: Locale | null;
+  /**
+   * The address generation the referrer's preference link was mailed to (its token's `gen`, absent 0).
+   * Stored with the request, so the stream checks it again against the contact as it is then.
+   */
+  referrerLink: { mintedFor: number };
 }
 
 export type SkipReason =
@@ -90,18 +95,19 @@ export function referrerHashOf(secret: Buffer, contactId: string): string {
 }
 
 /**
- * The referrer: a contact with at least one confirmed subscription. Through a mailed link (the request), one
- * mailed to the address they have now: an invitation goes out in their name, and after an address change
- * whoever reads the old mailbox is not them (consent-authority.ts `linkReachesThePerson`).
+ * The referrer: a contact with at least one confirmed subscription, through a link mailed to the address
+ * they have now: an invitation goes out in their name, and after an address change whoever reads the old
+ * mailbox is not them (consent-authority.ts `linkReachesThePerson`). Checked in the request and again on
+ * the stream, since the address may change in between.
  */
-export async function assertReferrer(access: TableAccess, contactId: string, link?: { mintedFor: number }) {
+export async function assertReferrer(access: TableAccess, contactId: string, link: { mintedFor: number }) {
   const [contact, subscriptions] = await Promise.all([
     findContact(access, contactId),
     subscriptionsOf(access, contactId),
   ]);
   const confirmed = [...subscriptions.values()].some((subscription) => subscription.status === 'confirmed');
   if (contact === undefined || !confirmed) throw new NotASubscriberError();
-  if (link !== undefined && !linkReachesThePerson({ ...link, contact })) throw new InvalidLinkError();
+  if (!linkReachesThePerson({ ...link, contact })) throw new InvalidLinkError();
   return contact;
 }
 
@@ -303,7 +309,7 @@ export async function createReferral(
 ): Promise<ReferralOutcome> {
   const now = deps.now?.() ?? new Date();
   const log = deps.logger.child({ referrerContactId: request.referrerContactId });
-  const referrer = await assertReferrer(deps.access, request.referrerContactId);
+  const referrer = await assertReferrer(deps.access, request.referrerContactId, request.referrerLink);
   const skip = (reason: SkipReason): ReferralOutcome => {
     log.info('referral skipped', { reason });
     return { kind: 'skipped', reason };

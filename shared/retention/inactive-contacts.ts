@@ -50,6 +50,11 @@ export interface RetentionRun {
 }
 
 const DAY_MS = 86_400_000;
+/**
+ * Shards reviewed at once, each one contact after another: erasures are a handful of transactions each,
+ * and the table is shared. So at most this many erasures run at once (docs/scale.md, the count item).
+ */
+export const SHARDS_AT_ONCE = 4;
 const PAGE_SIZE = 100;
 const SAFETY_MARGIN_MS = 30_000;
 
@@ -58,10 +63,9 @@ export async function eraseInactiveContacts(deps: InactiveContactsDependencies):
   const cutoff = new Date(now.getTime() - deps.retentionDays * DAY_MS).toISOString();
   const run: RetentionRun = { reviewed: 0, erased: 0, kept: 0, failed: 0, incomplete: false };
   const shards = Array.from({ length: SUBSCRIBER_SHARDS }, (_, shard) => String(shard));
-  // Four shards at a time: erasures are a handful of transactions each, and the table is shared.
-  for (let start = 0; start < shards.length; start += 4) {
+  for (let start = 0; start < shards.length; start += SHARDS_AT_ONCE) {
     await Promise.all(
-      shards.slice(start, start + 4).map((shard) => reviewShard(deps, shard, cutoff, now, run)),
+      shards.slice(start, start + SHARDS_AT_ONCE).map((shard) => reviewShard(deps, shard, cutoff, now, run)),
     );
   }
   deps.logger.info('inactive contacts reviewed', { ...run, retentionDays: deps.retentionDays });

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
+import { primaryKeyOf } from '../../shared/data-model';
+import { rateLimitSubject } from '../../shared/rate-limits';
+import { friendHashesOf } from '../../shared/referrals/referrals';
 import type { Runtime } from '../../shared/runtime';
-import { countItems, givenList, givenSuppression, recordsOf } from '../support/consent-fixtures';
+import {
+  countItems,
+  givenList,
+  givenSuppression,
+  recordsOf,
+  scanAllItems,
+} from '../support/consent-fixtures';
 import { consentRequests, tokenIn } from '../support/consent-requests';
+import { type HeldRequests, heldRequests } from '../support/held-requests';
+import { withOwnClients } from '../support/own-clients';
 import { mailArriving, sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -15,14 +26,27 @@ import { createTestRuntime } from '../support/test-runtime';
  */
 describe('links mailed to an address the contact has left', () => {
   let runtime: Runtime;
+  let reader: Runtime;
   let streamReader: CampaignRunner;
+  /** The stream reader's reads of accepted requests: held, a test acts between a request and its work. */
+  let requestReads: HeldRequests;
   beforeAll(async () => {
     runtime = await createTestRuntime();
-    streamReader = await testStreamReader(runtime);
+    reader = withOwnClients(runtime);
+    requestReads = heldRequests(
+      reader.clients.dynamoDb,
+      (commandName, input) =>
+        commandName === 'GetItemCommand' &&
+        ((input.Key as { pk?: { S?: string } } | undefined)?.pk?.S ?? '').startsWith('PUBLIC_REQUEST#'),
+    );
+    streamReader = await testStreamReader(reader);
     await givenList(runtime, { listId: 'open-news', doubleOptIn: false });
     await givenList(runtime, { listId: 'weekly-news' });
   });
-  afterAll(async () => streamReader.stop());
+  afterAll(async () => {
+    await streamReader.stop();
+    reader.clients.dynamoDb.destroy();
+  });
 
   const { publicApp, admin, signUp } = consentRequests(() => runtime);
   const post = (path: string, fields: Record<string, string>) =>
@@ -191,6 +215,41 @@ describe('links mailed to an address the contact has left', () => {
     const newFriend = `friend-${randomUUID()}@example.net`;
     expect((await invite(newLink, newFriend)).status).toBe(202);
     expect(await mailArriving(newFriend, 1)).toHaveLength(1);
+  });
+
+  it('a referral accepted before an address change sends nothing once processed after it', async () => {
+    const { email, contactId } = await subscribedTo('open-news');
+    const link = await footerPreferenceLink(contactId, email);
+    const friend = `friend-${randomUUID()}@example.net`;
+    // The stream picks the referral up only once the person has moved: its link was mailed to the old address.
+    const held = requestReads.hold();
+    const response = await publicApp().request('/v1/referrals', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: link, friendEmail: friend, firstName: 'Ada' }),
+    });
+    expect(response.status).toBe(202);
+    await held.reached;
+    await changeAddress(contactId);
+    held.release();
+    await untilRequestsProcessed(runtime);
+
+    expect(await sentMailTo(friend)).toEqual([]);
+    // Refused as the request refuses an old link: no invitation claimed, nothing counted for the referrer.
+    const secret = runtime.config.emailHashSecret;
+    const recorded = [
+      primaryKeyOf('referralSummary', { contactId }),
+      primaryKeyOf('referralInvitation', { friendHash: friendHashesOf(secret, friend).mailbox }),
+    ];
+    const counted = primaryKeyOf('rateLimitCounter', {
+      scope: 'referral-sender',
+      subject: rateLimitSubject(secret, contactId),
+      windowStart: '0',
+    }).pk;
+    const items = (await scanAllItems(runtime)).filter(
+      (item) => item.pk === counted || recorded.some((key) => key.pk === item.pk && key.sk === item.sk),
+    );
+    expect(items).toEqual([]);
   });
 
   it('a confirmation link mailed to the old address confirms nothing; one mailed to the new does', async () => {

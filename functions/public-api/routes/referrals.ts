@@ -174,7 +174,7 @@ export function referralRoutes(deps: ReferralRouteDependencies) {
   const referrerOf = (token: string) => {
     const verified = deps.tokens.verify('preferences', token);
     if (!verified.ok) throw new InvalidLinkError();
-    return { contactId: verified.data.contactId, link: { mintedFor: verified.data.gen ?? 0 } };
+    return { contactId: verified.data.contactId, referrerLink: { mintedFor: verified.data.gen ?? 0 } };
   };
   const friendOf = (token: string) => {
     const friendHash = friendOfOptOutToken(deps.tokens, token);
@@ -186,7 +186,7 @@ export function referralRoutes(deps: ReferralRouteDependencies) {
     .openapi(viewFormRoute, async (c) => {
       const { token } = c.req.valid('query');
       const referrer = referrerOf(token);
-      await assertReferrer(deps.access, referrer.contactId, referrer.link);
+      await assertReferrer(deps.access, referrer.contactId, referrer.referrerLink);
       c.header('Cache-Control', 'no-store');
       return c.html(referralFormPage(c.get('locale') ?? 'en', token, deps.companyName), 200);
     })
@@ -199,17 +199,14 @@ export function referralRoutes(deps: ReferralRouteDependencies) {
       }
       const input = form ? c.req.valid('form') : c.req.valid('json');
       const referrer = referrerOf(input.token);
-      await acceptReferral(
-        deps,
-        {
-          referrerContactId: referrer.contactId,
-          friendEmail: input.friendEmail,
-          firstName: input.firstName,
-          note: input.note ?? null,
-          locale: input.locale ?? null,
-        },
-        referrer.link,
-      );
+      await acceptReferral(deps, {
+        referrerContactId: referrer.contactId,
+        friendEmail: input.friendEmail,
+        firstName: input.firstName,
+        note: input.note ?? null,
+        locale: input.locale ?? null,
+        referrerLink: referrer.referrerLink,
+      });
       c.header('Cache-Control', 'no-store');
       if (!form) return c.json({ status: 'received' as const }, 202);
       return c.html(
