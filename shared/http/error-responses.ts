@@ -63,10 +63,23 @@ function isDependencyFailure(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   if (error.name === 'TimeoutError' || THROTTLING_ERRORS.has(error.name)) return true;
+  if (cancelledOnlyByConflicts(error)) return true;
   const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
   // An SDK error with no HTTP status never reached the service; a 5xx is the service failing.
   return metadata !== undefined && (metadata.httpStatusCode === undefined || metadata.httpStatusCode >= 500);
 }
+
+/**
+ * A transaction DynamoDB cancelled because other requests held its items (after our own retries, e.g.
+ * `transactWithRetry`): busy, not wrong, so a retry may pass. A failed condition is not this.
+ */
+function cancelledOnlyByConflicts(error: Error): boolean {
+  if (error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  const codes = reasons.map((reason) => reason.Code ?? 'None');
+  return codes.includes('TransactionConflict') && codes.every((code) => CONFLICT_OR_NONE.has(code));
+}
+const CONFLICT_OR_NONE = new Set(['TransactionConflict', 'None']);
 
 function shape(error: unknown): ShapedError {
   if (isDependencyFailure(error)) {

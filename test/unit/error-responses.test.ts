@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   ConflictError,
@@ -12,6 +13,14 @@ import { createApi } from '../../shared/http/route-groups';
 import { errorPageMessagesFor, pageErrorCodes } from '../../shared/i18n/error-page-messages';
 import { createLogger } from '../../shared/log';
 import * as z from '../../shared/validation/zod';
+
+/** A transaction DynamoDB cancelled, as the SDK throws it (a 400 with a reason per item). */
+const cancelled = (codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
 
 /**
  * The error behaviour every consent-mail route inherits from createApi, exercised through a small app
@@ -43,6 +52,12 @@ function appUnderTest() {
     .get('/dynamodb-down', () => {
       throw new DependencyUnavailableError('DynamoDB');
     })
+    .get('/conflicted', () => {
+      throw cancelled(['None', 'TransactionConflict']);
+    })
+    .get('/condition-failed', () => {
+      throw cancelled(['ConditionalCheckFailed', 'None']);
+    })
     .get('/bug', () => {
       throw new Error('secret internal detail: table consent-mail, key cm_dev_xyz');
     })
@@ -64,7 +79,15 @@ function appUnderTest() {
   const groups = [
     { paths: ['/signup', '/missing'], load: async () => routes },
     {
-      paths: ['/dynamodb-down', '/bug', '/page', '/french-link', '/french-conflict'],
+      paths: [
+        '/dynamodb-down',
+        '/conflicted',
+        '/condition-failed',
+        '/bug',
+        '/page',
+        '/french-link',
+        '/french-conflict',
+      ],
       load: async () => routes,
     },
   ];
@@ -108,6 +131,14 @@ describe('error responses', () => {
     const down = await app.request('/dynamodb-down');
     expect(down.status).toBe(503);
     expect(((await down.json()) as ErrorBody).error.code).toBe('dependency_unavailable');
+  });
+
+  it('answers 503 to a transaction cancelled only by conflicts with others (retryable), 500 to a failed condition left unhandled', async () => {
+    const { app } = appUnderTest();
+    const conflicted = await app.request('/conflicted');
+    expect(conflicted.status).toBe(503);
+    expect(((await conflicted.json()) as ErrorBody).error.code).toBe('dependency_unavailable');
+    expect((await app.request('/condition-failed')).status).toBe(500);
   });
 
   it('hides the details of unexpected errors from the caller but logs them', async () => {
