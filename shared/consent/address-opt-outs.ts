@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { keyOf, table } from '../data-model';
-import type { Suppression } from '../suppressions/suppressions';
+import { scopeOfReason } from '../data-model/suppression-items';
+import { type Suppression, suppressionPut } from '../suppressions/suppressions';
 import { isConditionFailure, type TableAccess } from '../table-access';
 
 /**
@@ -36,20 +36,11 @@ export async function suppressUnsubscribedAddress(
   access: TableAccess,
   optOut: AddressOptOut,
 ): Promise<AddressOptOutResult> {
-  const entry: Suppression = { ...optOut, reason: 'unsubscribed', scope: 'marketing' };
+  const reason = 'unsubscribed';
+  const entry: Suppression = { ...optOut, reason, scope: scopeOfReason[reason] };
+  const { Put } = suppressionPut(access, entry, ['none']);
   try {
-    await access.documents.send(
-      new PutCommand({
-        TableName: access.tableName,
-        Item: {
-          ...keyOf('suppression', { emailHash: optOut.emailHash, createdAt: optOut.createdAt }),
-          entity: 'suppression',
-          ...entry,
-        },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': table.partitionKey },
-      }),
-    );
+    await access.documents.send(new PutCommand(Put));
     return 'suppressed';
   } catch (error) {
     if (isConditionFailure(error)) return 'already-suppressed';

@@ -140,7 +140,8 @@ const passed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'P
 const failed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'FAIL';
 
 /**
- * Whether SES authenticated the envelope sender well enough to withdraw it on a bare keyword: SPF `PASS`
+ * Whether SES authenticated the envelope sender (`sender`, as `envelopeSender` parsed it; undefined when it
+ * is no usable address) well enough to withdraw it on a bare keyword: SPF `PASS`
  * (SPF checked exactly the envelope sender's domain), or a DKIM `PASS` for a domain aligned with the
  * envelope sender's (`hasAlignedDkimPass`: the signing domain from SES's `Authentication-Results` header,
  * relaxed alignment). A DKIM pass for any other domain proves only that its signer sent the message, and
@@ -152,14 +153,17 @@ const failed = (verdict: InboundVerdict | undefined) => statusOf(verdict) === 'F
  * says; a DMARC `FAIL` says the same of the From domain; a `PROCESSING_FAILED` check proved nothing, so it
  * counts as a refusal rather than an absence.
  */
-export async function isAuthenticatedSender(receipt: InboundReceipt, mail: InboundMail): Promise<boolean> {
+export async function isAuthenticatedSender(
+  receipt: InboundReceipt,
+  headers: InboundMail['headers'],
+  sender: string | undefined,
+): Promise<boolean> {
   const checks = [receipt.spfVerdict, receipt.dkimVerdict, receipt.dmarcVerdict];
   if (checks.some((verdict) => statusOf(verdict) === 'PROCESSING_FAILED')) return false;
   if (failed(receipt.spfVerdict) || failed(receipt.dmarcVerdict)) return false;
   if (passed(receipt.spfVerdict)) return true;
-  const address = envelopeSender(mail.source);
-  if (!passed(receipt.dkimVerdict) || address === undefined) return false;
-  return hasAlignedDkimPass(mail.headers, address);
+  if (!passed(receipt.dkimVerdict) || sender === undefined) return false;
+  return hasAlignedDkimPass(headers, sender);
 }
 
 /**
@@ -184,8 +188,9 @@ export async function interpretReply(mail: InboundMail, receipt: InboundReceipt)
   const token = tokenInSubject(subject);
   if (token !== undefined) return { kind: 'token', token };
   if (!isBareUnsubscribe(subject)) return { kind: 'ignored', reason: 'no-instruction' };
-  if (!(await isAuthenticatedSender(receipt, mail)))
-    return { kind: 'ignored', reason: 'unauthenticated-sender' };
+  // Parsed once: the address DKIM must align with is the one withdrawn.
   const address = envelopeSender(mail.source);
+  if (!(await isAuthenticatedSender(receipt, mail.headers, address)))
+    return { kind: 'ignored', reason: 'unauthenticated-sender' };
   return address === undefined ? { kind: 'ignored', reason: 'invalid-sender' } : { kind: 'sender', address };
 }

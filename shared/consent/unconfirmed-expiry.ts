@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import type { TableAccess } from '../table-access';
+import { amendUpdate, composedUpdate, type UpdateParts } from '../update-expressions';
 
 /**
  * Retention of unconfirmed signups (docs/retention.md). A double opt-in request that is never confirmed
@@ -34,7 +35,7 @@ export function isPendingOnly(contact: object): boolean {
 /**
  * Sets (a number) or removes (null) the expiry of a contact's profile and address lookup, inside
  * `items`: an Update of the profile already there (e.g. consent flags) is amended rather than doubled,
- * since one transaction may touch an item only once.
+ * since one transaction may touch an item only once (update-expressions.ts composes the two).
  */
 export function setContactExpiry(
   access: TableAccess,
@@ -42,61 +43,34 @@ export function setContactExpiry(
   contact: { contactId: string; emailHash: string },
   expiresAt: number | null,
 ): void {
-  const ttl = table.timeToLiveAttribute;
+  const expiry = expiryParts(expiresAt);
   const profileKey = primaryKeyOf('contact', { contactId: contact.contactId });
   const existing = items.find(
     (item) =>
       item.Update?.Key?.[table.partitionKey] === profileKey.pk &&
       item.Update.Key[table.sortKey] === profileKey.sk,
   )?.Update;
-  if (existing !== undefined) {
-    existing.ExpressionAttributeNames = { ...existing.ExpressionAttributeNames, '#ttlExpiry': ttl };
-    if (expiresAt === null) {
-      // An expression has one REMOVE clause (allowing tracking again removes its withdrawal mark there).
-      const update = existing.UpdateExpression ?? '';
-      existing.UpdateExpression = update.includes(' REMOVE ')
-        ? update.replace(' REMOVE ', ' REMOVE #ttlExpiry, ')
-        : `${update} REMOVE #ttlExpiry`;
-    } else {
-      existing.UpdateExpression = (existing.UpdateExpression ?? '').replace(
-        /^SET /,
-        'SET #ttlExpiry = :ttlExpiry, ',
-      );
-      existing.ExpressionAttributeValues = { ...existing.ExpressionAttributeValues, ':ttlExpiry': expiresAt };
-    }
-  } else {
-    items.push({
-      Update: {
-        TableName: access.tableName,
-        Key: profileKey,
-        ConditionExpression: 'attribute_exists(contactId)',
-        ...expiryUpdate(expiresAt),
-      },
-    });
+  if (existing !== undefined) amendUpdate(existing, expiry);
+  else {
+    const profile = { TableName: access.tableName, Key: profileKey };
+    items.push(composedUpdate(profile, expiry, { ConditionExpression: 'attribute_exists(contactId)' }));
   }
-  items.push({
-    Update: {
-      TableName: access.tableName,
-      Key: primaryKeyOf('emailLookup', { emailHash: contact.emailHash }),
+  const lookup = {
+    TableName: access.tableName,
+    Key: primaryKeyOf('emailLookup', { emailHash: contact.emailHash }),
+  };
+  items.push(
+    composedUpdate(lookup, expiry, {
       ConditionExpression: 'contactId = :lookupContactId',
-      ...expiryUpdate(expiresAt, { ':lookupContactId': contact.contactId }),
-    },
-  });
+      ExpressionAttributeValues: { ':lookupContactId': contact.contactId },
+    }),
+  );
 }
 
-function expiryUpdate(expiresAt: number | null, values: Record<string, unknown> = {}) {
-  return expiresAt === null
-    ? {
-        UpdateExpression: 'REMOVE #ttlExpiry',
-        ExpressionAttributeNames: { '#ttlExpiry': table.timeToLiveAttribute },
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-      }
-    : {
-        UpdateExpression: 'SET #ttlExpiry = :ttlExpiry',
-        ExpressionAttributeNames: { '#ttlExpiry': table.timeToLiveAttribute },
-        ExpressionAttributeValues: { ...values, ':ttlExpiry': expiresAt },
-      };
-}
+const expiryParts = (expiresAt: number | null): UpdateParts =>
+  expiresAt === null
+    ? { remove: [table.timeToLiveAttribute] }
+    : { set: { [table.timeToLiveAttribute]: expiresAt } };
 
 /** Keeps the opt-in request a confirmation confirms: its ledger event no longer expires. */
 export function keepRequestEvent(
@@ -104,16 +78,13 @@ export function keepRequestEvent(
   contactId: string,
   request: { requestEventId: string; requestedAt: string },
 ): TransactItem {
-  return {
-    Update: {
-      TableName: access.tableName,
-      Key: primaryKeyOf('consentEvent', {
-        contactId,
-        occurredAt: request.requestedAt,
-        eventId: request.requestEventId,
-      }),
-      ConditionExpression: 'attribute_exists(eventId)',
-      ...expiryUpdate(null),
-    },
+  const event = {
+    TableName: access.tableName,
+    Key: primaryKeyOf('consentEvent', {
+      contactId,
+      occurredAt: request.requestedAt,
+      eventId: request.requestEventId,
+    }),
   };
+  return composedUpdate(event, expiryParts(null), { ConditionExpression: 'attribute_exists(eventId)' });
 }

@@ -5,6 +5,7 @@ import type { ConsentEvidence } from '../consent/consent-events';
 import { isPendingOnly, setContactExpiry } from '../consent/unconfirmed-expiry';
 import { primaryKeyOf } from '../data-model';
 import type { TableAccess } from '../table-access';
+import { composedUpdate } from '../update-expressions';
 import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
 
 /**
@@ -107,25 +108,15 @@ export async function setAccount(
   if (current === undefined) return undefined;
   const index = accountHolderIndexKeys(contactId);
   const holder = account.accountHolder;
-  const items: TransactItem[] = [
-    {
-      Update: {
-        TableName: access.tableName,
-        Key: primaryKeyOf('contact', { contactId }),
-        UpdateExpression: holder
-          ? 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now, gsi1pk = :gpk, gsi1sk = :gsk'
-          : 'SET accountHolder = :holder, accountStatus = :status, updatedAt = :now REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: 'attribute_exists(contactId)',
-        ExpressionAttributeValues: {
-          ':holder': holder,
-          ':status': holder ? (account.accountStatus ?? 'active') : null,
-          ':now': now.toISOString(),
-          ...(holder ? { ':gpk': index.gsi1pk, ':gsk': index.gsi1sk } : {}),
-        },
-      },
-    },
-  ];
   const accountStatus = holder ? (account.accountStatus ?? 'active') : null;
+  const updated = { accountHolder: holder, accountStatus, updatedAt: now.toISOString() };
+  const items: TransactItem[] = [
+    composedUpdate(
+      { TableName: access.tableName, Key: primaryKeyOf('contact', { contactId }) },
+      holder ? { set: { ...updated, ...index } } : { set: updated, remove: Object.keys(index) },
+      { ConditionExpression: 'attribute_exists(contactId)' },
+    ),
+  ];
   recordAccountDesignation(
     access,
     items,

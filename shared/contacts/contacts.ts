@@ -7,6 +7,7 @@ import { canonicalEmail, hashEmail } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { newId } from '../ids';
 import { queryAllItems, type TableAccess } from '../table-access';
+import { composedUpdate, type UpdateParts } from '../update-expressions';
 
 export { doNotSellSources };
 export type DoNotSellSource = (typeof doNotSellSources)[number];
@@ -184,9 +185,9 @@ function stillAsRead(index: number, value: unknown): { condition: string; values
  * and reads no message (the aggregate mode's last-open date, set on the stream) can tell the person who
  * withdrew from one who never allowed tracking; allowing it again removes the mark.
  */
-function withdrawalMark(flags: Partial<ConsentFlags>): string {
-  if (flags.trackingConsent === false) return ', trackingWithdrawnAt = :now';
-  return flags.trackingConsent === true ? ' REMOVE trackingWithdrawnAt' : '';
+function withdrawalMark(flags: Partial<ConsentFlags>, now: string): UpdateParts {
+  if (flags.trackingConsent === false) return { set: { trackingWithdrawnAt: now } };
+  return flags.trackingConsent === true ? { remove: ['trackingWithdrawnAt'] } : {};
 }
 
 /**
@@ -202,7 +203,6 @@ export function updateContactFlags(
   now: Date,
   read?: Partial<ConsentFlags>,
 ): TransactItem {
-  const entries = Object.entries(flags);
   const watched = (Object.keys(flags) as (keyof ConsentFlags)[]).filter((name) => name !== 'doNotSellAt');
   if (watched.includes('doNotSell') && !watched.includes('doNotSellSource')) watched.push('doNotSellSource');
   const checks =
@@ -212,28 +212,19 @@ export function updateContactFlags(
           const value = read[name] ?? (name === 'doNotSellSource' ? null : false);
           return { name, ...stillAsRead(index, value) };
         });
-  return {
-    Update: {
-      TableName: access.tableName,
-      Key: primaryKeyOf('contact', { contactId }),
-      UpdateExpression: `SET ${entries.map(([name]) => `${name} = :${name}`).join(', ')}, updatedAt = :now${withdrawalMark(flags)}`,
+  const at = now.toISOString();
+  const mark = withdrawalMark(flags, at);
+  return composedUpdate(
+    { TableName: access.tableName, Key: primaryKeyOf('contact', { contactId }) },
+    { ...mark, set: { ...flags, updatedAt: at, ...mark.set } },
+    {
       ConditionExpression: ['attribute_exists(contactId)', ...checks.map(({ condition }) => condition)].join(
         ' AND ',
       ),
-      ...(checks.length === 0
-        ? {}
-        : {
-            ExpressionAttributeNames: Object.fromEntries(
-              checks.map(({ name }, index) => [`#f${index}`, name]),
-            ),
-          }),
-      ExpressionAttributeValues: {
-        ...Object.fromEntries(entries.map(([name, value]) => [`:${name}`, value])),
-        ...Object.assign({}, ...checks.map(({ values }) => values)),
-        ':now': now.toISOString(),
-      },
+      ExpressionAttributeNames: Object.fromEntries(checks.map(({ name }, index) => [`#f${index}`, name])),
+      ExpressionAttributeValues: Object.assign({}, ...checks.map(({ values }) => values)),
     },
-  };
+  );
 }
 
 export async function findContact(access: TableAccess, contactId: string): Promise<Contact | undefined> {

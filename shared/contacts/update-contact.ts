@@ -2,6 +2,7 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { primaryKeyOf } from '../data-model';
 import { NotFoundError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
+import { composedUpdate } from '../update-expressions';
 import { recordAccountDesignation } from './account-holder';
 import { accountHolderIndexKeys, type Contact, findContact } from './contacts';
 import { setDoNotSell } from './do-not-sell';
@@ -74,25 +75,12 @@ export async function updateContact(
   let contact = current;
   if (Object.keys(set).length > 0) {
     set.updatedAt = now.toISOString();
-    const names = Object.keys(set);
     const items: TransactItem[] = [
-      {
-        Update: {
-          TableName: deps.access.tableName,
-          Key: primaryKeyOf('contact', { contactId }),
-          UpdateExpression:
-            `SET ${names.map((_, index) => `#s${index} = :s${index}`).join(', ')}` +
-            (remove.length > 0 ? ` REMOVE ${remove.map((_, index) => `#r${index}`).join(', ')}` : ''),
-          ConditionExpression: 'attribute_exists(contactId)',
-          ExpressionAttributeNames: {
-            ...Object.fromEntries(names.map((name, index) => [`#s${index}`, name])),
-            ...Object.fromEntries(remove.map((name, index) => [`#r${index}`, name])),
-          },
-          ExpressionAttributeValues: Object.fromEntries(
-            names.map((name, index) => [`:s${index}`, set[name]]),
-          ),
-        },
-      },
+      composedUpdate(
+        { TableName: deps.access.tableName, Key: primaryKeyOf('contact', { contactId }) },
+        { set, remove },
+        { ConditionExpression: 'attribute_exists(contactId)' },
+      ),
     ];
     recordAccountDesignation(
       deps.access,

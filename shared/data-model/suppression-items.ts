@@ -15,12 +15,31 @@ export const suppressionReasons = [
  * contact and message they came from, for the operator's event (ses-feedback.ts): not part of the type.
  */
 /**
- * What a suppression stops, for people reading the list (the send policy decides by `reason`,
+ * What a suppression stops, broadest first, for people reading the list (the send policy decides by `reason`,
  * docs/sending.md): `all`: nothing is sent; `marketing-and-announcements`: only security notices (a
  * complaint); `marketing`: no marketing, while service announcements and transactional mail still go (a
  * person's unsubscribe kept for an address no contact holds, shared/consent/address-opt-outs.ts).
  */
 export const suppressionScopes = ['all', 'marketing-and-announcements', 'marketing'] as const;
+
+export type SuppressionScope = (typeof suppressionScopes)[number];
+
+/**
+ * The scope each reason is written with, the one table of it: every writer of a new suppression takes its
+ * scope from here (a copy, carried or re-applied, keeps the scope it was written with).
+ */
+export const scopeOfReason: Record<(typeof suppressionReasons)[number], SuppressionScope> = {
+  'hard-bounce': 'all',
+  'soft-bounces': 'all',
+  erased: 'all',
+  admin: 'all',
+  complaint: 'marketing-and-announcements',
+  unsubscribed: 'marketing',
+};
+
+/** Whether `scope` stops more than `than` (`suppressionScopes` is ordered broadest first). */
+export const isBroaderScope = (scope: SuppressionScope, than: SuppressionScope): boolean =>
+  suppressionScopes.indexOf(scope) < suppressionScopes.indexOf(than);
 
 const suppressionFields = z.object({
   emailHash: z.string(),

@@ -14,10 +14,11 @@ import { type UnsubscribeResult, unsubscribe } from '../consent/unsubscribe';
 import type { DoNotSellSource } from '../contacts/contacts';
 import { type Contact, findContact } from '../contacts/contacts';
 import { doNotSellFields } from '../contacts/do-not-sell';
-import { keyOf, primaryKeyOf, table } from '../data-model';
+import { primaryKeyOf } from '../data-model';
+import { isBroaderScope } from '../data-model/suppression-items';
 import type { Logger } from '../log';
 import { eraseContact } from '../rights/erasure';
-import { findSuppression, type Suppression } from '../suppressions/suppressions';
+import { findSuppression, type Suppression, suppressionPut } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { type LostOptOuts, type OptOutKind, readLostOptOuts } from './lost-opt-outs';
 
@@ -199,13 +200,6 @@ async function reapplyErasure(deps: ReapplyDependencies, event: ConsentEvent): P
   return 'reapplied';
 }
 
-/** How much each scope stops: a suppression is replaced only by a broader one. */
-const SCOPE_BREADTH: Record<Suppression['scope'], number> = {
-  marketing: 0,
-  'marketing-and-announcements': 1,
-  all: 2,
-};
-
 /**
  * Never less suppressed than either table: the old table's entry goes in where the restored one has none,
  * or has only a narrower one (a complaint's `marketing-and-announcements` against an `all`, an
@@ -218,27 +212,10 @@ async function reapplySuppression(
   attempt = 1,
 ): Promise<ReapplyOutcome> {
   const current = await findSuppression(target, suppression.emailHash);
-  const broader = current !== undefined && SCOPE_BREADTH[suppression.scope] > SCOPE_BREADTH[current.scope];
+  const broader = current !== undefined && isBroaderScope(suppression.scope, current.scope);
   if (current !== undefined && !broader) return 'unchanged';
-  const items: TransactItem[] = [
-    {
-      Put: {
-        TableName: target.tableName,
-        Item: {
-          ...keyOf('suppression', { emailHash: suppression.emailHash, createdAt: suppression.createdAt }),
-          entity: 'suppression',
-          ...suppression,
-        },
-        // Only over what was read: a suppression written meanwhile is decided on again.
-        ConditionExpression: current === undefined ? 'attribute_not_exists(#pk)' : '#reason = :seen',
-        ExpressionAttributeNames: {
-          '#pk': table.partitionKey,
-          ...(current === undefined ? {} : { '#reason': 'reason' }),
-        },
-        ...(current === undefined ? {} : { ExpressionAttributeValues: { ':seen': current.reason } }),
-      },
-    },
-  ];
+  // Only over what was read: a suppression written meanwhile is decided on again.
+  const items: TransactItem[] = [suppressionPut(target, suppression, [current?.reason ?? 'none'])];
   await withItsLedgerEvent(target, items, event);
   try {
     await target.documents.send(new TransactWriteCommand({ TransactItems: items }));

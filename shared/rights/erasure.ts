@@ -3,11 +3,13 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import { transactWithRetry } from '../campaigns/transactions';
 import { recordConsentEvent } from '../consent/consent-changes';
 import { findContact } from '../contacts/contacts';
-import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { keyPrefix, primaryKeyOf, table } from '../data-model';
+import { scopeOfReason } from '../data-model/suppression-items';
 import { deleteIdempotencyRecordsOf } from '../idempotency';
 import { newId } from '../ids';
 import type { Logger } from '../log';
 import { deletePublicRequestsAbout } from '../requests/public-requests';
+import { suppressionPut } from '../suppressions/suppressions';
 import { inParts, type TableAccess } from '../table-access';
 import { anonymisedConsentEvent, anonymisedMessage, anonymisedNotice } from './anonymised-records';
 import {
@@ -102,22 +104,15 @@ async function beginErasure(
 ): Promise<Item> {
   const existing = await findErasureRecord(deps.access, contactId);
   const suppress = (existing?.suppressed ?? request.suppress ?? true) !== false;
-  const suppression: TransactItem = {
-    Put: {
-      TableName: deps.access.tableName,
-      Item: {
-        ...keyOf('suppression', { emailHash, createdAt: now.toISOString() }),
-        entity: 'suppression',
-        emailHash,
-        reason: 'erased',
-        scope: 'all',
-        createdAt: now.toISOString(),
-      },
-    },
-  };
+  // Over whatever is there: the operator's block and the address it holds go too (docs/rights.md).
+  const suppression = suppressionPut(
+    deps.access,
+    { emailHash, reason: 'erased', scope: scopeOfReason.erased, createdAt: now.toISOString() },
+    'anything',
+  );
   if (existing !== undefined) {
     // A re-run: the record and the ledger event exist; make sure the suppression does too.
-    if (suppress) await deps.access.documents.send(new PutCommand(suppression.Put as never));
+    if (suppress) await deps.access.documents.send(new PutCommand(suppression.Put));
     // Begun by a version before the count of erasures (a crash then, a rollback): counted before this
     // run's scan of the partition, as step 1 counts a new one (erasure-count.ts).
     if (existing[COUNTED_ATTRIBUTE] !== true) await countUncountedErasure(deps.access, contactId);

@@ -4,10 +4,17 @@ import { recordSuppression } from '../consent/suppression-events';
 import { liftOperatorSuppression } from '../consent/suppression-lifts';
 import { findContact } from '../contacts/contacts';
 import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { scopeOfReason } from '../data-model/suppression-items';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import { AppError, ConflictError, NotFoundError, RefusedError, ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
-import { findSuppression, type Suppression, type SuppressionReason, toSuppression } from './suppressions';
+import {
+  findSuppression,
+  type Suppression,
+  type SuppressionReason,
+  suppressionPut,
+  toSuppression,
+} from './suppressions';
 
 /**
  * The operator's own suppressions (docs/suppressions.md): block an address or a contact (`admin`, scope
@@ -88,7 +95,7 @@ export async function blockAddress(
   const suppression: Suppression = {
     emailHash,
     reason: 'admin',
-    scope: 'all',
+    scope: scopeOfReason.admin,
     createdAt: now.toISOString(),
     email,
     note: block.note,
@@ -124,16 +131,9 @@ function blockItems(
   now: Date,
 ): TransactItem[] {
   const items: TransactItem[] = [
-    {
-      Put: {
-        TableName: access.tableName,
-        Item: { ...keyOf('suppression', suppression), entity: 'suppression', ...suppression },
-        // Never over another reason: replacing a bounce or an erasure, then lifting the block, would
-        // open the address again.
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': table.partitionKey },
-      },
-    },
+    // Never over another reason: replacing a bounce or an erasure, then lifting the block, would open the
+    // address again.
+    suppressionPut(access, suppression, ['none']),
     {
       ConditionCheck: {
         TableName: access.tableName,

@@ -1,10 +1,11 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SoftBounceSettings } from '../config';
-import { keyOf, keyPrefix, primaryKeyOf, table } from '../data-model';
+import { keyPrefix, primaryKeyOf, table } from '../data-model';
+import { scopeOfReason } from '../data-model/suppression-items';
 import type { TableAccess } from '../table-access';
 import { type SesEvent, sourceEventIdOf } from './ses-event-parsing';
-import { findSuppression, type Suppression, type SuppressionReason } from './suppressions';
+import { findSuppression, type Suppression, type SuppressionReason, suppressionPut } from './suppressions';
 
 /**
  * What mailbox providers tell us through SES becomes suppressions: a hard bounce stops every email to the
@@ -27,12 +28,6 @@ export const replaceableBy: Record<FeedbackReason, readonly SuppressionReason[]>
   'hard-bounce': ['unsubscribed', 'soft-bounces', 'complaint'],
   complaint: ['unsubscribed', 'soft-bounces'],
   'soft-bounces': ['unsubscribed'],
-};
-
-export const scopeOf: Record<FeedbackReason, Suppression['scope']> = {
-  'hard-bounce': 'all',
-  'soft-bounces': 'all',
-  complaint: 'marketing-and-announcements',
 };
 
 /** Whether writing `reason` would change anything, given what is on file. */
@@ -59,28 +54,11 @@ export function putFeedbackSuppression(
     messageId: string;
   },
 ): TransactItem {
-  const weaker = replaceableBy[suppression.reason];
-  return {
-    Put: {
-      TableName: access.tableName,
-      Item: {
-        ...keyOf('suppression', { emailHash: suppression.emailHash, createdAt: suppression.createdAt }),
-        entity: 'suppression',
-        emailHash: suppression.emailHash,
-        reason: suppression.reason,
-        scope: scopeOf[suppression.reason],
-        createdAt: suppression.createdAt,
-        sourceEventId: suppression.sourceEventId,
-        ...(suppression.contactId === undefined ? {} : { contactId: suppression.contactId }),
-        messageId: suppression.messageId,
-      } satisfies Suppression & Record<string, unknown>,
-      ConditionExpression: `attribute_not_exists(#pk) OR #reason IN (${weaker.map((_, index) => `:weaker${index}`).join(', ')})`,
-      ExpressionAttributeNames: { '#pk': table.partitionKey, '#reason': 'reason' },
-      ExpressionAttributeValues: Object.fromEntries(
-        weaker.map((reason, index) => [`:weaker${index}`, reason]),
-      ),
-    },
-  };
+  const { reason } = suppression;
+  return suppressionPut(access, { ...suppression, scope: scopeOfReason[reason] }, [
+    'none',
+    ...replaceableBy[reason],
+  ]);
 }
 
 const DAY_MS = 24 * 3600 * 1000;

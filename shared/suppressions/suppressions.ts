@@ -2,7 +2,11 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { fromItem } from '../data-model/from-item';
-import { suppressionItem, type suppressionScopes } from '../data-model/suppression-items';
+import {
+  type SuppressionScope,
+  suppressionItem,
+  type suppressionReasons,
+} from '../data-model/suppression-items';
 import type { TableAccess } from '../table-access';
 
 /**
@@ -10,19 +14,13 @@ import type { TableAccess } from '../table-access';
  * The bounce/complaint pipeline writes them; a confirmed opt-in is the one thing that lifts them.
  */
 
-export type SuppressionReason =
-  | 'unsubscribed'
-  | 'hard-bounce'
-  | 'soft-bounces'
-  | 'complaint'
-  | 'erased'
-  | 'admin';
+export type SuppressionReason = (typeof suppressionReasons)[number];
 
 export interface Suppression {
   emailHash: string;
   reason: SuppressionReason;
-  /** What it stops (`suppressionScopes`, shared/data-model/suppression-items.ts). */
-  scope: (typeof suppressionScopes)[number];
+  /** What it stops (`suppressionScopes`, `scopeOfReason`: shared/data-model/suppression-items.ts). */
+  scope: SuppressionScope;
   createdAt: string;
   /** The SES event or request that caused it. */
   sourceEventId?: string;
@@ -36,6 +34,56 @@ export interface Suppression {
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * A suppression as stored: feedback suppressions also name the contact and message they came from, for
+ * the operator's event (ses-feedback.ts).
+ */
+export type StoredSuppression = Suppression & { contactId?: string; messageId?: string };
+
+/**
+ * What a suppression's Put may write over: `'anything'` (an erasure), or a list of the reasons it may
+ * replace, `'none'` among them where the address may have no suppression yet.
+ */
+export type Replaceable = 'anything' | readonly (SuppressionReason | 'none')[];
+
+/**
+ * The one way a suppression is written: its item with its keys, on condition that what is on file is
+ * `replacing`. Every writer (bounces and complaints, the operator's block, erasure, an address's opt-out,
+ * a carried or re-applied one) says only what it may replace.
+ */
+export function suppressionPut(
+  access: TableAccess,
+  suppression: StoredSuppression,
+  replacing: Replaceable,
+): { Put: NonNullable<TransactItem['Put']> } {
+  const { emailHash, createdAt } = suppression;
+  return {
+    Put: {
+      TableName: access.tableName,
+      Item: { ...keyOf('suppression', { emailHash, createdAt }), entity: 'suppression', ...suppression },
+      ...(replacing === 'anything' ? {} : replacingCondition(replacing)),
+    },
+  };
+}
+
+function replacingCondition(replacing: readonly (SuppressionReason | 'none')[]) {
+  const reasons = replacing.filter((reason) => reason !== 'none');
+  const values = reasons.map((reason, index) => [`:replaceable${index}`, reason] as const);
+  const absent = replacing.includes('none');
+  const either = [
+    ...(absent ? ['attribute_not_exists(#pk)'] : []),
+    ...(reasons.length > 0 ? [`#reason IN (${values.map(([name]) => name).join(', ')})`] : []),
+  ];
+  return {
+    ConditionExpression: either.join(' OR '),
+    ExpressionAttributeNames: {
+      ...(absent ? { '#pk': table.partitionKey } : {}),
+      ...(reasons.length > 0 ? { '#reason': 'reason' } : {}),
+    },
+    ...(values.length > 0 ? { ExpressionAttributeValues: Object.fromEntries(values) } : {}),
+  };
+}
 
 export async function findSuppression(
   access: TableAccess,
@@ -121,26 +169,21 @@ export function carrySuppression(
 ): TransactItem[] {
   const createdAt = suppression.createdAt;
   const { emailHash } = newAddress;
-  const carried: TransactItem = {
-    Put: {
-      TableName: access.tableName,
-      Item: {
-        ...keyOf('suppression', { emailHash, createdAt }),
-        entity: 'suppression',
-        emailHash,
-        reason: suppression.reason,
-        scope: suppression.scope,
-        createdAt,
-        sourceEventId,
-        // The operator's block names the address it holds: now the new one, which erasure will reach.
-        ...(suppression.email === undefined ? {} : { email: newAddress.email }),
-        ...(suppression.note === undefined ? {} : { note: suppression.note }),
-        ...(suppression.createdBy === undefined ? {} : { createdBy: suppression.createdBy }),
-      } satisfies Suppression & Record<string, unknown>,
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey },
+  const carried = suppressionPut(
+    access,
+    {
+      emailHash,
+      reason: suppression.reason,
+      scope: suppression.scope,
+      createdAt,
+      sourceEventId,
+      // The operator's block names the address it holds: now the new one, which erasure will reach.
+      ...(suppression.email === undefined ? {} : { email: newAddress.email }),
+      ...(suppression.note === undefined ? {} : { note: suppression.note }),
+      ...(suppression.createdBy === undefined ? {} : { createdBy: suppression.createdBy }),
     },
-  };
+    ['none'],
+  );
   if (suppression.email === undefined) return [carried];
   // The old address stays blocked, but no longer held in clear: erasure of the contact reaches only the
   // address it has now, so an old address left here would outlive it.

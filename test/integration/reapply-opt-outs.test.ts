@@ -273,6 +273,39 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     expect(await mayMail(table, reader?.contactId ?? '')).toBe(false);
   });
 
+  it("replaces the restored table's narrower suppression with the broader one lost (a complaint's by a hard bounce)", async () => {
+    const table = await createTestRuntime();
+    const access = accessOf(table);
+    const emailHash = hashEmail(table.config.emailHashSecret, 'narrower@example.org');
+    const feedback = async (reason: 'complaint' | 'hard-bounce', messageId: string) =>
+      table.clients.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            putFeedbackSuppression(access, {
+              emailHash,
+              reason,
+              createdAt: new Date().toISOString(),
+              sourceEventId: `ses-${messageId}`,
+              messageId,
+            }),
+          ],
+        }),
+      );
+    await feedback('complaint', 'msg-complaint');
+    const restoredTable = await restoredCopyOf(table);
+    const restorePoint = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await feedback('hard-bounce', 'msg-bounce');
+
+    const args = ['--from', table.config.tableName, '--into', restoredTable.config.tableName];
+    const result = await reapplyOptOutsCommand([...args, '--since', restorePoint], restoredTable);
+    expect(result).toMatchObject({ code: 0, summary: { suppression: { reapplied: 1 } } });
+    expect(await findSuppression(accessOf(restoredTable), emailHash)).toMatchObject({
+      reason: 'hard-bounce',
+      scope: 'all',
+    });
+  });
+
   it('refuses a restore point without its time zone and writes nothing', async () => {
     const items = await countItems(restored);
     const refused = await reapplyOptOutsCommand(
