@@ -255,8 +255,8 @@ describe('alarms', () => {
     return found[0];
   };
 
-  it('there are exactly the sixteen alarms (the others: campaign-worker.test.ts, identity-throttling-alarms.test.ts)', () => {
-    expect(alarms).toHaveLength(16);
+  it('there are exactly the seventeen alarms (the others: campaign-worker.test.ts, identity-throttling-alarms.test.ts)', () => {
+    expect(alarms).toHaveLength(17);
   });
 
   it('fires on the first message in the dead-letter queue', () => {
