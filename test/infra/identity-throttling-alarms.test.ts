@@ -144,7 +144,7 @@ describe('alarms and their topic', () => {
   });
 
   it('every alarm notifies the topic when it fires and when it recovers', () => {
-    expect(alarms.length).toBe(16);
+    expect(alarms.length).toBe(17);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
