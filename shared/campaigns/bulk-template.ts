@@ -9,6 +9,7 @@ import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
 import { type Personalisation, type Placeholder, placeholderValue } from './personalise';
 import { everyMatchIsText } from './placeholder-contexts';
+import { misplacedPlaceholderRefusals } from './placeholder-positions';
 
 /**
  * A campaign's message as an SES template (SendBulkEmail's inline `TemplateContent`), decorated by the
@@ -18,7 +19,9 @@ import { everyMatchIsText } from './placeholder-contexts';
  * operator's content (`{{firstName|there}}`) and each signed token (unsubscribe, preferences, open pixel)
  * becomes `QZ<nonce><id>QZ`, a string of capitals and digits that every step of the policy (HTML
  * escaping, html-to-text, footer placement) leaves intact and that cannot occur by accident (the nonce is
- * random per template). The decorated parts are then translated into SES's Handlebars syntax:
+ * random per template). Placeholders only ever stand in text or in quoted attribute values (placeholder-positions.ts, refused
+ * at creation and here), the positions where a marker and a value are written back alike.
+ * The decorated parts are then translated into SES's Handlebars syntax:
  *
  * - every marker becomes a triple-stash variable (`{{{h.V0}}}` in the HTML part, `{{{x.V0}}}` in the
  *   text part): triple braces are never escaped by the renderer, so the values are escaped by us, per part
@@ -91,6 +94,8 @@ export function buildBulkTemplate(
   like: RecipientState,
   context: ComplianceContext,
 ): BulkTemplateResult {
+  const misplaced = misplacedPlaceholderRefusals(campaign);
+  if (misplaced.length > 0) return { ok: false, refusals: misplaced };
   const nonce = randomBytes(6).toString('hex').toUpperCase();
   const marker = (id: string) => `QZ${nonce}${id}QZ`;
   const placeholders: Placeholder[] = [];

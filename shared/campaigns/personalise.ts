@@ -39,10 +39,16 @@ export function placeholderValue(placeholder: Placeholder, recipient: Personalis
   return value || placeholder.fallback;
 }
 
-/** `template` with every placeholder replaced by what `fill` gives for it (already escaped for its part). */
-export function fillPlaceholders(template: string, fill: (placeholder: Placeholder) => string): string {
-  return template.replace(PLACEHOLDER, (_, rawName: string, fallback: string | undefined) =>
-    fill({ name: rawName as PlaceholderName, fallback: (fallback ?? '').trim() }),
+/**
+ * `template` with every placeholder replaced by what `fill` gives for it (already escaped for its part);
+ * `fill` also gets the placeholder as the operator wrote it.
+ */
+export function fillPlaceholders(
+  template: string,
+  fill: (placeholder: Placeholder, written: string) => string,
+): string {
+  return template.replace(PLACEHOLDER, (written: string, rawName: string, fallback: string | undefined) =>
+    fill({ name: rawName as PlaceholderName, fallback: (fallback ?? '').trim() }, written),
   );
 }
 

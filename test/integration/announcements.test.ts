@@ -316,6 +316,23 @@ describe('announcements are judged on what the reader sees, and every exemption 
     expect(await campaignCount()).toBe(before);
   });
 
+  it('refuses a placeholder where it cannot be filled in (400 misplaced_placeholder), creating nothing', async () => {
+    const before = await campaignCount();
+    const response = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
+      category: 'account',
+      subject: 'Account news',
+      html: '<p>Your settings page moved.</p><a href="https://example.com/settings" {{firstName|there}}>Settings</a>',
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error).toMatchObject({
+      code: 'misplaced_placeholder',
+      details: [{ path: 'html', code: 'misplaced_placeholder' }],
+    });
+    expect(error.details?.[0]?.message).toContain('{{firstName|there}} is in a tag’s list of attributes');
+    expect(await campaignCount()).toBe(before);
+  });
+
   it('keeps a "security notice" with an upgrade offer from the person who complained, and lets a genuine one reach them', async () => {
     const offer = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
       category: 'security-notice',
