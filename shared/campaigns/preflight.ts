@@ -6,7 +6,7 @@ import type { SendDependencies } from '../sending/send-dependencies';
 import { CONTACT_NAME_MAX_LENGTH } from '../validation/schemas';
 import { campaignDraft } from './campaign-draft';
 import type { CampaignContent, CampaignVersion } from './campaigns';
-import { unknownPlaceholders } from './personalise';
+import { PLACEHOLDER_EDGE, unknownPlaceholders } from './personalise';
 import { misplacedPlaceholderRefusals } from './placeholder-positions';
 
 /**
@@ -60,9 +60,12 @@ function unknownPlaceholderDetails(content: CampaignContent) {
 /**
  * The readers the policy judges the content for. A subject must survive every name it can be
  * personalised with: none (no fallback leaves it empty) and the longest a contact may have (it may push
- * the subject past the header limit).
+ * the subject past the header limit). The named reader's name is a bare word boundary, which is how the
+ * worker's template reads every placeholder when it judges the wording once for all recipients
+ * (PLACEHOLDER_EDGE): operator text glued to a placeholder (`{{firstName|there}}SALE`) is a word of its
+ * own here as there, so what the worker would refuse for everyone is refused now.
  */
-const READERS = ['Preflight Check', null, 'M'.repeat(CONTACT_NAME_MAX_LENGTH)] as const;
+const READERS = [PLACEHOLDER_EDGE, null, 'M'.repeat(CONTACT_NAME_MAX_LENGTH)] as const;
 
 function policyPreflight(
   content: CampaignContent,
@@ -72,7 +75,7 @@ function policyPreflight(
   const everyoneWilling: RecipientState = {
     contactId: 'preflight',
     email: 'preflight@example.com',
-    name: 'Preflight Check',
+    name: PLACEHOLDER_EDGE,
     locale: 'en',
     accountHolder: true,
     accountStatus: 'active',
@@ -95,7 +98,7 @@ function policyPreflight(
     if (decision.allowed) continue;
     throw new RefusedError(
       decision.refusals[0]?.code ?? 'refused',
-      name === 'Preflight Check'
+      name === PLACEHOLDER_EDGE
         ? 'The compliance policy would refuse this campaign for every recipient; see details.'
         : `The compliance policy would refuse this campaign for recipients ${name === null ? 'without a name' : 'with a long name'}; see details.`,
       decision.refusals.map((refusal) => ({

@@ -296,6 +296,8 @@ describe('announcements are judged on what the reader sees, and every exemption 
       ],
       ['promotional_announcement', { subject: 'Ihr Konto', text: 'Unser Sonderangebot für Sie.' }],
       ['promotional_announcement', { subject: 'Tu cuenta', text: 'Envío gratis este mes.' }],
+      // Glued to a placeholder: a reader named `Jo.` reads "Jo.SALE" (bulk-template-wording.test.ts).
+      ['promotional_announcement', { subject: 'Account news', text: 'Dear {{firstName|there}}SALE now.' }],
       [
         'announcement_hidden_content',
         {
