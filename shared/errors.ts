@@ -48,8 +48,9 @@ export class AppError extends Error {
 }
 
 export class ValidationError extends AppError {
-  constructor(message: string, details: ErrorDetail[] = []) {
-    super('invalid', 'validation_failed', message, { details });
+  /** `code` names a kind of malformed input clients may branch on (`misplaced_placeholder`). */
+  constructor(message: string, details: ErrorDetail[] = [], code = 'validation_failed') {
+    super('invalid', code, message, { details });
   }
 }
 

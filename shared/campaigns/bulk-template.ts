@@ -7,8 +7,9 @@ import type { TokenPurpose, TokenSigner } from '../tokens';
 import type { PixelMode } from '../tracking/tracking-modes';
 import { campaignDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
-import { type Personalisation, type Placeholder, placeholderValue } from './personalise';
+import { type Personalisation, PLACEHOLDER_EDGE, type Placeholder, placeholderValue } from './personalise';
 import { everyMatchIsText } from './placeholder-contexts';
+import { misplacedPlaceholderRefusals } from './placeholder-positions';
 
 /**
  * A campaign's message as an SES template (SendBulkEmail's inline `TemplateContent`), decorated by the
@@ -16,9 +17,14 @@ import { everyMatchIsText } from './placeholder-contexts';
  *
  * The policy decorates a stand-in recipient whose per-person values are markers: each placeholder of the
  * operator's content (`{{firstName|there}}`) and each signed token (unsubscribe, preferences, open pixel)
- * becomes `QZ<nonce><id>QZ`, a string of capitals and digits that every step of the policy (HTML
- * escaping, html-to-text, footer placement) leaves intact and that cannot occur by accident (the nonce is
- * random per template). The decorated parts are then translated into SES's Handlebars syntax:
+ * becomes `_QZ<nonce><id>QZ_`, capitals and digits between two `_` (PLACEHOLDER_EDGE), which every step
+ * of the policy (HTML escaping, html-to-text, footer placement) leaves intact and which cannot occur by
+ * accident (the nonce is random per template). The `_` on each side make a placeholder a word boundary
+ * where the policy reads words (the promotional patterns of announcements): `{{firstName}}SALE` is read
+ * as a reader named `Jo.` sees it, "SALE" a word of its own, not as one word with the marker's letters.
+ * Placeholders only ever stand in text or in quoted attribute values (placeholder-positions.ts, refused
+ * at creation and here), the positions where a marker and a value are written back alike.
+ * The decorated parts are then translated into SES's Handlebars syntax:
  *
  * - every marker becomes a triple-stash variable (`{{{h.V0}}}` in the HTML part, `{{{x.V0}}}` in the
  *   text part): triple braces are never escaped by the renderer, so the values are escaped by us, per part
@@ -91,8 +97,10 @@ export function buildBulkTemplate(
   like: RecipientState,
   context: ComplianceContext,
 ): BulkTemplateResult {
+  const misplaced = misplacedPlaceholderRefusals(campaign);
+  if (misplaced.length > 0) return { ok: false, refusals: misplaced };
   const nonce = randomBytes(6).toString('hex').toUpperCase();
-  const marker = (id: string) => `QZ${nonce}${id}QZ`;
+  const marker = (id: string) => `${PLACEHOLDER_EDGE}QZ${nonce}${id}QZ${PLACEHOLDER_EDGE}`;
   const placeholders: Placeholder[] = [];
   const placeholderId = (placeholder: Placeholder) => {
     let index = placeholders.findIndex(
@@ -166,7 +174,7 @@ const SIGNED_IDS = new Set(Object.values(TOKEN_IDS));
  * parts, always of `x`); braces and backslashes, data.
  */
 function translate(part: string, form: 'h' | 'x', nonce: string): string {
-  const markers = new RegExp(`QZ${nonce}([A-Z0-9]+?)QZ`, 'g');
+  const markers = new RegExp(`${PLACEHOLDER_EDGE}QZ${nonce}([A-Z0-9]+?)QZ${PLACEHOLDER_EDGE}`, 'g');
   let out = '';
   let last = 0;
   for (const match of part.matchAll(markers)) {

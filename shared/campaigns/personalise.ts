@@ -39,12 +39,28 @@ export function placeholderValue(placeholder: Placeholder, recipient: Personalis
   return value || placeholder.fallback;
 }
 
-/** `template` with every placeholder replaced by what `fill` gives for it (already escaped for its part). */
-export function fillPlaceholders(template: string, fill: (placeholder: Placeholder) => string): string {
-  return template.replace(PLACEHOLDER, (_, rawName: string, fallback: string | undefined) =>
-    fill({ name: rawName as PlaceholderName, fallback: (fallback ?? '').trim() }),
+/**
+ * `template` with every placeholder replaced by what `fill` gives for it (already escaped for its part);
+ * `fill` also gets the placeholder as the operator wrote it.
+ */
+export function fillPlaceholders(
+  template: string,
+  fill: (placeholder: Placeholder, written: string) => string,
+): string {
+  return template.replace(PLACEHOLDER, (written: string, rawName: string, fallback: string | undefined) =>
+    fill({ name: rawName as PlaceholderName, fallback: (fallback ?? '').trim() }, written),
   );
 }
+
+/**
+ * What a placeholder reads as wherever a campaign's wording is judged once for all its recipients: the
+ * worker's template (its markers are `_QZ…QZ_`, bulk-template.ts) and the reader at creation whose name is
+ * this (preflight.ts). It is neither a letter, a digit nor a space, and no promotional pattern contains it
+ * (promotional-heuristic.ts, held by a test), so operator text glued to a placeholder (`{{firstName}}SALE`)
+ * is read as a word of its own, as a reader named `Jo.` sees it, and no pattern matches across it
+ * (docs/campaigns.md, "Operator text glued to a placeholder").
+ */
+export const PLACEHOLDER_EDGE = '_';
 
 export function personalise(template: string, recipient: Personalisation, format: 'html' | 'text'): string {
   return fillPlaceholders(template, (placeholder) => {

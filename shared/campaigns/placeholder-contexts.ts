@@ -6,11 +6,10 @@ import { DomUtils, parseDocument } from 'htmlparser2';
  *
  * A value (a name, HTML-escaped) in the text of an ordinary element is a text node and nothing else:
  * escaping leaves it no `<` or `&` of its own, so it opens, closes and styles nothing, and no CSS rule
- * reads text. Anywhere else the same escaped value is read as more than text: in an attribute (a `class`
- * a hiding rule matches, a `style` with `display:none`), in a tag or attribute name (`<div {{firstName}}>`
- * becomes `hidden`), in CSS or script, or in a comment (Outlook reads a conditional comment's content as
- * markup). There, what a recipient sees depends on their value, and the template's check cannot speak
- * for them.
+ * reads text. Anywhere else the same escaped value is read as more than text: in a quoted attribute value
+ * (a `class` a hiding rule matches, a `style` with `display:none`) or in CSS. There, what a recipient sees
+ * depends on their value, and the template's check cannot speak for them. (Names, unquoted values,
+ * comments and scripts never hold a placeholder: placeholder-positions.ts refuses them first.)
  */
 
 /** Elements whose content a browser does not show as plain text, or may read as something else. */

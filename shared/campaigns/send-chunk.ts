@@ -323,7 +323,7 @@ async function decide(
 }
 
 /**
- * Where a placeholder is more than text in the template's HTML (an attribute, CSS, a comment:
+ * Where a placeholder is more than text in the template's HTML (a quoted attribute value, CSS:
  * placeholder-contexts.ts), the check of the template does not speak for this recipient: their own copy,
  * personalised, goes through the whole policy, as a single send would. Otherwise nothing to add.
  */

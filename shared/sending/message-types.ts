@@ -186,6 +186,8 @@ export const refusalCodes = [
   'too_many_headers',
   'reserved_header',
   'footer_not_visible',
+  // a campaign's placeholders (shared/campaigns/placeholder-positions.ts)
+  'misplaced_placeholder',
 ] as const;
 export type RefusalCode = (typeof refusalCodes)[number];
 

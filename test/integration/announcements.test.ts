@@ -296,6 +296,8 @@ describe('announcements are judged on what the reader sees, and every exemption 
       ],
       ['promotional_announcement', { subject: 'Ihr Konto', text: 'Unser Sonderangebot für Sie.' }],
       ['promotional_announcement', { subject: 'Tu cuenta', text: 'Envío gratis este mes.' }],
+      // Glued to a placeholder: a reader named `Jo.` reads "Jo.SALE" (bulk-template-wording.test.ts).
+      ['promotional_announcement', { subject: 'Account news', text: 'Dear {{firstName|there}}SALE now.' }],
       [
         'announcement_hidden_content',
         {
@@ -313,6 +315,23 @@ describe('announcements are judged on what the reader sees, and every exemption 
       const { error } = (await response.json()) as ErrorBody;
       expect(error.code, JSON.stringify(body)).toBe(code);
     }
+    expect(await campaignCount()).toBe(before);
+  });
+
+  it('refuses a placeholder where it cannot be filled in (400 misplaced_placeholder), creating nothing', async () => {
+    const before = await campaignCount();
+    const response = await request(sendKey.key, '/admin/v1/announcements', 'POST', {
+      category: 'account',
+      subject: 'Account news',
+      html: '<p>Your settings page moved.</p><a href="https://example.com/settings" {{firstName|there}}>Settings</a>',
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as ErrorBody;
+    expect(error).toMatchObject({
+      code: 'misplaced_placeholder',
+      details: [{ path: 'html', code: 'misplaced_placeholder' }],
+    });
+    expect(error.details?.[0]?.message).toContain('{{firstName|there}} is in a tag’s list of attributes');
     expect(await campaignCount()).toBe(before);
   });
 

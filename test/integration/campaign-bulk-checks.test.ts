@@ -135,4 +135,27 @@ describe('the bulk path refuses what the single-send path refuses', () => {
       expect(DomUtils.textContent(sent)).toContain('Hello Ada <b>Lovelace</b> {{x}}');
     }
   });
+
+  it('refuses, for every recipient, a stored placeholder where it cannot be filled in, and sends nothing', async () => {
+    // The API refuses these (400 misplaced_placeholder); one stored by an older version still never goes
+    // out. Before: the unquoted value's copy was checked with the attribute ended at the space, and the
+    // copy sent carried `style="color:Red ;display:none"`, hiding the footer; the attribute-list
+    // placeholder went out as an attribute `qz…v0qz` no value replaced.
+    const people = await givenConfirmedSubscribers(runtime, 'news', 2, {
+      names: (index) => ['Red ;display:none', 'Ada Lovelace'][index] ?? null,
+    });
+    const ids = people.map((person) => person.contactId);
+    for (const html of [
+      '<body style=color:{{name}}><p>Hello</p></body>',
+      '<p>Hello</p><a href="https://example.com/" {{firstName|there}}>Our news</a>',
+    ]) {
+      const campaign = await campaignWith(html, '<p>Hello {{firstName|there}}</p>');
+      const outcomes = await sendToChunk(recipientDependenciesOf(runtime), campaign, ids);
+      expect(outcomes, html).toEqual(ids.map(() => ({ kind: 'skipped', reason: 'misplaced_placeholder' })));
+      for (const person of people) {
+        expect(await refusalsRecorded(campaign, person.contactId)).toEqual(['misplaced_placeholder']);
+      }
+    }
+    for (const person of people) expect(await sentMailTo(person.email)).toEqual([]);
+  });
 });

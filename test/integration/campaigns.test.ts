@@ -140,6 +140,31 @@ describe('createCampaign', () => {
     expect(listed.body.campaigns).toEqual([]);
   });
 
+  it('refuses a placeholder where it cannot be filled in, in any language’s HTML (400 misplaced_placeholder)', async () => {
+    const misplaced = await adminJson(runtime, '/admin/v1/campaigns', 'POST', {
+      name: 'x',
+      listId: 'news',
+      content: {
+        en: { subject: 'News', html: '<p>Hello</p><div {{firstName}}>Our news</div>' },
+        fr: { subject: 'Nouvelles', html: '<body style=color:{{name|black}}><p>Bonjour</p></body>' },
+      },
+    });
+    expect(misplaced.status).toBe(400);
+    expect(misplaced.body.error).toMatchObject({
+      code: 'misplaced_placeholder',
+      message: expect.any(String),
+      details: [
+        { path: 'html', code: 'misplaced_placeholder', message: expect.stringContaining('{{firstName}}') },
+        {
+          path: 'content.fr.html',
+          code: 'misplaced_placeholder',
+          message: expect.stringContaining('{{name|black}} is in an unquoted attribute value'),
+        },
+      ],
+    });
+    expect((await adminJson(runtime, '/admin/v1/campaigns')).body.campaigns).toEqual([]);
+  });
+
   it('answers 409 for a change the status does not allow, and 404 for an unknown campaign', async () => {
     const campaign = await createCampaign({});
     expect(

@@ -1578,7 +1578,7 @@ export interface components {
             status: "refused" | "sending" | "sent" | "failed" | "throttled" | "uncertain";
             refusals: {
                 /** @enum {string} */
-                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "notice_category_required" | "unconfirmed_signup_only" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible";
+                code: "list_required" | "not_subscribed" | "unconfirmed" | "unsubscribed" | "opted_out_of_all_marketing" | "suppressed" | "category_required" | "not_account_holder" | "account_deactivated" | "notice_category_required" | "unconfirmed_signup_only" | "complaint_allows_security_notices_only" | "promotional_announcement" | "announcement_hidden_content" | "purpose_required" | "rights_request_required" | "rights_request_not_found" | "rights_request_other_contact" | "rights_request_closed" | "promotional_data_request" | "empty_subject" | "deceptive_subject" | "body_required" | "header_injection" | "header_too_long" | "too_many_headers" | "reserved_header" | "footer_not_visible" | "misplaced_placeholder";
                 message: string;
                 field?: string;
             }[];
@@ -3604,7 +3604,7 @@ export interface operations {
                     "application/json": components["schemas"]["Campaign"];
                 };
             };
-            /** @description The announcement is malformed. */
+            /** @description The announcement is malformed (`validation_failed`), or a placeholder in its HTML stands outside text and quoted attribute values (`misplaced_placeholder`). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3853,7 +3853,7 @@ export interface operations {
                     "application/json": components["schemas"]["Campaign"];
                 };
             };
-            /** @description Malformed, an unknown placeholder, or a schedule in the past. */
+            /** @description Malformed, an unknown placeholder (`validation_failed`), a placeholder in the HTML outside text and quoted attribute values (`misplaced_placeholder`), or a schedule in the past. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -111,7 +111,9 @@ const createAnnouncementRoute = defineRoute({
         '`getCampaign` (progress, skipped by reason).',
       content: { 'application/json': { schema: CampaignSchema } },
     },
-    400: errorResponse('The announcement is malformed.'),
+    400: errorResponse(
+      'The announcement is malformed (`validation_failed`), or a placeholder in its HTML stands outside text and quoted attribute values (`misplaced_placeholder`).',
+    ),
     422: errorResponse(
       'The policy refuses the content (promotional wording without an override, hidden content).',
     ),

@@ -126,7 +126,9 @@ const createCampaignRoute = defineRoute({
   request: { body: { required: true, content: { 'application/json': { schema: CreateCampaignBody } } } },
   responses: {
     201: campaignResponse('Created.'),
-    400: errorResponse('Malformed, an unknown placeholder, or a schedule in the past.'),
+    400: errorResponse(
+      'Malformed, an unknown placeholder (`validation_failed`), a placeholder in the HTML outside text and quoted attribute values (`misplaced_placeholder`), or a schedule in the past.',
+    ),
     404: errorResponse('No such list.'),
     422: errorResponse('The compliance policy would refuse the content for every recipient.'),
   },
