@@ -48,8 +48,18 @@ const kindPolicies: KindPolicies = {
 
 export { sanitiseTagValue };
 
+/**
+ * Headings and table header cells keep their case (html-to-text capitalises them by default): a campaign's
+ * bulk template converts the text with its placeholders' markers in place and fills names in after, so a
+ * capitalised heading would read "DEAR Ada" there and "DEAR ADA" in a single send of the same message.
+ */
+const KEEP_CASE = [
+  ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+  { selector: 'table', options: { uppercaseHeaderCells: false } },
+];
+
 export function htmlToText(html: string): string {
-  return convert(html, { wordwrap: 78 });
+  return convert(html, { wordwrap: 78, selectors: KEEP_CASE });
 }
 
 /** The recipient's own version of the draft, as the kind's policy judges it. */

@@ -87,8 +87,10 @@ const header = (mail: SentMail | undefined, name: string) =>
 // Braces, triple braces and backslashes where Handlebars would see syntax, in names and operator text.
 const TRICKY_NAMES = ['{{{Ada}}}\\{{x}} <b>&amp;', '}}Grace{{ "Hopper"', '\\{{{{raw}}}}'];
 // (An unmatched `{{` can only come last: one followed by `}}` is an unknown placeholder, refused at creation.)
+// A heading with a name: html-to-text's default would capitalise it in one path and not the other.
 const OPERATOR_HTML =
-  '<style>p { color: #333 } .x{}</style><p>Hi {{firstName|there}}! Full name: {{name|friend}}.</p>' +
+  '<style>p { color: #333 } .x{}</style><h1>Dear {{firstName|there}}</h1>' +
+  '<p>Hi {{firstName|there}}! Full name: {{name|friend}}.</p>' +
   '<p>Prices {in braces}, }}} closing, a \\ backslash, \\{{ escaped, {{{ three and {{ open.</p>';
 
 describe('a campaign sent with SendBulkEmail', () => {

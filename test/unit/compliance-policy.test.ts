@@ -605,7 +605,7 @@ describe('compliance policy: bodies', () => {
       ),
     );
     expect(message.text).toMatch(
-      /^NEWS\n\nRead the article \[https:\/\/example\.com\/a\]\.\n\n \* One\n\n--\n/,
+      /^News\n\nRead the article \[https:\/\/example\.com\/a\]\.\n\n \* One\n\n--\n/,
     );
     expect(message.text).not.toContain('<');
   });
