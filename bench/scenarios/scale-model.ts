@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sendTaskSize } from '../../shared/campaigns/planning-task';
 import { bucketShardsFor, chunkSizeFor, SENDS_PER_BUCKET_SHARD } from '../../shared/campaigns/send-rate';
@@ -9,7 +11,8 @@ import { STREAM_BATCH_SIZE } from '../../shared/stream-replay/replay';
 /**
  * `npm run scale-model`: requests per second on every key that several workers touch, Lambda concurrency
  * and cost per million, for a 1,000,000-recipient campaign at 100, 1,000 and 10,000 emails/s, 1,000
- * signups/s and 10,000 pixel loads/s. Writes docs/scale.md.
+ * signups/s and 10,000 pixel loads/s. Writes docs/scale.md (so does a full `npm run bench`, after
+ * docs/benchmarks.json; test/unit/scale-model-doc.test.ts holds the two together).
  *
  * The campaign's figures come from what the benchmark measured (docs/benchmarks.json, the campaign
  * scenario's last run, or `--from <file>`): SES and DynamoDB requests per recipient, the send-rate bucket's
@@ -545,18 +548,31 @@ function report(figures: ReturnType<typeof measured>, source: string): string {
   return lines.join('\n');
 }
 
-const { values } = parseArgs({
-  options: {
-    from: { type: 'string', default: 'docs/benchmarks.json' },
-    out: { type: 'string', default: 'docs/scale.md' },
-  },
-});
-const figures = measured(values.from as string);
-writeFileSync(
-  values.out as string,
-  report(
+const REPOSITORY = resolve(import.meta.dirname, '../..');
+
+/** The model as markdown, from a bench report (docs/benchmarks.json). */
+export function scaleModelOf(from: string): string {
+  const figures = measured(from);
+  const name = relative(REPOSITORY, resolve(from));
+  return report(
     figures,
-    `the last runs of the campaign, api and signup → email benchmarks in ${values.from} (generated ${figures.generatedAt})`,
-  ),
-);
-console.log(`wrote ${values.out}`);
+    `the last runs of the campaign, api and signup → email benchmarks in ${name} (generated ${figures.generatedAt})`,
+  );
+}
+
+/** Writes the model: by `npm run scale-model`, and by a full bench run after docs/benchmarks.json. */
+export function writeScaleModel(from: string, out: string): void {
+  writeFileSync(out, scaleModelOf(from));
+}
+
+const invokedAs = process.argv[1];
+if (invokedAs !== undefined && import.meta.url === pathToFileURL(resolve(invokedAs)).href) {
+  const { values } = parseArgs({
+    options: {
+      from: { type: 'string', default: 'docs/benchmarks.json' },
+      out: { type: 'string', default: 'docs/scale.md' },
+    },
+  });
+  writeScaleModel(values.from as string, values.out as string);
+  console.log(`wrote ${values.out}`);
+}
