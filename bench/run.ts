@@ -10,6 +10,7 @@ import { apiRoutesScenario, costOf, PRICES } from './scenarios/api-routes';
 import { campaignScenario } from './scenarios/campaign';
 import { coldStartScenario } from './scenarios/cold-start';
 import { frameworkScenario } from './scenarios/framework';
+import { writeScaleModel } from './scenarios/scale-model';
 import { signupStatesScenario } from './scenarios/signup-states';
 import { streamLatencyScenario } from './scenarios/stream-latency';
 
@@ -142,6 +143,16 @@ async function main() {
   };
   writeReport({ generatedAt, durationMs, machine: describeMachine(loadAtStart), results }, files, reproduce);
   log(`Wrote ${files.markdown} and ${files.json} (${Math.round(durationMs / 1000)} s in all).`);
+  // The scale model reads three scenarios' counts: only a full run has them all.
+  if (only === undefined) {
+    const scale = resolve(directory, 'scale.md');
+    try {
+      writeScaleModel(files.json, scale);
+      log(`Wrote ${scale} (the scale model).`);
+    } catch (error) {
+      log(`The scale model was not written: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }
 
 main().then(

@@ -28,17 +28,31 @@ export interface CountOptions {
   now: Date;
 }
 
+const windowStartOf = (options: CountOptions) => {
+  const nowSeconds = Math.floor(options.now.getTime() / 1000);
+  return nowSeconds - (nowSeconds % options.windowSeconds);
+};
+
+/** The key of the counter of `options`' current window. */
+export function counterKey(options: CountOptions): { pk: string; sk: string } {
+  return primaryKeyOf('rateLimitCounter', {
+    scope: options.scope,
+    subject: options.subject,
+    windowStart: String(windowStartOf(options)),
+  });
+}
+
+/** Whether a counter item as read (undefined: none yet) has reached the limit of `options`. */
+export function limitReached(item: Record<string, unknown> | undefined, options: CountOptions): boolean {
+  return Number(item?.count ?? 0) >= options.limit;
+}
+
 /** The update that adds one attempt to the counter of `options`' current window. */
 function counterUpdate(access: TableAccess, options: CountOptions) {
-  const nowSeconds = Math.floor(options.now.getTime() / 1000);
-  const windowStart = nowSeconds - (nowSeconds % options.windowSeconds);
+  const windowStart = windowStartOf(options);
   return {
     TableName: access.tableName,
-    Key: primaryKeyOf('rateLimitCounter', {
-      scope: options.scope,
-      subject: options.subject,
-      windowStart: String(windowStart),
-    }),
+    Key: counterKey(options),
     UpdateExpression:
       'ADD #count :one SET #expiresAt = if_not_exists(#expiresAt, :expiresAt), #entity = :entity',
     ExpressionAttributeNames: {
@@ -68,7 +82,10 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
  * An attempt counted only while the window is under its limit, as a transaction item: the transaction
  * that carries it fails (ConditionalCheckFailed on this item) once the limit is reached, so what it
  * guards is written with its count or not at all, and a repeated transaction never counts twice. Unlike
- * `countAttempt`, attempts refused by the limit are not counted.
+ * `countAttempt`, attempts refused by the limit are not counted. A caller that can read the counter first
+ * (`counterKey`, `limitReached`) refuses an attempt over the limit without writing at all: otherwise each
+ * refused attempt of a flood from one subject would still send its transaction's write to that one key,
+ * where DynamoDB's per-partition write limit, not this one, would end up refusing them (docs/scale.md).
  */
 export function countWithinLimit(access: TableAccess, options: CountOptions): TransactItem {
   const update = counterUpdate(access, options);

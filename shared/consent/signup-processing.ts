@@ -3,7 +3,14 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../errors';
 import { newId } from '../ids';
 import { findList, type MailingList } from '../lists/lists';
-import { clientNetwork, countWithinLimit, rateLimitSubject } from '../rate-limits';
+import {
+  type CountOptions,
+  clientNetwork,
+  counterKey,
+  countWithinLimit,
+  limitReached,
+  rateLimitSubject,
+} from '../rate-limits';
 import type { PublicRequestWork } from '../requests/process-public-request';
 import { findPublicRequest, type PublicRequest, recordProgress } from '../requests/public-requests';
 import type { Suppression } from '../suppressions/suppressions';
@@ -20,7 +27,10 @@ import { readForSignup } from './signup-reads';
  * a stream record may be delivered twice or retried after a crash half-way:
  *
  * 1. one transaction writes the plan (contact, subscriptions, ledger events: signup-plan.ts) together
- *    with the per-IP and per-address counts (over either, nothing is written and nothing sent), the daily confirmation count when a confirmation is due, and the
+ *    with the per-IP and per-address counts (over either, nothing is written and nothing sent: the
+ *    counters are read with the address, so a signup already over a limit is refused without the
+ *    transaction, and a flood from one network or at one address never writes to its counter beyond the
+ *    limit: docs/scale.md), the daily confirmation count when a confirmation is due, and the
  *    outcome recorded on the request itself (`progress`), on the condition that the request has none
  *    yet. A repeat finds the outcome and skips to step 2; the counts are never taken twice. For a new
  *    contact the same transaction also claims the confirmation email (its message record, decided by the
@@ -99,6 +109,12 @@ function failedConditions(error: unknown): Set<number> | undefined {
   );
 }
 
+/** A limit the transaction counts in: its options and its transaction item. */
+interface CountedLimit {
+  options: CountOptions;
+  item: ReturnType<typeof countWithinLimit>;
+}
+
 /**
  * The counts the transaction takes: per address per hour, per client network per hour (when the request
  * came with an IP), and confirmation emails per address per day.
@@ -106,18 +122,22 @@ function failedConditions(error: unknown): Set<number> | undefined {
 function limits(deps: SignupDependencies, emailHash: string, ip: string | undefined, now: Date) {
   const subject = rateLimitSubject(deps.emailHashSecret, emailHash);
   const { limitPerAddressPerHour, limitPerIpPerHour, confirmationEmailsPerAddressPerDay } = deps.settings;
+  const counted = (options: CountOptions): CountedLimit => ({
+    options,
+    item: countWithinLimit(deps.access, options),
+  });
   return {
     perIp:
       ip === undefined
         ? undefined
-        : countWithinLimit(deps.access, {
+        : counted({
             scope: 'signup-ip',
             subject: rateLimitSubject(deps.emailHashSecret, clientNetwork(ip)),
             limit: limitPerIpPerHour,
             windowSeconds: HOUR,
             now,
           }),
-    perAddress: countWithinLimit(deps.access, {
+    perAddress: counted({
       scope: 'signup-address',
       subject,
       limit: limitPerAddressPerHour,
@@ -167,8 +187,9 @@ function confirmationClaim(
 
 /**
  * Step 1: reads what the address has, plans, and writes it all in one transaction (conditioned on the
- * request still waiting, so the request itself is never read first). Undefined when the address or the
- * client network is over its hourly limit; `gone` when the request was processed or erased meanwhile.
+ * request still waiting, so the request itself is not read first, unless a counter is already at its
+ * limit: `decidedBefore`). Undefined when the address or the client network is over its hourly limit;
+ * `gone` when the request was processed or erased meanwhile.
  */
 async function recordSignup(
   deps: SignupDependencies,
@@ -179,6 +200,13 @@ async function recordSignup(
   const { perAddress, perIp, dailyConfirmations } = limits(deps, request.emailHash, signup.evidence.ip, now);
   const counts = perIp === undefined ? [perAddress] : [perAddress, perIp];
   const progressAt = counts.length;
+  const throttled = (index: number) => {
+    deps.logger.warn('signup throttled', {
+      reason: index === 1 ? 'ip' : 'address',
+      emailHash: request.emailHash.slice(0, 16),
+    });
+    return undefined;
+  };
   let capReached = false;
   let lists: Map<string, MailingList> | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -188,9 +216,13 @@ async function recordSignup(
       deps.emailHashSecret,
       { email: signup.email, emailHash: request.emailHash },
       lists === undefined ? signup.lists.map(({ listId }) => listId) : [],
+      counts.map(({ options }) => counterKey(options)),
     );
     const { existing, suppression } = read;
     lists ??= read.lists ?? new Map<string, MailingList>();
+    // Already at a limit: refused without writing, so a flood never writes to its counter's key.
+    const over = counts.findIndex(({ options }, index) => limitReached(read.counters[index], options));
+    if (over >= 0) return decidedBefore(deps, request, lists, () => throttled(over));
     const plan = planSignup({
       ...deps,
       confirmationLinkTtlHours: deps.settings.confirmationLinkTtlHours,
@@ -202,7 +234,7 @@ async function recordSignup(
       eventId: (role) => `${request.requestId}-${role}`,
     });
     const progress = { ...progressOf(plan, suppression, capReached), writtenBy: newId() };
-    const guards = [...counts, recordProgress(deps.access, request, progress)];
+    const guards = [...counts.map(({ item }) => item), recordProgress(deps.access, request, progress)];
     if (progress.confirm) guards.push(dailyConfirmations);
     const claimed = await confirmationClaim(deps, request, signup, { plan, progress, existing, suppression });
     const items = [...guards, ...plan.items];
@@ -221,18 +253,31 @@ async function recordSignup(
       if (failed.has(progressAt) || (claimed !== undefined && failed.has(items.length))) {
         return progressRecordedMeanwhile(deps, request, recorded);
       }
-      if (counts.some((_, index) => failed.has(index))) {
-        deps.logger.warn('signup throttled', {
-          reason: perIp !== undefined && failed.has(1) ? 'ip' : 'address',
-          emailHash: request.emailHash.slice(0, 16),
-        });
-        return undefined;
-      }
+      // Reached by a concurrent signup since the read: the condition keeps the limit exact.
+      const overNow = counts.findIndex((_, index) => failed.has(index));
+      if (overNow >= 0) return throttled(overNow);
       if (progress.confirm && failed.has(progressAt + 1)) capReached = true;
       // Otherwise the contact, a subscription or the suppression changed since it was read: read and plan again.
     }
   }
   throw new Error('the signup could not be recorded: the address kept changing; the stream retries it');
+}
+
+/**
+ * A counter found at its limit may hold this very request, counted by an earlier delivery of its record
+ * (the record's image never has the outcome): read back, a request with an outcome goes on to its emails
+ * and one that is gone ends; otherwise it is `refused`. Only signups over a limit pay this read.
+ */
+async function decidedBefore(
+  deps: SignupDependencies,
+  request: PublicRequest,
+  lists: Map<string, MailingList>,
+  refused: () => undefined,
+): Promise<RecordedSignup | 'gone' | undefined> {
+  const stored = await findPublicRequest(deps.access, request);
+  if (stored === undefined) return 'gone';
+  if (stored.progress === undefined) return refused();
+  return { progress: SignupProgress.parse(stored.progress), lists };
 }
 
 /**

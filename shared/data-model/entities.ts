@@ -227,7 +227,10 @@ export const entities = {
     pk: 'RATE#<scope>#<subject>',
     sk: 'WINDOW#<windowStart>',
     expires: true,
-    accessPatterns: ['count and limit requests per window with one conditional update'],
+    accessPatterns: [
+      'count and limit requests per window with one conditional update',
+      "read with a signup's reads, so a signup over a limit is refused without writing to the counter",
+    ],
   },
   apiKey: {
     description: 'An admin API key: visible prefix, hash of the secret, scopes, revocation.',

@@ -145,7 +145,8 @@ describe("the stream half of a new address's signup", () => {
       0,
       counter.calls.findIndex(({ service }) => service === 'ses'),
     );
-    // One read request (the list, the address lookup and the suppression in one BatchGetItem; not the
+    // One read request (the list, the address lookup, the suppression and the rate-limit counters in one
+    // BatchGetItem; not the
     // request, which the stream record holds), then one transaction; no read of the contact or its
     // suppression again, no separate write of the message.
     expect(beforeSes.map(({ command }) => command)).toEqual([
@@ -158,6 +159,33 @@ describe("the stream half of a new address's signup", () => {
     // The claimed record was marked sent once SES took the email.
     const message = await getMessage(accessOf(runtime), `${request.requestId}-confirm`);
     expect([message.purpose, message.status]).toEqual(['confirmation', 'sent']);
+  });
+});
+
+describe('a signup from a network already at its hourly limit', () => {
+  it('is refused without a write to the counter, so a flood from one network writes nothing to that key', async () => {
+    const runtime = await createTestRuntime({ SIGNUP_LIMIT_PER_IP_PER_HOUR: '2' });
+    await givenList(runtime, { listId: 'weekly-news' });
+    const work = publicRequestWorkOf(runtime);
+    const processAll = async () => {
+      for (const request of await acceptedRequests(runtime)) {
+        await processPublicRequest(depsOf(runtime), work, request);
+      }
+    };
+    for (let i = 0; i < 2; i++) await signUp(runtime, uniqueAddress());
+    await processAll();
+
+    const over = uniqueAddress();
+    await signUp(runtime, over);
+    const counter = countCalls(runtime);
+    await counter.during(processAll);
+    // Its only write deletes the request: no transaction, so nothing reaches the network's counter (each
+    // refused signup of a flood would put a write on that one key: docs/scale.md).
+    expect(counter.calls.filter(({ command }) => WRITES.has(command)).map(({ command }) => command)).toEqual([
+      'DeleteItemCommand',
+    ]);
+    expect(await recordsOf(runtime, over)).toBeUndefined();
+    expect(await sentMailTo(over)).toEqual([]);
   });
 });
 
