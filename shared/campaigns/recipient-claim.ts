@@ -28,8 +28,12 @@ export function campaignMessageId(campaignId: string, contactId: string): string
   return `m${createHash('sha256').update(`${campaignId}:${contactId}`).digest('base64url').slice(0, 26)}`;
 }
 
-/** The points between two steps where the crash tests stop a worker (`committed`: send-task.ts). */
-export type ChunkStep = 'claimed' | 'sent' | 'recorded' | 'committed';
+/**
+ * The points between two steps where the crash tests stop a worker: `decided` before the claim, `written`
+ * between the records and their checks against erasures and tracking withdrawals begun meanwhile,
+ * `recorded` after those checks (`committed`: send-task.ts).
+ */
+export type ChunkStep = 'decided' | 'claimed' | 'sent' | 'written' | 'recorded' | 'committed';
 
 export interface RecipientDependencies extends SendDependencies {
   /** SendBulkEmail, the campaign path (single sends keep SendEmail through `mailer`). */

@@ -1,29 +1,21 @@
-import { withdrawTrackingFromSentMail } from '../consent/consent-changes';
-import { type ErasureCount, erasureMayHaveMissedRecords, readErasureCount } from '../rights/erasure-count';
+import { type ErasureCount, readErasureCount } from '../rights/erasure-count';
 import { type ComplianceContext, complianceCheck, recipientRules } from '../sending/compliance-policy';
 import { logExemptionUsed } from '../sending/exemption-log';
 import type { MessageHeader, MessageIdentity, Refusal } from '../sending/message-types';
-import { inParts } from '../table-access';
 import { signingOnce } from '../tokens';
-import { OPENABLE_ATTRIBUTE } from '../tracking/tracking-modes';
 import { type BulkAnswer, type BulkSend, sendBulkGroups } from './bulk-send';
 import type { BulkTemplate } from './bulk-template';
 import { campaignDraft, recipientDraft } from './campaign-draft';
 import type { Campaign } from './campaigns';
-import {
-  anonymiseErased,
-  campaignMessageItem,
-  noticeRecordItem,
-  type RecordFields,
-  writeRecords,
-} from './chunk-records';
-import { type ChunkRecipient, readChunkRecipients, readSendingContacts } from './recipient-batch';
+import { campaignMessageItem, noticeRecordItem, type RecordFields, writeRecords } from './chunk-records';
+import { type ChunkRecipient, readChunkRecipients } from './recipient-batch';
 import {
   campaignMessageId,
   outcomeOfRecord,
   type RecipientDependencies,
   type RecipientOutcome,
 } from './recipient-claim';
+import { checkFoundRecords, checkWrittenRecords } from './record-checks';
 import { templateFor } from './template-cache';
 
 /**
@@ -41,9 +33,10 @@ import { templateFor } from './template-cache';
  * 3. Claim: one write naming the chunk (`claim`, on the task item) before SES is called.
  * 4. Send: one SendBulkEmail per variant and 50 recipients, in parallel (bulk-send.ts).
  * 5. Record: one message item per recipient (sent with its SES id, refused, failed with SES's reason,
- *    throttled, uncertain) in BatchWriteItem requests (chunk-records.ts); those of recipients whose
- *    erasure began meanwhile anonymised (read only when the count of erasures says one may have); then
- *    the test hooks.
+ *    throttled, uncertain) in BatchWriteItem requests (chunk-records.ts); then checked (record-checks.ts):
+ *    those of recipients whose erasure began meanwhile anonymised, those openable of recipients who
+ *    withdrew tracking meanwhile made not openable (read only when the count of erasures says one may
+ *    have); a redone chunk checks the records it found too; then the test hooks.
  * The task then counts the chunk and moves past it, removing the claim, in one transaction (send-task.ts).
  */
 
@@ -52,6 +45,12 @@ export interface ChunkOptions {
   claim?: () => Promise<void>;
   /** This chunk was claimed before: a recipient without a record may have been sent to. */
   claimedBefore?: boolean;
+  /**
+   * The records of a chunk claimed before were checked against erasures and tracking withdrawals begun
+   * meanwhile: an earlier attempt of this run wrote them and returned. Otherwise (an earlier run, which may
+   * have died between writing and checking them) the records found and kept are checked (record-checks.ts).
+   */
+  recordsChecked?: boolean;
   /**
    * The count of erasures in progress, read before anything of this chunk's recipients was (send-task.ts
    * reads it with the campaign); read first thing here when not given.
@@ -104,6 +103,7 @@ export async function sendToChunk(
     );
   }
   const sends = [...decided.values()].flatMap((entry) => (entry.kind === 'send' ? [entry] : []));
+  if (sends.length > 0) await deps.crashAt?.('decided');
   if (sends.length > 0 && options.claim) await options.claim();
   if (sends.length > 0) await deps.crashAt?.('claimed');
   const answers = await sendBulkGroups(
@@ -114,65 +114,22 @@ export async function sendToChunk(
   await deps.crashAt?.('sent');
 
   const { outcomes, written } = await recordChunk(deps, campaign, { decided, answers, messageIds, now });
-  const { unchecked, after } = await anonymiseIfErasedMeanwhile(deps, written, erasuresBefore, now);
-  if (after !== undefined) await untrackIfWithdrawnMeanwhile(deps, written, erasuresBefore, after);
-  if (unchecked.length > 0) {
-    // Not silent: an erasure that began while this chunk was with SES may have left these records whole.
-    deps.logger.error('campaign records not checked against erasures begun meanwhile', {
-      campaignId: campaign.campaignId,
-      contactIds: unchecked,
-    });
+  await deps.crashAt?.('written');
+  await checkWrittenRecords(deps, campaign, written, erasuresBefore, now);
+  if (options.claimedBefore === true && options.recordsChecked !== true) {
+    // Records an earlier attempt wrote and this one keeps: it may have died before checking them.
+    const kept = [...records].filter(([contactId]) => decided.get(contactId)?.kind === 'settled');
+    await checkFoundRecords(
+      deps,
+      campaign,
+      kept.map(([, record]) => record),
+      recipients,
+      now,
+    );
   }
   await deps.crashAt?.('recorded');
   await afterSent(deps, campaign, sends, outcomes);
   return contactIds.map((contactId) => outcomes.get(contactId) ?? { kind: 'uncertain' });
-}
-
-/**
- * The records just written whose recipient's erasure began meanwhile, anonymised (chunk-records.ts). Their
- * erasure records are read only when an erasure was in progress before the chunk read its contacts, or
- * began since: otherwise none can have missed these records (rights/erasure-count.ts has the argument).
- * The records are built again (the same values) only then.
- */
-async function anonymiseIfErasedMeanwhile(
-  deps: RecipientDependencies,
-  written: { count: number; items: () => Record<string, unknown>[] },
-  before: ErasureCount,
-  now: Date,
-): Promise<{ unchecked: string[]; after?: ErasureCount }> {
-  if (written.count === 0) return { unchecked: [] };
-  const after = await readErasureCount(deps.access);
-  if (!erasureMayHaveMissedRecords(before, after)) return { unchecked: [], after };
-  return { ...(await anonymiseErased(deps.access, written.items(), now)), after };
-}
-
-/**
- * Records written openable per person whose recipient withdrew tracking meanwhile lose it, by the
- * withdrawal's own sweep run again for them (consent-changes.ts `withdrawTrackingFromSentMail`). A
- * withdrawal whose sweep queried before a record existed was counted before that query, so before the
- * record and the count read after it (`after`); one counted before `before` was written before the chunk
- * read its contacts, which then said no tracking. So only a changed count needs a look, and then only
- * at the recipients of such records, read back in the chunk's batched reads (recipient-batch.ts: a
- * BatchGetItem per 100, keys left unprocessed asked again). Same item as the erasure count, so no read of
- * its own (rights/erasure-count.ts).
- */
-async function untrackIfWithdrawnMeanwhile(
-  deps: RecipientDependencies,
-  written: { count: number; items: () => Record<string, unknown>[] },
-  before: ErasureCount,
-  after: ErasureCount,
-): Promise<void> {
-  if (after.trackingWithdrawals === before.trackingWithdrawals) return;
-  const openable = written
-    .items()
-    .filter((item) => item.entity === 'message' && item[OPENABLE_ATTRIBUTE] === 'per-person');
-  const contacts = await readSendingContacts(deps.access, [
-    ...new Set(openable.map((item) => String(item.contactId))),
-  ]);
-  const withdrawn = [...contacts.values()].filter((contact) => !contact.trackingConsent);
-  for (const part of inParts(withdrawn, 10)) {
-    await Promise.all(part.map((contact) => withdrawTrackingFromSentMail(deps.access, contact.contactId)));
-  }
 }
 
 /**
@@ -323,7 +280,7 @@ async function decide(
 }
 
 /**
- * Where a placeholder is more than text in the template's HTML (a quoted attribute value, CSS:
+ * Where a placeholder is more than text in the template's HTML (an attribute, CSS, a comment:
  * placeholder-contexts.ts), the check of the template does not speak for this recipient: their own copy,
  * personalised, goes through the whole policy, as a single send would. Otherwise nothing to add.
  */

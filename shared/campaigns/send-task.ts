@@ -1,9 +1,9 @@
 import { newId } from '../ids';
 import { readErasureCount } from '../rights/erasure-count';
 import { type CounterIncrements, campaignCounterIncrement, SKIPPED_PREFIX } from '../stats/campaign-counters';
-import { findCampaign, primaryCampaignKey } from './campaigns';
+import { type Campaign, findCampaign, primaryCampaignKey } from './campaigns';
 import type { RecipientOutcome, RetryFailure } from './recipient-claim';
-import { sendToChunk } from './send-chunk';
+import { type ChunkOptions, sendToChunk } from './send-chunk';
 import { sleep } from './send-rate';
 import {
   type CampaignWorkerDependencies,
@@ -73,21 +73,15 @@ export async function runSendTask(
     const end = claimedBefore && claimed ? claimed.to : index + deps.limiter.chunkSize;
     const chunk = recipients.slice(index, end);
     const claim = { from: index, to: index + chunk.length, token: newId() };
-    // The gate before the reservation: a chunk waiting for room after it would wake late (send-rate.ts).
-    const outcomes = await deps.recipientGate.hold(chunk.length, async () => {
-      // The invocation's time may have run out while the chunk waited for room: leave it to the next.
-      if (deps.remainingMs() < SAFETY_MARGIN_MS) return undefined;
-      for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
-        await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
-      }
-      return sendToChunk(deps, campaign, chunk, {
-        claimedBefore,
-        erasuresBefore,
-        claim: async () => {
-          await writeChunkClaim(claim);
-          claimed = claim;
-        },
-      });
+    const outcomes = await sendAtRate(deps, campaign, chunk, {
+      claimedBefore,
+      // A claim this run wrote: the attempt that wrote its records returned, so it checked them.
+      recordsChecked: claimedBefore && claimed !== task.claim,
+      erasuresBefore,
+      claim: async () => {
+        await writeChunkClaim(claim);
+        claimed = claim;
+      },
     });
     // A chunk with nobody to send to claims nothing; the handover is written before it is counted.
     await writeHandover();
@@ -118,6 +112,26 @@ export async function runSendTask(
   }
   await writeHandover();
   return finishTask(deps, task, leaseId, 'finished');
+}
+
+/**
+ * The chunk sent once the shared rate has room for it, through the gate first: a chunk waiting for room
+ * after its reservation would wake late (send-rate.ts). Undefined when the invocation's time ran out while
+ * the chunk waited: it is left to the next.
+ */
+function sendAtRate(
+  deps: CampaignWorkerDependencies,
+  campaign: Campaign,
+  chunk: string[],
+  options: ChunkOptions,
+): Promise<RecipientOutcome[] | undefined> {
+  return deps.recipientGate.hold(chunk.length, async () => {
+    if (deps.remainingMs() < SAFETY_MARGIN_MS) return undefined;
+    for (let left = chunk.length; left > 0; left -= deps.limiter.chunkSize) {
+      await deps.limiter.acquire(Math.min(left, deps.limiter.chunkSize));
+    }
+    return sendToChunk(deps, campaign, chunk, options);
+  });
 }
 
 /**

@@ -229,6 +229,30 @@ describe('a chunk some of whose recipients were handled before', () => {
     expect(counts.GetItem?.requests).toBe(2);
   });
 
+  it('checks the records a redone chunk finds against erasures only when an earlier run wrote them', async () => {
+    const people = await givenConfirmedSubscribers(runtime, 'news', 4);
+    const campaign = await chunkCampaign('Redone news');
+    const contactIds = people.map((person) => person.contactId);
+    expect(await sendToChunk(recipientDependenciesOf(worker), campaign, contactIds)).toEqual(
+      people.map(() => ({ kind: 'sent' })),
+    );
+    const all = countRequests(worker.clients.dynamoDb);
+    // Redone by the run whose attempt wrote and checked the records (a retry in place): no erasure read.
+    await sendToChunk(recipientDependenciesOf(worker), campaign, contactIds, {
+      claimedBefore: true,
+      recordsChecked: true,
+    });
+    // Per recipient: contact, record, subscription and suppression; the list once.
+    expect(all.take().BatchGetItem?.items).toBe(4 * 4 + 1);
+    // Redone by a later run (the first may have died before its checks): each record's erasure record too.
+    const again = await sendToChunk(recipientDependenciesOf(worker), campaign, contactIds, {
+      claimedBefore: true,
+    });
+    expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
+    expect(all.take().BatchGetItem?.items).toBe(4 * 5 + 1);
+    for (const person of people) expect(await sentMailTo(person.email)).toHaveLength(1);
+  });
+
   it('reads of each recipient only what sending needs, and still refuses whom the gate refuses', async () => {
     const people = await givenConfirmedSubscribers(runtime, 'news', 4);
     const [, suppressed, optedOut] = people as [Subscriber, Subscriber, Subscriber, Subscriber];

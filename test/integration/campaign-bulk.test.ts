@@ -299,6 +299,51 @@ describe("SES's answer for each entry", () => {
     expect(await sentMailTo(refused?.email ?? '')).toEqual([]);
   });
 
+  // SES's per-entry statuses that prove the entry was not sent (shared/campaigns/ses-failures.ts): the
+  // quota and paused-sending ones defer the batch like a quota refusal, the transient one is retried like
+  // throttling; either way the recipient is neither failed nor uncertain, and is sent once on the redo.
+  it.each([
+    ['ACCOUNT_DAILY_QUOTA_EXCEEDED', 'quota'],
+    ['ACCOUNT_SENDING_PAUSED', 'quota'],
+    ['CONFIGURATION_SET_SENDING_PAUSED', 'quota'],
+    ['ACCOUNT_SUSPENDED', 'quota'],
+    ['TRANSIENT_FAILURE', 'throttled'],
+  ] as const)(
+    'keeps an entry SES answered %s for a retry, and sends it once when the chunk is redone',
+    async (status, failure) => {
+      const people = await givenConfirmedSubscribers(runtime, 'news', 3);
+      const created = await createCampaign({ subject: `Answered ${status}`, text: 'Hello' });
+      const campaign = await findCampaign(access(), created.campaignId);
+      if (campaign === undefined) throw new Error('campaign missing');
+      const [first, held, last] = people as [
+        (typeof people)[number],
+        (typeof people)[number],
+        (typeof people)[number],
+      ];
+      const ses = localSes();
+      let refusing = true;
+      injectBulkEntryResults(ses, (to) =>
+        refusing && to === held.email ? { status, error: `SES answered ${status}.` } : undefined,
+      );
+      const contactIds = people.map((person) => person.contactId);
+      const deps = recipientDependenciesOf(runtime, { ses });
+      expect(await sendToChunk(deps, campaign, contactIds)).toEqual([
+        { kind: 'sent' },
+        { kind: 'retry', failure },
+        { kind: 'sent' },
+      ]);
+      const heldId = campaignMessageId(campaign.campaignId, held.contactId);
+      expect((await getMessage(access(), heldId)).status).toBe('throttled');
+      expect(await sentMailTo(held.email)).toEqual([]);
+
+      refusing = false;
+      const again = await sendToChunk(deps, campaign, contactIds, { claimedBefore: true });
+      expect(again).toEqual(people.map(() => ({ kind: 'sent' })));
+      expect((await getMessage(access(), heldId)).status).toBe('sent');
+      for (const person of [first, held, last]) expect(await sentMailTo(person.email)).toHaveLength(1);
+    },
+  );
+
   it('keeps the recipients of a call IAM denied for a retry (nothing was sent), and sends each once when allowed', async () => {
     const fake = await startFakeSes(() => ({
       status: 403,

@@ -1,19 +1,25 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createCampaignSesClient } from '../../shared/aws-clients';
 import { SimulatedCrash } from '../../shared/campaigns/task-run';
-import { keyPrefix } from '../../shared/data-model';
+import { setTrackingConsent } from '../../shared/consent/preference-changes';
+import { type Contact, findContact } from '../../shared/contacts/contacts';
+import { keyPrefix, primaryKeyOf } from '../../shared/data-model';
 import { createLogger } from '../../shared/log';
+import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
+import { OPENABLE_ATTRIBUTE } from '../../shared/tracking/tracking-modes';
+import { publicAppFor } from '../support/apps';
 import {
   adminJson,
   type CampaignBody,
   createdCampaign,
+  storedCampaignMessage,
   testCampaignRunner,
   waitForCampaign,
 } from '../support/campaigns';
-import { givenList, scanAllItems } from '../support/consent-fixtures';
+import { accessOf, givenList, scanAllItems } from '../support/consent-fixtures';
 import { injectBulkEntryResults } from '../support/fake-ses';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { sentMailTo } from '../support/sent-mail';
@@ -88,6 +94,38 @@ async function untilEveryTaskParkedOrDone(campaignId: string) {
 
 async function mailsWithSubject(email: string, subject: string) {
   return (await sentMailTo(email)).filter((mail) => mail.subject === subject);
+}
+
+/**
+ * While the runner is stopped dead before a claim: the one task it was running is still of `kind` (a
+ * planner's page not written) and carries no claim.
+ */
+async function expectUnclaimedTaskOf(campaignId: string, kind: 'plan' | 'send') {
+  const running = (await scanAllItems(runtime)).filter(
+    (item) => item.entity === 'campaignTask' && item.campaignId === campaignId && item.status === 'running',
+  );
+  expect(running.map((task) => [task.kind, task.claim])).toEqual([[kind, undefined]]);
+}
+
+async function allowTracking(contactId: string) {
+  await runtime.clients.documents.send(
+    new UpdateCommand({
+      TableName: runtime.config.tableName,
+      Key: primaryKeyOf('contact', { contactId }),
+      UpdateExpression: 'SET trackingConsent = :true',
+      ExpressionAttributeValues: { ':true': true },
+    }),
+  );
+}
+
+/** Loads the pixel of the campaign email `email` got, as a mail client would; whether it counted an open. */
+async function openRecordedBy(email: string, campaignId: string, contactId: string) {
+  const html = (await sentMailTo(email)).at(-1)?.body.html ?? '';
+  const pixel = /<img src="http:\/\/localhost:3000(\/v1\/pixel\?token=[\w.-]+)"/.exec(html)?.[1];
+  expect(pixel).toBeDefined();
+  await publicAppFor(runtime).request(pixel ?? '', { headers: { 'user-agent': 'Mozilla/5.0 Chrome/124.0' } });
+  const record = await storedCampaignMessage(runtime, campaignId, contactId);
+  return record?.openCount !== undefined;
 }
 
 beforeEach(async () => {
@@ -345,16 +383,17 @@ describe('crashes and throttling', () => {
   // A crash between every two steps of a chunk (send-chunk.ts, docs/campaigns.md "Crashes"): nobody is sent
   // twice and nobody is skipped. A crash after the claim and before the records leaves the chunk's
   // recipients `uncertain` (counted, never resent): after 'claimed' none of them got the email, after
-  // 'sent' each got it once; after 'recorded' and 'committed' everyone is `sent`.
+  // 'sent' each got it once; before the claim ('decided') and from the records on, everyone is `sent`.
   // Both shapes of work: a planner that sends its shard's last batch itself (its first claim is the
-  // transaction that writes its page), and send tasks a planner wrote (pages of one subscriber). One task
-  // at a time, the 16 planners first: at most 16 chunks are planners', so the 20th is a send task's.
+  // transaction that writes its page, so 'decided' is before that transaction), and send tasks a planner
+  // wrote (pages of one subscriber). One task at a time, the 16 planners first: at most 16 chunks are
+  // planners', so the 20th is a send task's.
   const shapes = {
-    'its planner': { options: {}, crashAt: 2 },
-    'a send task of its own': { options: { planPageSize: 1 }, crashAt: 20 },
+    'its planner': { options: {}, crashAt: 2, kind: 'plan' },
+    'a send task of its own': { options: { planPageSize: 1 }, crashAt: 20, kind: 'send' },
   } as const;
   it.each(
-    (['claimed', 'sent', 'recorded', 'committed'] as const).flatMap((step) =>
+    (['decided', 'claimed', 'sent', 'written', 'recorded', 'committed'] as const).flatMap((step) =>
       (Object.keys(shapes) as (keyof typeof shapes)[]).map((shape) => [step, shape] as const),
     ),
   )(
@@ -376,6 +415,7 @@ describe('crashes and throttling', () => {
       await start(campaign.campaignId);
       await doomed.crashed;
       await doomed.stop();
+      if (step === 'decided') await expectUnclaimedTaskOf(campaign.campaignId, shapes[shape].kind);
 
       await startWorker(shapes[shape].options);
       const done = await waitForCampaign(runtime, campaign.campaignId);
@@ -403,6 +443,68 @@ describe('crashes and throttling', () => {
       } else {
         expect(uncertain).toEqual([]);
       }
+    },
+  );
+
+  // A person who erases their data, or withdraws tracking, while SES handles their chunk, and a worker
+  // killed once the chunk's records are written, before it checks them against what began meanwhile
+  // (docs/campaigns.md, "Erasures during a chunk", "Tracking withdrawals during a chunk"): the chunk is
+  // redone, finds their record written, and must still check it.
+  const meanwhile = {
+    'erases their data': async (person: { contactId: string }) => {
+      await eraseContact({ access: accessOf(runtime), logger: runtime.logger }, person.contactId, {
+        requestedBy: 'test',
+      });
+    },
+    'withdraws tracking': async (person: { contactId: string }) => {
+      const contact = (await findContact(accessOf(runtime), person.contactId)) as Contact;
+      await setTrackingConsent(
+        { access: accessOf(runtime) },
+        { contact, granted: false, evidence: { source: 'preference-page' } },
+      );
+    },
+  } as const;
+  it.each(Object.keys(meanwhile) as (keyof typeof meanwhile)[])(
+    'a person who %s while their chunk is with SES, then a worker killed between the records and their checks: the redone chunk checks their record',
+    async (change) => {
+      const people = await givenConfirmedSubscribers(runtime, 'news', 4);
+      for (const person of people) await allowTracking(person.contactId);
+      const [changing, staying] = people as [(typeof people)[number], (typeof people)[number]];
+      let changed = false;
+      const doomed = await startWorker({
+        concurrency: 1,
+        // Chunks run one at a time, so the first 'sent' after their email left is their chunk's.
+        crashAt: async (point) => {
+          if (point === 'sent' && !changed && (await sentMailTo(changing.email)).length > 0) {
+            changed = true;
+            await meanwhile[change](changing);
+          } else if (point === 'written' && changed) {
+            throw new SimulatedCrash('killed between the records and their checks');
+          }
+        },
+      });
+      const campaign = await createCampaign({ subject: 'Checked after a crash' });
+      await start(campaign.campaignId);
+      await doomed.crashed;
+      await doomed.stop();
+
+      await startWorker();
+      const done = await waitForCampaign(runtime, campaign.campaignId);
+      expect(done.progress).toMatchObject({ total: 4, sent: 4, uncertain: 0, remaining: 0 });
+      for (const person of people) {
+        expect(await mailsWithSubject(person.email, 'Checked after a crash')).toHaveLength(1);
+      }
+      const record = await storedCampaignMessage(runtime, campaign.campaignId, changing.contactId);
+      expect(record?.status).toBe('sent');
+      expect(record?.[OPENABLE_ATTRIBUTE]).toBeUndefined();
+      if (change === 'erases their data') {
+        expect(record?.anonymisedAt).toEqual(expect.any(String));
+        expect(record).not.toHaveProperty('headers');
+        expect(record).not.toHaveProperty('sesMessageId');
+      }
+      // Their pixel records nothing; the others' still does.
+      expect(await openRecordedBy(changing.email, campaign.campaignId, changing.contactId)).toBe(false);
+      expect(await openRecordedBy(staying.email, campaign.campaignId, staying.contactId)).toBe(true);
     },
   );
 
