@@ -490,9 +490,9 @@ function report(figures: ReturnType<typeof measured>, source: string): string {
           `A pixel load (a repeat open of a campaign message): the request ${fixed(figures.pixel.requests, 3)} DynamoDB ` +
           `requests, ${fixed(figures.pixel.writeUnits, 2)} write units (api bench, measured); on the stream, ` +
           'modelled from open-counting.ts, one transaction of the open tally and a counter shard (4 units; an ' +
-          "aggregate-mode open writes the contact's last-open day too, 1 more). That holds while the tally is " +
-          'under 1 KB: it keeps the number of every load it counted (`countedLoads`), so each later open of a ' +
-          'message opened some hundreds of times costs 2 more units per KB of its tally.',
+          "aggregate-mode open writes the contact's last-open day too, 1 more). The tally stays under 1 KB " +
+          'however often its message is opened (a watermark and at most 64 loads whose records failed, ' +
+          'open-tally.ts), so those 4 units hold for every open.',
         ses: 0,
       },
     ),
@@ -544,9 +544,10 @@ function report(figures: ReturnType<typeof measured>, source: string): string {
     "- A flood of one pixel URL. Every load writes the message's item (about 1 unit), so one message loaded",
     '  more than about 1,000 times a second is throttled: opens are best effort, the GIF still answers within',
     '  its 800 ms deadline (`PIXEL_RECORDING_DEADLINE_MS`), and the loads DynamoDB refuses are not recorded.',
-    "  Not yet redesigned: the message's open tally keeps the number of every load it counted (`countedLoads`),",
-    '  so its writes grow with its opens, and after the order of 100,000 recorded loads of one message they',
-    "  would pass DynamoDB's 400 KB item limit and its open counting would fail into the dead-letter queue.",
+    "  The loads recorded are counted on the stream with the message's open tally, whose size no longer grows",
+    '  with its opens (a watermark, not the number of every load counted: docs/tracking.md, "Counters and',
+    '  their consistency"), so a message opened 100,000 times costs what its first open cost and stays far',
+    "  below DynamoDB's 400 KB item limit.",
     '',
   );
   return lines.join('\n');

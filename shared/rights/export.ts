@@ -77,7 +77,7 @@ function readable(item: Item): Item {
       if (typeof value === 'number') out.retainedUntil = new Date(value * 1000).toISOString();
       continue;
     }
-    // A number set (an open tally's counted loads) as a JSON array.
+    // A number set (an open tally's loads not yet counted) as a JSON array.
     out[name] = value instanceof Set ? [...value] : value;
   }
   return out;

@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailedAt, type TransactItem, transactWithRetry } from '../campaigns/transactions';
 import { primaryKeyOf, table } from '../data-model';
 import { campaignCounterIncrement } from '../stats/campaign-counters';
@@ -6,15 +6,24 @@ import type { TableAccess } from '../table-access';
 import { isConditionFailure } from '../table-access';
 import { type AggregateOpenWork, aggregateOpenOf, countAggregateOpen } from './aggregate-opens';
 import { openAttributes } from './open-attributes';
+import {
+  nextLoadWrite,
+  stepWrite,
+  type TallyWrite,
+  tallyStateOf,
+  tallyStep,
+  tallyUpdate,
+} from './open-tally';
 
 /**
  * What the table's stream does with a recorded open (docs/tracking.md, "Counters"): the pixel wrote one
  * UpdateItem of the message; its MODIFY record says which load it was (`openCount`, one more than the old
  * image's), its kind, and whether it was the message's first human open (the old image had no
  * `firstHumanOpenedAt`, the new one has). The consumer adds it to the campaign's counters and to the
- * message's `openTally`, in one transaction whose condition is "this load is not in the tally yet": a
- * record delivered twice counts once. The tally also carries the opens' expiry (OPEN_RETENTION_DAYS after
- * the latest): when TTL deletes it, its REMOVE record has the consumer strip the opens from the message.
+ * message's `openTally`, in one transaction whose condition is "this load is not counted in the tally
+ * yet" (open-tally.ts): a record delivered twice counts once. The tally also carries the opens' expiry
+ * (OPEN_RETENTION_DAYS after the latest): when TTL deletes it, its REMOVE record has the consumer strip the
+ * opens from the message.
  */
 
 type StreamAttribute = { S?: string; N?: string; BOOL?: boolean; NULL?: boolean; SS?: string[] } | undefined;
@@ -110,60 +119,67 @@ export interface OpenCountingDependencies {
   openRetentionDays: number;
 }
 
-function tallyUpdate(deps: OpenCountingDependencies, work: MessageOpenWork): TransactItem {
+/** The open as the latest of its tally: when the message's opens expire, counted from it. */
+function latestOpen(deps: OpenCountingDependencies, work: MessageOpenWork) {
   const retained = Math.floor(Date.parse(work.openedAt) / 1000) + deps.openRetentionDays * 24 * 3600;
   const expiresAt = work.messageExpiresAt === null ? retained : Math.min(retained, work.messageExpiresAt);
-  return {
-    Update: {
-      TableName: deps.access.tableName,
-      Key: primaryKeyOf('openTally', { contactId: work.contactId, messageId: work.messageId }),
-      UpdateExpression:
-        'SET #entity = :entity, #contactId = :contactId, #messageId = :messageId, #lastOpenedAt = :openedAt, ' +
-        '#expiresAt = :expiresAt ADD #counted :loads',
-      ConditionExpression: 'attribute_not_exists(#counted) OR NOT contains(#counted, :load)',
-      ExpressionAttributeNames: {
-        '#entity': 'entity',
-        '#contactId': 'contactId',
-        '#messageId': 'messageId',
-        '#lastOpenedAt': 'lastOpenedAt',
-        '#expiresAt': table.timeToLiveAttribute,
-        '#counted': 'countedLoads',
-      },
-      ExpressionAttributeValues: {
-        ':entity': 'openTally',
-        ':contactId': work.contactId,
-        ':messageId': work.messageId,
-        ':openedAt': work.openedAt,
-        ':expiresAt': expiresAt,
-        ':loads': new Set([work.load]),
-        ':load': work.load,
-      },
-    },
-  };
+  return { openedAt: work.openedAt, expiresAt };
 }
 
-/** Counts one recorded open; `already-counted` for a record delivered again. */
+/** The campaign's counters for the open, if the message belongs to a campaign. */
+function counterIncrement(deps: OpenCountingDependencies, work: MessageOpenWork): TransactItem[] {
+  if (work.campaignId === null) return [];
+  const human = work.kind === 'human';
+  const counters = campaignCounterIncrement(
+    deps.access,
+    work.campaignId,
+    human ? { humanOpens: 1, uniqueHumanOpens: work.firstHumanOpen ? 1 : 0 } : { machineOpens: 1 },
+  );
+  return counters === undefined ? [] : [counters];
+}
+
+/** The tally's write with the counters, in one transaction: false when the tally was not as expected. */
+async function tryCount(deps: OpenCountingDependencies, work: MessageOpenWork, write: TallyWrite) {
+  const tally = tallyUpdate(deps.access.tableName, work, write);
+  try {
+    await transactWithRetry(deps.access, [tally, ...counterIncrement(deps, work)]);
+    return true;
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return false;
+    throw error;
+  }
+}
+
+async function readTally(access: TableAccess, work: MessageOpenWork) {
+  const key = primaryKeyOf('openTally', { contactId: work.contactId, messageId: work.messageId });
+  const read = await access.documents.send(
+    new GetCommand({ TableName: access.tableName, Key: key, ConsistentRead: true }),
+  );
+  return read.Item;
+}
+
+/** Tries of a write against a tally read again each time another write changed it first. */
+const TALLY_ATTEMPTS = 5;
+
+/**
+ * Counts one recorded open; `already-counted` for a record delivered again. The usual open is the next
+ * load after the tally's watermark, counted in one transaction without a read (open-tally.ts); any other
+ * (the first of a tally in the old shape, a load that came after a higher one, a record delivered again)
+ * reads the tally and writes what it finds, conditioned on it being unchanged.
+ */
 export async function countOpen(
   deps: OpenCountingDependencies,
   work: OpenWork,
 ): Promise<'counted' | 'already-counted'> {
   if (work.mode === 'aggregate') return countAggregateOpen(deps.access, work);
-  const items = [tallyUpdate(deps, work)];
-  if (work.campaignId !== null) {
-    const human = work.kind === 'human';
-    const counters = campaignCounterIncrement(
-      deps.access,
-      work.campaignId,
-      human ? { humanOpens: 1, uniqueHumanOpens: work.firstHumanOpen ? 1 : 0 } : { machineOpens: 1 },
-    );
-    if (counters !== undefined) items.push(counters);
-  }
-  try {
-    await transactWithRetry(deps.access, items);
-    return 'counted';
-  } catch (error) {
-    if (conditionFailedAt(error, 0)) return 'already-counted';
-    throw error;
+  const latest = latestOpen(deps, work);
+  if (await tryCount(deps, work, nextLoadWrite(work.load, latest))) return 'counted';
+  for (let attempt = 1; ; attempt++) {
+    const state = tallyStateOf(await readTally(deps.access, work));
+    const step = tallyStep(state, work.load);
+    if (step.counted === 'before') return 'already-counted';
+    if (await tryCount(deps, work, stepWrite(state, step, latest))) return 'counted';
+    if (attempt >= TALLY_ATTEMPTS) throw new Error('the open tally changed under every attempt to count');
   }
 }
 

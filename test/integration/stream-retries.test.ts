@@ -54,7 +54,7 @@ describe('an open whose counting fails once', () => {
   it('is counted when the reader retries it', async () => {
     // Both of the SDK's attempts of the first count fail before they reach DynamoDB.
     const counts: PickedRequest = (commandName, input) =>
-      commandName === 'TransactWriteItemsCommand' && JSON.stringify(input).includes('countedLoads');
+      commandName === 'TransactWriteItemsCommand' && JSON.stringify(input).includes('countedThrough');
     loseAnswers(reader.clients.dynamoDb, firstRequestOnly(counts), 'every-request');
     runners.push(await testCampaignRunner(reader, { sweepIntervalMs: 10_000 }));
     const message = { contactId: `contact-${randomUUID()}`, messageId: `message-${randomUUID()}` };

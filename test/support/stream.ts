@@ -10,8 +10,19 @@ import { POLL_DEADLINE_MS } from './poll-deadline';
 export { untilRequestsProcessed } from './request-drain';
 
 /**
- * Waits until the stream reader has counted every open recorded on the message (its `openTally` holds
- * each load number up to the message's `openCount`). Polls with a deadline; never sleeps a fixed time.
+ * How many loads an open tally has counted (shared/tracking/open-tally.ts): every load up to its
+ * `countedThrough` but its `uncountedLoads`; in the old shape, its `countedLoads`.
+ */
+function countedOf(tally: Record<string, unknown> | undefined): number {
+  if (tally?.countedLoads instanceof Set) return tally.countedLoads.size;
+  const uncounted = tally?.uncountedLoads instanceof Set ? tally.uncountedLoads.size : 0;
+  return Number(tally?.countedThrough ?? 0) - uncounted;
+}
+
+/**
+ * Waits until the stream reader has counted every open recorded on the message (its `openTally` has
+ * counted each load number up to the message's `openCount`). Polls with a deadline; never sleeps a fixed
+ * time.
  */
 export async function untilOpensCounted(
   runtime: Runtime,
@@ -31,7 +42,7 @@ export async function untilOpensCounted(
       get(primaryKeyOf('openTally', message)),
     ]);
     const loads = Number(stored?.openCount ?? 0);
-    const counted = tally?.countedLoads instanceof Set ? tally.countedLoads.size : 0;
+    const counted = countedOf(tally);
     if (counted >= loads) return;
     if (Date.now() > until)
       throw new Error(`${loads - counted} opens still uncounted after ${deadlineMs} ms`);
