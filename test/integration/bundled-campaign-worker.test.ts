@@ -11,6 +11,7 @@ import { ensureTable } from '../../shared/table-setup';
 import { createDelivery, listDeliveries } from '../../shared/webhooks/webhook-deliveries';
 import { publicAppFor } from '../support/apps';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
+import { campaignContent } from '../support/campaign-fixtures';
 import { givenList, recordsOf } from '../support/consent-fixtures';
 import { acceptedRequestImages } from '../support/request-drain';
 import { mailArriving } from '../support/sent-mail';
@@ -169,19 +170,7 @@ describe('the bundled campaign-worker function on its scheduled rules', () => {
     const past = (ms: number) => new Date(Date.now() - ms);
     const campaign = await createCampaign(
       access,
-      {
-        name: 'Due',
-        kind: 'marketing',
-        audience: { type: 'list', listId: 'news' },
-        subject: 'Due',
-        html: '<p>Due.</p>',
-        text: null,
-        tracking: false,
-        advertisement: false,
-        category: null,
-        policyEffectiveDate: null,
-        promotionalOverride: null,
-      },
+      campaignContent({ name: 'Due', subject: 'Due', html: '<p>Due.</p>' }),
       { scheduledAt: past(60_000).toISOString(), now: past(120_000) },
     );
     const webhookId = `wh-deleted-${randomUUID()}`;

@@ -1,11 +1,15 @@
-import type { Campaign } from '../../shared/campaigns/campaigns';
+import type { Campaign, CampaignContent } from '../../shared/campaigns/campaigns';
 import type { SenderIdentity } from '../../shared/config';
 import type { ComplianceContext } from '../../shared/sending/compliance-policy';
 import type { RecipientState } from '../../shared/sending/message-types';
 import { createTokenSigner } from '../../shared/tokens';
 
-/** What the compliance policy and the worker's template need besides a message, for pure unit tests. */
-const sender: SenderIdentity = {
+/**
+ * What the compliance policy and the worker's template need besides a message (pure unit tests), and a
+ * campaign's content for tests that create one. Each builder takes `overrides` for what a test varies.
+ */
+
+export const senderIdentity: SenderIdentity = {
   fromAddress: 'news@example.com',
   fromName: 'Example Co',
   replyTo: 'hello@example.com',
@@ -15,39 +19,43 @@ const sender: SenderIdentity = {
 };
 
 export const policyContext: ComplianceContext = {
-  sender,
+  sender: senderIdentity,
   baseUrl: 'https://mail.example.com',
   tokens: createTokenSigner({ activeKeyId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 1)]]) }),
 };
 
-/** A confirmed subscriber of the list `news`, tracking off. */
-export const subscriberState: RecipientState = {
-  contactId: 'c_1',
-  email: 'ada@example.org',
-  name: 'Ada Lovelace',
-  locale: 'en',
-  accountHolder: false,
-  accountStatus: null,
-  trackingConsent: false,
-  marketingOptOut: false,
-  suppression: null,
-  subscription: { status: 'confirmed', consentText: null, affirmative: true },
-  list: { listId: 'news', name: 'News', trackingMode: 'off' },
-};
-
-/** An active account holder, as a service announcement's recipients are. */
-export const accountHolderState: RecipientState = {
-  ...subscriberState,
-  accountHolder: true,
-  accountStatus: 'active',
-  subscription: null,
-  list: null,
-};
-
-/** A running marketing campaign to `news` as the worker reads it, `overrides` applied. */
-export function storedCampaign(overrides: Partial<Campaign> = {}): Campaign {
+/** A confirmed subscriber of the list `news`, tracking off, `overrides` applied. */
+export function subscriberState(overrides: Partial<RecipientState> = {}): RecipientState {
   return {
-    campaignId: 'cmp_1',
+    contactId: 'c_1',
+    email: 'ada@example.org',
+    name: 'Ada',
+    locale: 'en',
+    accountHolder: false,
+    accountStatus: null,
+    trackingConsent: false,
+    marketingOptOut: false,
+    suppression: null,
+    subscription: { status: 'confirmed', consentText: null, affirmative: true },
+    list: { listId: 'news', name: 'News', trackingMode: 'off' },
+    ...overrides,
+  };
+}
+
+/** An active account holder, as a service announcement's recipients are, `overrides` applied. */
+export function accountHolderState(overrides: Partial<RecipientState> = {}): RecipientState {
+  return subscriberState({
+    accountHolder: true,
+    accountStatus: 'active',
+    subscription: null,
+    list: null,
+    ...overrides,
+  });
+}
+
+/** A marketing campaign's content, to the list `news`, `overrides` applied. */
+export function campaignContent(overrides: Partial<CampaignContent> = {}): CampaignContent {
+  return {
     name: 'News',
     kind: 'marketing',
     audience: { type: 'list', listId: 'news' },
@@ -59,6 +67,15 @@ export function storedCampaign(overrides: Partial<Campaign> = {}): Campaign {
     category: null,
     policyEffectiveDate: null,
     promotionalOverride: null,
+    ...overrides,
+  };
+}
+
+/** A running marketing campaign to `news` as the worker reads it, `overrides` applied. */
+export function storedCampaign(overrides: Partial<Campaign> = {}): Campaign {
+  return {
+    campaignId: 'cmp_1',
+    ...campaignContent(),
     status: 'running',
     scheduledAt: null,
     createdAt: '2026-12-07T00:00:00.000Z',

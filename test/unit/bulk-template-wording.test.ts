@@ -24,7 +24,7 @@ const refusalsOf = (decision: PolicyDecision) => (decision.allowed ? [] : decisi
 
 /** Whether the worker's template for an account holder refuses the wording (every recipient's verdict). */
 function templateRefuses(campaign: Campaign): boolean {
-  const result = buildBulkTemplate(campaign, accountHolderState, policyContext);
+  const result = buildBulkTemplate(campaign, accountHolderState(), policyContext);
   return !result.ok && isPromotional(result.refusals);
 }
 
@@ -32,7 +32,7 @@ function templateRefuses(campaign: Campaign): boolean {
 function copyRefuses(campaign: Campaign, name: string | null): boolean {
   const decision = complianceCheck(
     campaignDraft(campaign, { name, locale: 'en' }),
-    { ...accountHolderState, name },
+    accountHolderState({ name }),
     { messageId: 'm_1', campaignId: campaign.campaignId },
     policyContext,
   );

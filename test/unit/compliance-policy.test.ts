@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SenderIdentity, SigningKeyring } from '../../shared/config';
 import { complianceCheck, sanitiseTagValue } from '../../shared/sending/compliance-policy';
 import type {
   DecoratedMessage,
@@ -13,42 +12,21 @@ import type {
 } from '../../shared/sending/message-types';
 import { refusalCodes } from '../../shared/sending/message-types';
 import { findPromotionalTerms } from '../../shared/sending/promotional-heuristic';
-import { createTokenSigner } from '../../shared/tokens';
 import type { TrackingMode } from '../../shared/tracking/tracking-modes';
+import { policyContext as context, subscriberState } from '../support/campaign-fixtures';
 
-const keyring: SigningKeyring = { activeKeyId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 1)]]) };
-const tokens = createTokenSigner(keyring);
-const sender: SenderIdentity = {
-  fromAddress: 'news@example.com',
-  fromName: 'Example Co',
-  replyTo: 'hello@example.com',
-  companyName: 'Example Co',
-  postalAddress: '1 Main Street, Springfield, IL 62701, USA',
-  unsubscribeMailbox: 'unsubscribe@example.com',
-};
-const baseUrl = 'https://mail.example.com';
-const context = { sender, baseUrl, tokens };
+const { tokens } = context;
 const identity: MessageIdentity = { messageId: 'm_1', campaignId: 'cmp_1' };
 const confirmed = { status: 'confirmed' as const, consentText: null, affirmative: true };
 const AD_NOTICE = 'This message is an advertisement.';
 
-function recipient(overrides: Partial<RecipientState> = {}): RecipientState {
-  return {
-    contactId: 'c_1',
-    email: 'ada@example.org',
-    name: 'Ada',
-    locale: 'en',
-    accountHolder: false,
-    accountStatus: null,
-    trackingConsent: false,
-    marketingOptOut: false,
-    suppression: null,
-    subscription: { status: 'confirmed', consentText: null, affirmative: true },
+/** This file's reader: on the list `weekly-news`, with a verified rights request. */
+const recipient = (overrides: Partial<RecipientState> = {}): RecipientState =>
+  subscriberState({
     list: { listId: 'weekly-news', name: 'Weekly News', trackingMode: 'off' },
     rightsRequest: { rightsRequestId: 'rr_1', contactId: 'c_1', status: 'verified' },
     ...overrides,
-  };
-}
+  });
 
 const accountHolder = (overrides: Partial<RecipientState> = {}) =>
   recipient({ accountHolder: true, accountStatus: 'active', subscription: null, list: null, ...overrides });
@@ -479,7 +457,7 @@ describe('compliance policy: marketing decoration', () => {
   it('escapes the company name and postal address too', () => {
     const decision = complianceCheck(marketing(), recipient(), identity, {
       ...context,
-      sender: { ...sender, companyName: 'A&B <Ltd>', postalAddress: '1 "Quoted" St\nSpringfield' },
+      sender: { ...context.sender, companyName: 'A&B <Ltd>', postalAddress: '1 "Quoted" St\nSpringfield' },
     });
     const { message } = allowed(decision);
     expect(message.html).toContain('A&amp;B &lt;Ltd&gt;<br>1 "Quoted" St<br>Springfield');

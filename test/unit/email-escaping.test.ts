@@ -1,8 +1,7 @@
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
 import { campaignDraft } from '../../shared/campaigns/campaign-draft';
-import type { CampaignContent } from '../../shared/campaigns/campaigns';
-import type { SenderIdentity, SigningKeyring } from '../../shared/config';
+import type { SenderIdentity } from '../../shared/config';
 import { emailChangeEmail } from '../../shared/email/email-change-email';
 import { confirmationEmail, welcomeEmail } from '../../shared/email/signup-emails';
 import type { Locale } from '../../shared/i18n/locales';
@@ -15,8 +14,12 @@ import {
   openTrackingPixel,
   transactionalFooter,
 } from '../../shared/sending/footer';
-import type { RecipientState } from '../../shared/sending/message-types';
-import { createTokenSigner } from '../../shared/tokens';
+import {
+  campaignContent,
+  policyContext,
+  senderIdentity,
+  subscriberState,
+} from '../support/campaign-fixtures';
 
 /**
  * Every email we write shows a name, a list name, a note or a company name as text, whatever it holds,
@@ -28,12 +31,9 @@ const HOSTILE_URL = `https://mail.example.com/v1/x?token=a"onmouseover="alert(1)
 const locales: Locale[] = ['en', 'fr'];
 
 const hostileSender: SenderIdentity = {
-  fromAddress: 'news@example.com',
-  fromName: 'Example Co',
-  replyTo: 'hello@example.com',
+  ...senderIdentity,
   companyName: HOSTILE,
   postalAddress: `1 "Main" Street <b>\nSpringfield & co`,
-  unsubscribeMailbox: 'unsubscribe@example.com',
 };
 
 /** The parsed document: no element or attribute from the values, each value shown as text, each URL whole. */
@@ -134,39 +134,21 @@ describe('the emails we write', () => {
   });
 
   it('campaign: the recipient’s name and the list’s name as text, through the compliance policy', () => {
-    const keyring: SigningKeyring = { activeKeyId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 1)]]) };
     const sender = { ...hostileSender, companyName: 'Example Co' };
-    const campaign: CampaignContent = {
+    const campaign = campaignContent({
       name: 'n',
-      kind: 'marketing',
-      audience: { type: 'list', listId: 'news' },
       subject: 'Hello {{firstName|friend}}',
       html: '<p>Dear {{name|friend}},</p><p>News.</p>',
-      text: null,
-      tracking: false,
-      advertisement: false,
-      category: null,
-      policyEffectiveDate: null,
-      promotionalOverride: null,
-    };
-    const recipient: RecipientState = {
-      contactId: 'c_1',
-      email: 'ada@example.org',
+    });
+    const recipient = subscriberState({
       name: HOSTILE,
-      locale: 'en',
-      accountHolder: false,
-      accountStatus: null,
-      trackingConsent: false,
-      marketingOptOut: false,
-      suppression: null,
-      subscription: { status: 'confirmed', consentText: null, affirmative: true },
       list: { listId: 'news', name: HOSTILE, trackingMode: 'off' },
-    };
+    });
     const decision = complianceCheck(
       campaignDraft(campaign, { name: HOSTILE, locale: 'en' }),
       recipient,
       { messageId: 'm_1', campaignId: 'cmp_1' },
-      { sender, baseUrl: 'https://mail.example.com', tokens: createTokenSigner(keyring) },
+      { ...policyContext, sender },
     );
     if (!decision.allowed) throw new Error(JSON.stringify(decision.refusals));
     expectShownAsText(decision.message.html, { texts: [`Dear ${HOSTILE},`, HOSTILE] });

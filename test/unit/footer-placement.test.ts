@@ -1,36 +1,17 @@
 import fc from 'fast-check';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
-import type { SenderIdentity, SigningKeyring } from '../../shared/config';
 import { visibleContent } from '../../shared/email/visible-text';
 import { complianceCheck } from '../../shared/sending/compliance-policy';
-import type { MessageDraft, PolicyDecision, RecipientState } from '../../shared/sending/message-types';
-import { createTokenSigner } from '../../shared/tokens';
+import type { MessageDraft, PolicyDecision } from '../../shared/sending/message-types';
+import { policyContext as context, subscriberState } from '../support/campaign-fixtures';
 
-const keyring: SigningKeyring = { activeKeyId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 1)]]) };
-const sender: SenderIdentity = {
-  fromAddress: 'news@example.com',
-  fromName: 'Example Co',
-  replyTo: 'hello@example.com',
-  companyName: 'Example Co',
-  postalAddress: '1 Main Street, Springfield, IL 62701, USA',
-  unsubscribeMailbox: 'unsubscribe@example.com',
-};
-const context = { sender, baseUrl: 'https://mail.example.com', tokens: createTokenSigner(keyring) };
-const recipient: RecipientState = {
-  contactId: 'c_1',
-  email: 'ada@example.org',
-  name: 'Ada',
-  locale: 'en',
-  accountHolder: false,
-  accountStatus: null,
+const recipient = subscriberState({
   trackingConsent: true,
-  marketingOptOut: false,
-  suppression: null,
   // Not affirmative: the advertisement notice is due and must be visible too.
   subscription: { status: 'confirmed', consentText: null, affirmative: false },
   list: { listId: 'weekly-news', name: 'Weekly News', trackingMode: 'per-person' },
-};
+});
 const send = (html: string): PolicyDecision =>
   complianceCheck(
     { kind: 'marketing', listId: 'weekly-news', subject: 'News', html, text: 'News' } satisfies MessageDraft,

@@ -84,7 +84,7 @@ describe('a placeholder where it cannot stand is refused at creation and by the 
   it('the worker refuses a stored one for every recipient instead of sending it unfilled', () => {
     // Before: the template was built, its marker lowered to an attribute `qz…v0qz=""` that no value
     // replaced (and, when the random nonce had no letter, the build threw).
-    const result = buildBulkTemplate(campaign(misplaced), subscriber, context);
+    const result = buildBulkTemplate(campaign(misplaced), subscriber(), context);
     expect(result).toEqual({
       ok: false,
       refusals: [
@@ -98,7 +98,7 @@ describe('a placeholder where it cannot stand is refused at creation and by the 
     // written back quoted, sent `style="color:Red ;display:none"` and hid the footer.
     const result = buildBulkTemplate(
       campaign('<body style=color:{{name}}><p>Hello</p></body>'),
-      { ...subscriber, name: 'Red ;display:none' },
+      subscriber({ name: 'Red ;display:none' }),
       context,
     );
     expect(result.ok).toBe(false);

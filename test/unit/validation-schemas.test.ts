@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
 import { complianceCheck } from '../../shared/sending/compliance-policy';
-import type { MessageDraft, RecipientState } from '../../shared/sending/message-types';
-import { createTokenSigner } from '../../shared/tokens';
+import type { MessageDraft } from '../../shared/sending/message-types';
 import { headerUnsafeCharacter } from '../../shared/validation/rules';
 import {
   emailAddress,
@@ -13,35 +12,11 @@ import {
   listId,
   opaqueId,
 } from '../../shared/validation/schemas';
+import { accountHolderState, policyContext as context } from '../support/campaign-fixtures';
 
 /** The one definition of header-safe text, ids and addresses, held to the send policy that relies on it. */
 
-const sender = {
-  fromAddress: 'news@example.com',
-  fromName: 'Example Co',
-  replyTo: 'hello@example.com',
-  companyName: 'Example Co',
-  postalAddress: '1 Main Street, Springfield, IL 62701, USA',
-  unsubscribeMailbox: 'unsubscribe@example.com',
-};
-const context = {
-  sender,
-  baseUrl: 'https://mail.example.com',
-  tokens: createTokenSigner({ activeKeyId: 'k1', keys: new Map([['k1', Buffer.alloc(32, 1)]]) }),
-};
-const accountHolder: RecipientState = {
-  contactId: 'c_1',
-  email: 'ada@example.org',
-  name: 'Ada',
-  locale: 'en',
-  accountHolder: true,
-  accountStatus: 'active',
-  trackingConsent: false,
-  marketingOptOut: false,
-  suppression: null,
-  subscription: null,
-  list: null,
-};
+const accountHolder = accountHolderState();
 const withSubject = (subject: string): MessageDraft => ({
   kind: 'transactional',
   purpose: 'welcome',
