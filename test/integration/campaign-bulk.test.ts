@@ -27,7 +27,7 @@ import {
 import { givenList } from '../support/consent-fixtures';
 import { injectBulkEntryResults, startFakeSes, watchBulkSends } from '../support/fake-ses';
 import { type SentMail, sentMailTo } from '../support/sent-mail';
-import { givenConfirmedSubscribers } from '../support/subscribers';
+import { givenConfirmedSubscribers, givenTrackingAllowed } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -70,16 +70,7 @@ async function runCampaign(campaignId: string, options: Parameters<typeof testCa
   return waitForCampaign(runtime, campaignId);
 }
 
-async function allowTracking(contactId: string) {
-  await runtime.clients.documents.send(
-    new UpdateCommand({
-      TableName: runtime.config.tableName,
-      Key: primaryKeyOf('contact', { contactId }),
-      UpdateExpression: 'SET trackingConsent = :yes',
-      ExpressionAttributeValues: { ':yes': true },
-    }),
-  );
-}
+const allowTracking = (contactId: string) => givenTrackingAllowed(runtime, contactId);
 
 const header = (mail: SentMail | undefined, name: string) =>
   mail?.headers?.find((each) => each.name === name)?.value;

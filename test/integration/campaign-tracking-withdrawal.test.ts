@@ -1,4 +1,3 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { countRequests } from '../../bench/measure';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
@@ -7,7 +6,6 @@ import { sendToChunk } from '../../shared/campaigns/send-chunk';
 import { recipientDependenciesOf } from '../../shared/campaigns/worker-dependencies';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
-import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { OPENABLE_ATTRIBUTE } from '../../shared/tracking/tracking-modes';
 import { publicAppFor } from '../support/apps';
@@ -21,7 +19,7 @@ import {
 import { accessOf, givenList } from '../support/consent-fixtures';
 import { withOwnClients } from '../support/own-clients';
 import { sentMailTo } from '../support/sent-mail';
-import { givenConfirmedSubscribers, type Subscriber } from '../support/subscribers';
+import { givenConfirmedSubscribers, givenTrackingAllowed, type Subscriber } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 /**
@@ -46,16 +44,7 @@ afterEach(async () => {
 /** Confirmed subscribers of `news` who allowed open tracking. */
 async function givenTrackedSubscribers(count: number): Promise<Subscriber[]> {
   const people = await givenConfirmedSubscribers(runtime, 'news', count);
-  for (const person of people) {
-    await runtime.clients.documents.send(
-      new UpdateCommand({
-        TableName: runtime.config.tableName,
-        Key: primaryKeyOf('contact', { contactId: person.contactId }),
-        UpdateExpression: 'SET trackingConsent = :true',
-        ExpressionAttributeValues: { ':true': true },
-      }),
-    );
-  }
+  for (const person of people) await givenTrackingAllowed(runtime, person.contactId);
   return people;
 }
 

@@ -1,11 +1,11 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { createCampaignSesClient } from '../../shared/aws-clients';
 import { SimulatedCrash } from '../../shared/campaigns/task-run';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
-import { keyPrefix, primaryKeyOf } from '../../shared/data-model';
+import { keyPrefix } from '../../shared/data-model';
 import { createLogger } from '../../shared/log';
 import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
@@ -23,7 +23,7 @@ import { accessOf, givenList, scanAllItems } from '../support/consent-fixtures';
 import { injectBulkEntryResults } from '../support/fake-ses';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { sentMailTo } from '../support/sent-mail';
-import { givenConfirmedSubscribers } from '../support/subscribers';
+import { givenConfirmedSubscribers, givenTrackingAllowed } from '../support/subscribers';
 import { createTestRuntime } from '../support/test-runtime';
 
 /** Campaigns end to end: admin API → stream → worker → SES emulator, against DynamoDB Local. */
@@ -107,16 +107,7 @@ async function expectUnclaimedTaskOf(campaignId: string, kind: 'plan' | 'send') 
   expect(running.map((task) => [task.kind, task.claim])).toEqual([[kind, undefined]]);
 }
 
-async function allowTracking(contactId: string) {
-  await runtime.clients.documents.send(
-    new UpdateCommand({
-      TableName: runtime.config.tableName,
-      Key: primaryKeyOf('contact', { contactId }),
-      UpdateExpression: 'SET trackingConsent = :true',
-      ExpressionAttributeValues: { ':true': true },
-    }),
-  );
-}
+const allowTracking = (contactId: string) => givenTrackingAllowed(runtime, contactId);
 
 /** Loads the pixel of the campaign email `email` got, as a mail client would; whether it counted an open. */
 async function openRecordedBy(email: string, campaignId: string, contactId: string) {
