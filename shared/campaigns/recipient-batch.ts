@@ -101,7 +101,7 @@ export async function readChunkRecipients(
 /**
  * Contacts as their sending views, by contact id, in the chunk's batched reads (strongly consistent; a
  * contact gone is absent): what a chunk reads again of its recipients after a tracking withdrawal
- * (send-chunk.ts `untrackIfWithdrawnMeanwhile`).
+ * (record-checks.ts `untrackIfWithdrawnMeanwhile`).
  */
 export async function readSendingContacts(
   access: TableAccess,

@@ -59,7 +59,6 @@ export async function checkFoundRecords(
   await untrack(
     deps,
     withdrawn.map((item) => String(item.contactId)),
-    async () => true,
   );
   reportUnchecked(deps, campaign, unchecked);
 }
@@ -108,28 +107,20 @@ async function untrackIfWithdrawnMeanwhile(
   after: ErasureCount,
 ): Promise<void> {
   if (after.trackingWithdrawals === before.trackingWithdrawals) return;
-  const openable = written
-    .items()
-    .filter((item) => item.entity === 'message' && item[OPENABLE_ATTRIBUTE] === 'per-person');
-  const contactIds = [...new Set(openable.map((item) => String(item.contactId)))];
-  const contacts = await readSendingContacts(deps.access, contactIds);
-  await untrack(deps, contactIds, async (contactId) => {
-    const contact = contacts.get(contactId);
-    return contact !== undefined && !contact.trackingConsent;
-  });
+  const openable = written.items().filter((item) => item[OPENABLE_ATTRIBUTE] === 'per-person');
+  const contacts = await readSendingContacts(deps.access, [
+    ...new Set(openable.map((item) => String(item.contactId))),
+  ]);
+  const withdrawn = [...contacts.values()].filter((contact) => !contact.trackingConsent);
+  await untrack(
+    deps,
+    withdrawn.map((contact) => contact.contactId),
+  );
 }
 
-/** The withdrawal's sweep run again for each of `contactIds` that `withdrew`, ten at a time. */
-async function untrack(
-  deps: SendDependencies,
-  contactIds: string[],
-  withdrew: (contactId: string) => Promise<boolean>,
-): Promise<void> {
+/** The withdrawal's sweep run again for each of `contactIds`, ten at a time. */
+async function untrack(deps: SendDependencies, contactIds: string[]): Promise<void> {
   for (const part of inParts(contactIds, 10)) {
-    await Promise.all(
-      part.map(async (contactId) => {
-        if (await withdrew(contactId)) await withdrawTrackingFromSentMail(deps.access, contactId);
-      }),
-    );
+    await Promise.all(part.map((contactId) => withdrawTrackingFromSentMail(deps.access, contactId)));
   }
 }

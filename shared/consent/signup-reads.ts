@@ -43,7 +43,7 @@ export async function readForSignup(
   emailHashSecret: Buffer,
   address: { email: string; emailHash: string },
   listIds: readonly string[],
-  counterKeys: readonly PrimaryKey[] = [],
+  counterKeys: readonly PrimaryKey[],
 ): Promise<SignupReads> {
   const lookupKey = emailLookupKey(emailHashSecret, address.email);
   const suppressionKey = primaryKeyOf('suppression', { emailHash: address.emailHash });

@@ -1,4 +1,4 @@
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import { paragraphsToHtml } from '../email/email-html';
 import { placeFooter } from '../email/footer-placement';
 import { formatAddress } from '../email/mailer';
@@ -58,8 +58,12 @@ const KEEP_CASE = [
   { selector: 'table', options: { uppercaseHeaderCells: false } },
 ];
 
+/** Compiled on first use, not per call (`convert` compiles its options every time), nor at cold start. */
+let toText: ((html: string) => string) | undefined;
+
 export function htmlToText(html: string): string {
-  return convert(html, { wordwrap: 78, selectors: KEEP_CASE });
+  toText ??= compile({ wordwrap: 78, selectors: KEEP_CASE });
+  return toText(html);
 }
 
 /** The recipient's own version of the draft, as the kind's policy judges it. */

@@ -3,20 +3,17 @@ import { onTestFinished } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
+import { tallyStateOf } from '../../shared/tracking/open-tally';
 import { testCampaignRunner } from './campaigns';
 import { POLL_DEADLINE_MS } from './poll-deadline';
 
 // Free of vitest, so the benchmarks can wait on the stream the same way.
 export { untilRequestsProcessed } from './request-drain';
 
-/**
- * How many loads an open tally has counted (shared/tracking/open-tally.ts): every load up to its
- * `countedThrough` but its `uncountedLoads`; in the old shape, its `countedLoads`.
- */
+/** How many loads an open tally has counted, in either of its shapes (shared/tracking/open-tally.ts). */
 function countedOf(tally: Record<string, unknown> | undefined): number {
-  if (tally?.countedLoads instanceof Set) return tally.countedLoads.size;
-  const uncounted = tally?.uncountedLoads instanceof Set ? tally.uncountedLoads.size : 0;
-  return Number(tally?.countedThrough ?? 0) - uncounted;
+  const state = tallyStateOf(tally);
+  return state.countedThrough - state.uncounted.length;
 }
 
 /**
