@@ -129,6 +129,7 @@ function contactAndSendingRouteGroups(deps: AdminApiDependencies): RouteGroup[] 
           import('./routes/consent-events').then((m) => m.consentEventRoutes(access)),
           import('./routes/contact-lookup').then((m) => m.contactLookupRoutes(lookup)),
           import('./routes/unsubscribe-contact').then((m) => m.unsubscribeContactRoutes(access)),
+          import('./routes/withdraw-tracking').then((m) => m.withdrawTrackingRoutes(access)),
           import('./routes/contact-rights').then((m) => m.contactRightsRoutes(access, receipts)),
           sending(
             () => import('./routes/contacts'),

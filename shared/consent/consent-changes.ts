@@ -333,10 +333,10 @@ export function recordConsentEvent(
 }
 
 /**
- * After a withdrawal of tracking consent is written (the preference page, a restored opt-out; erasure
- * drops the attribute with the rest of the message): every tracked message already sent to the person
- * gets `trackingConsent = false` and, unless it is an aggregate-mode message (whose anonymous counts need
- * no consent), loses `openable`, so the pixel's condition refuses the next load of any of them at once
+ * After a withdrawal of tracking consent is written (the preference page, the operator's
+ * `withdrawTrackingConsent`, a restored opt-out; erasure drops the attribute with the rest of the
+ * message): every tracked message already sent to the person gets `trackingConsent = false` and, unless
+ * it is an aggregate-mode message (whose anonymous counts need no consent), loses `openable`, so the pixel's condition refuses the next load of any of them at once
  * (record-open.ts reads nothing). Called by the path that wrote the withdrawal, right after its
  * transaction, before it answers; withdrawals are rare, opens are not. Returns how many messages changed.
  */

@@ -7,9 +7,9 @@ import type { Locale } from '../i18n/locales';
 import { findConsentText } from '../lists/consent-texts';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
-import { mayRejoinFromPreferencePage } from './consent-authority';
+import { authorityOfMethod, mayRejoinFromPreferencePage } from './consent-authority';
 import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail } from './consent-changes';
-import type { ConsentEvidence } from './consent-events';
+import type { ConsentEvidence, ConsentMethod } from './consent-events';
 import type { Subscription } from './subscriptions';
 import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
 
@@ -20,7 +20,8 @@ type TransactItem = NonNullable<
 /**
  * The two changes a person makes on their preference page besides unsubscribing: subscribing again to a
  * list (the person proved control of the mailbox by opening the link, so no second confirmation), and the
- * tracking choice. Each is one transaction of state and ledger event.
+ * tracking choice. Each is one transaction of state and ledger event. The operator's withdrawal of tracking
+ * on the person's behalf (the admin API's `withdrawTrackingConsent`) goes through the same `setTrackingConsent`.
  */
 
 export interface PreferenceChangeDependencies {
@@ -123,9 +124,24 @@ async function writeUnlessErasing(
   }
 }
 
+/** Who changes the tracking choice: the person on their preference page, or the operator on their behalf. */
+export type TrackingChangeMethod = Extract<ConsentMethod, 'preference-page' | 'admin'>;
+
+/**
+ * The tracking choice, with its `tracking-granted` / `tracking-revoked` event. The person's preference page
+ * may turn it either way; the operator (method `admin`, the API key in the evidence) only off: the consent
+ * owner refuses an operator's "on" (consent-authority.ts `wideningRules`).
+ */
 export async function setTrackingConsent(
   deps: PreferenceChangeDependencies,
-  request: { contact: Contact; granted: boolean; evidence: ConsentEvidence; link?: { mintedFor: number } },
+  request: {
+    contact: Contact;
+    granted: boolean;
+    evidence: ConsentEvidence;
+    link?: { mintedFor: number };
+    /** Absent: the preference page. */
+    method?: TrackingChangeMethod;
+  },
   retried = false,
 ): Promise<'changed' | 'unchanged'> {
   if (request.contact.trackingConsent === request.granted) {
@@ -136,9 +152,10 @@ export async function setTrackingConsent(
   }
   const now = deps.now?.() ?? new Date();
   const items: TransactItem[] = [];
+  const method = request.method ?? 'preference-page';
   const event = {
     kind: request.granted ? ('tracking-granted' as const) : ('tracking-revoked' as const),
-    method: 'preference-page' as const,
+    method,
     legalBasis: 'consent' as const,
     evidence: request.evidence,
   };
@@ -146,7 +163,7 @@ export async function setTrackingConsent(
     deps.access,
     items,
     {
-      authority: 'preference-link',
+      authority: authorityOfMethod[method],
       contact: request.contact,
       flags: { trackingConsent: request.granted },
       events: [event],

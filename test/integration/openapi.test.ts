@@ -74,6 +74,7 @@ describe('the OpenAPI document and the docs page', () => {
         'viewPreferences',
         'updatePreferences',
         'unsubscribeContact',
+        'withdrawTrackingConsent',
         'sendMessage',
         'getMessage',
         'createAnnouncement',

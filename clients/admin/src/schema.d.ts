@@ -379,6 +379,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/contacts/{contactId}/withdraw-tracking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw a contact's open-tracking consent
+         * @description Recorded in the consent ledger as `tracking-revoked` with method `admin` and the API key id. Mail already sent to the contact records no further opens from the moment of the answer. Idempotent: a repeat answers `already-withdrawn` and records nothing. There is no way to grant tracking here: only the person can, from their preference page or a confirmed signup.
+         */
+        post: operations["withdrawTrackingConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/contacts/{contactId}/export": {
         parameters: {
             query?: never;
@@ -1271,6 +1291,10 @@ export interface components {
              * @enum {boolean}
              */
             allMarketing: true;
+        };
+        WithdrawTrackingResult: {
+            /** @enum {string} */
+            result: "withdrawn" | "already-withdrawn";
         };
         ContactExport: {
             /** @enum {string} */
@@ -3381,6 +3405,64 @@ export interface operations {
                 };
             };
             /** @description There is no such contact, or no such list. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    withdrawTrackingConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tracking consent is withdrawn (now, or already before). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WithdrawTrackingResult"];
+                };
+            };
+            /** @description The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key was presented. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the `contacts:write` scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description There is no such contact. */
             404: {
                 headers: {
                     [name: string]: unknown;
