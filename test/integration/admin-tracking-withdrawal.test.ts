@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../functions/admin-api/app';
@@ -13,9 +12,10 @@ import type { Runtime } from '../../shared/runtime';
 import { sendMessage } from '../../shared/sending/send-message';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
+import { givenConfirmedSignup } from '../support/confirmed-signup';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
-import { testStreamReader, untilRequestsProcessed } from '../support/stream';
+import { testStreamReader } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
 
 const CHROME =
@@ -38,23 +38,9 @@ describe('admin API: withdrawing tracking consent on a contact’s behalf', () =
 
   /** Signs someone up with tracking allowed through the public API, and confirms. */
   async function trackedReader() {
-    const email = `reader-${randomUUID()}@example.org`;
-    const app = publicAppFor(runtime);
-    await app.request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, lists: ['tracked-news'], trackingConsent: true }),
-    });
-    await untilRequestsProcessed(runtime);
-    const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
-    await app.request('/v1/confirm', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token }).toString(),
-    });
-    const contact = (await recordsOf(runtime, email))?.contact;
-    expect(contact?.trackingConsent).toBe(true);
-    return { email, contactId: contact?.contactId ?? '' };
+    const reader = await givenConfirmedSignup(runtime, 'tracked-news', { trackingConsent: true });
+    expect((await recordsOf(runtime, reader.email))?.contact.trackingConsent).toBe(true);
+    return reader;
   }
 
   /** A marketing message through the real sending path, a minute old; its pixel path. */

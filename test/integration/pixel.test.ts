@@ -16,10 +16,11 @@ import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { TRANSPARENT_GIF } from '../../shared/tracking/transparent-gif';
 import { adminAppFor, publicAppFor } from '../support/apps';
-import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
+import { givenConfirmedSignup } from '../support/confirmed-signup';
+import { accessOf, countItems, givenList } from '../support/consent-fixtures';
 import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { sentMailTo } from '../support/sent-mail';
-import { testStreamReader, untilOpensCounted, untilRequestsProcessed } from '../support/stream';
+import { testStreamReader, untilOpensCounted } from '../support/stream';
 import { createTestRuntime, testEnvironment } from '../support/test-runtime';
 
 const CHROME =
@@ -67,25 +68,8 @@ describe('the open pixel (trackOpen)', () => {
   }
 
   /** Signs someone up through the public API and confirms them. */
-  async function givenSubscriber(trackingConsent: boolean) {
-    const email = `reader-${randomUUID()}@example.org`;
-    const app = publicAppFor(runtime);
-    await app.request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, lists: ['tracked-news'], trackingConsent }),
-    });
-    await untilRequestsProcessed(runtime);
-    const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
-    await app.request('/v1/confirm', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token }).toString(),
-    });
-    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
-    expect(contactId).not.toBe('');
-    return { email, contactId };
-  }
+  const givenSubscriber = (trackingConsent: boolean) =>
+    givenConfirmedSignup(runtime, 'tracked-news', { trackingConsent });
 
   /** Sends a marketing message through the real sending path; `sentSecondsAgo` backdates its clock. */
   async function givenMessage(

@@ -18,6 +18,7 @@ import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
 import { countOpen } from '../../shared/tracking/open-counting';
 import { publicAppFor } from '../support/apps';
+import { givenConfirmedSignup } from '../support/confirmed-signup';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilOpensCounted, untilRequestsProcessed } from '../support/stream';
@@ -101,21 +102,7 @@ describe('hot paths: one write (or one transaction), no read', () => {
   afterAll(async () => streamReader.stop());
 
   async function givenSubscriber() {
-    const email = `floor-${randomUUID()}@example.org`;
-    const app = publicAppFor(runtime);
-    await app.request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, lists: ['floor-news'], trackingConsent: true }),
-    });
-    await untilRequestsProcessed(runtime);
-    const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
-    await app.request('/v1/confirm', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token }).toString(),
-    });
-    return { email, contactId: (await recordsOf(runtime, email))?.contact.contactId ?? '' };
+    return givenConfirmedSignup(runtime, 'floor-news', { trackingConsent: true, prefix: 'floor' });
   }
 
   async function givenTrackedMessage(subscriber: { email: string; contactId: string }, campaignId: string) {

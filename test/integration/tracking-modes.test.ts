@@ -11,6 +11,7 @@ import { createTokenSigner } from '../../shared/tokens';
 import { openAttributes } from '../../shared/tracking/open-attributes';
 import { OPENABLE_ATTRIBUTE, type TrackingMode } from '../../shared/tracking/tracking-modes';
 import { publicAppFor } from '../support/apps';
+import { givenConfirmedSignup } from '../support/confirmed-signup';
 import { accessOf, givenList, recordsOf, scanAllItems } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
 import {
@@ -57,25 +58,8 @@ describe('tracking modes per list', () => {
     );
 
   /** Signs someone up to the list through the public API and confirms them. */
-  async function givenSubscriber(listId: string, trackingConsent: boolean) {
-    const email = `reader-${randomUUID()}@example.org`;
-    const app = publicAppFor(runtime);
-    await app.request('/v1/subscribe', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, lists: [listId], trackingConsent }),
-    });
-    await untilRequestsProcessed(runtime);
-    const token = /token=([\w.-]+)/.exec((await sentMailTo(email))[0]?.body.text ?? '')?.[1] ?? '';
-    await app.request('/v1/confirm', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token }).toString(),
-    });
-    const contactId = (await recordsOf(runtime, email))?.contact.contactId ?? '';
-    expect(contactId).not.toBe('');
-    return { email, contactId };
-  }
+  const givenSubscriber = (listId: string, trackingConsent: boolean) =>
+    givenConfirmedSignup(runtime, listId, { trackingConsent });
 
   /** A campaign's marketing message through the real send path, sent a minute ago; its pixel URL if any. */
   async function givenMessage(subscriber: { email: string; contactId: string }, listId: string) {
