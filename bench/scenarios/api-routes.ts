@@ -32,6 +32,7 @@ import {
   summariseDynamoDb,
   writeOperations,
 } from '../measure';
+import { PRICES } from '../prices';
 import type { ResultRow, ResultTable } from '../report';
 import type { Scenario } from '../scenario';
 import { accessOf, givenBenchList, seedConfirmedSubscribers } from '../seed';
@@ -70,13 +71,6 @@ const PIXEL_MESSAGES = 20;
 const SIGNUP_LIMIT_PER_IP_PER_HOUR = '100000';
 const CHROME =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-
-/** List prices, on-demand, us-east-1, as published in 2026-11 (check them: they change). */
-export const PRICES = {
-  writeRequestUnitPerMillion: 1.25,
-  readRequestUnitPerMillion: 0.25,
-  sesPerThousandEmails: 0.1,
-};
 
 /** The baseline routes: one raw request each, nothing else. */
 function rawApp(client: DynamoDBClient, tableName: string) {

@@ -7,6 +7,7 @@ import { bucketShardsFor, chunkSizeFor, SENDS_PER_BUCKET_SHARD } from '../../sha
 import { SUBSCRIBER_SHARDS } from '../../shared/data-model';
 import { COUNTER_SHARDS } from '../../shared/stats/campaign-counters';
 import { STREAM_BATCH_SIZE } from '../../shared/stream-replay/replay';
+import { PRICES } from '../prices';
 import { COUNT_ITEM_NOTE, countItemKeys, type KeyLoad } from './scale-model-count-item';
 
 /**
@@ -50,7 +51,13 @@ function shapeAt(rate: number) {
  * Prices (USD, on-demand, us-east-1): DynamoDB per million write / read request units, SES per million
  * emails, Lambda (ARM) per GB-second and per million invocations.
  */
-const PRICE = { wru: 0.625, rru: 0.125, ses: 100, lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2 };
+const PRICE = {
+  wru: PRICES.writeRequestUnitPerMillion,
+  rru: PRICES.readRequestUnitPerMillion,
+  ses: PRICES.sesPerThousandEmails * 1000,
+  lambdaGbSecond: PRICES.lambdaArmGbSecond,
+  lambdaRequest: PRICES.lambdaRequestPerMillion,
+};
 /**
  * Lambda memory of every function (GB: infra/consent-mail-function.ts, 512 MB unless a function sets its
  * own, and none does) and, on AWS, one chunk's wall time (s; SES ~200 ms).
