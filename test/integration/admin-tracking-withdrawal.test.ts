@@ -6,11 +6,10 @@ import type { ApiKeyScope } from '../../shared/api-keys';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
 import { primaryKeyOf } from '../../shared/data-model';
-import { createSesMailer } from '../../shared/email/mailer';
 import { newId } from '../../shared/ids';
 import type { Runtime } from '../../shared/runtime';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
-import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { givenConfirmedSignup } from '../support/confirmed-signup';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
@@ -47,17 +46,7 @@ describe('admin API: withdrawing tracking consent on a contact’s behalf', () =
   async function sentMessage(reader: { email: string; contactId: string }) {
     const result = await sendMessage(
       {
-        access: accessOf(runtime),
-        mailer: createSesMailer(runtime.clients.ses, {
-          sender: runtime.config.sender,
-          configurationSet: runtime.config.sesConfigurationSet,
-        }),
-        tokens: createTokenSigner(runtime.config.signingKeys),
-        sender: runtime.config.sender,
-        baseUrl: runtime.config.baseUrl,
-        emailHashSecret: runtime.config.emailHashSecret,
-        retentionDays: runtime.config.messageRetentionDays,
-        logger: runtime.logger,
+        ...sendDependenciesOf(runtime, { ses: runtime.clients.ses }),
         now: () => new Date(Date.now() - 60_000),
       },
       {

@@ -6,11 +6,10 @@ import { findFreePort } from '../../functions/local/local-stack';
 import { setTrackingConsent } from '../../shared/consent/preference-changes';
 import { type Contact, findContact } from '../../shared/contacts/contacts';
 import { primaryKeyOf } from '../../shared/data-model';
-import { createSesMailer } from '../../shared/email/mailer';
 import { createLogger } from '../../shared/log';
 import { exportContact } from '../../shared/rights/export';
 import { createRuntime, type Runtime } from '../../shared/runtime';
-import type { SendDependencies } from '../../shared/sending/send-dependencies';
+import { type SendDependencies, sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
@@ -77,17 +76,8 @@ describe('the open pixel (trackOpen)', () => {
     options: { campaignId?: string; sentSecondsAgo?: number } = {},
   ) {
     const deps: SendDependencies = {
-      access: accessOf(runtime),
-      mailer: createSesMailer(runtime.clients.ses, {
-        sender: runtime.config.sender,
-        configurationSet: runtime.config.sesConfigurationSet,
-      }),
+      ...sendDependenciesOf(runtime, { ses: runtime.clients.ses }),
       tokens: tokens(),
-      sender: runtime.config.sender,
-      baseUrl: runtime.config.baseUrl,
-      emailHashSecret: runtime.config.emailHashSecret,
-      retentionDays: runtime.config.messageRetentionDays,
-      logger: runtime.logger,
       now: () => new Date(Date.now() - (options.sentSecondsAgo ?? 60) * 1000),
     };
     const result = await sendMessage(deps, {

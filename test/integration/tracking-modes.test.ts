@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
-import { createSesMailer } from '../../shared/email/mailer';
 import { exportContact } from '../../shared/rights/export';
 import type { Runtime } from '../../shared/runtime';
-import type { SendDependencies } from '../../shared/sending/send-dependencies';
+import { type SendDependencies, sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { createTokenSigner } from '../../shared/tokens';
@@ -65,17 +64,8 @@ describe('tracking modes per list', () => {
   async function givenMessage(subscriber: { email: string; contactId: string }, listId: string) {
     const campaignId = `cmp${randomUUID().replaceAll('-', '')}`;
     const deps: SendDependencies = {
-      access: accessOf(runtime),
-      mailer: createSesMailer(runtime.clients.ses, {
-        sender: runtime.config.sender,
-        configurationSet: runtime.config.sesConfigurationSet,
-      }),
+      ...sendDependenciesOf(runtime, { ses: runtime.clients.ses }),
       tokens: tokens(),
-      sender: runtime.config.sender,
-      baseUrl: runtime.config.baseUrl,
-      emailHashSecret: runtime.config.emailHashSecret,
-      retentionDays: runtime.config.messageRetentionDays,
-      logger: runtime.logger,
       now: () => new Date(Date.now() - 60_000),
     };
     const result = await sendMessage(deps, {
