@@ -5,19 +5,22 @@ import { createRuntime, type Runtime } from '../../shared/runtime';
 import { ensureTable } from '../../shared/table-setup';
 import { type FunctionUrlRequest, functionUrlEvent } from '../fixtures/function-url/request-event';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
-import { accessOf } from '../support/consent-fixtures';
+import { accessOf, recordsOf } from '../support/consent-fixtures';
+import { givenConfirmedSubscribers, givenTrackingAllowed } from '../support/subscribers';
 import { testEnvironment } from '../support/test-runtime';
 
 /**
  * The admin-api function bundled as `cdk synth` bundles it, started as on AWS (no development key: only
  * stored API keys), invoked with Function URL events (payload format 2.0, with the base64 bodies Lambda
- * sends): authentication, a JSON body, the stored result read back, and a scope refused.
+ * sends): authentication, a JSON body, the stored result read back, a scope refused, and a route without a
+ * body (withdrawing tracking consent) allowed by its scope.
  */
 
 let runtime: Runtime;
 let handler: LambdaFunctionURLHandler;
 let operatorKey: string;
 let readOnlyKey: string;
+let supportKey: { key: string; keyId: string };
 
 beforeAll(async () => {
   const env = testEnvironment({ ADMIN_API_KEY: undefined });
@@ -28,6 +31,7 @@ beforeAll(async () => {
   operatorKey = (await createApiKey(accessOf(runtime), { name: 'operator', scopes: ['admin'], ...by })).key;
   readOnlyKey = (await createApiKey(accessOf(runtime), { name: 'reader', scopes: ['contacts:read'], ...by }))
     .key;
+  supportKey = await createApiKey(accessOf(runtime), { name: 'support', scopes: ['contacts:write'], ...by });
 });
 
 async function invoke(request: FunctionUrlRequest, key?: string) {
@@ -81,6 +85,26 @@ describe('the bundled admin-api function', () => {
     expect(refused.status).toBe(403);
     const listed = await invoke({ method: 'GET', path: '/admin/v1/lists' }, operatorKey);
     expect(JSON.stringify(listed.body)).not.toContain('not-allowed');
+  });
+
+  it("withdraws a contact's tracking consent with a contacts:write key, and refuses a key without it", async () => {
+    const [reader] = await givenConfirmedSubscribers(runtime, 'tracked-news', 1, { label: 'bundled' });
+    const contactId = reader?.contactId ?? '';
+    await givenTrackingAllowed(runtime, contactId);
+    const withdraw = { method: 'POST', path: `/admin/v1/contacts/${contactId}/withdraw-tracking` };
+
+    const refused = await invoke(withdraw, readOnlyKey);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+    expect((await recordsOf(runtime, reader?.email ?? ''))?.contact.trackingConsent).toBe(true);
+
+    const withdrawn = await invoke(withdraw, supportKey.key);
+    expect(withdrawn, JSON.stringify(withdrawn.body)).toEqual({ status: 200, body: { result: 'withdrawn' } });
+    const records = await recordsOf(runtime, reader?.email ?? '');
+    expect(records?.contact.trackingConsent).toBe(false);
+    expect(records?.events.filter((event) => event.kind === 'tracking-revoked')).toEqual([
+      expect.objectContaining({ method: 'admin', evidence: { apiKeyId: supportKey.keyId } }),
+    ]);
   });
 
   it('loads every route group, each its own chunk, for the OpenAPI document', async () => {
