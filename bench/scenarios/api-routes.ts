@@ -11,12 +11,11 @@ import { createPublicApp } from '../../functions/public-api/app';
 import { CATALOGUE_TTL_MS } from '../../shared/consent/signup-lists';
 import { unsubscribeFromList } from '../../shared/consent/unsubscribe';
 import { primaryKeyOf } from '../../shared/data-model';
-import { createSesMailer } from '../../shared/email/mailer';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
 import { createConsentText } from '../../shared/lists/consent-texts';
 import type { Runtime } from '../../shared/runtime';
+import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
-import { createTokenSigner } from '../../shared/tokens';
 import { recordOpen } from '../../shared/tracking/record-open';
 import { type LoadRequest, type LoadResult, pooled, serveApp, type TimedLoad, timedLoad } from '../http-load';
 import {
@@ -210,11 +209,11 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
             label: 'api',
           },
         );
-        const signer = createTokenSigner(runtime.config.signingKeys);
-        const mailer = createSesMailer(runtime.clients.ses, {
-          sender: runtime.config.sender,
-          configurationSet: runtime.config.sesConfigurationSet,
-        });
+        const sending = {
+          ...sendDependenciesOf(runtime, { ses: runtime.clients.ses }),
+          now: () => new Date(Date.now() - 60_000),
+        };
+        const signer = sending.tokens;
         const pixelPaths: string[] = [];
         const opened: { contactId: string; messageId: string }[] = [];
         for (const subscriber of subscribers.slice(0, PIXEL_MESSAGES)) {
@@ -227,23 +226,10 @@ export function apiRoutesScenario(options: { runs?: number } = {}): Scenario {
               ExpressionAttributeValues: { ':yes': true },
             }),
           );
-          const sent = await sendMessage(
-            {
-              access: accessOf(runtime),
-              mailer,
-              tokens: signer,
-              sender: runtime.config.sender,
-              baseUrl: runtime.config.baseUrl,
-              emailHashSecret: runtime.config.emailHashSecret,
-              retentionDays: runtime.config.messageRetentionDays,
-              logger: runtime.logger,
-              now: () => new Date(Date.now() - 60_000),
-            },
-            {
-              recipient: { contactId: subscriber.contactId },
-              draft: { kind: 'marketing', listId: LIST_ID, subject: 'News', html: '<p>Hello</p>' },
-            },
-          );
+          const sent = await sendMessage(sending, {
+            recipient: { contactId: subscriber.contactId },
+            draft: { kind: 'marketing', listId: LIST_ID, subject: 'News', html: '<p>Hello</p>' },
+          });
           if (sent.outcome !== 'sent') throw new Error(`the pixel's message was ${sent.outcome}`);
           const token = signer.sign('trackOpen', {
             contactId: subscriber.contactId,

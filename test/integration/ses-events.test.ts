@@ -12,20 +12,19 @@ import {
 import { createAwsClients } from '../../shared/aws-clients';
 import { setAccount } from '../../shared/contacts/account-holder';
 import { formerKeyOf, keyOf, keyPrefix, primaryKeyOf, table } from '../../shared/data-model';
-import { createSesMailer, type Mailer } from '../../shared/email/mailer';
+import type { Mailer } from '../../shared/email/mailer';
 import { hashEmail } from '../../shared/email-address';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
 import type { MessageRecord } from '../../shared/sending/message-record';
 import type { MessageDraft } from '../../shared/sending/message-types';
-import type { SendDependencies } from '../../shared/sending/send-dependencies';
+import { type SendDependencies, sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { type SendResult, sendMessage } from '../../shared/sending/send-message';
 import { sanitiseTagValue } from '../../shared/sending/ses-tags';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import type { MessageDelivery } from '../../shared/stats/message-delivery';
 import { MessageNotRecordedYet, RECORD_GRACE_MS } from '../../shared/suppressions/ses-event-effects';
 import { findSuppression } from '../../shared/suppressions/suppressions';
-import { createTokenSigner } from '../../shared/tokens';
 import { adminAppFor, publicAppFor } from '../support/apps';
 import { accessOf, countItems, givenList, recordsOf } from '../support/consent-fixtures';
 import { sentMailTo } from '../support/sent-mail';
@@ -127,21 +126,8 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       ...sesEventsDependencies(runtime),
       logger: createLogger({ level: 'debug', service: 'ses-events', write: (line) => logLines.push(line) }),
     };
-    sending = {
-      access: accessOf(runtime),
-      mailer: recordingTags(
-        createSesMailer(runtime.clients.ses, {
-          sender: runtime.config.sender,
-          configurationSet: runtime.config.sesConfigurationSet,
-        }),
-      ),
-      tokens: createTokenSigner(runtime.config.signingKeys),
-      sender: runtime.config.sender,
-      baseUrl: runtime.config.baseUrl,
-      emailHashSecret: runtime.config.emailHashSecret,
-      retentionDays: runtime.config.messageRetentionDays,
-      logger: runtime.logger,
-    };
+    const sendingThroughSes = sendDependenciesOf(runtime, { ses: runtime.clients.ses });
+    sending = { ...sendingThroughSes, mailer: recordingTags(sendingThroughSes.mailer) };
   });
   afterAll(async () => streamReader.stop());
 
