@@ -104,8 +104,27 @@ function readPositions(html: string, flag: (text: string, where: string) => void
 }
 
 /**
+ * Verdicts by HTML part, for the life of the process. The worker builds a template per variant of a
+ * campaign (template-cache.ts: per locale, consent and list) and each build asks about the same content,
+ * which does not change once the campaign runs; a parse of a 70 KB part takes a few milliseconds. Keyed by
+ * the part itself, so the verdict is of exactly the text checked; a few campaigns' parts are kept.
+ */
+const MAX_VERDICTS = 16;
+const verdicts = new Map<string, readonly MisplacedPlaceholder[]>();
+
+function misplacedPlaceholdersOnce(html: string): readonly MisplacedPlaceholder[] {
+  const known = verdicts.get(html);
+  if (known !== undefined) return known;
+  const found = Object.freeze(misplacedPlaceholders(html).map((misplaced) => Object.freeze(misplaced)));
+  if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value as string);
+  verdicts.set(html, found);
+  return found;
+}
+
+/**
  * The refusals of a campaign's content for placeholders its HTML parts hold where they cannot stand, with
- * each part's path (`html`, `content.fr.html`). The one check of creation and of the worker's template.
+ * each part's path (`html`, `content.fr.html`). The one check of creation and of the worker's template,
+ * run once per part's text in a process (`misplacedPlaceholdersOnce`).
  */
 export function misplacedPlaceholderRefusals(content: CampaignContent): Refusal[] {
   const parts: [string, string | null][] = [
@@ -118,7 +137,7 @@ export function misplacedPlaceholderRefusals(content: CampaignContent): Refusal[
   return parts.flatMap(([field, html]) =>
     html === null
       ? []
-      : misplacedPlaceholders(html).map(({ placeholder, where }) => ({
+      : misplacedPlaceholdersOnce(html).map(({ placeholder, where }) => ({
           code: 'misplaced_placeholder' as const,
           message: `${placeholder} is ${where}. In the HTML part a placeholder may stand only in text or inside a quoted attribute value (class="{{firstName}}").`,
           field,
