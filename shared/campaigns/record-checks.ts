@@ -41,6 +41,17 @@ export async function checkWrittenRecords(
  * read after the records were written, so any erasure or withdrawal that missed them had already begun:
  * the erasure record exists, the contact says no tracking. Costs one BatchGetItem per 100 records found;
  * only a chunk claimed by an earlier run gets here (a crash, a deferred batch), never the first attempt.
+ *
+ * A batch deferred for quota (or SES denying the call) pays this on each redo, and only for what is
+ * settled: the refused call's recipients were recorded `throttled`, which is sent again, not kept, so a
+ * redo whose records are all `throttled` reads nothing here. What it reads is the settled records (sent
+ * by another call or entry, refused by the policy), which the deferring attempt did check before it
+ * returned. Skipping them is not provably safe from the task item alone: a crash between writing and
+ * checking leaves the same claim as a deferral; a mark written with the deferral would have to be
+ * withheld when a check left records unchecked (`reportUnchecked`), bound to the claim's token, and
+ * ignored for `refused` and `uncertain` records, which a redo that sends nothing writes without a new
+ * claim. One BatchGetItem per 100 settled records per quota deferral (15 minutes apart) does not pay
+ * for that argument, so every redo checks.
  */
 export async function checkFoundRecords(
   deps: SendDependencies,
