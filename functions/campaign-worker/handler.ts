@@ -12,6 +12,7 @@ import {
   type RIGHTS_DEADLINES_JOB,
 } from '../../shared/scheduled-jobs';
 import { streamRetryPauseMs } from '../../shared/stream-retry-pause';
+import { countBatchOpens } from '../../shared/tracking/open-batch';
 import type { StreamWork } from './stream-records';
 
 /**
@@ -163,9 +164,10 @@ async function processRecords(
 ): Promise<DynamoDBBatchResponse> {
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
   const failedWork: StreamRecord[] = [];
-  const attempt = async (record: (typeof records)[number], work: StreamWork) => {
+  const attempt = async (record: (typeof records)[number], work: StreamWork): Promise<boolean> => {
     try {
       await run(work, remainingMs);
+      return true;
     } catch (error) {
       const sequenceNumber = record.dynamodb?.SequenceNumber;
       runtime.logger.error('stream record could not be processed', {
@@ -175,18 +177,20 @@ async function processRecords(
       });
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
       failedWork.push(record);
+      return false;
     }
   };
   const routed = await routeRecords(records, failures);
-  // Opens one after another, in stream order: a message's tally then always ends at its latest open.
-  const opens = routed.filter(({ work }) => work.kind === 'message-open');
+  // Opens one after another, in stream order; a message's opens after one that failed wait for Lambda's
+  // redelivery from the failed record (shared/tracking/open-batch.ts).
+  const opens = routed.flatMap(({ record, work }) =>
+    work.kind === 'message-open' ? [{ record, work, open: work.open }] : [],
+  );
   await Promise.all([
     ...routed
       .filter(({ work }) => work.kind !== 'message-open')
       .map(({ record, work }) => attempt(record, work)),
-    (async () => {
-      for (const { record, work } of opens) await attempt(record, work);
-    })(),
+    countBatchOpens(opens, ({ record, work }) => attempt(record, work)),
   ]);
   await pauseBeforeRetry(failedWork, remainingMs);
   return { batchItemFailures: failures };

@@ -7,9 +7,10 @@ import { primaryKeyOf, table } from '../data-model';
  * counted; every load up to it is counted unless listed), and `uncountedLoads`, the loads below it whose
  * records have not been counted yet. Records of one message arrive in stream order, so the usual open is
  * the watermark's next load, counted without reading the tally. A load can still arrive after a higher one
- * was counted: its record failed (the Lambda handler and the local reader go on with the later records
- * after a failure; Lambda sends a range that failed every retry to the on-failure queue and moves on), and
- * comes back by a retry or by `npm run replay-stream-failures`. Counting the higher load records the ones
+ * was counted: its record failed (the local reader goes on with the later records after its retries;
+ * Lambda sends a range that failed every retry to the on-failure queue and moves on; the Lambda handler
+ * leaves a message's later opens of the batch for the retry, open-batch.ts), and comes back by
+ * `npm run replay-stream-failures`. Counting the higher load records the ones
  * it skipped as uncounted, so the late one is counted when it comes and a record delivered twice is not.
  *
  * The tally used to keep every load it counted (`countedLoads`, a number set): a message opened 100,000

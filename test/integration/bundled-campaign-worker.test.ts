@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign, findCampaign } from '../../shared/campaigns/campaigns';
 import { EVENT_SCHEMA_VERSION, type OutboundEvent } from '../../shared/events/event-types';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { RIGHTS_DEADLINES_JOB } from '../../shared/scheduled-jobs';
+import { readCampaignCounters } from '../../shared/stats/campaign-counters';
 import { ensureTable } from '../../shared/table-setup';
 import { createDelivery, listDeliveries } from '../../shared/webhooks/webhook-deliveries';
 import { publicAppFor } from '../support/apps';
 import { bundledHandler, lambdaContext } from '../support/bundled-handler';
 import { campaignContent } from '../support/campaign-fixtures';
-import { givenList, recordsOf } from '../support/consent-fixtures';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { acceptedRequestImages } from '../support/request-drain';
 import { mailArriving } from '../support/sent-mail';
 import { testEnvironment } from '../support/test-runtime';
+import { givenTrackedMessage, opened, openStreamRecords } from '../support/tracked-opens';
 
 /**
  * The campaign-worker function (the table's one stream reader) bundled as `cdk synth` bundles it, invoked
@@ -63,6 +66,21 @@ function insertRecord(item: Record<string, AttributeValue>): DynamoDBRecord {
       NewImage: item as StreamImage,
       SequenceNumber: String(sequence),
       SizeBytes: JSON.stringify(item).length,
+    },
+  };
+}
+
+/** A record read from the table's stream (DynamoDB Local), in the shape Lambda delivers it. */
+function lambdaRecord(record: _Record): DynamoDBRecord {
+  const [example] = structuredClone(documented.Records) as [DynamoDBRecord];
+  const { ApproximateCreationDateTime, ...change } = record.dynamodb ?? {};
+  return {
+    ...example,
+    eventID: record.eventID ?? randomUUID(),
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    dynamodb: {
+      ...(change as DynamoDBRecord['dynamodb']),
+      ApproximateCreationDateTime: Math.floor((ApproximateCreationDateTime ?? new Date()).getTime() / 1000),
     },
   };
 }
@@ -143,6 +161,22 @@ describe('the bundled campaign-worker function on a stream batch', () => {
       batchItemFailures: [],
     });
     expect(await mailArriving(email)).toHaveLength(1);
+  });
+});
+
+describe('the bundled campaign-worker function on opens', () => {
+  it('counts a batch of opens into the campaign, each once, also when the batch is delivered again', async () => {
+    const message = await givenTrackedMessage(runtime);
+    const records = await openStreamRecords(runtime, message, 3, () => opened(runtime, message, 3));
+    const batch = { Records: records.map(lambdaRecord) };
+
+    expect(await handler(batch, lambdaContext('campaign-worker'))).toEqual({ batchItemFailures: [] });
+    // Delivered again (a retry redelivers every record after a failed one): nothing counts twice.
+    expect(await handler(batch, lambdaContext('campaign-worker'))).toEqual({ batchItemFailures: [] });
+    expect(await readCampaignCounters(accessOf(runtime), message.campaignId)).toMatchObject({
+      humanOpens: 3,
+      uniqueHumanOpens: 1,
+    });
   });
 });
 

@@ -1,19 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { streamWorkOf } from '../../functions/campaign-worker/stream-records';
-import { openTableStream } from '../../functions/local/table-stream';
 import { primaryKeyOf } from '../../shared/data-model';
 import type { Runtime } from '../../shared/runtime';
 import { readCampaignCounters } from '../../shared/stats/campaign-counters';
-import { createTokenSigner } from '../../shared/tokens';
+import { countBatchOpens } from '../../shared/tracking/open-batch';
 import { countOpen, type MessageOpenWork, type OpenWork } from '../../shared/tracking/open-counting';
-import { publicAppFor } from '../support/apps';
 import { accessOf } from '../support/consent-fixtures';
-import { POLL_DEADLINE_MS } from '../support/poll-deadline';
 import { startStreamReader, untilOpensCounted } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
+import { givenTrackedMessage, type MessageIds, opened, openStreamRecords } from '../support/tracked-opens';
 
 /**
  * The message's open tally (shared/tracking/open-tally.ts; docs/tracking.md, "Counters and their
@@ -21,57 +17,12 @@ import { createTestRuntime } from '../support/test-runtime';
  * and the tally that makes it so stays the same size however often the message is opened.
  */
 
-const CHROME =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-
 let runtime: Runtime;
 beforeAll(async () => {
   runtime = await createTestRuntime();
 });
 
-type Ids = { contactId: string; messageId: string };
-
-/** A tracked message of a campaign, sent an hour ago to someone who allowed tracking. */
-async function givenTrackedMessage(
-  extra: Record<string, unknown> = {},
-): Promise<Ids & { campaignId: string }> {
-  const ids = { contactId: `contact-${randomUUID()}`, messageId: `message-${randomUUID()}` };
-  const campaignId = `campaign-${randomUUID().slice(0, 8)}`;
-  await runtime.clients.documents.send(
-    new PutCommand({
-      TableName: runtime.config.tableName,
-      Item: {
-        ...primaryKeyOf('message', ids),
-        entity: 'message',
-        ...ids,
-        campaignId,
-        tracked: true,
-        trackingMode: 'per-person',
-        trackingConsent: true,
-        openable: 'per-person',
-        sentAt: new Date(Date.now() - 3600_000).toISOString(),
-        ...extra,
-      },
-    }),
-  );
-  return { ...ids, campaignId };
-}
-
-/** Loads the message's pixel as a browser does, `times` times one after another. */
-async function opened(ids: Ids, times: number): Promise<void> {
-  const token = createTokenSigner(runtime.config.signingKeys).sign('trackOpen', {
-    contactId: ids.contactId,
-    messageId: ids.messageId,
-  });
-  for (let load = 0; load < times; load++) {
-    const response = await publicAppFor(runtime).request(
-      `/v1/pixel?token=${token}`,
-      { headers: { 'user-agent': CHROME } },
-      { incoming: { socket: { remoteAddress: '203.0.113.7' } } },
-    );
-    expect(response.status).toBe(200);
-  }
-}
+type Ids = MessageIds;
 
 async function tallyOf(ids: Ids): Promise<Record<string, unknown> | undefined> {
   const { Item } = await runtime.clients.documents.send(
@@ -99,30 +50,13 @@ function itemBytes(item: Record<string, unknown>): number {
   );
 }
 
-/**
- * The open records of `ids`' message as the table's stream delivers them (the local reader's own
- * reading), while `act` records opens: nothing counts them until the test hands them to `countOpen`.
- */
+/** The open records of `ids`' message, as the stream delivers them while `act` records opens. */
 async function openRecordsOf(ids: Ids, expected: number, act: () => Promise<void>): Promise<OpenWork[]> {
-  const stream = await openTableStream(runtime);
-  const records: _Record[] = [];
-  stream.start((batch) => records.push(...batch));
-  const opens = () =>
-    records.flatMap((record) => {
-      const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
-      return work?.kind === 'message-open' && work.open.messageId === ids.messageId ? [work.open] : [];
-    });
-  try {
-    await act();
-    const until = Date.now() + POLL_DEADLINE_MS;
-    while (opens().length < expected) {
-      if (Date.now() > until) throw new Error(`${opens().length} of ${expected} open records arrived`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  } finally {
-    await stream.stop();
-  }
-  return opens();
+  const records = await openStreamRecords(runtime, ids, expected, act);
+  return records.flatMap((record) => {
+    const work = streamWorkOf(record.eventName, record.dynamodb?.NewImage, record.dynamodb?.OldImage);
+    return work?.kind === 'message-open' ? [work.open] : [];
+  });
 }
 
 const counting = () => ({ access: accessOf(runtime), openRetentionDays: runtime.config.openRetentionDays });
@@ -130,12 +64,12 @@ const counting = () => ({ access: accessOf(runtime), openRetentionDays: runtime.
 describe('counting opens from the stream', () => {
   it('keeps the open tally the same size however often the message is opened', async () => {
     await startStreamReader(runtime);
-    const message = await givenTrackedMessage();
-    await opened(message, 10);
+    const message = await givenTrackedMessage(runtime);
+    await opened(runtime, message, 10);
     await untilOpensCounted(runtime, message);
     const afterTen = itemBytes((await tallyOf(message)) ?? {});
 
-    await opened(message, 40);
+    await opened(runtime, message, 40);
     await untilOpensCounted(runtime, message);
     const tally = await tallyOf(message);
     expect(itemBytes(tally ?? {})).toBe(afterTen);
@@ -149,8 +83,8 @@ describe('counting opens from the stream', () => {
   });
 
   it('counts a record delivered twice once, and one that arrives after a later open was counted', async () => {
-    const message = await givenTrackedMessage();
-    const [first, second, third] = await openRecordsOf(message, 3, () => opened(message, 3));
+    const message = await givenTrackedMessage(runtime);
+    const [first, second, third] = await openRecordsOf(message, 3, () => opened(runtime, message, 3));
     if (first === undefined || second === undefined || third === undefined) throw new Error('no records');
     expect([first, second, third].map((work) => (work as MessageOpenWork).load)).toEqual([1, 2, 3]);
 
@@ -175,9 +109,59 @@ describe('counting opens from the stream', () => {
     expect(tally?.lastOpenedAt).toBe((third as MessageOpenWork).openedAt);
   });
 
+  it('after an open of a batch fails, counts that message’s later opens on the redelivery, each once, never around the failed one', async () => {
+    const message = await givenTrackedMessage(runtime);
+    const other = await givenTrackedMessage(runtime);
+    const opens = await openRecordsOf(message, 4, () => opened(runtime, message, 4));
+    const others = await openRecordsOf(other, 2, () => opened(runtime, other, 2));
+    const [one, two, three, four] = opens;
+    const [otherOne, otherTwo] = others;
+    // A batch as the stream delivers it: the two messages' opens interleaved, each message's in order.
+    const batch = [one, otherOne, two, three, otherTwo, four].flatMap((open) =>
+      open === undefined ? [] : [{ open }],
+    );
+    expect(batch).toHaveLength(6);
+    // The count of the second open fails (DynamoDB unavailable for a moment), once.
+    let failing: OpenWork | undefined = two;
+    const failed: OpenWork[] = [];
+    const attempt = async ({ open }: { open: OpenWork }) => {
+      try {
+        if (open === failing) {
+          failing = undefined;
+          throw new Error('DynamoDB unavailable');
+        }
+        await countOpen(counting(), open);
+        return true;
+      } catch {
+        failed.push(open);
+        return false;
+      }
+    };
+    const counters = async (ids: { campaignId: string }) =>
+      readCampaignCounters(accessOf(runtime), ids.campaignId);
+
+    await countBatchOpens(batch, attempt);
+    expect(failed).toEqual([two]);
+    // The other message's opens are counted; this one's stop at the failed open, none counted around it.
+    expect(await counters(other)).toMatchObject({ humanOpens: 2 });
+    expect(await counters(message)).toMatchObject({ humanOpens: 1, uniqueHumanOpens: 1 });
+    const held = await tallyOf(message);
+    expect(held).toMatchObject({ countedThrough: 1 });
+    expect(held).not.toHaveProperty('uncountedLoads');
+
+    // Lambda delivers the batch again from the lowest failed record: the failed open and everything after.
+    await countBatchOpens(batch.slice(batch.findIndex(({ open }) => open === two)), attempt);
+    expect(failed).toEqual([two]);
+    expect(await counters(message)).toMatchObject({ humanOpens: 4, uniqueHumanOpens: 1 });
+    expect(await counters(other)).toMatchObject({ humanOpens: 2, uniqueHumanOpens: 1 });
+    const tally = await tallyOf(message);
+    expect(tally).toMatchObject({ countedThrough: 4, lastOpenedAt: (four as MessageOpenWork).openedAt });
+    expect(tally).not.toHaveProperty('uncountedLoads');
+  });
+
   it('counts on from a tally written in the old shape, which lists every load it counted', async () => {
     // Four opens recorded; the old consumer counted loads 1, 2 and 4, and load 3's record failed.
-    const message = await givenTrackedMessage({ openCount: 4, humanOpenCount: 4 });
+    const message = await givenTrackedMessage(runtime, { openCount: 4, humanOpenCount: 4 });
     const lastOpenedAt = new Date(Date.now() - 60_000).toISOString();
     await runtime.clients.documents.send(
       new PutCommand({
@@ -193,7 +177,7 @@ describe('counting opens from the stream', () => {
         },
       }),
     );
-    const [fifth] = await openRecordsOf(message, 1, () => opened(message, 1));
+    const [fifth] = await openRecordsOf(message, 1, () => opened(runtime, message, 1));
     if (fifth === undefined) throw new Error('no record');
     expect((fifth as MessageOpenWork).load).toBe(5);
 
