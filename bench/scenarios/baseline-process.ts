@@ -7,6 +7,7 @@ import { createAwsClients } from '../../shared/aws-clients';
 import { createRuntime, type Runtime } from '../../shared/runtime';
 import { sleep } from '../measure';
 import type { Subscriber } from '../seed';
+import { type FloorReadsSetup, measureFloorWithReads } from './floor-reads';
 import {
   BULK_SIZE,
   type BulkTemplate,
@@ -19,17 +20,17 @@ import {
 } from './raw-bulk-send';
 
 /**
- * The campaign scenario's baselines (raw SendBulkEmail, the exactly-once floor with its stream reader,
- * raw SendEmail) and its per-address check of the emulator's store run in a child process of their own,
- * not in the process whose memory the scenario measures. Run there, between the campaign's runs, they
- * grew that process's RSS, the check most (it parses the emulator's whole store, every email's body: about
- * 160 MiB more RSS after a run of 10,000), and V8 and the allocator keep what a process grew into: the
- * later runs' idle RSS (355, 450 MiB) stood above the first run's peak (293 MiB), and their peaks
- * included those leftovers. Each baseline measures its own CPU and time inside the child
- * (`process.cpuUsage` there), as before.
+ * The campaign scenario's baselines (raw SendBulkEmail, the exactly-once floor with its stream reader, the
+ * floor with the consent re-check's reads, raw SendEmail) and its per-address check of the emulator's
+ * store run in a child process of their own, not in the process whose memory the scenario measures. Run
+ * there, between the campaign's runs, they grew that process's RSS, the check most (it parses the
+ * emulator's whole store, every email's body: about 160 MiB more RSS after a run of 10,000), and V8 and
+ * the allocator keep what a process grew into: the later runs' idle RSS (355, 450 MiB) stood above the
+ * first run's peak (293 MiB), and their peaks included those leftovers. Each baseline measures its own CPU
+ * and time inside the child (`process.cpuUsage` there), as before.
  */
 
-export type BaselineKind = 'raw-bulk' | 'floor' | 'raw-single';
+export type BaselineKind = 'raw-bulk' | 'floor' | 'floor-reads' | 'raw-single';
 
 export interface BaselineSetup {
   dynamoDbEndpoint: string;
@@ -39,6 +40,8 @@ export interface BaselineSetup {
   subscribers: Subscriber[];
   total: number;
   warmUpCalls: number;
+  /** For the floor with the consent reads (floor-reads.ts): the list and the worker's chunk size. */
+  reads: FloorReadsSetup;
 }
 
 type Request = { setup: BaselineSetup } | { measure: BaselineKind } | { check: 'exactly-once' };
@@ -195,6 +198,10 @@ async function prepare(setup: BaselineSetup) {
       case 'floor':
         return floorWithStreamReader(runtime, total, () =>
           measureExactlyOnceFloor(clients.ses, table, template, subscribers, total),
+        );
+      case 'floor-reads':
+        return floorWithStreamReader(runtime, total, () =>
+          measureFloorWithReads(clients.ses, table, template, subscribers, total, setup.reads),
         );
       case 'raw-single':
         return measureRawSingle(clients.ses, template, subscribers, total);

@@ -13,6 +13,13 @@ import {
   writeOperations,
 } from '../measure';
 import type { ResultRow, ResultTable, ScenarioResult } from '../report';
+import {
+  floorWithReads,
+  floorWithReadsCpuWhy,
+  floorWithReadsNote,
+  floorWithReadsRateWhy,
+  floorWithReadsRows,
+} from './floor-reads-summary';
 import { BULK_LOOPS, BULK_SIZE, type RawBulkRun, SINGLE_LOOPS } from './raw-bulk-send';
 
 /** Turns the campaign scenario's runs into rows, notes, tables and the "why" of each missed target. */
@@ -25,6 +32,8 @@ export interface CampaignSetup {
   recipientsInFlight: number;
   runner: { concurrency: number; sweepIntervalMs: number; taskBudgetMs: number };
   warmUpCalls: number;
+  /** Recipients per chunk of the worker here, as the floor with the consent reads reads them. */
+  chunkSize: number;
 }
 
 export interface CampaignRun {
@@ -101,9 +110,10 @@ export function summariseCampaign(
   rawRuns: RawBulkRun[],
   singleRuns: RawBulkRun[],
   campaignRuns: CampaignRun[],
-  floorRuns: RawBulkRun[],
+  floors: { floor: RawBulkRun[]; withReads: RawBulkRun[] },
   workerLogger: ReturnType<typeof logCollector>,
 ): Omit<ScenarioResult, 'durationMs'> {
+  const floorRuns = floors.floor;
   const { recipients, seedSeconds, maxSendRate, runner, warmUpCalls, recipientsInFlight } = setup;
   const rawRate = median(rawRuns.map((run) => run.emailsPerSecond));
   const singleRate = median(singleRuns.map((run) => run.emailsPerSecond));
@@ -139,6 +149,7 @@ export function summariseCampaign(
   const campaignCpu = median(campaignRuns.map((run) => (1000 * run.cpuSeconds) / run.recipients));
   const floorCpu = median(floorRuns.map((run) => (1000 * run.cpuSeconds) / run.emails));
   const cpuRatio = campaignCpu / floorCpu;
+  const withReads = floorWithReads(floors.withReads, floorRuns, { rate: floorRate, cpu: floorCpu });
   const rows: ResultRow[] = [
     {
       scenario,
@@ -223,6 +234,7 @@ export function summariseCampaign(
       target: 'ratio ≤ 1.5',
       pass: cpuRatio <= 1.5,
     },
+    ...floorWithReadsRows(scenario, withReads, { rate: campaignRate, cpu: campaignCpu }),
     {
       scenario,
       measure: 'DynamoDB read requests per recipient (GetItem, Query, BatchGetItem)',
@@ -304,6 +316,8 @@ export function summariseCampaign(
       'Run',
       'Raw SendBulkEmail (emails/s)',
       'Raw SendEmail (emails/s)',
+      'Exactly-once floor (emails/s)',
+      'Floor + consent reads (emails/s)',
       'Campaign (emails/s)',
       'Ratio',
       'Campaign time (s)',
@@ -323,6 +337,8 @@ export function summariseCampaign(
         index + 1,
         round(raw.emailsPerSecond, 0),
         round((singleRuns[index] as RawBulkRun).emailsPerSecond, 0),
+        round((floorRuns[index] as RawBulkRun).emailsPerSecond, 0),
+        round((withReads.runs[index] as RawBulkRun).emailsPerSecond, 0),
         round(run.emailsPerSecond, 0),
         round(run.emailsPerSecond / raw.emailsPerSecond, 3),
         round(run.seconds, 1),
@@ -362,6 +378,7 @@ export function summariseCampaign(
       'run in a child process of their own (`bench/scenarios/baseline-process.ts`), so that they do not grow ' +
       "the memory measured here; each baseline's CPU and time are its own, measured in that process. " +
       `Figures are the median of ${campaignRuns.length} runs.`,
+    floorWithReadsNote(setup.chunkSize, withReads),
     '**Memory.** RSS of this process only (the worker runs in it); DynamoDB Local and the emulator run in ' +
       'their own processes and are not included. Idle RSS is taken with the stack up, the data seeded and the ' +
       'worker started, just before a campaign starts; peak RSS is sampled every 50 ms until it completes. The ' +
@@ -416,8 +433,12 @@ export function summariseCampaign(
         `this process used ${round(medianRun.benchProcessCores, 2)} CPU cores and the machine's ` +
         `${os.cpus().length} CPUs were ${Math.round(medianRun.machineBusy * 100)} % busy (this process, ` +
         'DynamoDB Local, the emulator and any other program): the CPUs, shared by the three, set the pace. ' +
-        "On AWS, SES's per-recipient `MaxSendRate` is the ceiling.",
+        "On AWS, SES's per-recipient `MaxSendRate` is the ceiling. " +
+        floorWithReadsRateWhy(withReads, campaignRate, dynamoDb.BatchGetItem, planned),
     );
+  }
+  if (cpuRatio > 1.5) {
+    why.push(floorWithReadsCpuWhy(withReads, { cpu: campaignCpu, ratio: cpuRatio }, floorCpu));
   }
   if (memoryRatio > 1.5) {
     why.push(
@@ -483,6 +504,8 @@ export function summariseCampaign(
       runner,
       baseline: { bulkSize: BULK_SIZE, loops: BULK_LOOPS, warmUpCalls, runs: rawRuns },
       singleSendBaseline: { loops: SINGLE_LOOPS, runs: singleRuns },
+      exactlyOnceFloor: { runs: floorRuns },
+      floorWithConsentReads: { chunkSize: setup.chunkSize, runs: withReads.runs },
       campaignRuns,
       perRecipient: {
         dynamoDbReadRequests: readsPerRecipient,

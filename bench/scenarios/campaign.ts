@@ -8,6 +8,9 @@ import { createAwsClients, createCampaignSesClient } from '../../shared/aws-clie
 import { startCampaign } from '../../shared/campaigns/campaign-lifecycle';
 import { campaignProgress } from '../../shared/campaigns/campaign-progress';
 import { type CampaignContent, createCampaign, getCampaign } from '../../shared/campaigns/campaigns';
+import { sendTaskSize } from '../../shared/campaigns/planning-task';
+import { chunkSizeFor } from '../../shared/campaigns/send-rate';
+import { SUBSCRIBER_SHARDS } from '../../shared/data-model';
 import { dueCampaignWork } from '../../shared/due-work';
 import { createLogger } from '../../shared/log';
 import type { Runtime } from '../../shared/runtime';
@@ -240,6 +243,14 @@ async function unfinishedTasks(access: TableAccess) {
 
 // --------------------------------------------------------------------------------------------- scenario
 
+/**
+ * Recipients per chunk of the worker here: planning makes one send task of each subscriber shard's page
+ * (16 shards, so about a sixteenth of the list each), and at this rate a chunk is the whole task.
+ */
+function workerChunkSize(recipients: number): number {
+  return Math.min(sendTaskSize(chunkSizeFor(MAX_SEND_RATE)), Math.ceil(recipients / SUBSCRIBER_SHARDS));
+}
+
 export function campaignScenario(options: { recipients?: number; runs?: number } = {}): Scenario {
   const recipients = options.recipients ?? 10_000;
   const runs = options.runs ?? 3;
@@ -271,6 +282,7 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
         const seedSeconds = (performance.now() - seedStarted) / 1000;
         log(`  seeded ${recipients} confirmed subscribers in ${round(seedSeconds, 1)} s`);
 
+        const chunkSize = workerChunkSize(recipients);
         // The baselines run in a process of their own, so they do not grow the memory measured here.
         const baselines = await startBaselineProcess({
           dynamoDbEndpoint: stack.dynamoDbEndpoint,
@@ -280,11 +292,13 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
           subscribers,
           total: recipients,
           warmUpCalls: WARM_UP_CALLS,
+          reads: { listId: LIST_ID, chunkSize },
         });
 
         // Baseline and campaign alternate, each against an emptied emulator.
         const rawRuns: RawBulkRun[] = [];
         const floorRuns: RawBulkRun[] = [];
+        const floorReadsRuns: RawBulkRun[] = [];
         const singleRuns: RawBulkRun[] = [];
         const campaignRuns: CampaignRun[] = [];
         try {
@@ -297,6 +311,12 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
             const floor = await baselines.measure('floor');
             floorRuns.push(floor);
             log(`  run ${run}/${runs}: exactly-once floor ${round(floor.emailsPerSecond, 0)} emails/s`);
+            await clearEmulator(stack.sesEndpoint);
+            const floorReads = await baselines.measure('floor-reads');
+            floorReadsRuns.push(floorReads);
+            log(
+              `  run ${run}/${runs}: the floor with the consent reads ${round(floorReads.emailsPerSecond, 0)} emails/s`,
+            );
             await clearEmulator(stack.sesEndpoint);
             const single = await baselines.measure('raw-single');
             singleRuns.push(single);
@@ -331,11 +351,12 @@ export function campaignScenario(options: { recipients?: number; runs?: number }
             recipientsInFlight: runtime.config.campaignRecipientsInFlight,
             runner: RUNNER_OPTIONS,
             warmUpCalls: WARM_UP_CALLS,
+            chunkSize,
           },
           rawRuns,
           singleRuns,
           campaignRuns,
-          floorRuns,
+          { floor: floorRuns, withReads: floorReadsRuns },
           workerLogger,
         );
       } finally {

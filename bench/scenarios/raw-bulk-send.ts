@@ -65,13 +65,15 @@ export interface RawBulkRun {
   emailsPerSecond: number;
   /** CPU seconds this process spent on the run (user + system). */
   cpuSeconds: number;
+  /** The reference with the consent reads only: its BatchGetItem requests and the keys they named. */
+  reads?: { requests: number; keys: number };
 }
 
 /**
  * `total` emails in calls of `perCall`, from `loops` loops side by side; `send` sends the emails
  * [from, from + count) and says how many were accepted.
  */
-async function sendInLoops(
+export async function sendInLoops(
   loops: number,
   total: number,
   perCall: number,
@@ -160,23 +162,43 @@ export function measureRawSingle(
   });
 }
 
+/** The floor's table: where it writes its items (and the reference with reads reads the recipients'). */
+export interface FloorTable {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+}
+
 /**
  * The exactly-once floor: what any sender that records each email durably must do at the least, SendBulkEmail
  * calls of 50 and, after each, one batched write of one 1 KB item per email (BatchWriteItem, 25 a request)
  * into the same DynamoDB Local, from `BULK_LOOPS` loops side by side. The campaign scenario runs it with
- * a stream reader on the table (campaign.ts `floorWithStreamReader`), as the campaign runs with its worker's.
+ * a stream reader on the table (baseline-process.ts `floorWithStreamReader`), as the campaign runs with
+ * its worker's.
  */
 export function measureExactlyOnceFloor(
   ses: SESv2Client,
-  table: { documents: DynamoDBDocumentClient; tableName: string },
+  table: FloorTable,
   template: BulkTemplate,
   subscribers: Subscriber[],
   total: number,
 ): Promise<RawBulkRun> {
+  return sendInLoops(BULK_LOOPS, total, BULK_SIZE, floorCall(ses, table, template, subscribers));
+}
+
+/**
+ * One call of the floor: the emails [from, from + count) (at most 50) in one SendBulkEmail, then one 1 KB
+ * item per email in BatchWriteItem requests of 25, side by side; says how many SES accepted.
+ */
+export function floorCall(
+  ses: SESv2Client,
+  table: FloorTable,
+  template: BulkTemplate,
+  subscribers: Subscriber[],
+): (from: number, count: number) => Promise<number> {
   const padding = 'x'.repeat(900);
   // New items every run, as a campaign's records are: rewriting an identical item is no write to a stream.
   const run = randomUUID().slice(0, 8);
-  return sendInLoops(BULK_LOOPS, total, BULK_SIZE, async (from, count) => {
+  return async (from, count) => {
     const accepted = await sendBulk(
       ses,
       template,
@@ -199,5 +221,5 @@ export function measureExactlyOnceFloor(
         }),
     );
     return accepted;
-  });
+  };
 }

@@ -36,7 +36,7 @@ export interface ChunkRecipient {
 
 const UNPROCESSED_ATTEMPTS = 8;
 /** BatchGetItem requests one chunk has in flight at once (a chunk of 1,000 needs about 20). */
-const REQUESTS_IN_FLIGHT = 2;
+export const REQUESTS_IN_FLIGHT = 2;
 
 /**
  * Recipients by contact id (a contact erased, or gone, since planning is simply absent) and, by contact
