@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { scopeOfReason } from '../data-model/suppression-items';
-import { type Suppression, suppressionPut } from '../suppressions/suppressions';
+import { suppressionWith } from '../suppressions/suppression-rule';
+import { findSuppression, type Suppression, suppressionPut } from '../suppressions/suppressions';
 import { isConditionFailure, type TableAccess } from '../table-access';
 
 /**
@@ -17,9 +18,10 @@ import { isConditionFailure, type TableAccess } from '../table-access';
  * confirms (`importedSubscriptionStatus`); the operator cannot delete it (`operatorMayLift`); service
  * announcements and transactional mail are not stopped (a marketing opt-out, `docs/sending.md`).
  *
- * Any suppression already on the address is left as it is: each reason already stops marketing and holds an
- * import (or is the operator's block, which stops everything). Written once: a repeat (SES or Lambda
- * retrying, the restore command run again) finds the entry and changes nothing.
+ * Added to any suppression already on the address by the one rule (suppression-rule.ts): beneath the
+ * operator's block or a bounce it stands, so lifting those (which an import would not be held by) leaves
+ * the opt-out. Written once: a repeat (SES or Lambda retrying, the restore command run again) finds the
+ * reason on file and changes nothing.
  */
 
 export interface AddressOptOut {
@@ -38,12 +40,19 @@ export async function suppressUnsubscribedAddress(
 ): Promise<AddressOptOutResult> {
   const reason = 'unsubscribed';
   const entry: Suppression = { ...optOut, reason, scope: scopeOfReason[reason] };
-  const { Put } = suppressionPut(access, entry, ['none']);
-  try {
-    await access.documents.send(new PutCommand(Put));
-    return 'suppressed';
-  } catch (error) {
-    if (isConditionFailure(error)) return 'already-suppressed';
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const existing = await findSuppression(access, optOut.emailHash);
+    const merged = suppressionWith(existing, entry);
+    if (merged === undefined) return 'already-suppressed';
+    const { Put } = suppressionPut(access, merged, { read: existing });
+    try {
+      await access.documents.send(new PutCommand(Put));
+      return 'suppressed';
+    } catch (error) {
+      // Another writer changed the entry since it was read: decide again on what is there now.
+      if (!isConditionFailure(error) || attempt >= MAX_ATTEMPTS) throw error;
+    }
   }
 }
+
+const MAX_ATTEMPTS = 3;

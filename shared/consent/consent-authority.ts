@@ -1,4 +1,5 @@
 import type { Contact, DoNotSellSource } from '../contacts/contacts';
+import { standingReasons } from '../suppressions/suppression-rule';
 import type { Suppression, SuppressionReason } from '../suppressions/suppressions';
 import type { ConsentMethod } from './consent-events';
 import type { Subscription } from './subscriptions';
@@ -121,13 +122,15 @@ export function mayRejoinFromPreferencePage(subscription: Subscription | undefin
  */
 const CHOSEN_BY_THE_PERSON = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
 
+/** Whether any reason standing on the address's entry (not only its top one) is among `reasons`. */
+const anyStanding = (suppression: Suppression | undefined, reasons: ReadonlySet<SuppressionReason>) =>
+  suppression !== undefined && standingReasons(suppression).some(({ reason }) => reasons.has(reason));
+
 /** The status an operator's import gives a subscription for an address in this state. */
 export function importedSubscriptionStatus(
-  suppression: Pick<Suppression, 'reason'> | undefined,
+  suppression: Suppression | undefined,
 ): 'confirmed' | 'unconfirmed' {
-  return suppression !== undefined && CHOSEN_BY_THE_PERSON.has(suppression.reason)
-    ? 'unconfirmed'
-    : 'confirmed';
+  return anyStanding(suppression, CHOSEN_BY_THE_PERSON) ? 'unconfirmed' : 'confirmed';
 }
 
 /**
@@ -142,8 +145,9 @@ const LIFTED_BY_CONFIRMATION = new Set<SuppressionReason>([
   'erased',
 ]);
 
-export function confirmationLifts(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
-  return suppression !== undefined && LIFTED_BY_CONFIRMATION.has(suppression.reason);
+/** Per reason: an entry's other reasons stay (suppression-rule.ts `suppressionWithout`). */
+export function confirmationLifts(reason: SuppressionReason): boolean {
+  return LIFTED_BY_CONFIRMATION.has(reason);
 }
 
 /**
@@ -156,17 +160,19 @@ export function confirmationLifts(suppression: Pick<Suppression, 'reason'> | und
  */
 const LIFTED_BY_PREFERENCE_REJOIN = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
 
-export function preferenceRejoinLifts(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
-  return suppression !== undefined && LIFTED_BY_PREFERENCE_REJOIN.has(suppression.reason);
+/** Per reason, as `confirmationLifts`: a bounce beneath a complaint stays when the complaint is lifted. */
+export function preferenceRejoinLifts(reason: SuppressionReason): boolean {
+  return LIFTED_BY_PREFERENCE_REJOIN.has(reason);
 }
 
 /**
  * What the operator may lift through the admin API: only its own block. A bounce or complaint is the
  * mailbox's report and an erasure the person's choice: only the person's confirmed opt-in outranks those
- * (`confirmationLifts`), so the operator cannot mail such an address again by deleting the entry.
+ * (`confirmationLifts`), so the operator cannot mail such an address again by deleting the entry; the
+ * reasons standing beneath its block stay when it lifts the block.
  */
-export function operatorMayLift(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
-  return suppression?.reason === 'admin';
+export function operatorMayLift(reason: SuppressionReason): boolean {
+  return reason === 'admin';
 }
 
 /**
@@ -175,8 +181,9 @@ export function operatorMayLift(suppression: Pick<Suppression, 'reason'> | undef
  */
 const ABOUT_THE_PERSON = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'admin']);
 
-export function followsTheContact(suppression: Pick<Suppression, 'reason'>): boolean {
-  return ABOUT_THE_PERSON.has(suppression.reason);
+/** Per reason: of an entry with a bounce and a complaint, only the complaint follows. */
+export function followsTheContact(reason: SuppressionReason): boolean {
+  return ABOUT_THE_PERSON.has(reason);
 }
 
 /**

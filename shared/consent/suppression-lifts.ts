@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { primaryKeyOf, table } from '../data-model';
 import { findErasureRecord } from '../rights/erasure-record';
+import { standingReasons } from '../suppressions/suppression-rule';
 import { liftSuppression, type Suppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import {
@@ -22,18 +23,19 @@ import type { ConsentEvent } from './consent-events';
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface OperatorSuppressionLift {
-  /** The operator's block to lift, as read. */
-  suppression: Pick<Suppression, 'emailHash' | 'reason'>;
+  /** The address's entry with the operator's block to lift, as read. */
+  suppression: Suppression;
   /** The contact holding the address: its ledger records the lift. None when nobody holds it. */
   contactId: string | undefined;
   apiKeyId: string;
 }
 
 /**
- * The operator lifts its own block (`admin`) on an address: the suppression goes, and the contact holding
- * the address gets a `suppression-lifted` event, in the caller's transaction. Any other suppression is
- * refused (consent-authority.ts `operatorMayLift`): only the person's confirmed opt-in lifts those. The
- * delete is conditioned on the reason, so an erasure that replaced the block meanwhile fails the write.
+ * The operator lifts its own block (`admin`) on an address: the block goes (any reason standing beneath
+ * it stays, suppression-rule.ts), and the contact holding the address gets a `suppression-lifted` event,
+ * in the caller's transaction. Any other suppression is refused (consent-authority.ts `operatorMayLift`):
+ * only the person's confirmed opt-in lifts those. The write is conditioned on the entry as read, so an
+ * erasure that replaced the block meanwhile fails it.
  */
 export function liftOperatorSuppression(
   access: TableAccess,
@@ -41,8 +43,10 @@ export function liftOperatorSuppression(
   lift: OperatorSuppressionLift,
   now: Date,
 ): ConsentEvent | undefined {
-  if (!operatorMayLift(lift.suppression)) refuse(`lift a ${lift.suppression.reason} suppression`, 'operator');
-  items.push(liftSuppression(access, lift.suppression.emailHash, 'admin'));
+  if (!operatorMayLift(lift.suppression.reason)) {
+    refuse(`lift a ${lift.suppression.reason} suppression`, 'operator');
+  }
+  items.push(liftSuppression(access, lift.suppression, operatorMayLift));
   if (lift.contactId === undefined) return undefined;
   return recordConsentEvent(
     access,
@@ -64,7 +68,7 @@ export interface PersonSuppressionLift {
   authority: Extract<ConsentAuthority, 'person-confirmation' | 'preference-link'>;
   contactId: string;
   /** The address's suppression as read for this decision; none lifts nothing. */
-  suppression: Pick<Suppression, 'emailHash' | 'reason'> | undefined;
+  suppression: Suppression | undefined;
   event: Pick<ConsentEvent, 'method' | 'evidence'>;
   /** The link the person used: it lifts only while mailed to the contact's current address. */
   link: MailedLink;
@@ -76,12 +80,14 @@ const LIFTED_BY = {
 } as const;
 
 /**
- * The person's own click lifts a suppression their choice outranks (consent-authority.ts), in the
- * caller's transaction, with a `suppression-lifted` event; nothing when the rule keeps it. The delete holds
- * only if the suppression is still the one read (a complaint or the erasure's own `erased` may replace it
- * meanwhile), and only if the contact's erasure has not begun: an erasure writes its suppression first and
- * deletes the profile last, so in between the person's click would otherwise lift the `erased` entry and
- * leave the address, its contact gone, open to the next import (handbook promise 7).
+ * The person's own click lifts the reasons their choice outranks (consent-authority.ts), in the caller's
+ * transaction, with a `suppression-lifted` event naming them; the others stay on the entry
+ * (suppression-rule.ts: a bounce beneath a complaint still stops every email); nothing when the rule keeps
+ * every reason. The write holds only if the suppression is still the one read (a complaint or the
+ * erasure's own `erased` may replace it meanwhile), and only if the contact's erasure has not begun: an
+ * erasure writes its suppression first and deletes the profile last, so in between the person's click
+ * would otherwise lift the `erased` entry and leave the address, its contact gone, open to the next
+ * import (handbook promise 7).
  */
 export function liftSuppressionForPerson(
   access: TableAccess,
@@ -91,7 +97,13 @@ export function liftSuppressionForPerson(
 ): ConsentEvent | undefined {
   const { suppression } = lift;
   const { rule, what } = LIFTED_BY[lift.authority];
-  if (suppression === undefined || !rule(suppression)) return undefined;
+  const lifted =
+    suppression === undefined
+      ? []
+      : standingReasons(suppression)
+          .filter(({ reason }) => rule(reason))
+          .map(({ reason }) => reason);
+  if (suppression === undefined || lifted.length === 0) return undefined;
   assertLinkReachesThePerson(lift.authority, lift.link);
   const event = recordConsentEvent(
     access,
@@ -104,15 +116,12 @@ export function liftSuppressionForPerson(
       legalBasis: 'consent',
       evidence: {
         ...lift.event.evidence,
-        reason: `${what} lifts the earlier ${suppression.reason} suppression`,
+        reason: `${what} lifts the earlier ${lifted.join(' and ')} suppression`,
       },
     },
     now,
   );
-  items.push(
-    liftSuppression(access, suppression.emailHash, suppression.reason),
-    erasureNotBegun(access, lift.contactId),
-  );
+  items.push(liftSuppression(access, suppression, rule), erasureNotBegun(access, lift.contactId));
   return event;
 }
 

@@ -13,6 +13,7 @@ import { ConflictError, ValidationError } from '../errors';
 import { newId } from '../ids';
 import type { SendDependencies } from '../sending/send-dependencies';
 import { sendMessage } from '../sending/send-message';
+import { suppressionWithout } from '../suppressions/suppression-rule';
 import { carrySuppression, findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { type Contact, findContact, findContactByEmail } from './contacts';
@@ -295,9 +296,9 @@ export async function confirmEmailChange(
 }
 
 /**
- * The suppression of the old address, carried to the new one when it is about the person (a complaint,
- * their unsubscribe, the operator's block) and the new address has none of its own; a bounce is about the
- * old mailbox and stays there (consent-authority.ts `followsTheContact`).
+ * The reasons of the old address's suppression that are about the person (a complaint, their unsubscribe,
+ * the operator's block), added to whatever the new address has by the one rule (suppression-rule.ts); a
+ * bounce is about the old mailbox and stays there (consent-authority.ts `followsTheContact`).
  */
 async function suppressionsFollowing(
   access: TableAccess,
@@ -309,6 +310,7 @@ async function suppressionsFollowing(
     findSuppression(access, oldEmailHash),
     findSuppression(access, newAddress.emailHash),
   ]);
-  if (old === undefined || existing !== undefined || !followsTheContact(old)) return [];
-  return carrySuppression(access, old, newAddress, event.eventId);
+  const following = old && suppressionWithout(old, (reason) => !followsTheContact(reason));
+  if (following === undefined) return [];
+  return carrySuppression(access, following, { ...newAddress, suppression: existing }, event.eventId);
 }

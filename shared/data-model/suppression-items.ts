@@ -11,10 +11,6 @@ export const suppressionReasons = [
 ] as const;
 
 /**
- * A suppression (shared/suppressions/suppressions.ts `Suppression`). Feedback suppressions also carry the
- * contact and message they came from, for the operator's event (ses-feedback.ts): not part of the type.
- */
-/**
  * What a suppression stops, broadest first, for people reading the list (the send policy decides by `reason`,
  * docs/sending.md): `all`: nothing is sent; `marketing-and-announcements`: only security notices (a
  * complaint); `marketing`: no marketing, while service announcements and transactional mail still go (a
@@ -37,19 +33,27 @@ export const scopeOfReason: Record<(typeof suppressionReasons)[number], Suppress
   unsubscribed: 'marketing',
 };
 
-/** Whether `scope` stops more than `than` (`suppressionScopes` is ordered broadest first). */
-export const isBroaderScope = (scope: SuppressionScope, than: SuppressionScope): boolean =>
-  suppressionScopes.indexOf(scope) < suppressionScopes.indexOf(than);
-
-const suppressionFields = z.object({
-  emailHash: z.string(),
+/** One reason an address is suppressed for, with when and what caused it. */
+const standingReasonFields = z.object({
   reason: z.enum(suppressionReasons),
-  scope: z.enum(suppressionScopes),
   createdAt: z.string(),
   sourceEventId: z.string().optional(),
   email: z.string().optional(),
   note: z.string().optional(),
   createdBy: z.string().optional(),
+  contactId: z.string().optional(),
+  messageId: z.string().optional(),
+});
+
+/**
+ * The entry holds its strongest reason at the top (`reason`, `scope`, `createdAt`…: what sending reads)
+ * and every other reason still standing in `underlying`, strongest first, so lifting one leaves the
+ * others (the rule: shared/suppressions/suppression-rule.ts).
+ */
+const suppressionFields = standingReasonFields.extend({
+  emailHash: z.string(),
+  scope: z.enum(suppressionScopes),
+  underlying: z.array(standingReasonFields).optional(),
 });
 
 export const suppressionItem = itemSchema('suppression', suppressionFields);

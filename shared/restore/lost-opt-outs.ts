@@ -7,6 +7,7 @@ import {
   toConsentEvent,
 } from '../consent/consent-events';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
+import { standingReasons } from '../suppressions/suppression-rule';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
 import { scanAllItems, type TableAccess } from '../table-access';
 import * as z from '../validation/zod';
@@ -33,9 +34,10 @@ export interface LostOptOuts {
   /** Opt-out events after the restore point, oldest first. */
   events: (ConsentEvent & { kind: OptOutKind })[];
   /**
-   * Suppressions created after the restore point, and those carried to an address that changed after it
-   * (a carried suppression keeps the date of the original, so its date alone would miss it), each with
-   * its `suppressed` ledger event when the ledger has one: re-applied together.
+   * Suppressions with a reason added after the restore point (beneath an older one, too), and those
+   * carried to an address that changed after it (a carried suppression keeps the date of the original, so
+   * its date alone would miss it), each with the `suppressed` ledger event of its top reason when the
+   * ledger has one: re-applied together.
    */
   suppressions: { suppression: Suppression; event?: ConsentEvent }[];
 }
@@ -112,7 +114,9 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
     events,
     suppressions: suppressions
       .filter(
-        ({ suppression }) => suppression.createdAt > since || changedAddresses.has(suppression.emailHash),
+        ({ suppression }) =>
+          standingReasons(suppression).some((standing) => standing.createdAt > since) ||
+          changedAddresses.has(suppression.emailHash),
       )
       .map(({ suppression, origin }) => ({
         suppression,

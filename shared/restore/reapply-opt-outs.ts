@@ -15,9 +15,9 @@ import type { DoNotSellSource } from '../contacts/contacts';
 import { type Contact, findContact } from '../contacts/contacts';
 import { doNotSellFields } from '../contacts/do-not-sell';
 import { primaryKeyOf } from '../data-model';
-import { isBroaderScope } from '../data-model/suppression-items';
 import type { Logger } from '../log';
 import { eraseContact } from '../rights/erasure';
+import { suppressionWith } from '../suppressions/suppression-rule';
 import { findSuppression, type Suppression, suppressionPut } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { type LostOptOuts, type OptOutKind, readLostOptOuts } from './lost-opt-outs';
@@ -201,9 +201,9 @@ async function reapplyErasure(deps: ReapplyDependencies, event: ConsentEvent): P
 }
 
 /**
- * Never less suppressed than either table: the old table's entry goes in where the restored one has none,
- * or has only a narrower one (a complaint's `marketing-and-announcements` against an `all`, an
- * unsubscribed address's `marketing` against either).
+ * Never less suppressed than either table: the old table's reasons are added to the restored table's
+ * entry by the one rule (suppression-rule.ts `suppressionWith`), as SES feedback adds them; unchanged when
+ * the restored entry has every one of them already.
  */
 async function reapplySuppression(
   target: TableAccess,
@@ -212,10 +212,10 @@ async function reapplySuppression(
   attempt = 1,
 ): Promise<ReapplyOutcome> {
   const current = await findSuppression(target, suppression.emailHash);
-  const broader = current !== undefined && isBroaderScope(suppression.scope, current.scope);
-  if (current !== undefined && !broader) return 'unchanged';
+  const merged = suppressionWith(current, suppression);
+  if (merged === undefined) return 'unchanged';
   // Only over what was read: a suppression written meanwhile is decided on again.
-  const items: TransactItem[] = [suppressionPut(target, suppression, [current?.reason ?? 'none'])];
+  const items: TransactItem[] = [suppressionPut(target, merged, { read: current })];
   await withItsLedgerEvent(target, items, event);
   try {
     await target.documents.send(new TransactWriteCommand({ TransactItems: items }));

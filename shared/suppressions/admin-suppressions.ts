@@ -38,8 +38,8 @@ export interface NewBlock {
   createdBy: string;
 }
 
-export interface SuppressionView extends Suppression {
-  /** The contact holding the address now, if any. */
+export interface SuppressionView extends Omit<Suppression, 'contactId'> {
+  /** The contact holding the address now, if any (not the one SES feedback was about). */
   contactId: string | null;
 }
 
@@ -133,7 +133,7 @@ function blockItems(
   const items: TransactItem[] = [
     // Never over another reason: replacing a bounce or an erasure, then lifting the block, would open the
     // address again.
-    suppressionPut(access, suppression, ['none']),
+    suppressionPut(access, suppression, { read: undefined }),
     {
       ConditionCheck: {
         TableName: access.tableName,

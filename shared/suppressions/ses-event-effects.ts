@@ -48,7 +48,7 @@ export type SesEventEffect =
       messageId: string;
       campaignId: string | null;
       deliveryStatus: DeliveryStatus;
-      /** The suppressions written (none when an equal or stronger one was already on file). */
+      /** The reasons added to the suppression list (none when the address already had them). */
       suppressed: FeedbackReason[];
       /** A complaint withdrew marketing consent (false when there was nothing left to withdraw). */
       unsubscribed: boolean;

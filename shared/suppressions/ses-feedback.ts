@@ -5,6 +5,7 @@ import { keyPrefix, primaryKeyOf, table } from '../data-model';
 import { scopeOfReason } from '../data-model/suppression-items';
 import type { TableAccess } from '../table-access';
 import { type SesEvent, sourceEventIdOf } from './ses-event-parsing';
+import { suppressionWith } from './suppression-rule';
 import { findSuppression, type Suppression, type SuppressionReason, suppressionPut } from './suppressions';
 
 /**
@@ -19,46 +20,44 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 export type FeedbackReason = Extract<SuppressionReason, 'hard-bounce' | 'soft-bounces' | 'complaint'>;
 
-/**
- * Which existing reasons a new one may replace. A suppression is never replaced by a weaker one
- * (hard-bounce > complaint > soft-bounces > unsubscribed), and never by this pipeline when an operator
- * (`admin`) or an erasure (`erased`) put it there.
- */
-export const replaceableBy: Record<FeedbackReason, readonly SuppressionReason[]> = {
-  'hard-bounce': ['unsubscribed', 'soft-bounces', 'complaint'],
-  complaint: ['unsubscribed', 'soft-bounces'],
-  'soft-bounces': ['unsubscribed'],
-};
-
-/** Whether writing `reason` would change anything, given what is on file. */
-export function strengthens(existing: Suppression | undefined, reason: FeedbackReason): boolean {
-  return existing === undefined || replaceableBy[reason].includes(existing.reason);
+/** A feedback suppression: what a bounce or complaint about one email says of its address. */
+export interface FeedbackSuppression {
+  emailHash: string;
+  reason: FeedbackReason;
+  createdAt: string;
+  sourceEventId: string;
+  /**
+   * The contact and the email the feedback was about: the operator's `contact.suppressed` event names
+   * them. No contact for a referral invitation (invitation-feedback.ts), and then no such event.
+   */
+  contactId?: string;
+  messageId: string;
 }
 
+const entryOf = (suppression: FeedbackSuppression): Suppression => ({
+  ...suppression,
+  scope: scopeOfReason[suppression.reason],
+});
+
 /**
- * Puts a suppression, on condition that nothing as strong or stronger is on file by then (the caller read
- * it just before; if another writer got there first the transaction fails and the caller decides again).
+ * The feedback's reason added to what the address has on file (`existing`, read just before), by the one
+ * rule (suppression-rule.ts `suppressionWith`): every reason stands, the strongest decides. Undefined when
+ * the address already has that reason. Written only over the entry as read: if another writer got there
+ * first the transaction fails and the caller decides again.
  */
+export function putFeedbackSuppression(access: TableAccess, suppression: FeedbackSuppression): TransactItem;
 export function putFeedbackSuppression(
   access: TableAccess,
-  suppression: {
-    emailHash: string;
-    reason: FeedbackReason;
-    createdAt: string;
-    sourceEventId: string;
-    /**
-     * The contact and the email the feedback was about: the operator's `contact.suppressed` event names
-     * them. No contact for a referral invitation (invitation-feedback.ts), and then no such event.
-     */
-    contactId?: string;
-    messageId: string;
-  },
-): TransactItem {
-  const { reason } = suppression;
-  return suppressionPut(access, { ...suppression, scope: scopeOfReason[reason] }, [
-    'none',
-    ...replaceableBy[reason],
-  ]);
+  suppression: FeedbackSuppression,
+  existing: Suppression | undefined,
+): TransactItem | undefined;
+export function putFeedbackSuppression(
+  access: TableAccess,
+  suppression: FeedbackSuppression,
+  existing?: Suppression,
+): TransactItem | undefined {
+  const merged = suppressionWith(existing, entryOf(suppression));
+  return merged === undefined ? undefined : suppressionPut(access, merged, { read: existing });
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -155,15 +154,15 @@ export function affectedAddresses(event: SesEvent): string[] {
 /** What a bounce or complaint writes for one address: the suppression that applies, if any, and its counts. */
 export interface AddressFeedback {
   items: TransactItem[];
-  /** The suppression written; none when an equal or stronger one is on file, or the soft limit is not reached. */
+  /** The reason added to the address's entry; none when it already has it, or the soft limit is not reached. */
   suppressed?: FeedbackReason;
 }
 
 /**
  * Which suppression a bounce or complaint means for one address: a complaint is a `complaint`, a permanent
  * bounce a `hard-bounce`, and transient or undetermined bounces are counted, becoming `soft-bounces` at the
- * limit within the window. Written only when it strengthens what is on file (read just now; the put's
- * condition holds it to that).
+ * limit within the window. Added to what is on file (read just now; the put's condition holds it to
+ * that) unless the address already has that reason.
  */
 export async function feedbackForAddress(
   access: TableAccess,
@@ -188,15 +187,13 @@ export async function feedbackForAddress(
     items.push(countSoftBounce(access, emailHash, tally, softBounces.windowDays));
     if (tally.earlier + 1 >= softBounces.limit) reason = 'soft-bounces';
   }
-  if (reason === undefined || !strengthens(existing, reason)) return { items };
-  items.push(
-    putFeedbackSuppression(access, {
-      emailHash,
-      reason,
-      createdAt: now.toISOString(),
-      sourceEventId: sourceEventIdOf(event),
-      ...message,
-    }),
+  if (reason === undefined) return { items };
+  const put = putFeedbackSuppression(
+    access,
+    { emailHash, reason, createdAt: now.toISOString(), sourceEventId: sourceEventIdOf(event), ...message },
+    existing,
   );
+  if (put === undefined) return { items };
+  items.push(put);
   return { items, suppressed: reason };
 }

@@ -2,55 +2,40 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keyOf, primaryKeyOf, table } from '../data-model';
 import { fromItem } from '../data-model/from-item';
-import {
-  type SuppressionScope,
-  suppressionItem,
-  type suppressionReasons,
-} from '../data-model/suppression-items';
+import { suppressionItem } from '../data-model/suppression-items';
 import type { TableAccess } from '../table-access';
+import {
+  type Suppression,
+  type SuppressionReason,
+  suppressionWith,
+  suppressionWithout,
+} from './suppression-rule';
 
 /**
  * Addresses that must not be mailed, keyed by the address's keyed hash so the entry outlives erasure.
- * The bounce/complaint pipeline writes them; a confirmed opt-in is the one thing that lifts them.
+ * The bounce/complaint pipeline writes them; a confirmed opt-in is the one thing that lifts them. One
+ * entry per address holds every reason standing (suppression-rule.ts).
  */
 
-export type SuppressionReason = (typeof suppressionReasons)[number];
-
-export interface Suppression {
-  emailHash: string;
-  reason: SuppressionReason;
-  /** What it stops (`suppressionScopes`, `scopeOfReason`: shared/data-model/suppression-items.ts). */
-  scope: SuppressionScope;
-  createdAt: string;
-  /** The SES event or request that caused it. */
-  sourceEventId?: string;
-  /**
-   * The operator's block (`admin`, admin-suppressions.ts) holds the address it blocks, its note and the key
-   * that made it; no other suppression holds an address. Erasure replaces the item with one without them.
-   */
-  email?: string;
-  note?: string;
-  createdBy?: string;
-}
+export type { StandingReason, Suppression, SuppressionReason } from './suppression-rule';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-/**
- * A suppression as stored: feedback suppressions also name the contact and message they came from, for
- * the operator's event (ses-feedback.ts).
- */
-export type StoredSuppression = Suppression & { contactId?: string; messageId?: string };
+/** A suppression as stored (feedback suppressions name the contact and message they came from). */
+export type StoredSuppression = Suppression;
 
 /**
- * What a suppression's Put may write over: `'anything'` (an erasure), or a list of the reasons it may
- * replace, `'none'` among them where the address may have no suppression yet.
+ * What a suppression's Put may write over: `'anything'` (an erasure), or exactly the entry read (`{ read }`;
+ * `{ read: undefined }` where the address must have none yet): a decision taken on that read
+ * (suppression-rule.ts) is written only if it still holds.
  */
-export type Replaceable = 'anything' | readonly (SuppressionReason | 'none')[];
+export type Replaceable = 'anything' | { read: Suppression | undefined };
 
 /**
  * The one way a suppression is written: its item with its keys, on condition that what is on file is
  * `replacing`. Every writer (bounces and complaints, the operator's block, erasure, an address's opt-out,
- * a carried or re-applied one) says only what it may replace.
+ * a carried or re-applied one, a lift) says only what it may replace; what the entry becomes when a
+ * reason is added or lifted is suppression-rule.ts's.
  */
 export function suppressionPut(
   access: TableAccess,
@@ -62,26 +47,35 @@ export function suppressionPut(
     Put: {
       TableName: access.tableName,
       Item: { ...keyOf('suppression', { emailHash, createdAt }), entity: 'suppression', ...suppression },
-      ...(replacing === 'anything' ? {} : replacingCondition(replacing)),
+      ...(replacing === 'anything' ? {} : asReadCondition(replacing.read)),
     },
   };
 }
 
-function replacingCondition(replacing: readonly (SuppressionReason | 'none')[]) {
-  const reasons = replacing.filter((reason) => reason !== 'none');
-  const values = reasons.map((reason, index) => [`:replaceable${index}`, reason] as const);
-  const absent = replacing.includes('none');
-  const either = [
-    ...(absent ? ['attribute_not_exists(#pk)'] : []),
-    ...(reasons.length > 0 ? [`#reason IN (${values.map(([name]) => name).join(', ')})`] : []),
-  ];
+interface Condition {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** The entry is still the one read: same top reason and time, same reasons beneath (or still none). */
+function asReadCondition(read: Suppression | undefined): Condition {
+  if (read === undefined) {
+    return {
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': table.partitionKey },
+    };
+  }
+  const beneath =
+    read.underlying === undefined ? 'attribute_not_exists(#underlying)' : '#underlying = :underlying';
   return {
-    ConditionExpression: either.join(' OR '),
-    ExpressionAttributeNames: {
-      ...(absent ? { '#pk': table.partitionKey } : {}),
-      ...(reasons.length > 0 ? { '#reason': 'reason' } : {}),
+    ConditionExpression: `#reason = :reason AND #createdAt = :createdAt AND ${beneath}`,
+    ExpressionAttributeNames: { '#reason': 'reason', '#createdAt': 'createdAt', '#underlying': 'underlying' },
+    ExpressionAttributeValues: {
+      ':reason': read.reason,
+      ':createdAt': read.createdAt,
+      ...(read.underlying === undefined ? {} : { ':underlying': read.underlying }),
     },
-    ...(values.length > 0 ? { ExpressionAttributeValues: Object.fromEntries(values) } : {}),
   };
 }
 
@@ -133,58 +127,50 @@ export function suppressionUnchanged(
 export const toSuppression = (item: Record<string, unknown>): Suppression => fromItem(suppressionItem, item);
 
 /**
- * Removes a suppression inside a transaction, only if it is still there (and, given `reason`, still for
- * that reason: an erasure that replaced the operator's block meanwhile makes the lift fail).
+ * Lifts the reasons `lifts` says yes to from the entry as read, inside a transaction: the entry goes when
+ * none remains, else the strongest remaining reason takes the top (suppression-rule.ts). Only if the entry
+ * is still the one read: an erasure or another reason written meanwhile makes the lift fail.
  */
 export function liftSuppression(
   access: TableAccess,
-  emailHash: string,
-  reason?: SuppressionReason,
+  read: Suppression,
+  lifts: (reason: SuppressionReason) => boolean,
 ): TransactItem {
+  const remaining = suppressionWithout(read, lifts);
+  if (remaining !== undefined) return suppressionPut(access, remaining, { read });
+  const condition = asReadCondition(read);
   return {
     Delete: {
       TableName: access.tableName,
-      Key: primaryKeyOf('suppression', { emailHash }),
-      ConditionExpression:
-        reason === undefined ? 'attribute_exists(#pk)' : 'attribute_exists(#pk) AND #reason = :reason',
-      ExpressionAttributeNames: {
-        '#pk': table.partitionKey,
-        ...(reason === undefined ? {} : { '#reason': 'reason' }),
-      },
-      ...(reason === undefined ? {} : { ExpressionAttributeValues: { ':reason': reason } }),
+      Key: primaryKeyOf('suppression', { emailHash: read.emailHash }),
+      ...condition,
     },
   };
 }
 
 /**
  * A copy of a suppression under another address, for a contact whose address changes: what was about the
- * person (their complaint, their unsubscribe, the operator's block) follows them (consent-authority.ts).
- * Only where the new address has no suppression of its own (the caller read it).
+ * person (their complaint, their unsubscribe, the operator's block) follows them (consent-authority.ts;
+ * the caller passes only those reasons). Added to what the new address has, by the one rule
+ * (suppression-rule.ts), on condition that it is still what the caller read.
  */
 export function carrySuppression(
   access: TableAccess,
   suppression: Suppression,
-  newAddress: { emailHash: string; email: string },
+  newAddress: { emailHash: string; email: string; suppression: Suppression | undefined },
   sourceEventId: string,
 ): TransactItem[] {
-  const createdAt = suppression.createdAt;
-  const { emailHash } = newAddress;
-  const carried = suppressionPut(
-    access,
-    {
-      emailHash,
-      reason: suppression.reason,
-      scope: suppression.scope,
-      createdAt,
-      sourceEventId,
-      // The operator's block names the address it holds: now the new one, which erasure will reach.
-      ...(suppression.email === undefined ? {} : { email: newAddress.email }),
-      ...(suppression.note === undefined ? {} : { note: suppression.note }),
-      ...(suppression.createdBy === undefined ? {} : { createdBy: suppression.createdBy }),
-    },
-    ['none'],
-  );
-  if (suppression.email === undefined) return [carried];
+  const copy: Suppression = {
+    ...suppression,
+    emailHash: newAddress.emailHash,
+    sourceEventId,
+    // The operator's block names the address it holds: now the new one, which erasure will reach.
+    ...(suppression.email === undefined ? {} : { email: newAddress.email }),
+  };
+  const merged = suppressionWith(newAddress.suppression, copy);
+  const carried =
+    merged === undefined ? [] : [suppressionPut(access, merged, { read: newAddress.suppression })];
+  if (suppression.email === undefined) return carried;
   // The old address stays blocked, but no longer held in clear: erasure of the contact reaches only the
   // address it has now, so an old address left here would outlive it.
   const forgotten: TransactItem = {
@@ -196,5 +182,5 @@ export function carrySuppression(
       ExpressionAttributeNames: { '#pk': table.partitionKey },
     },
   };
-  return [carried, forgotten];
+  return [...carried, forgotten];
 }

@@ -273,24 +273,25 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     expect(await mayMail(table, reader?.contactId ?? '')).toBe(false);
   });
 
-  it("replaces the restored table's narrower suppression with the broader one lost (a complaint's by a hard bounce)", async () => {
+  it("adds the broader reason lost (a hard bounce) over the restored table's narrower one (a complaint), which stays beneath", async () => {
     const table = await createTestRuntime();
     const access = accessOf(table);
     const emailHash = hashEmail(table.config.emailHashSecret, 'narrower@example.org');
-    const feedback = async (reason: 'complaint' | 'hard-bounce', messageId: string) =>
-      table.clients.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            putFeedbackSuppression(access, {
-              emailHash,
-              reason,
-              createdAt: new Date().toISOString(),
-              sourceEventId: `ses-${messageId}`,
-              messageId,
-            }),
-          ],
-        }),
+    const feedback = async (reason: 'complaint' | 'hard-bounce', messageId: string) => {
+      const put = putFeedbackSuppression(
+        access,
+        {
+          emailHash,
+          reason,
+          createdAt: new Date().toISOString(),
+          sourceEventId: `ses-${messageId}`,
+          messageId,
+        },
+        await findSuppression(access, emailHash),
       );
+      if (put === undefined) throw new Error(`${reason} was on file already`);
+      await table.clients.documents.send(new TransactWriteCommand({ TransactItems: [put] }));
+    };
     await feedback('complaint', 'msg-complaint');
     const restoredTable = await restoredCopyOf(table);
     const restorePoint = new Date().toISOString();
@@ -303,6 +304,7 @@ describe('re-applying opt-outs after a point-in-time restore', () => {
     expect(await findSuppression(accessOf(restoredTable), emailHash)).toMatchObject({
       reason: 'hard-bounce',
       scope: 'all',
+      underlying: [expect.objectContaining({ reason: 'complaint' })],
     });
   });
 

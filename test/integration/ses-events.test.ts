@@ -375,7 +375,7 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(await suppressionOf(email)).toMatchObject({ reason: 'soft-bounces' });
   });
 
-  it('never lets a weaker suppression replace a stronger one', async () => {
+  it('keeps every reason: a weaker one stands beneath a stronger one, which still decides', async () => {
     // Two messages each, sent before any event arrives.
     const bounced = await givenSubscriber();
     const [b1, b2, b3] = [
@@ -384,9 +384,17 @@ describe('ses-events: bounces, complaints and delivery state', () => {
       await sent(bounced.contactId),
     ];
     await process(eventFor('bounce-permanent', b1, bounced.email));
-    expect(await process(eventFor('complaint', b2, bounced.email))).toMatchObject({ suppressed: [] });
+    // The complaint stands beneath the bounce (it follows the person, holds an import); one transient
+    // bounce is below the soft limit.
+    expect(await process(eventFor('complaint', b2, bounced.email))).toMatchObject({
+      suppressed: ['complaint'],
+    });
     expect(await process(eventFor('bounce-transient', b3, bounced.email))).toMatchObject({ suppressed: [] });
-    expect(await suppressionOf(bounced.email)).toMatchObject({ reason: 'hard-bounce', scope: 'all' });
+    expect(await suppressionOf(bounced.email)).toMatchObject({
+      reason: 'hard-bounce',
+      scope: 'all',
+      underlying: [expect.objectContaining({ reason: 'complaint' })],
+    });
 
     const complained = await givenSubscriber();
     const [c1, c2] = [await sent(complained.contactId), await sent(complained.contactId)];
@@ -394,7 +402,11 @@ describe('ses-events: bounces, complaints and delivery state', () => {
     expect(await process(eventFor('bounce-permanent', c2, complained.email))).toMatchObject({
       suppressed: ['hard-bounce'],
     });
-    expect(await suppressionOf(complained.email)).toMatchObject({ reason: 'hard-bounce', scope: 'all' });
+    expect(await suppressionOf(complained.email)).toMatchObject({
+      reason: 'hard-bounce',
+      scope: 'all',
+      underlying: [expect.objectContaining({ reason: 'complaint' })],
+    });
 
     const blocked = await givenSubscriber();
     const d1 = await sent(blocked.contactId);
@@ -412,8 +424,14 @@ describe('ses-events: bounces, complaints and delivery state', () => {
         },
       }),
     );
-    expect(await process(eventFor('bounce-permanent', d1, blocked.email))).toMatchObject({ suppressed: [] });
-    expect(await suppressionOf(blocked.email)).toMatchObject({ reason: 'admin', createdAt });
+    expect(await process(eventFor('bounce-permanent', d1, blocked.email))).toMatchObject({
+      suppressed: ['hard-bounce'],
+    });
+    expect(await suppressionOf(blocked.email)).toMatchObject({
+      reason: 'admin',
+      createdAt,
+      underlying: [expect.objectContaining({ reason: 'hard-bounce' })],
+    });
   });
 
   it('changes nothing when the same event is delivered again, however it comes', async () => {

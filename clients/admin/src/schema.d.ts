@@ -1072,6 +1072,12 @@ export interface components {
              */
             scope: "all" | "marketing-and-announcements" | "marketing";
             createdAt: string;
+            /** @description The other reasons the address is suppressed for, strongest first: each still stands, and takes over when the ones above it are lifted (docs/suppressions.md, "One address, several reasons"). Empty when `reason` is the only one. */
+            underlying: {
+                /** @enum {string} */
+                reason: "unsubscribed" | "hard-bounce" | "soft-bounces" | "complaint" | "erased" | "admin";
+                createdAt: string;
+            }[];
             /** @description The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only. */
             email: string | null;
             note: string | null;

@@ -43,6 +43,10 @@ const SuppressionSchema = z
         '`all`: nothing is sent; `marketing-and-announcements`: only security notices (a complaint); `marketing`: no marketing, announcements and transactional mail still go (a person’s unsubscribe for an address no contact holds).',
     }),
     createdAt: z.string(),
+    underlying: z.array(z.object({ reason: z.enum(suppressionReasons), createdAt: z.string() })).openapi({
+      description:
+        'The other reasons the address is suppressed for, strongest first: each still stands, and takes over when the ones above it are lifted (docs/suppressions.md, "One address, several reasons"). Empty when `reason` is the only one.',
+    }),
     email: z.string().nullable().openapi({
       description:
         'The address, only where the suppression still holds one: the operator’s blocks. Others hold a keyed hash only.',
@@ -56,11 +60,12 @@ const SuppressionWithContactSchema = SuppressionSchema.extend({
   contactId: z.string().nullable().openapi({ description: 'The contact holding the address now, if any.' }),
 }).openapi('SuppressionWithContact');
 
-const suppressionJson = (suppression: Suppression) => ({
+const suppressionJson = (suppression: Omit<Suppression, 'contactId'>) => ({
   suppressionId: suppression.emailHash,
   reason: suppression.reason,
   scope: suppression.scope,
   createdAt: suppression.createdAt,
+  underlying: (suppression.underlying ?? []).map(({ reason, createdAt }) => ({ reason, createdAt })),
   email: suppression.email ?? null,
   note: suppression.note ?? null,
   createdBy: suppression.createdBy ?? null,
