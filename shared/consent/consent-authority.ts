@@ -154,10 +154,14 @@ export function confirmationLifts(suppression: Pick<Suppression, 'reason'> | und
  * without lifting the suppression the page would record a subscription that nothing could ever be sent
  * to. A bounce waits for a confirmed opt-in, the operator's block stays.
  */
-const LIFTED_BY_PREFERENCE_REJOIN = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
+export const LIFTED_BY_PREFERENCE_REJOIN: readonly SuppressionReason[] = [
+  'unsubscribed',
+  'complaint',
+  'erased',
+];
 
 export function preferenceRejoinLifts(suppression: Pick<Suppression, 'reason'> | undefined): boolean {
-  return suppression !== undefined && LIFTED_BY_PREFERENCE_REJOIN.has(suppression.reason);
+  return suppression !== undefined && LIFTED_BY_PREFERENCE_REJOIN.includes(suppression.reason);
 }
 
 /**
