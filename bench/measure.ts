@@ -262,7 +262,7 @@ export function countRequests(client: DynamoDBClient | SESv2Client, name = 'benc
 
 /**
  * Read requests of lists and their wording (items in a list's partition, `LIST …` or a query of
- * `LIST`): what the signup request reads through its process cache (shared/consent/signup-lists.ts).
+ * `LIST`): what the signup request reads through its process cache (shared/lists/catalogue-cache.ts).
  */
 export function listCatalogueReads(counts: RequestCounts): number {
   const ofList = (target: string) => {

@@ -8,10 +8,10 @@ import {
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Hono } from 'hono';
 import { createPublicApp } from '../../functions/public-api/app';
-import { CATALOGUE_TTL_MS } from '../../shared/consent/signup-lists';
 import { unsubscribeFromList } from '../../shared/consent/unsubscribe';
 import { primaryKeyOf } from '../../shared/data-model';
 import { unsubscribeLinks } from '../../shared/email/unsubscribe-links';
+import { CATALOGUE_TTL_MS } from '../../shared/lists/catalogue-cache';
 import { createConsentText } from '../../shared/lists/consent-texts';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';

@@ -158,11 +158,15 @@ export function confirmationLifts(reason: SuppressionReason): boolean {
  * without lifting the suppression the page would record a subscription that nothing could ever be sent
  * to. A bounce waits for a confirmed opt-in, the operator's block stays.
  */
-const LIFTED_BY_PREFERENCE_REJOIN = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
+export const LIFTED_BY_PREFERENCE_REJOIN: readonly SuppressionReason[] = [
+  'unsubscribed',
+  'complaint',
+  'erased',
+];
 
 /** Per reason, as `confirmationLifts`: a bounce beneath a complaint stays when the complaint is lifted. */
 export function preferenceRejoinLifts(reason: SuppressionReason): boolean {
-  return LIFTED_BY_PREFERENCE_REJOIN.has(reason);
+  return LIFTED_BY_PREFERENCE_REJOIN.includes(reason);
 }
 
 /**

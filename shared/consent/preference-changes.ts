@@ -4,7 +4,7 @@ import { transactWithRetry } from '../campaigns/transactions';
 import { type Contact, findContact } from '../contacts/contacts';
 import { InvalidLinkError, ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import { findConsentText } from '../lists/consent-texts';
+import { cachedWording } from '../lists/catalogue-cache';
 import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { authorityOfMethod, mayRejoinFromPreferencePage } from './consent-authority';
@@ -12,6 +12,7 @@ import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail 
 import type { ConsentEvidence, ConsentMethod } from './consent-events';
 import type { Subscription } from './subscriptions';
 import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
+import { rejoinListUnread } from './unread-changes';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -54,7 +55,8 @@ export async function resubscribe(
   if (request.previous?.status === 'confirmed') return 'already-subscribed';
   const now = deps.now?.() ?? new Date();
   const { version, locale } = request.wordingShown;
-  const wording = await findConsentText(deps.access, request.listId, locale, version);
+  // Versions never change once written: the process cache holds the one the page showed (catalogue-cache.ts).
+  const wording = await cachedWording(deps.access, request.listId, locale, version);
   if (wording === undefined) {
     throw new ValidationError('The form is not valid; reload the page.', [
       { path: 'body.consentTextVersion', message: 'is not a wording of this list' },
@@ -106,6 +108,54 @@ export async function resubscribe(
   );
   await writeUnlessErasing(deps, contact.contactId, items);
   return 'resubscribed';
+}
+
+/**
+ * Subscribing again as one transaction with no read before it (issue 17): the transaction's conditions
+ * (unread-changes.ts `rejoinListUnread`) stand in for what `resubscribe` reads. The address's hash comes
+ * back with the page's form (the key of its suppression, which only the contact's item holds), and the
+ * transaction holds only while the contact's item still has it. `decide-after-reading` when anything is
+ * not as that transaction assumes (the wording version unknown to this process, the list already
+ * confirmed in another tab, a suppression to lift, the address changed, the contact erased): nothing was
+ * written, and the caller reads and decides through `resubscribe`, which answers as before.
+ */
+export async function resubscribeUnread(
+  deps: PreferenceChangeDependencies,
+  request: {
+    contactId: string;
+    emailHash: string;
+    listId: string;
+    wordingShown: { version: number; locale: Locale };
+    evidence: ConsentEvidence;
+    link: { mintedFor: number };
+  },
+): Promise<'resubscribed' | 'decide-after-reading'> {
+  const { version, locale } = request.wordingShown;
+  const wording = await cachedWording(deps.access, request.listId, locale, version);
+  if (wording === undefined) return 'decide-after-reading';
+  const now = deps.now?.() ?? new Date();
+  const items: TransactItem[] = [];
+  rejoinListUnread(
+    deps.access,
+    items,
+    {
+      authority: 'preference-link',
+      contactId: request.contactId,
+      listId: request.listId,
+      emailHash: request.emailHash,
+      consentText: { version: wording.version, sha256: wording.sha256, locale: wording.locale },
+      link: request.link,
+      evidence: request.evidence,
+    },
+    now,
+  );
+  try {
+    await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+    return 'resubscribed';
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return 'decide-after-reading';
+    throw error;
+  }
 }
 
 /** Writes `items`; a contact being erased answers as after the erasure: its link is dead. */

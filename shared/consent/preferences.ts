@@ -1,5 +1,6 @@
 import { type Contact, findContact } from '../contacts/contacts';
 import type { Locale } from '../i18n/locales';
+import { rememberWording } from '../lists/catalogue-cache';
 import { type ConsentText, currentConsentText } from '../lists/consent-texts';
 import { findList } from '../lists/lists';
 import type { TableAccess } from '../table-access';
@@ -45,6 +46,8 @@ export async function loadPreferences(
           ? undefined
           : ((await currentConsentText(access, list.listId, locale)) ??
             (await currentConsentText(access, list.listId, 'en')));
+      // Kept for the "subscribe again" this page offers: posted back, it finds the version unread.
+      if (wording !== undefined) rememberWording(access, wording);
       return {
         listId: list.listId,
         name: (list.texts[locale] ?? list.texts.en).name,

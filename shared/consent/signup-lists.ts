@@ -1,46 +1,17 @@
 import { ValidationError } from '../errors';
 import type { Locale } from '../i18n/locales';
-import { type ConsentText, currentConsentText, findConsentText } from '../lists/consent-texts';
-import { findList, type MailingList } from '../lists/lists';
+import { cachedCurrentWording, cachedList, cachedWording } from '../lists/catalogue-cache';
+import type { ConsentText } from '../lists/consent-texts';
+import type { MailingList } from '../lists/lists';
 import type { TableAccess } from '../table-access';
 import type { WordingEvidenceKind } from './consent-events';
 
 /**
- * What a signup request may read: the lists it names and their consent wording, and only through a
- * cache kept in the process for a few seconds, so a request usually reads nothing at all and its time
- * depends on no one's data. A list or wording changed by the operator is seen within
- * `CATALOGUE_TTL_MS`. What is not found is not cached (a list created a moment ago is found at once);
- * the stream consumer reads each list again, uncached, for what it does (shared/consent/signup-processing.ts).
+ * What a signup request may read: the lists it names and their consent wording, and only through the
+ * process cache (shared/lists/catalogue-cache.ts), so a request usually reads nothing at all and its time
+ * depends on no one's data; the stream consumer reads each list again, uncached, for what it does
+ * (shared/consent/signup-processing.ts).
  */
-
-export const CATALOGUE_TTL_MS = 15_000;
-/** Lists and wording versions are few; a bound keeps a flood of distinct names from growing the map. */
-const CATALOGUE_MAX_ENTRIES = 2_000;
-
-const catalogue = new Map<string, { value: unknown; until: number }>();
-
-async function cached<T>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
-  const hit = catalogue.get(key);
-  if (hit !== undefined && hit.until > Date.now()) return hit.value as T;
-  const value = await read();
-  if (value === undefined) return undefined;
-  if (catalogue.size >= CATALOGUE_MAX_ENTRIES) catalogue.clear();
-  catalogue.set(key, { value, until: Date.now() + CATALOGUE_TTL_MS });
-  return value;
-}
-
-const cachedList = (access: TableAccess, listId: string) =>
-  cached(`${access.tableName}\u0000list\u0000${listId}`, () => findList(access, listId));
-
-const cachedCurrentWording = (access: TableAccess, listId: string, locale: Locale) =>
-  cached(`${access.tableName}\u0000current\u0000${listId}\u0000${locale}`, () =>
-    currentConsentText(access, listId, locale),
-  );
-
-const cachedWording = (access: TableAccess, listId: string, locale: Locale, version: number) =>
-  cached(`${access.tableName}\u0000wording\u0000${listId}\u0000${locale}\u0000${version}`, () =>
-    findConsentText(access, listId, locale, version),
-  );
 
 export interface ListToJoin {
   list: MailingList;

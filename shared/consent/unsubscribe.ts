@@ -167,27 +167,71 @@ export async function unsubscribe(
 export async function unsubscribeFromList(
   deps: UnsubscribeDependencies,
   request: ListUnsubscribeRequest,
-): Promise<UnsubscribeResult | { kind: 'not-subscribed' }> {
+): Promise<ListUnsubscribeResult> {
+  return (await unsubscribeFromListAlongside(deps, request, [])).result;
+}
+
+type ListUnsubscribeResult = UnsubscribeResult | { kind: 'not-subscribed' };
+
+/**
+ * What became of the items of another change carried in the leave's transaction: `written` with it,
+ * `refused` by their own condition (nothing of theirs to write), or `not-carried` (the leave wrote
+ * nothing, or took the checked form): the caller writes them on its own.
+ */
+export type AlongsideOutcome = 'written' | 'refused' | 'not-carried';
+
+/**
+ * `unsubscribeFromList` with the items of another change of the same request in its transaction (the
+ * opt-out of sale a browser's Global Privacy Control signal carries with a preference-page choice,
+ * shared/contacts/do-not-sell.ts), so the request stays one transaction with no read. Their own
+ * conditions decide them: refused, they are dropped and the leave is written alone. They ride only in the
+ * held form, which does not touch the contact's item (a transaction writes an item once).
+ */
+export async function unsubscribeFromListAlongside(
+  deps: UnsubscribeDependencies,
+  request: ListUnsubscribeRequest,
+  alongside: TransactItems,
+): Promise<{ result: ListUnsubscribeResult; alongside: AlongsideOutcome }> {
   const now = deps.now?.() ?? new Date();
+  let riding = alongside;
+  let carried: AlongsideOutcome = 'not-carried';
   for (let attempt = 1; ; attempt++) {
-    const held = await withdrawal(deps, request, 'held', now);
-    if (held.kind === 'refused' && held.item !== undefined && !expires(held.item)) {
-      return { kind: 'already-unsubscribed' };
+    const held = await withdrawal(deps, request, 'held', now, riding);
+    if (held.kind === 'alongside-refused') {
+      [riding, carried] = [[], 'refused'];
+      continue;
     }
-    const outcome = held.kind === 'refused' ? await withdrawal(deps, request, 'checked', now) : held;
-    if (outcome.kind === 'written') {
-      deps.logger.info('unsubscribed', { method: request.method, scope: 'list', lists: 1 });
-      return { kind: 'unsubscribed', changedListIds: [request.scope.listId] };
-    }
-    if (outcome.kind === 'contact-refused') return unsubscribeAfterReading(deps, request);
-    if (outcome.kind === 'refused') {
-      return outcome.item === undefined && request.requireSubscription
-        ? { kind: 'not-subscribed' }
-        : { kind: 'already-unsubscribed' };
-    }
+    if (held.kind === 'written' && riding.length > 0) carried = 'written';
+    const decided = await decideAfterHeld(deps, request, held, now);
+    if (decided.kind !== 'conflict') return { result: decided, alongside: carried };
     // Another change to the same items at the same moment: decide again.
-    if (attempt >= 3) throw outcome.error;
+    if (attempt >= 3) throw decided.error;
   }
+}
+
+/** The answer once the held transaction is answered, through the checked form where it was refused. */
+async function decideAfterHeld(
+  deps: UnsubscribeDependencies,
+  request: ListUnsubscribeRequest,
+  held: WithdrawalOutcome,
+  now: Date,
+): Promise<ListUnsubscribeResult | Extract<WithdrawalOutcome, { kind: 'conflict' }>> {
+  if (held.kind === 'refused' && held.item !== undefined && !expires(held.item)) {
+    return { kind: 'already-unsubscribed' };
+  }
+  const outcome = held.kind === 'refused' ? await withdrawal(deps, request, 'checked', now) : held;
+  if (outcome.kind === 'written') {
+    deps.logger.info('unsubscribed', { method: request.method, scope: 'list', lists: 1 });
+    return { kind: 'unsubscribed', changedListIds: [request.scope.listId] };
+  }
+  if (outcome.kind === 'contact-refused') return unsubscribeAfterReading(deps, request);
+  if (outcome.kind === 'refused') {
+    return outcome.item === undefined && request.requireSubscription
+      ? { kind: 'not-subscribed' }
+      : { kind: 'already-unsubscribed' };
+  }
+  if (outcome.kind === 'alongside-refused') throw new Error('the checked form carries nothing alongside');
+  return outcome;
 }
 
 type WithdrawalOutcome =
@@ -195,6 +239,8 @@ type WithdrawalOutcome =
   /** The subscription's condition failed; `item` is the subscription as it was, if on file. */
   | { kind: 'refused'; item: Record<string, unknown> | undefined }
   | { kind: 'contact-refused' }
+  /** An item carried alongside was refused by its own condition (`unsubscribeFromListAlongside`). */
+  | { kind: 'alongside-refused' }
   | { kind: 'conflict'; error: TransactionCanceledException };
 
 const expires = (item: Record<string, unknown>) => table.timeToLiveAttribute in item;
@@ -205,6 +251,7 @@ async function withdrawal(
   request: ListUnsubscribeRequest,
   form: 'held' | 'checked',
   now: Date,
+  alongside: TransactItems = [],
 ): Promise<WithdrawalOutcome> {
   const items: TransactItems = form === 'checked' ? [contactStillHeld(deps.access, request.contactId)] : [];
   withdrawFromList(
@@ -227,12 +274,17 @@ async function withdrawal(
   const counted =
     request.campaignId && campaignCounterIncrement(deps.access, request.campaignId, { unsubscribed: 1 });
   if (counted) items.push(counted);
+  const carriedFrom = items.length;
+  items.push(...alongside);
   try {
     await deps.access.documents.send(new TransactWriteCommand({ TransactItems: items }));
     return { kind: 'written' };
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
+    if (reasons.slice(carriedFrom).some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+      return { kind: 'alongside-refused' };
+    }
     if (form === 'checked' && reasons[0]?.Code === 'ConditionalCheckFailed')
       return { kind: 'contact-refused' };
     const subscription = reasons[form === 'checked' ? 1 : 0];

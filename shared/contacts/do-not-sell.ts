@@ -3,6 +3,7 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { type ConsentAuthority, saleChoiceOnRecord } from '../consent/consent-authority';
 import { changeContactConsent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
+import { optOutOfSaleUnread } from '../consent/unread-changes';
 import type { TableAccess } from '../table-access';
 import { type Contact, type DoNotSellSource, findContact } from './contacts';
 
@@ -12,8 +13,8 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
  * CCPA's opt-out of the sale or sharing of personal information, held on the contact itself (`doNotSell`,
  * with where it came from and when), so the export shows it as part of the contact. Three ways set it: the
  * person on the preference page, the operator through the admin API, and a browser's Global Privacy
- * Control signal (`Sec-GPC: 1`) on a signup request. GPC only ever sets it: the signal's absence is not a
- * choice to lift it.
+ * Control signal (`Sec-GPC: 1`) on a signup request or with any choice on the preference page. GPC only
+ * ever sets it: the signal's absence is not a choice to lift it.
  */
 
 /** The contact fields that record a do-not-sell choice. */
@@ -98,4 +99,56 @@ function saleChoice(
     now,
   );
   return items;
+}
+
+/**
+ * The opt-out a browser's Global Privacy Control signal carries, as transaction items decided by
+ * conditions, not by a read (consent/unread-changes.ts): written only where the contact exists and the
+ * choice is not on record (`saleChoiceOnRecord`), so a signal sent with every choice is recorded once.
+ * The preference page's leave of one list carries them in its own transaction (consent/unsubscribe.ts).
+ */
+export function signalOptOutItems(
+  access: TableAccess,
+  contactId: string,
+  evidence: ConsentEvidence,
+  now: Date,
+): TransactItem[] {
+  const items: TransactItem[] = [];
+  const source = 'global-privacy-control';
+  optOutOfSaleUnread(
+    access,
+    items,
+    {
+      authority: authorityOfSource[source],
+      contactId,
+      source,
+      event: { kind: 'sale-opted-out', method: 'preference-page', legalBasis: 'consent', evidence },
+    },
+    now,
+  );
+  return items;
+}
+
+/**
+ * The signal's opt-out in a transaction of its own, with no read: `unchanged` when the transaction's
+ * condition says it is on record already (or the contact is gone: a later step of the request says so).
+ */
+export async function recordSignalOptOut(
+  access: TableAccess,
+  contactId: string,
+  evidence: ConsentEvidence,
+  now = new Date(),
+): Promise<'changed' | 'unchanged'> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const items = signalOptOutItems(access, contactId, evidence, now);
+      await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'changed';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return 'unchanged';
+      // Another write to the contact at the same moment: try again.
+      if (attempt >= 3) throw error;
+    }
+  }
 }

@@ -20,6 +20,7 @@ import { countOpen } from '../../shared/tracking/open-counting';
 import { publicAppFor } from '../support/apps';
 import { givenConfirmedSignup } from '../support/confirmed-signup';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
+import { formPosting } from '../support/html-form';
 import { sentMailTo } from '../support/sent-mail';
 import { testStreamReader, untilOpensCounted, untilRequestsProcessed } from '../support/stream';
 import { createTestRuntime } from '../support/test-runtime';
@@ -348,6 +349,93 @@ describe('hot paths: one write (or one transaction), no read', () => {
     });
     expect(foreign.status).toBe(400);
     expect((await recordsOf(runtime, subscriber.email))?.subscriptions.has('someone-elses')).toBe(false);
+  });
+
+  const preferencesToken = (contactId: string) =>
+    createTokenSigner(runtime.config.signingKeys).sign('preferences', { contactId });
+  const postPreferences = (app: ReturnType<typeof publicAppFor>, body: URLSearchParams, gpc = false) =>
+    app.request('/v1/preferences', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(gpc ? { 'sec-gpc': '1' } : {}),
+      },
+      body: body.toString(),
+    });
+  /** The commands sent before the first transaction, and how many transactions in all. */
+  const beforeFirstTransaction = (sent: string[]) => sent.slice(0, sent.indexOf('TransactWriteItemsCommand'));
+  const transactionCount = (sent: string[]) =>
+    sent.filter((name) => name === 'TransactWriteItemsCommand').length;
+  const eventKinds = async (contactId: string, kinds: string[]) =>
+    (await listConsentEvents(accessOf(runtime), contactId, { limit: 50 })).events
+      .filter((event) => kinds.includes(event.kind))
+      .map((event) => event.kind);
+
+  it("the preference page's “subscribe again”, posted from the page's own form, is one TransactWriteItems with no read before it", async () => {
+    const subscriber = await givenSubscriber();
+    const token = preferencesToken(subscriber.contactId);
+    const app = publicAppFor(runtime);
+    await postPreferences(app, new URLSearchParams({ token, action: 'unsubscribe', listId: 'floor-news' }));
+    const page = await (await app.request(`/v1/preferences?token=${token}`)).text();
+
+    const counting = countingRuntime(runtime);
+    const response = await postPreferences(
+      publicAppFor(counting.runtime),
+      formPosting(page, { action: 'resubscribe', listId: 'floor-news' }),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Done: you are subscribed to');
+    // The page shown afterwards is read after the write; nothing is read before it.
+    expect(counting.sent[0]).toBe('TransactWriteItemsCommand');
+    expect(transactionCount(counting.sent)).toBe(1);
+    expect(counting.transactions[0]).toEqual([
+      'Update SUBSCRIPTION#floor-news',
+      expect.stringMatching(/^Put CONSENT#/),
+      'Update PROFILE',
+      'ConditionCheck SUPPRESSION',
+    ]);
+    const records = await recordsOf(runtime, subscriber.email);
+    expect(records?.subscriptions.get('floor-news')).toMatchObject({
+      status: 'confirmed',
+      pendingOptIn: null,
+    });
+    expect(records?.subscriptions.get('floor-news')?.consentText).toMatchObject({ version: 1, locale: 'en' });
+    expect(await eventKinds(subscriber.contactId, ['resubscribed'])).toEqual(['resubscribed']);
+  });
+
+  it('a leave posted with Global Privacy Control is one TransactWriteItems: the leave and the opt-out of sale, no read before it', async () => {
+    const subscriber = await givenSubscriber();
+    const token = preferencesToken(subscriber.contactId);
+    const leave = new URLSearchParams({ token, action: 'unsubscribe', listId: 'floor-news' });
+    const counting = countingRuntime(runtime);
+    const response = await postPreferences(publicAppFor(counting.runtime), leave, true);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Done: you are unsubscribed from');
+    expect(counting.sent[0]).toBe('TransactWriteItemsCommand');
+    expect(transactionCount(counting.sent)).toBe(1);
+    expect(counting.transactions[0]).toEqual([
+      'Update SUBSCRIPTION#floor-news',
+      expect.stringMatching(/^Put CONSENT#/),
+      'Update PROFILE',
+      expect.stringMatching(/^Put CONSENT#/),
+    ]);
+    const records = await recordsOf(runtime, subscriber.email);
+    expect(records?.contact).toMatchObject({ doNotSell: true, doNotSellSource: 'global-privacy-control' });
+    expect(records?.subscriptions.get('floor-news')?.status).toBe('unsubscribed');
+    expect((await eventKinds(subscriber.contactId, ['unsubscribed', 'sale-opted-out'])).sort()).toEqual([
+      'sale-opted-out',
+      'unsubscribed',
+    ]);
+
+    // Sent again (the opt-out on record, the list left): nothing is read first, nothing recorded twice.
+    counting.sent.length = 0;
+    const again = await postPreferences(publicAppFor(counting.runtime), leave, true);
+    expect(again.status).toBe(200);
+    expect(beforeFirstTransaction(counting.sent)).toEqual([]);
+    expect((await eventKinds(subscriber.contactId, ['unsubscribed', 'sale-opted-out'])).sort()).toEqual([
+      'sale-opted-out',
+      'unsubscribed',
+    ]);
   });
 
   describe('one-click where the subscription alone cannot vouch for the contact: the checked transaction', () => {

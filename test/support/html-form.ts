@@ -30,6 +30,27 @@ const textOf = (node: MarkupNode): string =>
 export function parseForm(html: string): ParsedForm {
   const form = elementsOf(parseDocument(html) as MarkupNode).find((element) => element.name === 'form');
   if (form === undefined) throw new Error('the page has no form');
+  return parsedForm(form);
+}
+
+/**
+ * What a browser posts from the form of a page with several (the preference page: a form per button)
+ * whose hidden fields hold every one of `fields` (`{ action: 'resubscribe', listId: 'news' }`).
+ */
+export function formPosting(html: string, fields: Record<string, string>): URLSearchParams {
+  const forms = elementsOf(parseDocument(html) as MarkupNode)
+    .filter((element) => element.name === 'form')
+    .map(parsedForm);
+  const form = forms.find(({ inputs }) =>
+    Object.entries(fields).every(([name, value]) =>
+      inputs.some((input) => input.type === 'hidden' && input.name === name && input.value === value),
+    ),
+  );
+  if (form === undefined) throw new Error(`the page has no form with ${JSON.stringify(fields)}`);
+  return submittedFields(form, {}, []);
+}
+
+function parsedForm(form: MarkupNode): ParsedForm {
   const elements = elementsOf(form);
   return {
     action: form.attribs?.action ?? '',

@@ -51,6 +51,8 @@ const actionForm = (
   label: string,
   listId?: string,
   wording?: Pick<ConsentText, 'version' | 'locale'>,
+  /** "Subscribe again": the address's keyed hash, so the change is written with no read (docs/unsubscribe.md). */
+  emailHash?: string,
 ) =>
   html`<form method="post" action="preferences">
 <input type="hidden" name="token" value="${token}">
@@ -64,6 +66,7 @@ ${
     : html`<input type="hidden" name="consentTextVersion" value="${wording.version}">
 <input type="hidden" name="consentTextLocale" value="${wording.locale}">`
 }
+${emailHash === undefined ? '' : html`<input type="hidden" name="emailHash" value="${emailHash}">`}
 <button type="submit">${label}</button>
 </form>`;
 
@@ -107,7 +110,12 @@ const addressLine = (locale: Locale, preferences: Preferences, linkWidens: boole
 <p>${m.earlierAddressNote}</p>`;
 };
 
-function listItem(token: string, locale: Locale, list: ListPreference, linkWidens: boolean) {
+function listItem(
+  page: { token: string; locale: Locale; emailHash: string },
+  list: ListPreference,
+  linkWidens: boolean,
+) {
+  const { token, locale } = page;
   const m = messagesFor(locale).preferences;
   const action =
     list.status !== 'unsubscribed'
@@ -115,7 +123,7 @@ function listItem(token: string, locale: Locale, list: ListPreference, linkWiden
       : list.wording === null || !linkWidens
         ? ''
         : html`<p>${m.resubscribeWording} “${list.wording.text}”</p>
-${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId, list.wording)}`;
+${actionForm(token, locale, 'resubscribe', m.resubscribe, list.listId, list.wording, page.emailHash)}`;
   return html`<li>
 <p><strong>${list.name}</strong>: ${m.statuses[list.status]}</p>
 <p>${m.listTracking[list.trackingMode]}</p>
@@ -162,7 +170,7 @@ ${addressLine(locale, preferences, linkWidens)}
 ${options.notice === undefined ? '' : html`<p role="status"><strong>${options.notice}</strong></p>`}
 ${preferences.lists.length === 0 ? html`<p>${m.noLists}</p>` : ''}
 <ul>
-${preferences.lists.map((list) => listItem(token, locale, list, linkWidens))}
+${preferences.lists.map((list) => listItem({ token, locale, emailHash: contact.emailHash }, list, linkWidens))}
 </ul>
 ${anySubscribed || !contact.marketingOptOut ? actionForm(token, locale, 'unsubscribe-all', m.unsubscribeAll) : html`<p>${m.allMarketingStopped}</p>`}
 ${trackingSection(options, contact.trackingConsent, linkWidens)}

@@ -1,9 +1,13 @@
 import type { ConsentEvidence } from '../../../shared/consent/consent-events';
-import { resubscribe, setTrackingConsent } from '../../../shared/consent/preference-changes';
+import {
+  resubscribe,
+  resubscribeUnread,
+  setTrackingConsent,
+} from '../../../shared/consent/preference-changes';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
 import { trackingWording } from '../../../shared/consent/tracking-wording';
-import { unsubscribe } from '../../../shared/consent/unsubscribe';
-import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
+import { unsubscribe, unsubscribeFromListAlongside } from '../../../shared/consent/unsubscribe';
+import { recordSignalOptOut, setDoNotSell, signalOptOutItems } from '../../../shared/contacts/do-not-sell';
 import { InvalidLinkError, ValidationError } from '../../../shared/errors';
 import { contactMessagesFor } from '../../../shared/i18n/contact-messages';
 import type { Locale } from '../../../shared/i18n/locales';
@@ -38,6 +42,7 @@ export interface PreferenceChoice {
     listId?: string | undefined;
     consentTextVersion?: number | undefined;
     consentTextLocale?: Locale | undefined;
+    emailHash?: string | undefined;
   };
   locale: Locale;
   evidence: ConsentEvidence;
@@ -69,7 +74,7 @@ const unsubscribeAll: Step = async (deps, { contactId, locale, evidence }) => {
   return result.kind === 'unsubscribed' ? noticesOf(locale).unsubscribedAll : undefined;
 };
 
-const subscribeAgain: Step = async (deps, { form, locale, evidence, link }, { before, chosen }) => {
+const subscribeAgainAsRead: Step = async (deps, { form, locale, evidence, link }, { before, chosen }) => {
   if (chosen === undefined) return undefined; // the schema requires a list for this action
   const result = await resubscribe(deps, {
     contact: before.contact,
@@ -113,7 +118,7 @@ const tracking: Step = async (deps, { form, locale, evidence, link }, { before }
 const steps: Record<PreferenceChoice['form']['action'], Step> = {
   // Answered before (preferences.ts): the schema requires a list for this action.
   unsubscribe: async () => undefined,
-  resubscribe: subscribeAgain,
+  resubscribe: subscribeAgainAsRead,
   'unsubscribe-all': unsubscribeAll,
   'tracking-on': tracking,
   'tracking-off': tracking,
@@ -134,4 +139,61 @@ export async function applyPreferenceChoice(
   if (listId !== undefined && chosen === undefined) throw notOneOfYours();
   const notice = await steps[choice.form.action](deps, choice, { before, chosen });
   return notice ?? noticesOf(choice.locale).nothingChanged;
+}
+
+/**
+ * "Subscribe again": one transaction with no read before it when the page's form names the address's hash
+ * (shared/consent/preference-changes.ts `resubscribeUnread`); the notice names the list from the page read
+ * after it. Without the hash (a page from before it), or when the transaction's conditions refuse, the
+ * choice is read and decided as every other (`applyPreferenceChoice`), with the same answers as before.
+ */
+export async function subscribeAgain(
+  deps: PreferencesDependencies,
+  choice: PreferenceChoice,
+): Promise<string | ((preferences: Preferences) => string)> {
+  const { form, locale } = choice;
+  if (form.emailHash !== undefined && form.listId !== undefined && form.consentTextVersion !== undefined) {
+    const result = await resubscribeUnread(deps, {
+      contactId: choice.contactId,
+      emailHash: form.emailHash,
+      listId: form.listId,
+      wordingShown: { version: form.consentTextVersion, locale: form.consentTextLocale ?? locale },
+      evidence: choice.evidence,
+      link: choice.link,
+    });
+    if (result === 'resubscribed') {
+      return (preferences) =>
+        noticesOf(locale).resubscribed(preferences.lists.find((l) => l.listId === form.listId)?.name ?? '');
+    }
+  }
+  return applyPreferenceChoice(deps, choice);
+}
+
+/**
+ * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks that
+ * the list is one of the person's, which the page read used to. A browser's Global Privacy Control signal
+ * (`signal`) rides in the same transaction, written only if not on record. True when something changed.
+ */
+export async function leaveOneList(
+  deps: PreferencesDependencies,
+  leave: { contactId: string; listId: string; evidence: ConsentEvidence; signal: boolean },
+): Promise<boolean> {
+  const { contactId, evidence, signal } = leave;
+  const alongside = signal ? signalOptOutItems(deps.access, contactId, evidence, new Date()) : [];
+  const { result, alongside: carried } = await unsubscribeFromListAlongside(
+    deps,
+    {
+      contactId,
+      scope: { kind: 'list', listId: leave.listId },
+      method: 'preference-page',
+      evidence,
+      requireSubscription: true,
+    },
+    alongside,
+  );
+  // Not carried (the leave wrote nothing, or took its checked form): on its own, before the answer.
+  if (signal && carried === 'not-carried') await recordSignalOptOut(deps.access, contactId, evidence);
+  if (result.kind === 'unknown-contact') throw new InvalidLinkError();
+  if (result.kind === 'not-subscribed') throw notOneOfYours();
+  return result.kind === 'unsubscribed';
 }

@@ -1,8 +1,6 @@
 import { linkReachesThePerson } from '../../../shared/consent/consent-authority';
-import type { ConsentEvidence } from '../../../shared/consent/consent-events';
 import { loadPreferences, type Preferences } from '../../../shared/consent/preferences';
-import { unsubscribeFromList } from '../../../shared/consent/unsubscribe';
-import { setDoNotSell } from '../../../shared/contacts/do-not-sell';
+import { recordSignalOptOut } from '../../../shared/contacts/do-not-sell';
 import { InvalidLinkError } from '../../../shared/errors';
 import { createRouter, defineRoute } from '../../../shared/http/create-api';
 import { htmlResponse, humanFacingPage } from '../../../shared/http/human-facing';
@@ -14,9 +12,10 @@ import * as z from '../../../shared/validation/zod';
 import { preferencesPage } from '../pages/preference-pages';
 import {
   applyPreferenceChoice,
-  notOneOfYours,
+  leaveOneList,
   type PreferencesDependencies,
   preferenceActions,
+  subscribeAgain,
 } from './preference-choices';
 
 export type { PreferencesDependencies };
@@ -64,6 +63,12 @@ const updateRoute = defineRoute({
               // The wording the page showed next to "subscribe again": what the person agrees to.
               consentTextVersion: z.coerce.number().int().positive().optional(),
               consentTextLocale: z.enum(supportedLocales).optional(),
+              // "Subscribe again": the keyed hash of the address the page was shown for, the key of its
+              // suppression, so the change needs no read (a stale or forged one only makes it read first).
+              emailHash: z
+                .string()
+                .regex(/^[0-9a-f]{64}$/)
+                .optional(),
             })
             .refine(
               (form) => !['unsubscribe', 'resubscribe'].includes(form.action) || form.listId !== undefined,
@@ -118,22 +123,6 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
     locale: Locale,
     notice?: string | ((preferences: Preferences) => string),
   ) => pageNow(deps, { token, link, locale }, notice);
-  /**
-   * Leaving one list: one transaction, no read before it (docs/unsubscribe.md). Its condition checks
-   * that the list is one of the person's, which the page read used to.
-   */
-  const leaveList = async (contactId: string, listId: string, evidence: ConsentEvidence) => {
-    const result = await unsubscribeFromList(deps, {
-      contactId,
-      scope: { kind: 'list', listId },
-      method: 'preference-page',
-      evidence,
-      requireSubscription: true,
-    });
-    if (result.kind === 'unknown-contact') throw new InvalidLinkError();
-    if (result.kind === 'not-subscribed') throw notOneOfYours();
-    return result.kind === 'unsubscribed';
-  };
 
   return createRouter()
     .openapi(viewRoute, async (c) => {
@@ -155,24 +144,33 @@ export function preferencesRoutes(deps: PreferencesDependencies) {
       c.header('Cache-Control', 'no-store');
       // A browser sending Global Privacy Control opts out of sale with any choice made here (once); the
       // sale buttons are the person's own explicit choice and record themselves (do-not-sell.ts).
-      if (evidence.globalPrivacyControl === true && !form.action.startsWith('do-not-sell')) {
-        await setDoNotSell(deps.access, target.contactId, true, 'global-privacy-control', evidence);
-      }
+      const signal = evidence.globalPrivacyControl === true && !form.action.startsWith('do-not-sell');
       if (form.action === 'unsubscribe' && form.listId !== undefined) {
-        const left = await leaveList(target.contactId, form.listId, evidence);
+        const left = await leaveOneList(deps, {
+          contactId: target.contactId,
+          listId: form.listId,
+          evidence,
+          signal,
+        });
         const named = (preferences: Preferences) =>
           messagesFor(locale).preferences.notices.unsubscribed(
             preferences.lists.find((l) => l.listId === form.listId)?.name ?? '',
           );
         return c.html(await render(form.token, target, locale, left ? named : undefined), 200);
       }
-      const notice = await applyPreferenceChoice(deps, {
+      // Written in a transaction of its own, with no read either (it cannot share the contact's item).
+      if (signal) await recordSignalOptOut(deps.access, target.contactId, evidence);
+      const choice = {
         contactId: target.contactId,
         form,
         locale,
         evidence,
         link: { mintedFor: target.gen ?? 0 },
-      });
+      };
+      const notice =
+        form.action === 'resubscribe'
+          ? await subscribeAgain(deps, choice)
+          : await applyPreferenceChoice(deps, choice);
       return c.html(await render(form.token, target, locale, notice), 200);
     });
 }
