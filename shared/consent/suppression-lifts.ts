@@ -35,7 +35,7 @@ export interface OperatorSuppressionLift {
  * it stays, suppression-rule.ts), and the contact holding the address gets a `suppression-lifted` event,
  * in the caller's transaction. Any other suppression is refused (consent-authority.ts `operatorMayLift`):
  * only the person's confirmed opt-in lifts those. The write is conditioned on the entry as read, so an
- * erasure that replaced the block meanwhile fails it.
+ * erasure meanwhile (which adds `erased` and strips the block's address and note) fails it.
  */
 export function liftOperatorSuppression(
   access: TableAccess,
@@ -84,7 +84,7 @@ const LIFTED_BY = {
  * transaction, with a `suppression-lifted` event naming them; the others stay on the entry
  * (suppression-rule.ts: a bounce beneath a complaint still stops every email); nothing when the rule keeps
  * every reason. The write holds only if the suppression is still the one read (a complaint or the
- * erasure's own `erased` may replace it meanwhile), and only if the contact's erasure has not begun: an
+ * erasure's own `erased` may be added meanwhile), and only if the contact's erasure has not begun: an
  * erasure writes its suppression first and deletes the profile last, so in between the person's click
  * would otherwise lift the `erased` entry and leave the address, its contact gone, open to the next
  * import (handbook promise 7).

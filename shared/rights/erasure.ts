@@ -1,15 +1,12 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { transactWithRetry } from '../campaigns/transactions';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { recordConsentEvent } from '../consent/consent-changes';
 import { findContact } from '../contacts/contacts';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
-import { scopeOfReason } from '../data-model/suppression-items';
 import { deleteIdempotencyRecordsOf } from '../idempotency';
 import { newId } from '../ids';
 import type { Logger } from '../log';
 import { deletePublicRequestsAbout } from '../requests/public-requests';
-import { suppressionPut } from '../suppressions/suppressions';
 import { inParts, type TableAccess } from '../table-access';
 import { anonymisedConsentEvent, anonymisedMessage, anonymisedNotice } from './anonymised-records';
 import {
@@ -19,6 +16,7 @@ import {
   countUncountedErasure,
 } from './erasure-count';
 import { findErasureRecord } from './erasure-record';
+import { putErasureSuppression, writeWithErasureSuppression } from './erasure-suppression';
 import { contactPartition } from './export';
 import { anonymiseRightsRequestsOf } from './rights-requests';
 
@@ -27,9 +25,10 @@ import { anonymiseRightsRequestsOf } from './rights-requests';
  * the person: the profile, subscriptions, opens, pending address change, referral counts and the address
  * lookup are deleted; consent events and send records stay, stripped to what proves consent and sending
  * in aggregate (time, kind, method, list, wording version and hash; status, kind, list, campaign); the
- * keyed hash of the address stays on the suppression list (`erased`, scope `all`) so it is never mailed
- * again unless it opts in afresh through double opt-in. docs/rights.md explains each choice; what each
- * kept record keeps is anonymised-records.ts.
+ * keyed hash of the address stays on the suppression list (`erased` added to any reason already there,
+ * each stripped of what identifies the person: erasure-suppression.ts) so it is never mailed again unless
+ * it opts in afresh through double opt-in. docs/rights.md explains each choice; what each kept record
+ * keeps is anonymised-records.ts.
  *
  * Crash-safe and idempotent, in three steps:
  * 1. one transaction: the `erased` suppression, the erasure record (`in-progress`), the anonymised
@@ -104,15 +103,9 @@ async function beginErasure(
 ): Promise<Item> {
   const existing = await findErasureRecord(deps.access, contactId);
   const suppress = (existing?.suppressed ?? request.suppress ?? true) !== false;
-  // Over whatever is there: the operator's block and the address it holds go too (docs/rights.md).
-  const suppression = suppressionPut(
-    deps.access,
-    { emailHash, reason: 'erased', scope: scopeOfReason.erased, createdAt: now.toISOString() },
-    'anything',
-  );
   if (existing !== undefined) {
-    // A re-run: the record and the ledger event exist; make sure the suppression does too.
-    if (suppress) await deps.access.documents.send(new PutCommand(suppression.Put));
+    // A re-run: the record and the ledger event exist; make sure the suppression is written too.
+    await putErasureSuppression(deps.access, { emailHash, suppress, at: now.toISOString() });
     // Begun by a version before the count of erasures (a crash then, a rollback): counted before this
     // run's scan of the partition, as step 1 counts a new one (erasure-count.ts).
     if (existing[COUNTED_ATTRIBUTE] !== true) await countUncountedErasure(deps.access, contactId);
@@ -150,9 +143,7 @@ async function beginErasure(
     },
     now,
   );
-  // Retried on conflicts only: concurrent erasures all update the one count.
-  await transactWithRetry(deps.access, [
-    ...(suppress ? [suppression] : []),
+  const items: TransactItem[] = [
     {
       Put: {
         TableName: deps.access.tableName,
@@ -164,7 +155,8 @@ async function beginErasure(
     // Written without personal data in the first place.
     ...ledger.map((item) => withAnonymisedAt(item, now.toISOString())),
     countErasureBegun(deps.access),
-  ]);
+  ];
+  await writeWithErasureSuppression(deps.access, { emailHash, suppress, at: now.toISOString() }, items);
   return record;
 }
 

@@ -8,6 +8,7 @@ import { scopeOfReason } from '../data-model/suppression-items';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import { AppError, ConflictError, NotFoundError, RefusedError, ValidationError } from '../errors';
 import type { TableAccess } from '../table-access';
+import { suppressionWith } from './suppression-rule';
 import {
   findSuppression,
   type Suppression,
@@ -18,7 +19,7 @@ import {
 
 /**
  * The operator's own suppressions (docs/suppressions.md): block an address or a contact (`admin`, scope
- * `all`, with a note), list the suppression list by reason, and lift an `admin` block again. A bounce, a
+ * `all`, with a note; over any other reason, which stands beneath it), list the suppression list by reason, and lift an `admin` block again. A bounce, a
  * complaint, an unsubscribe or an erasure is never lifted here: only the person's confirmed opt-in lifts
  * those (consent-authority.ts). The lift goes through the consent owner (consent-changes.ts), which writes
  * the `suppression-lifted` ledger event of the contact holding the address.
@@ -44,11 +45,11 @@ export interface SuppressionView extends Omit<Suppression, 'contactId'> {
 }
 
 export class SuppressionExistsError extends AppError {
-  constructor(existing: Suppression) {
+  constructor() {
     super(
       'conflict',
       'address_already_suppressed',
-      `The address is already suppressed (${existing.reason}); nothing was changed.`,
+      'The address is already blocked by the operator (admin); nothing was changed.',
     );
   }
 }
@@ -83,7 +84,12 @@ async function addressOf(access: TableAccess, target: BlockTarget): Promise<stri
   return contact.email;
 }
 
-/** Blocks an address (`admin`, scope `all`); 409 when it already has a suppression of any reason. */
+/**
+ * Blocks an address (`admin`, scope `all`), added by the one rule (suppression-rule.ts) to whatever
+ * suppression it has: the block takes the top and every other reason stands beneath it, so lifting the
+ * block later leaves a bounce, a complaint, an unsubscribe or an erasure in force. 409 when the address is
+ * already blocked.
+ */
 export async function blockAddress(
   access: TableAccess,
   emailHashSecret: Buffer,
@@ -103,18 +109,18 @@ export async function blockAddress(
   };
   for (let attempt = 1; ; attempt++) {
     const contactId = await contactIdOf(access, emailHash);
+    const read = await findSuppression(access, emailHash);
+    const entry = suppressionWith(read, suppression);
+    if (entry === undefined) throw new SuppressionExistsError();
     try {
       await access.documents.send(
-        new TransactWriteCommand({ TransactItems: blockItems(access, suppression, contactId, now) }),
+        new TransactWriteCommand({ TransactItems: blockItems(access, { entry, read }, contactId, now) }),
       );
-      return { ...suppression, contactId };
+      return { ...entry, contactId };
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const existing = await findSuppression(access, emailHash);
-      if (existing !== undefined) throw new SuppressionExistsError(existing);
-      // The address changed hands meanwhile (a contact created, erased, or its address changed): the
-      // event must go to whoever holds it now, so read again.
-      if (attempt >= 3) throw error;
+      // Another reason reached the address, or the address changed hands (a contact created, erased, or
+      // its address changed): the entry and the event must be decided on what is there now, so read again.
+      if (!(error instanceof TransactionCanceledException) || attempt >= 3) throw error;
     }
   }
 }
@@ -126,14 +132,14 @@ export async function blockAddress(
  */
 function blockItems(
   access: TableAccess,
-  suppression: Suppression,
+  block: { entry: Suppression; read: Suppression | undefined },
   contactId: string | null,
   now: Date,
 ): TransactItem[] {
+  const suppression = block.entry;
   const items: TransactItem[] = [
-    // Never over another reason: replacing a bounce or an erasure, then lifting the block, would open the
-    // address again.
-    suppressionPut(access, suppression, { read: undefined }),
+    // Over the entry as read only: the reasons it held stand beneath the block.
+    suppressionPut(access, suppression, { read: block.read }),
     {
       ConditionCheck: {
         TableName: access.tableName,

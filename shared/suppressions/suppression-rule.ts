@@ -22,7 +22,8 @@ export interface StandingReason {
   sourceEventId?: string;
   /**
    * The operator's block (`admin`, admin-suppressions.ts) holds the address it blocks, its note and the key
-   * that made it; no other reason holds an address. Erasure replaces the entry with one without them.
+   * that made it; no other reason holds an address. Erasure strips the address and the note (and the ids
+   * below) from every reason it finds (shared/rights/anonymised-records.ts `anonymisedSuppression`).
    */
   email?: string;
   note?: string;

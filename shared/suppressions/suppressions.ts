@@ -25,17 +25,17 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 export type StoredSuppression = Suppression;
 
 /**
- * What a suppression's Put may write over: `'anything'` (an erasure), or exactly the entry read (`{ read }`;
- * `{ read: undefined }` where the address must have none yet): a decision taken on that read
- * (suppression-rule.ts) is written only if it still holds.
+ * What a suppression's Put may write over: exactly the entry read (`{ read }`; `{ read: undefined }` where
+ * the address must have none yet): a decision taken on that read (suppression-rule.ts) is written only if
+ * it still holds. No writer replaces an entry blindly, not even erasure (it adds `erased`).
  */
-export type Replaceable = 'anything' | { read: Suppression | undefined };
+export type Replaceable = { read: Suppression | undefined };
 
 /**
  * The one way a suppression is written: its item with its keys, on condition that what is on file is
  * `replacing`. Every writer (bounces and complaints, the operator's block, erasure, an address's opt-out,
- * a carried or re-applied one, a lift) says only what it may replace; what the entry becomes when a
- * reason is added or lifted is suppression-rule.ts's.
+ * a carried or re-applied one, a lift) says only what it read; what the entry becomes when a reason is
+ * added or lifted is suppression-rule.ts's.
  */
 export function suppressionPut(
   access: TableAccess,
@@ -47,7 +47,7 @@ export function suppressionPut(
     Put: {
       TableName: access.tableName,
       Item: { ...keyOf('suppression', { emailHash, createdAt }), entity: 'suppression', ...suppression },
-      ...(replacing === 'anything' ? {} : asReadCondition(replacing.read)),
+      ...asReadCondition(replacing.read),
     },
   };
 }

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processSesEvent, sesEventsDependencies } from '../../functions/ses-events/process-ses-event';
 import { setAccount } from '../../shared/contacts/account-holder';
+import { primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { reapplyOptOuts } from '../../shared/restore/reapply-opt-outs';
+import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { type FeedbackReason, putFeedbackSuppression } from '../../shared/suppressions/ses-feedback';
+import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { accessOf, givenList } from '../support/consent-fixtures';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { tokenIn } from '../support/consent-requests';
 import { restoredCopyOf } from '../support/restored-table';
 import { sentMailTo } from '../support/sent-mail';
@@ -201,6 +204,175 @@ describe('an address with several reasons to be suppressed', () => {
       'complaint_allows_security_notices_only',
     ]);
     expect(await sendThroughTheApi(runtime, moved, securityNotice)).toBe('sent');
+  });
+
+  /** The admin API's answer to `method` on `path`, with a JSON body. */
+  const adminCall = (path: string, method: string, body?: unknown) =>
+    adminRequest(runtime, path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  /** The address's suppression item exactly as stored, every attribute. */
+  async function storedEntry(person: Person) {
+    const { Item } = await runtime.clients.documents.send(
+      new GetCommand({
+        TableName: runtime.config.tableName,
+        Key: primaryKeyOf('suppression', { emailHash: person.emailHash }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
+  }
+
+  /** The person's data the entry must not hold after their erasure: no such attribute, and no such value. */
+  function expectNothingPersonal(entry: Record<string, unknown> | undefined, ...values: string[]) {
+    expect(entry).toBeDefined();
+    const reasons = [entry, ...((entry?.underlying as Record<string, unknown>[]) ?? [])];
+    for (const reason of reasons) {
+      for (const field of ['email', 'note', 'contactId', 'messageId', 'sourceEventId']) {
+        expect(reason, field).not.toHaveProperty(field);
+      }
+    }
+    const stored = JSON.stringify(entry);
+    for (const value of values) expect(stored).not.toContain(value);
+  }
+
+  describe('erasure', () => {
+    it('adds `erased` under a hard bounce and keeps nothing of the person; "subscribe again" after a re-import leaves the bounce', async () => {
+      const person = await givenAccountHolder(runtime, 'erased-bounced');
+      await (await sesReports(person, 'bounce-permanent'))();
+      expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: [] });
+
+      expect((await adminCall(`/admin/v1/contacts/${person.contactId}/erase`, 'POST')).status).toBe(200);
+      expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: ['erased'] });
+      expectNothingPersonal(await storedEntry(person), person.email, person.contactId);
+
+      // The operator imports the person again; their subscription is held until they opt in.
+      const optIn = { at: '2024-03-01T10:00:00Z', source: 'https://crm.example.com/', consentTextVersion: 1 };
+      const imported = await adminCall('/admin/v1/contacts', 'POST', {
+        email: person.email,
+        lists: [{ listId: LIST, optIn }],
+      });
+      expect(imported.status).toBe(201);
+      const again = {
+        ...person,
+        contactId: (await recordsOf(runtime, person.email))?.contact.contactId ?? '',
+      };
+      // They subscribe again from a preference link: their erasure is lifted, the mailbox still bounces.
+      const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', {
+        contactId: again.contactId,
+      });
+      const rejoin = await publicAppFor(runtime).request('/v1/preferences', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          token,
+          action: 'resubscribe',
+          listId: LIST,
+          consentTextVersion: '1',
+          consentTextLocale: 'en',
+        }).toString(),
+      });
+      expect(rejoin.status).toBe(200);
+      expect((await recordsOf(runtime, person.email))?.subscriptions.get(LIST)?.status).toBe('confirmed');
+      expect(await listed(runtime, again)).toEqual({ reason: 'hard-bounce', underlying: [] });
+      expect(await sendThroughTheApi(runtime, again, marketing)).toEqual(['suppressed']);
+    });
+
+    it("keeps the operator's block over the erasure, without the address or the note; lifting it leaves the erasure and the complaint", async () => {
+      const person = await givenAccountHolder(runtime, 'erased-blocked');
+      const complaint = await sesReports(person, 'complaint');
+      const note = `Asked by phone, said their name was ${person.email}.`;
+      expect(
+        (await adminCall('/admin/v1/suppressions', 'POST', { contactId: person.contactId, note })).status,
+      ).toBe(201);
+      await complaint();
+
+      expect((await adminCall(`/admin/v1/contacts/${person.contactId}/erase`, 'POST')).status).toBe(200);
+      expect(await listed(runtime, person)).toEqual({ reason: 'admin', underlying: ['erased', 'complaint'] });
+      const stored = await storedEntry(person);
+      expectNothingPersonal(stored, person.email, person.contactId, 'Asked by phone');
+      expect(stored?.createdBy).toBe('apiKey:development');
+      const page = await adminCall('/admin/v1/suppressions?reason=admin&limit=500', 'GET');
+      const { suppressions } = (await page.json()) as { suppressions: Record<string, unknown>[] };
+      expect(suppressions.find((entry) => entry.suppressionId === person.emailHash)).toMatchObject({
+        email: null,
+        note: null,
+        createdBy: 'apiKey:development',
+      });
+
+      expect((await adminCall(`/admin/v1/suppressions/${person.emailHash}`, 'DELETE')).status).toBe(200);
+      expect(await listed(runtime, person)).toEqual({ reason: 'erased', underlying: ['complaint'] });
+    });
+
+    it('a hard bounce processed while the erasure begins stands above `erased`, stripped too', async () => {
+      const person = await givenAccountHolder(runtime, 'bounced-while-erased');
+      const bounce = await sesReports(person, 'bounce-permanent');
+      const access = accessOf(runtime);
+      const entryKey = JSON.stringify(primaryKeyOf('suppression', { emailHash: person.emailHash }));
+      let bounced = false;
+      // Right after the erasure's first read of the address's suppression (none), the bounce is processed.
+      const documents = new Proxy(access.documents, {
+        get(target, property, receiver) {
+          if (property !== 'send') return Reflect.get(target, property, receiver);
+          return async (command: unknown) => {
+            const answer = await target.send(command as never);
+            if (!bounced && command instanceof GetCommand && JSON.stringify(command.input.Key) === entryKey) {
+              bounced = true;
+              await bounce();
+            }
+            return answer;
+          };
+        },
+      });
+      await eraseContact({ access: { ...access, documents }, logger: runtime.logger }, person.contactId, {
+        requestedBy: 'test',
+      });
+      expect(bounced).toBe(true);
+      expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: ['erased'] });
+      expectNothingPersonal(await storedEntry(person), person.email, person.contactId);
+    });
+  });
+
+  it("the operator's block goes over a hard bounce and an erasure; lifting it leaves them", async () => {
+    const person = await givenAccountHolder(runtime, 'blocked-over-bounce');
+    await (await sesReports(person, 'bounce-permanent'))();
+    const block = await adminCall('/admin/v1/suppressions', 'POST', {
+      contactId: person.contactId,
+      note: 'Asked by phone.',
+    });
+    expect(block.status).toBe(201);
+    expect(await block.json()).toMatchObject({
+      reason: 'admin',
+      underlying: [{ reason: 'hard-bounce' }],
+      contactId: person.contactId,
+    });
+    expect(await listed(runtime, person)).toEqual({ reason: 'admin', underlying: ['hard-bounce'] });
+    expect(await sendThroughTheApi(runtime, person, securityNotice)).toEqual(['suppressed']);
+    // A second block changes nothing.
+    const twice = await adminCall('/admin/v1/suppressions', 'POST', { email: person.email, note: 'Again.' });
+    expect(twice.status).toBe(409);
+    expect(await listed(runtime, person)).toEqual({ reason: 'admin', underlying: ['hard-bounce'] });
+
+    expect((await adminCall(`/admin/v1/suppressions/${person.emailHash}`, 'DELETE')).status).toBe(200);
+    expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: [] });
+    expect(await sendThroughTheApi(runtime, person, securityNotice)).toEqual(['suppressed']);
+
+    // After an erasure, the block goes over it too, and lifting it leaves both.
+    expect((await adminCall(`/admin/v1/contacts/${person.contactId}/erase`, 'POST')).status).toBe(200);
+    const overErasure = await adminCall('/admin/v1/suppressions', 'POST', {
+      email: person.email,
+      note: 'Never again.',
+    });
+    expect(overErasure.status).toBe(201);
+    expect(await listed(runtime, person)).toEqual({
+      reason: 'admin',
+      underlying: ['hard-bounce', 'erased'],
+    });
+    expect((await adminCall(`/admin/v1/suppressions/${person.emailHash}`, 'DELETE')).status).toBe(200);
+    expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: ['erased'] });
   });
 
   describe("by a restore's re-apply", () => {

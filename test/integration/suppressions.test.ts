@@ -164,13 +164,24 @@ describe('suppressions through the admin API', () => {
     expect(JSON.stringify(trail.body)).not.toContain(email);
   });
 
-  it('refuses a block over any existing suppression (409), an unknown contact (422), bad input (400)', async () => {
+  it('blocks over another reason, which stands beneath; refuses a second block (409), an unknown contact (422), bad input (400)', async () => {
     const bounced = address('bounced');
     await givenSuppression(runtime, bounced, 'hard-bounce');
     const over = await call('/admin/v1/suppressions', 'POST', { email: bounced, note: 'Block it too.' });
-    expect(over.status).toBe(409);
-    expect(codeOf(over.body)).toBe('address_already_suppressed');
-    expect((await findSuppression(accessOf(runtime), idOf(bounced)))?.reason).toBe('hard-bounce');
+    expect(over.status).toBe(201);
+    expect(over.body).toMatchObject({
+      reason: 'admin',
+      email: bounced,
+      underlying: [{ reason: 'hard-bounce' }],
+    });
+    const again = await call('/admin/v1/suppressions', 'POST', { email: bounced, note: 'Once more.' });
+    expect(again.status).toBe(409);
+    expect(codeOf(again.body)).toBe('address_already_suppressed');
+    expect(await findSuppression(accessOf(runtime), idOf(bounced))).toMatchObject({
+      reason: 'admin',
+      note: 'Block it too.',
+      underlying: [expect.objectContaining({ reason: 'hard-bounce' })],
+    });
 
     const twice = address('twice');
     expect((await call('/admin/v1/suppressions', 'POST', { email: twice, note: 'First.' })).status).toBe(201);
@@ -259,15 +270,16 @@ describe('suppressions through the admin API', () => {
     expect((await sendNews(newEmail)).outcome).toBe('refused');
   });
 
-  it('an erased contact’s block no longer holds the address: the list shows the erasure without it', async () => {
+  it('an erased contact’s block stays but no longer holds the address or the note; the erasure stands beneath', async () => {
     const subscriber = await givenSubscriber();
     await call('/admin/v1/suppressions', 'POST', { contactId: subscriber.contactId, note: 'Block.' });
     expect((await call(`/admin/v1/contacts/${subscriber.contactId}/erase`, 'POST')).status).toBe(200);
     const all = (await call('/admin/v1/suppressions?limit=500')).body.suppressions as SuppressionJson[];
     expect(all.find((entry) => entry.suppressionId === idOf(subscriber.email))).toMatchObject({
-      reason: 'erased',
+      reason: 'admin',
       email: null,
       note: null,
+      underlying: [{ reason: 'erased' }],
     });
     expect(JSON.stringify(all)).not.toContain(subscriber.email);
   });

@@ -213,7 +213,7 @@ export interface paths {
         put?: never;
         /**
          * Block an address or a contact (reason `admin`)
-         * @description Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional email. A confirmed opt-in does not lift it; only `deleteSuppression` does.
+         * @description Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional email. A confirmed opt-in does not lift it; only `deleteSuppression` does. On an address already suppressed for another reason (a bounce, a complaint, an unsubscribe, an erasure), the block takes the top and that reason stands beneath it (`underlying`): lifting the block leaves it in force.
          */
         post: operations["createSuppression"];
         delete?: never;
@@ -2732,7 +2732,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The address is already suppressed, for any reason (`address_already_suppressed`). */
+            /** @description The address is already blocked by the operator (`address_already_suppressed`); nothing was changed. */
             409: {
                 headers: {
                     [name: string]: unknown;

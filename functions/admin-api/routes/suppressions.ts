@@ -82,13 +82,17 @@ const createSuppressionRoute = defineRoute({
   summary: 'Block an address or a contact (reason `admin`)',
   description:
     'Nothing is sent to the address any more (scope `all`): no marketing, no announcement, no transactional ' +
-    'email. A confirmed opt-in does not lift it; only `deleteSuppression` does.',
+    'email. A confirmed opt-in does not lift it; only `deleteSuppression` does. On an address already ' +
+    'suppressed for another reason (a bounce, a complaint, an unsubscribe, an erasure), the block takes the ' +
+    'top and that reason stands beneath it (`underlying`): lifting the block leaves it in force.',
   request: { body: { required: true, content: { 'application/json': { schema: NewSuppressionSchema } } } },
   responses: {
     201: jsonResponse(SuppressionWithContactSchema, 'Blocked.'),
     ...requestAndKeyErrors,
     403: errorResponse('The API key lacks the `contacts:write` scope.'),
-    409: errorResponse('The address is already suppressed, for any reason (`address_already_suppressed`).'),
+    409: errorResponse(
+      'The address is already blocked by the operator (`address_already_suppressed`); nothing was changed.',
+    ),
     422: errorResponse('The contact does not exist (`unknown_reference`).'),
   },
 });
