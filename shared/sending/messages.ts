@@ -97,6 +97,8 @@ export interface MessageDeliveryState {
   delivery?: MessageDelivery;
   /** Recorded `uncertain` (SES did not answer) and not erased: an SES event about it settles it `sent`. */
   uncertain: boolean;
+  /** Anonymised by its contact's erasure: nothing written about it may name the contact again. */
+  erased: boolean;
 }
 
 /** The message as it is now (strongly consistent), or undefined once it is gone (expired, erased). */
@@ -118,5 +120,6 @@ export async function readMessageDeliveryState(
     campaignId: typeof Item.campaignId === 'string' ? Item.campaignId : null,
     ...(Item.delivery ? { delivery: Item.delivery as MessageDelivery } : {}),
     uncertain: Item.status === 'uncertain' && Item.anonymisedAt === undefined,
+    erased: Item.anonymisedAt !== undefined,
   };
 }

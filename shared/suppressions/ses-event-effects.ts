@@ -283,7 +283,8 @@ async function planTransaction(
         emailHash,
         at,
         now,
-        message: { contactId: message.contactId, messageId: message.messageId },
+        // An erased contact's email is named nowhere (ses-feedback.ts `FeedbackSuppression`).
+        message: message.erased ? 'erased' : { contactId: message.contactId, messageId: message.messageId },
       });
       items.push(...feedback.items);
       if (feedback.suppressed !== undefined) {

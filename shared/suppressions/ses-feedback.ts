@@ -25,13 +25,16 @@ export interface FeedbackSuppression {
   emailHash: string;
   reason: FeedbackReason;
   createdAt: string;
-  sourceEventId: string;
   /**
-   * The contact and the email the feedback was about: the operator's `contact.suppressed` event names
-   * them. No contact for a referral invitation (invitation-feedback.ts), and then no such event.
+   * SES's feedback id, and the contact and the email the feedback was about: the operator's
+   * `contact.suppressed` event names them. No contact for a referral invitation (invitation-feedback.ts),
+   * and then no such event. None of the three for an email whose contact was erased (its record
+   * anonymised): the entry must not link the address's hash to the erased contact's kept records or to
+   * SES's logs (docs/rights.md, as erasure strips them), and there is nobody to name.
    */
+  sourceEventId?: string;
   contactId?: string;
-  messageId: string;
+  messageId?: string;
 }
 
 const entryOf = (suppression: FeedbackSuppression): Suppression => ({
@@ -172,8 +175,11 @@ export async function feedbackForAddress(
     emailHash: string;
     at: Date;
     now: Date;
-    /** The email the feedback is about, and its contact (none for an invitation): the operator's `contact.suppressed` names them. */
-    message: { contactId?: string; messageId: string };
+    /**
+     * The email the feedback is about, and its contact (none for an invitation): the operator's
+     * `contact.suppressed` names them. `'erased'`: an email of an erased contact, named nowhere.
+     */
+    message: { contactId?: string; messageId: string } | 'erased';
   },
 ): Promise<AddressFeedback> {
   const { event, emailHash, at, now, message } = feedback;
@@ -190,7 +196,12 @@ export async function feedbackForAddress(
   if (reason === undefined) return { items };
   const put = putFeedbackSuppression(
     access,
-    { emailHash, reason, createdAt: now.toISOString(), sourceEventId: sourceEventIdOf(event), ...message },
+    {
+      emailHash,
+      reason,
+      createdAt: now.toISOString(),
+      ...(message === 'erased' ? {} : { sourceEventId: sourceEventIdOf(event), ...message }),
+    },
     existing,
   );
   if (put === undefined) return { items };

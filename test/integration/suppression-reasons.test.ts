@@ -307,6 +307,15 @@ describe('an address with several reasons to be suppressed', () => {
       expect(await listed(runtime, person)).toEqual({ reason: 'erased', underlying: ['complaint'] });
     });
 
+    it('a bounce reported after the erasure is added by the hash alone, naming nobody', async () => {
+      const person = await givenAccountHolder(runtime, 'bounced-after-erasure');
+      const bounce = await sesReports(person, 'bounce-permanent');
+      expect((await adminCall(`/admin/v1/contacts/${person.contactId}/erase`, 'POST')).status).toBe(200);
+      await bounce();
+      expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: ['erased'] });
+      expectNothingPersonal(await storedEntry(person), person.email, person.contactId);
+    });
+
     it('a hard bounce processed while the erasure begins stands above `erased`, stripped too', async () => {
       const person = await givenAccountHolder(runtime, 'bounced-while-erased');
       const bounce = await sesReports(person, 'bounce-permanent');
