@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionFailedAt, type TransactItem, transactWithRetry } from '../campaigns/transactions';
 import { scopeOfReason } from '../data-model/suppression-items';
@@ -27,7 +28,8 @@ const ATTEMPTS = 3;
 
 /**
  * The suppression's Put, decided on the entry as read now and conditioned on it: a reason another writer
- * adds meanwhile fails it, and the caller decides again. Undefined when there is nothing to write.
+ * adds meanwhile fails it, and the caller decides again. Undefined when there is nothing to write: no
+ * entry and no `erased` to add, or the entry already as erasure leaves it.
  */
 async function erasureSuppressionPut(
   access: TableAccess,
@@ -37,7 +39,8 @@ async function erasureSuppressionPut(
   const kept = read === undefined ? undefined : anonymisedSuppression(read);
   const erased: Suppression = { emailHash, reason: 'erased', scope: scopeOfReason.erased, createdAt: at };
   const entry = (suppress ? suppressionWith(kept, erased) : undefined) ?? kept;
-  return entry === undefined ? undefined : suppressionPut(access, entry, { read });
+  if (entry === undefined || isDeepStrictEqual(entry, read)) return undefined;
+  return suppressionPut(access, entry, { read });
 }
 
 /**
@@ -61,7 +64,11 @@ export async function writeWithErasureSuppression(
   }
 }
 
-/** A re-run of an erasure: the suppression written again over what is there now. */
+/**
+ * The suppression written again over what is there now: by a re-run of an erasure, and once the profile is
+ * gone, for SES feedback processed between step 1 and the anonymising of its email (which then still named
+ * the contact; from then on it names nobody, ses-feedback.ts).
+ */
 export async function putErasureSuppression(
   access: TableAccess,
   suppression: ErasureSuppression,

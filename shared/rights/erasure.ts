@@ -333,6 +333,12 @@ export async function eraseContact(
   const deleted = await deleteOutsideThePartition(access, person);
   await eraseProfile(access, person, { deleted, requestsAnonymised }, at);
   await eraseStragglers(access, contactId, at);
+  // SES feedback processed between step 1 and step 2's anonymising of its email named the contact there.
+  await putErasureSuppression(access, {
+    emailHash: contact.emailHash,
+    suppress: record.suppressed !== false,
+    at,
+  });
   await deps.crashAt?.('profile-erased');
   // Only after the profile's deletion is acknowledged (erasure-count.ts says why). The erasure is done by
   // then: a failed uncounting must not fail it (the retention job would never find the contact again to

@@ -316,19 +316,20 @@ describe('an address with several reasons to be suppressed', () => {
       expectNothingPersonal(await storedEntry(person), person.email, person.contactId);
     });
 
-    it('a hard bounce processed while the erasure begins stands above `erased`, stripped too', async () => {
-      const person = await givenAccountHolder(runtime, 'bounced-while-erased');
-      const bounce = await sesReports(person, 'bounce-permanent');
+    /** Erases the person as the admin route does, processing `bounce` right after the first `after` command. */
+    async function eraseWith(
+      person: Person,
+      bounce: () => Promise<unknown>,
+      after: (command: unknown) => boolean,
+    ) {
       const access = accessOf(runtime);
-      const entryKey = JSON.stringify(primaryKeyOf('suppression', { emailHash: person.emailHash }));
       let bounced = false;
-      // Right after the erasure's first read of the address's suppression (none), the bounce is processed.
       const documents = new Proxy(access.documents, {
         get(target, property, receiver) {
           if (property !== 'send') return Reflect.get(target, property, receiver);
           return async (command: unknown) => {
             const answer = await target.send(command as never);
-            if (!bounced && command instanceof GetCommand && JSON.stringify(command.input.Key) === entryKey) {
+            if (!bounced && after(command)) {
               bounced = true;
               await bounce();
             }
@@ -340,6 +341,28 @@ describe('an address with several reasons to be suppressed', () => {
         requestedBy: 'test',
       });
       expect(bounced).toBe(true);
+    }
+
+    it('a hard bounce processed while the erasure begins stands above `erased`, stripped too', async () => {
+      const person = await givenAccountHolder(runtime, 'bounced-while-erased');
+      const entryKey = JSON.stringify(primaryKeyOf('suppression', { emailHash: person.emailHash }));
+      // Right after the erasure's first read of the address's suppression (none), the bounce is processed.
+      await eraseWith(
+        person,
+        await sesReports(person, 'bounce-permanent'),
+        (command) => command instanceof GetCommand && JSON.stringify(command.input.Key) === entryKey,
+      );
+      expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: ['erased'] });
+      expectNothingPersonal(await storedEntry(person), person.email, person.contactId);
+    });
+
+    it("a hard bounce processed after the erasure's first step, its email not yet anonymised, is stripped at the end", async () => {
+      const person = await givenAccountHolder(runtime, 'bounced-after-first-step');
+      await eraseWith(
+        person,
+        await sesReports(person, 'bounce-permanent'),
+        (command) => command instanceof TransactWriteCommand,
+      );
       expect(await listed(runtime, person)).toEqual({ reason: 'hard-bounce', underlying: ['erased'] });
       expectNothingPersonal(await storedEntry(person), person.email, person.contactId);
     });
