@@ -5,10 +5,13 @@ import { processSesEvent, sesEventsDependencies } from '../../functions/ses-even
 import { setAccount } from '../../shared/contacts/account-holder';
 import { hashEmail } from '../../shared/email-address';
 import { reapplyOptOuts } from '../../shared/restore/reapply-opt-outs';
+import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { type FeedbackReason, putFeedbackSuppression } from '../../shared/suppressions/ses-feedback';
+import { standingReasons } from '../../shared/suppressions/suppression-rule';
+import { findSuppression } from '../../shared/suppressions/suppressions';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList } from '../support/consent-fixtures';
 import { tokenIn } from '../support/consent-requests';
@@ -167,6 +170,45 @@ describe('an address with several reasons to be suppressed', () => {
     expect(await sendThroughTheApi(runtime, person, marketing)).toEqual(['suppressed']);
   });
 
+  it('feedback about mail sent before an erasure, arriving after it, suppresses the address and names no one', async () => {
+    const person = await givenAccountHolder(runtime, 'erased-late');
+    const [complaint, bounce] = [
+      await sesReports(person, 'complaint'),
+      await sesReports(person, 'bounce-permanent'),
+    ];
+    await eraseContact({ access: accessOf(runtime), logger: runtime.logger }, person.contactId, {
+      requestedBy: 'test',
+    });
+    await complaint();
+    await bounce();
+    const entry = await findSuppression(accessOf(runtime), person.emailHash);
+    expect(entry && standingReasons(entry).map(({ reason }) => reason)).toEqual([
+      'hard-bounce',
+      'erased',
+      'complaint',
+    ]);
+    // No contact or message id of the erased person is written back beside the address's hash.
+    expect(JSON.stringify(entry)).not.toContain(person.contactId);
+    expect(JSON.stringify(entry)).not.toMatch(/contactId|messageId/);
+  });
+
+  it("a contact's export shows why their address is suppressed, not the ids the feedback named", async () => {
+    const person = await givenAccountHolder(runtime, 'export');
+    const [complaint, bounce] = [
+      await sesReports(person, 'complaint'),
+      await sesReports(person, 'bounce-transient'),
+    ];
+    await complaint();
+    await bounce();
+    const response = await adminRequest(runtime, `/admin/v1/contacts/${person.contactId}/export`);
+    expect(response.status).toBe(200);
+    const { suppressions } = (await response.json()) as { suppressions: Record<string, unknown>[] };
+    expect(suppressions).toMatchObject([
+      { reason: 'soft-bounces', underlying: [{ reason: 'complaint', createdAt: expect.any(String) }] },
+    ]);
+    expect(JSON.stringify(suppressions)).not.toMatch(/contactId|messageId/);
+  });
+
   it('moving to a new address takes the complaint along, never the bounce beneath or above it', async () => {
     const person = await givenAccountHolder(runtime, 'moving');
     const [bounce, complaint] = [
@@ -196,6 +238,10 @@ describe('an address with several reasons to be suppressed', () => {
       emailHash: hashEmail(runtime.config.emailHashSecret, newEmail),
     };
     expect(await listed(runtime, moved)).toEqual({ reason: 'complaint', underlying: [] });
+    // What was about the old address's feedback (its contact and message ids) stays there.
+    const carried = await findSuppression(accessOf(runtime), moved.emailHash);
+    expect(carried?.contactId).toBeUndefined();
+    expect(carried?.messageId).toBeUndefined();
     expect(await listed(runtime, person)).toEqual({ reason: 'soft-bounces', underlying: ['complaint'] });
     expect(await sendThroughTheApi(runtime, moved, maintenance)).toEqual([
       'complaint_allows_security_notices_only',
