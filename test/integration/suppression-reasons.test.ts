@@ -13,7 +13,7 @@ import { type FeedbackReason, putFeedbackSuppression } from '../../shared/suppre
 import { standingReasons } from '../../shared/suppressions/suppression-rule';
 import { findSuppression } from '../../shared/suppressions/suppressions';
 import { adminRequest, publicAppFor } from '../support/apps';
-import { accessOf, givenList } from '../support/consent-fixtures';
+import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
 import { tokenIn } from '../support/consent-requests';
 import { restoredCopyOf } from '../support/restored-table';
 import { sentMailTo } from '../support/sent-mail';
@@ -293,6 +293,40 @@ describe('an address with several reasons to be suppressed', () => {
       );
       return { restored, person };
     }
+
+    it('a complaint that came beneath a bounce after the restore point comes back with its ledger event', async () => {
+      const live = await createTestRuntime();
+      await givenList(live, { listId: LIST });
+      const person = await givenAccountHolder(live, 'restore-ledger');
+      const reports = async (fixture: 'complaint' | 'bounce-permanent') => {
+        const sent = await sendMessage(sendDependenciesOf(live), {
+          recipient: { contactId: person.contactId },
+          draft: { kind: 'marketing', listId: LIST, subject: 'News', text: 'The news.' },
+        });
+        expect(sent.outcome).toBe('sent');
+        return () =>
+          processSesEvent(
+            sesEventsDependencies(live),
+            sesEventAbout(fixture, sent.message, person.email, LIST),
+          );
+      };
+      const [bounce, complaint] = [await reports('bounce-permanent'), await reports('complaint')];
+      await bounce();
+      const restored = await restoredCopyOf(live);
+      const since = new Date();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await complaint();
+      await reapplyOptOuts(
+        { source: accessOf(live), target: accessOf(restored), logger: live.logger },
+        since,
+      );
+
+      expect(await listed(restored, person)).toEqual({ reason: 'hard-bounce', underlying: ['complaint'] });
+      const suppressedEvents = ((await recordsOf(restored, person.email))?.events ?? [])
+        .filter((event) => event.kind === 'suppressed')
+        .map((event) => event.evidence.suppressionReason);
+      expect(suppressedEvents).toEqual(['hard-bounce', 'complaint']);
+    });
 
     it.each([
       // The old ranking by scope kept `soft-bounces` alone: the complaint was lost.
