@@ -122,15 +122,20 @@ export function mayRejoinFromPreferencePage(subscription: Subscription | undefin
  */
 const CHOSEN_BY_THE_PERSON = new Set<SuppressionReason>(['unsubscribed', 'complaint', 'erased']);
 
-/** Whether any reason standing on the address's entry (not only its top one) is among `reasons`. */
-const anyStanding = (suppression: Suppression | undefined, reasons: ReadonlySet<SuppressionReason>) =>
-  suppression !== undefined && standingReasons(suppression).some(({ reason }) => reasons.has(reason));
+/** The person's own choice (unsubscribe, complaint, erasure) standing on the address, if any: the strongest. */
+export function personsChoiceStanding(suppression: Suppression | undefined): SuppressionReason | undefined {
+  if (suppression === undefined) return undefined;
+  return standingReasons(suppression).find(({ reason }) => CHOSEN_BY_THE_PERSON.has(reason))?.reason;
+}
 
-/** The status an operator's import gives a subscription for an address in this state. */
+/**
+ * The status an operator's import gives a subscription for an address in this state: held while a choice
+ * of the person's own stands, beneath another reason too.
+ */
 export function importedSubscriptionStatus(
   suppression: Suppression | undefined,
 ): 'confirmed' | 'unconfirmed' {
-  return anyStanding(suppression, CHOSEN_BY_THE_PERSON) ? 'unconfirmed' : 'confirmed';
+  return personsChoiceStanding(suppression) === undefined ? 'confirmed' : 'unconfirmed';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { importedSubscriptionStatus } from '../consent/consent-authority';
+import { importedSubscriptionStatus, personsChoiceStanding } from '../consent/consent-authority';
 import { changeContactConsent, changeSubscription } from '../consent/consent-changes';
 import type { ConsentEvidence, ConsentTextReference } from '../consent/consent-events';
 import { hashEmail, parseEmailAddress } from '../email-address';
@@ -213,7 +213,7 @@ function planCreation(
             reason: 'imported with opt-in evidence',
           };
     if (status === 'unconfirmed')
-      evidence.reason += `; held until the person opts in again (${suppression?.reason})`;
+      evidence.reason += `; held until the person opts in again (${personsChoiceStanding(suppression)})`;
     const legalBasis = 'legalBasis' in given ? given.legalBasis : 'consent';
     changeSubscription(
       context.access,

@@ -168,12 +168,15 @@ function ledgerEvent(item: Image): Candidate | undefined {
   return { ...head, data };
 }
 
-/** A suppression from SES feedback, when its reason is new (a rewrite with the same reason is no event). */
+/**
+ * A suppression from SES feedback, when its reason is new on the address: a rewrite with the same reason,
+ * or a reason that stood beneath another and moved to the top when that one was lifted, is no event.
+ */
 function suppressionEvent(item: Image, previous: Image | undefined): Candidate | undefined {
   const reason = text(item.reason);
   const createdAt = text(item.createdAt);
   const emailHash = text(item.emailHash);
-  if (reason === undefined || !FEEDBACK_REASONS.includes(reason) || previous?.reason === reason)
+  if (reason === undefined || !FEEDBACK_REASONS.includes(reason) || stoodBefore(previous, reason))
     return undefined;
   if (createdAt === undefined || emailHash === undefined || item.contactId === undefined) return undefined;
   // Stable for this suppression, and no address hash in the clear.
@@ -184,6 +187,13 @@ function suppressionEvent(item: Image, previous: Image | undefined): Candidate |
     occurredAt: createdAt,
     data: { contactId: item.contactId, reason, scope: item.scope, messageId: item.messageId },
   };
+}
+
+/** Whether the previous image of a suppression already held `reason`, at its top or beneath it. */
+function stoodBefore(previous: Image | undefined, reason: string): boolean {
+  if (previous === undefined) return false;
+  const beneath = Array.isArray(previous.underlying) ? (previous.underlying as Image[]) : [];
+  return [previous, ...beneath].some((standing) => standing.reason === reason);
 }
 
 function rightsRequestEvent(item: Image, previous: Image | undefined): Candidate | undefined {

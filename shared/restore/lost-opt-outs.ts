@@ -7,7 +7,7 @@ import {
   toConsentEvent,
 } from '../consent/consent-events';
 import { keyPrefix, primaryKeyOf, table } from '../data-model';
-import { standingReasons } from '../suppressions/suppression-rule';
+import { type StandingReason, standingReasons } from '../suppressions/suppression-rule';
 import { type Suppression, toSuppression } from '../suppressions/suppressions';
 import { scanAllItems, type TableAccess } from '../table-access';
 import * as z from '../validation/zod';
@@ -36,10 +36,10 @@ export interface LostOptOuts {
   /**
    * Suppressions with a reason added after the restore point (beneath an older one, too), and those
    * carried to an address that changed after it (a carried suppression keeps the date of the original, so
-   * its date alone would miss it), each with the `suppressed` ledger event of its top reason when the
-   * ledger has one: re-applied together.
+   * its date alone would miss it), each with the `suppressed` ledger events of its reasons added after the
+   * restore point, beneath the top one too, where the ledger has them: re-applied together.
    */
-  suppressions: { suppression: Suppression; event?: ConsentEvent }[];
+  suppressions: { suppression: Suppression; events: ConsentEvent[] }[];
 }
 
 /**
@@ -52,33 +52,37 @@ export interface SuppressionOrigin {
 }
 
 /**
- * The `suppressed` event written with this suppression: same time and reason, and, where the suppression
- * names them, the same contact, message and API key. Time and reason alone are not enough: two bounces in
- * the same millisecond would put one contact's event on the other's ledger.
+ * The `suppressed` event written with this reason of a suppression: same time and reason, and, where the
+ * reason names them, the same contact, message and API key. Time and reason alone are not enough: two
+ * bounces in the same millisecond would put one contact's event on the other's ledger.
  */
-export function isEventOf(event: ConsentEvent, suppression: Suppression, origin: SuppressionOrigin): boolean {
-  const apiKeyId = suppression.createdBy?.replace(/^apiKey:/, '');
+export function isEventOf(event: ConsentEvent, standing: StandingReason & SuppressionOrigin): boolean {
+  const apiKeyId = standing.createdBy?.replace(/^apiKey:/, '');
   return (
-    event.occurredAt === suppression.createdAt &&
-    event.evidence.suppressionReason === suppression.reason &&
-    (origin.contactId === undefined || event.contactId === origin.contactId) &&
-    (origin.messageId === undefined || event.evidence.messageId === origin.messageId) &&
+    event.occurredAt === standing.createdAt &&
+    event.evidence.suppressionReason === standing.reason &&
+    (standing.contactId === undefined || event.contactId === standing.contactId) &&
+    (standing.messageId === undefined || event.evidence.messageId === standing.messageId) &&
     (apiKeyId === undefined || event.evidence.apiKeyId === undefined || event.evidence.apiKeyId === apiKeyId)
   );
 }
 
-function originOf(item: Record<string, unknown>): SuppressionOrigin {
-  return {
-    ...(typeof item.contactId === 'string' ? { contactId: item.contactId } : {}),
-    ...(typeof item.messageId === 'string' ? { messageId: item.messageId } : {}),
-  };
+/** The ledger events of the reasons added to `suppression` after `since`, each found by its own origin. */
+function eventsOfReasonsSince(
+  suppression: Suppression,
+  since: string,
+  ledger: ConsentEvent[],
+): ConsentEvent[] {
+  return standingReasons(suppression)
+    .filter((standing) => standing.createdAt > since)
+    .flatMap((standing) => ledger.find((event) => isEventOf(event, standing)) ?? []);
 }
 
 /** `since` is an ISO 8601 instant in UTC (`toISOString()`), comparable with the stored timestamps. */
 export async function readLostOptOuts(source: TableAccess, since: string): Promise<LostOptOuts> {
   const events: LostOptOuts['events'] = [];
   const changedAddresses = new Set<string>();
-  const suppressions: { suppression: Suppression; origin: SuppressionOrigin }[] = [];
+  const suppressions: Suppression[] = [];
   const suppressedEvents: ConsentEvent[] = [];
   const kinds = [...optOutKinds, 'email-changed', 'suppressed'] as const;
   const values = Object.fromEntries(kinds.map((kind, index) => [`:kind${index}`, kind]));
@@ -96,8 +100,7 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
     ConsistentRead: true,
   });
   for await (const item of items) {
-    if (item.entity === 'suppression')
-      suppressions.push({ suppression: toSuppression(item), origin: originOf(item) });
+    if (item.entity === 'suppression') suppressions.push(toSuppression(item));
     else if (item.kind === 'suppressed') suppressedEvents.push(toConsentEvent(item));
     else if (item.kind === 'email-changed') {
       const newHash = (item.evidence as { newEmailHash?: unknown } | undefined)?.newEmailHash;
@@ -114,13 +117,13 @@ export async function readLostOptOuts(source: TableAccess, since: string): Promi
     events,
     suppressions: suppressions
       .filter(
-        ({ suppression }) =>
+        (suppression) =>
           standingReasons(suppression).some((standing) => standing.createdAt > since) ||
           changedAddresses.has(suppression.emailHash),
       )
-      .map(({ suppression, origin }) => ({
+      .map((suppression) => ({
         suppression,
-        event: suppressedEvents.find((event) => isEventOf(event, suppression, origin)),
+        events: eventsOfReasonsSince(suppression, since, suppressedEvents),
       })),
   };
 }

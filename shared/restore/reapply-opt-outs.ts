@@ -17,7 +17,7 @@ import { doNotSellFields } from '../contacts/do-not-sell';
 import { primaryKeyOf } from '../data-model';
 import type { Logger } from '../log';
 import { eraseContact } from '../rights/erasure';
-import { suppressionWith } from '../suppressions/suppression-rule';
+import { type SuppressionReason, standingReasons, suppressionWith } from '../suppressions/suppression-rule';
 import { findSuppression, type Suppression, suppressionPut } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { type LostOptOuts, type OptOutKind, readLostOptOuts } from './lost-opt-outs';
@@ -53,8 +53,8 @@ export type ReapplySummary = Record<OptOutKind | 'suppression', Record<ReapplyOu
 export async function reapplyOptOuts(deps: ReapplyDependencies, since: Date): Promise<ReapplySummary> {
   const lost: LostOptOuts = await readLostOptOuts(deps.source, since.toISOString());
   const summary = emptySummary();
-  for (const { suppression, event } of lost.suppressions) {
-    summary.suppression[await reapplySuppression(deps.target, suppression, event)] += 1;
+  for (const { suppression, events } of lost.suppressions) {
+    summary.suppression[await reapplySuppression(deps.target, suppression, events)] += 1;
   }
   // Erasures last: an erased contact's earlier opt-outs are re-applied first, then anonymised with it.
   const ordered = [
@@ -208,7 +208,7 @@ async function reapplyErasure(deps: ReapplyDependencies, event: ConsentEvent): P
 async function reapplySuppression(
   target: TableAccess,
   suppression: Suppression,
-  event: ConsentEvent | undefined,
+  events: ConsentEvent[],
   attempt = 1,
 ): Promise<ReapplyOutcome> {
   const current = await findSuppression(target, suppression.emailHash);
@@ -216,12 +216,18 @@ async function reapplySuppression(
   if (merged === undefined) return 'unchanged';
   // Only over what was read: a suppression written meanwhile is decided on again.
   const items: TransactItem[] = [suppressionPut(target, merged, { read: current })];
-  await withItsLedgerEvent(target, items, event);
+  // The events of the reasons this adds; a reason the restored entry already has keeps its own event.
+  const standing = new Set(current === undefined ? [] : standingReasons(current).map(({ reason }) => reason));
+  for (const event of events) {
+    const reason = event.evidence.suppressionReason;
+    if (typeof reason !== 'string' || !standing.has(reason as SuppressionReason))
+      await withItsLedgerEvent(target, items, event);
+  }
   try {
     await target.documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     if (error instanceof TransactionCanceledException && attempt < 3) {
-      return reapplySuppression(target, suppression, event, attempt + 1);
+      return reapplySuppression(target, suppression, events, attempt + 1);
     }
     throw error;
   }

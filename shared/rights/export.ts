@@ -4,7 +4,8 @@ import { keyPrefix, table } from '../data-model';
 import type { IssuedReceipt } from '../receipts/receipts';
 import type { MessageHeader } from '../sending/message-types';
 import { headersAsSent } from '../sending/stored-headers';
-import { findSuppression } from '../suppressions/suppressions';
+import { withoutPersonIds } from '../suppressions/suppression-rule';
+import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import { queryAllItems, type TableAccess } from '../table-access';
 import { withOpenDefaults } from '../tracking/open-attributes';
 import { rightsRequestsOf } from './rights-requests';
@@ -98,6 +99,21 @@ function messageAsSent(entry: Item): Item {
   return { ...entry, headers: headersAsSent(headers as MessageHeader[], source) };
 }
 
+/**
+ * The address's suppression as the person sees it: why and since when, and the reasons beneath the top
+ * one (reason and date, as the admin API shows them). Feedback's contact and message ids are left out: the
+ * address may have had another holder before, and those would be theirs.
+ */
+function exportedSuppression(suppression: Suppression): Item {
+  const { underlying, ...top } = withoutPersonIds(suppression);
+  return {
+    ...top,
+    ...(underlying === undefined
+      ? {}
+      : { underlying: underlying.map(({ reason, createdAt }) => ({ reason, createdAt })) }),
+  };
+}
+
 /** Every item of the contact partition, in sort-key order. */
 export async function contactPartition(access: TableAccess, contactId: string): Promise<Item[]> {
   const items: Item[] = [];
@@ -156,7 +172,7 @@ export async function exportContact(
     messages: [],
     opens: [],
     notices: [],
-    suppressions: suppression === undefined ? [] : [{ ...suppression }],
+    suppressions: suppression === undefined ? [] : [exportedSuppression(suppression)],
     pendingEmailChange: null,
     referrals: null,
     auditEvents,

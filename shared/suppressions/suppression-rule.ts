@@ -94,7 +94,19 @@ export function suppressionWith(
     (candidate) => !onFile.some((standing) => standing.reason === candidate.reason),
   );
   if (added.length === 0) return undefined;
-  return entryOf(incoming.emailHash, [...onFile, ...added]);
+  const reasons = [...onFile, ...added];
+  const erased = reasons.some(({ reason }) => reason === 'erased');
+  return entryOf(incoming.emailHash, erased ? reasons.map(withoutPersonIds) : reasons);
+}
+
+/**
+ * A reason without the ids of the person and email it was about. Where the address's owner was erased,
+ * feedback that arrives later (a bounce of mail sent before) must not write their contact and message
+ * ids back beside the hash (docs/rights.md: the entry carries no contact id), nor name them in an event.
+ */
+export function withoutPersonIds<R extends StandingReason>(standing: R): Omit<R, 'contactId' | 'messageId'> {
+  const { contactId: _contact, messageId: _message, ...rest } = standing;
+  return rest;
 }
 
 /**

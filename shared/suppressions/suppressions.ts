@@ -9,6 +9,7 @@ import {
   type SuppressionReason,
   suppressionWith,
   suppressionWithout,
+  withoutPersonIds,
 } from './suppression-rule';
 
 /**
@@ -160,8 +161,13 @@ export function carrySuppression(
   newAddress: { emailHash: string; email: string; suppression: Suppression | undefined },
   sourceEventId: string,
 ): TransactItem[] {
+  // The feedback's contact and message ids stay behind: the copy is no new feedback (no event names
+  // them again) and the new address's entry says only why it is suppressed.
   const copy: Suppression = {
-    ...suppression,
+    ...withoutPersonIds(suppression),
+    ...(suppression.underlying === undefined
+      ? {}
+      : { underlying: suppression.underlying.map(withoutPersonIds) }),
     emailHash: newAddress.emailHash,
     sourceEventId,
     // The operator's block names the address it holds: now the new one, which erasure will reach.

@@ -11,6 +11,8 @@ import type { Runtime } from '../../shared/runtime';
 import { sendDependenciesOf } from '../../shared/sending/send-dependencies';
 import { sendMessage } from '../../shared/sending/send-message';
 import { type FeedbackReason, putFeedbackSuppression } from '../../shared/suppressions/ses-feedback';
+import { standingReasons } from '../../shared/suppressions/suppression-rule';
+import { findSuppression } from '../../shared/suppressions/suppressions';
 import { createTokenSigner } from '../../shared/tokens';
 import { adminRequest, publicAppFor } from '../support/apps';
 import { accessOf, givenList, recordsOf } from '../support/consent-fixtures';
@@ -170,6 +172,45 @@ describe('an address with several reasons to be suppressed', () => {
     expect(await sendThroughTheApi(runtime, person, marketing)).toEqual(['suppressed']);
   });
 
+  it('feedback about mail sent before an erasure, arriving after it, suppresses the address and names no one', async () => {
+    const person = await givenAccountHolder(runtime, 'erased-late');
+    const [complaint, bounce] = [
+      await sesReports(person, 'complaint'),
+      await sesReports(person, 'bounce-permanent'),
+    ];
+    await eraseContact({ access: accessOf(runtime), logger: runtime.logger }, person.contactId, {
+      requestedBy: 'test',
+    });
+    await complaint();
+    await bounce();
+    const entry = await findSuppression(accessOf(runtime), person.emailHash);
+    expect(entry && standingReasons(entry).map(({ reason }) => reason)).toEqual([
+      'hard-bounce',
+      'erased',
+      'complaint',
+    ]);
+    // No contact or message id of the erased person is written back beside the address's hash.
+    expect(JSON.stringify(entry)).not.toContain(person.contactId);
+    expect(JSON.stringify(entry)).not.toMatch(/contactId|messageId/);
+  });
+
+  it("a contact's export shows why their address is suppressed, not the ids the feedback named", async () => {
+    const person = await givenAccountHolder(runtime, 'export');
+    const [complaint, bounce] = [
+      await sesReports(person, 'complaint'),
+      await sesReports(person, 'bounce-transient'),
+    ];
+    await complaint();
+    await bounce();
+    const response = await adminRequest(runtime, `/admin/v1/contacts/${person.contactId}/export`);
+    expect(response.status).toBe(200);
+    const { suppressions } = (await response.json()) as { suppressions: Record<string, unknown>[] };
+    expect(suppressions).toMatchObject([
+      { reason: 'soft-bounces', underlying: [{ reason: 'complaint', createdAt: expect.any(String) }] },
+    ]);
+    expect(JSON.stringify(suppressions)).not.toMatch(/contactId|messageId/);
+  });
+
   it('moving to a new address takes the complaint along, never the bounce beneath or above it', async () => {
     const person = await givenAccountHolder(runtime, 'moving');
     const [bounce, complaint] = [
@@ -199,6 +240,10 @@ describe('an address with several reasons to be suppressed', () => {
       emailHash: hashEmail(runtime.config.emailHashSecret, newEmail),
     };
     expect(await listed(runtime, moved)).toEqual({ reason: 'complaint', underlying: [] });
+    // What was about the old address's feedback (its contact and message ids) stays there.
+    const carried = await findSuppression(accessOf(runtime), moved.emailHash);
+    expect(carried?.contactId).toBeUndefined();
+    expect(carried?.messageId).toBeUndefined();
     expect(await listed(runtime, person)).toEqual({ reason: 'soft-bounces', underlying: ['complaint'] });
     expect(await sendThroughTheApi(runtime, moved, maintenance)).toEqual([
       'complaint_allows_security_notices_only',
@@ -451,6 +496,40 @@ describe('an address with several reasons to be suppressed', () => {
       );
       return { restored, person };
     }
+
+    it('a complaint that came beneath a bounce after the restore point comes back with its ledger event', async () => {
+      const live = await createTestRuntime();
+      await givenList(live, { listId: LIST });
+      const person = await givenAccountHolder(live, 'restore-ledger');
+      const reports = async (fixture: 'complaint' | 'bounce-permanent') => {
+        const sent = await sendMessage(sendDependenciesOf(live), {
+          recipient: { contactId: person.contactId },
+          draft: { kind: 'marketing', listId: LIST, subject: 'News', text: 'The news.' },
+        });
+        expect(sent.outcome).toBe('sent');
+        return () =>
+          processSesEvent(
+            sesEventsDependencies(live),
+            sesEventAbout(fixture, sent.message, person.email, LIST),
+          );
+      };
+      const [bounce, complaint] = [await reports('bounce-permanent'), await reports('complaint')];
+      await bounce();
+      const restored = await restoredCopyOf(live);
+      const since = new Date();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await complaint();
+      await reapplyOptOuts(
+        { source: accessOf(live), target: accessOf(restored), logger: live.logger },
+        since,
+      );
+
+      expect(await listed(restored, person)).toEqual({ reason: 'hard-bounce', underlying: ['complaint'] });
+      const suppressedEvents = ((await recordsOf(restored, person.email))?.events ?? [])
+        .filter((event) => event.kind === 'suppressed')
+        .map((event) => event.evidence.suppressionReason);
+      expect(suppressedEvents).toEqual(['hard-bounce', 'complaint']);
+    });
 
     it.each([
       // The old ranking by scope kept `soft-bounces` alone: the complaint was lost.

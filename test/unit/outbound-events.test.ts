@@ -132,6 +132,28 @@ describe('events from stream records', () => {
     expect(outboundEventsOf('INSERT', image(carried), undefined)).toEqual([]);
   });
 
+  it("a feedback reason that stood beneath the operator's block is no new event when the block is lifted", () => {
+    const bounce = {
+      reason: 'hard-bounce',
+      createdAt: '2026-12-06T09:00:00.000Z',
+      contactId: 'c1',
+      messageId: 'm1',
+    };
+    const blocked = {
+      entity: 'suppression',
+      emailHash: 'h1',
+      reason: 'admin',
+      scope: 'all',
+      createdAt: '2026-12-06T10:00:00.000Z',
+      underlying: [bounce],
+    };
+    const lifted = { entity: 'suppression', emailHash: 'h1', scope: 'all', ...bounce };
+    expect(outboundEventsOf('MODIFY', image(lifted), image(blocked))).toEqual([]);
+    // A reason new to the address is one, beneath or not before.
+    const [added] = outboundEventsOf('MODIFY', image({ ...lifted, reason: 'complaint' }), image(blocked));
+    expect(added).toMatchObject({ ok: true, event: { type: 'contact.suppressed' } });
+  });
+
   it('a rights request when it reaches completed, not on later changes', () => {
     const request = {
       entity: 'rightsRequest',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { importedSubscriptionStatus, personsChoiceStanding } from '../../shared/consent/consent-authority';
 import { scopeOfReason } from '../../shared/data-model/suppression-items';
 import { complianceCheck } from '../../shared/sending/compliance-policy';
 import type { MessageDraft, RecipientState } from '../../shared/sending/message-types';
@@ -124,5 +125,24 @@ describe('the ranking against the send policy', () => {
         expect(sends(draft, stronger), `${stronger} lets through what ${reason} stops`).toBe(false);
       }
     });
+  });
+});
+
+describe("an import's hold on an address", () => {
+  const at = '2026-12-07T10:00:00.000Z';
+  it("is named after the person's own choice that holds it, beneath a stronger reason too", () => {
+    const bounceOverComplaint: Suppression = {
+      emailHash: 'h',
+      reason: 'hard-bounce',
+      scope: 'all',
+      createdAt: at,
+      underlying: [{ reason: 'complaint', createdAt: at }],
+    };
+    expect(personsChoiceStanding(bounceOverComplaint)).toBe('complaint');
+    expect(importedSubscriptionStatus(bounceOverComplaint)).toBe('unconfirmed');
+    const bounceAlone: Suppression = { emailHash: 'h', reason: 'hard-bounce', scope: 'all', createdAt: at };
+    expect(personsChoiceStanding(bounceAlone)).toBeUndefined();
+    expect(importedSubscriptionStatus(bounceAlone)).toBe('confirmed');
+    expect(importedSubscriptionStatus(undefined)).toBe('confirmed');
   });
 });
