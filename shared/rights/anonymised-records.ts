@@ -1,6 +1,6 @@
 import type { ConsentEvidence } from '../consent/consent-events';
 import { table } from '../data-model';
-import type { StandingReason, Suppression } from '../suppressions/suppression-rule';
+import { anonymisedReason, type Suppression } from '../suppressions/suppression-rule';
 
 /**
  * What erasure keeps of the records that prove consent and sending (docs/rights.md): each kept record
@@ -129,17 +129,6 @@ export function anonymisedNotice(item: Item, at: string): Item {
     ...pick(item, KEPT_NOTICE_FIELDS),
     anonymisedAt: at,
   };
-}
-
-/**
- * What a reason on the address's suppression keeps once the person is erased: the reason, when it began,
- * and the operator's key that made a block. The address and the note go (the operator's block holds them;
- * the note is free text that may name the person), and so do the contact id, message id and source event
- * id (SES feedback, an address opt-out): each links the keyed hash to the erased contact's kept records
- * (their anonymised ledger and send records keep those ids) or to SES's logs, which hold the address.
- */
-function anonymisedReason({ reason, createdAt, createdBy }: StandingReason): StandingReason {
-  return { reason, createdAt, ...(createdBy === undefined ? {} : { createdBy }) };
 }
 
 /** The address's suppression without anything that identifies the person: every reason still stands. */

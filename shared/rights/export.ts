@@ -4,7 +4,7 @@ import { keyPrefix, table } from '../data-model';
 import type { IssuedReceipt } from '../receipts/receipts';
 import type { MessageHeader } from '../sending/message-types';
 import { headersAsSent } from '../sending/stored-headers';
-import { withoutPersonIds } from '../suppressions/suppression-rule';
+import { withoutLinkingIds } from '../suppressions/suppression-rule';
 import { findSuppression, type Suppression } from '../suppressions/suppressions';
 import { queryAllItems, type TableAccess } from '../table-access';
 import { withOpenDefaults } from '../tracking/open-attributes';
@@ -105,7 +105,7 @@ function messageAsSent(entry: Item): Item {
  * address may have had another holder before, and those would be theirs.
  */
 function exportedSuppression(suppression: Suppression): Item {
-  const { underlying, ...top } = withoutPersonIds(suppression);
+  const { underlying, ...top } = withoutLinkingIds(suppression);
   return {
     ...top,
     ...(underlying === undefined

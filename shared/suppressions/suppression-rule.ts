@@ -96,16 +96,22 @@ export function suppressionWith(
   if (added.length === 0) return undefined;
   const reasons = [...onFile, ...added];
   const erased = reasons.some(({ reason }) => reason === 'erased');
-  return entryOf(incoming.emailHash, erased ? reasons.map(withoutPersonIds) : reasons);
+  // Where the address's owner was erased, feedback that arrives later (a bounce of mail sent before,
+  // read before the erasure's sweep) writes nothing back that links the hash to them. An operator's
+  // block added later keeps its address and note: that is the operator's own new act.
+  return entryOf(incoming.emailHash, erased ? reasons.map(withoutLinkingIds) : reasons);
 }
 
 /**
- * A reason without the ids of the person and email it was about. Where the address's owner was erased,
- * feedback that arrives later (a bounce of mail sent before) must not write their contact and message
- * ids back beside the hash (docs/rights.md: the entry carries no contact id), nor name them in an event.
+ * A reason without the ids that link the address's hash to a contact's records or to SES's logs (the
+ * contact, the email, SES's feedback id). A copy at another address (an address change) and a person's
+ * export leave them out, as they may be someone else's; so does every reason of an entry whose owner was
+ * erased (`suppressionWith`).
  */
-export function withoutPersonIds<R extends StandingReason>(standing: R): Omit<R, 'contactId' | 'messageId'> {
-  const { contactId: _contact, messageId: _message, ...rest } = standing;
+export function withoutLinkingIds<R extends StandingReason>(
+  standing: R,
+): Omit<R, 'contactId' | 'messageId' | 'sourceEventId'> {
+  const { contactId: _contact, messageId: _message, sourceEventId: _source, ...rest } = standing;
   return rest;
 }
 
@@ -121,4 +127,15 @@ export function suppressionWithout(
     existing.emailHash,
     standingReasons(existing).filter((standing) => !lifts(standing.reason)),
   );
+}
+
+/**
+ * What a reason on the address's suppression keeps once the person is erased: the reason, when it began,
+ * and the operator's key that made a block. The address and the note go (the operator's block holds them;
+ * the note is free text that may name the person), and so do the contact id, message id and source event
+ * id (SES feedback, an address opt-out): each links the keyed hash to the erased contact's kept records
+ * (their anonymised ledger and send records keep those ids) or to SES's logs, which hold the address.
+ */
+export function anonymisedReason({ reason, createdAt, createdBy }: StandingReason): StandingReason {
+  return { reason, createdAt, ...(createdBy === undefined ? {} : { createdBy }) };
 }

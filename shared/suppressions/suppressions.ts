@@ -9,7 +9,7 @@ import {
   type SuppressionReason,
   suppressionWith,
   suppressionWithout,
-  withoutPersonIds,
+  withoutLinkingIds,
 } from './suppression-rule';
 
 /**
@@ -164,10 +164,10 @@ export function carrySuppression(
   // The feedback's contact and message ids stay behind: the copy is no new feedback (no event names
   // them again) and the new address's entry says only why it is suppressed.
   const copy: Suppression = {
-    ...withoutPersonIds(suppression),
+    ...withoutLinkingIds(suppression),
     ...(suppression.underlying === undefined
       ? {}
-      : { underlying: suppression.underlying.map(withoutPersonIds) }),
+      : { underlying: suppression.underlying.map(withoutLinkingIds) }),
     emailHash: newAddress.emailHash,
     sourceEventId,
     // The operator's block names the address it holds: now the new one, which erasure will reach.
