@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRunner } from '../../functions/local/campaign-runner';
 import { setDoNotSell } from '../../shared/contacts/do-not-sell';
-import { keyOf, primaryKeyOf } from '../../shared/data-model';
+import { primaryKeyOf } from '../../shared/data-model';
 import { hashEmail } from '../../shared/email-address';
 import { eraseContact } from '../../shared/rights/erasure';
 import type { Runtime } from '../../shared/runtime';
@@ -91,21 +91,9 @@ describe('the preference page when something changed between the page and the cl
   it('a hard bounce over an earlier complaint: subscribed again, the complaint beneath it lifted, the bounce stays', async () => {
     const person = await givenPageAfterLeaving();
     const emailHash = hashEmail(runtime.config.emailHashSecret, person.email);
-    const createdAt = new Date().toISOString();
-    await runtime.clients.documents.send(
-      new PutCommand({
-        TableName: runtime.config.tableName,
-        Item: {
-          ...keyOf('suppression', { emailHash, createdAt }),
-          entity: 'suppression',
-          emailHash,
-          reason: 'hard-bounce',
-          scope: 'all',
-          createdAt,
-          underlying: [{ reason: 'complaint', createdAt }],
-        },
-      }),
-    );
+    await givenSuppression(runtime, person.email, 'hard-bounce', 'all', [
+      { reason: 'complaint', createdAt: new Date().toISOString() },
+    ]);
     const response = await post(person.rejoin);
     expect(await response.text()).toContain('Done: you are subscribed to The race-news newsletter again.');
     const suppression = await findSuppression(accessOf(runtime), emailHash);

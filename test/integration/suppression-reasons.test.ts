@@ -70,6 +70,13 @@ describe('an address with several reasons to be suppressed', () => {
       );
   }
 
+  /** SES reports each of `fixtures` in turn, about emails all sent while the address was still open. */
+  async function sesReportsInTurn(person: Person, ...fixtures: Parameters<typeof sesReports>[1][]) {
+    const reports = [];
+    for (const fixture of fixtures) reports.push(await sesReports(person, fixture));
+    for (const report of reports) await report();
+  }
+
   /** What the admin API answers for an email of `kind` to the person: 202, or the refusal codes. */
   async function sendThroughTheApi(on: Runtime, person: Person, draft: Record<string, unknown>) {
     const response = await adminRequest(on, '/admin/v1/messages', {
@@ -108,9 +115,7 @@ describe('an address with several reasons to be suppressed', () => {
       '%s: nothing is sent, not even a security notice, and the complaint stays on record',
       async (_, first, second) => {
         const person = await givenAccountHolder(runtime, `ses-${first}`);
-        const [firstEvent, secondEvent] = [await sesReports(person, first), await sesReports(person, second)];
-        await firstEvent();
-        await secondEvent();
+        await sesReportsInTurn(person, first, second);
 
         expect(await sendThroughTheApi(runtime, person, marketing)).toContain('suppressed');
         expect(await sendThroughTheApi(runtime, person, maintenance)).toEqual(['suppressed']);
@@ -196,12 +201,7 @@ describe('an address with several reasons to be suppressed', () => {
 
   it("a contact's export shows why their address is suppressed, not the ids the feedback named", async () => {
     const person = await givenAccountHolder(runtime, 'export');
-    const [complaint, bounce] = [
-      await sesReports(person, 'complaint'),
-      await sesReports(person, 'bounce-transient'),
-    ];
-    await complaint();
-    await bounce();
+    await sesReportsInTurn(person, 'complaint', 'bounce-transient');
     const response = await adminRequest(runtime, `/admin/v1/contacts/${person.contactId}/export`);
     expect(response.status).toBe(200);
     const { suppressions } = (await response.json()) as { suppressions: Record<string, unknown>[] };
@@ -213,12 +213,7 @@ describe('an address with several reasons to be suppressed', () => {
 
   it('moving to a new address takes the complaint along, never the bounce beneath or above it', async () => {
     const person = await givenAccountHolder(runtime, 'moving');
-    const [bounce, complaint] = [
-      await sesReports(person, 'bounce-transient'),
-      await sesReports(person, 'complaint'),
-    ];
-    await bounce();
-    await complaint();
+    await sesReportsInTurn(person, 'bounce-transient', 'complaint');
     const newEmail = `moved-${randomUUID()}@example.org`;
     const change = await adminRequest(runtime, `/admin/v1/contacts/${person.contactId}`, {
       method: 'PATCH',

@@ -112,6 +112,7 @@ export async function givenSuppression(
   email: string,
   reason: Suppression['reason'],
   scope: Suppression['scope'] = 'all',
+  underlying?: Suppression['underlying'],
 ) {
   const emailHash = hashEmail(runtime.config.emailHashSecret, email);
   const createdAt = new Date().toISOString();
@@ -125,6 +126,7 @@ export async function givenSuppression(
         reason,
         scope,
         createdAt,
+        ...(underlying === undefined ? {} : { underlying }),
       },
     }),
   );
