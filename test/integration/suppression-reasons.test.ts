@@ -56,18 +56,19 @@ describe('an address with several reasons to be suppressed', () => {
   }
 
   /** SES reports `fixture` about a marketing email really sent to the person, through the ses-events function. */
-  async function sesReports(person: Person, fixture: 'complaint' | 'bounce-transient' | 'bounce-permanent') {
-    const sent = await sendMessage(sendDependenciesOf(runtime), {
+  async function sesReports(
+    person: Person,
+    fixture: 'complaint' | 'bounce-transient' | 'bounce-permanent',
+    on: Runtime = runtime,
+  ) {
+    const sent = await sendMessage(sendDependenciesOf(on), {
       recipient: { contactId: person.contactId },
       draft: { kind: 'marketing', listId: LIST, subject: 'News', text: 'The news.' },
     });
     // The second event is about mail sent before the first arrived: send it while the address is open.
     expect(sent.outcome).toBe('sent');
     return () =>
-      processSesEvent(
-        sesEventsDependencies(runtime),
-        sesEventAbout(fixture, sent.message, person.email, LIST),
-      );
+      processSesEvent(sesEventsDependencies(on), sesEventAbout(fixture, sent.message, person.email, LIST));
   }
 
   /** SES reports each of `fixtures` in turn, about emails all sent while the address was still open. */
@@ -496,19 +497,10 @@ describe('an address with several reasons to be suppressed', () => {
       const live = await createTestRuntime();
       await givenList(live, { listId: LIST });
       const person = await givenAccountHolder(live, 'restore-ledger');
-      const reports = async (fixture: 'complaint' | 'bounce-permanent') => {
-        const sent = await sendMessage(sendDependenciesOf(live), {
-          recipient: { contactId: person.contactId },
-          draft: { kind: 'marketing', listId: LIST, subject: 'News', text: 'The news.' },
-        });
-        expect(sent.outcome).toBe('sent');
-        return () =>
-          processSesEvent(
-            sesEventsDependencies(live),
-            sesEventAbout(fixture, sent.message, person.email, LIST),
-          );
-      };
-      const [bounce, complaint] = [await reports('bounce-permanent'), await reports('complaint')];
+      const [bounce, complaint] = [
+        await sesReports(person, 'bounce-permanent', live),
+        await sesReports(person, 'complaint', live),
+      ];
       await bounce();
       const restored = await restoredCopyOf(live);
       const since = new Date();
