@@ -1,6 +1,6 @@
 import { type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Contact, updateContactFlags } from '../contacts/contacts';
-import { keyOf, keyPrefix, subscriberShard, table } from '../data-model';
+import { keyPrefix, table } from '../data-model';
 import { InvalidLinkError, RefusedError } from '../errors';
 import { countTrackingWithdrawal } from '../rights/erasure-count';
 import { inParts, isConditionFailure, queryAllItems, type TableAccess } from '../table-access';
@@ -13,7 +13,7 @@ import {
   mayRejoinFromPreferencePage,
 } from './consent-authority';
 import { appendConsentEvent, type ConsentEvent, newConsentEvent } from './consent-events';
-import { putSubscription, type Subscription } from './subscriptions';
+import { putSubscription, type Subscription, subscriptionKeysAt } from './subscriptions';
 import { expiringPut, isPendingOnly } from './unconfirmed-expiry';
 
 /**
@@ -182,12 +182,7 @@ function conditionalWithdrawal(
   now: Date,
 ): TransactItem {
   const { contactId, listId } = change;
-  const keys = keyOf('subscription', {
-    contactId,
-    listId,
-    shard: subscriberShard(contactId),
-    status: 'unsubscribed',
-  });
+  const keys = subscriptionKeysAt(contactId, listId, 'unsubscribed');
   const active = '#status <> :unsubscribed OR attribute_type(#pendingOptIn, :map)';
   return {
     Update: {

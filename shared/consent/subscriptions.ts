@@ -47,6 +47,10 @@ export interface Subscription {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/** A subscription's keys at `status` (its index keys follow the status; the shard, the contact). */
+export const subscriptionKeysAt = (contactId: string, listId: string, status: Subscription['status']) =>
+  keyOf('subscription', { contactId, listId, shard: subscriberShard(contactId), status });
+
 /**
  * The transaction item that writes `next`, provided the stored subscription is still at `previous`'s
  * revision (or absent when `previous` is undefined).
@@ -61,12 +65,7 @@ export function putSubscription(
     Put: {
       TableName: access.tableName,
       Item: {
-        ...keyOf('subscription', {
-          contactId: next.contactId,
-          listId: next.listId,
-          shard: subscriberShard(next.contactId),
-          status: next.status,
-        }),
+        ...subscriptionKeysAt(next.contactId, next.listId, next.status),
         entity: 'subscription',
         ...next,
         revision,

@@ -1,11 +1,12 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DoNotSellSource } from '../contacts/contacts';
-import { keyOf, primaryKeyOf, subscriberShard, table } from '../data-model';
+import { primaryKeyOf, table } from '../data-model';
 import type { TableAccess } from '../table-access';
 import { composedUpdate } from '../update-expressions';
 import { type ConsentAuthority, LIFTED_BY_PREFERENCE_REJOIN } from './consent-authority';
 import { recordConsentEvent, refuse } from './consent-changes';
 import type { ConsentEvent, ConsentEvidence, ConsentTextReference } from './consent-events';
+import { subscriptionKeysAt } from './subscriptions';
 
 /**
  * The consent owner's changes made without reading first (issue 17: a public POST is one transaction with
@@ -79,12 +80,7 @@ export function rejoinListUnread(
 /** The subscription, confirmed to `consentText`; as the read-first Put, it drops what only a Put would. */
 function rejoinedSubscription(access: TableAccess, change: UnreadRejoin, eventId: string, now: Date) {
   const { contactId, listId } = change;
-  const keys = keyOf('subscription', {
-    contactId,
-    listId,
-    shard: subscriberShard(contactId),
-    status: 'confirmed',
-  });
+  const keys = subscriptionKeysAt(contactId, listId, 'confirmed');
   return composedUpdate(
     { TableName: access.tableName, Key: { [table.partitionKey]: keys.pk, [table.sortKey]: keys.sk } },
     {

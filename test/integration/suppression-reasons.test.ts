@@ -78,6 +78,20 @@ describe('an address with several reasons to be suppressed', () => {
     for (const report of reports) await report();
   }
 
+  /** "Subscribe again" to the list from the preference page its link opens, as the page's form posts it. */
+  const subscribeAgain = (preferenceToken: string) =>
+    publicAppFor(runtime).request('/v1/preferences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: preferenceToken,
+        action: 'resubscribe',
+        listId: LIST,
+        consentTextVersion: '1',
+        consentTextLocale: 'en',
+      }).toString(),
+    });
+
   /** What the admin API answers for an email of `kind` to the person: 202, or the refusal codes. */
   async function sendThroughTheApi(on: Runtime, person: Person, draft: Record<string, unknown>) {
     const response = await adminRequest(on, '/admin/v1/messages', {
@@ -161,17 +175,7 @@ describe('an address with several reasons to be suppressed', () => {
     await bounce();
     await complaint();
 
-    const rejoin = await publicAppFor(runtime).request('/v1/preferences', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        token: link,
-        action: 'resubscribe',
-        listId: LIST,
-        consentTextVersion: '1',
-        consentTextLocale: 'en',
-      }).toString(),
-    });
+    const rejoin = await subscribeAgain(link);
     expect(rejoin.status).toBe(200);
     // The person chose the list again; the mailbox still takes nothing.
     expect(await listed(runtime, person)).toEqual({ reason: 'soft-bounces', underlying: [] });
@@ -305,17 +309,7 @@ describe('an address with several reasons to be suppressed', () => {
       const token = createTokenSigner(runtime.config.signingKeys).sign('preferences', {
         contactId: again.contactId,
       });
-      const rejoin = await publicAppFor(runtime).request('/v1/preferences', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          token,
-          action: 'resubscribe',
-          listId: LIST,
-          consentTextVersion: '1',
-          consentTextLocale: 'en',
-        }).toString(),
-      });
+      const rejoin = await subscribeAgain(token);
       expect(rejoin.status).toBe(200);
       expect((await recordsOf(runtime, person.email))?.subscriptions.get(LIST)?.status).toBe('confirmed');
       expect(await listed(runtime, again)).toEqual({ reason: 'hard-bounce', underlying: [] });
