@@ -37,6 +37,13 @@ export interface ConsentTextReference {
   locale: Locale;
 }
 
+/** The reference evidence keeps to a stored wording: which version, in which language, and its hash. */
+export const referenceTo = ({ version, sha256, locale }: ConsentTextReference): ConsentTextReference => ({
+  version,
+  sha256,
+  locale,
+});
+
 export interface ConsentEvidence {
   ip?: string;
   userAgent?: string;

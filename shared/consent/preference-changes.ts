@@ -9,7 +9,7 @@ import { findSuppression } from '../suppressions/suppressions';
 import type { TableAccess } from '../table-access';
 import { authorityOfMethod, mayRejoinFromPreferencePage } from './consent-authority';
 import { changeContactConsent, changeSubscription, withdrawTrackingFromSentMail } from './consent-changes';
-import type { ConsentEvidence, ConsentMethod } from './consent-events';
+import { type ConsentEvidence, type ConsentMethod, referenceTo } from './consent-events';
 import type { Subscription } from './subscriptions';
 import { erasureHasBegun, liftSuppressionForPerson } from './suppression-lifts';
 import { rejoinListUnread } from './unread-changes';
@@ -62,7 +62,7 @@ export async function resubscribe(
       { path: 'body.consentTextVersion', message: 'is not a wording of this list' },
     ]);
   }
-  const consentText = { version: wording.version, sha256: wording.sha256, locale: wording.locale };
+  const consentText = referenceTo(wording);
   const { contact } = request;
   const link = { ...request.link, contact };
   const items: TransactItem[] = [];
@@ -143,7 +143,7 @@ export async function resubscribeUnread(
       contactId: request.contactId,
       listId: request.listId,
       emailHash: request.emailHash,
-      consentText: { version: wording.version, sha256: wording.sha256, locale: wording.locale },
+      consentText: referenceTo(wording),
       link: request.link,
       evidence: request.evidence,
     },

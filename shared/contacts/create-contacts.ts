@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { importedSubscriptionStatus, personsChoiceStanding } from '../consent/consent-authority';
 import { changeContactConsent, changeSubscription } from '../consent/consent-changes';
-import type { ConsentEvidence, ConsentTextReference } from '../consent/consent-events';
+import { type ConsentEvidence, type ConsentTextReference, referenceTo } from '../consent/consent-events';
 import { hashEmail, parseEmailAddress } from '../email-address';
 import type { Locale } from '../i18n/locales';
 import { type ConsentText, findConsentText } from '../lists/consent-texts';
@@ -137,7 +137,7 @@ async function resolveEntries(
       listId: entry.listId,
       evidence: {
         optIn: entry.optIn,
-        consentText: { version: wording.version, sha256: wording.sha256, locale: wording.locale },
+        consentText: referenceTo(wording),
       },
     });
   }

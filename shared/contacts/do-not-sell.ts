@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { conditionFailedAt, transactWithRetry } from '../campaigns/transactions';
 import { type ConsentAuthority, saleChoiceOnRecord } from '../consent/consent-authority';
 import { changeContactConsent } from '../consent/consent-changes';
 import type { ConsentEvidence } from '../consent/consent-events';
@@ -139,16 +140,12 @@ export async function recordSignalOptOut(
   evidence: ConsentEvidence,
   now = new Date(),
 ): Promise<'changed' | 'unchanged'> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const items = signalOptOutItems(access, contactId, evidence, now);
-      await access.documents.send(new TransactWriteCommand({ TransactItems: items }));
-      return 'changed';
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return 'unchanged';
-      // Another write to the contact at the same moment: try again.
-      if (attempt >= 3) throw error;
-    }
+  try {
+    // Another write to the contact at the same moment is retried; a failed condition is the answer.
+    await transactWithRetry(access, signalOptOutItems(access, contactId, evidence, now));
+    return 'changed';
+  } catch (error) {
+    if (conditionFailedAt(error, 0)) return 'unchanged';
+    throw error;
   }
 }
